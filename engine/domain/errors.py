@@ -1,0 +1,93 @@
+"""One exception tree for the engine.
+
+Every error carries an English ``message`` for operators and logs and, where a person
+sees it, a German ``user_message``. Each names the case, task or file it is about.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class AmtsflowError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+    user_message: str = "Die Aktion konnte nicht ausgeführt werden."
+
+    def __init__(self, message: str, *, user_message: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if user_message is not None:
+            self.user_message = user_message
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem in an uploaded file: ``FILE:LINE: element-id: message``."""
+
+    file: str
+    line: int
+    element_id: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.element_id or '-'}: {self.message}"
+
+
+class DeploymentError(AmtsflowError):
+    """A deployment was refused as a whole; ``problems`` lists every reason."""
+
+    user_message = "Die Bereitstellung wurde abgelehnt."
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems) or "deployment refused")
+        self.problems = problems
+
+
+class ExpressionError(AmtsflowError):
+    """An expression or script of a model was refused or failed."""
+
+    user_message = "Ein Ausdruck im Prozessmodell konnte nicht ausgewertet werden."
+
+    def __init__(self, message: str, *, expression: str = "", element_id: str = "") -> None:
+        prefix = f"{element_id}: " if element_id else ""
+        super().__init__(f"{prefix}{message}")
+        self.expression = expression
+        self.element_id = element_id
+
+
+class NotFound(AmtsflowError):
+    user_message = "Der Eintrag wurde nicht gefunden."
+
+
+class Conflict(AmtsflowError):
+    """Someone else changed the same case first (optimistic locking) or the state forbids it."""
+
+    user_message = (
+        "Der Vorgang wurde inzwischen von jemand anderem bearbeitet. "
+        "Bitte laden Sie die Seite neu."
+    )
+
+
+class InvalidState(AmtsflowError):
+    user_message = "Diese Aktion ist im aktuellen Zustand des Vorgangs nicht möglich."
+
+
+class PermissionDenied(AmtsflowError):
+    user_message = "Sie sind für diese Aktion nicht berechtigt."
+
+
+class FormValidationError(AmtsflowError):
+    """Submitted data does not satisfy the form's JSON Schema; nothing was stored."""
+
+    user_message = "Bitte prüfen Sie Ihre Eingaben."
+
+    def __init__(self, message: str, field_errors: dict[str, list[str]]) -> None:
+        super().__init__(message)
+        self.field_errors = field_errors
+
+
+class WorkflowFailure(AmtsflowError):
+    """The workflow itself failed while running (script error, no outgoing flow ...)."""
+
+    user_message = "Bei der Bearbeitung des Vorgangs ist ein Fehler aufgetreten."
