@@ -1,0 +1,87 @@
+"""Static checks on an uploaded BPMN tree, before SpiffWorkflow sees it.
+
+They refuse what SpiffWorkflow would crash on with an unhelpful error or, worse, silently
+mis-run (complex gateways, compensation, link events), and check every reference.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from engine.domain.errors import Problem
+from engine.runtime.namespaces import BPMN, local_name, tag
+
+UNSUPPORTED = {
+    "complexGateway": "complex gateways are not supported; model the join with a parallel or inclusive gateway",
+    "compensateEventDefinition": "compensation events have no effect in the engine (SpiffWorkflow ignores them); model the undo step explicitly",
+    "linkEventDefinition": "link events have no effect in the engine (SpiffWorkflow ignores them); connect the flow with a sequence flow",
+}
+
+REFERENCES = {
+    "messageEventDefinition": ("messageRef", "message"),
+    "signalEventDefinition": ("signalRef", "signal"),
+    "errorEventDefinition": ("errorRef", "error"),
+    "escalationEventDefinition": ("escalationRef", "escalation"),
+}
+
+PYTHON_FORMATS = {"", "python", "text/x-python", "py"}
+
+
+def _owner_id(node: etree._Element) -> str:
+    while node is not None:
+        if node.get("id"):
+            return node.get("id", "")
+        node = node.getparent()
+    return ""
+
+
+def static_problems(root: etree._Element, filename: str, called_ids: set[str]) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def add(node: etree._Element, message: str) -> None:
+        problems.append(Problem(filename, node.sourceline or 0, _owner_id(node), message))
+
+    ids = {n.get("id") for n in root.iter() if isinstance(n.tag, str) and n.get("id")}
+    definitions = {kind: set() for kind in ("message", "signal", "error", "escalation")}
+    for kind in definitions:
+        for node in root.iter(tag(kind)):
+            definitions[kind].add(node.get("id"))
+
+    for node in root.iter():
+        if not isinstance(node.tag, str) or not node.tag.startswith(f"{{{BPMN}}}"):
+            continue
+        name = local_name(node.tag)
+        if name in UNSUPPORTED:
+            add(node, UNSUPPORTED[name])
+        if node.get("isForCompensation") == "true":
+            add(node, UNSUPPORTED["compensateEventDefinition"])
+        if name == "adHocSubProcess":
+            if node.find(tag("completionCondition")) is None:
+                add(node, "ad-hoc sub-process needs a completionCondition")
+            if node.get("ordering") == "Sequential":
+                add(node, "sequential ad-hoc sub-processes are not supported; use parallel ordering")
+        if name in REFERENCES:
+            attr, kind = REFERENCES[name]
+            ref = node.get(attr)
+            if ref and ref not in definitions[kind]:
+                add(node, f"{attr} '{ref}' points to no {kind} defined in this file")
+        if name == "sequenceFlow":
+            for attr in ("sourceRef", "targetRef"):
+                if node.get(attr) not in ids:
+                    add(node, f"{attr} '{node.get(attr)}' points to no element in this file")
+        if name == "scriptTask":
+            fmt = (node.get("scriptFormat") or "").strip().lower()
+            if fmt not in PYTHON_FORMATS:
+                add(node, f"script language '{node.get('scriptFormat')}' cannot run here (scripts run in the "
+                          "engine's safe Python-subset evaluator); rewrite the script or use a service task")
+        if name == "callActivity":
+            called = node.get("calledElement")
+            if not called:
+                add(node, "call activity has no calledElement")
+            elif called not in called_ids:
+                add(node, f"called process '{called}' is not part of this deployment; deploy it together")
+    return problems
+
+
+def process_ids(root: etree._Element) -> set[str]:
+    return {p.get("id", "") for p in root.iter(tag("process")) if p.get("id")}

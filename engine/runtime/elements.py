@@ -1,0 +1,158 @@
+"""Extract dialect-independent element metadata (ElementInfo) from a BPMN process element."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from lxml import etree
+
+from engine.domain.errors import Problem
+from engine.runtime.model import ElementInfo, Form, ServiceCall
+from engine.runtime.namespaces import BPMN, CAMUNDA, SPIFF, local_name, tag
+
+FLOW_NODE_KINDS = {
+    "userTask", "manualTask", "task", "serviceTask", "sendTask", "receiveTask", "scriptTask",
+    "businessRuleTask", "callActivity", "subProcess", "transaction", "startEvent", "endEvent",
+    "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "exclusiveGateway",
+    "parallelGateway", "inclusiveGateway", "eventBasedGateway",
+}
+
+FormLoader = Callable[[str, etree._Element], Form | None]  # (reference, element node) -> Form
+
+
+def lanes_of(process: etree._Element) -> dict[str, str]:
+    """flow node id -> lane name (nested lanes: the innermost wins)."""
+    result: dict[str, str] = {}
+    for lane in process.iter(tag("lane")):
+        name = lane.get("name") or lane.get("id") or ""
+        for ref in lane.findall(tag("flowNodeRef")):
+            if ref.text:
+                result[ref.text.strip()] = name
+    return result
+
+
+def _split(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _extension_properties(node: etree._Element) -> dict[str, str]:
+    props: dict[str, str] = {}
+    ext = node.find(tag("extensionElements"))
+    if ext is None:
+        return props
+    for ns in (SPIFF, CAMUNDA):
+        for prop in ext.iter(tag("property", ns)):
+            if prop.get("name"):
+                props[prop.get("name", "")] = prop.get("value", "")
+    return props
+
+
+def _documentation(node: etree._Element) -> str:
+    doc = node.find(tag("documentation"))
+    return (doc.text or "").strip() if doc is not None else ""
+
+
+def spiff_service_call(node: etree._Element) -> ServiceCall | None:
+    ext = node.find(tag("extensionElements"))
+    op = ext.find(tag("serviceTaskOperator", SPIFF)) if ext is not None else None
+    if op is None:
+        return None
+    params = {
+        p.get("id", ""): p.get("value", "")
+        for p in op.iter(tag("parameter", SPIFF))
+        if p.get("id")
+    }
+    retries = op.get("retries") or (ext.findtext(tag("retry", SPIFF)) if ext is not None else None)
+    return ServiceCall(
+        operation=op.get("id", ""),
+        params=params,
+        result_variable=op.get("resultVariable") or f"{node.get('id')}_result",
+        retries=int(retries) if retries and retries.isdigit() else None,
+    )
+
+
+def element_infos(
+    process: etree._Element,
+    dialect: str,
+    load_form: FormLoader,
+    problems: list[Problem],
+    filename: str,
+    camunda_service: Callable[[etree._Element, list[Problem]], ServiceCall | None] | None = None,
+) -> dict[str, ElementInfo]:
+    lanes = lanes_of(process)
+    infos: dict[str, ElementInfo] = {}
+    for node in process.iter():
+        if not isinstance(node.tag, str) or not node.tag.startswith(f"{{{BPMN}}}"):
+            continue
+        kind = local_name(node.tag)
+        if kind not in FLOW_NODE_KINDS or not node.get("id"):
+            continue
+        element_id = node.get("id", "")
+        line = node.sourceline or 0
+        info = ElementInfo(
+            id=element_id,
+            name=node.get("name") or element_id,
+            kind=kind,
+            line=line,
+            lane=lanes.get(element_id),
+            properties=_extension_properties(node),
+            documentation=_documentation(node),
+        )
+        if kind in ("userTask", "manualTask", "startEvent"):
+            _user_task_fields(info, node, dialect, load_form)
+        if kind in ("serviceTask", "sendTask"):
+            if dialect == "spiff":
+                info.service = spiff_service_call(node)
+            elif camunda_service is not None:
+                info.service = camunda_service(node, problems)
+        infos[element_id] = info
+    return infos
+
+
+def _user_task_fields(info: ElementInfo, node: etree._Element, dialect: str, load_form: FormLoader) -> None:
+    groups = _split(node.get(tag("candidateGroups", CAMUNDA)))
+    if not groups and info.lane:
+        groups = [info.lane]
+    info.candidate_groups = groups
+    info.candidate_users = _split(node.get(tag("candidateUsers", CAMUNDA)))
+    info.assignee = node.get(tag("assignee", CAMUNDA))
+    info.due_date = node.get(tag("dueDate", CAMUNDA)) or info.properties.get("dueDate")
+    info.priority = node.get(tag("priority", CAMUNDA))
+    reference = None
+    if dialect == "spiff":
+        reference = info.properties.get("formJsonSchemaFilename")
+        if reference:
+            ui = info.properties.get("formUiSchemaFilename", "")
+            reference = f"{reference}|{ui}"
+    else:
+        reference = node.get(tag("formKey", CAMUNDA)) or node.get(tag("formRef", CAMUNDA))
+        if reference is None and node.find(f".//{tag('formField', CAMUNDA)}") is not None:
+            reference = "camunda:formData"
+    if reference:
+        info.form = load_form(reference, node)
+
+
+def camunda_form_fields(node: etree._Element) -> list[dict[str, Any]]:
+    """camunda:formField elements as plain dicts for the form translator."""
+    fields: list[dict[str, Any]] = []
+    for field in node.iter(tag("formField", CAMUNDA)):
+        item: dict[str, Any] = {
+            "id": field.get("id", ""),
+            "label": field.get("label", ""),
+            "type": field.get("type", "string"),
+            "defaultValue": field.get("defaultValue"),
+            "constraints": [
+                {"name": c.get("name", ""), "config": c.get("config")}
+                for c in field.iter(tag("constraint", CAMUNDA))
+            ],
+            "values": [
+                {"id": v.get("id", ""), "name": v.get("name", "")} for v in field.iter(tag("value", CAMUNDA))
+            ],
+        }
+        fields.append(item)
+    return fields
+
+
+def load_json_file(content: bytes) -> Any:
+    return json.loads(content.decode("utf-8"))

@@ -1,0 +1,66 @@
+"""What the engine needs to know about a deployed process, independent of the dialect.
+
+Extracted once at deploy time from the XML (with line numbers) and kept beside the parsed
+SpiffWorkflow spec, so that the rest of the engine never looks at dialect details.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ServiceCall:
+    operation: str                       # connector operation, "connector.operation"
+    params: dict[str, str]               # parameter name -> expression (safe evaluator)
+    result_variable: str
+    retries: int | None = None           # None: the engine default
+    retry_interval_s: float | None = None
+
+
+@dataclass
+class Form:
+    schema: dict[str, Any]
+    ui_schema: dict[str, Any] = field(default_factory=dict)
+    source: str = ""                     # file it came from, for messages
+
+
+@dataclass
+class ElementInfo:
+    id: str
+    name: str
+    kind: str                            # BPMN tag local name: userTask, serviceTask ...
+    line: int = 0
+    lane: str | None = None
+    candidate_groups: list[str] = field(default_factory=list)
+    candidate_users: list[str] = field(default_factory=list)
+    assignee: str | None = None          # expression
+    due_date: str | None = None          # expression yielding an ISO date/duration
+    priority: str | None = None
+    form: Form | None = None
+    service: ServiceCall | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+    documentation: str = ""
+
+
+@dataclass
+class ProcessModel:
+    key: str                             # the BPMN process id
+    name: str
+    dialect: str                         # "spiff" or "camunda"
+    elements: dict[str, ElementInfo]
+    case_fields: list[str] = field(default_factory=list)  # data keys projected for search
+
+    def element(self, element_id: str) -> ElementInfo:
+        info = self.elements.get(element_id)
+        if info is None:
+            info = ElementInfo(id=element_id, name=element_id, kind="")
+        return info
+
+    @property
+    def start_form(self) -> Form | None:
+        for info in self.elements.values():
+            if info.kind == "startEvent" and info.form is not None:
+                return info.form
+        return None

@@ -1,0 +1,295 @@
+"""Parse and validate a deployment bundle (BPMN + DMN + forms), all or nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+
+from engine.domain.errors import DeploymentError, Problem
+from engine.runtime import camunda, checks, elements
+from engine.runtime.model import Form, ProcessModel
+from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
+from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, use_engine_clock
+from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
+
+MAX_JSON_BYTES = 1024 * 1024
+BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
+IGNORED_SUFFIXES = (".md", ".toml", ".txt", ".png", ".svg")
+
+Checker = Callable[[str, str, str], list[str]]  # (source, mode, element_id) -> messages
+
+
+@dataclass
+class SourceFile:
+    name: str
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+@dataclass
+class ParsedProcess:
+    model: ProcessModel
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    models: dict[str, ProcessModel]          # this process and every process it calls
+
+
+@dataclass
+class ParsedBundle:
+    processes: dict[str, ParsedProcess]
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def bundle_hash(files: list[SourceFile]) -> str:
+    digest = hashlib.sha256()
+    for f in sorted(files, key=lambda f: f.name):
+        digest.update(f.name.encode() + b"\0" + f.sha256.encode() + b"\0")
+    return digest.hexdigest()
+
+
+def parse_bundle(files: list[SourceFile], check: Checker | None = None,
+                 known_operations: set[str] | None = None) -> ParsedBundle:
+    return _BundleParser(files, check, known_operations).parse()
+
+
+class _BundleParser:
+    def __init__(self, files: list[SourceFile], check: Checker | None, known_operations: set[str] | None) -> None:
+        self.files = files
+        self.check = check
+        self.known_operations = known_operations
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self.trees: dict[str, etree._Element] = {}
+        self.dmn: dict[str, etree._Element] = {}
+        self.json_files: dict[str, Any] = {}
+        self.dialects: dict[str, str] = {}
+        self.delegates: dict[str, str] = {}
+
+    def parse(self) -> ParsedBundle:
+        if not self.files:
+            raise DeploymentError([Problem("-", 0, "", "nothing to deploy: no BPMN file given")])
+        self._read_files()
+        if not self.trees and not self.problems:
+            self.problems.append(Problem("-", 0, "", "no BPMN file in the deployment"))
+        self._fail_if_problems()
+        called = set().union(*(checks.process_ids(t) for t in self.trees.values()))
+        for name, root in self.trees.items():
+            self.problems.extend(checks.static_problems(root, name, called))
+            if self.dialects[name] == "camunda":
+                self.problems.extend(camunda.translate_tree(root, name, self.delegates))
+        self._fail_if_problems()
+        processes = self._build_specs()
+        self._fail_if_problems()
+        return ParsedBundle(processes, self.warnings)
+
+    def _fail_if_problems(self) -> None:
+        if self.problems:
+            raise DeploymentError(sorted(set(self.problems), key=lambda p: (p.file, p.line, p.element_id, p.message)))
+
+    def _read_files(self) -> None:
+        for f in self.files:
+            lower = f.name.lower()
+            try:
+                if lower.endswith(BPMN_SUFFIXES):
+                    self.trees[f.name] = parse_untrusted(f.content, f.name)
+                    self.dialects[f.name] = "camunda" if CAMUNDA.encode() in f.content else "spiff"
+                elif lower.endswith(".dmn"):
+                    self.dmn[f.name] = parse_untrusted(f.content, f.name)
+                elif lower.endswith((".json", ".form")):
+                    self._read_json(f)
+                elif not lower.endswith(IGNORED_SUFFIXES):
+                    self.problems.append(Problem(f.name, 0, "", "unknown file type (expected .bpmn, .dmn, .json or .form)"))
+            except UnsafeXml as exc:
+                self.problems.append(exc.problem)
+
+    def _read_json(self, f: SourceFile) -> None:
+        if len(f.content) > MAX_JSON_BYTES:
+            self.problems.append(Problem(f.name, 1, "", f"file is larger than {MAX_JSON_BYTES} bytes"))
+            return
+        try:
+            data = json.loads(f.content.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            line = getattr(exc, "lineno", 1)
+            self.problems.append(Problem(f.name, line, "", f"not valid JSON: {exc}"))
+            return
+        base = os.path.basename(f.name)
+        if base == "camunda-mapping.json":
+            self.delegates = dict(data.get("delegates", {}))
+        self.json_files[base] = data
+
+    def _parser_for(self, dialect: str) -> Any:
+        parser = CamundaDialectParser() if dialect == "camunda" else SpiffDialectParser()
+        for name, root in self.dmn.items():
+            try:
+                parser.add_dmn_xml(root, filename=name)
+            except (ValidationException, Exception) as exc:  # noqa: BLE001 - parser errors vary
+                self.problems.append(_problem_from(exc, name, root))
+        for name, root in self.trees.items():
+            if self.dialects[name] == dialect:
+                try:
+                    parser.add_bpmn_xml(root, filename=name)
+                except Exception as exc:  # noqa: BLE001 - SpiffWorkflow raises TypeError/KeyError on bad refs
+                    self.problems.append(_problem_from(exc, name, root))
+        return parser
+
+    def _build_specs(self) -> dict[str, ParsedProcess]:
+        result: dict[str, ParsedProcess] = {}
+        models: dict[str, ProcessModel] = {}
+        for dialect in sorted(set(self.dialects.values())):
+            parser = self._parser_for(dialect)
+            if self.problems:
+                return result
+            for name, root in self.trees.items():
+                if self.dialects[name] != dialect:
+                    continue
+                for proc in root.iter(tag("process")):
+                    model = self._model(proc, name, dialect)
+                    models[model.key] = model
+            for name, root in self.trees.items():
+                if self.dialects[name] != dialect:
+                    continue
+                for proc in root.iter(tag("process")):
+                    if proc.get("isExecutable", "true") != "true":
+                        continue
+                    pid = proc.get("id", "")
+                    try:
+                        spec = parser.get_spec(pid)
+                        subs = parser.get_subprocess_specs(pid)
+                    except Exception as exc:  # noqa: BLE001
+                        self.problems.append(_problem_from(exc, name, root))
+                        continue
+                    for s in [spec, *subs.values()]:
+                        self._prepare_spec(s, models.get(s.name), name)
+                    called = {pid: models[pid], **{k: models[k] for k in subs if k in models}}
+                    result[pid] = ParsedProcess(models[pid], spec, subs, called)
+        return result
+
+    def _model(self, proc: etree._Element, filename: str, dialect: str) -> ProcessModel:
+        def loader(reference: str, node: etree._Element) -> Form | None:
+            return self._load_form(reference, node, filename)
+
+        def service(node: etree._Element, problems: list[Problem]) -> Any:
+            return camunda.service_call(node, self.delegates, problems, filename)
+
+        infos = elements.element_infos(proc, dialect, loader, self.problems, filename, service)
+        for info in infos.values():
+            if info.kind in ("serviceTask",) and info.service is None and dialect == "spiff":
+                self.problems.append(Problem(filename, info.line, info.id,
+                                             "service task names no connector operation (spiffworkflow:serviceTaskOperator)"))
+            if info.service and self.known_operations is not None and info.service.operation not in self.known_operations:
+                self.problems.append(Problem(filename, info.line, info.id,
+                                             f"unknown connector operation '{info.service.operation}'"))
+            if info.service and self.check:
+                for pname, expr in info.service.params.items():
+                    for msg in self.check(expr, "eval", info.id):
+                        self.problems.append(Problem(filename, info.line, info.id, f"parameter '{pname}': {msg}"))
+        name = proc.get("name") or proc.get("id", "")
+        fields = [f.strip() for f in (proc.get(tag("caseFields", SPIFF)) or "").split(",") if f.strip()]
+        return ProcessModel(key=proc.get("id", ""), name=name, dialect=dialect, elements=infos, case_fields=fields)
+
+    def _load_form(self, reference: str, node: etree._Element, filename: str) -> Form | None:
+        from engine.runtime import camunda_forms
+
+        element_id, line = node.get("id", ""), node.sourceline or 0
+        try:
+            if reference == "camunda:formData":
+                schema, ui = camunda_forms.form_fields_to_schema(elements.camunda_form_fields(node))
+                return self._checked_form(schema, ui, filename, element_id, line)
+            if "|" in reference:  # spiff: schema file | ui schema file
+                schema_name, ui_name = reference.split("|", 1)
+                schema = self.json_files.get(os.path.basename(schema_name))
+                if schema is None:
+                    raise ValueError(f"form schema file '{schema_name}' is not part of this deployment")
+                ui = self.json_files.get(os.path.basename(ui_name), {}) if ui_name else {}
+                return self._checked_form(schema, ui, schema_name, element_id, line)
+            form_file = _camunda_form_file(reference, self.json_files)
+            if form_file is not None:
+                schema, ui = camunda_forms.camunda_form_to_schema(form_file)
+                return self._checked_form(schema, ui, filename, element_id, line)
+        except (ValueError, KeyError, TypeError) as exc:
+            self.problems.append(Problem(filename, line, element_id, f"form: {exc}"))
+            return None
+        self.warnings.append(Problem(filename, line, element_id,
+                                     f"form '{reference}' is not a JSON Schema or Camunda Form in this deployment; "
+                                     "the task accepts any data"))
+        return None
+
+    def _checked_form(self, schema: Any, ui: Any, source: str, element_id: str, line: int) -> Form | None:
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            self.problems.append(Problem(source, line, element_id, f"invalid JSON Schema: {exc.message}"))
+            return None
+        return Form(schema=schema, ui_schema=ui if isinstance(ui, dict) else {}, source=source)
+
+    def _prepare_spec(self, spec: Any, model: ProcessModel | None, filename: str) -> None:
+        for task_spec in spec.task_specs.values():
+            definition = getattr(task_spec, "event_definition", None)
+            if definition is not None:
+                use_engine_clock(definition)
+            if self.check is None:
+                continue
+            element_id = getattr(task_spec, "bpmn_id", None) or task_spec.name
+            line = model.element(element_id).line if model else 0
+            for source, mode in _expressions_of(task_spec):
+                for msg in self.check(source, mode, element_id):
+                    self.problems.append(Problem(filename, line, element_id, msg))
+
+
+def _expressions_of(task_spec: Any) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    script = getattr(task_spec, "script", None)
+    if isinstance(script, str) and script.strip():
+        found.append((script, "exec"))
+    for attr in ("prescript", "postscript"):
+        value = getattr(task_spec, attr, None)
+        if isinstance(value, str) and value.strip():
+            found.append((value, "exec"))
+    for condition in (getattr(task_spec, "cond_task_specs", None) or []):
+        cond = condition[0] if isinstance(condition, tuple) else None
+        if isinstance(cond, str):
+            found.append((cond, "eval"))
+    definition = getattr(task_spec, "event_definition", None)
+    expression = getattr(definition, "expression", None)
+    if isinstance(expression, str) and expression:
+        found.append((expression, "eval"))
+    for attr in ("cardinality", "condition", "loop_condition"):
+        value = getattr(task_spec, attr, None)
+        if isinstance(value, str) and value.strip():
+            found.append((value, "eval"))
+    return found
+
+
+def _camunda_form_file(reference: str, json_files: dict[str, Any]) -> Any:
+    name = reference.split(":")[-1]
+    if os.path.basename(name) in json_files:
+        return json_files[os.path.basename(name)]
+    for data in json_files.values():  # formRef: the form's id
+        if isinstance(data, dict) and data.get("id") == reference and "components" in data:
+            return data
+    return None
+
+
+def _problem_from(exc: Exception, filename: str, root: etree._Element) -> Problem:
+    element_id = str(getattr(exc, "id", "") or "")
+    line = 0
+    if element_id:
+        found = root.xpath("//*[@id=$i]", i=element_id)
+        line = found[0].sourceline if found else 0
+    message = str(exc.args[0]) if exc.args else exc.__class__.__name__
+    if isinstance(exc, (TypeError, KeyError, AttributeError)):
+        message = f"the model could not be read ({exc.__class__.__name__}: {message}); check message, signal, error and decision references"
+    return Problem(getattr(exc, "file_name", "") or filename, line, element_id, message)
+
+

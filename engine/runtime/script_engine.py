@@ -1,0 +1,54 @@
+"""SpiffWorkflow script engine that evaluates everything through the safe evaluator."""
+
+from __future__ import annotations
+
+from collections import ChainMap
+from typing import Any
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+
+from engine.domain.errors import ExpressionError
+from engine.ports import Clock
+from engine.runtime.expressions import SafeEvaluator
+
+
+def _element_id(task: Any) -> str:
+    spec = getattr(task, "task_spec", None)
+    return str(getattr(spec, "bpmn_id", None) or getattr(spec, "name", ""))
+
+
+class SafeScriptEngine(PythonScriptEngine):
+    """Never calls eval/exec: conditions, scripts, DMN cells and timer expressions of
+    uploaded models all go through :class:`SafeEvaluator`."""
+
+    def __init__(self, evaluator: SafeEvaluator, clock: Clock) -> None:
+        super().__init__(environment=None)
+        self.evaluator = evaluator
+        self.clock = clock
+
+    def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
+        names: Any = ChainMap(external_context, task.data) if external_context else task.data
+        try:
+            return self.evaluator.evaluate(expression, names, element_id=_element_id(task))
+        except ExpressionError as exc:
+            raise WorkflowTaskException(exc.message, task=task, exception=exc) from exc
+
+    def execute(self, task: Any, script: str, external_context: dict[str, Any] | None = None) -> bool:
+        try:
+            if external_context:
+                scope = dict(external_context)
+                scope.update(task.data)
+                self.evaluator.execute(script, scope, element_id=_element_id(task))
+                for key, value in scope.items():
+                    if key not in external_context or key in task.data:
+                        task.data[key] = value
+            else:
+                self.evaluator.execute(script, task.data, element_id=_element_id(task))
+        except ExpressionError as exc:
+            raise WorkflowTaskException(exc.message, task=task, exception=exc) from exc
+        return True
+
+    def call_service(self, task: Any, **kwargs: Any) -> str:
+        # Service tasks are parked by our task specs and run by the job executor.
+        raise WorkflowTaskException("service tasks are executed by the job executor", task=task)

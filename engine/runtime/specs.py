@@ -1,0 +1,152 @@
+"""Our task-spec and parser substitutions for SpiffWorkflow.
+
+* Service tasks never call out while the engine steps: ``_execute`` returns None, which
+  leaves the task STARTED ("parked"). The host writes a job in the same commit and the job
+  executor completes the task later, outside any database transaction.
+* Timer event definitions read the time from the engine's Clock (attached to the script
+  engine) instead of ``datetime.now()``, so tests drive time and storage stays in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask as ServiceTaskMixin
+from SpiffWorkflow.bpmn.specs.bpmn_task_spec import BpmnTaskSpec
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser as SpiffServiceTaskParser
+from SpiffWorkflow.spiff.specs.defaults import ServiceTask as SpiffServiceTask
+from SpiffWorkflow.util.task import TaskState
+
+
+class ParkedSpiffServiceTask(SpiffServiceTask):
+    """spiff dialect service task that parks instead of calling out."""
+
+    def _execute(self, my_task: Any) -> None:
+        return None
+
+
+class ParkedServiceTask(ServiceTaskMixin, BpmnTaskSpec):
+    """Service task of the Camunda/plain dialect; the operation comes from element metadata."""
+
+    def _execute(self, my_task: Any) -> None:
+        return None
+
+
+class PlainServiceTaskParser(TaskParser):
+    def create_task(self) -> Any:
+        return self.spec_class(self.spec, self.bpmn_id, **self.bpmn_attributes)
+
+
+def _clock_now(my_task: Any) -> datetime:
+    engine = my_task.workflow.top_workflow.script_engine
+    clock = getattr(engine, "clock", None)
+    return clock.now() if clock is not None else datetime.now(timezone.utc)
+
+
+class ClockTimeDate(TimeDateEventDefinition):
+    def has_fired(self, my_task: Any) -> bool:
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            event_value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            TimerEventDefinition.parse_time_or_duration(event_value)  # validate early
+            my_task._set_internal_data(event_value=event_value)
+        if TimerEventDefinition.parse_time_or_duration(event_value) <= _clock_now(my_task):
+            my_task._set_internal_data(event_fired=True)
+        return bool(my_task._get_internal_data("event_fired", False))
+
+
+class ClockDuration(DurationTimerEventDefinition):
+    def has_fired(self, my_task: Any) -> bool:
+        event_value = my_task._get_internal_data("event_value")
+        now = _clock_now(my_task)
+        if event_value is None:
+            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            parsed = TimerEventDefinition.parse_iso_duration(expression)
+            due = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+            event_value = due.isoformat()
+            my_task._set_internal_data(event_value=event_value)
+        if TimerEventDefinition.get_datetime(event_value) <= now:
+            my_task._set_internal_data(event_fired=True)
+        return bool(my_task._get_internal_data("event_fired", False))
+
+
+class ClockCycle(CycleTimerEventDefinition):
+    def cycle_complete(self, my_task: Any) -> bool:
+        now = _clock_now(my_task)
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            cycles, start, duration = _parse_cycle(expression, now)
+            event_value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
+        ready = False
+        if event_value["cycles"] != 0:
+            next_event = datetime.fromisoformat(event_value["next"])
+            if next_event <= now:
+                event_value["next"] = (next_event + timedelta(seconds=event_value["duration"])).isoformat()
+                event_value["cycles"] -= 1
+                ready = True
+        else:
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+        my_task._set_internal_data(event_value=event_value)
+        return ready
+
+
+def _parse_cycle(expression: str, now: datetime) -> tuple[int, datetime, timedelta]:
+    """Like SpiffWorkflow's parser, but a cycle without start begins at the clock's now."""
+    parts = expression.upper().replace("--", "/").strip("R").split("/")
+    if len(parts) == 2 and parts[1].startswith("P"):
+        cycles = int(parts[0]) if parts[0] else -1
+        duration = TimerEventDefinition.get_timedelta_from_start(
+            TimerEventDefinition.parse_iso_duration(parts[1]), now)
+        return cycles, now + duration, duration
+    cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(expression)
+    return cycles, start, duration
+
+
+_CLOCKED = {
+    TimeDateEventDefinition: ClockTimeDate,
+    DurationTimerEventDefinition: ClockDuration,
+    CycleTimerEventDefinition: ClockCycle,
+}
+
+
+def use_engine_clock(event_definition: Any) -> None:
+    """Swap a parsed timer definition's class for its clock-driven twin (specs are never
+    serialised by us, they are re-parsed from the stored source, so this is safe)."""
+    replacement = _CLOCKED.get(type(event_definition))
+    if replacement is not None:
+        event_definition.__class__ = replacement
+    if isinstance(event_definition, MultipleEventDefinition):
+        for child in event_definition.event_definitions:
+            use_engine_clock(child)
+
+
+class SpiffDialectParser(SpiffBpmnParser):
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("serviceTask"): (SpiffServiceTaskParser, ParkedSpiffServiceTask),
+    }
+
+
+class CamundaDialectParser(CamundaParser):
+    OVERRIDE_PARSER_CLASSES = {
+        **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("serviceTask"): (PlainServiceTaskParser, ParkedServiceTask),
+        full_tag("sendTask"): (PlainServiceTaskParser, ParkedServiceTask),
+    }
+
+
+PARKED = TaskState.STARTED

@@ -1,0 +1,239 @@
+"""Stepping a SpiffWorkflow workflow and reading what it waits for.
+
+The only place (with parsing/serialisation) that touches SpiffWorkflow objects; services
+see plain dataclasses (Waits) and ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from engine.domain.errors import InvalidState, NotFound, WorkflowFailure
+from engine.runtime.compaction import compact
+from engine.runtime.model import ElementInfo
+from engine.runtime.parsing import ParsedProcess
+from engine.runtime.script_engine import SafeScriptEngine
+
+MAX_STEPS_PER_COMMAND = 20_000
+
+
+@dataclass(frozen=True)
+class UserTaskWait:
+    task_id: str
+    element_id: str
+    process_key: str
+    info: ElementInfo
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ServiceWait:
+    task_id: str
+    element_id: str
+    process_key: str
+    info: ElementInfo
+
+
+@dataclass(frozen=True)
+class TimerWait:
+    task_id: str
+    element_id: str
+    due: datetime
+
+
+@dataclass(frozen=True)
+class MessageWait:
+    task_id: str
+    element_id: str
+    name: str
+
+
+@dataclass
+class Waits:
+    completed: bool
+    user_tasks: list[UserTaskWait] = field(default_factory=list)
+    services: list[ServiceWait] = field(default_factory=list)
+    timers: list[TimerWait] = field(default_factory=list)
+    messages: list[MessageWait] = field(default_factory=list)
+    signals: list[MessageWait] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)   # element ids of tasks in ERROR
+
+
+def element_id_of(task: Any) -> str:
+    return str(getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name)
+
+
+def process_key_of(task: Any) -> str:
+    return str(task.workflow.spec.name)
+
+
+class WorkflowRunner:
+    def __init__(self, script_engine: SafeScriptEngine) -> None:
+        self.script_engine = script_engine
+
+    def new(self, parsed: ParsedProcess, data: dict[str, Any]) -> BpmnWorkflow:
+        wf = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=self.script_engine)
+        start = wf.get_next_task(state=TaskState.READY)
+        if start is not None:
+            start.data.update(data)
+        return wf
+
+    def step(self, wf: BpmnWorkflow) -> int:
+        """Run every engine task until only waits remain; compact as we go."""
+        ran = 0
+
+        def count(_task: Any) -> None:
+            nonlocal ran
+            ran += 1
+            if ran > MAX_STEPS_PER_COMMAND:
+                raise WorkflowFailure(
+                    f"more than {MAX_STEPS_PER_COMMAND} steps without reaching a wait state (endless loop?)",
+                    user_message="Der Prozess kommt nicht zum Halt (Endlosschleife im Modell?).")
+
+        try:
+            while wf._do_engine_steps(did_complete_task=count):
+                compact(wf)
+            wf.refresh_timers()
+            while wf._do_engine_steps(did_complete_task=count):
+                compact(wf)
+        except SpiffWorkflowException as exc:
+            raise WorkflowFailure(_describe(exc)) from exc
+        compact(wf)
+        return ran
+
+    def waits(self, wf: BpmnWorkflow, models: dict[str, Any]) -> Waits:
+        result = Waits(completed=wf.completed)
+        if wf.completed:
+            return result
+        for task in wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.ERROR):
+            key = process_key_of(task)
+            model = models.get(key)
+            eid = element_id_of(task)
+            info = model.element(eid) if model else ElementInfo(id=eid, name=eid, kind="")
+            if task.state == TaskState.ERROR:
+                result.errors.append(eid)
+            elif task.state == TaskState.READY and task.task_spec.manual:
+                result.user_tasks.append(UserTaskWait(str(task.id), eid, key, info, task.data))
+            elif task.state == TaskState.STARTED and isinstance(task.task_spec, ServiceTask):
+                result.services.append(ServiceWait(str(task.id), eid, key, info))
+        for task in list(wf.event_manager.tasks.values()):
+            definition = task.task_spec.event_definition
+            eid = element_id_of(task)
+            defs = getattr(definition, "event_definitions", [definition])
+            for d in defs:
+                if isinstance(d, TimerEventDefinition):
+                    due = _timer_due(task, d)
+                    if due is not None:
+                        result.timers.append(TimerWait(str(task.id), eid, due))
+                elif isinstance(d, MessageEventDefinition):
+                    result.messages.append(MessageWait(str(task.id), eid, d.name))
+                elif isinstance(d, SignalEventDefinition):
+                    result.signals.append(MessageWait(str(task.id), eid, d.name))
+        return result
+
+    def task(self, wf: BpmnWorkflow, task_id: str) -> Any:
+        try:
+            task = wf.get_task_from_id(UUID(task_id))
+        except (ValueError, SpiffWorkflowException):
+            task = None
+        if task is None:
+            raise NotFound(f"task {task_id} not found in the workflow")
+        return task
+
+    def complete_user_task(self, wf: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
+        task = self.task(wf, task_id)
+        if task.state != TaskState.READY or not task.task_spec.manual:
+            raise InvalidState(f"task {task_id} is not open", user_message="Die Aufgabe ist nicht mehr offen.")
+        task.data.update(data)
+        self._run(task)
+
+    def complete_service_task(self, wf: BpmnWorkflow, task_id: str, result_variable: str, result: Any) -> None:
+        task = self.task(wf, task_id)
+        if task.state != TaskState.STARTED:
+            raise InvalidState(f"service task {task_id} is not waiting for a result")
+        if result_variable:
+            task.data[result_variable] = result
+        elif isinstance(result, dict):
+            task.data.update(result)
+        try:
+            task.complete()
+        except SpiffWorkflowException as exc:
+            raise WorkflowFailure(_describe(exc)) from exc
+
+    def throw_error(self, wf: BpmnWorkflow, task_id: str, code: str, message: str) -> bool:
+        """Raise BPMN error ``code`` at a parked service task; False if nothing catches it."""
+        task = self.task(wf, task_id)
+        event = BpmnEvent(ErrorEventDefinition(code, code=code), {"message": message})
+        return _catch_at(wf, task, event)
+
+    def retry_errored(self, wf: BpmnWorkflow) -> None:
+        for task in wf.get_tasks(state=TaskState.ERROR):
+            task._set_state(TaskState.READY)
+
+    def fire_timers(self, wf: BpmnWorkflow) -> None:
+        wf.refresh_timers()
+
+    def deliver(self, wf: BpmnWorkflow, name: str, payload: Any, kind: str = "message") -> bool:
+        for task in list(wf.event_manager.tasks.values()):
+            definition = task.task_spec.event_definition
+            defs = getattr(definition, "event_definitions", [definition])
+            for d in defs:
+                wanted = MessageEventDefinition if kind == "message" else SignalEventDefinition
+                if isinstance(d, wanted) and d.name == name:
+                    event_def = type(d)(name) if kind == "signal" else MessageEventDefinition(name)
+                    wf.send_event(BpmnEvent(event_def, payload, {}))
+                    return True
+        return False
+
+    def cancel(self, wf: BpmnWorkflow) -> None:
+        wf.cancel()
+
+
+def _catch_at(wf: BpmnWorkflow, task: Any, event: BpmnEvent) -> bool:
+    """Let the error travel from the task to its boundary events or enclosing processes."""
+    from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+
+    parent = task.parent
+    if parent is not None and isinstance(parent.task_spec, BoundaryEventSplit):
+        for sibling in parent.children:
+            spec = sibling.task_spec
+            definition = getattr(spec, "event_definition", None)
+            if sibling is not task and definition is not None and definition.catches(sibling, event):
+                spec.catch(sibling, event)
+                spec._update(sibling)
+                return True
+    # event sub-processes and enclosing call activities
+    event.target = task.workflow
+    before = len(wf.bpmn_events)
+    wf.catch(event)
+    if len(wf.bpmn_events) > before:
+        wf.bpmn_events = wf.bpmn_events[:before]
+        return False
+    return True
+
+
+def _timer_due(task: Any, definition: TimerEventDefinition) -> datetime | None:
+    value = task._get_internal_data("event_value")
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return datetime.fromisoformat(value["next"])
+    parsed = TimerEventDefinition.parse_time_or_duration(value)
+    return parsed if isinstance(parsed, datetime) else None
+
+
+def _describe(exc: Exception) -> str:
+    task = getattr(exc, "task", None)
+    where = f"{element_id_of(task)}: " if task is not None else ""
+    return f"{where}{exc}"
