@@ -1,0 +1,375 @@
+"""Translate Camunda 7 JUEL expressions into the engine's safe expression language.
+
+Camunda models write conditions, assignees and timer values as ``${...}`` (or the
+deferred ``#{...}``) Unified Expression Language.  The engine evaluates a Python
+subset instead, in which ``a.b`` on a dict means ``a["b"]`` and ``is_empty(x)`` is a
+builtin.  This module converts the subset of JUEL that appears in practice with a
+small tokenizer and a recursive-descent parser; everything else (method and bean
+calls, the ``execution``/``task`` context objects, lambdas, assignments, collection
+literals) is refused with a :class:`JuelError` instead of being guessed at.
+
+Known semantic differences, which the translation does not paper over:
+``+`` concatenates strings in Python while JUEL coerces both sides to numbers; ``%``
+follows Python's sign rules for negative operands; ``and``/``or`` return an operand
+rather than a boolean; ``str(None)`` is ``'None'`` where JUEL renders null as ``''``.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import re
+from datetime import datetime
+
+__all__ = ["JuelError", "is_juel", "translate", "translate_timer"]
+
+
+class JuelError(ValueError):
+    """A JUEL expression uses a construct that cannot be translated (message in English)."""
+
+
+_JUEL_RE = re.compile(r"(?<!\\)[$#]\{.*?\}", re.S)
+_NUMBER_RE = re.compile(r"\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?")
+_NAME_RE = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_SYMBOLS = ("==", "!=", "<=", ">=", "&&", "||", "->", "+=", "<", ">", "!", "+", "-", "*",
+            "/", "%", "?", ":", "(", ")", "[", "]", ".", ",", "{", "}", "=", ";")
+_WORD_OPS = {"and": "&&", "or": "||", "not": "!", "eq": "==", "ne": "!=", "lt": "<",
+             "gt": ">", "le": "<=", "ge": ">=", "div": "/", "mod": "%"}
+_REFUSED_SYMBOLS = {
+    "=": "assignment ('=') is not supported: expressions must not modify variables",
+    "->": "lambda expressions ('->') are not supported",
+    "+=": "the string concatenation operator '+=' is not supported",
+    ";": "statement sequences (';') are not supported",
+    "{": "set/map literals ('{...}') are not supported",
+}
+_CONTEXT_OBJECTS = ("execution", "task", "externalTask", "caseExecution", "variableScope",
+                    "authenticatedUserId", "connector")
+# Python precedence levels used by the emitter (higher binds tighter).
+_PREC = {"||": 2, "&&": 3, "!": 4, "==": 5, "!=": 5, "<": 5, ">": 5, "<=": 5, ">=": 5,
+         "+": 6, "-": 6, "*": 7, "/": 7, "%": 7}
+_PY_OP = {"||": "or", "&&": "and", "!": "not"}
+_ATOM = 10
+
+
+def is_juel(text: str) -> bool:
+    """True when ``text`` contains an unescaped ``${...}`` or ``#{...}`` expression."""
+    return isinstance(text, str) and _JUEL_RE.search(text) is not None
+
+
+def translate(text: str) -> str:
+    """Translate a JUEL expression or composite text into a safe-evaluator expression.
+
+    ``'${a == "x" && !b}'`` becomes ``"a == 'x' and not b"``; ``'Antrag ${nr} eingegangen'``
+    becomes ``"'Antrag ' + str(nr) + ' eingegangen'"``; text without an expression becomes
+    its Python string literal.
+    """
+    if not isinstance(text, str):
+        raise JuelError(f"expected a string, got {type(text).__name__}")
+    parts = _split(text)
+    exprs = [p for p in parts if not isinstance(p, str)]
+    if not exprs:
+        out = repr("".join(parts))
+    elif len(parts) == 1:
+        out = _emit(parts[0], 0)
+    else:
+        out = " + ".join(repr(p) if isinstance(p, str) else f"str({_emit(p, 0)})" for p in parts)
+    try:
+        ast.parse(out, mode="eval")
+    except SyntaxError as exc:  # pragma: no cover - a translator bug, never user input
+        raise JuelError(f"internal error: translation of {text!r} is not valid Python: {out!r}") from exc
+    return out
+
+
+def _split(text: str) -> list:
+    """Split composite text into literal strings and parsed expression trees."""
+    parts: list = []
+    literal: list[str] = []
+    i = 0
+    while i < len(text):
+        if text.startswith(("\\${", "\\#{"), i):  # JUEL escape for a literal '${'
+            literal.append(text[i + 1:i + 3])
+            i += 3
+        elif text.startswith(("${", "#{"), i):
+            if literal:
+                parts.append("".join(literal))
+                literal = []
+            tokens, i = _tokenize(text, i + 2)
+            parts.append(_Parser(tokens, text).parse())
+        else:
+            literal.append(text[i])
+            i += 1
+    if literal or not parts:
+        parts.append("".join(literal))
+    return parts
+
+
+def _tokenize(text: str, pos: int) -> tuple[list[tuple[str, object, int]], int]:
+    """Tokens of the expression starting at ``pos`` up to its closing '}' (exclusive)."""
+    tokens: list[tuple[str, object, int]] = []
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            raise JuelError(f"unterminated expression (missing '}}') in {text!r}")
+        ch = text[pos]
+        if ch == "}":
+            return tokens, pos + 1
+        prev_is_operand = bool(tokens) and (tokens[-1][0] in ("num", "str", "name")
+                                            or tokens[-1][1] in (")", "]"))
+        number = _NUMBER_RE.match(text, pos)
+        if number and not (ch == "." and prev_is_operand):
+            raw = number.group()
+            value: object = float(raw) if any(c in raw for c in ".eE") else int(raw)
+            if value in (float("inf"), float("-inf")):
+                raise JuelError(f"number literal {raw!r} is out of range in {text!r}")
+            tokens.append(("num", value, pos))
+            pos = number.end()
+        elif ch in "'\"":
+            value, end = _string_literal(text, pos)
+            tokens.append(("str", value, pos))
+            pos = end
+        elif _NAME_RE.match(text, pos):
+            word = _NAME_RE.match(text, pos).group()
+            tokens.append(("op", _WORD_OPS[word], pos) if word in _WORD_OPS else ("name", word, pos))
+            pos += len(word)
+        else:
+            symbol = next((s for s in _SYMBOLS if text.startswith(s, pos)), None)
+            if symbol is None:
+                raise JuelError(f"unexpected character {ch!r} at position {pos} in {text!r}")
+            if symbol in _REFUSED_SYMBOLS:
+                raise JuelError(f"{_REFUSED_SYMBOLS[symbol]} (at position {pos} in {text!r})")
+            tokens.append(("op", symbol, pos))
+            pos += len(symbol)
+
+
+def _string_literal(text: str, pos: int) -> tuple[str, int]:
+    """Decode a JUEL string literal; only backslash-escaped quotes and backslashes exist."""
+    quote, out, i = text[pos], [], pos + 1
+    while i < len(text):
+        ch = text[i]
+        if ch == quote:
+            return "".join(out), i + 1
+        if ch == "\\":
+            nxt = text[i + 1:i + 2]
+            if nxt not in ("\\", "'", '"'):
+                raise JuelError(f"invalid escape sequence '\\{nxt}' in string literal in {text!r} "
+                                "(JUEL only knows \\\\, \\' and \\\")")
+            out.append(nxt)
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    raise JuelError(f"unterminated string literal at position {pos} in {text!r}")
+
+
+class _Parser:
+    """Recursive descent over JUEL precedence levels; produces tuple-based trees."""
+
+    def __init__(self, tokens: list[tuple[str, object, int]], source: str) -> None:
+        self.tokens, self.source, self.i = tokens, source, 0
+
+    def fail(self, message: str) -> JuelError:
+        return JuelError(f"{message} in {self.source!r}")
+
+    def peek(self, *ops: str) -> bool:
+        return self.i < len(self.tokens) and self.tokens[self.i][0] == "op" and self.tokens[self.i][1] in ops
+
+    def take(self) -> tuple[str, object, int]:
+        if self.i >= len(self.tokens):
+            raise self.fail("unexpected end of expression")
+        self.i += 1
+        return self.tokens[self.i - 1]
+
+    def expect(self, op: str) -> None:
+        if not self.peek(op):
+            found = self.tokens[self.i][1] if self.i < len(self.tokens) else "end of expression"
+            raise self.fail(f"expected {op!r} but found {found!r}")
+        self.i += 1
+
+    def parse(self) -> tuple:
+        if not self.tokens:
+            raise self.fail("empty expression")
+        tree = self.ternary()
+        if self.i < len(self.tokens):
+            raise self.fail(f"unexpected {self.tokens[self.i][1]!r} at position {self.tokens[self.i][2]}")
+        return tree
+
+    def ternary(self) -> tuple:
+        cond = self.binary(0)
+        if not self.peek("?"):
+            return cond
+        self.take()
+        then = self.ternary()
+        self.expect(":")
+        return ("cond", cond, then, self.ternary())
+
+    _LEVELS = (("||",), ("&&",), ("==", "!="), ("<", ">", "<=", ">="), ("+", "-"), ("*", "/", "%"))
+
+    def binary(self, level: int) -> tuple:
+        if level == len(self._LEVELS):
+            return self.unary()
+        left = self.binary(level + 1)
+        while self.peek(*self._LEVELS[level]) or (level == 3 and self._at_name("instanceof")):
+            if self._at_name("instanceof"):
+                raise self.fail("the 'instanceof' operator is not supported")
+            op = self.take()[1]
+            left = ("bin", op, left, self.binary(level + 1))
+        return left
+
+    def _at_name(self, word: str) -> bool:
+        return self.i < len(self.tokens) and self.tokens[self.i][:2] == ("name", word)
+
+    def unary(self) -> tuple:
+        if self.peek("!", "-"):
+            return ("un", self.take()[1], self.unary())
+        if self._at_name("empty"):
+            self.take()
+            return ("empty", self.unary())
+        return self.postfix()
+
+    def postfix(self) -> tuple:
+        node = self.primary()
+        while True:
+            if self.peek("."):
+                self.take()
+                kind, name, pos = self.take()
+                word = _NAME_RE.match(self.source, pos)
+                if kind != "name" and not (word and word.group() in _WORD_OPS):
+                    raise self.fail(f"expected a property name after '.', found {name!r}")
+                node = ("attr", node, name if kind == "name" else word.group())
+            elif self.peek("["):
+                self.take()
+                index = self.ternary()
+                self.expect("]")
+                node = ("index", node, index)
+            elif self.peek("("):
+                what = "method" if node[0] == "attr" else "function"
+                raise self.fail(f"{what} call '{_describe(node)}(...)' is not supported: "
+                                "only variables, properties and operators can be translated")
+            else:
+                return node
+
+    def primary(self) -> tuple:
+        kind, value, pos = self.take()
+        if kind in ("num", "str"):
+            return ("lit", value)
+        if kind == "name":
+            if value in ("true", "false", "null"):
+                return ("lit", {"true": True, "false": False, "null": None}[value])
+            if value in _CONTEXT_OBJECTS:
+                raise self.fail(f"the Camunda context object '{value}' (e.g. '{value}.getVariable(...)') "
+                                "is not available; refer to process variables by name instead")
+            if value in ("empty", "instanceof"):
+                raise self.fail(f"misplaced keyword {value!r}")
+            if "$" in value or keyword.iskeyword(value):
+                raise self.fail(f"variable name {value!r} cannot be used in a Python expression")
+            return ("name", value)
+        if value == "(":
+            inner = self.ternary()
+            self.expect(")")
+            return inner
+        if value == "[":
+            raise self.fail("list literals ('[...]') are not supported")
+        raise self.fail(f"unexpected {value!r} at position {pos}")
+
+
+def _describe(node: tuple) -> str:
+    if node[0] == "attr":
+        return f"{_describe(node[1])}.{node[2]}"
+    return str(node[1]) if node[0] == "name" else "<expression>"
+
+
+def _emit(node: tuple, min_prec: int) -> str:
+    """Render a tree as Python, adding parentheses wherever precedence requires them."""
+    kind = node[0]
+    if kind == "lit":
+        return repr(node[1])
+    if kind == "name":
+        return str(node[1])
+    if kind in ("attr", "index"):
+        base = _emit(node[1], _ATOM)
+        if node[1][0] == "lit":
+            base = f"({base})"
+        if kind == "attr":
+            name = node[2]
+            return f"{base}.{name}" if name.isidentifier() and not keyword.iskeyword(name) else f"{base}[{name!r}]"
+        return f"{base}[{_emit(node[2], 0)}]"
+    if kind == "empty":
+        return f"is_empty({_emit(node[1], 0)})"
+    if kind == "cond":
+        return f"({_emit(node[2], 2)} if {_emit(node[1], 2)} else {_emit(node[3], 1)})"
+    if kind == "un":
+        prec = 4 if node[1] == "!" else 8
+        text = f"not {_emit(node[2], prec)}" if node[1] == "!" else f"-{_emit(node[2], prec)}"
+    else:
+        op, prec = node[1], _PREC[node[1]]
+        if prec == 5:  # comparisons must never chain the Python way
+            left, right = _emit(node[2], 6), _emit(node[3], 6)
+        else:
+            left, right = _emit(node[2], prec), _emit(node[3], prec + 1)
+        text = f"{left} {_PY_OP.get(op, op)} {right}"
+    return f"({text})" if prec < min_prec else text
+
+
+# --- timers -------------------------------------------------------------------------------
+
+_NUM = r"\d+(?:[.,]\d+)?"
+_DURATION_RE = re.compile(
+    rf"P(?:(?P<W>{_NUM})W|(?:(?P<Y>{_NUM})Y)?(?:(?P<Mo>{_NUM})M)?(?:(?P<D>{_NUM})D)?"
+    rf"(?:(?P<T>T)(?:(?P<H>{_NUM})H)?(?:(?P<Mi>{_NUM})M)?(?:(?P<S>{_NUM})S)?)?)")
+_CYCLE_RE = re.compile(r"R(\d*)/(.+)", re.S)
+
+
+def translate_timer(text: str) -> str:
+    """Translate a Camunda timer value (timeDate, timeDuration or timeCycle).
+
+    A bare ISO 8601 date, duration or repeating interval becomes its Python string
+    literal; a ``${...}`` value becomes the translated expression.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise JuelError("a timer needs a value: an ISO 8601 date, duration, cycle or ${...} expression")
+    value = text.strip()
+    if is_juel(value):
+        return translate(value)
+    if _is_duration(value) or _is_date(value) or _is_cycle(value):
+        return repr(value)
+    if len(value.split()) in (6, 7):
+        raise JuelError(f"timer {value!r} looks like a cron expression, which is not supported; "
+                        "use an ISO 8601 repeating interval such as 'R/PT1H'")
+    raise JuelError(f"timer value {value!r} is not an ISO 8601 date (2026-12-01T08:00:00+01:00), "
+                    "duration (PT1H, P14D) or cycle (R3/PT10M), nor a ${...} expression")
+
+
+def _is_duration(value: str) -> bool:
+    match = _DURATION_RE.fullmatch(value)
+    if not match:
+        return False
+    present = [v for k, v in match.groupdict().items() if k != "T" and v is not None]
+    time_parts = [match["H"], match["Mi"], match["S"]]
+    if not present or (match["T"] and not any(time_parts)):
+        return False
+    # Only the smallest given component may carry a fraction (ISO 8601, and SpiffWorkflow).
+    return not any(any(c in v for c in ".,") for v in present[:-1])
+
+
+def _is_date(value: str) -> bool:
+    if not value[:1].isdigit():
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_cycle(value: str) -> bool:
+    match = _CYCLE_RE.fullmatch(value)
+    if not match:
+        return False
+    parts = match.group(2).split("/")
+    if len(parts) == 1:
+        return _is_duration(parts[0])
+    if len(parts) == 2:
+        start, end = parts
+        return (_is_date(start) and _is_duration(end)) or (_is_duration(start) and _is_date(end))
+    return False
