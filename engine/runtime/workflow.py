@@ -156,7 +156,10 @@ class WorkflowRunner:
         if task.state != TaskState.READY or not task.task_spec.manual:
             raise InvalidState(f"task {task_id} is not open", user_message="Die Aufgabe ist nicht mehr offen.")
         task.data.update(data)
-        self._run(task)
+        try:
+            task.run()
+        except SpiffWorkflowException as exc:
+            raise WorkflowFailure(_describe(exc)) from exc
 
     def complete_service_task(self, wf: BpmnWorkflow, task_id: str, result_variable: str, result: Any) -> None:
         task = self.task(wf, task_id)

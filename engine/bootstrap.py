@@ -1,0 +1,122 @@
+"""The only wiring place: settings + adapters -> Engine."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine as Database
+
+from engine.domain.errors import NotFound
+from engine.persistence import tables as t
+from engine.persistence.db import make_engine
+from engine.ports import Clock, Connector, SystemClock
+from engine.runtime.expressions import SafeEvaluator
+from engine.runtime.parsing import ParsedProcess, SourceFile, parse_bundle
+from engine.runtime.script_engine import SafeScriptEngine
+from engine.runtime.serialization import StateSerializer
+from engine.runtime.workflow import WorkflowRunner
+from engine.settings import Settings
+
+
+class DefinitionCache:
+    """definition id -> parsed process, parsed from stored sources on first use."""
+
+    def __init__(self, db: Database, evaluator: SafeEvaluator, size: int = 256) -> None:
+        self.db = db
+        self.evaluator = evaluator
+        self.size = size
+        self._items: OrderedDict[str, ParsedProcess] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, definition_id: str, conn: Any = None) -> ParsedProcess:
+        with self._lock:
+            hit = self._items.get(definition_id)
+            if hit is not None:
+                self._items.move_to_end(definition_id)
+                return hit
+        parsed = self._load(definition_id, conn)
+        with self._lock:
+            self._items[definition_id] = parsed
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return parsed
+
+    def put(self, definition_id: str, parsed: ParsedProcess) -> None:
+        with self._lock:
+            self._items[definition_id] = parsed
+
+    def _load(self, definition_id: str, conn: Any) -> ParsedProcess:
+        def run(c: Any) -> ParsedProcess:
+            row = c.execute(select(t.process_definitions).where(t.process_definitions.c.id == definition_id)).first()
+            if row is None:
+                raise NotFound(f"process definition {definition_id} not found")
+            hashes = [f["sha256"] for f in row.files]
+            contents = dict(c.execute(select(t.resources.c.sha256, t.resources.c.content)
+                                      .where(t.resources.c.sha256.in_(hashes))).all())
+            files = [SourceFile(f["name"], contents[f["sha256"]]) for f in row.files]
+            return parse_bundle(files).processes[row.key]
+
+        if conn is not None:
+            return run(conn)
+        with self.db.connect() as c:
+            return run(c)
+
+
+@dataclass
+class Engine:
+    settings: Settings
+    db: Database
+    clock: Clock
+    evaluator: SafeEvaluator
+    script_engine: SafeScriptEngine
+    runner: WorkflowRunner
+    serializer: StateSerializer
+    definitions: DefinitionCache
+    connectors: dict[str, Connector] = field(default_factory=dict)
+
+    def check_expression(self, source: str, mode: str, element_id: str) -> list[str]:
+        return self.evaluator.check(source, mode=mode, element_id=element_id)
+
+    def known_operations(self) -> set[str] | None:
+        if not self.connectors:
+            return None
+        return {f"{name}.{op}" for name, c in self.connectors.items() for op in c.operations()}
+
+
+def bootstrap(settings: Settings | None = None, connectors: Mapping[str, Connector] | None = None,
+              clock: Clock | None = None, db: Database | None = None) -> Engine:
+    settings = settings or Settings.from_env()
+    clock = clock or SystemClock()
+    evaluator = SafeEvaluator(functions=_functions(clock))
+    script_engine = SafeScriptEngine(evaluator, clock)
+    database = db or make_engine(settings.database_url)
+    return Engine(
+        settings=settings,
+        db=database,
+        clock=clock,
+        evaluator=evaluator,
+        script_engine=script_engine,
+        runner=WorkflowRunner(script_engine),
+        serializer=StateSerializer(),
+        definitions=DefinitionCache(database, evaluator),
+        connectors=dict(connectors or {}),
+    )
+
+
+def _functions(clock: Clock) -> dict[str, Any]:
+    from datetime import timedelta
+
+    def now() -> str:
+        return clock.now().isoformat()
+
+    def today() -> str:
+        return clock.now().date().isoformat()
+
+    def days_from_now(days: int) -> str:
+        return (clock.now() + timedelta(days=days)).isoformat()
+
+    return {"now": now, "today": today, "days_from_now": days_from_now}

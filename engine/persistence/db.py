@@ -1,0 +1,92 @@
+"""Database engine and unit of work."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
+
+from engine.domain.errors import Conflict
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, future=True)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    path = url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                           poolclass=NullPool if path == ":memory:" else None)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        mode = "IMMEDIATE" if conn.info.get("write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+class UnitOfWork:
+    """One transaction. Rolls back unless :meth:`commit` was called."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.committed = False
+        self.after_commit: list[Any] = []
+
+    def commit(self) -> None:
+        self.conn.commit()
+        self.committed = True
+        for callback in self.after_commit:
+            callback()
+
+
+@contextmanager
+def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[UnitOfWork]:
+    with engine.connect() as conn:
+        conn.info["write"] = write
+        uow = UnitOfWork(conn)
+        try:
+            conn.begin()
+            yield uow
+            if not uow.committed:
+                conn.rollback()
+        except OperationalError as exc:
+            conn.rollback()
+            if _is_lock_error(exc):
+                raise Conflict(f"database busy: {exc.orig}") from exc
+            raise
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            conn.info.pop("write", None)
+
+
+def _is_lock_error(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "deadlock detected" in text or "could not serialize" in text
+
+
+def default_sqlite_url() -> str:
+    return f"sqlite:///{os.path.abspath('instance/amtsflow.sqlite')}"

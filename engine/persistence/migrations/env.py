@@ -1,0 +1,29 @@
+"""Alembic environment: the URL comes from the caller (amtsflow db upgrade)."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from engine.persistence.tables import metadata
+
+config = context.config
+
+
+def run_migrations() -> None:
+    connectable = config.attributes.get("connection")
+    if connectable is not None:
+        _run(connectable)
+        return
+    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.begin() as conn:
+        _run(conn)
+
+
+def _run(conn: object) -> None:
+    context.configure(connection=conn, target_metadata=metadata, render_as_batch=True, compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations()

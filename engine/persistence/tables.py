@@ -1,0 +1,199 @@
+"""SQLAlchemy Core tables. The schema itself is managed by Alembic (migrations/)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData,
+    String, Table, Text, UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC on both sides, also on SQLite (which stores no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use UTC-aware datetimes")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+TS = UtcDateTime()
+ID = String(36)
+
+resources = Table(
+    "resources", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+deployments = Table(
+    "deployments", metadata,
+    Column("id", ID, primary_key=True),
+    Column("created_at", TS, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("files", JSON, nullable=False),          # [{"name": ..., "sha256": ...}]
+)
+
+process_definitions = Table(
+    "process_definitions", metadata,
+    Column("id", ID, primary_key=True),
+    Column("key", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("deployment_id", ID, ForeignKey("deployments.id"), nullable=False),
+    Column("files", JSON, nullable=False),          # the files this process needs
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("key", "version", name="uq_process_definitions_key_version"),
+)
+
+cases = Table(
+    "cases", metadata,
+    Column("id", ID, primary_key=True),
+    Column("definition_id", ID, ForeignKey("process_definitions.id"), nullable=False),
+    Column("process_key", String(200), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("business_key", String(200), index=True),
+    Column("status", String(20), nullable=False, index=True),
+    Column("suspended", Boolean, nullable=False, default=False),
+    Column("state", Text, nullable=False),
+    Column("serializer_version", String(40), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("waits", JSON, nullable=False),          # what the projections were built from
+    Column("audit_hash", String(64), nullable=False),  # head of this case's audit chain
+    Column("error", Text),
+    Column("started_by", String(200)),
+    Column("started_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("ended_at", TS),
+)
+
+work_items = Table(
+    "work_items", metadata,
+    Column("id", ID, primary_key=True),             # the SpiffWorkflow task id
+    Column("case_id", ID, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("process_key", String(200), nullable=False),
+    Column("element_id", String(200), nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("state", String(20), nullable=False),   # open, completed, cancelled
+    Column("candidate_groups", JSON, nullable=False),
+    Column("candidate_users", JSON, nullable=False),
+    Column("assignee", String(200), index=True),
+    Column("due", TS, index=True),
+    Column("priority", Integer),
+    Column("created_at", TS, nullable=False),
+    Column("ended_at", TS),
+    Column("completed_by", String(200)),
+    Index("ix_work_items_state_due", "state", "due"),
+)
+
+work_item_groups = Table(
+    "work_item_groups", metadata,
+    Column("work_item_id", ID, ForeignKey("work_items.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_name", String(200), primary_key=True),
+    Index("ix_work_item_groups_group", "group_name"),
+)
+
+case_fields = Table(
+    "case_fields", metadata,
+    Column("case_id", ID, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(200), primary_key=True),
+    Column("value", String(500)),
+    Index("ix_case_fields_name_value", "name", "value"),
+)
+
+jobs = Table(
+    "jobs", metadata,
+    Column("id", ID, primary_key=True),
+    Column("case_id", ID, ForeignKey("cases.id"), index=True),
+    Column("kind", String(20), nullable=False),     # service, timer, message_ttl
+    Column("task_id", ID),
+    Column("element_id", String(200)),
+    Column("due_at", TS, nullable=False),
+    Column("lock_owner", String(200)),
+    Column("lock_expires_at", TS),
+    Column("retries", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("payload", JSON, nullable=False),
+    Column("suspended", Boolean, nullable=False, default=False),
+    Column("created_at", TS, nullable=False),
+    Index("ix_jobs_due", "suspended", "due_at"),
+)
+
+incidents = Table(
+    "incidents", metadata,
+    Column("id", ID, primary_key=True),
+    Column("case_id", ID, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("job_id", ID),
+    Column("task_id", ID),
+    Column("element_id", String(200)),
+    Column("kind", String(20), nullable=False),     # job, workflow
+    Column("message", Text, nullable=False),
+    Column("details", Text),
+    Column("status", String(20), nullable=False, index=True),  # open, resolved
+    Column("created_at", TS, nullable=False),
+    Column("resolved_at", TS),
+    Column("resolved_by", String(200)),
+)
+
+subscriptions = Table(
+    "message_subscriptions", metadata,
+    Column("id", ID, primary_key=True),
+    Column("case_id", ID, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("task_id", ID, nullable=False),
+    Column("kind", String(10), nullable=False),     # message, signal
+    Column("name", String(200), nullable=False),
+    Column("correlation_key", String(200)),
+    Index("ix_subscriptions_lookup", "kind", "name", "correlation_key"),
+)
+
+messages = Table(
+    "messages", metadata,
+    Column("id", ID, primary_key=True),
+    Column("message_id", String(200), unique=True),  # sender's id: idempotent delivery
+    Column("name", String(200), nullable=False),
+    Column("correlation_key", String(200)),
+    Column("payload", JSON, nullable=False),
+    Column("received_at", TS, nullable=False),
+    Column("expires_at", TS),
+    Column("delivered_case_id", ID),
+    Column("delivered_at", TS),
+    Index("ix_messages_pending", "name", "correlation_key", "delivered_at"),
+)
+
+audit_events = Table(
+    "audit_events", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("case_id", ID, index=True),
+    Column("at", TS, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(50), nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)

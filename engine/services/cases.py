@@ -1,0 +1,178 @@
+"""Case use cases: start, complete, claim/unclaim/delegate, cancel, suspend/resume."""
+
+from __future__ import annotations
+
+import uuid
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import select, update
+
+from engine.bootstrap import Engine
+from engine.domain.errors import Conflict, InvalidState, NotFound, PermissionDenied
+from engine.persistence import tables as t
+from engine.persistence.db import unit_of_work
+from engine.services import audit, forms
+from engine.services.commands import Command, run_case_command, save
+from engine.services.deploy import latest_definition
+
+MAX_BUSINESS_KEY = 200
+
+
+def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, business_key: str | None = None,
+               actor: str = "system", version: int | None = None) -> str:
+    data = dict(data or {})
+    if business_key is not None and (not business_key.strip() or len(business_key) > MAX_BUSINESS_KEY):
+        raise InvalidState(f"business key must be 1..{MAX_BUSINESS_KEY} characters",
+                           user_message="Das Aktenzeichen ist ungültig.")
+    case_id = str(uuid.uuid4())
+    with unit_of_work(engine.db) as uow:
+        if version is None:
+            definition = latest_definition(uow.conn, key)
+        else:
+            definition = uow.conn.execute(select(t.process_definitions).where(
+                t.process_definitions.c.key == key, t.process_definitions.c.version == version)).first()
+        if definition is None:
+            raise NotFound(f"process '{key}' is not deployed", user_message="Diese Leistung ist nicht verfügbar.")
+        parsed = engine.definitions.get(definition.id, uow.conn)
+        start_form = parsed.model.start_form
+        forms.validate(start_form.schema if start_form else None, data, where=f"{key} start form")
+        wf = engine.runner.new(parsed, data)
+        row = SimpleNamespace(id=case_id, definition_id=definition.id, process_key=key, version=definition.version,
+                              business_key=business_key, suspended=False, revision=0, data={}, waits={},
+                              audit_hash=audit.GENESIS)
+        cmd = Command(engine, uow, row, parsed, wf, actor,
+                      audit_details={"process": key, "version": definition.version, "business_key": business_key})
+        save(cmd, "started", new=True)
+        uow.commit()
+    return case_id
+
+
+def _work_item(engine: Engine, task_id: str) -> Any:
+    with engine.db.connect() as conn:
+        row = conn.execute(select(t.work_items).where(t.work_items.c.id == task_id)).first()
+    if row is None:
+        raise NotFound(f"task {task_id} not found", user_message="Die Aufgabe wurde nicht gefunden.")
+    return row
+
+
+def task_form(engine: Engine, task_id: str) -> Any:
+    item = _work_item(engine, task_id)
+    with engine.db.connect() as conn:
+        definition_id = conn.execute(select(t.cases.c.definition_id).where(t.cases.c.id == item.case_id)).scalar_one()
+        parsed = engine.definitions.get(definition_id, conn)
+    model = parsed.models.get(item.process_key, parsed.model)
+    return model.element(item.element_id).form
+
+
+def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = None, *, actor: str = "system") -> None:
+    data = dict(data or {})
+    item = _work_item(engine, task_id)
+    if item.state != "open":
+        raise Conflict(f"task {task_id} is already {item.state}",
+                       user_message="Die Aufgabe wurde bereits von jemand anderem erledigt.")
+    if item.assignee and item.assignee != actor and actor != "system":
+        raise PermissionDenied(f"task {task_id} is claimed by {item.assignee}",
+                               user_message=f"Die Aufgabe ist {item.assignee} zugewiesen.")
+    form = task_form(engine, task_id)
+    forms.validate(form.schema if form else None, data, where=f"task {task_id} ({item.element_id})")
+
+    def mutate(cmd: Command) -> None:
+        info = cmd.parsed.models.get(item.process_key, cmd.parsed.model).element(item.element_id)
+        _check_four_eyes(cmd, info, task_id)
+        task = cmd.engine.runner.task(cmd.wf, task_id)
+        from SpiffWorkflow.util.task import TaskState
+        if task.state != TaskState.READY:
+            raise Conflict(f"task {task_id} was completed by someone else",
+                           user_message="Die Aufgabe wurde bereits von jemand anderem erledigt.")
+        cmd.engine.runner.complete_user_task(cmd.wf, task_id, data)
+        cmd.completed[task_id] = actor
+        cmd.audit_details.update({"task": task_id, "element": item.element_id, "fields": sorted(data)})
+
+    run_case_command(engine, item.case_id, actor, "task_completed", mutate)
+
+
+def _check_four_eyes(cmd: Command, info: Any, task_id: str) -> None:
+    """Element property ``fourEyesOf=<element id>``: whoever completed that task may not complete this one."""
+    other = info.properties.get("fourEyesOf")
+    if not other:
+        return
+    previous = cmd.uow.conn.execute(
+        select(t.work_items.c.completed_by).where(t.work_items.c.case_id == cmd.case.id,
+                                                  t.work_items.c.element_id == other,
+                                                  t.work_items.c.state == "completed")
+        .order_by(t.work_items.c.ended_at.desc()).limit(1)).scalar()
+    if previous is not None and previous == cmd.actor:
+        raise PermissionDenied(f"task {task_id}: four-eyes principle, {cmd.actor} completed '{other}' already",
+                               user_message="Vier-Augen-Prinzip: Die Freigabe muss eine andere Person erteilen.")
+
+
+def claim(engine: Engine, task_id: str, user: str) -> None:
+    _assign(engine, task_id, user, user, expect_free=True, action="task_claimed")
+
+
+def unclaim(engine: Engine, task_id: str, user: str, *, force: bool = False) -> None:
+    item = _work_item(engine, task_id)
+    if item.assignee != user and not force:
+        raise PermissionDenied(f"task {task_id} is not claimed by {user}",
+                               user_message="Sie können nur eigene Aufgaben zurückgeben.")
+    _assign(engine, task_id, None, user, expect_free=False, action="task_unclaimed")
+
+
+def delegate(engine: Engine, task_id: str, to_user: str, actor: str) -> None:
+    _assign(engine, task_id, to_user, actor, expect_free=False, action="task_delegated")
+
+
+def _assign(engine: Engine, task_id: str, assignee: str | None, actor: str, *, expect_free: bool, action: str) -> None:
+    with unit_of_work(engine.db) as uow:
+        cond = [t.work_items.c.id == task_id, t.work_items.c.state == "open"]
+        if expect_free:
+            cond.append((t.work_items.c.assignee.is_(None)) | (t.work_items.c.assignee == assignee))
+        result = uow.conn.execute(update(t.work_items).where(*cond).values(assignee=assignee))
+        if result.rowcount != 1:
+            item = _work_item(engine, task_id)
+            if item.state != "open":
+                raise Conflict(f"task {task_id} is {item.state}", user_message="Die Aufgabe ist nicht mehr offen.")
+            raise Conflict(f"task {task_id} is claimed by {item.assignee}",
+                           user_message=f"Die Aufgabe wurde bereits von {item.assignee} übernommen.")
+        case_row = uow.conn.execute(select(t.work_items.c.case_id).where(t.work_items.c.id == task_id)).scalar_one()
+        _append_case_event(uow.conn, case_row, engine.clock.now(), actor, action, {"task": task_id, "assignee": assignee})
+        uow.commit()
+
+
+def _append_case_event(conn: Any, case_id: str, now: Any, actor: str, action: str, details: dict[str, Any]) -> None:
+    """Audit an event that does not change the workflow state; moves the case's chain head."""
+    for _ in range(5):
+        row = conn.execute(select(t.cases.c.audit_hash, t.cases.c.revision).where(t.cases.c.id == case_id)).first()
+        head = audit.append(conn, prev_hash=row.audit_hash, case_id=case_id, at=now, actor=actor, action=action,
+                            details=details)
+        done = conn.execute(update(t.cases).where(t.cases.c.id == case_id, t.cases.c.revision == row.revision)
+                            .values(audit_hash=head, revision=row.revision + 1))
+        if done.rowcount == 1:
+            return
+        raise Conflict(f"case {case_id} changed concurrently")
+
+
+def cancel_case(engine: Engine, case_id: str, actor: str = "system", reason: str = "") -> None:
+    def mutate(cmd: Command) -> None:
+        cmd.engine.runner.cancel(cmd.wf)
+        cmd.status_override = "cancelled"
+        cmd.audit_details["reason"] = reason
+
+    run_case_command(engine, case_id, actor, "cancelled", mutate, allow_suspended=True)
+
+
+def set_suspended(engine: Engine, case_id: str, suspended: bool, actor: str = "system") -> None:
+    with unit_of_work(engine.db) as uow:
+        row = uow.conn.execute(select(t.cases).where(t.cases.c.id == case_id)).first()
+        if row is None:
+            raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")
+        if row.status in ("completed", "cancelled"):
+            raise InvalidState(f"case {case_id} is {row.status}", user_message="Der Vorgang ist bereits abgeschlossen.")
+        if bool(row.suspended) == suspended:
+            raise InvalidState(f"case {case_id} is already {'suspended' if suspended else 'active'}",
+                               user_message="Der Vorgang ist bereits " + ("angehalten." if suspended else "aktiv."))
+        uow.conn.execute(update(t.jobs).where(t.jobs.c.case_id == case_id).values(suspended=suspended))
+        uow.conn.execute(update(t.cases).where(t.cases.c.id == case_id).values(suspended=suspended))
+        _append_case_event(uow.conn, case_id, engine.clock.now(), actor, "suspended" if suspended else "resumed", {})
+        uow.commit()

@@ -1,0 +1,171 @@
+"""The unit-of-work loop every case command runs through.
+
+load case -> re-attach spec -> mutate -> step -> project -> save with revision check -> audit
+-> commit. A stale revision (someone else committed first) re-runs the whole command.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Callable, TypeVar
+
+from sqlalchemy import insert, select, update
+
+from engine.bootstrap import Engine
+from engine.domain.errors import Conflict, InvalidState, NotFound, WorkflowFailure
+from engine.persistence import tables as t
+from engine.persistence.db import UnitOfWork, unit_of_work
+from engine.runtime.parsing import ParsedProcess
+from engine.runtime.serialization import SERIALIZER_VERSION
+from engine.services import audit
+from engine.services.projections import Projector, sync_case_fields, waits_snapshot
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 8
+
+
+class StaleRevision(Exception):
+    pass
+
+
+@dataclass
+class Command:
+    """What a mutation sees: the loaded workflow and the context to record what it did."""
+
+    engine: Engine
+    uow: UnitOfWork
+    case: Any                       # the case row
+    parsed: ParsedProcess
+    wf: Any
+    actor: str
+    completed: dict[str, str] = field(default_factory=dict)   # task id -> completed by
+    audit_details: dict[str, Any] = field(default_factory=dict)
+    status_override: str | None = None
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def snapshot_data(wf: Any) -> dict[str, Any]:
+    from SpiffWorkflow.util.task import TaskState
+
+    if wf.completed:
+        return jsonable({k: v for k, v in wf.data.items() if k != "data_objects"})
+    data: dict[str, Any] = {}
+    if wf.last_task is not None:
+        data.update(wf.last_task.data)
+    for task in wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR):
+        data.update(task.data)
+    return jsonable(data)
+
+
+def run_case_command(engine: Engine, case_id: str, actor: str, action: str,
+                     mutate: Callable[[Command], T], *, allow_suspended: bool = False) -> T:
+    for _attempt in range(MAX_ATTEMPTS):
+        try:
+            with unit_of_work(engine.db) as uow:
+                row = uow.conn.execute(select(t.cases).where(t.cases.c.id == case_id)).first()
+                if row is None:
+                    raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")
+                if row.suspended and not allow_suspended:
+                    raise InvalidState(f"case {case_id} is suspended",
+                                       user_message="Der Vorgang ist angehalten.")
+                if row.status in ("completed", "cancelled"):
+                    raise InvalidState(f"case {case_id} is {row.status}",
+                                       user_message="Der Vorgang ist bereits abgeschlossen.")
+                parsed = engine.definitions.get(row.definition_id, uow.conn)
+                wf = engine.serializer.loads(row.state, parsed.spec, parsed.subprocess_specs, engine.script_engine)
+                cmd = Command(engine, uow, row, parsed, wf, actor)
+                result = mutate(cmd)
+                save(cmd, action)
+                uow.commit()
+                return result
+        except StaleRevision:
+            continue
+        except Conflict as exc:
+            if "database busy" in exc.message:
+                continue
+            raise
+    raise Conflict(f"case {case_id}: gave up after {MAX_ATTEMPTS} concurrent modifications")
+
+
+def save(cmd: Command, action: str, *, new: bool = False) -> None:
+    """Step the workflow, write state + projections + audit. Raises StaleRevision."""
+    engine, conn, row, wf = cmd.engine, cmd.uow.conn, cmd.case, cmd.wf
+    now = engine.clock.now()
+    error: str | None = None
+    try:
+        engine.runner.step(wf)
+    except WorkflowFailure as exc:
+        error = exc.message
+        cmd.audit_details["error"] = error
+        cmd.audit_details["stack"] = traceback.format_exc(limit=5)
+    waits = engine.runner.waits(wf, cmd.parsed.models)
+    status = cmd.status_override or _status(waits, error)
+    data = snapshot_data(wf)
+    state = engine.serializer.dumps(wf)
+    before = row.waits if not new else {}
+    ended = now if status in ("completed", "cancelled") else None
+    details = {"status": status, **cmd.audit_details}
+    head = audit.append(conn, prev_hash=row.audit_hash if not new else audit.GENESIS, case_id=row.id, at=now,
+                        actor=cmd.actor, action=action, details=jsonable(details))
+    values = dict(status=status, state=state, serializer_version=SERIALIZER_VERSION, data=data,
+                  error=error, updated_at=now, ended_at=ended, audit_hash=head)
+    snapshot = waits_snapshot(row.id, waits if status != "cancelled" else _empty(waits))
+    if new:  # the row must exist before projections reference it
+        conn.execute(insert(t.cases).values(
+            id=row.id, definition_id=row.definition_id, process_key=row.process_key, version=row.version,
+            business_key=row.business_key, suspended=False, revision=1, started_by=cmd.actor, started_at=now,
+            waits=snapshot, **values))
+    else:  # update first: takes the row lock early, a stale revision fails before any other write
+        result = conn.execute(update(t.cases).where(t.cases.c.id == row.id, t.cases.c.revision == row.revision)
+                              .values(revision=row.revision + 1, waits=snapshot, **values))
+        if result.rowcount != 1:
+            raise StaleRevision(row.id)
+    projector = Projector(conn, engine.evaluator, now, row.id, row.business_key, engine.settings.default_retries,
+                          suspended=bool(row.suspended))
+    projector.sync(before, waits if status != "cancelled" else _empty(waits), cmd.completed)
+    sync_case_fields(conn, row.id, [*cmd.parsed.model.case_fields], {} if new else (row.data or {}), data)
+    if error is not None:
+        _open_incident(conn, row.id, now, error, cmd.audit_details.get("stack", ""), waits.errors)
+
+
+def _empty(waits: Any) -> Any:
+    from engine.runtime.workflow import Waits
+    return Waits(completed=True)
+
+
+def _status(waits: Any, error: str | None) -> str:
+    if error is not None or waits.errors:
+        return "failed"
+    if waits.completed:
+        return "completed"
+    if waits.services:
+        return "running"
+    return "waiting"
+
+
+def _open_incident(conn: Any, case_id: str, now: datetime, message: str, details: str, element_ids: list[str]) -> None:
+    import uuid
+
+    conn.execute(insert(t.incidents).values(
+        id=str(uuid.uuid4()), case_id=case_id, kind="workflow", element_id=(element_ids or [None])[0],
+        message=message, details=details, status="open", created_at=now))
+
+
+__all__ = ["Command", "run_case_command", "save", "jsonable", "snapshot_data", "json"]

@@ -1,0 +1,125 @@
+"""Deploy BPMN/DMN/form files: validate everything first, then store, version per process."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+
+from engine.bootstrap import Engine
+from engine.domain.errors import DeploymentError, Problem
+from engine.persistence import tables as t
+from engine.persistence.db import unit_of_work
+from engine.runtime.parsing import ParsedProcess, SourceFile, parse_bundle
+from engine.services import audit
+
+MAX_FILES = 200
+
+
+@dataclass
+class DeployedProcess:
+    key: str
+    version: int
+    definition_id: str
+    created: bool            # False: content unchanged, the existing version is kept
+
+
+@dataclass
+class DeployResult:
+    processes: list[DeployedProcess]
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def read_paths(paths: list[str]) -> list[SourceFile]:
+    """Files and folders (recursively) -> SourceFiles named relative to what was given."""
+    files: list[SourceFile] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and not child.name.startswith("."):
+                    files.append(SourceFile(str(child), child.read_bytes()))
+        elif path.is_file():
+            files.append(SourceFile(str(path), path.read_bytes()))
+        else:
+            raise DeploymentError([Problem(given, 0, "", "no such file or folder")])
+    if len(files) > MAX_FILES:
+        raise DeploymentError([Problem(paths[0], 0, "", f"{len(files)} files; at most {MAX_FILES} per deployment")])
+    return files
+
+
+def _needed_files(parsed: ParsedProcess, files: list[SourceFile]) -> list[SourceFile]:
+    """The BPMN files of the process and what it calls, every DMN and form file."""
+    specs = [parsed.spec, *parsed.subprocess_specs.values()]
+    bpmn_names = {os.path.basename(getattr(s, "file", "") or "") for s in specs}
+    chosen = []
+    for f in files:
+        base = os.path.basename(f.name)
+        lower = base.lower()
+        if lower.endswith((".dmn", ".json", ".form")) or base in bpmn_names:
+            chosen.append(f)
+    return chosen
+
+
+def deploy(engine: Engine, files: list[SourceFile], actor: str = "system") -> DeployResult:
+    bundle = parse_bundle(files, engine.check_expression, engine.known_operations())
+    if not bundle.processes:
+        raise DeploymentError([Problem(files[0].name, 0, "", "no executable process (isExecutable=\"true\") found")])
+    now = engine.clock.now()
+    deployment_id = str(uuid.uuid4())
+    result = DeployResult([], bundle.warnings)
+    with unit_of_work(engine.db) as uow:
+        conn = uow.conn
+        known = set(conn.execute(select(t.resources.c.sha256).where(
+            t.resources.c.sha256.in_([f.sha256 for f in files])) ).scalars())
+        stored = False
+        for key, parsed in sorted(bundle.processes.items()):
+            needed = _needed_files(parsed, files)
+            content_hash = _content_hash(needed)
+            latest = conn.execute(select(t.process_definitions).where(t.process_definitions.c.key == key)
+                                  .order_by(t.process_definitions.c.version.desc()).limit(1)).first()
+            if latest is not None and latest.content_hash == content_hash:
+                result.processes.append(DeployedProcess(key, latest.version, latest.id, False))
+                continue
+            if not stored:
+                conn.execute(insert(t.deployments).values(id=deployment_id, created_at=now, created_by=actor,
+                                                          files=[{"name": f.name, "sha256": f.sha256} for f in files]))
+                stored = True
+            for f in needed:
+                if f.sha256 not in known:
+                    conn.execute(insert(t.resources).values(sha256=f.sha256, content=f.content, created_at=now))
+                    known.add(f.sha256)
+            version = (latest.version + 1) if latest is not None else 1
+            definition_id = str(uuid.uuid4())
+            conn.execute(insert(t.process_definitions).values(
+                id=definition_id, key=key, version=version, name=parsed.model.name, content_hash=content_hash,
+                deployment_id=deployment_id, files=[{"name": f.name, "sha256": f.sha256} for f in needed],
+                created_at=now))
+            engine.definitions.put(definition_id, parsed)
+            result.processes.append(DeployedProcess(key, version, definition_id, True))
+        if stored:
+            created = [f"{p.key} v{p.version}" for p in result.processes if p.created]
+            audit.append(conn, prev_hash=audit.last_hash(conn, None), case_id=None, at=now, actor=actor,
+                         action="deployed", details={"deployment": deployment_id, "processes": created})
+        uow.commit()
+    return result
+
+
+def _content_hash(files: list[SourceFile]) -> str:
+    digest = hashlib.sha256()
+    for f in sorted(files, key=lambda f: os.path.basename(f.name)):
+        digest.update(os.path.basename(f.name).encode() + b"\0" + f.sha256.encode() + b"\0")
+    return digest.hexdigest()
+
+
+def latest_definition(conn: object, key: str) -> object:
+    c = conn  # type: ignore[assignment]
+    return c.execute(select(t.process_definitions).where(t.process_definitions.c.key == key)  # type: ignore[attr-defined]
+                     .order_by(t.process_definitions.c.version.desc()).limit(1)).first()
+
+
+__all__ = ["deploy", "read_paths", "DeployResult", "DeployedProcess", "latest_definition", "func"]

@@ -1,0 +1,76 @@
+"""Server-side validation of submitted form data against the form's JSON Schema.
+
+Messages are German and point at a field (JSON pointer-ish path "antrag.kennzeichen"),
+so that the web layer can render an error summary that links to each field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+from engine.domain.errors import FormValidationError
+
+TYPE_NAMES = {
+    "string": "Text", "integer": "ganze Zahl", "number": "Zahl", "boolean": "Ja/Nein-Wert",
+    "object": "Gruppe von Angaben", "array": "Liste", "null": "leerer Wert",
+}
+FORMAT_NAMES = {"date": "Datum (JJJJ-MM-TT)", "email": "E-Mail-Adresse", "date-time": "Zeitpunkt", "uri": "Internetadresse"}
+
+MAX_DATA_BYTES = 256 * 1024
+
+
+def _message(error: ValidationError) -> str:
+    v, value = error.validator, error.validator_value
+    if v == "required":
+        return "Bitte füllen Sie dieses Feld aus."
+    if v == "type":
+        names = value if isinstance(value, list) else [value]
+        return "Bitte geben Sie einen gültigen Wert ein (erwartet: " + " oder ".join(TYPE_NAMES.get(n, n) for n in names) + ")."
+    if v == "minLength":
+        return "Bitte füllen Sie dieses Feld aus." if value == 1 else f"Bitte geben Sie mindestens {value} Zeichen ein."
+    if v == "maxLength":
+        return f"Bitte geben Sie höchstens {value} Zeichen ein."
+    if v in ("minimum", "exclusiveMinimum"):
+        return f"Der Wert muss {'größer als' if v == 'exclusiveMinimum' else 'mindestens'} {value} sein."
+    if v in ("maximum", "exclusiveMaximum"):
+        return f"Der Wert muss {'kleiner als' if v == 'exclusiveMaximum' else 'höchstens'} {value} sein."
+    if v == "enum":
+        return "Bitte wählen Sie einen der angebotenen Werte."
+    if v == "const":
+        return "Bitte bestätigen Sie diese Angabe."
+    if v == "pattern":
+        return "Die Eingabe hat nicht das erwartete Format."
+    if v == "format":
+        return f"Bitte geben Sie ein gültiges {FORMAT_NAMES.get(str(value), str(value))} ein."
+    if v in ("minItems", "maxItems"):
+        return f"Bitte wählen Sie {'mindestens' if v == 'minItems' else 'höchstens'} {value} Einträge."
+    if v == "additionalProperties":
+        return "Die Angaben enthalten unbekannte Felder."
+    return "Die Eingabe ist ungültig."
+
+
+def _field(error: ValidationError) -> str:
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else ""
+        path.append(missing)
+    return ".".join(path) or "_form"
+
+
+def validate(schema: dict[str, Any] | None, data: Any, *, where: str = "") -> None:
+    """Raise FormValidationError with field-level German messages; nothing is stored."""
+    if not isinstance(data, dict):
+        raise FormValidationError(f"{where}: form data must be a JSON object",
+                                  {"_form": ["Die Angaben müssen ein Formular-Objekt sein."]})
+    if schema is None:
+        return
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    errors: dict[str, list[str]] = {}
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        errors.setdefault(_field(error), []).append(_message(error))
+    if errors:
+        fields = ", ".join(sorted(errors))
+        raise FormValidationError(f"{where}: submitted data does not match the form ({fields})", errors)

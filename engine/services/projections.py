@@ -1,0 +1,166 @@
+"""Projection tables written in the same transaction as the case state.
+
+The case row keeps the ids its projections were built from (``waits``), so each command
+diffs in memory and touches only rows that changed: no per-command SELECTs, and no cost
+that grows with a case's history.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, update
+from sqlalchemy.engine import Connection
+
+from engine.domain.errors import ExpressionError
+from engine.persistence import tables as t
+from engine.runtime.model import ElementInfo
+from engine.runtime.workflow import Waits
+
+
+def service_job_id(case_id: str, task_id: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"amtsflow:{case_id}:{task_id}:service"))
+
+
+def waits_snapshot(case_id: str, waits: Waits) -> dict[str, Any]:
+    return {
+        "user": sorted(w.task_id for w in waits.user_tasks),
+        "service": {w.task_id: service_job_id(case_id, w.task_id) for w in waits.services},
+        "timer": {w.task_id: w.due.isoformat() for w in waits.timers},
+        "message": sorted(f"{w.task_id}|{w.name}" for w in waits.messages),
+        "signal": sorted(f"{w.task_id}|{w.name}" for w in waits.signals),
+    }
+
+
+class Projector:
+    def __init__(self, conn: Connection, evaluator: Any, now: datetime, case_id: str,
+                 business_key: str | None, retries_default: int, suspended: bool = False) -> None:
+        self.conn = conn
+        self.evaluator = evaluator
+        self.now = now
+        self.case_id = case_id
+        self.business_key = business_key
+        self.retries_default = retries_default
+        self.suspended = suspended
+
+    def sync(self, before: dict[str, Any], waits: Waits, completed: dict[str, str]) -> None:
+        self._work_items(set(before.get("user", [])), waits, completed)
+        self._service_jobs(before.get("service", {}), waits)
+        self._timer_jobs(before.get("timer", {}), waits)
+        self._subscriptions(set(before.get("message", [])), waits.messages, "message")
+        self._subscriptions(set(before.get("signal", [])), waits.signals, "signal")
+
+    def _work_items(self, before: set[str], waits: Waits, completed: dict[str, str]) -> None:
+        current = {w.task_id: w for w in waits.user_tasks}
+        for task_id in before - current.keys():
+            done_by = completed.get(task_id)
+            self.conn.execute(update(t.work_items).where(t.work_items.c.id == task_id).values(
+                state="completed" if done_by else "cancelled", ended_at=self.now, completed_by=done_by))
+        for task_id in current.keys() - before:
+            w = current[task_id]
+            info = w.info
+            groups = info.candidate_groups
+            self.conn.execute(insert(t.work_items).values(
+                id=task_id, case_id=self.case_id, process_key=w.process_key, element_id=w.element_id,
+                name=info.name, state="open", candidate_groups=groups, candidate_users=info.candidate_users,
+                assignee=self._text(info.assignee, w.data, info), due=self._due(info, w.data),
+                priority=_int(self._text(info.priority, w.data, info)), created_at=self.now))
+            if groups:
+                self.conn.execute(insert(t.work_item_groups), [{"work_item_id": task_id, "group_name": g} for g in groups])
+
+    def _text(self, expression: str | None, data: dict[str, Any], info: ElementInfo) -> str | None:
+        if not expression:
+            return None
+        if "${" in expression:
+            from engine.runtime import juel
+            expression = juel.translate(expression)
+        else:
+            return expression
+        try:
+            value = self.evaluator.evaluate(expression, data, element_id=info.id)
+        except ExpressionError:
+            return None
+        return None if value is None else str(value)
+
+    def _due(self, info: ElementInfo, data: dict[str, Any]) -> datetime | None:
+        value = self._text(info.due_date, data, info)
+        if not value:
+            return None
+        try:
+            if value.upper().startswith("P"):
+                from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+                parsed = TimerEventDefinition.parse_iso_duration(value)
+                return self.now + TimerEventDefinition.get_timedelta_from_start(parsed, self.now)
+            due = datetime.fromisoformat(value)
+            return due if due.tzinfo else due.replace(tzinfo=self.now.tzinfo)
+        except (ValueError, TypeError):
+            return None
+
+    def _service_jobs(self, before: dict[str, str], waits: Waits) -> None:
+        current = {w.task_id: w for w in waits.services}
+        for task_id in before.keys() - current.keys():
+            self.conn.execute(delete(t.jobs).where(t.jobs.c.id == before[task_id]))
+        for task_id in current.keys() - before.keys():
+            w = current[task_id]
+            call = w.info.service
+            job_id = service_job_id(self.case_id, task_id)
+            retries = call.retries if call and call.retries is not None else self.retries_default
+            self.conn.execute(insert(t.jobs).values(
+                id=job_id, case_id=self.case_id, kind="service", task_id=task_id, element_id=w.element_id,
+                due_at=self.now, retries=retries, attempts=0, suspended=self.suspended, created_at=self.now,
+                payload={"operation": call.operation if call else "", "process_key": w.process_key}))
+
+    def _timer_jobs(self, before: dict[str, str], waits: Waits) -> None:
+        current = {w.task_id: w for w in waits.timers}
+        for task_id, due in before.items():
+            w = current.get(task_id)
+            if w is None or w.due.isoformat() != due:
+                self.conn.execute(delete(t.jobs).where(t.jobs.c.kind == "timer", t.jobs.c.task_id == task_id,
+                                                       t.jobs.c.case_id == self.case_id))
+        for task_id, w in current.items():
+            if before.get(task_id) != w.due.isoformat():
+                self.conn.execute(insert(t.jobs).values(
+                    id=str(uuid.uuid4()), case_id=self.case_id, kind="timer", task_id=task_id,
+                    element_id=w.element_id, due_at=w.due, retries=self.retries_default, attempts=0,
+                    suspended=self.suspended, created_at=self.now, payload={"due": w.due.isoformat()}))
+
+    def _subscriptions(self, before: set[str], current_waits: list[Any], kind: str) -> None:
+        current = {f"{w.task_id}|{w.name}": w for w in current_waits}
+        for key in before - current.keys():
+            task_id, name = key.split("|", 1)
+            self.conn.execute(delete(t.subscriptions).where(
+                t.subscriptions.c.case_id == self.case_id, t.subscriptions.c.task_id == task_id,
+                t.subscriptions.c.name == name, t.subscriptions.c.kind == kind))
+        for key in current.keys() - before:
+            w = current[key]
+            self.conn.execute(insert(t.subscriptions).values(
+                id=str(uuid.uuid4()), case_id=self.case_id, task_id=w.task_id, kind=kind, name=w.name,
+                correlation_key=self.business_key if kind == "message" else None))
+
+
+def sync_case_fields(conn: Connection, case_id: str, names: list[str], old: dict[str, Any], new: dict[str, Any]) -> None:
+    for name in names:
+        before, after = _field_value(old.get(name)), _field_value(new.get(name))
+        if before == after:
+            continue
+        conn.execute(delete(t.case_fields).where(t.case_fields.c.case_id == case_id, t.case_fields.c.name == name))
+        if after is not None:
+            conn.execute(insert(t.case_fields).values(case_id=case_id, name=name, value=after))
+
+
+def _field_value(value: Any) -> str | None:
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value)[:500]
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+__all__ = ["Projector", "sync_case_fields", "waits_snapshot", "timedelta"]

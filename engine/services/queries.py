@@ -1,0 +1,131 @@
+"""Read-side queries: case view, inbox, history. Plain dicts, ready for JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select
+
+from engine.bootstrap import Engine
+from engine.domain.errors import NotFound
+from engine.persistence import tables as t
+
+MAX_ROWS = 500
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def task_view(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "case_id": row.case_id,
+        "process_key": row.process_key,
+        "name": row.name,
+        "element_id": row.element_id,
+        "state": row.state,
+        "candidate_groups": list(row.candidate_groups or []),
+        "candidate_users": list(row.candidate_users or []),
+        "assignee": row.assignee,
+        "due": _iso(row.due),
+        "priority": row.priority,
+        "created_at": _iso(row.created_at),
+    }
+
+
+def list_tasks(engine: Engine, *, group: str | None = None, groups: list[str] | None = None,
+               user: str | None = None, case_id: str | None = None, process_key: str | None = None,
+               assignee: str | None = None, search: str | None = None, state: str = "open",
+               limit: int = MAX_ROWS) -> list[dict[str, Any]]:
+    w = t.work_items
+    query = select(w).where(w.c.state == state)
+    wanted = list(groups or []) + ([group] if group else [])
+    if wanted or user:
+        visible = []
+        if wanted:
+            visible.append(exists().where(and_(t.work_item_groups.c.work_item_id == w.c.id,
+                                               t.work_item_groups.c.group_name.in_(wanted))))
+        if user:
+            visible.append(w.c.assignee == user)
+        query = query.where(or_(*visible))
+    if case_id:
+        query = query.where(w.c.case_id == case_id)
+    if process_key:
+        query = query.where(w.c.process_key == process_key)
+    if assignee:
+        query = query.where(w.c.assignee == assignee)
+    if search:
+        like = f"%{search}%"
+        query = query.where(or_(
+            exists().where(and_(t.cases.c.id == w.c.case_id, t.cases.c.business_key.ilike(like))),
+            exists().where(and_(t.case_fields.c.case_id == w.c.case_id, t.case_fields.c.value.ilike(like))),
+            w.c.case_id == search,
+        ))
+    query = query.order_by(w.c.due.is_(None), w.c.due, w.c.created_at).limit(min(limit, MAX_ROWS))
+    with engine.db.connect() as conn:
+        return [task_view(r) for r in conn.execute(query)]
+
+
+def get_task(engine: Engine, task_id: str) -> dict[str, Any]:
+    with engine.db.connect() as conn:
+        row = conn.execute(select(t.work_items).where(t.work_items.c.id == task_id)).first()
+    if row is None:
+        raise NotFound(f"task {task_id} not found", user_message="Die Aufgabe wurde nicht gefunden.")
+    return task_view(row)
+
+
+def get_case(engine: Engine, case_id: str, *, with_history: bool = True) -> dict[str, Any]:
+    with engine.db.connect() as conn:
+        row = conn.execute(select(t.cases).where(t.cases.c.id == case_id)).first()
+        if row is None:
+            raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")
+        tasks = conn.execute(select(t.work_items).where(t.work_items.c.case_id == case_id,
+                                                        t.work_items.c.state == "open")).all()
+        history = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id == case_id)
+                               .order_by(t.audit_events.c.id)).all() if with_history else []
+        incidents = conn.execute(select(t.incidents).where(t.incidents.c.case_id == case_id,
+                                                           t.incidents.c.status == "open")).all()
+    return {
+        "id": row.id,
+        "process_key": row.process_key,
+        "version": row.version,
+        "status": row.status,
+        "suspended": bool(row.suspended),
+        "business_key": row.business_key,
+        "data": row.data,
+        "error": row.error,
+        "started_at": _iso(row.started_at),
+        "ended_at": _iso(row.ended_at),
+        "open_tasks": [task_view(r) for r in tasks],
+        "incidents": [{"id": i.id, "message": i.message, "element_id": i.element_id, "kind": i.kind,
+                       "created_at": _iso(i.created_at)} for i in incidents],
+        "history": [{"at": _iso(h.at), "actor": h.actor, "action": h.action, "details": h.details} for h in history],
+    }
+
+
+def list_cases(engine: Engine, *, process_key: str | None = None, status: str | None = None,
+               started_by: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    c = t.cases
+    query = select(c.c.id, c.c.process_key, c.c.version, c.c.status, c.c.business_key, c.c.started_at,
+                   c.c.ended_at, c.c.started_by)
+    if process_key:
+        query = query.where(c.c.process_key == process_key)
+    if status:
+        query = query.where(c.c.status == status)
+    if started_by:
+        query = query.where(c.c.started_by == started_by)
+    query = query.order_by(c.c.started_at.desc()).limit(min(limit, MAX_ROWS))
+    with engine.db.connect() as conn:
+        return [{"id": r.id, "process_key": r.process_key, "version": r.version, "status": r.status,
+                 "business_key": r.business_key, "started_at": _iso(r.started_at), "ended_at": _iso(r.ended_at),
+                 "started_by": r.started_by} for r in conn.execute(query)]
+
+
+def list_definitions(engine: Engine) -> list[dict[str, Any]]:
+    d = t.process_definitions
+    with engine.db.connect() as conn:
+        rows = conn.execute(select(d.c.id, d.c.key, d.c.version, d.c.name, d.c.created_at)
+                            .order_by(d.c.key, d.c.version.desc())).all()
+    return [{"id": r.id, "key": r.key, "version": r.version, "name": r.name, "created_at": _iso(r.created_at)}
+            for r in rows]

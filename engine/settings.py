@@ -1,0 +1,45 @@
+"""Configuration from AMTSFLOW_* environment variables (read when asked, never at import)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from engine.persistence.db import default_sqlite_url
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=default_sqlite_url)
+    secret_key: str | None = None
+    demo: bool = False
+    embedded_worker: bool = True          # run the job worker inside the web process (SQLite default)
+    job_lock_seconds: int = 300
+    default_retries: int = 3
+    retry_backoff_seconds: float = 10.0
+    message_ttl_seconds: int = 7 * 24 * 3600
+    timezone: str = "Europe/Berlin"
+    connector_config: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        if env.get("AMTSFLOW_DATABASE_URL"):
+            values["database_url"] = env["AMTSFLOW_DATABASE_URL"]
+        if env.get("AMTSFLOW_SECRET_KEY"):
+            values["secret_key"] = env["AMTSFLOW_SECRET_KEY"]
+        if env.get("AMTSFLOW_DEMO"):
+            values["demo"] = env["AMTSFLOW_DEMO"].lower() in ("1", "true", "yes")
+        if env.get("AMTSFLOW_EMBEDDED_WORKER"):
+            values["embedded_worker"] = env["AMTSFLOW_EMBEDDED_WORKER"].lower() in ("1", "true", "yes")
+        for name, attr in (("AMTSFLOW_JOB_LOCK_SECONDS", "job_lock_seconds"),
+                           ("AMTSFLOW_DEFAULT_RETRIES", "default_retries")):
+            if env.get(name):
+                values[attr] = int(env[name])
+        values["connector_config"] = {
+            k[len("AMTSFLOW_CONNECTOR_"):].lower(): v for k, v in env.items() if k.startswith("AMTSFLOW_CONNECTOR_")
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,103 @@
+"""Fixtures: an Engine on a fresh SQLite file and (when configured) on PostgreSQL.
+
+PostgreSQL tests run against AMTSFLOW_TEST_POSTGRES_URL (CI sets it to the server on
+127.0.0.1:5432); without it they skip with a reason, unless AMTSFLOW_REQUIRE_POSTGRES is
+set (CI), in which case a missing server is a failure, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from engine.bootstrap import Engine, bootstrap
+from engine.persistence.db import make_engine
+from engine.persistence.migrate import upgrade
+from engine.persistence.tables import metadata
+from engine.ports import FakeClock
+from engine.settings import Settings
+
+MODELS = Path(__file__).parent / "models"
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+PG_URL = os.environ.get("AMTSFLOW_TEST_POSTGRES_URL")
+
+
+def _require_pg() -> str:
+    if not PG_URL:
+        if os.environ.get("AMTSFLOW_REQUIRE_POSTGRES"):
+            pytest.fail("AMTSFLOW_REQUIRE_POSTGRES is set but AMTSFLOW_TEST_POSTGRES_URL is not")
+        pytest.skip("no PostgreSQL configured (set AMTSFLOW_TEST_POSTGRES_URL to run these tests)")
+    return PG_URL
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    db = make_engine(f"sqlite:///{path}")
+    upgrade(db)
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    base = _require_pg()
+    name = f"amtsflow_test_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    db = make_engine(url)
+    upgrade(db)
+    db.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def truncate_all(db: Any) -> None:
+    names = ", ".join(f'"{tbl.name}"' for tbl in metadata.sorted_tables)
+    with db.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} CASCADE"))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    path = tmp_path / "amtsflow.sqlite"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    url = str(request.getfixturevalue("pg_url"))
+    db = make_engine(url)
+    truncate_all(db)
+    db.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(database_url: str, clock: FakeClock) -> Iterator[Engine]:
+    eng = bootstrap(Settings(database_url=database_url), clock=clock)
+    yield eng
+    eng.db.dispose()
+
+
+def model(name: str) -> Path:
+    return MODELS / name

@@ -1,0 +1,37 @@
+"""Flask app factory: the composition root of the web process."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any, Mapping
+
+from flask import Flask
+
+from engine.bootstrap import Engine, bootstrap
+from engine.settings import Settings
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
+               test_config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    settings = settings or Settings.from_env()
+    secret = settings.secret_key
+    if secret is None:
+        if not settings.demo and not (test_config or {}).get("TESTING"):
+            # No default secret outside demo mode: sessions would be forgeable.
+            secret = None
+        else:
+            secret = secrets.token_hex(32)
+    app.config.update(SECRET_KEY=secret, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      MAX_CONTENT_LENGTH=20 * 1024 * 1024)
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["amtsflow"] = engine or bootstrap(settings)
+    app.extensions["amtsflow_settings"] = settings
+    from webui import routes
+    routes.init_app(app)
+    return app
+
+
+def engine_of(app: Flask) -> Engine:
+    return app.extensions["amtsflow"]  # type: ignore[no-any-return]
