@@ -1,0 +1,63 @@
+"""Identity tables: local accounts, groups, API tokens and secret case links.
+
+They live on the engine's ``metadata`` so that one Alembic history covers the whole schema.
+Secrets are never stored: passwords as werkzeug hashes, tokens as SHA-256 hex digests.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, String, Table
+
+from engine.persistence.tables import ID, TS, metadata
+
+ROLES = ("citizen", "clerk", "owner", "admin")
+TRUST_LEVELS = ("basic", "substantial", "high")
+
+users = Table(
+    "users", metadata,
+    Column("id", ID, primary_key=True),
+    Column("username", String(200), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("email", String(320)),
+    Column("password_hash", String(300)),            # None: signs in through an identity provider only
+    Column("roles", JSON, nullable=False),           # subset of ROLES
+    Column("trust_level", String(20)),               # citizens: basic, substantial, high
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", TS, nullable=False),
+    Column("last_login_at", TS),
+)
+
+groups = Table(
+    "groups", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+user_groups = Table(
+    "user_groups", metadata,
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_name", String(200), ForeignKey("groups.name", ondelete="CASCADE"), primary_key=True),
+    Index("ix_user_groups_group", "group_name"),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", ID, primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(12), nullable=False),    # shown in lists so that people recognise a token
+    Column("created_at", TS, nullable=False),
+    Column("last_used_at", TS),
+    Column("revoked_at", TS),
+)
+
+case_access_tokens = Table(
+    "case_access_tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("case_id", ID, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("expires_at", TS),
+)

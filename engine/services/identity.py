@@ -1,0 +1,326 @@
+"""Identity use cases: local accounts, groups, API tokens, secret case links, demo accounts.
+
+Passwords are stored as werkzeug hashes; API and case-link tokens only as SHA-256 digests,
+so that a copy of the database does not hand out access.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from engine.bootstrap import Engine
+from engine.domain.errors import Conflict, InvalidState, NotFound
+from engine.persistence.db import unit_of_work
+from engine.persistence.identity_tables import (
+    ROLES, TRUST_LEVELS, api_tokens, case_access_tokens, groups, user_groups, users,
+)
+
+MIN_PASSWORD = 10
+USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-:@")
+# A valid hash of a random password: checking it costs as much as checking a real one,
+# so that response times do not tell whether a user name exists.
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    groups: tuple[str, ...] = ()
+    trust_level: str | None = None
+    email: str | None = None
+    active: bool = True
+    has_password: bool = False
+
+    def has_role(self, *roles: str) -> bool:
+        return any(r in self.roles for r in roles)
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    id: str
+    username: str
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass
+class DemoAccounts:
+    passwords: dict[str, str] = field(default_factory=dict)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_username(username: str) -> str:
+    name = username.strip().lower()
+    if not name or len(name) > 200 or not set(name) <= USERNAME_CHARS:
+        raise InvalidState(f"invalid user name {username!r}",
+                           user_message="Der Benutzername darf nur Kleinbuchstaben, Ziffern und . _ - enthalten.")
+    return name
+
+
+def _check_roles(roles: Iterable[str]) -> list[str]:
+    chosen = sorted(set(roles))
+    unknown = [r for r in chosen if r not in ROLES]
+    if unknown or not chosen:
+        raise InvalidState(f"invalid roles {chosen}", user_message="Bitte wählen Sie mindestens eine gültige Rolle.")
+    return chosen
+
+
+def _check_trust(level: str | None) -> str | None:
+    if level is not None and level not in TRUST_LEVELS:
+        raise InvalidState(f"invalid trust level {level!r}", user_message="Das Vertrauensniveau ist ungültig.")
+    return level
+
+
+def _check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidState("password too short",
+                           user_message=f"Das Passwort muss mindestens {MIN_PASSWORD} Zeichen lang sein.")
+    return generate_password_hash(password)
+
+
+def _user(conn: Connection, row: Any) -> User:
+    names = conn.execute(select(user_groups.c.group_name).where(user_groups.c.user_id == row.id)
+                         .order_by(user_groups.c.group_name)).scalars().all()
+    return User(id=row.id, username=row.username, display_name=row.display_name, roles=tuple(row.roles or []),
+                groups=tuple(names), trust_level=row.trust_level, email=row.email, active=bool(row.active),
+                has_password=row.password_hash is not None)
+
+
+def _row(conn: Connection, username: str) -> Any:
+    row = conn.execute(select(users).where(users.c.username == username.strip().lower())).first()
+    if row is None:
+        raise NotFound(f"user {username!r} not found", user_message="Das Benutzerkonto wurde nicht gefunden.")
+    return row
+
+
+def create_user(engine: Engine, username: str, display_name: str, *, roles: Iterable[str],
+                password: str | None = None, trust_level: str | None = None, email: str | None = None,
+                groups_: Iterable[str] = ()) -> User:
+    name = _check_username(username)
+    if not display_name.strip() or len(display_name) > 200:
+        raise InvalidState("invalid display name", user_message="Bitte geben Sie einen Namen (bis 200 Zeichen) an.")
+    values = dict(id=str(uuid.uuid4()), username=name, display_name=display_name.strip(), email=email,
+                  password_hash=_check_password(password) if password else None, roles=_check_roles(roles),
+                  trust_level=_check_trust(trust_level), active=True, created_at=engine.clock.now())
+    with unit_of_work(engine.db) as uow:
+        if uow.conn.execute(select(users.c.id).where(users.c.username == name)).first() is not None:
+            raise Conflict(f"user {name!r} exists", user_message=f"Den Benutzernamen „{name}“ gibt es schon.")
+        uow.conn.execute(insert(users).values(**values))
+        _set_groups(uow.conn, values["id"], list(groups_))
+        user = _user(uow.conn, _row(uow.conn, name))
+        uow.commit()
+    return user
+
+
+def update_user(engine: Engine, username: str, *, display_name: str | None = None,
+                roles: Iterable[str] | None = None, active: bool | None = None, password: str | None = None,
+                trust_level: str | None = None, groups_: Iterable[str] | None = None) -> User:
+    changes: dict[str, Any] = {}
+    if display_name is not None:
+        changes["display_name"] = display_name.strip()
+    if roles is not None:
+        changes["roles"] = _check_roles(roles)
+    if active is not None:
+        changes["active"] = active
+    if password:
+        changes["password_hash"] = _check_password(password)
+    if trust_level is not None:
+        changes["trust_level"] = _check_trust(trust_level)
+    with unit_of_work(engine.db) as uow:
+        row = _row(uow.conn, username)
+        if changes:
+            uow.conn.execute(update(users).where(users.c.id == row.id).values(**changes))
+        if groups_ is not None:
+            _set_groups(uow.conn, row.id, list(groups_))
+        user = _user(uow.conn, _row(uow.conn, username))
+        uow.commit()
+    return user
+
+
+def _set_groups(conn: Connection, user_id: str, names: list[str]) -> None:
+    known = set(conn.execute(select(groups.c.name)).scalars())
+    missing = sorted(set(names) - known)
+    if missing:
+        raise NotFound(f"groups {missing} not found", user_message=f"Unbekannte Gruppe: {', '.join(missing)}.")
+    conn.execute(delete(user_groups).where(user_groups.c.user_id == user_id))
+    for name in sorted(set(names)):
+        conn.execute(insert(user_groups).values(user_id=user_id, group_name=name))
+
+
+def get_user(engine: Engine, username: str) -> User | None:
+    with engine.db.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == username.strip().lower())).first()
+        return _user(conn, row) if row is not None else None
+
+
+def list_users(engine: Engine) -> list[User]:
+    with engine.db.connect() as conn:
+        return [_user(conn, r) for r in conn.execute(select(users).order_by(users.c.username)).all()]
+
+
+def authenticate(engine: Engine, username: str, password: str) -> User | None:
+    """The active user with this password, else None (same cost whether the name exists or not)."""
+    with engine.db.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == username.strip().lower())).first()
+    if row is None or row.password_hash is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(row.password_hash, password) or not row.active:
+        return None
+    with unit_of_work(engine.db) as uow:
+        uow.conn.execute(update(users).where(users.c.id == row.id).values(last_login_at=engine.clock.now()))
+        user = _user(uow.conn, row)
+        uow.commit()
+    return user
+
+
+def sign_in_citizen(engine: Engine, subject: str, display_name: str, trust_level: str,
+                    email: str | None = None) -> User:
+    """An identity provider vouched for this citizen: create or refresh the account (no password)."""
+    name = _check_username(subject)
+    existing = get_user(engine, name)
+    if existing is None:
+        create_user(engine, name, display_name, roles=["citizen"], trust_level=trust_level, email=email)
+    elif not existing.active:
+        raise InvalidState(f"user {name!r} is deactivated", user_message="Ihr Benutzerkonto ist gesperrt.")
+    with unit_of_work(engine.db) as uow:
+        row = _row(uow.conn, name)
+        uow.conn.execute(update(users).where(users.c.id == row.id).values(
+            display_name=display_name, trust_level=_check_trust(trust_level), last_login_at=engine.clock.now()))
+        user = _user(uow.conn, _row(uow.conn, name))
+        uow.commit()
+    return user
+
+
+def create_group(engine: Engine, name: str, title: str) -> None:
+    key = _check_username(name)
+    with unit_of_work(engine.db) as uow:
+        if uow.conn.execute(select(groups.c.name).where(groups.c.name == key)).first() is not None:
+            raise Conflict(f"group {key!r} exists", user_message=f"Die Gruppe „{key}“ gibt es schon.")
+        uow.conn.execute(insert(groups).values(name=key, title=title.strip() or key, created_at=engine.clock.now()))
+        uow.commit()
+
+
+def list_groups(engine: Engine) -> list[dict[str, Any]]:
+    with engine.db.connect() as conn:
+        rows = conn.execute(select(groups).order_by(groups.c.name)).all()
+        counts: dict[str, int] = {}
+        for name in conn.execute(select(user_groups.c.group_name)).scalars():
+            counts[name] = counts.get(name, 0) + 1
+    return [{"name": r.name, "title": r.title, "members": counts.get(r.name, 0)} for r in rows]
+
+
+def create_api_token(engine: Engine, username: str, name: str) -> tuple[str, str]:
+    """(token id, token): the token is shown once and only its digest is kept."""
+    if not name.strip() or len(name) > 200:
+        raise InvalidState("invalid token name", user_message="Bitte geben Sie dem Token einen Namen.")
+    token = "amf_" + secrets.token_urlsafe(32)
+    token_id = str(uuid.uuid4())
+    with unit_of_work(engine.db) as uow:
+        row = _row(uow.conn, username)
+        uow.conn.execute(insert(api_tokens).values(id=token_id, user_id=row.id, name=name.strip(),
+                                                   token_hash=token_digest(token), prefix=token[:10],
+                                                   created_at=engine.clock.now()))
+        uow.commit()
+    return token_id, token
+
+
+def list_api_tokens(engine: Engine) -> list[ApiToken]:
+    query = (select(api_tokens, users.c.username).join(users, users.c.id == api_tokens.c.user_id)
+             .order_by(api_tokens.c.created_at.desc()))
+    with engine.db.connect() as conn:
+        return [ApiToken(r.id, r.username, r.name, r.prefix, r.created_at, r.last_used_at, r.revoked_at)
+                for r in conn.execute(query)]
+
+
+def revoke_api_token(engine: Engine, token_id: str) -> None:
+    with unit_of_work(engine.db) as uow:
+        done = uow.conn.execute(update(api_tokens).where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+                                .values(revoked_at=engine.clock.now()))
+        if done.rowcount != 1:
+            raise NotFound(f"api token {token_id} not found or revoked",
+                           user_message="Das Token wurde nicht gefunden oder ist bereits widerrufen.")
+        uow.commit()
+
+
+def user_for_token(engine: Engine, token: str) -> User | None:
+    digest = token_digest(token)
+    with unit_of_work(engine.db) as uow:
+        row = uow.conn.execute(select(api_tokens).where(api_tokens.c.token_hash == digest)).first()
+        if row is None or row.revoked_at is not None or not hmac.compare_digest(row.token_hash, digest):
+            return None
+        user_row = uow.conn.execute(select(users).where(users.c.id == row.user_id)).first()
+        if user_row is None or not user_row.active:
+            return None
+        uow.conn.execute(update(api_tokens).where(api_tokens.c.id == row.id).values(last_used_at=engine.clock.now()))
+        user = _user(uow.conn, user_row)
+        uow.commit()
+    return user
+
+
+def create_case_link(engine: Engine, case_id: str, created_by: str, expires_at: datetime | None = None) -> str:
+    """A secret token that shows one case's status to whoever holds it."""
+    token = secrets.token_urlsafe(24)
+    with unit_of_work(engine.db) as uow:
+        uow.conn.execute(insert(case_access_tokens).values(token_hash=token_digest(token), case_id=case_id,
+                                                           created_by=created_by, created_at=engine.clock.now(),
+                                                           expires_at=expires_at))
+        uow.commit()
+    return token
+
+
+def case_for_link(engine: Engine, token: str) -> str | None:
+    with engine.db.connect() as conn:
+        row = conn.execute(select(case_access_tokens).where(
+            case_access_tokens.c.token_hash == token_digest(token))).first()
+    if row is None or (row.expires_at is not None and row.expires_at <= engine.clock.now()):
+        return None
+    return str(row.case_id)
+
+
+DEMO_GROUPS = {"sachbearbeitung": "Sachbearbeitung", "kasse": "Kasse", "antragsteller": "Antragstellende"}
+DEMO_PEOPLE = [
+    # username, display name, roles, groups, trust level
+    ("erika", "Erika Mustermann", ["citizen"], [], "substantial"),
+    ("sb1", "Sabine Berger", ["clerk"], ["sachbearbeitung"], None),
+    ("sb2", "Stefan Brandt", ["clerk"], ["sachbearbeitung"], None),
+    ("kasse1", "Karin Schulz", ["clerk"], ["kasse"], None),
+    ("po", "Paul Otto", ["owner"], [], None),
+    ("admin", "Anna Admin", ["admin"], [], None),
+]
+
+
+def create_demo_accounts(engine: Engine) -> DemoAccounts:
+    """Demo groups and people with fresh random passwords (returned so that the demo can print them)."""
+    known = {g["name"] for g in list_groups(engine)}
+    for name, title in DEMO_GROUPS.items():
+        if name not in known:
+            create_group(engine, name, title)
+    result = DemoAccounts()
+    for username, display, roles, member_of, trust in DEMO_PEOPLE:
+        password = secrets.token_urlsafe(9)
+        if get_user(engine, username) is None:
+            create_user(engine, username, display, roles=roles, password=password, trust_level=trust, groups_=member_of)
+        else:
+            update_user(engine, username, password=password, roles=roles, groups_=member_of, active=True)
+        result.passwords[username] = password
+    return result
