@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from engine.bootstrap import Engine, bootstrap
 from engine.persistence.db import make_engine
 from engine.persistence.migrate import upgrade
-from engine.persistence.tables import metadata
+from engine.persistence.schema import metadata
 from engine.ports import FakeClock
 from engine.settings import Settings
 

@@ -66,6 +66,7 @@ process_definitions = Table(
     Column("content_hash", String(64), nullable=False),
     Column("deployment_id", ID, ForeignKey("deployments.id"), nullable=False),
     Column("files", JSON, nullable=False),          # the files this process needs
+    Column("start_events", JSON, nullable=False),   # {"messages": [...], "timers": [...]}
     Column("created_at", TS, nullable=False),
     UniqueConstraint("key", "version", name="uq_process_definitions_key_version"),
 )

@@ -72,6 +72,17 @@ def spiff_service_call(node: etree._Element) -> ServiceCall | None:
     )
 
 
+def _event_details(info: ElementInfo, node: etree._Element, messages: dict[str, str]) -> None:
+    ref = node.find(tag("messageEventDefinition"))
+    if ref is not None and ref.get("messageRef"):
+        info.message = messages.get(ref.get("messageRef", ""), ref.get("messageRef"))
+    timer = node.find(tag("timerEventDefinition"))
+    if timer is not None:
+        for child in timer:
+            if isinstance(child.tag, str) and child.text:
+                info.timer = child.text.strip()
+
+
 def element_infos(
     process: etree._Element,
     dialect: str,
@@ -81,6 +92,8 @@ def element_infos(
     camunda_service: Callable[[etree._Element, list[Problem]], ServiceCall | None] | None = None,
 ) -> dict[str, ElementInfo]:
     lanes = lanes_of(process)
+    root = process.getroottree().getroot()
+    messages = {m.get("id", ""): m.get("name") or m.get("id", "") for m in root.iter(tag("message"))}
     infos: dict[str, ElementInfo] = {}
     for node in process.iter():
         if not isinstance(node.tag, str) or not node.tag.startswith(f"{{{BPMN}}}"):
@@ -99,6 +112,9 @@ def element_infos(
             properties=_extension_properties(node),
             documentation=_documentation(node),
         )
+        if kind.endswith("Event"):
+            _event_details(info, node, messages)
+            info.nested = node.getparent() is not process
         if kind in ("userTask", "manualTask", "startEvent"):
             _user_task_fields(info, node, dialect, load_form)
         if kind in ("serviceTask", "sendTask"):

@@ -42,6 +42,9 @@ class ElementInfo:
     service: ServiceCall | None = None
     properties: dict[str, str] = field(default_factory=dict)
     documentation: str = ""
+    message: str | None = None           # message name of a message start/catch event
+    timer: str | None = None             # timer expression of a timer start event
+    nested: bool = False                 # inside an embedded sub-process
 
 
 @dataclass
@@ -58,9 +61,15 @@ class ProcessModel:
             info = ElementInfo(id=element_id, name=element_id, kind="")
         return info
 
+    def start_events(self) -> dict[str, list[str]]:
+        """Message names and timer expressions that start cases of this process."""
+        starts = [i for i in self.elements.values() if i.kind == "startEvent" and not i.nested]
+        return {"messages": sorted({i.message for i in starts if i.message}),
+                "timers": sorted({i.timer for i in starts if i.timer})}
+
     @property
     def start_form(self) -> Form | None:
         for info in self.elements.values():
-            if info.kind == "startEvent" and info.form is not None:
+            if info.kind == "startEvent" and not info.nested and info.form is not None:
                 return info.form
         return None

@@ -18,12 +18,32 @@ def _element_id(task: Any) -> str:
     return str(getattr(spec, "bpmn_id", None) or getattr(spec, "name", ""))
 
 
+class SafeEnvironment:
+    """Replaces SpiffWorkflow's eval/exec environment, which some library code calls directly
+    (message correlation retrieval expressions, ad-hoc completion conditions)."""
+
+    def __init__(self, evaluator: SafeEvaluator) -> None:
+        self.evaluator = evaluator
+        self.globals: dict[str, Any] = {}
+
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
+        names: Any = ChainMap(context, external_context) if external_context else context
+        return self.evaluator.evaluate(expression, names)
+
+    def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
+        self.evaluator.execute(script, context)
+        return True
+
+    def call_service(self, context: dict[str, Any], **kwargs: Any) -> str:
+        raise ExpressionError("service tasks are executed by the job executor")
+
+
 class SafeScriptEngine(PythonScriptEngine):
     """Never calls eval/exec: conditions, scripts, DMN cells and timer expressions of
     uploaded models all go through :class:`SafeEvaluator`."""
 
     def __init__(self, evaluator: SafeEvaluator, clock: Clock) -> None:
-        super().__init__(environment=None)
+        super().__init__(environment=SafeEnvironment(evaluator))
         self.evaluator = evaluator
         self.clock = clock
 

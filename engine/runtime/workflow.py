@@ -6,6 +6,7 @@ see plain dataclasses (Waits) and ids.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -57,6 +58,7 @@ class MessageWait:
     task_id: str
     element_id: str
     name: str
+    correlation: str | None = None   # from the model's correlation properties; None: business key
 
 
 @dataclass
@@ -137,10 +139,22 @@ class WorkflowRunner:
                     if due is not None:
                         result.timers.append(TimerWait(str(task.id), eid, due))
                 elif isinstance(d, MessageEventDefinition):
-                    result.messages.append(MessageWait(str(task.id), eid, d.name))
+                    result.messages.append(MessageWait(str(task.id), eid, d.name, self._correlation(task, d)))
                 elif isinstance(d, SignalEventDefinition):
                     result.signals.append(MessageWait(str(task.id), eid, d.name))
         return result
+
+    def _correlation(self, task: Any, definition: MessageEventDefinition) -> str | None:
+        """The case's value of the message's correlation properties, evaluated on its data."""
+        if not definition.correlation_properties:
+            return None
+        values = []
+        for prop in definition.correlation_properties:
+            try:
+                values.append(str(self.script_engine.evaluate(task, prop.retrieval_expression)))
+            except Exception:  # noqa: BLE001 - data not there yet: correlate on nothing
+                return None
+        return "|".join(values)
 
     def task(self, wf: BpmnWorkflow, task_id: str) -> Any:
         try:
@@ -177,8 +191,10 @@ class WorkflowRunner:
     def throw_error(self, wf: BpmnWorkflow, task_id: str, code: str, message: str) -> bool:
         """Raise BPMN error ``code`` at a parked service task; False if nothing catches it."""
         task = self.task(wf, task_id)
-        event = BpmnEvent(ErrorEventDefinition(code, code=code), {"message": message})
-        return _catch_at(wf, task, event)
+        definition = _error_definition(wf, code)
+        if definition is None:
+            return False
+        return _catch_at(wf, task, BpmnEvent(definition, {"error_message": message}))
 
     def retry_errored(self, wf: BpmnWorkflow) -> None:
         for task in wf.get_tasks(state=TaskState.ERROR):
@@ -188,14 +204,17 @@ class WorkflowRunner:
         wf.refresh_timers()
 
     def deliver(self, wf: BpmnWorkflow, name: str, payload: Any, kind: str = "message") -> bool:
+        wanted = MessageEventDefinition if kind == "message" else SignalEventDefinition
         for task in list(wf.event_manager.tasks.values()):
             definition = task.task_spec.event_definition
-            defs = getattr(definition, "event_definitions", [definition])
-            for d in defs:
-                wanted = MessageEventDefinition if kind == "message" else SignalEventDefinition
+            for d in getattr(definition, "event_definitions", [definition]):
                 if isinstance(d, wanted) and d.name == name:
-                    event_def = type(d)(name) if kind == "signal" else MessageEventDefinition(name)
-                    wf.send_event(BpmnEvent(event_def, payload, {}))
+                    wf.send_event(BpmnEvent(copy.copy(d), payload, {}))
+                    # The spiff dialect drops a payload without message_var/variable; the
+                    # engine's contract is that message data reaches the case.
+                    target = getattr(d, "message_var", getattr(d, "variable", ""))
+                    if target is None and isinstance(payload, dict):
+                        task.data.update(payload)
                     return True
         return False
 
@@ -224,6 +243,17 @@ def _catch_at(wf: BpmnWorkflow, task: Any, event: BpmnEvent) -> bool:
         wf.bpmn_events = wf.bpmn_events[:before]
         return False
     return True
+
+
+def _error_definition(wf: BpmnWorkflow, code: str) -> Any:
+    """The model's own error definition for ``code`` (catching compares definition classes)."""
+    for spec in [wf.spec, *wf.subprocess_specs.values()]:
+        for task_spec in spec.task_specs.values():
+            definition = getattr(task_spec, "event_definition", None)
+            for d in getattr(definition, "event_definitions", [definition]):
+                if isinstance(d, ErrorEventDefinition) and d.code == code:
+                    return copy.copy(d)
+    return None
 
 
 def _timer_due(task: Any, definition: TimerEventDefinition) -> datetime | None:

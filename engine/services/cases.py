@@ -6,21 +6,23 @@ import uuid
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from engine.bootstrap import Engine
 from engine.domain.errors import Conflict, InvalidState, NotFound, PermissionDenied
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
 from engine.services import audit, forms
-from engine.services.commands import Command, run_case_command, save
+from engine.services.commands import Command, append_case_event, run_case_command, save
 from engine.services.deploy import latest_definition
 
 MAX_BUSINESS_KEY = 200
 
 
 def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, business_key: str | None = None,
-               actor: str = "system", version: int | None = None) -> str:
+               actor: str = "system", version: int | None = None,
+               message: tuple[str, dict[str, Any]] | None = None, message_record: dict[str, Any] | None = None) -> str:
+    """Start a case; with ``message`` the case is started by that message (message start event)."""
     data = dict(data or {})
     if business_key is not None and (not business_key.strip() or len(business_key) > MAX_BUSINESS_KEY):
         raise InvalidState(f"business key must be 1..{MAX_BUSINESS_KEY} characters",
@@ -38,6 +40,13 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
         start_form = parsed.model.start_form
         forms.validate(start_form.schema if start_form else None, data, where=f"{key} start form")
         wf = engine.runner.new(parsed, data)
+        if message is not None:
+            engine.runner.step(wf)
+            if not engine.runner.deliver(wf, message[0], message[1]):
+                raise InvalidState(f"process '{key}' has no start event for message '{message[0]}'")
+            if message_record is not None:
+                uow.conn.execute(insert(t.messages).values(delivered_case_id=case_id,
+                                                           delivered_at=engine.clock.now(), **message_record))
         row = SimpleNamespace(id=case_id, definition_id=definition.id, process_key=key, version=definition.version,
                               business_key=business_key, suspended=False, revision=0, data={}, waits={},
                               audit_hash=audit.GENESIS)
@@ -136,21 +145,8 @@ def _assign(engine: Engine, task_id: str, assignee: str | None, actor: str, *, e
             raise Conflict(f"task {task_id} is claimed by {item.assignee}",
                            user_message=f"Die Aufgabe wurde bereits von {item.assignee} übernommen.")
         case_row = uow.conn.execute(select(t.work_items.c.case_id).where(t.work_items.c.id == task_id)).scalar_one()
-        _append_case_event(uow.conn, case_row, engine.clock.now(), actor, action, {"task": task_id, "assignee": assignee})
+        append_case_event(uow.conn, case_row, engine.clock.now(), actor, action, {"task": task_id, "assignee": assignee})
         uow.commit()
-
-
-def _append_case_event(conn: Any, case_id: str, now: Any, actor: str, action: str, details: dict[str, Any]) -> None:
-    """Audit an event that does not change the workflow state; moves the case's chain head."""
-    for _ in range(5):
-        row = conn.execute(select(t.cases.c.audit_hash, t.cases.c.revision).where(t.cases.c.id == case_id)).first()
-        head = audit.append(conn, prev_hash=row.audit_hash, case_id=case_id, at=now, actor=actor, action=action,
-                            details=details)
-        done = conn.execute(update(t.cases).where(t.cases.c.id == case_id, t.cases.c.revision == row.revision)
-                            .values(audit_hash=head, revision=row.revision + 1))
-        if done.rowcount == 1:
-            return
-        raise Conflict(f"case {case_id} changed concurrently")
 
 
 def cancel_case(engine: Engine, case_id: str, actor: str = "system", reason: str = "") -> None:
@@ -174,5 +170,5 @@ def set_suspended(engine: Engine, case_id: str, suspended: bool, actor: str = "s
                                user_message="Der Vorgang ist bereits " + ("angehalten." if suspended else "aktiv."))
         uow.conn.execute(update(t.jobs).where(t.jobs.c.case_id == case_id).values(suspended=suspended))
         uow.conn.execute(update(t.cases).where(t.cases.c.id == case_id).values(suspended=suspended))
-        _append_case_event(uow.conn, case_id, engine.clock.now(), actor, "suspended" if suspended else "resumed", {})
+        append_case_event(uow.conn, case_id, engine.clock.now(), actor, "suspended" if suspended else "resumed", {})
         uow.commit()

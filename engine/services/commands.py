@@ -66,11 +66,13 @@ def snapshot_data(wf: Any) -> dict[str, Any]:
 
     if wf.completed:
         return jsonable({k: v for k, v in wf.data.items() if k != "data_objects"})
+    # Branches keep their own data in SpiffWorkflow; the case view shows the open branches,
+    # overlaid with the most recent change (the last completed task).
     data: dict[str, Any] = {}
-    if wf.last_task is not None:
-        data.update(wf.last_task.data)
     for task in wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR):
         data.update(task.data)
+    if wf.last_task is not None:
+        data.update(wf.last_task.data)
     return jsonable(data)
 
 
@@ -143,6 +145,24 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
     sync_case_fields(conn, row.id, [*cmd.parsed.model.case_fields], {} if new else (row.data or {}), data)
     if error is not None:
         _open_incident(conn, row.id, now, error, cmd.audit_details.get("stack", ""), waits.errors)
+
+
+def append_case_event(conn: Any, case_id: str, now: datetime, actor: str, action: str, details: dict[str, Any],
+                      *, status: str | None = None) -> None:
+    """Audit an event that does not step the workflow (claim, suspend, incident); moves the
+    case's chain head under the same revision check as every other write."""
+    row = conn.execute(select(t.cases.c.audit_hash, t.cases.c.revision).where(t.cases.c.id == case_id)).first()
+    if row is None:
+        raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")
+    head = audit.append(conn, prev_hash=row.audit_hash, case_id=case_id, at=now, actor=actor, action=action,
+                        details=jsonable(details))
+    values: dict[str, Any] = {"audit_hash": head, "revision": row.revision + 1, "updated_at": now}
+    if status is not None:
+        values["status"] = status
+    done = conn.execute(update(t.cases).where(t.cases.c.id == case_id, t.cases.c.revision == row.revision)
+                        .values(**values))
+    if done.rowcount != 1:
+        raise Conflict(f"case {case_id} changed concurrently; try again")
 
 
 def _empty(waits: Any) -> Any:

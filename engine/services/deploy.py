@@ -98,7 +98,7 @@ def deploy(engine: Engine, files: list[SourceFile], actor: str = "system") -> De
             conn.execute(insert(t.process_definitions).values(
                 id=definition_id, key=key, version=version, name=parsed.model.name, content_hash=content_hash,
                 deployment_id=deployment_id, files=[{"name": f.name, "sha256": f.sha256} for f in needed],
-                created_at=now))
+                start_events=parsed.model.start_events(), created_at=now))
             engine.definitions.put(definition_id, parsed)
             result.processes.append(DeployedProcess(key, version, definition_id, True))
         if stored:

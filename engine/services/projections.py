@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.domain.errors import ExpressionError
@@ -110,7 +110,8 @@ class Projector:
             self.conn.execute(insert(t.jobs).values(
                 id=job_id, case_id=self.case_id, kind="service", task_id=task_id, element_id=w.element_id,
                 due_at=self.now, retries=retries, attempts=0, suspended=self.suspended, created_at=self.now,
-                payload={"operation": call.operation if call else "", "process_key": w.process_key}))
+                payload={"operation": call.operation if call else "", "process_key": w.process_key,
+                         "retry_interval": call.retry_interval_s if call else None}))
 
     def _timer_jobs(self, before: dict[str, str], waits: Waits) -> None:
         current = {w.task_id: w for w in waits.timers}
@@ -135,9 +136,25 @@ class Projector:
                 t.subscriptions.c.name == name, t.subscriptions.c.kind == kind))
         for key in current.keys() - before:
             w = current[key]
+            correlation = (w.correlation or self.business_key) if kind == "message" else None
             self.conn.execute(insert(t.subscriptions).values(
                 id=str(uuid.uuid4()), case_id=self.case_id, task_id=w.task_id, kind=kind, name=w.name,
-                correlation_key=self.business_key if kind == "message" else None))
+                correlation_key=correlation))
+            if kind == "message":
+                self._schedule_buffered(w.name, correlation)
+
+    def _schedule_buffered(self, name: str, correlation: str | None) -> None:
+        """A message that arrived before the case waited for it is delivered by a job."""
+        m = t.messages
+        row = self.conn.execute(select(m.c.id).where(
+            m.c.name == name, m.c.correlation_key == correlation if correlation is not None else m.c.correlation_key.is_(None),
+            m.c.delivered_at.is_(None), (m.c.expires_at.is_(None)) | (m.c.expires_at > self.now))
+            .order_by(m.c.received_at).limit(1)).first()
+        if row is not None:
+            self.conn.execute(insert(t.jobs).values(
+                id=str(uuid.uuid4()), case_id=self.case_id, kind="message", task_id=None, element_id=None,
+                due_at=self.now, retries=self.retries_default, attempts=0, suspended=self.suspended,
+                created_at=self.now, payload={"message_row": row.id}))
 
 
 def sync_case_fields(conn: Connection, case_id: str, names: list[str], old: dict[str, Any], new: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from engine.persistence.tables import metadata
+from engine.persistence.schema import metadata
 
 config = context.config
 

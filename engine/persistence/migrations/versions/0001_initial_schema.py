@@ -67,6 +67,7 @@ def upgrade() -> None:
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('deployment_id', sa.String(length=36), nullable=False),
     sa.Column('files', sa.JSON(), nullable=False),
+    sa.Column('start_events', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['deployment_id'], ['deployments.id'], name=op.f('fk_process_definitions_deployment_id_deployments')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_process_definitions')),

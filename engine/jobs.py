@@ -1,0 +1,241 @@
+"""Job executor: timers, deferred service calls, retries, incidents, buffered messages.
+
+State changes happen at most once (each job's effect is a case command under the case's
+revision check); connector calls happen at least once, outside any transaction, with an
+idempotency key that stays the same until an attempt is recorded as failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import traceback
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select, update
+
+from engine.bootstrap import Engine
+from engine.domain.errors import AmtsflowError, ExpressionError, InvalidState, NotFound
+from engine.persistence import tables as t
+from engine.persistence.db import unit_of_work
+from engine.ports import ConnectorError, ServiceRequest, ServiceResult
+from engine.services.commands import Command, append_case_event, run_case_command
+
+log = logging.getLogger("amtsflow.jobs")
+MAX_BACKOFF = 3600.0
+
+
+class JobFailed(Exception):
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+@dataclass
+class Prepared:
+    request: ServiceRequest
+    connector: Any
+    operation: str
+    result_variable: str
+    retry_interval: float | None
+
+
+def default_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class JobExecutor:
+    def __init__(self, engine: Engine, owner: str | None = None) -> None:
+        self.engine = engine
+        self.owner = owner or default_owner()
+
+    # -- acquisition ----------------------------------------------------------------------
+    def acquire(self, limit: int = 10) -> list[Any]:
+        now = self.engine.clock.now()
+        j = t.jobs
+        due = and_(j.c.suspended.is_(False), j.c.due_at <= now, j.c.retries > 0,
+                   or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
+        query = select(j.c.id).where(due).order_by(j.c.due_at).limit(limit)
+        if self.engine.db.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        with unit_of_work(self.engine.db) as uow:
+            ids = list(uow.conn.execute(query).scalars())
+            if not ids:
+                return []
+            expires = now + timedelta(seconds=self.engine.settings.job_lock_seconds)
+            uow.conn.execute(update(j).where(j.c.id.in_(ids)).values(lock_owner=self.owner, lock_expires_at=expires))
+            rows = uow.conn.execute(select(j).where(j.c.id.in_(ids)).order_by(j.c.due_at)).all()
+            uow.commit()
+        return rows
+
+    def run_due(self, limit: int = 10) -> int:
+        """Acquire and run up to ``limit`` due jobs; returns how many ran."""
+        jobs = self.acquire(limit)
+        for job in jobs:
+            self.execute(job)
+        return len(jobs)
+
+    def run_until_idle(self, max_rounds: int = 1000) -> int:
+        total = 0
+        for _ in range(max_rounds):
+            ran = self.run_due()
+            total += ran
+            if ran == 0:
+                break
+        return total
+
+    # -- execution ------------------------------------------------------------------------
+    def execute(self, job: Any) -> None:
+        try:
+            if job.kind == "service":
+                self._service(job)
+            elif job.kind == "timer":
+                self._timer(job)
+            elif job.kind == "message":
+                self._message(job)
+            else:
+                raise JobFailed(f"unknown job kind '{job.kind}'", retryable=False)
+        except JobFailed as exc:
+            self._fail(job, str(exc), traceback.format_exc(), retryable=exc.retryable)
+        except (NotFound, InvalidState) as exc:
+            log.info("job %s dropped: %s", job.id, exc)
+            self._drop(job)
+        except Exception as exc:  # noqa: BLE001 - a job must never take the worker down
+            self._fail(job, f"{exc.__class__.__name__}: {exc}", traceback.format_exc(), retryable=True)
+
+    def _timer(self, job: Any) -> None:
+        def fire(cmd: Command) -> None:
+            cmd.engine.runner.fire_timers(cmd.wf)
+            cmd.audit_details.update({"element": job.element_id, "due": job.payload.get("due")})
+
+        run_case_command(self.engine, job.case_id, f"timer:{self.owner}", "timer_fired", fire)
+
+    def _message(self, job: Any) -> None:
+        from engine.services.messages import deliver_buffered
+
+        deliver_buffered(self.engine, job.case_id, job.payload["message_row"])
+        self._drop(job)
+
+    def _service(self, job: Any) -> None:
+        prepared = self._prepare(job)
+        if prepared is None:
+            self._drop(job)
+            return
+        try:
+            result = prepared.connector.call(prepared.operation, prepared.request)
+        except ConnectorError as exc:
+            raise JobFailed(f"{prepared.request.operation}: {exc}") from exc
+        if not isinstance(result, ServiceResult):
+            raise JobFailed(f"{prepared.request.operation}: connector returned {type(result).__name__}, "
+                            "not a ServiceResult", retryable=False)
+        self._complete(job, prepared, result)
+
+    def _prepare(self, job: Any) -> Prepared | None:
+        from SpiffWorkflow.util.task import TaskState
+
+        with self.engine.db.connect() as conn:
+            case = conn.execute(select(t.cases).where(t.cases.c.id == job.case_id)).first()
+            if case is None or case.status in ("completed", "cancelled"):
+                return None
+            parsed = self.engine.definitions.get(case.definition_id, conn)
+        wf = self.engine.serializer.loads(case.state, parsed.spec, parsed.subprocess_specs, self.engine.script_engine)
+        task = self.engine.runner.task(wf, job.task_id)
+        if task.state != TaskState.STARTED:
+            return None
+        model = parsed.models.get(job.payload.get("process_key", ""), parsed.model)
+        call = model.element(job.element_id).service
+        if call is None:
+            raise JobFailed(f"{job.element_id}: the service task names no connector operation", retryable=False)
+        connector_name, _, operation = call.operation.partition(".")
+        connector = self.engine.connectors.get(connector_name)
+        if connector is None or operation not in connector.operations():
+            raise JobFailed(f"{job.element_id}: connector operation '{call.operation}' is not installed")
+        params: dict[str, Any] = {}
+        for name, expression in call.params.items():
+            try:
+                params[name] = self.engine.evaluator.evaluate(expression, task.data, element_id=job.element_id)
+            except ExpressionError as exc:
+                raise JobFailed(f"{job.element_id}: parameter '{name}': {exc.message}", retryable=False) from exc
+        request = ServiceRequest(operation=call.operation, params=params, case_id=job.case_id,
+                                 idempotency_key=f"{job.case_id}:{job.task_id}:{job.attempts + 1}",
+                                 business_key=case.business_key)
+        return Prepared(request, connector, operation, call.result_variable, call.retry_interval_s)
+
+    def _complete(self, job: Any, prepared: Prepared, result: ServiceResult) -> None:
+        from SpiffWorkflow.util.task import TaskState
+
+        def apply(cmd: Command) -> None:
+            task = cmd.engine.runner.task(cmd.wf, job.task_id)
+            if task.state != TaskState.STARTED:
+                raise InvalidState(f"service task {job.task_id} was already completed")
+            details = {"element": job.element_id, "operation": prepared.request.operation,
+                       "idempotency_key": prepared.request.idempotency_key}
+            if result.bpmn_error:
+                details["bpmn_error"] = result.bpmn_error
+                if not cmd.engine.runner.throw_error(cmd.wf, job.task_id, result.bpmn_error, result.error_message):
+                    raise JobFailed(f"{job.element_id}: business error {result.bpmn_error} "
+                                    f"({result.error_message}) is not caught by the model", retryable=False)
+            else:
+                cmd.engine.runner.complete_service_task(cmd.wf, job.task_id, prepared.result_variable, result.data)
+            cmd.audit_details.update(details)
+
+        run_case_command(self.engine, job.case_id, f"worker:{self.owner}", "service_completed", apply)
+
+    # -- bookkeeping ------------------------------------------------------------------------
+    def _drop(self, job: Any) -> None:
+        with unit_of_work(self.engine.db) as uow:
+            uow.conn.execute(delete(t.jobs).where(t.jobs.c.id == job.id, t.jobs.c.lock_owner == self.owner))
+            uow.commit()
+
+    def _fail(self, job: Any, message: str, stack: str, *, retryable: bool) -> None:
+        now = self.engine.clock.now()
+        retries = job.retries - 1 if retryable else 0
+        attempt = job.attempts + 1
+        interval = job.payload.get("retry_interval") or self.engine.settings.retry_backoff_seconds * 2 ** (attempt - 1)
+        with unit_of_work(self.engine.db) as uow:
+            done = uow.conn.execute(update(t.jobs).where(t.jobs.c.id == job.id, t.jobs.c.lock_owner == self.owner)
+                                    .values(attempts=attempt, retries=max(retries, 0), last_error=message,
+                                            due_at=now + timedelta(seconds=min(float(interval), MAX_BACKOFF)),
+                                            lock_owner=None, lock_expires_at=None))
+            if done.rowcount != 1:  # our lock expired and another worker owns the job now
+                return
+            if retries <= 0 and job.case_id is not None:
+                uow.conn.execute(t.incidents.insert().values(
+                    id=str(uuid.uuid4()), case_id=job.case_id, job_id=job.id, task_id=job.task_id,
+                    element_id=job.element_id, kind="job", message=message, details=stack, status="open",
+                    created_at=now))
+                append_case_event(uow.conn, job.case_id, now, f"worker:{self.owner}", "incident_raised",
+                                  {"element": job.element_id, "error": message}, status="failed")
+            uow.commit()
+        log.warning("job %s (%s %s) failed, %s retries left: %s", job.id, job.kind, job.element_id, retries, message)
+
+
+class WorkerThread(threading.Thread):
+    """The embedded worker of the SQLite default: polls for due jobs inside the web process."""
+
+    def __init__(self, engine: Engine, poll_seconds: float = 1.0) -> None:
+        super().__init__(name="amtsflow-worker", daemon=True)
+        self.executor = JobExecutor(engine)
+        self.poll_seconds = poll_seconds
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                ran = self.executor.run_due()
+            except AmtsflowError as exc:
+                log.warning("worker: %s", exc.message)
+                ran = 0
+            except Exception:  # noqa: BLE001 - keep polling; the error is logged with its stack
+                log.exception("worker round failed")
+                ran = 0
+            if ran == 0:
+                self.stopping.wait(self.poll_seconds)
+
+    def stop(self) -> None:
+        self.stopping.set()

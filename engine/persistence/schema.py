@@ -1,0 +1,8 @@
+"""Every table of the product on one MetaData (for Alembic and schema checks)."""
+
+from __future__ import annotations
+
+from engine.persistence import document_tables, identity_tables, tables  # noqa: F401  (register tables)
+from engine.persistence.tables import metadata
+
+__all__ = ["metadata"]

@@ -1,0 +1,138 @@
+"""Messages and signals: correlation by name + key, buffering with a TTL, idempotent by id."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from engine.bootstrap import Engine
+from engine.domain.errors import InvalidState
+from engine.persistence import tables as t
+from engine.persistence.db import unit_of_work
+from engine.services.commands import Command, run_case_command
+
+
+@dataclass
+class MessageOutcome:
+    status: str                  # delivered, started, buffered, duplicate
+    case_id: str | None = None
+
+
+def _previous(engine: Engine, message_id: str | None) -> MessageOutcome | None:
+    if not message_id:
+        return None
+    with engine.db.connect() as conn:
+        row = conn.execute(select(t.messages).where(t.messages.c.message_id == message_id)).first()
+    return MessageOutcome("duplicate", row.delivered_case_id) if row is not None else None
+
+
+def correlate_message(engine: Engine, name: str, key: str | None = None, data: dict[str, Any] | None = None, *,
+                      message_id: str | None = None, actor: str = "system") -> MessageOutcome:
+    """Route a message to the case waiting for (name, key); else start a case whose start
+    event catches it; else buffer it until a case waits for it or its TTL runs out."""
+    payload = dict(data or {})
+    previous = _previous(engine, message_id)
+    if previous is not None:
+        return previous
+    try:
+        return _route(engine, name, key, payload, message_id, actor)
+    except IntegrityError:  # the same message id committed concurrently
+        return _previous(engine, message_id) or MessageOutcome("duplicate")
+
+
+def _route(engine: Engine, name: str, key: str | None, payload: dict[str, Any], message_id: str | None,
+           actor: str) -> MessageOutcome:
+    s = t.subscriptions
+    with engine.db.connect() as conn:
+        cond = s.c.correlation_key == key if key is not None else s.c.correlation_key.is_(None)
+        waiting = conn.execute(select(s.c.case_id).where(s.c.kind == "message", s.c.name == name, cond)
+                               .order_by(s.c.id).limit(1)).scalar()
+    now = engine.clock.now()
+    record = {"id": str(uuid.uuid4()), "message_id": message_id, "name": name, "correlation_key": key,
+              "payload": payload, "received_at": now}
+    if waiting is not None:
+        def deliver(cmd: Command) -> None:
+            if not cmd.engine.runner.deliver(cmd.wf, name, payload):
+                raise InvalidState(f"case {cmd.case.id} no longer waits for message '{name}'")
+            cmd.uow.conn.execute(insert(t.messages).values(delivered_case_id=cmd.case.id, delivered_at=now, **record))
+            cmd.audit_details.update({"message": name, "key": key, "message_id": message_id})
+
+        run_case_command(engine, waiting, actor, "message_received", deliver)
+        return MessageOutcome("delivered", waiting)
+    starter = _start_definition(engine, name)
+    if starter is not None:
+        from engine.services.cases import start_case
+
+        case_id = start_case(engine, starter, {}, business_key=key, actor=actor, message=(name, payload),
+                             message_record=record)
+        return MessageOutcome("started", case_id)
+    with unit_of_work(engine.db) as uow:
+        uow.conn.execute(insert(t.messages).values(
+            expires_at=now + timedelta(seconds=engine.settings.message_ttl_seconds), **record))
+        uow.commit()
+    return MessageOutcome("buffered")
+
+
+def _start_definition(engine: Engine, name: str) -> str | None:
+    d = t.process_definitions
+    with engine.db.connect() as conn:
+        rows = conn.execute(select(d.c.key, d.c.version, d.c.start_events).order_by(d.c.key, d.c.version.desc())).all()
+    latest: dict[str, Any] = {}
+    for row in rows:
+        latest.setdefault(row.key, row)
+    for key, row in sorted(latest.items()):
+        if name in (row.start_events or {}).get("messages", []):
+            return key
+    return None
+
+
+def deliver_buffered(engine: Engine, case_id: str, message_row: str) -> None:
+    m = t.messages
+    now = engine.clock.now()
+    with engine.db.connect() as conn:
+        row = conn.execute(select(m).where(m.c.id == message_row)).first()
+    if row is None or row.delivered_at is not None or (row.expires_at is not None and row.expires_at <= now):
+        return
+
+    def deliver(cmd: Command) -> None:
+        if not cmd.engine.runner.deliver(cmd.wf, row.name, row.payload):
+            raise InvalidState(f"case {case_id} no longer waits for message '{row.name}'")
+        taken = cmd.uow.conn.execute(update(m).where(m.c.id == row.id, m.c.delivered_at.is_(None))
+                                     .values(delivered_case_id=case_id, delivered_at=now))
+        if taken.rowcount != 1:
+            raise InvalidState(f"buffered message {row.id} was delivered elsewhere")
+        cmd.audit_details.update({"message": row.name, "key": row.correlation_key, "buffered": True})
+
+    run_case_command(engine, case_id, "system", "message_received", deliver)
+
+
+def broadcast_signal(engine: Engine, name: str, data: dict[str, Any] | None = None, *, actor: str = "system") -> int:
+    s = t.subscriptions
+    with engine.db.connect() as conn:
+        case_ids = sorted(set(conn.execute(select(s.c.case_id).where(s.c.kind == "signal", s.c.name == name)).scalars()))
+    delivered = 0
+    for case_id in case_ids:
+        def deliver(cmd: Command) -> bool:
+            ok = cmd.engine.runner.deliver(cmd.wf, name, dict(data or {}), kind="signal")
+            cmd.audit_details.update({"signal": name})
+            return ok
+
+        try:
+            delivered += int(run_case_command(engine, case_id, actor, "signal_received", deliver))
+        except InvalidState:
+            continue
+    return delivered
+
+
+def purge_expired(engine: Engine) -> int:
+    m = t.messages
+    with unit_of_work(engine.db) as uow:
+        result = uow.conn.execute(m.delete().where(m.c.delivered_at.is_(None), m.c.expires_at.is_not(None),
+                                                   m.c.expires_at <= engine.clock.now()))
+        uow.commit()
+    return result.rowcount or 0

@@ -1,0 +1,204 @@
+"""Job executor: service calls, retries, incidents, timers, messages, driven by the clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from engine.jobs import JobExecutor
+from engine.persistence import tables as t
+from engine.services import cases, incidents, messages, queries
+from tests.fakes import FakeConnector
+from tests.integration.helpers import deploy_models
+
+
+@pytest.fixture
+def connector(engine):
+    fake = FakeConnector()
+    engine.connectors["test"] = fake
+    return fake
+
+
+def _jobs(engine):
+    with engine.db.connect() as conn:
+        return conn.execute(select(t.jobs)).all()
+
+
+def test_service_task_runs_outside_the_command_and_completes(engine, connector):
+    deploy_models(engine, "service.bpmn")
+    case_id = cases.start_case(engine, "service", {"name": "Erika"}, business_key="AZ-9")
+    assert connector.calls == []  # nothing called inside the start transaction
+    assert queries.get_case(engine, case_id)["status"] == "running"
+    assert JobExecutor(engine, "w1").run_until_idle() == 1
+    [call] = connector.calls
+    assert call.operation == "test.lookup"
+    assert dict(call.params) == {"name": "Erika", "jahr": 2026}
+    assert call.idempotency_key.startswith(case_id) and call.idempotency_key.endswith(":1")
+    assert call.business_key == "AZ-9"
+    view = queries.get_case(engine, case_id)
+    assert view["status"] == "completed"
+    assert view["data"]["person"] == {"found": True, "name": "Erika"} and view["data"]["gefunden"] is True
+    assert _jobs(engine) == []
+
+
+def test_business_error_goes_to_the_error_boundary_event(engine, connector):
+    deploy_models(engine, "service.bpmn")
+    connector.answer("lookup", bpmn_error="NOT_FOUND")
+    case_id = cases.start_case(engine, "service", {"name": "Niemand"})
+    JobExecutor(engine, "w1").run_until_idle()
+    view = queries.get_case(engine, case_id)
+    assert view["status"] == "completed"
+    assert view["data"]["gefunden"] is False
+    assert view["history"][-1]["details"]["bpmn_error"] == "NOT_FOUND"
+
+
+def test_uncaught_business_error_raises_an_incident(engine, connector):
+    deploy_models(engine, "service.bpmn")
+    connector.answer("lookup", bpmn_error="UNBEKANNT")
+    case_id = cases.start_case(engine, "service", {"name": "X"})
+    JobExecutor(engine, "w1").run_until_idle()
+    [incident] = incidents.list_incidents(engine, case_id=case_id)
+    assert "UNBEKANNT" in incident["message"] and "not caught" in incident["message"]
+    assert queries.get_case(engine, case_id)["status"] == "failed"
+
+
+def test_technical_failures_retry_with_backoff_then_incident_then_retry_completes(engine, connector, clock):
+    deploy_models(engine, "service.bpmn")
+    connector.fail_with("lookup", "register unreachable (connection refused)")
+    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    worker = JobExecutor(engine, "w1")
+    assert worker.run_due() == 1
+    [job] = _jobs(engine)
+    assert (job.retries, job.attempts) == (2, 1) and "unreachable" in job.last_error
+    assert worker.run_due() == 0  # backing off: not due yet
+    clock.advance(timedelta(seconds=10))
+    assert worker.run_due() == 1
+    clock.advance(timedelta(seconds=20))
+    assert worker.run_due() == 1
+    clock.advance(timedelta(hours=2))
+    assert worker.run_due() == 0  # retries used up: one incident, no more attempts
+    [incident] = incidents.list_incidents(engine, case_id=case_id)
+    assert "unreachable" in incident["message"]
+    assert "ConnectorError" in incidents.get_incident(engine, incident["id"])["details"]
+    assert queries.get_case(engine, case_id)["status"] == "failed"
+    keys = [c.idempotency_key for c in connector.calls]
+    assert [k.rsplit(":", 1)[1] for k in keys] == ["1", "2", "3"]
+    connector.answer("lookup", {"found": True})
+    incidents.retry_incident(engine, incident["id"], actor="admin")
+    worker.run_until_idle()
+    view = queries.get_case(engine, case_id)
+    assert view["status"] == "completed"
+    assert incidents.list_incidents(engine, case_id=case_id) == []
+
+
+def test_crashed_worker_lock_expires_and_another_worker_finishes(engine, connector, clock):
+    deploy_models(engine, "service.bpmn")
+    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    crashed = JobExecutor(engine, "crashed")
+    assert len(crashed.acquire()) == 1  # took the job, then died without running it
+    other = JobExecutor(engine, "other")
+    assert other.run_due() == 0  # still locked
+    clock.advance(timedelta(seconds=engine.settings.job_lock_seconds + 1))
+    assert other.run_due() == 1
+    assert queries.get_case(engine, case_id)["status"] == "completed"
+
+
+def test_timers_boundary_cycle_duration_and_date(engine, clock):
+    deploy_models(engine, "timers.bpmn")
+    start = clock.now()
+    case_id = cases.start_case(engine, "timers", {"erinnerungen": 0, "stichtag": "2026-01-10T09:00:00+01:00"})
+    due = sorted((j.element_id, j.due_at) for j in _jobs(engine))
+    assert due == [("erinnerung", start + timedelta(hours=1)), ("frist", start + timedelta(days=14))]
+    worker = JobExecutor(engine, "w")
+    clock.advance(timedelta(minutes=59))
+    assert worker.run_due() == 0
+    clock.advance(timedelta(minutes=2))
+    assert worker.run_due() == 1
+    assert queries.get_case(engine, case_id)["data"]["erinnerungen"] == 1
+    [task] = queries.list_tasks(engine, case_id=case_id)  # non-interrupting: still open
+    clock.advance(timedelta(hours=1))
+    worker.run_until_idle()
+    fired = [h for h in queries.get_case(engine, case_id)["history"] if h["action"] == "timer_fired"]
+    assert [h["details"]["element"] for h in fired] == ["erinnerung", "erinnerung"]
+    clock.advance(timedelta(hours=1))
+    assert worker.run_due() == 0  # R2: two reminders, then the cycle is over
+    cases.complete_task(engine, task["id"], {}, actor="sb1")
+    assert [j.element_id for j in _jobs(engine)] == ["warten"]  # boundary timers gone with the task
+    clock.advance(timedelta(hours=2, seconds=1))
+    worker.run_until_idle()
+    [stichtag] = _jobs(engine)
+    assert stichtag.element_id == "stichtag" and stichtag.due_at.isoformat() == "2026-01-10T08:00:00+00:00"
+    clock.advance(timedelta(days=5))
+    worker.run_until_idle()
+    assert queries.get_case(engine, case_id)["status"] == "completed"
+
+
+def test_interrupting_deadline_cancels_the_task(engine, clock):
+    deploy_models(engine, "timers.bpmn")
+    case_id = cases.start_case(engine, "timers", {"erinnerungen": 0, "stichtag": "2026-01-10T09:00:00+01:00"})
+    clock.advance(timedelta(days=15))
+    JobExecutor(engine, "w").run_until_idle()
+    view = queries.get_case(engine, case_id)
+    assert view["status"] == "completed" and view["open_tasks"] == []
+    assert _jobs(engine) == []
+
+
+def test_suspended_case_runs_no_jobs_until_resumed(engine, clock):
+    deploy_models(engine, "timers.bpmn")
+    case_id = cases.start_case(engine, "timers", {"erinnerungen": 0, "stichtag": "2026-01-10T09:00:00+01:00"})
+    cases.set_suspended(engine, case_id, True)
+    clock.advance(timedelta(days=15))
+    assert JobExecutor(engine, "w").run_due() == 0
+    cases.set_suspended(engine, case_id, False)
+    JobExecutor(engine, "w").run_until_idle()
+    assert queries.get_case(engine, case_id)["status"] == "completed"
+
+
+def test_message_routed_by_business_key_and_idempotent_by_id(engine):
+    deploy_models(engine, "messages.bpmn")
+    a = cases.start_case(engine, "zahlung", {}, business_key="KZ-1")
+    b = cases.start_case(engine, "zahlung", {}, business_key="KZ-2")
+    out = messages.correlate_message(engine, "zahlung_eingegangen", "KZ-2", {"betrag": 30}, message_id="pay-1")
+    assert (out.status, out.case_id) == ("delivered", b)
+    again = messages.correlate_message(engine, "zahlung_eingegangen", "KZ-2", {"betrag": 30}, message_id="pay-1")
+    assert (again.status, again.case_id) == ("duplicate", b)
+    assert queries.get_case(engine, b)["data"]["betrag"] == 30
+    assert "betrag" not in queries.get_case(engine, a)["data"]
+    assert [h["action"] for h in queries.get_case(engine, b)["history"]].count("message_received") == 1
+    assert messages.broadcast_signal(engine, "fristverlaengerung") == 1
+    assert queries.get_case(engine, b)["status"] == "completed"
+    assert queries.get_case(engine, a)["status"] == "waiting"
+
+
+def test_early_message_is_buffered_and_delivered_when_the_case_waits(engine, clock):
+    deploy_models(engine, "messages.bpmn")
+    out = messages.correlate_message(engine, "zahlung_eingegangen", "KZ-7", {"betrag": 12}, message_id="m-7")
+    assert out.status == "buffered"
+    case_id = cases.start_case(engine, "zahlung", {}, business_key="KZ-7")
+    JobExecutor(engine, "w").run_until_idle()
+    view = queries.get_case(engine, case_id)
+    assert view["data"]["betrag"] == 12
+    assert messages.correlate_message(engine, "zahlung_eingegangen", "KZ-7", {}, message_id="m-7").status == "duplicate"
+
+
+def test_expired_buffered_message_is_not_delivered(engine, clock):
+    deploy_models(engine, "messages.bpmn")
+    messages.correlate_message(engine, "zahlung_eingegangen", "KZ-8", {"betrag": 1})
+    clock.advance(timedelta(seconds=engine.settings.message_ttl_seconds + 1))
+    assert messages.purge_expired(engine) == 1
+    case_id = cases.start_case(engine, "zahlung", {}, business_key="KZ-8")
+    JobExecutor(engine, "w").run_until_idle()
+    assert "betrag" not in queries.get_case(engine, case_id)["data"]
+
+
+def test_message_start_event_starts_a_case(engine):
+    deploy_models(engine, "messages.bpmn")
+    out = messages.correlate_message(engine, "antrag_eingegangen", "AZ-100", {"antragsteller": "Erika"},
+                                     message_id="sub-1")
+    assert out.status == "started"
+    view = queries.get_case(engine, out.case_id)
+    assert view["business_key"] == "AZ-100" and view["data"]["antragsteller"] == "Erika"
+    assert [x["name"] for x in view["open_tasks"]] == ["Eingang prüfen"]
+    assert messages.correlate_message(engine, "antrag_eingegangen", "AZ-100", {}, message_id="sub-1").status == "duplicate"
