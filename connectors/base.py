@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, TypeVar
 
@@ -217,3 +218,10 @@ def _json_or_none(resp: httpx.Response) -> Any:
 def _snippet(resp: httpx.Response, limit: int = 200) -> str:
     text = resp.text.strip().replace("\n", " ")
     return text[:limit] + ("..." if len(text) > limit else "")
+
+
+def fold_name(text: str) -> str:
+    """Compare names the way a register search does: case, accents and ß/ı do not matter."""
+    text = text.replace("ß", "ss").replace("ı", "i").casefold()
+    text = unicodedata.normalize("NFKD", text)
+    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())

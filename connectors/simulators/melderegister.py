@@ -14,22 +14,15 @@ Run on its own: ``python -m connectors.simulators.melderegister --port 8101``.
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 from typing import Any
 
 from flask import Flask, Response, request
 
+from connectors.base import fold_name as fold
 from connectors.simulators.common import (Knobs, Simulator, as_json, cli_args, idempotent, knobs_from,
                                           make_app, problem, run_forever, sim)
 from connectors.simulators.seed import PLZ, STREETS, Dwelling, Town, build_town
-
-
-def fold(text: str) -> str:
-    """Compare names the way a register search does: case, accents and ß/ı do not matter."""
-    text = text.replace("ß", "ss").replace("ı", "i").casefold()
-    text = unicodedata.normalize("NFKD", text)
-    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
 
 
 def create_app(seed: int = 1, knobs: Knobs | None = None, token: str | None = None) -> Flask:
