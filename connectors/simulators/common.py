@@ -58,7 +58,7 @@ class Simulator:
     lock: threading.RLock = field(default_factory=threading.RLock)
     stopping: threading.Event = field(default_factory=threading.Event)
     actions: dict[str, int] = field(default_factory=dict)
-    _idem: dict[tuple[str, str, str], tuple[str, int, bytes, str]] = field(default_factory=dict)
+    _idem: dict[tuple[str, str, str], tuple[str, int, bytes, list[tuple[str, str]]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -167,12 +167,13 @@ def idempotent(fingerprint: Callable[[], str] | None = None) -> Callable[[Callab
                     if seen[0] != print_:
                         return problem(422, "Idempotency-Key wiederverwendet",
                                        "Derselbe Schlüssel wurde mit anderem Inhalt verwendet")
-                    resp = Response(seen[2], status=seen[1], content_type=seen[3])
+                    resp = Response(seen[2], status=seen[1], headers=seen[3])
                     resp.headers["Idempotent-Replayed"] = "true"
                     return resp
                 resp = app_response(view(*args, **kwargs))
                 if resp.status_code < 500:
-                    state._idem[slot] = (print_, resp.status_code, resp.get_data(), resp.content_type or "")
+                    kept = [(k, v) for k, v in resp.headers.items() if k.lower() not in ("content-length", "date")]
+                    state._idem[slot] = (print_, resp.status_code, resp.get_data(), kept)
                 return resp
 
         return wrapper
