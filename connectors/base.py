@@ -29,6 +29,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_TIMEOUT = 10.0
 
 
+class AuthRefused(ConnectorError):
+    """The back office refused our credentials (HTTP 401/403)."""
+
+
 class BusinessError(Exception):
     """A business outcome the process model handles with an error boundary event."""
 
@@ -183,7 +187,7 @@ class BackOffice:
         if status >= 500 or status in (408, 425, 429):
             raise ConnectorError(f"{where}: back office answered HTTP {status}: {_snippet(resp)}")
         if status in (401, 403):
-            raise ConnectorError(f"{where}: back office refused our credentials (HTTP {status}); "
+            raise AuthRefused(f"{where}: back office refused our credentials (HTTP {status}); "
                                  "check the connector configuration")
         if status >= 400:
             problem = _json_or_none(resp)
