@@ -9,6 +9,7 @@ from flask import Flask
 
 from engine.bootstrap import Engine, bootstrap
 from engine.settings import Settings
+from webui.config import web_config
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
@@ -16,14 +17,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app = Flask(__name__)
     settings = settings or Settings.from_env()
     secret = settings.secret_key
-    if secret is None:
-        if not settings.demo and not (test_config or {}).get("TESTING"):
-            # No default secret outside demo mode: sessions would be forgeable.
-            secret = None
-        else:
-            secret = secrets.token_hex(32)
-    app.config.update(SECRET_KEY=secret, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                      MAX_CONTENT_LENGTH=20 * 1024 * 1024)
+    if secret is None and (settings.demo or (test_config or {}).get("TESTING")):
+        secret = secrets.token_hex(32)   # demo and tests only; production needs AMTSFLOW_SECRET_KEY
+    app.config.update(SECRET_KEY=secret, **web_config(settings, test_config))
     if test_config:
         app.config.update(test_config)
     app.extensions["amtsflow"] = engine or bootstrap(settings)

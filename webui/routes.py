@@ -4,6 +4,37 @@ from __future__ import annotations
 
 from flask import Flask
 
+from webui.accounts.oidc import init_oidc
+from webui.auth import init_auth
+from webui.errors import init_errors
+from webui.i18n import init_i18n
+from webui.security import csrf_exempt, init_security, limit_public_forms
+from webui.templating import init_templating
+
 
 def init_app(app: Flask) -> None:
     """Register the blueprints of every audience (portal, inbox, studio, admin, api)."""
+    from webui import assets
+    from webui.accounts import views as accounts
+    from webui.admin import views as admin
+    from webui.api import views as api
+    from webui.inbox import views as inbox
+    from webui.portal import views as portal
+    from webui.studio import views as studio
+
+    init_security(app)
+    init_i18n(app)
+    init_auth(app)
+    init_errors(app)
+    init_templating(app)
+    init_oidc(app)
+    for blueprint in (assets.bp, accounts.bp, portal.bp, inbox.bp, studio.bp, admin.bp, api.bp):
+        app.register_blueprint(blueprint)
+    csrf_exempt(app, "api")     # the API checks CSRF itself for cookie-authenticated writes
+    limit_public_forms(app, {
+        "accounts.login": "AMTSFLOW_LOGIN_RATE_LIMIT",
+        "accounts.demo_idp": "AMTSFLOW_LOGIN_RATE_LIMIT",
+        "portal.apply": "AMTSFLOW_FORM_RATE_LIMIT",
+        "portal.task": "AMTSFLOW_FORM_RATE_LIMIT",
+        "portal.case_link": "AMTSFLOW_FORM_RATE_LIMIT",
+    })

@@ -77,11 +77,11 @@ def check_upload(filename: str, content: bytes, max_bytes: int = MAX_BYTES) -> s
 
 
 def store(engine: Engine, filename: str, content: bytes, *, uploaded_by: str, case_id: str | None = None,
-          kind: str = "attachment", max_bytes: int = MAX_BYTES) -> Document:
+          kind: str = "attachment", max_bytes: int = MAX_BYTES, document_id: str | None = None) -> Document:
     if kind not in KINDS:
         raise InvalidState(f"unknown document kind {kind!r}", user_message="Unbekannte Dokumentart.")
     media_type = check_upload(filename, content, max_bytes)
-    doc = Document(id=str(uuid.uuid4()), case_id=case_id, kind=kind, filename=safe_filename(filename),
+    doc = Document(id=document_id or str(uuid.uuid4()), case_id=case_id, kind=kind, filename=safe_filename(filename),
                    media_type=media_type, size=len(content), sha256=hashlib.sha256(content).hexdigest(),
                    uploaded_by=uploaded_by, created_at=engine.clock.now())
     with unit_of_work(engine.db) as uow:

@@ -1,0 +1,105 @@
+"""Who is asking: session sign-in for people, Bearer tokens for systems; role checks."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, TypeVar
+
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+
+from engine.bootstrap import Engine
+from engine.services import identity
+from engine.services.identity import User
+
+F = TypeVar("F", bound=Callable[..., Any])
+HOME_BY_ROLE = (("admin", "admin.index"), ("owner", "studio.index"), ("clerk", "inbox.index"),
+                ("citizen", "portal.my_cases"))
+
+
+def engine() -> Engine:
+    return current_app.extensions["amtsflow"]  # type: ignore[no-any-return]
+
+
+def current_user() -> User | None:
+    return g.get("user")
+
+
+def sign_in(user: User, method: str) -> None:
+    lang = session.get("lang")
+    session.clear()                      # a fresh session: no fixation
+    if lang:
+        session["lang"] = lang
+    session["user"] = user.username
+    session["auth"] = method
+    session.permanent = True
+
+
+def sign_out() -> None:
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def _load_user() -> None:
+    g.user = None
+    g.auth = None
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        g.user = identity.user_for_token(engine(), header[7:].strip())
+        g.auth = "token" if g.user else "invalid-token"
+        return
+    username = session.get("user")
+    if username:
+        user = identity.get_user(engine(), username)
+        if user is None or not user.active:
+            sign_out()
+            return
+        g.user = user
+        g.auth = "session"
+
+
+def init_auth(app: Flask) -> None:
+    app.before_request(_load_user)
+
+    @app.context_processor
+    def _user() -> dict[str, Any]:
+        return {"user": g.get("user")}
+
+
+def home_for(user: User) -> str:
+    for role, endpoint in HOME_BY_ROLE:
+        if user.has_role(role):
+            return url_for(endpoint)
+    return url_for("portal.index")
+
+
+def login_url() -> str:
+    """Citizens sign in through the identity provider, staff with a local account."""
+    if request.blueprint == "portal":
+        return url_for("accounts.citizen_login", next=request.full_path.rstrip("?"))
+    return url_for("accounts.login", next=request.full_path.rstrip("?"))
+
+
+def require_roles(*roles: str) -> Callable[[F], F]:
+    """Signed in with one of the roles, else sign-in (HTML) / 401 (API) or 403."""
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                if request.blueprint == "api":
+                    abort(401)
+                return redirect(login_url())
+            if not user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapper  # type: ignore[return-value]
+    return decorate
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only local paths: no open redirects."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None

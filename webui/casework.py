@@ -1,0 +1,140 @@
+"""What portal, inbox and API share: who may see a case or task, forms of a process, timelines."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass
+from typing import Any
+
+from io import BytesIO
+
+from flask import abort, send_file
+
+from engine.bootstrap import Engine
+from engine.domain.errors import NotFound
+from engine.runtime.model import Form, ProcessModel
+from engine.domain.errors import AmtsflowError
+from engine.services import cases, documents, queries
+from engine.services.identity import User
+from webui.templating import action_label
+
+CITIZEN_GROUP = "antragsteller"
+KEY_ALPHABET = string.ascii_uppercase.replace("O", "").replace("I", "") + "23456789"
+
+
+@dataclass(frozen=True)
+class Service:
+    key: str
+    name: str
+    version: int
+    definition_id: str
+    description: str
+    form: Form | None
+
+
+def new_business_key(year: int) -> str:
+    """A case number people can read out on the phone: 2026-7KQX93."""
+    return f"{year}-" + "".join(secrets.choice(KEY_ALPHABET) for _ in range(6))
+
+
+def latest_services(engine: Engine) -> list[Service]:
+    latest: dict[str, dict[str, Any]] = {}
+    for row in queries.list_definitions(engine):
+        if row["key"] not in latest or row["version"] > latest[row["key"]]["version"]:
+            latest[row["key"]] = row
+    services = []
+    for row in sorted(latest.values(), key=lambda r: r["name"].lower()):
+        model = engine.definitions.get(row["id"]).model
+        form = model.start_form
+        description = str((form.schema.get("description") if form else "") or "")
+        services.append(Service(row["key"], row["name"], row["version"], row["id"], description, form))
+    return services
+
+
+def service(engine: Engine, key: str) -> Service:
+    for item in latest_services(engine):
+        if item.key == key:
+            return item
+    abort(404)
+
+
+def model_of(engine: Engine, key: str, version: int) -> ProcessModel:
+    for row in queries.list_definitions(engine):
+        if row["key"] == key and row["version"] == version:
+            parsed = engine.definitions.get(row["id"])
+            return parsed.models.get(key, parsed.model)
+    raise NotFound(f"definition {key} v{version} not found")
+
+
+def definition_id(engine: Engine, key: str, version: int) -> str:
+    for row in queries.list_definitions(engine):
+        if row["key"] == key and row["version"] == version:
+            return str(row["id"])
+    raise NotFound(f"definition {key} v{version} not found")
+
+
+def started_by(view: dict[str, Any]) -> str | None:
+    if "started_by" in view:
+        return view["started_by"]  # type: ignore[no-any-return]
+    first = view["history"][0] if view.get("history") else None
+    return first["actor"] if first and first["action"] == "started" else None
+
+
+def own_case(engine: Engine, case_id: str, user: User) -> dict[str, Any]:
+    """The case if this citizen started it; otherwise 404 (no hint that it exists)."""
+    try:
+        view = queries.get_case(engine, case_id)
+    except NotFound:
+        abort(404)
+    if started_by(view) != user.username:
+        abort(404)
+    return view
+
+
+def may_work_on(user: User, task: dict[str, Any]) -> bool:
+    """Clerks: tasks of their groups, offered to them or assigned to them."""
+    if not user.has_role("clerk"):
+        return False
+    return (task["assignee"] == user.username or user.username in task["candidate_users"]
+            or bool(set(task["candidate_groups"]) & set(user.groups)))
+
+
+def citizen_tasks(view: dict[str, Any]) -> list[dict[str, Any]]:
+    return [t for t in view["open_tasks"] if CITIZEN_GROUP in t["candidate_groups"]]
+
+
+def task_form(engine: Engine, task_id: str) -> Form | None:
+    form = cases.task_form(engine, task_id)
+    return form  # type: ignore[no-any-return]
+
+
+def timeline(engine: Engine, view: dict[str, Any], viewer: str | None = None) -> list[dict[str, Any]]:
+    """History entries with German labels; other people's names only for staff (viewer None)."""
+    try:
+        names = {e.id: e.name for e in model_of(engine, view["process_key"], view["version"]).elements.values()}
+    except NotFound:
+        names = {}
+    entries = []
+    for event in view["history"]:
+        details = event.get("details") or {}
+        label = action_label(event["action"])
+        element = details.get("element")
+        if element:
+            label = f"{label}: {names.get(element, element)}"
+        actor = event["actor"]
+        if viewer is not None:
+            actor = "Sie" if actor == viewer else "Verwaltung"
+        entries.append({"at": event["at"], "label": label, "actor": actor, "action": event["action"]})
+    return entries
+
+
+def send_document(engine: Engine, case_id: str, document_id: str) -> Any:
+    """A document of this case as a download (never rendered inline: no HTML from uploads)."""
+    try:
+        doc, content = documents.get(engine, document_id)
+    except AmtsflowError:
+        abort(404)
+    if doc.case_id != case_id:
+        abort(404)
+    return send_file(BytesIO(content), mimetype=doc.media_type, as_attachment=True, download_name=doc.filename)

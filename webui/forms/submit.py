@@ -1,0 +1,54 @@
+"""One submission: parse, validate with the engine's form validator, then store uploads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from flask import current_app, request
+
+from engine.bootstrap import Engine
+from engine.domain.errors import FormValidationError
+from engine.services import documents, forms
+from webui.forms.fields import Field, build_fields, summary
+from webui.forms.parse import Parsed, parse_form
+
+
+@dataclass
+class FormView:
+    fields: list[Field]
+    summary: list[tuple[str, str, str]] = field(default_factory=list)
+    has_files: bool = False
+
+
+def form_view(schema: Mapping[str, Any] | None, ui: Mapping[str, Any] | None, values: Mapping[str, Any],
+              errors: Mapping[str, list[str]] | None = None) -> FormView:
+    errors = errors or {}
+    built = build_fields(schema, ui, values, errors)
+    return FormView(built, summary(built, errors), _has_files(built))
+
+
+def _has_files(fields: list[Field]) -> bool:
+    return any(f.kind == "file" or _has_files(f.children) for f in fields)
+
+
+def parse_request(schema: Mapping[str, Any] | None, ui: Mapping[str, Any] | None) -> Parsed:
+    """Typed data from the current request; type errors merged with the schema's German messages."""
+    parsed = parse_form(schema, ui, request.form, request.files, current_app.config["AMTSFLOW_MAX_UPLOAD_BYTES"])
+    try:
+        forms.validate(schema, parsed.data)
+    except FormValidationError as exc:
+        merge(parsed, exc.field_errors)
+    return parsed
+
+
+def merge(parsed: Parsed, field_errors: Mapping[str, list[str]]) -> None:
+    for path, messages in field_errors.items():
+        if path not in parsed.errors:      # a type error already explains why the value is missing
+            parsed.errors[path] = list(messages)
+
+
+def store_uploads(engine: Engine, parsed: Parsed, case_id: str, username: str) -> None:
+    for upload in parsed.uploads:
+        documents.store(engine, upload.filename, upload.content, uploaded_by=username, case_id=case_id,
+                        max_bytes=current_app.config["AMTSFLOW_MAX_UPLOAD_BYTES"], document_id=upload.document_id)

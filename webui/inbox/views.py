@@ -1,0 +1,192 @@
+"""Clerk inbox: my tasks and my groups' tasks, claim/unclaim/delegate, task forms, case view."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine.domain.errors import AmtsflowError, FormValidationError, NotFound
+from engine.services import cases, documents, identity, queries
+from webui import casework
+from webui.auth import current_user, engine, require_roles
+from webui.forms.fields import flatten
+from webui.forms.submit import form_view, merge, parse_request, store_uploads
+from webui.studio import kpis
+
+bp = Blueprint("inbox", __name__, url_prefix="/inbox")
+DUE_FILTERS = {"overdue": "überfällig", "today": "heute fällig", "week": "in den nächsten 7 Tagen fällig"}
+
+
+@bp.before_request
+@require_roles("clerk")
+def _clerks_only() -> None:
+    return None
+
+
+def _user() -> Any:
+    user = current_user()
+    assert user is not None
+    return user
+
+
+@bp.get("/")
+def index() -> Any:
+    user = _user()
+    view = request.args.get("ansicht", "gruppen")
+    process, due, search = request.args.get("prozess") or None, request.args.get("faellig"), request.args.get("q")
+    if view == "meine":
+        tasks = queries.list_tasks(engine(), assignee=user.username, process_key=process, search=search or None)
+    else:
+        tasks = queries.list_tasks(engine(), groups=list(user.groups), user=user.username, process_key=process,
+                                   search=search or None)
+    tasks = [t for t in tasks if casework.may_work_on(user, t) and _due_matches(t, due)]
+    services = casework.latest_services(engine())
+    return render_template("inbox/index.html", tasks=tasks, view=view, services=services,
+                           names={s.key: s.name for s in services}, process=process, due=due, search=search or "",
+                           due_filters=DUE_FILTERS, now=engine().clock.now().isoformat())
+
+
+def _due_matches(task: dict[str, Any], due: str | None) -> bool:
+    if due not in DUE_FILTERS:
+        return True
+    if not task["due"]:
+        return False
+    moment, now = datetime.fromisoformat(task["due"]), engine().clock.now()
+    if due == "overdue":
+        return moment < now
+    if due == "today":
+        return moment.date() == now.date()
+    return moment <= now + timedelta(days=7)
+
+
+def _task(task_id: str) -> dict[str, Any]:
+    try:
+        item = queries.get_task(engine(), task_id)
+    except NotFound:
+        abort(404)
+    if item["state"] != "open" or not casework.may_work_on(_user(), item):
+        abort(404)
+    return item
+
+
+@bp.route("/aufgaben/<task_id>", methods=["GET", "POST"])
+def task(task_id: str) -> Any:
+    item = _task(task_id)
+    view = queries.get_case(engine(), item["case_id"])
+    form = casework.task_form(engine(), task_id)
+    schema, ui = (form.schema, form.ui_schema) if form else (None, None)
+    if request.method == "GET":
+        return _task_page(item, view, form_view(schema, ui, flatten(view["data"]) if schema else {}))
+    parsed = parse_request(schema, ui)
+    if not parsed.errors:
+        try:
+            cases.complete_task(engine(), task_id, parsed.data, actor=_user().username)
+            store_uploads(engine(), parsed, item["case_id"], _user().username)
+            flash(_("Die Aufgabe „%(name)s“ ist erledigt.", name=item["name"]), "success")
+            return redirect(url_for("inbox.index"))
+        except FormValidationError as exc:
+            merge(parsed, exc.field_errors)
+        except AmtsflowError as exc:
+            parsed.errors["_form"] = [exc.user_message]
+    return _task_page(item, view, form_view(schema, ui, parsed.raw, parsed.errors), 400)
+
+
+def _task_page(item: dict[str, Any], view: dict[str, Any], fv: Any, status: int = 200) -> Any:
+    return render_template("inbox/task.html", task=item, case=view, form_view=fv,
+                           documents=documents.list_for_case(engine(), view["id"]),
+                           clerks=_colleagues(item)), status
+
+
+def _colleagues(item: dict[str, Any]) -> list[Any]:
+    return [u for u in identity.list_users(engine()) if u.active and u.has_role("clerk")
+            and set(u.groups) & set(item["candidate_groups"]) and u.username != _user().username]
+
+
+@bp.post("/aufgaben/<task_id>/uebernehmen")
+def claim(task_id: str) -> Any:
+    return _assign(task_id, lambda: cases.claim(engine(), task_id, _user().username),
+                   _("Sie haben die Aufgabe übernommen."))
+
+
+@bp.post("/aufgaben/<task_id>/zurueckgeben")
+def unclaim(task_id: str) -> Any:
+    return _assign(task_id, lambda: cases.unclaim(engine(), task_id, _user().username),
+                   _("Sie haben die Aufgabe zurückgegeben."))
+
+
+@bp.post("/aufgaben/<task_id>/weitergeben")
+def delegate(task_id: str) -> Any:
+    item = _task(task_id)
+    target = request.form.get("to_user", "")
+    if target not in {u.username for u in _colleagues(item)}:
+        flash(_("Bitte wählen Sie eine Person aus der zuständigen Gruppe."), "danger")
+        return redirect(url_for("inbox.task", task_id=task_id)), 303
+    return _assign(task_id, lambda: cases.delegate(engine(), task_id, target, _user().username),
+                   _("Die Aufgabe wurde an %(name)s weitergegeben.", name=target))
+
+
+def _assign(task_id: str, action: Any, done: str) -> Any:
+    _task(task_id)
+    try:
+        action()
+        flash(done, "success")
+    except AmtsflowError as exc:
+        flash(exc.user_message, "danger")
+    return redirect(request.form.get("back") == "liste" and url_for("inbox.index")
+                    or url_for("inbox.task", task_id=task_id), 303)
+
+
+def _case(case_id: str) -> dict[str, Any]:
+    """A case is visible to a clerk when one of its tasks (open or done) belonged to their groups."""
+    user = _user()
+    try:
+        view = queries.get_case(engine(), case_id)
+    except NotFound:
+        abort(404)
+    related = queries.list_tasks(engine(), case_id=case_id) + queries.list_tasks(engine(), case_id=case_id,
+                                                                                 state="completed")
+    if not any(casework.may_work_on(user, t) for t in related):
+        abort(404)
+    return view
+
+
+@bp.get("/vorgaenge/<case_id>")
+def case(case_id: str) -> Any:
+    view = _case(case_id)
+    return render_template("inbox/case.html", case=view, timeline=casework.timeline(engine(), view),
+                           documents=documents.list_for_case(engine(), case_id),
+                           kinds={"attachment": _("Anlage"), "decision": _("Bescheid")})
+
+
+@bp.post("/vorgaenge/<case_id>/dokumente")
+def upload(case_id: str) -> Any:
+    _case(case_id)
+    file = request.files.get("file")
+    kind = request.form.get("kind", "attachment")
+    if file is None or not file.filename:
+        flash(_("Bitte wählen Sie eine Datei aus."), "danger")
+        return redirect(url_for("inbox.case", case_id=case_id), 303)
+    try:
+        documents.store(engine(), file.filename, file.read(), uploaded_by=_user().username, case_id=case_id,
+                        kind=kind if kind in documents.KINDS else "attachment")
+        flash(_("Das Dokument wurde hinzugefügt."), "success")
+    except AmtsflowError as exc:
+        flash(exc.user_message, "danger")
+    return redirect(url_for("inbox.case", case_id=case_id), 303)
+
+
+@bp.get("/vorgaenge/<case_id>/dokumente/<document_id>")
+def document(case_id: str, document_id: str) -> Any:
+    _case(case_id)
+    return casework.send_document(engine(), case_id, document_id)
+
+
+@bp.get("/vorgaenge/<case_id>/diagramm.json")
+def diagram(case_id: str) -> Any:
+    view = _case(case_id)
+    definition = casework.definition_id(engine(), view["process_key"], view["version"])
+    return jsonify(xml=kpis.process_xml(engine(), definition),
+                   active=sorted({t["element_id"] for t in view["open_tasks"]}), counts={})

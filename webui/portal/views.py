@@ -1,0 +1,154 @@
+"""Citizen portal: service catalogue, applications, my cases, status, answering requests, documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine.domain.errors import AmtsflowError, FormValidationError
+from engine.services import cases, documents, identity, queries
+from webui import casework
+from webui.auth import current_user, engine, require_roles
+from webui.forms.fields import flatten
+from webui.forms.submit import form_view, merge, parse_request, store_uploads
+
+bp = Blueprint("portal", __name__)
+
+
+@bp.get("/")
+def index() -> Any:
+    services = [s for s in casework.latest_services(engine()) if s.form is not None]
+    return render_template("portal/index.html", services=services)
+
+
+@bp.route("/leistungen/<key>/antrag", methods=["GET", "POST"])
+@require_roles("citizen")
+def apply(key: str) -> Any:
+    service = casework.service(engine(), key)
+    if service.form is None:
+        abort(404)
+    schema, ui = service.form.schema, service.form.ui_schema
+    if request.method == "GET":
+        return render_template("portal/apply.html", service=service, form_view=form_view(schema, ui, {}))
+    parsed = parse_request(schema, ui)
+    if not parsed.errors:
+        user = current_user()
+        assert user is not None
+        try:
+            case_id = cases.start_case(engine(), key, parsed.data, actor=user.username,
+                                       business_key=casework.new_business_key(engine().clock.now().year))
+            store_uploads(engine(), parsed, case_id, user.username)
+            return redirect(url_for("portal.received", case_id=case_id))
+        except FormValidationError as exc:
+            merge(parsed, exc.field_errors)
+        except AmtsflowError as exc:
+            parsed.errors["_form"] = [exc.user_message]
+    view = form_view(schema, ui, parsed.raw, parsed.errors)
+    return render_template("portal/apply.html", service=service, form_view=view), 400
+
+
+@bp.get("/meine-antraege/<case_id>/eingang")
+@require_roles("citizen")
+def received(case_id: str) -> Any:
+    view = casework.own_case(engine(), case_id, _user())
+    return render_template("portal/received.html", case=view)
+
+
+@bp.get("/meine-antraege")
+@require_roles("citizen")
+def my_cases() -> Any:
+    rows = queries.list_cases(engine(), started_by=_user().username, limit=200)
+    names = {s.key: s.name for s in casework.latest_services(engine())}
+    return render_template("portal/my_cases.html", cases=rows, names=names)
+
+
+@bp.get("/meine-antraege/<case_id>")
+@require_roles("citizen")
+def case(case_id: str) -> Any:
+    view = casework.own_case(engine(), case_id, _user())
+    return _status_page(view, viewer=_user().username, link_token=None)
+
+
+def _status_page(view: dict[str, Any], viewer: str, link_token: str | None) -> Any:
+    names = {s.key: s.name for s in casework.latest_services(engine())}
+    return render_template("portal/case.html", case=view, service_name=names.get(view["process_key"], ""),
+                           timeline=casework.timeline(engine(), view, viewer=viewer),
+                           tasks=casework.citizen_tasks(view) if link_token is None else [],
+                           documents=documents.list_for_case(engine(), view["id"]), link_token=link_token)
+
+
+@bp.route("/meine-antraege/<case_id>/aufgaben/<task_id>", methods=["GET", "POST"])
+@require_roles("citizen")
+def task(case_id: str, task_id: str) -> Any:
+    view = casework.own_case(engine(), case_id, _user())
+    item = next((t for t in casework.citizen_tasks(view) if t["id"] == task_id), None)
+    if item is None:
+        abort(404)
+    form = casework.task_form(engine(), task_id)
+    schema, ui = (form.schema, form.ui_schema) if form else (None, None)
+    if request.method == "GET":
+        values = flatten(view["data"]) if schema else {}
+        return render_template("portal/task.html", case=view, task=item, form_view=form_view(schema, ui, values))
+    parsed = parse_request(schema, ui)
+    if not parsed.errors:
+        try:
+            cases.complete_task(engine(), task_id, parsed.data, actor=_user().username)
+            store_uploads(engine(), parsed, case_id, _user().username)
+            flash(_("Vielen Dank, Ihre Angaben sind eingegangen."), "success")
+            return redirect(url_for("portal.case", case_id=case_id))
+        except FormValidationError as exc:
+            merge(parsed, exc.field_errors)
+        except AmtsflowError as exc:
+            parsed.errors["_form"] = [exc.user_message]
+    return render_template("portal/task.html", case=view, task=item,
+                           form_view=form_view(schema, ui, parsed.raw, parsed.errors)), 400
+
+
+@bp.get("/meine-antraege/<case_id>/dokumente/<document_id>")
+@require_roles("citizen")
+def document(case_id: str, document_id: str) -> Any:
+    casework.own_case(engine(), case_id, _user())
+    return casework.send_document(engine(), case_id, document_id)
+
+
+@bp.post("/meine-antraege/<case_id>/statuslink")
+@require_roles("citizen")
+def case_link(case_id: str) -> Any:
+    view = casework.own_case(engine(), case_id, _user())
+    token = identity.create_case_link(engine(), case_id, _user().username)
+    return render_template("portal/case_link.html", case=view, link=url_for("portal.shared_case", token=token,
+                                                                              _external=True))
+
+
+@bp.get("/status/<token>")
+def shared_case(token: str) -> Any:
+    case_id = identity.case_for_link(engine(), token)
+    if case_id is None:
+        abort(404)
+    return _status_page(queries.get_case(engine(), case_id), viewer="", link_token=token)
+
+
+@bp.get("/status/<token>/dokumente/<document_id>")
+def shared_document(token: str, document_id: str) -> Any:
+    case_id = identity.case_for_link(engine(), token)
+    if case_id is None:
+        abort(404)
+    return casework.send_document(engine(), case_id, document_id)
+
+
+@bp.get("/barrierefreiheit")
+def accessibility() -> Any:
+    return render_template("portal/accessibility.html")
+
+
+@bp.get("/impressum")
+def imprint() -> Any:
+    return render_template("portal/imprint.html")
+
+
+def _user() -> Any:
+    user = current_user()
+    assert user is not None
+    return user

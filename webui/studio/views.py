@@ -1,0 +1,82 @@
+"""Process-owner studio: deploy models (files or ZIP), validation report, versions, diagram, KPIs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
+
+from engine.domain.errors import DeploymentError, NotFound
+from engine.services import queries
+from engine.services.deploy import deploy
+from webui.auth import current_user, engine, require_roles
+from webui.studio import kpis
+from webui.studio.upload import Limits, source_files
+
+bp = Blueprint("studio", __name__, url_prefix="/studio")
+
+
+@bp.before_request
+@require_roles("owner")
+def _owners_only() -> None:
+    return None
+
+
+def _processes() -> list[dict[str, Any]]:
+    """One entry per process key with all its versions, newest first."""
+    counts = kpis.cases_per_definition(engine())
+    grouped: dict[str, dict[str, Any]] = {}
+    for row in queries.list_definitions(engine()):
+        entry = grouped.setdefault(row["key"], {"key": row["key"], "name": row["name"], "versions": []})
+        entry["versions"].append({**row, "cases": counts.get(row["id"], 0)})
+    return sorted(grouped.values(), key=lambda e: e["name"].lower())
+
+
+def _kpis(process_key: str | None = None) -> dict[str, Any]:
+    return {"status": kpis.cases_by_status(engine(), process_key),
+            "lead": kpis.lead_times(engine(), process_key),
+            "breaches": kpis.deadline_breaches(engine(), engine().clock.now(), process_key)}
+
+
+@bp.get("/")
+def index() -> Any:
+    return render_template("studio/index.html", processes=_processes(), kpi=_kpis())
+
+
+@bp.post("/bereitstellen")
+def upload() -> Any:
+    uploads = [(f.filename, f.read()) for f in request.files.getlist("files") if f and f.filename]
+    limits = Limits(current_app.config["AMTSFLOW_MAX_ZIP_ENTRIES"], current_app.config["AMTSFLOW_MAX_ZIP_BYTES"])
+    user = current_user()
+    assert user is not None
+    try:
+        result = deploy(engine(), source_files(uploads, limits), actor=user.username)
+    except DeploymentError as exc:
+        return render_template("studio/report.html", problems=exc.problems, result=None,
+                               names=[n for n, _ in uploads]), 400
+    return render_template("studio/report.html", problems=[], result=result, names=[n for n, _ in uploads])
+
+
+@bp.get("/prozesse/<key>")
+def process(key: str) -> Any:
+    entry = next((p for p in _processes() if p["key"] == key), None)
+    if entry is None:
+        abort(404)
+    wanted = request.args.get("version", type=int)
+    version = next((v for v in entry["versions"] if v["version"] == wanted), entry["versions"][0])
+    counts = kpis.open_items_per_element(engine(), version["id"])
+    model = engine().definitions.get(version["id"]).model
+    activities = [{"id": e.id, "name": e.name, "kind": e.kind, "open": counts.get(e.id, 0)}
+                  for e in model.elements.values() if e.kind.endswith("Task")]
+    return render_template("studio/process.html", process=entry, version=version, activities=activities,
+                           kpi=_kpis(key))
+
+
+@bp.get("/definitionen/<definition_id>/diagramm.json")
+def diagram(definition_id: str) -> Any:
+    try:
+        xml = kpis.process_xml(engine(), definition_id)
+    except NotFound:
+        abort(404)
+    counts = kpis.open_items_per_element(engine(), definition_id)
+    return jsonify(xml=xml, active=sorted(counts), counts=counts)

@@ -1,0 +1,68 @@
+"""Template helpers: German labels for statuses and audit actions, dates in Europe/Berlin."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+from flask_babel import format_datetime, gettext as _
+
+STATUS = {
+    "running": "in Bearbeitung", "waiting": "wartet", "completed": "abgeschlossen",
+    "failed": "fehlgeschlagen", "cancelled": "abgebrochen",
+}
+ACTIONS = {
+    "started": "Antrag eingegangen", "task_completed": "Arbeitsschritt erledigt",
+    "task_claimed": "Aufgabe übernommen", "task_unclaimed": "Aufgabe zurückgegeben",
+    "task_delegated": "Aufgabe weitergegeben", "cancelled": "Vorgang abgebrochen",
+    "suspended": "Vorgang angehalten", "resumed": "Vorgang fortgesetzt", "completed": "Vorgang abgeschlossen",
+    "message_received": "Nachricht eingegangen", "job_completed": "Automatischer Schritt erledigt",
+    "job_failed": "Automatischer Schritt fehlgeschlagen", "incident_resolved": "Störung behoben",
+    "timer_fired": "Frist abgelaufen", "deployed": "Prozess bereitgestellt", "migrated": "Vorgang migriert",
+}
+STATUS_BADGE = {"completed": "success", "failed": "danger", "cancelled": "warning"}
+
+
+def status_label(status: str) -> str:
+    return _(STATUS.get(status, status))
+
+
+def action_label(action: str) -> str:
+    return _(ACTIONS.get(action, action.replace("_", " ")))
+
+
+def when(value: Any) -> str:
+    if not value:
+        return "–"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return str(format_datetime(moment, "dd.MM.yyyy, HH:mm"))
+
+
+def duration(value: Any) -> str:
+    """A timedelta in German words: "2 Tage 3 Std.", "45 Min."."""
+    if value is None:
+        return "–"
+    seconds = int(value.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = [f"{days} {'Tag' if days == 1 else 'Tage'}"] if days else []
+    if hours:
+        parts.append(f"{hours} Std.")
+    if not days and (minutes or not parts):
+        parts.append(f"{minutes} Min.")
+    return " ".join(parts)
+
+
+def short_id(value: str) -> str:
+    """Case numbers shown to people: the first block of the UUID, upper case."""
+    return value.split("-")[0].upper() if value else ""
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.filters.update(status_label=status_label, action_label=action_label, when=when, duration=duration,
+                                 short_id=short_id)
+    app.jinja_env.globals.update(STATUS_BADGE=STATUS_BADGE, site_name=lambda: app.config["AMTSFLOW_SITE_NAME"])
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
