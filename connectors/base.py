@@ -98,7 +98,7 @@ class BaseConnector:
                 continue
             op, description, params, result, errors = mark
             result_schema = dict(result)
-            if errors:
+            if errors and "*" not in errors:
                 result_schema["x-bpmn-errors"] = list(errors)
             self._ops[op] = OperationDecl(
                 name=op,
@@ -127,7 +127,7 @@ class BaseConnector:
         try:
             data = decl.handler(self, params, request)
         except BusinessError as exc:
-            if exc.code not in decl.errors:
+            if exc.code not in decl.errors and "*" not in decl.errors:
                 raise ConnectorError(f"{self.name}.{op}: back office answered with the undeclared "
                                      f"business error {exc.code}: {exc.message}") from exc
             return ServiceResult(bpmn_error=exc.code, error_message=exc.message)
