@@ -63,7 +63,7 @@ class HttpConnector(BaseConnector):
             raise ConnectorError(f"http: credential '{name}' is not configured (http_credential_{name}_url)")
         want, got = urlsplit(prefix), urlsplit(url)
         if (want.scheme, want.netloc.lower()) != (got.scheme, got.netloc.lower()) \
-                or not got.path.startswith(want.path.rstrip("/")):
+                or not (got.path + "/").startswith(want.path.rstrip("/") + "/"):
             raise ConnectorError(f"http: credential '{name}' may only be sent to URLs under {prefix}")
         if self.config.get(f"http_credential_{name}_bearer"):
             return {"Authorization": f"Bearer {self.config[f'http_credential_{name}_bearer']}"}
