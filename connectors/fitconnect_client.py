@@ -110,6 +110,8 @@ class FitConnectIntake:
         """Fetch and check a submission; an invalid one is rejected at the Zustelldienst and
         ``SubmissionRejected`` is raised."""
         raw = self.client.get_submission(submission_id)
+        if raw.get("status") != "submitted":
+            raise BusinessError(CLOSED, f"submission {submission_id} is {raw.get('status')}, not waiting")
         if raw.get("destinationId") != self.destination_id:
             raise ConnectorError(f"fitconnect: submission {submission_id} is for another destination")
         files = {str(aid): self.client.get_attachment(submission_id, str(aid)) for aid in raw.get("attachments") or []}

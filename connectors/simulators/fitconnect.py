@@ -150,10 +150,11 @@ def create_app(seed: int = 1, knobs: Knobs | None = None, clients: Mapping[str, 
     @app.get("/v1/submissions/<sid>")
     def fetch(sid: str) -> Response:
         with state.lock:
-            sub = find(sid, "submitted")
-            if isinstance(sub, Response):
-                return sub
-            return as_json({k: sub[k] for k in ("submissionId", "caseId", "destinationId", "serviceType",
+            sub = find(sid)
+            if isinstance(sub, Response) or sub["status"] == "announced":
+                return sub if isinstance(sub, Response) else problem(404, "Einreichung unvollständig", sid,
+                                                                     "EINREICHUNG_UNBEKANNT")
+            return as_json({k: sub[k] for k in ("submissionId", "caseId", "destinationId", "serviceType", "status",
                                                  "attachments", "metadata", "data")})
 
     @app.get("/v1/submissions/<sid>/attachments/<aid>")
@@ -182,7 +183,7 @@ def create_app(seed: int = 1, knobs: Knobs | None = None, clients: Mapping[str, 
                     return as_json({"submissionId": sub["submissionId"], "status": final})
                 return problem(409, "Bereits abgeschlossen", f"submission is {sub['status']}",
                                "EINREICHUNG_BEREITS_ABGESCHLOSSEN")
-            sub.update(status=final, data=None, files={})          # the Zustelldienst deletes the content
+            sub.update(status=final, data=None, metadata=None, files={})   # the Zustelldienst deletes the content
             events.setdefault(case_id, []).append({"event": event, "submissionId": sub["submissionId"],
                                                    "problems": body.get("problems") or [], "time": int(time.time())})
             state.count(event)
