@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
@@ -20,16 +22,29 @@ from webui.app import create_app
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+@pytest.fixture(scope="session")
+def web_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """Migrated database with the demo accounts (password hashing is slow: done once per session)."""
+    path = tmp_path_factory.mktemp("web") / "web.sqlite"
+    shutil.copy(sqlite_template, path)
+    eng = bootstrap(Settings(database_url=f"sqlite:///{path}"), clock=FakeClock())
+    passwords = identity.create_demo_accounts(eng).passwords
+    eng.db.dispose()
+    return path, passwords
+
+
 @pytest.fixture
-def web_engine(sqlite_url: str, clock: FakeClock) -> Iterator[Engine]:
-    eng = bootstrap(Settings(database_url=sqlite_url), clock=clock)
+def web_engine(web_template: tuple[Path, dict[str, str]], tmp_path: Path, clock: FakeClock) -> Iterator[Engine]:
+    path = tmp_path / "web.sqlite"
+    shutil.copy(web_template[0], path)
+    eng = bootstrap(Settings(database_url=f"sqlite:///{path}"), clock=clock)
     yield eng
     eng.db.dispose()
 
 
 @pytest.fixture
-def passwords(web_engine: Engine) -> dict[str, str]:
-    return identity.create_demo_accounts(web_engine).passwords
+def passwords(web_template: tuple[Path, dict[str, str]]) -> dict[str, str]:
+    return web_template[1]
 
 
 @pytest.fixture

@@ -1,0 +1,100 @@
+"""Authorisation matrix: every route x every role, allowed or refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engine.services import cases, queries
+from tests.web.conftest import csrf_token, login_as
+
+ROLES = {"anon": None, "citizen": "erika", "clerk": "sb1", "clerk_kasse": "kasse1", "owner": "po", "admin": "admin"}
+PUBLIC = {r: 200 for r in ROLES}
+OK, LOGIN, NO, GONE, UNAUTH = 200, 302, 403, 404, 401
+
+
+def only(role_status: dict[str, int], anon: int = LOGIN, default: int = NO) -> dict[str, int]:
+    table = {r: default for r in ROLES}
+    table["anon"] = anon
+    table.update(role_status)
+    return table
+
+
+GET_MATRIX: list[tuple[str, dict[str, int]]] = [
+    ("/", PUBLIC),
+    ("/barrierefreiheit", PUBLIC),
+    ("/impressum", PUBLIC),
+    ("/anmelden", PUBLIC),
+    ("/anmelden/buerger", PUBLIC),
+    ("/leistungen/webantrag/antrag", only({"citizen": OK})),
+    ("/meine-antraege", only({"citizen": OK})),
+    ("/meine-antraege/{case}", only({"citizen": OK})),
+    ("/meine-antraege/{case}/eingang", only({"citizen": OK})),
+    ("/meine-antraege/{case}/dokumente/{doc}", only({"citizen": OK})),
+    ("/inbox/", only({"clerk": OK, "clerk_kasse": OK})),
+    ("/inbox/aufgaben/{task}", only({"clerk": OK, "clerk_kasse": GONE})),
+    ("/inbox/vorgaenge/{case}", only({"clerk": OK, "clerk_kasse": GONE})),
+    ("/inbox/vorgaenge/{case}/diagramm.json", only({"clerk": OK, "clerk_kasse": GONE})),
+    ("/inbox/vorgaenge/{case}/dokumente/{doc}", only({"clerk": OK, "clerk_kasse": GONE})),
+    ("/studio/", only({"owner": OK})),
+    ("/studio/prozesse/webantrag", only({"owner": OK})),
+    ("/studio/definitionen/{definition}/diagramm.json", only({"owner": OK})),
+    ("/admin/", only({"admin": OK})),
+    ("/admin/benutzer/neu", only({"admin": OK})),
+    ("/admin/benutzer/sb1", only({"admin": OK})),
+    ("/api/v1/openapi.json", PUBLIC),
+    ("/api/v1/process-definitions", only({r: OK for r in ROLES if r != "anon"}, anon=UNAUTH)),
+    ("/api/v1/tasks", only({"clerk": OK, "clerk_kasse": OK}, anon=UNAUTH)),
+    ("/api/v1/cases/{case}", only({"citizen": OK, "clerk": OK}, anon=UNAUTH, default=GONE)),
+]
+
+# POSTs with a valid CSRF token; the body is deliberately minimal (bad input has its own tests).
+POST_MATRIX: list[tuple[str, dict[str, str], dict[str, int]]] = [
+    ("/leistungen/webantrag/antrag", {}, only({"citizen": 400})),
+    ("/meine-antraege/{case}/statuslink", {}, only({"citizen": OK})),
+    ("/inbox/aufgaben/{task}/uebernehmen", {}, only({"clerk": 303, "clerk_kasse": GONE})),
+    ("/inbox/aufgaben/{task}", {}, only({"clerk": 400, "clerk_kasse": GONE})),
+    ("/inbox/vorgaenge/{case}/dokumente", {}, only({"clerk": 303, "clerk_kasse": GONE})),
+    ("/studio/bereitstellen", {}, only({"owner": 400})),
+    ("/admin/gruppen", {}, only({"admin": 400})),
+    ("/admin/tokens", {}, only({"admin": 400})),
+    ("/admin/benutzer/neu", {}, only({"admin": 400})),
+]
+
+
+@pytest.fixture
+def world(web_engine: Any, deployed: Any) -> dict[str, str]:
+    from engine.services import documents
+    from tests.web.helpers import PDF
+    case_id = cases.start_case(web_engine, "webantrag", {
+        "name": "Erika Mustermann", "kennzeichen": "M-AB 1234", "anzahl": 1, "zustellung": "online",
+        "einwilligung": True, "adresse": {"strasse": "Hauptstraße 1", "plz": "80331"}}, actor="erika",
+        business_key="2026-TEST01")
+    [task] = queries.list_tasks(web_engine, case_id=case_id)
+    doc = documents.store(web_engine, "bescheid.pdf", PDF, uploaded_by="sb1", case_id=case_id, kind="decision")
+    return {"case": case_id, "task": task["id"], "definition": deployed.processes[0].definition_id, "doc": doc.id}
+
+
+def _cases(matrix: list[Any]) -> list[Any]:
+    return [pytest.param(row, role, id=f"{row[0]}-{role}") for row in matrix for role in ROLES]
+
+
+@pytest.mark.parametrize("row,role", _cases(GET_MATRIX))
+def test_get_matrix(client: Any, world: dict[str, str], row: tuple[str, dict[str, int]], role: str) -> None:
+    path, expected = row
+    login_as(client, ROLES[role])
+    response = client.get(path.format(**world))
+    assert response.status_code == expected[role], response.get_data(as_text=True)[:500]
+    if expected[role] == LOGIN:
+        assert "/anmelden" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("row,role", _cases(POST_MATRIX))
+def test_post_matrix(client: Any, world: dict[str, str], row: tuple[str, dict[str, str], dict[str, int]],
+                     role: str) -> None:
+    path, body, expected = row
+    login_as(client, ROLES[role])
+    token = csrf_token(client, "/anmelden")
+    response = client.post(path.format(**world), data={"csrf_token": token, **body})
+    assert response.status_code == expected[role], response.get_data(as_text=True)[:500]
