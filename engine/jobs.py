@@ -143,7 +143,7 @@ class JobExecutor:
             if case is None or case.status in ("completed", "cancelled"):
                 return None
             parsed = self.engine.definitions.get(case.definition_id, conn)
-        wf = self.engine.serializer.loads(case.state, parsed.spec, parsed.subprocess_specs, self.engine.script_engine)
+        wf = self.engine.serializer.loads(case.state, parsed, self.engine.script_engine)
         task = self.engine.runner.task(wf, job.task_id)
         if task.state != TaskState.STARTED:
             return None

@@ -14,13 +14,19 @@ class Settings:
     database_url: str = field(default_factory=default_sqlite_url)
     secret_key: str | None = None
     demo: bool = False
-    embedded_worker: bool = True          # run the job worker inside the web process (SQLite default)
+    embedded_worker: bool | None = None   # worker thread inside the web process; None: only on SQLite
     job_lock_seconds: int = 300
     default_retries: int = 3
     retry_backoff_seconds: float = 10.0
     message_ttl_seconds: int = 7 * 24 * 3600
     timezone: str = "Europe/Berlin"
     connector_config: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def runs_embedded_worker(self) -> bool:
+        if self.embedded_worker is None:
+            return self.database_url.startswith("sqlite")
+        return self.embedded_worker
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Settings":

@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
 from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
 
 from engine.domain.errors import AmtsflowError, DeploymentError, FormValidationError
 
@@ -165,3 +165,159 @@ def case(case_id: str, as_json: bool) -> None:
         click.echo(f"incident {incident['id']}: {incident['message']}")
     for event in view["history"]:
         click.echo(f"  {event['at']}  {event['actor']}  {event['action']}")
+
+
+@main.command()
+@click.argument("name")
+@click.option("--key", default=None, help="correlation key (the case's business key unless the model says otherwise)")
+@click.option("--data", default=None, help="JSON object or @file")
+@click.option("--message-id", default=None, help="sender's message id: the same id twice is delivered once")
+@with_appcontext
+def message(name: str, key: str | None, data: str | None, message_id: str | None) -> None:
+    """Send message NAME to the case waiting for it (or start/buffer)."""
+    from engine.services.messages import correlate_message
+
+    try:
+        outcome = correlate_message(_engine(), name, key, _load_data(data), message_id=message_id, actor="cli")
+    except AmtsflowError as exc:
+        _fail(exc)
+        return
+    click.echo(f"{outcome.status}" + (f" {outcome.case_id}" if outcome.case_id else ""))
+
+
+@main.command()
+@click.argument("name")
+@click.option("--data", default=None, help="JSON object or @file")
+@with_appcontext
+def signal(name: str, data: str | None) -> None:
+    """Broadcast signal NAME to every waiting case."""
+    from engine.services.messages import broadcast_signal
+
+    click.echo(f"delivered to {broadcast_signal(_engine(), name, _load_data(data), actor='cli')} case(s)")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="run due jobs until none is left, then exit")
+@click.option("--poll", default=1.0, show_default=True, help="seconds between polls when idle")
+@with_appcontext
+def worker(once: bool, poll: float) -> None:
+    """Run due jobs (timers, service calls, retries, buffered messages)."""
+    import signal as signals
+
+    from engine.jobs import JobExecutor, WorkerThread
+
+    engine = _engine()
+    if once:
+        click.echo(f"ran {JobExecutor(engine).run_until_idle()} job(s)")
+        return
+    thread = WorkerThread(engine, poll_seconds=poll)
+    for sig in (signals.SIGTERM, signals.SIGINT):
+        signals.signal(sig, lambda *_: thread.stop())
+    click.echo(f"worker {thread.executor.owner} started")
+    thread.start()
+    while thread.is_alive():
+        thread.join(timeout=0.5)
+
+
+@main.group(name="incidents")
+def incidents_group() -> None:
+    """Incidents: jobs that ran out of retries and failed workflow steps."""
+
+
+@incidents_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def incident_list(as_json: bool) -> None:
+    from engine.services.incidents import list_incidents
+
+    rows = list_incidents(_engine())
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for r in rows:
+        click.echo(f"{r['id']}  case={r['case_id']}  {r['element_id'] or '-'}  {r['message']}")
+
+
+@incidents_group.command("show")
+@click.argument("incident_id")
+@with_appcontext
+def incident_show(incident_id: str) -> None:
+    from engine.services.incidents import get_incident
+
+    try:
+        view = get_incident(_engine(), incident_id)
+    except AmtsflowError as exc:
+        _fail(exc)
+        return
+    for key in ("id", "case_id", "element_id", "kind", "status", "created_at", "message"):
+        click.echo(f"{key}: {view[key]}")
+    click.echo(view.get("details") or "")
+
+
+@incidents_group.command("retry")
+@click.argument("incident_id")
+@click.option("--user", default="cli")
+@with_appcontext
+def incident_retry(incident_id: str, user: str) -> None:
+    from engine.services.incidents import retry_incident
+
+    try:
+        retry_incident(_engine(), incident_id, actor=user)
+    except AmtsflowError as exc:
+        _fail(exc)
+    click.echo("retrying")
+
+
+@incidents_group.command("resolve")
+@click.argument("incident_id")
+@click.option("--user", default="cli")
+@click.option("--note", default="")
+@with_appcontext
+def incident_resolve(incident_id: str, user: str, note: str) -> None:
+    from engine.services.incidents import resolve_incident
+
+    try:
+        resolve_incident(_engine(), incident_id, actor=user, note=note)
+    except AmtsflowError as exc:
+        _fail(exc)
+    click.echo("resolved")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True)
+@click.option("--threads", default=8, show_default=True)
+@with_appcontext
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the web UI and API (waitress); on SQLite also runs the job worker thread."""
+    from waitress import serve as waitress_serve
+
+    from engine.jobs import WorkerThread
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings = app.extensions["amtsflow_settings"]
+    thread = None
+    if settings.runs_embedded_worker:
+        thread = WorkerThread(_engine())
+        thread.start()
+    click.echo(f"amtsflow on http://{host}:{port}/" + (" (with embedded worker)" if thread else ""))
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="amtsflow")
+    finally:
+        if thread:
+            thread.stop()
+
+
+@main.command("audit-verify")
+@click.argument("case_id", required=False)
+@with_appcontext
+def audit_verify(case_id: str | None) -> None:
+    """Recompute the hash chain of a case (or of deployments) and report breaks."""
+    from engine.services import audit as audit_log
+
+    with _engine().db.connect() as conn:
+        problems = audit_log.verify(conn, case_id)
+    for p in problems:
+        click.echo(p, err=True)
+    click.echo("audit chain intact" if not problems else f"{len(problems)} problem(s)")
+    sys.exit(1 if problems else 0)

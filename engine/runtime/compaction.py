@@ -7,13 +7,17 @@ silent stall after ~333 loop iterations) and serialisation grows with every step
 The history lives in our own tables (audit events, work items), so finished tasks are
 dropped from the front of the tree: a finished task with one live child is cut out and
 the child hangs under the root. Finished side branches (cancelled boundary events,
-unchosen paths) go too. Never while a join is counting arrivals, whose inputs must stay.
+unchosen paths) go too. Never while a join is counting arrivals or a parallel/inclusive
+merge lies ahead: their checks look at earlier tasks, which must stay. Loops through such
+merges therefore keep their history (and SpiffWorkflow's limits) until the merge is passed.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
@@ -31,7 +35,17 @@ def compact(top: Any) -> int:
 
 
 def _join_is_counting(wf: Any) -> bool:
-    return any(isinstance(t.task_spec, Join) and t.state & COUNTING for t in wf.tasks.values())
+    """A join that is counting arrivals, or a parallel/inclusive merge still ahead (its
+    check walks back through the ancestors of earlier loop iterations)."""
+    for task in wf.tasks.values():
+        spec = task.task_spec
+        if not isinstance(spec, Join):
+            continue
+        if task.state & COUNTING:
+            return True
+        if isinstance(spec, (ParallelGateway, InclusiveGateway)) and len(spec.inputs) > 1 and not task.state & DONE:
+            return True
+    return False
 
 
 def _subtree_done(task: Any) -> bool:

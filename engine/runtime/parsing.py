@@ -58,6 +58,16 @@ def bundle_hash(files: list[SourceFile]) -> str:
     return digest.hexdigest()
 
 
+def detect_dialect(content: bytes) -> str:
+    """camunda: uses Camunda's extension namespace, or comes from Camunda Modeler for the
+    Camunda platform without spiff extensions; spiff otherwise (also plain BPMN)."""
+    if CAMUNDA.encode() in content:
+        return "camunda"
+    if b"camunda.org/schema/modeler" in content and SPIFF.encode() not in content:
+        return "camunda"
+    return "spiff"
+
+
 def parse_bundle(files: list[SourceFile], check: Checker | None = None,
                  known_operations: set[str] | None = None) -> ParsedBundle:
     return _BundleParser(files, check, known_operations).parse()
@@ -80,14 +90,18 @@ class _BundleParser:
         if not self.files:
             raise DeploymentError([Problem("-", 0, "", "nothing to deploy: no BPMN file given")])
         self._read_files()
-        if not self.trees and not self.problems:
-            self.problems.append(Problem("-", 0, "", "no BPMN file in the deployment"))
-        self._fail_if_problems()
+        if not self.trees:
+            if not self.problems:
+                self.problems.append(Problem("-", 0, "", "no BPMN file in the deployment"))
+            self._fail_if_problems()
         called = set().union(*(checks.process_ids(t) for t in self.trees.values()))
         for name, root in self.trees.items():
             self.problems.extend(checks.static_problems(root, name, called))
             if self.dialects[name] == "camunda":
                 self.problems.extend(camunda.translate_tree(root, name, self.delegates))
+            if self.check is not None:
+                self.problems.extend(checks.expression_problems(root, name, self.check))
+            self._model_problems(root, name)
         self._fail_if_problems()
         processes = self._build_specs()
         self._fail_if_problems()
@@ -103,7 +117,7 @@ class _BundleParser:
             try:
                 if lower.endswith(BPMN_SUFFIXES):
                     self.trees[f.name] = parse_untrusted(f.content, f.name)
-                    self.dialects[f.name] = "camunda" if CAMUNDA.encode() in f.content else "spiff"
+                    self.dialects[f.name] = detect_dialect(f.content)
                 elif lower.endswith(".dmn"):
                     self.dmn[f.name] = parse_untrusted(f.content, f.name)
                 elif lower.endswith((".json", ".form")):
@@ -124,9 +138,15 @@ class _BundleParser:
             self.problems.append(Problem(f.name, line, "", f"not valid JSON: {exc}"))
             return
         base = os.path.basename(f.name)
-        if base == "camunda-mapping.json":
-            self.delegates = dict(data.get("delegates", {}))
+        if base == camunda.MAPPING_FILE:
+            self.problems.extend(camunda.mapping_problems(data, f.name))
+            self.delegates = data if isinstance(data, dict) else {}  # the whole mapping: topics, delegates, connectors
         self.json_files[base] = data
+
+    def _model_problems(self, root: etree._Element, filename: str) -> None:
+        """Element metadata problems (forms, service operations) before SpiffWorkflow parses."""
+        for proc in root.iter(tag("process")):
+            self._model(proc, filename, self.dialects[filename])
 
     def _parser_for(self, dialect: str) -> Any:
         parser = CamundaDialectParser() if dialect == "camunda" else SpiffDialectParser()
@@ -170,7 +190,7 @@ class _BundleParser:
                         self.problems.append(_problem_from(exc, name, root))
                         continue
                     for s in [spec, *subs.values()]:
-                        self._prepare_spec(s, models.get(s.name), name)
+                        self._prepare_spec(s)
                     called = {pid: models[pid], **{k: models[k] for k in subs if k in models}}
                     result[pid] = ParsedProcess(models[pid], spec, subs, called)
         return result
@@ -233,42 +253,11 @@ class _BundleParser:
             return None
         return Form(schema=schema, ui_schema=ui if isinstance(ui, dict) else {}, source=source)
 
-    def _prepare_spec(self, spec: Any, model: ProcessModel | None, filename: str) -> None:
+    def _prepare_spec(self, spec: Any) -> None:
         for task_spec in spec.task_specs.values():
             definition = getattr(task_spec, "event_definition", None)
             if definition is not None:
                 use_engine_clock(definition)
-            if self.check is None:
-                continue
-            element_id = getattr(task_spec, "bpmn_id", None) or task_spec.name
-            line = model.element(element_id).line if model else 0
-            for source, mode in _expressions_of(task_spec):
-                for msg in self.check(source, mode, element_id):
-                    self.problems.append(Problem(filename, line, element_id, msg))
-
-
-def _expressions_of(task_spec: Any) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    script = getattr(task_spec, "script", None)
-    if isinstance(script, str) and script.strip():
-        found.append((script, "exec"))
-    for attr in ("prescript", "postscript"):
-        value = getattr(task_spec, attr, None)
-        if isinstance(value, str) and value.strip():
-            found.append((value, "exec"))
-    for condition in (getattr(task_spec, "cond_task_specs", None) or []):
-        cond = condition[0] if isinstance(condition, tuple) else None
-        if isinstance(cond, str):
-            found.append((cond, "eval"))
-    definition = getattr(task_spec, "event_definition", None)
-    expression = getattr(definition, "expression", None)
-    if isinstance(expression, str) and expression:
-        found.append((expression, "eval"))
-    for attr in ("cardinality", "condition", "loop_condition"):
-        value = getattr(task_spec, attr, None)
-        if isinstance(value, str) and value.strip():
-            found.append((value, "eval"))
-    return found
 
 
 def _camunda_form_file(reference: str, json_files: dict[str, Any]) -> Any:

@@ -15,9 +15,10 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-SERIALIZER_VERSION = f"spiff-{BpmnWorkflowSerializer.VERSION_KEY}-1.5+amtsflow1"
+SERIALIZER_VERSION = "spiffworkflow-3.2.0/1.5+specless"
 
 
 class SpeclessWorkflowConverter(BpmnWorkflowConverter):
@@ -37,27 +38,32 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
-def _config() -> dict[Any, Any]:
-    config = dict(SPIFF_CONFIG)
+def _serializer(base: dict[Any, Any]) -> BpmnWorkflowSerializer:
+    config = dict(base)
     config[BpmnWorkflow] = SpeclessWorkflowConverter
-    return config
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 
 class StateSerializer:
-    def __init__(self) -> None:
-        self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config()))
+    """One SpiffWorkflow serializer per dialect: their event definition classes share names."""
 
-    def dumps(self, workflow: BpmnWorkflow) -> str:
-        registry = self._serializer.registry
+    def __init__(self) -> None:
+        self._by_dialect = {"spiff": _serializer(SPIFF_CONFIG), "camunda": _serializer(CAMUNDA_CONFIG)}
+
+    def dumps(self, workflow: BpmnWorkflow, dialect: str = "spiff") -> str:
+        serializer = self._by_dialect[dialect]
+        registry = serializer.registry
         registry._encoder_mode = True
         try:
             dct = registry.convert(workflow)
-            return json.dumps(dct, cls=self._serializer._encoder_cls, separators=(",", ":"))
+            return json.dumps(dct, cls=serializer._encoder_cls, separators=(",", ":"))
         finally:
             registry._encoder_mode = False
 
-    def loads(self, state: str, spec: Any, subprocess_specs: dict[str, Any], script_engine: Any) -> BpmnWorkflow:
-        dct = json.loads(state, cls=self._serializer.json_decoder_cls)
-        workflow = self._serializer.registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
+    def loads(self, state: str, parsed: Any, script_engine: Any) -> BpmnWorkflow:
+        """``parsed``: the ParsedProcess whose spec the state belongs to."""
+        serializer = self._by_dialect[parsed.model.dialect]
+        dct = json.loads(state, cls=serializer.json_decoder_cls)
+        workflow = serializer.registry.restore(dct, spec=parsed.spec, subprocess_specs=parsed.subprocess_specs)
         workflow.script_engine = script_engine
         return workflow

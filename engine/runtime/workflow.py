@@ -139,9 +139,9 @@ class WorkflowRunner:
                     if due is not None:
                         result.timers.append(TimerWait(str(task.id), eid, due))
                 elif isinstance(d, MessageEventDefinition):
-                    result.messages.append(MessageWait(str(task.id), eid, d.name, self._correlation(task, d)))
+                    result.messages.append(MessageWait(str(task.id), eid, d.name or "", self._correlation(task, d)))
                 elif isinstance(d, SignalEventDefinition):
-                    result.signals.append(MessageWait(str(task.id), eid, d.name))
+                    result.signals.append(MessageWait(str(task.id), eid, d.name or ""))
         return result
 
     def _correlation(self, task: Any, definition: MessageEventDefinition) -> str | None:

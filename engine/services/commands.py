@@ -91,7 +91,7 @@ def run_case_command(engine: Engine, case_id: str, actor: str, action: str,
                     raise InvalidState(f"case {case_id} is {row.status}",
                                        user_message="Der Vorgang ist bereits abgeschlossen.")
                 parsed = engine.definitions.get(row.definition_id, uow.conn)
-                wf = engine.serializer.loads(row.state, parsed.spec, parsed.subprocess_specs, engine.script_engine)
+                wf = engine.serializer.loads(row.state, parsed, engine.script_engine)
                 cmd = Command(engine, uow, row, parsed, wf, actor)
                 result = mutate(cmd)
                 save(cmd, action)
@@ -120,7 +120,7 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
     waits = engine.runner.waits(wf, cmd.parsed.models)
     status = cmd.status_override or _status(waits, error)
     data = snapshot_data(wf)
-    state = engine.serializer.dumps(wf)
+    state = engine.serializer.dumps(wf, cmd.parsed.model.dialect)
     before = row.waits if not new else {}
     ended = now if status in ("completed", "cancelled") else None
     details = {"status": status, **cmd.audit_details}

@@ -1,0 +1,72 @@
+"""The CLI contract of ARCHITECTURE.md, through Flask's CLI runner."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.bootstrap import bootstrap
+from engine.settings import Settings
+from tests.integration.helpers import MODELS
+from webui.app import create_app
+from webui.cli import main
+
+
+@pytest.fixture
+def runner(database_url, clock):
+    settings = Settings(database_url=database_url)
+    app = create_app(settings, engine=bootstrap(settings, clock=clock), test_config={"TESTING": True})
+    cli = app.test_cli_runner()
+
+    def run(*args: str):
+        return cli.invoke(main, list(args), catch_exceptions=False)
+
+    yield run
+    app.extensions["amtsflow"].db.dispose()
+
+
+def test_deploy_start_tasks_complete_case(runner):
+    out = runner("deploy", str(MODELS / "usertask.bpmn"))
+    assert out.exit_code == 0 and out.output.strip() == "usertask v1"
+    assert runner("deploy", str(MODELS / "usertask.bpmn")).output.strip() == "usertask v1 (unchanged)"
+    started = runner("start", "usertask", "--data", '{"antragsteller": "Erika"}', "--business-key", "AZ-1")
+    case_id = started.output.strip()
+    tasks = json.loads(runner("tasks", "--group", "sachbearbeitung", "--json").output)
+    assert [set(t) >= {"id", "case_id", "name", "element_id", "candidate_groups", "assignee", "due"} for t in tasks] == [True]
+    assert tasks[0]["case_id"] == case_id
+    assert runner("complete", tasks[0]["id"], "--data", "{}", "--user", "sb1").exit_code == 0
+    view = json.loads(runner("case", case_id, "--json").output)
+    assert {k: view[k] for k in ("id", "process_key", "version", "status", "business_key")} == {
+        "id": case_id, "process_key": "usertask", "version": 1, "status": "completed", "business_key": "AZ-1"}
+    assert view["data"]["antragsteller"] == "Erika" and view["open_tasks"] == []
+    assert runner("audit-verify", case_id).exit_code == 0
+
+
+def test_invalid_deploy_exits_2_with_one_line_per_problem(runner, tmp_path):
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text((MODELS / "usertask.bpmn").read_text().replace('targetRef="end"', 'targetRef="nirgends"')
+                   .replace("<bpmn:userTask", '<bpmn:complexGateway id="cg"/><bpmn:userTask'))
+    out = runner("deploy", str(bad))
+    assert out.exit_code == 2
+    lines = out.stderr.strip().splitlines() if hasattr(out, "stderr") else out.output.strip().splitlines()
+    assert any(":9: cg: complex gateways are not supported" in line for line in lines), lines
+    assert any("f2: targetRef 'nirgends' points to no element" in line for line in lines), lines
+    assert all(line.startswith(str(bad) + ":") for line in lines)
+
+
+def test_message_and_worker_commands(runner):
+    runner("deploy", str(MODELS / "messages.bpmn"))
+    case_id = runner("start", "zahlung", "--business-key", "KZ-1").output.strip()
+    out = runner("message", "zahlung_eingegangen", "--key", "KZ-1", "--data", '{"betrag": 5}', "--message-id", "x1")
+    assert out.output.strip() == f"delivered {case_id}"
+    assert runner("message", "zahlung_eingegangen", "--key", "KZ-1", "--message-id", "x1").output.startswith("duplicate")
+    assert runner("signal", "fristverlaengerung").output.strip() == "delivered to 1 case(s)"
+    assert runner("worker", "--once").output.strip() == "ran 0 job(s)"
+    assert json.loads(runner("case", case_id, "--json").output)["status"] == "completed"
+
+
+def test_bad_json_data_is_refused(runner):
+    runner("deploy", str(MODELS / "usertask.bpmn"))
+    out = runner("start", "usertask", "--data", "{kaputt")
+    assert out.exit_code == 2 and "not valid JSON" in out.output
