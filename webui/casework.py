@@ -10,6 +10,7 @@ from typing import Any
 from io import BytesIO
 
 from flask import abort, send_file
+from flask_babel import gettext as _
 
 from engine.bootstrap import Engine
 from engine.domain.errors import NotFound
@@ -116,6 +117,7 @@ def timeline(engine: Engine, view: dict[str, Any], viewer: str | None = None) ->
     except NotFound:
         names = {}
     entries = []
+    owner = started_by(view)
     for event in view["history"]:
         details = event.get("details") or {}
         label = action_label(event["action"])
@@ -124,9 +126,16 @@ def timeline(engine: Engine, view: dict[str, Any], viewer: str | None = None) ->
             label = f"{label}: {names.get(element, element)}"
         actor = event["actor"]
         if viewer is not None:
-            actor = "Sie" if actor == viewer else "Verwaltung"
+            actor = _citizen_view_of(actor, viewer, owner)
         entries.append({"at": event["at"], "label": label, "actor": actor, "action": event["action"]})
     return entries
+
+
+def _citizen_view_of(actor: str, viewer: str, owner: str | None) -> str:
+    """Citizens see no staff names: "Sie", "Antragsteller/in" or "Verwaltung"."""
+    if actor == viewer:
+        return _("Sie")
+    return _("Antragsteller/in") if actor == owner else _("Verwaltung")
 
 
 def send_document(engine: Engine, case_id: str, document_id: str) -> Any:

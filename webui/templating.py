@@ -28,6 +28,11 @@ def status_label(status: str) -> str:
     return _(STATUS.get(status, status))
 
 
+def citizen_status(status: str) -> str:
+    """Citizens do not care whether the engine runs or waits: both are "in Bearbeitung"."""
+    return status_label("running" if status == "waiting" else status)
+
+
 def action_label(action: str) -> str:
     return _(ACTIONS.get(action, action.replace("_", " ")))
 
@@ -61,7 +66,7 @@ def short_id(value: str) -> str:
 
 
 def init_templating(app: Flask) -> None:
-    app.jinja_env.filters.update(status_label=status_label, action_label=action_label, when=when, duration=duration,
+    app.jinja_env.filters.update(status_label=status_label, action_label=action_label, when=when, duration=duration, citizen_status=citizen_status,
                                  short_id=short_id)
     app.jinja_env.globals.update(STATUS_BADGE=STATUS_BADGE, site_name=lambda: app.config["AMTSFLOW_SITE_NAME"])
     app.jinja_env.trim_blocks = True
