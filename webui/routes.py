@@ -30,7 +30,7 @@ def init_app(app: Flask) -> None:
     init_oidc(app)
     for blueprint in (assets.bp, accounts.bp, portal.bp, inbox.bp, studio.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)
-    csrf_exempt(app, "api")     # the API checks CSRF itself for cookie-authenticated writes
+    csrf_exempt(app, api.bp)    # the API checks CSRF itself for cookie-authenticated writes
     limit_public_forms(app, {
         "accounts.login": "AMTSFLOW_LOGIN_RATE_LIMIT",
         "accounts.demo_idp": "AMTSFLOW_LOGIN_RATE_LIMIT",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
@@ -69,5 +69,5 @@ def _config_value(key: str) -> Callable[[], str]:
     return lambda: str(current_app.config[key])
 
 
-def csrf_exempt(app: Flask, blueprint_name: str) -> None:
-    app.extensions["amtsflow_csrf"].exempt(blueprint_name)
+def csrf_exempt(app: Flask, blueprint: Any) -> None:
+    app.extensions["amtsflow_csrf"].exempt(blueprint)
