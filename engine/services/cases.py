@@ -98,7 +98,13 @@ def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = No
         cmd.completed[task_id] = actor
         cmd.audit_details.update({"task": task_id, "element": item.element_id, "fields": sorted(data)})
 
-    run_case_command(engine, item.case_id, actor, "task_completed", mutate)
+    try:
+        run_case_command(engine, item.case_id, actor, "task_completed", mutate)
+    except InvalidState:
+        if _work_item(engine, task_id).state != "open":  # lost the race against another clerk
+            raise Conflict(f"task {task_id} was completed by someone else",
+                           user_message="Die Aufgabe wurde bereits von jemand anderem erledigt.") from None
+        raise
 
 
 def _check_four_eyes(cmd: Command, info: Any, task_id: str) -> None:
