@@ -134,6 +134,7 @@ def _user_task_fields(info: ElementInfo, node: etree._Element, dialect: str, loa
     info.candidate_users = _split(node.get(tag("candidateUsers", CAMUNDA)))
     info.assignee = node.get(tag("assignee", CAMUNDA))
     info.due_date = node.get(tag("dueDate", CAMUNDA)) or info.properties.get("dueDate")
+    info.follow_up_date = node.get(tag("followUpDate", CAMUNDA)) or info.properties.get("followUpDate")
     info.priority = node.get(tag("priority", CAMUNDA))
     reference = None
     if dialect == "spiff":

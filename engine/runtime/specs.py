@@ -14,6 +14,8 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -24,6 +26,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask as ServiceTaskMixin
 from SpiffWorkflow.bpmn.specs.bpmn_task_spec import BpmnTaskSpec
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser as SpiffServiceTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask as SpiffServiceTask
@@ -116,10 +119,38 @@ def _parse_cycle(expression: str, now: datetime) -> tuple[int, datetime, timedel
     return cycles, start, duration
 
 
+class TolerantConditional(ConditionalEventDefinition):
+    """A conditional event whose condition names a variable that does not exist yet is not
+    triggered (Camunda 7's semantics), instead of failing the case."""
+
+    def has_fired(self, my_task: Any) -> bool:
+        try:
+            return bool(super().has_fired(my_task))
+        except WorkflowTaskException as exc:
+            if "is not defined" not in str(exc):
+                raise
+            my_task._set_internal_data(has_fired=False)
+            return False
+
+
+class CamundaMessage(CamundaMessageEventDefinition):
+    """Camunda-dialect message event that also accepts a message delivered by the host: its
+    payload's fields become process variables (Camunda's correlate-with-variables)."""
+
+    def update_task_data(self, my_task: Any) -> None:
+        event_data = my_task.internal_data.get(self.name) or {}
+        if "payload" in event_data:  # thrown inside the workflow: {"payload", "result_var"}
+            super().update_task_data(my_task)
+            return
+        my_task.data.update({k: v for k, v in event_data.items() if k != "result_var"})
+
+
 _CLOCKED = {
     TimeDateEventDefinition: ClockTimeDate,
     DurationTimerEventDefinition: ClockDuration,
     CycleTimerEventDefinition: ClockCycle,
+    ConditionalEventDefinition: TolerantConditional,
+    CamundaMessageEventDefinition: CamundaMessage,
 }
 
 

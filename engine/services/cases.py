@@ -12,6 +12,7 @@ from engine.bootstrap import Engine
 from engine.domain.errors import Conflict, InvalidState, NotFound, PermissionDenied
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
+from engine.runtime import camunda
 from engine.services import audit, forms
 from engine.services.commands import Command, append_case_event, run_case_command, save
 from engine.services.deploy import latest_definition
@@ -39,6 +40,7 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
         parsed = engine.definitions.get(definition.id, uow.conn)
         start_form = parsed.model.start_form
         forms.validate(start_form.schema if start_form else None, data, where=f"{key} start form")
+        data.update(camunda.start_variables(parsed.model, actor))  # camunda:initiator
         wf = engine.runner.new(parsed, data)
         if message is not None:
             engine.runner.step(wf)

@@ -61,27 +61,46 @@ class Projector:
         for task_id in current.keys() - before:
             w = current[task_id]
             info = w.info
-            groups = info.candidate_groups
+            groups = self._names(info.candidate_groups, w.data, info)
+            users = self._names(info.candidate_users, w.data, info)
             self.conn.execute(insert(t.work_items).values(
                 id=task_id, case_id=self.case_id, process_key=w.process_key, element_id=w.element_id,
-                name=info.name, state="open", candidate_groups=groups, candidate_users=info.candidate_users,
+                name=info.name, state="open", candidate_groups=groups, candidate_users=users,
                 assignee=self._text(info.assignee, w.data, info), due=self._due(info, w.data),
                 priority=_int(self._text(info.priority, w.data, info)), created_at=self.now))
             if groups:
                 self.conn.execute(insert(t.work_item_groups), [{"work_item_id": task_id, "group_name": g} for g in groups])
 
+    def _names(self, entries: list[str], data: dict[str, Any], info: ElementInfo) -> list[str]:
+        """Candidate groups/users; a ${...} entry may yield one name, a comma-separated text or a list."""
+        from engine.runtime import juel
+
+        names: list[str] = []
+        for entry in entries:
+            if not juel.is_juel(entry):
+                names.append(entry)
+                continue
+            value = self._value(entry, data, info)
+            items = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
+            names.extend(str(v).strip() for v in items if v is not None and str(v).strip())
+        return list(dict.fromkeys(names))
+
+    def _value(self, expression: str, data: dict[str, Any], info: ElementInfo) -> Any:
+        from engine.runtime import juel
+
+        try:
+            return self.evaluator.evaluate(juel.translate(expression), data, element_id=info.id)
+        except (ExpressionError, juel.JuelError):
+            return None
+
     def _text(self, expression: str | None, data: dict[str, Any], info: ElementInfo) -> str | None:
+        from engine.runtime import juel
+
         if not expression:
             return None
-        if "${" in expression:
-            from engine.runtime import juel
-            expression = juel.translate(expression)
-        else:
+        if not juel.is_juel(expression):
             return expression
-        try:
-            value = self.evaluator.evaluate(expression, data, element_id=info.id)
-        except ExpressionError:
-            return None
+        value = self._value(expression, data, info)
         return None if value is None else str(value)
 
     def _due(self, info: ElementInfo, data: dict[str, Any]) -> datetime | None:

@@ -1,0 +1,273 @@
+"""Can these models run here? A per-file verdict for Camunda 7 (and spiff) BPMN files.
+
+``check_paths(paths)`` parses and validates each BPMN file together with the files a
+deployment of its folder would carry (DMN, ``.form``, JSON schemas, ``camunda-mapping.json``
+and the BPMN files of processes it calls), exactly as ``deploy`` would, but never touches a
+database. Each file gets one of three verdicts:
+
+* ``runs``: it deploys as it is;
+* ``runs after mapping``: it deploys once ``camunda-mapping.json`` maps its Java delegates
+  or Camunda Connect connectors to connector operations (``mapping_needed`` lists the
+  entries);
+* ``blocked``: ``blockers`` lists every reason as ``FILE:LINE: element-id: message``.
+
+External-task topics never block: without a ``"topics"`` entry a topic ``T`` runs as the
+operation ``camunda.T`` (see :mod:`engine.runtime.camunda`); ``notes`` says which.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from lxml import etree
+
+from engine.domain.errors import DeploymentError, Problem
+from engine.runtime import camunda
+from engine.runtime.namespaces import CAMUNDA, tag
+from engine.runtime.parsing import BPMN_SUFFIXES, SourceFile, parse_bundle
+from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
+
+RUNS, AFTER_MAPPING, BLOCKED = "runs", "runs after mapping", "blocked"
+COMPANION_SUFFIXES = (".dmn", ".form", ".json")
+PYTHON_SCRIPTS = ("", "python", "text/x-python", "py")
+PLACEHOLDER_CONNECTOR = "mapped"
+
+
+@dataclass
+class FileReport:
+    file: str
+    status: str                                              # runs, runs after mapping, blocked
+    processes: list[str] = field(default_factory=list)       # executable process ids of this file
+    mapping_needed: list[tuple[str, str]] = field(default_factory=list)   # (section, name)
+    blockers: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    java: list[str] = field(default_factory=list)            # element ids with Java code (delegates, listeners)
+    scripts: list[str] = field(default_factory=list)         # element ids with Groovy/JavaScript/... scripts
+
+    @property
+    def deployable(self) -> bool:
+        return self.status == RUNS
+
+    @property
+    def in_target(self) -> bool:
+        """Without Java code and foreign scripts, a model is expected to run here."""
+        return not self.java and not self.scripts
+
+    def mapping_snippet(self) -> dict[str, dict[str, str]]:
+        snippet: dict[str, dict[str, str]] = {}
+        for section, name in self.mapping_needed:
+            snippet.setdefault(section, {})[name] = "connector.operation"
+        return snippet
+
+
+def bpmn_files(paths: Iterable[str | Path]) -> list[Path]:
+    found: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found.extend(p for p in sorted(path.rglob("*")) if p.is_file() and p.name.lower().endswith(BPMN_SUFFIXES))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"{given}: no such file or folder")
+    return found
+
+
+def bundle_for(bpmn: Path) -> list[Path]:
+    """The BPMN file, the DMN/form/JSON files of its folder (and the .form files of a Maven
+    process application's src/main/webapp), and the BPMN files of the same folder that
+    define the processes it calls, transitively."""
+    folder = bpmn.parent
+    companions = [p for p in sorted(folder.iterdir()) if p.is_file() and p.suffix.lower() in COMPANION_SUFFIXES]
+    companions += [p for p in _webapp_forms(bpmn) if p.name not in {c.name for c in companions}]
+    siblings = {p: _process_ids(p) for p in sorted(folder.iterdir())
+                if p.is_file() and p != bpmn and p.name.lower().endswith(BPMN_SUFFIXES)}
+    chosen, todo = [bpmn], [bpmn]
+    while todo:
+        for called in _called_ids(todo.pop()):
+            for sibling, ids in siblings.items():
+                if called in ids and sibling not in chosen:
+                    chosen.append(sibling)
+                    todo.append(sibling)
+    return [*chosen, *companions]
+
+
+def _webapp_forms(bpmn: Path) -> list[Path]:
+    """Camunda process applications keep forms referenced as ``camunda-forms:app:x.form``
+    in the web application (Maven layout: src/main/resources/... -> src/main/webapp/)."""
+    for parent in bpmn.parents:
+        if parent.name == "resources" and parent.parent.name == "main":
+            webapp = parent.parent / "webapp"
+            if webapp.is_dir():
+                return sorted(p for p in webapp.rglob("*.form") if p.is_file())
+            break
+    return []
+
+
+def check_paths(paths: Iterable[str | Path], known_operations: set[str] | None = None) -> list[FileReport]:
+    return [check_file(p, known_operations) for p in bpmn_files(paths)]
+
+
+def check_file(bpmn: Path, known_operations: set[str] | None = None) -> FileReport:
+    files = [SourceFile(str(p), p.read_bytes()) for p in bundle_for(bpmn)]
+    report = FileReport(str(bpmn), BLOCKED)
+    try:
+        root = parse_untrusted(files[0].content, files[0].name)
+    except UnsafeXml as exc:
+        report.blockers = [exc.problem]
+        return report
+    report.processes = [p.get("id", "") for p in root.iter(tag("process")) if p.get("isExecutable", "true") == "true"]
+    roots = [root, *(_tree(f) for f in files[1:] if f.name.lower().endswith(BPMN_SUFFIXES))]
+    roots = [r for r in roots if r is not None]
+    for tree in roots:
+        java, scripts = _java_and_scripts(tree)
+        report.java += java
+        report.scripts += scripts
+    mapping = _mapping_of(files)
+    problems, warnings = _parse(files, known_operations)
+    needed = [entry for tree in roots for entry in _unmapped(tree, mapping)]
+    needed = list(dict.fromkeys(needed))
+    if problems and needed:
+        mapped = _with_mapping(files, mapping, needed)
+        second, warnings = _parse(mapped, known_operations)
+        if not second:
+            report.status, report.mapping_needed = AFTER_MAPPING, needed
+        else:
+            problems = sorted(set(problems) | set(second), key=lambda p: (p.file, p.line, p.element_id, p.message))
+    elif not problems:
+        report.status = RUNS
+    if report.status == BLOCKED:
+        report.blockers = problems
+    elif not report.processes:
+        report.status, report.blockers = BLOCKED, [Problem(str(bpmn), 0, "", "no executable process "
+                                                            "(isExecutable=\"true\") in this file")]
+    report.notes = [f"warning: {w}" for w in warnings] + _topic_notes(root, mapping)
+    return report
+
+
+def summary(reports: list[FileReport]) -> str:
+    runs = sum(r.status == RUNS for r in reports)
+    after = sum(r.status == AFTER_MAPPING for r in reports)
+    line = f"{runs} of {len(reports)} models deployable"
+    if after:
+        line += f" ({after} more after mapping in {camunda.MAPPING_FILE})"
+    return line
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def _parse(files: list[SourceFile], known_operations: set[str] | None) -> tuple[list[Problem], list[Problem]]:
+    try:
+        bundle = parse_bundle(files, _checker(), known_operations)
+    except DeploymentError as exc:
+        return list(exc.problems), []
+    return [], list(bundle.warnings)
+
+
+_CHECKER: Any = None
+
+
+def _checker() -> Any:
+    """The deploy-time expression check, with the engine's function names, and no database."""
+    global _CHECKER
+    if _CHECKER is None:
+        from engine.bootstrap import _functions
+        from engine.ports import SystemClock
+        from engine.runtime.expressions import SafeEvaluator
+
+        evaluator = SafeEvaluator(functions=_functions(SystemClock()))
+        _CHECKER = lambda source, mode, element_id: evaluator.check(source, mode=mode, element_id=element_id)  # noqa: E731
+    return _CHECKER
+
+
+def _mapping_of(files: list[SourceFile]) -> dict[str, Any]:
+    for f in files:
+        if os.path.basename(f.name) == camunda.MAPPING_FILE:
+            try:
+                data = json.loads(f.content.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                return {}
+            return data if isinstance(data, dict) else {}
+    return {}
+
+
+def _unmapped(root: etree._Element, mapping: dict[str, Any]) -> list[tuple[str, str]]:
+    needed: list[tuple[str, str]] = []
+    for name in ("serviceTask", "sendTask", "businessRuleTask"):
+        for node in root.iter(tag(name)):
+            impl = camunda.implementation(node, mapping)
+            entry = impl.mapping_entry
+            if impl.kind in ("delegate", "connector") and impl.operation is None and entry and entry not in needed:
+                key = camunda._bare(impl.name) if impl.kind == "delegate" else impl.name
+                needed.append((entry[0], key))
+    return needed
+
+
+def _with_mapping(files: list[SourceFile], mapping: dict[str, Any], needed: list[tuple[str, str]]) -> list[SourceFile]:
+    merged = {section: dict(mapping.get(section) or {}) for section in camunda.MAPPING_SECTIONS}
+    for i, (section, name) in enumerate(needed):
+        merged[section][name] = f"{PLACEHOLDER_CONNECTOR}.operation_{i}"
+    rest = [f for f in files if os.path.basename(f.name) != camunda.MAPPING_FILE]
+    folder = os.path.dirname(files[0].name)
+    return [*rest, SourceFile(os.path.join(folder, camunda.MAPPING_FILE), json.dumps(merged).encode())]
+
+
+def _topic_notes(root: etree._Element, mapping: dict[str, Any]) -> list[str]:
+    notes: list[str] = []
+    for node in root.iter(tag("serviceTask"), tag("sendTask")):
+        impl = camunda.implementation(node, mapping)
+        if impl.kind == "external" and impl.name:
+            notes.append(f"{node.get('id')}: external topic '{impl.name}' runs as connector operation "
+                         f"'{impl.operation}'")
+    return notes
+
+
+def _java_and_scripts(root: etree._Element) -> tuple[list[str], list[str]]:
+    java: list[str] = []
+    scripts: list[str] = []
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        if any(node.get(tag(a, CAMUNDA)) is not None for a in camunda.DELEGATE_ATTRIBUTES) and \
+                node.tag in (tag("serviceTask"), tag("sendTask"), tag("businessRuleTask")):
+            java.append(node.get("id", ""))
+        elif node.tag in (tag("executionListener", CAMUNDA), tag("taskListener", CAMUNDA)) and \
+                any(node.get(a) for a in camunda.DELEGATE_ATTRIBUTES):
+            java.append(camunda._owner(node))
+        elif node.tag == tag("scriptTask") and \
+                (node.get("scriptFormat") or "").strip().lower() not in PYTHON_SCRIPTS:
+            scripts.append(node.get("id", ""))
+        elif node.tag == tag("script", CAMUNDA):
+            scripts.append(camunda._owner(node))
+    return sorted(set(java)), sorted(set(scripts))
+
+
+def _tree(f: SourceFile) -> etree._Element | None:
+    try:
+        return parse_untrusted(f.content, f.name)
+    except UnsafeXml:
+        return None
+
+
+def _process_ids(path: Path) -> set[str]:
+    try:
+        root = parse_untrusted(path.read_bytes(), str(path))
+    except UnsafeXml:
+        return set()
+    return {p.get("id", "") for p in root.iter(tag("process"))}
+
+
+def _called_ids(path: Path) -> set[str]:
+    try:
+        root = parse_untrusted(path.read_bytes(), str(path))
+    except UnsafeXml:
+        return set()
+    return {c.get("calledElement", "") for c in root.iter(tag("callActivity")) if c.get("calledElement")}
+
+
+__all__ = ["FileReport", "check_paths", "check_file", "bundle_for", "bpmn_files", "summary",
+           "RUNS", "AFTER_MAPPING", "BLOCKED"]
