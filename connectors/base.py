@@ -14,8 +14,10 @@
 from __future__ import annotations
 
 import json
+import ssl
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable, Mapping, TypeVar
 
 import httpx
@@ -141,6 +143,16 @@ class BaseConnector:
         """Release network resources (HTTP connection pools)."""
 
 
+@lru_cache(maxsize=1)
+def tls_context() -> ssl.SSLContext:
+    """One verifying TLS context shared by all clients (loading the CA bundle is slow)."""
+    return ssl.create_default_context()
+
+
+def http_client(**kwargs: Any) -> httpx.Client:
+    return httpx.Client(verify=tls_context(), **kwargs)
+
+
 def config_float(config: Mapping[str, str], key: str, default: float) -> float:
     raw = config.get(key)
     if raw in (None, ""):
@@ -160,7 +172,7 @@ class BackOffice:
         self.base_url = (base_url or "").rstrip("/")
         self.timeout = timeout
         self._url_key = url_key or f"{connector}_url"
-        self._client = httpx.Client(timeout=timeout, headers=dict(headers or {}), follow_redirects=False)
+        self._client = http_client(timeout=timeout, headers=dict(headers or {}), follow_redirects=False)
 
     def close(self) -> None:
         self._client.close()

@@ -85,9 +85,9 @@ class DmsConnector(BaseConnector):
         message = xdomea.build_abgabe(prozess_id, datetime.now(timezone.utc), self.sender, self.receiver,
                                       vorgang_id, case, docs)
         package = xdomea.build_package(prozess_id, message, docs)
+        disposition = f'attachment; filename="{xdomea.package_name(prozess_id)}.zip"'
         resp = self.api.send("POST", "/eakte/v1/abgaben", content=package, idempotency_key=request.idempotency_key,
-                             headers={"Content-Type": "application/zip",
-                                      "Content-Disposition": f'attachment; filename="{xdomea.package_name(prozess_id)}.zip"'})
+                             headers={"Content-Type": "application/zip", "Content-Disposition": disposition})
         try:
             ack = xdomea.parse_import_ack(resp.content)
         except xdomea.XdomeaError as exc:

@@ -80,7 +80,7 @@ def verify_pdf(pdf: bytes, key: str) -> dict[str, Any] | None:
 
     try:
         reader = PdfReader(io.BytesIO(pdf))
-        keywords = str((reader.metadata or {}).get("/Keywords", ""))
+        keywords = str(reader.metadata.get("/Keywords", "")) if reader.metadata else ""
         contents = reader.attachments.get("inhalt.json") or []
     except (PyPdfError, ValueError, KeyError, OSError):
         return None

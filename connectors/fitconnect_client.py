@@ -97,7 +97,8 @@ class FitConnectIntake:
         self.replay_guard = replay_guard or ReplayCache(clock)
         self.clock = clock
 
-    def handle_callback(self, headers: Mapping[str, str], body: bytes, now: datetime | float | None = None) -> list[str]:
+    def handle_callback(self, headers: Mapping[str, str], body: bytes,
+                        now: datetime | float | None = None) -> list[str]:
         """Verify a callback (raises ``CallbackRefused`` -> answer 401) and return the announced ids."""
         verify_callback(headers, body, self.callback_secret, self.clock() if now is None else now, self.replay_guard)
         return parse_callback(body)
@@ -185,6 +186,7 @@ def create_intake(config: Mapping[str, str], schema_for: Callable[[str], Mapping
                   replay_guard: ReplayGuard | None = None) -> FitConnectIntake:
     """The intake for the web layer, from the same configuration keys as the connector."""
     client = FitConnectClient(config.get("fitconnect_url"), config.get("fitconnect_client_id", ""),
-                              config.get("fitconnect_client_secret", ""), config_float(config, "fitconnect_timeout", 10.0))
+                              config.get("fitconnect_client_secret", ""),
+                              config_float(config, "fitconnect_timeout", 10.0))
     return FitConnectIntake(client, config.get("fitconnect_destination_id", ""),
                             config.get("fitconnect_callback_secret", ""), schema_for, replay_guard)

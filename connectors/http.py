@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from connectors.base import BaseConnector, BusinessError, config_float, obj, operation
+from connectors.base import BaseConnector, BusinessError, config_float, http_client, obj, operation
 from engine.ports import ConnectorError, ServiceRequest
 
 FORBIDDEN_HEADERS = {"authorization", "proxy-authorization", "cookie", "host", "idempotency-key"}
@@ -39,7 +39,7 @@ class HttpConnector(BaseConnector):
         self.default_timeout = config_float(config, "http_timeout", 10.0)
         hosts = config.get("http_allowed_hosts", "").strip()
         self.allowed = [h.strip().lower() for h in hosts.split(",") if h.strip()] if hosts else None
-        self.client = httpx.Client(follow_redirects=False)
+        self.client = http_client(follow_redirects=False)
 
     def close(self) -> None:
         self.client.close()
@@ -69,7 +69,7 @@ class HttpConnector(BaseConnector):
             return {"Authorization": f"Bearer {self.config[f'http_credential_{name}_bearer']}"}
         if self.config.get(f"http_credential_{name}_basic"):
             user, _, password = self.config[f"http_credential_{name}_basic"].partition(":")
-            token = base64.b64encode(f"{user}:{password}".encode("utf-8")).decode("ascii")
+            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
             return {"Authorization": f"Basic {token}"}
         header, _, value = self.config.get(f"http_credential_{name}_header", "").partition(":")
         if header.strip() and value.strip():

@@ -17,7 +17,6 @@ import base64
 import binascii
 import hashlib
 import smtplib
-import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -38,6 +37,10 @@ REFUSED = "EMPFAENGER_ABGELEHNT"
 def euro(cents: Any) -> str:
     value = f"{int(cents) / 100:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
     return f"{value} €"
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
 
 
 def template_names() -> list[str]:
@@ -129,14 +132,13 @@ class MailConnector(BaseConnector):
             codes = [code for code, _ in exc.recipients.values()]
             if codes and all(500 <= c < 600 for c in codes):
                 raise BusinessError(REFUSED, "Die E-Mail-Adresse wurde vom Mailserver abgelehnt: "
-                                    + "; ".join(f"{a}: {m.decode(errors='replace')}"
-                                                for a, (_, m) in exc.recipients.items())) from exc
+                                    + "; ".join(f"{a}: {_text(m)}" for a, (_, m) in exc.recipients.items())) from exc
             raise ConnectorError(f"{where}: recipients temporarily refused: {exc.recipients}") from exc
-        except (socket.timeout, TimeoutError) as exc:
+        except TimeoutError as exc:
             raise ConnectorError(f"{where} timed out after {self.timeout:g} s") from exc
         except smtplib.SMTPResponseException as exc:
             raise ConnectorError(f"{where} answered {exc.smtp_code}: "
-                                 f"{exc.smtp_error.decode(errors='replace')[:200]}") from exc
+                                 f"{_text(exc.smtp_error)[:200]}") from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise ConnectorError(f"{where} failed: {type(exc).__name__}: {exc}") from exc
         return {"message_id": msg["Message-ID"], "subject": msg["Subject"], "refused": sorted(refused)}

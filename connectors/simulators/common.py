@@ -207,16 +207,16 @@ class RunningServer:
         self.thread.join(timeout=5)
 
 
-def serve_in_thread(app: Flask, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+def serve_in_thread(app: Flask, host: str = "127.0.0.1", port: int = 0, poll_interval: float = 0.02) -> RunningServer:
     server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": poll_interval},
                               name=f"{app.name}-http", daemon=True)
     thread.start()
     state = app.extensions.get("simulator")
     return RunningServer(f"http://{host}:{server.server_port}", server, thread, state)
 
 
-def cli_args(description: str, extra: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
+def cli_args(description: str, extra: Callable[[argparse.ArgumentParser], Any] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)

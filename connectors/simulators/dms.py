@@ -36,7 +36,8 @@ def _package_fingerprint() -> str:
     """Idempotency fingerprint: the document members (the message carries a fresh timestamp)."""
     try:
         with zipfile.ZipFile(io.BytesIO(request.get_data())) as zf:
-            parts = sorted(f"{i.filename}:{i.CRC}:{i.file_size}" for i in zf.infolist() if not i.filename.endswith(".xml"))
+            parts = sorted(f"{i.filename}:{i.CRC}:{i.file_size}" for i in zf.infolist()
+                           if not i.filename.endswith(".xml"))
     except zipfile.BadZipFile:
         return hashlib.sha256(request.get_data()).hexdigest()
     return hashlib.sha256("|".join(parts).encode()).hexdigest()

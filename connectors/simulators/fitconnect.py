@@ -30,6 +30,7 @@ from typing import Any, Mapping, Sequence
 import httpx
 from flask import Flask, Response, request
 
+from connectors.base import http_client
 from connectors.fitconnect import NEW_SUBMISSIONS, SIGNATURE_HEADER, TIMESTAMP_HEADER, build_metadata
 from connectors.signing import sign
 from connectors.simulators.common import (Knobs, Simulator, as_json, cli_args, idempotent, knobs_from, make_app,
@@ -71,7 +72,8 @@ def create_app(seed: int = 1, knobs: Knobs | None = None, clients: Mapping[str, 
             headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: ts,
                        SIGNATURE_HEADER: sign(dest["secret"], ts, body, "sha512")}
             try:
-                answer: int | str = httpx.post(dest["url"], content=body, headers=headers, timeout=5).status_code
+                with http_client(timeout=5) as http:
+                    answer: int | str = http.post(dest["url"], content=body, headers=headers).status_code
             except httpx.HTTPError as exc:
                 answer = type(exc).__name__
             with state.lock:
@@ -88,8 +90,9 @@ def create_app(seed: int = 1, knobs: Knobs | None = None, clients: Mapping[str, 
     @app.post("/token")
     def token() -> Response:
         form = request.form
-        if form.get("grant_type") != "client_credentials" or \
-                client_secrets.get(form.get("client_id", "")) != form.get("client_secret") or not form.get("client_secret"):
+        secret = form.get("client_secret")
+        if form.get("grant_type") != "client_credentials" or not secret \
+                or client_secrets.get(form.get("client_id", "")) != secret:
             return problem(401, "invalid_client", "unknown client or wrong secret")
         issued = secrets.token_urlsafe(24)
         with state.lock:
@@ -206,7 +209,7 @@ def send_submission(base_url: str, destination_id: str, leika: str, service_name
                     data: Mapping[str, Any], attachments: Sequence[tuple[str, str, bytes]] = (),
                     client_id: str = "portal-sender", client_secret: str = "sender-secret") -> dict[str, str]:
     """Sender side (portal, tests, demo): announce, upload attachments, submit. Returns the ids."""
-    with httpx.Client(base_url=base_url, timeout=10) as http:
+    with http_client(base_url=base_url, timeout=10) as http:
         tok = http.post("/token", data={"grant_type": "client_credentials", "client_id": client_id,
                                         "client_secret": client_secret, "scope": "send"})
         tok.raise_for_status()

@@ -27,6 +27,7 @@ import httpx
 from flask import Flask, Response, redirect, request
 from markupsafe import escape
 
+from connectors.base import http_client
 from connectors.payment import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from connectors.signing import sign
 from connectors.simulators.common import (Knobs, Simulator, as_json, cli_args, idempotent, knobs_from, make_app,
@@ -75,8 +76,10 @@ def create_app(seed: int = 1, knobs: Knobs | None = None, token: str | None = No
             ts = str(int(time.time()))
             headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: ts,
                        SIGNATURE_HEADER: "sha256=" + sign(secret, ts, body, "sha256")}
+            status: int | str
             try:
-                status = httpx.post(tx.benachrichtigungs_url, content=body, headers=headers, timeout=5).status_code
+                with http_client(timeout=5) as http:
+                    status = http.post(tx.benachrichtigungs_url, content=body, headers=headers).status_code
             except httpx.HTTPError as exc:
                 status = f"{type(exc).__name__}"
             with state.lock:

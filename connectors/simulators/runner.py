@@ -16,8 +16,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-import httpx
-
+from connectors.base import http_client
 from connectors.simulators import dms, fitconnect, kfz, melderegister, payment, rest
 from connectors.simulators.common import Knobs, RunningServer, serve_in_thread
 from connectors.simulators.mailbox import Mailbox
@@ -101,17 +100,19 @@ def connector_config(urls: dict[str, str], *, payment_callback_url: str | None =
 def configure_fitconnect_callback(fitconnect_url: str, callback_url: str,
                                   secret: str = DEMO_SECRETS["fitconnect_callback_secret"]) -> None:
     """Register our callback endpoint at the simulated Zustelldienst (the self-service portal step)."""
-    with httpx.Client(base_url=fitconnect_url, timeout=10) as http:
+    with http_client(base_url=fitconnect_url, timeout=10) as http:
         token = http.post("/token", data={"grant_type": "client_credentials",
                                           "client_id": DEMO_SECRETS["fitconnect_client_id"],
                                           "client_secret": DEMO_SECRETS["fitconnect_client_secret"]})
         token.raise_for_status()
-        http.put(f"/v1/destinations/{fitconnect.DEMO_DESTINATION}/callback", json={"url": callback_url, "secret": secret},
-                 headers={"Authorization": f"Bearer {token.json()['access_token']}"}).raise_for_status()
+        bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        http.put(f"/v1/destinations/{fitconnect.DEMO_DESTINATION}/callback",
+                 json={"url": callback_url, "secret": secret}, headers=bearer).raise_for_status()
 
 
 def set_knobs(base_url: str, **values: Any) -> dict[str, Any]:
     """Change a running simulator's knobs (latency, error_rate, down, malformed, lost_response_rate)."""
-    resp = httpx.post(f"{base_url}/_admin/knobs", json=values, timeout=10)
-    resp.raise_for_status()
+    with http_client(timeout=10) as http:
+        resp = http.post(f"{base_url}/_admin/knobs", json=values)
+        resp.raise_for_status()
     return resp.json()  # type: ignore[no-any-return]

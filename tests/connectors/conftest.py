@@ -6,11 +6,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-import httpx
 import pytest
 from flask import Flask, request
 
 from connectors import dms, fitconnect_client, http, kfz, melderegister, payment
+from connectors.base import http_client
 from connectors.simulators import dms as dms_sim
 from connectors.simulators import fitconnect as fit_sim
 from connectors.simulators import kfz as kfz_sim
@@ -23,6 +23,13 @@ from engine.ports import ServiceRequest, ServiceResult
 CLIENT_TIMEOUT = "0.3"          # seconds; the latency knob in timeout tests is well above it
 PAYMENT_SECRET = "test-payment-callback-secret"
 FIT_SECRET = "test-fitconnect-callback-secret"
+WEB = http_client(timeout=10)          # one client for the tests' own requests to simulators
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_web_client() -> Iterator[None]:
+    yield
+    WEB.close()
 
 
 @dataclass
@@ -36,10 +43,10 @@ class Rig:
                                                              "case-1", "BK-1"))
 
     def knobs(self, **values: Any) -> None:
-        httpx.post(f"{self.url}/_admin/knobs", json=values, timeout=5).raise_for_status()
+        WEB.post(f"{self.url}/_admin/knobs", json=values).raise_for_status()
 
     def actions(self) -> dict[str, int]:
-        return httpx.get(f"{self.url}/_admin/stats", timeout=5).json()["actions"]  # type: ignore[no-any-return]
+        return WEB.get(f"{self.url}/_admin/stats").json()["actions"]  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -64,13 +71,15 @@ def _build(name: str, receiver_url: str | None) -> tuple[Flask, Callable[[str], 
         return ewo_sim.create_app(token="ewo"), lambda u: melderegister.create(
             {"melderegister_url": u, "melderegister_token": "ewo", "melderegister_timeout": t})
     if name == "kfz":
-        return kfz_sim.create_app(token="kfz"), lambda u: kfz.create({"kfz_url": u, "kfz_token": "kfz", "kfz_timeout": t})
+        return kfz_sim.create_app(token="kfz"), lambda u: kfz.create(
+            {"kfz_url": u, "kfz_token": "kfz", "kfz_timeout": t})
     if name == "payment":
         return pay_sim.create_app(token="pay", secret=PAYMENT_SECRET), lambda u: payment.create(
             {"payment_url": u, "payment_token": "pay", "payment_timeout": t,
              "payment_callback_url": receiver_url or "", "payment_callback_secret": PAYMENT_SECRET})
     if name == "dms":
-        return dms_sim.create_app(token="dms"), lambda u: dms.create({"dms_url": u, "dms_token": "dms", "dms_timeout": t})
+        return dms_sim.create_app(token="dms"), lambda u: dms.create(
+            {"dms_url": u, "dms_token": "dms", "dms_timeout": t})
     if name == "http":
         return rest_sim.create_app(token="rest"), lambda u: http.create(
             {"http_credential_fv_url": f"{u}/api/", "http_credential_fv_bearer": "rest", "http_timeout": t})

@@ -8,26 +8,28 @@ import zipfile
 from datetime import datetime, timezone
 from typing import Callable
 
-import httpx
 import pytest
 
 from connectors import xdomea
 from connectors.simulators.dms import read_package
 from engine.ports import ConnectorError
 
-from .conftest import Rig
+from .conftest import Rig, WEB
 
 PDF = b"%PDF-1.7 Bescheid \xe4\xf6\xfc"
 PARAMS = {"aktenzeichen": "BPA-2026-000001", "betreff": "Bewohnerparkausweis Erika Mustermann",
           "aktenplan": "32.10.05", "leika": "99058015000000", "abgeschlossen_am": "2026-02-01",
-          "dokumente": [{"titel": "Bescheid", "dateiname": "bescheid.pdf", "inhalt_base64": base64.b64encode(PDF).decode()},
-                        {"titel": "Antrag", "dateiname": "antrag.json", "inhalt_base64": base64.b64encode(b"{}").decode()}]}
+          "dokumente": [{"titel": "Bescheid", "dateiname": "bescheid.pdf",
+                         "inhalt_base64": base64.b64encode(PDF).decode()},
+                        {"titel": "Antrag", "dateiname": "antrag.json",
+                         "inhalt_base64": base64.b64encode(b"{}").decode()}]}
 
 
 def test_hand_over_is_filed_with_its_documents(rig: Callable[[str], Rig]) -> None:
     r = rig("dms")
     result = r.call("hand_over_case", PARAMS).data
-    filed = httpx.get(f"{r.url}/eakte/v1/vorgaenge/{result['dms_referenz']}", headers={"Authorization": "Bearer dms"}).json()
+    filed = WEB.get(f"{r.url}/eakte/v1/vorgaenge/{result['dms_referenz']}",
+                    headers={"Authorization": "Bearer dms"}).json()
     assert filed["kennzeichen"] == "BPA-2026-000001" and filed["aktenplan"] == "32.10.05"
     assert filed["vorgang_id"] == result["vorgang_id"] and filed["prozess_id"] == result["prozess_id"]
     sizes = sorted(d["bytes"] for d in filed["dokumente"].values())
@@ -85,7 +87,8 @@ def test_xml_with_doctype_is_refused() -> None:
 
 def test_import_confirmation_round_trip() -> None:
     party = xdomea.Party("eakte", "E-Akte")
-    ack = xdomea.build_import_ack("p-1", datetime.now(timezone.utc), party, party, "v-1", False, "AKTENPLAN_UNBEKANNT: x")
+    ack = xdomea.build_import_ack("p-1", datetime.now(timezone.utc), party, party, "v-1", False,
+                                  "AKTENPLAN_UNBEKANNT: x")
     parsed = xdomea.parse_import_ack(ack)
     assert (parsed.prozess_id, parsed.objekt_id, parsed.erfolgreich, parsed.fehlermeldung) == \
         ("p-1", "v-1", False, "AKTENPLAN_UNBEKANNT: x")

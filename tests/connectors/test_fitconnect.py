@@ -8,7 +8,6 @@ import json
 import time
 from typing import Any, Callable
 
-import httpx
 import pytest
 
 from connectors.fitconnect import (NEW_SUBMISSIONS, SIGNATURE_HEADER, TIMESTAMP_HEADER, CallbackRefused,
@@ -18,7 +17,7 @@ from connectors.signing import ReplayCache, sign
 from connectors.simulators import fitconnect as fit_sim
 from connectors.simulators.runner import configure_fitconnect_callback
 
-from .conftest import FIT_SECRET, Receiver, Rig
+from .conftest import FIT_SECRET, Receiver, Rig, WEB
 
 SCHEMA_URI = "urn:xoev-de:fim:formular:bewohnerparkausweis:1.0"
 FORM = {"type": "object", "required": ["familienname", "kennzeichen"], "additionalProperties": False,
@@ -141,8 +140,9 @@ def zustelldienst(rig: Callable[[str], Rig], receiver: Receiver) -> tuple[Rig, F
 
 
 def _submit(r: Rig, data: dict[str, Any]) -> str:
+    attachment = ("meldebescheinigung.pdf", "application/pdf", b"%PDF-1.7 Nachweis")
     return fit_sim.send_submission(r.url, fit_sim.DEMO_DESTINATION, LEIKA, "Bewohnerparkausweis", SCHEMA_URI, data,
-                                   [("meldebescheinigung.pdf", "application/pdf", b"%PDF-1.7 Nachweis")])["submissionId"]
+                                   [attachment])["submissionId"]
 
 
 def test_submission_delivered_twice_starts_one_case(zustelldienst: tuple[Rig, FitConnectIntake],
@@ -198,6 +198,6 @@ def test_callback_delivered_by_the_simulator_is_signed_correctly(zustelldienst: 
     verify_callback(headers, body, FIT_SECRET, time.time())
     with pytest.raises(CallbackRefused):
         verify_callback(headers, body + b" ", FIT_SECRET, time.time())
-    token = httpx.post(f"{r.url}/token", data={"grant_type": "client_credentials", "client_id": "portal-sender",
+    token = WEB.post(f"{r.url}/token", data={"grant_type": "client_credentials", "client_id": "portal-sender",
                                                "client_secret": "wrong"})
     assert token.status_code == 401

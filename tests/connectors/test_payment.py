@@ -6,13 +6,12 @@ import json
 import time
 from typing import Callable
 
-import httpx
 import pytest
 
 from connectors.payment import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_callback
 from connectors.signing import CallbackRefused, ReplayCache, sign
 
-from .conftest import PAYMENT_SECRET, Receiver, Rig
+from .conftest import PAYMENT_SECRET, Receiver, Rig, WEB
 
 TX = {"betrag_cent": 3050, "verwendungszweck": "Bewohnerparkausweis Zone A", "kassenzeichen": "5.0100.000123.4",
       "rueckkehr_url": "https://musterstadt.example/portal/vorgang/BK-1"}
@@ -25,9 +24,9 @@ def test_payment_page_outcome_reaches_us_signed(rig: Callable[[str], Rig], recei
     r = rig("payment")
     created = r.call("create_transaction", TX).data
     assert created["status"] == "INITIAL"
-    page = httpx.get(created["zahlungs_url"])
+    page = WEB.get(created["zahlungs_url"])
     assert page.status_code == 200 and 'lang="de"' in page.text and "30,50 €" in page.text
-    answer = httpx.post(created["zahlungs_url"], data={"aktion": action})
+    answer = WEB.post(created["zahlungs_url"], data={"aktion": action})
     assert answer.status_code == 303
     assert answer.headers["location"].startswith(TX["rueckkehr_url"] + "?transaktion=")
     headers, body = receiver.wait(1)[0]
@@ -41,7 +40,7 @@ def test_payment_page_outcome_reaches_us_signed(rig: Callable[[str], Rig], recei
 def test_unpaid_outcomes_can_be_bpmn_errors(rig: Callable[[str], Rig], receiver: Receiver) -> None:
     r = rig("payment")
     created = r.call("create_transaction", TX).data
-    httpx.post(created["zahlungs_url"], data={"aktion": "fehlschlag"})
+    WEB.post(created["zahlungs_url"], data={"aktion": "fehlschlag"})
     result = r.call("get_status", {"transaktions_id": created["transaktions_id"], "fail_on_unpaid": True})
     assert result.bpmn_error == "ZAHLUNG_FEHLGESCHLAGEN"
     second = r.call("create_transaction", TX, key="case-1:task-1:2").data      # a failed payment frees the number
@@ -57,10 +56,10 @@ def test_business_rules_of_the_platform(rig: Callable[[str], Rig]) -> None:
     assert again.bpmn_error == "KASSENZEICHEN_BEREITS_VERWENDET"
     too_much = r.call("create_transaction", dict(TX, betrag_cent=2_000_000, kassenzeichen="5.0100.999"), key="x")
     assert too_much.bpmn_error == "BETRAG_UNZULAESSIG"
-    httpx.post(created["zahlungs_url"], data={"aktion": "bezahlen"})
+    WEB.post(created["zahlungs_url"], data={"aktion": "bezahlen"})
     booked = r.call("cancel_transaction", {"transaktions_id": created["transaktions_id"]}, key="y")
     assert booked.bpmn_error == "BEREITS_GEBUCHT"
-    assert httpx.post(created["zahlungs_url"], data={"aktion": "bezahlen"}).status_code == 409
+    assert WEB.post(created["zahlungs_url"], data={"aktion": "bezahlen"}).status_code == 409
 
 
 def test_forged_stale_and_replayed_payment_callbacks_are_refused() -> None:

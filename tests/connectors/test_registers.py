@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-import httpx
 import pytest
 
 from connectors import melderegister
@@ -12,7 +11,7 @@ from connectors.simulators.kfz import normalize_plate
 from connectors.simulators.seed import build_town
 from engine.ports import ConnectorError, ServiceRequest
 
-from .conftest import Rig
+from .conftest import Rig, WEB
 
 
 def test_find_person_gives_main_residence_zone_and_block(rig: Callable[[str], Rig]) -> None:
@@ -54,7 +53,7 @@ def test_reused_idempotency_key_with_other_content_is_refused(rig: Callable[[str
     move = {"person_id": "MS-0000004", "einzugsdatum": "2026-01-15",
             "anschrift": {"strasse": "Marktplatz", "hausnummer": "8", "postleitzahl": "12345"}}
     r.call("register_move", move, key="same")
-    resp = httpx.post(f"{r.url}/ewo/v1/personen/MS-0000004/anmeldungen", json=dict(move, einzugsdatum="2026-02-01"),
+    resp = WEB.post(f"{r.url}/ewo/v1/personen/MS-0000004/anmeldungen", json=dict(move, einzugsdatum="2026-02-01"),
                       headers={"Idempotency-Key": "same", "Authorization": "Bearer ewo"})
     assert resp.status_code == 422 and r.actions()["anmeldung"] == 1
 
