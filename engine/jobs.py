@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select, update
 
 from engine.bootstrap import Engine
-from engine.domain.errors import AmtsflowError, ExpressionError, InvalidState, NotFound
+from engine.domain.errors import AmtsflowError, InvalidState, NotFound
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
 from engine.ports import ConnectorError, ServiceRequest, ServiceResult
@@ -56,22 +56,22 @@ class JobExecutor:
 
     # -- acquisition ----------------------------------------------------------------------
     def acquire(self, limit: int = 10) -> list[Any]:
+        """Lock up to ``limit`` due jobs in one statement (UPDATE ... RETURNING); on
+        PostgreSQL the inner SELECT skips rows other workers hold (SKIP LOCKED)."""
         now = self.engine.clock.now()
         j = t.jobs
         due = and_(j.c.suspended.is_(False), j.c.due_at <= now, j.c.retries > 0,
                    or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
-        query = select(j.c.id).where(due).order_by(j.c.due_at).limit(limit)
+        candidates = select(j.c.id).where(due).order_by(j.c.due_at).limit(limit)
         if self.engine.db.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
+            candidates = candidates.with_for_update(skip_locked=True)
+        expires = now + timedelta(seconds=self.engine.settings.job_lock_seconds)
+        statement = (update(j).where(j.c.id.in_(candidates.scalar_subquery()))
+                     .values(lock_owner=self.owner, lock_expires_at=expires).returning(*j.c))
         with unit_of_work(self.engine.db) as uow:
-            ids = list(uow.conn.execute(query).scalars())
-            if not ids:
-                return []
-            expires = now + timedelta(seconds=self.engine.settings.job_lock_seconds)
-            uow.conn.execute(update(j).where(j.c.id.in_(ids)).values(lock_owner=self.owner, lock_expires_at=expires))
-            rows = uow.conn.execute(select(j).where(j.c.id.in_(ids)).order_by(j.c.due_at)).all()
+            rows = uow.conn.execute(statement).all()
             uow.commit()
-        return rows
+        return sorted(rows, key=lambda r: r.due_at)
 
     def run_due(self, limit: int = 10) -> int:
         """Acquire and run up to ``limit`` due jobs; returns how many ran."""
@@ -136,35 +136,19 @@ class JobExecutor:
         self._complete(job, prepared, result)
 
     def _prepare(self, job: Any) -> Prepared | None:
-        from SpiffWorkflow.util.task import TaskState
-
-        with self.engine.db.connect() as conn:
-            case = conn.execute(select(t.cases).where(t.cases.c.id == job.case_id)).first()
-            if case is None or case.status in ("completed", "cancelled"):
-                return None
-            parsed = self.engine.definitions.get(case.definition_id, conn)
-        wf = self.engine.serializer.loads(case.state, parsed, self.engine.script_engine)
-        task = self.engine.runner.task(wf, job.task_id)
-        if task.state != TaskState.STARTED:
-            return None
-        model = parsed.models.get(job.payload.get("process_key", ""), parsed.model)
-        call = model.element(job.element_id).service
-        if call is None:
-            raise JobFailed(f"{job.element_id}: the service task names no connector operation", retryable=False)
-        connector_name, _, operation = call.operation.partition(".")
+        """Everything the call needs is in the job row: no workflow is loaded to call out."""
+        payload = job.payload
+        if payload.get("param_error"):
+            raise JobFailed(payload["param_error"], retryable=False)
+        connector_name, _, operation = payload.get("operation", "").partition(".")
         connector = self.engine.connectors.get(connector_name)
         if connector is None or operation not in connector.operations():
-            raise JobFailed(f"{job.element_id}: connector operation '{call.operation}' is not installed")
-        params: dict[str, Any] = {}
-        for name, expression in call.params.items():
-            try:
-                params[name] = self.engine.evaluator.evaluate(expression, task.data, element_id=job.element_id)
-            except ExpressionError as exc:
-                raise JobFailed(f"{job.element_id}: parameter '{name}': {exc.message}", retryable=False) from exc
-        request = ServiceRequest(operation=call.operation, params=params, case_id=job.case_id,
+            raise JobFailed(f"{job.element_id}: connector operation '{payload.get('operation')}' is not installed")
+        request = ServiceRequest(operation=payload["operation"], params=payload.get("params", {}), case_id=job.case_id,
                                  idempotency_key=f"{job.case_id}:{job.task_id}:{job.attempts + 1}",
-                                 business_key=case.business_key)
-        return Prepared(request, connector, operation, call.result_variable, call.retry_interval_s)
+                                 business_key=payload.get("business_key"))
+        return Prepared(request, connector, operation, payload.get("result_variable", ""),
+                        payload.get("retry_interval"))
 
     def _complete(self, job: Any, prepared: Prepared, result: ServiceResult) -> None:
         from SpiffWorkflow.util.task import TaskState

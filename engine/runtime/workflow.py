@@ -44,6 +44,7 @@ class ServiceWait:
     element_id: str
     process_key: str
     info: ElementInfo
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ class WorkflowRunner:
             elif task.state == TaskState.READY and task.task_spec.manual:
                 result.user_tasks.append(UserTaskWait(str(task.id), eid, key, info, task.data))
             elif task.state == TaskState.STARTED and isinstance(task.task_spec, ServiceTask):
-                result.services.append(ServiceWait(str(task.id), eid, key, info))
+                result.services.append(ServiceWait(str(task.id), eid, key, info, task.data))
         for task in list(wf.event_manager.tasks.values()):
             definition = task.task_spec.event_definition
             eid = element_id_of(task)

@@ -24,8 +24,8 @@ def _digest(prev: str, case_id: str | None, at: datetime, actor: str, action: st
 def append(conn: Connection, *, prev_hash: str, case_id: str | None, at: datetime, actor: str,
            action: str, details: dict[str, Any]) -> str:
     digest = _digest(prev_hash, case_id, at, actor, action, details)
-    conn.execute(t.audit_events.insert().values(case_id=case_id, at=at, actor=actor, action=action,
-                                                details=details, prev_hash=prev_hash, hash=digest))
+    conn.execute(t.audit_events.insert(), {"case_id": case_id, "at": at, "actor": actor, "action": action,
+                                           "details": details, "prev_hash": prev_hash, "hash": digest})
     return digest
 
 

@@ -60,20 +60,20 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
 
 
 def _work_item(engine: Engine, task_id: str) -> Any:
+    """The work item joined with its case's definition id."""
+    w = t.work_items
     with engine.db.connect() as conn:
-        row = conn.execute(select(t.work_items).where(t.work_items.c.id == task_id)).first()
+        row = conn.execute(select(w, t.cases.c.definition_id).join(t.cases, t.cases.c.id == w.c.case_id)
+                           .where(w.c.id == task_id)).first()
     if row is None:
         raise NotFound(f"task {task_id} not found", user_message="Die Aufgabe wurde nicht gefunden.")
     return row
 
 
-def task_form(engine: Engine, task_id: str) -> Any:
-    item = _work_item(engine, task_id)
-    with engine.db.connect() as conn:
-        definition_id = conn.execute(select(t.cases.c.definition_id).where(t.cases.c.id == item.case_id)).scalar_one()
-        parsed = engine.definitions.get(definition_id, conn)
-    model = parsed.models.get(item.process_key, parsed.model)
-    return model.element(item.element_id).form
+def task_form(engine: Engine, task_id: str, item: Any = None) -> Any:
+    item = item or _work_item(engine, task_id)
+    parsed = engine.definitions.get(item.definition_id)
+    return parsed.models.get(item.process_key, parsed.model).element(item.element_id).form
 
 
 def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = None, *, actor: str = "system") -> None:
@@ -85,7 +85,7 @@ def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = No
     if item.assignee and item.assignee != actor and actor != "system":
         raise PermissionDenied(f"task {task_id} is claimed by {item.assignee}",
                                user_message=f"Die Aufgabe ist {item.assignee} zugewiesen.")
-    form = task_form(engine, task_id)
+    form = task_form(engine, task_id, item)
     forms.validate(form.schema if form else None, data, where=f"task {task_id} ({item.element_id})")
 
     def mutate(cmd: Command) -> None:

@@ -63,7 +63,7 @@ class Projector:
             info = w.info
             groups = self._names(info.candidate_groups, w.data, info)
             users = self._names(info.candidate_users, w.data, info)
-            self.conn.execute(insert(t.work_items).values(
+            self.conn.execute(t.work_items.insert(), dict(
                 id=task_id, case_id=self.case_id, process_key=w.process_key, element_id=w.element_id,
                 name=info.name, state="open", candidate_groups=groups, candidate_users=users,
                 assignee=self._text(info.assignee, w.data, info), due=self._due(info, w.data),
@@ -125,12 +125,29 @@ class Projector:
             w = current[task_id]
             call = w.info.service
             job_id = service_job_id(self.case_id, task_id)
+            params, problem = self._params(call, w)
             retries = call.retries if call and call.retries is not None else self.retries_default
-            self.conn.execute(insert(t.jobs).values(
+            self.conn.execute(t.jobs.insert(), dict(
                 id=job_id, case_id=self.case_id, kind="service", task_id=task_id, element_id=w.element_id,
                 due_at=self.now, retries=retries, attempts=0, suspended=self.suspended, created_at=self.now,
                 payload={"operation": call.operation if call else "", "process_key": w.process_key,
-                         "retry_interval": call.retry_interval_s if call else None}))
+                         "retry_interval": call.retry_interval_s if call else None,
+                         "result_variable": call.result_variable if call else "",
+                         "params": params, "param_error": problem, "business_key": self.business_key}))
+
+    def _params(self, call: Any, w: Any) -> tuple[dict[str, Any], str | None]:
+        """Input parameters are evaluated when the task is reached (the data of that moment)."""
+        from engine.services.commands import jsonable
+
+        params: dict[str, Any] = {}
+        if call is None:
+            return params, f"{w.element_id}: the service task names no connector operation"
+        for name, expression in call.params.items():
+            try:
+                params[name] = jsonable(self.evaluator.evaluate(expression, w.data, element_id=w.element_id))
+            except ExpressionError as exc:
+                return {}, f"{w.element_id}: parameter '{name}': {exc.message}"
+        return params, None
 
     def _timer_jobs(self, before: dict[str, str], waits: Waits) -> None:
         current = {w.task_id: w for w in waits.timers}
@@ -141,7 +158,7 @@ class Projector:
                                                        t.jobs.c.case_id == self.case_id))
         for task_id, w in current.items():
             if before.get(task_id) != w.due.isoformat():
-                self.conn.execute(insert(t.jobs).values(
+                self.conn.execute(t.jobs.insert(), dict(
                     id=str(uuid.uuid4()), case_id=self.case_id, kind="timer", task_id=task_id,
                     element_id=w.element_id, due_at=w.due, retries=self.retries_default, attempts=0,
                     suspended=self.suspended, created_at=self.now, payload={"due": w.due.isoformat()}))
@@ -156,7 +173,7 @@ class Projector:
         for key in current.keys() - before:
             w = current[key]
             correlation = (w.correlation or self.business_key) if kind == "message" else None
-            self.conn.execute(insert(t.subscriptions).values(
+            self.conn.execute(t.subscriptions.insert(), dict(
                 id=str(uuid.uuid4()), case_id=self.case_id, task_id=w.task_id, kind=kind, name=w.name,
                 correlation_key=correlation))
             if kind == "message":
@@ -170,7 +187,7 @@ class Projector:
             m.c.delivered_at.is_(None), (m.c.expires_at.is_(None)) | (m.c.expires_at > self.now))
             .order_by(m.c.received_at).limit(1)).first()
         if row is not None:
-            self.conn.execute(insert(t.jobs).values(
+            self.conn.execute(t.jobs.insert(), dict(
                 id=str(uuid.uuid4()), case_id=self.case_id, kind="message", task_id=None, element_id=None,
                 due_at=self.now, retries=self.retries_default, attempts=0, suspended=self.suspended,
                 created_at=self.now, payload={"message_row": row.id}))
@@ -183,7 +200,7 @@ def sync_case_fields(conn: Connection, case_id: str, names: list[str], old: dict
             continue
         conn.execute(delete(t.case_fields).where(t.case_fields.c.case_id == case_id, t.case_fields.c.name == name))
         if after is not None:
-            conn.execute(insert(t.case_fields).values(case_id=case_id, name=name, value=after))
+            conn.execute(t.case_fields.insert(), dict(case_id=case_id, name=name, value=after))
 
 
 def _field_value(value: Any) -> str | None:

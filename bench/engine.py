@@ -1,0 +1,139 @@
+"""Engine benchmark: cases/s through the engine vs raw SpiffWorkflow in memory, side by side,
+and the cost of one step at history length 10 vs 1,000.
+
+    python bench/engine.py [--cases N] [--postgres URL]
+
+PostgreSQL runs when --postgres or AMTSFLOW_TEST_POSTGRES_URL is given. Targets (issue 2):
+engine/raw >= 0.25 on SQLite; step cost at history 1,000 <= 3x the cost at history 10.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment  # noqa: E402
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # noqa: E402
+from SpiffWorkflow.util.task import TaskState  # noqa: E402
+
+from engine.bootstrap import Engine, bootstrap  # noqa: E402
+from engine.jobs import JobExecutor  # noqa: E402
+from engine.persistence.db import make_engine  # noqa: E402
+from engine.persistence.migrate import upgrade  # noqa: E402
+from engine.ports import OperationSpec, ServiceRequest, ServiceResult  # noqa: E402
+from engine.services import cases, queries  # noqa: E402
+from engine.services.deploy import deploy, read_paths  # noqa: E402
+from engine.settings import Settings  # noqa: E402
+
+MODELS = ROOT / "tests" / "models"
+ANTRAG = [MODELS / n for n in ("antrag.bpmn", "antrag-start.schema.json", "pruefung.schema.json")]
+
+
+class NoopConnector:
+    name = "register"
+
+    def operations(self) -> Mapping[str, OperationSpec]:
+        return {"lookup": OperationSpec()}
+
+    def call(self, operation: str, request: ServiceRequest) -> ServiceResult:
+        return ServiceResult({"found": True})
+
+
+class RawServiceEnvironment(TaskDataEnvironment):
+    def call_service(self, context: Any, **kwargs: Any) -> str:
+        return json.dumps({"found": True})
+
+
+def raw_cases_per_second(n: int) -> float:
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_file(str(ANTRAG[0]))
+    spec = parser.get_spec("antrag")
+    engine = PythonScriptEngine(environment=RawServiceEnvironment())
+    started = time.perf_counter()
+    for i in range(n):
+        wf = BpmnWorkflow(spec, script_engine=engine)
+        wf.get_next_task(state=TaskState.READY).data.update({"name": f"P{i}", "anzahl": 2})
+        wf.do_engine_steps()
+        task = wf.get_next_task(state=TaskState.READY, manual=True)
+        task.data.update({"entscheidung": "genehmigt"})
+        task.run()
+        wf.do_engine_steps()
+        assert wf.completed
+    return n / (time.perf_counter() - started)
+
+
+def make(url: str) -> Engine:
+    db = make_engine(url)
+    upgrade(db)
+    return bootstrap(Settings(database_url=url), connectors={"register": NoopConnector()}, db=db)
+
+
+def engine_cases_per_second(engine: Engine, n: int) -> float:
+    deploy(engine, read_paths([str(p) for p in ANTRAG]))
+    worker = JobExecutor(engine, "bench")
+    started = time.perf_counter()
+    for i in range(n):
+        case_id = cases.start_case(engine, "antrag", {"name": f"P{i}", "anzahl": 2}, actor="bench")
+        worker.run_due()
+        [task] = queries.list_tasks(engine, case_id=case_id)
+        cases.complete_task(engine, task["id"], {"entscheidung": "genehmigt"}, actor="sb1")
+    elapsed = time.perf_counter() - started
+    assert queries.get_case(engine, case_id)["status"] == "completed"
+    return n / elapsed
+
+
+def step_cost(engine: Engine, history: int, samples: int = 30) -> float:
+    """Median seconds of one complete_task in a case that has run ``history`` steps."""
+    deploy(engine, read_paths([str(MODELS / "steploop.bpmn")]))
+    case_id = cases.start_case(engine, "steploop", {"n": 0, "limit": history + samples + 10})
+    for _ in range(history):
+        [task] = queries.list_tasks(engine, case_id=case_id)
+        cases.complete_task(engine, task["id"], {}, actor="sb1")
+    timings = []
+    for _ in range(samples):
+        [task] = queries.list_tasks(engine, case_id=case_id)
+        started = time.perf_counter()
+        cases.complete_task(engine, task["id"], {}, actor="sb1")
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=300)
+    parser.add_argument("--postgres", default=os.environ.get("AMTSFLOW_TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+    raw = raw_cases_per_second(args.cases)
+    print(f"raw SpiffWorkflow, in memory      {raw:8.1f} cases/s")
+    with tempfile.TemporaryDirectory() as tmp:
+        targets = [("SQLite", f"sqlite:///{tmp}/bench.sqlite")]
+        if args.postgres:
+            targets.append(("PostgreSQL", args.postgres))
+        for label, url in targets:
+            engine = make(url)
+            if label == "PostgreSQL":
+                from tests.conftest import truncate_all
+                truncate_all(engine.db)
+            rate = engine_cases_per_second(engine, args.cases)
+            print(f"engine on {label:<10}              {rate:8.1f} cases/s   ratio engine/raw {rate / raw:5.2f}"
+                  + ("   (target >= 0.25)" if label == "SQLite" else ""))
+            short = step_cost(engine, 10)
+            long = step_cost(engine, 1000)
+            print(f"one step on {label:<10} history 10: {short * 1000:6.2f} ms   history 1,000: {long * 1000:6.2f} ms"
+                  f"   ratio {long / short:4.2f} (target <= 3)")
+            engine.db.dispose()
+
+
+if __name__ == "__main__":
+    main()
