@@ -1,16 +1,17 @@
-# Two commands for a fresh machine with Python 3.11:
-#   make demo   installs everything into .venv and starts amtsflow on SQLite (./instance/)
-#   make test   installs everything into .venv and runs the whole test suite
+# Two commands for a fresh machine with Python 3.11 and npm:
+#   make demo   installs everything into .venv (+ node_modules) and starts amtsflow on SQLite (./instance/)
+#   make test   installs the same and runs the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
 .PHONY: demo test install bench clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 install: $(VENV)/.installed
@@ -23,6 +24,8 @@ test: install
 
 bench: install
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/jobs.py
+	$(BIN)/python bench/compat.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) node_modules instance .pytest_cache artifacts

@@ -16,9 +16,15 @@ from engine.domain.errors import AmtsflowError, DeploymentError, FormValidationE
 
 
 def _create_app() -> Flask:
+    """The composition root of the CLI: settings, connectors and engine, then the app."""
+    from connectors.registry import load_connectors
+    from engine.bootstrap import bootstrap
+    from engine.settings import Settings
     from webui.app import create_app
 
-    return create_app()
+    settings = Settings.from_env()
+    engine = bootstrap(settings, connectors=load_connectors(settings.connector_config))
+    return create_app(settings, engine=engine)
 
 
 def _engine() -> Any:
@@ -321,3 +327,21 @@ def audit_verify(case_id: str | None) -> None:
         click.echo(p, err=True)
     click.echo("audit chain intact" if not problems else f"{len(problems)} problem(s)")
     sys.exit(1 if problems else 0)
+
+
+def _register_commands() -> None:
+    """Commands that live beside the packages they serve."""
+    import importlib
+
+    for module in ("connectors.cli", "webui.cli_compat", "webui.cli_web", "webui.demo_cli"):
+        try:
+            commands = importlib.import_module(module).commands
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        for command in commands:
+            main.add_command(command)
+
+
+_register_commands()
