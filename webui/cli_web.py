@@ -1,0 +1,78 @@
+"""Account commands for the ``amtsflow`` CLI (registered by webui/cli.py from ``commands``)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from engine.domain.errors import AmtsflowError
+from engine.services import identity
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    return current_app.extensions["amtsflow"]
+
+
+@click.group("accounts")
+def accounts() -> None:
+    """Local accounts, groups and API tokens."""
+
+
+@accounts.command("demo")
+@with_appcontext
+def demo_accounts() -> None:
+    """Create the demo groups and people with fresh random passwords; print the logins."""
+    result = identity.create_demo_accounts(_engine())
+    for username, password in result.passwords.items():
+        click.echo(f"{username:8} {password}")
+
+
+@accounts.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="display name")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(["citizen", "clerk", "owner", "admin"]))
+@click.option("--group", "groups", multiple=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def create(username: str, display_name: str, roles: tuple[str, ...], groups: tuple[str, ...], password: str) -> None:
+    """Create a local account (clerks, process owners, admins)."""
+    try:
+        user = identity.create_user(_engine(), username, display_name, roles=roles, password=password,
+                                    groups_=groups)
+    except AmtsflowError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    click.echo(f"created {user.username}")
+
+
+@accounts.command("group")
+@click.argument("name")
+@click.option("--title", required=True)
+@with_appcontext
+def group(name: str, title: str) -> None:
+    """Create a group (the lane name in the models)."""
+    try:
+        identity.create_group(_engine(), name, title)
+    except AmtsflowError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    click.echo(f"created group {name}")
+
+
+@accounts.command("token")
+@click.argument("username")
+@click.option("--name", required=True, help="what the token is for")
+@with_appcontext
+def token(username: str, name: str) -> None:
+    """Create an API token for USERNAME; prints it once."""
+    try:
+        click.echo(identity.create_api_token(_engine(), username, name)[1])
+    except AmtsflowError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+
+
+commands: list[click.Command] = [accounts]
