@@ -1,0 +1,130 @@
+"""Job executor benchmark on PostgreSQL: jobs/s with 1 and 2 worker processes, and timer
+lateness (due -> fired) p50/p95 under that load.
+
+    python bench/jobs.py [--jobs N] [--timers M] [--postgres URL]
+
+Needs PostgreSQL (--postgres or AMTSFLOW_TEST_POSTGRES_URL); it empties that database's tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Mapping
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, select, text  # noqa: E402
+
+from engine.bootstrap import Engine, bootstrap  # noqa: E402
+from engine.jobs import JobExecutor  # noqa: E402
+from engine.persistence import tables as t  # noqa: E402
+from engine.persistence.db import make_engine  # noqa: E402
+from engine.persistence.migrate import upgrade  # noqa: E402
+from engine.persistence.schema import metadata  # noqa: E402
+from engine.ports import OperationSpec, ServiceRequest, ServiceResult  # noqa: E402
+from engine.services import cases  # noqa: E402
+from engine.services.deploy import deploy, read_paths  # noqa: E402
+from engine.settings import Settings  # noqa: E402
+
+MODELS = ROOT / "tests" / "models"
+
+
+class NoopConnector:
+    name = "test"
+
+    def operations(self) -> Mapping[str, OperationSpec]:
+        return {"lookup": OperationSpec()}
+
+    def call(self, operation: str, request: ServiceRequest) -> ServiceResult:
+        return ServiceResult({"found": True})
+
+
+def _engine(url: str) -> Engine:
+    return bootstrap(Settings(database_url=url), connectors={"test": NoopConnector()})
+
+
+def _work(url: str, idle_seconds: float) -> None:
+    engine = _engine(url)
+    executor = JobExecutor(engine)
+    idle_since = time.monotonic()
+    while time.monotonic() - idle_since < idle_seconds:
+        if executor.run_due(limit=10):
+            idle_since = time.monotonic()
+        else:
+            time.sleep(0.02)
+    engine.db.dispose()
+
+
+def _reset(url: str) -> Engine:
+    db = make_engine(url)
+    upgrade(db)
+    with db.begin() as conn:
+        conn.execute(text("TRUNCATE " + ", ".join(f'"{tb.name}"' for tb in metadata.sorted_tables) + " CASCADE"))
+    engine = bootstrap(Settings(database_url=url), connectors={"test": NoopConnector()}, db=db)
+    deploy(engine, read_paths([str(MODELS / "service.bpmn")]))
+    deploy(engine, read_paths([str(MODELS / "wait.bpmn")]))
+    return engine
+
+
+def run(url: str, jobs: int, timers: int, workers: int) -> None:
+    engine = _reset(url)
+    for i in range(jobs):
+        cases.start_case(engine, "service", {"name": f"P{i}"})
+    started = time.monotonic()
+    duration = max(2, int(jobs / 150))  # timers fall due while the workers are busy
+    for i in range(timers):
+        seconds = 1 + (i * duration) / max(timers, 1)
+        cases.start_case(engine, "wait", {"dauer": f"PT{seconds:.3f}S"})
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_work, args=(url, 1.5)) for _ in range(workers)]
+    began = time.monotonic()
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    with engine.db.connect() as conn:
+        done = conn.execute(select(func.count()).select_from(t.audit_events)
+                            .where(t.audit_events.c.action == "service_completed")).scalar()
+        last = conn.execute(select(func.max(t.audit_events.c.at))
+                            .where(t.audit_events.c.action == "service_completed")).scalar()
+        fired = conn.execute(select(t.audit_events.c.at, t.audit_events.c.details)
+                             .where(t.audit_events.c.action == "timer_fired")).all()
+        first = conn.execute(select(func.min(t.audit_events.c.at))
+                             .where(t.audit_events.c.action == "service_completed")).scalar()
+    busy = (last - first).total_seconds() if first and last else time.monotonic() - began
+    late = sorted((row.at - datetime.fromisoformat(row.details["due"])).total_seconds() for row in fired)
+    print(f"{workers} worker(s): {done} jobs in {busy:.1f} s = {done / busy:7.1f} jobs/s; "
+          f"timers fired {len(late)}/{timers}, lateness p50 {_pct(late, 50):.3f} s, p95 {_pct(late, 95):.3f} s"
+          f"  (setup {began - started:.1f} s)")
+    engine.db.dispose()
+
+
+def _pct(values: list[float], pct: int) -> float:
+    if not values:
+        return float("nan")
+    return statistics.quantiles(values, n=100)[pct - 1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--timers", type=int, default=100)
+    parser.add_argument("--postgres", default=os.environ.get("AMTSFLOW_TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+    if not args.postgres:
+        print("bench/jobs.py needs PostgreSQL: pass --postgres URL or set AMTSFLOW_TEST_POSTGRES_URL")
+        return
+    for workers in (1, 2):
+        run(args.postgres, args.jobs, args.timers, workers)
+
+
+if __name__ == "__main__":
+    main()
