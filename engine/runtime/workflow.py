@@ -121,8 +121,8 @@ class WorkflowRunner:
             return result
         for task in wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.ERROR):
             key = process_key_of(task)
-            model = models.get(key)
             eid = element_id_of(task)
+            model = models.get(key) or _model_with(models, eid)  # embedded sub-processes: the enclosing model
             info = model.element(eid) if model else ElementInfo(id=eid, name=eid, kind="")
             if task.state == TaskState.ERROR:
                 result.errors.append(eid)
@@ -221,6 +221,10 @@ class WorkflowRunner:
 
     def cancel(self, wf: BpmnWorkflow) -> None:
         wf.cancel()
+
+
+def _model_with(models: dict[str, Any], element_id: str) -> Any:
+    return next((m for m in models.values() if element_id in m.elements), None)
 
 
 def _catch_at(wf: BpmnWorkflow, task: Any, event: BpmnEvent) -> bool:

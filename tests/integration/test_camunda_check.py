@@ -1,0 +1,71 @@
+"""engine.services.compat.check_paths and `amtsflow check` on self-written Camunda models."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from engine.services.compat import AFTER_MAPPING, BLOCKED, RUNS, bundle_for, check_paths, summary
+from webui.cli_compat import check
+
+CAMUNDA = Path(__file__).resolve().parents[1] / "models" / "camunda"
+
+
+def _copy(tmp_path: Path, *names: str) -> Path:
+    folder = tmp_path / "modelle"
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        shutil.copy(CAMUNDA / name, folder / Path(name).name)
+    return folder
+
+
+def test_verdicts_runs_after_mapping_and_blocked(tmp_path):
+    folder = _copy(tmp_path, "antrag.bpmn", "fristen.bpmn", "delegates/gebuehr.bpmn", "refused/refused.bpmn")
+    reports = {Path(r.file).name: r for r in check_paths([folder])}
+    assert reports["antrag.bpmn"].status == RUNS and reports["antrag.bpmn"].processes == ["camunda_antrag"]
+    assert reports["fristen.bpmn"].status == RUNS
+    assert any("external topic 'remind' runs as connector operation 'camunda.remind'" in n
+               for n in reports["fristen.bpmn"].notes)
+    gebuehr = reports["gebuehr.bpmn"]
+    assert gebuehr.status == AFTER_MAPPING and gebuehr.java == ["berechnen", "buchen"]
+    assert gebuehr.mapping_needed == [("delegates", "de.musterstadt.Gebuehr"), ("delegates", "kasse")]
+    refused = reports["refused.bpmn"]
+    assert refused.status == BLOCKED and refused.scripts == ["groovy", "js", "pruefen"]
+    assert all(str(p).startswith(str(folder / "refused.bpmn") + ":") for p in refused.blockers)
+    assert any(": f6: expression '${antrag.getBetrag() > 3}'" in str(p) for p in refused.blockers)
+    assert summary(list(reports.values())) == "2 of 4 models deployable (1 more after mapping in camunda-mapping.json)"
+
+
+def test_a_mapping_file_beside_the_model_makes_it_run(tmp_path):
+    folder = _copy(tmp_path, "delegates/gebuehr.bpmn")
+    (folder / "camunda-mapping.json").write_text('{"delegates": {"de.musterstadt.Gebuehr": "kasse.gebuehr", '
+                                                 '"kasse": "kasse.buchen"}}')
+    [report] = check_paths([folder / "gebuehr.bpmn"])
+    assert report.status == RUNS and report.mapping_needed == []
+
+
+def test_bundle_carries_forms_dmn_and_called_processes(tmp_path):
+    folder = _copy(tmp_path, "formulare.bpmn", "antrag.form", "entscheidung.form", "service.bpmn")
+    names = [p.name for p in bundle_for(folder / "formulare.bpmn")]
+    assert names[0] == "formulare.bpmn" and {"antrag.form", "entscheidung.form"} <= set(names)
+    assert "service.bpmn" not in names               # not called by formulare.bpmn
+
+
+def test_cli_prints_per_file_and_the_summary(tmp_path):
+    folder = _copy(tmp_path, "antrag.bpmn", "delegates/gebuehr.bpmn", "refused/refused.bpmn")
+    result = CliRunner().invoke(check, [str(folder)])
+    lines = result.output.splitlines()
+    assert result.exit_code == 1
+    assert f"{folder / 'antrag.bpmn'}: runs" in lines
+    assert f"{folder / 'gebuehr.bpmn'}: runs after mapping" in lines
+    assert ('  add to camunda-mapping.json: {"delegates": {"de.musterstadt.Gebuehr": "connector.operation", '
+            '"kasse": "connector.operation"}}') in lines
+    assert f"{folder / 'refused.bpmn'}: blocked" in lines
+    assert any(line.startswith(f"  {folder / 'refused.bpmn'}:7: groovy: ") for line in lines)
+    assert lines[-1] == "1 of 3 models deployable (1 more after mapping in camunda-mapping.json)"
+    ok = CliRunner().invoke(check, [str(folder / "antrag.bpmn")])
+    assert ok.exit_code == 0 and ok.output.splitlines()[-1] == "1 of 1 models deployable"
+    missing = CliRunner().invoke(check, [str(folder / "nirgends.bpmn")])
+    assert missing.exit_code == 2

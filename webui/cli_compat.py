@@ -1,0 +1,43 @@
+"""``amtsflow check PATH...``: can these BPMN models run here? (no database needed)
+
+Prints per BPMN file ``runs``, ``runs after mapping`` (with the camunda-mapping.json entries
+to add) or ``blocked`` followed by one line per blocker ``FILE:LINE: element-id: message``,
+then the summary line ``N of M models deployable``. Exit code 0 when every file runs as
+it is, 1 otherwise (2 for a path that does not exist).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+
+@click.command("check")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--notes/--no-notes", default=True, help="also print warnings and topic routing")
+def check(paths: tuple[str, ...], notes: bool) -> None:
+    """Check BPMN files or folders: runs, runs after mapping, or the blockers."""
+    from engine.services.compat import AFTER_MAPPING, BLOCKED, check_paths, summary
+
+    try:
+        reports = check_paths(list(paths))
+    except FileNotFoundError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    for report in reports:
+        click.echo(f"{report.file}: {report.status}")
+        if report.status == AFTER_MAPPING:
+            click.echo(f"  add to camunda-mapping.json: {json.dumps(report.mapping_snippet(), ensure_ascii=False)}")
+        if report.status == BLOCKED:
+            for problem in report.blockers:
+                click.echo(f"  {problem}")
+        if notes:
+            for note in report.notes:
+                click.echo(f"  note: {note}")
+    click.echo(summary(reports))
+    sys.exit(0 if reports and all(r.deployable for r in reports) else 1)
+
+
+commands = [check]
