@@ -1,0 +1,1 @@
+"""Back-office adapters (Fachverfahren) implementing engine.ports.Connector, and their simulators."""

@@ -94,9 +94,10 @@ class BaseConnector:
     def __init__(self) -> None:
         self._ops: dict[str, OperationDecl] = {}
         for attr in dir(type(self)):
-            fn = getattr(type(self), attr)
-            mark = getattr(fn, "__amtsflow_operation__", None)
-            if mark is None:
+            fn = getattr(type(self), attr)      # the most derived implementation ...
+            mark = next((getattr(k.__dict__[attr], "__amtsflow_operation__", None) for k in type(self).__mro__
+                         if attr in k.__dict__ and hasattr(k.__dict__[attr], "__amtsflow_operation__")), None)
+            if mark is None:                    # ... with the declaration of the nearest class declaring it
                 continue
             op, description, params, result, errors = mark
             result_schema = dict(result)
@@ -133,6 +134,10 @@ class BaseConnector:
                 raise ConnectorError(f"{self.name}.{op}: back office answered with the undeclared "
                                      f"business error {exc.code}: {exc.message}") from exc
             return ServiceResult(bpmn_error=exc.code, error_message=exc.message)
+        except ConnectorError:
+            raise
+        except Exception as exc:          # a connector bug must become an incident, not a crash
+            raise ConnectorError(f"{self.name}.{op}: internal error: {type(exc).__name__}: {exc}") from exc
         problems = _problems(decl.result_validator, data)
         if problems:
             raise ConnectorError(f"{self.name}.{op}: malformed answer from the back office: "

@@ -182,7 +182,7 @@ def create_app(seed: int = 1, knobs: Knobs | None = None, token: str | None = No
 
 def main() -> None:
     args = cli_args("ePayBL payment platform simulator",
-                    lambda p: p.add_argument("--secret", default="demo-payment-secret"))
+                    lambda p: p.add_argument("--secret", default="demo-epaybl-callback-secret-2026"))
     run_forever(create_app(args.seed, knobs_from(args), args.token, args.secret), args)
 
 

@@ -18,7 +18,7 @@ from connectors.cli import commands, connectors_command
 from connectors.registry import ConnectorLoadError, close_connectors, describe, load_connectors
 from connectors.simulators import runner
 from connectors.simulators import fitconnect as fit_sim
-from engine.ports import ServiceRequest
+from engine.ports import ConnectorError, ServiceRequest
 
 BUILTIN_NAMES = {"http", "mail", "documents", "melderegister", "kfz", "payment", "dms", "fitconnect"}
 
@@ -140,3 +140,14 @@ def test_demo_runner_wires_every_connector_to_its_simulator() -> None:
             close_connectors(connectors)
     finally:
         runner.stop()
+
+
+def test_a_connector_bug_becomes_a_technical_error() -> None:
+    class Buggy(Gewerbe):
+        def anzeigen(self, params: Mapping[str, Any], request: ServiceRequest) -> Any:
+            raise KeyError("oops")
+
+    with pytest.raises(ConnectorError, match="internal error: KeyError"):
+        Buggy().call("gewerbe.anzeigen", ServiceRequest("gewerbe.anzeigen", {"art": "ab"}, "k", "c"))
+    with pytest.raises(ConnectorError, match="no operation 'gibtsnicht'"):
+        Gewerbe().call("gibtsnicht", ServiceRequest("gewerbe.gibtsnicht", {}, "k", "c"))
