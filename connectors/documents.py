@@ -17,7 +17,7 @@ in the result fixes the exact file for storage and hand-over.
 Configuration: ``documents_verification_key`` (required), ``documents_verify_url``,
 ``documents_authority``, ``documents_office``, ``documents_authority_address``,
 ``documents_legal_remedy`` (widerspruch|klage), ``documents_court``, ``documents_court_address``,
-``documents_font`` (path to DejaVuSans.ttf).
+``documents_font`` (a TTF file or a directory holding DejaVuSans.ttf).
 """
 
 from __future__ import annotations

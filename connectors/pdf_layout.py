@@ -43,8 +43,13 @@ class Letter:
 
 
 def find_font(configured: str | None = None) -> tuple[Path, Path] | None:
-    """(regular, bold) DejaVu Sans, or None when no Unicode font is installed."""
-    candidates = [Path(configured).parent] if configured else FONT_DIRS
+    """(regular, bold) TTF: a configured file (bold = ``<name>-Bold.ttf`` beside it, if present) or
+    directory, else DejaVu Sans from the usual places; None when no Unicode font is found."""
+    if configured and Path(configured).is_file():
+        regular = Path(configured)
+        bold = regular.with_name(f"{regular.stem}-Bold{regular.suffix}")
+        return regular, bold if bold.is_file() else regular
+    candidates = [Path(configured)] if configured else FONT_DIRS
     for folder in candidates:
         regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
         if regular.is_file():

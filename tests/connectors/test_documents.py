@@ -145,3 +145,13 @@ def test_missing_variable_or_key_is_a_technical_error() -> None:
     connector = create({})
     with pytest.raises(ConnectorError, match="verification key"):
         connector.call("render", ServiceRequest("documents.render", BESCHEID, "k", "case-1"))
+
+
+def test_without_a_unicode_font_the_text_is_folded_to_latin1(tmp_path: Any) -> None:
+    result = render(dict(BESCHEID, template="bescheid_ablehnung",
+                         variables={"leistung": "Bewohnerparkausweis", "antragsdatum": "2026-01-02",
+                                    "begruendung": "Die Wohnung liegt außerhalb der Zone – leider.",
+                                    "gebuehr_cent": 1500}), documents_font=str(tmp_path))
+    text = " ".join(text_of(base64.b64decode(result.data["content_base64"])).split())
+    assert "Jürgen Müller-Lüdenscheidt" in text and "außerhalb der Zone - leider" in text
+    assert "15,00 EUR" in text and "Rechtsbehelfsbelehrung" in text
