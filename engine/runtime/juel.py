@@ -331,6 +331,10 @@ def translate_timer(text: str) -> str:
     value = text.strip()
     if is_juel(value):
         return translate(value)
+    if len(value) > 2 and value[0] == value[-1] and value[0] in "'\"":
+        inner = value[1:-1].strip()  # already a Python string literal (spiff-style timer in a Camunda file)
+        if inner and inner[0] not in "'\"" and (_is_duration(inner) or _is_date(inner) or _is_cycle(inner)):
+            return repr(inner)
     if _is_duration(value) or _is_date(value) or _is_cycle(value):
         return repr(value)
     if len(value.split()) in (6, 7):

@@ -207,7 +207,7 @@ def test_translate_timer(timer: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "timer",
-    ["PT1X", "P", "PT", "P1DT", "P1.5DT2H", "P1W2D", "pt1h", "garbage", "'P14D'", "R3/PT10M/PT1H",
+    ["PT1X", "P", "PT", "P1DT", "P1.5DT2H", "P1W2D", "pt1h", "garbage", "'P14X'", "R3/PT10M/PT1H",
      "R/2026-01-01/2026-02-01", "Rx/PT1H", "2026-13-01", "", "   ", "0 0 8 ? * MON-FRI", "${x.y()}"],
 )
 def test_translate_timer_refuses_garbage(timer: str) -> None:
@@ -232,3 +232,8 @@ def test_fixed_interval_cron_becomes_an_iso_cycle(cron: str, cycle: str) -> None
 @pytest.mark.parametrize("cron", ["0 0 8 * * ?", "0/7 * * * * ?", "0 0 12 1 * ?", "0 0 0/5 * * ?", "0 0 * * * ? 2027"])
 def test_cron_at_fixed_times_or_uneven_steps_is_refused(cron: str) -> None:
     assert cron_to_cycle(cron) is None
+
+
+@pytest.mark.parametrize("quoted", ["'P14D'", '"PT0.002S"', "'R3/PT10M'", "'2026-12-01T08:00:00+01:00'"])
+def test_timer_already_written_as_a_python_string_literal_is_accepted(quoted: str) -> None:
+    assert translate_timer(quoted) == repr(quoted[1:-1])
