@@ -36,6 +36,10 @@ Everything here runs before SpiffWorkflow sees the XML, on the tree of an upload
        "delegates":  {"${sendMailDelegate}": "mail.send", "org.acme.Archive": "dms.hand_over"},
        "connectors": {"http-connector": "http.request"}}
 
+* **Start.** ``camunda:initiator="v"`` puts the id of the user who starts a case into
+  variable ``v`` (recorded as an extension property, applied by ``start_case``).
+* **Not yet projected:** ``camunda:followUpDate`` is checked and kept in ElementInfo, but
+  work items have no follow-up column yet.
 * **Refused with a message naming the element:** Groovy/JavaScript/... scripts (script
   tasks, script parameters, script listeners), execution and task listeners, output
   parameters, variable renaming on call activities, cron expressions that are not a fixed
