@@ -2,7 +2,7 @@
 
 State changes happen at most once (each job's effect is a case command under the case's
 revision check); connector calls happen at least once, outside any transaction, with an
-idempotency key that stays the same until an attempt is recorded as failed.
+idempotency key that is the same for every call of one task instance (retries included).
 """
 
 from __future__ import annotations
@@ -144,8 +144,11 @@ class JobExecutor:
         connector = self.engine.connectors.get(connector_name)
         if connector is None or operation not in connector.operations():
             raise JobFailed(f"{job.element_id}: connector operation '{payload.get('operation')}' is not installed")
+        # The key names the task instance (SpiffWorkflow task ids are unique per instance, so
+        # a loop's next pass gets a new key); every retry of it sends the same key, so a back
+        # office that acted before its answer was lost does not act twice.
         request = ServiceRequest(operation=payload["operation"], params=payload.get("params", {}), case_id=job.case_id,
-                                 idempotency_key=f"{job.case_id}:{job.task_id}:{job.attempts + 1}",
+                                 idempotency_key=f"{job.case_id}:{job.task_id}", attempt=job.attempts + 1,
                                  business_key=payload.get("business_key"))
         return Prepared(request, connector, operation, payload.get("result_variable", ""),
                         payload.get("retry_interval"))

@@ -37,9 +37,10 @@ class ServiceRequest:
 
     operation: str                       # "connector.operation"
     params: Mapping[str, Any]
-    idempotency_key: str                 # case id + task id + attempt
+    idempotency_key: str                 # case id + task instance id: the same for every retry
     case_id: str
     business_key: str | None = None
+    attempt: int = 1                     # 1 for the first call, 2 for the first retry ...
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ def test_invalid_deploy_exits_2_with_one_line_per_problem(runner, tmp_path):
     out = runner("deploy", str(bad))
     assert out.exit_code == 2
     lines = out.stderr.strip().splitlines() if hasattr(out, "stderr") else out.output.strip().splitlines()
-    assert any(":9: cg: complex gateways are not supported" in line for line in lines), lines
+    assert any(":12: cg: complex gateways are not supported" in line for line in lines), lines
     assert any("f2: targetRef 'nirgends' points to no element" in line for line in lines), lines
     assert all(line.startswith(str(bad) + ":") for line in lines)
 
