@@ -105,6 +105,7 @@ work_items = Table(
     Column("candidate_users", JSON, nullable=False),
     Column("assignee", String(200), index=True),
     Column("due", TS, index=True),
+    Column("follow_up", TS),                        # camunda:followUpDate: when to look again
     Column("priority", Integer),
     Column("created_at", TS, nullable=False),
     Column("ended_at", TS),

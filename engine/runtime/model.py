@@ -37,7 +37,7 @@ class ElementInfo:
     candidate_users: list[str] = field(default_factory=list)
     assignee: str | None = None          # expression
     due_date: str | None = None          # expression yielding an ISO date/duration
-    follow_up_date: str | None = None    # like due_date (camunda:followUpDate); not projected yet
+    follow_up_date: str | None = None    # like due_date (camunda:followUpDate), projected to work_items.follow_up
     priority: str | None = None
     form: Form | None = None
     service: ServiceCall | None = None

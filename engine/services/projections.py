@@ -66,7 +66,8 @@ class Projector:
             self.conn.execute(t.work_items.insert(), dict(
                 id=task_id, case_id=self.case_id, process_key=w.process_key, element_id=w.element_id,
                 name=info.name, state="open", candidate_groups=groups, candidate_users=users,
-                assignee=self._text(info.assignee, w.data, info), due=self._due(info, w.data),
+                assignee=self._text(info.assignee, w.data, info), due=self._due(info.due_date, w.data, info),
+                follow_up=self._due(info.follow_up_date, w.data, info),
                 priority=_int(self._text(info.priority, w.data, info)), created_at=self.now))
             if groups:
                 self.conn.execute(insert(t.work_item_groups), [{"work_item_id": task_id, "group_name": g} for g in groups])
@@ -103,8 +104,9 @@ class Projector:
         value = self._value(expression, data, info)
         return None if value is None else str(value)
 
-    def _due(self, info: ElementInfo, data: dict[str, Any]) -> datetime | None:
-        value = self._text(info.due_date, data, info)
+    def _due(self, expression: str | None, data: dict[str, Any], info: ElementInfo) -> datetime | None:
+        """A date-time, a date or an ISO duration from now (due and follow-up dates)."""
+        value = self._text(expression, data, info)
         if not value:
             return None
         try:

@@ -29,6 +29,7 @@ def task_view(row: Any) -> dict[str, Any]:
         "candidate_users": list(row.candidate_users or []),
         "assignee": row.assignee,
         "due": _iso(row.due),
+        "follow_up": _iso(row.follow_up),
         "priority": row.priority,
         "created_at": _iso(row.created_at),
     }

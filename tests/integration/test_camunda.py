@@ -60,7 +60,8 @@ def test_user_task_attributes_are_evaluated_per_case(engine, clock):
     assert queries.get_case(engine, case_id)["data"]["antragsteller"] == "erika"
     assert [r["id"] for r in queries.list_tasks(engine, group="ordnungsamt")] == [task["id"]]
     parsed = engine.definitions.get(_definition_id(engine, case_id))
-    assert parsed.model.element("pruefen").follow_up_date == "P3D"       # read and checked, not projected yet
+    assert parsed.model.element("pruefen").follow_up_date == "P3D"
+    assert task["follow_up"] == (clock.now() + timedelta(days=3)).isoformat()  # projected from now
 
 
 def test_generated_form_fields_are_validated_on_start_and_complete(engine):
