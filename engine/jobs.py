@@ -98,6 +98,10 @@ class JobExecutor:
                 self._timer(job)
             elif job.kind == "message":
                 self._message(job)
+            elif job.kind == "start_timer":
+                from engine.services.schedules import fire
+
+                fire(self.engine, job)
             else:
                 raise JobFailed(f"unknown job kind '{job.kind}'", retryable=False)
         except JobFailed as exc:

@@ -15,7 +15,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, SignalEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -218,6 +218,28 @@ class WorkflowRunner:
                         task.data.update(payload)
                     return True
         return False
+
+    def fire_start_timer(self, wf: BpmnWorkflow) -> bool:
+        """A case started by the scheduler at its start timer's due time: that timer has fired."""
+        from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+
+        self.step(wf)
+        fired = False
+        for task in list(wf.event_manager.tasks.values()):
+            definition = task.task_spec.event_definition
+            defs = getattr(definition, "event_definitions", [definition])
+            if isinstance(task.task_spec, StartEvent) and task.workflow is wf and any(
+                    isinstance(d, TimerEventDefinition) for d in defs):
+                if any(isinstance(d, CycleTimerEventDefinition) for d in defs):
+                    # A cycle start event spawns one branch per cycle; a scheduled case is one cycle.
+                    for output in task.task_spec.outputs:
+                        child = task._add_child(output, TaskState.FUTURE)
+                        child.task_spec._predict(child, mask=TaskState.NOT_FINISHED_MASK)
+                        child.task_spec._update(child)
+                task._set_internal_data(event_fired=True)
+                task.task_spec._update(task)
+                fired = True
+        return fired
 
     def cancel(self, wf: BpmnWorkflow) -> None:
         wf.cancel()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import nullcontext
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import insert, select, update
 from engine.bootstrap import Engine
 from engine.domain.errors import Conflict, InvalidState, NotFound, PermissionDenied
 from engine.persistence import tables as t
-from engine.persistence.db import unit_of_work
+from engine.persistence.db import UnitOfWork, unit_of_work
 from engine.runtime import camunda
 from engine.services import audit, forms
 from engine.services.commands import Command, append_case_event, run_case_command, save
@@ -22,15 +23,22 @@ MAX_BUSINESS_KEY = 200
 
 def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, business_key: str | None = None,
                actor: str = "system", version: int | None = None,
-               message: tuple[str, dict[str, Any]] | None = None, message_record: dict[str, Any] | None = None) -> str:
-    """Start a case; with ``message`` the case is started by that message (message start event)."""
+               message: tuple[str, dict[str, Any]] | None = None, message_record: dict[str, Any] | None = None,
+               timer_start: bool = False, definition_id: str | None = None, uow: UnitOfWork | None = None) -> str:
+    """Start a case; with ``message`` the case is started by that message (message start event),
+    with ``timer_start`` by the scheduler when its start timer is due. Given ``uow``, the start
+    joins that transaction and the caller commits."""
     data = dict(data or {})
     if business_key is not None and (not business_key.strip() or len(business_key) > MAX_BUSINESS_KEY):
         raise InvalidState(f"business key must be 1..{MAX_BUSINESS_KEY} characters",
                            user_message="Das Aktenzeichen ist ungültig.")
     case_id = str(uuid.uuid4())
-    with unit_of_work(engine.db) as uow:
-        if version is None:
+    nested = uow
+    with (nullcontext(uow) if uow is not None else unit_of_work(engine.db)) as uow:
+        if definition_id is not None:
+            definition = uow.conn.execute(select(t.process_definitions).where(
+                t.process_definitions.c.id == definition_id)).first()
+        elif version is None:
             definition = latest_definition(uow.conn, key)
         else:
             definition = uow.conn.execute(select(t.process_definitions).where(
@@ -41,7 +49,10 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
         start_form = parsed.model.start_form
         forms.validate(start_form.schema if start_form else None, data, where=f"{key} start form")
         data.update(camunda.start_variables(parsed.model, actor))  # camunda:initiator
+        data.update(business_key_variables(parsed.model, business_key))
         wf = engine.runner.new(parsed, data)
+        if timer_start and not engine.runner.fire_start_timer(wf):
+            raise InvalidState(f"process '{key}' has no timer start event")
         if message is not None:
             engine.runner.step(wf)
             if not engine.runner.deliver(wf, message[0], message[1]):
@@ -55,8 +66,24 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
         cmd = Command(engine, uow, row, parsed, wf, actor,
                       audit_details={"process": key, "version": definition.version, "business_key": business_key})
         save(cmd, "started", new=True)
-        uow.commit()
+        if not uow.committed and nested is None:
+            uow.commit()
     return case_id
+
+
+BUSINESS_KEY_PROPERTY = "amtsflow:businessKeyVariable"
+
+
+def business_key_variables(model: Any, business_key: str | None) -> dict[str, Any]:
+    """Start event property ``amtsflow:businessKeyVariable=v``: the case's business key
+    (Aktenzeichen) lands in variable v, so the model can use it (documents, Kassenzeichen)."""
+    variables: dict[str, Any] = {}
+    for info in getattr(model, "elements", {}).values():
+        if info.kind == "startEvent" and not info.nested:
+            name = info.properties.get(BUSINESS_KEY_PROPERTY)
+            if name:
+                variables[name] = business_key
+    return variables
 
 
 def _work_item(engine: Engine, task_id: str) -> Any:

@@ -15,7 +15,7 @@ from engine.domain.errors import DeploymentError, Problem
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
 from engine.runtime.parsing import ParsedProcess, SourceFile, parse_bundle
-from engine.services import audit
+from engine.services import audit, schedules
 
 MAX_FILES = 200
 
@@ -100,6 +100,11 @@ def deploy(engine: Engine, files: list[SourceFile], actor: str = "system") -> De
                 deployment_id=deployment_id, files=[{"name": f.name, "sha256": f.sha256} for f in needed],
                 start_events=parsed.model.start_events(), created_at=now))
             engine.definitions.put(definition_id, parsed)
+            timers = parsed.model.start_events()["timers"]
+            if timers or latest is not None:
+                problems = schedules.schedule(engine, conn, key, definition_id, timers)
+                if problems:
+                    raise DeploymentError([Problem(files[0].name, 0, key, p) for p in problems])
             result.processes.append(DeployedProcess(key, version, definition_id, True))
         if stored:
             created = [f"{p.key} v{p.version}" for p in result.processes if p.created]

@@ -202,3 +202,36 @@ def test_message_start_event_starts_a_case(engine):
     assert view["business_key"] == "AZ-100" and view["data"]["antragsteller"] == "Erika"
     assert [x["name"] for x in view["open_tasks"]] == ["Eingang prüfen"]
     assert messages.correlate_message(engine, "antrag_eingegangen", "AZ-100", {}, message_id="sub-1").status == "duplicate"
+
+
+def test_cycle_timer_start_event_starts_cases_on_schedule(engine, clock):
+    deploy_models(engine, "reminder.bpmn")
+    [job] = _jobs(engine)
+    assert (job.kind, job.case_id, job.due_at) == ("start_timer", None, clock.now() + timedelta(hours=1))
+    worker = JobExecutor(engine, "w")
+    assert worker.run_due() == 0
+    for hour in range(1, 5):
+        clock.advance(timedelta(hours=1))
+        worker.run_until_idle()
+    started = queries.list_cases(engine, process_key="reminder")
+    assert len(started) == 3  # R3: three firings, then the schedule ends
+    assert all(c["started_by"] == "scheduler" and c["status"] == "waiting" for c in started)
+    assert [t["name"] for t in queries.list_tasks(engine, process_key="reminder")] == ["Verlängerungen prüfen"] * 3
+    assert _jobs(engine) == []
+
+
+def test_new_version_replaces_the_start_schedule(engine, clock, tmp_path):
+    from engine.services.deploy import deploy, read_paths
+    from tests.integration.helpers import MODELS
+
+    deploy_models(engine, "reminder.bpmn")
+    changed = tmp_path / "reminder.bpmn"
+    changed.write_text((MODELS / "reminder.bpmn").read_text().replace('"R3/PT1H"', '"R/PT2H"'))
+    deploy(engine, read_paths([str(changed)]))
+    [job] = _jobs(engine)
+    assert job.due_at == clock.now() + timedelta(hours=2) and job.payload["remaining"] == -1
+    clock.advance(timedelta(hours=2))
+    JobExecutor(engine, "w").run_until_idle()
+    [case] = queries.list_cases(engine, process_key="reminder")
+    assert case["version"] == 2
+    assert len(_jobs(engine)) == 1  # endless cycle: the next firing is scheduled

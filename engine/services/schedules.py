@@ -1,0 +1,81 @@
+"""Timer start events: the definition-level scheduler that starts cases (a yearly renewal
+reminder, a nightly check). One ``start_timer`` job per process key, replaced when a new
+version is deployed; each firing starts a case and schedules the next one."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from sqlalchemy import delete, update
+from sqlalchemy.engine import Connection
+
+from engine.bootstrap import Engine
+from engine.domain.errors import ExpressionError
+from engine.persistence import tables as t
+from engine.persistence.db import unit_of_work
+
+
+def first_firing(expression_value: str, now: datetime) -> tuple[datetime, int, float]:
+    """(due, remaining firings after this one (-1: endless), seconds between firings)."""
+    value = expression_value.strip()
+    if value.upper().startswith("R"):
+        parts = value.upper().split("/")
+        cycles = int(parts[0][1:]) if parts[0][1:] else -1
+        if len(parts) == 2:
+            step = TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(parts[1]), now)
+            return now + step, cycles - 1 if cycles > 0 else -1, step.total_seconds()
+        _, start, step = TimerEventDefinition.parse_iso_recurring_interval(value)
+        while start < now:  # catch up to the first firing not in the past
+            start += step
+        return start, cycles - 1 if cycles > 0 else -1, step.total_seconds()
+    parsed = TimerEventDefinition.parse_time_or_duration(value)
+    if isinstance(parsed, datetime):
+        return parsed, 0, 0.0
+    return now + TimerEventDefinition.get_timedelta_from_start(parsed, now), 0, 0.0
+
+
+def schedule(engine: Engine, conn: Connection, key: str, definition_id: str, timers: list[str]) -> list[str]:
+    """Replace the start timers of ``key``; returns problems (English) for bad expressions."""
+    conn.execute(delete(t.jobs).where(t.jobs.c.kind == "start_timer", t.jobs.c.element_id == key))
+    problems = []
+    now = engine.clock.now()
+    for expression in timers:
+        try:
+            value = str(engine.evaluator.evaluate(expression, {}, element_id=key))
+            due, remaining, interval = first_firing(value, now)
+        except (ExpressionError, ValueError, TypeError) as exc:
+            problems.append(f"{key}: start timer {expression!r}: {exc}")
+            continue
+        conn.execute(t.jobs.insert(), dict(
+            id=str(uuid.uuid4()), case_id=None, kind="start_timer", task_id=None, element_id=key, due_at=due,
+            retries=engine.settings.default_retries, attempts=0, suspended=False, created_at=now,
+            payload={"definition_id": definition_id, "process_key": key, "remaining": remaining,
+                     "interval": interval, "due": due.isoformat()}))
+    return problems
+
+
+def fire(engine: Engine, job: Any) -> str:
+    """Start the case of a due start timer and schedule the next firing (or end) in the same
+    transaction: a worker that dies in between starts nothing twice."""
+    from engine.services.cases import start_case
+
+    payload = job.payload
+    remaining = int(payload.get("remaining", 0))
+    with unit_of_work(engine.db) as uow:
+        mine = t.jobs.c.id == job.id, t.jobs.c.lock_owner == job.lock_owner
+        if remaining == 0:
+            done = uow.conn.execute(delete(t.jobs).where(*mine))
+        else:
+            due = job.due_at + timedelta(seconds=float(payload["interval"]))
+            done = uow.conn.execute(update(t.jobs).where(*mine).values(
+                due_at=due, lock_owner=None, lock_expires_at=None,
+                payload={**payload, "remaining": remaining - 1 if remaining > 0 else -1, "due": due.isoformat()}))
+        if done.rowcount != 1:  # another worker took over after our lock expired
+            return ""
+        case_id = start_case(engine, payload["process_key"], {}, actor="scheduler", timer_start=True,
+                             definition_id=payload["definition_id"], uow=uow)
+        uow.commit()
+    return case_id
