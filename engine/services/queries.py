@@ -94,6 +94,7 @@ def get_case(engine: Engine, case_id: str, *, with_history: bool = True) -> dict
         "status": row.status,
         "suspended": bool(row.suspended),
         "business_key": row.business_key,
+        "started_by": row.started_by,
         "data": row.data,
         "error": row.error,
         "started_at": _iso(row.started_at),
