@@ -1,7 +1,8 @@
 """``http``: a generic REST call for back offices without a dedicated connector.
 
-The model gives method, URL, headers, query, JSON body, timeout and the *name* of a credential;
-the credential itself comes from configuration and is only ever sent to its own base URL:
+The model gives method, URL (absolute, or relative to the named credential's base URL), headers,
+query, JSON body, timeout and the *name* of a credential; the credential itself comes from
+configuration and is only ever sent to its own base URL:
 
     http_credential_<name>_url     = https://fachverfahren.example/api/   (required prefix)
     http_credential_<name>_bearer  = <token>            or
@@ -76,10 +77,26 @@ class HttpConnector(BaseConnector):
             return {header.strip(): value.strip()}
         raise ConnectorError(f"http: credential '{name}' has no _bearer, _basic or _header value")
 
+    def _absolute(self, url: str, credential: str | None) -> str:
+        """An absolute http(s) URL as given, or a path relative to the named credential's base
+        URL (``v1/meldungen`` with credential ``ihk``): the model names the recipient, the
+        configuration says where it is."""
+        if url.startswith(("http://", "https://")):
+            return url
+        if not credential:
+            raise ConnectorError(f"http: relative URL {url!r} needs a credential whose base URL it extends")
+        if ".." in url.split("?", 1)[0].split("/") or "//" in url or "\\" in url:
+            raise ConnectorError(f"http: relative URL {url!r} may not leave the credential's base URL")
+        prefix = self.config.get(f"http_credential_{credential}_url", "")
+        if not prefix:
+            raise ConnectorError(f"http: credential '{credential}' is not configured (http_credential_{credential}_url)")
+        return prefix.rstrip("/") + "/" + url.lstrip("/")
+
     @operation("request", "Allgemeiner REST-Aufruf (Methode, URL, Kopfzeilen, JSON-Inhalt, Zeitlimit, "
                "Zugangsdaten per Name aus der Konfiguration)",
                params=obj({"method": {"enum": ["GET", "POST", "PUT", "PATCH", "DELETE"]},
-                           "url": {"type": "string", "format": "uri", "pattern": "^https?://"},
+                           "url": {"type": "string", "minLength": 1, "maxLength": 2000,
+                                   "pattern": "^(https?://|[A-Za-z0-9_~.-])"},
                            "headers": {"type": "object", "additionalProperties": {"type": "string"}},
                            "query": {"type": "object",
                                      "additionalProperties": {"type": ["string", "number", "boolean"]}},
@@ -94,7 +111,7 @@ class HttpConnector(BaseConnector):
                           ("status", "body")),
                errors=("*",))
     def request(self, params: Mapping[str, Any], request: ServiceRequest) -> Any:
-        method, url = params["method"], params["url"]
+        method, url = params["method"], self._absolute(params["url"], params.get("credential"))
         self._check_host(url)
         headers = dict(params.get("headers") or {})
         bad = sorted(h for h in headers if h.lower() in FORBIDDEN_HEADERS)

@@ -119,4 +119,41 @@ def _functions(clock: Clock) -> dict[str, Any]:
     def days_from_now(days: int) -> str:
         return (clock.now() + timedelta(days=days)).isoformat()
 
-    return {"now": now, "today": today, "days_from_now": days_from_now}
+    return {"now": now, "today": today, "days_from_now": days_from_now, "add_days": add_days,
+            "add_months": add_months, "days_between": days_between}
+
+
+def _date(value: Any) -> Any:
+    """An ISO date or date-time text (or a date) -> date."""
+    from datetime import date, datetime
+
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value)
+    return datetime.fromisoformat(text).date() if len(text) > 10 else date.fromisoformat(text)
+
+
+def add_days(value: Any, days: int) -> str:
+    """ISO date ``days`` days after (negative: before) the date ``value``."""
+    from datetime import timedelta
+
+    return (_date(value) + timedelta(days=int(days))).isoformat()
+
+
+def add_months(value: Any, months: int) -> str:
+    """ISO date ``months`` calendar months after (negative: before) ``value``; the day is
+    clipped to the month's last day (2026-01-31 + 1 month = 2026-02-28)."""
+    import calendar
+
+    start = _date(value)
+    index = start.year * 12 + start.month - 1 + int(months)
+    year, month = divmod(index, 12)
+    day = min(start.day, calendar.monthrange(year, month + 1)[1])
+    return start.replace(year=year, month=month + 1, day=day).isoformat()
+
+
+def days_between(start: Any, end: Any) -> int:
+    """Whole days from date ``start`` to date ``end`` (negative when end is earlier)."""
+    return (_date(end) - _date(start)).days
