@@ -9,9 +9,8 @@ Everything here runs before SpiffWorkflow sees the XML, on the tree of an upload
   JUEL in the model and are translated when a work item is projected; they are checked
   here so that an untranslatable one is a deploy-time message, never a run-time surprise.
 * **Timers.** ISO-8601 literals become string literals, ``${...}`` becomes an expression,
-  Quartz cron expressions that describe a fixed interval become ISO cycles. The timer
-  start event of a top-level process fires once per case (Camunda starts one instance
-  per firing; a case is one instance), so its cycle is rewritten to ``R1/...``.
+  Quartz cron expressions that describe a fixed interval become ISO cycles. A timer start
+  event starts one case per firing, as in Camunda (engine.services.schedules).
 * **Service tasks** (also send tasks and business-rule tasks without a decision) become
   parked tasks that the job executor runs as a connector operation
   ``"connector.operation"``:
@@ -234,21 +233,6 @@ def _translate_timers(root: etree._Element, fail: Fail) -> None:
                 fail(node, f"timer {text!r}: {exc}")
                 node.text = "'PT1H'"  # reported once here, not again by the expression checker
                 continue
-            if name == "timeCycle" and _is_process_start(node):
-                node.text = _fire_once(node.text)
-
-
-def _is_process_start(timer: etree._Element) -> bool:
-    definition = timer.getparent()
-    event = definition.getparent() if definition is not None else None
-    process = event.getparent() if event is not None else None
-    return event is not None and event.tag == tag("startEvent") and process is not None and process.tag == tag("process")
-
-
-def _fire_once(translated: str) -> str:
-    """'R/PT5S' or 'R3/PT5S' (as a Python literal) -> 'R1/PT5S'; expressions stay as they are."""
-    match = re.fullmatch(r"'R\d*/(.*)'", translated)
-    return repr(f"R1/{match.group(1)}") if match else translated
 
 
 def _check_implementation(node: etree._Element, mapping: dict[str, Any] | None, fail: Fail) -> None:

@@ -51,15 +51,18 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
         data.update(camunda.start_variables(parsed.model, actor))  # camunda:initiator
         data.update(business_key_variables(parsed.model, business_key))
         wf = engine.runner.new(parsed, data)
-        if timer_start and not engine.runner.fire_start_timer(wf):
+        # A case of a process with a timer start event is one firing of that timer, whether the
+        # scheduler started it or a person did (as Camunda starts such instances at once).
+        has_start_timer = bool(parsed.model.start_events()["timers"])
+        if (timer_start or has_start_timer) and not engine.runner.fire_start_timer(wf):
             raise InvalidState(f"process '{key}' has no timer start event")
         if message is not None:
             engine.runner.step(wf)
             if not engine.runner.deliver(wf, message[0], message[1]):
                 raise InvalidState(f"process '{key}' has no start event for message '{message[0]}'")
-            if message_record is not None:
-                uow.conn.execute(insert(t.messages).values(delivered_case_id=case_id,
-                                                           delivered_at=engine.clock.now(), **message_record))
+        if message_record is not None:  # also without a message start: an idempotent start (see messages)
+            uow.conn.execute(insert(t.messages).values(delivered_case_id=case_id,
+                                                       delivered_at=engine.clock.now(), **message_record))
         row = SimpleNamespace(id=case_id, definition_id=definition.id, process_key=key, version=definition.version,
                               business_key=business_key, suspended=False, revision=0, data={}, waits={},
                               audit_hash=audit.GENESIS)

@@ -234,23 +234,26 @@ def test_timers_from_iso_literals_expressions_and_cron(engine, clock):
     assert queries.get_case(engine, case_id)["status"] == "completed"
 
 
-def test_cron_timer_start_event_fires_once_per_case_and_conditional_event_waits_for_its_variable(engine, clock):
+def test_cron_timer_start_event_starts_cases_and_conditional_event_waits_for_its_variable(engine, clock):
     deploy_models(engine, "camunda/zyklus_start.bpmn")
     sync = FakeConnector()
     sync.name = "camunda"
     sync.answer("sync", {})
     engine.connectors["camunda"] = sync
-    case_id = cases.start_case(engine, "camunda_zyklus", {})
     worker = JobExecutor(engine, "w1")
     worker.run_until_idle()
-    assert sync.calls == [] and queries.get_case(engine, case_id)["status"] == "waiting"
-    clock.advance(timedelta(seconds=6))
+    assert sync.calls == [] and queries.list_cases(engine, process_key="camunda_zyklus") == []
+    clock.advance(timedelta(seconds=6))  # the cron cycle fires: the scheduler starts one case
     worker.run_until_idle()
-    assert len(sync.calls) == 1
-    view = queries.get_case(engine, case_id)       # ${archivId != null}: archivId never set, not an error
+    [case] = queries.list_cases(engine, process_key="camunda_zyklus")
+    assert len(sync.calls) == 1 and case["started_by"] == "scheduler"
+    view = queries.get_case(engine, case["id"])    # ${archivId != null}: archivId never set, not an error
     assert view["status"] == "completed", view
     with engine.db.connect() as conn:
-        assert conn.execute(select(t.jobs).where(t.jobs.c.case_id == case_id)).all() == []
+        assert conn.execute(select(t.jobs).where(t.jobs.c.case_id == case["id"])).all() == []
+    clock.advance(timedelta(seconds=5))  # and the next firing starts the next case
+    worker.run_until_idle()
+    assert len(queries.list_cases(engine, process_key="camunda_zyklus")) == 2
 
 
 def test_conditional_event_fires_once_its_variable_is_set(engine, clock):
@@ -259,8 +262,7 @@ def test_conditional_event_fires_once_its_variable_is_set(engine, clock):
     sync.name = "camunda"
     sync.answer("sync", {"archivId": "ARC-1"})
     engine.connectors["camunda"] = sync
-    case_id = cases.start_case(engine, "camunda_zyklus", {})
-    clock.advance(timedelta(seconds=6))
+    case_id = cases.start_case(engine, "camunda_zyklus", {})  # started by hand: one firing, at once
     JobExecutor(engine, "w1").run_until_idle()
     view = queries.get_case(engine, case_id)
     assert view["status"] == "completed" and view["data"]["archivId"] == "ARC-1"
