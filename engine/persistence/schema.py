@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.persistence import document_tables, identity_tables, tables  # noqa: F401  (register tables)
+from engine.persistence import callback_tables, document_tables, identity_tables, tables  # noqa: F401  (register tables)
 from engine.persistence.tables import metadata
 
 __all__ = ["metadata"]

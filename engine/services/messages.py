@@ -45,6 +45,25 @@ def correlate_message(engine: Engine, name: str, key: str | None = None, data: d
         return _previous(engine, message_id) or MessageOutcome("duplicate")
 
 
+def start_case_once(engine: Engine, key: str, data: dict[str, Any], *, message_id: str,
+                    business_key: str | None = None, actor: str = "system", name: str = "case_start") -> MessageOutcome:
+    """Start a case of process ``key`` exactly once per ``message_id`` (e.g. an online
+    application delivered twice): the id is recorded in the start's own transaction, so a
+    second delivery, even a concurrent one, answers ``duplicate`` with the first case."""
+    from engine.services.cases import start_case
+
+    previous = _previous(engine, message_id)
+    if previous is not None:
+        return previous
+    record = {"id": str(uuid.uuid4()), "message_id": message_id, "name": name, "correlation_key": business_key,
+              "payload": {}, "received_at": engine.clock.now()}
+    try:
+        case_id = start_case(engine, key, data, business_key=business_key, actor=actor, message_record=record)
+    except IntegrityError:
+        return _previous(engine, message_id) or MessageOutcome("duplicate")
+    return MessageOutcome("started", case_id)
+
+
 def _route(engine: Engine, name: str, key: str | None, payload: dict[str, Any], message_id: str | None,
            actor: str) -> MessageOutcome:
     s = t.subscriptions

@@ -131,3 +131,17 @@ def list_definitions(engine: Engine) -> list[dict[str, Any]]:
                             .order_by(d.c.key, d.c.version.desc())).all()
     return [{"id": r.id, "key": r.key, "version": r.version, "name": r.name, "created_at": _iso(r.created_at)}
             for r in rows]
+
+
+def definition_files(engine: Engine, definition_id: str) -> list[dict[str, Any]]:
+    """The stored source files of one deployed version: name, sha256 and content (bytes)."""
+    d = t.process_definitions
+    with engine.db.connect() as conn:
+        row = conn.execute(select(d.c.files).where(d.c.id == definition_id)).first()
+        if row is None:
+            raise NotFound(f"definition {definition_id} not found", user_message="Die Prozessversion wurde nicht gefunden.")
+        hashes = [f["sha256"] for f in row.files]
+        contents = dict(conn.execute(select(t.resources.c.sha256, t.resources.c.content)
+                                     .where(t.resources.c.sha256.in_(hashes))).all())
+    return [{"name": f["name"], "sha256": f["sha256"], "content": bytes(contents.get(f["sha256"], b""))}
+            for f in row.files]
