@@ -158,11 +158,8 @@ class JobExecutor:
                         payload.get("retry_interval"))
 
     def _complete(self, job: Any, prepared: Prepared, result: ServiceResult) -> None:
-        from SpiffWorkflow.util.task import TaskState
-
         def apply(cmd: Command) -> None:
-            task = cmd.engine.runner.task(cmd.wf, job.task_id)
-            if task.state != TaskState.STARTED:
+            if not cmd.engine.runner.is_parked(cmd.wf, job.task_id):
                 raise InvalidState(f"service task {job.task_id} was already completed")
             details = {"element": job.element_id, "operation": prepared.request.operation,
                        "idempotency_key": prepared.request.idempotency_key}

@@ -157,6 +157,27 @@ class WorkflowRunner:
                 return None
         return "|".join(values)
 
+    @staticmethod
+    def snapshot(wf: BpmnWorkflow) -> dict[str, Any]:
+        """The case's data as people see it. Branches keep their own data in SpiffWorkflow;
+        the view shows the open branches overlaid with the most recent change."""
+        if wf.completed:
+            return {k: v for k, v in wf.data.items() if k != "data_objects"}
+        data: dict[str, Any] = {}
+        for task in wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR):
+            data.update(task.data)
+        if wf.last_task is not None:
+            data.update(wf.last_task.data)
+        return data
+
+    def is_open(self, wf: BpmnWorkflow, task_id: str) -> bool:
+        """A user task still waiting for a person."""
+        return bool(self.task(wf, task_id).state == TaskState.READY)
+
+    def is_parked(self, wf: BpmnWorkflow, task_id: str) -> bool:
+        """A service task still waiting for its connector's answer."""
+        return bool(self.task(wf, task_id).state == TaskState.STARTED)
+
     def task(self, wf: BpmnWorkflow, task_id: str) -> Any:
         try:
             task = wf.get_task_from_id(UUID(task_id))

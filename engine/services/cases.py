@@ -121,9 +121,7 @@ def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = No
     def mutate(cmd: Command) -> None:
         info = cmd.parsed.models.get(item.process_key, cmd.parsed.model).element(item.element_id)
         _check_four_eyes(cmd, info, task_id)
-        task = cmd.engine.runner.task(cmd.wf, task_id)
-        from SpiffWorkflow.util.task import TaskState
-        if task.state != TaskState.READY:
+        if not cmd.engine.runner.is_open(cmd.wf, task_id):
             raise Conflict(f"task {task_id} was completed by someone else",
                            user_message="Die Aufgabe wurde bereits von jemand anderem erledigt.")
         cmd.engine.runner.complete_user_task(cmd.wf, task_id, data)

@@ -21,6 +21,7 @@ from engine.persistence import tables as t
 from engine.persistence.db import UnitOfWork, unit_of_work
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.serialization import SERIALIZER_VERSION
+from engine.runtime.workflow import WorkflowRunner
 from engine.services import audit
 from engine.services.projections import Projector, sync_case_fields, waits_snapshot
 
@@ -62,18 +63,7 @@ def jsonable(value: Any) -> Any:
 
 
 def snapshot_data(wf: Any) -> dict[str, Any]:
-    from SpiffWorkflow.util.task import TaskState
-
-    if wf.completed:
-        return jsonable({k: v for k, v in wf.data.items() if k != "data_objects"})
-    # Branches keep their own data in SpiffWorkflow; the case view shows the open branches,
-    # overlaid with the most recent change (the last completed task).
-    data: dict[str, Any] = {}
-    for task in wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR):
-        data.update(task.data)
-    if wf.last_task is not None:
-        data.update(wf.last_task.data)
-    return jsonable(data)
+    return jsonable(WorkflowRunner.snapshot(wf))
 
 
 def run_case_command(engine: Engine, case_id: str, actor: str, action: str,

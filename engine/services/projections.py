@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from engine.domain.errors import ExpressionError
 from engine.persistence import tables as t
 from engine.runtime.model import ElementInfo
+from engine.runtime.timers import due_from
 from engine.runtime.workflow import Waits
 
 
@@ -110,13 +111,8 @@ class Projector:
         if not value:
             return None
         try:
-            if value.upper().startswith("P"):
-                from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-                parsed = TimerEventDefinition.parse_iso_duration(value)
-                return self.now + TimerEventDefinition.get_timedelta_from_start(parsed, self.now)
-            due = datetime.fromisoformat(value)
-            return due if due.tzinfo else due.replace(tzinfo=self.now.tzinfo)
-        except (ValueError, TypeError):
+            return due_from(value, self.now)
+        except (ValueError, TypeError, Exception):  # noqa: BLE001 - SpiffWorkflow raises bare Exception
             return None
 
     def _service_jobs(self, before: dict[str, str], waits: Waits) -> None:

@@ -5,10 +5,9 @@ version is deployed; each firing starts a case and schedules the next one."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import delete, update
 from sqlalchemy.engine import Connection
 
@@ -16,25 +15,7 @@ from engine.bootstrap import Engine
 from engine.domain.errors import ExpressionError
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
-
-
-def first_firing(expression_value: str, now: datetime) -> tuple[datetime, int, float]:
-    """(due, remaining firings after this one (-1: endless), seconds between firings)."""
-    value = expression_value.strip()
-    if value.upper().startswith("R"):
-        parts = value.upper().split("/")
-        cycles = int(parts[0][1:]) if parts[0][1:] else -1
-        if len(parts) == 2:
-            step = TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(parts[1]), now)
-            return now + step, cycles - 1 if cycles > 0 else -1, step.total_seconds()
-        _, start, step = TimerEventDefinition.parse_iso_recurring_interval(value)
-        while start < now:  # catch up to the first firing not in the past
-            start += step
-        return start, cycles - 1 if cycles > 0 else -1, step.total_seconds()
-    parsed = TimerEventDefinition.parse_time_or_duration(value)
-    if isinstance(parsed, datetime):
-        return parsed, 0, 0.0
-    return now + TimerEventDefinition.get_timedelta_from_start(parsed, now), 0, 0.0
+from engine.runtime.timers import first_firing
 
 
 def schedule(engine: Engine, conn: Connection, key: str, definition_id: str, timers: list[str]) -> list[str]:
