@@ -39,8 +39,15 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
 
 
 def _serializer(base: dict[Any, Any]) -> BpmnWorkflowSerializer:
+    from engine.runtime.specs import CLOCKED
+
     config = dict(base)
     config[BpmnWorkflow] = SpeclessWorkflowConverter
+    # Our clock-driven twins of SpiffWorkflow's event definitions end up in task data too (an
+    # event-based gateway keeps the events it has seen): serialise them like their base class.
+    for library_class, ours in CLOCKED.items():
+        if library_class in config:
+            config[ours] = config[library_class]
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 

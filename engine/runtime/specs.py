@@ -145,7 +145,7 @@ class CamundaMessage(CamundaMessageEventDefinition):
         my_task.data.update({k: v for k, v in event_data.items() if k != "result_var"})
 
 
-_CLOCKED = {
+CLOCKED = {
     TimeDateEventDefinition: ClockTimeDate,
     DurationTimerEventDefinition: ClockDuration,
     CycleTimerEventDefinition: ClockCycle,
@@ -157,7 +157,7 @@ _CLOCKED = {
 def use_engine_clock(event_definition: Any) -> None:
     """Swap a parsed timer definition's class for its clock-driven twin (specs are never
     serialised by us, they are re-parsed from the stored source, so this is safe)."""
-    replacement = _CLOCKED.get(type(event_definition))
+    replacement = CLOCKED.get(type(event_definition))
     if replacement is not None:
         event_definition.__class__ = replacement
     if isinstance(event_definition, MultipleEventDefinition):
