@@ -166,8 +166,11 @@ class WorkflowRunner:
         data: dict[str, Any] = {}
         for task in wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR):
             data.update(task.data)
-        if wf.last_task is not None:
-            data.update(wf.last_task.data)
+        last = wf.last_task
+        # SpiffWorkflow's own control tasks (e.g. the join after an interrupting boundary event)
+        # complete last with the data of the interrupted branch: only a model element's data counts.
+        if last is not None and getattr(last.task_spec, "bpmn_id", None) is not None:
+            data.update(last.data)
         return data
 
     def is_open(self, wf: BpmnWorkflow, task_id: str) -> bool:

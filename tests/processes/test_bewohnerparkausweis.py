@@ -72,3 +72,153 @@ def test_happy_path_runs_without_any_clerk_work_item(s: Scenario) -> None:
     assert s.clerk_work_items(case_id) == [] and s.work_items(case_id) == []
     subjects = [m["subject"] for m in s.bo.mails(key)]
     assert any("zum Abruf bereit" in x for x in subjects)
+
+
+def test_rejection_needs_a_second_clerk(s: Scenario) -> None:
+    # Jonas Weber: main residence Lindenweg (no zone), only a secondary residence in zone C
+    case_id = s.start(KEY, antrag(antragsteller={"familienname": "Weber", "vornamen": "Jonas",
+                                                 "geburtsdatum": "1985-11-02", "email": "jonas.weber@example.org"},
+                                  fahrzeug={"kennzeichen": "MS-JW 85"}))
+    key = s.case(case_id)["business_key"]
+    assert s.data(case_id)["pruefhinweise"] == ["Hauptwohnung liegt in keiner Bewohnerparkzone"]
+    s.complete(case_id, "pruefen", {"entscheidung": "ablehnen",
+                                    "begruendung": "Ihre Hauptwohnung liegt in keiner Bewohnerparkzone."}, actor="sb1")
+    freigabe = s.task(case_id, "ablehnung_freigeben")
+    assert freigabe["candidate_groups"] == ["sachbearbeitung"]
+    with pytest.raises(PermissionDenied, match="four-eyes"):
+        s.complete(case_id, "ablehnung_freigeben", {"freigabe": "ja"}, actor="sb1")
+    s.complete(case_id, "ablehnung_freigeben", {"freigabe": "ja"}, actor="sb2")
+    data = s.data(case_id)
+    assert data["ergebnis"] == "abgelehnt" and data["bescheid"]["filename"].startswith("bescheid_ablehnung")
+    assert s.bo.stats("payment").get("transaktion", 0) >= 0 and "zahlung" not in data
+    assert s.message("bescheid_abgerufen", key) == "delivered"
+    assert s.status(case_id) == "completed"
+    done = [(w.element_id, w.completed_by) for w in s.work_items(case_id)]
+    assert done == [("pruefen", "sb1"), ("ablehnung_freigeben", "sb2")]
+
+
+def test_second_clerk_can_send_a_rejection_back(s: Scenario) -> None:
+    case_id = s.start(KEY, antrag(privater_stellplatz=True))
+    assert s.data(case_id)["pruefhinweise"] == ["Privater Stellplatz angegeben"]
+    s.complete(case_id, "pruefen", {"entscheidung": "ablehnen", "begruendung": "Sie haben einen privaten Stellplatz."},
+               actor="sb1")
+    s.complete(case_id, "ablehnung_freigeben", {"freigabe": "nein", "freigabe_anmerkung": "Stellplatz ist vermietet"},
+               actor="sb2")
+    s.complete(case_id, "pruefen", {"entscheidung": "genehmigen"}, actor="sb1")
+    assert s.pay(case_id) == "delivered"
+    assert s.data(case_id)["ergebnis"] == "erteilt"
+
+
+def test_company_car_confirmation_is_requested_and_answered(s: Scenario) -> None:
+    # a company van held by Musterbau GmbH: the clerk checks the employer's confirmation
+    case_id = s.start(KEY, antrag(fahrzeug={"kennzeichen": "MS-MB 500", "nutzung": "firmenwagen"}))
+    key = s.case(case_id)["business_key"]
+    data = s.data(case_id)
+    assert data["halter_laut_register"] == "Musterbau GmbH" and data["pruefweg"] == "sachbearbeitung"
+    s.complete(case_id, "pruefen", {"entscheidung": "nachfordern",
+                                    "nachforderung_unterlagen": "Bestätigung des Arbeitgebers über die private Nutzung"},
+               actor="sb1")
+    task = s.task(case_id, "unterlagen_nachreichen")
+    assert task["candidate_groups"] == ["antragsteller"] and task["due"].startswith("2026-01-19")
+    [mail] = [m for m in s.bo.mails(key) if "Unterlagen fehlen" in m["subject"]]
+    assert "Bestätigung des Arbeitgebers" in mail["body"] and "19.01.2026" in mail["body"]
+    s.advance(days=3)
+    s.complete(case_id, "unterlagen_nachreichen", {"nachgereichte_unterlagen": "doc-1"}, actor="buerger1")
+    data = s.data(case_id)
+    assert data["nachforderung_status"] == "beantwortet" and data["nachgereicht"][0]["unterlagen"] == "doc-1"
+    s.complete(case_id, "pruefen", {"entscheidung": "genehmigen"}, actor="sb2")
+    assert s.pay(case_id) == "delivered"
+    assert s.data(case_id)["ergebnis"] == "erteilt"
+
+
+def test_unanswered_request_goes_back_to_the_clerk_after_the_deadline(s: Scenario) -> None:
+    case_id = s.start(KEY, antrag(fahrzeug={"kennzeichen": "MS-MB 500", "nutzung": "firmenwagen"}))
+    s.complete(case_id, "pruefen", {"entscheidung": "nachfordern", "nachforderung_unterlagen": "Arbeitgeberbestätigung"},
+               actor="sb1")
+    s.advance(days=13, hours=23)
+    assert s.task(case_id, "unterlagen_nachreichen")
+    s.advance(hours=2)
+    assert [t["element_id"] for t in s.open_tasks(case_id)] == ["pruefen"]
+    data = s.data(case_id)
+    assert data["nachforderung_status"] == "frist_abgelaufen"
+    assert data["pruefhinweise"][-1] == "Nachforderung unbeantwortet: nach Aktenlage entscheiden"
+    s.complete(case_id, "pruefen", {"entscheidung": "ablehnen",
+                                    "begruendung": "Die dauerhafte Nutzung des Fahrzeugs ist nicht nachgewiesen."},
+               actor="sb1")
+    s.complete(case_id, "ablehnung_freigeben", {"freigabe": "ja"}, actor="sb2")
+    assert s.data(case_id)["ergebnis"] == "abgelehnt"
+
+
+def test_payment_not_made_reminder_then_cancellation(s: Scenario) -> None:
+    case_id = s.start(KEY, antrag(sozialpass=True))
+    key = s.case(case_id)["business_key"]
+    assert s.data(case_id)["gebuehr_cent"] == 3000
+    s.advance(days=6, hours=23)
+    assert not [m for m in s.bo.mails(key) if "Erinnerung" in m["subject"]]
+    s.advance(hours=2)
+    [reminder] = [m for m in s.bo.mails(key) if "Erinnerung" in m["subject"]]
+    assert "30,00 Euro" in reminder["body"] and "19.01.2026" in reminder["body"]
+    assert s.status(case_id) == "waiting"
+    s.advance(days=7)
+    data = s.data(case_id)
+    assert s.status(case_id) == "completed" and data["ergebnis"] == "eingestellt"
+    assert data["storno"]["status"] == "CANCELED"
+    assert any("eingestellt" in m["subject"] for m in s.bo.mails(key))
+    assert s.clerk_work_items(case_id) == []
+
+
+def test_failed_payment_leaves_the_case_waiting_until_paid_within_the_deadline(s: Scenario) -> None:
+    case_id = s.start(KEY, antrag())
+    s.advance(days=8)  # after the reminder
+    assert s.pay(case_id) == "delivered"
+    assert s.data(case_id)["ergebnis"] == "erteilt"
+
+
+def test_decision_not_retrieved_within_ten_days_goes_to_postal_delivery(s: Scenario) -> None:
+    case_id = s.start(KEY, antrag())
+    s.pay(case_id)
+    s.advance(days=9, hours=23)
+    assert s.open_tasks(case_id) == []
+    s.advance(hours=2)
+    task = s.task(case_id, "postversand")
+    assert task["candidate_groups"] == ["sachbearbeitung"]
+    s.complete(case_id, "postversand", {"versandt_am": "2026-01-16"}, actor="sb1")
+    data = s.data(case_id)
+    assert data["bekanntgabe"] == "post" and data["bekanntgegeben_am"] == "2026-01-19"
+    assert s.elements_waiting(case_id) == ["gueltigkeit_warten", "wegzug_aus_zone"]
+
+
+def test_without_consent_the_decision_goes_by_post_at_once(s: Scenario) -> None:
+    case_id = s.start(KEY, antrag(elektronische_bekanntgabe=False))
+    s.pay(case_id)
+    assert [t["element_id"] for t in s.open_tasks(case_id)] == ["postversand"]
+
+
+def test_renewal_invitation_one_month_before_expiry_then_expiry(s: Scenario) -> None:
+    case_id, key = issued(s)
+    assert s.timer_due(case_id, "gueltigkeit_warten").isoformat().startswith("2026-12-04T07:00")
+    s.clock.advance(timedelta(days=333))  # 2026-12-04 08:00 UTC
+    s.run()
+    [invitation] = [m for m in s.bo.mails(key) if "läuft bald ab" in m["subject"]]
+    assert "04.01.2027" in invitation["body"]
+    assert s.elements_waiting(case_id) == ["ablauf_warten", "wegzug_aus_zone"]
+    s.advance(days=32)
+    assert s.status(case_id) == "completed"
+    assert s.case(case_id)["history"][-1]["details"]["element"] == "ablauf_warten"
+
+
+def test_move_out_of_the_zone_revokes_the_permit(s: Scenario) -> None:
+    case_id, key = issued(s)
+    s.advance(days=40)
+    assert s.message("wegzug_aus_zone", key, {"umzug_am": "2026-02-10"}) == "delivered"
+    data = s.data(case_id)
+    assert s.status(case_id) == "completed" and data["ergebnis"] == "widerrufen"
+    assert data["widerrufsbescheid"]["filename"].startswith("bescheid_widerruf_bewohnerparkausweis")
+    assert s.bo.record(data["austragung"]["body"]["id"])["daten"]["aktion"] == "austragen"
+
+
+def test_unknown_vehicle_goes_to_the_clerk(s: Scenario) -> None:
+    case_id = s.start(KEY, antrag(fahrzeug={"kennzeichen": "MS-XX 9999"}))
+    data = s.data(case_id)
+    assert "Fahrzeugregister: Halter/in weicht ab oder Fahrzeug unbekannt" in data["pruefhinweise"]
+    assert [t["element_id"] for t in s.open_tasks(case_id)] == ["pruefen"]
