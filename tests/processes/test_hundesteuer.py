@@ -1,0 +1,106 @@
+"""Hundesteuer-Anmeldung: every path of processes/hundesteuer-anmeldung against the simulators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engine.domain.errors import PermissionDenied
+
+from .conftest import Scenario
+
+KEY = "hundesteuer-anmeldung"
+
+
+def anmeldung(**changes: Any) -> dict[str, Any]:
+    """Leyla Yılmaz, Marktplatz 3 (register seed), first dog, no exemption."""
+    data: dict[str, Any] = {
+        "antragsteller": {"familienname": "Yılmaz", "vornamen": "Leyla", "geburtsdatum": "1978-01-30",
+                          "email": "leyla.yilmaz@example.org"},
+        "hund": {"name": "Bello", "rasse": "Labrador Retriever", "haltung_seit": "2025-12-20",
+                 "chipnummer": "276098106543210"},
+        "weitere_hunde": 0, "befreiung": "keine", "elektronische_bekanntgabe": True,
+    }
+    for key, value in changes.items():
+        data[key] = {**data[key], **value} if isinstance(value, dict) and isinstance(data.get(key), dict) else value
+    return data
+
+
+@pytest.fixture
+def s(scenario: Scenario) -> Scenario:
+    scenario.deploy(KEY)
+    return scenario
+
+
+def test_happy_path_runs_without_any_clerk_work_item(s: Scenario) -> None:
+    case_id = s.start(KEY, anmeldung())
+    key = s.case(case_id)["business_key"]
+    data = s.data(case_id)
+    assert (data["jahressteuer_cent"], data["steuerklasse"], data["befreit"]) == (9600, "erster Hund", False)
+    assert data["steuerpflicht_ab"] == "2026-01-01" and data["steuermarke"].startswith("HM-FV-")
+    assert data["bescheid"]["filename"].startswith("bescheid_hundesteuer")
+    konto = s.bo.record(data["steuerkonto"]["body"]["id"])["daten"]
+    assert konto["jahressteuer_cent"] == 9600 and konto["hund"]["name"] == "Bello"
+    assert s.bo.record(data["versandauftrag"]["body"]["id"])["daten"]["steuermarke"] == data["steuermarke"]
+    assert any("zum Abruf bereit" in m["subject"] for m in s.bo.mails(key))
+    assert s.message("bescheid_abgerufen", key) == "delivered"
+    assert s.status(case_id) == "completed" and s.data(case_id)["ergebnis"] == "festgesetzt"
+    assert s.work_items(case_id) == []
+
+
+@pytest.mark.parametrize(("weitere", "rasse", "cent"), [(1, "Mops", 14400), (4, "Mischling", 18000)])
+def test_further_dogs_pay_more(s: Scenario, weitere: int, rasse: str, cent: int) -> None:
+    case_id = s.start(KEY, anmeldung(weitere_hunde=weitere, hund={"rasse": rasse}))
+    assert s.data(case_id)["jahressteuer_cent"] == cent and s.clerk_work_items(case_id) == []
+
+
+def test_listed_breed_goes_to_the_clerk_and_pays_the_higher_rate(s: Scenario) -> None:
+    case_id = s.start(KEY, anmeldung(hund={"rasse": "Rottweiler"}))
+    data = s.data(case_id)
+    assert (data["gefaehrlich"], data["rasseliste"], data["jahressteuer_cent"]) == (True, "Kategorie 2", 60000)
+    assert data["pruefhinweise"] == ["Gefährlicher Hund: Erlaubnis nach dem Landeshundegesetz prüfen"]
+    s.complete(case_id, "pruefen", {"entscheidung": "genehmigen"}, actor="sb1")
+    assert s.data(case_id)["ergebnis"] == "festgesetzt"
+
+
+def test_assistance_dog_exemption_proof_requested_and_answered(s: Scenario) -> None:
+    case_id = s.start(KEY, anmeldung(befreiung="assistenzhund"))
+    key = s.case(case_id)["business_key"]
+    assert s.data(case_id)["pruefhinweise"] == ["Nachweis für Befreiung/Ermäßigung prüfen"]
+    s.complete(case_id, "pruefen", {"entscheidung": "nachfordern",
+                                    "nachforderung_unterlagen": "Ausweis über die Assistenzhund-Prüfung"}, actor="sb1")
+    assert any("Unterlagen fehlen" in m["subject"] for m in s.bo.mails(key))
+    s.complete(case_id, "unterlagen_nachreichen", {"nachgereichte_unterlagen": "doc-7", "nachricht": "anbei"},
+               actor="buerger1")
+    s.complete(case_id, "pruefen", {"entscheidung": "genehmigen"}, actor="sb2")
+    data = s.data(case_id)
+    assert (data["jahressteuer_cent"], data["befreit"], data["ergebnis"]) == (0, True, "festgesetzt")
+
+
+def test_unanswered_request_then_taxed_without_exemption(s: Scenario) -> None:
+    case_id = s.start(KEY, anmeldung(befreiung="tierheim"))
+    assert s.data(case_id)["jahressteuer_cent"] == 4800
+    s.complete(case_id, "pruefen", {"entscheidung": "nachfordern", "nachforderung_unterlagen": "Abgabevertrag"},
+               actor="sb1")
+    s.advance(days=14, hours=1)
+    assert s.data(case_id)["nachforderung_status"] == "frist_abgelaufen"
+    s.complete(case_id, "pruefen", {"entscheidung": "ohne_befreiung"}, actor="sb1")
+    data = s.data(case_id)
+    assert (data["befreiung"], data["jahressteuer_cent"], data["ergebnis"]) == ("keine", 9600, "festgesetzt")
+
+
+def test_rejection_needs_a_second_clerk(s: Scenario) -> None:
+    case_id = s.start(KEY, anmeldung(antragsteller={"familienname": "Unbekannt", "vornamen": "Bodo",
+                                                    "geburtsdatum": "1970-01-01", "email": "bodo@example.org"}))
+    assert s.data(case_id)["pruefhinweise"][0] == "Person im Melderegister nicht eindeutig gefunden"
+    s.complete(case_id, "pruefen", {"entscheidung": "ablehnen",
+                                    "begruendung": "Sie sind nicht in Musterstadt gemeldet; hier besteht keine "
+                                                   "Steuerpflicht."}, actor="sb1")
+    with pytest.raises(PermissionDenied):
+        s.complete(case_id, "ablehnung_freigeben", {"freigabe": "ja"}, actor="sb1")
+    s.complete(case_id, "ablehnung_freigeben", {"freigabe": "ja"}, actor="sb2")
+    assert s.data(case_id)["ergebnis"] == "abgelehnt"
+    s.advance(days=10, hours=1)
+    s.complete(case_id, "postversand", {"versandt_am": "2026-01-16"}, actor="sb1")
+    assert s.status(case_id) == "completed"
