@@ -91,7 +91,7 @@ def bootstrap(settings: Settings | None = None, connectors: Mapping[str, Connect
               clock: Clock | None = None, db: Database | None = None) -> Engine:
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
-    evaluator = SafeEvaluator(functions=_functions(clock))
+    evaluator = SafeEvaluator(functions=expression_functions(clock))
     script_engine = SafeScriptEngine(evaluator, clock)
     database = db or make_engine(settings.database_url)
     return Engine(
@@ -107,7 +107,8 @@ def bootstrap(settings: Settings | None = None, connectors: Mapping[str, Connect
     )
 
 
-def _functions(clock: Clock) -> dict[str, Any]:
+def expression_functions(clock: Clock) -> dict[str, Any]:
+    """The functions models may call besides the built-ins (dates from the engine clock)."""
     from datetime import timedelta
 
     def now() -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -58,12 +59,30 @@ def _clock_now(my_task: Any) -> datetime:
     return clock.now() if clock is not None else datetime.now(timezone.utc)
 
 
+def _timer_value(my_task: Any, value: Any) -> str:
+    """A timer expression must yield ISO-8601 text (or a date-time); anything else is a model error."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise WorkflowTaskException(f"timer expression gave {type(value).__name__} {value!r}, not an ISO-8601 text",
+                                    task=my_task)
+    try:
+        TimerEventDefinition.parse_time_or_duration(value)
+    except Exception:  # noqa: BLE001 - SpiffWorkflow raises bare Exception / ValueError
+        raise WorkflowTaskException(f"timer value {value!r} is not an ISO-8601 date-time or duration",
+                                    task=my_task) from None
+    return value
+
+
 class ClockTimeDate(TimeDateEventDefinition):
     def has_fired(self, my_task: Any) -> bool:
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
-            event_value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            TimerEventDefinition.parse_time_or_duration(event_value)  # validate early
+            event_value = _timer_value(my_task, my_task.workflow.script_engine.evaluate(my_task, self.expression))
+            if not isinstance(TimerEventDefinition.parse_time_or_duration(event_value), datetime):
+                raise WorkflowTaskException(
+                    f"timer date {event_value!r} is a duration; a date timer needs a date-time such as "
+                    "2026-12-01T08:00:00+01:00 (use a duration timer for PT..., P...D)", task=my_task)
             my_task._set_internal_data(event_value=event_value)
         if TimerEventDefinition.parse_time_or_duration(event_value) <= _clock_now(my_task):
             my_task._set_internal_data(event_fired=True)
@@ -75,8 +94,11 @@ class ClockDuration(DurationTimerEventDefinition):
         event_value = my_task._get_internal_data("event_value")
         now = _clock_now(my_task)
         if event_value is None:
-            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            parsed = TimerEventDefinition.parse_iso_duration(expression)
+            expression = _timer_value(my_task, my_task.workflow.script_engine.evaluate(my_task, self.expression))
+            parsed = TimerEventDefinition.parse_time_or_duration(expression)
+            if isinstance(parsed, datetime):  # a date in a duration timer: wait until then
+                my_task._set_internal_data(event_value=parsed.isoformat())
+                return self.has_fired(my_task)
             due = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
             event_value = due.isoformat()
             my_task._set_internal_data(event_value=event_value)
@@ -91,7 +113,13 @@ class ClockCycle(CycleTimerEventDefinition):
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
             expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            cycles, start, duration = _parse_cycle(expression, now)
+            if not isinstance(expression, str):
+                raise WorkflowTaskException(f"timer cycle gave {expression!r}, not an ISO-8601 text", task=my_task)
+            try:
+                cycles, start, duration = _parse_cycle(expression, now)
+            except Exception:  # noqa: BLE001 - SpiffWorkflow raises bare Exception / ValueError
+                raise WorkflowTaskException(f"timer cycle {expression!r} is not an ISO-8601 cycle such as R3/PT10M",
+                                            task=my_task) from None
             event_value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
         ready = False
         if event_value["cycles"] != 0:

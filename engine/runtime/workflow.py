@@ -112,6 +112,10 @@ class WorkflowRunner:
                 compact(wf)
         except SpiffWorkflowException as exc:
             raise WorkflowFailure(_describe(exc)) from exc
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+            # A SpiffWorkflow internal tripping over model data: the case fails with an incident
+            # that names the error instead of the command crashing.
+            raise WorkflowFailure(f"{type(exc).__name__} in the workflow library: {exc}") from exc
         compact(wf)
         return ran
 
