@@ -56,8 +56,8 @@ def test_happy_path_runs_without_any_clerk_work_item(s: Scenario) -> None:
 def test_craft_business_goes_to_the_chamber_of_crafts_after_proof(s: Scenario) -> None:
     case_id = s.start(KEY, anzeige(handwerk="zulassungspflichtig", name="Elektro Mustermann",
                                    taetigkeit="Elektrotechnikerhandwerk"))
-    assert s.data(case_id)["pruefhinweise"] == ["Zulassungspflichtiges Handwerk: Eintragung in die Handwerksrolle "
-                                                "nachweisen"]
+    hint = "Zulassungspflichtiges Handwerk: Eintragung in die Handwerksrolle nachweisen"
+    assert s.data(case_id)["pruefhinweise"] == [hint]
     s.complete(case_id, "pruefen", {"entscheidung": "nachfordern",
                                     "nachforderung_unterlagen": "Eintragung in die Handwerksrolle"}, actor="sb1")
     s.complete(case_id, "unterlagen_nachreichen", {"nachgereichte_unterlagen": "doc-hwk"}, actor="buerger1")
