@@ -167,7 +167,7 @@ def test_payment_not_made_reminder_then_cancellation(s: Scenario) -> None:
     assert s.clerk_work_items(case_id) == []
 
 
-def test_failed_payment_leaves_the_case_waiting_until_paid_within_the_deadline(s: Scenario) -> None:
+def test_payment_after_the_reminder_still_issues_the_permit(s: Scenario) -> None:
     case_id = s.start(KEY, antrag())
     s.advance(days=8)  # after the reminder
     assert s.pay(case_id) == "delivered"
