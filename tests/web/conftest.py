@@ -52,10 +52,11 @@ def deployed(web_engine: Engine) -> Any:
     return deploy(web_engine, read_paths([str(MODELS / n) for n in WEBANTRAG]), actor="test")
 
 
-def make_app(engine: Engine, **config: Any) -> Flask:
-    test_config = {"TESTING": True, "RATELIMIT_ENABLED": False, **config}
-    return create_app(Settings(database_url=str(engine.db.url), secret_key="test-secret"), engine=engine,
-                      test_config=test_config)
+def make_app(engine: Engine, connector_config: dict[str, str] | None = None, **config: Any) -> Flask:
+    test_config = {"TESTING": True, "RATELIMIT_ENABLED": False, "AMTSFLOW_FITCONNECT": {"routes": {}}, **config}
+    settings = Settings(database_url=str(engine.db.url), secret_key="test-secret",
+                        connector_config=connector_config or {})
+    return create_app(settings, engine=engine, test_config=test_config)
 
 
 @pytest.fixture
@@ -82,3 +83,20 @@ def csrf_token(client: FlaskClient, path: str = "/anmelden") -> str:
     match = CSRF.search(page)
     assert match, f"no CSRF token on {path}"
     return match.group(1)
+
+
+@pytest.fixture
+def incident(web_engine: Engine) -> dict[str, str]:
+    """A case whose service task ended in an open incident (an uncaught business error)."""
+    from engine.jobs import JobExecutor
+    from engine.services import cases, incidents
+    from tests.fakes import FakeConnector
+    connector = FakeConnector()
+    web_engine.connectors["test"] = connector
+    deploy(web_engine, read_paths([str(Path(__file__).parents[1] / "models" / "service.bpmn")]), actor="po")
+    connector.answer("lookup", bpmn_error="UNBEKANNT")
+    case_id = cases.start_case(web_engine, "service", {"name": "Erika"}, business_key="2026-STOER1", actor="sb1")
+    JobExecutor(web_engine, "w1").run_until_idle()
+    [item] = incidents.list_incidents(web_engine, case_id=case_id)
+    connector.answer("lookup", {"found": True, "name": "Erika"})
+    return {"case": case_id, "incident": item["id"]}

@@ -51,6 +51,90 @@ SCHEMAS: dict[str, Any] = {
         "business_key": {"type": ["string", "null"]}, "data": {"type": "object"},
         "open_tasks": {"type": "array", "items": _ref("Task")},
         "history": {"type": "array", "items": {"type": "object"}}}},
+    "MessageOutcome": {"type": "object", "properties": {
+        "status": {"type": "string", "enum": ["delivered", "started", "buffered", "duplicate"]},
+        "case_id": {"type": ["string", "null"]}}},
+    "Incident": {"type": "object", "properties": {
+        "id": {"type": "string"}, "case_id": {"type": "string"}, "job_id": {"type": ["string", "null"]},
+        "element_id": {"type": ["string", "null"]}, "kind": {"type": "string", "enum": ["job", "workflow"]},
+        "message": {"type": "string"}, "status": {"type": "string", "enum": ["open", "resolved"]},
+        "created_at": {"type": "string", "format": "date-time"},
+        "resolved_at": {"type": ["string", "null"], "format": "date-time"},
+        "details": {"type": ["string", "null"], "description": "Stacktrace (nur in der Einzelansicht)"}}},
+}
+
+
+INCIDENT_ID = {"name": "incident_id", "in": "path", "required": True, "schema": {"type": "string"}}
+SIGNED = {"description": "Signatur fehlt, ist falsch, älter als 5 Minuten oder wiederholt",
+          "content": {JSON: {"schema": {"type": "object", "properties": {"error": {"type": "string"}}}}}}
+
+
+def _incident_action(summary: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {"post": {"summary": summary, "tags": ["incidents"], "parameters": [INCIDENT_ID],
+                     "requestBody": {"required": False, "content": {JSON: {"schema": {
+                         "type": "object", "properties": body}}}},
+                     "responses": {**_ok("Die Störung danach", _ref("Incident")), "409": PROBLEM}}}
+
+
+def _callback(summary: str, description: str, headers: tuple[str, str], answer: dict[str, Any]) -> dict[str, Any]:
+    return {"post": {
+        "summary": summary, "description": description, "tags": ["callbacks"], "security": [],
+        "parameters": [{"name": h, "in": "header", "required": True, "schema": {"type": "string"}} for h in headers],
+        "requestBody": {"required": True, "content": {JSON: {"schema": {"type": "object"}}}},
+        "responses": {"200": {"description": "Angenommen", "content": {JSON: {"schema": answer}}},
+                      "401": SIGNED, "413": PROBLEM}}}
+
+
+OPERATION_PATHS: dict[str, Any] = {
+    "/messages": {"post": {
+        "summary": "Nachricht an wartende Vorgänge (nur Systeme mit API-Token)", "tags": ["messages"],
+        "description": "Zustellung nach Name und Schlüssel (Geschäftsschlüssel des Vorgangs, sofern das Modell "
+                       "nichts anderes festlegt); wartet noch kein Vorgang, wird sie gepuffert; dieselbe "
+                       "message_id ändert nichts ein zweites Mal.",
+        "security": [{"bearer": []}],
+        "requestBody": {"required": True, "content": {JSON: {"schema": {
+            "type": "object", "required": ["name"], "properties": {
+                "name": {"type": "string", "maxLength": 200}, "key": {"type": ["string", "null"], "maxLength": 200},
+                "data": {"type": "object"}, "message_id": {"type": ["string", "null"], "maxLength": 200}}}}}},
+        "responses": {**_ok("zugestellt oder Wiederholung", _ref("MessageOutcome")),
+                      "201": {"description": "hat einen Vorgang gestartet",
+                              "content": {JSON: {"schema": _ref("MessageOutcome")}}},
+                      "202": {"description": "gepuffert", "content": {JSON: {"schema": _ref("MessageOutcome")}}}}}},
+    "/signals": {"post": {
+        "summary": "Signal an alle wartenden Vorgänge (nur Systeme mit API-Token)", "tags": ["messages"],
+        "security": [{"bearer": []}],
+        "requestBody": {"required": True, "content": {JSON: {"schema": {
+            "type": "object", "required": ["name"], "properties": {"name": {"type": "string"},
+                                                                   "data": {"type": "object"}}}}}},
+        "responses": _ok("Anzahl der erreichten Vorgänge", {"type": "object", "properties": {
+            "name": {"type": "string"}, "delivered": {"type": "integer"}}})}},
+    "/incidents": {"get": {
+        "summary": "Störungen (Systeme mit API-Token, Prozessverantwortliche, Administration)", "tags": ["incidents"],
+        "parameters": [{"name": "status", "in": "query", "required": False,
+                        "schema": {"type": "string", "enum": ["open", "resolved", "all"], "default": "open"}},
+                       {"name": "case_id", "in": "query", "required": False, "schema": {"type": "string"}}],
+        "responses": _ok("Störungen", {"type": "array", "items": _ref("Incident")})}},
+    "/incidents/{incident_id}": {"get": {
+        "summary": "Eine Störung mit Fehlertext und Stacktrace", "tags": ["incidents"], "parameters": [INCIDENT_ID],
+        "responses": _ok("Störung", _ref("Incident"))}},
+    "/incidents/{incident_id}/retry": _incident_action(
+        "Erneut versuchen (der Auftrag bekommt weitere Versuche)",
+        {"retries": {"type": "integer", "minimum": 1, "maximum": 10, "default": 1}}),
+    "/incidents/{incident_id}/resolve": _incident_action(
+        "Als außerhalb erledigt markieren (kein neuer Versuch)", {"note": {"type": "string", "maxLength": 1000}}),
+    "/callbacks/payment": _callback(
+        "Zahlungsergebnis der Bezahlplattform (ePayBL)",
+        "HMAC-SHA256 über \"<Zeitstempel>.<Inhalt>\"; BOOKED/FAILED/CANCELED werden als Nachricht "
+        "zahlung_gebucht/zahlung_fehlgeschlagen/zahlung_abgebrochen dem Vorgang zugestellt.",
+        ("X-ePayBL-Timestamp", "X-ePayBL-Signature"),
+        {"type": "object", "properties": {"status": {"type": "string", "enum": [
+            "delivered", "started", "buffered", "duplicate", "ignored"]}}}),
+    "/callbacks/fitconnect": _callback(
+        "Neue Einreichungen beim FIT-Connect-Zustelldienst",
+        "HMAC-SHA512 über \"<Zeitstempel>.<Inhalt>\"; jede angekündigte Einreichung startet außerhalb der "
+        "Anfrage genau einen Vorgang (Zuordnung über den LeiKa-Schlüssel).",
+        ("callback-timestamp", "callback-authentication"),
+        {"type": "object", "properties": {"status": {"const": "queued"}, "submissions": {"type": "integer"}}}),
 }
 
 
@@ -58,7 +142,8 @@ def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "amtsflow API", "version": "1",
-                 "description": "Prozesse bereitstellen, Vorgänge starten, Aufgaben bearbeiten."},
+                 "description": "Prozesse bereitstellen, Vorgänge starten, Aufgaben bearbeiten, Nachrichten senden, "
+                                "Störungen behandeln; Rückrufe der Fachverfahren."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}, {"session": []}],
         "components": {"schemas": SCHEMAS, "securitySchemes": {
@@ -100,5 +185,6 @@ def document() -> dict[str, Any]:
             "/tasks/{task_id}/claim": _task_action("Aufgabe übernehmen"),
             "/tasks/{task_id}/unclaim": _task_action("Aufgabe zurückgeben"),
             "/tasks/{task_id}/complete": _task_action("Aufgabe erledigen", body=True),
+            **OPERATION_PATHS,
         },
     }

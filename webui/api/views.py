@@ -20,9 +20,14 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 
 
+# No sign-in: the OpenAPI document, and callbacks that authenticate themselves by signature.
+PUBLIC_ENDPOINTS = {"api.openapi", "api.payment_callback", "api.fitconnect_callback"}
+SYSTEM_ROLES = ("clerk", "owner", "admin")   # staff accounts; a system holds an API token of one
+
+
 @bp.before_request
 def _authenticate() -> Any:
-    if request.endpoint == "api.openapi":
+    if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     if g.get("auth") == "invalid-token" or g.get("user") is None:
         return problem(401, "Bitte melden Sie sich an oder senden Sie ein gültiges Token (Authorization: Bearer).")
@@ -48,6 +53,19 @@ def _user() -> User:
 def _roles(*roles: str) -> None:
     if not _user().has_role(*roles):
         abort(403)
+
+
+def require_system() -> None:
+    """Systems only: a staff account authenticated with an API token (no browser session)."""
+    if g.get("auth") != "token" or not _user().has_role(*SYSTEM_ROLES):
+        abort(403)
+
+
+def require_operator() -> None:
+    """Incidents: systems with an API token, and process owners and admins."""
+    if g.get("auth") == "token" and _user().has_role(*SYSTEM_ROLES):
+        return
+    _roles("owner", "admin")
 
 
 def _json_body() -> dict[str, Any]:
@@ -158,3 +176,6 @@ def complete(task_id: str) -> Any:
         return problem(400, "data muss ein JSON-Objekt sein.")
     cases.complete_task(engine(), task_id, data, actor=_user().username)
     return jsonify(queries.get_task(engine(), task_id))
+
+
+from webui.api import callbacks, operations  # noqa: E402,F401  (their routes live on bp)

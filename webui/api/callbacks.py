@@ -1,0 +1,95 @@
+"""Public callbacks of the back offices under /api/v1/callbacks: no session, no CSRF, no token.
+
+Each one authenticates by its HMAC signature over "timestamp.body" (constant-time compare, at most
+5 minutes old) and is refused with 401 and a short JSON error otherwise. Replays are refused by a
+replay guard in the database (``engine.services.replay``), shared by every web process: the
+in-process cache of the connectors would let a replay through that reaches another process. The
+message ids (payment) and submission ids (FIT-Connect) make a second, freshly signed delivery of
+the same outcome harmless as well.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+from flask import Flask, abort, current_app, jsonify, request
+from flask.blueprints import BlueprintSetupState
+
+from connectors.payment import verify_callback
+from connectors.signing import CallbackRefused
+from engine.services.replay import DatabaseReplayGuard
+from webui.api.views import bp
+from webui.auth import engine
+from webui.inbound import fitconnect
+from webui.inbound.fitconnect import FitConnectInbox
+from webui.inbound.payment import correlate_payment
+
+log = logging.getLogger("amtsflow.callbacks")
+MAX_CALLBACK_BYTES = 256 * 1024
+INBOX = "amtsflow_fitconnect"
+
+
+@bp.record_once
+def _configure(state: BlueprintSetupState) -> None:
+    state.app.config.setdefault("AMTSFLOW_FITCONNECT", fitconnect.settings_from_env(os.environ))
+    state.app.extensions["amtsflow_fitconnect_lock"] = threading.Lock()
+
+
+def inbox_of(app: Flask) -> FitConnectInbox:
+    """The web process's FIT-Connect inbox, built on first use."""
+    with app.extensions["amtsflow_fitconnect_lock"]:
+        if INBOX not in app.extensions:
+            app.extensions[INBOX] = fitconnect.build_inbox(
+                app.extensions["amtsflow"], app.extensions["amtsflow_settings"].connector_config,
+                app.config["AMTSFLOW_FITCONNECT"], max_upload_bytes=app.config["AMTSFLOW_MAX_UPLOAD_BYTES"])
+        return app.extensions[INBOX]  # type: ignore[no-any-return]
+
+
+@bp.before_app_request
+def _start_polling() -> None:
+    """Polling for missed FIT-Connect callbacks starts with the first request of this process."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config["AMTSFLOW_FITCONNECT"].get("poll_seconds") and INBOX not in app.extensions:
+        inbox_of(app).start()
+
+
+def _body() -> bytes:
+    if (request.content_length or 0) > MAX_CALLBACK_BYTES:
+        abort(413)
+    body = request.get_data(cache=False)
+    if len(body) > MAX_CALLBACK_BYTES:
+        abort(413)
+    return body
+
+
+def _refused(source: str, exc: CallbackRefused) -> Any:
+    log.warning("%s callback refused from %s: %s", source, request.remote_addr, exc.reason)
+    return jsonify(error="Rückruf abgelehnt: Signatur fehlt, ist falsch, veraltet oder wiederholt."), 401
+
+
+@bp.post("/callbacks/payment")
+def payment_callback() -> Any:
+    """ePayBL outcome -> message zahlung_gebucht / zahlung_fehlgeschlagen / zahlung_abgebrochen."""
+    body = _body()
+    secret = current_app.extensions["amtsflow_settings"].connector_config.get("payment_callback_secret", "")
+    try:
+        notification = verify_callback(request.headers, body, secret, engine().clock.now(),
+                                       DatabaseReplayGuard(engine()))
+    except CallbackRefused as exc:
+        return _refused("payment", exc)
+    outcome = correlate_payment(engine(), notification)
+    return jsonify(status=outcome.status if outcome else "ignored")
+
+
+@bp.post("/callbacks/fitconnect")
+def fitconnect_callback() -> Any:
+    """New submissions at the Zustelldienst: queued here, processed by the inbox's worker thread."""
+    body = _body()
+    try:
+        ids = inbox_of(current_app._get_current_object()).receive(request.headers, body)  # type: ignore[attr-defined]
+    except CallbackRefused as exc:
+        return _refused("fitconnect", exc)
+    return jsonify(status="queued", submissions=len(ids))
