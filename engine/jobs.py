@@ -98,6 +98,10 @@ class JobExecutor:
                 self._timer(job)
             elif job.kind == "message":
                 self._message(job)
+            elif job.kind == "retention":
+                from engine.services.retention import erase
+
+                erase(self.engine, job)
             elif job.kind == "start_timer":
                 from engine.services.schedules import fire
 

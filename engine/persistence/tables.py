@@ -67,6 +67,7 @@ process_definitions = Table(
     Column("deployment_id", ID, ForeignKey("deployments.id"), nullable=False),
     Column("files", JSON, nullable=False),          # the files this process needs
     Column("start_events", JSON, nullable=False),   # {"messages": [...], "timers": [...]}
+    Column("retention", String(40)),                # ISO duration after the case ends; None: keep
     Column("created_at", TS, nullable=False),
     UniqueConstraint("key", "version", name="uq_process_definitions_key_version"),
 )

@@ -140,6 +140,10 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
                           suspended=bool(row.suspended))
     projector.sync(before, waits if status != "cancelled" else _empty(waits), cmd.completed)
     sync_case_fields(conn, row.id, [*cmd.parsed.model.case_fields], {} if new else (row.data or {}), data)
+    if ended is not None:
+        from engine.services.retention import schedule_erasure
+
+        schedule_erasure(conn, row.id, row.definition_id, now, engine.settings.default_retries)
     if error is not None:
         _open_incident(conn, row.id, now, error, cmd.audit_details.get("stack", ""), waits.errors)
 

@@ -16,6 +16,7 @@ from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
 from engine.runtime.parsing import ParsedProcess, SourceFile, parse_bundle
 from engine.services import audit, schedules
+from engine.services.retention import retention_of
 
 MAX_FILES = 200
 
@@ -53,14 +54,15 @@ def read_paths(paths: list[str]) -> list[SourceFile]:
 
 
 def _needed_files(parsed: ParsedProcess, files: list[SourceFile]) -> list[SourceFile]:
-    """The BPMN files of the process and what it calls, every DMN and form file."""
+    """The BPMN files of the process and what it calls, every DMN and form file and the
+    service.toml (its retention period is part of what a version means)."""
     specs = [parsed.spec, *parsed.subprocess_specs.values()]
     bpmn_names = {os.path.basename(getattr(s, "file", "") or "") for s in specs}
     chosen = []
     for f in files:
         base = os.path.basename(f.name)
         lower = base.lower()
-        if lower.endswith((".dmn", ".json", ".form")) or base in bpmn_names:
+        if lower.endswith((".dmn", ".json", ".form")) or base in bpmn_names or base == "service.toml":
             chosen.append(f)
     return chosen
 
@@ -93,12 +95,15 @@ def deploy(engine: Engine, files: list[SourceFile], actor: str = "system") -> De
                 if f.sha256 not in known:
                     conn.execute(insert(t.resources).values(sha256=f.sha256, content=f.content, created_at=now))
                     known.add(f.sha256)
+            retention, problems = retention_of(files, key)
+            if problems:
+                raise DeploymentError(problems)
             version = (latest.version + 1) if latest is not None else 1
             definition_id = str(uuid.uuid4())
             conn.execute(insert(t.process_definitions).values(
                 id=definition_id, key=key, version=version, name=parsed.model.name, content_hash=content_hash,
                 deployment_id=deployment_id, files=[{"name": f.name, "sha256": f.sha256} for f in needed],
-                start_events=parsed.model.start_events(), created_at=now))
+                start_events=parsed.model.start_events(), retention=retention, created_at=now))
             engine.definitions.put(definition_id, parsed)
             timers = parsed.model.start_events()["timers"]
             if timers or latest is not None:
