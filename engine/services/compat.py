@@ -175,11 +175,11 @@ def _checker() -> Any:
     """The deploy-time expression check, with the engine's function names, and no database."""
     global _CHECKER
     if _CHECKER is None:
-        from engine.bootstrap import _functions
+        from engine.bootstrap import expression_functions
         from engine.ports import SystemClock
         from engine.runtime.expressions import SafeEvaluator
 
-        evaluator = SafeEvaluator(functions=_functions(SystemClock()))
+        evaluator = SafeEvaluator(functions=expression_functions(SystemClock()))
         _CHECKER = lambda source, mode, element_id: evaluator.check(source, mode=mode, element_id=element_id)  # noqa: E731
     return _CHECKER
 
