@@ -11,7 +11,7 @@ from tests.web.conftest import csrf_token, login_as
 
 ROLES = {"anon": None, "citizen": "erika", "clerk": "sb1", "clerk_kasse": "kasse1", "owner": "po", "admin": "admin"}
 PUBLIC = {r: 200 for r in ROLES}
-OK, LOGIN, NO, GONE, UNAUTH = 200, 302, 403, 404, 401
+OK, LOGIN, NO, GONE, UNAUTH, SEE_OTHER = 200, 302, 403, 404, 401, 303
 
 
 def only(role_status: dict[str, int], anon: int = LOGIN, default: int = NO) -> dict[str, int]:
@@ -47,6 +47,16 @@ GET_MATRIX: list[tuple[str, dict[str, int]]] = [
     ("/api/v1/process-definitions", only({r: OK for r in ROLES if r != "anon"}, anon=UNAUTH)),
     ("/api/v1/tasks", only({"clerk": OK, "clerk_kasse": OK}, anon=UNAUTH)),
     ("/api/v1/cases/{case}", only({"citizen": OK, "clerk": OK}, anon=UNAUTH, default=GONE)),
+    ("/pruefen", PUBLIC),
+    ("/pruefen?code=ABCDEFGHJKLM-ABCD-EFGH-JKLM-NPQR", PUBLIC),
+    ("/meine-antraege/{case}/zahlung", only({"citizen": OK})),
+    ("/meine-antraege/{case}/bezahlen", only({"citizen": SEE_OTHER})),        # no payment open: back to the case
+    ("/zahlung/zurueck?aktenzeichen=2026-TEST01", only({"citizen": SEE_OTHER})),
+    ("/studio/stoerungen", only({"owner": OK, "admin": OK})),
+    ("/studio/stoerungen/{incident}", only({"owner": OK, "admin": OK})),
+    ("/studio/prozesse/webantrag/aenderungen", only({"owner": OK})),
+    ("/api/v1/incidents", only({"owner": OK, "admin": OK}, anon=UNAUTH)),          # sessions; tokens below
+    ("/api/v1/incidents/{incident}", only({"owner": OK, "admin": OK}, anon=UNAUTH)),
 ]
 
 # POSTs with a valid CSRF token; the body is deliberately minimal (bad input has its own tests).
@@ -60,11 +70,31 @@ POST_MATRIX: list[tuple[str, dict[str, str], dict[str, int]]] = [
     ("/admin/gruppen", {}, only({"admin": 400})),
     ("/admin/tokens", {}, only({"admin": 400})),
     ("/admin/benutzer/neu", {}, only({"admin": 400})),
+    ("/pruefen", {}, {r: 400 for r in ROLES}),                                  # public; empty form: German error
+    ("/studio/stoerungen/{incident}/wiederholen", {}, only({"owner": SEE_OTHER, "admin": SEE_OTHER})),
+    ("/studio/stoerungen/{incident}/erledigt", {}, only({"owner": SEE_OTHER, "admin": SEE_OTHER})),
+    ("/api/v1/messages", {}, only({}, anon=UNAUTH)),                            # systems with a token only
+    ("/api/v1/signals", {}, only({}, anon=UNAUTH)),
+    ("/api/v1/incidents/{incident}/retry", {}, only({"owner": OK, "admin": OK}, anon=UNAUTH)),
+    ("/api/v1/incidents/{incident}/resolve", {}, only({"owner": OK, "admin": OK}, anon=UNAUTH)),
+    ("/api/v1/callbacks/payment", {}, {r: UNAUTH for r in ROLES}),             # signature, not session
+    ("/api/v1/callbacks/fitconnect", {}, {r: UNAUTH for r in ROLES}),
+]
+
+# API routes with a Bearer token of each role's account (how systems call; no CSRF, no session).
+TOKEN_MATRIX: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
+    ("POST", "/api/v1/messages", {"name": "niemand_wartet", "key": "K-1"}, only({}, default=202) | {"citizen": NO}),
+    ("POST", "/api/v1/signals", {"name": "niemand_wartet"}, only({}, default=OK) | {"citizen": NO}),
+    ("GET", "/api/v1/incidents", None, only({}, default=OK) | {"citizen": NO}),
+    ("GET", "/api/v1/incidents/{incident}", None, only({}, default=OK) | {"citizen": NO}),
+    ("POST", "/api/v1/incidents/{incident}/retry", {}, only({}, default=OK) | {"citizen": NO}),
+    ("POST", "/api/v1/incidents/{incident}/resolve", {}, only({}, default=OK) | {"citizen": NO}),
+    ("POST", "/api/v1/callbacks/payment", {}, only({}, default=UNAUTH)),
 ]
 
 
 @pytest.fixture
-def world(web_engine: Any, deployed: Any) -> dict[str, str]:
+def world(web_engine: Any, deployed: Any, incident: dict[str, str]) -> dict[str, str]:
     from engine.services import documents
     from tests.web.helpers import PDF
     case_id = cases.start_case(web_engine, "webantrag", {
@@ -73,7 +103,8 @@ def world(web_engine: Any, deployed: Any) -> dict[str, str]:
         business_key="2026-TEST01")
     [task] = queries.list_tasks(web_engine, case_id=case_id)
     doc = documents.store(web_engine, "bescheid.pdf", PDF, uploaded_by="sb1", case_id=case_id, kind="decision")
-    return {"case": case_id, "task": task["id"], "definition": deployed.processes[0].definition_id, "doc": doc.id}
+    return {"case": case_id, "task": task["id"], "definition": deployed.processes[0].definition_id, "doc": doc.id,
+            "incident": incident["incident"]}
 
 
 def _cases(matrix: list[Any]) -> list[Any]:
@@ -97,4 +128,16 @@ def test_post_matrix(client: Any, world: dict[str, str], row: tuple[str, dict[st
     login_as(client, ROLES[role])
     token = csrf_token(client, "/anmelden")
     response = client.post(path.format(**world), data={"csrf_token": token, **body})
+    assert response.status_code == expected[role], response.get_data(as_text=True)[:500]
+
+
+@pytest.mark.parametrize("row,role", [pytest.param(row, role, id=f"{row[0]} {row[1]}-{role}")
+                                      for row in TOKEN_MATRIX for role in ROLES if role != "anon"])
+def test_token_matrix(client: Any, web_engine: Any, world: dict[str, str],
+                      row: tuple[str, str, dict[str, Any] | None, dict[str, int]], role: str) -> None:
+    from engine.services import identity
+    method, path, body, expected = row
+    token = identity.create_api_token(web_engine, ROLES[role], "matrix")[1]
+    response = client.open(path.format(**world), method=method, json=body,
+                           headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == expected[role], response.get_data(as_text=True)[:500]

@@ -73,7 +73,10 @@ def case(case_id: str) -> Any:
 
 def _status_page(view: dict[str, Any], viewer: str, link_token: str | None) -> Any:
     names = {s.key: s.name for s in casework.latest_services(engine())}
+    from webui.portal.payment import payment_of
+
     return render_template("portal/case.html", case=view, service_name=names.get(view["process_key"], ""),
+                           payment=payment_of(view),
                            timeline=casework.timeline(engine(), view, viewer=viewer),
                            tasks=casework.citizen_tasks(view) if link_token is None else [],
                            documents=documents.list_for_case(engine(), view["id"]), link_token=link_token)
@@ -152,3 +155,6 @@ def _user() -> Any:
     user = current_user()
     assert user is not None
     return user
+
+
+from webui.portal import payment, verify  # noqa: E402,F401  (their routes live on bp)

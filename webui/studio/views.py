@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
 from engine.domain.errors import DeploymentError, NotFound
-from engine.services import queries
+from engine.services import incidents, queries
 from engine.services.deploy import deploy
 from webui.auth import current_user, engine, require_roles
 from webui.studio import kpis
@@ -16,10 +16,14 @@ from webui.studio.upload import Limits, source_files
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
 
+OPERATOR_ENDPOINTS = {"studio.incidents", "studio.incident", "studio.incident_retry", "studio.incident_resolve"}
+
+
 @bp.before_request
-@require_roles("owner")
-def _owners_only() -> None:
-    return None
+def _owners_only() -> Any:
+    """Process owners; the incident pages also admins (operations)."""
+    roles = ("owner", "admin") if request.endpoint in OPERATOR_ENDPOINTS else ("owner",)
+    return require_roles(*roles)(lambda: None)()
 
 
 def _processes() -> list[dict[str, Any]]:
@@ -40,7 +44,8 @@ def _kpis(process_key: str | None = None) -> dict[str, Any]:
 
 @bp.get("/")
 def index() -> Any:
-    return render_template("studio/index.html", processes=_processes(), kpi=_kpis())
+    return render_template("studio/index.html", processes=_processes(), kpi=_kpis(),
+                           open_incidents=len(incidents.list_incidents(engine())))
 
 
 @bp.post("/bereitstellen")
@@ -80,3 +85,6 @@ def diagram(definition_id: str) -> Any:
         abort(404)
     counts = kpis.open_items_per_element(engine(), definition_id)
     return jsonify(xml=xml, active=sorted(counts), counts=counts)
+
+
+from webui.studio import changes, operations  # noqa: E402,F401  (their routes live on bp)
