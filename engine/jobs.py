@@ -173,7 +173,8 @@ class JobExecutor:
                     raise JobFailed(f"{job.element_id}: business error {result.bpmn_error} "
                                     f"({result.error_message}) is not caught by the model", retryable=False)
             else:
-                cmd.engine.runner.complete_service_task(cmd.wf, job.task_id, prepared.result_variable, result.data)
+                data = _store_documents(cmd, result.data, job)
+                cmd.engine.runner.complete_service_task(cmd.wf, job.task_id, prepared.result_variable, data)
             cmd.audit_details.update(details)
 
         run_case_command(self.engine, job.case_id, f"worker:{self.owner}", "service_completed", apply)
@@ -205,6 +206,30 @@ class JobExecutor:
                                   {"element": job.element_id, "error": message}, status="failed")
             uow.commit()
         log.warning("job %s (%s %s) failed, %s retries left: %s", job.id, job.kind, job.element_id, retries, message)
+
+
+def _store_documents(cmd: Command, data: Any, job: Any) -> Any:
+    """A generated document (``content_base64`` in a connector's result) goes to the case's
+    documents in the same transaction; the case data keeps a reference (``document_ref``),
+    not the bytes, so the state a step saves stays small."""
+    if not isinstance(data, dict) or not isinstance(data.get("content_base64"), str):
+        return data
+    import base64
+    import hashlib
+
+    from engine.persistence.document_tables import documents
+
+    content = base64.b64decode(data["content_base64"])
+    ref = str(uuid.uuid4())
+    cmd.uow.conn.execute(documents.insert(), dict(
+        id=ref, case_id=cmd.case.id, kind="decision",
+        filename=str(data.get("filename") or f"{job.element_id}.pdf")[:255],
+        media_type=str(data.get("mime_type") or "application/pdf")[:100], size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(), content=content,
+        uploaded_by=f"connector:{job.payload.get('operation', '')}", created_at=cmd.engine.clock.now()))
+    kept = {k: v for k, v in data.items() if k != "content_base64"}
+    kept["document_ref"] = ref
+    return kept
 
 
 class WorkerThread(threading.Thread):

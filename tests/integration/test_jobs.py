@@ -235,3 +235,21 @@ def test_new_version_replaces_the_start_schedule(engine, clock, tmp_path):
     [case] = queries.list_cases(engine, process_key="reminder")
     assert case["version"] == 2
     assert len(_jobs(engine)) == 1  # endless cycle: the next firing is scheduled
+
+
+def test_generated_documents_are_stored_with_the_case_not_in_its_data(engine, connector):
+    import base64
+
+    from engine.services import documents
+
+    deploy_models(engine, "service.bpmn")
+    pdf = b"%PDF-1.7 Bescheid"
+    connector.answer("lookup", {"found": True, "filename": "bescheid.pdf", "mime_type": "application/pdf",
+                                "content_base64": base64.b64encode(pdf).decode()})
+    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    JobExecutor(engine, "w").run_until_idle()
+    person = queries.get_case(engine, case_id)["data"]["person"]
+    assert "content_base64" not in person
+    [doc] = documents.list_for_case(engine, case_id)
+    meta, content = documents.get(engine, person["document_ref"])
+    assert content == pdf and meta.filename == "bescheid.pdf" and doc.kind == "decision"
