@@ -1,0 +1,91 @@
+"""``amtsflow demo``: everything for a first look on the embedded default (SQLite)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def deploy_process_library(engine: Any, folder: Path) -> list[str]:
+    """Deploy every process folder below ``folder``; returns 'KEY vN' lines."""
+    from engine.domain.errors import DeploymentError
+    from engine.services.deploy import deploy, read_paths
+
+    lines = []
+    for service in sorted(p for p in folder.iterdir() if p.is_dir() and (p / "process.bpmn").exists()):
+        try:
+            result = deploy(engine, read_paths([str(service)]), actor="demo")
+        except DeploymentError as exc:
+            for problem in exc.problems:
+                click.echo(f"  {problem}", err=True)
+            raise click.ClickException(f"the process in {service} could not be deployed") from None
+        lines.extend(f"{p.key} v{p.version}" for p in result.processes)
+    return lines
+
+
+@click.command("demo")
+@click.option("--port", default=8080, show_default=True, help="port of the web UI")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--seed/--no-seed", default=True, show_default=True, help="start a few demo cases")
+def demo(port: int, host: str, seed: bool) -> None:
+    """Migrate, deploy processes/, create demo accounts, start the back-office simulators,
+    the job worker and the web server; print the URL and the logins."""
+    from waitress import serve
+
+    from connectors.registry import close_connectors, load_connectors
+    from connectors.simulators import runner
+    from engine.bootstrap import bootstrap
+    from engine.jobs import WorkerThread
+    from engine.persistence.migrate import upgrade
+    from engine.services.identity import create_demo_accounts
+    from engine.settings import Settings
+    from webui.app import create_app
+
+    if not (ROOT / "node_modules" / "@kern-ux").exists() and not os.environ.get("AMTSFLOW_NODE_MODULES"):
+        click.echo("warning: node_modules is missing (run `npm ci`): pages will have no styles", err=True)
+    base = f"http://{host}:{port}"
+    settings = Settings.from_env(demo=True)
+    urls = runner.start_all(seed=1)
+    config = {**runner.connector_config(urls, payment_callback_url=f"{base}/api/v1/callbacks/payment",
+                                        verify_url=f"{base}/pruefen"), **settings.connector_config}
+    connectors = load_connectors(config)
+    engine = bootstrap(settings, connectors=connectors)
+    upgrade(engine.db)
+    click.echo("database: " + engine.db.url.render_as_string(hide_password=True))
+    for line in deploy_process_library(engine, ROOT / "processes"):
+        click.echo(f"deployed {line}")
+    accounts = create_demo_accounts(engine)
+    if seed:
+        from webui.demo_data import seed_demo_cases
+
+        for line in seed_demo_cases(engine):
+            click.echo(f"demo case: {line}")
+    try:
+        runner.configure_fitconnect_callback(urls["fitconnect"], f"{base}/api/v1/callbacks/fitconnect")
+    except Exception as exc:  # noqa: BLE001 - the demo runs without the intake callback
+        click.echo(f"warning: FIT-Connect callback not registered: {exc}", err=True)
+    app = create_app(settings, engine=engine)
+    worker = WorkerThread(engine)
+    worker.start()
+    click.echo(f"\namtsflow demo: {base}/   (Portal)   {base}/inbox/   {base}/studio/   {base}/admin/")
+    click.echo("back-office simulators: " + ", ".join(f"{k}={v}" for k, v in sorted(urls.items())))
+    click.echo("logins (user / password):")
+    for username, password in sorted(accounts.passwords.items()):
+        click.echo(f"  {username:<8} {password}")
+    click.echo("Citizens sign in through the demo identity provider on the portal. Stop with Ctrl+C.")
+    sys.stdout.flush()
+    try:
+        serve(app, host=host, port=port, threads=8, ident="amtsflow")
+    finally:
+        worker.stop()
+        close_connectors(connectors)
+        runner.stop()
+
+
+commands = [demo]

@@ -1,0 +1,109 @@
+"""Demo cases for ``amtsflow demo``: one case of each standard process in its typical states,
+started and advanced through the engine's own services against the simulators."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Callable
+
+from engine.bootstrap import Engine
+from engine.domain.errors import AmtsflowError
+from engine.jobs import JobExecutor
+from engine.services import cases, messages, queries
+
+ERIKA = {"familienname": "Mustermann", "vornamen": "Erika", "geburtsdatum": "1964-08-12",
+         "email": "erika.mustermann@example.org"}
+LEYLA = {"familienname": "Yılmaz", "vornamen": "Leyla", "geburtsdatum": "1978-01-30",
+         "email": "leyla.yilmaz@example.org"}
+JONAS = {"familienname": "Weber", "vornamen": "Jonas", "geburtsdatum": "1985-11-02",
+         "email": "jonas.weber@example.org"}
+
+
+def _parking(person: dict[str, Any], plate: str, use: str = "halter") -> dict[str, Any]:
+    return {"antragsteller": person, "fahrzeug": {"kennzeichen": plate, "nutzung": use},
+            "privater_stellplatz": False, "sozialpass": False, "elektronische_bekanntgabe": True}
+
+
+class _Seeder:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.worker = JobExecutor(engine, "demo")
+        self.lines: list[str] = []
+
+    def start(self, key: str, business_key: str, data: dict[str, Any], what: str) -> str:
+        case_id = cases.start_case(self.engine, key, data, business_key=business_key, actor="erika")
+        self.worker.run_until_idle()
+        self.lines.append(f"{business_key} {key}: {what}")
+        return case_id
+
+    def message(self, name: str, key: str, data: dict[str, Any] | None = None) -> None:
+        messages.correlate_message(self.engine, name, key, data or {}, message_id=f"demo-{name}-{key}", actor="demo")
+        self.worker.run_until_idle()
+
+    def complete(self, case_id: str, element_id: str, data: dict[str, Any], user: str) -> None:
+        [task] = [t for t in queries.list_tasks(self.engine, case_id=case_id) if t["element_id"] == element_id]
+        cases.complete_task(self.engine, task["id"], data, actor=user)
+        self.worker.run_until_idle()
+
+
+def seed_demo_cases(engine: Engine) -> list[str]:
+    """Start the demo cases once; a database that already has cases is left as it is."""
+    if queries.list_cases(engine, limit=1):
+        return ["cases exist already; none added"]
+    seeder = _Seeder(engine)
+    steps: list[Callable[[_Seeder], None]] = [_parking_cases, _dog_tax, _business, _move]
+    for step in steps:
+        try:
+            step(seeder)
+        except AmtsflowError as exc:  # a process missing from processes/ must not stop the demo
+            seeder.lines.append(f"skipped: {exc.message}")
+    return seeder.lines
+
+
+def _parking_cases(s: _Seeder) -> None:
+    key = "bewohnerparkausweis"
+    s.start(key, "2026-BPA001", _parking(ERIKA, "MS-EM 1964"), "waits for the payment")
+    s.start(key, "2026-BPA002", _parking(LEYLA, "MS-LY 78"), "paid, issued, waits for the renewal date")
+    s.message("zahlung_gebucht", "2026-BPA002", {"zahlung_status": "BOOKED"})
+    s.message("bescheid_abgerufen", "2026-BPA002")
+    s.start(key, "2026-BPA003", _parking(JONAS, "MS-JW 85"), "with the clerks (no main residence in a zone)")
+    four_eyes = s.start(key, "2026-BPA004", _parking(JONAS, "MS-JW 85"), "rejection waits for a second clerk")
+    s.complete(four_eyes, "pruefen", {"entscheidung": "ablehnen",
+                                      "begruendung": "Hauptwohnung liegt in keiner Bewohnerparkzone."}, "sb1")
+    missing = s.start(key, "2026-BPA005", _parking(ERIKA, "MS-MB 500", "firmenwagen"),
+                      "documents requested from the citizen")
+    s.complete(missing, "pruefen", {"entscheidung": "nachfordern",
+                                    "nachforderung_unterlagen": "Arbeitgeberbestätigung"}, "sb1")
+
+
+def _dog_tax(s: _Seeder) -> None:
+    s.start("hundesteuer-anmeldung", "2026-HST001",
+            {"antragsteller": LEYLA, "hund": {"name": "Bello", "rasse": "Labrador Retriever",
+                                              "haltung_seit": "2025-12-20"},
+             "weitere_hunde": 0, "befreiung": "keine", "elektronische_bekanntgabe": True},
+            "decided automatically, waits for the citizen to retrieve the notice")
+
+
+def _business(s: _Seeder) -> None:
+    begins = (s.engine.clock.now() + timedelta(days=14)).date().isoformat()
+    s.start("gewerbeanmeldung", "2026-GEW001", {
+        "antragsteller": {"familienname": "Mustermann", "vornamen": "Max", "geburtsdatum": "1962-03-01",
+                          "email": "max.mustermann@example.org", "staatsangehoerigkeit": "deutsch"},
+        "betrieb": {"name": "Fahrradladen Mustermann", "rechtsform": "Einzelunternehmen",
+                    "taetigkeit": "Einzelhandel mit Fahrrädern und Zubehör", "beginn": begins,
+                    "anschrift": {"strasse": "Bahnhofstraße", "hausnummer": "8", "postleitzahl": "12345",
+                                  "ort": "Musterstadt"},
+                    "handwerk": "nein", "erlaubnispflichtig": False, "nebenerwerb": False},
+        "elektronische_bekanntgabe": True}, "waits for the fee")
+
+
+def _move(s: _Seeder) -> None:
+    moved_in = (s.engine.clock.now() - timedelta(days=3)).date().isoformat()
+    s.start("wohnsitz-ummeldung", "2026-UMM001", {
+        "antragsteller": {"familienname": "Zimmermann", "vornamen": "Mehmet", "geburtsdatum": "1954-10-06",
+                          "email": "mehmet.zimmermann@example.org"},
+        "neue_wohnung": {"strasse": "Lindenweg", "hausnummer": "17", "postleitzahl": "12345",
+                         "wohnort": "Musterstadt", "wohnungsstatus": "Hauptwohnung", "einzugsdatum": moved_in},
+        "zuzug_aus_ausland": False, "familie": {"mitziehende_personen": False},
+        "wohnungsgeber": {"bestaetigung": "online", "name": "Wohnbau eG", "email": "vermietung@wohnbau.example"},
+        "elektronische_bekanntgabe": True}, "waits for the landlord's confirmation")
