@@ -27,6 +27,7 @@ SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+DOCUMENTS_KEY = "e2e-document-verification-key-0123456789"
 
 
 def _require_browser() -> None:
@@ -46,7 +47,8 @@ def server(sqlite_template: Path, tmp_path: Path) -> Iterator[dict[str, Any]]:
     from webui.app import create_app
     path = tmp_path / "e2e.sqlite"
     shutil.copy(sqlite_template, path)
-    settings = Settings(database_url=f"sqlite:///{path}", secret_key="e2e-secret", demo=True)
+    settings = Settings(database_url=f"sqlite:///{path}", secret_key="e2e-secret", demo=True,
+                        connector_config={"documents_verification_key": DOCUMENTS_KEY})
     engine = bootstrap(settings)
     passwords = identity.create_demo_accounts(engine).passwords
     deploy(engine, read_paths([str(MODELS / n) for n in WEBANTRAG]), actor="test")

@@ -116,3 +116,13 @@ def test_upload_report_links_to_the_changes(client, web_engine):
     page = client.post("/studio/bereitstellen", content_type="multipart/form-data",
                        data={"csrf_token": token, "files": files + [(io.BytesIO(changed), "webantrag.bpmn")]})
     assert 'href="/studio/prozesse/webantrag/aenderungen?bis=2"' in page.get_data(as_text=True)
+
+
+def test_files_are_compared_by_name_whatever_folder_they_came_from(client, web_engine):
+    from engine.services.deploy import read_paths
+    deploy(web_engine, read_paths([str(MODELS / n) for n in WEBANTRAG]), actor="po")       # full paths
+    _version(web_engine, (MODELS / "webantrag.bpmn").read_text(encoding="utf-8").replace("Entschieden", "Fertig"))
+    login_as(client, "po")
+    page = client.get("/studio/prozesse/webantrag/aenderungen").get_data(as_text=True)
+    assert "Geänderte Dateien (1)" in page and "<code>webantrag.bpmn</code> – geändert" in page
+    assert "– neu" not in page and "– entfernt" not in page

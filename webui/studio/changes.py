@@ -10,6 +10,7 @@ and as re-identified when an id vanished and a new id appeared with the same typ
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 from flask import abort, render_template, request
@@ -62,7 +63,10 @@ def _elements(definition_id: str) -> dict[str, ElementInfo]:
 
 
 def _files(definition_id: str) -> dict[str, str]:
-    return {f["name"]: f["sha256"] for f in queries.definition_files(engine(), definition_id)}
+    """File name -> content hash; compared by base name (a ZIP's folder or the upload path is no change)."""
+    files = queries.definition_files(engine(), definition_id)
+    short = {PurePath(f["name"].replace("\\", "/")).name: f["sha256"] for f in files}
+    return short if len(short) == len(files) else {f["name"]: f["sha256"] for f in files}
 
 
 def compare(old_id: str, new_id: str) -> VersionDiff:
