@@ -152,7 +152,8 @@ def test_return_address_by_business_key_finds_only_own_cases(client, web_engine)
     case_id = start(web_engine)
     login_as(client, "erika")
     answer = client.get("/zahlung/zurueck?aktenzeichen=2026-PAY001&status=BOOKED")
-    assert answer.status_code == 303 and answer.headers["Location"] == f"/meine-antraege/{case_id}/zahlung?status=BOOKED"
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == f"/meine-antraege/{case_id}/zahlung?status=BOOKED"
     from engine.services import identity
     identity.sign_in_citizen(web_engine, "demo:max", "Max Muster", "substantial")
     login_as(client, "demo:max")

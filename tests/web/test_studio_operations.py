@@ -57,7 +57,7 @@ def test_resolve_with_a_note_by_an_admin(client, web_engine, incident):
     again = client.post(f"/studio/stoerungen/{incident['incident']}/wiederholen", data={"csrf_token": token})
     assert again.status_code == 303 and again.headers["Location"].endswith(incident["incident"])
     assert "Die Störung ist bereits erledigt." in client.get(again.headers["Location"]).get_data(as_text=True)
-    assert "Studio" not in re.findall(r'<ul class="site-nav">(.*?)</ul>', nav, re.S)[0]  # no other studio page
+    assert "Studio" not in re.findall(r'<ul class="site-nav">(.*?)</ul>', nav, re.DOTALL)[0]  # no other studio page
     assert client.get("/studio/").status_code == 403
 
 
@@ -111,7 +111,7 @@ def test_upload_report_links_to_the_changes(client, web_engine):
     _version(web_engine, (MODELS / "webantrag.bpmn").read_text(encoding="utf-8"))
     login_as(client, "po")
     token = csrf_token(client, "/studio/")
-    changed = (MODELS / "webantrag.bpmn").read_bytes().replace("Antrag prüfen".encode(), "Antrag ansehen".encode())
+    changed = (MODELS / "webantrag.bpmn").read_bytes().replace("Antrag prüfen".encode(), b"Antrag ansehen")
     files = [(io.BytesIO((MODELS / n).read_bytes()), n) for n in WEBANTRAG if n != "webantrag.bpmn"]
     page = client.post("/studio/bereitstellen", content_type="multipart/form-data",
                        data={"csrf_token": token, "files": files + [(io.BytesIO(changed), "webantrag.bpmn")]})

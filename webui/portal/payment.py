@@ -19,8 +19,8 @@ from typing import Any, Mapping
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from webui import casework
 from engine.services import queries
+from webui import casework
 from webui.auth import engine, require_roles
 from webui.portal.views import _user, bp
 

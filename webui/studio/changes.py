@@ -20,7 +20,6 @@ from engine.services import queries
 from webui.auth import engine
 from webui.studio.views import _processes, bp
 
-
 KIND_LABELS = {
     "startEvent": "Startereignis", "endEvent": "Endereignis", "userTask": "Benutzeraufgabe",
     "serviceTask": "Serviceaufgabe", "scriptTask": "Skriptaufgabe", "businessRuleTask": "Entscheidungsaufgabe",
