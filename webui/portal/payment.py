@@ -24,8 +24,9 @@ from webui import casework
 from webui.auth import engine, require_roles
 from webui.portal.views import _user, bp
 
-LABELS = {"INITIAL": "noch nicht bezahlt", "BOOKED": "bezahlt", "FAILED": "Zahlung fehlgeschlagen",
-          "CANCELED": "Zahlung abgebrochen"}
+N_ = str                                          # marks text for the catalogue; translated when shown
+LABELS = {"INITIAL": N_("noch nicht bezahlt"), "BOOKED": N_("bezahlt"), "FAILED": N_("Zahlung fehlgeschlagen"),
+          "CANCELED": N_("Zahlung abgebrochen")}
 URL_KEYS = ("zahlungs_url", "redirect_url")
 
 

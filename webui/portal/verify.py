@@ -25,7 +25,8 @@ from webui.auth import engine
 from webui.portal.views import bp
 
 CODE = re.compile(r"^([A-Z2-7]{12})-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}$")
-KIND = {"bescheid": "Bescheid", "bescheinigung": "Bescheinigung"}
+N_ = str                                          # marks text for the catalogue; translated when shown
+KIND = {"bescheid": N_("Bescheid"), "bescheinigung": N_("Bescheinigung")}
 
 
 @dataclass
@@ -51,13 +52,13 @@ def _title(content: Mapping[str, Any]) -> str:
     for line in str(content.get("text") or "").splitlines():
         if line.startswith("# "):
             return line[2:].strip()
-    return KIND.get(str(content.get("art")), "Dokument")
+    return KIND.get(str(content.get("art")), N_("Dokument"))
 
 
 def _facts(content: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(_("Prüfcode"), str(content.get("pruefcode", ""))),
             (_("Dokumentnummer"), str(content.get("dokument_id", ""))),
-            (_("Art"), _(KIND.get(str(content.get("art")), "Dokument"))),
+            (_("Art"), _(KIND.get(str(content.get("art")), N_("Dokument")))),
             (_("Betreff"), _title(content)),
             (_("Aktenzeichen"), str(content.get("aktenzeichen") or "–")),
             (_("Datum"), _german(content.get("datum"))),

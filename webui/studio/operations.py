@@ -17,8 +17,9 @@ from webui import casework
 from webui.auth import current_user, engine
 from webui.studio.views import bp
 
-FILTERS = {"open": "offen", "resolved": "erledigt"}
-KINDS = {"job": "Automatischer Schritt (Fachverfahren)", "workflow": "Prozessschritt"}
+N_ = str                                          # marks text for the catalogue; translated when shown
+FILTERS = {"open": N_("offen"), "resolved": N_("erledigt")}
+KINDS = {"job": N_("Automatischer Schritt (Fachverfahren)"), "workflow": N_("Prozessschritt")}
 MAX_NOTE = 1000
 
 
