@@ -32,13 +32,17 @@ def _previous(engine: Engine, message_id: str | None) -> MessageOutcome | None:
 
 
 def correlate_message(engine: Engine, name: str, key: str | None = None, data: dict[str, Any] | None = None, *,
-                      message_id: str | None = None, actor: str = "system") -> MessageOutcome:
+                      message_id: str | None = None, actor: str = "system",
+                      only_if_waiting: bool = False) -> MessageOutcome:
     """Route a message to the case waiting for (name, key); else start a case whose start
-    event catches it; else buffer it until a case waits for it or its TTL runs out."""
+    event catches it; else buffer it until a case waits for it or its TTL runs out. With
+    ``only_if_waiting`` a message nobody waits for is dropped (status "ignored")."""
     payload = dict(data or {})
     previous = _previous(engine, message_id)
     if previous is not None:
         return previous
+    if only_if_waiting and not _someone_waits(engine, name, key):
+        return MessageOutcome("ignored")
     try:
         return _route(engine, name, key, payload, message_id, actor)
     except IntegrityError:  # the same message id committed concurrently
@@ -62,6 +66,14 @@ def start_case_once(engine: Engine, key: str, data: dict[str, Any], *, message_i
     except IntegrityError:
         return _previous(engine, message_id) or MessageOutcome("duplicate")
     return MessageOutcome("started", case_id)
+
+
+def _someone_waits(engine: Engine, name: str, key: str | None) -> bool:
+    s = t.subscriptions
+    cond = s.c.correlation_key == key if key is not None else s.c.correlation_key.is_(None)
+    with engine.db.connect() as conn:
+        return conn.execute(select(s.c.id).where(s.c.kind == "message", s.c.name == name, cond).limit(1)).first() \
+            is not None
 
 
 def _route(engine: Engine, name: str, key: str | None, payload: dict[str, Any], message_id: str | None,

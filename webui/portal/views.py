@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from engine.domain.errors import AmtsflowError, FormValidationError
-from engine.services import cases, documents, identity, queries
+from engine.services import cases, delivery, documents, identity, queries
 from webui import casework
 from webui.auth import current_user, engine, require_roles
 from webui.forms.fields import flatten
@@ -113,7 +113,9 @@ def task(case_id: str, task_id: str) -> Any:
 @require_roles("citizen")
 def document(case_id: str, document_id: str) -> Any:
     casework.own_case(engine(), case_id, _user())
-    return casework.send_document(engine(), case_id, document_id)
+    response = casework.send_document(engine(), case_id, document_id)
+    delivery.record_retrieval(engine(), case_id, document_id, actor=_user().username)  # § 41 (2a) VwVfG
+    return response
 
 
 @bp.post("/meine-antraege/<case_id>/statuslink")
@@ -138,7 +140,9 @@ def shared_document(token: str, document_id: str) -> Any:
     case_id = identity.case_for_link(engine(), token)
     if case_id is None:
         abort(404)
-    return casework.send_document(engine(), case_id, document_id)
+    response = casework.send_document(engine(), case_id, document_id)
+    delivery.record_retrieval(engine(), case_id, document_id, actor="statuslink")
+    return response
 
 
 @bp.get("/barrierefreiheit")
