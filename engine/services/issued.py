@@ -2,10 +2,10 @@
 verification page: the PDFs that may carry a given verification code.
 
 A generated document lives in the document store (kind ``decision``, file name
-``<template>_<document id>.pdf`` as the documents connector names it) or, until a model stores it
-there, in the case data as the documents connector's result (``document_id`` + ``content_base64``).
-The case-data lookup is a text search over the cases table (no index): fine for a rate-limited
-public page at a municipality's scale; a registry table would be the next step at larger scale.
+``<template>_<document id>.pdf`` as the documents connector names it; the job executor stores every
+generated document there). Cases from before that kept the connector's result in their data
+(``document_id`` + ``content_base64``): only when the store has nothing, the case data is searched,
+a text search over the cases table without an index, fine for a rate-limited public page.
 """
 
 from __future__ import annotations
@@ -34,9 +34,11 @@ def pdfs_for_document_id(engine: Engine, document_id: str) -> list[bytes]:
         stored = conn.execute(select(d.c.content).where(d.c.kind == "decision",
                                                         d.c.filename.like(f"%{document_id}.pdf"))
                               .limit(MAX_CANDIDATES)).scalars().all()
+        if stored:
+            return [bytes(c) for c in stored]
         datas = conn.execute(select(t.cases.c.data).where(cast(t.cases.c.data, Text).contains(document_id))
                              .limit(MAX_CANDIDATES)).scalars().all()
-    found = [bytes(c) for c in stored]
+    found: list[bytes] = []
     for data in datas:
         found.extend(_embedded(data, document_id))
     return found[:MAX_CANDIDATES]

@@ -139,3 +139,19 @@ def test_checks_are_rate_limited(web_engine, rendered):
     codes = [client.get(f"/pruefen?code={rendered['verification_code']}").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
     assert client.get("/pruefen").status_code == 200                 # the empty form stays reachable
+
+
+def test_code_verifies_a_decision_the_engine_generated(verify_client, web_engine):
+    """The real path: a model renders the decision, the job executor stores it, the code on it verifies."""
+    from engine.jobs import JobExecutor
+    from engine.services import queries
+    web_engine.connectors["documents"] = documents_connector({"documents_verification_key": KEY})
+    deploy(web_engine, read_paths([str(MODELS / "bescheid-erstellen.bpmn")]), actor="po")
+    case_id = cases.start_case(web_engine, "bescheid_erstellen", {"empfaenger": BESCHEID["empfaenger"],
+                                                                  "variablen": BESCHEID["variables"]},
+                               business_key="2026-ECHT01", actor="erika")
+    JobExecutor(web_engine, "w1").run_until_idle()
+    view = queries.get_case(web_engine, case_id)
+    assert view["status"] == "completed" and "content_base64" not in view["data"]["bescheid"]
+    page = _post(verify_client, pruefcode=view["data"]["bescheid"]["verification_code"]).get_data(as_text=True)
+    assert "Das Dokument ist echt." in page and "2026-ECHT01" in page and "Müller-Lüdenscheidt" not in page
