@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -54,6 +55,8 @@ def demo(port: int, host: str, seed: bool) -> None:
     urls = runner.start_all(seed=1)
     config = {**runner.connector_config(urls, payment_callback_url=f"{base}/api/v1/callbacks/payment",
                                         verify_url=f"{base}/pruefen"), **settings.connector_config}
+    # the web layer reads the callback secrets and the verification key from the same configuration
+    settings = dataclasses.replace(settings, connector_config=config)
     connectors = load_connectors(config)
     engine = bootstrap(settings, connectors=connectors)
     upgrade(engine.db)
