@@ -122,7 +122,9 @@ class BaseConnector:
         if decl is None:
             raise ConnectorError(f"connector '{self.name}' has no operation '{op}' "
                                  f"(known: {', '.join(sorted(self._ops))})")
-        params = dict(request.params or {})
+        # A parameter whose expression gave None is absent (a model passes optional values
+        # as `x if condition else None`).
+        params = {k: v for k, v in (request.params or {}).items() if v is not None}
         problems = _problems(decl.params_validator, params)
         if problems:
             raise ConnectorError(f"{self.name}.{op}: invalid parameters from the process model: "

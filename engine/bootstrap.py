@@ -91,7 +91,7 @@ def bootstrap(settings: Settings | None = None, connectors: Mapping[str, Connect
               clock: Clock | None = None, db: Database | None = None) -> Engine:
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
-    evaluator = SafeEvaluator(functions=expression_functions(clock))
+    evaluator = SafeEvaluator(functions=expression_functions(clock, settings.public_url))
     script_engine = SafeScriptEngine(evaluator, clock)
     database = db or make_engine(settings.database_url)
     return Engine(
@@ -107,8 +107,9 @@ def bootstrap(settings: Settings | None = None, connectors: Mapping[str, Connect
     )
 
 
-def expression_functions(clock: Clock) -> dict[str, Any]:
-    """The functions models may call besides the built-ins (dates from the engine clock)."""
+def expression_functions(clock: Clock, public_url: str | None = None) -> dict[str, Any]:
+    """The functions models may call besides the built-ins (dates from the engine clock, the
+    portal's public address)."""
     from datetime import timedelta
 
     def now() -> str:
@@ -120,8 +121,12 @@ def expression_functions(clock: Clock) -> dict[str, Any]:
     def days_from_now(days: int) -> str:
         return (clock.now() + timedelta(days=days)).isoformat()
 
+    def portal_url() -> str:
+        """The portal's public address (AMTSFLOW_PUBLIC_URL), '' when not configured."""
+        return public_url or ""
+
     return {"now": now, "today": today, "days_from_now": days_from_now, "add_days": add_days,
-            "add_months": add_months, "days_between": days_between}
+            "add_months": add_months, "days_between": days_between, "portal_url": portal_url}
 
 
 def _date(value: Any) -> Any:

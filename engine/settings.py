@@ -20,6 +20,7 @@ class Settings:
     retry_backoff_seconds: float = 10.0
     message_ttl_seconds: int = 7 * 24 * 3600
     timezone: str = "Europe/Berlin"
+    public_url: str | None = None         # the portal's address as citizens reach it (links in mails, payment return)
     connector_config: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -34,6 +35,8 @@ class Settings:
         values: dict[str, object] = {}
         if env.get("AMTSFLOW_DATABASE_URL"):
             values["database_url"] = env["AMTSFLOW_DATABASE_URL"]
+        if env.get("AMTSFLOW_PUBLIC_URL"):
+            values["public_url"] = env["AMTSFLOW_PUBLIC_URL"].rstrip("/")
         if env.get("AMTSFLOW_SECRET_KEY"):
             values["secret_key"] = env["AMTSFLOW_SECRET_KEY"]
         if env.get("AMTSFLOW_DEMO"):

@@ -51,7 +51,7 @@ def demo(port: int, host: str, seed: bool) -> None:
     if not (ROOT / "node_modules" / "@kern-ux").exists() and not os.environ.get("AMTSFLOW_NODE_MODULES"):
         click.echo("warning: node_modules is missing (run `npm ci`): pages will have no styles", err=True)
     base = f"http://{host}:{port}"
-    settings = Settings.from_env(demo=True)
+    settings = Settings.from_env(demo=True, public_url=os.environ.get("AMTSFLOW_PUBLIC_URL", base).rstrip("/"))
     urls = runner.start_all(seed=1)
     config = {**runner.connector_config(urls, payment_callback_url=f"{base}/api/v1/callbacks/payment",
                                         verify_url=f"{base}/pruefen"), **settings.connector_config}
