@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
@@ -37,4 +37,4 @@ def first_firing(value: str, now: datetime) -> tuple[datetime, int, float]:
     return now + TimerEventDefinition.get_timedelta_from_start(parsed, now), 0, 0.0
 
 
-__all__ = ["due_from", "first_firing", "timedelta"]
+__all__ = ["due_from", "first_firing"]

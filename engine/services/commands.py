@@ -6,7 +6,6 @@ load case -> re-attach spec -> mutate -> step -> project -> save with revision c
 
 from __future__ import annotations
 
-import json
 import traceback
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -189,4 +188,4 @@ def _open_incident(conn: Any, case_id: str, now: datetime, message: str, details
         message=message, details=details, status="open", created_at=now))
 
 
-__all__ = ["Command", "run_case_command", "save", "jsonable", "snapshot_data", "json"]
+__all__ = ["Command", "run_case_command", "save", "jsonable", "snapshot_data"]

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from engine.bootstrap import Engine
 from engine.domain.errors import DeploymentError, Problem
@@ -132,4 +132,4 @@ def latest_definition(conn: object, key: str) -> object:
                      .order_by(t.process_definitions.c.version.desc()).limit(1)).first()
 
 
-__all__ = ["deploy", "read_paths", "DeployResult", "DeployedProcess", "latest_definition", "func"]
+__all__ = ["deploy", "read_paths", "DeployResult", "DeployedProcess", "latest_definition"]

@@ -8,7 +8,7 @@ that grows with a case's history.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -214,4 +214,4 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-__all__ = ["Projector", "sync_case_fields", "waits_snapshot", "timedelta"]
+__all__ = ["Projector", "sync_case_fields", "waits_snapshot"]
