@@ -145,3 +145,31 @@ def definition_files(engine: Engine, definition_id: str) -> list[dict[str, Any]]
                                      .where(t.resources.c.sha256.in_(hashes))).all())
     return [{"name": f["name"], "sha256": f["sha256"], "content": bytes(contents.get(f["sha256"], b""))}
             for f in row.files]
+
+
+def data_labels(engine: Engine, case_id: str) -> dict[str, str]:
+    """Human labels for a case's data keys ("antragsteller.familienname" -> "Familienname"),
+    from the titles of the process's forms (start form and task forms)."""
+    with engine.db.connect() as conn:
+        definition_id = conn.execute(select(t.cases.c.definition_id).where(t.cases.c.id == case_id)).scalar()
+    if definition_id is None:
+        raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")
+    parsed = engine.definitions.get(definition_id)
+    labels: dict[str, str] = {}
+    for model in parsed.models.values():
+        for info in model.elements.values():
+            if info.form is not None:
+                _collect_titles(info.form.schema, "", labels)
+    return labels
+
+
+def _collect_titles(schema: Any, prefix: str, labels: dict[str, str]) -> None:
+    if not isinstance(schema, dict):
+        return
+    for name, prop in (schema.get("properties") or {}).items():
+        if not isinstance(prop, dict):
+            continue
+        path = f"{prefix}{name}"
+        if isinstance(prop.get("title"), str):
+            labels.setdefault(path, prop["title"])
+        _collect_titles(prop, path + ".", labels)

@@ -97,6 +97,7 @@ def task(task_id: str) -> Any:
 def _task_page(item: dict[str, Any], view: dict[str, Any], fv: Any, status: int = 200) -> Any:
     return render_template("inbox/task.html", task=item, case=view, form_view=fv,
                            documents=documents.list_for_case(engine(), view["id"]),
+                           labels=queries.data_labels(engine(), view["id"]),
                            clerks=_colleagues(item)), status
 
 
@@ -157,6 +158,7 @@ def _case(case_id: str) -> dict[str, Any]:
 def case(case_id: str) -> Any:
     view = _case(case_id)
     return render_template("inbox/case.html", case=view, timeline=casework.timeline(engine(), view),
+                           labels=queries.data_labels(engine(), case_id),
                            documents=documents.list_for_case(engine(), case_id),
                            kinds={"attachment": _("Anlage"), "decision": _("Bescheid")})
 
