@@ -141,3 +141,10 @@ def test_loop_of_1000_iterations_completes(engine):
     view = queries.get_case(engine, case_id)
     assert view["status"] == "completed"
     assert view["data"]["i"] == 1000
+
+
+def test_data_labels_come_from_the_process_forms(engine):
+    deploy_models(engine, *ANTRAG)
+    case_id = cases.start_case(engine, "antrag", {"name": "Erika", "anzahl": 5})
+    labels = queries.data_labels(engine, case_id)
+    assert labels["name"] == "Name" and labels["anzahl"] == "Anzahl" and labels["entscheidung"] == "Entscheidung"
