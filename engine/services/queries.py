@@ -32,6 +32,7 @@ def task_view(row: Any) -> dict[str, Any]:
         "follow_up": _iso(row.follow_up),
         "priority": row.priority,
         "created_at": _iso(row.created_at),
+        "business_key": getattr(row, "business_key", None),
     }
 
 
@@ -40,7 +41,8 @@ def list_tasks(engine: Engine, *, group: str | None = None, groups: list[str] | 
                assignee: str | None = None, search: str | None = None, state: str = "open",
                limit: int = MAX_ROWS) -> list[dict[str, Any]]:
     w = t.work_items
-    query = select(w).where(w.c.state == state)
+    query = (select(w, t.cases.c.business_key).join(t.cases, t.cases.c.id == w.c.case_id)
+             .where(w.c.state == state))
     wanted = list(groups or []) + ([group] if group else [])
     if wanted or user:
         visible = []
@@ -59,7 +61,7 @@ def list_tasks(engine: Engine, *, group: str | None = None, groups: list[str] | 
     if search:
         like = f"%{search}%"
         query = query.where(or_(
-            exists().where(and_(t.cases.c.id == w.c.case_id, t.cases.c.business_key.ilike(like))),
+            t.cases.c.business_key.ilike(like),
             exists().where(and_(t.case_fields.c.case_id == w.c.case_id, t.case_fields.c.value.ilike(like))),
             w.c.case_id == search,
         ))
