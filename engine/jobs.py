@@ -197,13 +197,14 @@ class JobExecutor:
                                             lock_owner=None, lock_expires_at=None))
             if done.rowcount != 1:  # our lock expired and another worker owns the job now
                 return
-            if retries <= 0 and job.case_id is not None:
+            if retries <= 0:
                 uow.conn.execute(t.incidents.insert().values(
                     id=str(uuid.uuid4()), case_id=job.case_id, job_id=job.id, task_id=job.task_id,
                     element_id=job.element_id, kind="job", message=message, details=stack, status="open",
                     created_at=now))
-                append_case_event(uow.conn, job.case_id, now, f"worker:{self.owner}", "incident_raised",
-                                  {"element": job.element_id, "error": message}, status="failed")
+                if job.case_id is not None:
+                    append_case_event(uow.conn, job.case_id, now, f"worker:{self.owner}", "incident_raised",
+                                      {"element": job.element_id, "error": message}, status="failed")
             uow.commit()
         log.warning("job %s (%s %s) failed, %s retries left: %s", job.id, job.kind, job.element_id, retries, message)
 

@@ -151,7 +151,7 @@ jobs = Table(
 incidents = Table(
     "incidents", metadata,
     Column("id", ID, primary_key=True),
-    Column("case_id", ID, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("case_id", ID, ForeignKey("cases.id"), index=True),  # None: a start schedule (no case yet)
     Column("job_id", ID),
     Column("task_id", ID),
     Column("element_id", String(200)),

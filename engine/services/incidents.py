@@ -63,8 +63,9 @@ def retry_incident(engine: Engine, incident_id: str, actor: str, retries: int = 
             raise InvalidState(f"the job of incident {incident_id} no longer exists")
         uow.conn.execute(update(t.incidents).where(t.incidents.c.id == incident_id)
                          .values(status="resolved", resolved_at=now, resolved_by=actor))
-        append_case_event(uow.conn, incident["case_id"], now, actor, "incident_retried",
-                          {"incident": incident_id}, status="running")
+        if incident["case_id"] is not None:
+            append_case_event(uow.conn, incident["case_id"], now, actor, "incident_retried",
+                              {"incident": incident_id}, status="running")
         uow.commit()
 
 
@@ -76,6 +77,7 @@ def resolve_incident(engine: Engine, incident_id: str, actor: str, note: str = "
     with unit_of_work(engine.db) as uow:
         uow.conn.execute(update(t.incidents).where(t.incidents.c.id == incident_id)
                          .values(status="resolved", resolved_at=engine.clock.now(), resolved_by=actor))
-        append_case_event(uow.conn, incident["case_id"], engine.clock.now(), actor, "incident_resolved",
-                          {"incident": incident_id, "note": note})
+        if incident["case_id"] is not None:
+            append_case_event(uow.conn, incident["case_id"], engine.clock.now(), actor, "incident_resolved",
+                              {"incident": incident_id, "note": note})
         uow.commit()

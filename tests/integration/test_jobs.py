@@ -253,3 +253,26 @@ def test_generated_documents_are_stored_with_the_case_not_in_its_data(engine, co
     [doc] = documents.list_for_case(engine, case_id)
     meta, content = documents.get(engine, person["document_ref"])
     assert content == pdf and meta.filename == "bescheid.pdf" and doc.kind == "decision"
+
+
+def test_a_failing_start_schedule_raises_an_incident_without_a_case(engine, clock, monkeypatch):
+    from engine.services import schedules
+
+    deploy_models(engine, "reminder.bpmn")
+
+    def broken(_engine, _job):
+        raise RuntimeError("scheduler broke")
+
+    monkeypatch.setattr(schedules, "fire", broken)
+    worker = JobExecutor(engine, "w")
+    clock.advance(timedelta(hours=1))
+    for _ in range(4):
+        worker.run_due()
+        clock.advance(timedelta(hours=2))
+    [incident] = incidents.list_incidents(engine)
+    assert incident["case_id"] is None and incident["element_id"] == "reminder"
+    assert "scheduler broke" in incident["message"]
+    monkeypatch.undo()
+    incidents.retry_incident(engine, incident["id"], actor="admin")
+    worker.run_until_idle()
+    assert len(queries.list_cases(engine, process_key="reminder")) == 1

@@ -126,3 +126,20 @@ def test_files_are_compared_by_name_whatever_folder_they_came_from(client, web_e
     page = client.get("/studio/prozesse/webantrag/aenderungen").get_data(as_text=True)
     assert "Geänderte Dateien (1)" in page and "<code>webantrag.bpmn</code> – geändert" in page
     assert "– neu" not in page and "– entfernt" not in page
+
+
+def test_an_incident_of_a_start_schedule_has_no_case_and_still_shows(client, web_engine):
+    import uuid
+
+    from engine.persistence import tables as t
+
+    incident_id = str(uuid.uuid4())
+    with web_engine.db.begin() as conn:
+        conn.execute(t.incidents.insert(), dict(
+            id=incident_id, case_id=None, job_id=None, task_id=None, element_id="verlaengerung", kind="job",
+            message="start timer failed", details="Traceback ...", status="open",
+            created_at=web_engine.clock.now()))
+    login_as(client, "po")
+    page = client.get("/studio/stoerungen").get_data(as_text=True)
+    assert "Zeitplan verlaengerung" in page and "start timer failed" in page
+    assert client.get(f"/studio/stoerungen/{incident_id}").status_code == 200
