@@ -17,8 +17,10 @@ ACTIONS = {
     "task_claimed": "Aufgabe übernommen", "task_unclaimed": "Aufgabe zurückgegeben",
     "task_delegated": "Aufgabe weitergegeben", "cancelled": "Vorgang abgebrochen",
     "suspended": "Vorgang angehalten", "resumed": "Vorgang fortgesetzt", "completed": "Vorgang abgeschlossen",
-    "message_received": "Nachricht eingegangen", "job_completed": "Automatischer Schritt erledigt",
-    "job_failed": "Automatischer Schritt fehlgeschlagen", "incident_resolved": "Störung behoben",
+    "message_received": "Nachricht eingegangen", "service_completed": "Automatischer Schritt erledigt",
+    "incident_raised": "Automatischer Schritt fehlgeschlagen", "incident_resolved": "Störung behoben",
+    "incident_retried": "Störung: erneuter Versuch", "signal_received": "Signal eingegangen",
+    "personal_data_erased": "Personenbezogene Daten gelöscht (Aufbewahrungsfrist abgelaufen)",
     "timer_fired": "Frist abgelaufen", "deployed": "Prozess bereitgestellt", "migrated": "Vorgang migriert",
 }
 STATUS_BADGE = {"completed": "success", "failed": "danger", "cancelled": "warning"}
