@@ -44,3 +44,14 @@ def test_demo_deploys_all_four_processes_and_seeds_a_case_of_each(demo_engine):
                           "2026-BPA004": ["ablehnung_freigeben"], "2026-BPA005": ["unterlagen_nachreichen"],
                           "2026-HST001": [], "2026-GEW001": [], "2026-UMM001": []}
     assert seed_demo_cases(demo_engine) == ["cases exist already; none added"]
+
+
+def test_clerk_review_tasks_are_due_within_the_sla(demo_engine):
+    deploy_process_library(demo_engine, PROCESSES)
+    seed_demo_cases(demo_engine)
+    [task] = [t for t in queries.list_tasks(demo_engine) if t["business_key"] == "2026-BPA003"]
+    assert task["element_id"] == "pruefen" and task["due"] is not None
+    from datetime import datetime, timedelta
+
+    created = datetime.fromisoformat(task["created_at"])
+    assert datetime.fromisoformat(task["due"]) - created == timedelta(days=5)
