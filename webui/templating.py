@@ -21,7 +21,7 @@ ACTIONS = {
     "incident_raised": "Automatischer Schritt fehlgeschlagen", "incident_resolved": "Störung behoben",
     "incident_retried": "Störung: erneuter Versuch", "signal_received": "Signal eingegangen",
     "personal_data_erased": "Personenbezogene Daten gelöscht (Aufbewahrungsfrist abgelaufen)",
-    "timer_fired": "Frist abgelaufen", "deployed": "Prozess bereitgestellt", "migrated": "Vorgang migriert",
+    "comment_added": "Kommentar hinzugefügt", "timer_fired": "Frist abgelaufen", "deployed": "Prozess bereitgestellt", "migrated": "Vorgang migriert",
 }
 STATUS_BADGE = {"completed": "success", "failed": "danger", "cancelled": "warning"}
 

@@ -189,6 +189,15 @@ messages = Table(
     Index("ix_messages_pending", "name", "correlation_key", "delivered_at"),
 )
 
+case_comments = Table(
+    "case_comments", metadata,
+    Column("id", ID, primary_key=True),
+    Column("case_id", ID, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("author", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
 audit_events = Table(
     "audit_events", metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),

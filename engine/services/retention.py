@@ -1,8 +1,8 @@
 """Storage limitation (Art. 5 (1) e GDPR): personal data of a closed case is erased when the
 process's retention period (service.toml ``[aufbewahrung] frist``) has run out.
 
-What is erased: the case data and workflow state, searchable case fields, uploaded and
-generated documents, the payloads of messages delivered to the case. What stays: the case
+What is erased: the case data and workflow state, searchable case fields, clerks' comments,
+uploaded and generated documents, the payloads of messages delivered to the case. What stays: the case
 row's bare facts (process, version, status, dates, business key) and the hash-chained audit
 log, which records who did what and when (field names, never field values) as the legal
 record of the procedure.
@@ -78,6 +78,7 @@ def erase(engine: Engine, job: Any) -> None:
         documents = conn.execute(delete(document_tables.documents)
                                  .where(document_tables.documents.c.case_id == job.case_id)).rowcount
         conn.execute(delete(t.case_fields).where(t.case_fields.c.case_id == job.case_id))
+        conn.execute(delete(t.case_comments).where(t.case_comments.c.case_id == job.case_id))
         conn.execute(update(t.messages).where(t.messages.c.delivered_case_id == job.case_id).values(payload={}))
         conn.execute(update(t.cases).where(t.cases.c.id == job.case_id).values(data=ERASED, state="{}", error=None))
         append_case_event(conn, job.case_id, now, "retention", "personal_data_erased",

@@ -11,7 +11,7 @@ from engine.domain.errors import DeploymentError
 from engine.jobs import JobExecutor
 from engine.persistence import document_tables
 from engine.persistence import tables as t
-from engine.services import audit, cases, queries
+from engine.services import audit, cases, comments, queries
 from engine.services.deploy import deploy, read_paths
 from tests.integration.helpers import MODELS
 
@@ -32,6 +32,7 @@ def test_closed_case_is_erased_after_the_retention_period(engine, clock, tmp_pat
         conn.execute(document_tables.documents.insert(), dict(
             id="d1", case_id=case_id, filename="ausweis.pdf", media_type="application/pdf", size=4,
             sha256="0" * 64, content=b"%PDF", kind="attachment", uploaded_by="erika", created_at=clock.now()))
+    comments.add_comment(engine, case_id, "sb1", "Frau Mustermann hat angerufen.")
     cases.complete_task(engine, task["id"], {"ok": True}, actor="sb1")
     worker = JobExecutor(engine, "w")
     clock.advance(timedelta(days=29))
@@ -43,6 +44,7 @@ def test_closed_case_is_erased_after_the_retention_period(engine, clock, tmp_pat
     assert view["data"] == {"anonymisiert": True} and view["status"] == "completed"
     assert view["history"][-1]["action"] == "personal_data_erased"
     assert queries.list_tasks(engine, search="Mustermann") == []
+    assert comments.list_comments(engine, case_id) == []
     with engine.db.connect() as conn:
         assert conn.execute(select(document_tables.documents).where(
             document_tables.documents.c.case_id == case_id)).all() == []

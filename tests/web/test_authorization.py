@@ -66,6 +66,7 @@ POST_MATRIX: list[tuple[str, dict[str, str], dict[str, int]]] = [
     ("/inbox/aufgaben/{task}/uebernehmen", {}, only({"clerk": 303, "clerk_kasse": GONE})),
     ("/inbox/aufgaben/{task}", {}, only({"clerk": 400, "clerk_kasse": GONE})),
     ("/inbox/vorgaenge/{case}/dokumente", {}, only({"clerk": 303, "clerk_kasse": GONE})),
+    ("/inbox/vorgaenge/{case}/kommentare", {}, only({"clerk": 303, "clerk_kasse": GONE})),
     ("/studio/bereitstellen", {}, only({"owner": 400})),
     ("/admin/gruppen", {}, only({"admin": 400})),
     ("/admin/tokens", {}, only({"admin": 400})),

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 
 from engine.domain.errors import AmtsflowError, FormValidationError, NotFound
-from engine.services import cases, documents, identity, queries
+from engine.services import cases, comments, documents, identity, queries
 from webui import casework
 from webui.auth import current_user, engine, require_roles
 from webui.forms.fields import flatten
@@ -160,7 +160,19 @@ def case(case_id: str) -> Any:
     return render_template("inbox/case.html", case=view, timeline=casework.timeline(engine(), view),
                            labels=queries.data_labels(engine(), case_id),
                            documents=documents.list_for_case(engine(), case_id),
+                           comments=comments.list_comments(engine(), case_id),
                            kinds={"attachment": _("Anlage"), "decision": _("Bescheid")})
+
+
+@bp.post("/vorgaenge/<case_id>/kommentare")
+def comment(case_id: str) -> Any:
+    _case(case_id)
+    try:
+        comments.add_comment(engine(), case_id, _user().username, request.form.get("text", ""))
+        flash(_("Der Kommentar wurde gespeichert."), "success")
+    except AmtsflowError as exc:
+        flash(exc.user_message, "danger")
+    return redirect(url_for("inbox.case", case_id=case_id) + "#kommentare", 303)
 
 
 @bp.post("/vorgaenge/<case_id>/dokumente")
