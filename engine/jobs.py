@@ -42,7 +42,6 @@ class Prepared:
     connector: Any
     operation: str
     result_variable: str
-    retry_interval: float | None
 
 
 def default_owner() -> str:
@@ -158,8 +157,7 @@ class JobExecutor:
         request = ServiceRequest(operation=payload["operation"], params=payload.get("params", {}), case_id=job.case_id,
                                  idempotency_key=f"{job.case_id}:{job.task_id}", attempt=job.attempts + 1,
                                  business_key=payload.get("business_key"))
-        return Prepared(request, connector, operation, payload.get("result_variable", ""),
-                        payload.get("retry_interval"))
+        return Prepared(request, connector, operation, payload.get("result_variable", ""))
 
     def _complete(self, job: Any, prepared: Prepared, result: ServiceResult) -> None:
         def apply(cmd: Command) -> None:

@@ -69,6 +69,10 @@ class Conflict(AmtsflowError):
     )
 
 
+class DatabaseBusy(Conflict):
+    """The database refused a lock in time (SQLite busy, PostgreSQL deadlock): retry the command."""
+
+
 class InvalidState(AmtsflowError):
     user_message = "Diese Aktion ist im aktuellen Zustand des Vorgangs nicht möglich."
 

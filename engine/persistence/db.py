@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from engine.domain.errors import Conflict
+from engine.domain.errors import DatabaseBusy
 
 
 def make_engine(url: str) -> Engine:
@@ -52,13 +52,10 @@ class UnitOfWork:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.committed = False
-        self.after_commit: list[Any] = []
 
     def commit(self) -> None:
         self.conn.commit()
         self.committed = True
-        for callback in self.after_commit:
-            callback()
 
 
 @contextmanager
@@ -74,7 +71,7 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[UnitOfWork]:
         except OperationalError as exc:
             conn.rollback()
             if _is_lock_error(exc):
-                raise Conflict(f"database busy: {exc.orig}") from exc
+                raise DatabaseBusy(f"database busy: {exc.orig}") from exc
             raise
         except BaseException:
             conn.rollback()

@@ -15,12 +15,12 @@ from typing import Any, Callable, TypeVar
 from sqlalchemy import bindparam, insert, select, update
 
 from engine.bootstrap import Engine
-from engine.domain.errors import Conflict, InvalidState, NotFound, WorkflowFailure
+from engine.domain.errors import Conflict, DatabaseBusy, InvalidState, NotFound, WorkflowFailure
 from engine.persistence import tables as t
 from engine.persistence.db import UnitOfWork, unit_of_work
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.serialization import SERIALIZER_VERSION
-from engine.runtime.workflow import WorkflowRunner
+from engine.runtime.workflow import Waits, WorkflowRunner
 from engine.services import audit
 from engine.services.projections import Projector, sync_case_fields, waits_snapshot
 
@@ -86,12 +86,8 @@ def run_case_command(engine: Engine, case_id: str, actor: str, action: str,
                 save(cmd, action)
                 uow.commit()
                 return result
-        except StaleRevision:
+        except (StaleRevision, DatabaseBusy):
             continue
-        except Conflict as exc:
-            if "database busy" in exc.message:
-                continue
-            raise
     raise Conflict(f"case {case_id}: gave up after {MAX_ATTEMPTS} concurrent modifications")
 
 
@@ -124,7 +120,9 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
                         actor=cmd.actor, action=action, details=jsonable(details))
     values = dict(status=status, state=state, serializer_version=SERIALIZER_VERSION, data=data,
                   error=error, updated_at=now, ended_at=ended, audit_hash=head)
-    snapshot = waits_snapshot(row.id, waits if status != "cancelled" else _empty(waits))
+    if status == "cancelled":  # a cancelled case waits for nothing: its projections are removed
+        waits = Waits(completed=True)
+    snapshot = waits_snapshot(row.id, waits)
     if new:  # the row must exist before projections reference it
         conn.execute(t.cases.insert(), dict(
             id=row.id, definition_id=row.definition_id, process_key=row.process_key, version=row.version,
@@ -137,7 +135,7 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
             raise StaleRevision(row.id)
     projector = Projector(conn, engine.evaluator, now, row.id, row.business_key, engine.settings.default_retries,
                           suspended=bool(row.suspended))
-    projector.sync(before, waits if status != "cancelled" else _empty(waits), cmd.completed)
+    projector.sync(before, waits, cmd.completed)
     sync_case_fields(conn, row.id, [*cmd.parsed.model.case_fields], {} if new else (row.data or {}), data)
     if ended is not None:
         from engine.services.retention import schedule_erasure
@@ -163,11 +161,6 @@ def append_case_event(conn: Any, case_id: str, now: datetime, actor: str, action
                         .values(**values))
     if done.rowcount != 1:
         raise Conflict(f"case {case_id} changed concurrently; try again")
-
-
-def _empty(waits: Any) -> Any:
-    from engine.runtime.workflow import Waits
-    return Waits(completed=True)
 
 
 def _status(waits: Any, error: str | None) -> str:

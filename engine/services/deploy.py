@@ -7,8 +7,10 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
 
 from engine.bootstrap import Engine
 from engine.domain.errors import DeploymentError, Problem
@@ -82,8 +84,7 @@ def deploy(engine: Engine, files: list[SourceFile], actor: str = "system") -> De
         for key, parsed in sorted(bundle.processes.items()):
             needed = _needed_files(parsed, files)
             content_hash = _content_hash(needed)
-            latest = conn.execute(select(t.process_definitions).where(t.process_definitions.c.key == key)
-                                  .order_by(t.process_definitions.c.version.desc()).limit(1)).first()
+            latest = latest_definition(conn, key)
             if latest is not None and latest.content_hash == content_hash:
                 result.processes.append(DeployedProcess(key, latest.version, latest.id, False))
                 continue
@@ -126,10 +127,10 @@ def _content_hash(files: list[SourceFile]) -> str:
     return digest.hexdigest()
 
 
-def latest_definition(conn: object, key: str) -> object:
-    c = conn  # type: ignore[assignment]
-    return c.execute(select(t.process_definitions).where(t.process_definitions.c.key == key)  # type: ignore[attr-defined]
-                     .order_by(t.process_definitions.c.version.desc()).limit(1)).first()
+def latest_definition(conn: Connection, key: str) -> Any:
+    """The newest version of process ``key`` (a row), or None."""
+    return conn.execute(select(t.process_definitions).where(t.process_definitions.c.key == key)
+                        .order_by(t.process_definitions.c.version.desc()).limit(1)).first()
 
 
 __all__ = ["deploy", "read_paths", "DeployResult", "DeployedProcess", "latest_definition"]
