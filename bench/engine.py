@@ -81,7 +81,7 @@ def make(url: str) -> Engine:
 
 def engine_cases_per_second(engine: Engine, n: int) -> float:
     deploy(engine, read_paths([str(p) for p in ANTRAG]))
-    worker = JobExecutor(engine, "bench")
+    worker = JobExecutor(engine, "bench").take_local_jobs()
     started = time.perf_counter()
     for i in range(n):
         case_id = cases.start_case(engine, "antrag", {"name": f"P{i}", "anzahl": 2}, actor="bench")

@@ -14,6 +14,7 @@ from engine.domain.errors import NotFound
 from engine.persistence import tables as t
 from engine.persistence.db import make_engine
 from engine.ports import Clock, Connector, SystemClock
+from engine.runtime.case_cache import CaseCache
 from engine.runtime.expressions import SafeEvaluator
 from engine.runtime.parsing import ParsedProcess, SourceFile, parse_bundle
 from engine.runtime.script_engine import SafeScriptEngine
@@ -30,6 +31,7 @@ class DefinitionCache:
         self.evaluator = evaluator
         self.size = size
         self._items: OrderedDict[str, ParsedProcess] = OrderedDict()
+        self._retention: dict[str, str | None] = {}   # definitions never change once deployed
         self._lock = threading.Lock()
 
     def get(self, definition_id: str, conn: Any = None) -> ParsedProcess:
@@ -49,6 +51,17 @@ class DefinitionCache:
         with self._lock:
             self._items[definition_id] = parsed
 
+    def retention(self, definition_id: str, conn: Any) -> str | None:
+        """The retention period (ISO duration) of a definition, or None: keep its cases."""
+        with self._lock:
+            if definition_id in self._retention:
+                return self._retention[definition_id]
+        period = conn.execute(select(t.process_definitions.c.retention)
+                              .where(t.process_definitions.c.id == definition_id)).scalar()
+        with self._lock:
+            self._retention[definition_id] = period
+        return period
+
     def _load(self, definition_id: str, conn: Any) -> ParsedProcess:
         def run(c: Any) -> ParsedProcess:
             row = c.execute(select(t.process_definitions).where(t.process_definitions.c.id == definition_id)).first()
@@ -58,6 +71,8 @@ class DefinitionCache:
             contents = dict(c.execute(select(t.resources.c.sha256, t.resources.c.content)
                                       .where(t.resources.c.sha256.in_(hashes))).all())
             files = [SourceFile(f["name"], contents[f["sha256"]]) for f in row.files]
+            with self._lock:
+                self._retention[definition_id] = row.retention
             return parse_bundle(files).processes[row.key]
 
         if conn is not None:
@@ -77,6 +92,10 @@ class Engine:
     serializer: StateSerializer
     definitions: DefinitionCache
     connectors: dict[str, Connector] = field(default_factory=dict)
+    case_cache: CaseCache = field(default_factory=CaseCache)
+    # The job executor of this process that takes service jobs created here straight after the
+    # commit (no polling round trip); None: every job waits for a worker to poll for it.
+    local_worker: Any = None
 
     def check_expression(self, source: str, mode: str, element_id: str) -> list[str]:
         return self.evaluator.check(source, mode=mode, element_id=element_id)
@@ -104,6 +123,7 @@ def bootstrap(settings: Settings | None = None, connectors: Mapping[str, Connect
         serializer=StateSerializer(),
         definitions=DefinitionCache(database, evaluator),
         connectors=dict(connectors or {}),
+        case_cache=CaseCache(settings.case_cache_size),
     )
 
 

@@ -11,8 +11,10 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -49,9 +51,55 @@ def default_owner() -> str:
 
 
 class JobExecutor:
-    def __init__(self, engine: Engine, owner: str | None = None) -> None:
+    def __init__(self, engine: Engine, owner: str | None = None, *, poll_seconds: float = 1.0) -> None:
         self.engine = engine
         self.owner = owner or default_owner()
+        self.poll_seconds = poll_seconds
+        self.wakeup = threading.Event()     # set when a job is handed over (see take_local_jobs)
+        self._handed: deque[Any] = deque()
+        self._handed_lock = threading.Lock()
+        self._last_poll = float("-inf")
+
+    # -- jobs handed over by this process ---------------------------------------------------
+    def take_local_jobs(self) -> "JobExecutor":
+        """Become this process's local worker: service jobs that commands of this process
+        create are written already locked to this executor and handed to it right after their
+        commit (as Camunda and Flowable hint their local job executor): no polling delay and no
+        acquisition transaction. The jobs are in the database all along; if this process dies,
+        their locks expire and any worker takes them over."""
+        self.engine.local_worker = self
+        return self
+
+    def release_local_jobs(self) -> None:
+        """Stop taking jobs and unlock those handed over but not run (others may take them now)."""
+        if self.engine.local_worker is self:
+            self.engine.local_worker = None
+        with self._handed_lock:
+            ids = [job.id for job in self._handed]
+            self._handed.clear()
+        if ids:
+            with unit_of_work(self.engine.db) as uow:
+                uow.conn.execute(update(t.jobs).where(t.jobs.c.id.in_(ids), t.jobs.c.lock_owner == self.owner)
+                                 .values(lock_owner=None, lock_expires_at=None))
+                uow.commit()
+
+    def offer(self, job: Any) -> None:
+        """A committed job locked to this executor (called after the commit that created it)."""
+        with self._handed_lock:
+            self._handed.append(job)
+        self.wakeup.set()
+
+    def _take_handed(self, limit: int) -> list[Any]:
+        """Handed-over jobs whose lock has at least half its time left; the others are left to
+        acquisition (another worker may take them over once the lock expired)."""
+        keep_until = self.engine.clock.now() + timedelta(seconds=self.engine.settings.job_lock_seconds / 2)
+        jobs: list[Any] = []
+        with self._handed_lock:
+            while self._handed and len(jobs) < limit:
+                job = self._handed.popleft()
+                if job.lock_expires_at >= keep_until:
+                    jobs.append(job)
+        return jobs
 
     # -- acquisition ----------------------------------------------------------------------
     def acquire(self, limit: int = 10) -> list[Any]:
@@ -73,8 +121,13 @@ class JobExecutor:
         return sorted(rows, key=lambda r: r.due_at)
 
     def run_due(self, limit: int = 10) -> int:
-        """Acquire and run up to ``limit`` due jobs; returns how many ran."""
-        jobs = self.acquire(limit)
+        """Run up to ``limit`` due jobs; returns how many ran. Jobs handed over by this process
+        come first; the database is polled when none were handed over, and at least once every
+        ``poll_seconds`` in any case, so jobs from elsewhere never starve."""
+        jobs = self._take_handed(limit)
+        if len(jobs) < limit and (not jobs or time.monotonic() - self._last_poll >= self.poll_seconds):
+            self._last_poll = time.monotonic()
+            jobs += self.acquire(limit - len(jobs))
         for job in jobs:
             self.execute(job)
         return len(jobs)
@@ -236,22 +289,31 @@ class WorkerThread(threading.Thread):
 
     def __init__(self, engine: Engine, poll_seconds: float = 1.0) -> None:
         super().__init__(name="amtsflow-worker", daemon=True)
-        self.executor = JobExecutor(engine)
+        self.executor = JobExecutor(engine, poll_seconds=poll_seconds).take_local_jobs()
         self.poll_seconds = poll_seconds
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        while not self.stopping.is_set():
+        wakeup = self.executor.wakeup
+        try:
+            while not self.stopping.is_set():
+                try:
+                    ran = self.executor.run_due()
+                except AmtsflowError as exc:
+                    log.warning("worker: %s", exc.message)
+                    ran = 0
+                except Exception:  # noqa: BLE001 - keep polling; the error is logged with its stack
+                    log.exception("worker round failed")
+                    ran = 0
+                if ran == 0:  # idle: sleep until the next poll or until a job is handed over
+                    wakeup.wait(self.poll_seconds)
+                    wakeup.clear()
+        finally:
             try:
-                ran = self.executor.run_due()
-            except AmtsflowError as exc:
-                log.warning("worker: %s", exc.message)
-                ran = 0
-            except Exception:  # noqa: BLE001 - keep polling; the error is logged with its stack
-                log.exception("worker round failed")
-                ran = 0
-            if ran == 0:
-                self.stopping.wait(self.poll_seconds)
+                self.executor.release_local_jobs()
+            except Exception:  # noqa: BLE001 - locks expire on their own
+                log.exception("worker: could not release handed-over jobs")
 
     def stop(self) -> None:
         self.stopping.set()
+        self.executor.wakeup.set()

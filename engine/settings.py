@@ -22,6 +22,7 @@ class Settings:
     timezone: str = "Europe/Berlin"
     public_url: str | None = None         # the portal's address as citizens reach it (links in mails, payment return)
     connector_config: Mapping[str, str] = field(default_factory=dict)
+    case_cache_size: int = 512            # recently saved workflows kept in memory per process; 0: off
 
     @property
     def runs_embedded_worker(self) -> bool:
@@ -44,7 +45,8 @@ class Settings:
         if env.get("AMTSFLOW_EMBEDDED_WORKER"):
             values["embedded_worker"] = env["AMTSFLOW_EMBEDDED_WORKER"].lower() in ("1", "true", "yes")
         for name, attr in (("AMTSFLOW_JOB_LOCK_SECONDS", "job_lock_seconds"),
-                           ("AMTSFLOW_DEFAULT_RETRIES", "default_retries")):
+                           ("AMTSFLOW_DEFAULT_RETRIES", "default_retries"),
+                           ("AMTSFLOW_CASE_CACHE_SIZE", "case_cache_size")):
             if env.get(name):
                 values[attr] = int(env[name])
         values["connector_config"] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
@@ -47,15 +47,24 @@ def _sqlite_engine(url: str) -> Engine:
 
 
 class UnitOfWork:
-    """One transaction. Rolls back unless :meth:`commit` was called."""
+    """One transaction. Rolls back unless :meth:`commit` was called. Callbacks registered with
+    :meth:`after_commit` run once the commit succeeded (in-memory follow-ups such as caching a
+    saved case or handing a job to this process's worker); they must not fail."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.committed = False
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after_commit.append(callback)
 
     def commit(self) -> None:
         self.conn.commit()
         self.committed = True
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from contextlib import nullcontext
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from engine.bootstrap import Engine
 from engine.domain.errors import Conflict, InvalidState, NotFound, PermissionDenied
@@ -89,12 +89,17 @@ def business_key_variables(model: Any, business_key: str | None) -> dict[str, An
     return variables
 
 
-def _work_item(engine: Engine, task_id: str) -> Any:
+_SELECT_WORK_ITEM = (select(t.work_items, t.cases.c.definition_id)
+                     .join(t.cases, t.cases.c.id == t.work_items.c.case_id)
+                     .where(t.work_items.c.id == bindparam("id")))
+
+
+def _work_item(engine: Engine, task_id: str, conn: Any = None) -> Any:
     """The work item joined with its case's definition id."""
-    w = t.work_items
-    with engine.db.connect() as conn:
-        row = conn.execute(select(w, t.cases.c.definition_id).join(t.cases, t.cases.c.id == w.c.case_id)
-                           .where(w.c.id == task_id)).first()
+    if conn is None:
+        with engine.db.connect() as own:
+            return _work_item(engine, task_id, own)
+    row = conn.execute(_SELECT_WORK_ITEM, {"id": task_id}).first()
     if row is None:
         raise NotFound(f"task {task_id} not found", user_message="Die Aufgabe wurde nicht gefunden.")
     return row
@@ -107,16 +112,22 @@ def task_form(engine: Engine, task_id: str, item: Any = None) -> Any:
 
 
 def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = None, *, actor: str = "system") -> None:
+    """Complete a user task with the submitted form data (validated against the task's form)."""
     data = dict(data or {})
-    item = _work_item(engine, task_id)
-    if item.state != "open":
-        raise Conflict(f"task {task_id} is already {item.state}",
-                       user_message="Die Aufgabe wurde bereits von jemand anderem erledigt.")
-    if item.assignee and item.assignee != actor and actor != "system":
-        raise PermissionDenied(f"task {task_id} is claimed by {item.assignee}",
-                               user_message=f"Die Aufgabe ist {item.assignee} zugewiesen.")
-    form = task_form(engine, task_id, item)
-    forms.validate(form.schema if form else None, data, where=f"task {task_id} ({item.element_id})")
+    item: Any = None
+
+    def locate(conn: Any) -> str:  # in the command's transaction: one read, no second connection
+        nonlocal item
+        item = _work_item(engine, task_id, conn)
+        if item.state != "open":
+            raise Conflict(f"task {task_id} is already {item.state}",
+                           user_message="Die Aufgabe wurde bereits von jemand anderem erledigt.")
+        if item.assignee and item.assignee != actor and actor != "system":
+            raise PermissionDenied(f"task {task_id} is claimed by {item.assignee}",
+                                   user_message=f"Die Aufgabe ist {item.assignee} zugewiesen.")
+        form = task_form(engine, task_id, item)
+        forms.validate(form.schema if form else None, data, where=f"task {task_id} ({item.element_id})")
+        return str(item.case_id)
 
     def mutate(cmd: Command) -> None:
         info = cmd.parsed.models.get(item.process_key, cmd.parsed.model).element(item.element_id)
@@ -129,7 +140,7 @@ def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = No
         cmd.audit_details.update({"task": task_id, "element": item.element_id, "fields": sorted(data)})
 
     try:
-        run_case_command(engine, item.case_id, actor, "task_completed", mutate)
+        run_case_command(engine, locate, actor, "task_completed", mutate)
     except InvalidState:
         if _work_item(engine, task_id).state != "open":  # lost the race against another clerk
             raise Conflict(f"task {task_id} was completed by someone else",

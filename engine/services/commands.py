@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any, Callable, TypeVar
 
 from sqlalchemy import bindparam, insert, select, update
@@ -65,31 +66,51 @@ def snapshot_data(wf: Any) -> dict[str, Any]:
     return jsonable(WorkflowRunner.snapshot(wf))
 
 
-def run_case_command(engine: Engine, case_id: str, actor: str, action: str,
+def run_case_command(engine: Engine, case: str | Callable[[Any], str], actor: str, action: str,
                      mutate: Callable[[Command], T], *, allow_suspended: bool = False) -> T:
+    """Run ``mutate`` on a case in one transaction and save the result. ``case`` is the case id,
+    or a function that finds it inside the transaction (from a work item, say).
+
+    When this process saved the case last, its row values and live workflow come from the case
+    cache (no SELECT, no deserialisation); the save's revision check proves they were current.
+    Any failure while working on cached state is decided again on the stored state."""
+    use_cache = True
     for _attempt in range(MAX_ATTEMPTS):
+        cached = None
         try:
             with unit_of_work(engine.db) as uow:
-                row = uow.conn.execute(select(t.cases).where(t.cases.c.id == case_id)).first()
-                if row is None:
-                    raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")
-                if row.suspended and not allow_suspended:
-                    raise InvalidState(f"case {case_id} is suspended",
-                                       user_message="Der Vorgang ist angehalten.")
-                if row.status in ("completed", "cancelled"):
-                    raise InvalidState(f"case {case_id} is {row.status}",
-                                       user_message="Der Vorgang ist bereits abgeschlossen.")
+                case_id = case(uow.conn) if callable(case) else case
+                cached = engine.case_cache.take(case_id) if use_cache else None
+                row = cached.row if cached is not None else uow.conn.execute(_SELECT_CASE, {"id": case_id}).first()
+                _check_runnable(row, case_id, allow_suspended)
                 parsed = engine.definitions.get(row.definition_id, uow.conn)
-                wf = engine.serializer.loads(row.state, parsed, engine.script_engine)
+                wf = cached.wf if cached is not None else engine.serializer.loads(row.state, parsed,
+                                                                                  engine.script_engine)
                 cmd = Command(engine, uow, row, parsed, wf, actor)
                 result = mutate(cmd)
                 save(cmd, action)
                 uow.commit()
                 return result
         except (StaleRevision, DatabaseBusy):
-            continue
-    raise Conflict(f"case {case_id}: gave up after {MAX_ATTEMPTS} concurrent modifications")
+            use_cache = False
+        except Exception:
+            if cached is None:
+                raise
+            use_cache = False  # the cached state may have been stale: decide again on the stored one
+    raise Conflict(f"case {case!r}: gave up after {MAX_ATTEMPTS} concurrent modifications")
 
+
+def _check_runnable(row: Any, case_id: str, allow_suspended: bool) -> None:
+    if row is None:
+        raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")
+    if row.suspended and not allow_suspended:
+        raise InvalidState(f"case {case_id} is suspended", user_message="Der Vorgang ist angehalten.")
+    if row.status in ("completed", "cancelled"):
+        raise InvalidState(f"case {case_id} is {row.status}", user_message="Der Vorgang ist bereits abgeschlossen.")
+
+
+_SELECT_CASE = select(t.cases).where(t.cases.c.id == bindparam("id"))
+_INSERT_CASE = t.cases.insert()
 
 # The optimistic-lock update, built once (statement construction is a measurable part of a step).
 _UPDATE_CASE = (update(t.cases)
@@ -124,7 +145,7 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
         waits = Waits(completed=True)
     snapshot = waits_snapshot(row.id, waits)
     if new:  # the row must exist before projections reference it
-        conn.execute(t.cases.insert(), dict(
+        conn.execute(_INSERT_CASE, dict(
             id=row.id, definition_id=row.definition_id, process_key=row.process_key, version=row.version,
             business_key=row.business_key, suspended=False, revision=1, started_by=cmd.actor, started_at=now,
             waits=snapshot, **values))
@@ -133,16 +154,35 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
                                              "revision": row.revision + 1, "waits": snapshot, **values})
         if result.rowcount != 1:
             raise StaleRevision(row.id)
+    local_worker = engine.local_worker
     projector = Projector(conn, engine.evaluator, now, row.id, row.business_key, engine.settings.default_retries,
-                          suspended=bool(row.suspended))
+                          suspended=bool(row.suspended),
+                          lock=(local_worker.owner, now + timedelta(seconds=engine.settings.job_lock_seconds))
+                          if local_worker is not None else None)
     projector.sync(before, waits, cmd.completed)
     sync_case_fields(conn, row.id, [*cmd.parsed.model.case_fields], {} if new else (row.data or {}), data)
     if ended is not None:
         from engine.services.retention import schedule_erasure
 
-        schedule_erasure(conn, row.id, row.definition_id, now, engine.settings.default_retries)
+        schedule_erasure(conn, row.id, engine.definitions.retention(row.definition_id, conn), now,
+                         engine.settings.default_retries)
     if error is not None:
         _open_incident(conn, row.id, now, error, cmd.audit_details.get("stack", ""), waits.errors)
+    if ended is None:  # an ended case runs no more commands: nothing worth keeping in memory
+        committed = _committed_row(row, new, cmd.actor, now, values, snapshot)
+        cmd.uow.after_commit(lambda: engine.case_cache.put(row.id, committed, wf))
+    for job in projector.locked_jobs:  # jobs this process's worker holds already: hand them over
+        cmd.uow.after_commit(lambda job=job: local_worker.offer(job))
+
+
+def _committed_row(row: Any, new: bool, actor: str, now: datetime, values: dict[str, Any],
+                   snapshot: dict[str, Any]) -> SimpleNamespace:
+    """The case row as this save leaves it (for the case cache; the state column is not kept)."""
+    return SimpleNamespace(
+        id=row.id, definition_id=row.definition_id, process_key=row.process_key, version=row.version,
+        business_key=row.business_key, suspended=bool(row.suspended), revision=1 if new else row.revision + 1,
+        started_by=actor if new else row.started_by, started_at=now if new else row.started_at, waits=snapshot,
+        **{k: v for k, v in values.items() if k != "state"})
 
 
 def append_case_event(conn: Any, case_id: str, now: datetime, actor: str, action: str, details: dict[str, Any],

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
 from engine.bootstrap import Engine
@@ -127,10 +127,13 @@ def _content_hash(files: list[SourceFile]) -> str:
     return digest.hexdigest()
 
 
+_LATEST = (select(t.process_definitions).where(t.process_definitions.c.key == bindparam("key"))
+           .order_by(t.process_definitions.c.version.desc()).limit(1))
+
+
 def latest_definition(conn: Connection, key: str) -> Any:
     """The newest version of process ``key`` (a row), or None."""
-    return conn.execute(select(t.process_definitions).where(t.process_definitions.c.key == key)
-                        .order_by(t.process_definitions.c.version.desc()).limit(1)).first()
+    return conn.execute(_LATEST, {"key": key}).first()
 
 
 __all__ = ["deploy", "read_paths", "DeployResult", "DeployedProcess", "latest_definition"]

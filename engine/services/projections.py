@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Connection
 
 from engine.domain.errors import ExpressionError
@@ -19,6 +20,16 @@ from engine.persistence import tables as t
 from engine.runtime.model import ElementInfo
 from engine.runtime.timers import due_from
 from engine.runtime.workflow import Waits
+
+
+# Statements of every step, built once (building one costs more than running it on SQLite).
+_INSERT_JOB = t.jobs.insert()
+_DELETE_JOB = delete(t.jobs).where(t.jobs.c.id == bindparam("id"))
+_INSERT_WORK_ITEM = t.work_items.insert()
+_INSERT_GROUP = t.work_item_groups.insert()
+_END_WORK_ITEM = (update(t.work_items).where(t.work_items.c.id == bindparam("b_id"))
+                  .values(state=bindparam("state"), ended_at=bindparam("ended_at"),
+                          completed_by=bindparam("completed_by")))
 
 
 def service_job_id(case_id: str, task_id: str) -> str:
@@ -37,7 +48,10 @@ def waits_snapshot(case_id: str, waits: Waits) -> dict[str, Any]:
 
 class Projector:
     def __init__(self, conn: Connection, evaluator: Any, now: datetime, case_id: str,
-                 business_key: str | None, retries_default: int, suspended: bool = False) -> None:
+                 business_key: str | None, retries_default: int, suspended: bool = False,
+                 lock: tuple[str, datetime] | None = None) -> None:
+        """``lock`` (owner, expiry): new service jobs are created locked by that owner (this
+        process's worker, which takes them after the commit); they are in ``locked_jobs``."""
         self.conn = conn
         self.evaluator = evaluator
         self.now = now
@@ -45,6 +59,8 @@ class Projector:
         self.business_key = business_key
         self.retries_default = retries_default
         self.suspended = suspended
+        self.lock = lock if not suspended else None
+        self.locked_jobs: list[SimpleNamespace] = []
 
     def sync(self, before: dict[str, Any], waits: Waits, completed: dict[str, str]) -> None:
         self._work_items(set(before.get("user", [])), waits, completed)
@@ -57,21 +73,21 @@ class Projector:
         current = {w.task_id: w for w in waits.user_tasks}
         for task_id in before - current.keys():
             done_by = completed.get(task_id)
-            self.conn.execute(update(t.work_items).where(t.work_items.c.id == task_id).values(
-                state="completed" if done_by else "cancelled", ended_at=self.now, completed_by=done_by))
+            self.conn.execute(_END_WORK_ITEM, {"b_id": task_id, "state": "completed" if done_by else "cancelled",
+                                               "ended_at": self.now, "completed_by": done_by})
         for task_id in current.keys() - before:
             w = current[task_id]
             info = w.info
             groups = self._names(info.candidate_groups, w.data, info)
             users = self._names(info.candidate_users, w.data, info)
-            self.conn.execute(t.work_items.insert(), dict(
+            self.conn.execute(_INSERT_WORK_ITEM, dict(
                 id=task_id, case_id=self.case_id, process_key=w.process_key, element_id=w.element_id,
                 name=info.name, state="open", candidate_groups=groups, candidate_users=users,
                 assignee=self._text(info.assignee, w.data, info), due=self._due(info.due_date, w.data, info),
                 follow_up=self._due(info.follow_up_date, w.data, info),
                 priority=_int(self._text(info.priority, w.data, info)), created_at=self.now))
             if groups:
-                self.conn.execute(insert(t.work_item_groups), [{"work_item_id": task_id, "group_name": g} for g in groups])
+                self.conn.execute(_INSERT_GROUP, [{"work_item_id": task_id, "group_name": g} for g in groups])
 
     def _names(self, entries: list[str], data: dict[str, Any], info: ElementInfo) -> list[str]:
         """Candidate groups/users; a ${...} entry may yield one name, a comma-separated text or a list."""
@@ -118,20 +134,25 @@ class Projector:
     def _service_jobs(self, before: dict[str, str], waits: Waits) -> None:
         current = {w.task_id: w for w in waits.services}
         for task_id in before.keys() - current.keys():
-            self.conn.execute(delete(t.jobs).where(t.jobs.c.id == before[task_id]))
+            self.conn.execute(_DELETE_JOB, {"id": before[task_id]})
         for task_id in current.keys() - before.keys():
             w = current[task_id]
             call = w.info.service
             job_id = service_job_id(self.case_id, task_id)
             params, problem = self._params(call, w)
             retries = call.retries if call and call.retries is not None else self.retries_default
-            self.conn.execute(t.jobs.insert(), dict(
+            job = dict(
                 id=job_id, case_id=self.case_id, kind="service", task_id=task_id, element_id=w.element_id,
                 due_at=self.now, retries=retries, attempts=0, suspended=self.suspended, created_at=self.now,
+                lock_owner=self.lock[0] if self.lock else None, lock_expires_at=self.lock[1] if self.lock else None,
+                last_error=None,
                 payload={"operation": call.operation if call else "", "process_key": w.process_key,
                          "retry_interval": call.retry_interval_s if call else None,
                          "result_variable": call.result_variable if call else "",
-                         "params": params, "param_error": problem, "business_key": self.business_key}))
+                         "params": params, "param_error": problem, "business_key": self.business_key})
+            self.conn.execute(_INSERT_JOB, job)
+            if self.lock:
+                self.locked_jobs.append(SimpleNamespace(**job))
 
     def _params(self, call: Any, w: Any) -> tuple[dict[str, Any], str | None]:
         """Input parameters are evaluated when the task is reached (the data of that moment)."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, bindparam, exists, or_, select
 
 from engine.bootstrap import Engine
 from engine.domain.errors import NotFound
@@ -40,34 +41,45 @@ def list_tasks(engine: Engine, *, group: str | None = None, groups: list[str] | 
                user: str | None = None, case_id: str | None = None, process_key: str | None = None,
                assignee: str | None = None, search: str | None = None, state: str = "open",
                limit: int = MAX_ROWS) -> list[dict[str, Any]]:
+    wanted = list(groups or []) + ([group] if group else [])
+    params: dict[str, Any] = {"state": state, "limit": min(limit, MAX_ROWS), "groups": wanted, "user": user,
+                              "case_id": case_id, "process_key": process_key, "assignee": assignee,
+                              "search": search, "like": f"%{search}%" if search else None}
+    query = _task_query(bool(wanted), bool(user), bool(case_id), bool(process_key), bool(assignee), bool(search))
+    with engine.db.connect() as conn:
+        return [task_view(r) for r in conn.execute(query, params)]
+
+
+@functools.lru_cache(maxsize=64)
+def _task_query(by_groups: bool, by_user: bool, by_case: bool, by_process: bool, by_assignee: bool,
+                by_search: bool) -> Any:
+    """The inbox query for one combination of filters, built once with bound parameters (an
+    inbox refresh then costs the database round trip, not the building of the statement)."""
     w = t.work_items
     query = (select(w, t.cases.c.business_key).join(t.cases, t.cases.c.id == w.c.case_id)
-             .where(w.c.state == state))
-    wanted = list(groups or []) + ([group] if group else [])
-    if wanted or user:
+             .where(w.c.state == bindparam("state")))
+    if by_groups or by_user:
         visible = []
-        if wanted:
+        if by_groups:
             visible.append(exists().where(and_(t.work_item_groups.c.work_item_id == w.c.id,
-                                               t.work_item_groups.c.group_name.in_(wanted))))
-        if user:
-            visible.append(w.c.assignee == user)
+                                               t.work_item_groups.c.group_name.in_(bindparam("groups", expanding=True)))))
+        if by_user:
+            visible.append(w.c.assignee == bindparam("user"))
         query = query.where(or_(*visible))
-    if case_id:
-        query = query.where(w.c.case_id == case_id)
-    if process_key:
-        query = query.where(w.c.process_key == process_key)
-    if assignee:
-        query = query.where(w.c.assignee == assignee)
-    if search:
-        like = f"%{search}%"
+    if by_case:
+        query = query.where(w.c.case_id == bindparam("case_id"))
+    if by_process:
+        query = query.where(w.c.process_key == bindparam("process_key"))
+    if by_assignee:
+        query = query.where(w.c.assignee == bindparam("assignee"))
+    if by_search:
+        like = bindparam("like")
         query = query.where(or_(
             t.cases.c.business_key.ilike(like),
             exists().where(and_(t.case_fields.c.case_id == w.c.case_id, t.case_fields.c.value.ilike(like))),
-            w.c.case_id == search,
+            w.c.case_id == bindparam("search"),
         ))
-    query = query.order_by(w.c.due.is_(None), w.c.due, w.c.created_at).limit(min(limit, MAX_ROWS))
-    with engine.db.connect() as conn:
-        return [task_view(r) for r in conn.execute(query)]
+    return query.order_by(w.c.due.is_(None), w.c.due, w.c.created_at).limit(bindparam("limit"))
 
 
 def get_task(engine: Engine, task_id: str) -> dict[str, Any]:

@@ -54,9 +54,8 @@ def retention_of(files: list[SourceFile], key: str) -> tuple[str | None, list[Pr
     return None, []
 
 
-def schedule_erasure(conn: Connection, case_id: str, definition_id: str, ended: datetime, retries: int) -> None:
-    period = conn.execute(select(t.process_definitions.c.retention)
-                          .where(t.process_definitions.c.id == definition_id)).scalar()
+def schedule_erasure(conn: Connection, case_id: str, period: str | None, ended: datetime, retries: int) -> None:
+    """Plan the erasure of a case that just ended, ``period`` (its definition's retention) after."""
     if not period:
         return
     conn.execute(t.jobs.insert(), dict(
