@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from engine.domain.errors import DatabaseBusy
+from engine.persistence import wal
 
 
 def make_engine(url: str) -> Engine:
@@ -23,7 +24,8 @@ def make_engine(url: str) -> Engine:
 
 def _sqlite_engine(url: str) -> Engine:
     path = url.split("///", 1)[-1]
-    if path and path != ":memory:":
+    on_disk = bool(path) and path != ":memory:"
+    if on_disk:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                            poolclass=NullPool if path == ":memory:" else None)
@@ -36,12 +38,22 @@ def _sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        if on_disk:  # checkpoints run in the background (see wal.py); this is only the bound
+            cur.execute(f"PRAGMA wal_autocheckpoint={wal.SAFETY_BOUND_PAGES}")
         cur.close()
+
+    if on_disk:
+        background = wal.checkpointer()
+        db_path = os.path.abspath(path)
+
+        @event.listens_for(engine, "commit")
+        def _committed(_conn: Connection) -> None:
+            background.committed(db_path)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        mode = "IMMEDIATE" if conn.info.get("write") else "DEFERRED"
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        # straight to the driver: this runs once per transaction and needs no result
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN DEFERRED")
 
     return engine
 

@@ -81,6 +81,9 @@ def process_key_of(task: Any) -> str:
     return str(task.workflow.spec.name)
 
 
+COMPACT_EVERY = 16  # engine step layers between compactions inside one command
+
+
 class WorkflowRunner:
     def __init__(self, script_engine: SafeScriptEngine) -> None:
         self.script_engine = script_engine
@@ -104,12 +107,21 @@ class WorkflowRunner:
                     f"more than {MAX_STEPS_PER_COMMAND} steps without reaching a wait state (endless loop?)",
                     user_message="Der Prozess kommt nicht zum Halt (Endlosschleife im Modell?).")
 
+        layers = 0
+
+        def advance() -> None:
+            # Compacting every few layers keeps the tree far from SpiffWorkflow's depth limit
+            # in a long loop, without paying for a compaction after every single layer.
+            nonlocal layers
+            while wf._do_engine_steps(did_complete_task=count):
+                layers += 1
+                if layers % COMPACT_EVERY == 0:
+                    compact(wf)
+
         try:
-            while wf._do_engine_steps(did_complete_task=count):
-                compact(wf)
+            advance()
             wf.refresh_timers()
-            while wf._do_engine_steps(did_complete_task=count):
-                compact(wf)
+            advance()
         except SpiffWorkflowException as exc:
             raise WorkflowFailure(_describe(exc)) from exc
         except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from engine.persistence import tables as t
+from engine.persistence.fast import FastStatement
 
 GENESIS = "0" * 64
-_INSERT = t.audit_events.insert()
+_INSERT = FastStatement(t.audit_events.insert())
 
 
 def _digest(prev: str, case_id: str | None, at: datetime, actor: str, action: str, details: Any) -> str:
@@ -25,7 +26,7 @@ def _digest(prev: str, case_id: str | None, at: datetime, actor: str, action: st
 def append(conn: Connection, *, prev_hash: str, case_id: str | None, at: datetime, actor: str,
            action: str, details: dict[str, Any]) -> str:
     digest = _digest(prev_hash, case_id, at, actor, action, details)
-    conn.execute(_INSERT, {"case_id": case_id, "at": at, "actor": actor, "action": action,
+    _INSERT.run(conn, {"case_id": case_id, "at": at, "actor": actor, "action": action,
                                            "details": details, "prev_hash": prev_hash, "hash": digest})
     return digest
 

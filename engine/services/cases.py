@@ -16,9 +16,11 @@ from engine.persistence.db import UnitOfWork, unit_of_work
 from engine.runtime import camunda
 from engine.services import audit, forms
 from engine.services.commands import Command, append_case_event, run_case_command, save
-from engine.services.deploy import latest_definition
 
 MAX_BUSINESS_KEY = 200
+_LATEST_ID = (select(t.process_definitions.c.id, t.process_definitions.c.version)
+              .where(t.process_definitions.c.key == bindparam("key"))
+              .order_by(t.process_definitions.c.version.desc()).limit(1))
 
 
 def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, business_key: str | None = None,
@@ -39,7 +41,7 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
             definition = uow.conn.execute(select(t.process_definitions).where(
                 t.process_definitions.c.id == definition_id)).first()
         elif version is None:
-            definition = latest_definition(uow.conn, key)
+            definition = uow.conn.execute(_LATEST_ID, {"key": key}).first()
         else:
             definition = uow.conn.execute(select(t.process_definitions).where(
                 t.process_definitions.c.key == key, t.process_definitions.c.version == version)).first()
@@ -89,7 +91,9 @@ def business_key_variables(model: Any, business_key: str | None) -> dict[str, An
     return variables
 
 
-_SELECT_WORK_ITEM = (select(t.work_items, t.cases.c.definition_id)
+_w = t.work_items
+_SELECT_WORK_ITEM = (select(_w.c.id, _w.c.case_id, _w.c.process_key, _w.c.element_id, _w.c.state, _w.c.assignee,
+                            t.cases.c.definition_id)
                      .join(t.cases, t.cases.c.id == t.work_items.c.case_id)
                      .where(t.work_items.c.id == bindparam("id")))
 

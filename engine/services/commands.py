@@ -19,6 +19,7 @@ from engine.bootstrap import Engine
 from engine.domain.errors import Conflict, DatabaseBusy, InvalidState, NotFound, WorkflowFailure
 from engine.persistence import tables as t
 from engine.persistence.db import UnitOfWork, unit_of_work
+from engine.persistence.fast import FastStatement
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.serialization import SERIALIZER_VERSION
 from engine.runtime.workflow import Waits, WorkflowRunner
@@ -110,13 +111,14 @@ def _check_runnable(row: Any, case_id: str, allow_suspended: bool) -> None:
 
 
 _SELECT_CASE = select(t.cases).where(t.cases.c.id == bindparam("id"))
-_INSERT_CASE = t.cases.insert()
+_INSERT_CASE = FastStatement(t.cases.insert())
 
 # The optimistic-lock update, built once (statement construction is a measurable part of a step).
-_UPDATE_CASE = (update(t.cases)
-                .where(t.cases.c.id == bindparam("b_id"), t.cases.c.revision == bindparam("b_revision"))
-                .values({c: bindparam(c) for c in ("revision", "waits", "status", "state", "serializer_version",
-                                                   "data", "error", "updated_at", "ended_at", "audit_hash")}))
+_UPDATE_CASE = FastStatement(
+    update(t.cases)
+    .where(t.cases.c.id == bindparam("b_id"), t.cases.c.revision == bindparam("b_revision"))
+    .values({c: bindparam(c) for c in ("revision", "waits", "status", "state", "serializer_version",
+                                       "data", "error", "updated_at", "ended_at", "audit_hash")}))
 
 
 def save(cmd: Command, action: str, *, new: bool = False) -> None:
@@ -145,14 +147,14 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
         waits = Waits(completed=True)
     snapshot = waits_snapshot(row.id, waits)
     if new:  # the row must exist before projections reference it
-        conn.execute(_INSERT_CASE, dict(
+        _INSERT_CASE.run(conn, dict(
             id=row.id, definition_id=row.definition_id, process_key=row.process_key, version=row.version,
             business_key=row.business_key, suspended=False, revision=1, started_by=cmd.actor, started_at=now,
             waits=snapshot, **values))
     else:  # update first: takes the row lock early, a stale revision fails before any other write
-        result = conn.execute(_UPDATE_CASE, {"b_id": row.id, "b_revision": row.revision,
-                                             "revision": row.revision + 1, "waits": snapshot, **values})
-        if result.rowcount != 1:
+        updated = _UPDATE_CASE.run(conn, {"b_id": row.id, "b_revision": row.revision,
+                                          "revision": row.revision + 1, "waits": snapshot, **values})
+        if updated != 1:
             raise StaleRevision(row.id)
     local_worker = engine.local_worker
     projector = Projector(conn, engine.evaluator, now, row.id, row.business_key, engine.settings.default_retries,

@@ -6,6 +6,8 @@ so that the web layer can render an error summary that links to each field.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -60,6 +62,28 @@ def _field(error: ValidationError) -> str:
     return ".".join(path) or "_form"
 
 
+_FORMATS = FormatChecker()
+_validators: OrderedDict[int, tuple[dict[str, Any], Draft202012Validator]] = OrderedDict()
+_validators_lock = threading.Lock()
+
+
+def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+    """One validator per schema object (forms live as long as their parsed definition); the
+    entry keeps the schema itself, so an id is never mistaken for a later object's."""
+    key = id(schema)
+    with _validators_lock:
+        entry = _validators.get(key)
+        if entry is not None and entry[0] is schema:
+            _validators.move_to_end(key)
+            return entry[1]
+    validator = Draft202012Validator(schema, format_checker=_FORMATS)
+    with _validators_lock:
+        _validators[key] = (schema, validator)
+        while len(_validators) > 256:
+            _validators.popitem(last=False)
+    return validator
+
+
 def validate(schema: dict[str, Any] | None, data: Any, *, where: str = "") -> None:
     """Raise FormValidationError with field-level German messages; nothing is stored."""
     if not isinstance(data, dict):
@@ -67,7 +91,7 @@ def validate(schema: dict[str, Any] | None, data: Any, *, where: str = "") -> No
                                   {"_form": ["Die Angaben müssen ein Formular-Objekt sein."]})
     if schema is None:
         return
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    validator = _validator(schema)
     errors: dict[str, list[str]] = {}
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         errors.setdefault(_field(error), []).append(_message(error))

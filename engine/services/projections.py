@@ -17,19 +17,20 @@ from sqlalchemy.engine import Connection
 
 from engine.domain.errors import ExpressionError
 from engine.persistence import tables as t
+from engine.persistence.fast import FastStatement
 from engine.runtime.model import ElementInfo
 from engine.runtime.timers import due_from
 from engine.runtime.workflow import Waits
 
 
 # Statements of every step, built once (building one costs more than running it on SQLite).
-_INSERT_JOB = t.jobs.insert()
-_DELETE_JOB = delete(t.jobs).where(t.jobs.c.id == bindparam("id"))
-_INSERT_WORK_ITEM = t.work_items.insert()
-_INSERT_GROUP = t.work_item_groups.insert()
-_END_WORK_ITEM = (update(t.work_items).where(t.work_items.c.id == bindparam("b_id"))
-                  .values(state=bindparam("state"), ended_at=bindparam("ended_at"),
-                          completed_by=bindparam("completed_by")))
+_INSERT_JOB = FastStatement(t.jobs.insert())
+_DELETE_JOB = FastStatement(delete(t.jobs).where(t.jobs.c.id == bindparam("id")))
+_INSERT_WORK_ITEM = FastStatement(t.work_items.insert())
+_INSERT_GROUP = FastStatement(t.work_item_groups.insert())
+_END_WORK_ITEM = FastStatement(update(t.work_items).where(t.work_items.c.id == bindparam("b_id"))
+                               .values(state=bindparam("state"), ended_at=bindparam("ended_at"),
+                                       completed_by=bindparam("completed_by")))
 
 
 def service_job_id(case_id: str, task_id: str) -> str:
@@ -73,21 +74,22 @@ class Projector:
         current = {w.task_id: w for w in waits.user_tasks}
         for task_id in before - current.keys():
             done_by = completed.get(task_id)
-            self.conn.execute(_END_WORK_ITEM, {"b_id": task_id, "state": "completed" if done_by else "cancelled",
+            _END_WORK_ITEM.run(self.conn, {"b_id": task_id, "state": "completed" if done_by else "cancelled",
                                                "ended_at": self.now, "completed_by": done_by})
         for task_id in current.keys() - before:
             w = current[task_id]
             info = w.info
             groups = self._names(info.candidate_groups, w.data, info)
             users = self._names(info.candidate_users, w.data, info)
-            self.conn.execute(_INSERT_WORK_ITEM, dict(
+            _INSERT_WORK_ITEM.run(self.conn, dict(
                 id=task_id, case_id=self.case_id, process_key=w.process_key, element_id=w.element_id,
                 name=info.name, state="open", candidate_groups=groups, candidate_users=users,
                 assignee=self._text(info.assignee, w.data, info), due=self._due(info.due_date, w.data, info),
                 follow_up=self._due(info.follow_up_date, w.data, info),
                 priority=_int(self._text(info.priority, w.data, info)), created_at=self.now))
             if groups:
-                self.conn.execute(_INSERT_GROUP, [{"work_item_id": task_id, "group_name": g} for g in groups])
+                for group_name in groups:
+                    _INSERT_GROUP.run(self.conn, {"work_item_id": task_id, "group_name": group_name})
 
     def _names(self, entries: list[str], data: dict[str, Any], info: ElementInfo) -> list[str]:
         """Candidate groups/users; a ${...} entry may yield one name, a comma-separated text or a list."""
@@ -134,7 +136,7 @@ class Projector:
     def _service_jobs(self, before: dict[str, str], waits: Waits) -> None:
         current = {w.task_id: w for w in waits.services}
         for task_id in before.keys() - current.keys():
-            self.conn.execute(_DELETE_JOB, {"id": before[task_id]})
+            _DELETE_JOB.run(self.conn, {"id": before[task_id]})
         for task_id in current.keys() - before.keys():
             w = current[task_id]
             call = w.info.service
@@ -150,7 +152,7 @@ class Projector:
                          "retry_interval": call.retry_interval_s if call else None,
                          "result_variable": call.result_variable if call else "",
                          "params": params, "param_error": problem, "business_key": self.business_key})
-            self.conn.execute(_INSERT_JOB, job)
+            _INSERT_JOB.run(self.conn, job)
             if self.lock:
                 self.locked_jobs.append(SimpleNamespace(**job))
 
