@@ -10,6 +10,9 @@ current transaction. Driver errors are re-raised as SQLAlchemy's exceptions, exa
 :meth:`Connection.execute` would raise them, so callers cannot tell the difference.
 
 Only for statements that return no rows (INSERT/UPDATE/DELETE); the result is the row count.
+It reads the compiler's bind names, placeholder order and default columns (attributes of the
+pinned SQLAlchemy 2.0); tests/integration/test_fast_statement.py checks that the rows written
+are identical to those of Connection.execute on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -24,10 +27,21 @@ from sqlalchemy.sql import ClauseElement
 
 
 @dataclass(frozen=True)
+class _Value:
+    name: str                                # the placeholder's name in the SQL
+    key: str | None                          # the parameter it takes, or None: a literal of the statement
+    literal: Any
+    processor: Callable[[Any], Any] | None   # the type's bind processor (JSON, UTC timestamps, ...)
+
+    def of(self, params: Mapping[str, Any]) -> Any:
+        value = params[self.key] if self.key is not None else self.literal
+        return self.processor(value) if self.processor is not None else value  # None too, as SQLAlchemy
+
+
+@dataclass(frozen=True)
 class _Plan:
     sql: str
-    names: tuple[str, ...]                              # parameter names in placeholder order
-    processors: dict[str, Callable[[Any], Any]]         # parameter name -> bind processor
+    values: tuple[_Value, ...]               # in placeholder order
     positional: bool
 
 
@@ -48,9 +62,9 @@ class FastStatement:
                 self._plans[key] = plan
         args: Any
         if plan.positional:
-            args = tuple(_convert(plan, name, params[name]) for name in plan.names)
+            args = tuple(v.of(params) for v in plan.values)
         else:
-            args = {name: _convert(plan, name, params[name]) for name in plan.names}
+            args = {v.name: v.of(params) for v in plan.values}
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(plan.sql, args)
@@ -63,21 +77,23 @@ class FastStatement:
 
     def _plan(self, conn: Connection, params: Mapping[str, Any]) -> _Plan:
         dialect = conn.dialect
-        compiled = self.statement.compile(dialect=dialect, column_keys=list(params))
-        names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.binds)
-        processors = {}
-        for name in names:
-            if name not in params:  # no column defaults here: every value must be given
-                raise KeyError(f"parameter '{name}' missing for {compiled.string!r}")
-            processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-            if processor is not None:
-                processors[name] = processor
-        return _Plan(compiled.string, names, processors, bool(compiled.positional))
-
-
-def _convert(plan: _Plan, name: str, value: Any) -> Any:
-    processor = plan.processors.get(name)  # applied to None too, as SQLAlchemy does (JSON null)
-    return processor(value) if processor is not None else value
+        compiled: Any = self.statement.compile(dialect=dialect, column_keys=list(params))
+        by_name = {name: bind for bind, name in compiled.bind_names.items()}
+        order = tuple(compiled.positiontup) if compiled.positional else tuple(by_name)
+        # Columns SQLAlchemy would fill from Python-side defaults: the driver cannot, so callers
+        # must give them (refused here rather than written as NULL).
+        defaults = {c.key for c in (*compiled.insert_prefetch, *compiled.update_prefetch)}
+        values = []
+        for name in order:
+            bind = by_name[name]
+            if bind.key in params:
+                key, literal = bind.key, None
+            elif bind.key in defaults or bind.required:
+                raise KeyError(f"parameter '{bind.key}' missing for {compiled.string!r}")
+            else:
+                key, literal = None, bind.effective_value
+            values.append(_Value(name, key, literal, bind.type.dialect_impl(dialect).bind_processor(dialect)))
+        return _Plan(compiled.string, tuple(values), bool(compiled.positional))
 
 
 __all__ = ["FastStatement"]

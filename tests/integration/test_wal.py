@@ -1,0 +1,38 @@
+"""Background WAL checkpoints on SQLite (no PostgreSQL counterpart)."""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import text
+
+from engine.persistence import wal
+from engine.persistence.db import make_engine
+
+
+def test_commits_are_checkpointed_by_the_background_thread_not_by_the_commit(tmp_path, monkeypatch):
+    idle = wal.WalCheckpointer()                      # not started: the test runs its rounds
+    monkeypatch.setattr(wal, "checkpointer", lambda: idle)
+    path = tmp_path / "wal.sqlite"
+    db = make_engine(f"sqlite:///{path}")
+    try:
+        with db.begin() as conn:
+            assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == wal.SAFETY_BOUND_PAGES
+            conn.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+        for _ in range(20):
+            with db.begin() as conn:
+                conn.execute(text("INSERT INTO notes (body) VALUES (:b)"), [{"b": "x" * 2000}] * 10)
+        before = os.path.getsize(path)
+        assert os.path.getsize(f"{path}-wal") > 400_000       # everything is still in the log
+        assert idle._dirty == {str(path)}
+        idle.checkpoint_dirty()
+        assert os.path.getsize(path) > before + 300_000      # copied into the database file
+        assert idle._dirty == set()
+    finally:
+        db.dispose()
+
+
+def test_a_database_that_is_gone_is_not_created_again(tmp_path):
+    path = tmp_path / "removed.sqlite"
+    wal.checkpoint(str(path))
+    assert not path.exists()
