@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, cast
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
@@ -43,17 +44,14 @@ def _sqlite_engine(url: str) -> Engine:
         cur.close()
 
     if on_disk:
-        background = wal.checkpointer()
-        db_path = os.path.abspath(path)
-
-        @event.listens_for(engine, "commit")
-        def _committed(_conn: Connection) -> None:
-            background.committed(db_path)
+        wal.watch(engine, os.path.abspath(path))
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        # straight to the driver: this runs once per transaction and needs no result
-        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN DEFERRED")
+        # straight to the driver: this runs once per transaction and needs no result; a connection
+        # that has just begun a transaction is live, so it has a driver connection (sqlite3's)
+        driver = cast(sqlite3.Connection, conn.connection.driver_connection)
+        driver.execute("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN DEFERRED")
 
     return engine
 

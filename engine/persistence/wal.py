@@ -16,6 +16,10 @@ import logging
 import os
 import sqlite3
 import threading
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 log = logging.getLogger("amtsflow.db")
 
@@ -28,7 +32,9 @@ class WalCheckpointer(threading.Thread):
         super().__init__(name="amtsflow-wal-checkpoint", daemon=True)
         self.interval = interval
         self._dirty: set[str] = set()
-        self._lock = threading.Lock()
+        self._epoch: dict[str, int] = {}    # raised by forget(): a round taken before must skip the path
+        self._lock = threading.Lock()       # guards _dirty and _epoch
+        self._busy = threading.Lock()       # held while a checkpoint runs
         self._wake = threading.Event()
 
     def committed(self, path: str) -> None:
@@ -36,6 +42,16 @@ class WalCheckpointer(threading.Thread):
         if path not in self._dirty:
             with self._lock:
                 self._dirty.add(path)
+
+    def forget(self, path: str) -> None:
+        """The database's engine was disposed (its files may be removed next): no checkpoint of
+        ``path`` runs after this returns, until it sees commits again. Opening a connection to a
+        database whose files are being deleted would create its -wal and -shm files anew."""
+        with self._lock:
+            self._dirty.discard(path)
+            self._epoch[path] = self._epoch.get(path, 0) + 1
+        with self._busy:  # wait for a checkpoint of it that may be running right now
+            pass
 
     def run(self) -> None:
         while True:
@@ -45,9 +61,27 @@ class WalCheckpointer(threading.Thread):
 
     def checkpoint_dirty(self) -> None:
         with self._lock:
-            paths, self._dirty = self._dirty, set()
-        for path in paths:
-            checkpoint(path)
+            taken = [(path, self._epoch.get(path, 0)) for path in self._dirty]
+            self._dirty = set()
+        for path, epoch in taken:
+            with self._busy:
+                with self._lock:
+                    if self._epoch.get(path, 0) != epoch:
+                        continue  # forgotten meanwhile
+                checkpoint(path)
+
+
+def watch(engine: Engine, path: str) -> None:
+    """Have this process's checkpoint thread look after the SQLite database ``path`` of ``engine``."""
+    background = checkpointer()
+
+    @event.listens_for(engine, "commit")
+    def _committed(_conn: Any) -> None:
+        background.committed(path)
+
+    @event.listens_for(engine, "engine_disposed")
+    def _disposed(_engine: Any) -> None:
+        background.forget(path)
 
 
 def checkpoint(path: str) -> None:
@@ -81,4 +115,4 @@ def checkpointer() -> WalCheckpointer:
         return _checkpointer
 
 
-__all__ = ["WalCheckpointer", "checkpoint", "checkpointer", "SAFETY_BOUND_PAGES"]
+__all__ = ["WalCheckpointer", "checkpoint", "checkpointer", "watch", "SAFETY_BOUND_PAGES"]

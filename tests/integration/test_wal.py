@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 from sqlalchemy import text
 
@@ -36,3 +38,40 @@ def test_a_database_that_is_gone_is_not_created_again(tmp_path):
     path = tmp_path / "removed.sqlite"
     wal.checkpoint(str(path))
     assert not path.exists()
+
+
+def test_no_checkpoint_touches_a_database_after_its_engine_was_disposed(tmp_path, monkeypatch):
+    """Disposing and then removing the database's folder must not race with a checkpoint that
+    would create the -wal and -shm files again (a TemporaryDirectory's cleanup failed so)."""
+    idle = wal.WalCheckpointer()
+    monkeypatch.setattr(wal, "checkpointer", lambda: idle)
+    touched: list[str] = []
+    monkeypatch.setattr(wal, "checkpoint", touched.append)
+    path = tmp_path / "gone.sqlite"
+    db = make_engine(f"sqlite:///{path}")
+    with db.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    assert idle._dirty == {str(path)}
+    db.dispose()
+    idle.checkpoint_dirty()
+    assert touched == []
+
+
+def test_a_round_skips_a_database_forgotten_after_the_round_began(monkeypatch):
+    idle = wal.WalCheckpointer()
+    touched: list[str] = []
+
+    def checkpoint_and_dispose_the_other(path: str) -> None:
+        # while this checkpoint runs, another thread disposes the other database's engine
+        touched.append(path)
+        other = "/b.sqlite" if path == "/a.sqlite" else "/a.sqlite"
+        threading.Thread(target=idle.forget, args=(other,), daemon=True).start()
+        deadline = time.monotonic() + 5
+        while not idle._epoch.get(other) and time.monotonic() < deadline:
+            time.sleep(0.001)
+
+    monkeypatch.setattr(wal, "checkpoint", checkpoint_and_dispose_the_other)
+    idle.committed("/a.sqlite")
+    idle.committed("/b.sqlite")
+    idle.checkpoint_dirty()
+    assert len(touched) == 1
