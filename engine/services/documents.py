@@ -7,9 +7,10 @@ import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
+from typing import Any, Iterable
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from engine.bootstrap import Engine
 from engine.domain.errors import InvalidState, NotFound
@@ -78,16 +79,35 @@ def check_upload(filename: str, content: bytes, max_bytes: int = MAX_BYTES) -> s
 
 def store(engine: Engine, filename: str, content: bytes, *, uploaded_by: str, case_id: str | None = None,
           kind: str = "attachment", max_bytes: int = MAX_BYTES, document_id: str | None = None) -> Document:
+    """Store an uploaded document. With ``document_id`` (an id derived from where the document
+    came from), storing it again is a no-op that returns the stored document."""
     if kind not in KINDS:
         raise InvalidState(f"unknown document kind {kind!r}", user_message="Unbekannte Dokumentart.")
     media_type = check_upload(filename, content, max_bytes)
     doc = Document(id=document_id or str(uuid.uuid4()), case_id=case_id, kind=kind, filename=safe_filename(filename),
                    media_type=media_type, size=len(content), sha256=hashlib.sha256(content).hexdigest(),
                    uploaded_by=uploaded_by, created_at=engine.clock.now())
-    with unit_of_work(engine.db) as uow:
-        uow.conn.execute(insert(documents).values(content=content, **doc.__dict__))
-        uow.commit()
+    try:
+        with unit_of_work(engine.db) as uow:
+            if document_id is not None and (stored := _metadata(uow.conn, document_id)) is not None:
+                return stored
+            uow.conn.execute(insert(documents).values(content=content, **doc.__dict__))
+            uow.commit()
+    except IntegrityError:
+        if document_id is None:
+            raise
+        with engine.db.connect() as conn:  # stored concurrently under the same id
+            stored = _metadata(conn, document_id)
+        if stored is None:
+            raise
+        return stored
     return doc
+
+
+def _metadata(conn: Any, document_id: str) -> Document | None:
+    row = conn.execute(select(*[documents.c[f] for f in Document.__dataclass_fields__])
+                       .where(documents.c.id == document_id)).first()
+    return _document(row) if row is not None else None
 
 
 def attach(engine: Engine, document_ids: Iterable[str], case_id: str, uploaded_by: str) -> None:

@@ -41,3 +41,15 @@ def test_only_the_runtime_imports_spiffworkflow():
 
 def test_connectors_do_not_import_the_web_layer():
     assert _offenders("connectors", ("webui",)) == []
+
+
+def test_the_web_layer_reaches_the_database_only_through_engine_services():
+    """No SQL in views (STYLE.md): webui never imports SQLAlchemy or the engine's tables; the CLI
+    may run migrations, the admin forms read the role and trust-level constants."""
+    allowed = {"engine.persistence.migrate", "engine.persistence.identity_tables"}
+    found = [line for line in _offenders("webui", ("sqlalchemy",))]
+    for path in sorted((ROOT / "webui").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        found += [f"{rel} imports {name}" for name in _imports(path)
+                  if name.startswith("engine.persistence") and name not in allowed]
+    assert found == []

@@ -111,7 +111,7 @@ def test_zip_bombs_and_path_traversal_are_refused(client, web_engine, entries, m
 def test_kpis_lead_time_and_deadline_breaches(client, web_engine, deployed, clock):
     from datetime import timedelta
     from engine.services import cases
-    from webui.studio import kpis
+    from engine.services import kpis
     for hours in (1, 2, 10):
         case_id = cases.start_case(web_engine, "webantrag", START, actor="erika")
         clock.advance(timedelta(hours=hours))

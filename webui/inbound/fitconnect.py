@@ -31,8 +31,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from sqlalchemy.exc import IntegrityError
-
 from connectors.fitconnect import Problem, Submission, SubmissionRejected
 from connectors.fitconnect_client import FitConnectIntake, create_intake
 from engine.bootstrap import Engine
@@ -179,11 +177,9 @@ class FitConnectInbox:
         for attachment in submission.attachments:
             name = f"fitconnect:{submission.submission_id}:{attachment.id}"
             document_id = str(uuid.uuid5(uuid.NAMESPACE_URL, name))
-            try:
-                documents.store(self.engine, attachment.filename, attachment.content, uploaded_by=ACTOR,
-                                case_id=case_id, max_bytes=self.max_upload_bytes, document_id=document_id)
-            except IntegrityError:
-                continue                  # stored by an earlier run of this submission
+            # the id names the attachment: a second run of this submission stores nothing again
+            documents.store(self.engine, attachment.filename, attachment.content, uploaded_by=ACTOR,
+                            case_id=case_id, max_bytes=self.max_upload_bytes, document_id=document_id)
 
     # -- the worker thread -----------------------------------------------------------------
     def start(self) -> None:

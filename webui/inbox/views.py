@@ -14,7 +14,7 @@ from webui import casework
 from webui.auth import current_user, engine, require_roles
 from webui.forms.fields import flatten
 from webui.forms.submit import form_view, merge, parse_request, store_uploads
-from webui.studio import kpis
+from engine.services import kpis
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 DUE_FILTERS = {"overdue": "überfällig", "today": "heute fällig", "week": "in den nächsten 7 Tagen fällig"}

@@ -10,7 +10,7 @@ from engine.domain.errors import DeploymentError, NotFound
 from engine.services import incidents, queries
 from engine.services.deploy import deploy
 from webui.auth import current_user, engine, require_roles
-from webui.studio import kpis
+from engine.services import kpis
 from webui.studio.upload import Limits, source_files
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")

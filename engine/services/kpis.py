@@ -1,7 +1,4 @@
-"""Read-only studio queries (KPIs, diagram sources) in SQLAlchemy Core on the engine's tables.
-
-The only SQL in webui; to move into engine.services.queries when the engine offers them.
-"""
+"""Read-only queries for process owners: KPIs per process and the diagram source of a version."""
 
 from __future__ import annotations
 
