@@ -34,11 +34,11 @@ class _Builder:
     """Collects properties in order and assembles the (schema, ui schema) pair."""
 
     def __init__(self) -> None:
-        self.properties: dict[str, dict] = {}
+        self.properties: dict[str, dict[str, Any]] = {}
         self.required: list[str] = []
         self.ui: dict[str, Any] = {}
 
-    def add(self, name: Any, schema: dict, ui: dict, required: bool) -> None:
+    def add(self, name: Any, schema: dict[str, Any], ui: dict[str, Any], required: bool) -> None:
         if not isinstance(name, str) or not name.strip():
             raise FormTranslationError(f"every input field needs a non-empty id/key, got {name!r}")
         if name in self.properties:
@@ -51,7 +51,7 @@ class _Builder:
         if ui:
             self.ui[name] = ui
 
-    def result(self) -> tuple[dict, dict]:
+    def result(self) -> tuple[dict[str, Any], dict[str, Any]]:
         schema: dict[str, Any] = {"$schema": SCHEMA_DIALECT, "type": "object",
                                   "properties": self.properties, "additionalProperties": False}
         if self.required:
@@ -62,14 +62,17 @@ class _Builder:
 def _number(value: Any, what: str) -> int | float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise FormTranslationError(f"{what}: expected a number, got {value!r}")
+    number: int | float
     if isinstance(value, str):
         try:
-            value = int(value.strip()) if re.fullmatch(r"\s*[+-]?\d+\s*", value) else float(value)
+            number = int(value.strip()) if re.fullmatch(r"\s*[+-]?\d+\s*", value) else float(value)
         except ValueError:
             raise FormTranslationError(f"{what}: expected a number, got {value!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise FormTranslationError(f"{what}: expected a finite number, got {value!r}")
-    return value
+    else:
+        number = value
+    if number != number or number in (float("inf"), float("-inf")):
+        raise FormTranslationError(f"{what}: expected a finite number, got {number!r}")
+    return number
 
 
 def _count(value: Any, what: str) -> int:
@@ -104,7 +107,7 @@ def _iso_date(value: Any, what: str, *, camunda_pattern: bool = False) -> str:
 # --- camunda:formField -----------------------------------------------------------------
 
 # 'textarea' is not a Camunda 7 built-in, but the SpiffWorkflow Camunda dialect uses it.
-_FIELD_TYPES: dict[str, tuple[dict, dict]] = {
+_FIELD_TYPES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "string": ({"type": "string"}, {}),
     "long": ({"type": "integer"}, {}),
     "boolean": ({"type": "boolean"}, {}),
@@ -114,7 +117,7 @@ _FIELD_TYPES: dict[str, tuple[dict, dict]] = {
 }
 
 
-def form_fields_to_schema(fields: list[dict]) -> tuple[dict, dict]:
+def form_fields_to_schema(fields: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
     """camunda:formField list -> (JSON Schema draft 2020-12, UI schema)."""
     if not isinstance(fields, list):
         raise FormTranslationError(f"expected a list of form fields, got {type(fields).__name__}")
@@ -126,7 +129,7 @@ def form_fields_to_schema(fields: list[dict]) -> tuple[dict, dict]:
     return builder.result()
 
 
-def _form_field(field: dict) -> tuple[dict, dict, bool]:
+def _form_field(field: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], bool]:
     fid = field.get("id")
     ftype = field.get("type") or "string"  # Camunda treats an untyped field as a string
     if ftype not in _FIELD_TYPES:
@@ -175,7 +178,7 @@ def _form_field(field: dict) -> tuple[dict, dict, bool]:
     return schema, ui, required
 
 
-def _field_property(field: dict, name: str) -> Any:
+def _field_property(field: dict[str, Any], name: str) -> Any:
     """A camunda:property value; accepts ``{"id": value}`` or ``[{"id": .., "value": ..}]``."""
     props = field.get("properties") or {}
     if isinstance(props, list):
@@ -183,7 +186,7 @@ def _field_property(field: dict, name: str) -> Any:
     return props.get(name) if isinstance(props, dict) else None
 
 
-def _field_default(fid: Any, ftype: str, value: Any, schema: dict) -> Any:
+def _field_default(fid: Any, ftype: str, value: Any, schema: dict[str, Any]) -> Any:
     what = f"field {fid!r}, defaultValue"
     if isinstance(value, str) and re.search(r"[$#]\{", value):
         raise FormTranslationError(f"{what}: expression defaults ({value!r}) are not supported")
@@ -212,7 +215,7 @@ _VALIDATE_APPLIES = {"required": _INPUTS, "min": {"number"}, "max": {"number"}, 
                      "maxLength": _TEXT, "pattern": _TEXT, "validationType": _TEXT}
 
 
-def camunda_form_to_schema(form_json: str | dict) -> tuple[dict, dict]:
+def camunda_form_to_schema(form_json: str | dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Camunda Forms (.form JSON, components list) -> (JSON Schema, UI schema)."""
     form = form_json
     if isinstance(form_json, (str, bytes)):
@@ -227,7 +230,7 @@ def camunda_form_to_schema(form_json: str | dict) -> tuple[dict, dict]:
     return builder.result()
 
 
-def _walk(components: list, builder: _Builder) -> None:
+def _walk(components: list[Any], builder: _Builder) -> None:
     for comp in components:
         if not isinstance(comp, dict):
             raise FormTranslationError(f"a form component must be an object, got {comp!r}")
@@ -246,13 +249,13 @@ def _walk(components: list, builder: _Builder) -> None:
             raise FormTranslationError(f"form component type {ctype!r} (key {comp.get('key')!r}) is not supported")
 
 
-def _refuse_conditional(comp: dict) -> None:
+def _refuse_conditional(comp: dict[str, Any]) -> None:
     if comp.get("conditional"):
         raise FormTranslationError(f"component {comp.get('key') or comp.get('id')!r}: conditional visibility "
                                    "(FEEL 'hide' expressions) is not supported")
 
 
-def _component(comp: dict, ctype: str) -> tuple[dict, dict, bool]:
+def _component(comp: dict[str, Any], ctype: str) -> tuple[dict[str, Any], dict[str, Any], bool]:
     key = comp.get("key")
     what = f"component {key!r}"
     if isinstance(key, str) and "." in key:
@@ -334,7 +337,7 @@ def _component(comp: dict, ctype: str) -> tuple[dict, dict, bool]:
     return schema, ui, required
 
 
-def _choices(comp: dict, what: str) -> tuple[list, list[str]]:
+def _choices(comp: dict[str, Any], what: str) -> tuple[list[Any], list[str]]:
     for dynamic in ("valuesKey", "valuesExpression"):
         if comp.get(dynamic):
             raise FormTranslationError(f"{what}: dynamic options ({dynamic}) are not supported")
@@ -349,7 +352,7 @@ def _choices(comp: dict, what: str) -> tuple[list, list[str]]:
     return choices, [str(v.get("label", v["value"])) for v in values]
 
 
-def _component_default(value: Any, ctype: str, schema: dict, what: str) -> Any:
+def _component_default(value: Any, ctype: str, schema: dict[str, Any], what: str) -> Any:
     what = f"{what}, defaultValue"
     if ctype in _TEXT:
         return str(value)

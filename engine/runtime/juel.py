@@ -20,6 +20,7 @@ import ast
 import keyword
 import re
 from datetime import datetime
+from typing import Any, cast
 
 __all__ = ["JuelError", "is_juel", "translate", "translate_timer", "cron_to_cycle"]
 
@@ -49,6 +50,9 @@ _PREC = {"||": 2, "&&": 3, "!": 4, "==": 5, "!=": 5, "<": 5, ">": 5, "<=": 5, ">
          "+": 6, "-": 6, "*": 7, "/": 7, "%": 7}
 _PY_OP = {"||": "or", "&&": "and", "!": "not"}
 _ATOM = 10
+# A parsed expression: a tuple tree whose first item is the node kind, e.g. ("name", "a"),
+# ("lit", 1), ("bin", "+", left, right), ("attr", base, "b"), ("cond", test, then, else).
+_Node = tuple[Any, ...]
 
 
 def is_juel(text: str) -> bool:
@@ -68,9 +72,9 @@ def translate(text: str) -> str:
     parts = _split(text)
     exprs = [p for p in parts if not isinstance(p, str)]
     if not exprs:
-        out = repr("".join(parts))
+        out = repr("".join(cast(list[str], parts)))  # no expression: only literal strings
     elif len(parts) == 1:
-        out = _emit(parts[0], 0)
+        out = _emit(exprs[0], 0)  # the only part is the expression
     else:
         out = " + ".join(repr(p) if isinstance(p, str) else f"str({_emit(p, 0)})" for p in parts)
     try:
@@ -80,9 +84,9 @@ def translate(text: str) -> str:
     return out
 
 
-def _split(text: str) -> list:
+def _split(text: str) -> list[str | _Node]:
     """Split composite text into literal strings and parsed expression trees."""
-    parts: list = []
+    parts: list[str | _Node] = []
     literal: list[str] = []
     i = 0
     while i < len(text):
@@ -128,8 +132,8 @@ def _tokenize(text: str, pos: int) -> tuple[list[tuple[str, object, int]], int]:
             value, end = _string_literal(text, pos)
             tokens.append(("str", value, pos))
             pos = end
-        elif _NAME_RE.match(text, pos):
-            word = _NAME_RE.match(text, pos).group()
+        elif name := _NAME_RE.match(text, pos):
+            word = name.group()
             tokens.append(("op", _WORD_OPS[word], pos) if word in _WORD_OPS else ("name", word, pos))
             pos += len(word)
         else:
@@ -144,7 +148,8 @@ def _tokenize(text: str, pos: int) -> tuple[list[tuple[str, object, int]], int]:
 
 def _string_literal(text: str, pos: int) -> tuple[str, int]:
     """Decode a JUEL string literal; only backslash-escaped quotes and backslashes exist."""
-    quote, out, i = text[pos], [], pos + 1
+    quote, i = text[pos], pos + 1
+    out: list[str] = []
     while i < len(text):
         ch = text[i]
         if ch == quote:
@@ -186,7 +191,7 @@ class _Parser:
             raise self.fail(f"expected {op!r} but found {found!r}")
         self.i += 1
 
-    def parse(self) -> tuple:
+    def parse(self) -> _Node:
         if not self.tokens:
             raise self.fail("empty expression")
         tree = self.ternary()
@@ -194,7 +199,7 @@ class _Parser:
             raise self.fail(f"unexpected {self.tokens[self.i][1]!r} at position {self.tokens[self.i][2]}")
         return tree
 
-    def ternary(self) -> tuple:
+    def ternary(self) -> _Node:
         cond = self.binary(0)
         if not self.peek("?"):
             return cond
@@ -205,7 +210,7 @@ class _Parser:
 
     _LEVELS = (("||",), ("&&",), ("==", "!="), ("<", ">", "<=", ">="), ("+", "-"), ("*", "/", "%"))
 
-    def binary(self, level: int) -> tuple:
+    def binary(self, level: int) -> _Node:
         if level == len(self._LEVELS):
             return self.unary()
         left = self.binary(level + 1)
@@ -219,7 +224,7 @@ class _Parser:
     def _at_name(self, word: str) -> bool:
         return self.i < len(self.tokens) and self.tokens[self.i][:2] == ("name", word)
 
-    def unary(self) -> tuple:
+    def unary(self) -> _Node:
         if self.peek("!", "-"):
             return ("un", self.take()[1], self.unary())
         if self._at_name("empty"):
@@ -227,16 +232,19 @@ class _Parser:
             return ("empty", self.unary())
         return self.postfix()
 
-    def postfix(self) -> tuple:
+    def postfix(self) -> _Node:
         node = self.primary()
         while True:
             if self.peek("."):
                 self.take()
                 kind, name, pos = self.take()
                 word = _NAME_RE.match(self.source, pos)
-                if kind != "name" and not (word and word.group() in _WORD_OPS):
+                if kind == "name":
+                    node = ("attr", node, name)
+                elif word and word.group() in _WORD_OPS:  # a.and, a.div, ...: a word operator as property name
+                    node = ("attr", node, word.group())
+                else:
                     raise self.fail(f"expected a property name after '.', found {name!r}")
-                node = ("attr", node, name if kind == "name" else word.group())
             elif self.peek("["):
                 self.take()
                 index = self.ternary()
@@ -249,11 +257,11 @@ class _Parser:
             else:
                 return node
 
-    def primary(self) -> tuple:
+    def primary(self) -> _Node:
         kind, value, pos = self.take()
         if kind in ("num", "str"):
             return ("lit", value)
-        if kind == "name":
+        if kind == "name" and isinstance(value, str):  # a name token's value is always its word
             if value in ("true", "false", "null"):
                 return ("lit", {"true": True, "false": False, "null": None}[value])
             if value in _CONTEXT_OBJECTS:
@@ -273,13 +281,13 @@ class _Parser:
         raise self.fail(f"unexpected {value!r} at position {pos}")
 
 
-def _describe(node: tuple) -> str:
+def _describe(node: _Node) -> str:
     if node[0] == "attr":
         return f"{_describe(node[1])}.{node[2]}"
     return str(node[1]) if node[0] == "name" else "<expression>"
 
 
-def _emit(node: tuple, min_prec: int) -> str:
+def _emit(node: _Node, min_prec: int) -> str:
     """Render a tree as Python, adding parentheses wherever precedence requires them."""
     kind = node[0]
     if kind == "lit":
