@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Callable, Collection, Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from engine.domain.errors import ExpressionError
 
@@ -37,7 +37,7 @@ class Refused(Exception):
 ATOMIC = frozenset({int, float, bool, complex, str, bytes, type(None), Decimal,
                     date, datetime, time, timedelta})
 SEQUENCES = (str, bytes, list, tuple)
-_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
+_VIEWS: tuple[type[Any], ...] = (type({}.keys()), type({}.values()), type({}.items()))
 CONTAINERS = frozenset({list, tuple, set, frozenset, dict, *_VIEWS})
 MAX_DEPTH = 100            # deeper values are not compared/hashed (hashing nested tuples recurses in C)
 
@@ -116,11 +116,14 @@ def weight(value: Any, limit: int) -> int:
     return total
 
 
+_BRACKETS: dict[type[Any], str] = {list: "[]", tuple: "()", set: "{}", frozenset: "{}"}
+
+
 def to_text(value: Any, as_repr: bool, limit: int) -> str:
     """``str()``/``repr()`` of plain data, refusing other objects and oversized results."""
     kind = type(value)
     if kind is str and not as_repr:
-        return value
+        return cast(str, value)
     if kind in ATOMIC and kind is not str:
         return repr(value) if as_repr or kind is bytes else str(value)
     parts: list[str] = []
@@ -153,7 +156,7 @@ def to_text(value: Any, as_repr: bool, limit: int) -> str:
             if kind in (set, frozenset) and not item:
                 emit(f"{kind.__name__}()")
                 return
-            brackets = {list: "[]", tuple: "()", set: "{}", frozenset: "{}"}[kind]
+            brackets = _BRACKETS[kind]
             emit("frozenset(" + brackets[0] if kind is frozenset else brackets[0])
             for i, element in enumerate(item):
                 emit(", " if i else "")
@@ -371,21 +374,23 @@ def static_problems(tree: ast.AST, callables: Collection[str],
         if kind in _FORBIDDEN_NODES or kind not in allowed:
             say(node, _FORBIDDEN_NODES.get(kind) or f"{kind.__name__} is not supported")
             return
-        if kind is ast.Name and node.id.startswith("_"):
+        # ``kind`` is one of the exact node classes in ``allowed`` here, so isinstance() matches
+        # the same nodes as ``kind is ...`` (and tells the type checker which attributes exist)
+        if isinstance(node, ast.Name) and node.id.startswith("_"):
             say(node, f"name {node.id!r} is not allowed (names starting with '_' are refused)")
-        elif kind is ast.Attribute:
+        elif isinstance(node, ast.Attribute):
             if node.attr.startswith("_"):
                 say(node, f"attribute {node.attr!r} is not allowed (names starting with '_' are refused)")
             elif node.attr in ("format", "format_map"):
                 say(node, "str.format() is not allowed (it can reach attributes); use an f-string")
-        elif kind is ast.Call:
+        elif isinstance(node, ast.Call):
             _check_call(node, callables, kwargs_allowed, lambda message: say(node, message))
-        elif kind is ast.Compare:
+        elif isinstance(node, ast.Compare):
             sides = [node.left, *node.comparators]
             for i, op in enumerate(node.ops):
                 if type(op) in (ast.Is, ast.IsNot) and not (_is_none(sides[i]) or _is_none(sides[i + 1])):
                     say(node, "'is' and 'is not' are only allowed with None; use == or !=")
-        elif kind is ast.comprehension and node.is_async:
+        elif isinstance(node, ast.comprehension) and node.is_async:
             say(node, "async comprehensions are not allowed")
         elif kind is ast.Starred and not isinstance(parent, (ast.Call, ast.List, ast.Tuple, ast.Set)):
             say(node, "'*' is only allowed in calls, literals and assignment targets")
@@ -409,8 +414,8 @@ def _check_call(node: ast.Call, callables: Collection[str],
             say(f"{func.id}() is not allowed" if func.id in FORBIDDEN_CALLS
                 else f"unknown function {func.id!r} (only built-in and engine-provided functions "
                      "can be called)")
-        elif func.id in kwargs_allowed and kwargs_allowed[func.id] is not None:
-            extra = [k.arg for k in node.keywords if k.arg and k.arg not in kwargs_allowed[func.id]]
+        elif (accepted := kwargs_allowed.get(func.id)) is not None:
+            extra = [k.arg for k in node.keywords if k.arg and k.arg not in accepted]
             if extra:
                 say(f"{func.id}() does not accept the keyword(s) {extra}")
     elif isinstance(func, ast.Attribute):
@@ -464,6 +469,9 @@ class ContinueLoop(Exception):
     """Internal: ``continue`` unwinding to the innermost loop."""
 
 
+_T = TypeVar("_T")
+
+
 class Compound:
     """Statements, comprehensions and f-strings of the interpreter in
     :mod:`engine.runtime.expressions`; that class provides visit(), charge(), sized(),
@@ -471,7 +479,6 @@ class Compound:
 
     visit: Callable[[ast.AST], Any]
     charge: Callable[[int], None]
-    sized: Callable[[Any], Any]
     deep: Callable[[Any], None]
     measured: Callable[[Any], Any]
     index: Callable[[ast.expr], Any]
@@ -481,6 +488,9 @@ class Compound:
     line: int
     ev: Any
     _Name: Callable[[ast.Name], Any]
+
+    if TYPE_CHECKING:
+        def sized(self, value: _T) -> _T: ...
 
     # ----------------------------------------------------------------------------- statements
     def block(self, body: list[ast.stmt]) -> None:
@@ -515,13 +525,13 @@ class Compound:
             current = self._Name(target)
             self.scopes[-1][target.id] = self.inplace(op, current, self.visit(node.value))
             return
-        container = self.visit(target.value)  # type: ignore[attr-defined]
+        container = self.visit(target.value)
         if isinstance(target, ast.Subscript):
             key = self.index(target.slice)
             current = self.getitem(container, key)
             self.setitem(container, key, self.inplace(op, current, self.visit(node.value)))
         else:
-            name = target.attr  # type: ignore[attr-defined]
+            name = target.attr
             current = self.attribute(container, name)
             self.setitem(container, name, self.inplace(op, current, self.visit(node.value)))
 
@@ -549,10 +559,12 @@ class Compound:
                 del self.scopes[-1][target.id]
             elif isinstance(target, (ast.Subscript, ast.Attribute)):
                 container = self.visit(target.value)
-                if not isinstance(container, (dict, list)) or isinstance(target, ast.Attribute) \
-                        and not isinstance(container, dict):
+                if isinstance(container, dict):
+                    del container[target.attr if isinstance(target, ast.Attribute) else self.index(target.slice)]
+                elif isinstance(container, list) and isinstance(target, ast.Subscript):
+                    del container[self.index(target.slice)]
+                else:
                     raise Refused(f"cannot delete items of a {type(container).__name__} value")
-                del container[target.attr if isinstance(target, ast.Attribute) else self.index(target.slice)]
             else:
                 raise Refused("only names, items and dict keys can be deleted")
 
@@ -673,9 +685,11 @@ class Compound:
         return self.sized(out)
 
     def _JoinedStr(self, node: ast.JoinedStr) -> str:
-        parts, size = [], 0
+        parts: list[str] = []
+        size = 0
         for part in node.values:
-            text = part.value if isinstance(part, ast.Constant) else self.visit(part)
+            # an f-string's literal pieces are str constants, the rest FormattedValues (-> str)
+            text: str = cast(str, part.value) if isinstance(part, ast.Constant) else self.visit(part)
             size += len(text)
             if size > self.ev.max_size:
                 raise too_big("the f-string", self.ev.max_size)

@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import ast
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sized
 from time import monotonic
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from engine.domain.errors import ExpressionError
 from engine.runtime._safe_ast import (
@@ -46,7 +46,8 @@ _CACHE_SIZE = 2048
 _TICK = 1024
 _HASHING = frozenset({ast.BitOr, ast.BitAnd, ast.BitXor, ast.Sub})
 _RETURNS_EXISTING = frozenset({"get", "pop", "setdefault"})  # no new allocation to charge
-_SIZED = frozenset({str, bytes, list, tuple, dict, set, frozenset})
+_SIZED: frozenset[type[Any]] = frozenset({str, bytes, list, tuple, dict, set, frozenset})
+_T = TypeVar("_T")
 
 
 class SafeEvaluator:
@@ -167,14 +168,16 @@ class _Run(Compound):
         self.deep(value)
         return value
 
-    def sized(self, value: Any) -> Any:
+    def sized(self, value: _T) -> _T:
+        """``value`` itself, once its size (an int's magnitude) is found within the limits."""
         kind = type(value)
         if kind in _SIZED:
-            if len(value) > self.ev.max_size:
+            size = len(cast(Sized, value))
+            if size > self.ev.max_size:
                 raise too_big("the result", self.ev.max_size)
-            self.charge(len(value) >> 4)
+            self.charge(size >> 4)
         elif kind is int:
-            check_int(value)
+            check_int(cast(int, value))
         return value
 
     # ---------------------------------------------------------------------------- expressions
