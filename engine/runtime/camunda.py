@@ -148,9 +148,10 @@ def implementation(node: etree._Element, mapping: dict[str, Any] | None) -> Impl
 # --- the tree rewrite -------------------------------------------------------------------
 
 def _owner(node: etree._Element) -> str:
-    while node is not None and not node.get("id"):
-        node = node.getparent()
-    return node.get("id", "") if node is not None else ""
+    current: etree._Element | None = node
+    while current is not None and not current.get("id"):
+        current = current.getparent()
+    return current.get("id", "") if current is not None else ""
 
 
 def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] | None) -> list[Problem]:
@@ -320,10 +321,10 @@ def start_variables(model: Any, user: str) -> dict[str, Any]:
 
 
 def _check_input_output(node: etree._Element, fail: Fail) -> None:
-    owner = node.getparent().getparent() if node.getparent() is not None else None
-    in_connector = node.getparent() is not None and node.getparent().tag == tag("connector", CAMUNDA)
-    if in_connector:
-        owner = node.getparent().getparent().getparent()
+    parent = node.getparent()
+    owner = parent.getparent() if parent is not None else None
+    if parent is not None and parent.tag == tag("connector", CAMUNDA):  # task > extensionElements > connector
+        owner = owner.getparent() if owner is not None else None
     kind = etree.QName(owner).localname if owner is not None else ""
     if kind not in ("serviceTask", "sendTask"):
         fail(node, f"camunda:inputOutput on a {kind or 'this element'} is not supported (only on service and "

@@ -33,10 +33,11 @@ FOREIGN_LANGUAGES = {"groovy", "javascript", "js", "ecmascript", "nashorn", "gra
 
 
 def _owner_id(node: etree._Element) -> str:
-    while node is not None:
-        if node.get("id"):
-            return node.get("id", "")
-        node = node.getparent()
+    current: etree._Element | None = node
+    while current is not None:
+        if current.get("id"):
+            return current.get("id", "")
+        current = current.getparent()
     return ""
 
 
@@ -47,7 +48,7 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str]) -
         problems.append(Problem(filename, node.sourceline or 0, _owner_id(node), message))
 
     ids = {n.get("id") for n in root.iter() if isinstance(n.tag, str) and n.get("id")}
-    definitions = {kind: set() for kind in ("message", "signal", "error", "escalation")}
+    definitions: dict[str, set[str | None]] = {kind: set() for kind in ("message", "signal", "error", "escalation")}
     for kind in definitions:
         for node in root.iter(tag(kind)):
             definitions[kind].add(node.get("id"))

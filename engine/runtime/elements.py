@@ -93,7 +93,7 @@ def element_infos(
 ) -> dict[str, ElementInfo]:
     lanes = lanes_of(process)
     root = process.getroottree().getroot()
-    messages = {m.get("id", ""): m.get("name") or m.get("id", "") for m in root.iter(tag("message"))}
+    messages = {m.get("id", ""): m.get("name") or m.get("id") or "" for m in root.iter(tag("message"))}
     infos: dict[str, ElementInfo] = {}
     for node in process.iter():
         if not isinstance(node.tag, str) or not node.tag.startswith(f"{{{BPMN}}}"):

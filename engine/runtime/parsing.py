@@ -214,7 +214,7 @@ class _BundleParser:
                 for pname, expr in info.service.params.items():
                     for msg in self.check(expr, "eval", info.id):
                         self.problems.append(Problem(filename, info.line, info.id, f"parameter '{pname}': {msg}"))
-        name = proc.get("name") or proc.get("id", "")
+        name = proc.get("name") or proc.get("id") or ""
         fields = [f.strip() for f in (proc.get(tag("caseFields", SPIFF)) or "").split(",") if f.strip()]
         return ProcessModel(key=proc.get("id", ""), name=name, dialect=dialect, elements=infos, case_fields=fields)
 
@@ -228,11 +228,11 @@ class _BundleParser:
                 return self._checked_form(schema, ui, filename, element_id, line)
             if "|" in reference:  # spiff: schema file | ui schema file
                 schema_name, ui_name = reference.split("|", 1)
-                schema = self.json_files.get(os.path.basename(schema_name))
-                if schema is None:
+                json_schema = self.json_files.get(os.path.basename(schema_name))
+                if json_schema is None:
                     raise ValueError(f"form schema file '{schema_name}' is not part of this deployment")
                 ui = self.json_files.get(os.path.basename(ui_name), {}) if ui_name else {}
-                return self._checked_form(schema, ui, schema_name, element_id, line)
+                return self._checked_form(json_schema, ui, schema_name, element_id, line)
             form_file = _camunda_form_file(reference, self.json_files)
             if form_file is not None:
                 schema, ui = camunda_forms.camunda_form_to_schema(form_file)

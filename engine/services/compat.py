@@ -121,8 +121,8 @@ def check_file(bpmn: Path, known_operations: set[str] | None = None) -> FileRepo
         report.blockers = [exc.problem]
         return report
     report.processes = [p.get("id", "") for p in root.iter(tag("process")) if p.get("isExecutable", "true") == "true"]
-    roots = [root, *(_tree(f) for f in files[1:] if f.name.lower().endswith(BPMN_SUFFIXES))]
-    roots = [r for r in roots if r is not None]
+    trees = [root, *(_tree(f) for f in files[1:] if f.name.lower().endswith(BPMN_SUFFIXES))]
+    roots = [r for r in trees if r is not None]
     for tree in roots:
         java, scripts = _java_and_scripts(tree)
         report.java += java
