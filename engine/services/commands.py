@@ -6,12 +6,13 @@ load case -> re-attach spec -> mutate -> step -> project -> save with revision c
 
 from __future__ import annotations
 
+import functools
 import traceback
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, TypeVar, cast
 
 from sqlalchemy import bindparam, insert, select, update
 
@@ -64,7 +65,7 @@ def jsonable(value: Any) -> Any:
 
 
 def snapshot_data(wf: Any) -> dict[str, Any]:
-    return jsonable(WorkflowRunner.snapshot(wf))
+    return cast(dict[str, Any], jsonable(WorkflowRunner.snapshot(wf)))  # jsonable() keeps a dict a dict
 
 
 def run_case_command(engine: Engine, case: str | Callable[[Any], str], actor: str, action: str,
@@ -83,6 +84,8 @@ def run_case_command(engine: Engine, case: str | Callable[[Any], str], actor: st
                 case_id = case(uow.conn) if callable(case) else case
                 cached = engine.case_cache.take(case_id) if use_cache else None
                 row = cached.row if cached is not None else uow.conn.execute(_SELECT_CASE, {"id": case_id}).first()
+                if row is None:
+                    raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")
                 _check_runnable(row, case_id, allow_suspended)
                 parsed = engine.definitions.get(row.definition_id, uow.conn)
                 wf = cached.wf if cached is not None else engine.serializer.loads(row.state, parsed,
@@ -102,8 +105,6 @@ def run_case_command(engine: Engine, case: str | Callable[[Any], str], actor: st
 
 
 def _check_runnable(row: Any, case_id: str, allow_suspended: bool) -> None:
-    if row is None:
-        raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")
     if row.suspended and not allow_suspended:
         raise InvalidState(f"case {case_id} is suspended", user_message="Der Vorgang ist angehalten.")
     if row.status in ("completed", "cancelled"):
@@ -174,7 +175,7 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
         committed = _committed_row(row, new, cmd.actor, now, values, snapshot)
         cmd.uow.after_commit(lambda: engine.case_cache.put(row.id, committed, wf))
     for job in projector.locked_jobs:  # jobs this process's worker holds already: hand them over
-        cmd.uow.after_commit(lambda job=job: local_worker.offer(job))
+        cmd.uow.after_commit(functools.partial(local_worker.offer, job))
 
 
 def _committed_row(row: Any, new: bool, actor: str, now: datetime, values: dict[str, Any],
@@ -219,7 +220,7 @@ def _open_incident(conn: Any, case_id: str, now: datetime, message: str, details
     import uuid
 
     conn.execute(insert(t.incidents).values(
-        id=str(uuid.uuid4()), case_id=case_id, kind="workflow", element_id=(element_ids or [None])[0],
+        id=str(uuid.uuid4()), case_id=case_id, kind="workflow", element_id=element_ids[0] if element_ids else None,
         message=message, details=details, status="open", created_at=now))
 
 

@@ -108,9 +108,9 @@ def deploy(engine: Engine, files: list[SourceFile], actor: str = "system") -> De
             engine.definitions.put(definition_id, parsed)
             timers = parsed.model.start_events()["timers"]
             if timers or latest is not None:
-                problems = schedules.schedule(engine, conn, key, definition_id, timers)
-                if problems:
-                    raise DeploymentError([Problem(files[0].name, 0, key, p) for p in problems])
+                timer_problems = schedules.schedule(engine, conn, key, definition_id, timers)
+                if timer_problems:
+                    raise DeploymentError([Problem(files[0].name, 0, key, p) for p in timer_problems])
             result.processes.append(DeployedProcess(key, version, definition_id, True))
         if stored:
             created = [f"{p.key} v{p.version}" for p in result.processes if p.created]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
@@ -24,12 +24,19 @@ FORMAT_NAMES = {"date": "Datum (JJJJ-MM-TT)", "email": "E-Mail-Adresse", "date-t
 MAX_DATA_BYTES = 256 * 1024
 
 
+def _keyword(error: ValidationError) -> str:
+    """The failed keyword ("required", "type", ...): jsonschema keeps its name in ``validator``,
+    which its stubs declare as a Validator object."""
+    return cast(str, error.validator)
+
+
 def _message(error: ValidationError) -> str:
-    v, value = error.validator, error.validator_value
+    v = _keyword(error)
+    value: Any = error.validator_value  # the keyword's value in the schema (any JSON)
     if v == "required":
         return "Bitte füllen Sie dieses Feld aus."
     if v == "type":
-        names = value if isinstance(value, list) else [value]
+        names: list[str] = value if isinstance(value, list) else [value]
         return "Bitte geben Sie einen gültigen Wert ein (erwartet: " + " oder ".join(TYPE_NAMES.get(n, n) for n in names) + ")."
     if v == "minLength":
         return "Bitte füllen Sie dieses Feld aus." if value == 1 else f"Bitte geben Sie mindestens {value} Zeichen ein."
@@ -56,7 +63,7 @@ def _message(error: ValidationError) -> str:
 
 def _field(error: ValidationError) -> str:
     path = [str(p) for p in error.absolute_path]
-    if error.validator == "required":
+    if _keyword(error) == "required":
         missing = error.message.split("'")[1] if "'" in error.message else ""
         path.append(missing)
     return ".".join(path) or "_form"

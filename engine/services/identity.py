@@ -118,14 +118,15 @@ def create_user(engine: Engine, username: str, display_name: str, *, roles: Iter
     name = _check_username(username)
     if not display_name.strip() or len(display_name) > 200:
         raise InvalidState("invalid display name", user_message="Bitte geben Sie einen Namen (bis 200 Zeichen) an.")
-    values = dict(id=str(uuid.uuid4()), username=name, display_name=display_name.strip(), email=email,
+    user_id = str(uuid.uuid4())
+    values = dict(id=user_id, username=name, display_name=display_name.strip(), email=email,
                   password_hash=_check_password(password) if password else None, roles=_check_roles(roles),
                   trust_level=_check_trust(trust_level), active=True, created_at=engine.clock.now())
     with unit_of_work(engine.db) as uow:
         if uow.conn.execute(select(users.c.id).where(users.c.username == name)).first() is not None:
             raise Conflict(f"user {name!r} exists", user_message=f"Den Benutzernamen „{name}“ gibt es schon.")
         uow.conn.execute(insert(users).values(**values))
-        _set_groups(uow.conn, values["id"], list(groups_))
+        _set_groups(uow.conn, user_id, list(groups_))
         user = _user(uow.conn, _row(uow.conn, name))
         uow.commit()
     return user

@@ -59,8 +59,8 @@ def start_case_once(engine: Engine, key: str, data: dict[str, Any], *, message_i
     previous = _previous(engine, message_id)
     if previous is not None:
         return previous
-    record = {"id": str(uuid.uuid4()), "message_id": message_id, "name": name, "correlation_key": business_key,
-              "payload": {}, "received_at": engine.clock.now()}
+    record: dict[str, Any] = {"id": str(uuid.uuid4()), "message_id": message_id, "name": name,
+                              "correlation_key": business_key, "payload": {}, "received_at": engine.clock.now()}
     try:
         case_id = start_case(engine, key, data, business_key=business_key, actor=actor, message_record=record)
     except IntegrityError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, or_, select
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, exists, or_, select
 
 from engine.bootstrap import Engine
 from engine.domain.errors import NotFound
@@ -59,7 +59,7 @@ def _task_query(by_groups: bool, by_user: bool, by_case: bool, by_process: bool,
     query = (select(w, t.cases.c.business_key).join(t.cases, t.cases.c.id == w.c.case_id)
              .where(w.c.state == bindparam("state")))
     if by_groups or by_user:
-        visible = []
+        visible: list[ColumnElement[bool]] = []
         if by_groups:
             visible.append(exists().where(and_(t.work_item_groups.c.work_item_id == w.c.id,
                                                t.work_item_groups.c.group_name.in_(bindparam("groups", expanding=True)))))
@@ -73,7 +73,7 @@ def _task_query(by_groups: bool, by_user: bool, by_case: bool, by_process: bool,
     if by_assignee:
         query = query.where(w.c.assignee == bindparam("assignee"))
     if by_search:
-        like = bindparam("like")
+        like: BindParameter[str] = bindparam("like")
         query = query.where(or_(
             t.cases.c.business_key.ilike(like),
             exists().where(and_(t.case_fields.c.case_id == w.c.case_id, t.case_fields.c.value.ilike(like))),
@@ -155,8 +155,8 @@ def definition_files(engine: Engine, definition_id: str) -> list[dict[str, Any]]
         if row is None:
             raise NotFound(f"definition {definition_id} not found", user_message="Die Prozessversion wurde nicht gefunden.")
         hashes = [f["sha256"] for f in row.files]
-        contents = dict(conn.execute(select(t.resources.c.sha256, t.resources.c.content)
-                                     .where(t.resources.c.sha256.in_(hashes))).all())
+        contents: dict[str, bytes] = dict(conn.execute(select(t.resources.c.sha256, t.resources.c.content)
+                                                       .where(t.resources.c.sha256.in_(hashes))).tuples().all())
     return [{"name": f["name"], "sha256": f["sha256"], "content": bytes(contents.get(f["sha256"], b""))}
             for f in row.files]
 
