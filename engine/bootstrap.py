@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Mapping
 
 from sqlalchemy import select
@@ -56,7 +57,7 @@ class DefinitionCache:
         with self._lock:
             if definition_id in self._retention:
                 return self._retention[definition_id]
-        period = conn.execute(select(t.process_definitions.c.retention)
+        period: str | None = conn.execute(select(t.process_definitions.c.retention)
                               .where(t.process_definitions.c.id == definition_id)).scalar()
         with self._lock:
             self._retention[definition_id] = period
@@ -149,9 +150,9 @@ def expression_functions(clock: Clock, public_url: str | None = None) -> dict[st
             "add_months": add_months, "days_between": days_between, "portal_url": portal_url}
 
 
-def _date(value: Any) -> Any:
+def _date(value: Any) -> date:
     """An ISO date or date-time text (or a date) -> date."""
-    from datetime import date, datetime
+    from datetime import datetime
 
     if isinstance(value, datetime):
         return value.date()

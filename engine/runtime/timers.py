@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
@@ -11,7 +11,9 @@ def due_from(value: str, now: datetime) -> datetime:
     """A date-time (naive -> UTC of ``now``'s zone), a date, or a duration counted from ``now``."""
     text = value.strip()
     if text.upper().startswith("P"):
-        return now + TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(text), now)
+        duration = TimerEventDefinition.parse_iso_duration(text)
+        step: timedelta = TimerEventDefinition.get_timedelta_from_start(duration, now)
+        return now + step
     due = datetime.fromisoformat(text)
     return due if due.tzinfo else due.replace(tzinfo=now.tzinfo)
 
