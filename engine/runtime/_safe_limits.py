@@ -1,0 +1,215 @@
+"""Bounded operations of the safe expression language: every helper here refuses a
+result before it grows beyond the limits of :mod:`._safe_policy`.
+
+Measuring nested values (:func:`weight`), ``str()``/``repr()`` of plain data
+(:func:`to_text`), f-string format specs, integer size, arithmetic operators
+(:func:`binop`), whitelisted method calls (:func:`check_method`) and the built-in
+functions every model may call (:func:`make_builtins`).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from collections.abc import Callable, Collection
+from decimal import Decimal
+from typing import Any, cast
+
+from engine.runtime._safe_policy import (
+    _BINOPS, ATOMIC, CONTAINERS, MAX_DEPTH, MAX_INT_BITS, MAX_SPEC_LENGTH, MAX_SPEC_NUMBER, METHOD_KWARGS,
+    SEQUENCES, Refused, too_big)
+
+
+def weight(value: Any, limit: int) -> int:
+    """Deep element count of a container, shared parts counted each time they are reached
+    (that is what comparing, hashing or printing costs); refuses beyond ``limit``."""
+    total, stack = 1, [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        parts: Collection[Any]
+        if type(current) is dict:
+            total += 2 * len(current)
+            parts = [*current.keys(), *current.values()] if total <= limit else ()
+        elif type(current) in CONTAINERS:
+            total += len(current)
+            parts = current
+        else:
+            continue
+        if total > limit:
+            raise too_big("comparing, hashing or converting this nested value", limit)
+        if not set(map(type, parts)) <= ATOMIC:
+            if depth >= MAX_DEPTH:
+                raise Refused(f"value is nested more than {MAX_DEPTH} levels deep")
+            stack.extend((p, depth + 1) for p in parts if type(p) in CONTAINERS)
+    return total
+
+
+_BRACKETS: dict[type[Any], str] = {list: "[]", tuple: "()", set: "{}", frozenset: "{}"}
+
+
+def to_text(value: Any, as_repr: bool, limit: int) -> str:
+    """``str()``/``repr()`` of plain data, refusing other objects and oversized results."""
+    kind = type(value)
+    if kind is str and not as_repr:
+        return cast(str, value)
+    if kind in ATOMIC and kind is not str:
+        return repr(value) if as_repr or kind is bytes else str(value)
+    parts: list[str] = []
+    size = 0
+
+    def emit(text: str) -> None:
+        nonlocal size
+        size += len(text)
+        if size > limit:
+            raise too_big("the text", limit)
+        parts.append(text)
+
+    def walk(item: Any, rep: bool) -> None:
+        kind = type(item)
+        if kind is str:
+            if len(item) > limit:
+                raise too_big("the text", limit)
+            emit(repr(item) if rep else item)
+        elif kind in ATOMIC:
+            emit(repr(item) if rep or kind is bytes else str(item))
+        elif kind is dict:
+            emit("{")
+            for i, (key, val) in enumerate(item.items()):
+                emit(", " if i else "")
+                walk(key, True)
+                emit(": ")
+                walk(val, True)
+            emit("}")
+        elif kind in (list, tuple, set, frozenset):
+            if kind in (set, frozenset) and not item:
+                emit(f"{kind.__name__}()")
+                return
+            brackets = _BRACKETS[kind]
+            emit("frozenset(" + brackets[0] if kind is frozenset else brackets[0])
+            for i, element in enumerate(item):
+                emit(", " if i else "")
+                walk(element, True)
+            emit("," if kind is tuple and len(item) == 1 else "")
+            emit(brackets[1] + (")" if kind is frozenset else ""))
+        else:
+            raise Refused(f"a value of type {kind.__name__} cannot be converted to text")
+
+    walk(value, as_repr)
+    return "".join(parts)
+
+
+def check_spec(spec: str) -> None:
+    if len(spec) > MAX_SPEC_LENGTH or any(int(n) > MAX_SPEC_NUMBER for n in re.findall(r"\d+", spec)):
+        raise Refused(f"format spec {spec[:40]!r} is too long or uses a width/precision "
+                      f"above {MAX_SPEC_NUMBER}")
+
+
+def check_int(value: int) -> None:
+    if value.bit_length() > MAX_INT_BITS:
+        raise Refused(f"integer result would exceed {MAX_INT_BITS} bits")
+
+
+def _guard_decimal(value: Any) -> None:
+    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() > MAX_INT_BITS // 3:
+        raise Refused(f"integer result would exceed {MAX_INT_BITS} bits")
+
+
+def binop(op: type, left: Any, right: Any, max_size: int) -> Any:
+    """Apply an arithmetic operator after checking that the result stays small."""
+    if op is ast.Add and isinstance(left, SEQUENCES) and isinstance(right, SEQUENCES):
+        if len(left) + len(right) > max_size:
+            raise too_big("concatenation", max_size)
+    elif op is ast.Mult:
+        if isinstance(left, int) and isinstance(right, SEQUENCES):
+            left, right = right, left
+        if isinstance(left, SEQUENCES) and isinstance(right, int):
+            if len(left) * max(right, 0) > max_size:
+                raise too_big("repetition", max_size)
+        elif isinstance(left, int) and isinstance(right, int):
+            if left.bit_length() + right.bit_length() > MAX_INT_BITS + 1:
+                raise Refused(f"integer result would exceed {MAX_INT_BITS} bits")
+    elif op is ast.Pow and isinstance(left, int) and isinstance(right, int) and right > 0:
+        if abs(left) > 1 and right * math.log2(abs(left)) > MAX_INT_BITS:
+            raise Refused(f"integer result would exceed {MAX_INT_BITS} bits")
+    elif op is ast.LShift and isinstance(left, int) and isinstance(right, int) and left and right > 0:
+        if left.bit_length() + right > MAX_INT_BITS:
+            raise Refused(f"integer result would exceed {MAX_INT_BITS} bits")
+    elif op is ast.Mod and isinstance(left, (str, bytes)):
+        raise Refused("'%' string formatting is not supported; use an f-string")
+    function = _BINOPS.get(op)
+    if function is None:
+        raise Refused(f"operator {op.__name__} is not supported")
+    return function(left, right)
+
+
+def check_method(obj: Any, name: str, args: list[Any], kwargs: dict[str, Any], max_size: int) -> None:
+    """Refuse keyword arguments a method must not get and calls whose result would be
+    too big; materialises a one-shot iterable argument in ``args`` where needed."""
+    allowed = METHOD_KWARGS.get(name, frozenset())
+    if not kwargs.keys() <= allowed:
+        raise Refused(f"method {name!r} does not accept keyword(s) {sorted(kwargs.keys() - allowed)}")
+    if name in ("join", "extend", "update") and args and not isinstance(args[0], (list, tuple, dict, str)):
+        args[0] = list(args[0])
+    if isinstance(obj, str):
+        if name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+            count = obj.count(args[0]) if args[0] else len(obj) + 1
+            if len(obj) + count * (len(args[1]) - len(args[0])) > max_size:
+                raise too_big("str.replace()", max_size)
+        elif name == "zfill" and args and isinstance(args[0], int) and args[0] > max_size:
+            raise too_big("str.zfill()", max_size)
+        elif name == "join" and args:
+            try:
+                total = sum(map(len, args[0])) + len(obj) * max(len(args[0]) - 1, 0)
+            except TypeError:
+                total = 0  # join() itself reports the wrong item type
+            if total > max_size:
+                raise too_big("str.join()", max_size)
+    elif isinstance(obj, (list, dict)):
+        grow = len(args[0]) if name in ("extend", "update") and args else 1
+        if name in ("append", "insert", "extend", "update", "setdefault") and len(obj) + grow > max_size:
+            raise too_big(f"{type(obj).__name__}.{name}()", max_size)
+
+
+def make_builtins(max_size: int) -> dict[str, Callable[..., Any]]:
+    """The functions every model may call, with results bounded by ``max_size``."""
+
+    def range_(*args: int) -> range:
+        result = range(*args)
+        try:
+            length = len(result)
+        except OverflowError:
+            length = max_size + 1
+        if length > max_size:
+            raise too_big(f"range() of {length} elements", max_size)
+        return result
+
+    def sorted_(iterable: Any, *, reverse: bool = False) -> list[Any]:
+        return sorted(iterable, reverse=reverse)
+
+    def sum_(iterable: Any, start: Any = 0) -> Any:
+        if isinstance(start, (str, bytes, list, tuple)):
+            raise Refused("sum() only adds numbers")
+        return sum(iterable, start)
+
+    def int_(value: Any = 0, *base: int) -> int:
+        _guard_decimal(value)
+        return int(value, *base)
+
+    def round_(value: Any, ndigits: int | None = None) -> Any:
+        _guard_decimal(value)
+        if isinstance(ndigits, int) and abs(ndigits) > MAX_SPEC_NUMBER:
+            raise Refused(f"round() accepts at most {MAX_SPEC_NUMBER} digits")
+        return round(value) if ndigits is None else round(value, ndigits)
+
+    def str_(value: Any = "") -> str:
+        return to_text(value, False, max_size)
+
+    def is_empty(value: Any) -> bool:
+        """JUEL ``empty``: None, empty text and empty collections."""
+        return value is None or (isinstance(value, (str, list, tuple, dict, set, frozenset)) and not value)
+
+    return {"len": len, "str": str_, "int": int_, "float": float, "bool": bool, "round": round_,
+            "min": min, "max": max, "sum": sum_, "abs": abs, "sorted": sorted_, "reversed": reversed,
+            "any": any, "all": all, "list": list, "dict": dict, "set": set, "tuple": tuple,
+            "range": range_, "enumerate": enumerate, "zip": zip, "is_empty": is_empty}
