@@ -1,0 +1,187 @@
+"""Deploy-time rewrites and checks of the Camunda 7 dialect, one function per construct.
+
+:func:`engine.runtime.camunda.translate_tree` calls these on the tree of an uploaded
+file before SpiffWorkflow sees it: JUEL conditions and timers are rewritten in place,
+``camunda:initiator`` is recorded as an extension property, and everything that cannot
+run here (unmapped Java delegates, foreign scripts, listeners, output parameters,
+variable renaming, untranslatable JUEL) is reported through ``fail(node, message)``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any, Callable
+
+from lxml import etree
+
+from engine.runtime import juel
+from engine.runtime.camunda_tasks import (
+    DELEGATE_ATTRIBUTES, MAPPING_FILE, _bare, _parameter_expression, _script_message, implementation)
+from engine.runtime.namespaces import CAMUNDA, tag
+
+TIMER_TAGS = ("timeDuration", "timeDate", "timeCycle")
+USER_TASK_EXPRESSIONS = ("assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority")
+INITIATOR_PROPERTY = "amtsflow:initiatorVariable"
+
+Fail = Callable[[etree._Element, str], None]
+
+
+def _translate_conditions(root: etree._Element, fail: Fail) -> None:
+    tags = (tag("conditionExpression"), tag("completionCondition"), tag("loopCardinality"), tag("condition"))
+    for node in root.iter(*tags):
+        text = (node.text or "").strip()
+        language = (node.get("language") or "").lower()
+        if language not in ("juel", "python", ""):
+            fail(node, f"expression language '{node.get('language')}' cannot run here (scripts are not run); "
+                       "write the condition as a ${...} expression")
+            continue
+        if node.get(tag("resource", CAMUNDA)):
+            fail(node, "conditions loaded from a resource file are not supported; write the expression inline")
+            continue
+        if juel.is_juel(text):
+            try:
+                node.text = juel.translate(text)
+            except juel.JuelError as exc:
+                fail(node, f"expression {text!r}: {exc}")
+                node.text = "False"  # reported once here, not again by the expression checker
+
+
+def _blank_foreign_scripts(root: etree._Element) -> None:
+    """Scripts in other languages are reported by the static checks (by scriptFormat); their
+    text must not be reported a second time as a Python syntax error."""
+    for node in root.iter(tag("scriptTask")):
+        if (node.get("scriptFormat") or "python").strip().lower() not in ("python", "text/x-python", "py"):
+            for script in node.findall(tag("script")):
+                script.text = ""
+
+
+def _translate_timers(root: etree._Element, fail: Fail) -> None:
+    for name in TIMER_TAGS:
+        for node in root.iter(tag(name)):
+            text = (node.text or "").strip()
+            try:
+                node.text = juel.translate_timer(text)
+            except juel.JuelError as exc:
+                fail(node, f"timer {text!r}: {exc}")
+                node.text = "'PT1H'"  # reported once here, not again by the expression checker
+                continue
+
+
+def _check_implementation(node: etree._Element, mapping: dict[str, Any] | None, fail: Fail) -> None:
+    impl = implementation(node, mapping)
+    if node.tag == tag("businessRuleTask") and impl.kind in ("none", "decision"):
+        fail(node, "business rule task needs camunda:decisionRef pointing at a DMN decision")
+        return
+    if impl.kind == "external":
+        if not impl.name:
+            fail(node, "external task has no camunda:topic")
+        return
+    if impl.kind == "delegate":
+        if impl.operation is None:
+            fail(node, f"camunda:{impl.attribute}='{impl.name}' is Java code and cannot run here; map it to a "
+                       f"connector operation in {MAPPING_FILE}: "
+                       f"{{\"delegates\": {{\"{_bare(impl.name)}\": \"connector.operation\"}}}}")
+        return
+    if impl.kind == "connector":
+        if impl.operation is None:
+            fail(node, f"camunda:connector '{impl.name or '?'}' (Camunda Connect) cannot run here; map it to a "
+                       f"connector operation in {MAPPING_FILE}: "
+                       f"{{\"connectors\": {{\"{impl.name or 'connectorId'}\": \"connector.operation\"}}}}")
+        return
+    fail(node, "service task names no implementation (camunda:type=\"external\" with a camunda:topic, "
+               f"or a Java delegate mapped in {MAPPING_FILE})")
+
+
+def _check_user_task(node: etree._Element, fail: Fail) -> None:
+    for attr in USER_TASK_EXPRESSIONS:
+        value = node.get(tag(attr, CAMUNDA))
+        if value is None:
+            continue
+        parts = [p.strip() for p in value.split(",") if p.strip()] if attr.startswith("candidate") else [value]
+        for part in parts:
+            if juel.is_juel(part):
+                try:
+                    juel.translate(part)
+                except juel.JuelError as exc:
+                    fail(node, f"camunda:{attr} {part!r}: {exc}")
+            elif attr in ("dueDate", "followUpDate") and not _is_date_or_duration(part):
+                fail(node, f"camunda:{attr} {part!r} is neither an ISO 8601 date/time (2026-12-01T08:00:00+01:00), "
+                           "a duration (P14D) nor a ${...} expression")
+            elif attr == "priority" and not re.fullmatch(r"[+-]?\d+", part.strip()):
+                fail(node, f"camunda:priority {part!r} is neither a whole number nor a ${{...}} expression")
+
+
+def _is_date_or_duration(value: str) -> bool:
+    text = value.strip()
+    if text.upper().startswith("P"):
+        return juel._is_duration(text.upper())
+    for parse in (datetime.fromisoformat, date.fromisoformat):
+        try:
+            parse(text)
+            return True
+        except ValueError:
+            continue
+    return False
+
+
+def _record_initiator(node: etree._Element) -> None:
+    """camunda:initiator="v" on a start event: the starting user's id lands in variable v.
+    Recorded as an extension property so that dialect-independent code can read it."""
+    variable = node.get(tag("initiator", CAMUNDA))
+    if not variable or not variable.isidentifier():
+        return
+    ext = node.find(tag("extensionElements"))
+    if ext is None:
+        ext = etree.Element(tag("extensionElements"))
+        node.insert(0, ext)
+    props = ext.find(tag("properties", CAMUNDA))
+    if props is None:
+        props = etree.SubElement(ext, tag("properties", CAMUNDA))
+    etree.SubElement(props, tag("property", CAMUNDA), name=INITIATOR_PROPERTY, value=variable)
+
+
+def _check_input_output(node: etree._Element, fail: Fail) -> None:
+    parent = node.getparent()
+    owner = parent.getparent() if parent is not None else None
+    if parent is not None and parent.tag == tag("connector", CAMUNDA):  # task > extensionElements > connector
+        owner = owner.getparent() if owner is not None else None
+    kind = etree.QName(owner).localname if owner is not None else ""
+    if kind not in ("serviceTask", "sendTask"):
+        fail(node, f"camunda:inputOutput on a {kind or 'this element'} is not supported (only on service and "
+                   "send tasks, where input parameters become the connector operation's parameters)")
+        return
+    for param in node.findall(tag("inputParameter", CAMUNDA)):
+        try:
+            _parameter_expression(param)
+        except juel.JuelError as exc:
+            fail(param, f"input parameter '{param.get('name')}': {exc}")
+    for param in node.findall(tag("outputParameter", CAMUNDA)):
+        script = param.find(f".//{tag('script', CAMUNDA)}")
+        if script is not None:
+            fail(param, f"output parameter '{param.get('name')}': {_script_message(script)}")
+        else:
+            fail(param, f"output parameter '{param.get('name')}': output mappings are not supported; the connector "
+                        "operation's result fields become process variables under their own names")
+
+
+def _listener_message(node: etree._Element) -> str:
+    what = "execution listener" if node.tag == tag("executionListener", CAMUNDA) else "task listener"
+    event = node.get("event") or "?"
+    script = node.find(tag("script", CAMUNDA))
+    if script is not None:
+        return f"{what} ({event}): {_script_message(script)}"
+    for attr in DELEGATE_ATTRIBUTES:
+        if node.get(attr):
+            return (f"{what} ({event}) camunda {attr}='{node.get(attr)}' is Java code and cannot run here; "
+                    "model the step as a service task mapped to a connector operation")
+    return f"{what} ({event}) cannot run here; model the step as a service task with a connector"
+
+
+def _check_variable_mapping(node: etree._Element, fail: Fail) -> None:
+    if node.get("variables") == "all" or node.get("businessKey") is not None:
+        return
+    source, target = node.get("source") or node.get("sourceExpression"), node.get("target")
+    if node.get("sourceExpression") or source != target or node.get("local") == "true":
+        fail(node, f"camunda:{etree.QName(node).localname} mapping '{source}' -> '{target}' is not supported: "
+                   "a called process sees and returns all variables under their own names")

@@ -1,0 +1,178 @@
+"""Camunda 7 service tasks: ``camunda-mapping.json``, what implements a task, and the
+:class:`~engine.runtime.model.ServiceCall` (connector operation, parameters, retries) it
+becomes.
+
+Part of the Camunda 7 dialect translation described in :mod:`engine.runtime.camunda`,
+which re-exports the public names; the deploy-time checks that report unmapped
+implementations are in :mod:`engine.runtime.camunda_checks`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from engine.domain.errors import Problem
+from engine.runtime import juel
+from engine.runtime.model import ServiceCall
+from engine.runtime.namespaces import CAMUNDA, tag
+
+MAPPING_FILE = "camunda-mapping.json"
+MAPPING_SECTIONS = ("topics", "delegates", "connectors")
+EXTERNAL_CONNECTOR = "camunda"          # the connector that answers unmapped external topics
+DELEGATE_ATTRIBUTES = ("class", "delegateExpression", "expression")
+_OPERATION = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*\.[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+# --- camunda-mapping.json ----------------------------------------------------------------
+
+def mapping_problems(data: Any, filename: str) -> list[Problem]:
+    """Problems of a camunda-mapping.json file (its shape and operation names)."""
+    problems: list[Problem] = []
+    if not isinstance(data, dict):
+        return [Problem(filename, 1, "", "camunda-mapping.json must be a JSON object with "
+                                          "'topics', 'delegates' and/or 'connectors'")]
+    for key in data:
+        if key not in MAPPING_SECTIONS:
+            problems.append(Problem(filename, 1, "", f"unknown section '{key}' (expected one of "
+                                                     f"{', '.join(MAPPING_SECTIONS)})"))
+    for section in MAPPING_SECTIONS:
+        entries = data.get(section, {})
+        if not isinstance(entries, dict):
+            problems.append(Problem(filename, 1, "", f"'{section}' must map names to \"connector.operation\""))
+            continue
+        for name, operation in entries.items():
+            if not isinstance(operation, str) or not _OPERATION.match(operation):
+                problems.append(Problem(filename, 1, "", f"{section} '{name}': {operation!r} is not a connector "
+                                                         "operation of the form \"connector.operation\""))
+    return problems
+
+
+def _section(mapping: dict[str, Any] | None, section: str) -> dict[str, str]:
+    entries = (mapping or {}).get(section) or {}
+    return {k: v for k, v in entries.items() if isinstance(v, str)} if isinstance(entries, dict) else {}
+
+
+def _bare(value: str) -> str:
+    """'${mailer}' / '#{mailer}' -> 'mailer'; anything else unchanged."""
+    match = re.fullmatch(r"\s*[$#]\{\s*(.*?)\s*\}\s*", value)
+    return match.group(1) if match else value.strip()
+
+
+# --- what implements a service task ------------------------------------------------------
+
+@dataclass(frozen=True)
+class Implementation:
+    """How a Camunda service task is implemented and which connector operation runs it."""
+
+    kind: str                 # "external", "delegate", "connector", "decision", "none"
+    name: str                 # topic, delegate attribute value, connectorId, decisionRef
+    attribute: str = ""       # for delegates: class, delegateExpression or expression
+    operation: str | None = None   # resolved "connector.operation"; None: needs a mapping
+
+    @property
+    def mapping_entry(self) -> tuple[str, str] | None:
+        """(section, key) of the camunda-mapping.json entry this task needs or uses."""
+        section = {"external": "topics", "delegate": "delegates", "connector": "connectors"}.get(self.kind)
+        return (section, self.name) if section else None
+
+
+def implementation(node: etree._Element, mapping: dict[str, Any] | None) -> Implementation:
+    if node.get(tag("decisionRef", CAMUNDA)) is not None:
+        return Implementation("decision", node.get(tag("decisionRef", CAMUNDA), ""))
+    if node.get(tag("type", CAMUNDA)) == "external":
+        topic = node.get(tag("topic", CAMUNDA)) or ""
+        operation = _section(mapping, "topics").get(topic) or (f"{EXTERNAL_CONNECTOR}.{topic}" if topic else None)
+        return Implementation("external", topic, operation=operation)
+    for attr in DELEGATE_ATTRIBUTES:
+        value = node.get(tag(attr, CAMUNDA))
+        if value is not None:
+            delegates = _section(mapping, "delegates")
+            operation = delegates.get(value) or delegates.get(_bare(value))
+            return Implementation("delegate", value, attr, operation)
+    connector = node.find(f"{tag('extensionElements')}/{tag('connector', CAMUNDA)}")
+    if connector is not None:
+        connector_id = (connector.findtext(tag("connectorId", CAMUNDA)) or "").strip()
+        return Implementation("connector", connector_id, operation=_section(mapping, "connectors").get(connector_id))
+    return Implementation("none", "")
+
+
+# --- service calls ------------------------------------------------------------------------
+
+def service_call(node: etree._Element, mapping: dict[str, Any] | None, problems: list[Problem],
+                 filename: str) -> ServiceCall | None:
+    if mapping and not any(k in MAPPING_SECTIONS for k in mapping):
+        mapping = {"delegates": mapping}
+    impl = implementation(node, mapping)
+    if impl.operation is None:
+        return None
+    params: dict[str, str] = {}
+    for field in node.findall(f"{tag('extensionElements')}/{tag('field', CAMUNDA)}"):
+        value = field.get("stringValue") or field.get("expression") or field.findtext(tag("string", CAMUNDA)) \
+            or field.findtext(tag("expression", CAMUNDA)) or ""
+        try:
+            params[field.get("name", "")] = _value_expression_text(value)
+        except juel.JuelError as exc:
+            problems.append(Problem(filename, field.sourceline or 0, node.get("id", ""),
+                                    f"field '{field.get('name')}': {exc}"))
+    ios = [node.find(f"{tag('extensionElements')}/{tag('inputOutput', CAMUNDA)}"),
+           node.find(f"{tag('extensionElements')}/{tag('connector', CAMUNDA)}/{tag('inputOutput', CAMUNDA)}")]
+    for io in (i for i in ios if i is not None):
+        for param in io.findall(tag("inputParameter", CAMUNDA)):
+            try:
+                params[param.get("name", "")] = _parameter_expression(param)
+            except juel.JuelError:
+                pass  # reported by translate_tree
+    retries, interval = _retry_cycle(node)
+    result_variable = node.get(tag("resultVariable", CAMUNDA)) or ""
+    return ServiceCall(operation=impl.operation, params=params, result_variable=result_variable, retries=retries,
+                       retry_interval_s=interval)
+
+
+def _parameter_expression(param: etree._Element) -> str:
+    children = [c for c in param if isinstance(c.tag, str)]
+    if not children:
+        return _value_expression_text(param.text or "")
+    child = children[0]
+    if child.tag == tag("list", CAMUNDA):
+        return "[" + ", ".join(_value_expression(v) for v in child if isinstance(v.tag, str)) + "]"
+    if child.tag == tag("map", CAMUNDA):
+        items = [f"{e.get('key', '')!r}: {_value_expression(e)}" for e in child.findall(tag("entry", CAMUNDA))]
+        return "{" + ", ".join(items) + "}"
+    if child.tag == tag("script", CAMUNDA):
+        raise juel.JuelError(_script_message(child))
+    raise juel.JuelError(f"unsupported parameter element <{etree.QName(child).localname}>")
+
+
+def _value_expression(node: etree._Element) -> str:
+    """A list item or map entry: text, ${...}, or a nested camunda:list / camunda:map."""
+    children = [c for c in node if isinstance(c.tag, str)]
+    if children:
+        return _parameter_expression(node)
+    return _value_expression_text(node.text or "")
+
+
+def _value_expression_text(text: str) -> str:
+    stripped = text.strip()
+    return juel.translate(stripped) if juel.is_juel(stripped) else repr(stripped)
+
+
+_CYCLE = re.compile(r"^R(\d+)/PT?(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$")
+
+
+def _retry_cycle(node: etree._Element) -> tuple[int | None, float | None]:
+    text = node.findtext(f"{tag('extensionElements')}/{tag('failedJobRetryTimeCycle', CAMUNDA)}")
+    match = _CYCLE.match((text or "").strip().upper())
+    if not match:
+        return None, None
+    hours, minutes, seconds = (int(g or 0) for g in match.groups()[1:])
+    return int(match.group(1)), float(hours * 3600 + minutes * 60 + seconds)
+
+
+def _script_message(script: etree._Element) -> str:
+    language = script.get("scriptFormat") or "unknown"
+    return (f"{language} script cannot run here (the engine runs no Groovy/JavaScript); "
+            "compute the value in a connector operation or with a ${...} expression")
