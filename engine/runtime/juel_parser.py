@@ -1,0 +1,219 @@
+"""Tokenizer and recursive-descent parser for the JUEL subset that
+:mod:`engine.runtime.juel` translates.
+
+One ``${...}``/``#{...}`` expression becomes a tuple tree (see ``_Node``); everything
+outside the supported subset (method and bean calls, Camunda context objects,
+lambdas, assignments, collection literals, ``instanceof``) is refused here with a
+:class:`JuelError` naming the construct. Turning a tree into Python text is the
+emitter's job in :mod:`engine.runtime.juel`, which also re-exports :class:`JuelError`.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from typing import Any
+
+
+class JuelError(ValueError):
+    """A JUEL expression uses a construct that cannot be translated (message in English)."""
+
+
+_NUMBER_RE = re.compile(r"\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?")
+_NAME_RE = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_SYMBOLS = ("==", "!=", "<=", ">=", "&&", "||", "->", "+=", "<", ">", "!", "+", "-", "*",
+            "/", "%", "?", ":", "(", ")", "[", "]", ".", ",", "{", "}", "=", ";")
+_WORD_OPS = {"and": "&&", "or": "||", "not": "!", "eq": "==", "ne": "!=", "lt": "<",
+             "gt": ">", "le": "<=", "ge": ">=", "div": "/", "mod": "%"}
+_REFUSED_SYMBOLS = {
+    "=": "assignment ('=') is not supported: expressions must not modify variables",
+    "->": "lambda expressions ('->') are not supported",
+    "+=": "the string concatenation operator '+=' is not supported",
+    ";": "statement sequences (';') are not supported",
+    "{": "set/map literals ('{...}') are not supported",
+}
+_CONTEXT_OBJECTS = ("execution", "task", "externalTask", "caseExecution", "variableScope",
+                    "authenticatedUserId", "connector")
+# A parsed expression: a tuple tree whose first item is the node kind, e.g. ("name", "a"),
+# ("lit", 1), ("bin", "+", left, right), ("attr", base, "b"), ("cond", test, then, else).
+_Node = tuple[Any, ...]
+
+
+def _tokenize(text: str, pos: int) -> tuple[list[tuple[str, object, int]], int]:
+    """Tokens of the expression starting at ``pos`` up to its closing '}' (exclusive)."""
+    tokens: list[tuple[str, object, int]] = []
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            raise JuelError(f"unterminated expression (missing '}}') in {text!r}")
+        ch = text[pos]
+        if ch == "}":
+            return tokens, pos + 1
+        prev_is_operand = bool(tokens) and (tokens[-1][0] in ("num", "str", "name")
+                                            or tokens[-1][1] in (")", "]"))
+        number = _NUMBER_RE.match(text, pos)
+        if number and not (ch == "." and prev_is_operand):
+            raw = number.group()
+            value: object = float(raw) if any(c in raw for c in ".eE") else int(raw)
+            if value in (float("inf"), float("-inf")):
+                raise JuelError(f"number literal {raw!r} is out of range in {text!r}")
+            tokens.append(("num", value, pos))
+            pos = number.end()
+        elif ch in "'\"":
+            value, end = _string_literal(text, pos)
+            tokens.append(("str", value, pos))
+            pos = end
+        elif name := _NAME_RE.match(text, pos):
+            word = name.group()
+            tokens.append(("op", _WORD_OPS[word], pos) if word in _WORD_OPS else ("name", word, pos))
+            pos += len(word)
+        else:
+            symbol = next((s for s in _SYMBOLS if text.startswith(s, pos)), None)
+            if symbol is None:
+                raise JuelError(f"unexpected character {ch!r} at position {pos} in {text!r}")
+            if symbol in _REFUSED_SYMBOLS:
+                raise JuelError(f"{_REFUSED_SYMBOLS[symbol]} (at position {pos} in {text!r})")
+            tokens.append(("op", symbol, pos))
+            pos += len(symbol)
+
+
+def _string_literal(text: str, pos: int) -> tuple[str, int]:
+    """Decode a JUEL string literal; only backslash-escaped quotes and backslashes exist."""
+    quote, i = text[pos], pos + 1
+    out: list[str] = []
+    while i < len(text):
+        ch = text[i]
+        if ch == quote:
+            return "".join(out), i + 1
+        if ch == "\\":
+            nxt = text[i + 1:i + 2]
+            if nxt not in ("\\", "'", '"'):
+                raise JuelError(f"invalid escape sequence '\\{nxt}' in string literal in {text!r} "
+                                "(JUEL only knows \\\\, \\' and \\\")")
+            out.append(nxt)
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    raise JuelError(f"unterminated string literal at position {pos} in {text!r}")
+
+
+class _Parser:
+    """Recursive descent over JUEL precedence levels; produces tuple-based trees."""
+
+    def __init__(self, tokens: list[tuple[str, object, int]], source: str) -> None:
+        self.tokens, self.source, self.i = tokens, source, 0
+
+    def fail(self, message: str) -> JuelError:
+        return JuelError(f"{message} in {self.source!r}")
+
+    def peek(self, *ops: str) -> bool:
+        return self.i < len(self.tokens) and self.tokens[self.i][0] == "op" and self.tokens[self.i][1] in ops
+
+    def take(self) -> tuple[str, object, int]:
+        if self.i >= len(self.tokens):
+            raise self.fail("unexpected end of expression")
+        self.i += 1
+        return self.tokens[self.i - 1]
+
+    def expect(self, op: str) -> None:
+        if not self.peek(op):
+            found = self.tokens[self.i][1] if self.i < len(self.tokens) else "end of expression"
+            raise self.fail(f"expected {op!r} but found {found!r}")
+        self.i += 1
+
+    def parse(self) -> _Node:
+        if not self.tokens:
+            raise self.fail("empty expression")
+        tree = self.ternary()
+        if self.i < len(self.tokens):
+            raise self.fail(f"unexpected {self.tokens[self.i][1]!r} at position {self.tokens[self.i][2]}")
+        return tree
+
+    def ternary(self) -> _Node:
+        cond = self.binary(0)
+        if not self.peek("?"):
+            return cond
+        self.take()
+        then = self.ternary()
+        self.expect(":")
+        return ("cond", cond, then, self.ternary())
+
+    _LEVELS = (("||",), ("&&",), ("==", "!="), ("<", ">", "<=", ">="), ("+", "-"), ("*", "/", "%"))
+
+    def binary(self, level: int) -> _Node:
+        if level == len(self._LEVELS):
+            return self.unary()
+        left = self.binary(level + 1)
+        while self.peek(*self._LEVELS[level]) or (level == 3 and self._at_name("instanceof")):
+            if self._at_name("instanceof"):
+                raise self.fail("the 'instanceof' operator is not supported")
+            op = self.take()[1]
+            left = ("bin", op, left, self.binary(level + 1))
+        return left
+
+    def _at_name(self, word: str) -> bool:
+        return self.i < len(self.tokens) and self.tokens[self.i][:2] == ("name", word)
+
+    def unary(self) -> _Node:
+        if self.peek("!", "-"):
+            return ("un", self.take()[1], self.unary())
+        if self._at_name("empty"):
+            self.take()
+            return ("empty", self.unary())
+        return self.postfix()
+
+    def postfix(self) -> _Node:
+        node = self.primary()
+        while True:
+            if self.peek("."):
+                self.take()
+                kind, name, pos = self.take()
+                word = _NAME_RE.match(self.source, pos)
+                if kind == "name":
+                    node = ("attr", node, name)
+                elif word and word.group() in _WORD_OPS:  # a.and, a.div, ...: a word operator as property name
+                    node = ("attr", node, word.group())
+                else:
+                    raise self.fail(f"expected a property name after '.', found {name!r}")
+            elif self.peek("["):
+                self.take()
+                index = self.ternary()
+                self.expect("]")
+                node = ("index", node, index)
+            elif self.peek("("):
+                what = "method" if node[0] == "attr" else "function"
+                raise self.fail(f"{what} call '{_describe(node)}(...)' is not supported: "
+                                "only variables, properties and operators can be translated")
+            else:
+                return node
+
+    def primary(self) -> _Node:
+        kind, value, pos = self.take()
+        if kind in ("num", "str"):
+            return ("lit", value)
+        if kind == "name" and isinstance(value, str):  # a name token's value is always its word
+            if value in ("true", "false", "null"):
+                return ("lit", {"true": True, "false": False, "null": None}[value])
+            if value in _CONTEXT_OBJECTS:
+                raise self.fail(f"the Camunda context object '{value}' (e.g. '{value}.getVariable(...)') "
+                                "is not available; refer to process variables by name instead")
+            if value in ("empty", "instanceof"):
+                raise self.fail(f"misplaced keyword {value!r}")
+            if "$" in value or keyword.iskeyword(value):
+                raise self.fail(f"variable name {value!r} cannot be used in a Python expression")
+            return ("name", value)
+        if value == "(":
+            inner = self.ternary()
+            self.expect(")")
+            return inner
+        if value == "[":
+            raise self.fail("list literals ('[...]') are not supported")
+        raise self.fail(f"unexpected {value!r} at position {pos}")
+
+
+def _describe(node: _Node) -> str:
+    if node[0] == "attr":
+        return f"{_describe(node[1])}.{node[2]}"
+    return str(node[1]) if node[0] == "name" else "<expression>"
