@@ -23,12 +23,23 @@ def _digest(prev: str, case_id: str | None, at: datetime, actor: str, action: st
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def prepare(*, prev_hash: str, case_id: str | None, at: datetime, actor: str, action: str,
+            details: dict[str, Any]) -> dict[str, Any]:
+    """The row of an event with its hash (``["hash"]``, the chain's new head), not yet written."""
+    return {"case_id": case_id, "at": at, "actor": actor, "action": action, "details": details,
+            "prev_hash": prev_hash, "hash": _digest(prev_hash, case_id, at, actor, action, details)}
+
+
+def write(conn: Connection, event: dict[str, Any]) -> None:
+    _INSERT.run(conn, event)
+
+
 def append(conn: Connection, *, prev_hash: str, case_id: str | None, at: datetime, actor: str,
            action: str, details: dict[str, Any]) -> str:
-    digest = _digest(prev_hash, case_id, at, actor, action, details)
-    _INSERT.run(conn, {"case_id": case_id, "at": at, "actor": actor, "action": action,
-                                           "details": details, "prev_hash": prev_hash, "hash": digest})
-    return digest
+    """Write an event; returns its hash."""
+    event = prepare(prev_hash=prev_hash, case_id=case_id, at=at, actor=actor, action=action, details=details)
+    write(conn, event)
+    return str(event["hash"])
 
 
 def last_hash(conn: Connection, case_id: str | None) -> str:

@@ -126,43 +126,27 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
     """Step the workflow, write state + projections + audit. Raises StaleRevision."""
     engine, conn, row, wf = cmd.engine, cmd.uow.conn, cmd.case, cmd.wf
     now = engine.clock.now()
-    error: str | None = None
-    try:
-        engine.runner.step(wf)
-    except WorkflowFailure as exc:
-        error = exc.message
-        cmd.audit_details["error"] = error
-        cmd.audit_details["stack"] = traceback.format_exc(limit=5)
+    error = _step(cmd)
     waits = engine.runner.waits(wf, cmd.parsed.models)
     status = cmd.status_override or _status(waits, error)
     data = snapshot_data(wf)
-    state = engine.serializer.dumps(wf, cmd.parsed.model.dialect)
-    before = row.waits if not new else {}
     ended = now if status in ("completed", "cancelled") else None
-    details = {"status": status, **cmd.audit_details}
-    head = audit.append(conn, prev_hash=row.audit_hash if not new else audit.GENESIS, case_id=row.id, at=now,
-                        actor=cmd.actor, action=action, details=jsonable(details))
-    values = dict(status=status, state=state, serializer_version=SERIALIZER_VERSION, data=data,
-                  error=error, updated_at=now, ended_at=ended, audit_hash=head)
+    event = audit.prepare(prev_hash=row.audit_hash if not new else audit.GENESIS, case_id=row.id, at=now,
+                          actor=cmd.actor, action=action, details=jsonable({"status": status, **cmd.audit_details}))
+    values = dict(status=status, state=engine.serializer.dumps(wf, cmd.parsed.model.dialect),
+                  serializer_version=SERIALIZER_VERSION, data=data, error=error, updated_at=now, ended_at=ended,
+                  audit_hash=event["hash"])
     if status == "cancelled":  # a cancelled case waits for nothing: its projections are removed
         waits = Waits(completed=True)
     snapshot = waits_snapshot(row.id, waits)
-    if new:  # the row must exist before projections reference it
-        _INSERT_CASE.run(conn, dict(
-            id=row.id, definition_id=row.definition_id, process_key=row.process_key, version=row.version,
-            business_key=row.business_key, suspended=False, revision=1, started_by=cmd.actor, started_at=now,
-            waits=snapshot, **values))
-    else:  # update first: takes the row lock early, a stale revision fails before any other write
-        updated = _UPDATE_CASE.run(conn, {"b_id": row.id, "b_revision": row.revision,
-                                          "revision": row.revision + 1, "waits": snapshot, **values})
-        if updated != 1:
-            raise StaleRevision(row.id)
+    _write_case_row(cmd, new, now, values, snapshot)  # first: a stale revision fails before any other write
+    audit.write(conn, event)
     local_worker = engine.local_worker
     projector = Projector(conn, engine.evaluator, now, row.id, row.business_key, engine.settings.default_retries,
                           suspended=bool(row.suspended),
                           lock=(local_worker.owner, now + timedelta(seconds=engine.settings.job_lock_seconds))
                           if local_worker is not None else None)
-    projector.sync(before, waits, cmd.completed)
+    projector.sync(row.waits if not new else {}, waits, cmd.completed)
     sync_case_fields(conn, row.id, [*cmd.parsed.model.case_fields], {} if new else (row.data or {}), data)
     if ended is not None:
         from engine.services.retention import schedule_erasure
@@ -176,6 +160,31 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
         cmd.uow.after_commit(lambda: engine.case_cache.put(row.id, committed, wf))
     for job in projector.locked_jobs:  # jobs this process's worker holds already: hand them over
         cmd.uow.after_commit(functools.partial(local_worker.offer, job))
+
+
+def _step(cmd: Command) -> str | None:
+    """Run the workflow to its next waits; a failure is the case's error (and an incident)."""
+    try:
+        cmd.engine.runner.step(cmd.wf)
+    except WorkflowFailure as exc:
+        cmd.audit_details["error"] = exc.message
+        cmd.audit_details["stack"] = traceback.format_exc(limit=5)
+        return exc.message
+    return None
+
+
+def _write_case_row(cmd: Command, new: bool, now: datetime, values: dict[str, Any], snapshot: dict[str, Any]) -> None:
+    """Insert a new case's row (before projections reference it), or update it guarded by the
+    revision the command started from (which also takes the row lock early)."""
+    row, conn = cmd.case, cmd.uow.conn
+    if new:
+        _INSERT_CASE.run(conn, dict(
+            id=row.id, definition_id=row.definition_id, process_key=row.process_key, version=row.version,
+            business_key=row.business_key, suspended=False, revision=1, started_by=cmd.actor, started_at=now,
+            waits=snapshot, **values))
+    elif _UPDATE_CASE.run(conn, {"b_id": row.id, "b_revision": row.revision, "revision": row.revision + 1,
+                                 "waits": snapshot, **values}) != 1:
+        raise StaleRevision(row.id)
 
 
 def _committed_row(row: Any, new: bool, actor: str, now: datetime, values: dict[str, Any],
