@@ -14,7 +14,6 @@ import threading
 import time
 import traceback
 import uuid
-from collections import deque
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,7 +21,8 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select, update
 
 from engine.bootstrap import Engine
-from engine.domain.errors import AmtsflowError, InvalidState, NotFound
+from engine.domain.errors import AmtsflowError, CaseSuspended, InvalidState, NotFound
+from engine.handover import Handover
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
 from engine.ports import ConnectorError, ServiceRequest, ServiceResult
@@ -55,51 +55,27 @@ class JobExecutor:
         self.engine = engine
         self.owner = owner or default_owner()
         self.poll_seconds = poll_seconds
-        self.wakeup = threading.Event()     # set when a job is handed over (see take_local_jobs)
-        self._handed: deque[Any] = deque()
-        self._handed_lock = threading.Lock()
+        self.handover = Handover(engine, self.owner)
         self._last_poll = float("-inf")
+
+    @property
+    def wakeup(self) -> threading.Event:
+        """Set when a job is handed over (see take_local_jobs)."""
+        return self.handover.wakeup
 
     # -- jobs handed over by this process ---------------------------------------------------
     def take_local_jobs(self) -> "JobExecutor":
         """Become this process's local worker: service jobs that commands of this process
-        create are written already locked to this executor and handed to it right after their
-        commit (as Camunda and Flowable hint their local job executor): no polling delay and no
-        acquisition transaction. The jobs are in the database all along; if this process dies,
-        their locks expire and any worker takes them over."""
-        self.engine.local_worker = self
+        create are written locked to this executor and handed to it after their commit
+        (engine/handover.py): no polling delay."""
+        self.engine.local_worker = self.handover
         return self
 
     def release_local_jobs(self) -> None:
         """Stop taking jobs and unlock those handed over but not run (others may take them now)."""
-        if self.engine.local_worker is self:
+        if self.engine.local_worker is self.handover:
             self.engine.local_worker = None
-        with self._handed_lock:
-            ids = [job.id for job in self._handed]
-            self._handed.clear()
-        if ids:
-            with unit_of_work(self.engine.db) as uow:
-                uow.conn.execute(update(t.jobs).where(t.jobs.c.id.in_(ids), t.jobs.c.lock_owner == self.owner)
-                                 .values(lock_owner=None, lock_expires_at=None))
-                uow.commit()
-
-    def offer(self, job: Any) -> None:
-        """A committed job locked to this executor (called after the commit that created it)."""
-        with self._handed_lock:
-            self._handed.append(job)
-        self.wakeup.set()
-
-    def _take_handed(self, limit: int) -> list[Any]:
-        """Handed-over jobs whose lock has at least half its time left; the others are left to
-        acquisition (another worker may take them over once the lock expired)."""
-        keep_until = self.engine.clock.now() + timedelta(seconds=self.engine.settings.job_lock_seconds / 2)
-        jobs: list[Any] = []
-        with self._handed_lock:
-            while self._handed and len(jobs) < limit:
-                job = self._handed.popleft()
-                if job.lock_expires_at >= keep_until:
-                    jobs.append(job)
-        return jobs
+        self.handover.release()
 
     # -- acquisition ----------------------------------------------------------------------
     def acquire(self, limit: int = 10) -> list[Any]:
@@ -122,12 +98,18 @@ class JobExecutor:
 
     def run_due(self, limit: int = 10) -> int:
         """Run up to ``limit`` due jobs; returns how many ran. Jobs handed over by this process
-        come first; the database is polled when none were handed over, and at least once every
-        ``poll_seconds`` in any case, so jobs from elsewhere never starve."""
-        jobs = self._take_handed(limit)
-        if len(jobs) < limit and (not jobs or time.monotonic() - self._last_poll >= self.poll_seconds):
+        come first; the database is polled whenever none were handed over, and at least every
+        ``poll_seconds`` with a slot kept free for it, so jobs from elsewhere never starve."""
+        poll_due = time.monotonic() - self._last_poll >= self.poll_seconds
+        room = limit - 1 if poll_due else limit
+        jobs = self.handover.take(room) if room > 0 else []
+        if poll_due or not jobs:
             self._last_poll = time.monotonic()
-            jobs += self.acquire(limit - len(jobs))
+            try:
+                jobs += self.acquire(limit - len(jobs))
+            except BaseException:
+                self.handover.put_back(jobs)  # still locked to us: run them next round
+                raise
         for job in jobs:
             self.execute(job)
         return len(jobs)
@@ -162,6 +144,9 @@ class JobExecutor:
                 raise JobFailed(f"unknown job kind '{job.kind}'", retryable=False)
         except JobFailed as exc:
             self._fail(job, str(exc), traceback.format_exc(), retryable=exc.retryable)
+        except CaseSuspended as exc:  # keep the job: it runs again after the resume
+            log.info("job %s put aside: %s", job.id, exc)
+            self._unlock(job)
         except (NotFound, InvalidState) as exc:
             log.info("job %s dropped: %s", job.id, exc)
             self._drop(job)
@@ -231,6 +216,12 @@ class JobExecutor:
         run_case_command(self.engine, job.case_id, f"worker:{self.owner}", "service_completed", apply)
 
     # -- bookkeeping ------------------------------------------------------------------------
+    def _unlock(self, job: Any) -> None:
+        with unit_of_work(self.engine.db) as uow:
+            uow.conn.execute(update(t.jobs).where(t.jobs.c.id == job.id, t.jobs.c.lock_owner == self.owner)
+                             .values(lock_owner=None, lock_expires_at=None))
+            uow.commit()
+
     def _drop(self, job: Any) -> None:
         with unit_of_work(self.engine.db) as uow:
             uow.conn.execute(delete(t.jobs).where(t.jobs.c.id == job.id, t.jobs.c.lock_owner == self.owner))

@@ -312,6 +312,7 @@ def serve(host: str, port: int, threads: int) -> None:
     finally:
         if thread:
             thread.stop()
+            thread.join(timeout=10)  # lets it unlock the jobs handed to it
 
 
 @main.command("audit-verify")

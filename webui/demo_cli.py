@@ -87,6 +87,7 @@ def demo(port: int, host: str, seed: bool) -> None:
         serve(app, host=host, port=port, threads=8, ident="amtsflow")
     finally:
         worker.stop()
+        worker.join(timeout=10)  # lets it unlock the jobs handed to it
         close_connectors(connectors)
         runner.stop()
 

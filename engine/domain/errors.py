@@ -77,6 +77,12 @@ class InvalidState(AmtsflowError):
     user_message = "Diese Aktion ist im aktuellen Zustand des Vorgangs nicht möglich."
 
 
+class CaseSuspended(InvalidState):
+    """The case is suspended: commands wait for the resume (jobs are kept, not dropped)."""
+
+    user_message = "Der Vorgang ist angehalten."
+
+
 class PermissionDenied(AmtsflowError):
     user_message = "Sie sind für diese Aktion nicht berechtigt."
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from contextlib import contextmanager
@@ -10,11 +11,13 @@ from typing import Any, Callable, Iterator, cast
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from engine.domain.errors import DatabaseBusy
 from engine.persistence import wal
+
+log = logging.getLogger("amtsflow.db")
 
 
 def make_engine(url: str) -> Engine:
@@ -51,7 +54,11 @@ def _sqlite_engine(url: str) -> Engine:
         # straight to the driver: this runs once per transaction and needs no result; a connection
         # that has just begun a transaction is live, so it has a driver connection (sqlite3's)
         driver = cast(sqlite3.Connection, conn.connection.driver_connection)
-        driver.execute("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN DEFERRED")
+        statement = "BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN DEFERRED"
+        try:
+            driver.execute(statement)
+        except sqlite3.Error as error:  # as SQLAlchemy would raise it (a busy database -> DatabaseBusy)
+            raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
 
     return engine
 
@@ -74,7 +81,10 @@ class UnitOfWork:
         self.committed = True
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
-            callback()
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - committed is committed; the follow-up is only an optimisation
+                log.exception("after-commit callback failed")
 
 
 @contextmanager

@@ -48,23 +48,28 @@ class _Plan:
 class FastStatement:
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
-        self._plans: dict[tuple[str, frozenset[str]], _Plan] = {}
+        self._plans: dict[tuple[str, frozenset[str]], _Plan] = {}   # per dialect+driver and key set
         self._lock = threading.Lock()
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Execute with ``params`` in ``conn``'s transaction; returns the affected row count."""
+        if not conn.in_transaction():  # outside one, the driver would autocommit or lose the write
+            raise RuntimeError("FastStatement.run needs a connection inside a transaction")
         dialect = conn.dialect
-        key = (dialect.name, frozenset(params))
+        key = (f"{dialect.name}+{dialect.driver}", frozenset(params))
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plan(conn, params)
             with self._lock:
                 self._plans[key] = plan
         args: Any
-        if plan.positional:
-            args = tuple(v.of(params) for v in plan.values)
-        else:
-            args = {v.name: v.of(params) for v in plan.values}
+        try:
+            if plan.positional:
+                args = tuple(v.of(params) for v in plan.values)
+            else:
+                args = {v.name: v.of(params) for v in plan.values}
+        except (TypeError, ValueError) as error:  # a bind processor refused a value, as in execute()
+            raise sa_exc.StatementError(str(error), plan.sql, dict(params), error) from error
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(plan.sql, args)

@@ -16,6 +16,7 @@ import logging
 import os
 import sqlite3
 import threading
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -88,7 +89,7 @@ def checkpoint(path: str) -> None:
     """A PASSIVE checkpoint: copies what it can without waiting for readers or writers. The
     database is opened read-write only, so a file deleted meanwhile is not created anew."""
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=1.0)
+        conn = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=rw", uri=True, timeout=1.0)
     except sqlite3.Error:
         return  # the database is gone (a removed test directory, say): nothing to checkpoint
     try:

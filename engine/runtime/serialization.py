@@ -9,6 +9,8 @@ migrate old rows explicitly.
 from __future__ import annotations
 
 import json
+import threading
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -56,16 +58,19 @@ class StateSerializer:
 
     def __init__(self) -> None:
         self._by_dialect = {"spiff": _serializer(SPIFF_CONFIG), "camunda": _serializer(CAMUNDA_CONFIG)}
+        self._dumping = {dialect: threading.Lock() for dialect in self._by_dialect}
 
     def dumps(self, workflow: BpmnWorkflow, dialect: str = "spiff") -> str:
         serializer = self._by_dialect[dialect]
         registry = serializer.registry
-        registry._encoder_mode = True
-        try:
-            dct = registry.convert(workflow)
-            return json.dumps(dct, cls=serializer._encoder_cls, separators=(",", ":"))
-        finally:
-            registry._encoder_mode = False
+        # The registry's encoder mode is one flag shared by every thread: one dumps at a time.
+        with self._dumping[dialect]:
+            registry._encoder_mode = True
+            try:
+                dct = registry.convert(workflow)
+                return json.dumps(dct, cls=serializer._encoder_cls, separators=(",", ":"))
+            finally:
+                registry._encoder_mode = False
 
     def loads(self, state: str, parsed: Any, script_engine: Any) -> BpmnWorkflow:
         """``parsed``: the ParsedProcess whose spec the state belongs to."""
@@ -74,3 +79,28 @@ class StateSerializer:
         workflow = serializer.registry.restore(dct, spec=parsed.spec, subprocess_specs=parsed.subprocess_specs)
         workflow.script_engine = script_engine
         return workflow
+
+
+_RESTORED = (str, int, float, bool, type(None), UUID, datetime, timedelta)  # come back as they went
+
+
+def round_trips(workflow: BpmnWorkflow) -> bool:
+    """Whether all task data survives dumps + loads unchanged: JSON types with text keys, plus what
+    SpiffWorkflow's registry restores (UUID, datetime, timedelta). A tuple comes back as a list,
+    a numeric dict key as text, so a workflow holding one differs from its stored state."""
+    pending: list[Any] = [workflow.data]
+    for wf in [workflow, *workflow.subprocesses.values()]:
+        for task in wf.tasks.values():
+            pending.append(task.data)
+            pending.append(task.internal_data)
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            if not all(isinstance(k, str) for k in value):
+                return False
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif not isinstance(value, _RESTORED):
+            return False
+    return True

@@ -17,12 +17,12 @@ from typing import Any, Callable, TypeVar, cast
 from sqlalchemy import bindparam, insert, select, update
 
 from engine.bootstrap import Engine
-from engine.domain.errors import Conflict, DatabaseBusy, InvalidState, NotFound, WorkflowFailure
+from engine.domain.errors import CaseSuspended, Conflict, DatabaseBusy, InvalidState, NotFound, WorkflowFailure
 from engine.persistence import tables as t
 from engine.persistence.db import UnitOfWork, unit_of_work
 from engine.persistence.fast import FastStatement
 from engine.runtime.parsing import ParsedProcess
-from engine.runtime.serialization import SERIALIZER_VERSION
+from engine.runtime.serialization import SERIALIZER_VERSION, round_trips
 from engine.runtime.workflow import Waits, WorkflowRunner
 from engine.services import audit
 from engine.services.projections import Projector, sync_case_fields, waits_snapshot
@@ -79,6 +79,7 @@ def run_case_command(engine: Engine, case: str | Callable[[Any], str], actor: st
     use_cache = True
     for _attempt in range(MAX_ATTEMPTS):
         cached = None
+        committing = False
         try:
             with unit_of_work(engine.db) as uow:
                 case_id = case(uow.conn) if callable(case) else case
@@ -93,12 +94,13 @@ def run_case_command(engine: Engine, case: str | Callable[[Any], str], actor: st
                 cmd = Command(engine, uow, row, parsed, wf, actor)
                 result = mutate(cmd)
                 save(cmd, action)
+                committing = True
                 uow.commit()
                 return result
         except (StaleRevision, DatabaseBusy):
             use_cache = False
         except Exception:
-            if cached is None:
+            if cached is None or committing:  # a failed commit may have succeeded: never apply twice
                 raise
             use_cache = False  # the cached state may have been stale: decide again on the stored one
     raise Conflict(f"case {case!r}: gave up after {MAX_ATTEMPTS} concurrent modifications")
@@ -106,7 +108,7 @@ def run_case_command(engine: Engine, case: str | Callable[[Any], str], actor: st
 
 def _check_runnable(row: Any, case_id: str, allow_suspended: bool) -> None:
     if row.suspended and not allow_suspended:
-        raise InvalidState(f"case {case_id} is suspended", user_message="Der Vorgang ist angehalten.")
+        raise CaseSuspended(f"case {case_id} is suspended", user_message="Der Vorgang ist angehalten.")
     if row.status in ("completed", "cancelled"):
         raise InvalidState(f"case {case_id} is {row.status}", user_message="Der Vorgang ist bereits abgeschlossen.")
 
@@ -155,7 +157,10 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
                          engine.settings.default_retries)
     if error is not None:
         _open_incident(conn, row.id, now, error, cmd.audit_details.get("stack", ""), waits.errors)
-    if ended is None:  # an ended case runs no more commands: nothing worth keeping in memory
+    # Keep the live workflow only if it equals what was stored: an ended case runs no more
+    # commands, and data JSON does not round-trip (a tuple, a number as a dict key) would make
+    # the next command see other data than a process that loads the stored state.
+    if ended is None and round_trips(wf):
         committed = _committed_row(row, new, cmd.actor, now, values, snapshot)
         cmd.uow.after_commit(lambda: engine.case_cache.put(row.id, committed, wf))
     for job in projector.locked_jobs:  # jobs this process's worker holds already: hand them over

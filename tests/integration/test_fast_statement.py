@@ -69,3 +69,20 @@ def test_a_column_with_a_python_default_must_be_given(engine):
     del job["attempts"]
     with unit_of_work(engine.db) as uow, pytest.raises(KeyError, match="attempts"):
         FastStatement(t.jobs.insert()).run(uow.conn, job)
+
+
+def test_a_value_its_type_refuses_fails_as_in_execute(engine):
+    from sqlalchemy.exc import StatementError
+
+    naive = _job(due_at=datetime(2026, 6, 1, 9, 30))
+    with unit_of_work(engine.db) as uow:
+        with pytest.raises(StatementError):
+            uow.conn.execute(t.jobs.insert(), naive)
+    with unit_of_work(engine.db) as uow:
+        with pytest.raises(StatementError):
+            FastStatement(t.jobs.insert()).run(uow.conn, naive)
+
+
+def test_it_refuses_to_run_outside_a_transaction(engine):
+    with engine.db.connect() as conn, pytest.raises(RuntimeError, match="transaction"):
+        FastStatement(t.jobs.insert()).run(conn, _job())

@@ -64,14 +64,88 @@ def test_stopping_the_local_worker_unlocks_what_it_did_not_run(engine, connector
     assert _status(engine, case_id) == "completed"
 
 
-def test_a_handed_over_job_whose_lock_ran_low_is_left_to_acquisition(engine, connector, clock):
+def test_a_job_another_worker_took_over_is_not_run_again(engine, connector, clock):
     local = JobExecutor(engine, "local").take_local_jobs()
     case_id = cases.start_case(engine, "service", {"name": "Erika"})
-    clock.advance(timedelta(seconds=engine.settings.job_lock_seconds * 0.75))
-    assert local.run_due() == 0          # not run from the hand-over; the lock still holds others off
+    clock.advance(timedelta(seconds=engine.settings.job_lock_seconds + 1))  # this worker hung meanwhile
+    assert JobExecutor(engine, "other").run_due() == 1
+    assert local.run_due() == 0
+    assert len(connector.calls) == 1 and _status(engine, case_id) == "completed"
+
+
+def test_the_job_of_a_case_cancelled_meanwhile_is_not_run(engine, connector):
+    local = JobExecutor(engine, "local").take_local_jobs()
+    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    cases.cancel_case(engine, case_id, "sb1")
+    assert local.run_due() == 0
     assert connector.calls == []
-    clock.advance(timedelta(seconds=engine.settings.job_lock_seconds))
-    assert local.run_due() == 1          # acquired like any other job once the lock expired
+
+
+def test_the_job_of_a_case_suspended_meanwhile_runs_after_the_resume(engine, connector):
+    local = JobExecutor(engine, "local").take_local_jobs()
+    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    cases.set_suspended(engine, case_id, True)
+    assert local.run_due() == 0 and connector.calls == []
+    cases.set_suspended(engine, case_id, False)
+    assert JobExecutor(engine, "other").run_due() == 1    # unlocked, so any worker takes it
+    assert _status(engine, case_id) == "completed"
+
+
+def test_a_job_whose_case_is_suspended_during_the_call_is_kept(engine, connector):
+    """Suspended while the connector ran: the answer is not applied, the job waits for the resume."""
+    local = JobExecutor(engine, "local").take_local_jobs()
+    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    answer = connector.behaviour["lookup"]
+
+    def suspend_then_answer(request):
+        cases.set_suspended(engine, case_id, True)
+        return answer(request)
+
+    connector.behaviour["lookup"] = suspend_then_answer
+    assert local.run_due() == 1
+    [job] = _jobs(engine)
+    assert job.suspended and job.lock_owner is None
+    connector.behaviour["lookup"] = answer
+    cases.set_suspended(engine, case_id, False)
+    assert JobExecutor(engine, "other").run_due() == 1
+    assert _status(engine, case_id) == "completed"
+    assert {c.idempotency_key for c in connector.calls} == {connector.calls[0].idempotency_key}
+
+
+def test_jobs_taken_in_a_round_that_fails_are_run_in_the_next(engine, connector, monkeypatch):
+    local = JobExecutor(engine, "local").take_local_jobs()
+    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+
+    def unreachable(_limit=10):
+        raise ConnectionError("database unreachable")
+
+    monkeypatch.setattr(local, "acquire", unreachable)
+    with pytest.raises(ConnectionError):
+        local.run_due()
+    monkeypatch.undo()
+    assert local.run_due() == 1
+    assert _status(engine, case_id) == "completed"
+
+
+def test_a_due_poll_gets_a_slot_even_with_a_backlog_of_handed_jobs(engine, connector):
+    waiting = cases.start_case(engine, "service", {"name": "Alt"})     # nobody local yet: unlocked
+    local = JobExecutor(engine, "local", poll_seconds=0).take_local_jobs()
+    for i in range(3):
+        cases.start_case(engine, "service", {"name": f"Neu {i}"})
+    assert local.run_due(limit=3) == 3             # two handed jobs and one from the poll
+    assert _status(engine, waiting) == "completed"
+
+
+def test_a_job_handed_to_a_stopped_worker_is_unlocked(engine, connector):
+    local = JobExecutor(engine, "local").take_local_jobs()
+    handover = engine.local_worker
+    local.release_local_jobs()
+    engine.local_worker = handover                   # a save that read it before the stop
+    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    engine.local_worker = None
+    [job] = _jobs(engine)
+    assert job.lock_owner is None
+    assert JobExecutor(engine, "other").run_due() == 1
     assert _status(engine, case_id) == "completed"
 
 

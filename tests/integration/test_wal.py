@@ -75,3 +75,44 @@ def test_a_round_skips_a_database_forgotten_after_the_round_began(monkeypatch):
     idle.committed("/b.sqlite")
     idle.checkpoint_dirty()
     assert len(touched) == 1
+
+
+def test_a_database_path_with_uri_characters_is_checkpointed_in_place(tmp_path):
+    folder = tmp_path / "amt#2 100%"
+    folder.mkdir()
+    path = folder / "db.sqlite"
+    db = make_engine(f"sqlite:///{path}")
+    try:
+        with db.begin() as conn:
+            conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        wal.checkpoint(str(path))
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["amt#2 100%"]   # no stray database elsewhere
+    finally:
+        db.dispose()
+
+
+def test_a_busy_database_at_begin_is_reported_as_busy(tmp_path):
+    """BEGIN IMMEDIATE goes straight to the driver; a lock timeout there must still become
+    DatabaseBusy, which commands retry, not a raw driver error."""
+    import sqlite3
+
+    import pytest
+
+    from engine.domain.errors import DatabaseBusy
+    from engine.persistence.db import unit_of_work
+
+    path = tmp_path / "busy.sqlite"
+    db = make_engine(f"sqlite:///{path}")
+    with db.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    with db.connect() as conn:  # the pooled connection gives up after 100 ms instead of 30 s
+        conn.connection.driver_connection.execute("PRAGMA busy_timeout=100")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(DatabaseBusy), unit_of_work(db) as uow:
+            uow.conn.execute(text("INSERT INTO t VALUES (1)"))
+    finally:
+        holder.rollback()
+        holder.close()
+        db.dispose()

@@ -35,6 +35,12 @@ START_DATA: dict[str, dict[str, Any]] = {
 SERVICE_ANSWER: dict[str, Any] = {"found": True, "gefunden": True, "anschrift": {"plz": "12345"}}
 
 
+# Models whose in-memory run differs from a restored one on purpose: roundtrip.bpmn keeps a tuple
+# and a numeric dict key, which the stored state turns into a list and a text key (the engine
+# always decides on the stored state; tests/integration/test_case_cache.py checks that).
+DIVERGES_BY_DESIGN = {"roundtrip.bpmn"}
+
+
 def bundles() -> list[tuple[str, list[Path]]]:
     found: list[tuple[str, list[Path]]] = []
     for folder in [ROOT / "tests" / "models", ROOT / "tests" / "models" / "camunda", ROOT / "tests" / "web" / "models"]:
@@ -42,6 +48,8 @@ def bundles() -> list[tuple[str, list[Path]]]:
             continue
         extras = [p for p in folder.iterdir() if p.suffix in (".json", ".dmn", ".form")]
         for bpmn in sorted(folder.glob("*.bpmn")):
+            if bpmn.name in DIVERGES_BY_DESIGN:
+                continue
             found.append((bpmn.relative_to(ROOT).as_posix(), [bpmn, *extras]))
     for service in sorted((ROOT / "processes").glob("*/process.bpmn")):
         files = [p for p in service.parent.rglob("*") if p.is_file() and p.suffix in (".bpmn", ".dmn", ".json")]
