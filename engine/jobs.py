@@ -22,7 +22,7 @@ from sqlalchemy import and_, delete, or_, select, update
 
 from engine.bootstrap import Engine
 from engine.domain.errors import AmtsflowError, CaseSuspended, InvalidState, NotFound
-from engine.handover import Handover
+from engine.handover import RECHECK_AFTER, Handover, still_runnable
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
 from engine.ports import ConnectorError, ServiceRequest, ServiceResult
@@ -56,6 +56,7 @@ class JobExecutor:
         self.owner = owner or default_owner()
         self.poll_seconds = poll_seconds
         self.handover = Handover(engine, self.owner)
+        self.recheck_after = RECHECK_AFTER
         self._last_poll = float("-inf")
 
     @property
@@ -99,20 +100,29 @@ class JobExecutor:
     def run_due(self, limit: int = 10) -> int:
         """Run up to ``limit`` due jobs; returns how many ran. Jobs handed over by this process
         come first; the database is polled whenever none were handed over, and at least every
-        ``poll_seconds`` with a slot kept free for it, so jobs from elsewhere never starve."""
+        ``poll_seconds`` with a slot kept free for it, so jobs from elsewhere never starve. A job
+        that waited longer than ``recheck_after`` seconds since it was locked is re-read first."""
         poll_due = time.monotonic() - self._last_poll >= self.poll_seconds
         room = limit - 1 if poll_due else limit
-        jobs = self.handover.take(room) if room > 0 else []
-        if poll_due or not jobs:
+        batch = self.handover.take(room) if room > 0 else []
+        if poll_due or not batch:
             self._last_poll = time.monotonic()
             try:
-                jobs += self.acquire(limit - len(jobs))
+                acquired = self.acquire(limit - len(batch))
             except BaseException:
-                self.handover.put_back(jobs)  # still locked to us: run them next round
+                self.handover.put_back(batch)  # still locked to us: run them next round
                 raise
-        for job in jobs:
+            locked_at = time.monotonic()
+            batch += [(job, locked_at) for job in acquired]
+        ran = 0
+        for job, since in batch:
+            if time.monotonic() - since > self.recheck_after:
+                job = still_runnable(self.engine, self.owner, job)
+                if job is None:
+                    continue
             self.execute(job)
-        return len(jobs)
+            ran += 1
+        return ran
 
     def run_until_idle(self, max_rounds: int = 1000) -> int:
         total = 0

@@ -9,7 +9,8 @@ then hands the SQL and converted parameters straight to the DB-API cursor of the
 current transaction. Driver errors are re-raised as SQLAlchemy's exceptions, exactly as
 :meth:`Connection.execute` would raise them, so callers cannot tell the difference.
 
-Only for statements that return no rows (INSERT/UPDATE/DELETE); the result is the row count.
+For INSERT/UPDATE/DELETE (:meth:`run`, the row count) and for reading one column of plain values
+(:meth:`first_column`, no result processing).
 It reads the compiler's bind names, placeholder order and default columns (attributes of the
 pinned SQLAlchemy 2.0); tests/integration/test_fast_statement.py checks that the rows written
 are identical to those of Connection.execute on SQLite and PostgreSQL.
@@ -53,8 +54,16 @@ class FastStatement:
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Execute with ``params`` in ``conn``'s transaction; returns the affected row count."""
+        return int(self._execute(conn, params, lambda cursor: cursor.rowcount))
+
+    def first_column(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
+        """For a SELECT: the first column of every row, as the driver returns it (no result
+        processing: meant for text ids and the like)."""
+        return list(self._execute(conn, params, lambda cursor: [row[0] for row in cursor.fetchall()]))
+
+    def _execute(self, conn: Connection, params: Mapping[str, Any], result: Callable[[Any], Any]) -> Any:
         if not conn.in_transaction():  # outside one, the driver would autocommit or lose the write
-            raise RuntimeError("FastStatement.run needs a connection inside a transaction")
+            raise RuntimeError("FastStatement needs a connection inside a transaction")
         dialect = conn.dialect
         key = (f"{dialect.name}+{dialect.driver}", frozenset(params))
         plan = self._plans.get(key)
@@ -73,7 +82,7 @@ class FastStatement:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(plan.sql, args)
-            return int(cursor.rowcount)
+            return result(cursor)
         except dialect.loaded_dbapi.Error as error:
             raise sa_exc.DBAPIError.instance(plan.sql, args, error, dialect.loaded_dbapi.Error,
                                              dialect=dialect) from error

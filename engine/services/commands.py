@@ -163,8 +163,11 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
     if ended is None and round_trips(wf):
         committed = _committed_row(row, new, cmd.actor, now, values, snapshot)
         cmd.uow.after_commit(lambda: engine.case_cache.put(row.id, committed, wf))
-    for job in projector.locked_jobs:  # jobs this process's worker holds already: hand them over
-        cmd.uow.after_commit(functools.partial(local_worker.offer, job))
+    if local_worker is not None:
+        for job in projector.locked_jobs:  # jobs this process's worker holds already: hand them over
+            cmd.uow.after_commit(functools.partial(local_worker.offer, job))
+        for job_id in projector.deleted_jobs:  # and those it must no longer run
+            cmd.uow.after_commit(functools.partial(local_worker.discard, job_id))
 
 
 def _step(cmd: Command) -> str | None:

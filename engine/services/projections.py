@@ -62,6 +62,7 @@ class Projector:
         self.suspended = suspended
         self.lock = lock if not suspended else None
         self.locked_jobs: list[SimpleNamespace] = []
+        self.deleted_jobs: list[str] = []     # service jobs no longer wanted (task done, case cancelled)
 
     def sync(self, before: dict[str, Any], waits: Waits, completed: dict[str, str]) -> None:
         self._work_items(set(before.get("user", [])), waits, completed)
@@ -137,6 +138,7 @@ class Projector:
         current = {w.task_id: w for w in waits.services}
         for task_id in before.keys() - current.keys():
             _DELETE_JOB.run(self.conn, {"id": before[task_id]})
+            self.deleted_jobs.append(before[task_id])
         for task_id in current.keys() - before.keys():
             w = current[task_id]
             call = w.info.service

@@ -16,6 +16,17 @@ from tests.integration.helpers import deploy_models
 
 
 @pytest.fixture
+def other(database_url, clock):
+    """A second process on the same database."""
+    from engine.bootstrap import bootstrap
+    from engine.settings import Settings
+
+    eng = bootstrap(Settings(database_url=database_url), clock=clock)
+    yield eng
+    eng.db.dispose()
+
+
+@pytest.fixture
 def connector(engine):
     fake = FakeConnector()
     engine.connectors["test"] = fake
@@ -64,8 +75,15 @@ def test_stopping_the_local_worker_unlocks_what_it_did_not_run(engine, connector
     assert _status(engine, case_id) == "completed"
 
 
-def test_a_job_another_worker_took_over_is_not_run_again(engine, connector, clock):
+def _waiting_worker(engine):
+    """A local worker that treats every job as having waited (so it re-reads each one first)."""
     local = JobExecutor(engine, "local").take_local_jobs()
+    local.recheck_after = -1
+    return local
+
+
+def test_a_job_another_worker_took_over_is_not_run_again(engine, connector, clock):
+    local = _waiting_worker(engine)
     case_id = cases.start_case(engine, "service", {"name": "Erika"})
     clock.advance(timedelta(seconds=engine.settings.job_lock_seconds + 1))  # this worker hung meanwhile
     assert JobExecutor(engine, "other").run_due() == 1
@@ -73,16 +91,63 @@ def test_a_job_another_worker_took_over_is_not_run_again(engine, connector, cloc
     assert len(connector.calls) == 1 and _status(engine, case_id) == "completed"
 
 
-def test_the_job_of_a_case_cancelled_meanwhile_is_not_run(engine, connector):
+def test_a_handed_job_whose_lock_ran_low_is_locked_anew_before_it_runs(engine, connector, clock):
+    local = _waiting_worker(engine)
+    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    clock.advance(timedelta(seconds=engine.settings.job_lock_seconds * 0.75))
+    seen = []
+    answer = connector.behaviour["lookup"]
+
+    def look_at_the_lock(request):
+        [job] = _jobs(engine)
+        seen.append(job.lock_expires_at - clock.now())
+        return answer(request)
+
+    connector.behaviour["lookup"] = look_at_the_lock
+    assert local.run_due() == 1
+    assert seen == [timedelta(seconds=engine.settings.job_lock_seconds)]   # a full lock for the call
+    assert _status(engine, case_id) == "completed"
+
+
+def test_the_job_of_a_case_cancelled_here_is_dropped_from_the_hand_over(engine, connector):
     local = JobExecutor(engine, "local").take_local_jobs()
     case_id = cases.start_case(engine, "service", {"name": "Erika"})
     cases.cancel_case(engine, case_id, "sb1")
-    assert local.run_due() == 0
-    assert connector.calls == []
+    assert len(local.handover) == 0
+    assert local.run_due() == 0 and connector.calls == []
+
+
+def test_the_job_of_a_case_cancelled_elsewhere_is_not_run_after_waiting(engine, connector, other):
+    local = _waiting_worker(engine)
+    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    cases.cancel_case(other, case_id, "sb1")        # another process: this one's queue still has it
+    assert len(local.handover) == 1
+    assert local.run_due() == 0 and connector.calls == []
+
+
+def test_an_acquired_job_that_waited_behind_a_slow_call_is_re_read(engine, connector, other, clock):
+    """Two acquired in one round; the first call is slow, and meanwhile the second's case is cancelled."""
+    first = cases.start_case(engine, "service", {"name": "Langsam"})
+    clock.advance(timedelta(seconds=1))              # due one after the other
+    second = cases.start_case(engine, "service", {"name": "Storniert"})
+    worker = JobExecutor(engine, "w1")
+    worker.recheck_after = 0.05
+    answer = connector.behaviour["lookup"]
+
+    def slow(request):
+        if request.params["name"] == "Langsam":
+            cases.cancel_case(other, second, "sb1")
+            time.sleep(0.1)
+        return answer(request)
+
+    connector.behaviour["lookup"] = slow
+    assert worker.run_due() == 1
+    assert [c.params["name"] for c in connector.calls] == ["Langsam"]
+    assert _status(engine, first) == "completed" and _status(engine, second) == "cancelled"
 
 
 def test_the_job_of_a_case_suspended_meanwhile_runs_after_the_resume(engine, connector):
-    local = JobExecutor(engine, "local").take_local_jobs()
+    local = _waiting_worker(engine)
     case_id = cases.start_case(engine, "service", {"name": "Erika"})
     cases.set_suspended(engine, case_id, True)
     assert local.run_due() == 0 and connector.calls == []
