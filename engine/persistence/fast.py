@@ -9,8 +9,8 @@ then hands the SQL and converted parameters straight to the DB-API cursor of the
 current transaction. Driver errors are re-raised as SQLAlchemy's exceptions, exactly as
 :meth:`Connection.execute` would raise them, so callers cannot tell the difference.
 
-For INSERT/UPDATE/DELETE (:meth:`run`, the row count) and for reading one column of plain values
-(:meth:`first_column`, no result processing).
+For INSERT/UPDATE/DELETE (:meth:`run`, the row count) and for reading plain values (text,
+integers: :meth:`first_column`, :meth:`first`; no result processing).
 It reads the compiler's bind names, placeholder order and default columns (attributes of the
 pinned SQLAlchemy 2.0); tests/integration/test_fast_statement.py checks that the rows written
 are identical to those of Connection.execute on SQLite and PostgreSQL.
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, Callable, Mapping
 
 from sqlalchemy import exc as sa_exc
@@ -60,6 +61,13 @@ class FastStatement:
         """For a SELECT: the first column of every row, as the driver returns it (no result
         processing: meant for text ids and the like)."""
         return list(self._execute(conn, params, lambda cursor: [row[0] for row in cursor.fetchall()]))
+
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> SimpleNamespace | None:
+        """For a SELECT of plain columns (text, integers): the first row with the columns as
+        attributes, or None. No result processing, so no timestamps or JSON columns here."""
+        names = [column.key for column in getattr(self.statement, "selected_columns")]
+        row = self._execute(conn, params, lambda cursor: cursor.fetchone())
+        return SimpleNamespace(**dict(zip(names, row))) if row is not None else None
 
     def _execute(self, conn: Connection, params: Mapping[str, Any], result: Callable[[Any], Any]) -> Any:
         if not conn.in_transaction():  # outside one, the driver would autocommit or lose the write

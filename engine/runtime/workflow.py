@@ -14,6 +14,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
@@ -81,6 +82,12 @@ def process_key_of(task: Any) -> str:
     return str(task.workflow.spec.name)
 
 
+def _waits_on_timers(wf: BpmnWorkflow) -> bool:
+    """Whether refresh_timers() has anything to look at (the timers it checks)."""
+    return any(isinstance(task.task_spec.event_definition, (TimerEventDefinition, MultipleEventDefinition))
+               for task in wf.event_manager.tasks.values())
+
+
 COMPACT_EVERY = 16  # engine step layers between compactions inside one command
 
 
@@ -120,8 +127,9 @@ class WorkflowRunner:
 
         try:
             advance()
-            wf.refresh_timers()
-            advance()
+            if _waits_on_timers(wf):  # a timer that is due now fires and its path runs on
+                wf.refresh_timers()
+                advance()
         except SpiffWorkflowException as exc:
             raise WorkflowFailure(_describe(exc)) from exc
         except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:

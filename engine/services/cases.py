@@ -13,14 +13,15 @@ from engine.bootstrap import Engine
 from engine.domain.errors import Conflict, InvalidState, NotFound, PermissionDenied
 from engine.persistence import tables as t
 from engine.persistence.db import UnitOfWork, unit_of_work
+from engine.persistence.fast import FastStatement
 from engine.runtime import camunda
 from engine.services import audit, forms
 from engine.services.commands import Command, append_case_event, run_case_command, save
 
 MAX_BUSINESS_KEY = 200
-_LATEST_ID = (select(t.process_definitions.c.id, t.process_definitions.c.version)
-              .where(t.process_definitions.c.key == bindparam("key"))
-              .order_by(t.process_definitions.c.version.desc()).limit(1))
+_LATEST_ID = FastStatement(select(t.process_definitions.c.id, t.process_definitions.c.version)
+                           .where(t.process_definitions.c.key == bindparam("key"))
+                           .order_by(t.process_definitions.c.version.desc()).limit(1))
 
 
 def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, business_key: str | None = None,
@@ -37,11 +38,12 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
     case_id = str(uuid.uuid4())
     nested = uow
     with (nullcontext(uow) if uow is not None else unit_of_work(engine.db)) as uow:
+        definition: Any
         if definition_id is not None:
             definition = uow.conn.execute(select(t.process_definitions).where(
                 t.process_definitions.c.id == definition_id)).first()
         elif version is None:
-            definition = uow.conn.execute(_LATEST_ID, {"key": key}).first()
+            definition = _LATEST_ID.first(uow.conn, {"key": key})
         else:
             definition = uow.conn.execute(select(t.process_definitions).where(
                 t.process_definitions.c.key == key, t.process_definitions.c.version == version)).first()
@@ -92,18 +94,19 @@ def business_key_variables(model: Any, business_key: str | None) -> dict[str, An
 
 
 _w = t.work_items
-_SELECT_WORK_ITEM = (select(_w.c.id, _w.c.case_id, _w.c.process_key, _w.c.element_id, _w.c.state, _w.c.assignee,
-                            t.cases.c.definition_id)
-                     .join(t.cases, t.cases.c.id == t.work_items.c.case_id)
-                     .where(t.work_items.c.id == bindparam("id")))
+_SELECT_WORK_ITEM = FastStatement(  # plain text columns only (read on the driver's cursor)
+    select(_w.c.id, _w.c.case_id, _w.c.process_key, _w.c.element_id, _w.c.state, _w.c.assignee,
+           t.cases.c.definition_id)
+    .join(t.cases, t.cases.c.id == t.work_items.c.case_id)
+    .where(t.work_items.c.id == bindparam("id")))
 
 
 def _work_item(engine: Engine, task_id: str, conn: Any = None) -> Any:
     """The work item joined with its case's definition id."""
     if conn is None:
-        with engine.db.connect() as own:
+        with engine.db.begin() as own:
             return _work_item(engine, task_id, own)
-    row = conn.execute(_SELECT_WORK_ITEM, {"id": task_id}).first()
+    row = _SELECT_WORK_ITEM.first(conn, {"id": task_id})
     if row is None:
         raise NotFound(f"task {task_id} not found", user_message="Die Aufgabe wurde nicht gefunden.")
     return row
