@@ -86,3 +86,15 @@ def test_a_value_its_type_refuses_fails_as_in_execute(engine):
 def test_it_refuses_to_run_outside_a_transaction(engine):
     with engine.db.connect() as conn, pytest.raises(RuntimeError, match="transaction"):
         FastStatement(t.jobs.insert()).run(conn, _job())
+
+
+def test_plain_reads(engine):
+    job = _job(task_id="aufgabe-1")
+    query = FastStatement(select(t.jobs.c.id, t.jobs.c.kind, t.jobs.c.retries).where(t.jobs.c.id == job["id"]))
+    ids = FastStatement(select(t.jobs.c.id).where(t.jobs.c.task_id == "aufgabe-1"))
+    with unit_of_work(engine.db) as uow:
+        assert query.first(uow.conn, {}) is None and ids.first_column(uow.conn, {}) == []
+        uow.conn.execute(t.jobs.insert(), job)
+        row = query.first(uow.conn, {})
+        assert (row.id, row.kind, row.retries) == (job["id"], "timer", 3)
+        assert ids.first_column(uow.conn, {}) == [job["id"]]
