@@ -9,8 +9,9 @@ then hands the SQL and converted parameters straight to the DB-API cursor of the
 current transaction. Driver errors are re-raised as SQLAlchemy's exceptions, exactly as
 :meth:`Connection.execute` would raise them, so callers cannot tell the difference.
 
-For INSERT/UPDATE/DELETE (:meth:`run`, the row count) and for reading plain values (text,
-integers: :meth:`first_column`, :meth:`first`; no result processing).
+For INSERT/UPDATE/DELETE (:meth:`run`, the row count), for reading plain values (text,
+integers: :meth:`first_column`, :meth:`first`; no result processing) and for reading rows with
+the columns' result processors (:meth:`all`). Not for expanding IN parameters.
 It reads the compiler's bind names, placeholder order and default columns (attributes of the
 pinned SQLAlchemy 2.0); tests/integration/test_fast_statement.py checks that the rows written
 are identical to those of Connection.execute on SQLite and PostgreSQL.
@@ -51,6 +52,7 @@ class FastStatement:
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._plans: dict[tuple[str, frozenset[str]], _Plan] = {}   # per dialect+driver and key set
+        self._readers: dict[str, tuple[list[str], list[Callable[[Any], Any] | None]]] = {}
         self._lock = threading.Lock()
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> int:
@@ -68,6 +70,23 @@ class FastStatement:
         names = [column.key for column in getattr(self.statement, "selected_columns")]
         row = self._execute(conn, params, lambda cursor: cursor.fetchone())
         return SimpleNamespace(**dict(zip(names, row))) if row is not None else None
+
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[SimpleNamespace]:
+        """For a SELECT: every row, its columns as attributes, converted by the columns' types
+        (timestamps, JSON) with the same result processors SQLAlchemy applies."""
+        dialect = conn.dialect
+        names, processors = self._readers.get(dialect.name) or self._reader(dialect)
+        rows = self._execute(conn, params, lambda cursor: cursor.fetchall())
+        return [SimpleNamespace(**{name: (convert(value) if convert is not None else value)
+                                   for name, convert, value in zip(names, processors, row)}) for row in rows]
+
+    def _reader(self, dialect: Any) -> tuple[list[str], list[Callable[[Any], Any] | None]]:
+        columns = list(getattr(self.statement, "selected_columns"))
+        reader = ([column.key for column in columns],
+                  [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns])
+        with self._lock:
+            self._readers[dialect.name] = reader
+        return reader
 
     def _execute(self, conn: Connection, params: Mapping[str, Any], result: Callable[[Any], Any]) -> Any:
         if not conn.in_transaction():  # outside one, the driver would autocommit or lose the write
