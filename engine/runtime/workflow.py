@@ -1,14 +1,13 @@
 """Stepping a SpiffWorkflow workflow and reading what it waits for.
 
 The only place (with parsing/serialisation) that touches SpiffWorkflow objects; services
-see plain dataclasses (Waits) and ids.
+see plain dataclasses (Waits) and ids. The Waits dataclasses and reading them off a
+workflow live in :mod:`engine.runtime.waits` and are re-exported here.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,69 +16,20 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.errors import InvalidState, NotFound, WorkflowFailure
 from engine.runtime.compaction import compact
-from engine.runtime.model import ElementInfo
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.script_engine import SafeScriptEngine
+from engine.runtime.waits import (
+    MessageWait, ServiceWait, TimerWait, UserTaskWait, Waits, element_id_of, process_key_of, read_waits)
+
+__all__ = ["COMPACT_EVERY", "MAX_STEPS_PER_COMMAND", "MessageWait", "ServiceWait", "TimerWait", "UserTaskWait",
+           "Waits", "WorkflowRunner", "element_id_of", "process_key_of"]
 
 MAX_STEPS_PER_COMMAND = 20_000
-
-
-@dataclass(frozen=True)
-class UserTaskWait:
-    task_id: str
-    element_id: str
-    process_key: str
-    info: ElementInfo
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ServiceWait:
-    task_id: str
-    element_id: str
-    process_key: str
-    info: ElementInfo
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class TimerWait:
-    task_id: str
-    element_id: str
-    due: datetime
-
-
-@dataclass(frozen=True)
-class MessageWait:
-    task_id: str
-    element_id: str
-    name: str
-    correlation: str | None = None   # from the model's correlation properties; None: business key
-
-
-@dataclass
-class Waits:
-    completed: bool
-    user_tasks: list[UserTaskWait] = field(default_factory=list)
-    services: list[ServiceWait] = field(default_factory=list)
-    timers: list[TimerWait] = field(default_factory=list)
-    messages: list[MessageWait] = field(default_factory=list)
-    signals: list[MessageWait] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)   # element ids of tasks in ERROR
-
-
-def element_id_of(task: Any) -> str:
-    return str(getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name)
-
-
-def process_key_of(task: Any) -> str:
-    return str(task.workflow.spec.name)
 
 
 def _waits_on_timers(wf: BpmnWorkflow) -> bool:
@@ -140,34 +90,7 @@ class WorkflowRunner:
         return ran
 
     def waits(self, wf: BpmnWorkflow, models: dict[str, Any]) -> Waits:
-        result = Waits(completed=wf.completed)
-        if wf.completed:
-            return result
-        for task in wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.ERROR):
-            key = process_key_of(task)
-            eid = element_id_of(task)
-            model = models.get(key) or _model_with(models, eid)  # embedded sub-processes: the enclosing model
-            info = model.element(eid) if model else ElementInfo(id=eid, name=eid, kind="")
-            if task.state == TaskState.ERROR:
-                result.errors.append(eid)
-            elif task.state == TaskState.READY and task.task_spec.manual:
-                result.user_tasks.append(UserTaskWait(str(task.id), eid, key, info, task.data))
-            elif task.state == TaskState.STARTED and isinstance(task.task_spec, ServiceTask):
-                result.services.append(ServiceWait(str(task.id), eid, key, info, task.data))
-        for task in list(wf.event_manager.tasks.values()):
-            definition = task.task_spec.event_definition
-            eid = element_id_of(task)
-            defs = getattr(definition, "event_definitions", [definition])
-            for d in defs:
-                if isinstance(d, TimerEventDefinition):
-                    due = _timer_due(task, d)
-                    if due is not None:
-                        result.timers.append(TimerWait(str(task.id), eid, due))
-                elif isinstance(d, MessageEventDefinition):
-                    result.messages.append(MessageWait(str(task.id), eid, d.name or "", self._correlation(task, d)))
-                elif isinstance(d, SignalEventDefinition):
-                    result.signals.append(MessageWait(str(task.id), eid, d.name or ""))
-        return result
+        return read_waits(wf, models, self._correlation)
 
     def _correlation(self, task: Any, definition: MessageEventDefinition) -> str | None:
         """The case's value of the message's correlation properties, evaluated on its data."""
@@ -293,10 +216,6 @@ class WorkflowRunner:
         wf.cancel()
 
 
-def _model_with(models: dict[str, Any], element_id: str) -> Any:
-    return next((m for m in models.values() if element_id in m.elements), None)
-
-
 def _catch_at(wf: BpmnWorkflow, task: Any, event: BpmnEvent) -> bool:
     """Let the error travel from the task to its boundary events or enclosing processes."""
     from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
@@ -329,16 +248,6 @@ def _error_definition(wf: BpmnWorkflow, code: str) -> Any:
                 if isinstance(d, ErrorEventDefinition) and d.code == code:
                     return copy.copy(d)
     return None
-
-
-def _timer_due(task: Any, definition: TimerEventDefinition) -> datetime | None:
-    value = task._get_internal_data("event_value")
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        return datetime.fromisoformat(value["next"])
-    parsed = TimerEventDefinition.parse_time_or_duration(value)
-    return parsed if isinstance(parsed, datetime) else None
 
 
 def _describe(exc: Exception) -> str:

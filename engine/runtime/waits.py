@@ -1,0 +1,126 @@
+"""What a workflow waits for, as plain dataclasses services can use without SpiffWorkflow.
+
+Holds :class:`Waits` and its parts (user tasks, parked service tasks, timers, messages
+and signals) and :func:`read_waits`, which reads them off a ``BpmnWorkflow``, together
+with the small task helpers that reading needs (:func:`element_id_of`,
+:func:`process_key_of`). :mod:`engine.runtime.workflow` steps the workflow and re-exports
+these names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
+from SpiffWorkflow.util.task import TaskState
+
+from engine.runtime.model import ElementInfo
+
+__all__ = ["MessageWait", "ServiceWait", "TimerWait", "UserTaskWait", "Waits",
+           "element_id_of", "process_key_of", "read_waits"]
+
+
+@dataclass(frozen=True)
+class UserTaskWait:
+    task_id: str
+    element_id: str
+    process_key: str
+    info: ElementInfo
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ServiceWait:
+    task_id: str
+    element_id: str
+    process_key: str
+    info: ElementInfo
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TimerWait:
+    task_id: str
+    element_id: str
+    due: datetime
+
+
+@dataclass(frozen=True)
+class MessageWait:
+    task_id: str
+    element_id: str
+    name: str
+    correlation: str | None = None   # from the model's correlation properties; None: business key
+
+
+@dataclass
+class Waits:
+    completed: bool
+    user_tasks: list[UserTaskWait] = field(default_factory=list)
+    services: list[ServiceWait] = field(default_factory=list)
+    timers: list[TimerWait] = field(default_factory=list)
+    messages: list[MessageWait] = field(default_factory=list)
+    signals: list[MessageWait] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)   # element ids of tasks in ERROR
+
+
+def element_id_of(task: Any) -> str:
+    return str(getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name)
+
+
+def process_key_of(task: Any) -> str:
+    return str(task.workflow.spec.name)
+
+
+def read_waits(wf: BpmnWorkflow, models: dict[str, Any],
+               correlation: Callable[[Any, MessageEventDefinition], str | None]) -> Waits:
+    """Everything ``wf`` waits for; ``correlation`` gives a waiting message task's correlation value."""
+    result = Waits(completed=wf.completed)
+    if wf.completed:
+        return result
+    for task in wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.ERROR):
+        key = process_key_of(task)
+        eid = element_id_of(task)
+        model = models.get(key) or _model_with(models, eid)  # embedded sub-processes: the enclosing model
+        info = model.element(eid) if model else ElementInfo(id=eid, name=eid, kind="")
+        if task.state == TaskState.ERROR:
+            result.errors.append(eid)
+        elif task.state == TaskState.READY and task.task_spec.manual:
+            result.user_tasks.append(UserTaskWait(str(task.id), eid, key, info, task.data))
+        elif task.state == TaskState.STARTED and isinstance(task.task_spec, ServiceTask):
+            result.services.append(ServiceWait(str(task.id), eid, key, info, task.data))
+    for task in list(wf.event_manager.tasks.values()):
+        definition = task.task_spec.event_definition
+        eid = element_id_of(task)
+        defs = getattr(definition, "event_definitions", [definition])
+        for d in defs:
+            if isinstance(d, TimerEventDefinition):
+                due = _timer_due(task, d)
+                if due is not None:
+                    result.timers.append(TimerWait(str(task.id), eid, due))
+            elif isinstance(d, MessageEventDefinition):
+                result.messages.append(MessageWait(str(task.id), eid, d.name or "", correlation(task, d)))
+            elif isinstance(d, SignalEventDefinition):
+                result.signals.append(MessageWait(str(task.id), eid, d.name or ""))
+    return result
+
+
+def _model_with(models: dict[str, Any], element_id: str) -> Any:
+    return next((m for m in models.values() if element_id in m.elements), None)
+
+
+def _timer_due(task: Any, definition: TimerEventDefinition) -> datetime | None:
+    value = task._get_internal_data("event_value")
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return datetime.fromisoformat(value["next"])
+    parsed = TimerEventDefinition.parse_time_or_duration(value)
+    return parsed if isinstance(parsed, datetime) else None
