@@ -4,7 +4,7 @@
 :mod:`engine.runtime.expressions` that runs statements (assignment, ``del``, ``if``,
 ``for``, ``while``, ``break``/``continue``), comprehensions and f-strings; the
 expression half (names, operators, calls, attributes) and the step and size accounting
-are in ``expressions._Run``, which derives from it. Nothing here calls eval/exec/compile.
+are in ``_safe_eval.Run``, which derives from it. Nothing here calls eval/exec/compile.
 """
 
 from __future__ import annotations

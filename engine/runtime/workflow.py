@@ -49,7 +49,7 @@ class WorkflowRunner:
         wf = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=self.script_engine)
         start = wf.get_next_task(state=TaskState.READY)
         if start is not None:
-            start.data.update(data)
+            start.data.update(copy.deepcopy(data))  # the workflow (and the case cache) owns its data
         return wf
 
     def step(self, wf: BpmnWorkflow) -> int:
