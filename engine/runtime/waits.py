@@ -28,7 +28,9 @@ __all__ = ["MessageWait", "ServiceWait", "TimerWait", "UserTaskWait", "Waits",
 
 
 @dataclass(frozen=True)
-class UserTaskWait:
+class TaskWait:
+    """A task waiting for someone outside the engine, with the data it sees."""
+
     task_id: str
     element_id: str
     process_key: str
@@ -37,12 +39,13 @@ class UserTaskWait:
 
 
 @dataclass(frozen=True)
-class ServiceWait:
-    task_id: str
-    element_id: str
-    process_key: str
-    info: ElementInfo
-    data: dict[str, Any]
+class UserTaskWait(TaskWait):
+    """A user task waiting for a person."""
+
+
+@dataclass(frozen=True)
+class ServiceWait(TaskWait):
+    """A parked service task waiting for its connector's answer (a job)."""
 
 
 @dataclass(frozen=True)
