@@ -92,11 +92,11 @@ class Handover:
             ids = [job.id for job, _since in self._queue]
             self._queue.clear()
         if ids:
-            _unlock(self.engine, self.owner, ids)
+            unlock(self.engine, self.owner, ids)
 
     def _unlock_quietly(self, ids: list[str]) -> None:
         try:
-            _unlock(self.engine, self.owner, ids)
+            unlock(self.engine, self.owner, ids)
         except Exception:  # noqa: BLE001 - the lock expires on its own
             log.exception("could not unlock handed-over job(s) %s", ids)
 
@@ -116,10 +116,11 @@ def still_runnable(engine: Engine, owner: str, job: Any) -> Any | None:
     return row
 
 
-def _unlock(engine: Engine, owner: str, ids: list[str]) -> None:
+def unlock(engine: Engine, owner: str, ids: list[str]) -> None:
+    """Release jobs this owner holds (any worker may take them when they are due)."""
     with unit_of_work(engine.db) as uow:
         uow.conn.execute(_UNLOCK, {"ids": ids, "owner": owner})
         uow.commit()
 
 
-__all__ = ["Handover", "RECHECK_AFTER", "still_runnable"]
+__all__ = ["Handover", "RECHECK_AFTER", "still_runnable", "unlock"]

@@ -22,7 +22,7 @@ from sqlalchemy import and_, delete, or_, select, update
 
 from engine.bootstrap import Engine
 from engine.domain.errors import AmtsflowError, CaseSuspended, InvalidState, NotFound
-from engine.handover import RECHECK_AFTER, Handover, still_runnable
+from engine.handover import RECHECK_AFTER, Handover, still_runnable, unlock
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
 from engine.ports import ConnectorError, ServiceRequest, ServiceResult
@@ -156,7 +156,7 @@ class JobExecutor:
             self._fail(job, str(exc), traceback.format_exc(), retryable=exc.retryable)
         except CaseSuspended as exc:  # keep the job: it runs again after the resume
             log.info("job %s put aside: %s", job.id, exc)
-            self._unlock(job)
+            unlock(self.engine, self.owner, [job.id])
         except (NotFound, InvalidState) as exc:
             log.info("job %s dropped: %s", job.id, exc)
             self._drop(job)
@@ -226,12 +226,6 @@ class JobExecutor:
         run_case_command(self.engine, job.case_id, f"worker:{self.owner}", "service_completed", apply)
 
     # -- bookkeeping ------------------------------------------------------------------------
-    def _unlock(self, job: Any) -> None:
-        with unit_of_work(self.engine.db) as uow:
-            uow.conn.execute(update(t.jobs).where(t.jobs.c.id == job.id, t.jobs.c.lock_owner == self.owner)
-                             .values(lock_owner=None, lock_expires_at=None))
-            uow.commit()
-
     def _drop(self, job: Any) -> None:
         with unit_of_work(self.engine.db) as uow:
             uow.conn.execute(delete(t.jobs).where(t.jobs.c.id == job.id, t.jobs.c.lock_owner == self.owner))

@@ -75,7 +75,7 @@ class FastStatement:
         """For a SELECT: every row, its columns as attributes, converted by the columns' types
         (timestamps, JSON) with the same result processors SQLAlchemy applies."""
         dialect = conn.dialect
-        names, processors = self._readers.get(dialect.name) or self._reader(dialect)
+        names, processors = self._readers.get(_dialect_key(dialect)) or self._reader(dialect)
         rows = self._execute(conn, params, lambda cursor: cursor.fetchall())
         return [SimpleNamespace(**{name: (convert(value) if convert is not None else value)
                                    for name, convert, value in zip(names, processors, row)}) for row in rows]
@@ -85,14 +85,14 @@ class FastStatement:
         reader = ([column.key for column in columns],
                   [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns])
         with self._lock:
-            self._readers[dialect.name] = reader
+            self._readers[_dialect_key(dialect)] = reader
         return reader
 
     def _execute(self, conn: Connection, params: Mapping[str, Any], result: Callable[[Any], Any]) -> Any:
         if not conn.in_transaction():  # outside one, the driver would autocommit or lose the write
             raise RuntimeError("FastStatement needs a connection inside a transaction")
         dialect = conn.dialect
-        key = (f"{dialect.name}+{dialect.driver}", frozenset(params))
+        key = (_dialect_key(dialect), frozenset(params))
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plan(conn, params)
@@ -135,6 +135,12 @@ class FastStatement:
                 key, literal = None, bind.effective_value
             values.append(_Value(name, key, literal, bind.type.dialect_impl(dialect).bind_processor(dialect)))
         return _Plan(compiled.string, tuple(values), bool(compiled.positional))
+
+
+def _dialect_key(dialect: Any) -> str:
+    """Plans and readers are per dialect and driver (psycopg 2 and 3 place parameters alike but
+    convert values differently)."""
+    return f"{dialect.name}+{dialect.driver}"
 
 
 __all__ = ["FastStatement"]
