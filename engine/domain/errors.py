@@ -73,6 +73,22 @@ class DatabaseBusy(Conflict):
     """The database refused a lock in time (SQLite busy, PostgreSQL deadlock): retry the command."""
 
 
+class AmbiguousCorrelation(Conflict):
+    """A message matches waiting subscriptions of more than one case: it is delivered to none."""
+
+    def __init__(self, name: str, key: str | None, cases: list[tuple[str, str | None]]) -> None:
+        shown = "; ".join(f"{case_id} ({business_key or 'no business key'})" for case_id, business_key in cases)
+        super().__init__(
+            f"message '{name}' with key {key!r} matches {len(cases)} waiting cases, delivered to none: {shown}",
+            user_message=f"Die Nachricht „{name}“" + (f" zum Schlüssel „{key}“" if key else "")
+            + " passt zu mehreren wartenden Vorgängen und wurde keinem zugestellt: "
+            + "; ".join(f"Aktenzeichen {bk or '–'} (Vorgang {case_id})" for case_id, bk in cases)
+            + ". Bitte senden Sie sie mit einem eindeutigen Schlüssel.")
+        self.name = name
+        self.key = key
+        self.cases = cases
+
+
 class InvalidState(AmtsflowError):
     user_message = "Diese Aktion ist im aktuellen Zustand des Vorgangs nicht möglich."
 

@@ -8,10 +8,11 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from engine.bootstrap import Engine
-from engine.domain.errors import InvalidState
+from engine.domain.errors import AmbiguousCorrelation, InvalidState
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
 from engine.services.commands import Command, run_case_command
@@ -76,13 +77,28 @@ def _someone_waits(engine: Engine, name: str, key: str | None) -> bool:
             is not None
 
 
+NAMED_CASES = 10     # an ambiguous message names at most this many of the cases it matches
+
+
+def waiting_case(conn: Connection, name: str, key: str | None) -> str | None:
+    """The one case waiting for message ``name`` with correlation ``key``, or None. A message
+    that matches waits of several cases is refused (AmbiguousCorrelation names them), never
+    handed to one of them: which one would be chance, and the others would lose it."""
+    s = t.subscriptions
+    cond = s.c.correlation_key == key if key is not None else s.c.correlation_key.is_(None)
+    case_ids = list(conn.execute(select(s.c.case_id).where(s.c.kind == "message", s.c.name == name, cond)
+                                 .distinct().order_by(s.c.case_id).limit(NAMED_CASES)).scalars())
+    if len(case_ids) <= 1:
+        return case_ids[0] if case_ids else None
+    keys: dict[str, str | None] = {row.id: row.business_key for row in conn.execute(
+        select(t.cases.c.id, t.cases.c.business_key).where(t.cases.c.id.in_(case_ids)))}
+    raise AmbiguousCorrelation(name, key, [(case_id, keys.get(case_id)) for case_id in case_ids])
+
+
 def _route(engine: Engine, name: str, key: str | None, payload: dict[str, Any], message_id: str | None,
            actor: str) -> MessageOutcome:
-    s = t.subscriptions
     with engine.db.connect() as conn:
-        cond = s.c.correlation_key == key if key is not None else s.c.correlation_key.is_(None)
-        waiting = conn.execute(select(s.c.case_id).where(s.c.kind == "message", s.c.name == name, cond)
-                               .order_by(s.c.id).limit(1)).scalar()
+        waiting = waiting_case(conn, name, key)
     now = engine.clock.now()
     record = {"id": str(uuid.uuid4()), "message_id": message_id, "name": name, "correlation_key": key,
               "payload": payload, "received_at": now}
