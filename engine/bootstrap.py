@@ -1,4 +1,10 @@
-"""The only wiring place: settings + adapters -> Engine."""
+"""The only wiring place: settings + adapters -> Engine.
+
+:func:`build_engine` is the composition root that every production entry point uses (the
+WSGI factory ``webui.app:create_app()``, the ``amtsflow`` commands, ``serve``, ``worker`` and
+``demo``): settings from the environment, the connectors found through the entry-point group
+``amtsflow.connectors`` (engine.plugins), the system clock. :func:`bootstrap` is the same
+wiring with the adapters given explicitly, for tests and benchmarks that bring fakes."""
 
 from __future__ import annotations
 
@@ -105,6 +111,15 @@ class Engine:
         if not self.connectors:
             return None
         return {f"{name}.{op}" for name, c in self.connectors.items() for op in c.operations()}
+
+
+def build_engine(settings: Settings | None = None, *, clock: Clock | None = None) -> Engine:
+    """The engine as production runs it: every discovered connector, configured from
+    ``settings.connector_config`` (AMTSFLOW_CONNECTOR_<NAME>_<SETTING>)."""
+    from engine.plugins import load_connectors
+
+    settings = settings or Settings.from_env()
+    return bootstrap(settings, connectors=load_connectors(settings.connector_config), clock=clock)
 
 
 def bootstrap(settings: Settings | None = None, connectors: Mapping[str, Connector] | None = None,

@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from engine.bootstrap import Engine, bootstrap
+from engine.bootstrap import Engine, build_engine
 from engine.settings import Settings
 from webui.config import web_config
 
@@ -22,12 +22,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.config.update(SECRET_KEY=secret, **web_config(settings, test_config))
     if test_config:
         app.config.update(test_config)
-    app.extensions["amtsflow"] = engine or bootstrap(settings)
+    app.extensions["amtsflow"] = engine or build_engine(settings)
     app.extensions["amtsflow_settings"] = settings
     from webui import routes
     routes.init_app(app)
     return app
-
-
-def engine_of(app: Flask) -> Engine:
-    return app.extensions["amtsflow"]  # type: ignore[no-any-return]

@@ -16,15 +16,10 @@ from engine.domain.errors import AmtsflowError, DeploymentError, FormValidationE
 
 
 def _create_app() -> Flask:
-    """The composition root of the CLI: settings, connectors and engine, then the app."""
-    from connectors.registry import load_connectors
-    from engine.bootstrap import bootstrap
-    from engine.settings import Settings
+    """The app over the engine that engine.bootstrap.build_engine wires (the one composition root)."""
     from webui.app import create_app
 
-    settings = Settings.from_env()
-    engine = bootstrap(settings, connectors=load_connectors(settings.connector_config))
-    return create_app(settings, engine=engine)
+    return create_app()
 
 
 def _engine() -> Any:

@@ -39,11 +39,11 @@ def demo(port: int, host: str, seed: bool) -> None:
     the job worker and the web server; print the URL and the logins."""
     from waitress import serve
 
-    from connectors.registry import close_connectors, load_connectors
     from connectors.simulators import runner
-    from engine.bootstrap import bootstrap
+    from engine.bootstrap import build_engine
     from engine.jobs import WorkerThread
     from engine.persistence.migrate import upgrade
+    from engine.plugins import close_connectors
     from engine.services.identity import create_demo_accounts
     from engine.settings import Settings
     from webui.app import create_app
@@ -57,8 +57,7 @@ def demo(port: int, host: str, seed: bool) -> None:
                                         verify_url=f"{base}/pruefen"), **settings.connector_config}
     # the web layer reads the callback secrets and the verification key from the same configuration
     settings = dataclasses.replace(settings, connector_config=config)
-    connectors = load_connectors(config)
-    engine = bootstrap(settings, connectors=connectors)
+    engine = build_engine(settings)
     upgrade(engine.db)
     click.echo("database: " + engine.db.url.render_as_string(hide_password=True))
     for line in deploy_process_library(engine, ROOT / "processes"):
@@ -88,7 +87,7 @@ def demo(port: int, host: str, seed: bool) -> None:
     finally:
         worker.stop()
         worker.join(timeout=10)  # lets it unlock the jobs handed to it
-        close_connectors(connectors)
+        close_connectors(engine.connectors)
         runner.stop()
 
 

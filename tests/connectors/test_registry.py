@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
 from connectors import registry
+from engine import plugins
 from connectors.base import BaseConnector, obj, operation
 from connectors.cli import commands, connectors_command
 from connectors.registry import ConnectorLoadError, close_connectors, describe, load_connectors
@@ -39,7 +40,7 @@ def plugin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     module.broken = lambda config: object()                       # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, module.__name__, module)
     eps = [EntryPoint("gewerbe", "amtsflow_gewerbe_plugin:create", registry.GROUP)]
-    monkeypatch.setattr(registry, "entry_points", lambda group: eps if group == registry.GROUP else [])
+    monkeypatch.setattr(plugins, "entry_points", lambda group: eps if group == registry.GROUP else [])
     yield
     eps.clear()
 
@@ -78,7 +79,7 @@ def test_third_party_connector_via_entry_point(plugin: None) -> None:
 def test_broken_factory_fails_loudly_or_is_skipped(plugin: None, monkeypatch: pytest.MonkeyPatch) -> None:
     eps = [EntryPoint("gewerbe", "amtsflow_gewerbe_plugin:broken", registry.GROUP),
            EntryPoint("missing", "no_such_module_xyz:create", registry.GROUP)]
-    monkeypatch.setattr(registry, "entry_points", lambda group: eps)
+    monkeypatch.setattr(plugins, "entry_points", lambda group: eps)
     with pytest.raises(ConnectorLoadError, match="gewerbe"):
         load_connectors({}, names=["gewerbe"])
     with pytest.raises(ConnectorLoadError, match="cannot be imported"):

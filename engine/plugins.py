@@ -1,0 +1,98 @@
+"""Connectors as plug-ins: found through the entry-point group ``amtsflow.connectors``.
+
+A package ships a connector by declaring an entry point in that group whose value is a
+factory ``create(config: Mapping[str, str]) -> Connector``, e.g.
+
+    [project.entry-points."amtsflow.connectors"]
+    gewerbe = "amtsflow_gewerbe.connector:create"
+
+The built-ins are always known by their ``module:factory`` names (also when the package
+metadata was not reinstalled after an update); an entry point with a built-in's name
+replaces the built-in. The engine imports no concrete connector: each is imported by name
+when :func:`load_connectors` builds it (the composition root, engine.bootstrap.build_engine).
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import import_module
+from importlib.metadata import entry_points
+from typing import Any, Callable, Iterable, Mapping
+
+from engine.ports import Connector
+
+GROUP = "amtsflow.connectors"
+BUILTINS: dict[str, str] = {
+    "http": "connectors.http:create",
+    "mail": "connectors.mail:create",
+    "documents": "connectors.documents:create",
+    "melderegister": "connectors.melderegister:create",
+    "kfz": "connectors.kfz:create",
+    "payment": "connectors.payment:create",
+    "dms": "connectors.dms:create",
+    "fitconnect": "connectors.fitconnect_client:create",
+}
+log = logging.getLogger(__name__)
+
+
+class ConnectorLoadError(RuntimeError):
+    """A connector factory could not be imported or built a wrong object."""
+
+
+def discover() -> dict[str, str]:
+    """Connector name -> ``module:factory`` from the built-ins and the entry-point group."""
+    found = dict(BUILTINS)
+    for ep in entry_points(group=GROUP):
+        if ep.name in found and found[ep.name] != ep.value:
+            log.info("connector %s: entry point %s replaces %s", ep.name, ep.value, found[ep.name])
+        found[ep.name] = ep.value
+    return found
+
+
+def _factory(target: str) -> Callable[[Mapping[str, str]], Any]:
+    module, _, attr = target.partition(":")
+    try:
+        factory = getattr(import_module(module), attr or "create")
+    except (ImportError, AttributeError) as exc:
+        raise ConnectorLoadError(f"connector factory {target} cannot be imported: {exc}") from exc
+    if not callable(factory):
+        raise ConnectorLoadError(f"connector factory {target} is not callable")
+    return factory  # type: ignore[no-any-return]
+
+
+def load_connectors(config: Mapping[str, str] | None = None, *, names: Iterable[str] | None = None,
+                    strict: bool = True) -> dict[str, Connector]:
+    """Build every discovered connector (or only ``names``) from one configuration mapping.
+
+    ``strict=False`` logs and skips a connector that fails to load instead of raising."""
+    config = dict(config or {})
+    wanted = set(names) if names is not None else None
+    result: dict[str, Connector] = {}
+    for name, target in sorted(discover().items()):
+        if wanted is not None and name not in wanted:
+            continue
+        try:
+            connector = _factory(target)(config)
+            if getattr(connector, "name", None) != name or not callable(getattr(connector, "call", None)) \
+                    or not callable(getattr(connector, "operations", None)):
+                raise ConnectorLoadError(f"connector factory {target} must return a Connector named '{name}'")
+        except ConnectorLoadError:
+            if strict:
+                raise
+            log.exception("connector %s skipped", name)
+            continue
+        except Exception as exc:  # a factory refusing its configuration
+            if strict:
+                raise ConnectorLoadError(f"connector {name} ({target}) failed to start: {exc}") from exc
+            log.exception("connector %s skipped", name)
+            continue
+        result[name] = connector
+    return result
+
+
+def close_connectors(connectors: Mapping[str, Connector]) -> None:
+    """Release the connection pools of connectors that have any."""
+    for connector in connectors.values():
+        close = getattr(connector, "close", None)
+        if callable(close):
+            close()
