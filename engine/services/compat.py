@@ -108,12 +108,16 @@ def _webapp_forms(bpmn: Path) -> list[Path]:
     return []
 
 
-def check_paths(paths: Iterable[str | Path], known_operations: set[str] | None = None) -> list[FileReport]:
-    return [check_file(p, known_operations) for p in bpmn_files(paths)]
+def check_paths(paths: Iterable[str | Path], known_operations: set[str] | None = None,
+                base_mapping: dict[str, Any] | None = None) -> list[FileReport]:
+    return [check_file(p, known_operations, base_mapping) for p in bpmn_files(paths)]
 
 
-def check_file(bpmn: Path, known_operations: set[str] | None = None) -> FileReport:
-    files = [SourceFile(str(p), p.read_bytes()) for p in bundle_for(bpmn)]
+def check_file(bpmn: Path, known_operations: set[str] | None = None,
+               base_mapping: dict[str, Any] | None = None) -> FileReport:
+    """``base_mapping``: camunda-mapping.json entries that apply to every file (a mapping
+    file given on the command line); the folder's own camunda-mapping.json wins over it."""
+    files = with_base_mapping([SourceFile(str(p), p.read_bytes()) for p in bundle_for(bpmn)], base_mapping)
     report = FileReport(str(bpmn), BLOCKED)
     try:
         root = parse_untrusted(files[0].content, files[0].name)
@@ -207,6 +211,18 @@ def _unmapped(root: etree._Element, mapping: dict[str, Any]) -> list[tuple[str, 
     return needed
 
 
+def with_base_mapping(files: list[SourceFile], base: dict[str, Any] | None) -> list[SourceFile]:
+    """The bundle with ``base`` merged under its own camunda-mapping.json (its entries win)."""
+    if not base:
+        return files
+    own = _mapping_of(files)
+    merged = {section: {**dict(base.get(section) or {}), **dict(own.get(section) or {})}
+              for section in camunda.MAPPING_SECTIONS if base.get(section) or own.get(section)}
+    rest = [f for f in files if os.path.basename(f.name) != camunda.MAPPING_FILE]
+    folder = os.path.dirname(files[0].name)
+    return [*rest, SourceFile(os.path.join(folder, camunda.MAPPING_FILE), json.dumps(merged).encode())]
+
+
 def _with_mapping(files: list[SourceFile], mapping: dict[str, Any], needed: list[tuple[str, str]]) -> list[SourceFile]:
     merged = {section: dict(mapping.get(section) or {}) for section in camunda.MAPPING_SECTIONS}
     for i, (section, name) in enumerate(needed):
@@ -269,5 +285,5 @@ def _called_ids(path: Path) -> set[str]:
     return {c.get("calledElement", "") for c in root.iter(tag("callActivity")) if c.get("calledElement")}
 
 
-__all__ = ["FileReport", "check_paths", "check_file", "bundle_for", "bpmn_files", "summary",
+__all__ = ["FileReport", "check_paths", "check_file", "bundle_for", "bpmn_files", "summary", "with_base_mapping",
            "RUNS", "AFTER_MAPPING", "BLOCKED"]

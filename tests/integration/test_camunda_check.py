@@ -69,3 +69,15 @@ def test_cli_prints_per_file_and_the_summary(tmp_path):
     assert ok.exit_code == 0 and ok.output.splitlines()[-1] == "1 of 1 models deployable"
     missing = CliRunner().invoke(check, [str(folder / "nirgends.bpmn")])
     assert missing.exit_code == 2
+
+
+def test_a_mapping_given_for_all_files_applies_and_the_folder_mapping_wins(tmp_path):
+    folder = _copy(tmp_path, "delegates/gebuehr.bpmn")
+    base = {"delegates": {"de.musterstadt.Gebuehr": "kasse.gebuehr", "kasse": "kasse.buchen"}}
+    [report] = check_paths([folder / "gebuehr.bpmn"], base_mapping=base)
+    assert report.status == RUNS
+    (folder / "camunda-mapping.json").write_text('{"delegates": {"kasse": "not an operation"}}')
+    [report] = check_paths([folder / "gebuehr.bpmn"], base_mapping=base)
+    assert report.status == BLOCKED
+    assert any("delegates 'kasse': 'not an operation' is not a connector operation" in str(p)
+               for p in report.blockers)

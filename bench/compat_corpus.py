@@ -1,0 +1,95 @@
+"""bench/compat.py's view of a corpus: which models are executable, and how blockers group.
+
+**Executable model.** A BPMN file counts when
+
+1. it has at least one ``process`` whose ``isExecutable`` is not ``"false"`` (Flowable and
+   Activiti default a missing attribute to executable, so do we), and
+2. it is not a deliberately invalid test model. The engines' Java tests mark those by
+   expecting the *deployment* to fail: the resource is named in a statement that deploys
+   inside ``assertThatThrownBy(...)`` (AssertJ) or is followed by ``fail(...)`` in a
+   ``try`` block (JUnit 4 style), e.g.::
+
+       assertThatThrownBy(() -> repositoryService.createDeployment()
+           .addClasspathResource(".../SignalEventTests.duplicateSignalNames.bpmn20.xml").deploy())
+
+   Resources given through a variable are found when the variable is assigned a literal in
+   the few lines before. Models whose *run* is expected to fail stay executable: they must
+   deploy, and then fail as the test says.
+
+**Blocker groups.** A deploy message names elements, variables and classes; grouping strips
+the quoted and ``${...}`` parts and numbers, so ``camunda:class='org.A' is Java code ...`` and
+``camunda:class='org.B' is Java code ...`` count as one blocker.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from lxml import etree
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+_DEPLOY = re.compile(r"\.deploy\(\)")
+_RESOURCE = re.compile(r'"([^"\s]+\.bpmn(?:20\.xml)?)"')
+_FAIL_AFTER = re.compile(r"^\s*\)?\s*;\s*(?://[^\n]*\n\s*)*fail\(")
+_ASSIGNED = re.compile(r'(\w+)\s*=\s*"([^"\s]+\.bpmn(?:20\.xml)?)"')
+
+
+@lru_cache(maxsize=8)
+def invalid_models(corpus: Path) -> frozenset[str]:
+    """File names (not paths: resources are classpath-relative) of the models the corpus's
+    Java tests expect to be refused at deployment."""
+    names: set[str] = set()
+    java = corpus / "java"
+    if not java.is_dir():
+        return frozenset()
+    for source in java.rglob("*.java"):
+        text = source.read_text(encoding="utf-8", errors="replace")
+        for match in _DEPLOY.finditer(text):
+            names |= _refused_resources(text, match.start(), match.end())
+    return frozenset(names)
+
+
+def _refused_resources(text: str, start: int, end: int) -> set[str]:
+    window = text[max(0, start - 700):start]
+    statement = window[max(window.rfind(";"), window.rfind("}")) + 1:]
+    expected = "assertThatThrownBy" in statement or bool(_FAIL_AFTER.match(text[end:end + 300]))
+    if not expected:
+        return set()
+    found = {Path(r).name for r in _RESOURCE.findall(statement)}
+    if not found:  # addClasspathResource(resource): a literal assigned shortly before
+        variables = set(re.findall(r"addClasspathResource\((\w+)\)", statement))
+        found = {Path(value).name for var, value in _ASSIGNED.findall(window) if var in variables}
+    return found
+
+
+def executable(bpmn: Path, corpus: Path) -> tuple[bool, str]:
+    """(counts as executable, why not)."""
+    if bpmn.name in invalid_models(corpus):
+        return False, "deliberately invalid (its Java test expects the deployment to fail)"
+    try:
+        root = etree.parse(str(bpmn), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+    except etree.XMLSyntaxError as exc:
+        return False, f"not well-formed XML: {exc}"
+    processes = list(root.iter(f"{{{BPMN_NS}}}process"))
+    if not processes:
+        return False, "no process (a collaboration or diagram only)"
+    if not any(p.get("isExecutable", "true") != "false" for p in processes):
+        return False, "no executable process (isExecutable=\"false\")"
+    return True, ""
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|[$#]\{[^}]*\}|`[^`]*`")
+_NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
+
+
+def blocker_group(message: str) -> str:
+    """A deploy message without its particulars (names, values, numbers)."""
+    text = _QUOTED.sub("…", message)
+    text = _NUMBER.sub("N", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    cut = text.find("; ")
+    if cut > 40:
+        text = text[:cut]
+    return text[:140]

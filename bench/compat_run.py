@@ -1,0 +1,228 @@
+"""bench/compat.py's runner: a test connector, data that satisfies a form, driving a case
+to its end (user tasks, jobs, timers, messages), all on the engine's public services."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any, Iterator
+
+from sqlalchemy import select
+
+from engine.bootstrap import Engine
+from engine.domain.errors import AmtsflowError
+from engine.jobs import JobExecutor
+from engine.persistence import tables as t
+from engine.ports import FakeClock, OperationSpec, ServiceRequest, ServiceResult
+from engine.services import cases, messages, queries
+
+
+# --- the test connector -----------------------------------------------------------------------
+
+class _AnyOperation(Mapping):
+    """Every operation name is offered (an external-task worker subscribed to every topic)."""
+
+    def __getitem__(self, name: str) -> OperationSpec:
+        return OperationSpec(description=f"answers {name} with {{}}")
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+class AnswerEverything:
+    """A connector that answers every operation with an empty result, and records the calls."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.calls: list[ServiceRequest] = []
+
+    def operations(self) -> Mapping[str, OperationSpec]:
+        return _AnyOperation()
+
+    def call(self, operation: str, request: ServiceRequest) -> ServiceResult:
+        self.calls.append(request)
+        return ServiceResult({})
+
+
+# --- data that satisfies a form --------------------------------------------------------------
+
+def sample(schema: dict[str, Any], today: str) -> Any:
+    """A value valid against ``schema`` (the subset our form translators produce)."""
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        props = schema.get("properties", {})
+        required = set(schema.get("required", []))
+        return {name: sample(sub, today) for name, sub in props.items()
+                if name in required or not sub.get("readOnly")}
+    if kind == "array":
+        items = schema.get("items", {})
+        count = max(int(schema.get("minItems", 0)), 1)
+        if items.get("enum"):
+            return list(items["enum"][:count])
+        return [sample(items, today) for _ in range(count)]
+    if kind == "boolean":
+        return True
+    if kind in ("integer", "number"):
+        low, high = schema.get("minimum"), schema.get("maximum")
+        value = low if low is not None else (min(1, high) if high is not None else 1)
+        return int(value) if kind == "integer" else value
+    fmt = schema.get("format")
+    if fmt == "date":
+        return today
+    if fmt == "date-time":
+        return f"{today}T09:00:00+00:00"
+    if fmt == "email":
+        return "erika.mustermann@example.org"
+    text = "Beispiel"
+    low, high = int(schema.get("minLength", 0)), schema.get("maxLength")
+    if schema.get("pattern"):
+        text = matching(schema["pattern"])
+    text = text.ljust(low, "x")
+    return text[:high] if high is not None else text
+
+
+def matching(pattern: str) -> str:
+    """A short text that ``re.search(pattern, text)`` accepts (the common form patterns)."""
+    from re import _constants as c, _parser  # type: ignore[attr-defined]
+
+    def walk(items: Any) -> str:
+        out = []
+        for op, arg in items:
+            if op is c.LITERAL:
+                out.append(chr(arg))
+            elif op is c.ANY:
+                out.append("a")
+            elif op is c.IN:
+                out.append(choice(arg))
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+                low, _high, sub = arg
+                out.append(walk(sub) * max(low, 1))
+            elif op is c.SUBPATTERN:
+                out.append(walk(arg[-1]))
+            elif op is c.BRANCH:
+                out.append(walk(arg[1][0]))
+        return "".join(out)
+
+    def choice(arg: Any) -> str:
+        for op, value in arg:
+            if op is c.LITERAL:
+                return chr(value)
+            if op is c.RANGE:
+                return chr(value[0])
+            if op is c.CATEGORY:
+                return {c.CATEGORY_DIGIT: "1", c.CATEGORY_SPACE: " "}.get(value, "a")
+        return "a"
+
+    try:
+        text = walk(_parser.parse(pattern))
+    except Exception:  # noqa: BLE001 - fall back to a plain word
+        return "Beispiel"
+    return text if re.search(pattern, text) else "Beispiel"
+
+
+def form_data(form: Any, today: str) -> dict[str, Any]:
+    if form is None:
+        return {}
+    return sample(form.schema, today)
+
+
+def run_case(engine: Engine, clock: FakeClock, key: str, steps: int) -> str:
+    """Start a case of ``key`` and drive it to the end; '' when completed, else why not."""
+    today = clock.now().date().isoformat()
+    try:
+        with engine.db.connect() as conn:
+            definition = conn.execute(select(t.process_definitions.c.id).where(t.process_definitions.c.key == key)
+                                      .order_by(t.process_definitions.c.version.desc())).scalar_one()
+        start_form = engine.definitions.get(definition).model.start_form
+        case_id = cases.start_case(engine, key, form_data(start_form, today), business_key=f"bench-{key}",
+                                   actor="bench")
+    except AmtsflowError as exc:
+        return f"start: {exc.message}"
+    worker = JobExecutor(engine, "bench")
+    for _ in range(steps):
+        worker.run_until_idle()
+        view = queries.get_case(engine, case_id, with_history=False)
+        if view["status"] == "completed":
+            return ""
+        if view["status"] in ("failed", "cancelled"):
+            incidents = "; ".join(i["message"] for i in view["incidents"])
+            return f"{view['status']}: {view['error'] or incidents}"
+        if view["open_tasks"]:
+            for task in view["open_tasks"]:
+                form = cases.task_form(engine, task["id"])
+                data = form_data(form, today) if form is not None else _condition_variables(engine, case_id)
+                try:
+                    cases.complete_task(engine, task["id"], data, actor=task["assignee"] or "bench")
+                except AmtsflowError as exc:
+                    return f"task {task['element_id']}: {exc.message}"
+            continue
+        if _advance_to_next_job(engine, clock, case_id) or _correlate(engine, case_id, view["business_key"]):
+            continue
+        return f"stuck: {_waits(engine, case_id)}"
+    return f"gave up after {steps} steps: {_waits(engine, case_id)}"
+
+
+def _condition_variables(engine: Engine, case_id: str) -> dict[str, Any]:
+    """Data for a task whose form is not part of the deployment (an embedded HTML or React
+    form): any data satisfies it, so set what the model's conditions read and the case
+    lacks, to True (a form's approve checkbox)."""
+    with engine.db.connect() as conn:
+        row = conn.execute(select(t.cases.c.definition_id, t.cases.c.data).where(t.cases.c.id == case_id)).first()
+    parsed = engine.definitions.get(row.definition_id)
+    names: set[str] = set()
+    for spec in [parsed.spec, *parsed.subprocess_specs.values()]:
+        for task_spec in spec.task_specs.values():
+            for condition, _target in getattr(task_spec, "cond_task_specs", None) or []:
+                source = condition if isinstance(condition, str) else (getattr(condition, "args", None) or [None])[0]
+                if isinstance(source, str):
+                    try:
+                        tree = ast.parse(source, mode="eval")
+                    except SyntaxError:
+                        continue
+                    names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    known = set(row.data or {}) | set(engine.evaluator.callables)
+    return {name: True for name in sorted(names - known) if name not in ("True", "False", "None")}
+
+
+def _advance_to_next_job(engine: Engine, clock: FakeClock, case_id: str) -> bool:
+    with engine.db.connect() as conn:
+        due = conn.execute(select(t.jobs.c.due_at).where(t.jobs.c.case_id == case_id, t.jobs.c.retries > 0)
+                           .order_by(t.jobs.c.due_at).limit(1)).scalar()
+    if due is None:
+        return False
+    if due.tzinfo is None:
+        due = due.replace(tzinfo=clock.now().tzinfo)
+    if due > clock.now():
+        clock.advance(due - clock.now() + timedelta(seconds=1))
+    return True
+
+
+def _correlate(engine: Engine, case_id: str, business_key: str | None) -> bool:
+    with engine.db.connect() as conn:
+        sub = conn.execute(select(t.subscriptions).where(t.subscriptions.c.case_id == case_id)).first()
+    if sub is None:
+        return False
+    if sub.kind == "signal":
+        return messages.broadcast_signal(engine, sub.name, {}) > 0
+    outcome = messages.correlate_message(engine, sub.name, sub.correlation_key, {})
+    return outcome.status == "delivered"
+
+
+def _waits(engine: Engine, case_id: str) -> str:
+    with engine.db.connect() as conn:
+        row = conn.execute(select(t.cases.c.waits, t.cases.c.status).where(t.cases.c.id == case_id)).first()
+    waits = {k: v for k, v in (row.waits or {}).items() if v}
+    return f"status {row.status}, waits {json.dumps(waits)}"
