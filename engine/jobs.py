@@ -142,6 +142,8 @@ class JobExecutor:
                 self._timer(job)
             elif job.kind == "message":
                 self._message(job)
+            elif job.kind == "throw":
+                self._throw(job)
             elif job.kind == "retention":
                 from engine.services.retention import erase
 
@@ -174,6 +176,18 @@ class JobExecutor:
         from engine.services.messages import deliver_buffered
 
         deliver_buffered(self.engine, job.case_id, job.payload["message_row"])
+        self._drop(job)
+
+    def _throw(self, job: Any) -> None:
+        """A message or signal a case threw: delivered like one from outside (idempotent by job id)."""
+        from engine.services.thrown import deliver
+
+        try:
+            outcome = deliver(self.engine, job)
+        except InvalidState as exc:  # e.g. the receiver moved on meanwhile: decide again later, never drop
+            raise JobFailed(f"{job.element_id}: thrown {job.payload.get('kind')} '{job.payload.get('name')}': "
+                            f"{exc.message}") from exc
+        log.info("job %s: thrown %s '%s' %s", job.id, job.payload.get("kind"), job.payload.get("name"), outcome)
         self._drop(job)
 
     def _service(self, job: Any) -> None:

@@ -105,8 +105,18 @@ def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] 
                     fail(node, f"{attr} {value!r}: {exc}")
     for name in _IMPLEMENTED:
         for node in root.iter(tag(name)):
-            if name != "businessRuleTask" or node.get(tag("decisionRef", CAMUNDA)) is None:
+            if name == "sendTask" and implementation(node, mapping).kind == "none":
+                _check_message_throw(node, fail)  # no implementation: it throws its message
+            elif name != "businessRuleTask" or node.get(tag("decisionRef", CAMUNDA)) is None:
                 _check_implementation(node, mapping, fail)
+    for node in root.iter(tag("messageEventDefinition")):
+        parent = node.getparent()
+        if parent is not None and parent.tag in (tag("intermediateThrowEvent"), tag("endEvent")):
+            impl = implementation(node, mapping)
+            if impl.kind != "none":
+                fail(node, f"message throw event with an implementation (camunda {impl.attribute or impl.kind} "
+                           f"'{impl.name}') cannot run here; remove it: the engine delivers the message itself to "
+                           "waiting cases and message start events (or model a service task before the event)")
     for node in root.iter(tag("userTask")):
         _check_user_task(node, fail)
     for node in root.iter(tag("startEvent")):
@@ -118,6 +128,12 @@ def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] 
     for node in root.iter(tag("in", CAMUNDA), tag("out", CAMUNDA)):
         _check_variable_mapping(node, fail)
     return problems
+
+
+def _check_message_throw(node: etree._Element, fail: Any) -> None:
+    if not node.get("messageRef") and node.find(tag("messageEventDefinition")) is None:
+        fail(node, "send task has neither an implementation (camunda:type=\"external\" with a camunda:topic, or a "
+                   f"Java delegate mapped in {MAPPING_FILE}) nor a messageRef naming the message it sends")
 
 
 def start_variables(model: Any, user: str) -> dict[str, Any]:

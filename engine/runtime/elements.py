@@ -72,10 +72,14 @@ def spiff_service_call(node: etree._Element) -> ServiceCall | None:
     )
 
 
-def _event_details(info: ElementInfo, node: etree._Element, messages: dict[str, str]) -> None:
+def _event_details(info: ElementInfo, node: etree._Element, messages: dict[str, str],
+                   signals: dict[str, str]) -> None:
     ref = node.find(tag("messageEventDefinition"))
     if ref is not None and ref.get("messageRef"):
         info.message = messages.get(ref.get("messageRef", ""), ref.get("messageRef"))
+    ref = node.find(tag("signalEventDefinition"))
+    if ref is not None and ref.get("signalRef"):
+        info.signal = signals.get(ref.get("signalRef", ""), ref.get("signalRef"))
     timer = node.find(tag("timerEventDefinition"))
     if timer is not None:
         for child in timer:
@@ -94,6 +98,7 @@ def element_infos(
     lanes = lanes_of(process)
     root = process.getroottree().getroot()
     messages = {m.get("id", ""): m.get("name") or m.get("id") or "" for m in root.iter(tag("message"))}
+    signals = {m.get("id", ""): m.get("name") or m.get("id") or "" for m in root.iter(tag("signal"))}
     infos: dict[str, ElementInfo] = {}
     for node in process.iter():
         if not isinstance(node.tag, str) or not node.tag.startswith(f"{{{BPMN}}}"):
@@ -113,7 +118,7 @@ def element_infos(
             documentation=_documentation(node),
         )
         if kind.endswith("Event"):
-            _event_details(info, node, messages)
+            _event_details(info, node, messages, signals)
             info.nested = node.getparent() is not process
         if kind in ("userTask", "manualTask", "startEvent"):
             _user_task_fields(info, node, dialect, load_form)

@@ -44,6 +44,7 @@ class ElementInfo:
     properties: dict[str, str] = field(default_factory=dict)
     documentation: str = ""
     message: str | None = None           # message name of a message start/catch event
+    signal: str | None = None            # signal name of a signal start/catch event
     timer: str | None = None             # timer expression of a timer start event
     nested: bool = False                 # inside an embedded sub-process
 
@@ -63,9 +64,10 @@ class ProcessModel:
         return info
 
     def start_events(self) -> dict[str, list[str]]:
-        """Message names and timer expressions that start cases of this process."""
+        """Message and signal names and timer expressions that start cases of this process."""
         starts = [i for i in self.elements.values() if i.kind == "startEvent" and not i.nested]
         return {"messages": sorted({i.message for i in starts if i.message}),
+                "signals": sorted({i.signal for i in starts if i.signal}),
                 "timers": sorted({i.timer for i in starts if i.timer})}
 
     @property

@@ -9,10 +9,14 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.parser.event_parsers import SendTaskParser
+from SpiffWorkflow.bpmn.specs.defaults import SendTask
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
@@ -26,11 +30,15 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask as ServiceTaskMixin
 from SpiffWorkflow.bpmn.specs.bpmn_task_spec import BpmnTaskSpec
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser as SpiffServiceTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask as SpiffServiceTask
 from SpiffWorkflow.util.task import TaskState
+
+from engine.runtime import event_parsers
+from engine.runtime.namespaces import BPMN as BPMN_NS, CAMUNDA as CAMUNDA_NS
 
 
 class ParkedSpiffServiceTask(SpiffServiceTask):
@@ -162,11 +170,18 @@ class TolerantConditional(ConditionalEventDefinition):
 
 class CamundaMessage(CamundaMessageEventDefinition):
     """Camunda-dialect message event that also accepts a message delivered by the host: its
-    payload's fields become process variables (Camunda's correlate-with-variables)."""
+    payload's fields become process variables (Camunda's correlate-with-variables). Thrown
+    without ``camunda:expression``, the message carries the thrower's variables."""
+
+    def throw(self, my_task: Any) -> None:
+        if self.expression is not None:
+            super().throw(my_task)
+            return
+        my_task.workflow.top_workflow.catch(BpmnEvent(self, payload=copy.deepcopy(my_task.data)))
 
     def update_task_data(self, my_task: Any) -> None:
         event_data = my_task.internal_data.get(self.name) or {}
-        if "payload" in event_data:  # thrown inside the workflow: {"payload", "result_var"}
+        if set(event_data) == {"payload", "result_var"}:  # thrown with camunda:expression
             super().update_task_data(my_task)
             return
         my_task.data.update({k: v for k, v in event_data.items() if k != "result_var"})
@@ -195,15 +210,34 @@ def use_engine_clock(event_definition: Any) -> None:
 class SpiffDialectParser(SpiffBpmnParser):
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("startEvent"): (event_parsers.SpiffStart, SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1]),
+        full_tag("endEvent"): (event_parsers.SpiffEnd, SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("endEvent")][1]),
         full_tag("serviceTask"): (SpiffServiceTaskParser, ParkedSpiffServiceTask),
     }
+
+
+class CamundaSendTaskParser(CamundaEventDefinitionParser, SendTaskParser):
+    """A send task with an implementation (external topic, mapped delegate, connector) is a
+    parked service task; without one it throws its message (delivered to other cases)."""
+
+    def create_task(self) -> Any:
+        node = self.node
+        implemented = any(node.get(f"{{{CAMUNDA_NS}}}{a}") is not None
+                          for a in ("type", "class", "delegateExpression", "expression"))
+        implemented = implemented or node.find(f"{{{BPMN_NS}}}extensionElements/{{{CAMUNDA_NS}}}connector") is not None
+        if implemented:
+            return ParkedServiceTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
+        self.spec_class = SendTask
+        return SendTaskParser.create_task(self)
 
 
 class CamundaDialectParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("startEvent"): (event_parsers.CamundaStart, CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1]),
+        full_tag("endEvent"): (event_parsers.CamundaEnd, CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("endEvent")][1]),
         full_tag("serviceTask"): (PlainServiceTaskParser, ParkedServiceTask),
-        full_tag("sendTask"): (PlainServiceTaskParser, ParkedServiceTask),
+        full_tag("sendTask"): (CamundaSendTaskParser, ParkedServiceTask),
     }
 
 

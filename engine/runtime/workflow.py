@@ -23,6 +23,7 @@ from engine.domain.errors import InvalidState, NotFound, WorkflowFailure
 from engine.runtime.compaction import compact
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.script_engine import SafeScriptEngine
+from engine.runtime.thrown import Thrown, ThrowRecorder, take_thrown
 from engine.runtime.waits import (
     MessageWait, ServiceWait, TimerWait, UserTaskWait, Waits, element_id_of, process_key_of, read_waits)
 
@@ -55,10 +56,12 @@ class WorkflowRunner:
     def step(self, wf: BpmnWorkflow) -> int:
         """Run every engine task until only waits remain; compact as we go."""
         ran = 0
+        recorder = ThrowRecorder(wf)
 
-        def count(_task: Any) -> None:
+        def count(task: Any) -> None:
             nonlocal ran
             ran += 1
+            recorder.completed(task)
             if ran > MAX_STEPS_PER_COMMAND:
                 raise WorkflowFailure(
                     f"more than {MAX_STEPS_PER_COMMAND} steps without reaching a wait state (endless loop?)",
@@ -76,10 +79,11 @@ class WorkflowRunner:
                     compact(wf)
 
         try:
-            advance()
-            if _waits_on_timers(wf):  # a timer that is due now fires and its path runs on
-                wf.refresh_timers()
+            with recorder:
                 advance()
+                if _waits_on_timers(wf):  # a timer that is due now fires and its path runs on
+                    wf.refresh_timers()
+                    advance()
         except SpiffWorkflowException as exc:
             raise WorkflowFailure(_describe(exc)) from exc
         except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
@@ -88,6 +92,11 @@ class WorkflowRunner:
             raise WorkflowFailure(f"{type(exc).__name__} in the workflow library: {exc}") from exc
         compact(wf)
         return ran
+
+    @staticmethod
+    def take_thrown(wf: BpmnWorkflow) -> list[Thrown]:
+        """Messages, signals, uncaught errors and escalations the case threw since the last call."""
+        return take_thrown(wf)
 
     def waits(self, wf: BpmnWorkflow, models: dict[str, Any]) -> Waits:
         return read_waits(wf, models, self._correlation)

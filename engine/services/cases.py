@@ -27,8 +27,10 @@ _LATEST_ID = FastStatement(select(t.process_definitions.c.id, t.process_definiti
 def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, business_key: str | None = None,
                actor: str = "system", version: int | None = None,
                message: tuple[str, dict[str, Any]] | None = None, message_record: dict[str, Any] | None = None,
+               signal: tuple[str, dict[str, Any]] | None = None,
                timer_start: bool = False, definition_id: str | None = None, uow: UnitOfWork | None = None) -> str:
-    """Start a case; with ``message`` the case is started by that message (message start event),
+    """Start a case; with ``message`` (``signal``) the case is started by that message (signal)
+    at its message (signal) start event,
     with ``timer_start`` by the scheduler when its start timer is due. Given ``uow``, the start
     joins that transaction and the caller commits."""
     data = dict(data or {})
@@ -60,10 +62,11 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
         has_start_timer = bool(parsed.model.start_events()["timers"])
         if (timer_start or has_start_timer) and not engine.runner.fire_start_timer(wf):
             raise InvalidState(f"process '{key}' has no timer start event")
-        if message is not None:
-            engine.runner.step(wf)
-            if not engine.runner.deliver(wf, message[0], message[1]):
-                raise InvalidState(f"process '{key}' has no start event for message '{message[0]}'")
+        for kind, event in (("message", message), ("signal", signal)):
+            if event is not None:
+                engine.runner.step(wf)
+                if not engine.runner.deliver(wf, event[0], event[1], kind=kind):
+                    raise InvalidState(f"process '{key}' has no start event for {kind} '{event[0]}'")
         if message_record is not None:  # also without a message start: an idempotent start (see messages)
             uow.conn.execute(insert(t.messages).values(delivered_case_id=case_id,
                                                        delivered_at=engine.clock.now(), **message_record))

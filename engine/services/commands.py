@@ -129,6 +129,8 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
     engine, conn, row, wf = cmd.engine, cmd.uow.conn, cmd.case, cmd.wf
     now = engine.clock.now()
     error = _step(cmd)
+    outbox, uncaught = _thrown(cmd, now)
+    error = error or uncaught
     waits = engine.runner.waits(wf, cmd.parsed.models)
     status = cmd.status_override or _status(waits, error)
     data = snapshot_data(wf)
@@ -149,6 +151,7 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
                           lock=(local_worker.owner, now + timedelta(seconds=engine.settings.job_lock_seconds))
                           if local_worker is not None else None)
     projector.sync(row.waits if not new else {}, waits, cmd.completed)
+    _write_outbox(cmd, outbox, projector.lock)
     sync_case_fields(conn, row.id, [*cmd.parsed.model.case_fields], {} if new else (row.data or {}), data)
     if ended is not None:
         from engine.services.retention import schedule_erasure
@@ -156,7 +159,8 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
         schedule_erasure(conn, row.id, engine.definitions.retention(row.definition_id, conn), now,
                          engine.settings.default_retries)
     if error is not None:
-        _open_incident(conn, row.id, now, error, cmd.audit_details.get("stack", ""), waits.errors)
+        _open_incident(conn, row.id, now, error, cmd.audit_details.get("stack", ""),
+                       waits.errors or [e for e in [cmd.audit_details.get("element_error")] if e])
     # Keep the live workflow only if it equals what was stored: an ended case runs no more
     # commands, and data JSON does not round-trip (a tuple, a number as a dict key) would make
     # the next command see other data than a process that loads the stored state.
@@ -168,6 +172,34 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
             cmd.uow.after_commit(functools.partial(local_worker.offer, job))
         for job_id in projector.deleted_jobs:  # and those it must no longer run
             cmd.uow.after_commit(functools.partial(local_worker.discard, job_id))
+
+
+def _thrown(cmd: Command, now: datetime) -> tuple[list[dict[str, Any]], str | None]:
+    """Messages and signals the case threw (outbox jobs), and an error nothing caught."""
+    from engine.services import thrown
+
+    events = cmd.engine.runner.take_thrown(cmd.wf)
+    if not events:
+        return [], None
+    jobs, problem = thrown.outbox_jobs(cmd, events, now)
+    uncaught = thrown.uncaught_error(events)
+    if uncaught is not None:
+        problem = problem or uncaught[0]
+        cmd.audit_details["element_error"] = uncaught[1]
+    if problem is not None:
+        cmd.audit_details["error"] = problem
+    return jobs, problem
+
+
+def _write_outbox(cmd: Command, jobs: list[dict[str, Any]], lock: tuple[str, datetime] | None) -> None:
+    """Throw jobs run after the commit; this process's worker gets them handed over at once."""
+    local_worker = cmd.engine.local_worker
+    for job in jobs:
+        if lock is not None:
+            job.update(lock_owner=lock[0], lock_expires_at=lock[1])
+        cmd.uow.conn.execute(insert(t.jobs), job)
+        if lock is not None and local_worker is not None:
+            cmd.uow.after_commit(functools.partial(local_worker.offer, SimpleNamespace(**job)))
 
 
 def _step(cmd: Command) -> str | None:

@@ -126,16 +126,19 @@ def _route(engine: Engine, name: str, key: str | None, payload: dict[str, Any], 
 
 
 def _start_definition(engine: Engine, name: str) -> str | None:
+    found = _starters(engine, "messages", name)
+    return found[0] if found else None
+
+
+def _starters(engine: Engine, kind: str, name: str) -> list[str]:
+    """Process keys whose latest version has a start event for message/signal ``name``."""
     d = t.process_definitions
     with engine.db.connect() as conn:
         rows = conn.execute(select(d.c.key, d.c.version, d.c.start_events).order_by(d.c.key, d.c.version.desc())).all()
     latest: dict[str, Any] = {}
     for row in rows:
         latest.setdefault(row.key, row)
-    for key, row in sorted(latest.items()):
-        if name in (row.start_events or {}).get("messages", []):
-            return key
-    return None
+    return [key for key, row in sorted(latest.items()) if name in (row.start_events or {}).get(kind, [])]
 
 
 def deliver_buffered(engine: Engine, case_id: str, message_row: str) -> None:
@@ -158,22 +161,57 @@ def deliver_buffered(engine: Engine, case_id: str, message_row: str) -> None:
     run_case_command(engine, case_id, "system", "message_received", deliver)
 
 
-def broadcast_signal(engine: Engine, name: str, data: dict[str, Any] | None = None, *, actor: str = "system") -> int:
+def broadcast_signal(engine: Engine, name: str, data: dict[str, Any] | None = None, *, actor: str = "system",
+                     signal_id: str | None = None, exclude_case: str | None = None) -> int:
+    """Deliver signal ``name`` to every case waiting for it and start a case of every process
+    (latest version) with a signal start event for it; returns how many cases got it.
+
+    With ``signal_id`` (a thrown signal's job) every delivery and start is recorded under
+    ``signal_id:case`` / ``signal_id:start:key`` in its own unit of work, so a retried
+    broadcast reaches nobody twice. ``exclude_case`` (the thrower) caught it already."""
     s = t.subscriptions
     with engine.db.connect() as conn:
         case_ids = sorted(set(conn.execute(select(s.c.case_id).where(s.c.kind == "signal", s.c.name == name)).scalars()))
     delivered = 0
+    now = engine.clock.now()
     for case_id in case_ids:
-        def deliver(cmd: Command) -> bool:
+        if case_id == exclude_case:
+            continue
+        record_id = f"{signal_id}:{case_id}" if signal_id else None
+        if record_id and _previous(engine, record_id) is not None:
+            continue
+
+        def deliver(cmd: Command, record_id: str | None = record_id) -> bool:
             ok = cmd.engine.runner.deliver(cmd.wf, name, dict(data or {}), kind="signal")
             cmd.audit_details.update({"signal": name})
+            if ok and record_id:
+                cmd.uow.conn.execute(insert(t.messages).values(
+                    id=str(uuid.uuid4()), message_id=record_id, name=name, correlation_key=None, payload={},
+                    received_at=now, delivered_case_id=cmd.case.id, delivered_at=now))
             return ok
 
         try:
             delivered += int(run_case_command(engine, case_id, actor, "signal_received", deliver))
-        except InvalidState:
+        except (InvalidState, IntegrityError):
             continue
+    for key in _starters(engine, "signals", name):
+        delivered += int(_signal_start(engine, key, name, dict(data or {}), actor,
+                                       f"{signal_id}:start:{key}" if signal_id else None))
     return delivered
+
+
+def _signal_start(engine: Engine, key: str, name: str, data: dict[str, Any], actor: str, record_id: str | None) -> bool:
+    from engine.services.cases import start_case
+
+    if record_id and _previous(engine, record_id) is not None:
+        return False
+    record: dict[str, Any] | None = ({"id": str(uuid.uuid4()), "message_id": record_id, "name": name, "correlation_key": None,
+               "payload": {}, "received_at": engine.clock.now()} if record_id else None)
+    try:
+        start_case(engine, key, {}, actor=actor, signal=(name, data), message_record=record)
+    except IntegrityError:
+        return False
+    return True
 
 
 def purge_expired(engine: Engine) -> int:
