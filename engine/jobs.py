@@ -182,8 +182,12 @@ class JobExecutor:
         """A message or signal a case threw: delivered like one from outside (idempotent by job id)."""
         from engine.services.thrown import deliver
 
+        from engine.domain.errors import AmbiguousCorrelation
+
         try:
             outcome = deliver(self.engine, job)
+        except AmbiguousCorrelation as exc:  # a model or data error: an operator must look, no retry helps
+            raise JobFailed(f"{job.element_id}: {exc.message}", retryable=False) from exc
         except InvalidState as exc:  # e.g. the receiver moved on meanwhile: decide again later, never drop
             raise JobFailed(f"{job.element_id}: thrown {job.payload.get('kind')} '{job.payload.get('name')}': "
                             f"{exc.message}") from exc

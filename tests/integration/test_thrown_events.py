@@ -104,3 +104,15 @@ def test_uncaught_error_end_event_fails_the_case_with_an_incident(engine):
     with engine.db.connect() as conn:
         incident = conn.execute(select(t.incidents).where(t.incidents.c.case_id == case_id)).one()
     assert incident.element_id == "ab_end" and incident.status == "open"
+
+
+def test_thrown_message_matching_several_waiting_cases_is_refused_with_an_incident_on_the_thrower(engine):
+    deploy_models(engine, MODEL)
+    waiting = [cases.start_case(engine, "ausweis", {}, business_key="PA-1") for _ in range(2)]
+    thrower = cases.start_case(engine, "melder", {"ausweis": "PA-1", "zweiter": "x", "dritter": "y"})
+    JobExecutor(engine).run_until_idle()
+    assert all(not _case(engine, c)["open_tasks"] for c in waiting)      # delivered to none
+    assert _case(engine, thrower)["status"] == "failed"
+    with engine.db.connect() as conn:
+        incident = conn.execute(select(t.incidents).where(t.incidents.c.case_id == thrower)).one()
+    assert incident.element_id == "m_throw" and "matches 2 waiting cases" in incident.message
