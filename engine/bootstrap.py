@@ -12,6 +12,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
+from collections.abc import MutableMapping
 from typing import Any, Mapping
 
 from sqlalchemy import select
@@ -98,7 +99,7 @@ class Engine:
     runner: WorkflowRunner
     serializer: StateSerializer
     definitions: DefinitionCache
-    connectors: dict[str, Connector] = field(default_factory=dict)
+    connectors: MutableMapping[str, Connector] = field(default_factory=dict)
     case_cache: CaseCache = field(default_factory=CaseCache)
     # The job executor of this process that takes service jobs created here straight after the
     # commit (no polling round trip); None: every job waits for a worker to poll for it.
@@ -116,10 +117,12 @@ class Engine:
 def build_engine(settings: Settings | None = None, *, clock: Clock | None = None) -> Engine:
     """The engine as production runs it: every discovered connector, configured from
     ``settings.connector_config`` (AMTSFLOW_CONNECTOR_<NAME>_<SETTING>)."""
-    from engine.plugins import load_connectors
+    from engine.plugins import LazyConnectors
 
     settings = settings or Settings.from_env()
-    return bootstrap(settings, connectors=load_connectors(settings.connector_config), clock=clock)
+    engine = bootstrap(settings, clock=clock)
+    engine.connectors = LazyConnectors(settings.connector_config)  # loaded when first used
+    return engine
 
 
 def bootstrap(settings: Settings | None = None, connectors: Mapping[str, Connector] | None = None,

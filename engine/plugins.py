@@ -15,8 +15,10 @@ when :func:`load_connectors` builds it (the composition root, engine.bootstrap.b
 from __future__ import annotations
 
 import logging
+import threading
 from importlib import import_module
 from importlib.metadata import entry_points
+from collections.abc import Iterator, MutableMapping
 from typing import Any, Callable, Iterable, Mapping
 
 from engine.ports import Connector
@@ -91,8 +93,52 @@ def load_connectors(config: Mapping[str, str] | None = None, *, names: Iterable[
 
 
 def close_connectors(connectors: Mapping[str, Connector]) -> None:
-    """Release the connection pools of connectors that have any."""
+    """Release the connection pools of connectors that have any (none were built: nothing to do)."""
+    if isinstance(connectors, LazyConnectors) and not connectors.loaded:
+        return
     for connector in connectors.values():
         close = getattr(connector, "close", None)
         if callable(close):
             close()
+
+
+class LazyConnectors(MutableMapping[str, Connector]):
+    """The discovered connectors, built on first use.
+
+    A command that never calls out (``amtsflow tasks``, ``case``) never imports a connector
+    module (PDF layout, HTTP clients): the CLI starts fast. Any read or write loads them all
+    once, under a lock; entries set afterwards (a test's fake) replace a discovered one.
+    """
+
+    def __init__(self, config: Mapping[str, str] | None = None) -> None:
+        self._config = dict(config or {})
+        self._items: dict[str, Connector] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._items is not None
+
+    def _all(self) -> dict[str, Connector]:
+        items = self._items
+        if items is None:
+            with self._lock:
+                if self._items is None:
+                    self._items = load_connectors(self._config)
+                items = self._items
+        return items
+
+    def __getitem__(self, name: str) -> Connector:
+        return self._all()[name]
+
+    def __setitem__(self, name: str, connector: Connector) -> None:
+        self._all()[name] = connector
+
+    def __delitem__(self, name: str) -> None:
+        del self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())

@@ -1,4 +1,7 @@
-"""The ``amtsflow`` console script: a Flask CLI group over create_app (thin commands)."""
+"""The ``amtsflow`` console script: thin commands over the engine's services.
+
+Only ``serve`` and ``demo`` build the web app; every other command imports what it needs when
+it runs (``amtsflow tasks`` loads no Flask), so the engine's commands start fast."""
 
 from __future__ import annotations
 
@@ -8,22 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask
-from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
 
 from engine.domain.errors import AmtsflowError, DeploymentError, FormValidationError
-
-
-def _create_app() -> Flask:
-    """The app over the engine that engine.bootstrap.build_engine wires (the one composition root)."""
-    from webui.app import create_app
-
-    return create_app()
-
-
-def _engine() -> Any:
-    return current_app.extensions["amtsflow"]
+from webui.cli_engine import command_engine as _engine
 
 
 def _load_data(value: str | None) -> dict[str, Any]:
@@ -52,7 +42,7 @@ def _fail(exc: AmtsflowError) -> None:
     sys.exit(1)
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """amtsflow: BPMN process automation for municipal administrative services."""
 
@@ -63,7 +53,6 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@with_appcontext
 def db_upgrade() -> None:
     """Create or migrate the database schema to the newest version."""
     from engine.persistence.migrate import upgrade
@@ -75,7 +64,6 @@ def db_upgrade() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--user", default="cli", help="who deploys (audit log)")
-@with_appcontext
 def deploy(paths: tuple[str, ...], user: str) -> None:
     """Deploy BPMN/DMN/form files or folders; prints KEY vN per process."""
     from engine.services.deploy import deploy as do_deploy, read_paths
@@ -96,7 +84,6 @@ def deploy(paths: tuple[str, ...], user: str) -> None:
 @click.option("--data", default=None, help="JSON object or @file")
 @click.option("--business-key", default=None, help="e.g. an Aktenzeichen")
 @click.option("--user", default="cli")
-@with_appcontext
 def start(key: str, data: str | None, business_key: str | None, user: str) -> None:
     """Start a case of process KEY; prints the new case id."""
     from engine.services.cases import start_case
@@ -111,7 +98,6 @@ def start(key: str, data: str | None, business_key: str | None, user: str) -> No
 @click.option("--group", default=None)
 @click.option("--case", "case_id", default=None)
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
 def tasks(group: str | None, case_id: str | None, as_json: bool) -> None:
     """List open tasks."""
     from engine.services.queries import list_tasks
@@ -129,7 +115,6 @@ def tasks(group: str | None, case_id: str | None, as_json: bool) -> None:
 @click.argument("task_id")
 @click.option("--data", default=None, help="JSON object or @file")
 @click.option("--user", default="cli")
-@with_appcontext
 def complete(task_id: str, data: str | None, user: str) -> None:
     """Complete a user task with data."""
     from engine.services.cases import complete_task
@@ -144,7 +129,6 @@ def complete(task_id: str, data: str | None, user: str) -> None:
 @main.command()
 @click.argument("case_id")
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
 def case(case_id: str, as_json: bool) -> None:
     """Show a case: status, data, open tasks, history."""
     from engine.services.queries import get_case
@@ -173,7 +157,6 @@ def case(case_id: str, as_json: bool) -> None:
 @click.option("--key", default=None, help="correlation key (the case's business key unless the model says otherwise)")
 @click.option("--data", default=None, help="JSON object or @file")
 @click.option("--message-id", default=None, help="sender's message id: the same id twice is delivered once")
-@with_appcontext
 def message(name: str, key: str | None, data: str | None, message_id: str | None) -> None:
     """Send message NAME to the case waiting for it (or start/buffer)."""
     from engine.services.messages import correlate_message
@@ -189,7 +172,6 @@ def message(name: str, key: str | None, data: str | None, message_id: str | None
 @main.command()
 @click.argument("name")
 @click.option("--data", default=None, help="JSON object or @file")
-@with_appcontext
 def signal(name: str, data: str | None) -> None:
     """Broadcast signal NAME to every waiting case."""
     from engine.services.messages import broadcast_signal
@@ -200,7 +182,6 @@ def signal(name: str, data: str | None) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="run due jobs until none is left, then exit")
 @click.option("--poll", default=1.0, show_default=True, help="seconds between polls when idle")
-@with_appcontext
 def worker(once: bool, poll: float) -> None:
     """Run due jobs (timers, service calls, retries, buffered messages)."""
     import signal as signals
@@ -227,7 +208,6 @@ def incidents_group() -> None:
 
 @incidents_group.command("list")
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
 def incident_list(as_json: bool) -> None:
     from engine.services.incidents import list_incidents
 
@@ -241,7 +221,6 @@ def incident_list(as_json: bool) -> None:
 
 @incidents_group.command("show")
 @click.argument("incident_id")
-@with_appcontext
 def incident_show(incident_id: str) -> None:
     from engine.services.incidents import get_incident
 
@@ -258,7 +237,6 @@ def incident_show(incident_id: str) -> None:
 @incidents_group.command("retry")
 @click.argument("incident_id")
 @click.option("--user", default="cli")
-@with_appcontext
 def incident_retry(incident_id: str, user: str) -> None:
     from engine.services.incidents import retry_incident
 
@@ -273,7 +251,6 @@ def incident_retry(incident_id: str, user: str) -> None:
 @click.argument("incident_id")
 @click.option("--user", default="cli")
 @click.option("--note", default="")
-@with_appcontext
 def incident_resolve(incident_id: str, user: str, note: str) -> None:
     from engine.services.incidents import resolve_incident
 
@@ -288,18 +265,20 @@ def incident_resolve(incident_id: str, user: str, note: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True)
 @click.option("--threads", default=8, show_default=True)
-@with_appcontext
 def serve(host: str, port: int, threads: int) -> None:
     """Serve the web UI and API (waitress); on SQLite also runs the job worker thread."""
     from waitress import serve as waitress_serve
 
     from engine.jobs import WorkerThread
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    settings = app.extensions["amtsflow_settings"]
+    from webui.app import create_app
+
+    engine = _engine()
+    settings = engine.settings
+    app = create_app(settings, engine=engine)
     thread = None
     if settings.runs_embedded_worker:
-        thread = WorkerThread(_engine())
+        thread = WorkerThread(engine)
         thread.start()
     click.echo(f"amtsflow on http://{host}:{port}/" + (" (with embedded worker)" if thread else ""))
     try:
@@ -312,7 +291,6 @@ def serve(host: str, port: int, threads: int) -> None:
 
 @main.command("audit-verify")
 @click.argument("case_id", required=False)
-@with_appcontext
 def audit_verify(case_id: str | None) -> None:
     """Recompute the hash chain of a case (or of deployments) and report breaks."""
     from engine.services import audit as audit_log

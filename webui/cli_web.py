@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 
 from engine.domain.errors import AmtsflowError
-from engine.services import identity
+from webui.cli_engine import command_engine as _engine
 
 
-def _engine():  # type: ignore[no-untyped-def]
-    return current_app.extensions["amtsflow"]
+def _identity() -> Any:
+    """Imported when an accounts command runs (password hashing is slow to import)."""
+    from engine.services import identity
+
+    return identity
 
 
 @click.group("accounts")
@@ -22,10 +24,9 @@ def accounts() -> None:
 
 
 @accounts.command("demo")
-@with_appcontext
 def demo_accounts() -> None:
     """Create the demo groups and people with fresh random passwords; print the logins."""
-    result = identity.create_demo_accounts(_engine())
+    result = _identity().create_demo_accounts(_engine())
     for username, password in result.passwords.items():
         click.echo(f"{username:8} {password}")
 
@@ -36,11 +37,10 @@ def demo_accounts() -> None:
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(["citizen", "clerk", "owner", "admin"]))
 @click.option("--group", "groups", multiple=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-@with_appcontext
 def create(username: str, display_name: str, roles: tuple[str, ...], groups: tuple[str, ...], password: str) -> None:
     """Create a local account (clerks, process owners, admins)."""
     try:
-        user = identity.create_user(_engine(), username, display_name, roles=roles, password=password,
+        user = _identity().create_user(_engine(), username, display_name, roles=roles, password=password,
                                     groups_=groups)
     except AmtsflowError as exc:
         click.echo(f"error: {exc.message}", err=True)
@@ -51,11 +51,10 @@ def create(username: str, display_name: str, roles: tuple[str, ...], groups: tup
 @accounts.command("group")
 @click.argument("name")
 @click.option("--title", required=True)
-@with_appcontext
 def group(name: str, title: str) -> None:
     """Create a group (the lane name in the models)."""
     try:
-        identity.create_group(_engine(), name, title)
+        _identity().create_group(_engine(), name, title)
     except AmtsflowError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)
@@ -65,11 +64,10 @@ def group(name: str, title: str) -> None:
 @accounts.command("token")
 @click.argument("username")
 @click.option("--name", required=True, help="what the token is for")
-@with_appcontext
 def token(username: str, name: str) -> None:
     """Create an API token for USERNAME; prints it once."""
     try:
-        click.echo(identity.create_api_token(_engine(), username, name)[1])
+        click.echo(_identity().create_api_token(_engine(), username, name)[1])
     except AmtsflowError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)

@@ -5,25 +5,24 @@ from __future__ import annotations
 import json
 
 import pytest
+from click.testing import CliRunner
 
 from engine.bootstrap import bootstrap
 from engine.settings import Settings
 from tests.integration.helpers import MODELS
-from webui.app import create_app
 from webui.cli import main
 
 
 @pytest.fixture
 def runner(database_url, clock):
-    settings = Settings(database_url=database_url)
-    app = create_app(settings, engine=bootstrap(settings, clock=clock), test_config={"TESTING": True})
-    cli = app.test_cli_runner()
+    engine = bootstrap(Settings(database_url=database_url), clock=clock)
+    cli = CliRunner()
 
     def run(*args: str):
-        return cli.invoke(main, list(args), catch_exceptions=False)
+        return cli.invoke(main, list(args), obj=engine, catch_exceptions=False)
 
     yield run
-    app.extensions["amtsflow"].db.dispose()
+    engine.db.dispose()
 
 
 def test_deploy_start_tasks_complete_case(runner):
@@ -70,3 +69,44 @@ def test_bad_json_data_is_refused(runner):
     runner("deploy", str(MODELS / "usertask.bpmn"))
     out = runner("start", "usertask", "--data", "{kaputt")
     assert out.exit_code == 2 and "not valid JSON" in out.output
+
+
+_PROBE = """
+import json, sys
+from webui.cli import main
+sys.argv = ["amtsflow", *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+heavy = sorted(m for m in ("flask", "werkzeug", "flask_wtf", "flask_babel", "flask_limiter", "webui.app")
+               if m in sys.modules)
+print(json.dumps({"code": code, "heavy": heavy}))
+"""
+
+
+@pytest.mark.parametrize("args", [["tasks", "--json"], ["case", "nicht-da", "--json"], ["--help"]])
+def test_engine_commands_do_not_load_the_web_stack(args, sqlite_url, tmp_path):
+    """`amtsflow tasks`, `case` and `--help` start fast: no Flask, no web app (issue 13)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMTSFLOW_")}
+    env.update(AMTSFLOW_DATABASE_URL=sqlite_url, AMTSFLOW_EMBEDDED_WORKER="0")
+    done = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(args)], capture_output=True, text=True,
+                          env=env, cwd=str(MODELS.parents[1]), timeout=60)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["heavy"] == [], done.stderr
+    assert result["code"] in (0, 1), done.stderr
+
+
+def test_help_lists_only_amtsflow_commands():
+    out = CliRunner().invoke(main, ["--help"])
+    assert out.exit_code == 0
+    for ours in ("deploy", "start", "tasks", "complete", "case", "message", "worker", "serve", "demo", "check"):
+        assert ours in out.output
+    for flask_only in ("--app", "--env-file", "--debug", "limiter", "routes", "shell"):
+        assert flask_only not in out.output

@@ -50,12 +50,15 @@ def test_the_wsgi_factory_checks_uploads_against_the_connectors(wsgi_env: None) 
 
 
 def test_the_cli_builds_the_same_engine_as_the_wsgi_factory(wsgi_env: None) -> None:
-    from webui.app import create_app
-    from webui.cli import _create_app
+    import click
 
-    wsgi, cli = create_app(), _create_app()
+    from webui.app import create_app
+    from webui.cli_engine import command_engine
+
+    wsgi = create_app()
+    with click.Context(click.Command("probe")) as ctx, ctx.scope():
+        cli_operations = command_engine().known_operations()
     try:
-        assert wsgi.extensions["amtsflow"].known_operations() == cli.extensions["amtsflow"].known_operations()
+        assert cli_operations and wsgi.extensions["amtsflow"].known_operations() == cli_operations
     finally:
-        for app in (wsgi, cli):
-            app.extensions["amtsflow"].db.dispose()
+        wsgi.extensions["amtsflow"].db.dispose()

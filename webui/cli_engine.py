@@ -1,0 +1,39 @@
+"""The engine behind an ``amtsflow`` command, built on first use (no Flask, no web app).
+
+A command that needs the engine calls :func:`command_engine`: it returns the engine passed
+as the root context's ``obj`` (tests pass one) or builds it once per invocation through the
+composition root (engine.bootstrap.build_engine) and closes it when the command ends. The
+web app is built only by the commands that serve it (``serve``, ``demo``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from engine.bootstrap import Engine
+
+_KEY = "amtsflow.engine"
+
+
+def command_engine() -> "Engine":
+    from engine.bootstrap import Engine, build_engine
+
+    root = click.get_current_context().find_root()
+    if isinstance(root.obj, Engine):
+        return root.obj
+    engine: Any = root.meta.get(_KEY)
+    if engine is None:
+        engine = build_engine()
+        root.meta[_KEY] = engine
+        root.call_on_close(lambda: _close(engine))
+    return engine  # type: ignore[no-any-return]
+
+
+def _close(engine: "Engine") -> None:
+    from engine.plugins import close_connectors
+
+    close_connectors(engine.connectors)
+    engine.db.dispose()
