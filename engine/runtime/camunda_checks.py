@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from lxml import etree
 
-from engine.runtime import juel
+from engine.runtime import camunda_io, juel
 from engine.runtime.camunda_tasks import (
     DELEGATE_ATTRIBUTES, MAPPING_FILE, _bare, _parameter_expression, _script_message, implementation)
 from engine.runtime.namespaces import CAMUNDA, tag
@@ -142,27 +142,24 @@ def _record_initiator(node: etree._Element) -> None:
 
 
 def _check_input_output(node: etree._Element, fail: Fail) -> None:
+    """An activity's own mapping: Camunda's placement rules and every value (camunda_io).
+    A Camunda Connect connector's mapping: its input parameters are the operation's parameters."""
     parent = node.getparent()
-    owner = parent.getparent() if parent is not None else None
-    if parent is not None and parent.tag == tag("connector", CAMUNDA):  # task > extensionElements > connector
-        owner = owner.getparent() if owner is not None else None
-    kind = etree.QName(owner).localname if owner is not None else ""
-    if kind not in ("serviceTask", "sendTask"):
-        fail(node, f"camunda:inputOutput on a {kind or 'this element'} is not supported (only on service and "
-                   "send tasks, where input parameters become the connector operation's parameters)")
+    if parent is None:
         return
-    for param in node.findall(tag("inputParameter", CAMUNDA)):
-        try:
-            _parameter_expression(param)
-        except juel.JuelError as exc:
-            fail(param, f"input parameter '{param.get('name')}': {exc}")
-    for param in node.findall(tag("outputParameter", CAMUNDA)):
-        script = param.find(f".//{tag('script', CAMUNDA)}")
-        if script is not None:
-            fail(param, f"output parameter '{param.get('name')}': {_script_message(script)}")
-        else:
-            fail(param, f"output parameter '{param.get('name')}': output mappings are not supported; the connector "
+    if parent.tag == tag("connector", CAMUNDA):
+        for param in node.findall(tag("inputParameter", CAMUNDA)):
+            try:
+                _parameter_expression(param)
+            except juel.JuelError as exc:
+                fail(param, f"input parameter '{param.get('name')}': {exc}")
+        for param in node.findall(tag("outputParameter", CAMUNDA)):
+            fail(param, f"connector output parameter '{param.get('name')}': not supported; the connector "
                         "operation's result fields become process variables under their own names")
+        return
+    owner = parent.getparent()
+    if owner is not None:
+        camunda_io.read_io(owner, fail)
 
 
 def _listener_message(node: etree._Element) -> str:

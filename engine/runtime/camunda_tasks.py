@@ -118,14 +118,19 @@ def service_call(node: etree._Element, mapping: dict[str, Any] | None, problems:
         except juel.JuelError as exc:
             problems.append(Problem(filename, field.sourceline or 0, node.get("id", ""),
                                     f"field '{field.get('name')}': {exc}"))
-    ios = [node.find(f"{tag('extensionElements')}/{tag('inputOutput', CAMUNDA)}"),
-           node.find(f"{tag('extensionElements')}/{tag('connector', CAMUNDA)}/{tag('inputOutput', CAMUNDA)}")]
-    for io in (i for i in ios if i is not None):
-        for param in io.findall(tag("inputParameter", CAMUNDA)):
-            try:
-                params[param.get("name", "")] = _parameter_expression(param)
-            except juel.JuelError:
-                pass  # reported by translate_tree
+    own = node.find(f"{tag('extensionElements')}/{tag('inputOutput', CAMUNDA)}")
+    for param in own.findall(tag("inputParameter", CAMUNDA)) if own is not None else []:
+        # The activity's input parameters are its local variables (engine.runtime.io_mapping),
+        # already evaluated when the task parks: the operation reads them by name.
+        name = param.get("name", "")
+        if name.isidentifier() and not name.startswith("_"):
+            params[name] = name
+    connector_io = node.find(f"{tag('extensionElements')}/{tag('connector', CAMUNDA)}/{tag('inputOutput', CAMUNDA)}")
+    for param in connector_io.findall(tag("inputParameter", CAMUNDA)) if connector_io is not None else []:
+        try:
+            params[param.get("name", "")] = _parameter_expression(param)
+        except juel.JuelError:
+            pass  # reported by translate_tree
     retries, interval = _retry_cycle(node)
     result_variable = node.get(tag("resultVariable", CAMUNDA)) or ""
     return ServiceCall(operation=impl.operation, params=params, result_variable=result_variable, retries=retries,

@@ -80,6 +80,20 @@ class SafeEvaluator:
         except Exception as exc:
             raise self._failure(exc, run, script, "exec", element_id) from error_cause(exc)
 
+    def script_value(self, script: str, names: Mapping[str, Any], *, element_id: str = "") -> Any:
+        """The value of a script used as a value (Camunda script input/output parameters): the
+        value of its last statement when that is an expression, else None. Assignments stay in
+        a scratch scope; ``names`` is never modified."""
+        tree = self._prepared(script, "exec", element_id)
+        body = list(tree.body)  # type: ignore[attr-defined]
+        run = Run(self, dict(names))
+        try:
+            last = body.pop() if body and isinstance(body[-1], ast.Expr) else None
+            run.block(body)
+            return run.visit(last.value) if last is not None else None
+        except Exception as exc:
+            raise self._failure(exc, run, script, "exec", element_id) from error_cause(exc)
+
     def check(self, source: str, *, mode: str = "eval", element_id: str = "") -> list[str]:
         """Static check at deploy time without running anything: syntax errors and forbidden constructs, one English message per problem (empty list = fine).
 

@@ -47,6 +47,8 @@ class ElementInfo:
     signal: str | None = None            # signal name of a signal start/catch event
     timer: str | None = None             # timer expression of a timer start event
     nested: bool = False                 # inside an embedded sub-process
+    io: Any = None                       # io_mapping.IoMapping of its inputOutput, or None
+    call: Any = None                     # call_activity.CallMapping of a call activity, or None
 
 
 @dataclass

@@ -12,9 +12,10 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 
 from engine.domain.errors import DeploymentError, Problem
-from engine.runtime import camunda, checks, elements
+from engine.runtime import camunda, camunda_io, checks, elements, io_mapping
 from engine.runtime.model import Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
 from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, use_engine_clock
@@ -85,6 +86,7 @@ class _BundleParser:
         self.json_files: dict[str, Any] = {}
         self.dialects: dict[str, str] = {}
         self.delegates: dict[str, str] = {}
+        self.io_by_element: dict[tuple[str, str], Any] = {}   # (file, element id) -> IoMapping
 
     def parse(self) -> ParsedBundle:
         if not self.files:
@@ -214,9 +216,27 @@ class _BundleParser:
                 for pname, expr in info.service.params.items():
                     for msg in self.check(expr, "eval", info.id):
                         self.problems.append(Problem(filename, info.line, info.id, f"parameter '{pname}': {msg}"))
+        if dialect == "camunda":
+            self._read_io(proc, filename, infos)
         name = proc.get("name") or proc.get("id") or ""
         fields = [f.strip() for f in (proc.get(tag("caseFields", SPIFF)) or "").split(",") if f.strip()]
         return ProcessModel(key=proc.get("id", ""), name=name, dialect=dialect, elements=infos, case_fields=fields)
+
+    def _read_io(self, proc: etree._Element, filename: str, infos: dict[str, Any]) -> None:
+        """Input/output mappings onto the element infos (problems: translate_tree reported them)."""
+        for node in proc.iter():
+            info = infos.get(node.get("id", "")) if isinstance(node.tag, str) else None
+            if info is None or camunda_io.io_node(node) is None:
+                continue
+            info.io = camunda_io.read_io(node, lambda _n, _m: None)
+            self.io_by_element[(filename, info.id)] = info.io
+            check = self.check
+            if info.io is None or check is None:
+                continue
+            for name, value in [*info.io.inputs, *info.io.outputs]:
+                for mode, source in camunda_io.sources(value):
+                    for msg in check(source, mode, info.id):
+                        self.problems.append(Problem(filename, info.line, info.id, f"mapping '{name}': {msg}"))
 
     def _load_form(self, reference: str, node: etree._Element, filename: str) -> Form | None:
         from engine.runtime import camunda_forms
@@ -254,7 +274,11 @@ class _BundleParser:
         return Form(schema=schema, ui_schema=ui if isinstance(ui, dict) else {}, source=source)
 
     def _prepare_spec(self, spec: Any) -> None:
+        file = getattr(spec, "file", "")
         for task_spec in spec.task_specs.values():
+            mapping = self.io_by_element.get((file, getattr(task_spec, "bpmn_id", None) or ""))
+            if mapping and not isinstance(task_spec, MultiInstanceTask):  # MI: each instance's spec
+                io_mapping.attach(task_spec, mapping)
             definition = getattr(task_spec, "event_definition", None)
             if definition is not None:
                 use_engine_clock(definition)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import ChainMap
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -11,6 +12,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from engine.domain.errors import ExpressionError
 from engine.ports import Clock
 from engine.runtime.expressions import SafeEvaluator
+from engine.runtime.io_mapping import script_language
 
 
 def _element_id(task: Any) -> str:
@@ -46,11 +48,36 @@ class SafeScriptEngine(PythonScriptEngine):
         super().__init__(environment=SafeEnvironment(evaluator))
         self.evaluator = evaluator
         self.clock = clock
+        # Script languages besides Python for mapping values: canonical name -> runner
+        # (source, names, element_id) -> value. See io_mapping.SCRIPT_LANGUAGES for names.
+        self.script_runners: dict[str, Callable[[str, Mapping[str, Any], str], Any]] = {}
 
     def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
         names: Any = ChainMap(external_context, task.data) if external_context else task.data
         try:
             return self.evaluator.evaluate(expression, names, element_id=_element_id(task))
+        except ExpressionError as exc:
+            raise WorkflowTaskException(exc.message, task=task, exception=exc) from exc
+
+    def evaluate_over(self, task: Any, expression: str, names: Mapping[str, Any]) -> Any:
+        """Evaluate at ``task`` over other names than its data (an enclosing scope's view)."""
+        try:
+            return self.evaluator.evaluate(expression, names, element_id=_element_id(task))
+        except ExpressionError as exc:
+            raise WorkflowTaskException(exc.message, task=task, exception=exc) from exc
+
+    def script_value(self, task: Any, language: str, source: str, names: Mapping[str, Any]) -> Any:
+        """The value of a script used as a mapping value. Python runs in the safe evaluator;
+        another language needs a runner in ``script_runners`` (canonical name -> function of
+        (source, names, element_id)); the deploy-time check refuses languages without one."""
+        canonical = script_language(language)
+        try:
+            if canonical == "python":
+                return self.evaluator.script_value(source, names, element_id=_element_id(task))
+            runner = self.script_runners.get(canonical or "")
+            if runner is None:
+                raise ExpressionError(f"{language} scripts cannot run here", element_id=_element_id(task))
+            return runner(source, names, _element_id(task))
         except ExpressionError as exc:
             raise WorkflowTaskException(exc.message, task=task, exception=exc) from exc
 

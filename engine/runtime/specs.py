@@ -28,7 +28,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask as ServiceTaskMixin
-from SpiffWorkflow.bpmn.specs.bpmn_task_spec import BpmnTaskSpec
+from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
@@ -48,7 +48,7 @@ class ParkedSpiffServiceTask(SpiffServiceTask):
         return None
 
 
-class ParkedServiceTask(ServiceTaskMixin, BpmnTaskSpec):
+class ParkedServiceTask(ServiceTaskMixin, BpmnSpecMixin):
     """Service task of the Camunda/plain dialect; the operation comes from element metadata."""
 
     def _execute(self, my_task: Any) -> None:

@@ -21,6 +21,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.errors import InvalidState, NotFound, WorkflowFailure
 from engine.runtime.compaction import compact
+from engine.runtime.io_mapping import INPUTS, outer_view
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.script_engine import SafeScriptEngine
 from engine.runtime.thrown import Thrown, ThrowRecorder, take_thrown
@@ -121,13 +122,20 @@ class WorkflowRunner:
             return {k: v for k, v in wf.data.items() if k != "data_objects"}
         data: dict[str, Any] = {}
         for task in wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR):
-            data.update(task.data)
+            data.update(outer_view(task))  # an activity's local variables are not case data
         last = wf.last_task
         # SpiffWorkflow's own control tasks (e.g. the join after an interrupting boundary event)
         # complete last with the data of the interrupted branch: only a model element's data counts.
         if last is not None and getattr(last.task_spec, "bpmn_id", None) is not None:
             data.update(last.data)
         return data
+
+    @staticmethod
+    def activity_variables(wf: BpmnWorkflow, element_id: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """Per open instance of activity ``element_id``: (all it sees, its local variables)."""
+        return [(dict(task.data), dict(task.internal_data.get(INPUTS) or {}))
+                for task in wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING)
+                if getattr(task.task_spec, "bpmn_id", None) == element_id]
 
     def is_open(self, wf: BpmnWorkflow, task_id: str) -> bool:
         """A user task still waiting for a person."""

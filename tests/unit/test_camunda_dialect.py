@@ -81,15 +81,21 @@ def test_refusals_name_the_element():
         '<bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="a">1</camunda:inputParameter>'
         '</camunda:inputOutput></bpmn:extensionElements></bpmn:userTask>'
         '<bpmn:serviceTask id="s" camunda:type="external" camunda:topic="t"><bpmn:extensionElements>'
-        '<camunda:inputOutput><camunda:outputParameter name="o">${r}</camunda:outputParameter></camunda:inputOutput>'
+        '<camunda:inputOutput><camunda:outputParameter name="o"><camunda:script scriptFormat="groovy">r</camunda:script>'
+        '</camunda:outputParameter></camunda:inputOutput>'
         '<camunda:executionListener event="start" class="de.X"/></bpmn:extensionElements></bpmn:serviceTask>'
         '<bpmn:callActivity id="c" calledElement="q"><bpmn:extensionElements>'
-        '<camunda:in source="a" target="b"/><camunda:in variables="all"/></bpmn:extensionElements></bpmn:callActivity>')
+        '<camunda:in source="a" target="b"/><camunda:in variables="all"/></bpmn:extensionElements></bpmn:callActivity>'
+        '<bpmn:startEvent id="st"><bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="a"/>'
+        '</camunda:inputOutput></bpmn:extensionElements></bpmn:startEvent>'
+        '<bpmn:endEvent id="e"><bpmn:extensionElements><camunda:inputOutput><camunda:outputParameter name="a"/>'
+        '</camunda:inputOutput></bpmn:extensionElements></bpmn:endEvent>')
     expected = ["u: camunda:dueDate 'morgen' is neither an ISO 8601 date/time",
                 "u: camunda:priority 'hoch' is neither a whole number",
                 "u: camunda:candidateGroups '${x.y()}': method call",
-                "u: camunda:inputOutput on a userTask is not supported",
-                "s: output parameter 'o': output mappings are not supported",
+                "st: camunda:inputOutput mapping unsupported for element type 'startEvent'",
+                "e: camunda:outputParameter not allowed for element type 'endEvent'",
+                "s: output parameter 'o': groovy script cannot run here",
                 "s: execution listener (start) camunda class='de.X' is Java code",
                 "c: camunda:in mapping 'a' -> 'b' is not supported"]
     for start in expected:

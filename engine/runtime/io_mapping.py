@@ -1,0 +1,181 @@
+"""Input/output mappings with Camunda 7's variable scopes, run inside SpiffWorkflow.
+
+SpiffWorkflow has no variable scopes: every task carries a flat copy of the data. Camunda 7
+gives an activity with ``inputOutput`` its own scope:
+
+* **inputs** are evaluated when the activity is entered, over the data it inherits, and
+  become *local* variables: the activity (its form, assignee, script, connector call,
+  the tasks inside a sub-process) sees them; they are gone when it ends;
+* a variable the activity writes under the name of a local variable stays local (it
+  is lost at the end unless an output maps it); other writes reach the enclosing scope;
+* **outputs** are evaluated when the activity completes, over everything it sees
+  (locals included), and are written to the enclosing scope.
+
+With flat data this is: remember which names the inputs created or shadowed, and on
+completion evaluate the outputs, drop the locals (restoring a shadowed outer value), then
+write the outputs. The bookkeeping lives in the task's ``internal_data`` (serialised with
+the case), so a save/restore at a wait keeps it. The mapping itself is attached to the task
+spec at deploy time (specs are re-parsed from the stored source, never serialised).
+
+Values (:data:`Value`) are small tuples built by the dialect translation
+(:mod:`engine.runtime.camunda_io`): ``("null",)``, ``("text", s)``, ``("expr", python)``,
+``("list", [values])``, ``("map", [(key value, value)])``, ``("script", language, source)``.
+Expressions and Python scripts run in the safe evaluator; other script languages go to the
+runner the script engine registers for them (:meth:`SafeScriptEngine.script_value`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+
+Value = tuple[Any, ...]
+
+INPUTS = "io_inputs"        # internal data: {name: value} of the evaluated inputs
+SHADOWED = "io_shadowed"    # internal data: {name: outer value} the inputs covered
+
+
+# Script languages a mapping value may be written in: alias (lower case) -> canonical name.
+# Python runs in the safe evaluator. Another language is added here together with a runner
+# in SafeScriptEngine.script_runners under its canonical name (the JavaScript sandbox).
+SCRIPT_LANGUAGES: dict[str, str] = {"python": "python", "py": "python", "text/x-python": "python"}
+
+
+def script_language(name: str | None) -> str | None:
+    """Canonical name of a supported script language, or None."""
+    return SCRIPT_LANGUAGES.get((name or "").strip().lower())
+
+
+@dataclass(frozen=True)
+class IoMapping:
+    inputs: tuple[tuple[str, Value], ...] = ()
+    outputs: tuple[tuple[str, Value], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.inputs or self.outputs)
+
+
+def evaluate(task: Any, value: Value, names: Mapping[str, Any]) -> Any:
+    """The value of one mapping value over ``names`` (raises WorkflowTaskException)."""
+    kind = value[0]
+    if kind == "null":
+        return None
+    if kind == "text":
+        return value[1]
+    if kind == "list":
+        return [evaluate(task, item, names) for item in value[1]]
+    if kind == "map":
+        result: dict[str, Any] = {}
+        for key, item in value[1]:
+            result[str(evaluate(task, key, names))] = evaluate(task, item, names)
+        return result
+    engine = task.workflow.top_workflow.script_engine
+    if kind == "expr":
+        return engine.evaluate_over(task, value[1], names)
+    if kind == "script":
+        return engine.script_value(task, value[1], value[2], names)
+    raise WorkflowTaskException(f"unknown mapping value {kind!r}", task=task)
+
+
+def enter(task: Any, mapping: IoMapping) -> None:
+    """Apply the inputs once (the first time the activity is entered); afterwards re-assert
+    them, because SpiffWorkflow re-inherits the parent's data while a task waits."""
+    stored = task.internal_data.get(INPUTS)
+    if stored is None:
+        outer = dict(task.data)
+        values: dict[str, Any] = {}
+        for name, value in mapping.inputs:
+            values[name] = evaluate(task, value, outer)   # inputs read the enclosing scope
+        task.internal_data[SHADOWED] = {n: outer[n] for n in values if n in outer}
+        task.internal_data[INPUTS] = values
+        stored = values
+    task.data.update(stored)
+
+
+def leave(task: Any, mapping: IoMapping) -> None:
+    """Evaluate the outputs over the activity's view, drop the locals, write the outputs."""
+    outputs = [(name, evaluate(task, value, task.data)) for name, value in mapping.outputs]
+    locals_ = task.internal_data.pop(INPUTS, None) or {}
+    shadowed = task.internal_data.pop(SHADOWED, None) or {}
+    for name in locals_:
+        if name in shadowed:
+            task.data[name] = shadowed[name]
+        else:
+            task.data.pop(name, None)
+    for name, value in outputs:
+        task.data[name] = value
+
+
+def outer_view(task: Any) -> dict[str, Any]:
+    """A task's data as the case sees it: without the local variables of the activity and of
+    the sub-processes around it (a shadowed case variable shows its case value)."""
+    data = dict(task.data)
+    current: Any = task
+    while current is not None:
+        locals_ = current.internal_data.get(INPUTS)
+        if locals_:
+            shadowed = current.internal_data.get(SHADOWED) or {}
+            for name in locals_:
+                if name in shadowed:
+                    data[name] = shadowed[name]
+                else:
+                    data.pop(name, None)
+        current = _enclosing_task(current)
+    return data
+
+
+def _enclosing_task(task: Any) -> Any:
+    """The sub-process or call activity task whose sub-workflow ``task`` runs in, or None."""
+    workflow = task.workflow
+    top = workflow.top_workflow
+    if workflow is top:
+        return None
+    parent_id = getattr(workflow, "parent_task_id", None)
+    parent_workflow = getattr(workflow, "parent_workflow", None) or top
+    return parent_workflow.get_task_from_id(parent_id) if parent_id is not None else None
+
+
+class _Leave:
+    io_mapping: IoMapping
+
+    def _on_complete_hook(self, my_task: Any) -> None:
+        leave(my_task, self.io_mapping)
+        super()._on_complete_hook(my_task)  # type: ignore[misc]
+
+
+class IoScope(_Leave):
+    """Mixin for a task spec with an input/output mapping (``io_mapping`` attribute)."""
+
+    def _update_hook(self, my_task: Any) -> Any:
+        result = super()._update_hook(my_task)  # type: ignore[misc]
+        enter(my_task, self.io_mapping)
+        return result
+
+
+class IoSubProcess(_Leave):
+    """Sub-process or call activity: the inputs must be in place before the data is copied
+    into the sub-workflow; the outputs run after its data has come back."""
+
+    def copy_data(self, my_task: Any, subworkflow: Any) -> None:
+        enter(my_task, self.io_mapping)
+        super().copy_data(my_task, subworkflow)  # type: ignore[misc]
+
+
+_CLASSES: dict[type, type] = {}
+
+
+def attach(task_spec: Any, mapping: IoMapping) -> None:
+    """Give ``task_spec`` the mapping and the scope behaviour (a subclass of its class)."""
+    from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+
+    cls = type(task_spec)
+    if cls not in _CLASSES:
+        mixin = IoSubProcess if issubclass(cls, SubWorkflowTask) else IoScope
+        _CLASSES[cls] = type(f"Io{cls.__name__}", (mixin, cls), {"__module__": __name__})
+    task_spec.__class__ = _CLASSES[cls]
+    task_spec.io_mapping = mapping
+
+
+__all__ = ["outer_view", "SCRIPT_LANGUAGES", "script_language", "IoMapping", "Value", "attach", "enter", "leave", "evaluate", "IoScope", "IoSubProcess"]
