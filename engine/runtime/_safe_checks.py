@@ -70,8 +70,10 @@ def static_problems(tree: ast.AST, callables: Collection[str],
             return
         # ``kind`` is one of the exact node classes in ``allowed`` here, so isinstance() matches
         # the same nodes as ``kind is ...`` (and tells the type checker which attributes exist)
-        if isinstance(node, ast.Name) and node.id.startswith("_"):
-            say(node, f"name {node.id!r} is not allowed (names starting with '_' are refused)")
+        if isinstance(node, ast.Name) and node.id.startswith("__"):
+            # '_x' is an ordinary variable name in models (Camunda allows it); it only indexes
+            # the variables, never an object, so only dunder-like names stay refused
+            say(node, f"name {node.id!r} is not allowed (names starting with '__' are refused)")
         elif isinstance(node, ast.Attribute):
             if node.attr.startswith("_"):
                 say(node, f"attribute {node.attr!r} is not allowed (names starting with '_' are refused)")
@@ -102,7 +104,7 @@ def _check_call(node: ast.Call, callables: Collection[str],
                 kwargs_allowed: Mapping[str, frozenset[str] | None], say: Callable[[str], None]) -> None:
     func = node.func
     if isinstance(func, ast.Name):
-        if func.id.startswith("_"):
+        if func.id.startswith("__"):
             pass  # reported for the Name itself
         elif func.id not in callables:
             say(f"{func.id}() is not allowed" if func.id in FORBIDDEN_CALLS

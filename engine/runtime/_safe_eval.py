@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar, cast
 from engine.runtime._safe_ast import (
     ATOMIC, COMPARE, DATA_ATTRS, DEEP_BUILTINS, DEEP_METHODS, METHODS, UNARY,
     Compound, Refused, binop, check_int, check_method, too_big, type_table, weight)
+from engine.runtime._safe_java import java_method
 
 __all__ = ["Evaluator", "Run"]
 
@@ -245,6 +246,12 @@ class Run(Compound):
         obj, name = self.visit(func.value), func.attr
         args, kwargs = self.arguments(node)
         if name.startswith("_") or name not in (type_table(METHODS, obj) or ()):
+            java = None if name.startswith("_") else java_method(obj, name)
+            if java is not None and not kwargs:  # a Java method of translated JUEL: s.toUpperCase()
+                self.deep(obj)
+                for value in args:
+                    self.deep(value)
+                return self.sized(java(obj, *args))
             if isinstance(obj, dict) and name in obj:
                 raise Refused(f"{name!r} is a value in the data; calling data is not allowed")
             raise Refused(f"method {name!r} is not allowed on a {type(obj).__name__} value")

@@ -17,14 +17,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from engine.runtime._safe_context import CONTEXT_ATTRS, CONTEXT_METHODS
+from engine.runtime._safe_errors import Refused as Refused  # re-exported: the interpreter's error
+from engine.runtime._safe_java import JAVA_NAMES
+
 MAX_INT_BITS = 4096        # integers beyond this are refused (e.g. 9**9**9, 1 << 10**6)
 MAX_SPEC_NUMBER = 1000     # largest width/precision in an f-string format spec
 MAX_SPEC_LENGTH = 100
 MAX_SOURCE = 100_000
-
-
-class Refused(Exception):
-    """Internal: an expression was refused or failed; ``str(exc)`` is the English reason."""
 
 
 # Values whose comparison, hashing and conversion to text cost at most their own size.
@@ -55,9 +55,12 @@ _DATE = frozenset({"isoformat", "weekday", "isoweekday"})
 METHODS: dict[type, frozenset[str]] = {
     bool: frozenset(), str: _STR, list: _LIST, tuple: frozenset({"index", "count"}), dict: _DICT,
     int: frozenset(), float: frozenset({"is_integer"}), Decimal: frozenset(),
-    datetime: _DATE | {"date"}, date: _DATE, timedelta: frozenset({"total_seconds"})}
-ALL_METHODS = frozenset().union(*METHODS.values())
+    datetime: _DATE | {"date"}, date: _DATE, timedelta: frozenset({"total_seconds"}), **CONTEXT_METHODS}
+# Names the static checker accepts after a '.': Python methods, the Java methods of translated
+# JUEL (_safe_java, dispatched on the value's type at run time) and the context objects' methods.
+ALL_METHODS = frozenset().union(*METHODS.values()) | JAVA_NAMES
 DATA_ATTRS: dict[type, frozenset[str]] = {
+    **CONTEXT_ATTRS,
     datetime: frozenset({"year", "month", "day", "hour", "minute", "second", "microsecond"}),
     date: frozenset({"year", "month", "day"}),
     timedelta: frozenset({"days", "seconds", "microseconds"})}

@@ -64,8 +64,8 @@ from engine.runtime.camunda_checks import (
     _check_input_output, _check_user_task, _check_variable_mapping, _listener_message, _record_initiator,
     _translate_conditions, _translate_timers)
 from engine.runtime.camunda_tasks import (
-    DELEGATE_ATTRIBUTES, EXTERNAL_CONNECTOR, MAPPING_FILE, MAPPING_SECTIONS, Implementation, implementation,
-    mapping_problems, service_call)
+    DELEGATE_ATTRIBUTES, EXTERNAL_CONNECTOR, MAPPING_FILE, MAPPING_SECTIONS, Implementation, bean_functions,
+    implementation, mapping_problems, service_call)
 from engine.runtime.camunda_tasks import _bare as _bare  # re-exported for engine.services.compat
 from engine.runtime.namespaces import BPMN, CAMUNDA, tag
 
@@ -77,6 +77,20 @@ def _owner(node: etree._Element) -> str:
     while current is not None and not current.get("id"):
         current = current.getparent()
     return current.get("id", "") if current is not None else ""
+
+
+def _rewrite_beans(root: etree._Element, functions: dict[str, str]) -> None:
+    """Bean calls mapped to engine functions become plain function calls, everywhere in the file."""
+    if not functions:
+        return
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        for name, value in node.attrib.items():
+            if "{" in value:
+                node.set(name, juel.rewrite_beans(value, functions))
+        if node.text and "{" in node.text:
+            node.text = juel.rewrite_beans(node.text, functions)
 
 
 def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] | None) -> list[Problem]:
@@ -92,6 +106,7 @@ def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] 
     def fail(node: etree._Element, message: str) -> None:
         problems.append(Problem(filename, node.sourceline or 0, _owner(node), message))
 
+    _rewrite_beans(root, bean_functions(mapping))
     _translate_conditions(root, fail)
     _translate_timers(root, fail)
     _blank_foreign_scripts(root)

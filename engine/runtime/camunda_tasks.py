@@ -21,7 +21,7 @@ from engine.runtime.model import ServiceCall
 from engine.runtime.namespaces import CAMUNDA, tag
 
 MAPPING_FILE = "camunda-mapping.json"
-MAPPING_SECTIONS = ("topics", "delegates", "connectors")
+MAPPING_SECTIONS = ("topics", "delegates", "connectors", "beans")
 EXTERNAL_CONNECTOR = "camunda"          # the connector that answers unmapped external topics
 DELEGATE_ATTRIBUTES = ("class", "delegateExpression", "expression")
 _OPERATION = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*\.[A-Za-z_][A-Za-z0-9_.-]*$")
@@ -34,7 +34,7 @@ def mapping_problems(data: Any, filename: str) -> list[Problem]:
     problems: list[Problem] = []
     if not isinstance(data, dict):
         return [Problem(filename, 1, "", "camunda-mapping.json must be a JSON object with "
-                                          "'topics', 'delegates' and/or 'connectors'")]
+                                          "'topics', 'delegates', 'connectors' and/or 'beans'")]
     for key in data:
         if key not in MAPPING_SECTIONS:
             problems.append(Problem(filename, 1, "", f"unknown section '{key}' (expected one of "
@@ -45,10 +45,39 @@ def mapping_problems(data: Any, filename: str) -> list[Problem]:
             problems.append(Problem(filename, 1, "", f"'{section}' must map names to \"connector.operation\""))
             continue
         for name, operation in entries.items():
-            if not isinstance(operation, str) or not _OPERATION.match(operation):
+            if section == "beans":
+                problems.extend(_bean_problems(name, operation, filename))
+            elif not isinstance(operation, str) or not _OPERATION.match(operation):
                 problems.append(Problem(filename, 1, "", f"{section} '{name}': {operation!r} is not a connector "
                                                          "operation of the form \"connector.operation\""))
     return problems
+
+
+def _bean_problems(name: str, target: Any, filename: str) -> list[Problem]:
+    """A "beans" entry: "bean.method" -> an engine function name or "connector.operation"."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*", name):
+        return [Problem(filename, 1, "", f"beans '{name}': the key must be \"bean.method\" as the model "
+                                         "calls it (e.g. \"user.email\")")]
+    if not isinstance(target, str) or not (_OPERATION.match(target) or target.isidentifier()):
+        return [Problem(filename, 1, "", f"beans '{name}': {target!r} is neither an engine function "
+                                         "(e.g. \"portal_url\") nor a connector operation \"connector.operation\"")]
+    return []
+
+
+def bean_functions(mapping: dict[str, Any] | None) -> dict[str, str]:
+    """Beans mapped to engine functions ("bean.method" -> function name)."""
+    return {k: v for k, v in _section(mapping, "beans").items() if v.isidentifier()}
+
+
+def bean_operations(mapping: dict[str, Any] | None) -> dict[str, str]:
+    """Beans mapped to connector operations ("bean.method" -> "connector.operation")."""
+    return {k: v for k, v in _section(mapping, "beans").items() if _OPERATION.match(v)}
+
+
+def bean_call_operation(expression: str, mapping: dict[str, Any] | None) -> str | None:
+    """The connector operation of ``${bean.method(...)}`` when "bean.method" is mapped to one."""
+    match = re.fullmatch(r"\s*[$#]\{\s*([A-Za-z_]\w*\.[A-Za-z_]\w*)\s*\(.*\)\s*\}\s*", expression, re.S)
+    return bean_operations(mapping).get(match.group(1)) if match else None
 
 
 def _section(mapping: dict[str, Any] | None, section: str) -> dict[str, str]:
@@ -91,7 +120,7 @@ def implementation(node: etree._Element, mapping: dict[str, Any] | None) -> Impl
         value = node.get(tag(attr, CAMUNDA))
         if value is not None:
             delegates = _section(mapping, "delegates")
-            operation = delegates.get(value) or delegates.get(_bare(value))
+            operation = delegates.get(value) or delegates.get(_bare(value)) or bean_call_operation(value, mapping)
             return Implementation("delegate", value, attr, operation)
     connector = node.find(f"{tag('extensionElements')}/{tag('connector', CAMUNDA)}")
     if connector is not None:

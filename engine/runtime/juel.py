@@ -27,7 +27,7 @@ from typing import cast
 
 from engine.runtime.juel_parser import JuelError, _Node, _Parser, _tokenize
 
-__all__ = ["JuelError", "is_juel", "translate", "translate_timer", "cron_to_cycle"]
+__all__ = ["JuelError", "is_juel", "translate", "translate_timer", "cron_to_cycle", "rewrite_beans"]
 
 _JUEL_RE = re.compile(r"(?<!\\)[$#]\{.*?\}", re.S)
 # Python precedence levels used by the emitter (higher binds tighter).
@@ -64,6 +64,45 @@ def translate(text: str) -> str:
     except SyntaxError as exc:  # pragma: no cover - a translator bug, never user input
         raise JuelError(f"internal error: translation of {text!r} is not valid Python: {out!r}") from exc
     return out
+
+
+def rewrite_beans(text: str, functions: dict[str, str]) -> str:
+    """Replace calls of declared beans by calls of engine functions, JUEL to JUEL:
+    with ``{"user.email": "user_email"}``, ``'${user.email(x)}'`` becomes ``'${user_email(x)}'``.
+
+    Applied to the whole model at deploy time (camunda-mapping.json ``"beans"``), so every later
+    translation of the text, at deploy or at run time, sees an ordinary function call."""
+    if not functions or not is_juel(text):
+        return text
+    try:
+        edits = _bean_edits(text, functions)
+    except JuelError:
+        return text  # the translation of the text reports the syntax error
+    for start, end, target in reversed(edits):
+        text = text[:start] + target + text[end:]
+    return text
+
+
+def _bean_edits(text: str, functions: dict[str, str]) -> list[tuple[int, int, str]]:
+    edits: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(text):
+        if text.startswith(("\\${", "\\#{"), i):
+            i += 3
+        elif text.startswith(("${", "#{"), i):
+            tokens, i = _tokenize(text, i + 2)
+            for k in range(len(tokens) - 3):
+                first, dot, method, paren = tokens[k:k + 4]
+                if (first[0], dot[1], method[0], paren[1]) != ("name", ".", "name", "("):
+                    continue
+                if k > 0 and tokens[k - 1][1] == ".":
+                    continue  # a.user.email(...): not a bean
+                target = functions.get(f"{first[1]}.{method[1]}")
+                if target is not None:
+                    edits.append((first[2], method[2] + len(str(method[1])), target))
+        else:
+            i += 1
+    return edits
 
 
 def _split(text: str) -> list[str | _Node]:
@@ -104,6 +143,12 @@ def _emit(node: _Node, min_prec: int) -> str:
             name = node[2]
             return f"{base}.{name}" if name.isidentifier() and not keyword.iskeyword(name) else f"{base}[{name!r}]"
         return f"{base}[{_emit(node[2], 0)}]"
+    if kind == "call":
+        base = _emit(node[1], _ATOM)
+        base = f"({base})" if node[1][0] == "lit" else base
+        return f"{base}.{node[2]}({', '.join(_emit(a, 0) for a in node[3])})"
+    if kind == "fcall":
+        return f"{node[1]}({', '.join(_emit(a, 0) for a in node[2])})"
     if kind == "empty":
         return f"is_empty({_emit(node[1], 0)})"
     if kind == "cond":

@@ -2,9 +2,10 @@
 :mod:`engine.runtime.juel` translates.
 
 One ``${...}``/``#{...}`` expression becomes a tuple tree (see ``_Node``); everything
-outside the supported subset (method and bean calls, Camunda context objects,
-lambdas, assignments, collection literals, ``instanceof``) is refused here with a
-:class:`JuelError` naming the construct. Turning a tree into Python text is the
+outside the supported subset (calls of unknown methods, i.e. undeclared beans, the
+Camunda context objects other than ``execution`` and ``task``, lambdas, assignments,
+collection literals, ``instanceof``) is refused here with a :class:`JuelError` naming
+the construct. Turning a tree into Python text is the
 emitter's job in :mod:`engine.runtime.juel`, which also re-exports :class:`JuelError`.
 """
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 import keyword
 import re
 from typing import Any
+
+from engine.runtime._safe_policy import ALL_METHODS
 
 
 class JuelError(ValueError):
@@ -32,8 +35,8 @@ _REFUSED_SYMBOLS = {
     ";": "statement sequences (';') are not supported",
     "{": "set/map literals ('{...}') are not supported",
 }
-_CONTEXT_OBJECTS = ("execution", "task", "externalTask", "caseExecution", "variableScope",
-                    "authenticatedUserId", "connector")
+# Camunda context objects the engine does not provide (``execution`` and ``task`` it does).
+_CONTEXT_OBJECTS = ("externalTask", "caseExecution", "variableScope", "authenticatedUserId", "connector")
 # A parsed expression: a tuple tree whose first item is the node kind, e.g. ("name", "a"),
 # ("lit", 1), ("bin", "+", left, right), ("attr", base, "b"), ("cond", test, then, else).
 _Node = tuple[Any, ...]
@@ -183,11 +186,29 @@ class _Parser:
                 self.expect("]")
                 node = ("index", node, index)
             elif self.peek("("):
-                what = "method" if node[0] == "attr" else "function"
-                raise self.fail(f"{what} call '{_describe(node)}(...)' is not supported: "
-                                "only variables, properties and operators can be translated")
+                node = self.call(node)
             else:
                 return node
+
+    def call(self, node: _Node) -> _Node:
+        """``a.b(...)``: a method of a value or context object; ``f(...)``: an engine function
+        (beans declared in camunda-mapping.json were rewritten into those before parsing)."""
+        if node[0] == "attr" and node[2] not in ALL_METHODS:
+            target = _describe(node[1])
+            raise self.fail(f"method call '{_describe(node)}(...)' is not supported: '{node[2]}' is no method of "
+                            "text, lists, maps, numbers, execution or task; if '" + target + "' is a bean, "
+                            f"declare \"{target}.{node[2]}\" under \"beans\" in camunda-mapping.json as an engine "
+                            "function or a connector operation")
+        if node[0] not in ("attr", "name"):
+            raise self.fail(f"'{_describe(node)}' cannot be called")
+        self.take()
+        args: list[_Node] = []
+        while not self.peek(")"):
+            if args:
+                self.expect(",")
+            args.append(self.ternary())
+        self.take()
+        return ("call", node[1], node[2], args) if node[0] == "attr" else ("fcall", node[1], args)
 
     def primary(self) -> _Node:
         kind, value, pos = self.take()
@@ -197,8 +218,8 @@ class _Parser:
             if value in ("true", "false", "null"):
                 return ("lit", {"true": True, "false": False, "null": None}[value])
             if value in _CONTEXT_OBJECTS:
-                raise self.fail(f"the Camunda context object '{value}' (e.g. '{value}.getVariable(...)') "
-                                "is not available; refer to process variables by name instead")
+                raise self.fail(f"the Camunda context object '{value}' is not available; use 'execution' "
+                                "(execution.getVariable('x')) or refer to process variables by name")
             if value in ("empty", "instanceof"):
                 raise self.fail(f"misplaced keyword {value!r}")
             if "$" in value or keyword.iskeyword(value):
@@ -216,4 +237,6 @@ class _Parser:
 def _describe(node: _Node) -> str:
     if node[0] == "attr":
         return f"{_describe(node[1])}.{node[2]}"
+    if node[0] == "call":
+        return f"{_describe(node[1])}.{node[2]}(...)"
     return str(node[1]) if node[0] == "name" else "<expression>"

@@ -15,8 +15,8 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 
 from engine.domain.errors import DeploymentError, Problem
-from engine.runtime import camunda, camunda_io, checks, elements, io_mapping
-from engine.runtime.model import Form, ProcessModel
+from engine.runtime import camunda, camunda_io, checks, elements, io_mapping, juel
+from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
 from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, use_engine_clock
 from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
@@ -216,6 +216,8 @@ class _BundleParser:
                 for pname, expr in info.service.params.items():
                     for msg in self.check(expr, "eval", info.id):
                         self.problems.append(Problem(filename, info.line, info.id, f"parameter '{pname}': {msg}"))
+            if self.check and dialect == "camunda":
+                self._check_task_expressions(info, filename)
         if dialect == "camunda":
             self._read_io(proc, filename, infos)
         name = proc.get("name") or proc.get("id") or ""
@@ -237,6 +239,21 @@ class _BundleParser:
                 for mode, source in camunda_io.sources(value):
                     for msg in check(source, mode, info.id):
                         self.problems.append(Problem(filename, info.line, info.id, f"mapping '{name}': {msg}"))
+
+    def _check_task_expressions(self, info: ElementInfo, filename: str) -> None:
+        """User-task attributes stay JUEL until a work item is projected: check their functions now."""
+        assert self.check is not None
+        texts = [info.assignee, info.due_date, info.follow_up_date, info.priority,
+                 *info.candidate_groups, *info.candidate_users]
+        for text in texts:
+            if not text or not juel.is_juel(text):
+                continue
+            try:
+                source = juel.translate(text)
+            except juel.JuelError:
+                continue  # reported by the Camunda translation
+            for msg in self.check(source, "eval", info.id):
+                self.problems.append(Problem(filename, info.line, info.id, f"{text!r}: {msg}"))
 
     def _load_form(self, reference: str, node: etree._Element, filename: str) -> Form | None:
         from engine.runtime import camunda_forms

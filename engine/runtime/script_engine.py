@@ -11,6 +11,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
 from engine.domain.errors import ExpressionError
 from engine.ports import Clock
+from engine.runtime._safe_context import ExecutionContext, ModelScope
 from engine.runtime.expressions import SafeEvaluator
 from engine.runtime.io_mapping import script_language
 
@@ -40,6 +41,25 @@ class SafeEnvironment:
         raise ExpressionError("service tasks are executed by the job executor")
 
 
+
+def case_facts(task: Any) -> dict[str, Any]:
+    """What ``execution`` tells about a task: its case (set on the workflow by the command that
+    runs it, see engine.services.commands), business key and element."""
+    workflow = task.workflow
+    case_id, business_key = getattr(workflow.top_workflow, "case_ref", (None, None))
+    spec = task.task_spec
+    return {"process_instance_id": case_id, "business_key": business_key, "execution_id": str(task.id),
+            "activity_id": getattr(spec, "bpmn_id", None), "activity_name": getattr(spec, "bpmn_name", None),
+            "process_key": workflow.spec.name, "task_id": str(task.id)}
+
+
+def with_execution(task: Any, names: Any, source: str) -> Any:
+    """``names`` with Camunda's ``execution`` object in front, when ``source`` mentions it."""
+    if "execution" not in source:
+        return names
+    return ModelScope(names, {"execution": ExecutionContext(names, case_facts(task))})
+
+
 class SafeScriptEngine(PythonScriptEngine):
     """Never calls eval/exec: conditions, scripts, DMN cells and timer expressions of
     uploaded models all go through :class:`SafeEvaluator`."""
@@ -55,7 +75,8 @@ class SafeScriptEngine(PythonScriptEngine):
     def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
         names: Any = ChainMap(external_context, task.data) if external_context else task.data
         try:
-            return self.evaluator.evaluate(expression, names, element_id=_element_id(task))
+            return self.evaluator.evaluate(expression, with_execution(task, names, expression),
+                                           element_id=_element_id(task))
         except ExpressionError as exc:
             raise WorkflowTaskException(exc.message, task=task, exception=exc) from exc
 
@@ -86,12 +107,12 @@ class SafeScriptEngine(PythonScriptEngine):
             if external_context:
                 scope = dict(external_context)
                 scope.update(task.data)
-                self.evaluator.execute(script, scope, element_id=_element_id(task))
+                self.evaluator.execute(script, with_execution(task, scope, script), element_id=_element_id(task))
                 for key, value in scope.items():
                     if key not in external_context or key in task.data:
                         task.data[key] = value
             else:
-                self.evaluator.execute(script, task.data, element_id=_element_id(task))
+                self.evaluator.execute(script, with_execution(task, task.data, script), element_id=_element_id(task))
         except ExpressionError as exc:
             raise WorkflowTaskException(exc.message, task=task, exception=exc) from exc
         return True

@@ -49,6 +49,10 @@ class Command:
     audit_details: dict[str, Any] = field(default_factory=dict)
     status_override: str | None = None
 
+    def __post_init__(self) -> None:
+        # What Camunda's execution.processInstanceId / processBusinessKey read (script_engine.case_facts)
+        self.wf.case_ref = (self.case.id, self.case.business_key)
+
 
 def jsonable(value: Any) -> Any:
     if isinstance(value, dict):
