@@ -89,6 +89,20 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str]) -
     return problems
 
 
+def name_anonymous_flows(root: etree._Element) -> None:
+    """Give every sequence flow without an id one (``flow_<line>_<n>``). BPMN lets flows go
+    unnamed (Camunda's own test models do); SpiffWorkflow keys flows by id, so unnamed flows
+    overwrite each other and the case stalls without a word."""
+    taken = {n.get("id") for n in root.iter() if isinstance(n.tag, str) and n.get("id")}
+    for n, node in enumerate(root.iter(tag("sequenceFlow"))):
+        if not node.get("id"):
+            new_id = f"flow_{node.sourceline or 0}_{n}"
+            while new_id in taken:
+                new_id += "_"
+            node.set("id", new_id)
+            taken.add(new_id)
+
+
 def process_ids(root: etree._Element) -> set[str]:
     return {p.get("id", "") for p in root.iter(tag("process")) if p.get("id")}
 

@@ -18,7 +18,7 @@ from engine.domain.errors import DeploymentError, Problem
 from engine.runtime import camunda, camunda_io, checks, elements, io_mapping, juel
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
-from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, use_engine_clock
+from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, catch_any_code, use_engine_clock
 from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
 
 MAX_JSON_BYTES = 1024 * 1024
@@ -98,6 +98,7 @@ class _BundleParser:
             self._fail_if_problems()
         called = set().union(*(checks.process_ids(t) for t in self.trees.values()))
         for name, root in self.trees.items():
+            checks.name_anonymous_flows(root)
             self.problems.extend(checks.static_problems(root, name, called))
             if self.dialects[name] == "camunda":
                 self.problems.extend(camunda.translate_tree(root, name, self.delegates))
@@ -299,6 +300,7 @@ class _BundleParser:
             definition = getattr(task_spec, "event_definition", None)
             if definition is not None:
                 use_engine_clock(definition)
+                catch_any_code(definition)
 
 
 def _camunda_form_file(reference: str, json_files: dict[str, Any]) -> Any:

@@ -207,6 +207,14 @@ def use_engine_clock(event_definition: Any) -> None:
             use_engine_clock(child)
 
 
+def catch_any_code(event_definition: Any) -> None:
+    """An error or escalation with an empty code (errorCode="", escalationCode="") catches
+    every error or escalation, like one without a code (BPMN, Camunda 7)."""
+    for d in getattr(event_definition, "event_definitions", [event_definition]):
+        if getattr(d, "code", None) == "":
+            d.code = None
+
+
 class SpiffDialectParser(SpiffBpmnParser):
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,

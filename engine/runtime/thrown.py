@@ -116,6 +116,8 @@ class ThrowRecorder:
         kind = _kind(definition)
         if kind is None or (kind != "signal" and not escaped):
             return
+        if kind in ("message", "signal") and not definition.name:
+            return  # no messageRef/signalRef: nothing to address (Camunda runs such an event as a none event)
         spec = getattr(task, "task_spec", None)
         element_id = str(getattr(spec, "bpmn_id", None) or "") if spec is not None else ""
         process_key = str(task.workflow.spec.name) if task is not None else str(self.wf.spec.name)
