@@ -173,12 +173,3 @@ def _listener_message(node: etree._Element) -> str:
             return (f"{what} ({event}) camunda {attr}='{node.get(attr)}' is Java code and cannot run here; "
                     "model the step as a service task mapped to a connector operation")
     return f"{what} ({event}) cannot run here; model the step as a service task with a connector"
-
-
-def _check_variable_mapping(node: etree._Element, fail: Fail) -> None:
-    if node.get("variables") == "all" or node.get("businessKey") is not None:
-        return
-    source, target = node.get("source") or node.get("sourceExpression"), node.get("target")
-    if node.get("sourceExpression") or source != target or node.get("local") == "true":
-        fail(node, f"camunda:{etree.QName(node).localname} mapping '{source}' -> '{target}' is not supported: "
-                   "a called process sees and returns all variables under their own names")

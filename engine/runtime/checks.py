@@ -11,6 +11,7 @@ from typing import Callable
 from lxml import etree
 
 from engine.domain.errors import Problem
+from engine.runtime import juel
 from engine.runtime.namespaces import BPMN, local_name, tag
 
 UNSUPPORTED = {
@@ -84,8 +85,9 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str]) -
             called = node.get("calledElement")
             if not called:
                 add(node, "call activity has no calledElement")
-            elif called not in called_ids:
-                add(node, f"called process '{called}' is not part of this deployment; deploy it together")
+            elif called not in called_ids and not juel.is_juel(called):
+                add(node, f"called process '{called}' is neither part of this deployment nor deployed before; "
+                          "deploy it first or together")
     return problems
 
 

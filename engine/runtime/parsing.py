@@ -13,9 +13,10 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 
 from engine.domain.errors import DeploymentError, Problem
-from engine.runtime import camunda, camunda_io, checks, elements, io_mapping, juel
+from engine.runtime import call_activity, camunda, camunda_call, camunda_io, checks, elements, io_mapping, juel
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
 from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, catch_any_code, use_engine_clock
@@ -87,6 +88,7 @@ class _BundleParser:
         self.dialects: dict[str, str] = {}
         self.delegates: dict[str, str] = {}
         self.io_by_element: dict[tuple[str, str], Any] = {}   # (file, element id) -> IoMapping
+        self.call_by_element: dict[tuple[str, str], Any] = {}  # (file, element id) -> CallMapping
 
     def parse(self) -> ParsedBundle:
         if not self.files:
@@ -188,7 +190,7 @@ class _BundleParser:
                     pid = proc.get("id", "")
                     try:
                         spec = parser.get_spec(pid)
-                        subs = parser.get_subprocess_specs(pid)
+                        subs = self._subprocess_specs(parser, pid)
                     except Exception as exc:  # noqa: BLE001
                         self.problems.append(_problem_from(exc, name, root))
                         continue
@@ -197,6 +199,20 @@ class _BundleParser:
                     called = {pid: models[pid], **{k: models[k] for k in subs if k in models}}
                     result[pid] = ParsedProcess(models[pid], spec, subs, called)
         return result
+
+    def _subprocess_specs(self, parser: Any, pid: str) -> dict[str, Any]:
+        """Specs of everything ``pid`` calls; a call activity whose calledElement is an
+        expression may call any process of the deployment, so all of them come along."""
+        subs = {k: v for k, v in parser.get_subprocess_specs(pid, require_call_activity_specs=False).items()
+                if v is not None}
+        dynamic = any(c.called_expression is not None for c in self.call_by_element.values())
+        if dynamic:
+            for other in parser.get_process_ids():
+                if other != pid and other not in subs:
+                    subs[other] = parser.get_spec(other)
+                    subs.update({k: v for k, v in parser.get_subprocess_specs(
+                        other, require_call_activity_specs=False).items() if v is not None})
+        return subs
 
     def _model(self, proc: etree._Element, filename: str, dialect: str) -> ProcessModel:
         def loader(reference: str, node: etree._Element) -> Form | None:
@@ -221,6 +237,11 @@ class _BundleParser:
                 self._check_task_expressions(info, filename)
         if dialect == "camunda":
             self._read_io(proc, filename, infos)
+            for node in proc.iter(tag("callActivity")):
+                call_info = infos.get(node.get("id", ""))
+                if call_info is not None:
+                    call_info.call = camunda_call.read_call(node, lambda _n, _m: None)
+                    self.call_by_element[(filename, call_info.id)] = call_info.call
         name = proc.get("name") or proc.get("id") or ""
         fields = [f.strip() for f in (proc.get(tag("caseFields", SPIFF)) or "").split(",") if f.strip()]
         return ProcessModel(key=proc.get("id", ""), name=name, dialect=dialect, elements=infos, case_fields=fields)
@@ -297,6 +318,9 @@ class _BundleParser:
             mapping = self.io_by_element.get((file, getattr(task_spec, "bpmn_id", None) or ""))
             if mapping and not isinstance(task_spec, MultiInstanceTask):  # MI: each instance's spec
                 io_mapping.attach(task_spec, mapping)
+            call = self.call_by_element.get((file, getattr(task_spec, "bpmn_id", None) or ""))
+            if call is not None and isinstance(task_spec, CallActivity):
+                call_activity.attach(task_spec, call)
             definition = getattr(task_spec, "event_definition", None)
             if definition is not None:
                 use_engine_clock(definition)

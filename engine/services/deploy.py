@@ -18,6 +18,7 @@ from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
 from engine.runtime.parsing import ParsedProcess, SourceFile, parse_bundle
 from engine.services import audit, schedules
+from engine.services.called import borrow_called, is_borrowed
 from engine.services.retention import retention_of
 
 MAX_FILES = 200
@@ -70,7 +71,9 @@ def _needed_files(parsed: ParsedProcess, files: list[SourceFile]) -> list[Source
 
 
 def deploy(engine: Engine, files: list[SourceFile], actor: str = "system") -> DeployResult:
-    bundle = parse_bundle(files, engine.check_expression, engine.known_operations())
+    with engine.db.connect() as conn:
+        borrowed = borrow_called(conn, files)
+    bundle = parse_bundle(files + borrowed, engine.check_expression, engine.known_operations())
     if not bundle.processes:
         raise DeploymentError([Problem(files[0].name, 0, "", "no executable process (isExecutable=\"true\") found")])
     now = engine.clock.now()
@@ -79,10 +82,12 @@ def deploy(engine: Engine, files: list[SourceFile], actor: str = "system") -> De
     with unit_of_work(engine.db) as uow:
         conn = uow.conn
         known = set(conn.execute(select(t.resources.c.sha256).where(
-            t.resources.c.sha256.in_([f.sha256 for f in files])) ).scalars())
+            t.resources.c.sha256.in_([f.sha256 for f in files + borrowed])) ).scalars())
         stored = False
         for key, parsed in sorted(bundle.processes.items()):
-            needed = _needed_files(parsed, files)
+            if is_borrowed(getattr(parsed.spec, "file", "") or ""):
+                continue  # a deployed version another process calls: not deployed again
+            needed = _needed_files(parsed, files + borrowed)
             content_hash = _content_hash(needed)
             latest = latest_definition(conn, key)
             if latest is not None and latest.content_hash == content_hash:

@@ -91,7 +91,7 @@ def test_unknown_references_are_problems_not_crashes():
      "compensation events have no effect"),
     ('<bpmn:intermediateThrowEvent id="link"><bpmn:linkEventDefinition name="L"/></bpmn:intermediateThrowEvent>',
      "link events have no effect"),
-    ('<bpmn:callActivity id="call" calledElement="fehlt"/>', "called process 'fehlt' is not part of this deployment"),
+    ('<bpmn:callActivity id="call" calledElement="fehlt"/>', "called process 'fehlt' is neither part of this deployment nor deployed before"),
 ])
 def test_constructs_spiffworkflow_would_mis_run_are_refused(snippet, message):
     lines = problems(("m.bpmn", usertask(**{"<bpmn:endEvent": snippet + "<bpmn:endEvent"})))

@@ -1,0 +1,143 @@
+"""Call activities as Camunda 7 runs them, inside SpiffWorkflow.
+
+SpiffWorkflow copies all of the caller's data into a called process and all of its data
+back. Camunda passes only what ``in``/``out`` mappings name:
+
+* ``in variables="all"`` copies every variable the call activity sees (``local="true"``:
+  only its local variables, from its input mapping); ``in source="a" target="b"`` copies
+  one, ``in sourceExpression="${...}" target="b"`` evaluates at the call activity;
+* ``out variables="all"`` returns every variable of the called process;
+  ``out source``/``sourceExpression`` evaluate over the called process's end data and are
+  written into the caller (``local="true"``: as local variables of the call activity, which
+  its output mapping can then pick up; they are gone afterwards);
+* without any mapping, nothing is passed either way.
+
+The called element may be an expression (evaluated when the activity starts); the name is
+looked up among the process specs deployed with the caller (deploy time puts every
+candidate there, including processes found among earlier deployments). Calls nest at most
+:data:`MAX_CALL_DEPTH` deep; deeper is a clear failure, not an endless recursion.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from dataclasses import dataclass
+from typing import Any
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+
+from engine.runtime.io_mapping import INPUTS, SHADOWED, Value, evaluate
+from engine.runtime.io_mapping import enter as io_enter
+
+MAX_CALL_DEPTH = 20   # nesting of call activities (and sub-processes) in one case
+CALLED = "called_process"   # internal data: the process id this call activity started
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """One ``in``/``out`` mapping."""
+
+    all: bool = False                 # variables="all"
+    source: str | None = None         # variable name
+    expression: str | None = None     # sourceExpression as a safe expression
+    target: str = ""
+    local: bool = False
+
+
+@dataclass(frozen=True)
+class CallMapping:
+    called: str                       # process id, or "" when given by an expression
+    called_expression: str | None     # safe expression yielding the process id
+    ins: tuple[Transfer, ...] = ()
+    outs: tuple[Transfer, ...] = ()
+
+
+def call_depth(workflow: Any) -> int:
+    depth = 0
+    while workflow is not None and workflow is not workflow.top_workflow:
+        depth += 1
+        workflow = getattr(workflow, "parent_workflow", None)
+    return depth
+
+
+def _transfer(task: Any, transfers: tuple[Transfer, ...], source: dict[str, Any],
+              local: dict[str, Any] | None) -> dict[str, Any]:
+    """Values of ``transfers`` read from ``source`` (``local=true``: from ``local`` only)."""
+    result: dict[str, Any] = {}
+    for t in transfers:
+        pool = local if (t.local and local is not None) else source
+        if t.all:
+            result.update(pool)
+        elif t.expression is not None:
+            result[t.target] = evaluate(task, ("expr", t.expression), pool)
+        elif t.source is not None:
+            result[t.target] = pool.get(t.source)   # a missing variable arrives as null
+    return deepcopy(result)
+
+
+class CamundaCall:
+    """Mixin for SpiffWorkflow's CallActivity spec (attribute ``call_mapping``)."""
+
+    call_mapping: CallMapping
+
+    def _called_name(self, my_task: Any) -> str:
+        mapping = self.call_mapping
+        if mapping.called_expression is None:
+            return mapping.called
+        value = evaluate(my_task, ("expr", mapping.called_expression), my_task.data)
+        if not isinstance(value, str) or not value:
+            raise WorkflowTaskException(f"calledElement gave {value!r}, not a process id", task=my_task)
+        return value
+
+    def start_workflow(self, my_task: Any) -> None:
+        top = my_task.workflow.top_workflow
+        name = my_task.internal_data.get(CALLED) or self._called_name(my_task)
+        if call_depth(my_task.workflow) >= MAX_CALL_DEPTH:
+            my_task.error()
+            raise WorkflowTaskException(
+                f"call activity nesting deeper than {MAX_CALL_DEPTH} levels (recursive call of '{name}'?)",
+                task=my_task)
+        if name not in top.subprocess_specs:
+            my_task.error()
+            raise WorkflowTaskException(f"the called process '{name}' is not deployed with this process; deploy "
+                                        "it with the caller or before it", task=my_task)
+        my_task.internal_data[CALLED] = name
+        subworkflow = top.create_subprocess(my_task, name)
+        subworkflow.completed_event.connect(self._on_subworkflow_completed, my_task)  # type: ignore[attr-defined]
+        self.copy_data(my_task, subworkflow)
+        subworkflow.get_next_task(spec_name="Start").run()
+
+    def copy_data(self, my_task: Any, subworkflow: Any) -> None:
+        io = getattr(self, "io_mapping", None)
+        if io:
+            io_enter(my_task, io)
+        start = subworkflow.get_next_task(subworkflow.task_tree, skip_subprocesses=True, spec_name="Start")
+        local = {k: my_task.data[k] for k in my_task.internal_data.get(INPUTS) or {} if k in my_task.data}
+        start.set_data(**_transfer(my_task, self.call_mapping.ins, my_task.data, local))
+
+    def update_data(self, my_task: Any, subworkflow: Any) -> None:
+        end_data = subworkflow.last_task.data
+        for t in self.call_mapping.outs:
+            values = _transfer(my_task, (t,), end_data, None)
+            if t.local:  # local variables of the call activity: dropped when it completes
+                locals_ = my_task.internal_data.setdefault(INPUTS, {})
+                shadowed = my_task.internal_data.setdefault(SHADOWED, {})
+                for name, value in values.items():
+                    if name not in locals_ and name in my_task.data:
+                        shadowed[name] = my_task.data[name]
+                    locals_[name] = value
+            my_task.data.update(values)
+
+
+_CLASSES: dict[type, type] = {}
+
+
+def attach(task_spec: Any, mapping: CallMapping) -> None:
+    cls = type(task_spec)
+    if cls not in _CLASSES:
+        _CLASSES[cls] = type(f"Camunda{cls.__name__}", (CamundaCall, cls), {"__module__": __name__})
+    task_spec.__class__ = _CLASSES[cls]
+    task_spec.call_mapping = mapping
+
+
+__all__ = ["MAX_CALL_DEPTH", "CallMapping", "Transfer", "CamundaCall", "attach", "call_depth", "Value"]

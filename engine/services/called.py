@@ -1,0 +1,101 @@
+"""Called processes from earlier deployments.
+
+A call activity may call a process that is not part of the upload (kept in another folder,
+deployed before). At deploy time the calling process gets the called version's stored files
+added to its own bundle: ``latest`` (and ``deployment``, when the upload does not hold the
+process) take the newest deployed version, ``version``/``versionTag`` the one named. The
+caller's definition stores those files too, so its cases re-attach exactly the version it was
+deployed with after every reload; a newer version of the called process reaches new cases once
+the caller is deployed again. Borrowed files are renamed (``deployed-KEY-vN-name``) so they never
+clash with uploaded ones, and are never registered as new versions themselves.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from engine.domain.errors import DeploymentError, Problem
+from engine.persistence import tables as t
+from engine.runtime import camunda_call
+from engine.runtime.parsing import BPMN_SUFFIXES, SourceFile
+from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
+
+PREFIX = "deployed-"
+
+
+def is_borrowed(name: str) -> bool:
+    return os.path.basename(name).startswith(PREFIX)
+
+
+def borrow_called(conn: Connection, files: list[SourceFile]) -> list[SourceFile]:
+    """Stored files of the deployed processes that the upload calls but does not contain."""
+    trees: dict[str, Any] = {}
+    for f in files:
+        if f.name.lower().endswith(BPMN_SUFFIXES):
+            try:
+                trees[f.name] = parse_untrusted(f.content, f.name)
+            except UnsafeXml:
+                continue  # reported by the parser
+    present = {p.get("id") for root in trees.values() for p in root.iter("{*}process")}
+    borrowed: list[SourceFile] = []
+    seen_hashes = {f.sha256 for f in files}
+    uploaded = {os.path.basename(f.name) for f in files}
+    problems: list[Problem] = []
+    for name, root in trees.items():
+        for ref in camunda_call.called_references(root):
+            if ref.process_id in present and ref.binding in ("latest", "deployment"):
+                continue
+            row = _definition(conn, ref)
+            if row is None:
+                if ref.binding in ("version", "versionTag"):
+                    wanted = f"version {ref.version}" if ref.binding == "version" else f"version tag '{ref.version_tag}'"
+                    problems.append(Problem(name, ref.node.sourceline or 0, ref.node.get("id", ""),
+                                            f"called process '{ref.process_id}' has no deployed {wanted}"))
+                continue  # 'latest' of nothing deployed: the parser reports the missing process
+            for stored in _files(conn, row):
+                if not is_borrowed(stored.name) and (os.path.basename(stored.name) in uploaded
+                                                     or stored.name.endswith(".toml")):
+                    continue  # the upload's own form/decision/service.toml files win
+                if stored.sha256 not in seen_hashes:
+                    seen_hashes.add(stored.sha256)
+                    borrowed.append(stored)
+            present.add(ref.process_id)
+    if problems:
+        raise DeploymentError(problems)
+    return borrowed
+
+
+def _definition(conn: Connection, ref: camunda_call.CalledReference) -> Any:
+    d = t.process_definitions
+    query = select(d).where(d.c.key == ref.process_id).order_by(d.c.version.desc())
+    if ref.binding == "version":
+        return conn.execute(query.where(d.c.version == ref.version)).first()
+    if ref.binding != "versionTag":
+        return conn.execute(query.limit(1)).first()
+    for row in conn.execute(query).all():   # newest first: the newest version carrying the tag
+        for stored in _files(conn, row):
+            if stored.name.lower().endswith(BPMN_SUFFIXES):
+                if camunda_call.version_tag(parse_untrusted(stored.content, stored.name), ref.process_id) \
+                        == ref.version_tag:
+                    return row
+    return None
+
+
+def _files(conn: Connection, row: Any) -> list[SourceFile]:
+    hashes = [f["sha256"] for f in row.files]
+    contents: dict[str, bytes] = {r.sha256: r.content for r in conn.execute(
+        select(t.resources.c.sha256, t.resources.c.content).where(t.resources.c.sha256.in_(hashes)))}
+    result = []
+    for f in row.files:
+        base = os.path.basename(f["name"])
+        if base.lower().endswith(BPMN_SUFFIXES) and not base.startswith(PREFIX):
+            base = f"{PREFIX}{row.key}-v{row.version}-{base}"
+        result.append(SourceFile(base, contents[f["sha256"]]))
+    return result
+
+
+__all__ = ["borrow_called", "is_borrowed", "PREFIX"]
