@@ -62,6 +62,20 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str]) -
             add(node, UNSUPPORTED[name])
         if node.get("isForCompensation") == "true":
             add(node, UNSUPPORTED["compensateEventDefinition"])
+        if name == "subProcess" and node.get("triggeredByEvent") == "true":
+            problems.extend(_event_subprocess_problems(node, filename))
+        if name in ("startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatchEvent", "boundaryEvent"):
+            if node.find(tag("eventDefinitionRef")) is not None:
+                add(node, "eventDefinitionRef (an event definition shared at the top of the file) is not supported; "
+                          "write the event definition inside the event")
+        if name in FLOW_ACTIVITIES:
+            for attr in ("startQuantity", "completionQuantity"):
+                if node.get(attr, "1").strip() != "1":
+                    add(node, f"{attr}={node.get(attr)} is not supported (the engine runs every activity with one "
+                              "token in and one out); model the tokens with parallel gateways")
+        if name == "multiInstanceLoopCharacteristics" and node.get("behavior", "All") != "All":
+            add(node, f"multi-instance behavior='{node.get('behavior')}' is not supported (events thrown by the "
+                      "instances are handled as with behavior='All')")
         if name == "adHocSubProcess":
             if node.find(tag("completionCondition")) is None:
                 add(node, "ad-hoc sub-process needs a completionCondition")
@@ -88,6 +102,34 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str]) -
             elif called not in called_ids and not juel.is_juel(called):
                 add(node, f"called process '{called}' is neither part of this deployment nor deployed before; "
                           "deploy it first or together")
+    return problems
+
+
+FLOW_ACTIVITIES = {"task", "userTask", "manualTask", "serviceTask", "sendTask", "receiveTask", "scriptTask",
+                   "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess"}
+
+
+def _event_subprocess_problems(node: etree._Element, filename: str) -> list[Problem]:
+    """Event sub-processes SpiffWorkflow would run wrongly: an interrupting one does not
+    interrupt; inside a sub-process only timer starts work (message, signal, error, escalation and conditional starts are offered to
+    the process level only, so they never fire there)."""
+    parent = node.getparent()
+    problems = []
+    for start in node.findall(tag("startEvent")):
+        if (start.get("isInterrupting") or "true").lower() != "false":
+            problems.append(Problem(filename, start.sourceline or 0, start.get("id", ""),
+                                    "interrupting event sub-processes are not supported (SpiffWorkflow lets the "
+                                    "interrupted flow go on); set isInterrupting=\"false\" if that flow may continue, "
+                                    "or catch the event with a boundary event or an event-based gateway"))
+    if parent is None or parent.tag == tag("process"):
+        return problems
+    for start in node.findall(tag("startEvent")):
+        definitions = [local_name(c.tag) for c in start if isinstance(c.tag, str) and c.tag.endswith("EventDefinition")]
+        if any(d != "timerEventDefinition" for d in definitions):
+            problems.append(Problem(filename, start.sourceline or 0, node.get("id", ""),
+                                    "an event sub-process inside a sub-process can only start on a timer here "
+                                    f"({', '.join(definitions)} would never trigger it); move the event sub-process to "
+                                    "the process level or use a boundary event on the sub-process"))
     return problems
 
 
