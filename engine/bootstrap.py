@@ -25,7 +25,7 @@ from engine.ports import Clock, Connector, SystemClock
 from engine.runtime.case_cache import CaseCache
 from engine.runtime.expressions import SafeEvaluator
 from engine.runtime.parsing import ParsedProcess, SourceFile, parse_bundle
-from engine.runtime.script_engine import SafeScriptEngine
+from engine.runtime.script_engine import SafeScriptEngine, model_checker
 from engine.runtime.serialization import StateSerializer
 from engine.runtime.workflow import WorkflowRunner
 from engine.settings import Settings
@@ -106,7 +106,8 @@ class Engine:
     local_worker: Any = None
 
     def check_expression(self, source: str, mode: str, element_id: str) -> list[str]:
-        return self.evaluator.check(source, mode=mode, element_id=element_id)
+        """Deploy-time check of one expression ("eval"), Python script ("exec") or JavaScript."""
+        return model_checker(self.evaluator, self.script_engine.javascript)(source, mode, element_id)
 
     def known_operations(self) -> set[str] | None:
         if not self.connectors:

@@ -18,6 +18,7 @@ from lxml import etree
 from engine.runtime import camunda_io, juel
 from engine.runtime.camunda_tasks import (
     DELEGATE_ATTRIBUTES, MAPPING_FILE, _bare, _parameter_expression, _script_message, implementation)
+from engine.runtime.javascript import JAVASCRIPT_NAMES
 from engine.runtime.namespaces import CAMUNDA, tag
 
 TIMER_TAGS = ("timeDuration", "timeDate", "timeCycle")
@@ -51,7 +52,8 @@ def _blank_foreign_scripts(root: etree._Element) -> None:
     """Scripts in other languages are reported by the static checks (by scriptFormat); their
     text must not be reported a second time as a Python syntax error."""
     for node in root.iter(tag("scriptTask")):
-        if (node.get("scriptFormat") or "python").strip().lower() not in ("python", "text/x-python", "py"):
+        language = (node.get("scriptFormat") or "python").strip().lower()
+        if language not in ("python", "text/x-python", "py") and language not in JAVASCRIPT_NAMES:
             for script in node.findall(tag("script")):
                 script.text = ""
 

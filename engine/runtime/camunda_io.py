@@ -19,6 +19,7 @@ from typing import Callable, Iterator
 from lxml import etree
 
 from engine.runtime import juel
+from engine.runtime.checks import foreign_script_message
 from engine.runtime.io_mapping import IoMapping, Value, script_language
 from engine.runtime.namespaces import CAMUNDA, tag
 
@@ -109,8 +110,7 @@ def script_value(script: etree._Element) -> Value:
                            "here; write the script inline")
     canonical = script_language(language)
     if canonical is None:
-        raise MappingError(f"{language or 'a'} script cannot run here (the engine runs no Groovy/JavaScript); "
-                           "compute the value with a ${...} expression or a Python script")
+        raise MappingError(foreign_script_message(language or "unnamed"))
     return ("script", canonical, script.text or "")
 
 
@@ -121,6 +121,8 @@ def sources(value: Value) -> Iterator[tuple[str, str]]:
         yield "eval", value[1]
     elif kind == "script" and value[1] == "python":
         yield "exec", value[2]
+    elif kind == "script" and value[1] == "javascript":
+        yield "javascript", value[2]
     elif kind == "list":
         for item in value[1]:
             yield from sources(item)

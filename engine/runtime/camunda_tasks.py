@@ -207,6 +207,6 @@ def _retry_cycle(node: etree._Element) -> tuple[int | None, float | None]:
 
 
 def _script_message(script: etree._Element) -> str:
-    language = script.get("scriptFormat") or "unknown"
-    return (f"{language} script cannot run here (the engine runs no Groovy/JavaScript); "
-            "compute the value in a connector operation or with a ${...} expression")
+    from engine.runtime.checks import foreign_script_message
+
+    return foreign_script_message(script.get("scriptFormat") or "unnamed")

@@ -12,6 +12,7 @@ from lxml import etree
 
 from engine.domain.errors import Problem
 from engine.runtime import juel
+from engine.runtime.javascript import JAVASCRIPT_NAMES
 from engine.runtime.namespaces import BPMN, local_name, tag
 
 UNSUPPORTED = {
@@ -33,6 +34,17 @@ FOREIGN_LANGUAGES = {"groovy", "javascript", "js", "ecmascript", "nashorn", "gra
                      "jruby", "kotlin", "java", "text/javascript", "application/javascript", "text/groovy"}
 
 
+def foreign_script_message(language: str, javascript: bool = True, *, task: bool = False) -> str:
+    """Why a script in ``language`` cannot run, and how to rewrite it (``task``: a script task)."""
+    head = f"script language '{language}' cannot run here" if task else f"{language} script cannot run here"
+    if javascript:
+        return (f"{head}; rewrite the script in JavaScript (scriptFormat=\"javascript\", with the same "
+                "execution.getVariable/setVariable calls; it runs in a sandbox) or in Python (the engine's safe "
+                "subset), or move the work into a service task with a connector")
+    return (f"{head} (scripts run in the engine's safe Python-subset evaluator); rewrite the script in Python "
+            "or use a service task")
+
+
 def _owner_id(node: etree._Element) -> str:
     current: etree._Element | None = node
     while current is not None:
@@ -42,7 +54,9 @@ def _owner_id(node: etree._Element) -> str:
     return ""
 
 
-def static_problems(root: etree._Element, filename: str, called_ids: set[str]) -> list[Problem]:
+def static_problems(root: etree._Element, filename: str, called_ids: set[str], *,
+                    javascript: bool = False) -> list[Problem]:
+    """``javascript``: the dialect runs JavaScript script tasks in the sandbox (Camunda)."""
     problems: list[Problem] = []
 
     def add(node: etree._Element, message: str) -> None:
@@ -92,9 +106,8 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str]) -
                     add(node, f"{attr} '{node.get(attr)}' points to no element in this file")
         if name == "scriptTask":
             fmt = (node.get("scriptFormat") or "").strip().lower()
-            if fmt in FOREIGN_LANGUAGES:
-                add(node, f"script language '{node.get('scriptFormat')}' cannot run here (scripts run in the "
-                          "engine's safe Python-subset evaluator); rewrite the script or use a service task")
+            if fmt in FOREIGN_LANGUAGES and not (javascript and fmt in JAVASCRIPT_NAMES):
+                add(node, foreign_script_message(node.get("scriptFormat") or fmt, javascript, task=True))
         if name == "callActivity":
             called = node.get("calledElement")
             if not called:
@@ -162,7 +175,9 @@ def expression_problems(root: etree._Element, filename: str,
 
     found: list[tuple[etree._Element, str, str]] = []
     for node in root.iter(tag("script"), tag("preScript", SPIFF), tag("postScript", SPIFF)):
-        found.append((node, node.text or "", "exec"))
+        parent = node.getparent()
+        language = (parent.get("scriptFormat") or "").strip().lower() if parent is not None else ""
+        found.append((node, node.text or "", "javascript" if language in JAVASCRIPT_NAMES else "exec"))
     for name in EVAL_TAGS:
         for node in root.iter(tag(name)):
             found.append((node, node.text or "", "eval"))

@@ -31,6 +31,8 @@ from typing import Any, Mapping
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 
+from engine.runtime.javascript import JAVASCRIPT_NAMES
+
 Value = tuple[Any, ...]
 
 INPUTS = "io_inputs"        # internal data: {name: value} of the evaluated inputs
@@ -40,7 +42,8 @@ SHADOWED = "io_shadowed"    # internal data: {name: outer value} the inputs cove
 # Script languages a mapping value may be written in: alias (lower case) -> canonical name.
 # Python runs in the safe evaluator. Another language is added here together with a runner
 # in SafeScriptEngine.script_runners under its canonical name (the JavaScript sandbox).
-SCRIPT_LANGUAGES: dict[str, str] = {"python": "python", "py": "python", "text/x-python": "python"}
+SCRIPT_LANGUAGES: dict[str, str] = {"python": "python", "py": "python", "text/x-python": "python",
+                                    **{name: "javascript" for name in JAVASCRIPT_NAMES}}
 
 
 def script_language(name: str | None) -> str | None:

@@ -101,7 +101,8 @@ class _BundleParser:
         called = set().union(*(checks.process_ids(t) for t in self.trees.values()))
         for name, root in self.trees.items():
             checks.name_anonymous_flows(root)
-            self.problems.extend(checks.static_problems(root, name, called))
+            self.problems.extend(checks.static_problems(root, name, called,
+                                                        javascript=self.dialects[name] == "camunda"))
             if self.dialects[name] == "camunda":
                 self.problems.extend(camunda.translate_tree(root, name, self.delegates))
             if self.check is not None:

@@ -13,6 +13,7 @@ from engine.domain.errors import ExpressionError
 from engine.ports import Clock
 from engine.runtime._safe_context import ExecutionContext, ModelScope
 from engine.runtime.expressions import SafeEvaluator
+from engine.runtime.javascript import JavaScriptSandbox, ScriptOutcome
 from engine.runtime.io_mapping import script_language
 
 
@@ -60,6 +61,16 @@ def with_execution(task: Any, names: Any, source: str) -> Any:
     return ModelScope(names, {"execution": ExecutionContext(names, case_facts(task))})
 
 
+def model_checker(evaluator: SafeEvaluator, javascript: JavaScriptSandbox) -> Callable[[str, str, str], list[str]]:
+    """The deploy-time check of one expression ("eval"), Python script ("exec") or JavaScript
+    ("javascript"): (source, mode, element_id) -> problems. Nothing of the model runs."""
+    def check(source: str, mode: str, element_id: str) -> list[str]:
+        if mode == "javascript":
+            return javascript.check(source)
+        return evaluator.check(source, mode=mode, element_id=element_id)
+    return check
+
+
 class SafeScriptEngine(PythonScriptEngine):
     """Never calls eval/exec: conditions, scripts, DMN cells and timer expressions of
     uploaded models all go through :class:`SafeEvaluator`."""
@@ -71,6 +82,7 @@ class SafeScriptEngine(PythonScriptEngine):
         # Script languages besides Python for mapping values: canonical name -> runner
         # (source, names, element_id) -> value. See io_mapping.SCRIPT_LANGUAGES for names.
         self.script_runners: dict[str, Callable[[str, Mapping[str, Any], str], Any]] = {}
+        self.javascript = JavaScriptSandbox()
 
     def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
         names: Any = ChainMap(external_context, task.data) if external_context else task.data
@@ -83,7 +95,8 @@ class SafeScriptEngine(PythonScriptEngine):
     def evaluate_over(self, task: Any, expression: str, names: Mapping[str, Any]) -> Any:
         """Evaluate at ``task`` over other names than its data (an enclosing scope's view)."""
         try:
-            return self.evaluator.evaluate(expression, names, element_id=_element_id(task))
+            return self.evaluator.evaluate(expression, with_execution(task, names, expression),
+                                           element_id=_element_id(task))
         except ExpressionError as exc:
             raise WorkflowTaskException(exc.message, task=task, exception=exc) from exc
 
@@ -94,7 +107,10 @@ class SafeScriptEngine(PythonScriptEngine):
         canonical = script_language(language)
         try:
             if canonical == "python":
-                return self.evaluator.script_value(source, names, element_id=_element_id(task))
+                return self.evaluator.script_value(source, with_execution(task, names, source),
+                                                   element_id=_element_id(task))
+            if canonical == "javascript":
+                return self.run_javascript(task, source, names).result
             runner = self.script_runners.get(canonical or "")
             if runner is None:
                 raise ExpressionError(f"{language} scripts cannot run here", element_id=_element_id(task))
@@ -116,6 +132,20 @@ class SafeScriptEngine(PythonScriptEngine):
         except ExpressionError as exc:
             raise WorkflowTaskException(exc.message, task=task, exception=exc) from exc
         return True
+
+    def run_javascript(self, task: Any, source: str, names: Mapping[str, Any] | None = None, *,
+                       event: str | None = None, attributes: dict[str, Any] | None = None) -> ScriptOutcome:
+        """Run JavaScript at ``task`` over ``names`` (default: its data) in the sandbox; the
+        variables it sets or removes change the task's data. Raises ExpressionError."""
+        facts = case_facts(task)
+        if event is not None:
+            facts["event_name"] = event
+        outcome = self.javascript.run(source, task.data if names is None else names, facts, task=attributes,
+                                      element_id=_element_id(task))
+        for name in outcome.removed:
+            task.data.pop(name, None)
+        task.data.update(outcome.variables)
+        return outcome
 
     def call_service(self, task: Any, **kwargs: Any) -> str:
         # Service tasks are parked by our task specs and run by the job executor.

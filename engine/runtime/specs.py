@@ -39,6 +39,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import event_parsers
 from engine.runtime.namespaces import BPMN as BPMN_NS, CAMUNDA as CAMUNDA_NS
+from engine.runtime.script_tasks import CamundaScriptTask, CamundaScriptTaskParser
 
 
 class ParkedSpiffServiceTask(SpiffServiceTask):
@@ -246,6 +247,7 @@ class CamundaDialectParser(CamundaParser):
         full_tag("endEvent"): (event_parsers.CamundaEnd, CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("endEvent")][1]),
         full_tag("serviceTask"): (PlainServiceTaskParser, ParkedServiceTask),
         full_tag("sendTask"): (CamundaSendTaskParser, ParkedServiceTask),
+        full_tag("scriptTask"): (CamundaScriptTaskParser, CamundaScriptTask),
     }
 
 

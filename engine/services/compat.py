@@ -182,9 +182,11 @@ def _checker() -> Any:
         from engine.bootstrap import expression_functions
         from engine.ports import SystemClock
         from engine.runtime.expressions import SafeEvaluator
+        from engine.runtime.javascript import JavaScriptSandbox
+        from engine.runtime.script_engine import model_checker
 
         evaluator = SafeEvaluator(functions=expression_functions(SystemClock()))
-        _CHECKER = lambda source, mode, element_id: evaluator.check(source, mode=mode, element_id=element_id)  # noqa: E731
+        _CHECKER = model_checker(evaluator, JavaScriptSandbox())
     return _CHECKER
 
 

@@ -1,0 +1,252 @@
+"""Inline JavaScript of Camunda models, run in a QuickJS sandbox.
+
+Camunda 7 models carry JavaScript in script tasks, execution/task listeners and
+input/output parameters. It runs here in QuickJS (the ``quickjs`` package, pinned in
+pyproject.toml), chosen over V8 (mini-racer) for its isolation and hard limits: every run
+gets a fresh runtime (about 0.1 ms) that holds nothing but the language's own built-ins;
+no file system, network, process, ``require``, module loader, timers or host functions
+are ever registered, so a script can reach nothing outside its own heap. Limits per run:
+memory (the runtime's allocator refuses beyond ``max_memory``), CPU time (QuickJS's
+interrupt handler, measured in process CPU time) and native stack depth.
+
+Values cross the boundary as JSON text only, in both directions: the variables go in as
+one JSON string parsed inside the sandbox, and the outcome (the script's completion value,
+the variables it set or removed, changes to the task) comes back as one JSON string whose
+size is checked before Python parses it. No Python object is ever handed to the engine.
+
+The Camunda script API that models use is provided as plain JavaScript objects:
+``execution.getVariable/setVariable/hasVariable/removeVariable/getVariables`` (and the
+``Local`` variants), ``execution.processInstanceId``/``getProcessBusinessKey()``/
+``getCurrentActivityId()``/``getEventName()``, in task listeners ``task.getName()``,
+``task.setAssignee()``, ``task.addCandidateGroup()`` and friends; process variables are
+also readable as globals, as in Camunda. The value of the last statement is the script's
+result (``camunda:resultVariable``, mapping values).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import quickjs
+
+from engine.domain.errors import ExpressionError
+
+__all__ = ["JavaScriptSandbox", "ScriptOutcome", "JAVASCRIPT_NAMES"]
+
+# scriptFormat values that mean JavaScript (lower case)
+JAVASCRIPT_NAMES = frozenset({"javascript", "js", "ecmascript", "nashorn", "graal.js", "text/javascript",
+                              "application/javascript", "application/x-javascript"})
+
+
+@dataclass
+class ScriptOutcome:
+    """What a script did: its completion value and its effects, all plain JSON data."""
+
+    result: Any = None
+    variables: dict[str, Any] = field(default_factory=dict)   # set by execution.setVariable
+    removed: list[str] = field(default_factory=list)          # removed by execution.removeVariable
+    task: dict[str, Any] = field(default_factory=dict)        # task attributes changed by a task listener
+
+
+# Runs inside the sandbox before the model's script. Reads the input from a global string,
+# defines `execution` (and `task`), exposes variables as globals; nothing here is host code.
+_PRELUDE = r"""
+(function () {
+  "use strict";
+  var input = JSON.parse(globalThis.__amtsflowInput);
+  delete globalThis.__amtsflowInput;
+  var vars = input.vars, facts = input.facts, out = {vars: {}, removed: {}, task: {}};
+  var has = function (o, k) { return Object.prototype.hasOwnProperty.call(o, k); };
+  var name = function (n) {
+    if (typeof n !== "string" || n === "" || n.slice(0, 2) === "__") {
+      throw new TypeError("variable name " + String(n) + " is not allowed");
+    }
+    return n;
+  };
+  var copy = function (v) { var t = JSON.stringify(v); return t === undefined ? null : JSON.parse(t); };
+  var fact = function (k) { return has(facts, k) ? facts[k] : null; };
+  var execution = {
+    getVariable: function (n) { n = name(n); return has(vars, n) ? vars[n] : null; },
+    hasVariable: function (n) { return has(vars, name(n)); },
+    setVariable: function (n, v) { n = name(n); vars[n] = copy(v); out.vars[n] = vars[n]; delete out.removed[n]; },
+    removeVariable: function (n) { n = name(n); delete vars[n]; delete out.vars[n]; out.removed[n] = true; },
+    getVariables: function () { return copy(vars); },
+    getVariableNames: function () { return Object.keys(vars); },
+    getProcessInstanceId: function () { return fact("process_instance_id"); },
+    getProcessBusinessKey: function () { return fact("business_key"); },
+    getBusinessKey: function () { return fact("business_key"); },
+    getCurrentActivityId: function () { return fact("activity_id"); },
+    getCurrentActivityName: function () { return fact("activity_name"); },
+    getActivityId: function () { return fact("activity_id"); },
+    getEventName: function () { return fact("event_name"); },
+    getProcessDefinitionId: function () { return fact("process_key"); },
+    getId: function () { return fact("execution_id"); }
+  };
+  execution.getVariableLocal = execution.getVariable;
+  execution.hasVariableLocal = execution.hasVariable;
+  execution.setVariableLocal = execution.setVariable;
+  execution.removeVariableLocal = execution.removeVariable;
+  execution.getVariablesLocal = execution.getVariables;
+  ["processInstanceId:getProcessInstanceId", "processBusinessKey:getProcessBusinessKey",
+   "businessKey:getBusinessKey", "currentActivityId:getCurrentActivityId",
+   "currentActivityName:getCurrentActivityName", "activityId:getActivityId", "eventName:getEventName",
+   "processDefinitionId:getProcessDefinitionId", "id:getId"].forEach(function (pair) {
+    var p = pair.split(":");
+    Object.defineProperty(execution, p[0], {get: execution[p[1]], enumerable: true});
+  });
+  var globals = {execution: execution};
+  if (input.task) {
+    var attrs = input.task, task = Object.create(execution);
+    var setter = function (k) {
+      return function (v) {
+        if (v !== null && typeof v !== "string") { throw new TypeError("task " + k + " must be text"); }
+        attrs[k] = v; out.task[k] = v;
+      };
+    };
+    var adder = function (k) {
+      return function (names) {
+        var list = attrs[k] || (attrs[k] = []);
+        (typeof names === "string" ? [names] : names).forEach(function (n) {
+          if (typeof n !== "string") { throw new TypeError(k + " must be text"); }
+          if (list.indexOf(n) < 0) { list.push(n); }
+        });
+        out.task[k] = list.slice();
+      };
+    };
+    task.getName = function () { return has(attrs, "name") ? attrs.name : null; };
+    task.getDescription = function () { return has(attrs, "description") ? attrs.description : null; };
+    task.getAssignee = function () { return has(attrs, "assignee") ? attrs.assignee : null; };
+    task.getOwner = function () { return has(attrs, "owner") ? attrs.owner : null; };
+    task.getDueDate = function () { return has(attrs, "due_date") ? attrs.due_date : null; };
+    task.getPriority = function () { return has(attrs, "priority") ? attrs.priority : 50; };
+    task.getTaskDefinitionKey = function () { return fact("activity_id"); };
+    task.getId = function () { return fact("task_id"); };
+    task.getExecution = function () { return execution; };
+    task.getCandidateGroups = function () { return (attrs.candidate_groups || []).slice(); };
+    task.setName = setter("name");
+    task.setDescription = setter("description");
+    task.setAssignee = setter("assignee");
+    task.setOwner = setter("owner");
+    task.setDueDate = setter("due_date");
+    task.setPriority = function (v) {
+      if (typeof v !== "number" || v % 1 !== 0) { throw new TypeError("task priority must be a whole number"); }
+      attrs.priority = v; out.task.priority = v;
+    };
+    task.addCandidateGroup = adder("candidate_groups");
+    task.addCandidateGroups = adder("candidate_groups");
+    task.addCandidateUser = adder("candidate_users");
+    task.addCandidateUsers = adder("candidate_users");
+    ["name:getName", "assignee:getAssignee", "description:getDescription", "owner:getOwner",
+     "priority:getPriority", "dueDate:getDueDate", "taskDefinitionKey:getTaskDefinitionKey",
+     "id:getId", "execution:getExecution"].forEach(function (pair) {
+      var p = pair.split(":");
+      Object.defineProperty(task, p[0], {get: task[p[1]], enumerable: true});
+    });
+    globals.task = task;
+  }
+  Object.keys(vars).forEach(function (n) {
+    if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(n) && !(n in globalThis) && !has(globals, n)) {
+      globalThis[n] = vars[n];
+    }
+  });
+  Object.keys(globals).forEach(function (n) {
+    Object.defineProperty(globalThis, n, {value: globals[n], writable: false, configurable: false});
+  });
+  Object.defineProperty(globalThis, "__amtsflowOutput", {writable: false, configurable: false,
+    value: function (result) {
+      return JSON.stringify({result: result === undefined ? null : result, vars: out.vars,
+                             removed: Object.keys(out.removed), task: out.task});
+    }});
+})();
+"""
+
+# Runs the model's script (a global string) by indirect eval, so its completion value is the result.
+_RUN = "__amtsflowOutput((0, eval)(__amtsflowSource))"
+_CHECK = "new Function(__amtsflowSource); true"
+
+
+class JavaScriptSandbox:
+    """Runs model JavaScript with no host access and bounded memory, CPU time and stack."""
+
+    def __init__(self, *, max_seconds: float = 1.0, max_memory: int = 32 * 1024 * 1024,
+                 max_stack: int = 256 * 1024, max_size: int = 1_000_000) -> None:
+        self.max_seconds = max_seconds
+        self.max_memory = max_memory
+        self.max_stack = max_stack
+        self.max_size = max_size
+
+    def _context(self) -> Any:
+        context = quickjs.Context()
+        context.set_memory_limit(self.max_memory)
+        context.set_time_limit(self.max_seconds)
+        context.set_max_stack_size(self.max_stack)
+        return context
+
+    def check(self, source: str) -> list[str]:
+        """Deploy-time check: does the script parse? (Nothing of it runs.)"""
+        if not isinstance(source, str):
+            return [f"expected text, got {type(source).__name__}"]
+        if len(source) > self.max_size:
+            return [f"script is longer than {self.max_size} characters"]
+        context = self._context()
+        context.set("__amtsflowSource", source)
+        try:
+            context.eval(_CHECK)
+        except (quickjs.JSException, quickjs.StackOverflow) as exc:
+            return [self._describe(exc)]
+        return []
+
+    def run(self, source: str, variables: Mapping[str, Any], facts: Mapping[str, Any] | None = None, *,
+            task: dict[str, Any] | None = None, element_id: str = "") -> ScriptOutcome:
+        """Run ``source`` over a JSON copy of ``variables``; raise ExpressionError on any failure."""
+        if len(source) > self.max_size:
+            raise ExpressionError(f"script is longer than {self.max_size} characters", expression=source,
+                                  element_id=element_id)
+        try:
+            payload = json.dumps({"vars": dict(variables), "facts": dict(facts or {}), "task": task},
+                                 default=str, ensure_ascii=False)
+        except (TypeError, ValueError) as exc:
+            raise ExpressionError(f"the variables cannot be passed to JavaScript: {exc}", expression=source,
+                                  element_id=element_id) from None
+        context = self._context()
+        context.set("__amtsflowInput", payload)
+        context.set("__amtsflowSource", source)
+        try:
+            context.eval(_PRELUDE)
+            text = context.eval(_RUN)
+        except (quickjs.JSException, quickjs.StackOverflow) as exc:
+            raise ExpressionError(f"JavaScript: {self._describe(exc)}", expression=source,
+                                  element_id=element_id) from None
+        if not isinstance(text, str) or len(text) > self.max_size:
+            raise ExpressionError(f"JavaScript: the script's result and variables exceed {self.max_size} "
+                                  "characters of JSON", expression=source, element_id=element_id)
+        return _outcome(text, source, element_id)
+
+    def _describe(self, exc: Exception) -> str:
+        if isinstance(exc, quickjs.StackOverflow):
+            return "stack overflow (recursion too deep)"
+        text = str(exc).strip()
+        first = text.splitlines()[0] if text else type(exc).__name__
+        if "interrupted" in first:
+            return f"time limit of {self.max_seconds} s CPU exceeded (endless loop?)"
+        if "out of memory" in first:
+            return f"memory limit of {self.max_memory // (1024 * 1024)} MB exceeded"
+        where = [line.strip() for line in text.splitlines()[1:] if "<input>:" in line]
+        line = where[0].rsplit(":", 1)[-1].rstrip(")") if where else ""
+        return first[:300] + (f" (script line {line})" if line.isdigit() else "")
+
+
+def _outcome(text: str, source: str, element_id: str) -> ScriptOutcome:
+    """Parse the sandbox's answer; a script that replaced the built-ins it relies on (JSON,
+    Object) can only make it malformed, which is an error like any other."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if not (isinstance(data, dict) and isinstance(data.get("vars"), dict) and isinstance(data.get("task"), dict)
+            and isinstance(data.get("removed"), list) and all(isinstance(n, str) for n in data["removed"])):
+        raise ExpressionError("JavaScript: the script's outcome is malformed (were JSON or Object replaced?)",
+                              expression=source, element_id=element_id)
+    return ScriptOutcome(data.get("result"), data["vars"], data["removed"], data["task"])
