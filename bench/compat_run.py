@@ -147,8 +147,8 @@ def run_case(engine: Engine, clock: FakeClock, key: str, steps: int) -> str:
             definition = conn.execute(select(t.process_definitions.c.id).where(t.process_definitions.c.key == key)
                                       .order_by(t.process_definitions.c.version.desc())).scalar_one()
         start_form = engine.definitions.get(definition).model.start_form
-        case_id = cases.start_case(engine, key, form_data(start_form, today), business_key=f"bench-{key}",
-                                   actor="bench")
+        data = form_data(start_form, today) if start_form is not None else _condition_names(engine, definition, {})
+        case_id = cases.start_case(engine, key, data, business_key=f"bench-{key}", actor="bench")
     except AmtsflowError as exc:
         return f"start: {exc.message}"
     worker = JobExecutor(engine, "bench")
@@ -181,7 +181,13 @@ def _condition_variables(engine: Engine, case_id: str) -> dict[str, Any]:
     lacks, to True (a form's approve checkbox)."""
     with engine.db.connect() as conn:
         row = conn.execute(select(t.cases.c.definition_id, t.cases.c.data).where(t.cases.c.id == case_id)).first()
-    parsed = engine.definitions.get(row.definition_id)
+    return _condition_names(engine, row.definition_id, row.data or {})
+
+
+def _condition_names(engine: Engine, definition_id: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """The names the definition's conditions read that ``data`` lacks, set to True (also the
+    start data of a process without a start form)."""
+    parsed = engine.definitions.get(definition_id)
     names: set[str] = set()
     for spec in [parsed.spec, *parsed.subprocess_specs.values()]:
         for task_spec in spec.task_specs.values():
@@ -193,7 +199,7 @@ def _condition_variables(engine: Engine, case_id: str) -> dict[str, Any]:
                     except SyntaxError:
                         continue
                     names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    known = set(row.data or {}) | set(engine.evaluator.callables)
+    known = set(data) | set(engine.evaluator.callables)
     return {name: True for name in sorted(names - known) if name not in ("True", "False", "None")}
 
 

@@ -1,7 +1,8 @@
 """``http``: a generic REST call for back offices without a dedicated connector.
 
 The model gives method, URL (absolute, or relative to the named credential's base URL), headers,
-query, JSON body, timeout and the *name* of a credential; the credential itself comes from
+query, JSON body (or ``body_text``, sent as given with the model's Content-Type), timeout and
+the *name* of a credential; the credential itself comes from
 configuration and is only ever sent to its own base URL:
 
     http_credential_<name>_url     = https://fachverfahren.example/api/   (required prefix)
@@ -100,7 +101,8 @@ class HttpConnector(BaseConnector):
                            "headers": {"type": "object", "additionalProperties": {"type": "string"}},
                            "query": {"type": "object",
                                      "additionalProperties": {"type": ["string", "number", "boolean"]}},
-                           "body": {}, "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 120},
+                           "body": {}, "body_text": {"type": "string", "maxLength": 1_000_000},
+                           "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 120},
                            "credential": {"type": "string", "pattern": "^[a-z0-9_]{1,40}$"},
                            "expect": {"enum": ["json", "text", "none"]},
                            "error_codes": {"type": "object", "propertyNames": {"pattern": "^4\\d\\d$"},
@@ -124,6 +126,8 @@ class HttpConnector(BaseConnector):
         kwargs: dict[str, Any] = {"headers": headers, "params": params.get("query"), "timeout": timeout}
         if "body" in params and method != "GET":
             kwargs["json"] = params["body"]
+        elif "body_text" in params and method != "GET":  # sent as given (Flowable's requestBody)
+            kwargs["content"] = str(params["body_text"]).encode()
         try:
             resp = self.client.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:

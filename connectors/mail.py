@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -32,6 +33,14 @@ from engine.ports import ConnectorError, ServiceRequest
 TEMPLATES = Path(__file__).parent / "templates" / "mail"
 EMAIL = {"type": "string", "pattern": r"^[^@\s<>,;]+@[^@\s<>,;]+\.[A-Za-z]{2,}$", "maxLength": 254}
 REFUSED = "EMPFAENGER_ABGELEHNT"
+# Flowable's mail fields: one address, several separated by commas, or a list
+ADDRESSES = {"anyOf": [{"type": "string", "maxLength": 2000}, {"type": "array", "items": EMAIL, "maxItems": 50},
+                       {"type": "null"}]}
+
+
+def _addresses(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else str(value or "").split(",")
+    return [str(a).strip() for a in items if str(a).strip()]
 
 
 def euro(cents: Any) -> str:
@@ -80,9 +89,44 @@ class MailConnector(BaseConnector):
 
     def message(self, params: Mapping[str, Any], request: ServiceRequest) -> EmailMessage:
         subject, body = render(params["template"], params.get("variables") or {})
+        msg = self._envelope(params, request, subject)
+        msg.set_content(body)
+        for index, att in enumerate(params.get("attachments") or []):
+            try:
+                content = base64.b64decode(att["content_base64"], validate=True)
+            except (binascii.Error, ValueError):
+                raise ConnectorError(f"mail: attachments/{index}/content_base64 is not valid base64") from None
+            maintype, _, subtype = att.get("mime_type", "application/octet-stream").partition("/")
+            msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=att["filename"])
+        return msg
+
+    def text_message(self, params: Mapping[str, Any], request: ServiceRequest) -> EmailMessage:
+        """A mail whose subject and text the model gives (Flowable's mail task)."""
+        for name in ("to", "cc", "bcc"):
+            bad = [a for a in _addresses(params.get(name)) if not re.fullmatch(EMAIL["pattern"], a)]
+            if bad:
+                raise BusinessError(REFUSED, f"Ungültige E-Mail-Adresse in '{name}': {', '.join(bad)}")
+        if not any(_addresses(params.get(name)) for name in ("to", "cc", "bcc")):
+            raise BusinessError(REFUSED, "Die E-Mail hat keinen Empfänger (to, cc und bcc sind leer).")
+        msg = self._envelope({"to": ", ".join(_addresses(params.get("to"))) or None,
+                              "cc": _addresses(params.get("cc"))}, request, str(params.get("subject") or ""))
+        if params.get("text") or not params.get("html"):
+            msg.set_content(str(params.get("text") or ""))
+        if params.get("html"):
+            if params.get("text"):
+                msg.add_alternative(str(params["html"]), subtype="html")
+            else:
+                msg.set_content(str(params["html"]), subtype="html")
+        bcc = _addresses(params.get("bcc"))
+        if bcc:
+            msg["Bcc"] = ", ".join(bcc)
+        return msg
+
+    def _envelope(self, params: Mapping[str, Any], request: ServiceRequest, subject: str) -> EmailMessage:
         msg = EmailMessage()
         msg["From"] = self.sender
-        msg["To"] = params["to"]
+        if params.get("to"):
+            msg["To"] = params["to"]
         if params.get("cc"):
             msg["Cc"] = ", ".join(params["cc"])
         if params.get("reply_to"):
@@ -93,14 +137,6 @@ class MailConnector(BaseConnector):
         msg["Message-ID"] = f"<{hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:40]}@{domain}>"
         msg["Auto-Submitted"] = "auto-generated"
         msg["Content-Language"] = "de"
-        msg.set_content(body)
-        for index, att in enumerate(params.get("attachments") or []):
-            try:
-                content = base64.b64decode(att["content_base64"], validate=True)
-            except (binascii.Error, ValueError):
-                raise ConnectorError(f"mail: attachments/{index}/content_base64 is not valid base64") from None
-            maintype, _, subtype = att.get("mime_type", "application/octet-stream").partition("/")
-            msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=att["filename"])
         return msg
 
     @operation("send", "E-Mail aus einer deutschen Vorlage senden (" + ", ".join(template_names()) + ")",
@@ -117,7 +153,19 @@ class MailConnector(BaseConnector):
                           ("message_id", "subject", "refused")),
                errors=(REFUSED,))
     def send(self, params: Mapping[str, Any], request: ServiceRequest) -> Any:
-        msg = self.message(params, request)
+        return self._send(self.message(params, request))
+
+    @operation("send_text", "E-Mail mit Betreff und Text aus dem Modell senden (Flowable-Mail-Aufgabe)",
+               params=obj({"to": ADDRESSES, "cc": ADDRESSES, "bcc": ADDRESSES, "subject": {"type": "string",
+                           "maxLength": 998}, "text": {"type": "string"}, "html": {"type": "string"}}),
+               result=obj({"message_id": {"type": "string"}, "subject": {"type": "string"},
+                           "refused": {"type": "array", "items": {"type": "string"}}},
+                          ("message_id", "subject", "refused")),
+               errors=(REFUSED,))
+    def send_text(self, params: Mapping[str, Any], request: ServiceRequest) -> Any:
+        return self._send(self.text_message(params, request))
+
+    def _send(self, msg: EmailMessage) -> Any:
         if not self.host:
             raise ConnectorError("mail: no SMTP server configured (set mail_host)")
         where = f"mail: SMTP {self.host}:{self.port}"

@@ -1,7 +1,8 @@
 """``amtsflow check PATH...``: can these BPMN models run here? (no database needed)
 
 Prints per BPMN file ``runs``, ``runs after mapping`` (with the camunda-mapping.json entries
-to add) or ``blocked`` followed by one line per blocker ``FILE:LINE: element-id: message``,
+to add) or ``blocked`` followed by one line per blocker ``FILE:LINE: element-id: message``
+and, where mapping Java code would remove some of them, the camunda-mapping.json entries,
 then the summary line ``N of M models deployable``. Exit code 0 when every file runs as
 it is, 1 otherwise (2 for a path that does not exist).
 """
@@ -33,6 +34,10 @@ def check(paths: tuple[str, ...], notes: bool) -> None:
         if report.status == BLOCKED:
             for problem in report.blockers:
                 click.echo(f"  {problem}")
+            if report.mapping_needed:
+                left = len(report.remaining)
+                click.echo(f"  add to camunda-mapping.json: {json.dumps(report.mapping_snippet(), ensure_ascii=False)}"
+                           f" (unblocks the Java code above; {left} blocker{'s' if left != 1 else ''} remain)")
         if notes:
             for note in report.notes:
                 click.echo(f"  note: {note}")

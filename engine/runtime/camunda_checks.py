@@ -75,6 +75,8 @@ def _check_implementation(node: etree._Element, mapping: dict[str, Any] | None, 
     if node.tag == tag("businessRuleTask") and impl.kind in ("none", "decision"):
         fail(node, "business rule task needs camunda:decisionRef pointing at a DMN decision")
         return
+    if impl.kind == "builtin":
+        return
     if impl.kind == "external":
         if not impl.name:
             fail(node, "external task has no camunda:topic")

@@ -24,6 +24,9 @@ MAPPING_FILE = "camunda-mapping.json"
 MAPPING_SECTIONS = ("topics", "delegates", "connectors", "beans")
 EXTERNAL_CONNECTOR = "camunda"          # the connector that answers unmapped external topics
 DELEGATE_ATTRIBUTES = ("class", "delegateExpression", "expression")
+# camunda:type values with a built-in connector operation (Flowable's mail and http tasks,
+# normalised by engine.runtime.flowable); their camunda:field injections are the parameters
+BUILTIN_TYPES = {"mail": "mail.send_text", "http": "http.request"}
 _OPERATION = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*\.[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
@@ -97,7 +100,7 @@ def _bare(value: str) -> str:
 class Implementation:
     """How a Camunda service task is implemented and which connector operation runs it."""
 
-    kind: str                 # "external", "delegate", "connector", "decision", "none"
+    kind: str                 # "external", "builtin", "delegate", "connector", "decision", "none"
     name: str                 # topic, delegate attribute value, connectorId, decisionRef
     attribute: str = ""       # for delegates: class, delegateExpression or expression
     operation: str | None = None   # resolved "connector.operation"; None: needs a mapping
@@ -116,6 +119,9 @@ def implementation(node: etree._Element, mapping: dict[str, Any] | None) -> Impl
         topic = node.get(tag("topic", CAMUNDA)) or ""
         operation = _section(mapping, "topics").get(topic) or (f"{EXTERNAL_CONNECTOR}.{topic}" if topic else None)
         return Implementation("external", topic, operation=operation)
+    builtin = BUILTIN_TYPES.get(node.get(tag("type", CAMUNDA)) or "")
+    if builtin is not None:
+        return Implementation("builtin", node.get(tag("type", CAMUNDA), ""), operation=builtin)
     for attr in DELEGATE_ATTRIBUTES:
         value = node.get(tag(attr, CAMUNDA))
         if value is not None:

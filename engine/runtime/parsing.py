@@ -16,7 +16,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 
 from engine.domain.errors import DeploymentError, Problem
-from engine.runtime import call_activity, camunda, camunda_call, camunda_io, checks, elements, io_mapping, juel
+from engine.runtime import call_activity, camunda, camunda_call, camunda_io, checks, elements, flowable, io_mapping, juel
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
 from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, catch_any_code, use_engine_clock
@@ -61,8 +61,12 @@ def bundle_hash(files: list[SourceFile]) -> str:
 
 
 def detect_dialect(content: bytes) -> str:
-    """camunda: uses Camunda's extension namespace, or comes from Camunda Modeler for the
-    Camunda platform without spiff extensions; spiff otherwise (also plain BPMN)."""
+    """flowable: uses Flowable's or Activiti's extension namespace (normalised onto the
+    Camunda dialect before anything reads it: engine.runtime.flowable); camunda: uses
+    Camunda's extension namespace, or comes from Camunda Modeler for the Camunda platform
+    without spiff extensions; spiff otherwise (also plain BPMN)."""
+    if flowable.is_flowable(content) and SPIFF.encode() not in content:
+        return "flowable"
     if CAMUNDA.encode() in content:
         return "camunda"
     if b"camunda.org/schema/modeler" in content and SPIFF.encode() not in content:
@@ -124,6 +128,8 @@ class _BundleParser:
                 if lower.endswith(BPMN_SUFFIXES):
                     self.trees[f.name] = parse_untrusted(f.content, f.name)
                     self.dialects[f.name] = detect_dialect(f.content)
+                    if self.dialects[f.name] == "flowable":
+                        self._normalise_flowable(f.name)
                 elif lower.endswith(".dmn"):
                     self.dmn[f.name] = parse_untrusted(f.content, f.name)
                 elif lower.endswith((".json", ".form")):
@@ -132,6 +138,13 @@ class _BundleParser:
                     self.problems.append(Problem(f.name, 0, "", "unknown file type (expected .bpmn, .dmn, .json or .form)"))
             except UnsafeXml as exc:
                 self.problems.append(exc.problem)
+
+    def _normalise_flowable(self, name: str) -> None:
+        """Flowable/Activiti extensions onto their Camunda twins; from here on a Camunda file."""
+        problems, warnings = flowable.normalise(self.trees[name], name)
+        self.problems.extend(problems)
+        self.warnings.extend(warnings)
+        self.dialects[name] = "camunda"
 
     def _read_json(self, f: SourceFile) -> None:
         if len(f.content) > MAX_JSON_BYTES:

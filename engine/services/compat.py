@@ -26,9 +26,9 @@ from typing import Any, Iterable
 from lxml import etree
 
 from engine.domain.errors import DeploymentError, Problem
-from engine.runtime import camunda
+from engine.runtime import camunda, flowable
 from engine.runtime.namespaces import CAMUNDA, tag
-from engine.runtime.parsing import BPMN_SUFFIXES, SourceFile, parse_bundle
+from engine.runtime.parsing import BPMN_SUFFIXES, SourceFile, detect_dialect, parse_bundle
 from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
 
 RUNS, AFTER_MAPPING, BLOCKED = "runs", "runs after mapping", "blocked"
@@ -44,6 +44,7 @@ class FileReport:
     processes: list[str] = field(default_factory=list)       # executable process ids of this file
     mapping_needed: list[tuple[str, str]] = field(default_factory=list)   # (section, name)
     blockers: list[Problem] = field(default_factory=list)
+    remaining: list[Problem] = field(default_factory=list)   # blockers left once mapping_needed is mapped
     notes: list[str] = field(default_factory=list)
     java: list[str] = field(default_factory=list)            # element ids with Java code (delegates, listeners)
     scripts: list[str] = field(default_factory=list)         # element ids with Groovy/JavaScript/... scripts
@@ -120,7 +121,7 @@ def check_file(bpmn: Path, known_operations: set[str] | None = None,
     files = with_base_mapping([SourceFile(str(p), p.read_bytes()) for p in bundle_for(bpmn)], base_mapping)
     report = FileReport(str(bpmn), BLOCKED)
     try:
-        root = parse_untrusted(files[0].content, files[0].name)
+        root = _read_tree(files[0].content, files[0].name)
     except UnsafeXml as exc:
         report.blockers = [exc.problem]
         return report
@@ -138,17 +139,21 @@ def check_file(bpmn: Path, known_operations: set[str] | None = None,
     if problems and needed:
         mapped = _with_mapping(files, mapping, needed)
         second, warnings = _parse(mapped, known_operations)
+        report.mapping_needed = needed
         if not second:
-            report.status, report.mapping_needed = AFTER_MAPPING, needed
+            report.status = AFTER_MAPPING
         else:
+            report.remaining = sorted(set(second), key=lambda p: (p.file, p.line, p.element_id, p.message))
             problems = sorted(set(problems) | set(second), key=lambda p: (p.file, p.line, p.element_id, p.message))
     elif not problems:
         report.status = RUNS
     if report.status == BLOCKED:
         report.blockers = problems
+        report.remaining = report.remaining or problems
     elif not report.processes:
         report.status, report.blockers = BLOCKED, [Problem(str(bpmn), 0, "", "no executable process "
                                                             "(isExecutable=\"true\") in this file")]
+        report.remaining = report.blockers
     report.notes = [f"warning: {w}" for w in warnings] + _topic_notes(root, mapping)
     return report
 
@@ -264,9 +269,17 @@ def _java_and_scripts(root: etree._Element) -> tuple[list[str], list[str]]:
     return sorted(set(java)), sorted(set(scripts))
 
 
+def _read_tree(content: bytes, name: str) -> etree._Element:
+    """The file's tree as the Camunda translation reads it (Flowable files normalised)."""
+    root = parse_untrusted(content, name)
+    if detect_dialect(content) == "flowable":
+        flowable.normalise(root, name)
+    return root
+
+
 def _tree(f: SourceFile) -> etree._Element | None:
     try:
-        return parse_untrusted(f.content, f.name)
+        return _read_tree(f.content, f.name)
     except UnsafeXml:
         return None
 

@@ -96,3 +96,25 @@ def test_every_template_renders_german_subject(name: str) -> None:
     subject, body = render(name, variables)
     assert "BPA-2026-000042" in subject + body and body.startswith("Guten Tag")
     assert "Mit freundlichen Grüßen" in body
+
+
+def send_text(box: Mailbox, params: dict[str, Any]) -> ServiceResult:
+    connector = create({"mail_host": box.smtp.host, "mail_port": str(box.smtp.port), "mail_timeout": "0.5"})
+    return connector.call("send_text", ServiceRequest("mail.send_text", params, "case-1:task-3:1", "case-1"))
+
+
+def test_send_text_mails_the_models_subject_and_text_to_every_recipient(mailbox: Mailbox) -> None:
+    """Flowable's mail task: recipients as comma-separated text, subject and text from the model."""
+    result = send_text(mailbox, {"to": "a@example.org, b@example.org", "cc": "c@example.org",
+                                 "bcc": ["d@example.org"], "subject": "Ihr Antrag", "text": "Guten Tag Erika,",
+                                 "html": "<p>Guten Tag Erika,</p>"})
+    assert result.bpmn_error is None and result.data["subject"] == "Ihr Antrag"
+    [mail] = mailbox.messages
+    assert sorted(mail["to"]) == ["a@example.org", "b@example.org", "c@example.org", "d@example.org"]
+    assert mail["subject"] == "Ihr Antrag" and "Guten Tag Erika," in mail["body"]
+
+
+def test_send_text_without_recipient_or_with_a_bad_address_is_a_bpmn_error(mailbox: Mailbox) -> None:
+    assert send_text(mailbox, {"subject": "x", "text": "y"}).bpmn_error == "EMPFAENGER_ABGELEHNT"
+    assert send_text(mailbox, {"to": "kein-at-zeichen", "text": "y"}).bpmn_error == "EMPFAENGER_ABGELEHNT"
+    assert mailbox.messages == []

@@ -1,0 +1,253 @@
+"""Flowable 6 and Activiti 5 dialect: normalised onto the Camunda 7 dialect at deploy time.
+
+Flowable (``xmlns:flowable="http://flowable.org/bpmn"``), Activiti (``http://activiti.org/bpmn``)
+and Camunda 7 all descend from Activiti 5: most extensions carry the same name and meaning in
+each. :func:`normalise` rewrites a file's tree in place, before anything else reads it, so
+that the Camunda translation (:mod:`engine.runtime.camunda`: JUEL, timers, service tasks
+through ``camunda-mapping.json``, listeners, input/output mappings, call-activity variables,
+forms) runs on Flowable models unchanged. The file is then a Camunda-dialect file.
+
+Same name and meaning, moved into the Camunda namespace: ``assignee``, ``candidateUsers``,
+``candidateGroups``, ``dueDate``, ``priority``, ``formKey``, ``initiator``, ``class``,
+``delegateExpression``, ``expression``, ``resultVariable``, ``collection``,
+``elementVariable``, ``exclusive``, ``candidateStarterUsers/Groups``, and the elements
+``field`` (``string``/``expression``), ``executionListener``, ``taskListener``, ``in``,
+``out``, ``failedJobRetryTimeCycle``.
+
+The true differences, handled explicitly:
+
+* ``async`` / ``asyncLeave`` -> ``camunda:asyncBefore`` / ``camunda:asyncAfter``;
+  ``resultVariableName`` -> ``camunda:resultVariable``.
+* Call activities: ``inheritVariables="true"`` -> ``<camunda:in variables="all"/>``;
+  ``businessKey="${..}"`` and ``inheritBusinessKey="true"`` -> ``<camunda:in businessKey=..>``;
+  ``sameDeployment="true"`` -> ``camunda:calledElementBinding="deployment"``.
+* ``formProperty`` (Activiti's generated forms) -> ``camunda:formData``/``formField``
+  (:mod:`engine.runtime.flowable_tasks`).
+* Script listeners (``<flowable:script language=..>`` or the ``ScriptExecutionListener`` /
+  ``ScriptTaskListener`` classes with ``script``/``language`` fields) -> ``<camunda:script>``.
+* ``type="mail"`` / ``type="http"`` service and send tasks -> the ``mail.send_text`` and
+  ``http.request`` connector operations with their field injections renamed
+  (:mod:`engine.runtime.flowable_tasks`); ``type="external-worker"`` -> a Camunda external
+  task (``camunda:type="external"``, same topic); ``type="dmn"`` -> a business-rule task
+  with ``camunda:decisionRef``.
+* Without effect on how a case runs here, dropped: diagram hints, categories, job
+  categories, business calendars, tenant fallbacks, form-validation flags, owners.
+  ``mapException`` is dropped with a warning: a mapped delegate is a connector operation,
+  and connector business errors already become BPMN errors by their code.
+* Refused with a message naming the element: whatever has no counterpart and would change
+  how a case runs (skip expressions, triggerable service tasks, task-id variables, terminate
+  of the whole instance tree, instance-scoped signals, signal/message expressions, cycle end
+  dates, variable aggregation, variable listeners, event listeners, custom collection
+  handlers, other task types such as shell or camel), and any unknown attribute or element.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from lxml import etree
+
+from engine.domain.errors import Problem
+from engine.runtime import flowable_tasks
+from engine.runtime.namespaces import CAMUNDA, local_name, tag
+
+FLOWABLE = "http://flowable.org/bpmn"
+ACTIVITI = "http://activiti.org/bpmn"
+NAMESPACES = (FLOWABLE, ACTIVITI)
+
+SAME_ATTRIBUTES = frozenset({
+    "assignee", "candidateUsers", "candidateGroups", "dueDate", "priority", "formKey", "initiator", "class",
+    "delegateExpression", "expression", "resultVariable", "collection", "elementVariable", "exclusive",
+    "candidateStarterUsers", "candidateStarterGroups", "topic"})
+RENAMED_ATTRIBUTES = {"async": "asyncBefore", "asyncLeave": "asyncAfter", "resultVariableName": "resultVariable"}
+DROPPED_ATTRIBUTES = frozenset({
+    "category", "jobCategory", "formFieldValidation", "sourceDockerX", "sourceDockerY", "targetDockerX",
+    "targetDockerY", "businessCalendarName", "fallbackToDefaultTenant", "owner", "translation",
+    "useLocalScopeForResultVariable", "storeResultVariableAsTransient", "noWaitStatesAsyncLeave",
+    "completeAsync", "autoStoreVariables", "calledElementType", "exclusiveAsyncLeave"})
+SAME_ELEMENTS = frozenset({"field", "string", "expression", "executionListener", "taskListener", "in", "out",
+                           "failedJobRetryTimeCycle"})
+DROPPED_ELEMENTS = frozenset({"work-form-field-validation", "task-candidates-type", "jobCategory", "translation"})
+_WHY = {
+    "skipExpression": "skip expressions (an activity skipped when an expression holds) have no counterpart here; "
+                      "model the skip with an exclusive gateway",
+    "triggerable": "triggerable service tasks wait for an external trigger; model the wait as a receive task "
+                   "or message catch event after the service task",
+    "taskIdVariableName": "storing the task id in a variable is not supported",
+    "idVariableName": "storing the instance id in a variable is not supported",
+    "taskCompleterVariableName": "storing the completing user in a variable is not supported",
+    "terminateAll": "terminating the whole instance tree (terminateAll) is not supported; a terminate end event "
+                    "ends its own process level",
+    "terminateMultiInstance": "terminating all instances of a multi-instance activity is not supported",
+    "scope": "signals scoped to the process instance are not supported; signals reach every waiting case",
+    "signalExpression": "signal names given as expressions are not supported; name the signal",
+    "messageExpression": "message names given as expressions are not supported; name the message",
+    "endDate": "an end date for a timer cycle is not supported; give the cycle a repetition count (R3/PT1H)",
+    "elementIndexVariable": "a custom index variable is not supported; read loopCounter",
+    "variableAggregation": "variable aggregation of multi-instance activities is not supported; collect the "
+                           "results with an output mapping",
+    "variableListenerEventDefinition": "variable listener events are not supported; use a conditional event",
+    "eventListener": "process event listeners are Java code and cannot run here",
+    "collection": "custom collection handlers are Java code and cannot run here; give the collection as an "
+                  "expression (flowable:collection=\"${list}\")",
+}
+_REFUSED_WHEN = {"triggerable": "true", "terminateAll": "true", "terminateMultiInstance": "true",
+                 "scope": "processinstance"}
+_SCRIPT_LISTENERS = ("ScriptExecutionListener", "ScriptTaskListener")
+
+
+def is_flowable(content: bytes) -> bool:
+    """A file that uses the Flowable or Activiti extension namespace."""
+    return any(ns.encode() in content for ns in NAMESPACES)
+
+
+def normalise(root: etree._Element, filename: str) -> tuple[list[Problem], list[Problem]]:
+    """Rewrite the Flowable/Activiti extensions of ``root`` onto their Camunda twins, in place.
+    Returns (problems, warnings)."""
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+
+    def report(into: list[Problem]) -> Callable[[etree._Element, str], None]:
+        def add(node: etree._Element, message: str) -> None:
+            into.append(Problem(filename, node.sourceline or 0, _owner(node), message))
+        return add
+
+    fail, warn = report(problems), report(warnings)
+    for node in list(root.iter()):
+        if isinstance(node.tag, str):
+            _attributes(node, fail)
+    for node in list(root.iter()):
+        if isinstance(node.tag, str) and etree.QName(node).namespace in NAMESPACES:
+            _element(node, fail, warn)
+    for listener in list(root.iter(tag("executionListener", CAMUNDA), tag("taskListener", CAMUNDA))):
+        _script_listener(listener)
+    _implicit_definitions(root)
+    flowable_tasks.forms(root, fail)
+    flowable_tasks.task_types(root, fail, warn)
+    _drop_namespace_declarations(root)
+    return problems, warnings
+
+
+_IMPLICIT = {  # event definition -> (reference attribute, root element, its name/code attribute)
+    "errorEventDefinition": ("errorRef", "error", "errorCode"),
+    "escalationEventDefinition": ("escalationRef", "escalation", "escalationCode"),
+    "messageEventDefinition": ("messageRef", "message", "name"),
+    "signalEventDefinition": ("signalRef", "signal", "name"),
+}
+
+
+def _implicit_definitions(root: etree._Element) -> None:
+    """Flowable reads a reference to no defined error, escalation, message or signal as the
+    code or name itself (errorRef="NOT_FOUND" catches the error code NOT_FOUND); Camunda
+    needs the definition, so it is added."""
+    for definition, (attr, kind, name_attr) in _IMPLICIT.items():
+        defined = {n.get("id") for n in root.iter(tag(kind))}
+        for node in root.iter(tag(definition)):
+            ref = node.get(attr)
+            if ref and ref not in defined:
+                element = etree.Element(tag(kind), {"id": ref, name_attr: ref})
+                root.insert(0, element)
+                defined.add(ref)
+
+
+def _owner(node: etree._Element) -> str:
+    current: etree._Element | None = node
+    while current is not None and not current.get("id"):
+        current = current.getparent()
+    return current.get("id", "") if current is not None else ""
+
+
+def _dialect_attributes(node: etree._Element) -> list[tuple[str, str, str]]:
+    return [(name, local_name(name), value) for name, value in node.attrib.items()
+            if etree.QName(name).namespace in NAMESPACES]
+
+
+def _attributes(node: etree._Element, fail: Callable[[etree._Element, str], None]) -> None:
+    for qualified, name, value in _dialect_attributes(node):
+        del node.attrib[qualified]
+        if name == "type":
+            node.set(flowable_tasks.TYPE_ATTRIBUTE, value)
+        elif name in SAME_ATTRIBUTES:
+            node.set(tag(name, CAMUNDA), value)
+        elif name in RENAMED_ATTRIBUTES:
+            node.set(tag(RENAMED_ATTRIBUTES[name], CAMUNDA), value)
+        elif name in _CALL_ACTIVITY:
+            _CALL_ACTIVITY[name](node, value)
+        elif name in DROPPED_ATTRIBUTES:
+            continue
+        elif name in _WHY and (name not in _REFUSED_WHEN or value.strip().lower() == _REFUSED_WHEN[name]):
+            fail(node, f"flowable:{name}: {_WHY[name]}")
+        elif name not in _WHY:
+            fail(node, f"flowable:{name}=\"{value}\" has no counterpart here (unknown Flowable extension)")
+
+
+def _call_in(node: etree._Element, **attrs: str) -> None:
+    ext = node.find(tag("extensionElements"))
+    if ext is None:
+        ext = etree.Element(tag("extensionElements"))
+        node.insert(0, ext)
+    etree.SubElement(ext, tag("in", CAMUNDA), attrs)
+
+
+_CALL_ACTIVITY: dict[str, Callable[[etree._Element, str], None]] = {
+    "inheritVariables": lambda node, value: _call_in(node, variables="all") if value == "true" else None,
+    "inheritBusinessKey": lambda node, value: _call_in(node, businessKey="#{execution.processBusinessKey}")
+    if value == "true" else None,
+    "businessKey": lambda node, value: _call_in(node, businessKey=value),
+    "sameDeployment": lambda node, value: node.set(tag("calledElementBinding", CAMUNDA), "deployment")
+    if value == "true" else None,
+}
+
+
+def _element(node: etree._Element, fail: Callable[[etree._Element, str], None],
+             warn: Callable[[etree._Element, str], None]) -> None:
+    name = etree.QName(node).localname
+    parent = node.getparent()
+    if name in SAME_ELEMENTS or name in ("formProperty", "value", "script"):
+        node.tag = tag(name, CAMUNDA)
+        if name == "script" and node.get("language") and not node.get("scriptFormat"):
+            node.set("scriptFormat", node.attrib.pop("language"))
+        return
+    if name in DROPPED_ELEMENTS or name == "mapException":
+        if name == "mapException":
+            warn(node, "flowable:mapException is ignored: a mapped delegate is a connector operation, whose "
+                       "business errors become BPMN errors by their code")
+        if parent is not None:
+            parent.remove(node)
+        return
+    if name in _WHY:
+        fail(node, f"flowable:{name}: {_WHY[name]}")
+    else:
+        fail(node, f"<flowable:{name}> has no counterpart here (unknown Flowable extension)")
+    if parent is not None:
+        parent.remove(node)
+
+
+def _script_listener(node: etree._Element) -> None:
+    """Flowable's script listeners: the listener class with script/language fields, or a
+    <flowable:script> child (already renamed), become Camunda's <camunda:script scriptFormat=..>."""
+    cls = node.get("class") or ""
+    if not cls.endswith(_SCRIPT_LISTENERS):
+        return
+    fields = {f.get("name"): f for f in node.findall(tag("field", CAMUNDA))}
+    text = _field_text(fields.get("script"))
+    language = _field_text(fields.get("language")) or "javascript"
+    del node.attrib["class"]
+    for field in fields.values():
+        node.remove(field)
+    script = etree.SubElement(node, tag("script", CAMUNDA), scriptFormat=language)
+    script.text = text
+
+
+def _field_text(field: etree._Element | None) -> str:
+    if field is None:
+        return ""
+    for child in field:
+        if isinstance(child.tag, str):
+            return (child.text or "").strip()
+    return (field.get("stringValue") or field.get("expression") or "").strip()
+
+
+def _drop_namespace_declarations(root: etree._Element) -> None:
+    """Declare the Camunda namespace on the root and forget the Flowable ones."""
+    etree.cleanup_namespaces(root, top_nsmap={"camunda": CAMUNDA})

@@ -1,0 +1,208 @@
+"""Flowable/Activiti constructs whose Camunda twin has another shape: generated forms and
+the built-in task types. Part of :func:`engine.runtime.flowable.normalise`, which has already
+moved the Flowable namespace's attributes and elements into the Camunda namespace.
+
+* ``formProperty`` -> ``camunda:formData``/``camunda:formField``: ``id`` (or ``variable``, the
+  process variable it writes) -> id, ``name`` -> label, ``type`` -> type, ``default`` ->
+  defaultValue, ``required="true"`` -> the required constraint, ``writable="false"`` -> readonly,
+  ``readable="false"`` -> not shown, ``value`` children -> enum values. A property bound to an
+  expression is refused.
+* ``type="mail"`` -> connector operation ``mail.send_text``; fields ``to``, ``cc``, ``bcc``,
+  ``subject``, ``text``, ``html`` become its parameters (``textVar``/``htmlVar``, a variable's
+  content evaluated as a template at run time, and attachments are refused). The sender is the configured one (``from`` is ignored with a warning: a model
+  does not choose the sender). The operation's answer lands in ``<taskId>Mail``.
+* ``type="http"`` -> ``http.request``: ``requestMethod`` -> method, ``requestUrl`` -> url,
+  ``requestHeaders`` (``Name: value`` lines) -> headers, ``requestBody`` -> body_text (sent as
+  given, like Flowable), ``requestTimeout`` (ms) -> timeout (s); the answer's body is kept as
+  text. The answer (status, content_type, body) lands in ``responseVariableName``, default
+  ``<taskId>ResponseBody`` (Flowable keeps the body alone there: read ``.body``).
+* ``type="external-worker"`` -> ``camunda:type="external"`` (same topic);
+  ``type="dmn"`` with ``decisionTableReferenceKey`` -> a business-rule task with
+  ``camunda:decisionRef``. Other types (shell, camel, mule, case, send-event ...) are refused.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from lxml import etree
+
+from engine.runtime.namespaces import CAMUNDA, tag
+
+TYPE_ATTRIBUTE = "{urn:amtsflow:flowable}type"
+BUILTIN_OPERATIONS = {"mail": "mail.send_text", "http": "http.request"}
+
+Report = Callable[[etree._Element, str], None]
+
+_MAIL_FIELDS = {"to": "to", "cc": "cc", "bcc": "bcc", "subject": "subject", "text": "text", "html": "html"}
+_MAIL_REFUSED = {
+    "textVar": "it evaluates a variable's content as a template at run time (data never becomes code here); "
+               "give the text with ${...} expressions in the field 'text'",
+    "attachments": "attachments are not supported by the mail task; use the mail connector's send operation",
+    "ignoreException": "errors of the mail server always stop the task; catch the BPMN error "
+                       "EMPFAENGER_ABGELEHNT with a boundary event instead",
+    "exceptionVariableName": "errors of the mail server always stop the task; catch the BPMN error "
+                             "EMPFAENGER_ABGELEHNT with a boundary event instead",
+    "headers": "custom mail headers are not supported",
+}
+_MAIL_REFUSED["htmlVar"] = _MAIL_REFUSED["textVar"].replace("'text'", "'html'")
+_MAIL_IGNORED = {"from": "the configured sender is used (AMTSFLOW_CONNECTOR_MAIL_FROM)",
+                 "charset": "mails are sent as UTF-8"}
+_HTTP_FIELDS = {"requestMethod": "method", "requestUrl": "url", "requestHeaders": "headers", "requestBody": "body_text",
+                "requestTimeout": "timeout"}
+
+
+# --- formProperty ---------------------------------------------------------------------------
+
+def forms(root: etree._Element, fail: Report) -> None:
+    for ext in list(root.iter(tag("extensionElements"))):
+        properties = ext.findall(tag("formProperty", CAMUNDA))
+        if not properties:
+            continue
+        form_data = ext.find(tag("formData", CAMUNDA))
+        if form_data is None:
+            form_data = etree.SubElement(ext, tag("formData", CAMUNDA))
+        for prop in properties:
+            ext.remove(prop)
+            if prop.get("expression"):
+                fail(prop, f"formProperty '{prop.get('id')}' is bound to the expression {prop.get('expression')!r}; "
+                           "bind it to a variable (variable=\"name\")")
+                continue
+            if prop.get("readable") == "false":
+                continue
+            form_data.append(_form_field(prop))
+
+
+def _form_field(prop: etree._Element) -> etree._Element:
+    field = etree.Element(tag("formField", CAMUNDA), id=prop.get("variable") or prop.get("id") or "",
+                          label=prop.get("name") or prop.get("id") or "", type=prop.get("type") or "string")
+    if prop.get("default") is not None:
+        field.set("defaultValue", prop.get("default", ""))
+    constraints = [name for name, attr, value in (("required", "required", "true"), ("readonly", "writable", "false"))
+                   if prop.get(attr) == value]
+    if constraints:
+        validation = etree.SubElement(field, tag("validation", CAMUNDA))
+        for name in constraints:
+            etree.SubElement(validation, tag("constraint", CAMUNDA), name=name)
+    for value in prop.findall(tag("value", CAMUNDA)):
+        etree.SubElement(field, tag("value", CAMUNDA), id=value.get("id", ""), name=value.get("name") or "")
+    return field
+
+
+# --- task types ------------------------------------------------------------------------------
+
+def task_types(root: etree._Element, fail: Report, warn: Report) -> None:
+    for node in list(root.iter()):
+        if not isinstance(node.tag, str) or TYPE_ATTRIBUTE not in node.attrib:
+            continue
+        kind = node.attrib.pop(TYPE_ATTRIBUTE)
+        if kind == "mail":
+            _mail(node, fail, warn)
+        elif kind == "http":
+            _http(node, fail)
+        elif kind == "external-worker":
+            node.set(tag("type", CAMUNDA), "external")
+        elif kind == "dmn":
+            _dmn(node, fail)
+        else:
+            fail(node, f"flowable:type=\"{kind}\" tasks cannot run here (supported: mail, http, external-worker, dmn; "
+                       "for others map a delegate class to a connector operation)")
+
+
+def _fields(node: etree._Element) -> dict[str, etree._Element]:
+    ext = node.find(tag("extensionElements"))
+    return {f.get("name", ""): f for f in ext.findall(tag("field", CAMUNDA))} if ext is not None else {}
+
+
+def _rename(field: etree._Element, name: str) -> None:
+    field.set("name", name)
+
+
+def _literal(field: etree._Element) -> str | None:
+    """The field's fixed text, or None when it is an expression."""
+    if field.get("stringValue") is not None:
+        return field.get("stringValue")
+    text = field.findtext(tag("string", CAMUNDA))
+    return text.strip() if text is not None else None
+
+
+def _set_expression(field: etree._Element, expression: str) -> None:
+    """Replace the field's value by a ${...} expression."""
+    for child in list(field):
+        field.remove(child)
+    field.attrib.pop("stringValue", None)
+    field.set("expression", expression)
+
+
+def _mail(node: etree._Element, fail: Report, warn: Report) -> None:
+    node.set(tag("type", CAMUNDA), "mail")
+    node.set(tag("resultVariable", CAMUNDA), f"{node.get('id', 'mail')}Mail")
+    for name, field in _fields(node).items():
+        if name in _MAIL_FIELDS:
+            _rename(field, _MAIL_FIELDS[name])
+            continue
+        if name in _MAIL_IGNORED:
+            warn(field, f"mail field '{name}' is ignored: {_MAIL_IGNORED[name]}")
+        else:
+            fail(field, f"mail field '{name}' is not supported: " + _MAIL_REFUSED.get(
+                name, f"the mail task knows {', '.join(_MAIL_FIELDS)}"))
+        field.getparent().remove(field)  # type: ignore[union-attr]
+
+
+def _http(node: etree._Element, fail: Report) -> None:
+    node.set(tag("type", CAMUNDA), "http")
+    result = f"{node.get('id', 'http')}ResponseBody"
+    fields = _fields(node)
+    for name, field in fields.items():
+        ext = field.getparent()
+        if name == "responseVariableName":
+            result = _literal(field) or result
+            ext.remove(field)  # type: ignore[union-attr]
+            continue
+        if name not in _HTTP_FIELDS:
+            fail(field, f"http field '{name}' is not supported (supported: {', '.join(_HTTP_FIELDS)}, "
+                        "responseVariableName)")
+            continue
+        _rename(field, _HTTP_FIELDS[name])
+        literal = _literal(field)
+        if name in ("requestHeaders", "requestTimeout") and literal is None:
+            fail(field, f"http field '{name}' must be fixed text, not an expression")
+        elif name == "requestHeaders" and literal is not None:
+            ext.remove(field)  # type: ignore[union-attr]
+            _headers(node, literal)
+        elif name == "requestTimeout" and literal is not None:
+            if not literal.isdigit():
+                fail(field, f"http field 'requestTimeout' {literal!r} is not a number of milliseconds")
+            else:
+                _set_expression(field, "${" + repr(int(literal) / 1000) + "}")
+    ext = node.find(tag("extensionElements"))
+    if ext is not None:  # Flowable keeps the answer's body as text
+        etree.SubElement(ext, tag("field", CAMUNDA), name="expect", stringValue="text")
+    node.set(tag("resultVariable", CAMUNDA), result)
+
+
+def _headers(node: etree._Element, text: str) -> None:
+    """``Name: value`` lines -> an input parameter ``headers`` holding a camunda:map."""
+    ext = node.find(tag("extensionElements"))
+    assert ext is not None  # the field came from there
+    io = ext.find(tag("inputOutput", CAMUNDA))
+    if io is None:
+        io = etree.SubElement(ext, tag("inputOutput", CAMUNDA))
+    param = etree.SubElement(io, tag("inputParameter", CAMUNDA), name="headers")
+    mapping = etree.SubElement(param, tag("map", CAMUNDA))
+    for line in text.splitlines():
+        if ":" in line:
+            key, value = line.split(":", 1)
+            etree.SubElement(mapping, tag("entry", CAMUNDA), key=key.strip()).text = value.strip()
+
+
+def _dmn(node: etree._Element, fail: Report) -> None:
+    fields = _fields(node)
+    key = _literal(fields["decisionTableReferenceKey"]) if "decisionTableReferenceKey" in fields else None
+    if not key:
+        fail(node, "a flowable:type=\"dmn\" task needs the field decisionTableReferenceKey with a fixed decision key")
+        return
+    node.tag = tag("businessRuleTask")
+    node.set(tag("decisionRef", CAMUNDA), key)
+    for field in fields.values():
+        field.getparent().remove(field)  # type: ignore[union-attr]

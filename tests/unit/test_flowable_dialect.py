@@ -1,0 +1,158 @@
+"""Flowable and Activiti models are read through the Camunda translation (engine.runtime.flowable):
+self-written models in both namespaces, parsed without a database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from engine.domain.errors import DeploymentError
+from engine.runtime import camunda, flowable
+from engine.runtime.namespaces import CAMUNDA, tag
+from engine.runtime.parsing import SourceFile, detect_dialect, parse_bundle
+from engine.runtime.xmlsafe import parse_untrusted
+from engine.services.compat import _checker
+
+MODELS = Path(__file__).resolve().parents[1] / "models" / "flowable"
+MAPPING = {"delegates": {"de.musterstadt.GebuehrDelegate": "test.gebuehr"}}
+
+
+def _file(name: str) -> SourceFile:
+    return SourceFile(name, (MODELS / name).read_bytes())
+
+
+def _mapping(mapping: dict = MAPPING) -> SourceFile:
+    return SourceFile("camunda-mapping.json", json.dumps(mapping).encode())
+
+
+def _normalised(name: str) -> tuple[etree._Element, list, list]:
+    root = parse_untrusted((MODELS / name).read_bytes(), name)
+    problems, warnings = flowable.normalise(root, name)
+    return root, problems, warnings
+
+
+def _problems(*files: SourceFile) -> list[str]:
+    with pytest.raises(DeploymentError) as caught:
+        parse_bundle(list(files), _checker())
+    return [str(p) for p in caught.value.problems]
+
+
+def test_dialect_is_detected_by_the_flowable_or_activiti_namespace() -> None:
+    assert detect_dialect((MODELS / "antrag.bpmn20.xml").read_bytes()) == "flowable"
+    assert detect_dialect((MODELS / "aufruf.bpmn20.xml").read_bytes()) == "flowable"
+    assert detect_dialect(b'<definitions xmlns:camunda="http://camunda.org/schema/1.0/bpmn"/>') == "camunda"
+    assert detect_dialect(b"<definitions/>") == "spiff"
+
+
+def test_user_task_attributes_forms_and_start_initiator() -> None:
+    bundle = parse_bundle([_file("antrag.bpmn20.xml"), _mapping()], _checker())
+    model = bundle.processes["flowable_antrag"].model
+    assert model.dialect == "camunda"                 # serialised and run as a Camunda-dialect case
+    pruefen, freigeben, start = model.elements["pruefen"], model.elements["freigeben"], model.elements["start"]
+    assert pruefen.candidate_groups == ["sachbearbeitung", "${zusatzgruppe}"]
+    assert pruefen.candidate_users == ["sb1"]
+    assert (pruefen.due_date, pruefen.priority) == ("P14D", "60")
+    assert freigeben.assignee == "${antragsteller}"
+    assert start.properties[camunda.INITIATOR_PROPERTY] == "antragsteller"
+    assert pruefen.form is not None and pruefen.form.schema["required"] == ["genehmigt"]
+
+
+def test_form_properties_become_a_closed_json_schema() -> None:
+    bundle = parse_bundle([_file("antrag.bpmn20.xml"), _mapping()], _checker())
+    schema = bundle.processes["flowable_antrag"].model.start_form.schema
+    assert list(schema["properties"]) == ["name", "betrag", "art", "kontakt", "geprueft"]  # intern: readable=false
+    assert schema["required"] == ["name", "betrag"]
+    assert schema["properties"]["betrag"]["type"] == "integer"                  # type long
+    assert schema["properties"]["art"]["enum"] == ["standard", "sonder"]
+    assert schema["properties"]["art"]["default"] == "standard"
+    assert schema["properties"]["geprueft"]["readOnly"] is True                 # writable=false
+    assert schema["properties"]["kontakt"]["title"] == "E-Mail"                 # variable="kontakt"
+    assert schema["additionalProperties"] is False
+
+
+def test_delegates_go_through_the_mapping_file_and_conditions_are_translated() -> None:
+    bundle = parse_bundle([_file("antrag.bpmn20.xml"), _mapping()], _checker())
+    parsed = bundle.processes["flowable_antrag"]
+    service = parsed.model.elements["gebuehr"].service
+    assert service is not None and service.operation == "test.gebuehr"
+    assert service.params == {"satz": "'12'", "betrag": "betrag"}              # field injections
+    gateway = parsed.spec.task_specs["weiche"]
+    conditions = [c.args[0] if hasattr(c, "args") else c for c, _ in gateway.cond_task_specs]
+    assert any("betrag > 100" in str(c) and "and" in str(c) for c in conditions)
+    unmapped = _problems(_file("antrag.bpmn20.xml"))
+    assert any(":21: gebuehr: camunda:class='de.musterstadt.GebuehrDelegate' is Java code" in p and
+               '{"delegates": {"de.musterstadt.GebuehrDelegate": "connector.operation"}}' in p for p in unmapped)
+
+
+def test_mail_task_becomes_the_mail_connector_with_its_fields() -> None:
+    bundle = parse_bundle([_file("antrag.bpmn20.xml"), _mapping()], _checker())
+    service = bundle.processes["flowable_antrag"].model.elements["benachrichtigen"].service
+    assert service is not None and service.operation == "mail.send_text"
+    assert service.params["to"] == "kontakt" and service.params["subject"] == "'Ihr Antrag'"
+    assert "str(name)" in service.params["text"] and "str(gebuehr)" in service.params["text"]
+    assert "from" not in service.params and service.result_variable == "benachrichtigenMail"
+    assert [w.message for w in bundle.warnings] == [
+        "mail field 'from' is ignored: the configured sender is used (AMTSFLOW_CONNECTOR_MAIL_FROM)"]
+
+
+def test_http_task_becomes_the_http_connector() -> None:
+    root, problems, _ = _normalised("aufruf.bpmn20.xml")
+    assert problems == []
+    node = root.find(f".//{tag('serviceTask')}")
+    call = camunda.service_call(node, None, [], "aufruf.bpmn20.xml")
+    assert call is not None and call.operation == "http.request"
+    assert call.params["method"] == "'POST'"
+    assert call.params["url"] == "'https://register.example/personen/' + str(id)"
+    assert call.params["timeout"] == "2.5"                                       # 2500 ms
+    assert call.params["expect"] == "'text'"                                     # Flowable keeps the body as text
+    assert "str(id)" in call.params["body_text"]
+    assert call.result_variable == "antwort"
+    headers = node.find(f".//{tag('inputParameter', CAMUNDA)}[@name='headers']")
+    assert {e.get("key"): e.text for e in headers.iter(tag("entry", CAMUNDA))} == {
+        "Content-Type": "application/json", "Accept": "application/json"}
+
+
+def test_async_listeners_call_activities_and_implicit_errors_map_onto_camunda() -> None:
+    root, problems, _ = _normalised("aufruf.bpmn20.xml")
+    assert problems == []
+    assert not [n for n in root.iter() if isinstance(n.tag, str) and etree.QName(n).namespace in flowable.NAMESPACES]
+    call = root.find(f".//{tag('callActivity')}")
+    ins = [dict(n.attrib) for n in call.iter(tag("in", CAMUNDA))]
+    assert {"variables": "all"} in ins and {"businessKey": "${id}"} in ins      # inheritVariables, businessKey
+    assert [dict(n.attrib) for n in call.iter(tag("out", CAMUNDA))] == [{"source": "ergebnis", "target": "ergebnis"}]
+    assert call.get(tag("calledElementBinding", CAMUNDA)) == "deployment"      # sameDeployment
+    [script] = call.iter(tag("script", CAMUNDA))
+    assert script.get("scriptFormat") == "javascript" and "setVariable" in script.text
+    listener = root.find(f".//{tag('process')}/{tag('extensionElements')}/{tag('executionListener', CAMUNDA)}")
+    assert listener.get("expression") == "${protokoll.start(execution)}" and listener.get("event") == "start"
+    [error] = root.iter(tag("error"))                                           # errorRef names the code
+    assert (error.get("id"), error.get("errorCode")) == ("NICHT_GEFUNDEN", "NICHT_GEFUNDEN")
+    antrag, _, _ = _normalised("antrag.bpmn20.xml")
+    gebuehr = antrag.find(f".//{tag('serviceTask')}[@id='gebuehr']")
+    assert gebuehr.get(tag("asyncBefore", CAMUNDA)) == "true"
+
+
+def test_what_has_no_counterpart_is_refused_with_its_element() -> None:
+    problems = _problems(_file("refused.bpmn20.xml"), _mapping({"delegates": {"de.musterstadt.Warten": "t.w"}}))
+    expected = [
+        ":8: skip: flowable:skipExpression: skip expressions",
+        ':8: skip: flowable:whatever="1" has no counterpart here',
+        ":10: warten: flowable:triggerable: triggerable service tasks wait for an external trigger",
+        ":15: post: mail field 'htmlVar' is not supported: it evaluates a variable's content as a template",
+        ':19: shell: flowable:type="shell" tasks cannot run here',
+        ":22: ende: flowable:terminateAll: terminating the whole instance tree",
+    ]
+    for part in expected:
+        assert any(part in p for p in problems), (part, problems)
+    assert all(p.startswith("refused.bpmn20.xml:") for p in problems)
+
+
+def test_harmless_values_of_refused_attributes_pass() -> None:
+    source = (MODELS / "refused.bpmn20.xml").read_text()
+    root = parse_untrusted(source.replace('flowable:triggerable="true"', 'flowable:triggerable="false"')
+                           .replace('flowable:terminateAll="true"', 'flowable:terminateAll="false"').encode(), "r")
+    messages = [p.message for p in flowable.normalise(root, "r")[0]]
+    assert not any("triggerable" in m or "terminateAll" in m for m in messages)
