@@ -23,6 +23,7 @@ class Settings:
     public_url: str | None = None         # the portal's address as citizens reach it (links in mails, payment return)
     connector_config: Mapping[str, str] = field(default_factory=dict)
     case_cache_size: int = 512            # recently saved workflows kept in memory per process; 0: off
+    sqlite_busy_seconds: float = 30.0     # SQLite: how long a writer waits for the write lock, then "busy"
 
     @property
     def runs_embedded_worker(self) -> bool:
@@ -49,6 +50,8 @@ class Settings:
                            ("AMTSFLOW_CASE_CACHE_SIZE", "case_cache_size")):
             if env.get(name):
                 values[attr] = int(env[name])
+        if env.get("AMTSFLOW_SQLITE_BUSY_SECONDS"):
+            values["sqlite_busy_seconds"] = float(env["AMTSFLOW_SQLITE_BUSY_SECONDS"])
         values["connector_config"] = {
             k[len("AMTSFLOW_CONNECTOR_"):].lower(): v for k, v in env.items() if k.startswith("AMTSFLOW_CONNECTOR_")
         }

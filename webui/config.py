@@ -24,6 +24,7 @@ def web_config(settings: Settings, test_config: Mapping[str, Any] | None,
         "SESSION_COOKIE_NAME": "amtsflow_session",
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
         "MAX_CONTENT_LENGTH": int(env.get("AMTSFLOW_MAX_REQUEST_BYTES", 25 * 1024 * 1024)),
+        "AMTSFLOW_MAX_BODY_BYTES": int(env.get("AMTSFLOW_MAX_BODY_BYTES", 1024 * 1024)),   # all but uploads
         "AMTSFLOW_MAX_UPLOAD_BYTES": int(env.get("AMTSFLOW_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
         "AMTSFLOW_MAX_ZIP_ENTRIES": 200,
         "AMTSFLOW_MAX_ZIP_BYTES": 20 * 1024 * 1024,

@@ -9,6 +9,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
+from webui.inputguard import init_input_guard
+
 CSP = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
@@ -32,6 +34,7 @@ HEADERS = {
 
 
 def init_security(app: Flask) -> None:
+    init_input_guard(app)            # first: sets the body limit before anything reads the body
     csrf = CSRFProtect(app)
     app.extensions["amtsflow_csrf"] = csrf
     limiter = Limiter(get_remote_address, app=app, storage_uri=app.config["RATELIMIT_STORAGE_URI"],

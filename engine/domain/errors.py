@@ -69,8 +69,22 @@ class Conflict(AmtsflowError):
     )
 
 
-class DatabaseBusy(Conflict):
-    """The database refused a lock in time (SQLite busy, PostgreSQL deadlock): retry the command."""
+class DatabaseBusy(AmtsflowError):
+    """The database refused a lock in time (SQLite busy, PostgreSQL deadlock): retry the command.
+    Not a Conflict: nobody changed the case, the system is busy (the web answers 503)."""
+
+    user_message = ("Das System ist gerade ausgelastet. Ihre Eingabe wurde nicht gespeichert. "
+                    "Bitte versuchen Sie es in einigen Sekunden erneut.")
+
+    def __init__(self, message: str, *, waited: bool = False) -> None:
+        super().__init__(message)
+        self.waited = waited      # True: the lock wait ran into the busy timeout (SQLite "database is locked")
+
+
+class InvalidInput(AmtsflowError):
+    """A value from outside cannot be accepted (not storable, malformed, over a limit); nothing stored."""
+
+    user_message = "Die Anfrage enthält ungültige Angaben."
 
 
 class AmbiguousCorrelation(Conflict):

@@ -20,18 +20,20 @@ from engine.persistence import wal
 log = logging.getLogger("amtsflow.db")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, busy_seconds: float = 30.0) -> Engine:
+    """``busy_seconds``: on SQLite, how long a writer waits for the write lock before the
+    command fails with DatabaseBusy (PostgreSQL waits for row locks; deadlocks end at once)."""
     if url.startswith("sqlite"):
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, busy_seconds)
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, future=True)
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, busy_seconds: float) -> Engine:
     path = url.split("///", 1)[-1]
     on_disk = bool(path) and path != ":memory:"
     if on_disk:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_seconds},
                            poolclass=NullPool if path == ":memory:" else None)
 
     @event.listens_for(engine, "connect")
@@ -41,7 +43,7 @@ def _sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
         if on_disk:  # checkpoints run in the background (see wal.py); this is only the bound
             cur.execute(f"PRAGMA wal_autocheckpoint={wal.SAFETY_BOUND_PAGES}")
         cur.close()
@@ -100,7 +102,8 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[UnitOfWork]:
         except OperationalError as exc:
             conn.rollback()
             if _is_lock_error(exc):
-                raise DatabaseBusy(f"database busy: {exc.orig}") from exc
+                raise DatabaseBusy(f"database busy: {exc.orig}",
+                                   waited="database is locked" in str(exc.orig).lower()) from exc
             raise
         except BaseException:
             conn.rollback()

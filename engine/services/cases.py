@@ -15,7 +15,7 @@ from engine.persistence import tables as t
 from engine.persistence.db import UnitOfWork, unit_of_work
 from engine.persistence.fast import FastStatement
 from engine.runtime import camunda
-from engine.services import audit, forms
+from engine.services import audit, forms, inbound
 from engine.services.commands import Command, append_case_event, run_case_command, save
 
 MAX_BUSINESS_KEY = 200
@@ -34,6 +34,7 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
     with ``timer_start`` by the scheduler when its start timer is due. Given ``uow``, the start
     joins that transaction and the caller commits."""
     data = dict(data or {})
+    inbound.check_start(key, business_key, data)
     if business_key is not None and (not business_key.strip() or len(business_key) > MAX_BUSINESS_KEY):
         raise InvalidState(f"business key must be 1..{MAX_BUSINESS_KEY} characters",
                            user_message="Das Aktenzeichen ist ungültig.")
@@ -125,6 +126,8 @@ def task_form(engine: Engine, task_id: str, item: Any = None) -> Any:
 def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = None, *, actor: str = "system") -> None:
     """Complete a user task with the submitted form data (validated against the task's form)."""
     data = dict(data or {})
+    inbound.check_name(task_id, "task_id", where="complete task")
+    inbound.check_data(data, where=f"task {task_id}")
     item: Any = None
 
     def locate(conn: Any) -> str:  # in the command's transaction: one read, no second connection

@@ -29,6 +29,7 @@ from engine.services.projections import Projector, sync_case_fields, waits_snaps
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 8
+MAX_BUSY_ATTEMPTS = 1     # a lock wait that ran into the busy timeout is retried once, then "busy"
 
 
 class StaleRevision(Exception):
@@ -81,6 +82,7 @@ def run_case_command(engine: Engine, case: str | Callable[[Any], str], actor: st
     cache (no SELECT, no deserialisation); the save's revision check proves they were current.
     Any failure while working on cached state is decided again on the stored state."""
     use_cache = True
+    busy = 0
     for _attempt in range(MAX_ATTEMPTS):
         cached = None
         committing = False
@@ -101,7 +103,12 @@ def run_case_command(engine: Engine, case: str | Callable[[Any], str], actor: st
                 committing = True
                 uow.commit()
                 return result
-        except (StaleRevision, DatabaseBusy):
+        except StaleRevision:
+            use_cache = False
+        except DatabaseBusy as exc:  # a deadlock is retried; a lock wait that took the busy timeout once more
+            busy += exc.waited
+            if busy > MAX_BUSY_ATTEMPTS:
+                raise
             use_cache = False
         except Exception:
             if cached is None or committing:  # a failed commit may have succeeded: never apply twice

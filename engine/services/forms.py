@@ -21,8 +21,6 @@ TYPE_NAMES = {
 }
 FORMAT_NAMES = {"date": "Datum (JJJJ-MM-TT)", "email": "E-Mail-Adresse", "date-time": "Zeitpunkt", "uri": "Internetadresse"}
 
-MAX_DATA_BYTES = 256 * 1024
-
 
 def _keyword(error: ValidationError) -> str:
     """The failed keyword ("required", "type", ...): jsonschema keeps its name in ``validator``,

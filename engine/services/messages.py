@@ -15,6 +15,7 @@ from engine.bootstrap import Engine
 from engine.domain.errors import AmbiguousCorrelation, InvalidState
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
+from engine.services import inbound
 from engine.services.commands import Command, run_case_command
 
 
@@ -39,6 +40,7 @@ def correlate_message(engine: Engine, name: str, key: str | None = None, data: d
     event catches it; else buffer it until a case waits for it or its TTL runs out. With
     ``only_if_waiting`` a message nobody waits for is dropped (status "ignored")."""
     payload = dict(data or {})
+    inbound.check_message(name, key, message_id, payload)
     previous = _previous(engine, message_id)
     if previous is not None:
         return previous
@@ -169,6 +171,8 @@ def broadcast_signal(engine: Engine, name: str, data: dict[str, Any] | None = No
     With ``signal_id`` (a thrown signal's job) every delivery and start is recorded under
     ``signal_id:case`` / ``signal_id:start:key`` in its own unit of work, so a retried
     broadcast reaches nobody twice. ``exclude_case`` (the thrower) caught it already."""
+    inbound.check_name(name, "name", where="signal")
+    inbound.check_data(dict(data or {}), where=f"signal {name}")
     s = t.subscriptions
     with engine.db.connect() as conn:
         case_ids = sorted(set(conn.execute(select(s.c.case_id).where(s.c.kind == "signal", s.c.name == name)).scalars()))
