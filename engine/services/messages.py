@@ -35,12 +35,14 @@ def _previous(engine: Engine, message_id: str | None) -> MessageOutcome | None:
 
 def correlate_message(engine: Engine, name: str, key: str | None = None, data: dict[str, Any] | None = None, *,
                       message_id: str | None = None, actor: str = "system",
-                      only_if_waiting: bool = False) -> MessageOutcome:
+                      only_if_waiting: bool = False, outside: bool = True) -> MessageOutcome:
     """Route a message to the case waiting for (name, key); else start a case whose start
     event catches it; else buffer it until a case waits for it or its TTL runs out. With
-    ``only_if_waiting`` a message nobody waits for is dropped (status "ignored")."""
+    ``only_if_waiting`` a message nobody waits for is dropped (status "ignored"). Data from
+    outside is checked against the input limits; a model's own thrown message (``outside=False``)
+    only for storable names."""
     payload = dict(data or {})
-    inbound.check_message(name, key, message_id, payload)
+    inbound.check_message(name, key, message_id, payload if outside else {})
     previous = _previous(engine, message_id)
     if previous is not None:
         return previous
@@ -164,15 +166,17 @@ def deliver_buffered(engine: Engine, case_id: str, message_row: str) -> None:
 
 
 def broadcast_signal(engine: Engine, name: str, data: dict[str, Any] | None = None, *, actor: str = "system",
-                     signal_id: str | None = None, exclude_case: str | None = None) -> int:
+                     signal_id: str | None = None, exclude_case: str | None = None, outside: bool = True) -> int:
     """Deliver signal ``name`` to every case waiting for it and start a case of every process
     (latest version) with a signal start event for it; returns how many cases got it.
 
     With ``signal_id`` (a thrown signal's job) every delivery and start is recorded under
     ``signal_id:case`` / ``signal_id:start:key`` in its own unit of work, so a retried
-    broadcast reaches nobody twice. ``exclude_case`` (the thrower) caught it already."""
+    broadcast reaches nobody twice. ``exclude_case`` (the thrower) caught it already. Data
+    from outside is checked against the input limits (not a model's own, ``outside=False``)."""
     inbound.check_name(name, "name", where="signal")
-    inbound.check_data(dict(data or {}), where=f"signal {name}")
+    if outside:
+        inbound.check_data(dict(data or {}), where=f"signal {name}")
     s = t.subscriptions
     with engine.db.connect() as conn:
         case_ids = sorted(set(conn.execute(select(s.c.case_id).where(s.c.kind == "signal", s.c.name == name)).scalars()))

@@ -90,8 +90,8 @@ def deliver(engine: Any, job: Any) -> str:
     actor = f"case:{job.case_id}"
     if payload["kind"] == "message":
         outcome = correlate_message(engine, payload["name"], payload.get("key"), payload.get("data"),
-                                    message_id=f"thrown:{job.id}", actor=actor)
+                                    message_id=f"thrown:{job.id}", actor=actor, outside=False)
         return outcome.status
     delivered = broadcast_signal(engine, payload["name"], payload.get("data"), actor=actor,
-                                 signal_id=f"thrown:{job.id}", exclude_case=job.case_id)
+                                 signal_id=f"thrown:{job.id}", exclude_case=job.case_id, outside=False)
     return f"signal delivered {delivered}"
