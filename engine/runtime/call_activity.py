@@ -134,9 +134,10 @@ _CLASSES: dict[type, type] = {}
 
 def attach(task_spec: Any, mapping: CallMapping) -> None:
     cls = type(task_spec)
-    if cls not in _CLASSES:
-        _CLASSES[cls] = type(f"Camunda{cls.__name__}", (CamundaCall, cls), {"__module__": __name__})
-    task_spec.__class__ = _CLASSES[cls]
+    if not issubclass(cls, CamundaCall):   # a spec shared by several processes is prepared once each
+        if cls not in _CLASSES:
+            _CLASSES[cls] = type(f"Camunda{cls.__name__}", (CamundaCall, cls), {"__module__": __name__})
+        task_spec.__class__ = _CLASSES[cls]
     task_spec.call_mapping = mapping
 
 

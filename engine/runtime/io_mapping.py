@@ -174,6 +174,9 @@ def attach(task_spec: Any, mapping: IoMapping) -> None:
     from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 
     cls = type(task_spec)
+    if issubclass(cls, _Leave):   # a spec shared by several processes is prepared once each
+        task_spec.io_mapping = mapping
+        return
     if cls not in _CLASSES:
         mixin = IoSubProcess if issubclass(cls, SubWorkflowTask) else IoScope
         _CLASSES[cls] = type(f"Io{cls.__name__}", (mixin, cls), {"__module__": __name__})

@@ -1,0 +1,217 @@
+"""Ported expectations of Camunda 7's InputOutputTest, InputOutputEventTest and CallActivityTest
+(corpus models iomapping/ and callactivity/), on SQLite and PostgreSQL with the case cache off.
+Each test names the Java test it ports. Not ported: tests that need Groovy scripts, script
+resources, Java delegates or beans, or receive tasks that wait without a message."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from engine.domain.errors import DeploymentError
+from tests.camunda_scenarios.conftest import Scenario
+
+IO = "iomapping/InputOutputTest."
+EV = "iomapping/InputOutputEventTest."
+CA = "callactivity/"
+TRUE_DELEGATE = {"delegates": {"${true}": "test.noop"}}   # camunda:expression="${true}" does nothing
+
+
+def _refused(scenario: Scenario, relative: str) -> list[str]:
+    with pytest.raises(DeploymentError) as err:
+        scenario.deploy_camunda(relative)
+    return [f"{p.element_id}: {p.message}" for p in err.value.problems]
+
+
+# --- InputOutputTest: output parameters on a service task (camunda:expression="${true}") -------------
+
+@pytest.mark.parametrize(("java_test", "start", "expected"), [
+    ("testOutputNullValue", {}, {"var1": None}),
+    ("testOutputStringConstantValue", {}, {"var1": "stringValue"}),
+    ("testOutputElValue", {}, {"var1": 2}),
+    ("testOutputListElValues", {}, {"var1": [2, 3, 4]}),
+    ("testOutputMapElValues", {}, {"var1": {"a": 2, "b": 3, "c": 4}}),
+    ("testOutputMultipleElValue", {}, {"var1": 2, "var2": 3}),
+    ("testOutputMultipleMixedValue", {}, {"var1": 2, "var2": "stringConstantValue"}),
+    ("testOutputNested", {"exprKey": "b"},
+     {"var1": {"a": ["stringInListNestedInMap", "b"], "b": "stringValueWithExprKey"}, "var2": "stringConstantValue"}),
+    ("testOutputMapElKey", {"varExpr1": "a", "varExpr2": "b"}, {"var1": {"a": "potato", "b": "tomato"}}),
+])
+def test_InputOutputTest_output_values(scenario: Scenario, java_test: str, start: dict[str, Any],
+                                       expected: dict[str, Any]) -> None:
+    """InputOutputTest.testOutput*: the output parameter lands in the process instance's scope."""
+    scenario.deploy_camunda(f"{IO}{java_test}.bpmn", mapping=TRUE_DELEGATE)
+    case = scenario.start("testProcess", start)
+    data = scenario.data(case)
+    for name, value in expected.items():
+        assert data[name] == value, (java_test, data)
+
+
+def test_InputOutputTest_testInputMapElUndefinedKey(scenario: Scenario) -> None:
+    """InputOutputTest.testInputMapElUndefinedKey: an unknown variable in an input map key fails."""
+    scenario.deploy_camunda(f"{IO}testInputMapElKey.bpmn")
+    case = scenario.start("testProcess")
+    view = scenario.case(case)
+    assert view["status"] == "failed" and "varExpr1" in str(view.get("error")), view
+
+
+def test_InputOutputTest_testSubprocessIoSupport(scenario: Scenario) -> None:
+    """InputOutputTest.testSubprocessIoSupport: a sub-process's input is local to it, its output
+    reaches the process instance."""
+    scenario.deploy_camunda(f"{IO}testSubprocessIoSupport.bpmn20.xml")
+    case = scenario.start("testProcess", {"processVar": "value"})
+    assert scenario.waits_at(case) == ["subprocessTask"]
+    assert "innerVar" not in scenario.data(case)
+    scenario.complete(case, "subprocessTask")
+    data = scenario.data(case)
+    assert data["outerVar"] == "value" and "innerVar" not in data
+    assert scenario.waits_at(case) == ["UserTask_1"]
+
+
+@pytest.mark.parametrize(("java_test", "model", "message"), [
+    ("testMIOutputMappingDisallowed", f"{IO}testMIOutputMappingDisallowed.bpmn20.xml",
+     "miTask: camunda:outputParameter not allowed for multi-instance constructs"),
+    ("testInterruptingEventSubprocessIoSupport", f"{IO}testInterruptingEventSubprocessIoSupport.bpmn",
+     "SubProcess_1: camunda:inputOutput mapping unsupported for element type 'subProcess' with attribute "
+     "'triggeredByEvent = true'"),
+    ("testMessageStartEvent", f"{EV}testMessageStartEvent.bpmn20.xml",
+     "start: camunda:inputOutput mapping unsupported for element type 'startEvent'"),
+    ("testNoneEndEvent", f"{EV}testNoneEndEvent.bpmn20.xml",
+     "endMapping: camunda:outputParameter not allowed for element type 'endEvent'"),
+    ("testMessageBoundaryEvent", f"{EV}testMessageBoundaryEvent.bpmn20.xml",
+     "messageBoundary: camunda:inputOutput mapping unsupported for element type 'boundaryEvent'"),
+])
+def test_InputOutput_misplaced_mappings_are_refused(scenario: Scenario, java_test: str, model: str,
+                                                     message: str) -> None:
+    """InputOutputTest/InputOutputEventTest deploy errors, with Camunda's wording and element."""
+    assert message in _refused(scenario, model), java_test
+
+
+# --- InputOutputEventTest ------------------------------------------------------------------------
+
+def test_InputOutputEventTest_testMessageCatchEvent(scenario: Scenario) -> None:
+    """InputOutputEventTest.testMessageCatchEvent: the input is local to the waiting catch event,
+    the output maps the message's variable into the process instance."""
+    scenario.deploy_camunda(f"{EV}testMessageCatchEvent.bpmn20.xml")
+    case = scenario.start("testProcess")
+    assert "mappedVariable" not in scenario.data(case)
+    scenario.message("IncomingMessage", data={"messageVariable": "outValue"})
+    data = scenario.data(case)
+    assert data["outVariable"] == "outValue" and "mappedVariable" not in data
+    assert scenario.waits_at(case) == ["task"]
+
+
+@pytest.mark.parametrize(("java_test", "trigger"), [
+    ("testMessageCatchAfterEventGateway", "message"),
+    ("testSignalCatchAfterEventGateway", "signal"),
+    ("testTimerCatchAfterEventGateway", "timer"),
+])
+def test_InputOutputEventTest_catch_after_event_gateway(scenario: Scenario, java_test: str, trigger: str) -> None:
+    """InputOutputEventTest.test{Message,Signal,Timer}CatchAfterEventGateway: the output mapping of
+    the event that fired is applied."""
+    scenario.deploy_camunda(f"{EV}{java_test}.bpmn20.xml")
+    case = scenario.start("process")
+    assert "foo" not in scenario.data(case)
+    if trigger == "message":
+        scenario.message("foo")
+    elif trigger == "signal":
+        scenario.signal("foo")
+    else:
+        scenario.advance(timedelta(days=30))
+    assert scenario.data(case)["foo"] == "bar"
+
+
+# --- CallActivityTest ----------------------------------------------------------------------------
+
+def _walk(scenario: Scenario, case: str, *steps: str) -> None:
+    for element in steps:
+        scenario.complete(case, element)
+
+
+def test_CallActivityTest_testCallSimpleSubProcess(scenario: Scenario) -> None:
+    """CallActivityTest.testCallSimpleSubProcess."""
+    scenario.deploy_camunda(f"{CA}CallActivity.testCallSimpleSubProcess.bpmn20.xml", f"{CA}simpleSubProcess.bpmn20.xml")
+    case = scenario.start("callSimpleSubProcess")
+    assert [t["name"] for t in scenario.tasks(case)] == ["Task before subprocess"]
+    _walk(scenario, case, "taskBeforeSubProcess")
+    assert [t["name"] for t in scenario.tasks(case)] == ["Task in subprocess"]
+    _walk(scenario, case, "task")
+    assert [t["name"] for t in scenario.tasks(case)] == ["Task after subprocess"]
+    _walk(scenario, case, "taskAfterSubProcess")
+    assert scenario.status(case) == "completed"
+
+
+def test_CallActivityTest_testCallSimpleSubProcess_deployed_separately(scenario: Scenario) -> None:
+    """CallActivityTest.testCallSimpleSubProcess with the called process from an earlier
+    deployment (binding latest): a new version of it reaches the caller when the caller is
+    deployed again, and running cases keep the version they started with."""
+    first = scenario.deploy_camunda(f"{CA}simpleSubProcess.bpmn20.xml")
+    scenario.deploy_camunda(f"{CA}CallActivity.testCallSimpleSubProcess.bpmn20.xml")
+    old_case = scenario.start("callSimpleSubProcess")
+    scenario.deploy_camunda(f"{CA}simpleSubProcess2.bpmn20.xml")   # another process: the caller keeps v1
+    _walk(scenario, old_case, "taskBeforeSubProcess")
+    assert [t["name"] for t in scenario.tasks(old_case)] == ["Task in subprocess"]
+    _walk(scenario, old_case, "task", "taskAfterSubProcess")
+    assert scenario.status(old_case) == "completed"
+    assert first.processes[0].key == "simpleSubProcess"
+
+
+def test_CallActivityTest_testCallSequentialSubProcessWithExpressions(scenario: Scenario) -> None:
+    """CallActivityTest.testCallSequentialSubProcessWithExpressions: the same call activity calls
+    the process its expression names each time."""
+    scenario.deploy_camunda(f"{CA}CallActivity.testCallSimpleSubProcessWithExpressions.bpmn20.xml",
+                            f"{CA}simpleSubProcess.bpmn20.xml", f"{CA}simpleSubProcess2.bpmn20.xml")
+    for called, name in (("simpleSubProcess", "Task in subprocess"), ("simpleSubProcess2", "Task in subprocess 2")):
+        case = scenario.start("callSimpleSubProcess")
+        scenario.complete(case, "taskBeforeSubProcess", {"simpleSubProcessExpression": called})
+        assert [t["name"] for t in scenario.tasks(case)] == [name]
+
+
+def test_CallActivityTest_testSubProcessEndsSuperProcess(scenario: Scenario) -> None:
+    """CallActivityTest.testSubProcessEndsSuperProcess."""
+    scenario.deploy_camunda(f"{CA}CallActivity.testSubProcessEndsSuperProcess.bpmn20.xml",
+                            f"{CA}simpleSubProcess.bpmn20.xml")
+    case = scenario.start("subProcessEndsSuperProcess")
+    assert [t["name"] for t in scenario.tasks(case)] == ["Task in subprocess"]
+    _walk(scenario, case, "task")
+    assert scenario.status(case) == "completed"
+
+
+def test_CallActivityTest_testCallParallelSubProcess(scenario: Scenario) -> None:
+    """CallActivityTest.testCallParallelSubProcess."""
+    scenario.deploy_camunda(f"{CA}CallActivity.testCallParallelSubProcess.bpmn20.xml",
+                            f"{CA}simpleParallelSubProcess.bpmn20.xml")
+    case = scenario.start("callParallelSubProcess")
+    assert sorted(t["name"] for t in scenario.tasks(case)) == ["Task A", "Task B"]
+    _walk(scenario, case, "taskA")
+    assert len(scenario.tasks(case)) == 1
+    _walk(scenario, case, "taskB")
+    assert scenario.status(case) == "completed"
+
+
+def test_CallActivityTest_testSubProcessWithDataInputOutput(scenario: Scenario) -> None:
+    """CallActivityTest.testSubProcessWithDataInputOutput: in/out by source and sourceExpression."""
+    scenario.deploy_camunda(f"{CA}CallActivity.testSubProcessDataInputOutput.bpmn20.xml",
+                            f"{CA}simpleSubProcess.bpmn20.xml")
+    case = scenario.start("subProcessDataInputOutput", {"superVariable": "Hello from the super process."})
+    assert scenario.data(case)["subVariable"] == "Hello from the super process."
+    scenario.complete(case, "task", {"subVariable": "Hello from sub process."})
+    assert scenario.data(case)["superVariable"] == "Hello from sub process."
+    scenario.complete(case, scenario.waits_at(case)[0], {"x": 5})
+    assert scenario.data(case)["y"] == 10
+    scenario.complete(case, "task")
+    assert scenario.data(case)["z"] == 15
+    scenario.complete(case, scenario.waits_at(case)[0])
+    assert scenario.status(case) == "completed"
+
+
+def test_CallActivityTest_literal_source_expressions(scenario: Scenario) -> None:
+    """CallActivityTest.testInputParameterLiteralSourceExpression and
+    testOutputParameterLiteralSourceExpression: a sourceExpression without ${} is a literal."""
+    scenario.deploy_camunda(f"{CA}CallActivity.testLiteralSourceExpression.bpmn20.xml", f"{CA}simpleSubProcess.bpmn20.xml")
+    case = scenario.start("process")
+    assert scenario.data(case)["inLiteralVariable"] == "inLiteralValue"
+    scenario.complete(case, "task")
+    assert scenario.data(case)["outLiteralVariable"] == "outLiteralValue"
