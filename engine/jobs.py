@@ -15,13 +15,14 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from engine.bootstrap import Engine
 from engine.domain.errors import AmtsflowError, CaseSuspended, InvalidState, NotFound
+from engine.domain import priorities
 from engine.handover import RECHECK_AFTER, Handover, still_runnable, unlock
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
@@ -48,6 +49,12 @@ class Prepared:
 
 def default_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _run_order(job: Any) -> tuple[int, Any]:
+    """Higher priority first, then the earlier due (engine/domain/priorities.py)."""
+    priority = getattr(job, "priority", None)
+    return (-(priority if priority is not None else priorities.for_kind(job.kind)), job.due_at)
 
 
 class JobExecutor:
@@ -86,7 +93,7 @@ class JobExecutor:
         j = t.jobs
         due = and_(j.c.suspended.is_(False), j.c.due_at <= now, j.c.retries > 0,
                    or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
-        candidates = select(j.c.id).where(due).order_by(j.c.due_at).limit(limit)
+        candidates = select(j.c.id).where(due).order_by(j.c.priority.desc(), j.c.due_at).limit(limit)
         if self.engine.db.dialect.name == "postgresql":
             candidates = candidates.with_for_update(skip_locked=True)
         expires = now + timedelta(seconds=self.engine.settings.job_lock_seconds)
@@ -95,7 +102,22 @@ class JobExecutor:
         with unit_of_work(self.engine.db) as uow:
             rows = uow.conn.execute(statement).all()
             uow.commit()
-        return sorted(rows, key=lambda r: r.due_at)
+        return sorted(rows, key=_run_order)
+
+    def next_due_in(self) -> float | None:
+        """Seconds until the earliest job that is free to take falls due (0 if one is due now);
+        None when there is none."""
+        j = t.jobs
+        now = self.engine.clock.now()
+        query = select(func.min(j.c.due_at)).where(
+            j.c.suspended.is_(False), j.c.retries > 0, or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
+        with self.engine.db.connect() as conn:
+            due: datetime | None = conn.execute(query).scalar()
+        if due is None:
+            return None
+        if due.tzinfo is None:
+            due = due.replace(tzinfo=now.tzinfo)
+        return max(0.0, (due - now).total_seconds())
 
     def run_due(self, limit: int = 10) -> int:
         """Run up to ``limit`` due jobs; returns how many ran. Jobs handed over by this process
@@ -114,6 +136,7 @@ class JobExecutor:
                 raise
             locked_at = time.monotonic()
             batch += [(job, locked_at) for job in acquired]
+        batch.sort(key=lambda entry: _run_order(entry[0]))  # stable: handed-over jobs keep their order
         ran = 0
         for job, since in batch:
             if time.monotonic() - since > self.recheck_after:
@@ -307,7 +330,10 @@ class WorkerThread(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
+        from engine.persistence.notify import start_listener
+
         wakeup = self.executor.wakeup
+        listener = start_listener(self.executor.engine.db, wakeup)  # PostgreSQL: NOTIFY wakes us
         try:
             while not self.stopping.is_set():
                 try:
@@ -318,14 +344,26 @@ class WorkerThread(threading.Thread):
                 except Exception:  # noqa: BLE001 - keep polling; the error is logged with its stack
                     log.exception("worker round failed")
                     ran = 0
-                if ran == 0:  # idle: sleep until the next poll or until a job is handed over
-                    wakeup.wait(self.poll_seconds)
+                if ran == 0:  # idle: sleep until the next poll, a job falls due, is handed over or notified
+                    wakeup.wait(self._idle_seconds())
                     wakeup.clear()
         finally:
+            if listener is not None:
+                listener.stop()
             try:
                 self.executor.release_local_jobs()
             except Exception:  # noqa: BLE001 - locks expire on their own
                 log.exception("worker: could not release handed-over jobs")
+
+    def _idle_seconds(self) -> float:
+        """Until the next poll, or until the next job falls due if that is sooner (a timer fires
+        on time, not up to a poll interval late)."""
+        try:
+            due_in = self.executor.next_due_in()
+        except Exception:  # noqa: BLE001 - the poll interval is the fallback
+            log.exception("worker: could not read the next due job")
+            return self.poll_seconds
+        return self.poll_seconds if due_in is None else max(0.005, min(self.poll_seconds, due_in))
 
     def stop(self) -> None:
         self.stopping.set()

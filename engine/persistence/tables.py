@@ -11,6 +11,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from engine.domain import priorities
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC on both sides, also on SQLite (which stores no offset)."""
@@ -145,6 +147,8 @@ jobs = Table(
     Column("payload", JSON, nullable=False),
     Column("suspended", Boolean, nullable=False, default=False),
     Column("created_at", TS, nullable=False),
+    # higher runs first among due jobs (engine/domain/priorities.py); the default follows kind
+    Column("priority", Integer, nullable=False, default=priorities.column_default, server_default="50"),
     Index("ix_jobs_due", "suspended", "due_at"),
 )
 

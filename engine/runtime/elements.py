@@ -122,6 +122,7 @@ def element_infos(
             info.nested = node.getparent() is not process
         if kind in ("userTask", "manualTask", "startEvent"):
             _user_task_fields(info, node, dialect, load_form)
+        info.job_priority = _job_priority(node, process, problems, filename)
         if kind in ("serviceTask", "sendTask"):
             if dialect == "spiff":
                 info.service = spiff_service_call(node)
@@ -129,6 +130,24 @@ def element_infos(
                 info.service = camunda_service(node, problems)
         infos[element_id] = info
     return infos
+
+
+def _job_priority(node: etree._Element, process: etree._Element, problems: list[Problem],
+                  filename: str) -> int | None:
+    """``camunda:jobPriority`` (or the spiff property ``jobPriority``) of the activity, else of
+    its process: a whole number; higher runs first among due jobs (engine/domain/priorities.py)."""
+    for owner in (node, process):
+        value = owner.get(tag("jobPriority", CAMUNDA)) or _extension_properties(owner).get("jobPriority")
+        if value is None:
+            continue
+        try:
+            return int(value.strip())
+        except ValueError:
+            problems.append(Problem(filename, owner.sourceline or 0, owner.get("id", ""),
+                                    f"jobPriority {value!r} must be a whole number such as 100 "
+                                    "(expressions are not supported here)"))
+            return None
+    return None
 
 
 def _user_task_fields(info: ElementInfo, node: etree._Element, dialect: str, load_form: FormLoader) -> None:

@@ -39,6 +39,7 @@ class ElementInfo:
     due_date: str | None = None          # expression yielding an ISO date/duration
     follow_up_date: str | None = None    # like due_date (camunda:followUpDate), projected to work_items.follow_up
     priority: str | None = None
+    job_priority: int | None = None      # camunda:jobPriority (activity, else process)
     form: Form | None = None
     service: ServiceCall | None = None
     properties: dict[str, str] = field(default_factory=dict)

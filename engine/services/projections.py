@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Connection
 
 from engine.domain.errors import ExpressionError
+from engine.domain import priorities
 from engine.persistence import tables as t
 from engine.persistence.fast import FastStatement
 from engine.runtime.model import ElementInfo
@@ -148,6 +149,7 @@ class Projector:
             job = dict(
                 id=job_id, case_id=self.case_id, kind="service", task_id=task_id, element_id=w.element_id,
                 due_at=self.now, retries=retries, attempts=0, suspended=self.suspended, created_at=self.now,
+                priority=w.info.job_priority if w.info.job_priority is not None else priorities.SERVICE,
                 lock_owner=self.lock[0] if self.lock else None, lock_expires_at=self.lock[1] if self.lock else None,
                 last_error=None,
                 payload={"operation": call.operation if call else "", "process_key": w.process_key,

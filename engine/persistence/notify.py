@@ -1,0 +1,66 @@
+"""Wake idle workers when a job is written (PostgreSQL LISTEN/NOTIFY).
+
+Migration 0008 makes PostgreSQL send ``NOTIFY amtsflow_jobs`` when a transaction commits that
+wrote a job any worker may take. A :class:`JobListener` holds one connection of its own with
+``LISTEN amtsflow_jobs`` and sets an event on every notification; the worker loop waits on that
+event instead of sleeping until its next poll. Polling stays as the fallback (a lost
+connection is re-opened after a pause; notifications sent meanwhile are covered by the poll).
+SQLite has no such channel: there the embedded worker shares the process with the writers and
+the job hand-over wakes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from sqlalchemy.engine import Engine as Database
+
+CHANNEL = "amtsflow_jobs"
+log = logging.getLogger(__name__)
+
+
+def supported(db: Database) -> bool:
+    return db.dialect.name == "postgresql" and db.dialect.driver == "psycopg"
+
+
+class JobListener(threading.Thread):
+    """Sets ``wakeup`` whenever another process commits a job that is free to take."""
+
+    def __init__(self, db: Database, wakeup: threading.Event, *, reconnect_seconds: float = 2.0) -> None:
+        super().__init__(name="amtsflow-job-listener", daemon=True)
+        self.url = db.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.wakeup = wakeup
+        self.reconnect_seconds = reconnect_seconds
+        self.stopping = threading.Event()
+        self.listening = threading.Event()   # set once LISTEN is in place (tests wait for it)
+
+    def run(self) -> None:
+        import psycopg
+
+        while not self.stopping.is_set():
+            try:
+                with psycopg.connect(self.url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self.listening.set()
+                    self.wakeup.set()  # anything written before LISTEN: look once
+                    while not self.stopping.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            self.wakeup.set()
+            except Exception as exc:  # noqa: BLE001 - polling covers the gap; try again
+                self.listening.clear()
+                log.warning("job listener: %s; polling only for %.0f s", exc, self.reconnect_seconds)
+                self.stopping.wait(self.reconnect_seconds)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+def start_listener(db: Database, wakeup: threading.Event) -> Any:
+    """A running :class:`JobListener` on PostgreSQL (psycopg 3), else None."""
+    if not supported(db):
+        return None
+    listener = JobListener(db, wakeup)
+    listener.start()
+    return listener

@@ -1,0 +1,142 @@
+"""Job priorities and the NOTIFY wake-up of idle workers (issue 13)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from engine.bootstrap import bootstrap
+from engine.domain import priorities
+from engine.jobs import JobExecutor, WorkerThread
+from engine.persistence import tables as t
+from engine.persistence.notify import JobListener
+from engine.runtime.parsing import SourceFile
+from engine.services import cases, queries
+from engine.services.deploy import deploy
+from engine.settings import Settings
+from tests.fakes import FakeConnector
+from tests.integration.helpers import MODELS, deploy_models
+
+
+@pytest.fixture
+def connector(engine):
+    fake = FakeConnector()
+    engine.connectors["test"] = fake
+    return fake
+
+
+def _priority_model(value: int) -> SourceFile:
+    """service.bpmn as process 'eilig' whose service task declares jobPriority."""
+    xml = (MODELS / "service.bpmn").read_text()
+    xml = xml.replace('<bpmn:process id="service"', '<bpmn:process id="eilig"')
+    xml = xml.replace('<bpmn:extensionElements>\n        <spiffworkflow:serviceTaskOperator',
+                      '<bpmn:extensionElements>\n        <spiffworkflow:properties><spiffworkflow:property '
+                      f'name="jobPriority" value="{value}"/></spiffworkflow:properties>\n'
+                      '        <spiffworkflow:serviceTaskOperator', 1)
+    return SourceFile("eilig.bpmn", xml.encode())
+
+
+def test_a_due_timer_goes_before_a_backlog_of_service_calls(engine, connector, clock):
+    deploy_models(engine, "service.bpmn", "wait.bpmn")
+    waiting = cases.start_case(engine, "wait", {"dauer": "PT1M"})
+    backlog = [cases.start_case(engine, "service", {"name": f"P{i}"}) for i in range(5)]
+    clock.advance(timedelta(minutes=2))               # the timer is now due, after the service jobs
+    [first] = JobExecutor(engine, "w1").acquire(limit=1)
+    assert (first.kind, first.case_id, first.priority) == ("timer", waiting, priorities.TIMER)
+    executor = JobExecutor(engine, "w2")
+    assert executor.run_until_idle() == 5
+    assert {queries.get_case(engine, c)["status"] for c in backlog} == {"completed"}
+
+
+def test_a_model_sets_the_priority_of_its_service_jobs(engine, connector):
+    deploy_models(engine, "service.bpmn")
+    deploy(engine, [_priority_model(500)], actor="test")
+    cases.start_case(engine, "service", {"name": "normal"})
+    urgent = cases.start_case(engine, "eilig", {"name": "eilig"})
+    with engine.db.connect() as conn:
+        rows = {r.case_id: r.priority for r in conn.execute(select(t.jobs.c.case_id, t.jobs.c.priority))}
+    assert rows[urgent] == 500 and sorted(rows.values()) == [priorities.SERVICE, 500]
+    [first] = JobExecutor(engine, "w1").acquire(limit=1)
+    assert first.case_id == urgent
+
+
+def test_a_priority_that_is_not_a_number_is_a_deploy_problem(engine):
+    from engine.domain.errors import DeploymentError
+
+    bad = _priority_model(1)
+    bad = SourceFile(bad.name, bad.content.replace(b'value="1"', b'value="${hoch}"'))
+    with pytest.raises(DeploymentError) as err:
+        deploy(engine, [bad], actor="test")
+    assert any("jobPriority" in p.message for p in err.value.problems)
+
+
+def test_next_due_in_tells_the_idle_worker_when_to_look_again(engine, connector, clock):
+    deploy_models(engine, "wait.bpmn")
+    executor = JobExecutor(engine, "w1")
+    assert executor.next_due_in() is None
+    cases.start_case(engine, "wait", {"dauer": "PT30S"})
+    assert executor.next_due_in() == pytest.approx(30, abs=0.01)
+    clock.advance(timedelta(seconds=31))
+    assert executor.next_due_in() == 0
+
+
+@pytest.mark.postgres
+def test_notify_wakes_an_idle_worker_on_another_process(pg_url):
+    """A worker that would poll only every 30 s runs a job written by another engine (another
+    web process) within a few seconds: the commit's NOTIFY wakes it."""
+    from tests.conftest import truncate_all
+
+    web = bootstrap(Settings(database_url=pg_url, embedded_worker=False))
+    truncate_all(web.db)
+    worker_engine = bootstrap(Settings(database_url=pg_url), connectors={"test": FakeConnector()})
+    deploy(web, [SourceFile("service.bpmn", (MODELS / "service.bpmn").read_bytes())], actor="test")
+    worker = WorkerThread(worker_engine, poll_seconds=30)
+    worker.start()
+    try:
+        time.sleep(0.5)   # the first poll has happened; the next would be 30 s away
+        case_id = cases.start_case(web, "service", {"name": "Erika"})
+        deadline = time.monotonic() + 10
+        while queries.get_case(web, case_id)["status"] != "completed" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert queries.get_case(web, case_id)["status"] == "completed"
+        assert time.monotonic() < deadline - 5   # woken, not polled
+    finally:
+        worker.stop()
+        worker.join(timeout=10)
+        web.db.dispose()
+        worker_engine.db.dispose()
+
+
+@pytest.mark.postgres
+def test_the_listener_ignores_jobs_written_locked_to_their_worker(pg_url):
+    from sqlalchemy import update
+
+    from tests.conftest import truncate_all
+
+    web = bootstrap(Settings(database_url=pg_url, embedded_worker=False))
+    truncate_all(web.db)
+    deploy(web, [SourceFile("service.bpmn", (MODELS / "service.bpmn").read_bytes())], actor="test")
+    woken = threading.Event()
+    listener = JobListener(web.db, woken)
+    listener.start()
+    try:
+        assert listener.listening.wait(5)
+        time.sleep(0.2)
+        woken.clear()
+        case_id = cases.start_case(web, "service", {"name": "Erika"})
+        assert woken.wait(5)                       # a free job: notified
+        woken.clear()
+        with web.db.begin() as conn:               # taken by a worker: nobody else needs waking
+            conn.execute(update(t.jobs).where(t.jobs.c.case_id == case_id).values(lock_owner="w9"))
+        assert not woken.wait(1)
+        with web.db.begin() as conn:               # put back: wake the others
+            conn.execute(update(t.jobs).where(t.jobs.c.case_id == case_id).values(lock_owner=None))
+        assert woken.wait(5)
+    finally:
+        listener.stop()
+        listener.join(timeout=5)
+        web.db.dispose()
