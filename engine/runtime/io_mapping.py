@@ -126,6 +126,8 @@ def outer_view(task: Any) -> dict[str, Any]:
                 else:
                     data.pop(name, None)
         current = _enclosing_task(current)
+        if current is not None and getattr(current.task_spec, "call_mapping", None) is not None:
+            break  # a called process is a scope of its own: what it was given is its own data
     return data
 
 

@@ -16,7 +16,8 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnSubWorkflowConverter, BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
@@ -40,11 +41,26 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class CalledSubWorkflowConverter(BpmnSubWorkflowConverter):
+    """Restores a sub-workflow with the spec it was started with (stored as ``spec``): a call
+    activity whose called element is an expression has no fixed spec name on its task spec."""
+
+    def from_dict(self, dct: dict[str, Any], task: Any, top_workflow: Any) -> Any:
+        name = dct.get("spec") or task.task_spec.spec
+        spec = top_workflow.subprocess_specs.get(name) or top_workflow.subprocess_specs.get(task.task_spec.spec)
+        subprocess = self.target_class(spec, task.id, top_workflow, deserializing=True)
+        subprocess.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=subprocess)
+        subprocess.task_tree = subprocess.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(subprocess, dct)
+        return subprocess
+
+
 def _serializer(base: dict[Any, Any]) -> BpmnWorkflowSerializer:
     from engine.runtime.specs import CLOCKED
 
     config = dict(base)
     config[BpmnWorkflow] = SpeclessWorkflowConverter
+    config[BpmnSubWorkflow] = CalledSubWorkflowConverter
     # Our clock-driven twins of SpiffWorkflow's event definitions end up in task data too (an
     # event-based gateway keeps the events it has seen): serialise them like their base class.
     for library_class, ours in CLOCKED.items():
