@@ -58,10 +58,10 @@ from typing import Any
 from lxml import etree
 
 from engine.domain.errors import Problem
-from engine.runtime import camunda_call, juel
+from engine.runtime import camunda_call, juel, listeners
 from engine.runtime.camunda_checks import (
     INITIATOR_PROPERTY, TIMER_TAGS, USER_TASK_EXPRESSIONS, _blank_foreign_scripts, _check_implementation,
-    _check_input_output, _check_user_task, _listener_message, _record_initiator,
+    _check_input_output, _check_user_task, _record_initiator,
     _translate_conditions, _translate_timers)
 from engine.runtime.camunda_tasks import (
     DELEGATE_ATTRIBUTES, EXTERNAL_CONNECTOR, MAPPING_FILE, MAPPING_SECTIONS, Implementation, bean_functions,
@@ -139,7 +139,7 @@ def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] 
     for node in root.iter(tag("inputOutput", CAMUNDA)):
         _check_input_output(node, fail)
     for node in root.iter(tag("executionListener", CAMUNDA), tag("taskListener", CAMUNDA)):
-        fail(node, _listener_message(node))
+        listeners.check_listener(node, fail)
     for node in root.iter(tag("callActivity")):
         camunda_call.read_call(node, fail)
     return problems

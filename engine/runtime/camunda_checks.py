@@ -17,7 +17,7 @@ from lxml import etree
 
 from engine.runtime import camunda_io, juel
 from engine.runtime.camunda_tasks import (
-    DELEGATE_ATTRIBUTES, MAPPING_FILE, _bare, _parameter_expression, _script_message, implementation)
+    MAPPING_FILE, _bare, _parameter_expression, implementation)
 from engine.runtime.javascript import JAVASCRIPT_NAMES
 from engine.runtime.namespaces import CAMUNDA, tag
 
@@ -166,14 +166,3 @@ def _check_input_output(node: etree._Element, fail: Fail) -> None:
         camunda_io.read_io(owner, fail)
 
 
-def _listener_message(node: etree._Element) -> str:
-    what = "execution listener" if node.tag == tag("executionListener", CAMUNDA) else "task listener"
-    event = node.get("event") or "?"
-    script = node.find(tag("script", CAMUNDA))
-    if script is not None:
-        return f"{what} ({event}): {_script_message(script)}"
-    for attr in DELEGATE_ATTRIBUTES:
-        if node.get(attr):
-            return (f"{what} ({event}) camunda {attr}='{node.get(attr)}' is Java code and cannot run here; "
-                    "model the step as a service task mapped to a connector operation")
-    return f"{what} ({event}) cannot run here; model the step as a service task with a connector"

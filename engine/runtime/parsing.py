@@ -16,7 +16,8 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 
 from engine.domain.errors import DeploymentError, Problem
-from engine.runtime import call_activity, camunda, camunda_call, camunda_io, checks, elements, flowable, io_mapping, juel
+from engine.runtime import (
+    call_activity, camunda, camunda_call, camunda_io, checks, elements, flowable, io_mapping, juel, listeners)
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
 from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, catch_any_code, use_engine_clock
@@ -93,6 +94,7 @@ class _BundleParser:
         self.delegates: dict[str, str] = {}
         self.io_by_element: dict[tuple[str, str], Any] = {}   # (file, element id) -> IoMapping
         self.call_by_element: dict[tuple[str, str], Any] = {}  # (file, element id) -> CallMapping
+        self.listeners_by_file: dict[str, dict[str, listeners.ElementListeners]] = {}
 
     def parse(self) -> ParsedBundle:
         if not self.files:
@@ -251,6 +253,7 @@ class _BundleParser:
                 self._check_task_expressions(info, filename)
         if dialect == "camunda":
             self._read_io(proc, filename, infos)
+            self._read_listeners(proc, filename)
             for node in proc.iter(tag("callActivity")):
                 call_info = infos.get(node.get("id", ""))
                 if call_info is not None:
@@ -275,6 +278,18 @@ class _BundleParser:
                 for mode, source in camunda_io.sources(value):
                     for msg in check(source, mode, info.id):
                         self.problems.append(Problem(filename, info.line, info.id, f"mapping '{name}': {msg}"))
+
+    def _read_listeners(self, proc: etree._Element, filename: str) -> None:
+        found = listeners.collect(proc)
+        self.listeners_by_file.setdefault(filename, {}).update(found)
+        if self.check is None:
+            return
+        modes = {"expression": "eval", "python": "exec", "javascript": "javascript"}
+        for element_id, entry in found.items():
+            for listener in [*entry.own, *entry.process, *(x for xs in entry.take.values() for x in xs)]:
+                for msg in self.check(listener.source, modes[listener.language], element_id):
+                    self.problems.append(Problem(filename, proc.sourceline or 0, element_id.split(":")[-1],
+                                                 f"{listener.kind} listener ({listener.event}): {msg}"))
 
     def _check_task_expressions(self, info: ElementInfo, filename: str) -> None:
         """User-task attributes stay JUEL until a work item is projected: check their functions now."""
@@ -339,6 +354,7 @@ class _BundleParser:
             if definition is not None:
                 use_engine_clock(definition)
                 catch_any_code(definition)
+        listeners.attach_to_spec(spec, self.listeners_by_file.get(file, {}))
 
 
 def _camunda_form_file(reference: str, json_files: dict[str, Any]) -> Any:

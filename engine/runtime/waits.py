@@ -10,7 +10,7 @@ these names.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.util.task import TaskState
 
+from engine.runtime.listeners import TASK_ATTRIBUTES
 from engine.runtime.model import ElementInfo
 
 __all__ = ["MessageWait", "ServiceWait", "TimerWait", "UserTaskWait", "Waits",
@@ -96,7 +97,8 @@ def read_waits(wf: BpmnWorkflow, models: dict[str, Any],
         if task.state == TaskState.ERROR:
             result.errors.append(eid)
         elif task.state == TaskState.READY and task.task_spec.manual:
-            result.user_tasks.append(UserTaskWait(str(task.id), eid, key, info, task.data))
+            result.user_tasks.append(UserTaskWait(str(task.id), eid, key, _with_listener_changes(task, info),
+                                                  task.data))
         elif task.state == TaskState.STARTED and isinstance(task.task_spec, ServiceTask):
             result.services.append(ServiceWait(str(task.id), eid, key, info, task.data))
     for task in list(wf.event_manager.tasks.values()):
@@ -127,3 +129,28 @@ def _timer_due(task: Any, definition: TimerEventDefinition) -> datetime | None:
         return datetime.fromisoformat(value["next"])
     parsed = TimerEventDefinition.parse_time_or_duration(value)
     return parsed if isinstance(parsed, datetime) else None
+
+
+def _with_listener_changes(task: Any, info: ElementInfo) -> ElementInfo:
+    """The element info with the task attributes task listeners set (listeners.TASK_ATTRIBUTES):
+    literal values replace the model's expressions."""
+    changed = task.internal_data.get(TASK_ATTRIBUTES)
+    if not changed:
+        return info
+    values: dict[str, Any] = {}
+    if "name" in changed and changed["name"]:
+        values["name"] = changed["name"]
+    for key in ("assignee", "due_date"):
+        if key in changed:
+            values[key] = _literal(changed[key])
+    if "priority" in changed:
+        values["priority"] = str(changed["priority"])
+    for key in ("candidate_groups", "candidate_users"):
+        if key in changed:
+            values[key] = [_literal(n) or "" for n in changed[key]]
+    return replace(info, **values)
+
+
+def _literal(value: Any) -> str | None:
+    """A value as literal model text (the projection reads '${' as an expression)."""
+    return None if value is None else str(value).replace("${", "$ {").replace("#{", "# {")

@@ -22,6 +22,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.domain.errors import InvalidState, NotFound, WorkflowFailure
 from engine.runtime.compaction import compact
 from engine.runtime.io_mapping import INPUTS, outer_view
+from engine.runtime.listeners import STARTED as LISTENERS_STARTED
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.script_engine import SafeScriptEngine
 from engine.runtime.thrown import Thrown, ThrowRecorder, take_thrown
@@ -121,13 +122,19 @@ class WorkflowRunner:
         if wf.completed:
             return {k: v for k, v in wf.data.items() if k != "data_objects"}
         data: dict[str, Any] = {}
-        for task in wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR):
+        open_tasks = wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR)
+        for task in open_tasks:
             data.update(outer_view(task))  # an activity's local variables are not case data
         last = wf.last_task
         # SpiffWorkflow's own control tasks (e.g. the join after an interrupting boundary event)
         # complete last with the data of the interrupted branch: only a model element's data counts.
         if last is not None and getattr(last.task_spec, "bpmn_id", None) is not None:
             data.update(last.data)
+            # A task reached from the last one started with its data and may have changed it since
+            # (start/create listeners): that is the newer state.
+            for task in open_tasks:
+                if task.internal_data.get(LISTENERS_STARTED) and _descends_from(task, last):
+                    data.update(outer_view(task))
         return data
 
     @staticmethod
@@ -231,6 +238,15 @@ class WorkflowRunner:
 
     def cancel(self, wf: BpmnWorkflow) -> None:
         wf.cancel()
+
+
+def _descends_from(task: Any, ancestor: Any, depth: int = 8) -> bool:
+    current = task.parent
+    while current is not None and depth > 0:
+        if current is ancestor:
+            return True
+        current, depth = current.parent, depth - 1
+    return False
 
 
 def _catch_at(wf: BpmnWorkflow, task: Any, event: BpmnEvent) -> bool:

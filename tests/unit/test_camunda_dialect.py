@@ -96,7 +96,7 @@ def test_refusals_name_the_element():
                 "st: camunda:inputOutput mapping unsupported for element type 'startEvent'",
                 "e: camunda:outputParameter not allowed for element type 'endEvent'",
                 "s: output parameter 'o': groovy script cannot run here",
-                "s: execution listener (start) camunda class='de.X' is Java code",
+                "s: execution listener (start): class='de.X' is Java code",
                 "c: Missing attribute 'target' when attribute 'source' or 'sourceExpression' is set"]
     for start in expected:
         assert any(m.startswith(start) for m in messages), (start, messages)

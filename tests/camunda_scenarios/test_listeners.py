@@ -1,0 +1,157 @@
+"""Execution and task listeners with expressions, Python and JavaScript, on small models of our
+own (SQLite and PostgreSQL, case cache off: every wait is a save/restore)."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.domain.errors import DeploymentError
+from tests.camunda_scenarios.conftest import Scenario
+
+HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" targetNamespace="t">\n')
+
+
+def model(body: str, process_ext: str = "") -> bytes:
+    ext = f"<extensionElements>{process_ext}</extensionElements>" if process_ext else ""
+    return (HEAD + f'<process id="p" isExecutable="true">{ext}{body}</process></definitions>').encode()
+
+
+def deploy(scenario: Scenario, body: str, process_ext: str = "") -> None:
+    scenario.deploy_files([], extra={"p.bpmn": model(body, process_ext)})
+
+
+def log(kind: str, event: str, text: str) -> str:
+    """A listener appending text to the variable 'log' (expression, Python or JavaScript)."""
+    tag = "executionListener" if kind == "execution" else "taskListener"
+    return (f'<camunda:{tag} event="{event}"><camunda:script scriptFormat="javascript">'
+            f"var l = execution.getVariable('log') || []; l.push('{text}'); execution.setVariable('log', l);"
+            f"</camunda:script></camunda:{tag}>")
+
+
+RECORDED = f"""
+<startEvent id="start"><extensionElements>{log("execution", "start", "start:start")}
+  {log("execution", "end", "start:end")}</extensionElements></startEvent>
+<sequenceFlow id="f1" sourceRef="start" targetRef="task">
+  <extensionElements>{log("execution", "take", "f1:take")}</extensionElements></sequenceFlow>
+<userTask id="task" name="Prüfen"><extensionElements>
+  {log("execution", "start", "task:start")}{log("task", "create", "task:create")}
+  {log("task", "complete", "task:complete")}{log("execution", "end", "task:end")}</extensionElements></userTask>
+<sequenceFlow id="f2" sourceRef="task" targetRef="end">
+  <extensionElements>{log("execution", "take", "f2:take")}</extensionElements></sequenceFlow>
+<endEvent id="end"><extensionElements>{log("execution", "start", "end:start")}
+  {log("execution", "end", "end:end")}</extensionElements></endEvent>
+"""
+
+
+def test_listeners_run_in_camunda_order_across_a_wait(scenario: Scenario) -> None:
+    deploy(scenario, RECORDED, log("execution", "start", "process:start") + log("execution", "end", "process:end"))
+    case = scenario.start("p")
+    assert scenario.data(case)["log"] == ["process:start", "start:start", "start:end", "f1:take", "task:start",
+                                          "task:create"]
+    scenario.complete(case, "task")
+    assert scenario.status(case) == "completed"
+    assert scenario.data(case)["log"][6:] == ["task:complete", "task:end", "f2:take", "end:start", "end:end",
+                                              "process:end"]
+
+
+def test_expression_listeners_set_variables_through_execution(scenario: Scenario) -> None:
+    deploy(scenario, """
+<startEvent id="start"><extensionElements>
+  <camunda:executionListener event="end" expression="${execution.setVariable('status', 'eingegangen')}"/>
+</extensionElements></startEvent>
+<sequenceFlow id="f1" sourceRef="start" targetRef="task"/>
+<userTask id="task"><extensionElements>
+  <camunda:executionListener event="start"
+      expression="${execution.setVariable('kennung', execution.processBusinessKey.toUpperCase())}"/>
+  <camunda:executionListener event="end" expression="${execution.setVariable('status', 'geprüft')}"/>
+</extensionElements></userTask>
+<sequenceFlow id="f2" sourceRef="task" targetRef="end"/><endEvent id="end"/>""")
+    case = scenario.start("p", business_key="az-17")
+    assert scenario.data(case)["status"] == "eingegangen" and scenario.data(case)["kennung"] == "AZ-17"
+    scenario.complete(case, "task")
+    assert scenario.data(case)["status"] == "geprüft"
+
+
+def test_python_script_listener(scenario: Scenario) -> None:
+    deploy(scenario, """
+<startEvent id="start"/><sequenceFlow id="f1" sourceRef="start" targetRef="s"/>
+<scriptTask id="s" scriptFormat="python"><extensionElements>
+  <camunda:executionListener event="start"><camunda:script scriptFormat="python">gebuehr = 10
+execution.setVariable('ereignis', execution.eventName)</camunda:script></camunda:executionListener>
+</extensionElements><script>gesamt = gebuehr * 2</script></scriptTask>
+<sequenceFlow id="f2" sourceRef="s" targetRef="end"/><endEvent id="end"/>""")
+    case = scenario.start("p")
+    assert {k: scenario.data(case).get(k) for k in ("gebuehr", "gesamt", "ereignis")} == {
+        "gebuehr": 10, "gesamt": 20, "ereignis": "start"}
+
+
+def test_task_listener_assigns_the_task(scenario: Scenario) -> None:
+    deploy(scenario, """
+<startEvent id="start"/><sequenceFlow id="f1" sourceRef="start" targetRef="task"/>
+<userTask id="task" name="Antrag prüfen" camunda:candidateGroups="poststelle"><extensionElements>
+  <camunda:taskListener event="create" expression="${task.setAssignee(sachbearbeitung)}"/>
+  <camunda:taskListener event="create"><camunda:script scriptFormat="javascript">
+    task.addCandidateGroup('ordnungsamt'); task.setName(task.getName() + ' (eilig)');
+    execution.setVariable('ereignis', task.eventName);</camunda:script></camunda:taskListener>
+</extensionElements></userTask>
+<sequenceFlow id="f2" sourceRef="task" targetRef="end"/><endEvent id="end"/>""")
+    case = scenario.start("p", {"sachbearbeitung": "sb1"})
+    task = scenario.task(case, "task")
+    assert task["assignee"] == "sb1"
+    assert task["name"] == "Antrag prüfen (eilig)"
+    assert scenario.data(case)["ereignis"] == "create"
+    scenario.complete(case, "task", actor="sb1")
+    assert scenario.status(case) == "completed"
+
+
+def test_delete_and_end_listeners_run_when_a_boundary_event_cancels_the_task(scenario: Scenario) -> None:
+    from datetime import timedelta
+    deploy(scenario, f"""
+<startEvent id="start"/><sequenceFlow id="f1" sourceRef="start" targetRef="task"/>
+<userTask id="task"><extensionElements>{log("task", "delete", "task:delete")}
+  {log("execution", "end", "task:end")}</extensionElements></userTask>
+<boundaryEvent id="frist" attachedToRef="task"><timerEventDefinition><timeDuration>P14D</timeDuration>
+  </timerEventDefinition></boundaryEvent>
+<sequenceFlow id="f2" sourceRef="task" targetRef="end"/><endEvent id="end"/>
+<sequenceFlow id="f3" sourceRef="frist" targetRef="ende2"/><endEvent id="ende2"/>""")
+    case = scenario.start("p")
+    assert "log" not in scenario.data(case)
+    scenario.advance(timedelta(days=15))
+    assert scenario.status(case) == "completed"
+    assert scenario.data(case)["log"] == ["task:delete", "task:end"]
+
+
+def test_a_failing_listener_fails_the_case_with_an_incident(scenario: Scenario) -> None:
+    deploy(scenario, """
+<startEvent id="start"/><sequenceFlow id="f1" sourceRef="start" targetRef="task"/>
+<userTask id="task"><extensionElements>
+  <camunda:executionListener event="start"><camunda:script scriptFormat="javascript">
+    nichtDa.feld</camunda:script></camunda:executionListener>
+</extensionElements></userTask>
+<sequenceFlow id="f2" sourceRef="task" targetRef="end"/><endEvent id="end"/>""")
+    case = scenario.start("p")
+    assert scenario.status(case) == "failed"
+    assert "nichtDa" in (scenario.case(case).get("error") or "")
+
+
+@pytest.mark.parametrize(("listener", "reason"), [
+    ('<camunda:taskListener event="create" class="org.acme.Notify"/>', "class='org.acme.Notify' is Java code"),
+    ('<camunda:taskListener event="create" delegateExpression="${notifier}"/>', "is Java code"),
+    ('<camunda:taskListener event="assignment" expression="${a}"/>', "event 'assignment' is not supported"),
+    ('<camunda:taskListener event="timeout" expression="${a}"/>', "event 'timeout' is not supported"),
+    ('<camunda:executionListener event="start"><camunda:script scriptFormat="groovy">x</camunda:script>'
+     '</camunda:executionListener>', "rewrite the script in JavaScript"),
+    ('<camunda:executionListener event="start"><camunda:script scriptFormat="javascript" resource="a.js"/>'
+     '</camunda:executionListener>', "write it inline"),
+    ('<camunda:executionListener event="start" expression="${mailer.send(x)}"/>', 'declare "mailer.send"'),
+    ('<camunda:executionListener event="start"><camunda:script scriptFormat="javascript">var = ;'
+     '</camunda:script></camunda:executionListener>', "SyntaxError"),
+    ('<camunda:executionListener event="start" expression="${unbekannt(1)}"/>', "unknown function 'unbekannt'"),
+])
+def test_listeners_that_cannot_run_are_refused_at_deploy(scenario: Scenario, listener: str, reason: str) -> None:
+    with pytest.raises(DeploymentError) as info:
+        deploy(scenario, f"""<startEvent id="start"/><sequenceFlow id="f1" sourceRef="start" targetRef="task"/>
+<userTask id="task"><extensionElements>{listener}</extensionElements></userTask>
+<sequenceFlow id="f2" sourceRef="task" targetRef="end"/><endEvent id="end"/>""")
+    assert any(reason in str(p) and ": task: " in str(p) for p in info.value.problems), info.value.problems
