@@ -5,11 +5,24 @@ and the cost of one step at history length 10 vs 1,000.
 
 PostgreSQL runs when --postgres or AMTSFLOW_TEST_POSTGRES_URL is given. Targets (issue 2):
 engine/raw >= 0.25 on SQLite; step cost at history 1,000 <= 3x the cost at history 10.
+
+Which figure is which:
+- "SQLite": one process as the embedded default runs (worker thread in the web process, jobs
+  handed to it after commit, case cache on);
+- "SQLite, polling": the same without the hand-over (every service job is acquired by polling);
+- "PostgreSQL": one process with the hand-over, on PostgreSQL;
+- "PostgreSQL, web + worker": the documented deployment of a regional provider (issue 13): this
+  process plays the web process (case cache as configured in production, no worker) with
+  --clients concurrent clients, each starting a case, waiting until its task reaches the inbox
+  and completing it; a separate `amtsflow worker` process (engine.jobs.WorkerThread with its
+  production defaults, woken by PostgreSQL NOTIFY) runs the service jobs. Target >= 0.2.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import threading
 import json
 import os
 import statistics
@@ -28,7 +41,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
 from engine.bootstrap import Engine, bootstrap  # noqa: E402
-from engine.jobs import JobExecutor  # noqa: E402
+from engine.jobs import JobExecutor, WorkerThread  # noqa: E402
 from engine.persistence.db import make_engine  # noqa: E402
 from engine.persistence.migrate import upgrade  # noqa: E402
 from engine.ports import OperationSpec, ServiceRequest, ServiceResult  # noqa: E402
@@ -101,6 +114,60 @@ def engine_cases_per_second(engine: Engine, n: int, *, local_worker: bool = True
     return n / elapsed
 
 
+def _worker_process(url: str, ready: Any, stop: Any) -> None:
+    engine = bootstrap(Settings(database_url=url), connectors={"register": NoopConnector()})
+    worker = WorkerThread(engine)        # what `amtsflow worker` runs, with its defaults
+    worker.start()
+    ready.set()
+    stop.wait()
+    worker.stop()
+    worker.join(timeout=30)
+    engine.db.dispose()
+
+
+class Topology:
+    """A separate worker process beside this (web) process, both on one PostgreSQL database."""
+
+    def __init__(self, url: str) -> None:
+        self.web = bootstrap(Settings(database_url=url, embedded_worker=False), connectors={"register": NoopConnector()})
+        upgrade(self.web.db)
+        from tests.conftest import truncate_all
+        truncate_all(self.web.db)
+        deploy(self.web, read_paths([str(p) for p in ANTRAG]))
+        ctx = multiprocessing.get_context("spawn")
+        self.stop, ready = ctx.Event(), ctx.Event()
+        self.process = ctx.Process(target=_worker_process, args=(url, ready, self.stop))
+        self.process.start()
+        if not ready.wait(120):
+            raise RuntimeError("worker process did not start")
+
+    def cases_per_second(self, n: int, clients: int) -> float:
+        def client(count: int, offset: int) -> None:
+            for i in range(count):
+                case_id = cases.start_case(self.web, "antrag", {"name": f"P{offset + i}", "anzahl": 2}, actor="bench")
+                deadline = time.monotonic() + 30
+                while not (tasks := queries.list_tasks(self.web, case_id=case_id)):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"case {case_id}: the worker never ran its service job")
+                    time.sleep(0.002)
+                cases.complete_task(self.web, tasks[0]["id"], {"entscheidung": "genehmigt"}, actor="sb1")
+                assert queries.get_case(self.web, case_id, with_history=False)["status"] == "completed"
+
+        share = [n // clients + (1 if k < n % clients else 0) for k in range(clients)]
+        threads = [threading.Thread(target=client, args=(share[k], sum(share[:k]))) for k in range(clients)]
+        started = time.perf_counter()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        return n / (time.perf_counter() - started)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.process.join(timeout=60)
+        self.web.db.dispose()
+
+
 def step_cost(engine: Engine, history: int, samples: int = 30) -> float:
     """Median seconds of one complete_task in a case that has run ``history`` steps."""
     deploy(engine, read_paths([str(MODELS / "steploop.bpmn")]))
@@ -122,6 +189,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=200, help="cases per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--postgres", default=os.environ.get("AMTSFLOW_TEST_POSTGRES_URL"))
+    parser.add_argument("--clients", type=int, default=4, help="concurrent clients of the web process (topology)")
     args = parser.parse_args()
     print(f"{args.rounds} rounds of {args.cases} cases; in each round raw SpiffWorkflow and the engine run back to "
           "back.\nOn a shared machine other load only ever slows a round down, so the best round of each side is\n"
@@ -140,8 +208,12 @@ def main() -> None:
                 truncate_all(engines[label].db)
             engine_cases_per_second(engines[label], 20, local_worker=_local)  # warm-up: parse, caches, pool
         raw_cases_per_second(20)
-        rates: dict[str, list[float]] = {label: [] for label, _url, _local in targets}
-        ratios: dict[str, list[float]] = {label: [] for label, _url, _local in targets}
+        topology = Topology(args.postgres) if args.postgres else None
+        labels = [label for label, _url, _local in targets] + (["PostgreSQL, web + worker"] if topology else [])
+        if topology:
+            topology.cases_per_second(20, args.clients)  # warm-up
+        rates: dict[str, list[float]] = {label: [] for label in labels}
+        ratios: dict[str, list[float]] = {label: [] for label in labels}
         raws: list[float] = []
         for _round in range(args.rounds):
             raw = raw_cases_per_second(args.cases)
@@ -150,11 +222,17 @@ def main() -> None:
                 rate = engine_cases_per_second(engines[label], args.cases, local_worker=local)
                 rates[label].append(rate)
                 ratios[label].append(rate / raw)
+            if topology:
+                rate = topology.cases_per_second(args.cases, args.clients)
+                rates["PostgreSQL, web + worker"].append(rate)
+                ratios["PostgreSQL, web + worker"].append(rate / raw)
+        if topology:
+            topology.close()
         print(f"raw SpiffWorkflow, in memory        median {statistics.median(raws):7.1f} cases/s"
               f"   best {max(raws):7.1f}")
-        for label, _url, _local in targets:
-            target = "   (target >= 0.25)" if label == "SQLite" else ""
-            print(f"engine on {label:<16}          median {statistics.median(rates[label]):7.1f} cases/s"
+        for label in labels:
+            target = {"SQLite": "   (target >= 0.25)", "PostgreSQL, web + worker": "   (target >= 0.2)"}.get(label, "")
+            print(f"engine on {label:<26} median {statistics.median(rates[label]):7.1f} cases/s"
                   f"   best {max(rates[label]):7.1f}   ratio engine/raw: best/best {max(rates[label]) / max(raws):5.2f}"
                   f", median of rounds {statistics.median(ratios[label]):4.2f}"
                   f" ({min(ratios[label]):.2f}-{max(ratios[label]):.2f}){target}")
