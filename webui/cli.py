@@ -264,29 +264,18 @@ def incident_resolve(incident_id: str, user: str, note: str) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True)
-@click.option("--threads", default=8, show_default=True)
-def serve(host: str, port: int, threads: int) -> None:
-    """Serve the web UI and API (waitress); on SQLite also runs the job worker thread."""
-    from waitress import serve as waitress_serve
-
-    from engine.jobs import WorkerThread
-
-    from webui.app import create_app
+@click.option("--processes", default=1, show_default=True, envvar="AMTSFLOW_WEB_PROCESSES",
+              help="web worker processes (PostgreSQL only; gunicorn)")
+@click.option("--threads", default=8, show_default=True, envvar="AMTSFLOW_WEB_THREADS",
+              help="request threads per process")
+@click.option("--graceful-timeout", default=30, show_default=True,
+              help="seconds running requests may take to finish on SIGTERM")
+def serve(host: str, port: int, processes: int, threads: int, graceful_timeout: int) -> None:
+    """Serve the web UI and API: gunicorn on PostgreSQL, waitress with the job worker on SQLite."""
+    from webui.server import serve as run_server
 
     engine = _engine()
-    settings = engine.settings
-    app = create_app(settings, engine=engine)
-    thread = None
-    if settings.runs_embedded_worker:
-        thread = WorkerThread(engine)
-        thread.start()
-    click.echo(f"amtsflow on http://{host}:{port}/" + (" (with embedded worker)" if thread else ""))
-    try:
-        waitress_serve(app, host=host, port=port, threads=threads, ident="amtsflow")
-    finally:
-        if thread:
-            thread.stop()
-            thread.join(timeout=10)  # lets it unlock the jobs handed to it
+    run_server(engine.settings, host, port, processes, threads, graceful_timeout, engine=engine)
 
 
 @main.command("audit-verify")

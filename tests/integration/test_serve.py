@@ -1,0 +1,89 @@
+"""`amtsflow serve` as a production server (issue 13): gunicorn with several processes on
+PostgreSQL, waitress with the job worker on SQLite; both stop on SIGTERM, handing jobs back."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import truncate_all
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(database_url: str, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    port = _free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("AMTSFLOW_")}
+    environ.update(AMTSFLOW_DATABASE_URL=database_url, AMTSFLOW_SECRET_KEY="s" * 64, **(env or {}))
+    proc = subprocess.Popen([sys.executable, "-c", "from webui.cli import main; main()", "serve",
+                             "--port", str(port), *args], cwd=ROOT, env=environ, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/", timeout=2).status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            time.sleep(0.2)
+        if proc.poll() is not None:
+            break
+    proc.kill()
+    raise AssertionError(f"server did not start: {proc.communicate()[0]}")
+
+
+def _stop(proc: subprocess.Popen[str]) -> tuple[int, str]:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        out, _ = proc.communicate(timeout=40)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("server did not stop on SIGTERM") from None
+    return proc.returncode, out
+
+
+@pytest.mark.postgres
+def test_gunicorn_serves_from_several_processes_and_stops_gracefully(pg_url):
+    from engine.persistence.db import make_engine
+
+    db = make_engine(pg_url)
+    truncate_all(db)
+    db.dispose()
+    proc, base = _start(pg_url, "--processes", "2", "--threads", "2")
+    try:
+        pages = [httpx.get(f"{base}/", timeout=10) for _ in range(6)]
+        assert all(p.status_code == 200 and 'lang="de"' in p.text for p in pages)
+        assert httpx.get(f"{base}/api/v1/openapi.json", timeout=10).status_code == 200
+    finally:
+        code, out = _stop(proc)
+    assert code == 0, out
+    assert "gunicorn, 2 processes x 2 threads" in out
+
+
+def test_sqlite_serves_from_one_process_and_refuses_more(sqlite_url):
+    proc, base = _start(sqlite_url, env={"AMTSFLOW_EMBEDDED_WORKER": "1"})
+    try:
+        assert httpx.get(f"{base}/", timeout=10).status_code == 200
+    finally:
+        code, out = _stop(proc)
+    assert code == 0, out
+    assert "with the job worker" in out
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("AMTSFLOW_")}
+    environ.update(AMTSFLOW_DATABASE_URL=sqlite_url, AMTSFLOW_SECRET_KEY="s" * 64)
+    refused = subprocess.run([sys.executable, "-c", "from webui.cli import main; main()", "serve", "--processes", "3"],
+                             cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "one writer at a time" in refused.stderr
