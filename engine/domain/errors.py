@@ -88,12 +88,14 @@ class InvalidInput(AmtsflowError):
 
 
 class AmbiguousCorrelation(Conflict):
-    """A message matches waiting subscriptions of more than one case: it is delivered to none."""
+    """A message matches waiting subscriptions of more than one case, or several waits of one
+    case (``waits``): it is delivered to none."""
 
-    def __init__(self, name: str, key: str | None, cases: list[tuple[str, str | None]]) -> None:
+    def __init__(self, name: str, key: str | None, cases: list[tuple[str, str | None]], *, waits: int = 0) -> None:
         shown = "; ".join(f"{case_id} ({business_key or 'no business key'})" for case_id, business_key in cases)
+        matched = f"{waits} waits of one case" if waits else f"{len(cases)} waiting cases"
         super().__init__(
-            f"message '{name}' with key {key!r} matches {len(cases)} waiting cases, delivered to none: {shown}",
+            f"message '{name}' with key {key!r} matches {matched}, delivered to none: {shown}",
             user_message=f"Die Nachricht „{name}“" + (f" zum Schlüssel „{key}“" if key else "")
             + " passt zu mehreren wartenden Vorgängen und wurde keinem zugestellt: "
             + "; ".join(f"Aktenzeichen {bk or '–'} (Vorgang {case_id})" for case_id, bk in cases)

@@ -68,6 +68,7 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
         for node in root.iter(tag(kind)):
             definitions[kind].add(node.get("id"))
 
+    problems.extend(_event_name_problems(root, filename))
     for node in root.iter():
         if not isinstance(node.tag, str) or not node.tag.startswith(f"{{{BPMN}}}"):
             continue
@@ -87,6 +88,9 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
                 if node.get(attr, "1").strip() != "1":
                     add(node, f"{attr}={node.get(attr)} is not supported (the engine runs every activity with one "
                               "token in and one out); model the tokens with parallel gateways")
+        if name == "receiveTask" and not node.get("messageRef") and node.find(tag("messageEventDefinition")) is None:
+            add(node, "receive task has no messageRef: nothing could ever deliver to it (it would be passed through); "
+                      "name the message it waits for")
         if name == "multiInstanceLoopCharacteristics" and node.get("behavior", "All") != "All":
             add(node, f"multi-instance behavior='{node.get('behavior')}' is not supported (events thrown by the "
                       "instances are handled as with behavior='All')")
@@ -115,6 +119,34 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
             elif called not in called_ids and not juel.is_juel(called):
                 add(node, f"called process '{called}' is neither part of this deployment nor deployed before; "
                           "deploy it first or together")
+    return problems
+
+
+def _event_name_problems(root: etree._Element, filename: str) -> list[Problem]:
+    """Message and signal names must be plain names (subscriptions are matched by name), and one
+    activity cannot wait for the same message on two boundary events (which one would be chance)."""
+    problems: list[Problem] = []
+    names: dict[str, str] = {}
+    for kind in ("message", "signal"):
+        for node in root.iter(tag(kind)):
+            name = node.get("name") or ""
+            names[node.get("id", "")] = name
+            if "${" in name or "#{" in name:
+                problems.append(Problem(filename, node.sourceline or 0, node.get("id", ""),
+                                        f"{kind} name {name!r} is an expression; only fixed names can be "
+                                        "correlated here (put the varying part into the correlation key)"))
+    seen: dict[tuple[str, str], str] = {}
+    for boundary in root.iter(tag("boundaryEvent")):
+        definition = boundary.find(tag("messageEventDefinition"))
+        if definition is None or not definition.get("messageRef"):
+            continue
+        slot = (boundary.get("attachedToRef", ""), names.get(definition.get("messageRef", ""), ""))
+        if slot in seen:
+            problems.append(Problem(filename, boundary.sourceline or 0, boundary.get("id", ""),
+                                    f"activity '{slot[0]}' already has a boundary event for message '{slot[1]}' "
+                                    f"({seen[slot]}); one message cannot trigger two of them"))
+        else:
+            seen[slot] = boundary.get("id", "")
     return problems
 
 

@@ -25,6 +25,7 @@ from engine.runtime.io_mapping import INPUTS, outer_view
 from engine.runtime.listeners import STARTED as LISTENERS_STARTED
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.script_engine import SafeScriptEngine
+from engine.runtime.stepping import drop_orphan_waits, engine_steps
 from engine.runtime.thrown import Thrown, ThrowRecorder, take_thrown
 from engine.runtime.waits import (
     MessageWait, ServiceWait, TimerWait, UserTaskWait, Waits, element_id_of, process_key_of, read_waits)
@@ -75,7 +76,7 @@ class WorkflowRunner:
             # Compacting every few layers keeps the tree far from SpiffWorkflow's depth limit
             # in a long loop, without paying for a compaction after every single layer.
             nonlocal layers
-            while wf._do_engine_steps(did_complete_task=count):
+            while engine_steps(wf, count):
                 layers += 1
                 if layers % COMPACT_EVERY == 0:
                     compact(wf)
@@ -86,6 +87,7 @@ class WorkflowRunner:
                 if _waits_on_timers(wf):  # a timer that is due now fires and its path runs on
                     wf.refresh_timers()
                     advance()
+                drop_orphan_waits(wf)
         except SpiffWorkflowException as exc:
             raise WorkflowFailure(_describe(exc)) from exc
         except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
@@ -198,6 +200,16 @@ class WorkflowRunner:
 
     def fire_timers(self, wf: BpmnWorkflow) -> None:
         wf.refresh_timers()
+
+    @staticmethod
+    def waiting_for(wf: BpmnWorkflow, name: str) -> int:
+        """How many waiting tasks of the case catch message ``name``."""
+        count = 0
+        for task in wf.event_manager.tasks.values():
+            definition = task.task_spec.event_definition
+            count += sum(1 for d in getattr(definition, "event_definitions", [definition])
+                         if isinstance(d, MessageEventDefinition) and d.name == name)
+        return count
 
     def deliver(self, wf: BpmnWorkflow, name: str, payload: Any, kind: str = "message") -> bool:
         wanted = MessageEventDefinition if kind == "message" else SignalEventDefinition

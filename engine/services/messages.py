@@ -108,6 +108,9 @@ def _route(engine: Engine, name: str, key: str | None, payload: dict[str, Any], 
               "payload": payload, "received_at": now}
     if waiting is not None:
         def deliver(cmd: Command) -> None:
+            waits = cmd.engine.runner.waiting_for(cmd.wf, name)
+            if waits > 1:  # e.g. parallel multi-instance receive tasks: which one would be chance
+                raise AmbiguousCorrelation(name, key, [(cmd.case.id, cmd.case.business_key)], waits=waits)
             if not cmd.engine.runner.deliver(cmd.wf, name, payload):
                 raise InvalidState(f"case {cmd.case.id} no longer waits for message '{name}'")
             cmd.uow.conn.execute(insert(t.messages).values(delivered_case_id=cmd.case.id, delivered_at=now, **record))

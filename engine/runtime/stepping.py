@@ -1,0 +1,78 @@
+"""One layer of engine steps, as ``BpmnWorkflow._do_engine_steps`` does it, minus its crash.
+
+SpiffWorkflow 3.2.0 lists the active sub-workflows once, then steps each and looks up its
+parent task. When a task of one sub-workflow interrupts another (an interrupting boundary
+event on a multi-instance sub-process, say), that other sub-workflow and its parent task are
+gone by the time their turn comes, and the library raises TaskNotFoundException: the case
+failed although the model is fine. Here a sub-workflow removed meanwhile is skipped, and a
+task cancelled meanwhile is not run.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from SpiffWorkflow.exceptions import TaskNotFoundException
+from SpiffWorkflow.util.task import TaskState
+
+__all__ = ["drop_orphan_waits", "engine_steps"]
+
+
+def _run_ready(workflow: Any, did_complete: Callable[[Any], None]) -> int:
+    count = 0
+    for task in workflow.get_tasks(state=TaskState.READY):
+        if task.state != TaskState.READY or task.task_spec.manual:  # cancelled by an earlier task of this round
+            continue
+        task.run()
+        count += 1
+        did_complete(task)
+    return count
+
+
+def engine_steps(wf: Any, did_complete: Callable[[Any], None]) -> bool:
+    """Run the READY engine tasks of every active sub-workflow (deepest first), then of the
+    top workflow; True if anything ran or a sub-workflow was started."""
+    active = wf.get_active_subprocesses()
+    for sub in sorted(active, key=lambda v: v.depth, reverse=True):
+        if wf.subprocesses.get(sub.parent_task_id) is not sub:
+            continue  # removed by an interruption earlier in this round
+        while _run_ready(sub, did_complete) > 0:
+            pass
+        if sub.parent_task_id is None:
+            continue
+        try:
+            parent = wf.get_task_from_id(sub.parent_task_id)
+        except TaskNotFoundException:
+            continue
+        parent.task_spec._update(parent)
+    count = _run_ready(wf, did_complete)
+    return count > 0 or len(wf.get_active_subprocesses()) > len(active)
+
+
+def drop_orphan_waits(wf: Any) -> int:
+    """Cancel waiting events whose enclosing sub-process is over. SpiffWorkflow leaves the
+    boundary events inside the instances of a multi-instance sub-process waiting when the
+    sub-process is interrupted (their subscriptions would stay and could catch messages
+    for a scope that no longer exists)."""
+    dropped = 0
+    for task in list(wf.event_manager.tasks.values()):
+        if _enclosing_scope_over(wf, task):
+            wf.event_manager.remove_task(task)
+            if task.state & TaskState.NOT_FINISHED_MASK:
+                task.cancel()
+            dropped += 1
+    return dropped
+
+
+def _enclosing_scope_over(wf: Any, task: Any) -> bool:
+    workflow = task.workflow
+    while workflow is not wf and workflow is not None:
+        parent_id = workflow.parent_task_id
+        try:
+            holder = wf.get_task_from_id(parent_id) if parent_id is not None else None
+        except TaskNotFoundException:
+            return True
+        if holder is None or not holder.state & TaskState.NOT_FINISHED_MASK:
+            return True
+        workflow = holder.workflow
+    return False
