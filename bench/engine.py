@@ -8,7 +8,8 @@ engine/raw >= 0.25 on SQLite; step cost at history 1,000 <= 3x the cost at histo
 
 Which figure is which:
 - "SQLite": one process as the embedded default runs (worker thread in the web process, jobs
-  handed to it after commit, case cache on);
+  handed to it after commit, case cache on, synchronous=FULL: every commit synced to disk);
+- "SQLite, sync NORMAL": the same with AMTSFLOW_SQLITE_SYNCHRONOUS=NORMAL (the cost of FULL);
 - "SQLite, polling": the same without the hand-over (every service job is acquired by polling);
 - "PostgreSQL": one process with the hand-over, on PostgreSQL;
 - "PostgreSQL, web + worker": the documented deployment of a regional provider (issue 13): this
@@ -86,10 +87,11 @@ def raw_cases_per_second(n: int) -> float:
     return n / (time.perf_counter() - started)
 
 
-def make(url: str) -> Engine:
-    db = make_engine(url)
+def make(url: str, synchronous: str = "FULL") -> Engine:
+    settings = Settings(database_url=url, sqlite_synchronous=synchronous)
+    db = make_engine(url, synchronous=synchronous)
     upgrade(db)
-    return bootstrap(Settings(database_url=url), connectors={"register": NoopConnector()}, db=db)
+    return bootstrap(settings, connectors={"register": NoopConnector()}, db=db)
 
 
 def engine_cases_per_second(engine: Engine, n: int, *, local_worker: bool = True) -> float:
@@ -197,12 +199,13 @@ def main() -> None:
           "ratios is printed beside it.")
     with tempfile.TemporaryDirectory() as tmp:
         targets = [("SQLite", f"sqlite:///{tmp}/bench.sqlite", True),
+                   ("SQLite, sync NORMAL", f"sqlite:///{tmp}/bench-normal.sqlite", True),
                    ("SQLite, polling", f"sqlite:///{tmp}/bench-polling.sqlite", False)]
         if args.postgres:
             targets.append(("PostgreSQL", args.postgres, True))
         engines = {}
         for label, url, _local in targets:
-            engines[label] = make(url)
+            engines[label] = make(url, "NORMAL" if "NORMAL" in label else "FULL")
             if label == "PostgreSQL":
                 from tests.conftest import truncate_all
                 truncate_all(engines[label].db)
@@ -237,7 +240,7 @@ def main() -> None:
                   f", median of rounds {statistics.median(ratios[label]):4.2f}"
                   f" ({min(ratios[label]):.2f}-{max(ratios[label]):.2f}){target}")
         for label, _url, _local in targets:
-            if label == "SQLite, polling":
+            if label in ("SQLite, polling", "SQLite, sync NORMAL"):
                 continue
             engine = engines[label]
             short = step_cost(engine, 10)

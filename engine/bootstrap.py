@@ -132,7 +132,8 @@ def bootstrap(settings: Settings | None = None, connectors: Mapping[str, Connect
     clock = clock or SystemClock()
     evaluator = SafeEvaluator(functions=expression_functions(clock, settings.public_url))
     script_engine = SafeScriptEngine(evaluator, clock)
-    database = db or make_engine(settings.database_url, busy_seconds=settings.sqlite_busy_seconds)
+    database = db or make_engine(settings.database_url, busy_seconds=settings.sqlite_busy_seconds,
+                                 synchronous=settings.sqlite_synchronous)
     return Engine(
         settings=settings,
         db=database,

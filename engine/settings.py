@@ -24,6 +24,9 @@ class Settings:
     connector_config: Mapping[str, str] = field(default_factory=dict)
     case_cache_size: int = 512            # recently saved workflows kept in memory per process; 0: off
     sqlite_busy_seconds: float = 30.0     # SQLite: how long a writer waits for the write lock, then "busy"
+    # SQLite: FULL syncs the WAL on every commit (a committed decision survives a power cut);
+    # NORMAL syncs at checkpoints only (faster; the last commits may be lost on power loss)
+    sqlite_synchronous: str = "FULL"
 
     @property
     def runs_embedded_worker(self) -> bool:
@@ -52,6 +55,8 @@ class Settings:
                 values[attr] = int(env[name])
         if env.get("AMTSFLOW_SQLITE_BUSY_SECONDS"):
             values["sqlite_busy_seconds"] = float(env["AMTSFLOW_SQLITE_BUSY_SECONDS"])
+        if env.get("AMTSFLOW_SQLITE_SYNCHRONOUS"):
+            values["sqlite_synchronous"] = env["AMTSFLOW_SQLITE_SYNCHRONOUS"].strip().upper()
         values["connector_config"] = {
             k[len("AMTSFLOW_CONNECTOR_"):].lower(): v for k, v in env.items() if k.startswith("AMTSFLOW_CONNECTOR_")
         }

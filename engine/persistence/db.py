@@ -20,15 +20,23 @@ from engine.persistence import wal
 log = logging.getLogger("amtsflow.db")
 
 
-def make_engine(url: str, *, busy_seconds: float = 30.0) -> Engine:
+SQLITE_SYNCHRONOUS = ("FULL", "NORMAL")
+
+
+def make_engine(url: str, *, busy_seconds: float = 30.0, synchronous: str = "FULL") -> Engine:
     """``busy_seconds``: on SQLite, how long a writer waits for the write lock before the
-    command fails with DatabaseBusy (PostgreSQL waits for row locks; deadlocks end at once)."""
+    command fails with DatabaseBusy (PostgreSQL waits for row locks; deadlocks end at once).
+    ``synchronous``: SQLite's durability, FULL (default: every commit is synced to disk) or
+    NORMAL (synced at checkpoints: a power cut may lose the last commits, never corrupt)."""
     if url.startswith("sqlite"):
-        return _sqlite_engine(url, busy_seconds)
+        if synchronous not in SQLITE_SYNCHRONOUS:
+            raise ValueError(f"AMTSFLOW_SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS)}, "
+                             f"not {synchronous!r}")
+        return _sqlite_engine(url, busy_seconds, synchronous)
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, future=True)
 
 
-def _sqlite_engine(url: str, busy_seconds: float) -> Engine:
+def _sqlite_engine(url: str, busy_seconds: float, synchronous: str) -> Engine:
     path = url.split("///", 1)[-1]
     on_disk = bool(path) and path != ":memory:"
     if on_disk:
@@ -41,7 +49,7 @@ def _sqlite_engine(url: str, busy_seconds: float) -> Engine:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
         if on_disk:  # checkpoints run in the background (see wal.py); this is only the bound

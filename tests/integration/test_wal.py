@@ -116,3 +116,27 @@ def test_a_busy_database_at_begin_is_reported_as_busy(tmp_path):
         holder.rollback()
         holder.close()
         db.dispose()
+
+
+def test_sqlite_syncs_every_commit_unless_told_otherwise(tmp_path):
+    """The embedded default keeps a committed decision through a power cut (synchronous=FULL);
+    NORMAL is a documented setting; anything else is refused (issue 15)."""
+    import pytest
+    from sqlalchemy import text
+
+    from engine.bootstrap import bootstrap
+    from engine.settings import Settings
+
+    def level(settings: Settings) -> int:
+        engine = bootstrap(settings)
+        try:
+            with engine.db.connect() as conn:
+                return int(conn.execute(text("PRAGMA synchronous")).scalar())
+        finally:
+            engine.db.dispose()
+
+    url = f"sqlite:///{tmp_path / 'sync.sqlite'}"
+    assert level(Settings(database_url=url)) == 2                                   # FULL
+    assert level(Settings.from_env({"AMTSFLOW_DATABASE_URL": url, "AMTSFLOW_SQLITE_SYNCHRONOUS": "normal"})) == 1
+    with pytest.raises(ValueError, match="AMTSFLOW_SQLITE_SYNCHRONOUS"):
+        bootstrap(Settings(database_url=url, sqlite_synchronous="OFF"))
