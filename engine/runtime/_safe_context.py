@@ -264,13 +264,14 @@ class ModelScope(MutableMapping[str, Any]):
 
     __slots__ = ("_data", "_contexts")
 
-    def __init__(self, data: MutableMapping[str, Any], contexts: Mapping[str, ModelContext]) -> None:
+    def __init__(self, data: MutableMapping[str, Any], contexts: Mapping[str, Any]) -> None:
         self._data = data
         self._contexts = contexts
 
     def __getitem__(self, key: str) -> Any:
-        context = self._contexts.get(key)
-        return context if context is not None else self._data[key]
+        if key in self._contexts:
+            return self._contexts[key]
+        return self._data[key]
 
     def __contains__(self, key: object) -> bool:
         return key in self._contexts or key in self._data

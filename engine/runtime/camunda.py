@@ -64,8 +64,8 @@ from engine.runtime.camunda_checks import (
     _check_input_output, _check_user_task, _record_initiator,
     _translate_conditions, _translate_timers)
 from engine.runtime.camunda_tasks import (
-    DELEGATE_ATTRIBUTES, EXTERNAL_CONNECTOR, MAPPING_FILE, MAPPING_SECTIONS, Implementation, bean_functions,
-    implementation, mapping_problems, service_call)
+    DELEGATE_ATTRIBUTES, EXPRESSION_PROPERTY, EXTERNAL_CONNECTOR, MAPPING_FILE, MAPPING_SECTIONS, Implementation,
+    bean_functions, implementation, mapping_problems, service_call)
 from engine.runtime.camunda_tasks import _bare as _bare  # re-exported for engine.services.compat
 from engine.runtime.namespaces import BPMN, CAMUNDA, tag
 
@@ -109,7 +109,7 @@ def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] 
     _rewrite_beans(root, bean_functions(mapping))
     _translate_conditions(root, fail)
     _translate_timers(root, fail)
-    _blank_foreign_scripts(root)
+    _blank_foreign_scripts(root, fail)
     for node in root.iter(tag("multiInstanceLoopCharacteristics")):
         for attr in ("collection", "elementVariable"):
             value = node.get(tag(attr, CAMUNDA))
@@ -162,6 +162,6 @@ def start_variables(model: Any, user: str) -> dict[str, Any]:
     return variables
 
 
-__all__ = ["translate_tree", "service_call", "implementation", "Implementation", "mapping_problems",
+__all__ = ["EXPRESSION_PROPERTY", "translate_tree", "service_call", "implementation", "Implementation", "mapping_problems",
            "start_variables", "MAPPING_FILE", "EXTERNAL_CONNECTOR", "BPMN",
            "DELEGATE_ATTRIBUTES", "MAPPING_SECTIONS", "INITIATOR_PROPERTY", "TIMER_TAGS", "USER_TASK_EXPRESSIONS"]

@@ -17,7 +17,7 @@ from lxml import etree
 
 from engine.runtime import camunda_io, juel
 from engine.runtime.camunda_tasks import (
-    MAPPING_FILE, _bare, _parameter_expression, implementation)
+    EXPRESSION_PROPERTY, MAPPING_FILE, _bare, _parameter_expression, implementation)
 from engine.runtime.javascript import JAVASCRIPT_NAMES
 from engine.runtime.namespaces import CAMUNDA, tag
 
@@ -48,14 +48,26 @@ def _translate_conditions(root: etree._Element, fail: Fail) -> None:
                 node.text = "False"  # reported once here, not again by the expression checker
 
 
-def _blank_foreign_scripts(root: etree._Element) -> None:
-    """Scripts in other languages are reported by the static checks (by scriptFormat); their
-    text must not be reported a second time as a Python syntax error."""
+def _blank_foreign_scripts(root: etree._Element, fail: Fail) -> None:
+    """JUEL script tasks (scriptFormat="juel", or no format and a ${...} text: Camunda's default
+    language) become translated expressions with scriptFormat="juel". Scripts in other
+    languages are reported by the static checks (by scriptFormat); their text must not be
+    reported a second time as a Python syntax error."""
     for node in root.iter(tag("scriptTask")):
-        language = (node.get("scriptFormat") or "python").strip().lower()
-        if language not in ("python", "text/x-python", "py") and language not in JAVASCRIPT_NAMES:
-            for script in node.findall(tag("script")):
-                script.text = ""
+        language = (node.get("scriptFormat") or "").strip().lower()
+        script = node.find(tag("script"))
+        text = (script.text or "").strip() if script is not None else ""
+        if language == "juel" or (not language and juel.is_juel(text)):
+            node.set("scriptFormat", "juel")
+            if script is not None:
+                try:
+                    script.text = juel.translate(text)
+                except juel.JuelError as exc:
+                    fail(node, f"expression {text!r}: {exc}")
+                    script.text = "None"
+        elif language not in ("", "python", "text/x-python", "py") and language not in JAVASCRIPT_NAMES:
+            for found in node.findall(tag("script")):
+                found.text = ""
 
 
 def _translate_timers(root: etree._Element, fail: Fail) -> None:
@@ -77,12 +89,19 @@ def _check_implementation(node: etree._Element, mapping: dict[str, Any] | None, 
         return
     if impl.kind == "builtin":
         return
+    if impl.kind == "expression":  # runs in the engine: ${execution.setVariable(...)}, ${s.substring(1)}
+        _add_property(node, EXPRESSION_PROPERTY, juel.translate(impl.name.strip()))
+        return
     if impl.kind == "external":
         if not impl.name:
             fail(node, "external task has no camunda:topic")
         return
     if impl.kind == "delegate":
-        if impl.operation is None:
+        if impl.operation is None and impl.attribute == "expression":
+            fail(node, f"camunda:expression '{impl.name}': {_untranslatable(impl.name)}; or map the whole "
+                       f"expression to a connector operation in {MAPPING_FILE}: "
+                       f"{{\"delegates\": {{\"{_bare(impl.name)}\": \"connector.operation\"}}}}")
+        elif impl.operation is None:
             fail(node, f"camunda:{impl.attribute}='{impl.name}' is Java code and cannot run here; map it to a "
                        f"connector operation in {MAPPING_FILE}: "
                        f"{{\"delegates\": {{\"{_bare(impl.name)}\": \"connector.operation\"}}}}")
@@ -129,12 +148,25 @@ def _is_date_or_duration(value: str) -> bool:
     return False
 
 
+def _untranslatable(expression: str) -> str:
+    try:
+        juel.translate(expression.strip())
+    except juel.JuelError as exc:
+        return str(exc)
+    return "not a ${...} expression"
+
+
 def _record_initiator(node: etree._Element) -> None:
     """camunda:initiator="v" on a start event: the starting user's id lands in variable v.
     Recorded as an extension property so that dialect-independent code can read it."""
     variable = node.get(tag("initiator", CAMUNDA))
     if not variable or not variable.isidentifier():
         return
+    _add_property(node, INITIATOR_PROPERTY, variable)
+
+
+def _add_property(node: etree._Element, name: str, value: str) -> None:
+    """An extension property (camunda:properties) the engine reads instead of the dialect."""
     ext = node.find(tag("extensionElements"))
     if ext is None:
         ext = etree.Element(tag("extensionElements"))
@@ -142,7 +174,7 @@ def _record_initiator(node: etree._Element) -> None:
     props = ext.find(tag("properties", CAMUNDA))
     if props is None:
         props = etree.SubElement(ext, tag("properties", CAMUNDA))
-    etree.SubElement(props, tag("property", CAMUNDA), name=INITIATOR_PROPERTY, value=variable)
+    etree.SubElement(props, tag("property", CAMUNDA), name=name, value=value)
 
 
 def _check_input_output(node: etree._Element, fail: Fail) -> None:

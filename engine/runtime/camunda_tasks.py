@@ -83,6 +83,17 @@ def bean_call_operation(expression: str, mapping: dict[str, Any] | None) -> str 
     return bean_operations(mapping).get(match.group(1)) if match else None
 
 
+def _translatable(expression: str) -> bool:
+    try:
+        juel.translate(expression.strip())
+    except juel.JuelError:
+        return False
+    return juel.is_juel(expression)
+
+
+EXPRESSION_PROPERTY = "amtsflow:expression"   # the translated camunda:expression of a service task
+
+
 def _section(mapping: dict[str, Any] | None, section: str) -> dict[str, str]:
     entries = (mapping or {}).get(section) or {}
     return {k: v for k, v in entries.items() if isinstance(v, str)} if isinstance(entries, dict) else {}
@@ -100,7 +111,7 @@ def _bare(value: str) -> str:
 class Implementation:
     """How a Camunda service task is implemented and which connector operation runs it."""
 
-    kind: str                 # "external", "builtin", "delegate", "connector", "decision", "none"
+    kind: str                 # "external", "builtin", "delegate", "connector", "decision", "expression", "none"
     name: str                 # topic, delegate attribute value, connectorId, decisionRef
     attribute: str = ""       # for delegates: class, delegateExpression or expression
     operation: str | None = None   # resolved "connector.operation"; None: needs a mapping
@@ -127,6 +138,8 @@ def implementation(node: etree._Element, mapping: dict[str, Any] | None) -> Impl
         if value is not None:
             delegates = _section(mapping, "delegates")
             operation = delegates.get(value) or delegates.get(_bare(value)) or bean_call_operation(value, mapping)
+            if operation is None and attr == "expression" and _translatable(value):
+                return Implementation("expression", value, attr)  # evaluated in the engine, no job
             return Implementation("delegate", value, attr, operation)
     connector = node.find(f"{tag('extensionElements')}/{tag('connector', CAMUNDA)}")
     if connector is not None:

@@ -110,7 +110,7 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
                     add(node, f"{attr} '{node.get(attr)}' points to no element in this file")
         if name == "scriptTask":
             fmt = (node.get("scriptFormat") or "").strip().lower()
-            if fmt in FOREIGN_LANGUAGES and not (javascript and fmt in JAVASCRIPT_NAMES):
+            if fmt in FOREIGN_LANGUAGES and not (javascript and (fmt in JAVASCRIPT_NAMES or fmt == "juel")):
                 add(node, foreign_script_message(node.get("scriptFormat") or fmt, javascript, task=True))
         if name == "callActivity":
             called = node.get("calledElement")
@@ -209,7 +209,8 @@ def expression_problems(root: etree._Element, filename: str,
     for node in root.iter(tag("script"), tag("preScript", SPIFF), tag("postScript", SPIFF)):
         parent = node.getparent()
         language = (parent.get("scriptFormat") or "").strip().lower() if parent is not None else ""
-        found.append((node, node.text or "", "javascript" if language in JAVASCRIPT_NAMES else "exec"))
+        mode = "javascript" if language in JAVASCRIPT_NAMES else "eval" if language == "juel" else "exec"
+        found.append((node, node.text or "", mode))
     for name in EVAL_TAGS:
         for node in root.iter(tag(name)):
             found.append((node, node.text or "", "eval"))

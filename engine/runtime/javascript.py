@@ -26,6 +26,7 @@ result (``camunda:resultVariable``, mapping values).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -164,6 +165,9 @@ _PRELUDE = r"""
 
 # Runs the model's script (a global string) by indirect eval, so its completion value is the result.
 _RUN = "__amtsflowOutput((0, eval)(__amtsflowSource))"
+# Java interop of Nashorn/GraalJS that Camunda scripts use; found at deploy instead of failing a case
+_JAVA = re.compile(r"\b(?:Java\.(?:type|from|to|extend)|Packages\.[\w.]+|java\.(?:lang|util|io|net|nio|time|math)\.\w+|"
+                   r"importPackage|importClass|JavaImporter)\b")
 _CHECK = "new Function(__amtsflowSource); true"
 
 
@@ -185,11 +189,15 @@ class JavaScriptSandbox:
         return context
 
     def check(self, source: str) -> list[str]:
-        """Deploy-time check: does the script parse? (Nothing of it runs.)"""
+        """Deploy-time check: does the script parse, and does it not expect Java? (Nothing of it runs.)"""
         if not isinstance(source, str):
             return [f"expected text, got {type(source).__name__}"]
         if len(source) > self.max_size:
             return [f"script is longer than {self.max_size} characters"]
+        java = _JAVA.search(source)
+        if java is not None:
+            return [f"the script uses Java ('{java.group(0)}'), which is not available: JavaScript runs here without "
+                    "host access; use plain JavaScript (new Date(0), JSON.parse) and execution.getVariable/setVariable"]
         context = self._context()
         context.set("__amtsflowSource", source)
         try:

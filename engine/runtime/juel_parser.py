@@ -36,7 +36,7 @@ _REFUSED_SYMBOLS = {
     "{": "set/map literals ('{...}') are not supported",
 }
 # Camunda context objects the engine does not provide (``execution`` and ``task`` it does).
-_CONTEXT_OBJECTS = ("externalTask", "caseExecution", "variableScope", "authenticatedUserId", "connector")
+_CONTEXT_OBJECTS = ("externalTask", "caseExecution", "variableScope", "connector")
 # A parsed expression: a tuple tree whose first item is the node kind, e.g. ("name", "a"),
 # ("lit", 1), ("bin", "+", left, right), ("attr", base, "b"), ("cond", test, then, else).
 _Node = tuple[Any, ...]

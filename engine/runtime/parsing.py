@@ -294,6 +294,9 @@ class _BundleParser:
     def _check_task_expressions(self, info: ElementInfo, filename: str) -> None:
         """User-task attributes stay JUEL until a work item is projected: check their functions now."""
         assert self.check is not None
+        expression = info.properties.get(camunda.EXPRESSION_PROPERTY)
+        for msg in self.check(expression, "eval", info.id) if expression else ():
+            self.problems.append(Problem(filename, info.line, info.id, f"camunda:expression: {msg}"))
         texts = [info.assignee, info.due_date, info.follow_up_date, info.priority,
                  *info.candidate_groups, *info.candidate_users]
         for text in texts:

@@ -49,16 +49,22 @@ def case_facts(task: Any) -> dict[str, Any]:
     workflow = task.workflow
     case_id, business_key = getattr(workflow.top_workflow, "case_ref", (None, None))
     spec = task.task_spec
-    return {"process_instance_id": case_id, "business_key": business_key, "execution_id": str(task.id),
+    # Camunda's execution id is the process instance's own id outside concurrent branches
+    return {"process_instance_id": case_id, "business_key": business_key, "execution_id": case_id or str(task.id),
             "activity_id": getattr(spec, "bpmn_id", None), "activity_name": getattr(spec, "bpmn_name", None),
             "process_key": workflow.spec.name, "task_id": str(task.id)}
 
 
 def with_execution(task: Any, names: Any, source: str) -> Any:
-    """``names`` with Camunda's ``execution`` object in front, when ``source`` mentions it."""
-    if "execution" not in source:
-        return names
-    return ModelScope(names, {"execution": ExecutionContext(names, case_facts(task))})
+    """``names`` with Camunda's ``execution`` object (and ``authenticatedUserId``, the user whose
+    command runs the model, None for the engine's own jobs) in front, when ``source`` mentions them."""
+    contexts: dict[str, Any] = {}
+    if "execution" in source:
+        contexts["execution"] = ExecutionContext(names, case_facts(task))
+    if "authenticatedUserId" in source:
+        actor = getattr(task.workflow.top_workflow, "actor", None)
+        contexts["authenticatedUserId"] = None if actor in (None, "system") else actor
+    return ModelScope(names, contexts) if contexts else names
 
 
 def model_checker(evaluator: SafeEvaluator, javascript: JavaScriptSandbox) -> Callable[[str, str, str], list[str]]:

@@ -1,7 +1,8 @@
 """Script tasks of the Camunda dialect: Python in the safe evaluator, JavaScript in the sandbox.
 
-The parser keeps ``scriptFormat`` and ``camunda:resultVariable`` on the task spec; a
-JavaScript task runs in :class:`engine.runtime.javascript.JavaScriptSandbox` with Camunda's
+The parser keeps ``scriptFormat`` and ``camunda:resultVariable`` on the task spec; a JUEL
+task (``scriptFormat="juel"``, Camunda's default language, translated at deploy) is an
+expression whose value lands in the result variable; a JavaScript task runs in :class:`engine.runtime.javascript.JavaScriptSandbox` with Camunda's
 script API (``execution.getVariable/setVariable``), and its completion value lands in the
 result variable when one is named. Python scripts run as before (assignments become
 variables). Other languages never get here: the deploy-time checks refuse them.
@@ -27,6 +28,11 @@ class CamundaScriptTask(ScriptTask):
     result_variable = ""
 
     def _execute(self, task: Any) -> Any:
+        if self.script_format == "juel":  # translated at deploy (camunda_checks): an expression
+            result = task.workflow.script_engine.evaluate(task, self.script)
+            if self.result_variable:
+                task.data[self.result_variable] = result
+            return True
         if self.script_format not in JAVASCRIPT_NAMES:
             return super()._execute(task)
         try:

@@ -39,6 +39,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import event_parsers
 from engine.runtime.namespaces import BPMN as BPMN_NS, CAMUNDA as CAMUNDA_NS
+from engine.runtime.camunda_tasks import EXPRESSION_PROPERTY
 from engine.runtime.script_tasks import CamundaScriptTask, CamundaScriptTaskParser
 
 
@@ -50,15 +51,31 @@ class ParkedSpiffServiceTask(SpiffServiceTask):
 
 
 class ParkedServiceTask(ServiceTaskMixin, BpmnSpecMixin):
-    """Service task of the Camunda/plain dialect; the operation comes from element metadata."""
+    """Service task of the Camunda/plain dialect; the operation comes from element metadata.
+    A Camunda expression task (``camunda:expression="${...}"`` that calls no Java bean) is
+    no call out: its translated ``expression`` is evaluated at once, the value goes to
+    ``result_variable``."""
 
-    def _execute(self, my_task: Any) -> None:
-        return None
+    expression: str | None = None
+    result_variable = ""
+
+    def _execute(self, my_task: Any) -> Any:
+        if self.expression is None:
+            return None
+        value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+        if self.result_variable:
+            my_task.data[self.result_variable] = value
+        return True
 
 
 class PlainServiceTaskParser(TaskParser):
     def create_task(self) -> Any:
-        return self.spec_class(self.spec, self.bpmn_id, **self.bpmn_attributes)
+        spec = self.spec_class(self.spec, self.bpmn_id, **self.bpmn_attributes)
+        for prop in self.node.iter(f"{{{CAMUNDA_NS}}}property"):
+            if prop.get("name") == EXPRESSION_PROPERTY:  # recorded by the Camunda translation
+                spec.expression = prop.get("value")
+                spec.result_variable = self.node.get(f"{{{CAMUNDA_NS}}}resultVariable") or ""
+        return spec
 
 
 def _clock_now(my_task: Any) -> datetime:

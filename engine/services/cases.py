@@ -59,6 +59,7 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
         data.update(business_key_variables(parsed.model, business_key))
         wf = engine.runner.new(parsed, data)
         wf.case_ref = (case_id, business_key)  # execution.processInstanceId before the first save
+        wf.actor = actor
         # A case of a process with a timer start event is one firing of that timer, whether the
         # scheduler started it or a person did (as Camunda starts such instances at once).
         has_start_timer = bool(parsed.model.start_events()["timers"])

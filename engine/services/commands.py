@@ -53,6 +53,7 @@ class Command:
     def __post_init__(self) -> None:
         # What Camunda's execution.processInstanceId / processBusinessKey read (script_engine.case_facts)
         self.wf.case_ref = (self.case.id, self.case.business_key)
+        self.wf.actor = self.actor  # Camunda's authenticatedUserId
 
 
 def jsonable(value: Any) -> Any:
