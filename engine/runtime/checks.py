@@ -222,3 +222,21 @@ def expression_problems(root: etree._Element, filename: str,
         for message in check(source.strip() if mode == "eval" else source, mode, element_id):
             problems.append(Problem(filename, node.sourceline or 0, element_id, message))
     return problems
+
+
+def duplicate_id_problems(root: etree._Element, filename: str) -> list[Problem]:
+    """Ids are unique in a BPMN/DMN document (xsd:ID); SpiffWorkflow would silently keep one
+    of two same-named elements. Reported at each repetition, naming the first occurrence."""
+    first: dict[str, int] = {}
+    problems: list[Problem] = []
+    for node in root.iter():
+        element_id = node.get("id") if isinstance(node.tag, str) else None
+        if not element_id:
+            continue
+        line = node.sourceline or 0
+        if element_id in first:
+            problems.append(Problem(filename, line, element_id,
+                                    f"duplicate id '{element_id}' (first used on line {first[element_id]})"))
+        else:
+            first[element_id] = line
+    return problems

@@ -105,6 +105,9 @@ class _BundleParser:
                 self.problems.append(Problem("-", 0, "", "no BPMN file in the deployment"))
             self._fail_if_problems()
         called = set().union(*(checks.process_ids(t) for t in self.trees.values()))
+        for name, root in [*self.trees.items(), *self.dmn.items()]:
+            self.problems.extend(checks.duplicate_id_problems(root, name))
+        self._fail_if_problems()   # nothing below can tell two elements of one id apart
         for name, root in self.trees.items():
             checks.name_anonymous_flows(root)
             self.problems.extend(checks.static_problems(root, name, called,
