@@ -105,9 +105,11 @@ class _BundleParser:
                 self.problems.append(Problem("-", 0, "", "no BPMN file in the deployment"))
             self._fail_if_problems()
         called = set().union(*(checks.process_ids(t) for t in self.trees.values()))
-        for name, root in [*self.trees.items(), *self.dmn.items()]:
-            self.problems.extend(checks.duplicate_id_problems(root, name))
-        self._fail_if_problems()   # nothing below can tell two elements of one id apart
+        duplicates = [p for name, root in [*self.trees.items(), *self.dmn.items()]
+                      for p in checks.duplicate_id_problems(root, name)]
+        if duplicates:             # nothing below can tell two elements of one id apart
+            self.problems.extend(duplicates)
+            self._fail_if_problems()
         for name, root in self.trees.items():
             checks.name_anonymous_flows(root)
             self.problems.extend(checks.static_problems(root, name, called,
