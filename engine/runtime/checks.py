@@ -224,13 +224,19 @@ def expression_problems(root: etree._Element, filename: str,
     return problems
 
 
+OMG_NAMESPACES = "{http://www.omg.org/spec/"    # BPMN 2.0 model and DI, DC, DI, DMN
+
+
 def duplicate_id_problems(root: etree._Element, filename: str) -> list[Problem]:
-    """Ids are unique in a BPMN/DMN document (xsd:ID); SpiffWorkflow would silently keep one
-    of two same-named elements. Reported at each repetition, naming the first occurrence."""
+    """Ids of BPMN/DMN (and diagram) elements are unique in their document (xsd:ID); SpiffWorkflow
+    would silently keep one of two same-named elements. Extension elements (spiffworkflow:,
+    camunda: ...) use ``id`` for other things and are not counted. Reported at each
+    repetition, naming the first occurrence."""
     first: dict[str, int] = {}
     problems: list[Problem] = []
     for node in root.iter():
-        element_id = node.get("id") if isinstance(node.tag, str) else None
+        spec_element = isinstance(node.tag, str) and node.tag.startswith(OMG_NAMESPACES)
+        element_id = node.get("id") if spec_element else None
         if not element_id:
             continue
         line = node.sourceline or 0
