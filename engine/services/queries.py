@@ -60,12 +60,33 @@ def _fast(query: Any) -> FastStatement:
 
 @functools.lru_cache(maxsize=64)
 def _task_query(by_groups: bool, by_user: bool, by_case: bool, by_process: bool, by_assignee: bool,
-                by_search: bool) -> Any:
+                by_search: bool, by_due: tuple[bool, bool] = (False, False), after: str = "") -> Any:
     """The inbox query for one combination of filters, built once with bound parameters (an
-    inbox refresh then costs the database round trip, not the building of the statement)."""
+    inbox refresh then costs the database round trip, not the building of the statement).
+    ``by_due``: due_from / due_until bounds; ``after``: keyset position ("dated" or "undated"
+    cursor row, see task_pages), in the order due (undated last), created_at, id."""
     w = t.work_items
-    query = (select(w, t.cases.c.business_key).join(t.cases, t.cases.c.id == w.c.case_id)
-             .where(w.c.state == bindparam("state")))
+    query = _filtered(select(w, t.cases.c.business_key), by_groups, by_user, by_case, by_process, by_assignee,
+                      by_search, by_due)
+    if after:
+        query = query.where(_after(after))
+    return query.order_by(w.c.due.is_(None), w.c.due, w.c.created_at, w.c.id).limit(bindparam("limit"))
+
+
+def _after(position: str) -> ColumnElement[bool]:
+    w = t.work_items
+    later = or_(w.c.created_at > bindparam("after_created"),
+                and_(w.c.created_at == bindparam("after_created"), w.c.id > bindparam("after_id")))
+    if position == "undated":
+        return and_(w.c.due.is_(None), later)
+    due: BindParameter[Any] = bindparam("after_due", type_=w.c.due.type)
+    return or_(w.c.due.is_(None), w.c.due > due, and_(w.c.due == due, later))
+
+
+def _filtered(query: Any, by_groups: bool, by_user: bool, by_case: bool, by_process: bool, by_assignee: bool,
+              by_search: bool, by_due: tuple[bool, bool]) -> Any:
+    w = t.work_items
+    query = query.join(t.cases, t.cases.c.id == w.c.case_id).where(w.c.state == bindparam("state"))
     if by_groups or by_user:
         visible: list[ColumnElement[bool]] = []
         if by_groups:
@@ -87,7 +108,11 @@ def _task_query(by_groups: bool, by_user: bool, by_case: bool, by_process: bool,
             exists().where(and_(t.case_fields.c.case_id == w.c.case_id, t.case_fields.c.value.ilike(like))),
             w.c.case_id == bindparam("search"),
         ))
-    return query.order_by(w.c.due.is_(None), w.c.due, w.c.created_at).limit(bindparam("limit"))
+    if by_due[0]:
+        query = query.where(w.c.due >= bindparam("due_from", type_=w.c.due.type))
+    if by_due[1]:
+        query = query.where(w.c.due < bindparam("due_until", type_=w.c.due.type))
+    return query
 
 
 def get_task(engine: Engine, task_id: str) -> dict[str, Any]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from flask import Blueprint, abort, current_app, g, jsonify, request
+from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
 
 from engine.domain.errors import AmtsflowError, DeploymentError, FormValidationError, NotFound
-from engine.services import cases, queries
+from engine.services import cases, queries, task_pages
 from engine.services.deploy import deploy
 from engine.services.identity import User
 from webui import casework
@@ -18,6 +18,7 @@ from webui.studio.upload import Limits, source_files
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+DEFAULT_PAGE = 100
 
 
 # No sign-in: the OpenAPI document, and callbacks that authenticate themselves by signature.
@@ -130,12 +131,25 @@ def get_case(case_id: str) -> Any:
 
 @bp.get("/tasks")
 def list_tasks() -> Any:
+    """One page of the open tasks of my groups and mine; X-Total-Count says how many there are,
+    Link rel="next" (RFC 8288) points at the next page while there is one."""
     _roles("clerk")
     user = _user()
-    tasks = queries.list_tasks(engine(), groups=list(user.groups), user=user.username,
-                               case_id=request.args.get("case_id"), process_key=request.args.get("process_key"),
-                               search=request.args.get("q"))
-    return jsonify([t for t in tasks if casework.may_work_on(user, t)])
+    try:
+        limit = int(request.args.get("limit", DEFAULT_PAGE))
+    except ValueError:
+        return problem(400, f"limit muss eine ganze Zahl zwischen 1 und {task_pages.MAX_PAGE} sein.")
+    filters = {name: request.args.get(name) or None for name in ("case_id", "process_key", "q")}
+    page = task_pages.task_page(engine(), groups=list(user.groups), user=user.username, case_id=filters["case_id"],
+                                process_key=filters["process_key"], search=filters["q"],
+                                cursor=request.args.get("cursor") or None, limit=limit)
+    response = jsonify(page.items)
+    response.headers["X-Total-Count"] = str(page.total)
+    if page.next_cursor:
+        following = url_for("api.list_tasks", _external=True, limit=limit, cursor=page.next_cursor,
+                            **{k: v for k, v in filters.items() if v})
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return response
 
 
 def _task_for(task_id: str, allow_citizen: bool = False) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 
 from engine.domain.errors import AmtsflowError, FormValidationError, NotFound
-from engine.services import cases, comments, documents, identity, queries
+from engine.services import cases, comments, documents, identity, queries, task_pages
 from webui import casework
 from webui.auth import current_user, engine, require_roles
 from webui.forms.fields import flatten
@@ -17,6 +17,7 @@ from webui.forms.submit import form_view, merge, parse_request, store_uploads
 from engine.services import kpis
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
+PAGE_SIZE = 50
 DUE_FILTERS = {"overdue": "überfällig", "today": "heute fällig", "week": "in den nächsten 7 Tagen fällig"}
 
 
@@ -37,29 +38,30 @@ def index() -> Any:
     user = _user()
     view = request.args.get("ansicht", "gruppen")
     process, due, search = request.args.get("prozess") or None, request.args.get("faellig"), request.args.get("q")
-    if view == "meine":
-        tasks = queries.list_tasks(engine(), assignee=user.username, process_key=process, search=search or None)
-    else:
-        tasks = queries.list_tasks(engine(), groups=list(user.groups), user=user.username, process_key=process,
-                                   search=search or None)
-    tasks = [t for t in tasks if casework.may_work_on(user, t) and _due_matches(t, due)]
+    due_from, due_until = _due_bounds(due)
+    mine = {"assignee": user.username} if view == "meine" else {"groups": list(user.groups), "user": user.username}
+    page = task_pages.task_page(engine(), process_key=process, search=search or None, due_from=due_from,
+                                due_until=due_until, cursor=request.args.get("cursor") or None, limit=PAGE_SIZE,
+                                **mine)
     services = casework.latest_services(engine())
-    return render_template("inbox/index.html", tasks=tasks, view=view, services=services,
+    filters = {k: v for k, v in (("ansicht", view), ("prozess", process), ("faellig", due), ("q", search)) if v}
+    return render_template("inbox/index.html", tasks=page.items, total=page.total, next_cursor=page.next_cursor,
+                           paged=bool(request.args.get("cursor")), filters=filters, view=view, services=services,
                            names={s.key: s.name for s in services}, process=process, due=due, search=search or "",
                            due_filters=DUE_FILTERS, now=engine().clock.now().isoformat())
 
 
-def _due_matches(task: dict[str, Any], due: str | None) -> bool:
-    if due not in DUE_FILTERS:
-        return True
-    if not task["due"]:
-        return False
-    moment, now = datetime.fromisoformat(task["due"]), engine().clock.now()
+def _due_bounds(due: str | None) -> tuple[datetime | None, datetime | None]:
+    """The due filter as [from, until) bounds for the query."""
+    now = engine().clock.now()
     if due == "overdue":
-        return moment < now
+        return None, now
     if due == "today":
-        return moment.date() == now.date()
-    return moment <= now + timedelta(days=7)
+        start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        return start, start + timedelta(days=1)
+    if due == "week":
+        return None, now + timedelta(days=7)
+    return None, None
 
 
 def _task(task_id: str) -> dict[str, Any]:
