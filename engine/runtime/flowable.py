@@ -38,7 +38,9 @@ The true differences, handled explicitly:
   how a case runs (skip expressions, triggerable service tasks, task-id variables, terminate
   of the whole instance tree, instance-scoped signals, signal/message expressions, cycle end
   dates, variable aggregation, variable listeners, event listeners, custom collection
-  handlers, other task types such as shell or camel), and any unknown attribute or element.
+  handlers, other task types such as shell or camel), and any unknown attribute. An unknown
+  extension element directly under ``extensionElements`` is custom data that Flowable
+  ignores as well: dropped with a warning.
 """
 
 from __future__ import annotations
@@ -217,6 +219,9 @@ def _element(node: etree._Element, fail: Callable[[etree._Element, str], None],
         return
     if name in _WHY:
         fail(node, f"flowable:{name}: {_WHY[name]}")
+    elif parent is not None and parent.tag == tag("extensionElements"):
+        warn(node, f"<flowable:{name}> is ignored: an unknown extension element is data for other tools "
+                   "(Flowable ignores it too)")
     else:
         fail(node, f"<flowable:{name}> has no counterpart here (unknown Flowable extension)")
     if parent is not None:

@@ -81,19 +81,27 @@ def bpmn_files(paths: Iterable[str | Path]) -> list[Path]:
 def bundle_for(bpmn: Path) -> list[Path]:
     """The BPMN file, the DMN/form/JSON files of its folder (and the .form files of a Maven
     process application's src/main/webapp), and the BPMN files of the same folder that
-    define the processes it calls, transitively."""
+    define the processes it calls, transitively (one file per called process: when several
+    define it, the one whose name shares the longest prefix with the caller's, else the one
+    named after the process)."""
     folder = bpmn.parent
     companions = [p for p in sorted(folder.iterdir()) if p.is_file() and p.suffix.lower() in COMPANION_SUFFIXES]
     companions += [p for p in _webapp_forms(bpmn) if p.name not in {c.name for c in companions}]
     siblings = {p: _process_ids(p) for p in sorted(folder.iterdir())
                 if p.is_file() and p != bpmn and p.name.lower().endswith(BPMN_SUFFIXES)}
-    chosen, todo = [bpmn], [bpmn]
+    chosen, todo, defined = [bpmn], [bpmn], _process_ids(bpmn)
     while todo:
-        for called in _called_ids(todo.pop()):
-            for sibling, ids in siblings.items():
-                if called in ids and sibling not in chosen:
-                    chosen.append(sibling)
-                    todo.append(sibling)
+        for called in sorted(_called_ids(todo.pop())):
+            defining = [s for s, ids in siblings.items() if called in ids]
+            if not defining or called in defined:
+                continue
+            # several files define it (test folders): the one named most like the caller, else like the process
+            sibling = max(defining, key=lambda s: (len(os.path.commonprefix([s.name, bpmn.name])),
+                                                   s.name.split(".")[0] == called, called.lower() in s.name.lower(),
+                                                   -len(s.name)))
+            chosen.append(sibling)
+            todo.append(sibling)
+            defined |= siblings[sibling]
     return [*chosen, *companions]
 
 

@@ -81,3 +81,24 @@ def test_a_mapping_given_for_all_files_applies_and_the_folder_mapping_wins(tmp_p
     assert report.status == BLOCKED
     assert any("delegates 'kasse': 'not an operation' is not a connector operation" in str(p)
                for p in report.blockers)
+
+
+def _process(pid: str, calls: str = "") -> str:
+    call = (f'<callActivity id="c" calledElement="{calls}"/><sequenceFlow id="f2" sourceRef="c" targetRef="e"/>'
+            if calls else "")
+    flow_target = "c" if calls else "e"
+    return ('<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" targetNamespace="t">'
+            f'<process id="{pid}" isExecutable="true"><startEvent id="s"/>'
+            f'<sequenceFlow id="f1" sourceRef="s" targetRef="{flow_target}"/>{call}<endEvent id="e"/>'
+            '</process></definitions>')
+
+
+def test_bundle_takes_one_file_per_called_process(tmp_path):
+    """Test folders define a called process in several files: one of them, named like the process."""
+    (tmp_path / "Haupt.testAufruf.bpmn20.xml").write_text(_process("haupt", calls="unter"))
+    (tmp_path / "andere.bpmn20.xml").write_text(_process("unter"))
+    (tmp_path / "unter.bpmn20.xml").write_text(_process("unter"))
+    names = [p.name for p in bundle_for(tmp_path / "Haupt.testAufruf.bpmn20.xml")]
+    assert names == ["Haupt.testAufruf.bpmn20.xml", "unter.bpmn20.xml"]
+    [report] = check_paths([tmp_path / "Haupt.testAufruf.bpmn20.xml"])
+    assert report.status == RUNS, report.blockers

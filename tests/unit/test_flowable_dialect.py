@@ -156,3 +156,14 @@ def test_harmless_values_of_refused_attributes_pass() -> None:
                            .replace('flowable:terminateAll="true"', 'flowable:terminateAll="false"').encode(), "r")
     messages = [p.message for p in flowable.normalise(root, "r")[0]]
     assert not any("triggerable" in m or "terminateAll" in m for m in messages)
+
+
+def test_unknown_extension_elements_are_ignored_with_a_warning() -> None:
+    source = (b'<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+              b'xmlns:activiti="http://activiti.org/bpmn"><process id="p"><userTask id="t"><extensionElements>'
+              b'<activiti:strangeProperty name="x"/></extensionElements></userTask></process></definitions>')
+    root = parse_untrusted(source, "p.bpmn20.xml")
+    problems, warnings = flowable.normalise(root, "p.bpmn20.xml")
+    assert problems == []
+    assert [str(w) for w in warnings] == ["p.bpmn20.xml:1: t: <flowable:strangeProperty> is ignored: an unknown "
+                                          "extension element is data for other tools (Flowable ignores it too)"]
