@@ -16,6 +16,7 @@ from typing import Any, Callable
 from lxml import etree
 
 from engine.runtime import camunda_io, juel
+from engine.runtime.elements import split_names
 from engine.runtime.camunda_tasks import (
     EXPRESSION_PROPERTY, MAPPING_FILE, _bare, _parameter_expression, implementation)
 from engine.runtime.javascript import JAVASCRIPT_NAMES
@@ -121,7 +122,7 @@ def _check_user_task(node: etree._Element, fail: Fail) -> None:
         value = node.get(tag(attr, CAMUNDA))
         if value is None:
             continue
-        parts = [p.strip() for p in value.split(",") if p.strip()] if attr.startswith("candidate") else [value]
+        parts = split_names(value) if attr.startswith("candidate") else [value]
         for part in parts:
             if juel.is_juel(part):
                 try:

@@ -32,8 +32,23 @@ def lanes_of(process: etree._Element) -> dict[str, str]:
     return result
 
 
-def _split(value: str | None) -> list[str]:
-    return [v.strip() for v in (value or "").split(",") if v.strip()]
+def split_names(value: str | None) -> list[str]:
+    """A comma-separated list of names and ${...} expressions; a comma inside an expression
+    (``${'user1, user2'}``) does not split."""
+    parts: list[str] = []
+    current, depth = "", 0
+    for char in value or "":
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        current += char
+    parts.append(current)
+    return [p.strip() for p in parts if p.strip()]
+
+
+_split = split_names
 
 
 def _extension_properties(node: etree._Element) -> dict[str, str]:

@@ -51,6 +51,7 @@ from lxml import etree
 
 from engine.domain.errors import Problem
 from engine.runtime import flowable_tasks
+from engine.runtime.elements import split_names as _split
 from engine.runtime.namespaces import CAMUNDA, local_name, tag
 
 FLOWABLE = "http://flowable.org/bpmn"
@@ -64,7 +65,7 @@ SAME_ATTRIBUTES = frozenset({
 RENAMED_ATTRIBUTES = {"async": "asyncBefore", "asyncLeave": "asyncAfter", "resultVariableName": "resultVariable"}
 DROPPED_ATTRIBUTES = frozenset({
     "category", "jobCategory", "formFieldValidation", "sourceDockerX", "sourceDockerY", "targetDockerX",
-    "targetDockerY", "businessCalendarName", "fallbackToDefaultTenant", "owner", "translation",
+    "targetDockerY", "fallbackToDefaultTenant", "owner", "translation",
     "useLocalScopeForResultVariable", "storeResultVariableAsTransient", "noWaitStatesAsyncLeave",
     "completeAsync", "autoStoreVariables", "calledElementType", "exclusiveAsyncLeave"})
 SAME_ELEMENTS = frozenset({"field", "string", "expression", "executionListener", "taskListener", "in", "out",
@@ -90,11 +91,14 @@ _WHY = {
                            "results with an output mapping",
     "variableListenerEventDefinition": "variable listener events are not supported; use a conditional event",
     "eventListener": "process event listeners are Java code and cannot run here",
+    "businessCalendarName": "custom business calendars are Java code; due dates and timers use the calendar "
+                            "(ISO 8601 durations from now)",
     "collection": "custom collection handlers are Java code and cannot run here; give the collection as an "
                   "expression (flowable:collection=\"${list}\")",
 }
 _REFUSED_WHEN = {"triggerable": "true", "terminateAll": "true", "terminateMultiInstance": "true",
                  "scope": "processinstance"}
+_STANDARD_CALENDARS = ("", "duedate", "duration", "cycle")
 _SCRIPT_LISTENERS = ("ScriptExecutionListener", "ScriptTaskListener")
 
 
@@ -124,6 +128,7 @@ def normalise(root: etree._Element, filename: str) -> tuple[list[Problem], list[
     for listener in list(root.iter(tag("executionListener", CAMUNDA), tag("taskListener", CAMUNDA))):
         _script_listener(listener)
     _implicit_definitions(root)
+    resource_assignments(root)
     flowable_tasks.forms(root, fail)
     flowable_tasks.task_types(root, fail, warn)
     _drop_namespace_declarations(root)
@@ -152,6 +157,41 @@ def _implicit_definitions(root: etree._Element) -> None:
                 defined.add(ref)
 
 
+def resource_assignments(root: etree._Element) -> None:
+    """BPMN's own assignment elements, as Camunda 7 and Flowable read them, onto the user-task
+    attributes: ``<humanPerformer>`` -> assignee; ``<potentialOwner>`` ->
+    ``user(kermit), group(management), sales`` (a bare name is a group) or a ``resourceRef`` to a
+    ``<resource name="management">`` -> candidate users and groups. Applied to Camunda files too (engine.runtime.parsing)."""
+    resources = {r.get("id"): r.get("name") or r.get("id") or "" for r in root.iter(tag("resource"))}
+    for task in root.iter(tag("userTask")):
+        users, groups = _split(task.get(tag("candidateUsers", CAMUNDA))), _split(task.get(tag("candidateGroups", CAMUNDA)))
+        for owner in task.findall(tag("potentialOwner")):
+            ref = (owner.findtext(tag("resourceRef")) or "").strip()
+            if ref in resources:  # <resource id=".." name="management"/>: a group
+                groups.append(resources[ref])
+            for part in _split(_formal_expression(owner)):
+                kind, _, rest = part.partition("(")
+                if rest.endswith(")") and kind.strip() in ("user", "group"):
+                    (users if kind.strip() == "user" else groups).append(rest[:-1].strip())
+                else:
+                    groups.append(part)
+        if users:
+            task.set(tag("candidateUsers", CAMUNDA), ", ".join(dict.fromkeys(users)))
+        if groups:
+            task.set(tag("candidateGroups", CAMUNDA), ", ".join(dict.fromkeys(groups)))
+        performer = task.find(tag("humanPerformer"))
+        if performer is not None and task.get(tag("assignee", CAMUNDA)) is None:
+            text = _formal_expression(performer)
+            kind, _, rest = text.partition("(")
+            task.set(tag("assignee", CAMUNDA), rest[:-1].strip() if kind.strip() == "user" and rest.endswith(")")
+                     else text)
+
+
+def _formal_expression(node: etree._Element) -> str:
+    found = node.find(f".//{tag('formalExpression')}")
+    return (found.text or "").strip() if found is not None else ""
+
+
 def _owner(node: etree._Element) -> str:
     current: etree._Element | None = node
     while current is not None and not current.get("id"):
@@ -176,6 +216,8 @@ def _attributes(node: etree._Element, fail: Callable[[etree._Element, str], None
         elif name in _CALL_ACTIVITY:
             _CALL_ACTIVITY[name](node, value)
         elif name in DROPPED_ATTRIBUTES:
+            continue
+        elif name == "businessCalendarName" and value.strip().lower() in _STANDARD_CALENDARS:
             continue
         elif name in _WHY and (name not in _REFUSED_WHEN or value.strip().lower() == _REFUSED_WHEN[name]):
             fail(node, f"flowable:{name}: {_WHY[name]}")
