@@ -4,7 +4,7 @@ Deploy time (:func:`check_listener`, :func:`collect`): a listener is an ``expres
 (``${execution.setVariable('a', 1)}``, ``${task.setAssignee(x)}``), or an inline
 ``camunda:script`` in Python or JavaScript. Listeners that call Java code
 (``class``/``delegateExpression``), load a script from a resource, or listen to events
-that do not run here (``assignment``, ``timeout``, ``update``) are refused with a message.
+that do not run here (``timeout``, ``update``) are refused with a message.
 
 Run time: a task spec with listeners gets the :class:`Listening` mixin (the way
 :func:`engine.runtime.io_mapping.attach` adds scopes; specs are re-parsed from the
@@ -13,7 +13,9 @@ point Camunda runs them:
 
 * ``take`` of the flow that led to an element, then its ``start``: when the element is
   reached (after its input mappings), before it does anything;
-* task ``create``: when the user task becomes open, after ``start``;
+* task ``create``: when the user task becomes open, after ``start``; then ``assignment`` when
+  it has an assignee (from the model or set by a create listener), and again whenever a
+  person claims, returns or delegates it (:func:`fire_assignment`, a case command);
 * task ``complete`` then ``end``: when the element completes (before its output mappings);
 * task ``delete`` then ``end``: when an entered element is cancelled (a boundary event, a
   cancelled case);
@@ -27,162 +29,46 @@ is projected (:mod:`engine.runtime.waits`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from lxml import etree
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.errors import ExpressionError
 from engine.runtime import juel
 from engine.runtime._safe_context import ExecutionContext, ModelScope, TaskContext
-from engine.runtime.checks import foreign_script_message
-from engine.runtime.javascript import JAVASCRIPT_NAMES
-from engine.runtime.namespaces import CAMUNDA, tag
+from engine.runtime.camunda_listeners import (
+    PROCESS_END, PROCESS_START, ElementListeners, Listener, check_listener, collect, read_listener)
 
-EXECUTION_EVENTS = ("start", "end", "take")
-TASK_EVENTS = ("create", "complete", "delete")
+__all__ = ["ElementListeners", "Listener", "check_listener", "collect", "read_listener", "attach", "attach_to_spec",
+           "fire_assignment", "listens", "Listening", "STARTED", "ENDED", "TASK_ATTRIBUTES"]
+
 STARTED = "listeners_started"       # internal data: the element was entered (start listeners ran)
 ENDED = "listeners_ended"           # internal data: its end listeners ran
 TASK_ATTRIBUTES = "task_attributes"  # internal data: task attributes set by task listeners
-_PYTHON = ("python", "py", "text/x-python")
-
-Fail = Callable[[etree._Element, str], None]
 
 
-@dataclass(frozen=True)
-class Listener:
-    kind: str        # "execution" or "task"
-    event: str
-    language: str    # "expression", "python" or "javascript"
-    source: str      # the translated expression or the script
-
-
-@dataclass
-class ElementListeners:
-    own: list[Listener] = field(default_factory=list)
-    take: dict[str, list[Listener]] = field(default_factory=dict)   # source element id -> take listeners
-    name: str = ""
-    assignee: str | None = None
-    process: list[Listener] = field(default_factory=list)  # the process's own start/end (Start/End specs)
-
-    def of(self, kind: str, event: str) -> list[Listener]:
-        return [x for x in self.own if x.kind == kind and x.event == event]
-
-
-# ---------------------------------------------------------------------------- deploy time
-
-def _describe(node: etree._Element) -> str:
-    kind = "execution listener" if node.tag == tag("executionListener", CAMUNDA) else "task listener"
-    return f"{kind} ({node.get('event') or '?'})"
-
-
-def read_listener(node: etree._Element) -> Listener:
-    """The listener of one camunda:executionListener/taskListener element; raises ValueError
-    with the reason when it cannot run here."""
-    kind = "execution" if node.tag == tag("executionListener", CAMUNDA) else "task"
-    event = (node.get("event") or ("take" if _on_flow(node) else "")).strip()
-    allowed = EXECUTION_EVENTS if kind == "execution" else TASK_EVENTS
-    if event not in allowed:
-        more = {"assignment": "claims and delegations do not run the model, so it would not fire; use a create "
-                              "listener", "timeout": "model a non-interrupting timer boundary event instead"}
-        raise ValueError(f"the event '{event or '(none)'}' is not supported for {kind} listeners"
-                         + (f" ({more[event]})" if event in more else f" (supported: {', '.join(allowed)})"))
-    for attr in ("class", "delegateExpression"):
-        if node.get(attr):
-            raise ValueError(f"{attr}='{node.get(attr)}' is Java code and cannot run here; write the listener as "
-                             "an expression or a JavaScript/Python script, or model the call as a service task "
-                             "mapped to a connector operation")
-    expression = node.get("expression")
-    if expression is not None:
-        try:
-            return Listener(kind, event, "expression", juel.translate(expression.strip()))
-        except juel.JuelError as exc:
-            raise ValueError(f"expression {expression!r}: {exc}") from None
-    script = node.find(tag("script", CAMUNDA))
-    if script is None:
-        raise ValueError("names neither an expression nor a script")
-    if script.get("resource"):
-        raise ValueError(f"the script is loaded from the resource '{script.get('resource')}'; write it inline")
-    language = (script.get("scriptFormat") or "").strip().lower()
-    if language in JAVASCRIPT_NAMES:
-        return Listener(kind, event, "javascript", script.text or "")
-    if language in _PYTHON:
-        return Listener(kind, event, "python", script.text or "")
-    raise ValueError(foreign_script_message(script.get("scriptFormat") or "unnamed"))
-
-
-def _on_flow(node: etree._Element) -> bool:
-    owner = node.getparent().getparent() if node.getparent() is not None else None  # type: ignore[union-attr]
-    return owner is not None and owner.tag == tag("sequenceFlow")
-
-
-def check_listener(node: etree._Element, fail: Fail) -> None:
-    try:
-        read_listener(node)
-    except ValueError as exc:
-        fail(node, f"{_describe(node)}: {exc}")
-
-
-def _own(node: etree._Element) -> list[Listener]:
-    ext = node.find(tag("extensionElements"))
-    if ext is None:
-        return []
-    found = []
-    for child in ext.findall(tag("executionListener", CAMUNDA)) + ext.findall(tag("taskListener", CAMUNDA)):
-        try:
-            found.append(read_listener(child))
-        except ValueError:
-            continue  # reported by check_listener
-    return found
-
-
-PROCESS_START, PROCESS_END = "process:start:", "process:end:"   # + process id
-
-
-def collect(process: etree._Element) -> dict[str, ElementListeners]:
-    """Listeners of a process: element id -> its listeners and the take listeners of its
-    incoming flows; the process's own start and end listeners under PROCESS_START and
-    PROCESS_END (run by the process spec's Start and End tasks)."""
-    result: dict[str, ElementListeners] = {}
-    own = _own(process)
-    for key, event in ((PROCESS_START, "start"), (PROCESS_END, "end")):
-        found = [x for x in own if x.kind == "execution" and x.event == event]
-        if found:
-            result[key + process.get("id", "")] = ElementListeners(process=found)
-    for node in process.iter():
-        if not isinstance(node.tag, str) or not node.get("id") or node.tag == tag("sequenceFlow") \
-                or node is process:
-            continue
-        own = _own(node)
-        if own:
-            result[node.get("id", "")] = ElementListeners(own, {}, str(node.get("name") or node.get("id") or ""),
-                                                          node.get(tag("assignee", CAMUNDA)))
-    for flow in process.iter(tag("sequenceFlow")):
-        take = [x for x in _own(flow) if x.event == "take"]
-        target = flow.get("targetRef", "")
-        if take and target:
-            entry = result.setdefault(target, ElementListeners(name=target))
-            entry.take.setdefault(flow.get("sourceRef", ""), []).extend(take)
-    return result
-
-
-# ---------------------------------------------------------------------------- run time
-
-def _fire(task: Any, listeners: list[Listener], event: str, attributes: dict[str, Any] | None = None) -> None:
+def _fire(task: Any, listeners: list[Listener], event: str, attributes: dict[str, Any] | None = None, *,
+          activity: str | None = None) -> None:
+    """Run ``listeners`` at ``task``; ``activity``: the element Camunda's execution is at when it is
+    not the task's own (the source of a taken flow, the first/last event for the process)."""
     from engine.runtime.script_engine import case_facts
 
+    if not listeners:
+        return
     engine = task.workflow.top_workflow.script_engine
+    facts = {**case_facts(task), "event_name": event}
+    if activity is not None:
+        facts.update(activity_id=activity, activity_name=activity)
     for listener in listeners:
         try:
             if listener.language == "javascript":
-                outcome = engine.run_javascript(task, listener.source, event=event, attributes=attributes)
+                outcome = engine.run_javascript(task, listener.source, event=event, attributes=attributes,
+                                                facts=facts)
                 if attributes is not None:
                     attributes.update(outcome.task)
                     attributes.setdefault("changed", []).extend(outcome.task)
                 continue
-            facts = {**case_facts(task), "event_name": event}
             contexts: dict[str, Any] = {"execution": ExecutionContext(task.data, facts)}
             if attributes is not None:
                 contexts["task"] = TaskContext(task.data, facts, attributes)
@@ -213,14 +99,38 @@ def _task_attributes(task: Any, listeners: ElementListeners) -> dict[str, Any]:
     return {"name": listeners.name, "assignee": assignee}
 
 
-def _run_task_listeners(task: Any, listeners: ElementListeners, event: str) -> None:
+def _run_task_listeners(task: Any, listeners: ElementListeners, event: str, **given: Any) -> dict[str, Any]:
+    """Run the task listeners of ``event``; ``given``: attributes as they are now (a new assignee).
+    Returns the task's attributes after them."""
     found = listeners.of("task", event)
+    attributes = {**_task_attributes(task, listeners), **given}
     if not found:
-        return
-    attributes = _task_attributes(task, listeners)
+        return attributes
     _fire(task, found, event, attributes)
     if attributes.pop("changed", None):
         task.internal_data[TASK_ATTRIBUTES] = attributes
+    return attributes
+
+
+def fire_assignment(task: Any, assignee: str | None) -> None:
+    """A person claimed, returned or delegated the user task ``task``: its assignment listeners."""
+    listeners = getattr(task.task_spec, "listeners", None)
+    if isinstance(listeners, ElementListeners):
+        _run_task_listeners(task, listeners, "assignment", assignee=assignee)
+
+
+def listens(task_spec: Any, kind: str, event: str) -> bool:
+    listeners = getattr(task_spec, "listeners", None)
+    return isinstance(listeners, ElementListeners) and bool(listeners.of(kind, event))
+
+
+def _first_element(task: Any) -> str | None:
+    """The first model element after the process's Start task (its start event)."""
+    for child in task.children:
+        element = getattr(child.task_spec, "bpmn_id", None)
+        if element is not None:
+            return str(element)
+    return None
 
 
 def _came_from(task: Any) -> str | None:
@@ -255,18 +165,21 @@ class Listening:
             my_task.internal_data[STARTED] = True
             source = _came_from(my_task)
             if source is not None and source in self.listeners.take:
-                _fire(my_task, self.listeners.take[source], "take")
+                _fire(my_task, self.listeners.take[source], "take", activity=source)
             _fire(my_task, self.listeners.of("execution", "start"), "start")
         return result
 
     def _on_ready_hook(self, my_task: Any) -> None:
         super()._on_ready_hook(my_task)  # type: ignore[misc]
         if self.manual:
-            _run_task_listeners(my_task, self.listeners, "create")
+            attributes = _run_task_listeners(my_task, self.listeners, "create")
+            if attributes.get("assignee"):  # Camunda: assignment follows create when the task has an assignee
+                _run_task_listeners(my_task, self.listeners, "assignment")
 
     def _on_complete_hook(self, my_task: Any) -> None:
-        for listener in self.listeners.process:
-            _fire(my_task, [listener], listener.event)
+        for listener in self.listeners.process:  # on the Start and End tasks of the process spec
+            at = _first_element(my_task) if listener.event == "start" else _came_from(my_task)
+            _fire(my_task, [listener], listener.event, activity=at)
         if self.manual:
             _run_task_listeners(my_task, self.listeners, "complete")
         my_task.internal_data[ENDED] = True

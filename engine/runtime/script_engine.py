@@ -140,10 +140,11 @@ class SafeScriptEngine(PythonScriptEngine):
         return True
 
     def run_javascript(self, task: Any, source: str, names: Mapping[str, Any] | None = None, *,
-                       event: str | None = None, attributes: dict[str, Any] | None = None) -> ScriptOutcome:
+                       event: str | None = None, attributes: dict[str, Any] | None = None,
+                       facts: dict[str, Any] | None = None) -> ScriptOutcome:
         """Run JavaScript at ``task`` over ``names`` (default: its data) in the sandbox; the
         variables it sets or removes change the task's data. Raises ExpressionError."""
-        facts = case_facts(task)
+        facts = dict(facts) if facts is not None else case_facts(task)
         if event is not None:
             facts["event_name"] = event
         outcome = self.javascript.run(source, task.data if names is None else names, facts, task=attributes,

@@ -22,6 +22,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.domain.errors import InvalidState, NotFound, WorkflowFailure
 from engine.runtime.compaction import compact
 from engine.runtime.io_mapping import INPUTS, outer_view
+from engine.runtime import listeners as listeners_module
 from engine.runtime.listeners import STARTED as LISTENERS_STARTED
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.script_engine import SafeScriptEngine
@@ -247,6 +248,20 @@ class WorkflowRunner:
                 task.task_spec._update(task)
                 fired = True
         return fired
+
+    def listens(self, parsed: ParsedProcess, process_key: str, element_id: str, event: str) -> bool:
+        """Whether the user task ``element_id`` has task listeners for ``event``."""
+        specs = [parsed.spec, *parsed.subprocess_specs.values()]
+        return any(listeners_module.listens(task_spec, "task", event) for spec in specs
+                   for task_spec in spec.task_specs.values() if getattr(task_spec, "bpmn_id", None) == element_id)
+
+    def assigned(self, wf: BpmnWorkflow, task_id: str, assignee: str | None) -> None:
+        """Run the assignment listeners of an open user task (claim, return, delegation)."""
+        task = self.task(wf, task_id)
+        try:
+            listeners_module.fire_assignment(task, assignee)
+        except SpiffWorkflowException as exc:
+            raise WorkflowFailure(_describe(exc)) from exc
 
     def cancel(self, wf: BpmnWorkflow) -> None:
         wf.cancel()

@@ -195,6 +195,11 @@ def delegate(engine: Engine, task_id: str, to_user: str, actor: str) -> None:
 
 
 def _assign(engine: Engine, task_id: str, assignee: str | None, actor: str, *, expect_free: bool, action: str) -> None:
+    item = _work_item(engine, task_id)
+    parsed = engine.definitions.get(item.definition_id)
+    if engine.runner.listens(parsed, item.process_key, item.element_id, "assignment"):
+        _assign_with_listeners(engine, task_id, assignee, actor, expect_free=expect_free, action=action)
+        return
     with unit_of_work(engine.db) as uow:
         cond = [t.work_items.c.id == task_id, t.work_items.c.state == "open"]
         if expect_free:
@@ -209,6 +214,27 @@ def _assign(engine: Engine, task_id: str, assignee: str | None, actor: str, *, e
         case_row = uow.conn.execute(select(t.work_items.c.case_id).where(t.work_items.c.id == task_id)).scalar_one()
         append_case_event(uow.conn, case_row, engine.clock.now(), actor, action, {"task": task_id, "assignee": assignee})
         uow.commit()
+
+
+def _assign_with_listeners(engine: Engine, task_id: str, assignee: str | None, actor: str, *, expect_free: bool,
+                           action: str) -> None:
+    """The task has assignment listeners (Camunda task listener event "assignment"): the new
+    assignee and the listeners' effects are one case command."""
+    def locate(conn: Any) -> str:
+        return str(_work_item(engine, task_id, conn).case_id)
+
+    def mutate(cmd: Command) -> None:
+        cond = [t.work_items.c.id == task_id, t.work_items.c.state == "open"]
+        if expect_free:
+            cond.append((t.work_items.c.assignee.is_(None)) | (t.work_items.c.assignee == assignee))
+        if cmd.uow.conn.execute(update(t.work_items).where(*cond).values(assignee=assignee)).rowcount != 1:
+            current = _work_item(engine, task_id, cmd.uow.conn)
+            raise Conflict(f"task {task_id} is {current.state}, assigned to {current.assignee}",
+                           user_message="Die Aufgabe wurde bereits von jemand anderem übernommen.")
+        cmd.engine.runner.assigned(cmd.wf, task_id, assignee)
+        cmd.audit_details.update({"task": task_id, "assignee": assignee})
+
+    run_case_command(engine, locate, actor, action, mutate)
 
 
 def cancel_case(engine: Engine, case_id: str, actor: str = "system", reason: str = "") -> None:

@@ -138,7 +138,7 @@ def test_a_failing_listener_fails_the_case_with_an_incident(scenario: Scenario) 
 @pytest.mark.parametrize(("listener", "reason"), [
     ('<camunda:taskListener event="create" class="org.acme.Notify"/>', "class='org.acme.Notify' is Java code"),
     ('<camunda:taskListener event="create" delegateExpression="${notifier}"/>', "is Java code"),
-    ('<camunda:taskListener event="assignment" expression="${a}"/>', "event 'assignment' is not supported"),
+    ('<camunda:taskListener event="update" expression="${a}"/>', "event 'update' is not supported"),
     ('<camunda:taskListener event="timeout" expression="${a}"/>', "event 'timeout' is not supported"),
     ('<camunda:executionListener event="start"><camunda:script scriptFormat="groovy">x</camunda:script>'
      '</camunda:executionListener>', "rewrite the script in JavaScript"),

@@ -1,0 +1,139 @@
+"""Camunda 7 execution and task listeners at deploy time: what a listener element says.
+
+:func:`check_listener` reports a listener that cannot run (Java code, a script resource, Groovy,
+an event that does not exist here) and :func:`collect` gathers a process's listeners per
+element, with the take listeners of each element's incoming flows and the process's own
+start/end listeners. :mod:`engine.runtime.listeners` runs them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from lxml import etree
+
+from engine.runtime import juel
+from engine.runtime.checks import foreign_script_message
+from engine.runtime.javascript import JAVASCRIPT_NAMES
+from engine.runtime.namespaces import CAMUNDA, tag
+
+EXECUTION_EVENTS = ("start", "end", "take")
+TASK_EVENTS = ("create", "assignment", "complete", "delete")
+_PYTHON = ("python", "py", "text/x-python")
+
+Fail = Callable[[etree._Element, str], None]
+
+
+@dataclass(frozen=True)
+class Listener:
+    kind: str        # "execution" or "task"
+    event: str
+    language: str    # "expression", "python" or "javascript"
+    source: str      # the translated expression or the script
+
+
+@dataclass
+class ElementListeners:
+    own: list[Listener] = field(default_factory=list)
+    take: dict[str, list[Listener]] = field(default_factory=dict)   # source element id -> take listeners
+    name: str = ""
+    assignee: str | None = None
+    process: list[Listener] = field(default_factory=list)  # the process's own start/end (Start/End specs)
+
+    def of(self, kind: str, event: str) -> list[Listener]:
+        return [x for x in self.own if x.kind == kind and x.event == event]
+
+
+def _describe(node: etree._Element) -> str:
+    kind = "execution listener" if node.tag == tag("executionListener", CAMUNDA) else "task listener"
+    return f"{kind} ({node.get('event') or '?'})"
+
+
+def read_listener(node: etree._Element) -> Listener:
+    """The listener of one camunda:executionListener/taskListener element; raises ValueError
+    with the reason when it cannot run here."""
+    kind = "execution" if node.tag == tag("executionListener", CAMUNDA) else "task"
+    event = (node.get("event") or ("take" if _on_flow(node) else "")).strip()
+    allowed = EXECUTION_EVENTS if kind == "execution" else TASK_EVENTS
+    if event not in allowed:
+        more = {"timeout": "model a non-interrupting timer boundary event instead"}
+        raise ValueError(f"the event '{event or '(none)'}' is not supported for {kind} listeners"
+                         + (f" ({more[event]})" if event in more else f" (supported: {', '.join(allowed)})"))
+    for attr in ("class", "delegateExpression"):
+        if node.get(attr):
+            raise ValueError(f"{attr}='{node.get(attr)}' is Java code and cannot run here; write the listener as "
+                             "an expression or a JavaScript/Python script, or model the call as a service task "
+                             "mapped to a connector operation")
+    expression = node.get("expression")
+    if expression is not None:
+        try:
+            return Listener(kind, event, "expression", juel.translate(expression.strip()))
+        except juel.JuelError as exc:
+            raise ValueError(f"expression {expression!r}: {exc}") from None
+    script = node.find(tag("script", CAMUNDA))
+    if script is None:
+        raise ValueError("names neither an expression nor a script")
+    if script.get("resource"):
+        raise ValueError(f"the script is loaded from the resource '{script.get('resource')}'; write it inline")
+    language = (script.get("scriptFormat") or "").strip().lower()
+    if language in JAVASCRIPT_NAMES:
+        return Listener(kind, event, "javascript", script.text or "")
+    if language in _PYTHON:
+        return Listener(kind, event, "python", script.text or "")
+    raise ValueError(foreign_script_message(script.get("scriptFormat") or "unnamed"))
+
+
+def _on_flow(node: etree._Element) -> bool:
+    owner = node.getparent().getparent() if node.getparent() is not None else None  # type: ignore[union-attr]
+    return owner is not None and owner.tag == tag("sequenceFlow")
+
+
+def check_listener(node: etree._Element, fail: Fail) -> None:
+    try:
+        read_listener(node)
+    except ValueError as exc:
+        fail(node, f"{_describe(node)}: {exc}")
+
+
+def _own(node: etree._Element) -> list[Listener]:
+    ext = node.find(tag("extensionElements"))
+    if ext is None:
+        return []
+    found = []
+    for child in ext.findall(tag("executionListener", CAMUNDA)) + ext.findall(tag("taskListener", CAMUNDA)):
+        try:
+            found.append(read_listener(child))
+        except ValueError:
+            continue  # reported by check_listener
+    return found
+
+
+PROCESS_START, PROCESS_END = "process:start:", "process:end:"   # + process id
+
+
+def collect(process: etree._Element) -> dict[str, ElementListeners]:
+    """Listeners of a process: element id -> its listeners and the take listeners of its
+    incoming flows; the process's own start and end listeners under PROCESS_START and
+    PROCESS_END (run by the process spec's Start and End tasks)."""
+    result: dict[str, ElementListeners] = {}
+    own = _own(process)
+    for key, event in ((PROCESS_START, "start"), (PROCESS_END, "end")):
+        found = [x for x in own if x.kind == "execution" and x.event == event]
+        if found:
+            result[key + process.get("id", "")] = ElementListeners(process=found)
+    for node in process.iter():
+        if not isinstance(node.tag, str) or not node.get("id") or node.tag == tag("sequenceFlow") \
+                or node is process:
+            continue
+        own = _own(node)
+        if own:
+            result[node.get("id", "")] = ElementListeners(own, {}, str(node.get("name") or node.get("id") or ""),
+                                                          node.get(tag("assignee", CAMUNDA)))
+    for flow in process.iter(tag("sequenceFlow")):
+        take = [x for x in _own(flow) if x.event == "take"]
+        target = flow.get("targetRef", "")
+        if take and target:
+            entry = result.setdefault(target, ElementListeners(name=target))
+            entry.take.setdefault(flow.get("sourceRef", ""), []).extend(take)
+    return result
