@@ -67,7 +67,7 @@ DROPPED_ATTRIBUTES = frozenset({
     "category", "jobCategory", "formFieldValidation", "sourceDockerX", "sourceDockerY", "targetDockerX",
     "targetDockerY", "fallbackToDefaultTenant", "owner", "translation",
     "useLocalScopeForResultVariable", "storeResultVariableAsTransient", "noWaitStatesAsyncLeave",
-    "completeAsync", "autoStoreVariables", "calledElementType", "exclusiveAsyncLeave"})
+    "completeAsync", "autoStoreVariables", "asyncLeaveExclusive"})
 SAME_ELEMENTS = frozenset({"field", "string", "expression", "executionListener", "taskListener", "in", "out",
                            "failedJobRetryTimeCycle"})
 DROPPED_ELEMENTS = frozenset({"work-form-field-validation", "task-candidates-type", "jobCategory", "translation"})
@@ -91,12 +91,15 @@ _WHY = {
                            "results with an output mapping",
     "variableListenerEventDefinition": "variable listener events are not supported; use a conditional event",
     "eventListener": "process event listeners are Java code and cannot run here",
+    "calledElementType": "calling a process by its definition id is not supported; call it by its key",
+    "useLocalScopeForOutParameters": "out mappings into the call activity's local scope are not supported; they "
+                                     "write to the calling process",
     "businessCalendarName": "custom business calendars are Java code; due dates and timers use the calendar "
                             "(ISO 8601 durations from now)",
     "collection": "custom collection handlers are Java code and cannot run here; give the collection as an "
                   "expression (flowable:collection=\"${list}\")",
 }
-_REFUSED_WHEN = {"triggerable": "true", "terminateAll": "true", "terminateMultiInstance": "true",
+_REFUSED_WHEN = {"triggerable": "true", "useLocalScopeForOutParameters": "true", "calledElementType": "id", "terminateAll": "true", "terminateMultiInstance": "true",
                  "scope": "processinstance"}
 _STANDARD_CALENDARS = ("", "duedate", "duration", "cycle")
 _SCRIPT_LISTENERS = ("ScriptExecutionListener", "ScriptTaskListener")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -24,6 +25,7 @@ from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, catch
 from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
 
 MAX_JSON_BYTES = 1024 * 1024
+_JUEL_TEXT = re.compile(rb"(?:>|<!\[CDATA\[)\s*[$#]\{")
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
 IGNORED_SUFFIXES = (".md", ".toml", ".txt", ".png", ".svg")
 
@@ -65,9 +67,12 @@ def detect_dialect(content: bytes) -> str:
     """flowable: uses Flowable's or Activiti's extension namespace (normalised onto the
     Camunda dialect before anything reads it: engine.runtime.flowable); camunda: uses
     Camunda's extension namespace, or comes from Camunda Modeler for the Camunda platform
-    without spiff extensions; spiff otherwise (also plain BPMN)."""
+    without spiff extensions, or is plain BPMN whose expressions are written in JUEL (an
+    element text starting with ``${``/``#{``: never Python); spiff otherwise (also plain BPMN)."""
     if flowable.is_flowable(content) and SPIFF.encode() not in content:
         return "flowable"
+    if SPIFF.encode() not in content and _JUEL_TEXT.search(content):
+        return "camunda"  # plain BPMN whose expressions are JUEL (${...}): Camunda's and Flowable's language
     if CAMUNDA.encode() in content:
         return "camunda"
     if b"camunda.org/schema/modeler" in content and SPIFF.encode() not in content:

@@ -167,3 +167,12 @@ def test_unknown_extension_elements_are_ignored_with_a_warning() -> None:
     assert problems == []
     assert [str(w) for w in warnings] == ["p.bpmn20.xml:1: t: <flowable:strangeProperty> is ignored: an unknown "
                                           "extension element is data for other tools (Flowable ignores it too)"]
+
+
+def test_plain_bpmn_with_juel_expressions_is_read_as_camunda() -> None:
+    """Flowable's and Camunda's tests write plain BPMN with ${...} conditions: never Python."""
+    plain = (b'<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"><process id="p">'
+             b'<sequenceFlow id="f"><conditionExpression><![CDATA[${input <= 1}]]></conditionExpression>'
+             b'</sequenceFlow></process></definitions>')
+    assert detect_dialect(plain) == "camunda"
+    assert detect_dialect(plain.replace(b"${input <= 1}", b"input <= 1")) == "spiff"
