@@ -88,9 +88,6 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
                 if node.get(attr, "1").strip() != "1":
                     add(node, f"{attr}={node.get(attr)} is not supported (the engine runs every activity with one "
                               "token in and one out); model the tokens with parallel gateways")
-        if name == "receiveTask" and not node.get("messageRef") and node.find(tag("messageEventDefinition")) is None:
-            add(node, "receive task has no messageRef: nothing could ever deliver to it (it would be passed through); "
-                      "name the message it waits for")
         if name == "multiInstanceLoopCharacteristics" and node.get("behavior", "All") != "All":
             add(node, f"multi-instance behavior='{node.get('behavior')}' is not supported (events thrown by the "
                       "instances are handled as with behavior='All')")
@@ -155,17 +152,18 @@ FLOW_ACTIVITIES = {"task", "userTask", "manualTask", "serviceTask", "sendTask", 
 
 
 def _event_subprocess_problems(node: etree._Element, filename: str) -> list[Problem]:
-    """Event sub-processes SpiffWorkflow would run wrongly: an interrupting one does not
-    interrupt; inside a sub-process only timer starts work (message, signal, error, escalation and conditional starts are offered to
+    """Event sub-processes SpiffWorkflow would run wrongly: interrupting ones inside a
+    sub-process (engine.runtime.interrupting handles the process level); inside a sub-process
+    only timer starts work (message, signal, error, escalation and conditional starts are offered to
     the process level only, so they never fire there)."""
     parent = node.getparent()
     problems = []
+    nested = parent is not None and parent.tag != tag("process")
     for start in node.findall(tag("startEvent")):
-        if (start.get("isInterrupting") or "true").lower() != "false":
+        if nested and (start.get("isInterrupting") or "true").lower() != "false":
             problems.append(Problem(filename, start.sourceline or 0, start.get("id", ""),
-                                    "interrupting event sub-processes are not supported (SpiffWorkflow lets the "
-                                    "interrupted flow go on); set isInterrupting=\"false\" if that flow may continue, "
-                                    "or catch the event with a boundary event or an event-based gateway"))
+                                    "an interrupting event sub-process inside a sub-process is not supported (only at "
+                                    "process level); use an interrupting boundary event on the sub-process"))
     if parent is None or parent.tag == tag("process"):
         return problems
     for start in node.findall(tag("startEvent")):
@@ -176,6 +174,29 @@ def _event_subprocess_problems(node: etree._Element, filename: str) -> list[Prob
                                     f"({', '.join(definitions)} would never trigger it); move the event sub-process to "
                                     "the process level or use a boundary event on the sub-process"))
     return problems
+
+
+def implicit_error_codes(root: etree._Element) -> None:
+    """Camunda 7 reads an errorRef that names no error element as the error code itself
+    (errorRef="myError" throws/catches the code myError): such an error is added."""
+    defined = {n.get("id") for n in root.iter(tag("error"))}
+    for node in root.iter(tag("errorEventDefinition")):
+        ref = node.get("errorRef")
+        if ref and ref not in defined:
+            root.insert(0, etree.Element(tag("error"), {"id": ref, "errorCode": ref}))
+            defined.add(ref)
+
+
+def address_bare_receive_tasks(root: etree._Element) -> None:
+    """A receive task without messageRef is a wait state in Camunda 7 (left by an API call for
+    that execution); SpiffWorkflow passed straight through it. Here it waits for a message
+    named like the task's id, so `amtsflow message <task id>` (or a thrown message) moves it on."""
+    for node in root.iter(tag("receiveTask")):
+        if node.get("messageRef") or node.find(tag("messageEventDefinition")) is not None or not node.get("id"):
+            continue
+        message_id = f"amtsflow_receive_{node.get('id')}"
+        root.insert(0, etree.Element(tag("message"), {"id": message_id, "name": node.get("id", "")}))
+        node.set("messageRef", message_id)
 
 
 def name_anonymous_flows(root: etree._Element) -> None:

@@ -33,6 +33,11 @@ def _end(parser: Any) -> Any:
 
 def _start(parser: Any) -> Any:
     task = parser._create_task(parser.get_event_definition(START_XPATHS))
+    # SpiffWorkflow ignores isInterrupting (every event sub-process ran non-interrupting);
+    # engine.runtime.interrupting acts on it. Specs are re-parsed, never stored: the attribute stays.
+    container = parser.node.getparent()
+    in_event_subprocess = container is not None and container.get("triggeredByEvent") == "true"
+    task.interrupting = in_event_subprocess and (parser.node.get("isInterrupting") or "true").lower() != "false"
     parser.spec.start.connect(task)
     return task
 

@@ -21,6 +21,7 @@ from engine.runtime import (
     call_activity, camunda, camunda_call, camunda_io, checks, elements, flowable, io_mapping, juel, listeners)
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
+from engine.runtime.event_subprocesses import prepare_triggers
 from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, catch_any_code, use_engine_clock
 from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
 
@@ -117,6 +118,9 @@ class _BundleParser:
             self._fail_if_problems()
         for name, root in self.trees.items():
             checks.name_anonymous_flows(root)
+            checks.address_bare_receive_tasks(root)
+            if self.dialects[name] == "camunda":
+                checks.implicit_error_codes(root)
             self.problems.extend(checks.static_problems(root, name, called,
                                                         javascript=self.dialects[name] == "camunda"))
             if self.dialects[name] == "camunda":
@@ -357,6 +361,7 @@ class _BundleParser:
         return Form(schema=schema, ui_schema=ui if isinstance(ui, dict) else {}, source=source)
 
     def _prepare_spec(self, spec: Any) -> None:
+        prepare_triggers(spec)
         file = getattr(spec, "file", "")
         for task_spec in spec.task_specs.values():
             mapping = self.io_by_element.get((file, getattr(task_spec, "bpmn_id", None) or ""))

@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime.listeners import TASK_ATTRIBUTES
+from engine.runtime.event_subprocesses import offered_starts
 from engine.runtime.model import ElementInfo
 
 __all__ = ["MessageWait", "ServiceWait", "TimerWait", "UserTaskWait", "Waits",
@@ -114,6 +115,12 @@ def read_waits(wf: BpmnWorkflow, models: dict[str, Any],
                 result.messages.append(MessageWait(str(task.id), eid, d.name or "", correlation(task, d)))
             elif isinstance(d, SignalEventDefinition):
                 result.signals.append(MessageWait(str(task.id), eid, d.name or ""))
+    for offered in offered_starts(wf):
+        d = offered.definition
+        if isinstance(d, MessageEventDefinition) and d.name:
+            result.messages.append(MessageWait(offered.wait_id, offered.element_id, d.name))
+        elif isinstance(d, SignalEventDefinition) and d.name:
+            result.signals.append(MessageWait(offered.wait_id, offered.element_id, d.name))
     return result
 
 

@@ -26,6 +26,8 @@ from engine.runtime import listeners as listeners_module
 from engine.runtime.listeners import STARTED as LISTENERS_STARTED
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.script_engine import SafeScriptEngine
+from engine.runtime.event_subprocesses import offered_starts
+from engine.runtime.interrupting import complete_if_finished, interrupt
 from engine.runtime.stepping import drop_orphan_waits, engine_steps
 from engine.runtime.thrown import Thrown, ThrowRecorder, take_thrown
 from engine.runtime.waits import (
@@ -66,6 +68,7 @@ class WorkflowRunner:
             nonlocal ran
             ran += 1
             recorder.completed(task)
+            interrupt(task)
             if ran > MAX_STEPS_PER_COMMAND:
                 raise WorkflowFailure(
                     f"more than {MAX_STEPS_PER_COMMAND} steps without reaching a wait state (endless loop?)",
@@ -89,6 +92,7 @@ class WorkflowRunner:
                     wf.refresh_timers()
                     advance()
                 drop_orphan_waits(wf)
+                complete_if_finished(wf)
         except SpiffWorkflowException as exc:
             raise WorkflowFailure(_describe(exc)) from exc
         except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
@@ -210,7 +214,8 @@ class WorkflowRunner:
             definition = task.task_spec.event_definition
             count += sum(1 for d in getattr(definition, "event_definitions", [definition])
                          if isinstance(d, MessageEventDefinition) and d.name == name)
-        return count
+        return count + sum(1 for o in offered_starts(wf)
+                           if isinstance(o.definition, MessageEventDefinition) and o.definition.name == name)
 
     def deliver(self, wf: BpmnWorkflow, name: str, payload: Any, kind: str = "message") -> bool:
         wanted = MessageEventDefinition if kind == "message" else SignalEventDefinition
@@ -225,6 +230,15 @@ class WorkflowRunner:
                     if target is None and isinstance(payload, dict):
                         task.data.update(payload)
                     return True
+        for offered in offered_starts(wf):  # an event sub-process waiting for it to start
+            d = offered.definition
+            if isinstance(d, wanted) and d.name == name:
+                wf.send_event(BpmnEvent(copy.copy(d), payload, {}))
+                target = getattr(d, "message_var", getattr(d, "variable", ""))
+                if target is None and isinstance(payload, dict):
+                    for task in wf.get_tasks(spec_name=offered.spec_name, state=TaskState.READY | TaskState.WAITING):
+                        task.data.update(payload)
+                return True
         return False
 
     def fire_start_timer(self, wf: BpmnWorkflow) -> bool:

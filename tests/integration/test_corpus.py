@@ -17,8 +17,6 @@ REFUSED_BY_DESIGN: dict[str, str] = {
     "spiff/data/script_task_with_unit_tests.bpmn": "calls locals()",
     "spiff/data/spiff_properties.bpmn": "names a form schema file that the corpus does not contain "
                                         "(forms are validated at deploy time)",
-    "bpmn/data/event-subprocess.bpmn": "interrupting event sub-process: SpiffWorkflow lets the interrupted flow "
-                                       "go on, so the engine refuses it at deploy time",
 }
 
 
