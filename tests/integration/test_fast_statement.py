@@ -20,7 +20,7 @@ def _job(**overrides):
     row = dict(id=str(uuid.uuid4()), case_id=None, kind="timer", task_id=None, element_id="frist",
                due_at=datetime(2026, 6, 1, 9, 30, tzinfo=BERLIN), lock_owner=None, lock_expires_at=None,
                retries=3, attempts=0, last_error=None, payload={"ä": [1, 2.5, None], "text": "Grüße"},
-               suspended=True, created_at=datetime(2026, 6, 1, 7, 0, tzinfo=timezone.utc))
+               suspended=True, created_at=datetime(2026, 6, 1, 7, 0, tzinfo=timezone.utc), priority=100)
     row.update(overrides)
     return row
 
