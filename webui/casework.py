@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-import string
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +19,6 @@ from engine.services.identity import User
 from webui.templating import action_label
 
 CITIZEN_GROUP = "antragsteller"
-KEY_ALPHABET = string.ascii_uppercase.replace("O", "").replace("I", "") + "23456789"
 
 
 @dataclass(frozen=True)
@@ -32,11 +29,6 @@ class Service:
     definition_id: str
     description: str
     form: Form | None
-
-
-def new_business_key(year: int) -> str:
-    """A case number people can read out on the phone: 2026-7KQX93."""
-    return f"{year}-" + "".join(secrets.choice(KEY_ALPHABET) for _ in range(6))
 
 
 def latest_services(engine: Engine) -> list[Service]:

@@ -48,6 +48,7 @@ api_tokens = Table(
     Column("name", String(200), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("prefix", String(12), nullable=False),    # shown in lists so that people recognise a token
+    Column("scopes", JSON),                          # system rights: "business_key", "message:<name>"
     Column("created_at", TS, nullable=False),
     Column("last_used_at", TS),
     Column("revoked_at", TS),

@@ -70,6 +70,8 @@ process_definitions = Table(
     Column("files", JSON, nullable=False),          # the files this process needs
     Column("start_events", JSON, nullable=False),   # {"messages": [...], "timers": [...]}
     Column("retention", String(40)),                # ISO duration after the case ends; None: keep
+    Column("business_key_format", String(200)),     # service.toml aktenzeichen; None: the shared default
+    Column("system_messages", JSON),                # service.toml [nachrichten] nur_systeme: names
     Column("created_at", TS, nullable=False),
     UniqueConstraint("key", "version", name="uq_process_definitions_key_version"),
 )
@@ -94,6 +96,18 @@ cases = Table(
     Column("started_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
     Column("ended_at", TS),
+    # An Aktenzeichen names one case of a process; NULLs (no key) are distinct on both databases.
+    Index("uq_cases_process_key_business_key", "process_key", "business_key", unique=True),
+)
+
+# The counters behind assigned business keys: one row per scope (a process key, or the shared
+# default) and year, incremented in the starting transaction (gapless; on PostgreSQL the row
+# lock orders concurrent starts of one scope).
+business_key_sequences = Table(
+    "business_key_sequences", metadata,
+    Column("scope", String(200), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("last_number", BigInteger, nullable=False),
 )
 
 work_items = Table(

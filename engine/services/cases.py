@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from engine.bootstrap import Engine
 from engine.domain.errors import Conflict, InvalidState, NotFound, PermissionDenied
@@ -15,11 +16,12 @@ from engine.persistence import tables as t
 from engine.persistence.db import UnitOfWork, unit_of_work
 from engine.persistence.fast import FastStatement
 from engine.runtime import camunda
-from engine.services import audit, forms, inbound
+from engine.services import audit, business_keys, forms, inbound
 from engine.services.commands import Command, append_case_event, run_case_command, save
 
-MAX_BUSINESS_KEY = 200
-_LATEST_ID = FastStatement(select(t.process_definitions.c.id, t.process_definitions.c.version)
+MAX_BUSINESS_KEY = business_keys.MAX_BUSINESS_KEY
+_LATEST_ID = FastStatement(select(t.process_definitions.c.id, t.process_definitions.c.version,
+                                  t.process_definitions.c.business_key_format)
                            .where(t.process_definitions.c.key == bindparam("key"))
                            .order_by(t.process_definitions.c.version.desc()).limit(1))
 
@@ -32,7 +34,8 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
     """Start a case; with ``message`` (``signal``) the case is started by that message (signal)
     at its message (signal) start event,
     with ``timer_start`` by the scheduler when its start timer is due. Given ``uow``, the start
-    joins that transaction and the caller commits."""
+    joins that transaction and the caller commits. Without ``business_key`` the engine assigns
+    one in the process's format; a key the process has already is refused (Conflict)."""
     data = dict(data or {})
     inbound.check_start(key, business_key, data)
     if business_key is not None and (not business_key.strip() or len(business_key) > MAX_BUSINESS_KEY):
@@ -55,6 +58,11 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
         parsed = engine.definitions.get(definition.id, uow.conn)
         start_form = parsed.model.start_form
         forms.validate(start_form.schema if start_form else None, data, where=f"{key} start form")
+        if business_key is None:
+            business_key = business_keys.assign(uow.conn, key, definition.business_key_format,
+                                                engine.clock.now().year)
+        elif business_keys.taken(uow.conn, key, business_key):
+            raise business_keys.refuse_taken(key, business_key)
         data.update(camunda.start_variables(parsed.model, actor))  # camunda:initiator
         data.update(business_key_variables(parsed.model, business_key))
         wf = engine.runner.new(parsed, data)
@@ -78,7 +86,13 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
                               audit_hash=audit.GENESIS)
         cmd = Command(engine, uow, row, parsed, wf, actor,
                       audit_details={"process": key, "version": definition.version, "business_key": business_key})
-        save(cmd, "started", new=True)
+        try:
+            save(cmd, "started", new=True)
+        except IntegrityError:  # another start took the same key at the same moment: the index refused it
+            with engine.db.connect() as conn:
+                if business_keys.taken(conn, key, business_key):
+                    raise business_keys.refuse_taken(key, business_key) from None
+            raise
         if not uow.committed and nested is None:
             uow.commit()
     return case_id

@@ -18,6 +18,7 @@ from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
 from engine.runtime.parsing import ParsedProcess, SourceFile, parse_bundle
 from engine.services import audit, schedules
+from engine.services.business_keys import service_policy
 from engine.services.called import borrow_called, is_borrowed
 from engine.services.retention import retention_of
 
@@ -102,14 +103,17 @@ def deploy(engine: Engine, files: list[SourceFile], actor: str = "system") -> De
                     conn.execute(insert(t.resources).values(sha256=f.sha256, content=f.content, created_at=now))
                     known.add(f.sha256)
             retention, problems = retention_of(files, key)
-            if problems:
-                raise DeploymentError(problems)
+            policy, policy_problems = service_policy(files, key)
+            if problems or policy_problems:
+                raise DeploymentError(problems + policy_problems)
             version = (latest.version + 1) if latest is not None else 1
             definition_id = str(uuid.uuid4())
             conn.execute(insert(t.process_definitions).values(
                 id=definition_id, key=key, version=version, name=parsed.model.name, content_hash=content_hash,
                 deployment_id=deployment_id, files=[{"name": f.name, "sha256": f.sha256} for f in needed],
-                start_events=parsed.model.start_events(), retention=retention, created_at=now))
+                start_events=parsed.model.start_events(), retention=retention,
+                business_key_format=policy.business_key_format, system_messages=policy.system_messages,
+                created_at=now))
             engine.definitions.put(definition_id, parsed)
             timers = parsed.model.start_events()["timers"]
             if timers or latest is not None:

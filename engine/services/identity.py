@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Iterable
 
@@ -26,6 +26,8 @@ from engine.persistence.identity_tables import (
 )
 
 MIN_PASSWORD = 10
+BUSINESS_KEY_SCOPE = "business_key"     # token scopes (system rights), see create_api_token
+MESSAGE_SCOPE = "message:"
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-:@")
 # A valid hash of a random password: checking it costs as much as checking a real one,
 # so that response times do not tell whether a user name exists.
@@ -43,9 +45,13 @@ class User:
     email: str | None = None
     active: bool = True
     has_password: bool = False
+    scopes: tuple[str, ...] = ()     # signed in with an API token: the system rights it carries
 
     def has_role(self, *roles: str) -> bool:
         return any(r in self.roles for r in roles)
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,7 @@ class ApiToken:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    scopes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -230,17 +237,20 @@ def list_groups(engine: Engine) -> list[dict[str, Any]]:
     return [{"name": r.name, "title": r.title, "members": counts.get(r.name, 0)} for r in rows]
 
 
-def create_api_token(engine: Engine, username: str, name: str) -> tuple[str, str]:
-    """(token id, token): the token is shown once and only its digest is kept."""
+def create_api_token(engine: Engine, username: str, name: str, *, scopes: Iterable[str] = ()) -> tuple[str, str]:
+    """(token id, token): the token is shown once and only its digest is kept. ``scopes`` make
+    it a system token: ``business_key`` (may choose a case's Aktenzeichen), ``message:<name>``
+    (may send a message its process reserves for systems)."""
     if not name.strip() or len(name) > 200:
         raise InvalidState("invalid token name", user_message="Bitte geben Sie dem Token einen Namen.")
+    chosen = check_scopes(scopes)
     token = "amf_" + secrets.token_urlsafe(32)
     token_id = str(uuid.uuid4())
     with unit_of_work(engine.db) as uow:
         row = _row(uow.conn, username)
         uow.conn.execute(insert(api_tokens).values(id=token_id, user_id=row.id, name=name.strip(),
                                                    token_hash=token_digest(token), prefix=token[:10],
-                                                   created_at=engine.clock.now()))
+                                                   scopes=chosen, created_at=engine.clock.now()))
         uow.commit()
     return token_id, token
 
@@ -249,8 +259,8 @@ def list_api_tokens(engine: Engine) -> list[ApiToken]:
     query = (select(api_tokens, users.c.username).join(users, users.c.id == api_tokens.c.user_id)
              .order_by(api_tokens.c.created_at.desc()))
     with engine.db.connect() as conn:
-        return [ApiToken(r.id, r.username, r.name, r.prefix, r.created_at, r.last_used_at, r.revoked_at)
-                for r in conn.execute(query)]
+        return [ApiToken(r.id, r.username, r.name, r.prefix, r.created_at, r.last_used_at, r.revoked_at,
+                         tuple(r.scopes or ())) for r in conn.execute(query)]
 
 
 def revoke_api_token(engine: Engine, token_id: str) -> None:
@@ -273,9 +283,20 @@ def user_for_token(engine: Engine, token: str) -> User | None:
         if user_row is None or not user_row.active:
             return None
         uow.conn.execute(update(api_tokens).where(api_tokens.c.id == row.id).values(last_used_at=engine.clock.now()))
-        user = _user(uow.conn, user_row)
+        user = replace(_user(uow.conn, user_row), scopes=tuple(row.scopes or ()))
         uow.commit()
     return user
+
+
+def check_scopes(scopes: Iterable[str]) -> list[str]:
+    chosen = sorted(set(scopes))
+    for scope in chosen:
+        name = scope.removeprefix(MESSAGE_SCOPE)
+        if scope != BUSINESS_KEY_SCOPE and not (scope.startswith(MESSAGE_SCOPE) and 0 < len(name) <= 200
+                                                and name.strip() == name):
+            raise InvalidState(f"invalid token scope {scope!r}",
+                               user_message=f"Unbekannte Berechtigung „{scope}“.")
+    return chosen
 
 
 def create_case_link(engine: Engine, case_id: str, created_by: str, expires_at: datetime | None = None) -> str:

@@ -73,6 +73,15 @@ def start_case_once(engine: Engine, key: str, data: dict[str, Any], *, message_i
     return MessageOutcome("started", case_id)
 
 
+def reserved_for_systems(engine: Engine, name: str) -> bool:
+    """Does any deployed process reserve message ``name`` for systems (service.toml
+    ``nachrichten_nur_systeme``)? Every version counts: its cases may still be running."""
+    d = t.process_definitions
+    with engine.db.connect() as conn:
+        return any(name in (names or []) for names in conn.execute(
+            select(d.c.system_messages).where(d.c.system_messages.is_not(None))).scalars())
+
+
 def _someone_waits(engine: Engine, name: str, key: str | None) -> bool:
     s = t.subscriptions
     cond = s.c.correlation_key == key if key is not None else s.c.correlation_key.is_(None)

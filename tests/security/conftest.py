@@ -44,7 +44,10 @@ def _accounts(engine: Engine) -> dict[str, str]:
         identity.create_group(engine, name, title)
     for username, roles, groups in PEOPLE:
         identity.create_user(engine, username, username.title(), roles=roles, groups_=groups)
-    return {role: identity.create_api_token(engine, user, f"{role}-test")[1] for role, user in ROLE_USERS.items()}
+    tokens = {role: identity.create_api_token(engine, user, f"{role}-test")[1] for role, user in ROLE_USERS.items()}
+    # a back-office system: a clerk account's token that may also choose business keys
+    tokens["system"] = identity.create_api_token(engine, "sb1", "system-test", scopes=["business_key"])[1]
+    return tokens
 
 
 @pytest.fixture

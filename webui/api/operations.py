@@ -2,7 +2,8 @@
 
 Messages and signals change running cases on behalf of a back office, so only systems send them:
 a staff account that authenticates with an API token (a browser session is refused, even an
-admin's). Incidents are for the same systems (monitoring) and for process owners and admins.
+admin's); a message a process reserves for systems needs a token scoped to it. Incidents are for
+the same systems (monitoring) and for process owners and admins; stack traces only for the latter.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from flask import jsonify, request
 
 from engine.domain.errors import InvalidState
 from engine.services import incidents, messages
-from webui.api.views import _json_body, _user, bp, require_operator, require_system
+from webui.api.views import (
+    _json_body, _user, bp, require_message_right, require_operator, require_system, sees_stack_traces,
+)
 from webui.auth import engine
 from webui.errors import problem
 
@@ -45,6 +48,7 @@ def send_message() -> Any:
         return problem(400, f"Ungültiges Feld „{exc}“. Erwartet: name (Text), key (Text, optional), "
                             f"data (Objekt), message_id (Text, optional), Texte bis {MAX_TEXT} Zeichen.")
     assert name is not None
+    require_message_right(name)
     outcome = messages.correlate_message(engine(), name, key, data, message_id=message_id,
                                          actor=_user().username)
     return jsonify(status=outcome.status, case_id=outcome.case_id), STATUS_CODES.get(outcome.status, 200)
@@ -79,7 +83,14 @@ def list_incidents() -> Any:
 @bp.get("/incidents/<incident_id>")
 def get_incident(incident_id: str) -> Any:
     require_operator()
-    return jsonify(incidents.get_incident(engine(), incident_id))
+    return jsonify(_incident(incident_id))
+
+
+def _incident(incident_id: str) -> dict[str, Any]:
+    view = incidents.get_incident(engine(), incident_id)
+    if not sees_stack_traces():
+        view.pop("details", None)
+    return view
 
 
 @bp.post("/incidents/<incident_id>/retry")
@@ -110,4 +121,4 @@ def _incident_action(incident_id: str, action: Any) -> Any:
         action()
     except InvalidState as exc:
         return problem(409, exc.user_message)
-    return jsonify(incidents.get_incident(engine(), incident_id))
+    return jsonify(_incident(incident_id))

@@ -7,9 +7,9 @@ from typing import Any, Callable
 from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
 
 from engine.domain.errors import AmtsflowError, DeploymentError, FormValidationError, NotFound
-from engine.services import cases, queries, task_pages
+from engine.services import cases, messages, queries, task_pages
 from engine.services.deploy import deploy
-from engine.services.identity import User
+from engine.services.identity import BUSINESS_KEY_SCOPE, MESSAGE_SCOPE, User
 from webui import casework
 from webui.api.openapi import document
 from webui.auth import engine
@@ -62,6 +62,21 @@ def require_system() -> None:
         abort(403)
 
 
+def require_message_right(name: str) -> None:
+    """A message a process reserves for systems (service.toml ``nachrichten_nur_systeme``: a
+    payment, a register entry) needs a token with the scope ``message:<name>``."""
+    if g.get("auth") == "token" and _user().has_scope(MESSAGE_SCOPE + name):
+        return
+    if messages.reserved_for_systems(engine(), name):
+        abort(problem(403, f"Die Nachricht „{name}“ dürfen nur Fachverfahren mit einem dafür berechtigten "
+                           "Systemtoken senden.")[0])
+
+
+def sees_stack_traces() -> bool:
+    """Stack traces of incidents: process owners and admins only (a clerk's token sees the message)."""
+    return _user().has_role("owner", "admin")
+
+
 def require_operator() -> None:
     """Incidents: systems with an API token, and process owners and admins."""
     if g.get("auth") == "token" and _user().has_role(*SYSTEM_ROLES):
@@ -104,6 +119,10 @@ def create_case() -> Any:
     key, data, business_key = body.get("key"), body.get("data", {}), body.get("business_key")
     if not isinstance(key, str) or not isinstance(data, dict) or not isinstance(business_key, (str, type(None))):
         return problem(400, "Erwartet: key (Text), data (Objekt), business_key (Text, optional).")
+    if business_key is not None and not (g.auth == "token" and _user().has_scope(BUSINESS_KEY_SCOPE)):
+        return problem(403, "Das Aktenzeichen vergibt die Verwaltung beim Start selbst. Vorgeben dürfen es nur "
+                            "Fachverfahren mit einem dafür berechtigten Systemtoken; bitte lassen Sie "
+                            "business_key weg.")
     case_id = cases.start_case(engine(), key, data, business_key=business_key, actor=_user().username)
     return jsonify(id=case_id), 201
 

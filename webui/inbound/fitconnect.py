@@ -38,7 +38,6 @@ from engine.domain.errors import AmtsflowError, NotFound
 from engine.services import documents, messages
 from engine.services.deploy import latest_definition
 from engine.services.replay import DatabaseReplayGuard
-from webui.casework import new_business_key
 
 log = logging.getLogger("amtsflow.fitconnect")
 ACTOR = "fitconnect"
@@ -158,8 +157,7 @@ class FitConnectInbox:
             try:
                 outcome = messages.start_case_once(
                     self.engine, route.process_key, submission.data,
-                    message_id=f"fitconnect:{submission.submission_id}",
-                    business_key=new_business_key(self.engine.clock.now().year), actor=ACTOR)
+                    message_id=f"fitconnect:{submission.submission_id}", actor=ACTOR)  # the engine assigns the key
             except NotFound:
                 raise                     # process not deployed (yet): keep the submission waiting
             except AmtsflowError as exc:

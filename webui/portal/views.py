@@ -37,8 +37,7 @@ def apply(key: str) -> Any:
         user = current_user()
         assert user is not None
         try:
-            case_id = cases.start_case(engine(), key, parsed.data, actor=user.username,
-                                       business_key=casework.new_business_key(engine().clock.now().year))
+            case_id = cases.start_case(engine(), key, parsed.data, actor=user.username)  # the engine assigns the key
             store_uploads(engine(), parsed, case_id, user.username)
             return redirect(url_for("portal.received", case_id=case_id))
         except FormValidationError as exc:

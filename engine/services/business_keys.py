@@ -1,0 +1,130 @@
+"""Business keys (Aktenzeichen) and the service.toml policies that come with them.
+
+A business key names one case of a process: unique per process key (a database index), chosen
+by the engine when a case starts without one, in the format the process declares in its
+service.toml (``aktenzeichen = "UM-{jahr}-{nummer:06d}"``). Numbers count per process key and
+year; processes without a format share one counter and the format ``{jahr}-{nummer:06d}``, so
+that their keys never collide with each other either. Only systems (API tokens with the
+``business_key`` scope) and the engine's own callers choose a key themselves.
+
+The same file lists the messages that only systems may send (``nachrichten_nur_systeme``):
+payments, registers, retrievals. A person's token cannot fake them.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from engine.domain.errors import Conflict, Problem
+from engine.persistence import tables as t
+from engine.runtime.parsing import SourceFile
+
+MAX_BUSINESS_KEY = 200
+DEFAULT_FORMAT = "{jahr}-{nummer:06d}"
+SHARED_SCOPE = "*"                  # the counter of every process without a format of its own
+PLACEHOLDERS = ("jahr", "nummer")
+LITERAL = re.compile(r"[A-Za-z0-9ÄÖÜäöüß./_-]*")
+NUMBER_SPEC = re.compile(r"(0?[1-9])?d?")  # "", "d", "6d", "06d": digits, optionally zero-padded
+MAX_NAMES = 100
+SKIP_TAKEN = 1000                   # assigned numbers skipped at most because a system chose that key
+
+
+@dataclass(frozen=True)
+class ServicePolicy:
+    business_key_format: str | None = None
+    system_messages: list[str] = field(default_factory=list)
+
+
+def format_problems(fmt: object) -> list[str]:
+    """Why ``fmt`` is no valid Aktenzeichen format (English, for the deploy report); [] if it is."""
+    if not isinstance(fmt, str) or not fmt or len(fmt) > 100:
+        return ["aktenzeichen must be a text of 1 to 100 characters"]
+    try:
+        parts = list(string.Formatter().parse(fmt))
+    except ValueError as exc:
+        return [f"aktenzeichen {fmt!r} is not a valid format: {exc}"]
+    problems, seen = [], []
+    for literal, name, spec, conversion in parts:
+        if not LITERAL.fullmatch(literal):
+            problems.append(f"aktenzeichen {fmt!r}: character not allowed in {literal!r} (letters, digits, . / _ -)")
+        if name is None:
+            continue
+        if name not in PLACEHOLDERS or conversion is not None:
+            problems.append(f"aktenzeichen {fmt!r}: unknown placeholder {{{name}}}; use {{jahr}} and {{nummer}}")
+            continue
+        if name == "nummer" and not NUMBER_SPEC.fullmatch(spec or ""):
+            problems.append(f"aktenzeichen {fmt!r}: number format {spec!r} not allowed (e.g. {{nummer:06d}})")
+        if name == "jahr" and spec:
+            problems.append(f"aktenzeichen {fmt!r}: {{jahr}} takes no format")
+        if name in seen:
+            problems.append(f"aktenzeichen {fmt!r}: {{{name}}} may appear only once")
+        seen.append(name)
+    if "nummer" not in seen:
+        problems.append(f"aktenzeichen {fmt!r} needs the placeholder {{nummer}}")
+    return problems
+
+
+def service_policy(files: list[SourceFile], key: str) -> tuple[ServicePolicy, list[Problem]]:
+    """What the deployment's service.toml for process ``key`` says about keys and messages."""
+    for f in files:
+        if not f.name.endswith("service.toml"):
+            continue
+        try:
+            data = tomllib.loads(f.content.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return ServicePolicy(), []      # reported once by retention_of
+        if data.get("key") not in (None, key):
+            continue
+        fmt = data.get("aktenzeichen")
+        problems = [Problem(f.name, 0, key, p) for p in (format_problems(fmt) if fmt is not None else [])]
+        names = data.get("nachrichten_nur_systeme", [])
+        if not isinstance(names, list) or len(names) > MAX_NAMES or not all(
+                isinstance(n, str) and 0 < len(n) <= 200 for n in names):
+            problems.append(Problem(f.name, 0, key, "nachrichten_nur_systeme must be a list of message names"))
+            names = []
+        return ServicePolicy(fmt if isinstance(fmt, str) else None, sorted(set(names))), problems
+    return ServicePolicy(), []
+
+
+def render(fmt: str | None, year: int, number: int) -> str:
+    """The key for ``number`` (formats are checked at deploy: only {jahr} and {nummer[:0Nd]})."""
+    return (fmt or DEFAULT_FORMAT).format(jahr=year, nummer=number)
+
+
+def next_number(conn: Connection, scope: str, year: int) -> int:
+    """Count up (scope, year) in the caller's transaction; the first use of a year starts at 1."""
+    seq = t.business_key_sequences
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(seq).values(scope=scope, year=year, last_number=1)
+    statement = statement.on_conflict_do_update(index_elements=[seq.c.scope, seq.c.year],
+                                                set_={"last_number": seq.c.last_number + 1})
+    return int(conn.execute(statement.returning(seq.c.last_number)).scalar_one())
+
+
+def taken(conn: Connection, process_key: str, business_key: str) -> bool:
+    c = t.cases
+    return conn.execute(select(c.c.id).where(c.c.process_key == process_key, c.c.business_key == business_key)
+                        .limit(1)).first() is not None
+
+
+def assign(conn: Connection, process_key: str, fmt: str | None, year: int) -> str:
+    """The next free key of the process's format (a number a system already used is skipped)."""
+    scope = process_key if fmt else SHARED_SCOPE
+    for _ in range(SKIP_TAKEN):
+        key = render(fmt, year, next_number(conn, scope, year))
+        if not taken(conn, process_key, key):
+            return key
+    raise Conflict(f"process '{process_key}': {SKIP_TAKEN} assigned business keys in a row were taken already",
+                   user_message="Für diesen Vorgang konnte kein Aktenzeichen vergeben werden.")
+
+
+def refuse_taken(process_key: str, business_key: str) -> Conflict:
+    return Conflict(f"process '{process_key}' has a case with business key {business_key!r} already",
+                    user_message=f"Das Aktenzeichen „{business_key}“ ist für diese Leistung bereits vergeben.")

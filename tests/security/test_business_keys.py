@@ -1,0 +1,153 @@
+"""Issue 12.2: business keys (Aktenzeichen) are unique per process, assigned by the engine in the
+process's own format, and only systems may choose one."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from engine.domain.errors import Conflict, DeploymentError
+from engine.persistence import tables as t
+from engine.runtime.parsing import SourceFile
+from engine.services import messages, queries
+from engine.services.cases import start_case
+from engine.services.deploy import deploy
+from tests.integration.helpers import MODELS, deploy_models
+
+SERVICE_TOML = 'key = "{key}"\naktenzeichen = "{fmt}"\n'
+
+
+def _deploy_with_format(engine, fmt: str | None, process_id: str = "zahlung") -> None:
+    text = (MODELS / "messages.bpmn").read_text(encoding="utf-8").replace('id="zahlung"', f'id="{process_id}"')
+    text = text.replace('id="eingang"', f'id="eingang_{process_id}"')
+    files = [SourceFile(f"{process_id}/process.bpmn", text.encode())]
+    if fmt is not None:
+        files.append(SourceFile(f"{process_id}/service.toml", SERVICE_TOML.format(key=process_id, fmt=fmt).encode()))
+    deploy(engine, files, actor="test")
+
+
+def _at(clock, when: datetime) -> None:
+    clock.advance(when - clock.now())
+
+
+def test_a_second_case_with_the_same_business_key_is_refused(engine):
+    """The reproduction: a second case started with another citizen's Aktenzeichen got her message."""
+    deploy_models(engine, "messages.bpmn")
+    hers = start_case(engine, "zahlung", {}, business_key="2026-ERIKA1", actor="erika")
+    with pytest.raises(Conflict) as caught:
+        start_case(engine, "zahlung", {}, business_key="2026-ERIKA1", actor="mallory")
+    assert "2026-ERIKA1" in caught.value.message
+    assert caught.value.user_message == "Das Aktenzeichen „2026-ERIKA1“ ist für diese Leistung bereits vergeben."
+    assert [c["id"] for c in queries.list_cases(engine)] == [hers]
+    out = messages.correlate_message(engine, "zahlung_eingegangen", "2026-ERIKA1", {"betrag": 1})
+    assert (out.status, out.case_id) == ("delivered", hers)
+
+
+def test_the_database_itself_refuses_a_duplicate_business_key(engine):
+    deploy_models(engine, "messages.bpmn")
+    case_id = start_case(engine, "zahlung", {}, business_key="AZ-1")
+    with engine.db.connect() as conn:
+        row = dict(conn.execute(select(t.cases).where(t.cases.c.id == case_id)).mappings().one())
+    row["id"] = "00000000-0000-0000-0000-000000000001"
+    with pytest.raises(IntegrityError), engine.db.begin() as conn:
+        conn.execute(t.cases.insert().values(**row))
+    with engine.db.begin() as conn:                       # NULL is not a key: any number of them
+        for n in (2, 3):
+            conn.execute(t.cases.insert().values(**{**row, "id": f"00000000-0000-0000-0000-00000000000{n}",
+                                                    "business_key": None}))
+
+
+def test_the_same_business_key_in_another_process_is_allowed(engine):
+    deploy_models(engine, "messages.bpmn")
+    _deploy_with_format(engine, None, "zahlung_b")
+    start_case(engine, "zahlung", {}, business_key="AZ-7")
+    start_case(engine, "zahlung_b", {}, business_key="AZ-7")
+
+
+def test_the_engine_assigns_a_business_key_in_the_process_format(engine, clock):
+    _at(clock, datetime(2026, 12, 31, 12, 0, tzinfo=timezone.utc))
+    _deploy_with_format(engine, "ZA-{jahr}-{nummer:04d}")
+    first, second = start_case(engine, "zahlung", {}), start_case(engine, "zahlung", {})
+    assert [queries.get_case(engine, c)["business_key"] for c in (first, second)] == ["ZA-2026-0001", "ZA-2026-0002"]
+    _at(clock, datetime(2027, 1, 1, 12, 0, tzinfo=timezone.utc))
+    assert queries.get_case(engine, start_case(engine, "zahlung", {}))["business_key"] == "ZA-2027-0001"
+    out = messages.correlate_message(engine, "zahlung_eingegangen", "ZA-2026-0002", {"betrag": 1})
+    assert (out.status, out.case_id) == ("delivered", second)
+
+
+def test_processes_without_a_format_share_one_counter(engine, clock):
+    _at(clock, datetime(2026, 5, 1, tzinfo=timezone.utc))
+    deploy_models(engine, "messages.bpmn")
+    _deploy_with_format(engine, None, "zahlung_b")
+    keys = [queries.get_case(engine, start_case(engine, key, {}))["business_key"]
+            for key in ("zahlung", "zahlung_b", "zahlung")]
+    assert keys == ["2026-000001", "2026-000002", "2026-000003"]
+
+
+def test_an_assigned_number_skips_a_key_a_system_chose_already(engine, clock):
+    _at(clock, datetime(2026, 5, 1, tzinfo=timezone.utc))
+    _deploy_with_format(engine, "ZA-{jahr}-{nummer}")
+    start_case(engine, "zahlung", {}, business_key="ZA-2026-1")
+    assert queries.get_case(engine, start_case(engine, "zahlung", {}))["business_key"] == "ZA-2026-2"
+
+
+def test_concurrent_starts_get_distinct_consecutive_numbers(engine, clock):
+    _at(clock, datetime(2026, 5, 1, tzinfo=timezone.utc))
+    _deploy_with_format(engine, "ZA-{jahr}-{nummer:03d}")
+    start_case(engine, "zahlung", {})                     # parsed and cached before the race
+    errors: list[BaseException] = []
+
+    def starts() -> None:
+        try:
+            for _ in range(5):
+                start_case(engine, "zahlung", {})
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=starts) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    keys = sorted(c["business_key"] for c in queries.list_cases(engine, limit=100))
+    assert keys == [f"ZA-2026-{n:03d}" for n in range(1, 22)]
+
+
+@pytest.mark.parametrize("fmt, problem", [
+    ("ZA-{jahr}", "{nummer}"),
+    ("ZA-{nummer.__class__}", "placeholder"),
+    ("ZA-{nummer!r}", "placeholder"),
+    ("ZA-{nummer:>10}", "format"),
+    ("ZA {nummer}", "character"),
+    ("ZA-{nummer}-{nummer}", "once"),
+    ("ZA-{nummer", "format"),
+])
+def test_a_bad_format_is_refused_at_deploy(engine, fmt, problem):
+    with pytest.raises(DeploymentError) as caught:
+        _deploy_with_format(engine, fmt)
+    found = caught.value.problems[0]
+    assert found.file.endswith("service.toml") and "aktenzeichen" in found.message and problem in found.message
+
+
+def test_a_start_racing_for_the_same_key_gets_a_conflict_not_a_database_error(engine, monkeypatch):
+    """Two starts that both passed the check: the unique index refuses the second one's insert."""
+    from engine.services import business_keys
+
+    deploy_models(engine, "messages.bpmn")
+    start_case(engine, "zahlung", {}, business_key="AZ-RACE")
+    real, calls = business_keys.taken, []
+
+    def check_sees_nothing_yet(conn, process_key, business_key):
+        calls.append(business_key)
+        return False if len(calls) == 1 else real(conn, process_key, business_key)
+
+    monkeypatch.setattr(business_keys, "taken", check_sees_nothing_yet)
+    with pytest.raises(Conflict) as caught:
+        start_case(engine, "zahlung", {}, business_key="AZ-RACE")
+    assert calls == ["AZ-RACE", "AZ-RACE"] and "bereits vergeben" in caught.value.user_message
+    assert len(queries.list_cases(engine)) == 1
