@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -35,6 +36,7 @@ RUNS, AFTER_MAPPING, BLOCKED = "runs", "runs after mapping", "blocked"
 COMPANION_SUFFIXES = (".dmn", ".form", ".json")
 PYTHON_SCRIPTS = ("", "python", "text/x-python", "py")
 PLACEHOLDER_CONNECTOR = "mapped"
+_BEAN_HINT = re.compile(r'declare "([A-Za-z_]\w*\.[A-Za-z_]\w*)" under "beans"')
 
 
 @dataclass
@@ -63,6 +65,11 @@ class FileReport:
         for section, name in self.mapping_needed:
             snippet.setdefault(section, {})[name] = "connector.operation"
         return snippet
+
+    def bean_snippet(self) -> dict[str, dict[str, str]]:
+        """camunda-mapping.json "beans" entries that blockers ask for (an undeclared bean's method)."""
+        beans = sorted({m.group(1) for p in self.blockers for m in _BEAN_HINT.finditer(p.message)})
+        return {"beans": {name: "engine_function or connector.operation" for name in beans}} if beans else {}
 
 
 def bpmn_files(paths: Iterable[str | Path]) -> list[Path]:

@@ -102,3 +102,51 @@ def test_bundle_takes_one_file_per_called_process(tmp_path):
     assert names == ["Haupt.testAufruf.bpmn20.xml", "unter.bpmn20.xml"]
     [report] = check_paths([tmp_path / "Haupt.testAufruf.bpmn20.xml"])
     assert report.status == RUNS, report.blockers
+
+
+FLOWABLE_BLOCKED = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:flowable="http://flowable.org/bpmn"
+             targetNamespace="t">
+  <process id="gesperrt" isExecutable="true">
+    <startEvent id="s"/>
+    <sequenceFlow id="f1" sourceRef="s" targetRef="gebuehr"/>
+    <serviceTask id="gebuehr" flowable:class="de.musterstadt.Gebuehr"/>
+    <sequenceFlow id="f2" sourceRef="gebuehr" targetRef="weiche"/>
+    <exclusiveGateway id="weiche" default="f4"/>
+    <sequenceFlow id="f3" sourceRef="weiche" targetRef="pruefen">
+      <conditionExpression>${pruefer.istZustaendig(antrag)}</conditionExpression>
+    </sequenceFlow>
+    <sequenceFlow id="f4" sourceRef="weiche" targetRef="pruefen"/>
+    <userTask id="pruefen" flowable:skipExpression="${eilig}"/>
+    <sequenceFlow id="f5" sourceRef="pruefen" targetRef="e"/>
+    <endEvent id="e"/>
+  </process>
+</definitions>
+"""
+
+
+def test_cli_prints_each_blocker_once_with_the_mapping_entries_that_unblock(tmp_path):
+    model = tmp_path / "gesperrt.bpmn20.xml"
+    model.write_text(FLOWABLE_BLOCKED)
+    lines = CliRunner().invoke(check, [str(model), "--no-notes"]).output.splitlines()
+    assert lines[0] == f"{model}: blocked"
+    blockers = [line for line in lines if line.startswith(f"  {model}:")]
+    assert len(blockers) == len(set(blockers)) == 3
+    assert any(":7: gebuehr: camunda:class='de.musterstadt.Gebuehr' is Java code" in b for b in blockers)
+    assert any(":11: f3: " in b and "pruefer.istZustaendig" in b for b in blockers)
+    assert any(":14: pruefen: flowable:skipExpression" in b for b in blockers)
+    assert ('  add to camunda-mapping.json: {"delegates": {"de.musterstadt.Gebuehr": "connector.operation"}} '
+            '(unblocks the Java code above; 2 blockers remain)') in lines
+    assert ('  declare in camunda-mapping.json: {"beans": {"pruefer.istZustaendig": '
+            '"engine_function or connector.operation"}} (each bean method as an engine function or a connector '
+            'operation)') in lines
+
+
+def test_cli_takes_a_mapping_for_every_file(tmp_path):
+    folder = _copy(tmp_path, "delegates/gebuehr.bpmn")
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text('{"delegates": {"de.musterstadt.Gebuehr": "kasse.gebuehr", "kasse": "kasse.buchen"}}')
+    result = CliRunner().invoke(check, [str(folder), "--mapping", str(mapping)])
+    assert result.exit_code == 0 and result.output.splitlines()[-1] == "1 of 1 models deployable"
+    mapping.write_text("{nope")
+    assert CliRunner().invoke(check, [str(folder), "--mapping", str(mapping)]).exit_code == 2
