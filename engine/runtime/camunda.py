@@ -4,7 +4,12 @@ Everything here runs before SpiffWorkflow sees the XML, on the tree of an upload
 
 * **Expressions.** JUEL ``${...}``/``#{...}`` in sequence-flow conditions, conditional
   events, completion conditions, loop cardinalities and multi-instance attributes is
-  rewritten into the safe evaluator's language (:mod:`engine.runtime.juel`). User-task
+  rewritten into the safe evaluator's language (:mod:`engine.runtime.juel`), including
+  method calls on values (``${s.toUpperCase()}``, ``${list.size()}``), Camunda's
+  ``execution`` and ``task`` objects and ``authenticatedUserId``. Bean calls
+  (``${user.email(x)}``) must be declared under ``"beans"`` in ``camunda-mapping.json``: an
+  engine function is called in place (rewritten JUEL to JUEL first, everywhere in the
+  file), a connector operation can be the whole expression of a service task. User-task
   attributes (assignee, candidate groups/users, due and follow-up dates, priority) stay
   JUEL in the model and are translated when a work item is projected; they are checked
   here so that an untranslatable one is a deploy-time message, never a run-time surprise.
@@ -20,9 +25,13 @@ Everything here runs before SpiffWorkflow sees the XML, on the tree of an upload
     connector named ``camunda`` (``"camunda.T"``). That connector plays the part of
     Camunda's external-task workers: register one under the name ``camunda`` that
     answers the topics, or map each topic to a real connector operation.
-  - ``camunda:class`` / ``camunda:delegateExpression`` / ``camunda:expression``: Java code.
-    Deploying needs a ``"delegates"`` entry for the attribute's value (``"${mailer}"`` or
-    just ``"mailer"``, ``"org.acme.SendMail"``); otherwise a message says which entry to add.
+  - ``camunda:class`` / ``camunda:delegateExpression``: Java code. Deploying needs a
+    ``"delegates"`` entry for the attribute's value (``"${mailer}"`` or just ``"mailer"``,
+    ``"org.acme.SendMail"``); otherwise a message says which entry to add.
+  - ``camunda:expression``: evaluated in the engine, no job, when it translates
+    (``${execution.setVariable('a', 1)}``; its value goes to ``camunda:resultVariable``); a
+    delegates entry for the expression or a bean mapped to a connector operation makes it
+    a connector call instead.
   - ``camunda:connector`` (Camunda Connect): a ``"connectors"`` entry for its connectorId.
 
   ``camunda:inputOutput`` input parameters (text, ``${...}``, ``camunda:list``,
@@ -33,16 +42,26 @@ Everything here runs before SpiffWorkflow sees the XML, on the tree of an upload
 
       {"topics":     {"registerLookup": "melderegister.find_person"},
        "delegates":  {"${sendMailDelegate}": "mail.send", "org.acme.Archive": "dms.hand_over"},
-       "connectors": {"http-connector": "http.request"}}
+       "connectors": {"http-connector": "http.request"},
+       "beans":      {"digitalwf.urlGruppenaufgaben": "portal_url", "mailer.send": "mail.send"}}
+
+* **Scripts.** Script tasks, listener scripts and input/output script values in JavaScript
+  run in the QuickJS sandbox (:mod:`engine.runtime.javascript`), Python in the safe
+  evaluator, ``scriptFormat="juel"`` (Camunda's default) as an expression.
+* **Listeners** (:mod:`engine.runtime.camunda_listeners`, run by
+  :mod:`engine.runtime.listeners`): execution listeners (start, end, take, process
+  start/end) and task listeners (create, assignment, complete, delete) with expressions or
+  inline JavaScript/Python.
 
 * **Start.** ``camunda:initiator="v"`` puts the id of the user who starts a case into
   variable ``v`` (recorded as an extension property, applied by ``start_case``).
 * **Not yet projected:** ``camunda:followUpDate`` is checked and kept in ElementInfo, but
   work items have no follow-up column yet.
-* **Refused with a message naming the element:** Groovy/JavaScript/... scripts (script
-  tasks, script parameters, script listeners), execution and task listeners, output
-  parameters, variable renaming on call activities, cron expressions that are not a fixed
-  interval, and any JUEL beyond the supported subset (method calls, beans, ``execution``).
+* **Refused with a message naming the element:** Groovy and other script languages (with
+  how to rewrite the script), Java interop in JavaScript, script resources, listeners that
+  call Java code, timeout and update task listeners, cron expressions that are not a fixed
+  interval, and any JUEL beyond the supported subset (undeclared beans, lambdas,
+  assignments, collection literals).
 
 The translation is split by responsibility: this module holds the entry points
 (:func:`translate_tree`, :func:`start_variables`) and re-exports the rest;
