@@ -50,7 +50,7 @@ Everything here runs before SpiffWorkflow sees the XML, on the tree of an upload
   evaluator, ``scriptFormat="juel"`` (Camunda's default) as an expression.
 * **Listeners** (:mod:`engine.runtime.camunda_listeners`, run by
   :mod:`engine.runtime.listeners`): execution listeners (start, end, take, process
-  start/end) and task listeners (create, assignment, complete, delete) with expressions or
+  start/end) and task listeners (create, assignment, complete, delete, timeout) with expressions or
   inline JavaScript/Python.
 
 * **Start.** ``camunda:initiator="v"`` puts the id of the user who starts a case into
@@ -59,7 +59,7 @@ Everything here runs before SpiffWorkflow sees the XML, on the tree of an upload
   work items have no follow-up column yet.
 * **Refused with a message naming the element:** Groovy and other script languages (with
   how to rewrite the script), Java interop in JavaScript, script resources, listeners that
-  call Java code, timeout and update task listeners, cron expressions that are not a fixed
+  call Java code, update task listeners, cron expressions that are not a fixed
   interval, and any JUEL beyond the supported subset (undeclared beans, lambdas,
   assignments, collection literals).
 
@@ -77,7 +77,7 @@ from typing import Any
 from lxml import etree
 
 from engine.domain.errors import Problem
-from engine.runtime import camunda_call, juel, listeners
+from engine.runtime import camunda_call, camunda_listeners, juel, listeners
 from engine.runtime.camunda_checks import (
     INITIATOR_PROPERTY, TIMER_TAGS, USER_TASK_EXPRESSIONS, _blank_foreign_scripts, _check_implementation,
     _check_input_output, _check_user_task, _record_initiator,
@@ -126,6 +126,7 @@ def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] 
         problems.append(Problem(filename, node.sourceline or 0, _owner(node), message))
 
     _rewrite_beans(root, bean_functions(mapping))
+    camunda_listeners.expand_timeout_listeners(root)
     _translate_conditions(root, fail)
     _translate_timers(root, fail)
     _blank_foreign_scripts(root, fail)

@@ -8,6 +8,7 @@ start/end listeners. :mod:`engine.runtime.listeners` runs them.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -19,7 +20,8 @@ from engine.runtime.javascript import JAVASCRIPT_NAMES
 from engine.runtime.namespaces import CAMUNDA, tag
 
 EXECUTION_EVENTS = ("start", "end", "take")
-TASK_EVENTS = ("create", "assignment", "complete", "delete")
+TASK_EVENTS = ("create", "assignment", "complete", "delete", "timeout")
+TIMEOUT_PROPERTY = "amtsflow:timeoutListenerOf"   # on a generated boundary event: "user task id:index"
 _PYTHON = ("python", "py", "text/x-python")
 
 Fail = Callable[[etree._Element, str], None]
@@ -40,6 +42,7 @@ class ElementListeners:
     name: str = ""
     assignee: str | None = None
     process: list[Listener] = field(default_factory=list)  # the process's own start/end (Start/End specs)
+    timeout_of: tuple[str, int] | None = None  # generated timer end: (user task, index of its timeout listener)
 
     def of(self, kind: str, event: str) -> list[Listener]:
         return [x for x in self.own if x.kind == kind and x.event == event]
@@ -57,9 +60,10 @@ def read_listener(node: etree._Element) -> Listener:
     event = (node.get("event") or ("take" if _on_flow(node) else "")).strip()
     allowed = EXECUTION_EVENTS if kind == "execution" else TASK_EVENTS
     if event not in allowed:
-        more = {"timeout": "model a non-interrupting timer boundary event instead"}
-        raise ValueError(f"the event '{event or '(none)'}' is not supported for {kind} listeners"
-                         + (f" ({more[event]})" if event in more else f" (supported: {', '.join(allowed)})"))
+        raise ValueError(f"the event '{event or '(none)'}' is not supported for {kind} listeners "
+                         f"(supported: {', '.join(allowed)})")
+    if event == "timeout" and node.find(tag("timerEventDefinition")) is None:
+        raise ValueError("a timeout listener needs a timerEventDefinition")
     for attr in ("class", "delegateExpression"):
         if node.get(attr):
             raise ValueError(f"{attr}='{node.get(attr)}' is Java code and cannot run here; write the listener as "
@@ -130,6 +134,10 @@ def collect(process: etree._Element) -> dict[str, ElementListeners]:
         if own:
             result[node.get("id", "")] = ElementListeners(own, {}, str(node.get("name") or node.get("id") or ""),
                                                           node.get(tag("assignee", CAMUNDA)))
+        timeout = _property(node, TIMEOUT_PROPERTY)
+        if timeout:
+            target, index = timeout.rsplit(":", 1)
+            result[node.get("id", "")] = ElementListeners(timeout_of=(target, int(index)))
     for flow in process.iter(tag("sequenceFlow")):
         take = [x for x in _own(flow) if x.event == "take"]
         target = flow.get("targetRef", "")
@@ -137,3 +145,39 @@ def collect(process: etree._Element) -> dict[str, ElementListeners]:
             entry = result.setdefault(target, ElementListeners(name=target))
             entry.take.setdefault(flow.get("sourceRef", ""), []).extend(take)
     return result
+
+
+def _property(node: etree._Element, name: str) -> str | None:
+    for prop in node.iterfind(f"{tag('extensionElements')}/{tag('properties', CAMUNDA)}/{tag('property', CAMUNDA)}"):
+        if prop.get("name") == name:
+            return prop.get("value")
+    return None
+
+
+def expand_timeout_listeners(root: etree._Element) -> None:
+    """A timeout task listener becomes a generated non-interrupting timer boundary event on its
+    user task (``<task id>__timeout_<n>``, with an end event of its own that runs the listener
+    with the task as ``task``): the timer is a job like any boundary timer, cancelled when the
+    task ends. Runs before the timers are translated, so the copied timer is too."""
+    for task in list(root.iter(tag("userTask"))):
+        ext = task.find(tag("extensionElements"))
+        listeners = ext.findall(tag("taskListener", CAMUNDA)) if ext is not None else []
+        timeouts = [x for x in listeners if (x.get("event") or "").strip() == "timeout"]
+        parent = task.getparent()
+        for index, listener in enumerate(timeouts):
+            timer = listener.find(tag("timerEventDefinition"))
+            if timer is None or parent is None:
+                continue
+            task_id = task.get("id", "")
+            boundary_id, end_id = f"{task_id}__timeout_{index}", f"{task_id}__timeout_{index}_end"
+            boundary = etree.SubElement(parent, tag("boundaryEvent"), id=boundary_id, attachedToRef=task_id,
+                                        cancelActivity="false")
+            boundary.sourceline = listener.sourceline  # type: ignore[misc]  # lxml allows it; problems point here
+            boundary.append(copy.deepcopy(timer))
+            # The listener runs when the end event is reached: once per firing, also for a cycle
+            # (whose boundary event task stays and adds a branch each time).
+            end = etree.SubElement(parent, tag("endEvent"), id=end_id)
+            props = etree.SubElement(etree.SubElement(end, tag("extensionElements")), tag("properties", CAMUNDA))
+            etree.SubElement(props, tag("property", CAMUNDA), name=TIMEOUT_PROPERTY, value=f"{task_id}:{index}")
+            etree.SubElement(parent, tag("sequenceFlow"), id=f"{boundary_id}_flow", sourceRef=boundary_id,
+                             targetRef=end_id)

@@ -1,10 +1,10 @@
 """Camunda 7 execution and task listeners with expressions and scripts.
 
-Deploy time (:func:`check_listener`, :func:`collect`): a listener is an ``expression``
+Deploy time (:mod:`engine.runtime.camunda_listeners`): a listener is an ``expression``
 (``${execution.setVariable('a', 1)}``, ``${task.setAssignee(x)}``), or an inline
 ``camunda:script`` in Python or JavaScript. Listeners that call Java code
 (``class``/``delegateExpression``), load a script from a resource, or listen to events
-that do not run here (``timeout``, ``update``) are refused with a message.
+that do not run here (``update``) are refused with a message.
 
 Run time: a task spec with listeners gets the :class:`Listening` mixin (the way
 :func:`engine.runtime.io_mapping.attach` adds scopes; specs are re-parsed from the
@@ -19,7 +19,9 @@ point Camunda runs them:
 * task ``complete`` then ``end``: when the element completes (before its output mappings);
 * task ``delete`` then ``end``: when an entered element is cancelled (a boundary event, a
   cancelled case);
-* process ``start``/``end``: on the process's own start and end.
+* process ``start``/``end``: on the process's own start and end;
+* task ``timeout``: when its timer fires while the task waits (a generated non-interrupting
+  boundary timer whose end event runs the listener with the task as ``task``).
 
 A listener that fails fails the command like a failing script task (an incident).
 Task attributes a task listener sets (assignee, candidate groups, name, priority, due
@@ -153,6 +155,27 @@ def _hand_on(task: Any, changes: dict[str, Any]) -> None:
                 child.data.update(changes)
 
 
+def _fire_timeout(timer: Any, task_id: str, index: int) -> None:
+    """A generated timeout timer fired: run timeout listener ``index`` of the waiting user task
+    ``task_id`` with that task as ``task``; its variables are case data (the timer's branch too)."""
+    candidates = [*(timer.parent.children if timer.parent is not None else []),
+                  *timer.workflow.get_tasks(state=TaskState.READY)]
+    task = next((t for t in candidates if getattr(t.task_spec, "bpmn_id", None) == task_id
+                 and t.state == TaskState.READY), None)
+    listeners = getattr(task.task_spec, "listeners", None) if task is not None else None
+    if task is None or not isinstance(listeners, ElementListeners):
+        return  # the task is gone: nothing to time out
+    found = listeners.of("task", "timeout")
+    if index >= len(found):
+        return
+    before = dict(task.data)
+    attributes = _task_attributes(task, listeners)
+    _fire(task, [found[index]], "timeout", attributes)
+    if attributes.pop("changed", None):
+        task.internal_data[TASK_ATTRIBUTES] = attributes
+    timer.data.update({k: v for k, v in task.data.items() if k not in before or before[k] is not v})
+
+
 class Listening:
     """Mixin for a task spec with listeners (``listeners``: :class:`ElementListeners`)."""
 
@@ -177,6 +200,8 @@ class Listening:
                 _run_task_listeners(my_task, self.listeners, "assignment")
 
     def _on_complete_hook(self, my_task: Any) -> None:
+        if self.listeners.timeout_of is not None:
+            _fire_timeout(my_task, *self.listeners.timeout_of)
         for listener in self.listeners.process:  # on the Start and End tasks of the process spec
             at = _first_element(my_task) if listener.event == "start" else _came_from(my_task)
             _fire(my_task, [listener], listener.event, activity=at)

@@ -139,7 +139,7 @@ def test_a_failing_listener_fails_the_case_with_an_incident(scenario: Scenario) 
     ('<camunda:taskListener event="create" class="org.acme.Notify"/>', "class='org.acme.Notify' is Java code"),
     ('<camunda:taskListener event="create" delegateExpression="${notifier}"/>', "is Java code"),
     ('<camunda:taskListener event="update" expression="${a}"/>', "event 'update' is not supported"),
-    ('<camunda:taskListener event="timeout" expression="${a}"/>', "event 'timeout' is not supported"),
+    ('<camunda:taskListener event="timeout" expression="${a}"/>', "needs a timerEventDefinition"),
     ('<camunda:executionListener event="start"><camunda:script scriptFormat="groovy">x</camunda:script>'
      '</camunda:executionListener>', "rewrite the script in JavaScript"),
     ('<camunda:executionListener event="start"><camunda:script scriptFormat="javascript" resource="a.js"/>'

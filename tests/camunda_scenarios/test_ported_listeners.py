@@ -353,3 +353,112 @@ def test_TaskListenerEventLifecycleTest_shouldFireDeleteEventOnBoundaryInterrupt
     scenario.advance(timedelta(hours=2))
     assert scenario.status(case) == "completed"
     assert scenario.data(case)["taskEvents"] == ["create", "delete"]
+
+
+# ------------------------------------------------------------------- timeout task listeners
+
+TWINS["TimeoutTaskListener"] = ("var c = (execution.getVariable('triggerCount') || 0) + 1;"
+                                "execution.setVariable('timeout-status', 'fired' + (c == 1 ? '' : c));"
+                                "execution.setVariable('triggerCount', c);")
+
+
+def test_TaskListenerTest_testTimeoutTaskListenerDuration(scenario: Scenario) -> None:
+    """TaskListenerTest.testTimeoutTaskListenerDuration: PT1H after creation the listener fires."""
+    deploy(scenario, "tasklistener/TaskListenerTest.testTimeoutTaskListenerDuration.bpmn20.xml")
+    case = scenario.start("process")
+    scenario.advance(timedelta(minutes=50))
+    assert "timeout-status" not in scenario.data(case)
+    scenario.advance(timedelta(minutes=20))
+    assert scenario.data(case)["timeout-status"] == "fired"
+    assert scenario.waits_at(case) == ["Task_0bc7eqe"]        # the task stays open
+
+
+def test_TaskListenerTest_testTimeoutTaskListenerDate(scenario: Scenario) -> None:
+    """TaskListenerTest.testTimeoutTaskListenerDate: a date (2019-09-09T12:00, long past here) fires."""
+    deploy(scenario, "tasklistener/TaskListenerTest.testTimeoutTaskListenerDate.bpmn20.xml")
+    case = scenario.start("process")
+    scenario.advance(timedelta(minutes=1))
+    assert scenario.data(case)["timeout-status"] == "fired"
+
+
+def test_TaskListenerTest_testTimeoutTaskListenerCycle(scenario: Scenario) -> None:
+    """TaskListenerTest.testTimeoutTaskListenerCycle: R/PT1H fires once per hour."""
+    deploy(scenario, "tasklistener/TaskListenerTest.testTimeoutTaskListenerCycle.bpmn20.xml")
+    case = scenario.start("process")
+    scenario.advance(timedelta(minutes=70))
+    assert scenario.data(case)["timeout-status"] == "fired"
+    scenario.advance(timedelta(minutes=60))
+    assert scenario.data(case)["timeout-status"] == "fired2"
+
+
+def test_TaskListenerTest_testMultipleTimeoutTaskListeners(scenario: Scenario) -> None:
+    """TaskListenerTest.testMultipleTimeoutTaskListeners: two timers (PT1H, PT2H); after 70 min one fired,
+    one still waits."""
+    from sqlalchemy import func, select
+
+    from engine.persistence import tables as t
+
+    def timers() -> int:
+        with scenario.engine.db.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(t.jobs).where(
+                t.jobs.c.case_id == case, t.jobs.c.kind == "timer")).scalar_one())
+
+    deploy(scenario, "tasklistener/TaskListenerTest.testMultipleTimeoutTaskListeners.bpmn20.xml")
+    case = scenario.start("process")
+    assert timers() == 2
+    scenario.advance(timedelta(minutes=70))
+    assert timers() == 1
+    assert scenario.data(case)["timeout-status"] == "fired"
+
+
+def test_TaskListenerTest_testTimeoutTaskListenerNotCalledWhenTaskCompleted(scenario: Scenario) -> None:
+    """TaskListenerTest.testTimeoutTaskListenerNotCalledWhenTaskCompleted: completing cancels the timer."""
+    deploy(scenario, "tasklistener/TaskListenerTest.testTimeoutTaskListenerDuration.bpmn20.xml")
+    case = scenario.start("process")
+    scenario.complete(case, "Task_0bc7eqe")
+    scenario.advance(timedelta(hours=2))
+    assert scenario.status(case) == "completed" and "timeout-status" not in scenario.data(case)
+
+
+def test_TaskListenerTest_testTimeoutTaskListenerNotCalledWhenTaskCompletedByBoundaryEvent(scenario: Scenario) -> None:
+    """TaskListenerTest.testTimeoutTaskListenerNotCalledWhenTaskCompletedByBoundaryEvent: the PT1H
+    boundary event ends the task before its PT2H timeout."""
+    deploy(scenario, "tasklistener/TaskListenerTest.testTimeoutTaskListenerNotCalledWhenTaskCompletedByBoundaryEvent"
+                     ".bpmn20.xml")
+    case = scenario.start("process")
+    scenario.advance(timedelta(minutes=70))
+    scenario.advance(timedelta(hours=2))
+    assert scenario.status(case) == "completed" and "timeout-status" not in scenario.data(case)
+
+
+def _timeout_lifecycle_model(events: tuple[str, ...], due: str) -> bytes:
+    recorder = TWINS["RecorderTaskListener"]
+    listeners = "".join(f'<camunda:taskListener event="{e}"><camunda:script scriptFormat="javascript">{recorder}'
+                        '</camunda:script></camunda:taskListener>' for e in events)
+    listeners += (f'<camunda:taskListener event="timeout"><camunda:script scriptFormat="javascript">{recorder}'
+                  f'</camunda:script><timerEventDefinition><timeDate>{due}</timeDate></timerEventDefinition>'
+                  '</camunda:taskListener>')
+    return lifecycle_model().replace(lifecycle_model().split(b"<extensionElements>")[1].split(b"</extensionElements>")[0],
+                                     listeners.encode())
+
+
+def test_TaskListenerEventLifecycleTest_shouldFireCreateEventBeforeTimeoutEventWhenTaskCreated(
+        scenario: Scenario) -> None:
+    """TaskListenerEventLifecycleTest.shouldFireCreateEventBeforeTimeoutEventWhenTaskCreated: a timeout
+    date an hour ago fires after create."""
+    due = (scenario.clock.now() - timedelta(hours=1)).isoformat()
+    scenario.deploy_files([], extra={"p.bpmn": _timeout_lifecycle_model(("create",), due)})
+    case = scenario.start("process")
+    scenario.advance(timedelta(seconds=1))
+    assert scenario.data(case)["taskEvents"] == ["create", "timeout"]
+
+
+def test_TaskListenerEventLifecycleTest_shouldCancelTimeoutTaskListenerWhenTaskCompleted(scenario: Scenario) -> None:
+    """TaskListenerEventLifecycleTest.shouldCancelTimeoutTaskListenerWhenTaskCompleted: the timeout in
+    10 minutes never fires once the task is completed."""
+    due = (scenario.clock.now() + timedelta(minutes=10)).isoformat()
+    scenario.deploy_files([], extra={"p.bpmn": _timeout_lifecycle_model(("create", "complete"), due)})
+    case = scenario.start("process")
+    scenario.complete(case, "task")
+    scenario.advance(timedelta(hours=1))
+    assert scenario.data(case)["taskEvents"] == ["create", "complete"]
