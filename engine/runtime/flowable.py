@@ -21,6 +21,9 @@ The true differences, handled explicitly:
 * Call activities: ``inheritVariables="true"`` -> ``<camunda:in variables="all"/>``;
   ``businessKey="${..}"`` and ``inheritBusinessKey="true"`` -> ``<camunda:in businessKey=..>``;
   ``sameDeployment="true"`` -> ``camunda:calledElementBinding="deployment"``.
+* Structure Flowable accepts: ``loopDataInputRef``/``inputDataItem`` multi-instance
+  collections -> ``camunda:collection``/``elementVariable``; a sub-process without an end
+  event gets one per path that stops (Flowable's implicit end).
 * ``formProperty`` (Activiti's generated forms) -> ``camunda:formData``/``formField``
   (:mod:`engine.runtime.flowable_tasks`).
 * Script listeners (``<flowable:script language=..>`` or the ``ScriptExecutionListener`` /
@@ -132,6 +135,8 @@ def normalise(root: etree._Element, filename: str) -> tuple[list[Problem], list[
         _script_listener(listener)
     _implicit_definitions(root)
     resource_assignments(root)
+    flowable_tasks.loop_data_input(root)
+    flowable_tasks.implicit_end_events(root)
     flowable_tasks.forms(root, fail)
     flowable_tasks.task_types(root, fail, warn)
     _drop_namespace_declarations(root)

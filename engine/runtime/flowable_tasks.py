@@ -206,3 +206,44 @@ def _dmn(node: etree._Element, fail: Report) -> None:
     node.set(tag("decisionRef", CAMUNDA), key)
     for field in fields.values():
         field.getparent().remove(field)  # type: ignore[union-attr]
+
+
+# --- structure Flowable accepts and Camunda's parser does not ----------------------------------
+
+_SINK_KINDS = ("task", "userTask", "serviceTask", "sendTask", "receiveTask", "scriptTask", "businessRuleTask",
+               "manualTask", "callActivity", "subProcess", "intermediateCatchEvent", "intermediateThrowEvent",
+               "exclusiveGateway", "parallelGateway", "inclusiveGateway")
+
+
+def loop_data_input(root: etree._Element) -> None:
+    """``<loopDataInputRef>list</loopDataInputRef><inputDataItem name="item"/>`` (BPMN's own
+    multi-instance collection, which Flowable reads as a variable name) -> camunda:collection and
+    camunda:elementVariable."""
+    for loop in root.iter(tag("multiInstanceLoopCharacteristics")):
+        ref = loop.find(tag("loopDataInputRef"))
+        if ref is None or not (ref.text or "").strip() or loop.get(tag("collection", CAMUNDA)):
+            continue
+        name = (ref.text or "").strip()
+        loop.set(tag("collection", CAMUNDA), name if name.startswith(("${", "#{")) else "${" + name + "}")
+        item = loop.find(tag("inputDataItem"))
+        if item is not None and item.get("name") and not loop.get(tag("elementVariable", CAMUNDA)):
+            loop.set(tag("elementVariable", CAMUNDA), item.get("name", ""))
+        for child in (ref, item):
+            if child is not None:
+                loop.remove(child)
+
+
+def implicit_end_events(root: etree._Element) -> None:
+    """A sub-process without an end event ends when its paths do (Flowable's implicit end);
+    SpiffWorkflow needs an end event, so each path that stops gets one."""
+    for sub in root.iter(tag("subProcess")):
+        children = [c for c in sub if isinstance(c.tag, str)]
+        if any(c.tag == tag("endEvent") for c in children):
+            continue
+        sources = {f.get("sourceRef") for f in children if f.tag == tag("sequenceFlow")}
+        for node in children:
+            node_id = node.get("id")
+            if etree.QName(node).localname in _SINK_KINDS and node_id and node_id not in sources:
+                end_id = f"{node_id}__implicit_end"
+                etree.SubElement(sub, tag("endEvent"), id=end_id)
+                etree.SubElement(sub, tag("sequenceFlow"), id=f"{end_id}_flow", sourceRef=node_id, targetRef=end_id)

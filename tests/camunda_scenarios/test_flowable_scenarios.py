@@ -216,3 +216,17 @@ def test_async_service_task_runs_as_a_job(scenario: Scenario) -> None:
     case = scenario.start("asyncService")
     assert scenario.status(case) == "completed"
     assert len(scenario.connector.calls) == 1
+
+
+# --- structure Flowable accepts: implicit end events ----------------------------------------------
+
+def test_SubProcessTest_testNestedSimpleSubProcessWithoutEndEvent(scenario: Scenario) -> None:
+    scenario.deploy_flowable("subprocess/SubProcessTest.testNestedSimpleSubProcessWithoutEndEvent.bpmn20.xml")
+    case = scenario.start("nestedSimpleSubProcess")
+    [task] = scenario.tasks(case)
+    assert task["name"] == "Task in subprocess"
+    scenario.complete(case, task["element_id"])
+    [task] = scenario.tasks(case)
+    assert task["name"] == "Task after subprocesses"
+    scenario.complete(case, task["element_id"])
+    assert scenario.status(case) == "completed"

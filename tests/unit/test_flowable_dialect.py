@@ -176,3 +176,19 @@ def test_plain_bpmn_with_juel_expressions_is_read_as_camunda() -> None:
              b'</sequenceFlow></process></definitions>')
     assert detect_dialect(plain) == "camunda"
     assert detect_dialect(plain.replace(b"${input <= 1}", b"input <= 1")) == "spiff"
+
+
+def test_loop_data_input_and_implicit_end_events() -> None:
+    source = (b'<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+              b'xmlns:flowable="http://flowable.org/bpmn"><process id="p"><subProcess id="sub">'
+              b'<startEvent id="s"/><sequenceFlow id="f" sourceRef="s" targetRef="t"/>'
+              b'<userTask id="t"><multiInstanceLoopCharacteristics><loopDataInputRef>liste</loopDataInputRef>'
+              b'<inputDataItem name="eintrag"/></multiInstanceLoopCharacteristics></userTask>'
+              b'</subProcess></process></definitions>')
+    root = parse_untrusted(source, "p.bpmn20.xml")
+    assert flowable.normalise(root, "p.bpmn20.xml")[0] == []
+    loop = root.find(f".//{tag('multiInstanceLoopCharacteristics')}")
+    assert loop.get(tag("collection", CAMUNDA)) == "${liste}" and loop.get(tag("elementVariable", CAMUNDA)) == "eintrag"
+    [end] = root.iter(tag("endEvent"))
+    flow = root.find(f".//{tag('sequenceFlow')}[@targetRef='{end.get('id')}']")
+    assert flow is not None and flow.get("sourceRef") == "t"
