@@ -41,6 +41,16 @@ user_groups = Table(
     Index("ix_user_groups_group", "group_name"),
 )
 
+# Single sign-on: a citizen's account is the one an identity provider's (issuer, subject) names,
+# compared exactly (OpenID Connect: case-sensitive, up to 255 characters, any characters).
+external_identities = Table(
+    "external_identities", metadata,
+    Column("issuer", String(500), primary_key=True),
+    Column("subject", String(255), primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", TS, nullable=False),
+)
+
 api_tokens = Table(
     "api_tokens", metadata,
     Column("id", ID, primary_key=True),

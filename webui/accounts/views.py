@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, Callable
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from engine.domain.errors import AmtsflowError
-from engine.services import identity
+from engine.services import citizen_accounts, identity
+from engine.services.identity import User
 from webui.accounts import oidc
 from webui.auth import engine, home_for, safe_next, sign_in, sign_out
 
@@ -100,7 +101,8 @@ def demo_callback() -> Any:
         abort(400)
     if claims.get("nonce") != nonce:
         abort(400)
-    return _finish_citizen(claims["sub"], claims["name"], claims["acr"], "demo-idp")
+    return _finish_citizen(lambda: identity.sign_in_citizen(engine(), claims["sub"], claims["name"], claims["acr"]),
+                           claims["acr"], "demo-idp")
 
 
 @bp.get("/anmelden/oidc")
@@ -120,13 +122,15 @@ def oidc_callback() -> Any:
     config = current_app.config["AMTSFLOW_OIDC"]
     level = oidc.trust_level(claims.get(config["trust_claim"]))
     name = claims.get("name") or " ".join(filter(None, [claims.get("given_name"), claims.get("family_name")]))
-    return _finish_citizen(f"oidc:{claims['sub']}".lower()[:200], name or _("Bürgerin/Bürger"), level, "oidc")
+    issuer, subject = str(claims.get("iss") or config["issuer"]), str(claims.get("sub") or "")
+    return _finish_citizen(lambda: citizen_accounts.sign_in_external(
+        engine(), issuer, subject, str(name or _("Bürgerin/Bürger")), level), level, "oidc")
 
 
-def _finish_citizen(subject: str, name: str, level: str, method: str) -> Any:
+def _finish_citizen(account: Callable[[], User], level: str, method: str) -> Any:
     target = session.get("after_login") or url_for("portal.my_cases")
     try:
-        user = identity.sign_in_citizen(engine(), subject, name, level)
+        user = account()
     except AmtsflowError as exc:
         flash(exc.user_message, "danger")
         return redirect(url_for("accounts.citizen_login"))
