@@ -134,9 +134,8 @@ def normalise(root: etree._Element, filename: str) -> tuple[list[Problem], list[
     for listener in list(root.iter(tag("executionListener", CAMUNDA), tag("taskListener", CAMUNDA))):
         _script_listener(listener)
     _implicit_definitions(root)
-    resource_assignments(root)
+    standard_bpmn(root)
     flowable_tasks.loop_data_input(root)
-    flowable_tasks.implicit_end_events(root)
     flowable_tasks.forms(root, fail)
     flowable_tasks.task_types(root, fail, warn)
     _drop_namespace_declarations(root)
@@ -163,6 +162,14 @@ def _implicit_definitions(root: etree._Element) -> None:
                 element = etree.Element(tag(kind), {"id": ref, name_attr: ref})
                 root.insert(0, element)
                 defined.add(ref)
+
+
+def standard_bpmn(root: etree._Element) -> None:
+    """Standard BPMN that Camunda 7 and Flowable run and SpiffWorkflow reads differently, for
+    files of both dialects: assignment elements (:func:`resource_assignments`) and sub-processes
+    without an end event (implicit end: one end event per path that stops)."""
+    resource_assignments(root)
+    flowable_tasks.implicit_end_events(root)
 
 
 def resource_assignments(root: etree._Element) -> None:

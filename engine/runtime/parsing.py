@@ -147,7 +147,7 @@ class _BundleParser:
                     if self.dialects[f.name] == "flowable":
                         self._normalise_flowable(f.name)
                     elif self.dialects[f.name] == "camunda":
-                        flowable.resource_assignments(self.trees[f.name])
+                        flowable.standard_bpmn(self.trees[f.name])
                 elif lower.endswith(".dmn"):
                     self.dmn[f.name] = parse_untrusted(f.content, f.name)
                 elif lower.endswith((".json", ".form")):

@@ -230,3 +230,16 @@ def test_SubProcessTest_testNestedSimpleSubProcessWithoutEndEvent(scenario: Scen
     assert task["name"] == "Task after subprocesses"
     scenario.complete(case, task["element_id"])
     assert scenario.status(case) == "completed"
+
+
+def test_camunda_SubProcessTest_testNestedSimpleSubProcessWithoutEndEvent(scenario: Scenario) -> None:
+    """Camunda 7 ends a sub-process without an end event implicitly too (ACT-1072)."""
+    scenario.deploy_camunda("subprocess/SubProcessTest.testNestedSimpleSubProcessWithoutEndEvent.bpmn20.xml")
+    case = scenario.start("nestedSimpleSubProcess")
+    [task] = scenario.tasks(case)
+    assert task["name"] == "Task in subprocess"
+    scenario.complete(case, task["element_id"])
+    [task] = scenario.tasks(case)
+    assert task["name"] == "Task after subprocesses"
+    scenario.complete(case, task["element_id"])
+    assert scenario.status(case) == "completed"
