@@ -16,7 +16,8 @@ from typing import Any
 from SpiffWorkflow.bpmn.parser.event_parsers import (
     CONDITIONAL_EVENT_XPATH, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH, MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH,
     TIMER_EVENT_XPATH, CANCEL_EVENT_XPATH, TERMINATION_EVENT_XPATH)
-from SpiffWorkflow.camunda.parser.event_parsers import CamundaEndEventParser, CamundaStartEventParser
+from SpiffWorkflow.camunda.parser.event_parsers import (
+    CamundaEndEventParser, CamundaIntermediateThrowEventParser, CamundaStartEventParser)
 from SpiffWorkflow.spiff.parser.event_parsers import SpiffEndEventParser, SpiffStartEventParser
 
 END_XPATHS = [MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, CANCEL_EVENT_XPATH, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH,
@@ -42,7 +43,25 @@ def _start(parser: Any) -> Any:
     return task
 
 
-class CamundaEnd(CamundaEndEventParser):  # type: ignore[misc]
+class _CamundaSignalInputs:
+    """Reads camunda:in on a thrown signal's definition (see engine.runtime.signals)."""
+
+    def parse_signal_event(self, signal_event: Any) -> Any:
+        from engine.runtime.signals import SignalInputProblem, signal_inputs
+
+        definition = super().parse_signal_event(signal_event)  # type: ignore[misc]
+        try:
+            definition.inputs = signal_inputs(signal_event)
+        except SignalInputProblem as exc:
+            self.raise_validation_exception(str(exc))  # type: ignore[attr-defined]
+        return definition
+
+
+class CamundaThrow(_CamundaSignalInputs, CamundaIntermediateThrowEventParser):  # type: ignore[misc]
+    pass
+
+
+class CamundaEnd(_CamundaSignalInputs, CamundaEndEventParser):  # type: ignore[misc]
     def create_task(self) -> Any:
         return _end(self)
 

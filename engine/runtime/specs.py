@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.specs.defaults import SendTask
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -38,6 +39,7 @@ from SpiffWorkflow.spiff.specs.defaults import ServiceTask as SpiffServiceTask
 from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import event_parsers
+from engine.runtime.signals import CamundaSignal
 from engine.runtime.namespaces import BPMN as BPMN_NS, CAMUNDA as CAMUNDA_NS
 from engine.runtime.camunda_tasks import EXPRESSION_PROPERTY
 from engine.runtime.script_tasks import CamundaScriptTask, CamundaScriptTaskParser
@@ -211,6 +213,7 @@ CLOCKED = {
     CycleTimerEventDefinition: ClockCycle,
     ConditionalEventDefinition: TolerantConditional,
     CamundaMessageEventDefinition: CamundaMessage,
+    SignalEventDefinition: CamundaSignal,   # the plain class is the Camunda dialect's (spiff has its own)
 }
 
 
@@ -262,6 +265,8 @@ class CamundaDialectParser(CamundaParser):
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("startEvent"): (event_parsers.CamundaStart, CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1]),
         full_tag("endEvent"): (event_parsers.CamundaEnd, CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("endEvent")][1]),
+        full_tag("intermediateThrowEvent"): (
+            event_parsers.CamundaThrow, CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("intermediateThrowEvent")][1]),
         full_tag("serviceTask"): (PlainServiceTaskParser, ParkedServiceTask),
         full_tag("sendTask"): (CamundaSendTaskParser, ParkedServiceTask),
         full_tag("scriptTask"): (CamundaScriptTaskParser, CamundaScriptTask),

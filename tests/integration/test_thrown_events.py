@@ -85,7 +85,8 @@ def test_signal_throw_and_signal_end_event_reach_waiting_cases_and_start_signal_
         assert [t_["element_id"] for t_ in _case(engine, case_id)["open_tasks"]] == ["sw_task"]
     started = _cases_of(engine, "sturm_start")
     assert len(started) == 2                              # two throws: intermediate event and end event
-    assert all(_case(engine, c)["data"]["stufe"] == 3 for c in started)
+    payloads = {(_case(engine, c)["data"].get("stufe"), _case(engine, c)["data"].get("warnstufe")) for c in started}
+    assert payloads == {(None, 3), (3, None)}            # camunda:in variables="all" / source -> target
 
 
 def test_external_signal_starts_signal_start_process(engine):
