@@ -167,6 +167,8 @@ class JobExecutor:
                 self._message(job)
             elif job.kind == "throw":
                 self._throw(job)
+            elif job.kind == "listener":
+                self._listener_call(job)
             elif job.kind == "retention":
                 from engine.services.retention import erase
 
@@ -215,6 +217,26 @@ class JobExecutor:
             raise JobFailed(f"{job.element_id}: thrown {job.payload.get('kind')} '{job.payload.get('name')}': "
                             f"{exc.message}") from exc
         log.info("job %s: thrown %s '%s' %s", job.id, job.payload.get("kind"), job.payload.get("name"), outcome)
+        self._drop(job)
+
+    def _listener_call(self, job: Any) -> None:
+        """A listener mapped to a connector operation: call it (the same idempotency key for every
+        retry of this job); the answer is not written into the case, which did not wait for it."""
+        payload = job.payload
+        connector_name, _, operation = payload.get("operation", "").partition(".")
+        connector = self.engine.connectors.get(connector_name)
+        if connector is None or operation not in connector.operations():
+            raise JobFailed(f"{job.element_id}: connector operation '{payload.get('operation')}' is not installed")
+        request = ServiceRequest(operation=payload["operation"], params=payload.get("params", {}), case_id=job.case_id,
+                                 idempotency_key=f"{job.case_id}:listener:{job.id}", attempt=job.attempts + 1,
+                                 business_key=payload.get("business_key"))
+        try:
+            result = connector.call(operation, request)
+        except ConnectorError as exc:
+            raise JobFailed(f"{payload['operation']}: {exc}") from exc
+        if isinstance(result, ServiceResult) and result.bpmn_error:
+            raise JobFailed(f"{job.element_id}: the {payload.get('event')} listener's operation answered with business "
+                            f"error {result.bpmn_error}, which a listener cannot throw here", retryable=False)
         self._drop(job)
 
     def _service(self, job: Any) -> None:

@@ -51,7 +51,8 @@ Everything here runs before SpiffWorkflow sees the XML, on the tree of an upload
 * **Listeners** (:mod:`engine.runtime.camunda_listeners`, run by
   :mod:`engine.runtime.listeners`): execution listeners (start, end, take, process
   start/end) and task listeners (create, assignment, complete, delete, timeout) with expressions or
-  inline JavaScript/Python.
+  inline JavaScript/Python; a listener's Java class, delegate expression or bean expression
+  mapped to a connector operation (``"delegates"``/``"beans"``) is a job after the commit.
 
 * **Start.** ``camunda:initiator="v"`` puts the id of the user who starts a case into
   variable ``v`` (recorded as an extension property, applied by ``start_case``).
@@ -59,7 +60,7 @@ Everything here runs before SpiffWorkflow sees the XML, on the tree of an upload
   work items have no follow-up column yet.
 * **Refused with a message naming the element:** Groovy and other script languages (with
   how to rewrite the script), Java interop in JavaScript, script resources, listeners that
-  call Java code, update task listeners, cron expressions that are not a fixed
+  call unmapped Java code, update task listeners, cron expressions that are not a fixed
   interval, and any JUEL beyond the supported subset (undeclared beans, lambdas,
   assignments, collection literals).
 
@@ -159,7 +160,7 @@ def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] 
     for node in root.iter(tag("inputOutput", CAMUNDA)):
         _check_input_output(node, fail)
     for node in root.iter(tag("executionListener", CAMUNDA), tag("taskListener", CAMUNDA)):
-        listeners.check_listener(node, fail)
+        listeners.check_listener(node, fail, mapping)
     for node in root.iter(tag("callActivity")):
         camunda_call.read_call(node, fail)
     return problems

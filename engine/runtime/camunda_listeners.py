@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from lxml import etree
 
+from engine.domain.errors import Problem
 from engine.runtime import juel
+from engine.runtime.camunda_tasks import MAPPING_FILE, _bare, _section, _value_expression_text, bean_call_operation
 from engine.runtime.checks import foreign_script_message
 from engine.runtime.javascript import JAVASCRIPT_NAMES
 from engine.runtime.namespaces import CAMUNDA, tag
@@ -31,8 +33,9 @@ Fail = Callable[[etree._Element, str], None]
 class Listener:
     kind: str        # "execution" or "task"
     event: str
-    language: str    # "expression", "python" or "javascript"
-    source: str      # the translated expression or the script
+    language: str    # "expression", "python", "javascript" or "connector"
+    source: str      # the translated expression, the script, or the "connector.operation"
+    params: tuple[tuple[str, str], ...] = ()  # connector: camunda:field name -> expression
 
 
 @dataclass
@@ -53,9 +56,11 @@ def _describe(node: etree._Element) -> str:
     return f"{kind} ({node.get('event') or '?'})"
 
 
-def read_listener(node: etree._Element) -> Listener:
+def read_listener(node: etree._Element, mapping: dict[str, Any] | None = None) -> Listener:
     """The listener of one camunda:executionListener/taskListener element; raises ValueError
-    with the reason when it cannot run here."""
+    with the reason when it cannot run here. Java code (``class``, ``delegateExpression``, a
+    bean expression) runs when ``mapping`` (camunda-mapping.json) maps it to a connector
+    operation: as a job after the command commits, whose answer the case does not wait for."""
     kind = "execution" if node.tag == tag("executionListener", CAMUNDA) else "task"
     event = (node.get("event") or ("take" if _on_flow(node) else "")).strip()
     allowed = EXECUTION_EVENTS if kind == "execution" else TASK_EVENTS
@@ -65,11 +70,20 @@ def read_listener(node: etree._Element) -> Listener:
     if event == "timeout" and node.find(tag("timerEventDefinition")) is None:
         raise ValueError("a timeout listener needs a timerEventDefinition")
     for attr in ("class", "delegateExpression"):
-        if node.get(attr):
-            raise ValueError(f"{attr}='{node.get(attr)}' is Java code and cannot run here; write the listener as "
-                             "an expression or a JavaScript/Python script, or model the call as a service task "
-                             "mapped to a connector operation")
+        value = node.get(attr)
+        if value:
+            delegates = _section(mapping, "delegates")
+            operation = delegates.get(value) or delegates.get(_bare(value))
+            if operation is None:
+                raise ValueError(f"{attr}='{value}' is Java code and cannot run here; write the listener as an "
+                                 "expression or a JavaScript/Python script, or map it to a connector operation in "
+                                 f"{MAPPING_FILE} (called after the step commits; the case does not wait for it): "
+                                 f"{{\"delegates\": {{\"{_bare(value)}\": \"connector.operation\"}}}}")
+            return Listener(kind, event, "connector", operation, _fields(node))
     expression = node.get("expression")
+    operation = bean_call_operation(expression, mapping) if expression else None
+    if operation is not None:
+        return Listener(kind, event, "connector", operation, _fields(node))
     if expression is not None:
         try:
             return Listener(kind, event, "expression", juel.translate(expression.strip()))
@@ -88,26 +102,39 @@ def read_listener(node: etree._Element) -> Listener:
     raise ValueError(foreign_script_message(script.get("scriptFormat") or "unnamed"))
 
 
+def _fields(node: etree._Element) -> tuple[tuple[str, str], ...]:
+    """camunda:field injections as the connector call's parameters (expressions)."""
+    params = []
+    for item in node.findall(tag("field", CAMUNDA)):
+        value = item.get("stringValue") or item.get("expression") or item.findtext(tag("string", CAMUNDA)) \
+            or item.findtext(tag("expression", CAMUNDA)) or ""
+        try:
+            params.append((item.get("name", ""), _value_expression_text(value)))
+        except juel.JuelError as exc:
+            raise ValueError(f"field '{item.get('name')}': {exc}") from None
+    return tuple(params)
+
+
 def _on_flow(node: etree._Element) -> bool:
     owner = node.getparent().getparent() if node.getparent() is not None else None  # type: ignore[union-attr]
     return owner is not None and owner.tag == tag("sequenceFlow")
 
 
-def check_listener(node: etree._Element, fail: Fail) -> None:
+def check_listener(node: etree._Element, fail: Fail, mapping: dict[str, Any] | None = None) -> None:
     try:
-        read_listener(node)
+        read_listener(node, mapping)
     except ValueError as exc:
         fail(node, f"{_describe(node)}: {exc}")
 
 
-def _own(node: etree._Element) -> list[Listener]:
+def _own(node: etree._Element, mapping: dict[str, Any] | None) -> list[Listener]:
     ext = node.find(tag("extensionElements"))
     if ext is None:
         return []
     found = []
     for child in ext.findall(tag("executionListener", CAMUNDA)) + ext.findall(tag("taskListener", CAMUNDA)):
         try:
-            found.append(read_listener(child))
+            found.append(read_listener(child, mapping))
         except ValueError:
             continue  # reported by check_listener
     return found
@@ -116,12 +143,12 @@ def _own(node: etree._Element) -> list[Listener]:
 PROCESS_START, PROCESS_END = "process:start:", "process:end:"   # + process id
 
 
-def collect(process: etree._Element) -> dict[str, ElementListeners]:
+def collect(process: etree._Element, mapping: dict[str, Any] | None = None) -> dict[str, ElementListeners]:
     """Listeners of a process: element id -> its listeners and the take listeners of its
     incoming flows; the process's own start and end listeners under PROCESS_START and
     PROCESS_END (run by the process spec's Start and End tasks)."""
     result: dict[str, ElementListeners] = {}
-    own = _own(process)
+    own = _own(process, mapping)
     for key, event in ((PROCESS_START, "start"), (PROCESS_END, "end")):
         found = [x for x in own if x.kind == "execution" and x.event == event]
         if found:
@@ -130,7 +157,7 @@ def collect(process: etree._Element) -> dict[str, ElementListeners]:
         if not isinstance(node.tag, str) or not node.get("id") or node.tag == tag("sequenceFlow") \
                 or node is process:
             continue
-        own = _own(node)
+        own = _own(node, mapping)
         if own:
             result[node.get("id", "")] = ElementListeners(own, {}, str(node.get("name") or node.get("id") or ""),
                                                           node.get(tag("assignee", CAMUNDA)))
@@ -139,7 +166,7 @@ def collect(process: etree._Element) -> dict[str, ElementListeners]:
             target, index = timeout.rsplit(":", 1)
             result[node.get("id", "")] = ElementListeners(timeout_of=(target, int(index)))
     for flow in process.iter(tag("sequenceFlow")):
-        take = [x for x in _own(flow) if x.event == "take"]
+        take = [x for x in _own(flow, mapping) if x.event == "take"]
         target = flow.get("targetRef", "")
         if take and target:
             entry = result.setdefault(target, ElementListeners(name=target))
@@ -181,3 +208,25 @@ def expand_timeout_listeners(root: etree._Element) -> None:
             etree.SubElement(props, tag("property", CAMUNDA), name=TIMEOUT_PROPERTY, value=f"{task_id}:{index}")
             etree.SubElement(parent, tag("sequenceFlow"), id=f"{boundary_id}_flow", sourceRef=boundary_id,
                              targetRef=end_id)
+
+
+def problems(found: dict[str, ElementListeners], filename: str, line: int,
+             check: Callable[[str, str, str], list[str]], known_operations: set[str] | None) -> list[Problem]:
+    """Deploy-time check of every listener's expression, script and field expressions (nothing
+    runs), and of the connector operations listeners are mapped to."""
+    modes = {"expression": "eval", "python": "exec", "javascript": "javascript"}
+    result: list[Problem] = []
+    for key, entry in found.items():
+        element_id = key.split(":")[-1]
+        for listener in [*entry.own, *entry.process, *(x for xs in entry.take.values() for x in xs)]:
+            where = f"{listener.kind} listener ({listener.event})"
+            if listener.language == "connector" and known_operations is not None \
+                    and listener.source not in known_operations:
+                result.append(Problem(filename, line, element_id, f"{where}: unknown connector operation "
+                                                                  f"'{listener.source}'"))
+            sources = [(modes[listener.language], listener.source)] if listener.language in modes else []
+            sources += [("eval", expression) for _name, expression in listener.params]
+            for mode, source in sources:
+                result.extend(Problem(filename, line, element_id, f"{where}: {msg}")
+                              for msg in check(source, mode, element_id))
+    return result

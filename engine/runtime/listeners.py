@@ -2,9 +2,18 @@
 
 Deploy time (:mod:`engine.runtime.camunda_listeners`): a listener is an ``expression``
 (``${execution.setVariable('a', 1)}``, ``${task.setAssignee(x)}``), or an inline
-``camunda:script`` in Python or JavaScript. Listeners that call Java code
-(``class``/``delegateExpression``), load a script from a resource, or listen to events
-that do not run here (``update``) are refused with a message.
+``camunda:script`` in Python or JavaScript, or Java code (``class``,
+``delegateExpression``, a bean expression) mapped to a connector operation in
+camunda-mapping.json. Unmapped Java code, script resources and events that do not run
+here (``update``) are refused with a message.
+
+A listener mapped to a connector operation does not call out while the engine steps:
+its ``camunda:field`` parameters are evaluated at its point in the flow and the call is
+queued on the workflow; the command's save writes it as a ``listener`` job that the job
+executor runs after the commit (retries with one idempotency key, then an incident). The
+case does not wait for it and the answer is not written into the case: fit for
+notifications and status updates in other systems, not for values the flow needs (model
+those as a service task).
 
 Run time: a task spec with listeners gets the :class:`Listening` mixin (the way
 :func:`engine.runtime.io_mapping.attach` adds scopes; specs are re-parsed from the
@@ -43,7 +52,7 @@ from engine.runtime.camunda_listeners import (
     PROCESS_END, PROCESS_START, ElementListeners, Listener, check_listener, collect, read_listener)
 
 __all__ = ["ElementListeners", "Listener", "check_listener", "collect", "read_listener", "attach", "attach_to_spec",
-           "fire_assignment", "listens", "Listening", "STARTED", "ENDED", "TASK_ATTRIBUTES"]
+           "fire_assignment", "listens", "take_calls", "Listening", "STARTED", "ENDED", "TASK_ATTRIBUTES"]
 
 STARTED = "listeners_started"       # internal data: the element was entered (start listeners ran)
 ENDED = "listeners_ended"           # internal data: its end listeners ran
@@ -64,6 +73,9 @@ def _fire(task: Any, listeners: list[Listener], event: str, attributes: dict[str
         facts.update(activity_id=activity, activity_name=activity)
     for listener in listeners:
         try:
+            if listener.language == "connector":
+                _queue_call(task, listener, event, facts)
+                continue
             if listener.language == "javascript":
                 outcome = engine.run_javascript(task, listener.source, event=event, attributes=attributes,
                                                 facts=facts)
@@ -82,6 +94,32 @@ def _fire(task: Any, listeners: list[Listener], event: str, attributes: dict[str
         except ExpressionError as exc:
             raise WorkflowTaskException(f"{listener.kind} listener ({event}): {exc.message}", task=task,
                                         exception=exc) from exc
+
+
+_CALLS = "_amtsflow_listener_calls"
+
+
+def _queue_call(task: Any, listener: Listener, event: str, facts: dict[str, Any]) -> None:
+    """A listener mapped to a connector operation: its parameters now, the call after the commit
+    (a job; connectors are never called inside the case's transaction)."""
+    engine = task.workflow.top_workflow.script_engine
+    scope = ModelScope(task.data, {"execution": ExecutionContext(task.data, facts)})
+    params = {name: engine.evaluator.evaluate(expression, scope, element_id=_element_id(task))
+              for name, expression in listener.params}
+    top = task.workflow.top_workflow
+    top.__dict__.setdefault(_CALLS, []).append(
+        {"operation": listener.source, "params": params, "element_id": _element_id(task), "event": event,
+         "kind": listener.kind})
+
+
+def take_calls(wf: Any) -> list[dict[str, Any]]:
+    """Drain the connector calls listeners queued since the last call (see _queue_call)."""
+    sink = wf.__dict__.get(_CALLS)
+    if not sink:
+        return []
+    taken = list(sink)
+    sink.clear()
+    return taken
 
 
 def _element_id(task: Any) -> str:

@@ -18,7 +18,8 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 
 from engine.domain.errors import DeploymentError, Problem
 from engine.runtime import (
-    call_activity, camunda, camunda_call, camunda_io, checks, elements, flowable, io_mapping, juel, listeners)
+    call_activity, camunda, camunda_call, camunda_io, camunda_listeners, checks, elements, flowable, io_mapping, juel,
+    listeners)
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
 from engine.runtime.event_subprocesses import prepare_triggers
@@ -296,16 +297,11 @@ class _BundleParser:
                         self.problems.append(Problem(filename, info.line, info.id, f"mapping '{name}': {msg}"))
 
     def _read_listeners(self, proc: etree._Element, filename: str) -> None:
-        found = listeners.collect(proc)
+        found = listeners.collect(proc, self.delegates)
         self.listeners_by_file.setdefault(filename, {}).update(found)
-        if self.check is None:
-            return
-        modes = {"expression": "eval", "python": "exec", "javascript": "javascript"}
-        for element_id, entry in found.items():
-            for listener in [*entry.own, *entry.process, *(x for xs in entry.take.values() for x in xs)]:
-                for msg in self.check(listener.source, modes[listener.language], element_id):
-                    self.problems.append(Problem(filename, proc.sourceline or 0, element_id.split(":")[-1],
-                                                 f"{listener.kind} listener ({listener.event}): {msg}"))
+        if self.check is not None:
+            self.problems.extend(camunda_listeners.problems(found, filename, proc.sourceline or 0, self.check,
+                                                            self.known_operations))
 
     def _check_task_expressions(self, info: ElementInfo, filename: str) -> None:
         """User-task attributes stay JUEL until a work item is projected: check their functions now."""

@@ -107,6 +107,11 @@ class WorkflowRunner:
         """Messages, signals, uncaught errors and escalations the case threw since the last call."""
         return take_thrown(wf)
 
+    @staticmethod
+    def take_listener_calls(wf: BpmnWorkflow) -> list[dict[str, Any]]:
+        """Connector calls of listeners mapped to connector operations, since the last call."""
+        return listeners_module.take_calls(wf)
+
     def waits(self, wf: BpmnWorkflow, models: dict[str, Any]) -> Waits:
         return read_waits(wf, models, self._correlation)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import traceback
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -142,6 +143,7 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
     now = engine.clock.now()
     error = _step(cmd)
     outbox, uncaught = _thrown(cmd, now)
+    outbox += _listener_calls(cmd, now)
     error = error or uncaught
     waits = engine.runner.waits(wf, cmd.parsed.models)
     status = cmd.status_override or _status(waits, error)
@@ -201,6 +203,20 @@ def _thrown(cmd: Command, now: datetime) -> tuple[list[dict[str, Any]], str | No
     if problem is not None:
         cmd.audit_details["error"] = problem
     return jobs, problem
+
+
+def _listener_calls(cmd: Command, now: datetime) -> list[dict[str, Any]]:
+    """Listeners mapped to connector operations: one ``listener`` job per call, run after the
+    commit; the case does not wait for the answer (see engine.runtime.listeners)."""
+    jobs = []
+    for call in cmd.engine.runner.take_listener_calls(cmd.wf):
+        jobs.append(dict(
+            id=str(uuid.uuid4()), case_id=cmd.case.id, kind="listener", task_id=None,
+            element_id=call["element_id"] or None, due_at=now, retries=cmd.engine.settings.default_retries,
+            attempts=0, suspended=False, created_at=now,
+            payload={"operation": call["operation"], "params": jsonable(call["params"]), "event": call["event"],
+                     "business_key": cmd.case.business_key}))
+    return jobs
 
 
 def _write_outbox(cmd: Command, jobs: list[dict[str, Any]], lock: tuple[str, datetime] | None) -> None:

@@ -155,3 +155,64 @@ def test_listeners_that_cannot_run_are_refused_at_deploy(scenario: Scenario, lis
 <userTask id="task"><extensionElements>{listener}</extensionElements></userTask>
 <sequenceFlow id="f2" sourceRef="task" targetRef="end"/><endEvent id="end"/>""")
     assert any(reason in str(p) and ": task: " in str(p) for p in info.value.problems), info.value.problems
+
+
+NOTIFY = """
+<startEvent id="start"/><sequenceFlow id="f1" sourceRef="start" targetRef="task"/>
+<userTask id="task" name="Prüfen"><extensionElements>
+  <camunda:taskListener event="create" class="de.muenchen.Benachrichtigung">
+    <camunda:field name="empfaenger" expression="${sachbearbeitung}"/>
+    <camunda:field name="betreff" stringValue="Neue Aufgabe"/>
+  </camunda:taskListener>
+  <camunda:executionListener event="end" expression="${statusService.setStatus(execution, 'geprüft')}"/>
+</extensionElements></userTask>
+<sequenceFlow id="f2" sourceRef="task" targetRef="end"/><endEvent id="end"/>"""
+NOTIFY_MAPPING = {"delegates": {"de.muenchen.Benachrichtigung": "test.notify"},
+                  "beans": {"statusService.setStatus": "test.status"}}
+
+
+def test_listeners_mapped_to_connector_operations_call_them_after_the_commit(scenario: Scenario) -> None:
+    scenario.connector.answer("notify", {"ignored": True})
+    scenario.connector.answer("status", {})
+    scenario.deploy_files([], mapping=NOTIFY_MAPPING, extra={"p.bpmn": model(NOTIFY)})
+    case = scenario.start("p", {"sachbearbeitung": "sb1"}, business_key="AZ-1", run_jobs=False)
+    assert scenario.connector.calls == []                     # nothing is called inside the transaction
+    assert scenario.waits_at(case) == ["task"]                # and the case does not wait for the call
+    scenario.run_jobs()
+    [call] = scenario.connector.calls
+    assert call.operation == "test.notify" and call.params == {"empfaenger": "sb1", "betreff": "Neue Aufgabe"}
+    assert call.business_key == "AZ-1" and call.idempotency_key.startswith(f"{case}:listener:")
+    assert "ignored" not in scenario.data(case)               # the answer is not case data
+    scenario.complete(case, "task")
+    assert [c.operation for c in scenario.connector.calls] == ["test.notify", "test.status"]
+    assert scenario.status(case) == "completed"
+
+
+def test_a_failing_listener_call_is_retried_with_the_same_key_and_ends_in_an_incident(scenario: Scenario) -> None:
+    from datetime import timedelta
+
+    from engine.services import incidents
+
+    scenario.connector.fail_with("notify", "Postfach nicht erreichbar")
+    scenario.connector.answer("status", {})
+    scenario.deploy_files([], mapping=NOTIFY_MAPPING, extra={"p.bpmn": model(NOTIFY)})
+    case = scenario.start("p", {"sachbearbeitung": "sb1"})
+    for _ in range(10):
+        scenario.advance(timedelta(hours=1))
+    keys = {c.idempotency_key for c in scenario.connector.calls}
+    assert len(scenario.connector.calls) > 1 and len(keys) == 1
+    open_incidents = [i for i in incidents.list_incidents(scenario.engine) if i["case_id"] == case]
+    assert open_incidents and "Postfach nicht erreichbar" in open_incidents[0]["message"]
+    assert scenario.waits_at(case) == ["task"]                # the case itself goes on
+
+
+def test_unmapped_and_unknown_listener_operations_are_refused(scenario: Scenario) -> None:
+    with pytest.raises(DeploymentError) as info:
+        scenario.deploy_files([], extra={"p.bpmn": model(NOTIFY)})
+    text = " ".join(str(p) for p in info.value.problems)
+    assert '{"delegates": {"de.muenchen.Benachrichtigung": "connector.operation"}}' in text
+    assert 'declare "statusService.setStatus" under "beans"' in text
+    with pytest.raises(DeploymentError, match="unknown connector operation 'nix.da'"):
+        scenario.deploy_files([], mapping={"delegates": {"de.muenchen.Benachrichtigung": "nix.da"},
+                                           "beans": {"statusService.setStatus": "test.status"}},
+                              extra={"p.bpmn": model(NOTIFY)})
