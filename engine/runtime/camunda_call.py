@@ -53,7 +53,7 @@ def read_call(node: etree._Element, fail: Fail, ns: str = CAMUNDA, prefix: str =
     if binding == "version" and not (node.get(tag("calledElementVersion", ns)) or "").strip().isdigit():
         fail(node, f"{prefix}:calledElementBinding 'version' needs a whole number in {prefix}:calledElementVersion")
     if binding == "versionTag" and not node.get(tag("calledElementVersionTag", ns)):
-        fail(node, f"{prefix}:calledElementBinding 'versionTag' needs {prefix}:calledElementVersionTag")
+        fail(node, "Missing attribute 'calledElementVersionTag' when 'calledElementBinding' has value 'versionTag'")
     if expression is not None and binding in ("version", "versionTag"):
         fail(node, "a calledElement given as an expression can only be bound to the latest version here")
     ext = node.find(tag("extensionElements"))

@@ -78,14 +78,19 @@ def _parameters(io: etree._Element, which: str, ns: str, fail: Fail) -> tuple[tu
 
 
 def parameter_value(node: etree._Element, ns: str = CAMUNDA) -> Value:
-    """The value of a parameter, list item or map entry."""
+    """The value of a parameter, list item or map entry: its text or its one value element."""
     children = [c for c in node if isinstance(c.tag, str)]
     if not children:
         return text_value(node.text or "")
-    child = children[0]
+    return element_value(children[0], ns)
+
+
+def element_value(child: etree._Element, ns: str = CAMUNDA) -> Value:
+    """A ``list``, ``map`` or ``script`` element (a list's items may also be ``value`` elements)."""
     name = etree.QName(child).localname
     if name == "list":
-        return ("list", [parameter_value(v, ns) for v in child if isinstance(v.tag, str)])
+        return ("list", [parameter_value(v, ns) if etree.QName(v).localname == "value" else element_value(v, ns)
+                         for v in child if isinstance(v.tag, str)])
     if name == "map":
         entries = [(text_value(e.get("key", "")), parameter_value(e, ns)) for e in child.findall(tag("entry", ns))]
         return ("map", entries)

@@ -38,6 +38,7 @@ def _refused(scenario: Scenario, relative: str) -> list[str]:
     ("testOutputNested", {"exprKey": "b"},
      {"var1": {"a": ["stringInListNestedInMap", "b"], "b": "stringValueWithExprKey"}, "var2": "stringConstantValue"}),
     ("testOutputMapElKey", {"varExpr1": "a", "varExpr2": "b"}, {"var1": {"a": "potato", "b": "tomato"}}),
+    ("testOutputMapElMixedKey", {"varExpr1": "a"}, {"var1": {"a": "potato", "b": "tomato"}}),
 ])
 def test_InputOutputTest_output_values(scenario: Scenario, java_test: str, start: dict[str, Any],
                                        expected: dict[str, Any]) -> None:

@@ -41,7 +41,7 @@ def test_user_task_inputs_are_local_and_outputs_reach_the_case(engine):
     [task] = _open(engine, case_id)
     assert task["assignee"] == "ordnung-lead"                 # camunda:assignee sees the input
     view, local = activity_view(engine, case_id, "pruefen")
-    assert local == {"bearbeiter": "ordnung-lead", "betrag": 10, "liste": ["a", 5],
+    assert local == {"bearbeiter": "ordnung-lead", "betrag": 10, "liste": ["a", 5, ["x"], {"k": "v"}],
                      "karte": {"k": "wert", "n": 60}, "leer": None}
     assert view["betrag"] == 10 and view["team"] == "ordnung"  # the input covers the case's betrag
     data = queries.get_case(engine, case_id)["data"]

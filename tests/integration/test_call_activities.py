@@ -1,0 +1,87 @@
+"""Call activities across deployments (issue 11, part 2), on models of our own, on SQLite and
+PostgreSQL with the case cache off (every command reloads the case): a called process found
+among earlier deployments, bindings latest/version/versionTag, the same called version after
+every reload, and a recursion that stops with a clear message."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+
+from engine.bootstrap import Engine, bootstrap
+from engine.domain.errors import DeploymentError
+from engine.ports import FakeClock
+from engine.runtime.call_activity import MAX_CALL_DEPTH
+from engine.services import cases, queries
+from engine.settings import Settings
+from tests.integration.helpers import deploy_models
+
+
+@pytest.fixture
+def uncached(database_url: str) -> Iterator[Engine]:
+    eng = bootstrap(Settings(database_url=database_url, case_cache_size=0), clock=FakeClock())
+    yield eng
+    eng.db.dispose()
+
+
+def _waits(engine: Engine, case_id: str) -> list[str]:
+    return sorted(t["element_id"] for t in queries.get_case(engine, case_id)["open_tasks"])
+
+
+def _complete(engine: Engine, case_id: str, element_id: str) -> None:
+    [task] = [t for t in queries.get_case(engine, case_id)["open_tasks"] if t["element_id"] == element_id]
+    cases.complete_task(engine, task["id"], {})
+
+
+def _version(result: Any) -> int:
+    return int(result.processes[0].version)
+
+
+def test_called_process_from_an_earlier_deployment_keeps_its_version(uncached):
+    engine = uncached
+    deploy_models(engine, "camunda/calls/called_v1.bpmn")
+    assert _version(deploy_models(engine, "camunda/calls/call_latest.bpmn")) == 1
+    first = cases.start_case(engine, "call_latest", {})
+    assert _waits(engine, first) == ["alt"]                   # latest deployed: v1
+    assert _version(deploy_models(engine, "camunda/calls/called_v2.bpmn")) == 2
+    second = cases.start_case(engine, "call_latest", {})
+    assert _waits(engine, second) == ["alt"]                  # the caller was deployed with v1
+    assert _version(deploy_models(engine, "camunda/calls/call_latest.bpmn")) == 2   # redeployed: now with v2
+    third = cases.start_case(engine, "call_latest", {})
+    assert _waits(engine, third) == ["neu"]
+    for case_id, task in ((first, "alt"), (second, "alt"), (third, "neu")):
+        _complete(engine, case_id, task)                       # every command reloads the stored case
+        assert _waits(engine, case_id) == ["danach"]
+        _complete(engine, case_id, "danach")
+        assert queries.get_case(engine, case_id)["status"] == "completed"
+
+
+def test_bindings_version_and_version_tag_pick_older_versions(uncached):
+    engine = uncached
+    deploy_models(engine, "camunda/calls/called_v1.bpmn")
+    deploy_models(engine, "camunda/calls/called_v2.bpmn")
+    deploy_models(engine, "camunda/calls/call_version1.bpmn", "camunda/calls/call_tag2025.bpmn")
+    assert _waits(engine, cases.start_case(engine, "call_version1", {})) == ["alt"]
+    assert _waits(engine, cases.start_case(engine, "call_tag2025", {})) == ["alt"]
+    latest = deploy_models(engine, "camunda/calls/call_latest.bpmn")
+    assert [p.key for p in latest.processes] == ["call_latest"]   # the borrowed process is not redeployed
+    assert _waits(engine, cases.start_case(engine, "call_latest", {})) == ["neu"]
+
+
+def test_binding_to_a_version_nobody_deployed_is_refused(uncached):
+    with pytest.raises(DeploymentError) as err:
+        deploy_models(uncached, "camunda/calls/call_tag2025.bpmn")
+    assert "called process 'gebuehr' has no deployed version tag '2025'" in str(err.value.problems)
+    with pytest.raises(DeploymentError) as err:
+        deploy_models(uncached, "camunda/calls/call_latest.bpmn")
+    assert "called process 'gebuehr' is neither part of this deployment nor deployed before" \
+        in str(err.value.problems)
+
+
+def test_recursive_call_stops_at_the_depth_limit(uncached):
+    engine = uncached
+    deploy_models(engine, "camunda/recursion.bpmn")
+    case = queries.get_case(engine, cases.start_case(engine, "recursion", {}))
+    assert case["status"] == "failed"
+    assert f"nesting deeper than {MAX_CALL_DEPTH} levels" in case["error"]
