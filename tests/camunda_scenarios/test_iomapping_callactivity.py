@@ -98,7 +98,7 @@ def test_InputOutputEventTest_testMessageCatchEvent(scenario: Scenario) -> None:
     scenario.deploy_camunda(f"{EV}testMessageCatchEvent.bpmn20.xml")
     case = scenario.start("testProcess")
     assert "mappedVariable" not in scenario.data(case)
-    scenario.message("IncomingMessage", data={"messageVariable": "outValue"})
+    scenario.message("IncomingMessage", key=scenario.case(case)["business_key"], data={"messageVariable": "outValue"})
     data = scenario.data(case)
     assert data["outVariable"] == "outValue" and "mappedVariable" not in data
     assert scenario.waits_at(case) == ["task"]
@@ -116,7 +116,7 @@ def test_InputOutputEventTest_catch_after_event_gateway(scenario: Scenario, java
     case = scenario.start("process")
     assert "foo" not in scenario.data(case)
     if trigger == "message":
-        scenario.message("foo")
+        scenario.message("foo", key=scenario.case(case)["business_key"])
     elif trigger == "signal":
         scenario.signal("foo")
     else:

@@ -76,7 +76,8 @@ def test_service_script_subprocess_and_event_scopes(engine):
     assert local == {"wartend": "ja"}
     data = queries.get_case(engine, case_id)["data"]
     assert data["aussen"] == 71 and "innen" not in data
-    messages.correlate_message(engine, "antwort", None, {"nachricht": "Bescheid"})
+    messages.correlate_message(engine, "antwort", queries.get_case(engine, case_id)["business_key"],
+                               {"nachricht": "Bescheid"})
     data = queries.get_case(engine, case_id)["data"]
     assert data["antwort"] == "Bescheid (ja)" and "wartend" not in data
 
