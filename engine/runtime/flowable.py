@@ -16,6 +16,8 @@ Same name and meaning, moved into the Camunda namespace: ``assignee``, ``candida
 
 The true differences, handled explicitly:
 
+* ``terminateAll="true"`` on a terminate end event ends the whole case, every level
+  (:mod:`engine.runtime.terminate_all`); without it, a terminate ends its own level as in Camunda.
 * ``async`` / ``asyncLeave`` -> ``camunda:asyncBefore`` / ``camunda:asyncAfter``;
   ``resultVariableName`` -> ``camunda:resultVariable``.
 * Call activities: ``inheritVariables="true"`` -> ``<camunda:in variables="all"/>``;
@@ -39,7 +41,7 @@ The true differences, handled explicitly:
   and connector business errors already become BPMN errors by their code.
 * Refused with a message naming the element: whatever has no counterpart and would change
   how a case runs (skip expressions, triggerable service tasks, task-id variables, terminate
-  of the whole instance tree, instance-scoped signals, signal/message expressions, cycle end
+  of all instances of a multi-instance activity, instance-scoped signals, signal/message expressions, cycle end
   dates, variable aggregation, variable listeners, event listeners, custom collection
   handlers, other task types such as shell or camel), and any unknown attribute. An unknown
   extension element directly under ``extensionElements`` is custom data that Flowable
@@ -60,6 +62,7 @@ from engine.runtime.namespaces import CAMUNDA, local_name, tag
 FLOWABLE = "http://flowable.org/bpmn"
 ACTIVITI = "http://activiti.org/bpmn"
 NAMESPACES = (FLOWABLE, ACTIVITI)
+TERMINATE_ALL = "{urn:amtsflow:flowable}terminateAll"   # on a terminateEventDefinition: ends the whole case
 
 SAME_ATTRIBUTES = frozenset({
     "assignee", "candidateUsers", "candidateGroups", "dueDate", "priority", "formKey", "initiator", "class",
@@ -82,8 +85,6 @@ _WHY = {
     "taskIdVariableName": "storing the task id in a variable is not supported",
     "idVariableName": "storing the instance id in a variable is not supported",
     "taskCompleterVariableName": "storing the completing user in a variable is not supported",
-    "terminateAll": "terminating the whole instance tree (terminateAll) is not supported; a terminate end event "
-                    "ends its own process level",
     "terminateMultiInstance": "terminating all instances of a multi-instance activity is not supported",
     "scope": "signals scoped to the process instance are not supported; signals reach every waiting case",
     "signalExpression": "signal names given as expressions are not supported; name the signal",
@@ -102,8 +103,8 @@ _WHY = {
     "collection": "custom collection handlers are Java code and cannot run here; give the collection as an "
                   "expression (flowable:collection=\"${list}\")",
 }
-_REFUSED_WHEN = {"triggerable": "true", "useLocalScopeForOutParameters": "true", "calledElementType": "id", "terminateAll": "true", "terminateMultiInstance": "true",
-                 "scope": "processinstance"}
+_REFUSED_WHEN = {"triggerable": "true", "useLocalScopeForOutParameters": "true", "calledElementType": "id",
+                 "terminateMultiInstance": "true", "scope": "processinstance"}
 _STANDARD_CALENDARS = ("", "duedate", "duration", "cycle")
 _SCRIPT_LISTENERS = ("ScriptExecutionListener", "ScriptTaskListener")
 
@@ -207,6 +208,12 @@ def _formal_expression(node: etree._Element) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
+def terminate_all_ids(root: etree._Element) -> set[str]:
+    """Ids of the end events whose terminate ends the whole case (terminateAll="true")."""
+    ends = (n.getparent() for n in root.iter(tag("terminateEventDefinition")) if n.get(TERMINATE_ALL) == "true")
+    return {_owner(end) for end in ends if end is not None}
+
+
 def _owner(node: etree._Element) -> str:
     current: etree._Element | None = node
     while current is not None and not current.get("id"):
@@ -228,6 +235,9 @@ def _attributes(node: etree._Element, fail: Callable[[etree._Element, str], None
             node.set(tag(name, CAMUNDA), value)
         elif name in RENAMED_ATTRIBUTES:
             node.set(tag(RENAMED_ATTRIBUTES[name], CAMUNDA), value)
+        elif name == "terminateAll":
+            if value.strip().lower() == "true":
+                node.set(TERMINATE_ALL, "true")
         elif name in _CALL_ACTIVITY:
             _CALL_ACTIVITY[name](node, value)
         elif name in DROPPED_ATTRIBUTES:

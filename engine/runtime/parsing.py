@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 from engine.domain.errors import DeploymentError, Problem
 from engine.runtime import (
     call_activity, camunda, camunda_call, camunda_io, camunda_listeners, checks, elements, flowable, io_mapping, juel,
-    listeners)
+    listeners, terminate_all)
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
 from engine.runtime.event_subprocesses import prepare_triggers
@@ -98,6 +98,7 @@ class _BundleParser:
         self.dmn: dict[str, etree._Element] = {}
         self.json_files: dict[str, Any] = {}
         self.dialects: dict[str, str] = {}
+        self.terminate_all: set[tuple[str, str]] = set()   # (file, end event id): Flowable terminateAll
         self.delegates: dict[str, str] = {}
         self.io_by_element: dict[tuple[str, str], Any] = {}   # (file, element id) -> IoMapping
         self.call_by_element: dict[tuple[str, str], Any] = {}  # (file, element id) -> CallMapping
@@ -161,6 +162,7 @@ class _BundleParser:
     def _normalise_flowable(self, name: str) -> None:
         """Flowable/Activiti extensions onto their Camunda twins; from here on a Camunda file."""
         problems, warnings = flowable.normalise(self.trees[name], name)
+        self.terminate_all |= {(name, i) for i in flowable.terminate_all_ids(self.trees[name])}
         self.problems.extend(problems)
         self.warnings.extend(warnings)
         self.dialects[name] = "camunda"
@@ -363,6 +365,8 @@ class _BundleParser:
             mapping = self.io_by_element.get((file, getattr(task_spec, "bpmn_id", None) or ""))
             if mapping and not isinstance(task_spec, MultiInstanceTask):  # MI: each instance's spec
                 io_mapping.attach(task_spec, mapping)
+            if (file, getattr(task_spec, "bpmn_id", None) or "") in self.terminate_all:
+                terminate_all.attach(task_spec)
             call = self.call_by_element.get((file, getattr(task_spec, "bpmn_id", None) or ""))
             if call is not None and isinstance(task_spec, CallActivity):
                 call_activity.attach(task_spec, call)

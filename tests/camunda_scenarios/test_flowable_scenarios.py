@@ -243,3 +243,19 @@ def test_camunda_SubProcessTest_testNestedSimpleSubProcessWithoutEndEvent(scenar
     assert task["name"] == "Task after subprocesses"
     scenario.complete(case, task["element_id"])
     assert scenario.status(case) == "completed"
+
+
+def test_TerminateEndEventTest_testTerminateInSubProcessTerminateAll(scenario: Scenario) -> None:
+    """terminateAll in an embedded sub-process ends the whole process, the parallel user task too."""
+    scenario.deploy_flowable("event/end/TerminateEndEventTest.testTerminateInSubProcessTerminateAll.bpmn20.xml")
+    case = scenario.start("terminateEndEventExample")
+    assert scenario.status(case) == "completed" and scenario.tasks(case) == []
+
+
+def test_TerminateEndEventTest_testTerminateInSubProcess(scenario: Scenario) -> None:
+    """Without terminateAll the terminate ends the sub-process only: the parallel task stays."""
+    scenario.deploy_flowable("event/end/TerminateEndEventTest.testTerminateInSubProcess.bpmn")
+    case = scenario.start("terminateEndEventExample")
+    assert scenario.waits_at(case) == ["preNormalEnd"]
+    scenario.complete(case, "preNormalEnd")
+    assert scenario.status(case) == "completed"

@@ -73,3 +73,27 @@ def test_the_default_flow_and_the_start_form(engine):
     assert len(mail.calls) == 1
     with pytest.raises(FormValidationError):                                     # closed form: intern is not readable
         cases.start_case(engine, "flowable_antrag", {"name": "E", "betrag": 1, "intern": "x"}, actor="erika")
+
+
+def _deploy_terminate(engine, terminate_all: bool):
+    kind = (MODELS / "flowable" / "beenden_kind.bpmn20.xml").read_bytes()
+    if not terminate_all:
+        kind = kind.replace(b' flowable:terminateAll="true"', b"")
+    deploy(engine, [SourceFile("beenden.bpmn20.xml", (MODELS / "flowable" / "beenden.bpmn20.xml").read_bytes()),
+                    SourceFile("beenden_kind.bpmn20.xml", kind)], actor="test")
+
+
+@pytest.mark.parametrize("terminate_all", [False, True])
+def test_terminate_all_ends_the_whole_case(engine, terminate_all):
+    """A terminate end event in a called process ends that process (the caller goes on); with
+    flowable:terminateAll="true" it ends the whole case."""
+    _deploy_terminate(engine, terminate_all)
+    case_id = cases.start_case(engine, "flowable_beenden", {}, actor="erika")
+    tasks = {t["element_id"]: t for t in queries.get_case(engine, case_id)["open_tasks"]}
+    assert set(tasks) == {"warten", "pruefen"}
+    cases.complete_task(engine, tasks["pruefen"]["id"], {}, actor="erika")
+    view = queries.get_case(engine, case_id)
+    if terminate_all:
+        assert view["status"] == "completed" and view["open_tasks"] == []
+    else:
+        assert [t["element_id"] for t in view["open_tasks"]] == ["danach"]
