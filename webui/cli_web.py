@@ -64,10 +64,13 @@ def group(name: str, title: str) -> None:
 @accounts.command("token")
 @click.argument("username")
 @click.option("--name", required=True, help="what the token is for")
-def token(username: str, name: str) -> None:
+@click.option("--scope", "scopes", multiple=True,
+              help="a system right: business_key (may choose Aktenzeichen), message:NAME (may send a message "
+                   "its process reserves for systems); repeat for several")
+def token(username: str, name: str, scopes: tuple[str, ...]) -> None:
     """Create an API token for USERNAME; prints it once."""
     try:
-        click.echo(_identity().create_api_token(_engine(), username, name)[1])
+        click.echo(_identity().create_api_token(_engine(), username, name, scopes=scopes)[1])
     except AmtsflowError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)

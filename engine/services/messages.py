@@ -73,13 +73,17 @@ def start_case_once(engine: Engine, key: str, data: dict[str, Any], *, message_i
     return MessageOutcome("started", case_id)
 
 
-def reserved_for_systems(engine: Engine, name: str) -> bool:
-    """Does any deployed process reserve message ``name`` for systems (service.toml
-    ``nachrichten_nur_systeme``)? Every version counts: its cases may still be running."""
+def reserved_message_names(engine: Engine) -> list[str]:
+    """The messages deployed processes reserve for systems (service.toml
+    ``nachrichten_nur_systeme``). Every version counts: its cases may still be running."""
     d = t.process_definitions
     with engine.db.connect() as conn:
-        return any(name in (names or []) for names in conn.execute(
-            select(d.c.system_messages).where(d.c.system_messages.is_not(None))).scalars())
+        rows = conn.execute(select(d.c.system_messages).where(d.c.system_messages.is_not(None))).scalars()
+        return sorted({str(name) for names in rows for name in (names or [])})
+
+
+def reserved_for_systems(engine: Engine, name: str) -> bool:
+    return name in reserved_message_names(engine)
 
 
 def _someone_waits(engine: Engine, name: str, key: str | None) -> bool:

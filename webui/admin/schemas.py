@@ -6,7 +6,7 @@ from typing import Any
 
 from engine.bootstrap import Engine
 from engine.persistence.identity_tables import ROLES, TRUST_LEVELS
-from engine.services import identity
+from engine.services import identity, messages
 
 ROLE_NAMES = {"citizen": "Bürgerin/Bürger", "clerk": "Sachbearbeitung", "owner": "Prozessverantwortung",
               "admin": "Administration"}
@@ -69,4 +69,18 @@ def token(engine: Engine) -> tuple[dict[str, Any], dict[str, Any]]:
         "username": {"type": "string", "title": "Benutzerkonto", "enum": names},
         "name": {"type": "string", "title": "Bezeichnung des Tokens", "minLength": 1, "maxLength": 200,
                  "description": "Zum Beispiel: FIT-Connect-Eingang"}}}
-    return schema, {"username": {"ui:widget": "select"}}
+    scopes = token_scopes(engine)
+    if scopes:
+        schema["properties"]["scopes"] = {
+            "type": "array", "title": "Rechte als Fachverfahren", "uniqueItems": True,
+            "items": {"type": "string", "enum": list(scopes)},
+            "description": "Nur für Systeme: Aktenzeichen vorgeben, vorbehaltene Nachrichten senden."}
+    return schema, {"username": {"ui:widget": "select"}, "scopes": {"ui:enumNames": list(scopes.values())}}
+
+
+def token_scopes(engine: Engine) -> dict[str, str]:
+    """The rights a system token can carry: choosing Aktenzeichen, and each message a deployed
+    process reserves for systems (service.toml nachrichten_nur_systeme)."""
+    names = messages.reserved_message_names(engine)
+    return {identity.BUSINESS_KEY_SCOPE: "Aktenzeichen beim Start vorgeben",
+            **{identity.MESSAGE_SCOPE + n: f"Nachricht „{n}“ senden" for n in names}}

@@ -94,7 +94,8 @@ def new_token() -> Any:
     parsed = parse_request(schema, ui)
     if not parsed.errors:
         try:
-            _id, token = identity.create_api_token(engine(), parsed.data["username"], parsed.data["name"])
+            _id, token = identity.create_api_token(engine(), parsed.data["username"], parsed.data["name"],
+                                                   scopes=parsed.data.get("scopes") or [])
             return render_template("admin/token.html", token=token, name=parsed.data["name"])
         except AmtsflowError as exc:
             parsed.errors["_form"] = [exc.user_message]

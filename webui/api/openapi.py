@@ -170,9 +170,11 @@ def document() -> dict[str, Any]:
                 "requestBody": {"required": True, "content": {JSON: {"schema": {
                     "type": "object", "required": ["key"], "properties": {
                         "key": {"type": "string"}, "data": {"type": "object"},
-                        "business_key": {"type": ["string", "null"]}}}}}},
+                        "business_key": {"type": ["string", "null"], "description":
+                                         "Nur Fachverfahren mit dem Token-Recht business_key; sonst vergibt "
+                                         "die Engine das Aktenzeichen."}}}}}},
                 "responses": {**_ok("Neuer Vorgang", {"type": "object", "properties": {"id": {"type": "string"}}},
-                                    "201"), "422": PROBLEM}}},
+                                    "201"), "403": PROBLEM, "409": PROBLEM, "422": PROBLEM}}},
             "/cases/{case_id}": {"get": {
                 "summary": "Einen Vorgang lesen", "tags": ["cases"],
                 "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}],
