@@ -1,4 +1,5 @@
-"""Java method names on plain values, for translated JUEL (``${name.toUpperCase()}``).
+"""Java method names on plain values, for translated JUEL (``${name.toUpperCase()}``), and
+the read side of Camunda Spin's JSON API (``${customer.prop("age").numberValue()}``).
 
 Camunda models call the methods of ``java.lang.String``, ``java.util.Collection``/``List``
 and ``java.util.Map`` on process variables. The safe evaluator keeps values as Python
@@ -124,6 +125,28 @@ _NUMBER: dict[str, _Method] = {
     "floatValue": lambda n: float(n), "compareTo": _compare,
 }
 _BOOLEAN: dict[str, _Method] = {**_COMMON, "booleanValue": lambda b: b}
+
+def _prop(value: dict[Any, Any], name: Any) -> Any:
+    if name not in value:
+        raise Refused(f"JSON property {name!r} not found (prop() of Camunda Spin)")
+    return value[name]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+# Camunda Spin's JSON API on JSON values (a JSON variable is plain data here):
+# ${customer.prop("age").numberValue() >= 21}, ${order.prop("items").elements().size()}
+_SPIN_NODE = {"isObject": lambda v: isinstance(v, dict), "isArray": lambda v: isinstance(v, list),
+              "isString": lambda v: isinstance(v, str), "isBoolean": lambda v: isinstance(v, bool),
+              "isNumber": lambda v: isinstance(v, (int, float, Decimal)) and not isinstance(v, bool),
+              "isValue": lambda v: not isinstance(v, (dict, list))}
+_MAP.update({"prop": _prop, "hasProp": lambda m, k: k in m, "fieldNames": lambda m: list(m), **_SPIN_NODE})
+_LIST.update({"elements": lambda v: list(v), **_SPIN_NODE})
+_STRING.update({"stringValue": _same, "value": _same, **_SPIN_NODE})
+_NUMBER.update({"numberValue": _same, "value": _same, **_SPIN_NODE})
+_BOOLEAN.update({"boolValue": _same, "value": _same, **_SPIN_NODE})
 
 JAVA_METHODS: dict[type, dict[str, _Method]] = {
     bool: _BOOLEAN, str: _STRING, list: _LIST, tuple: _LIST, set: _SET, frozenset: _SET, dict: _MAP,

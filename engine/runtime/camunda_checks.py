@@ -57,6 +57,15 @@ def _blank_foreign_scripts(root: etree._Element, fail: Fail) -> None:
     for node in root.iter(tag("scriptTask")):
         language = (node.get("scriptFormat") or "").strip().lower()
         script = node.find(tag("script"))
+        resource = node.get(tag("resource", CAMUNDA))
+        if resource is not None:
+            fail(node, f"the script is loaded from the resource '{resource}', which cannot run here (scripts are "
+                       "part of the model); write the script inline in the script task")
+            node.set("scriptFormat", "python")
+            if script is None:
+                script = etree.SubElement(node, tag("script"))
+            script.text = "pass"  # reported once here, not again by SpiffWorkflow's parser
+            continue
         text = (script.text or "").strip() if script is not None else ""
         if language == "juel" or (not language and juel.is_juel(text)):
             node.set("scriptFormat", "juel")

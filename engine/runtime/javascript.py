@@ -14,7 +14,8 @@ one JSON string parsed inside the sandbox, and the outcome (the script's complet
 the variables it set or removed, changes to the task) comes back as one JSON string whose
 size is checked before Python parses it. No Python object is ever handed to the engine.
 
-The Camunda script API that models use is provided as plain JavaScript objects:
+The Camunda script API that models use is provided as plain JavaScript objects (and
+Spin's JSON reading API, ``S(json).prop('a').stringValue()``):
 ``execution.getVariable/setVariable/hasVariable/removeVariable/getVariables`` (and the
 ``Local`` variants), ``execution.processInstanceId``/``getProcessBusinessKey()``/
 ``getCurrentActivityId()``/``getEventName()``, in task listeners ``task.getName()``,
@@ -97,7 +98,33 @@ _PRELUDE = r"""
     var p = pair.split(":");
     Object.defineProperty(execution, p[0], {get: execution[p[1]], enumerable: true});
   });
-  var globals = {execution: execution};
+  // Camunda Spin's JSON reading API (S(json).prop('a').stringValue()), in plain JavaScript
+  var spin = function (value) {
+    var node = {
+      prop: function (n) {
+        if (value === null || typeof value !== "object" || !has(value, n)) {
+          throw new Error("JSON property '" + n + "' not found");
+        }
+        return spin(value[n]);
+      },
+      hasProp: function (n) { return value !== null && typeof value === "object" && has(value, n); },
+      elements: function () { return (Array.isArray(value) ? value : []).map(spin); },
+      fieldNames: function () { return value !== null && typeof value === "object" ? Object.keys(value) : []; },
+      stringValue: function () { return value; }, numberValue: function () { return value; },
+      boolValue: function () { return value; }, value: function () { return value; },
+      isObject: function () { return value !== null && typeof value === "object" && !Array.isArray(value); },
+      isArray: function () { return Array.isArray(value); },
+      isString: function () { return typeof value === "string"; },
+      isNumber: function () { return typeof value === "number"; },
+      isBoolean: function () { return typeof value === "boolean"; },
+      isNull: function () { return value === null; },
+      toString: function () { return JSON.stringify(value); }
+    };
+    node.toJSON = function () { return value; };
+    return node;
+  };
+  var S = function (input) { return spin(typeof input === "string" ? JSON.parse(input) : copy(input)); };
+  var globals = {execution: execution, S: S};
   if (input.task) {
     var attrs = input.task, task = Object.create(execution);
     var setter = function (k) {

@@ -170,3 +170,14 @@ def test_a_stopped_script_changes_nothing(js: JavaScriptSandbox) -> None:
     variables = {"a": 1}
     stopped(js, "execution.setVariable('a', 2); while (true) {}", variables)
     assert variables == {"a": 1}
+
+
+def test_spin_json_reading(js: JavaScriptSandbox) -> None:
+    outcome = js.run("var c = S(execution.getVariable('kunde'));"
+                     "execution.setVariable('kind', c.prop('kinder').elements()[1].prop('name').stringValue());"
+                     "execution.setVariable('json', S('{\"a\": [1, 2]}').prop('a'));"
+                     "[c.prop('alter').numberValue() >= 21, c.hasProp('email'), String(S({x: 1}))]",
+                     {"kunde": {"alter": 34, "kinder": [{"name": "A"}, {"name": "B"}]}})
+    assert outcome.result == [True, False, '{"x":1}']
+    assert outcome.variables == {"kind": "B", "json": [1, 2]}
+    assert "JSON property 'nix' not found" in stopped(js, "S({}).prop('nix')")

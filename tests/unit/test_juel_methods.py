@@ -174,3 +174,21 @@ def test_undeclared_bean_is_named(ev: SafeEvaluator) -> None:
     with pytest.raises(JuelError, match='declare "user.email" under "beans"'):
         translate("${user.email(x)}")
     assert "unknown function 'mail_of'" in " ".join(ev.check(translate("${mail_of(x)}")))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('${customer.prop("age").numberValue() >= 21}', True),
+    ('${customer.prop("name").stringValue()}', "Erika"),
+    ('${customer.prop("kinder").elements().size()}', 2),
+    ('${customer.hasProp("email")}', False),
+    ('${customer.prop("aktiv").boolValue()}', True),
+    ('${customer.prop("kinder").isArray()}', True),
+])
+def test_camunda_spin_json_reads(ev: SafeEvaluator, text: str, expected: object) -> None:
+    customer = {"age": 34, "name": "Erika", "kinder": [{"n": 1}, {"n": 2}], "aktiv": True}
+    assert juel(ev, text, customer=customer) == expected
+
+
+def test_camunda_spin_missing_property_is_an_error(ev: SafeEvaluator) -> None:
+    with pytest.raises(ExpressionError, match="JSON property 'age' not found"):
+        juel(ev, '${customer.prop("age")}', customer={})
