@@ -113,7 +113,36 @@ def _rewrite_beans(root: etree._Element, functions: dict[str, str]) -> None:
             node.text = juel.rewrite_beans(node.text, functions)
 
 
-def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] | None) -> list[Problem]:
+def _inline_script_resources(root: etree._Element, scripts: dict[str, str]) -> None:
+    """``camunda:resource="deployment://a/b.js"`` (also ``classpath://`` or a bare path) on a
+    script task or camunda:script: a script file of the same deployment (matched by its path's
+    end) becomes the inline script. Unresolved resources stay and are reported."""
+    for node in root.iter(tag("scriptTask"), tag("script", CAMUNDA)):
+        attr = tag("resource", CAMUNDA) if node.tag == tag("scriptTask") else "resource"
+        reference = node.get(attr)
+        text = _script_file(reference, scripts) if reference else None
+        if text is None:
+            continue
+        del node.attrib[attr]
+        target = node if node.tag == tag("script", CAMUNDA) else node.find(tag("script"))
+        if target is None:
+            target = etree.SubElement(node, tag("script"))
+        target.text = text
+
+
+def _script_file(reference: str, scripts: dict[str, str]) -> str | None:
+    path = reference.split("://", 1)[-1].lstrip("/")
+    if not path or "${" in path or "#{" in path:
+        return None  # a script path from a variable: data would choose the code
+    for name, text in scripts.items():
+        stored = name.replace("\\", "/")
+        if stored == path or stored.endswith("/" + path) or path.endswith("/" + stored):
+            return text
+    return None
+
+
+def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] | None,
+                   scripts: dict[str, str] | None = None) -> list[Problem]:
     """Rewrite expressions in place; return problems for what cannot run.
 
     ``mapping`` is the content of camunda-mapping.json (a bare ``{name: operation}`` dict
@@ -127,6 +156,7 @@ def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] 
         problems.append(Problem(filename, node.sourceline or 0, _owner(node), message))
 
     _rewrite_beans(root, bean_functions(mapping))
+    _inline_script_resources(root, scripts or {})
     camunda_listeners.expand_timeout_listeners(root)
     _translate_conditions(root, fail)
     _translate_timers(root, fail)

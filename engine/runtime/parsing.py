@@ -29,6 +29,7 @@ from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
 MAX_JSON_BYTES = 1024 * 1024
 _JUEL_TEXT = re.compile(rb"(?:>|<!\[CDATA\[)\s*[$#]\{")
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
+SCRIPT_SUFFIXES = (".js", ".py", ".groovy")   # script resources models load (camunda:resource)
 IGNORED_SUFFIXES = (".md", ".toml", ".txt", ".png", ".svg")
 
 Checker = Callable[[str, str, str], list[str]]  # (source, mode, element_id) -> messages
@@ -103,6 +104,7 @@ class _BundleParser:
         self.io_by_element: dict[tuple[str, str], Any] = {}   # (file, element id) -> IoMapping
         self.call_by_element: dict[tuple[str, str], Any] = {}  # (file, element id) -> CallMapping
         self.listeners_by_file: dict[str, dict[str, listeners.ElementListeners]] = {}
+        self.scripts: dict[str, str] = {}   # script resources of the deployment: file name -> text
 
     def parse(self) -> ParsedBundle:
         if not self.files:
@@ -126,7 +128,7 @@ class _BundleParser:
             self.problems.extend(checks.static_problems(root, name, called,
                                                         javascript=self.dialects[name] == "camunda"))
             if self.dialects[name] == "camunda":
-                self.problems.extend(camunda.translate_tree(root, name, self.delegates))
+                self.problems.extend(camunda.translate_tree(root, name, self.delegates, self.scripts))
             if self.check is not None:
                 self.problems.extend(checks.expression_problems(root, name, self.check))
             self._model_problems(root, name)
@@ -154,6 +156,8 @@ class _BundleParser:
                     self.dmn[f.name] = parse_untrusted(f.content, f.name)
                 elif lower.endswith((".json", ".form")):
                     self._read_json(f)
+                elif lower.endswith(SCRIPT_SUFFIXES):
+                    self._read_script(f)
                 elif not lower.endswith(IGNORED_SUFFIXES):
                     self.problems.append(Problem(f.name, 0, "", "unknown file type (expected .bpmn, .dmn, .json or .form)"))
             except UnsafeXml as exc:
@@ -166,6 +170,16 @@ class _BundleParser:
         self.problems.extend(problems)
         self.warnings.extend(warnings)
         self.dialects[name] = "camunda"
+
+    def _read_script(self, f: SourceFile) -> None:
+        """A script file a model loads with camunda:resource (inlined by the Camunda translation)."""
+        if len(f.content) > MAX_JSON_BYTES:
+            self.problems.append(Problem(f.name, 1, "", f"file is larger than {MAX_JSON_BYTES} bytes"))
+            return
+        try:
+            self.scripts[f.name] = f.content.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            self.problems.append(Problem(f.name, 1, "", f"not UTF-8 text: {exc}"))
 
     def _read_json(self, f: SourceFile) -> None:
         if len(f.content) > MAX_JSON_BYTES:

@@ -33,7 +33,7 @@ from engine.runtime.parsing import BPMN_SUFFIXES, SourceFile, detect_dialect, pa
 from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
 
 RUNS, AFTER_MAPPING, BLOCKED = "runs", "runs after mapping", "blocked"
-COMPANION_SUFFIXES = (".dmn", ".form", ".json")
+COMPANION_SUFFIXES = (".dmn", ".form", ".json", ".js", ".py", ".groovy")
 PYTHON_SCRIPTS = ("", "python", "text/x-python", "py")
 PLACEHOLDER_CONNECTOR = "mapped"
 _BEAN_HINT = re.compile(r'declare "([A-Za-z_]\w*\.[A-Za-z_]\w*)" under "beans"')

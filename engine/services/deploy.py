@@ -16,7 +16,7 @@ from engine.bootstrap import Engine
 from engine.domain.errors import DeploymentError, Problem
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
-from engine.runtime.parsing import ParsedProcess, SourceFile, parse_bundle
+from engine.runtime.parsing import SCRIPT_SUFFIXES, ParsedProcess, SourceFile, parse_bundle
 from engine.services import audit, schedules
 from engine.services.business_keys import service_policy
 from engine.services.called import borrow_called, is_borrowed
@@ -66,7 +66,8 @@ def _needed_files(parsed: ParsedProcess, files: list[SourceFile]) -> list[Source
     for f in files:
         base = os.path.basename(f.name)
         lower = base.lower()
-        if lower.endswith((".dmn", ".json", ".form")) or base in bpmn_names or base == "service.toml":
+        if lower.endswith((".dmn", ".json", ".form", *SCRIPT_SUFFIXES)) or base in bpmn_names \
+                or base == "service.toml":
             chosen.append(f)
     return chosen
 

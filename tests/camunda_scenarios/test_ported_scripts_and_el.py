@@ -222,3 +222,29 @@ def test_ExpressionManagerTest_testSetVariableByExpressionFromListener(scenario:
     case = scenario.start("fieldInjectionTest", {"myCounter": 5})
     scenario.complete(case, "A")
     assert scenario.data(case)["myCounter"] == 6
+
+
+def test_ExternalScriptTaskTest_testScriptInDeployment(scenario: Scenario) -> None:
+    """ExternalScriptTaskTest.testScriptInDeployment: camunda:resource="deployment://..." loads the
+    script from a file of the same deployment (a JavaScript file here; the corpus uses Python)."""
+    xml = script_process("javascript", "").replace(
+        b'<scriptTask id="script" scriptFormat="javascript"><script><![CDATA[]]></script></scriptTask>',
+        b'<scriptTask id="script" scriptFormat="javascript" '
+        b'camunda:resource="deployment://org/camunda/bpm/engine/test/bpmn/scripttask/greeting.js"/>')
+    scenario.deploy_files([], extra={"testProcess.bpmn": xml,
+                                     "scripts/org/camunda/bpm/engine/test/bpmn/scripttask/greeting.js":
+                                         b"execution.setVariable('greeting', 'Greetings ' + name + '!');"})
+    case = scenario.start("testProcess", {"name": "Camunda"})
+    assert scenario.data(case)["greeting"] == "Greetings Camunda!"
+    scenario.complete(case, "task")                   # a later command re-reads the stored definition
+    assert scenario.status(case) == "completed"
+
+
+@pytest.mark.parametrize("model", ["ExternalScriptTaskTest.testScriptNotFoundInDeployment.bpmn20.xml",
+                                   "ExternalScriptTaskTest.testDefaultExternalScriptAsVariable.bpmn20.xml",
+                                   "ExternalScriptTaskTest.testScriptInClasspath.bpmn20.xml"])
+def test_ExternalScriptTaskTest_testScriptNotFoundInDeployment(scenario: Scenario, model: str) -> None:
+    """ExternalScriptTaskTest.testScriptNotFoundInDeployment (and the classpath and variable
+    variants, which have no file here): refused at deploy naming the resource."""
+    problems = refused(scenario, f"scripttask/{model}")
+    assert any("the script is loaded from the resource" in p for p in problems)
