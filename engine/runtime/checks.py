@@ -18,7 +18,6 @@ from engine.runtime.namespaces import BPMN, local_name, tag
 UNSUPPORTED = {
     "complexGateway": "complex gateways are not supported; model the join with a parallel or inclusive gateway",
     "compensateEventDefinition": "compensation events have no effect in the engine (SpiffWorkflow ignores them); model the undo step explicitly",
-    "linkEventDefinition": "link events have no effect in the engine (SpiffWorkflow ignores them); connect the flow with a sequence flow",
 }
 
 REFERENCES = {

@@ -22,6 +22,7 @@ from engine.runtime import (
     listeners, terminate_all)
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
+from engine.runtime import links
 from engine.runtime.event_subprocesses import prepare_triggers
 from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, catch_any_code, use_engine_clock
 from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
@@ -123,6 +124,7 @@ class _BundleParser:
         for name, root in self.trees.items():
             checks.name_anonymous_flows(root)
             checks.address_bare_receive_tasks(root)
+            self.problems.extend(links.rewrite_links(root, name))
             if self.dialects[name] == "camunda":
                 checks.implicit_error_codes(root)
             self.problems.extend(checks.static_problems(root, name, called,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from engine.persistence import tables as t
+from tests.camunda_scenarios.semantics_helpers import correlate
 
 MSG = "event/message/MessageEventSubprocessTest."
 ESC = "event/escalation/EscalationEventSubprocessTest."
@@ -29,7 +30,7 @@ def _interrupting_under_process_definition(scenario, model: str, expected_subscr
     assert scenario.status(case) == "completed", scenario.case(case)["error"]
     assert subscriptions(scenario) == 0
     second = scenario.start("process")
-    assert scenario.message("newMessage").status == "delivered"
+    assert correlate(scenario, "newMessage").status == "delivered"
     assert scenario.waits_at(second) == ["eventSubProcessTask"]      # the main flow was interrupted
     assert subscriptions(scenario) == 0
     scenario.complete(second, "eventSubProcessTask")
@@ -52,14 +53,14 @@ def test_MessageEventSubprocessTest_testNonInterruptingUnderProcessDefinition(sc
     scenario.complete(case, "task")
     assert scenario.status(case) == "completed" and subscriptions(scenario) == 0
     second = scenario.start("process")
-    scenario.message("newMessage")
+    correlate(scenario, "newMessage")
     assert scenario.waits_at(second) == ["eventSubProcessTask", "task"]
     scenario.complete(second, "task")
     assert scenario.status(second) != "completed"                   # the event sub-process still runs
     scenario.complete(second, "eventSubProcessTask")
     assert scenario.status(second) == "completed"
     third = scenario.start("process")
-    scenario.message("newMessage")
+    correlate(scenario, "newMessage")
     assert scenario.waits_at(third) == ["eventSubProcessTask", "task"]
     scenario.complete(third, "eventSubProcessTask")
     assert scenario.status(third) != "completed"
@@ -74,7 +75,7 @@ def test_MessageEventSubprocessTest_testNonInterruptingUnderProcessDefinitionSco
     scenario.complete(case, "task")
     assert scenario.status(case) == "completed" and subscriptions(scenario) == 0
     second = scenario.start("process")
-    scenario.message("newMessage")
+    correlate(scenario, "newMessage")
     assert len(scenario.tasks(second)) == 2 and subscriptions(scenario) == 1   # non-interrupting: still offered
     scenario.complete(second, "task")
     scenario.complete(second, "eventSubProcessTask")
@@ -86,7 +87,7 @@ def test_InterruptingEventSubProcessTest_testCancelEventSubscriptionsWhenReceivi
     case = scenario.start("process")
     assert scenario.waits_at(case) == ["taskBeforeInterruptingEventSuprocess"]
     assert subscriptions(scenario) == 2
-    scenario.message("newMessage")
+    correlate(scenario, "newMessage")
     assert scenario.waits_at(case) == ["taskAfterMessageStartEvent"]
     assert subscriptions(scenario) == 0
     assert scenario.signal("newSignal") == 0                       # nobody waits for it any more
@@ -101,7 +102,7 @@ def test_InterruptingEventSubProcessTest_testCancelEventSubscriptionsWhenReceivi
     assert scenario.signal("newSignal") == 1
     assert scenario.waits_at(case) == ["tastAfterSignalStartEvent"]
     assert subscriptions(scenario) == 0
-    assert scenario.message("newMessage", only_if_waiting=True).status == "ignored"
+    assert correlate(scenario, "newMessage", only_if_waiting=True).status == "ignored"
     scenario.complete(case, "tastAfterSignalStartEvent")
     assert scenario.status(case) == "completed"
 

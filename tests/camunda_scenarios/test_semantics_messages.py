@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from engine.domain.errors import DeploymentError
 from engine.persistence import tables as t
+from tests.camunda_scenarios.semantics_helpers import correlate
 
 MSG = "event/message/"
 
@@ -24,7 +25,7 @@ def test_MessageBoundaryEventTest_testSingleBoundaryMessageEvent(scenario):
     scenario.deploy_camunda(MSG + "MessageBoundaryEventTest.testSingleBoundaryMessageEvent.bpmn20.xml")
     case = scenario.start("process")
     assert scenario.waits_at(case) == ["task"] and waiting_names(scenario) == ["messageName"]
-    scenario.message("messageName")
+    correlate(scenario, "messageName")
     assert scenario.waits_at(case) == ["taskAfterMessage"]
     scenario.complete(case, "taskAfterMessage")
     assert scenario.status(case) == "completed"
@@ -40,10 +41,10 @@ def test_MessageBoundaryEventTest_testDoubleBoundaryMessageEvent(scenario):
     scenario.deploy_camunda(MSG + "MessageBoundaryEventTest.testDoubleBoundaryMessageEvent.bpmn20.xml")
     case = scenario.start("process")
     assert waiting_names(scenario) == ["messageName_1", "messageName_2"]
-    scenario.message("messageName_1")
+    correlate(scenario, "messageName_1")
     # the other boundary event is gone with its activity (Camunda refuses the message; here a
     # message for nobody is dropped when asked to, else it would wait in the buffer)
-    assert scenario.message("messageName_2", only_if_waiting=True).status == "ignored"
+    assert correlate(scenario, "messageName_2", only_if_waiting=True).status == "ignored"
     assert scenario.waits_at(case) == ["taskAfterMessage_1"]
     scenario.complete(case, "taskAfterMessage_1")
     assert scenario.status(case) == "completed"
@@ -62,7 +63,7 @@ def test_MessageBoundaryEventTest_testDoubleBoundaryMessageEventSameMessageId(sc
 def test_MessageBoundaryEventTest_testBoundaryMessageEventInsideSubprocess(scenario):
     scenario.deploy_camunda(MSG + "MessageBoundaryEventTest.testBoundaryMessageEventInsideSubprocess.bpmn20.xml")
     case = scenario.start("process")
-    scenario.message("messageName")
+    correlate(scenario, "messageName")
     assert scenario.waits_at(case) == ["taskAfterMessage"]
     scenario.complete(case, "taskAfterMessage")
     assert scenario.status(case) == "completed"
@@ -86,12 +87,12 @@ def test_MessageBoundaryEventTest_testBoundaryMessageEventOnSubprocessAndInsideS
     assert scenario.waits_at(case) == ["taskAfterSubprocess"]
     scenario.complete(case, "taskAfterSubprocess")
     second = scenario.start("process")
-    scenario.message("messageName")
+    correlate(scenario, "messageName")
     assert scenario.waits_at(second) == ["taskAfterMessage"] and waiting_names(scenario) == ["messageName2"]
     scenario.complete(second, "taskAfterMessage")
     assert waiting_names(scenario) == [] and scenario.waits_at(second) == ["taskAfterSubprocess"]
     third = scenario.start("process")
-    scenario.message("messageName2")
+    correlate(scenario, "messageName2")
     assert scenario.waits_at(third) == ["taskAfterOuterMessageBoundary"] and waiting_names(scenario) == []
     scenario.complete(third, "taskAfterOuterMessageBoundary")
     assert scenario.status(third) == "completed"
@@ -100,12 +101,12 @@ def test_MessageBoundaryEventTest_testBoundaryMessageEventOnSubprocessAndInsideS
 def test_MessageBoundaryEventTest_testBoundaryMessageEventOnSubprocess(scenario):
     scenario.deploy_camunda(MSG + "MessageBoundaryEventTest.testBoundaryMessageEventOnSubprocess.bpmn20.xml")
     first = scenario.start("process")
-    scenario.message("messageName_one")
+    correlate(scenario, "messageName_one")
     assert scenario.waits_at(first) == ["taskAfterMessage_one"]
     scenario.complete(first, "taskAfterMessage_one")
     assert scenario.status(first) == "completed"
     second = scenario.start("process")
-    scenario.message("messageName_two")
+    correlate(scenario, "messageName_two")
     assert scenario.waits_at(second) == ["taskAfterMessage_two"]
     scenario.complete(second, "taskAfterMessage_two")
     assert scenario.status(second) == "completed"
@@ -123,7 +124,7 @@ def test_MessageBoundaryEventTest_testBoundaryMessageEventOnSubprocessAndInsideS
     case = scenario.start("process")
     assert len(scenario.tasks(case)) == 5
     assert waiting_names(scenario) == ["messageName"] * 5 + ["messageName2"]
-    scenario.message("messageName2")
+    correlate(scenario, "messageName2")
     assert waiting_names(scenario) == []
     assert scenario.waits_at(case) == ["taskAfterOuterMessageBoundary"]
     scenario.complete(case, "taskAfterOuterMessageBoundary")
@@ -134,7 +135,7 @@ def test_MessageBoundaryEventTest_testBoundaryMessageEventConcurrent(scenario):
     scenario.deploy_camunda(MSG + "MessageBoundaryEventTest.testBoundaryMessageEventConcurrent.bpmn20.xml")
     scenario.start("boundaryEvent")
     assert len(waiting_names(scenario)) == 2
-    scenario.message("task1Message")
+    correlate(scenario, "task1Message")
     assert len(waiting_names(scenario)) == 1            # the concurrent task's boundary still waits
 
 
@@ -142,7 +143,7 @@ def test_MessageBoundaryEventTest_testBoundaryMessageEventOnSubprocessWithInterm
     scenario.deploy_camunda(MSG + "MessageBoundaryEventTest.testBoundaryMessageEventOnSubprocessWithIntermediate"
                                   "MessageCatch.bpmn")
     case = scenario.start("testProcess")
-    scenario.message("cancelMessage")
+    correlate(scenario, "cancelMessage")
     assert scenario.status(case) == "completed"
 
 

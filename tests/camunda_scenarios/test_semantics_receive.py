@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from engine.domain.errors import AmbiguousCorrelation
 from engine.persistence import tables as t
+from tests.camunda_scenarios.semantics_helpers import correlate
 
 RT = "receivetask/ReceiveTaskTest."
 
@@ -23,7 +24,7 @@ def test_ReceiveTaskTest_testSupportsCorrelateMessageOnSingleReceiveTask(scenari
     scenario.deploy_camunda(RT + "singleReceiveTask.bpmn20.xml")
     case = scenario.start("testProcess")
     assert subscriptions(scenario) == 1
-    assert scenario.message("newInvoiceMessage").status == "delivered"
+    assert correlate(scenario, "newInvoiceMessage").status == "delivered"
     assert subscriptions(scenario) == 0
     assert scenario.status(case) == "completed"
 
@@ -45,9 +46,9 @@ def test_ReceiveTaskTest_testSupportsCorrelateMessageOnSequentialMultiReceiveTas
     scenario.deploy_camunda(RT + "multiSequentialReceiveTask.bpmn20.xml")
     case = scenario.start("testProcess")
     assert subscriptions(scenario) == 1
-    scenario.message("newInvoiceMessage")
+    correlate(scenario, "newInvoiceMessage")
     assert subscriptions(scenario) == 1          # the second instance waits now
-    scenario.message("newInvoiceMessage")
+    correlate(scenario, "newInvoiceMessage")
     assert subscriptions(scenario) == 0
     scenario.complete(case, "interaction")
     assert scenario.status(case) == "completed"
@@ -57,8 +58,8 @@ def test_ReceiveTaskTest_testSupportsCorrelateMessageOnReceiveTaskBehindParallel
     scenario.deploy_camunda(RT + "parallelGatewayReceiveTask.bpmn20.xml")
     case = scenario.start("testProcess")
     assert subscriptions(scenario) == 2
-    scenario.message("Message 1")
-    scenario.message("Message 2")
+    correlate(scenario, "Message 1")
+    correlate(scenario, "Message 2")
     assert subscriptions(scenario) == 0
     assert scenario.status(case) == "completed"
 
@@ -67,7 +68,7 @@ def test_ReceiveTaskTest_testSupportsMessageEventReceivedOnSubProcessReceiveTask
     scenario.deploy_camunda(RT + "subProcessReceiveTask.bpmn20.xml")
     case = scenario.start("testProcess")
     assert subscriptions(scenario) == 1
-    scenario.message("newInvoiceMessage")
+    correlate(scenario, "newInvoiceMessage")
     assert subscriptions(scenario) == 0
     assert scenario.status(case) == "completed"
 
@@ -79,7 +80,7 @@ def test_ReceiveTaskTest_testNotSupportsCorrelateMessageOnParallelMultiReceiveTa
     case = scenario.start("testProcess")
     assert subscriptions(scenario) == 2
     with pytest.raises(AmbiguousCorrelation):
-        scenario.message("newInvoiceMessage")
+        correlate(scenario, "newInvoiceMessage")
     assert subscriptions(scenario) == 2
     assert scenario.status(case) == "waiting"
 
@@ -88,7 +89,7 @@ def test_ReceiveTaskTest_testSupportsMessageEventReceivedOnParallelMultiInstance
     scenario.deploy_camunda(RT + "multiParallelReceiveTaskBoundary.bpmn20.xml")
     case = scenario.start("testProcess")
     assert subscriptions(scenario) == 3
-    scenario.message("cancelInvoiceMessage")
+    correlate(scenario, "cancelInvoiceMessage")
     assert subscriptions(scenario) == 0
     assert scenario.status(case) == "completed"
 
@@ -104,5 +105,5 @@ def test_receive_task_without_message_waits(scenario, java, model, key):
     scenario.deploy_camunda(RT + model)
     case = scenario.start(key)
     assert scenario.status(case) == "waiting"
-    scenario.message("waitState")
+    correlate(scenario, "waitState")
     assert scenario.status(case) == "completed"

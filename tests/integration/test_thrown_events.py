@@ -109,7 +109,7 @@ def test_uncaught_error_end_event_fails_the_case_with_an_incident(engine):
 
 def test_thrown_message_matching_several_waiting_cases_is_refused_with_an_incident_on_the_thrower(engine):
     deploy_models(engine, MODEL)
-    waiting = [cases.start_case(engine, "ausweis", {}, business_key="PA-1") for _ in range(2)]
+    waiting = [cases.start_case(engine, key, {}, business_key="PA-1") for key in ("ausweis", "zweitausweis")]
     thrower = cases.start_case(engine, "melder", {"ausweis": "PA-1", "zweiter": "x", "dritter": "y"})
     JobExecutor(engine).run_until_idle()
     assert all(not _case(engine, c)["open_tasks"] for c in waiting)      # delivered to none

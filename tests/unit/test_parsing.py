@@ -90,7 +90,7 @@ def test_unknown_references_are_problems_not_crashes():
     ('<bpmn:intermediateThrowEvent id="comp"><bpmn:compensateEventDefinition/></bpmn:intermediateThrowEvent>',
      "compensation events have no effect"),
     ('<bpmn:intermediateThrowEvent id="link"><bpmn:linkEventDefinition name="L"/></bpmn:intermediateThrowEvent>',
-     "link events have no effect"),
+     "link: link throw event 'L' has no link catch event of that name in the same scope"),
     ('<bpmn:callActivity id="call" calledElement="fehlt"/>', "called process 'fehlt' is neither part of this deployment nor deployed before"),
 ])
 def test_constructs_spiffworkflow_would_mis_run_are_refused(snippet, message):
