@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from engine.persistence.db import default_sqlite_url
+from engine.runtime.budget import Limits
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,18 @@ class Settings:
     # SQLite: FULL syncs the WAL on every commit (a committed decision survives a power cut);
     # NORMAL syncs at checkpoints only (faster; the last commits may be lost on power loss)
     sqlite_synchronous: str = "FULL"
+    # Budgets of one command and limits of what a model may ask for (engine/runtime/budget.py).
+    max_steps: int = Limits.steps
+    max_command_seconds: float = Limits.seconds
+    max_state_bytes: int = Limits.state_bytes
+    max_instances: int = Limits.instances
+    max_timer_years: int = Limits.timer_years
+    max_data_depth: int = Limits.data_depth
+
+    def limits(self) -> Limits:
+        return Limits(steps=self.max_steps, seconds=self.max_command_seconds, state_bytes=self.max_state_bytes,
+                      instances=self.max_instances, timer_years=self.max_timer_years,
+                      data_depth=self.max_data_depth)
 
     @property
     def runs_embedded_worker(self) -> bool:
@@ -50,13 +63,20 @@ class Settings:
             values["embedded_worker"] = env["AMTSFLOW_EMBEDDED_WORKER"].lower() in ("1", "true", "yes")
         for name, attr in (("AMTSFLOW_JOB_LOCK_SECONDS", "job_lock_seconds"),
                            ("AMTSFLOW_DEFAULT_RETRIES", "default_retries"),
-                           ("AMTSFLOW_CASE_CACHE_SIZE", "case_cache_size")):
+                           ("AMTSFLOW_CASE_CACHE_SIZE", "case_cache_size"),
+                           ("AMTSFLOW_MAX_STEPS", "max_steps"),
+                           ("AMTSFLOW_MAX_STATE_BYTES", "max_state_bytes"),
+                           ("AMTSFLOW_MAX_INSTANCES", "max_instances"),
+                           ("AMTSFLOW_MAX_TIMER_YEARS", "max_timer_years"),
+                           ("AMTSFLOW_MAX_DATA_DEPTH", "max_data_depth")):
             if env.get(name):
                 values[attr] = int(env[name])
         if env.get("AMTSFLOW_SQLITE_BUSY_SECONDS"):
             values["sqlite_busy_seconds"] = float(env["AMTSFLOW_SQLITE_BUSY_SECONDS"])
         if env.get("AMTSFLOW_SQLITE_SYNCHRONOUS"):
             values["sqlite_synchronous"] = env["AMTSFLOW_SQLITE_SYNCHRONOUS"].strip().upper()
+        if env.get("AMTSFLOW_MAX_COMMAND_SECONDS"):
+            values["max_command_seconds"] = float(env["AMTSFLOW_MAX_COMMAND_SECONDS"])
         values["connector_config"] = {
             k[len("AMTSFLOW_CONNECTOR_"):].lower(): v for k, v in env.items() if k.startswith("AMTSFLOW_CONNECTOR_")
         }

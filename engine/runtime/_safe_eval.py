@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sized
 from time import monotonic
 from typing import Any, Protocol, TypeVar, cast
 
+from engine.runtime import budget
 from engine.runtime._safe_ast import (
     ATOMIC, COMPARE, DATA_ATTRS, DEEP_BUILTINS, DEEP_METHODS, METHODS, UNARY,
     Compound, Refused, binop, check_int, check_method, too_big, type_table, weight)
@@ -48,7 +49,7 @@ class Evaluator(Protocol):
 class Run(Compound):
     """State of one evaluate()/execute() call: scopes, step counter, deadline."""
 
-    __slots__ = ("ev", "scopes", "steps", "mark", "deadline", "line")
+    __slots__ = ("ev", "scopes", "steps", "mark", "deadline", "capped", "line")
 
     def __init__(self, ev: Evaluator, names: Mapping[str, Any]) -> None:
         self.ev = ev
@@ -56,6 +57,10 @@ class Run(Compound):
         self.steps = 0
         self.mark = min(_TICK, ev.max_steps + 1)
         self.deadline = monotonic() + ev.max_seconds
+        command_deadline = budget.deadline()  # a script never outlives the command that runs it
+        self.capped = command_deadline is not None and command_deadline < self.deadline
+        if command_deadline is not None and self.capped:
+            self.deadline = command_deadline
         self.line = 0
 
     def visit(self, node: ast.AST) -> Any:
@@ -72,6 +77,9 @@ class Run(Compound):
         if self.steps > ev.max_steps:
             raise Refused(f"step limit of {ev.max_steps} steps exceeded (endless loop?)")
         if monotonic() > self.deadline:
+            if self.capped:
+                raise Refused(f"the command's time budget of {budget.current_limits().seconds:g} s is used up "
+                              "(limit AMTSFLOW_MAX_COMMAND_SECONDS)")
             raise Refused(f"time limit of {ev.max_seconds} s exceeded")
         self.mark = min(self.steps + _TICK, ev.max_steps + 1)
 

@@ -19,7 +19,8 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 from engine.domain.errors import DeploymentError, Problem
 from engine.runtime import (
     call_activity, camunda, camunda_call, camunda_io, camunda_listeners, checks, elements, flowable, io_mapping, juel,
-    listeners, terminate_all)
+    limit_checks, listeners, terminate_all)
+from engine.runtime.bounded import bound_multi_instance
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
 from engine.runtime import links
@@ -131,9 +132,12 @@ class _BundleParser:
                                                         javascript=self.dialects[name] == "camunda"))
             if self.dialects[name] == "camunda":
                 self.problems.extend(camunda.translate_tree(root, name, self.delegates, self.scripts))
-            if self.check is not None:
+            if self.check is not None:  # deploying (not re-reading a stored definition)
                 self.problems.extend(checks.expression_problems(root, name, self.check))
+                self.problems.extend(limit_checks.limit_problems(root, name))
             self._model_problems(root, name)
+        if self.check is not None:
+            self.problems.extend(limit_checks.call_cycles(self.trees))
         self._fail_if_problems()
         processes = self._build_specs()
         self._fail_if_problems()
@@ -390,6 +394,7 @@ class _BundleParser:
             if definition is not None:
                 use_engine_clock(definition)
                 catch_any_code(definition)
+            bound_multi_instance(task_spec)
         listeners.attach_to_spec(spec, self.listeners_by_file.get(file, {}))
 
 
@@ -403,6 +408,17 @@ def _camunda_form_file(reference: str, json_files: dict[str, Any]) -> Any:
     return None
 
 
+def _caused_by_recursion(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, RecursionError) or "maximum recursion depth" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _problem_from(exc: Exception, filename: str, root: etree._Element) -> Problem:
     element_id = str(getattr(exc, "id", "") or "")
     line = 0
@@ -410,6 +426,10 @@ def _problem_from(exc: Exception, filename: str, root: etree._Element) -> Proble
         found = root.xpath("//*[@id=$i]", i=element_id)
         line = found[0].sourceline if found else 0
     message = str(exc.args[0]) if exc.args else exc.__class__.__name__
+    if _caused_by_recursion(exc):
+        return Problem(getattr(exc, "file_name", "") or filename, line, element_id,
+                       "the process is too long to be read: several hundred elements follow one another in a "
+                       "single chain; split it into sub-processes or call activities")
     if isinstance(exc, (TypeError, KeyError, AttributeError)):
         message = f"the model could not be read ({exc.__class__.__name__}: {message}); check message, signal, error and decision references"
     return Problem(getattr(exc, "file_name", "") or filename, line, element_id, message)

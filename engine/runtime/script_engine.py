@@ -11,6 +11,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
 from engine.domain.errors import ExpressionError
 from engine.ports import Clock
+from engine.runtime import budget
 from engine.runtime._safe_context import ExecutionContext, ModelScope
 from engine.runtime.expressions import SafeEvaluator
 from engine.runtime.javascript import JavaScriptSandbox, ScriptOutcome
@@ -20,6 +21,58 @@ from engine.runtime.io_mapping import script_language
 def _element_id(task: Any) -> str:
     spec = getattr(task, "task_spec", None)
     return str(getattr(spec, "bpmn_id", None) or getattr(spec, "name", ""))
+
+
+def _check_size(value: Any, element_id: str) -> None:
+    """An expression's result that would be too big to store is refused before anyone keeps it."""
+    limits = budget.current_limits()
+    try:
+        size = budget.stored_size(value, limits.state_bytes, max_depth=limits.data_depth)
+    except budget.Unstorable:
+        return  # a condition may well yield an iterator; storing one is refused where it happens
+    if size > limits.state_bytes:
+        raise ExpressionError(f"the result would take more than {limits.state_bytes:,} bytes when stored "
+                              "(AMTSFLOW_MAX_STATE_BYTES)", element_id=element_id)
+
+
+def _keep_storable(data: dict[str, Any]) -> list[str]:
+    """Remove what a script left in ``data`` that cannot be stored (iterators, cycles, nesting
+    too deep) or that makes the data too big (largest first); returns why, per variable.
+    The data is measured as stored, shared references counted each time: ``[s] * 1000`` of a
+    1 MB text is 1 GB, measured without building it."""
+    limits = budget.current_limits()
+    try:
+        if budget.stored_size(data, limits.state_bytes, max_depth=limits.data_depth + 1) <= limits.state_bytes:
+            return []
+    except budget.Unstorable:
+        pass
+    refused: list[str] = []
+    sizes: dict[str, int] = {}
+    for name, value in list(data.items()):
+        try:
+            sizes[name] = budget.stored_size(value, limits.state_bytes, max_depth=limits.data_depth)
+        except budget.Unstorable as exc:
+            del data[name]
+            refused.append(f"'{name}': {exc}")
+    total = sum(sizes.values())
+    for name in sorted(sizes, key=sizes.__getitem__, reverse=True):
+        if total <= limits.state_bytes:
+            break
+        del data[name]
+        total -= sizes[name]
+        size = "more than " + f"{limits.state_bytes:,}" if sizes[name] > limits.state_bytes else f"{sizes[name]:,}"
+        refused.append(f"'{name}' would take {size} bytes when stored")
+    return refused
+
+
+def _refuse(refused: list[str]) -> None:
+    if refused:
+        limit = budget.current_limits().state_bytes
+        too_big = any("bytes when stored" in reason for reason in refused)
+        raise ExpressionError(
+            "the script's results cannot be stored and were not kept: " + "; ".join(refused)
+            + (f" (the data of a case may take at most {limit:,} bytes when stored, "
+               "AMTSFLOW_MAX_STATE_BYTES)" if too_big else ""))
 
 
 class SafeEnvironment:
@@ -93,8 +146,11 @@ class SafeScriptEngine(PythonScriptEngine):
     def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
         names: Any = ChainMap(external_context, task.data) if external_context else task.data
         try:
-            return self.evaluator.evaluate(expression, with_execution(task, names, expression),
-                                           element_id=_element_id(task))
+            result = self.evaluator.evaluate(expression, with_execution(task, names, expression),
+                                             element_id=_element_id(task))
+            if isinstance(result, (list, tuple, dict, set, frozenset)):  # may be stored (DMN, parameters)
+                _check_size(result, _element_id(task))
+            return result
         except ExpressionError as exc:
             raise WorkflowTaskException(exc.message, task=task, exception=exc) from exc
 
@@ -125,16 +181,20 @@ class SafeScriptEngine(PythonScriptEngine):
             raise WorkflowTaskException(exc.message, task=task, exception=exc) from exc
 
     def execute(self, task: Any, script: str, external_context: dict[str, Any] | None = None) -> bool:
+        element_id = _element_id(task)
         try:
             if external_context:
                 scope = dict(external_context)
                 scope.update(task.data)
-                self.evaluator.execute(script, with_execution(task, scope, script), element_id=_element_id(task))
+                self.evaluator.execute(script, with_execution(task, scope, script), element_id=element_id)
+                refused = _keep_storable(scope)
                 for key, value in scope.items():
                     if key not in external_context or key in task.data:
                         task.data[key] = value
             else:
-                self.evaluator.execute(script, with_execution(task, task.data, script), element_id=_element_id(task))
+                self.evaluator.execute(script, with_execution(task, task.data, script), element_id=element_id)
+                refused = _keep_storable(task.data)
+            _refuse(refused)
         except ExpressionError as exc:
             raise WorkflowTaskException(exc.message, task=task, exception=exc) from exc
         return True
@@ -152,6 +212,7 @@ class SafeScriptEngine(PythonScriptEngine):
         for name in outcome.removed:
             task.data.pop(name, None)
         task.data.update(outcome.variables)
+        _refuse(_keep_storable(task.data))
         return outcome
 
     def call_service(self, task: Any, **kwargs: Any) -> str:

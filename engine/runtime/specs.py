@@ -39,6 +39,7 @@ from SpiffWorkflow.spiff.specs.defaults import ServiceTask as SpiffServiceTask
 from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import event_parsers
+from engine.runtime.bounded import TimerTooLong, check_date, check_duration
 from engine.runtime.signals import CamundaSignal
 from engine.runtime.namespaces import BPMN as BPMN_NS, CAMUNDA as CAMUNDA_NS
 from engine.runtime.camunda_tasks import EXPRESSION_PROPERTY
@@ -94,10 +95,17 @@ def _timer_value(my_task: Any, value: Any) -> str:
         raise WorkflowTaskException(f"timer expression gave {type(value).__name__} {value!r}, not an ISO-8601 text",
                                     task=my_task)
     try:
-        TimerEventDefinition.parse_time_or_duration(value)
+        parsed = TimerEventDefinition.parse_time_or_duration(value)
     except Exception:  # noqa: BLE001 - SpiffWorkflow raises bare Exception / ValueError
         raise WorkflowTaskException(f"timer value {value!r} is not an ISO-8601 date-time or duration",
                                     task=my_task) from None
+    try:  # before anything counts the months of P999999999Y
+        if isinstance(parsed, datetime):
+            check_date(parsed, _clock_now(my_task), value)
+        else:
+            check_duration(parsed, value)
+    except TimerTooLong as exc:
+        raise WorkflowTaskException(str(exc), task=my_task) from None
     return value
 
 
@@ -144,6 +152,8 @@ class ClockCycle(CycleTimerEventDefinition):
                 raise WorkflowTaskException(f"timer cycle gave {expression!r}, not an ISO-8601 text", task=my_task)
             try:
                 cycles, start, duration = _parse_cycle(expression, now)
+            except TimerTooLong as exc:
+                raise WorkflowTaskException(str(exc), task=my_task) from None
             except Exception:  # noqa: BLE001 - SpiffWorkflow raises bare Exception / ValueError
                 raise WorkflowTaskException(f"timer cycle {expression!r} is not an ISO-8601 cycle such as R3/PT10M",
                                             task=my_task) from None
@@ -165,6 +175,9 @@ class ClockCycle(CycleTimerEventDefinition):
 def _parse_cycle(expression: str, now: datetime) -> tuple[int, datetime, timedelta]:
     """Like SpiffWorkflow's parser, but a cycle without start begins at the clock's now."""
     parts = expression.upper().replace("--", "/").strip("R").split("/")
+    for part in parts[1:]:
+        if part.startswith("P"):
+            check_duration(TimerEventDefinition.parse_iso_duration(part), part)
     if len(parts) == 2 and parts[1].startswith("P"):
         cycles = int(parts[0]) if parts[0] else -1
         duration = TimerEventDefinition.get_timedelta_from_start(

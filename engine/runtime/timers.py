@@ -6,14 +6,14 @@ from datetime import datetime, timedelta
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from engine.runtime.bounded import check_duration, duration_delta
+
 
 def due_from(value: str, now: datetime) -> datetime:
     """A date-time (naive -> UTC of ``now``'s zone), a date, or a duration counted from ``now``."""
     text = value.strip()
     if text.upper().startswith("P"):
-        duration = TimerEventDefinition.parse_iso_duration(text)
-        step: timedelta = TimerEventDefinition.get_timedelta_from_start(duration, now)
-        return now + step
+        return now + duration_delta(text, now)
     due = datetime.fromisoformat(text)
     return due if due.tzinfo else due.replace(tzinfo=now.tzinfo)
 
@@ -27,16 +27,21 @@ def first_firing(value: str, now: datetime) -> tuple[datetime, int, float]:
         cycles = int(parts[0][1:]) if parts[0][1:] else -1
         left = cycles - 1 if cycles > 0 else -1
         if len(parts) == 2:
-            step = TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(parts[1]), now)
+            step = duration_delta(parts[1], now)
             return now + step, left, step.total_seconds()
+        for part in parts[1:]:
+            if part.startswith("P"):
+                check_duration(TimerEventDefinition.parse_iso_duration(part), part)
         _, start, step = TimerEventDefinition.parse_iso_recurring_interval(text)
-        while start < now:  # catch up to the first firing that is not in the past
-            start += step
+        if step <= timedelta(0):
+            raise ValueError(f"timer cycle {value!r} repeats after zero time")
+        if start < now:  # catch up to the first firing that is not in the past (without a loop)
+            start += step * -((start - now) // step)
         return start, left, step.total_seconds()
     parsed = TimerEventDefinition.parse_time_or_duration(text)
     if isinstance(parsed, datetime):
         return parsed, 0, 0.0
-    return now + TimerEventDefinition.get_timedelta_from_start(parsed, now), 0, 0.0
+    return now + duration_delta(text, now), 0, 0.0
 
 
 __all__ = ["due_from", "first_firing"]

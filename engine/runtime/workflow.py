@@ -20,6 +20,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.errors import InvalidState, NotFound, WorkflowFailure
+from engine.runtime import budget
 from engine.runtime.compaction import compact
 from engine.runtime.io_mapping import INPUTS, outer_view
 from engine.runtime import listeners as listeners_module
@@ -33,10 +34,8 @@ from engine.runtime.thrown import Thrown, ThrowRecorder, take_thrown
 from engine.runtime.waits import (
     MessageWait, ServiceWait, TimerWait, UserTaskWait, Waits, element_id_of, process_key_of, read_waits)
 
-__all__ = ["COMPACT_EVERY", "MAX_STEPS_PER_COMMAND", "MessageWait", "ServiceWait", "TimerWait", "UserTaskWait",
+__all__ = ["COMPACT_EVERY", "MessageWait", "ServiceWait", "TimerWait", "UserTaskWait",
            "Waits", "WorkflowRunner", "element_id_of", "process_key_of"]
-
-MAX_STEPS_PER_COMMAND = 20_000
 
 
 def _waits_on_timers(wf: BpmnWorkflow) -> bool:
@@ -49,8 +48,9 @@ COMPACT_EVERY = 16  # engine step layers between compactions inside one command
 
 
 class WorkflowRunner:
-    def __init__(self, script_engine: SafeScriptEngine) -> None:
+    def __init__(self, script_engine: SafeScriptEngine, limits: budget.Limits | None = None) -> None:
         self.script_engine = script_engine
+        self.limits = limits or budget.Limits()
 
     def new(self, parsed: ParsedProcess, data: dict[str, Any]) -> BpmnWorkflow:
         wf = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=self.script_engine)
@@ -60,7 +60,14 @@ class WorkflowRunner:
         return wf
 
     def step(self, wf: BpmnWorkflow) -> int:
-        """Run every engine task until only waits remain; compact as we go."""
+        """Run every engine task until only waits remain; compact as we go. Every task run counts
+        against the command's budget (steps, wall time; see :mod:`engine.runtime.budget`): a
+        model that does not come to a wait ends with :class:`budget.BudgetExceeded` between two
+        tasks, leaving a consistent task tree that a retry continues from."""
+        with budget.command(self.limits) as spent:
+            return self._step(wf, spent)
+
+    def _step(self, wf: BpmnWorkflow, spent: budget.Budget) -> int:
         ran = 0
         recorder = ThrowRecorder(wf)
 
@@ -69,10 +76,7 @@ class WorkflowRunner:
             ran += 1
             recorder.completed(task)
             interrupt(task)
-            if ran > MAX_STEPS_PER_COMMAND:
-                raise WorkflowFailure(
-                    f"more than {MAX_STEPS_PER_COMMAND} steps without reaching a wait state (endless loop?)",
-                    user_message="Der Prozess kommt nicht zum Halt (Endlosschleife im Modell?).")
+            spent.step()
 
         layers = 0
 
@@ -93,8 +97,14 @@ class WorkflowRunner:
                     advance()
                 drop_orphan_waits(wf)
                 complete_if_finished(wf)
+        except budget.BudgetExceeded:
+            compact(wf)  # stopped between two tasks: store the tree as small as it gets
+            raise
         except SpiffWorkflowException as exc:
             raise WorkflowFailure(_describe(exc)) from exc
+        except RecursionError as exc:
+            raise WorkflowFailure("the workflow nests too deeply (sub-processes or call activities calling "
+                                  "each other?)") from exc
         except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
             # A SpiffWorkflow internal tripping over model data: the case fails with an incident
             # that names the error instead of the command crashing.

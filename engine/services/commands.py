@@ -22,6 +22,7 @@ from engine.domain.errors import CaseSuspended, Conflict, DatabaseBusy, InvalidS
 from engine.persistence import tables as t
 from engine.persistence.db import UnitOfWork, unit_of_work
 from engine.persistence.fast import FastStatement
+from engine.runtime import budget
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.serialization import SERIALIZER_VERSION, round_trips
 from engine.runtime.workflow import Waits, WorkflowRunner
@@ -50,6 +51,8 @@ class Command:
     completed: dict[str, str] = field(default_factory=dict)   # task id -> completed by
     audit_details: dict[str, Any] = field(default_factory=dict)
     status_override: str | None = None
+    stepped: bool = False                  # the workflow was stepped already (before the transaction)
+    step_error: str | None = None          # ... with this failure
 
     def __post_init__(self) -> None:
         # What Camunda's execution.processInstanceId / processBusinessKey read (script_engine.case_facts)
@@ -89,7 +92,7 @@ def run_case_command(engine: Engine, case: str | Callable[[Any], str], actor: st
         cached = None
         committing = False
         try:
-            with unit_of_work(engine.db) as uow:
+            with unit_of_work(engine.db) as uow, budget.command(engine.runner.limits):
                 case_id = case(uow.conn) if callable(case) else case
                 cached = engine.case_cache.take(case_id) if use_cache else None
                 row = cached.row if cached is not None else uow.conn.execute(_SELECT_CASE, {"id": case_id}).first()
@@ -141,7 +144,7 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
     """Step the workflow, write state + projections + audit. Raises StaleRevision."""
     engine, conn, row, wf = cmd.engine, cmd.uow.conn, cmd.case, cmd.wf
     now = engine.clock.now()
-    error = _step(cmd)
+    error = cmd.step_error if cmd.stepped else step_workflow(engine, wf, cmd.audit_details)
     outbox, uncaught = _thrown(cmd, now)
     outbox += _listener_calls(cmd, now)
     error = error or uncaught
@@ -230,13 +233,14 @@ def _write_outbox(cmd: Command, jobs: list[dict[str, Any]], lock: tuple[str, dat
             cmd.uow.after_commit(functools.partial(local_worker.offer, SimpleNamespace(**job)))
 
 
-def _step(cmd: Command) -> str | None:
-    """Run the workflow to its next waits; a failure is the case's error (and an incident)."""
+def step_workflow(engine: Engine, wf: Any, audit_details: dict[str, Any]) -> str | None:
+    """Run the workflow to its next waits; a failure (a used-up budget too) is the case's error
+    and becomes an incident."""
     try:
-        cmd.engine.runner.step(cmd.wf)
+        engine.runner.step(wf)
     except WorkflowFailure as exc:
-        cmd.audit_details["error"] = exc.message
-        cmd.audit_details["stack"] = traceback.format_exc(limit=5)
+        audit_details["error"] = exc.message
+        audit_details["stack"] = traceback.format_exc(limit=5)
         return exc.message
     return None
 
@@ -301,4 +305,4 @@ def _open_incident(conn: Any, case_id: str, now: datetime, message: str, details
         message=message, details=details, status="open", created_at=now))
 
 
-__all__ = ["Command", "run_case_command", "save", "jsonable", "snapshot_data"]
+__all__ = ["Command", "run_case_command", "save", "jsonable", "snapshot_data", "step_workflow"]

@@ -1,0 +1,106 @@
+"""Issue 12 part 3 without a database: measuring stored data, the limits' settings, timer values."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from engine.runtime import budget
+from engine.runtime.budget import Limits, Unstorable, stored_size
+from engine.runtime.timers import due_from, first_firing
+from engine.settings import Settings
+
+
+def test_the_terabyte_script_result_is_measured_without_building_it():
+    s = "x" * 1_000_000
+    row = [s] * 1000
+    table = [row] * 1000  # as the script s='x'*1000000; l=[s]*1000; m=[l]*1000 leaves it
+    started = time.perf_counter()
+    assert stored_size(table, 16 * 1024 ** 2) > 16 * 1024 ** 2
+    exact = stored_size(table, 10 ** 15)
+    assert time.perf_counter() - started < 0.5
+    assert exact == pytest.approx(1000 * 1000 * 1_000_002, rel=0.001)  # about 1 TB, as JSON would write it
+
+
+@pytest.mark.parametrize("value", [
+    {"a": [1, 2.5, None, True, "ü\n\"x\""], "b": {"c": ["x" * 300, "x" * 300]}, "n": -17},
+    [], {}, "", [[1], [1]], {"1": {"2": {"3": []}}}])
+def test_sizes_match_compact_json_within_a_byte_per_element(value):
+    text = json.dumps(value, separators=(",", ":"))
+    assert len(text) <= stored_size(value, 10 ** 9) <= len(text) + 16
+
+
+@pytest.mark.parametrize("value, reason", [
+    (reversed([1, 2]), "list_reverseiterator"), (zip([1], [2]), "zip"), (enumerate([1]), "enumerate"),
+    ((i for i in [1]), "generator"), (float("nan"), "NaN"), ({(1, 2): 3}, "dict key"), (b"x", "bytes")])
+def test_values_json_cannot_hold_are_named(value, reason):
+    with pytest.raises(Unstorable, match=reason):
+        stored_size({"v": value}, 10 ** 9)
+
+
+def test_cycles_and_deep_nesting_are_refused_also_through_shared_parts():
+    cycle: list = []
+    cycle.append(cycle)
+    with pytest.raises(Unstorable, match="refers to itself"):
+        stored_size(cycle, 10 ** 9)
+    deep: list = []
+    for _ in range(1000):
+        deep = [deep]
+    with pytest.raises(Unstorable, match="nested more than 64"):
+        stored_size(deep, 10 ** 9)
+    shared = [[[]]]  # 3 levels, first met shallow, then again at depth 62
+    wrapped: list = [shared]
+    for _ in range(61):
+        wrapped = [wrapped]
+    with pytest.raises(Unstorable, match="nested"):
+        stored_size([shared, wrapped], 10 ** 9)
+
+
+def test_production_defaults_are_sane_and_settings_override_them():
+    limits = Settings().limits()
+    assert limits == Limits()
+    assert limits.seconds <= 2 and 1_000 <= limits.steps <= 100_000      # a runaway ends within about a second
+    assert 1024 ** 2 <= limits.state_bytes <= 64 * 1024 ** 2 and limits.instances <= 10_000
+    assert 100 <= limits.timer_years <= 1000 and 32 <= limits.data_depth < 500  # well below Python's recursion
+    env = {"AMTSFLOW_MAX_STEPS": "50", "AMTSFLOW_MAX_COMMAND_SECONDS": "0.25", "AMTSFLOW_MAX_STATE_BYTES": "1000",
+           "AMTSFLOW_MAX_INSTANCES": "7", "AMTSFLOW_MAX_TIMER_YEARS": "3", "AMTSFLOW_MAX_DATA_DEPTH": "9"}
+    assert Settings.from_env(env).limits() == Limits(steps=50, seconds=0.25, state_bytes=1000, instances=7,
+                                                     timer_years=3, data_depth=9)
+    with pytest.raises(ValueError, match="seconds"):
+        Settings.from_env({"AMTSFLOW_MAX_COMMAND_SECONDS": "0"}).limits()
+
+
+def test_a_budget_counts_steps_and_time():
+    spent = budget.Budget(Limits(steps=3, seconds=60))
+    for _ in range(3):
+        spent.step()
+    with pytest.raises(budget.BudgetExceeded, match="more than 3 engine steps"):
+        spent.step()
+    late = budget.Budget(Limits(seconds=0.01))
+    time.sleep(0.02)
+    with pytest.raises(budget.BudgetExceeded, match="longer than 0.01 s"):
+        late.check_time()
+
+
+NOW = datetime(2026, 12, 2, 10, 0, tzinfo=timezone.utc)
+
+
+def test_timer_values_beyond_the_limit_are_refused_before_months_are_counted():
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match="longer than 200 years"):
+        due_from("P999999999Y", NOW)
+    with pytest.raises(ValueError, match="longer than 200 years"):
+        first_firing("R/P999999999M", NOW)
+    assert time.perf_counter() - started < 0.1
+    assert due_from("P110Y", NOW) == datetime(2136, 12, 2, 10, 0, tzinfo=timezone.utc)  # a register's retention
+
+
+def test_a_start_cycle_from_long_ago_catches_up_without_a_loop():
+    started = time.perf_counter()
+    due, left, interval = first_firing("R/0001-01-01T00:00:00+00:00/PT1S", NOW)
+    assert time.perf_counter() - started < 0.1 and (due, left, interval) == (NOW, -1, 1.0)
+    due, _, _ = first_firing("R/2026-12-01T09:30:00+00:00/PT1H", NOW)
+    assert due == NOW + timedelta(minutes=30)
