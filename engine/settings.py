@@ -35,11 +35,12 @@ class Settings:
     max_instances: int = Limits.instances
     max_timer_years: int = Limits.timer_years
     max_data_depth: int = Limits.data_depth
+    max_call_depth: int = Limits.call_depth
 
     def limits(self) -> Limits:
         return Limits(steps=self.max_steps, seconds=self.max_command_seconds, state_bytes=self.max_state_bytes,
                       instances=self.max_instances, timer_years=self.max_timer_years,
-                      data_depth=self.max_data_depth)
+                      data_depth=self.max_data_depth, call_depth=self.max_call_depth)
 
     @property
     def runs_embedded_worker(self) -> bool:
@@ -68,7 +69,8 @@ class Settings:
                            ("AMTSFLOW_MAX_STATE_BYTES", "max_state_bytes"),
                            ("AMTSFLOW_MAX_INSTANCES", "max_instances"),
                            ("AMTSFLOW_MAX_TIMER_YEARS", "max_timer_years"),
-                           ("AMTSFLOW_MAX_DATA_DEPTH", "max_data_depth")):
+                           ("AMTSFLOW_MAX_DATA_DEPTH", "max_data_depth"),
+                           ("AMTSFLOW_MAX_CALL_DEPTH", "max_call_depth")):
             if env.get(name):
                 values[attr] = int(env[name])
         if env.get("AMTSFLOW_SQLITE_BUSY_SECONDS"):

@@ -26,6 +26,9 @@ from engine.settings import Settings
 MODELS = Path(__file__).parent / "models"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 PG_URL = os.environ.get("AMTSFLOW_TEST_POSTGRES_URL")
+# The wall-time budget of a command (production: 1 s) is tested in tests/security with chosen
+# values; elsewhere a loaded test machine must not turn a long legitimate loop into an incident.
+TEST_COMMAND_SECONDS = 10.0
 
 
 def _require_pg() -> str:
@@ -94,7 +97,7 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def engine(database_url: str, clock: FakeClock) -> Iterator[Engine]:
-    eng = bootstrap(Settings(database_url=database_url), clock=clock)
+    eng = bootstrap(Settings(database_url=database_url, max_command_seconds=TEST_COMMAND_SECONDS), clock=clock)
     yield eng
     eng.db.dispose()
 

@@ -19,6 +19,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 
 from engine.runtime import budget
 
@@ -145,18 +146,37 @@ def _check_count(count: Any, my_task: Any) -> None:
         raise WorkflowTaskException(problem, task=my_task)
 
 
-_BOUNDED: dict[type, type] = {}
+class _BoundedNesting:
+    """Refuses to start a call activity's or sub-process's workflow deeper than the limit: a
+    process calling itself nests until the budget ends it, and each level costs more."""
+
+    def start_workflow(self, my_task: Any) -> Any:
+        limit = budget.current_limits().call_depth
+        depth, workflow = 0, my_task.workflow
+        while workflow is not None and workflow is not workflow.top_workflow:
+            depth += 1
+            workflow = getattr(workflow, "parent_workflow", None)
+        if depth >= limit:
+            my_task.error()
+            raise WorkflowTaskException(f"call activities and sub-processes nested deeper than {limit} levels (a "
+                                        "process calling itself?); limit AMTSFLOW_MAX_CALL_DEPTH", task=my_task)
+        return super().start_workflow(my_task)  # type: ignore[misc]
 
 
-def _bounded_class(cls: type) -> type:
-    bounded = _BOUNDED.get(cls)
+_BOUNDED: dict[tuple[type, type], type] = {}
+
+
+def _bounded_class(mixin: type, cls: type) -> type:
+    bounded = _BOUNDED.get((mixin, cls))
     if bounded is None:
-        bounded = _BOUNDED[cls] = type(f"Bounded{cls.__name__}", (_BoundedInstances, cls), {"__module__": __name__})
+        bounded = _BOUNDED[mixin, cls] = type(f"Bounded{cls.__name__}", (mixin, cls), {"__module__": __name__})
     return bounded
 
 
 def bound_multi_instance(task_spec: Any) -> None:
-    """Swap a parsed multi-instance task spec's class for its bounded twin (specs are re-parsed
-    from stored sources, never serialised by us)."""
+    """Swap a parsed multi-instance, call activity or sub-process task spec's class for its
+    bounded twin (specs are re-parsed from stored sources, never serialised by us)."""
     if isinstance(task_spec, MultiInstanceTask) and not isinstance(task_spec, _BoundedInstances):
-        task_spec.__class__ = _bounded_class(type(task_spec))
+        task_spec.__class__ = _bounded_class(_BoundedInstances, type(task_spec))
+    if isinstance(task_spec, SubWorkflowTask) and not isinstance(task_spec, _BoundedNesting):
+        task_spec.__class__ = _bounded_class(_BoundedNesting, type(task_spec))

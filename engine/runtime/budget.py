@@ -45,6 +45,7 @@ class Limits:
     instances: int = 1_000              # multi-instance count (loopCardinality, input collection)
     timer_years: int = 200              # longest timer duration (also retention periods)
     data_depth: int = 64                # nesting depth of stored data (lists/dicts in lists/dicts)
+    call_depth: int = 20                # nesting of call activities and sub-processes in one case
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():

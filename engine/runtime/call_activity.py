@@ -26,10 +26,11 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 
+from engine.runtime import budget
 from engine.runtime.io_mapping import INPUTS, SHADOWED, Value, evaluate
 from engine.runtime.io_mapping import enter as io_enter
 
-MAX_CALL_DEPTH = 20   # nesting of call activities (and sub-processes) in one case
+MAX_CALL_DEPTH = budget.Limits.call_depth   # default nesting limit; AMTSFLOW_MAX_CALL_DEPTH sets it
 CALLED = "called_process"   # internal data: the process id this call activity started
 
 
@@ -92,11 +93,12 @@ class CamundaCall:
     def start_workflow(self, my_task: Any) -> None:
         top = my_task.workflow.top_workflow
         name = my_task.internal_data.get(CALLED) or self._called_name(my_task)
-        if call_depth(my_task.workflow) >= MAX_CALL_DEPTH:
+        limit = budget.current_limits().call_depth
+        if call_depth(my_task.workflow) >= limit:
             my_task.error()
             raise WorkflowTaskException(
-                f"call activity nesting deeper than {MAX_CALL_DEPTH} levels (recursive call of '{name}'?)",
-                task=my_task)
+                f"call activity nesting deeper than {limit} levels (recursive call of '{name}'?); "
+                "limit AMTSFLOW_MAX_CALL_DEPTH", task=my_task)
         if name not in top.subprocess_specs:
             my_task.error()
             raise WorkflowTaskException(f"the called process '{name}' is not deployed with this process; deploy "

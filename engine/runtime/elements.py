@@ -115,6 +115,7 @@ def element_infos(
     messages = {m.get("id", ""): m.get("name") or m.get("id") or "" for m in root.iter(tag("message"))}
     signals = {m.get("id", ""): m.get("name") or m.get("id") or "" for m in root.iter(tag("signal"))}
     infos: dict[str, ElementInfo] = {}
+    process_properties = _extension_properties(process)  # once: a process node has every element as a child
     for node in process.iter():
         if not isinstance(node.tag, str) or not node.tag.startswith(f"{{{BPMN}}}"):
             continue
@@ -137,7 +138,7 @@ def element_infos(
             info.nested = node.getparent() is not process
         if kind in ("userTask", "manualTask", "startEvent"):
             _user_task_fields(info, node, dialect, load_form)
-        info.job_priority = _job_priority(node, process, problems, filename)
+        info.job_priority = _job_priority(node, process, process_properties, problems, filename)
         if kind in ("serviceTask", "sendTask"):
             if dialect == "spiff":
                 info.service = spiff_service_call(node)
@@ -147,12 +148,13 @@ def element_infos(
     return infos
 
 
-def _job_priority(node: etree._Element, process: etree._Element, problems: list[Problem],
-                  filename: str) -> int | None:
+def _job_priority(node: etree._Element, process: etree._Element, process_properties: dict[str, str],
+                  problems: list[Problem], filename: str) -> int | None:
     """``camunda:jobPriority`` (or the spiff property ``jobPriority``) of the activity, else of
     its process: a whole number; higher runs first among due jobs (engine/domain/priorities.py)."""
     for owner in (node, process):
-        value = owner.get(tag("jobPriority", CAMUNDA)) or _extension_properties(owner).get("jobPriority")
+        properties = process_properties if owner is process else _extension_properties(owner)
+        value = owner.get(tag("jobPriority", CAMUNDA)) or properties.get("jobPriority")
         if value is None:
             continue
         try:

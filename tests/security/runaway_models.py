@@ -58,6 +58,16 @@ def fork_loop(key: str = "gabel") -> str:
         _flow("f3", "fork", "after"), _flow("back", "fork", "merge"), _flow("f4", "after", "end")]))
 
 
+def fork_loop_after_task(key: str = "spaet") -> str:
+    """The self-feeding fork behind a user task: it runs away when a clerk completes that task."""
+    return _process(key, "\n".join([
+        '    <bpmn:startEvent id="start"/>', '    <bpmn:userTask id="vorher" name="Vorher"/>',
+        '    <bpmn:exclusiveGateway id="merge"/>', '    <bpmn:parallelGateway id="fork"/>',
+        '    <bpmn:userTask id="after" name="Danach"/>', '    <bpmn:endEvent id="end"/>',
+        _flow("f0", "start", "vorher"), _flow("f1", "vorher", "merge"), _flow("f2", "merge", "fork"),
+        _flow("f3", "fork", "after"), _flow("back", "fork", "merge"), _flow("f4", "after", "end")]))
+
+
 def linear(key: str = "lang", tasks: int = 10_000) -> str:
     parts = ['    <bpmn:startEvent id="start"/>']
     previous = "start"

@@ -65,10 +65,12 @@ def test_production_defaults_are_sane_and_settings_override_them():
     assert limits.seconds <= 2 and 1_000 <= limits.steps <= 100_000      # a runaway ends within about a second
     assert 1024 ** 2 <= limits.state_bytes <= 64 * 1024 ** 2 and limits.instances <= 10_000
     assert 100 <= limits.timer_years <= 1000 and 32 <= limits.data_depth < 500  # well below Python's recursion
+    assert 5 <= limits.call_depth <= 50
     env = {"AMTSFLOW_MAX_STEPS": "50", "AMTSFLOW_MAX_COMMAND_SECONDS": "0.25", "AMTSFLOW_MAX_STATE_BYTES": "1000",
-           "AMTSFLOW_MAX_INSTANCES": "7", "AMTSFLOW_MAX_TIMER_YEARS": "3", "AMTSFLOW_MAX_DATA_DEPTH": "9"}
+           "AMTSFLOW_MAX_INSTANCES": "7", "AMTSFLOW_MAX_TIMER_YEARS": "3", "AMTSFLOW_MAX_DATA_DEPTH": "9",
+           "AMTSFLOW_MAX_CALL_DEPTH": "4"}
     assert Settings.from_env(env).limits() == Limits(steps=50, seconds=0.25, state_bytes=1000, instances=7,
-                                                     timer_years=3, data_depth=9)
+                                                     timer_years=3, data_depth=9, call_depth=4)
     with pytest.raises(ValueError, match="seconds"):
         Settings.from_env({"AMTSFLOW_MAX_COMMAND_SECONDS": "0"}).limits()
 

@@ -118,13 +118,16 @@ def test_computed_timer_beyond_the_limit_ends_in_an_incident(make_engine):
     assert "longer than 200 years" in _only_incident(engine, case_id)["message"]
 
 
-def test_a_process_calling_itself_ends_in_an_incident(make_engine, monkeypatch):
-    engine = make_engine(**FAST)
+@pytest.mark.parametrize("depth, seconds, limit", [
+    (5, 10.0, "nested deeper than 5 levels (a process calling itself?); limit AMTSFLOW_MAX_CALL_DEPTH"),
+    (10_000, 0.3, "ran longer than 0.3 s")])
+def test_a_process_calling_itself_ends_in_an_incident(make_engine, monkeypatch, depth, seconds, limit):
+    engine = make_engine(max_call_depth=depth, max_command_seconds=seconds)
     monkeypatch.setattr(limit_checks, "call_cycles", lambda trees: [])  # deployed before the deploy check existed
     deploy_text(engine, "selbst", models.self_call())
     case_id, took = _start_timed(engine, "selbst")
     assert took < 5
-    assert "ran longer than 0.3 s" in _only_incident(engine, case_id)["message"]
+    assert limit in _only_incident(engine, case_id)["message"]
 
 
 def test_a_parallel_fork_feeding_itself_ends_in_an_incident(make_engine):
@@ -172,7 +175,8 @@ def test_an_operator_retry_continues_where_the_budget_stopped(make_engine):
     assert case["status"] == "waiting" and case["data"]["n"] == 60 and case["incidents"] == []
 
 
-def test_production_budget_ends_a_runaway_within_about_a_second(engine):
+def test_production_budget_ends_a_runaway_within_about_a_second(make_engine):
+    engine = make_engine()
     deploy_text(engine, "gabel", models.fork_loop())
     case_id, took = _start_timed(engine, "gabel")
     assert 0.9 < took < 3

@@ -1,0 +1,114 @@
+"""Issue 12, part 3, done-when: each runaway model ends in an incident in under 5 s while another
+client completes tasks of other cases without waiting for it (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from engine.bootstrap import bootstrap
+from engine.runtime import limit_checks
+from engine.services import cases, queries
+from engine.settings import Settings
+from tests.security import runaway_models as models
+from tests.security.runaway_models import deploy_text
+
+BUDGET = 2.0  # seconds: long enough to tell "waited for the runaway" from "ran beside it"
+
+RUNAWAYS: list[tuple[str, str, dict[str, Any], str]] = [
+    ("gabel", models.fork_loop(), {}, "AMTSFLOW_MAX_COMMAND_SECONDS"),
+    ("selbst", models.self_call(), {}, "AMTSFLOW_MAX_CALL_DEPTH"),
+    ("tb", models.script("tb", "s='x'*1000000; l=[s]*1000; m=[l]*1000"), {}, "AMTSFLOW_MAX_STATE_BYTES"),
+    ("viele", models.cardinality(value="n"), {"n": 1_000_000_000}, "AMTSFLOW_MAX_INSTANCES"),
+    ("ewig", models.timer(value="dauer"), {"dauer": "P999999999Y"}, "AMTSFLOW_MAX_TIMER_YEARS"),
+]
+
+
+def test_runaways_end_in_incidents_while_another_client_completes_tasks(database_url, clock, monkeypatch):
+    engine = bootstrap(Settings(database_url=database_url, max_command_seconds=BUDGET), clock=clock)
+    try:
+        monkeypatch.setattr(limit_checks, "call_cycles", lambda trees: [])  # "selbst": deployed before that check
+        for key, bpmn, _data, _limit in RUNAWAYS:
+            deploy_text(engine, key, bpmn)
+        deploy_text(engine, "normal", models.waiting())
+        tasks = []
+        for _ in range(300):
+            case_id = cases.start_case(engine, "normal")
+            tasks.append(queries.get_case(engine, case_id, with_history=False)["open_tasks"][0]["id"])
+
+        done: list[tuple[float, float]] = []      # (started, finished) of each completion by the other client
+        failures: list[BaseException] = []
+        stop = threading.Event()
+
+        def other_client() -> None:
+            try:
+                for task_id in tasks:
+                    if stop.is_set():
+                        return
+                    started = time.monotonic()
+                    cases.complete_task(engine, task_id, {}, actor="sb1")
+                    done.append((started, time.monotonic()))
+                    time.sleep(0.01)
+            except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+                failures.append(exc)
+
+        windows = []
+        client = threading.Thread(target=other_client)
+        client.start()
+        try:
+            time.sleep(0.1)
+            for key, _bpmn, data, limit in RUNAWAYS:
+                started = time.monotonic()
+                case_id = cases.start_case(engine, key, data)
+                finished = time.monotonic()
+                windows.append((key, started, finished))
+                assert finished - started < 5, key
+                case = queries.get_case(engine, case_id, with_history=False)
+                assert case["status"] == "failed" and limit in case["incidents"][0]["message"], (key, case)
+        finally:
+            stop.set()
+            client.join()
+        assert not failures, failures
+        assert len(done) >= 10
+        assert max(end - begin for begin, end in done) < BUDGET / 2  # nobody waited for a runaway's lock
+        for key, started, finished in windows:
+            if finished - started > BUDGET * 0.9:  # the ones that ran their whole budget: the other client went on
+                assert any(started < end < finished for _begin, end in done), key
+    finally:
+        engine.db.dispose()
+
+
+@pytest.mark.parametrize("runaway", ["gabel"])
+def test_a_runaway_after_a_user_task_holds_the_write_lock_at_most_its_budget(database_url, clock, runaway):
+    """When the runaway starts on a task completion, its command steps inside the transaction:
+    SQLite's writers wait for at most one budget, PostgreSQL's for none (other rows)."""
+    engine = bootstrap(Settings(database_url=database_url, max_command_seconds=0.5), clock=clock)
+    try:
+        deploy_text(engine, "spaet", models.fork_loop_after_task("spaet"))
+        deploy_text(engine, "normal", models.waiting())
+        runaway_case = cases.start_case(engine, "spaet")
+        [first] = queries.get_case(engine, runaway_case, with_history=False)["open_tasks"]
+        others = [cases.start_case(engine, "normal") for _ in range(30)]
+        other_tasks = [queries.get_case(engine, c, with_history=False)["open_tasks"][0]["id"] for c in others]
+        done: list[float] = []
+
+        def other_client() -> None:
+            for task_id in other_tasks:
+                started = time.monotonic()
+                cases.complete_task(engine, task_id, {})
+                done.append(time.monotonic() - started)
+
+        client = threading.Thread(target=other_client)
+        started = time.monotonic()
+        client.start()
+        cases.complete_task(engine, first["id"], {})
+        took = time.monotonic() - started
+        client.join()
+        assert took < 5
+        assert queries.get_case(engine, runaway_case, with_history=False)["status"] == "failed"
+        assert len(done) == 30 and max(done) < 0.5 + 1.0  # at most one budget (plus a slow machine's second)
+    finally:
+        engine.db.dispose()
