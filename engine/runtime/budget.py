@@ -31,7 +31,7 @@ from uuid import UUID
 
 from engine.domain.errors import WorkflowFailure
 
-__all__ = ["Budget", "BudgetExceeded", "Limits", "Unstorable", "command", "current", "current_limits",
+__all__ = ["Budget", "BudgetExceeded", "Limits", "Unmeasurable", "Unstorable", "command", "current", "current_limits",
            "deadline", "stored_size"]
 
 
@@ -61,7 +61,11 @@ class BudgetExceeded(WorkflowFailure):
 
 
 class Unstorable(Exception):
-    """Data that cannot be stored (an iterator, a cycle, nesting too deep, too big); English reason."""
+    """Data that cannot be stored (an iterator, a cycle, nesting too deep); English reason."""
+
+
+class Unmeasurable(Unstorable):
+    """Data nested too deep or containing itself: nothing can store, compare or print it."""
 
 
 class Budget:
@@ -185,12 +189,12 @@ def stored_size(value: Any, limit: int, *, max_depth: int = Limits.data_depth) -
         if known is not None:
             deepest = max(deepest, depth + known[1])
             if deepest > max_depth:
-                raise Unstorable(f"the data is nested more than {max_depth} levels deep")
+                raise Unmeasurable(f"the data is nested more than {max_depth} levels deep")
             return known[0]
         if key in active:
-            raise Unstorable("the data refers to itself (a list or dict contains itself)")
+            raise Unmeasurable("the data refers to itself (a list or dict contains itself)")
         if depth >= max_depth:
-            raise Unstorable(f"the data is nested more than {max_depth} levels deep")
+            raise Unmeasurable(f"the data is nested more than {max_depth} levels deep")
         active.add(key)
         outer, deepest = deepest, depth + 1   # deepest: the deepest level inside this container
         total = 2

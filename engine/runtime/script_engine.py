@@ -28,6 +28,8 @@ def _check_size(value: Any, element_id: str) -> None:
     limits = budget.current_limits()
     try:
         size = budget.stored_size(value, limits.state_bytes, max_depth=limits.data_depth)
+    except budget.Unmeasurable as exc:
+        raise ExpressionError(f"the result cannot be used: {exc}", element_id=element_id) from None
     except budget.Unstorable:
         return  # a condition may well yield an iterator; storing one is refused where it happens
     if size > limits.state_bytes:

@@ -106,3 +106,28 @@ def test_a_start_cycle_from_long_ago_catches_up_without_a_loop():
     assert time.perf_counter() - started < 0.1 and (due, left, interval) == (NOW, -1, 1.0)
     due, _, _ = first_firing("R/2026-12-01T09:30:00+00:00/PT1H", NOW)
     assert due == NOW + timedelta(minutes=30)
+
+
+def test_an_expression_result_nested_too_deep_or_too_big_is_refused_before_anything_keeps_it():
+    from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+
+    from engine.ports import FakeClock
+    from engine.runtime.expressions import SafeEvaluator
+    from engine.runtime.script_engine import SafeScriptEngine
+    from tests.security import runaway_models as models
+    from engine.runtime.parsing import SourceFile, parse_bundle
+    from engine.runtime.workflow import WorkflowRunner
+
+    script_engine = SafeScriptEngine(SafeEvaluator(), FakeClock())
+    parsed = parse_bundle([SourceFile("n.bpmn", models.waiting().encode())]).processes["normal"]
+    wf = WorkflowRunner(script_engine).new(parsed, {})
+    task = wf.get_next_task()
+    deep: list = []
+    for _ in range(200):
+        deep = [deep]
+    task.data.update(deep=deep, s="x" * 1_000_000)
+    with pytest.raises(WorkflowTaskException, match="nested more than 64 levels"):
+        script_engine.evaluate(task, "deep")
+    with pytest.raises(WorkflowTaskException, match="more than 16,777,216 bytes"):
+        script_engine.evaluate(task, "[[s] * 1000] * 1000")
+    assert script_engine.evaluate(task, "len(deep) == 1 and zip([1], [2])")  # a condition may yield an iterator
