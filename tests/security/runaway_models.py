@@ -97,9 +97,11 @@ def counting_loop(key: str = "zaehlen") -> str:
         _flow("f4", "after", "end")]))
 
 
-def after_task(key: str, source: str) -> str:
+def after_task(key: str, source: str, lane: str | None = None) -> str:
     """start -> user task 'vorher' -> script 'x' -> user task 'after' -> end: the script runs on completion."""
-    return _process(key, "\n".join([
+    lanes = (f'    <bpmn:laneSet id="ls"><bpmn:lane id="l" name="{lane}"><bpmn:flowNodeRef>vorher</bpmn:flowNodeRef>'
+             '<bpmn:flowNodeRef>after</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>') if lane else ""
+    return _process(key, "\n".join([lanes,
         '    <bpmn:startEvent id="start"/>', '    <bpmn:userTask id="vorher" name="Vorher"/>',
         f'    <bpmn:scriptTask id="x"><bpmn:script>{escape(source)}</bpmn:script></bpmn:scriptTask>',
         '    <bpmn:userTask id="after" name="Danach"/>', '    <bpmn:endEvent id="end"/>',
