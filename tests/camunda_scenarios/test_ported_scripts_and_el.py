@@ -248,3 +248,32 @@ def test_ExternalScriptTaskTest_testScriptNotFoundInDeployment(scenario: Scenari
     variants, which have no file here): refused at deploy naming the resource."""
     problems = refused(scenario, f"scripttask/{model}")
     assert any("the script is loaded from the resource" in p for p in problems)
+
+
+def gateway_process(condition_true: str, condition_false: str) -> bytes:
+    """start -> exclusive gateway -> (true) user task | (false) end, as the Java tests build it."""
+    return (HEAD + '<process id="testProcess" isExecutable="true"><startEvent id="start"/>'
+            '<sequenceFlow id="f0" sourceRef="start" targetRef="gw"/><exclusiveGateway id="gw"/>'
+            f'<sequenceFlow id="t" sourceRef="gw" targetRef="userTask"><conditionExpression>{condition_true}'
+            '</conditionExpression></sequenceFlow><userTask id="userTask"/>'
+            f'<sequenceFlow id="f" sourceRef="gw" targetRef="end"><conditionExpression>{condition_false}'
+            '</conditionExpression></sequenceFlow><endEvent id="end"/>'
+            '<sequenceFlow id="f2" sourceRef="userTask" targetRef="end2"/><endEvent id="end2"/>'
+            '</process></definitions>').encode()
+
+
+def test_ExpressionManagerTest_testJuelExpressionWithNonPublicClass(scenario: Scenario) -> None:
+    """ExpressionManagerTest.testJuelExpressionWithNonPublicClass: ${list.contains('foo')} on a list."""
+    scenario.deploy_files([], extra={"p.bpmn": gateway_process("${list.contains('foo')}", "${!list.contains('foo')}")})
+    case = scenario.start("testProcess", {"list": ["foo", "bar"]})
+    assert scenario.waits_at(case) == ["userTask"]
+
+
+def test_ExpressionManagerTest_shouldCompareWithBigDecimal(scenario: Scenario) -> None:
+    """ExpressionManagerTest.shouldCompareWithBigDecimal: ${total.compareTo(myValue) >= 0}."""
+    scenario.deploy_files([], extra={"p.bpmn": gateway_process("${total.compareTo(myValue) &gt;= 0}",
+                                                               "${total.compareTo(myValue) &lt; 0}")})
+    case = scenario.start("testProcess", {"total": 123, "myValue": 0})
+    assert scenario.waits_at(case) == ["userTask"]
+    other = scenario.start("testProcess", {"total": 1.5, "myValue": 2})
+    assert scenario.status(other) == "completed"
