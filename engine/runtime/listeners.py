@@ -63,7 +63,7 @@ def _fire(task: Any, listeners: list[Listener], event: str, attributes: dict[str
           activity: str | None = None) -> None:
     """Run ``listeners`` at ``task``; ``activity``: the element Camunda's execution is at when it is
     not the task's own (the source of a taken flow, the first/last event for the process)."""
-    from engine.runtime.script_engine import case_facts
+    from engine.runtime.script_engine import authenticated_user, case_facts
 
     if not listeners:
         return
@@ -83,7 +83,8 @@ def _fire(task: Any, listeners: list[Listener], event: str, attributes: dict[str
                     attributes.update(outcome.task)
                     attributes.setdefault("changed", []).extend(outcome.task)
                 continue
-            contexts: dict[str, Any] = {"execution": ExecutionContext(task.data, facts)}
+            contexts: dict[str, Any] = {"execution": ExecutionContext(task.data, facts),
+                                        "authenticatedUserId": authenticated_user(task)}
             if attributes is not None:
                 contexts["task"] = TaskContext(task.data, facts, attributes)
             scope = ModelScope(task.data, contexts)

@@ -117,9 +117,15 @@ def with_execution(task: Any, names: Any, source: str) -> Any:
     if "execution" in source:
         contexts["execution"] = ExecutionContext(names, case_facts(task))
     if "authenticatedUserId" in source:
-        actor = getattr(task.workflow.top_workflow, "actor", None)
-        contexts["authenticatedUserId"] = None if actor in (None, "system") else actor
+        contexts["authenticatedUserId"] = authenticated_user(task)
     return ModelScope(names, contexts) if contexts else names
+
+
+def authenticated_user(task: Any) -> str | None:
+    """Camunda's authenticatedUserId: the person whose command runs the model (None for the
+    engine's own jobs and system commands)."""
+    actor = getattr(task.workflow.top_workflow, "actor", None)
+    return None if actor in (None, "system") or ":" in str(actor) else str(actor)
 
 
 def model_checker(evaluator: SafeEvaluator, javascript: JavaScriptSandbox) -> Callable[[str, str, str], list[str]]:
