@@ -131,6 +131,14 @@ def _event_name_problems(root: etree._Element, filename: str) -> list[Problem]:
                 problems.append(Problem(filename, node.sourceline or 0, node.get("id", ""),
                                         f"{kind} name {name!r} is an expression; only fixed names can be "
                                         "correlated here (put the varying part into the correlation key)"))
+    unnamed = {n.get("id") for n in root.iter(tag("message")) if not (n.get("name") or "").strip()}
+    for catcher in root.iter(tag("intermediateCatchEvent"), tag("boundaryEvent"), tag("startEvent"), tag("receiveTask")):
+        definition = catcher.find(tag("messageEventDefinition"))
+        ref = catcher.get("messageRef") if definition is None else definition.get("messageRef")
+        if (ref and ref in unnamed) or (definition is not None and not ref):
+            problems.append(Problem(filename, catcher.sourceline or 0, catcher.get("id", ""),
+                                    "Cannot have a message event subscription with an empty or missing name "
+                                    "(the message needs a name to be correlated)"))
     seen: dict[tuple[str, str], str] = {}
     for boundary in root.iter(tag("boundaryEvent")):
         definition = boundary.find(tag("messageEventDefinition"))

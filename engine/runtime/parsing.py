@@ -25,6 +25,7 @@ from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
 from engine.runtime import links
 from engine.runtime.event_subprocesses import prepare_triggers
+from engine.runtime.rearm import prepare_rearming
 from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, catch_any_code, use_engine_clock
 from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
 
@@ -380,6 +381,7 @@ class _BundleParser:
 
     def _prepare_spec(self, spec: Any) -> None:
         prepare_triggers(spec)
+        prepare_rearming(spec)
         file = getattr(spec, "file", "")
         for task_spec in spec.task_specs.values():
             mapping = self.io_by_element.get((file, getattr(task_spec, "bpmn_id", None) or ""))
