@@ -199,9 +199,7 @@ def _check_input_output(node: etree._Element, fail: Fail) -> None:
                 _parameter_expression(param)
             except juel.JuelError as exc:
                 fail(param, f"input parameter '{param.get('name')}': {exc}")
-        for param in node.findall(tag("outputParameter", CAMUNDA)):
-            fail(param, f"connector output parameter '{param.get('name')}': not supported; the connector "
-                        "operation's result fields become process variables under their own names")
+        camunda_io.connector_outputs(node, fail)   # checked values; they run over the operation's result
         return
     owner = parent.getparent()
     if owner is not None:

@@ -62,6 +62,16 @@ def read_io(node: etree._Element, fail: Fail, ns: str = CAMUNDA, prefix: str = "
     return IoMapping(_parameters(io, "inputParameter", ns, fail), _parameters(io, "outputParameter", ns, fail))
 
 
+def connector_outputs(io: etree._Element, fail: Fail, ns: str = CAMUNDA) -> tuple[tuple[str, Value], ...]:
+    """A Camunda Connect connector's output parameters: evaluated over the operation's result
+    (and the activity's variables); only they reach the process, not the raw result fields."""
+    return _parameters(io, "outputParameter", ns, fail)
+
+
+def connector_io(node: etree._Element, ns: str = CAMUNDA) -> etree._Element | None:
+    return node.find(f"{tag('extensionElements')}/{tag('connector', ns)}/{tag('inputOutput', ns)}")
+
+
 def _parameters(io: etree._Element, which: str, ns: str, fail: Fail) -> tuple[tuple[str, Value], ...]:
     result: list[tuple[str, Value]] = []
     for param in io.findall(tag(which, ns)):
@@ -137,4 +147,4 @@ def sources(value: Value) -> Iterator[tuple[str, str]]:
             yield from sources(item)
 
 
-__all__ = ["read_io", "io_node", "parameter_value", "text_value", "script_value", "sources", "MappingError"]
+__all__ = ["read_io", "io_node", "connector_io", "connector_outputs", "parameter_value", "text_value", "script_value", "sources", "MappingError"]

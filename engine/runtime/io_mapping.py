@@ -82,6 +82,17 @@ def evaluate(task: Any, value: Value, names: Mapping[str, Any]) -> Any:
     raise WorkflowTaskException(f"unknown mapping value {kind!r}", task=task)
 
 
+def connector_result(task: Any, result: dict[str, Any]) -> bool:
+    """Apply a Camunda Connect connector's output parameters (``connector_outputs`` on the task
+    spec) over the operation's result and the task's variables; False when it has none."""
+    outputs = getattr(task.task_spec, "connector_outputs", None)
+    if not outputs:
+        return False
+    names = {**task.data, **result}
+    task.data.update({name: evaluate(task, value, names) for name, value in outputs})
+    return True
+
+
 def enter(task: Any, mapping: IoMapping) -> None:
     """Apply the inputs once (the first time the activity is entered); afterwards re-assert
     them, because SpiffWorkflow re-inherits the parent's data while a task waits."""
@@ -186,4 +197,4 @@ def attach(task_spec: Any, mapping: IoMapping) -> None:
     task_spec.io_mapping = mapping
 
 
-__all__ = ["outer_view", "SCRIPT_LANGUAGES", "script_language", "IoMapping", "Value", "attach", "enter", "leave", "evaluate", "IoScope", "IoSubProcess"]
+__all__ = ["connector_result", "outer_view", "SCRIPT_LANGUAGES", "script_language", "IoMapping", "Value", "attach", "enter", "leave", "evaluate", "IoScope", "IoSubProcess"]

@@ -13,19 +13,17 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
-from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 
 from engine.domain.errors import DeploymentError, Problem
 from engine.runtime import (
-    call_activity, camunda, camunda_call, camunda_io, camunda_listeners, checks, elements, flowable, io_mapping, juel,
-    limit_checks, listeners, terminate_all)
+    camunda, camunda_listeners, checks, elements, flowable, juel, limit_checks, listeners, terminate_all)
 from engine.runtime.bounded import bound_multi_instance
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
 from engine.runtime import links
 from engine.runtime.event_subprocesses import prepare_triggers
 from engine.runtime.rearm import prepare_rearming
+from engine.runtime.scopes import Scopes
 from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, catch_any_code, use_engine_clock
 from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
 
@@ -104,8 +102,7 @@ class _BundleParser:
         self.dialects: dict[str, str] = {}
         self.terminate_all: set[tuple[str, str]] = set()   # (file, end event id): Flowable terminateAll
         self.delegates: dict[str, str] = {}
-        self.io_by_element: dict[tuple[str, str], Any] = {}   # (file, element id) -> IoMapping
-        self.call_by_element: dict[tuple[str, str], Any] = {}  # (file, element id) -> CallMapping
+        self.scopes = Scopes()   # input/output and call activity mappings, put onto the specs
         self.listeners_by_file: dict[str, dict[str, listeners.ElementListeners]] = {}
         self.scripts: dict[str, str] = {}   # script resources of the deployment: file name -> text
 
@@ -246,7 +243,7 @@ class _BundleParser:
                     pid = proc.get("id", "")
                     try:
                         spec = parser.get_spec(pid)
-                        subs = self._subprocess_specs(parser, pid)
+                        subs = self.scopes.subprocess_specs(parser, pid)
                     except Exception as exc:  # noqa: BLE001
                         self.problems.append(_problem_from(exc, name, root))
                         continue
@@ -255,20 +252,6 @@ class _BundleParser:
                     called = {pid: models[pid], **{k: models[k] for k in subs if k in models}}
                     result[pid] = ParsedProcess(models[pid], spec, subs, called)
         return result
-
-    def _subprocess_specs(self, parser: Any, pid: str) -> dict[str, Any]:
-        """Specs of everything ``pid`` calls; a call activity whose calledElement is an
-        expression may call any process of the deployment, so all of them come along."""
-        subs = {k: v for k, v in parser.get_subprocess_specs(pid, require_call_activity_specs=False).items()
-                if v is not None}
-        dynamic = any(c.called_expression is not None for c in self.call_by_element.values())
-        if dynamic:
-            for other in parser.get_process_ids():
-                if other != pid and other not in subs:
-                    subs[other] = parser.get_spec(other)
-                    subs.update({k: v for k, v in parser.get_subprocess_specs(
-                        other, require_call_activity_specs=False).items() if v is not None})
-        return subs
 
     def _model(self, proc: etree._Element, filename: str, dialect: str) -> ProcessModel:
         def loader(reference: str, node: etree._Element) -> Form | None:
@@ -292,32 +275,11 @@ class _BundleParser:
             if self.check and dialect == "camunda":
                 self._check_task_expressions(info, filename)
         if dialect == "camunda":
-            self._read_io(proc, filename, infos)
+            self.scopes.read(proc, filename, infos, self.check, self.problems)
             self._read_listeners(proc, filename)
-            for node in proc.iter(tag("callActivity")):
-                call_info = infos.get(node.get("id", ""))
-                if call_info is not None:
-                    call_info.call = camunda_call.read_call(node, lambda _n, _m: None)
-                    self.call_by_element[(filename, call_info.id)] = call_info.call
         name = proc.get("name") or proc.get("id") or ""
         fields = [f.strip() for f in (proc.get(tag("caseFields", SPIFF)) or "").split(",") if f.strip()]
         return ProcessModel(key=proc.get("id", ""), name=name, dialect=dialect, elements=infos, case_fields=fields)
-
-    def _read_io(self, proc: etree._Element, filename: str, infos: dict[str, Any]) -> None:
-        """Input/output mappings onto the element infos (problems: translate_tree reported them)."""
-        for node in proc.iter():
-            info = infos.get(node.get("id", "")) if isinstance(node.tag, str) else None
-            if info is None or camunda_io.io_node(node) is None:
-                continue
-            info.io = camunda_io.read_io(node, lambda _n, _m: None)
-            self.io_by_element[(filename, info.id)] = info.io
-            check = self.check
-            if info.io is None or check is None:
-                continue
-            for name, value in [*info.io.inputs, *info.io.outputs]:
-                for mode, source in camunda_io.sources(value):
-                    for msg in check(source, mode, info.id):
-                        self.problems.append(Problem(filename, info.line, info.id, f"mapping '{name}': {msg}"))
 
     def _read_listeners(self, proc: etree._Element, filename: str) -> None:
         found = listeners.collect(proc, self.delegates)
@@ -383,15 +345,10 @@ class _BundleParser:
         prepare_triggers(spec)
         prepare_rearming(spec)
         file = getattr(spec, "file", "")
+        self.scopes.attach(spec)
         for task_spec in spec.task_specs.values():
-            mapping = self.io_by_element.get((file, getattr(task_spec, "bpmn_id", None) or ""))
-            if mapping and not isinstance(task_spec, MultiInstanceTask):  # MI: each instance's spec
-                io_mapping.attach(task_spec, mapping)
             if (file, getattr(task_spec, "bpmn_id", None) or "") in self.terminate_all:
                 terminate_all.attach(task_spec)
-            call = self.call_by_element.get((file, getattr(task_spec, "bpmn_id", None) or ""))
-            if call is not None and isinstance(task_spec, CallActivity):
-                call_activity.attach(task_spec, call)
             definition = getattr(task_spec, "event_definition", None)
             if definition is not None:
                 use_engine_clock(definition)

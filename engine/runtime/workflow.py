@@ -22,7 +22,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.domain.errors import InvalidState, NotFound, WorkflowFailure
 from engine.runtime import budget
 from engine.runtime.compaction import compact
-from engine.runtime.io_mapping import INPUTS, outer_view
+from engine.runtime.io_mapping import INPUTS, connector_result, outer_view
 from engine.runtime import listeners as listeners_module
 from engine.runtime.listeners import STARTED as LISTENERS_STARTED
 from engine.runtime.parsing import ParsedProcess
@@ -197,11 +197,13 @@ class WorkflowRunner:
         task = self.task(wf, task_id)
         if task.state != TaskState.STARTED:
             raise InvalidState(f"service task {task_id} is not waiting for a result")
-        if result_variable:
-            task.data[result_variable] = result
-        elif isinstance(result, dict):
-            task.data.update(result)
         try:
+            if isinstance(result, dict) and connector_result(task, result):
+                pass                      # only the connector's output parameters reach the process
+            elif result_variable:
+                task.data[result_variable] = result
+            elif isinstance(result, dict):
+                task.data.update(result)
             task.complete()
         except SpiffWorkflowException as exc:
             raise WorkflowFailure(_describe(exc)) from exc

@@ -17,7 +17,7 @@ from engine.runtime.parsing import SourceFile
 from engine.services import cases, messages, queries
 from engine.services.deploy import deploy
 from tests.fakes import FakeConnector
-from tests.integration.helpers import deploy_models
+from tests.integration.helpers import MODELS, deploy_models
 
 
 def activity_view(engine: Any, case_id: str, element_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -105,3 +105,19 @@ def test_misplaced_or_unsafe_mappings_are_refused_at_deploy(engine, element, mes
     with pytest.raises(DeploymentError) as err:
         deploy(engine, [SourceFile("m.bpmn", xml.encode())])
     assert any(str(p).split(": ", 1)[1].startswith(message) for p in err.value.problems), err.value.problems
+
+
+def test_connector_output_parameters_map_the_result(engine):
+    """camunda:connector output parameters run over the operation's result: only they reach the
+    case, not the raw result fields."""
+    connector = FakeConnector()
+    engine.connectors["test"] = connector
+    files = [SourceFile("connector_outputs.bpmn", (MODELS / "camunda" / "connector_outputs.bpmn").read_bytes()),
+             SourceFile("camunda-mapping.json", b'{"connectors": {"register-connector": "test.lookup"}}')]
+    deploy(engine, files)
+    case_id = cases.start_case(engine, "connector_outputs", {"vorname": "Erika"})
+    JobExecutor(engine, "w").run_until_idle()
+    assert connector.calls[0].params == {"name": "Erika"}
+    data = queries.get_case(engine, case_id)["data"]
+    assert data["gefunden"] is True and data["auskunft"] == {"person": "Erika", "fuer": "Erika"}
+    assert "found" not in data and "name" not in data

@@ -31,6 +31,9 @@ START_DATA: dict[str, dict[str, Any]] = {
     "camunda_antrag": {"kennzeichen": "MS-AB 123", "betrag": 50, "art": "standard", "name": "Erika", "eilig": False},
     "camunda_formulare": {"genehmigt": True},
     "camunda_fristen": {"wartezeit": "PT1H", "frist": "2026-01-06T09:00:00+01:00"},
+    "io_mapping": {"team": "ordnung", "betrag": 5, "schluessel": "k", "entscheidung": "ja"},
+    "io_scopes": {"vorname": "Erika", "nachname": "Mustermann"},
+    "connector_outputs": {"vorname": "Erika"},
 }
 SERVICE_ANSWER: dict[str, Any] = {"found": True, "gefunden": True, "anschrift": {"plz": "12345"}}
 
