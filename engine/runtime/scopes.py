@@ -76,7 +76,7 @@ class Scopes:
                 if v is not None}
         if any(c.called_expression is not None for c in self.calls.values()):
             for other in parser.get_process_ids():
-                if other != pid and other not in subs:
+                if other not in subs:   # the caller too: it may call itself
                     subs[other] = parser.get_spec(other)
                     subs.update({k: v for k, v in parser.get_subprocess_specs(
                         other, require_call_activity_specs=False).items() if v is not None})

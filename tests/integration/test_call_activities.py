@@ -12,7 +12,7 @@ import pytest
 from engine.bootstrap import Engine, bootstrap
 from engine.domain.errors import DeploymentError
 from engine.ports import FakeClock
-from engine.runtime.call_activity import MAX_CALL_DEPTH
+from engine.runtime.budget import Limits
 from engine.services import cases, queries
 from engine.settings import Settings
 from tests.integration.helpers import deploy_models
@@ -79,9 +79,11 @@ def test_binding_to_a_version_nobody_deployed_is_refused(uncached):
         in str(err.value.problems)
 
 
-def test_recursive_call_stops_at_the_depth_limit(uncached):
+def test_recursive_call_through_an_expression_stops_at_the_depth_limit(uncached):
+    """A literal cycle is refused at deploy (limit_checks.call_cycles); one through a calledElement
+    expression is only known when it runs: the call_depth limit ends it with a clear message."""
     engine = uncached
     deploy_models(engine, "camunda/recursion.bpmn")
-    case = queries.get_case(engine, cases.start_case(engine, "recursion", {}))
+    case = queries.get_case(engine, cases.start_case(engine, "recursion", {"naechster": "recursion"}))
     assert case["status"] == "failed"
-    assert f"nesting deeper than {MAX_CALL_DEPTH} levels" in case["error"]
+    assert f"nested deeper than {Limits().call_depth} levels" in case["error"]
