@@ -2,8 +2,9 @@
 
 A decision made available for retrieval counts as delivered on the day after it is
 retrieved; if it is not retrieved within ten days, the process sends it by post. The
-portal reports each retrieval here; a case waiting for ``bescheid_abgerufen`` (keyed by its
-business key) continues, any other retrieval changes nothing.
+portal reports each retrieval here; the case of that decision continues if it waits for
+``bescheid_abgerufen`` (never another case with the same business key), any other retrieval
+changes nothing.
 """
 
 from __future__ import annotations
@@ -25,5 +26,5 @@ def record_retrieval(engine: Engine, case_id: str, document_id: str, actor: str)
     now = engine.clock.now()
     outcome = messages.correlate_message(
         engine, RETRIEVED, case["business_key"], {"abgerufen_am": now.isoformat(), "dokument": doc.filename},
-        message_id=f"abruf-{document_id}", actor=actor, only_if_waiting=True)
+        message_id=f"abruf-{document_id}", actor=actor, only_if_waiting=True, to_case=case_id)
     return outcome.status

@@ -35,10 +35,13 @@ def _previous(engine: Engine, message_id: str | None) -> MessageOutcome | None:
 
 def correlate_message(engine: Engine, name: str, key: str | None = None, data: dict[str, Any] | None = None, *,
                       message_id: str | None = None, actor: str = "system",
-                      only_if_waiting: bool = False, outside: bool = True) -> MessageOutcome:
+                      only_if_waiting: bool = False, outside: bool = True,
+                      to_case: str | None = None) -> MessageOutcome:
     """Route a message to the case waiting for (name, key); else start a case whose start
     event catches it; else buffer it until a case waits for it or its TTL runs out. With
-    ``only_if_waiting`` a message nobody waits for is dropped (status "ignored"). Data from
+    ``only_if_waiting`` a message nobody waits for is dropped (status "ignored"). A sender that
+    knows the case (the portal's retrieval of its decision, a payment naming our case) passes
+    ``to_case``: no other case with the same key can take the message then. Data from
     outside is checked against the input limits; a model's own thrown message (``outside=False``)
     only for storable names."""
     payload = dict(data or {})
@@ -46,10 +49,10 @@ def correlate_message(engine: Engine, name: str, key: str | None = None, data: d
     previous = _previous(engine, message_id)
     if previous is not None:
         return previous
-    if only_if_waiting and not _someone_waits(engine, name, key):
+    if only_if_waiting and not _someone_waits(engine, name, key, to_case):
         return MessageOutcome("ignored")
     try:
-        return _route(engine, name, key, payload, message_id, actor)
+        return _route(engine, name, key, payload, message_id, actor, to_case)
     except IntegrityError:  # the same message id committed concurrently
         return _previous(engine, message_id) or MessageOutcome("duplicate")
 
@@ -86,9 +89,11 @@ def reserved_for_systems(engine: Engine, name: str) -> bool:
     return name in reserved_message_names(engine)
 
 
-def _someone_waits(engine: Engine, name: str, key: str | None) -> bool:
+def _someone_waits(engine: Engine, name: str, key: str | None, to_case: str | None) -> bool:
     s = t.subscriptions
     cond = s.c.correlation_key == key if key is not None else s.c.correlation_key.is_(None)
+    if to_case is not None:
+        cond = cond & (s.c.case_id == to_case)
     with engine.db.connect() as conn:
         return conn.execute(select(s.c.id).where(s.c.kind == "message", s.c.name == name, cond).limit(1)).first() \
             is not None
@@ -97,12 +102,15 @@ def _someone_waits(engine: Engine, name: str, key: str | None) -> bool:
 NAMED_CASES = 10     # an ambiguous message names at most this many of the cases it matches
 
 
-def waiting_case(conn: Connection, name: str, key: str | None) -> str | None:
-    """The one case waiting for message ``name`` with correlation ``key``, or None. A message
-    that matches waits of several cases is refused (AmbiguousCorrelation names them), never
-    handed to one of them: which one would be chance, and the others would lose it."""
+def waiting_case(conn: Connection, name: str, key: str | None, to_case: str | None = None) -> str | None:
+    """The one case waiting for message ``name`` with correlation ``key`` (among ``to_case``
+    only, if given), or None. A message that matches waits of several cases is refused
+    (AmbiguousCorrelation names them), never handed to one of them: which one would be chance,
+    and the others would lose it."""
     s = t.subscriptions
     cond = s.c.correlation_key == key if key is not None else s.c.correlation_key.is_(None)
+    if to_case is not None:
+        cond = cond & (s.c.case_id == to_case)
     case_ids = list(conn.execute(select(s.c.case_id).where(s.c.kind == "message", s.c.name == name, cond)
                                  .distinct().order_by(s.c.case_id).limit(NAMED_CASES)).scalars())
     if len(case_ids) <= 1:
@@ -113,9 +121,9 @@ def waiting_case(conn: Connection, name: str, key: str | None) -> str | None:
 
 
 def _route(engine: Engine, name: str, key: str | None, payload: dict[str, Any], message_id: str | None,
-           actor: str) -> MessageOutcome:
+           actor: str, to_case: str | None = None) -> MessageOutcome:
     with engine.db.connect() as conn:
-        waiting = waiting_case(conn, name, key)
+        waiting = waiting_case(conn, name, key, to_case)
     now = engine.clock.now()
     record = {"id": str(uuid.uuid4()), "message_id": message_id, "name": name, "correlation_key": key,
               "payload": payload, "received_at": now}

@@ -17,3 +17,15 @@ def test_a_taken_business_key_is_an_error_with_a_non_zero_exit(runner):  # noqa:
     assert assigned.exit_code == 0
     case_id = assigned.output.strip()
     assert '"business_key": "2026-000001"' in runner("case", case_id, "--json").output
+
+
+def test_an_ambiguous_message_is_an_error_naming_the_cases(runner, tmp_path):  # noqa: F811
+    copy = tmp_path / "zahlung_b.bpmn"
+    copy.write_text((MODELS / "messages.bpmn").read_text().replace('id="zahlung"', 'id="zahlung_b"')
+                    .replace('id="eingang"', 'id="eingang_b"'))
+    runner("deploy", str(MODELS / "messages.bpmn"))
+    runner("deploy", str(copy))
+    a = runner("start", "zahlung", "--business-key", "KZ-1").output.strip()
+    b = runner("start", "zahlung_b", "--business-key", "KZ-1").output.strip()
+    out = runner("message", "zahlung_eingegangen", "--key", "KZ-1")
+    assert out.exit_code == 1 and a in out.output and b in out.output and "delivered to none" in out.output

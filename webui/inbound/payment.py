@@ -24,14 +24,19 @@ ACTOR = "epaybl"
 
 
 def correlation_key(engine: Engine, notification: PaymentNotification) -> str:
+    return _target(engine, notification)[0]
+
+
+def _target(engine: Engine, notification: PaymentNotification) -> tuple[str, str | None]:
+    """(correlation key, our case id if the notification names a case of ours)."""
     if notification.referenz:
         try:
             view = queries.get_case(engine, str(notification.referenz), with_history=False)
         except NotFound:
             view = None
         if view is not None and view.get("business_key"):
-            return str(view["business_key"])
-    return notification.kassenzeichen
+            return str(view["business_key"]), str(view["id"])
+    return notification.kassenzeichen, None
 
 
 def message_data(notification: PaymentNotification) -> dict[str, Any]:
@@ -44,5 +49,6 @@ def correlate_payment(engine: Engine, notification: PaymentNotification) -> Mess
     name = MESSAGE_NAMES.get(notification.status)
     if name is None:
         return None
-    return messages.correlate_message(engine, name, correlation_key(engine, notification), message_data(notification),
-                                      message_id=notification.message_id, actor=ACTOR)
+    key, case_id = _target(engine, notification)
+    return messages.correlate_message(engine, name, key, message_data(notification),
+                                      message_id=notification.message_id, actor=ACTOR, to_case=case_id)
