@@ -206,6 +206,22 @@ def address_bare_receive_tasks(root: etree._Element) -> None:
         node.set("messageRef", message_id)
 
 
+def unconditional_exclusive_flows(root: etree._Element) -> None:
+    """Camunda 7 lets one outgoing flow of an exclusive gateway go without condition (and
+    without being the default): gateway flows are tried in document order and a flow without
+    condition is true. SpiffWorkflow refuses it; the flow gets the condition True, which
+    keeps Camunda's order. Two such flows stay refused."""
+    flows_by_source: dict[str, list[etree._Element]] = {}
+    for flow in root.iter(tag("sequenceFlow")):
+        flows_by_source.setdefault(flow.get("sourceRef", ""), []).append(flow)
+    for gateway in root.iter(tag("exclusiveGateway")):
+        bare = [f for f in flows_by_source.get(gateway.get("id", ""), [])
+                if f.find(tag("conditionExpression")) is None and f.get("id") != gateway.get("default")]
+        if len(bare) == 1 and len(flows_by_source.get(gateway.get("id", ""), [])) > 1:
+            condition = etree.SubElement(bare[0], tag("conditionExpression"))
+            condition.text = "True"
+
+
 def name_anonymous_flows(root: etree._Element) -> None:
     """Give every sequence flow without an id one (``flow_<line>_<n>``). BPMN lets flows go
     unnamed (Camunda's own test models do); SpiffWorkflow keys flows by id, so unnamed flows

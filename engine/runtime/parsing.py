@@ -126,6 +126,7 @@ class _BundleParser:
             self.problems.extend(links.rewrite_links(root, name))
             if self.dialects[name] == "camunda":
                 checks.implicit_error_codes(root)
+                checks.unconditional_exclusive_flows(root)
             self.problems.extend(checks.static_problems(root, name, called,
                                                         javascript=self.dialects[name] == "camunda"))
             if self.dialects[name] == "camunda":
