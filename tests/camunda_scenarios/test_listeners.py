@@ -216,3 +216,22 @@ def test_unmapped_and_unknown_listener_operations_are_refused(scenario: Scenario
         scenario.deploy_files([], mapping={"delegates": {"de.muenchen.Benachrichtigung": "nix.da"},
                                            "beans": {"statusService.setStatus": "test.status"}},
                               extra={"p.bpmn": model(NOTIFY)})
+
+
+def test_javascript_input_and_output_parameters(scenario: Scenario) -> None:
+    """inputOutput script values in JavaScript (the script_value hook of io_mapping): the completion
+    value is the parameter's value; inputs are local to the task, outputs reach the case."""
+    deploy(scenario, """
+<startEvent id="start"/><sequenceFlow id="f1" sourceRef="start" targetRef="task"/>
+<userTask id="task"><extensionElements><camunda:inputOutput>
+  <camunda:inputParameter name="anrede"><camunda:script scriptFormat="javascript">
+    (geschlecht === 'w' ? 'Frau ' : 'Herr ') + name</camunda:script></camunda:inputParameter>
+  <camunda:outputParameter name="brief"><camunda:script scriptFormat="javascript">
+    'Sehr geehrte(r) ' + anrede + ', ' + execution.getVariable('text')</camunda:script></camunda:outputParameter>
+</camunda:inputOutput></extensionElements></userTask>
+<sequenceFlow id="f2" sourceRef="task" targetRef="end"/><endEvent id="end"/>""")
+    case = scenario.start("p", {"geschlecht": "w", "name": "Musterfrau"})
+    assert "anrede" not in scenario.data(case)
+    scenario.complete(case, "task", {"text": "Ihr Antrag ist da."})
+    data = scenario.data(case)
+    assert data["brief"] == "Sehr geehrte(r) Frau Musterfrau, Ihr Antrag ist da." and "anrede" not in data
