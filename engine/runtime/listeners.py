@@ -271,9 +271,12 @@ def attach_to_spec(spec: Any, found: dict[str, ElementListeners]) -> None:
     specs of ``spec``; a process's own listeners to its Start and End tasks."""
     if not found:
         return
+    from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+
     for task_spec in list(spec.task_specs.values()):
         element = getattr(task_spec, "bpmn_id", None)
-        if element is not None and element in found:
+        # multi-instance: Camunda runs an activity's listeners per instance, not for the body
+        if element is not None and element in found and not isinstance(task_spec, MultiInstanceTask):
             attach(task_spec, found[element])
     for key, name in ((PROCESS_START, "Start"), (PROCESS_END, "End")):
         if key + spec.name in found and name in spec.task_specs:

@@ -235,3 +235,25 @@ def test_javascript_input_and_output_parameters(scenario: Scenario) -> None:
     scenario.complete(case, "task", {"text": "Ihr Antrag ist da."})
     data = scenario.data(case)
     assert data["brief"] == "Sehr geehrte(r) Frau Musterfrau, Ihr Antrag ist da." and "anrede" not in data
+
+
+def test_multi_instance_listeners_run_per_instance(scenario: Scenario) -> None:
+    """Camunda runs an activity's listeners for each instance of a multi-instance activity, not
+    for the multi-instance body (observed through listeners mapped to connector operations:
+    instance variables stay in the instance here, as SpiffWorkflow keeps them)."""
+    scenario.deploy_files([], mapping={"delegates": {"org.acme.Start": "test.noop", "org.acme.Create": "test.lookup",
+                                                     "org.acme.End": "test.noop"}}, extra={"p.bpmn": model("""
+<startEvent id="start"/><sequenceFlow id="f1" sourceRef="start" targetRef="task"/>
+<userTask id="task"><extensionElements>
+  <camunda:executionListener event="start" class="org.acme.Start"/>
+  <camunda:taskListener event="create" class="org.acme.Create"/>
+  <camunda:executionListener event="end" class="org.acme.End"/></extensionElements>
+  <multiInstanceLoopCharacteristics isSequential="true"><loopCardinality>3</loopCardinality>
+  </multiInstanceLoopCharacteristics></userTask>
+<sequenceFlow id="f2" sourceRef="task" targetRef="end"/><endEvent id="end"/>""")})
+    case = scenario.start("p")
+    for _ in range(3):
+        scenario.complete(case, "task")
+    assert scenario.status(case) == "completed"
+    operations = [c.operation for c in scenario.connector.calls]   # jobs of one step run in any order
+    assert sorted(operations) == ["test.lookup"] * 3 + ["test.noop"] * 6
