@@ -68,6 +68,17 @@ def fork_loop_after_task(key: str = "spaet") -> str:
         _flow("f3", "fork", "after"), _flow("back", "fork", "merge"), _flow("f4", "after", "end")]))
 
 
+def fork_loop_after_timer(key: str = "nachts") -> str:
+    """The self-feeding fork behind a one-hour timer: it runs away in the worker's timer job."""
+    return _process(key, "\n".join([
+        '    <bpmn:startEvent id="start"/>', '    <bpmn:intermediateCatchEvent id="warten"><bpmn:timerEventDefinition>'
+        '<bpmn:timeDuration>"PT1H"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>',
+        '    <bpmn:exclusiveGateway id="merge"/>', '    <bpmn:parallelGateway id="fork"/>',
+        '    <bpmn:userTask id="after" name="Danach"/>', '    <bpmn:endEvent id="end"/>',
+        _flow("f0", "start", "warten"), _flow("f1", "warten", "merge"), _flow("f2", "merge", "fork"),
+        _flow("f3", "fork", "after"), _flow("back", "fork", "merge"), _flow("f4", "after", "end")]))
+
+
 def linear(key: str = "lang", tasks: int = 10_000) -> str:
     parts = ['    <bpmn:startEvent id="start"/>']
     previous = "start"

@@ -181,3 +181,43 @@ def test_production_budget_ends_a_runaway_within_about_a_second(make_engine):
     case_id, took = _start_timed(engine, "gabel")
     assert 0.9 < took < 3
     assert "longer than 1 s" in _only_incident(engine, case_id)["message"]
+
+
+def test_camunda_models_are_checked_the_same_way(engine):
+    bpmn = '''<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="cam" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:intermediateCatchEvent id="x"><bpmn:timerEventDefinition><bpmn:timeDuration>P999999999Y</bpmn:timeDuration>
+      </bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="u" camunda:candidateGroups="a"><bpmn:multiInstanceLoopCharacteristics>
+      <bpmn:loopCardinality>5000</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="x"/><bpmn:sequenceFlow id="f2" sourceRef="x" targetRef="u"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="u" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>'''
+    with pytest.raises(DeploymentError) as refused:
+        deploy_text(engine, "cam", bpmn)
+    assert {str(p) for p in refused.value.problems} >= {
+        "cam.bpmn:6: x: timer duration 'P999999999Y' is longer than 200 years (limit AMTSFLOW_MAX_TIMER_YEARS)",
+        "cam.bpmn:9: u: multi-instance activity with 5000 instances; at most 1000 are allowed "
+        "(limit AMTSFLOW_MAX_INSTANCES)"}
+
+
+def test_a_runaway_in_a_timer_job_ends_in_an_incident_and_the_job_is_done(make_engine, clock):
+    from datetime import timedelta
+
+    from engine.jobs import JobExecutor
+
+    engine = make_engine(**FAST)
+    deploy_text(engine, "nachts", models.fork_loop_after_timer())
+    case_id = cases.start_case(engine, "nachts")
+    clock.advance(timedelta(hours=2))
+    started = time.monotonic()
+    JobExecutor(engine, "w").run_until_idle()
+    assert time.monotonic() - started < 5
+    assert "AMTSFLOW_MAX_COMMAND_SECONDS" in _only_incident(engine, case_id)["message"]
+    with engine.db.connect() as conn:  # the timer fired once: no job is left to run it again
+        assert conn.execute(select(func.count()).select_from(t.jobs).where(t.jobs.c.kind == "timer")).scalar() == 0
