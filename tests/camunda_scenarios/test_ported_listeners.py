@@ -462,3 +462,27 @@ def test_TaskListenerEventLifecycleTest_shouldCancelTimeoutTaskListenerWhenTaskC
     scenario.complete(case, "task")
     scenario.advance(timedelta(hours=1))
     assert scenario.data(case)["taskEvents"] == ["create", "complete"]
+
+
+def test_ExecutionListenerTest_testEndExecutionListenerIsCalledOnlyOnce(scenario: Scenario) -> None:
+    """ExecutionListenerTest.testEndExecutionListenerIsCalledOnlyOnce: the end listener sets the
+    variable an interrupting conditional event sub-process waits for; it runs once."""
+    set_variable = ('<camunda:executionListener event="end"><camunda:script scriptFormat="javascript">'
+                    "execution.setVariable('variable', 1)</camunda:script></camunda:executionListener>")
+    record = ('<camunda:executionListener event="end"><camunda:script scriptFormat="javascript">'
+              f"var fields = {{}}; {RECORD}</camunda:script></camunda:executionListener>")
+    xml = ('<?xml version="1.0" encoding="UTF-8"?><definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+           'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" targetNamespace="t">'
+           '<process id="conditionalProcessKey" isExecutable="true"><startEvent id="s"/>'
+           '<sequenceFlow id="f1" sourceRef="s" targetRef="task"/>'
+           f'<userTask id="task"><extensionElements>{set_variable}{record}</extensionElements></userTask>'
+           '<sequenceFlow id="f2" sourceRef="task" targetRef="e"/><endEvent id="e"/>'
+           '<subProcess id="sub" triggeredByEvent="true"><startEvent id="cs" isInterrupting="true">'
+           '<conditionalEventDefinition><condition>${variable == 1}</condition></conditionalEventDefinition>'
+           '</startEvent><sequenceFlow id="cf" sourceRef="cs" targetRef="ce"/><endEvent id="ce"/></subProcess>'
+           '</process></definitions>').encode()
+    scenario.deploy_files([], extra={"p.bpmn": xml})
+    case = scenario.start("conditionalProcessKey")
+    scenario.complete(case, "task")
+    assert scenario.status(case) == "completed"
+    assert recorded(scenario, case) == [("task", "end", None)]
