@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: demo test install bench clean
+.PHONY: demo test install bench fuzz clean
 
 $(VENV)/.installed: pyproject.toml package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ bench: install
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/jobs.py
 	$(BIN)/python bench/compat.py
+
+# Property-based API fuzzing over /api/v1/openapi.json with every role's token, longer than the
+# bounded run in the suite and with a fresh random seed each time; prints requests and 5xx.
+# PostgreSQL too when AMTSFLOW_TEST_POSTGRES_URL is set. FUZZ_EXAMPLES: examples per operation and role.
+FUZZ_EXAMPLES ?= 200
+fuzz: install
+	AMTSFLOW_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) AMTSFLOW_FUZZ_RANDOM=1 $(BIN)/pytest tests/security/test_api_fuzz.py -q -s -p no:logging
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache artifacts

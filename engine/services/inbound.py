@@ -53,6 +53,14 @@ def check_name(value: object, field: str, *, where: str = "", required: bool = T
                            user_message=f"Die Angabe „{field}“ {problem}.")
 
 
+def check_text(value: str, field: str, *, where: str = "") -> None:
+    """Free text from outside (a note, a comment): any length the caller allows, storable characters."""
+    problem = text_problem(value)
+    if problem is not None:
+        raise InvalidInput(f"{where or 'input'}: {field} refused ({problem})",
+                           user_message=f"Die Angabe „{field}“ {problem}.")
+
+
 def check_start(key: object, business_key: object, data: object) -> None:
     check_name(key, "key", where="start case")
     check_name(business_key, "business_key", where=f"start {key}", required=False)

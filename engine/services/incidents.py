@@ -10,6 +10,7 @@ from engine.bootstrap import Engine
 from engine.domain.errors import InvalidState, NotFound
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
+from engine.services import inbound
 from engine.services.commands import Command, append_case_event, run_case_command
 
 
@@ -71,6 +72,7 @@ def retry_incident(engine: Engine, incident_id: str, actor: str, retries: int = 
 
 def resolve_incident(engine: Engine, incident_id: str, actor: str, note: str = "") -> None:
     """Mark an incident as handled outside the engine (no retry)."""
+    inbound.check_text(note, "note", where=f"resolve incident {incident_id}")
     incident = get_incident(engine, incident_id)
     if incident["status"] != "open":
         raise InvalidState(f"incident {incident_id} is {incident['status']}", user_message="Die Störung ist bereits erledigt.")

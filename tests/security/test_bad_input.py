@@ -123,3 +123,10 @@ def test_portal_form_values_with_nul_are_refused(web):
             "zustellung": "post", "einwilligung": "on"}
     assert_refused(web.client.post("/leistungen/webantrag/antrag", data=form), "unzulässige Zeichen")
     assert web.count(t.cases) == 0
+
+
+def test_nul_in_an_incident_note_is_refused(web):
+    from engine.services import incidents
+    from engine.domain.errors import InvalidInput
+    with pytest.raises(InvalidInput):
+        incidents.resolve_incident(web.engine, "0" * 36, "admin", note="erledigt\x00")

@@ -8,9 +8,19 @@ JSON = "application/json"
 PROBLEM = {"description": "Fehler", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 
 
-def _ok(description: str, schema: dict[str, Any], status: str = "200") -> dict[str, Any]:
-    return {status: {"description": description, "content": {JSON: {"schema": schema}}},
-            "400": PROBLEM, "401": PROBLEM, "403": PROBLEM, "404": PROBLEM}
+BUSY = {"description": "Das System ist ausgelastet; nichts wurde gespeichert (erneut versuchen nach Retry-After)",
+        "headers": {"Retry-After": {"description": "Sekunden", "schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def _ok(description: str, schema: dict[str, Any], status: str = "200", *, writes: bool = False) -> dict[str, Any]:
+    """The answer and the errors every operation can give; ``writes``: it takes a body and
+    changes state (413 body too large, 422 data refused, 409 conflict, 503 busy)."""
+    responses: dict[str, Any] = {status: {"description": description, "content": {JSON: {"schema": schema}}},
+                                 "400": PROBLEM, "401": PROBLEM, "403": PROBLEM, "404": PROBLEM}
+    if writes:
+        responses.update({"409": PROBLEM, "413": PROBLEM, "422": PROBLEM, "503": BUSY})
+    return responses
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -22,11 +32,10 @@ TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type":
 
 def _task_action(summary: str, body: bool = False) -> dict[str, Any]:
     operation: dict[str, Any] = {"summary": summary, "tags": ["tasks"], "parameters": [TASK_ID],
-                                 "responses": {**_ok("Die Aufgabe danach", _ref("Task")), "409": PROBLEM}}
+                                 "responses": _ok("Die Aufgabe danach", _ref("Task"), writes=True)}
     if body:
         operation["requestBody"] = {"required": True, "content": {JSON: {"schema": {
             "type": "object", "properties": {"data": {"type": "object"}}}}}}
-        operation["responses"]["422"] = PROBLEM
     return {"post": operation}
 
 
@@ -55,13 +64,22 @@ SCHEMAS: dict[str, Any] = {
         "status": {"type": "string", "enum": ["delivered", "started", "buffered", "duplicate"]},
         "case_id": {"type": ["string", "null"]}}},
     "Incident": {"type": "object", "properties": {
-        "id": {"type": "string"}, "case_id": {"type": "string"}, "job_id": {"type": ["string", "null"]},
+        "id": {"type": "string"}, "case_id": {"type": ["string", "null"]}, "job_id": {"type": ["string", "null"]},
         "element_id": {"type": ["string", "null"]}, "kind": {"type": "string", "enum": ["job", "workflow"]},
         "message": {"type": "string"}, "status": {"type": "string", "enum": ["open", "resolved"]},
         "created_at": {"type": "string", "format": "date-time"},
         "resolved_at": {"type": ["string", "null"], "format": "date-time"},
         "details": {"type": ["string", "null"], "description": "Stacktrace (nur in der Einzelansicht)"}}},
 }
+
+
+def _tasks_page() -> dict[str, Any]:
+    responses = _ok("Eine Seite Aufgaben", {"type": "array", "items": _ref("Task")})
+    responses["200"]["headers"] = {
+        "X-Total-Count": {"description": "Anzahl aller Treffer", "required": True,
+                          "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+        "Link": {"description": "<URL der nächsten Seite>; rel=\"next\"", "schema": {"type": "string"}}}
+    return responses
 
 
 INCIDENT_ID = {"name": "incident_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -73,7 +91,7 @@ def _incident_action(summary: str, body: dict[str, Any]) -> dict[str, Any]:
     return {"post": {"summary": summary, "tags": ["incidents"], "parameters": [INCIDENT_ID],
                      "requestBody": {"required": False, "content": {JSON: {"schema": {
                          "type": "object", "properties": body}}}},
-                     "responses": {**_ok("Die Störung danach", _ref("Incident")), "409": PROBLEM}}}
+                     "responses": _ok("Die Störung danach", _ref("Incident"), writes=True)}}
 
 
 def _callback(summary: str, description: str, headers: tuple[str, str], answer: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +114,7 @@ OPERATION_PATHS: dict[str, Any] = {
             "type": "object", "required": ["name"], "properties": {
                 "name": {"type": "string", "maxLength": 200}, "key": {"type": ["string", "null"], "maxLength": 200},
                 "data": {"type": "object"}, "message_id": {"type": ["string", "null"], "maxLength": 200}}}}}},
-        "responses": {**_ok("zugestellt oder Wiederholung", _ref("MessageOutcome")),
+        "responses": {**_ok("zugestellt oder Wiederholung", _ref("MessageOutcome"), writes=True),
                       "201": {"description": "hat einen Vorgang gestartet",
                               "content": {JSON: {"schema": _ref("MessageOutcome")}}},
                       "202": {"description": "gepuffert", "content": {JSON: {"schema": _ref("MessageOutcome")}}}}}},
@@ -107,7 +125,7 @@ OPERATION_PATHS: dict[str, Any] = {
             "type": "object", "required": ["name"], "properties": {"name": {"type": "string"},
                                                                    "data": {"type": "object"}}}}}},
         "responses": _ok("Anzahl der erreichten Vorgänge", {"type": "object", "properties": {
-            "name": {"type": "string"}, "delivered": {"type": "integer"}}})}},
+            "name": {"type": "string"}, "delivered": {"type": "integer"}}}, writes=True)}},
     "/incidents": {"get": {
         "summary": "Störungen (Systeme mit API-Token, Prozessverantwortliche, Administration)", "tags": ["incidents"],
         "parameters": [{"name": "status", "in": "query", "required": False,
@@ -161,7 +179,7 @@ def document() -> dict[str, Any]:
                         "type": "string", "contentMediaType": "application/octet-stream"}}}}}}},
                 "responses": _ok("Bereitgestellte Versionen", {"type": "object", "properties": {
                     "processes": {"type": "array", "items": {"type": "object"}},
-                    "warnings": {"type": "array", "items": {"type": "string"}}}}, "201")}},
+                    "warnings": {"type": "array", "items": {"type": "string"}}}}, "201", writes=True)}},
             "/process-definitions": {"get": {"summary": "Alle bereitgestellten Prozessversionen",
                                              "tags": ["deployments"],
                                              "responses": _ok("Liste", {"type": "array", "items": _ref("Definition")})}},
@@ -173,17 +191,22 @@ def document() -> dict[str, Any]:
                         "business_key": {"type": ["string", "null"], "description":
                                          "Nur Fachverfahren mit dem Token-Recht business_key; sonst vergibt "
                                          "die Engine das Aktenzeichen."}}}}}},
-                "responses": {**_ok("Neuer Vorgang", {"type": "object", "properties": {"id": {"type": "string"}}},
-                                    "201"), "403": PROBLEM, "409": PROBLEM, "422": PROBLEM}}},
+                "responses": _ok("Neuer Vorgang", {"type": "object", "properties": {"id": {"type": "string"}}},
+                                 "201", writes=True)}},
             "/cases/{case_id}": {"get": {
                 "summary": "Einen Vorgang lesen", "tags": ["cases"],
                 "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": _ok("Vorgang", _ref("Case"))}},
             "/tasks": {"get": {
-                "summary": "Offene Aufgaben meiner Gruppen", "tags": ["tasks"],
-                "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
-                               for n in ("case_id", "process_key", "q")],
-                "responses": _ok("Aufgaben", {"type": "array", "items": _ref("Task")})}},
+                "summary": "Offene Aufgaben meiner Gruppen und meine, seitenweise", "tags": ["tasks"],
+                "description": "Reihenfolge: fällig zuerst (ohne Frist zuletzt), dann Eingang. X-Total-Count nennt "
+                               "die Anzahl aller Treffer; solange es weitere gibt, zeigt Link rel=\"next\" auf die "
+                               "nächste Seite (cursor).",
+                "parameters": [*({"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                                 for n in ("case_id", "process_key", "q", "cursor")),
+                               {"name": "limit", "in": "query", "required": False,
+                                "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}}],
+                "responses": _tasks_page()}},
             "/tasks/{task_id}/claim": _task_action("Aufgabe übernehmen"),
             "/tasks/{task_id}/unclaim": _task_action("Aufgabe zurückgeben"),
             "/tasks/{task_id}/complete": _task_action("Aufgabe erledigen", body=True),
