@@ -49,9 +49,9 @@ def _guard() -> None:
             _check("Datei", name, upload.filename or "")
 
 
-def _check(where: str, *texts: str) -> None:
+def _check(where: str, *texts: object) -> None:
     for text in texts:
-        problem = text_problem(text)
+        problem = text_problem(text) if isinstance(text, str) else None
         if problem is not None:
             raise InvalidInput(f"request refused: {where} {problem}", user_message=BAD_TEXT.format(
                 where=where, problem=problem))

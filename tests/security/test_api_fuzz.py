@@ -10,6 +10,7 @@ schema and headers. The bounded run is part of the suite; ``make fuzz`` runs it 
 from __future__ import annotations
 
 import json
+import traceback
 import os
 from collections import Counter
 
@@ -117,7 +118,8 @@ def test_api_fuzz_finds_no_server_error_and_no_lie_in_the_document(web):
             except Exception as exc:  # a view that raised (the test app propagates it): a 500
                 figures["requests"] += 1
                 figures["5xx"] += 1
-                failures.append(f"{where}: raised {exc.__class__.__name__}: {str(exc)[:300]}")
+                failures.append(f"{where}: raised {exc.__class__.__name__}: {str(exc)[:300]}\n"
+                                + "".join(traceback.format_exc().splitlines(keepends=True)[-12:]))
                 raise
             figures["requests"] += 1
             figures[f"{response.status_code // 100}xx"] += 1
