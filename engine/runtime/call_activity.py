@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import budget
 from engine.runtime.io_mapping import INPUTS, SHADOWED, Value, evaluate
@@ -129,6 +130,45 @@ class CamundaCall:
                         shadowed[name] = my_task.data[name]
                     locals_[name] = value
             my_task.data.update(values)
+
+
+def outputs_on_error(call_task: Any) -> dict[str, Any]:
+    """What the out mappings of ``call_task`` (and of the call activities nested in its called
+    process) return when an error or escalation from inside is caught on it: Camunda applies
+    the out mappings level by level before the boundary event's path starts."""
+    spec = call_task.task_spec
+    sub = call_task.workflow.top_workflow.subprocesses.get(call_task.id)
+    if sub is None or getattr(spec, "call_mapping", None) is None:
+        return {}
+    inner: dict[str, Any] = dict(sub.last_task.data) if sub.last_task is not None else {}
+    for task in sub.get_tasks(state=TaskState.STARTED):
+        if getattr(task.task_spec, "call_mapping", None) is not None and \
+                task.workflow.top_workflow.subprocesses.get(task.id) is not None:
+            inner = {**task.data, **outputs_on_error(task)}   # the nested call the error came through
+    return _transfer(call_task, spec.call_mapping.outs, inner, None)
+
+
+class CaughtOnCall:
+    """Mixin for boundary events: caught on a call activity with out mappings, an error's or
+    escalation's payload (the thrower's variables in SpiffWorkflow) becomes what the out
+    mappings return."""
+
+    def _run_hook(self, my_task: Any) -> Any:
+        definition = getattr(self, "event_definition", None)
+        name = getattr(definition, "name", None)
+        if name is not None and name in my_task.internal_data and my_task.parent is not None:
+            main = [t for t in my_task.parent.children if not hasattr(t.task_spec, "cancel_activity")]
+            if main and getattr(main[0].task_spec, "call_mapping", None) is not None:
+                my_task.internal_data[name] = outputs_on_error(main[0])
+        return super()._run_hook(my_task)  # type: ignore[misc]
+
+
+def catch_on_call(task_spec: Any) -> None:
+    cls = type(task_spec)
+    if not issubclass(cls, CaughtOnCall):
+        if cls not in _CLASSES:
+            _CLASSES[cls] = type(f"Camunda{cls.__name__}", (CaughtOnCall, cls), {"__module__": __name__})
+        task_spec.__class__ = _CLASSES[cls]
 
 
 _CLASSES: dict[type, type] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from lxml import etree
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 
@@ -68,6 +69,8 @@ class Scopes:
             call = self.calls.get(key)
             if call is not None and isinstance(task_spec, CallActivity):
                 call_activity.attach(task_spec, call)
+            if self.calls and isinstance(task_spec, BoundaryEvent):
+                call_activity.catch_on_call(task_spec)
 
     def subprocess_specs(self, parser: Any, pid: str) -> dict[str, Any]:
         """Specs of everything ``pid`` calls; a call activity whose calledElement is an

@@ -344,3 +344,127 @@ def test_CallActivityTest_testSubProcessLocalInputSingleVariableExpression(scena
     with pytest.raises(WorkflowFailure, match="globalVariable"):
         scenario.complete(case, "userTask2", {"globalVariable": "42"})
     assert scenario.waits_at(case) == ["userTask2"]
+
+
+DATA_SUB = {"delegates": {"${subVariable == null}": "test.noop"}}   # dataSubProcess's expression task
+
+
+@pytest.mark.parametrize(("java_test", "model", "start"), [
+    ("testSubProcessWithNullDataInput", "CallActivity.testSubProcessDataInputOutput.bpmn20.xml", {}),
+    ("testSubProcessWithNullDataInputAsExpression", "CallActivity.testSubProcessDataInputOutputAsExpression.bpmn20.xml",
+     {"superVariable": None}),
+])
+def test_CallActivityTest_null_data_input(scenario: Scenario, java_test: str, model: str,
+                                          start: dict[str, Any]) -> None:
+    """CallActivityTest.testSubProcessWithNullDataInput(AsExpression): a missing or null source
+    arrives in the called process as a null variable; the caller gets no subVariable."""
+    scenario.deploy_camunda(f"{CA}{model}", f"{CA}dataSubProcess.bpmn20.xml", mapping=DATA_SUB)
+    case = scenario.start("subProcessDataInputOutput", start)
+    assert [t["name"] for t in scenario.tasks(case)] == ["Task in subprocess"]
+    [(called, _local)] = _called_view(scenario, case, "wait")
+    assert called == {"subVariable": None}, java_test
+
+
+@pytest.mark.parametrize(("java_test", "model", "start", "complete"), [
+    ("testSubProcessWithNullDataOutput", "CallActivity.testSubProcessDataInputOutput.bpmn20.xml", {}, {}),
+    ("testSubProcessWithNullDataOutputAsExpression",
+     "CallActivity.testSubProcessDataInputOutputAsExpression.bpmn20.xml", {"superVariable": None},
+     {"myLocalVariable": None}),
+])
+def test_CallActivityTest_null_data_output(scenario: Scenario, java_test: str, model: str, start: dict[str, Any],
+                                           complete: dict[str, Any]) -> None:
+    """CallActivityTest.testSubProcessWithNullDataOutput(AsExpression): null values come back as
+    null variables of the caller; the called process's own variables do not."""
+    scenario.deploy_camunda(f"{CA}{model}", f"{CA}dataSubProcess.bpmn20.xml", mapping=DATA_SUB)
+    case = scenario.start("subProcessDataInputOutput", start)
+    scenario.complete(case, "wait", complete)
+    data = scenario.data(case)
+    assert data == {"superVariable": None, "hisLocalVariable": None}, (java_test, data)
+
+
+def test_CallActivityTest_testTwoSubProcesses(scenario: Scenario) -> None:
+    """CallActivityTest.testTwoSubProcesses: two call activities on parallel paths run two called
+    instances; cancelling the case ends both."""
+    from engine.services import cases
+
+    scenario.deploy_camunda(f"{CA}CallActivity.testTwoSubProcesses.bpmn20.xml", f"{CA}simpleSubProcess.bpmn20.xml")
+    case = scenario.start("callTwoSubProcesses")
+    assert scenario.waits_at(case) == ["task", "task"]
+    cases.cancel_case(scenario.engine, case, reason="Test cascading")
+    assert scenario.status(case) == "cancelled" and scenario.tasks(case) == []
+
+
+def test_CallActivityTest_testSubProcessAllDataInputOutputWithAdditionalInputMapping(scenario: Scenario) -> None:
+    """CallActivityTest.testSubProcessAllDataInputOutputWithAdditionalInputMapping: variables="all"
+    plus a renaming in mapping."""
+    scenario.deploy_camunda(f"{CA}CallActivity.testSubProcessAllDataInputOutputWithAdditionalInputMapping.bpmn20.xml",
+                            f"{CA}simpleSubProcess.bpmn20.xml")
+    case = scenario.start("subProcessAllDataInputOutput", {"superVariable": "Hello from the super process.",
+                                                            "testVariable": "Only a test."})
+    scenario.complete(case, scenario.waits_at(case)[0])
+    [(called, _local)] = _called_view(scenario, case, "task")
+    assert called == {"superVariable": "Hello from the super process.", "subVariable": "Hello from the super process.",
+                      "testVariable": "Only a test."}
+    scenario.complete(case, "task", {"superVariable": "Hello from sub process.",
+                                     "testVariable": "Variable changed in sub process."})
+    data = scenario.data(case)
+    assert data["superVariable"] == "Hello from sub process."
+    assert data["testVariable"] == "Variable changed in sub process."
+    scenario.complete(case, scenario.waits_at(case)[0])
+    assert scenario.status(case) == "completed"
+
+
+def test_CallActivityTest_testSubProcessAllDataOutput(scenario: Scenario) -> None:
+    """CallActivityTest.testSubProcessAllDataOutput: out variables="all" also when the caller has
+    no variables at all (CAM-1617)."""
+    scenario.deploy_camunda(f"{CA}CallActivity.testSubProcessAllDataInputOutput.bpmn20.xml",
+                            f"{CA}simpleSubProcess.bpmn20.xml")
+    case = scenario.start("subProcessAllDataInputOutput")
+    scenario.complete(case, scenario.waits_at(case)[0])
+    scenario.complete(case, "task", {"superVariable": "Hello from sub process.",
+                                     "testVariable": "Variable changed in sub process."})
+    assert scenario.data(case) == {"superVariable": "Hello from sub process.",
+                                   "testVariable": "Variable changed in sub process."}
+
+
+@pytest.mark.parametrize(("java_test", "models", "start_key"), [
+    ("testSubProcessDataOutputOnError",
+     ["CallActivity.testSubProcessDataOutputOnError.bpmn", "subProcessWithError.bpmn"], "Process_1"),
+    ("testTwoSubProcessesDataOutputOnError",
+     ["CallActivity.testTwoSubProcessesDataOutputOnError.bpmn", "subProcessCallErrorSubProcess.bpmn",
+      "subProcessWithError.bpmn"], "Process_1"),
+])
+def test_CallActivityTest_data_output_on_error(scenario: Scenario, java_test: str, models: list[str],
+                                               start_key: str) -> None:
+    """CallActivityTest.testSubProcessDataOutputOnError / testTwoSubProcessesDataOutputOnError: an
+    error end event in the called process is caught on the call activity, and out variables="all"
+    still returns the called process's variables."""
+    scenario.deploy_camunda(*[f"{CA}{m}" for m in models])
+    case = scenario.start(start_key)
+    task = [t for t in scenario.tasks(case) if t["name"] == "SubTask"]
+    if not task:   # testTwoSubProcesses...: the middle process has a task first
+        scenario.complete(case, scenario.waits_at(case)[0])
+    scenario.complete(case, [t for t in scenario.tasks(case) if t["name"] == "SubTask"][0]["element_id"],
+                      {"subVariable": "Hello from Subprocess"})
+    assert [t["name"] for t in scenario.tasks(case)] == ["Task after error"]
+    [(view, _local)] = _called_view(scenario, case, scenario.tasks(case)[0]["element_id"])
+    assert view["subVariable"] == "Hello from Subprocess", java_test
+
+
+def test_CallActivityTest_testTwoSubProcessesLimitedDataOutputOnError(scenario: Scenario) -> None:
+    """CallActivityTest.testTwoSubProcessesLimitedDataOutputOnError: on the way out of two nested
+    called processes, each level's out mappings apply: only subSubVariable2 leaves the inner one."""
+    scenario.deploy_camunda(f"{CA}CallActivity.testTwoSubProcessesLimitedDataOutputOnError.bpmn",
+                            f"{CA}subProcessCallErrorSubProcessWithLimitedOutMapping.bpmn",
+                            f"{CA}subProcessWithError.bpmn")
+    case = scenario.start("Process_1")
+    assert [t["name"] for t in scenario.tasks(case)] == ["Task"]
+    scenario.complete(case, scenario.tasks(case)[0]["element_id"], {"subVariable": "Hello from Subprocess"})
+    assert [t["name"] for t in scenario.tasks(case)] == ["SubTask"]
+    scenario.complete(case, scenario.tasks(case)[0]["element_id"],
+                      {"subSubVariable1": "foo", "subSubVariable2": "Hello from Subsubprocess"})
+    assert [t["name"] for t in scenario.tasks(case)] == ["Task after error"]
+    [(view, _local)] = _called_view(scenario, case, scenario.tasks(case)[0]["element_id"])
+    assert view.get("subSubVariable2") == "Hello from Subsubprocess"
+    assert view.get("subVariable") == "Hello from Subprocess"
+    assert view.get("subSubVariable1") is None
