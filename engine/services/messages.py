@@ -36,12 +36,14 @@ def _previous(engine: Engine, message_id: str | None) -> MessageOutcome | None:
 def correlate_message(engine: Engine, name: str, key: str | None = None, data: dict[str, Any] | None = None, *,
                       message_id: str | None = None, actor: str = "system",
                       only_if_waiting: bool = False, outside: bool = True,
-                      to_case: str | None = None) -> MessageOutcome:
+                      to_case: str | None = None, key_names_new_case: bool = True) -> MessageOutcome:
     """Route a message to the case waiting for (name, key); else start a case whose start
     event catches it; else buffer it until a case waits for it or its TTL runs out. With
     ``only_if_waiting`` a message nobody waits for is dropped (status "ignored"). A sender that
     knows the case (the portal's retrieval of its decision, a payment naming our case) passes
-    ``to_case``: no other case with the same key can take the message then. Data from
+    ``to_case``: no other case with the same key can take the message then. A case the message
+    starts gets its key as business key only if ``key_names_new_case`` (the sender may choose
+    business keys); else the engine assigns one. Data from
     outside is checked against the input limits; a model's own thrown message (``outside=False``)
     only for storable names."""
     payload = dict(data or {})
@@ -52,7 +54,7 @@ def correlate_message(engine: Engine, name: str, key: str | None = None, data: d
     if only_if_waiting and not _someone_waits(engine, name, key, to_case):
         return MessageOutcome("ignored")
     try:
-        return _route(engine, name, key, payload, message_id, actor, to_case)
+        return _route(engine, name, key, payload, message_id, actor, to_case, key_names_new_case)
     except IntegrityError:  # the same message id committed concurrently
         return _previous(engine, message_id) or MessageOutcome("duplicate")
 
@@ -121,7 +123,7 @@ def waiting_case(conn: Connection, name: str, key: str | None, to_case: str | No
 
 
 def _route(engine: Engine, name: str, key: str | None, payload: dict[str, Any], message_id: str | None,
-           actor: str, to_case: str | None = None) -> MessageOutcome:
+           actor: str, to_case: str | None = None, key_names_new_case: bool = True) -> MessageOutcome:
     with engine.db.connect() as conn:
         waiting = waiting_case(conn, name, key, to_case)
     now = engine.clock.now()
@@ -143,8 +145,8 @@ def _route(engine: Engine, name: str, key: str | None, payload: dict[str, Any], 
     if starter is not None:
         from engine.services.cases import start_case
 
-        case_id = start_case(engine, starter, {}, business_key=key, actor=actor, message=(name, payload),
-                             message_record=record)
+        case_id = start_case(engine, starter, {}, business_key=key if key_names_new_case else None, actor=actor,
+                             message=(name, payload), message_record=record)
         return MessageOutcome("started", case_id)
     with unit_of_work(engine.db) as uow:
         uow.conn.execute(insert(t.messages).values(

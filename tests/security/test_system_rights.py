@@ -128,3 +128,14 @@ def test_a_clerk_token_sees_incidents_without_stack_traces(engine, client, incid
     for name in ("po", "admin"):
         full = client.get(f"/api/v1/incidents/{incident}", headers=bearer(engine, name))
         assert "JobFailed" in full.json["details"]
+
+
+def test_a_start_message_names_the_new_case_only_for_a_system_token(engine, client, zahlung):
+    """A message start event with a key would otherwise let any staff token choose an Aktenzeichen."""
+    body = {"name": "antrag_eingegangen", "key": "AZ-100", "data": {}}
+    started = client.post("/api/v1/messages", json=body, headers=bearer(engine, "sb1"))
+    assert started.status_code == 201
+    assert queries.get_case(engine, started.json["case_id"])["business_key"] == "2026-000001"
+    system = bearer(engine, "sb1", scopes=["business_key"])
+    named = client.post("/api/v1/messages", json={**body, "key": "AZ-101"}, headers=system)
+    assert queries.get_case(engine, named.json["case_id"])["business_key"] == "AZ-101"

@@ -14,6 +14,7 @@ from flask import jsonify, request
 
 from engine.domain.errors import InvalidState
 from engine.services import incidents, messages
+from engine.services.identity import BUSINESS_KEY_SCOPE
 from webui.api.views import (
     _json_body, _user, bp, require_message_right, require_operator, require_system, sees_stack_traces,
 )
@@ -49,8 +50,8 @@ def send_message() -> Any:
                             f"data (Objekt), message_id (Text, optional), Texte bis {MAX_TEXT} Zeichen.")
     assert name is not None
     require_message_right(name)
-    outcome = messages.correlate_message(engine(), name, key, data, message_id=message_id,
-                                         actor=_user().username)
+    outcome = messages.correlate_message(engine(), name, key, data, message_id=message_id, actor=_user().username,
+                                         key_names_new_case=_user().has_scope(BUSINESS_KEY_SCOPE))
     return jsonify(status=outcome.status, case_id=outcome.case_id), STATUS_CODES.get(outcome.status, 200)
 
 
