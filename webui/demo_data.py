@@ -30,14 +30,20 @@ class _Seeder:
         self.worker = JobExecutor(engine, "demo")
         self.lines: list[str] = []
 
-    def start(self, key: str, business_key: str, data: dict[str, Any], what: str) -> str:
-        case_id = cases.start_case(self.engine, key, data, business_key=business_key, actor="erika")
+    def start(self, key: str, data: dict[str, Any], what: str) -> str:
+        """Start a case as a citizen would: the engine assigns its Aktenzeichen."""
+        case_id = cases.start_case(self.engine, key, data, actor="erika")
         self.worker.run_until_idle()
-        self.lines.append(f"{business_key} {key}: {what}")
+        self.lines.append(f"{self.business_key(case_id)} {key}: {what}")
         return case_id
 
-    def message(self, name: str, key: str, data: dict[str, Any] | None = None) -> None:
-        messages.correlate_message(self.engine, name, key, data or {}, message_id=f"demo-{name}-{key}", actor="demo")
+    def business_key(self, case_id: str) -> str:
+        return str(queries.get_case(self.engine, case_id, with_history=False)["business_key"])
+
+    def message(self, name: str, case_id: str, data: dict[str, Any] | None = None) -> None:
+        key = self.business_key(case_id)
+        messages.correlate_message(self.engine, name, key, data or {}, message_id=f"demo-{name}-{key}", actor="demo",
+                                   to_case=case_id)
         self.worker.run_until_idle()
 
     def complete(self, case_id: str, element_id: str, data: dict[str, Any], user: str) -> None:
@@ -62,31 +68,30 @@ def seed_demo_cases(engine: Engine) -> list[str]:
 
 def _parking_cases(s: _Seeder) -> None:
     key = "bewohnerparkausweis"
-    s.start(key, "2026-BPA001", _parking(ERIKA, "MS-EM 1964"), "waits for the payment")
-    s.start(key, "2026-BPA002", _parking(LEYLA, "MS-LY 78"), "paid, issued, waits for the renewal date")
-    s.message("zahlung_gebucht", "2026-BPA002", {"zahlung_status": "BOOKED"})
-    s.message("bescheid_abgerufen", "2026-BPA002")
-    s.start(key, "2026-BPA003", _parking(JONAS, "MS-JW 85"), "with the clerks (no main residence in a zone)")
-    four_eyes = s.start(key, "2026-BPA004", _parking(JONAS, "MS-JW 85"), "rejection waits for a second clerk")
+    s.start(key, _parking(ERIKA, "MS-EM 1964"), "waits for the payment")
+    paid = s.start(key, _parking(LEYLA, "MS-LY 78"), "paid, issued, waits for the renewal date")
+    s.message("zahlung_gebucht", paid, {"zahlung_status": "BOOKED"})
+    s.message("bescheid_abgerufen", paid)
+    s.start(key, _parking(JONAS, "MS-JW 85"), "with the clerks (no main residence in a zone)")
+    four_eyes = s.start(key, _parking(JONAS, "MS-JW 85"), "rejection waits for a second clerk")
     s.complete(four_eyes, "pruefen", {"entscheidung": "ablehnen",
                                       "begruendung": "Hauptwohnung liegt in keiner Bewohnerparkzone."}, "sb1")
-    missing = s.start(key, "2026-BPA005", _parking(ERIKA, "MS-MB 500", "firmenwagen"),
+    missing = s.start(key, _parking(ERIKA, "MS-MB 500", "firmenwagen"),
                       "documents requested from the citizen")
     s.complete(missing, "pruefen", {"entscheidung": "nachfordern",
                                     "nachforderung_unterlagen": "Arbeitgeberbestätigung"}, "sb1")
 
 
 def _dog_tax(s: _Seeder) -> None:
-    s.start("hundesteuer-anmeldung", "2026-HST001",
-            {"antragsteller": LEYLA, "hund": {"name": "Bello", "rasse": "Labrador Retriever",
-                                              "haltung_seit": "2025-12-20"},
+    s.start("hundesteuer-anmeldung",
+            {"antragsteller": LEYLA, "hund": {"name": "Bello", "rasse": "Labrador Retriever", "haltung_seit": "2025-12-20"},
              "weitere_hunde": 0, "befreiung": "keine", "elektronische_bekanntgabe": True},
             "decided automatically, waits for the citizen to retrieve the notice")
 
 
 def _business(s: _Seeder) -> None:
     begins = (s.engine.clock.now() + timedelta(days=14)).date().isoformat()
-    s.start("gewerbeanmeldung", "2026-GEW001", {
+    s.start("gewerbeanmeldung", {
         "antragsteller": {"familienname": "Mustermann", "vornamen": "Max", "geburtsdatum": "1962-03-01",
                           "email": "max.mustermann@example.org", "staatsangehoerigkeit": "deutsch"},
         "betrieb": {"name": "Fahrradladen Mustermann", "rechtsform": "Einzelunternehmen",
@@ -99,7 +104,7 @@ def _business(s: _Seeder) -> None:
 
 def _move(s: _Seeder) -> None:
     moved_in = (s.engine.clock.now() - timedelta(days=3)).date().isoformat()
-    s.start("wohnsitz-ummeldung", "2026-UMM001", {
+    s.start("wohnsitz-ummeldung", {
         "antragsteller": {"familienname": "Zimmermann", "vornamen": "Mehmet", "geburtsdatum": "1954-10-06",
                           "email": "mehmet.zimmermann@example.org"},
         "neue_wohnung": {"strasse": "Lindenweg", "hausnummer": "17", "postleitzahl": "12345",

@@ -35,21 +35,23 @@ def test_demo_deploys_all_four_processes_and_seeds_a_case_of_each(demo_engine):
     lines = seed_demo_cases(demo_engine)
     assert not [line for line in lines if line.startswith("skipped")], lines
     by_key = {c["business_key"]: c for c in queries.list_cases(demo_engine)}
-    assert set(by_key) == {"2026-BPA001", "2026-BPA002", "2026-BPA003", "2026-BPA004", "2026-BPA005",
-                           "2026-HST001", "2026-GEW001", "2026-UMM001"}
+    y = demo_engine.clock.now().year           # the engine assigns each process's Aktenzeichen format
+    assert set(by_key) == {f"BP-{y}-00000{n}" for n in range(1, 6)} | {f"HS-{y}-000001", f"GA-{y}-000001",
+                                                                       f"UM-{y}-000001"}
     assert all(c["status"] in ("waiting", "running") for c in by_key.values()), by_key
     open_tasks = {key: [t["element_id"] for t in queries.get_case(demo_engine, c["id"])["open_tasks"]]
                   for key, c in by_key.items()}
-    assert open_tasks == {"2026-BPA001": [], "2026-BPA002": [], "2026-BPA003": ["pruefen"],
-                          "2026-BPA004": ["ablehnung_freigeben"], "2026-BPA005": ["unterlagen_nachreichen"],
-                          "2026-HST001": [], "2026-GEW001": [], "2026-UMM001": []}
+    assert open_tasks == {f"BP-{y}-000001": [], f"BP-{y}-000002": [], f"BP-{y}-000003": ["pruefen"],
+                          f"BP-{y}-000004": ["ablehnung_freigeben"], f"BP-{y}-000005": ["unterlagen_nachreichen"],
+                          f"HS-{y}-000001": [], f"GA-{y}-000001": [], f"UM-{y}-000001": []}
+    assert lines[0] == f"BP-{y}-000001 bewohnerparkausweis: waits for the payment"
     assert seed_demo_cases(demo_engine) == ["cases exist already; none added"]
 
 
 def test_clerk_review_tasks_are_due_within_the_sla(demo_engine):
     deploy_process_library(demo_engine, PROCESSES)
     seed_demo_cases(demo_engine)
-    [task] = [t for t in queries.list_tasks(demo_engine) if t["business_key"] == "2026-BPA003"]
+    [task] = [t for t in queries.list_tasks(demo_engine) if t["business_key"] == f"BP-{demo_engine.clock.now().year}-000003"]
     assert task["element_id"] == "pruefen" and task["due"] is not None
     from datetime import datetime, timedelta
 
