@@ -20,8 +20,9 @@ from engine.runtime import (
 from engine.runtime.bounded import bound_multi_instance
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
-from engine.runtime import links
+from engine.runtime import flowable_tasks, links
 from engine.runtime.event_subprocesses import prepare_triggers
+from engine.runtime.multi_instance import prepare_multi_instance
 from engine.runtime.rearm import prepare_rearming
 from engine.runtime.scopes import Scopes
 from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, catch_any_code, use_engine_clock
@@ -127,6 +128,7 @@ class _BundleParser:
             if self.dialects[name] == "camunda":
                 checks.implicit_error_codes(root)
                 checks.unconditional_exclusive_flows(root)
+                flowable_tasks.loop_data_input(root)   # BPMN's own collection: Camunda 7 reads it too
             self.problems.extend(checks.static_problems(root, name, called,
                                                         javascript=self.dialects[name] == "camunda"))
             if self.dialects[name] == "camunda":
@@ -345,6 +347,7 @@ class _BundleParser:
     def _prepare_spec(self, spec: Any) -> None:
         prepare_triggers(spec)
         prepare_rearming(spec)
+        prepare_multi_instance(spec)
         file = getattr(spec, "file", "")
         self.scopes.attach(spec)
         for task_spec in spec.task_specs.values():

@@ -1,0 +1,61 @@
+"""Camunda 7's multi-instance variables in completion conditions.
+
+A Camunda completion condition reads ``nrOfInstances``, ``nrOfCompletedInstances`` and
+``nrOfActiveInstances`` (``${nrOfCompletedInstances/nrOfInstances >= 0.5}``); SpiffWorkflow
+evaluates the condition on the last finished instance's data, where these names do not
+exist, so such a case failed. :func:`prepare_multi_instance` makes every multi-instance
+task of a spec evaluate its condition with the three counters added (for that evaluation
+only: they do not become process variables). For a sequential multi-instance activity
+``nrOfActiveInstances`` is 1 while instances remain, as in Camunda.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (
+    MultiInstanceTask, ParallelMultiInstanceTask)
+from SpiffWorkflow.util.task import TaskState
+
+__all__ = ["prepare_multi_instance", "counters"]
+
+COUNTERS = ("nrOfInstances", "nrOfCompletedInstances", "nrOfActiveInstances")
+
+
+def counters(spec: Any, my_task: Any) -> dict[str, int]:
+    merged = my_task.internal_data.get("merged", [])
+    instances = list(spec._instances(my_task))
+    if isinstance(spec, ParallelMultiInstanceTask):
+        total = len(instances)
+        active = sum(1 for c in instances if c.state & TaskState.NOT_FINISHED_MASK)
+    else:
+        if spec.data_input is not None:
+            total = len(merged) + len(my_task.internal_data.get("remaining", []))
+        else:
+            total = int(my_task.internal_data.get("cardinality", 0) or 0)
+        active = 1 if len(merged) < total else 0
+    return {"nrOfInstances": total, "nrOfCompletedInstances": len(merged), "nrOfActiveInstances": active}
+
+
+def _check_completion_condition(self: Any, my_task: Any) -> Any:
+    merged = my_task.internal_data.get("merged", [])
+    if not merged or self.condition is None:
+        return None
+    last_child = [c for c in my_task.children if str(c.id) == merged[-1]][0]
+    extra = counters(self, my_task)
+    saved = {k: last_child.data[k] for k in COUNTERS if k in last_child.data}
+    last_child.data.update(extra)
+    try:
+        return my_task.workflow.script_engine.evaluate(last_child, self.condition)
+    finally:
+        for name in COUNTERS:
+            last_child.data.pop(name, None)
+        last_child.data.update(saved)
+
+
+def prepare_multi_instance(spec: Any) -> None:
+    """Specs are shared and re-parsed, never stored: patching them at parse time is enough."""
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, MultiInstanceTask):
+            task_spec.check_completion_condition = types.MethodType(_check_completion_condition, task_spec)
