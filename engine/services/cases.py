@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -107,7 +108,8 @@ def _definition(engine: Engine, conn: Any, key: str, data: dict[str, Any], versi
 def _business_key(engine: Engine, conn: Any, key: str, definition: Any, business_key: str | None) -> str:
     """A chosen key, refused when taken; or the next one in the process's format."""
     if business_key is None:
-        return business_keys.assign(conn, key, definition.business_key_format, engine.clock.now().year)
+        year = engine.clock.now().astimezone(ZoneInfo(engine.settings.timezone)).year  # the authority's year
+        return business_keys.assign(conn, key, definition.business_key_format, year)
     if business_keys.taken(conn, key, business_key):
         raise business_keys.refuse_taken(key, business_key)
     return business_key

@@ -151,3 +151,10 @@ def test_a_start_racing_for_the_same_key_gets_a_conflict_not_a_database_error(en
         start_case(engine, "zahlung", {}, business_key="AZ-RACE")
     assert calls == ["AZ-RACE", "AZ-RACE"] and "bereits vergeben" in caught.value.user_message
     assert len(queries.list_cases(engine)) == 1
+
+
+def test_the_year_of_the_key_is_the_authority_s_local_year(engine, clock):
+    """New Year's night: 23:30 UTC on 31 December is already 2027 in Germany."""
+    _at(clock, datetime(2026, 12, 31, 23, 30, tzinfo=timezone.utc))
+    _deploy_with_format(engine, "ZA-{jahr}-{nummer:04d}")
+    assert queries.get_case(engine, start_case(engine, "zahlung", {}))["business_key"] == "ZA-2027-0001"

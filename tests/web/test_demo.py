@@ -17,6 +17,13 @@ from webui.demo_data import seed_demo_cases
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 
 
+def _year(engine) -> int:
+    """The authority's current year (Aktenzeichen count per year in local time)."""
+    from zoneinfo import ZoneInfo
+
+    return engine.clock.now().astimezone(ZoneInfo(engine.settings.timezone)).year
+
+
 @pytest.fixture
 def demo_engine(sqlite_url):
     urls = runner.start_all(seed=1)
@@ -35,7 +42,7 @@ def test_demo_deploys_all_four_processes_and_seeds_a_case_of_each(demo_engine):
     lines = seed_demo_cases(demo_engine)
     assert not [line for line in lines if line.startswith("skipped")], lines
     by_key = {c["business_key"]: c for c in queries.list_cases(demo_engine)}
-    y = demo_engine.clock.now().year           # the engine assigns each process's Aktenzeichen format
+    y = _year(demo_engine)                     # the engine assigns each process's Aktenzeichen format
     assert set(by_key) == {f"BP-{y}-00000{n}" for n in range(1, 6)} | {f"HS-{y}-000001", f"GA-{y}-000001",
                                                                        f"UM-{y}-000001"}
     assert all(c["status"] in ("waiting", "running") for c in by_key.values()), by_key
@@ -51,7 +58,7 @@ def test_demo_deploys_all_four_processes_and_seeds_a_case_of_each(demo_engine):
 def test_clerk_review_tasks_are_due_within_the_sla(demo_engine):
     deploy_process_library(demo_engine, PROCESSES)
     seed_demo_cases(demo_engine)
-    [task] = [t for t in queries.list_tasks(demo_engine) if t["business_key"] == f"BP-{demo_engine.clock.now().year}-000003"]
+    [task] = [t for t in queries.list_tasks(demo_engine) if t["business_key"] == f"BP-{_year(demo_engine)}-000003"]
     assert task["element_id"] == "pruefen" and task["due"] is not None
     from datetime import datetime, timedelta
 
