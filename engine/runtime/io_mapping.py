@@ -26,6 +26,7 @@ runner the script engine registers for them (:meth:`SafeScriptEngine.script_valu
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -105,7 +106,7 @@ def enter(task: Any, mapping: IoMapping) -> None:
         task.internal_data[SHADOWED] = {n: outer[n] for n in values if n in outer}
         task.internal_data[INPUTS] = values
         stored = values
-    task.data.update(stored)
+    task.data.update(deepcopy(stored))   # a copy: SpiffWorkflow merges parent data into it in place
 
 
 def leave(task: Any, mapping: IoMapping) -> None:
@@ -165,8 +166,11 @@ class IoScope(_Leave):
     """Mixin for a task spec with an input/output mapping (``io_mapping`` attribute)."""
 
     def _update_hook(self, my_task: Any) -> Any:
+        if my_task.internal_data.get(INPUTS) is None:
+            my_task._inherit_data()
+        enter(my_task, self.io_mapping)   # locals in place before an event definition reads the data
         result = super()._update_hook(my_task)  # type: ignore[misc]
-        enter(my_task, self.io_mapping)
+        enter(my_task, self.io_mapping)   # SpiffWorkflow re-inherited the parent's data: assert them again
         return result
 
 

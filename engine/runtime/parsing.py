@@ -169,6 +169,17 @@ class _BundleParser:
                     self.problems.append(Problem(f.name, 0, "", "unknown file type (expected .bpmn, .dmn, .json or .form)"))
             except UnsafeXml as exc:
                 self.problems.append(exc.problem)
+        self._plain_bpmn_joins_camunda()
+
+    def _plain_bpmn_joins_camunda(self) -> None:
+        """A file of plain BPMN (no extension of either dialect) deployed with Camunda files is read
+        as Camunda too: a plain caller and a Camunda called process must meet in one parser."""
+        if "camunda" not in self.dialects.values():
+            return
+        for f in self.files:
+            if self.dialects.get(f.name) == "spiff" and SPIFF.encode() not in f.content:
+                self.dialects[f.name] = "camunda"
+                flowable.standard_bpmn(self.trees[f.name])
 
     def _normalise_flowable(self, name: str) -> None:
         """Flowable/Activiti extensions onto their Camunda twins; from here on a Camunda file."""

@@ -332,13 +332,20 @@ def _catch_at(wf: BpmnWorkflow, task: Any, event: BpmnEvent) -> bool:
 
 def _error_definition(wf: BpmnWorkflow, code: str) -> Any:
     """The model's own error definition for ``code`` (catching compares definition classes)."""
+    catch_all = None
     for spec in [wf.spec, *wf.subprocess_specs.values()]:
         for task_spec in spec.task_specs.values():
             definition = getattr(task_spec, "event_definition", None)
             for d in getattr(definition, "event_definitions", [definition]):
                 if isinstance(d, ErrorEventDefinition) and d.code == code:
                     return copy.copy(d)
-    return None
+                if isinstance(d, ErrorEventDefinition) and not d.code and catch_all is None:
+                    catch_all = d
+    if catch_all is None:
+        return None
+    thrown = copy.copy(catch_all)   # only a catch-all boundary event (no errorRef) waits for it
+    thrown.code = code
+    return thrown
 
 
 def _describe(exc: Exception) -> str:

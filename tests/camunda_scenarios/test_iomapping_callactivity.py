@@ -468,3 +468,73 @@ def test_CallActivityTest_testTwoSubProcessesLimitedDataOutputOnError(scenario: 
     assert view.get("subSubVariable2") == "Hello from Subsubprocess"
     assert view.get("subVariable") == "Hello from Subprocess"
     assert view.get("subSubVariable1") is None
+
+
+def test_InputOutputEventTest_testTimerCatchEvent(scenario: Scenario) -> None:
+    """InputOutputEventTest.testTimerCatchEvent: the timer's date comes from the catch event's own
+    input parameter (mapped from a process variable); the timer fires at that date."""
+    due = scenario.clock.now() + timedelta(minutes=5)
+    scenario.deploy_camunda(f"{EV}testTimerCatchEvent.bpmn20.xml")
+    case = scenario.start("testProcess", {"outerVariable": due.isoformat()})
+    assert scenario.status(case) == "waiting" and scenario.waits_at(case) == []
+    scenario.advance(timedelta(minutes=4))
+    assert scenario.waits_at(case) == []
+    scenario.advance(timedelta(minutes=2))
+    assert scenario.waits_at(case) == ["task"]
+    assert "innerVariable" not in scenario.data(case)
+
+
+def test_CallActivityTest_testSubProcessDataOutputOnThrownError(scenario: Scenario) -> None:
+    """CallActivityTest.testSubProcessDataOutputOnThrownError: a BPMN error thrown by a service task
+    of the called process (the Java delegate ServiceTaskThrowBpmnError, mapped to a connector
+    operation that answers with the business error) is caught on the call activity; out
+    variables="all" returns the called process's variables."""
+    delegate = "org.camunda.bpm.engine.test.bpmn.callactivity.ServiceTaskThrowBpmnError"
+    scenario.connector.answer("throw", bpmn_error="errorCode")
+    scenario.deploy_camunda(f"{CA}CallActivity.testSubProcessDataOutputOnThrownError.bpmn",
+                            f"{CA}subProcessWithThrownError.bpmn", mapping={"delegates": {delegate: "test.throw"}})
+    case = scenario.start("Process_1")
+    assert [t["name"] for t in scenario.tasks(case)] == ["SubTask"]
+    scenario.complete(case, scenario.tasks(case)[0]["element_id"], {"subVariable": "Hello from Subprocess"})
+    assert [t["name"] for t in scenario.tasks(case)] == ["Task after error"]
+    [(view, _local)] = _called_view(scenario, case, scenario.tasks(case)[0]["element_id"])
+    assert view["subVariable"] == "Hello from Subprocess"
+
+
+def test_CallActivityTest_testOrderProcessWithCallActivity(scenario: Scenario) -> None:
+    """CallActivityTest.testOrderProcessWithCallActivity."""
+    scenario.deploy_camunda(f"{CA}orderProcess.bpmn20.xml", f"{CA}checkCreditProcess.bpmn20.xml")
+    case = scenario.start("orderProcess")
+    if scenario.waits_at(case) == ["receiveOrder"]:
+        # Camunda passes a manualTask through; here it waits for a person (a gap of its own)
+        scenario.complete(case, "receiveOrder")
+    assert [t["name"] for t in scenario.tasks(case)] == ["Verify credit history"]
+    scenario.complete(case, "verifyCreditHistoryTask", {"creditApproved": True})
+    assert [t["name"] for t in scenario.tasks(case)] == ["Prepare and Ship"]
+
+
+@pytest.mark.parametrize(("java_test", "key", "models", "steps"), [
+    ("testDeleteProcessInstanceInCallActivity", "callSimpleSubProcess", ["CallActivity.testCallSimpleSubProcess"],
+     ["taskBeforeSubProcess"]),
+    ("testDeleteMultilevelProcessInstanceInCallActivity", "nestedCallActivity",
+     ["CallActivity.testCallSimpleSubProcess", "CallActivity.testNestedCallActivity"],
+     ["taskBeforeSubProcess", "taskBeforeSubProcess"]),
+    ("testDeleteDoubleNestedProcessInstanceInCallActivity", "doubleNestedCallActivity",
+     ["CallActivity.testCallSimpleSubProcess", "CallActivity.testNestedCallActivity",
+      "CallActivity.testDoubleNestedCallActivity"],
+     ["taskBeforeSubProcess", "taskBeforeSubProcess", "taskBeforeSubProcess"]),
+])
+def test_CallActivityTest_deleting_nested_calls(scenario: Scenario, java_test: str, key: str, models: list[str],
+                                                steps: list[str]) -> None:
+    """CallActivityTest.testDelete*ProcessInstanceInCallActivity: nested called processes run (one
+    level per call activity) and deleting ends every level. Here every level is part of one case,
+    so deleting is cancelling the case."""
+    from engine.services import cases
+
+    scenario.deploy_camunda(*[f"{CA}{m}.bpmn20.xml" for m in models], f"{CA}simpleSubProcess.bpmn20.xml")
+    case = scenario.start(key)
+    for step in steps:
+        scenario.complete(case, step)
+    assert [t["name"] for t in scenario.tasks(case)] == ["Task in subprocess"], java_test
+    cases.cancel_case(scenario.engine, case, reason="Test cascading upstream deletion")
+    assert scenario.status(case) == "cancelled" and scenario.tasks(case) == []
