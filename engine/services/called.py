@@ -49,7 +49,10 @@ def borrow_called(conn: Connection, files: list[SourceFile]) -> list[SourceFile]
         for ref in camunda_call.called_references(root):
             if ref.process_id in present and ref.binding in ("latest", "deployment"):
                 continue
-            row = _definition(conn, ref)
+            if (ref.binding == "version" and ref.version is None) or (ref.binding == "versionTag"
+                                                                       and not ref.version_tag):
+                continue  # an incomplete binding: the parser reports it
+            row = _definition(conn, ref, name)
             if row is None:
                 if ref.binding in ("version", "versionTag"):
                     wanted = f"version {ref.version}" if ref.binding == "version" else f"version tag '{ref.version_tag}'"
@@ -69,19 +72,28 @@ def borrow_called(conn: Connection, files: list[SourceFile]) -> list[SourceFile]
     return borrowed
 
 
-def _definition(conn: Connection, ref: camunda_call.CalledReference) -> Any:
+def _definition(conn: Connection, ref: camunda_call.CalledReference, filename: str) -> Any:
     d = t.process_definitions
     query = select(d).where(d.c.key == ref.process_id).order_by(d.c.version.desc())
     if ref.binding == "version":
         return conn.execute(query.where(d.c.version == ref.version)).first()
     if ref.binding != "versionTag":
         return conn.execute(query.limit(1)).first()
-    for row in conn.execute(query).all():   # newest first: the newest version carrying the tag
-        for stored in _files(conn, row):
-            if stored.name.lower().endswith(BPMN_SUFFIXES):
-                if camunda_call.version_tag(parse_untrusted(stored.content, stored.name), ref.process_id) \
-                        == ref.version_tag:
-                    return row
+    tagged = [row for row in conn.execute(query).all() if _tag_of(conn, row, ref.process_id) == ref.version_tag]
+    if len(tagged) > 1:   # Camunda 7 refuses to guess between versions carrying the same tag
+        raise DeploymentError([Problem(
+            filename, ref.node.sourceline or 0, ref.node.get("id", ""),
+            f"there are {len(tagged)} deployed versions of '{ref.process_id}' with version tag "
+            f"'{ref.version_tag}' ({', '.join(f'v{r.version}' for r in tagged)}); bind to a version instead")])
+    return tagged[0] if tagged else None
+
+
+def _tag_of(conn: Connection, row: Any, process_id: str) -> str | None:
+    for stored in _files(conn, row):
+        if stored.name.lower().endswith(BPMN_SUFFIXES):
+            tag = camunda_call.version_tag(parse_untrusted(stored.content, stored.name), process_id)
+            if tag is not None:
+                return tag
     return None
 
 

@@ -538,3 +538,91 @@ def test_CallActivityTest_deleting_nested_calls(scenario: Scenario, java_test: s
     assert [t["name"] for t in scenario.tasks(case)] == ["Task in subprocess"], java_test
     cases.cancel_case(scenario.engine, case, reason="Test cascading upstream deletion")
     assert scenario.status(case) == "cancelled" and scenario.tasks(case) == []
+
+
+# --- CallActivityTest: versionTag binding (the caller is built with Camunda's model API in Java;
+# here it is tests/models/camunda/calls/call_tag_*.bpmn, the called process is the corpus model) ---
+
+def _caller(scenario: Scenario, name: str) -> Any:
+    from tests.conftest import MODELS
+
+    return scenario.deploy_files([MODELS / "camunda" / "calls" / name])
+
+
+def test_CallActivityTest_testCallProcessByVersionTag(scenario: Scenario) -> None:
+    """CallActivityTest.testCallProcessByVersionTag: the caller finds the deployed version whose
+    camunda:versionTag matches."""
+    scenario.deploy_camunda(f"{CA}subProcessWithVersionTag.bpmn20.xml")
+    _caller(scenario, "call_tag_ver_tag_1.bpmn")
+    case = scenario.start("process")
+    assert [t["name"] for t in scenario.tasks(case)] == ["User task ver 1"]
+
+
+def test_CallActivityTest_testCallProcessWithoutVersionTag(scenario: Scenario) -> None:
+    """CallActivityTest.testCallProcessWithoutVersionTag: binding versionTag without a tag is refused."""
+    with pytest.raises(DeploymentError) as err:
+        _caller(scenario, "call_tag_missing.bpmn")
+    assert "Missing attribute 'calledElementVersionTag' when 'calledElementBinding' has value 'versionTag'" \
+        in str(err.value.problems)
+
+
+def test_CallActivityTest_testCallProcessByVersionTagNoneSubprocess(scenario: Scenario) -> None:
+    """CallActivityTest.testCallProcessByVersionTagNoneSubprocess: no deployed process carries the
+    tag (Camunda fails at start; here the deployment is refused)."""
+    with pytest.raises(DeploymentError) as err:
+        _caller(scenario, "call_tag_ver_tag_1.bpmn")
+    assert "called process 'subProcess' has no deployed version tag 'ver_tag_1'" in str(err.value.problems)
+
+
+def test_CallActivityTest_testCallProcessByVersionTagTwoSubprocesses(scenario: Scenario) -> None:
+    """CallActivityTest.testCallProcessByVersionTagTwoSubprocesses: two deployed versions carry the
+    tag, which is ambiguous (Camunda fails at start; here the deployment is refused)."""
+    scenario.deploy_camunda(f"{CA}subProcessWithVersionTag.bpmn20.xml")
+    scenario.deploy_camunda(f"{CA}subProcessWithVersionTag2.bpmn20.xml")
+    with pytest.raises(DeploymentError) as err:
+        _caller(scenario, "call_tag_ver_tag_1.bpmn")
+    assert "there are 2 deployed versions of 'subProcess' with version tag 'ver_tag_1'" in str(err.value.problems)
+
+
+# --- tests whose models Camunda builds with its Java model API: small models of our own ----------
+
+def _ported(scenario: Scenario, name: str, mapping: dict[str, Any] | None = None) -> Any:
+    from tests.conftest import MODELS
+
+    return scenario.deploy_files([MODELS / "camunda" / "ported" / name], mapping=mapping)
+
+
+@pytest.mark.parametrize("direction", ["in", "out"])
+def test_CallActivityTest_testSubProcessWithDataInputOutputWithoutTarget(scenario: Scenario, direction: str) -> None:
+    """CallActivityTest.testSubProcessWithDataInputOutputWithoutTarget: camunda:in/out with a
+    source but no target is refused at deploy, naming the call activity."""
+    with pytest.raises(DeploymentError) as err:
+        _ported(scenario, f"without_target_{direction}.bpmn")
+    [problem] = err.value.problems
+    assert problem.element_id == "callActivity" and "Missing attribute 'target'" in problem.message
+
+
+def test_InputOutputTest_testCompositeExpressionForInputValue(scenario: Scenario) -> None:
+    """InputOutputTest.testCompositeExpressionForInputValue: text around ${...} in an input."""
+    _ported(scenario, "composite_input.bpmn")
+    case = scenario.start("Process")
+    [(_view, local)] = _called_view(scenario, case, "user")
+    assert local == {"var": "Hello World!"}
+
+
+def test_InputOutputTest_testCompositeExpressionForOutputValue(scenario: Scenario) -> None:
+    """InputOutputTest.testCompositeExpressionForOutputValue: an output over the task's input."""
+    _ported(scenario, "composite_output.bpmn", mapping=TRUE_DELEGATE)
+    case = scenario.start("Process")
+    assert scenario.data(case) == {"var2": "Hello World!"}
+
+
+def test_InputOutputTest_testOutputParameterAvailableAfterParallelGateway(scenario: Scenario) -> None:
+    """InputOutputTest.testOutputParameterAvailableAfterParallelGateway (CAM-8072): an output
+    variable is visible on the paths after a fork."""
+    _ported(scenario, "output_after_parallel_gateway.bpmn",
+            mapping={"delegates": {"${'this value does not matter'}": "test.noop", "${variable}": "test.noop"}})
+    case = scenario.start("process")
+    assert scenario.waits_at(case) == ["wait"]
+    [(view, _local)] = _called_view(scenario, case, "wait")
+    assert view["variable"] == "A"
