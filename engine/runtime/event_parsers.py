@@ -17,7 +17,9 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
     CONDITIONAL_EVENT_XPATH, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH, MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH,
     TIMER_EVENT_XPATH, CANCEL_EVENT_XPATH, TERMINATION_EVENT_XPATH)
 from SpiffWorkflow.camunda.parser.event_parsers import (
-    CamundaEndEventParser, CamundaIntermediateThrowEventParser, CamundaStartEventParser)
+    CamundaBoundaryEventParser, CamundaEndEventParser, CamundaIntermediateThrowEventParser, CamundaStartEventParser)
+
+from engine.runtime.namespaces import CAMUNDA as CAMUNDA_NS
 from SpiffWorkflow.spiff.parser.event_parsers import SpiffEndEventParser, SpiffStartEventParser
 
 END_XPATHS = [MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, CANCEL_EVENT_XPATH, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH,
@@ -57,11 +59,41 @@ class _CamundaSignalInputs:
         return definition
 
 
+class _CamundaCodeVariables:
+    """Reads camunda:errorCodeVariable / escalationCodeVariable (see engine.runtime.code_events)."""
+
+    def parse_error_event(self, error_event: Any) -> Any:
+        from engine.runtime.code_events import read_code_variable
+
+        definition = super().parse_error_event(error_event)  # type: ignore[misc]
+        definition.code_variable = read_code_variable(error_event, "error")
+        definition.message_variable = error_event.get(f"{{{CAMUNDA_NS}}}errorMessageVariable") or None
+        ref = error_event.get("errorRef")
+        errors = self.doc_xpath(f'.//bpmn:error[@id="{ref}"]') if ref else []  # type: ignore[attr-defined]
+        message = errors[0].get(f"{{{CAMUNDA_NS}}}errorMessage") if errors else None
+        if message and ("${" in message or "#{" in message):
+            self.raise_validation_exception(  # type: ignore[attr-defined]
+                f"camunda:errorMessage {message!r} is an expression; only a fixed message is supported")
+        definition.error_message = message
+        return definition
+
+    def parse_escalation_event(self, escalation_event: Any) -> Any:
+        from engine.runtime.code_events import read_code_variable
+
+        definition = super().parse_escalation_event(escalation_event)  # type: ignore[misc]
+        definition.code_variable = read_code_variable(escalation_event, "escalation")
+        return definition
+
+
+class CamundaBoundary(_CamundaCodeVariables, CamundaBoundaryEventParser):  # type: ignore[misc]
+    pass
+
+
 class CamundaThrow(_CamundaSignalInputs, CamundaIntermediateThrowEventParser):  # type: ignore[misc]
     pass
 
 
-class CamundaEnd(_CamundaSignalInputs, CamundaEndEventParser):  # type: ignore[misc]
+class CamundaEnd(_CamundaSignalInputs, _CamundaCodeVariables, CamundaEndEventParser):  # type: ignore[misc]
     def create_task(self) -> Any:
         return _end(self)
 
@@ -71,7 +103,7 @@ class SpiffEnd(SpiffEndEventParser):  # type: ignore[misc]
         return _end(self)
 
 
-class CamundaStart(CamundaStartEventParser):  # type: ignore[misc]
+class CamundaStart(_CamundaCodeVariables, CamundaStartEventParser):  # type: ignore[misc]
     def create_task(self) -> Any:
         return _start(self)
 

@@ -20,7 +20,8 @@ from SpiffWorkflow.bpmn.specs.defaults import SendTask
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
+    ErrorEventDefinition, EscalationEventDefinition, SignalEventDefinition)
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -40,6 +41,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import event_parsers
 from engine.runtime.bounded import TimerTooLong, check_date, check_duration
+from engine.runtime.code_events import CamundaError, CamundaEscalation
 from engine.runtime.signals import CamundaSignal
 from engine.runtime.namespaces import BPMN as BPMN_NS, CAMUNDA as CAMUNDA_NS
 from engine.runtime.camunda_tasks import EXPRESSION_PROPERTY
@@ -226,7 +228,9 @@ CLOCKED = {
     CycleTimerEventDefinition: ClockCycle,
     ConditionalEventDefinition: TolerantConditional,
     CamundaMessageEventDefinition: CamundaMessage,
-    SignalEventDefinition: CamundaSignal,   # the plain class is the Camunda dialect's (spiff has its own)
+    SignalEventDefinition: CamundaSignal,   # the plain classes are the Camunda dialect's (spiff has its own)
+    ErrorEventDefinition: CamundaError,
+    EscalationEventDefinition: CamundaEscalation,
 }
 
 
@@ -278,6 +282,8 @@ class CamundaDialectParser(CamundaParser):
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("startEvent"): (event_parsers.CamundaStart, CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1]),
         full_tag("endEvent"): (event_parsers.CamundaEnd, CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("endEvent")][1]),
+        full_tag("boundaryEvent"): (
+            event_parsers.CamundaBoundary, CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("boundaryEvent")][1]),
         full_tag("intermediateThrowEvent"): (
             event_parsers.CamundaThrow, CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("intermediateThrowEvent")][1]),
         full_tag("serviceTask"): (PlainServiceTaskParser, ParkedServiceTask),
