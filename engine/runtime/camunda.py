@@ -34,9 +34,10 @@ Everything here runs before SpiffWorkflow sees the XML, on the tree of an upload
     a connector call instead.
   - ``camunda:connector`` (Camunda Connect): a ``"connectors"`` entry for its connectorId.
 
-  ``camunda:inputOutput`` input parameters (text, ``${...}``, ``camunda:list``,
-  ``camunda:map``) and ``camunda:field`` injections become the operation's parameters;
-  the connector's result fields become process variables (or ``camunda:resultVariable``).
+  The task's ``camunda:inputOutput`` input parameters (its local variables, below) and
+  ``camunda:field`` injections become the operation's parameters; the connector's result
+  fields become process variables (or ``camunda:resultVariable``); a Camunda Connect
+  connector's own output parameters map its result instead.
 
   ``camunda-mapping.json`` in the process folder, all keys optional::
 
@@ -54,6 +55,15 @@ Everything here runs before SpiffWorkflow sees the XML, on the tree of an upload
   inline JavaScript/Python; a listener's Java class, delegate expression or bean expression
   mapped to a connector operation (``"delegates"``/``"beans"``) is a job after the commit.
 
+* **Input/output mappings** (:mod:`engine.runtime.camunda_io`, run by
+  :mod:`engine.runtime.io_mapping`) on every task, sub-process, call activity, intermediate
+  event and end event: inputs are local variables of the activity, outputs write to the
+  enclosing scope; Camunda's placement rules are deploy-time messages.
+* **Call activities** (:mod:`engine.runtime.camunda_call`, run by
+  :mod:`engine.runtime.call_activity`): ``camunda:in``/``camunda:out`` (source,
+  sourceExpression, target, variables="all", local), an expression as called element, and
+  ``calledElementBinding`` latest/deployment/version/versionTag; a called process missing from
+  the upload comes from the deployed definitions (:mod:`engine.services.called`).
 * **Start.** ``camunda:initiator="v"`` puts the id of the user who starts a case into
   variable ``v`` (recorded as an extension property, applied by ``start_case``).
 * **Not yet projected:** ``camunda:followUpDate`` is checked and kept in ElementInfo, but
