@@ -30,7 +30,7 @@ bench: install
 # Property-based API fuzzing over /api/v1/openapi.json with every role's token, longer than the
 # bounded run in the suite and with a fresh random seed each time; prints requests and 5xx.
 # PostgreSQL too when AMTSFLOW_TEST_POSTGRES_URL is set. FUZZ_EXAMPLES: examples per operation and role.
-FUZZ_EXAMPLES ?= 200
+FUZZ_EXAMPLES ?= 100
 fuzz: install
 	AMTSFLOW_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) AMTSFLOW_FUZZ_RANDOM=1 $(BIN)/pytest tests/security/test_api_fuzz.py -q -s -p no:logging
 
