@@ -117,3 +117,15 @@ def test_thrown_message_matching_several_waiting_cases_is_refused_with_an_incide
     with engine.db.connect() as conn:
         incident = conn.execute(select(t.incidents).where(t.incidents.c.case_id == thrower)).one()
     assert incident.element_id == "m_throw" and "matches 2 waiting cases" in incident.message
+
+
+def test_spiff_dialect_send_task_throws_its_payload_under_an_expression_key(engine):
+    deploy_models(engine, "semantics/spiff_send.bpmn")
+    receiver = cases.start_case(engine, "spiff_receiver", {}, business_key="HUND-42")
+    other = cases.start_case(engine, "spiff_receiver", {}, business_key="HUND-7")
+    cases.start_case(engine, "spiff_sender", {"marke": 42, "grund": "Umzug"})
+    JobExecutor(engine).run_until_idle()
+    view = _case(engine, receiver)
+    assert [t_["element_id"] for t_ in view["open_tasks"]] == ["r_task"]
+    assert view["data"]["abmeldung"] == {"grund": "Umzug"}           # spiffworkflow:messageVariable
+    assert _case(engine, other)["open_tasks"] == []
