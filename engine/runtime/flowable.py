@@ -208,6 +208,14 @@ def _formal_expression(node: etree._Element) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
+def in_its_words(problem: Problem, flowable_files: set[str]) -> Problem:
+    """A problem of a Flowable file names the attributes as its author wrote them
+    (``flowable:class``, not the ``camunda:class`` it was translated to)."""
+    if problem.file not in flowable_files or "camunda:" not in problem.message:
+        return problem
+    return Problem(problem.file, problem.line, problem.element_id, problem.message.replace("camunda:", "flowable:"))
+
+
 def terminate_all_ids(root: etree._Element) -> set[str]:
     """Ids of the end events whose terminate ends the whole case (terminateAll="true")."""
     ends = (n.getparent() for n in root.iter(tag("terminateEventDefinition")) if n.get(TERMINATE_ALL) == "true")

@@ -102,6 +102,7 @@ class _BundleParser:
         self.json_files: dict[str, Any] = {}
         self.dialects: dict[str, str] = {}
         self.terminate_all: set[tuple[str, str]] = set()   # (file, end event id): Flowable terminateAll
+        self.flowable_files: set[str] = set()
         self.delegates: dict[str, str] = {}
         self.scopes = Scopes()   # input/output and call activity mappings, put onto the specs
         self.listeners_by_file: dict[str, dict[str, listeners.ElementListeners]] = {}
@@ -146,7 +147,8 @@ class _BundleParser:
 
     def _fail_if_problems(self) -> None:
         if self.problems:
-            raise DeploymentError(sorted(set(self.problems), key=lambda p: (p.file, p.line, p.element_id, p.message)))
+            problems = {flowable.in_its_words(p, self.flowable_files) for p in self.problems}
+            raise DeploymentError(sorted(problems, key=lambda p: (p.file, p.line, p.element_id, p.message)))
 
     def _read_files(self) -> None:
         for f in self.files:
@@ -185,6 +187,7 @@ class _BundleParser:
         """Flowable/Activiti extensions onto their Camunda twins; from here on a Camunda file."""
         problems, warnings = flowable.normalise(self.trees[name], name)
         self.terminate_all |= {(name, i) for i in flowable.terminate_all_ids(self.trees[name])}
+        self.flowable_files.add(name)
         self.problems.extend(problems)
         self.warnings.extend(warnings)
         self.dialects[name] = "camunda"

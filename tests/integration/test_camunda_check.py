@@ -132,7 +132,7 @@ def test_cli_prints_each_blocker_once_with_the_mapping_entries_that_unblock(tmp_
     assert lines[0] == f"{model}: blocked"
     blockers = [line for line in lines if line.startswith(f"  {model}:")]
     assert len(blockers) == len(set(blockers)) == 3
-    assert any(":7: gebuehr: camunda:class='de.musterstadt.Gebuehr' is Java code" in b for b in blockers)
+    assert any(":7: gebuehr: flowable:class='de.musterstadt.Gebuehr' is Java code" in b for b in blockers)
     assert any(":11: f3: " in b and "pruefer.istZustaendig" in b for b in blockers)
     assert any(":14: pruefen: flowable:skipExpression" in b for b in blockers)
     assert ('  add to camunda-mapping.json: {"delegates": {"de.musterstadt.Gebuehr": "connector.operation"}} '
