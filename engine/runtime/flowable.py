@@ -167,10 +167,12 @@ def _implicit_definitions(root: etree._Element) -> None:
 
 def standard_bpmn(root: etree._Element) -> None:
     """Standard BPMN that Camunda 7 and Flowable run and SpiffWorkflow reads differently, for
-    files of both dialects: assignment elements (:func:`resource_assignments`) and sub-processes
-    without an end event (implicit end: one end event per path that stops)."""
+    files of both dialects: assignment elements (:func:`resource_assignments`), sub-processes
+    without an end event (implicit end: one end event per path that stops) and several flows
+    leaving an activity without a gateway (an explicit split gateway)."""
     resource_assignments(root)
     flowable_tasks.implicit_end_events(root)
+    flowable_tasks.uncontrolled_flows(root)
 
 
 def resource_assignments(root: etree._Element) -> None:

@@ -247,3 +247,36 @@ def implicit_end_events(root: etree._Element) -> None:
                 end_id = f"{node_id}__implicit_end"
                 etree.SubElement(sub, tag("endEvent"), id=end_id)
                 etree.SubElement(sub, tag("sequenceFlow"), id=f"{end_id}_flow", sourceRef=node_id, targetRef=end_id)
+
+
+def uncontrolled_flows(root: etree._Element) -> None:
+    """Several sequence flows leaving an activity or event (no gateway): BPMN takes every
+    unconditional one and every conditional one whose condition holds, the activity's default
+    flow only when no condition holds. Camunda 7 and Flowable run that; SpiffWorkflow's parser
+    refuses it for most activities, so the split becomes an explicit gateway: a parallel one
+    when no flow has a condition, an inclusive one (unconditional flows always true) otherwise."""
+    for container in [*root.iter(tag("process")), *root.iter(tag("subProcess"), tag("transaction"))]:
+        flows = [f for f in container if isinstance(f.tag, str) and f.tag == tag("sequenceFlow")]
+        by_source: dict[str, list[etree._Element]] = {}
+        for flow in flows:
+            by_source.setdefault(flow.get("sourceRef", ""), []).append(flow)
+        for node in [c for c in container if isinstance(c.tag, str)]:
+            outgoing = by_source.get(node.get("id") or "", [])
+            if len(outgoing) < 2 or etree.QName(node).localname.endswith("Gateway") or node.tag == tag("sequenceFlow"):
+                continue
+            _split_after(container, node, outgoing)
+
+
+def _split_after(container: etree._Element, node: etree._Element, outgoing: list[etree._Element]) -> None:
+    node_id = node.get("id", "")
+    conditional = any(f.find(tag("conditionExpression")) is not None for f in outgoing)
+    gateway_id = f"{node_id}__split"
+    gateway = etree.SubElement(container, tag("inclusiveGateway" if conditional else "parallelGateway"), id=gateway_id)
+    default = node.attrib.pop("default", None)
+    if default and conditional:
+        gateway.set("default", default)
+    for flow in outgoing:
+        flow.set("sourceRef", gateway_id)
+        if conditional and flow.find(tag("conditionExpression")) is None and flow.get("id") != default:
+            etree.SubElement(flow, tag("conditionExpression")).text = "True"
+    etree.SubElement(container, tag("sequenceFlow"), id=f"{gateway_id}_in", sourceRef=node_id, targetRef=gateway_id)

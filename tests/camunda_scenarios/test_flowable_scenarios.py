@@ -259,3 +259,14 @@ def test_TerminateEndEventTest_testTerminateInSubProcess(scenario: Scenario) -> 
     assert scenario.waits_at(case) == ["preNormalEnd"]
     scenario.complete(case, "preNormalEnd")
     assert scenario.status(case) == "completed"
+
+
+def test_camunda_SequenceFlowTest_testTakeAllOutgoingFlowsFromNonScopeTask(scenario: Scenario) -> None:
+    """Two unconditional flows leaving a user task (no gateway): both are taken."""
+    scenario.deploy_camunda("sequenceflow/SequenceFlowTest.testTakeAllOutgoingFlowsFromNonScopeTask.bpmn20.xml")
+    case = scenario.start("testProcess")
+    scenario.complete(case, "task1")
+    assert scenario.waits_at(case) == ["task2", "task3"]
+    scenario.complete(case, "task2")
+    scenario.complete(case, "task3")
+    assert scenario.status(case) == "completed"

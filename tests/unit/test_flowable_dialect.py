@@ -192,3 +192,23 @@ def test_loop_data_input_and_implicit_end_events() -> None:
     [end] = root.iter(tag("endEvent"))
     flow = root.find(f".//{tag('sequenceFlow')}[@targetRef='{end.get('id')}']")
     assert flow is not None and flow.get("sourceRef") == "t"
+
+
+def test_flows_leaving_an_activity_without_a_gateway_get_an_explicit_split() -> None:
+    source = (b'<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"><process id="p">'
+              b'<manualTask id="t" default="f1"/>'
+              b'<sequenceFlow id="f1" sourceRef="t" targetRef="a"/>'
+              b'<sequenceFlow id="f2" sourceRef="t" targetRef="b"><conditionExpression>${x == 2}'
+              b'</conditionExpression></sequenceFlow><sequenceFlow id="f3" sourceRef="t" targetRef="c"/>'
+              b'<userTask id="u"/><sequenceFlow id="g1" sourceRef="u" targetRef="a"/>'
+              b'<sequenceFlow id="g2" sourceRef="u" targetRef="b"/></process></definitions>')
+    root = parse_untrusted(source, "p.bpmn")
+    flowable.standard_bpmn(root)
+    inclusive = root.find(f".//{tag('inclusiveGateway')}")
+    assert inclusive.get("id") == "t__split" and inclusive.get("default") == "f1"
+    assert root.find(f".//{tag('manualTask')}").get("default") is None
+    assert root.find(f".//{tag('sequenceFlow')}[@id='f3']").findtext(tag("conditionExpression")) == "True"
+    assert root.find(f".//{tag('sequenceFlow')}[@id='f1']").find(tag("conditionExpression")) is None
+    parallel = root.find(f".//{tag('parallelGateway')}")
+    assert parallel.get("id") == "u__split"
+    assert {f.get("sourceRef") for f in root.iter(tag("sequenceFlow")) if f.get("id") in ("g1", "g2")} == {"u__split"}
