@@ -43,6 +43,7 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.errors import ExpressionError
@@ -223,7 +224,10 @@ class Listening:
 
     def _update_hook(self, my_task: Any) -> Any:
         result = super()._update_hook(my_task)  # type: ignore[misc]
-        if (result or my_task.state == TaskState.WAITING) and not my_task.internal_data.get(STARTED):
+        # an element is entered when it becomes ready or starts waiting (a catch event, a join);
+        # a boundary event only when it is triggered (Camunda: its execution arrives then)
+        entered = result or (my_task.state == TaskState.WAITING and not isinstance(self, BoundaryEvent))
+        if entered and not my_task.internal_data.get(STARTED):
             my_task.internal_data[STARTED] = True
             source = _came_from(my_task)
             if source is not None and source in self.listeners.take:

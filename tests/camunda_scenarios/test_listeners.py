@@ -257,3 +257,23 @@ def test_multi_instance_listeners_run_per_instance(scenario: Scenario) -> None:
     assert scenario.status(case) == "completed"
     operations = [c.operation for c in scenario.connector.calls]   # jobs of one step run in any order
     assert sorted(operations) == ["test.lookup"] * 3 + ["test.noop"] * 6
+
+
+def test_a_boundary_event_is_entered_only_when_it_fires(scenario: Scenario) -> None:
+    """Its start listener does not run while it merely waits (observed through a mapped listener:
+    the variables of a boundary event that never fires would not reach the case anyway)."""
+    from datetime import timedelta
+
+    scenario.deploy_files([], mapping={"delegates": {"org.acme.Frist": "test.noop"}}, extra={"p.bpmn": model("""
+<startEvent id="start"/><sequenceFlow id="f1" sourceRef="start" targetRef="task"/>
+<userTask id="task"/><sequenceFlow id="f2" sourceRef="task" targetRef="end"/><endEvent id="end"/>
+<boundaryEvent id="frist" attachedToRef="task" cancelActivity="false"><extensionElements>
+  <camunda:executionListener event="start" class="org.acme.Frist"/></extensionElements>
+  <timerEventDefinition><timeDuration>P14D</timeDuration></timerEventDefinition></boundaryEvent>
+<sequenceFlow id="f3" sourceRef="frist" targetRef="ende2"/><endEvent id="ende2"/>""")})
+    case = scenario.start("p")
+    assert scenario.connector.calls == []
+    scenario.advance(timedelta(days=15))
+    assert len(scenario.connector.calls) == 1          # now it fired
+    scenario.complete(case, "task")
+    assert scenario.status(case) == "completed" and len(scenario.connector.calls) == 1
