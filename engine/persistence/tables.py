@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData,
-    String, Table, Text, UniqueConstraint,
+    String, Table, Text, UniqueConstraint, text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -110,6 +110,9 @@ business_key_sequences = Table(
     Column("last_number", BigInteger, nullable=False),
 )
 
+UNDATED = datetime(9999, 12, 31, tzinfo=timezone.utc)   # sort key of a work item without due date
+_OPEN: dict[str, Any] = {"postgresql_where": text("state = 'open'"), "sqlite_where": text("state = 'open'")}
+
 work_items = Table(
     "work_items", metadata,
     Column("id", ID, primary_key=True),             # the SpiffWorkflow task id
@@ -127,7 +130,26 @@ work_items = Table(
     Column("created_at", TS, nullable=False),
     Column("ended_at", TS),
     Column("completed_by", String(200)),
+    # Inbox at scale (issue 13): the order key and the business key live on the row, so paging,
+    # sorting and business-key search never join cases; partial indexes cover open items only.
+    Column("business_key", String(200)),
+    Column("sort_due", TS, nullable=False),         # due, or UNDATED (sorts last) when there is none
     Index("ix_work_items_state_due", "state", "due"),
+    Index("ix_work_items_open_order", "sort_due", "created_at", "id", **_OPEN),
+    Index("ix_work_items_open_assignee", "assignee", "sort_due", "created_at", "id", **_OPEN),
+    Index("ix_work_items_open_process", "process_key", "sort_due", "created_at", "id", **_OPEN),
+    Index("ix_work_items_open_business_key", "business_key", **_OPEN),
+)
+
+# One row per open work item and candidate group, in inbox order: a group's page is one range
+# of this index, however many tasks other groups have. Written and removed with the work item.
+work_item_queue = Table(
+    "work_item_queue", metadata,
+    Column("work_item_id", ID, ForeignKey("work_items.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_name", String(200), primary_key=True),
+    Column("sort_due", TS, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Index("ix_work_item_queue_order", "group_name", "sort_due", "created_at", "work_item_id"),
 )
 
 work_item_groups = Table(

@@ -29,6 +29,8 @@ _INSERT_JOB = FastStatement(t.jobs.insert())
 _DELETE_JOB = FastStatement(delete(t.jobs).where(t.jobs.c.id == bindparam("id")))
 _INSERT_WORK_ITEM = FastStatement(t.work_items.insert())
 _INSERT_GROUP = FastStatement(t.work_item_groups.insert())
+_INSERT_QUEUED = FastStatement(t.work_item_queue.insert())
+_UNQUEUE = FastStatement(delete(t.work_item_queue).where(t.work_item_queue.c.work_item_id == bindparam("id")))
 _END_WORK_ITEM = FastStatement(update(t.work_items).where(t.work_items.c.id == bindparam("b_id"))
                                .values(state=bindparam("state"), ended_at=bindparam("ended_at"),
                                        completed_by=bindparam("completed_by")))
@@ -78,20 +80,25 @@ class Projector:
             done_by = completed.get(task_id)
             _END_WORK_ITEM.run(self.conn, {"b_id": task_id, "state": "completed" if done_by else "cancelled",
                                                "ended_at": self.now, "completed_by": done_by})
+            _UNQUEUE.run(self.conn, {"id": task_id})
         for task_id in current.keys() - before:
             w = current[task_id]
             info = w.info
             groups = self._names(info.candidate_groups, w.data, info)
             users = self._names(info.candidate_users, w.data, info)
+            due = self._due(info.due_date, w.data, info)
+            sort_due = due if due is not None else t.UNDATED
             _INSERT_WORK_ITEM.run(self.conn, dict(
                 id=task_id, case_id=self.case_id, process_key=w.process_key, element_id=w.element_id,
                 name=info.name, state="open", candidate_groups=groups, candidate_users=users,
-                assignee=self._text(info.assignee, w.data, info), due=self._due(info.due_date, w.data, info),
+                assignee=self._text(info.assignee, w.data, info), due=due,
                 follow_up=self._due(info.follow_up_date, w.data, info),
-                priority=_int(self._text(info.priority, w.data, info)), created_at=self.now))
-            if groups:
-                for group_name in groups:
-                    _INSERT_GROUP.run(self.conn, {"work_item_id": task_id, "group_name": group_name})
+                priority=_int(self._text(info.priority, w.data, info)), created_at=self.now,
+                business_key=self.business_key, sort_due=sort_due))
+            for group_name in groups:
+                _INSERT_GROUP.run(self.conn, {"work_item_id": task_id, "group_name": group_name})
+                _INSERT_QUEUED.run(self.conn, {"work_item_id": task_id, "group_name": group_name,
+                                               "sort_due": sort_due, "created_at": self.now})
 
     def _names(self, entries: list[str], data: dict[str, Any], info: ElementInfo) -> list[str]:
         """Candidate groups/users; a ${...} entry may yield one name, a comma-separated text or a list."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, exists, or_, select
+from sqlalchemy import select
 
 from engine.bootstrap import Engine
 from engine.domain.errors import NotFound
@@ -42,13 +42,19 @@ def list_tasks(engine: Engine, *, group: str | None = None, groups: list[str] | 
                user: str | None = None, case_id: str | None = None, process_key: str | None = None,
                assignee: str | None = None, search: str | None = None, state: str = "open",
                limit: int = MAX_ROWS) -> list[dict[str, Any]]:
-    wanted = list(groups or []) + ([group] if group else [])
-    params: dict[str, Any] = {"state": state, "limit": min(limit, MAX_ROWS), "groups": wanted, "user": user,
-                              "case_id": case_id, "process_key": process_key, "assignee": assignee,
-                              "search": search, "like": f"%{search}%" if search else None}
-    query = _task_query(bool(wanted), bool(user), bool(case_id), bool(process_key), bool(assignee), bool(search))
+    """The first ``limit`` (at most MAX_ROWS) tasks in inbox order; engine.services.task_pages
+    pages through all of them."""
+    from engine.services import inbox_query
+
+    wanted = list(dict.fromkeys(list(groups or []) + ([group] if group else [])))
+    filters = inbox_query.Filters(groups=len(wanted), user=bool(user), case_id=bool(case_id),
+                                  process_key=bool(process_key), assignee=bool(assignee), search=bool(search),
+                                  open_only=state == "open")
+    params = inbox_query.params_for(wanted, state=state, limit=min(limit, MAX_ROWS), user=user, case_id=case_id,
+                                    process_key=process_key, assignee=assignee, search=search)
+    query = inbox_query.page_query(filters, False)
     with engine.db.begin() as conn:
-        if wanted:  # the group filter's IN list is expanded per call: SQLAlchemy's own execution
+        if filters.visibility and not filters.open_only:  # an expanding IN list: SQLAlchemy's own execution
             return [task_view(r) for r in conn.execute(query, params)]
         return [task_view(r) for r in _fast(query).all(conn, params)]
 
@@ -56,63 +62,6 @@ def list_tasks(engine: Engine, *, group: str | None = None, groups: list[str] | 
 @functools.lru_cache(maxsize=64)
 def _fast(query: Any) -> FastStatement:
     return FastStatement(query)
-
-
-@functools.lru_cache(maxsize=64)
-def _task_query(by_groups: bool, by_user: bool, by_case: bool, by_process: bool, by_assignee: bool,
-                by_search: bool, by_due: tuple[bool, bool] = (False, False), after: str = "") -> Any:
-    """The inbox query for one combination of filters, built once with bound parameters (an
-    inbox refresh then costs the database round trip, not the building of the statement).
-    ``by_due``: due_from / due_until bounds; ``after``: keyset position ("dated" or "undated"
-    cursor row, see task_pages), in the order due (undated last), created_at, id."""
-    w = t.work_items
-    query = _filtered(select(w, t.cases.c.business_key), by_groups, by_user, by_case, by_process, by_assignee,
-                      by_search, by_due)
-    if after:
-        query = query.where(_after(after))
-    return query.order_by(w.c.due.is_(None), w.c.due, w.c.created_at, w.c.id).limit(bindparam("limit"))
-
-
-def _after(position: str) -> ColumnElement[bool]:
-    w = t.work_items
-    later = or_(w.c.created_at > bindparam("after_created"),
-                and_(w.c.created_at == bindparam("after_created"), w.c.id > bindparam("after_id")))
-    if position == "undated":
-        return and_(w.c.due.is_(None), later)
-    due: BindParameter[Any] = bindparam("after_due", type_=w.c.due.type)
-    return or_(w.c.due.is_(None), w.c.due > due, and_(w.c.due == due, later))
-
-
-def _filtered(query: Any, by_groups: bool, by_user: bool, by_case: bool, by_process: bool, by_assignee: bool,
-              by_search: bool, by_due: tuple[bool, bool]) -> Any:
-    w = t.work_items
-    query = query.join(t.cases, t.cases.c.id == w.c.case_id).where(w.c.state == bindparam("state"))
-    if by_groups or by_user:
-        visible: list[ColumnElement[bool]] = []
-        if by_groups:
-            visible.append(exists().where(and_(t.work_item_groups.c.work_item_id == w.c.id,
-                                               t.work_item_groups.c.group_name.in_(bindparam("groups", expanding=True)))))
-        if by_user:
-            visible.append(w.c.assignee == bindparam("user"))
-        query = query.where(or_(*visible))
-    if by_case:
-        query = query.where(w.c.case_id == bindparam("case_id"))
-    if by_process:
-        query = query.where(w.c.process_key == bindparam("process_key"))
-    if by_assignee:
-        query = query.where(w.c.assignee == bindparam("assignee"))
-    if by_search:
-        like: BindParameter[str] = bindparam("like")
-        query = query.where(or_(
-            t.cases.c.business_key.ilike(like),
-            exists().where(and_(t.case_fields.c.case_id == w.c.case_id, t.case_fields.c.value.ilike(like))),
-            w.c.case_id == bindparam("search"),
-        ))
-    if by_due[0]:
-        query = query.where(w.c.due >= bindparam("due_from", type_=w.c.due.type))
-    if by_due[1]:
-        query = query.where(w.c.due < bindparam("due_until", type_=w.c.due.type))
-    return query
 
 
 def get_task(engine: Engine, task_id: str) -> dict[str, Any]:

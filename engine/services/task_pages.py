@@ -1,5 +1,6 @@
 """Pages of the task list (clerk inbox, GET /api/v1/tasks): a keyset cursor over a stable order
 (due date, undated last, then created_at, then id) and the total number of matching tasks.
+The queries and the indexes behind them: engine/services/inbox_query.py.
 
 The cursor is the last row's sort key, opaque to clients (URL-safe base64 of JSON). A page never
 repeats or skips a task that stays open while someone pages; new tasks sort in where they belong.
@@ -14,12 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-
 from engine.bootstrap import Engine
 from engine.domain.errors import InvalidInput
-from engine.persistence import tables as t
-from engine.services.queries import _filtered, _task_query, task_view
+from engine.services import inbox_query
+from engine.services.queries import _fast, task_view
 
 MAX_PAGE = 500
 BAD_CURSOR = "Der Verweis auf die nächste Seite (cursor) ist ungültig. Bitte beginnen Sie auf der ersten Seite."
@@ -34,43 +33,49 @@ class TaskPage:
 
 def task_page(engine: Engine, *, groups: list[str] | None = None, user: str | None = None,
               case_id: str | None = None, process_key: str | None = None, assignee: str | None = None,
-              search: str | None = None, due_from: datetime | None = None, due_until: datetime | None = None,
-              cursor: str | None = None, limit: int = 100, state: str = "open") -> TaskPage:
+              search: str | None = None, business_key: str | None = None,
+              field: tuple[str, str] | None = None, due_from: datetime | None = None,
+              due_until: datetime | None = None, cursor: str | None = None, limit: int = 100,
+              state: str = "open") -> TaskPage:
+    """``search``: free text contained in the business key or a case field (no index: for small
+    lists); ``business_key`` and ``field`` (name, value): exact, indexed, fast at any size."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"page size {limit}", user_message=f"limit muss zwischen 1 und {MAX_PAGE} liegen.")
-    flags = (bool(groups), bool(user), bool(case_id), bool(process_key), bool(assignee), bool(search),
-             (due_from is not None, due_until is not None))
-    params: dict[str, Any] = {"state": state, "limit": limit + 1, "groups": list(groups or []), "user": user,
-                              "case_id": case_id, "process_key": process_key, "assignee": assignee,
-                              "search": search, "like": f"%{search}%" if search else None,
-                              "due_from": due_from, "due_until": due_until}
-    after = ""
+    wanted = list(dict.fromkeys(groups or []))
+    filters = inbox_query.Filters(
+        groups=len(wanted), user=bool(user), case_id=bool(case_id), process_key=bool(process_key),
+        assignee=bool(assignee), search=bool(search), business_key=bool(business_key), field=field is not None,
+        due_from=due_from is not None, due_until=due_until is not None, open_only=state == "open")
+    params = inbox_query.params_for(
+        wanted, state=state, limit=limit + 1, user=user, case_id=case_id, process_key=process_key,
+        assignee=assignee, search=search, business_key=business_key,
+        field_name=field[0] if field else None, field_value=field[1] if field else None,
+        due_from=due_from, due_until=due_until)
     if cursor:
-        due, created, last_id = _decode(cursor)
-        after = "undated" if due is None else "dated"
-        params.update(after_due=due, after_created=created, after_id=last_id)
-    count = _filtered(select(func.count()).select_from(t.work_items), *flags)
-    with engine.db.connect() as conn:
-        rows = conn.execute(_task_query(*flags, after=after), params).all()
-        total = int(conn.execute(count, params).scalar_one())
+        params.update(zip(("after_due", "after_created", "after_id"), _decode(cursor)))
+    page = inbox_query.page_query(filters, bool(cursor))
+    with engine.db.begin() as conn:
+        rows: list[Any] = list(conn.execute(page, params).all() if filters.visibility and not filters.open_only
+                               else _fast(page).all(conn, params))
+        total = int(conn.execute(inbox_query.count_query(filters), params).scalar_one())
     items = [task_view(r) for r in rows[:limit]]
     next_cursor = _encode(rows[limit - 1]) if len(rows) > limit else None
     return TaskPage(items, total, next_cursor)
 
 
 def _encode(row: Any) -> str:
-    key = [row.due.isoformat() if row.due is not None else None, row.created_at.isoformat(), row.id]
+    key = [row.sort_due.isoformat(), row.created_at.isoformat(), row.id]
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> tuple[datetime | None, datetime, str]:
+def _decode(cursor: str) -> tuple[datetime, datetime, str]:
     try:
         due, created, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(last_id, str) or not isinstance(created, str) or not isinstance(due, (str, type(None))):
+        if not all(isinstance(v, str) for v in (due, created, last_id)):
             raise ValueError("cursor fields")
-        moments = [datetime.fromisoformat(v) for v in (due, created) if v is not None]
+        moments = [datetime.fromisoformat(v) for v in (due, created)]
         if any(m.tzinfo is None for m in moments):
             raise ValueError("cursor times without offset")
-        return (moments[0] if due is not None else None), moments[-1], last_id
+        return moments[0], moments[1], last_id
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         raise InvalidInput(f"invalid task cursor {cursor[:40]!r}", user_message=BAD_CURSOR) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from engine.services import cases, queries
+from engine.services import cases, inbox_query, queries
 from tests.integration.helpers import deploy_models
 
 
@@ -17,11 +17,12 @@ def test_fast_reads_match_sqlalchemy_for_every_filter_combination(engine, clock)
                   state=["open", "completed"], limit=[1, 500])
     for values in itertools.product(*combos.values()):
         kw = dict(zip(combos, values))
-        params = {"state": kw["state"], "limit": kw["limit"], "groups": [], "user": kw["user"],
-                  "case_id": kw["case_id"], "process_key": kw["process_key"], "assignee": kw["assignee"],
-                  "search": kw["search"], "like": f"%{kw['search']}%" if kw["search"] else None}
-        query = queries._task_query(False, bool(kw["user"]), bool(kw["case_id"]), bool(kw["process_key"]),
-                                    bool(kw["assignee"]), bool(kw["search"]))
+        params = inbox_query.params_for([], state=kw["state"], limit=kw["limit"], user=kw["user"],
+                                        case_id=kw["case_id"], process_key=kw["process_key"],
+                                        assignee=kw["assignee"], search=kw["search"])
+        query = inbox_query.page_query(inbox_query.Filters(
+            user=bool(kw["user"]), case_id=bool(kw["case_id"]), process_key=bool(kw["process_key"]),
+            assignee=bool(kw["assignee"]), search=bool(kw["search"]), open_only=kw["state"] == "open"), False)
         with engine.db.connect() as conn:
             expected = [queries.task_view(r) for r in conn.execute(query, params)]
         assert queries.list_tasks(engine, **kw) == expected, kw

@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from engine.persistence import tables as t
 from engine.services import cases
@@ -23,9 +23,11 @@ def _many_tasks(web, clock):
     deploy(web.engine, read_paths([str(model("usertask.bpmn"))]), actor="po")
     ids = [cases.start_case(web.engine, "usertask", {}) for _ in range(TOTAL)]
     with web.engine.db.begin() as conn:   # a mix of due dates, ties included; created_at is the same for all
-        for n, case_id in enumerate(ids[:300]):
-            conn.execute(update(t.work_items).where(t.work_items.c.case_id == case_id)
-                         .values(due=clock.now() + timedelta(days=n % 7 - 3)))
+        for n, case_id in enumerate(ids[:300]):   # due and the inbox key the projection derives from it
+            due = clock.now() + timedelta(days=n % 7 - 3)
+            conn.execute(update(t.work_items).where(t.work_items.c.case_id == case_id).values(due=due, sort_due=due))
+            conn.execute(update(t.work_item_queue).where(t.work_item_queue.c.work_item_id.in_(
+                select(t.work_items.c.id).where(t.work_items.c.case_id == case_id))).values(sort_due=due))
     return ids
 
 
@@ -80,3 +82,18 @@ def test_the_inbox_pages_and_counts(web, clock):
     overdue = web.client.get("/inbox/?faellig=overdue").get_data(as_text=True)
     late = sum(1 for n in range(300) if n % 7 - 3 < 0)
     assert f"{late} Aufgaben" in overdue
+
+
+def test_api_tasks_filter_by_exact_business_key_and_case_field(web, clock):
+    """The indexed filters of the inbox at scale (issue 13) over the API; a malformed field is a 400."""
+    from engine.services.deploy import deploy as do_deploy
+
+    do_deploy(web.engine, read_paths([str(model("inbox.bpmn"))]), actor="po")
+    ids = [cases.start_case(web.engine, "inbox", {"gruppen": "sachbearbeitung", "frist": "", "name": f"Person {n}"},
+                            business_key=f"AZ-INBOX-{n}") for n in range(3)]
+    found = web.client.get("/api/v1/tasks?business_key=AZ-INBOX-1", headers=web.auth("clerk"))
+    assert found.status_code == 200 and [t["case_id"] for t in found.get_json()] == [ids[1]]
+    found = web.client.get("/api/v1/tasks?field=name:Person 2", headers=web.auth("clerk"))
+    assert [t["case_id"] for t in found.get_json()] == [ids[2]] and found.headers["X-Total-Count"] == "1"
+    bad = web.client.get("/api/v1/tasks?field=ohne-doppelpunkt", headers=web.auth("clerk"))
+    assert bad.status_code == 400

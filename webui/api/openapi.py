@@ -200,10 +200,12 @@ def document() -> dict[str, Any]:
             "/tasks": {"get": {
                 "summary": "Offene Aufgaben meiner Gruppen und meine, seitenweise", "tags": ["tasks"],
                 "description": "Reihenfolge: fällig zuerst (ohne Frist zuletzt), dann Eingang. X-Total-Count nennt "
-                               "die Anzahl aller Treffer; solange es weitere gibt, zeigt Link rel=\"next\" auf die "
-                               "nächste Seite (cursor).",
+                               "die Anzahl aller Treffer (bis 10.000; darüber zusätzlich X-Total-Count-Exact: false); "
+                               "solange es weitere gibt, zeigt Link rel=\"next\" auf die nächste Seite (cursor). "
+                               "business_key (genau) und field=Name:Wert (ein Suchfeld, genau) sind indiziert, "
+                               "q (enthält) nicht.",
                 "parameters": [*({"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
-                                 for n in ("case_id", "process_key", "q", "cursor")),
+                                 for n in ("case_id", "process_key", "q", "business_key", "field", "cursor")),
                                {"name": "limit", "in": "query", "required": False,
                                 "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}}],
                 "responses": _tasks_page()}},

@@ -158,9 +158,17 @@ def list_tasks() -> Any:
         limit = int(request.args.get("limit", DEFAULT_PAGE))
     except ValueError:
         return problem(400, f"limit muss eine ganze Zahl zwischen 1 und {task_pages.MAX_PAGE} sein.")
-    filters = {name: request.args.get(name) or None for name in ("case_id", "process_key", "q")}
+    filters = {name: request.args.get(name) or None
+               for name in ("case_id", "process_key", "q", "business_key", "field")}
+    field = None
+    if filters["field"]:       # name:value, an exact match on a searchable case field (indexed)
+        name, sep, value = filters["field"].partition(":")
+        if not sep or not name:
+            return problem(400, "field erwartet Name:Wert eines Suchfelds, z. B. field=name:Erika Mustermann.")
+        field = (name, value)
     page = task_pages.task_page(engine(), groups=list(user.groups), user=user.username, case_id=filters["case_id"],
                                 process_key=filters["process_key"], search=filters["q"],
+                                business_key=filters["business_key"], field=field,
                                 cursor=request.args.get("cursor") or None, limit=limit)
     response = jsonify(page.items)
     response.headers["X-Total-Count"] = str(page.total)

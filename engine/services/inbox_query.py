@@ -1,0 +1,171 @@
+"""The task-list queries (clerk inbox, GET /api/v1/tasks, `amtsflow tasks`), built for a
+regional provider's scale (issue 13): a million open tasks over many groups.
+
+Every page is read in one stable order, the *inbox key* (sort_due, created_at, id): sort_due is
+the due date, or 9999-12-31 for tasks without one, so undated tasks come last. A page after a
+cursor is a range of that key, never an OFFSET, so the next page costs what the first does.
+
+Which index serves which filter (PostgreSQL and SQLite; partial indexes cover open items):
+- a clerk's groups: one range of ``work_item_queue(group_name, inbox key)`` per group (a row per
+  open task and candidate group), each cut at the page size, merged, then the page's rows read
+  by primary key; tasks assigned to the clerk come from ``work_items(assignee, inbox key)``;
+- a process: ``work_items(process_key, inbox key)``; no filter: ``work_items(inbox key)``;
+- a business key (exact): ``work_items(business_key)``, copied onto the work item;
+- a case field (exact value): ``case_fields(name, value)`` to the cases, then their tasks.
+The free-text ``search`` (contains, any case field or business key) cannot use an index and
+is kept for small lists; exact filters are the way at scale.
+
+Statements are built once per combination of filters (and number of groups) and cached.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (BindParameter, ColumnElement, Select, and_, bindparam, exists, func, or_, select, tuple_,
+                        union, union_all)
+
+from engine.persistence import tables as t
+
+_W = t.work_items
+_Q = t.work_item_queue
+_KEY = (_W.c.sort_due, _W.c.created_at, _W.c.id)
+_QUEUE_KEY = (_Q.c.sort_due, _Q.c.created_at, _Q.c.work_item_id)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which filters a query has (the values travel as bound parameters)."""
+
+    groups: int = 0              # number of candidate groups (bound as group_0, group_1 ...)
+    user: bool = False           # or assigned to this user
+    case_id: bool = False
+    process_key: bool = False
+    assignee: bool = False
+    search: bool = False         # free text, contains (no index)
+    business_key: bool = False   # exact
+    field: bool = False          # case field name = value, exact
+    due_from: bool = False
+    due_until: bool = False
+    open_only: bool = True       # state 'open': the queue and the partial indexes apply
+
+    @property
+    def visibility(self) -> bool:
+        return bool(self.groups) or self.user
+
+
+def params_for(groups: list[str], **values: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {f"group_{i}": g for i, g in enumerate(groups)}
+    params["groups"] = list(groups)
+    params.update(values)
+    search = values.get("search")
+    params["like"] = f"%{search}%" if search else None
+    return params
+
+
+def _item_conditions(f: Filters) -> list[ColumnElement[bool]]:
+    """Conditions on work_items other than visibility."""
+    conds: list[ColumnElement[bool]] = [_W.c.state == bindparam("state")]
+    if f.case_id:
+        conds.append(_W.c.case_id == bindparam("case_id"))
+    if f.process_key:
+        conds.append(_W.c.process_key == bindparam("process_key"))
+    if f.assignee:
+        conds.append(_W.c.assignee == bindparam("assignee"))
+    if f.business_key:
+        conds.append(_W.c.business_key == bindparam("business_key"))
+    if f.field:
+        cf = t.case_fields
+        conds.append(_W.c.case_id.in_(select(cf.c.case_id).where(cf.c.name == bindparam("field_name"),
+                                                                 cf.c.value == bindparam("field_value"))))
+    if f.search:
+        like: BindParameter[str] = bindparam("like")
+        conds.append(or_(
+            _W.c.business_key.ilike(like),
+            exists().where(and_(t.case_fields.c.case_id == _W.c.case_id, t.case_fields.c.value.ilike(like))),
+            _W.c.case_id == bindparam("search"),
+        ))
+    if f.due_from:
+        conds.append(_W.c.due >= bindparam("due_from", type_=_W.c.due.type))
+    if f.due_until:
+        conds.append(_W.c.due < bindparam("due_until", type_=_W.c.due.type))
+    return conds
+
+
+def _after(columns: tuple[Any, ...]) -> ColumnElement[bool]:
+    return tuple_(*columns) > tuple_(bindparam("after_due", type_=_W.c.sort_due.type),
+                                     bindparam("after_created", type_=_W.c.created_at.type),
+                                     bindparam("after_id"))
+
+
+def _needs_items(f: Filters) -> bool:
+    """Whether a group branch must look at work_items beyond the queue (any filter but state)."""
+    return any((f.case_id, f.process_key, f.assignee, f.search, f.business_key, f.field, f.due_from, f.due_until))
+
+
+def _group_branch(f: Filters, i: int, after: bool, *, limited: bool = True) -> Select[Any]:
+    query = select(_Q.c.work_item_id.label("id"), _Q.c.sort_due, _Q.c.created_at).where(
+        _Q.c.group_name == bindparam(f"group_{i}"))
+    if _needs_items(f):
+        query = query.join(_W, _W.c.id == _Q.c.work_item_id).where(*_item_conditions(f))
+    if after:
+        query = query.where(_after(_QUEUE_KEY))
+    if limited:
+        query = query.order_by(*_QUEUE_KEY).limit(bindparam("limit"))
+    return query
+
+
+def _item_branch(f: Filters, after: bool, extra: list[ColumnElement[bool]], *, limited: bool = True) -> Select[Any]:
+    query = select(_W.c.id, _W.c.sort_due, _W.c.created_at).where(*_item_conditions(f), *extra)
+    if after:
+        query = query.where(_after(_KEY))
+    if limited:
+        query = query.order_by(*_KEY).limit(bindparam("limit"))
+    return query
+
+
+def _closed_visibility(f: Filters) -> ColumnElement[bool]:
+    """Groups/user for tasks that are no longer open (no queue rows): the group table."""
+    visible: list[ColumnElement[bool]] = []
+    if f.groups:
+        visible.append(exists().where(and_(t.work_item_groups.c.work_item_id == _W.c.id,
+                                           t.work_item_groups.c.group_name.in_(bindparam("groups", expanding=True)))))
+    if f.user:
+        visible.append(_W.c.assignee == bindparam("user"))
+    return or_(*visible)
+
+
+@functools.lru_cache(maxsize=256)
+def page_query(f: Filters, after: bool) -> Select[Any]:
+    """The rows of one page (``limit`` bound; ask for one more to know whether a next page exists)."""
+    rows = select(_W).order_by(*_KEY).limit(bindparam("limit"))
+    if not f.visibility:
+        return rows.where(*_item_conditions(f), *([_after(_KEY)] if after else []))
+    if not f.open_only:
+        return rows.where(*_item_conditions(f), _closed_visibility(f), *([_after(_KEY)] if after else []))
+    branches = [_group_branch(f, i, after) for i in range(f.groups)]
+    if f.user:
+        branches.append(_item_branch(f, after, [_W.c.assignee == bindparam("user")]))
+    candidates = union_all(*[select(b.subquery()) for b in branches]).subquery()
+    return rows.where(_W.c.id.in_(select(candidates.c.id)))
+
+
+@functools.lru_cache(maxsize=256)
+def count_query(f: Filters) -> Select[Any]:
+    """How many tasks match (each task once, whatever number of the user's groups it is in)."""
+    if not f.visibility:
+        return select(func.count()).select_from(_W).where(*_item_conditions(f))
+    if not f.open_only:
+        return select(func.count()).select_from(_W).where(*_item_conditions(f), _closed_visibility(f))
+    parts: list[Select[Any]] = []
+    if f.groups:
+        grouped = select(_Q.c.work_item_id.label("id")).where(_Q.c.group_name.in_(bindparam("groups", expanding=True)))
+        if _needs_items(f):
+            grouped = grouped.join(_W, _W.c.id == _Q.c.work_item_id).where(*_item_conditions(f))
+        parts.append(grouped.distinct())        # a task in two of the groups counts once
+    if f.user:
+        parts.append(select(_W.c.id).where(*_item_conditions(f), _W.c.assignee == bindparam("user")))
+    ids = (union(*parts) if len(parts) > 1 else parts[0]).subquery()
+    return select(func.count()).select_from(ids)

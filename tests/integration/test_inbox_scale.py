@@ -1,0 +1,95 @@
+"""The inbox at scale (issue 13): keyset pages over the group queue never show a task twice and
+never skip one that stays open while tasks are created and completed between pages; exact
+business-key and case-field filters; the queue follows the work items."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from engine.persistence import tables as t
+from engine.services import cases
+from engine.services.task_pages import task_page
+from tests.integration.helpers import deploy_models
+
+GROUPS = ["ordnungsamt", "bauamt", "kasse"]
+
+
+def _start(engine, clock, rng, n):
+    groups = rng.sample(GROUPS, rng.randint(1, 2))
+    due = (clock.now() + timedelta(days=rng.randint(-3, 3))).isoformat() if rng.random() < 0.7 else ""
+    return cases.start_case(engine, "inbox", {"gruppen": ",".join(groups), "frist": due, "name": f"Person {n}"},
+                            business_key=f"AZ-{n:05d}")
+
+
+def _open_ids(engine, groups, user=None):
+    with engine.db.connect() as conn:
+        rows = conn.execute(select(t.work_items.c.id, t.work_items.c.candidate_groups, t.work_items.c.assignee)
+                            .where(t.work_items.c.state == "open")).all()
+    return {r.id for r in rows if set(r.candidate_groups) & set(groups) or (user and r.assignee == user)}
+
+
+def test_pages_over_groups_see_every_steady_task_once_while_others_come_and_go(engine, clock):
+    deploy_models(engine, "inbox.bpmn")
+    rng = random.Random(7)
+    for n in range(60):
+        _start(engine, clock, rng, n)
+    mine = ["ordnungsamt", "kasse"]
+    cases.claim(engine, sorted(_open_ids(engine, ["bauamt"]) - _open_ids(engine, mine))[0], "sb1")
+    steady = _open_ids(engine, mine, "sb1")
+    seen: list[str] = []
+    cursor, n = None, 60
+    while True:
+        page = task_page(engine, groups=mine, user="sb1", cursor=cursor, limit=7)
+        assert page.total == len(_open_ids(engine, mine, "sb1"))
+        seen += [task["id"] for task in page.items]
+        keys = [(task["due"] or "9999", task["created_at"], task["id"]) for task in page.items]
+        assert keys == sorted(keys)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+        for _ in range(2):                 # between pages: new tasks arrive, unseen ones are done
+            n += 1
+            _start(engine, clock, rng, n)
+            clock.advance(timedelta(seconds=1))
+        unseen = sorted(steady - set(seen))
+        if unseen:
+            done = unseen[-1]
+            cases.complete_task(engine, done, {}, actor="sb2")
+            steady.discard(done)
+    assert len(seen) == len(set(seen))                      # no task twice
+    assert steady <= set(seen)                              # none that stayed open was skipped
+
+
+def test_exact_business_key_and_case_field_filters(engine, clock):
+    deploy_models(engine, "inbox.bpmn")
+    rng = random.Random(3)
+    ids = [_start(engine, clock, rng, n) for n in range(12)]
+    page = task_page(engine, business_key="AZ-00005")
+    assert [task["case_id"] for task in page.items] == [ids[5]] and page.total == 1
+    assert page.items[0]["business_key"] == "AZ-00005"
+    page = task_page(engine, field=("name", "Person 7"), groups=GROUPS)
+    assert [task["case_id"] for task in page.items] == [ids[7]] and page.total == 1
+    assert task_page(engine, field=("name", "Person"), groups=GROUPS).total == 0   # exact, not contains
+    assert task_page(engine, search="Person 1", groups=GROUPS).total == 3          # free text: 1, 10, 11
+
+
+def test_the_group_queue_follows_the_work_items(engine, clock):
+    deploy_models(engine, "inbox.bpmn")
+    rng = random.Random(5)
+    first, second = _start(engine, clock, rng, 1), _start(engine, clock, rng, 2)
+
+    def queued(case_id):
+        with engine.db.connect() as conn:
+            return conn.execute(select(func.count()).select_from(t.work_item_queue).join(
+                t.work_items, t.work_items.c.id == t.work_item_queue.c.work_item_id)
+                .where(t.work_items.c.case_id == case_id)).scalar()
+
+    assert queued(first) >= 1 and queued(second) >= 1
+    [task] = task_page(engine, case_id=first).items
+    cases.complete_task(engine, task["id"], {}, actor="sb1")
+    cases.cancel_case(engine, second, actor="sb1")
+    assert (queued(first), queued(second)) == (0, 0)
+    assert task_page(engine, groups=GROUPS).total == 0
