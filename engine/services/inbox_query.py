@@ -13,7 +13,7 @@ Which index serves which filter (PostgreSQL and SQLite; partial indexes cover op
 - a business key (exact): ``work_items(business_key)``, copied onto the work item;
 - a case field (exact value): ``case_fields(name, value)`` to the cases, then their tasks.
 The free-text ``search`` (contains, any case field or business key) cannot use an index and
-is kept for small lists; exact filters are the way at scale.
+is kept for small lists; exact filters are the way at scale. Counts stop at COUNT_CAP.
 
 Statements are built once per combination of filters (and number of groups) and cached.
 """
@@ -24,8 +24,8 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (BindParameter, ColumnElement, Select, and_, bindparam, exists, func, or_, select, tuple_,
-                        union, union_all)
+from sqlalchemy import (BindParameter, ColumnElement, Select, and_, bindparam, exists, func, literal_column, or_, select,
+                        tuple_, union, union_all)
 
 from engine.persistence import tables as t
 
@@ -67,7 +67,9 @@ def params_for(groups: list[str], **values: Any) -> dict[str, Any]:
 
 def _item_conditions(f: Filters) -> list[ColumnElement[bool]]:
     """Conditions on work_items other than visibility."""
-    conds: list[ColumnElement[bool]] = [_W.c.state == bindparam("state")]
+    # open tasks: the literal, so that the partial indexes (WHERE state = 'open') apply, also to
+    # prepared statements with generic plans
+    conds: list[ColumnElement[bool]] = [_W.c.state == (literal_column("'open'") if f.open_only else bindparam("state"))]
     if f.case_id:
         conds.append(_W.c.case_id == bindparam("case_id"))
     if f.process_key:
@@ -152,20 +154,26 @@ def page_query(f: Filters, after: bool) -> Select[Any]:
     return rows.where(_W.c.id.in_(select(candidates.c.id)))
 
 
+COUNT_CAP = 10_000   # counting stops here: "more than 10,000" is what a clerk needs to know
+
+
 @functools.lru_cache(maxsize=256)
 def count_query(f: Filters) -> Select[Any]:
-    """How many tasks match (each task once, whatever number of the user's groups it is in)."""
-    if not f.visibility:
-        return select(func.count()).select_from(_W).where(*_item_conditions(f))
-    if not f.open_only:
-        return select(func.count()).select_from(_W).where(*_item_conditions(f), _closed_visibility(f))
+    """How many tasks match, up to COUNT_CAP + 1 (each task once, whatever number of the
+    user's groups it is in): the count reads at most that many index entries, at any size."""
     parts: list[Select[Any]] = []
-    if f.groups:
-        grouped = select(_Q.c.work_item_id.label("id")).where(_Q.c.group_name.in_(bindparam("groups", expanding=True)))
-        if _needs_items(f):
-            grouped = grouped.join(_W, _W.c.id == _Q.c.work_item_id).where(*_item_conditions(f))
-        parts.append(grouped.distinct())        # a task in two of the groups counts once
-    if f.user:
-        parts.append(select(_W.c.id).where(*_item_conditions(f), _W.c.assignee == bindparam("user")))
-    ids = (union(*parts) if len(parts) > 1 else parts[0]).subquery()
+    if not f.visibility:
+        parts.append(select(_W.c.id).where(*_item_conditions(f)))
+    elif not f.open_only:
+        parts.append(select(_W.c.id).where(*_item_conditions(f), _closed_visibility(f)))
+    else:
+        if f.groups:
+            grouped = select(_Q.c.work_item_id.label("id")).where(
+                _Q.c.group_name.in_(bindparam("groups", expanding=True)))
+            if _needs_items(f):
+                grouped = grouped.join(_W, _W.c.id == _Q.c.work_item_id).where(*_item_conditions(f))
+            parts.append(grouped.distinct())        # a task in two of the groups counts once
+        if f.user:
+            parts.append(select(_W.c.id).where(*_item_conditions(f), _W.c.assignee == bindparam("user")))
+    ids = (union(*parts) if len(parts) > 1 else parts[0]).limit(COUNT_CAP + 1).subquery()
     return select(func.count()).select_from(ids)

@@ -27,8 +27,9 @@ BAD_CURSOR = "Der Verweis auf die nächste Seite (cursor) ist ungültig. Bitte b
 @dataclass(frozen=True)
 class TaskPage:
     items: list[dict[str, Any]]
-    total: int                   # all tasks matching the filters, on every page
+    total: int                   # tasks matching the filters, on every page (at most inbox_query.COUNT_CAP)
     next_cursor: str | None      # None on the last page
+    total_capped: bool = False   # more than ``total`` match (counting stopped there)
 
 
 def task_page(engine: Engine, *, groups: list[str] | None = None, user: str | None = None,
@@ -60,7 +61,8 @@ def task_page(engine: Engine, *, groups: list[str] | None = None, user: str | No
         total = int(conn.execute(inbox_query.count_query(filters), params).scalar_one())
     items = [task_view(r) for r in rows[:limit]]
     next_cursor = _encode(rows[limit - 1]) if len(rows) > limit else None
-    return TaskPage(items, total, next_cursor)
+    capped = total > inbox_query.COUNT_CAP
+    return TaskPage(items, min(total, inbox_query.COUNT_CAP), next_cursor, capped)
 
 
 def _encode(row: Any) -> str:

@@ -93,3 +93,25 @@ def test_the_group_queue_follows_the_work_items(engine, clock):
     cases.cancel_case(engine, second, actor="sb1")
     assert (queued(first), queued(second)) == (0, 0)
     assert task_page(engine, groups=GROUPS).total == 0
+
+
+def test_counting_stops_at_the_cap(engine, clock, monkeypatch):
+    """A total is exact up to COUNT_CAP; beyond it the page says "more than" (the count reads at
+    most that many index entries, whatever the size of the inbox)."""
+    from engine.services import inbox_query
+
+    deploy_models(engine, "inbox.bpmn")
+    rng = random.Random(9)
+    for n in range(8):
+        _start(engine, clock, rng, n)
+    monkeypatch.setattr(inbox_query, "COUNT_CAP", 5)
+    inbox_query.count_query.cache_clear()
+    try:
+        capped = task_page(engine, groups=GROUPS, limit=3)
+        assert (capped.total, capped.total_capped) == (5, True)
+        exact = task_page(engine, business_key="AZ-00002")
+        assert (exact.total, exact.total_capped) == (1, False)
+    finally:
+        monkeypatch.undo()
+        inbox_query.count_query.cache_clear()
+    assert task_page(engine, groups=GROUPS).total == 8

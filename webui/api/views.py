@@ -172,6 +172,8 @@ def list_tasks() -> Any:
                                 cursor=request.args.get("cursor") or None, limit=limit)
     response = jsonify(page.items)
     response.headers["X-Total-Count"] = str(page.total)
+    if page.total_capped:   # counting stopped: at least this many
+        response.headers["X-Total-Count-Exact"] = "false"
     if page.next_cursor:
         following = url_for("api.list_tasks", _external=True, limit=limit, cursor=page.next_cursor,
                             **{k: v for k, v in filters.items() if v})

@@ -45,7 +45,8 @@ def index() -> Any:
                                 **mine)
     services = casework.latest_services(engine())
     filters = {k: v for k, v in (("ansicht", view), ("prozess", process), ("faellig", due), ("q", search)) if v}
-    return render_template("inbox/index.html", tasks=page.items, total=page.total, next_cursor=page.next_cursor,
+    return render_template("inbox/index.html", tasks=page.items, total=page.total,
+                           total_capped=page.total_capped, next_cursor=page.next_cursor,
                            paged=bool(request.args.get("cursor")), filters=filters, view=view, services=services,
                            names={s.key: s.name for s in services}, process=process, due=due, search=search or "",
                            due_filters=DUE_FILTERS, now=engine().clock.now().isoformat())

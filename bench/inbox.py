@@ -1,0 +1,232 @@
+"""Inbox benchmark (issue 13): the clerk's task list at 100,000 and 1,000,000 open tasks.
+
+    python bench/inbox.py [--postgres URL] [--sizes 100000,1000000] [--sqlite-size 100000] [--runs 40]
+
+How the data is made: the tables are the engine's own, created by its migrations (every index
+included); one process (inbox.bpmn of tests/models) is deployed through the engine, then open
+tasks are written in bulk in the shape the engine's projections write them: one case row per
+task (status waiting, a small state), its work item (due dates over +-30 days, 20 % without),
+one or two of 50 candidate groups (work_item_groups and work_item_queue), the searchable case
+field "name" and a business key; 5 process keys; 200 tasks assigned to sb1. PostgreSQL is
+loaded with COPY, SQLite with executemany, then ANALYZE.
+
+What is measured: engine.services.task_pages.task_page, the function behind the inbox and
+GET /api/v1/tasks (page of 50 rows plus the total), p50/p95 over --runs calls with varying
+values, and the plan of each page query (EXPLAIN; a sequential scan of a big table is flagged).
+Targets at 1,000,000 on PostgreSQL: p95 <= 50 ms for a group's first page, a business-key search,
+a process filter and a case-field filter, the next page as fast as the first; SQLite at 100,000:
+p95 <= 100 ms. The free-text search (contains, no index) is printed for comparison only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from engine.bootstrap import Engine, bootstrap  # noqa: E402
+from engine.persistence import tables as t  # noqa: E402
+from engine.persistence.migrate import upgrade  # noqa: E402
+from engine.services import inbox_query  # noqa: E402
+from engine.services.deploy import deploy, read_paths  # noqa: E402
+from engine.services.task_pages import task_page  # noqa: E402
+from engine.settings import Settings  # noqa: E402
+
+GROUPS = [f"gruppe{g:02d}" for g in range(50)]
+PROCESSES = [f"leistung{p}" for p in range(5)]
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+PAGE = 50
+
+
+def _rows(n: int, definition_id: str) -> Iterator[dict[str, Any]]:
+    rng = random.Random(42)
+    for i in range(n):
+        case_id, task_id = str(uuid.UUID(int=rng.getrandbits(128))), str(uuid.UUID(int=rng.getrandbits(128)))
+        groups = [GROUPS[i % 50]] + ([GROUPS[(i * 7 + 3) % 50]] if i % 10 == 0 else [])
+        due = NOW + timedelta(minutes=rng.randint(-43200, 43200)) if rng.random() < 0.8 else None
+        created = NOW - timedelta(seconds=n - i)
+        yield {"case_id": case_id, "task_id": task_id, "groups": list(dict.fromkeys(groups)), "due": due,
+               "created": created, "key": f"AZ-{i:07d}", "process": PROCESSES[i % 5], "name": f"Person {i}",
+               "assignee": "sb1" if i % (n // 200) == 0 else None, "definition_id": definition_id}
+
+
+def _tables(r: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    sort_due = r["due"] or t.UNDATED
+    return {
+        "cases": [dict(id=r["case_id"], definition_id=r["definition_id"], process_key=r["process"], version=1,
+                       business_key=r["key"], status="waiting", suspended=False, state="{}", serializer_version="1",
+                       revision=1, data={"name": r["name"]}, waits={}, audit_hash="0" * 64, error=None,
+                       started_by="erika", started_at=r["created"], updated_at=r["created"], ended_at=None)],
+        "work_items": [dict(id=r["task_id"], case_id=r["case_id"], process_key=r["process"], element_id="pruefen",
+                            name="Antrag prüfen", state="open", candidate_groups=r["groups"], candidate_users=[],
+                            assignee=r["assignee"], due=r["due"], follow_up=None, priority=None,
+                            created_at=r["created"], ended_at=None, completed_by=None, business_key=r["key"],
+                            sort_due=sort_due)],
+        "work_item_groups": [dict(work_item_id=r["task_id"], group_name=g) for g in r["groups"]],
+        "work_item_queue": [dict(work_item_id=r["task_id"], group_name=g, sort_due=sort_due,
+                                 created_at=r["created"]) for g in r["groups"]],
+        "case_fields": [dict(case_id=r["case_id"], name="name", value=r["name"])],
+    }
+
+
+ORDER = ["cases", "work_items", "work_item_groups", "work_item_queue", "case_fields"]
+
+
+def load(engine: Engine, n: int, definition_id: str) -> float:
+    started = time.perf_counter()
+    if engine.db.dialect.name == "postgresql":
+        _copy(engine, n, definition_id)
+    else:
+        batch: dict[str, list[dict[str, Any]]] = {name: [] for name in ORDER}
+        with engine.db.begin() as conn:
+            for i, r in enumerate(_rows(n, definition_id), 1):
+                for name, rows in _tables(r).items():
+                    batch[name] += rows
+                if i % 5000 == 0 or i == n:
+                    for name in ORDER:
+                        if batch[name]:
+                            conn.execute(insert(getattr(t, name)), batch[name])
+                        batch[name] = []
+            conn.execute(text("ANALYZE"))
+    return time.perf_counter() - started
+
+
+def _copy(engine: Engine, n: int, definition_id: str) -> None:
+    raw = engine.db.raw_connection()
+    try:
+        cur = raw.cursor()
+        for name in ORDER:
+            columns = [c.name for c in getattr(t, name).columns]
+            with cur.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                for r in _rows(n, definition_id):
+                    for row in _tables(r)[name]:
+                        copy.write_row([json.dumps(row[c]) if isinstance(row[c], (dict, list)) else row[c]
+                                        for c in columns])
+        raw.commit()
+        cur.execute("ANALYZE")
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def measure(fn: Callable[[int], Any], runs: int) -> tuple[float, float]:
+    fn(0)  # warm: statement caches, pages in memory
+    timings = []
+    for i in range(runs):
+        started = time.perf_counter()
+        fn(i)
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    return statistics.median(timings), timings[max(0, int(round(0.95 * len(timings))) - 1)]
+
+
+def _plan(engine: Engine, filters: inbox_query.Filters, params: dict[str, Any], after: bool) -> str:
+    query = inbox_query.page_query(filters, after)
+    compiled = query.compile(dialect=engine.db.dialect)
+    with engine.db.connect() as conn:
+        prefix = "EXPLAIN " if engine.db.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
+        rows = conn.exec_driver_sql(prefix + compiled.string, compiled.construct_params(params)
+                                    if engine.db.dialect.name == "postgresql"
+                                    else tuple(compiled.construct_params(params)[k] for k in compiled.positiontup or []))
+        lines = [str(r[-1]) for r in rows]
+    big = ("work_items", "work_item_queue", "cases", "case_fields", "work_item_groups")
+    scans = [ln.strip() for ln in lines if ("Seq Scan" in ln or ln.strip().startswith("SCAN ")) and any(b in ln for b in big)]
+    return "index scans only" if not scans else "SEQUENTIAL: " + "; ".join(scans)
+
+
+def run(label: str, url: str, n: int, runs: int) -> None:
+    engine = bootstrap(Settings(database_url=url, case_cache_size=0))
+    upgrade(engine.db)
+    [deployed] = deploy(engine, read_paths([str(ROOT / "tests" / "models" / "inbox.bpmn")]), actor="bench").processes
+    seconds = load(engine, n, deployed.definition_id)
+    print(f"\n{label}: {n:,} open tasks over {len(GROUPS)} groups, loaded in {seconds:.0f} s")
+    rng = random.Random(1)
+    first = task_page(engine, groups=[GROUPS[7]], limit=PAGE)
+    cursors = [first.next_cursor]
+    for _ in range(4):
+        cursors.append(task_page(engine, groups=[GROUPS[7]], limit=PAGE, cursor=cursors[-1]).next_cursor)
+    cases: list[tuple[str, Callable[[int], Any], inbox_query.Filters, dict[str, Any], bool]] = [
+        ("a group's first page", lambda i: task_page(engine, groups=[GROUPS[i % 50]], user="sb1", limit=PAGE),
+         inbox_query.Filters(groups=1, user=True), inbox_query.params_for([GROUPS[7]], state="open", limit=PAGE + 1,
+                                                                            user="sb1"), False),
+        ("the next page (5th)", lambda i: task_page(engine, groups=[GROUPS[7]], user="sb1", limit=PAGE,
+                                                    cursor=cursors[3]),
+         inbox_query.Filters(groups=1, user=True), {**inbox_query.params_for([GROUPS[7]], state="open",
+                                                                            limit=PAGE + 1, user="sb1"),
+                                                    "after_due": NOW, "after_created": NOW, "after_id": ""}, True),
+        ("three groups' first page", lambda i: task_page(engine, groups=rng.sample(GROUPS, 3), user="sb1", limit=PAGE),
+         inbox_query.Filters(groups=3, user=True), inbox_query.params_for(GROUPS[:3], state="open", limit=PAGE + 1,
+                                                                            user="sb1"), False),
+        ("business-key search (exact)", lambda i: task_page(engine, business_key=f"AZ-{rng.randrange(n):07d}",
+                                                             limit=PAGE),
+         inbox_query.Filters(business_key=True), inbox_query.params_for([], state="open", limit=PAGE + 1,
+                                                                          business_key="AZ-0000001"), False),
+        ("process filter in a group", lambda i: task_page(engine, groups=[GROUPS[i % 50]], process_key=PROCESSES[i % 5],
+                                                          limit=PAGE),
+         inbox_query.Filters(groups=1, process_key=True),
+         inbox_query.params_for([GROUPS[7]], state="open", limit=PAGE + 1, process_key=PROCESSES[2]), False),
+        ("process filter (all tasks)", lambda i: task_page(engine, process_key=PROCESSES[i % 5], limit=PAGE),
+         inbox_query.Filters(process_key=True),
+         inbox_query.params_for([], state="open", limit=PAGE + 1, process_key=PROCESSES[2]), False),
+        ("case-field filter (exact)", lambda i: task_page(engine, field=("name", f"Person {rng.randrange(n)}"),
+                                                          limit=PAGE),
+         inbox_query.Filters(field=True),
+         inbox_query.params_for([], state="open", limit=PAGE + 1, field_name="name", field_value="Person 5"), False),
+        ("a clerk's own tasks", lambda i: task_page(engine, assignee="sb1", limit=PAGE),
+         inbox_query.Filters(assignee=True), inbox_query.params_for([], state="open", limit=PAGE + 1,
+                                                                      assignee="sb1"), False),
+    ]
+    for name, fn, filters, params, after in cases:
+        p50, p95 = measure(fn, runs)
+        print(f"  {name:<30} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   plan: {_plan(engine, filters, params, after)}")
+    p50, p95 = measure(lambda i: task_page(engine, search=f"Person {rng.randrange(n)}", groups=[GROUPS[i % 50]],
+                                           limit=PAGE), max(3, runs // 10))
+    print(f"  {'free text (contains; no index)':<30} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   (for comparison)")
+    engine.db.dispose()
+
+
+def _fresh_pg(base: str, name: str) -> str:
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(base).set(database=name).render_as_string(hide_password=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", default=os.environ.get("AMTSFLOW_TEST_POSTGRES_URL"))
+    parser.add_argument("--sizes", default="100000,1000000", help="open tasks on PostgreSQL")
+    parser.add_argument("--sqlite-size", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=40)
+    args = parser.parse_args()
+    if args.sqlite_size:
+        with tempfile.TemporaryDirectory() as tmp:
+            run("SQLite (target p95 <= 100 ms)", f"sqlite:///{tmp}/inbox.sqlite", args.sqlite_size, args.runs)
+    if not args.postgres:
+        print("PostgreSQL skipped: pass --postgres URL or set AMTSFLOW_TEST_POSTGRES_URL")
+        return
+    for size in [int(s) for s in args.sizes.split(",") if s]:
+        url = _fresh_pg(args.postgres, "amtsflow_bench_inbox")
+        target = " (target p95 <= 50 ms)" if size >= 1_000_000 else ""
+        run(f"PostgreSQL{target}", url, size, args.runs)
+
+
+if __name__ == "__main__":
+    main()
