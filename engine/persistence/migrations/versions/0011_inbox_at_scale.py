@@ -1,7 +1,7 @@
 """inbox at scale: order key and business key on work items, partial indexes, group queue
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-02
 
 Work items get ``sort_due`` (their due date, or 9999-12-31 when they have none, so undated
@@ -12,8 +12,8 @@ candidate group, so that a group's page is one index range. Existing rows are ba
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
