@@ -78,8 +78,8 @@ def _tables(r: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
                             created_at=r["created"], ended_at=None, completed_by=None, business_key=r["key"],
                             sort_due=sort_due)],
         "work_item_groups": [dict(work_item_id=r["task_id"], group_name=g) for g in r["groups"]],
-        "work_item_queue": [dict(work_item_id=r["task_id"], group_name=g, sort_due=sort_due,
-                                 created_at=r["created"]) for g in r["groups"]],
+        "work_item_queue": [dict(work_item_id=r["task_id"], group_name=g, process_key=r["process"],
+                                 sort_due=sort_due, created_at=r["created"]) for g in r["groups"]],
         "case_fields": [dict(case_id=r["case_id"], name="name", value=r["name"])],
     }
 

@@ -147,9 +147,11 @@ work_item_queue = Table(
     "work_item_queue", metadata,
     Column("work_item_id", ID, ForeignKey("work_items.id", ondelete="CASCADE"), primary_key=True),
     Column("group_name", String(200), primary_key=True),
+    Column("process_key", String(200), nullable=False),
     Column("sort_due", TS, nullable=False),
     Column("created_at", TS, nullable=False),
     Index("ix_work_item_queue_order", "group_name", "sort_due", "created_at", "work_item_id"),
+    Index("ix_work_item_queue_process", "group_name", "process_key", "sort_due", "created_at", "work_item_id"),
 )
 
 work_item_groups = Table(

@@ -9,6 +9,7 @@ Which index serves which filter (PostgreSQL and SQLite; partial indexes cover op
 - a clerk's groups: one range of ``work_item_queue(group_name, inbox key)`` per group (a row per
   open task and candidate group), each cut at the page size, merged, then the page's rows read
   by primary key; tasks assigned to the clerk come from ``work_items(assignee, inbox key)``;
+  a process within the groups: ``work_item_queue(group_name, process_key, inbox key)``;
 - a process: ``work_items(process_key, inbox key)``; no filter: ``work_items(inbox key)``;
 - a business key (exact): ``work_items(business_key)``, copied onto the work item;
 - a case field (exact value): ``case_fields(name, value)`` to the cases, then their tasks.
@@ -103,13 +104,18 @@ def _after(columns: tuple[Any, ...]) -> ColumnElement[bool]:
 
 
 def _needs_items(f: Filters) -> bool:
-    """Whether a group branch must look at work_items beyond the queue (any filter but state)."""
-    return any((f.case_id, f.process_key, f.assignee, f.search, f.business_key, f.field, f.due_from, f.due_until))
+    """Whether a group branch must look at work_items beyond the queue (any filter but state
+    and process, which the queue row carries)."""
+    return any((f.case_id, f.assignee, f.search, f.business_key, f.field, f.due_from, f.due_until))
+
+
+def _queue_conditions(f: Filters) -> list[ColumnElement[bool]]:
+    return [_Q.c.process_key == bindparam("process_key")] if f.process_key else []
 
 
 def _group_branch(f: Filters, i: int, after: bool, *, limited: bool = True) -> Select[Any]:
     query = select(_Q.c.work_item_id.label("id"), _Q.c.sort_due, _Q.c.created_at).where(
-        _Q.c.group_name == bindparam(f"group_{i}"))
+        _Q.c.group_name == bindparam(f"group_{i}"), *_queue_conditions(f))
     if _needs_items(f):
         query = query.join(_W, _W.c.id == _Q.c.work_item_id).where(*_item_conditions(f))
     if after:
@@ -169,7 +175,7 @@ def count_query(f: Filters) -> Select[Any]:
     else:
         if f.groups:
             grouped = select(_Q.c.work_item_id.label("id")).where(
-                _Q.c.group_name.in_(bindparam("groups", expanding=True)))
+                _Q.c.group_name.in_(bindparam("groups", expanding=True)), *_queue_conditions(f))
             if _needs_items(f):
                 grouped = grouped.join(_W, _W.c.id == _Q.c.work_item_id).where(*_item_conditions(f))
             parts.append(grouped.distinct())        # a task in two of the groups counts once

@@ -98,7 +98,8 @@ class Projector:
             for group_name in groups:
                 _INSERT_GROUP.run(self.conn, {"work_item_id": task_id, "group_name": group_name})
                 _INSERT_QUEUED.run(self.conn, {"work_item_id": task_id, "group_name": group_name,
-                                               "sort_due": sort_due, "created_at": self.now})
+                                               "process_key": w.process_key, "sort_due": sort_due,
+                                               "created_at": self.now})
 
     def _names(self, entries: list[str], data: dict[str, Any], info: ElementInfo) -> list[str]:
         """Candidate groups/users; a ${...} entry may yield one name, a comma-separated text or a list."""

@@ -7,7 +7,7 @@ Create Date: 2026-12-02
 Work items get ``sort_due`` (their due date, or 9999-12-31 when they have none, so undated
 items sort last) and a copy of their case's ``business_key``; open items are covered by
 partial indexes in inbox order. ``work_item_queue`` holds one row per open work item and
-candidate group, so that a group's page is one index range. Existing rows are back-filled.
+candidate group (with its process), so that a group's page is one index range. Existing rows are back-filled.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -42,6 +42,7 @@ def upgrade() -> None:
         "work_item_queue",
         sa.Column("work_item_id", sa.String(length=36), nullable=False),
         sa.Column("group_name", sa.String(length=200), nullable=False),
+        sa.Column("process_key", sa.String(length=200), nullable=False),
         sa.Column("sort_due", _TS, nullable=False),
         sa.Column("created_at", _TS, nullable=False),
         sa.ForeignKeyConstraint(["work_item_id"], ["work_items.id"], name=op.f("fk_work_item_queue_work_item_id_work_items"),
@@ -50,12 +51,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_work_item_queue_order", "work_item_queue",
                     ["group_name", "sort_due", "created_at", "work_item_id"], unique=False)
-    op.execute("INSERT INTO work_item_queue (work_item_id, group_name, sort_due, created_at) "
-               "SELECT w.id, g.group_name, w.sort_due, w.created_at FROM work_items w "
+    op.create_index("ix_work_item_queue_process", "work_item_queue",
+                    ["group_name", "process_key", "sort_due", "created_at", "work_item_id"], unique=False)
+    op.execute("INSERT INTO work_item_queue (work_item_id, group_name, process_key, sort_due, created_at) "
+               "SELECT w.id, g.group_name, w.process_key, w.sort_due, w.created_at FROM work_items w "
                "JOIN work_item_groups g ON g.work_item_id = w.id WHERE w.state = 'open'")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_work_item_queue_process", table_name="work_item_queue")
     op.drop_index("ix_work_item_queue_order", table_name="work_item_queue")
     op.drop_table("work_item_queue")
     for name in ("ix_work_items_open_order", "ix_work_items_open_assignee", "ix_work_items_open_process",
