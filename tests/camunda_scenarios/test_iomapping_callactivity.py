@@ -626,3 +626,31 @@ def test_InputOutputTest_testOutputParameterAvailableAfterParallelGateway(scenar
     assert scenario.waits_at(case) == ["wait"]
     [(view, _local)] = _called_view(scenario, case, "wait")
     assert view["variable"] == "A"
+
+
+# --- InputOutputTest: input parameters on a receive task that waits ("wait") ----------------------
+
+@pytest.mark.parametrize(("java_test", "start", "expected"), [
+    ("testInputNullValue", {}, {"var1": None}),
+    ("testInputStringConstantValue", {}, {"var1": "stringValue"}),
+    ("testInputElValue", {}, {"var1": 2}),
+    ("testInputListElValues", {}, {"var1": [2, 3, 4]}),
+    ("testInputMapElValues", {}, {"var1": {"a": 2, "b": 3, "c": 4}}),
+    ("testInputMultipleElValue", {}, {"var1": 2, "var2": 3}),
+    ("testInputMultipleMixedValue", {}, {"var1": 2, "var2": "stringConstantValue"}),
+    ("testInputNested", {"exprKey": "b"},
+     {"var1": {"a": ["stringInListNestedInMap", "b"], "b": "stringValueWithExprKey"}, "var2": "stringConstantValue"}),
+    ("testInputMapElKey", {"varExpr1": "a", "varExpr2": "b"}, {"var1": {"a": "potato", "b": "tomato"}}),
+])
+def test_InputOutputTest_input_values(scenario: Scenario, java_test: str, start: dict[str, Any],
+                                      expected: dict[str, Any]) -> None:
+    """InputOutputTest.testInput*: the input parameters are local variables of the waiting
+    activity (Camunda: variables of its execution) and are gone once it completes."""
+    scenario.deploy_camunda(f"{IO}{java_test}.bpmn")
+    case = scenario.start("testProcess", start)
+    [(view, local)] = _called_view(scenario, case, "wait")
+    assert local == expected, java_test
+    assert not set(expected) & set(scenario.data(case))
+    scenario.message("wait", key=scenario.case(case)["business_key"])
+    assert scenario.status(case) == "completed"
+    assert not set(expected) & set(scenario.data(case))
