@@ -120,7 +120,36 @@ def _on_flow(node: etree._Element) -> bool:
     return owner is not None and owner.tag == tag("sequenceFlow")
 
 
+def _join(node: etree._Element) -> str | None:
+    """The id of the joining gateway a listener would run on once per token (which runs it once
+    here): a take listener on a flow into one, a start listener on one; None otherwise."""
+    owner = node.getparent().getparent() if node.getparent() is not None else None  # type: ignore[union-attr]
+    if owner is None:
+        return None
+    event = (node.get("event") or "").strip()
+    if owner.tag == tag("sequenceFlow"):
+        target_id = owner.get("targetRef", "")
+        found = owner.getroottree().getroot().xpath("//*[@id=$i]", i=target_id)
+        target = found[0] if found else None
+    elif event == "start" and node.tag == tag("executionListener", CAMUNDA):
+        target = owner
+    else:
+        return None
+    if target is None or target.tag not in (tag("parallelGateway"), tag("inclusiveGateway")):
+        return None
+    process = target.getparent()
+    incoming = [f for f in process.iter(tag("sequenceFlow")) if f.get("targetRef") == target.get("id")] \
+        if process is not None else []
+    return target.get("id") if len(incoming) > 1 else None
+
+
 def check_listener(node: etree._Element, fail: Fail, mapping: dict[str, Any] | None = None) -> None:
+    join = _join(node)
+    if join is not None:
+        fail(node, f"{_describe(node)}: listeners that run once per arriving token at the joining gateway "
+                   f"'{join}' are not supported (they would run once here); move the listener to the flows' "
+                   "source elements")
+        return
     try:
         read_listener(node, mapping)
     except ValueError as exc:

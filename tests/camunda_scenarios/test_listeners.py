@@ -277,3 +277,17 @@ def test_a_boundary_event_is_entered_only_when_it_fires(scenario: Scenario) -> N
     assert len(scenario.connector.calls) == 1          # now it fired
     scenario.complete(case, "task")
     assert scenario.status(case) == "completed" and len(scenario.connector.calls) == 1
+
+
+def test_listeners_per_token_at_a_join_are_refused(scenario: Scenario) -> None:
+    join = f"""
+<startEvent id="start"/><sequenceFlow id="f1" sourceRef="start" targetRef="fork"/><parallelGateway id="fork"/>
+<sequenceFlow id="a" sourceRef="fork" targetRef="join"><extensionElements>{log("execution", "take", "a")}
+  </extensionElements></sequenceFlow>
+<sequenceFlow id="b" sourceRef="fork" targetRef="join"/>
+<parallelGateway id="join"><extensionElements>{log("execution", "start", "join")}</extensionElements>
+  </parallelGateway><sequenceFlow id="f2" sourceRef="join" targetRef="end"/><endEvent id="end"/>"""
+    with pytest.raises(DeploymentError) as info:
+        deploy(scenario, join)
+    problems = [str(p) for p in info.value.problems]
+    assert len(problems) == 2 and all("joining gateway 'join'" in p for p in problems)
