@@ -18,7 +18,7 @@ import string
 import tomllib
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -123,6 +123,36 @@ def assign(conn: Connection, process_key: str, fmt: str | None, year: int) -> st
             return key
     raise Conflict(f"process '{process_key}': {SKIP_TAKEN} assigned business keys in a row were taken already",
                    user_message="Für diesen Vorgang konnte kein Aktenzeichen vergeben werden.")
+
+
+def peek(conn: Connection, process_key: str, fmt: str | None, year: int) -> tuple[str, int, int]:
+    """Without writing: the key :func:`assign` would give now, its number and the counter it was
+    read at. :func:`claim` takes that number later, in the transaction that stores the case (a
+    new case is stepped in between, outside any write lock)."""
+    scope = process_key if fmt else SHARED_SCOPE
+    seq = t.business_key_sequences
+    last = int(conn.execute(select(seq.c.last_number).where(seq.c.scope == scope, seq.c.year == year)).scalar()
+               or 0)
+    for number in range(last + 1, last + 1 + SKIP_TAKEN):
+        key = render(fmt, year, number)
+        if not taken(conn, process_key, key):
+            return key, number, last
+    raise Conflict(f"process '{process_key}': {SKIP_TAKEN} assigned business keys in a row were taken already",
+                   user_message="Für diesen Vorgang konnte kein Aktenzeichen vergeben werden.")
+
+
+def claim(conn: Connection, process_key: str, fmt: str | None, year: int, number: int, last: int) -> bool:
+    """Move the counter from ``last`` (as :func:`peek` read it) to ``number`` in the caller's
+    transaction; False when another start moved it first."""
+    scope = process_key if fmt else SHARED_SCOPE
+    seq = t.business_key_sequences
+    if last == 0:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(seq).values(scope=scope, year=year, last_number=number).on_conflict_do_nothing()
+    else:
+        statement = (update(seq).where(seq.c.scope == scope, seq.c.year == year, seq.c.last_number == last)
+                     .values(last_number=number))
+    return conn.execute(statement.returning(seq.c.last_number)).first() is not None
 
 
 def refuse_taken(process_key: str, business_key: str) -> Conflict:

@@ -3,29 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from types import SimpleNamespace
-from zoneinfo import ZoneInfo
+from contextlib import nullcontext
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select, update
 
 from engine.bootstrap import Engine
 from engine.domain.errors import Conflict, InvalidState, NotFound, PermissionDenied
 from engine.persistence import tables as t
 from engine.persistence.db import UnitOfWork, unit_of_work
 from engine.persistence.fast import FastStatement
-from engine.runtime import camunda
 from engine.runtime import budget
-from engine.services import audit, business_keys, forms, inbound
-from engine.services.commands import Command, append_case_event, run_case_command, save, step_workflow
+from engine.services import business_keys, forms, inbound
+from engine.services.case_start import (  # noqa: F401 - business_key_variables is this module's API too
+    BUSINESS_KEY_PROPERTY, OPTIMISTIC_STARTS, business_key_variables, definition_to_start, start_unlocked,
+    store_start, take_business_key, workflow_to_start)
+from engine.services.commands import Command, append_case_event, run_case_command
 
 MAX_BUSINESS_KEY = business_keys.MAX_BUSINESS_KEY
-_LATEST_ID = FastStatement(select(t.process_definitions.c.id, t.process_definitions.c.version,
-                                  t.process_definitions.c.business_key_format)
-                           .where(t.process_definitions.c.key == bindparam("key"))
-                           .order_by(t.process_definitions.c.version.desc()).limit(1))
 
 
 def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, business_key: str | None = None,
@@ -44,132 +39,24 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
         raise InvalidState(f"business key must be 1..{MAX_BUSINESS_KEY} characters",
                            user_message="Das Aktenzeichen ist ungültig.")
     case_id = str(uuid.uuid4())
+    if uow is None:
+        for _attempt in range(OPTIMISTIC_STARTS):  # each attempt steps anew, with a budget of its own
+            with budget.command(engine.runner.limits):
+                if start_unlocked(engine, case_id, key, data, business_key, actor, version, message, signal,
+                                  timer_start, definition_id, message_record):
+                    return case_id
     with budget.command(engine.runner.limits):
-        if uow is not None:  # joins the caller's transaction, which holds its locks already
-            definition, parsed = _definition(engine, uow.conn, key, data, version, definition_id)
-            business_key = _business_key(engine, uow.conn, key, definition, business_key)
-            prepared = _workflow(engine, case_id, key, definition, parsed, data, business_key, actor, message,
-                                 signal, timer_start)
-            _store(engine, uow, case_id, prepared, business_key, actor, message_record)
-            return case_id
-        # Everything up to the workflow's first waits runs outside the case's write transaction
-        # (on SQLite, BEGIN IMMEDIATE takes the database's write lock): a model that uses up its
-        # whole budget holds up no other writer. A new case's row cannot be stale.
-        with engine.db.connect() as conn, conn.begin():  # a read transaction (SQLite: deferred, no lock)
-            definition, parsed = _definition(engine, conn, key, data, version, definition_id)
-            if business_key is not None:
-                business_key = _business_key(engine, conn, key, definition, business_key)
-        if business_key is None:  # the next number, in a short write transaction of its own
-            with unit_of_work(engine.db) as numbering:
-                business_key = _business_key(engine, numbering.conn, key, definition, None)
-                numbering.commit()
-        prepared = _workflow(engine, case_id, key, definition, parsed, data, business_key, actor, message, signal,
-                             timer_start)
-        prepared.step_error = step_workflow(engine, prepared.wf, prepared.details)
-        prepared.stepped = True
-        with unit_of_work(engine.db) as own:
-            _store(engine, own, case_id, prepared, business_key, actor, message_record)
-            if not own.committed:
-                own.commit()
+        # In the caller's transaction (which holds its locks already), or after repeated races
+        # for the same process's next number: everything in one write transaction.
+        with (nullcontext(uow) if uow is not None else unit_of_work(engine.db)) as tx:
+            definition, parsed = definition_to_start(engine, tx.conn, key, data, version, definition_id)
+            business_key = take_business_key(engine, tx.conn, key, definition, business_key)
+            prepared = workflow_to_start(engine, case_id, key, definition, parsed, data, business_key, actor,
+                                         message, signal, timer_start)
+            store_start(engine, tx, case_id, prepared, business_key, actor, message_record)
+            if uow is None and not tx.committed:
+                tx.commit()
     return case_id
-
-
-@dataclass
-class _Start:
-    key: str
-    definition: Any
-    parsed: Any
-    wf: Any
-    details: dict[str, Any]
-    stepped: bool = False
-    step_error: str | None = None
-
-
-def _definition(engine: Engine, conn: Any, key: str, data: dict[str, Any], version: int | None,
-                definition_id: str | None) -> tuple[Any, Any]:
-    """The definition row and parsed process to start, the start form checked against ``data``."""
-    definition: Any
-    if definition_id is not None:
-        definition = conn.execute(select(t.process_definitions).where(
-            t.process_definitions.c.id == definition_id)).first()
-    elif version is None:
-        definition = _LATEST_ID.first(conn, {"key": key})
-    else:
-        definition = conn.execute(select(t.process_definitions).where(
-            t.process_definitions.c.key == key, t.process_definitions.c.version == version)).first()
-    if definition is None:
-        raise NotFound(f"process '{key}' is not deployed", user_message="Diese Leistung ist nicht verfügbar.")
-    parsed = engine.definitions.get(definition.id, conn)
-    start_form = parsed.model.start_form
-    forms.validate(start_form.schema if start_form else None, data, where=f"{key} start form")
-    return definition, parsed
-
-
-def _business_key(engine: Engine, conn: Any, key: str, definition: Any, business_key: str | None) -> str:
-    """A chosen key, refused when taken; or the next one in the process's format."""
-    if business_key is None:
-        year = engine.clock.now().astimezone(ZoneInfo(engine.settings.timezone)).year  # the authority's year
-        return business_keys.assign(conn, key, definition.business_key_format, year)
-    if business_keys.taken(conn, key, business_key):
-        raise business_keys.refuse_taken(key, business_key)
-    return business_key
-
-
-def _workflow(engine: Engine, case_id: str, key: str, definition: Any, parsed: Any, data: dict[str, Any],
-              business_key: str, actor: str, message: tuple[str, dict[str, Any]] | None,
-              signal: tuple[str, dict[str, Any]] | None, timer_start: bool) -> _Start:
-    """The new case's workflow with its start event fired (not yet stepped beyond it)."""
-    data.update(camunda.start_variables(parsed.model, actor))  # camunda:initiator
-    data.update(business_key_variables(parsed.model, business_key))
-    wf = engine.runner.new(parsed, data)
-    wf.case_ref = (case_id, business_key)  # execution.processInstanceId before the first save
-    wf.actor = actor
-    # A case of a process with a timer start event is one firing of that timer, whether the
-    # scheduler started it or a person did (as Camunda starts such instances at once).
-    has_start_timer = bool(parsed.model.start_events()["timers"])
-    if (timer_start or has_start_timer) and not engine.runner.fire_start_timer(wf):
-        raise InvalidState(f"process '{key}' has no timer start event")
-    for kind, event in (("message", message), ("signal", signal)):
-        if event is not None:
-            engine.runner.step(wf)
-            if not engine.runner.deliver(wf, event[0], event[1], kind=kind):
-                raise InvalidState(f"process '{key}' has no start event for {kind} '{event[0]}'")
-    details = {"process": key, "version": definition.version, "business_key": business_key}
-    return _Start(key, definition, parsed, wf, details)
-
-
-def _store(engine: Engine, uow: UnitOfWork, case_id: str, start: _Start, business_key: str | None, actor: str,
-           message_record: dict[str, Any] | None) -> None:
-    if message_record is not None:  # also without a message start: an idempotent start (see messages)
-        uow.conn.execute(insert(t.messages).values(delivered_case_id=case_id,
-                                                   delivered_at=engine.clock.now(), **message_record))
-    row = SimpleNamespace(id=case_id, definition_id=start.definition.id, process_key=start.key,
-                          version=start.definition.version, business_key=business_key, suspended=False, revision=0,
-                          data={}, waits={}, audit_hash=audit.GENESIS)
-    cmd = Command(engine, uow, row, start.parsed, start.wf, actor, audit_details=start.details,
-                  stepped=start.stepped, step_error=start.step_error)
-    try:
-        save(cmd, "started", new=True)
-    except IntegrityError:  # another start took the same key at the same moment: the index refused it
-        with engine.db.connect() as conn:
-            if business_key is not None and business_keys.taken(conn, start.key, business_key):
-                raise business_keys.refuse_taken(start.key, business_key) from None
-        raise
-
-
-BUSINESS_KEY_PROPERTY = "amtsflow:businessKeyVariable"
-
-
-def business_key_variables(model: Any, business_key: str | None) -> dict[str, Any]:
-    """Start event property ``amtsflow:businessKeyVariable=v``: the case's business key
-    (Aktenzeichen) lands in variable v, so the model can use it (documents, Kassenzeichen)."""
-    variables: dict[str, Any] = {}
-    for info in getattr(model, "elements", {}).values():
-        if info.kind == "startEvent" and not info.nested:
-            name = info.properties.get(BUSINESS_KEY_PROPERTY)
-            if name:
-                variables[name] = business_key
-    return variables
 
 
 _w = t.work_items

@@ -1,0 +1,167 @@
+"""Starting a case: the steps of :func:`engine.services.cases.start_case`.
+
+A new case is stepped up to its first waits outside the write transaction when it can be
+(:func:`start_unlocked`), so that a model using up its whole command budget holds no lock that
+other writers wait for (on SQLite, BEGIN IMMEDIATE takes the database's write lock).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from engine.bootstrap import Engine
+from engine.domain.errors import InvalidState, NotFound
+from engine.persistence import tables as t
+from engine.persistence.db import UnitOfWork, unit_of_work
+from engine.persistence.fast import FastStatement
+from engine.runtime import camunda
+from engine.services import audit, business_keys, forms
+from engine.services.commands import Command, save, step_workflow
+
+_LATEST_ID = FastStatement(select(t.process_definitions.c.id, t.process_definitions.c.version,
+                                  t.process_definitions.c.business_key_format)
+                           .where(t.process_definitions.c.key == bindparam("key"))
+                           .order_by(t.process_definitions.c.version.desc()).limit(1))
+
+
+OPTIMISTIC_STARTS = 3   # attempts to step a new case outside the write transaction
+
+
+def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any], business_key: str | None,
+                   actor: str, version: int | None, message: tuple[str, dict[str, Any]] | None,
+                   signal: tuple[str, dict[str, Any]] | None, timer_start: bool, definition_id: str | None,
+                   message_record: dict[str, Any] | None) -> bool:
+    """Step the new case up to its first waits outside the write transaction (on SQLite, BEGIN
+    IMMEDIATE takes the database's write lock), so that a model using up its whole budget holds
+    up no other writer; then write it. The business key's number is read, not taken, before the
+    step and taken with the case in the write transaction, so numbers stay gapless; False when
+    another start of the process took that number meanwhile (the caller tries again)."""
+    ticket: tuple[int, int] | None = None
+    with engine.db.connect() as conn, conn.begin():  # a read transaction (SQLite: deferred, no lock)
+        definition, parsed = definition_to_start(engine, conn, key, data, version, definition_id)
+        year = authority_year(engine)
+        if business_key is not None:
+            business_key = take_business_key(engine, conn, key, definition, business_key)
+        else:
+            business_key, number, last = business_keys.peek(conn, key, definition.business_key_format, year)
+            ticket = (number, last)
+    prepared = workflow_to_start(engine, case_id, key, definition, parsed, data, business_key, actor, message,
+                                 signal, timer_start)
+    prepared.step_error = step_workflow(engine, prepared.wf, prepared.details)
+    prepared.stepped = True
+    with unit_of_work(engine.db) as own:
+        if ticket is not None and not business_keys.claim(own.conn, key, definition.business_key_format, year,
+                                                          *ticket):
+            return False
+        store_start(engine, own, case_id, prepared, business_key, actor, message_record)
+        if not own.committed:
+            own.commit()
+    return True
+
+
+@dataclass
+class StartPlan:
+    key: str
+    definition: Any
+    parsed: Any
+    wf: Any
+    details: dict[str, Any]
+    stepped: bool = False
+    step_error: str | None = None
+
+
+def definition_to_start(engine: Engine, conn: Any, key: str, data: dict[str, Any], version: int | None,
+                        definition_id: str | None) -> tuple[Any, Any]:
+    """The definition row and parsed process to start, the start form checked against ``data``."""
+    definition: Any
+    if definition_id is not None:
+        definition = conn.execute(select(t.process_definitions).where(
+            t.process_definitions.c.id == definition_id)).first()
+    elif version is None:
+        definition = _LATEST_ID.first(conn, {"key": key})
+    else:
+        definition = conn.execute(select(t.process_definitions).where(
+            t.process_definitions.c.key == key, t.process_definitions.c.version == version)).first()
+    if definition is None:
+        raise NotFound(f"process '{key}' is not deployed", user_message="Diese Leistung ist nicht verfügbar.")
+    parsed = engine.definitions.get(definition.id, conn)
+    start_form = parsed.model.start_form
+    forms.validate(start_form.schema if start_form else None, data, where=f"{key} start form")
+    return definition, parsed
+
+
+def authority_year(engine: Engine) -> int:
+    """The year of the authority's calendar (Aktenzeichen count per year)."""
+    return engine.clock.now().astimezone(ZoneInfo(engine.settings.timezone)).year
+
+
+def take_business_key(engine: Engine, conn: Any, key: str, definition: Any, business_key: str | None) -> str:
+    """A chosen key, refused when taken; or the next one in the process's format."""
+    if business_key is None:
+        return business_keys.assign(conn, key, definition.business_key_format, authority_year(engine))
+    if business_keys.taken(conn, key, business_key):
+        raise business_keys.refuse_taken(key, business_key)
+    return business_key
+
+
+def workflow_to_start(engine: Engine, case_id: str, key: str, definition: Any, parsed: Any, data: dict[str, Any],
+                      business_key: str, actor: str, message: tuple[str, dict[str, Any]] | None,
+                      signal: tuple[str, dict[str, Any]] | None, timer_start: bool) -> StartPlan:
+    """The new case's workflow with its start event fired (not yet stepped beyond it)."""
+    data.update(camunda.start_variables(parsed.model, actor))  # camunda:initiator
+    data.update(business_key_variables(parsed.model, business_key))
+    wf = engine.runner.new(parsed, data)
+    wf.case_ref = (case_id, business_key)  # execution.processInstanceId before the first save
+    wf.actor = actor
+    # A case of a process with a timer start event is one firing of that timer, whether the
+    # scheduler started it or a person did (as Camunda starts such instances at once).
+    has_start_timer = bool(parsed.model.start_events()["timers"])
+    if (timer_start or has_start_timer) and not engine.runner.fire_start_timer(wf):
+        raise InvalidState(f"process '{key}' has no timer start event")
+    for kind, event in (("message", message), ("signal", signal)):
+        if event is not None:
+            engine.runner.step(wf)
+            if not engine.runner.deliver(wf, event[0], event[1], kind=kind):
+                raise InvalidState(f"process '{key}' has no start event for {kind} '{event[0]}'")
+    details = {"process": key, "version": definition.version, "business_key": business_key}
+    return StartPlan(key, definition, parsed, wf, details)
+
+
+def store_start(engine: Engine, uow: UnitOfWork, case_id: str, start: StartPlan, business_key: str | None,
+                actor: str, message_record: dict[str, Any] | None) -> None:
+    if message_record is not None:  # also without a message start: an idempotent start (see messages)
+        uow.conn.execute(insert(t.messages).values(delivered_case_id=case_id,
+                                                   delivered_at=engine.clock.now(), **message_record))
+    row = SimpleNamespace(id=case_id, definition_id=start.definition.id, process_key=start.key,
+                          version=start.definition.version, business_key=business_key, suspended=False, revision=0,
+                          data={}, waits={}, audit_hash=audit.GENESIS)
+    cmd = Command(engine, uow, row, start.parsed, start.wf, actor, audit_details=start.details,
+                  stepped=start.stepped, step_error=start.step_error)
+    try:
+        save(cmd, "started", new=True)
+    except IntegrityError:  # another start took the same key at the same moment: the index refused it
+        with engine.db.connect() as conn:
+            if business_key is not None and business_keys.taken(conn, start.key, business_key):
+                raise business_keys.refuse_taken(start.key, business_key) from None
+        raise
+
+
+BUSINESS_KEY_PROPERTY = "amtsflow:businessKeyVariable"
+
+
+def business_key_variables(model: Any, business_key: str | None) -> dict[str, Any]:
+    """Start event property ``amtsflow:businessKeyVariable=v``: the case's business key
+    (Aktenzeichen) lands in variable v, so the model can use it (documents, Kassenzeichen)."""
+    variables: dict[str, Any] = {}
+    for info in getattr(model, "elements", {}).values():
+        if info.kind == "startEvent" and not info.nested:
+            name = info.properties.get(BUSINESS_KEY_PROPERTY)
+            if name:
+                variables[name] = business_key
+    return variables
