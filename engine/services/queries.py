@@ -98,8 +98,17 @@ def get_case(engine: Engine, case_id: str, *, with_history: bool = True) -> dict
         "open_tasks": [task_view(r) for r in tasks],
         "incidents": [{"id": i.id, "message": i.message, "element_id": i.element_id, "kind": i.kind,
                        "created_at": _iso(i.created_at)} for i in incidents],
-        "history": [{"at": _iso(h.at), "actor": h.actor, "action": h.action, "details": h.details} for h in history],
+        "history": [{"at": _iso(h.at), "actor": h.actor, "action": h.action, "details": _shown(h.details)}
+                    for h in history],
     }
+
+
+def _shown(details: Any) -> Any:
+    """Audit details as the case view shows them: without the stack trace of a failed step
+    (it stays in the audit log and in the incident, which only operators read)."""
+    if isinstance(details, dict) and "stack" in details:
+        return {k: v for k, v in details.items() if k != "stack"}
+    return details
 
 
 def list_cases(engine: Engine, *, process_key: str | None = None, status: str | None = None,

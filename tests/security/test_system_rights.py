@@ -139,3 +139,34 @@ def test_a_start_message_names_the_new_case_only_for_a_system_token(engine, clie
     system = bearer(engine, "sb1", scopes=["business_key"])
     named = client.post("/api/v1/messages", json={**body, "key": "AZ-101"}, headers=system)
     assert queries.get_case(engine, named.json["case_id"])["business_key"] == "AZ-101"
+
+
+FAILING = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="http://amtsflow.de/test">
+  <bpmn:process id="kaputt" name="Kaputt" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:scriptTask id="rechnen" scriptFormat="python"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:script>x = 1 / 0</bpmn:script></bpmn:scriptTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="rechnen"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="rechnen" targetRef="end"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_case_view_carries_no_stack_trace_for_citizens_and_clerks(engine, client):
+    """The failed step's stack trace is in the audit log; only owners and admins may see it."""
+    from engine.runtime.parsing import SourceFile
+
+    deploy(engine, [SourceFile("kaputt.bpmn", FAILING)], actor="po")
+    as_user(client, "max")
+    started = post_json(client, "/api/v1/cases", {"key": "kaputt"})
+    assert started.status_code == 201
+    view = client.get(f"/api/v1/cases/{started.json['id']}")
+    assert view.status_code == 200 and view.json["status"] == "failed"
+    assert "Traceback" not in view.get_data(as_text=True)
+    assert view.json["error"] and view.json["history"][0]["details"]["error"] == view.json["error"]  # the error shows
+    with engine.db.connect() as conn:                                  # the audit log keeps the stack
+        stored = conn.execute(select(t.audit_events.c.details).where(t.audit_events.c.case_id == started.json["id"])
+                              ).scalars().all()
+    assert any("Traceback" in (d or {}).get("stack", "") for d in stored)
