@@ -24,7 +24,7 @@ BAD_TEXT = "Die Anfrage enthält unzulässige Zeichen ({where} {problem})."
 
 
 class StrictJSONProvider(DefaultJSONProvider):
-    """Flask's JSON with strict parsing of request bodies and no NaN in answers."""
+    """Flask's JSON provider with strict parsing of request bodies (answers are written as before)."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         return parse_json(s)
