@@ -30,8 +30,12 @@ def status_label(status: str) -> str:
     return _(STATUS.get(status, status))
 
 
-def citizen_status(status: str) -> str:
-    """Citizens do not care whether the engine runs or waits: both are "in Bearbeitung"."""
+def citizen_status(status: str, milestone: str | None = None) -> str:
+    """The latest milestone the model declared ("Bescheid erteilt"), else the engine status in
+    words; citizens do not care whether the engine runs or waits: both are "in Bearbeitung".
+    A cancelled or failed case says so even after a milestone."""
+    if milestone and status not in ("cancelled", "failed"):
+        return milestone
     return status_label("running" if status == "waiting" else status)
 
 

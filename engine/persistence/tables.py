@@ -84,6 +84,7 @@ cases = Table(
     Column("version", Integer, nullable=False),
     Column("business_key", String(200), index=True),
     Column("status", String(20), nullable=False, index=True),
+    Column("citizen_status", String(200)),          # the latest milestone (engine/runtime/milestones.py)
     Column("suspended", Boolean, nullable=False, default=False),
     Column("state", Text, nullable=False),
     Column("serializer_version", String(40), nullable=False),

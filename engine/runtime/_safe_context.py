@@ -131,6 +131,24 @@ class ExecutionContext(ModelContext):
         return f"execution({self._meta.get('activity_id')})"
 
 
+class ProcessContext(ModelContext):
+    """``process`` in listener expressions: ``process.setStatus('Bescheid erteilt')`` sets the
+    citizen's status (a milestone, :mod:`engine.runtime.milestones`) through ``_set``."""
+
+    __slots__ = ("_set",)
+
+    def __init__(self, set_status: Any) -> None:
+        self._set = set_status
+
+    def setStatus(self, value: Any) -> None:  # noqa: N802 - the name Camunda models use
+        if not isinstance(value, str) or not value.strip():
+            raise Refused("setStatus needs a non-empty text")
+        self._set(value)
+
+    def __repr__(self) -> str:
+        return "process"
+
+
 _TASK_TEXT = ("name", "description", "assignee", "owner")
 
 
@@ -253,9 +271,11 @@ def _methods(cls: type) -> frozenset[str]:
 # What the evaluator may call / read on each context object (exact type first: TaskContext
 # before its base class).
 CONTEXT_METHODS: dict[type, frozenset[str]] = {TaskContext: _methods(TaskContext),
-                                                ExecutionContext: _methods(ExecutionContext)}
+                                                ExecutionContext: _methods(ExecutionContext),
+                                                ProcessContext: _methods(ProcessContext)}
 CONTEXT_ATTRS: dict[type, frozenset[str]] = {TaskContext: _public(TaskContext, property),
-                                              ExecutionContext: _public(ExecutionContext, property)}
+                                              ExecutionContext: _public(ExecutionContext, property),
+                                              ProcessContext: frozenset()}
 
 
 class ModelScope(MutableMapping[str, Any]):

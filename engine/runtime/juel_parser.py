@@ -193,10 +193,12 @@ class _Parser:
     def call(self, node: _Node) -> _Node:
         """``a.b(...)``: a method of a value or context object; ``f(...)``: an engine function
         (beans declared in camunda-mapping.json were rewritten into those before parsing)."""
-        if node[0] == "attr" and node[2] not in ALL_METHODS:
+        # setStatus is a method of the context object 'process' only (engine/runtime/milestones.py)
+        if node[0] == "attr" and (node[2] not in ALL_METHODS
+                                  or (node[2] == "setStatus" and node[1] != ("name", "process"))):
             target = _describe(node[1])
             raise self.fail(f"method call '{_describe(node)}(...)' is not supported: '{node[2]}' is no method of "
-                            "text, lists, maps, numbers, execution or task; if '" + target + "' is a bean, "
+                            "text, lists, maps, numbers, execution, task or process; if '" + target + "' is a bean, "
                             f"declare \"{target}.{node[2]}\" under \"beans\" in camunda-mapping.json as an engine "
                             "function or a connector operation")
         if node[0] not in ("attr", "name"):

@@ -47,8 +47,8 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEv
 from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.errors import ExpressionError
-from engine.runtime import juel
-from engine.runtime._safe_context import ExecutionContext, ModelScope, TaskContext
+from engine.runtime import juel, milestones
+from engine.runtime._safe_context import ExecutionContext, ModelScope, ProcessContext, TaskContext
 from engine.runtime.camunda_listeners import (
     PROCESS_END, PROCESS_START, ElementListeners, Listener, check_listener, collect, read_listener)
 
@@ -77,6 +77,9 @@ def _fire(task: Any, listeners: list[Listener], event: str, attributes: dict[str
             if listener.language == "connector":
                 _queue_call(task, listener, event, facts)
                 continue
+            if listener.language == "status":  # amtsflow:status (engine.runtime.milestones)
+                milestones.set_status(task, listener.source)
+                continue
             if listener.language == "javascript":
                 outcome = engine.run_javascript(task, listener.source, event=event, attributes=attributes,
                                                 facts=facts)
@@ -85,6 +88,7 @@ def _fire(task: Any, listeners: list[Listener], event: str, attributes: dict[str
                     attributes.setdefault("changed", []).extend(outcome.task)
                 continue
             contexts: dict[str, Any] = {"execution": ExecutionContext(task.data, facts),
+                                        "process": ProcessContext(lambda value: milestones.set_status(task, value)),
                                         "authenticatedUserId": authenticated_user(task)}
             if attributes is not None:
                 contexts["task"] = TaskContext(task.data, facts, attributes)

@@ -20,7 +20,7 @@ from engine.runtime import (
 from engine.runtime.bounded import bound_multi_instance
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
-from engine.runtime import flowable_tasks, links
+from engine.runtime import flowable_tasks, links, milestones
 from engine.runtime.event_subprocesses import prepare_triggers
 from engine.runtime.multi_instance import prepare_multi_instance
 from engine.runtime.rearm import prepare_rearming
@@ -294,6 +294,7 @@ class _BundleParser:
         if dialect == "camunda":
             self.scopes.read(proc, filename, infos, self.check, self.problems)
             self._read_listeners(proc, filename)
+        milestones.status_listeners(infos, self.listeners_by_file.setdefault(filename, {}))
         name = proc.get("name") or proc.get("id") or ""
         fields = [f.strip() for f in (proc.get(tag("caseFields", SPIFF)) or "").split(",") if f.strip()]
         return ProcessModel(key=proc.get("id", ""), name=name, dialect=dialect, elements=infos, case_fields=fields)

@@ -25,6 +25,7 @@ from engine.runtime.compaction import compact
 from engine.runtime.io_mapping import INPUTS, connector_result, outer_view
 from engine.runtime import listeners as listeners_module
 from engine.runtime.listeners import STARTED as LISTENERS_STARTED
+from engine.runtime.milestones import STATUS_KEY
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.script_engine import SafeScriptEngine
 from engine.runtime.event_subprocesses import offered_starts
@@ -142,7 +143,7 @@ class WorkflowRunner:
         """The case's data as people see it. Branches keep their own data in SpiffWorkflow;
         the view shows the open branches overlaid with the most recent change."""
         if wf.completed:
-            return {k: v for k, v in wf.data.items() if k != "data_objects"}
+            return {k: v for k, v in wf.data.items() if k not in ("data_objects", STATUS_KEY)}
         data: dict[str, Any] = {}
         open_tasks = wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR)
         for task in open_tasks:

@@ -23,6 +23,7 @@ from engine.persistence import tables as t
 from engine.persistence.db import UnitOfWork, unit_of_work
 from engine.persistence.fast import FastStatement
 from engine.runtime import budget
+from engine.runtime.milestones import current_status
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.serialization import SERIALIZER_VERSION, round_trips
 from engine.runtime.workflow import Waits, WorkflowRunner
@@ -137,7 +138,8 @@ _UPDATE_CASE = FastStatement(
     update(t.cases)
     .where(t.cases.c.id == bindparam("b_id"), t.cases.c.revision == bindparam("b_revision"))
     .values({c: bindparam(c) for c in ("revision", "waits", "status", "state", "serializer_version",
-                                       "data", "error", "updated_at", "ended_at", "audit_hash")}))
+                                       "data", "error", "updated_at", "ended_at", "audit_hash",
+                                       "citizen_status")}))
 
 
 def save(cmd: Command, action: str, *, new: bool = False) -> None:
@@ -156,7 +158,7 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
                           actor=cmd.actor, action=action, details=jsonable({"status": status, **cmd.audit_details}))
     values = dict(status=status, state=engine.serializer.dumps(wf, cmd.parsed.model.dialect),
                   serializer_version=SERIALIZER_VERSION, data=data, error=error, updated_at=now, ended_at=ended,
-                  audit_hash=event["hash"])
+                  audit_hash=event["hash"], citizen_status=current_status(wf))
     if status == "cancelled":  # a cancelled case waits for nothing: its projections are removed
         waits = Waits(completed=True)
     snapshot = waits_snapshot(row.id, waits)

@@ -88,6 +88,7 @@ def get_case(engine: Engine, case_id: str, *, with_history: bool = True) -> dict
         "process_key": row.process_key,
         "version": row.version,
         "status": row.status,
+        "citizen_status": row.citizen_status,
         "suspended": bool(row.suspended),
         "business_key": row.business_key,
         "started_by": row.started_by,
@@ -114,8 +115,8 @@ def _shown(details: Any) -> Any:
 def list_cases(engine: Engine, *, process_key: str | None = None, status: str | None = None,
                started_by: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
     c = t.cases
-    query = select(c.c.id, c.c.process_key, c.c.version, c.c.status, c.c.business_key, c.c.started_at,
-                   c.c.ended_at, c.c.started_by)
+    query = select(c.c.id, c.c.process_key, c.c.version, c.c.status, c.c.citizen_status, c.c.business_key,
+                   c.c.started_at, c.c.ended_at, c.c.started_by)
     if process_key:
         query = query.where(c.c.process_key == process_key)
     if status:
@@ -125,7 +126,7 @@ def list_cases(engine: Engine, *, process_key: str | None = None, status: str | 
     query = query.order_by(c.c.started_at.desc()).limit(min(limit, MAX_ROWS))
     with engine.db.connect() as conn:
         return [{"id": r.id, "process_key": r.process_key, "version": r.version, "status": r.status,
-                 "business_key": r.business_key, "started_at": _iso(r.started_at), "ended_at": _iso(r.ended_at),
+                 "citizen_status": r.citizen_status, "business_key": r.business_key, "started_at": _iso(r.started_at), "ended_at": _iso(r.ended_at),
                  "started_by": r.started_by} for r in conn.execute(query)]
 
 

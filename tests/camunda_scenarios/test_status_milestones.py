@@ -1,0 +1,39 @@
+"""Citizen statuses from Camunda models: ``${process.setStatus('...')}`` listeners (no
+camunda-mapping.json entry needed) and the ``amtsflow:status`` extension property."""
+
+from __future__ import annotations
+
+from engine.services import queries
+from tests.camunda_scenarios.conftest import Scenario
+from tests.camunda_scenarios.test_listeners import deploy
+
+MODEL = """
+<startEvent id="start"><extensionElements>
+  <camunda:properties><camunda:property name="amtsflow:status" value="Antrag eingegangen"/></camunda:properties>
+</extensionElements></startEvent>
+<sequenceFlow id="f1" sourceRef="start" targetRef="task"/>
+<userTask id="task" name="Prüfen" camunda:candidateGroups="sachbearbeitung"><extensionElements>
+  <camunda:executionListener event="start" expression="${process.setStatus('In Prüfung')}"/>
+  <camunda:taskListener event="complete" expression="${process.setStatus(entscheidung == 'ja' ? 'Genehmigt' : 'Abgelehnt')}"/>
+</extensionElements></userTask>
+<sequenceFlow id="f2" sourceRef="task" targetRef="wait"/>
+<userTask id="wait" camunda:candidateGroups="sachbearbeitung"/>"""
+
+
+def citizen_status(scenario: Scenario, case_id: str) -> str | None:
+    return queries.get_case(scenario.engine, case_id)["citizen_status"]
+
+
+def test_set_status_listener_and_status_property(scenario: Scenario) -> None:
+    deploy(scenario, MODEL)
+    case = scenario.start("p")
+    assert citizen_status(scenario, case) == "In Prüfung"
+    scenario.complete(case, "task", {"entscheidung": "nein"})
+    assert citizen_status(scenario, case) == "Abgelehnt"
+    assert "_amtsflow_status" not in scenario.data(case)
+
+
+def test_status_property_is_set_when_the_element_is_reached(scenario: Scenario) -> None:
+    deploy(scenario, MODEL.replace("${process.setStatus('In Prüfung')}", "${execution.setVariable('x', 1)}"))
+    case = scenario.start("p")
+    assert citizen_status(scenario, case) == "Antrag eingegangen"
