@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (BindParameter, ColumnElement, Select, and_, bindparam, exists, func, literal_column, or_, select,
-                        tuple_, union, union_all)
+                        tuple_, union_all)
 
 from engine.persistence import tables as t
 
@@ -165,21 +165,32 @@ COUNT_CAP = 10_000   # counting stops here: "more than 10,000" is what a clerk n
 
 @functools.lru_cache(maxsize=256)
 def count_query(f: Filters) -> Select[Any]:
-    """How many tasks match, up to COUNT_CAP + 1 (each task once, whatever number of the
-    user's groups it is in): the count reads at most that many index entries, at any size."""
-    parts: list[Select[Any]] = []
-    if not f.visibility:
-        parts.append(select(_W.c.id).where(*_item_conditions(f)))
-    elif not f.open_only:
-        parts.append(select(_W.c.id).where(*_item_conditions(f), _closed_visibility(f)))
-    else:
+    """Columns ``total`` (how many tasks match) and ``rows`` (index entries read), reading at most
+    COUNT_CAP + 1 entries however many match: the group part counts the distinct tasks among the
+    first COUNT_CAP + 1 queue rows of the groups (``rows`` beyond COUNT_CAP: counting stopped);
+    tasks assigned to the user are added when none of the groups holds them."""
+    cap = COUNT_CAP + 1
+    if not f.visibility or not f.open_only:
+        conds = [*_item_conditions(f), *([] if f.open_only else [_closed_visibility(f)])]
+        counted = select(func.count()).select_from(select(_W.c.id).where(*conds).limit(cap).subquery())
+        return select(counted.scalar_subquery().label("total"), counted.scalar_subquery().label("rows"))
+    total: Any = None
+    read: Any = None
+    if f.groups:
+        in_groups = _Q.c.group_name.in_(bindparam("groups", expanding=True))
+        grouped = select(_Q.c.work_item_id.label("id")).where(in_groups, *_queue_conditions(f))
+        if _needs_items(f):
+            grouped = grouped.join(_W, _W.c.id == _Q.c.work_item_id).where(*_item_conditions(f))
+        rows = grouped.limit(cap).subquery()
+        # one group holds a task once (primary key); several may share one: count it once
+        total = select(func.count(rows.c.id.distinct()) if f.groups > 1 else func.count()).select_from(rows)
+        total = total.scalar_subquery()
+        read = select(func.count()).select_from(rows).scalar_subquery()
+    if f.user:
+        mine = select(func.count()).select_from(_W).where(*_item_conditions(f), _W.c.assignee == bindparam("user"))
         if f.groups:
-            grouped = select(_Q.c.work_item_id.label("id")).where(
-                _Q.c.group_name.in_(bindparam("groups", expanding=True)), *_queue_conditions(f))
-            if _needs_items(f):
-                grouped = grouped.join(_W, _W.c.id == _Q.c.work_item_id).where(*_item_conditions(f))
-            parts.append(grouped.distinct())        # a task in two of the groups counts once
-        if f.user:
-            parts.append(select(_W.c.id).where(*_item_conditions(f), _W.c.assignee == bindparam("user")))
-    ids = (union(*parts) if len(parts) > 1 else parts[0]).limit(COUNT_CAP + 1).subquery()
-    return select(func.count()).select_from(ids)
+            mine = mine.where(~exists().where(_Q.c.work_item_id == _W.c.id,
+                                              _Q.c.group_name.in_(bindparam("groups", expanding=True))))
+        total = mine.scalar_subquery() if total is None else total + mine.scalar_subquery()
+        read = total if read is None else read
+    return select(total.label("total"), read.label("rows"))

@@ -58,11 +58,11 @@ def task_page(engine: Engine, *, groups: list[str] | None = None, user: str | No
     with engine.db.begin() as conn:
         rows: list[Any] = list(conn.execute(page, params).all() if filters.visibility and not filters.open_only
                                else _fast(page).all(conn, params))
-        total = int(conn.execute(inbox_query.count_query(filters), params).scalar_one())
+        counted = conn.execute(inbox_query.count_query(filters), params).one()
     items = [task_view(r) for r in rows[:limit]]
     next_cursor = _encode(rows[limit - 1]) if len(rows) > limit else None
-    capped = total > inbox_query.COUNT_CAP
-    return TaskPage(items, min(total, inbox_query.COUNT_CAP), next_cursor, capped)
+    capped = max(counted.total, counted.rows) > inbox_query.COUNT_CAP   # counting stopped there
+    return TaskPage(items, min(int(counted.total), inbox_query.COUNT_CAP), next_cursor, capped)
 
 
 def _encode(row: Any) -> str:
