@@ -112,7 +112,8 @@ def _copy(engine: Engine, n: int, definition_id: str) -> None:
     try:
         cur = raw.cursor()
         for name in ORDER:
-            columns = [c.name for c in getattr(t, name).columns]
+            given = {c for row in _tables(next(_rows(1000, definition_id)))[name] for c in row}
+            columns = [c.name for c in getattr(t, name).columns if c.name in given]   # the rest: defaults
             with cur.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
                 for r in _rows(n, definition_id):
                     for row in _tables(r)[name]:
