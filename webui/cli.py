@@ -61,6 +61,10 @@ def db_upgrade() -> None:
     click.echo("database is up to date")
 
 
+# With --user the data are that person's submission (only the form's fields, as in the portal);
+# without it they are the operator's own write on the server (any variables, as a script's).
+USER_HELP = "act as this person: only the form's fields are accepted (default: the operator, any variables)"
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--user", default="cli", help="who deploys (audit log)")
@@ -83,13 +87,14 @@ def deploy(paths: tuple[str, ...], user: str) -> None:
 @click.argument("key")
 @click.option("--data", default=None, help="JSON object or @file")
 @click.option("--business-key", default=None, help="e.g. an Aktenzeichen")
-@click.option("--user", default="cli")
-def start(key: str, data: str | None, business_key: str | None, user: str) -> None:
+@click.option("--user", default=None, help=USER_HELP)
+def start(key: str, data: str | None, business_key: str | None, user: str | None) -> None:
     """Start a case of process KEY; prints the new case id."""
     from engine.services.cases import start_case
 
     try:
-        click.echo(start_case(_engine(), key, _load_data(data), business_key=business_key, actor=user))
+        click.echo(start_case(_engine(), key, _load_data(data), business_key=business_key, actor=user or "cli",
+                              internal=user is None))
     except AmtsflowError as exc:
         _fail(exc)
 
@@ -114,13 +119,13 @@ def tasks(group: str | None, case_id: str | None, as_json: bool) -> None:
 @main.command()
 @click.argument("task_id")
 @click.option("--data", default=None, help="JSON object or @file")
-@click.option("--user", default="cli")
-def complete(task_id: str, data: str | None, user: str) -> None:
+@click.option("--user", default=None, help=USER_HELP)
+def complete(task_id: str, data: str | None, user: str | None) -> None:
     """Complete a user task with data."""
     from engine.services.cases import complete_task
 
     try:
-        complete_task(_engine(), task_id, _load_data(data), actor=user)
+        complete_task(_engine(), task_id, _load_data(data), actor=user or "cli", internal=user is None)
     except AmtsflowError as exc:
         _fail(exc)
     click.echo("completed")

@@ -348,7 +348,8 @@ class _BundleParser:
             return None
         self.warnings.append(Problem(filename, line, element_id,
                                      f"form '{reference}' is not a JSON Schema or Camunda Form in this deployment; "
-                                     "the task accepts any data"))
+                                     "people can complete it but send no data; declare its fields "
+                                     "(camunda:formField, a form file, or the property amtsflow:formFields)"))
         return None
 
     def _checked_form(self, schema: Any, ui: Any, source: str, element_id: str, line: int) -> Form | None:

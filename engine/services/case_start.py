@@ -7,6 +7,7 @@ other writers wait for (on SQLite, BEGIN IMMEDIATE takes the database's write lo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -21,7 +22,8 @@ from engine.persistence import tables as t
 from engine.persistence.db import UnitOfWork, unit_of_work
 from engine.persistence.fast import FastStatement
 from engine.runtime import camunda
-from engine.services import audit, business_keys, forms
+from engine.services import audit, business_keys, documents
+from engine.services.submissions import Submission
 from engine.services.commands import Command, save, step_workflow
 
 _LATEST_ID = FastStatement(select(t.process_definitions.c.id, t.process_definitions.c.version,
@@ -36,7 +38,7 @@ OPTIMISTIC_STARTS = 3   # attempts to step a new case outside the write transact
 def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any], business_key: str | None,
                    actor: str, version: int | None, message: tuple[str, dict[str, Any]] | None,
                    signal: tuple[str, dict[str, Any]] | None, timer_start: bool, definition_id: str | None,
-                   message_record: dict[str, Any] | None) -> bool:
+                   message_record: dict[str, Any] | None, submission: Submission) -> bool:
     """Step the new case up to its first waits outside the write transaction (on SQLite, BEGIN
     IMMEDIATE takes the database's write lock), so that a model using up its whole budget holds
     up no other writer; then write it. The business key's number is read, not taken, before the
@@ -44,7 +46,7 @@ def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any],
     another start of the process took that number meanwhile (the caller tries again)."""
     ticket: tuple[int, int] | None = None
     with engine.db.connect() as conn, conn.begin():  # a read transaction (SQLite: deferred, no lock)
-        definition, parsed = definition_to_start(engine, conn, key, data, version, definition_id)
+        definition, parsed = definition_to_start(engine, conn, key, data, version, definition_id, submission)
         year = authority_year(engine)
         if business_key is not None:
             business_key = take_business_key(engine, conn, key, definition, business_key)
@@ -59,7 +61,7 @@ def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any],
         if ticket is not None and not business_keys.claim(own.conn, key, definition.business_key_format, year,
                                                           *ticket):
             return False
-        store_start(engine, own, case_id, prepared, business_key, actor, message_record)
+        store_start(engine, own, case_id, prepared, business_key, actor, message_record, submission.uploads)
         if not own.committed:
             own.commit()
     return True
@@ -77,8 +79,8 @@ class StartPlan:
 
 
 def definition_to_start(engine: Engine, conn: Any, key: str, data: dict[str, Any], version: int | None,
-                        definition_id: str | None) -> tuple[Any, Any]:
-    """The definition row and parsed process to start, the start form checked against ``data``."""
+                        definition_id: str | None, submission: Submission) -> tuple[Any, Any]:
+    """The definition row and parsed process to start, ``data`` checked as ``submission``'s."""
     definition: Any
     if definition_id is not None:
         definition = conn.execute(select(t.process_definitions).where(
@@ -91,8 +93,7 @@ def definition_to_start(engine: Engine, conn: Any, key: str, data: dict[str, Any
     if definition is None:
         raise NotFound(f"process '{key}' is not deployed", user_message="Diese Leistung ist nicht verfügbar.")
     parsed = engine.definitions.get(definition.id, conn)
-    start_form = parsed.model.start_form
-    forms.validate(start_form.schema if start_form else None, data, where=f"{key} start form")
+    submission.check_start(parsed.model, data, where=f"{key} start form")
     return definition, parsed
 
 
@@ -134,7 +135,7 @@ def workflow_to_start(engine: Engine, case_id: str, key: str, definition: Any, p
 
 
 def store_start(engine: Engine, uow: UnitOfWork, case_id: str, start: StartPlan, business_key: str | None,
-                actor: str, message_record: dict[str, Any] | None) -> None:
+                actor: str, message_record: dict[str, Any] | None, uploads: Sequence[documents.Upload] = ()) -> None:
     if message_record is not None:  # also without a message start: an idempotent start (see messages)
         uow.conn.execute(insert(t.messages).values(delivered_case_id=case_id,
                                                    delivered_at=engine.clock.now(), **message_record))
@@ -150,6 +151,7 @@ def store_start(engine: Engine, uow: UnitOfWork, case_id: str, start: StartPlan,
             if business_key is not None and business_keys.taken(conn, start.key, business_key):
                 raise business_keys.refuse_taken(start.key, business_key) from None
         raise
+    documents.insert_uploads(uow.conn, uploads, case_id=case_id, uploaded_by=actor, now=engine.clock.now())
 
 
 BUSINESS_KEY_PROPERTY = "amtsflow:businessKeyVariable"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from contextlib import nullcontext
 from typing import Any
 
@@ -14,7 +15,7 @@ from engine.persistence import tables as t
 from engine.persistence.db import UnitOfWork, unit_of_work
 from engine.persistence.fast import FastStatement
 from engine.runtime import budget
-from engine.services import business_keys, forms, inbound
+from engine.services import business_keys, documents, forms, inbound, submissions
 from engine.services.case_start import (  # noqa: F401 - business_key_variables is this module's API too
     BUSINESS_KEY_PROPERTY, OPTIMISTIC_STARTS, business_key_variables, definition_to_start, start_unlocked,
     store_start, take_business_key, workflow_to_start)
@@ -27,13 +28,20 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
                actor: str = "system", version: int | None = None,
                message: tuple[str, dict[str, Any]] | None = None, message_record: dict[str, Any] | None = None,
                signal: tuple[str, dict[str, Any]] | None = None,
-               timer_start: bool = False, definition_id: str | None = None, uow: UnitOfWork | None = None) -> str:
+               timer_start: bool = False, definition_id: str | None = None, uow: UnitOfWork | None = None,
+               uploads: Sequence[documents.Upload] = (), internal: bool = False) -> str:
     """Start a case; with ``message`` (``signal``) the case is started by that message (signal)
     at its message (signal) start event,
     with ``timer_start`` by the scheduler when its start timer is due. Given ``uow``, the start
     joins that transaction and the caller commits. Without ``business_key`` the engine assigns
-    one in the process's format; a key the process has already is refused (Conflict)."""
+    one in the process's format; a key the process has already is refused (Conflict).
+
+    ``data`` is a submission from outside (see :mod:`engine.services.submissions`): only the
+    start form's fields, document references only to ``uploads``, which are stored in the
+    start's own transaction. ``internal=True``: the data come from the embedding program itself
+    (the operator's CLI without a user, tests): any variables, validated by the form's schema."""
     data = dict(data or {})
+    submission = submissions.Submission(actor, internal, tuple(uploads))
     inbound.check_start(key, business_key, data)
     if business_key is not None and (not business_key.strip() or len(business_key) > MAX_BUSINESS_KEY):
         raise InvalidState(f"business key must be 1..{MAX_BUSINESS_KEY} characters",
@@ -43,17 +51,17 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
         for _attempt in range(OPTIMISTIC_STARTS):  # each attempt steps anew, with a budget of its own
             with budget.command(engine.runner.limits):
                 if start_unlocked(engine, case_id, key, data, business_key, actor, version, message, signal,
-                                  timer_start, definition_id, message_record):
+                                  timer_start, definition_id, message_record, submission):
                     return case_id
     with budget.command(engine.runner.limits):
         # In the caller's transaction (which holds its locks already), or after repeated races
         # for the same process's next number: everything in one write transaction.
         with (nullcontext(uow) if uow is not None else unit_of_work(engine.db)) as tx:
-            definition, parsed = definition_to_start(engine, tx.conn, key, data, version, definition_id)
+            definition, parsed = definition_to_start(engine, tx.conn, key, data, version, definition_id, submission)
             business_key = take_business_key(engine, tx.conn, key, definition, business_key)
             prepared = workflow_to_start(engine, case_id, key, definition, parsed, data, business_key, actor,
                                          message, signal, timer_start)
-            store_start(engine, tx, case_id, prepared, business_key, actor, message_record)
+            store_start(engine, tx, case_id, prepared, business_key, actor, message_record, submission.uploads)
             if uow is None and not tx.committed:
                 tx.commit()
     return case_id
@@ -84,8 +92,12 @@ def task_form(engine: Engine, task_id: str, item: Any = None) -> Any:
     return parsed.models.get(item.process_key, parsed.model).element(item.element_id).form
 
 
-def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = None, *, actor: str = "system") -> None:
-    """Complete a user task with the submitted form data (validated against the task's form)."""
+def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = None, *, actor: str = "system",
+                  uploads: Sequence[documents.Upload] = (), internal: bool = False) -> None:
+    """Complete a user task with the submitted form data: only the task form's fields, document
+    references only to ``uploads`` (stored in the same transaction) or to attachments of this
+    case that ``actor`` uploaded (see :mod:`engine.services.submissions`). ``internal=True``: the
+    data come from the embedding program itself: any variables, validated by the form's schema."""
     data = dict(data or {})
     inbound.check_name(task_id, "task_id", where="complete task")
     inbound.check_data(data, where=f"task {task_id}")
@@ -100,8 +112,16 @@ def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = No
         if item.assignee and item.assignee != actor and actor != "system":
             raise PermissionDenied(f"task {task_id} is claimed by {item.assignee}",
                                    user_message=f"Die Aufgabe ist {item.assignee} zugewiesen.")
-        form = task_form(engine, task_id, item)
-        forms.validate(form.schema if form else None, data, where=f"task {task_id} ({item.element_id})")
+        where = f"task {task_id} ({item.element_id})"
+        parsed = engine.definitions.get(item.definition_id, conn)
+        info = parsed.models.get(item.process_key, parsed.model).element(item.element_id)
+        form = info.form
+        if internal:
+            forms.validate(form.schema if form else None, data, where=where)
+            return str(item.case_id)
+        submissions.check(conn, form, data, where=where, actor=actor,
+                          case_id=str(item.case_id), uploaded=[u.id for u in uploads],
+                          declared_without_form=submissions.declared_without_form(info.properties))
         return str(item.case_id)
 
     def mutate(cmd: Command) -> None:
@@ -111,6 +131,8 @@ def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = No
             raise Conflict(f"task {task_id} was completed by someone else",
                            user_message="Die Aufgabe wurde bereits von jemand anderem erledigt.")
         cmd.engine.runner.complete_user_task(cmd.wf, task_id, data)
+        documents.insert_uploads(cmd.uow.conn, uploads, case_id=cmd.case.id, uploaded_by=actor,
+                                 now=cmd.engine.clock.now())
         cmd.completed[task_id] = actor
         cmd.audit_details.update({"task": task_id, "element": item.element_id, "fields": sorted(data)})
 

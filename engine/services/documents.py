@@ -77,6 +77,32 @@ def check_upload(filename: str, content: bytes, max_bytes: int = MAX_BYTES) -> s
     return media_type
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file that passed :func:`check_upload` and waits to be stored with its submission
+    (in the same transaction as the case start or task completion that refers to it)."""
+
+    id: str
+    filename: str
+    content: bytes
+    media_type: str
+
+
+def accept(filename: str, content: bytes, max_bytes: int = MAX_BYTES, document_id: str | None = None) -> Upload:
+    """Check an upload (UploadRefused with a German message) and give it its document id."""
+    media_type = check_upload(filename, content, max_bytes)
+    return Upload(document_id or str(uuid.uuid4()), safe_filename(filename), content, media_type)
+
+
+def insert_uploads(conn: Any, uploads: Iterable[Upload], *, case_id: str, uploaded_by: str, now: datetime) -> None:
+    """Store a submission's uploads on the caller's connection (its transaction)."""
+    for upload in uploads:
+        conn.execute(insert(documents).values(
+            id=upload.id, case_id=case_id, kind="attachment", filename=upload.filename, media_type=upload.media_type,
+            size=len(upload.content), sha256=hashlib.sha256(upload.content).hexdigest(), content=upload.content,
+            uploaded_by=uploaded_by, created_at=now))
+
+
 def store(engine: Engine, filename: str, content: bytes, *, uploaded_by: str, case_id: str | None = None,
           kind: str = "attachment", max_bytes: int = MAX_BYTES, document_id: str | None = None) -> Document:
     """Store an uploaded document. With ``document_id`` (an id derived from where the document

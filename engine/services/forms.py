@@ -20,6 +20,7 @@ TYPE_NAMES = {
     "object": "Gruppe von Angaben", "array": "Liste", "null": "leerer Wert",
 }
 FORMAT_NAMES = {"date": "Datum (JJJJ-MM-TT)", "email": "E-Mail-Adresse", "date-time": "Zeitpunkt", "uri": "Internetadresse"}
+UNKNOWN_FIELDS = "Die Angaben enthalten unbekannte Felder."
 
 
 def _keyword(error: ValidationError) -> str:
@@ -54,8 +55,8 @@ def _message(error: ValidationError) -> str:
         return f"Bitte geben Sie ein gültiges {FORMAT_NAMES.get(str(value), str(value))} ein."
     if v in ("minItems", "maxItems"):
         return f"Bitte wählen Sie {'mindestens' if v == 'minItems' else 'höchstens'} {value} Einträge."
-    if v == "additionalProperties":
-        return "Die Angaben enthalten unbekannte Felder."
+    if v in ("additionalProperties", "unevaluatedProperties"):
+        return UNKNOWN_FIELDS
     return "Die Eingabe ist ungültig."
 
 

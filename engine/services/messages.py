@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -17,6 +18,7 @@ from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
 from engine.services import inbound
 from engine.services.commands import Command, run_case_command
+from engine.services.documents import Upload
 
 
 @dataclass
@@ -60,7 +62,8 @@ def correlate_message(engine: Engine, name: str, key: str | None = None, data: d
 
 
 def start_case_once(engine: Engine, key: str, data: dict[str, Any], *, message_id: str,
-                    business_key: str | None = None, actor: str = "system", name: str = "case_start") -> MessageOutcome:
+                    business_key: str | None = None, actor: str = "system", name: str = "case_start",
+                    uploads: Sequence[Upload] = ()) -> MessageOutcome:
     """Start a case of process ``key`` exactly once per ``message_id`` (e.g. an online
     application delivered twice): the id is recorded in the start's own transaction, so a
     second delivery, even a concurrent one, answers ``duplicate`` with the first case."""
@@ -72,7 +75,8 @@ def start_case_once(engine: Engine, key: str, data: dict[str, Any], *, message_i
     record: dict[str, Any] = {"id": str(uuid.uuid4()), "message_id": message_id, "name": name,
                               "correlation_key": business_key, "payload": {}, "received_at": engine.clock.now()}
     try:
-        case_id = start_case(engine, key, data, business_key=business_key, actor=actor, message_record=record)
+        case_id = start_case(engine, key, data, business_key=business_key, actor=actor, message_record=record,
+                             uploads=uploads)
     except IntegrityError:
         return _previous(engine, message_id) or MessageOutcome("duplicate")
     return MessageOutcome("started", case_id)

@@ -82,7 +82,8 @@ class Scenario:
     # --- driving ---------------------------------------------------------------------------
     def start(self, key: str, data: dict[str, Any] | None = None, *, business_key: str | None = None,
               actor: str = "system", run_jobs: bool = True) -> str:
-        case_id = cases.start_case(self.engine, key, data, business_key=business_key, actor=actor)
+        # internal: like Camunda's RuntimeService/TaskService, the test is the embedding program
+        case_id = cases.start_case(self.engine, key, data, business_key=business_key, actor=actor, internal=True)
         if run_jobs:
             self.run_jobs()
         return case_id
@@ -91,7 +92,7 @@ class Scenario:
                  actor: str = "system", run_jobs: bool = True) -> None:
         """Complete the one open task of ``case_id`` at ``element_id``."""
         task = self.task(case_id, element_id)
-        cases.complete_task(self.engine, task["id"], data, actor=actor)
+        cases.complete_task(self.engine, task["id"], data, actor=actor, internal=True)
         if run_jobs:
             self.run_jobs()
 

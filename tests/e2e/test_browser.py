@@ -122,9 +122,9 @@ def test_citizen_answers_a_request_for_documents(open_page, server, tmp_path):
     from engine.services import cases, queries
     engine = server["engine"]
     case_id = cases.start_case(engine, "webantrag", {"name": "Erika", "kennzeichen": "M-A 1", "anzahl": 1,
-                                                     "zustellung": "post", "einwilligung": True}, actor="erika")
+                                                     "zustellung": "post", "einwilligung": True}, actor="erika", internal=True)
     [task] = queries.list_tasks(engine, case_id=case_id)
-    cases.complete_task(engine, task["id"], {"entscheidung": "nachforderung"}, actor="sb1")
+    cases.complete_task(engine, task["id"], {"entscheidung": "nachforderung"}, actor="sb1", internal=True)
     citizen = open_page()
     _citizen_signs_in(citizen)
     citizen.goto(f"/meine-antraege/{case_id}")

@@ -74,7 +74,7 @@ def test_citizen_sees_the_payment_and_the_return_page(open_page, server):
     deploy(engine, read_paths([str(MODELS / "gebuehr.bpmn")]), actor="po")
     payment = {"zahlungs_url": f"{server['url']}/zahlungsseite", "betrag_cent": 3050,
                "kassenzeichen": "2026-E2EPAY", "status": "INITIAL", "transaktions_id": "tx-e2e-0001"}
-    case_id = cases.start_case(engine, "gebuehr", {"zahlung": payment}, business_key="2026-E2EPAY", actor="erika")
+    case_id = cases.start_case(engine, "gebuehr", {"zahlung": payment}, business_key="2026-E2EPAY", actor="erika", internal=True)
     citizen = open_page()
     _citizen_signs_in(citizen)
     citizen.goto(f"/meine-antraege/{case_id}")
@@ -96,7 +96,7 @@ def test_owner_handles_an_incident_and_compares_versions(open_page, server):
     engine.connectors["test"] = connector
     deploy(engine, read_paths([str(MODELS.parents[1] / "models" / "service.bpmn")]), actor="po")
     connector.answer("lookup", bpmn_error="PERSON_UNBEKANNT")        # not caught by the model: an incident at once
-    cases.start_case(engine, "service", {"name": "Erika"}, business_key="2026-E2ESTOER")
+    cases.start_case(engine, "service", {"name": "Erika"}, business_key="2026-E2ESTOER", internal=True)
     JobExecutor(engine, "e2e").run_until_idle()
     changed = (MODELS / "webantrag.bpmn").read_text(encoding="utf-8").replace("Antrag prüfen", "Antrag ansehen")
     others = [SourceFile(n, (MODELS / n).read_bytes()) for n in WEBANTRAG if n != "webantrag.bpmn"]

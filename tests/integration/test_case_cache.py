@@ -26,7 +26,7 @@ def _open_task(engine, case_id):
 
 def test_consecutive_commands_reuse_the_saved_workflow(engine):
     deploy_models(engine, "steploop.bpmn")
-    case_id = cases.start_case(engine, "steploop", {"n": 0, "limit": 3})
+    case_id = cases.start_case(engine, "steploop", {"n": 0, "limit": 3}, internal=True)
     hits = engine.case_cache.hits
     cases.complete_task(engine, _open_task(engine, case_id), {}, actor="sb1")
     cases.complete_task(engine, _open_task(engine, case_id), {}, actor="sb1")
@@ -36,7 +36,7 @@ def test_consecutive_commands_reuse_the_saved_workflow(engine):
 
 def test_a_case_moved_on_by_another_process_is_reloaded(engine, other):
     deploy_models(engine, "steploop.bpmn")
-    case_id = cases.start_case(engine, "steploop", {"n": 0, "limit": 5})   # cached here
+    case_id = cases.start_case(engine, "steploop", {"n": 0, "limit": 5}, internal=True)   # cached here
     cases.complete_task(other, _open_task(engine, case_id), {}, actor="sb1")  # the entry is stale now
     cases.complete_task(engine, _open_task(engine, case_id), {}, actor="sb2")
     view = queries.get_case(engine, case_id)
@@ -48,7 +48,7 @@ def test_a_case_moved_on_by_another_process_is_reloaded(engine, other):
 
 def test_a_stale_entry_whose_command_would_succeed_is_caught_by_the_revision_check(engine, other):
     deploy_models(engine, "steploop.bpmn")
-    case_id = cases.start_case(engine, "steploop", {"n": 0, "limit": 5})
+    case_id = cases.start_case(engine, "steploop", {"n": 0, "limit": 5}, internal=True)
     task_id = _open_task(engine, case_id)
     cases.claim(other, task_id, "sb1")  # changes the row (revision, audit head), not the workflow
     cases.complete_task(engine, task_id, {}, actor="sb1")
@@ -60,7 +60,7 @@ def test_a_stale_entry_whose_command_would_succeed_is_caught_by_the_revision_che
 
 def test_a_failed_command_leaves_no_half_changed_workflow_behind(engine):
     deploy_models(engine, "steploop.bpmn")
-    case_id = cases.start_case(engine, "steploop", {"n": 0, "limit": 5})
+    case_id = cases.start_case(engine, "steploop", {"n": 0, "limit": 5}, internal=True)
     task_id = _open_task(engine, case_id)
 
     def broken(cmd):
@@ -75,7 +75,7 @@ def test_a_failed_command_leaves_no_half_changed_workflow_behind(engine):
 
 def test_commands_see_suspension_made_elsewhere(engine, other):
     deploy_models(engine, "steploop.bpmn")
-    case_id = cases.start_case(engine, "steploop", {"n": 0, "limit": 5})
+    case_id = cases.start_case(engine, "steploop", {"n": 0, "limit": 5}, internal=True)
     cases.set_suspended(other, case_id, True)
     with pytest.raises(Exception) as caught:
         cases.complete_task(engine, _open_task(engine, case_id), {}, actor="sb1")
@@ -100,7 +100,7 @@ def test_a_workflow_whose_data_json_changes_is_not_kept(engine):
 
 def test_a_command_is_never_run_twice_when_something_fails_after_its_commit(engine, monkeypatch):
     deploy_models(engine, "steploop.bpmn")
-    case_id = cases.start_case(engine, "steploop", {"n": 0, "limit": 5})   # kept in the cache
+    case_id = cases.start_case(engine, "steploop", {"n": 0, "limit": 5}, internal=True)   # kept in the cache
     task_id = _open_task(engine, case_id)
     runs = []
 
@@ -122,7 +122,7 @@ def test_a_command_is_never_run_twice_when_something_fails_after_its_commit(engi
 
 def test_a_failing_after_commit_follow_up_does_not_fail_the_command(engine, monkeypatch):
     deploy_models(engine, "steploop.bpmn")
-    case_id = cases.start_case(engine, "steploop", {"n": 0, "limit": 5})
+    case_id = cases.start_case(engine, "steploop", {"n": 0, "limit": 5}, internal=True)
 
     def broken_put(*_args):
         raise MemoryError("cache full")

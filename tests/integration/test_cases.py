@@ -13,7 +13,7 @@ from tests.integration.helpers import ANTRAG, deploy_models
 
 def test_start_runs_to_the_service_task_and_projects_a_job(engine):
     deploy_models(engine, *ANTRAG)
-    case_id = cases.start_case(engine, "antrag", {"name": "Erika", "anzahl": 2}, business_key="AZ-1", actor="erika")
+    case_id = cases.start_case(engine, "antrag", {"name": "Erika", "anzahl": 2}, business_key="AZ-1", actor="erika", internal=True)
     view = queries.get_case(engine, case_id)
     assert view["status"] == "running"
     assert view["data"]["gebuehr"] == 40
@@ -26,7 +26,7 @@ def test_start_runs_to_the_service_task_and_projects_a_job(engine):
 
 def test_gateway_default_path_completes_the_case(engine):
     deploy_models(engine, *ANTRAG)
-    case_id = cases.start_case(engine, "antrag", {"name": "Erika", "anzahl": 5})
+    case_id = cases.start_case(engine, "antrag", {"name": "Erika", "anzahl": 5}, internal=True)
     view = queries.get_case(engine, case_id)
     assert view["status"] == "completed"
     assert view["ended_at"] is not None
@@ -51,7 +51,7 @@ def test_unknown_process_is_a_clear_not_found(engine):
 
 def test_user_task_lifecycle_claim_complete_and_history(engine, clock):
     deploy_models(engine, "usertask.bpmn")
-    case_id = cases.start_case(engine, "usertask", {"antragsteller": "Erika"}, business_key="AZ-7")
+    case_id = cases.start_case(engine, "usertask", {"antragsteller": "Erika"}, business_key="AZ-7", internal=True)
     [task] = queries.list_tasks(engine, group="sachbearbeitung")
     assert task["name"] == "Antrag prüfen" and task["case_id"] == case_id
     assert task["candidate_groups"] == ["sachbearbeitung"]
@@ -60,10 +60,10 @@ def test_user_task_lifecycle_claim_complete_and_history(engine, clock):
     with pytest.raises(Conflict):
         cases.claim(engine, task["id"], "sb2")
     with pytest.raises(PermissionDenied):
-        cases.complete_task(engine, task["id"], {"ok": True}, actor="sb2")
+        cases.complete_task(engine, task["id"], {"ok": True}, actor="sb2", internal=True)
     cases.unclaim(engine, task["id"], "sb1")
     cases.claim(engine, task["id"], "sb2")
-    cases.complete_task(engine, task["id"], {"ok": True}, actor="sb2")
+    cases.complete_task(engine, task["id"], {"ok": True}, actor="sb2", internal=True)
     view = queries.get_case(engine, case_id)
     assert view["status"] == "completed"
     assert view["data"]["ok"] is True
@@ -73,7 +73,7 @@ def test_user_task_lifecycle_claim_complete_and_history(engine, clock):
     with engine.db.connect() as conn:
         assert audit.verify(conn, case_id) == []
     with pytest.raises(Conflict):
-        cases.complete_task(engine, task["id"], {"ok": True}, actor="sb2")
+        cases.complete_task(engine, task["id"], {"ok": True}, actor="sb2", internal=True)
 
 
 def test_audit_chain_detects_tampering(engine):
@@ -129,7 +129,7 @@ def test_deploy_versions_only_on_change(engine, tmp_path):
 
 def test_search_by_business_key_and_case_field(engine):
     deploy_models(engine, "usertask.bpmn")
-    case_id = cases.start_case(engine, "usertask", {"antragsteller": "Mustermann"}, business_key="BPA-2026-0042")
+    case_id = cases.start_case(engine, "usertask", {"antragsteller": "Mustermann"}, business_key="BPA-2026-0042", internal=True)
     assert [x["case_id"] for x in queries.list_tasks(engine, search="0042")] == [case_id]
     assert [x["case_id"] for x in queries.list_tasks(engine, search="Mustermann")] == [case_id]
     assert queries.list_tasks(engine, search="Nobody") == []
@@ -137,7 +137,7 @@ def test_search_by_business_key_and_case_field(engine):
 
 def test_loop_of_1000_iterations_completes(engine):
     deploy_models(engine, "loop.bpmn")
-    case_id = cases.start_case(engine, "loop", {"i": 0, "limit": 1000})
+    case_id = cases.start_case(engine, "loop", {"i": 0, "limit": 1000}, internal=True)
     view = queries.get_case(engine, case_id)
     assert view["status"] == "completed"
     assert view["data"]["i"] == 1000
@@ -145,6 +145,6 @@ def test_loop_of_1000_iterations_completes(engine):
 
 def test_data_labels_come_from_the_process_forms(engine):
     deploy_models(engine, *ANTRAG)
-    case_id = cases.start_case(engine, "antrag", {"name": "Erika", "anzahl": 5})
+    case_id = cases.start_case(engine, "antrag", {"name": "Erika", "anzahl": 5}, internal=True)
     labels = queries.data_labels(engine, case_id)
     assert labels["name"] == "Name" and labels["anzahl"] == "Anzahl" and labels["entscheidung"] == "Entscheidung"

@@ -110,3 +110,17 @@ def test_help_lists_only_amtsflow_commands():
         assert ours in out.output
     for flask_only in ("--app", "--env-file", "--debug", "limiter", "routes", "shell"):
         assert flask_only not in out.output
+
+
+def test_with_a_user_the_cli_writes_only_form_fields_without_one_the_operator_writes_any(runner):
+    """Issue 12.1: ``--user`` makes the data that person's submission; the test task has no form."""
+    runner("deploy", str(MODELS / "usertask.bpmn"))
+    refused = runner("start", "usertask", "--data", '{"antragsteller": "Erika"}', "--user", "erika")
+    assert refused.exit_code == 1 and "antragsteller: Zu diesem Schritt gehört kein Formular" in refused.output
+    case_id = runner("start", "usertask", "--data", '{"antragsteller": "Erika"}').output.strip()
+    [task] = json.loads(runner("tasks", "--case", case_id, "--json").output)
+    out = runner("complete", task["id"], "--data", '{"bescheid": "erteilt"}', "--user", "sb1")
+    assert out.exit_code == 1 and "bescheid: Zu diesem Schritt gehört kein Formular" in out.output
+    assert runner("complete", task["id"], "--data", "{}", "--user", "sb1").exit_code == 0
+    view = json.loads(runner("case", case_id, "--json").output)
+    assert view["status"] == "completed" and "bescheid" not in view["data"]

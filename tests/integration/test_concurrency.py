@@ -46,7 +46,7 @@ def test_two_clerks_complete_the_same_task_at_once_exactly_one_wins(pg):
         def clerk(name: str) -> None:
             barrier.wait()
             try:
-                cases.complete_task(pg, task["id"], {"entscheidung": name}, actor=name)
+                cases.complete_task(pg, task["id"], {"entscheidung": name}, actor=name, internal=True)
                 outcomes.append("ok")
             except Conflict as exc:
                 outcomes.append(exc.user_message)
@@ -71,7 +71,7 @@ def _worker(pg_url: str, log: Path, idle: float, env: dict[str, str] | None = No
 
 def test_four_worker_processes_work_1000_jobs_with_exactly_once_state_change(pg, pg_url, tmp_path):
     deploy_models(pg, "service.bpmn")
-    case_ids = [cases.start_case(pg, "service", {"name": f"P{i}"}) for i in range(1000)]
+    case_ids = [cases.start_case(pg, "service", {"name": f"P{i}"}, internal=True) for i in range(1000)]
     log = tmp_path / "calls.log"
     workers = [_worker(pg_url, log, idle=3.0) for _ in range(4)]
     for w in workers:
@@ -99,7 +99,7 @@ def test_four_worker_processes_work_1000_jobs_with_exactly_once_state_change(pg,
 
 def test_worker_killed_mid_job_leaves_no_case_stuck(pg, pg_url, tmp_path):
     deploy_models(pg, "service.bpmn")
-    case_id = cases.start_case(pg, "service", {"name": "Erika"})
+    case_id = cases.start_case(pg, "service", {"name": "Erika"}, internal=True)
     log = tmp_path / "calls.log"
     env = {"AMTSFLOW_JOB_LOCK_SECONDS": "2"}
     victim = _worker(pg_url, log, idle=30, env={**env, "AMTSFLOW_TEST_SLOW_CALL": "60"})

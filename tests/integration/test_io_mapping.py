@@ -37,7 +37,7 @@ def _open(engine: Any, case_id: str) -> list[dict[str, Any]]:
 def test_user_task_inputs_are_local_and_outputs_reach_the_case(engine):
     deploy_models(engine, "camunda/io_mapping.bpmn")
     case_id = cases.start_case(engine, "io_mapping", {"team": "ordnung", "betrag": 5, "schluessel": "k",
-                                                      "entscheidung": "ja"})
+                                                      "entscheidung": "ja"}, internal=True)
     [task] = _open(engine, case_id)
     assert task["assignee"] == "ordnung-lead"                 # camunda:assignee sees the input
     view, local = activity_view(engine, case_id, "pruefen")
@@ -46,7 +46,7 @@ def test_user_task_inputs_are_local_and_outputs_reach_the_case(engine):
     assert view["betrag"] == 10 and view["team"] == "ordnung"  # the input covers the case's betrag
     data = queries.get_case(engine, case_id)["data"]
     assert data["betrag"] == 5 and "bearbeiter" not in data and "liste" not in data
-    cases.complete_task(engine, task["id"], {"betrag": 99, "neu": 1})
+    cases.complete_task(engine, task["id"], {"betrag": 99, "neu": 1}, internal=True)
     data = queries.get_case(engine, case_id)["data"]
     assert data["ergebnis"] == "ja fuer 99"                   # the output saw the local write ...
     assert data["betrag"] == 5                                 # ... which stayed local
@@ -60,7 +60,7 @@ def test_service_script_subprocess_and_event_scopes(engine):
     connector.behaviour["lookup"] = lambda r: __import__("engine.ports", fromlist=["ServiceResult"]).ServiceResult(
         {"found": r.params.get("name") == "Erika Mustermann"})
     deploy_models(engine, "camunda/io_scopes.bpmn")
-    case_id = cases.start_case(engine, "io_scopes", {"vorname": "Erika", "nachname": "Mustermann"})
+    case_id = cases.start_case(engine, "io_scopes", {"vorname": "Erika", "nachname": "Mustermann"}, internal=True)
     JobExecutor(engine, "w").run_until_idle()
     assert connector.calls[0].params == {"name": "Erika Mustermann"}   # the input is the operation's parameter
     view, local = activity_view(engine, case_id, "sub_task")
@@ -71,7 +71,7 @@ def test_service_script_subprocess_and_event_scopes(engine):
     assert data["found"] is True                                 # a connector's result propagates
     assert data["produkt"] == 6                                  # a script's own variable propagates
     [task] = _open(engine, case_id)
-    cases.complete_task(engine, task["id"], {"innen": 71})
+    cases.complete_task(engine, task["id"], {"innen": 71}, internal=True)
     view, local = activity_view(engine, case_id, "warten")
     assert local == {"wartend": "ja"}
     data = queries.get_case(engine, case_id)["data"]

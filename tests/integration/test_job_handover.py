@@ -45,7 +45,7 @@ def _status(engine, case_id):
 
 def test_the_local_worker_runs_the_job_without_acquiring_it(engine, connector):
     local = JobExecutor(engine, "local").take_local_jobs()
-    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    case_id = cases.start_case(engine, "service", {"name": "Erika"}, internal=True)
     [job] = _jobs(engine)
     assert job.lock_owner == "local"                       # locked in the start's own transaction
     assert JobExecutor(engine, "other").acquire() == []    # so no other worker takes it
@@ -56,7 +56,7 @@ def test_the_local_worker_runs_the_job_without_acquiring_it(engine, connector):
 
 def test_jobs_of_a_process_that_died_go_to_any_worker_once_the_lock_expires(engine, connector, clock):
     JobExecutor(engine, "gone").take_local_jobs()          # never runs what it is handed
-    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    case_id = cases.start_case(engine, "service", {"name": "Erika"}, internal=True)
     other = JobExecutor(engine, "other")
     assert other.run_due() == 0
     clock.advance(timedelta(seconds=engine.settings.job_lock_seconds + 1))
@@ -66,7 +66,7 @@ def test_jobs_of_a_process_that_died_go_to_any_worker_once_the_lock_expires(engi
 
 def test_stopping_the_local_worker_unlocks_what_it_did_not_run(engine, connector):
     local = JobExecutor(engine, "local").take_local_jobs()
-    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    case_id = cases.start_case(engine, "service", {"name": "Erika"}, internal=True)
     local.release_local_jobs()
     assert engine.local_worker is None
     [job] = _jobs(engine)
@@ -84,7 +84,7 @@ def _waiting_worker(engine):
 
 def test_a_job_another_worker_took_over_is_not_run_again(engine, connector, clock):
     local = _waiting_worker(engine)
-    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    case_id = cases.start_case(engine, "service", {"name": "Erika"}, internal=True)
     clock.advance(timedelta(seconds=engine.settings.job_lock_seconds + 1))  # this worker hung meanwhile
     assert JobExecutor(engine, "other").run_due() == 1
     assert local.run_due() == 0
@@ -93,7 +93,7 @@ def test_a_job_another_worker_took_over_is_not_run_again(engine, connector, cloc
 
 def test_a_handed_job_whose_lock_ran_low_is_locked_anew_before_it_runs(engine, connector, clock):
     local = _waiting_worker(engine)
-    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    case_id = cases.start_case(engine, "service", {"name": "Erika"}, internal=True)
     clock.advance(timedelta(seconds=engine.settings.job_lock_seconds * 0.75))
     seen = []
     answer = connector.behaviour["lookup"]
@@ -111,7 +111,7 @@ def test_a_handed_job_whose_lock_ran_low_is_locked_anew_before_it_runs(engine, c
 
 def test_the_job_of_a_case_cancelled_here_is_dropped_from_the_hand_over(engine, connector):
     local = JobExecutor(engine, "local").take_local_jobs()
-    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    case_id = cases.start_case(engine, "service", {"name": "Erika"}, internal=True)
     cases.cancel_case(engine, case_id, "sb1")
     assert len(local.handover) == 0
     assert local.run_due() == 0 and connector.calls == []
@@ -119,7 +119,7 @@ def test_the_job_of_a_case_cancelled_here_is_dropped_from_the_hand_over(engine, 
 
 def test_the_job_of_a_case_cancelled_elsewhere_is_not_run_after_waiting(engine, connector, other):
     local = _waiting_worker(engine)
-    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    case_id = cases.start_case(engine, "service", {"name": "Erika"}, internal=True)
     cases.cancel_case(other, case_id, "sb1")        # another process: this one's queue still has it
     assert len(local.handover) == 1
     assert local.run_due() == 0 and connector.calls == []
@@ -127,9 +127,9 @@ def test_the_job_of_a_case_cancelled_elsewhere_is_not_run_after_waiting(engine, 
 
 def test_an_acquired_job_that_waited_behind_a_slow_call_is_re_read(engine, connector, other, clock):
     """Two acquired in one round; the first call is slow, and meanwhile the second's case is cancelled."""
-    first = cases.start_case(engine, "service", {"name": "Langsam"})
+    first = cases.start_case(engine, "service", {"name": "Langsam"}, internal=True)
     clock.advance(timedelta(seconds=1))              # due one after the other
-    second = cases.start_case(engine, "service", {"name": "Storniert"})
+    second = cases.start_case(engine, "service", {"name": "Storniert"}, internal=True)
     worker = JobExecutor(engine, "w1")
     worker.recheck_after = 0.05
     answer = connector.behaviour["lookup"]
@@ -148,7 +148,7 @@ def test_an_acquired_job_that_waited_behind_a_slow_call_is_re_read(engine, conne
 
 def test_the_job_of_a_case_suspended_meanwhile_runs_after_the_resume(engine, connector):
     local = _waiting_worker(engine)
-    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    case_id = cases.start_case(engine, "service", {"name": "Erika"}, internal=True)
     cases.set_suspended(engine, case_id, True)
     assert local.run_due() == 0 and connector.calls == []
     cases.set_suspended(engine, case_id, False)
@@ -159,7 +159,7 @@ def test_the_job_of_a_case_suspended_meanwhile_runs_after_the_resume(engine, con
 def test_a_job_whose_case_is_suspended_during_the_call_is_kept(engine, connector):
     """Suspended while the connector ran: the answer is not applied, the job waits for the resume."""
     local = JobExecutor(engine, "local").take_local_jobs()
-    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    case_id = cases.start_case(engine, "service", {"name": "Erika"}, internal=True)
     answer = connector.behaviour["lookup"]
 
     def suspend_then_answer(request):
@@ -179,7 +179,7 @@ def test_a_job_whose_case_is_suspended_during_the_call_is_kept(engine, connector
 
 def test_jobs_taken_in_a_round_that_fails_are_run_in_the_next(engine, connector, monkeypatch):
     local = JobExecutor(engine, "local").take_local_jobs()
-    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    case_id = cases.start_case(engine, "service", {"name": "Erika"}, internal=True)
 
     def unreachable(_limit=10):
         raise ConnectionError("database unreachable")
@@ -193,10 +193,10 @@ def test_jobs_taken_in_a_round_that_fails_are_run_in_the_next(engine, connector,
 
 
 def test_a_due_poll_gets_a_slot_even_with_a_backlog_of_handed_jobs(engine, connector):
-    waiting = cases.start_case(engine, "service", {"name": "Alt"})     # nobody local yet: unlocked
+    waiting = cases.start_case(engine, "service", {"name": "Alt"}, internal=True)     # nobody local yet: unlocked
     local = JobExecutor(engine, "local", poll_seconds=0).take_local_jobs()
     for i in range(3):
-        cases.start_case(engine, "service", {"name": f"Neu {i}"})
+        cases.start_case(engine, "service", {"name": f"Neu {i}"}, internal=True)
     assert local.run_due(limit=3) == 3             # two handed jobs and one from the poll
     assert _status(engine, waiting) == "completed"
 
@@ -206,7 +206,7 @@ def test_a_job_handed_to_a_stopped_worker_is_unlocked(engine, connector):
     handover = engine.local_worker
     local.release_local_jobs()
     engine.local_worker = handover                   # a save that read it before the stop
-    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    case_id = cases.start_case(engine, "service", {"name": "Erika"}, internal=True)
     engine.local_worker = None
     [job] = _jobs(engine)
     assert job.lock_owner is None
@@ -215,10 +215,10 @@ def test_a_job_handed_to_a_stopped_worker_is_unlocked(engine, connector):
 
 
 def test_handed_over_jobs_come_first_and_the_database_is_still_polled(engine, connector):
-    waiting = cases.start_case(engine, "service", {"name": "Alt"})        # nobody local yet: unlocked
+    waiting = cases.start_case(engine, "service", {"name": "Alt"}, internal=True)        # nobody local yet: unlocked
     local = JobExecutor(engine, "local", poll_seconds=3600).take_local_jobs()
     assert local.run_due() == 1          # the first round polls: takes the waiting job
-    handed = cases.start_case(engine, "service", {"name": "Neu"})
+    handed = cases.start_case(engine, "service", {"name": "Neu"}, internal=True)
     assert local.run_due() == 1          # the handed job, no poll within the poll interval
     assert _status(engine, waiting) == _status(engine, handed) == "completed"
     assert [c.params["name"] for c in connector.calls] == ["Alt", "Neu"]
@@ -229,7 +229,7 @@ def test_the_worker_thread_wakes_up_when_a_job_is_handed_over(engine, connector)
     thread.start()
     try:
         time.sleep(0.2)                              # first (empty) poll done: the thread sleeps
-        case_id = cases.start_case(engine, "service", {"name": "Erika"})
+        case_id = cases.start_case(engine, "service", {"name": "Erika"}, internal=True)
         deadline = time.monotonic() + 10
         while _status(engine, case_id) != "completed" and time.monotonic() < deadline:
             time.sleep(0.02)

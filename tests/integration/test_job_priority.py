@@ -42,8 +42,8 @@ def _priority_model(value: int) -> SourceFile:
 
 def test_a_due_timer_goes_before_a_backlog_of_service_calls(engine, connector, clock):
     deploy_models(engine, "service.bpmn", "wait.bpmn")
-    waiting = cases.start_case(engine, "wait", {"dauer": "PT1M"})
-    backlog = [cases.start_case(engine, "service", {"name": f"P{i}"}) for i in range(5)]
+    waiting = cases.start_case(engine, "wait", {"dauer": "PT1M"}, internal=True)
+    backlog = [cases.start_case(engine, "service", {"name": f"P{i}"}, internal=True) for i in range(5)]
     clock.advance(timedelta(minutes=2))               # the timer is now due, after the service jobs
     [first] = JobExecutor(engine, "w1").acquire(limit=1)
     assert (first.kind, first.case_id, first.priority) == ("timer", waiting, priorities.TIMER)
@@ -55,8 +55,8 @@ def test_a_due_timer_goes_before_a_backlog_of_service_calls(engine, connector, c
 def test_a_model_sets_the_priority_of_its_service_jobs(engine, connector):
     deploy_models(engine, "service.bpmn")
     deploy(engine, [_priority_model(500)], actor="test")
-    cases.start_case(engine, "service", {"name": "normal"})
-    urgent = cases.start_case(engine, "eilig", {"name": "eilig"})
+    cases.start_case(engine, "service", {"name": "normal"}, internal=True)
+    urgent = cases.start_case(engine, "eilig", {"name": "eilig"}, internal=True)
     with engine.db.connect() as conn:
         rows = {r.case_id: r.priority for r in conn.execute(select(t.jobs.c.case_id, t.jobs.c.priority))}
     assert rows[urgent] == 500 and sorted(rows.values()) == [priorities.SERVICE, 500]
@@ -78,7 +78,7 @@ def test_next_due_in_tells_the_idle_worker_when_to_look_again(engine, connector,
     deploy_models(engine, "wait.bpmn")
     executor = JobExecutor(engine, "w1")
     assert executor.next_due_in() is None
-    cases.start_case(engine, "wait", {"dauer": "PT30S"})
+    cases.start_case(engine, "wait", {"dauer": "PT30S"}, internal=True)
     assert executor.next_due_in() == pytest.approx(30, abs=0.01)
     clock.advance(timedelta(seconds=31))
     assert executor.next_due_in() == 0
@@ -98,7 +98,7 @@ def test_notify_wakes_an_idle_worker_on_another_process(pg_url):
     worker.start()
     try:
         time.sleep(0.5)   # the first poll has happened; the next would be 30 s away
-        case_id = cases.start_case(web, "service", {"name": "Erika"})
+        case_id = cases.start_case(web, "service", {"name": "Erika"}, internal=True)
         deadline = time.monotonic() + 10
         while queries.get_case(web, case_id)["status"] != "completed" and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -127,7 +127,7 @@ def test_the_listener_ignores_jobs_written_locked_to_their_worker(pg_url):
         assert listener.listening.wait(5)
         time.sleep(0.2)
         woken.clear()
-        case_id = cases.start_case(web, "service", {"name": "Erika"})
+        case_id = cases.start_case(web, "service", {"name": "Erika"}, internal=True)
         assert woken.wait(5)                       # a free job: notified
         woken.clear()
         with web.db.begin() as conn:               # taken by a worker: nobody else needs waking

@@ -28,7 +28,7 @@ def _jobs(engine):
 
 def test_service_task_runs_outside_the_command_and_completes(engine, connector):
     deploy_models(engine, "service.bpmn")
-    case_id = cases.start_case(engine, "service", {"name": "Erika"}, business_key="AZ-9")
+    case_id = cases.start_case(engine, "service", {"name": "Erika"}, business_key="AZ-9", internal=True)
     assert connector.calls == []  # nothing called inside the start transaction
     assert queries.get_case(engine, case_id)["status"] == "running"
     assert JobExecutor(engine, "w1").run_until_idle() == 1
@@ -46,7 +46,7 @@ def test_service_task_runs_outside_the_command_and_completes(engine, connector):
 def test_business_error_goes_to_the_error_boundary_event(engine, connector):
     deploy_models(engine, "service.bpmn")
     connector.answer("lookup", bpmn_error="NOT_FOUND")
-    case_id = cases.start_case(engine, "service", {"name": "Niemand"})
+    case_id = cases.start_case(engine, "service", {"name": "Niemand"}, internal=True)
     JobExecutor(engine, "w1").run_until_idle()
     view = queries.get_case(engine, case_id)
     assert view["status"] == "completed"
@@ -57,7 +57,7 @@ def test_business_error_goes_to_the_error_boundary_event(engine, connector):
 def test_uncaught_business_error_raises_an_incident(engine, connector):
     deploy_models(engine, "service.bpmn")
     connector.answer("lookup", bpmn_error="UNBEKANNT")
-    case_id = cases.start_case(engine, "service", {"name": "X"})
+    case_id = cases.start_case(engine, "service", {"name": "X"}, internal=True)
     JobExecutor(engine, "w1").run_until_idle()
     [incident] = incidents.list_incidents(engine, case_id=case_id)
     assert "UNBEKANNT" in incident["message"] and "not caught" in incident["message"]
@@ -67,7 +67,7 @@ def test_uncaught_business_error_raises_an_incident(engine, connector):
 def test_technical_failures_retry_with_backoff_then_incident_then_retry_completes(engine, connector, clock):
     deploy_models(engine, "service.bpmn")
     connector.fail_with("lookup", "register unreachable (connection refused)")
-    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    case_id = cases.start_case(engine, "service", {"name": "Erika"}, internal=True)
     worker = JobExecutor(engine, "w1")
     assert worker.run_due() == 1
     [job] = _jobs(engine)
@@ -95,7 +95,7 @@ def test_technical_failures_retry_with_backoff_then_incident_then_retry_complete
 
 def test_crashed_worker_lock_expires_and_another_worker_finishes(engine, connector, clock):
     deploy_models(engine, "service.bpmn")
-    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    case_id = cases.start_case(engine, "service", {"name": "Erika"}, internal=True)
     crashed = JobExecutor(engine, "crashed")
     assert len(crashed.acquire()) == 1  # took the job, then died without running it
     other = JobExecutor(engine, "other")
@@ -108,7 +108,7 @@ def test_crashed_worker_lock_expires_and_another_worker_finishes(engine, connect
 def test_timers_boundary_cycle_duration_and_date(engine, clock):
     deploy_models(engine, "timers.bpmn")
     start = clock.now()
-    case_id = cases.start_case(engine, "timers", {"erinnerungen": 0, "stichtag": "2026-01-10T09:00:00+01:00"})
+    case_id = cases.start_case(engine, "timers", {"erinnerungen": 0, "stichtag": "2026-01-10T09:00:00+01:00"}, internal=True)
     due = sorted((j.element_id, j.due_at) for j in _jobs(engine))
     assert due == [("erinnerung", start + timedelta(hours=1)), ("frist", start + timedelta(days=14))]
     worker = JobExecutor(engine, "w")
@@ -137,7 +137,7 @@ def test_timers_boundary_cycle_duration_and_date(engine, clock):
 
 def test_interrupting_deadline_cancels_the_task(engine, clock):
     deploy_models(engine, "timers.bpmn")
-    case_id = cases.start_case(engine, "timers", {"erinnerungen": 0, "stichtag": "2026-01-10T09:00:00+01:00"})
+    case_id = cases.start_case(engine, "timers", {"erinnerungen": 0, "stichtag": "2026-01-10T09:00:00+01:00"}, internal=True)
     clock.advance(timedelta(days=15))
     JobExecutor(engine, "w").run_until_idle()
     view = queries.get_case(engine, case_id)
@@ -147,7 +147,7 @@ def test_interrupting_deadline_cancels_the_task(engine, clock):
 
 def test_suspended_case_runs_no_jobs_until_resumed(engine, clock):
     deploy_models(engine, "timers.bpmn")
-    case_id = cases.start_case(engine, "timers", {"erinnerungen": 0, "stichtag": "2026-01-10T09:00:00+01:00"})
+    case_id = cases.start_case(engine, "timers", {"erinnerungen": 0, "stichtag": "2026-01-10T09:00:00+01:00"}, internal=True)
     cases.set_suspended(engine, case_id, True)
     clock.advance(timedelta(days=15))
     assert JobExecutor(engine, "w").run_due() == 0
@@ -246,7 +246,7 @@ def test_generated_documents_are_stored_with_the_case_not_in_its_data(engine, co
     pdf = b"%PDF-1.7 Bescheid"
     connector.answer("lookup", {"found": True, "filename": "bescheid.pdf", "mime_type": "application/pdf",
                                 "content_base64": base64.b64encode(pdf).decode()})
-    case_id = cases.start_case(engine, "service", {"name": "Erika"})
+    case_id = cases.start_case(engine, "service", {"name": "Erika"}, internal=True)
     JobExecutor(engine, "w").run_until_idle()
     person = queries.get_case(engine, case_id)["data"]["person"]
     assert "content_base64" not in person

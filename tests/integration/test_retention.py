@@ -26,14 +26,14 @@ def _folder(tmp_path, frist: str):
 
 def test_closed_case_is_erased_after_the_retention_period(engine, clock, tmp_path):
     deploy(engine, read_paths([str(_folder(tmp_path, "P30D"))]))
-    case_id = cases.start_case(engine, "usertask", {"antragsteller": "Erika Mustermann"}, business_key="AZ-1")
+    case_id = cases.start_case(engine, "usertask", {"antragsteller": "Erika Mustermann"}, business_key="AZ-1", internal=True)
     [task] = queries.list_tasks(engine, case_id=case_id)
     with engine.db.begin() as conn:
         conn.execute(document_tables.documents.insert(), dict(
             id="d1", case_id=case_id, filename="ausweis.pdf", media_type="application/pdf", size=4,
             sha256="0" * 64, content=b"%PDF", kind="attachment", uploaded_by="erika", created_at=clock.now()))
     comments.add_comment(engine, case_id, "sb1", "Frau Mustermann hat angerufen.")
-    cases.complete_task(engine, task["id"], {"ok": True}, actor="sb1")
+    cases.complete_task(engine, task["id"], {"ok": True}, actor="sb1", internal=True)
     worker = JobExecutor(engine, "w")
     clock.advance(timedelta(days=29))
     worker.run_until_idle()
@@ -56,7 +56,7 @@ def test_cases_of_processes_without_retention_are_kept(engine, clock):
     from tests.integration.helpers import deploy_models
 
     deploy_models(engine, "usertask.bpmn")
-    case_id = cases.start_case(engine, "usertask", {"antragsteller": "Erika"})
+    case_id = cases.start_case(engine, "usertask", {"antragsteller": "Erika"}, internal=True)
     [task] = queries.list_tasks(engine, case_id=case_id)
     cases.complete_task(engine, task["id"], {}, actor="sb1")
     with engine.db.connect() as conn:

@@ -29,7 +29,7 @@ def test_message_thrown_by_throw_event_send_task_and_end_event_reaches_waiting_c
     third = cases.start_case(engine, "ausweis", {}, business_key="PA-3")
     other = cases.start_case(engine, "ausweis", {}, business_key="PA-9")
     thrower = cases.start_case(engine, "melder", {"ausweis": "PA-1", "zweiter": "PA-2", "dritter": "PA-3",
-                                                  "grund": "Umzug"})
+                                                  "grund": "Umzug"}, internal=True)
     assert _case(engine, thrower)["status"] == "completed"
     # nothing is delivered inside the thrower's transaction: three jobs wait
     assert _case(engine, first)["status"] == "waiting" and not _case(engine, first)["open_tasks"]
@@ -46,7 +46,7 @@ def test_message_thrown_by_throw_event_send_task_and_end_event_reaches_waiting_c
 
 def test_thrown_message_before_the_receiver_waits_is_buffered(engine):
     deploy_models(engine, MODEL)
-    cases.start_case(engine, "melder", {"ausweis": "PA-7", "zweiter": "x", "dritter": "y"})
+    cases.start_case(engine, "melder", {"ausweis": "PA-7", "zweiter": "x", "dritter": "y"}, internal=True)
     JobExecutor(engine).run_until_idle()
     receiver = cases.start_case(engine, "ausweis", {}, business_key="PA-7")
     JobExecutor(engine).run_until_idle()
@@ -55,7 +55,7 @@ def test_thrown_message_before_the_receiver_waits_is_buffered(engine):
 
 def test_thrown_message_starts_a_case_at_a_message_start_event(engine):
     deploy_models(engine, MODEL)
-    cases.start_case(engine, "meldung_sender", {"hinweis": "neu"}, business_key="K-1")
+    cases.start_case(engine, "meldung_sender", {"hinweis": "neu"}, business_key="K-1", internal=True)
     assert _cases_of(engine, "meldung_empfang") == []
     JobExecutor(engine).run_until_idle()
     [started] = _cases_of(engine, "meldung_empfang")
@@ -79,7 +79,7 @@ def test_a_retried_throw_job_delivers_nothing_twice(engine):
 def test_signal_throw_and_signal_end_event_reach_waiting_cases_and_start_signal_start_processes(engine):
     deploy_models(engine, MODEL)
     waiting = [cases.start_case(engine, "sturm_wartend", {}) for _ in range(2)]
-    cases.start_case(engine, "sturm_melder", {"stufe": 3})
+    cases.start_case(engine, "sturm_melder", {"stufe": 3}, internal=True)
     JobExecutor(engine).run_until_idle()
     for case_id in waiting:
         assert [t_["element_id"] for t_ in _case(engine, case_id)["open_tasks"]] == ["sw_task"]
@@ -110,7 +110,7 @@ def test_uncaught_error_end_event_fails_the_case_with_an_incident(engine):
 def test_thrown_message_matching_several_waiting_cases_is_refused_with_an_incident_on_the_thrower(engine):
     deploy_models(engine, MODEL)
     waiting = [cases.start_case(engine, key, {}, business_key="PA-1") for key in ("ausweis", "zweitausweis")]
-    thrower = cases.start_case(engine, "melder", {"ausweis": "PA-1", "zweiter": "x", "dritter": "y"})
+    thrower = cases.start_case(engine, "melder", {"ausweis": "PA-1", "zweiter": "x", "dritter": "y"}, internal=True)
     JobExecutor(engine).run_until_idle()
     assert all(not _case(engine, c)["open_tasks"] for c in waiting)      # delivered to none
     assert _case(engine, thrower)["status"] == "failed"

@@ -17,7 +17,7 @@ import secrets
 import string
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -36,8 +36,9 @@ from engine.bootstrap import Engine
 from engine.jobs import JobExecutor
 from engine.persistence import tables as t
 from engine.ports import FakeClock
-from engine.services import cases, messages, queries
+from engine.services import cases, documents, messages, queries
 from engine.services.deploy import deploy, read_paths
+from tests.web.helpers import PDF
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 CITIZEN = "antragsteller"
@@ -121,9 +122,10 @@ class Scenario:
         result = deploy(self.engine, read_paths([str(PROCESSES / service)]), actor="test")
         assert [p.key for p in result.processes] == [service.replace("-", "_")] or result.processes
 
-    def start(self, key: str, data: dict[str, Any], business_key: str | None = None, actor: str = "buerger1") -> str:
+    def start(self, key: str, data: dict[str, Any], business_key: str | None = None, actor: str = "buerger1",
+              uploads: Sequence[documents.Upload] = ()) -> str:
         case_id = cases.start_case(self.engine, key, data, business_key=business_key or new_business_key(),
-                                   actor=actor)
+                                   actor=actor, uploads=uploads)
         self.run()
         return case_id
 
@@ -153,9 +155,15 @@ class Scenario:
                       f"case: {self.case(case_id)['status']} {self.case(case_id).get('incidents')}"
         return found[0]
 
-    def complete(self, case_id: str, element_id: str, data: dict[str, Any], actor: str) -> None:
-        cases.complete_task(self.engine, self.task(case_id, element_id)["id"], data, actor=actor)
+    def complete(self, case_id: str, element_id: str, data: dict[str, Any], actor: str,
+                 uploads: Sequence[documents.Upload] = ()) -> None:
+        cases.complete_task(self.engine, self.task(case_id, element_id)["id"], data, actor=actor, uploads=uploads)
         self.run()
+
+    @staticmethod
+    def upload(filename: str = "nachweis.pdf") -> documents.Upload:
+        """A PDF the person uploads with a submission (its id goes into the form data)."""
+        return documents.accept(filename, PDF)
 
     def message(self, name: str, key: str, data: dict[str, Any] | None = None, message_id: str | None = None) -> str:
         outcome = messages.correlate_message(self.engine, name, key, data or {}, message_id=message_id)

@@ -123,9 +123,11 @@ def test_company_car_confirmation_is_requested_and_answered(s: Scenario) -> None
     [mail] = [m for m in s.bo.mails(key) if "Unterlagen fehlen" in m["subject"]]
     assert "Bestätigung des Arbeitgebers" in mail["body"] and "19.01.2026" in mail["body"]
     s.advance(days=3)
-    s.complete(case_id, "unterlagen_nachreichen", {"nachgereichte_unterlagen": "doc-1"}, actor="buerger1")
+    upload = s.upload("bestaetigung.pdf")
+    s.complete(case_id, "unterlagen_nachreichen", {"nachgereichte_unterlagen": upload.id}, actor="buerger1",
+               uploads=[upload])
     data = s.data(case_id)
-    assert data["nachforderung_status"] == "beantwortet" and data["nachgereicht"][0]["unterlagen"] == "doc-1"
+    assert data["nachforderung_status"] == "beantwortet" and data["nachgereicht"][0]["unterlagen"] == upload.id
     s.complete(case_id, "pruefen", {"entscheidung": "genehmigen"}, actor="sb2")
     assert s.pay(case_id) == "delivered"
     assert s.data(case_id)["ergebnis"] == "erteilt"

@@ -60,7 +60,9 @@ def test_craft_business_goes_to_the_chamber_of_crafts_after_proof(s: Scenario) -
     assert s.data(case_id)["pruefhinweise"] == [hint]
     s.complete(case_id, "pruefen", {"entscheidung": "nachfordern",
                                     "nachforderung_unterlagen": "Eintragung in die Handwerksrolle"}, actor="sb1")
-    s.complete(case_id, "unterlagen_nachreichen", {"nachgereichte_unterlagen": "doc-hwk"}, actor="buerger1")
+    upload = s.upload()
+    s.complete(case_id, "unterlagen_nachreichen", {"nachgereichte_unterlagen": upload.id}, actor="buerger1",
+               uploads=[upload])
     s.complete(case_id, "pruefen", {"entscheidung": "genehmigen"}, actor="sb1")
     assert s.pay(case_id) == "delivered"
     assert s.data(case_id)["stelle_name"][0] == "Handwerkskammer Musterstadt"

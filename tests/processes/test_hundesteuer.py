@@ -71,8 +71,9 @@ def test_assistance_dog_exemption_proof_requested_and_answered(s: Scenario) -> N
     s.complete(case_id, "pruefen", {"entscheidung": "nachfordern",
                                     "nachforderung_unterlagen": "Ausweis über die Assistenzhund-Prüfung"}, actor="sb1")
     assert any("Unterlagen fehlen" in m["subject"] for m in s.bo.mails(key))
-    s.complete(case_id, "unterlagen_nachreichen", {"nachgereichte_unterlagen": "doc-7", "nachricht": "anbei"},
-               actor="buerger1")
+    upload = s.upload()
+    s.complete(case_id, "unterlagen_nachreichen", {"nachgereichte_unterlagen": upload.id, "nachricht": "anbei"},
+               actor="buerger1", uploads=[upload])
     s.complete(case_id, "pruefen", {"entscheidung": "genehmigen"}, actor="sb2")
     data = s.data(case_id)
     assert (data["jahressteuer_cent"], data["befreit"], data["ergebnis"]) == (0, True, "festgesetzt")

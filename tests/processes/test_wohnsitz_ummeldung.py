@@ -106,14 +106,18 @@ def test_landlord_does_not_confirm_uploaded_confirmation_requested_and_answered(
     assert s.data(case_id)["pruefhinweise"] == ["Wohnungsgeber hat den Einzug nicht fristgerecht bestätigt"]
     s.complete(case_id, "pruefen", {"entscheidung": "nachfordern",
                                     "nachforderung_unterlagen": "Unterschriebene Wohnungsgeberbestätigung"}, actor="sb1")
-    s.complete(case_id, "unterlagen_nachreichen", {"nachgereichte_unterlagen": "doc-wgb"}, actor="buerger1")
+    upload = s.upload()
+    s.complete(case_id, "unterlagen_nachreichen", {"nachgereichte_unterlagen": upload.id}, actor="buerger1",
+               uploads=[upload])
     s.complete(case_id, "pruefen", {"entscheidung": "genehmigen"}, actor="sb2")
     assert s.data(case_id)["ergebnis"] == "umgemeldet"
     assert register(s, om)["wohnungen"][0]["anschrift"]["strasse"] == "Lindenweg"
 
 
 def test_unanswered_request_and_rejection_with_four_eyes(s: Scenario) -> None:
-    case_id = s.start(KEY, anmeldung("MS-1000107", wohnungsgeber={"bestaetigung": "hochgeladen", "datei": "doc-1"}))
+    upload = s.upload("wohnungsgeberbestaetigung.pdf")
+    case_id = s.start(KEY, anmeldung("MS-1000107", wohnungsgeber={"bestaetigung": "hochgeladen", "datei": upload.id}),
+                      uploads=[upload])
     key = s.case(case_id)["business_key"]
     assert s.data(case_id)["pruefhinweise"] == ["Hochgeladene Wohnungsgeberbestätigung prüfen"]
     s.complete(case_id, "pruefen", {"entscheidung": "nachfordern",

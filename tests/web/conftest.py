@@ -78,6 +78,18 @@ def login_as(client: FlaskClient, username: str | None) -> FlaskClient:
     return client
 
 
+APPLICATION_TOKEN = re.compile(r'name="antrag_id" value="([^"]+)"')
+
+
+def form_tokens(client: FlaskClient, path: str) -> dict[str, str]:
+    """The hidden fields of a form page: the CSRF token and, on an application form, the
+    application token that makes a resend start no second case."""
+    page = client.get(path).get_data(as_text=True)
+    csrf, application = CSRF.search(page), APPLICATION_TOKEN.search(page)
+    assert csrf, f"no CSRF token on {path}"
+    return {"csrf_token": csrf.group(1), **({"antrag_id": application.group(1)} if application else {})}
+
+
 def csrf_token(client: FlaskClient, path: str = "/anmelden") -> str:
     page = client.get(path).get_data(as_text=True)
     match = CSRF.search(page)
@@ -95,7 +107,7 @@ def incident(web_engine: Engine) -> dict[str, str]:
     web_engine.connectors["test"] = connector
     deploy(web_engine, read_paths([str(Path(__file__).parents[1] / "models" / "service.bpmn")]), actor="po")
     connector.answer("lookup", bpmn_error="UNBEKANNT")
-    case_id = cases.start_case(web_engine, "service", {"name": "Erika"}, business_key="2026-STOER1", actor="sb1")
+    case_id = cases.start_case(web_engine, "service", {"name": "Erika"}, business_key="2026-STOER1", actor="sb1", internal=True)
     JobExecutor(web_engine, "w1").run_until_idle()
     [item] = incidents.list_incidents(web_engine, case_id=case_id)
     connector.answer("lookup", {"found": True, "name": "Erika"})

@@ -24,7 +24,7 @@ def bearer(web_engine: Any, username: str) -> dict[str, str]:
 @pytest.fixture
 def gebuehr(web_engine: Any) -> str:
     deploy(web_engine, read_paths([str(MODELS / "gebuehr.bpmn")]), actor="po")
-    return cases.start_case(web_engine, "gebuehr", {"zahlung": PAYMENT}, business_key="2026-PAY001", actor="erika")
+    return cases.start_case(web_engine, "gebuehr", {"zahlung": PAYMENT}, business_key="2026-PAY001", actor="erika", internal=True)
 
 
 def test_message_is_delivered_once_per_message_id(client, web_engine, gebuehr):

@@ -44,7 +44,7 @@ def pay_client(pay_app: Any) -> Any:
 @pytest.fixture
 def gebuehr(web_engine: Any) -> str:
     deploy(web_engine, read_paths([str(MODELS / "gebuehr.bpmn")]), actor="po")
-    return cases.start_case(web_engine, "gebuehr", {"zahlung": PAYMENT}, business_key="2026-PAY001", actor="erika")
+    return cases.start_case(web_engine, "gebuehr", {"zahlung": PAYMENT}, business_key="2026-PAY001", actor="erika", internal=True)
 
 
 def test_booked_payment_reaches_the_waiting_case(pay_client, web_engine, gebuehr, clock):

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from engine.services import queries
-from tests.web.conftest import csrf_token, login_as
+from tests.web.conftest import csrf_token, form_tokens, login_as
 from tests.web.helpers import PDF
 from tests.web.test_forms import VALID
 
@@ -49,9 +49,9 @@ def test_staff_accounts_cannot_use_the_citizen_portal_and_citizens_not_the_staff
 
 def test_apply_decide_and_download_the_decision(client, web_engine, deployed):
     _sign_in_citizen(client)
-    token = csrf_token(client, "/leistungen/webantrag/antrag")
+    hidden = form_tokens(client, "/leistungen/webantrag/antrag")
     response = client.post("/leistungen/webantrag/antrag", content_type="multipart/form-data",
-                           data={"csrf_token": token, **VALID, "nachweis": (io.BytesIO(PDF), "schein.pdf")})
+                           data={**hidden, **VALID, "nachweis": (io.BytesIO(PDF), "schein.pdf")})
     case_id = response.headers["Location"].split("/")[-2]
     business_key = queries.get_case(web_engine, case_id)["business_key"]
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from engine.persistence.document_tables import documents as documents_table
 from engine.persistence.identity_tables import api_tokens, groups, users
 from engine.services import queries
-from tests.web.conftest import csrf_token, login_as
+from tests.web.conftest import csrf_token, form_tokens, login_as
 from tests.web.helpers import EXE, HTML, PDF, PNG
 from webui.forms.fields import build_fields, flatten
 from webui.forms.parse import parse_form
@@ -28,8 +28,8 @@ def _count(engine: Any, table: Any) -> int:
 
 def _apply(client: Any, data: dict[str, Any], **kwargs: Any) -> Any:
     login_as(client, "erika")
-    token = csrf_token(client, "/leistungen/webantrag/antrag")
-    return client.post("/leistungen/webantrag/antrag", data={"csrf_token": token, **data},
+    hidden = form_tokens(client, "/leistungen/webantrag/antrag")
+    return client.post("/leistungen/webantrag/antrag", data={**hidden, **data},
                        content_type="multipart/form-data", **kwargs)
 
 

@@ -28,7 +28,7 @@ PAYMENT = {"zahlungs_url": "https://bezahlen.example/bezahlen/tx-1", "betrag_cen
 
 def start(web_engine: Any, payment: dict[str, Any] | None = None, key: str = "2026-PAY001") -> str:
     deploy(web_engine, read_paths([str(MODELS / "gebuehr.bpmn")]), actor="po")
-    return cases.start_case(web_engine, "gebuehr", {"zahlung": payment or PAYMENT}, business_key=key, actor="erika")
+    return cases.start_case(web_engine, "gebuehr", {"zahlung": payment or PAYMENT}, business_key=key, actor="erika", internal=True)
 
 
 def test_case_page_offers_payment_and_redirects_to_the_platform(client, web_engine):
@@ -118,7 +118,7 @@ def test_pay_on_the_simulated_platform_and_return(web_engine, clock):
         deploy(web_engine, read_paths([str(MODELS / "gebuehr-online.bpmn")]), actor="po")
         case_id = cases.start_case(web_engine, "gebuehr_online",
                                    {"rueckkehr_url": f"{web.url}/zahlung/zurueck?aktenzeichen=2026-RUND01"},
-                                   business_key="2026-RUND01", actor="erika")
+                                   business_key="2026-RUND01", actor="erika", internal=True)
         JobExecutor(web_engine, "w1").run_until_idle()
         assert queries.get_case(web_engine, case_id)["data"]["zahlung"]["status"] == "INITIAL"
         client = app.test_client()

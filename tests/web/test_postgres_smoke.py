@@ -11,7 +11,7 @@ from engine.services import identity, queries
 from engine.services.deploy import deploy, read_paths
 from engine.settings import Settings
 from tests.conftest import truncate_all
-from tests.web.conftest import csrf_token, login_as, make_app
+from tests.web.conftest import csrf_token, form_tokens, login_as, make_app
 from tests.web.helpers import MODELS, WEBANTRAG
 from tests.web.test_forms import VALID
 
@@ -25,8 +25,8 @@ def test_portal_and_inbox_on_postgres(pg_url):
     deploy(engine, read_paths([str(MODELS / n) for n in WEBANTRAG]), actor="test")
     client = make_app(engine).test_client()
     login_as(client, "erika")
-    token = csrf_token(client, "/leistungen/webantrag/antrag")
-    assert client.post("/leistungen/webantrag/antrag", data={"csrf_token": token, **VALID}).status_code == 302
+    hidden = form_tokens(client, "/leistungen/webantrag/antrag")
+    assert client.post("/leistungen/webantrag/antrag", data={**hidden, **VALID}).status_code == 302
     login_as(client, "sb1")
     [task] = queries.list_tasks(engine, groups=["sachbearbeitung"])
     token = csrf_token(client, f"/inbox/aufgaben/{task['id']}")

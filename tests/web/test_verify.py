@@ -68,7 +68,7 @@ def test_uploaded_pdf_is_verified_and_its_content_shown(verify_client, web_engin
 def test_code_verifies_a_document_kept_in_case_data_without_personal_data(verify_client, web_engine, rendered):
     deploy(web_engine, read_paths([str(MODELS / "gebuehr.bpmn")]), actor="po")
     result = {k: v for k, v in rendered.items() if k != "pdf"}
-    cases.start_case(web_engine, "gebuehr", {"bescheid": result}, business_key="2026-BPA123", actor="erika")
+    cases.start_case(web_engine, "gebuehr", {"bescheid": result}, business_key="2026-BPA123", actor="erika", internal=True)
     page = verify_client.get(f"/pruefen?code={rendered['verification_code']}").get_data(as_text=True)
     assert "Das Dokument ist echt." in page and rendered["document_id"] in page and "2026-BPA123" in page
     assert "Müller-Lüdenscheidt" not in page and "Parkstraße" not in page and "Schlossberg" not in page
@@ -149,7 +149,7 @@ def test_code_verifies_a_decision_the_engine_generated(verify_client, web_engine
     deploy(web_engine, read_paths([str(MODELS / "bescheid-erstellen.bpmn")]), actor="po")
     case_id = cases.start_case(web_engine, "bescheid_erstellen", {"empfaenger": BESCHEID["empfaenger"],
                                                                   "variablen": BESCHEID["variables"]},
-                               business_key="2026-ECHT01", actor="erika")
+                               business_key="2026-ECHT01", actor="erika", internal=True)
     JobExecutor(web_engine, "w1").run_until_idle()
     view = queries.get_case(web_engine, case_id)
     assert view["status"] == "completed" and "content_base64" not in view["data"]["bescheid"]

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from engine.services.submissions import DOCUMENT_FORMATS
+
 RADIO_MAX = 5
-FILE_FORMATS = ("data-url", "binary", "document")
+FILE_FORMATS = DOCUMENT_FORMATS       # the engine checks these fields as document references
 
 
 @dataclass

@@ -1,13 +1,13 @@
 """Submitted form values -> typed JSON for the schema (empty -> omitted), plus German type errors.
 
-Uploads are checked here (size, content type) but not stored: the caller stores them only
-after the engine accepted the data, so that a refused submission leaves nothing behind.
+Uploads are checked here (size, content type) but not stored: the engine stores them in the
+same transaction as the start or completion that refers to them, so that a refused submission
+leaves nothing behind and accepted data never refer to a document that is not stored yet.
 """
 
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Mapping
@@ -22,17 +22,10 @@ MAX_TEXT = 20_000
 
 
 @dataclass
-class Upload:
-    document_id: str
-    filename: str
-    content: bytes
-
-
-@dataclass
 class Parsed:
     data: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, list[str]] = field(default_factory=dict)
-    uploads: list[Upload] = field(default_factory=list)
+    uploads: list[documents.Upload] = field(default_factory=list)   # stored with the submission
     raw: dict[str, Any] = field(default_factory=dict)       # what was typed, to show it again
 
 
@@ -137,10 +130,9 @@ def _file(upload: FileStorage | None, path: str, parsed: Parsed, max_upload: int
         return None
     content = upload.read(max_upload + 1)
     try:
-        documents.check_upload(upload.filename, content, max_upload)
+        accepted = documents.accept(upload.filename, content, max_upload)
     except documents.UploadRefused as exc:
         _error(parsed, path, exc.user_message)
         return None
-    document_id = str(uuid.uuid4())
-    parsed.uploads.append(Upload(document_id, upload.filename, content))
-    return document_id
+    parsed.uploads.append(accepted)
+    return accepted.id

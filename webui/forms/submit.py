@@ -7,9 +7,8 @@ from typing import Any, Mapping
 
 from flask import current_app, request
 
-from engine.bootstrap import Engine
 from engine.domain.errors import FormValidationError
-from engine.services import documents, forms
+from engine.services import forms
 from webui.forms.fields import Field, build_fields, summary
 from webui.forms.parse import Parsed, parse_form
 
@@ -19,13 +18,14 @@ class FormView:
     fields: list[Field]
     summary: list[tuple[str, str, str]] = field(default_factory=list)
     has_files: bool = False
+    submission: str = ""          # idempotency token of an application form (hidden field)
 
 
 def form_view(schema: Mapping[str, Any] | None, ui: Mapping[str, Any] | None, values: Mapping[str, Any],
-              errors: Mapping[str, list[str]] | None = None) -> FormView:
+              errors: Mapping[str, list[str]] | None = None, submission: str = "") -> FormView:
     errors = errors or {}
     built = build_fields(schema, ui, values, errors)
-    return FormView(built, summary(built, errors), _has_files(built))
+    return FormView(built, summary(built, errors), _has_files(built), submission)
 
 
 def _has_files(fields: list[Field]) -> bool:
@@ -47,8 +47,3 @@ def merge(parsed: Parsed, field_errors: Mapping[str, list[str]]) -> None:
         if path not in parsed.errors:      # a type error already explains why the value is missing
             parsed.errors[path] = list(messages)
 
-
-def store_uploads(engine: Engine, parsed: Parsed, case_id: str, username: str) -> None:
-    for upload in parsed.uploads:
-        documents.store(engine, upload.filename, upload.content, uploaded_by=username, case_id=case_id,
-                        max_bytes=current_app.config["AMTSFLOW_MAX_UPLOAD_BYTES"], document_id=upload.document_id)

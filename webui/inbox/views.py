@@ -13,7 +13,7 @@ from engine.services import cases, comments, documents, identity, queries, task_
 from webui import casework
 from webui.auth import current_user, engine, require_roles
 from webui.forms.fields import flatten
-from webui.forms.submit import form_view, merge, parse_request, store_uploads
+from webui.forms.submit import form_view, merge, parse_request
 from engine.services import kpis
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
@@ -86,8 +86,7 @@ def task(task_id: str) -> Any:
     parsed = parse_request(schema, ui)
     if not parsed.errors:
         try:
-            cases.complete_task(engine(), task_id, parsed.data, actor=_user().username)
-            store_uploads(engine(), parsed, item["case_id"], _user().username)
+            cases.complete_task(engine(), task_id, parsed.data, actor=_user().username, uploads=parsed.uploads)
             flash(_("Die Aufgabe „%(name)s“ ist erledigt.", name=item["name"]), "success")
             return redirect(url_for("inbox.index"))
         except FormValidationError as exc:

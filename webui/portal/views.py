@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.domain.errors import AmtsflowError, FormValidationError
-from engine.services import cases, delivery, documents, identity, queries
+from engine.domain.errors import AmtsflowError, Conflict, FormValidationError
+from engine.services import cases, delivery, documents, identity, messages, queries
 from webui import casework
 from webui.auth import current_user, engine, require_roles
 from webui.forms.fields import flatten
-from webui.forms.submit import form_view, merge, parse_request, store_uploads
+from webui.forms.submit import form_view, merge, parse_request
 
 bp = Blueprint("portal", __name__)
+SUBMISSION_FIELD = "antrag_id"          # one token per application form: a resend starts no second case
+SUBMISSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 @bp.get("/")
@@ -31,21 +35,36 @@ def apply(key: str) -> Any:
         abort(404)
     schema, ui = service.form.schema, service.form.ui_schema
     if request.method == "GET":
-        return render_template("portal/apply.html", service=service, form_view=form_view(schema, ui, {}))
+        return render_template("portal/apply.html", service=service,
+                               form_view=form_view(schema, ui, {}, submission=secrets.token_urlsafe(18)))
     parsed = parse_request(schema, ui)
+    token = request.form.get(SUBMISSION_FIELD, "")
+    if not SUBMISSION_TOKEN.fullmatch(token):
+        parsed.errors.setdefault("_form", []).append(_("Das Formular wurde unvollständig übertragen. Bitte senden Sie "
+                                                       "es noch einmal ab."))
+        token = secrets.token_urlsafe(18)
     if not parsed.errors:
-        user = current_user()
-        assert user is not None
         try:
-            case_id = cases.start_case(engine(), key, parsed.data, actor=user.username)  # the engine assigns the key
-            store_uploads(engine(), parsed, case_id, user.username)
-            return redirect(url_for("portal.received", case_id=case_id))
+            return redirect(url_for("portal.received", case_id=_start_once(key, parsed, token)))
         except FormValidationError as exc:
             merge(parsed, exc.field_errors)
         except AmtsflowError as exc:
             parsed.errors["_form"] = [exc.user_message]
-    view = form_view(schema, ui, parsed.raw, parsed.errors)
+    view = form_view(schema, ui, parsed.raw, parsed.errors, submission=token)
     return render_template("portal/apply.html", service=service, form_view=view), 400
+
+
+def _start_once(key: str, parsed: Any, token: str) -> str:
+    """Start the case with its uploads in one transaction, once per form token: a second
+    submission of the same form (double click, resend after a timeout) finds the first case."""
+    user = _user()
+    outcome = messages.start_case_once(engine(), key, parsed.data, message_id=f"portal:{user.username}:{key}:{token}",
+                                       actor=user.username, name="portal_application", uploads=parsed.uploads)
+    if outcome.case_id is None:
+        raise Conflict(f"portal application {token} of {user.username}: no case after a concurrent start",
+                       user_message=_("Ihr Antrag konnte gerade nicht angenommen werden. Bitte senden Sie ihn "
+                                      "noch einmal ab."))
+    return outcome.case_id
 
 
 @bp.get("/meine-antraege/<case_id>/eingang")
@@ -96,8 +115,7 @@ def task(case_id: str, task_id: str) -> Any:
     parsed = parse_request(schema, ui)
     if not parsed.errors:
         try:
-            cases.complete_task(engine(), task_id, parsed.data, actor=_user().username)
-            store_uploads(engine(), parsed, case_id, _user().username)
+            cases.complete_task(engine(), task_id, parsed.data, actor=_user().username, uploads=parsed.uploads)
             flash(_("Vielen Dank, Ihre Angaben sind eingegangen."), "success")
             return redirect(url_for("portal.case", case_id=case_id))
         except FormValidationError as exc:
