@@ -18,6 +18,7 @@ from engine.domain.errors import DeploymentError, Problem
 from engine.runtime import (
     camunda, camunda_listeners, checks, elements, flowable, juel, limit_checks, listeners, terminate_all)
 from engine.runtime.bounded import bound_multi_instance
+from engine.runtime import date_bounds
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
 from engine.runtime import flowable_tasks, links, milestones
@@ -357,6 +358,11 @@ class _BundleParser:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
             self.problems.append(Problem(source, line, element_id, f"invalid JSON Schema: {exc.message}"))
+            return None
+        bounds = date_bounds.problems(schema)
+        for message in bounds:
+            self.problems.append(Problem(source, line, element_id, f"form: {message}"))
+        if bounds:
             return None
         return Form(schema=schema, ui_schema=ui if isinstance(ui, dict) else {}, source=source)
 

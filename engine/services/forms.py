@@ -10,18 +10,21 @@ import threading
 from collections import OrderedDict
 from typing import Any, cast
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from engine.domain.errors import FormValidationError
+from engine.services.form_formats import FORMATS, FormValidator, bound_date
 
 TYPE_NAMES = {
     "string": "Text", "integer": "ganze Zahl", "number": "Zahl", "boolean": "Ja/Nein-Wert",
     "object": "Gruppe von Angaben", "array": "Liste", "null": "leerer Wert",
 }
-FORMAT_NAMES = {"date": "Datum (JJJJ-MM-TT)", "email": "E-Mail-Adresse", "date-time": "Zeitpunkt", "uri": "Internetadresse"}
-UNKNOWN_FIELDS = "Die Angaben enthalten unbekannte Felder."
+FORMAT_NAMES = {"date": "ein gültiges Datum (JJJJ-MM-TT)", "email": "eine gültige E-Mail-Adresse",
+                "idn-email": "eine gültige E-Mail-Adresse", "date-time": "einen gültigen Zeitpunkt",
+                "uri": "eine gültige Internetadresse"}
 
+UNKNOWN_FIELDS = "Die Angaben enthalten unbekannte Felder."
 
 def _keyword(error: ValidationError) -> str:
     """The failed keyword ("required", "type", ...): jsonschema keeps its name in ``validator``,
@@ -51,8 +54,12 @@ def _message(error: ValidationError) -> str:
         return "Bitte bestätigen Sie diese Angabe."
     if v == "pattern":
         return "Die Eingabe hat nicht das erwartete Format."
+    if v in ("formatMinimum", "formatMaximum"):
+        limit = bound_date(value)
+        when = limit.strftime("%d.%m.%Y") if limit is not None else str(value)
+        return f"Bitte prüfen Sie das Datum: Es darf nicht {'vor' if v == 'formatMinimum' else 'nach'} dem {when} liegen."
     if v == "format":
-        return f"Bitte geben Sie ein gültiges {FORMAT_NAMES.get(str(value), str(value))} ein."
+        return f"Bitte geben Sie {FORMAT_NAMES.get(str(value), f'einen gültigen Wert ({value})')} ein."
     if v in ("minItems", "maxItems"):
         return f"Bitte wählen Sie {'mindestens' if v == 'minItems' else 'höchstens'} {value} Einträge."
     if v in ("additionalProperties", "unevaluatedProperties"):
@@ -68,7 +75,6 @@ def _field(error: ValidationError) -> str:
     return ".".join(path) or "_form"
 
 
-_FORMATS = FormatChecker()
 _validators: OrderedDict[int, tuple[dict[str, Any], Draft202012Validator]] = OrderedDict()
 _validators_lock = threading.Lock()
 
@@ -82,7 +88,7 @@ def _validator(schema: dict[str, Any]) -> Draft202012Validator:
         if entry is not None and entry[0] is schema:
             _validators.move_to_end(key)
             return entry[1]
-    validator = Draft202012Validator(schema, format_checker=_FORMATS)
+    validator = FormValidator(schema, format_checker=FORMATS)
     with _validators_lock:
         _validators[key] = (schema, validator)
         while len(_validators) > 256:
