@@ -156,14 +156,13 @@ class FitConnectInbox:
         if not problems and route is not None:
             try:
                 outcome = messages.start_case_once(
-                    self.engine, route.process_key, submission.data,
+                    self.engine, route.process_key, submission.data, uploads=self._attachments(submission),
                     message_id=f"fitconnect:{submission.submission_id}", actor=ACTOR)  # the engine assigns the key
             except NotFound:
                 raise                     # process not deployed (yet): keep the submission waiting
             except AmtsflowError as exc:
                 problems = _reject("schema-violation", "Fachdaten passen nicht zum Antrag", exc.message)
             else:
-                self._store_attachments(submission, outcome.case_id)
                 log.info("fitconnect: submission %s -> case %s (%s)", submission.submission_id, outcome.case_id,
                          outcome.status)
                 return outcome.case_id
@@ -171,13 +170,13 @@ class FitConnectInbox:
                                       idempotency_key=f"fitconnect:{submission.submission_id}:reject")
         raise SubmissionRejected(submission.submission_id, problems)
 
-    def _store_attachments(self, submission: Submission, case_id: str | None) -> None:
-        for attachment in submission.attachments:
-            name = f"fitconnect:{submission.submission_id}:{attachment.id}"
-            document_id = str(uuid.uuid5(uuid.NAMESPACE_URL, name))
-            # the id names the attachment: a second run of this submission stores nothing again
-            documents.store(self.engine, attachment.filename, attachment.content, uploaded_by=ACTOR,
-                            case_id=case_id, max_bytes=self.max_upload_bytes, document_id=document_id)
+    def _attachments(self, submission: Submission) -> list[documents.Upload]:
+        """The attachments, stored in the start's own transaction (a case never refers to an
+        attachment that is not stored yet); each id names its attachment."""
+        return [documents.accept(a.filename, a.content, self.max_upload_bytes,
+                                 document_id=str(uuid.uuid5(uuid.NAMESPACE_URL,
+                                                            f"fitconnect:{submission.submission_id}:{a.id}")))
+                for a in submission.attachments]
 
     # -- the worker thread -----------------------------------------------------------------
     def start(self) -> None:
