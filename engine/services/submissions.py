@@ -152,7 +152,8 @@ def check(conn: Any, form: Any, data: Any, *, where: str, actor: str, case_id: s
         allowed = set(declared_without_form)
         errors = {str(k): [NO_FORM] for k in data if str(k) not in allowed}
         if errors:
-            raise FormValidationError(f"{where}: no form declares {', '.join(sorted(errors))}", errors)
+            raise FormValidationError(f"{where}: no form declares {', '.join(sorted(errors))} (data from a person; "
+                                      f"the embedding program itself passes internal=True)", errors)
         return
     walk = _Walk(form.schema)
     walk.walk([form.schema], data, "", form.ui_schema)
@@ -166,7 +167,8 @@ def check(conn: Any, form: Any, data: Any, *, where: str, actor: str, case_id: s
     references = [(path, doc_id) for path, doc_id in walk.references if path not in errors]
     errors.update(_foreign_documents(conn, references, case_id, actor, set(uploaded)))
     if errors:
-        raise FormValidationError(f"{where}: submitted data by {actor} refused ({', '.join(sorted(errors))})", errors)
+        raise FormValidationError(f"{where}: submitted data by {actor} refused ({', '.join(sorted(errors))}); only "
+                                  f"the form's fields are data from a person (internal=True: the program's own)", errors)
 
 
 def _explains_undeclared(field: str, messages: list[str], undeclared: Mapping[str, list[str]]) -> bool:

@@ -84,6 +84,6 @@ def test_recursive_call_through_an_expression_stops_at_the_depth_limit(uncached)
     expression is only known when it runs: the call_depth limit ends it with a clear message."""
     engine = uncached
     deploy_models(engine, "camunda/recursion.bpmn")
-    case = queries.get_case(engine, cases.start_case(engine, "recursion", {"naechster": "recursion"}))
+    case = queries.get_case(engine, cases.start_case(engine, "recursion", {"naechster": "recursion"}, internal=True))
     assert case["status"] == "failed"
     assert f"nested deeper than {Limits().call_depth} levels" in case["error"]

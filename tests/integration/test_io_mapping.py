@@ -115,7 +115,7 @@ def test_connector_output_parameters_map_the_result(engine):
     files = [SourceFile("connector_outputs.bpmn", (MODELS / "camunda" / "connector_outputs.bpmn").read_bytes()),
              SourceFile("camunda-mapping.json", b'{"connectors": {"register-connector": "test.lookup"}}')]
     deploy(engine, files)
-    case_id = cases.start_case(engine, "connector_outputs", {"vorname": "Erika"})
+    case_id = cases.start_case(engine, "connector_outputs", {"vorname": "Erika"}, internal=True)
     JobExecutor(engine, "w").run_until_idle()
     assert connector.calls[0].params == {"name": "Erika"}
     data = queries.get_case(engine, case_id)["data"]

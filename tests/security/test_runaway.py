@@ -51,7 +51,7 @@ def _only_incident(engine: Any, case_id: str) -> dict[str, Any]:
 
 def _start_timed(engine: Any, key: str, data: dict[str, Any] | None = None) -> tuple[str, float]:
     started = time.monotonic()
-    case_id = cases.start_case(engine, key, data)
+    case_id = cases.start_case(engine, key, data, internal=True)
     return case_id, time.monotonic() - started
 
 
@@ -106,7 +106,7 @@ def test_computed_cardinality_beyond_the_limit_ends_in_an_incident(make_engine, 
     case_id, took = _start_timed(engine, "viele", {"n": 1_000_000_000})
     assert took < 2
     assert "1000000000 instances; at most 1000" in _only_incident(engine, case_id)["message"]
-    small = cases.start_case(engine, "viele", {"n": 3})  # within the limit it runs as before
+    small = cases.start_case(engine, "viele", {"n": 3}, internal=True)  # within the limit it runs as before
     assert queries.get_case(engine, small)["status"] == "waiting"
 
 
@@ -167,7 +167,7 @@ def test_script_results_that_cannot_be_stored_end_in_an_incident_not_an_error(en
 def test_an_operator_retry_continues_where_the_budget_stopped(make_engine):
     engine = make_engine(max_steps=100)
     deploy_text(engine, "zaehlen", models.counting_loop())
-    case_id = cases.start_case(engine, "zaehlen", {"n": 0, "limit": 60})  # about 180 steps
+    case_id = cases.start_case(engine, "zaehlen", {"n": 0, "limit": 60}, internal=True)  # about 180 steps
     incident = _only_incident(engine, case_id)
     assert "more than 100 engine steps" in incident["message"]
     incidents.retry_incident(engine, incident["id"], "operator")

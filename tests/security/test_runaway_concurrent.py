@@ -62,7 +62,7 @@ def test_runaways_end_in_incidents_while_another_client_completes_tasks(database
             time.sleep(0.1)
             for key, _bpmn, data, limit in RUNAWAYS:
                 started = time.monotonic()
-                case_id = cases.start_case(engine, key, data)
+                case_id = cases.start_case(engine, key, data, internal=True)
                 finished = time.monotonic()
                 windows.append((key, started, finished))
                 assert finished - started < 5, key

@@ -114,7 +114,7 @@ def incident(engine):
     engine.connectors["test"] = connector
     deploy(engine, read_paths([str(MODELS / "service.bpmn")]), actor="po")
     connector.answer("lookup", bpmn_error="UNBEKANNT")
-    case_id = cases.start_case(engine, "service", {"name": "Erika"}, actor="sb1")
+    case_id = cases.start_case(engine, "service", {"name": "Erika"}, actor="sb1", internal=True)
     JobExecutor(engine, "w1").run_until_idle()
     [item] = incidents.list_incidents(engine, case_id=case_id)
     return item["id"]
