@@ -21,7 +21,7 @@ def _start(engine, clock, rng, n):
     groups = rng.sample(GROUPS, rng.randint(1, 2))
     due = (clock.now() + timedelta(days=rng.randint(-3, 3))).isoformat() if rng.random() < 0.7 else ""
     return cases.start_case(engine, "inbox", {"gruppen": ",".join(groups), "frist": due, "name": f"Person {n}"},
-                            business_key=f"AZ-{n:05d}")
+                            business_key=f"AZ-{n:05d}", internal=True)
 
 
 def _open_ids(engine, groups, user=None):

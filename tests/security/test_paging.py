@@ -90,7 +90,7 @@ def test_api_tasks_filter_by_exact_business_key_and_case_field(web, clock):
 
     do_deploy(web.engine, read_paths([str(model("inbox.bpmn"))]), actor="po")
     ids = [cases.start_case(web.engine, "inbox", {"gruppen": "sachbearbeitung", "frist": "", "name": f"Person {n}"},
-                            business_key=f"AZ-INBOX-{n}") for n in range(3)]
+                            business_key=f"AZ-INBOX-{n}", internal=True) for n in range(3)]
     found = web.client.get("/api/v1/tasks?business_key=AZ-INBOX-1", headers=web.auth("clerk"))
     assert found.status_code == 200 and [t["case_id"] for t in found.get_json()] == [ids[1]]
     found = web.client.get("/api/v1/tasks?field=name:Person 2", headers=web.auth("clerk"))
