@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from engine.bootstrap import Engine
 from engine.domain.errors import NotFound
 from engine.runtime.model import Form, ProcessModel
+from engine.runtime.task_owners import OWNERS_GROUP
 from engine.domain.errors import AmtsflowError
 from engine.services import cases, documents, queries
 from engine.services.identity import User
@@ -85,12 +86,24 @@ def own_case(engine: Engine, case_id: str, user: User) -> dict[str, Any]:
     return view
 
 
+STAFF_ROLES = ("clerk", "owner")   # who has an inbox
+
+
+def work_groups(user: User) -> list[str]:
+    """The groups whose tasks ``user`` works on: their own, and for process owners the reserved
+    group of tasks their models give to nobody (engine/runtime/task_owners.py)."""
+    groups = list(user.groups)
+    if user.has_role("owner") and OWNERS_GROUP not in groups:
+        groups.append(OWNERS_GROUP)
+    return groups
+
+
 def may_work_on(user: User, task: dict[str, Any]) -> bool:
-    """Clerks: tasks of their groups, offered to them or assigned to them."""
-    if not user.has_role("clerk"):
+    """Clerks and process owners: tasks of their groups, offered to them or assigned to them."""
+    if not user.has_role(*STAFF_ROLES):
         return False
     return (task["assignee"] == user.username or user.username in task["candidate_users"]
-            or bool(set(task["candidate_groups"]) & set(user.groups)))
+            or bool(set(task["candidate_groups"]) & set(work_groups(user))))
 
 
 def citizen_tasks(view: dict[str, Any]) -> list[dict[str, Any]]:

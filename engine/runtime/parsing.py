@@ -21,7 +21,7 @@ from engine.runtime.bounded import bound_multi_instance
 from engine.runtime import date_bounds
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
-from engine.runtime import flowable_tasks, links, milestones
+from engine.runtime import flowable_tasks, links, milestones, task_owners
 from engine.runtime.event_subprocesses import prepare_triggers
 from engine.runtime.multi_instance import prepare_multi_instance
 from engine.runtime.rearm import prepare_rearming
@@ -108,6 +108,7 @@ class _BundleParser:
         self.scopes = Scopes()   # input/output and call activity mappings, put onto the specs
         self.listeners_by_file: dict[str, dict[str, listeners.ElementListeners]] = {}
         self.scripts: dict[str, str] = {}   # script resources of the deployment: file name -> text
+        self.service_files = [(f.name, f.content) for f in files if f.name.endswith("service.toml")]
 
     def parse(self) -> ParsedBundle:
         if not self.files:
@@ -295,7 +296,14 @@ class _BundleParser:
         if dialect == "camunda":
             self.scopes.read(proc, filename, infos, self.check, self.problems)
             self._read_listeners(proc, filename)
-        milestones.status_listeners(infos, self.listeners_by_file.setdefault(filename, {}))
+        found = self.listeners_by_file.setdefault(filename, {})
+        milestones.status_listeners(infos, found)
+        group, problems = task_owners.default_group(self.service_files, proc.get("id", ""))
+        self.problems.extend(p for p in problems if p not in self.problems)
+        named = {element for element, entry in found.items()
+                 if any(x.kind == "task" and x.event in task_owners.NAMING_EVENTS for x in entry.own)}
+        self.warnings.extend(w for w in task_owners.assign_unowned(infos, group, named, filename)
+                             if w not in self.warnings)   # a process's model may be read twice
         name = proc.get("name") or proc.get("id") or ""
         fields = [f.strip() for f in (proc.get(tag("caseFields", SPIFF)) or "").split(",") if f.strip()]
         return ProcessModel(key=proc.get("id", ""), name=name, dialect=dialect, elements=infos, case_fields=fields)

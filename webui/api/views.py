@@ -133,9 +133,9 @@ def _visible_case(case_id: str) -> dict[str, Any]:
         view = queries.get_case(engine(), case_id)
     except NotFound:
         abort(404)
-    if user.has_role("citizen") and casework.started_by(view) == user.username:
+    if casework.started_by(view) == user.username:   # whoever started a case may follow it
         return view
-    if user.has_role("clerk"):
+    if user.has_role(*casework.STAFF_ROLES):
         related = queries.list_tasks(engine(), case_id=case_id) + \
             queries.list_tasks(engine(), case_id=case_id, state="completed")
         if any(casework.may_work_on(user, t) for t in related):
@@ -152,7 +152,7 @@ def get_case(case_id: str) -> Any:
 def list_tasks() -> Any:
     """One page of the open tasks of my groups and mine; X-Total-Count says how many there are,
     Link rel="next" (RFC 8288) points at the next page while there is one."""
-    _roles("clerk")
+    _roles(*casework.STAFF_ROLES)
     user = _user()
     try:
         limit = int(request.args.get("limit", DEFAULT_PAGE))
@@ -166,7 +166,7 @@ def list_tasks() -> Any:
         if not sep or not name:
             return problem(400, "field erwartet Name:Wert eines Suchfelds, z. B. field=name:Erika Mustermann.")
         field = (name, value)
-    page = task_pages.task_page(engine(), groups=list(user.groups), user=user.username, case_id=filters["case_id"],
+    page = task_pages.task_page(engine(), groups=casework.work_groups(user), user=user.username, case_id=filters["case_id"],
                                 process_key=filters["process_key"], search=filters["q"],
                                 business_key=filters["business_key"], field=field,
                                 cursor=request.args.get("cursor") or None, limit=limit)

@@ -22,7 +22,7 @@ DUE_FILTERS = {"overdue": "überfällig", "today": "heute fällig", "week": "in 
 
 
 @bp.before_request
-@require_roles("clerk")
+@require_roles(*casework.STAFF_ROLES)
 def _clerks_only() -> None:
     return None
 
@@ -39,7 +39,8 @@ def index() -> Any:
     view = request.args.get("ansicht", "gruppen")
     process, due, search = request.args.get("prozess") or None, request.args.get("faellig"), request.args.get("q")
     due_from, due_until = _due_bounds(due)
-    mine = {"assignee": user.username} if view == "meine" else {"groups": list(user.groups), "user": user.username}
+    mine = {"assignee": user.username} if view == "meine" else {"groups": casework.work_groups(user),
+                                                                 "user": user.username}
     page = task_pages.task_page(engine(), process_key=process, search=search or None, due_from=due_from,
                                 due_until=due_until, cursor=request.args.get("cursor") or None, limit=PAGE_SIZE,
                                 **mine)
@@ -104,8 +105,8 @@ def _task_page(item: dict[str, Any], view: dict[str, Any], fv: Any, status: int 
 
 
 def _colleagues(item: dict[str, Any]) -> list[Any]:
-    return [u for u in identity.list_users(engine()) if u.active and u.has_role("clerk")
-            and set(u.groups) & set(item["candidate_groups"]) and u.username != _user().username]
+    return [u for u in identity.list_users(engine()) if u.active and u.has_role(*casework.STAFF_ROLES)
+            and set(casework.work_groups(u)) & set(item["candidate_groups"]) and u.username != _user().username]
 
 
 @bp.post("/aufgaben/<task_id>/uebernehmen")
