@@ -99,3 +99,31 @@ def test_case_start_over_the_api_takes_only_the_start_forms_fields(s: Scenario, 
     assert set(response.get_json()["errors"]) == {"gebuehr_cent", "pruefweg", "antragsteller.rolle"}
     assert len(queries.list_cases(s.engine, limit=100)) == before
     assert portal.api("POST", "/api/v1/cases", "erika", {"key": KEY, "data": antrag()}).status_code == 201
+
+
+def test_an_element_without_a_form_takes_only_the_fields_it_declares(engine: Any) -> None:
+    """amtsflow:formFields on a start event and a user task that have no form (e.g. a Camunda
+    model whose HTML forms live elsewhere): people may set exactly those variables."""
+    from engine.domain.errors import FormValidationError
+    from engine.runtime.parsing import SourceFile
+    from engine.services import cases, deploy, queries
+    from tests.conftest import model
+
+    prop = '<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="amtsflow:formFields" ' \
+           'value="{}"/></spiffworkflow:properties></bpmn:extensionElements>'
+    xml = model("usertask.bpmn").read_text(encoding="utf-8")
+    xml = xml.replace('<bpmn:startEvent id="start">', '<bpmn:startEvent id="start">' + prop.format("antragsteller"))
+    xml = xml.replace('<bpmn:userTask id="pruefen" name="Antrag prüfen">',
+                      '<bpmn:userTask id="pruefen" name="Antrag prüfen">' + prop.format("ok, kommentar"))
+    deploy.deploy(engine, [SourceFile("usertask.bpmn", xml.encode())], actor="po")
+    with pytest.raises(FormValidationError) as refused:
+        cases.start_case(engine, "usertask", {"antragsteller": "Erika", "status": "genehmigt"}, actor="erika")
+    assert list(refused.value.field_errors) == ["status"]
+    case_id = cases.start_case(engine, "usertask", {"antragsteller": "Erika"}, actor="erika")
+    [task] = queries.list_tasks(engine, case_id=case_id)
+    with pytest.raises(FormValidationError) as refused:
+        cases.complete_task(engine, task["id"], {"ok": True, "gebuehr_cent": 0}, actor="sb1")
+    assert list(refused.value.field_errors) == ["gebuehr_cent"]
+    cases.complete_task(engine, task["id"], {"ok": True, "kommentar": "passt"}, actor="sb1")
+    data = queries.get_case(engine, case_id)["data"]
+    assert (data["ok"], data["kommentar"], "gebuehr_cent" in data) == (True, "passt", False)
