@@ -32,7 +32,9 @@ def test_citizen_sees_each_milestone_of_the_parking_permit(open_page, server, ba
     s.complete(case_id, "pruefen", {"entscheidung": "nachfordern", "nachforderung_unterlagen": "Mietvertrag"},
                actor="sb1")
     _shows(citizen, case_id, "Unterlagen angefordert", "unterlagen-angefordert")
-    s.complete(case_id, "unterlagen_nachreichen", {"nachgereichte_unterlagen": "doc-1"}, actor="erika")
+    upload = s.upload("mietvertrag.pdf")
+    s.complete(case_id, "unterlagen_nachreichen", {"nachgereichte_unterlagen": upload.id}, actor="erika",
+               uploads=[upload])
     s.complete(case_id, "pruefen", {"entscheidung": "genehmigen"}, actor="sb1")
     _shows(citizen, case_id, "Zahlung ausstehend", "zahlung-ausstehend")
     assert s.pay(case_id) == "delivered"

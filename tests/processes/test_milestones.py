@@ -35,7 +35,9 @@ def test_parking_permit_milestones_manual_review_request_and_rejection(scenario:
     assert milestone(s, case_id) == "In Prüfung"
     s.complete(case_id, "pruefen", {"entscheidung": "nachfordern", "nachforderung_unterlagen": "Mietvertrag"}, actor="sb1")
     assert milestone(s, case_id) == "Unterlagen angefordert"
-    s.complete(case_id, "unterlagen_nachreichen", {"nachgereichte_unterlagen": "doc-1"}, actor="buerger1")
+    upload = s.upload("mietvertrag.pdf")
+    s.complete(case_id, "unterlagen_nachreichen", {"nachgereichte_unterlagen": upload.id}, actor="buerger1",
+               uploads=[upload])
     assert milestone(s, case_id) == "In Prüfung"
     s.complete(case_id, "pruefen", {"entscheidung": "ablehnen", "begruendung": "Privater Stellplatz."}, actor="sb1")
     assert milestone(s, case_id) == "In Prüfung"            # the second clerk has not approved yet
