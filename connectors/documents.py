@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from connectors.base import BaseConnector, obj, operation
@@ -99,6 +99,29 @@ def _german_date(value: Any) -> str:
         return str(value)
 
 
+RECIPIENT_FIELDS = ("name", "strasse", "plz_ort")   # a document names whom it is for and where they live
+_PROVIDED = {"empfaenger", "aktenzeichen", "behoerde", "behoerde_anschrift", "gericht", "gericht_anschrift", "datum"}
+
+
+def missing_values(template: str, variables: Mapping[str, Any], recipient: Mapping[str, Any]) -> list[str]:
+    """What the document would print empty or as "None": each variable the template uses that
+    the model passes as None or blank text, and each recipient field passed so. A variable the
+    model does not pass at all is the template's business (``is defined``; used unguarded it
+    fails as undefined); a model that needs the recipient's address passes its fields always."""
+    try:
+        source = (TEMPLATES / f"{template}.txt").read_text(encoding="utf-8")
+        used = meta.find_undeclared_variables(_environment().parse(source)) - _PROVIDED
+    except (OSError, TemplateError) as exc:
+        raise ConnectorError(f"documents: template '{template}' cannot be read: {exc}") from exc
+    missing = [name for name in sorted(used) if name in variables and _blank(variables[name])]
+    return missing + [f"empfaenger.{name}" for name in RECIPIENT_FIELDS
+                      if _blank(recipient.get(name)) and (name in recipient or name == "name")]
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def _environment() -> SandboxedEnvironment:
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
     env.filters.update(euro=euro, datum=_german_date)
@@ -132,7 +155,8 @@ class DocumentsConnector(BaseConnector):
     @operation("render", "Bescheid oder Bescheinigung als PDF erzeugen (mit Aktenzeichen, "
                "Rechtsbehelfsbelehrung bei Bescheiden und Prüfcode/QR-Code)",
                params=obj({"template": {"enum": template_names()}, "aktenzeichen": S,
-                           "empfaenger": obj({"name": S, "strasse": {"type": "string"}, "plz_ort": {"type": "string"}},
+                           "empfaenger": obj({"name": S, "strasse": {"type": ["string", "null"]},
+                                              "plz_ort": {"type": ["string", "null"]}},
                                              ("name",)),
                            "datum": {"type": "string", "format": "date"}, "variables": {"type": "object"}},
                           ("template", "aktenzeichen", "empfaenger")),
@@ -147,6 +171,10 @@ class DocumentsConnector(BaseConnector):
         if not self.key:
             raise ConnectorError("documents: no verification key configured (documents_verification_key)")
         template = params["template"]
+        missing = missing_values(template, params.get("variables") or {}, params["empfaenger"])
+        if missing:   # an incident for the operator, never a document that reads "None"
+            raise ConnectorError(f"documents: '{template}' for {params['aktenzeichen']} not made, values missing: "
+                                 f"{', '.join(missing)}")
         kind = "bescheid" if template.startswith("bescheid_") else "bescheinigung"
         issued_on = date.fromisoformat(params["datum"]) if params.get("datum") else datetime.now(BERLIN).date()
         issued = datetime.combine(issued_on, time(8, 0), tzinfo=timezone.utc)

@@ -123,7 +123,8 @@ def test_same_call_renders_the_same_document(bescheid: dict[str, Any]) -> None:
 
 def test_certificate_has_no_legal_remedy() -> None:
     result = render({"template": "bescheinigung_meldebestaetigung", "aktenzeichen": "MB-2026-000001",
-                     "datum": "2026-01-15", "empfaenger": {"name": "Jonas Weber"},
+                     "datum": "2026-01-15", "empfaenger": {"name": "Jonas Weber", "strasse": "Marktplatz 8",
+                                                           "plz_ort": "12345 Musterstadt"},
                      "variables": {"familienname": "Weber", "vornamen": "Jonas", "geburtsdatum": "1985-11-02",
                                    "anschrift": "Marktplatz 8, 12345 Musterstadt", "wohnungsstatus": "Hauptwohnung",
                                    "einzugsdatum": "2026-01-15", "meldebestaetigung_referenz": "MB-2026-000001"}})
@@ -151,7 +152,21 @@ def test_without_a_unicode_font_the_text_is_folded_to_latin1(tmp_path: Any) -> N
     result = render(dict(BESCHEID, template="bescheid_ablehnung",
                          variables={"leistung": "Bewohnerparkausweis", "antragsdatum": "2026-01-02",
                                     "begruendung": "Die Wohnung liegt außerhalb der Zone – leider.",
-                                    "gebuehr_cent": 1500}), documents_font=str(tmp_path))
+                                    "gebuehr_cent": 1500, "rechtsgrundlage": "§ 45 StVO"}),
+                         documents_font=str(tmp_path))
     text = " ".join(text_of(base64.b64decode(result.data["content_base64"])).split())
     assert "Jürgen Müller-Lüdenscheidt" in text and "außerhalb der Zone - leider" in text
     assert "15,00 EUR" in text and "Rechtsbehelfsbelehrung" in text
+
+
+@pytest.mark.parametrize("change,named", [
+    ({"variables": {**BESCHEID["variables"], "zone": None, "zonenname": None}}, "zone, zonenname"),
+    ({"variables": {**BESCHEID["variables"], "kennzeichen": ""}}, "kennzeichen"),
+    ({"empfaenger": {"name": "Erika Mustermann", "strasse": None, "plz_ort": None}},
+     "empfaenger.strasse, empfaenger.plz_ort"),
+    ({"empfaenger": {**BESCHEID["empfaenger"], "strasse": "  "}}, "empfaenger.strasse"),
+])
+def test_a_document_with_a_missing_value_is_not_made(change: dict[str, Any], named: str) -> None:
+    """Issue 14: a manual approval produced "Bewohnerparkzone None (None)" without an address."""
+    with pytest.raises(ConnectorError, match=f"values missing: {named}$"):
+        render({**BESCHEID, **change})
