@@ -148,7 +148,7 @@ def run_case(engine: Engine, clock: FakeClock, key: str, steps: int) -> str:
                                       .order_by(t.process_definitions.c.version.desc())).scalar_one()
         start_form = engine.definitions.get(definition).model.start_form
         data = form_data(start_form, today) if start_form is not None else _condition_names(engine, definition, {})
-        case_id = cases.start_case(engine, key, data, business_key=f"bench-{key}", actor="bench")
+        case_id = cases.start_case(engine, key, data, business_key=f"bench-{key}", actor="bench", internal=True)
     except AmtsflowError as exc:
         return f"start: {exc.message}"
     worker = JobExecutor(engine, "bench")
@@ -165,7 +165,7 @@ def run_case(engine: Engine, clock: FakeClock, key: str, steps: int) -> str:
                 form = cases.task_form(engine, task["id"])
                 data = form_data(form, today) if form is not None else _condition_variables(engine, case_id)
                 try:
-                    cases.complete_task(engine, task["id"], data, actor=task["assignee"] or "bench")
+                    cases.complete_task(engine, task["id"], data, actor=task["assignee"] or "bench", internal=True)
                 except AmtsflowError as exc:
                     return f"task {task['element_id']}: {exc.message}"
             continue

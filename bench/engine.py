@@ -173,7 +173,7 @@ class Topology:
 def step_cost(engine: Engine, history: int, samples: int = 30) -> float:
     """Median seconds of one complete_task in a case that has run ``history`` steps."""
     deploy(engine, read_paths([str(MODELS / "steploop.bpmn")]))
-    case_id = cases.start_case(engine, "steploop", {"n": 0, "limit": history + samples + 10})
+    case_id = cases.start_case(engine, "steploop", {"n": 0, "limit": history + samples + 10}, internal=True)
     for _ in range(history):
         [task] = queries.list_tasks(engine, case_id=case_id)
         cases.complete_task(engine, task["id"], {}, actor="sb1")

@@ -120,10 +120,11 @@ def _copy(engine: Engine, n: int, definition_id: str) -> None:
                         copy.write_row([json.dumps(row[c]) if isinstance(row[c], (dict, list)) else row[c]
                                         for c in columns])
         raw.commit()
-        raw.autocommit = True                       # VACUUM runs outside a transaction
-        cur.execute("VACUUM (ANALYZE)")             # what autovacuum leaves: visibility map, statistics
     finally:
         raw.close()
+    # VACUUM runs outside a transaction; it leaves what autovacuum would: visibility map, statistics
+    with engine.db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM (ANALYZE)")
 
 
 def measure(fn: Callable[[int], Any], runs: int) -> tuple[float, float]:

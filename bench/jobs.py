@@ -81,7 +81,7 @@ def _reset(url: str) -> Engine:
 def run(url: str, jobs: int, timers: int, workers: int) -> float:
     engine = _reset(url)
     for i in range(jobs):                # the backlog, written as a web process writes it
-        cases.start_case(engine, "service", {"name": f"P{i}"})
+        cases.start_case(engine, "service", {"name": f"P{i}"}, internal=True)
     ctx = multiprocessing.get_context("spawn")
     stop, ready = ctx.Event(), ctx.Semaphore(0)
     procs = [ctx.Process(target=_work, args=(url, ready, stop)) for _ in range(workers)]
@@ -93,7 +93,7 @@ def run(url: str, jobs: int, timers: int, workers: int) -> float:
     duration = max(2, int(jobs / 150))   # timers fall due while the workers work the backlog
     for i in range(timers):
         seconds = 0.5 + (i * duration) / max(timers, 1)
-        cases.start_case(engine, "wait", {"dauer": f"PT{seconds:.3f}S"})
+        cases.start_case(engine, "wait", {"dauer": f"PT{seconds:.3f}S"}, internal=True)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:   # until every service job and timer has run
         with engine.db.connect() as conn:

@@ -20,6 +20,7 @@ from engine.persistence import tables as t
 from engine.persistence.db import make_engine
 from engine.services import cases, queries
 from engine.settings import Settings
+from tests.conftest import TEST_COMMAND_SECONDS
 from tests.conftest import truncate_all
 from tests.integration.helpers import deploy_models
 
@@ -64,7 +65,9 @@ def test_two_clerks_complete_the_same_task_at_once_exactly_one_wins(pg):
 
 
 def _worker(pg_url: str, log: Path, idle: float, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    environ = {**os.environ, "AMTSFLOW_DATABASE_URL": pg_url, **(env or {})}
+    # as the test fixtures do: on a loaded machine a 1 s command budget could end a legitimate step
+    environ = {**os.environ, "AMTSFLOW_DATABASE_URL": pg_url,
+               "AMTSFLOW_MAX_COMMAND_SECONDS": str(TEST_COMMAND_SECONDS), **(env or {})}
     return subprocess.Popen([sys.executable, "-m", "tests.integration.worker_proc", str(log), str(idle)],
                             cwd=ROOT, env=environ)
 
