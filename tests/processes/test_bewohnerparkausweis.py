@@ -226,18 +226,22 @@ def test_unknown_vehicle_goes_to_the_clerk(s: Scenario) -> None:
     assert [t["element_id"] for t in s.open_tasks(case_id)] == ["pruefen"]
 
 
-def test_manual_approval_without_register_data_issues_no_document_with_missing_values(s: Scenario) -> None:
+def test_manual_approval_without_register_data_collects_the_address(s: Scenario) -> None:
     """Issue 14: data the registers do not know, approved by hand, gave "Bewohnerparkzone None
-    (None)", no address and permit number "BPA-0-..."; now the documents are not made (an incident)."""
+    (None)", no address and permit number "BPA-0-...". The approval now needs the address of the
+    main residence; the zone is determined from it as on the automatic path."""
     case_id = s.start(KEY, antrag(antragsteller={"geburtsdatum": "1984-08-12"}, fahrzeug={"kennzeichen": "MS-EM 2024"}))
+    key = s.case(case_id)["business_key"]
     assert [t["element_id"] for t in s.open_tasks(case_id)] == ["pruefen"]
     s.complete(case_id, "pruefen", {"entscheidung": "genehmigen"}, actor="sb1")
+    assert [t["element_id"] for t in s.open_tasks(case_id)] == ["pruefen"]      # back: the address is missing
+    assert s.data(case_id)["pruefhinweise"][0].startswith("Anschrift der Hauptwohnung fehlt")
+    s.complete(case_id, "pruefen", {"entscheidung": "genehmigen", "anschrift": {
+        "strasse": "Hauptstraße", "hausnummer": "12", "postleitzahl": "12345", "wohnort": "Musterstadt"}}, actor="sb1")
     assert s.pay(case_id) == "delivered"
-    for _ in range(6):                               # the retries of the document job
-        s.advance(hours=1)
-        s.run()
     data = s.data(case_id)
-    assert "ausweis" not in data and "bescheid" not in data and data.get("ausweisnummer") is None
-    [incident] = s.incidents(case_id)
-    assert "values missing: ausweisnummer, zone, zonenname, empfaenger.strasse, empfaenger.plz_ort" \
-        in incident["message"]
+    assert (data["zone"], data["zonenname"], data["ausweisnummer"]) == ("A", "Altstadt", f"BPA-A-{key}")
+    assert data["empfaenger"] == {"name": "Erika Mustermann", "strasse": "Hauptstraße 12",
+                                  "plz_ort": "12345 Musterstadt"}
+    assert data["ausweis"]["art"] == "bescheinigung" and data["bescheid"]["art"] == "bescheid"
+    assert s.incidents(case_id) == []
