@@ -25,6 +25,7 @@ test: install
 bench: install
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/jobs.py
+	$(BIN)/python bench/inbox.py
 	$(BIN)/python bench/compat.py
 
 # Property-based API fuzzing over /api/v1/openapi.json with every role's token, longer than the
