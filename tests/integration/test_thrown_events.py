@@ -123,7 +123,7 @@ def test_spiff_dialect_send_task_throws_its_payload_under_an_expression_key(engi
     deploy_models(engine, "semantics/spiff_send.bpmn")
     receiver = cases.start_case(engine, "spiff_receiver", {}, business_key="HUND-42")
     other = cases.start_case(engine, "spiff_receiver", {}, business_key="HUND-7")
-    cases.start_case(engine, "spiff_sender", {"marke": 42, "grund": "Umzug"})
+    cases.start_case(engine, "spiff_sender", {"marke": 42, "grund": "Umzug"}, internal=True)
     JobExecutor(engine).run_until_idle()
     view = _case(engine, receiver)
     assert [t_["element_id"] for t_ in view["open_tasks"]] == ["r_task"]
