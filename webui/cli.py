@@ -42,7 +42,26 @@ def _fail(exc: AmtsflowError) -> None:
     sys.exit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group; a database that cannot be reached or has an old schema is reported in
+    one line with what to do, not as a stack trace."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            import sys as _sys
+
+            exc_module = _sys.modules.get("sqlalchemy.exc")
+            if exc_module is None or not isinstance(exc, (exc_module.OperationalError, exc_module.ProgrammingError)):
+                raise
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            click.echo(f"error: database: {reason}", err=True)
+            click.echo("  is AMTSFLOW_DATABASE_URL right, and is the schema current? run: amtsflow db upgrade", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """amtsflow: BPMN process automation for municipal administrative services."""
 

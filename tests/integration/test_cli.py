@@ -124,3 +124,11 @@ def test_with_a_user_the_cli_writes_only_form_fields_without_one_the_operator_wr
     assert runner("complete", task["id"], "--data", "{}", "--user", "sb1").exit_code == 0
     view = json.loads(runner("case", case_id, "--json").output)
     assert view["status"] == "completed" and "bescheid" not in view["data"]
+
+
+def test_a_database_without_the_schema_is_one_line_with_what_to_do(tmp_path):
+    empty = tmp_path / "leer.sqlite"
+    out = CliRunner().invoke(main, ["tasks"], env={"AMTSFLOW_DATABASE_URL": f"sqlite:///{empty}",
+                                                   "AMTSFLOW_EMBEDDED_WORKER": "0"})
+    assert out.exit_code == 1
+    assert "amtsflow db upgrade" in out.output and "Traceback" not in out.output
