@@ -223,13 +223,7 @@ class JobExecutor:
         """A listener mapped to a connector operation: call it (the same idempotency key for every
         retry of this job); the answer is not written into the case, which did not wait for it."""
         payload = job.payload
-        connector_name, _, operation = payload.get("operation", "").partition(".")
-        connector = self.engine.connectors.get(connector_name)
-        if connector is None or operation not in connector.operations():
-            raise JobFailed(f"{job.element_id}: connector operation '{payload.get('operation')}' is not installed")
-        request = ServiceRequest(operation=payload["operation"], params=payload.get("params", {}), case_id=job.case_id,
-                                 idempotency_key=f"{job.case_id}:listener:{job.id}", attempt=job.attempts + 1,
-                                 business_key=payload.get("business_key"))
+        connector, operation, request = self._request(job, f"{job.case_id}:listener:{job.id}")
         try:
             result = connector.call(operation, request)
         except ConnectorError as exc:
@@ -258,17 +252,23 @@ class JobExecutor:
         payload = job.payload
         if payload.get("param_error"):
             raise JobFailed(payload["param_error"], retryable=False)
+        # The key names the task instance (SpiffWorkflow task ids are unique per instance, so
+        # a loop's next pass gets a new key); every retry of it sends the same key, so a back
+        # office that acted before its answer was lost does not act twice.
+        connector, operation, request = self._request(job, f"{job.case_id}:{job.task_id}")
+        return Prepared(request, connector, operation, payload.get("result_variable", ""))
+
+    def _request(self, job: Any, idempotency_key: str) -> tuple[Any, str, ServiceRequest]:
+        """The installed connector, its operation and the request a job's payload names."""
+        payload = job.payload
         connector_name, _, operation = payload.get("operation", "").partition(".")
         connector = self.engine.connectors.get(connector_name)
         if connector is None or operation not in connector.operations():
             raise JobFailed(f"{job.element_id}: connector operation '{payload.get('operation')}' is not installed")
-        # The key names the task instance (SpiffWorkflow task ids are unique per instance, so
-        # a loop's next pass gets a new key); every retry of it sends the same key, so a back
-        # office that acted before its answer was lost does not act twice.
         request = ServiceRequest(operation=payload["operation"], params=payload.get("params", {}), case_id=job.case_id,
-                                 idempotency_key=f"{job.case_id}:{job.task_id}", attempt=job.attempts + 1,
+                                 idempotency_key=idempotency_key, attempt=job.attempts + 1,
                                  business_key=payload.get("business_key"))
-        return Prepared(request, connector, operation, payload.get("result_variable", ""))
+        return connector, operation, request
 
     def _complete(self, job: Any, prepared: Prepared, result: ServiceResult) -> None:
         def apply(cmd: Command) -> None:
