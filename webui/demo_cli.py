@@ -30,11 +30,38 @@ def deploy_process_library(engine: Any, folder: Path) -> list[str]:
     return lines
 
 
+def simulator_state_dir(database_url: str) -> Path:
+    """Where the demo's simulators keep their state: beside the SQLite file, else in ./instance."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent / "simulators"
+    return Path("instance", "simulators").resolve()
+
+
+def start_simulators(first_port: int, database_url: str) -> dict[str, str]:
+    """The simulators on fixed ports with their state on disk: payment links that cases stored
+    stay valid when the demo is stopped and started again."""
+    from connectors.simulators import runner
+
+    try:
+        return runner.start_all(seed=1, ports=runner.fixed_ports(first_port),
+                                state_dir=simulator_state_dir(database_url))
+    except OSError as exc:
+        runner.stop()
+        raise click.ClickException(f"the back-office simulators cannot use ports {first_port}-"
+                                   f"{first_port + len(runner.PORT_ORDER) - 1} ({exc.strerror}); "
+                                   "choose others with --simulator-port") from None
+
+
 @click.command("demo")
 @click.option("--port", default=8080, show_default=True, help="port of the web UI")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--seed/--no-seed", default=True, show_default=True, help="start a few demo cases")
-def demo(port: int, host: str, seed: bool) -> None:
+@click.option("--simulator-port", type=int, default=8101, show_default=True, envvar="AMTSFLOW_DEMO_SIMULATOR_PORT",
+              help="first of the fixed ports of the back-office simulators (0: free ports, links die on restart)")
+def demo(port: int, host: str, seed: bool, simulator_port: int) -> None:
     """Migrate, deploy processes/, create demo accounts, start the back-office simulators,
     the job worker and the web server; print the URL and the logins."""
     from waitress import serve
@@ -52,7 +79,7 @@ def demo(port: int, host: str, seed: bool) -> None:
         click.echo("warning: node_modules is missing (run `npm ci`): pages will have no styles", err=True)
     base = f"http://{host}:{port}"
     settings = Settings.from_env(demo=True, public_url=os.environ.get("AMTSFLOW_PUBLIC_URL", base).rstrip("/"))
-    urls = runner.start_all(seed=1)
+    urls = start_simulators(simulator_port, settings.database_url)
     config = {**runner.connector_config(urls, payment_callback_url=f"{base}/api/v1/callbacks/payment",
                                         verify_url=f"{base}/pruefen"), **settings.connector_config}
     # the web layer reads the callback secrets and the verification key from the same configuration

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import json
 import random
@@ -208,7 +209,11 @@ class RunningServer:
 
 
 def serve_in_thread(app: Flask, host: str = "127.0.0.1", port: int = 0, poll_interval: float = 0.02) -> RunningServer:
-    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+    """Raises OSError when ``port`` is taken (werkzeug itself would exit the process)."""
+    try:
+        server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+    except SystemExit:
+        raise OSError(errno.EADDRINUSE, f"port {port} is in use") from None
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": poll_interval},
                               name=f"{app.name}-http", daemon=True)
     thread.start()

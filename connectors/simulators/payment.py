@@ -15,11 +15,13 @@ Run on its own: ``python -m connectors.simulators.payment --port 8103 --secret S
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -60,10 +62,28 @@ def _page(title: str, body: str) -> str:
             f"<body><main><h1>{escape(title)}</h1>{body}</main></body></html>")
 
 
-def create_app(seed: int = 1, knobs: Knobs | None = None, token: str | None = None, secret: str = "") -> Flask:
+def _load(path: Path | None) -> dict[str, Tx]:
+    if path is None or not path.exists():
+        return {}
+    return {key: Tx(**value) for key, value in json.loads(path.read_text("utf-8")).items()}
+
+
+def _save(path: Path | None, txs: dict[str, Tx]) -> None:
+    """Write the transactions (caller holds the lock); a new file replaces the old one whole."""
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_suffix(".tmp")
+    scratch.write_text(json.dumps({k: v.public() for k, v in txs.items()}, ensure_ascii=False), "utf-8")
+    os.replace(scratch, path)
+
+
+def create_app(seed: int = 1, knobs: Knobs | None = None, token: str | None = None, secret: str = "",
+               state_file: Path | None = None) -> Flask:
+    """``state_file``: keep the transactions there (a restarted platform still knows them)."""
     state = Simulator("payment", seed=seed, knobs=knobs or Knobs(), token=token, exempt=("/bezahlen/",))
     app = make_app(state)
-    txs: dict[str, Tx] = {}
+    txs: dict[str, Tx] = _load(state_file)
     deliveries: list[dict[str, Any]] = []
 
     def deliver(tx: Tx) -> None:
@@ -113,6 +133,7 @@ def create_app(seed: int = 1, knobs: Knobs | None = None, token: str | None = No
             tx = Tx(tx_id, kz, amount, purpose, body.get("rueckkehr_url"), body.get("benachrichtigungs_url"),
                     body.get("fachverfahren_referenz"), f"{request.host_url}bezahlen/{tx_id}")
             txs[tx_id] = tx
+            _save(state_file, txs)
             state.count("transaktion")
             return as_json(tx.public(), status=201)
 
@@ -133,6 +154,7 @@ def create_app(seed: int = 1, knobs: Knobs | None = None, token: str | None = No
                 return problem(409, "Bereits gebucht", "Gebuchte Zahlungen können nicht storniert werden.",
                                "BEREITS_GEBUCHT")
             tx.status = "CANCELED" if tx.status == "INITIAL" else tx.status
+            _save(state_file, txs)
             state.count("storno")
             return as_json(tx.public())
 
@@ -165,6 +187,7 @@ def create_app(seed: int = 1, knobs: Knobs | None = None, token: str | None = No
             tx.status = outcome
             if outcome == "BOOKED":
                 tx.gebucht_am = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            _save(state_file, txs)
             sim().count(f"zahlung_{outcome.lower()}")
         threading.Thread(target=deliver, args=(tx,), daemon=True, name="payment-callback").start()
         if tx.rueckkehr_url:

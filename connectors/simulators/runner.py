@@ -14,6 +14,7 @@ matching tokens and shared secrets are in ``DEMO_SECRETS`` and in ``connector_co
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any, Callable
 
 from connectors.base import http_client
@@ -39,16 +40,32 @@ _servers: list[RunningServer] = []
 _mailboxes: list[Mailbox] = []
 
 
-def start_all(seed: int = 1, knobs: dict[str, Knobs] | None = None) -> dict[str, str]:
-    """Start all simulators on 127.0.0.1 with free ports; returns name -> base URL
-    (``mail`` is ``smtp://host:port``, ``mailbox`` the HTTP view of the received mails)."""
+# the order in which fixed ports are handed out: base, base + 1, ... (``amtsflow demo --simulator-port``)
+PORT_ORDER = ("melderegister", "kfz", "payment", "dms", "rest", "fitconnect", "mailbox", "mail")
+
+
+def fixed_ports(base: int) -> dict[str, int]:
+    """name -> port for every simulator, counting up from ``base`` (0: free ports)."""
+    return {name: (base + i if base else 0) for i, name in enumerate(PORT_ORDER)}
+
+
+def start_all(seed: int = 1, knobs: dict[str, Knobs] | None = None, *, ports: dict[str, int] | None = None,
+              state_dir: Path | None = None) -> dict[str, str]:
+    """Start all simulators on 127.0.0.1; returns name -> base URL (``mail`` is
+    ``smtp://host:port``, ``mailbox`` the HTTP view of the received mails).
+
+    ``ports`` fixes a simulator's port (missing or 0: a free one). With ``state_dir`` the payment
+    platform keeps its transactions in a file there, so that a restarted demo on the same ports
+    still knows the payment links its cases stored."""
     knobs = knobs or {}
+    ports = ports or {}
     s = DEMO_SECRETS
+    payment_state = state_dir / "payment.json" if state_dir is not None else None
     factories: dict[str, Callable[[], Any]] = {
         "melderegister": lambda: melderegister.create_app(seed, knobs.get("melderegister"), s["melderegister_token"]),
         "kfz": lambda: kfz.create_app(seed, knobs.get("kfz"), s["kfz_token"]),
         "payment": lambda: payment.create_app(seed, knobs.get("payment"), s["payment_token"],
-                                              s["payment_callback_secret"]),
+                                              s["payment_callback_secret"], state_file=payment_state),
         "dms": lambda: dms.create_app(seed, knobs.get("dms"), s["dms_token"]),
         "rest": lambda: rest.create_app(seed, knobs.get("rest"), s["rest_token"]),
         "fitconnect": lambda: fitconnect.create_app(seed, knobs.get("fitconnect"),
@@ -58,10 +75,10 @@ def start_all(seed: int = 1, knobs: dict[str, Knobs] | None = None) -> dict[str,
     urls: dict[str, str] = {}
     with _lock:
         for name, factory in factories.items():
-            server = serve_in_thread(factory())
+            server = serve_in_thread(factory(), port=ports.get(name, 0))
             _servers.append(server)
             urls[name] = server.url
-        box = Mailbox(seed, knobs.get("mailbox"))
+        box = Mailbox(seed, knobs.get("mailbox"), smtp_port=ports.get("mail", 0), http_port=ports.get("mailbox", 0))
         _mailboxes.append(box)
     urls["mail"], urls["mailbox"] = box.smtp_url, box.http.url
     return urls
