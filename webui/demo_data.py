@@ -1,5 +1,6 @@
 """Demo cases for ``amtsflow demo``: one case of each standard process in its typical states,
-started and advanced through the engine's own services against the simulators."""
+started and advanced through the engine's own services against the simulators. Each case belongs
+to the person who applied (the demo identity provider signs in as any of them)."""
 
 from __future__ import annotations
 
@@ -30,9 +31,10 @@ class _Seeder:
         self.worker = JobExecutor(engine, "demo")
         self.lines: list[str] = []
 
-    def start(self, key: str, data: dict[str, Any], what: str) -> str:
-        """Start a case as a citizen would: the engine assigns its Aktenzeichen."""
-        case_id = cases.start_case(self.engine, key, data, actor="erika")
+    def start(self, key: str, data: dict[str, Any], what: str, citizen: str) -> str:
+        """Start a case as the citizen ``citizen`` (their demo account) would: the engine assigns its
+        Aktenzeichen, and only that person sees it under "Meine Anträge"."""
+        case_id = cases.start_case(self.engine, key, data, actor=citizen)
         self.worker.run_until_idle()
         self.lines.append(f"{self.business_key(case_id)} {key}: {what}")
         return case_id
@@ -68,16 +70,16 @@ def seed_demo_cases(engine: Engine) -> list[str]:
 
 def _parking_cases(s: _Seeder) -> None:
     key = "bewohnerparkausweis"
-    s.start(key, _parking(ERIKA, "MS-EM 1964"), "waits for the payment")
-    paid = s.start(key, _parking(LEYLA, "MS-LY 78"), "paid, issued, waits for the renewal date")
+    s.start(key, _parking(ERIKA, "MS-EM 1964"), "waits for the payment", "erika")
+    paid = s.start(key, _parking(LEYLA, "MS-LY 78"), "paid, issued, waits for the renewal date", "leyla")
     s.message("zahlung_gebucht", paid, {"zahlung_status": "BOOKED"})
     s.message("bescheid_abgerufen", paid)
-    s.start(key, _parking(JONAS, "MS-JW 85"), "with the clerks (no main residence in a zone)")
-    four_eyes = s.start(key, _parking(JONAS, "MS-JW 85"), "rejection waits for a second clerk")
+    s.start(key, _parking(JONAS, "MS-JW 85"), "with the clerks (no main residence in a zone)", "jonas")
+    four_eyes = s.start(key, _parking(JONAS, "MS-JW 85"), "rejection waits for a second clerk", "jonas")
     s.complete(four_eyes, "pruefen", {"entscheidung": "ablehnen",
                                       "begruendung": "Hauptwohnung liegt in keiner Bewohnerparkzone."}, "sb1")
     missing = s.start(key, _parking(ERIKA, "MS-MB 500", "firmenwagen"),
-                      "documents requested from the citizen")
+                      "documents requested from the citizen", "erika")
     s.complete(missing, "pruefen", {"entscheidung": "nachfordern",
                                     "nachforderung_unterlagen": "Arbeitgeberbestätigung"}, "sb1")
 
@@ -86,7 +88,7 @@ def _dog_tax(s: _Seeder) -> None:
     s.start("hundesteuer-anmeldung",
             {"antragsteller": LEYLA, "hund": {"name": "Bello", "rasse": "Labrador Retriever", "haltung_seit": "2025-12-20"},
              "weitere_hunde": 0, "befreiung": "keine", "elektronische_bekanntgabe": True},
-            "decided automatically, waits for the citizen to retrieve the notice")
+            "decided automatically, waits for the citizen to retrieve the notice", "leyla")
 
 
 def _business(s: _Seeder) -> None:
@@ -99,7 +101,7 @@ def _business(s: _Seeder) -> None:
                     "anschrift": {"strasse": "Bahnhofstraße", "hausnummer": "8", "postleitzahl": "12345",
                                   "ort": "Musterstadt"},
                     "handwerk": "nein", "erlaubnispflichtig": False, "nebenerwerb": False},
-        "elektronische_bekanntgabe": True}, "waits for the fee")
+        "elektronische_bekanntgabe": True}, "waits for the fee", "max")
 
 
 def _move(s: _Seeder) -> None:
@@ -111,4 +113,4 @@ def _move(s: _Seeder) -> None:
                          "wohnort": "Musterstadt", "wohnungsstatus": "Hauptwohnung", "einzugsdatum": moved_in},
         "zuzug_aus_ausland": False, "familie": {"mitziehende_personen": False},
         "wohnungsgeber": {"bestaetigung": "online", "name": "Wohnbau eG", "email": "vermietung@wohnbau.example"},
-        "elektronische_bekanntgabe": True}, "waits for the landlord's confirmation")
+        "elektronische_bekanntgabe": True}, "waits for the landlord's confirmation", "mehmet")

@@ -64,3 +64,27 @@ def test_clerk_review_tasks_are_due_within_the_sla(demo_engine):
 
     created = datetime.fromisoformat(task["created_at"])
     assert datetime.fromisoformat(task["due"]) - created == timedelta(days=5)
+
+
+def test_each_demo_case_belongs_to_the_person_who_applied(demo_engine):
+    """Issue 14.6: erika's "Meine Anträge" shows her cases only, not Jonas Weber's rejection."""
+    from engine.services import identity
+    from tests.web.conftest import login_as, make_app
+    from webui.accounts.views import DEMO_PEOPLE
+
+    deploy_process_library(demo_engine, PROCESSES)
+    seed_demo_cases(demo_engine)
+    owners = {}
+    for c in queries.list_cases(demo_engine):
+        person = queries.get_case(demo_engine, c["id"])["data"]["antragsteller"]
+        owners.setdefault(c["started_by"], set()).add(f'{person["vornamen"]} {person["familienname"]}')
+    assert owners == {"erika": {"Erika Mustermann"}, "leyla": {"Leyla Yılmaz"}, "jonas": {"Jonas Weber"},
+                      "max": {"Max Mustermann"}, "mehmet": {"Mehmet Zimmermann"}}
+    assert set(owners) <= set(DEMO_PEOPLE)           # each can sign in through the demo identity provider
+    for username in owners:
+        identity.sign_in_citizen(demo_engine, username, DEMO_PEOPLE[username], "substantial")
+    client = login_as(make_app(demo_engine).test_client(), "erika")
+    page = client.get("/meine-antraege").get_data(as_text=True)
+    y = _year(demo_engine)
+    assert f"BP-{y}-000001" in page and f"BP-{y}-000005" in page
+    assert f"BP-{y}-000003" not in page and f"BP-{y}-000004" not in page and "HS-" not in page

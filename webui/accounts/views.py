@@ -17,7 +17,9 @@ from webui.auth import engine, home_for, safe_next, sign_in, sign_out
 
 bp = Blueprint("accounts", __name__)
 
-DEMO_PEOPLE = {"erika": "Erika Mustermann", "max": "Max Mustermann"}
+# the applicants of the demo cases (webui/demo_data.py), each with their own "Meine Anträge"
+DEMO_PEOPLE = {"erika": "Erika Mustermann", "leyla": "Leyla Yılmaz", "jonas": "Jonas Weber",
+               "max": "Max Mustermann", "mehmet": "Mehmet Zimmermann"}
 TRUST_LABELS = {"basic": "niedrig (Benutzername und Passwort)", "substantial": "substanziell (ELSTER-Zertifikat)",
                 "high": "hoch (Online-Ausweisfunktion)"}
 CODE_MAX_AGE = 120
