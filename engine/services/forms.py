@@ -104,9 +104,48 @@ def validate(schema: dict[str, Any] | None, data: Any, *, where: str = "") -> No
     if schema is None:
         return
     validator = _validator(schema)
+    errors = _errors(validator, data)
+    if errors:
+        errors = _per_field(validator, schema, data, errors)
+        fields = ", ".join(sorted(errors))
+        raise FormValidationError(f"{where}: submitted data does not match the form ({fields})", errors)
+
+
+def _errors(validator: Draft202012Validator, data: Any) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         errors.setdefault(_field(error), []).append(_message(error))
-    if errors:
-        fields = ", ".join(sorted(errors))
-        raise FormValidationError(f"{where}: submitted data does not match the form ({fields})", errors)
+    return errors
+
+
+def _per_field(validator: Draft202012Validator, schema: dict[str, Any], data: dict[str, Any],
+               errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """A required group (object) left out entirely is reported per field inside it ("Familienname:
+    Bitte füllen Sie dieses Feld aus"), as a person filling in the form sees it, not once for the
+    group: validate again with the missing groups present but empty."""
+    filled, groups = _with_empty_groups(schema, data, errors)
+    if not groups:
+        return errors
+    expanded = _errors(validator, filled)
+    for group in groups:      # a group without required fields of its own keeps its message
+        if not any(path.startswith(group + ".") for path in expanded):
+            expanded.setdefault(group, []).extend(errors[group])
+    return expanded
+
+
+def _with_empty_groups(schema: dict[str, Any], data: dict[str, Any], errors: dict[str, list[str]],
+                       prefix: str = "") -> tuple[dict[str, Any], list[str]]:
+    filled = dict(data)
+    groups: list[str] = []
+    for name, sub in (schema.get("properties") or {}).items():
+        if not isinstance(sub, dict) or sub.get("type") != "object":
+            continue
+        path = f"{prefix}{name}"
+        value = filled.get(name)
+        if value is None and path in errors:
+            value = {}
+            groups.append(path)
+        if isinstance(value, dict):
+            filled[name], inner = _with_empty_groups(sub, value, errors, f"{path}.")
+            groups.extend(inner)
+    return filled, groups

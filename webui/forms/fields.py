@@ -80,6 +80,12 @@ def kind_of(schema: Mapping[str, Any], ui: Mapping[str, Any]) -> str:
     return "email" if schema.get("format") == "email" else "text"
 
 
+def must_tick(schema: Mapping[str, Any]) -> bool:
+    """A yes/no checkbox is a required field only when it must be ticked (a confirmation): an
+    unticked box is a valid "no" otherwise, even when the schema lists the field as required."""
+    return schema.get("const") is True or schema.get("enum") == [True]
+
+
 def _options(schema: Mapping[str, Any], ui: Mapping[str, Any]) -> list[tuple[str, str]]:
     source = schema.get("items", {}) if schema.get("type") == "array" else schema
     values = source.get("enum")
@@ -110,7 +116,7 @@ def build_fields(schema: Mapping[str, Any] | None, ui: Mapping[str, Any] | None,
         path = f"{prefix}{name}"
         kind = kind_of(sub, sub_ui)
         item = Field(name=path, label=str(sub_ui.get("ui:title") or sub.get("title") or name), kind=kind,
-                     required=name in required, hint=str(sub_ui.get("ui:help") or sub.get("description") or ""),
+                     required=name in required and (kind != "checkbox" or must_tick(sub)), hint=str(sub_ui.get("ui:help") or sub.get("description") or ""),
                      errors=list(errors.get(path, [])))
         if kind == "fieldset":
             item.children = build_fields(sub, sub_ui, values, errors, prefix=f"{path}.")
