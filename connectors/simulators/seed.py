@@ -21,7 +21,6 @@ STREETS: dict[str, str | None] = {
     "Schlossallee": "C", "Parkstraße": "C", "Am Schlossberg": "C",
     "Lindenweg": None, "Birkenweg": None, "Am Sportplatz": None, "Industriestraße": None,
 }
-ZONES = {"A": "Altstadt", "B": "Bahnhofsviertel", "C": "Schlossberg"}
 
 FIRST_F = ["Anna", "Sophie", "Marie", "Lena", "Fatma", "Zeynep", "Katarzyna", "Ursula", "Monika", "Özlem",
            "Hannah", "Emilia", "Sabine", "Renate", "Ilse"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable
 
 from lxml import etree
@@ -210,7 +209,3 @@ def camunda_form_fields(node: etree._Element) -> list[dict[str, Any]]:
         }
         fields.append(item)
     return fields
-
-
-def load_json_file(content: bytes) -> Any:
-    return json.loads(content.decode("utf-8"))

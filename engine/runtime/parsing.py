@@ -62,13 +62,6 @@ class ParsedBundle:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def bundle_hash(files: list[SourceFile]) -> str:
-    digest = hashlib.sha256()
-    for f in sorted(files, key=lambda f: f.name):
-        digest.update(f.name.encode() + b"\0" + f.sha256.encode() + b"\0")
-    return digest.hexdigest()
-
-
 def detect_dialect(content: bytes) -> str:
     """flowable: uses Flowable's or Activiti's extension namespace (normalised onto the
     Camunda dialect before anything reads it: engine.runtime.flowable); camunda: uses

@@ -37,7 +37,6 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser as SpiffServiceTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask as SpiffServiceTask
-from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import event_parsers
 from engine.runtime.bounded import TimerTooLong, check_date, check_duration
@@ -291,5 +290,3 @@ class CamundaDialectParser(CamundaParser):
         full_tag("scriptTask"): (CamundaScriptTaskParser, CamundaScriptTask),
     }
 
-
-PARKED = TaskState.STARTED

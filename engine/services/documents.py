@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from engine.bootstrap import Engine
@@ -134,17 +134,6 @@ def _metadata(conn: Any, document_id: str) -> Document | None:
     row = conn.execute(select(*[documents.c[f] for f in Document.__dataclass_fields__])
                        .where(documents.c.id == document_id)).first()
     return _document(row) if row is not None else None
-
-
-def attach(engine: Engine, document_ids: Iterable[str], case_id: str, uploaded_by: str) -> None:
-    """Attach documents uploaded before the case existed (only the uploader's, only unattached ones)."""
-    ids = list(document_ids)
-    if not ids:
-        return
-    with unit_of_work(engine.db) as uow:
-        uow.conn.execute(update(documents).where(documents.c.id.in_(ids), documents.c.case_id.is_(None),
-                                                 documents.c.uploaded_by == uploaded_by).values(case_id=case_id))
-        uow.commit()
 
 
 def _document(row: object) -> Document:
