@@ -27,7 +27,9 @@ from engine.handover import RECHECK_AFTER, Handover, still_runnable, unlock
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
 from engine.ports import ConnectorError, ServiceRequest, ServiceResult
-from engine.services.commands import Command, append_case_event, run_case_command
+from engine.services.case_events import append_case_event, open_incident
+from engine.services.commands import Command, run_case_command
+from engine.services.messages import deliver_buffered, deliver_thrown
 
 log = logging.getLogger("amtsflow.jobs")
 MAX_BACKOFF = 3600.0
@@ -198,19 +200,16 @@ class JobExecutor:
         run_case_command(self.engine, job.case_id, f"timer:{self.owner}", "timer_fired", fire)
 
     def _message(self, job: Any) -> None:
-        from engine.services.messages import deliver_buffered
-
         deliver_buffered(self.engine, job.case_id, job.payload["message_row"])
         self._drop(job)
 
     def _throw(self, job: Any) -> None:
         """A message or signal a case threw: delivered like one from outside (idempotent by job id)."""
-        from engine.services.thrown import deliver
 
         from engine.domain.errors import AmbiguousCorrelation
 
         try:
-            outcome = deliver(self.engine, job)
+            outcome = deliver_thrown(self.engine, job)
         except AmbiguousCorrelation as exc:  # a model or data error: an operator must look, no retry helps
             raise JobFailed(f"{job.element_id}: {exc.message}", retryable=False) from exc
         except InvalidState as exc:  # e.g. the receiver moved on meanwhile: decide again later, never drop
@@ -307,10 +306,8 @@ class JobExecutor:
             if done.rowcount != 1:  # our lock expired and another worker owns the job now
                 return
             if retries <= 0:
-                uow.conn.execute(t.incidents.insert().values(
-                    id=str(uuid.uuid4()), case_id=job.case_id, job_id=job.id, task_id=job.task_id,
-                    element_id=job.element_id, kind="job", message=message, details=stack, status="open",
-                    created_at=now))
+                open_incident(uow.conn, case_id=job.case_id, kind="job", now=now, message=message, details=stack,
+                              element_id=job.element_id, job_id=job.id, task_id=job.task_id)
                 if job.case_id is not None:
                     append_case_event(uow.conn, job.case_id, now, f"worker:{self.owner}", "incident_raised",
                                       {"element": job.element_id, "error": message}, status="failed")

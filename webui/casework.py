@@ -12,8 +12,7 @@ from flask_babel import gettext as _
 
 from engine.bootstrap import Engine
 from engine.domain.errors import NotFound
-from engine.runtime.model import Form, ProcessModel
-from engine.runtime.task_owners import OWNERS_GROUP
+from engine.services.read_models import OWNERS_GROUP, Form, ProcessModel
 from engine.domain.errors import AmtsflowError
 from engine.services import cases, documents, queries
 from engine.services.identity import User

@@ -17,10 +17,13 @@ def init_app(app: Flask) -> None:
     from webui import assets
     from webui.accounts import views as accounts
     from webui.admin import views as admin
-    from webui.api import views as api
+    from webui.api import blueprint as api
+    from webui.api import callbacks, operations as api_operations, views as api_views  # noqa: F401 (routes on api.bp)
     from webui.inbox import views as inbox
-    from webui.portal import views as portal
-    from webui.studio import views as studio
+    from webui.portal import blueprint as portal
+    from webui.portal import payment, verify, views as portal_views  # noqa: F401 (routes on portal.bp)
+    from webui.studio import blueprint as studio
+    from webui.studio import changes, operations as studio_operations, views as studio_views  # noqa: F401
 
     init_security(app)
     init_i18n(app)

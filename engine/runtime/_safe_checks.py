@@ -14,7 +14,7 @@ import threading
 import warnings
 from collections.abc import Callable, Collection, Mapping
 
-from engine.runtime._safe_policy import _BINOPS, ALL_METHODS, FORBIDDEN_CALLS, MAX_SOURCE
+from engine.runtime._safe_policy import BINOPS, ALL_METHODS, FORBIDDEN_CALLS, MAX_SOURCE
 
 _PARSE_LOCK = threading.Lock()  # warnings.catch_warnings() is not thread-safe
 
@@ -41,7 +41,7 @@ _EXPRESSION_NODES = frozenset({
     ast.Slice, ast.Attribute, ast.Call, ast.keyword, ast.Starred, ast.JoinedStr, ast.FormattedValue,
     ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.comprehension, ast.And, ast.Or,
     ast.Not, ast.USub, ast.UAdd, ast.Invert, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE,
-    ast.In, ast.NotIn, ast.Is, ast.IsNot, *_BINOPS})
+    ast.In, ast.NotIn, ast.Is, ast.IsNot, *BINOPS})
 _STATEMENT_NODES = frozenset({ast.Module, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.If,
                               ast.For, ast.While, ast.Break, ast.Continue, ast.Pass, ast.Expr,
                               ast.Delete})

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from engine.runtime._safe_policy import (
-    _BINOPS, ATOMIC, CONTAINERS, MAX_DEPTH, MAX_INT_BITS, MAX_SPEC_LENGTH, MAX_SPEC_NUMBER, METHOD_KWARGS,
+    BINOPS, ATOMIC, CONTAINERS, MAX_DEPTH, MAX_INT_BITS, MAX_SPEC_LENGTH, MAX_SPEC_NUMBER, METHOD_KWARGS,
     SEQUENCES, Refused, too_big)
 
 
@@ -137,7 +137,7 @@ def binop(op: type, left: Any, right: Any, max_size: int) -> Any:
             raise Refused(f"integer result would exceed {MAX_INT_BITS} bits")
     elif op is ast.Mod and isinstance(left, (str, bytes)):
         raise Refused("'%' string formatting is not supported; use an f-string")
-    function = _BINOPS.get(op)
+    function = BINOPS.get(op)
     if function is None:
         raise Refused(f"operator {op.__name__} is not supported")
     return function(left, right)

@@ -90,7 +90,7 @@ def too_big(what: str, limit: int) -> Refused:
 
 
 # Operators: arithmetic (applied by _safe_limits.binop after its size checks), comparison, unary.
-_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
+BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
     ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
     ast.Pow: operator.pow, ast.LShift: operator.lshift, ast.RShift: operator.rshift,

@@ -90,23 +90,15 @@ from lxml import etree
 from engine.domain.errors import Problem
 from engine.runtime import camunda_call, camunda_listeners, juel, listeners
 from engine.runtime.camunda_checks import (
-    INITIATOR_PROPERTY, TIMER_TAGS, USER_TASK_EXPRESSIONS, _blank_foreign_scripts, _check_implementation,
-    _check_input_output, _check_user_task, _record_initiator,
-    _translate_conditions, _translate_timers)
+    INITIATOR_PROPERTY, TIMER_TAGS, USER_TASK_EXPRESSIONS, blank_foreign_scripts, check_implementation,
+    check_input_output, check_user_task, record_initiator,
+    translate_conditions, translate_timers)
 from engine.runtime.camunda_tasks import (
     DELEGATE_ATTRIBUTES, EXPRESSION_PROPERTY, EXTERNAL_CONNECTOR, MAPPING_FILE, MAPPING_SECTIONS, Implementation,
     bean_functions, implementation, mapping_problems, service_call)
-from engine.runtime.camunda_tasks import _bare as _bare  # re-exported for engine.services.compat
-from engine.runtime.namespaces import BPMN, CAMUNDA, tag
+from engine.runtime.namespaces import BPMN, CAMUNDA, owner_id, tag
 
 _IMPLEMENTED = ("serviceTask", "sendTask", "businessRuleTask")
-
-
-def _owner(node: etree._Element) -> str:
-    current: etree._Element | None = node
-    while current is not None and not current.get("id"):
-        current = current.getparent()
-    return current.get("id", "") if current is not None else ""
 
 
 def _rewrite_beans(root: etree._Element, functions: dict[str, str]) -> None:
@@ -163,14 +155,14 @@ def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] 
     problems: list[Problem] = []
 
     def fail(node: etree._Element, message: str) -> None:
-        problems.append(Problem(filename, node.sourceline or 0, _owner(node), message))
+        problems.append(Problem(filename, node.sourceline or 0, owner_id(node), message))
 
     _rewrite_beans(root, bean_functions(mapping))
     _inline_script_resources(root, scripts or {})
     camunda_listeners.expand_timeout_listeners(root)
-    _translate_conditions(root, fail)
-    _translate_timers(root, fail)
-    _blank_foreign_scripts(root, fail)
+    translate_conditions(root, fail)
+    translate_timers(root, fail)
+    blank_foreign_scripts(root, fail)
     for node in root.iter(tag("multiInstanceLoopCharacteristics")):
         for attr in ("collection", "elementVariable"):
             value = node.get(tag(attr, CAMUNDA))
@@ -184,7 +176,7 @@ def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] 
             if name == "sendTask" and implementation(node, mapping).kind == "none":
                 _check_message_throw(node, fail)  # no implementation: it throws its message
             elif name != "businessRuleTask" or node.get(tag("decisionRef", CAMUNDA)) is None:
-                _check_implementation(node, mapping, fail)
+                check_implementation(node, mapping, fail)
     for node in root.iter(tag("messageEventDefinition")):
         parent = node.getparent()
         if parent is not None and parent.tag in (tag("intermediateThrowEvent"), tag("endEvent")):
@@ -194,11 +186,11 @@ def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] 
                            f"'{impl.name}') cannot run here; remove it: the engine delivers the message itself to "
                            "waiting cases and message start events (or model a service task before the event)")
     for node in root.iter(tag("userTask")):
-        _check_user_task(node, fail)
+        check_user_task(node, fail)
     for node in root.iter(tag("startEvent")):
-        _record_initiator(node)
+        record_initiator(node)
     for node in root.iter(tag("inputOutput", CAMUNDA)):
-        _check_input_output(node, fail)
+        check_input_output(node, fail)
     for node in root.iter(tag("executionListener", CAMUNDA), tag("taskListener", CAMUNDA)):
         listeners.check_listener(node, fail, mapping)
     for node in root.iter(tag("callActivity")):

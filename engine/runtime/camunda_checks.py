@@ -18,7 +18,7 @@ from lxml import etree
 from engine.runtime import camunda_io, juel
 from engine.runtime.elements import split_names
 from engine.runtime.camunda_tasks import (
-    EXPRESSION_PROPERTY, MAPPING_FILE, _bare, _parameter_expression, implementation)
+    EXPRESSION_PROPERTY, MAPPING_FILE, bare_name, parameter_expression, implementation)
 from engine.runtime.javascript import JAVASCRIPT_NAMES
 from engine.runtime.namespaces import CAMUNDA, tag
 
@@ -29,7 +29,7 @@ INITIATOR_PROPERTY = "amtsflow:initiatorVariable"
 Fail = Callable[[etree._Element, str], None]
 
 
-def _translate_conditions(root: etree._Element, fail: Fail) -> None:
+def translate_conditions(root: etree._Element, fail: Fail) -> None:
     tags = (tag("conditionExpression"), tag("completionCondition"), tag("loopCardinality"), tag("condition"))
     for node in root.iter(*tags):
         text = (node.text or "").strip()
@@ -49,7 +49,7 @@ def _translate_conditions(root: etree._Element, fail: Fail) -> None:
                 node.text = "False"  # reported once here, not again by the expression checker
 
 
-def _blank_foreign_scripts(root: etree._Element, fail: Fail) -> None:
+def blank_foreign_scripts(root: etree._Element, fail: Fail) -> None:
     """JUEL script tasks (scriptFormat="juel", or no format and a ${...} text: Camunda's default
     language) become translated expressions with scriptFormat="juel". Scripts in other
     languages are reported by the static checks (by scriptFormat); their text must not be
@@ -80,7 +80,7 @@ def _blank_foreign_scripts(root: etree._Element, fail: Fail) -> None:
                 found.text = ""
 
 
-def _translate_timers(root: etree._Element, fail: Fail) -> None:
+def translate_timers(root: etree._Element, fail: Fail) -> None:
     for name in TIMER_TAGS:
         for node in root.iter(tag(name)):
             text = (node.text or "").strip()
@@ -92,7 +92,7 @@ def _translate_timers(root: etree._Element, fail: Fail) -> None:
                 continue
 
 
-def _check_implementation(node: etree._Element, mapping: dict[str, Any] | None, fail: Fail) -> None:
+def check_implementation(node: etree._Element, mapping: dict[str, Any] | None, fail: Fail) -> None:
     impl = implementation(node, mapping)
     if node.tag == tag("businessRuleTask") and impl.kind in ("none", "decision"):
         fail(node, "business rule task needs camunda:decisionRef pointing at a DMN decision")
@@ -110,11 +110,11 @@ def _check_implementation(node: etree._Element, mapping: dict[str, Any] | None, 
         if impl.operation is None and impl.attribute == "expression":
             fail(node, f"camunda:expression '{impl.name}': {_untranslatable(impl.name)}; or map the whole "
                        f"expression to a connector operation in {MAPPING_FILE}: "
-                       f"{{\"delegates\": {{\"{_bare(impl.name)}\": \"connector.operation\"}}}}")
+                       f"{{\"delegates\": {{\"{bare_name(impl.name)}\": \"connector.operation\"}}}}")
         elif impl.operation is None:
             fail(node, f"camunda:{impl.attribute}='{impl.name}' is Java code and cannot run here; map it to a "
                        f"connector operation in {MAPPING_FILE}: "
-                       f"{{\"delegates\": {{\"{_bare(impl.name)}\": \"connector.operation\"}}}}")
+                       f"{{\"delegates\": {{\"{bare_name(impl.name)}\": \"connector.operation\"}}}}")
         return
     if impl.kind == "connector":
         if impl.operation is None:
@@ -126,7 +126,7 @@ def _check_implementation(node: etree._Element, mapping: dict[str, Any] | None, 
                f"or a Java delegate mapped in {MAPPING_FILE})")
 
 
-def _check_user_task(node: etree._Element, fail: Fail) -> None:
+def check_user_task(node: etree._Element, fail: Fail) -> None:
     for attr in USER_TASK_EXPRESSIONS:
         value = node.get(tag(attr, CAMUNDA))
         if value is None:
@@ -166,7 +166,7 @@ def _untranslatable(expression: str) -> str:
     return "not a ${...} expression"
 
 
-def _record_initiator(node: etree._Element) -> None:
+def record_initiator(node: etree._Element) -> None:
     """camunda:initiator="v" on a start event: the starting user's id lands in variable v.
     Recorded as an extension property so that dialect-independent code can read it."""
     variable = node.get(tag("initiator", CAMUNDA))
@@ -187,7 +187,7 @@ def _add_property(node: etree._Element, name: str, value: str) -> None:
     etree.SubElement(props, tag("property", CAMUNDA), name=name, value=value)
 
 
-def _check_input_output(node: etree._Element, fail: Fail) -> None:
+def check_input_output(node: etree._Element, fail: Fail) -> None:
     """An activity's own mapping: Camunda's placement rules and every value (camunda_io).
     A Camunda Connect connector's mapping: its input parameters are the operation's parameters."""
     parent = node.getparent()
@@ -196,7 +196,7 @@ def _check_input_output(node: etree._Element, fail: Fail) -> None:
     if parent.tag == tag("connector", CAMUNDA):
         for param in node.findall(tag("inputParameter", CAMUNDA)):
             try:
-                _parameter_expression(param)
+                parameter_expression(param)
             except juel.JuelError as exc:
                 fail(param, f"input parameter '{param.get('name')}': {exc}")
         camunda_io.connector_outputs(node, fail)   # checked values; they run over the operation's result

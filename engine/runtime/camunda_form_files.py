@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from engine.runtime.camunda_form_schema import (
-    FormTranslationError, _boolean, _Builder, _count, _iso_date, _number)
+    FormTranslationError, form_boolean, SchemaBuilder, form_count, form_iso_date, form_number)
 
 _DISPLAY_ONLY = {"text", "html", "image", "spacer", "separator", "button", "iframe", "table",
                  "documentPreview"}
@@ -34,12 +34,12 @@ def camunda_form_to_schema(form_json: str | dict[str, Any]) -> tuple[dict[str, A
             raise FormTranslationError(f"the form is not valid JSON: {exc}") from None
     if not isinstance(form, dict) or not isinstance(form.get("components"), list):
         raise FormTranslationError("a Camunda form must be a JSON object with a 'components' list")
-    builder = _Builder()
+    builder = SchemaBuilder()
     _walk(form["components"], builder)
     return builder.result()
 
 
-def _walk(components: list[Any], builder: _Builder) -> None:
+def _walk(components: list[Any], builder: SchemaBuilder) -> None:
     for comp in components:
         if not isinstance(comp, dict):
             raise FormTranslationError(f"a form component must be an object, got {comp!r}")
@@ -138,11 +138,11 @@ def _component_validation(schema: dict[str, Any], validate: dict[str, Any], ctyp
         if ctype not in _VALIDATE_APPLIES[name]:
             raise FormTranslationError(f"{what}: validation {name!r} does not apply to a {ctype!r} field")
         if name == "required":
-            required = _boolean(value, f"{what}, validate.required")
+            required = form_boolean(value, f"{what}, validate.required")
         elif name in ("min", "max"):
-            schema["minimum" if name == "min" else "maximum"] = _number(value, f"{what}, validate.{name}")
+            schema["minimum" if name == "min" else "maximum"] = form_number(value, f"{what}, validate.{name}")
         elif name in ("minLength", "maxLength"):
-            schema[name] = _count(value, f"{what}, validate.{name}")
+            schema[name] = form_count(value, f"{what}, validate.{name}")
         elif name == "pattern":
             try:
                 re.compile(str(value))
@@ -176,14 +176,14 @@ def _component_default(value: Any, ctype: str, schema: dict[str, Any], what: str
     if ctype in _TEXT:
         return str(value)
     if ctype == "number":
-        number = _number(value, what)
+        number = form_number(value, what)
         if schema["type"] == "integer" and number != int(number):
             raise FormTranslationError(f"{what}: expected a whole number, got {value!r}")
         return int(number) if schema["type"] == "integer" else number
     if ctype == "checkbox":
-        return _boolean(value, what)
+        return form_boolean(value, what)
     if ctype == "datetime":
-        return _iso_date(value, what)
+        return form_iso_date(value, what)
     allowed = schema["enum"] if ctype in _CHOICE else schema["items"]["enum"]
     chosen = [value] if ctype in _CHOICE else value
     if not isinstance(chosen, list) or any(item not in allowed for item in chosen):

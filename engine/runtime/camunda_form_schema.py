@@ -17,7 +17,7 @@ class FormTranslationError(ValueError):
     """A form uses something that has no faithful JSON Schema translation."""
 
 
-class _Builder:
+class SchemaBuilder:
     """Collects properties in order and assembles the (schema, ui schema) pair."""
 
     def __init__(self) -> None:
@@ -46,7 +46,7 @@ class _Builder:
         return schema, {"ui:order": list(self.properties), **self.ui}
 
 
-def _number(value: Any, what: str) -> int | float:
+def form_number(value: Any, what: str) -> int | float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise FormTranslationError(f"{what}: expected a number, got {value!r}")
     number: int | float
@@ -62,14 +62,14 @@ def _number(value: Any, what: str) -> int | float:
     return number
 
 
-def _count(value: Any, what: str) -> int:
-    number = _number(value, what)
+def form_count(value: Any, what: str) -> int:
+    number = form_number(value, what)
     if number != int(number) or number < 0:
         raise FormTranslationError(f"{what}: expected a non-negative whole number, got {value!r}")
     return int(number)
 
 
-def _boolean(value: Any, what: str) -> bool:
+def form_boolean(value: Any, what: str) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
@@ -77,7 +77,7 @@ def _boolean(value: Any, what: str) -> bool:
     raise FormTranslationError(f"{what}: expected true or false, got {value!r}")
 
 
-def _iso_date(value: Any, what: str, *, camunda_pattern: bool = False) -> str:
+def form_iso_date(value: Any, what: str, *, camunda_pattern: bool = False) -> str:
     """An ISO date string; Camunda 7 writes dates as dd/MM/yyyy, which is converted."""
     if isinstance(value, str):
         text = value.strip()

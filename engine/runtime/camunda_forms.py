@@ -25,7 +25,7 @@ from typing import Any
 
 from engine.runtime.camunda_form_files import camunda_form_to_schema
 from engine.runtime.camunda_form_schema import (
-    SCHEMA_DIALECT, FormTranslationError, _boolean, _Builder, _count, _iso_date, _number)
+    SCHEMA_DIALECT, FormTranslationError, form_boolean, SchemaBuilder, form_count, form_iso_date, form_number)
 
 __all__ = ["FormTranslationError", "form_fields_to_schema", "camunda_form_to_schema", "SCHEMA_DIALECT"]
 
@@ -47,7 +47,7 @@ def form_fields_to_schema(fields: list[dict[str, Any]]) -> tuple[dict[str, Any],
     """camunda:formField list -> (JSON Schema draft 2020-12, UI schema)."""
     if not isinstance(fields, list):
         raise FormTranslationError(f"expected a list of form fields, got {type(fields).__name__}")
-    builder = _Builder()
+    builder = SchemaBuilder()
     for field in fields:
         if not isinstance(field, dict):
             raise FormTranslationError(f"a form field must be a dict, got {field!r}")
@@ -90,11 +90,11 @@ def _form_field(field: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], 
         elif name in ("min", "max"):
             if schema["type"] != "integer":
                 raise FormTranslationError(f"{what} only applies to numeric (long) fields, not {ftype!r}")
-            schema["minimum" if name == "min" else "maximum"] = _number(config, what)
+            schema["minimum" if name == "min" else "maximum"] = form_number(config, what)
         elif name in ("minlength", "maxlength"):
             if schema["type"] != "string":
                 raise FormTranslationError(f"{what} only applies to text fields, not {ftype!r}")
-            schema["minLength" if name == "minlength" else "maxLength"] = _count(config, what)
+            schema["minLength" if name == "minlength" else "maxLength"] = form_count(config, what)
         else:
             raise FormTranslationError(f"field {fid!r}: validator {name!r} is not supported (supported: "
                                        "required, readonly, min, max, minlength, maxlength)")
@@ -117,14 +117,14 @@ def _field_default(fid: Any, ftype: str, value: Any, schema: dict[str, Any]) -> 
     if isinstance(value, str) and re.search(r"[$#]\{", value):
         raise FormTranslationError(f"{what}: expression defaults ({value!r}) are not supported")
     if ftype == "long":
-        number = _number(value, what)
+        number = form_number(value, what)
         if number != int(number):
             raise FormTranslationError(f"{what}: expected a whole number, got {value!r}")
         return int(number)
     if ftype == "boolean":
-        return _boolean(value, what)
+        return form_boolean(value, what)
     if ftype == "date":
-        return _iso_date(value, what, camunda_pattern=True)
+        return form_iso_date(value, what, camunda_pattern=True)
     if ftype == "enum" and str(value) not in schema["enum"]:
         raise FormTranslationError(f"{what}: {value!r} is not one of the enum values {schema['enum']}")
     return str(value)

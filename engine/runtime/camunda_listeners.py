@@ -16,7 +16,7 @@ from lxml import etree
 
 from engine.domain.errors import Problem
 from engine.runtime import juel
-from engine.runtime.camunda_tasks import MAPPING_FILE, _bare, _section, _value_expression_text, bean_call_operation
+from engine.runtime.camunda_tasks import MAPPING_FILE, bare_name, mapping_section, value_expression_text, bean_call_operation
 from engine.runtime.checks import foreign_script_message
 from engine.runtime.javascript import JAVASCRIPT_NAMES
 from engine.runtime.namespaces import CAMUNDA, tag
@@ -72,13 +72,13 @@ def read_listener(node: etree._Element, mapping: dict[str, Any] | None = None) -
     for attr in ("class", "delegateExpression"):
         value = node.get(attr)
         if value:
-            delegates = _section(mapping, "delegates")
-            operation = delegates.get(value) or delegates.get(_bare(value))
+            delegates = mapping_section(mapping, "delegates")
+            operation = delegates.get(value) or delegates.get(bare_name(value))
             if operation is None:
                 raise ValueError(f"{attr}='{value}' is Java code and cannot run here; write the listener as an "
                                  "expression or a JavaScript/Python script, or map it to a connector operation in "
                                  f"{MAPPING_FILE} (called after the step commits; the case does not wait for it): "
-                                 f"{{\"delegates\": {{\"{_bare(value)}\": \"connector.operation\"}}}}")
+                                 f"{{\"delegates\": {{\"{bare_name(value)}\": \"connector.operation\"}}}}")
             return Listener(kind, event, "connector", operation, _fields(node))
     expression = node.get("expression")
     operation = bean_call_operation(expression, mapping) if expression else None
@@ -109,7 +109,7 @@ def _fields(node: etree._Element) -> tuple[tuple[str, str], ...]:
         value = item.get("stringValue") or item.get("expression") or item.findtext(tag("string", CAMUNDA)) \
             or item.findtext(tag("expression", CAMUNDA)) or ""
         try:
-            params.append((item.get("name", ""), _value_expression_text(value)))
+            params.append((item.get("name", ""), value_expression_text(value)))
         except juel.JuelError as exc:
             raise ValueError(f"field '{item.get('name')}': {exc}") from None
     return tuple(params)

@@ -69,12 +69,12 @@ def _bean_problems(name: str, target: Any, filename: str) -> list[Problem]:
 
 def bean_functions(mapping: dict[str, Any] | None) -> dict[str, str]:
     """Beans mapped to engine functions ("bean.method" -> function name)."""
-    return {k: v for k, v in _section(mapping, "beans").items() if v.isidentifier()}
+    return {k: v for k, v in mapping_section(mapping, "beans").items() if v.isidentifier()}
 
 
 def bean_operations(mapping: dict[str, Any] | None) -> dict[str, str]:
     """Beans mapped to connector operations ("bean.method" -> "connector.operation")."""
-    return {k: v for k, v in _section(mapping, "beans").items() if _OPERATION.match(v)}
+    return {k: v for k, v in mapping_section(mapping, "beans").items() if _OPERATION.match(v)}
 
 
 def bean_call_operation(expression: str, mapping: dict[str, Any] | None) -> str | None:
@@ -94,12 +94,12 @@ def _translatable(expression: str) -> bool:
 EXPRESSION_PROPERTY = "amtsflow:expression"   # the translated camunda:expression of a service task
 
 
-def _section(mapping: dict[str, Any] | None, section: str) -> dict[str, str]:
+def mapping_section(mapping: dict[str, Any] | None, section: str) -> dict[str, str]:
     entries = (mapping or {}).get(section) or {}
     return {k: v for k, v in entries.items() if isinstance(v, str)} if isinstance(entries, dict) else {}
 
 
-def _bare(value: str) -> str:
+def bare_name(value: str) -> str:
     """'${mailer}' / '#{mailer}' -> 'mailer'; anything else unchanged."""
     match = re.fullmatch(r"\s*[$#]\{\s*(.*?)\s*\}\s*", value)
     return match.group(1) if match else value.strip()
@@ -128,7 +128,7 @@ def implementation(node: etree._Element, mapping: dict[str, Any] | None) -> Impl
         return Implementation("decision", node.get(tag("decisionRef", CAMUNDA), ""))
     if node.get(tag("type", CAMUNDA)) == "external":
         topic = node.get(tag("topic", CAMUNDA)) or ""
-        operation = _section(mapping, "topics").get(topic) or (f"{EXTERNAL_CONNECTOR}.{topic}" if topic else None)
+        operation = mapping_section(mapping, "topics").get(topic) or (f"{EXTERNAL_CONNECTOR}.{topic}" if topic else None)
         return Implementation("external", topic, operation=operation)
     builtin = BUILTIN_TYPES.get(node.get(tag("type", CAMUNDA)) or "")
     if builtin is not None:
@@ -136,15 +136,15 @@ def implementation(node: etree._Element, mapping: dict[str, Any] | None) -> Impl
     for attr in DELEGATE_ATTRIBUTES:
         value = node.get(tag(attr, CAMUNDA))
         if value is not None:
-            delegates = _section(mapping, "delegates")
-            operation = delegates.get(value) or delegates.get(_bare(value)) or bean_call_operation(value, mapping)
+            delegates = mapping_section(mapping, "delegates")
+            operation = delegates.get(value) or delegates.get(bare_name(value)) or bean_call_operation(value, mapping)
             if operation is None and attr == "expression" and _translatable(value):
                 return Implementation("expression", value, attr)  # evaluated in the engine, no job
             return Implementation("delegate", value, attr, operation)
     connector = node.find(f"{tag('extensionElements')}/{tag('connector', CAMUNDA)}")
     if connector is not None:
         connector_id = (connector.findtext(tag("connectorId", CAMUNDA)) or "").strip()
-        return Implementation("connector", connector_id, operation=_section(mapping, "connectors").get(connector_id))
+        return Implementation("connector", connector_id, operation=mapping_section(mapping, "connectors").get(connector_id))
     return Implementation("none", "")
 
 
@@ -162,7 +162,7 @@ def service_call(node: etree._Element, mapping: dict[str, Any] | None, problems:
         value = field.get("stringValue") or field.get("expression") or field.findtext(tag("string", CAMUNDA)) \
             or field.findtext(tag("expression", CAMUNDA)) or ""
         try:
-            params[field.get("name", "")] = _value_expression_text(value)
+            params[field.get("name", "")] = value_expression_text(value)
         except juel.JuelError as exc:
             problems.append(Problem(filename, field.sourceline or 0, node.get("id", ""),
                                     f"field '{field.get('name')}': {exc}"))
@@ -176,7 +176,7 @@ def service_call(node: etree._Element, mapping: dict[str, Any] | None, problems:
     connector_io = node.find(f"{tag('extensionElements')}/{tag('connector', CAMUNDA)}/{tag('inputOutput', CAMUNDA)}")
     for param in connector_io.findall(tag("inputParameter", CAMUNDA)) if connector_io is not None else []:
         try:
-            params[param.get("name", "")] = _parameter_expression(param)
+            params[param.get("name", "")] = parameter_expression(param)
         except juel.JuelError:
             pass  # reported by translate_tree
     retries, interval = _retry_cycle(node)
@@ -185,10 +185,10 @@ def service_call(node: etree._Element, mapping: dict[str, Any] | None, problems:
                        retry_interval_s=interval)
 
 
-def _parameter_expression(param: etree._Element) -> str:
+def parameter_expression(param: etree._Element) -> str:
     children = [c for c in param if isinstance(c.tag, str)]
     if not children:
-        return _value_expression_text(param.text or "")
+        return value_expression_text(param.text or "")
     child = children[0]
     if child.tag == tag("list", CAMUNDA):
         return "[" + ", ".join(_value_expression(v) for v in child if isinstance(v.tag, str)) + "]"
@@ -204,11 +204,11 @@ def _value_expression(node: etree._Element) -> str:
     """A list item or map entry: text, ${...}, or a nested camunda:list / camunda:map."""
     children = [c for c in node if isinstance(c.tag, str)]
     if children:
-        return _parameter_expression(node)
-    return _value_expression_text(node.text or "")
+        return parameter_expression(node)
+    return value_expression_text(node.text or "")
 
 
-def _value_expression_text(text: str) -> str:
+def value_expression_text(text: str) -> str:
     stripped = text.strip()
     return juel.translate(stripped) if juel.is_juel(stripped) else repr(stripped)
 

@@ -13,7 +13,7 @@ from lxml import etree
 from engine.domain.errors import Problem
 from engine.runtime import juel
 from engine.runtime.javascript import JAVASCRIPT_NAMES
-from engine.runtime.namespaces import BPMN, local_name, tag
+from engine.runtime.namespaces import BPMN, SPIFF, local_name, owner_id, tag
 
 UNSUPPORTED = {
     "complexGateway": "complex gateways are not supported; model the join with a parallel or inclusive gateway",
@@ -44,22 +44,13 @@ def foreign_script_message(language: str, javascript: bool = True, *, task: bool
             "or use a service task")
 
 
-def _owner_id(node: etree._Element) -> str:
-    current: etree._Element | None = node
-    while current is not None:
-        if current.get("id"):
-            return current.get("id", "")
-        current = current.getparent()
-    return ""
-
-
 def static_problems(root: etree._Element, filename: str, called_ids: set[str], *,
                     javascript: bool = False) -> list[Problem]:
     """``javascript``: the dialect runs JavaScript script tasks in the sandbox (Camunda)."""
     problems: list[Problem] = []
 
     def add(node: etree._Element, message: str) -> None:
-        problems.append(Problem(filename, node.sourceline or 0, _owner_id(node), message))
+        problems.append(Problem(filename, node.sourceline or 0, owner_id(node), message))
 
     ids = {n.get("id") for n in root.iter() if isinstance(n.tag, str) and n.get("id")}
     definitions: dict[str, set[str | None]] = {kind: set() for kind in ("message", "signal", "error", "escalation")}
@@ -247,8 +238,6 @@ EVAL_TAGS = ("conditionExpression", "completionCondition", "loopCardinality", "t
 def expression_problems(root: etree._Element, filename: str,
                         check: Callable[[str, str, str], list[str]]) -> list[Problem]:
     """Every script and expression in the file, reachable or not, through the safe checker."""
-    from engine.runtime.namespaces import SPIFF
-
     found: list[tuple[etree._Element, str, str]] = []
     for node in root.iter(tag("script"), tag("preScript", SPIFF), tag("postScript", SPIFF)):
         parent = node.getparent()
@@ -262,7 +251,7 @@ def expression_problems(root: etree._Element, filename: str,
     for node, source, mode in found:
         if not source.strip():
             continue
-        element_id = _owner_id(node)
+        element_id = owner_id(node)
         for message in check(source.strip() if mode == "eval" else source, mode, element_id):
             problems.append(Problem(filename, node.sourceline or 0, element_id, message))
     return problems

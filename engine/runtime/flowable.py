@@ -57,7 +57,7 @@ from lxml import etree
 from engine.domain.errors import Problem
 from engine.runtime import flowable_tasks
 from engine.runtime.elements import split_names as _split
-from engine.runtime.namespaces import CAMUNDA, local_name, tag
+from engine.runtime.namespaces import CAMUNDA, local_name, owner_id, tag
 
 FLOWABLE = "http://flowable.org/bpmn"
 ACTIVITI = "http://activiti.org/bpmn"
@@ -122,7 +122,7 @@ def normalise(root: etree._Element, filename: str) -> tuple[list[Problem], list[
 
     def report(into: list[Problem]) -> Callable[[etree._Element, str], None]:
         def add(node: etree._Element, message: str) -> None:
-            into.append(Problem(filename, node.sourceline or 0, _owner(node), message))
+            into.append(Problem(filename, node.sourceline or 0, owner_id(node), message))
         return add
 
     fail, warn = report(problems), report(warnings)
@@ -221,14 +221,7 @@ def in_its_words(problem: Problem, flowable_files: set[str]) -> Problem:
 def terminate_all_ids(root: etree._Element) -> set[str]:
     """Ids of the end events whose terminate ends the whole case (terminateAll="true")."""
     ends = (n.getparent() for n in root.iter(tag("terminateEventDefinition")) if n.get(TERMINATE_ALL) == "true")
-    return {_owner(end) for end in ends if end is not None}
-
-
-def _owner(node: etree._Element) -> str:
-    current: etree._Element | None = node
-    while current is not None and not current.get("id"):
-        current = current.getparent()
-    return current.get("id", "") if current is not None else ""
+    return {owner_id(end) for end in ends if end is not None}
 
 
 def _dialect_attributes(node: etree._Element) -> list[tuple[str, str, str]]:

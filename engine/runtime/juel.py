@@ -25,7 +25,7 @@ import re
 from datetime import datetime
 from typing import cast
 
-from engine.runtime.juel_parser import JuelError, _Node, _Parser, _tokenize
+from engine.runtime.juel_parser import JuelError, Node, Parser, tokenize
 
 __all__ = ["JuelError", "is_juel", "translate", "translate_timer", "cron_to_cycle", "rewrite_beans"]
 
@@ -90,7 +90,7 @@ def _bean_edits(text: str, functions: dict[str, str]) -> list[tuple[int, int, st
         if text.startswith(("\\${", "\\#{"), i):
             i += 3
         elif text.startswith(("${", "#{"), i):
-            tokens, i = _tokenize(text, i + 2)
+            tokens, i = tokenize(text, i + 2)
             for k in range(len(tokens) - 3):
                 first, dot, method, paren = tokens[k:k + 4]
                 if (first[0], dot[1], method[0], paren[1]) != ("name", ".", "name", "("):
@@ -105,9 +105,9 @@ def _bean_edits(text: str, functions: dict[str, str]) -> list[tuple[int, int, st
     return edits
 
 
-def _split(text: str) -> list[str | _Node]:
+def _split(text: str) -> list[str | Node]:
     """Split composite text into literal strings and parsed expression trees."""
-    parts: list[str | _Node] = []
+    parts: list[str | Node] = []
     literal: list[str] = []
     i = 0
     while i < len(text):
@@ -118,8 +118,8 @@ def _split(text: str) -> list[str | _Node]:
             if literal:
                 parts.append("".join(literal))
                 literal = []
-            tokens, i = _tokenize(text, i + 2)
-            parts.append(_Parser(tokens, text).parse())
+            tokens, i = tokenize(text, i + 2)
+            parts.append(Parser(tokens, text).parse())
         else:
             literal.append(text[i])
             i += 1
@@ -128,7 +128,7 @@ def _split(text: str) -> list[str | _Node]:
     return parts
 
 
-def _emit(node: _Node, min_prec: int) -> str:
+def _emit(node: Node, min_prec: int) -> str:
     """Render a tree as Python, adding parentheses wherever precedence requires them."""
     kind = node[0]
     if kind == "lit":

@@ -1,7 +1,7 @@
 """Tokenizer and recursive-descent parser for the JUEL subset that
 :mod:`engine.runtime.juel` translates.
 
-One ``${...}``/``#{...}`` expression becomes a tuple tree (see ``_Node``); everything
+One ``${...}``/``#{...}`` expression becomes a tuple tree (see ``Node``); everything
 outside the supported subset (calls of unknown methods, i.e. undeclared beans, the
 Camunda context objects other than ``execution`` and ``task``, lambdas, assignments,
 collection literals, ``instanceof``) is refused here with a :class:`JuelError` naming
@@ -39,10 +39,10 @@ _REFUSED_SYMBOLS = {
 _CONTEXT_OBJECTS = ("externalTask", "caseExecution", "variableScope", "connector")
 # A parsed expression: a tuple tree whose first item is the node kind, e.g. ("name", "a"),
 # ("lit", 1), ("bin", "+", left, right), ("attr", base, "b"), ("cond", test, then, else).
-_Node = tuple[Any, ...]
+Node = tuple[Any, ...]
 
 
-def _tokenize(text: str, pos: int) -> tuple[list[tuple[str, object, int]], int]:
+def tokenize(text: str, pos: int) -> tuple[list[tuple[str, object, int]], int]:
     """Tokens of the expression starting at ``pos`` up to its closing '}' (exclusive)."""
     tokens: list[tuple[str, object, int]] = []
     while True:
@@ -102,7 +102,7 @@ def _string_literal(text: str, pos: int) -> tuple[str, int]:
     raise JuelError(f"unterminated string literal at position {pos} in {text!r}")
 
 
-class _Parser:
+class Parser:
     """Recursive descent over JUEL precedence levels; produces tuple-based trees."""
 
     def __init__(self, tokens: list[tuple[str, object, int]], source: str) -> None:
@@ -126,7 +126,7 @@ class _Parser:
             raise self.fail(f"expected {op!r} but found {found!r}")
         self.i += 1
 
-    def parse(self) -> _Node:
+    def parse(self) -> Node:
         if not self.tokens:
             raise self.fail("empty expression")
         tree = self.ternary()
@@ -134,7 +134,7 @@ class _Parser:
             raise self.fail(f"unexpected {self.tokens[self.i][1]!r} at position {self.tokens[self.i][2]}")
         return tree
 
-    def ternary(self) -> _Node:
+    def ternary(self) -> Node:
         cond = self.binary(0)
         if not self.peek("?"):
             return cond
@@ -145,7 +145,7 @@ class _Parser:
 
     _LEVELS = (("||",), ("&&",), ("==", "!="), ("<", ">", "<=", ">="), ("+", "-"), ("*", "/", "%"))
 
-    def binary(self, level: int) -> _Node:
+    def binary(self, level: int) -> Node:
         if level == len(self._LEVELS):
             return self.unary()
         left = self.binary(level + 1)
@@ -159,7 +159,7 @@ class _Parser:
     def _at_name(self, word: str) -> bool:
         return self.i < len(self.tokens) and self.tokens[self.i][:2] == ("name", word)
 
-    def unary(self) -> _Node:
+    def unary(self) -> Node:
         if self.peek("!", "-"):
             return ("un", self.take()[1], self.unary())
         if self._at_name("empty"):
@@ -167,7 +167,7 @@ class _Parser:
             return ("empty", self.unary())
         return self.postfix()
 
-    def postfix(self) -> _Node:
+    def postfix(self) -> Node:
         node = self.primary()
         while True:
             if self.peek("."):
@@ -190,7 +190,7 @@ class _Parser:
             else:
                 return node
 
-    def call(self, node: _Node) -> _Node:
+    def call(self, node: Node) -> Node:
         """``a.b(...)``: a method of a value or context object; ``f(...)``: an engine function
         (beans declared in camunda-mapping.json were rewritten into those before parsing)."""
         # setStatus is a method of the context object 'process' only (engine/runtime/milestones.py)
@@ -204,7 +204,7 @@ class _Parser:
         if node[0] not in ("attr", "name"):
             raise self.fail(f"'{_describe(node)}' cannot be called")
         self.take()
-        args: list[_Node] = []
+        args: list[Node] = []
         while not self.peek(")"):
             if args:
                 self.expect(",")
@@ -212,7 +212,7 @@ class _Parser:
         self.take()
         return ("call", node[1], node[2], args) if node[0] == "attr" else ("fcall", node[1], args)
 
-    def primary(self) -> _Node:
+    def primary(self) -> Node:
         kind, value, pos = self.take()
         if kind in ("num", "str"):
             return ("lit", value)
@@ -236,7 +236,7 @@ class _Parser:
         raise self.fail(f"unexpected {value!r} at position {pos}")
 
 
-def _describe(node: _Node) -> str:
+def _describe(node: Node) -> str:
     if node[0] == "attr":
         return f"{_describe(node[1])}.{node[2]}"
     if node[0] == "call":

@@ -6,7 +6,7 @@ from __future__ import annotations
 from lxml import etree
 
 from engine.domain.errors import Problem
-from engine.runtime.checks import _owner_id
+from engine.runtime.namespaces import owner_id
 from engine.runtime.namespaces import tag
 
 
@@ -26,12 +26,12 @@ def limit_problems(root: etree._Element, filename: str) -> list[Problem]:
     for node in root.iter(tag("loopCardinality")):
         message = instance_count_problem(node.text or "")
         if message:
-            problems.append(Problem(filename, node.sourceline or 0, _owner_id(node), message))
+            problems.append(Problem(filename, node.sourceline or 0, owner_id(node), message))
     for kind in TIMER_TAGS:
         for node in root.iter(tag(kind)):
             message = timer_literal_problem(kind, node.text or "", now) if (node.text or "").strip() else None
             if message:
-                problems.append(Problem(filename, node.sourceline or 0, _owner_id(node), message))
+                problems.append(Problem(filename, node.sourceline or 0, owner_id(node), message))
     return problems
 
 

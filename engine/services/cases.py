@@ -19,7 +19,8 @@ from engine.services import business_keys, documents, forms, inbound, submission
 from engine.services.case_start import (  # noqa: F401 - business_key_variables is this module's API too
     BUSINESS_KEY_PROPERTY, OPTIMISTIC_STARTS, business_key_variables, definition_to_start, start_unlocked,
     store_start, take_business_key, workflow_to_start)
-from engine.services.commands import Command, append_case_event, run_case_command
+from engine.services.case_events import append_case_event
+from engine.services.commands import Command, run_case_command
 
 MAX_BUSINESS_KEY = business_keys.MAX_BUSINESS_KEY
 

@@ -10,14 +10,14 @@ import functools
 import traceback
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, Callable, TypeVar, cast
 
 from sqlalchemy import bindparam, insert, select, update
 
 from engine.bootstrap import Engine
+from engine.domain.values import jsonable
 from engine.domain.errors import CaseSuspended, Conflict, DatabaseBusy, InvalidState, NotFound, WorkflowFailure
 from engine.persistence import tables as t
 from engine.persistence.db import UnitOfWork, unit_of_work
@@ -27,8 +27,10 @@ from engine.runtime.milestones import current_status
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.serialization import SERIALIZER_VERSION, round_trips
 from engine.runtime.workflow import Waits, WorkflowRunner
-from engine.services import audit
+from engine.services import audit, thrown
+from engine.services.case_events import open_incident
 from engine.services.projections import Projector, sync_case_fields, waits_snapshot
+from engine.services.retention import schedule_erasure
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 8
@@ -59,20 +61,6 @@ class Command:
         # What Camunda's execution.processInstanceId / processBusinessKey read (script_engine.case_facts)
         self.wf.case_ref = (self.case.id, self.case.business_key)
         self.wf.actor = self.actor  # Camunda's authenticatedUserId
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
 
 
 def snapshot_data(wf: Any) -> dict[str, Any]:
@@ -173,13 +161,12 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
     _write_outbox(cmd, outbox, projector.lock)
     sync_case_fields(conn, row.id, [*cmd.parsed.model.case_fields], {} if new else (row.data or {}), data)
     if ended is not None:
-        from engine.services.retention import schedule_erasure
-
         schedule_erasure(conn, row.id, engine.definitions.retention(row.definition_id, conn), now,
                          engine.settings.default_retries)
     if error is not None:
-        _open_incident(conn, row.id, now, error, cmd.audit_details.get("stack", ""),
-                       waits.errors or [e for e in [cmd.audit_details.get("element_error")] if e])
+        element_ids = waits.errors or [e for e in [cmd.audit_details.get("element_error")] if e]
+        open_incident(conn, case_id=row.id, kind="workflow", now=now, message=error,
+                      details=cmd.audit_details.get("stack", ""), element_id=element_ids[0] if element_ids else None)
     # Keep the live workflow only if it equals what was stored: an ended case runs no more
     # commands, and data JSON does not round-trip (a tuple, a number as a dict key) would make
     # the next command see other data than a process that loads the stored state.
@@ -195,8 +182,6 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
 
 def _thrown(cmd: Command, now: datetime) -> tuple[list[dict[str, Any]], str | None]:
     """Messages and signals the case threw (outbox jobs), and an error nothing caught."""
-    from engine.services import thrown
-
     events = cmd.engine.runner.take_thrown(cmd.wf)
     if not events:
         return [], None
@@ -271,24 +256,6 @@ def _committed_row(row: Any, new: bool, actor: str, now: datetime, values: dict[
         **{k: v for k, v in values.items() if k != "state"})
 
 
-def append_case_event(conn: Any, case_id: str, now: datetime, actor: str, action: str, details: dict[str, Any],
-                      *, status: str | None = None) -> None:
-    """Audit an event that does not step the workflow (claim, suspend, incident); moves the
-    case's chain head under the same revision check as every other write."""
-    row = conn.execute(select(t.cases.c.audit_hash, t.cases.c.revision).where(t.cases.c.id == case_id)).first()
-    if row is None:
-        raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")
-    head = audit.append(conn, prev_hash=row.audit_hash, case_id=case_id, at=now, actor=actor, action=action,
-                        details=jsonable(details))
-    values: dict[str, Any] = {"audit_hash": head, "revision": row.revision + 1, "updated_at": now}
-    if status is not None:
-        values["status"] = status
-    done = conn.execute(update(t.cases).where(t.cases.c.id == case_id, t.cases.c.revision == row.revision)
-                        .values(**values))
-    if done.rowcount != 1:
-        raise Conflict(f"case {case_id} changed concurrently; try again")
-
-
 def _status(waits: Any, error: str | None) -> str:
     if error is not None or waits.errors:
         return "failed"
@@ -297,14 +264,6 @@ def _status(waits: Any, error: str | None) -> str:
     if waits.services:
         return "running"
     return "waiting"
-
-
-def _open_incident(conn: Any, case_id: str, now: datetime, message: str, details: str, element_ids: list[str]) -> None:
-    import uuid
-
-    conn.execute(insert(t.incidents).values(
-        id=str(uuid.uuid4()), case_id=case_id, kind="workflow", element_id=element_ids[0] if element_ids else None,
-        message=message, details=details, status="open", created_at=now))
 
 
 __all__ = ["Command", "run_case_command", "save", "jsonable", "snapshot_data", "step_workflow"]

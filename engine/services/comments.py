@@ -11,7 +11,7 @@ from engine.bootstrap import Engine
 from engine.domain.errors import InvalidState
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
-from engine.services.commands import append_case_event
+from engine.services.case_events import append_case_event
 
 MAX_LENGTH = 4000
 

@@ -28,7 +28,8 @@ from lxml import etree
 
 from engine.domain.errors import DeploymentError, Problem
 from engine.runtime import camunda, flowable
-from engine.runtime.namespaces import CAMUNDA, tag
+from engine.runtime.camunda_tasks import bare_name
+from engine.runtime.namespaces import CAMUNDA, owner_id, tag
 from engine.runtime.parsing import BPMN_SUFFIXES, SourceFile, detect_dialect, parse_bundle
 from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
 
@@ -228,7 +229,7 @@ def _unmapped(root: etree._Element, mapping: dict[str, Any]) -> list[tuple[str, 
             impl = camunda.implementation(node, mapping)
             entry = impl.mapping_entry
             if impl.kind in ("delegate", "connector") and impl.operation is None and entry and entry not in needed:
-                key = camunda._bare(impl.name) if impl.kind == "delegate" else impl.name
+                key = bare_name(impl.name) if impl.kind == "delegate" else impl.name
                 needed.append((entry[0], key))
     return needed
 
@@ -275,12 +276,12 @@ def _java_and_scripts(root: etree._Element) -> tuple[list[str], list[str]]:
             java.append(node.get("id", ""))
         elif node.tag in (tag("executionListener", CAMUNDA), tag("taskListener", CAMUNDA)) and \
                 any(node.get(a) for a in camunda.DELEGATE_ATTRIBUTES):
-            java.append(camunda._owner(node))
+            java.append(owner_id(node))
         elif node.tag == tag("scriptTask") and \
                 (node.get("scriptFormat") or "").strip().lower() not in PYTHON_SCRIPTS:
             scripts.append(node.get("id", ""))
         elif node.tag == tag("script", CAMUNDA):
-            scripts.append(camunda._owner(node))
+            scripts.append(owner_id(node))
     return sorted(set(java)), sorted(set(scripts))
 
 

@@ -11,7 +11,8 @@ from engine.domain.errors import InvalidState, NotFound
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
 from engine.services import inbound
-from engine.services.commands import Command, append_case_event, run_case_command
+from engine.services.case_events import append_case_event
+from engine.services.commands import Command, run_case_command
 
 
 def _view(row: Any, *, details: bool = False) -> dict[str, Any]:

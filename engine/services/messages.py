@@ -17,6 +17,7 @@ from engine.domain.errors import AmbiguousCorrelation, InvalidState
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
 from engine.services import inbound
+from engine.services.cases import start_case
 from engine.services.commands import Command, run_case_command
 from engine.services.documents import Upload
 
@@ -67,8 +68,6 @@ def start_case_once(engine: Engine, key: str, data: dict[str, Any], *, message_i
     """Start a case of process ``key`` exactly once per ``message_id`` (e.g. an online
     application delivered twice): the id is recorded in the start's own transaction, so a
     second delivery, even a concurrent one, answers ``duplicate`` with the first case."""
-    from engine.services.cases import start_case
-
     previous = _previous(engine, message_id)
     if previous is not None:
         return previous
@@ -147,8 +146,6 @@ def _route(engine: Engine, name: str, key: str | None, payload: dict[str, Any], 
         return MessageOutcome("delivered", waiting)
     starter = _start_definition(engine, name)
     if starter is not None:
-        from engine.services.cases import start_case
-
         case_id = start_case(engine, starter, {}, business_key=key if key_names_new_case else None, actor=actor,
                              message=(name, payload), message_record=record)
         return MessageOutcome("started", case_id)
@@ -239,8 +236,6 @@ def broadcast_signal(engine: Engine, name: str, data: dict[str, Any] | None = No
 
 
 def _signal_start(engine: Engine, key: str, name: str, data: dict[str, Any], actor: str, record_id: str | None) -> bool:
-    from engine.services.cases import start_case
-
     if record_id and _previous(engine, record_id) is not None:
         return False
     record: dict[str, Any] | None = ({"id": str(uuid.uuid4()), "message_id": record_id, "name": name, "correlation_key": None,
@@ -259,3 +254,16 @@ def purge_expired(engine: Engine) -> int:
                                                    m.c.expires_at <= engine.clock.now()))
         uow.commit()
     return result.rowcount or 0
+
+
+def deliver_thrown(engine: Engine, job: Any) -> str:
+    """Run a ``throw`` job: correlate the message, or broadcast the signal. Returns the outcome."""
+    payload = job.payload
+    actor = f"case:{job.case_id}"
+    if payload["kind"] == "message":
+        outcome = correlate_message(engine, payload["name"], payload.get("key"), payload.get("data"),
+                                    message_id=f"thrown:{job.id}", actor=actor, outside=False)
+        return outcome.status
+    delivered = broadcast_signal(engine, payload["name"], payload.get("data"), actor=actor,
+                                 signal_id=f"thrown:{job.id}", exclude_case=job.case_id, outside=False)
+    return f"signal delivered {delivered}"

@@ -19,6 +19,8 @@ from engine.domain.errors import ExpressionError
 from engine.domain import priorities
 from engine.persistence import tables as t
 from engine.persistence.fast import FastStatement
+from engine.domain.values import jsonable
+from engine.runtime import juel
 from engine.runtime.model import ElementInfo
 from engine.runtime.timers import due_from
 from engine.runtime.workflow import Waits
@@ -103,8 +105,6 @@ class Projector:
 
     def _names(self, entries: list[str], data: dict[str, Any], info: ElementInfo) -> list[str]:
         """Candidate groups/users; a ${...} entry may yield one name, a comma-separated text or a list."""
-        from engine.runtime import juel
-
         names: list[str] = []
         for entry in entries:
             if not juel.is_juel(entry):
@@ -116,16 +116,12 @@ class Projector:
         return list(dict.fromkeys(names))
 
     def _value(self, expression: str, data: dict[str, Any], info: ElementInfo) -> Any:
-        from engine.runtime import juel
-
         try:
             return self.evaluator.evaluate(juel.translate(expression), data, element_id=info.id)
         except (ExpressionError, juel.JuelError):
             return None
 
     def _text(self, expression: str | None, data: dict[str, Any], info: ElementInfo) -> str | None:
-        from engine.runtime import juel
-
         if not expression:
             return None
         if not juel.is_juel(expression):
@@ -170,8 +166,6 @@ class Projector:
 
     def _params(self, call: Any, w: Any) -> tuple[dict[str, Any], str | None]:
         """Input parameters are evaluated when the task is reached (the data of that moment)."""
-        from engine.services.commands import jsonable
-
         params: dict[str, Any] = {}
         if call is None:
             return params, f"{w.element_id}: the service task names no connector operation"

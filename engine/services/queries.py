@@ -56,11 +56,11 @@ def list_tasks(engine: Engine, *, group: str | None = None, groups: list[str] | 
     with engine.db.begin() as conn:
         if filters.visibility and not filters.open_only:  # an expanding IN list: SQLAlchemy's own execution
             return [task_view(r) for r in conn.execute(query, params)]
-        return [task_view(r) for r in _fast(query).all(conn, params)]
+        return [task_view(r) for r in fast_statement(query).all(conn, params)]
 
 
 @functools.lru_cache(maxsize=64)
-def _fast(query: Any) -> FastStatement:
+def fast_statement(query: Any) -> FastStatement:
     return FastStatement(query)
 
 

@@ -25,7 +25,7 @@ from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
 from engine.runtime.parsing import SourceFile
 from engine.runtime.timers import due_from
-from engine.services.commands import append_case_event
+from engine.services.case_events import append_case_event
 
 ERASED = {"anonymisiert": True}
 

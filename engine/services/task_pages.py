@@ -18,7 +18,7 @@ from typing import Any
 from engine.bootstrap import Engine
 from engine.domain.errors import InvalidInput
 from engine.services import inbox_query
-from engine.services.queries import _fast, task_view
+from engine.services.queries import fast_statement, task_view
 
 MAX_PAGE = 500
 BAD_CURSOR = "Der Verweis auf die nächste Seite (cursor) ist ungültig. Bitte beginnen Sie auf der ersten Seite."
@@ -57,7 +57,7 @@ def task_page(engine: Engine, *, groups: list[str] | None = None, user: str | No
     page = inbox_query.page_query(filters, bool(cursor))
     with engine.db.begin() as conn:
         rows: list[Any] = list(conn.execute(page, params).all() if filters.visibility and not filters.open_only
-                               else _fast(page).all(conn, params))
+                               else fast_statement(page).all(conn, params))
         counted = conn.execute(inbox_query.count_query(filters), params).one()
     items = [task_view(r) for r in rows[:limit]]
     next_cursor = _encode(rows[limit - 1]) if len(rows) > limit else None

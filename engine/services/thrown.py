@@ -28,11 +28,12 @@ from typing import Any
 
 from engine.domain.errors import ExpressionError
 from engine.runtime import juel
+from engine.domain.values import jsonable
 from engine.runtime.thrown import Thrown
 
 CORRELATION_PROPERTY = "correlationKey"
 
-__all__ = ["CORRELATION_PROPERTY", "uncaught_error", "outbox_jobs", "deliver"]
+__all__ = ["CORRELATION_PROPERTY", "uncaught_error", "outbox_jobs"]
 
 
 def uncaught_error(thrown: list[Thrown]) -> tuple[str, str] | None:
@@ -48,7 +49,6 @@ def uncaught_error(thrown: list[Thrown]) -> tuple[str, str] | None:
 def outbox_jobs(cmd: Any, thrown: list[Thrown], now: datetime) -> tuple[list[dict[str, Any]], str | None]:
     """One ``throw`` job row per message or signal (inserted by the save, run after its commit);
     a correlation key that cannot be evaluated is the case's error instead."""
-    from engine.services.commands import jsonable
 
     jobs: list[dict[str, Any]] = []
     for event in thrown:
@@ -80,18 +80,3 @@ def _key(cmd: Any, event: Thrown) -> str | None:
     if event.correlation is not None:
         return event.correlation
     return cmd.case.business_key  # type: ignore[no-any-return]
-
-
-def deliver(engine: Any, job: Any) -> str:
-    """Run a ``throw`` job: correlate the message, or broadcast the signal. Returns the outcome."""
-    from engine.services.messages import broadcast_signal, correlate_message
-
-    payload = job.payload
-    actor = f"case:{job.case_id}"
-    if payload["kind"] == "message":
-        outcome = correlate_message(engine, payload["name"], payload.get("key"), payload.get("data"),
-                                    message_id=f"thrown:{job.id}", actor=actor, outside=False)
-        return outcome.status
-    delivered = broadcast_signal(engine, payload["name"], payload.get("data"), actor=actor,
-                                 signal_id=f"thrown:{job.id}", exclude_case=job.case_id, outside=False)
-    return f"signal delivered {delivered}"

@@ -69,7 +69,7 @@ def test_a_retried_throw_job_delivers_nothing_twice(engine):
     cases.start_case(engine, "meldung_sender", {}, business_key="K-2")
     with engine.db.connect() as conn:
         job = conn.execute(select(t.jobs).where(t.jobs.c.kind == "throw")).one()
-    from engine.services.thrown import deliver
+    from engine.services.messages import deliver_thrown as deliver
 
     assert deliver(engine, job) == "started"
     assert deliver(engine, job) == "duplicate"           # same job again (a worker died before dropping it)

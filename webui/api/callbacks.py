@@ -21,7 +21,7 @@ from flask.blueprints import BlueprintSetupState
 from connectors.payment import verify_callback
 from connectors.signing import CallbackRefused
 from engine.services.replay import DatabaseReplayGuard
-from webui.api.views import bp
+from webui.api.blueprint import bp
 from webui.auth import engine
 from webui.inbound import fitconnect
 from webui.inbound.fitconnect import FitConnectInbox

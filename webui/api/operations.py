@@ -15,8 +15,8 @@ from flask import jsonify, request
 from engine.domain.errors import InvalidState
 from engine.services import incidents, messages
 from engine.services.identity import BUSINESS_KEY_SCOPE
-from webui.api.views import (
-    _json_body, _user, bp, require_message_right, require_operator, require_system, sees_stack_traces,
+from webui.api.blueprint import (
+    api_user, bp, json_body, require_message_right, require_operator, require_system, sees_stack_traces,
 )
 from webui.auth import engine
 from webui.errors import problem
@@ -38,7 +38,7 @@ def _text(body: dict[str, Any], name: str, *, required: bool = False) -> str | N
 @bp.post("/messages")
 def send_message() -> Any:
     require_system()
-    body = _json_body()
+    body = json_body()
     data = body.get("data", {})
     try:
         name = _text(body, "name", required=True)
@@ -50,15 +50,15 @@ def send_message() -> Any:
                             f"data (Objekt), message_id (Text, optional), Texte bis {MAX_TEXT} Zeichen.")
     assert name is not None
     require_message_right(name)
-    outcome = messages.correlate_message(engine(), name, key, data, message_id=message_id, actor=_user().username,
-                                         key_names_new_case=_user().has_scope(BUSINESS_KEY_SCOPE))
+    outcome = messages.correlate_message(engine(), name, key, data, message_id=message_id, actor=api_user().username,
+                                         key_names_new_case=api_user().has_scope(BUSINESS_KEY_SCOPE))
     return jsonify(status=outcome.status, case_id=outcome.case_id), STATUS_CODES.get(outcome.status, 200)
 
 
 @bp.post("/signals")
 def send_signal() -> Any:
     require_system()
-    body = _json_body()
+    body = json_body()
     data = body.get("data", {})
     try:
         name = _text(body, "name", required=True)
@@ -67,7 +67,7 @@ def send_signal() -> Any:
     except ValueError as exc:
         return problem(400, f"Ungültiges Feld „{exc}“. Erwartet: name (Text), data (Objekt, optional).")
     assert name is not None
-    delivered = messages.broadcast_signal(engine(), name, data, actor=_user().username)
+    delivered = messages.broadcast_signal(engine(), name, data, actor=api_user().username)
     return jsonify(name=name, delivered=delivered)
 
 
@@ -102,7 +102,7 @@ def retry_incident(incident_id: str) -> Any:
     if not isinstance(retries, int) or isinstance(retries, bool) or not 1 <= retries <= 10:
         return problem(400, "retries muss eine ganze Zahl von 1 bis 10 sein.")
     return _incident_action(incident_id, lambda: incidents.retry_incident(
-        engine(), incident_id, actor=_user().username, retries=retries))
+        engine(), incident_id, actor=api_user().username, retries=retries))
 
 
 @bp.post("/incidents/<incident_id>/resolve")
@@ -113,7 +113,7 @@ def resolve_incident(incident_id: str) -> Any:
     if not isinstance(note, str) or len(note) > 1000:
         return problem(400, "note muss ein Text mit höchstens 1000 Zeichen sein.")
     return _incident_action(incident_id, lambda: incidents.resolve_incident(
-        engine(), incident_id, actor=_user().username, note=note))
+        engine(), incident_id, actor=api_user().username, note=note))
 
 
 def _incident_action(incident_id: str, action: Any) -> Any:

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from engine.services import queries
 from webui import casework
 from webui.auth import engine, require_roles
-from webui.portal.views import _user, bp
+from webui.portal.blueprint import bp, signed_in_user
 
 N_ = str                                          # marks text for the catalogue; translated when shown
 LABELS = {"INITIAL": N_("noch nicht bezahlt"), "BOOKED": N_("bezahlt"), "FAILED": N_("Zahlung fehlgeschlagen"),
@@ -59,7 +59,7 @@ def payment_of(view: Mapping[str, Any]) -> dict[str, Any] | None:
 @require_roles("citizen")
 def pay(case_id: str) -> Any:
     """Redirect to the payment platform's page for this case's open payment."""
-    payment = payment_of(casework.own_case(engine(), case_id, _user()))
+    payment = payment_of(casework.own_case(engine(), case_id, signed_in_user()))
     if payment is None or not payment["open"]:
         flash(_("Für diesen Antrag ist keine Zahlung offen."), "info")
         return redirect(url_for("portal.case", case_id=case_id), 303)
@@ -70,7 +70,7 @@ def pay(case_id: str) -> Any:
 @require_roles("citizen")
 def payment_return(case_id: str) -> Any:
     """Where the payment platform sends the citizen back: the status as the case knows it."""
-    view = casework.own_case(engine(), case_id, _user())
+    view = casework.own_case(engine(), case_id, signed_in_user())
     payment = payment_of(view)
     reported = request.args.get("status", "")
     pending = payment is not None and payment["status"] == "INITIAL" and reported == "BOOKED"
@@ -82,7 +82,7 @@ def payment_return(case_id: str) -> Any:
 def payment_back() -> Any:
     """Return address by business key: the signed-in citizen's case with that Aktenzeichen."""
     business_key = request.args.get("aktenzeichen", "")
-    own = [c for c in queries.list_cases(engine(), started_by=_user().username, limit=500)
+    own = [c for c in queries.list_cases(engine(), started_by=signed_in_user().username, limit=500)
            if business_key and c["business_key"] == business_key]
     if not own:
         flash(_("Zu diesem Aktenzeichen haben wir keinen Antrag von Ihnen gefunden."), "warning")

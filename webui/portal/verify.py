@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from connectors.documents import verify_pdf
 from engine.services import issued
 from webui.auth import engine
-from webui.portal.views import bp
+from webui.portal.blueprint import bp
 
 CODE = re.compile(r"^([A-Z2-7]{12})-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}$")
 N_ = str                                          # marks text for the catalogue; translated when shown

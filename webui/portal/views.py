@@ -6,17 +6,18 @@ import re
 import secrets
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.domain.errors import AmtsflowError, Conflict, FormValidationError
 from engine.services import cases, delivery, documents, identity, messages, queries
 from webui import casework
-from webui.auth import current_user, engine, require_roles
+from webui.auth import engine, require_roles
 from webui.forms.fields import flatten
 from webui.forms.submit import form_view, merge, parse_request
+from webui.portal.blueprint import bp, signed_in_user
+from webui.portal.payment import payment_of
 
-bp = Blueprint("portal", __name__)
 SUBMISSION_FIELD = "antrag_id"          # one token per application form: a resend starts no second case
 SUBMISSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
@@ -57,7 +58,7 @@ def apply(key: str) -> Any:
 def _start_once(key: str, parsed: Any, token: str) -> str:
     """Start the case with its uploads in one transaction, once per form token: a second
     submission of the same form (double click, resend after a timeout) finds the first case."""
-    user = _user()
+    user = signed_in_user()
     outcome = messages.start_case_once(engine(), key, parsed.data, message_id=f"portal:{user.username}:{key}:{token}",
                                        actor=user.username, name="portal_application", uploads=parsed.uploads)
     if outcome.case_id is None:
@@ -70,14 +71,14 @@ def _start_once(key: str, parsed: Any, token: str) -> str:
 @bp.get("/meine-antraege/<case_id>/eingang")
 @require_roles("citizen")
 def received(case_id: str) -> Any:
-    view = casework.own_case(engine(), case_id, _user())
+    view = casework.own_case(engine(), case_id, signed_in_user())
     return render_template("portal/received.html", case=view)
 
 
 @bp.get("/meine-antraege")
 @require_roles("citizen")
 def my_cases() -> Any:
-    rows = queries.list_cases(engine(), started_by=_user().username, limit=200)
+    rows = queries.list_cases(engine(), started_by=signed_in_user().username, limit=200)
     names = {s.key: s.name for s in casework.latest_services(engine())}
     return render_template("portal/my_cases.html", cases=rows, names=names)
 
@@ -85,14 +86,12 @@ def my_cases() -> Any:
 @bp.get("/meine-antraege/<case_id>")
 @require_roles("citizen")
 def case(case_id: str) -> Any:
-    view = casework.own_case(engine(), case_id, _user())
-    return _status_page(view, viewer=_user().username, link_token=None)
+    view = casework.own_case(engine(), case_id, signed_in_user())
+    return _status_page(view, viewer=signed_in_user().username, link_token=None)
 
 
 def _status_page(view: dict[str, Any], viewer: str, link_token: str | None) -> Any:
     names = {s.key: s.name for s in casework.latest_services(engine())}
-    from webui.portal.payment import payment_of
-
     return render_template("portal/case.html", case=view, service_name=names.get(view["process_key"], ""),
                            payment=payment_of(view),
                            timeline=casework.timeline(engine(), view, viewer=viewer),
@@ -103,7 +102,7 @@ def _status_page(view: dict[str, Any], viewer: str, link_token: str | None) -> A
 @bp.route("/meine-antraege/<case_id>/aufgaben/<task_id>", methods=["GET", "POST"])
 @require_roles("citizen")
 def task(case_id: str, task_id: str) -> Any:
-    view = casework.own_case(engine(), case_id, _user())
+    view = casework.own_case(engine(), case_id, signed_in_user())
     item = next((t for t in casework.citizen_tasks(view) if t["id"] == task_id), None)
     if item is None:
         abort(404)
@@ -115,7 +114,7 @@ def task(case_id: str, task_id: str) -> Any:
     parsed = parse_request(schema, ui)
     if not parsed.errors:
         try:
-            cases.complete_task(engine(), task_id, parsed.data, actor=_user().username, uploads=parsed.uploads)
+            cases.complete_task(engine(), task_id, parsed.data, actor=signed_in_user().username, uploads=parsed.uploads)
             flash(_("Vielen Dank, Ihre Angaben sind eingegangen."), "success")
             return redirect(url_for("portal.case", case_id=case_id))
         except FormValidationError as exc:
@@ -129,17 +128,17 @@ def task(case_id: str, task_id: str) -> Any:
 @bp.get("/meine-antraege/<case_id>/dokumente/<document_id>")
 @require_roles("citizen")
 def document(case_id: str, document_id: str) -> Any:
-    casework.own_case(engine(), case_id, _user())
+    casework.own_case(engine(), case_id, signed_in_user())
     response = casework.send_document(engine(), case_id, document_id)
-    delivery.record_retrieval(engine(), case_id, document_id, actor=_user().username)  # § 41 (2a) VwVfG
+    delivery.record_retrieval(engine(), case_id, document_id, actor=signed_in_user().username)  # § 41 (2a) VwVfG
     return response
 
 
 @bp.post("/meine-antraege/<case_id>/statuslink")
 @require_roles("citizen")
 def case_link(case_id: str) -> Any:
-    view = casework.own_case(engine(), case_id, _user())
-    token = identity.create_case_link(engine(), case_id, _user().username)
+    view = casework.own_case(engine(), case_id, signed_in_user())
+    token = identity.create_case_link(engine(), case_id, signed_in_user().username)
     return render_template("portal/case_link.html", case=view, link=url_for("portal.shared_case", token=token,
                                                                               _external=True))
 
@@ -170,12 +169,3 @@ def accessibility() -> Any:
 @bp.get("/impressum")
 def imprint() -> Any:
     return render_template("portal/imprint.html")
-
-
-def _user() -> Any:
-    user = current_user()
-    assert user is not None
-    return user
-
-
-from webui.portal import payment, verify  # noqa: E402,F401  (their routes live on bp)

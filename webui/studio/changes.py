@@ -15,10 +15,10 @@ from typing import Any
 
 from flask import abort, render_template, request
 
-from engine.runtime.model import ElementInfo
+from engine.services.read_models import ElementInfo
 from engine.services import queries
 from webui.auth import engine
-from webui.studio.views import _processes, bp
+from webui.studio.blueprint import bp, process_overview
 
 KIND_LABELS = {
     "startEvent": "Startereignis", "endEvent": "Endereignis", "userTask": "Benutzeraufgabe",
@@ -104,7 +104,7 @@ def _version(entry: dict[str, Any], number: int | None, default: dict[str, Any])
 
 @bp.get("/prozesse/<key>/aenderungen")
 def changes(key: str) -> Any:
-    entry = next((p for p in _processes() if p["key"] == key), None)
+    entry = next((p for p in process_overview() if p["key"] == key), None)
     if entry is None:
         abort(404)
     versions = entry["versions"]                       # newest first

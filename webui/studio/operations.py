@@ -15,7 +15,7 @@ from engine.domain.errors import AmtsflowError, NotFound
 from engine.services import incidents, queries
 from webui import casework
 from webui.auth import current_user, engine
-from webui.studio.views import bp
+from webui.studio.blueprint import bp
 
 N_ = str                                          # marks text for the catalogue; translated when shown
 FILTERS = {"open": N_("offen"), "resolved": N_("erledigt")}

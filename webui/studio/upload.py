@@ -11,7 +11,7 @@ import zlib
 from dataclasses import dataclass
 
 from engine.domain.errors import DeploymentError, Problem
-from engine.runtime.parsing import SourceFile
+from engine.services.read_models import SourceFile
 
 MODEL_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".json", ".form")
 MAX_RATIO = 200           # uncompressed / compressed per entry

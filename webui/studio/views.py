@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import abort, current_app, jsonify, render_template, request
 
 from engine.domain.errors import DeploymentError, NotFound
-from engine.services import incidents, queries
+from engine.services import incidents
 from engine.services.deploy import deploy
 from webui.auth import current_user, engine, require_roles
 from engine.services import kpis
+from webui.studio.blueprint import bp, process_overview
 from webui.studio.upload import Limits, source_files
 
-bp = Blueprint("studio", __name__, url_prefix="/studio")
 
 
 OPERATOR_ENDPOINTS = {"studio.incidents", "studio.incident", "studio.incident_retry", "studio.incident_resolve"}
@@ -26,16 +26,6 @@ def _owners_only() -> Any:
     return require_roles(*roles)(lambda: None)()
 
 
-def _processes() -> list[dict[str, Any]]:
-    """One entry per process key with all its versions, newest first."""
-    counts = kpis.cases_per_definition(engine())
-    grouped: dict[str, dict[str, Any]] = {}
-    for row in queries.list_definitions(engine()):
-        entry = grouped.setdefault(row["key"], {"key": row["key"], "name": row["name"], "versions": []})
-        entry["versions"].append({**row, "cases": counts.get(row["id"], 0)})
-    return sorted(grouped.values(), key=lambda e: e["name"].lower())
-
-
 def _kpis(process_key: str | None = None) -> dict[str, Any]:
     return {"status": kpis.cases_by_status(engine(), process_key),
             "lead": kpis.lead_times(engine(), process_key),
@@ -44,7 +34,7 @@ def _kpis(process_key: str | None = None) -> dict[str, Any]:
 
 @bp.get("/")
 def index() -> Any:
-    return render_template("studio/index.html", processes=_processes(), kpi=_kpis(),
+    return render_template("studio/index.html", processes=process_overview(), kpi=_kpis(),
                            open_incidents=len(incidents.list_incidents(engine())))
 
 
@@ -64,7 +54,7 @@ def upload() -> Any:
 
 @bp.get("/prozesse/<key>")
 def process(key: str) -> Any:
-    entry = next((p for p in _processes() if p["key"] == key), None)
+    entry = next((p for p in process_overview() if p["key"] == key), None)
     if entry is None:
         abort(404)
     wanted = request.args.get("version", type=int)
@@ -85,6 +75,3 @@ def diagram(definition_id: str) -> Any:
         abort(404)
     counts = kpis.open_items_per_element(engine(), definition_id)
     return jsonify(xml=xml, active=sorted(counts), counts=counts)
-
-
-from webui.studio import changes, operations  # noqa: E402,F401  (their routes live on bp)
