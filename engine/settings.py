@@ -6,8 +6,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from engine.persistence.db import default_sqlite_url
+from engine.persistence.db import default_sqlite_url, sqlite_file
 from engine.runtime.budget import Limits
+
+__all__ = ["Settings", "sqlite_file"]
 
 
 @dataclass(frozen=True)

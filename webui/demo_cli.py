@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from engine.settings import sqlite_file
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -32,11 +34,9 @@ def deploy_process_library(engine: Any, folder: Path) -> list[str]:
 
 def simulator_state_dir(database_url: str) -> Path:
     """Where the demo's simulators keep their state: beside the SQLite file, else in ./instance."""
-    from sqlalchemy.engine import make_url
-
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).resolve().parent / "simulators"
+    database_file = sqlite_file(database_url)
+    if database_file is not None:
+        return database_file.resolve().parent / "simulators"
     return Path("instance", "simulators").resolve()
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, cast
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
@@ -127,3 +127,11 @@ def _is_lock_error(exc: OperationalError) -> bool:
 
 def default_sqlite_url() -> str:
     return f"sqlite:///{os.path.abspath('instance/amtsflow.sqlite')}"
+
+
+def sqlite_file(database_url: str) -> Path | None:
+    """The file of a SQLite database URL (None for another database or an in-memory one)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database)
+    return None
