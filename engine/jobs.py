@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
 
+from engine import logcontext
 from engine.bootstrap import Engine
 from engine.domain.errors import AmtsflowError, CaseSuspended, InvalidState, NotFound
 from engine.domain import priorities
@@ -30,6 +31,7 @@ from engine.ports import ConnectorError, ServiceRequest, ServiceResult
 from engine.services.case_events import append_case_event, open_incident
 from engine.services.commands import Command, run_case_command
 from engine.services.messages import deliver_buffered, deliver_thrown
+from engine.services.heartbeats import HEARTBEAT_SECONDS, JobStats, beat, gone
 
 log = logging.getLogger("amtsflow.jobs")
 MAX_BACKOFF = 3600.0
@@ -67,6 +69,7 @@ class JobExecutor:
         self.handover = Handover(engine, self.owner)
         self.recheck_after = RECHECK_AFTER
         self._last_poll = float("-inf")
+        self.stats = JobStats()   # published by the worker's heartbeat (/metrics)
 
     @property
     def wakeup(self) -> threading.Event:
@@ -160,6 +163,12 @@ class JobExecutor:
 
     # -- execution ------------------------------------------------------------------------
     def execute(self, job: Any) -> None:
+        logcontext.bind_case(job.case_id)
+        latency = (self.engine.clock.now() - job.due_at).total_seconds()
+        self.stats.record(latency, failed=not self._execute(job))
+
+    def _execute(self, job: Any) -> bool:
+        """Run one job; False when it failed (a retry is scheduled or an incident opened)."""
         try:
             if job.kind == "service":
                 self._service(job)
@@ -183,6 +192,7 @@ class JobExecutor:
                 raise JobFailed(f"unknown job kind '{job.kind}'", retryable=False)
         except JobFailed as exc:
             self._fail(job, str(exc), traceback.format_exc(), retryable=exc.retryable)
+            return False
         except CaseSuspended as exc:  # keep the job: it runs again after the resume
             log.info("job %s put aside: %s", job.id, exc)
             unlock(self.engine, self.owner, [job.id])
@@ -191,6 +201,8 @@ class JobExecutor:
             self._drop(job)
         except Exception as exc:  # noqa: BLE001 - a job must never take the worker down
             self._fail(job, f"{exc.__class__.__name__}: {exc}", traceback.format_exc(), retryable=True)
+            return False
+        return True
 
     def _timer(self, job: Any) -> None:
         def fire(cmd: Command) -> None:
@@ -342,11 +354,14 @@ def _store_documents(cmd: Command, data: Any, job: Any) -> Any:
 class WorkerThread(threading.Thread):
     """The embedded worker of the SQLite default: polls for due jobs inside the web process."""
 
-    def __init__(self, engine: Engine, poll_seconds: float = 1.0) -> None:
+    def __init__(self, engine: Engine, poll_seconds: float = 1.0, *, kind: str = "thread") -> None:
         super().__init__(name="amtsflow-worker", daemon=True)
         self.executor = JobExecutor(engine, poll_seconds=poll_seconds).take_local_jobs()
         self.poll_seconds = poll_seconds
+        self.kind = kind   # "thread" inside a web process, "process" for `amtsflow worker`
         self.stopping = threading.Event()
+        self._started_at = engine.clock.now()
+        self._next_beat = 0.0
 
     def run(self) -> None:
         from engine.persistence.notify import start_listener
@@ -355,6 +370,7 @@ class WorkerThread(threading.Thread):
         listener = start_listener(self.executor.engine.db, wakeup)  # PostgreSQL: NOTIFY wakes us
         try:
             while not self.stopping.is_set():
+                self._heartbeat()
                 try:
                     ran = self.executor.run_due()
                 except AmtsflowError as exc:
@@ -373,6 +389,20 @@ class WorkerThread(threading.Thread):
                 self.executor.release_local_jobs()
             except Exception:  # noqa: BLE001 - locks expire on their own
                 log.exception("worker: could not release handed-over jobs")
+            try:
+                gone(self.executor.engine, self.executor.owner)
+            except Exception:  # noqa: BLE001 - the row ages out on its own
+                log.exception("worker: could not remove its heartbeat")
+
+    def _heartbeat(self) -> None:
+        """Tell /health/ready and /metrics that this worker runs (every HEARTBEAT_SECONDS)."""
+        if time.monotonic() < self._next_beat:
+            return
+        self._next_beat = time.monotonic() + HEARTBEAT_SECONDS
+        try:
+            beat(self.executor.engine, self.executor.owner, self.kind, self._started_at, self.executor.stats)
+        except Exception:  # noqa: BLE001 - a missed beat must not stop the jobs
+            log.exception("worker: heartbeat failed")
 
     def _idle_seconds(self) -> float:
         """Until the next poll, or until the next job falls due if that is sooner (a timer fires

@@ -210,13 +210,17 @@ def worker(once: bool, poll: float) -> None:
     """Run due jobs (timers, service calls, retries, buffered messages)."""
     import signal as signals
 
+    from engine import logcontext
+
+    logcontext.configure()
+
     from engine.jobs import JobExecutor, WorkerThread
 
     engine = _engine()
     if once:
         click.echo(f"ran {JobExecutor(engine).run_until_idle()} job(s)")
         return
-    thread = WorkerThread(engine, poll_seconds=poll)
+    thread = WorkerThread(engine, poll_seconds=poll, kind="process")
     for sig in (signals.SIGTERM, signals.SIGINT):
         signals.signal(sig, lambda *_: thread.stop())
     click.echo(f"worker {thread.executor.owner} started")
@@ -296,7 +300,10 @@ def incident_resolve(incident_id: str, user: str, note: str) -> None:
               help="seconds running requests may take to finish on SIGTERM")
 def serve(host: str, port: int, processes: int, threads: int, graceful_timeout: int) -> None:
     """Serve the web UI and API: gunicorn on PostgreSQL, waitress with the job worker on SQLite."""
+    from engine import logcontext
     from webui.server import serve as run_server
+
+    logcontext.configure()
 
     engine = _engine()
     run_server(engine.settings, host, port, processes, threads, graceful_timeout, engine=engine)

@@ -66,6 +66,10 @@ def demo(port: int, host: str, seed: bool, simulator_port: int) -> None:
     the job worker and the web server; print the URL and the logins."""
     from waitress import serve
 
+    from engine import logcontext
+
+    logcontext.configure()
+
     from connectors.simulators import runner
     from engine.bootstrap import build_engine
     from engine.jobs import WorkerThread

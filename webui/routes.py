@@ -8,6 +8,7 @@ from webui.accounts.oidc import init_oidc
 from webui.auth import init_auth
 from webui.errors import init_errors
 from webui.i18n import init_i18n
+from webui.ops import init_ops
 from webui.security import csrf_exempt, init_security, limit_public_forms
 from webui.templating import init_templating
 
@@ -31,6 +32,7 @@ def init_app(app: Flask) -> None:
     init_errors(app)
     init_templating(app)
     init_oidc(app)
+    init_ops(app)
     for blueprint in (assets.bp, accounts.bp, portal.bp, inbox.bp, studio.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)
     csrf_exempt(app, api.bp)    # the API checks CSRF itself for cookie-authenticated writes

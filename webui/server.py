@@ -70,6 +70,7 @@ def _serve_gunicorn(settings: Settings, host: str, port: int, processes: int, th
                     graceful_seconds: int) -> None:
     from gunicorn.app.base import BaseApplication
 
+    metrics_dir = _shared_metrics_dir()
     workers_of: dict[int, Any] = {}
 
     def post_worker_init(worker: Any) -> None:
@@ -89,13 +90,18 @@ def _serve_gunicorn(settings: Settings, host: str, port: int, processes: int, th
         if app is not None:
             app.extensions["amtsflow"].db.dispose()
 
+    def child_exit(_server: Any, worker: Any) -> None:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid, metrics_dir)
+
     class Application(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             for key, value in {
                 "bind": f"{host}:{port}", "workers": processes, "threads": threads,
                 "worker_class": "gthread", "graceful_timeout": graceful_seconds, "timeout": 120,
                 "proc_name": "amtsflow", "accesslog": None, "post_worker_init": post_worker_init,
-                "worker_exit": worker_exit,
+                "worker_exit": worker_exit, "child_exit": child_exit,
             }.items():
                 self.cfg.set(key, value)
 
@@ -106,3 +112,19 @@ def _serve_gunicorn(settings: Settings, host: str, port: int, processes: int, th
 
     click.echo(f"amtsflow on http://{host}:{port}/ (gunicorn, {processes} processes x {threads} threads)")
     Application().run()
+
+
+def _shared_metrics_dir() -> str:
+    """Request metrics summed over all gunicorn processes: prometheus_client's multiprocess mode
+    keeps each process's values in files here (set before any process imports the library)."""
+    import os
+    import sys
+    import tempfile
+
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not path:
+        if "prometheus_client" in sys.modules:
+            raise RuntimeError("prometheus_client was imported before PROMETHEUS_MULTIPROC_DIR was set")
+        path = tempfile.mkdtemp(prefix="amtsflow-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    return path

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from engine.persistence import callback_tables, document_tables, identity_tables, tables  # noqa: F401  (register tables)
+from engine.persistence import (  # noqa: F401  (register tables)
+    callback_tables, document_tables, identity_tables, ops_tables, tables,
+)
 from engine.persistence.tables import metadata
 
 __all__ = ["metadata"]

@@ -16,6 +16,7 @@ from typing import Any, Callable, TypeVar, cast
 
 from sqlalchemy import bindparam, insert, select, update
 
+from engine import logcontext
 from engine.bootstrap import Engine
 from engine.domain.values import jsonable
 from engine.domain.errors import CaseSuspended, Conflict, DatabaseBusy, InvalidState, NotFound, WorkflowFailure
@@ -83,6 +84,7 @@ def run_case_command(engine: Engine, case: str | Callable[[Any], str], actor: st
         try:
             with unit_of_work(engine.db) as uow, budget.command(engine.runner.limits):
                 case_id = case(uow.conn) if callable(case) else case
+                logcontext.bind_case(case_id)
                 cached = engine.case_cache.take(case_id) if use_cache else None
                 row = cached.row if cached is not None else uow.conn.execute(_SELECT_CASE, {"id": case_id}).first()
                 if row is None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import truncate_all
 
@@ -63,11 +64,19 @@ def test_gunicorn_serves_from_several_processes_and_stops_gracefully(pg_url):
     db = make_engine(pg_url)
     truncate_all(db)
     db.dispose()
-    proc, base = _start(pg_url, "--processes", "2", "--threads", "2")
+    proc, base = _start(pg_url, "--processes", "2", "--threads", "2", env={"AMTSFLOW_METRICS_TOKEN": "t" * 32})
     try:
         pages = [httpx.get(f"{base}/", timeout=10) for _ in range(6)]
         assert all(p.status_code == 200 and 'lang="de"' in p.text for p in pages)
         assert httpx.get(f"{base}/api/v1/openapi.json", timeout=10).status_code == 200
+        ready = httpx.get(f"{base}/health/ready", timeout=10)   # no `amtsflow worker` runs here
+        assert ready.status_code == 503 and "no job worker" in ready.json()["checks"]["worker"]
+        # request latency is summed over both gunicorn processes (prometheus multiprocess mode)
+        scrape = httpx.get(f"{base}/metrics", headers={"Authorization": "Bearer " + "t" * 32}, timeout=10)
+        served = sum(s.value for f in text_string_to_metric_families(scrape.text) for s in f.samples
+                     if s.name == "amtsflow_http_request_duration_seconds_count"
+                     and s.labels["endpoint"] == "portal.index")
+        assert served >= 6, scrape.text
     finally:
         code, out = _stop(proc)
     assert code == 0, out
@@ -78,6 +87,8 @@ def test_sqlite_serves_from_one_process_and_refuses_more(sqlite_url):
     proc, base = _start(sqlite_url, env={"AMTSFLOW_EMBEDDED_WORKER": "1"})
     try:
         assert httpx.get(f"{base}/", timeout=10).status_code == 200
+        ready = httpx.get(f"{base}/health/ready", timeout=10)   # the embedded worker has beaten
+        assert ready.status_code == 200, ready.text
     finally:
         code, out = _stop(proc)
     assert code == 0, out

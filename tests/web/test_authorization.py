@@ -57,6 +57,8 @@ GET_MATRIX: list[tuple[str, dict[str, int]]] = [
     ("/studio/prozesse/webantrag/aenderungen", only({"owner": OK})),
     ("/api/v1/incidents", only({"owner": OK, "admin": OK}, anon=UNAUTH)),          # sessions; tokens below
     ("/api/v1/incidents/{incident}", only({"owner": OK, "admin": OK}, anon=UNAUTH)),
+    ("/health/live", PUBLIC),
+    ("/metrics", only({"admin": OK}, anon=UNAUTH)),                                # operators only
 ]
 
 # POSTs with a valid CSRF token; the body is deliberately minimal (bad input has its own tests).

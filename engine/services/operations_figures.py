@@ -1,0 +1,44 @@
+"""Figures operators watch (read by /metrics): cases, open tasks, due jobs, incidents, workers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from engine.bootstrap import Engine
+from engine.persistence import tables as t
+from engine.services import heartbeats
+
+OVERDUE_SECONDS = 60   # a due job no worker took within a minute: workers are missing or too few
+
+
+@dataclass(frozen=True)
+class OperationsFigures:
+    cases: dict[tuple[str, str], int]          # (process key, status) -> count
+    open_tasks: dict[str, int]                 # process key -> open user tasks
+    jobs_due: dict[str, int]                   # job kind -> due now
+    jobs_overdue: dict[str, int]               # job kind -> due for more than OVERDUE_SECONDS
+    incidents_open: int
+    workers: list[dict[str, Any]]              # live workers with their counters
+
+
+def snapshot(engine: Engine) -> OperationsFigures:
+    now = engine.clock.now()
+    c, w, j, i = t.cases, t.work_items, t.jobs, t.incidents
+    runnable = (j.c.suspended.is_(False), j.c.retries > 0)
+    with engine.db.connect() as conn:
+        cases = {(row[0], row[1]): row[2] for row in conn.execute(
+            select(c.c.process_key, c.c.status, func.count()).group_by(c.c.process_key, c.c.status))}
+        tasks = {row[0]: row[1] for row in conn.execute(
+            select(w.c.process_key, func.count()).where(w.c.state == "open").group_by(w.c.process_key))}
+        due = {row[0]: row[1] for row in conn.execute(
+            select(j.c.kind, func.count()).where(j.c.due_at <= now, *runnable).group_by(j.c.kind))}
+        overdue = {row[0]: row[1] for row in conn.execute(
+            select(j.c.kind, func.count()).where(j.c.due_at <= now - timedelta(seconds=OVERDUE_SECONDS),
+                                                 *runnable).group_by(j.c.kind))}
+        incidents = conn.execute(select(func.count()).select_from(i).where(i.c.status == "open")).scalar_one()
+    return OperationsFigures(cases=cases, open_tasks=tasks, jobs_due=due, jobs_overdue=overdue,
+                             incidents_open=incidents, workers=heartbeats.live_workers(engine))

@@ -1,0 +1,171 @@
+"""/health/live, /health/ready, /metrics and JSON logs, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from engine import logcontext
+from engine.bootstrap import Engine
+from engine.jobs import JobExecutor, WorkerThread
+from engine.ports import FakeClock
+from engine.services import cases, heartbeats, identity
+from engine.services.deploy import deploy, read_paths
+from engine.settings import Settings
+from tests.conftest import model
+from webui.app import create_app
+
+
+@pytest.fixture
+def app(engine: Engine) -> Any:
+    settings = Settings(database_url=str(engine.db.url), secret_key="test")
+    return create_app(settings, engine=engine, test_config={"TESTING": True, "RATELIMIT_ENABLED": False})
+
+
+@pytest.fixture
+def admin_token(engine: Engine) -> str:
+    identity.create_user(engine, "ops", "Betrieb", roles=["admin"])
+    return identity.create_api_token(engine, "ops", "prometheus")[1]
+
+
+def _families(text: str) -> dict[str, Any]:
+    return {family.name: family for family in text_string_to_metric_families(text)}
+
+
+def test_live_answers_without_anything(app: Any) -> None:
+    response = app.test_client().get("/health/live")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+
+
+def test_ready_needs_a_recent_worker_heartbeat(app: Any, engine: Engine, clock: FakeClock) -> None:
+    client = app.test_client()
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["database"] == "ok"
+    assert "no job worker" in response.get_json()["checks"]["worker"]
+
+    executor = JobExecutor(engine)
+    heartbeats.beat(engine, executor.owner, "process", clock.now(), executor.stats)
+    response = client.get("/health/ready")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["checks"]["worker"] == "ok (1 live)"
+
+    clock.advance(timedelta(seconds=heartbeats.LIVE_SECONDS + 1))   # the worker died silently
+    assert client.get("/health/ready").status_code == 503
+
+
+def test_ready_reports_an_unreachable_database() -> None:
+    engine_settings = Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none", secret_key="t")
+    app = create_app(engine_settings, test_config={"TESTING": True})
+    response = app.test_client().get("/health/ready")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["database"].startswith("unavailable")
+
+
+def test_worker_thread_beats_and_leaves(engine: Engine) -> None:
+    worker = WorkerThread(engine, poll_seconds=0.05, kind="process")
+    worker.start()
+    try:
+        for _ in range(200):
+            if heartbeats.live_workers(engine):
+                break
+            worker.join(0.02)
+        [row] = heartbeats.live_workers(engine)
+        assert row["owner"] == worker.executor.owner and row["kind"] == "process"
+    finally:
+        worker.stop()
+        worker.join(10)
+    assert heartbeats.live_workers(engine) == []
+
+
+def test_metrics_need_an_admin_or_the_metrics_token(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = app.test_client()
+    response = client.get("/metrics")
+    assert response.status_code == 401 and "Bearer" in response.headers["WWW-Authenticate"]
+    monkeypatch.setenv("AMTSFLOW_METRICS_TOKEN", "s3cret-scrape-token")
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer s3cret-scrape-token"}).status_code == 200
+
+
+def test_metrics_parse_and_count_what_the_database_holds(app: Any, engine: Engine, admin_token: str,
+                                                         clock: FakeClock) -> None:
+    deploy(engine, read_paths([str(model("usertask.bpmn"))]), actor="test")
+    for _ in range(3):
+        cases.start_case(engine, "usertask", {}, actor="test", internal=True)
+    executor = JobExecutor(engine)
+    executor.stats.record(0.03, failed=False)
+    executor.stats.record(2.0, failed=True)
+    heartbeats.beat(engine, executor.owner, "process", clock.now(), executor.stats)
+    client = app.test_client()
+    client.get("/health/live")   # one request observed before the scrape
+
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {admin_token}"})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    families = _families(response.get_data(as_text=True))
+
+    [running] = [s for s in families["amtsflow_cases"].samples if s.labels == {"process": "usertask",
+                                                                               "status": "waiting"}]
+    assert running.value == 3
+    [tasks] = families["amtsflow_open_tasks"].samples
+    assert tasks.labels == {"process": "usertask"} and tasks.value == 3
+    assert families["amtsflow_incidents_open"].samples[0].value == 0
+    assert families["amtsflow_workers_live"].samples[0].value == 1
+    latency = {s.labels["le"]: s.value for s in families["amtsflow_job_latency_seconds"].samples
+               if s.name.endswith("_bucket")}
+    assert latency["0.025"] == 0 and latency["0.05"] == 1 and latency["2.5"] == 2 and latency["+Inf"] == 2
+    executed = {s.name: s.value for s in families["amtsflow_jobs_executed"].samples}
+    assert executed["amtsflow_jobs_executed_total"] == 2
+    assert families["amtsflow_jobs_failed"].samples[0].value == 1
+    requests = [s for s in families["amtsflow_http_request_duration_seconds"].samples
+                if s.name.endswith("_count") and s.labels["endpoint"] == "ops.live"]
+    assert requests and requests[0].value == 1
+
+
+def test_due_and_overdue_jobs_are_counted(app: Any, engine: Engine, admin_token: str, clock: FakeClock) -> None:
+    deploy(engine, read_paths([str(model("wait.bpmn"))]), actor="test")
+    cases.start_case(engine, "wait", {"dauer": "PT1H"}, actor="test", internal=True)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    families = _families(client.get("/metrics", headers=headers).get_data(as_text=True))
+    assert not families["amtsflow_jobs_due"].samples          # the timer is not due yet
+    clock.advance(timedelta(hours=2))
+    families = _families(client.get("/metrics", headers=headers).get_data(as_text=True))
+    assert {s.labels["kind"]: s.value for s in families["amtsflow_jobs_due"].samples} == {"timer": 1}
+    assert {s.labels["kind"]: s.value for s in families["amtsflow_jobs_overdue"].samples} == {"timer": 1}
+
+
+def test_json_logs_carry_request_and_case_ids(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = io.StringIO()
+    logcontext.configure("json")
+    root = logging.getLogger()
+    [handler] = [h for h in root.handlers if getattr(h, "_amtsflow", False)]
+    monkeypatch.setattr(handler, "stream", stream)
+    try:
+        @app.get("/_log_probe")
+        def probe() -> str:
+            logcontext.bind_case("case-123")
+            logging.getLogger("amtsflow.test").warning("probe")
+            return "ok"
+
+        response = app.test_client().get("/_log_probe", headers={"X-Request-ID": "req-abcdef12"})
+        assert response.headers["X-Request-ID"] == "req-abcdef12"
+        [line] = [json.loads(x) for x in stream.getvalue().splitlines() if '"probe"' in x]
+        assert line["message"] == "probe" and line["level"] == "WARNING"
+        assert line["request_id"] == "req-abcdef12" and line["case_id"] == "case-123"
+        assert line["logger"] == "amtsflow.test" and "time" in line
+    finally:
+        root.removeHandler(handler)
+
+
+def test_a_forged_request_id_is_replaced(app: Any) -> None:
+    for forged in ("<script>alert(1)</script>", "a" * 65, "short"):
+        response = app.test_client().get("/health/live", headers={"X-Request-ID": forged})
+        assert response.headers["X-Request-ID"] != forged
+        assert len(response.headers["X-Request-ID"]) == 32
