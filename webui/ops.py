@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import hmac
-import logging
 import os
 import re
 import time
@@ -24,13 +23,11 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import text
 
 from engine import logcontext
 from engine.bootstrap import Engine
 from engine.services import heartbeats, operations_figures
 
-log = logging.getLogger("amtsflow.ops")
 bp = Blueprint("ops", __name__)
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")   # a proxy's id, if it looks like one
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -48,25 +45,7 @@ def live() -> Response:
 
 @bp.get("/health/ready")
 def ready() -> tuple[Response, int]:
-    engine = _engine()
-    checks: dict[str, str] = {}
-    try:
-        with engine.db.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any database failure means: not ready
-        log.warning("readiness: database check failed: %s", exc)
-        checks["database"] = f"unavailable: {exc.__class__.__name__}"
-    if checks["database"] == "ok":
-        try:
-            seen = heartbeats.live_workers(engine)
-            checks["worker"] = (f"ok ({len(seen)} live)" if seen else
-                                f"no job worker seen in the last {heartbeats.LIVE_SECONDS:.0f} s")
-        except Exception as exc:  # noqa: BLE001 - e.g. the schema is older than this code
-            log.warning("readiness: worker check failed: %s", exc)
-            checks["worker"] = f"unknown: {exc.__class__.__name__} (run `amtsflow db upgrade`?)"
-    else:
-        checks["worker"] = "unknown: no database"
+    checks = operations_figures.readiness(_engine())
     healthy = all(value.startswith("ok") for value in checks.values())
     return jsonify(status="ok" if healthy else "unavailable", checks=checks), 200 if healthy else 503
 

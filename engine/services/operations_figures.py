@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from engine.bootstrap import Engine
 from engine.persistence import tables as t
 from engine.services import heartbeats
 
+log = logging.getLogger("amtsflow.ops")
 OVERDUE_SECONDS = 60   # a due job no worker took within a minute: workers are missing or too few
 
 
@@ -42,3 +44,24 @@ def snapshot(engine: Engine) -> OperationsFigures:
         incidents = conn.execute(select(func.count()).select_from(i).where(i.c.status == "open")).scalar_one()
     return OperationsFigures(cases=cases, open_tasks=tasks, jobs_due=due, jobs_overdue=overdue,
                              incidents_open=incidents, workers=heartbeats.live_workers(engine))
+
+
+def readiness(engine: Engine) -> dict[str, str]:
+    """Checks for /health/ready: each value starts with "ok" when it passes."""
+    checks: dict[str, str] = {}
+    try:
+        with engine.db.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any database failure means: not ready
+        log.warning("readiness: database check failed: %s", exc)
+        return {"database": f"unavailable: {exc.__class__.__name__}", "worker": "unknown: no database"}
+    checks["database"] = "ok"
+    try:
+        seen = heartbeats.live_workers(engine)
+    except Exception as exc:  # noqa: BLE001 - e.g. the schema is older than this code
+        log.warning("readiness: worker check failed: %s", exc)
+        checks["worker"] = f"unknown: {exc.__class__.__name__} (run `amtsflow db upgrade`?)"
+    else:
+        checks["worker"] = (f"ok ({len(seen)} live)" if seen else
+                            f"no job worker seen in the last {heartbeats.LIVE_SECONDS:.0f} s")
+    return checks
