@@ -1,7 +1,7 @@
 """Static checks on an uploaded BPMN tree, before SpiffWorkflow sees it.
 
 They refuse what SpiffWorkflow would crash on with an unhelpful error or, worse, silently
-mis-run (complex gateways, compensation, link events), and check every reference.
+mis-run (complex gateways, link events; compensation: engine.runtime.compensation_model), and check every reference.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from engine.runtime.namespaces import BPMN, SPIFF, local_name, owner_id, tag
 
 UNSUPPORTED = {
     "complexGateway": "complex gateways are not supported; model the join with a parallel or inclusive gateway",
-    "compensateEventDefinition": "compensation events have no effect in the engine (SpiffWorkflow ignores them); model the undo step explicitly",
 }
 
 REFERENCES = {
@@ -65,8 +64,6 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
         name = local_name(node.tag)
         if name in UNSUPPORTED:
             add(node, UNSUPPORTED[name])
-        if node.get("isForCompensation") == "true":
-            add(node, UNSUPPORTED["compensateEventDefinition"])
         if name == "subProcess" and node.get("triggeredByEvent") == "true":
             problems.extend(_event_subprocess_problems(node, filename))
         if name in ("startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatchEvent", "boundaryEvent"):

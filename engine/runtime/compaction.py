@@ -21,12 +21,16 @@ from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
+from engine.runtime.compensation import keeps_history
+
 DONE = TaskState.COMPLETED | TaskState.CANCELLED
 COUNTING = TaskState.WAITING | TaskState.READY | TaskState.STARTED
 KEEP_TAIL = 2  # finished tasks kept directly above the live frontier
 
 
 def compact(top: Any) -> int:
+    if keeps_history(top):   # a compensation throw looks for the completed activities
+        return 0
     removed = _compact_one(top, top)
     for sub in list(top.subprocesses.values()):
         if not sub.completed:

@@ -18,6 +18,8 @@ from engine.domain.errors import DeploymentError, Problem
 from engine.runtime import (
     camunda, camunda_listeners, checks, elements, flowable, juel, limit_checks, listeners, terminate_all)
 from engine.runtime.bounded import bound_multi_instance
+from engine.runtime import compensation
+from engine.runtime.compensation_model import CompensationModel, read_compensation
 from engine.runtime import date_bounds
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
@@ -98,6 +100,7 @@ class _BundleParser:
         self.terminate_all: set[tuple[str, str]] = set()   # (file, end event id): Flowable terminateAll
         self.flowable_files: set[str] = set()
         self.delegates: dict[str, str] = {}
+        self.compensation = CompensationModel()
         self.scopes = Scopes()   # input/output and call activity mappings, put onto the specs
         self.listeners_by_file: dict[str, dict[str, listeners.ElementListeners]] = {}
         self.scripts: dict[str, str] = {}   # script resources of the deployment: file name -> text
@@ -121,6 +124,7 @@ class _BundleParser:
             checks.name_anonymous_flows(root)
             checks.address_bare_receive_tasks(root)
             self.problems.extend(links.rewrite_links(root, name))
+            self.problems.extend(read_compensation(root, name, self.compensation))
             if self.dialects[name] == "camunda":
                 checks.implicit_error_codes(root)
                 checks.unconditional_exclusive_flows(root)
@@ -263,6 +267,8 @@ class _BundleParser:
                         self._prepare_spec(s)
                     called = {pid: models[pid], **{k: models[k] for k in subs if k in models}}
                     result[pid] = ParsedProcess(models[pid], spec, subs, called)
+        for parsed in result.values():   # after every spec is prepared: handlers join other specs
+            compensation.link([parsed.spec, *parsed.subprocess_specs.values()])
         return result
 
     def _model(self, proc: etree._Element, filename: str, dialect: str) -> ProcessModel:
@@ -382,6 +388,7 @@ class _BundleParser:
                 catch_any_code(definition)
             bound_multi_instance(task_spec)
         listeners.attach_to_spec(spec, self.listeners_by_file.get(file, {}))
+        compensation.attach(spec, self.compensation)
 
 
 def _camunda_form_file(reference: str, json_files: dict[str, Any]) -> Any:

@@ -39,6 +39,7 @@ from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser as SpiffServi
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask as SpiffServiceTask
 
 from engine.runtime import event_parsers
+from engine.runtime.compensation import ParsesHandlers
 from engine.runtime.bounded import TimerTooLong, check_date, check_duration
 from engine.runtime.code_events import CamundaError, CamundaEscalation
 from engine.runtime.signals import CamundaSignal
@@ -252,7 +253,16 @@ def catch_any_code(event_definition: Any) -> None:
             d.code = None
 
 
+class _SpiffProcessParser(ParsesHandlers, SpiffBpmnParser.PROCESS_PARSER_CLASS):  # type: ignore[misc]
+    pass
+
+
+class _CamundaProcessParser(ParsesHandlers, CamundaParser.PROCESS_PARSER_CLASS):  # type: ignore[misc]
+    pass
+
+
 class SpiffDialectParser(SpiffBpmnParser):
+    PROCESS_PARSER_CLASS = _SpiffProcessParser
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("startEvent"): (event_parsers.SpiffStart, SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1]),
@@ -277,6 +287,7 @@ class CamundaSendTaskParser(CamundaEventDefinitionParser, SendTaskParser):
 
 
 class CamundaDialectParser(CamundaParser):
+    PROCESS_PARSER_CLASS = _CamundaProcessParser
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("startEvent"): (event_parsers.CamundaStart, CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1]),

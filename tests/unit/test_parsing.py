@@ -87,8 +87,10 @@ def test_unknown_references_are_problems_not_crashes():
 
 @pytest.mark.parametrize("snippet,message", [
     ('<bpmn:complexGateway id="cg"/>', "complex gateways are not supported"),
-    ('<bpmn:intermediateThrowEvent id="comp"><bpmn:compensateEventDefinition/></bpmn:intermediateThrowEvent>',
-     "compensation events have no effect"),
+    ('<bpmn:intermediateThrowEvent id="comp"><bpmn:compensateEventDefinition waitForCompletion="false"/>'
+     '</bpmn:intermediateThrowEvent>', 'comp: waitForCompletion="false" is not supported'),
+    ('<bpmn:intermediateThrowEvent id="comp"><bpmn:compensateEventDefinition activityRef="nix"/>'
+     '</bpmn:intermediateThrowEvent>', "comp: Invalid attribute value for 'activityRef': no activity with id 'nix'"),
     ('<bpmn:intermediateThrowEvent id="link"><bpmn:linkEventDefinition name="L"/></bpmn:intermediateThrowEvent>',
      "link: link throw event 'L' has no link catch event of that name in the same scope"),
     ('<bpmn:callActivity id="call" calledElement="fehlt"/>', "called process 'fehlt' is neither part of this deployment nor deployed before"),
