@@ -20,8 +20,8 @@
 * **Variables.** A handler sees the variables of the throw event's scope; a handler of an
   instance of a multi-instance activity or of an activity in a completed sub-process also
   sees that instance's or sub-process's own variables as they were when it completed
-  (Camunda's snapshot). What the handler writes goes on with the throw event, except the
-  snapshot's own variables.
+  (Camunda's snapshot). What a handler writes reaches the throw event (and goes on with it)
+  and the handlers that have not run yet, except the snapshot's own variables.
 
 Activities still running are not compensated, and each completed activity at most once.
 """
@@ -32,7 +32,7 @@ import copy
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
-from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess, SubWorkflowTask
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime.compensation_model import CompensationModel
@@ -69,7 +69,6 @@ class CompensationThrow:
                 return None          # STARTED: waits for its handlers
         elif not _handlers_finished(my_task):
             return None
-        _take_results(my_task)
         return super()._run_hook(my_task)  # type: ignore[misc]
 
 
@@ -91,6 +90,8 @@ def attach(spec: Any, model: CompensationModel) -> None:
             handlers.add(handler)
         if (file, element) in model.scopes and isinstance(task_spec, SubWorkflowTask):
             task_spec.compensation_scope = True
+        if (file, element) in model.event_scopes and isinstance(task_spec, SubWorkflowTask):
+            task_spec.compensation_event_scope = True
         if (file, element) in model.throws and not isinstance(task_spec, CompensationThrow):
             cls = type(task_spec)
             if cls not in _CLASSES:
@@ -124,14 +125,15 @@ def keeps_history(wf: Any) -> bool:
     return bool(getattr(wf.spec, _MARK, False))
 
 
-def _scope(task: Any) -> Any:
-    """The workflow whose activities a throw event compensates."""
+def _scopes(task: Any) -> list[Any]:
+    """The workflows whose activities a throw event compensates: its own; in an event
+    sub-process also the scope around it."""
     wf = task.workflow
     top = wf.top_workflow
     if wf is top or wf.parent_task_id is None:
-        return wf
+        return [wf]
     holder = top.get_task_from_id(wf.parent_task_id)
-    return holder.workflow if isinstance(holder.task_spec, EventSubprocess) else wf
+    return [wf, holder.workflow] if getattr(holder.task_spec, "compensation_event_scope", False) else [wf]
 
 
 def _is_instance(task: Any) -> bool:
@@ -154,12 +156,13 @@ def _own(data: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in base}
 
 
-def _plan(wf: Any, ref: str | None, base: dict[str, Any], outer: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    units = [t for t in wf.tasks.values()
+def _plan(scopes: list[Any], ref: str | None, base: dict[str, Any],
+          outer: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    units = [t for wf in scopes for t in wf.tasks.values()
              if t.state == TaskState.COMPLETED and not t.internal_data.get(DONE) and not _is_instance(t)
              and (ref is None or getattr(t.task_spec, "bpmn_id", None) == ref) and _compensable(t)]
     units.sort(key=lambda t: (t.last_state_change, t.depth), reverse=True)
-    top = wf.top_workflow
+    top = scopes[0].top_workflow
     plan: list[tuple[str, dict[str, Any]]] = []
     for unit in units:
         unit.internal_data[DONE] = True
@@ -174,13 +177,13 @@ def _plan(wf: Any, ref: str | None, base: dict[str, Any], outer: dict[str, Any])
             sub = top.subprocesses.get(instance.id)
             if sub is not None and _is_scope(instance.task_spec):
                 inner = sub.last_task.data if sub.last_task is not None else {}
-                plan.extend(_plan(sub, None, base, {**snapshot, **_own(inner, base)}))
+                plan.extend(_plan([sub], None, base, {**snapshot, **_own(inner, base)}))
     return plan
 
 
 def _start_handlers(throw: Any, ref: str | None) -> list[str]:
     started = []
-    for name, snapshot in _plan(_scope(throw), ref, throw.data, {}):
+    for name, snapshot in _plan(_scopes(throw), ref, throw.data, {}):
         spec = throw.workflow.spec.task_specs[name]
         child = throw._add_child(spec, TaskState.FUTURE)
         child.triggered = True
@@ -203,16 +206,17 @@ def _handlers_finished(throw: Any) -> bool:
 
 
 def _handler_finished(workflow: Any, task: Any) -> None:
+    """A handler's variables reach the throw event and the handlers that have not run yet (as
+    Camunda's handlers share their scope's variables); the last one lets the throw go on."""
     throw = task.parent
     if throw is None or SNAPSHOT not in task.internal_data or throw.state != TaskState.STARTED:
         return
+    own = set(task.internal_data.get(SNAPSHOT) or [])
+    changed = {k: v for k, v in task.data.items() if k not in own and (k not in throw.data or throw.data[k] != v)}
+    throw.data.update(copy.deepcopy(changed))
+    for sibling in _handler_tasks(throw):
+        if sibling is not task and sibling.state & (TaskState.FUTURE | TaskState.READY | TaskState.WAITING):
+            theirs = set(sibling.internal_data.get(SNAPSHOT) or [])
+            sibling.data.update({k: copy.deepcopy(v) for k, v in changed.items() if k not in theirs})
     if _handlers_finished(throw):
         throw._set_state(TaskState.READY)
-
-
-def _take_results(throw: Any) -> None:
-    for child in _handler_tasks(throw):
-        if child.state != TaskState.COMPLETED:
-            continue
-        own = set(child.internal_data.get(SNAPSHOT) or [])
-        throw.data.update({k: copy.deepcopy(v) for k, v in child.data.items() if k not in own})

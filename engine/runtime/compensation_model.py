@@ -38,6 +38,7 @@ class CompensationModel:
     handlers: dict[tuple[str, str], str] = field(default_factory=dict)
     throws: dict[tuple[str, str], str | None] = field(default_factory=dict)
     scopes: set[tuple[str, str]] = field(default_factory=set)   # embedded sub-processes
+    event_scopes: set[tuple[str, str]] = field(default_factory=set)   # event sub-processes
 
 
 def _scope_of(node: etree._Element) -> etree._Element | None:
@@ -66,8 +67,8 @@ class _Reader:
 
     def read(self) -> list[Problem]:
         for node in self.root.iter(tag("subProcess")):
-            if node.get("triggeredByEvent") != "true":
-                self.model.scopes.add((self.filename, node.get("id", "")))
+            kind = self.model.event_scopes if node.get("triggeredByEvent") == "true" else self.model.scopes
+            kind.add((self.filename, node.get("id", "")))
         for node in self.root.iter(tag("startEvent")):
             if _definition(node) is not None:
                 self.add(node, "compensation event sub-processes are not supported; attach a compensation boundary "
@@ -108,15 +109,16 @@ class _Reader:
             return
         ref = definition.get("activityRef") or None
         scope = _scope_of(node)
+        scopes = [scope]
         if scope is not None and scope.tag == tag("subProcess") and scope.get("triggeredByEvent") == "true":
-            scope = _scope_of(scope)   # an event sub-process compensates its parent's activities
+            scopes.append(_scope_of(scope))   # an event sub-process also compensates its parent's activities
         if ref is not None:
             target = self.by_id.get(ref)
             if target is None or local_name(str(target.tag)) not in _ACTIVITIES:
                 self.add(node, f"Invalid attribute value for 'activityRef': no activity with id '{ref}' in this file")
                 return
-            if _scope_of(target) is not scope:
-                name = scope.get("id", "") if scope is not None else ""
+            if not any(_scope_of(target) is s for s in scopes):
+                name = scopes[-1].get("id", "") if scopes[-1] is not None else ""
                 self.add(node, f"Invalid attribute value for 'activityRef': no activity with id '{ref}' in scope "
                                f"'{name}'")
                 return
@@ -133,7 +135,9 @@ class _Reader:
                            "not compensate it); use an embedded sub-process")
         targets = [a.get("targetRef", "") for a in self.associations if a.get("sourceRef") == node.get("id")]
         handler = self.by_id.get(targets[0]) if len(targets) == 1 else None
-        if handler is None or handler.get("isForCompensation") != "true":
+        if not targets:
+            pass   # no handler (Camunda deploys it): the activity has nothing to undo
+        elif handler is None or handler.get("isForCompensation") != "true":
             self.add(node, "compensation boundary catch must be connected to element with isForCompensation=true "
                            "(one association from the boundary event to its handler)")
         elif (self.filename, attached) in self.model.handlers:
