@@ -253,11 +253,11 @@ def catch_any_code(event_definition: Any) -> None:
             d.code = None
 
 
-class _SpiffProcessParser(ParsesHandlers, SpiffBpmnParser.PROCESS_PARSER_CLASS):  # type: ignore[misc]
+class _SpiffProcessParser(ParsesHandlers, SpiffBpmnParser.PROCESS_PARSER_CLASS):
     pass
 
 
-class _CamundaProcessParser(ParsesHandlers, CamundaParser.PROCESS_PARSER_CLASS):  # type: ignore[misc]
+class _CamundaProcessParser(ParsesHandlers, CamundaParser.PROCESS_PARSER_CLASS):
     pass
 
 
