@@ -1,9 +1,9 @@
 """Workflow state <-> JSON, without the spec.
 
 Specs are stored once per deployment (by content hash) and re-parsed from the stored
-source; each case row holds only its task tree and data. The format carries
-SpiffWorkflow's serializer version, stored per case, so that a later library upgrade can
-migrate old rows explicitly.
+source; each case row holds only its task tree and data. The stored version (ours and
+SpiffWorkflow's serializer version, see engine.runtime.state_format) is read on every load
+and the registered migrations bring an older state up to date before it is restored.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-SERIALIZER_VERSION = "spiffworkflow-3.2.0/1.5+specless"
+from engine.runtime.state_format import MIGRATIONS, MigrationContext, StateMigrations, parse_label
 
 
 class SpeclessWorkflowConverter(BpmnWorkflowConverter):
@@ -72,7 +72,8 @@ def _serializer(base: dict[Any, Any]) -> BpmnWorkflowSerializer:
 class StateSerializer:
     """One SpiffWorkflow serializer per dialect: their event definition classes share names."""
 
-    def __init__(self) -> None:
+    def __init__(self, migrations: StateMigrations = MIGRATIONS) -> None:
+        self.migrations = migrations
         self._by_dialect = {"spiff": _serializer(SPIFF_CONFIG), "camunda": _serializer(CAMUNDA_CONFIG)}
         self._dumping = {dialect: threading.Lock() for dialect in self._by_dialect}
 
@@ -88,11 +89,19 @@ class StateSerializer:
             finally:
                 registry._encoder_mode = False
 
-    def loads(self, state: str, parsed: Any, script_engine: Any) -> BpmnWorkflow:
-        """``parsed``: the ParsedProcess whose spec the state belongs to."""
+    @property
+    def version(self) -> str:
+        """The version label every state this serializer writes carries (cases.serializer_version)."""
+        return self.migrations.label
+
+    def loads(self, state: str, parsed: Any, script_engine: Any, version: str | None = None) -> BpmnWorkflow:
+        """``parsed``: the ParsedProcess whose spec the state belongs to; ``version``: the label
+        stored with the state (None: written by this code). Older states are migrated first."""
         serializer = self._by_dialect[parsed.model.dialect]
         dct = json.loads(state, cls=serializer.json_decoder_cls)
-        workflow = serializer.registry.restore(dct, spec=parsed.spec, subprocess_specs=parsed.subprocess_specs)
+        if version is not None and version != self.version:
+            self.migrations.migrate(dct, parse_label(version), MigrationContext(parsed.spec, parsed.subprocess_specs))
+        workflow = serializer.from_dict(dct, spec=parsed.spec, subprocess_specs=parsed.subprocess_specs)
         workflow.script_engine = script_engine
         return workflow
 

@@ -26,7 +26,7 @@ from engine.persistence.fast import FastStatement
 from engine.runtime import budget
 from engine.runtime.milestones import current_status
 from engine.runtime.parsing import ParsedProcess
-from engine.runtime.serialization import SERIALIZER_VERSION, round_trips
+from engine.runtime.serialization import round_trips
 from engine.runtime.workflow import Waits, WorkflowRunner
 from engine.services import audit, thrown
 from engine.services.case_events import open_incident
@@ -91,8 +91,8 @@ def run_case_command(engine: Engine, case: str | Callable[[Any], str], actor: st
                     raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")
                 _check_runnable(row, case_id, allow_suspended)
                 parsed = engine.definitions.get(row.definition_id, uow.conn)
-                wf = cached.wf if cached is not None else engine.serializer.loads(row.state, parsed,
-                                                                                  engine.script_engine)
+                wf = cached.wf if cached is not None else engine.serializer.loads(row.state, parsed, engine.script_engine,
+                                                                                  row.serializer_version)
                 cmd = Command(engine, uow, row, parsed, wf, actor)
                 result = mutate(cmd)
                 save(cmd, action)
@@ -147,7 +147,7 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
     event = audit.prepare(prev_hash=row.audit_hash if not new else audit.GENESIS, case_id=row.id, at=now,
                           actor=cmd.actor, action=action, details=jsonable({"status": status, **cmd.audit_details}))
     values = dict(status=status, state=engine.serializer.dumps(wf, cmd.parsed.model.dialect),
-                  serializer_version=SERIALIZER_VERSION, data=data, error=error, updated_at=now, ended_at=ended,
+                  serializer_version=engine.serializer.version, data=data, error=error, updated_at=now, ended_at=ended,
                   audit_hash=event["hash"], citizen_status=current_status(wf))
     if status == "cancelled":  # a cancelled case waits for nothing: its projections are removed
         waits = Waits(completed=True)
