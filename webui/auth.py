@@ -10,6 +10,7 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from engine.bootstrap import Engine
 from engine.services import identity
 from engine.services.identity import User
+from webui.errors import refuse
 
 F = TypeVar("F", bound=Callable[..., Any])
 HOME_BY_ROLE = (("admin", "admin.index"), ("owner", "studio.index"), ("clerk", "inbox.index"),
@@ -92,6 +93,8 @@ def require_roles(*roles: str) -> Callable[[F], F]:
                     abort(401)
                 return redirect(login_url())
             if not user.has_role(*roles):
+                if request.blueprint == "api":
+                    refuse(roles)
                 abort(403)
             return view(*args, **kwargs)
         return wrapper  # type: ignore[return-value]

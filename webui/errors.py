@@ -1,10 +1,15 @@
-"""Error pages in German (HTML) and JSON problem documents for the API."""
+"""Error pages in German (HTML) and problem documents for the API (RFC 9457,
+``application/problem+json``) in the language the client asks for (Accept-Language: German by
+default, English available): a title per status, a detail that says what was wrong, and for a
+refusal the roles that would be allowed (``required_roles``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable, NoReturn
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -23,6 +28,19 @@ MESSAGES = {
     500: "Ein interner Fehler ist aufgetreten.",
     503: "Das System ist gerade ausgelastet. Bitte versuchen Sie es in einigen Sekunden erneut.",
 }
+N_ = str                         # marks text for the catalogue; translated when the answer is made
+API_TITLES = {
+    400: N_("Ungültige Anfrage"), 401: N_("Nicht angemeldet"), 403: N_("Keine Berechtigung"),
+    404: N_("Nicht gefunden"), 405: N_("Methode nicht erlaubt"), 409: N_("Konflikt"),
+    413: N_("Anfrage zu groß"), 415: N_("Format nicht unterstützt"), 422: N_("Daten abgelehnt"),
+    429: N_("Zu viele Anfragen"), 500: N_("Interner Fehler"), 503: N_("Vorübergehend ausgelastet"),
+}
+API_DETAILS = {          # HTTP errors that carry no message of their own
+    405: N_("Die Methode %(method)s ist für %(path)s nicht erlaubt."),
+    404: N_("Die Adresse %(path)s gibt es in dieser API nicht."),
+}
+ROLE_NAMES = {"citizen": N_("Bürgerin/Bürger"), "clerk": N_("Sachbearbeitung"), "owner": N_("Prozessverantwortung"),
+              "admin": N_("Administration")}
 RETRY_AFTER_SECONDS = 5          # 503 (busy): when to try again
 CSRF_MESSAGE = ("Das Formular ist abgelaufen oder wurde nicht von dieser Seite gesendet. "
                 "Bitte laden Sie die Seite neu und senden Sie es erneut.")
@@ -41,13 +59,37 @@ def status_of(exc: AmtsflowError) -> int:
 
 
 def problem(status: int, message: str, **extra: Any) -> tuple[Any, int]:
-    body = {"status": status, "title": MESSAGES.get(status, message), "detail": message, **extra}
+    """An RFC 9457 problem answer. ``message`` is the detail, translated here when the catalogue
+    has it (callers with placeholders pass text translated already)."""
+    title = _(API_TITLES[status]) if status in API_TITLES else _(MESSAGES.get(status, message))
+    body = {"type": "about:blank", "title": title, "status": status, "detail": _(message) if message else title,
+            **extra}
     response = jsonify(body)
     response.mimetype = "application/problem+json"
     response.status_code = status
+    response.headers["Content-Language"] = str(get_locale() or "de")
     if status == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response, status
+
+
+def role_names(roles: Iterable[str]) -> str:
+    """'Sachbearbeitung (clerk) oder Administration (admin)' in the answer's language."""
+    named = [f"{_(ROLE_NAMES.get(r, r))} ({r})" for r in roles]
+    return named[0] if len(named) == 1 else _("%(some)s oder %(last)s", some=", ".join(named[:-1]), last=named[-1])
+
+
+def refuse(roles: Iterable[str], message: str | None = None) -> NoReturn:
+    """Stop the request with a 403 that names the roles that would be allowed."""
+    wanted = list(roles)
+    abort(problem(403, message or _("Dafür ist die Rolle %(roles)s nötig.", roles=role_names(wanted)),
+                  required_roles=wanted)[0])
+
+
+def _api_detail(status: int, exc: HTTPException) -> str:
+    if status in API_DETAILS:
+        return _(API_DETAILS[status], method=request.method, path=request.path)
+    return MESSAGES.get(status, exc.description or "")
 
 
 def _wants_json() -> bool:
@@ -71,6 +113,8 @@ def init_errors(app: Flask) -> None:
         status = exc.code or 500
         if status in (301, 302, 303, 307, 308):
             return exc
+        if _wants_json():
+            return problem(status, _api_detail(status, exc))
         return _render(status, MESSAGES.get(status, exc.description or ""))
 
     @app.errorhandler(AmtsflowError)

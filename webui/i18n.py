@@ -1,4 +1,5 @@
-"""German first, English available: ``?lang=en`` switches for the session."""
+"""German first, English available: ``?lang=en`` switches for the session; the API follows the
+request's Accept-Language (German unless English is preferred)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ LANGUAGES = ("de", "en")
 
 
 def select_locale() -> str:
+    if request.path.startswith("/api/"):
+        return request.accept_languages.best_match(LANGUAGES, default="de") or "de"
     wanted = request.args.get("lang")
     if wanted in LANGUAGES:
         session["lang"] = wanted

@@ -40,8 +40,12 @@ def _task_action(summary: str, body: bool = False) -> dict[str, Any]:
 
 
 SCHEMAS: dict[str, Any] = {
-    "Problem": {"type": "object", "properties": {
-        "status": {"type": "integer"}, "title": {"type": "string"}, "detail": {"type": "string"},
+    "Problem": {"type": "object", "description": "RFC 9457; title and detail in the language of Accept-Language "
+                "(de, en; default de)", "properties": {
+        "type": {"type": "string", "format": "uri-reference"}, "status": {"type": "integer"},
+        "title": {"type": "string"}, "detail": {"type": "string"},
+        "required_roles": {"type": "array", "items": {"type": "string", "enum": ["citizen", "clerk", "owner", "admin"]},
+                           "description": "403: one of these roles would be allowed"},
         "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
         "problems": {"type": "array", "items": {"type": "string"}, "description": "FILE:LINE: element-id: message"}}},
     "Definition": {"type": "object", "properties": {

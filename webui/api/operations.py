@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 
 from engine.domain.errors import InvalidState
 from engine.services import incidents, messages
@@ -46,8 +47,9 @@ def send_message() -> Any:
         if not isinstance(data, dict):
             raise ValueError("data")
     except ValueError as exc:
-        return problem(400, f"Ungültiges Feld „{exc}“. Erwartet: name (Text), key (Text, optional), "
-                            f"data (Objekt), message_id (Text, optional), Texte bis {MAX_TEXT} Zeichen.")
+        return problem(400, _("Ungültiges Feld „%(field)s“. Erwartet: name (Text), key (Text, optional), "
+                              "data (Objekt), message_id (Text, optional), Texte bis %(max)s Zeichen.",
+                              field=str(exc), max=MAX_TEXT))
     assert name is not None
     require_message_right(name)
     outcome = messages.correlate_message(engine(), name, key, data, message_id=message_id, actor=api_user().username,
@@ -65,7 +67,8 @@ def send_signal() -> Any:
         if not isinstance(data, dict):
             raise ValueError("data")
     except ValueError as exc:
-        return problem(400, f"Ungültiges Feld „{exc}“. Erwartet: name (Text), data (Objekt, optional).")
+        return problem(400, _("Ungültiges Feld „%(field)s“. Erwartet: name (Text), data (Objekt, optional).",
+                              field=str(exc)))
     assert name is not None
     delivered = messages.broadcast_signal(engine(), name, data, actor=api_user().username)
     return jsonify(name=name, delivered=delivered)
@@ -76,7 +79,7 @@ def list_incidents() -> Any:
     require_operator()
     status = request.args.get("status", "open")
     if status not in INCIDENT_FILTERS:
-        return problem(400, "status muss open, resolved oder all sein.")
+        return problem(400, _("status muss open, resolved oder all sein."))
     return jsonify(incidents.list_incidents(engine(), status=None if status == "all" else status,
                                             case_id=request.args.get("case_id") or None))
 
@@ -100,7 +103,7 @@ def retry_incident(incident_id: str) -> Any:
     body = request.get_json(silent=True) or {}
     retries = body.get("retries", 1) if isinstance(body, dict) else None
     if not isinstance(retries, int) or isinstance(retries, bool) or not 1 <= retries <= 10:
-        return problem(400, "retries muss eine ganze Zahl von 1 bis 10 sein.")
+        return problem(400, _("retries muss eine ganze Zahl von 1 bis 10 sein."))
     return _incident_action(incident_id, lambda: incidents.retry_incident(
         engine(), incident_id, actor=api_user().username, retries=retries))
 
@@ -111,7 +114,7 @@ def resolve_incident(incident_id: str) -> Any:
     body = request.get_json(silent=True) or {}
     note = body.get("note", "") if isinstance(body, dict) else None
     if not isinstance(note, str) or len(note) > 1000:
-        return problem(400, "note muss ein Text mit höchstens 1000 Zeichen sein.")
+        return problem(400, _("note muss ein Text mit höchstens 1000 Zeichen sein."))
     return _incident_action(incident_id, lambda: incidents.resolve_incident(
         engine(), incident_id, actor=api_user().username, note=note))
 
@@ -121,5 +124,5 @@ def _incident_action(incident_id: str, action: Any) -> Any:
     try:
         action()
     except InvalidState as exc:
-        return problem(409, exc.user_message)
+        return problem(409, _(exc.user_message))
     return jsonify(_incident(incident_id))

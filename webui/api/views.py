@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from flask import abort, current_app, g, jsonify, request, url_for
+from flask import current_app, g, jsonify, request, url_for
+from flask_babel import gettext as _
 
 from engine.domain.errors import NotFound
 from engine.services import cases, queries, task_pages
 from engine.services.deploy import deploy
 from engine.services.identity import BUSINESS_KEY_SCOPE
 from webui import casework
-from webui.api.blueprint import api_user, bp, json_body, require_api_roles
+from webui.api.blueprint import SYSTEM_ROLES, api_user, bp, json_body, not_found, require_api_roles
 from webui.api.openapi import document
 from webui.auth import engine
 from webui.errors import problem
@@ -47,11 +48,11 @@ def create_case() -> Any:
     body = json_body()
     key, data, business_key = body.get("key"), body.get("data", {}), body.get("business_key")
     if not isinstance(key, str) or not isinstance(data, dict) or not isinstance(business_key, (str, type(None))):
-        return problem(400, "Erwartet: key (Text), data (Objekt), business_key (Text, optional).")
+        return problem(400, _("Erwartet: key (Text), data (Objekt), business_key (Text, optional)."))
     if business_key is not None and not (g.auth == "token" and api_user().has_scope(BUSINESS_KEY_SCOPE)):
-        return problem(403, "Das Aktenzeichen vergibt die Verwaltung beim Start selbst. Vorgeben dürfen es nur "
-                            "Fachverfahren mit einem dafür berechtigten Systemtoken; bitte lassen Sie "
-                            "business_key weg.")
+        return problem(403, _("Das Aktenzeichen vergibt die Verwaltung beim Start selbst. Vorgeben dürfen es nur "
+                              "Fachverfahren mit einem dafür berechtigten Systemtoken; bitte lassen Sie "
+                              "business_key weg."), required_roles=list(SYSTEM_ROLES))
     case_id = cases.start_case(engine(), key, data, business_key=business_key, actor=api_user().username)
     return jsonify(id=case_id), 201
 
@@ -61,7 +62,7 @@ def _visible_case(case_id: str) -> dict[str, Any]:
     try:
         view = queries.get_case(engine(), case_id)
     except NotFound:
-        abort(404)
+        not_found("case", case_id)
     if casework.started_by(view) == user.username:   # whoever started a case may follow it
         return view
     if user.has_role(*casework.STAFF_ROLES):
@@ -69,7 +70,7 @@ def _visible_case(case_id: str) -> dict[str, Any]:
             queries.list_tasks(engine(), case_id=case_id, state="completed")
         if any(casework.may_work_on(user, t) for t in related):
             return view
-    abort(404)
+    not_found("case", case_id)
 
 
 @bp.get("/cases/<case_id>")
@@ -86,14 +87,14 @@ def list_tasks() -> Any:
     try:
         limit = int(request.args.get("limit", DEFAULT_PAGE))
     except ValueError:
-        return problem(400, f"limit muss eine ganze Zahl zwischen 1 und {task_pages.MAX_PAGE} sein.")
+        return problem(400, _("limit muss eine ganze Zahl zwischen 1 und %(max)s sein.", max=task_pages.MAX_PAGE))
     filters = {name: request.args.get(name) or None
                for name in ("case_id", "process_key", "q", "business_key", "field")}
     field = None
     if filters["field"]:       # name:value, an exact match on a searchable case field (indexed)
         name, sep, value = filters["field"].partition(":")
         if not sep or not name:
-            return problem(400, "field erwartet Name:Wert eines Suchfelds, z. B. field=name:Erika Mustermann.")
+            return problem(400, _("field erwartet Name:Wert eines Suchfelds, z. B. field=name:Erika Mustermann."))
         field = (name, value)
     page = task_pages.task_page(engine(), groups=casework.work_groups(user), user=user.username, case_id=filters["case_id"],
                                 process_key=filters["process_key"], search=filters["q"],
@@ -114,14 +115,14 @@ def _task_for(task_id: str, allow_citizen: bool = False) -> dict[str, Any]:
     try:
         task = queries.get_task(engine(), task_id)
     except NotFound:
-        abort(404)
+        not_found("task", task_id)
     user = api_user()
     if casework.may_work_on(user, task):
         return task
     if allow_citizen and user.has_role("citizen") and casework.CITIZEN_GROUP in task["candidate_groups"]:
         if casework.started_by(queries.get_case(engine(), task["case_id"])) == user.username:
             return task
-    abort(404)
+    not_found("task", task_id)
 
 
 def _task_action(task_id: str, action: Callable[[], None]) -> Any:
@@ -145,7 +146,7 @@ def complete(task_id: str) -> Any:
     _task_for(task_id, allow_citizen=True)
     data = json_body().get("data", {})
     if not isinstance(data, dict):
-        return problem(400, "data muss ein JSON-Objekt sein.")
+        return problem(400, _("data muss ein JSON-Objekt sein."))
     cases.complete_task(engine(), task_id, data, actor=api_user().username)
     return jsonify(queries.get_task(engine(), task_id))
 

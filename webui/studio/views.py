@@ -12,6 +12,7 @@ from engine.services.deploy import deploy
 from webui.auth import current_user, engine, require_roles
 from engine.services import kpis
 from webui.studio.blueprint import bp, process_overview
+from webui.studio.problem_text import shown
 from webui.studio.upload import Limits, source_files
 
 
@@ -47,9 +48,10 @@ def upload() -> Any:
     try:
         result = deploy(engine(), source_files(uploads, limits), actor=user.username)
     except DeploymentError as exc:
-        return render_template("studio/report.html", problems=exc.problems, result=None,
-                               names=[n for n, _ in uploads]), 400
-    return render_template("studio/report.html", problems=[], result=result, names=[n for n, _ in uploads])
+        return render_template("studio/report.html", problems=[shown(p) for p in exc.problems], result=None,
+                               warnings=[], names=[n for n, _ in uploads]), 400
+    return render_template("studio/report.html", problems=[], result=result, names=[n for n, _ in uploads],
+                           warnings=[shown(w) for w in result.warnings])
 
 
 @bp.get("/prozesse/<key>")
