@@ -169,8 +169,11 @@ def _plan(scopes: list[Any], ref: str | None, base: dict[str, Any],
         handler = getattr(unit.task_spec, "compensation_handler", None)
         instances = [c for c in unit.children if c.triggered and c.state == TaskState.COMPLETED] \
             if isinstance(unit.task_spec, LoopTask) else [unit]
+        item = getattr(getattr(unit.task_spec, "input_item", None), "bpmn_id", None)
         for instance in sorted(instances, key=lambda t: t.last_state_change, reverse=True):
             snapshot = {**outer, **(_own(instance.data, base) if instance is not unit else {})}
+            if instance is not unit and item is not None and item in instance.data:
+                snapshot[item] = instance.data[item]   # the instance's element variable
             if handler is not None:
                 plan.append((handler, snapshot))
                 continue

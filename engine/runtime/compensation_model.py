@@ -125,19 +125,19 @@ class _Reader:
         self.model.throws[(self.filename, node.get("id", ""))] = ref
 
     def _boundary(self, node: etree._Element) -> None:
-        definition = _definition(node)
-        assert definition is not None
-        attached = node.get("attachedToRef", "")
-        if definition.get("waitForCompletion") is not None:
-            self.add(node, "a compensation boundary event takes no waitForCompletion (only a throw event does)")
+        attached = node.get("attachedToRef", "")   # activityRef, waitForCompletion: ignored (Camunda 7 warns)
         if self._in_transaction(node):
             self.add(node, "compensation inside a transaction sub-process is not supported (a cancel event would "
                            "not compensate it); use an embedded sub-process")
-        targets = [a.get("targetRef", "") for a in self.associations if a.get("sourceRef") == node.get("id")]
-        handler = self.by_id.get(targets[0]) if len(targets) == 1 else None
+        targets = [self.by_id.get(a.get("targetRef", "")) for a in self.associations
+                   if a.get("sourceRef") == node.get("id")]
+        handlers = [t for t in targets if t is not None and t.get("isForCompensation") == "true"]
+        handler = handlers[0] if len(handlers) == 1 else None
         if not targets:
             pass   # no handler (Camunda deploys it): the activity has nothing to undo
-        elif handler is None or handler.get("isForCompensation") != "true":
+        elif len(handlers) > 1:
+            self.add(node, "a compensation boundary event is associated with more than one compensation handler")
+        elif handler is None:
             self.add(node, "compensation boundary catch must be connected to element with isForCompensation=true "
                            "(one association from the boundary event to its handler)")
         elif (self.filename, attached) in self.model.handlers:
