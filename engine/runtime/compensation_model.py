@@ -73,9 +73,6 @@ class _Reader:
             if _definition(node) is not None:
                 self.add(node, "compensation event sub-processes are not supported; attach a compensation boundary "
                                "event with a compensation handler (isForCompensation) to the sub-process instead")
-        for node in list(self.root.iter(*(tag(t) for t in _THROWS))):
-            if _definition(node) is not None:
-                self._throw(node)
         for node in self.root.iter(tag("intermediateCatchEvent")):
             if _definition(node) is not None:
                 self.add(node, "an intermediate catch event cannot catch a compensation; use a compensation "
@@ -83,6 +80,9 @@ class _Reader:
         for node in list(self.root.iter(tag("boundaryEvent"))):
             if _definition(node) is not None:
                 self._boundary(node)
+        for node in list(self.root.iter(*(tag(t) for t in _THROWS))):
+            if _definition(node) is not None:
+                self._throw(node)
         for node in self.root.iter():
             if isinstance(node.tag, str) and node.get("isForCompensation") == "true":
                 self._handler(node)
@@ -117,6 +117,13 @@ class _Reader:
             if target is None or local_name(str(target.tag)) not in _ACTIVITIES:
                 self.add(node, f"Invalid attribute value for 'activityRef': no activity with id '{ref}' in this file")
                 return
+            if target.get("isForCompensation") == "true":   # Flowable: the handler stands for its activity
+                undone = [a for (f, a), h in self.model.handlers.items() if f == self.filename and h == ref]
+                if len(undone) != 1:
+                    self.add(node, f"activityRef '{ref}' names a compensation handler that no (or more than one) "
+                                   "compensation boundary event leads to")
+                    return
+                ref, target = undone[0], self.by_id[undone[0]]
             if not any(_scope_of(target) is s for s in scopes):
                 name = scopes[-1].get("id", "") if scopes[-1] is not None else ""
                 self.add(node, f"Invalid attribute value for 'activityRef': no activity with id '{ref}' in scope "
