@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.ports import ServiceResult
-from engine.services import cases
 
 MODELS = Path(__file__).resolve().parents[1] / "models" / "compensation"
 
