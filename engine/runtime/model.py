@@ -59,6 +59,7 @@ class ProcessModel:
     dialect: str                         # "spiff" or "camunda"
     elements: dict[str, ElementInfo]
     case_fields: list[str] = field(default_factory=list)  # data keys projected for search
+    summary: tuple[str, str] | None = None   # (case field, label) the task list shows (service.toml [aufgabenliste])
 
     def element(self, element_id: str) -> ElementInfo:
         info = self.elements.get(element_id)

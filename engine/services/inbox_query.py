@@ -66,7 +66,7 @@ def params_for(groups: list[str], **values: Any) -> dict[str, Any]:
     return params
 
 
-def _item_conditions(f: Filters) -> list[ColumnElement[bool]]:
+def item_conditions(f: Filters) -> list[ColumnElement[bool]]:
     """Conditions on work_items other than visibility."""
     # open tasks: the literal, so that the partial indexes (WHERE state = 'open') apply, also to
     # prepared statements with generic plans
@@ -117,7 +117,7 @@ def _group_branch(f: Filters, i: int, after: bool, *, limited: bool = True) -> S
     query = select(_Q.c.work_item_id.label("id"), _Q.c.sort_due, _Q.c.created_at).where(
         _Q.c.group_name == bindparam(f"group_{i}"), *_queue_conditions(f))
     if _needs_items(f):
-        query = query.join(_W, _W.c.id == _Q.c.work_item_id).where(*_item_conditions(f))
+        query = query.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f))
     if after:
         query = query.where(_after(_QUEUE_KEY))
     if limited:
@@ -126,7 +126,7 @@ def _group_branch(f: Filters, i: int, after: bool, *, limited: bool = True) -> S
 
 
 def _item_branch(f: Filters, after: bool, extra: list[ColumnElement[bool]], *, limited: bool = True) -> Select[Any]:
-    query = select(_W.c.id, _W.c.sort_due, _W.c.created_at).where(*_item_conditions(f), *extra)
+    query = select(_W.c.id, _W.c.sort_due, _W.c.created_at).where(*item_conditions(f), *extra)
     if after:
         query = query.where(_after(_KEY))
     if limited:
@@ -134,7 +134,7 @@ def _item_branch(f: Filters, after: bool, extra: list[ColumnElement[bool]], *, l
     return query
 
 
-def _closed_visibility(f: Filters) -> ColumnElement[bool]:
+def closed_visibility(f: Filters) -> ColumnElement[bool]:
     """Groups/user for tasks that are no longer open (no queue rows): the group table."""
     visible: list[ColumnElement[bool]] = []
     if f.groups:
@@ -150,9 +150,9 @@ def page_query(f: Filters, after: bool) -> Select[Any]:
     """The rows of one page (``limit`` bound; ask for one more to know whether a next page exists)."""
     rows = select(_W).order_by(*_KEY).limit(bindparam("limit"))
     if not f.visibility:
-        return rows.where(*_item_conditions(f), *([_after(_KEY)] if after else []))
+        return rows.where(*item_conditions(f), *([_after(_KEY)] if after else []))
     if not f.open_only:
-        return rows.where(*_item_conditions(f), _closed_visibility(f), *([_after(_KEY)] if after else []))
+        return rows.where(*item_conditions(f), closed_visibility(f), *([_after(_KEY)] if after else []))
     branches = [_group_branch(f, i, after) for i in range(f.groups)]
     if f.user:
         branches.append(_item_branch(f, after, [_W.c.assignee == bindparam("user")]))
@@ -171,7 +171,7 @@ def count_query(f: Filters) -> Select[Any]:
     tasks assigned to the user are added when none of the groups holds them."""
     cap = COUNT_CAP + 1
     if not f.visibility or not f.open_only:
-        conds = [*_item_conditions(f), *([] if f.open_only else [_closed_visibility(f)])]
+        conds = [*item_conditions(f), *([] if f.open_only else [closed_visibility(f)])]
         counted = select(func.count()).select_from(select(_W.c.id).where(*conds).limit(cap).subquery())
         return select(counted.scalar_subquery().label("total"), counted.scalar_subquery().label("rows"))
     total: Any = None
@@ -180,14 +180,14 @@ def count_query(f: Filters) -> Select[Any]:
         in_groups = _Q.c.group_name.in_(bindparam("groups", expanding=True))
         grouped = select(_Q.c.work_item_id.label("id")).where(in_groups, *_queue_conditions(f))
         if _needs_items(f):
-            grouped = grouped.join(_W, _W.c.id == _Q.c.work_item_id).where(*_item_conditions(f))
+            grouped = grouped.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f))
         rows = grouped.limit(cap).subquery()
         # one group holds a task once (primary key); several may share one: count it once
         total = select(func.count(rows.c.id.distinct()) if f.groups > 1 else func.count()).select_from(rows)
         total = total.scalar_subquery()
         read = select(func.count()).select_from(rows).scalar_subquery()
     if f.user:
-        mine = select(func.count()).select_from(_W).where(*_item_conditions(f), _W.c.assignee == bindparam("user"))
+        mine = select(func.count()).select_from(_W).where(*item_conditions(f), _W.c.assignee == bindparam("user"))
         if f.groups:
             mine = mine.where(~exists().where(_Q.c.work_item_id == _W.c.id,
                                               _Q.c.group_name.in_(bindparam("groups", expanding=True))))

@@ -17,7 +17,7 @@ from typing import Any
 
 from engine.bootstrap import Engine
 from engine.domain.errors import InvalidInput
-from engine.services import inbox_query
+from engine.services import inbox_orders, inbox_query
 from engine.services.queries import fast_statement, task_view
 
 MAX_PAGE = 500
@@ -37,11 +37,15 @@ def task_page(engine: Engine, *, groups: list[str] | None = None, user: str | No
               search: str | None = None, business_key: str | None = None,
               field: tuple[str, str] | None = None, due_from: datetime | None = None,
               due_until: datetime | None = None, cursor: str | None = None, limit: int = 100,
-              state: str = "open") -> TaskPage:
+              state: str = "open", order: str = "due") -> TaskPage:
     """``search``: free text contained in the business key or a case field (no index: for small
-    lists); ``business_key`` and ``field`` (name, value): exact, indexed, fast at any size."""
+    lists); ``business_key`` and ``field`` (name, value): exact, indexed, fast at any size.
+    ``order``: "due" (the inbox key), "priority" or "age" (engine/services/inbox_orders.py)."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"page size {limit}", user_message=f"limit muss zwischen 1 und {MAX_PAGE} liegen.")
+    if order not in inbox_orders.ORDERS:
+        raise InvalidInput(f"task order {order!r}", user_message="Sortierung nach Fälligkeit (due), Priorität "
+                                                                "(priority) oder Alter (age).")
     wanted = list(dict.fromkeys(groups or []))
     filters = inbox_query.Filters(
         groups=len(wanted), user=bool(user), case_id=bool(case_id), process_key=bool(process_key),
@@ -52,6 +56,8 @@ def task_page(engine: Engine, *, groups: list[str] | None = None, user: str | No
         assignee=assignee, search=search, business_key=business_key,
         field_name=field[0] if field else None, field_value=field[1] if field else None,
         due_from=due_from, due_until=due_until)
+    if order != "due":
+        return _ordered_page(engine, filters, params, order, cursor, limit)
     if cursor:
         params.update(zip(("after_due", "after_created", "after_id"), _decode(cursor)))
     page = inbox_query.page_query(filters, bool(cursor))
@@ -63,6 +69,36 @@ def task_page(engine: Engine, *, groups: list[str] | None = None, user: str | No
     next_cursor = _encode(rows[limit - 1]) if len(rows) > limit else None
     capped = max(counted.total, counted.rows) > inbox_query.COUNT_CAP   # counting stopped there
     return TaskPage(items, min(int(counted.total), inbox_query.COUNT_CAP), next_cursor, capped)
+
+
+def _ordered_page(engine: Engine, filters: inbox_query.Filters, params: dict[str, Any], order: str,
+                  cursor: str | None, limit: int) -> TaskPage:
+    if cursor:
+        try:
+            params.update(inbox_orders.cursor_params(order, _json(cursor)))
+        except (ValueError, TypeError):
+            raise InvalidInput(f"invalid task cursor {cursor[:40]!r}", user_message=BAD_CURSOR) from None
+    with engine.db.begin() as conn:
+        rows = list(conn.execute(inbox_orders.page_query(filters, order, bool(cursor)), params).all())
+        counted = conn.execute(inbox_query.count_query(filters), params).one()
+    next_cursor = _pack(inbox_orders.cursor_values(order, rows[limit - 1])) if len(rows) > limit else None
+    capped = max(counted.total, counted.rows) > inbox_query.COUNT_CAP
+    return TaskPage([task_view(r) for r in rows[:limit]], min(int(counted.total), inbox_query.COUNT_CAP),
+                    next_cursor, capped)
+
+
+def _pack(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def _json(cursor: str) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ValueError("cursor encoding") from exc
+    if not isinstance(values, list):
+        raise ValueError("cursor shape")
+    return values
 
 
 def _encode(row: Any) -> str:

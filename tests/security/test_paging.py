@@ -74,14 +74,14 @@ def test_the_inbox_pages_and_counts(web, clock):
     url: str | None = "/inbox/"
     while url:
         page = web.client.get(url).get_data(as_text=True)
-        assert f"{TOTAL} Aufgaben" in page
+        assert f" von {TOTAL}" in page                   # "Aufgaben 51–100 von 120"
         seen += re.findall(r'href="/inbox/aufgaben/([0-9a-f-]{36})"', page)
-        more = re.search(r'href="(/inbox/\?[^"]*cursor=[^"]+)"[^>]*>\s*<span class="kern-label">Weitere Aufgaben', page)
+        more = re.search(r'href="(/inbox/\?[^"]*cursor=[^"]+)"[^>]*>\s*<span class="kern-label">Nächste Seite', page)
         url = more.group(1).replace("&amp;", "&") if more else None
     assert len(seen) == TOTAL and seen == _expected_order(web)
     overdue = web.client.get("/inbox/?faellig=overdue").get_data(as_text=True)
     late = sum(1 for n in range(300) if n % 7 - 3 < 0)
-    assert f"{late} Aufgaben" in overdue
+    assert f"Aufgaben 1–50 von {late}" in overdue
 
 
 def test_api_tasks_filter_by_exact_business_key_and_case_field(web, clock):

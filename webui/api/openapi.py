@@ -57,7 +57,12 @@ SCHEMAS: dict[str, Any] = {
         "candidate_groups": {"type": "array", "items": {"type": "string"}},
         "candidate_users": {"type": "array", "items": {"type": "string"}},
         "assignee": {"type": ["string", "null"]}, "due": {"type": ["string", "null"], "format": "date-time"},
-        "priority": {"type": ["integer", "null"]}, "created_at": {"type": "string", "format": "date-time"}}},
+        "priority": {"type": ["integer", "null"]}, "created_at": {"type": "string", "format": "date-time"},
+        "follow_up": {"type": ["string", "null"], "format": "date-time",
+                      "description": "Wiedervorlage (camunda:followUpDate)"},
+        "summary": {"type": ["object", "null"], "description": "die Angabe, die der Prozess für die Aufgabenliste "
+                    "nennt (service.toml [aufgabenliste])",
+                    "properties": {"label": {"type": "string"}, "value": {"type": "string"}}}}},
     "Case": {"type": "object", "properties": {
         "id": {"type": "string"}, "process_key": {"type": "string"}, "version": {"type": "integer"},
         "status": {"type": "string", "enum": ["running", "waiting", "completed", "failed", "cancelled"]},
@@ -203,7 +208,9 @@ def document() -> dict[str, Any]:
                 "responses": _ok("Vorgang", _ref("Case"))}},
             "/tasks": {"get": {
                 "summary": "Offene Aufgaben meiner Gruppen und meine, seitenweise", "tags": ["tasks"],
-                "description": "Reihenfolge: fällig zuerst (ohne Frist zuletzt), dann Eingang. X-Total-Count nennt "
+                "description": "Reihenfolge (sort): due = fällig zuerst (ohne Frist zuletzt), dann Eingang; priority = "
+                               "höchste Priorität zuerst (ohne Angabe 50), dann Fälligkeit; age = älteste zuerst. "
+                               "X-Total-Count nennt "
                                "die Anzahl aller Treffer (bis 10.000; darüber zusätzlich X-Total-Count-Exact: false); "
                                "solange es weitere gibt, zeigt Link rel=\"next\" auf die nächste Seite (cursor). "
                                "business_key (genau) und field=Name:Wert (ein Suchfeld, genau) sind indiziert, "
@@ -211,7 +218,9 @@ def document() -> dict[str, Any]:
                 "parameters": [*({"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
                                  for n in ("case_id", "process_key", "q", "business_key", "field", "cursor")),
                                {"name": "limit", "in": "query", "required": False,
-                                "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}}],
+                                "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}},
+                               {"name": "sort", "in": "query", "required": False,
+                                "schema": {"type": "string", "enum": ["due", "priority", "age"], "default": "due"}}],
                 "responses": _tasks_page()}},
             "/tasks/{task_id}/claim": _task_action("Aufgabe übernehmen"),
             "/tasks/{task_id}/unclaim": _task_action("Aufgabe zurückgeben"),

@@ -8,7 +8,7 @@ from flask import current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from engine.domain.errors import NotFound
-from engine.services import cases, queries, task_pages
+from engine.services import cases, queries, task_pages, task_summaries
 from engine.services.deploy import deploy
 from engine.services.identity import BUSINESS_KEY_SCOPE
 from webui import casework
@@ -99,14 +99,16 @@ def list_tasks() -> Any:
     page = task_pages.task_page(engine(), groups=casework.work_groups(user), user=user.username, case_id=filters["case_id"],
                                 process_key=filters["process_key"], search=filters["q"],
                                 business_key=filters["business_key"], field=field,
-                                cursor=request.args.get("cursor") or None, limit=limit)
-    response = jsonify(page.items)
+                                cursor=request.args.get("cursor") or None, limit=limit,
+                                order=request.args.get("sort") or "due")
+    response = jsonify(task_summaries.add_summaries(engine(), page.items))
     response.headers["X-Total-Count"] = str(page.total)
     if page.total_capped:   # counting stopped: at least this many
         response.headers["X-Total-Count-Exact"] = "false"
     if page.next_cursor:
         following = url_for("api.list_tasks", _external=True, limit=limit, cursor=page.next_cursor,
-                            **{k: v for k, v in filters.items() if v})
+                            **{k: v for k, v in filters.items() if v},
+                            **({"sort": request.args["sort"]} if request.args.get("sort") else {}))
         response.headers["Link"] = f'<{following}>; rel="next"'
     return response
 

@@ -8,8 +8,8 @@ from typing import Any
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.domain.errors import AmtsflowError, FormValidationError, NotFound
-from engine.services import cases, comments, documents, identity, queries, task_pages
+from engine.domain.errors import AmtsflowError, FormValidationError, InvalidInput, NotFound
+from engine.services import cases, comments, documents, identity, queries, task_pages, task_summaries
 from webui import casework
 from webui.auth import current_user, engine, require_roles
 from webui.forms.fields import flatten
@@ -18,6 +18,9 @@ from engine.services import kpis
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 PAGE_SIZE = 50
+ORDERS = {"faelligkeit": "due", "prioritaet": "priority", "alter": "age"}
+ORDER_LABELS = {"faelligkeit": "Fälligkeit (zuerst fällig)", "prioritaet": "Priorität (höchste zuerst)",
+                "alter": "Alter (älteste zuerst)"}
 DUE_FILTERS = {"overdue": "überfällig", "today": "heute fällig", "week": "in den nächsten 7 Tagen fällig"}
 
 
@@ -38,19 +41,32 @@ def index() -> Any:
     user = _user()
     view = request.args.get("ansicht", "gruppen")
     process, due, search = request.args.get("prozess") or None, request.args.get("faellig"), request.args.get("q")
+    order = request.args.get("sortierung") if request.args.get("sortierung") in ORDERS else "faelligkeit"
     due_from, due_until = _due_bounds(due)
     mine = {"assignee": user.username} if view == "meine" else {"groups": casework.work_groups(user),
                                                                  "user": user.username}
-    page = task_pages.task_page(engine(), process_key=process, search=search or None, due_from=due_from,
-                                due_until=due_until, cursor=request.args.get("cursor") or None, limit=PAGE_SIZE,
-                                **mine)
+    try:
+        page = task_pages.task_page(engine(), process_key=process, search=search or None, due_from=due_from,
+                                    due_until=due_until, cursor=request.args.get("cursor") or None,
+                                    limit=PAGE_SIZE, order=ORDERS[order], **mine)
+    except InvalidInput as exc:          # a stale or edited cursor: start on the first page
+        flash(exc.user_message, "warning")
+        return redirect(url_for("inbox.index", **_filters(view, process, due, search, order)))
+    start = request.args.get("ab", type=int) or 1 if request.args.get("cursor") else 1
     services = casework.latest_services(engine())
-    filters = {k: v for k, v in (("ansicht", view), ("prozess", process), ("faellig", due), ("q", search)) if v}
-    return render_template("inbox/index.html", tasks=page.items, total=page.total,
-                           total_capped=page.total_capped, next_cursor=page.next_cursor,
+    filters = _filters(view, process, due, search, order)
+    return render_template("inbox/index.html", tasks=task_summaries.add_summaries(engine(), page.items),
+                           total=page.total, total_capped=page.total_capped, next_cursor=page.next_cursor,
                            paged=bool(request.args.get("cursor")), filters=filters, view=view, services=services,
                            names={s.key: s.name for s in services}, process=process, due=due, search=search or "",
-                           due_filters=DUE_FILTERS, now=engine().clock.now().isoformat())
+                           due_filters=DUE_FILTERS, order=order, orders=ORDER_LABELS, start=max(start, 1),
+                           now=engine().clock.now().isoformat())
+
+
+def _filters(view: str, process: str | None, due: str | None, search: str | None, order: str) -> dict[str, str]:
+    """The list's settings that every link of the list keeps (the default order is left out)."""
+    return {k: v for k, v in (("ansicht", view), ("prozess", process), ("faellig", due), ("q", search),
+                              ("sortierung", None if order == "faelligkeit" else order)) if v}
 
 
 def _due_bounds(due: str | None) -> tuple[datetime | None, datetime | None]:
