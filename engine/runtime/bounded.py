@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 
 from engine.runtime import budget
+from engine.runtime import spiff_seam
 
 __all__ = ["TimerTooLong", "bound_multi_instance", "check_duration", "duration_delta", "instance_count_problem",
            "literal_text", "timer_literal_problem"]
@@ -177,6 +178,6 @@ def bound_multi_instance(task_spec: Any) -> None:
     """Swap a parsed multi-instance, call activity or sub-process task spec's class for its
     bounded twin (specs are re-parsed from stored sources, never serialised by us)."""
     if isinstance(task_spec, MultiInstanceTask) and not isinstance(task_spec, _BoundedInstances):
-        task_spec.__class__ = _bounded_class(_BoundedInstances, type(task_spec))
+        spiff_seam.retype(task_spec, _bounded_class(_BoundedInstances, type(task_spec)))
     if isinstance(task_spec, SubWorkflowTask) and not isinstance(task_spec, _BoundedNesting):
-        task_spec.__class__ = _bounded_class(_BoundedNesting, type(task_spec))
+        spiff_seam.retype(task_spec, _bounded_class(_BoundedNesting, type(task_spec)))

@@ -30,6 +30,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.runtime import budget
 from engine.runtime.io_mapping import INPUTS, SHADOWED, Value, evaluate
 from engine.runtime.io_mapping import enter as io_enter
+from engine.runtime import spiff_seam
 
 MAX_CALL_DEPTH = budget.Limits.call_depth   # default nesting limit; AMTSFLOW_MAX_CALL_DEPTH sets it
 CALLED = "called_process"   # internal data: the process id this call activity started
@@ -168,7 +169,7 @@ def catch_on_call(task_spec: Any) -> None:
     if not issubclass(cls, CaughtOnCall):
         if cls not in _CLASSES:
             _CLASSES[cls] = type(f"Camunda{cls.__name__}", (CaughtOnCall, cls), {"__module__": __name__})
-        task_spec.__class__ = _CLASSES[cls]
+        spiff_seam.retype(task_spec, _CLASSES[cls])
 
 
 _CLASSES: dict[type, type] = {}
@@ -179,7 +180,7 @@ def attach(task_spec: Any, mapping: CallMapping) -> None:
     if not issubclass(cls, CamundaCall):   # a spec shared by several processes is prepared once each
         if cls not in _CLASSES:
             _CLASSES[cls] = type(f"Camunda{cls.__name__}", (CamundaCall, cls), {"__module__": __name__})
-        task_spec.__class__ = _CLASSES[cls]
+        spiff_seam.retype(task_spec, _CLASSES[cls])
     task_spec.call_mapping = mapping
 
 

@@ -148,7 +148,7 @@ def check_user_task(node: etree._Element, fail: Fail) -> None:
 def _is_date_or_duration(value: str) -> bool:
     text = value.strip()
     if text.upper().startswith("P"):
-        return juel._is_duration(text.upper())
+        return juel.is_duration(text.upper())
     for parse in (datetime.fromisoformat, date.fromisoformat):
         try:
             parse(text)

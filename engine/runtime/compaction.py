@@ -96,8 +96,8 @@ def _compact_one(top: Any, wf: Any) -> int:
     for victim in cut:
         _forget(top, wf, victim)
         removed += 1
-    keep_from._parent = root.id
-    root._children = [keep_from.id]
+    keep_from.parent = root
+    root.children = [keep_from]
     return removed
 
 

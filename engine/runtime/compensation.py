@@ -35,6 +35,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.util.task import TaskState
 
+from engine.runtime import spiff_seam
 from engine.runtime.compensation_model import CompensationModel
 
 __all__ = ["CompensationThrow", "ParsesHandlers", "attach", "keeps_history", "link"]
@@ -96,7 +97,7 @@ def attach(spec: Any, model: CompensationModel) -> None:
             cls = type(task_spec)
             if cls not in _CLASSES:
                 _CLASSES[cls] = type(f"Compensating{cls.__name__}", (CompensationThrow, cls), {"__module__": __name__})
-            task_spec.__class__ = _CLASSES[cls]
+            spiff_seam.retype(task_spec, _CLASSES[cls])
             task_spec.compensate_ref = model.throws[(file, element)]
     for name in handlers:
         handler_spec = spec.task_specs.get(name)
@@ -188,11 +189,11 @@ def _start_handlers(throw: Any, ref: str | None) -> list[str]:
     started = []
     for name, snapshot in _plan(_scopes(throw), ref, throw.data, {}):
         spec = throw.workflow.spec.task_specs[name]
-        child = throw._add_child(spec, TaskState.FUTURE)
+        child = spiff_seam.add_child(throw, spec, TaskState.FUTURE)
         child.triggered = True
         child.internal_data[SNAPSHOT] = sorted(snapshot)
         child.data.update(copy.deepcopy(snapshot))
-        spec._update(child)
+        spiff_seam.update(child)
         if child.state == TaskState.READY:
             child.data.update(copy.deepcopy(snapshot))
         started.append(str(child.id))
@@ -222,4 +223,4 @@ def _handler_finished(workflow: Any, task: Any) -> None:
             theirs = set(sibling.internal_data.get(SNAPSHOT) or [])
             sibling.data.update({k: copy.deepcopy(v) for k, v in changed.items() if k not in theirs})
     if _handlers_finished(throw):
-        throw._set_state(TaskState.READY)
+        spiff_seam.force_state(throw, TaskState.READY)

@@ -21,6 +21,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 
 from engine.runtime.namespaces import CAMUNDA as CAMUNDA_NS
 from SpiffWorkflow.spiff.parser.event_parsers import SpiffEndEventParser, SpiffStartEventParser
+from engine.runtime import spiff_seam
 
 END_XPATHS = [MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, CANCEL_EVENT_XPATH, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH,
               TERMINATION_EVENT_XPATH]
@@ -29,13 +30,13 @@ START_XPATHS = [MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, TIMER_EVENT_XPATH, COND
 
 
 def _end(parser: Any) -> Any:
-    task = parser._create_task(parser.get_event_definition(END_XPATHS))
+    task = spiff_seam.create_event_task(parser, parser.get_event_definition(END_XPATHS))
     task.connect(parser.spec.end)
     return task
 
 
 def _start(parser: Any) -> Any:
-    task = parser._create_task(parser.get_event_definition(START_XPATHS))
+    task = spiff_seam.create_event_task(parser, parser.get_event_definition(START_XPATHS))
     # SpiffWorkflow ignores isInterrupting (every event sub-process ran non-interrupting);
     # engine.runtime.interrupting acts on it. Specs are re-parsed, never stored: the attribute stays.
     container = parser.node.getparent()

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from SpiffWorkflow.util.task import TaskState
+from engine.runtime import spiff_seam
 
 __all__ = ["OfferedStart", "offered_starts", "prepare_triggers"]
 
@@ -63,9 +64,9 @@ def offered_starts(wf: Any) -> Iterator[OfferedStart]:
 def _trigger(self: Any, my_task: Any, spec_name: str) -> Any:
     """SpiffWorkflow's BpmnStartTask.trigger_wf without rewiring the shared spec."""
     spec = self._wf_spec.task_specs.get(spec_name)
-    child = my_task._add_child(spec, TaskState.FUTURE)
+    child = spiff_seam.add_child(my_task, spec, TaskState.FUTURE)
     child.triggered = True
-    child.task_spec._update(child)
+    spiff_seam.update(child)
     return child.id
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskIterator, TaskState
+from engine.runtime import spiff_seam
 
 __all__ = ["complete_if_finished", "interrupt"]
 
@@ -47,7 +48,7 @@ def complete_if_finished(wf: Any) -> bool:
         return False
     if next(iter(TaskIterator(wf.task_tree, state=TaskState.NOT_FINISHED_MASK)), None) is not None:
         return False
-    wf._mark_complete(wf.last_task)
+    spiff_seam.mark_complete(wf, wf.last_task)
     return True
 
 

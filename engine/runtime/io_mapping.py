@@ -33,6 +33,7 @@ from typing import Any, Mapping
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 
 from engine.runtime.javascript import JAVASCRIPT_NAMES
+from engine.runtime import spiff_seam
 
 Value = tuple[Any, ...]
 
@@ -167,7 +168,7 @@ class IoScope(_Leave):
 
     def _update_hook(self, my_task: Any) -> Any:
         if my_task.internal_data.get(INPUTS) is None:
-            my_task._inherit_data()
+            spiff_seam.inherit_data(my_task)
         enter(my_task, self.io_mapping)   # locals in place before an event definition reads the data
         result = super()._update_hook(my_task)  # type: ignore[misc]
         enter(my_task, self.io_mapping)   # SpiffWorkflow re-inherited the parent's data: assert them again
@@ -197,7 +198,7 @@ def attach(task_spec: Any, mapping: IoMapping) -> None:
     if cls not in _CLASSES:
         mixin = IoSubProcess if issubclass(cls, SubWorkflowTask) else IoScope
         _CLASSES[cls] = type(f"Io{cls.__name__}", (mixin, cls), {"__module__": __name__})
-    task_spec.__class__ = _CLASSES[cls]
+    spiff_seam.retype(task_spec, _CLASSES[cls])
     task_spec.io_mapping = mapping
 
 

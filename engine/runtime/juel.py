@@ -188,9 +188,9 @@ def translate_timer(text: str) -> str:
         return translate(value)
     if len(value) > 2 and value[0] == value[-1] and value[0] in "'\"":
         inner = value[1:-1].strip()  # already a Python string literal (spiff-style timer in a Camunda file)
-        if inner and inner[0] not in "'\"" and (_is_duration(inner) or _is_date(inner) or _is_cycle(inner)):
+        if inner and inner[0] not in "'\"" and (is_duration(inner) or _is_date(inner) or _is_cycle(inner)):
             return repr(inner)
-    if _is_duration(value) or _is_date(value) or _is_cycle(value):
+    if is_duration(value) or _is_date(value) or _is_cycle(value):
         return repr(value)
     if len(value.split()) in (6, 7):
         cycle = cron_to_cycle(value)
@@ -202,7 +202,7 @@ def translate_timer(text: str) -> str:
                     "duration (PT1H, P14D) or cycle (R3/PT10M), nor a ${...} expression")
 
 
-def _is_duration(value: str) -> bool:
+def is_duration(value: str) -> bool:
     match = _DURATION_RE.fullmatch(value)
     if not match:
         return False
@@ -230,10 +230,10 @@ def _is_cycle(value: str) -> bool:
         return False
     parts = match.group(2).split("/")
     if len(parts) == 1:
-        return _is_duration(parts[0])
+        return is_duration(parts[0])
     if len(parts) == 2:
         start, end = parts
-        return (_is_date(start) and _is_duration(end)) or (_is_duration(start) and _is_date(end))
+        return (_is_date(start) and is_duration(end)) or (is_duration(start) and _is_date(end))
     return False
 
 

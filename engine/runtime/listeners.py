@@ -47,6 +47,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEv
 from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.errors import ExpressionError
+from engine.runtime import spiff_seam
 from engine.runtime import juel, milestones
 from engine.runtime._safe_context import ExecutionContext, ModelScope, ProcessContext, TaskContext
 from engine.runtime.camunda_listeners import (
@@ -296,5 +297,5 @@ def attach(task_spec: Any, listeners: ElementListeners) -> None:
     cls = type(task_spec)
     if cls not in _CLASSES:
         _CLASSES[cls] = type(f"Listening{cls.__name__}", (Listening, cls), {"__module__": __name__})
-    task_spec.__class__ = _CLASSES[cls]
+    spiff_seam.retype(task_spec, _CLASSES[cls])
     task_spec.listeners = listeners

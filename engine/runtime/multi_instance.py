@@ -17,6 +17,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (
     MultiInstanceTask, ParallelMultiInstanceTask)
 from SpiffWorkflow.util.task import TaskState
+from engine.runtime import spiff_seam
 
 __all__ = ["prepare_multi_instance", "counters"]
 
@@ -25,7 +26,7 @@ COUNTERS = ("nrOfInstances", "nrOfCompletedInstances", "nrOfActiveInstances")
 
 def counters(spec: Any, my_task: Any) -> dict[str, int]:
     merged = my_task.internal_data.get("merged", [])
-    instances = list(spec._instances(my_task))
+    instances = spiff_seam.instances(spec, my_task)
     if isinstance(spec, ParallelMultiInstanceTask):
         total = len(instances)
         active = sum(1 for c in instances if c.state & TaskState.NOT_FINISHED_MASK)

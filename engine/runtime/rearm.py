@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.util.task import TaskState
+from engine.runtime import spiff_seam
 
 __all__ = ["prepare_rearming"]
 
@@ -31,9 +32,9 @@ def _rearm(task: Any) -> bool:
         and sibling.state != TaskState.FUTURE for sibling in split.children)
     if not activity_running:
         return False
-    fresh = split._add_child(spec, TaskState.WAITING)
-    spec._predict(fresh, mask=TaskState.NOT_FINISHED_MASK)   # its outgoing path, as for the first one
-    spec._update(fresh)
+    fresh = spiff_seam.add_child(split, spec, TaskState.WAITING)
+    spiff_seam.predict(fresh, TaskState.NOT_FINISHED_MASK)   # its outgoing path, as for the first one
+    spiff_seam.update(fresh)
     return True
 
 

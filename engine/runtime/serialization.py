@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from engine.runtime import spiff_seam
 from engine.runtime.state_format import MIGRATIONS, MigrationContext, StateMigrations, parse_label
 
 
@@ -79,15 +80,9 @@ class StateSerializer:
 
     def dumps(self, workflow: BpmnWorkflow, dialect: str = "spiff") -> str:
         serializer = self._by_dialect[dialect]
-        registry = serializer.registry
         # The registry's encoder mode is one flag shared by every thread: one dumps at a time.
-        with self._dumping[dialect]:
-            registry._encoder_mode = True
-            try:
-                dct = registry.convert(workflow)
-                return json.dumps(dct, cls=serializer._encoder_cls, separators=(",", ":"))
-            finally:
-                registry._encoder_mode = False
+        with self._dumping[dialect], spiff_seam.encoder_mode(serializer) as encoder:
+            return json.dumps(serializer.to_dict(workflow), cls=encoder, separators=(",", ":"))
 
     @property
     def version(self) -> str:

@@ -38,6 +38,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser as SpiffServiceTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask as SpiffServiceTask
 
+from engine.runtime import spiff_seam
 from engine.runtime import event_parsers
 from engine.runtime.compensation import ParsesHandlers
 from engine.runtime.bounded import TimerTooLong, check_date, check_duration
@@ -113,41 +114,41 @@ def _timer_value(my_task: Any, value: Any) -> str:
 
 class ClockTimeDate(TimeDateEventDefinition):
     def has_fired(self, my_task: Any) -> bool:
-        event_value = my_task._get_internal_data("event_value")
+        event_value = my_task.internal_data.get("event_value")
         if event_value is None:
             event_value = _timer_value(my_task, my_task.workflow.script_engine.evaluate(my_task, self.expression))
             if not isinstance(TimerEventDefinition.parse_time_or_duration(event_value), datetime):
                 raise WorkflowTaskException(
                     f"timer date {event_value!r} is a duration; a date timer needs a date-time such as "
                     "2026-12-01T08:00:00+01:00 (use a duration timer for PT..., P...D)", task=my_task)
-            my_task._set_internal_data(event_value=event_value)
+            my_task.internal_data["event_value"] = event_value
         if TimerEventDefinition.parse_time_or_duration(event_value) <= _clock_now(my_task):
-            my_task._set_internal_data(event_fired=True)
-        return bool(my_task._get_internal_data("event_fired", False))
+            my_task.internal_data["event_fired"] = True
+        return bool(my_task.internal_data.get("event_fired", False))
 
 
 class ClockDuration(DurationTimerEventDefinition):
     def has_fired(self, my_task: Any) -> bool:
-        event_value = my_task._get_internal_data("event_value")
+        event_value = my_task.internal_data.get("event_value")
         now = _clock_now(my_task)
         if event_value is None:
             expression = _timer_value(my_task, my_task.workflow.script_engine.evaluate(my_task, self.expression))
             parsed = TimerEventDefinition.parse_time_or_duration(expression)
             if isinstance(parsed, datetime):  # a date in a duration timer: wait until then
-                my_task._set_internal_data(event_value=parsed.isoformat())
+                my_task.internal_data["event_value"] = parsed.isoformat()
                 return self.has_fired(my_task)
             due = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
             event_value = due.isoformat()
-            my_task._set_internal_data(event_value=event_value)
+            my_task.internal_data["event_value"] = event_value
         if TimerEventDefinition.get_datetime(event_value) <= now:
-            my_task._set_internal_data(event_fired=True)
-        return bool(my_task._get_internal_data("event_fired", False))
+            my_task.internal_data["event_fired"] = True
+        return bool(my_task.internal_data.get("event_fired", False))
 
 
 class ClockCycle(CycleTimerEventDefinition):
     def cycle_complete(self, my_task: Any) -> bool:
         now = _clock_now(my_task)
-        event_value = my_task._get_internal_data("event_value")
+        event_value = my_task.internal_data.get("event_value")
         if event_value is None:
             expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
             if not isinstance(expression, str):
@@ -170,7 +171,7 @@ class ClockCycle(CycleTimerEventDefinition):
         else:
             my_task.internal_data.pop("event_value", None)
             my_task.internal_data["event_fired"] = True
-        my_task._set_internal_data(event_value=event_value)
+        my_task.internal_data["event_value"] = event_value
         return ready
 
 
@@ -199,7 +200,7 @@ class TolerantConditional(ConditionalEventDefinition):
         except WorkflowTaskException as exc:
             if "is not defined" not in str(exc):
                 raise
-            my_task._set_internal_data(has_fired=False)
+            my_task.internal_data["has_fired"] = False
             return False
 
 
@@ -239,7 +240,7 @@ def use_engine_clock(event_definition: Any) -> None:
     serialised by us, they are re-parsed from the stored source, so this is safe)."""
     replacement = CLOCKED.get(type(event_definition))
     if replacement is not None:
-        event_definition.__class__ = replacement
+        spiff_seam.retype(event_definition, replacement)
     if isinstance(event_definition, MultipleEventDefinition):
         for child in event_definition.event_definitions:
             use_engine_clock(child)

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
+from engine.runtime import spiff_seam
 
 __all__ = ["drop_orphan_waits", "engine_steps"]
 
@@ -44,7 +45,7 @@ def engine_steps(wf: Any, did_complete: Callable[[Any], None]) -> bool:
             parent = wf.get_task_from_id(sub.parent_task_id)
         except TaskNotFoundException:
             continue
-        parent.task_spec._update(parent)
+        spiff_seam.update(parent)
     count = _run_ready(wf, did_complete)
     return count > 0 or len(wf.get_active_subprocesses()) > len(active)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
+from engine.runtime import spiff_seam
 
 _CLASSES: dict[type, type] = {}
 
@@ -23,7 +24,7 @@ def _terminate_all(self: Any, my_task: Any) -> None:
         return
     for task in top.get_tasks(state=TaskState.NOT_FINISHED_MASK):
         task.cancel()
-    top._mark_complete(my_task)
+    spiff_seam.mark_complete(top, my_task)
 
 
 def attach(task_spec: Any) -> None:
@@ -33,4 +34,4 @@ def attach(task_spec: Any) -> None:
         return
     if base not in _CLASSES:
         _CLASSES[base] = type(f"TerminateAll{base.__name__}", (base,), {"_on_complete_hook": _terminate_all})
-    task_spec.__class__ = _CLASSES[base]
+    spiff_seam.retype(task_spec, _CLASSES[base])

@@ -129,7 +129,7 @@ def _model_with(models: dict[str, Any], element_id: str) -> Any:
 
 
 def _timer_due(task: Any, definition: TimerEventDefinition) -> datetime | None:
-    value = task._get_internal_data("event_value")
+    value = task.internal_data.get("event_value")
     if value is None:
         return None
     if isinstance(value, dict):

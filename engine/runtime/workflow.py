@@ -20,6 +20,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.errors import InvalidState, NotFound, WorkflowFailure
+from engine.runtime import spiff_seam
 from engine.runtime import budget
 from engine.runtime.compaction import compact
 from engine.runtime.io_mapping import INPUTS, connector_result, outer_view
@@ -219,7 +220,7 @@ class WorkflowRunner:
 
     def retry_errored(self, wf: BpmnWorkflow) -> None:
         for task in wf.get_tasks(state=TaskState.ERROR):
-            task._set_state(TaskState.READY)
+            spiff_seam.force_state(task, TaskState.READY)
 
     def fire_timers(self, wf: BpmnWorkflow) -> None:
         wf.refresh_timers()
@@ -272,12 +273,9 @@ class WorkflowRunner:
                     isinstance(d, TimerEventDefinition) for d in defs):
                 if any(isinstance(d, CycleTimerEventDefinition) for d in defs):
                     # A cycle start event spawns one branch per cycle; a scheduled case is one cycle.
-                    for output in task.task_spec.outputs:
-                        child = task._add_child(output, TaskState.FUTURE)
-                        child.task_spec._predict(child, mask=TaskState.NOT_FINISHED_MASK)
-                        child.task_spec._update(child)
-                task._set_internal_data(event_fired=True)
-                task.task_spec._update(task)
+                    spiff_seam.spawn_cycle_branches(task)
+                task.internal_data["event_fired"] = True
+                spiff_seam.update(task)
                 fired = True
         return fired
 
@@ -319,7 +317,7 @@ def _catch_at(wf: BpmnWorkflow, task: Any, event: BpmnEvent) -> bool:
             definition = getattr(spec, "event_definition", None)
             if sibling is not task and definition is not None and definition.catches(sibling, event):
                 spec.catch(sibling, event)
-                spec._update(sibling)
+                spiff_seam.update(sibling)
                 return True
     # event sub-processes and enclosing call activities
     event.target = task.workflow

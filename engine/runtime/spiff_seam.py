@@ -1,0 +1,123 @@
+"""The one place that touches SpiffWorkflow's internals.
+
+SpiffWorkflow 3.2.0 has no public API for a few things the engine must do (grow the task tree
+when an event sub-process or a re-armed boundary event starts, force a task's state, rebuild a
+spec's class with our behaviour, serialise without a shared flag being flipped by someone
+else). Each such use is a function here, and tests/unit/test_spiff_seam.py has a small test per
+function that fails when the library changes under it. Where the library has a public way
+(``Task.parent``/``Task.children`` setters, ``Task.internal_data``, ``serializer.from_dict``),
+the rest of the engine uses that instead.
+
+Logic we copied from the library (a step layer without its crash in engine.runtime.stepping,
+timer parsing in engine.runtime.specs) is pinned by the hash of the library's source in
+``COPIED``: the test fails when the original changes, so the copy is re-read on every upgrade.
+
+The protected hooks our task-spec mixins override (``_update_hook``, ``_on_complete_hook`` ...)
+are SpiffWorkflow's documented extension points; ``HOOKS`` lists them and the test checks
+that they still exist with the signatures we override.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from SpiffWorkflow.util.task import TaskState
+
+HOOKS = {  # class path -> protected methods our subclasses override (their parameters, without self)
+    "SpiffWorkflow.specs.base.TaskSpec": {
+        "_update_hook": ["my_task"], "_on_ready_hook": ["my_task"], "_on_complete_hook": ["my_task"],
+        "_on_cancel": ["my_task"], "_run_hook": ["my_task"],
+    },
+    "SpiffWorkflow.bpmn.specs.mixins.script_task.ScriptEngineTask": {"_execute": ["task"]},
+    "SpiffWorkflow.bpmn.specs.mixins.service_task.ServiceTask": {"_execute": ["task"]},
+    "SpiffWorkflow.bpmn.parser.event_parsers.EventDefinitionParser": {
+        "_create_task": ["event_definition", "cancel_activity", "parallel"]},
+}
+
+_TIMER = "SpiffWorkflow.bpmn.specs.event_definitions.timer."
+COPIED = {  # library function -> (sha256 of its source when we mirrored it, where our version lives)
+    "SpiffWorkflow.bpmn.workflow.BpmnWorkflow._do_engine_steps": (
+        "1c52d09d52f7203845c6af36d555ad851b57b26a294c7da6f2a4f73b04a3082f", "engine.runtime.stepping.engine_steps"),
+    _TIMER + "TimeDateEventDefinition.has_fired": (
+        "919a32f7b56f51c0b3f0a6afb5f80b60de5d2058ecd4fb876c8b90fa00b19e04", "engine.runtime.specs.ClockTimeDate"),
+    _TIMER + "DurationTimerEventDefinition.has_fired": (
+        "c78bee4e63b01fbc88df51edb4304a04bbe5f85069c719e3173676a102355ae4", "engine.runtime.specs.ClockDuration"),
+    _TIMER + "CycleTimerEventDefinition.cycle_complete": (
+        "14378cef17d054897792ac627ebdf663fab780c451905c4587966c3a100aabaf", "engine.runtime.specs.ClockCycle"),
+    _TIMER + "CycleTimerEventDefinition.update_task": (
+        "6cd859500eddae74f5ebd8ca1d8247a0f5178f1373f5a25d6ab2f6cd2d7291af", "spawn_cycle_branches (here)"),
+    _TIMER + "TimerEventDefinition.parse_iso_recurring_interval": (
+        "a6cd84f8353b1abcce319535727eba4b6dab818ce59031dd3bb0dfabaff947af", "engine.runtime.specs._parse_cycle"),
+}
+
+
+def add_child(task: Any, task_spec: Any, state: int = TaskState.FUTURE) -> Any:
+    """A new child of ``task`` for ``task_spec`` (the library grows its tree this way)."""
+    return task._add_child(task_spec, state)
+
+
+def spawn_cycle_branches(task: Any) -> None:
+    """One new branch per outgoing flow of a cycle timer's task, as the library's
+    ``CycleTimerEventDefinition.update_task`` does when a cycle completes."""
+    for output in task.task_spec.outputs:
+        child = add_child(task, output, TaskState.FUTURE)
+        predict(child)
+        update(child)
+
+
+def update(task: Any) -> None:
+    """Let the task's spec re-evaluate the task (``TaskSpec._update``): ready it, or keep it waiting."""
+    task.task_spec._update(task)
+
+
+def predict(task: Any, mask: int = TaskState.NOT_FINISHED_MASK) -> None:
+    """Predict the task's outgoing path (``TaskSpec._predict``), as the library does for a new branch."""
+    task.task_spec._predict(task, mask=mask)
+
+
+def force_state(task: Any, state: int) -> None:
+    """Set a state the public ``Task.state`` setter refuses (it only moves forward)."""
+    task._set_state(state)
+
+
+def mark_complete(workflow: Any, last_task: Any) -> None:
+    """Complete a workflow whose end event will never run (``BpmnWorkflow._mark_complete``)."""
+    workflow._mark_complete(last_task)
+
+
+def inherit_data(task: Any) -> None:
+    """Merge the parent's data into the task (``Task._inherit_data``)."""
+    task._inherit_data()
+
+
+def instances(multi_instance_spec: Any, task: Any) -> list[Any]:
+    """The child instances of a multi-instance task (``MultiInstanceTask._instances``)."""
+    return list(multi_instance_spec._instances(task))
+
+
+def create_event_task(parser: Any, event_definition: Any) -> Any:
+    """The task spec an event parser builds for ``event_definition`` (``TaskParser._create_task``)."""
+    return parser._create_task(event_definition)
+
+
+def retype(obj: Any, subclass: type) -> None:
+    """Give a parsed spec object our subclass of its class (mixins with our behaviour). Safe
+    because specs are re-parsed from the stored sources, never serialised by us; the subclass
+    must add no state of its own beyond attributes the caller sets."""
+    if not issubclass(subclass, type(obj)):
+        raise TypeError(f"{subclass.__name__} is not a subclass of {type(obj).__name__}")
+    obj.__class__ = subclass
+
+
+@contextlib.contextmanager
+def encoder_mode(serializer: Any) -> Iterator[Any]:
+    """The registry in the mode ``serialize_json`` uses (values converted lazily by the JSON
+    encoder); yields the encoder class. The flag is shared by every thread: callers hold a lock."""
+    registry = serializer.registry
+    registry._encoder_mode = True
+    try:
+        yield serializer._encoder_cls
+    finally:
+        registry._encoder_mode = False

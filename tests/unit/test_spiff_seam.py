@@ -1,0 +1,173 @@
+"""One small test per SpiffWorkflow internal the engine uses (engine/runtime/spiff_seam.py):
+each fails when the library changes under it. On a SpiffWorkflow upgrade, run these first.
+(``create_event_task`` is covered by the pinned signature of ``_create_task`` in HOOKS.)"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib
+import inspect
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from engine.runtime import spiff_seam
+
+ROOT = Path(__file__).resolve().parents[2]
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+
+def _model(body: str) -> str:
+    return (f'<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions xmlns:bpmn="{BPMN}" id="d" '
+            f'targetNamespace="t"><bpmn:process id="p" isExecutable="true">{body}</bpmn:process></bpmn:definitions>')
+
+
+LINEAR = _model('<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>'
+                '<bpmn:userTask id="task"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>'
+                '<bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>'
+                '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="task"/>'
+                '<bpmn:sequenceFlow id="f2" sourceRef="task" targetRef="end"/>')
+MULTI = LINEAR.replace('<bpmn:userTask id="task">', '<bpmn:userTask id="task"><bpmn:multiInstanceLoopCharacteristics>'
+                       '<bpmn:loopCardinality>3</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>')
+
+
+def _workflow(xml: str) -> BpmnWorkflow:
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_str(xml.encode())
+    wf = BpmnWorkflow(parser.get_spec("p"))
+    wf.do_engine_steps()
+    return wf
+
+
+def _ready(wf: BpmnWorkflow) -> Any:
+    return wf.get_tasks(state=TaskState.READY)[0]
+
+
+def _resolve(path: str) -> Any:
+    parts = path.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+            break
+        except ImportError:
+            continue
+    for part in parts[i:]:
+        obj = getattr(obj, part)
+    return obj
+
+
+@pytest.mark.parametrize("name", sorted(spiff_seam.COPIED))
+def test_library_code_we_mirror_is_unchanged(name: str) -> None:
+    """If this fails, SpiffWorkflow changed code we copied: re-read it against our version
+    (the second element of COPIED), adapt ours, then pin the new hash."""
+    pinned, ours = spiff_seam.COPIED[name]
+    assert hashlib.sha256(inspect.getsource(_resolve(name)).encode()).hexdigest() == pinned, f"re-check {ours}"
+
+
+@pytest.mark.parametrize("cls", sorted(spiff_seam.HOOKS))
+def test_the_protected_hooks_we_override_still_exist(cls: str) -> None:
+    for method, params in spiff_seam.HOOKS[cls].items():
+        assert list(inspect.signature(getattr(_resolve(cls), method)).parameters)[1:] == params, method
+
+
+def test_spawned_branches_are_added_predicted_and_updated() -> None:
+    """add_child + predict + update, as CycleTimerEventDefinition.update_task uses them."""
+    wf = _workflow(LINEAR)
+    [start] = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id == "start"]
+    before = {t.id for t in start.children}
+    spiff_seam.spawn_cycle_branches(start)
+    [new] = [t for t in start.children if t.id not in before]
+    assert new.parent is start and new.id in wf.tasks and new.task_spec.bpmn_id == "task"
+    assert new.state == TaskState.READY                           # updated: its parent is complete
+    assert [c.task_spec.bpmn_id for c in new.children] == ["end"]  # predicted
+
+
+def test_add_child_keeps_the_given_state() -> None:
+    wf = _workflow(LINEAR)
+    task = _ready(wf)
+    child = spiff_seam.add_child(task, task.task_spec.outputs[0], TaskState.FUTURE)
+    assert child.state == TaskState.FUTURE and child in task.children
+
+
+def test_force_state_moves_back_where_the_public_setter_refuses() -> None:
+    task = _ready(_workflow(LINEAR))
+    spiff_seam.force_state(task, TaskState.ERROR)
+    with pytest.raises(WorkflowException):
+        task.state = TaskState.READY
+    spiff_seam.force_state(task, TaskState.READY)
+    assert task.state == TaskState.READY
+
+
+def test_mark_complete_completes_a_workflow_without_its_end_event() -> None:
+    wf = _workflow(LINEAR)
+    task = _ready(wf)
+    task.data["x"] = 1
+    spiff_seam.mark_complete(wf, task)
+    assert wf.completed and wf.data.get("x") == 1
+
+
+def test_inherit_data_merges_the_parents_data() -> None:
+    task = _ready(_workflow(LINEAR))
+    task.parent.data = {"a": 1, "b": {"c": 2}}
+    task.data = {"b": {"d": 3}}
+    spiff_seam.inherit_data(task)
+    assert task.data == {"a": 1, "b": {"c": 2, "d": 3}}
+
+
+def test_instances_lists_the_multi_instance_children() -> None:
+    wf = _workflow(MULTI)
+    [mi] = [t for t in wf.get_tasks(state=TaskState.STARTED) if t.task_spec.bpmn_id == "task"]
+    assert len(spiff_seam.instances(mi.task_spec, mi)) == 3
+
+
+def test_retype_only_to_a_subclass() -> None:
+    definition = CycleTimerEventDefinition("t", "R2/PT1H")
+    sub = type("Sub", (CycleTimerEventDefinition,), {})
+    spiff_seam.retype(definition, sub)
+    assert type(definition) is sub and definition.expression == "R2/PT1H"
+    with pytest.raises(TypeError):
+        spiff_seam.retype(definition, dict)
+
+
+def test_encoder_mode_gives_what_serialize_json_writes_and_resets_the_flag() -> None:
+    wf = _workflow(LINEAR)
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+    library = json.loads(serializer.serialize_json(wf))
+    library.pop(serializer.VERSION_KEY)
+    with spiff_seam.encoder_mode(serializer) as encoder:
+        ours = json.loads(json.dumps(serializer.to_dict(wf), cls=encoder))
+    assert ours == library
+    assert serializer.registry._encoder_mode is False
+
+
+def test_nothing_outside_the_seam_touches_the_librarys_private_names() -> None:
+    """engine/runtime: a private attribute read on anything but ``self``/``cls`` is only allowed
+    in spiff_seam.py (lxml's ``etree._Element`` type and ``super()`` hook calls aside)."""
+    found = []
+    for path in sorted((ROOT / "engine" / "runtime").glob("*.py")):
+        if path.name == "spiff_seam.py" or path.name.startswith("_safe"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Attribute):
+                continue
+            private = node.attr.startswith("_") and not node.attr.startswith("__")
+            if not (private or node.attr == "__class__"):
+                continue
+            value = node.value
+            if isinstance(value, ast.Name) and value.id in ("self", "cls"):
+                continue
+            if node.attr == "_Element" or (isinstance(value, ast.Call) and getattr(value.func, "id", "") in
+                                            ("super",)) or ast.unparse(node).startswith("exc.__class__"):
+                continue
+            found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
+    assert found == []
