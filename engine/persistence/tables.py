@@ -99,6 +99,10 @@ cases = Table(
     Column("ended_at", TS),
     # An Aktenzeichen names one case of a process; NULLs (no key) are distinct on both databases.
     Index("uq_cases_process_key_business_key", "process_key", "business_key", unique=True),
+    # The cockpit's case search, newest first (engine/services/case_search.py, migration 0014).
+    Index("ix_cases_process_started", "process_key", "version", "started_at", "id"),
+    Index("ix_cases_status_started", "status", "started_at", "id"),
+    Index("ix_cases_started", "started_at", "id"),
 )
 
 # The counters behind assigned business keys: one row per scope (a process key, or the shared

@@ -294,7 +294,10 @@ class WorkflowRunner:
             raise WorkflowFailure(_describe(exc)) from exc
 
     def cancel(self, wf: BpmnWorkflow) -> None:
+        """Cancel every open task; the case keeps the data it had (for the record and the cockpit)."""
+        kept = self.snapshot(wf)
         wf.cancel()
+        wf.data.update(kept)
 
 
 def _descends_from(task: Any, ancestor: Any, depth: int = 8) -> bool:
