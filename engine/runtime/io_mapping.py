@@ -144,6 +144,27 @@ def outer_view(task: Any) -> dict[str, Any]:
     return data
 
 
+def enclosing_chain(task: Any) -> list[Any]:
+    """The task and the sub-process tasks around it, innermost first, up to its process's
+    boundary (a called process is a scope of its own)."""
+    chain = [task]
+    current = _enclosing_task(task)
+    while current is not None and getattr(current.task_spec, "call_mapping", None) is None:
+        chain.append(current)
+        current = _enclosing_task(current)
+    return chain
+
+
+def in_called_process(task: Any) -> bool:
+    """True when the task runs inside a process called by a call activity (its own scope)."""
+    current = _enclosing_task(task)
+    while current is not None:
+        if getattr(current.task_spec, "call_mapping", None) is not None:
+            return True
+        current = _enclosing_task(current)
+    return False
+
+
 def _enclosing_task(task: Any) -> Any:
     """The sub-process or call activity task whose sub-workflow ``task`` runs in, or None."""
     workflow = task.workflow

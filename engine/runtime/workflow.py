@@ -23,7 +23,7 @@ from engine.domain.errors import InvalidState, NotFound, WorkflowFailure
 from engine.runtime import spiff_seam
 from engine.runtime import budget
 from engine.runtime.compaction import compact
-from engine.runtime.io_mapping import INPUTS, connector_result, outer_view
+from engine.runtime.io_mapping import INPUTS, SHADOWED, connector_result, enclosing_chain, in_called_process, outer_view
 from engine.runtime import listeners as listeners_module
 from engine.runtime.listeners import STARTED as LISTENERS_STARTED
 from engine.runtime.milestones import STATUS_KEY
@@ -292,6 +292,31 @@ class WorkflowRunner:
             listeners_module.fire_assignment(task, assignee)
         except SpiffWorkflowException as exc:
             raise WorkflowFailure(_describe(exc)) from exc
+
+    @staticmethod
+    def set_case_data(wf: BpmnWorkflow, changes: dict[str, Any]) -> int:
+        """Set case variables as an operator's repair does (Camunda: setVariable on the process
+        instance): on every open task, so each branch continues with the new values; where an
+        activity's local input covers the name, the case value behind it changes. Returns the
+        number of tasks changed (0: the case has no open task)."""
+        changed = 0
+        for task in wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR):
+            if in_called_process(task):
+                continue   # a called process has variables of its own; its call activity gets the change
+            covered = [scope for scope in enclosing_chain(task) if scope.internal_data.get(INPUTS)]
+            for name, value in changes.items():
+                owner = next((t for t in covered if name in t.internal_data[INPUTS]), None)
+                if owner is not None:
+                    owner.internal_data.setdefault(SHADOWED, {})[name] = copy.deepcopy(value)
+                else:
+                    task.data[name] = copy.deepcopy(value)
+            changed += 1
+        last = wf.last_task   # the case view overlays the most recent step's data (snapshot)
+        if changed and last is not None and not in_called_process(last):
+            for name, value in changes.items():
+                if name in last.data:
+                    last.data[name] = copy.deepcopy(value)
+        return changed
 
     def cancel(self, wf: BpmnWorkflow) -> None:
         """Cancel every open task; the case keeps the data it had (for the record and the cockpit)."""

@@ -229,7 +229,7 @@ def cancel_case(engine: Engine, case_id: str, actor: str = "system", reason: str
     run_case_command(engine, case_id, actor, "cancelled", mutate, allow_suspended=True)
 
 
-def set_suspended(engine: Engine, case_id: str, suspended: bool, actor: str = "system") -> None:
+def set_suspended(engine: Engine, case_id: str, suspended: bool, actor: str = "system", comment: str = "") -> None:
     with unit_of_work(engine.db) as uow:
         row = uow.conn.execute(select(t.cases).where(t.cases.c.id == case_id)).first()
         if row is None:
@@ -241,5 +241,6 @@ def set_suspended(engine: Engine, case_id: str, suspended: bool, actor: str = "s
                                user_message="Der Vorgang ist bereits " + ("angehalten." if suspended else "aktiv."))
         uow.conn.execute(update(t.jobs).where(t.jobs.c.case_id == case_id).values(suspended=suspended))
         uow.conn.execute(update(t.cases).where(t.cases.c.id == case_id).values(suspended=suspended))
-        append_case_event(uow.conn, case_id, engine.clock.now(), actor, "suspended" if suspended else "resumed", {})
+        append_case_event(uow.conn, case_id, engine.clock.now(), actor, "suspended" if suspended else "resumed",
+                          {"comment": comment} if comment else {})
         uow.commit()

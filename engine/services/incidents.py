@@ -43,7 +43,7 @@ def get_incident(engine: Engine, incident_id: str) -> dict[str, Any]:
     return _view(row, details=True)
 
 
-def retry_incident(engine: Engine, incident_id: str, actor: str, retries: int = 1) -> None:
+def retry_incident(engine: Engine, incident_id: str, actor: str, retries: int = 1, comment: str = "") -> None:
     """Give the job ``retries`` more attempts now, or re-run a failed workflow step."""
     incident = get_incident(engine, incident_id)
     if incident["status"] != "open":
@@ -55,6 +55,8 @@ def retry_incident(engine: Engine, incident_id: str, actor: str, retries: int = 
             cmd.uow.conn.execute(update(t.incidents).where(t.incidents.c.id == incident_id)
                                  .values(status="resolved", resolved_at=now, resolved_by=actor))
             cmd.audit_details["incident"] = incident_id
+            if comment:
+                cmd.audit_details["comment"] = comment
 
         run_case_command(engine, incident["case_id"], actor, "incident_retried", retry)
         return
@@ -67,7 +69,7 @@ def retry_incident(engine: Engine, incident_id: str, actor: str, retries: int = 
                          .values(status="resolved", resolved_at=now, resolved_by=actor))
         if incident["case_id"] is not None:
             append_case_event(uow.conn, incident["case_id"], now, actor, "incident_retried",
-                              {"incident": incident_id}, status="running")
+                              {"incident": incident_id, **({"comment": comment} if comment else {})}, status="running")
         uow.commit()
 
 
