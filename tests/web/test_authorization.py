@@ -57,6 +57,9 @@ GET_MATRIX: list[tuple[str, dict[str, int]]] = [
     ("/studio/prozesse/webantrag/aenderungen", only({"owner": OK})),
     ("/api/v1/incidents", only({"owner": OK, "admin": OK}, anon=UNAUTH)),          # sessions; tokens below
     ("/api/v1/incidents/{incident}", only({"owner": OK, "admin": OK}, anon=UNAUTH)),
+    ("/studio/vorgaenge", only({"owner": OK, "admin": OK})),
+    ("/studio/vorgaenge.csv", only({"owner": OK, "admin": OK})),
+    ("/studio/vorgaenge/{case}", only({"owner": OK, "admin": OK})),
     ("/health/live", PUBLIC),
     ("/metrics", only({"admin": OK}, anon=UNAUTH)),                                # operators only
 ]
@@ -76,6 +79,9 @@ POST_MATRIX: list[tuple[str, dict[str, str], dict[str, int]]] = [
     ("/pruefen", {}, {r: 400 for r in ROLES}),                                  # public; empty form: German error
     ("/studio/stoerungen/{incident}/wiederholen", {}, only({"owner": SEE_OTHER, "admin": SEE_OTHER})),
     ("/studio/stoerungen/{incident}/erledigt", {}, only({"owner": SEE_OTHER, "admin": SEE_OTHER})),
+    ("/studio/vorgaenge/{case}/anhalten", {}, only({"owner": SEE_OTHER, "admin": SEE_OTHER})),  # no reason: refused
+    ("/studio/vorgaenge/{case}/abbrechen", {}, only({"owner": SEE_OTHER, "admin": SEE_OTHER})),
+    ("/studio/vorgaenge/{case}/daten", {}, only({"owner": SEE_OTHER, "admin": SEE_OTHER})),
     ("/api/v1/messages", {}, only({}, anon=UNAUTH)),                            # systems with a token only
     ("/api/v1/signals", {}, only({}, anon=UNAUTH)),
     ("/api/v1/incidents/{incident}/retry", {}, only({"owner": OK, "admin": OK}, anon=UNAUTH)),

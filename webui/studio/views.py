@@ -13,11 +13,13 @@ from webui.auth import current_user, engine, require_roles
 from engine.services import kpis
 from webui.studio.blueprint import bp, process_overview
 from webui.studio.problem_text import shown
+from webui.studio.cases import ENDPOINTS as CASE_ENDPOINTS
 from webui.studio.upload import Limits, source_files
 
 
 
-OPERATOR_ENDPOINTS = {"studio.incidents", "studio.incident", "studio.incident_retry", "studio.incident_resolve"}
+OPERATOR_ENDPOINTS = {"studio.incidents", "studio.incident", "studio.incident_retry", "studio.incident_resolve",
+                      *CASE_ENDPOINTS}
 
 
 @bp.before_request
