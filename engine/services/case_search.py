@@ -16,9 +16,9 @@ import base64
 import binascii
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 
 from engine.bootstrap import Engine
 from engine.domain.errors import InvalidState
@@ -136,7 +136,8 @@ def _page_query(q: CaseQuery) -> Select[Any]:
                    _C.c.citizen_status, _C.c.started_by, _C.c.started_at, _C.c.ended_at).where(*_conditions(q))
     if q.after:
         started_at, case_id = decode_cursor(q.after)
-        query = query.where(tuple_(_C.c.started_at, _C.c.id) < tuple_(started_at, case_id))
+        query = query.where(or_(_C.c.started_at < started_at,
+                                and_(_C.c.started_at == started_at, _C.c.id < case_id)))
     return query.order_by(_C.c.started_at.desc(), _C.c.id.desc())
 
 
@@ -154,7 +155,7 @@ def search(engine: Engine, q: CaseQuery, *, count: bool = True) -> CasePage:
                     next_cursor=encode_cursor(last.started_at, last.id) if last is not None else None)
 
 
-def _decorate(conn: Any, rows: list[Any]) -> list[CaseRow]:
+def _decorate(conn: Any, rows: Sequence[Any]) -> list[CaseRow]:
     """Open incidents and declared case fields of the rows on this page (two queries per page)."""
     ids = [row.id for row in rows]
     incidents: dict[str, int] = {}
