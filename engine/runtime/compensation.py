@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import copy
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
@@ -43,6 +44,7 @@ __all__ = ["CompensationThrow", "ParsesHandlers", "attach", "keeps_history", "li
 THROWN = "amtsflow_compensation"       # on a throw task: the ids of the handler tasks it started
 DONE = "amtsflow_compensated"          # on a compensated activity's task
 SNAPSHOT = "amtsflow_snapshot"         # on a handler task: names of the snapshot's own variables
+SCOPE = "amtsflow_compensates_scope"   # on a compensation event sub-process: the sub-process it undoes
 _MARK = "amtsflow_compensates"         # on every spec of a process that compensates
 
 
@@ -80,7 +82,7 @@ def attach(spec: Any, model: CompensationModel) -> None:
     """Give one parsed (sub-)process spec its compensation: handlers named on the activities
     they undo, the throw events' behaviour, the handlers' completion callback."""
     file = getattr(spec, "file", "")
-    handlers = set()
+    handlers = {h for (f, _), h in model.handlers.items() if f == file}
     for task_spec in list(spec.task_specs.values()):
         element = getattr(task_spec, "bpmn_id", None)
         if element is None:
@@ -88,18 +90,19 @@ def attach(spec: Any, model: CompensationModel) -> None:
         handler = model.handlers.get((file, element))
         if handler is not None:
             task_spec.compensation_handler = handler
-            handlers.add(handler)
         if (file, element) in model.scopes and isinstance(task_spec, SubWorkflowTask):
             task_spec.compensation_scope = True
         if (file, element) in model.event_scopes and isinstance(task_spec, SubWorkflowTask):
             task_spec.compensation_event_scope = True
+        if (file, element) in model.scope_handlers and isinstance(task_spec, SubWorkflowTask):
+            task_spec.compensation_scope_handler = True
         if (file, element) in model.throws and not isinstance(task_spec, CompensationThrow):
             cls = type(task_spec)
             if cls not in _CLASSES:
                 _CLASSES[cls] = type(f"Compensating{cls.__name__}", (CompensationThrow, cls), {"__module__": __name__})
             spiff_seam.retype(task_spec, _CLASSES[cls])
             task_spec.compensate_ref = model.throws[(file, element)]
-    for name in handlers:
+    for name in handlers:   # a boundary event's handler is its activity's sibling; an event sub-process, inside
         handler_spec = spec.task_specs.get(name)
         if handler_spec is not None and not handler_spec.completed_event.is_connected(_handler_finished):
             handler_spec.completed_event.connect(_handler_finished)
@@ -134,7 +137,13 @@ def _scopes(task: Any) -> list[Any]:
     if wf is top or wf.parent_task_id is None:
         return [wf]
     holder = top.get_task_from_id(wf.parent_task_id)
-    return [wf, holder.workflow] if getattr(holder.task_spec, "compensation_event_scope", False) else [wf]
+    if getattr(holder.task_spec, "compensation_event_scope", False):
+        return [wf, holder.workflow]
+    compensated = holder.internal_data.get(SCOPE)   # a compensation event sub-process: its sub-process
+    if compensated is not None:
+        sub = top.subprocesses.get(UUID(compensated))
+        return [wf, sub] if sub is not None else [wf]
+    return [wf]
 
 
 def _is_instance(task: Any) -> bool:
@@ -157,14 +166,16 @@ def _own(data: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in base}
 
 
-def _plan(scopes: list[Any], ref: str | None, base: dict[str, Any],
-          outer: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+Plan = list[tuple[str, dict[str, Any], str | None]]   # handler, snapshot, sub-process it undoes
+
+
+def _plan(scopes: list[Any], ref: str | None, base: dict[str, Any], outer: dict[str, Any]) -> Plan:
     units = [t for wf in scopes for t in wf.tasks.values()
              if t.state == TaskState.COMPLETED and not t.internal_data.get(DONE) and not _is_instance(t)
              and (ref is None or getattr(t.task_spec, "bpmn_id", None) == ref) and _compensable(t)]
     units.sort(key=lambda t: (t.last_state_change, t.depth), reverse=True)
     top = scopes[0].top_workflow
-    plan: list[tuple[str, dict[str, Any]]] = []
+    plan: Plan = []
     for unit in units:
         unit.internal_data[DONE] = True
         handler = getattr(unit.task_spec, "compensation_handler", None)
@@ -176,7 +187,8 @@ def _plan(scopes: list[Any], ref: str | None, base: dict[str, Any],
             if instance is not unit and item is not None and item in instance.data:
                 snapshot[item] = instance.data[item]   # the instance's element variable
             if handler is not None:
-                plan.append((handler, snapshot))
+                scope_id = str(instance.id) if top.subprocesses.get(instance.id) is not None else None
+                plan.append((handler, snapshot, scope_id))
                 continue
             sub = top.subprocesses.get(instance.id)
             if sub is not None and _is_scope(instance.task_spec):
@@ -187,11 +199,13 @@ def _plan(scopes: list[Any], ref: str | None, base: dict[str, Any],
 
 def _start_handlers(throw: Any, ref: str | None) -> list[str]:
     started = []
-    for name, snapshot in _plan(_scopes(throw), ref, throw.data, {}):
+    for name, snapshot, scope_id in _plan(_scopes(throw), ref, throw.data, {}):
         spec = throw.workflow.spec.task_specs[name]
         child = spiff_seam.add_child(throw, spec, TaskState.FUTURE)
         child.triggered = True
         child.internal_data[SNAPSHOT] = sorted(snapshot)
+        if scope_id is not None and getattr(spec, "compensation_scope_handler", False):
+            child.internal_data[SCOPE] = scope_id
         child.data.update(copy.deepcopy(snapshot))
         spiff_seam.update(child)
         if child.state == TaskState.READY:

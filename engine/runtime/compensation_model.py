@@ -8,8 +8,9 @@ activity is undone by which handler and which throw events compensate what, and 
 compensation boundary events out of the tree (SpiffWorkflow must not see them).
 :mod:`engine.runtime.compensation` runs it.
 
-Refused at deploy (``FILE:LINE: element-id: message``), never run wrongly: compensation event
-sub-processes (a sub-process's own compensation handler), compensation inside a transaction
+A compensation event sub-process (in an embedded sub-process: that sub-process's compensation
+handler) becomes a handler sub-process. Refused at deploy (``FILE:LINE: element-id: message``),
+never run wrongly: compensation inside a transaction
 (a cancel event would not compensate), handlers with boundary events or multi-instance
 characteristics, ``waitForCompletion="false"`` on a throw event.
 """
@@ -39,6 +40,7 @@ class CompensationModel:
     throws: dict[tuple[str, str], str | None] = field(default_factory=dict)
     scopes: set[tuple[str, str]] = field(default_factory=set)   # embedded sub-processes
     event_scopes: set[tuple[str, str]] = field(default_factory=set)   # event sub-processes
+    scope_handlers: set[tuple[str, str]] = field(default_factory=set)   # compensation event sub-processes
 
 
 def _scope_of(node: etree._Element) -> etree._Element | None:
@@ -69,10 +71,9 @@ class _Reader:
         for node in self.root.iter(tag("subProcess")):
             kind = self.model.event_scopes if node.get("triggeredByEvent") == "true" else self.model.scopes
             kind.add((self.filename, node.get("id", "")))
-        for node in self.root.iter(tag("startEvent")):
+        for node in list(self.root.iter(tag("startEvent"))):
             if _definition(node) is not None:
-                self.add(node, "compensation event sub-processes are not supported; attach a compensation boundary "
-                               "event with a compensation handler (isForCompensation) to the sub-process instead")
+                self._event_subprocess(node)
         for node in self.root.iter(tag("intermediateCatchEvent")):
             if _definition(node) is not None:
                 self.add(node, "an intermediate catch event cannot catch a compensation; use a compensation "
@@ -96,6 +97,43 @@ class _Reader:
             parent = parent.getparent()
         return False
 
+    def _event_subprocess(self, start: etree._Element) -> None:
+        """A compensation event sub-process is its sub-process's compensation handler: it becomes
+        a handler sub-process (no longer triggered by an event) that starts when the sub-process
+        is compensated; a compensation it throws compensates that sub-process's activities."""
+        handler = start.getparent()
+        scope = handler.getparent() if handler is not None else None
+        if handler is None or handler.get("triggeredByEvent") != "true" or scope is None:
+            self.add(start, "a compensation start event is only allowed in an event sub-process")
+            return
+        if scope.tag != tag("subProcess") or scope.get("triggeredByEvent") == "true":
+            self.add(start, "event subprocess with compensation start event is only supported for embedded subprocess")
+            return
+        key = (self.filename, scope.get("id", ""))
+        if key in self.model.handlers:
+            self.add(start, "multiple event subprocesses with compensation start event are not supported on the "
+                            "same scope")
+            return
+        if self._in_transaction(start):
+            self.add(start, "compensation inside a transaction sub-process is not supported (a cancel event would "
+                            "not compensate it); use an embedded sub-process")
+            return
+        if any(b.get("attachedToRef") == key[1] and _definition(b) is not None
+               for b in self.root.iter(tag("boundaryEvent"))):
+            self.add(scope, "compensation boundary event and event subprocess with compensation start event are not "
+                            "supported on the same scope")
+            return
+        definition = _definition(start)
+        assert definition is not None
+        start.remove(definition)                  # a none start event: the handler runs when started
+        del handler.attrib["triggeredByEvent"]
+        handler.set("isForCompensation", "true")
+        handler_key = (self.filename, handler.get("id", ""))
+        self.model.event_scopes.discard(handler_key)
+        self.model.scopes.discard(handler_key)
+        self.model.scope_handlers.add(handler_key)
+        self.model.handlers[key] = handler_key[1]
+
     def _throw(self, node: etree._Element) -> None:
         definition = _definition(node)
         assert definition is not None
@@ -110,7 +148,8 @@ class _Reader:
         ref = definition.get("activityRef") or None
         scope = _scope_of(node)
         scopes = [scope]
-        if scope is not None and scope.tag == tag("subProcess") and scope.get("triggeredByEvent") == "true":
+        if scope is not None and scope.tag == tag("subProcess") and (
+                scope.get("triggeredByEvent") == "true" or (self.filename, scope.get("id", "")) in self.model.scope_handlers):
             scopes.append(_scope_of(scope))   # an event sub-process also compensates its parent's activities
         if ref is not None:
             target = self.by_id.get(ref)

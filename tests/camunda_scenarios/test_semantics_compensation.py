@@ -326,10 +326,118 @@ def test_CompensationEventParseInvalidProcessTest_attributes_ignored_on_a_bounda
      "multiple boundary events with compensateEventDefinition not supported on same activity"),
     ("invalidOutgoingSequenceflow", "undoTask", "Invalid outgoing sequence flow of compensation activity 'undoTask'."),
     ("invalidIncomingSequenceflow", "task", "Invalid incoming sequence flow of compensation activity 'task'."),
-    ("compensationEventSubProcessesAtProcessLevel", "startInCompensationScope", "compensation event sub-process"),
+    ("compensationEventSubProcessesAtProcessLevel", "startInCompensationScope",
+     "event subprocess with compensation start event is only supported for embedded subprocess"),
 ])
 def test_CompensationEventParseInvalidProcessTest(comp, model, element, message):
     with pytest.raises(DeploymentError) as refused:
         comp.deploy_camunda(f"{INVALID}{model}.bpmn20.xml", mapping=UNDO)
     assert any(p.element_id == element and message in p.message and p.line > 0 for p in refused.value.problems), \
         refused.value.problems
+
+
+# --- compensation event sub-processes (a sub-process's own compensation handler) ---------------
+
+def test_CompensateEventTest_testCompensationEventSubProcessWithScope(comp):
+    comp.deploy_camunda(f"{COMP}testCompensationEventSubProcess.bpmn20.xml")
+    case = comp.start("bookingProcess")
+    comp.complete(case, "bookFlight")
+    comp.complete(case, "bookHotel")
+    comp.complete(case, "validateBooking", {"valid": False})
+    assert comp.waits_at(case) == ["cancelFlight"]          # first: compensate book flight
+    comp.complete(case, "cancelFlight")
+    assert comp.waits_at(case) == ["cancelHotel"]           # second: book hotel
+    comp.complete(case, "cancelHotel")
+    assert comp.waits_at(case) == ["updateCustomerRecord"]  # third: the handler's own task
+    comp.complete(case, "updateCustomerRecord")
+    assert comp.status(case) == "completed"
+
+
+def test_CompensateEventTest_testActivityInstanceTreeForCompensationEventSubProcess(comp):
+    comp.deploy_camunda(f"{COMP}testCompensationEventSubProcess.bpmn20.xml")
+    case = comp.start("bookingProcess")
+    comp.complete(case, "bookFlight")
+    comp.complete(case, "bookHotel")
+    comp.complete(case, "validateBooking", {"valid": False})
+    assert comp.waits_at(case) == ["cancelFlight"]          # inside the handler, inside its throw event
+    assert comp.status(case) == "waiting"
+
+
+def test_CompensateEventTest_testCompensationEventSubProcessWithActivityRef(comp):
+    comp.deploy_camunda(f"{COMP}testCompensationEventSubProcessWithActivityRef.bpmn20.xml")
+    case = comp.start("bookingProcess")
+    comp.complete(case, "bookHotel")
+    comp.complete(case, "bookFlight")
+    comp.complete(case, "validateBooking", {"valid": False})
+    assert comp.waits_at(case) == ["cancelHotel"]            # only the referenced sub-process
+    comp.complete(case, "cancelHotel")
+    assert comp.status(case) == "completed"
+
+
+@pytest.mark.parametrize("java", ["testCompensateMiSubprocessWithCompensationEventSubProcess",
+                                  "testCompensateParallelMiSubprocessWithCompensationEventSubProcess"])
+def test_CompensateEventTest_multi_instance_sub_process_with_compensation_event_sub_process(comp, java):
+    comp.deploy_camunda(f"{COMP}{java}.bpmn20.xml")
+    case = comp.start("bookingProcess", {"flights": ["STS-14", "STS-28"]})
+    for _ in range(2):
+        complete_all(comp, case, "bookFlight")
+        complete_all(comp, case, "bookHotel")
+    comp.complete(case, "validateBooking", {"valid": False})
+    for element in ("cancelFlight", "cancelHotel", "updateCustomerRecord"):
+        assert element in comp.waits_at(case)
+        complete_all(comp, case, element)
+        while element in comp.waits_at(case):           # the instances' handlers come one after another
+            complete_all(comp, case, element)
+    assert comp.status(case) == "completed"
+
+
+def test_CompensateEventTest_testCompensationEventSubprocessWithoutBoundaryEvents(comp):
+    comp.deploy_camunda(f"{COMP}testCompensationEventSubprocessWithoutBoundaryEvents.bpmn20.xml")
+    case = comp.start("compensateProcess")
+    comp.complete(case, "bookHotel")
+    comp.complete(case, "bookFlight")
+    comp.complete(case, "throwCompensation")
+    comp.complete(case, "undoBookFlight")
+    comp.complete(case, "undoBookHotel")
+    assert comp.status(case) == "completed"
+
+
+def test_CompensateEventTest_testCompensationEventSubprocessReThrowCompensationEvent(comp):
+    comp.deploy_camunda(f"{COMP}testCompensationEventSubprocessReThrowCompensationEvent.bpmn20.xml")
+    case = comp.start("compensateProcess")
+    comp.complete(case, "bookHotel")
+    comp.complete(case, "bookFlight")
+    comp.complete(case, "throwCompensation")
+    assert comp.waits_at(case) == ["undoBookHotel"]
+    comp.complete(case, "undoBookHotel")                    # its handler re-throws: the inner sub-process's
+    assert comp.waits_at(case) == ["undoBookFlight"]
+    comp.complete(case, "undoBookFlight")
+    assert comp.status(case) == "completed"
+
+
+def test_CompensateEventTest_testCompensationEventSubprocessConsumeCompensationEvent(comp):
+    comp.deploy_camunda(f"{COMP}testCompensationEventSubprocessConsumeCompensationEvent.bpmn20.xml")
+    case = comp.start("compensateProcess")
+    comp.complete(case, "bookHotel")
+    comp.complete(case, "bookFlight")
+    comp.complete(case, "throwCompensation")
+    comp.complete(case, "undoBookHotel")                    # consumes it: Cancel Flight never comes
+    assert comp.status(case) == "completed"
+
+
+@pytest.mark.parametrize("model, element, message", [
+    ("multipleCompensationEventSubProcesses", "startInCompensationScope2",
+     "multiple event subprocesses with compensation start event are not supported on the same scope"),
+    ("compensationEventSubprocessAndBoundaryEvent", "subprocess",
+     "compensation boundary event and event subprocess with compensation start event are not supported"),
+])
+def test_CompensationEventParseInvalidProcessTest_compensation_event_sub_processes(comp, model, element, message):
+    with pytest.raises(DeploymentError) as refused:
+        comp.deploy_camunda(f"{INVALID}{model}.bpmn20.xml", mapping=UNDO)
+    assert any(p.element_id == element and message in p.message for p in refused.value.problems), \
+        refused.value.problems
+
+
+@pytest.mark.parametrize("model", ["activityRefOnCompensationEventSubProcess", "waitForCompletionOnCompensationEventSubProcess"])
+def test_CompensationEventParseInvalidProcessTest_attributes_ignored_on_a_compensation_start_event(comp, model):
+    assert comp.deploy_camunda(f"{INVALID}{model}.bpmn20.xml", mapping=UNDO).processes
