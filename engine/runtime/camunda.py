@@ -95,7 +95,7 @@ from engine.runtime.camunda_checks import (
     translate_conditions, translate_timers)
 from engine.runtime.camunda_tasks import (
     DELEGATE_ATTRIBUTES, EXPRESSION_PROPERTY, EXTERNAL_CONNECTOR, MAPPING_FILE, MAPPING_SECTIONS, Implementation,
-    bean_functions, implementation, mapping_problems, service_call)
+    bean_functions, delegate_operation, implementation, mapping_problems, service_call)
 from engine.runtime.namespaces import BPMN, CAMUNDA, owner_id, tag
 
 _IMPLEMENTED = ("serviceTask", "sendTask", "businessRuleTask")
@@ -217,4 +217,5 @@ def start_variables(model: Any, user: str) -> dict[str, Any]:
 
 __all__ = ["EXPRESSION_PROPERTY", "translate_tree", "service_call", "implementation", "Implementation", "mapping_problems",
            "start_variables", "MAPPING_FILE", "EXTERNAL_CONNECTOR", "BPMN",
-           "DELEGATE_ATTRIBUTES", "MAPPING_SECTIONS", "INITIATOR_PROPERTY", "TIMER_TAGS", "USER_TASK_EXPRESSIONS"]
+           "DELEGATE_ATTRIBUTES", "MAPPING_SECTIONS", "INITIATOR_PROPERTY", "TIMER_TAGS", "USER_TASK_EXPRESSIONS",
+           "delegate_operation"]

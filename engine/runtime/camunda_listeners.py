@@ -16,7 +16,8 @@ from lxml import etree
 
 from engine.domain.errors import Problem
 from engine.runtime import juel
-from engine.runtime.camunda_tasks import MAPPING_FILE, bare_name, mapping_section, value_expression_text, bean_call_operation
+from engine.runtime.camunda_tasks import (
+    MAPPING_FILE, bare_name, bean_call_operation, delegate_operation, value_expression_text)
 from engine.runtime.checks import foreign_script_message
 from engine.runtime.javascript import JAVASCRIPT_NAMES
 from engine.runtime.namespaces import CAMUNDA, tag
@@ -72,8 +73,7 @@ def read_listener(node: etree._Element, mapping: dict[str, Any] | None = None) -
     for attr in ("class", "delegateExpression"):
         value = node.get(attr)
         if value:
-            delegates = mapping_section(mapping, "delegates")
-            operation = delegates.get(value) or delegates.get(bare_name(value))
+            operation = delegate_operation(value, mapping)
             if operation is None:
                 raise ValueError(f"{attr}='{value}' is Java code and cannot run here; write the listener as an "
                                  "expression or a JavaScript/Python script, or map it to a connector operation in "

@@ -83,6 +83,13 @@ def bean_call_operation(expression: str, mapping: dict[str, Any] | None) -> str 
     return bean_operations(mapping).get(match.group(1)) if match else None
 
 
+def delegate_operation(value: str, mapping: dict[str, Any] | None) -> str | None:
+    """The connector operation a "delegates" entry maps a Java class or delegate expression to
+    (keyed by the value as written or without its ``${}``); None when unmapped."""
+    delegates = mapping_section(mapping, "delegates")
+    return delegates.get(value) or delegates.get(bare_name(value))
+
+
 def _translatable(expression: str) -> bool:
     try:
         juel.translate(expression.strip())

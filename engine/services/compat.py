@@ -28,7 +28,7 @@ from lxml import etree
 
 from engine.domain.errors import DeploymentError, Problem
 from engine.runtime import camunda, flowable
-from engine.runtime.camunda_tasks import bare_name
+from engine.runtime.camunda_tasks import bare_name, delegate_operation
 from engine.runtime.namespaces import CAMUNDA, owner_id, tag
 from engine.runtime.parsing import BPMN_SUFFIXES, SourceFile, detect_dialect, parse_bundle
 from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
@@ -231,6 +231,11 @@ def _unmapped(root: etree._Element, mapping: dict[str, Any]) -> list[tuple[str, 
             if impl.kind in ("delegate", "connector") and impl.operation is None and entry and entry not in needed:
                 key = bare_name(impl.name) if impl.kind == "delegate" else impl.name
                 needed.append((entry[0], key))
+    for node in root.iter(tag("executionListener", CAMUNDA), tag("taskListener", CAMUNDA)):
+        for attr in ("class", "delegateExpression"):
+            value = node.get(attr)
+            if value and delegate_operation(value, mapping) is None and ("delegates", bare_name(value)) not in needed:
+                needed.append(("delegates", bare_name(value)))
     return needed
 
 

@@ -150,3 +150,41 @@ def test_cli_takes_a_mapping_for_every_file(tmp_path):
     assert result.exit_code == 0 and result.output.splitlines()[-1] == "1 of 1 models deployable"
     mapping.write_text("{nope")
     assert CliRunner().invoke(check, [str(folder), "--mapping", str(mapping)]).exit_code == 2
+
+
+LISTENER_CLASSES = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:{ns}="{uri}" targetNamespace="t">
+  <process id="hoeren" isExecutable="true">
+    <extensionElements><{ns}:executionListener event="start" class="de.musterstadt.Protokoll"/></extensionElements>
+    <startEvent id="s"/>
+    <sequenceFlow id="f1" sourceRef="s" targetRef="pruefen"/>
+    <userTask id="pruefen" {ns}:candidateGroups="sachbearbeitung"><extensionElements>
+      <{ns}:taskListener event="create" delegateExpression="${{benachrichtigung}}"/>
+      <{ns}:taskListener event="complete" class="de.musterstadt.Protokoll"/>
+    </extensionElements></userTask>
+    <sequenceFlow id="f2" sourceRef="pruefen" targetRef="e"/>
+    <endEvent id="e"/>
+  </process>
+</definitions>
+"""
+
+
+def test_java_listener_classes_and_delegate_expressions_run_after_mapping(tmp_path):
+    """A listener's class or delegate expression is Java code: the check names the
+    "delegates" entry that maps it to a connector operation, once per class (Camunda and
+    Flowable twins alike), and the mapped model deploys."""
+    for ns, uri in (("camunda", "http://camunda.org/schema/1.0/bpmn"), ("flowable", "http://flowable.org/bpmn")):
+        folder = tmp_path / ns
+        folder.mkdir()
+        model = folder / "hoeren.bpmn"
+        model.write_text(LISTENER_CLASSES.format(ns=ns, uri=uri))
+        [report] = check_paths([model])
+        assert report.status == AFTER_MAPPING, report.blockers
+        assert report.mapping_needed == [("delegates", "de.musterstadt.Protokoll"), ("delegates", "benachrichtigung")]
+        lines = CliRunner().invoke(check, [str(model), "--no-notes"]).output.splitlines()
+        assert ('  add to camunda-mapping.json: {"delegates": {"de.musterstadt.Protokoll": "connector.operation", '
+                '"benachrichtigung": "connector.operation"}}') in lines
+        (folder / "camunda-mapping.json").write_text('{"delegates": {"de.musterstadt.Protokoll": "akte.vermerk", '
+                                                     '"${benachrichtigung}": "mail.send"}}')
+        [report] = check_paths([model])
+        assert report.status == RUNS and report.mapping_needed == []
