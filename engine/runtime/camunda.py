@@ -64,6 +64,8 @@ Everything here runs before SpiffWorkflow sees the XML, on the tree of an upload
   sourceExpression, target, variables="all", local), an expression as called element, and
   ``calledElementBinding`` latest/deployment/version/versionTag; a called process missing from
   the upload comes from the deployed definitions (:mod:`engine.services.called`).
+* **Manual tasks and plain tasks** pass through, as in Camunda and Flowable: no task for a
+  person (:class:`engine.runtime.specs.PassThroughTask`).
 * **Start.** ``camunda:initiator="v"`` puts the id of the user who starts a case into
   variable ``v`` (recorded as an extension property, applied by ``start_case``).
 * **Not yet projected:** ``camunda:followUpDate`` is checked and kept in ElementInfo, but
@@ -143,6 +145,14 @@ def _script_file(reference: str, scripts: dict[str, str]) -> str | None:
     return None
 
 
+def _pass_manual_tasks(root: etree._Element) -> None:
+    """Camunda and Flowable run a manual task as a pass-through activity (no task for a person,
+    ManualTaskActivityBehavior = a plain task): it becomes a BPMN ``task``, listeners, input/output
+    mappings and async flags included. (Spiff-dialect models keep manual tasks that wait.)"""
+    for node in list(root.iter(tag("manualTask"))):
+        node.tag = tag("task")
+
+
 def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] | None,
                    scripts: dict[str, str] | None = None) -> list[Problem]:
     """Rewrite expressions in place; return problems for what cannot run.
@@ -158,6 +168,7 @@ def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] 
         problems.append(Problem(filename, node.sourceline or 0, owner_id(node), message))
 
     _rewrite_beans(root, bean_functions(mapping))
+    _pass_manual_tasks(root)
     _inline_script_resources(root, scripts or {})
     camunda_listeners.expand_timeout_listeners(root)
     translate_conditions(root, fail)

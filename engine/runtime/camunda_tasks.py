@@ -99,6 +99,12 @@ def _translatable(expression: str) -> bool:
 
 
 EXPRESSION_PROPERTY = "amtsflow:expression"   # the translated camunda:expression of a service task
+TRIGGERABLE_PROPERTY = "amtsflow:triggerable"  # "true": the service task waits for its trigger after its call
+
+
+def trigger_message(element_id: str) -> str:
+    """The message that triggers a waiting triggerable service task: its element id."""
+    return element_id
 
 
 def mapping_section(mapping: dict[str, Any] | None, section: str) -> dict[str, str]:

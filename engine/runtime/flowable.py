@@ -26,6 +26,11 @@ The true differences, handled explicitly:
 * Structure Flowable accepts: ``loopDataInputRef``/``inputDataItem`` multi-instance
   collections -> ``camunda:collection``/``elementVariable``; a sub-process without an end
   event gets one per path that stops (Flowable's implicit end).
+* ``triggerable="true"`` on a service task: after its call (the connector's answer written
+  as usual) the task waits until it is triggered, as ``runtimeService.trigger`` does in
+  Flowable: by the message named after the task's id (``amtsflow message service1 --key
+  <business key> --data {...}``; the message's data become case variables), routed,
+  buffered and made idempotent like any message.
 * ``formProperty`` (Activiti's generated forms) -> ``camunda:formData``/``formField``
   (:mod:`engine.runtime.flowable_tasks`).
 * Script listeners (``<flowable:script language=..>`` or the ``ScriptExecutionListener`` /
@@ -40,7 +45,7 @@ The true differences, handled explicitly:
   ``mapException`` is dropped with a warning: a mapped delegate is a connector operation,
   and connector business errors already become BPMN errors by their code.
 * Refused with a message naming the element: whatever has no counterpart and would change
-  how a case runs (skip expressions, triggerable service tasks, task-id variables, terminate
+  how a case runs (skip expressions, triggerable tasks other than service tasks, task-id variables, terminate
   of all instances of a multi-instance activity, instance-scoped signals, signal/message expressions, cycle end
   dates, variable aggregation, variable listeners, event listeners, custom collection
   handlers, other task types such as shell or camel), and any unknown attribute. An unknown
@@ -56,6 +61,7 @@ from lxml import etree
 
 from engine.domain.errors import Problem
 from engine.runtime import flowable_tasks
+from engine.runtime.camunda_tasks import TRIGGERABLE_PROPERTY
 from engine.runtime.elements import split_names as _split
 from engine.runtime.namespaces import CAMUNDA, local_name, owner_id, tag
 
@@ -80,8 +86,8 @@ DROPPED_ELEMENTS = frozenset({"work-form-field-validation", "task-candidates-typ
 _WHY = {
     "skipExpression": "skip expressions (an activity skipped when an expression holds) have no counterpart here; "
                       "model the skip with an exclusive gateway",
-    "triggerable": "triggerable service tasks wait for an external trigger; model the wait as a receive task "
-                   "or message catch event after the service task",
+    "triggerable": "only service tasks can be triggerable here; model the wait as a receive task or message "
+                   "catch event after the task",
     "taskIdVariableName": "storing the task id in a variable is not supported",
     "idVariableName": "storing the instance id in a variable is not supported",
     "taskCompleterVariableName": "storing the completing user in a variable is not supported",
@@ -238,6 +244,8 @@ def _attributes(node: etree._Element, fail: Callable[[etree._Element, str], None
             node.set(tag(name, CAMUNDA), value)
         elif name in RENAMED_ATTRIBUTES:
             node.set(tag(RENAMED_ATTRIBUTES[name], CAMUNDA), value)
+        elif name == "triggerable" and value.strip().lower() == "true" and node.tag == tag("serviceTask"):
+            _mark_triggerable(node)
         elif name == "terminateAll":
             if value.strip().lower() == "true":
                 node.set(TERMINATE_ALL, "true")
@@ -251,6 +259,19 @@ def _attributes(node: etree._Element, fail: Callable[[etree._Element, str], None
             fail(node, f"flowable:{name}: {_WHY[name]}")
         elif name not in _WHY:
             fail(node, f"flowable:{name}=\"{value}\" has no counterpart here (unknown Flowable extension)")
+
+
+def _mark_triggerable(node: etree._Element) -> None:
+    """``triggerable="true"``: after its call the service task waits until it is triggered (the
+    message named after the task, engine.runtime.camunda_tasks.trigger_message)."""
+    ext = node.find(tag("extensionElements"))
+    if ext is None:
+        ext = etree.Element(tag("extensionElements"))
+        node.insert(0, ext)
+    props = ext.find(tag("properties", CAMUNDA))
+    if props is None:
+        props = etree.SubElement(ext, tag("properties", CAMUNDA))
+    etree.SubElement(props, tag("property", CAMUNDA), name=TRIGGERABLE_PROPERTY, value="true")
 
 
 def _call_in(node: etree._Element, **attrs: str) -> None:

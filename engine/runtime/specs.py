@@ -16,7 +16,7 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser.event_parsers import SendTaskParser
-from SpiffWorkflow.bpmn.specs.defaults import SendTask
+from SpiffWorkflow.bpmn.specs.defaults import NoneTask, SendTask
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
@@ -45,8 +45,11 @@ from engine.runtime.bounded import TimerTooLong, check_date, check_duration
 from engine.runtime.code_events import CamundaError, CamundaEscalation
 from engine.runtime.signals import CamundaSignal
 from engine.runtime.namespaces import BPMN as BPMN_NS, CAMUNDA as CAMUNDA_NS
-from engine.runtime.camunda_tasks import EXPRESSION_PROPERTY
+from engine.runtime.camunda_tasks import EXPRESSION_PROPERTY, TRIGGERABLE_PROPERTY
 from engine.runtime.script_tasks import CamundaScriptTask, CamundaScriptTaskParser
+
+
+AWAITING_TRIGGER = "awaiting_trigger"   # internal data: a triggerable service task made its call
 
 
 class ParkedSpiffServiceTask(SpiffServiceTask):
@@ -64,6 +67,7 @@ class ParkedServiceTask(ServiceTaskMixin, BpmnSpecMixin):
 
     expression: str | None = None
     result_variable = ""
+    triggerable = False   # Flowable: after its call it waits for its trigger (AWAITING_TRIGGER)
 
     def _execute(self, my_task: Any) -> Any:
         if self.expression is None:
@@ -71,6 +75,9 @@ class ParkedServiceTask(ServiceTaskMixin, BpmnSpecMixin):
         value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
         if self.result_variable:
             my_task.data[self.result_variable] = value
+        if self.triggerable:
+            my_task.internal_data[AWAITING_TRIGGER] = True
+            return None   # stays parked until its trigger arrives
         return True
 
 
@@ -81,6 +88,8 @@ class PlainServiceTaskParser(TaskParser):
             if prop.get("name") == EXPRESSION_PROPERTY:  # recorded by the Camunda translation
                 spec.expression = prop.get("value")
                 spec.result_variable = self.node.get(f"{{{CAMUNDA_NS}}}resultVariable") or ""
+            elif prop.get("name") == TRIGGERABLE_PROPERTY and prop.get("value") == "true":
+                spec.triggerable = True
         return spec
 
 
@@ -287,6 +296,15 @@ class CamundaSendTaskParser(CamundaEventDefinitionParser, SendTaskParser):
         return SendTaskParser.create_task(self)
 
 
+class PassThroughTask(NoneTask):
+    """A BPMN ``task`` of the Camunda/Flowable dialect (manual tasks become one): Camunda and
+    Flowable pass it through; SpiffWorkflow would make it wait for a person."""
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.manual = False
+
+
 class CamundaDialectParser(CamundaParser):
     PROCESS_PARSER_CLASS = _CamundaProcessParser
     OVERRIDE_PARSER_CLASSES = {
@@ -300,5 +318,6 @@ class CamundaDialectParser(CamundaParser):
         full_tag("serviceTask"): (PlainServiceTaskParser, ParkedServiceTask),
         full_tag("sendTask"): (CamundaSendTaskParser, ParkedServiceTask),
         full_tag("scriptTask"): (CamundaScriptTaskParser, CamundaScriptTask),
+        full_tag("task"): (TaskParser, PassThroughTask),
     }
 

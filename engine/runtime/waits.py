@@ -21,7 +21,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.util.task import TaskState
 
+from engine.runtime.camunda_tasks import trigger_message
 from engine.runtime.listeners import TASK_ATTRIBUTES
+from engine.runtime.specs import AWAITING_TRIGGER
 from engine.runtime.event_subprocesses import offered_starts
 from engine.runtime.model import ElementInfo
 
@@ -100,6 +102,8 @@ def read_waits(wf: BpmnWorkflow, models: dict[str, Any],
         elif task.state == TaskState.READY and task.task_spec.manual:
             result.user_tasks.append(UserTaskWait(str(task.id), eid, key, _with_listener_changes(task, info),
                                                   task.data))
+        elif task.state == TaskState.STARTED and task.internal_data.get(AWAITING_TRIGGER):
+            result.messages.append(MessageWait(str(task.id), eid, trigger_message(eid)))
         elif task.state == TaskState.STARTED and isinstance(task.task_spec, ServiceTask):
             result.services.append(ServiceWait(str(task.id), eid, key, info, task.data))
     for task in list(wf.event_manager.tasks.values()):

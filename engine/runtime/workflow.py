@@ -22,6 +22,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.domain.errors import InvalidState, NotFound, WorkflowFailure
 from engine.runtime import spiff_seam
 from engine.runtime import budget
+from engine.runtime.camunda_tasks import trigger_message
 from engine.runtime.compaction import compact
 from engine.runtime.io_mapping import INPUTS, SHADOWED, connector_result, enclosing_chain, in_called_process, outer_view
 from engine.runtime import listeners as listeners_module
@@ -29,6 +30,7 @@ from engine.runtime.listeners import STARTED as LISTENERS_STARTED
 from engine.runtime.milestones import STATUS_KEY
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.script_engine import SafeScriptEngine
+from engine.runtime.specs import AWAITING_TRIGGER
 from engine.runtime.event_subprocesses import offered_starts
 from engine.runtime.interrupting import complete_if_finished, interrupt
 from engine.runtime.stepping import drop_orphan_waits, engine_steps
@@ -206,6 +208,9 @@ class WorkflowRunner:
                 task.data[result_variable] = result
             elif isinstance(result, dict):
                 task.data.update(result)
+            if getattr(task.task_spec, "triggerable", False):
+                task.internal_data[AWAITING_TRIGGER] = True   # waits for its trigger message (waits.py)
+                return
             task.complete()
         except SpiffWorkflowException as exc:
             raise WorkflowFailure(_describe(exc)) from exc
@@ -233,11 +238,23 @@ class WorkflowRunner:
             definition = task.task_spec.event_definition
             count += sum(1 for d in getattr(definition, "event_definitions", [definition])
                          if isinstance(d, MessageEventDefinition) and d.name == name)
+        count += len(_awaiting_trigger(wf, name))
         return count + sum(1 for o in offered_starts(wf)
                            if isinstance(o.definition, MessageEventDefinition) and o.definition.name == name)
 
     def deliver(self, wf: BpmnWorkflow, name: str, payload: Any, kind: str = "message") -> bool:
         wanted = MessageEventDefinition if kind == "message" else SignalEventDefinition
+        triggered = _awaiting_trigger(wf, name) if kind == "message" else []
+        if triggered:   # a triggerable service task (Flowable's trigger): its data, then it leaves
+            task = triggered[0]
+            del task.internal_data[AWAITING_TRIGGER]
+            if isinstance(payload, dict):
+                task.data.update(payload)
+            try:
+                task.complete()
+            except SpiffWorkflowException as exc:
+                raise WorkflowFailure(_describe(exc)) from exc
+            return True
         for task in list(wf.event_manager.tasks.values()):
             definition = task.task_spec.event_definition
             for d in getattr(definition, "event_definitions", [definition]):
@@ -355,6 +372,12 @@ def _catch_at(wf: BpmnWorkflow, task: Any, event: BpmnEvent) -> bool:
         wf.bpmn_events = wf.bpmn_events[:before]
         return False
     return True
+
+
+def _awaiting_trigger(wf: BpmnWorkflow, name: str) -> list[Any]:
+    """Triggerable service tasks that made their call and wait for the message ``name``."""
+    return [t for t in wf.get_tasks(state=TaskState.STARTED)
+            if t.internal_data.get(AWAITING_TRIGGER) and trigger_message(element_id_of(t)) == name]
 
 
 def _error_definition(wf: BpmnWorkflow, code: str) -> Any:

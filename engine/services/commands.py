@@ -23,7 +23,7 @@ from engine.domain.errors import CaseSuspended, Conflict, DatabaseBusy, InvalidS
 from engine.persistence import tables as t
 from engine.persistence.db import UnitOfWork, unit_of_work
 from engine.persistence.fast import FastStatement
-from engine.runtime import budget
+from engine.runtime import budget, conditions
 from engine.runtime.milestones import current_status
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.serialization import round_trips
@@ -57,11 +57,14 @@ class Command:
     status_override: str | None = None
     stepped: bool = False                  # the workflow was stepped already (before the transaction)
     step_error: str | None = None          # ... with this failure
+    variables_before: dict[str, Any] | None = None   # when a conditional event waits (engine.runtime.conditions)
 
     def __post_init__(self) -> None:
         # What Camunda's execution.processInstanceId / processBusinessKey read (script_engine.case_facts)
         self.wf.case_ref = (self.case.id, self.case.business_key)
         self.wf.actor = self.actor  # Camunda's authenticatedUserId
+        if not self.stepped:
+            self.variables_before = conditions.before(self.wf, WorkflowRunner.snapshot)
 
 
 def snapshot_data(wf: Any) -> dict[str, Any]:
@@ -137,6 +140,8 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
     engine, conn, row, wf = cmd.engine, cmd.uow.conn, cmd.case, cmd.wf
     now = engine.clock.now()
     error = cmd.step_error if cmd.stepped else step_workflow(engine, wf, cmd.audit_details)
+    if error is None and cmd.variables_before is not None:
+        error = _reevaluate_conditions(cmd)
     outbox, uncaught = _thrown(cmd, now)
     outbox += _listener_calls(cmd, now)
     error = error or uncaught
@@ -180,6 +185,20 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
             cmd.uow.after_commit(functools.partial(local_worker.offer, job))
         for job_id in projector.deleted_jobs:  # and those it must no longer run
             cmd.uow.after_commit(functools.partial(local_worker.discard, job_id))
+
+
+def _reevaluate_conditions(cmd: Command) -> str | None:
+    """Variables the command changed reach the conditional events that wait (Camunda evaluates
+    them on every variable set in their scope); those that now hold fire in this unit of work."""
+    previous: dict[str, Any] | None = cmd.variables_before
+    for _round in range(conditions.MAX_ROUNDS):
+        previous = conditions.propagate(cmd.wf, previous or {}, WorkflowRunner.snapshot)
+        if previous is None:
+            return None
+        error = step_workflow(cmd.engine, cmd.wf, cmd.audit_details)
+        if error is not None:
+            return error
+    return None
 
 
 def _thrown(cmd: Command, now: datetime) -> tuple[list[dict[str, Any]], str | None]:

@@ -140,7 +140,6 @@ def test_what_has_no_counterpart_is_refused_with_its_element() -> None:
     expected = [
         ":8: skip: flowable:skipExpression: skip expressions",
         ':8: skip: flowable:whatever="1" has no counterpart here',
-        ":10: warten: flowable:triggerable: triggerable service tasks wait for an external trigger",
         ":15: post: mail field 'htmlVar' is not supported: it evaluates a variable's content as a template",
         ':19: shell: flowable:type="shell" tasks cannot run here',
     ]
@@ -148,6 +147,21 @@ def test_what_has_no_counterpart_is_refused_with_its_element() -> None:
         assert any(part in p for p in problems), (part, problems)
     assert all(p.startswith("refused.bpmn20.xml:") for p in problems)
     assert not any("terminateAll" in p for p in problems)          # runs: ends the whole case
+    assert not any("triggerable" in p for p in problems)           # runs: waits for its trigger message
+
+
+def test_a_triggerable_service_task_is_marked_and_other_triggerable_tasks_are_refused() -> None:
+    from engine.runtime.camunda_tasks import TRIGGERABLE_PROPERTY
+
+    root, _problems, _ = _normalised("refused.bpmn20.xml")
+    task = root.find(f".//{tag('serviceTask')}[@id='warten']")
+    [prop] = task.iter(tag("property", CAMUNDA))
+    assert (prop.get("name"), prop.get("value")) == (TRIGGERABLE_PROPERTY, "true")
+    source = (MODELS / "refused.bpmn20.xml").read_text().replace(
+        '<serviceTask id="warten" flowable:class="de.musterstadt.Warten" flowable:triggerable="true"/>',
+        '<userTask id="warten" flowable:triggerable="true"/>')
+    messages = [p.message for p in flowable.normalise(parse_untrusted(source.encode(), "r"), "r")[0]]
+    assert any("flowable:triggerable: only service tasks can be triggerable here" in m for m in messages)
 
 
 def test_harmless_values_of_refused_attributes_pass() -> None:

@@ -1,0 +1,178 @@
+"""Ported engine tests for the last dialect gaps of issue 11: manual tasks that pass through,
+Java listeners mapped to connector operations, Flowable's triggerable service tasks,
+``calledElementBinding="latest"`` resolved when the call starts, and conditional events
+re-evaluated when a command changes variables. Each test names the Java test it ports."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.camunda_scenarios.conftest import Scenario
+
+ASYNC = "async/"
+
+
+def test_AsyncTaskTest_testAsyncManualTask(scenario: Scenario) -> None:
+    """AsyncTaskTest.testAsyncManualTask: the manual task's start listener (AsyncListener, mapped to
+    a connector operation) runs, then the user task is open; there is never a manual task.
+    (camunda:async is not a transaction boundary here: the part before the job is not observable.)"""
+    scenario.connector.answer("listener", {})
+    scenario.deploy_camunda(f"{ASYNC}AsyncTaskTest.testAsyncManualTask.bpmn20.xml",
+                            mapping={"delegates": {"org.camunda.bpm.engine.test.bpmn.async.AsyncListener":
+                                                   "test.listener"}})
+    case = scenario.start("asyncManualTask")
+    assert [c.operation for c in scenario.connector.calls] == ["test.listener"]
+    assert scenario.waits_at(case) == ["userTask"]
+    scenario.complete(case, "userTask")
+    assert scenario.status(case) == "completed"
+
+
+@pytest.mark.parametrize("java_test", ["testAsyncAfterManualTask", "testAsyncAfterAndBeforeManualTask"])
+def test_AsyncAfterTest_manual_tasks(scenario: Scenario, java_test: str) -> None:
+    """AsyncAfterTest.testAsyncAfterManualTask / testAsyncAfterAndBeforeManualTask: the manual task
+    runs its start and end listeners and the process ends without a task for a person."""
+    scenario.deploy_camunda(f"{ASYNC}AsyncAfterTest.{java_test}.bpmn20.xml")
+    case = scenario.start("testManualTask")
+    data = scenario.data(case)
+    assert data.get("listenerStartInvoked") is True and data.get("listenerEndInvoked") is True
+    assert scenario.tasks(case) == [] and scenario.status(case) == "completed"
+
+
+# --- Flowable: triggerable service tasks ----------------------------------------------------------
+
+ST = "servicetask/"
+TRIGGERABLE = [
+    ("TriggerableServiceTaskTest.testClassDelegate", "org.flowable.engine.test.bpmn.servicetask.TriggerableServiceTask"),
+    ("TriggerableServiceTaskTest.testAsyncJobs", "org.flowable.engine.test.bpmn.servicetask.TriggerableServiceTask"),
+    ("TriggerableServiceTaskTest.testDelegateExpression", "triggerableServiceTask"),
+    ("TriggerableJavaDelegateServiceTaskTest.testClassDelegate",
+     "org.flowable.engine.test.bpmn.servicetask.TriggerableJavaDelegateServiceTask"),
+    ("TriggerableJavaDelegateServiceTaskTest.testLeavingJavaDelegate",
+     "org.flowable.engine.test.bpmn.servicetask.LeavingJavaDelegate"),
+]
+
+
+@pytest.mark.parametrize(("java_test", "delegate"), TRIGGERABLE)
+def test_triggerable_service_task_waits_for_its_trigger(scenario: Scenario, java_test: str, delegate: str) -> None:
+    """TriggerableServiceTaskTest.testClassDelegate / testAsyncJobs / testDelegateExpression,
+    TriggerableJavaDelegateServiceTaskTest.testClassDelegate / testClassDelegateIsLeaving: the
+    delegate (mapped to a connector operation) runs and sets count=1; the case stays at service1
+    until runtimeService.trigger(execution, {count: 2}) - here the message named 'service1' for
+    the case's business key; its variables reach the case, then usertask1 is open. (The Java
+    delegate's own trigger() code, which adds 1 in Flowable, is not run: a trigger carries data.)"""
+    scenario.connector.answer("count", {"count": 1})
+    scenario.deploy_flowable(f"{ST}{java_test}.bpmn20.xml", mapping={"delegates": {delegate: "test.count"}})
+    case = scenario.start("process", business_key="AZ-7")
+    assert [c.operation for c in scenario.connector.calls] == ["test.count"]
+    assert scenario.data(case)["count"] == 1
+    assert scenario.tasks(case) == [] and scenario.status(case) != "completed"
+    scenario.run_jobs()
+    assert len(scenario.connector.calls) == 1            # it waits: the call is not repeated
+    outcome = scenario.message("usertask1", key="AZ-7")   # no other message moves it on
+    assert outcome.status != "delivered" and scenario.tasks(case) == []
+    assert scenario.message("service1", key="AZ-7", data={"count": 2}).status == "delivered"
+    assert scenario.waits_at(case) == ["usertask1"] and scenario.data(case)["count"] == 2
+    scenario.complete(case, "usertask1")
+    assert scenario.status(case) == "completed" and len(scenario.connector.calls) == 1
+
+
+def test_TriggerableServiceTaskTest_testExpression(scenario: Scenario) -> None:
+    """TriggerableServiceTaskTest.testExpression: ${bean.test(execution)} (a bean mapped to a
+    connector operation) runs, the task waits; the trigger's variables reach the case."""
+    scenario.connector.answer("test_bean", {"executed": True})
+    scenario.deploy_flowable(f"{ST}TriggerableServiceTaskTest.testExpression.bpmn20.xml",
+                             mapping={"beans": {"bean.test": "test.test_bean"}})
+    case = scenario.start("process", business_key="AZ-8")
+    assert scenario.data(case)["executed"] is True and scenario.tasks(case) == []
+    scenario.message("service1", key="AZ-8", data={"count": 1})
+    assert scenario.waits_at(case) == ["usertask1"] and scenario.data(case)["count"] == 1
+
+
+def test_a_triggerable_task_caught_by_its_boundary_event_stops_waiting(scenario: Scenario) -> None:
+    """TriggerableServiceTaskTest.throwBpmnErrorInTrigger's model: a business error the connector
+    answers (here before the wait; Flowable's trigger() code cannot run here) is caught by the
+    boundary error event, the 'Escalated Task' is open and the trigger finds nothing waiting."""
+    scenario.connector.answer("failing", None, bpmn_error="ANY")
+    scenario.deploy_flowable(f"{ST}TriggerableServiceTaskTest.throwBpmnErrorInTrigger.bpmn20.xml",
+                             mapping={"delegates": {"triggerableServiceTask": "test.failing"}})
+    case = scenario.start("process", business_key="AZ-9")
+    assert scenario.waits_at(case) == ["taskAfterErrorCatch"]
+    assert scenario.message("service1", key="AZ-9").status != "delivered"
+
+
+# --- conditional events re-evaluated when a command changes variables -----------------------------
+
+def _model(body: str) -> bytes:
+    from tests.camunda_scenarios.test_listeners import model
+
+    return model(body)
+
+
+BESIDE_INTERMEDIATE = """
+<startEvent id="start"/><sequenceFlow id="f1" sourceRef="start" targetRef="fork"/><parallelGateway id="fork"/>
+<sequenceFlow id="a" sourceRef="fork" targetRef="setzen"/><userTask id="setzen"/>
+<sequenceFlow id="a2" sourceRef="setzen" targetRef="endA"/><endEvent id="endA"/>
+<sequenceFlow id="b" sourceRef="fork" targetRef="cond"/>
+<intermediateCatchEvent id="cond"><conditionalEventDefinition><condition>${x == 1}</condition>
+  </conditionalEventDefinition></intermediateCatchEvent>
+<sequenceFlow id="b2" sourceRef="cond" targetRef="danach"/><userTask id="danach"/>
+<sequenceFlow id="b3" sourceRef="danach" targetRef="endB"/><endEvent id="endB"/>"""
+
+BESIDE_BOUNDARY = """
+<startEvent id="start"/><sequenceFlow id="f1" sourceRef="start" targetRef="fork"/><parallelGateway id="fork"/>
+<sequenceFlow id="a" sourceRef="fork" targetRef="setzen"/><userTask id="setzen"/>
+<sequenceFlow id="a2" sourceRef="setzen" targetRef="endA"/><endEvent id="endA"/>
+<sequenceFlow id="b" sourceRef="fork" targetRef="warten"/><userTask id="warten"/>
+<boundaryEvent id="cond" attachedToRef="warten" cancelActivity="{interrupting}"><conditionalEventDefinition>
+  <condition>${{x == 1}}</condition></conditionalEventDefinition></boundaryEvent>
+<sequenceFlow id="b2" sourceRef="cond" targetRef="danach"/><userTask id="danach"/>
+<sequenceFlow id="b3" sourceRef="danach" targetRef="endB"/><endEvent id="endB"/>
+<sequenceFlow id="b4" sourceRef="warten" targetRef="endC"/><endEvent id="endC"/>"""
+
+
+def test_IntermediateConditionalEventTest_testParallelVariableValue_set_by_a_command(scenario: Scenario) -> None:
+    """IntermediateConditionalEventTest.testVariableValue / testParallelVariableValue: a variable
+    set while the event waits triggers it when the condition holds. The variable is set by a
+    user task completed in the other branch (a command), first to a value that does not satisfy
+    the condition (it keeps waiting), then to one that does."""
+    scenario.deploy_files([], extra={"p.bpmn": _model(BESIDE_INTERMEDIATE)})
+    case = scenario.start("p", {"x": 0})
+    assert scenario.waits_at(case) == ["setzen"]
+    scenario.complete(case, "setzen", {"x": 2})
+    assert scenario.waits_at(case) == [] and scenario.status(case) == "waiting"
+    scenario.deploy_files([], extra={"p.bpmn": _model(BESIDE_INTERMEDIATE)})
+    other = scenario.start("p", {"x": 0})
+    scenario.complete(other, "setzen", {"x": 1})
+    assert scenario.waits_at(other) == ["danach"] and scenario.data(other)["x"] == 1
+
+
+@pytest.mark.parametrize(("interrupting", "after"), [("true", ["danach"]), ("false", ["danach", "warten"])])
+def test_BoundaryConditionalEventTest_testParallelVariableCondition_set_by_a_command(
+        scenario: Scenario, interrupting: str, after: list[str]) -> None:
+    """BoundaryConditionalEventTest.testParallelVariableCondition / testNonInterruptingVariableCondition:
+    a variable set in the other branch triggers the boundary event of the waiting task; the
+    interrupting one ends the task, the non-interrupting one leaves it open."""
+    scenario.deploy_files([], extra={"p.bpmn": _model(BESIDE_BOUNDARY.format(interrupting=interrupting))})
+    case = scenario.start("p", {"x": 0})
+    assert scenario.waits_at(case) == ["setzen", "warten"]
+    scenario.complete(case, "setzen", {"x": 1})
+    assert scenario.waits_at(case) == after
+
+
+def test_a_message_s_data_triggers_a_waiting_condition(scenario: Scenario) -> None:
+    """Camunda: variables given with a correlated message are set in the process scope, so a
+    conditional event waiting beside the receive task fires (same unit of work)."""
+    scenario.deploy_files([], extra={"p.bpmn": _model("""
+<startEvent id="start"/><sequenceFlow id="f1" sourceRef="start" targetRef="fork"/><parallelGateway id="fork"/>
+<sequenceFlow id="a" sourceRef="fork" targetRef="empfang"/><receiveTask id="empfang" messageRef="m"/>
+<sequenceFlow id="a2" sourceRef="empfang" targetRef="endA"/><endEvent id="endA"/>
+<sequenceFlow id="b" sourceRef="fork" targetRef="cond"/>
+<intermediateCatchEvent id="cond"><conditionalEventDefinition><condition>${bezahlt}</condition>
+  </conditionalEventDefinition></intermediateCatchEvent>
+<sequenceFlow id="b2" sourceRef="cond" targetRef="danach"/><userTask id="danach"/>
+<sequenceFlow id="b3" sourceRef="danach" targetRef="endB"/><endEvent id="endB"/>""").replace(
+        b"<process", b'<message id="m" name="zahlung"/><process')})
+    case = scenario.start("p", business_key="AZ-1")
+    assert scenario.waits_at(case) == []
+    scenario.message("zahlung", key="AZ-1", data={"bezahlt": True})
+    assert scenario.waits_at(case) == ["danach"]
