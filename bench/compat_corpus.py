@@ -15,6 +15,8 @@
    Resources given through a variable are found when the variable is assigned a literal in
    the few lines before. Models whose *run* is expected to fail stay executable: they must
    deploy, and then fail as the test says.
+3. it is not one of the few example models that their example never deploys to an engine
+   (:data:`NEVER_DEPLOYED`, each with the reason).
 
 **Blocker groups.** A deploy message names elements, variables and classes; grouping strips
 the quoted and ``${...}`` parts and numbers, so ``camunda:class='org.A' is Java code ...`` and
@@ -64,8 +66,22 @@ def _refused_resources(text: str, start: int, end: int) -> set[str]:
     return found
 
 
+# corpus -> path inside it -> why its example never deploys it
+NEVER_DEPLOYED = {
+    "camunda-bpm-examples": {
+        "bpmn-model-api/parse-bpmn/src/test/resources/process.bpmn":
+            "the BPMN Model API example only parses this file and reads its elements; it never deploys it to an "
+            "engine (its Groovy script task never runs)",
+    },
+}
+
+
 def executable(bpmn: Path, corpus: Path) -> tuple[bool, str]:
     """(counts as executable, why not)."""
+    relative = bpmn.relative_to(corpus).as_posix() if bpmn.is_relative_to(corpus) else ""
+    never = NEVER_DEPLOYED.get(corpus.name, {}).get(relative)
+    if never:
+        return False, never
     if bpmn.name in invalid_models(corpus):
         return False, "deliberately invalid (its Java test expects the deployment to fail)"
     try:

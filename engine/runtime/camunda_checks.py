@@ -59,8 +59,8 @@ def blank_foreign_scripts(root: etree._Element, fail: Fail) -> None:
         script = node.find(tag("script"))
         resource = node.get(tag("resource", CAMUNDA))
         if resource is not None:
-            fail(node, f"the script is loaded from the resource '{resource}', which cannot run here (scripts are "
-                       "part of the model); write the script inline in the script task")
+            fail(node, f"the script is loaded from the resource '{resource}', which is not part of this "
+                       "deployment; deploy the script file with the model (in its folder) or write it inline")
             node.set("scriptFormat", "python")
             if script is None:
                 script = etree.SubElement(node, tag("script"))

@@ -121,8 +121,9 @@ def text_value(text: str) -> Value:
 def script_value(script: etree._Element) -> Value:
     language = script.get("scriptFormat") or ""
     if script.get("resource"):
-        raise MappingError(f"the script is loaded from the resource '{script.get('resource')}', which cannot run "
-                           "here; write the script inline")
+        raise MappingError(f"the script is loaded from the resource '{script.get('resource')}', which is not part "
+                           "of this deployment; deploy the script file with the model (in its folder) or write it "
+                           "inline")
     canonical = script_language(language)
     if canonical is None:
         raise MappingError(foreign_script_message(language or "unnamed"))

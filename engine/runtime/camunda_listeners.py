@@ -93,7 +93,9 @@ def read_listener(node: etree._Element, mapping: dict[str, Any] | None = None) -
     if script is None:
         raise ValueError("names neither an expression nor a script")
     if script.get("resource"):
-        raise ValueError(f"the script is loaded from the resource '{script.get('resource')}'; write it inline")
+        raise ValueError(f"the script is loaded from the resource '{script.get('resource')}', which is not part "
+                         "of this deployment; deploy the script file with the model (in its folder) or write it "
+                         "inline")
     language = (script.get("scriptFormat") or "").strip().lower()
     if language in JAVASCRIPT_NAMES:
         return Listener(kind, event, "javascript", script.text or "")
