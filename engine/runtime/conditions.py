@@ -11,7 +11,9 @@ condition (:func:`before`); after the command stepped, :func:`propagate` hands t
 it changed to every waiting conditional event and the workflow is stepped again, so those
 whose condition now holds fire in the same unit of work. That repeats while firing events
 change variables (bounded by the command's step budget and :data:`MAX_ROUNDS`).
-Conditional start events of event sub-processes are not re-evaluated this way.
+Conditional start events of event sub-processes are not re-evaluated this way. Flowable's
+variable listener events are conditional events too (:mod:`engine.runtime.variable_listeners`):
+they see which variables the command created or updated.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any, Callable
 
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.util.task import TaskState
+
+from engine.runtime import rearm, spiff_seam, variable_listeners
 
 __all__ = ["MAX_ROUNDS", "before", "propagate", "waiting_conditions"]
 
@@ -53,11 +57,16 @@ def propagate(wf: Any, previous: dict[str, Any], snapshot: Callable[[Any], dict[
     changed = {k: copy.deepcopy(v) for k, v in now.items() if k not in previous or previous[k] != v}
     if not changed:
         return None
+    kinds = {k: "update" if k in previous else "create" for k in changed}
     for task in waiting:
         if task.state == TaskState.WAITING:   # an earlier one of this round may have cancelled it
             task.data.update(changed)
+            task.internal_data[variable_listeners.CHANGES] = kinds   # what Flowable's variable listeners see
             # TaskSpec._update would re-inherit the parent's (old) data first: evaluate directly
-            if task.task_spec.event_definition.has_fired(task):
-                task._ready()
+            fired = task.task_spec.event_definition.has_fired(task)
+            task.internal_data.pop(variable_listeners.CHANGES, None)
+            if fired:
+                spiff_seam.make_ready(task)
+                rearm.rearm_non_interrupting(task, variable_listeners.AFTER_CHANGE)
 
     return now

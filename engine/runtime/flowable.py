@@ -31,6 +31,8 @@ The true differences, handled explicitly:
   Flowable: by the message named after the task's id (``amtsflow message service1 --key
   <business key> --data {...}``; the message's data become case variables), routed,
   buffered and made idempotent like any message.
+* ``variableListenerEventDefinition`` on intermediate catch and boundary events: a conditional
+  event that fires when a command creates or updates the variable (engine.runtime.variable_listeners).
 * ``formProperty`` (Activiti's generated forms) -> ``camunda:formData``/``formField``
   (:mod:`engine.runtime.flowable_tasks`).
 * Script listeners (``<flowable:script language=..>`` or the ``ScriptExecutionListener`` /
@@ -47,7 +49,7 @@ The true differences, handled explicitly:
 * Refused with a message naming the element: whatever has no counterpart and would change
   how a case runs (skip expressions, triggerable tasks other than service tasks, task-id variables, terminate
   of all instances of a multi-instance activity, instance-scoped signals, signal/message expressions, cycle end
-  dates, variable aggregation, variable listeners, event listeners, custom collection
+  dates, variable aggregation, variable listeners on event sub-process starts, event listeners, custom collection
   handlers, other task types such as shell or camel), and any unknown attribute. An unknown
   extension element directly under ``extensionElements`` is custom data that Flowable
   ignores as well: dropped with a warning.
@@ -60,7 +62,7 @@ from typing import Callable
 from lxml import etree
 
 from engine.domain.errors import Problem
-from engine.runtime import flowable_tasks
+from engine.runtime import flowable_tasks, variable_listeners
 from engine.runtime.camunda_tasks import TRIGGERABLE_PROPERTY
 from engine.runtime.elements import split_names as _split
 from engine.runtime.namespaces import CAMUNDA, local_name, owner_id, tag
@@ -99,7 +101,6 @@ _WHY = {
     "elementIndexVariable": "a custom index variable is not supported; read loopCounter",
     "variableAggregation": "variable aggregation of multi-instance activities is not supported; collect the "
                            "results with an output mapping",
-    "variableListenerEventDefinition": "variable listener events are not supported; use a conditional event",
     "eventListener": "process event listeners are Java code and cannot run here",
     "calledElementType": "calling a process by its definition id is not supported; call it by its key",
     "useLocalScopeForOutParameters": "out mappings into the call activity's local scope are not supported; they "
@@ -307,6 +308,9 @@ def _element(node: etree._Element, fail: Callable[[etree._Element, str], None],
                        "business errors become BPMN errors by their code")
         if parent is not None:
             parent.remove(node)
+        return
+    if name == "variableListenerEventDefinition":
+        variable_listeners.translate(node, fail)
         return
     if name in _WHY:
         fail(node, f"flowable:{name}: {_WHY[name]}")

@@ -19,10 +19,10 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEv
 from SpiffWorkflow.util.task import TaskState
 from engine.runtime import spiff_seam
 
-__all__ = ["prepare_rearming"]
+__all__ = ["prepare_rearming", "rearm_non_interrupting"]
 
 
-def _rearm(task: Any) -> bool:
+def _rearm(task: Any, prepare: Any = None) -> bool:
     spec = task.task_spec
     split = task.parent
     if split is None or not isinstance(split.task_spec, BoundaryEventSplit):
@@ -34,8 +34,20 @@ def _rearm(task: Any) -> bool:
         return False
     fresh = spiff_seam.add_child(split, spec, TaskState.WAITING)
     spiff_seam.predict(fresh, TaskState.NOT_FINISHED_MASK)   # its outgoing path, as for the first one
+    if prepare is not None:
+        prepare(fresh)
     spiff_seam.update(fresh)
     return True
+
+
+def rearm_non_interrupting(task: Any, flag: str) -> bool:
+    """A non-interrupting boundary event fired other than by ``catch`` (a condition that came
+    true, engine.runtime.conditions): it waits again beside itself while its activity runs,
+    until the next change of variables (marked with ``flag`` in its internal data)."""
+    spec = task.task_spec
+    if not isinstance(spec, BoundaryEvent) or spec.cancel_activity:
+        return False
+    return _rearm(task, lambda fresh: fresh.internal_data.__setitem__(flag, True))
 
 
 def _catch_and_rearm(self: Any, my_task: Any, event: Any) -> None:

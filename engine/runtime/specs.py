@@ -39,7 +39,7 @@ from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser as SpiffServi
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask as SpiffServiceTask
 
 from engine.runtime import spiff_seam
-from engine.runtime import event_parsers
+from engine.runtime import event_parsers, variable_listeners
 from engine.runtime.compensation import ParsesHandlers
 from engine.runtime.bounded import TimerTooLong, check_date, check_duration
 from engine.runtime.code_events import CamundaError, CamundaEscalation
@@ -204,6 +204,13 @@ class TolerantConditional(ConditionalEventDefinition):
     triggered (Camunda 7's semantics), instead of failing the case."""
 
     def has_fired(self, my_task: Any) -> bool:
+        if variable_listeners.waits_for_change(my_task):
+            my_task.internal_data["has_fired"] = False
+            return False
+        listener = variable_listeners.fires(self.expression, my_task)   # Flowable's variable listener
+        if listener is not None:
+            my_task.internal_data["has_fired"] = listener
+            return listener
         try:
             return bool(super().has_fired(my_task))
         except WorkflowTaskException as exc:

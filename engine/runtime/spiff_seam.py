@@ -77,6 +77,12 @@ def predict(task: Any, mask: int = TaskState.NOT_FINISHED_MASK) -> None:
     task.task_spec._predict(task, mask=mask)
 
 
+def make_ready(task: Any) -> None:
+    """Ready a waiting task whose event we decided has fired (``Task._ready``: READY, then the
+    spec's ready hooks, which take a catching event out of the event manager)."""
+    task._ready()
+
+
 def force_state(task: Any, state: int) -> None:
     """Set a state the public ``Task.state`` setter refuses (it only moves forward)."""
     task._set_state(state)

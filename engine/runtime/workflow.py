@@ -341,6 +341,17 @@ class WorkflowRunner:
         wf.cancel()
         wf.data.update(kept)
 
+    @staticmethod
+    def set_variables(wf: BpmnWorkflow, values: dict[str, Any]) -> None:
+        """Set case variables (Camunda's and Flowable's runtimeService.setVariables on the process
+        instance): every open branch and the case's current view see them; an activity's local
+        variable of the same name stays as it is."""
+        for task in [*wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING), wf.last_task]:
+            if task is None:
+                continue
+            local = task.internal_data.get(INPUTS) or {}
+            task.data.update(copy.deepcopy({k: v for k, v in values.items() if k not in local}))
+
 
 def _descends_from(task: Any, ancestor: Any, depth: int = 8) -> bool:
     current = task.parent

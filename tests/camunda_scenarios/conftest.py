@@ -96,6 +96,14 @@ class Scenario:
         if run_jobs:
             self.run_jobs()
 
+    def set_variables(self, case_id: str, values: dict[str, Any], *, run_jobs: bool = True) -> None:
+        """runtimeService.setVariables(processInstanceId, values)."""
+        from engine.services.variables import set_variables
+
+        set_variables(self.engine, case_id, values)
+        if run_jobs:
+            self.run_jobs()
+
     def run_jobs(self) -> int:
         return self.executor.run_until_idle()
 

@@ -176,3 +176,135 @@ def test_a_message_s_data_triggers_a_waiting_condition(scenario: Scenario) -> No
     assert scenario.waits_at(case) == []
     scenario.message("zahlung", key="AZ-1", data={"bezahlt": True})
     assert scenario.waits_at(case) == ["danach"]
+
+
+COND = "event/conditional/"
+
+
+def test_IntermediateConditionalEventTest_testVariableValue(scenario: Scenario) -> None:
+    """IntermediateConditionalEventTest.testVariableValue: started with variable=0 the case waits
+    at the conditional event; setting variable=1 ends it."""
+    scenario.deploy_camunda(f"{COND}IntermediateConditionalEventTest.testVariableValue.bpmn20.xml")
+    case = scenario.start("conditionalEventProcess", {"variable": 0})
+    assert scenario.status(case) == "waiting"
+    scenario.set_variables(case, {"variable": 2})
+    assert scenario.status(case) == "waiting"
+    scenario.set_variables(case, {"variable": 1})
+    assert scenario.status(case) == "completed"
+
+
+def test_IntermediateConditionalEventTest_testParallelVariableValue(scenario: Scenario) -> None:
+    """IntermediateConditionalEventTest.testParallelVariableValue: two conditional events
+    (variable == 1, variable == 2) wait; setting 1 passes the first, setting 2 the second and
+    the case ends."""
+    scenario.deploy_camunda(f"{COND}IntermediateConditionalEventTest.testParallelVariableValue.bpmn20.xml")
+    case = scenario.start("conditionalEventProcess", {"variable": 0})
+    scenario.set_variables(case, {"variable": 1})
+    assert scenario.status(case) == "waiting"
+    scenario.set_variables(case, {"variable": 2})
+    assert scenario.status(case) == "completed"
+
+
+@pytest.mark.parametrize(("java_test", "model"), [
+    ("testVariableSetOnExecutionCondition", "testVariableCondition"),
+    ("testNonInterruptingSetVariable", "testNonInterruptingVariableCondition"),
+])
+def test_BoundaryConditionalEventTest_variable_set_on_the_process(scenario: Scenario, java_test: str, model: str) -> None:
+    """BoundaryConditionalEventTest.testVariableSetOnExecutionCondition /
+    testNonInterruptingSetVariable: variable=1 set on the process triggers the boundary event of
+    'Task with condition': the interrupting one ends the task, the non-interrupting one keeps it."""
+    scenario.deploy_camunda(f"{COND}BoundaryConditionalEventTest.{model}.bpmn20.xml")
+    case = scenario.start("conditionalEventProcess")
+    assert [t["name"] for t in scenario.tasks(case)] == ["Task with condition"]
+    scenario.set_variables(case, {"variable": 1})
+    names = sorted(t["name"] for t in scenario.tasks(case))
+    expected = ["After Condition"] if model == "testVariableCondition" else ["After Condition", "Task with condition"]
+    assert names == expected
+
+
+# --- Flowable: variable listener events -----------------------------------------------------------
+
+VAR = "event/variable/VariableListenerEventTest."
+
+
+def test_VariableListenerEventTest_catchVariableListener(scenario: Scenario) -> None:
+    """VariableListenerEventTest.catchVariableListener: setting var1 passes the event; the case ends."""
+    scenario.deploy_flowable(f"{VAR}catchVariableListener.bpmn20.xml")
+    case = scenario.start("catchVariableListener")
+    assert scenario.status(case) == "waiting"
+    scenario.set_variables(case, {"other": 1})
+    assert scenario.status(case) == "waiting"
+    scenario.set_variables(case, {"var1": "test"})
+    assert scenario.status(case) == "completed"
+
+
+def test_VariableListenerEventTest_catchVariableListenerUpdate(scenario: Scenario) -> None:
+    """VariableListenerEventTest.catchVariableListenerUpdate: creating var1 does not fire the
+    update-only listener, updating it does."""
+    scenario.deploy_flowable(f"{VAR}catchVariableListenerUpdate.bpmn20.xml")
+    case = scenario.start("catchVariableListener")
+    [task] = scenario.tasks(case)
+    scenario.complete(case, task["element_id"])
+    scenario.set_variables(case, {"var1": "test"})
+    assert scenario.status(case) == "waiting"
+    scenario.set_variables(case, {"var1": "test update"})
+    assert scenario.status(case) == "completed"
+
+
+def test_VariableListenerEventTest_catchVariableListenerCreate(scenario: Scenario) -> None:
+    """VariableListenerEventTest.catchVariableListenerCreate: var1 exists from the start, so
+    updating it does not fire the create-only listener."""
+    scenario.deploy_flowable(f"{VAR}catchVariableListenerCreate.bpmn20.xml")
+    case = scenario.start("catchVariableListener", {"var1": "test"})
+    [task] = scenario.tasks(case)
+    scenario.complete(case, task["element_id"])
+    scenario.set_variables(case, {"var1": "test update"})
+    assert scenario.status(case) == "waiting"
+
+
+def test_VariableListenerEventTest_multipleCatchVariableListeners(scenario: Scenario) -> None:
+    """VariableListenerEventTest.multipleCatchVariableListeners: var2 alone passes nothing the
+    Java test observes; then var1 passes, and both after-tasks are open."""
+    scenario.deploy_flowable(f"{VAR}multipleCatchVariableListeners.bpmn20.xml")
+    case = scenario.start("catchVariableListener")
+    scenario.set_variables(case, {"var1": "test", "var2": "test"})
+    assert scenario.waits_at(case) == ["aftertask", "aftertask2"]
+
+
+def test_VariableListenerEventTest_boundaryVariableListener(scenario: Scenario) -> None:
+    """VariableListenerEventTest.boundaryVariableListener / boundaryVariableListenerCreate:
+    setting var1 interrupts the task; 'aftertask' follows and ends the case."""
+    for model in ("boundaryVariableListener", "boundaryVariableListenerCreate"):
+        scenario.deploy_flowable(f"{VAR}{model}.bpmn20.xml")
+        case = scenario.start("boundaryVariableListener")
+        assert scenario.waits_at(case) == ["task"]
+        scenario.set_variables(case, {"var1": "test"})
+        assert scenario.waits_at(case) == ["aftertask"]
+        scenario.complete(case, "aftertask")
+        assert scenario.status(case) == "completed"
+
+
+def test_VariableListenerEventTest_boundaryVariableListenerCompleteTask(scenario: Scenario) -> None:
+    """VariableListenerEventTest.boundaryVariableListenerCompleteTask: completing the task ends
+    the case and its listener."""
+    scenario.deploy_flowable(f"{VAR}boundaryVariableListener.bpmn20.xml")
+    case = scenario.start("boundaryVariableListener")
+    scenario.complete(case, "task")
+    assert scenario.status(case) == "completed"
+
+
+def test_VariableListenerEventTest_boundaryVariableListenerNonInterrupting(scenario: Scenario) -> None:
+    """VariableListenerEventTest.boundaryVariableListenerNonInterrupting: each change of var1
+    (create, then update) opens another 'aftertask'; the task stays."""
+    scenario.deploy_flowable(f"{VAR}boundaryVariableListenerNonInterrupting.bpmn20.xml")
+    case = scenario.start("boundaryVariableListener")
+    scenario.set_variables(case, {"var1": "test"})
+    assert scenario.waits_at(case) == ["aftertask", "task"]
+    scenario.set_variables(case, {"var1": "test update"})
+    assert scenario.waits_at(case) == ["aftertask", "aftertask", "task"]
+    scenario.complete(case, "task")
+    from engine.services import cases
+
+    for task in scenario.tasks(case):
+        cases.complete_task(scenario.engine, task["id"], {}, internal=True)
+    assert scenario.status(case) == "completed"

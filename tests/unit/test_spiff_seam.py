@@ -108,6 +108,13 @@ def test_force_state_moves_back_where_the_public_setter_refuses() -> None:
     assert task.state == TaskState.READY
 
 
+def test_make_ready_readies_a_waiting_task() -> None:
+    task = _ready(_workflow(LINEAR))
+    spiff_seam.force_state(task, TaskState.WAITING)
+    spiff_seam.make_ready(task)
+    assert task.state == TaskState.READY
+
+
 def test_mark_complete_completes_a_workflow_without_its_end_event() -> None:
     wf = _workflow(LINEAR)
     task = _ready(wf)
