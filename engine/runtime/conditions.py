@@ -11,7 +11,9 @@ condition (:func:`before`); after the command stepped, :func:`propagate` hands t
 it changed to every waiting conditional event and the workflow is stepped again, so those
 whose condition now holds fire in the same unit of work. That repeats while firing events
 change variables (bounded by the command's step budget and :data:`MAX_ROUNDS`).
-Conditional start events of event sub-processes are not re-evaluated this way. Flowable's
+Conditional start events of event sub-processes at process level are evaluated the same way
+over the case's variables (also over the start variables when a case starts): the event
+sub-process starts when its condition holds. Flowable's
 variable listener events are conditional events too (:mod:`engine.runtime.variable_listeners`):
 they see which variables the command created or updated.
 """
@@ -22,11 +24,13 @@ import copy
 from typing import Any, Callable
 
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import rearm, spiff_seam, variable_listeners
+from engine.runtime.event_subprocesses import offered_starts
 
-__all__ = ["MAX_ROUNDS", "before", "propagate", "waiting_conditions"]
+__all__ = ["MAX_ROUNDS", "before", "offered_conditions", "propagate", "waiting_conditions"]
 
 MAX_ROUNDS = 20
 
@@ -42,20 +46,65 @@ def waiting_conditions(wf: Any) -> list[Any]:
     return found
 
 
+def offered_conditions(wf: Any) -> list[tuple[str, Any]]:
+    """Conditional start events of event sub-processes at process level that may start now:
+    (the event sub-process's spec name, the start event's task spec)."""
+    found = []
+    for offered in offered_starts(wf):
+        if not isinstance(offered.definition, ConditionalEventDefinition):
+            continue
+        for name in wf.spec.start.trigger_specs:
+            sub_spec = wf.subprocess_specs.get(name)
+            if sub_spec is not None and any(ts.name == offered.spec_name for ts in sub_spec.bpmn_start_events):
+                found.append((name, sub_spec.task_specs[offered.spec_name]))
+    return found
+
+
 def before(wf: Any, snapshot: Callable[[Any], dict[str, Any]]) -> dict[str, Any] | None:
     """The case's variables now when a condition waits (a copy), else None (nothing to do)."""
-    return copy.deepcopy(snapshot(wf)) if waiting_conditions(wf) else None
+    return copy.deepcopy(snapshot(wf)) if waiting_conditions(wf) or offered_conditions(wf) else None
 
 
-def propagate(wf: Any, previous: dict[str, Any], snapshot: Callable[[Any], dict[str, Any]]) -> dict[str, Any] | None:
-    """Hand the variables changed since ``previous`` to the waiting conditional events; the
-    variables now when anything changed (the caller steps the workflow), else None."""
+def _holds(wf: Any, expression: str, names: dict[str, Any]) -> bool:
+    try:
+        return bool(wf.script_engine.evaluate_over(wf.task_tree, expression, names))
+    except WorkflowTaskException as exc:
+        if "is not defined" in str(exc):   # Camunda: a condition over a missing variable does not hold
+            return False
+        raise
+
+
+def _start_offered(wf: Any, now: dict[str, Any]) -> int:
+    """Start each event sub-process whose conditional start event's condition now holds."""
+    started = 0
+    for sub_name, start_spec in offered_conditions(wf):
+        if not _holds(wf, start_spec.event_definition.expression, now):
+            continue
+        child_id = wf.spec.start.trigger_wf(wf.task_tree, sub_name)
+        sub = wf.subprocesses.get(child_id)
+        start = sub.get_next_task(spec_name=start_spec.name) if sub is not None else None
+        if start is None:
+            continue
+        start.data.update(copy.deepcopy(now))    # it inherited the data of the case's start
+        if start.state == TaskState.WAITING:      # evaluated over that data: now over the case's
+            if start_spec.event_definition.has_fired(start):
+                spiff_seam.make_ready(start)
+        started += 1
+    return started
+
+
+def propagate(wf: Any, previous: dict[str, Any], snapshot: Callable[[Any], dict[str, Any]], *,
+              entering: bool = False) -> dict[str, Any] | None:
+    """Hand the variables changed since ``previous`` to the waiting conditional events and start
+    the event sub-processes whose condition holds (``entering``: the case was just started, so
+    they are evaluated even when no variable was given); the variables now when anything
+    changed or started (the caller steps the workflow), else None."""
     waiting = waiting_conditions(wf)
-    if not waiting:
+    if not waiting and not offered_conditions(wf):
         return None
     now = copy.deepcopy(snapshot(wf))
     changed = {k: copy.deepcopy(v) for k, v in now.items() if k not in previous or previous[k] != v}
-    if not changed:
+    if not changed and not entering:
         return None
     kinds = {k: "update" if k in previous else "create" for k in changed}
     for task in waiting:
@@ -68,5 +117,5 @@ def propagate(wf: Any, previous: dict[str, Any], snapshot: Callable[[Any], dict[
             if fired:
                 spiff_seam.make_ready(task)
                 rearm.rearm_non_interrupting(task, variable_listeners.AFTER_CHANGE)
-
-    return now
+    started = _start_offered(wf, now)
+    return now if changed or started else None

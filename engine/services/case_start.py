@@ -24,7 +24,7 @@ from engine.persistence.fast import FastStatement
 from engine.runtime import camunda
 from engine.services import audit, business_keys, documents
 from engine.services.submissions import Submission
-from engine.services.commands import Command, save, step_workflow
+from engine.services.commands import Command, reevaluate_conditions, save, step_workflow
 
 _LATEST_ID = FastStatement(select(t.process_definitions.c.id, t.process_definitions.c.version,
                                   t.process_definitions.c.business_key_format)
@@ -56,6 +56,8 @@ def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any],
     prepared = workflow_to_start(engine, case_id, key, definition, parsed, data, business_key, actor, message,
                                  signal, timer_start)
     prepared.step_error = step_workflow(engine, prepared.wf, prepared.details)
+    if prepared.step_error is None:   # the start variables are new variables (conditional events)
+        prepared.step_error = reevaluate_conditions(engine, prepared.wf, {}, prepared.details, entering=True)
     prepared.stepped = True
     with unit_of_work(engine.db) as own:
         if ticket is not None and not business_keys.claim(own.conn, key, definition.business_key_format, year,

@@ -141,7 +141,7 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
     now = engine.clock.now()
     error = cmd.step_error if cmd.stepped else step_workflow(engine, wf, cmd.audit_details)
     if error is None and cmd.variables_before is not None:
-        error = _reevaluate_conditions(cmd)
+        error = reevaluate_conditions(engine, wf, cmd.variables_before, cmd.audit_details)
     outbox, uncaught = _thrown(cmd, now)
     outbox += _listener_calls(cmd, now)
     error = error or uncaught
@@ -187,15 +187,18 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
             cmd.uow.after_commit(functools.partial(local_worker.discard, job_id))
 
 
-def _reevaluate_conditions(cmd: Command) -> str | None:
-    """Variables the command changed reach the conditional events that wait (Camunda evaluates
-    them on every variable set in their scope); those that now hold fire in this unit of work."""
-    previous: dict[str, Any] | None = cmd.variables_before
-    for _round in range(conditions.MAX_ROUNDS):
-        previous = conditions.propagate(cmd.wf, previous or {}, WorkflowRunner.snapshot)
+def reevaluate_conditions(engine: Engine, wf: Any, previous: dict[str, Any] | None,
+                          audit_details: dict[str, Any], *, entering: bool = False) -> str | None:
+    """Variables changed since ``previous`` (a new case: ``{}``, its start variables) reach the
+    conditional events that wait and the conditional starts of event sub-processes (Camunda
+    evaluates them on every variable set in their scope); those that now hold fire in this unit
+    of work. The step's failure, if any."""
+    for round_ in range(conditions.MAX_ROUNDS):
+        previous = conditions.propagate(wf, previous or {}, WorkflowRunner.snapshot,
+                                        entering=entering and round_ == 0)
         if previous is None:
             return None
-        error = step_workflow(cmd.engine, cmd.wf, cmd.audit_details)
+        error = step_workflow(engine, wf, audit_details)
         if error is not None:
             return error
     return None
@@ -287,4 +290,5 @@ def _status(waits: Any, error: str | None) -> str:
     return "waiting"
 
 
-__all__ = ["Command", "run_case_command", "save", "jsonable", "snapshot_data", "step_workflow"]
+__all__ = ["Command", "run_case_command", "save", "jsonable", "snapshot_data", "step_workflow",
+           "reevaluate_conditions"]

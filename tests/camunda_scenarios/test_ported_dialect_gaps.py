@@ -308,3 +308,46 @@ def test_VariableListenerEventTest_boundaryVariableListenerNonInterrupting(scena
     for task in scenario.tasks(case):
         cases.complete_task(scenario.engine, task["id"], {}, internal=True)
     assert scenario.status(case) == "completed"
+
+
+ESP = "event/conditional/EventSubProcessStartConditionalEventTest."
+
+
+def test_EventSubProcessStartConditionalEventTest_testTrueCondition(scenario: Scenario) -> None:
+    """EventSubProcessStartConditionalEventTest.testTrueCondition: ${true} starts the interrupting
+    event sub-process when the case starts."""
+    scenario.deploy_camunda(f"{ESP}testTrueCondition.bpmn20.xml")
+    case = scenario.start("conditionalEventProcess")
+    assert [t["name"] for t in scenario.tasks(case)] == ["After Condition"]
+
+
+@pytest.mark.parametrize("model", ["testVariableCondition", "testFalseCondition"])
+def test_EventSubProcessStartConditionalEventTest_variable_set(scenario: Scenario, model: str) -> None:
+    """EventSubProcessStartConditionalEventTest.testVariableCondition / testWrongVariableCondition /
+    testFalseCondition: variable=1 set while 'Before Condition' waits starts the interrupting event
+    sub-process (another value or a false condition does not)."""
+    scenario.deploy_camunda(f"{ESP}{model}.bpmn20.xml")
+    case = scenario.start("conditionalEventProcess")
+    assert [t["name"] for t in scenario.tasks(case)] == ["Before Condition"]
+    scenario.set_variables(case, {"variable": 2})
+    assert [t["name"] for t in scenario.tasks(case)] == ["Before Condition"]
+    scenario.set_variables(case, {"variable": 1})
+    expected = ["After Condition"] if model == "testVariableCondition" else ["Before Condition"]
+    assert [t["name"] for t in scenario.tasks(case)] == expected
+
+
+def test_EventSubProcessStartConditionalEventTest_testVariableConditionAndStartingWithVar(scenario: Scenario) -> None:
+    """EventSubProcessStartConditionalEventTest.testVariableConditionAndStartingWithVar: started
+    with variable=1, the event sub-process starts at once."""
+    scenario.deploy_camunda(f"{ESP}testVariableCondition.bpmn20.xml")
+    case = scenario.start("conditionalEventProcess", {"variable": 1})
+    assert [t["name"] for t in scenario.tasks(case)] == ["After Condition"]
+
+
+def test_EventSubProcessStartConditionalEventTest_testNonInterruptingVariableCondition(scenario: Scenario) -> None:
+    """EventSubProcessStartConditionalEventTest.testNonInterruptingVariableCondition: the
+    non-interrupting event sub-process starts beside the waiting task."""
+    scenario.deploy_camunda(f"{ESP}testNonInterruptingVariableCondition.bpmn20.xml")
+    case = scenario.start("conditionalEventProcess")
+    scenario.set_variables(case, {"variable": 1})
+    assert sorted(t["name"] for t in scenario.tasks(case)) == ["After Condition", "Before Condition"]
