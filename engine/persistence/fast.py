@@ -14,7 +14,10 @@ integers: :meth:`first_column`, :meth:`first`; no result processing) and for rea
 the columns' result processors (:meth:`all`). Not for expanding IN parameters.
 It reads the compiler's bind names, placeholder order and default columns (attributes of the
 pinned SQLAlchemy 2.0); tests/integration/test_fast_statement.py checks that the rows written
-are identical to those of Connection.execute on SQLite and PostgreSQL.
+are identical to those of Connection.execute on SQLite and PostgreSQL, and
+tests/integration/test_fast_statement_equivalence.py checks every FastStatement the engine
+defines against Connection.execute while a workload runs. Re-run both after upgrading
+SQLAlchemy, psycopg or SQLite (README, "Upgrading").
 """
 
 from __future__ import annotations
