@@ -62,10 +62,13 @@ class CompensationThrow:
     """Mixin for an intermediate throw or end event with a compensateEventDefinition."""
 
     compensate_ref: str | None = None
+    cancels_transaction = False
 
     def _run_hook(self, my_task: Any) -> Any:
         started = my_task.internal_data.get(THROWN)
         if started is None:
+            if self.cancels_transaction:
+                _cancel_others(my_task)
             started = _start_handlers(my_task, self.compensate_ref)
             my_task.internal_data[THROWN] = started
             if started:
@@ -102,6 +105,7 @@ def attach(spec: Any, model: CompensationModel) -> None:
                 _CLASSES[cls] = type(f"Compensating{cls.__name__}", (CompensationThrow, cls), {"__module__": __name__})
             spiff_seam.retype(task_spec, _CLASSES[cls])
             task_spec.compensate_ref = model.throws[(file, element)]
+            task_spec.cancels_transaction = (file, element) in model.cancels
     for name in handlers:   # a boundary event's handler is its activity's sibling; an event sub-process, inside
         handler_spec = spec.task_specs.get(name)
         if handler_spec is not None and not handler_spec.completed_event.is_connected(_handler_finished):
@@ -144,6 +148,14 @@ def _scopes(task: Any) -> list[Any]:
         sub = top.subprocesses.get(UUID(compensated))
         return [wf, sub] if sub is not None else [wf]
     return [wf]
+
+
+def _cancel_others(task: Any) -> None:
+    """A cancel end event: what else runs in the transaction is cancelled before the
+    transaction's completed activities are compensated (then the cancel boundary event fires)."""
+    for other in list(task.workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK)):
+        if other is not task and other.state & TaskState.NOT_FINISHED_MASK and not other.is_descendant_of(task):
+            other.cancel()
 
 
 def _is_instance(task: Any) -> bool:

@@ -9,9 +9,10 @@ compensation boundary events out of the tree (SpiffWorkflow must not see them).
 :mod:`engine.runtime.compensation` runs it.
 
 A compensation event sub-process (in an embedded sub-process: that sub-process's compensation
-handler) becomes a handler sub-process. Refused at deploy (``FILE:LINE: element-id: message``),
-never run wrongly: compensation inside a transaction
-(a cancel event would not compensate), handlers with boundary events or multi-instance
+handler) becomes a handler sub-process. A cancel end event of a transaction first cancels what
+else runs in it and compensates it, then leaves it through the cancel boundary event.
+Refused at deploy (``FILE:LINE: element-id: message``), never run wrongly: a cancel end event
+in a multi-instance transaction, handlers with boundary events or multi-instance
 characteristics, ``waitForCompletion="false"`` on a throw event.
 """
 
@@ -41,6 +42,7 @@ class CompensationModel:
     scopes: set[tuple[str, str]] = field(default_factory=set)   # embedded sub-processes
     event_scopes: set[tuple[str, str]] = field(default_factory=set)   # event sub-processes
     scope_handlers: set[tuple[str, str]] = field(default_factory=set)   # compensation event sub-processes
+    cancels: set[tuple[str, str]] = field(default_factory=set)   # cancel end events of transactions
 
 
 def _scope_of(node: etree._Element) -> etree._Element | None:
@@ -68,9 +70,24 @@ class _Reader:
         self.problems.append(Problem(self.filename, node.sourceline or 0, node.get("id", ""), message))
 
     def read(self) -> list[Problem]:
-        for node in self.root.iter(tag("subProcess")):
+        for node in self.root.iter(tag("subProcess"), tag("transaction")):
             kind = self.model.event_scopes if node.get("triggeredByEvent") == "true" else self.model.scopes
             kind.add((self.filename, node.get("id", "")))
+        for node in self.root.iter(tag("endEvent")):
+            transaction = _scope_of(node)
+            if node.find(tag("cancelEventDefinition")) is None:
+                continue
+            if transaction is None or transaction.tag != tag("transaction"):
+                self.add(node, "end event with cancelEventDefinition only supported inside transaction subprocess")
+                continue
+            if transaction.find(tag("multiInstanceLoopCharacteristics")) is not None:
+                if next(transaction.iter(tag("compensateEventDefinition")), None) is None:
+                    continue   # nothing to compensate: SpiffWorkflow's cancel as it is
+                self.add(node, "a cancel end event in a multi-instance transaction is not supported (the other "
+                               "instances would be cancelled without being compensated)")
+                continue
+            self.model.throws[(self.filename, node.get("id", ""))] = None   # compensates, then cancels
+            self.model.cancels.add((self.filename, node.get("id", "")))
         for node in list(self.root.iter(tag("startEvent"))):
             if _definition(node) is not None:
                 self._event_subprocess(node)
@@ -78,9 +95,15 @@ class _Reader:
             if _definition(node) is not None:
                 self.add(node, "an intermediate catch event cannot catch a compensation; use a compensation "
                                "boundary event with a compensation handler")
+        cancels: set[str] = set()
         for node in list(self.root.iter(tag("boundaryEvent"))):
             if _definition(node) is not None:
                 self._boundary(node)
+            elif node.find(tag("cancelEventDefinition")) is not None:
+                if node.get("attachedToRef", "") in cancels:
+                    self.add(node, "multiple boundary events with cancelEventDefinition not supported on same "
+                                   "transaction")
+                cancels.add(node.get("attachedToRef", ""))
         for node in list(self.root.iter(*(tag(t) for t in _THROWS))):
             if _definition(node) is not None:
                 self._throw(node)
@@ -88,14 +111,6 @@ class _Reader:
             if isinstance(node.tag, str) and node.get("isForCompensation") == "true":
                 self._handler(node)
         return self.problems
-
-    def _in_transaction(self, node: etree._Element) -> bool:
-        parent = node.getparent()
-        while parent is not None:
-            if parent.tag == tag("transaction"):
-                return True
-            parent = parent.getparent()
-        return False
 
     def _event_subprocess(self, start: etree._Element) -> None:
         """A compensation event sub-process is its sub-process's compensation handler: it becomes
@@ -113,10 +128,6 @@ class _Reader:
         if key in self.model.handlers:
             self.add(start, "multiple event subprocesses with compensation start event are not supported on the "
                             "same scope")
-            return
-        if self._in_transaction(start):
-            self.add(start, "compensation inside a transaction sub-process is not supported (a cancel event would "
-                            "not compensate it); use an embedded sub-process")
             return
         if any(b.get("attachedToRef") == key[1] and _definition(b) is not None
                for b in self.root.iter(tag("boundaryEvent"))):
@@ -137,10 +148,6 @@ class _Reader:
     def _throw(self, node: etree._Element) -> None:
         definition = _definition(node)
         assert definition is not None
-        if self._in_transaction(node):
-            self.add(node, "compensation inside a transaction sub-process is not supported (a cancel event would "
-                           "not compensate it); use an embedded sub-process")
-            return
         if (definition.get("waitForCompletion") or "true").strip().lower() == "false":
             self.add(node, "waitForCompletion=\"false\" is not supported: the throw event always waits until the "
                            "compensation handlers have finished (as in Camunda 7)")
@@ -172,9 +179,6 @@ class _Reader:
 
     def _boundary(self, node: etree._Element) -> None:
         attached = node.get("attachedToRef", "")   # activityRef, waitForCompletion: ignored (Camunda 7 warns)
-        if self._in_transaction(node):
-            self.add(node, "compensation inside a transaction sub-process is not supported (a cancel event would "
-                           "not compensate it); use an embedded sub-process")
         targets = [self.by_id.get(a.get("targetRef", "")) for a in self.associations
                    if a.get("sourceRef") == node.get("id")]
         handlers = [t for t in targets if t is not None and t.get("isForCompensation") == "true"]

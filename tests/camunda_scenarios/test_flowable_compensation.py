@@ -127,3 +127,63 @@ def test_CompensateEventTest_flowable_invalid(comp, java, message):
     with pytest.raises(DeploymentError) as refused:
         comp.deploy_flowable(f"{COMP}{java}.bpmn20.xml", mapping=UNDO)
     assert any(message in p.message for p in refused.value.problems), refused.value.problems
+
+
+# --- transactions (org.flowable...subprocess.transaction.TransactionSubProcessTest) -------------
+
+TX = "subprocess/transaction/TransactionSubProcessTest."
+
+
+@pytest.mark.parametrize("java, confirmed, expected, after", [
+    ("testSimpleCaseTxSuccessful", True, {}, "afterSuccess"),
+    ("testSimpleCaseTxCancelled", False, {"undoBookHotel": 1, "undoBookFlight": 1, "undoChargeCard": 1},
+     "afterCancellation"),
+])
+def test_TransactionSubProcessTest_flowable_simple_case(comp, java, confirmed, expected, after):
+    comp.deploy_flowable(f"{TX}testSimpleCase.bpmn20.xml", mapping=UNDO)
+    case = comp.start("transactionProcess")
+    comp.complete(case, "askCustomer", {"confirmed": confirmed})
+    assert undone(comp) == expected
+    trigger(comp, case, after)
+    assert comp.status(case) == "completed"
+
+
+def test_TransactionSubProcessTest_flowable_testCancelEndConcurrent(comp):
+    comp.deploy_flowable(f"{TX}testCancelEndConcurrent.bpmn20.xml", mapping=UNDO)
+    case = comp.start("transactionProcess")
+    comp.complete(case, "askCustomer", {"confirmed": False})
+    assert undone(comp) == {"undoBookHotel": 1, "undoBookFlight": 1}
+    trigger(comp, case, "afterCancellation")
+    assert comp.status(case) == "completed"
+
+
+def test_TransactionSubProcessTest_flowable_testNestedCancelInner(comp):
+    comp.deploy_flowable(f"{TX}testNestedCancelInner.bpmn20.xml", mapping=UNDO)
+    case = comp.start("transactionProcess")
+    comp.complete(case, "innerTxaskCustomer", {"confirmed": False})
+    assert undone(comp) == {"innerTxundoBookHotel": 5, "innerTxundoBookFlight": 1}
+    comp.complete(case, "bookFlight")
+    trigger(comp, case, "afterInnerCancellation")
+    assert comp.status(case) == "completed"
+
+
+def test_TransactionSubProcessTest_flowable_testNestedCancelOuter(comp):
+    comp.deploy_flowable(f"{TX}testNestedCancelOuter.bpmn20.xml", mapping=UNDO)
+    case = comp.start("transactionProcess")
+    comp.complete(case, "bookFlight")
+    assert undone(comp) == {"undoBookFlight": 1}           # the running inner transaction is not compensated
+    trigger(comp, case, "afterOuterCancellation")
+    assert comp.status(case) == "completed"
+
+
+@pytest.mark.parametrize("java, element, message", [
+    ("testMultipleCancelBoundaryFails", "catchCancelTx2",
+     "multiple boundary events with cancelEventDefinition not supported on same transaction"),
+    ("testCancelEndNoTransactionFails", "failure",
+     "end event with cancelEventDefinition only supported inside transaction subprocess"),
+])
+def test_TransactionSubProcessTest_flowable_invalid(comp, java, element, message):
+    with pytest.raises(DeploymentError) as refused:
+        comp.deploy_flowable(f"{TX}{java}.bpmn20.xml", mapping=UNDO)
+    assert any(p.element_id == element and message in p.message for p in refused.value.problems), \
+        refused.value.problems
