@@ -12,13 +12,14 @@ from flask_babel import gettext as _
 
 from engine.bootstrap import Engine
 from engine.domain.errors import NotFound
-from engine.services.read_models import OWNERS_GROUP, Form, ProcessModel
+from engine.services.read_models import Form, ProcessModel
 from engine.domain.errors import AmtsflowError
-from engine.services import cases, documents, queries
+from engine.services import cases, documents, queries, task_access
 from engine.services.identity import User
 from webui.templating import action_label
 
-CITIZEN_GROUP = "antragsteller"
+CITIZEN_GROUP = task_access.CITIZEN_GROUP
+
 
 
 @dataclass(frozen=True)
@@ -85,24 +86,14 @@ def own_case(engine: Engine, case_id: str, user: User) -> dict[str, Any]:
     return view
 
 
-STAFF_ROLES = ("clerk", "owner")   # who has an inbox
+STAFF_ROLES = task_access.STAFF_ROLES   # who has an inbox
+work_groups = task_access.work_groups
+may_work_on = task_access.offered_to_staff    # visibility; taking a task also needs may_take
 
 
-def work_groups(user: User) -> list[str]:
-    """The groups whose tasks ``user`` works on: their own, and for process owners the reserved
-    group of tasks their models give to nobody (engine/runtime/task_owners.py)."""
-    groups = list(user.groups)
-    if user.has_role("owner") and OWNERS_GROUP not in groups:
-        groups.append(OWNERS_GROUP)
-    return groups
-
-
-def may_work_on(user: User, task: dict[str, Any]) -> bool:
-    """Clerks and process owners: tasks of their groups, offered to them or assigned to them."""
-    if not user.has_role(*STAFF_ROLES):
-        return False
-    return (task["assignee"] == user.username or user.username in task["candidate_users"]
-            or bool(set(task["candidate_groups"]) & set(work_groups(user))))
+def may_take(engine: Engine, user: User, task: dict[str, Any]) -> bool:
+    """Staff: offered to them and not excluded by the four-eyes principle."""
+    return may_work_on(user, task) and user.username not in task_access.excluded_for(engine, task["id"])
 
 
 def citizen_tasks(view: dict[str, Any]) -> list[dict[str, Any]]:

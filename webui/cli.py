@@ -82,7 +82,8 @@ def db_upgrade() -> None:
 
 # With --user the data are that person's submission (only the form's fields, as in the portal);
 # without it they are the operator's own write on the server (any variables, as a script's).
-USER_HELP = "act as this person: only the form's fields are accepted (default: the operator, any variables)"
+USER_HELP = ("act as this person: only the form's fields are accepted and, for tasks, only if the task is "
+             "theirs to do (default: the operator, any variables)")
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
@@ -141,10 +142,14 @@ def tasks(group: str | None, case_id: str | None, as_json: bool) -> None:
 @click.option("--user", default=None, help=USER_HELP)
 def complete(task_id: str, data: str | None, user: str | None) -> None:
     """Complete a user task with data."""
+    from engine.services import queries, task_access
     from engine.services.cases import complete_task
 
     try:
-        complete_task(_engine(), task_id, _load_data(data), actor=user or "cli", internal=user is None)
+        engine = _engine()
+        if user is not None:   # that person's submission: checked as in the inbox and the portal
+            user = task_access.require(engine, queries.get_task(engine, task_id), user).username
+        complete_task(engine, task_id, _load_data(data), actor=user or "cli", internal=user is None)
     except AmtsflowError as exc:
         _fail(exc)
     click.echo("completed")

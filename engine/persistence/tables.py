@@ -166,6 +166,14 @@ work_item_groups = Table(
     Index("ix_work_item_groups_group", "group_name"),
 )
 
+# Who may not take a work item although their group may (four-eyes principle, ``fourEyesOf``):
+# written with the work item; the inbox leaves the item out for them, claiming and completing fail.
+work_item_exclusions = Table(
+    "work_item_exclusions", metadata,
+    Column("work_item_id", ID, ForeignKey("work_items.id", ondelete="CASCADE"), primary_key=True),
+    Column("username", String(200), primary_key=True),
+)
+
 case_fields = Table(
     "case_fields", metadata,
     Column("case_id", ID, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),

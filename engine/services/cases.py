@@ -15,7 +15,7 @@ from engine.persistence import tables as t
 from engine.persistence.db import UnitOfWork, unit_of_work
 from engine.persistence.fast import FastStatement
 from engine.runtime import budget
-from engine.services import business_keys, documents, forms, inbound, submissions
+from engine.services import business_keys, documents, forms, inbound, submissions, task_access
 from engine.services.case_start import (  # noqa: F401 - business_key_variables is this module's API too
     BUSINESS_KEY_PROPERTY, OPTIMISTIC_STARTS, business_key_variables, definition_to_start, start_unlocked,
     store_start, take_business_key, workflow_to_start)
@@ -147,18 +147,26 @@ def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = No
 
 
 def _check_four_eyes(cmd: Command, info: Any, task_id: str) -> None:
-    """Element property ``fourEyesOf=<element id>``: whoever completed that task may not complete this one."""
-    other = info.properties.get("fourEyesOf")
-    if not other:
+    """Element property ``fourEyesOf=<element id>``: whoever completed that task may not complete
+    this one (the exclusions written with the work item, and for tasks created before they were
+    written, the latest performer of the named task)."""
+    elements = task_access.excluded_elements(info.properties)
+    if not elements:
         return
-    previous = cmd.uow.conn.execute(
-        select(t.work_items.c.completed_by).where(t.work_items.c.case_id == cmd.case.id,
-                                                  t.work_items.c.element_id == other,
-                                                  t.work_items.c.state == "completed")
-        .order_by(t.work_items.c.ended_at.desc()).limit(1)).scalar()
-    if previous is not None and previous == cmd.actor:
-        raise PermissionDenied(f"task {task_id}: four-eyes principle, {cmd.actor} completed '{other}' already",
-                               user_message="Vier-Augen-Prinzip: Die Freigabe muss eine andere Person erteilen.")
+    if cmd.actor in task_access.excluded(cmd.uow.conn, task_id) | task_access.performers(
+            cmd.uow.conn, cmd.case.id, elements):
+        raise PermissionDenied(f"task {task_id}: four-eyes principle, {cmd.actor} completed "
+                               f"{', '.join(elements)} already", user_message=task_access.FOUR_EYES_MESSAGE)
+
+
+def _refuse_excluded(conn: Any, task_id: str, assignee: str | None, actor: str) -> None:
+    """Claiming a task for, or delegating it to, a person the four-eyes principle excludes."""
+    if assignee is None or assignee not in task_access.excluded(conn, task_id):
+        return
+    message = (task_access.FOUR_EYES_MESSAGE if assignee == actor else
+               f"Vier-Augen-Prinzip: {assignee} hat in diesem Vorgang bereits entschieden und kann "
+               "diese Aufgabe nicht übernehmen.")
+    raise PermissionDenied(f"task {task_id}: four-eyes principle excludes {assignee}", user_message=message)
 
 
 def claim(engine: Engine, task_id: str, user: str) -> None:
@@ -184,6 +192,7 @@ def _assign(engine: Engine, task_id: str, assignee: str | None, actor: str, *, e
         _assign_with_listeners(engine, task_id, assignee, actor, expect_free=expect_free, action=action)
         return
     with unit_of_work(engine.db) as uow:
+        _refuse_excluded(uow.conn, task_id, assignee, actor)
         cond = [t.work_items.c.id == task_id, t.work_items.c.state == "open"]
         if expect_free:
             cond.append((t.work_items.c.assignee.is_(None)) | (t.work_items.c.assignee == assignee))
@@ -207,6 +216,7 @@ def _assign_with_listeners(engine: Engine, task_id: str, assignee: str | None, a
         return str(_work_item(engine, task_id, conn).case_id)
 
     def mutate(cmd: Command) -> None:
+        _refuse_excluded(cmd.uow.conn, task_id, assignee, actor)
         cond = [t.work_items.c.id == task_id, t.work_items.c.state == "open"]
         if expect_free:
             cond.append((t.work_items.c.assignee.is_(None)) | (t.work_items.c.assignee == assignee))

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, Select, bindparam, exists, func, or_, select, tuple_
 
 from engine.persistence import tables as t
-from engine.services.inbox_query import Filters, closed_visibility, item_conditions
+from engine.services.inbox_query import Filters, closed_visibility, item_conditions, not_excluded
 
 ORDERS = ("due", "priority", "age")
 DEFAULT_PRIORITY = 50          # a task without priority counts as Camunda's default
@@ -51,7 +51,7 @@ def _visible_open(f: Filters) -> ColumnElement[bool]:
 def page_query(f: Filters, order: str, after: bool) -> Select[Any]:
     """One page in ``order`` (``limit`` bound; ask one more to know whether a next page exists)."""
     columns = key_columns(order)
-    conditions = list(item_conditions(f))
+    conditions = [*item_conditions(f), *not_excluded(f, _W.c.id)]   # four-eyes: not the viewer's excluded tasks
     if f.visibility:
         conditions.append(_visible_open(f) if f.open_only else closed_visibility(f))
     if after:

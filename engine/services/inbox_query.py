@@ -51,6 +51,7 @@ class Filters:
     due_from: bool = False
     due_until: bool = False
     open_only: bool = True       # state 'open': the queue and the partial indexes apply
+    viewer: bool = False         # leave out tasks the four-eyes principle excludes this person from
 
     @property
     def visibility(self) -> bool:
@@ -64,6 +65,12 @@ def params_for(groups: list[str], **values: Any) -> dict[str, Any]:
     search = values.get("search")
     params["like"] = f"%{search}%" if search else None
     return params
+
+
+def not_excluded(f: Filters, work_item_id: Any) -> list[ColumnElement[bool]]:
+    """Four-eyes principle: not a task the viewer is excluded from (a primary-key probe per row)."""
+    x = t.work_item_exclusions
+    return [~exists().where(x.c.work_item_id == work_item_id, x.c.username == bindparam("viewer"))] if f.viewer else []
 
 
 def item_conditions(f: Filters) -> list[ColumnElement[bool]]:
@@ -115,7 +122,7 @@ def _queue_conditions(f: Filters) -> list[ColumnElement[bool]]:
 
 def _group_branch(f: Filters, i: int, after: bool, *, limited: bool = True) -> Select[Any]:
     query = select(_Q.c.work_item_id.label("id"), _Q.c.sort_due, _Q.c.created_at).where(
-        _Q.c.group_name == bindparam(f"group_{i}"), *_queue_conditions(f))
+        _Q.c.group_name == bindparam(f"group_{i}"), *_queue_conditions(f), *not_excluded(f, _Q.c.work_item_id))
     if _needs_items(f):
         query = query.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f))
     if after:
@@ -126,7 +133,8 @@ def _group_branch(f: Filters, i: int, after: bool, *, limited: bool = True) -> S
 
 
 def _item_branch(f: Filters, after: bool, extra: list[ColumnElement[bool]], *, limited: bool = True) -> Select[Any]:
-    query = select(_W.c.id, _W.c.sort_due, _W.c.created_at).where(*item_conditions(f), *extra)
+    query = select(_W.c.id, _W.c.sort_due, _W.c.created_at).where(*item_conditions(f), *extra,
+                                                                   *not_excluded(f, _W.c.id))
     if after:
         query = query.where(_after(_KEY))
     if limited:
@@ -150,9 +158,10 @@ def page_query(f: Filters, after: bool) -> Select[Any]:
     """The rows of one page (``limit`` bound; ask for one more to know whether a next page exists)."""
     rows = select(_W).order_by(*_KEY).limit(bindparam("limit"))
     if not f.visibility:
-        return rows.where(*item_conditions(f), *([_after(_KEY)] if after else []))
+        return rows.where(*item_conditions(f), *not_excluded(f, _W.c.id), *([_after(_KEY)] if after else []))
     if not f.open_only:
-        return rows.where(*item_conditions(f), closed_visibility(f), *([_after(_KEY)] if after else []))
+        return rows.where(*item_conditions(f), *not_excluded(f, _W.c.id), closed_visibility(f),
+                          *([_after(_KEY)] if after else []))
     branches = [_group_branch(f, i, after) for i in range(f.groups)]
     if f.user:
         branches.append(_item_branch(f, after, [_W.c.assignee == bindparam("user")]))
@@ -171,14 +180,15 @@ def count_query(f: Filters) -> Select[Any]:
     tasks assigned to the user are added when none of the groups holds them."""
     cap = COUNT_CAP + 1
     if not f.visibility or not f.open_only:
-        conds = [*item_conditions(f), *([] if f.open_only else [closed_visibility(f)])]
+        conds = [*item_conditions(f), *not_excluded(f, _W.c.id), *([] if f.open_only else [closed_visibility(f)])]
         counted = select(func.count()).select_from(select(_W.c.id).where(*conds).limit(cap).subquery())
         return select(counted.scalar_subquery().label("total"), counted.scalar_subquery().label("rows"))
     total: Any = None
     read: Any = None
     if f.groups:
         in_groups = _Q.c.group_name.in_(bindparam("groups", expanding=True))
-        grouped = select(_Q.c.work_item_id.label("id")).where(in_groups, *_queue_conditions(f))
+        grouped = select(_Q.c.work_item_id.label("id")).where(in_groups, *_queue_conditions(f),
+                                                              *not_excluded(f, _Q.c.work_item_id))
         if _needs_items(f):
             grouped = grouped.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f))
         rows = grouped.limit(cap).subquery()
@@ -187,7 +197,8 @@ def count_query(f: Filters) -> Select[Any]:
         total = total.scalar_subquery()
         read = select(func.count()).select_from(rows).scalar_subquery()
     if f.user:
-        mine = select(func.count()).select_from(_W).where(*item_conditions(f), _W.c.assignee == bindparam("user"))
+        mine = select(func.count()).select_from(_W).where(*item_conditions(f), _W.c.assignee == bindparam("user"),
+                                                          *not_excluded(f, _W.c.id))
         if f.groups:
             mine = mine.where(~exists().where(_Q.c.work_item_id == _W.c.id,
                                               _Q.c.group_name.in_(bindparam("groups", expanding=True))))

@@ -24,6 +24,7 @@ from engine.runtime import juel
 from engine.runtime.model import ElementInfo
 from engine.runtime.timers import due_from
 from engine.runtime.workflow import Waits
+from engine.services import task_access
 
 
 # Statements of every step, built once (building one costs more than running it on SQLite).
@@ -32,6 +33,7 @@ _DELETE_JOB = FastStatement(delete(t.jobs).where(t.jobs.c.id == bindparam("id"))
 _INSERT_WORK_ITEM = FastStatement(t.work_items.insert())
 _INSERT_GROUP = FastStatement(t.work_item_groups.insert())
 _INSERT_QUEUED = FastStatement(t.work_item_queue.insert())
+_INSERT_EXCLUSION = FastStatement(t.work_item_exclusions.insert())
 _UNQUEUE = FastStatement(delete(t.work_item_queue).where(t.work_item_queue.c.work_item_id == bindparam("id")))
 _END_WORK_ITEM = FastStatement(update(t.work_items).where(t.work_items.c.id == bindparam("b_id"))
                                .values(state=bindparam("state"), ended_at=bindparam("ended_at"),
@@ -102,6 +104,9 @@ class Projector:
                 _INSERT_QUEUED.run(self.conn, {"work_item_id": task_id, "group_name": group_name,
                                                "process_key": w.process_key, "sort_due": sort_due,
                                                "created_at": self.now})
+            four_eyes = task_access.excluded_elements(info.properties)
+            for username in sorted(task_access.performers(self.conn, self.case_id, four_eyes) if four_eyes else ()):
+                _INSERT_EXCLUSION.run(self.conn, {"work_item_id": task_id, "username": username})
 
     def _names(self, entries: list[str], data: dict[str, Any], info: ElementInfo) -> list[str]:
         """Candidate groups/users; a ${...} entry may yield one name, a comma-separated text or a list."""

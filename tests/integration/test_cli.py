@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from engine.bootstrap import bootstrap
+from engine.services import identity
 from engine.settings import Settings
 from tests.integration.helpers import MODELS
 from webui.cli import main
@@ -16,6 +17,9 @@ from webui.cli import main
 @pytest.fixture
 def runner(database_url, clock):
     engine = bootstrap(Settings(database_url=database_url), clock=clock)
+    identity.create_group(engine, "sachbearbeitung", "Sachbearbeitung")   # --user is checked like a person
+    identity.create_user(engine, "sb1", "Sabine Beispiel", roles=["clerk"], groups_=["sachbearbeitung"])
+    identity.create_user(engine, "erika", "Erika Mustermann", roles=["citizen"])
     cli = CliRunner()
 
     def run(*args: str):
@@ -132,3 +136,18 @@ def test_a_database_without_the_schema_is_one_line_with_what_to_do(tmp_path):
                                                    "AMTSFLOW_EMBEDDED_WORKER": "0"})
     assert out.exit_code == 1
     assert "amtsflow db upgrade" in out.output and "Traceback" not in out.output
+
+
+def test_complete_with_a_user_is_refused_unless_the_task_is_theirs(runner):
+    """Issue 14.8: ``--user erika`` (a citizen) may not complete the clerks' task; nor may an unknown
+    name; sb1 of the task's group may."""
+    runner("deploy", str(MODELS / "usertask.bpmn"))
+    case_id = runner("start", "usertask", "--data", '{"antragsteller": "Erika"}').output.strip()
+    [task] = json.loads(runner("tasks", "--case", case_id, "--json").output)
+    citizen = runner("complete", task["id"], "--data", "{}", "--user", "erika")
+    assert citizen.exit_code == 1 and "is not offered to erika" in citizen.output
+    assert "candidate groups: sachbearbeitung" in citizen.output
+    nobody = runner("complete", task["id"], "--data", "{}", "--user", "niemand")
+    assert nobody.exit_code == 1 and "no active account 'niemand'" in nobody.output
+    assert json.loads(runner("case", case_id, "--json").output)["status"] != "completed"
+    assert runner("complete", task["id"], "--data", "{}", "--user", "sb1").exit_code == 0

@@ -96,7 +96,8 @@ def list_tasks() -> Any:
         if not sep or not name:
             return problem(400, _("field erwartet Name:Wert eines Suchfelds, z. B. field=name:Erika Mustermann."))
         field = (name, value)
-    page = task_pages.task_page(engine(), groups=casework.work_groups(user), user=user.username, case_id=filters["case_id"],
+    page = task_pages.task_page(engine(), groups=casework.work_groups(user), user=user.username, viewer=user.username,
+                                case_id=filters["case_id"],
                                 process_key=filters["process_key"], search=filters["q"],
                                 business_key=filters["business_key"], field=field,
                                 cursor=request.args.get("cursor") or None, limit=limit,

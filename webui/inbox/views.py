@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 
 from engine.domain.errors import AmtsflowError, FormValidationError, InvalidInput, NotFound
-from engine.services import cases, comments, documents, identity, queries, task_pages, task_summaries
+from engine.services import cases, comments, documents, identity, queries, task_access, task_pages, task_summaries
 from webui import casework
 from webui.auth import current_user, engine, require_roles
 from webui.forms.fields import flatten
@@ -45,6 +45,7 @@ def index() -> Any:
     due_from, due_until = _due_bounds(due)
     mine = {"assignee": user.username} if view == "meine" else {"groups": casework.work_groups(user),
                                                                  "user": user.username}
+    mine["viewer"] = user.username    # four-eyes: not the tasks this person may not take
     try:
         page = task_pages.task_page(engine(), process_key=process, search=search or None, due_from=due_from,
                                     due_until=due_until, cursor=request.args.get("cursor") or None,
@@ -98,6 +99,8 @@ def task(task_id: str) -> Any:
     view = queries.get_case(engine(), item["case_id"])
     form = casework.task_form(engine(), task_id)
     schema, ui = (form.schema, form.ui_schema) if form else (None, None)
+    if _excluded(item):      # four-eyes principle: shown why, no form, no claim
+        return _task_page(item, view, None, 200 if request.method == "GET" else 403)
     if request.method == "GET":
         return _task_page(item, view, form_view(schema, ui, flatten(view["data"]) if schema else {}))
     parsed = parse_request(schema, ui)
@@ -117,12 +120,19 @@ def _task_page(item: dict[str, Any], view: dict[str, Any], fv: Any, status: int 
     return render_template("inbox/task.html", task=item, case=view, form_view=fv,
                            documents=documents.list_for_case(engine(), view["id"]),
                            labels=queries.data_labels(engine(), view["id"]),
-                           clerks=_colleagues(item)), status
+                           excluded=fv is None, four_eyes=task_access.FOUR_EYES_MESSAGE,
+                           clerks=[] if fv is None else _colleagues(item)), status
+
+
+def _excluded(item: dict[str, Any]) -> bool:
+    return _user().username in task_access.excluded_for(engine(), item["id"])
 
 
 def _colleagues(item: dict[str, Any]) -> list[Any]:
+    excluded = task_access.excluded_for(engine(), item["id"])
     return [u for u in identity.list_users(engine()) if u.active and u.has_role(*casework.STAFF_ROLES)
-            and set(casework.work_groups(u)) & set(item["candidate_groups"]) and u.username != _user().username]
+            and set(casework.work_groups(u)) & set(item["candidate_groups"]) and u.username != _user().username
+            and u.username not in excluded]
 
 
 @bp.post("/aufgaben/<task_id>/uebernehmen")
