@@ -67,6 +67,12 @@ def _documentation(node: etree._Element) -> str:
     return (doc.text or "").strip() if doc is not None else ""
 
 
+def _instructions(node: etree._Element) -> str:
+    ext = node.find(tag("extensionElements"))
+    found = ext.find(tag("instructionsForEndUser", SPIFF)) if ext is not None else None
+    return (found.text or "").strip() if found is not None else ""
+
+
 def spiff_service_call(node: etree._Element) -> ServiceCall | None:
     ext = node.find(tag("extensionElements"))
     op = ext.find(tag("serviceTaskOperator", SPIFF)) if ext is not None else None
@@ -131,6 +137,7 @@ def element_infos(
             lane=lanes.get(element_id),
             properties=_extension_properties(node),
             documentation=_documentation(node),
+            instructions=_instructions(node) if dialect == "spiff" else "",
         )
         if kind.endswith("Event"):
             _event_details(info, node, messages, signals)

@@ -44,6 +44,7 @@ class ElementInfo:
     service: ServiceCall | None = None
     properties: dict[str, str] = field(default_factory=dict)
     documentation: str = ""
+    instructions: str = ""               # spiff instructionsForEndUser (Markdown for the person doing the task)
     message: str | None = None           # message name of a message start/catch event
     signal: str | None = None            # signal name of a signal start/catch event
     timer: str | None = None             # timer expression of a timer start event

@@ -9,8 +9,9 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 
 from engine.domain.errors import AmtsflowError, FormValidationError, InvalidInput, NotFound
-from engine.services import cases, comments, documents, identity, queries, task_access, task_pages, task_summaries
-from webui import casework
+from engine.services import (cases, comments, documents, identity, queries, task_access, task_context, task_pages,
+                             task_summaries)
+from webui import case_data, casework, markdown
 from webui.auth import current_user, engine, require_roles
 from webui.forms.fields import flatten
 from webui.forms.submit import form_view, merge, parse_request
@@ -117,9 +118,12 @@ def task(task_id: str) -> Any:
 
 
 def _task_page(item: dict[str, Any], view: dict[str, Any], fv: Any, status: int = 200) -> Any:
-    return render_template("inbox/task.html", task=item, case=view, form_view=fv,
-                           documents=documents.list_for_case(engine(), view["id"]),
-                           labels=queries.data_labels(engine(), view["id"]),
+    docs = documents.list_for_case(engine(), view["id"])
+    context = task_context.task_context(engine(), item)
+    display = case_data.build(context, view["data"], {d.id: d.filename for d in docs},
+                              lambda doc_id: url_for("inbox.document", case_id=view["id"], document_id=doc_id))
+    return render_template("inbox/task.html", task=item, case=view, form_view=fv, documents=docs, display=display,
+                           instructions=[markdown.render(text) for text in context.instructions],
                            excluded=fv is None, four_eyes=task_access.FOUR_EYES_MESSAGE,
                            clerks=[] if fv is None else _colleagues(item)), status
 

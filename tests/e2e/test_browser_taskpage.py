@@ -1,0 +1,65 @@
+"""Issue 14, items 7 and 8 as a clerk sees them: the task page of a parking-permit case that came to
+manual review (reasons first, summary, the data as entered, technical data behind a disclosure),
+and the four-eyes offer (the clerk who rejected does not get the approval, a colleague does).
+axe on every page; screenshots in artifacts/screenshots/taskpage-*.png."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.services import cases, queries
+from tests.processes.conftest import Scenario, backoffices  # noqa: F401 - the simulators fixture
+from tests.processes.test_bewohnerparkausweis import KEY, antrag
+
+
+def _clerk(open_page: Any, server: dict[str, Any], username: str) -> Any:
+    p = open_page()
+    p.goto("/anmelden")
+    p.page.fill("#f-username", username)
+    p.page.fill("#f-password", server["passwords"][username])
+    p.page.click("#form-start button[type=submit], main button[type=submit]")
+    p.page.wait_for_url("**/inbox/")
+    return p
+
+
+def test_clerk_task_page_and_four_eyes_offer(open_page, server, backoffices):  # noqa: F811
+    engine = server["engine"]
+    engine.connectors.update(backoffices.connectors)
+    s = Scenario(engine, None, backoffices)  # type: ignore[arg-type]
+    s.deploy(KEY)
+    case_id = s.start(KEY, antrag(antragsteller={"geburtsdatum": "1984-08-12"},
+                                  fahrzeug={"kennzeichen": "MS-EM 2024", "nutzung": "firmenwagen"}), actor="erika")
+    [task] = queries.list_tasks(engine, case_id=case_id)
+
+    sb1 = _clerk(open_page, server, "sb1")
+    sb1.goto(f"/inbox/aufgaben/{task['id']}")
+    notes = sb1.page.locator("#review-notes li").all_inner_texts()
+    assert notes == ["Person im Melderegister nicht eindeutig gefunden",
+                     "Fahrzeugregister: Halter/in weicht ab oder Fahrzeug unbekannt"]
+    assert "12.08.1984" in sb1.page.inner_text("#summary")
+    assert not sb1.page.locator("#technical-data dl").is_visible()       # technical data only on request
+    sb1.check("taskpage-review")
+    sb1.page.click("#technical-data summary")
+    assert sb1.page.locator("#technical-data dl").is_visible()
+    assert "portal_url" in sb1.page.inner_text("#technical-data")
+    sb1.check("taskpage-review-technical")
+
+    cases.complete_task(engine, task["id"], {"entscheidung": "ablehnen", "begruendung": "Kein Wohnsitz in der Zone."},
+                        actor="sb1")
+    [approval] = queries.list_tasks(engine, case_id=case_id)
+    sb1.goto("/inbox/")
+    assert approval["id"] not in sb1.page.content()
+    sb1.check("taskpage-inbox-four-eyes")
+    sb1.goto(f"/inbox/aufgaben/{approval['id']}")
+    assert "Vier-Augen-Prinzip" in sb1.page.inner_text("#four-eyes")
+    assert sb1.page.locator("text=Übernehmen").count() == 0 and sb1.page.locator("#form-start").count() == 0
+    sb1.check("taskpage-four-eyes-excluded")
+
+    sb2 = _clerk(open_page, server, "sb2")
+    row = sb2.page.locator("#task-table tr", has=sb2.page.locator(f"a[href='/inbox/aufgaben/{approval['id']}']"))
+    assert row.count() == 1
+    sb2.goto(f"/inbox/aufgaben/{approval['id']}")
+    sb2.page.click("text=Übernehmen")
+    sb2.page.wait_for_selector("text=Sie haben die Aufgabe übernommen.")
+    assert "Kein Wohnsitz in der Zone." in sb2.page.inner_text("#summary")
+    sb2.check("taskpage-four-eyes-colleague")
