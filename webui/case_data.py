@@ -78,6 +78,16 @@ def build(context: TaskContext, data: Mapping[str, Any], documents: Mapping[str,
     return CaseDisplay(notes, summary, sections, steps, technical)
 
 
+def entries(context: TaskContext, names: list[str], data: Mapping[str, Any], documents: Mapping[str, str],
+            link: Callable[[str], str]) -> list[Entry]:
+    """Just these variables, labelled and formatted (a citizen's task page: what the task declares)."""
+    fmt = _Formatter(context.fields, documents, link)
+    known: dict[str, _Field] = {}
+    for form in [context.task_form, *context.other_forms, context.start_form]:
+        known.update(_fields(form))
+    return [e for name in names if (e := fmt.entry(name, _get(data, name), known.get(name)))]
+
+
 def _notes(value: Any) -> list[str]:
     items = value if isinstance(value, list) else [value]
     return list(dict.fromkeys(str(v).strip() for v in items if v is not None and str(v).strip()))

@@ -51,6 +51,17 @@ def when(value: Any) -> str:
     return str(format_datetime(moment, "dd.MM.yyyy, HH:mm"))
 
 
+def deadline(value: Any) -> str:
+    """A person's deadline: "16.12.2026" when it ends with that day (engine: whole-day deadlines end
+    at 23:59:59 local time), otherwise date and time."""
+    if not value:
+        return "–"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if str(format_datetime(moment, "HH:mm")) == "23:59":
+        return str(format_datetime(moment, "dd.MM.yyyy"))
+    return when(moment)
+
+
 def duration(value: Any) -> str:
     """A timedelta in German words: "2 Tage 3 Std.", "45 Min."."""
     if value is None:
@@ -73,7 +84,7 @@ def short_id(value: str) -> str:
 
 
 def init_templating(app: Flask) -> None:
-    app.jinja_env.filters.update(status_label=status_label, action_label=action_label, when=when, duration=duration, citizen_status=citizen_status,
+    app.jinja_env.filters.update(status_label=status_label, action_label=action_label, when=when, deadline=deadline, duration=duration, citizen_status=citizen_status,
                                  short_id=short_id)
     app.jinja_env.globals.update(STATUS_BADGE=STATUS_BADGE, site_name=lambda: app.config["AMTSFLOW_SITE_NAME"])
     app.jinja_env.trim_blocks = True

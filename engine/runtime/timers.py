@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.runtime.bounded import check_duration, duration_delta
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def due_from(value: str, now: datetime) -> datetime:
@@ -16,6 +20,21 @@ def due_from(value: str, now: datetime) -> datetime:
         return now + duration_delta(text, now)
     due = datetime.fromisoformat(text)
     return due if due.tzinfo else due.replace(tzinfo=now.tzinfo)
+
+
+def person_deadline(value: str, now: datetime, zone: str) -> datetime:
+    """A deadline for a person (a user task's due or follow-up date): a date, or a duration of whole
+    days, weeks, months or years, ends with that day in the local ``zone`` (23:59:59, as
+    "bis 16.12.2026" means); a date-time or a duration with hours keeps its exact moment."""
+    text = value.strip()
+    local = ZoneInfo(zone)
+    if text.upper().startswith("P") and "T" not in text.upper():
+        day = (now + duration_delta(text, now)).astimezone(local).date()
+    elif _DATE_ONLY.match(text):
+        day = date.fromisoformat(text)
+    else:
+        return due_from(text, now)
+    return datetime.combine(day, time(23, 59, 59), tzinfo=local).astimezone(now.tzinfo or timezone.utc)
 
 
 def first_firing(value: str, now: datetime) -> tuple[datetime, int, float]:

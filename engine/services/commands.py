@@ -161,7 +161,7 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
     audit.write(conn, event)
     local_worker = engine.local_worker
     projector = Projector(conn, engine.evaluator, now, row.id, row.business_key, engine.settings.default_retries,
-                          suspended=bool(row.suspended),
+                          suspended=bool(row.suspended), zone=engine.settings.timezone,
                           lock=(local_worker.owner, now + timedelta(seconds=engine.settings.job_lock_seconds))
                           if local_worker is not None else None)
     projector.sync(row.waits if not new else {}, waits, cmd.completed)

@@ -22,7 +22,7 @@ from engine.persistence.fast import FastStatement
 from engine.domain.values import jsonable
 from engine.runtime import juel
 from engine.runtime.model import ElementInfo
-from engine.runtime.timers import due_from
+from engine.runtime.timers import person_deadline
 from engine.runtime.workflow import Waits
 from engine.services import task_access
 
@@ -57,7 +57,7 @@ def waits_snapshot(case_id: str, waits: Waits) -> dict[str, Any]:
 class Projector:
     def __init__(self, conn: Connection, evaluator: Any, now: datetime, case_id: str,
                  business_key: str | None, retries_default: int, suspended: bool = False,
-                 lock: tuple[str, datetime] | None = None) -> None:
+                 lock: tuple[str, datetime] | None = None, zone: str = "Europe/Berlin") -> None:
         """``lock`` (owner, expiry): new service jobs are created locked by that owner (this
         process's worker, which takes them after the commit); they are in ``locked_jobs``."""
         self.conn = conn
@@ -67,6 +67,7 @@ class Projector:
         self.business_key = business_key
         self.retries_default = retries_default
         self.suspended = suspended
+        self.zone = zone            # deadlines for people end with their day in this zone
         self.lock = lock if not suspended else None
         self.locked_jobs: list[SimpleNamespace] = []
         self.deleted_jobs: list[str] = []     # service jobs no longer wanted (task done, case cancelled)
@@ -135,12 +136,13 @@ class Projector:
         return None if value is None else str(value)
 
     def _due(self, expression: str | None, data: dict[str, Any], info: ElementInfo) -> datetime | None:
-        """A date-time, a date or an ISO duration from now (due and follow-up dates)."""
+        """A date-time, a date or an ISO duration from now (due and follow-up dates); dates and
+        durations of whole days end with that day in the installation's zone (a person's deadline)."""
         value = self._text(expression, data, info)
         if not value:
             return None
         try:
-            return due_from(value, self.now)
+            return person_deadline(value, self.now, self.zone)
         except (ValueError, TypeError, Exception):  # noqa: BLE001 - SpiffWorkflow raises bare Exception
             return None
 

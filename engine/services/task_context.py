@@ -10,6 +10,9 @@ forms that describe the case's data, and what the process declares for the page 
     [aufgabenseite.aufgaben.ablehnung_freigeben]   # per task (element id): its own summary
     zusammenfassung = ["begruendung", "vermerk"]
 
+A citizen's task (portal) shows only what that task declares (``task_summary``), never the
+process-wide summary meant for clerks.
+
 The web layer formats the values; this module only reads the declarations.
 """
 
@@ -47,6 +50,7 @@ class TaskContext:
     other_forms: list[Form]                     # forms of the process's other user tasks
     review_notes_variable: str | None           # the variable holding the reasons for manual review
     summary: list[str]                          # dotted variable names, in order
+    task_summary: list[str]                     # only what this task declares (shown to citizens)
     fields: dict[str, FieldSetting] = field(default_factory=dict)
 
 
@@ -69,13 +73,14 @@ def task_context(engine: "Engine", task: dict[str, Any]) -> TaskContext:
     per_task = (page.get("aufgaben") or {}).get(info.id) if isinstance(page.get("aufgaben"), dict) else None
     if not summary and isinstance(per_task, dict):
         summary = _names(per_task.get("zusammenfassung"))
+    task_summary = list(summary)
     if not summary:
         summary = _names(page.get("zusammenfassung"))
     notes = page.get("pruefhinweise")
     return TaskContext(
         element_id=info.id, instructions=_instructions(info, own), start_form=start, task_form=own,
         other_forms=others, review_notes_variable=notes if isinstance(notes, str) and notes else None,
-        summary=summary, fields=_field_settings(page.get("felder")))
+        summary=summary, task_summary=task_summary, fields=_field_settings(page.get("felder")))
 
 
 def _instructions(info: Any, form: Form | None) -> list[str]:

@@ -63,3 +63,24 @@ def test_clerk_task_page_and_four_eyes_offer(open_page, server, backoffices):  #
     sb2.page.wait_for_selector("text=Sie haben die Aufgabe übernommen.")
     assert "Kein Wohnsitz in der Zone." in sb2.page.inner_text("#summary")
     sb2.check("taskpage-four-eyes-colleague")
+
+
+def test_citizen_sees_which_documents_are_missing_and_until_when(open_page, server, backoffices):  # noqa: F811
+    from tests.e2e.test_browser import _citizen_signs_in
+    engine = server["engine"]
+    engine.connectors.update(backoffices.connectors)
+    s = Scenario(engine, None, backoffices)  # type: ignore[arg-type]
+    s.deploy(KEY)
+    case_id = s.start(KEY, antrag(privater_stellplatz=True), actor="erika")
+    [review] = queries.list_tasks(engine, case_id=case_id)
+    cases.complete_task(engine, review["id"], {"entscheidung": "nachfordern",
+                                               "nachforderung_unterlagen": "Mietvertrag für den Stellplatz"}, actor="sb1")
+    s.run()
+    [task] = queries.list_tasks(engine, case_id=case_id)
+    citizen = open_page()
+    _citizen_signs_in(citizen)
+    citizen.goto(f"/meine-antraege/{case_id}/aufgaben/{task['id']}")
+    assert "Mietvertrag für den Stellplatz" in citizen.page.inner_text("#asked")
+    deadline = citizen.page.inner_text("#task-deadline")
+    assert deadline.startswith("Frist: bis ") and "01:00" not in deadline and "," not in deadline
+    citizen.check("taskpage-citizen-missing-documents")

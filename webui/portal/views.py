@@ -10,8 +10,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.domain.errors import AmtsflowError, Conflict, FormValidationError
-from engine.services import cases, delivery, documents, identity, messages, queries
-from webui import casework
+from engine.services import cases, delivery, documents, identity, messages, queries, task_context
+from webui import case_data, casework, markdown
 from webui.auth import engine, require_roles
 from webui.forms.fields import flatten
 from webui.forms.submit import form_view, merge, parse_request
@@ -110,7 +110,7 @@ def task(case_id: str, task_id: str) -> Any:
     schema, ui = (form.schema, form.ui_schema) if form else (None, None)
     if request.method == "GET":
         values = flatten(view["data"]) if schema else {}
-        return render_template("portal/task.html", case=view, task=item, form_view=form_view(schema, ui, values))
+        return _task_page(view, item, form_view(schema, ui, values))
     parsed = parse_request(schema, ui)
     if not parsed.errors:
         try:
@@ -121,8 +121,17 @@ def task(case_id: str, task_id: str) -> Any:
             merge(parsed, exc.field_errors)
         except AmtsflowError as exc:
             parsed.errors["_form"] = [exc.user_message]
-    return render_template("portal/task.html", case=view, task=item,
-                           form_view=form_view(schema, ui, parsed.raw, parsed.errors)), 400
+    return _task_page(view, item, form_view(schema, ui, parsed.raw, parsed.errors)), 400
+
+
+def _task_page(view: dict[str, Any], item: dict[str, Any], fv: Any) -> str:
+    """The citizen's task: what the office asks for (what the task declares), the deadline, the form."""
+    context = task_context.task_context(engine(), item)
+    docs = {d.id: d.filename for d in documents.list_for_case(engine(), view["id"])}
+    asked = case_data.entries(context, context.task_summary, view["data"], docs,
+                              lambda doc_id: url_for("portal.document", case_id=view["id"], document_id=doc_id))
+    return render_template("portal/task.html", case=view, task=item, form_view=fv, asked=asked,
+                           instructions=[markdown.render(text) for text in context.instructions])
 
 
 @bp.get("/meine-antraege/<case_id>/dokumente/<document_id>")
