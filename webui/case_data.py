@@ -159,7 +159,7 @@ class _Formatter:
         self.settings, self.documents, self.link = settings, documents, link
 
     def entry(self, name: str, value: Any, f: _Field | None, *, technical: bool = False) -> Entry | None:
-        setting = self.settings.get(name, FieldSetting())
+        setting = self.settings.get(name) or (FieldSetting(format="cent") if name.endswith("_cent") else FieldSetting())
         label = name if technical else (setting.title or (f.label if f else "") or _readable(name))
         if value is None or value == "" or value == [] or value == {}:
             return Entry(label, "–", name=name) if technical else None
@@ -192,6 +192,11 @@ class _Formatter:
             return format_decimal(value, locale="de_DE")
         if isinstance(value, str):
             return _german_moment(value)
+        if isinstance(value, Mapping):      # an entry of a list of records: its values, readable
+            return ", ".join(f"{_readable(k)}: {self.text(v, {}, None, FieldSetting())}" for k, v in _leaves(value)
+                             if v not in (None, ""))
+        if isinstance(value, list):
+            return ", ".join(self.text(v, {}, None, FieldSetting()) for v in value)
         return str(value)
 
 

@@ -37,6 +37,8 @@ def test_the_first_decider_is_not_offered_the_second_task(engine, second_task):
     assert _offered(engine, "sb2") == ["freigeben"]
     # the group's list without a viewer (operators, `amtsflow tasks`) still shows it
     assert [t["element_id"] for t in task_pages.task_page(engine, groups=GROUPS).items] == ["freigeben"]
+    for order in ("priority", "age"):      # the other orders of the list leave it out as well
+        assert task_pages.task_page(engine, groups=GROUPS, user="sb1", viewer="sb1", order=order).items == []
     # on later pages too: the cursor path has the same condition
     page = task_pages.task_page(engine, groups=GROUPS, user="sb2", viewer="sb2", limit=1)
     assert page.next_cursor is None and len(page.items) == 1

@@ -90,3 +90,20 @@ def test_instructions_are_sanitised_markdown():
     assert "<strong>fett</strong>" in out and "<script>" not in out and 'href="javascript' not in out
     assert '<a href="https://example.org" class="kern-link" rel="noopener noreferrer">y</a>' in out
     assert "<h3>Titel</h3>" in out and "<h1>" not in out
+
+
+def test_values_read_as_people_write_them():
+    from engine.services.task_context import FieldSetting, TaskContext
+    from webui.case_data import build
+    context = TaskContext(element_id="pruefen", instructions=[], start_form=None, task_form=None, other_forms=[],
+                          review_notes_variable="hinweise", summary=["gebuehr", "frist"], task_summary=[],
+                          fields={"gebuehr": FieldSetting("Gebühr", "cent")})
+    data = {"gebuehr": 3000, "frist": "2026-12-16", "hinweise": "Ein Hinweis", "jahressteuer_cent": 12050,
+            "nachgereicht": [{"datei": "mietvertrag.pdf", "am": "2026-12-03T10:00:00+00:00"}], "leer": None}
+    display = build(context, data, {}, lambda doc_id: doc_id)
+    assert display.review_notes == ["Ein Hinweis"]
+    assert [(e.label, e.text) for e in display.summary] == [("Gebühr", "30,00\xa0€"), ("Frist", "16.12.2026")]
+    technical = {e.label: (e.text, e.items) for e in display.technical}
+    assert technical["jahressteuer_cent"] == ("120,50\xa0€", [])
+    assert technical["nachgereicht"] == ("", ["Datei: mietvertrag.pdf, Am: 03.12.2026, 11:00 Uhr"])
+    assert technical["leer"] == ("–", []) and "hinweise" not in technical

@@ -124,7 +124,7 @@ def _task_page(item: dict[str, Any], view: dict[str, Any], fv: Any, status: int 
                               lambda doc_id: url_for("inbox.document", case_id=view["id"], document_id=doc_id))
     return render_template("inbox/task.html", task=item, case=view, form_view=fv, documents=docs, display=display,
                            instructions=[markdown.render(text) for text in context.instructions],
-                           excluded=fv is None, four_eyes=task_access.FOUR_EYES_MESSAGE,
+                           excluded=fv is None,
                            clerks=[] if fv is None else _colleagues(item)), status
 
 
