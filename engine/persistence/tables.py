@@ -100,9 +100,12 @@ cases = Table(
     # An Aktenzeichen names one case of a process; NULLs (no key) are distinct on both databases.
     Index("uq_cases_process_key_business_key", "process_key", "business_key", unique=True),
     # The cockpit's case search, newest first (engine/services/case_search.py, migration 0014).
-    Index("ix_cases_process_started", "process_key", "version", "started_at", "id"),
+    Index("ix_cases_process_started", "process_key", "started_at", "id"),
+    Index("ix_cases_process_version_started", "process_key", "version", "started_at", "id"),
     Index("ix_cases_status_started", "status", "started_at", "id"),
     Index("ix_cases_started", "started_at", "id"),
+    Index("ix_cases_suspended_started", "started_at", "id",
+          postgresql_where=text("suspended"), sqlite_where=text("suspended")),
 )
 
 # The counters behind assigned business keys: one row per scope (a process key, or the shared
@@ -217,6 +220,9 @@ incidents = Table(
     Column("created_at", TS, nullable=False),
     Column("resolved_at", TS),
     Column("resolved_by", String(200)),
+    # The cases with an open incident (case search, studio), whatever the size of the history.
+    Index("ix_incidents_open_case", "case_id", postgresql_where=text("status = 'open'"),
+          sqlite_where=text("status = 'open'")),
 )
 
 subscriptions = Table(

@@ -7,7 +7,8 @@ on (started_at, id), so the next page costs what the first does; the total is co
 COUNT_CAP ("mehr als 10.000").
 
 Indexes (migration 0014): (process_key, version, started_at, id), (status, started_at, id),
-(started_at, id); on PostgreSQL a trigram index on lower(case_fields.value) serves the free text.
+(started_at, id), partial ones for suspended cases and open incidents; on PostgreSQL a trigram
+index on lower(case_fields.value) serves the free text (a business key matches it exactly).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Iterator, Sequence
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
 from engine.bootstrap import Engine
 from engine.domain.errors import InvalidState
@@ -97,9 +98,9 @@ def _conditions(q: CaseQuery) -> list[ColumnElement[bool]]:
         conds.append(_C.c.status == q.status)
     elif q.status == "suspended":
         conds.append(_C.c.suspended.is_(True))
-    elif q.status == "incident":
+    elif q.status == "incident":   # the few open incidents drive the search (partial index)
         i = t.incidents
-        conds.append(exists().where(and_(i.c.case_id == _C.c.id, i.c.status == "open")))
+        conds.append(_C.c.id.in_(select(i.c.case_id).where(i.c.status == "open")))
     if q.business_key:
         conds.append(_C.c.business_key == q.business_key.strip())
     for column, lower, upper in ((_C.c.started_at, q.started_from, q.started_until),
@@ -111,10 +112,11 @@ def _conditions(q: CaseQuery) -> list[ColumnElement[bool]]:
     cf = t.case_fields
     if q.field_name is not None:
         conds.append(_C.c.id.in_(select(cf.c.case_id).where(cf.c.name == q.field_name, cf.c.value == q.field_value)))
-    if q.text:
+    if q.text:   # a declared field contains the text, or the business key is the text
         like = "%" + q.text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conds.append(or_(func.lower(_C.c.business_key).like(like, escape="\\"),
-                         _C.c.id.in_(select(cf.c.case_id).where(func.lower(cf.c.value).like(like, escape="\\")))))
+        conds.append(_C.c.id.in_(
+            select(cf.c.case_id).where(func.lower(cf.c.value).like(like, escape="\\"))
+            .union(select(_C.c.id).where(_C.c.business_key == q.text.strip()))))
     return conds
 
 

@@ -19,9 +19,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_cases_process_started", "cases", ["process_key", "version", "started_at", "id"])
+    op.create_index("ix_cases_process_started", "cases", ["process_key", "started_at", "id"])
+    op.create_index("ix_cases_process_version_started", "cases", ["process_key", "version", "started_at", "id"])
     op.create_index("ix_cases_status_started", "cases", ["status", "started_at", "id"])
     op.create_index("ix_cases_started", "cases", ["started_at", "id"])
+    op.create_index("ix_cases_suspended_started", "cases", ["started_at", "id"],
+                    postgresql_where=sa.text("suspended"), sqlite_where=sa.text("suspended"))
+    op.create_index("ix_incidents_open_case", "incidents", ["case_id"],
+                    postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
     bind = op.get_bind()
     if bind.dialect.name == "postgresql" and bind.execute(
             sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")).first():
@@ -33,6 +38,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_case_fields_value_trgm")
+    op.drop_index("ix_incidents_open_case", table_name="incidents")
+    op.drop_index("ix_cases_suspended_started", table_name="cases")
+    op.drop_index("ix_cases_process_version_started", table_name="cases")
     op.drop_index("ix_cases_started", table_name="cases")
     op.drop_index("ix_cases_status_started", table_name="cases")
     op.drop_index("ix_cases_process_started", table_name="cases")
