@@ -103,6 +103,7 @@ cases = Table(
     Index("ix_cases_process_started", "process_key", "started_at", "id"),
     Index("ix_cases_process_version_started", "process_key", "version", "started_at", "id"),
     Index("ix_cases_status_started", "status", "started_at", "id"),
+    Index("ix_cases_process_status_started", "process_key", "status", "started_at", "id"),
     Index("ix_cases_started", "started_at", "id"),
     Index("ix_cases_suspended_started", "started_at", "id",
           postgresql_where=text("suspended"), sqlite_where=text("suspended")),

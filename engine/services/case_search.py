@@ -96,8 +96,8 @@ def _conditions(q: CaseQuery) -> list[ColumnElement[bool]]:
         conds.append(_C.c.version == q.version)
     if q.status in ENGINE_STATUSES:
         conds.append(_C.c.status == q.status)
-    elif q.status == "suspended":
-        conds.append(_C.c.suspended.is_(True))
+    elif q.status == "suspended":   # the bare column: the partial index's own predicate
+        conds.append(_C.c.suspended)
     elif q.status == "incident":   # the few open incidents drive the search (partial index)
         i = t.incidents
         conds.append(_C.c.id.in_(select(i.c.case_id).where(i.c.status == "open")))
@@ -143,14 +143,24 @@ def _page_query(q: CaseQuery) -> Select[Any]:
     return query.order_by(_C.c.started_at.desc(), _C.c.id.desc())
 
 
+def _count_query(q: CaseQuery) -> Select[Any]:
+    """Matches up to COUNT_CAP + 1. Only "with incident" asked: counted on the open incidents'
+    partial index alone (a case has its incidents; the cases table is not read)."""
+    if q.status == "incident" and replace(q, status=None, limit=PAGE_SIZE, after=None) == CaseQuery():
+        i = t.incidents
+        matches = select(i.c.case_id).where(i.c.status == "open", i.c.case_id.is_not(None)).distinct()
+    else:
+        matches = select(_C.c.id).where(*_conditions(q))
+    return select(func.count()).select_from(matches.limit(COUNT_CAP + 1).subquery())
+
+
 def search(engine: Engine, q: CaseQuery, *, count: bool = True) -> CasePage:
     """One page of matches; ``count=False`` skips the total (the export reads page after page)."""
     with engine.db.connect() as conn:
         rows = conn.execute(_page_query(q).limit(q.limit + 1)).all()
         more = len(rows) > q.limit
         rows = rows[:q.limit]
-        counted = conn.execute(select(func.count()).select_from(
-            select(_C.c.id).where(*_conditions(q)).limit(COUNT_CAP + 1).subquery())).scalar_one() if count else 0
+        counted = conn.execute(_count_query(q)).scalar_one() if count else 0
         found = _decorate(conn, rows)
     last = rows[-1] if rows and more else None
     return CasePage(rows=found, total=min(counted, COUNT_CAP), total_capped=counted > COUNT_CAP,

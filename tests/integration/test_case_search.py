@@ -63,7 +63,9 @@ def test_status_filters(engine: Engine, world: dict[str, Any]) -> None:
     assert set(by["waiting"]) == {world["v2"], ids[2], ids[3], ids[4], ids[5]}
     assert by["failed"] == [] and by["running"] == []
     page = case_search.search(engine, CaseQuery(status="incident"))
-    assert page.rows[0].open_incidents == 1
+    assert page.rows[0].open_incidents == 1 and page.total == 1        # counted on the incidents alone
+    assert case_search.search(engine, CaseQuery(status="incident", process_key="usertask", version=2)).total == 0
+    assert case_search.search(engine, CaseQuery(status="suspended")).total == 1
 
 
 def test_process_version_business_key_and_field(engine: Engine, world: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ def upgrade() -> None:
     op.create_index("ix_cases_process_started", "cases", ["process_key", "started_at", "id"])
     op.create_index("ix_cases_process_version_started", "cases", ["process_key", "version", "started_at", "id"])
     op.create_index("ix_cases_status_started", "cases", ["status", "started_at", "id"])
+    op.create_index("ix_cases_process_status_started", "cases", ["process_key", "status", "started_at", "id"])
     op.create_index("ix_cases_started", "cases", ["started_at", "id"])
     op.create_index("ix_cases_suspended_started", "cases", ["started_at", "id"],
                     postgresql_where=sa.text("suspended"), sqlite_where=sa.text("suspended"))
@@ -42,5 +43,6 @@ def downgrade() -> None:
     op.drop_index("ix_cases_suspended_started", table_name="cases")
     op.drop_index("ix_cases_process_version_started", table_name="cases")
     op.drop_index("ix_cases_started", table_name="cases")
+    op.drop_index("ix_cases_process_status_started", table_name="cases")
     op.drop_index("ix_cases_status_started", table_name="cases")
     op.drop_index("ix_cases_process_started", table_name="cases")
