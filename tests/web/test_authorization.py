@@ -60,6 +60,7 @@ GET_MATRIX: list[tuple[str, dict[str, int]]] = [
     ("/studio/vorgaenge", only({"owner": OK, "admin": OK})),
     ("/studio/vorgaenge.csv", only({"owner": OK, "admin": OK})),
     ("/studio/vorgaenge/{case}", only({"owner": OK, "admin": OK})),
+    ("/api/v1/cases", only({"owner": OK, "admin": OK}, anon=UNAUTH)),
     ("/health/live", PUBLIC),
     ("/metrics", only({"admin": OK}, anon=UNAUTH)),                                # operators only
 ]

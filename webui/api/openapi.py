@@ -166,6 +166,16 @@ OPERATION_PATHS: dict[str, Any] = {
 
 
 def document() -> dict[str, Any]:
+    from webui.api import cockpit
+
+    doc = _document()
+    doc["components"]["schemas"] = {**SCHEMAS, "CaseRow": cockpit.CASE_ROW_SCHEMA}
+    for path, operations in cockpit.openapi_paths(_ok, _ref).items():
+        doc["paths"][path] = {**doc["paths"].get(path, {}), **operations}
+    return doc
+
+
+def _document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "amtsflow API", "version": "1",

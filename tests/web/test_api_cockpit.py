@@ -1,0 +1,81 @@
+"""REST API of the cockpit (issue 16): GET /api/v1/cases and the repairs, for owners and admins."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from engine.services import cases, identity, queries
+from engine.services.deploy import deploy, read_paths
+from tests.conftest import model
+
+
+@pytest.fixture
+def world(web_engine: Any, clock: Any) -> dict[str, Any]:
+    deploy(web_engine, read_paths([str(model("repair"))]), actor="po")
+    ids = []
+    for n in range(3):                                                        # Person 0 divides by zero
+        ids.append(cases.start_case(web_engine, "reparatur", {"antragsteller": f"Person {n}", "teiler": n},
+                                    actor="erika", business_key=f"RP-2026-{n:04d}"))
+        clock.advance(timedelta(minutes=5))
+    tokens = {user: identity.create_api_token(web_engine, user, f"{user}-token")[1] for user in ("po", "admin", "sb1")}
+    return {"ids": ids, "tokens": tokens}
+
+
+def _get(client: Any, world: dict[str, Any], path: str, user: str = "po") -> Any:
+    return client.get(path, headers={"Authorization": f"Bearer {world['tokens'][user]}"})
+
+
+def _post(client: Any, world: dict[str, Any], path: str, body: dict[str, Any], user: str = "po") -> Any:
+    return client.post(path, json=body, headers={"Authorization": f"Bearer {world['tokens'][user]}"})
+
+
+def test_search_pages_with_total_and_link(client: Any, world: dict[str, Any]) -> None:
+    response = _get(client, world, "/api/v1/cases?process_key=reparatur&limit=2")
+    assert response.status_code == 200
+    assert response.headers["X-Total-Count"] == "3" and "X-Total-Count-Exact" not in response.headers
+    first = response.get_json()
+    assert [row["business_key"] for row in first] == ["RP-2026-0002", "RP-2026-0001"]
+    link = response.headers["Link"]
+    assert link.endswith('>; rel="next"') and "process_key=reparatur" in link
+    following = _get(client, world, link[1:link.index(">")].replace("http://localhost", ""))
+    assert [row["business_key"] for row in following.get_json()] == ["RP-2026-0000"]
+    assert "Link" not in following.headers
+    failed = _get(client, world, "/api/v1/cases?status=incident").get_json()
+    assert [row["business_key"] for row in failed] == ["RP-2026-0000"] and failed[0]["open_incidents"] == 1
+    assert _get(client, world, "/api/v1/cases?field=antragsteller:Person%201").get_json()[0]["id"] == world["ids"][1]
+
+
+@pytest.mark.parametrize("query", ["status=verloren", "started_from=gestern", "started_from=2026-12-01T00:00:00",
+                                   "field=ohne-doppelpunkt", "limit=0", "version=zwei", "cursor=kaputt"])
+def test_bad_search_parameters_are_problems(client: Any, world: dict[str, Any], query: str) -> None:
+    response = _get(client, world, f"/api/v1/cases?{query}")
+    assert response.status_code in (400, 422), response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+
+
+def test_repairs_over_the_api(client: Any, web_engine: Any, world: dict[str, Any]) -> None:
+    broken = world["ids"][0]
+    response = _post(client, world, f"/api/v1/cases/{broken}/data", {"data": {"teiler": 4}, "comment": "Korrektur"})
+    assert response.status_code == 200 and response.get_json()["data"]["teiler"] == 4
+    refused = _post(client, world, f"/api/v1/cases/{broken}/data", {"data": {"gebuehr": 1}, "comment": "Korrektur"})
+    assert refused.status_code == 422 and "gebuehr" in refused.get_json()["errors"]
+    no_reason = _post(client, world, f"/api/v1/cases/{broken}/suspend", {})
+    assert no_reason.status_code in (400, 422)
+    assert _post(client, world, f"/api/v1/cases/{broken}/suspend", {"comment": "Rückfrage"},
+                 user="admin").get_json()["suspended"] is True
+    assert _post(client, world, f"/api/v1/cases/{broken}/resume", {"comment": "Weiter geht's"}).status_code == 200
+    done = _post(client, world, f"/api/v1/cases/{broken}/cancel", {"comment": "Zurückgezogen"})
+    assert done.get_json()["status"] == "cancelled"
+    actions = [h["action"] for h in queries.get_case(web_engine, broken)["history"]]
+    assert actions[-4:] == ["data_edited", "suspended", "resumed", "cancelled"]
+
+
+def test_clerks_and_citizens_may_not(client: Any, world: dict[str, Any]) -> None:
+    assert _get(client, world, "/api/v1/cases", user="sb1").status_code == 403
+    assert _post(client, world, f"/api/v1/cases/{world['ids'][1]}/cancel", {"comment": "Nicht erlaubt"},
+                 user="sb1").status_code == 403
+    assert client.get("/api/v1/cases").status_code == 401
+    assert _post(client, world, "/api/v1/cases/unbekannt/cancel", {"comment": "Gibt es nicht"}).status_code == 404

@@ -1,0 +1,188 @@
+"""REST API of the cockpit for process owners and admins: case search and case repairs.
+
+GET /cases searches like the studio's case list (X-Total-Count up to 10,000, Link rel="next");
+the repairs need a ``comment`` (the reason, kept in the case's history) and answer the case.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import jsonify, request, url_for
+from flask_babel import gettext as _
+
+from engine.domain.errors import InvalidState, NotFound
+from engine.services import case_repair, case_search, queries
+from engine.services.case_search import CaseQuery, CaseRow
+from webui.api.blueprint import api_user, bp, json_body, not_found, require_api_roles
+from webui.auth import engine
+from webui.errors import problem
+
+SEARCH_PARAMS = ("process_key", "version", "status", "business_key", "started_from", "started_until",
+                 "ended_from", "ended_until", "field", "q")
+
+
+def _moment(name: str) -> datetime | None:
+    value = request.args.get(name)
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidState(f"bad {name}", user_message=_("%(name)s erwartet Datum und Uhrzeit nach ISO 8601 mit "
+                                                         "Zeitzone, z. B. 2026-12-01T00:00:00+01:00.", name=name)) from None
+    if moment.tzinfo is None:
+        raise InvalidState(f"{name} without zone", user_message=_("%(name)s braucht eine Zeitzone, z. B. +01:00.",
+                                                                  name=name))
+    return moment
+
+
+def _query() -> CaseQuery:
+    args = request.args
+    field_name = field_value = None
+    if args.get("field"):
+        field_name, sep, field_value = args["field"].partition(":")
+        if not sep or not field_name:
+            raise InvalidState("bad field", user_message=_("field erwartet Name:Wert eines Suchfelds, "
+                                                           "z. B. field=antragsteller:Erika Mustermann."))
+    try:
+        version = int(args["version"]) if args.get("version") else None
+        limit = int(args.get("limit", case_search.PAGE_SIZE))
+    except ValueError:
+        raise InvalidState("bad number", user_message=_("version und limit sind ganze Zahlen.")) from None
+    return CaseQuery(process_key=args.get("process_key") or None, version=version, status=args.get("status") or None,
+                     business_key=args.get("business_key") or None, started_from=_moment("started_from"),
+                     started_until=_moment("started_until"), ended_from=_moment("ended_from"),
+                     ended_until=_moment("ended_until"), field_name=field_name, field_value=field_value,
+                     text=args.get("q") or None, limit=limit, after=args.get("cursor") or None)
+
+
+def _row(row: CaseRow) -> dict[str, Any]:
+    return {"id": row.id, "process_key": row.process_key, "version": row.version, "status": row.status,
+            "suspended": row.suspended, "business_key": row.business_key, "citizen_status": row.citizen_status,
+            "started_by": row.started_by, "started_at": row.started_at.isoformat(),
+            "ended_at": row.ended_at.isoformat() if row.ended_at else None, "open_incidents": row.open_incidents,
+            "fields": row.fields}
+
+
+@bp.get("/cases")
+def search_cases() -> Any:
+    require_api_roles("owner", "admin")
+    query = _query()
+    page = case_search.search(engine(), query)
+    response = jsonify([_row(row) for row in page.rows])
+    response.headers["X-Total-Count"] = str(page.total)
+    if page.total_capped:
+        response.headers["X-Total-Count-Exact"] = "false"
+    if page.next_cursor:
+        kept = {name: request.args[name] for name in SEARCH_PARAMS if request.args.get(name)}
+        following = url_for("api.search_cases", _external=True, limit=query.limit, cursor=page.next_cursor, **kept)
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return response
+
+
+def _case_or_404(case_id: str) -> None:
+    try:
+        queries.get_case(engine(), case_id, with_history=False)
+    except NotFound:
+        not_found("case", case_id)
+
+
+def _comment(body: dict[str, Any]) -> str:
+    comment = body.get("comment")
+    if not isinstance(comment, str):
+        raise InvalidState("comment missing", user_message=_("comment (Text) fehlt: die Begründung des Eingriffs."))
+    return comment
+
+
+@bp.post("/cases/<case_id>/data")
+def repair_data(case_id: str) -> Any:
+    require_api_roles("owner", "admin")
+    _case_or_404(case_id)
+    body = json_body()
+    changes = body.get("data")
+    if not isinstance(changes, dict):
+        return problem(400, _("Erwartet: data (Objekt mit den zu ändernden Feldern) und comment (Text)."))
+    case_repair.edit_data(engine(), case_id, changes, actor=api_user().username, comment=_comment(body))
+    return jsonify(queries.get_case(engine(), case_id))
+
+
+def _lifecycle(case_id: str, action: Any) -> Any:
+    require_api_roles("owner", "admin")
+    _case_or_404(case_id)
+    action(engine(), case_id, actor=api_user().username, comment=_comment(json_body()))
+    return jsonify(queries.get_case(engine(), case_id))
+
+
+@bp.post("/cases/<case_id>/suspend")
+def suspend_case(case_id: str) -> Any:
+    return _lifecycle(case_id, case_repair.suspend)
+
+
+@bp.post("/cases/<case_id>/resume")
+def resume_case(case_id: str) -> Any:
+    return _lifecycle(case_id, case_repair.resume)
+
+
+@bp.post("/cases/<case_id>/cancel")
+def cancel_case(case_id: str) -> Any:
+    return _lifecycle(case_id, case_repair.cancel)
+
+
+CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}
+COMMENT = {"type": "string", "minLength": case_repair.MIN_COMMENT, "maxLength": case_repair.MAX_COMMENT,
+           "description": "Begründung; steht im Verlauf des Vorgangs"}
+
+
+def openapi_paths(ok: Any, ref: Any) -> dict[str, Any]:
+    """This module's part of the OpenAPI document (``ok`` and ``ref`` are the document's helpers)."""
+    def repair(summary: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+        return {"post": {"summary": summary, "tags": ["cockpit"], "parameters": [CASE_ID],
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                             "type": "object", "required": required, "properties": properties}}}},
+                         "responses": ok("Der Vorgang danach", ref("Case"), writes=True)}}
+
+    search = ok("Eine Seite Vorgänge, die neuesten zuerst", {"type": "array", "items": ref("CaseRow")})
+    search["200"]["headers"] = {
+        "X-Total-Count": {"description": "Anzahl der Treffer (bis 10.000)", "required": True,
+                          "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+        "X-Total-Count-Exact": {"description": "false: es gibt mehr Treffer", "schema": {"type": "string"}},
+        "Link": {"description": "<URL der nächsten Seite>; rel=\"next\"", "schema": {"type": "string"}}}
+    text_params = ("process_key", "business_key", "q", "field", "cursor")
+    moments = ("started_from", "started_until", "ended_from", "ended_until")
+    return {
+        "/cases": {"get": {
+            "summary": "Vorgänge suchen (Prozessverantwortung, Administration)", "tags": ["cockpit"],
+            "description": "Filter: process_key, version, status (running, waiting, completed, failed, cancelled, "
+                           "suspended, incident), business_key (genau), started_/ended_from und _until (ISO 8601 "
+                           "mit Zeitzone; bis: ausschließlich), field=Name:Wert (ein Suchfeld, genau), q (enthält, "
+                           "in den Suchfeldern; ein Aktenzeichen genau).",
+            "parameters": [*({"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                             for n in text_params),
+                           *({"name": n, "in": "query", "required": False,
+                              "schema": {"type": "string", "format": "date-time"}} for n in moments),
+                           {"name": "status", "in": "query", "required": False,
+                            "schema": {"type": "string", "enum": list(case_search.STATUSES)}},
+                           {"name": "version", "in": "query", "required": False,
+                            "schema": {"type": "integer", "minimum": 1}},
+                           {"name": "limit", "in": "query", "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": case_search.MAX_PAGE_SIZE,
+                                       "default": case_search.PAGE_SIZE}}],
+            "responses": search}},
+        "/cases/{case_id}/data": repair("Daten eines Vorgangs korrigieren (nur vom Prozess vorgesehene Felder)",
+                                        {"data": {"type": "object"}, "comment": COMMENT}, ["data", "comment"]),
+        "/cases/{case_id}/suspend": repair("Vorgang anhalten", {"comment": COMMENT}, ["comment"]),
+        "/cases/{case_id}/resume": repair("Vorgang fortsetzen", {"comment": COMMENT}, ["comment"]),
+        "/cases/{case_id}/cancel": repair("Vorgang abbrechen", {"comment": COMMENT}, ["comment"]),
+    }
+
+
+CASE_ROW_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
+    "id": {"type": "string"}, "process_key": {"type": "string"}, "version": {"type": "integer"},
+    "status": {"type": "string"}, "suspended": {"type": "boolean"}, "business_key": {"type": ["string", "null"]},
+    "citizen_status": {"type": ["string", "null"]}, "started_by": {"type": ["string", "null"]},
+    "started_at": {"type": "string", "format": "date-time"},
+    "ended_at": {"type": ["string", "null"], "format": "date-time"},
+    "open_incidents": {"type": "integer"},
+    "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}
