@@ -83,6 +83,11 @@ def task_context(engine: "Engine", task: dict[str, Any]) -> TaskContext:
         summary=summary, task_summary=task_summary, fields=_field_settings(page.get("felder")))
 
 
+def case_context(engine: "Engine", case: dict[str, Any]) -> TaskContext:
+    """The same for a case's own page (no task): the process-wide summary, every task form."""
+    return task_context(engine, {"case_id": case["id"], "process_key": case["process_key"], "element_id": ""})
+
+
 def _instructions(info: Any, form: Form | None) -> list[str]:
     texts = [text for text in (info.instructions or info.documentation,) if text]
     description = form.schema.get("description") if form else None

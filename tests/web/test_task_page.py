@@ -107,3 +107,13 @@ def test_values_read_as_people_write_them():
     assert technical["jahressteuer_cent"] == ("120,50\xa0€", [])
     assert technical["nachgereicht"] == ("", ["Datei: mietvertrag.pdf, Am: 03.12.2026, 11:00 Uhr"])
     assert technical["leer"] == ("–", []) and "hinweise" not in technical
+
+
+def test_case_page_shows_the_same_readable_data(client, web_engine, backoffices):  # noqa: F811
+    case_id, _task = review_case(web_engine, backoffices)
+    login_as(client, "sb1")
+    page = client.get(f"/inbox/vorgaenge/{case_id}").get_data(as_text=True)
+    assert "Person im Melderegister nicht eindeutig gefunden" in page.split('id="review-notes">', 1)[1]
+    shown = _text(page.split('id="data-title"', 1)[1].split('id="technical-data"', 1)[0])
+    assert "Wie nutzen Sie das Fahrzeug? Firmenwagen, den ich auch privat nutze" in shown
+    assert "Portal url" not in shown and "<code>portal_url</code>" in page

@@ -120,12 +120,16 @@ def task(task_id: str) -> Any:
 def _task_page(item: dict[str, Any], view: dict[str, Any], fv: Any, status: int = 200) -> Any:
     docs = documents.list_for_case(engine(), view["id"])
     context = task_context.task_context(engine(), item)
-    display = case_data.build(context, view["data"], {d.id: d.filename for d in docs},
-                              lambda doc_id: url_for("inbox.document", case_id=view["id"], document_id=doc_id))
-    return render_template("inbox/task.html", task=item, case=view, form_view=fv, documents=docs, display=display,
+    return render_template("inbox/task.html", task=item, case=view, form_view=fv, documents=docs,
+                           display=_display(context, view, docs),
                            instructions=[markdown.render(text) for text in context.instructions],
                            excluded=fv is None,
                            clerks=[] if fv is None else _colleagues(item)), status
+
+
+def _display(context: Any, view: dict[str, Any], docs: list[Any]) -> case_data.CaseDisplay:
+    return case_data.build(context, view["data"], {d.id: d.filename for d in docs},
+                           lambda doc_id: url_for("inbox.document", case_id=view["id"], document_id=doc_id))
 
 
 def _excluded(item: dict[str, Any]) -> bool:
@@ -190,9 +194,10 @@ def _case(case_id: str) -> dict[str, Any]:
 @bp.get("/vorgaenge/<case_id>")
 def case(case_id: str) -> Any:
     view = _case(case_id)
+    docs = documents.list_for_case(engine(), case_id)
     return render_template("inbox/case.html", case=view, timeline=casework.timeline(engine(), view),
-                           labels=queries.data_labels(engine(), case_id),
-                           documents=documents.list_for_case(engine(), case_id),
+                           display=_display(task_context.case_context(engine(), view), view, docs),
+                           documents=docs,
                            comments=comments.list_comments(engine(), case_id),
                            kinds={"attachment": _("Anlage"), "decision": _("Bescheid")})
 
