@@ -35,7 +35,7 @@ from engine.runtime.parsing import SourceFile
 from engine.services import cases, messages, queries
 from engine.services.deploy import DeployResult, deploy
 from engine.settings import Settings
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, TEST_COMMAND_SECONDS
 from tests.fakes import FakeConnector
 
 CAMUNDA_TESTS = CORPUS / "camunda-engine-tests" / "resources" / "org" / "camunda" / "bpm" / "engine" / "test" / "bpmn"
@@ -149,7 +149,8 @@ class Scenario:
 @pytest.fixture
 def scenario(database_url: str) -> Iterator[Scenario]:
     clock = FakeClock()
-    eng = bootstrap(Settings(database_url=database_url, case_cache_size=0), clock=clock)
+    eng = bootstrap(Settings(database_url=database_url, case_cache_size=0, max_command_seconds=TEST_COMMAND_SECONDS),
+                    clock=clock)
     try:
         yield Scenario(eng, clock)
     finally:

@@ -47,7 +47,7 @@ def test_TransactionSubProcessTest_testSimpleCaseTxCancelled(tx):
     tx.complete(case, "askCustomer", {"confirmed": False})
     assert undone(tx) == {"undoBookHotel": 5, "undoBookFlight": 1, "undoChargeCard": 1}
     signal(tx, case, "afterCancellation")
-    assert tx.status(case) == "completed"
+    assert tx.status(case) == "completed", tx.case(case)["incidents"]
 
 
 def test_TransactionSubProcessTest_testWaitstateCompensationHandler(tx):
