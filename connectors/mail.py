@@ -103,7 +103,7 @@ class MailConnector(BaseConnector):
     def text_message(self, params: Mapping[str, Any], request: ServiceRequest) -> EmailMessage:
         """A mail whose subject and text the model gives (Flowable's mail task)."""
         for name in ("to", "cc", "bcc"):
-            bad = [a for a in _addresses(params.get(name)) if not re.fullmatch(EMAIL["pattern"], a)]
+            bad = [a for a in _addresses(params.get(name)) if not re.fullmatch(str(EMAIL["pattern"]), a)]
             if bad:
                 raise BusinessError(REFUSED, f"Ungültige E-Mail-Adresse in '{name}': {', '.join(bad)}")
         if not any(_addresses(params.get(name)) for name in ("to", "cc", "bcc")):

@@ -154,7 +154,7 @@ def text(root: etree._Element, path: str) -> str:
 def parse_import_ack(data: bytes) -> Ack:
     root = parse_xml(data)
     if root.tag != q(MSG_IMPORT):
-        raise XdomeaError(f"expected {MSG_IMPORT}, got {root.tag}")
+        raise XdomeaError(f"expected {MSG_IMPORT}, got {root.tag!s}")
     ok = text(root, "x:AbgegebenesObjekt/x:Erfolgreich")
     if ok not in ("true", "false"):
         raise XdomeaError("Erfolgreich must be true or false")

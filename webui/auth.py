@@ -22,7 +22,8 @@ def engine() -> Engine:
 
 
 def current_user() -> User | None:
-    return g.get("user")
+    user: User | None = g.get("user")
+    return user
 
 
 def sign_in(user: User, method: str) -> None:

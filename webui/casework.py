@@ -129,8 +129,8 @@ def timeline(engine: Engine, view: dict[str, Any], viewer: str | None = None) ->
 def _citizen_view_of(actor: str, viewer: str, owner: str | None) -> str:
     """Citizens see no staff names: "Sie", "Antragsteller/in" or "Verwaltung"."""
     if actor == viewer:
-        return _("Sie")
-    return _("Antragsteller/in") if actor == owner else _("Verwaltung")
+        return str(_("Sie"))
+    return str(_("Antragsteller/in") if actor == owner else _("Verwaltung"))
 
 
 def send_document(engine: Engine, case_id: str, document_id: str) -> Any:

@@ -20,7 +20,7 @@ def deploy_process_library(engine: Any, folder: Path) -> list[str]:
     from engine.domain.errors import DeploymentError
     from engine.services.deploy import deploy, read_paths
 
-    lines = []
+    lines: list[str] = []
     for service in sorted(p for p in folder.iterdir() if p.is_dir() and (p / "process.bpmn").exists()):
         try:
             result = deploy(engine, read_paths([str(service)]), actor="demo")

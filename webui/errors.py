@@ -88,7 +88,7 @@ def refuse(roles: Iterable[str], message: str | None = None) -> NoReturn:
 
 def _api_detail(status: int, exc: HTTPException) -> str:
     if status in API_DETAILS:
-        return _(API_DETAILS[status], method=request.method, path=request.path)
+        return str(_(API_DETAILS[status], method=request.method, path=request.path))
     return MESSAGES.get(status, exc.description or "")
 
 
@@ -105,7 +105,7 @@ def _render(status: int, message: str) -> Any:
 
 def init_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf(_exc: CSRFError) -> tuple[Any, int]:
+    def _csrf(_exc: CSRFError) -> Any:
         return _render(400, CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)
@@ -118,5 +118,5 @@ def init_errors(app: Flask) -> None:
         return _render(status, MESSAGES.get(status, exc.description or ""))
 
     @app.errorhandler(AmtsflowError)
-    def _domain(exc: AmtsflowError) -> tuple[Any, int]:
+    def _domain(exc: AmtsflowError) -> Any:
         return _render(status_of(exc), exc.user_message)

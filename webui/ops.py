@@ -17,7 +17,7 @@ import os
 import re
 import time
 import uuid
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
@@ -75,7 +75,7 @@ def metrics() -> Response:
     if multiproc:
         from prometheus_client import multiprocess
 
-        multiprocess.MultiProcessCollector(registry, path=multiproc)
+        multiprocess.MultiProcessCollector(registry, path=multiproc)  # type: ignore[no-untyped-call]
     else:
         registry.register(current_app.extensions["amtsflow_request_registry"])
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
@@ -87,7 +87,7 @@ class _RegistryCollector(Collector):
     def __init__(self, inner: CollectorRegistry) -> None:
         self.inner = inner
 
-    def collect(self) -> Iterator[Any]:
+    def collect(self) -> Iterable[Any]:
         return self.inner.collect()
 
 

@@ -65,7 +65,8 @@ def limit_public_forms(app: Flask, endpoints: dict[str, str]) -> None:
     limiter: Limiter = app.extensions["amtsflow_limiter"]
     for endpoint, config_key in endpoints.items():
         view = app.view_functions[endpoint]
-        app.view_functions[endpoint] = limiter.limit(_config_value(config_key), methods=["POST"])(view)
+        limited: Any = limiter.limit(_config_value(config_key), methods=["POST"])(view)
+        app.view_functions[endpoint] = limited
 
 
 def _config_value(key: str) -> Callable[[], str]:

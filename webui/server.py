@@ -93,7 +93,7 @@ def _serve_gunicorn(settings: Settings, host: str, port: int, processes: int, th
     def child_exit(_server: Any, worker: Any) -> None:
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid, metrics_dir)
+        multiprocess.mark_process_dead(worker.pid, metrics_dir)  # type: ignore[no-untyped-call]
 
     class Application(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

@@ -28,7 +28,7 @@ STATUS_BADGE = {"completed": "success", "failed": "danger", "cancelled": "warnin
 
 
 def status_label(status: str) -> str:
-    return _(STATUS.get(status, status))
+    return str(_(STATUS.get(status, status)))
 
 
 def citizen_status(status: str, milestone: str | None = None) -> str:
@@ -41,7 +41,7 @@ def citizen_status(status: str, milestone: str | None = None) -> str:
 
 
 def action_label(action: str) -> str:
-    return _(ACTIONS.get(action, action.replace("_", " ")))
+    return str(_(ACTIONS.get(action, action.replace("_", " "))))
 
 
 def when(value: Any) -> str:

@@ -65,7 +65,7 @@ def edit_user(engine: Engine) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def token(engine: Engine) -> tuple[dict[str, Any], dict[str, Any]]:
     names = [u.username for u in identity.list_users(engine) if u.active and not u.has_role("citizen")]
-    schema = {"type": "object", "required": ["username", "name"], "properties": {
+    schema: dict[str, Any] = {"type": "object", "required": ["username", "name"], "properties": {
         "username": {"type": "string", "title": "Benutzerkonto", "enum": names},
         "name": {"type": "string", "title": "Bezeichnung des Tokens", "minLength": 1, "maxLength": 200,
                  "description": "Zum Beispiel: FIT-Connect-Eingang"}}}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any
+from typing import Any, Mapping, cast
 
 from flask import Flask, abort, current_app, jsonify, request
 from flask.blueprints import BlueprintSetupState
@@ -76,7 +76,7 @@ def payment_callback() -> Any:
     body = _body()
     secret = current_app.extensions["amtsflow_settings"].connector_config.get("payment_callback_secret", "")
     try:
-        notification = verify_callback(request.headers, body, secret, engine().clock.now(),
+        notification = verify_callback(cast(Mapping[str, str], request.headers), body, secret, engine().clock.now(),
                                        DatabaseReplayGuard(engine()))
     except CallbackRefused as exc:
         return _refused("payment", exc)
@@ -89,7 +89,7 @@ def fitconnect_callback() -> Any:
     """New submissions at the Zustelldienst: queued here, processed by the inbox's worker thread."""
     body = _body()
     try:
-        ids = inbox_of(current_app._get_current_object()).receive(request.headers, body)  # type: ignore[attr-defined]
+        ids = inbox_of(current_app._get_current_object()).receive(cast(Mapping[str, str], request.headers), body)  # type: ignore[attr-defined]
     except CallbackRefused as exc:
         return _refused("fitconnect", exc)
     return jsonify(status="queued", submissions=len(ids))

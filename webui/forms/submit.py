@@ -36,7 +36,7 @@ def parse_request(schema: Mapping[str, Any] | None, ui: Mapping[str, Any] | None
     """Typed data from the current request; type errors merged with the schema's German messages."""
     parsed = parse_form(schema, ui, request.form, request.files, current_app.config["AMTSFLOW_MAX_UPLOAD_BYTES"])
     try:
-        forms.validate(schema, parsed.data)
+        forms.validate(dict(schema) if schema is not None else None, parsed.data)
     except FormValidationError as exc:
         merge(parsed, exc.field_errors)
     return parsed

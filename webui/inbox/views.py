@@ -42,7 +42,8 @@ def index() -> Any:
     user = _user()
     view = request.args.get("ansicht", "gruppen")
     process, due, search = request.args.get("prozess") or None, request.args.get("faellig"), request.args.get("q")
-    order = request.args.get("sortierung") if request.args.get("sortierung") in ORDERS else "faelligkeit"
+    sort = request.args.get("sortierung") or ""
+    order = sort if sort in ORDERS else "faelligkeit"
     due_from, due_until = _due_bounds(due)
     mine = {"assignee": user.username} if view == "meine" else {"groups": casework.work_groups(user),
                                                                  "user": user.username}
@@ -65,7 +66,7 @@ def index() -> Any:
                            now=engine().clock.now().isoformat())
 
 
-def _filters(view: str, process: str | None, due: str | None, search: str | None, order: str) -> dict[str, str]:
+def _filters(view: str, process: str | None, due: str | None, search: str | None, order: str) -> dict[str, Any]:
     """The list's settings that every link of the list keeps (the default order is left out)."""
     return {k: v for k, v in (("ansicht", view), ("prozess", process), ("faellig", due), ("q", search),
                               ("sortierung", None if order == "faelligkeit" else order)) if v}

@@ -88,5 +88,5 @@ def payment_back() -> Any:
         flash(_("Zu diesem Aktenzeichen haben wir keinen Antrag von Ihnen gefunden."), "warning")
         return redirect(url_for("portal.my_cases"), 303)
     status = request.args.get("status")
-    return redirect(url_for("portal.payment_return", case_id=own[0]["id"], **({"status": status} if status else {})),
-                    303)
+    extra: dict[str, Any] = {"status": status} if status else {}
+    return redirect(url_for("portal.payment_return", case_id=own[0]["id"], **extra), 303)

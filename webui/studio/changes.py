@@ -99,7 +99,7 @@ def _version(entry: dict[str, Any], number: int | None, default: dict[str, Any])
     found = next((v for v in entry["versions"] if v["version"] == number), None)
     if found is None:
         abort(404)
-    return found
+    return dict(found)
 
 
 @bp.get("/prozesse/<key>/aenderungen")
