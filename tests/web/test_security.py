@@ -97,5 +97,9 @@ def test_compiled_english_catalog_matches_its_source():
     folder = Path(__file__).resolve().parents[2] / "webui" / "translations" / "en" / "LC_MESSAGES"
     with open(folder / "messages.po", "rb") as po, open(folder / "messages.mo", "rb") as mo:
         source, compiled = read_po(po), read_mo(mo)
-    assert {m.id: m.string for m in source if m.id} == {m.id: m.string for m in compiled if m.id}
+    def entries(catalog: object) -> dict[object, object]:   # plural messages: sequences of ids and strings
+        def key(value: object) -> object:
+            return tuple(value) if isinstance(value, (list, tuple)) else value
+        return {key(m.id): key(m.string) for m in catalog if m.id}  # type: ignore[attr-defined]
+    assert entries(source) == entries(compiled)
     assert all(m.string for m in source if m.id), "untranslated English messages"
