@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,10 +16,11 @@ from tests.web.conftest import csrf_token, login_as
 
 
 @pytest.fixture
-def failed(web_engine: Any) -> str:
+def failed(web_engine: Any, clock: Any) -> str:
     deploy(web_engine, read_paths([str(model("repair"))]), actor="po")
     cases.start_case(web_engine, "reparatur", {"antragsteller": "=HYPERLINK(\"x\")", "teiler": 3}, actor="erika",
                      business_key="RP-2026-0001")
+    clock.advance(timedelta(minutes=5))     # newest first: this one comes first
     return cases.start_case(web_engine, "reparatur", {"antragsteller": "Erika Mustermann", "teiler": 0},
                             actor="erika", business_key="RP-2026-0002")
 
