@@ -3,7 +3,8 @@
 * ``Knobs``: latency, error rate, downtime, malformed answers and lost responses, settable at start
   and at run time through ``GET/POST /_admin/knobs`` (reliability tests and the demo use them).
 * ``Simulator``: the shared state (seeded RNG, knobs, action counters, idempotency store) wired
-  into a Flask app by ``make_app``; ``/_admin/stats`` shows how often each action really ran.
+  into a Flask app by ``make_app``; ``/_admin/stats`` shows how often each action really ran
+  (``DELETE /_admin/stats`` starts the count again).
 * ``idempotent``: replays the stored answer for a repeated ``Idempotency-Key`` (same method and
   path) and refuses the key with a different payload (HTTP 422), as the IETF draft
   "The Idempotency-Key HTTP Header Field" describes.
@@ -146,6 +147,13 @@ def make_app(state: Simulator) -> Flask:
     def _stats() -> Response:
         with state.lock:
             return as_json({"actions": dict(state.actions), "idempotency_keys": len(state._idem)})
+
+    @app.delete(f"{ADMIN}/stats")
+    def _reset_stats() -> Response:
+        """Start counting from zero (tests that share one simulator reset it per test)."""
+        with state.lock:
+            state.actions.clear()
+            return as_json({"actions": {}})
 
     return app
 

@@ -20,7 +20,8 @@ from connectors.simulators import rest as rest_sim
 from connectors.simulators.common import RunningServer, serve_in_thread
 from engine.ports import ServiceRequest, ServiceResult
 
-CLIENT_TIMEOUT = "0.3"          # seconds; the latency knob in timeout tests is well above it
+CLIENT_TIMEOUT = "10"           # seconds: no answer under test comes near it, even on a loaded machine
+SHORT_TIMEOUT = "0.3"           # only for the timeout tests, whose latency knob is well above it
 PAYMENT_SECRET = "test-payment-callback-secret"
 FIT_SECRET = "test-fitconnect-callback-secret"
 WEB = http_client(timeout=10)          # one client for the tests' own requests to simulators
@@ -65,8 +66,7 @@ class Receiver:
         return self.calls
 
 
-def _build(name: str, receiver_url: str | None) -> tuple[Flask, Callable[[str], Any]]:
-    t = CLIENT_TIMEOUT
+def _build(name: str, receiver_url: str | None, t: str = CLIENT_TIMEOUT) -> tuple[Flask, Callable[[str], Any]]:
     if name == "melderegister":
         return ewo_sim.create_app(token="ewo"), lambda u: melderegister.create(
             {"melderegister_url": u, "melderegister_token": "ewo", "melderegister_timeout": t})
@@ -118,8 +118,8 @@ def receiver(cleanup: list[Callable[[], None]]) -> Receiver:
 
 @pytest.fixture
 def rig(cleanup: list[Callable[[], None]], receiver: Receiver) -> Callable[[str], Rig]:
-    def make(name: str) -> Rig:
-        app, connect = _build(name, receiver.url)
+    def make(name: str, timeout: str = CLIENT_TIMEOUT) -> Rig:
+        app, connect = _build(name, receiver.url, timeout)
         server = serve_in_thread(app)
         connector = connect(server.url)
         cleanup.append(server.stop)

@@ -14,7 +14,7 @@ import pytest
 from connectors.simulators import fitconnect as fit_sim
 from engine.ports import ConnectorError
 
-from .conftest import Rig
+from .conftest import SHORT_TIMEOUT, Rig
 
 ERIKA = {"familienname": "Mustermann", "vornamen": "Erika", "geburtsdatum": "1964-08-12"}
 MOVE = {"person_id": "MS-0000004", "einzugsdatum": "2026-01-15",
@@ -91,7 +91,7 @@ def test_business_error_becomes_bpmn_error(rig: Callable[[str], Rig], case: Case
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_timeout_is_technical(rig: Callable[[str], Rig], case: Case) -> None:
-    r = rig(case.name)
+    r = rig(case.name, timeout=SHORT_TIMEOUT)   # the one place a short client timeout is the point
     params = case.success[1](r)
     r.knobs(latency=1.5)
     with pytest.raises(ConnectorError, match="timed out"):

@@ -3,7 +3,11 @@ simulators over HTTP, the engine on SQLite and PostgreSQL, time driven by the Fa
 
 Every step a test takes (start, complete a task, deliver a message, run due jobs) is one engine
 command: the case is loaded from the database, stepped and saved again, so each wait is a
-save/restore boundary, as in production.
+save/restore boundary. The engine here runs without its case cache, and every test checks at
+its end that no command took a cached workflow.
+
+The simulators are shared by the session (starting them costs seconds); their action counters
+are reset before each test, so a test that checks "no payment was created" sees only its own.
 
 The payment outcome takes the production route: the citizen pays on the simulator's payment page,
 the simulator posts the signed callback to a local receiver, the test verifies it with
@@ -32,12 +36,14 @@ from connectors.payment import verify_callback
 from connectors.registry import close_connectors, load_connectors
 from connectors.simulators import runner
 from connectors.simulators.common import serve_in_thread
-from engine.bootstrap import Engine
+from engine.bootstrap import Engine, bootstrap
 from engine.jobs import JobExecutor
 from engine.persistence import tables as t
 from engine.ports import FakeClock
 from engine.services import cases, documents, messages, queries
 from engine.services.deploy import deploy, read_paths
+from engine.settings import Settings
+from tests.conftest import TEST_COMMAND_SECONDS
 from tests.web.helpers import PDF
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
@@ -83,6 +89,16 @@ class Backoffices:
                        headers={"Authorization": f"Bearer {token}"}).json()
 
 
+@pytest.fixture
+def engine(database_url: str, clock: FakeClock) -> Iterator[Engine]:
+    """The engine of tests/conftest.py without its case cache: each command loads the case."""
+    eng = bootstrap(Settings(database_url=database_url, max_command_seconds=TEST_COMMAND_SECONDS,
+                             case_cache_size=0), clock=clock)
+    yield eng
+    assert eng.case_cache.hits == 0, "a scenario step used a cached workflow instead of the stored case"
+    eng.db.dispose()
+
+
 @pytest.fixture(scope="session")
 def backoffices() -> Iterator[Backoffices]:
     callbacks = Callbacks()
@@ -120,7 +136,7 @@ class Scenario:
 
     def deploy(self, service: str) -> None:
         result = deploy(self.engine, read_paths([str(PROCESSES / service)]), actor="test")
-        assert [p.key for p in result.processes] == [service.replace("-", "_")] or result.processes
+        assert [p.key for p in result.processes] == [service]
 
     def start(self, key: str, data: dict[str, Any], business_key: str | None = None, actor: str = "buerger1",
               uploads: Sequence[documents.Upload] = ()) -> str:
@@ -211,7 +227,14 @@ class Scenario:
                             message_id=notification.message_id)
 
 
+def reset_counters(backoffices: Backoffices) -> None:
+    for name, url in backoffices.urls.items():
+        if url.startswith("http") and name != "mailbox":
+            WEB.delete(f"{url}/_admin/stats").raise_for_status()
+
+
 @pytest.fixture
 def scenario(engine: Engine, clock: FakeClock, backoffices: Backoffices) -> Scenario:
+    reset_counters(backoffices)
     engine.connectors.update(backoffices.connectors)
     return Scenario(engine, clock, backoffices)
