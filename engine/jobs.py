@@ -125,10 +125,14 @@ class JobExecutor:
         return max(0.0, (due - now).total_seconds())
 
     def run_due(self, limit: int = 10) -> int:
-        """Run up to ``limit`` due jobs; returns how many ran. Jobs handed over by this process
-        come first; the database is polled whenever none were handed over, and at least every
-        ``poll_seconds`` with a slot kept free for it, so jobs from elsewhere never starve. A job
-        that waited longer than ``recheck_after`` seconds since it was locked is re-read first."""
+        """Run up to ``limit`` due jobs; returns how many ran (see :meth:`claim`)."""
+        return sum(self.run_claimed(job, since) for job, since in self.claim(limit))
+
+    def claim(self, limit: int = 10) -> list[tuple[Any, float]]:
+        """Up to ``limit`` jobs locked to this executor, in the order to run them, each with the
+        monotonic time it was locked. Jobs handed over by this process come first; the database
+        is polled whenever none were handed over, and at least every ``poll_seconds`` with a
+        slot kept free for it, so jobs from elsewhere never starve."""
         poll_due = time.monotonic() - self._last_poll >= self.poll_seconds
         room = limit - 1 if poll_due else limit
         batch = self.handover.take(room) if room > 0 else []
@@ -142,15 +146,17 @@ class JobExecutor:
             locked_at = time.monotonic()
             batch += [(job, locked_at) for job in acquired]
         batch.sort(key=lambda entry: _run_order(entry[0]))  # stable: handed-over jobs keep their order
-        ran = 0
-        for job, since in batch:
-            if time.monotonic() - since > self.recheck_after:
-                job = still_runnable(self.engine, self.owner, job)
-                if job is None:
-                    continue
-            self.execute(job)
-            ran += 1
-        return ran
+        return batch
+
+    def run_claimed(self, job: Any, since: float) -> bool:
+        """Run a job :meth:`claim` returned; a job that waited longer than ``recheck_after``
+        seconds since it was locked is re-read first (False: it may no longer run)."""
+        if time.monotonic() - since > self.recheck_after:
+            job = still_runnable(self.engine, self.owner, job)
+            if job is None:
+                return False
+        self.execute(job)
+        return True
 
     def run_until_idle(self, max_rounds: int = 1000) -> int:
         total = 0
@@ -352,13 +358,19 @@ def _store_documents(cmd: Command, data: Any, job: Any) -> Any:
 
 
 class WorkerThread(threading.Thread):
-    """The embedded worker of the SQLite default: polls for due jobs inside the web process."""
+    """The job worker of `amtsflow worker` and the embedded worker of the SQLite default: runs
+    due jobs as they are written (handed over, NOTIFY on PostgreSQL) or fall due, polling as
+    the fallback; with more than one thread through a pool of executor threads."""
 
-    def __init__(self, engine: Engine, poll_seconds: float = 1.0, *, kind: str = "thread") -> None:
+    def __init__(self, engine: Engine, poll_seconds: float = 1.0, *, kind: str = "thread",
+                 threads: int | None = None) -> None:
+        """``threads``: executor threads (engine/job_pool.py); by default the setting
+        ``worker_threads`` (AMTSFLOW_WORKER_THREADS): 1 on SQLite, 4 on PostgreSQL."""
         super().__init__(name="amtsflow-worker", daemon=True)
         self.executor = JobExecutor(engine, poll_seconds=poll_seconds).take_local_jobs()
         self.poll_seconds = poll_seconds
         self.kind = kind   # "thread" inside a web process, "process" for `amtsflow worker`
+        self.threads = threads if threads is not None else engine.settings.job_threads
         self.stopping = threading.Event()
         self._started_at = engine.clock.now()
         self._next_beat = 0.0
@@ -369,6 +381,10 @@ class WorkerThread(threading.Thread):
         wakeup = self.executor.wakeup
         listener = start_listener(self.executor.engine.db, wakeup)  # PostgreSQL: NOTIFY wakes us
         try:
+            if self.threads > 1:
+                from engine.job_pool import JobPool
+
+                JobPool(self.executor, self.threads, self._idle_seconds, self.stopping, tick=self._heartbeat).run()
             while not self.stopping.is_set():
                 self._heartbeat()
                 try:

@@ -26,6 +26,7 @@ class Settings:
     public_url: str | None = None         # the portal's address as citizens reach it (links in mails, payment return)
     connector_config: Mapping[str, str] = field(default_factory=dict)
     case_cache_size: int = 512            # recently saved workflows kept in memory per process; 0: off
+    worker_threads: int | None = None     # executor threads per worker; None: 1 on SQLite, 4 on PostgreSQL
     sqlite_busy_seconds: float = 30.0     # SQLite: how long a writer waits for the write lock, then "busy"
     # SQLite: FULL syncs the WAL on every commit (a committed decision survives a power cut);
     # NORMAL syncs at checkpoints only (faster; the last commits may be lost on power loss)
@@ -43,6 +44,14 @@ class Settings:
         return Limits(steps=self.max_steps, seconds=self.max_command_seconds, state_bytes=self.max_state_bytes,
                       instances=self.max_instances, timer_years=self.max_timer_years,
                       data_depth=self.max_data_depth, call_depth=self.max_call_depth)
+
+    @property
+    def job_threads(self) -> int:
+        """Executor threads of a job worker. On SQLite one: every job's command takes the one
+        write lock, so more threads would only queue for it."""
+        if self.worker_threads is not None:
+            return self.worker_threads
+        return 1 if self.database_url.startswith("sqlite") else 4
 
     @property
     def runs_embedded_worker(self) -> bool:
@@ -67,6 +76,7 @@ class Settings:
         for name, attr in (("AMTSFLOW_JOB_LOCK_SECONDS", "job_lock_seconds"),
                            ("AMTSFLOW_DEFAULT_RETRIES", "default_retries"),
                            ("AMTSFLOW_CASE_CACHE_SIZE", "case_cache_size"),
+                           ("AMTSFLOW_WORKER_THREADS", "worker_threads"),
                            ("AMTSFLOW_MAX_STEPS", "max_steps"),
                            ("AMTSFLOW_MAX_STATE_BYTES", "max_state_bytes"),
                            ("AMTSFLOW_MAX_INSTANCES", "max_instances"),

@@ -211,7 +211,9 @@ def signal(name: str, data: str | None) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="run due jobs until none is left, then exit")
 @click.option("--poll", default=1.0, show_default=True, help="seconds between polls when idle")
-def worker(once: bool, poll: float) -> None:
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="jobs run at once (default: AMTSFLOW_WORKER_THREADS, else 4 on PostgreSQL, 1 on SQLite)")
+def worker(once: bool, poll: float, threads: int | None) -> None:
     """Run due jobs (timers, service calls, retries, buffered messages)."""
     import signal as signals
 
@@ -225,7 +227,7 @@ def worker(once: bool, poll: float) -> None:
     if once:
         click.echo(f"ran {JobExecutor(engine).run_until_idle()} job(s)")
         return
-    thread = WorkerThread(engine, poll_seconds=poll, kind="process")
+    thread = WorkerThread(engine, poll_seconds=poll, kind="process", threads=threads)
     for sig in (signals.SIGTERM, signals.SIGINT):
         signals.signal(sig, lambda *_: thread.stop())
     click.echo(f"worker {thread.executor.owner} started")

@@ -1,0 +1,118 @@
+"""Several executor threads in one worker process.
+
+A job spends most of its time waiting: for the connector's answer and for the database
+(round trips, the commit's flush to disk). One thread running jobs one after the other leaves
+the process idle during those waits; with several threads the waits overlap and PostgreSQL
+flushes the commits of concurrent transactions together. As in Camunda's job executor, one
+thread acquires and hands the jobs to a fixed set of executor threads; it acquires only as
+many jobs as there are idle executor threads, so no job sits locked behind a busy one (another
+worker process may take it instead).
+
+Nothing about a job's effect changes: each job is still one case command under the case's
+revision check (two jobs of one case running at once: the second re-runs on the first one's
+result) and every connector call happens outside a transaction. On shutdown the executor
+threads finish the job they run; jobs acquired but not yet started are unlocked for other
+workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from typing import Any, Callable
+
+from engine.domain.errors import AmtsflowError
+from engine.handover import unlock
+
+log = logging.getLogger("amtsflow.jobs")
+
+
+class JobPool:
+    def __init__(self, executor: Any, threads: int, idle_seconds: Callable[[], float],
+                 stopping: threading.Event, *, tick: Callable[[], None] = lambda: None) -> None:
+        """``executor``: the process's JobExecutor; ``idle_seconds``: how long to sleep when no
+        job is due (until the next poll or the next job's due time); ``stopping``: set to end;
+        ``tick``: called on every round of the acquisition loop (the worker's heartbeat)."""
+        if threads < 1:
+            raise ValueError("a job pool needs at least one thread")
+        self.executor = executor
+        self.threads = threads
+        self.idle_seconds = idle_seconds
+        self.stopping = stopping
+        self.tick = tick
+        self._queue: deque[tuple[Any, float]] = deque()   # acquired, not yet started
+        self._busy = 0                                     # acquired and not yet finished
+        self._closing = False
+        self._cond = threading.Condition()
+
+    def run(self) -> None:
+        """The acquisition loop (in the calling thread) until ``stopping`` is set."""
+        runners = [threading.Thread(target=self._run_jobs, name=f"amtsflow-job-{k + 1}", daemon=True)
+                   for k in range(self.threads)]
+        for runner in runners:
+            runner.start()
+        wakeup = self.executor.wakeup
+        try:
+            while not self.stopping.is_set():
+                self.tick()
+                free = self._free_slots()
+                if free == 0:
+                    continue
+                wakeup.clear()  # before acquiring: a job written meanwhile sets it again
+                batch = self._claim(free)
+                if batch:
+                    with self._cond:
+                        self._queue.extend(batch)
+                        self._busy += len(batch)
+                        self._cond.notify_all()
+                if len(batch) < free:  # nothing more is due: sleep until a job is written or falls due
+                    wakeup.wait(self.idle_seconds())
+        finally:
+            with self._cond:
+                self._closing = True
+                left = [job.id for job, _since in self._queue]
+                self._queue.clear()
+                self._cond.notify_all()
+            for runner in runners:
+                runner.join()
+            if left:
+                try:
+                    unlock(self.executor.engine, self.executor.owner, left)
+                except Exception:  # noqa: BLE001 - the locks expire on their own
+                    log.exception("worker: could not unlock %d acquired job(s)", len(left))
+
+    def _free_slots(self) -> int:
+        with self._cond:
+            if self._busy >= self.threads:
+                self._cond.wait(0.5)  # a runner finishing notifies; the timeout re-checks stopping
+            return max(0, self.threads - self._busy)
+
+    def _claim(self, free: int) -> list[tuple[Any, float]]:
+        try:
+            return list(self.executor.claim(free))
+        except AmtsflowError as exc:
+            log.warning("worker: %s", exc.message)
+        except Exception:  # noqa: BLE001 - keep polling; the error is logged with its stack
+            log.exception("worker round failed")
+        return []
+
+    def _run_jobs(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._closing:
+                    self._cond.wait()
+                if self._closing:
+                    return
+                job, since = self._queue.popleft()
+            try:
+                self.executor.run_claimed(job, since)
+            except Exception:  # noqa: BLE001 - a job must never take the worker down
+                log.exception("worker: job %s", getattr(job, "id", job))
+            finally:
+                with self._cond:
+                    self._busy -= 1
+                    self._cond.notify_all()
+
+
+__all__ = ["JobPool"]
