@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, cast
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from engine.domain.errors import DatabaseBusy
@@ -33,7 +34,39 @@ def make_engine(url: str, *, busy_seconds: float = 30.0, synchronous: str = "FUL
             raise ValueError(f"AMTSFLOW_SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS)}, "
                              f"not {synchronous!r}")
         return _sqlite_engine(url, busy_seconds, synchronous)
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, future=True)
+    return _server_engine(url)
+
+
+PING_AFTER_IDLE = 1.0  # seconds a pooled connection may sit unused before its next checkout pings it
+
+
+def _server_engine(url: str) -> Engine:
+    """PostgreSQL: a pool whose connections are tested with a ping when they sat unused for more
+    than PING_AFTER_IDLE seconds (SQLAlchemy's pool_pre_ping tests on every checkout: one round
+    trip more per transaction, several per case command). A connection used a moment ago is
+    alive; one that broke meanwhile (server restart) fails that one statement, and SQLAlchemy
+    then replaces every connection of the pool, as after a failed ping."""
+    engine = create_engine(url, pool_size=10, max_overflow=10, future=True)
+
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _idle(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is not None and time.monotonic() - since <= PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as error:  # the pool discards it and connects anew
+            raise DisconnectionError(f"connection lost while idle: {error}") from error
+
+    return engine
 
 
 def _sqlite_engine(url: str, busy_seconds: float, synchronous: str) -> Engine:
