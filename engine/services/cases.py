@@ -71,7 +71,7 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
 _w = t.work_items
 _SELECT_WORK_ITEM = FastStatement(  # plain text columns only (read on the driver's cursor)
     select(_w.c.id, _w.c.case_id, _w.c.process_key, _w.c.element_id, _w.c.state, _w.c.assignee,
-           t.cases.c.definition_id)
+           t.cases.c.definition_id, t.cases.c.revision)
     .join(t.cases, t.cases.c.id == t.work_items.c.case_id)
     .where(t.work_items.c.id == bindparam("id")))
 
@@ -104,7 +104,7 @@ def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = No
     inbound.check_data(data, where=f"task {task_id}")
     item: Any = None
 
-    def locate(conn: Any) -> str:  # in the command's transaction: one read, no second connection
+    def locate(conn: Any) -> tuple[str, int]:  # in the command's transaction: one read, no second connection
         nonlocal item
         item = _work_item(engine, task_id, conn)
         if item.state != "open":
@@ -119,11 +119,11 @@ def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = No
         form = info.form
         if internal:
             forms.validate(form.schema if form else None, data, where=where)
-            return str(item.case_id)
-        submissions.check(conn, form, data, where=where, actor=actor,
-                          case_id=str(item.case_id), uploaded=[u.id for u in uploads],
-                          declared_without_form=submissions.declared_without_form(info.properties))
-        return str(item.case_id)
+        else:
+            submissions.check(conn, form, data, where=where, actor=actor,
+                              case_id=str(item.case_id), uploaded=[u.id for u in uploads],
+                              declared_without_form=submissions.declared_without_form(info.properties))
+        return str(item.case_id), int(item.revision)
 
     def mutate(cmd: Command) -> None:
         info = cmd.parsed.models.get(item.process_key, cmd.parsed.model).element(item.element_id)

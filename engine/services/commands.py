@@ -71,10 +71,11 @@ def snapshot_data(wf: Any) -> dict[str, Any]:
     return cast(dict[str, Any], jsonable(WorkflowRunner.snapshot(wf)))  # jsonable() keeps a dict a dict
 
 
-def run_case_command(engine: Engine, case: str | Callable[[Any], str], actor: str, action: str,
+def run_case_command(engine: Engine, case: str | Callable[[Any], str | tuple[str, int]], actor: str, action: str,
                      mutate: Callable[[Command], T], *, allow_suspended: bool = False) -> T:
     """Run ``mutate`` on a case in one transaction and save the result. ``case`` is the case id,
-    or a function that finds it inside the transaction (from a work item, say).
+    or a function that finds it inside the transaction (from a work item, say), and may return
+    the case's current revision with it: a cached case of another revision is not used then.
 
     When this process saved the case last, its row values and live workflow come from the case
     cache (no SELECT, no deserialisation); the save's revision check proves they were current.
@@ -86,9 +87,12 @@ def run_case_command(engine: Engine, case: str | Callable[[Any], str], actor: st
         committing = False
         try:
             with unit_of_work(engine.db) as uow, budget.command(engine.runner.limits):
-                case_id = case(uow.conn) if callable(case) else case
+                located = case(uow.conn) if callable(case) else case
+                case_id, current = located if isinstance(located, tuple) else (located, None)
                 logcontext.bind_case(case_id)
                 cached = engine.case_cache.take(case_id) if use_cache else None
+                if cached is not None and current is not None and cached.row.revision != current:
+                    cached = None  # another process saved the case since: no need to find out by a failed save
                 row = cached.row if cached is not None else uow.conn.execute(_SELECT_CASE, {"id": case_id}).first()
                 if row is None:
                     raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")
