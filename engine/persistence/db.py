@@ -17,6 +17,7 @@ from sqlalchemy.pool import NullPool
 
 from engine.domain.errors import DatabaseBusy
 from engine.persistence import wal
+from engine.persistence.fast import discard_deferred, flush_deferred
 
 log = logging.getLogger("amtsflow.db")
 
@@ -47,6 +48,12 @@ def _server_engine(url: str) -> Engine:
     alive; one that broke meanwhile (server restart) fails that one statement, and SQLAlchemy
     then replaces every connection of the pool, as after a failed ping."""
     engine = create_engine(url, pool_size=10, max_overflow=10, future=True)
+    # Writes deferred by FastStatement.defer go out before any other statement and before a
+    # commit; a transaction that ends otherwise drops them.
+    event.listen(engine, "before_cursor_execute", lambda conn, *_args: flush_deferred(conn))
+    event.listen(engine, "commit", flush_deferred)
+    event.listen(engine, "rollback", discard_deferred)
+    event.listen(engine, "begin", discard_deferred)
 
     @event.listens_for(engine, "connect")
     def _fresh(_dbapi_conn: Any, record: Any) -> None:
@@ -120,7 +127,7 @@ class UnitOfWork:
         self._after_commit.append(callback)
 
     def commit(self) -> None:
-        self.conn.commit()
+        flush_deferred(self.conn, commit=True)  # on psycopg: deferred writes and COMMIT in one round trip
         self.committed = True
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:

@@ -91,7 +91,19 @@ class FastStatement:
             self._readers[_dialect_key(dialect)] = reader
         return reader
 
-    def _execute(self, conn: Connection, params: Mapping[str, Any], result: Callable[[Any], Any]) -> Any:
+    def defer(self, conn: Connection, params: Mapping[str, Any]) -> None:
+        """For a write whose row count nobody needs (an INSERT of a projection row, say): on
+        psycopg it is sent later, in one round trip with the transaction's other deferred
+        writes, just before the next other statement or the commit (:func:`flush_deferred`;
+        the engine's event hooks in engine/persistence/db.py see to it); elsewhere it runs now.
+        A failing deferred write fails that later statement or the commit, never silently."""
+        if conn.dialect.driver != "psycopg":
+            self.run(conn, params)
+            return
+        plan, args = self._bound(conn, params)
+        conn.info.setdefault(DEFERRED, []).append((plan.sql, args))
+
+    def _bound(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Plan, Any]:
         if not conn.in_transaction():  # outside one, the driver would autocommit or lose the write
             raise RuntimeError("FastStatement needs a connection inside a transaction")
         dialect = conn.dialect
@@ -109,6 +121,12 @@ class FastStatement:
                 args = {v.name: v.of(params) for v in plan.values}
         except (TypeError, ValueError) as error:  # a bind processor refused a value, as in execute()
             raise sa_exc.StatementError(str(error), plan.sql, dict(params), error) from error
+        return plan, args
+
+    def _execute(self, conn: Connection, params: Mapping[str, Any], result: Callable[[Any], Any]) -> Any:
+        plan, args = self._bound(conn, params)
+        dialect = conn.dialect
+        flush_deferred(conn)  # what was deferred in this transaction goes first
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(plan.sql, args)
@@ -140,10 +158,46 @@ class FastStatement:
         return _Plan(compiled.string, tuple(values), bool(compiled.positional))
 
 
+DEFERRED = "amtsflow_deferred_writes"   # key in Connection.info: [(sql, args), ...] not yet sent
+
+
+def flush_deferred(conn: Connection, *, commit: bool = False) -> None:
+    """Send the writes :meth:`FastStatement.defer` held back, all in one round trip (psycopg's
+    pipeline mode); with ``commit`` the COMMIT goes in the same round trip (and is issued even
+    when nothing was deferred). An error of any of them is raised as SQLAlchemy raises it from
+    execute(), and the transaction is then aborted: the caller rolls back."""
+    pending = conn.info.pop(DEFERRED, None) if DEFERRED in conn.info else None
+    if not pending:
+        if commit:
+            conn.commit()
+        return
+    driver: Any = conn.connection.driver_connection
+    dialect = conn.dialect
+    cursor = driver.cursor()
+    try:
+        with driver.pipeline() as pipeline:
+            for sql, args in pending:
+                cursor.execute(sql, args)
+            if commit:
+                conn.commit()  # COMMIT and the pipeline's sync: the writes and the commit in one round trip
+            else:
+                pipeline.sync()
+    except dialect.loaded_dbapi.Error as error:
+        raise sa_exc.DBAPIError.instance(pending[0][0] if len(pending) == 1 else f"({len(pending)} deferred writes)",
+                                         None, error, dialect.loaded_dbapi.Error, dialect=dialect) from error
+    finally:
+        cursor.close()
+
+
+def discard_deferred(conn: Connection) -> None:
+    """The transaction ends without a commit: writes not sent are dropped with it."""
+    conn.info.pop(DEFERRED, None)
+
+
 def _dialect_key(dialect: Any) -> str:
     """Plans and readers are per dialect and driver (psycopg 2 and 3 place parameters alike but
     convert values differently)."""
     return f"{dialect.name}+{dialect.driver}"
 
 
-__all__ = ["FastStatement"]
+__all__ = ["DEFERRED", "FastStatement", "discard_deferred", "flush_deferred"]

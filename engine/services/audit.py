@@ -31,7 +31,7 @@ def prepare(*, prev_hash: str, case_id: str | None, at: datetime, actor: str, ac
 
 
 def write(conn: Connection, event: dict[str, Any]) -> None:
-    _INSERT.run(conn, event)
+    _INSERT.defer(conn, event)  # sent with the transaction's next statement or its commit
 
 
 def append(conn: Connection, *, prev_hash: str, case_id: str | None, at: datetime, actor: str,

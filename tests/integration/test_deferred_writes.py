@@ -1,0 +1,76 @@
+"""Writes deferred by FastStatement.defer (on PostgreSQL sent in one round trip with the next
+statement or the commit) behave as if they had run at once: in order, all or nothing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from engine.persistence import tables as t
+from engine.persistence.db import unit_of_work
+from engine.persistence.fast import FastStatement
+
+_EVENT = FastStatement(t.audit_events.insert())
+
+
+def _event(action):
+    from datetime import datetime, timezone
+
+    return {"case_id": None, "at": datetime(2026, 1, 1, tzinfo=timezone.utc), "actor": "test", "action": action,
+            "details": {}, "prev_hash": "0" * 64, "hash": "1" * 64}
+
+
+def _actions(engine):
+    with engine.db.connect() as conn:
+        return sorted(conn.execute(select(t.audit_events.c.action).where(t.audit_events.c.actor == "test")).scalars())
+
+
+@pytest.fixture(autouse=True)
+def _clean(engine):
+    with engine.db.begin() as conn:
+        conn.execute(delete(t.audit_events).where(t.audit_events.c.actor == "test"))
+
+
+def test_a_deferred_write_is_seen_by_the_next_statement_and_committed(engine):
+    with unit_of_work(engine.db) as uow:
+        _EVENT.defer(uow.conn, _event("a"))
+        _EVENT.defer(uow.conn, _event("b"))
+        seen = uow.conn.execute(select(func.count()).select_from(t.audit_events)
+                                .where(t.audit_events.c.actor == "test")).scalar()
+        _EVENT.defer(uow.conn, _event("c"))
+        uow.commit()
+    assert seen == 2
+    assert _actions(engine) == ["a", "b", "c"]
+
+
+def test_a_transaction_committed_without_a_unit_of_work_sends_them_too(engine):
+    with engine.db.begin() as conn:
+        _EVENT.defer(conn, _event("plain"))
+    assert _actions(engine) == ["plain"]
+
+
+def test_a_rolled_back_transaction_drops_them_and_the_next_one_does_not_send_them(engine):
+    with unit_of_work(engine.db) as uow:
+        _EVENT.defer(uow.conn, _event("dropped"))   # never committed
+    with unit_of_work(engine.db) as uow:            # most likely the same pooled connection
+        _EVENT.defer(uow.conn, _event("kept"))
+        uow.commit()
+    assert _actions(engine) == ["kept"]
+
+
+def test_a_failing_deferred_write_fails_the_commit_and_nothing_is_stored(engine):
+    job = {"id": "j-deferred", "case_id": None, "kind": "timer", "task_id": None, "element_id": None,
+           "due_at": _event("x")["at"], "retries": 1, "attempts": 0, "suspended": False,
+           "created_at": _event("x")["at"], "payload": {}, "priority": 10, "lock_owner": None,
+           "lock_expires_at": None, "last_error": None}
+    insert_job = FastStatement(t.jobs.insert())
+    with pytest.raises(IntegrityError):
+        with unit_of_work(engine.db) as uow:
+            _EVENT.defer(uow.conn, _event("before"))
+            insert_job.defer(uow.conn, job)
+            insert_job.defer(uow.conn, job)          # the same id twice
+            uow.commit()
+    assert _actions(engine) == []
+    with engine.db.connect() as conn:
+        assert conn.execute(select(t.jobs.c.id).where(t.jobs.c.id == "j-deferred")).first() is None
