@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 
 from engine import logcontext
 from engine.bootstrap import Engine
@@ -27,6 +27,7 @@ from engine.domain import priorities
 from engine.handover import RECHECK_AFTER, Handover, still_runnable, unlock
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
+from engine.persistence.fast import FastStatement
 from engine.ports import ConnectorError, ServiceRequest, ServiceResult
 from engine.services.case_events import append_case_event, open_incident
 from engine.services.commands import Command, run_case_command
@@ -49,6 +50,22 @@ class Prepared:
     connector: Any
     operation: str
     result_variable: str
+
+
+def _acquire_statement(skip_locked: bool) -> FastStatement:
+    j = t.jobs
+    now = bindparam("now")
+    due = and_(j.c.suspended.is_(False), j.c.due_at <= now, j.c.retries > 0,
+               or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
+    candidates = select(j.c.id).where(due).order_by(j.c.priority.desc(), j.c.due_at).limit(bindparam("limit"))
+    if skip_locked:
+        candidates = candidates.with_for_update(skip_locked=True)
+    return FastStatement(update(j).where(j.c.id.in_(candidates.scalar_subquery()))
+                         .values(lock_owner=bindparam("owner"), lock_expires_at=bindparam("expires"))
+                         .returning(*j.c))
+
+
+_ACQUIRE = {pg: _acquire_statement(skip_locked=pg) for pg in (True, False)}   # built once: by PostgreSQL or not
 
 
 def default_owner() -> str:
@@ -93,21 +110,16 @@ class JobExecutor:
     # -- acquisition ----------------------------------------------------------------------
     def acquire(self, limit: int = 10) -> list[Any]:
         """Lock up to ``limit`` due jobs in one statement (UPDATE ... RETURNING); on
-        PostgreSQL the inner SELECT skips rows other workers hold (SKIP LOCKED)."""
+        PostgreSQL the inner SELECT skips rows other workers hold (SKIP LOCKED), and the
+        statement goes to the server together with its COMMIT (one round trip)."""
         now = self.engine.clock.now()
-        j = t.jobs
-        due = and_(j.c.suspended.is_(False), j.c.due_at <= now, j.c.retries > 0,
-                   or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
-        candidates = select(j.c.id).where(due).order_by(j.c.priority.desc(), j.c.due_at).limit(limit)
-        if self.engine.db.dialect.name == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True)
-        expires = now + timedelta(seconds=self.engine.settings.job_lock_seconds)
-        statement = (update(j).where(j.c.id.in_(candidates.scalar_subquery()))
-                     .values(lock_owner=self.owner, lock_expires_at=expires).returning(*j.c))
+        statement = _ACQUIRE[self.engine.db.dialect.name == "postgresql"]
+        params = {"now": now, "limit": limit, "owner": self.owner,
+                  "expires": now + timedelta(seconds=self.engine.settings.job_lock_seconds)}
         with unit_of_work(self.engine.db) as uow:
-            rows = uow.conn.execute(statement).all()
+            locked = statement.all_deferred(uow.conn, params)
             uow.commit()
-        return sorted(rows, key=_run_order)
+        return sorted(locked.rows or [], key=_run_order)
 
     def next_due_in(self) -> float | None:
         """Seconds until the earliest job that is free to take falls due (0 if one is due now);

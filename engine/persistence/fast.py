@@ -75,16 +75,35 @@ class FastStatement:
         return SimpleNamespace(**dict(zip(names, row))) if row is not None else None
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[SimpleNamespace]:
-        """For a SELECT: every row, its columns as attributes, converted by the columns' types
-        (timestamps, JSON) with the same result processors SQLAlchemy applies."""
+        """For a SELECT (or a write with RETURNING): every row, its columns as attributes,
+        converted by the columns' types (timestamps, JSON) with the result processors SQLAlchemy
+        applies."""
+        return self._converted(conn.dialect, self._execute(conn, params, lambda cursor: cursor.fetchall()))
+
+    def all_deferred(self, conn: Connection, params: Mapping[str, Any]) -> "DeferredRows":
+        """:meth:`all`, sent like a deferred write (:meth:`defer`): on psycopg with the
+        transaction's next statement or its commit, in the same round trip (a write with
+        RETURNING whose rows are read after the commit, say). The rows are in ``.rows`` once sent."""
+        holder = DeferredRows()
+        if conn.dialect.driver != "psycopg":
+            holder.rows = self.all(conn, params)
+            return holder
+        plan, args = self._bound(conn, params)
         dialect = conn.dialect
+
+        def receive(rows: list[Any]) -> None:
+            holder.rows = self._converted(dialect, rows)
+
+        conn.info.setdefault(DEFERRED, []).append((plan.sql, args, receive))
+        return holder
+
+    def _converted(self, dialect: Any, rows: list[Any]) -> list[SimpleNamespace]:
         names, processors = self._readers.get(_dialect_key(dialect)) or self._reader(dialect)
-        rows = self._execute(conn, params, lambda cursor: cursor.fetchall())
         return [SimpleNamespace(**{name: (convert(value) if convert is not None else value)
                                    for name, convert, value in zip(names, processors, row)}) for row in rows]
 
     def _reader(self, dialect: Any) -> tuple[list[str], list[Callable[[Any], Any] | None]]:
-        columns = list(getattr(self.statement, "selected_columns"))
+        columns = list(getattr(self.statement, "exported_columns"))  # a SELECT's columns, or what RETURNING returns
         reader = ([column.key for column in columns],
                   [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns])
         with self._lock:
@@ -101,7 +120,7 @@ class FastStatement:
             self.run(conn, params)
             return
         plan, args = self._bound(conn, params)
-        conn.info.setdefault(DEFERRED, []).append((plan.sql, args))
+        conn.info.setdefault(DEFERRED, []).append((plan.sql, args, None))
 
     def _bound(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Plan, Any]:
         if not conn.in_transaction():  # outside one, the driver would autocommit or lose the write
@@ -158,7 +177,13 @@ class FastStatement:
         return _Plan(compiled.string, tuple(values), bool(compiled.positional))
 
 
-DEFERRED = "amtsflow_deferred_writes"   # key in Connection.info: [(sql, args), ...] not yet sent
+class DeferredRows:
+    """The rows of :meth:`FastStatement.all_deferred`, there once the statement was sent."""
+
+    rows: list[SimpleNamespace] | None = None
+
+
+DEFERRED = "amtsflow_deferred_writes"   # key in Connection.info: [(sql, args, receive rows | None), ...] not yet sent
 
 
 def flush_deferred(conn: Connection, *, commit: bool = False) -> None:
@@ -174,19 +199,28 @@ def flush_deferred(conn: Connection, *, commit: bool = False) -> None:
     driver: Any = conn.connection.driver_connection
     dialect = conn.dialect
     cursor = driver.cursor()
+    reading: list[tuple[Any, Callable[[list[Any]], None]]] = []   # a cursor of its own per statement read
     try:
-        with driver.pipeline() as pipeline:
-            for sql, args in pending:
-                cursor.execute(sql, args)
-            if commit:
-                conn.commit()  # COMMIT and the pipeline's sync: the writes and the commit in one round trip
-            else:
-                pipeline.sync()
+        with driver.pipeline():   # leaving it sends one Sync and reads every result: one round trip
+            for sql, args, receive in pending:
+                if receive is None:
+                    cursor.execute(sql, args)
+                else:
+                    reading.append((driver.cursor(), receive))
+                    reading[-1][0].execute(sql, args)
+            if commit:  # in the same round trip; after an error the server skips it (the caller rolls back)
+                cursor.execute("COMMIT")
+        for own, receive in reading:
+            receive(own.fetchall())
+        if commit:
+            conn.commit()  # SQLAlchemy's bookkeeping; the driver sees the transaction ended and sends nothing
     except dialect.loaded_dbapi.Error as error:
         raise sa_exc.DBAPIError.instance(pending[0][0] if len(pending) == 1 else f"({len(pending)} deferred writes)",
                                          None, error, dialect.loaded_dbapi.Error, dialect=dialect) from error
     finally:
         cursor.close()
+        for own, _receive in reading:
+            own.close()
 
 
 def discard_deferred(conn: Connection) -> None:
@@ -200,4 +234,4 @@ def _dialect_key(dialect: Any) -> str:
     return f"{dialect.name}+{dialect.driver}"
 
 
-__all__ = ["DEFERRED", "FastStatement", "discard_deferred", "flush_deferred"]
+__all__ = ["DEFERRED", "DeferredRows", "FastStatement", "discard_deferred", "flush_deferred"]

@@ -18,7 +18,7 @@ import string
 import tomllib
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -108,10 +108,21 @@ def next_number(conn: Connection, scope: str, year: int) -> int:
     return int(conn.execute(statement.returning(seq.c.last_number)).scalar_one())
 
 
+# Statements of every start, built once (building one costs more than running it).
+_TAKEN = (select(t.cases.c.id).where(t.cases.c.process_key == bindparam("process_key"),
+                                     t.cases.c.business_key == bindparam("business_key")).limit(1))
+_LAST_NUMBER = (select(t.business_key_sequences.c.last_number)
+                .where(t.business_key_sequences.c.scope == bindparam("scope"),
+                       t.business_key_sequences.c.year == bindparam("year")))
+_MOVE_COUNTER = (update(t.business_key_sequences)
+                 .where(t.business_key_sequences.c.scope == bindparam("b_scope"),
+                        t.business_key_sequences.c.year == bindparam("b_year"),
+                        t.business_key_sequences.c.last_number == bindparam("b_last"))
+                 .values(last_number=bindparam("number")))
+
+
 def taken(conn: Connection, process_key: str, business_key: str) -> bool:
-    c = t.cases
-    return conn.execute(select(c.c.id).where(c.c.process_key == process_key, c.c.business_key == business_key)
-                        .limit(1)).first() is not None
+    return conn.execute(_TAKEN, {"process_key": process_key, "business_key": business_key}).first() is not None
 
 
 def assign(conn: Connection, process_key: str, fmt: str | None, year: int) -> str:
@@ -130,9 +141,7 @@ def peek(conn: Connection, process_key: str, fmt: str | None, year: int) -> tupl
     read at. :func:`claim` takes that number later, in the transaction that stores the case (a
     new case is stepped in between, outside any write lock)."""
     scope = process_key if fmt else SHARED_SCOPE
-    seq = t.business_key_sequences
-    last = int(conn.execute(select(seq.c.last_number).where(seq.c.scope == scope, seq.c.year == year)).scalar()
-               or 0)
+    last = int(conn.execute(_LAST_NUMBER, {"scope": scope, "year": year}).scalar() or 0)
     for number in range(last + 1, last + 1 + SKIP_TAKEN):
         key = render(fmt, year, number)
         if not taken(conn, process_key, key):
@@ -149,10 +158,9 @@ def claim(conn: Connection, process_key: str, fmt: str | None, year: int, number
     if last == 0:
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(seq).values(scope=scope, year=year, last_number=number).on_conflict_do_nothing()
-    else:
-        statement = (update(seq).where(seq.c.scope == scope, seq.c.year == year, seq.c.last_number == last)
-                     .values(last_number=number))
-    return conn.execute(statement.returning(seq.c.last_number)).first() is not None
+        return conn.execute(statement.returning(seq.c.last_number)).first() is not None
+    moved = conn.execute(_MOVE_COUNTER, {"b_scope": scope, "b_year": year, "b_last": last, "number": number})
+    return moved.rowcount == 1
 
 
 def refuse_taken(process_key: str, business_key: str) -> Conflict:

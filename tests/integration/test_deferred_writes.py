@@ -74,3 +74,13 @@ def test_a_failing_deferred_write_fails_the_commit_and_nothing_is_stored(engine)
     assert _actions(engine) == []
     with engine.db.connect() as conn:
         assert conn.execute(select(t.jobs.c.id).where(t.jobs.c.id == "j-deferred")).first() is None
+
+
+def test_the_rows_of_a_deferred_statement_are_there_after_the_commit(engine):
+    returning = FastStatement(t.audit_events.insert().returning(t.audit_events.c.action, t.audit_events.c.details))
+    with unit_of_work(engine.db) as uow:
+        _EVENT.defer(uow.conn, _event("first"))
+        written = returning.all_deferred(uow.conn, _event("second"))
+        uow.commit()
+    assert [(row.action, row.details) for row in written.rows] == [("second", {})]   # JSON read as SQLAlchemy reads it
+    assert _actions(engine) == ["first", "second"]
