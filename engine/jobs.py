@@ -54,7 +54,7 @@ class Prepared:
 
 def _acquire_statement(skip_locked: bool) -> FastStatement:
     j = t.jobs
-    now = bindparam("now")
+    now = bindparam("now", type_=j.c.due_at.type)
     due = and_(j.c.suspended.is_(False), j.c.due_at <= now, j.c.retries > 0,
                or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
     candidates = select(j.c.id).where(due).order_by(j.c.priority.desc(), j.c.due_at).limit(bindparam("limit"))

@@ -6,6 +6,7 @@ import logging
 import os
 import sqlite3
 import time
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, cast
@@ -158,6 +159,26 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[UnitOfWork]:
             raise
         finally:
             conn.info.pop("write", None)
+
+
+_AUTOCOMMIT: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakKeyDictionary()
+
+
+@contextmanager
+def reading(db: Engine) -> Iterator[Connection]:
+    """A connection for reads only. On PostgreSQL its statements run without a transaction of
+    their own (autocommit): at READ COMMITTED every statement takes its own snapshot anyway, and
+    ending the read then costs no COMMIT round trip. On SQLite a deferred read transaction
+    (one snapshot for all its statements, no lock)."""
+    if db.dialect.name != "postgresql":
+        with db.begin() as conn:
+            yield conn
+        return
+    reader = _AUTOCOMMIT.get(db)
+    if reader is None:
+        reader = _AUTOCOMMIT.setdefault(db, db.execution_options(isolation_level="AUTOCOMMIT"))
+    with reader.connect() as conn, conn.begin():
+        yield conn
 
 
 def _is_lock_error(exc: OperationalError) -> bool:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.bootstrap import Engine
 from engine.domain.errors import InvalidState, NotFound
 from engine.persistence import tables as t
-from engine.persistence.db import UnitOfWork, unit_of_work
+from engine.persistence.db import UnitOfWork, reading, unit_of_work
 from engine.persistence.fast import FastStatement
 from engine.runtime import camunda
 from engine.services import audit, business_keys, documents
@@ -45,7 +45,7 @@ def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any],
     step and taken with the case in the write transaction, so numbers stay gapless; False when
     another start of the process took that number meanwhile (the caller tries again)."""
     ticket: tuple[int, int] | None = None
-    with engine.db.connect() as conn, conn.begin():  # a read transaction (SQLite: deferred, no lock)
+    with reading(engine.db) as conn:  # reads only (SQLite: a deferred transaction, no lock)
         definition, parsed = definition_to_start(engine, conn, key, data, version, definition_id, submission)
         year = authority_year(engine)
         if business_key is not None:

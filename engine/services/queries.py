@@ -10,6 +10,7 @@ from sqlalchemy import select
 from engine.bootstrap import Engine
 from engine.domain.errors import NotFound
 from engine.persistence import tables as t
+from engine.persistence.db import reading
 from engine.persistence.fast import FastStatement
 
 MAX_ROWS = 500
@@ -53,7 +54,7 @@ def list_tasks(engine: Engine, *, group: str | None = None, groups: list[str] | 
     params = inbox_query.params_for(wanted, state=state, limit=min(limit, MAX_ROWS), user=user, case_id=case_id,
                                     process_key=process_key, assignee=assignee, search=search)
     query = inbox_query.page_query(filters, False)
-    with engine.db.begin() as conn:
+    with reading(engine.db) as conn:
         if filters.visibility and not filters.open_only:  # an expanding IN list: SQLAlchemy's own execution
             return [task_view(r) for r in conn.execute(query, params)]
         return [task_view(r) for r in fast_statement(query).all(conn, params)]
@@ -73,7 +74,7 @@ def get_task(engine: Engine, task_id: str) -> dict[str, Any]:
 
 
 def get_case(engine: Engine, case_id: str, *, with_history: bool = True) -> dict[str, Any]:
-    with engine.db.connect() as conn:
+    with reading(engine.db) as conn:
         row = conn.execute(select(t.cases).where(t.cases.c.id == case_id)).first()
         if row is None:
             raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")

@@ -84,3 +84,18 @@ def test_the_rows_of_a_deferred_statement_are_there_after_the_commit(engine):
         uow.commit()
     assert [(row.action, row.details) for row in written.rows] == [("second", {})]   # JSON read as SQLAlchemy reads it
     assert _actions(engine) == ["first", "second"]
+
+
+def test_a_read_connection_leaves_no_autocommit_behind_for_the_next_writer(engine):
+    """engine.persistence.db.reading: on PostgreSQL reads run in autocommit (no COMMIT round
+    trip); the pooled connection must be transactional again for the next unit of work."""
+    from engine.persistence.db import reading
+
+    engine.db.dispose()                                   # one pooled connection from here on
+    with reading(engine.db) as conn:
+        assert conn.execute(select(func.count()).select_from(t.audit_events)).scalar() >= 0
+        if engine.db.dialect.name == "postgresql":
+            assert conn.connection.driver_connection.autocommit is True
+    with unit_of_work(engine.db) as uow:                  # the same connection, most likely
+        _EVENT.run(uow.conn, _event("never committed"))   # and rolled back on leaving
+    assert _actions(engine) == []
