@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Iterator
+from types import SimpleNamespace
 from datetime import timedelta
 from typing import Any
 
@@ -26,12 +27,16 @@ from engine import handover
 from engine.bootstrap import Engine
 from engine.jobs import JobExecutor
 from engine.persistence import tables as t
-from engine.persistence.fast import FastStatement
+from engine.persistence.fast import DeferredRows, FastStatement
 from engine.services import cases, messages, queries
 from tests.fakes import FakeConnector
 from tests.integration.helpers import deploy_models
 
 ORIGINAL = {name: getattr(FastStatement, name) for name in ("run", "first_column", "first", "all")}
+# Deferred statements (FastStatement.defer, .all_deferred: on PostgreSQL sent with the commit)
+# are checked through the immediate method that runs the same SQL with the same parameters;
+# tests/integration/test_deferred_writes.py checks the deferring itself.
+DEFERRED = {"defer": "run", "all_deferred": "all"}
 
 
 def _module_level_statements() -> dict[int, str]:
@@ -67,29 +72,39 @@ class Checker:
         self.mismatches: list[str] = []
 
     def reference(self, stmt: FastStatement, conn: Any, params: Any, method: str) -> Any:
+        if not isinstance(stmt.statement, UpdateBase):  # a read changes nothing (and may run in autocommit)
+            return self._rows(conn.execute(stmt.statement, dict(params)).all(), method)
         conn.exec_driver_sql("SAVEPOINT fast_check")
         try:
             result = conn.execute(stmt.statement, dict(params))
-            if isinstance(stmt.statement, UpdateBase):
-                return _count(stmt.statement, result.rowcount), _table_rows(conn, stmt.statement.table)
-            rows = result.all()
-            if method == "first_column":
-                return [r[0] for r in rows]
-            if method == "first":
-                return dict(rows[0]._mapping) if rows else None
-            return [dict(r._mapping) for r in rows]
+            if method == "all":  # a write with RETURNING read as rows: its rows and the table
+                return _returned(result.all()), _table_rows(conn, stmt.statement.table)
+            return _count(stmt.statement, result.rowcount), _table_rows(conn, stmt.statement.table)
         finally:
             conn.exec_driver_sql("ROLLBACK TO SAVEPOINT fast_check")
             conn.exec_driver_sql("RELEASE SAVEPOINT fast_check")
 
+    @staticmethod
+    def _rows(rows: Any, method: str) -> Any:
+        if method == "first_column":
+            return [r[0] for r in rows]
+        if method == "first":
+            return dict(rows[0]._mapping) if rows else None
+        return [dict(r._mapping) for r in rows]
+
     def wrap(self, method: str) -> Any:
-        original = ORIGINAL[method]
+        original = ORIGINAL[DEFERRED.get(method, method)]
+        deferred = method in DEFERRED
+        method = DEFERRED.get(method, method)
 
         def checked(stmt: FastStatement, conn: Any, params: Any) -> Any:
             expected = self.reference(stmt, conn, params, method)
             got = original(stmt, conn, params)
-            if isinstance(stmt.statement, UpdateBase):
-                actual: Any = (_count(stmt.statement, got), _table_rows(conn, stmt.statement.table))
+            if isinstance(stmt.statement, UpdateBase) and method == "all":
+                actual: Any = (_returned([SimpleNamespace(_mapping=vars(r)) for r in got]),
+                               _table_rows(conn, stmt.statement.table))
+            elif isinstance(stmt.statement, UpdateBase):
+                actual = (_count(stmt.statement, got), _table_rows(conn, stmt.statement.table))
             elif method == "first":
                 actual = vars(got) if got is not None else None
             elif method == "all":
@@ -99,14 +114,22 @@ class Checker:
             self.checked.add(id(stmt))
             if actual != expected:
                 self.mismatches.append(f"{stmt.statement}\n  fast: {actual!r}\n  SQLAlchemy: {expected!r}")
-            return got
+            if deferred and method == "all":
+                holder = DeferredRows()
+                holder.rows = got
+                return holder
+            return None if deferred else got
         return checked
+
+
+def _returned(rows: Any) -> list[Any]:
+    return sorted((dict(r._mapping) for r in rows), key=repr)
 
 
 @pytest.fixture
 def checker(monkeypatch: pytest.MonkeyPatch) -> Iterator[Checker]:
     check = Checker()
-    for method in ORIGINAL:
+    for method in [*ORIGINAL, *DEFERRED]:
         monkeypatch.setattr(FastStatement, method, check.wrap(method))
     yield check
 
@@ -136,6 +159,10 @@ def _workload(engine: Engine, clock: Any) -> None:
         job = conn.execute(select(t.jobs).where(t.jobs.c.case_id == parked)).one()
     handover.still_runnable(engine, "w", job)     # the re-check of a job that waited (not locked by w)
     cases.cancel_case(engine, parked)                                 # its service job is deleted
+    deploy_models(engine, "four_eyes.bpmn")
+    four_eyes = cases.start_case(engine, "vieraugen", {}, internal=True)
+    [looked_at] = queries.list_tasks(engine, case_id=four_eyes)
+    cases.complete_task(engine, looked_at["id"], {}, actor="sb1")     # the next task excludes sb1
 
 
 def test_every_fast_statement_matches_sqlalchemy(engine: Engine, clock: Any, checker: Checker) -> None:
