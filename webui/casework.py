@@ -16,6 +16,7 @@ from engine.services.read_models import Form, ProcessModel
 from engine.domain.errors import AmtsflowError
 from engine.services import cases, documents, queries, task_access
 from engine.services.identity import User
+from webui.document_names import readable_name
 from webui.templating import action_label
 
 CITIZEN_GROUP = task_access.CITIZEN_GROUP
@@ -141,4 +142,6 @@ def send_document(engine: Engine, case_id: str, document_id: str) -> Any:
         abort(404)
     if doc.case_id != case_id:
         abort(404)
-    return send_file(BytesIO(content), mimetype=doc.media_type, as_attachment=True, download_name=doc.filename)
+    business_key = queries.get_case(engine, case_id, with_history=False)["business_key"]
+    return send_file(BytesIO(content), mimetype=doc.media_type, as_attachment=True,
+                     download_name=readable_name(doc.filename, business_key))

@@ -27,6 +27,8 @@ def web_config(settings: Settings, test_config: Mapping[str, Any] | None,
         "AMTSFLOW_MAX_BODY_BYTES": int(env.get("AMTSFLOW_MAX_BODY_BYTES", 1024 * 1024)),   # all but uploads
         "AMTSFLOW_MAX_UPLOAD_BYTES": int(env.get("AMTSFLOW_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
         "AMTSFLOW_MAX_ZIP_ENTRIES": 200,
+        # the payment return page waits this long for the platform's booking before it answers
+        "AMTSFLOW_PAYMENT_WAIT_SECONDS": float(env.get("AMTSFLOW_PAYMENT_WAIT_SECONDS", 5)),
         "AMTSFLOW_MAX_ZIP_BYTES": 20 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,      # bound to the session instead
         "BABEL_DEFAULT_LOCALE": "de",

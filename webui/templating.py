@@ -8,6 +8,8 @@ from typing import Any
 from flask import Flask
 from flask_babel import format_datetime, gettext as _
 
+from webui.document_names import document_name
+
 STATUS = {
     "running": "in Bearbeitung", "waiting": "wartet", "completed": "abgeschlossen",
     "failed": "fehlgeschlagen", "cancelled": "abgebrochen",
@@ -85,7 +87,7 @@ def short_id(value: str) -> str:
 
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(status_label=status_label, action_label=action_label, when=when, deadline=deadline, duration=duration, citizen_status=citizen_status,
-                                 short_id=short_id)
+                                 short_id=short_id, document_name=document_name)
     app.jinja_env.globals.update(STATUS_BADGE=STATUS_BADGE, site_name=lambda: app.config["AMTSFLOW_SITE_NAME"])
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -73,3 +73,16 @@ def process_xml(engine: Engine, definition_id: str) -> str:
         if f'id="{row.key}"' in text:
             return text
     raise NotFound(f"definition {definition_id}: no BPMN file declares process {row.key}")
+
+
+def current_elements(engine: Engine, case_id: str) -> list[str]:
+    """Where a case stands, for its diagram: open tasks, pending timers and service calls, and
+    elements with an open incident (a case waiting only for a message shows none of these)."""
+    w, j, i = t.work_items, t.jobs, t.incidents
+    with engine.db.connect() as conn:
+        found = {*conn.execute(select(w.c.element_id).where(w.c.case_id == case_id, w.c.state == "open")).scalars(),
+                 *conn.execute(select(j.c.element_id).where(j.c.case_id == case_id, j.c.kind.in_(("timer", "service")),
+                                                            j.c.element_id.is_not(None))).scalars(),
+                 *conn.execute(select(i.c.element_id).where(i.c.case_id == case_id, i.c.status == "open",
+                                                            i.c.element_id.is_not(None))).scalars()}
+    return sorted(found)

@@ -27,10 +27,11 @@ class Field:
     value: Any = ""                # str, or list[str] for checkboxes
     errors: list[str] = field(default_factory=list)
     children: list["Field"] = field(default_factory=list)
+    prefix: str = "f-"             # another form on the same page gets its own (ids stay unique)
 
     @property
     def id(self) -> str:
-        return "f-" + self.name.replace(".", "__")
+        return self.prefix + self.name.replace(".", "__")
 
     @property
     def described_by(self) -> str:
@@ -128,7 +129,16 @@ def build_fields(schema: Mapping[str, Any] | None, ui: Mapping[str, Any] | None,
     return fields
 
 
-def summary(fields: list[Field], errors: Mapping[str, list[str]]) -> list[tuple[str, str, str]]:
+def prefixed(fields: list[Field], prefix: str) -> list[Field]:
+    """Give ``fields`` and their children the id prefix ``prefix`` (in place)."""
+    for f in fields:
+        f.prefix = prefix
+        prefixed(f.children, prefix)
+    return fields
+
+
+def summary(fields: list[Field], errors: Mapping[str, list[str]],
+            form_id: str = "form-start") -> list[tuple[str, str, str]]:
     """(anchor id, label, message) for the error summary, in page order; unknown fields last."""
     items: list[tuple[str, str, str]] = []
     seen: set[str] = set()
@@ -143,7 +153,7 @@ def summary(fields: list[Field], errors: Mapping[str, list[str]]) -> list[tuple[
     walk(fields)
     for name, messages in errors.items():
         if name not in seen:
-            items.extend(("form-start", "" if name == "_form" else name, m) for m in messages)
+            items.extend((form_id, "" if name == "_form" else name, m) for m in messages)
     return items
 
 

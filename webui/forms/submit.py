@@ -9,7 +9,7 @@ from flask import current_app, request
 
 from engine.domain.errors import FormValidationError
 from engine.services import forms
-from webui.forms.fields import Field, build_fields, summary
+from webui.forms.fields import Field, build_fields, prefixed, summary
 from webui.forms.parse import Parsed, parse_form
 
 
@@ -19,13 +19,18 @@ class FormView:
     summary: list[tuple[str, str, str]] = field(default_factory=list)
     has_files: bool = False
     submission: str = ""          # idempotency token of an application form (hidden field)
+    form_id: str = "form-start"   # the form element's id (unique on a page with several forms)
 
 
 def form_view(schema: Mapping[str, Any] | None, ui: Mapping[str, Any] | None, values: Mapping[str, Any],
-              errors: Mapping[str, list[str]] | None = None, submission: str = "") -> FormView:
+              errors: Mapping[str, list[str]] | None = None, submission: str = "", name: str = "") -> FormView:
+    """``name``: for a page with several forms, each form's own ids (form-NAME, f-NAME-FIELD)."""
     errors = errors or {}
     built = build_fields(schema, ui, values, errors)
-    return FormView(built, summary(built, errors), _has_files(built), submission)
+    form_id = f"form-{name}" if name else "form-start"
+    if name:
+        prefixed(built, f"f-{name}-")
+    return FormView(built, summary(built, errors, form_id), _has_files(built), submission, form_id)
 
 
 def _has_files(fields: list[Field]) -> bool:

@@ -241,5 +241,5 @@ def document(case_id: str, document_id: str) -> Any:
 def diagram(case_id: str) -> Any:
     view = _case(case_id)
     definition = casework.definition_id(engine(), view["process_key"], view["version"])
-    return jsonify(xml=kpis.process_xml(engine(), definition),
-                   active=sorted({t["element_id"] for t in view["open_tasks"]}), counts={})
+    return jsonify(xml=kpis.process_xml(engine(), definition), active=kpis.current_elements(engine(), case_id),
+                   counts=kpis.open_items_per_element(engine(), definition))

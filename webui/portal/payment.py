@@ -5,7 +5,9 @@ connector and keeps the answer in the case data (the standard processes: ``zahlu
 ``zahlungs_url``, ``kassenzeichen``, ``betrag_cent``). The outcome arrives by the signed callback
 (/api/v1/callbacks/payment) as a message that sets ``zahlung_status``; the parking permit also sets
 ``bezahlt``. The return page only reads the case: the query string the platform appends is not
-trusted, it only tells whether to say "being booked" while the callback is still under way.
+trusted, it only tells whether to wait for the callback. The page waits a few seconds for the
+booking (AMTSFLOW_PAYMENT_WAIT_SECONDS), and if the booking is still missing it says "being
+booked" and asks /zahlung/stand.json until the status changes, then shows it (js/payment-wait.js).
 
 A model that wants the citizen back passes ``rueckkehr_url`` = ``<portal>/zahlung/zurueck?aktenzeichen=<business
 key>`` to ``create_transaction`` (it knows its business key, not the case id); that address finds the
@@ -14,9 +16,10 @@ signed-in citizen's case and shows its return page.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Mapping
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.services import queries
@@ -72,9 +75,22 @@ def payment_return(case_id: str) -> Any:
     """Where the payment platform sends the citizen back: the status as the case knows it."""
     view = casework.own_case(engine(), case_id, signed_in_user())
     payment = payment_of(view)
-    reported = request.args.get("status", "")
-    pending = payment is not None and payment["status"] == "INITIAL" and reported == "BOOKED"
+    if request.args.get("status", "") == "BOOKED":
+        deadline = time.monotonic() + current_app.config["AMTSFLOW_PAYMENT_WAIT_SECONDS"]
+        while payment is not None and payment["status"] == "INITIAL" and time.monotonic() < deadline:
+            time.sleep(0.25)                  # the platform's signed callback is usually under way
+            view = casework.own_case(engine(), case_id, signed_in_user())
+            payment = payment_of(view)
+    pending = payment is not None and payment["status"] == "INITIAL" and request.args.get("status") == "BOOKED"
     return render_template("portal/payment.html", case=view, payment=payment, pending=pending)
+
+
+@bp.get("/meine-antraege/<case_id>/zahlung/stand.json")
+@require_roles("citizen")
+def payment_state(case_id: str) -> Any:
+    """The payment's status for the waiting return page."""
+    payment = payment_of(casework.own_case(engine(), case_id, signed_in_user()))
+    return jsonify(status=payment["status"] if payment else None)
 
 
 @bp.get("/zahlung/zurueck")
