@@ -85,8 +85,9 @@ def test_citizen_sees_the_payment_and_the_return_page(open_page, server):
     citizen.check("payment-return-pending")
     messages.correlate_message(engine, "zahlung_gebucht", "2026-E2EPAY", {"zahlung_status": "BOOKED"},
                                message_id="payment:tx-e2e-0001:BOOKED")
-    citizen.page.reload()
-    assert citizen.page.inner_text("#payment-status") == "bezahlt"
+    # no reload: the page asks for the status by itself and shows the booking (issue 14.15)
+    citizen.page.wait_for_function("() => document.getElementById('payment-status').innerText === 'bezahlt'",
+                                   timeout=20000)
     citizen.check("payment-return-booked")
 
 
