@@ -145,6 +145,7 @@ work_items = Table(
     Column("sort_due", TS, nullable=False),         # due, or UNDATED (sorts last) when there is none
     Index("ix_work_items_state_due", "state", "due"),
     Index("ix_work_items_open_order", "sort_due", "created_at", "id", **_OPEN),
+    Index("ix_work_items_open_age", "created_at", "id", **_OPEN),   # the list's "oldest first" order
     Index("ix_work_items_open_assignee", "assignee", "sort_due", "created_at", "id", **_OPEN),
     Index("ix_work_items_open_process", "process_key", "sort_due", "created_at", "id", **_OPEN),
     Index("ix_work_items_open_business_key", "business_key", **_OPEN),
