@@ -24,6 +24,7 @@ import copy
 from typing import Any, Callable
 
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.util.task import TaskState
 
@@ -35,10 +36,24 @@ __all__ = ["MAX_ROUNDS", "before", "offered_conditions", "propagate", "waiting_c
 MAX_ROUNDS = 20
 
 
+def _in_called_process(task: Any) -> bool:
+    """Inside a call activity's process: a scope of its own, which the case's variables do not reach."""
+    top = task.workflow.top_workflow
+    workflow = task.workflow
+    while workflow is not top:
+        parent = top.get_task_from_id(workflow.parent_task_id)
+        if isinstance(parent.task_spec, CallActivity):
+            return True
+        workflow = parent.workflow
+    return False
+
+
 def waiting_conditions(wf: Any) -> list[Any]:
-    """Tasks that wait for a condition to hold."""
+    """Tasks of the case's own scopes (process, embedded sub-processes) that wait for a condition."""
     found = []
     for task in wf.get_tasks(state=TaskState.WAITING):
+        if _in_called_process(task):
+            continue
         definition = getattr(task.task_spec, "event_definition", None)
         if any(isinstance(d, ConditionalEventDefinition) for d in getattr(definition, "event_definitions",
                                                                              [definition])):

@@ -351,3 +351,24 @@ def test_EventSubProcessStartConditionalEventTest_testNonInterruptingVariableCon
     case = scenario.start("conditionalEventProcess")
     scenario.set_variables(case, {"variable": 1})
     assert sorted(t["name"] for t in scenario.tasks(case)) == ["After Condition", "Before Condition"]
+
+
+def test_a_called_process_s_condition_is_not_reached_by_the_caller_s_variables(scenario: Scenario) -> None:
+    """CallActivityTest: a called process has a variable scope of its own (camunda:in names what
+    it gets), so a variable set in the calling case does not trigger a condition waiting in it."""
+    called = _model("""
+<startEvent id="s"/><sequenceFlow id="c1" sourceRef="s" targetRef="cond"/>
+<intermediateCatchEvent id="cond"><conditionalEventDefinition><condition>${x == 1}</condition>
+  </conditionalEventDefinition></intermediateCatchEvent>
+<sequenceFlow id="c2" sourceRef="cond" targetRef="e"/><endEvent id="e"/>""").replace(b'id="p"', b'id="gerufen"')
+    caller = _model("""
+<startEvent id="start"/><sequenceFlow id="f1" sourceRef="start" targetRef="fork"/><parallelGateway id="fork"/>
+<sequenceFlow id="a" sourceRef="fork" targetRef="setzen"/><userTask id="setzen"/>
+<sequenceFlow id="a2" sourceRef="setzen" targetRef="endA"/><endEvent id="endA"/>
+<sequenceFlow id="b" sourceRef="fork" targetRef="ruf"/><callActivity id="ruf" calledElement="gerufen"/>
+<sequenceFlow id="b2" sourceRef="ruf" targetRef="danach"/><userTask id="danach"/>
+<sequenceFlow id="b3" sourceRef="danach" targetRef="endB"/><endEvent id="endB"/>""")
+    scenario.deploy_files([], extra={"gerufen.bpmn": called, "p.bpmn": caller})
+    case = scenario.start("p", {"x": 0})
+    scenario.complete(case, "setzen", {"x": 1})
+    assert scenario.waits_at(case) == [] and scenario.status(case) == "waiting"
