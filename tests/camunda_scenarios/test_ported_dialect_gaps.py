@@ -372,3 +372,39 @@ def test_a_called_process_s_condition_is_not_reached_by_the_caller_s_variables(s
     case = scenario.start("p", {"x": 0})
     scenario.complete(case, "setzen", {"x": 1})
     assert scenario.waits_at(case) == [] and scenario.status(case) == "waiting"
+
+
+def test_IntermediateConditionalEventTest_testTrueCondition_and_testFalseCondition(scenario: Scenario) -> None:
+    """IntermediateConditionalEventTest.testTrueCondition: after 'Before Condition' the ${true}
+    event passes at once; testFalseCondition: a false condition keeps waiting after the task."""
+    scenario.deploy_camunda(f"{COND}IntermediateConditionalEventTest.testTrueCondition.bpmn20.xml")
+    case = scenario.start("conditionalEventProcess")
+    assert [t["name"] for t in scenario.tasks(case)] == ["Before Condition"]
+    scenario.complete(case, scenario.tasks(case)[0]["element_id"])
+    assert [t["name"] for t in scenario.tasks(case)] == ["After Condition"]
+    scenario.deploy_camunda(f"{COND}IntermediateConditionalEventTest.testFalseCondition.bpmn20.xml")
+    case = scenario.start("conditionalEventProcess")
+    scenario.complete(case, scenario.tasks(case)[0]["element_id"])
+    assert scenario.tasks(case) == [] and scenario.status(case) == "waiting"
+
+
+@pytest.mark.parametrize(("java_test", "expected"), [
+    ("testTrueCondition", ["After Condition"]),
+    ("testNonInterruptingTrueCondition", ["After Condition", "Task with condition"]),
+])
+def test_BoundaryConditionalEventTest_true_conditions(scenario: Scenario, java_test: str, expected: list[str]) -> None:
+    """BoundaryConditionalEventTest.testTrueCondition / testNonInterruptingTrueCondition: a ${true}
+    boundary condition fires when the task is reached; the non-interrupting one keeps the task
+    (and fires only once until variables change)."""
+    scenario.deploy_camunda(f"{COND}BoundaryConditionalEventTest.{java_test}.bpmn20.xml")
+    case = scenario.start("conditionalEventProcess")
+    assert sorted(t["name"] for t in scenario.tasks(case)) == expected
+
+
+def test_BoundaryConditionalEventTest_testFalseCondition(scenario: Scenario) -> None:
+    """BoundaryConditionalEventTest.testFalseCondition: setting the variable does not make a false
+    condition fire; the task stays."""
+    scenario.deploy_camunda(f"{COND}BoundaryConditionalEventTest.testFalseCondition.bpmn20.xml")
+    case = scenario.start("conditionalEventProcess")
+    scenario.set_variables(case, {"variable": 1})
+    assert [t["name"] for t in scenario.tasks(case)] == ["Task with condition"]
