@@ -325,6 +325,6 @@ class CamundaDialectParser(CamundaParser):
         full_tag("serviceTask"): (PlainServiceTaskParser, ParkedServiceTask),
         full_tag("sendTask"): (CamundaSendTaskParser, ParkedServiceTask),
         full_tag("scriptTask"): (CamundaScriptTaskParser, CamundaScriptTask),
-        full_tag("task"): (TaskParser, PassThroughTask),
+        full_tag("task"): (CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("task")][0], PassThroughTask),
     }
 
