@@ -16,7 +16,8 @@ Which figure is which:
   process plays the web process (case cache as configured in production, no worker) with
   --clients concurrent clients, each starting a case, waiting until its task reaches the inbox
   and completing it; a separate `amtsflow worker` process (engine.jobs.WorkerThread with its
-  production defaults, woken by PostgreSQL NOTIFY) runs the service jobs. Target >= 0.2.
+  production defaults: 4 executor threads on PostgreSQL, woken by PostgreSQL NOTIFY) runs the
+  service jobs. Target >= 0.2.
 """
 
 from __future__ import annotations
