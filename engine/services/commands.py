@@ -140,9 +140,40 @@ _UPDATE_CASE = FastStatement(
 
 
 def save(cmd: Command, action: str, *, new: bool = False) -> None:
-    """Step the workflow, write state + projections + audit. Raises StaleRevision."""
-    engine, conn, row, wf = cmd.engine, cmd.uow.conn, cmd.case, cmd.wf
-    now = engine.clock.now()
+    """Step the workflow, write state + projections + audit. Raises StaleRevision.
+
+    The steps, in this order: step (and decide the status), prepare the case row and its audit
+    event, write the case row (first: a stale revision fails before any other write), write the
+    audit event, sync the projections, write the outbox, close or fail the case, and register
+    what happens after the commit (case cache, job hand-over)."""
+    now = cmd.engine.clock.now()
+    outcome = _step(cmd, now)
+    event, values = _case_row(cmd, action, new, now, outcome)
+    snapshot = waits_snapshot(cmd.case.id, outcome.waits)
+    _write_case_row(cmd, new, now, values, snapshot)
+    audit.write(cmd.uow.conn, event)
+    projector = _project(cmd, new, now, outcome)
+    _write_outbox(cmd, outcome.outbox, projector.lock)
+    _close_or_fail(cmd, now, outcome)
+    _after_commit(cmd, new, now, values, snapshot, outcome, projector)
+
+
+@dataclass
+class _Outcome:
+    """What stepping the workflow decided."""
+
+    error: str | None
+    outbox: list[dict[str, Any]]
+    waits: Waits
+    status: str
+    data: dict[str, Any]
+    ended: datetime | None
+
+
+def _step(cmd: Command, now: datetime) -> _Outcome:
+    """Step (unless stepped before the transaction), re-evaluate conditions, collect what the
+    case threw and its listener calls, read its waits and decide its status."""
+    engine, wf = cmd.engine, cmd.wf
     error = cmd.step_error if cmd.stepped else step_workflow(engine, wf, cmd.audit_details)
     if error is None and cmd.variables_before is not None:
         error = reevaluate_conditions(engine, wf, cmd.variables_before, cmd.audit_details)
@@ -151,39 +182,61 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
     error = error or uncaught
     waits = engine.runner.waits(wf, cmd.parsed.models)
     status = cmd.status_override or _status(waits, error)
-    data = snapshot_data(wf)
     ended = now if status in ("completed", "cancelled") else None
+    return _Outcome(error, outbox, waits, status, snapshot_data(wf), ended)
+
+
+def _case_row(cmd: Command, action: str, new: bool, now: datetime,
+              outcome: _Outcome) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The audit event (not yet written) and the case row's new values."""
+    engine, row, wf = cmd.engine, cmd.case, cmd.wf
     event = audit.prepare(prev_hash=row.audit_hash if not new else audit.GENESIS, case_id=row.id, at=now,
-                          actor=cmd.actor, action=action, details=jsonable({"status": status, **cmd.audit_details}))
-    values = dict(status=status, state=engine.serializer.dumps(wf, cmd.parsed.model.dialect),
-                  serializer_version=engine.serializer.version, data=data, error=error, updated_at=now, ended_at=ended,
-                  audit_hash=event["hash"], citizen_status=current_status(wf))
-    if status == "cancelled":  # a cancelled case waits for nothing: its projections are removed
-        waits = Waits(completed=True)
-    snapshot = waits_snapshot(row.id, waits)
-    _write_case_row(cmd, new, now, values, snapshot)  # first: a stale revision fails before any other write
-    audit.write(conn, event)
+                          actor=cmd.actor, action=action,
+                          details=jsonable({"status": outcome.status, **cmd.audit_details}))
+    values = dict(status=outcome.status, state=engine.serializer.dumps(wf, cmd.parsed.model.dialect),
+                  serializer_version=engine.serializer.version, data=outcome.data, error=outcome.error,
+                  updated_at=now, ended_at=outcome.ended, audit_hash=event["hash"], citizen_status=current_status(wf))
+    if outcome.status == "cancelled":  # a cancelled case waits for nothing: its projections are removed
+        outcome.waits = Waits(completed=True)
+    return event, values
+
+
+def _project(cmd: Command, new: bool, now: datetime, outcome: _Outcome) -> Projector:
+    """Work items, jobs, subscriptions and case fields as the waits and data now are."""
+    engine, conn, row = cmd.engine, cmd.uow.conn, cmd.case
     local_worker = engine.local_worker
     projector = Projector(conn, engine.evaluator, now, row.id, row.business_key, engine.settings.default_retries,
                           suspended=bool(row.suspended), zone=engine.settings.timezone,
                           lock=(local_worker.owner, now + timedelta(seconds=engine.settings.job_lock_seconds))
                           if local_worker is not None else None)
-    projector.sync(row.waits if not new else {}, waits, cmd.completed)
-    _write_outbox(cmd, outbox, projector.lock)
-    sync_case_fields(conn, row.id, [*cmd.parsed.model.case_fields], {} if new else (row.data or {}), data)
-    if ended is not None:
+    projector.sync(row.waits if not new else {}, outcome.waits, cmd.completed)
+    sync_case_fields(conn, row.id, [*cmd.parsed.model.case_fields], {} if new else (row.data or {}), outcome.data)
+    return projector
+
+
+def _close_or_fail(cmd: Command, now: datetime, outcome: _Outcome) -> None:
+    """An ended case gets its erasure scheduled; a failed step opens an incident."""
+    engine, conn, row = cmd.engine, cmd.uow.conn, cmd.case
+    if outcome.ended is not None:
         schedule_erasure(conn, row.id, engine.definitions.retention(row.definition_id, conn), now,
                          engine.settings.default_retries)
-    if error is not None:
-        element_ids = waits.errors or [e for e in [cmd.audit_details.get("element_error")] if e]
-        open_incident(conn, case_id=row.id, kind="workflow", now=now, message=error,
+    if outcome.error is not None:
+        element_ids = outcome.waits.errors or [e for e in [cmd.audit_details.get("element_error")] if e]
+        open_incident(conn, case_id=row.id, kind="workflow", now=now, message=outcome.error,
                       details=cmd.audit_details.get("stack", ""), element_id=element_ids[0] if element_ids else None)
+
+
+def _after_commit(cmd: Command, new: bool, now: datetime, values: dict[str, Any], snapshot: dict[str, Any],
+                  outcome: _Outcome, projector: Projector) -> None:
+    """Keep the live workflow in the case cache, and hand this process's worker its jobs."""
+    engine, row, wf = cmd.engine, cmd.case, cmd.wf
     # Keep the live workflow only if it equals what was stored: an ended case runs no more
     # commands, and data JSON does not round-trip (a tuple, a number as a dict key) would make
     # the next command see other data than a process that loads the stored state.
-    if ended is None and round_trips(wf):
+    if outcome.ended is None and round_trips(wf):
         committed = _committed_row(row, new, cmd.actor, now, values, snapshot)
         cmd.uow.after_commit(lambda: engine.case_cache.put(row.id, committed, wf))
+    local_worker = engine.local_worker
     if local_worker is not None:
         for job in projector.locked_jobs:  # jobs this process's worker holds already: hand them over
             cmd.uow.after_commit(functools.partial(local_worker.offer, job))
