@@ -18,6 +18,7 @@ from engine.services import cases, documents, queries, task_access
 from engine.services.identity import User
 from webui.document_names import readable_name
 from webui.templating import action_label
+from engine.services.read_models import CaseSummary, CaseView, DefinitionView, TaskView
 
 CITIZEN_GROUP = task_access.CITIZEN_GROUP
 
@@ -34,7 +35,7 @@ class Service:
 
 
 def latest_services(engine: Engine) -> list[Service]:
-    latest: dict[str, dict[str, Any]] = {}
+    latest: dict[str, DefinitionView] = {}
     for row in queries.list_definitions(engine):
         if row["key"] not in latest or row["version"] > latest[row["key"]]["version"]:
             latest[row["key"]] = row
@@ -69,14 +70,11 @@ def definition_id(engine: Engine, key: str, version: int) -> str:
     raise NotFound(f"definition {key} v{version} not found")
 
 
-def started_by(view: dict[str, Any]) -> str | None:
-    if "started_by" in view:
-        return view["started_by"]  # type: ignore[no-any-return]
-    first = view["history"][0] if view.get("history") else None
-    return first["actor"] if first and first["action"] == "started" else None
+def started_by(view: CaseView | CaseSummary) -> str | None:
+    return view["started_by"]
 
 
-def own_case(engine: Engine, case_id: str, user: User) -> dict[str, Any]:
+def own_case(engine: Engine, case_id: str, user: User) -> CaseView:
     """The case if this citizen started it; otherwise 404 (no hint that it exists)."""
     try:
         view = queries.get_case(engine, case_id)
@@ -97,7 +95,7 @@ def may_take(engine: Engine, user: User, task: dict[str, Any]) -> bool:
     return may_work_on(user, task) and user.username not in task_access.excluded_for(engine, task["id"])
 
 
-def citizen_tasks(view: dict[str, Any]) -> list[dict[str, Any]]:
+def citizen_tasks(view: CaseView) -> list[TaskView]:
     return [t for t in view["open_tasks"] if CITIZEN_GROUP in t["candidate_groups"]]
 
 
@@ -106,7 +104,7 @@ def task_form(engine: Engine, task_id: str) -> Form | None:
     return form  # type: ignore[no-any-return]
 
 
-def timeline(engine: Engine, view: dict[str, Any], viewer: str | None = None) -> list[dict[str, Any]]:
+def timeline(engine: Engine, view: CaseView, viewer: str | None = None) -> list[dict[str, Any]]:
     """History entries with German labels; other people's names only for staff (viewer None)."""
     try:
         names = {e.id: e.name for e in model_of(engine, view["process_key"], view["version"]).elements.values()}

@@ -10,13 +10,14 @@ from engine.bootstrap import Engine
 from engine.domain.errors import InvalidState, NotFound
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
+from engine.services.read_models import IncidentView
 from engine.services import inbound
 from engine.services.case_events import append_case_event
 from engine.services.commands import Command, run_case_command
 
 
-def _view(row: Any, *, details: bool = False) -> dict[str, Any]:
-    view = {"id": row.id, "case_id": row.case_id, "job_id": row.job_id, "element_id": row.element_id,
+def _view(row: Any, *, details: bool = False) -> IncidentView:
+    view: IncidentView = {"id": row.id, "case_id": row.case_id, "job_id": row.job_id, "element_id": row.element_id,
             "kind": row.kind, "message": row.message, "status": row.status,
             "created_at": row.created_at.isoformat(),
             "resolved_at": row.resolved_at.isoformat() if row.resolved_at else None}
@@ -25,7 +26,7 @@ def _view(row: Any, *, details: bool = False) -> dict[str, Any]:
     return view
 
 
-def list_incidents(engine: Engine, *, status: str | None = "open", case_id: str | None = None) -> list[dict[str, Any]]:
+def list_incidents(engine: Engine, *, status: str | None = "open", case_id: str | None = None) -> list[IncidentView]:
     query = select(t.incidents).order_by(t.incidents.c.created_at.desc()).limit(500)
     if status:
         query = query.where(t.incidents.c.status == status)
@@ -35,7 +36,7 @@ def list_incidents(engine: Engine, *, status: str | None = "open", case_id: str 
         return [_view(r) for r in conn.execute(query)]
 
 
-def get_incident(engine: Engine, incident_id: str) -> dict[str, Any]:
+def get_incident(engine: Engine, incident_id: str) -> IncidentView:
     with engine.db.connect() as conn:
         row = conn.execute(select(t.incidents).where(t.incidents.c.id == incident_id)).first()
     if row is None:
@@ -58,7 +59,9 @@ def retry_incident(engine: Engine, incident_id: str, actor: str, retries: int = 
             if comment:
                 cmd.audit_details["comment"] = comment
 
-        run_case_command(engine, incident["case_id"], actor, "incident_retried", retry)
+        case_id = incident["case_id"]
+        assert case_id is not None   # a workflow incident always belongs to a case
+        run_case_command(engine, case_id, actor, "incident_retried", retry)
         return
     with unit_of_work(engine.db) as uow:
         job = uow.conn.execute(update(t.jobs).where(t.jobs.c.id == incident["job_id"])

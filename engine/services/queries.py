@@ -1,4 +1,4 @@
-"""Read-side queries: case view, inbox, history. Plain dicts, ready for JSON."""
+"""Read-side queries: case view, inbox, history. Typed dicts (engine.services.read_models), ready for JSON."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from engine.domain.errors import NotFound
 from engine.persistence import tables as t
 from engine.persistence.db import reading
 from engine.persistence.fast import FastStatement
+from engine.services.read_models import CaseSummary, CaseView, DefinitionFile, DefinitionView, TaskView
 
 MAX_ROWS = 500
 
@@ -20,7 +21,7 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def task_view(row: Any) -> dict[str, Any]:
+def task_view(row: Any) -> TaskView:
     return {
         "id": row.id,
         "case_id": row.case_id,
@@ -42,7 +43,7 @@ def task_view(row: Any) -> dict[str, Any]:
 def list_tasks(engine: Engine, *, group: str | None = None, groups: list[str] | None = None,
                user: str | None = None, case_id: str | None = None, process_key: str | None = None,
                assignee: str | None = None, search: str | None = None, state: str = "open",
-               limit: int = MAX_ROWS) -> list[dict[str, Any]]:
+               limit: int = MAX_ROWS) -> list[TaskView]:
     """The first ``limit`` (at most MAX_ROWS) tasks in inbox order; engine.services.task_pages
     pages through all of them."""
     from engine.services import inbox_query
@@ -65,7 +66,7 @@ def fast_statement(query: Any) -> FastStatement:
     return FastStatement(query)
 
 
-def get_task(engine: Engine, task_id: str) -> dict[str, Any]:
+def get_task(engine: Engine, task_id: str) -> TaskView:
     with engine.db.connect() as conn:
         row = conn.execute(select(t.work_items).where(t.work_items.c.id == task_id)).first()
     if row is None:
@@ -73,7 +74,7 @@ def get_task(engine: Engine, task_id: str) -> dict[str, Any]:
     return task_view(row)
 
 
-def get_case(engine: Engine, case_id: str, *, with_history: bool = True) -> dict[str, Any]:
+def get_case(engine: Engine, case_id: str, *, with_history: bool = True) -> CaseView:
     with reading(engine.db) as conn:
         row = conn.execute(select(t.cases).where(t.cases.c.id == case_id)).first()
         if row is None:
@@ -114,7 +115,7 @@ def _shown(details: Any) -> Any:
 
 
 def list_cases(engine: Engine, *, process_key: str | None = None, status: str | None = None,
-               started_by: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+               started_by: str | None = None, limit: int = 100) -> list[CaseSummary]:
     c = t.cases
     query = select(c.c.id, c.c.process_key, c.c.version, c.c.status, c.c.citizen_status, c.c.business_key,
                    c.c.started_at, c.c.ended_at, c.c.started_by)
@@ -131,7 +132,7 @@ def list_cases(engine: Engine, *, process_key: str | None = None, status: str | 
                  "started_by": r.started_by} for r in conn.execute(query)]
 
 
-def list_definitions(engine: Engine) -> list[dict[str, Any]]:
+def list_definitions(engine: Engine) -> list[DefinitionView]:
     d = t.process_definitions
     with engine.db.connect() as conn:
         rows = conn.execute(select(d.c.id, d.c.key, d.c.version, d.c.name, d.c.created_at)
@@ -140,7 +141,7 @@ def list_definitions(engine: Engine) -> list[dict[str, Any]]:
             for r in rows]
 
 
-def definition_files(engine: Engine, definition_id: str) -> list[dict[str, Any]]:
+def definition_files(engine: Engine, definition_id: str) -> list[DefinitionFile]:
     """The stored source files of one deployed version: name, sha256 and content (bytes)."""
     d = t.process_definitions
     with engine.db.connect() as conn:

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -41,7 +41,7 @@ def work_groups(user: User) -> list[str]:
     return groups
 
 
-def offered_to_staff(user: User, task: dict[str, Any]) -> bool:
+def offered_to_staff(user: User, task: Mapping[str, Any]) -> bool:
     """Clerks and process owners: tasks of their groups, offered to them or assigned to them
     (the four-eyes exclusions are checked apart: :func:`excluded`)."""
     if not user.has_role(*STAFF_ROLES):
@@ -79,7 +79,7 @@ def excluded_for(engine: "Engine", task_id: str) -> set[str]:
         return excluded(conn, task_id)
 
 
-def may_take(engine: "Engine", user: User, task: dict[str, Any], *, case_starter: str | None = None) -> bool:
+def may_take(engine: "Engine", user: User, task: Mapping[str, Any], *, case_starter: str | None = None) -> bool:
     """Whether ``user`` may claim and complete this open task: staff when it is offered to them,
     a citizen when it is a citizen task of their own case (``case_starter``), nobody excluded."""
     if user.username in excluded_for(engine, task["id"]):
@@ -90,7 +90,7 @@ def may_take(engine: "Engine", user: User, task: dict[str, Any], *, case_starter
             and case_starter is not None and case_starter == user.username)
 
 
-def require(engine: "Engine", task: dict[str, Any], username: str) -> User:
+def require(engine: "Engine", task: Mapping[str, Any], username: str) -> User:
     """The active account ``username`` if it may work on ``task``; else PermissionDenied (as for a
     person in the portal or the inbox: ``amtsflow complete --user`` is checked the same way)."""
     user = get_user(engine, username)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from sqlalchemy import select
 
@@ -54,7 +54,7 @@ class TaskContext:
     fields: dict[str, FieldSetting] = field(default_factory=dict)
 
 
-def task_context(engine: "Engine", task: dict[str, Any]) -> TaskContext:
+def task_context(engine: "Engine", task: Mapping[str, Any]) -> TaskContext:
     """The task page's context for an open or closed work item (``queries.get_task``)."""
     with engine.db.connect() as conn:
         definition_id = conn.execute(select(t.cases.c.definition_id)
@@ -83,7 +83,7 @@ def task_context(engine: "Engine", task: dict[str, Any]) -> TaskContext:
         summary=summary, task_summary=task_summary, fields=_field_settings(page.get("felder")))
 
 
-def case_context(engine: "Engine", case: dict[str, Any]) -> TaskContext:
+def case_context(engine: "Engine", case: Mapping[str, Any]) -> TaskContext:
     """The same for a case's own page (no task): the process-wide summary, every task form."""
     return task_context(engine, {"case_id": case["id"], "process_key": case["process_key"], "element_id": ""})
 

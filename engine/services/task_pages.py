@@ -19,6 +19,7 @@ from engine.bootstrap import Engine
 from engine.domain.errors import InvalidInput
 from engine.services import inbox_orders, inbox_query
 from engine.services.queries import fast_statement, task_view
+from engine.services.read_models import TaskView
 
 MAX_PAGE = 500
 BAD_CURSOR = "Der Verweis auf die nächste Seite (cursor) ist ungültig. Bitte beginnen Sie auf der ersten Seite."
@@ -26,7 +27,7 @@ BAD_CURSOR = "Der Verweis auf die nächste Seite (cursor) ist ungültig. Bitte b
 
 @dataclass(frozen=True)
 class TaskPage:
-    items: list[dict[str, Any]]
+    items: list[TaskView]
     total: int                   # tasks matching the filters, on every page (at most inbox_query.COUNT_CAP)
     next_cursor: str | None      # None on the last page
     total_capped: bool = False   # more than ``total`` match (counting stopped there)

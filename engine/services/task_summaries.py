@@ -4,13 +4,13 @@ projection for the page's cases in one query."""
 
 from __future__ import annotations
 
-from typing import Any
 
 from sqlalchemy import select
 
 from engine.bootstrap import Engine
 from engine.persistence import tables as t
 from engine.services import queries
+from engine.services.read_models import TaskView
 
 
 def declared(engine: Engine, process_keys: set[str]) -> dict[str, tuple[str, str]]:
@@ -28,7 +28,7 @@ def declared(engine: Engine, process_keys: set[str]) -> dict[str, tuple[str, str
     return found
 
 
-def add_summaries(engine: Engine, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def add_summaries(engine: Engine, items: list[TaskView]) -> list[TaskView]:
     """``items`` (task views) with ``summary``: {"label", "value"}, or None where there is none."""
     fields = declared(engine, {i["process_key"] for i in items})
     cases = {i["case_id"] for i in items if i["process_key"] in fields}

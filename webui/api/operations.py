@@ -21,6 +21,7 @@ from webui.api.blueprint import (
 )
 from webui.auth import engine
 from webui.errors import problem
+from engine.services.read_models import IncidentView
 
 MAX_TEXT = 200
 STATUS_CODES = {"started": 201, "buffered": 202}     # delivered and duplicate: 200
@@ -90,7 +91,7 @@ def get_incident(incident_id: str) -> Any:
     return jsonify(_incident(incident_id))
 
 
-def _incident(incident_id: str) -> dict[str, Any]:
+def _incident(incident_id: str) -> IncidentView:
     view = incidents.get_incident(engine(), incident_id)
     if not sees_stack_traces():
         view.pop("details", None)

@@ -17,6 +17,7 @@ from webui.api.openapi import document
 from webui.auth import engine
 from webui.errors import problem
 from webui.studio.upload import Limits, source_files
+from engine.services.read_models import CaseView, TaskView
 
 DEFAULT_PAGE = 100
 
@@ -57,7 +58,7 @@ def create_case() -> Any:
     return jsonify(id=case_id), 201
 
 
-def _visible_case(case_id: str) -> dict[str, Any]:
+def _visible_case(case_id: str) -> CaseView:
     user = api_user()
     try:
         view = queries.get_case(engine(), case_id)
@@ -114,7 +115,7 @@ def list_tasks() -> Any:
     return response
 
 
-def _task_for(task_id: str, allow_citizen: bool = False) -> dict[str, Any]:
+def _task_for(task_id: str, allow_citizen: bool = False) -> TaskView:
     try:
         task = queries.get_task(engine(), task_id)
     except NotFound:

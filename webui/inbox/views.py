@@ -16,6 +16,7 @@ from webui.auth import current_user, engine, require_roles
 from webui.forms.fields import flatten
 from webui.forms.submit import form_view, merge, parse_request
 from engine.services import kpis
+from engine.services.read_models import CaseView, TaskView
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 PAGE_SIZE = 50
@@ -85,7 +86,7 @@ def _due_bounds(due: str | None) -> tuple[datetime | None, datetime | None]:
     return None, None
 
 
-def _task(task_id: str) -> dict[str, Any]:
+def _task(task_id: str) -> TaskView:
     try:
         item = queries.get_task(engine(), task_id)
     except NotFound:
@@ -118,7 +119,7 @@ def task(task_id: str) -> Any:
     return _task_page(item, view, form_view(schema, ui, parsed.raw, parsed.errors), 400)
 
 
-def _task_page(item: dict[str, Any], view: dict[str, Any], fv: Any, status: int = 200) -> Any:
+def _task_page(item: TaskView, view: CaseView, fv: Any, status: int = 200) -> Any:
     docs = documents.list_for_case(engine(), view["id"])
     context = task_context.task_context(engine(), item)
     return render_template("inbox/task.html", task=item, case=view, form_view=fv, documents=docs,
@@ -128,16 +129,16 @@ def _task_page(item: dict[str, Any], view: dict[str, Any], fv: Any, status: int 
                            clerks=[] if fv is None else _colleagues(item)), status
 
 
-def _display(context: Any, view: dict[str, Any], docs: list[Any]) -> case_data.CaseDisplay:
+def _display(context: Any, view: CaseView, docs: list[Any]) -> case_data.CaseDisplay:
     return case_data.build(context, view["data"], {d.id: d.filename for d in docs},
                            lambda doc_id: url_for("inbox.document", case_id=view["id"], document_id=doc_id))
 
 
-def _excluded(item: dict[str, Any]) -> bool:
+def _excluded(item: TaskView) -> bool:
     return _user().username in task_access.excluded_for(engine(), item["id"])
 
 
-def _colleagues(item: dict[str, Any]) -> list[Any]:
+def _colleagues(item: TaskView) -> list[Any]:
     excluded = task_access.excluded_for(engine(), item["id"])
     return [u for u in identity.list_users(engine()) if u.active and u.has_role(*casework.STAFF_ROLES)
             and set(casework.work_groups(u)) & set(item["candidate_groups"]) and u.username != _user().username
@@ -178,7 +179,7 @@ def _assign(task_id: str, action: Any, done: str) -> Any:
                     or url_for("inbox.task", task_id=task_id), 303)
 
 
-def _case(case_id: str) -> dict[str, Any]:
+def _case(case_id: str) -> CaseView:
     """A case is visible to a clerk when one of its tasks (open or done) belonged to their groups."""
     user = _user()
     try:

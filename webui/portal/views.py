@@ -17,6 +17,7 @@ from webui.forms.fields import flatten
 from webui.forms.submit import form_view, merge, parse_request
 from webui.portal.blueprint import bp, signed_in_user
 from webui.portal.payment import payment_of
+from engine.services.read_models import CaseView, TaskView
 
 SUBMISSION_FIELD = "antrag_id"          # one token per application form: a resend starts no second case
 SUBMISSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -90,7 +91,7 @@ def case(case_id: str) -> Any:
     return _status_page(view, viewer=signed_in_user().username, link_token=None)
 
 
-def _status_page(view: dict[str, Any], viewer: str, link_token: str | None) -> Any:
+def _status_page(view: CaseView, viewer: str, link_token: str | None) -> Any:
     names = {s.key: s.name for s in casework.latest_services(engine())}
     return render_template("portal/case.html", case=view, service_name=names.get(view["process_key"], ""),
                            payment=payment_of(view),
@@ -124,7 +125,7 @@ def task(case_id: str, task_id: str) -> Any:
     return _task_page(view, item, form_view(schema, ui, parsed.raw, parsed.errors)), 400
 
 
-def _task_page(view: dict[str, Any], item: dict[str, Any], fv: Any) -> str:
+def _task_page(view: CaseView, item: TaskView, fv: Any) -> str:
     """The citizen's task: what the office asks for (what the task declares), the deadline, the form."""
     context = task_context.task_context(engine(), item)
     docs = {d.id: d.filename for d in documents.list_for_case(engine(), view["id"])}

@@ -6,7 +6,7 @@ process owners and admins (see ``OPERATOR_ENDPOINTS`` in views), citizens and cl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -16,6 +16,7 @@ from engine.services import incidents, queries
 from webui import casework
 from webui.auth import current_user, engine
 from webui.studio.blueprint import bp
+from engine.services.read_models import CaseView, IncidentView
 
 N_ = str                                          # marks text for the catalogue; translated when shown
 FILTERS = {"open": N_("offen"), "resolved": N_("erledigt")}
@@ -29,14 +30,14 @@ def _username() -> str:
     return user.username
 
 
-def _enrich(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _enrich(items: Sequence[IncidentView]) -> list[dict[str, Any]]:
     """Add the case's business key, process name and the element's name to each incident."""
     names = {d["key"]: d["name"] for d in queries.list_definitions(engine())}
-    views: dict[str, dict[str, Any] | None] = {}
+    views: dict[str | None, CaseView | None] = {None: None}   # a job incident may belong to no case
     enriched = []
     for item in items:
         case_id = item["case_id"]
-        if case_id not in views:
+        if case_id is not None and case_id not in views:
             try:
                 views[case_id] = queries.get_case(engine(), case_id, with_history=False)
             except NotFound:
