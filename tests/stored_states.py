@@ -38,6 +38,29 @@ def upgraded_copy(commit: str, target: Path) -> Path:
     return target
 
 
+def copy_into(sqlite_file: Path, url: str) -> None:
+    """Every row of an (upgraded) SQLite database into an empty database of the same schema,
+    e.g. PostgreSQL: the stored states as the old code wrote them, on the other database."""
+    from sqlalchemy import insert, text
+
+    from engine.persistence.tables import metadata
+
+    source, target = make_engine(f"sqlite:///{sqlite_file}"), make_engine(url)
+    try:
+        with source.connect() as src, target.begin() as dst:
+            for table in metadata.sorted_tables:
+                rows = [dict(r._mapping) for r in src.execute(select(table))]
+                if rows:
+                    dst.execute(insert(table), rows)
+                serial = table.autoincrement_column
+                if serial is not None and rows and target.dialect.name == "postgresql":
+                    dst.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{serial.name}'), "
+                                     f"(SELECT max({serial.name}) FROM {table.name}))"))
+    finally:
+        source.dispose()
+        target.dispose()
+
+
 def payment_platform(commit: str, state_file: Path) -> Any:
     """A payment simulator that knows the transactions the stored cases created (a case waiting
     for its payment cancels the transaction later); the caller stops it."""

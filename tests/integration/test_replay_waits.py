@@ -15,6 +15,7 @@ from engine.bootstrap import Engine, bootstrap
 from engine.persistence import tables as t
 from engine.services import cases
 from engine.settings import Settings
+from tests.conftest import TEST_COMMAND_SECONDS
 from tests.integration.helpers import deploy_models
 from tests.stored_states import COMMITS, manifest, upgraded_copy
 from webui.cli import main
@@ -33,7 +34,8 @@ def stored_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def stored(stored_db: Path, tmp_path: Path) -> Engine:
     copy = tmp_path / "states.sqlite"
     copy.write_bytes(stored_db.read_bytes())
-    engine = bootstrap(Settings(database_url=f"sqlite:///{copy}", case_cache_size=0))
+    engine = bootstrap(Settings(database_url=f"sqlite:///{copy}", case_cache_size=0,
+                                max_command_seconds=TEST_COMMAND_SECONDS))
     yield engine  # type: ignore[misc]
     engine.db.dispose()
 

@@ -15,12 +15,14 @@ from engine.ports import FakeClock
 from engine.runtime.state_format import MIGRATIONS, MigrationContext, StateMigrations, UnknownStateVersion
 from engine.services import cases, queries
 from engine.settings import Settings
+from tests.conftest import TEST_COMMAND_SECONDS
 from tests.integration.helpers import deploy_models
 
 
 @pytest.fixture
 def uncached(database_url: str, clock: FakeClock) -> Iterator[Engine]:
-    eng = bootstrap(Settings(database_url=database_url, case_cache_size=0), clock=clock)
+    eng = bootstrap(Settings(database_url=database_url, case_cache_size=0, max_command_seconds=TEST_COMMAND_SECONDS),
+                    clock=clock)
     yield eng
     eng.db.dispose()
 

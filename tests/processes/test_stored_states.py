@@ -1,7 +1,7 @@
 """A case stored by an older release loads and completes under the current code.
 
 The fixtures (tests/fixtures/case_states/<commit>/) hold a SQLite database written by the
-code of that commit: every standard process, several paths, one case suspended at each wait
+code of that commit (on PostgreSQL, its rows copied into a database at the current schema): every standard process, several paths, one case suspended at each wait
 of each path (see generate.py there for how they were made). Each test takes a copy of it,
 upgrades the schema with the current migrations, resumes one case, checks that the current
 code sees the same waits as the old one did, and drives it to the same end the old code
@@ -10,23 +10,30 @@ reached. The case cache is off: every step loads the stored state.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
 
 from connectors.registry import close_connectors, load_connectors
 from connectors.simulators import runner
 from engine.bootstrap import bootstrap
+from engine.persistence.db import make_engine
+from engine.persistence.migrate import upgrade
 from engine.jobs import JobExecutor
 from engine.persistence import tables as t
 from engine.runtime.state_format import LEGACY, MIGRATIONS
 from engine.services import cases, queries
 from engine.settings import Settings
-from tests.stored_states import COMMITS, apply, clock_of, manifest, payment_platform, upgraded_copy, waits
+from tests.conftest import TEST_COMMAND_SECONDS, _require_pg
+from tests.stored_states import (
+    COMMITS, apply, clock_of, copy_into, manifest, payment_platform, upgraded_copy, waits,
+)
 
 from .conftest import Backoffices
 
@@ -48,6 +55,43 @@ def upgraded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {c: upgraded_copy(c, tmp_path_factory.mktemp(c) / "states.sqlite") for c in COMMITS}
 
 
+@pytest.fixture(scope="module")
+def on_postgres(upgraded: dict[str, Path]) -> Iterator[dict[str, str]]:
+    """Per commit, a PostgreSQL database at the current schema holding the rows of the upgraded
+    SQLite fixture (each test resumes a different case; the others stay suspended)."""
+    base = _require_pg()
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    urls = {}
+    for commit in COMMITS:
+        name = f"amtsflow_states_{commit}_{os.getpid()}"
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        urls[commit] = make_url(base).set(database=name).render_as_string(hide_password=False)
+        db = make_engine(urls[commit])
+        upgrade(db)
+        db.dispose()
+        copy_into(upgraded[commit], urls[commit])
+    yield urls
+    with admin.connect() as conn:
+        for url in urls.values():
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, upgraded: dict[str, Path], tmp_path: Path) -> dict[str, str]:
+    """Per commit, the URL of the stored states: a fresh SQLite copy, or the module's PostgreSQL database."""
+    if request.param == "postgres":
+        return request.getfixturevalue("on_postgres")  # type: ignore[no-any-return]
+    urls = {}
+    for commit, path in upgraded.items():
+        copy = tmp_path / f"{commit}.sqlite"
+        shutil.copy(path, copy)
+        urls[commit] = f"sqlite:///{copy}"
+    return urls
+
+
 def test_the_fixtures_cover_every_standard_process() -> None:
     processes = Path(__file__).resolve().parents[2] / "processes"
     keys = {p.name for p in processes.iterdir() if (p / "process.bpmn").exists()}
@@ -57,12 +101,11 @@ def test_the_fixtures_cover_every_standard_process() -> None:
 
 @pytest.mark.parametrize(("commit", "entry"), ENTRIES,
                          ids=[f"{c}-{e['process']}-{e['path']}-{e['wait']}" for c, e in ENTRIES])
-def test_a_stored_case_loads_and_completes(commit: str, entry: dict[str, Any], upgraded: dict[str, Path],
-                                           tmp_path: Path, connectors: dict[str, Any]) -> None:
-    db = tmp_path / "states.sqlite"
-    shutil.copy(upgraded[commit], db)
+def test_a_stored_case_loads_and_completes(commit: str, entry: dict[str, Any], database: dict[str, str],
+                                           connectors: dict[str, Any]) -> None:
     clock = clock_of(entry)
-    engine = bootstrap(Settings(database_url=f"sqlite:///{db}", case_cache_size=0), clock=clock)
+    engine = bootstrap(Settings(database_url=database[commit], case_cache_size=0,
+                                max_command_seconds=TEST_COMMAND_SECONDS), clock=clock)
     engine.connectors.update(connectors)
     case_id = entry["case_id"]
     try:
