@@ -202,6 +202,10 @@ class JobExecutor:
                 from engine.services.retention import erase
 
                 erase(self.engine, job)
+            elif job.kind == "migration":
+                from engine.services.case_migration import run_batch_slice
+
+                run_batch_slice(self.engine, job, self.owner)
             elif job.kind == "start_timer":
                 from engine.services.schedules import fire
 

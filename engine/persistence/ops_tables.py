@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Integer, String, Table
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text
 
 from engine.persistence.tables import TS, metadata
 
@@ -18,4 +18,35 @@ workers = Table(
     Column("started_at", TS, nullable=False),
     Column("last_seen", TS, nullable=False, index=True),
     Column("stats", JSON, nullable=False),              # counters and the job latency histogram
+)
+
+# A migration of running cases from one version of a process to another, run as a job in slices.
+migration_batches = Table(
+    "migration_batches",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("process_key", String(200), nullable=False),
+    Column("source_version", Integer, nullable=False),
+    Column("target_version", Integer, nullable=False),
+    Column("mapping", JSON, nullable=False),            # {source element id: target element id}
+    Column("comment", String(2000), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("status", String(20), nullable=False),       # running, done
+    Column("total", Integer, nullable=False),
+    Column("migrated", Integer, nullable=False),
+    Column("refused", Integer, nullable=False),
+    Column("finished_at", TS),
+)
+
+# One row per case of a batch: pending, migrated or refused (with the reasons, German).
+migration_batch_cases = Table(
+    "migration_batch_cases",
+    metadata,
+    Column("batch_id", String(36), ForeignKey("migration_batches.id", ondelete="CASCADE"), primary_key=True),
+    Column("case_id", String(36), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("message", Text),
+    Index("ix_migration_batch_cases_pending", "batch_id", "status", "position"),
 )

@@ -84,6 +84,10 @@ class StateSerializer:
         with self._dumping[dialect], spiff_seam.encoder_mode(serializer) as encoder:
             return json.dumps(serializer.to_dict(workflow), cls=encoder, separators=(",", ":"))
 
+    def spec_registry(self, dialect: str) -> Any:
+        """The converter registry of a dialect (SpiffWorkflow's spec diff compares specs with it)."""
+        return self._by_dialect[dialect].registry
+
     @property
     def version(self) -> str:
         """The version label every state this serializer writes carries (cases.serializer_version)."""

@@ -30,7 +30,7 @@ class DeclaredField:
     schema: dict[str, Any]     # the property's JSON Schema ({} when only a case field, any scalar)
 
 
-def _comment(comment: str | None) -> str:
+def require_comment(comment: str | None) -> str:
     text = (comment or "").strip()
     if len(text) < MIN_COMMENT:
         raise FormValidationError("a comment is required", {"kommentar": [
@@ -82,7 +82,7 @@ def _check_changes(parsed: ParsedProcess, changes: dict[str, Any]) -> None:
 
 def edit_data(engine: Engine, case_id: str, changes: dict[str, Any], *, actor: str, comment: str) -> dict[str, Any]:
     """Set declared case variables of a case that has not ended; returns {name: (before, after)}."""
-    reason = _comment(comment)
+    reason = require_comment(comment)
     inbound.check_data(changes, where=f"repair case {case_id}")
 
     def mutate(cmd: Command) -> dict[str, Any]:
@@ -102,16 +102,16 @@ def edit_data(engine: Engine, case_id: str, changes: dict[str, Any], *, actor: s
 
 
 def cancel(engine: Engine, case_id: str, *, actor: str, comment: str) -> None:
-    cases.cancel_case(engine, case_id, actor=actor, reason=_comment(comment))
+    cases.cancel_case(engine, case_id, actor=actor, reason=require_comment(comment))
 
 
 def suspend(engine: Engine, case_id: str, *, actor: str, comment: str) -> None:
-    cases.set_suspended(engine, case_id, True, actor=actor, comment=_comment(comment))
+    cases.set_suspended(engine, case_id, True, actor=actor, comment=require_comment(comment))
 
 
 def resume(engine: Engine, case_id: str, *, actor: str, comment: str) -> None:
-    cases.set_suspended(engine, case_id, False, actor=actor, comment=_comment(comment))
+    cases.set_suspended(engine, case_id, False, actor=actor, comment=require_comment(comment))
 
 
 def retry(engine: Engine, incident_id: str, *, actor: str, comment: str) -> None:
-    incidents.retry_incident(engine, incident_id, actor, comment=_comment(comment))
+    incidents.retry_incident(engine, incident_id, actor, comment=require_comment(comment))
