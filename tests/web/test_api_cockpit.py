@@ -79,3 +79,28 @@ def test_clerks_and_citizens_may_not(client: Any, world: dict[str, Any]) -> None
                  user="sb1").status_code == 403
     assert client.get("/api/v1/cases").status_code == 401
     assert _post(client, world, "/api/v1/cases/unbekannt/cancel", {"comment": "Gibt es nicht"}).status_code == 404
+
+
+def test_migration_over_the_api(client: Any, web_engine: Any) -> None:
+    from engine.jobs import JobExecutor
+    from engine.runtime.parsing import SourceFile
+
+    folder = model("migration")
+    deploy(web_engine, [SourceFile("m.bpmn", (folder / "v1.bpmn").read_bytes())], actor="po")
+    case_id = cases.start_case(web_engine, "migration_test", {}, actor="t", internal=True)
+    deploy(web_engine, [SourceFile("m.bpmn", (folder / "v2.bpmn").read_bytes())], actor="po")
+    headers = {"Authorization": f"Bearer {identity.create_api_token(web_engine, 'po', 'mig')[1]}"}
+    plan = {"process_key": "migration_test", "source_version": 1, "target_version": 2}
+    tried = client.post("/api/v1/migrations", json=plan, headers=headers).get_json()
+    assert tried["unmapped"] == ["pruefen"] and tried["cases"][0]["would_migrate"] is False
+    plan["mapping"] = {"pruefen": "antrag_pruefen"}
+    tried = client.post("/api/v1/migrations", json=plan, headers=headers).get_json()
+    assert tried["cases"] == [{"case_id": case_id, "would_migrate": True, "issues": [],
+                               "position": ["antrag_pruefen", "frist"]}]
+    started = client.post("/api/v1/migrations", json={**plan, "dry_run": False, "comment": "Umstellung"},
+                          headers=headers)
+    assert started.status_code == 202 and started.get_json()["status"] == "running"
+    JobExecutor(web_engine).run_until_idle()
+    done = client.get(f"/api/v1/migrations/{started.get_json()['id']}", headers=headers).get_json()
+    assert done["status"] == "done" and done["cases"][0]["status"] == "migrated"
+    assert queries.get_case(web_engine, case_id)["version"] == 2

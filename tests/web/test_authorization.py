@@ -61,6 +61,7 @@ GET_MATRIX: list[tuple[str, dict[str, int]]] = [
     ("/studio/vorgaenge.csv", only({"owner": OK, "admin": OK})),
     ("/studio/vorgaenge/{case}", only({"owner": OK, "admin": OK})),
     ("/api/v1/cases", only({"owner": OK, "admin": OK}, anon=UNAUTH)),
+    ("/studio/prozesse/webantrag/migration", only({"owner": OK})),
     ("/health/live", PUBLIC),
     ("/metrics", only({"admin": OK}, anon=UNAUTH)),                                # operators only
 ]

@@ -186,3 +186,86 @@ CASE_ROW_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
     "ended_at": {"type": ["string", "null"], "format": "date-time"},
     "open_incidents": {"type": "integer"},
     "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}
+
+
+# -- migrations --------------------------------------------------------------------------------
+@bp.post("/migrations")
+def create_migration() -> Any:
+    """A dry run (``dry_run: true``, default) or a batch of the cases of one version."""
+    from engine.services import case_migration
+
+    require_api_roles("owner")
+    body = json_body()
+    key, source, target = body.get("process_key"), body.get("source_version"), body.get("target_version")
+    mapping, dry_run = body.get("mapping", {}), body.get("dry_run", True)
+    case_ids = body.get("case_ids")
+    if (not isinstance(key, str) or not isinstance(source, int) or not isinstance(target, int)
+            or not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values())
+            or not isinstance(dry_run, bool)
+            or not (case_ids is None or (isinstance(case_ids, list) and all(isinstance(c, str) for c in case_ids)))):
+        return problem(400, _("Erwartet: process_key (Text), source_version und target_version (Zahlen), mapping "
+                              "(Objekt alt → neu, optional), dry_run (ja/nein), case_ids (Liste, optional), "
+                              "comment (Text, zum Migrieren)."))
+    proposal = case_migration.propose(engine(), key, source, target)
+    plan = case_migration.MigrationPlan(key, source, target, {**proposal.plan.mapping, **mapping})
+    if dry_run:
+        case_migration.check_plan(engine(), plan)
+        ids = case_ids or case_migration.running_cases(engine(), key, source, 10)
+        results = [case_migration.migrate_case(engine(), case_id, plan, actor=api_user().username, dry_run=True)
+                   for case_id in ids]
+        return jsonify(mapping=plan.mapping, unmapped=[e for e in proposal.unmapped if e not in plan.mapping],
+                       cases=[{"case_id": r.case_id, "would_migrate": not r.issues,
+                               "issues": [i.message for i in r.issues],
+                               "position": sorted(r.position.values())} for r in results])
+    batch_id = case_migration.start_batch(engine(), plan, actor=api_user().username,
+                                          comment=_comment(body), case_ids=case_ids)
+    return jsonify(_batch(case_migration.get_batch(engine(), batch_id))), 202
+
+
+@bp.get("/migrations/<batch_id>")
+def get_migration(batch_id: str) -> Any:
+    from engine.services import case_migration
+
+    require_api_roles("owner", "admin")
+    try:
+        return jsonify(_batch(case_migration.get_batch(engine(), batch_id)))
+    except NotFound:
+        not_found("migration", batch_id)
+
+
+def _batch(batch: Any) -> dict[str, Any]:
+    return {"id": batch.id, "process_key": batch.process_key, "source_version": batch.source_version,
+            "target_version": batch.target_version, "status": batch.status, "total": batch.total,
+            "migrated": batch.migrated, "refused": batch.refused,
+            "cases": [{"case_id": c["case_id"], "status": c["status"], "message": c["message"]} for c in batch.cases]}
+
+
+MIGRATION_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
+    "id": {"type": "string"}, "process_key": {"type": "string"}, "source_version": {"type": "integer"},
+    "target_version": {"type": "integer"}, "status": {"type": "string", "enum": ["running", "done"]},
+    "total": {"type": "integer"}, "migrated": {"type": "integer"}, "refused": {"type": "integer"},
+    "cases": {"type": "array", "items": {"type": "object", "properties": {
+        "case_id": {"type": "string"}, "status": {"type": "string", "enum": ["pending", "migrated", "refused"]},
+        "message": {"type": ["string", "null"]}}}}}}
+
+
+def migration_paths(ok: Any, ref: Any) -> dict[str, Any]:
+    body = {"type": "object", "required": ["process_key", "source_version", "target_version"], "properties": {
+        "process_key": {"type": "string"}, "source_version": {"type": "integer"},
+        "target_version": {"type": "integer"},
+        "mapping": {"type": "object", "additionalProperties": {"type": "string"},
+                    "description": "Element-ID alt → neu; gleiche IDs werden von selbst zugeordnet"},
+        "dry_run": {"type": "boolean", "default": True}, "case_ids": {"type": "array", "items": {"type": "string"}},
+        "comment": COMMENT}}
+    created = ok("Probelauf (200) oder gestartete Migration (202)", {"type": "object"}, "202", writes=True)
+    created["200"] = {"description": "Ergebnis des Probelaufs", "content": {"application/json": {
+        "schema": {"type": "object"}}}}
+    return {
+        "/migrations": {"post": {"summary": "Laufende Vorgänge auf eine andere Version migrieren (Probelauf zuerst)",
+                                 "tags": ["cockpit"], "requestBody": {"required": True, "content": {
+                                     "application/json": {"schema": body}}}, "responses": created}},
+        "/migrations/{batch_id}": {"get": {
+            "summary": "Stand einer Migration", "tags": ["cockpit"],
+            "parameters": [{"name": "batch_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": ok("Stand und Ergebnis je Vorgang", ref("Migration"))}},
+    }
