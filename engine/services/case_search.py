@@ -60,6 +60,8 @@ class CaseQuery:
                                user_message="Für die Suche in einem Feld geben Sie das Feld und den Wert an.")
         if self.text is not None and len(self.text.strip()) < 2:
             raise InvalidState("search text too short", user_message="Bitte geben Sie mindestens zwei Zeichen ein.")
+        if self.version is not None and not 1 <= self.version <= 2**31 - 1:
+            raise InvalidState("version out of range", user_message="Diese Version gibt es nicht.")
         if not 1 <= self.limit <= MAX_PAGE_SIZE:
             raise InvalidState("limit out of range", user_message=f"Es passen 1 bis {MAX_PAGE_SIZE} Vorgänge auf eine Seite.")
 

@@ -121,7 +121,7 @@ def test_declared_field_names(engine: Engine, world: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("bad", [dict(status="verloren"), dict(field_name="x"), dict(text=" a "), dict(limit=0),
-                                 dict(after="kaputt!")])
+                                 dict(after="kaputt!"), dict(version=10**30)])
 def test_bad_queries_are_refused_in_german(engine: Engine, bad: dict[str, Any]) -> None:
     with pytest.raises(InvalidState) as raised:
         case_search.search(engine, CaseQuery(**bad))

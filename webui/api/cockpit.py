@@ -19,6 +19,7 @@ from webui.api.blueprint import api_user, bp, json_body, not_found, require_api_
 from webui.auth import engine
 from webui.errors import problem
 
+MAX_VERSION = 2**31 - 1
 SEARCH_PARAMS = ("process_key", "version", "status", "business_key", "started_from", "started_until",
                  "ended_from", "ended_until", "field", "q")
 
@@ -49,8 +50,11 @@ def _query() -> CaseQuery:
     try:
         version = int(args["version"]) if args.get("version") else None
         limit = int(args.get("limit", case_search.PAGE_SIZE))
+        if version is not None and not _version_number(version):
+            raise ValueError(version)
     except ValueError:
-        raise InvalidState("bad number", user_message=_("version und limit sind ganze Zahlen.")) from None
+        raise InvalidState("bad number", user_message=_("version (1 bis %(max)s) und limit sind ganze Zahlen.",
+                                                        max=MAX_VERSION)) from None
     return CaseQuery(process_key=args.get("process_key") or None, version=version, status=args.get("status") or None,
                      business_key=args.get("business_key") or None, started_from=_moment("started_from"),
                      started_until=_moment("started_until"), ended_from=_moment("ended_from"),
@@ -165,7 +169,7 @@ def openapi_paths(ok: Any, ref: Any) -> dict[str, Any]:
                            {"name": "status", "in": "query", "required": False,
                             "schema": {"type": "string", "enum": list(case_search.STATUSES)}},
                            {"name": "version", "in": "query", "required": False,
-                            "schema": {"type": "integer", "minimum": 1}},
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION}},
                            {"name": "limit", "in": "query", "required": False,
                             "schema": {"type": "integer", "minimum": 1, "maximum": case_search.MAX_PAGE_SIZE,
                                        "default": case_search.PAGE_SIZE}}],
@@ -199,7 +203,7 @@ def create_migration() -> Any:
     key, source, target = body.get("process_key"), body.get("source_version"), body.get("target_version")
     mapping, dry_run = body.get("mapping", {}), body.get("dry_run", True)
     case_ids = body.get("case_ids")
-    if (not isinstance(key, str) or not isinstance(source, int) or not isinstance(target, int)
+    if (not isinstance(key, str) or not _version_number(source) or not _version_number(target)
             or not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values())
             or not isinstance(dry_run, bool)
             or not (case_ids is None or (isinstance(case_ids, list) and all(isinstance(c, str) for c in case_ids)))):
@@ -233,6 +237,10 @@ def get_migration(batch_id: str) -> Any:
         not_found("migration", batch_id)
 
 
+def _version_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_VERSION
+
+
 def _batch(batch: Any) -> dict[str, Any]:
     return {"id": batch.id, "process_key": batch.process_key, "source_version": batch.source_version,
             "target_version": batch.target_version, "status": batch.status, "total": batch.total,
@@ -251,8 +259,9 @@ MIGRATION_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
 
 def migration_paths(ok: Any, ref: Any) -> dict[str, Any]:
     body = {"type": "object", "required": ["process_key", "source_version", "target_version"], "properties": {
-        "process_key": {"type": "string"}, "source_version": {"type": "integer"},
-        "target_version": {"type": "integer"},
+        "process_key": {"type": "string"},
+        "source_version": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION},
+        "target_version": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION},
         "mapping": {"type": "object", "additionalProperties": {"type": "string"},
                     "description": "Element-ID alt → neu; gleiche IDs werden von selbst zugeordnet"},
         "dry_run": {"type": "boolean", "default": True}, "case_ids": {"type": "array", "items": {"type": "string"}},
