@@ -7,7 +7,7 @@ the repairs need a ``comment`` (the reason, kept in the case's history) and answ
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
@@ -210,11 +210,12 @@ def create_migration() -> Any:
         return problem(400, _("Erwartet: process_key (Text), source_version und target_version (Zahlen), mapping "
                               "(Objekt alt → neu, optional), dry_run (ja/nein), case_ids (Liste, optional), "
                               "comment (Text, zum Migrieren)."))
-    proposal = case_migration.propose(engine(), key, source, target)
-    plan = case_migration.MigrationPlan(key, source, target, {**proposal.plan.mapping, **mapping})
+    source_version, target_version = cast(int, source), cast(int, target)
+    proposal = case_migration.propose(engine(), key, source_version, target_version)
+    plan = case_migration.MigrationPlan(key, source_version, target_version, {**proposal.plan.mapping, **mapping})
     if dry_run:
         case_migration.check_plan(engine(), plan)
-        ids = case_ids or case_migration.running_cases(engine(), key, source, 10)
+        ids = case_ids or case_migration.running_cases(engine(), key, source_version, 10)
         results = [case_migration.migrate_case(engine(), case_id, plan, actor=api_user().username, dry_run=True)
                    for case_id in ids]
         return jsonify(mapping=plan.mapping, unmapped=[e for e in proposal.unmapped if e not in plan.mapping],

@@ -1,14 +1,14 @@
 """migration batches: running cases moved to another process version, as a job with progress
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-02
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
