@@ -58,6 +58,7 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
             definitions[kind].add(node.get("id"))
 
     problems.extend(_event_name_problems(root, filename))
+    problems.extend(_escalation_subprocess_problems(root, filename))
     for node in root.iter():
         if not isinstance(node.tag, str) or not node.tag.startswith(f"{{{BPMN}}}"):
             continue
@@ -147,28 +148,64 @@ FLOW_ACTIVITIES = {"task", "userTask", "manualTask", "serviceTask", "sendTask", 
 
 
 def _event_subprocess_problems(node: etree._Element, filename: str) -> list[Problem]:
-    """Event sub-processes SpiffWorkflow would run wrongly: interrupting ones inside a
-    sub-process (engine.runtime.interrupting handles the process level); inside a sub-process
-    only timer starts work (message, signal, error, escalation and conditional starts are offered to
-    the process level only, so they never fire there)."""
-    parent = node.getparent()
+    """Event sub-processes run in every scope (engine.runtime.event_subprocesses); what is not
+    supported there is refused: a start event without an event definition (BPMN requires one),
+    with several definitions, or one the engine cannot trigger in an event sub-process."""
     problems = []
-    nested = parent is not None and parent.tag != tag("process")
-    for start in node.findall(tag("startEvent")):
-        if nested and (start.get("isInterrupting") or "true").lower() != "false":
-            problems.append(Problem(filename, start.sourceline or 0, start.get("id", ""),
-                                    "an interrupting event sub-process inside a sub-process is not supported (only at "
-                                    "process level); use an interrupting boundary event on the sub-process"))
-    if parent is None or parent.tag == tag("process"):
-        return problems
-    for start in node.findall(tag("startEvent")):
+    starts = node.findall(tag("startEvent"))
+    if len(starts) != 1:
+        problems.append(Problem(filename, node.sourceline or 0, node.get("id", ""),
+                                f"an event sub-process needs exactly one start event (found {len(starts)})"))
+    for start in starts:
         definitions = [local_name(c.tag) for c in start if isinstance(c.tag, str) and c.tag.endswith("EventDefinition")]
-        if any(d != "timerEventDefinition" for d in definitions):
-            problems.append(Problem(filename, start.sourceline or 0, node.get("id", ""),
-                                    "an event sub-process inside a sub-process can only start on a timer here "
-                                    f"({', '.join(definitions)} would never trigger it); move the event sub-process to "
-                                    "the process level or use a boundary event on the sub-process"))
+        if not definitions:
+            problems.append(Problem(filename, start.sourceline or 0, start.get("id", ""),
+                                    "the start event of an event sub-process needs an event definition (message, "
+                                    "signal, timer, error, escalation or conditional)"))
+        if len(definitions) > 1:
+            problems.append(Problem(filename, start.sourceline or 0, start.get("id", ""),
+                                    "an event sub-process start event with several event definitions is not "
+                                    "supported; use one event sub-process per event"))
+        for name in definitions:
+            if name not in ESP_STARTS:
+                problems.append(Problem(filename, start.sourceline or 0, start.get("id", ""),
+                                        f"an event sub-process cannot start on a {name} here"))
     return problems
+
+
+def _escalation_subprocess_problems(root: etree._Element, filename: str) -> list[Problem]:
+    """Camunda 7's rules for escalation event sub-processes of one scope: one per escalation
+    code, and a catch-all only alone (which of two would catch is otherwise undefined)."""
+    codes = {n.get("id"): n.get("escalationCode") or None for n in root.iter(tag("escalation"))}
+    problems: list[Problem] = []
+    for scope in root.iter(tag("process"), tag("subProcess")):
+        seen: list[str | None] = []
+        for sub in scope.findall(tag("subProcess")):
+            if sub.get("triggeredByEvent") != "true":
+                continue
+            for start in sub.findall(tag("startEvent")):
+                definition = start.find(tag("escalationEventDefinition"))
+                if definition is None:
+                    continue
+                code = codes.get(definition.get("escalationRef")) if definition.get("escalationRef") else None
+                message = None
+                if code is not None and code in seen:
+                    message = (f"multiple escalation event subprocesses with the same escalationCode '{code}' are "
+                               "not supported on same scope")
+                elif code is None and None in seen:
+                    message = ("The same scope can not contains more than one escalation event subprocess without "
+                               "escalation code.")
+                elif seen and (code is None or None in seen):
+                    message = ("The same scope can not contains an escalation event subprocess without escalation "
+                               "code and another one with escalation code.")
+                if message:
+                    problems.append(Problem(filename, start.sourceline or 0, start.get("id", ""), message))
+                seen.append(code)
+    return problems
+
+
+ESP_STARTS = {"messageEventDefinition", "signalEventDefinition", "timerEventDefinition", "errorEventDefinition",
+              "escalationEventDefinition", "conditionalEventDefinition"}
 
 
 def implicit_error_codes(root: etree._Element) -> None:

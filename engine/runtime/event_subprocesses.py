@@ -1,81 +1,65 @@
-"""Message and signal start events of event sub-processes at process level, as waits.
+"""Event sub-processes in every scope: the process, embedded sub-processes, called processes and
+event sub-processes themselves, as Camunda 7 scopes them.
 
-SpiffWorkflow starts such an event sub-process only when the event is caught inside the
-workflow (``EventManager.update_collaboration``); their start events are no waiting tasks,
-so the host never saw them: a message for a message event sub-process was buffered and
-never delivered. :func:`offered_starts` lists them so that they get subscriptions, and the
-runner delivers to them through ``send_event`` (which triggers the event sub-process).
+SpiffWorkflow starts an event sub-process only when an event reaches the *top* workflow
+(``EventManager.update_collaboration``), looking only at the top process's own event
+sub-processes: those inside an embedded sub-process or a called process never started. Their
+start events are no waiting tasks either, so the host never saw them. Here:
 
-SpiffWorkflow's trigger also rewires the *spec* (start -> event sub-process -> end) on the
-first trigger; specs are shared by all cases of a version, so from then on every new case
-started the event sub-process at once (waiting beside the main flow, never letting the case
-end). :func:`prepare_triggers` makes the end connection once at parse time and replaces the
-trigger with one that only adds the event sub-process to the case.
+* :func:`prepare_triggers` moves each spec's ``trigger_specs`` (event sub-processes that wait
+  for a message, signal, error, escalation or condition) to ``event_triggers``, so that
+  SpiffWorkflow's own collaboration update never fires (it also rewired the *shared* spec on
+  the first trigger: every later case started the event sub-process at once);
+* :func:`offered_starts` lists, for every active scope instance (a (sub-)workflow that is not
+  finished, whose enclosing activity is still open and that was not interrupted), the start
+  events of its event sub-processes: they get subscriptions, are caught by thrown errors and
+  escalations (:mod:`engine.runtime.event_routing`) and conditions;
+* :func:`start` starts one of them in its scope instance, with the scope's current data, and
+  lets its start event catch the event.
 
-Once an interrupting event sub-process has started, the others are no longer offered (the
-process scope is interrupted, as in Camunda 7, whose subscriptions go with it).
+Timer start events of event sub-processes are SpiffWorkflow's own: the event sub-process is
+started with its scope and waits on the timer. An interrupting start cancels the rest of its
+scope (:mod:`engine.runtime.interrupting`), which marks the scope as interrupted: its other
+event sub-processes are no longer offered, as Camunda 7 removes their subscriptions.
 """
 
 from __future__ import annotations
 
-import types
+import copy
 import uuid
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
+
 from engine.runtime import spiff_seam
 
-__all__ = ["OfferedStart", "offered_starts", "prepare_triggers"]
+__all__ = ["INTERRUPTED", "OfferedStart", "active_scopes", "offered_starts", "prepare_triggers", "scope_data",
+           "start"]
+
+INTERRUPTED = "amtsflow_interrupted"   # on a scope instance's root task: an interrupting start fired
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class OfferedStart:
     wait_id: str          # stable id for the subscription (no task exists yet)
     element_id: str       # the start event
-    spec_name: str        # its task spec name
+    spec_name: str        # its task spec name (in the event sub-process's spec)
+    holder_name: str      # the event sub-process's task spec name in its scope
     definition: Any       # the event definition it catches
-
-
-def _interrupted(wf: Any) -> bool:
-    for name in wf.spec.start.trigger_specs:
-        sub_spec = wf.subprocess_specs.get(name)
-        if sub_spec is None or not any(getattr(ts, "interrupting", False) for ts in sub_spec.bpmn_start_events):
-            continue
-        if wf.get_next_task(spec_name=name) is not None:
-            return True
-    return False
-
-
-def offered_starts(wf: Any) -> Iterator[OfferedStart]:
-    if wf.completed or _interrupted(wf):
-        return
-    for name in wf.spec.start.trigger_specs:
-        sub_spec = wf.subprocess_specs.get(name)
-        if sub_spec is None:
-            continue
-        for ts in sub_spec.bpmn_start_events:
-            definition = ts.event_definition
-            for d in getattr(definition, "event_definitions", [definition]):
-                wait_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"amtsflow:{wf.task_tree.id}:{ts.name}"))
-                yield OfferedStart(wait_id, str(getattr(ts, "bpmn_id", None) or ts.name), ts.name, d)
-
-
-def _trigger(self: Any, my_task: Any, spec_name: str) -> Any:
-    """SpiffWorkflow's BpmnStartTask.trigger_wf without rewiring the shared spec."""
-    spec = self._wf_spec.task_specs.get(spec_name)
-    child = spiff_seam.add_child(my_task, spec, TaskState.FUTURE)
-    child.triggered = True
-    spiff_seam.update(child)
-    return child.id
+    scope: Any            # the (sub-)workflow instance the event sub-process belongs to
+    interrupting: bool
 
 
 def prepare_triggers(spec: Any) -> None:
+    """Take the event-triggered sub-processes away from SpiffWorkflow's collaboration update
+    and connect each to the end of its scope once (so that its scope ends after it)."""
     start = spec.start
-    names = getattr(start, "trigger_specs", None)
-    if not names:
-        return
-    for name in names:
+    names = list(getattr(start, "trigger_specs", None) or []) + list(getattr(start, "event_triggers", None) or [])
+    start.trigger_specs = []
+    start.event_triggers = list(dict.fromkeys(names))
+    for name in start.event_triggers:
         holder = spec.task_specs.get(name)
         if holder is None:
             continue
@@ -83,4 +67,103 @@ def prepare_triggers(spec: Any) -> None:
             holder.connect(spec.end)
         if start not in holder.inputs:  # an input, but no output of start: cases do not start it by themselves
             holder.inputs = [*holder.inputs, start]
-    start.trigger_wf = types.MethodType(_trigger, start)
+
+
+def _holder_open(top: Any, scope: Any) -> bool:
+    if scope is top:
+        return True
+    try:
+        holder = top.get_task_from_id(scope.parent_task_id)
+    except TaskNotFoundException:
+        return False
+    return holder is not None and bool(holder.state & TaskState.NOT_FINISHED_MASK)
+
+
+def active_scopes(top: Any) -> list[Any]:
+    """The top workflow and every sub-workflow that is running inside running scopes."""
+    if top.completed:
+        return []
+    found = [top]
+    for sub in list(top.subprocesses.values()):
+        if sub.completed:
+            continue
+        current, alive = sub, True
+        while current is not top and alive:
+            alive = not current.completed and _holder_open(top, current)
+            if alive:
+                current = current.parent_workflow
+        if alive:
+            found.append(sub)
+    return found
+
+
+def _interrupted(top: Any, scope: Any) -> bool:
+    if scope.task_tree.internal_data.get(INTERRUPTED):
+        return True
+    for task in scope.tasks.values():   # a triggered interrupting event sub-process still open
+        if task.parent is not scope.task_tree or task.task_spec.name not in scope.spec.start.event_triggers:
+            continue
+        sub_spec = top.subprocess_specs.get(task.task_spec.name)
+        if sub_spec is not None and any(getattr(ts, "interrupting", False) for ts in sub_spec.bpmn_start_events):
+            return True
+    return False
+
+
+def offered_starts(top: Any, scopes: list[Any] | None = None) -> Iterator[OfferedStart]:
+    for scope in active_scopes(top) if scopes is None else scopes:
+        triggers = getattr(scope.spec.start, "event_triggers", None)
+        if not triggers or _interrupted(top, scope):
+            continue
+        for name in triggers:
+            sub_spec = top.subprocess_specs.get(name)
+            if sub_spec is None:
+                continue
+            for ts in sub_spec.bpmn_start_events:
+                definition = ts.event_definition
+                wait_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"amtsflow:{scope.task_tree.id}:{ts.name}"))
+                for d in getattr(definition, "event_definitions", [definition]):
+                    yield OfferedStart(wait_id, str(getattr(ts, "bpmn_id", None) or ts.name), ts.name, name, d, scope,
+                                       bool(getattr(ts, "interrupting", False)))
+
+
+def scope_data(scope: Any) -> dict[str, Any]:
+    """The variables of a scope instance as its activities see them now: the data of its last
+    finished task overlaid with that of its open tasks (branches keep their own data)."""
+    data: dict[str, Any] = {}
+    last = scope.last_task
+    if last is not None and last.workflow is scope:
+        data.update(last.data)
+    elif scope.parent_task_id is not None:
+        holder = scope.top_workflow.get_task_from_id(scope.parent_task_id)
+        if holder is not None:
+            data.update(holder.data)
+    triggers = set(getattr(scope.spec.start, "event_triggers", None) or [])
+    for task in scope.tasks.values():
+        if task.state & (TaskState.READY | TaskState.STARTED | TaskState.WAITING) and \
+                task.task_spec.name not in triggers and task.parent is not None:
+            data.update(task.data)
+    if last is not None and last.workflow is scope and getattr(last.task_spec, "bpmn_id", None) is not None:
+        data.update(last.data)
+    return data
+
+
+def start(top: Any, offered: OfferedStart, event: Any) -> Any:
+    """Start the event sub-process of ``offered`` in its scope instance and let its start event
+    catch ``event``; returns the started start-event task (None if the model changed under us)."""
+    scope = offered.scope
+    holder_spec = scope.spec.task_specs.get(offered.holder_name)
+    if holder_spec is None:
+        return None
+    child = spiff_seam.add_child(scope.task_tree, holder_spec, TaskState.FUTURE)
+    child.triggered = True
+    child.data = copy.deepcopy(scope_data(scope))
+    spiff_seam.update(child)
+    sub = top.subprocesses.get(child.id)
+    if sub is None:
+        return None
+    for task in list(sub.tasks.values()):
+        if task.task_spec.name == offered.spec_name and task.state & TaskState.NOT_FINISHED_MASK:
+            task.task_spec.catch(task, event)
+            spiff_seam.update(task)
+            return task
+    return None

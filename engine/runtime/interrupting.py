@@ -3,8 +3,10 @@
 SpiffWorkflow starts an event sub-process beside the flow it belongs to and never looks at
 the start event's ``isInterrupting`` (default true in BPMN): the interrupted flow went on.
 When the start event of an interrupting event sub-process completes, :func:`interrupt`
-cancels every unfinished task of the enclosing workflow except the event sub-process
-itself and what follows it, as BPMN prescribes.
+cancels every unfinished task of the enclosing scope instance (the process, an embedded
+sub-process, a called process) except the event sub-process itself and what follows it, as
+BPMN prescribes, and marks the scope as interrupted (its other event sub-processes are no
+longer offered). Tasks outside that scope are not touched.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskIterator, TaskState
+
 from engine.runtime import spiff_seam
+from engine.runtime.event_subprocesses import INTERRUPTED
 
 __all__ = ["complete_if_finished", "interrupt"]
 
@@ -31,25 +35,37 @@ def interrupt(task: Any) -> bool:
         return False
     if not holder.state & TaskState.NOT_FINISHED_MASK:  # itself interrupted by an earlier trigger
         return False
+    scope = holder.workflow
+    scope.task_tree.internal_data[INTERRUPTED] = True
     keep = {holder.id, *(t.id for t in holder)}          # the event sub-process and what follows it
     keep.update(a.id for a in _ancestors(holder))
-    for other in holder.workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK):
-        if other.workflow is holder.workflow and other.id not in keep and other.state & TaskState.NOT_FINISHED_MASK:
+    for other in list(scope.tasks.values()):
+        if other.id not in keep and other.state & TaskState.NOT_FINISHED_MASK:
             other.cancel()
     return True
 
 
 def complete_if_finished(wf: Any) -> bool:
-    """An interrupting event sub-process at process level ends the case when it ends. Its
-    path joins SpiffWorkflow's end join, whose task went with the interrupted flow, so the
-    workflow's End never runs: a workflow with no unfinished task left is complete, with the
-    data of the task that finished last."""
-    if wf.completed or wf.last_task is None:
+    """A scope instance whose interrupting event sub-process has ended ends with it. Its path
+    joins SpiffWorkflow's end join, whose task went with the interrupted flow, so the scope's
+    End never runs: an interrupted scope with no unfinished task left is complete, with the
+    data of the task that finished last (a sub-workflow's enclosing activity then goes on)."""
+    done = False
+    for sub in sorted(wf.subprocesses.values(), key=lambda s: s.depth, reverse=True):
+        if _finished(sub):
+            spiff_seam.mark_complete(sub, sub.last_task)
+            sub.completed_event(sub)
+            done = True
+    if _finished(wf, marked=False):
+        spiff_seam.mark_complete(wf, wf.last_task)
+        done = True
+    return done
+
+
+def _finished(wf: Any, marked: bool = True) -> bool:
+    if wf.completed or wf.last_task is None or (marked and not wf.task_tree.internal_data.get(INTERRUPTED)):
         return False
-    if next(iter(TaskIterator(wf.task_tree, state=TaskState.NOT_FINISHED_MASK)), None) is not None:
-        return False
-    spiff_seam.mark_complete(wf, wf.last_task)
-    return True
+    return next(iter(TaskIterator(wf.task_tree, state=TaskState.NOT_FINISHED_MASK)), None) is None
 
 
 def _ancestors(task: Any) -> list[Any]:

@@ -88,7 +88,7 @@ class ThrowRecorder:
         self.sink: list[Thrown] = sink
 
     def __enter__(self) -> "ThrowRecorder":
-        original = type(self.wf).catch.__get__(self.wf)
+        original = self.wf.__dict__.get("catch") or type(self.wf).catch.__get__(self.wf)
 
         def catch(event: Any) -> None:
             before = len(self.wf.bpmn_events)

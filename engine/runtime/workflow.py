@@ -31,6 +31,8 @@ from engine.runtime.milestones import STATUS_KEY
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.script_engine import SafeScriptEngine
 from engine.runtime.specs import AWAITING_TRIGGER
+from engine.runtime import event_subprocesses
+from engine.runtime.event_routing import attached_boundaries, route_code, routing
 from engine.runtime.event_subprocesses import offered_starts
 from engine.runtime.interrupting import complete_if_finished, interrupt
 from engine.runtime.stepping import drop_orphan_waits, engine_steps
@@ -94,13 +96,15 @@ class WorkflowRunner:
                     compact(wf)
 
         try:
-            with recorder:
+            with routing(wf), recorder:
                 advance()
                 if _waits_on_timers(wf):  # a timer that is due now fires and its path runs on
                     wf.refresh_timers()
                     advance()
                 drop_orphan_waits(wf)
-                complete_if_finished(wf)
+                while complete_if_finished(wf):  # an interrupted scope ended: its parent goes on
+                    advance()
+                    drop_orphan_waits(wf)
         except budget.BudgetExceeded:
             compact(wf)  # stopped between two tasks: store the tree as small as it gets
             raise
@@ -243,6 +247,9 @@ class WorkflowRunner:
                            if isinstance(o.definition, MessageEventDefinition) and o.definition.name == name)
 
     def deliver(self, wf: BpmnWorkflow, name: str, payload: Any, kind: str = "message") -> bool:
+        """A message reaches one waiting catcher (a waiting task first, else an event
+        sub-process's start); a signal reaches every waiting catcher and every event
+        sub-process of an active scope that waits for it."""
         wanted = MessageEventDefinition if kind == "message" else SignalEventDefinition
         triggered = _awaiting_trigger(wf, name) if kind == "message" else []
         if triggered:   # a triggerable service task (Flowable's trigger): its data, then it leaves
@@ -255,6 +262,8 @@ class WorkflowRunner:
             except SpiffWorkflowException as exc:
                 raise WorkflowFailure(_describe(exc)) from exc
             return True
+        offered = [o for o in offered_starts(wf) if isinstance(o.definition, wanted) and o.definition.name == name]
+        delivered = False
         for task in list(wf.event_manager.tasks.values()):
             definition = task.task_spec.event_definition
             for d in getattr(definition, "event_definitions", [definition]):
@@ -265,17 +274,22 @@ class WorkflowRunner:
                     target = getattr(d, "message_var", getattr(d, "variable", ""))
                     if target is None and isinstance(payload, dict):
                         task.data.update(payload)
-                    return True
-        for offered in offered_starts(wf):  # an event sub-process waiting for it to start
-            d = offered.definition
-            if isinstance(d, wanted) and d.name == name:
-                wf.send_event(BpmnEvent(copy.copy(d), payload, {}))
-                target = getattr(d, "message_var", getattr(d, "variable", ""))
-                if target is None and isinstance(payload, dict):
-                    for task in wf.get_tasks(spec_name=offered.spec_name, state=TaskState.READY | TaskState.WAITING):
-                        task.data.update(payload)
-                return True
-        return False
+                    delivered = True
+                    break
+            if delivered:
+                break
+        if delivered and kind == "message":
+            return True
+        for start in offered:  # event sub-processes waiting for it to start
+            if kind == "message" and delivered:
+                break
+            d = start.definition
+            started = event_subprocesses.start(wf, start, BpmnEvent(copy.copy(d), payload, {}))
+            target = getattr(d, "message_var", getattr(d, "variable", ""))
+            if started is not None and target is None and isinstance(payload, dict):
+                started.data.update(payload)
+            delivered = True
+        return delivered
 
     def fire_start_timer(self, wf: BpmnWorkflow) -> bool:
         """A case started by the scheduler at its start timer's due time: that timer has fired."""
@@ -363,26 +377,15 @@ def _descends_from(task: Any, ancestor: Any, depth: int = 8) -> bool:
 
 
 def _catch_at(wf: BpmnWorkflow, task: Any, event: BpmnEvent) -> bool:
-    """Let the error travel from the task to its boundary events or enclosing processes."""
-    from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
-
-    parent = task.parent
-    if parent is not None and isinstance(parent.task_spec, BoundaryEventSplit):
-        for sibling in parent.children:
-            spec = sibling.task_spec
-            definition = getattr(spec, "event_definition", None)
-            if sibling is not task and definition is not None and definition.catches(sibling, event):
-                spec.catch(sibling, event)
-                spiff_seam.update(sibling)
-                return True
-    # event sub-processes and enclosing call activities
-    event.target = task.workflow
-    before = len(wf.bpmn_events)
-    wf.catch(event)
-    if len(wf.bpmn_events) > before:
-        wf.bpmn_events = wf.bpmn_events[:before]
-        return False
-    return True
+    """Let the error travel from the task to its boundary events, then scope by scope to the
+    event sub-processes and boundary events that enclose it (engine.runtime.event_routing)."""
+    for sibling in attached_boundaries(task):
+        spec = sibling.task_spec
+        if spec.event_definition.catches(sibling, event):
+            spec.catch(sibling, event)
+            spiff_seam.update(sibling)
+            return True
+    return route_code(wf, event, task.workflow)
 
 
 def _awaiting_trigger(wf: BpmnWorkflow, name: str) -> list[Any]:
