@@ -32,7 +32,6 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.exceptions import TaskNotFoundException
-from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import event_subprocesses, spiff_seam
 from engine.runtime.call_activity import outputs_on_error
@@ -70,9 +69,9 @@ def attached_boundaries(holder: Any) -> list[Any]:
     return []
 
 
-def _best(candidates: list[tuple[int, Any]]) -> Any:
+def _best(candidates: list[tuple[int | None, Any]]) -> Any:
     ranked = [c for c in candidates if c[0] is not None]
-    return min(ranked, key=lambda c: c[0])[1] if ranked else None
+    return min(ranked, key=lambda c: c[0] or 0)[1] if ranked else None
 
 
 def route_code(top: Any, event: Any, level: Any) -> bool:

@@ -18,7 +18,8 @@ start events are no waiting tasks either, so the host never saw them. Here:
   lets its start event catch the event.
 
 Timer start events of event sub-processes are SpiffWorkflow's own: the event sub-process is
-started with its scope and waits on the timer. An interrupting start cancels the rest of its
+started with its scope and waits on the timer; until it fires it does not keep its scope
+from ending (the scope's end join passes it by, as Camunda 7 removes the timer with the scope). An interrupting start cancels the rest of its
 scope (:mod:`engine.runtime.interrupting`), which marks the scope as interrupted: its other
 event sub-processes are no longer offered, as Camunda 7 removes their subscriptions.
 """
@@ -31,7 +32,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from SpiffWorkflow.exceptions import TaskNotFoundException
-from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from engine.runtime import spiff_seam
 
@@ -59,6 +61,9 @@ def prepare_triggers(spec: Any) -> None:
     names = list(getattr(start, "trigger_specs", None) or []) + list(getattr(start, "event_triggers", None) or [])
     start.trigger_specs = []
     start.event_triggers = list(dict.fromkeys(names))
+    start.event_holders = {*start.event_triggers, *(o.name for o in start.outputs if isinstance(o, SubWorkflowTask))}
+    if start.event_holders:
+        spiff_seam.override_join_check(spec.end, _end_check)
     for name in start.event_triggers:
         holder = spec.task_specs.get(name)
         if holder is None:
@@ -67,6 +72,36 @@ def prepare_triggers(spec: Any) -> None:
             holder.connect(spec.end)
         if start not in holder.inputs:  # an input, but no output of start: cases do not start it by themselves
             holder.inputs = [*holder.inputs, start]
+
+
+def _dormant(task: Any) -> bool:
+    """An event sub-process of the scope whose start event still waits (a timer): it does not
+    keep its scope from ending, and goes with it."""
+    if task.task_spec.name not in getattr(task.workflow.spec.start, "event_holders", ()):
+        return False
+    sub = task.workflow.top_workflow.subprocesses.get(task.id)
+    if sub is None:
+        return True
+    starts = set(sub.spec.bpmn_start_events)
+    active = [t for t in sub.tasks.values() if t.state & _ACTIVE]
+    return all(t.task_spec in starts and t.state == TaskState.WAITING for t in active)
+
+
+_ACTIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR
+
+
+def _end_check(self: Any, my_task: Any) -> bool:
+    """The end join of a scope with event sub-processes: waits for every other unfinished task
+    except event sub-processes that have not started (SpiffWorkflow's waits for them too)."""
+    skipped: set[Any] = set()
+    for task in TaskIterator(my_task.workflow.task_tree, state=TaskState.NOT_FINISHED_MASK, end_at_spec=self.name):
+        if task is my_task:
+            continue
+        if task.parent is not None and task.parent.id in skipped or _dormant(task):
+            skipped.add(task.id)
+            continue
+        return False
+    return True
 
 
 def _holder_open(top: Any, scope: Any) -> bool:
@@ -154,15 +189,20 @@ def start(top: Any, offered: OfferedStart, event: Any) -> Any:
     holder_spec = scope.spec.task_specs.get(offered.holder_name)
     if holder_spec is None:
         return None
+    data = scope_data(scope)
     child = spiff_seam.add_child(scope.task_tree, holder_spec, TaskState.FUTURE)
     child.triggered = True
-    child.data = copy.deepcopy(scope_data(scope))
-    spiff_seam.update(child)
+    spiff_seam.update(child)   # inherits the (empty) data of the scope's root: given the scope's data below
+    child.data = copy.deepcopy(data)
     sub = top.subprocesses.get(child.id)
     if sub is None:
         return None
     for task in list(sub.tasks.values()):
+        if task.task_spec.name == "Start":
+            task.data = copy.deepcopy(data)
+    for task in list(sub.tasks.values()):
         if task.task_spec.name == offered.spec_name and task.state & TaskState.NOT_FINISHED_MASK:
+            task.data = copy.deepcopy(data)   # a condition is checked again on the start event's data
             task.task_spec.catch(task, event)
             spiff_seam.update(task)
             return task

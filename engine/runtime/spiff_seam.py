@@ -20,7 +20,8 @@ that they still exist with the signatures we override.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import types
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
@@ -91,6 +92,14 @@ def force_state(task: Any, state: int) -> None:
 def mark_complete(workflow: Any, last_task: Any) -> None:
     """Complete a workflow whose end event will never run (``BpmnWorkflow._mark_complete``)."""
     workflow._mark_complete(last_task)
+
+
+def override_join_check(join_spec: Any, check: Callable[[Any, Any], bool]) -> None:
+    """Replace how an unstructured join (a scope's end join) decides that it may fire
+    (``UnstructuredJoin._check_threshold_unstructured(my_task)``), for this spec object only."""
+    current = join_spec.__dict__.get("_check_threshold_unstructured")
+    if not (isinstance(current, types.MethodType) and current.__func__ is check):
+        join_spec._check_threshold_unstructured = types.MethodType(check, join_spec)
 
 
 def inherit_data(task: Any) -> None:

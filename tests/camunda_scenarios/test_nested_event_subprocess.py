@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from engine.services import cases
 from tests.camunda_scenarios.semantics_helpers import correlate
 from tests.camunda_scenarios.test_semantics_event_subprocess import subscriptions
 
@@ -280,3 +281,247 @@ def test_BoundaryErrorEventTest_testCatchErrorOnSubprocessThrownByNestedEventSub
     assert scenario.waits_at(case) == ["afterBoundaryTask"]
     scenario.complete(case, "afterBoundaryTask")
     assert scenario.status(case) == "completed"
+
+
+# --- timer event sub-processes inside sub-processes --------------------------------------------
+
+TIMER = "event/timer/StartTimerEventTest."
+DUMMY = {"delegates": {"org.camunda.bpm.engine.test.bpmn.event.timer.DummyServiceTask": "test.noop"}}
+
+
+def _timer_jobs(scenario) -> int:
+    from sqlalchemy import func, select
+
+    from engine.persistence import tables as t
+    with scenario.engine.db.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(t.jobs).where(t.jobs.c.kind == "timer")).scalar_one())
+
+
+def test_StartTimerEventTest_testStartTimerEventSubProcessInSubProcess(scenario):
+    scenario.deploy_camunda(TIMER + "testStartTimerEventSubProcessInSubProcess.bpmn20.xml", mapping=DUMMY)
+    case = scenario.start("startTimerEventSubProcessInSubProcess")
+    assert scenario.waits_at(case) == ["userTask"] and _timer_jobs(scenario) == 1
+    scenario.advance(timedelta(minutes=2))
+    assert len(scenario.connector.calls) == 1                   # DummyServiceTask ran
+    assert _timer_jobs(scenario) == 0
+    assert scenario.status(case) == "completed"                 # interrupting: the user task is gone
+
+
+def test_StartTimerEventTest_testNonInterruptingStartTimerEventSubProcessInSubProcess(scenario):
+    scenario.deploy_camunda(TIMER + "testNonInterruptingStartTimerEventSubProcessInSubProcess.bpmn20.xml",
+                            mapping=DUMMY)
+    case = scenario.start("nonInterruptingStartTimerEventSubProcessInSubProcess")
+    assert scenario.waits_at(case) == ["userTask"] and _timer_jobs(scenario) == 1
+    scenario.advance(timedelta(minutes=2))
+    assert len(scenario.connector.calls) == 1
+    assert _timer_jobs(scenario) == 0
+    assert scenario.waits_at(case) == ["userTask"] and scenario.status(case) != "completed"
+    scenario.complete(case, "userTask")
+    assert scenario.status(case) == "completed"
+
+
+def test_StartTimerEventTest_timer_event_subprocess_of_a_finished_sub_process_never_fires(scenario):
+    """The timer of an event sub-process lives as long as its scope: completing the
+    sub-process first removes it (StartTimerEventTest, scope of the timer job)."""
+    scenario.deploy_camunda(TIMER + "testStartTimerEventSubProcessInSubProcess.bpmn20.xml", mapping=DUMMY)
+    case = scenario.start("startTimerEventSubProcessInSubProcess")
+    scenario.complete(case, "userTask")
+    assert scenario.status(case) == "completed" and _timer_jobs(scenario) == 0
+    scenario.advance(timedelta(minutes=2))
+    assert scenario.connector.calls == []
+
+
+# --- own models: scope of interruption, called processes, signals, nesting ---------------------
+
+def _model(body: str, extra: str = "") -> bytes:
+    return ('<?xml version="1.0" encoding="UTF-8"?><definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+            'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" targetNamespace="t">'
+            '<message id="m_cancel" name="cancel"/><message id="m_note" name="note"/><signal id="s_alarm" name="alarm"/>'
+            f'{extra}{body}</definitions>').encode()
+
+
+def _esp(esp_id: str, start: str, task: str, interrupting: bool) -> str:
+    return (f'<subProcess id="{esp_id}" triggeredByEvent="true"><startEvent id="{esp_id}_start" '
+            f'isInterrupting="{str(interrupting).lower()}">{start}</startEvent>'
+            f'<sequenceFlow id="{esp_id}_f1" sourceRef="{esp_id}_start" targetRef="{task}"/><userTask id="{task}"/>'
+            f'<sequenceFlow id="{esp_id}_f2" sourceRef="{task}" targetRef="{esp_id}_end"/><endEvent id="{esp_id}_end"/>'
+            '</subProcess>')
+
+
+MESSAGE = '<messageEventDefinition messageRef="m_cancel"/>'
+NOTE = '<messageEventDefinition messageRef="m_note"/>'
+SIGNAL = '<signalEventDefinition signalRef="s_alarm"/>'
+
+PARALLEL_SCOPE = _model(
+    '<process id="scoped" isExecutable="true"><startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="fork"/>'
+    '<parallelGateway id="fork"/><sequenceFlow id="f2" sourceRef="fork" targetRef="outside"/>'
+    '<sequenceFlow id="f3" sourceRef="fork" targetRef="sub"/><userTask id="outside"/>'
+    '<sequenceFlow id="f4" sourceRef="outside" targetRef="join"/>'
+    '<subProcess id="sub"><startEvent id="ss"/><sequenceFlow id="sf1" sourceRef="ss" targetRef="inside"/>'
+    '<userTask id="inside"/><sequenceFlow id="sf2" sourceRef="inside" targetRef="se"/><endEvent id="se"/>'
+    + _esp("cancelSub", MESSAGE, "handleCancel", True) + _esp("noteSub", NOTE, "handleNote", False) +
+    '</subProcess><sequenceFlow id="f5" sourceRef="sub" targetRef="afterSub"/><userTask id="afterSub"/>'
+    '<sequenceFlow id="f6" sourceRef="afterSub" targetRef="join"/><parallelGateway id="join"/>'
+    '<sequenceFlow id="f7" sourceRef="join" targetRef="e"/><endEvent id="e"/></process>')
+
+
+def test_interrupting_event_subprocess_in_a_sub_process_cancels_only_that_sub_process(scenario):
+    scenario.deploy_files([], extra={"scoped.bpmn": PARALLEL_SCOPE})
+    case = scenario.start("scoped")
+    assert scenario.waits_at(case) == ["inside", "outside"]
+    assert subscriptions(scenario, "message") == 2
+    correlate(scenario, "note")                                   # non-interrupting: beside "inside"
+    assert scenario.waits_at(case) == ["handleNote", "inside", "outside"]
+    correlate(scenario, "cancel")                                 # interrupting: the sub-process's own tasks go
+    assert scenario.waits_at(case) == ["handleCancel", "outside"]
+    assert subscriptions(scenario, "message") == 0                # the scope's other subscriptions went too
+    scenario.complete(case, "handleCancel")
+    assert scenario.waits_at(case) == ["afterSub", "outside"]     # the sub-process ended; the flow after it goes on
+    scenario.complete(case, "afterSub")
+    scenario.complete(case, "outside")
+    assert scenario.status(case) == "completed"
+
+
+def test_event_subprocesses_of_a_sub_process_are_offered_only_while_it_runs(scenario):
+    scenario.deploy_files([], extra={"scoped.bpmn": PARALLEL_SCOPE})
+    case = scenario.start("scoped")
+    scenario.complete(case, "inside")
+    assert scenario.waits_at(case) == ["afterSub", "outside"]
+    assert subscriptions(scenario, "message") == 0
+    assert scenario.message("cancel", key=None, only_if_waiting=True).status == "ignored"
+    assert scenario.waits_at(case) == ["afterSub", "outside"]
+
+
+CALLED = _model(
+    '<process id="caller" isExecutable="true"><startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="call"/>'
+    '<callActivity id="call" calledElement="child"/><sequenceFlow id="f2" sourceRef="call" targetRef="afterCall"/>'
+    '<userTask id="afterCall"/><sequenceFlow id="f3" sourceRef="afterCall" targetRef="e"/><endEvent id="e"/></process>'
+    '<process id="child" isExecutable="true"><startEvent id="cs"/><sequenceFlow id="cf1" sourceRef="cs" targetRef="work"/>'
+    '<userTask id="work"/><sequenceFlow id="cf2" sourceRef="work" targetRef="ce"/><endEvent id="ce"/>'
+    + _esp("childCancel", MESSAGE, "childHandleCancel", True) + _esp("childAlarm", SIGNAL, "childHandleAlarm", False)
+    + '</process>')
+
+
+def test_message_event_subprocess_of_a_called_process(scenario):
+    scenario.deploy_files([], extra={"called.bpmn": CALLED})
+    case = scenario.start("caller")
+    assert scenario.waits_at(case) == ["work"]
+    assert subscriptions(scenario, "message") == 1 and subscriptions(scenario, "signal") == 1
+    correlate(scenario, "cancel")
+    assert scenario.waits_at(case) == ["childHandleCancel"]      # the called process's flow was interrupted
+    scenario.complete(case, "childHandleCancel")
+    assert scenario.waits_at(case) == ["afterCall"]              # the called process ended: the caller goes on
+    scenario.complete(case, "afterCall")
+    assert scenario.status(case) == "completed"
+
+
+def test_signal_event_subprocess_of_a_called_process_fires_every_time(scenario):
+    scenario.deploy_files([], extra={"called.bpmn": CALLED})
+    case = scenario.start("caller")
+    assert scenario.signal("alarm") == 1
+    assert scenario.signal("alarm") == 1
+    assert scenario.waits_at(case) == ["childHandleAlarm", "childHandleAlarm", "work"]
+    scenario.complete(case, "work")
+    assert scenario.status(case) != "completed"                 # the called process waits for its event sub-processes
+    for task in scenario.tasks(case):
+        cases.complete_task(scenario.engine, task["id"], None, actor="system", internal=True)
+    scenario.run_jobs()
+    assert scenario.waits_at(case) == ["afterCall"]
+    assert scenario.signal("alarm") == 0                         # the called process is over
+
+
+NESTED = _model(
+    '<process id="nested" isExecutable="true"><startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="main"/>'
+    '<userTask id="main"/><sequenceFlow id="f2" sourceRef="main" targetRef="e"/><endEvent id="e"/>'
+    '<subProcess id="outerEsp" triggeredByEvent="true"><startEvent id="outerStart" isInterrupting="false">'
+    + NOTE + '</startEvent><sequenceFlow id="of1" sourceRef="outerStart" targetRef="outerTask"/><userTask id="outerTask"/>'
+    '<sequenceFlow id="of2" sourceRef="outerTask" targetRef="outerEnd"/><endEvent id="outerEnd"/>'
+    + _esp("innerEsp", MESSAGE, "innerTask", True) + '</subProcess></process>')
+
+
+def test_event_subprocess_nested_in_an_event_subprocess(scenario):
+    """The inner event sub-process waits only while the outer one runs, and interrupts only it."""
+    scenario.deploy_files([], extra={"nested.bpmn": NESTED})
+    case = scenario.start("nested")
+    assert subscriptions(scenario, "message") == 1                # only the outer one's start
+    correlate(scenario, "note")
+    assert scenario.waits_at(case) == ["main", "outerTask"]
+    assert subscriptions(scenario, "message") == 2                # note again, and the inner one's cancel
+    correlate(scenario, "cancel")
+    assert scenario.waits_at(case) == ["innerTask", "main"]       # the outer event sub-process's task went
+    scenario.complete(case, "innerTask")
+    assert scenario.waits_at(case) == ["main"]
+    scenario.complete(case, "main")
+    assert scenario.status(case) == "completed"
+
+
+# --- conditional event sub-processes (EventSubProcessStartConditionalEventTest) ----------------
+
+COND = "event/conditional/EventSubProcessStartConditionalEventTest."
+
+
+def test_EventSubProcessStartConditionalEventTest_testTrueCondition(scenario):
+    scenario.deploy_camunda(COND + "testTrueCondition.bpmn20.xml")
+    case = scenario.start("conditionalEventProcess")
+    assert [t["name"] for t in scenario.tasks(case)] == ["After Condition"]
+
+
+def test_EventSubProcessStartConditionalEventTest_testFalseCondition(scenario):
+    scenario.deploy_camunda(COND + "testFalseCondition.bpmn20.xml")
+    case = scenario.start("conditionalEventProcess", {"variable": 1})
+    assert [t["name"] for t in scenario.tasks(case)] == ["Before Condition"]
+
+
+def test_EventSubProcessStartConditionalEventTest_testVariableConditionAndStartingWithVar(scenario):
+    scenario.deploy_camunda(COND + "testVariableCondition.bpmn20.xml")
+    case = scenario.start("conditionalEventProcess", {"variable": 1})
+    assert [t["name"] for t in scenario.tasks(case)] == ["After Condition"]
+    scenario.complete(case, scenario.tasks(case)[0]["element_id"])
+    assert scenario.status(case) == "completed"
+
+
+def test_EventSubProcessStartConditionalEventTest_testWrongVariableCondition(scenario):
+    """The condition names a variable that is not set: false, not an error."""
+    scenario.deploy_camunda(COND + "testVariableCondition.bpmn20.xml")
+    case = scenario.start("conditionalEventProcess", {"variable1": 1})
+    assert [t["name"] for t in scenario.tasks(case)] == ["Before Condition"]
+
+
+def test_EventSubProcessStartConditionalEventTest_testNonInterruptingVariableCondition(scenario):
+    scenario.deploy_camunda(COND + "testNonInterruptingVariableCondition.bpmn20.xml")
+    case = scenario.start("conditionalEventProcess", {"variable": 1})
+    assert sorted(t["name"] for t in scenario.tasks(case)) == ["After Condition", "Before Condition"]
+    scenario.run_jobs()
+    assert len(scenario.tasks(case)) == 2                   # the condition still holds, but nothing was set again
+
+
+CONDITIONAL = _model(
+    '<process id="cond" isExecutable="true"><startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="sub"/>'
+    '<subProcess id="sub"><startEvent id="ss"/><sequenceFlow id="sf1" sourceRef="ss" targetRef="first"/>'
+    '<userTask id="first"/><sequenceFlow id="sf2" sourceRef="first" targetRef="second"/><userTask id="second"/>'
+    '<sequenceFlow id="sf3" sourceRef="second" targetRef="se"/><endEvent id="se"/>'
+    + _esp("onLimit", '<conditionalEventDefinition><condition>${amount &gt; 100}</condition>'
+           '</conditionalEventDefinition>', "review", True)
+    + _esp("onNote", '<conditionalEventDefinition><condition>${note != null}</condition>'
+           '</conditionalEventDefinition>', "readNote", False)
+    + '</subProcess><sequenceFlow id="f2" sourceRef="sub" targetRef="after"/><userTask id="after"/>'
+    '<sequenceFlow id="f3" sourceRef="after" targetRef="e"/><endEvent id="e"/></process>')
+
+
+def test_conditional_event_subprocesses_inside_a_sub_process(scenario):
+    scenario.deploy_files([], extra={"cond.bpmn": CONDITIONAL})
+    case = scenario.start("cond", {"amount": 10})
+    assert scenario.waits_at(case) == ["first"]
+    scenario.complete(case, "first", {"note": "bitte prüfen"})     # non-interrupting: beside the flow
+    assert scenario.waits_at(case) == ["readNote", "second"]
+    scenario.complete(case, "readNote")
+    assert scenario.waits_at(case) == ["second"]                 # the note did not change: not again
+    scenario.complete(case, "second")
+    assert scenario.waits_at(case) == ["after"]                  # the sub-process ended: its conditions are gone
+    other = scenario.start("cond", {"amount": 10})
+    scenario.complete(other, "first", {"amount": 500})           # interrupting: the sub-process's flow goes
+    assert scenario.waits_at(other) == ["review"]
+    scenario.complete(other, "review")
+    assert scenario.waits_at(other) == ["after"]
+    scenario.complete(other, "after")
+    assert scenario.status(other) == "completed"

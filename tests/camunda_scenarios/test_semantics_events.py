@@ -81,11 +81,20 @@ def test_EscalationEventTest_testInterruptingEscalationBoundaryEvent_then_comple
     assert scenario.status(case) == "completed"
 
 
-@pytest.mark.parametrize("model", [
-    "EscalationEventSubprocessTest.testInterruptionEscalationEventSubprocess.bpmn20.xml",   # nested + interrupting
-    "EscalationEventSubprocessTest.testEscalationEventSubprocessWithEscalationCode.bpmn20.xml",
+@pytest.mark.parametrize(("model", "message", "element"), [
+    ("multipleInterruptingEscalationEventSubprocesses", "multiple escalation event subprocesses with the same "
+     "escalationCode 'escalationCode' are not supported on same scope", "escalationStartEvent2"),
+    ("multipleEscalationEventSubprocessWithSameEscalationCode", "multiple escalation event subprocesses with the same "
+     "escalationCode 'escalationCode' are not supported on same scope", "escalationStartEvent2"),
+    ("multipleEscalationEventSubprocessWithAndWithoutEscalationCode", "The same scope can not contains an escalation "
+     "event subprocess without escalation code and another one with escalation code.", "escalationStartEvent2"),
+    ("multipleEscalationEventSubprocessWithoutEscalationCode", "The same scope can not contains more than one "
+     "escalation event subprocess without escalation code.", "escalationStartEvent2"),
 ])
-def test_event_subprocesses_spiffworkflow_would_misrun_are_refused_at_deploy(scenario, model):
+def test_EscalationEventParseInvalidProcessTest_event_subprocesses(scenario, model, message, element):
+    """EscalationEventParseInvalidProcessTest: escalation event sub-processes of one scope that
+    Camunda 7 refuses to parse are refused at deploy, with Camunda's message and element."""
     with pytest.raises(DeploymentError) as caught:
-        scenario.deploy_camunda(ESC + model)
-    assert any("event sub-process" in p.message for p in caught.value.problems)
+        scenario.deploy_camunda(f"{ESC}EscalationEventParseInvalidProcessTest.{model}.bpmn20.xml")
+    assert any(p.message == message and p.element_id == element for p in caught.value.problems), \
+        caught.value.problems

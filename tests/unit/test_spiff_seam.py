@@ -123,6 +123,41 @@ def test_mark_complete_completes_a_workflow_without_its_end_event() -> None:
     assert wf.completed and wf.data.get("x") == 1
 
 
+PARALLEL = _model('<bpmn:startEvent id="start"/><bpmn:parallelGateway id="fork"/>'
+                  '<bpmn:userTask id="a"/><bpmn:userTask id="b"/><bpmn:endEvent id="ea"/><bpmn:endEvent id="eb"/>'
+                  '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="fork"/>'
+                  '<bpmn:sequenceFlow id="f1" sourceRef="fork" targetRef="a"/>'
+                  '<bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="b"/>'
+                  '<bpmn:sequenceFlow id="f3" sourceRef="a" targetRef="ea"/>'
+                  '<bpmn:sequenceFlow id="f4" sourceRef="b" targetRef="eb"/>')
+
+
+def test_override_join_check_decides_when_the_end_join_fires() -> None:
+    """Without the override the end join waits for the other branch; with a check that lets it
+    pass, the workflow completes although task b is still open."""
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_str(PARALLEL.encode())
+    spec = parser.get_spec("p")
+    wf = BpmnWorkflow(spec)
+    wf.do_engine_steps()
+    [a] = [t for t in wf.get_tasks(state=TaskState.READY) if t.task_spec.bpmn_id == "a"]
+    a.run()
+    wf.do_engine_steps()
+    assert not wf.completed
+    asked: list[Any] = []
+
+    def check(_self: Any, my_task: Any) -> bool:
+        asked.append(my_task)
+        return True
+
+    spiff_seam.override_join_check(spec.end, check)
+    spiff_seam.override_join_check(spec.end, check)      # idempotent
+    [join] = [t for t in wf.get_tasks(state=TaskState.WAITING) if t.task_spec is spec.end]
+    spiff_seam.update(join)
+    wf.do_engine_steps()
+    assert asked and wf.completed
+
+
 def test_inherit_data_merges_the_parents_data() -> None:
     task = _ready(_workflow(LINEAR))
     task.parent.data = {"a": 1, "b": {"c": 2}}
