@@ -11,9 +11,10 @@ condition (:func:`before`); after the command stepped, :func:`propagate` hands t
 it changed to every waiting conditional event and the workflow is stepped again, so those
 whose condition now holds fire in the same unit of work. That repeats while firing events
 change variables (bounded by the command's step budget and :data:`MAX_ROUNDS`).
-Conditional start events of event sub-processes at process level are evaluated the same way
-over the case's variables (also over the start variables when a case starts): the event
-sub-process starts when its condition holds. Flowable's
+Conditional start events of event sub-processes in every active scope are evaluated the same
+way, over their scope's variables (also over the start variables when a case starts): the
+event sub-process starts when its condition holds (an interrupting one once, as it interrupts
+its scope; a non-interrupting one again after each change that leaves it holding). Flowable's
 variable listener events are conditional events too (:mod:`engine.runtime.variable_listeners`):
 they see which variables the command created or updated.
 """
@@ -21,14 +22,18 @@ they see which variables the command created or updated.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from typing import Any, Callable
 
+from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import rearm, spiff_seam, variable_listeners
+from engine.runtime import event_subprocesses
 from engine.runtime.event_subprocesses import offered_starts
 
 __all__ = ["MAX_ROUNDS", "before", "offered_conditions", "propagate", "waiting_conditions"]
@@ -61,23 +66,24 @@ def waiting_conditions(wf: Any) -> list[Any]:
     return found
 
 
-def offered_conditions(wf: Any) -> list[tuple[str, Any]]:
-    """Conditional start events of event sub-processes at process level that may start now:
-    (the event sub-process's spec name, the start event's task spec)."""
-    found = []
-    for offered in offered_starts(wf):
-        if not isinstance(offered.definition, ConditionalEventDefinition):
-            continue
-        for name in wf.spec.start.trigger_specs:
-            sub_spec = wf.subprocess_specs.get(name)
-            if sub_spec is not None and any(ts.name == offered.spec_name for ts in sub_spec.bpmn_start_events):
-                found.append((name, sub_spec.task_specs[offered.spec_name]))
-    return found
+def offered_conditions(wf: Any) -> list[Any]:
+    """Conditional start events of event sub-processes that may start now, in every active
+    scope (the process, embedded sub-processes, called processes, event sub-processes):
+    :class:`engine.runtime.event_subprocesses.OfferedStart` objects."""
+    return [o for o in offered_starts(wf) if isinstance(o.definition, ConditionalEventDefinition)]
+
+
+def _conditional_starts_modelled(wf: Any) -> bool:
+    """Whether any event sub-process of the case's models starts on a condition (a scope
+    entered during a command offers its conditional starts only then)."""
+    return any(isinstance(ts.event_definition, ConditionalEventDefinition) and getattr(ts, "interrupting", None)
+               is not None for spec in wf.subprocess_specs.values() for ts in spec.bpmn_start_events)
 
 
 def before(wf: Any, snapshot: Callable[[Any], dict[str, Any]]) -> dict[str, Any] | None:
     """The case's variables now when a condition waits (a copy), else None (nothing to do)."""
-    return copy.deepcopy(snapshot(wf)) if waiting_conditions(wf) or offered_conditions(wf) else None
+    waits = waiting_conditions(wf) or offered_conditions(wf) or _conditional_starts_modelled(wf)
+    return copy.deepcopy(snapshot(wf)) if waits else None
 
 
 def _holds(wf: Any, expression: str, names: dict[str, Any]) -> bool:
@@ -89,23 +95,32 @@ def _holds(wf: Any, expression: str, names: dict[str, Any]) -> bool:
         raise
 
 
-def _start_offered(wf: Any, now: dict[str, Any]) -> int:
-    """Start each event sub-process whose conditional start event's condition now holds."""
+def _fingerprint(names: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(names, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _start_offered(wf: Any) -> int:
+    """Start each event sub-process whose conditional start event's condition now holds over
+    its scope's variables, when they changed since it last looked (a variable was set in its
+    scope; the first look is when the scope is there). An interrupting one interrupts its
+    scope: what that scope offered goes."""
     started = 0
-    for sub_name, start_spec in offered_conditions(wf):
-        if not _holds(wf, start_spec.event_definition.expression, now):
+    for offered in offered_conditions(wf):
+        if not any(o.wait_id == offered.wait_id for o in offered_conditions(wf)):
+            continue   # its scope was interrupted by one started before it
+        names = event_subprocesses.scope_data(offered.scope)
+        seen, key = _fingerprint(names), _SEEN + offered.holder_name
+        if offered.scope.task_tree.internal_data.get(key) == seen:
             continue
-        child_id = wf.spec.start.trigger_wf(wf.task_tree, sub_name)
-        sub = wf.subprocesses.get(child_id)
-        start = sub.get_next_task(spec_name=start_spec.name) if sub is not None else None
-        if start is None:
+        offered.scope.task_tree.internal_data[key] = seen
+        if not _holds(wf, offered.definition.expression, names):
             continue
-        start.data.update(copy.deepcopy(now))    # it inherited the data of the case's start
-        if start.state == TaskState.WAITING:      # evaluated over that data: now over the case's
-            if start_spec.event_definition.has_fired(start):
-                spiff_seam.make_ready(start)
-        started += 1
+        if event_subprocesses.start(wf, offered, BpmnEvent(offered.definition)) is not None:
+            started += 1
     return started
+
+
+_SEEN = "amtsflow_condition_seen:"   # on a scope's root task: fingerprint of the variables last looked at
 
 
 def propagate(wf: Any, previous: dict[str, Any], snapshot: Callable[[Any], dict[str, Any]], *,
@@ -115,12 +130,12 @@ def propagate(wf: Any, previous: dict[str, Any], snapshot: Callable[[Any], dict[
     they are evaluated even when no variable was given); the variables now when anything
     changed or started (the caller steps the workflow), else None."""
     waiting = waiting_conditions(wf)
-    if not waiting and not offered_conditions(wf):
+    if not waiting and not offered_conditions(wf) and not _conditional_starts_modelled(wf):
         return None
     now = copy.deepcopy(snapshot(wf))
     changed = {k: copy.deepcopy(v) for k, v in now.items() if k not in previous or previous[k] != v}
     if not changed and not entering:
-        return None
+        return now if _start_offered(wf) else None   # a variable set inside a sub-process's scope
     kinds = {k: "update" if k in previous else "create" for k in changed}
     for task in waiting:
         if task.state == TaskState.WAITING:   # an earlier one of this round may have cancelled it
@@ -132,5 +147,5 @@ def propagate(wf: Any, previous: dict[str, Any], snapshot: Callable[[Any], dict[
             if fired:
                 spiff_seam.make_ready(task)
                 rearm.rearm_non_interrupting(task, variable_listeners.AFTER_CHANGE)
-    started = _start_offered(wf, now)
+    started = _start_offered(wf)
     return now if changed or started else None

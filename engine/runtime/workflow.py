@@ -32,7 +32,6 @@ from engine.runtime.parsing import ParsedProcess
 from engine.runtime.script_engine import SafeScriptEngine
 from engine.runtime.specs import AWAITING_TRIGGER
 from engine.runtime import event_subprocesses
-from engine.runtime.conditional_starts import fire_conditions
 from engine.runtime.event_routing import attached_boundaries, route_code, routing
 from engine.runtime.event_subprocesses import offered_starts
 from engine.runtime.interrupting import complete_if_finished, interrupt
@@ -103,9 +102,8 @@ class WorkflowRunner:
                     wf.refresh_timers()
                     advance()
                 drop_orphan_waits(wf)
-                fired: set[str] = set()
-                while complete_if_finished(wf) or fire_conditions(wf, fired):
-                    advance()   # an interrupted scope ended (its parent goes on), or a condition started one
+                while complete_if_finished(wf):  # an interrupted scope ended: its parent goes on
+                    advance()
                     drop_orphan_waits(wf)
         except budget.BudgetExceeded:
             compact(wf)  # stopped between two tasks: store the tree as small as it gets
