@@ -167,7 +167,7 @@ def _event_subprocess_problems(node: etree._Element, filename: str) -> list[Prob
                                     "an event sub-process start event with several event definitions is not "
                                     "supported; use one event sub-process per event"))
         for name in definitions:
-            if name not in ESP_STARTS:
+            if name not in ESP_STARTS and name != "compensateEventDefinition":   # see compensation_model
                 problems.append(Problem(filename, start.sourceline or 0, start.get("id", ""),
                                         f"an event sub-process cannot start on a {name} here"))
     return problems
