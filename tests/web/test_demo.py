@@ -88,3 +88,25 @@ def test_each_demo_case_belongs_to_the_person_who_applied(demo_engine):
     y = _year(demo_engine)
     assert f"BP-{y}-000001" in page and f"BP-{y}-000005" in page
     assert f"BP-{y}-000003" not in page and f"BP-{y}-000004" not in page and "HS-" not in page
+
+
+def test_replay_over_the_demo_database_reports_no_difference(demo_engine):
+    """The upgrade check (README, "Upgrading") over the demo's eight cases: 0 differences; with
+    one subscription deleted by hand it names that case."""
+    from click.testing import CliRunner
+    from sqlalchemy import delete
+
+    from engine.persistence import tables as t
+    from webui.cli import main
+
+    deploy_process_library(demo_engine, PROCESSES)
+    seed_demo_cases(demo_engine)
+    out = CliRunner().invoke(main, ["replay"], obj=demo_engine, catch_exceptions=False)
+    assert out.exit_code == 0 and out.output.strip() == "8 case(s) checked, 0 with differences", out.output
+    waiting = next(c for c in queries.list_cases(demo_engine) if c["business_key"].endswith("000001")
+                   and c["process_key"] == "bewohnerparkausweis")
+    with demo_engine.db.begin() as conn:
+        conn.execute(delete(t.subscriptions).where(t.subscriptions.c.case_id == waiting["id"]))
+    out = CliRunner().invoke(main, ["replay"], obj=demo_engine, catch_exceptions=False)
+    assert out.exit_code == 1 and f"case {waiting['id']} (bewohnerparkausweis v1): messages only in the state" \
+        in out.output
