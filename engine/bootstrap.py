@@ -18,6 +18,7 @@ from typing import Any, Mapping
 from sqlalchemy import select
 from sqlalchemy.engine import Engine as Database
 
+from engine.bell import Bell
 from engine.domain.errors import NotFound
 from engine.persistence import tables as t
 from engine.persistence.db import make_engine
@@ -104,10 +105,25 @@ class Engine:
     # The job executor of this process that takes service jobs created here straight after the
     # commit (no polling round trip); None: every job waits for a worker to poll for it.
     local_worker: Any = None
+    # Rung after a commit that wrote external tasks (and, on PostgreSQL, on every NOTIFY of the
+    # jobs table once a long poll started the listener): wakes waiting fetchAndLock requests.
+    external_bell: Bell = field(default_factory=Bell)
+    external_listener: Any = None
 
     def check_expression(self, source: str, mode: str, element_id: str) -> list[str]:
         """Deploy-time check of one expression ("eval"), Python script ("exec") or JavaScript."""
         return model_checker(self.evaluator, self.script_engine.javascript)(source, mode, element_id)
+
+    def is_external(self, call: Any) -> bool:
+        """Is this service call an external task for outside workers? Its topic maps to no
+        operation and either the process folder reserves the topic for outside workers or no
+        installed connector answers it (engine.services.external_tasks)."""
+        if getattr(call, "topic", None) is None:
+            return False
+        if call.external:
+            return True
+        known = self.known_operations()
+        return known is None or call.operation not in known
 
     def known_operations(self) -> set[str] | None:
         if not self.connectors:

@@ -55,7 +55,7 @@ class Prepared:
 def _acquire_statement(skip_locked: bool) -> FastStatement:
     j = t.jobs
     now = bindparam("now", type_=j.c.due_at.type)
-    due = and_(j.c.suspended.is_(False), j.c.due_at <= now, j.c.retries > 0,
+    due = and_(j.c.suspended.is_(False), j.c.due_at <= now, j.c.retries > 0, j.c.topic.is_(None),
                or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
     candidates = select(j.c.id).where(due).order_by(j.c.priority.desc(), j.c.due_at).limit(bindparam("limit"))
     if skip_locked:
@@ -127,7 +127,8 @@ class JobExecutor:
         j = t.jobs
         now = self.engine.clock.now()
         query = select(func.min(j.c.due_at)).where(
-            j.c.suspended.is_(False), j.c.retries > 0, or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
+            j.c.suspended.is_(False), j.c.retries > 0, j.c.topic.is_(None),
+            or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
         with self.engine.db.connect() as conn:
             due: datetime | None = conn.execute(query).scalar()
         if due is None:

@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     from webui.admin import views as admin
     from webui.api import blueprint as api
     from webui.api import callbacks, cockpit as api_cockpit, operations as api_operations, views as api_views  # noqa: F401 (routes on api.bp)
+    from webui.engine_rest.routes import register as engine_rest
     from webui.inbox import views as inbox
     from webui.portal import blueprint as portal
     from webui.portal import payment, verify, views as portal_views  # noqa: F401 (routes on portal.bp)
@@ -33,9 +34,11 @@ def init_app(app: Flask) -> None:
     init_templating(app)
     init_oidc(app)
     init_ops(app)
-    for blueprint in (assets.bp, accounts.bp, portal.bp, inbox.bp, studio.bp, admin.bp, api.bp):
+    rest = engine_rest()
+    for blueprint in (assets.bp, accounts.bp, portal.bp, inbox.bp, studio.bp, admin.bp, api.bp, rest):
         app.register_blueprint(blueprint)
     csrf_exempt(app, api.bp)    # the API checks CSRF itself for cookie-authenticated writes
+    csrf_exempt(app, rest)      # engine-rest accepts no browser session (tokens and Basic only)
     limit_public_forms(app, {
         "accounts.login": "AMTSFLOW_LOGIN_RATE_LIMIT",
         "accounts.demo_idp": "AMTSFLOW_LOGIN_RATE_LIMIT",

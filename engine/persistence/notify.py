@@ -13,12 +13,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine as Database
 
 CHANNEL = "amtsflow_jobs"
 log = logging.getLogger(__name__)
+
+
+class Wakeup(Protocol):
+    """What a listener sets on every notification (a threading.Event, an engine.bell.Bell)."""
+
+    def set(self) -> None: ...
 
 
 def supported(db: Database) -> bool:
@@ -28,7 +34,7 @@ def supported(db: Database) -> bool:
 class JobListener(threading.Thread):
     """Sets ``wakeup`` whenever another process commits a job that is free to take."""
 
-    def __init__(self, db: Database, wakeup: threading.Event, *, reconnect_seconds: float = 2.0) -> None:
+    def __init__(self, db: Database, wakeup: Wakeup, *, reconnect_seconds: float = 2.0) -> None:
         super().__init__(name="amtsflow-job-listener", daemon=True)
         self.url = db.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self.wakeup = wakeup
@@ -57,7 +63,7 @@ class JobListener(threading.Thread):
         self.stopping.set()
 
 
-def start_listener(db: Database, wakeup: threading.Event) -> Any:
+def start_listener(db: Database, wakeup: Wakeup) -> Any:
     """A running :class:`JobListener` on PostgreSQL (psycopg 3), else None."""
     if not supported(db):
         return None

@@ -57,6 +57,8 @@ deployments = Table(
     Column("created_at", TS, nullable=False),
     Column("created_by", String(200), nullable=False),
     Column("files", JSON, nullable=False),          # [{"name": ..., "sha256": ...}]
+    Column("name", String(200)),                    # as the deploying client named it (Camunda Modeler)
+    Column("source", String(200)),                  # e.g. "Camunda Modeler", "studio"
 )
 
 process_definitions = Table(
@@ -205,7 +207,9 @@ jobs = Table(
     Column("created_at", TS, nullable=False),
     # higher runs first among due jobs (engine/domain/priorities.py); the default follows kind
     Column("priority", Integer, nullable=False, default=priorities.column_default, server_default="50"),
+    Column("topic", String(200)),                   # kind "external": the topic outside workers fetch
     Index("ix_jobs_due", "suspended", "due_at"),
+    Index("ix_jobs_topic", "topic", "due_at"),
 )
 
 incidents = Table(

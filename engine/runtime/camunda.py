@@ -160,7 +160,7 @@ def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] 
     ``mapping`` is the content of camunda-mapping.json (a bare ``{name: operation}`` dict
     is read as the ``delegates`` section, as older callers passed it).
     """
-    if mapping and not any(k in MAPPING_SECTIONS for k in mapping):
+    if mapping and not any(k in MAPPING_SECTIONS or k == "external" for k in mapping):
         mapping = {"delegates": mapping}
     problems: list[Problem] = []
 

@@ -22,6 +22,7 @@ from engine.runtime.namespaces import CAMUNDA, tag
 
 MAPPING_FILE = "camunda-mapping.json"
 MAPPING_SECTIONS = ("topics", "delegates", "connectors", "beans")
+EXTERNAL_SECTION = "external"           # a list of topics reserved for outside workers
 EXTERNAL_CONNECTOR = "camunda"          # the connector that answers unmapped external topics
 DELEGATE_ATTRIBUTES = ("class", "delegateExpression", "expression")
 # camunda:type values with a built-in connector operation (Flowable's mail and http tasks,
@@ -39,9 +40,13 @@ def mapping_problems(data: Any, filename: str) -> list[Problem]:
         return [Problem(filename, 1, "", "camunda-mapping.json must be a JSON object with "
                                           "'topics', 'delegates', 'connectors' and/or 'beans'")]
     for key in data:
-        if key not in MAPPING_SECTIONS:
+        if key not in MAPPING_SECTIONS and key != EXTERNAL_SECTION:
             problems.append(Problem(filename, 1, "", f"unknown section '{key}' (expected one of "
                                                      f"{', '.join(MAPPING_SECTIONS)})"))
+    external = data.get(EXTERNAL_SECTION, [])
+    if not isinstance(external, list) or not all(isinstance(x, str) and x.strip() for x in external):
+        problems.append(Problem(filename, 1, "", "'external' must list the topics that outside workers "
+                                                 "(Camunda external-task clients) fetch, e.g. [\"registerLookup\"]"))
     for section in MAPPING_SECTIONS:
         entries = data.get(section, {})
         if not isinstance(entries, dict):
@@ -107,6 +112,12 @@ def trigger_message(element_id: str) -> str:
     return element_id
 
 
+def external_topics(mapping: dict[str, Any] | None) -> set[str]:
+    """Topics the process folder reserves for outside workers (``"external": [...]``)."""
+    entries = (mapping or {}).get(EXTERNAL_SECTION) or []
+    return {e for e in entries if isinstance(e, str)} if isinstance(entries, list) else set()
+
+
 def mapping_section(mapping: dict[str, Any] | None, section: str) -> dict[str, str]:
     entries = (mapping or {}).get(section) or {}
     return {k: v for k, v in entries.items() if isinstance(v, str)} if isinstance(entries, dict) else {}
@@ -165,7 +176,7 @@ def implementation(node: etree._Element, mapping: dict[str, Any] | None) -> Impl
 
 def service_call(node: etree._Element, mapping: dict[str, Any] | None, problems: list[Problem],
                  filename: str) -> ServiceCall | None:
-    if mapping and not any(k in MAPPING_SECTIONS for k in mapping):
+    if mapping and not any(k in MAPPING_SECTIONS or k == EXTERNAL_SECTION for k in mapping):
         mapping = {"delegates": mapping}
     impl = implementation(node, mapping)
     if impl.operation is None:
@@ -194,8 +205,10 @@ def service_call(node: etree._Element, mapping: dict[str, Any] | None, problems:
             pass  # reported by translate_tree
     retries, interval = _retry_cycle(node)
     result_variable = node.get(tag("resultVariable", CAMUNDA)) or ""
+    topic = impl.name if impl.kind == "external" and impl.name not in mapping_section(mapping, "topics") else None
     return ServiceCall(operation=impl.operation, params=params, result_variable=result_variable, retries=retries,
-                       retry_interval_s=interval)
+                       retry_interval_s=interval, topic=topic, external=topic is not None
+                       and topic in external_topics(mapping))
 
 
 def parameter_expression(param: etree._Element) -> str:

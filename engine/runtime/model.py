@@ -17,6 +17,11 @@ class ServiceCall:
     result_variable: str
     retries: int | None = None           # None: the engine default
     retry_interval_s: float | None = None
+    # camunda:type="external" with a topic that camunda-mapping.json maps to no operation: an
+    # outside worker (engine-rest fetchAndLock) works it when the process folder declares the
+    # topic under "external", or when no installed connector answers ``operation``
+    topic: str | None = None
+    external: bool = False
 
 
 @dataclass

@@ -283,7 +283,8 @@ class _BundleParser:
             if info.kind in ("serviceTask",) and info.service is None and dialect == "spiff":
                 self.problems.append(Problem(filename, info.line, info.id,
                                              "service task names no connector operation (spiffworkflow:serviceTaskOperator)"))
-            if info.service and self.known_operations is not None and info.service.operation not in self.known_operations:
+            if info.service and self.known_operations is not None and info.service.topic is None \
+                    and info.service.operation not in self.known_operations:  # an unmapped topic may be external
                 self.problems.append(Problem(filename, info.line, info.id,
                                              f"unknown connector operation '{info.service.operation}'"))
             if info.service and self.check:

@@ -219,13 +219,37 @@ class WorkflowRunner:
         except SpiffWorkflowException as exc:
             raise WorkflowFailure(_describe(exc)) from exc
 
-    def throw_error(self, wf: BpmnWorkflow, task_id: str, code: str, message: str) -> bool:
-        """Raise BPMN error ``code`` at a parked service task; False if nothing catches it."""
+    def complete_external_task(self, wf: BpmnWorkflow, task_id: str, variables: dict[str, Any],
+                               local_variables: dict[str, Any]) -> None:
+        """An outside worker's result: ``variables`` reach the case; ``local_variables`` are
+        local to the task (its output mapping reads them, then they are gone, as in Camunda)."""
+        task = self.task(wf, task_id)
+        if task.state != TaskState.STARTED:
+            raise InvalidState(f"external task {task_id} is not waiting for a result")
+        mapping = getattr(task.task_spec, "io_mapping", None)
+        try:
+            if local_variables and mapping is not None:
+                locals_ = task.internal_data.setdefault(INPUTS, {})
+                shadowed = task.internal_data.setdefault(SHADOWED, {})
+                for name in local_variables:
+                    if name in task.data and name not in locals_ and name not in shadowed:
+                        shadowed[name] = task.data[name]   # the case's value comes back when the task ends
+                locals_.update(copy.deepcopy(local_variables))
+                task.data.update(local_variables)
+            task.data.update(variables)
+            task.complete()
+        except SpiffWorkflowException as exc:
+            raise WorkflowFailure(_describe(exc)) from exc
+
+    def throw_error(self, wf: BpmnWorkflow, task_id: str, code: str, message: str,
+                    variables: dict[str, Any] | None = None) -> bool:
+        """Raise BPMN error ``code`` at a parked service task (``variables`` reach the catching
+        path, as an external worker's do in Camunda); False if nothing catches it."""
         task = self.task(wf, task_id)
         definition = _error_definition(wf, code)
         if definition is None:
             return False
-        return _catch_at(wf, task, BpmnEvent(definition, {"error_message": message}))
+        return _catch_at(wf, task, BpmnEvent(definition, {**(variables or {}), "error_message": message}))
 
     def retry_errored(self, wf: BpmnWorkflow) -> None:
         for task in wf.get_tasks(state=TaskState.ERROR):

@@ -208,8 +208,10 @@ def _project(cmd: Command, new: bool, now: datetime, outcome: _Outcome) -> Proje
     projector = Projector(conn, engine.evaluator, now, row.id, row.business_key, engine.settings.default_retries,
                           suspended=bool(row.suspended), zone=engine.settings.timezone,
                           lock=(local_worker.owner, now + timedelta(seconds=engine.settings.job_lock_seconds))
-                          if local_worker is not None else None)
+                          if local_worker is not None else None, is_external=engine.is_external)
     projector.sync(row.waits if not new else {}, outcome.waits, cmd.completed)
+    if projector.external_written:   # waiting fetchAndLock requests of this process look at once
+        cmd.uow.after_commit(engine.external_bell.ring)
     sync_case_fields(conn, row.id, [*cmd.parsed.model.case_fields], {} if new else (row.data or {}), outcome.data)
     return projector
 

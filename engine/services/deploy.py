@@ -72,7 +72,10 @@ def _needed_files(parsed: ParsedProcess, files: list[SourceFile]) -> list[Source
     return chosen
 
 
-def deploy(engine: Engine, files: list[SourceFile], actor: str = "system") -> DeployResult:
+def deploy(engine: Engine, files: list[SourceFile], actor: str = "system", *, name: str | None = None,
+           source: str | None = None) -> DeployResult:
+    """Deploy ``files`` (all-or-nothing); ``name`` and ``source`` label the deployment as a client
+    gave them (Camunda Modeler's deploy dialog)."""
     with engine.db.connect() as conn:
         borrowed = borrow_called(conn, files)
     bundle = parse_bundle(files + borrowed, engine.check_expression, engine.known_operations())
@@ -97,7 +100,8 @@ def deploy(engine: Engine, files: list[SourceFile], actor: str = "system") -> De
                 continue
             if not stored:
                 conn.execute(insert(t.deployments).values(id=deployment_id, created_at=now, created_by=actor,
-                                                          files=[{"name": f.name, "sha256": f.sha256} for f in files]))
+                                                          files=[{"name": f.name, "sha256": f.sha256} for f in files],
+                                                          name=name, source=source))
                 stored = True
             for f in needed:
                 if f.sha256 not in known:

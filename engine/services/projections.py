@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Connection
@@ -59,9 +59,12 @@ def waits_snapshot(case_id: str, waits: Waits) -> dict[str, Any]:
 class Projector:
     def __init__(self, conn: Connection, evaluator: Any, now: datetime, case_id: str,
                  business_key: str | None, retries_default: int, suspended: bool = False,
-                 lock: tuple[str, datetime] | None = None, zone: str = "Europe/Berlin") -> None:
+                 lock: tuple[str, datetime] | None = None, zone: str = "Europe/Berlin",
+                 is_external: Callable[[Any], bool] | None = None) -> None:
         """``lock`` (owner, expiry): new service jobs are created locked by that owner (this
-        process's worker, which takes them after the commit); they are in ``locked_jobs``."""
+        process's worker, which takes them after the commit); they are in ``locked_jobs``.
+        ``is_external(call)``: the service call is an external task for outside workers (a job
+        of kind ``external`` with its topic, never locked to this process's worker)."""
         self.conn = conn
         self.evaluator = evaluator
         self.now = now
@@ -73,6 +76,8 @@ class Projector:
         self.lock = lock if not suspended else None
         self.locked_jobs: list[SimpleNamespace] = []
         self.deleted_jobs: list[str] = []     # service jobs no longer wanted (task done, case cancelled)
+        self.is_external = is_external or (lambda call: False)
+        self.external_written = False         # an external task was written (waiting fetches wake after commit)
 
     def sync(self, before: dict[str, Any], waits: Waits, completed: dict[str, str]) -> None:
         self._work_items(set(before.get("user", [])), waits, completed)
@@ -159,19 +164,25 @@ class Projector:
             job_id = service_job_id(self.case_id, task_id)
             params, problem = self._params(call, w)
             retries = call.retries if call and call.retries is not None else self.retries_default
+            external = call is not None and problem is None and self.is_external(call)
+            lock = self.lock if not external else None
+            payload = {"operation": call.operation if call else "", "process_key": w.process_key,
+                       "retry_interval": call.retry_interval_s if call else None,
+                       "result_variable": call.result_variable if call else "",
+                       "params": params, "param_error": problem, "business_key": self.business_key}
+            if external:  # what the worker sees: the task's variables when it was reached
+                payload["variables"] = jsonable({**w.data, **params})
             job = dict(
-                id=job_id, case_id=self.case_id, kind="service", task_id=task_id, element_id=w.element_id,
-                due_at=self.now, retries=retries, attempts=0, suspended=self.suspended, created_at=self.now,
+                id=job_id, case_id=self.case_id, kind="external" if external else "service", task_id=task_id,
+                element_id=w.element_id, due_at=self.now, retries=retries, attempts=0, suspended=self.suspended,
+                created_at=self.now,
                 priority=w.info.job_priority if w.info.job_priority is not None else priorities.SERVICE,
-                lock_owner=self.lock[0] if self.lock else None, lock_expires_at=self.lock[1] if self.lock else None,
-                last_error=None,
-                payload={"operation": call.operation if call else "", "process_key": w.process_key,
-                         "retry_interval": call.retry_interval_s if call else None,
-                         "result_variable": call.result_variable if call else "",
-                         "params": params, "param_error": problem, "business_key": self.business_key})
+                lock_owner=lock[0] if lock else None, lock_expires_at=lock[1] if lock else None,
+                last_error=None, topic=call.topic if external and call else None, payload=payload)
             _INSERT_JOB.defer(self.conn, job)
-            if self.lock:
+            if lock:
                 self.locked_jobs.append(SimpleNamespace(**job))
+            self.external_written = self.external_written or external
 
     def _params(self, call: Any, w: Any) -> tuple[dict[str, Any], str | None]:
         """Input parameters are evaluated when the task is reached (the data of that moment)."""

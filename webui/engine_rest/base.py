@@ -1,0 +1,140 @@
+"""The engine-rest blueprint: authentication, authorisation helpers and Camunda-shaped errors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import threading
+import time
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from engine.domain.errors import (AmtsflowError, Conflict, DatabaseBusy, DeploymentError, NotFound,
+                                  PermissionDenied)
+from engine.services import identity
+from engine.services.identity import User
+from webui.auth import engine
+
+bp = Blueprint("engine_rest", __name__, url_prefix="/engine-rest")
+STAFF = ("clerk", "owner", "admin")
+BASIC_CACHE_SECONDS = 60.0    # a worker polling with Basic auth: the password hash is checked once a minute
+_basic_cache: dict[str, tuple[str, float]] = {}
+_basic_lock = threading.Lock()
+
+
+class RestError(Exception):
+    """An answer in Camunda's error shape."""
+
+    def __init__(self, status: int, message: str, kind: str = "InvalidRequestException") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.kind = kind
+
+
+def camunda_error(status: int, message: str, kind: str = "InvalidRequestException") -> Any:
+    response = jsonify(type=kind, message=message, code=None)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="amtsflow"'
+    return response
+
+
+def _basic_user(header: str) -> User | None:
+    try:
+        username, _, password = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    if not username or not password:
+        return None
+    digest = hashlib.sha256(header.encode()).hexdigest()
+    now = time.monotonic()
+    with _basic_lock:
+        cached = _basic_cache.get(digest)
+    if cached is not None and cached[1] > now:
+        user = identity.get_user(engine(), cached[0])
+        return user if user is not None and user.active else None
+    user = identity.authenticate(engine(), username, password)
+    if user is not None:
+        with _basic_lock:
+            if len(_basic_cache) > 1000:
+                _basic_cache.clear()
+            _basic_cache[digest] = (user.username, now + BASIC_CACHE_SECONDS)
+    return user
+
+
+@bp.before_request
+def _authenticate() -> Any:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("basic "):
+        g.user, g.auth = _basic_user(header), "basic"
+    elif not header.lower().startswith("bearer "):
+        g.user, g.auth = None, None   # no browser sessions here
+    if g.get("user") is None:
+        return camunda_error(401, "Authentication required: send an API token (Authorization: Bearer) or an "
+                                  "account and password (HTTP Basic).", "AuthenticationException")
+    return None
+
+
+def user() -> User:
+    return g.user  # type: ignore[no-any-return]
+
+
+def require(*roles: str) -> None:
+    if not user().has_role(*roles):
+        raise RestError(403, f"The user with id '{user().username}' does not have the role needed for this "
+                             f"request (one of: {', '.join(roles)}).", "AuthorizationException")
+
+
+def body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if data is None and not request.get_data():
+        return {}
+    if not isinstance(data, dict):
+        raise RestError(400, "The request body must be a JSON object (Content-Type: application/json).")
+    return data
+
+
+def int_arg(name: str, default: int, maximum: int = 500) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RestError(400, f"Cannot set query parameter '{name}' to value '{raw}'") from None
+    if value < 0:
+        raise RestError(400, f"Query parameter '{name}' must not be negative")
+    return min(value, maximum)
+
+
+@bp.errorhandler(RestError)
+def _rest_error(exc: RestError) -> Any:
+    return camunda_error(exc.status, exc.message, exc.kind)
+
+
+@bp.errorhandler(AmtsflowError)
+def _domain_error(exc: AmtsflowError) -> Any:
+    if isinstance(exc, NotFound):
+        return camunda_error(404, exc.message)
+    if isinstance(exc, PermissionDenied):
+        return camunda_error(403, exc.message, "AuthorizationException")
+    if isinstance(exc, DeploymentError):
+        return camunda_error(400, "ENGINE-09005 Could not parse BPMN process. Errors: "
+                             + "; ".join(str(p) for p in exc.problems), "ParseException")
+    if isinstance(exc, DatabaseBusy):
+        return camunda_error(503, exc.message, "ProcessEngineException")
+    if isinstance(exc, Conflict):
+        return camunda_error(500, exc.message, "OptimisticLockingException")
+    return camunda_error(400, exc.message)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Any:
+    return camunda_error(exc.code or 500, exc.description or exc.name, "RestException")
+
+
+__all__ = ["RestError", "STAFF", "body", "bp", "camunda_error", "int_arg", "require", "user"]

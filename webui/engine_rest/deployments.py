@@ -1,0 +1,177 @@
+"""Deployments and process definitions (Camunda Modeler's deploy and start dialogs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, jsonify, request, url_for
+
+from engine.services import cases, definitions
+from engine.services.definitions import Definition, Deployment
+from engine.services.deploy import deploy
+from engine.services.identity import BUSINESS_KEY_SCOPE
+from webui.auth import engine
+from webui.engine_rest.base import STAFF, RestError, body, bp, int_arg, require, user
+from webui.engine_rest.variables import camunda_date, typed_all, untyped_all
+from webui.studio.upload import Limits, source_files
+
+CAMUNDA_VERSION = "7.22.0"       # the REST API version whose subset this is (GET /version)
+FLAGS = ("deployment-name", "deployment-source", "enable-duplicate-filtering", "deploy-changed-only",
+         "deployment-activation-time", "tenant-id")
+
+
+@bp.get("/version")
+def version() -> Any:
+    return jsonify(version=CAMUNDA_VERSION)
+
+
+@bp.get("/engine")
+def engines() -> Any:
+    return jsonify([{"name": "default"}])
+
+
+def deployment_dto(d: Deployment) -> dict[str, Any]:
+    return {"links": [{"method": "GET", "href": url_for("engine_rest.get_deployment", deployment_id=d.id,
+                                                        _external=True), "rel": "self"}],
+            "id": d.id, "name": d.name, "source": d.source, "deploymentTime": camunda_date(d.created_at),
+            "tenantId": None}
+
+
+def definition_dto(d: Definition) -> dict[str, Any]:
+    return {"id": d.id, "key": d.key, "category": "http://bpmn.io/schema/bpmn", "description": None,
+            "name": d.name, "version": d.version, "resource": d.resource, "deploymentId": d.deployment_id,
+            "diagram": None, "suspended": False, "tenantId": None, "versionTag": None,
+            "historyTimeToLive": None, "startableInTasklist": True}
+
+
+@bp.get("/deployment")
+def list_deployments() -> Any:
+    require(*STAFF)
+    rows = definitions.list_deployments(engine(), deployment_id=request.args.get("id"),
+                                        name=request.args.get("name"), limit=int_arg("maxResults", 500),
+                                        offset=int_arg("firstResult", 0, 10**9))
+    return jsonify([deployment_dto(d) for d in rows])
+
+
+@bp.get("/deployment/<deployment_id>")
+def get_deployment(deployment_id: str) -> Any:
+    require(*STAFF)
+    rows = definitions.list_deployments(engine(), deployment_id=deployment_id)
+    if not rows:
+        raise RestError(404, f"Deployment with id '{deployment_id}' does not exist")
+    return jsonify(deployment_dto(rows[0]))
+
+
+@bp.post("/deployment/create")
+def create_deployment() -> Any:
+    """Multipart as Camunda Modeler sends it: deployment-name, deployment-source,
+    enable-duplicate-filtering (Modeler 4: deploy-changed-only), tenant-id when set, and one
+    file part per resource, named by its file name. Unchanged processes keep their version
+    (we always filter duplicates by content)."""
+    require("owner")
+    form = request.form
+    if form.get("tenant-id"):
+        raise RestError(400, "amtsflow has no tenants here: leave the tenant id empty")
+    uploads = [(f.filename or name, f.read()) for name, f in request.files.items(multi=True)]
+    if not uploads:
+        raise RestError(400, "No deployment resources contained in the request")
+    limits = Limits(current_app.config["AMTSFLOW_MAX_ZIP_ENTRIES"], current_app.config["AMTSFLOW_MAX_ZIP_BYTES"])
+    name = (form.get("deployment-name") or "")[:200] or None
+    source = (form.get("deployment-source") or "")[:200] or None
+    result = deploy(engine(), source_files(uploads, limits), actor=user().username, name=name, source=source)
+    deployed = [definitions.get_definition(engine(), definition_id=p.definition_id) for p in result.processes]
+    deployment_id = next((d.deployment_id for d, p in zip(deployed, result.processes) if p.created),
+                         deployed[0].deployment_id)
+    [deployment] = definitions.list_deployments(engine(), deployment_id=deployment_id)
+    response = jsonify({**deployment_dto(deployment),
+                        "deployedProcessDefinitions": {d.id: definition_dto(d) for d in deployed},
+                        "deployedCaseDefinitions": None, "deployedDecisionDefinitions": None,
+                        "deployedDecisionRequirementsDefinitions": None})
+    response.status_code = 200
+    return response
+
+
+@bp.get("/process-definition")
+def list_definitions() -> Any:
+    require(*STAFF)
+    args = request.args
+    rows = definitions.list_definitions(engine(), key=args.get("key"), definition_id=args.get("processDefinitionId"),
+                                        deployment_id=args.get("deploymentId"),
+                                        latest=args.get("latestVersion") == "true",
+                                        limit=int_arg("maxResults", 500), offset=int_arg("firstResult", 0, 10**9))
+    return jsonify([definition_dto(d) for d in rows])
+
+
+@bp.get("/process-definition/count")
+def count_definitions() -> Any:
+    require(*STAFF)
+    latest = request.args.get("latestVersion") == "true"
+    return jsonify(count=len(definitions.list_definitions(engine(), key=request.args.get("key"), latest=latest)))
+
+
+def _definition(key: str | None = None, definition_id: str | None = None) -> Definition:
+    return definitions.get_definition(engine(), key=key, definition_id=definition_id)
+
+
+@bp.get("/process-definition/key/<key>")
+def definition_by_key(key: str) -> Any:
+    require(*STAFF)
+    return jsonify(definition_dto(_definition(key=key)))
+
+
+@bp.get("/process-definition/<definition_id>")
+def definition_by_id(definition_id: str) -> Any:
+    require(*STAFF)
+    return jsonify(definition_dto(_definition(definition_id=definition_id)))
+
+
+def _xml(d: Definition) -> Any:
+    return jsonify(id=d.id, bpmn20Xml=definitions.definition_xml(engine(), d))
+
+
+@bp.get("/process-definition/key/<key>/xml")
+def xml_by_key(key: str) -> Any:
+    require(*STAFF)
+    return _xml(_definition(key=key))
+
+
+@bp.get("/process-definition/<definition_id>/xml")
+def xml_by_id(definition_id: str) -> Any:
+    require(*STAFF)
+    return _xml(_definition(definition_id=definition_id))
+
+
+def _start(d: Definition) -> Response:
+    """Variables as a person's submission (only the start form's fields, as in /api/v1); a
+    business key only with a token scoped ``business_key``."""
+    require(*STAFF)
+    data = body()
+    variables = untyped_all(data.get("variables"))
+    business_key = data.get("businessKey")
+    if business_key is not None and not isinstance(business_key, str):
+        raise RestError(400, "businessKey must be a text")
+    if business_key is not None and not user().has_scope(BUSINESS_KEY_SCOPE):
+        raise RestError(403, "Choosing the business key needs an API token with the scope 'business_key'; "
+                             "leave businessKey out and amtsflow assigns one.", "AuthorizationException")
+    case_id = cases.start_case(engine(), d.key, variables, business_key=business_key, actor=user().username,
+                               definition_id=d.id)
+    from webui.engine_rest.instances import instance_dto
+
+    dto = instance_dto(case_id)
+    if data.get("withVariablesInReturn"):
+        from engine.services import queries
+
+        dto["variables"] = typed_all(queries.get_case(engine(), case_id, with_history=False)["data"] or {})
+    response = jsonify(dto)
+    response.status_code = 200
+    return response
+
+
+@bp.post("/process-definition/key/<key>/start")
+def start_by_key(key: str) -> Any:
+    return _start(_definition(key=key))
+
+
+@bp.post("/process-definition/<definition_id>/start")
+def start_by_id(definition_id: str) -> Any:
+    return _start(_definition(definition_id=definition_id))

@@ -1,0 +1,115 @@
+"""Process instances (our cases) and message correlation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request, url_for
+
+from engine.services import cases, definitions, messages, queries
+from engine.services.identity import BUSINESS_KEY_SCOPE, MESSAGE_SCOPE
+from webui.auth import engine
+from webui.engine_rest.base import STAFF, RestError, body, bp, int_arg, require, user
+from webui.engine_rest.variables import typed_all, untyped_all
+
+ENDED = ("completed", "cancelled")
+
+
+def _dto(view: dict[str, Any], definition_id: str | None) -> dict[str, Any]:
+    return {"links": [{"method": "GET", "href": url_for("engine_rest.get_instance", instance_id=view["id"],
+                                                        _external=True), "rel": "self"}],
+            "id": view["id"], "definitionId": definition_id, "businessKey": view.get("business_key"),
+            "caseInstanceId": None, "ended": view["status"] in ENDED, "suspended": bool(view.get("suspended")),
+            "tenantId": None}
+
+
+def instance_dto(case_id: str) -> dict[str, Any]:
+    view = queries.get_case(engine(), case_id, with_history=False)
+    return _dto(view, definitions.definition_of(engine(), case_id))
+
+
+def _readable(case_id: str) -> dict[str, Any]:
+    """Owners and admins read every case; other staff the cases they started."""
+    view = queries.get_case(engine(), case_id, with_history=False)
+    if not user().has_role("owner", "admin") and view.get("started_by") != user().username:
+        raise RestError(404, f"Process instance with id {case_id} does not exist")
+    return view
+
+
+@bp.get("/process-instance")
+def list_instances() -> Any:
+    require(*STAFF)
+    args = request.args
+    started_by = None if user().has_role("owner", "admin") else user().username
+    rows = queries.list_cases(engine(), process_key=args.get("processDefinitionKey"), started_by=started_by,
+                              limit=int_arg("maxResults", 100))
+    if args.get("businessKey"):
+        rows = [r for r in rows if r["business_key"] == args["businessKey"]]
+    if args.get("processInstanceIds"):
+        wanted = set(args["processInstanceIds"].split(","))
+        rows = [r for r in rows if r["id"] in wanted]
+    return jsonify([_dto(r, definitions.definition_of(engine(), r["id"])) for r in rows
+                    if r["status"] not in ENDED])
+
+
+@bp.get("/process-instance/<instance_id>")
+def get_instance(instance_id: str) -> Any:
+    require(*STAFF)
+    view = _readable(instance_id)
+    return jsonify(_dto(view, definitions.definition_of(engine(), instance_id)))
+
+
+@bp.get("/process-instance/<instance_id>/variables")
+def instance_variables(instance_id: str) -> Any:
+    require(*STAFF)
+    return jsonify(typed_all(_readable(instance_id)["data"] or {}))
+
+
+@bp.delete("/process-instance/<instance_id>")
+def delete_instance(instance_id: str) -> Any:
+    require("owner", "admin")
+    queries.get_case(engine(), instance_id, with_history=False)   # 404 when unknown
+    cases.cancel_case(engine(), instance_id, actor=user().username, reason="engine-rest DELETE")
+    return "", 204
+
+
+@bp.post("/message")
+def correlate() -> Any:
+    """Correlate a message: to the case waiting for it (businessKey, or the one correlation key
+    the model declares), else start a case whose start event catches it, else buffer it."""
+    require(*STAFF)
+    data = body()
+    name = data.get("messageName")
+    if not isinstance(name, str) or not name:
+        raise RestError(400, "No message name supplied")
+    key = data.get("businessKey")
+    keys = data.get("correlationKeys") or {}
+    if not isinstance(keys, dict) or len(keys) > 1:
+        raise RestError(400, "correlationKeys: at most one correlation key (amtsflow correlates on one key)")
+    if key is None and keys:
+        key = untyped_all(keys, "correlationKeys").popitem()[1]
+    if key is not None and not isinstance(key, (str, int)):
+        raise RestError(400, "businessKey must be a text")
+    if messages.reserved_for_systems(engine(), name) and not user().has_scope(MESSAGE_SCOPE + name):
+        raise RestError(403, f"The message '{name}' is reserved for back-office systems with an API token "
+                             f"scoped 'message:{name}'.", "AuthorizationException")
+    variables = untyped_all(data.get("processVariables"), "processVariables")
+    outcome = messages.correlate_message(engine(), name, None if key is None else str(key), variables,
+                                         actor=user().username,
+                                         key_names_new_case=user().has_scope(BUSINESS_KEY_SCOPE))
+    if not data.get("resultEnabled"):
+        return "", 204
+    if outcome.status == "buffered":   # kept until a case waits for it (its time to live): no result yet
+        return jsonify([])
+    result: dict[str, Any] = {"resultType": "ProcessDefinition" if outcome.status == "started" else "Execution",
+                              "execution": None, "processInstance": None}
+    if outcome.case_id:
+        instance = instance_dto(outcome.case_id)
+        if outcome.status == "started":
+            result["processInstance"] = instance
+        else:
+            result["execution"] = {"id": outcome.case_id, "processInstanceId": outcome.case_id, "ended": instance["ended"],
+                                   "tenantId": None}
+    if data.get("variablesInResultEnabled") and outcome.case_id:
+        result["variables"] = typed_all(queries.get_case(engine(), outcome.case_id, with_history=False)["data"] or {})
+    return jsonify([result])
