@@ -9,6 +9,7 @@ from flask import jsonify, request
 
 from engine.domain.errors import NotFound
 from engine.services import cases, definitions, queries, task_pages
+from engine.services.read_models import TaskView
 from webui import casework
 from webui.auth import engine
 from webui.engine_rest.base import STAFF, RestError, body, bp, int_arg, require, user
@@ -17,7 +18,7 @@ from webui.engine_rest.variables import typed_all, untyped_all
 MAX_PAGE = task_pages.MAX_PAGE
 
 
-def _dto(task: dict[str, Any]) -> dict[str, Any]:
+def _dto(task: TaskView) -> dict[str, Any]:
     return {"id": task["id"], "name": task["name"], "assignee": task["assignee"], "owner": None,
             "created": task["created_at"], "due": task["due"], "followUp": task["follow_up"],
             "lastUpdated": None, "delegationState": None, "description": None,
@@ -28,7 +29,7 @@ def _dto(task: dict[str, Any]) -> dict[str, Any]:
             "formKey": None, "camundaFormRef": None, "tenantId": None}
 
 
-def _task(task_id: str) -> dict[str, Any]:
+def _task(task_id: str) -> TaskView:
     try:
         task = queries.get_task(engine(), task_id)
     except NotFound:
