@@ -1,7 +1,7 @@
 """external tasks: the topic an outside worker fetches a job by; deployment name and source
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-02
 
 Jobs of kind ``external`` are Camunda external tasks that outside workers fetch and lock over
@@ -12,8 +12,8 @@ keep the name and source a client gave them (Camunda Modeler's deploy dialog).
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
