@@ -24,7 +24,7 @@ ACTIONS = {
     "incident_retried": "Störung: erneuter Versuch", "signal_received": "Signal eingegangen",
     "personal_data_erased": "Personenbezogene Daten gelöscht (Aufbewahrungsfrist abgelaufen)",
     "comment_added": "Kommentar hinzugefügt", "timer_fired": "Frist abgelaufen", "deployed": "Prozess bereitgestellt", "migrated": "Vorgang migriert",
-    "data_edited": "Daten korrigiert",
+    "data_edited": "Daten korrigiert", "modified": "Position geändert",
 }
 STATUS_BADGE = {"completed": "success", "failed": "danger", "cancelled": "warning"}
 

@@ -104,3 +104,23 @@ def test_migration_over_the_api(client: Any, web_engine: Any) -> None:
     done = client.get(f"/api/v1/migrations/{started.get_json()['id']}", headers=headers).get_json()
     assert done["status"] == "done" and done["cases"][0]["status"] == "migrated"
     assert queries.get_case(web_engine, case_id)["version"] == 2
+
+
+def test_position_change_over_the_api(client: Any, web_engine: Any) -> None:
+    from engine.runtime.parsing import SourceFile
+
+    deploy(web_engine, [SourceFile("m.bpmn", (model("migration") / "v2.bpmn").read_bytes())], actor="po")
+    case_id = cases.start_case(web_engine, "migration_test", {}, actor="t", internal=True)
+    headers = {"Authorization": f"Bearer {identity.create_api_token(web_engine, 'admin', 'mod')[1]}"}
+    body = {"action": "skip", "element_id": "antrag_pruefen", "preview": True}
+    shown = client.post(f"/api/v1/cases/{case_id}/modify", json=body, headers=headers).get_json()
+    assert shown == {"before": ["antrag_pruefen", "frist"], "after": ["freigeben"], "ends_case": False,
+                     "applied": False}
+    done = client.post(f"/api/v1/cases/{case_id}/modify", json={**body, "preview": False, "comment": "Geklärt"},
+                       headers=headers)
+    assert done.status_code == 200 and done.get_json()["applied"] is True
+    assert [t["element_id"] for t in queries.list_tasks(web_engine, case_id=case_id)] == ["freigeben"]
+    refused = client.post(f"/api/v1/cases/{case_id}/modify", json={"action": "restart", "element_id": "ende",
+                                                                   "comment": "Geht nicht"}, headers=headers)
+    assert refused.status_code in (400, 409, 422) and refused.mimetype == "application/problem+json"
+    assert "noch nicht" in refused.get_json()["detail"]

@@ -120,3 +120,25 @@ def test_citizens_and_clerks_do_not_see_the_cockpit(client: Any, failed: str, us
     login_as(client, user)
     for path in ("/studio/vorgaenge", "/studio/vorgaenge.csv", f"/studio/vorgaenge/{failed}"):
         assert client.get(path).status_code == status
+
+
+def test_owner_previews_and_changes_the_position(client: Any, web_engine: Any) -> None:
+    from engine.runtime.parsing import SourceFile
+
+    deploy(web_engine, [SourceFile("m.bpmn", (model("migration") / "v2.bpmn").read_bytes())], actor="po")
+    case_id = cases.start_case(web_engine, "migration_test", {}, actor="t", internal=True)
+    login_as(client, "po")
+    page = client.get(f"/studio/vorgaenge/{case_id}").get_data(as_text=True)
+    assert "Überspringen (danach fortsetzen): Antrag fachlich prüfen (antrag_pruefen)" in page
+    token = csrf_token(client, f"/studio/vorgaenge/{case_id}")
+    shown = client.post(f"/studio/vorgaenge/{case_id}/position", data={
+        "csrf_token": token, "aenderung": "skip:antrag_pruefen", "aktion": "vorschau"}).get_data(as_text=True)
+    assert "Danach offen: freigeben" in shown
+    assert [t["element_id"] for t in queries.list_tasks(web_engine, case_id=case_id)] == ["antrag_pruefen"]
+    done = client.post(f"/studio/vorgaenge/{case_id}/position", data={
+        "csrf_token": token, "aenderung": "skip:antrag_pruefen", "aktion": "ausfuehren",
+        "kommentar": "Telefonisch geklärt"})
+    assert done.status_code == 303
+    page = client.get(f"/studio/vorgaenge/{case_id}").get_data(as_text=True)
+    assert "Position geändert" in page and "Begründung: Telefonisch geklärt" in page
+    assert [t["element_id"] for t in queries.list_tasks(web_engine, case_id=case_id)] == ["freigeben"]

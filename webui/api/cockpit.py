@@ -119,6 +119,24 @@ def _lifecycle(case_id: str, action: Any) -> Any:
     return jsonify(queries.get_case(engine(), case_id))
 
 
+@bp.post("/cases/<case_id>/modify")
+def modify_case(case_id: str) -> Any:
+    """Skip or cancel an open step, or start again before a completed one (``preview``: only show)."""
+    from engine.services import case_modification
+
+    require_api_roles("owner", "admin")
+    _case_or_404(case_id)
+    body = json_body()
+    action, element, preview = body.get("action"), body.get("element_id"), body.get("preview", False)
+    if not isinstance(action, str) or not isinstance(element, str) or not isinstance(preview, bool):
+        return problem(400, _("Erwartet: action (skip, cancel, restart), element_id (Text), preview (ja/nein), "
+                              "comment (Text, zum Ausführen)."))
+    result = case_modification.modify(engine(), case_id, case_modification.Instruction(action, element),
+                                      actor=api_user().username, preview=preview,
+                                      comment="" if preview else _comment(body))
+    return jsonify(before=result.before, after=result.after, ends_case=result.ends, applied=not preview)
+
+
 @bp.post("/cases/<case_id>/suspend")
 def suspend_case(case_id: str) -> Any:
     return _lifecycle(case_id, case_repair.suspend)
@@ -176,6 +194,18 @@ def openapi_paths(ok: Any, ref: Any) -> dict[str, Any]:
             "responses": search}},
         "/cases/{case_id}/data": repair("Daten eines Vorgangs korrigieren (nur vom Prozess vorgesehene Felder)",
                                         {"data": {"type": "object"}, "comment": COMMENT}, ["data", "comment"]),
+        "/cases/{case_id}/modify": {"post": {
+            "summary": "Position ändern: offenen Schritt überspringen oder abbrechen, vor erledigtem neu beginnen",
+            "tags": ["cockpit"], "parameters": [CASE_ID],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["action", "element_id"], "properties": {
+                    "action": {"type": "string", "enum": ["skip", "cancel", "restart"]},
+                    "element_id": {"type": "string"}, "preview": {"type": "boolean", "default": False},
+                    "comment": COMMENT}}}}},
+            "responses": ok("Offene Schritte vorher und nachher", {"type": "object", "properties": {
+                "before": {"type": "array", "items": {"type": "string"}},
+                "after": {"type": "array", "items": {"type": "string"}},
+                "ends_case": {"type": "boolean"}, "applied": {"type": "boolean"}}}, writes=True)}},
         "/cases/{case_id}/suspend": repair("Vorgang anhalten", {"comment": COMMENT}, ["comment"]),
         "/cases/{case_id}/resume": repair("Vorgang fortsetzen", {"comment": COMMENT}, ["comment"]),
         "/cases/{case_id}/cancel": repair("Vorgang abbrechen", {"comment": COMMENT}, ["comment"]),

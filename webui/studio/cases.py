@@ -14,14 +14,17 @@ from flask import Response, abort, flash, redirect, render_template, request, st
 from flask_babel import gettext as _
 
 from engine.domain.errors import AmtsflowError, FormValidationError, InvalidState, NotFound
-from engine.services import case_repair, case_search, incidents, queries
+from engine.services import case_modification, case_repair, case_search, incidents, queries
+from engine.services.case_modification import Instruction
 from engine.services.case_search import CaseQuery
 from webui.auth import current_user, engine
 from webui.studio.blueprint import bp, process_overview
 from webui.templating import status_label
 
 ENDPOINTS = {"studio.cases", "studio.cases_csv", "studio.case", "studio.case_data", "studio.case_suspend",
-             "studio.case_resume", "studio.case_cancel", "studio.case_retry"}
+             "studio.case_resume", "studio.case_cancel", "studio.case_retry", "studio.case_position"}
+ACTION_LABELS = {"skip": "Überspringen (danach fortsetzen)", "cancel": "Abbrechen",
+                 "restart": "Neu beginnen vor"}
 
 
 def _username() -> str:
@@ -108,12 +111,20 @@ def _cell(value: str) -> str:
 
 
 @bp.get("/vorgaenge/<case_id>", endpoint="case")
-def case_page(case_id: str) -> Any:
+def case_page(case_id: str, preview: Any = None, chosen: str = "") -> Any:
     try:
         case = queries.get_case(engine(), case_id)
         labels = queries.data_labels(engine(), case_id)
     except NotFound:
         abort(404)
+    position: list[tuple[str, str]] = []
+    if case["status"] not in ("completed", "cancelled"):
+        choices = case_modification.choices(engine(), case_id)
+        position = [(f"{action}:{element}", f"{_(ACTION_LABELS[action])}: {name} ({element})")
+                    for element, name, _kind in choices.open
+                    for action in (("skip", "cancel") if element in choices.skippable else ("cancel",))]
+        position += [(f"restart:{element}", f"{_(ACTION_LABELS['restart'])}: {name} ({element})")
+                     for element, name, _kind in choices.completed]
     definition = next(v for p in process_overview() if p["key"] == case["process_key"]
                       for v in p["versions"] if v["version"] == case["version"])
     parsed = engine().definitions.get(definition["id"])
@@ -123,7 +134,26 @@ def case_page(case_id: str) -> Any:
                 for f in declared.values()]
     return render_template("studio/case.html", case=case, labels=labels, editable=editable,
                            ended=case["status"] in ("completed", "cancelled"), definition=definition,
-                           min_comment=case_repair.MIN_COMMENT)
+                           min_comment=case_repair.MIN_COMMENT, position=position, preview=preview, chosen=chosen)
+
+
+@bp.post("/vorgaenge/<case_id>/position", endpoint="case_position")
+def case_position(case_id: str) -> Any:
+    chosen = request.form.get("aenderung", "")
+    action, _sep, element = chosen.partition(":")
+    instruction = Instruction(action, element)
+    if request.form.get("aktion") == "vorschau":
+        try:
+            preview = case_modification.modify(engine(), case_id, instruction, actor=_username(), preview=True)
+        except NotFound:
+            abort(404)
+        except AmtsflowError as exc:
+            flash(exc.user_message, "danger")
+            return redirect(url_for("studio.case", case_id=case_id), 303)
+        return case_page(case_id, preview=preview, chosen=chosen)
+    return _repair(case_id, lambda: case_modification.modify(engine(), case_id, instruction, actor=_username(),
+                                                             comment=request.form.get("kommentar", "")),
+                   _("Die Position des Vorgangs wurde geändert."))
 
 
 def _shown_value(value: Any) -> str:
