@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from flask import jsonify, request, url_for
 
 from engine.services import cases, definitions, messages, queries
 from engine.services.identity import BUSINESS_KEY_SCOPE, MESSAGE_SCOPE
+from engine.services.read_models import CaseView
 from webui.auth import engine
 from webui.engine_rest.base import STAFF, RestError, body, bp, int_arg, require, user
 from webui.engine_rest.variables import typed_all, untyped_all
@@ -15,7 +16,7 @@ from webui.engine_rest.variables import typed_all, untyped_all
 ENDED = ("completed", "cancelled")
 
 
-def _dto(view: dict[str, Any], definition_id: str | None) -> dict[str, Any]:
+def _dto(view: Mapping[str, Any], definition_id: str | None) -> dict[str, Any]:
     return {"links": [{"method": "GET", "href": url_for("engine_rest.get_instance", instance_id=view["id"],
                                                         _external=True), "rel": "self"}],
             "id": view["id"], "definitionId": definition_id, "businessKey": view.get("business_key"),
@@ -28,7 +29,7 @@ def instance_dto(case_id: str) -> dict[str, Any]:
     return _dto(view, definitions.definition_of(engine(), case_id))
 
 
-def _readable(case_id: str) -> dict[str, Any]:
+def _readable(case_id: str) -> CaseView:
     """Owners and admins read every case; other staff the cases they started."""
     view = queries.get_case(engine(), case_id, with_history=False)
     if not user().has_role("owner", "admin") and view.get("started_by") != user().username:
