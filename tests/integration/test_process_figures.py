@@ -1,0 +1,119 @@
+"""Figures for process owners (issue 16): weekly counts, lead-time percentiles in the database,
+Dunkelverarbeitung, online share, deadline breaches and backlog ages, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from engine.bootstrap import Engine
+from engine.domain.errors import InvalidState
+from engine.ports import FakeClock
+from engine.services import cases, identity, process_figures, queries
+from engine.services.deploy import deploy, read_paths
+from tests.conftest import model
+
+BERLIN = ZoneInfo("Europe/Berlin")
+START = datetime(2026, 1, 5, tzinfo=BERLIN)     # Monday of ISO week 2026-W02
+END = datetime(2026, 1, 19, tzinfo=BERLIN)      # two weeks: W02 and W03
+
+
+def _at(clock: FakeClock, when: datetime) -> None:
+    clock.advance(when - clock.now())
+
+
+def _start(engine: Engine, actor: str, automatic: bool = False) -> str:
+    return cases.start_case(engine, "kennzahlen", {"automatisch": automatic}, actor=actor, internal=True)
+
+
+def _complete(engine: Engine, case_id: str) -> None:
+    [task] = queries.list_tasks(engine, case_id=case_id)
+    cases.complete_task(engine, task["id"], {}, actor="sb1", internal=True)
+
+
+@pytest.fixture
+def world(engine: Engine, clock: FakeClock) -> dict[str, Any]:
+    """Cases A-E in the period (B and E decided without a clerk, D and E started by a citizen),
+    F-H after it; the clock ends on 15 April 2026."""
+    deploy(engine, read_paths([str(model("figures.bpmn"))]), actor="test")
+    identity.create_user(engine, "erika", "Erika Mustermann", roles=["citizen"], trust_level="substantial")
+    identity.create_user(engine, "sb1", "Sachbearbeitung Eins", roles=["clerk"], password="geheim-geheim-1")
+    utc = ZoneInfo("UTC")
+    ids: dict[str, str] = {}
+    ids["A"] = _start(engine, "sb1")                                   # Mon 5 Jan 08:00 UTC
+    _at(clock, datetime(2026, 1, 5, 9, tzinfo=utc))
+    ids["B"] = _start(engine, "test", automatic=True)
+    _at(clock, datetime(2026, 1, 5, 10, tzinfo=utc))
+    ids["C"] = _start(engine, "test")                                  # due: end of 8 Jan
+    _at(clock, datetime(2026, 1, 7, 8, tzinfo=utc))
+    _complete(engine, ids["A"])                                        # 2 days, in time
+    _at(clock, datetime(2026, 1, 12, 10, tzinfo=utc))
+    _complete(engine, ids["C"])                                        # 7 days, late
+    _at(clock, datetime(2026, 1, 12, 11, tzinfo=utc))
+    ids["D"] = _start(engine, "erika")                                 # stays open, due 15 Jan
+    _at(clock, datetime(2026, 1, 14, 12, tzinfo=utc))
+    ids["E"] = _start(engine, "erika", automatic=True)
+    _at(clock, datetime(2026, 1, 20, 8, tzinfo=utc))
+    ids["F"] = _start(engine, "test")                                  # after the period
+    _at(clock, datetime(2026, 4, 1, 8, tzinfo=utc))
+    ids["G"] = _start(engine, "test")
+    _at(clock, datetime(2026, 4, 14, 8, tzinfo=utc))
+    ids["H"] = _start(engine, "test")                                  # due 17 April: not yet overdue
+    _at(clock, datetime(2026, 4, 15, 8, tzinfo=utc))
+    return ids
+
+
+def test_weeks_lead_time_and_shares(engine: Engine, world: dict[str, Any]) -> None:
+    f = process_figures.figures(engine, "kennzahlen", START, END)
+    assert [(w.label, w.monday.isoformat(), w.started, w.completed) for w in f.weeks] == [
+        ("2026-W02", "2026-01-05", 3, 2), ("2026-W03", "2026-01-12", 2, 2)]
+    # completed in the period: 0 s (B), 0 s (E), 2 days (A), 7 days (C); continuous percentiles
+    assert f.lead_time.count == 4
+    assert f.lead_time.median == timedelta(days=1)
+    assert f.lead_time.p90 == timedelta(days=5, hours=12)
+    assert (f.without_clerk.part, f.without_clerk.total, f.without_clerk.ratio) == (2, 4, 0.5)
+    assert (f.online.part, f.online.total) == (2, 5)
+
+
+def test_deadlines_and_backlog(engine: Engine, world: dict[str, Any]) -> None:
+    f = process_figures.figures(engine, "kennzahlen", START, END)
+    assert f.deadlines == process_figures.Deadlines(open_overdue=3, open_with_due=4, completed_late=1,
+                                                    completed_with_due=2)
+    # open now (15 April): H 1 day, G 14 days, F 85 days, D 93 days
+    assert [(b.min_days, b.max_days, b.count) for b in f.backlog] == [(0, 7, 1), (7, 30, 1), (30, 90, 1), (90, None, 1)]
+
+
+def test_period_and_version_narrow_the_figures(engine: Engine, world: dict[str, Any]) -> None:
+    one_week = process_figures.figures(engine, "kennzahlen", START, START + timedelta(days=7))
+    assert [(w.label, w.started, w.completed) for w in one_week.weeks] == [("2026-W02", 3, 2)]
+    assert one_week.lead_time.count == 2 and one_week.lead_time.median == timedelta(days=1)
+    assert one_week.lead_time.p90 == timedelta(seconds=round(0.9 * 2 * 86400))
+    # a period starting mid-week clips the week: only C and later count on Monday 5 Jan 10:00 UTC
+    clipped = process_figures.figures(engine, "kennzahlen", datetime(2026, 1, 5, 10, tzinfo=ZoneInfo("UTC")), END)
+    assert clipped.weeks[0].started == 1
+    assert process_figures.figures(engine, "kennzahlen", START, END, version=1).weeks == \
+        process_figures.figures(engine, "kennzahlen", START, END).weeks
+    other = process_figures.figures(engine, "kennzahlen", START, END, version=2)
+    assert [w.started for w in other.weeks] == [0, 0] and other.lead_time.median is None
+    assert other.without_clerk.ratio is None and sum(b.count for b in other.backlog) == 0
+    assert sum(w.started for w in process_figures.figures(engine, "anderer", START, END).weeks) == 0
+
+
+def test_bad_periods_are_refused(engine: Engine) -> None:
+    with pytest.raises(InvalidState, match="empty period"):
+        process_figures.figures(engine, "kennzahlen", END, START)
+    with pytest.raises(InvalidState) as exc:
+        process_figures.figures(engine, "kennzahlen", START, START + timedelta(weeks=200))
+    assert "höchstens" in exc.value.user_message
+
+
+def test_iso_weeks_across_the_year_and_summer_time() -> None:
+    weeks = process_figures.iso_weeks(datetime(2026, 12, 30, tzinfo=BERLIN), datetime(2027, 1, 12, tzinfo=BERLIN),
+                                      BERLIN)
+    assert [w[0] for w in weeks] == ["2026-W53", "2027-W01", "2027-W02"]
+    spring = process_figures.iso_weeks(datetime(2026, 3, 23, tzinfo=BERLIN), datetime(2026, 4, 6, tzinfo=BERLIN),
+                                       BERLIN)
+    assert spring[1][2] == datetime(2026, 3, 30, tzinfo=BERLIN)       # Monday after the clocks went forward
