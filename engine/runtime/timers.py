@@ -23,18 +23,14 @@ def due_from(value: str, now: datetime) -> datetime:
 
 
 def person_deadline(value: str, now: datetime, zone: str) -> datetime:
-    """A deadline for a person (a user task's due or follow-up date): a date, or a duration of whole
-    days, weeks, months or years, ends with that day in the local ``zone`` (23:59:59, as
-    "bis 16.12.2026" means); a date-time or a duration with hours keeps its exact moment."""
+    """A deadline for a person (a user task's due or follow-up date): a date without a time ends with
+    that day in the local ``zone`` (23:59:59, as "bis 16.12.2026" means), not at midnight UTC; a
+    date-time and a duration keep their exact moment (as in Camunda: ``P3D`` is three days from now)."""
     text = value.strip()
-    local = ZoneInfo(zone)
-    if text.upper().startswith("P") and "T" not in text.upper():
-        day = (now + duration_delta(text, now)).astimezone(local).date()
-    elif _DATE_ONLY.match(text):
-        day = date.fromisoformat(text)
-    else:
+    if not _DATE_ONLY.match(text):
         return due_from(text, now)
-    return datetime.combine(day, time(23, 59, 59), tzinfo=local).astimezone(now.tzinfo or timezone.utc)
+    day = date.fromisoformat(text)
+    return datetime.combine(day, time(23, 59, 59), tzinfo=ZoneInfo(zone)).astimezone(now.tzinfo or timezone.utc)
 
 
 def first_firing(value: str, now: datetime) -> tuple[datetime, int, float]:

@@ -136,7 +136,7 @@ def checker(monkeypatch: pytest.MonkeyPatch) -> Iterator[Checker]:
 
 def _workload(engine: Engine, clock: Any) -> None:
     engine.connectors["test"] = FakeConnector()
-    deploy_models(engine, "usertask.bpmn", "timers.bpmn", "messages.bpmn", "service.bpmn")
+    deploy_models(engine, "usertask.bpmn", "timers.bpmn", "messages.bpmn", "service.bpmn", "four_eyes.bpmn")
     worker = JobExecutor(engine, "w")
     engine.local_worker = None
     first = cases.start_case(engine, "usertask", {"antragsteller": "Erika"}, internal=True)
@@ -146,6 +146,9 @@ def _workload(engine: Engine, clock: Any) -> None:
     queries.get_case(engine, first)
     cases.claim(engine, task["id"], "sb1")
     cases.complete_task(engine, task["id"], {"ergebnis": "ok"}, actor="sb1", internal=True)
+    checked = cases.start_case(engine, "vieraugen", {}, internal=True)   # four-eyes: an exclusion is written
+    [review] = queries.list_tasks(engine, case_id=checked)
+    cases.complete_task(engine, review["id"], {}, actor="sb1", internal=True)
     cases.start_case(engine, "timers", {"erinnerungen": 0, "stichtag": "2026-01-10T09:00:00+01:00"}, internal=True)
     clock.advance(timedelta(hours=2))
     worker.run_until_idle()
