@@ -21,19 +21,18 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
+from bench.latency import fresh_pg, measure  # noqa: E402
 from engine.bootstrap import bootstrap  # noqa: E402
 from engine.persistence.migrate import upgrade  # noqa: E402
 from engine.services import case_search  # noqa: E402
@@ -71,24 +70,8 @@ FROM generate_series(1, :n) AS i WHERE i % 100 BETWEEN 95 AND 97
 """
 
 
-def _fresh_pg(base: str, name: str) -> str:
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(base).set(database=name).render_as_string(hide_password=False)
 
 
-def measure(fn: Callable[[int], Any], runs: int) -> tuple[float, float]:
-    fn(0)  # warm: statement caches, pages in memory
-    timings = []
-    for i in range(runs):
-        started = time.perf_counter()
-        fn(i)
-        timings.append((time.perf_counter() - started) * 1000)
-    timings.sort()
-    return statistics.median(timings), timings[max(0, int(round(0.95 * len(timings))) - 1)]
 
 
 def main() -> None:
@@ -100,7 +83,7 @@ def main() -> None:
     if not args.postgres:
         print("PostgreSQL skipped: pass --postgres URL or set AMTSFLOW_TEST_POSTGRES_URL")
         return
-    url = _fresh_pg(args.postgres, "amtsflow_bench_cases")
+    url = fresh_pg(args.postgres, "amtsflow_bench_cases")
     engine = bootstrap(Settings(database_url=url))
     upgrade(engine.db)
     definition = deploy(engine, read_paths([str(ROOT / "tests" / "models" / "usertask.bpmn")]),

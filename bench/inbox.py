@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -37,9 +36,9 @@ from typing import Any, Callable, Iterator
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, insert, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
+from bench.latency import fresh_pg, measure  # noqa: E402
 from engine.bootstrap import Engine, bootstrap  # noqa: E402
 from engine.persistence import tables as t  # noqa: E402
 from engine.persistence.migrate import upgrade  # noqa: E402
@@ -127,15 +126,6 @@ def _copy(engine: Engine, n: int, definition_id: str) -> None:
         conn.exec_driver_sql("VACUUM (ANALYZE)")
 
 
-def measure(fn: Callable[[int], Any], runs: int) -> tuple[float, float]:
-    fn(0)  # warm: statement caches, pages in memory
-    timings = []
-    for i in range(runs):
-        started = time.perf_counter()
-        fn(i)
-        timings.append((time.perf_counter() - started) * 1000)
-    timings.sort()
-    return statistics.median(timings), timings[max(0, int(round(0.95 * len(timings))) - 1)]
 
 
 def _plan(engine: Engine, filters: inbox_query.Filters, params: dict[str, Any], after: bool) -> str:
@@ -208,13 +198,6 @@ def run(label: str, url: str, n: int, runs: int) -> None:
     engine.db.dispose()
 
 
-def _fresh_pg(base: str, name: str) -> str:
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(base).set(database=name).render_as_string(hide_password=False)
 
 
 def main() -> None:
@@ -231,7 +214,7 @@ def main() -> None:
         print("PostgreSQL skipped: pass --postgres URL or set AMTSFLOW_TEST_POSTGRES_URL")
         return
     for size in [int(s) for s in args.sizes.split(",") if s]:
-        url = _fresh_pg(args.postgres, "amtsflow_bench_inbox")
+        url = fresh_pg(args.postgres, "amtsflow_bench_inbox")
         target = " (target p95 <= 50 ms)" if size >= 1_000_000 else ""
         run(f"PostgreSQL{target}", url, size, args.runs)
 
