@@ -107,19 +107,24 @@ def test_fetch_filters_and_variables(rest: Server) -> None:
     assert citizen.status_code in (401, 403)
 
 
-def test_long_poll_returns_a_task_created_while_it_waits(rest: Server) -> None:
+def test_long_poll_returns_a_task_created_while_it_waits(rest: Server, monkeypatch: Any) -> None:
+    """Only the wake-up can deliver the task before the poll's timeout: the periodic re-check is
+    set beyond it (SQLite: the bell rung after the commit; PostgreSQL: also NOTIFY)."""
     import threading
 
+    from engine.services import external_wait
+
+    monkeypatch.setattr(external_wait, "RECHECK_SECONDS", 600.0)
     _deploy(rest, "pruefung-extern.bpmn")
     found: list[Any] = []
     waiter = threading.Thread(target=lambda: found.append(rest.client.post(FETCH, headers=rest.bearer(), json={
-        "workerId": "w", "maxTasks": 1, "asyncResponseTimeout": 20000,
+        "workerId": "w", "maxTasks": 1, "asyncResponseTimeout": 600000,
         "topics": [{"topicName": "pruefen", "lockDuration": 60000}]}).get_json()))
     waiter.start()
     time.sleep(0.2)
     case_id = _start(rest)
-    waiter.join(timeout=30)
-    assert [t["processInstanceId"] for t in found[0]] == [case_id]
+    waiter.join(timeout=20)      # without a wake-up the poll would still be waiting (600 s)
+    assert found and [t["processInstanceId"] for t in found[0]] == [case_id]
 
 
 def test_messages_and_user_tasks(rest: Server) -> None:
