@@ -295,7 +295,8 @@ def attach_to_spec(spec: Any, found: dict[str, ElementListeners]) -> None:
 def attach(task_spec: Any, listeners: ElementListeners) -> None:
     """Give ``task_spec`` its listeners (a subclass of its class with :class:`Listening`)."""
     cls = type(task_spec)
-    if cls not in _CLASSES:
-        _CLASSES[cls] = type(f"Listening{cls.__name__}", (Listening, cls), {"__module__": __name__})
-    spiff_seam.retype(task_spec, _CLASSES[cls])
+    if not issubclass(cls, Listening):   # a spec shared by two processes of a deployment is prepared once each
+        if cls not in _CLASSES:
+            _CLASSES[cls] = type(f"Listening{cls.__name__}", (Listening, cls), {"__module__": __name__})
+        spiff_seam.retype(task_spec, _CLASSES[cls])
     task_spec.listeners = listeners
