@@ -11,6 +11,7 @@ bp = Blueprint("assets", __name__, url_prefix="/assets")
 PACKAGES = {
     "kern": "@kern-ux/native/dist",
     "bpmn-js": "bpmn-js/dist",
+    "echarts": "echarts/dist",
 }
 SUFFIXES = (".css", ".js", ".woff2", ".woff", ".svg", ".eot", ".ttf")
 
@@ -34,3 +35,8 @@ def kern(filename: str) -> Response:
 @bp.get("/bpmn-js/<path:filename>")
 def bpmn_js(filename: str) -> Response:
     return _serve("bpmn-js", filename)
+
+
+@bp.get("/echarts/<path:filename>")
+def echarts(filename: str) -> Response:
+    return _serve("echarts", filename)

@@ -55,6 +55,8 @@ GET_MATRIX: list[tuple[str, dict[str, int]]] = [
     ("/studio/stoerungen", only({"owner": OK, "admin": OK})),
     ("/studio/stoerungen/{incident}", only({"owner": OK, "admin": OK})),
     ("/studio/prozesse/webantrag/aenderungen", only({"owner": OK})),
+    ("/studio/prozesse/webantrag/kennzahlen", only({"owner": OK})),
+    ("/studio/prozesse/webantrag/kennzahlen?format=csv&figure=wochen", only({"owner": OK})),
     ("/api/v1/incidents", only({"owner": OK, "admin": OK}, anon=UNAUTH)),          # sessions; tokens below
     ("/api/v1/incidents/{incident}", only({"owner": OK, "admin": OK}, anon=UNAUTH)),
     ("/studio/vorgaenge", only({"owner": OK, "admin": OK})),
