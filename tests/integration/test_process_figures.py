@@ -47,13 +47,13 @@ def world(engine: Engine, clock: FakeClock) -> dict[str, Any]:
     _at(clock, datetime(2026, 1, 5, 9, tzinfo=utc))
     ids["B"] = _start(engine, "test", automatic=True)
     _at(clock, datetime(2026, 1, 5, 10, tzinfo=utc))
-    ids["C"] = _start(engine, "test")                                  # due: end of 8 Jan
+    ids["C"] = _start(engine, "test")                                  # due 8 Jan 10:00 (P3D)
     _at(clock, datetime(2026, 1, 7, 8, tzinfo=utc))
     _complete(engine, ids["A"])                                        # 2 days, in time
     _at(clock, datetime(2026, 1, 12, 10, tzinfo=utc))
     _complete(engine, ids["C"])                                        # 7 days, late
     _at(clock, datetime(2026, 1, 12, 11, tzinfo=utc))
-    ids["D"] = _start(engine, "erika")                                 # stays open, due 15 Jan
+    ids["D"] = _start(engine, "erika")                                 # stays open, due 15 Jan 11:00
     _at(clock, datetime(2026, 1, 14, 12, tzinfo=utc))
     ids["E"] = _start(engine, "erika", automatic=True)
     _at(clock, datetime(2026, 1, 20, 8, tzinfo=utc))
@@ -61,7 +61,7 @@ def world(engine: Engine, clock: FakeClock) -> dict[str, Any]:
     _at(clock, datetime(2026, 4, 1, 8, tzinfo=utc))
     ids["G"] = _start(engine, "test")
     _at(clock, datetime(2026, 4, 14, 8, tzinfo=utc))
-    ids["H"] = _start(engine, "test")                                  # due 17 April: not yet overdue
+    ids["H"] = _start(engine, "test")                                  # due 17 April 08:00: not yet overdue
     _at(clock, datetime(2026, 4, 15, 8, tzinfo=utc))
     return ids
 
