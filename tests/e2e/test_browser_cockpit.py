@@ -73,3 +73,22 @@ def test_owner_migrates_ten_cases_and_sees_the_result(open_page: Any, server: di
     assert "10 migriert, 0 nicht migriert" in owner.page.inner_text("#batch-progress")
     owner.check("cockpit-migration-done")
     assert all(queries.get_case(engine, c)["version"] == 2 for c in ids)
+
+
+def test_owner_sees_waiting_times_on_the_diagram(open_page: Any, server: dict[str, Any]) -> None:
+    engine = server["engine"]                 # webantrag (drawn, with DI) is deployed by the fixture
+    data = {"name": "Erika Mustermann", "kennzeichen": "M-AB 1234", "anzahl": 1, "zustellung": "online",
+            "einwilligung": True, "adresse": {"strasse": "Hauptstraße 1", "plz": "80331"}}
+    for _ in range(2):
+        case_id = cases.start_case(engine, "webantrag", data, actor="erika")
+        [task] = queries.list_tasks(engine, case_id=case_id)
+        cases.complete_task(engine, task["id"], {"entscheidung": "nachforderung"}, actor="sb1")
+    owner = open_page()
+    _staff_signs_in(owner, server, "po", "/studio/")
+    owner.goto("/studio/prozesse/webantrag")
+    owner.page.wait_for_selector("#diagram[data-ready]", state="attached")
+    assert owner.page.get_attribute("#diagram", "data-ready") == "true", owner.page.inner_text("#diagram")
+    assert owner.page.locator(".diagram-wait").count() == 1                    # the review step, with its mean
+    assert owner.page.inner_text(".diagram-wait").startswith("Ø ")
+    assert "Min." in owner.page.inner_text("#activity-times")                # the table beside it
+    owner.check("cockpit-process-waiting-times")

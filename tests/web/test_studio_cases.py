@@ -142,3 +142,19 @@ def test_owner_previews_and_changes_the_position(client: Any, web_engine: Any) -
     page = client.get(f"/studio/vorgaenge/{case_id}").get_data(as_text=True)
     assert "Position geändert" in page and "Begründung: Telefonisch geklärt" in page
     assert [t["element_id"] for t in queries.list_tasks(web_engine, case_id=case_id)] == ["freigeben"]
+
+
+def test_process_page_shows_waiting_time_per_activity(client: Any, web_engine: Any, clock: Any) -> None:
+    from engine.runtime.parsing import SourceFile
+
+    result = deploy(web_engine, [SourceFile("m.bpmn", (model("migration") / "v2.bpmn").read_bytes())], actor="po")
+    for hours in (2, 4):
+        case_id = cases.start_case(web_engine, "migration_test", {}, actor="t", internal=True)
+        clock.advance(timedelta(hours=hours))
+        [task] = queries.list_tasks(web_engine, case_id=case_id)
+        cases.complete_task(web_engine, task["id"], {}, actor="sb1", internal=True)
+    login_as(client, "po")
+    page = client.get("/studio/prozesse/migration_test").get_data(as_text=True)
+    assert "Wartezeit Mittel" in page and "3 Std." in page and "4 Std." in page     # mean 3 h, p90 4 h
+    diagram = client.get(f"/studio/definitionen/{result.processes[0].definition_id}/diagramm.json").get_json()
+    assert diagram["waits"]["antrag_pruefen"] == {"completed": 2, "mean": "3 Std.", "seconds": 10800.0}

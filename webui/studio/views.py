@@ -10,7 +10,8 @@ from engine.domain.errors import DeploymentError, NotFound
 from engine.services import incidents
 from engine.services.deploy import deploy
 from webui.auth import current_user, engine, require_roles
-from engine.services import kpis
+from engine.services import activity_times, kpis
+from webui.templating import duration
 from webui.studio.blueprint import bp, process_overview
 from webui.studio.problem_text import shown
 from webui.studio.cases import ENDPOINTS as CASE_ENDPOINTS
@@ -64,8 +65,9 @@ def process(key: str) -> Any:
     wanted = request.args.get("version", type=int)
     version = next((v for v in entry["versions"] if v["version"] == wanted), entry["versions"][0])
     counts = kpis.open_items_per_element(engine(), version["id"])
+    waits = activity_times.waiting_times(engine(), version["id"])
     model = engine().definitions.get(version["id"]).model
-    activities = [{"id": e.id, "name": e.name, "kind": e.kind, "open": counts.get(e.id, 0)}
+    activities = [{"id": e.id, "name": e.name, "kind": e.kind, "open": counts.get(e.id, 0), "wait": waits.get(e.id)}
                   for e in model.elements.values() if e.kind.endswith("Task")]
     return render_template("studio/process.html", process=entry, version=version, activities=activities,
                            kpi=_kpis(key))
@@ -78,4 +80,6 @@ def diagram(definition_id: str) -> Any:
     except NotFound:
         abort(404)
     counts = kpis.open_items_per_element(engine(), definition_id)
-    return jsonify(xml=xml, active=sorted(counts), counts=counts)
+    waits = {element: {"completed": w.completed, "mean": duration(w.mean), "seconds": w.mean.total_seconds()}
+             for element, w in activity_times.waiting_times(engine(), definition_id).items()}
+    return jsonify(xml=xml, active=sorted(counts), counts=counts, waits=waits)

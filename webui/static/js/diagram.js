@@ -75,6 +75,16 @@
           badge.title = container.getAttribute('data-count-title') || '';
           try { overlays.add(id, { position: { top: -10, right: 10 }, html: badge }); } catch (e) { /* not drawn */ }
         });
+        var waits = data.waits || {};
+        var order = Object.keys(waits).sort(function (a, b) { return waits[a].seconds - waits[b].seconds; });
+        order.forEach(function (id, index) {
+          var heat = document.createElement('span');
+          // heat level 1-4 by the activity's place among the process's mean waits (the text carries the value)
+          heat.className = 'diagram-wait diagram-wait--' + String(1 + Math.floor(4 * index / Math.max(1, order.length)));
+          heat.textContent = '\u00d8 ' + waits[id].mean;
+          heat.title = container.getAttribute('data-wait-title') || '';
+          try { overlays.add(id, { position: { bottom: 6, left: 4 }, html: heat }); } catch (e) { /* not drawn */ }
+        });
         if (container.getAttribute('data-focus') === 'active' && focus(canvas, registry, active)) {
           report(canvas, 'focus');
         } else {
