@@ -40,10 +40,12 @@ from .conftest import Backoffices
 ENTRIES = [(commit, entry) for commit in COMMITS for entry in manifest(commit)]
 
 
-@pytest.fixture(scope="module")
-def connectors(tmp_path_factory: pytest.TempPathFactory, backoffices: Backoffices) -> Iterator[dict[str, Any]]:
-    """The simulators, with a payment platform that knows the stored cases' transactions."""
-    platform = payment_platform(COMMITS[0], tmp_path_factory.mktemp("payment") / "payment.json")
+@pytest.fixture
+def connectors(tmp_path: Path, backoffices: Backoffices) -> Iterator[dict[str, Any]]:
+    """The simulators, with a payment platform of this test's own that knows the stored cases'
+    transactions (a case that reaches its payment creates one; on the other database the same
+    case must find the platform as the old code left it)."""
+    platform = payment_platform(COMMITS[0], tmp_path / "payment.json")
     loaded = load_connectors(runner.connector_config({**backoffices.urls, "payment": platform.url}))
     yield loaded
     close_connectors(loaded)
