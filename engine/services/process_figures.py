@@ -1,6 +1,6 @@
 """Figures for process owners (issue 16): per process (and version) over a period [start, end).
 
-Everything is counted in the database: weekly counts through a join on the period's ISO weeks,
+Everything is counted in the database: weekly counts grouped by a CASE over the ISO weeks' bounds,
 lead-time percentiles with ``percentile_cont`` on PostgreSQL and, on SQLite (which has none),
 as the rows at the percentile's rank read with ORDER BY + LIMIT/OFFSET. No case is loaded into
 Python. Weeks are ISO weeks in the installation's zone (Monday 00:00 local time).
@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, Integer, String, and_, case, cast, exists, func, literal, select, union_all
+from sqlalchemy import Float, String, and_, case, cast, exists, func, literal, literal_column, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -22,9 +22,8 @@ from engine.bootstrap import Engine
 from engine.domain.errors import InvalidState
 from engine.persistence import tables as t
 from engine.persistence.identity_tables import users
-from engine.persistence.tables import TS
 
-MAX_WEEKS = 160          # about three years: the weekly join stays small
+MAX_WEEKS = 160          # about three years: the weekly CASE stays small
 AGE_BUCKETS = ((0, 7), (7, 30), (30, 90), (90, None))   # days; the last has no upper bound
 _ENDED = ("completed", "cancelled")
 _C = t.cases
@@ -131,19 +130,18 @@ def iso_weeks(start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple[str,
 
 def _weekly(conn: Connection, scope: list[ColumnElement[bool]],
             weeks: list[tuple[str, date, datetime, datetime]]) -> list[Week]:
-    # a UNION ALL of literal rows: SQLite names no columns of a VALUES list in FROM
-    bounds = union_all(*[select(literal(i, Integer).label("idx"), literal(lo, TS).label("lo"),
-                                literal(hi, TS).label("hi")) for i, (_, _, lo, hi) in enumerate(weeks)]
-                       ).subquery("weeks")
-    started = dict(conn.execute(
-        select(bounds.c.idx, func.count(_C.c.id)).select_from(bounds).outerjoin(
-            _C, and_(_C.c.started_at >= bounds.c.lo, _C.c.started_at < bounds.c.hi, *scope))
-        .group_by(bounds.c.idx)).tuples().all())
-    completed = dict(conn.execute(
-        select(bounds.c.idx, func.count(_C.c.id)).select_from(bounds).outerjoin(
-            _C, and_(_C.c.ended_at >= bounds.c.lo, _C.c.ended_at < bounds.c.hi, _C.c.status == "completed", *scope))
-        .group_by(bounds.c.idx)).tuples().all())
-    return [Week(label=label, monday=monday, started=int(started.get(i, 0)), completed=int(completed.get(i, 0)))
+    """One range scan per count: each row's week is a CASE over the weeks' upper bounds."""
+    lower, upper = weeks[0][2], weeks[-1][3]
+
+    def per_week(moment: Any, *extra: ColumnElement[bool]) -> dict[int, int]:
+        week = case(*[(moment < hi, i) for i, (_, _, _, hi) in enumerate(weeks)]).label("week")
+        query = (select(week, func.count()).where(*scope, *extra, moment >= lower, moment < upper)
+                 .group_by(literal_column("week")))
+        return {int(i): int(n) for i, n in conn.execute(query)}
+
+    started = per_week(_C.c.started_at)
+    completed = per_week(_C.c.ended_at, _C.c.status == "completed")
+    return [Week(label=label, monday=monday, started=started.get(i, 0), completed=completed.get(i, 0))
             for i, (label, monday, _, _) in enumerate(weeks)]
 
 
