@@ -122,8 +122,9 @@ class Engine:
             return False
         if call.external:
             return True
-        known = self.known_operations()
-        return known is None or call.operation not in known
+        name, _, operation = str(call.operation).partition(".")
+        connector = self.connectors.get(name) if self.connectors else None
+        return connector is None or operation not in connector.operations()
 
     def known_operations(self) -> set[str] | None:
         if not self.connectors:
