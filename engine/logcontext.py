@@ -52,4 +52,9 @@ def configure(log_format: str | None = None, level: str | None = None) -> None:
         root.removeHandler(old)
     handler._amtsflow = True  # type: ignore[attr-defined]
     root.addHandler(handler)
-    root.setLevel((level or os.environ.get("AMTSFLOW_LOG_LEVEL") or "INFO").upper())
+    # Our own loggers (and the web server's "Serving on") at the chosen level; libraries only
+    # when something goes wrong (SpiffWorkflow logs every task state change at INFO).
+    root.setLevel(logging.WARNING)
+    chosen_level = (level or os.environ.get("AMTSFLOW_LOG_LEVEL") or "INFO").upper()
+    for name in ("amtsflow", "waitress", "gunicorn.error"):
+        logging.getLogger(name).setLevel(chosen_level)
