@@ -10,10 +10,10 @@ a task is about without opening it.
 
 from __future__ import annotations
 
-import tomllib
 from typing import Iterable
 
 from engine.domain.errors import Problem
+from engine.runtime.task_owners import service_settings
 
 SECTION = "aufgabenliste"
 
@@ -21,13 +21,9 @@ SECTION = "aufgabenliste"
 def summary_field(service_files: Iterable[tuple[str, bytes]], process_key: str,
                   case_fields: list[str]) -> tuple[tuple[str, str] | None, list[Problem]]:
     """(field, label) the process's service.toml declares for the task list, and its problems."""
-    for name, content in service_files:
-        try:
-            data = tomllib.loads(content.decode("utf-8"))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-            return None, []      # reported by the retention check
-        if data.get("key") not in (None, process_key):
-            continue
+    found = service_settings(service_files, process_key)
+    if found is not None:
+        name, data = found
         section = data.get(SECTION)
         if section is None:
             return None, []

@@ -17,7 +17,7 @@ stored files gives the same answer.
 from __future__ import annotations
 
 import tomllib
-from typing import Iterable
+from typing import Any, Iterable
 
 from engine.domain.errors import Problem
 from engine.runtime.model import ElementInfo
@@ -28,16 +28,26 @@ _KINDS = ("userTask", "manualTask")
 NAMING_EVENTS = ("create", "assignment")   # task listeners that may name candidates
 
 
-def default_group(service_files: Iterable[tuple[str, bytes]], process_key: str) -> tuple[str | None, list[Problem]]:
-    """``standardgruppe`` of the service.toml for ``process_key`` (one without ``key`` applies to
-    every process of the deployment)."""
+def service_settings(service_files: Iterable[tuple[str, bytes]], process_key: str) -> tuple[str, dict[str, Any]] | None:
+    """(file name, settings) of the service.toml that applies to ``process_key`` (its own ``key``,
+    or none, which applies to every process of the deployment); None when there is none or it is
+    not valid TOML (the retention check reports that)."""
     for name, content in service_files:
         try:
             data = tomllib.loads(content.decode("utf-8"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-            return None, []      # reported by the retention check
-        if data.get("key") not in (None, process_key):
-            continue
+            return None
+        if data.get("key") in (None, process_key):
+            return name, data
+    return None
+
+
+def default_group(service_files: Iterable[tuple[str, bytes]], process_key: str) -> tuple[str | None, list[Problem]]:
+    """``standardgruppe`` of the service.toml for ``process_key`` (one without ``key`` applies to
+    every process of the deployment)."""
+    found = service_settings(service_files, process_key)
+    if found is not None:
+        name, data = found
         value = data.get(DEFAULT_GROUP_KEY)
         if value is None:
             return None, []
