@@ -13,7 +13,6 @@ from typing import Any, Mapping
 
 import click
 
-from connectors.registry import close_connectors, describe, load_connectors
 from engine.ports import Connector
 
 
@@ -47,6 +46,9 @@ def _summary(schema: Mapping[str, Any]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the operations with their JSON Schemas as JSON.")
 def connectors_command(as_json: bool) -> None:
     """List the connector operations a process model can call."""
+    # here, not at the top: discovering plugins (importlib.metadata) would slow every command
+    from connectors.registry import close_connectors, describe, load_connectors
+
     connectors = _app_connectors()
     owned = connectors is None
     if connectors is None:

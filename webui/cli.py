@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from engine.domain.errors import AmtsflowError, DeploymentError, FormValidationError
-from webui.cli_engine import command_engine as _engine
+from webui.cli_engine import command_engine as _engine, command_reader as _reader
 
 
 def _load_data(value: str | None) -> dict[str, Any]:
@@ -127,7 +127,7 @@ def tasks(group: str | None, case_id: str | None, as_json: bool) -> None:
     """List open tasks."""
     from engine.services.queries import list_tasks
 
-    rows = list_tasks(_engine(), group=group, case_id=case_id)
+    rows = list_tasks(_reader(), group=group, case_id=case_id)
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -163,7 +163,7 @@ def case(case_id: str, as_json: bool) -> None:
     from engine.services.queries import get_case
 
     try:
-        view = get_case(_engine(), case_id)
+        view = get_case(_reader(), case_id)
     except AmtsflowError as exc:
         _fail(exc)
         return

@@ -14,6 +14,7 @@ import click
 
 if TYPE_CHECKING:
     from engine.bootstrap import Engine
+    from engine.services.queries import Reads
 
 _KEY = "amtsflow.engine"
 
@@ -30,6 +31,23 @@ def command_engine() -> "Engine":
         root.meta[_KEY] = engine
         root.call_on_close(lambda: _close(engine))
     return engine  # type: ignore[no-any-return]
+
+
+def command_reader() -> "Reads":
+    """What a read-only command needs: the database, without the runtime (SpiffWorkflow, the
+    parsers, connectors), so that ``amtsflow tasks`` and ``amtsflow case`` start fast. The engine
+    passed as the root context's ``obj`` (tests) or already built serves as well."""
+    from engine.services.queries import open_reader
+
+    root = click.get_current_context().find_root()
+    if root.obj is not None:
+        return root.obj  # type: ignore[no-any-return]
+    built: Any = root.meta.get(_KEY)
+    if built is not None:
+        return built  # type: ignore[no-any-return]
+    reader = open_reader()
+    root.call_on_close(reader.db.dispose)
+    return reader
 
 
 def _close(engine: "Engine") -> None:

@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 
-from engine.settings import sqlite_file
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,6 +33,8 @@ def deploy_process_library(engine: Any, folder: Path) -> list[str]:
 
 def simulator_state_dir(database_url: str) -> Path:
     """Where the demo's simulators keep their state: beside the SQLite file, else in ./instance."""
+    from engine.settings import sqlite_file   # here: the settings load SQLAlchemy, other commands need not
+
     database_file = sqlite_file(database_url)
     if database_file is not None:
         return database_file.resolve().parent / "simulators"

@@ -3,16 +3,42 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
+from sqlalchemy.engine import Engine as Database
 
-from engine.bootstrap import Engine
 from engine.domain.errors import NotFound
 from engine.persistence import tables as t
-from engine.persistence.db import reading
+from engine.persistence.db import make_engine, reading
 from engine.persistence.fast import FastStatement
+from engine.settings import Settings
 from engine.services.read_models import CaseSummary, CaseView, DefinitionFile, DefinitionView, TaskView
+
+if TYPE_CHECKING:   # not at run time: the CLI's read commands load no runtime (SpiffWorkflow, parsers)
+    from engine.bootstrap import Engine
+
+
+class Reads(Protocol):
+    """What a plain read needs: the database. The engine is one; so is the CLI's light reader
+    (webui.cli_engine.command_reader), which builds no runtime."""
+
+    @property
+    def db(self) -> Database: ...
+
+
+@dataclass(frozen=True)
+class Reader:
+    db: Database
+
+
+def open_reader(settings: Settings | None = None) -> Reader:
+    """A database handle for reads, built as the engine builds its own (engine.bootstrap), but
+    without the runtime; the caller disposes of ``reader.db``."""
+    settings = settings or Settings.from_env()
+    return Reader(make_engine(settings.database_url, busy_seconds=settings.sqlite_busy_seconds,
+                              synchronous=settings.sqlite_synchronous))
 
 MAX_ROWS = 500
 
@@ -40,7 +66,7 @@ def task_view(row: Any) -> TaskView:
     }
 
 
-def list_tasks(engine: Engine, *, group: str | None = None, groups: list[str] | None = None,
+def list_tasks(engine: Reads, *, group: str | None = None, groups: list[str] | None = None,
                user: str | None = None, case_id: str | None = None, process_key: str | None = None,
                assignee: str | None = None, search: str | None = None, state: str = "open",
                limit: int = MAX_ROWS) -> list[TaskView]:
@@ -66,7 +92,7 @@ def fast_statement(query: Any) -> FastStatement:
     return FastStatement(query)
 
 
-def get_task(engine: Engine, task_id: str) -> TaskView:
+def get_task(engine: Reads, task_id: str) -> TaskView:
     with engine.db.connect() as conn:
         row = conn.execute(select(t.work_items).where(t.work_items.c.id == task_id)).first()
     if row is None:
@@ -74,7 +100,7 @@ def get_task(engine: Engine, task_id: str) -> TaskView:
     return task_view(row)
 
 
-def get_case(engine: Engine, case_id: str, *, with_history: bool = True) -> CaseView:
+def get_case(engine: Reads, case_id: str, *, with_history: bool = True) -> CaseView:
     with reading(engine.db) as conn:
         row = conn.execute(select(t.cases).where(t.cases.c.id == case_id)).first()
         if row is None:
@@ -114,7 +140,7 @@ def _shown(details: Any) -> Any:
     return details
 
 
-def list_cases(engine: Engine, *, process_key: str | None = None, status: str | None = None,
+def list_cases(engine: Reads, *, process_key: str | None = None, status: str | None = None,
                started_by: str | None = None, limit: int = 100) -> list[CaseSummary]:
     c = t.cases
     query = select(c.c.id, c.c.process_key, c.c.version, c.c.status, c.c.citizen_status, c.c.business_key,
@@ -132,7 +158,7 @@ def list_cases(engine: Engine, *, process_key: str | None = None, status: str | 
                  "started_by": r.started_by} for r in conn.execute(query)]
 
 
-def list_definitions(engine: Engine) -> list[DefinitionView]:
+def list_definitions(engine: Reads) -> list[DefinitionView]:
     d = t.process_definitions
     with engine.db.connect() as conn:
         rows = conn.execute(select(d.c.id, d.c.key, d.c.version, d.c.name, d.c.created_at)
@@ -141,7 +167,7 @@ def list_definitions(engine: Engine) -> list[DefinitionView]:
             for r in rows]
 
 
-def definition_files(engine: Engine, definition_id: str) -> list[DefinitionFile]:
+def definition_files(engine: Reads, definition_id: str) -> list[DefinitionFile]:
     """The stored source files of one deployed version: name, sha256 and content (bytes)."""
     d = t.process_definitions
     with engine.db.connect() as conn:

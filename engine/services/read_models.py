@@ -9,13 +9,31 @@ its elements and forms) are part of this contract and are named here too.
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict
+import importlib
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
-from engine.runtime.model import ElementInfo, Form, ProcessModel
-from engine.runtime.parsing import SourceFile
-from engine.runtime.task_owners import OWNERS_GROUP
-from engine.services.deploy import DeployedProcess, DeployResult
-from engine.services.documents import Document
+if TYPE_CHECKING:
+    from engine.runtime.model import ElementInfo, Form, ProcessModel
+    from engine.runtime.parsing import SourceFile
+    from engine.runtime.task_owners import OWNERS_GROUP
+    from engine.services.deploy import DeployedProcess, DeployResult
+    from engine.services.documents import Document
+
+# The runtime's names are loaded when first asked for (PEP 562), not when a read model is: the
+# CLI's read commands (``amtsflow tasks``, ``case``) then load no runtime (SpiffWorkflow, parsers).
+_LAZY = {
+    "ElementInfo": "engine.runtime.model", "Form": "engine.runtime.model", "ProcessModel": "engine.runtime.model",
+    "SourceFile": "engine.runtime.parsing", "OWNERS_GROUP": "engine.runtime.task_owners",
+    "DeployedProcess": "engine.services.deploy", "DeployResult": "engine.services.deploy",
+    "Document": "engine.services.documents",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 
 class TaskSummary(TypedDict):
