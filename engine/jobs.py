@@ -26,8 +26,8 @@ from engine.domain.errors import AmtsflowError, CaseSuspended, InvalidState, Not
 from engine.domain import priorities
 from engine.handover import RECHECK_AFTER, Handover, still_runnable, unlock
 from engine.persistence import tables as t
-from engine.persistence.db import unit_of_work
-from engine.persistence.fast import FastStatement
+from engine.persistence.db import reading, unit_of_work
+from engine.persistence.fast import DeferredRows, FastStatement
 from engine.ports import ConnectorError, ServiceRequest, ServiceResult
 from engine.services.case_events import append_case_event, open_incident
 from engine.services.commands import Command, run_case_command
@@ -68,6 +68,17 @@ def _acquire_statement(skip_locked: bool) -> FastStatement:
 _ACQUIRE = {pg: _acquire_statement(skip_locked=pg) for pg in (True, False)}   # built once: by PostgreSQL or not
 
 
+def _free_to_take(now: Any) -> Any:
+    j = t.jobs
+    return and_(j.c.suspended.is_(False), j.c.retries > 0, j.c.topic.is_(None),
+                or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
+
+
+# When the earliest job that is free to take falls due (the idle worker's wake-up time).
+_NEXT_DUE = FastStatement(select(func.min(t.jobs.c.due_at).label("due"))
+                          .where(_free_to_take(bindparam("now", type_=t.jobs.c.due_at.type))))
+
+
 def default_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -86,6 +97,7 @@ class JobExecutor:
         self.handover = Handover(engine, self.owner)
         self.recheck_after = RECHECK_AFTER
         self._last_poll = float("-inf")
+        self._next_due: DeferredRows | None = None   # read with the last acquisition, not yet used
         self.stats = JobStats()   # published by the worker's heartbeat (/metrics)
 
     @property
@@ -111,26 +123,33 @@ class JobExecutor:
     def acquire(self, limit: int = 10) -> list[Any]:
         """Lock up to ``limit`` due jobs in one statement (UPDATE ... RETURNING); on
         PostgreSQL the inner SELECT skips rows other workers hold (SKIP LOCKED), and the
-        statement goes to the server together with its COMMIT (one round trip)."""
+        statement goes to the server together with its COMMIT (one round trip). In the same
+        round trip: when the earliest job left free to take falls due, which the next
+        :meth:`next_due_in` answers from (an idle worker asks it after every acquisition)."""
         now = self.engine.clock.now()
         statement = _ACQUIRE[self.engine.db.dialect.name == "postgresql"]
         params = {"now": now, "limit": limit, "owner": self.owner,
                   "expires": now + timedelta(seconds=self.engine.settings.job_lock_seconds)}
+        self._next_due = None
         with unit_of_work(self.engine.db) as uow:
             locked = statement.all_deferred(uow.conn, params)
+            next_due = _NEXT_DUE.all_deferred(uow.conn, {"now": now})
             uow.commit()
+        self._next_due = next_due
         return sorted(locked.rows or [], key=_run_order)
 
     def next_due_in(self) -> float | None:
         """Seconds until the earliest job that is free to take falls due (0 if one is due now);
-        None when there is none."""
-        j = t.jobs
+        None when there is none. Right after an acquisition (:meth:`claim` polled) from what it
+        read with it: a job written since then was notified or handed over, which wakes the
+        worker anyway; otherwise from the database."""
         now = self.engine.clock.now()
-        query = select(func.min(j.c.due_at)).where(
-            j.c.suspended.is_(False), j.c.retries > 0, j.c.topic.is_(None),
-            or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
-        with self.engine.db.connect() as conn:
-            due: datetime | None = conn.execute(query).scalar()
+        known, self._next_due = self._next_due, None
+        if known is not None and known.rows is not None:
+            due: datetime | None = known.rows[0].due if known.rows else None
+        else:
+            with reading(self.engine.db) as conn:
+                due = _NEXT_DUE.all(conn, {"now": now})[0].due
         if due is None:
             return None
         if due.tzinfo is None:
@@ -146,6 +165,7 @@ class JobExecutor:
         monotonic time it was locked. Jobs handed over by this process come first; the database
         is polled whenever none were handed over, and at least every ``poll_seconds`` with a
         slot kept free for it, so jobs from elsewhere never starve."""
+        self._next_due = None   # an earlier acquisition's answer is out of date
         poll_due = time.monotonic() - self._last_poll >= self.poll_seconds
         room = limit - 1 if poll_due else limit
         batch = self.handover.take(room) if room > 0 else []

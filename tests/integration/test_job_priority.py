@@ -84,6 +84,27 @@ def test_next_due_in_tells_the_idle_worker_when_to_look_again(engine, connector,
     assert executor.next_due_in() == 0
 
 
+def test_the_idle_worker_learns_the_next_due_time_with_its_acquisition(engine, connector, clock, monkeypatch):
+    """An idle worker asks when to look again after every acquisition: the acquisition read the
+    answer in its own round trip, so the question costs no statement (and is asked of the
+    database again only when no acquisition preceded it)."""
+    import engine.jobs as jobs
+
+    deploy_models(engine, "wait.bpmn")
+    cases.start_case(engine, "wait", {"dauer": "PT30S"}, internal=True)
+    executor = JobExecutor(engine, "w1")
+    assert executor.claim() == []            # polled: nothing due yet
+
+    def no_reading(_db):
+        raise AssertionError("next_due_in asked the database again")
+
+    monkeypatch.setattr(jobs, "reading", no_reading)
+    assert executor.next_due_in() == pytest.approx(30, abs=0.01)
+    monkeypatch.undo()
+    clock.advance(timedelta(seconds=31))
+    assert executor.next_due_in() == 0        # the answer is used once; now from the database
+
+
 @pytest.mark.postgres
 def test_notify_wakes_an_idle_worker_on_another_process(pg_url):
     """A worker that would poll only every 30 s runs a job written by another engine (another
