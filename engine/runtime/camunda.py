@@ -90,7 +90,7 @@ from typing import Any
 from lxml import etree
 
 from engine.domain.errors import Problem
-from engine.runtime import camunda_call, camunda_listeners, juel, listeners
+from engine.runtime import camunda_call, camunda_listeners, juel, listeners, script_resources
 from engine.runtime.camunda_checks import (
     INITIATOR_PROPERTY, TIMER_TAGS, USER_TASK_EXPRESSIONS, blank_foreign_scripts, check_implementation,
     check_input_output, check_user_task, record_initiator,
@@ -120,11 +120,12 @@ def _rewrite_beans(root: etree._Element, functions: dict[str, str]) -> None:
 def _inline_script_resources(root: etree._Element, scripts: dict[str, str]) -> None:
     """``camunda:resource="deployment://a/b.js"`` (also ``classpath://`` or a bare path) on a
     script task or camunda:script: a script file of the same deployment (matched by its path's
-    end) becomes the inline script. Unresolved resources stay and are reported."""
+    end) becomes the inline script. Unresolved resources stay: they are loaded when the script
+    runs, as in Camunda (:mod:`engine.runtime.script_resources`)."""
     for node in root.iter(tag("scriptTask"), tag("script", CAMUNDA)):
         attr = tag("resource", CAMUNDA) if node.tag == tag("scriptTask") else "resource"
         reference = node.get(attr)
-        text = _script_file(reference, scripts) if reference else None
+        text = script_resources.find_script(reference, scripts) if reference else None
         if text is None:
             continue
         del node.attrib[attr]
@@ -132,17 +133,6 @@ def _inline_script_resources(root: etree._Element, scripts: dict[str, str]) -> N
         if target is None:
             target = etree.SubElement(node, tag("script"))
         target.text = text
-
-
-def _script_file(reference: str, scripts: dict[str, str]) -> str | None:
-    path = reference.split("://", 1)[-1].lstrip("/")
-    if not path or "${" in path or "#{" in path:
-        return None  # a script path from a variable: data would choose the code
-    for name, text in scripts.items():
-        stored = name.replace("\\", "/")
-        if stored == path or stored.endswith("/" + path) or path.endswith("/" + stored):
-            return text
-    return None
 
 
 def _pass_manual_tasks(root: etree._Element) -> None:

@@ -58,13 +58,15 @@ def blank_foreign_scripts(root: etree._Element, fail: Fail) -> None:
         language = (node.get("scriptFormat") or "").strip().lower()
         script = node.find(tag("script"))
         resource = node.get(tag("resource", CAMUNDA))
-        if resource is not None:
-            fail(node, f"the script is loaded from the resource '{resource}', which is not part of this "
-                       "deployment; deploy the script file with the model (in its folder) or write it inline")
-            node.set("scriptFormat", "python")
+        if resource is not None:  # not in the deployment or an expression: loaded when the task runs
+            if juel.is_juel(resource):
+                try:
+                    juel.translate(resource.strip())
+                except juel.JuelError as exc:
+                    fail(node, f"camunda:resource {resource!r}: {exc}")
             if script is None:
                 script = etree.SubElement(node, tag("script"))
-            script.text = "pass"  # reported once here, not again by SpiffWorkflow's parser
+            script.text = ""  # engine.runtime.script_tasks loads the resource
             continue
         text = (script.text or "").strip() if script is not None else ""
         if language == "juel" or (not language and juel.is_juel(text)):

@@ -23,11 +23,12 @@ from engine.runtime.compensation_model import CompensationModel, read_compensati
 from engine.runtime import date_bounds
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
-from engine.runtime import flowable_tasks, links, milestones, task_list, task_owners
+from engine.runtime import flowable_tasks, links, milestones, script_resources, task_list, task_owners
 from engine.runtime.event_subprocesses import prepare_triggers
 from engine.runtime.multi_instance import prepare_multi_instance
 from engine.runtime.rearm import prepare_rearming
 from engine.runtime.scopes import Scopes
+from engine.runtime.script_tasks import CamundaScriptTask
 from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, catch_any_code, use_engine_clock
 from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
 
@@ -133,6 +134,7 @@ class _BundleParser:
                                                         javascript=self.dialects[name] == "camunda"))
             if self.dialects[name] == "camunda":
                 self.problems.extend(camunda.translate_tree(root, name, self.delegates, self.scripts))
+                self.warnings.extend(script_resources.unresolved_warnings(root, name))
             if self.check is not None:  # deploying (not re-reading a stored definition)
                 self.problems.extend(checks.expression_problems(root, name, self.check))
                 self.problems.extend(limit_checks.limit_problems(root, name))
@@ -391,6 +393,8 @@ class _BundleParser:
                 use_engine_clock(definition)
                 catch_any_code(definition)
             bound_multi_instance(task_spec)
+            if isinstance(task_spec, CamundaScriptTask) and task_spec.resource:
+                task_spec.scripts = self.scripts   # loaded when the task runs
         listeners.attach_to_spec(spec, self.listeners_by_file.get(file, {}))
         compensation.attach(spec, self.compensation)
 
