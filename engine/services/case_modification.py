@@ -25,6 +25,7 @@ class Preview:
 class Choices:
     open: list[tuple[str, str, str]]        # (element id, name, kind)
     completed: list[tuple[str, str, str]]
+    startable: list[tuple[str, str, str]]   # a new token may start before these (start_before, move)
 
     @property
     def skippable(self) -> list[str]:
@@ -47,7 +48,8 @@ def choices(engine: Engine, case_id: str) -> Choices:
             raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")
         parsed = engine.definitions.get(row.definition_id, conn)
     wf = engine.serializer.loads(row.state, parsed, engine.script_engine, row.serializer_version)
-    return Choices(modification.open_elements(wf), modification.completed_elements(wf))
+    return Choices(modification.open_elements(wf), modification.completed_elements(wf),
+                   modification.startable_elements(wf))
 
 
 def _open_ids(cmd: Command) -> list[str]:

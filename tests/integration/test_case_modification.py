@@ -81,3 +81,102 @@ def test_a_change_needs_a_reason(engine: Engine, case_id: str) -> None:
     with pytest.raises(FormValidationError):
         case_modification.modify(engine, case_id, Instruction("skip", "antrag_pruefen"), actor="po", comment="")
     assert _open(engine, case_id) == ["antrag_pruefen"]
+
+
+def _pending_jobs(engine: Engine, case_id: str) -> list[str]:
+    from sqlalchemy import select
+
+    from engine.persistence import tables as t
+    with engine.db.connect() as conn:
+        return sorted(conn.execute(select(t.jobs.c.kind).where(t.jobs.c.case_id == case_id)).scalars())
+
+
+def test_startable_elements_are_the_running_levels_steps_but_no_start_or_boundary_events(
+        engine: Engine, case_id: str) -> None:
+    startable = [c[0] for c in case_modification.choices(engine, case_id).startable]
+    assert startable == ["antrag_pruefen", "ende", "freigeben", "verfristet"]
+
+
+def test_move_to_a_step_the_case_has_not_reached(engine: Engine, case_id: str) -> None:
+    """Camunda's cancel + startBeforeActivity: the open task and its timer go, the case waits
+    at the unreached step with the data it had, and runs on from there."""
+    assert _pending_jobs(engine, case_id) == ["timer"]
+    move = Instruction("move", "freigeben")
+    preview = case_modification.modify(engine, case_id, move, actor="po", preview=True)
+    assert preview.before == ["antrag_pruefen", "frist"] and preview.after == ["freigeben"] and not preview.ends
+    assert _open(engine, case_id) == ["antrag_pruefen"]
+    case_modification.modify(engine, case_id, move, actor="po", comment="Prüfung im Altverfahren erledigt")
+    engine.case_cache.discard(case_id)                        # from the database, as another process sees it
+    assert _open(engine, case_id) == ["freigeben"] and _pending_jobs(engine, case_id) == []
+    event = queries.get_case(engine, case_id)["history"][-1]
+    assert event["details"]["modification"] == {"action": "move", "element": "freigeben"}
+    [task] = queries.list_tasks(engine, case_id=case_id)
+    cases.complete_task(engine, task["id"], {}, actor="sb1", internal=True)
+    case = queries.get_case(engine, case_id)
+    assert case["status"] == "completed" and case["data"]["n"] == 1
+
+
+def test_start_before_adds_a_token_and_keeps_the_open_steps(engine: Engine, case_id: str) -> None:
+    case_modification.modify(engine, case_id, Instruction("start_before", "freigeben"), actor="po",
+                             comment="Freigabe parallel vorziehen")
+    engine.case_cache.discard(case_id)
+    assert _open(engine, case_id) == ["antrag_pruefen", "freigeben"] and _pending_jobs(engine, case_id) == ["timer"]
+    release = next(t for t in queries.list_tasks(engine, case_id=case_id) if t["element_id"] == "freigeben")
+    cases.complete_task(engine, release["id"], {}, actor="sb1", internal=True)
+    assert queries.get_case(engine, case_id)["status"] == "waiting"     # the other token still runs
+    [check] = queries.list_tasks(engine, case_id=case_id)
+    assert check["element_id"] == "antrag_pruefen"
+    cases.complete_task(engine, check["id"], {}, actor="sb1", internal=True)
+    [again] = queries.list_tasks(engine, case_id=case_id)
+    cases.complete_task(engine, again["id"], {}, actor="sb1", internal=True)
+    assert queries.get_case(engine, case_id)["status"] == "completed"
+
+
+@pytest.mark.parametrize("element", ["start", "frist", "gibt_es_nicht"])
+def test_start_before_a_start_or_boundary_event_is_refused(engine: Engine, case_id: str, element: str) -> None:
+    with pytest.raises(InvalidState) as refused:
+        case_modification.modify(engine, case_id, Instruction("move", element), actor="po", comment="Versuch")
+    assert "lässt sich nicht beginnen" in refused.value.user_message
+    assert _open(engine, case_id) == ["antrag_pruefen"]
+
+
+_NESTED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="verschachtelt" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:userTask id="vorpruefen"/>
+    <bpmn:subProcess id="pruefung">
+      <bpmn:startEvent id="innen_start"/>
+      <bpmn:userTask id="a"/>
+      <bpmn:userTask id="b"/>
+      <bpmn:endEvent id="innen_ende"/>
+      <bpmn:sequenceFlow id="i1" sourceRef="innen_start" targetRef="a"/>
+      <bpmn:sequenceFlow id="i2" sourceRef="a" targetRef="b"/>
+      <bpmn:sequenceFlow id="i3" sourceRef="b" targetRef="innen_ende"/>
+    </bpmn:subProcess>
+    <bpmn:endEvent id="ende"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="vorpruefen"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="vorpruefen" targetRef="pruefung"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="pruefung" targetRef="ende"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_start_before_inside_a_sub_process_only_while_it_runs(engine: Engine) -> None:
+    deploy(engine, [SourceFile("n.bpmn", _NESTED)], actor="po")
+    case_id = cases.start_case(engine, "verschachtelt", {"x": 1}, actor="t", internal=True)
+    assert [c[0] for c in case_modification.choices(engine, case_id).startable] == ["ende", "pruefung", "vorpruefen"]
+    with pytest.raises(InvalidState) as refused:     # Camunda would create the sub-process's scope
+        case_modification.modify(engine, case_id, Instruction("move", "b"), actor="po", comment="Versuch")
+    assert "nicht laufenden Teilprozessen" in refused.value.user_message
+    case_modification.modify(engine, case_id, Instruction("move", "pruefung"), actor="po", comment="Vorprüfung entfällt")
+    engine.case_cache.discard(case_id)
+    assert _open(engine, case_id) == ["a"]
+    assert "b" in [c[0] for c in case_modification.choices(engine, case_id).startable]
+    case_modification.modify(engine, case_id, Instruction("move", "b"), actor="po", comment="a schon erledigt")
+    engine.case_cache.discard(case_id)
+    assert _open(engine, case_id) == ["b"]
+    [task] = queries.list_tasks(engine, case_id=case_id)
+    cases.complete_task(engine, task["id"], {}, actor="sb1", internal=True)
+    case = queries.get_case(engine, case_id)
+    assert case["status"] == "completed" and case["data"]["x"] == 1

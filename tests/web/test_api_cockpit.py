@@ -124,3 +124,15 @@ def test_position_change_over_the_api(client: Any, web_engine: Any) -> None:
                                                                    "comment": "Geht nicht"}, headers=headers)
     assert refused.status_code in (400, 409, 422) and refused.mimetype == "application/problem+json"
     assert "noch nicht" in refused.get_json()["detail"]
+
+
+def test_moving_a_case_to_an_unreached_step_over_the_api(client: Any, web_engine: Any) -> None:
+    from engine.runtime.parsing import SourceFile
+
+    deploy(web_engine, [SourceFile("m.bpmn", (model("migration") / "v2.bpmn").read_bytes())], actor="po")
+    case_id = cases.start_case(web_engine, "migration_test", {}, actor="t", internal=True)
+    headers = {"Authorization": f"Bearer {identity.create_api_token(web_engine, 'admin', 'mod')[1]}"}
+    body = {"action": "move", "element_id": "freigeben", "comment": "Prüfung erledigt"}
+    done = client.post(f"/api/v1/cases/{case_id}/modify", json=body, headers=headers)
+    assert done.status_code == 200 and done.get_json()["after"] == ["freigeben"]
+    assert [t["element_id"] for t in queries.list_tasks(web_engine, case_id=case_id)] == ["freigeben"]

@@ -130,6 +130,8 @@ def test_owner_previews_and_changes_the_position(client: Any, web_engine: Any) -
     login_as(client, "po")
     page = client.get(f"/studio/vorgaenge/{case_id}").get_data(as_text=True)
     assert "Überspringen (danach fortsetzen): Antrag fachlich prüfen (antrag_pruefen)" in page
+    assert "Dorthin verschieben (offene Schritte abbrechen): Bescheid freigeben (freigeben)" in page
+    assert "Zusätzlich beginnen vor: Bescheid freigeben (freigeben)" in page
     token = csrf_token(client, f"/studio/vorgaenge/{case_id}")
     shown = client.post(f"/studio/vorgaenge/{case_id}/position", data={
         "csrf_token": token, "aenderung": "skip:antrag_pruefen", "aktion": "vorschau"}).get_data(as_text=True)

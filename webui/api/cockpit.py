@@ -121,7 +121,8 @@ def _lifecycle(case_id: str, action: Any) -> Any:
 
 @bp.post("/cases/<case_id>/modify")
 def modify_case(case_id: str) -> Any:
-    """Skip or cancel an open step, or start again before a completed one (``preview``: only show)."""
+    """Skip or cancel an open step, start again before a completed one, or start before any step of a
+    running process level, also cancelling the open ones (``move``) (``preview``: only show)."""
     from engine.services import case_modification
 
     require_api_roles("owner", "admin")
@@ -129,7 +130,8 @@ def modify_case(case_id: str) -> Any:
     body = json_body()
     action, element, preview = body.get("action"), body.get("element_id"), body.get("preview", False)
     if not isinstance(action, str) or not isinstance(element, str) or not isinstance(preview, bool):
-        return problem(400, _("Erwartet: action (skip, cancel, restart), element_id (Text), preview (ja/nein), "
+        return problem(400, _("Erwartet: action (skip, cancel, restart, start_before, move), element_id (Text), "
+                              "preview (ja/nein), "
                               "comment (Text, zum Ausführen)."))
     result = case_modification.modify(engine(), case_id, case_modification.Instruction(action, element),
                                       actor=api_user().username, preview=preview,
@@ -199,7 +201,7 @@ def openapi_paths(ok: Any, ref: Any) -> dict[str, Any]:
             "tags": ["cockpit"], "parameters": [CASE_ID],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["action", "element_id"], "properties": {
-                    "action": {"type": "string", "enum": ["skip", "cancel", "restart"]},
+                    "action": {"type": "string", "enum": ["skip", "cancel", "restart", "start_before", "move"]},
                     "element_id": {"type": "string"}, "preview": {"type": "boolean", "default": False},
                     "comment": COMMENT}}}}},
             "responses": ok("Offene Schritte vorher und nachher", {"type": "object", "properties": {

@@ -24,7 +24,8 @@ from webui.templating import status_label
 ENDPOINTS = {"studio.cases", "studio.cases_csv", "studio.case", "studio.case_data", "studio.case_suspend",
              "studio.case_resume", "studio.case_cancel", "studio.case_retry", "studio.case_position"}
 ACTION_LABELS = {"skip": "Überspringen (danach fortsetzen)", "cancel": "Abbrechen",
-                 "restart": "Neu beginnen vor"}
+                 "restart": "Neu beginnen vor", "start_before": "Zusätzlich beginnen vor",
+                 "move": "Dorthin verschieben (offene Schritte abbrechen)"}
 
 
 def _username() -> str:
@@ -125,6 +126,8 @@ def case_page(case_id: str, preview: Any = None, chosen: str = "") -> Any:
                     for action in (("skip", "cancel") if element in choices.skippable else ("cancel",))]
         position += [(f"restart:{element}", f"{_(ACTION_LABELS['restart'])}: {name} ({element})")
                      for element, name, _kind in choices.completed]
+        position += [(f"{action}:{element}", f"{_(ACTION_LABELS[action])}: {name} ({element})")
+                     for action in ("move", "start_before") for element, name, _kind in choices.startable]
     definition = next(v for p in process_overview() if p["key"] == case["process_key"]
                       for v in p["versions"] if v["version"] == case["version"])
     parsed = engine().definitions.get(definition["id"])
