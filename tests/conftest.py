@@ -67,9 +67,18 @@ def pg_url() -> Iterator[str]:
 
 
 def truncate_all(db: Any) -> None:
+    """Empty every table as a freshly migrated database is: only the default tenant (migration 0019)."""
+    from datetime import datetime, timezone
+
+    from engine.persistence.tenant_tables import tenants
+    from engine.tenancy import DEFAULT_TENANT
+
     names = ", ".join(f'"{tbl.name}"' for tbl in metadata.sorted_tables)
     with db.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} CASCADE"))
+        conn.execute(tenants.insert().values(id=DEFAULT_TENANT, name="Standardmandant", host=None, path_prefix=None,
+                                             settings={}, connectors={}, active=True,
+                                             created_at=datetime.now(timezone.utc)))
 
 
 @pytest.fixture
