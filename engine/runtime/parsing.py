@@ -28,6 +28,7 @@ from engine.runtime.event_subprocesses import prepare_triggers
 from engine.runtime.multi_instance import prepare_multi_instance
 from engine.runtime.rearm import prepare_rearming
 from engine.runtime.scopes import Scopes
+from engine.runtime.reserved_ids import reserved_id_problems
 from engine.runtime.script_tasks import CamundaScriptTask
 from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, catch_any_code, use_engine_clock
 from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
@@ -136,6 +137,7 @@ class _BundleParser:
                 self.problems.extend(camunda.translate_tree(root, name, self.delegates, self.scripts))
                 self.warnings.extend(script_resources.unresolved_warnings(root, name))
             if self.check is not None:  # deploying (not re-reading a stored definition)
+                self.problems.extend(reserved_id_problems(root, name))
                 self.problems.extend(checks.expression_problems(root, name, self.check))
                 self.problems.extend(limit_checks.limit_problems(root, name))
             self._model_problems(root, name)
