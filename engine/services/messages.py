@@ -24,7 +24,7 @@ from engine.services.documents import Upload
 
 @dataclass
 class MessageOutcome:
-    status: str                  # delivered, started, buffered, duplicate
+    status: str                  # delivered, started, buffered, duplicate, ignored, unmatched
     case_id: str | None = None
 
 
@@ -39,14 +39,17 @@ def _previous(engine: Engine, message_id: str | None) -> MessageOutcome | None:
 def correlate_message(engine: Engine, name: str, key: str | None = None, data: dict[str, Any] | None = None, *,
                       message_id: str | None = None, actor: str = "system",
                       only_if_waiting: bool = False, outside: bool = True,
-                      to_case: str | None = None, key_names_new_case: bool = True) -> MessageOutcome:
+                      to_case: str | None = None, key_names_new_case: bool = True,
+                      buffer: bool = True) -> MessageOutcome:
     """Route a message to the case waiting for (name, key); else start a case whose start
     event catches it; else buffer it until a case waits for it or its TTL runs out. With
     ``only_if_waiting`` a message nobody waits for is dropped (status "ignored"). A sender that
     knows the case (the portal's retrieval of its decision, a payment naming our case) passes
     ``to_case``: no other case with the same key can take the message then. A case the message
     starts gets its key as business key only if ``key_names_new_case`` (the sender may choose
-    business keys); else the engine assigns one. Data from
+    business keys); else the engine assigns one. Without ``buffer`` (Camunda's semantics, which
+    has no buffer) a message that no case waits for and no process starts on is not kept
+    (status "unmatched"): the sender hears so and may send it again. Data from
     outside is checked against the input limits; a model's own thrown message (``outside=False``)
     only for storable names."""
     payload = dict(data or {})
@@ -57,7 +60,7 @@ def correlate_message(engine: Engine, name: str, key: str | None = None, data: d
     if only_if_waiting and not _someone_waits(engine, name, key, to_case):
         return MessageOutcome("ignored")
     try:
-        return _route(engine, name, key, payload, message_id, actor, to_case, key_names_new_case)
+        return _route(engine, name, key, payload, message_id, actor, to_case, key_names_new_case, buffer)
     except IntegrityError:  # the same message id committed concurrently
         return _previous(engine, message_id) or MessageOutcome("duplicate")
 
@@ -105,6 +108,16 @@ def _someone_waits(engine: Engine, name: str, key: str | None, to_case: str | No
 
 
 NAMED_CASES = 10     # an ambiguous message names at most this many of the cases it matches
+MAX_ALL = 1000       # a message correlated to all waiting cases reaches at most this many at once
+
+
+def waiting_cases(engine: Engine, name: str, key: str | None) -> list[str]:
+    """Every case waiting for message ``name`` with correlation ``key`` (at most MAX_ALL)."""
+    s = t.subscriptions
+    cond = s.c.correlation_key == key if key is not None else s.c.correlation_key.is_(None)
+    with engine.db.connect() as conn:
+        return list(conn.execute(select(s.c.case_id).where(s.c.kind == "message", s.c.name == name, cond)
+                                 .distinct().order_by(s.c.case_id).limit(MAX_ALL)).scalars())
 
 
 def waiting_case(conn: Connection, name: str, key: str | None, to_case: str | None = None) -> str | None:
@@ -126,7 +139,8 @@ def waiting_case(conn: Connection, name: str, key: str | None, to_case: str | No
 
 
 def _route(engine: Engine, name: str, key: str | None, payload: dict[str, Any], message_id: str | None,
-           actor: str, to_case: str | None = None, key_names_new_case: bool = True) -> MessageOutcome:
+           actor: str, to_case: str | None = None, key_names_new_case: bool = True,
+           buffer: bool = True) -> MessageOutcome:
     with engine.db.connect() as conn:
         waiting = waiting_case(conn, name, key, to_case)
     now = engine.clock.now()
@@ -144,11 +158,15 @@ def _route(engine: Engine, name: str, key: str | None, payload: dict[str, Any], 
 
         run_case_command(engine, waiting, actor, "message_received", deliver)
         return MessageOutcome("delivered", waiting)
+    if to_case is not None and not buffer:   # that case no longer waits: starting another is not asked for
+        return MessageOutcome("unmatched")
     starter = _start_definition(engine, name)
     if starter is not None:
         case_id = start_case(engine, starter, {}, business_key=key if key_names_new_case else None, actor=actor,
                              message=(name, payload), message_record=record)
         return MessageOutcome("started", case_id)
+    if not buffer:
+        return MessageOutcome("unmatched")
     with unit_of_work(engine.db) as uow:
         uow.conn.execute(insert(t.messages).values(
             expires_at=now + timedelta(seconds=engine.settings.message_ttl_seconds), **record))

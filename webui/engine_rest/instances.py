@@ -6,6 +6,7 @@ from typing import Any, Mapping
 
 from flask import jsonify, request, url_for
 
+from engine.domain.errors import AmbiguousCorrelation
 from engine.services import cases, definitions, messages, queries
 from engine.services.identity import BUSINESS_KEY_SCOPE, MESSAGE_SCOPE
 from engine.services.read_models import CaseView
@@ -74,12 +75,11 @@ def delete_instance(instance_id: str) -> Any:
     return "", 204
 
 
-@bp.post("/message")
-def correlate() -> Any:
-    """Correlate a message: to the case waiting for it (businessKey, or the one correlation key
-    the model declares), else start a case whose start event catches it, else buffer it."""
-    require(*STAFF)
-    data = body()
+MISMATCH = "org.camunda.bpm.engine.MismatchingMessageCorrelationException: Cannot correlate message '{name}': {why}"
+NO_MATCH = "No process definition or execution matches the parameters"
+
+
+def _message_request(data: dict[str, Any]) -> tuple[str, str | None, dict[str, Any]]:
     name = data.get("messageName")
     if not isinstance(name, str) or not name:
         raise RestError(400, "No message name supplied")
@@ -94,23 +94,48 @@ def correlate() -> Any:
     if messages.reserved_for_systems(engine(), name) and not user().has_scope(MESSAGE_SCOPE + name):
         raise RestError(403, f"The message '{name}' is reserved for back-office systems with an API token "
                              f"scoped 'message:{name}'.", "AuthorizationException")
-    variables = untyped_all(data.get("processVariables"), "processVariables")
-    outcome = messages.correlate_message(engine(), name, None if key is None else str(key), variables,
-                                         actor=user().username,
-                                         key_names_new_case=user().has_scope(BUSINESS_KEY_SCOPE))
+    return name, None if key is None else str(key), untyped_all(data.get("processVariables"), "processVariables")
+
+
+@bp.post("/message")
+def correlate() -> Any:
+    """Correlate a message as Camunda does: to the case waiting for it (businessKey, or the one
+    correlation key the model declares), else start a case whose start event catches it. A
+    message that matches nothing is not kept (Camunda has no buffer, unlike our /api/v1): 400
+    "Cannot correlate message", or with ``all`` an empty result. ``all`` delivers to every
+    waiting case; without it a message matching several is refused (400), as in Camunda."""
+    require(*STAFF)
+    data = body()
+    name, key, variables = _message_request(data)
+    every = data.get("all") is True
+
+    def send(to_case: str | None = None) -> messages.MessageOutcome:
+        return messages.correlate_message(engine(), name, key, variables, actor=user().username, to_case=to_case,
+                                          key_names_new_case=user().has_scope(BUSINESS_KEY_SCOPE), buffer=False)
+
+    try:
+        waiting = messages.waiting_cases(engine(), name, key) if every else []
+        outcomes = [send(case_id) for case_id in waiting] or [send()]
+    except AmbiguousCorrelation as exc:
+        raise RestError(400, MISMATCH.format(name=name, why=exc.message), "RestException") from exc
+    outcomes = [o for o in outcomes if o.status in ("delivered", "started")]
+    if not outcomes and not every:
+        raise RestError(400, MISMATCH.format(name=name, why=NO_MATCH), "RestException")
     if not data.get("resultEnabled"):
         return "", 204
-    if outcome.status == "buffered":   # kept until a case waits for it (its time to live): no result yet
-        return jsonify([])
+    return jsonify([_result(outcome, data.get("variablesInResultEnabled") is True) for outcome in outcomes])
+
+
+def _result(outcome: messages.MessageOutcome, with_variables: bool) -> dict[str, Any]:
     result: dict[str, Any] = {"resultType": "ProcessDefinition" if outcome.status == "started" else "Execution",
                               "execution": None, "processInstance": None}
-    if outcome.case_id:
-        instance = instance_dto(outcome.case_id)
-        if outcome.status == "started":
-            result["processInstance"] = instance
-        else:
-            result["execution"] = {"id": outcome.case_id, "processInstanceId": outcome.case_id, "ended": instance["ended"],
-                                   "tenantId": None}
-    if data.get("variablesInResultEnabled") and outcome.case_id:
-        result["variables"] = typed_all(queries.get_case(engine(), outcome.case_id, with_history=False)["data"] or {})
-    return jsonify([result])
+    case_id = str(outcome.case_id)
+    instance = instance_dto(case_id)
+    if outcome.status == "started":
+        result["processInstance"] = instance
+    else:
+        result["execution"] = {"id": case_id, "processInstanceId": case_id, "ended": instance["ended"],
+                               "tenantId": None}
+    if with_variables:
+        result["variables"] = typed_all(queries.get_case(engine(), case_id, with_history=False)["data"] or {})
+    return result
