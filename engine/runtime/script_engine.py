@@ -103,6 +103,7 @@ def case_facts(task: Any) -> dict[str, Any]:
     runs it, see engine.services.commands), business key and element."""
     workflow = task.workflow
     case_id, business_key = getattr(workflow.top_workflow, "case_ref", (None, None))
+    workflow.top_workflow.case_facts_read = True   # the step saw the business key (engine/services/case_start.py)
     spec = task.task_spec
     # Camunda's execution id is the process instance's own id outside concurrent branches
     return {"process_instance_id": case_id, "business_key": business_key, "execution_id": case_id or str(task.id),

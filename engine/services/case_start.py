@@ -42,8 +42,10 @@ def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any],
     """Step the new case up to its first waits outside the write transaction (on SQLite, BEGIN
     IMMEDIATE takes the database's write lock), so that a model using up its whole budget holds
     up no other writer; then write it. The business key's number is read, not taken, before the
-    step and taken with the case in the write transaction, so numbers stay gapless; False when
-    another start of the process took that number meanwhile (the caller tries again)."""
+    step and taken with the case in the write transaction, so numbers stay gapless. When another
+    start of the process took that number meanwhile, the case takes the next one in the write
+    transaction if its step did not see its key (:func:`rekeyed`); otherwise False (the caller
+    steps it anew)."""
     ticket: tuple[int, int] | None = None
     with reading(engine.db) as conn:  # reads only (SQLite: a deferred transaction, no lock)
         definition, parsed = definition_to_start(engine, conn, key, data, version, definition_id, submission)
@@ -62,11 +64,27 @@ def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any],
     with unit_of_work(engine.db) as own:
         if ticket is not None and not business_keys.claim(own.conn, key, definition.business_key_format, year,
                                                           *ticket):
-            return False
+            business_key = rekeyed(engine, own.conn, case_id, prepared, year)
+            if business_key is None:
+                return False
         store_start(engine, own, case_id, prepared, business_key, actor, message_record, submission.uploads)
         if not own.committed:
             own.commit()
     return True
+
+
+def rekeyed(engine: Engine, conn: Any, case_id: str, prepared: "StartPlan", year: int) -> str | None:
+    """Another start took the number read before the step: the next number, taken now in the
+    write transaction (its counter row stays locked until the commit, so the numbers stay
+    gapless), when nothing the step did depended on the key: no script, expression or listener
+    read the case's facts (``execution``) and no start variable holds the key. None otherwise.
+    A start that races saves its step this way instead of running it again."""
+    if getattr(prepared.wf, "case_facts_read", False) or business_key_variables(prepared.parsed.model, ""):
+        return None
+    business_key = business_keys.assign(conn, prepared.key, prepared.definition.business_key_format, year)
+    prepared.wf.case_ref = (case_id, business_key)
+    prepared.details["business_key"] = business_key
+    return business_key
 
 
 @dataclass

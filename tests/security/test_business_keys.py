@@ -158,3 +158,64 @@ def test_the_year_of_the_key_is_the_authority_s_local_year(engine, clock):
     _at(clock, datetime(2026, 12, 31, 23, 30, tzinfo=timezone.utc))
     _deploy_with_format(engine, "ZA-{jahr}-{nummer:04d}")
     assert queries.get_case(engine, start_case(engine, "zahlung", {}))["business_key"] == "ZA-2027-0001"
+
+
+def _race_once(engine, monkeypatch) -> list[str]:
+    """The next start reads its number, then (before it claims it) another start of the same
+    process takes that number. Returns the keys the steps of the racing start saw."""
+    from engine.services import business_keys, case_start
+
+    real_peek, real_workflow = business_keys.peek, case_start.workflow_to_start
+    stepped: list[str] = []
+    raced: list[bool] = []
+
+    def peek_then_lose(conn, *args):
+        ticket = real_peek(conn, *args)
+        if not raced:
+            raced.append(True)
+            start_case(engine, "zahlung", {})   # takes the number just read
+        return ticket
+
+    def workflow_to_start(engine_, case_id, key, definition, parsed, data, business_key, *rest):
+        stepped.append(business_key)
+        return real_workflow(engine_, case_id, key, definition, parsed, data, business_key, *rest)
+
+    monkeypatch.setattr(business_keys, "peek", peek_then_lose)
+    monkeypatch.setattr(case_start, "workflow_to_start", workflow_to_start)
+    return stepped
+
+
+def test_a_start_that_loses_its_number_takes_the_next_without_stepping_again(engine, clock, monkeypatch):
+    """Concurrent starts of one process read the same next number; the loser's step did not
+    see its key, so it takes the next number in its write transaction instead of stepping anew."""
+    _at(clock, datetime(2026, 5, 1, tzinfo=timezone.utc))
+    _deploy_with_format(engine, "ZA-{jahr}-{nummer:03d}")
+    stepped = _race_once(engine, monkeypatch)
+    case_id = start_case(engine, "zahlung", {})
+    assert stepped == ["ZA-2026-001", "ZA-2026-001"]   # the racing start, then the winner inside it: once each
+    assert queries.get_case(engine, case_id)["business_key"] == "ZA-2026-002"
+    with engine.db.connect() as conn:
+        details = conn.execute(select(t.audit_events.c.details).where(t.audit_events.c.case_id == case_id)).scalar()
+    assert details["business_key"] == "ZA-2026-002"
+    assert sorted(c["business_key"] for c in queries.list_cases(engine)) == ["ZA-2026-001", "ZA-2026-002"]
+
+
+def test_a_start_whose_step_read_its_key_steps_again_with_the_next(engine, clock, monkeypatch):
+    """A script read execution.getBusinessKey(): the step depended on the key, so the loser of
+    the race steps again and its variable holds the key it is stored under."""
+    _at(clock, datetime(2026, 5, 1, tzinfo=timezone.utc))
+    text = (MODELS / "messages.bpmn").read_text(encoding="utf-8")
+    text = text.replace('<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>',
+                        '<bpmn:startEvent id="start"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>'
+                        '<bpmn:scriptTask id="merken"><bpmn:incoming>f0</bpmn:incoming>'
+                        '<bpmn:outgoing>f1</bpmn:outgoing><bpmn:script>akz = execution.getBusinessKey()'
+                        '</bpmn:script></bpmn:scriptTask>'
+                        '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="merken"/>')
+    text = text.replace('<bpmn:sequenceFlow id="f1" sourceRef="start"', '<bpmn:sequenceFlow id="f1" sourceRef="merken"')
+    deploy(engine, [SourceFile("zahlung/process.bpmn", text.encode()),
+                    SourceFile("zahlung/service.toml", SERVICE_TOML.format(key="zahlung", fmt="ZA-{nummer}").encode())],
+           actor="test")
+    stepped = _race_once(engine, monkeypatch)
+    case = queries.get_case(engine, start_case(engine, "zahlung", {}))
+    assert stepped == ["ZA-1", "ZA-1", "ZA-2"]
+    assert case["business_key"] == "ZA-2" and case["data"]["akz"] == "ZA-2"
