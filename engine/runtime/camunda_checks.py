@@ -19,6 +19,8 @@ from engine.runtime import camunda_io, juel
 from engine.runtime.elements import split_names
 from engine.runtime.camunda_tasks import (
     EXPRESSION_PROPERTY, MAPPING_FILE, bare_name, parameter_expression, implementation)
+from engine.runtime.checks import FOREIGN_LANGUAGES, foreign_script_message
+from engine.runtime.io_mapping import script_language
 from engine.runtime.javascript import JAVASCRIPT_NAMES
 from engine.runtime.namespaces import CAMUNDA, tag
 
@@ -59,6 +61,9 @@ def blank_foreign_scripts(root: etree._Element, fail: Fail) -> None:
         script = node.find(tag("script"))
         resource = node.get(tag("resource", CAMUNDA))
         if resource is not None:  # not in the deployment or an expression: loaded when the task runs
+            if language not in ("", "juel") and script_language(language) is None \
+                    and language not in FOREIGN_LANGUAGES:   # (those are reported by the static checks)
+                fail(node, foreign_script_message(node.get("scriptFormat") or language, task=True))
             if juel.is_juel(resource):
                 try:
                     juel.translate(resource.strip())

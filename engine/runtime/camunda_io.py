@@ -22,6 +22,7 @@ from engine.runtime import juel
 from engine.runtime.checks import foreign_script_message
 from engine.runtime.io_mapping import IoMapping, Value, script_language
 from engine.runtime.namespaces import CAMUNDA, tag
+from engine.runtime.script_resources import is_dynamic
 
 Fail = Callable[[etree._Element, str], None]
 
@@ -120,13 +121,16 @@ def text_value(text: str) -> Value:
 
 def script_value(script: etree._Element) -> Value:
     language = script.get("scriptFormat") or ""
-    if script.get("resource"):
-        raise MappingError(f"the script is loaded from the resource '{script.get('resource')}', which is not part "
-                           "of this deployment; deploy the script file with the model (in its folder) or write it "
-                           "inline")
     canonical = script_language(language)
     if canonical is None:
         raise MappingError(foreign_script_message(language or "unnamed"))
+    resource = (script.get("resource") or "").strip()
+    if resource and is_dynamic(resource):
+        raise MappingError(f"the script resource {resource!r} is an expression; here only a script task can "
+                           "choose its script file by an expression: name the file (deployment://...) or write "
+                           "the script inline")
+    if resource:  # not in the deployment (else inlined): fails when evaluated, as in Camunda
+        return ("resource", canonical, resource)
     return ("script", canonical, script.text or "")
 
 

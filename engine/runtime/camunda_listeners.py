@@ -21,6 +21,7 @@ from engine.runtime.camunda_tasks import (
 from engine.runtime.checks import foreign_script_message
 from engine.runtime.javascript import JAVASCRIPT_NAMES
 from engine.runtime.namespaces import CAMUNDA, tag
+from engine.runtime.script_resources import is_dynamic
 
 EXECUTION_EVENTS = ("start", "end", "take")
 TASK_EVENTS = ("create", "assignment", "complete", "delete", "timeout")
@@ -34,8 +35,8 @@ Fail = Callable[[etree._Element, str], None]
 class Listener:
     kind: str        # "execution" or "task"
     event: str
-    language: str    # "expression", "python", "javascript" or "connector"
-    source: str      # the translated expression, the script, or the "connector.operation"
+    language: str    # "expression", "python", "javascript", "connector" or "resource" (a missing script file)
+    source: str      # the translated expression, the script, the "connector.operation" or the file's path
     params: tuple[tuple[str, str], ...] = ()  # connector: camunda:field name -> expression
 
 
@@ -92,16 +93,17 @@ def read_listener(node: etree._Element, mapping: dict[str, Any] | None = None) -
     script = node.find(tag("script", CAMUNDA))
     if script is None:
         raise ValueError("names neither an expression nor a script")
-    if script.get("resource"):
-        raise ValueError(f"the script is loaded from the resource '{script.get('resource')}', which is not part "
-                         "of this deployment; deploy the script file with the model (in its folder) or write it "
-                         "inline")
     language = (script.get("scriptFormat") or "").strip().lower()
-    if language in JAVASCRIPT_NAMES:
-        return Listener(kind, event, "javascript", script.text or "")
-    if language in _PYTHON:
-        return Listener(kind, event, "python", script.text or "")
-    raise ValueError(foreign_script_message(script.get("scriptFormat") or "unnamed"))
+    if language not in JAVASCRIPT_NAMES and language not in _PYTHON:
+        raise ValueError(foreign_script_message(script.get("scriptFormat") or "unnamed"))
+    resource = (script.get("resource") or "").strip()
+    if resource and is_dynamic(resource):
+        raise ValueError(f"the script resource {resource!r} is an expression; here only a script task can choose "
+                         "its script file by an expression: name the file (deployment://...) or write the script "
+                         "inline")
+    if resource:  # not in the deployment (else inlined): the listener fails when it runs, as in Camunda
+        return Listener(kind, event, "resource", resource)
+    return Listener(kind, event, "javascript" if language in JAVASCRIPT_NAMES else "python", script.text or "")
 
 
 def _fields(node: etree._Element) -> tuple[tuple[str, str], ...]:

@@ -13,7 +13,7 @@ from lxml import etree
 from engine.domain.errors import Problem
 from engine.runtime import juel
 from engine.runtime.javascript import JAVASCRIPT_NAMES
-from engine.runtime.namespaces import BPMN, SPIFF, local_name, owner_id, tag
+from engine.runtime.namespaces import BPMN, CAMUNDA, SPIFF, local_name, owner_id, tag
 
 UNSUPPORTED = {
     "complexGateway": "complex gateways are not supported; model the join with a parallel or inclusive gateway",
@@ -99,7 +99,12 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
                 add(node, foreign_script_message(node.get("scriptFormat") or fmt, javascript, task=True))
         if name == "callActivity":
             called = node.get("calledElement")
-            if not called:
+            case_ref = node.get(tag("caseRef", CAMUNDA))
+            if not called and case_ref is not None:
+                add(node, f"call activity calls the CMMN case '{case_ref}' (camunda:caseRef); CMMN cases cannot run "
+                          "here (only BPMN processes): model the case as a BPMN process and call it with "
+                          "calledElement")
+            elif not called:
                 add(node, "call activity has no calledElement")
             elif called not in called_ids and not juel.is_juel(called):
                 add(node, f"called process '{called}' is neither part of this deployment nor deployed before; "

@@ -19,7 +19,9 @@ spec at deploy time (specs are re-parsed from the stored source, never serialise
 
 Values (:data:`Value`) are small tuples built by the dialect translation
 (:mod:`engine.runtime.camunda_io`): ``("null",)``, ``("text", s)``, ``("expr", python)``,
-``("list", [values])``, ``("map", [(key value, value)])``, ``("script", language, source)``.
+``("list", [values])``, ``("map", [(key value, value)])``, ``("script", language, source)``,
+``("resource", language, path)`` (a script file the deployment lacks: evaluating it fails
+the activity, as Camunda fails when it loads the resource).
 Expressions and Python scripts run in the safe evaluator; other script languages go to the
 runner the script engine registers for them (:meth:`SafeScriptEngine.script_value`).
 """
@@ -34,6 +36,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 
 from engine.runtime.javascript import JAVASCRIPT_NAMES
 from engine.runtime import spiff_seam
+from engine.runtime.script_resources import missing_message
 
 Value = tuple[Any, ...]
 
@@ -81,6 +84,8 @@ def evaluate(task: Any, value: Value, names: Mapping[str, Any]) -> Any:
         return engine.evaluate_over(task, value[1], names)
     if kind == "script":
         return engine.script_value(task, value[1], value[2], names)
+    if kind == "resource":
+        raise WorkflowTaskException(missing_message(value[2]), task=task)
     raise WorkflowTaskException(f"unknown mapping value {kind!r}", task=task)
 
 

@@ -49,6 +49,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.domain.errors import ExpressionError
 from engine.runtime import spiff_seam
 from engine.runtime import juel, milestones
+from engine.runtime.script_resources import missing_message
 from engine.runtime._safe_context import ExecutionContext, ModelScope, ProcessContext, TaskContext
 from engine.runtime.camunda_listeners import (
     PROCESS_END, PROCESS_START, ElementListeners, Listener, check_listener, collect, read_listener)
@@ -78,6 +79,8 @@ def _fire(task: Any, listeners: list[Listener], event: str, attributes: dict[str
             if listener.language == "connector":
                 _queue_call(task, listener, event, facts)
                 continue
+            if listener.language == "resource":  # a script file the deployment lacks
+                raise ExpressionError(missing_message(listener.source), element_id=_element_id(task))
             if listener.language == "status":  # amtsflow:status (engine.runtime.milestones)
                 milestones.set_status(task, listener.source)
                 continue

@@ -142,8 +142,8 @@ def test_a_failing_listener_fails_the_case_with_an_incident(scenario: Scenario) 
     ('<camunda:taskListener event="timeout" expression="${a}"/>', "needs a timerEventDefinition"),
     ('<camunda:executionListener event="start"><camunda:script scriptFormat="groovy">x</camunda:script>'
      '</camunda:executionListener>', "rewrite the script in JavaScript"),
-    ('<camunda:executionListener event="start"><camunda:script scriptFormat="javascript" resource="a.js"/>'
-     '</camunda:executionListener>', "write it inline"),
+    ('<camunda:executionListener event="start"><camunda:script scriptFormat="javascript" resource="${a}"/>'
+     '</camunda:executionListener>', "write the script inline"),   # a missing fixed file fails when run
     ('<camunda:executionListener event="start" expression="${mailer.send(x)}"/>', 'declare "mailer.send"'),
     ('<camunda:executionListener event="start"><camunda:script scriptFormat="javascript">var = ;'
      '</camunda:script></camunda:executionListener>', "SyntaxError"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.domain.errors import DeploymentError
+from engine.domain.errors import DeploymentError, WorkflowFailure
 from engine.services import compat
 from tests.camunda_scenarios.conftest import CAMUNDA_TESTS, Scenario, corpus_file
 
@@ -158,3 +158,78 @@ def test_a_missing_fixed_resource_deploys_and_the_file_deployed_later_is_used_by
 def test_a_groovy_resource_stays_refused_with_how_to_rewrite_it(scenario: Scenario) -> None:
     with pytest.raises(DeploymentError, match="script language 'groovy' cannot run here; rewrite the script"):
         scenario.deploy_files([], extra={"p.bpmn": resource_model("groovy", "deployment://gebuehr.groovy")})
+
+
+def mapped_model(resource: str, *, where: str = "output") -> bytes:
+    """start -> user task 'task' whose output parameter (or start listener) is a JavaScript resource."""
+    if where == "output":
+        ext = ('<camunda:inputOutput><camunda:outputParameter name="gebuehr">'
+               f'<camunda:script scriptFormat="javascript" resource="{resource}"/>'
+               '</camunda:outputParameter></camunda:inputOutput>')
+    else:
+        ext = (f'<camunda:executionListener event="start"><camunda:script scriptFormat="javascript" '
+               f'resource="{resource}"/></camunda:executionListener>')
+    return (HEAD + '<process id="p" isExecutable="true"><startEvent id="start"/>'
+            '<sequenceFlow id="f1" sourceRef="start" targetRef="task"/>'
+            f'<userTask id="task"><extensionElements>{ext}</extensionElements></userTask>'
+            '<sequenceFlow id="f2" sourceRef="task" targetRef="end"/><endEvent id="end"/></process></definitions>'
+            ).encode()
+
+
+def test_an_output_parameter_script_from_a_deployed_file_gives_the_value(scenario: Scenario) -> None:
+    scenario.deploy_files([], extra={"p.bpmn": mapped_model("deployment://skripte/gebuehr.js"),
+                                     "skripte/gebuehr.js": b"seiten * 2"})
+    case = scenario.start("p")
+    scenario.complete(case, "task", {"seiten": 4})
+    assert scenario.status(case) == "completed"
+    assert scenario.data(case)["gebuehr"] == 8
+
+
+def test_an_output_parameter_script_file_the_deployment_lacks_fails_the_activity(scenario: Scenario) -> None:
+    """Camunda's rest-service example (parseHoliday.js in an output parameter, absent from the
+    corpus): the model deploys, and evaluating the output fails the task, not silently."""
+    result = scenario.deploy_files([], extra={"p.bpmn": mapped_model("parseHoliday.js")})
+    assert any("parseHoliday.js" in w.message for w in result.warnings)
+    case = scenario.start("p")
+    assert scenario.waits_at(case) == ["task"]
+    with pytest.raises(WorkflowFailure, match="unable to find the script resource at path 'parseHoliday.js'"):
+        scenario.complete(case, "task", {"seiten": 4})
+    assert scenario.waits_at(case) == ["task"]
+    assert "gebuehr" not in scenario.data(case)
+
+
+def test_a_listener_script_file_the_deployment_lacks_fails_the_case_when_it_runs(scenario: Scenario) -> None:
+    scenario.deploy_files([], extra={"p.bpmn": mapped_model("deployment://protokoll.js", where="listener")})
+    case = scenario.start("p")
+    assert scenario.status(case) == "failed"
+    assert "unable to find the script resource at path 'deployment://protokoll.js'" in scenario.case(case)["error"]
+
+
+@pytest.mark.parametrize("where", ["output", "listener"])
+def test_a_mapping_or_listener_script_path_from_an_expression_is_refused(scenario: Scenario, where: str) -> None:
+    with pytest.raises(DeploymentError, match="only a script task can choose its script file by an expression"):
+        scenario.deploy_files([], extra={"p.bpmn": mapped_model("${pfad}", where=where),
+                                         "gebuehr.js": b"1"})
+
+
+def test_a_script_file_in_a_language_that_cannot_run_is_refused_at_deploy(scenario: Scenario) -> None:
+    """Camunda's xslt-scripttask example: scriptFormat="xslt" with a resource; it would otherwise be
+    loaded and run as Python."""
+    with pytest.raises(DeploymentError, match="script language 'xslt' cannot run here"):
+        scenario.deploy_files([], extra={"p.bpmn": resource_model("xslt", "deployment://example.xsl")})
+
+
+@pytest.mark.parametrize(("model", "case_ref"), [
+    ("CaseCallActivityTest.testCallCaseAsConstant.bpmn20.xml", "oneTaskCase"),
+    ("CaseCallActivityTest.testCallCaseAsExpressionStartsWithDollar.bpmn20.xml", "${oneTaskCase}"),
+    ("CaseCallActivityTest.testCallLatestCase.bpmn20.xml", "oneTaskCase"),
+])
+def test_CaseCallActivityTest_a_cmmn_case_call_is_refused_naming_the_case(scenario: Scenario, model: str,
+                                                                          case_ref: str) -> None:
+    """CaseCallActivityTest (28 models): a call activity with camunda:caseRef starts a CMMN case, which
+    cannot run here: refused at deploy naming the case, not "no calledElement"."""
+    with pytest.raises(DeploymentError) as info:
+        scenario.deploy_camunda(f"callactivity/{model}")
+    messages = [p.message for p in info.value.problems if p.element_id == "callActivity"]
+    assert messages == [f"call activity calls the CMMN case '{case_ref}' (camunda:caseRef); CMMN cases cannot run "
+                        "here (only BPMN processes): model the case as a BPMN process and call it with calledElement"]
