@@ -70,7 +70,8 @@ def _prepare(url: str) -> tuple[Engine, str]:
     upgrade(db)
     if db.dialect.name == "postgresql":
         with db.begin() as conn:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{tb.name}"' for tb in metadata.sorted_tables) + " CASCADE"))
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{tb.name}"' for tb in metadata.sorted_tables
+                                                   if tb.name != "tenants") + " CASCADE"))
     engine = bootstrap(Settings(database_url=url, max_command_seconds=COMMAND_SECONDS), db=db)
     deploy(engine, read_paths([str(MODEL)]))
     identity.create_user(engine, "worker", "Fachverfahren", roles=["clerk"])

@@ -74,7 +74,8 @@ def _reset(url: str) -> Engine:
     db = make_engine(url)
     upgrade(db)
     with db.begin() as conn:
-        conn.execute(text("TRUNCATE " + ", ".join(f'"{tb.name}"' for tb in metadata.sorted_tables) + " CASCADE"))
+        conn.execute(text("TRUNCATE " + ", ".join(f'"{tb.name}"' for tb in metadata.sorted_tables
+                                                   if tb.name != "tenants") + " CASCADE"))
     engine = bootstrap(Settings(database_url=url), connectors={"test": NoopConnector()}, db=db)
     deploy(engine, read_paths([str(MODELS / "service.bpmn")]))
     deploy(engine, read_paths([str(MODELS / "wait.bpmn")]))

@@ -50,6 +50,8 @@ def copy_into(sqlite_file: Path, url: str) -> None:
         with source.connect() as src, target.begin() as dst:
             for table in metadata.sorted_tables:
                 rows = [dict(r._mapping) for r in src.execute(select(table))]
+                if table.name == "tenants":   # the target has the default tenant already
+                    rows = [r for r in rows if r["id"] != "default"]
                 if rows:
                     dst.execute(insert(table), rows)
                 serial = table.autoincrement_column

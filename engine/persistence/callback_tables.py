@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, String, Table
 
-from engine.persistence.tables import TS, metadata
+from engine.persistence.tables import TS, metadata, tenant_column
 
 callback_replays = Table(
     "callback_replays", metadata,
-    Column("key", String(64), primary_key=True),      # SHA-256 hex of timestamp + signature
+    Column("key", String(64), primary_key=True),      # SHA-256 hex of timestamp + signature (a replay anywhere)
+    tenant_column(),
     Column("expires_at", TS, nullable=False),
     Index("ix_callback_replays_expires_at", "expires_at"),
 )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Integer, LargeBinary, String, Table
 
-from engine.persistence.tables import ID, TS, metadata
+from engine.persistence.tables import ID, TS, metadata, tenant_column
 
 documents = Table(
     "documents", metadata,
     Column("id", ID, primary_key=True),
+    tenant_column(),
     Column("case_id", ID, ForeignKey("cases.id", ondelete="CASCADE"), index=True),  # None: not yet attached
     Column("kind", String(30), nullable=False),       # attachment, decision
     Column("filename", String(255), nullable=False),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text
 
-from engine.persistence.tables import TS, metadata
+from engine.persistence.tables import TS, metadata, tenant_column
 
-# One row per job worker (a separate `amtsflow worker` or the thread inside a web process). The
+# Installation-level, no tenant: a worker serves every tenant (it acquires jobs across tenants
+# and runs each in its tenant's scope). One row per job worker (a separate `amtsflow worker` or the thread inside a web process). The
 # worker updates it every few seconds; /health/ready reads the freshest, /metrics the counters.
 workers = Table(
     "workers",
@@ -25,6 +26,7 @@ migration_batches = Table(
     "migration_batches",
     metadata,
     Column("id", String(36), primary_key=True),
+    tenant_column(),
     Column("process_key", String(200), nullable=False),
     Column("source_version", Integer, nullable=False),
     Column("target_version", Integer, nullable=False),
@@ -45,6 +47,7 @@ migration_batch_cases = Table(
     metadata,
     Column("batch_id", String(36), ForeignKey("migration_batches.id", ondelete="CASCADE"), primary_key=True),
     Column("case_id", String(36), primary_key=True),
+    tenant_column(),
     Column("position", Integer, nullable=False),
     Column("status", String(20), nullable=False),
     Column("message", Text),

@@ -12,6 +12,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 from engine.domain import priorities
+from engine.tenancy import DEFAULT_TENANT
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -43,6 +44,17 @@ metadata = MetaData(naming_convention={
 
 TS = UtcDateTime()
 ID = String(36)
+TENANT_ID = String(63)   # engine.tenancy.TENANT_ID_MAX
+
+
+def tenant_column(*, nullable: bool = False) -> Column[Any]:
+    """The owning tenant (issue 17). Every table of this module but ``resources`` has one:
+    resources are content-addressed blobs reached only through a (tenant-scoped) definition.
+    engine/persistence/scoping.py adds the tenant to every statement on these tables. The
+    database default (migration 0020 filled the existing rows with it) is only a fallback: the
+    engine writes the tenant of the scope itself."""
+    return Column("tenant_id", TENANT_ID, ForeignKey("tenants.id"), nullable=nullable, server_default=DEFAULT_TENANT)
+
 
 resources = Table(
     "resources", metadata,
@@ -54,6 +66,7 @@ resources = Table(
 deployments = Table(
     "deployments", metadata,
     Column("id", ID, primary_key=True),
+    tenant_column(),
     Column("created_at", TS, nullable=False),
     Column("created_by", String(200), nullable=False),
     Column("files", JSON, nullable=False),          # [{"name": ..., "sha256": ...}]
@@ -64,6 +77,8 @@ deployments = Table(
 process_definitions = Table(
     "process_definitions", metadata,
     Column("id", ID, primary_key=True),
+    # None: shared, deployed by the provider for every tenant; a tenant sees its own and the shared
+    tenant_column(nullable=True),
     Column("key", String(200), nullable=False),
     Column("version", Integer, nullable=False),
     Column("name", String(500), nullable=False),
@@ -75,12 +90,16 @@ process_definitions = Table(
     Column("business_key_format", String(200)),     # service.toml aktenzeichen; None: the shared default
     Column("system_messages", JSON),                # service.toml [nachrichten] nur_systeme: names
     Column("created_at", TS, nullable=False),
-    UniqueConstraint("key", "version", name="uq_process_definitions_key_version"),
+    UniqueConstraint("tenant_id", "key", "version", name="uq_process_definitions_key_version"),
+    # NULLs are distinct in the constraint above: the shared definitions' versions by themselves
+    Index("uq_process_definitions_shared_key_version", "key", "version", unique=True,
+          postgresql_where=text("tenant_id IS NULL"), sqlite_where=text("tenant_id IS NULL")),
 )
 
 cases = Table(
     "cases", metadata,
     Column("id", ID, primary_key=True),
+    tenant_column(),
     Column("definition_id", ID, ForeignKey("process_definitions.id"), nullable=False),
     Column("process_key", String(200), nullable=False, index=True),
     Column("version", Integer, nullable=False),
@@ -99,23 +118,25 @@ cases = Table(
     Column("started_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
     Column("ended_at", TS),
-    # An Aktenzeichen names one case of a process; NULLs (no key) are distinct on both databases.
-    Index("uq_cases_process_key_business_key", "process_key", "business_key", unique=True),
-    # The cockpit's case search, newest first (engine/services/case_search.py, migration 0014).
-    Index("ix_cases_process_started", "process_key", "started_at", "id"),
-    Index("ix_cases_process_version_started", "process_key", "version", "started_at", "id"),
-    Index("ix_cases_status_started", "status", "started_at", "id"),
-    Index("ix_cases_process_status_started", "process_key", "status", "started_at", "id"),
-    Index("ix_cases_started", "started_at", "id"),
-    Index("ix_cases_suspended_started", "started_at", "id",
+    # An Aktenzeichen names one case of a process of a tenant; NULLs (no key) are distinct on both databases.
+    Index("uq_cases_process_key_business_key", "tenant_id", "process_key", "business_key", unique=True),
+    # The cockpit's case search, newest first (engine/services/case_search.py, migrations 0014,
+    # 0020): within one tenant, so the tenant comes first.
+    Index("ix_cases_process_started", "tenant_id", "process_key", "started_at", "id"),
+    Index("ix_cases_process_version_started", "tenant_id", "process_key", "version", "started_at", "id"),
+    Index("ix_cases_status_started", "tenant_id", "status", "started_at", "id"),
+    Index("ix_cases_process_status_started", "tenant_id", "process_key", "status", "started_at", "id"),
+    Index("ix_cases_started", "tenant_id", "started_at", "id"),
+    Index("ix_cases_suspended_started", "tenant_id", "started_at", "id",
           postgresql_where=text("suspended"), sqlite_where=text("suspended")),
 )
 
-# The counters behind assigned business keys: one row per scope (a process key, or the shared
+# The counters behind assigned business keys: one row per tenant, scope (a process key, or the shared
 # default) and year, incremented in the starting transaction (gapless; on PostgreSQL the row
 # lock orders concurrent starts of one scope).
 business_key_sequences = Table(
     "business_key_sequences", metadata,
+    Column("tenant_id", TENANT_ID, ForeignKey("tenants.id"), primary_key=True, server_default=DEFAULT_TENANT),
     Column("scope", String(200), primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("last_number", BigInteger, nullable=False),
@@ -127,6 +148,7 @@ _OPEN: dict[str, Any] = {"postgresql_where": text("state = 'open'"), "sqlite_whe
 work_items = Table(
     "work_items", metadata,
     Column("id", ID, primary_key=True),             # the SpiffWorkflow task id
+    tenant_column(),
     Column("case_id", ID, ForeignKey("cases.id"), nullable=False, index=True),
     Column("process_key", String(200), nullable=False),
     Column("element_id", String(200), nullable=False),
@@ -146,11 +168,12 @@ work_items = Table(
     Column("business_key", String(200)),
     Column("sort_due", TS, nullable=False),         # due, or UNDATED (sorts last) when there is none
     Index("ix_work_items_state_due", "state", "due"),
-    Index("ix_work_items_open_order", "sort_due", "created_at", "id", **_OPEN),
-    Index("ix_work_items_open_age", "created_at", "id", **_OPEN),   # the list's "oldest first" order
-    Index("ix_work_items_open_assignee", "assignee", "sort_due", "created_at", "id", **_OPEN),
-    Index("ix_work_items_open_process", "process_key", "sort_due", "created_at", "id", **_OPEN),
-    Index("ix_work_items_open_business_key", "business_key", **_OPEN),
+    # an inbox is one tenant's: the tenant first (migration 0020)
+    Index("ix_work_items_open_order", "tenant_id", "sort_due", "created_at", "id", **_OPEN),
+    Index("ix_work_items_open_age", "tenant_id", "created_at", "id", **_OPEN),   # the list's "oldest first" order
+    Index("ix_work_items_open_assignee", "tenant_id", "assignee", "sort_due", "created_at", "id", **_OPEN),
+    Index("ix_work_items_open_process", "tenant_id", "process_key", "sort_due", "created_at", "id", **_OPEN),
+    Index("ix_work_items_open_business_key", "tenant_id", "business_key", **_OPEN),
 )
 
 # One row per open work item and candidate group, in inbox order: a group's page is one range
@@ -159,17 +182,20 @@ work_item_queue = Table(
     "work_item_queue", metadata,
     Column("work_item_id", ID, ForeignKey("work_items.id", ondelete="CASCADE"), primary_key=True),
     Column("group_name", String(200), primary_key=True),
+    tenant_column(),
     Column("process_key", String(200), nullable=False),
     Column("sort_due", TS, nullable=False),
     Column("created_at", TS, nullable=False),
-    Index("ix_work_item_queue_order", "group_name", "sort_due", "created_at", "work_item_id"),
-    Index("ix_work_item_queue_process", "group_name", "process_key", "sort_due", "created_at", "work_item_id"),
+    Index("ix_work_item_queue_order", "tenant_id", "group_name", "sort_due", "created_at", "work_item_id"),
+    Index("ix_work_item_queue_process", "tenant_id", "group_name", "process_key", "sort_due", "created_at",
+          "work_item_id"),
 )
 
 work_item_groups = Table(
     "work_item_groups", metadata,
     Column("work_item_id", ID, ForeignKey("work_items.id", ondelete="CASCADE"), primary_key=True),
     Column("group_name", String(200), primary_key=True),
+    tenant_column(),
     Index("ix_work_item_groups_group", "group_name"),
 )
 
@@ -179,12 +205,14 @@ work_item_exclusions = Table(
     "work_item_exclusions", metadata,
     Column("work_item_id", ID, ForeignKey("work_items.id", ondelete="CASCADE"), primary_key=True),
     Column("username", String(200), primary_key=True),
+    tenant_column(),
 )
 
 case_fields = Table(
     "case_fields", metadata,
     Column("case_id", ID, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
     Column("name", String(200), primary_key=True),
+    tenant_column(),
     Column("value", String(500)),
     Index("ix_case_fields_name_value", "name", "value"),
 )
@@ -192,6 +220,7 @@ case_fields = Table(
 jobs = Table(
     "jobs", metadata,
     Column("id", ID, primary_key=True),
+    tenant_column(),
     Column("case_id", ID, ForeignKey("cases.id"), index=True),
     Column("kind", String(20), nullable=False),     # service, timer, message_ttl
     Column("task_id", ID),
@@ -215,6 +244,7 @@ jobs = Table(
 incidents = Table(
     "incidents", metadata,
     Column("id", ID, primary_key=True),
+    tenant_column(),
     Column("case_id", ID, ForeignKey("cases.id"), index=True),  # None: a start schedule (no case yet)
     Column("job_id", ID),
     Column("task_id", ID),
@@ -234,18 +264,20 @@ incidents = Table(
 subscriptions = Table(
     "message_subscriptions", metadata,
     Column("id", ID, primary_key=True),
+    tenant_column(),
     Column("case_id", ID, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("task_id", ID, nullable=False),
     Column("kind", String(10), nullable=False),     # message, signal
     Column("name", String(200), nullable=False),
     Column("correlation_key", String(200)),
-    Index("ix_subscriptions_lookup", "kind", "name", "correlation_key"),
+    Index("ix_subscriptions_lookup", "tenant_id", "kind", "name", "correlation_key"),
 )
 
 messages = Table(
     "messages", metadata,
     Column("id", ID, primary_key=True),
-    Column("message_id", String(200), unique=True),  # sender's id: idempotent delivery
+    tenant_column(),
+    Column("message_id", String(200)),               # sender's id: idempotent delivery (per tenant)
     Column("name", String(200), nullable=False),
     Column("correlation_key", String(200)),
     Column("payload", JSON, nullable=False),
@@ -253,12 +285,14 @@ messages = Table(
     Column("expires_at", TS),
     Column("delivered_case_id", ID),
     Column("delivered_at", TS),
-    Index("ix_messages_pending", "name", "correlation_key", "delivered_at"),
+    Index("ix_messages_pending", "tenant_id", "name", "correlation_key", "delivered_at"),
+    UniqueConstraint("tenant_id", "message_id", name="uq_messages_message_id"),
 )
 
 case_comments = Table(
     "case_comments", metadata,
     Column("id", ID, primary_key=True),
+    tenant_column(),
     Column("case_id", ID, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("author", String(200), nullable=False),
     Column("text", Text, nullable=False),
@@ -268,6 +302,7 @@ case_comments = Table(
 audit_events = Table(
     "audit_events", metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    tenant_column(),
     Column("case_id", ID, index=True),
     Column("at", TS, nullable=False),
     Column("actor", String(200), nullable=False),

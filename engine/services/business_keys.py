@@ -103,7 +103,7 @@ def next_number(conn: Connection, scope: str, year: int) -> int:
     seq = t.business_key_sequences
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(seq).values(scope=scope, year=year, last_number=1)
-    statement = statement.on_conflict_do_update(index_elements=[seq.c.scope, seq.c.year],
+    statement = statement.on_conflict_do_update(index_elements=[seq.c.tenant_id, seq.c.scope, seq.c.year],
                                                 set_={"last_number": seq.c.last_number + 1})
     return int(conn.execute(statement.returning(seq.c.last_number)).scalar_one())
 
