@@ -66,6 +66,7 @@ class ProcessModel:
     elements: dict[str, ElementInfo]
     case_fields: list[str] = field(default_factory=list)  # data keys projected for search
     summary: tuple[str, str] | None = None   # (case field, label) the task list shows (service.toml [aufgabenliste])
+    case_sla: int | None = None          # seconds a whole case may take (service.toml [sla] vorgang)
 
     def element(self, element_id: str) -> ElementInfo:
         info = self.elements.get(element_id)

@@ -23,7 +23,7 @@ from engine.runtime.compensation_model import CompensationModel, read_compensati
 from engine.runtime import date_bounds
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
-from engine.runtime import flowable_tasks, links, milestones, script_resources, task_list, task_owners
+from engine.runtime import case_sla, flowable_tasks, links, milestones, script_resources, task_list, task_owners
 from engine.runtime.event_subprocesses import prepare_triggers
 from engine.runtime.multi_instance import prepare_multi_instance
 from engine.runtime.rearm import prepare_rearming
@@ -312,8 +312,10 @@ class _BundleParser:
         fields = [f.strip() for f in (proc.get(tag("caseFields", SPIFF)) or "").split(",") if f.strip()]
         summary, problems = task_list.summary_field(self.service_files, proc.get("id", ""), fields)
         self.problems.extend(p for p in problems if p not in self.problems)
+        sla, problems = case_sla.case_sla(self.service_files, proc.get("id", ""))
+        self.problems.extend(p for p in problems if p not in self.problems)
         return ProcessModel(key=proc.get("id", ""), name=name, dialect=dialect, elements=infos, case_fields=fields,
-                            summary=summary)
+                            summary=summary, case_sla=sla)
 
     def _read_listeners(self, proc: etree._Element, filename: str) -> None:
         found = listeners.collect(proc, self.delegates)

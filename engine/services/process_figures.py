@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, String, and_, case, cast, exists, func, literal, literal_column, select
+from sqlalchemy import Float, String, and_, case, cast, exists, func, literal, literal_column, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -67,6 +67,30 @@ class Deadlines:
 
 
 @dataclass(frozen=True)
+class SlaWeek:
+    """One ISO week: the cases completed in it (of versions with an SLA) and those over their SLA."""
+    label: str
+    monday: date
+    completed: int
+    breached: int
+
+
+@dataclass(frozen=True)
+class CaseSla:
+    """Cases against the processing time service.toml allows a whole case ([sla] vorgang, per
+    version): completed per week and how many took longer, and the cases open now past it."""
+    seconds: dict[int, int]       # version -> seconds, for the versions in scope that declare one
+    weeks: list[SlaWeek]
+    open_total: int
+    open_breached: int
+
+    @property
+    def completed(self) -> Share:
+        """Breached of completed over the whole period."""
+        return Share(part=sum(w.breached for w in self.weeks), total=sum(w.completed for w in self.weeks))
+
+
+@dataclass(frozen=True)
 class AgeBucket:
     min_days: int
     max_days: int | None   # exclusive; None: no upper bound
@@ -86,6 +110,7 @@ class ProcessFigures:
     online: Share            # started cases whose starter is a citizen account
     deadlines: Deadlines
     backlog: list[AgeBucket]  # cases still open now, by age
+    sla: CaseSla
 
 
 def figures(engine: Engine, process_key: str, start: datetime, end: datetime, *,
@@ -110,7 +135,8 @@ def figures(engine: Engine, process_key: str, start: datetime, end: datetime, *,
             process_key=process_key, version=version, start=start, end=end, now=now,
             weeks=_weekly(conn, scope, weeks), lead_time=_lead_time(conn, scope, start, end),
             without_clerk=_without_clerk(conn, scope, start, end), online=_online(conn, scope, start, end),
-            deadlines=_deadlines(conn, scope, start, end, now), backlog=_backlog(conn, scope, now))
+            deadlines=_deadlines(conn, scope, start, end, now), backlog=_backlog(conn, scope, now),
+            sla=_case_sla(engine, conn, process_key, version, weeks, now))
 
 
 def iso_weeks(start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple[str, date, datetime, datetime]]:
@@ -228,3 +254,39 @@ def _backlog(conn: Connection, scope: list[ColumnElement[bool]], now: datetime) 
     row = conn.execute(select(*columns).select_from(_C)
                        .where(*scope, _C.c.ended_at.is_(None), _C.c.status.not_in(_ENDED))).one()
     return [AgeBucket(min_days=low, max_days=high, count=int(n)) for (low, high), n in zip(AGE_BUCKETS, row)]
+
+
+def _case_sla(engine: Engine, conn: Connection, process_key: str, version: int | None,
+              weeks: list[tuple[str, date, datetime, datetime]], now: datetime) -> CaseSla:
+    """Per definition its SLA in seconds (from the deployed service.toml, read with the model), then
+    two range scans: completed cases per week with those whose lead time exceeded their version's
+    SLA, and open cases started longer than their SLA ago."""
+    d = t.process_definitions
+    query = select(d.c.id, d.c.version).where(d.c.key == process_key)
+    if version is not None:
+        query = query.where(d.c.version == version)
+    limits: dict[str, tuple[int, int]] = {}
+    for definition_id, number in conn.execute(query).all():
+        seconds = engine.definitions.get(definition_id, conn).model.case_sla
+        if seconds is not None:
+            limits[definition_id] = (int(number), seconds)
+    by_version = {number: seconds for number, seconds in limits.values()}
+    if not limits:
+        return CaseSla(seconds={}, weeks=[SlaWeek(label, monday, 0, 0) for label, monday, _, _ in weeks],
+                       open_total=0, open_breached=0)
+    in_scope = and_(_C.c.process_key == process_key, _C.c.definition_id.in_(list(limits)))
+    allowed = case(*[(_C.c.definition_id == key, literal(seconds)) for key, (_, seconds) in limits.items()])
+    breached = case((_seconds(conn) > allowed, 1), else_=0)
+    lower, upper = weeks[0][2], weeks[-1][3]
+    week = case(*[(_C.c.ended_at < hi, i) for i, (_, _, _, hi) in enumerate(weeks)]).label("week")
+    counted = {int(i): (int(n), int(late)) for i, n, late in conn.execute(
+        select(week, func.count(), func.coalesce(func.sum(breached), 0))
+        .where(in_scope, _C.c.status == "completed", _C.c.ended_at >= lower, _C.c.ended_at < upper)
+        .group_by(literal_column("week")))}
+    overdue = or_(*[and_(_C.c.definition_id == key, _C.c.started_at < now - timedelta(seconds=seconds))
+                    for key, (_, seconds) in limits.items()])
+    open_row = conn.execute(select(func.count(), func.coalesce(func.sum(case((overdue, 1), else_=0)), 0))
+                            .where(in_scope, _C.c.ended_at.is_(None), _C.c.status.not_in(_ENDED))).one()
+    return CaseSla(seconds=dict(sorted(by_version.items())),
+                   weeks=[SlaWeek(label, monday, *counted.get(i, (0, 0))) for i, (label, monday, _, _) in enumerate(weeks)],
+                   open_total=int(open_row[0]), open_breached=int(open_row[1]))

@@ -4,13 +4,14 @@ Dunkelverarbeitung, online share, deadline breaches and backlog ages, on SQLite 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from engine.bootstrap import Engine
-from engine.domain.errors import InvalidState
+from engine.domain.errors import DeploymentError, InvalidState
 from engine.ports import FakeClock
 from engine.services import cases, identity, process_figures, queries
 from engine.services.deploy import deploy, read_paths
@@ -34,11 +35,19 @@ def _complete(engine: Engine, case_id: str) -> None:
     cases.complete_task(engine, task["id"], {}, actor="sb1", internal=True)
 
 
+def _deploy(engine: Engine, folder: Path, sla: str | None) -> None:
+    """figures.bpmn with a service.toml that gives a whole case ``sla`` ([sla] vorgang)."""
+    toml = folder / "service.toml"
+    toml.write_text('key = "kennzahlen"\n' + (f'[sla]\nvorgang = "{sla}"\nsachbearbeitung = "P1D"\n' if sla else ""),
+                    encoding="utf-8")
+    deploy(engine, read_paths([str(model("figures.bpmn")), str(toml)]), actor="test")
+
+
 @pytest.fixture
-def world(engine: Engine, clock: FakeClock) -> dict[str, Any]:
+def world(engine: Engine, clock: FakeClock, tmp_path: Path) -> dict[str, Any]:
     """Cases A-E in the period (B and E decided without a clerk, D and E started by a citizen),
-    F-H after it; the clock ends on 15 April 2026."""
-    deploy(engine, read_paths([str(model("figures.bpmn"))]), actor="test")
+    F-H after it; the clock ends on 15 April 2026. A case may take three days (service.toml)."""
+    _deploy(engine, tmp_path, "P3D")
     identity.create_user(engine, "erika", "Erika Mustermann", roles=["citizen"], trust_level="substantial")
     identity.create_user(engine, "sb1", "Sachbearbeitung Eins", roles=["clerk"], password="geheim-geheim-1")
     utc = ZoneInfo("UTC")
@@ -84,6 +93,55 @@ def test_deadlines_and_backlog(engine: Engine, world: dict[str, Any]) -> None:
                                                     completed_with_due=2)
     # open now (15 April): H 1 day, G 14 days, F 85 days, D 93 days
     assert [(b.min_days, b.max_days, b.count) for b in f.backlog] == [(0, 7, 1), (7, 30, 1), (30, 90, 1), (90, None, 1)]
+
+
+def test_cases_over_the_sla_of_service_toml_per_week(engine: Engine, world: dict[str, Any]) -> None:
+    f = process_figures.figures(engine, "kennzahlen", START, END)
+    assert f.sla.seconds == {1: 3 * 86400}
+    # W02: A (2 days) and B (0 s) within three days; W03: C (7 days) over it, E (0 s) within
+    assert [(w.label, w.completed, w.breached) for w in f.sla.weeks] == [("2026-W02", 2, 0), ("2026-W03", 2, 1)]
+    assert (f.sla.completed.part, f.sla.completed.total) == (1, 4)
+    # open on 15 April: D (93 days), F (85), G (14) over three days, H (1 day) within
+    assert (f.sla.open_total, f.sla.open_breached) == (4, 3)
+
+
+def test_each_version_is_measured_against_its_own_sla(engine: Engine, clock: FakeClock, world: dict[str, Any],
+                                                      tmp_path: Path) -> None:
+    _deploy(engine, tmp_path, "P2D")                                   # version 2: two days
+    exactly = _start(engine, "test")                                   # Wed 15 April 08:00 UTC
+    clock.advance(timedelta(days=2))
+    _complete(engine, exactly)                                         # exactly two days: kept
+    later = _start(engine, "test")
+    clock.advance(timedelta(days=2, minutes=1))
+    _complete(engine, later)                                           # a minute over
+    april = datetime(2026, 4, 13, tzinfo=BERLIN)
+    both = process_figures.figures(engine, "kennzahlen", april, april + timedelta(days=7))
+    assert both.sla.seconds == {1: 3 * 86400, 2: 2 * 86400}
+    assert [(w.completed, w.breached) for w in both.sla.weeks] == [(2, 1)]
+    assert (both.sla.open_total, both.sla.open_breached) == (4, 4)     # version 1: H is five days old now
+    v2 = process_figures.figures(engine, "kennzahlen", april, april + timedelta(days=7), version=2)
+    assert v2.sla.seconds == {2: 2 * 86400} and [(w.completed, w.breached) for w in v2.sla.weeks] == [(2, 1)]
+    assert (v2.sla.open_total, v2.sla.open_breached) == (0, 0)
+    _deploy(engine, tmp_path, None)                                    # version 3 declares none
+    v3 = process_figures.figures(engine, "kennzahlen", april, april + timedelta(days=7), version=3)
+    assert v3.sla.seconds == {} and [(w.completed, w.breached) for w in v3.sla.weeks] == [(0, 0)]
+
+
+@pytest.mark.parametrize("value", ["P1M", "P1Y", "30 Tage", "P", "PT", "P0D", "P4000D", "30"])
+def test_sla_that_is_no_fixed_duration_is_refused_at_deploy(engine: Engine, tmp_path: Path, value: str) -> None:
+    with pytest.raises(DeploymentError) as exc:
+        _deploy(engine, tmp_path, value)
+    [problem] = exc.value.problems
+    assert problem.file.endswith("service.toml") and problem.element_id == "kennzahlen"
+    assert "Die Bearbeitungsfrist eines Vorgangs muss eine Dauer in Wochen, Tagen, Stunden oder Minuten sein" \
+        in problem.message
+
+
+def test_sla_durations_in_weeks_days_hours_and_minutes() -> None:
+    from engine.runtime.case_sla import duration_seconds
+    assert duration_seconds("P30D") == 30 * 86400 and duration_seconds("p2w") == 14 * 86400
+    assert duration_seconds("PT36H") == 36 * 3600 and duration_seconds("P1DT2H30M") == 86400 + 9000
+    assert duration_seconds("P1M") is None and duration_seconds("PT1S") is None and duration_seconds("P1DT") is None
 
 
 def test_period_and_version_narrow_the_figures(engine: Engine, world: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ import io
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,14 +17,16 @@ from engine.services.deploy import deploy, read_paths
 from tests.conftest import model
 from tests.web.conftest import login_as
 
-FIGURES = ["wochen", "durchlaufzeit", "dunkelverarbeitung", "online", "fristen", "bestand"]
+FIGURES = ["wochen", "durchlaufzeit", "dunkelverarbeitung", "online", "fristen", "bearbeitungsfrist", "bestand"]
 
 
 @pytest.fixture
-def figures_world(web_engine: Any, clock: Any) -> None:
+def figures_world(web_engine: Any, clock: Any, tmp_path: Path) -> None:
     """Monday 5 January 2026: two automatic cases (one by citizen erika), one decided by a clerk
-    after two days, one still open; the page is looked at on 9 January."""
-    deploy(web_engine, read_paths([str(model("figures.bpmn"))]), actor="po")
+    after two days, one still open; the page is looked at on 9 January. A case may take one day."""
+    toml = tmp_path / "service.toml"
+    toml.write_text('key = "kennzahlen"\n[sla]\nvorgang = "P1D"\n', encoding="utf-8")
+    deploy(web_engine, read_paths([str(model("figures.bpmn")), str(toml)]), actor="po")
     cases.start_case(web_engine, "kennzahlen", {"automatisch": True}, actor="erika", internal=True)
     cases.start_case(web_engine, "kennzahlen", {"automatisch": True}, actor="po", internal=True)
     manual = cases.start_case(web_engine, "kennzahlen", {"automatisch": False}, actor="po", internal=True)
@@ -54,6 +57,10 @@ def test_figures_page_shows_each_figure_as_chart_and_table(client: Any, figures_
     assert "ohne Sachbearbeitung 2 66,7 %" in _table(page, "dunkelverarbeitung")
     assert "online gestellt 2 50,0 %" in _table(page, "online")
     assert "unter 7 Tage 1" in _table(page, "bestand")
+    # the clerk's case took two days, one allowed; the open one is four days old
+    assert "2026-W02 05.01.2026 3 1 33,3 %" in _table(page, "bearbeitungsfrist")
+    assert "offen (Stand heute) 1 1 100,0 %" in _table(page, "bearbeitungsfrist")
+    assert "([sla] vorgang) überschritten hat: v1 1,0 Tage" in page
     data = json.loads(re.search(r'<script type="application/json" id="figures-data">(.*?)</script>', page, re.S).group(1))
     assert [c["id"] for c in data] == [f"chart-{k}" for k in FIGURES]
     assert data[0]["series"][0]["values"] == [4] and data[0]["series"][1]["values"] == [3]
@@ -71,6 +78,11 @@ def test_each_figure_as_csv(client: Any, figures_world: None) -> None:
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     assert rows == [["Kalenderwoche", "Beginn der Woche", "Begonnen", "Abgeschlossen"],
                     ["2026-W02", "05.01.2026", "4", "3"]]
+    rows = list(csv.reader(io.StringIO(client.get(base + "bearbeitungsfrist").get_data(as_text=True).lstrip("\ufeff")),
+                           delimiter=";"))
+    assert rows == [["Kalenderwoche", "Beginn der Woche", "Abgeschlossen", "davon über der Frist", "Anteil über der Frist"],
+                    ["2026-W02", "05.01.2026", "3", "1", "33,3 %"], ["Zeitraum gesamt", "", "3", "1", "33,3 %"],
+                    ["offen (Stand heute)", "", "1", "1", "100,0 %"]]
     for key in FIGURES:
         assert client.get(base + key).status_code == 200
     assert client.get(base + "unbekannt").status_code == 404

@@ -100,6 +100,7 @@ def _figures(f: ProcessFigures) -> list[Figure]:
                 "series": [{"name": _("Frist überschritten"), "values": [d.open_overdue, d.completed_late]},
                            {"name": _("Frist eingehalten"),
                             "values": [d.open_with_due - d.open_overdue, d.completed_with_due - d.completed_late]}]}),
+        _sla_figure(f),
         Figure("bestand", _("Offener Bestand nach Alter"),
                _("Vorgänge, die heute noch nicht abgeschlossen sind, nach Tagen seit dem Eingang."),
                [_("Alter"), _("Vorgänge")],
@@ -107,6 +108,31 @@ def _figures(f: ProcessFigures) -> list[Figure]:
                {"kind": "bar", "categories": backlog_labels,
                 "series": [{"name": _("Vorgänge"), "values": [b.count for b in f.backlog]}]}),
     ]
+
+
+def _sla_figure(f: ProcessFigures) -> Figure:
+    """Cases completed per week against the processing time service.toml allows a whole case."""
+    sla = f.sla
+    if sla.seconds:
+        limits = ", ".join(f"v{v} " + _("%(days)s Tage", days=_number(s / 86400)) for v, s in sla.seconds.items())
+        text = _("Vorgänge, deren Durchlaufzeit vom Eingang bis zum Abschluss die Bearbeitungsfrist aus service.toml "
+                 "([sla] vorgang) überschritten hat: %(limits)s.", limits=limits)
+    else:
+        text = _("Für diesen Prozess ist in service.toml keine Bearbeitungsfrist für den ganzen Vorgang "
+                 "([sla] vorgang) festgelegt; es wird nichts gezählt.")
+    share = sla.completed
+    rows = [[w.label, w.monday.strftime("%d.%m.%Y"), str(w.completed), str(w.breached),
+             _percent(Share(w.breached, w.completed))] for w in sla.weeks]
+    rows.append([_("Zeitraum gesamt"), "", str(share.total), str(share.part), _percent(share)])
+    rows.append([_("offen (Stand heute)"), "", str(sla.open_total), str(sla.open_breached),
+                 _percent(Share(sla.open_breached, sla.open_total))])
+    return Figure("bearbeitungsfrist", _("Überschreitungen der Bearbeitungsfrist je Kalenderwoche"), text,
+                  [_("Kalenderwoche"), _("Beginn der Woche"), _("Abgeschlossen"), _("davon über der Frist"),
+                   _("Anteil über der Frist")], rows,
+                  {"kind": "stacked", "categories": [w.label for w in sla.weeks],
+                   "series": [{"name": _("Frist überschritten"), "values": [w.breached for w in sla.weeks]},
+                              {"name": _("Frist eingehalten"),
+                               "values": [w.completed - w.breached for w in sla.weeks]}]})
 
 
 def _share_figure(key: str, title: str, text: str, share: Share, part: str, rest: str) -> Figure:
