@@ -1,6 +1,10 @@
 """Case search benchmark (issue 16): the cockpit's case list at 1,000,000 cases on PostgreSQL.
 
-    python bench/case_search.py [--postgres URL] [--size 1000000] [--runs 40]
+    python bench/case_search.py [--postgres URL] [--size 1000000] [--runs 40] [--reuse]
+
+--reuse keeps the database of an earlier run with the same --size (loading a million cases
+takes minutes): it is migrated to the current head (new migrations backfill what they add)
+and analysed, not reloaded.
 
 How the data is made: a fresh database migrated by the engine's own migrations (every index,
 the pg_trgm index included when the server offers the extension); one process is deployed
@@ -30,7 +34,8 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.latency import fresh_pg, measure  # noqa: E402
 from engine.bootstrap import bootstrap  # noqa: E402
@@ -43,6 +48,7 @@ from engine.settings import Settings  # noqa: E402
 START = datetime(2024, 1, 1, tzinfo=timezone.utc)
 SPAN_DAYS = 3 * 365
 PROCESSES = [f"leistung{p}" for p in range(10)]
+DATABASE = "amtsflow_bench_cases"
 
 # One statement per table; i runs over generate_series. Case ids are uuid-shaped md5 digests.
 LOAD_CASES = """
@@ -72,6 +78,25 @@ FROM generate_series(1, :n) AS i WHERE i % 100 BETWEEN 95 AND 97
 
 
 
+def _reusable(base: str, n: int) -> str | None:
+    """The URL of an earlier run's database holding exactly ``n`` cases, else None."""
+    url = make_url(base).set(database=DATABASE)
+    admin = create_engine(base)
+    try:
+        with admin.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": DATABASE}).first() is None:
+                return None
+    finally:
+        admin.dispose()
+    probe = create_engine(url)
+    try:
+        with probe.connect() as conn:
+            loaded = conn.execute(text("SELECT count(*) FROM cases")).scalar_one()
+    except Exception:   # a half-made database: load afresh
+        return None
+    finally:
+        probe.dispose()
+    return url.render_as_string(hide_password=False) if loaded == n else None
 
 
 def main() -> None:
@@ -79,24 +104,30 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("AMTSFLOW_TEST_POSTGRES_URL"))
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the database of an earlier run with the same --size (migrated, not reloaded)")
     args = parser.parse_args()
     if not args.postgres:
         print("PostgreSQL skipped: pass --postgres URL or set AMTSFLOW_TEST_POSTGRES_URL")
         return
-    url = fresh_pg(args.postgres, "amtsflow_bench_cases")
+    n = args.size
+    url = _reusable(args.postgres, n) if args.reuse else None
+    reused = url is not None
+    if url is None:
+        url = fresh_pg(args.postgres, DATABASE)
     engine = bootstrap(Settings(database_url=url))
     upgrade(engine.db)
-    definition = deploy(engine, read_paths([str(ROOT / "tests" / "models" / "usertask.bpmn")]),
-                        actor="bench").processes[0].definition_id
-    n = args.size
     started = time.perf_counter()
-    with engine.db.begin() as conn:
-        for statement in (LOAD_CASES, LOAD_FIELDS, LOAD_INCIDENTS):
-            conn.execute(text(statement), {"n": n, "definition": definition})
+    if not reused:
+        definition = deploy(engine, read_paths([str(ROOT / "tests" / "models" / "usertask.bpmn")]),
+                            actor="bench").processes[0].definition_id
+        with engine.db.begin() as conn:
+            for statement in (LOAD_CASES, LOAD_FIELDS, LOAD_INCIDENTS):
+                conn.execute(text(statement), {"n": n, "definition": definition})
     with engine.db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM (ANALYZE)")
         trgm = conn.exec_driver_sql("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_case_fields_value_trgm'").first()
-    print(f"PostgreSQL, {n:,} cases loaded in {time.perf_counter() - started:.0f} s "
+    print(f"PostgreSQL, {n:,} cases {'reused' if reused else 'loaded'} in {time.perf_counter() - started:.0f} s "
           f"(trigram index: {'yes' if trgm else 'no, pg_trgm not available'})")
     rng = random.Random(7)
 

@@ -14,6 +14,7 @@ from engine.services import case_search, cases, queries
 from engine.services.case_events import open_incident
 from engine.services.case_search import CaseQuery
 from engine.services.deploy import deploy, read_paths
+from engine.persistence import tables as t
 from engine.runtime.parsing import SourceFile
 from tests.conftest import model
 
@@ -86,6 +87,39 @@ def test_free_text_over_fields_and_keys(engine: Engine, world: dict[str, Any]) -
     assert case_search.search(engine, CaseQuery(text="2026-0006")).rows == []
     assert case_search.search(engine, CaseQuery(text="100%")).rows == []     # LIKE wildcards are literal
     assert case_search.search(engine, CaseQuery(text="a_b")).rows == []
+
+
+def test_free_text_of_several_words_is_contained_as_a_whole(engine: Engine, world: dict[str, Any]) -> None:
+    """On PostgreSQL each word becomes a condition of its own that drives the trigram index; the
+    whole text is still what a field must contain (word order, the space, nothing in between)."""
+    reversed_ = cases.start_case(engine, "usertask", {"antragsteller": "Weber Jonas"}, actor="test", internal=True)
+    longer = cases.start_case(engine, "usertask", {"antragsteller": "Jonas Weberling"}, actor="test", internal=True)
+    apart = cases.start_case(engine, "usertask", {"antragsteller": "Jonas und Weber"}, actor="test", internal=True)
+    assert _ids(case_search.search(engine, CaseQuery(text="jonas WEBER"))) == [longer, world["ids"][1]]
+    assert _ids(case_search.search(engine, CaseQuery(text="weber jonas"))) == [reversed_]
+    assert _ids(case_search.search(engine, CaseQuery(text="und weber"))) == [apart]
+    assert case_search.search(engine, CaseQuery(text="Jonas Weber 100%")).rows == []
+    assert case_search.search(engine, CaseQuery(text="Jonas  Weber")).total == 0    # two spaces are not one
+
+
+@pytest.mark.postgres
+def test_the_rarest_word_drives_the_free_text(engine: Engine, world: dict[str, Any]) -> None:
+    """By the planner's statistics of lower(value): a word most values have comes last."""
+    if engine.db.dialect.name != "postgresql":
+        pytest.skip("statistics of the trigram index: PostgreSQL")
+    rows = [{"case_id": case_id, "name": f"f{n}", "value": f"Gemeinsam {case_id[:8]}{n}"}
+            for case_id in world["ids"] for n in range(200)]
+    with engine.db.begin() as conn:
+        conn.execute(t.case_fields.insert(), rows)
+    with engine.db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE case_fields")
+    with engine.db.connect() as conn:
+        assert case_search.text_drivers(conn, "gemeinsam erika") == ["erika", "gemeinsam"]
+        assert case_search.text_drivers(conn, "Erika GEMEINSAM") == ["erika", "gemeinsam"]
+        assert case_search.text_drivers(conn, "gemeinsam") == []          # one word: the text itself
+        assert case_search.text_drivers(conn, "ab gemeinsam") == []       # no trigram in "ab"
+    assert _ids(case_search.search(engine, CaseQuery(text="Gemeinsam " + world["ids"][2][:8] + "19"))) == \
+        [world["ids"][2]]
 
 
 def test_started_and_ended_ranges(engine: Engine, world: dict[str, Any], clock: FakeClock) -> None:
