@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from contextlib import nullcontext
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -20,7 +21,7 @@ from engine.services.case_start import (  # noqa: F401 - business_key_variables 
     BUSINESS_KEY_PROPERTY, OPTIMISTIC_STARTS, business_key_variables, definition_to_start, start_unlocked,
     store_start, take_business_key, workflow_to_start)
 from engine.services.case_events import append_case_event
-from engine.services.commands import Command, run_case_command
+from engine.services.commands import CASE_COLUMNS, Command, run_case_command
 
 MAX_BUSINESS_KEY = business_keys.MAX_BUSINESS_KEY
 
@@ -76,6 +77,15 @@ _SELECT_WORK_ITEM = FastStatement(  # plain text columns only (read on the drive
     .where(t.work_items.c.id == bindparam("id")))
 
 
+# The work item to complete with its whole case row: the command needs no second read when the
+# case cache has no current entry (always, when another process - a worker - saved the case last).
+_SELECT_WORK_ITEM_WITH_CASE = FastStatement(
+    select(_w.c.id.label("task_id"), _w.c.process_key.label("task_process_key"), _w.c.element_id,
+           _w.c.state.label("task_state"), _w.c.assignee, *CASE_COLUMNS)
+    .join(t.cases, t.cases.c.id == t.work_items.c.case_id)
+    .where(t.work_items.c.id == bindparam("id")))
+
+
 def _work_item(engine: Engine, task_id: str, conn: Any = None) -> Any:
     """The work item joined with its case's definition id."""
     if conn is None:
@@ -104,9 +114,15 @@ def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = No
     inbound.check_data(data, where=f"task {task_id}")
     item: Any = None
 
-    def locate(conn: Any) -> tuple[str, int]:  # in the command's transaction: one read, no second connection
+    def locate(conn: Any) -> tuple[str, int, Any]:  # in the command's transaction: one read, no second connection
         nonlocal item
-        item = _work_item(engine, task_id, conn)
+        rows = _SELECT_WORK_ITEM_WITH_CASE.all(conn, {"id": task_id})
+        if not rows:
+            raise NotFound(f"task {task_id} not found", user_message="Die Aufgabe wurde nicht gefunden.")
+        case_row = rows[0]
+        item = SimpleNamespace(id=case_row.task_id, case_id=case_row.id, process_key=case_row.task_process_key,
+                               element_id=case_row.element_id, state=case_row.task_state, assignee=case_row.assignee,
+                               definition_id=case_row.definition_id, revision=case_row.revision)
         if item.state != "open":
             raise Conflict(f"task {task_id} is already {item.state}",
                            user_message="Die Aufgabe wurde bereits von jemand anderem erledigt.")
@@ -123,7 +139,7 @@ def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = No
             submissions.check(conn, form, data, where=where, actor=actor,
                               case_id=str(item.case_id), uploaded=[u.id for u in uploads],
                               declared_without_form=submissions.declared_without_form(info.properties))
-        return str(item.case_id), int(item.revision)
+        return str(item.case_id), int(item.revision), case_row
 
     def mutate(cmd: Command) -> None:
         info = cmd.parsed.models.get(item.process_key, cmd.parsed.model).element(item.element_id)

@@ -65,6 +65,26 @@ def test_a_task_of_a_case_moved_on_elsewhere_is_completed_in_one_attempt(engine,
     assert queries.get_case(engine, case_id)["data"]["n"] == 2
 
 
+def test_a_task_of_a_case_moved_on_elsewhere_is_completed_without_a_second_read_of_the_case(engine, other,
+                                                                                           monkeypatch):
+    """The web process's usual case in the web + worker set-up: the worker saved the case last.
+    The work item's read brings the whole case row along; the command reads no case row again."""
+    from engine.services import commands
+
+    deploy_models(engine, "steploop.bpmn")
+    case_id = cases.start_case(engine, "steploop", {"n": 0, "limit": 5}, internal=True)   # cached here
+    cases.complete_task(other, _open_task(engine, case_id), {}, actor="sb1")  # the entry is stale now
+
+    def no_second_read(*_args):
+        raise AssertionError("the case row was read a second time")
+
+    monkeypatch.setattr(commands, "_case_row_of", no_second_read)
+    cases.complete_task(engine, _open_task(engine, case_id), {}, actor="sb2")
+    monkeypatch.undo()
+    view = queries.get_case(engine, case_id)
+    assert view["data"]["n"] == 2 and [h["action"] for h in view["history"]][-1] == "task_completed"
+
+
 def test_a_stale_entry_whose_command_would_succeed_is_caught_by_the_revision_check(engine, other):
     deploy_models(engine, "steploop.bpmn")
     case_id = cases.start_case(engine, "steploop", {"n": 0, "limit": 5}, internal=True)

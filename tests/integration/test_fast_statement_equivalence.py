@@ -161,6 +161,7 @@ def _workload(engine: Engine, clock: Any) -> None:
     with engine.db.connect() as conn:
         job = conn.execute(select(t.jobs).where(t.jobs.c.case_id == parked)).one()
     handover.still_runnable(engine, "w", job)     # the re-check of a job that waited (not locked by w)
+    engine.case_cache.discard(parked)                                 # the command reads the case row
     cases.cancel_case(engine, parked)                                 # its service job is deleted
     deploy_models(engine, "four_eyes.bpmn")
     four_eyes = cases.start_case(engine, "vieraugen", {}, internal=True)
