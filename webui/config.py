@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from engine.settings import Settings
+from webui.engine_rest.long_polls import long_poll_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,6 +42,7 @@ def web_config(settings: Settings, test_config: Mapping[str, Any] | None,
         "AMTSFLOW_DEMO_IDP": settings.demo or testing or env.get("AMTSFLOW_DEMO_IDP", "") in ("1", "true", "yes"),
         "AMTSFLOW_OIDC": _oidc(env),
         "AMTSFLOW_SITE_NAME": env.get("AMTSFLOW_SITE_NAME", "Serviceportal Musterstadt"),
+        **long_poll_config(env),
     }
 
 

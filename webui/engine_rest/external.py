@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import current_app, jsonify
 
 from engine.services import external_tasks
 from engine.services.external_tasks import LockedTask, LockViolation, TopicRequest
 from engine.services.external_wait import MAX_WAIT_SECONDS, wait_and_fetch
 from webui.auth import engine
 from webui.engine_rest.base import STAFF, RestError, body, bp, require, user
+from webui.engine_rest.long_polls import gate
 from webui.engine_rest.variables import camunda_date, typed_all, untyped_all
 
 
@@ -72,9 +73,21 @@ def external_fetch_and_lock() -> Any:
         raise RestError(400, "'topics' must be a list")
     requests = [_topic(entry) for entry in topics]
     max_tasks = _int(data, "maxTasks", 10, low=0, high=external_tasks.MAX_TASKS)
-    timeout_ms = _int(data, "asyncResponseTimeout", 0, high=int(MAX_WAIT_SECONDS * 1000))
-    tasks = wait_and_fetch(engine(), external_tasks.check_worker(worker), requests, max_tasks,
-                           data.get("usePriority") is True, timeout_ms / 1000)
+    timeout = min(_int(data, "asyncResponseTimeout", 0, high=2**31 - 1) / 1000,
+                  float(current_app.config["AMTSFLOW_LONG_POLL_MAX_SECONDS"]), MAX_WAIT_SECONDS)
+    worker_id = external_tasks.check_worker(worker)
+    polls, account = gate(), user().username
+    if timeout <= 0 or not requests or not polls.enter(account):    # beyond the caps: answer now
+        return _fetched(worker_id, requests, max_tasks, data, 0.0)
+    try:
+        return _fetched(worker_id, requests, max_tasks, data, timeout)
+    finally:
+        polls.leave(account)
+
+
+def _fetched(worker_id: str, requests: list[TopicRequest], max_tasks: int, data: dict[str, Any],
+             timeout: float) -> Any:
+    tasks = wait_and_fetch(engine(), worker_id, requests, max_tasks, data.get("usePriority") is True, timeout)
     return jsonify([_dto(task) for task in tasks])
 
 
