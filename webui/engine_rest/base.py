@@ -5,11 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import math
 import threading
 import time
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_limiter import Limiter
+from limits import parse
 from werkzeug.exceptions import HTTPException
 
 from engine.domain.errors import (AmtsflowError, Conflict, DatabaseBusy, DeploymentError, NotFound,
@@ -28,19 +31,52 @@ _basic_lock = threading.Lock()
 class RestError(Exception):
     """An answer in Camunda's error shape."""
 
-    def __init__(self, status: int, message: str, kind: str = "InvalidRequestException") -> None:
+    def __init__(self, status: int, message: str, kind: str = "InvalidRequestException",
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.kind = kind
+        self.headers = headers or {}
 
 
-def camunda_error(status: int, message: str, kind: str = "InvalidRequestException") -> Any:
+def camunda_error(status: int, message: str, kind: str = "InvalidRequestException",
+                  headers: dict[str, str] | None = None) -> Any:
     response = jsonify(type=kind, message=message, code=None)
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Basic realm="amtsflow"'
+    response.headers.update(headers or {})
     return response
+
+
+def _failure_keys(username: str) -> list[tuple[str, ...]]:
+    return [("engine-rest-basic", "address", request.remote_addr or "-"),
+            ("engine-rest-basic", "account", username.casefold())]
+
+
+def _check_failures(username: str) -> None:
+    """Failed HTTP Basic sign-ins are limited as the web sign-in is (AMTSFLOW_LOGIN_RATE_LIMIT,
+    flask-limiter's storage), per client address and per account: beyond the limit the password
+    is not checked at all (429 with Retry-After). A credential verified within the last minute
+    (the cache) is not held up, so guessing at a worker's account does not stop the worker."""
+    limiter: Limiter = current_app.extensions["amtsflow_limiter"]
+    if not limiter.enabled:
+        return
+    item = parse(str(current_app.config["AMTSFLOW_LOGIN_RATE_LIMIT"]))
+    for key in _failure_keys(username):
+        if not limiter.limiter.test(item, *key):
+            wait = max(1, math.ceil(limiter.limiter.get_window_stats(item, *key).reset_time - time.time()))
+            raise RestError(429, f"Too many failed sign-ins (HTTP Basic) for this account or from this address; "
+                                 f"try again in {wait} seconds.", "RestException", {"Retry-After": str(wait)})
+
+
+def _count_failure(username: str) -> None:
+    limiter: Limiter = current_app.extensions["amtsflow_limiter"]
+    if limiter.enabled:
+        item = parse(str(current_app.config["AMTSFLOW_LOGIN_RATE_LIMIT"]))
+        for key in _failure_keys(username):
+            limiter.limiter.hit(item, *key)
 
 
 def _basic_user(header: str) -> User | None:
@@ -57,8 +93,11 @@ def _basic_user(header: str) -> User | None:
     if cached is not None and cached[1] > now:
         user = identity.get_user(engine(), cached[0])
         return user if user is not None and user.active else None
+    _check_failures(username)
     user = identity.authenticate(engine(), username, password)
-    if user is not None:
+    if user is None:
+        _count_failure(username)
+    else:
         with _basic_lock:
             if len(_basic_cache) > 1000:
                 _basic_cache.clear()
@@ -113,7 +152,7 @@ def int_arg(name: str, default: int, maximum: int = 500) -> int:
 
 @bp.errorhandler(RestError)
 def _rest_error(exc: RestError) -> Any:
-    return camunda_error(exc.status, exc.message, exc.kind)
+    return camunda_error(exc.status, exc.message, exc.kind, exc.headers)
 
 
 @bp.errorhandler(AmtsflowError)
