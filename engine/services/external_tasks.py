@@ -143,11 +143,11 @@ def _read_models(engine: Engine, locked: list[tuple[Any, TopicRequest]], worker_
         variables = dict(payload.get("params") or {}) if topic.local_only else dict(payload.get("variables") or {})
         if topic.variables is not None:
             variables = {k: v for k, v in variables.items() if k in topic.variables}
-        tasks.append(_task(row, case, worker_id, variables))
+        tasks.append(task_view(row, case, worker_id, variables))
     return tasks
 
 
-def _task(row: Any, case: Any, worker_id: str | None, variables: dict[str, Any]) -> LockedTask:
+def task_view(row: Any, case: Any, worker_id: str | None, variables: dict[str, Any]) -> LockedTask:
     return LockedTask(
         id=row.id, topic=row.topic, worker_id=worker_id, activity_id=row.element_id or "", case_id=row.case_id,
         process_key=case.process_key, definition_id=case.definition_id, business_key=case.business_key,
@@ -297,4 +297,4 @@ def next_free_in(engine: Engine, topics: list[str]) -> float | None:
 
 
 __all__ = ["LockViolation", "LockedTask", "TopicRequest", "bpmn_error", "check_worker", "complete",
-           "extend_lock", "fail", "fetch_and_lock", "next_free_in", "unlock"]
+           "extend_lock", "fail", "fetch_and_lock", "next_free_in", "task_view", "unlock"]
