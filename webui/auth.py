@@ -10,6 +10,7 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from engine.bootstrap import Engine
 from engine.services import identity
 from engine.services.identity import User
+from engine.tenancy import DEFAULT_TENANT, tenant_or_none
 from webui.errors import refuse
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,6 +34,7 @@ def sign_in(user: User, method: str) -> None:
         session["lang"] = lang
     session["user"] = user.username
     session["auth"] = method
+    session["tenant"] = tenant_or_none() or DEFAULT_TENANT   # a session is valid in this tenant only
     session.permanent = True
 
 
@@ -52,6 +54,11 @@ def _load_user() -> None:
         g.auth = "token" if g.user else "invalid-token"
         return
     username = session.get("user")
+    if username and session.get("tenant", DEFAULT_TENANT) != (tenant_or_none() or DEFAULT_TENANT):
+        current_app.logger.warning("session of tenant %r presented to tenant %r: refused",
+                                   session.get("tenant", DEFAULT_TENANT), tenant_or_none())
+        sign_out()
+        return
     if username:
         user = identity.get_user(engine(), username)
         if user is None or not user.active:
@@ -78,9 +85,10 @@ def home_for(user: User) -> str:
 
 def login_url() -> str:
     """Citizens sign in through the identity provider, staff with a local account."""
+    here = request.script_root + request.full_path.rstrip("?")    # with the tenant's path prefix
     if request.blueprint == "portal":
-        return url_for("accounts.citizen_login", next=request.full_path.rstrip("?"))
-    return url_for("accounts.login", next=request.full_path.rstrip("?"))
+        return url_for("accounts.citizen_login", next=here)
+    return url_for("accounts.login", next=here)
 
 
 def require_roles(*roles: str) -> Callable[[F], F]:

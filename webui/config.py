@@ -43,6 +43,11 @@ def web_config(settings: Settings, test_config: Mapping[str, Any] | None,
         "AMTSFLOW_OIDC": _oidc(env),
         "AMTSFLOW_SITE_NAME": env.get("AMTSFLOW_SITE_NAME", "Serviceportal Musterstadt"),
         **long_poll_config(env),
+        # reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host/-Port/-Prefix are
+        # trusted (0: none; the tenant is then resolved from the Host header the server sees)
+        "AMTSFLOW_TRUSTED_PROXIES": int(env.get("AMTSFLOW_TRUSTED_PROXIES", 0)),
+        # how long a web process keeps the tenants' hosts and prefixes before reading them again
+        "AMTSFLOW_TENANT_CACHE_SECONDS": float(env.get("AMTSFLOW_TENANT_CACHE_SECONDS", 5)),
     }
 
 

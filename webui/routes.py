@@ -10,6 +10,7 @@ from webui.errors import init_errors
 from webui.i18n import init_i18n
 from webui.ops import init_ops
 from webui.security import csrf_exempt, init_security, limit_public_forms
+from webui.tenant_web import init_tenant_web
 from webui.templating import init_templating
 
 
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     from webui.studio import blueprint as studio
     from webui.studio import cases as studio_cases, changes, figures as studio_figures, migration as studio_migration, operations as studio_operations, views as studio_views  # noqa: F401
 
+    init_tenant_web(app)       # first: every other hook runs inside the request's tenant
     init_security(app)
     init_i18n(app)
     init_auth(app)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask_babel import format_datetime, gettext as _
 
 from webui.document_names import document_name
+from webui.tenant_web import UNKNOWN_KEY, request_tenant
 
 STATUS = {
     "running": "in Bearbeitung", "waiting": "wartet", "completed": "abgeschlossen",
@@ -85,9 +86,19 @@ def short_id(value: str) -> str:
     return value.split("-")[0].upper() if value else ""
 
 
+def site_name(app: Flask) -> str:
+    """The portal's name: the tenant's, or the installation's for the default tenant (as before tenants)."""
+    tenant = request_tenant() if has_request_context() else None
+    if tenant is None and has_request_context() and request.environ.get(UNKNOWN_KEY):
+        return "Serviceportal"        # an unknown host: no municipality's name
+    if tenant is None or tenant.is_default:
+        return str(app.config["AMTSFLOW_SITE_NAME"])
+    return tenant.name
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(status_label=status_label, action_label=action_label, when=when, deadline=deadline, duration=duration, citizen_status=citizen_status,
                                  short_id=short_id, document_name=document_name)
-    app.jinja_env.globals.update(STATUS_BADGE=STATUS_BADGE, site_name=lambda: app.config["AMTSFLOW_SITE_NAME"])
+    app.jinja_env.globals.update(STATUS_BADGE=STATUS_BADGE, site_name=lambda: site_name(app))
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

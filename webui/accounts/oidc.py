@@ -18,6 +18,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from engine.tenancy import DEFAULT_TENANT, tenant_or_none
+
 TIMEOUT = 10.0
 # Values of the trust claim (eIDAS / BundID "acr") mapped to the three levels, strongest first.
 TRUST_MARKERS = (("high", "high"), ("hoch", "high"), ("substantial", "substantial"), ("substanziell", "substantial"))
@@ -40,7 +42,10 @@ class OidcClient:
 
     def authorization_url(self, redirect_uri: str) -> str:
         state, nonce, verifier = generate_token(24), generate_token(24), generate_token(48)
-        session["oidc"] = {"state": state, "nonce": nonce, "verifier": verifier, "redirect_uri": redirect_uri}
+        # the tenant whose portal the citizen used comes back with the state: the account is mapped
+        # into it, and a callback that arrives at another tenant is refused
+        session["oidc"] = {"state": state, "nonce": nonce, "verifier": verifier, "redirect_uri": redirect_uri,
+                           "tenant": tenant_or_none() or DEFAULT_TENANT}
         return str(prepare_grant_uri(
             self.metadata()["authorization_endpoint"], self.config["client_id"], "code", redirect_uri=redirect_uri,
             scope=self.config["scope"], state=state, nonce=nonce,
@@ -50,6 +55,8 @@ class OidcClient:
         """Check state, exchange the code, verify the ID token; its claims. Any failure: 400."""
         pending = session.pop("oidc", None)
         if not pending or args.get("state") != pending["state"] or not args.get("code"):
+            abort(400)
+        if pending.get("tenant", DEFAULT_TENANT) != (tenant_or_none() or DEFAULT_TENANT):
             abort(400)
         meta = self.metadata()
         response = httpx.post(meta["token_endpoint"], timeout=TIMEOUT, data={
