@@ -22,6 +22,7 @@ from engine.bell import Bell
 from engine.domain.errors import NotFound
 from engine.persistence import tables as t
 from engine.persistence.db import make_engine
+from engine.persistence.override_tables import definition_variants
 from engine.ports import Clock, Connector, SystemClock
 from engine.runtime.case_cache import CaseCache
 from engine.runtime.expressions import SafeEvaluator
@@ -33,32 +34,39 @@ from engine.settings import Settings
 
 
 class DefinitionCache:
-    """definition id -> parsed process, parsed from stored sources on first use."""
+    """(definition id, variant id) -> parsed process, parsed from stored sources on first use.
+
+    A variant (engine.services.variants) is a definition's files with a tenant's overrides in
+    place; ``variant=None`` is the definition's own files. Both never change once stored, so
+    an entry never goes stale, and the variant in the key keeps tenants' variants apart."""
 
     def __init__(self, db: Database, evaluator: SafeEvaluator, size: int = 256) -> None:
         self.db = db
         self.evaluator = evaluator
         self.size = size
-        self._items: OrderedDict[str, ParsedProcess] = OrderedDict()
+        self._items: OrderedDict[tuple[str, str | None], ParsedProcess] = OrderedDict()
         self._retention: dict[str, str | None] = {}   # definitions never change once deployed
         self._lock = threading.Lock()
 
-    def get(self, definition_id: str, conn: Any = None) -> ParsedProcess:
+    def get(self, definition_id: str, conn: Any = None, variant: str | None = None,
+            entries: list[dict[str, str]] | None = None) -> ParsedProcess:
+        """``entries``: the variant's files when it is not stored yet (a case about to start on it)."""
+        cache_key = (definition_id, variant)
         with self._lock:
-            hit = self._items.get(definition_id)
+            hit = self._items.get(cache_key)
             if hit is not None:
-                self._items.move_to_end(definition_id)
+                self._items.move_to_end(cache_key)
                 return hit
-        parsed = self._load(definition_id, conn)
-        with self._lock:
-            self._items[definition_id] = parsed
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+        parsed = self._load(definition_id, variant, entries, conn)
+        self.put(definition_id, parsed, variant)
         return parsed
 
-    def put(self, definition_id: str, parsed: ParsedProcess) -> None:
+    def put(self, definition_id: str, parsed: ParsedProcess, variant: str | None = None) -> None:
         with self._lock:
-            self._items[definition_id] = parsed
+            self._items[(definition_id, variant)] = parsed
+            self._items.move_to_end((definition_id, variant))
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
     def retention(self, definition_id: str, conn: Any) -> str | None:
         """The retention period (ISO duration) of a definition, or None: keep its cases."""
@@ -71,15 +79,25 @@ class DefinitionCache:
             self._retention[definition_id] = period
         return period
 
-    def _load(self, definition_id: str, conn: Any) -> ParsedProcess:
+    def _load(self, definition_id: str, variant: str | None, given: list[dict[str, str]] | None,
+              conn: Any) -> ParsedProcess:
         def run(c: Any) -> ParsedProcess:
             row = c.execute(select(t.process_definitions).where(t.process_definitions.c.id == definition_id)).first()
             if row is None:
                 raise NotFound(f"process definition {definition_id} not found")
-            hashes = [f["sha256"] for f in row.files]
+            entries = row.files
+            if variant is not None and given is not None:
+                entries = given
+            elif variant is not None:
+                v = definition_variants
+                entries = c.execute(select(v.c.files).where(v.c.id == variant, v.c.definition_id == definition_id)
+                                    ).scalar()
+                if entries is None:
+                    raise NotFound(f"variant {variant} of process definition {definition_id} not found")
+            hashes = [f["sha256"] for f in entries]
             contents = dict(c.execute(select(t.resources.c.sha256, t.resources.c.content)
                                       .where(t.resources.c.sha256.in_(hashes))).all())
-            files = [SourceFile(f["name"], contents[f["sha256"]]) for f in row.files]
+            files = [SourceFile(f["name"], contents[f["sha256"]]) for f in entries]
             with self._lock:
                 self._retention[definition_id] = row.retention
             return parse_bundle(files).processes[row.key]

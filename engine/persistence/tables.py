@@ -118,6 +118,9 @@ cases = Table(
     Column("started_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
     Column("ended_at", TS),
+    # the tenant's variant of the definition it started on (engine/persistence/override_tables.py);
+    # None: the definition's own files
+    Column("variant_id", String(64)),
     # An Aktenzeichen names one case of a process of a tenant; NULLs (no key) are distinct on both databases.
     Index("uq_cases_process_key_business_key", "tenant_id", "process_key", "business_key", unique=True),
     # The cockpit's case search, newest first (engine/services/case_search.py, migrations 0014,

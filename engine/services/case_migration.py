@@ -27,7 +27,8 @@ from engine.persistence.db import unit_of_work
 from engine.persistence.ops_tables import migration_batch_cases, migration_batches
 from engine.runtime.migration import MigrationIssue, check_and_migrate
 from engine.runtime.parsing import ParsedProcess
-from engine.services import case_repair
+from engine.services import case_repair, variants
+from engine.tenancy import tenant_or_none
 from engine.services.commands import Command, run_case_command
 
 SLICE = 25
@@ -139,6 +140,11 @@ def migrate_case(engine: Engine, case_id: str, plan: MigrationPlan, *, actor: st
         if cmd.case.status not in RUNNING:
             raise _Refused(CaseResult(case_id, False, [MigrationIssue("", "Der Vorgang ist beendet.")], {}))
         target_id, target = _definition(engine, plan.process_key, plan.target_version, cmd.uow.conn)
+        # the case's tenant's overrides as they are now (a migration is when a case takes them up)
+        tenant = variants.tenant_of(cmd.uow.conn, cmd.case.variant_id) or tenant_or_none()
+        variant = variants.variant_for(cmd.uow.conn, target_id, tenant)
+        if variant is not None:
+            target = engine.definitions.get(target_id, cmd.uow.conn, variant.id, variant.files)
         registry = engine.serializer.spec_registry(cmd.parsed.model.dialect)
         outcome = check_and_migrate(cmd.wf, registry, cmd.parsed, target, plan.mapping, apply=not dry_run)
         result = CaseResult(case_id, not outcome.issues and not dry_run, outcome.issues, outcome.moved)
@@ -146,9 +152,13 @@ def migrate_case(engine: Engine, case_id: str, plan: MigrationPlan, *, actor: st
             raise _Refused(result)
         _move_projections(cmd, target, outcome.moved)
         cmd.parsed = target
-        cmd.case = _with(cmd.case, definition_id=target_id, version=plan.target_version)
+        variant_id = variant.id if variant is not None else None
+        if variant is not None and not dry_run:
+            variants.store(cmd.uow.conn, variant, engine.clock.now())
+            cmd.audit_details["overrides"] = {o["file"]: o["version"] for o in variant.overrides}
+        cmd.case = _with(cmd.case, definition_id=target_id, version=plan.target_version, variant_id=variant_id)
         cmd.uow.conn.execute(update(t.cases).where(t.cases.c.id == case_id)
-                             .values(definition_id=target_id, version=plan.target_version))
+                             .values(definition_id=target_id, version=plan.target_version, variant_id=variant_id))
         cmd.audit_details.update(comment=reason, source_version=plan.source_version,
                                  target_version=plan.target_version,
                                  mapping={k: v for k, v in plan.mapping.items() if k != v})

@@ -22,7 +22,9 @@ from engine.persistence import tables as t
 from engine.persistence.db import UnitOfWork, reading, unit_of_work
 from engine.persistence.fast import FastStatement
 from engine.runtime import camunda
-from engine.services import audit, business_keys, documents
+from engine.tenancy import tenant_or_none
+from engine.services import audit, business_keys, documents, variants
+from engine.services.variants import Variant
 from engine.services.submissions import Submission
 from engine.services.commands import Command, reevaluate_conditions, save, step_workflow
 
@@ -48,7 +50,8 @@ def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any],
     steps it anew)."""
     ticket: tuple[int, int] | None = None
     with reading(engine.db) as conn:  # reads only (SQLite: a deferred transaction, no lock)
-        definition, parsed = definition_to_start(engine, conn, key, data, version, definition_id, submission)
+        definition, parsed, variant = definition_to_start(engine, conn, key, data, version, definition_id,
+                                                          submission)
         year = authority_year(engine)
         if business_key is not None:
             business_key = take_business_key(engine, conn, key, definition, business_key)
@@ -56,7 +59,7 @@ def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any],
             business_key, number, last = business_keys.peek(conn, key, definition.business_key_format, year)
             ticket = (number, last)
     prepared = workflow_to_start(engine, case_id, key, definition, parsed, data, business_key, actor, message,
-                                 signal, timer_start)
+                                 signal, timer_start, variant)
     prepared.step_error = step_workflow(engine, prepared.wf, prepared.details)
     if prepared.step_error is None:   # the start variables are new variables (conditional events)
         prepared.step_error = reevaluate_conditions(engine, prepared.wf, {}, prepared.details, entering=True)
@@ -96,11 +99,13 @@ class StartPlan:
     details: dict[str, Any]
     stepped: bool = False
     step_error: str | None = None
+    variant: Variant | None = None     # the tenant's overrides it runs with (None: the shared files)
 
 
 def definition_to_start(engine: Engine, conn: Any, key: str, data: dict[str, Any], version: int | None,
-                        definition_id: str | None, submission: Submission) -> tuple[Any, Any]:
-    """The definition row and parsed process to start, ``data`` checked as ``submission``'s."""
+                        definition_id: str | None, submission: Submission) -> tuple[Any, Any, Variant | None]:
+    """The definition row, the current tenant's variant of it (its overrides in place; None: the
+    definition's own files) and the parsed process to start, ``data`` checked as ``submission``'s."""
     definition: Any
     if definition_id is not None:
         definition = conn.execute(select(t.process_definitions).where(
@@ -112,9 +117,11 @@ def definition_to_start(engine: Engine, conn: Any, key: str, data: dict[str, Any
             t.process_definitions.c.key == key, t.process_definitions.c.version == version)).first()
     if definition is None:
         raise NotFound(f"process '{key}' is not deployed", user_message="Diese Leistung ist nicht verfügbar.")
-    parsed = engine.definitions.get(definition.id, conn)
+    variant = variants.variant_for(conn, definition.id, tenant_or_none())
+    parsed = engine.definitions.get(definition.id, conn, variant.id if variant else None,
+                                    variant.files if variant else None)
     submission.check_start(parsed.model, data, where=f"{key} start form")
-    return definition, parsed
+    return definition, parsed, variant
 
 
 def authority_year(engine: Engine) -> int:
@@ -133,7 +140,8 @@ def take_business_key(engine: Engine, conn: Any, key: str, definition: Any, busi
 
 def workflow_to_start(engine: Engine, case_id: str, key: str, definition: Any, parsed: Any, data: dict[str, Any],
                       business_key: str, actor: str, message: tuple[str, dict[str, Any]] | None,
-                      signal: tuple[str, dict[str, Any]] | None, timer_start: bool) -> StartPlan:
+                      signal: tuple[str, dict[str, Any]] | None, timer_start: bool,
+                      variant: Variant | None = None) -> StartPlan:
     """The new case's workflow with its start event fired (not yet stepped beyond it)."""
     data.update(camunda.start_variables(parsed.model, actor))  # camunda:initiator
     data.update(business_key_variables(parsed.model, business_key))
@@ -150,8 +158,10 @@ def workflow_to_start(engine: Engine, case_id: str, key: str, definition: Any, p
             engine.runner.step(wf)
             if not engine.runner.deliver(wf, event[0], event[1], kind=kind):
                 raise InvalidState(f"process '{key}' has no start event for {kind} '{event[0]}'")
-    details = {"process": key, "version": definition.version, "business_key": business_key}
-    return StartPlan(key, definition, parsed, wf, details)
+    details: dict[str, Any] = {"process": key, "version": definition.version, "business_key": business_key}
+    if variant is not None:   # which override versions the case runs with (audited with its start)
+        details["overrides"] = {o["file"]: o["version"] for o in variant.overrides}
+    return StartPlan(key, definition, parsed, wf, details, variant=variant)
 
 
 def store_start(engine: Engine, uow: UnitOfWork, case_id: str, start: StartPlan, business_key: str | None,
@@ -159,7 +169,10 @@ def store_start(engine: Engine, uow: UnitOfWork, case_id: str, start: StartPlan,
     if message_record is not None:  # also without a message start: an idempotent start (see messages)
         uow.conn.execute(insert(t.messages).values(delivered_case_id=case_id,
                                                    delivered_at=engine.clock.now(), **message_record))
+    if start.variant is not None:
+        variants.store(uow.conn, start.variant, engine.clock.now())
     row = SimpleNamespace(id=case_id, definition_id=start.definition.id, process_key=start.key,
+                          variant_id=start.variant.id if start.variant is not None else None,
                           version=start.definition.version, business_key=business_key, suspended=False, revision=0,
                           data={}, waits={}, audit_hash=audit.GENESIS)
     cmd = Command(engine, uow, row, start.parsed, start.wf, actor, audit_details=start.details,

@@ -59,10 +59,11 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
         # In the caller's transaction (which holds its locks already), or after repeated races
         # for the same process's next number: everything in one write transaction.
         with (nullcontext(uow) if uow is not None else unit_of_work(engine.db)) as tx:
-            definition, parsed = definition_to_start(engine, tx.conn, key, data, version, definition_id, submission)
+            definition, parsed, variant = definition_to_start(engine, tx.conn, key, data, version, definition_id,
+                                                              submission)
             business_key = take_business_key(engine, tx.conn, key, definition, business_key)
             prepared = workflow_to_start(engine, case_id, key, definition, parsed, data, business_key, actor,
-                                         message, signal, timer_start)
+                                         message, signal, timer_start, variant)
             store_start(engine, tx, case_id, prepared, business_key, actor, message_record, submission.uploads)
             if uow is None and not tx.committed:
                 tx.commit()
@@ -72,7 +73,7 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
 _w = t.work_items
 _SELECT_WORK_ITEM = FastStatement(  # plain text columns only (read on the driver's cursor)
     select(_w.c.id, _w.c.case_id, _w.c.process_key, _w.c.element_id, _w.c.state, _w.c.assignee,
-           t.cases.c.definition_id, t.cases.c.revision)
+           t.cases.c.definition_id, t.cases.c.revision, t.cases.c.variant_id)
     .join(t.cases, t.cases.c.id == t.work_items.c.case_id)
     .where(t.work_items.c.id == bindparam("id")))
 
@@ -99,7 +100,7 @@ def _work_item(engine: Engine, task_id: str, conn: Any = None) -> Any:
 
 def task_form(engine: Engine, task_id: str, item: Any = None) -> Any:
     item = item or _work_item(engine, task_id)
-    parsed = engine.definitions.get(item.definition_id)
+    parsed = engine.definitions.get(item.definition_id, None, item.variant_id)
     return parsed.models.get(item.process_key, parsed.model).element(item.element_id).form
 
 
@@ -122,7 +123,8 @@ def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = No
         case_row = rows[0]
         item = SimpleNamespace(id=case_row.task_id, case_id=case_row.id, process_key=case_row.task_process_key,
                                element_id=case_row.element_id, state=case_row.task_state, assignee=case_row.assignee,
-                               definition_id=case_row.definition_id, revision=case_row.revision)
+                               definition_id=case_row.definition_id, revision=case_row.revision,
+                               variant_id=case_row.variant_id)
         if item.state != "open":
             raise Conflict(f"task {task_id} is already {item.state}",
                            user_message="Die Aufgabe wurde bereits von jemand anderem erledigt.")
@@ -130,7 +132,7 @@ def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = No
             raise PermissionDenied(f"task {task_id} is claimed by {item.assignee}",
                                    user_message=f"Die Aufgabe ist {item.assignee} zugewiesen.")
         where = f"task {task_id} ({item.element_id})"
-        parsed = engine.definitions.get(item.definition_id, conn)
+        parsed = engine.definitions.get(item.definition_id, conn, item.variant_id)
         info = parsed.models.get(item.process_key, parsed.model).element(item.element_id)
         form = info.form
         if internal:
@@ -203,7 +205,7 @@ def delegate(engine: Engine, task_id: str, to_user: str, actor: str) -> None:
 
 def _assign(engine: Engine, task_id: str, assignee: str | None, actor: str, *, expect_free: bool, action: str) -> None:
     item = _work_item(engine, task_id)
-    parsed = engine.definitions.get(item.definition_id)
+    parsed = engine.definitions.get(item.definition_id, None, item.variant_id)
     if engine.runner.listens(parsed, item.process_key, item.element_id, "assignment"):
         _assign_with_listeners(engine, task_id, assignee, actor, expect_free=expect_free, action=action)
         return

@@ -103,7 +103,7 @@ def run_case_command(engine: Engine, case: str | Callable[[Any], Located], actor
                 if row is None:
                     raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")
                 _check_runnable(row, case_id, allow_suspended)
-                parsed = engine.definitions.get(row.definition_id, uow.conn)
+                parsed = engine.definitions.get(row.definition_id, uow.conn, row.variant_id)
                 wf = cached.wf if cached is not None else engine.serializer.loads(row.state, parsed, engine.script_engine,
                                                                                   row.serializer_version)
                 cmd = Command(engine, uow, row, parsed, wf, actor)
@@ -334,6 +334,7 @@ def _write_case_row(cmd: Command, new: bool, now: datetime, values: dict[str, An
     if new:
         _INSERT_CASE.run(conn, dict(
             id=row.id, definition_id=row.definition_id, process_key=row.process_key, version=row.version,
+            variant_id=row.variant_id,
             business_key=row.business_key, suspended=False, revision=1, started_by=cmd.actor, started_at=now,
             waits=snapshot, **values))
     elif _UPDATE_CASE.run(conn, {"b_id": row.id, "b_revision": row.revision, "revision": row.revision + 1,
@@ -346,6 +347,7 @@ def _committed_row(row: Any, new: bool, actor: str, now: datetime, values: dict[
     """The case row as this save leaves it (for the case cache; the state column is not kept)."""
     return SimpleNamespace(
         id=row.id, definition_id=row.definition_id, process_key=row.process_key, version=row.version,
+        variant_id=row.variant_id,
         business_key=row.business_key, suspended=bool(row.suspended), revision=1 if new else row.revision + 1,
         started_by=actor if new else row.started_by, started_at=now if new else row.started_at, waits=snapshot,
         **{k: v for k, v in values.items() if k != "state"})

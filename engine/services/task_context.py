@@ -27,6 +27,7 @@ from sqlalchemy import select
 from engine.domain.errors import NotFound
 from engine.persistence import tables as t
 from engine.runtime.model import Form
+from engine.services import variants
 
 if TYPE_CHECKING:
     from engine.bootstrap import Engine
@@ -57,12 +58,13 @@ class TaskContext:
 def task_context(engine: "Engine", task: Mapping[str, Any]) -> TaskContext:
     """The task page's context for an open or closed work item (``queries.get_task``)."""
     with engine.db.connect() as conn:
-        definition_id = conn.execute(select(t.cases.c.definition_id)
-                                     .where(t.cases.c.id == task["case_id"])).scalar()
-        if definition_id is None:
+        case = conn.execute(select(t.cases.c.definition_id, t.cases.c.variant_id)
+                            .where(t.cases.c.id == task["case_id"])).first()
+        if case is None:
             raise NotFound(f"case {task['case_id']} not found", user_message="Der Vorgang wurde nicht gefunden.")
-        page = _page_settings(conn, str(definition_id), task["process_key"])
-    parsed = engine.definitions.get(str(definition_id))
+        definition_id = str(case.definition_id)
+        page = _page_settings(conn, definition_id, case.variant_id, task["process_key"])
+    parsed = engine.definitions.get(definition_id, None, case.variant_id)
     model = parsed.models.get(task["process_key"], parsed.model)
     info = model.element(task["element_id"])
     start = model.start_form
@@ -109,10 +111,13 @@ def _field_settings(value: Any) -> dict[str, FieldSetting]:
     return settings
 
 
-def _page_settings(conn: Any, definition_id: str, process_key: str) -> dict[str, Any]:
-    """``[aufgabenseite]`` of the deployment's service.toml for this process (empty without one)."""
+def _page_settings(conn: Any, definition_id: str, variant: str | None, process_key: str) -> dict[str, Any]:
+    """``[aufgabenseite]`` of the deployment's service.toml for this process (empty without one);
+    of the tenant's service.toml when the case runs on a variant that overrides it."""
     d = t.process_definitions
-    files = conn.execute(select(d.c.files).where(d.c.id == definition_id)).scalar() or []
+    stored = variants.stored_files(conn, variant) if variant is not None else None
+    files = stored[1] if stored is not None else \
+        conn.execute(select(d.c.files).where(d.c.id == definition_id)).scalar() or []
     hashes = [f["sha256"] for f in files if str(f["name"]).endswith("service.toml")]
     if not hashes:
         return {}
