@@ -334,8 +334,8 @@ def _register_commands() -> None:
     """Commands that live beside the packages they serve."""
     import importlib
 
-    for module in ("connectors.cli", "webui.cli_compat", "webui.cli_migrate", "webui.cli_replay", "webui.cli_tenants", "webui.cli_web",
-                   "webui.demo_cli"):
+    for module in ("connectors.cli", "webui.cli_compat", "webui.cli_migrate", "webui.cli_overrides",
+                   "webui.cli_replay", "webui.cli_tenants", "webui.cli_web", "webui.demo_cli"):
         try:
             commands = importlib.import_module(module).commands
         except ModuleNotFoundError as exc:

@@ -110,3 +110,30 @@ def test_a_form_override_changes_labels_of_the_tenants_tasks_only(shared: Engine
 def conn_free_definition(engine: Engine, case_id: str) -> str:
     with engine.db.connect() as conn:
         return str(conn.execute(select(t.cases.c.definition_id).where(t.cases.c.id == case_id)).scalar())
+
+
+def test_cli_uploads_lists_diffs_and_deletes(shared: Engine, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from webui.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        result = CliRunner().invoke(main, ["overrides", *args], obj=shared, catch_exceptions=False)
+        return result.exit_code, result.stdout, result.stderr
+
+    own = tmp_path / "gebuehr-musterstadt.dmn"
+    own.write_bytes(DMN.replace(b"<text>18000</text>", b"<text>15000</text>"))
+    assert run("upload", "--tenant", "musterstadt", KEY, str(own), "--name", "gebuehr.dmn") == \
+        (0, f"{KEY} gebuehr.dmn v1 (ab v1)\n", "")
+    bad = tmp_path / "gebuehr.dmn"
+    bad.write_bytes(DMN.replace(b'id="parkausweis_gebuehr"', b'id="gebuehr"'))
+    code, _, err = run("upload", "--tenant", "musterstadt", KEY, str(bad))
+    assert code == 2 and err.startswith(f"gebuehr.dmn:0: {KEY} v1: Entscheidung parkausweis_gebuehr fehlt")
+    code, out, _ = run("list", "--tenant", "musterstadt")
+    assert code == 0 and out.startswith(f"{KEY}  gebuehr.dmn  v1  ab v1  cli")
+    code, out, _ = run("diff", "--tenant", "musterstadt", KEY, "gebuehr.dmn")
+    assert code == 0 and "+        <outputEntry id=\"parkausweis_gebuehr_r2_o1\"><text>15000</text></outputEntry>" in out
+    assert run("delete", "--tenant", "musterstadt", KEY, "gebuehr.dmn")[:2] == (0, f"{KEY} gebuehr.dmn v2: withdrawn\n")
+    assert run("list", "--tenant", "musterstadt")[:2] == (0, "")
+    code, out, _ = run("show", "--tenant", "musterstadt", KEY, "gebuehr.dmn")
+    assert code == 0 and out.startswith("v2  zurückgezogen") and "\nv1  " in out
