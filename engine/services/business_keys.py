@@ -17,6 +17,7 @@ import re
 import string
 import tomllib
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,6 +25,7 @@ from sqlalchemy.engine import Connection
 
 from engine.domain.errors import Conflict, Problem
 from engine.persistence import tables as t
+from engine.persistence.fast import FastStatement
 from engine.runtime.parsing import SourceFile
 
 MAX_BUSINESS_KEY = 200
@@ -98,31 +100,37 @@ def render(fmt: str | None, year: int, number: int) -> str:
     return (fmt or DEFAULT_FORMAT).format(jahr=year, nummer=number)
 
 
-def next_number(conn: Connection, scope: str, year: int) -> int:
-    """Count up (scope, year) in the caller's transaction; the first use of a year starts at 1."""
+def _count_up(dialect: Any) -> FastStatement:
     seq = t.business_key_sequences
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(seq).values(scope=scope, year=year, last_number=1)
+    statement = dialect.insert(seq).values(scope=bindparam("scope"), year=bindparam("year"), last_number=1)
     statement = statement.on_conflict_do_update(index_elements=[seq.c.tenant_id, seq.c.scope, seq.c.year],
                                                 set_={"last_number": seq.c.last_number + 1})
-    return int(conn.execute(statement.returning(seq.c.last_number)).scalar_one())
+    return FastStatement(statement.returning(seq.c.last_number))
 
 
-# Statements of every start, built once (building one costs more than running it).
-_TAKEN = (select(t.cases.c.id).where(t.cases.c.process_key == bindparam("process_key"),
-                                     t.cases.c.business_key == bindparam("business_key")).limit(1))
-_LAST_NUMBER = (select(t.business_key_sequences.c.last_number)
-                .where(t.business_key_sequences.c.scope == bindparam("scope"),
-                       t.business_key_sequences.c.year == bindparam("year")))
-_MOVE_COUNTER = (update(t.business_key_sequences)
-                 .where(t.business_key_sequences.c.scope == bindparam("b_scope"),
-                        t.business_key_sequences.c.year == bindparam("b_year"),
-                        t.business_key_sequences.c.last_number == bindparam("b_last"))
-                 .values(last_number=bindparam("number")))
+# Statements of every start, built once (building one costs more than running it) and run on
+# the driver's cursor (engine/persistence/fast.py).
+_COUNT_UP = {"postgresql": _count_up(postgresql), "sqlite": _count_up(sqlite)}
+_TAKEN = FastStatement(select(t.cases.c.id).where(t.cases.c.process_key == bindparam("process_key"),
+                                                  t.cases.c.business_key == bindparam("business_key")).limit(1))
+_LAST_NUMBER = FastStatement(select(t.business_key_sequences.c.last_number)
+                             .where(t.business_key_sequences.c.scope == bindparam("scope"),
+                                    t.business_key_sequences.c.year == bindparam("year")))
+_MOVE_COUNTER = FastStatement(update(t.business_key_sequences)
+                              .where(t.business_key_sequences.c.scope == bindparam("b_scope"),
+                                     t.business_key_sequences.c.year == bindparam("b_year"),
+                                     t.business_key_sequences.c.last_number == bindparam("b_last"))
+                              .values(last_number=bindparam("number")))
+
+
+def next_number(conn: Connection, scope: str, year: int) -> int:
+    """Count up (scope, year) in the caller's transaction; the first use of a year starts at 1."""
+    statement = _COUNT_UP["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
+    return int(statement.first_column(conn, {"scope": scope, "year": year})[0])
 
 
 def taken(conn: Connection, process_key: str, business_key: str) -> bool:
-    return conn.execute(_TAKEN, {"process_key": process_key, "business_key": business_key}).first() is not None
+    return bool(_TAKEN.first_column(conn, {"process_key": process_key, "business_key": business_key}))
 
 
 def assign(conn: Connection, process_key: str, fmt: str | None, year: int) -> str:
@@ -141,7 +149,7 @@ def peek(conn: Connection, process_key: str, fmt: str | None, year: int) -> tupl
     read at. :func:`claim` takes that number later, in the transaction that stores the case (a
     new case is stepped in between, outside any write lock)."""
     scope = process_key if fmt else SHARED_SCOPE
-    last = int(conn.execute(_LAST_NUMBER, {"scope": scope, "year": year}).scalar() or 0)
+    last = int(next(iter(_LAST_NUMBER.first_column(conn, {"scope": scope, "year": year})), None) or 0)
     for number in range(last + 1, last + 1 + SKIP_TAKEN):
         key = render(fmt, year, number)
         if not taken(conn, process_key, key):
@@ -159,8 +167,7 @@ def claim(conn: Connection, process_key: str, fmt: str | None, year: int, number
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(seq).values(scope=scope, year=year, last_number=number).on_conflict_do_nothing()
         return conn.execute(statement.returning(seq.c.last_number)).first() is not None
-    moved = conn.execute(_MOVE_COUNTER, {"b_scope": scope, "b_year": year, "b_last": last, "number": number})
-    return moved.rowcount == 1
+    return _MOVE_COUNTER.run(conn, {"b_scope": scope, "b_year": year, "b_last": last, "number": number}) == 1
 
 
 def refuse_taken(process_key: str, business_key: str) -> Conflict:

@@ -180,7 +180,7 @@ def store_start(engine: Engine, uow: UnitOfWork, case_id: str, start: StartPlan,
     try:
         save(cmd, "started", new=True)
     except IntegrityError:  # another start took the same key at the same moment: the index refused it
-        with engine.db.connect() as conn:
+        with reading(engine.db) as conn:
             if business_key is not None and business_keys.taken(conn, start.key, business_key):
                 raise business_keys.refuse_taken(start.key, business_key) from None
         raise
