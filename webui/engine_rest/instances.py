@@ -6,9 +6,10 @@ from typing import Any, Mapping
 
 from flask import jsonify, request, url_for
 
-from engine.domain.errors import AmbiguousCorrelation
+from engine.domain.errors import AmbiguousCorrelation, InvalidState
 from engine.services import cases, definitions, messages, queries
 from engine.services.identity import BUSINESS_KEY_SCOPE, MESSAGE_SCOPE
+from engine.services.instance_query import InstanceQuery, count_open_cases, list_open_cases, parse_variables
 from engine.services.read_models import CaseView
 from webui.auth import engine
 from webui.engine_rest.base import STAFF, RestError, body, bp, int_arg, require, user
@@ -38,20 +39,34 @@ def _readable(case_id: str) -> CaseView:
     return view
 
 
+def _instance_query() -> InstanceQuery:
+    """Camunda's filters; clerks see the cases they started, owners and admins all."""
+    args = request.args
+    ids = args.get("processInstanceIds")
+    try:
+        variables = parse_variables(args.get("variables") or "")
+    except InvalidState as exc:
+        raise RestError(400, exc.message) from exc
+    return InstanceQuery(process_key=args.get("processDefinitionKey") or None,
+                         definition_id=args.get("processDefinitionId") or None,
+                         business_key=args.get("businessKey") or None,
+                         case_ids=None if ids is None else [i for i in ids.split(",") if i],
+                         started_by=None if user().has_role("owner", "admin") else user().username,
+                         variables=variables)
+
+
 @bp.get("/process-instance")
 def list_instances() -> Any:
     require(*STAFF)
-    args = request.args
-    started_by = None if user().has_role("owner", "admin") else user().username
-    rows = queries.list_cases(engine(), process_key=args.get("processDefinitionKey"), started_by=started_by,
-                              limit=int_arg("maxResults", 100))
-    if args.get("businessKey"):
-        rows = [r for r in rows if r["business_key"] == args["businessKey"]]
-    if args.get("processInstanceIds"):
-        wanted = set(args["processInstanceIds"].split(","))
-        rows = [r for r in rows if r["id"] in wanted]
-    return jsonify([_dto(r, definitions.definition_of(engine(), r["id"])) for r in rows
-                    if r["status"] not in ENDED])
+    rows = list_open_cases(engine(), _instance_query(), limit=int_arg("maxResults", 100),
+                           offset=int_arg("firstResult", 0, 10**9))
+    return jsonify([_dto(r, r["definition_id"]) for r in rows])
+
+
+@bp.get("/process-instance/count")
+def count_instances() -> Any:
+    require(*STAFF)
+    return jsonify(count=count_open_cases(engine(), _instance_query()))
 
 
 @bp.get("/process-instance/<instance_id>")
