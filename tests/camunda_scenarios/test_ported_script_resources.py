@@ -233,3 +233,25 @@ def test_CaseCallActivityTest_a_cmmn_case_call_is_refused_naming_the_case(scenar
     messages = [p.message for p in info.value.problems if p.element_id == "callActivity"]
     assert messages == [f"call activity calls the CMMN case '{case_ref}' (camunda:caseRef); CMMN cases cannot run "
                         "here (only BPMN processes): model the case as a BPMN process and call it with calledElement"]
+
+
+@pytest.mark.parametrize(("model", "message"), [
+    ("iomapping/InputOutputTest.testInputExternalDeploymentScriptValue.bpmn",
+     "input parameter 'var1': Groovy script cannot run here; rewrite the script in JavaScript"),
+    ("iomapping/InputOutputTest.testInputExternalClasspathScriptValue.bpmn",
+     "input parameter 'var1': Groovy script cannot run here; rewrite the script in JavaScript"),
+    ("iomapping/InputOutputTest.testOutputExternalScriptValue.bpmn",
+     "output parameter 'var1': Groovy script cannot run here; rewrite the script in JavaScript"),
+    ("executionlistener/ExecutionListenerTest.testScriptResourceListener.bpmn20.xml",
+     "execution listener (start): groovy script cannot run here; rewrite the script in JavaScript"),
+    ("tasklistener/TaskListenerTest.testScriptResourceListener.bpmn20.xml",
+     "task listener (create): groovy script cannot run here; rewrite the script in JavaScript"),
+])
+def test_groovy_script_resources_are_refused_for_their_language(scenario: Scenario, model: str,
+                                                                message: str) -> None:
+    """InputOutputTest.test{Input,Output}External*ScriptValue, ExecutionListenerTest and
+    TaskListenerTest.testScriptResourceListener: Groovy files; refused for the language (with how to
+    rewrite it), whether or not the file is there, never run."""
+    with pytest.raises(DeploymentError) as info:
+        scenario.deploy_camunda(model)
+    assert any(message in p.message for p in info.value.problems), info.value.problems
