@@ -79,6 +79,8 @@ def demo(port: int, host: str, seed: bool, simulator_port: int) -> None:
     from engine.services.identity import create_demo_accounts
     from engine.settings import Settings
     from webui.app import create_app
+    from webui.demo_tenants import DEMO_TENANTS, create_tenant_staff, host_of, seed_tenants
+    from webui.tenant_paths import app_segments
 
     if not (ROOT / "node_modules" / "@kern-ux").exists() and not os.environ.get("AMTSFLOW_NODE_MODULES"):
         click.echo("warning: node_modules is missing (run `npm ci`): pages will have no styles", err=True)
@@ -94,20 +96,28 @@ def demo(port: int, host: str, seed: bool, simulator_port: int) -> None:
     click.echo("database: " + engine.db.url.render_as_string(hide_password=True))
     for line in deploy_process_library(engine, ROOT / "processes"):
         click.echo(f"deployed {line}")
+    app = create_app(settings, engine=engine)
+    # two municipalities beside the default tenant, each with its own fee table (issue 17)
+    for line in seed_tenants(engine, app_segments(app)):
+        click.echo(f"tenant {line}")
     accounts = create_demo_accounts(engine)
+    accounts.passwords.update(create_tenant_staff(engine))
     if seed:
         from webui.demo_data import seed_demo_cases
 
-        for line in seed_demo_cases(engine):
+        for line in seed_demo_cases(engine, [t.id for t in DEMO_TENANTS]):
             click.echo(f"demo case: {line}")
     try:
         runner.configure_fitconnect_callback(urls["fitconnect"], f"{base}/api/v1/callbacks/fitconnect")
     except Exception as exc:  # noqa: BLE001 - the demo runs without the intake callback
         click.echo(f"warning: FIT-Connect callback not registered: {exc}", err=True)
-    app = create_app(settings, engine=engine)
     worker = WorkerThread(engine)
     worker.start()
     click.echo(f"\namtsflow demo: {base}/   (Portal)   {base}/inbox/   {base}/studio/   {base}/admin/")
+    for tenant in DEMO_TENANTS:
+        own_host = host_of(tenant.id)
+        click.echo(f"{tenant.name}: {base}/{tenant.id}/" + (f"   or http://{own_host}:{port}/" if own_host else "")
+                   + f"   (staff: sb-{tenant.id}, po-{tenant.id})")
     click.echo("back-office simulators: " + ", ".join(f"{k}={v}" for k, v in sorted(urls.items())))
     click.echo("logins (user / password):")
     for username, password in sorted(accounts.passwords.items()):

@@ -5,12 +5,14 @@ to the person who applied (the demo identity provider signs in as any of them)."
 from __future__ import annotations
 
 from datetime import timedelta
+from collections.abc import Sequence
 from typing import Any, Callable
 
 from engine.bootstrap import Engine
 from engine.domain.errors import AmtsflowError
 from engine.jobs import JobExecutor
 from engine.services import cases, messages, queries
+from engine.tenancy import tenant_scope
 
 ERIKA = {"familienname": "Mustermann", "vornamen": "Erika", "geburtsdatum": "1964-08-12",
          "email": "erika.mustermann@example.org"}
@@ -54,8 +56,9 @@ class _Seeder:
         self.worker.run_until_idle()
 
 
-def seed_demo_cases(engine: Engine) -> list[str]:
-    """Start the demo cases once; a database that already has cases is left as it is."""
+def seed_demo_cases(engine: Engine, tenant_ids: Sequence[str] = ()) -> list[str]:
+    """Start the demo cases once (those of the default tenant, then a few in each of
+    ``tenant_ids``); a database that already has cases is left as it is."""
     if queries.list_cases(engine, limit=1):
         return ["cases exist already; none added"]
     seeder = _Seeder(engine)
@@ -65,7 +68,23 @@ def seed_demo_cases(engine: Engine) -> list[str]:
             step(seeder)
         except AmtsflowError as exc:  # a process missing from processes/ must not stop the demo
             seeder.lines.append(f"skipped: {exc.message}")
+    for tenant_id in tenant_ids:
+        try:
+            with tenant_scope(tenant_id):
+                _tenant_parking_cases(seeder, tenant_id)
+        except AmtsflowError as exc:
+            seeder.lines.append(f"skipped ({tenant_id}): {exc.message}")
     return seeder.lines
+
+
+def _tenant_parking_cases(s: _Seeder, tenant_id: str) -> None:
+    """A municipality's own parking permits: the fee comes from its own fee table (override)."""
+    key = "bewohnerparkausweis"
+    waiting = s.start(key, _parking(ERIKA, "MS-EM 1964"), f"{tenant_id}: waits for the payment", "erika")
+    fee = queries.get_case(s.engine, waiting, with_history=False)["data"].get("gebuehr_cent")
+    if isinstance(fee, int):
+        s.lines[-1] += f" of {fee // 100},{fee % 100:02d} EUR"
+    s.start(key, _parking(JONAS, "MS-JW 85"), f"{tenant_id}: with the clerks (no main residence in a zone)", "jonas")
 
 
 def _parking_cases(s: _Seeder) -> None:
