@@ -42,7 +42,7 @@ from bench.latency import fresh_pg, measure  # noqa: E402
 from engine.bootstrap import Engine, bootstrap  # noqa: E402
 from engine.persistence import tables as t  # noqa: E402
 from engine.persistence.migrate import upgrade  # noqa: E402
-from engine.services import inbox_query  # noqa: E402
+from engine.services import inbox_orders, inbox_query  # noqa: E402
 from engine.services.deploy import deploy, read_paths  # noqa: E402
 from engine.services.task_pages import task_page  # noqa: E402
 from engine.settings import Settings  # noqa: E402
@@ -62,7 +62,8 @@ def _rows(n: int, definition_id: str) -> Iterator[dict[str, Any]]:
         created = NOW - timedelta(seconds=n - i)
         yield {"case_id": case_id, "task_id": task_id, "groups": list(dict.fromkeys(groups)), "due": due,
                "created": created, "key": f"AZ-{i:07d}", "process": PROCESSES[i % 5], "name": f"Person {i}",
-               "assignee": "sb1" if i % (n // 200) == 0 else None, "definition_id": definition_id}
+               "assignee": "sb1" if i % (n // 200) == 0 else None, "definition_id": definition_id,
+               "priority": None if i % 10 < 7 else (10, 30, 60, 90)[i % 4]}
 
 
 def _tables(r: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -74,7 +75,7 @@ def _tables(r: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
                        started_by="erika", started_at=r["created"], updated_at=r["created"], ended_at=None)],
         "work_items": [dict(id=r["task_id"], case_id=r["case_id"], process_key=r["process"], element_id="pruefen",
                             name="Antrag prüfen", state="open", candidate_groups=r["groups"], candidate_users=[],
-                            assignee=r["assignee"], due=r["due"], follow_up=None, priority=None,
+                            assignee=r["assignee"], due=r["due"], follow_up=None, priority=r["priority"],
                             created_at=r["created"], ended_at=None, completed_by=None, business_key=r["key"],
                             sort_due=sort_due)],
         "work_item_groups": [dict(work_item_id=r["task_id"], group_name=g) for g in r["groups"]],
@@ -128,18 +129,21 @@ def _copy(engine: Engine, n: int, definition_id: str) -> None:
 
 
 
-def _plan(engine: Engine, filters: inbox_query.Filters, params: dict[str, Any], after: bool) -> str:
-    query = inbox_query.page_query(filters, after)
-    compiled = query.compile(dialect=engine.db.dialect)
+def _plan(engine: Engine, filters: inbox_query.Filters, params: dict[str, Any], after: bool, order: str = "due") -> str:
+    query = inbox_query.page_query(filters, after) if order == "due" else inbox_orders.page_query(filters, order, after)
+    compiled = query.params(**params).compile(dialect=engine.db.dialect, compile_kwargs={"render_postcompile": True})
     with engine.db.connect() as conn:
         prefix = "EXPLAIN " if engine.db.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
-        rows = conn.exec_driver_sql(prefix + compiled.string, compiled.construct_params(params)
+        rows = conn.exec_driver_sql(prefix + compiled.string, compiled.construct_params()
                                     if engine.db.dialect.name == "postgresql"
-                                    else tuple(compiled.construct_params(params)[k] for k in compiled.positiontup or []))
+                                    else tuple(compiled.construct_params()[k] for k in compiled.positiontup or []))
         lines = [str(r[-1]) for r in rows]
     big = ("work_items", "work_item_queue", "cases", "case_fields", "work_item_groups")
     scans = [ln.strip() for ln in lines if ("Seq Scan" in ln or ln.strip().startswith("SCAN ")) and any(b in ln for b in big)]
-    return "index scans only" if not scans else "SEQUENTIAL: " + "; ".join(scans)
+    sorts = [ln.strip() for ln in lines if ln.strip().startswith(("Sort ", "USE TEMP B-TREE FOR ORDER BY"))
+             or ln.strip().startswith("->  Sort ")]
+    verdict = "index scans only" if not scans else "SEQUENTIAL: " + "; ".join(scans)
+    return verdict + ("" if not sorts or order == "due" else ", SORTS: " + "; ".join(sorts))
 
 
 def run(label: str, url: str, n: int, runs: int) -> None:
@@ -190,11 +194,30 @@ def run(label: str, url: str, n: int, runs: int) -> None:
     p50, p95 = measure(lambda i: task_page(engine, search=f"Person {rng.randrange(n)}", groups=[GROUPS[i % 50]],
                                            limit=PAGE), max(3, runs // 10))
     print(f"  {'free text (contains; no index)':<30} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   (for comparison)")
-    # engine/services/inbox_orders.py: age reads ix_work_items_open_age; priority has no index (sorts)
-    for order, note in (("priority", "no index"), ("age", "index by age")):
-        p50, p95 = measure(lambda i: task_page(engine, groups=[GROUPS[i % 50]], user="sb1", limit=PAGE, order=order),
-                           max(3, runs // 10))
-        print(f"  {'group page by ' + order:<30} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   ({note}; for comparison)")
+    # engine/services/inbox_orders.py: priority reads ix_work_items_open_priority (migration 0021), age
+    # ix_work_items_open_age; both walk their index in order and check the group row by row
+    group = inbox_query.params_for([GROUPS[7]], state="open", limit=PAGE + 1, user="sb1")
+    for order in ("priority", "age"):
+        chain = [task_page(engine, groups=[GROUPS[7]], user="sb1", limit=PAGE, order=order).next_cursor]
+        for _ in range(4):
+            chain.append(task_page(engine, groups=[GROUPS[7]], user="sb1", limit=PAGE, order=order,
+                                   cursor=chain[-1]).next_cursor)
+        after = {f"after_{k}": v for k, v in enumerate(
+            [-50, NOW, NOW, ""] if order == "priority" else [NOW, ""])}
+        ordered: list[tuple[str, Callable[[int], Any], inbox_query.Filters, dict[str, Any], bool]] = [
+            (f"a group's page by {order}", lambda i, o=order: task_page(engine, groups=[GROUPS[i % 50]], user="sb1",
+                                                                         limit=PAGE, order=o),
+             inbox_query.Filters(groups=1, user=True), group, False),
+            (f"next page by {order} (5th)", lambda i, o=order, c=chain[3]: task_page(
+                engine, groups=[GROUPS[7]], user="sb1", limit=PAGE, order=o, cursor=c),
+             inbox_query.Filters(groups=1, user=True), {**group, **after}, True),
+            (f"all open tasks by {order}", lambda i, o=order: task_page(engine, limit=PAGE, order=o),
+             inbox_query.Filters(), inbox_query.params_for([], state="open", limit=PAGE + 1), False),
+        ]
+        for name, fn, filters, params, is_after in ordered:
+            p50, p95 = measure(fn, runs)
+            print(f"  {name:<30} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   "
+                  f"plan: {_plan(engine, filters, params, is_after, order)}")
     engine.db.dispose()
 
 
