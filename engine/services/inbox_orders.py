@@ -9,7 +9,9 @@ Age reads the partial index ix_work_items_open_age (migration 0016), priority th
 ix_work_items_open_priority on its whole key (migration 0021; before it, every matching open task
 was sorted: about 0.8 s a page at 100,000 on SQLite). Both walk the index in order and check the
 filters row by row, so a page stops after its rows: cheap when the filters keep a fair share of
-the open tasks (a group of 50 keeps 2 %), a longer walk for a filter that keeps very few.
+the open tasks near the front of the order, a long walk when they keep few there (bench/inbox.py:
+a group whose tasks all have the default priority walks past every higher-ranked task of the other
+groups first). A group's priority page as one index range needs the rank on work_item_queue.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (ColumnElement, Integer, Select, bindparam, exists, func, literal_column, or_, select, tuple_,
-                        union_all)
+from sqlalchemy import (BindParameter, ColumnElement, Integer, Select, bindparam, exists, func, literal_column, or_,
+                        select, tuple_, union_all)
 
 from engine.persistence import tables as t
 from engine.services.inbox_query import Filters, closed_visibility, item_conditions, not_excluded
@@ -77,7 +79,7 @@ def _priority_after(conditions: list[ColumnElement[bool]]) -> Select[Any]:
     over the four values would do on PostgreSQL, but SQLite seeks a row comparison only over
     plain columns: with the rank an expression it walked its index from the start of the rank."""
     rank, due, created, ident = (bindparam(f"after_{i}", type_=kind) for i, kind in enumerate(_types("priority")))
-    limit = bindparam("limit")
+    limit: BindParameter[Any] = bindparam("limit")
     same = (select(_W, _RANK.label("rank")).where(*conditions, _RANK == rank,
                                                   tuple_(_W.c.sort_due, _W.c.created_at, _W.c.id) > tuple_(due, created, ident))
             .order_by(_W.c.sort_due, _W.c.created_at, _W.c.id).limit(limit).subquery())   # the rank is fixed
