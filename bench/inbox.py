@@ -194,7 +194,7 @@ def run(label: str, url: str, n: int, runs: int) -> None:
     p50, p95 = measure(lambda i: task_page(engine, search=f"Person {rng.randrange(n)}", groups=[GROUPS[i % 50]],
                                            limit=PAGE), max(3, runs // 10))
     print(f"  {'free text (contains; no index)':<30} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   (for comparison)")
-    # engine/services/inbox_orders.py: priority reads ix_work_items_open_priority (migration 0021), age
+    # engine/services/inbox_orders.py: priority reads ix_work_items_open_priority (migration 0022), age
     # ix_work_items_open_age; both walk their index in order and check the group row by row
     group = inbox_query.params_for([GROUPS[7]], state="open", limit=PAGE + 1, user="sb1")
     for order in ("priority", "age"):

@@ -178,7 +178,7 @@ work_items = Table(
     Index("ix_work_items_open_process", "tenant_id", "process_key", "sort_due", "created_at", "id", **_OPEN),
     Index("ix_work_items_open_business_key", "tenant_id", "business_key", **_OPEN),
     # the list's priority order: highest first, none counts as 50 (engine/services/inbox_orders.py;
-    # migration 0021); not led by the tenant while the order's query has no tenant condition
+    # migration 0022); not led by the tenant while the order's query has no tenant condition
     Index("ix_work_items_open_priority", text("(-COALESCE(priority, 50))"), "sort_due", "created_at", "id", **_OPEN),
 )
 

@@ -6,7 +6,7 @@ repeats or is skipped while tasks come and go); visibility and filters are those
 engine/services/inbox_query.py. These orders read the open tasks through the filters rather than
 through a per-group index range: the due-date order stays the one built for a million open tasks.
 Age reads the partial index ix_work_items_open_age (migration 0016), priority the partial index
-ix_work_items_open_priority on its whole key (migration 0021; before it, every matching open task
+ix_work_items_open_priority on its whole key (migration 0022; before it, every matching open task
 was sorted: about 0.8 s a page at 100,000 on SQLite). Both walk the index in order and check the
 filters row by row, so a page stops after its rows: cheap when the filters keep a fair share of
 the open tasks near the front of the order, a long walk when they keep few there (bench/inbox.py:
@@ -30,7 +30,7 @@ ORDERS = ("due", "priority", "age")
 DEFAULT_PRIORITY = 50          # a task without priority counts as Camunda's default
 _W = t.work_items
 _Q = t.work_item_queue
-# The rank as ix_work_items_open_priority (migration 0021) indexes it: the default is a literal,
+# The rank as ix_work_items_open_priority (migration 0022) indexes it: the default is a literal,
 # not a bound parameter, or neither PostgreSQL nor SQLite would match the index's expression.
 _RANK = -func.coalesce(_W.c.priority, literal_column(str(DEFAULT_PRIORITY), Integer()))
 

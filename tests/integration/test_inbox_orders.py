@@ -126,7 +126,7 @@ def _plan(engine, query, params):
 @pytest.mark.postgres
 @pytest.mark.parametrize("after", [False, True])
 def test_priority_pages_read_the_priority_index(engine, tasks, after):
-    """Migration 0021: the first page walks ix_work_items_open_priority in order (no sort); the
+    """Migration 0022: the first page walks ix_work_items_open_priority in order (no sort); the
     next page seeks it twice (rest of the cursor's rank, lower ranks) and merges at most two pages.
     PostgreSQL, with sequential scans and sorts made expensive: on a table this small a planner
     with statistics would rightly read it whole (bench/inbox.py shows both databases at 100,000)."""

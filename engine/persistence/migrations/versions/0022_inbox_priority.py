@@ -1,7 +1,7 @@
 """open tasks by priority: the task list's priority order reads an index range
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-02
 
 The inbox and GET /api/v1/tasks can sort by priority, highest first, tasks without one at
@@ -17,8 +17,8 @@ could not give the order without one (PostgreSQL 15 has no skip scan).
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
