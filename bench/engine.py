@@ -18,6 +18,9 @@ Which figure is which:
   and completing it; a separate `amtsflow worker` process (engine.jobs.WorkerThread with its
   production defaults: 4 executor threads on PostgreSQL, woken by PostgreSQL NOTIFY) runs the
   service jobs. Target >= 0.2.
+
+On a shared machine compare changes to that set-up by CPU time and round trips per case, per
+process: bench/topology_breakdown.py runs the same set-up and prints them.
 """
 
 from __future__ import annotations

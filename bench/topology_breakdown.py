@@ -1,0 +1,199 @@
+"""Where the CPU time and the database round trips of the web + worker set-up go
+(bench/engine.py's "PostgreSQL, web + worker"), per case and per process.
+
+    python bench/topology_breakdown.py [--postgres URL] [--cases N] [--clients C] [--pause]
+
+Runs bench/engine.py's topology (this process as the web process with its clients, a separate
+`amtsflow worker` process) and prints per case: the CPU milliseconds of the web process, of the
+worker process and of the PostgreSQL backends serving both (read from /proc: PostgreSQL on this
+machine), and what each process sent: statements (by kind) and round trips (counted on psycopg's
+methods, see count_statements). CPU time and counts per case do
+not grow with other load on the machine the way wall-clock time does: compare changes by them.
+``--pause`` waits for Enter before the measured run (to attach py-spy to both processes);
+``--no-count`` leaves psycopg as it is (counting costs some CPU itself: take CPU figures from
+such a run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import multiprocessing
+import os
+import re
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+_spec = importlib.util.spec_from_file_location("bench_engine", ROOT / "bench" / "engine.py")
+assert _spec is not None and _spec.loader is not None
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+
+COUNTS: Counter[str] = Counter()
+
+
+def _kind(sql: str) -> str:
+    """"SELECT work_items", "INSERT jobs", "COMMIT": the verb and the first table named."""
+    words = re.sub(r"\s+", " ", sql.strip()).split(" ")
+    upper = [w.upper() for w in words]
+    if upper[0] == "UPDATE" and len(words) > 1:
+        return f"UPDATE {words[1]}"
+    for marker in ("FROM", "INTO"):
+        if marker in upper[1:]:
+            return f"{upper[0]} {words[upper.index(marker, 1) + 1]}"
+    return upper[0]
+
+
+def count_statements() -> None:
+    """Count every statement psycopg sends (by verb and table) and the round trips: a statement
+    outside a pipeline, the BEGIN psycopg sends before a transaction's first statement outside
+    a pipeline, a pipeline's end, a COMMIT or ROLLBACK of an open transaction."""
+    import psycopg
+    from psycopg.pq import TransactionStatus
+
+    execute, commit, rollback = psycopg.Cursor.execute, psycopg.Connection.commit, psycopg.Connection.rollback
+    pipeline_exit = psycopg.Pipeline.__exit__
+
+    def counted(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        text = query if isinstance(query, str) else getattr(query, "as_string", lambda _c: str(query))(None)
+        COUNTS[_kind(text)] += 1
+        conn = self.connection
+        if conn._pipeline is None:
+            COUNTS["~round trips"] += 1
+            if not conn.autocommit and conn.pgconn.transaction_status == TransactionStatus.IDLE:
+                COUNTS["~round trips"] += 1
+                COUNTS["BEGIN"] += 1
+        elif not conn.autocommit and conn.pgconn.transaction_status == TransactionStatus.IDLE:
+            COUNTS["BEGIN"] += 1
+        return execute(self, query, *args, **kwargs)
+
+    def ending(method: Any, name: str) -> Any:
+        def ended(self: Any) -> Any:
+            if self.pgconn.transaction_status != TransactionStatus.IDLE:
+                COUNTS["~round trips"] += 1
+                COUNTS[name] += 1
+            return method(self)
+        return ended
+
+    def exiting(self: Any, *args: Any) -> Any:
+        COUNTS["~round trips"] += 1
+        return pipeline_exit(self, *args)
+
+    psycopg.Cursor.execute = counted  # type: ignore[method-assign]
+    psycopg.Connection.commit = ending(commit, "COMMIT")  # type: ignore[method-assign]
+    psycopg.Connection.rollback = ending(rollback, "ROLLBACK")  # type: ignore[method-assign]
+    psycopg.Pipeline.__exit__ = exiting  # type: ignore[method-assign]
+
+
+def _snapshot() -> dict[str, int]:
+    return dict(COUNTS)
+
+
+def _worker_process(url: str, ready: Any, stop: Any, pipe: Any, count: bool) -> None:
+    if count:
+        count_statements()
+
+    def answer() -> None:
+        while pipe.recv() == "counts":
+            pipe.send(_snapshot())
+
+    threading.Thread(target=answer, daemon=True).start()
+    bench._worker_process(url, ready, stop)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads), from /proc."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _backends(web: Any) -> list[int]:
+    from sqlalchemy import text
+
+    with web.db.connect() as conn:
+        return [r[0] for r in conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                                "AND pid <> pg_backend_pid()"))]
+
+
+class Measured(bench.Topology):  # type: ignore[misc, name-defined]
+    """bench/engine.py's topology with the counting worker process."""
+
+    def __init__(self, url: str, count: bool) -> None:
+        from engine.bootstrap import bootstrap
+        from engine.persistence.migrate import upgrade
+        from engine.services.deploy import deploy, read_paths
+        from engine.settings import Settings
+        from tests.conftest import truncate_all
+
+        self.web = bootstrap(Settings(database_url=url, embedded_worker=False),
+                             connectors={"register": bench.NoopConnector()})
+        upgrade(self.web.db)
+        truncate_all(self.web.db)
+        deploy(self.web, read_paths([str(p) for p in bench.ANTRAG]))
+        ctx = multiprocessing.get_context("spawn")
+        self.stop, ready = ctx.Event(), ctx.Event()
+        self.pipe, theirs = ctx.Pipe()
+        self.process = ctx.Process(target=_worker_process, args=(url, ready, self.stop, theirs, count))
+        self.process.start()
+        if not ready.wait(120):
+            raise RuntimeError("worker process did not start")
+
+    def worker_counts(self) -> Counter[str]:
+        self.pipe.send("counts")
+        return Counter(self.pipe.recv())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", default=os.environ.get("AMTSFLOW_TEST_POSTGRES_URL"))
+    parser.add_argument("--cases", type=int, default=300)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--pause", action="store_true")
+    parser.add_argument("--no-count", action="store_true")
+    args = parser.parse_args()
+    if not args.no_count:
+        count_statements()
+    topology = Measured(args.postgres, not args.no_count)
+    topology.cases_per_second(40, args.clients)   # warm-up: pools, caches, parsed definitions
+    worker_pid = topology.process.pid
+    if args.pause:
+        input(f"web pid {os.getpid()}, worker pid {worker_pid}; Enter to run ")
+    backends = _backends(topology.web)
+    pg_before = {pid: _cpu_seconds(pid) for pid in backends}
+    web_before, worker_before = _cpu_seconds(os.getpid()), _cpu_seconds(worker_pid)
+    web_counts, worker_counts = Counter(_snapshot()), topology.worker_counts()
+    started = time.perf_counter()
+    rate = topology.cases_per_second(args.cases, args.clients)
+    elapsed = time.perf_counter() - started
+    web_cpu, worker_cpu = _cpu_seconds(os.getpid()) - web_before, _cpu_seconds(worker_pid) - worker_before
+    after = _backends(topology.web)
+    pg_cpu = sum(_cpu_seconds(pid) - pg_before.get(pid, 0.0) for pid in after)   # a new backend: all its CPU
+    lost = [pid for pid in backends if pid not in after]
+    web_counts, worker_counts = Counter(_snapshot()) - web_counts, topology.worker_counts() - worker_counts
+    topology.close()
+    n = args.cases
+    load = os.getloadavg()
+    print(f"{n} cases, {args.clients} clients: {rate:.1f} cases/s ({elapsed:.1f} s); "
+          f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(f"CPU ms per case: web {web_cpu / n * 1000:6.2f}  worker {worker_cpu / n * 1000:6.2f}  "
+          f"PostgreSQL backends {pg_cpu / n * 1000:6.2f} ({len(after)} backends"
+          f"{f', {len(lost)} closed meanwhile (not counted)' if lost else ''})  "
+          f"total {(web_cpu + worker_cpu + pg_cpu) / n * 1000:6.2f}")
+    for label, counts in (("web", web_counts), ("worker", worker_counts)):
+        total = sum(v for k, v in counts.items() if not k.startswith("~"))
+        print(f"{label}: {total / n:.2f} statements per case, {counts['~round trips'] / n:.2f} round trips")
+        for kind, value in sorted(counts.items(), key=lambda kv: -kv[1]):
+            if not kind.startswith("~"):
+                print(f"    {value / n:6.2f}  {kind}")
+
+
+if __name__ == "__main__":
+    main()
