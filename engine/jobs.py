@@ -255,7 +255,7 @@ class JobExecutor:
         run_case_command(self.engine, job.case_id, f"timer:{self.owner}", "timer_fired", fire)
 
     def _message(self, job: Any) -> None:
-        deliver_buffered(self.engine, job.case_id, job.payload["message_row"])
+        deliver_buffered(self.engine, job.case_id, job.payload["message_row"], job.payload.get("wait"))
         self._drop(job)
 
     def _throw(self, job: Any) -> None:

@@ -109,6 +109,14 @@ class InvalidState(AmtsflowError):
     user_message = "Diese Aktion ist im aktuellen Zustand des Vorgangs nicht möglich."
 
 
+class NoCorrelation(InvalidState):
+    """A message that names its receiver (a case, an activity instance's local variables, case
+    variables) matches no waiting subscription: it is neither buffered nor starts a case (what
+    it names cannot be met by a later subscription or a new case)."""
+
+    user_message = "Kein wartender Vorgang passt zu dieser Nachricht."
+
+
 class CaseSuspended(InvalidState):
     """The case is suspended: commands wait for the resume (jobs are kept, not dropped)."""
 

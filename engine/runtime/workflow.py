@@ -22,7 +22,6 @@ from SpiffWorkflow.util.task import TaskState
 from engine.domain.errors import InvalidState, NotFound, WorkflowFailure
 from engine.runtime import spiff_seam
 from engine.runtime import budget
-from engine.runtime.camunda_tasks import trigger_message
 from engine.runtime.compaction import compact
 from engine.runtime.io_mapping import INPUTS, SHADOWED, connector_result, enclosing_chain, in_called_process, outer_view
 from engine.runtime import listeners as listeners_module
@@ -31,7 +30,7 @@ from engine.runtime.milestones import STATUS_KEY
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.script_engine import SafeScriptEngine
 from engine.runtime.specs import AWAITING_TRIGGER
-from engine.runtime import event_subprocesses
+from engine.runtime import event_subprocesses, message_waits
 from engine.runtime.event_routing import attached_boundaries, route_code, routing
 from engine.runtime.event_subprocesses import offered_starts
 from engine.runtime.interrupting import complete_if_finished, interrupt
@@ -259,58 +258,50 @@ class WorkflowRunner:
         wf.refresh_timers()
 
     @staticmethod
-    def waiting_for(wf: BpmnWorkflow, name: str) -> int:
-        """How many waiting tasks of the case catch message ``name``."""
-        count = 0
-        for task in wf.event_manager.tasks.values():
-            definition = task.task_spec.event_definition
-            count += sum(1 for d in getattr(definition, "event_definitions", [definition])
-                         if isinstance(d, MessageEventDefinition) and d.name == name)
-        count += len(_awaiting_trigger(wf, name))
-        return count + sum(1 for o in offered_starts(wf)
-                           if isinstance(o.definition, MessageEventDefinition) and o.definition.name == name)
+    def message_targets(wf: BpmnWorkflow, name: str, local: dict[str, Any] | None = None) -> list[str]:
+        """The wait ids of the case's subscriptions for message ``name`` (one per waiting
+        activity instance, see :mod:`engine.runtime.message_waits`) whose activity instance
+        has every local variable of ``local`` with that value."""
+        return [target.wait_id for target in message_waits.targets(wf, name)
+                if not local or all(k in target.locals and target.locals[k] == v for k, v in local.items())]
+
+    def deliver_message(self, wf: BpmnWorkflow, name: str, wait_id: str, payload: Any) -> bool:
+        """Hand message ``name`` to the one subscription ``wait_id``; False if it no longer waits."""
+        target = next((t for t in message_waits.targets(wf, name) if t.wait_id == wait_id), None)
+        if target is None:
+            return False
+        try:
+            return message_waits.deliver_to(wf, target, payload)
+        except SpiffWorkflowException as exc:
+            raise WorkflowFailure(_describe(exc)) from exc
 
     def deliver(self, wf: BpmnWorkflow, name: str, payload: Any, kind: str = "message") -> bool:
-        """A message reaches one waiting catcher (a waiting task first, else an event
-        sub-process's start); a signal reaches every waiting catcher and every event
-        sub-process of an active scope that waits for it."""
-        wanted = MessageEventDefinition if kind == "message" else SignalEventDefinition
-        triggered = _awaiting_trigger(wf, name) if kind == "message" else []
-        if triggered:   # a triggerable service task (Flowable's trigger): its data, then it leaves
-            task = triggered[0]
-            del task.internal_data[AWAITING_TRIGGER]
-            if isinstance(payload, dict):
-                task.data.update(payload)
-            try:
-                task.complete()
-            except SpiffWorkflowException as exc:
-                raise WorkflowFailure(_describe(exc)) from exc
-            return True
-        offered = [o for o in offered_starts(wf) if isinstance(o.definition, wanted) and o.definition.name == name]
+        """A message reaches the first subscription for it (a waiting task first, else an event
+        sub-process's start; services address one with :meth:`deliver_message`); a signal
+        reaches every waiting catcher and every event sub-process of an active scope that
+        waits for it."""
+        if kind == "message":
+            found = message_waits.targets(wf, name)
+            tasks_first = [t for t in found if t.offered is None] + [t for t in found if t.offered is not None]
+            return bool(tasks_first) and self.deliver_message(wf, name, tasks_first[0].wait_id, payload)
+        offered = [o for o in offered_starts(wf) if isinstance(o.definition, SignalEventDefinition)
+                   and o.definition.name == name]
         delivered = False
         for task in list(wf.event_manager.tasks.values()):
             definition = task.task_spec.event_definition
             for d in getattr(definition, "event_definitions", [definition]):
-                if isinstance(d, wanted) and d.name == name:
+                if isinstance(d, SignalEventDefinition) and d.name == name:
                     wf.send_event(BpmnEvent(copy.copy(d), payload, {}))
-                    # The spiff dialect drops a payload without message_var/variable; the
-                    # engine's contract is that message data reaches the case.
-                    target = getattr(d, "message_var", getattr(d, "variable", ""))
-                    if target is None and isinstance(payload, dict):
+                    if getattr(d, "variable", "") is None and isinstance(payload, dict):
                         task.data.update(payload)
                     delivered = True
                     break
             if delivered:
                 break
-        if delivered and kind == "message":
-            return True
         for start in offered:  # event sub-processes waiting for it to start
-            if kind == "message" and delivered:
-                break
             d = start.definition
             started = event_subprocesses.start(wf, start, BpmnEvent(copy.copy(d), payload, {}))
-            target = getattr(d, "message_var", getattr(d, "variable", ""))
-            if started is not None and target is None and isinstance(payload, dict):
+            if started is not None and getattr(d, "variable", "") is None and isinstance(payload, dict):
                 started.data.update(payload)
             delivered = True
         return delivered
@@ -410,12 +401,6 @@ def _catch_at(wf: BpmnWorkflow, task: Any, event: BpmnEvent) -> bool:
             spiff_seam.update(sibling)
             return True
     return route_code(wf, event, task.workflow)
-
-
-def _awaiting_trigger(wf: BpmnWorkflow, name: str) -> list[Any]:
-    """Triggerable service tasks that made their call and wait for the message ``name``."""
-    return [t for t in wf.get_tasks(state=TaskState.STARTED)
-            if t.internal_data.get(AWAITING_TRIGGER) and trigger_message(element_id_of(t)) == name]
 
 
 def _error_definition(wf: BpmnWorkflow, code: str) -> Any:

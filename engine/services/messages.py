@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from engine.bootstrap import Engine
-from engine.domain.errors import AmbiguousCorrelation, InvalidState
+from engine.domain.errors import InvalidState, NoCorrelation
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
 from engine.services import inbound
+from engine.services.correlation import NAMED_CASES, Address, matches, refuse_ambiguous
 from engine.services.cases import start_case
 from engine.services.commands import Command, run_case_command
 from engine.services.documents import Upload
@@ -26,6 +26,7 @@ from engine.services.documents import Upload
 class MessageOutcome:
     status: str                  # delivered, started, buffered, duplicate, ignored, unmatched
     case_id: str | None = None
+    case_ids: list[str] = field(default_factory=list)   # every case it reached (correlate-all: several)
 
 
 def _previous(engine: Engine, message_id: str | None) -> MessageOutcome | None:
@@ -40,27 +41,45 @@ def correlate_message(engine: Engine, name: str, key: str | None = None, data: d
                       message_id: str | None = None, actor: str = "system",
                       only_if_waiting: bool = False, outside: bool = True,
                       to_case: str | None = None, key_names_new_case: bool = True,
+                      local_variables: dict[str, Any] | None = None, variables: dict[str, Any] | None = None,
+                      any_key: bool = False, to_all: bool = False, to_wait: str | None = None,
                       buffer: bool = True) -> MessageOutcome:
-    """Route a message to the case waiting for (name, key); else start a case whose start
-    event catches it; else buffer it until a case waits for it or its TTL runs out. With
-    ``only_if_waiting`` a message nobody waits for is dropped (status "ignored"). A sender that
-    knows the case (the portal's retrieval of its decision, a payment naming our case) passes
-    ``to_case``: no other case with the same key can take the message then. A case the message
-    starts gets its key as business key only if ``key_names_new_case`` (the sender may choose
-    business keys); else the engine assigns one. Without ``buffer`` (Camunda's semantics, which
-    has no buffer) a message that no case waits for and no process starts on is not kept
-    (status "unmatched"): the sender hears so and may send it again. Data from
-    outside is checked against the input limits; a model's own thrown message (``outside=False``)
-    only for storable names."""
+    """Route a message to the one subscription waiting for (name, key); else start a case
+    whose start event catches it; else buffer it until a case waits for it or its TTL runs
+    out. With ``only_if_waiting`` a message nobody waits for is dropped (status "ignored"). A
+    sender that knows the case (the portal's retrieval of its decision, a payment naming our
+    case) passes ``to_case``: no other case with the same key can take the message then. A
+    case the message starts gets its key as business key only if ``key_names_new_case`` (the
+    sender may choose business keys); else the engine assigns one. Data from outside is
+    checked against the input limits; a model's own thrown message (``outside=False``) only
+    for storable names.
+
+    Every waiting activity instance is a subscription of its own (the instances of a parallel
+    multi-instance activity too), as in Camunda 7. A correlation that matches several is
+    refused (AmbiguousCorrelation, Camunda's MismatchingMessageCorrelationException);
+    ``to_all`` (Camunda's correlateAll) delivers to every one instead. Beyond name and key a
+    message can name its receiver as Camunda's correlation builder does: ``local_variables``
+    (localVariableEquals: variables local to the waiting activity instance, e.g. a
+    multi-instance element variable or loopCounter), ``variables`` (processInstanceVariableEquals:
+    case variables) and ``any_key`` (no business key given: every key matches, Camunda's
+    correlateMessage(name)); ``to_wait`` names one subscription by its wait id (as the
+    subscription projection lists it; Camunda's messageEventReceived(name, executionId)). Such a
+    message that matches nothing raises NoCorrelation: it is neither buffered nor starts a case.
+    Without ``buffer`` (Camunda's semantics, which has no buffer) a message that nothing waits
+    for and no process starts on is not kept (status "unmatched"): the sender hears so and may
+    send it again; correlate-all that reaches nobody answers "unmatched" too."""
     payload = dict(data or {})
     inbound.check_message(name, key, message_id, payload if outside else {})
     previous = _previous(engine, message_id)
     if previous is not None:
         return previous
-    if only_if_waiting and not _someone_waits(engine, name, key, to_case):
+    address = Address(name, key, to_case, dict(local_variables or {}), dict(variables or {}), any_key, to_wait)
+    if only_if_waiting and not matches(engine, address, limit=1):
         return MessageOutcome("ignored")
     try:
-        return _route(engine, name, key, payload, message_id, actor, to_case, key_names_new_case, buffer)
+        if to_all:
+            return _deliver_all(engine, address, payload, message_id, actor, key_names_new_case, buffer)
+        return _route(engine, address, payload, message_id, actor, key_names_new_case, buffer)
     except IntegrityError:  # the same message id committed concurrently
         return _previous(engine, message_id) or MessageOutcome("duplicate")
 
@@ -97,81 +116,97 @@ def reserved_for_systems(engine: Engine, name: str) -> bool:
     return name in reserved_message_names(engine)
 
 
-def _someone_waits(engine: Engine, name: str, key: str | None, to_case: str | None) -> bool:
-    s = t.subscriptions
-    cond = s.c.correlation_key == key if key is not None else s.c.correlation_key.is_(None)
-    if to_case is not None:
-        cond = cond & (s.c.case_id == to_case)
-    with engine.db.connect() as conn:
-        return conn.execute(select(s.c.id).where(s.c.kind == "message", s.c.name == name, cond).limit(1)).first() \
-            is not None
+def _deliver(engine: Engine, case_id: str, waits: list[str], address: Address, payload: dict[str, Any],
+             record: dict[str, Any] | None, actor: str) -> int:
+    """One unit of work on ``case_id``: the message reaches each subscription of ``waits``
+    that still waits (in order); how many did. ``record`` is written if any did."""
+    now = record["received_at"] if record is not None else None
 
-
-NAMED_CASES = 10     # an ambiguous message names at most this many of the cases it matches
-MAX_ALL = 1000       # a message correlated to all waiting cases reaches at most this many at once
-
-
-def waiting_cases(engine: Engine, name: str, key: str | None) -> list[str]:
-    """Every case waiting for message ``name`` with correlation ``key`` (at most MAX_ALL)."""
-    s = t.subscriptions
-    cond = s.c.correlation_key == key if key is not None else s.c.correlation_key.is_(None)
-    with engine.db.connect() as conn:
-        return list(conn.execute(select(s.c.case_id).where(s.c.kind == "message", s.c.name == name, cond)
-                                 .distinct().order_by(s.c.case_id).limit(MAX_ALL)).scalars())
-
-
-def waiting_case(conn: Connection, name: str, key: str | None, to_case: str | None = None) -> str | None:
-    """The one case waiting for message ``name`` with correlation ``key`` (among ``to_case``
-    only, if given), or None. A message that matches waits of several cases is refused
-    (AmbiguousCorrelation names them), never handed to one of them: which one would be chance,
-    and the others would lose it."""
-    s = t.subscriptions
-    cond = s.c.correlation_key == key if key is not None else s.c.correlation_key.is_(None)
-    if to_case is not None:
-        cond = cond & (s.c.case_id == to_case)
-    case_ids = list(conn.execute(select(s.c.case_id).where(s.c.kind == "message", s.c.name == name, cond)
-                                 .distinct().order_by(s.c.case_id).limit(NAMED_CASES)).scalars())
-    if len(case_ids) <= 1:
-        return case_ids[0] if case_ids else None
-    keys: dict[str, str | None] = {row.id: row.business_key for row in conn.execute(
-        select(t.cases.c.id, t.cases.c.business_key).where(t.cases.c.id.in_(case_ids)))}
-    raise AmbiguousCorrelation(name, key, [(case_id, keys.get(case_id)) for case_id in case_ids])
-
-
-def _route(engine: Engine, name: str, key: str | None, payload: dict[str, Any], message_id: str | None,
-           actor: str, to_case: str | None = None, key_names_new_case: bool = True,
-           buffer: bool = True) -> MessageOutcome:
-    with engine.db.connect() as conn:
-        waiting = waiting_case(conn, name, key, to_case)
-    now = engine.clock.now()
-    record = {"id": str(uuid.uuid4()), "message_id": message_id, "name": name, "correlation_key": key,
-              "payload": payload, "received_at": now}
-    if waiting is not None:
-        def deliver(cmd: Command) -> None:
-            waits = cmd.engine.runner.waiting_for(cmd.wf, name)
-            if waits > 1:  # e.g. parallel multi-instance receive tasks: which one would be chance
-                raise AmbiguousCorrelation(name, key, [(cmd.case.id, cmd.case.business_key)], waits=waits)
-            if not cmd.engine.runner.deliver(cmd.wf, name, payload):
-                raise InvalidState(f"case {cmd.case.id} no longer waits for message '{name}'")
+    def deliver(cmd: Command) -> int:
+        reached = 0
+        for wait_id in waits:
+            reached += int(cmd.engine.runner.deliver_message(cmd.wf, address.name, wait_id, payload))
+        if not reached:
+            raise InvalidState(f"case {cmd.case.id} no longer waits for message '{address.name}'")
+        if record is not None:
             cmd.uow.conn.execute(insert(t.messages).values(delivered_case_id=cmd.case.id, delivered_at=now, **record))
-            cmd.audit_details.update({"message": name, "key": key, "message_id": message_id})
+        cmd.audit_details.update({"message": address.name, "key": address.key,
+                                  "message_id": record.get("message_id") if record else None})
+        if len(waits) > 1:
+            cmd.audit_details["subscriptions"] = reached
+        return reached
 
-        run_case_command(engine, waiting, actor, "message_received", deliver)
-        return MessageOutcome("delivered", waiting)
-    if to_case is not None and not buffer:   # that case no longer waits: starting another is not asked for
-        return MessageOutcome("unmatched")
-    starter = _start_definition(engine, name)
-    if starter is not None:
-        case_id = start_case(engine, starter, {}, business_key=key if key_names_new_case else None, actor=actor,
-                             message=(name, payload), message_record=record)
-        return MessageOutcome("started", case_id)
+    return run_case_command(engine, case_id, actor, "message_received", deliver)
+
+
+def _record(engine: Engine, address: Address, payload: dict[str, Any], message_id: str | None) -> dict[str, Any]:
+    return {"id": str(uuid.uuid4()), "message_id": message_id, "name": address.name,
+            "correlation_key": address.key, "payload": payload, "received_at": engine.clock.now()}
+
+
+def _route(engine: Engine, address: Address, payload: dict[str, Any], message_id: str | None,
+           actor: str, key_names_new_case: bool = True, buffer: bool = True) -> MessageOutcome:
+    found = matches(engine, address, limit=None if address.names_receiver else NAMED_CASES * 4)
+    if len(found) > 1:
+        refuse_ambiguous(engine, address, found)
+    record = _record(engine, address, payload, message_id)
+    if found:
+        case_id, wait_id = found[0]
+        _deliver(engine, case_id, [wait_id], address, payload, record, actor)
+        return MessageOutcome("delivered", case_id, [case_id])
+    return _not_waiting(engine, address, payload, record, actor, key_names_new_case, buffer)
+
+
+def _not_waiting(engine: Engine, address: Address, payload: dict[str, Any], record: dict[str, Any], actor: str,
+                 key_names_new_case: bool, buffer: bool) -> MessageOutcome:
+    """Nobody waits: a message start event starts a case, else the message is buffered (or,
+    without ``buffer``, not kept: "unmatched"); one that names its receiver beyond name, key
+    and case matches nothing (NoCorrelation)."""
+    if address.names_receiver:
+        raise NoCorrelation(f"message '{address.name}' matches no waiting subscription "
+                            f"(key {address.key!r}, case {address.to_case}, wait {address.to_wait}, local variables "
+                            f"{sorted(address.local_variables)}, variables {sorted(address.variables)})")
+    starter = _start_definition(engine, address.name)
+    if starter is not None and address.to_case is None:
+        key = address.key if key_names_new_case else None
+        case_id = start_case(engine, starter, {}, business_key=key, actor=actor,
+                             message=(address.name, payload), message_record=record)
+        return MessageOutcome("started", case_id, [case_id])
     if not buffer:
         return MessageOutcome("unmatched")
     with unit_of_work(engine.db) as uow:
         uow.conn.execute(insert(t.messages).values(
-            expires_at=now + timedelta(seconds=engine.settings.message_ttl_seconds), **record))
+            expires_at=record["received_at"] + timedelta(seconds=engine.settings.message_ttl_seconds), **record))
         uow.commit()
     return MessageOutcome("buffered")
+
+
+def _deliver_all(engine: Engine, address: Address, payload: dict[str, Any], message_id: str | None,
+                 actor: str, key_names_new_case: bool, buffer: bool) -> MessageOutcome:
+    """Camunda's correlateAll: every matching subscription gets the message, each case in its
+    own unit of work (recorded per case under ``message_id:case``, so a retry skips the cases
+    reached already)."""
+    found = matches(engine, address)
+    if not found:
+        if address.names_receiver:
+            return MessageOutcome("unmatched")
+        return _not_waiting(engine, address, payload, _record(engine, address, payload, message_id), actor,
+                            key_names_new_case, buffer)
+    reached: list[str] = []
+    by_case: dict[str, list[str]] = {}
+    for case_id, wait_id in found:
+        by_case.setdefault(case_id, []).append(wait_id)
+    for case_id, waits in by_case.items():
+        record_id = f"{message_id}:{case_id}" if message_id else None
+        if record_id and _previous(engine, record_id) is not None:
+            continue
+        try:
+            _deliver(engine, case_id, waits, address, payload,
+                     _record(engine, address, payload, record_id), actor)
+        except InvalidState:
+            continue         # it stopped waiting meanwhile
+        reached.append(case_id)
+    return MessageOutcome("delivered" if reached else "ignored", reached[0] if reached else None, reached)
 
 
 def _start_definition(engine: Engine, name: str) -> str | None:
@@ -190,7 +225,9 @@ def _starters(engine: Engine, kind: str, name: str) -> list[str]:
     return [key for key, row in sorted(latest.items()) if name in (row.start_events or {}).get(kind, [])]
 
 
-def deliver_buffered(engine: Engine, case_id: str, message_row: str) -> None:
+def deliver_buffered(engine: Engine, case_id: str, message_row: str, wait_id: str | None = None) -> None:
+    """Deliver a message buffered before the case waited for it, to the subscription
+    ``wait_id`` that the projection found for it (older jobs name none: the first one)."""
     m = t.messages
     now = engine.clock.now()
     with engine.db.connect() as conn:
@@ -199,7 +236,10 @@ def deliver_buffered(engine: Engine, case_id: str, message_row: str) -> None:
         return
 
     def deliver(cmd: Command) -> None:
-        if not cmd.engine.runner.deliver(cmd.wf, row.name, row.payload):
+        runner = cmd.engine.runner
+        reached = (runner.deliver_message(cmd.wf, row.name, wait_id, row.payload) if wait_id is not None
+                   else runner.deliver(cmd.wf, row.name, row.payload))
+        if not reached:
             raise InvalidState(f"case {case_id} no longer waits for message '{row.name}'")
         taken = cmd.uow.conn.execute(update(m).where(m.c.id == row.id, m.c.delivered_at.is_(None))
                                      .values(delivered_case_id=case_id, delivered_at=now))

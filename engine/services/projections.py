@@ -224,10 +224,11 @@ class Projector:
                 id=str(uuid.uuid4()), case_id=self.case_id, task_id=w.task_id, kind=kind, name=w.name,
                 correlation_key=correlation))
             if kind == "message":
-                self._schedule_buffered(w.name, correlation)
+                self._schedule_buffered(w.name, correlation, w.task_id)
 
-    def _schedule_buffered(self, name: str, correlation: str | None) -> None:
-        """A message that arrived before the case waited for it is delivered by a job."""
+    def _schedule_buffered(self, name: str, correlation: str | None, wait_id: str) -> None:
+        """A message that arrived before the case waited for it is delivered by a job, to the
+        subscription ``wait_id`` (when several subscribe at once, the first one's job takes it)."""
         m = t.messages
         row = self.conn.execute(select(m.c.id).where(
             m.c.name == name, m.c.correlation_key == correlation if correlation is not None else m.c.correlation_key.is_(None),
@@ -237,7 +238,7 @@ class Projector:
             self.conn.execute(t.jobs.insert(), dict(
                 id=str(uuid.uuid4()), case_id=self.case_id, kind="message", task_id=None, element_id=None,
                 due_at=self.now, retries=self.retries_default, attempts=0, suspended=self.suspended,
-                created_at=self.now, payload={"message_row": row.id}))
+                created_at=self.now, payload={"message_row": row.id, "wait": wait_id}))
 
 
 def sync_case_fields(conn: Connection, case_id: str, names: list[str], old: dict[str, Any], new: dict[str, Any]) -> None:

@@ -96,6 +96,13 @@ class Scenario:
         if run_jobs:
             self.run_jobs()
 
+    def complete_task(self, task_id: str, data: dict[str, Any] | None = None, *, actor: str = "system",
+                      run_jobs: bool = True) -> None:
+        """Complete the open task ``task_id`` (one of several instances of an element)."""
+        cases.complete_task(self.engine, task_id, data, actor=actor, internal=True)
+        if run_jobs:
+            self.run_jobs()
+
     def set_variables(self, case_id: str, values: dict[str, Any], *, run_jobs: bool = True) -> None:
         """runtimeService.setVariables(processInstanceId, values)."""
         from engine.services.variables import set_variables

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from flask import jsonify, request, url_for
 
-from engine.domain.errors import AmbiguousCorrelation, InvalidState
+from engine.domain.errors import AmbiguousCorrelation, InvalidState, NoCorrelation
 from engine.services import cases, definitions, messages, queries
 from engine.services.identity import BUSINESS_KEY_SCOPE, MESSAGE_SCOPE
 from engine.services.instance_query import InstanceQuery, count_open_cases, list_open_cases, parse_variables
@@ -94,59 +94,55 @@ MISMATCH = "org.camunda.bpm.engine.MismatchingMessageCorrelationException: Canno
 NO_MATCH = "No process definition or execution matches the parameters"
 
 
-def _message_request(data: dict[str, Any]) -> tuple[str, str | None, dict[str, Any]]:
+@bp.post("/message")
+def correlate() -> Any:
+    """Correlate a message as Camunda does: to the one subscription that matches the message
+    name, ``businessKey``, ``processInstanceId``, ``correlationKeys`` (case variables) and
+    ``localCorrelationKeys`` (variables local to the waiting activity instance, e.g. a
+    multi-instance element variable or loopCounter), else start a case whose start event
+    catches it; ``all`` delivers to every matching subscription. A message that matches
+    nothing is not kept (Camunda has no buffer, unlike our /api/v1): 400 "Cannot correlate
+    message", or with ``all`` an empty result; several matches without ``all``: 400."""
+    require(*STAFF)
+    data = body()
     name = data.get("messageName")
     if not isinstance(name, str) or not name:
         raise RestError(400, "No message name supplied")
     key = data.get("businessKey")
-    keys = data.get("correlationKeys") or {}
-    if not isinstance(keys, dict) or len(keys) > 1:
-        raise RestError(400, "correlationKeys: at most one correlation key (amtsflow correlates on one key)")
-    if key is None and keys:
-        key = untyped_all(keys, "correlationKeys").popitem()[1]
     if key is not None and not isinstance(key, (str, int)):
         raise RestError(400, "businessKey must be a text")
+    instance = data.get("processInstanceId")
+    if instance is not None and not isinstance(instance, str):
+        raise RestError(400, "processInstanceId must be a text")
     if messages.reserved_for_systems(engine(), name) and not user().has_scope(MESSAGE_SCOPE + name):
         raise RestError(403, f"The message '{name}' is reserved for back-office systems with an API token "
                              f"scoped 'message:{name}'.", "AuthorizationException")
-    return name, None if key is None else str(key), untyped_all(data.get("processVariables"), "processVariables")
-
-
-@bp.post("/message")
-def correlate() -> Any:
-    """Correlate a message as Camunda does: to the case waiting for it (businessKey, or the one
-    correlation key the model declares), else start a case whose start event catches it. A
-    message that matches nothing is not kept (Camunda has no buffer, unlike our /api/v1): 400
-    "Cannot correlate message", or with ``all`` an empty result. ``all`` delivers to every
-    waiting case; without it a message matching several is refused (400), as in Camunda."""
-    require(*STAFF)
-    data = body()
-    name, key, variables = _message_request(data)
     every = data.get("all") is True
-
-    def send(to_case: str | None = None) -> messages.MessageOutcome:
-        return messages.correlate_message(engine(), name, key, variables, actor=user().username, to_case=to_case,
-                                          key_names_new_case=user().has_scope(BUSINESS_KEY_SCOPE), buffer=False)
-
     try:
-        waiting = messages.waiting_cases(engine(), name, key) if every else []
-        outcomes = [send(case_id) for case_id in waiting] or [send()]
-    except AmbiguousCorrelation as exc:
-        raise RestError(400, MISMATCH.format(name=name, why=exc.message), "RestException") from exc
-    outcomes = [o for o in outcomes if o.status in ("delivered", "started")]
-    if not outcomes and not every:
+        outcome = messages.correlate_message(
+            engine(), name, None if key is None else str(key),
+            untyped_all(data.get("processVariables"), "processVariables"), actor=user().username,
+            key_names_new_case=user().has_scope(BUSINESS_KEY_SCOPE), to_case=instance,
+            variables=untyped_all(data.get("correlationKeys"), "correlationKeys"),
+            local_variables=untyped_all(data.get("localCorrelationKeys"), "localCorrelationKeys"),
+            any_key=key is None, to_all=every, buffer=False)
+    except (AmbiguousCorrelation, NoCorrelation) as exc:
+        why = exc.message if isinstance(exc, AmbiguousCorrelation) else NO_MATCH
+        raise RestError(400, MISMATCH.format(name=name, why=why), "RestException") from exc
+    reached = outcome.case_ids if outcome.status in ("delivered", "started") else []
+    if not reached and not every:
         raise RestError(400, MISMATCH.format(name=name, why=NO_MATCH), "RestException")
     if not data.get("resultEnabled"):
         return "", 204
-    return jsonify([_result(outcome, data.get("variablesInResultEnabled") is True) for outcome in outcomes])
+    return jsonify([_result(case_id, outcome.status, data.get("variablesInResultEnabled") is True)
+                    for case_id in reached])
 
 
-def _result(outcome: messages.MessageOutcome, with_variables: bool) -> dict[str, Any]:
-    result: dict[str, Any] = {"resultType": "ProcessDefinition" if outcome.status == "started" else "Execution",
+def _result(case_id: str, status: str, with_variables: bool) -> dict[str, Any]:
+    result: dict[str, Any] = {"resultType": "ProcessDefinition" if status == "started" else "Execution",
                               "execution": None, "processInstance": None}
-    case_id = str(outcome.case_id)
     instance = instance_dto(case_id)
-    if outcome.status == "started":
+    if status == "started":
         result["processInstance"] = instance
     else:
         result["execution"] = {"id": case_id, "processInstanceId": case_id, "ended": instance["ended"],
