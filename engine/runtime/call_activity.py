@@ -133,19 +133,29 @@ class CamundaCall:
             my_task.data.update(values)
 
 
-def outputs_on_error(call_task: Any) -> dict[str, Any]:
+THROWER_DATA = "thrower_data"   # internal data of a boundary event: the data of the task that threw what it caught
+
+
+def outputs_on_error(call_task: Any, thrower_data: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the out mappings of ``call_task`` (and of the call activities nested in its called
     process) return when an error or escalation from inside is caught on it: Camunda applies
-    the out mappings level by level before the boundary event's path starts."""
+    the out mappings level by level before the boundary event's path starts, after the
+    throwing event's own start listeners ran. ``thrower_data`` is the thrower's data when it
+    threw (with what those listeners set); the innermost called process's variables are its
+    last finished task's data overlaid with it."""
     spec = call_task.task_spec
     sub = call_task.workflow.top_workflow.subprocesses.get(call_task.id)
     if sub is None or getattr(spec, "call_mapping", None) is None:
         return {}
     inner: dict[str, Any] = dict(sub.last_task.data) if sub.last_task is not None else {}
+    nested = False
     for task in sub.get_tasks(state=TaskState.STARTED):
         if getattr(task.task_spec, "call_mapping", None) is not None and \
                 task.workflow.top_workflow.subprocesses.get(task.id) is not None:
-            inner = {**task.data, **outputs_on_error(task)}   # the nested call the error came through
+            inner = {**task.data, **outputs_on_error(task, thrower_data)}   # the nested call the error came through
+            nested = True
+    if not nested and thrower_data:
+        inner.update(thrower_data)
     return _transfer(call_task, spec.call_mapping.outs, inner, None)
 
 
@@ -156,11 +166,11 @@ class CaughtOnCall:
 
     def _run_hook(self, my_task: Any) -> Any:
         definition = getattr(self, "event_definition", None)
-        name = getattr(definition, "name", None)
-        if name is not None and name in my_task.internal_data and my_task.parent is not None:
+        name = getattr(definition, "name", None)   # None for an error without a name: still its payload's key
+        if definition is not None and name in my_task.internal_data and my_task.parent is not None:
             main = [t for t in my_task.parent.children if not hasattr(t.task_spec, "cancel_activity")]
             if main and getattr(main[0].task_spec, "call_mapping", None) is not None:
-                my_task.internal_data[name] = outputs_on_error(main[0])
+                my_task.internal_data[name] = outputs_on_error(main[0], my_task.internal_data.pop(THROWER_DATA, None))
         return super()._run_hook(my_task)  # type: ignore[misc]
 
 
@@ -184,4 +194,4 @@ def attach(task_spec: Any, mapping: CallMapping) -> None:
     task_spec.call_mapping = mapping
 
 
-__all__ = ["MAX_CALL_DEPTH", "CallMapping", "Transfer", "CamundaCall", "attach", "call_depth", "Value"]
+__all__ = ["MAX_CALL_DEPTH", "THROWER_DATA", "CallMapping", "Transfer", "CamundaCall", "attach", "call_depth", "Value"]

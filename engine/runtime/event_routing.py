@@ -34,7 +34,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.exceptions import TaskNotFoundException
 
 from engine.runtime import event_subprocesses, spiff_seam
-from engine.runtime.call_activity import outputs_on_error
+from engine.runtime.call_activity import THROWER_DATA, outputs_on_error
 
 __all__ = ["attached_boundaries", "route_code", "routing", "start_waiting"]
 
@@ -78,6 +78,7 @@ def route_code(top: Any, event: Any, level: Any) -> bool:
     """Catch the error or escalation ``event`` thrown inside scope instance ``level`` (a
     workflow) at the nearest scope that catches it; False if none does."""
     came_through = None   # the event sub-process of this scope the event comes out of: never its own catcher
+    thrown = dict(event.payload) if isinstance(event.payload, dict) else None   # the thrower's data
     while level is not None:
         offered = [o for o in event_subprocesses.offered_starts(top, [level])
                    if o.holder_name != came_through] if _alive(top, level) else []
@@ -95,11 +96,13 @@ def route_code(top: Any, event: Any, level: Any) -> bool:
             return False
         catcher = _best([(_rank(t.task_spec.event_definition, event), t) for t in attached_boundaries(holder)])
         if catcher is not None:
+            if thrown is not None and getattr(holder.task_spec, "call_mapping", None) is not None:
+                catcher.internal_data[THROWER_DATA] = thrown   # the call activity's out mappings read it
             catcher.task_spec.catch(catcher, event)
             spiff_seam.update(catcher)
             return True
         if getattr(holder.task_spec, "call_mapping", None) is not None:
-            event.payload = outputs_on_error(holder)   # Camunda applies the out mappings on the way out
+            event.payload = outputs_on_error(holder, thrown)   # Camunda applies the out mappings on the way out
         came_through = holder.task_spec.name if holder.task_spec.name in _triggers(holder.workflow) else None
         level = holder.workflow
     return False

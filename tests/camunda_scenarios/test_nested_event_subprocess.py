@@ -530,9 +530,8 @@ def test_conditional_event_subprocesses_inside_a_sub_process(scenario):
 def test_ErrorEndEventTest_testPropagateOutputVariablesWhileThrowError(scenario):
     """Parent and called process deployed together share listener-carrying specs (each process
     prepares them once: the deploy crashed on the second); the error from the called process
-    is caught on the call activity with its out mappings applied. Not ported: Camunda's
-    cancelReason, set by the throwing end event's own start listener, is not yet part of what
-    the out mappings see here (they read the called process's last finished task)."""
+    is caught on the call activity with its out mappings applied after the throwing end
+    event's own start listener ran: its cancelReason reaches the parent."""
     scenario.deploy_camunda("event/error/testPropagateOutputVariablesWhileThrowError.bpmn20.xml",
                             "event/error/ErrorEventTest.errorParent.bpmn20.xml")
     case = scenario.start("ErrorParentProcess", {"input": 42})
@@ -541,3 +540,4 @@ def test_ErrorEndEventTest_testPropagateOutputVariablesWhileThrowError(scenario)
     assert [t["name"] for t in scenario.tasks(case)] == ["task after catched error"]
     data = scenario.data(case)
     assert data["output"] == 42
+    assert data["cancelReason"] == "reason1"
