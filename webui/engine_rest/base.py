@@ -107,6 +107,8 @@ def _basic_user(header: str) -> User | None:
 
 @bp.before_request
 def _authenticate() -> Any:
+    if request.endpoint == "engine_rest.openapi":       # the description is public, as Camunda's
+        return None
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("basic "):
         g.user, g.auth = _basic_user(header), "basic"
