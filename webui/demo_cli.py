@@ -121,7 +121,7 @@ def demo(port: int, host: str, seed: bool, simulator_port: int) -> None:
     click.echo("back-office simulators: " + ", ".join(f"{k}={v}" for k, v in sorted(urls.items())))
     click.echo("logins (user / password):")
     for username, password in sorted(accounts.passwords.items()):
-        click.echo(f"  {username:<8} {password}")
+        click.echo(f"  {username:<16} {password}")
     click.echo("Citizens sign in through the demo identity provider on the portal. Stop with Ctrl+C.")
     sys.stdout.flush()
     try:

@@ -27,7 +27,7 @@ def init_app(app: Flask) -> None:
     from webui.portal import blueprint as portal
     from webui.portal import payment, verify, views as portal_views  # noqa: F401 (routes on portal.bp)
     from webui.studio import blueprint as studio
-    from webui.studio import cases as studio_cases, changes, figures as studio_figures, migration as studio_migration, operations as studio_operations, views as studio_views  # noqa: F401
+    from webui.studio import cases as studio_cases, changes, figures as studio_figures, migration as studio_migration, operations as studio_operations, overrides as studio_overrides, views as studio_views  # noqa: F401
 
     init_tenant_web(app)       # first: every other hook runs inside the request's tenant
     init_security(app)

@@ -64,6 +64,7 @@ GET_MATRIX: list[tuple[str, dict[str, int]]] = [
     ("/studio/vorgaenge/{case}", only({"owner": OK, "admin": OK})),
     ("/api/v1/cases", only({"owner": OK, "admin": OK}, anon=UNAUTH)),
     ("/studio/prozesse/webantrag/migration", only({"owner": OK})),
+    ("/studio/prozesse/webantrag/anpassungen", only({"owner": OK})),
     ("/health/live", PUBLIC),
     ("/metrics", only({"admin": OK}, anon=UNAUTH)),                                # operators only
 ]
@@ -77,6 +78,8 @@ POST_MATRIX: list[tuple[str, dict[str, str], dict[str, int]]] = [
     ("/inbox/vorgaenge/{case}/dokumente", {}, only({"clerk": 303, "clerk_kasse": GONE, "owner": GONE})),
     ("/inbox/vorgaenge/{case}/kommentare", {}, only({"clerk": 303, "clerk_kasse": GONE, "owner": GONE})),
     ("/studio/bereitstellen", {}, only({"owner": 400})),
+    ("/studio/prozesse/webantrag/anpassungen", {}, only({"owner": SEE_OTHER})),      # no file: back with a note
+    ("/studio/prozesse/webantrag/anpassungen/entscheidung.dmn/zurueckziehen", {}, only({"owner": GONE})),
     ("/admin/gruppen", {}, only({"admin": 400})),
     ("/admin/tokens", {}, only({"admin": 400})),
     ("/admin/benutzer/neu", {}, only({"admin": 400})),
