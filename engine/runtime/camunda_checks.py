@@ -32,6 +32,12 @@ Fail = Callable[[etree._Element, str], None]
 
 
 def translate_conditions(root: etree._Element, fail: Fail) -> None:
+    for node in root.iter(tag("conditionalEventDefinition")):
+        filters = [name for name in ("variableName", "variableEvents") if node.get(tag(name, CAMUNDA))]
+        if filters:   # evaluated here on every change: a filtered event would fire where Camunda's does not
+            fail(node, f"camunda:{' and camunda:'.join(filters)} on a conditional event cannot be honoured here "
+                       "(its condition is evaluated on every variable change of its scope); remove the filter and "
+                       "make the condition itself say when the event fires")
     tags = (tag("conditionExpression"), tag("completionCondition"), tag("loopCardinality"), tag("condition"))
     for node in root.iter(*tags):
         text = (node.text or "").strip()

@@ -21,7 +21,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.errors import InvalidState, NotFound, WorkflowFailure
 from engine.runtime import spiff_seam
-from engine.runtime import budget
+from engine.runtime import budget, conditions
 from engine.runtime.compaction import compact
 from engine.runtime.io_mapping import INPUTS, SHADOWED, connector_result, enclosing_chain, in_called_process, outer_view
 from engine.runtime import listeners as listeners_module
@@ -39,7 +39,7 @@ from engine.runtime.thrown import Thrown, ThrowRecorder, take_thrown
 from engine.runtime.waits import (
     MessageWait, ServiceWait, TimerWait, UserTaskWait, Waits, element_id_of, process_key_of, read_waits)
 
-__all__ = ["COMPACT_EVERY", "MessageWait", "ServiceWait", "TimerWait", "UserTaskWait",
+__all__ = ["COMPACT_EVERY", "CONDITION_PREVIOUS", "MessageWait", "ServiceWait", "TimerWait", "UserTaskWait",
            "Waits", "WorkflowRunner", "element_id_of", "process_key_of"]
 
 
@@ -50,6 +50,7 @@ def _waits_on_timers(wf: BpmnWorkflow) -> bool:
 
 
 COMPACT_EVERY = 16  # engine step layers between compactions inside one command
+CONDITION_PREVIOUS = "condition_previous"   # attribute of a workflow: the variables conditions last saw
 
 
 class WorkflowRunner:
@@ -82,6 +83,7 @@ class WorkflowRunner:
             recorder.completed(task)
             interrupt(task)
             spent.step()
+            self._conditions(wf)   # Camunda evaluates conditions on the variable writes of each step
 
         layers = 0
 
@@ -96,6 +98,7 @@ class WorkflowRunner:
 
         try:
             with routing(wf), recorder:
+                self._conditions(wf)   # what the command set before stepping (a completed task's data)
                 advance()
                 if _waits_on_timers(wf):  # a timer that is due now fires and its path runs on
                     wf.refresh_timers()
@@ -118,6 +121,19 @@ class WorkflowRunner:
             raise WorkflowFailure(f"{type(exc).__name__} in the workflow library: {exc}") from exc
         compact(wf)
         return ran
+
+    def _conditions(self, wf: BpmnWorkflow) -> None:
+        """Hand the variables changed since the last look to the waiting conditional events
+        and the conditional starts of event sub-processes (:func:`conditions.propagate`), when
+        the command tracks them (``wf.condition_previous``, set by the command when the case
+        has conditions): a variable set by one step and reset by a later step of the same
+        command fires what its first value satisfies, as in Camunda 7."""
+        previous = getattr(wf, CONDITION_PREVIOUS, None)
+        if previous is None:
+            return
+        now = conditions.propagate(wf, previous, self.snapshot)
+        if now is not None:
+            setattr(wf, CONDITION_PREVIOUS, now)
 
     @staticmethod
     def take_thrown(wf: BpmnWorkflow) -> list[Thrown]:

@@ -27,7 +27,7 @@ from engine.runtime import budget, conditions
 from engine.runtime.milestones import current_status
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.serialization import round_trips
-from engine.runtime.workflow import Waits, WorkflowRunner
+from engine.runtime.workflow import CONDITION_PREVIOUS, Waits, WorkflowRunner
 from engine.services import audit, thrown
 from engine.services.case_events import open_incident
 from engine.services.projections import Projector, sync_case_fields, waits_snapshot
@@ -65,6 +65,8 @@ class Command:
         self.wf.actor = self.actor  # Camunda's authenticatedUserId
         if not self.stepped:
             self.variables_before = conditions.before(self.wf, WorkflowRunner.snapshot)
+        # Stepping evaluates conditions after every step from here (WorkflowRunner._conditions)
+        setattr(self.wf, CONDITION_PREVIOUS, self.variables_before)
 
 
 def snapshot_data(wf: Any) -> dict[str, Any]:
@@ -188,7 +190,9 @@ def _step(cmd: Command, now: datetime) -> _Outcome:
     engine, wf = cmd.engine, cmd.wf
     error = cmd.step_error if cmd.stepped else step_workflow(engine, wf, cmd.audit_details)
     if error is None and cmd.variables_before is not None:
-        error = reevaluate_conditions(engine, wf, cmd.variables_before, cmd.audit_details)
+        seen = getattr(wf, CONDITION_PREVIOUS, None)   # what the steps' evaluations saw last
+        error = reevaluate_conditions(engine, wf, seen if seen is not None else cmd.variables_before,
+                                      cmd.audit_details)
     outbox, uncaught = _thrown(cmd, now)
     outbox += _listener_calls(cmd, now)
     error = error or uncaught
@@ -269,6 +273,7 @@ def reevaluate_conditions(engine: Engine, wf: Any, previous: dict[str, Any] | No
                                         entering=entering and round_ == 0)
         if previous is None:
             return None
+        setattr(wf, CONDITION_PREVIOUS, previous)   # the steps that follow look from here
         error = step_workflow(engine, wf, audit_details)
         if error is not None:
             return error
