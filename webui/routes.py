@@ -21,7 +21,7 @@ def init_app(app: Flask) -> None:
     from webui.accounts import views as accounts
     from webui.admin import views as admin
     from webui.api import blueprint as api
-    from webui.api import callbacks, cockpit as api_cockpit, operations as api_operations, views as api_views  # noqa: F401 (routes on api.bp)
+    from webui.api import callbacks, cockpit as api_cockpit, operations as api_operations, overrides as api_overrides, views as api_views  # noqa: F401 (routes on api.bp)
     from webui.engine_rest.routes import register as engine_rest
     from webui.inbox import views as inbox
     from webui.portal import blueprint as portal

@@ -45,3 +45,28 @@ def test_owner_uploads_compares_and_withdraws_for_the_requests_tenant(web_engine
     assert client.post(withdraw, data={"csrf_token": token}).status_code == 303
     assert overrides.list_current(web_engine, "default") == []
     assert 'id="no-overrides"' in client.get(f"/studio/prozesse/{KEY}/anpassungen").get_data(as_text=True)
+
+
+def test_api_lists_uploads_compares_and_withdraws(web_engine: Any) -> None:
+    from engine.services import identity
+
+    deploy(web_engine, read_paths([str(PROCESS)]), actor="provider")
+    client = make_app(web_engine).test_client()
+    owner = {"Authorization": f"Bearer {identity.create_api_token(web_engine, 'po', 'test')[1]}"}
+    clerk = {"Authorization": f"Bearer {identity.create_api_token(web_engine, 'sb1', 'test')[1]}"}
+    base = f"/api/v1/processes/{KEY}/overrides"
+    assert client.get(base, headers=clerk).status_code == 403
+    assert client.get(base, headers=owner).json == []
+    bad = client.post(base, headers=owner, data={"file": (io.BytesIO(b"<definitions"), "gebuehr.dmn")})
+    assert bad.status_code == 400 and bad.json["problems"][0].startswith("gebuehr.dmn:0: ")   # as a deployment
+    made = client.post(base, headers=owner, data={
+        "file": (io.BytesIO(DMN.replace(b"<text>18000</text>", b"<text>15000</text>")), "x.dmn"),
+        "replaces": "gebuehr.dmn", "comment": "Satzung"})
+    assert made.status_code == 201 and (made.json["file"], made.json["version"]) == ("gebuehr.dmn", 1)
+    assert [o["file"] for o in client.get(base, headers=owner).json] == ["gebuehr.dmn"]
+    shown = client.get(f"{base}/gebuehr.dmn", headers=owner).json
+    assert shown["shared_version"] == 1 and any("15000" in line for line in shown["diff"] if line.startswith("+"))
+    gone = client.delete(f"{base}/gebuehr.dmn", headers=owner)
+    assert gone.status_code == 200 and gone.json["withdrawn"] is True and gone.json["version"] == 2
+    assert client.get(base, headers=owner).json == []
+    assert client.delete(f"{base}/gebuehr.dmn", headers=owner).status_code == 404

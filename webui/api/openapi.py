@@ -166,11 +166,13 @@ OPERATION_PATHS: dict[str, Any] = {
 
 
 def document() -> dict[str, Any]:
-    from webui.api import cockpit
+    from webui.api import cockpit, overrides
 
     doc = _document()
-    doc["components"]["schemas"] = {**SCHEMAS, "CaseRow": cockpit.CASE_ROW_SCHEMA, "Migration": cockpit.MIGRATION_SCHEMA}
-    for path, operations in {**cockpit.openapi_paths(_ok, _ref), **cockpit.migration_paths(_ok, _ref)}.items():
+    doc["components"]["schemas"] = {**SCHEMAS, "CaseRow": cockpit.CASE_ROW_SCHEMA, "Migration": cockpit.MIGRATION_SCHEMA,
+                                    "Override": overrides.OVERRIDE_SCHEMA}
+    for path, operations in {**cockpit.openapi_paths(_ok, _ref), **cockpit.migration_paths(_ok, _ref),
+                             **overrides.openapi_paths(_ok, _ref)}.items():
         doc["paths"][path] = {**doc["paths"].get(path, {}), **operations}
     return doc
 
