@@ -14,7 +14,7 @@ from engine.bootstrap import Engine
 from engine.domain.errors import NotFound
 from engine.services.read_models import Form, ProcessModel
 from engine.domain.errors import AmtsflowError
-from engine.services import cases, documents, queries, task_access
+from engine.services import cases, documents, queries, task_access, variants
 from engine.services.identity import User
 from webui.document_names import readable_name
 from webui.templating import action_label
@@ -41,7 +41,7 @@ def latest_services(engine: Engine) -> list[Service]:
             latest[row["key"]] = row
     services = []
     for row in sorted(latest.values(), key=lambda r: r["name"].lower()):
-        model = engine.definitions.get(row["id"]).model
+        model = variants.parsed_for_tenant(engine, row["id"]).model   # with the tenant's own labels and options
         form = model.start_form
         description = str((form.schema.get("description") if form else "") or "")
         services.append(Service(row["key"], row["name"], row["version"], row["id"], description, form))
@@ -58,7 +58,7 @@ def service(engine: Engine, key: str) -> Service:
 def model_of(engine: Engine, key: str, version: int) -> ProcessModel:
     for row in queries.list_definitions(engine):
         if row["key"] == key and row["version"] == version:
-            parsed = engine.definitions.get(row["id"])
+            parsed = engine.definitions.get(row["id"])   # element names: never a tenant's override
             return parsed.models.get(key, parsed.model)
     raise NotFound(f"definition {key} v{version} not found")
 

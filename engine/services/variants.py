@@ -21,8 +21,12 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from engine.bootstrap import Engine
 from engine.persistence import tables as t
+from engine.persistence.db import reading
 from engine.persistence.override_tables import definition_variants, tenant_overrides
+from engine.runtime.parsing import ParsedProcess
+from engine.tenancy import tenant_or_none
 
 _OVERRIDES = (select(tenant_overrides.c.id, tenant_overrides.c.file_name, tenant_overrides.c.version,
                      tenant_overrides.c.sha256, tenant_overrides.c.min_version, tenant_overrides.c.max_version)
@@ -115,6 +119,19 @@ def stored_files(conn: Connection, variant: str) -> tuple[str, list[dict[str, st
     return None if row is None else (row.definition_id, list(row.files))
 
 
+def parsed_for_tenant(engine: Engine, definition_id: str) -> ParsedProcess:
+    """The parsed process as a new case of the current tenant would run it (its overrides in
+    place): what the portal shows as the start form, with the tenant's labels and options."""
+    tenant = tenant_or_none()
+    if tenant is None:
+        return engine.definitions.get(definition_id)
+    with reading(engine.db) as conn:
+        variant = variant_for(conn, definition_id, tenant)
+        if variant is None:
+            return engine.definitions.get(definition_id, conn)
+        return engine.definitions.get(definition_id, conn, variant.id, variant.files)
+
+
 def tenant_of(conn: Connection, variant: str | None) -> str | None:
     """The tenant a variant was made for (None for None)."""
     if variant is None:
@@ -132,4 +149,4 @@ def overrides_of(conn: Connection, variant: str | None) -> list[dict[str, Any]]:
 
 
 __all__ = ["Variant", "applies", "compose", "current_overrides", "file_entry", "overrides_of", "store",
-           "stored_files", "tenant_of", "variant_for", "variant_id"]
+           "parsed_for_tenant", "stored_files", "tenant_of", "variant_for", "variant_id"]

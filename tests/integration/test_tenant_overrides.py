@@ -137,3 +137,18 @@ def test_cli_uploads_lists_diffs_and_deletes(shared: Engine, tmp_path: Path) -> 
     assert run("list", "--tenant", "musterstadt")[:2] == (0, "")
     code, out, _ = run("show", "--tenant", "musterstadt", KEY, "gebuehr.dmn")
     assert code == 0 and out.startswith("v2  zurückgezogen") and "\nv1  " in out
+
+
+def test_the_portal_shows_each_tenant_its_own_start_form(shared: Engine) -> None:
+    from webui import casework
+
+    start = (PROCESS / "forms" / "parkausweis-antrag.schema.json").read_bytes()
+    own = start.replace(b'"title": "Familienname"', b'"title": "Nachname (Beispieldorf)"')
+    overrides.upload(shared, "beispieldorf", KEY, "parkausweis-antrag.schema.json", own, actor="owner")
+    titles = {}
+    for tenant in ("musterstadt", "beispieldorf"):
+        with tenant_scope(tenant):
+            [service] = [s for s in casework.latest_services(shared) if s.key == KEY]
+        assert service.form is not None
+        titles[tenant] = service.form.schema["properties"]["antragsteller"]["properties"]["familienname"]["title"]
+    assert titles == {"musterstadt": "Familienname", "beispieldorf": "Nachname (Beispieldorf)"}
