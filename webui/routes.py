@@ -10,6 +10,7 @@ from webui.errors import init_errors
 from webui.i18n import init_i18n
 from webui.ops import init_ops
 from webui.security import csrf_exempt, init_security, limit_public_forms
+from webui.provider.views import init_provider
 from webui.tenant_branding import init_branding
 from webui.tenant_web import init_tenant_web
 from webui.templating import init_templating
@@ -37,6 +38,7 @@ def init_app(app: Flask) -> None:
     init_templating(app)
     init_oidc(app)
     init_branding(app)
+    init_provider(app)
     init_ops(app)
     rest = engine_rest()
     for blueprint in (assets.bp, accounts.bp, portal.bp, inbox.bp, studio.bp, admin.bp, api.bp, rest):

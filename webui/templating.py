@@ -26,6 +26,7 @@ ACTIONS = {
     "personal_data_erased": "Personenbezogene Daten gelöscht (Aufbewahrungsfrist abgelaufen)",
     "comment_added": "Kommentar hinzugefügt", "timer_fired": "Frist abgelaufen", "deployed": "Prozess bereitgestellt", "migrated": "Vorgang migriert",
     "data_edited": "Daten korrigiert", "modified": "Position geändert",
+    "tenant_switched": "Mandant gewechselt (Anbieterbetrieb)",
 }
 STATUS_BADGE = {"completed": "success", "failed": "danger", "cancelled": "warning"}
 

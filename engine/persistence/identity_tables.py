@@ -14,7 +14,7 @@ from sqlalchemy import (
 from engine.persistence.tables import ID, TENANT_ID, TS, metadata, tenant_column
 from engine.tenancy import DEFAULT_TENANT
 
-ROLES = ("citizen", "clerk", "owner", "admin")
+ROLES = ("citizen", "clerk", "owner", "admin", "provider")   # provider: operates every tenant (issue 17)
 TRUST_LEVELS = ("basic", "substantial", "high")
 
 users = Table(

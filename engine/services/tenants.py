@@ -22,6 +22,7 @@ from engine.domain.errors import Conflict, NotFound
 from engine.persistence import tables as t
 from engine.persistence.db import reading, unit_of_work
 from engine.persistence.tenant_tables import tenants
+from engine.services import audit
 from engine.services.tenant_logo import LogoRefused, sniff_logo
 from engine.services.tenant_settings import (
     Problems, TenantInvalid, check_connectors, check_host, check_name, check_path_prefix, check_settings,
@@ -29,7 +30,7 @@ from engine.services.tenant_settings import (
 from engine.tenancy import DEFAULT_TENANT, InvalidTenantId, check_tenant_id
 
 __all__ = ["Tenant", "TenantInvalid", "Route", "add_tenant", "list_tenants", "get_tenant", "update_tenant",
-           "deactivate_tenant", "set_logo", "logo", "routing_table"]
+           "deactivate_tenant", "set_logo", "logo", "routing_table", "record_switch"]
 UNSET: Any = object()
 
 
@@ -196,3 +197,14 @@ def routing_table(engine: Engine) -> Route:
     active = list_tenants(engine, active_only=True)
     return Route(by_host={x.host: x for x in active if x.host}, by_prefix={x.path_prefix: x for x in active if x.path_prefix},
                  default=next((x for x in active if x.is_default), None), count=len(active))
+
+
+def record_switch(engine: Engine, actor: str, tenant_id: str) -> Tenant:
+    """The provider's operator ``actor`` acts for ``tenant_id`` from now on: audited (who, which
+    tenant, when) in the installation's audit chain (the one deployments use)."""
+    tenant = get_tenant(engine, tenant_id)
+    with unit_of_work(engine.db) as uow:
+        audit.append(uow.conn, prev_hash=audit.last_hash(uow.conn, None), case_id=None, at=engine.clock.now(),
+                     actor=actor, action="tenant_switched", details={"tenant": tenant.id})
+        uow.commit()
+    return tenant

@@ -9,7 +9,7 @@ from engine.persistence.identity_tables import ROLES, TRUST_LEVELS
 from engine.services import identity, messages
 
 ROLE_NAMES = {"citizen": "Bürgerin/Bürger", "clerk": "Sachbearbeitung", "owner": "Prozessverantwortung",
-              "admin": "Administration"}
+              "admin": "Administration", "provider": "Anbieterbetrieb (alle Mandanten)"}
 TRUST_NAMES = {"basic": "niedrig", "substantial": "substanziell", "high": "hoch"}
 NAME_PATTERN = "^[a-z0-9._-]+$"
 

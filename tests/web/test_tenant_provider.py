@@ -1,0 +1,94 @@
+"""Issue 17: the provider's operators manage tenants and act for one of them (audited); nobody
+else can. Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from engine.persistence import tables as t
+from engine.services import identity, tenants
+from engine.tenancy import tenant_or_none
+from tests.web.conftest import CSRF, login_as, make_app
+
+
+@pytest.fixture
+def app(engine):
+    identity.create_user(engine, "anbieter", "Petra Betrieb", roles=["provider"])
+    identity.create_user(engine, "admin", "Adam Admin", roles=["admin"])
+    tenants.add_tenant(engine, "musterstadt", "Stadt Musterstadt", path_prefix="musterstadt")
+    return make_app(engine)
+
+
+def _csrf(client: Any, url: str) -> str:
+    return CSRF.search(client.get(url).get_data(as_text=True)).group(1)
+
+
+def test_only_the_provider_role_sees_the_tenants(app):
+    assert login_as(app.test_client(), "admin").get("/anbieter/").status_code == 403
+    assert app.test_client().get("/anbieter/").status_code == 302
+    page = login_as(app.test_client(), "anbieter").get("/anbieter/")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Stadt Musterstadt" in text and "/musterstadt/" in text and 'lang="de"' in text
+
+
+def test_provider_adds_and_edits_a_tenant_with_german_messages(app, engine):
+    client = login_as(app.test_client(), "anbieter")
+    token = _csrf(client, "/anbieter/mandanten/neu")
+    refused = client.post("/anbieter/mandanten/neu", data={
+        "csrf_token": token, "id": "beispieldorf", "name": "Gemeinde Beispieldorf", "path_prefix": "studio",
+        "primary_colour": "#ffcc00"})
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert "ist zu hell" in text and "von der Anwendung selbst belegt" in text and 'aria-invalid="true"' in text
+    added = client.post("/anbieter/mandanten/neu", data={
+        "csrf_token": token, "id": "beispieldorf", "name": "Gemeinde Beispieldorf", "path_prefix": "beispieldorf",
+        "primary_colour": "#1b5e20", "address": "Dorfstraße 2\r\n54321 Beispieldorf"})
+    assert added.status_code == 302 and added.headers["Location"] == "/anbieter/mandanten/beispieldorf"
+    stored = tenants.get_tenant(engine, "beispieldorf")
+    assert stored.settings["address"] == ["Dorfstraße 2", "54321 Beispieldorf"]
+    assert app.test_client().get("/beispieldorf/").status_code == 200      # reachable at once (cache invalidated)
+    client.post("/anbieter/mandanten/beispieldorf", data={
+        "csrf_token": token, "name": "Gemeinde Beispieldorf", "path_prefix": "beispieldorf", "primary_colour": "#1b5e20"})
+    assert tenants.get_tenant(engine, "beispieldorf").active is False       # the box was not ticked
+
+
+def test_switching_is_audited_and_staff_pages_then_act_for_the_chosen_tenant(app, engine, monkeypatch):
+    seen: list[str | None] = []
+    original = tenants.list_tenants
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        seen.append(tenant_or_none())
+        return original(*args, **kwargs)
+    monkeypatch.setattr("webui.provider.views.tenants.list_tenants", recording)
+    client = login_as(app.test_client(), "anbieter")
+    client.get("/anbieter/")
+    assert seen[-1] == "default"      # (the router's own read of the tenants runs before any scope)
+    done = client.post("/anbieter/wechseln", data={"csrf_token": _csrf(client, "/anbieter/"), "tenant": "musterstadt"})
+    assert done.status_code == 302
+    page = client.get("/anbieter/").get_data(as_text=True)
+    assert seen[-1] == "musterstadt" and "Sie arbeiten für Stadt Musterstadt" in page
+    with engine.db.connect() as conn:
+        rows = conn.execute(select(t.audit_events.c.actor, t.audit_events.c.action, t.audit_events.c.details,
+                                   t.audit_events.c.at).where(t.audit_events.c.action == "tenant_switched")).all()
+    assert [(r.actor, r.details) for r in rows] == [("anbieter", {"tenant": "musterstadt"})] and rows[0].at is not None
+    assert client.post("/anbieter/wechseln", data={"csrf_token": _csrf(client, "/anbieter/"),
+                                                   "tenant": "nirgendwo"}).status_code == 404
+
+
+def test_someone_without_the_role_never_acts_for_another_tenant(app, monkeypatch):
+    seen: list[str | None] = []
+    original = identity.list_users
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        seen.append(tenant_or_none())
+        return original(*args, **kwargs)
+    monkeypatch.setattr("webui.admin.views.identity.list_users", recording)
+    client = login_as(app.test_client(), "admin")
+    with client.session_transaction() as session:
+        session["acting_tenant"] = "musterstadt"     # e.g. left over from before the role was taken away
+    assert client.get("/admin/").status_code == 200
+    assert seen and set(seen) == {"default"}
