@@ -14,7 +14,7 @@ from engine.tenancy import DEFAULT_TENANT, tenant_or_none
 from webui.errors import refuse
 
 F = TypeVar("F", bound=Callable[..., Any])
-HOME_BY_ROLE = (("admin", "admin.index"), ("owner", "studio.index"), ("clerk", "inbox.index"),
+HOME_BY_ROLE = (("provider", "provider.index"), ("admin", "admin.index"), ("owner", "studio.index"), ("clerk", "inbox.index"),
                 ("citizen", "portal.my_cases"))
 
 

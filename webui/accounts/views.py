@@ -37,7 +37,7 @@ def login() -> Any:
             errors["password"] = _("Bitte geben Sie Ihr Passwort ein.")
         if not errors:
             user = identity.authenticate(engine(), username, password)
-            if user is not None and user.has_role("clerk", "owner", "admin"):
+            if user is not None and user.has_role("clerk", "owner", "admin", "provider"):
                 sign_in(user, "password")
                 return redirect(safe_next(request.args.get("next")) or home_for(user))
             errors["username"] = _("Benutzername oder Passwort ist falsch.")
