@@ -67,6 +67,12 @@ GET_MATRIX: list[tuple[str, dict[str, int]]] = [
     ("/studio/prozesse/webantrag/anpassungen", only({"owner": OK})),
     ("/health/live", PUBLIC),
     ("/metrics", only({"admin": OK}, anon=UNAUTH)),                                # operators only
+    # tenants (issue 17): only the provider role, which none of these accounts has; branding is public
+    ("/anbieter/", only({})),
+    ("/anbieter/mandanten/neu", only({})),
+    ("/anbieter/mandanten/default", only({})),
+    ("/assets/mandant/stil.css", PUBLIC),
+    ("/assets/mandant/logo", {r: GONE for r in ROLES}),
 ]
 
 # POSTs with a valid CSRF token; the body is deliberately minimal (bad input has its own tests).
@@ -95,6 +101,8 @@ POST_MATRIX: list[tuple[str, dict[str, str], dict[str, int]]] = [
     ("/api/v1/incidents/{incident}/resolve", {}, only({"owner": OK, "admin": OK}, anon=UNAUTH)),
     ("/api/v1/callbacks/payment", {}, {r: UNAUTH for r in ROLES}),             # signature, not session
     ("/api/v1/callbacks/fitconnect", {}, {r: UNAUTH for r in ROLES}),
+    ("/anbieter/wechseln", {"tenant": "default"}, only({})),
+    ("/anbieter/mandanten/neu", {"id": "x", "name": "X"}, only({})),
 ]
 
 # API routes with a Bearer token of each role's account (how systems call; no CSRF, no session).
