@@ -29,6 +29,7 @@ from sqlalchemy import bindparam, select, update
 
 from engine.bootstrap import Engine
 from engine.persistence import tables as t
+from engine.tenancy import all_tenants, current_tenant
 from engine.persistence.db import unit_of_work
 from engine.persistence.fast import FastStatement
 
@@ -62,7 +63,10 @@ class Handover:
         return len(self._queue)
 
     def offer(self, job: Any) -> None:
-        """A committed job locked to this worker (called after the commit that created it)."""
+        """A committed job locked to this worker (called after the commit that created it, in
+        the scope of the tenant whose command created it: the job runs in that tenant's)."""
+        if getattr(job, "tenant_id", None) is None:
+            job.tenant_id = current_tenant()
         with self._lock:
             if self._accepting:
                 self._queue.append((job, time.monotonic()))
@@ -92,11 +96,13 @@ class Handover:
             ids = [job.id for job, _since in self._queue]
             self._queue.clear()
         if ids:
-            unlock(self.engine, self.owner, ids)
+            with all_tenants("releasing the jobs handed to a stopping worker"):
+                unlock(self.engine, self.owner, ids)
 
     def _unlock_quietly(self, ids: list[str]) -> None:
         try:
-            unlock(self.engine, self.owner, ids)
+            with all_tenants("unlocking jobs handed to a stopped worker"):
+                unlock(self.engine, self.owner, ids)
         except Exception:  # noqa: BLE001 - the lock expires on its own
             log.exception("could not unlock handed-over job(s) %s", ids)
 

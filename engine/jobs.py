@@ -27,6 +27,7 @@ from engine.domain import priorities
 from engine.handover import RECHECK_AFTER, Handover, still_runnable, unlock
 from engine.persistence import tables as t
 from engine.persistence.db import reading, unit_of_work
+from engine.tenancy import all_tenants, tenant_scope
 from engine.persistence.fast import DeferredRows, FastStatement
 from engine.ports import ConnectorError, ServiceRequest, ServiceResult
 from engine.services.case_events import append_case_event, open_incident
@@ -131,7 +132,7 @@ class JobExecutor:
         params = {"now": now, "limit": limit, "owner": self.owner,
                   "expires": now + timedelta(seconds=self.engine.settings.job_lock_seconds)}
         self._next_due = None
-        with unit_of_work(self.engine.db) as uow:
+        with all_tenants("job acquisition: a worker serves every tenant"), unit_of_work(self.engine.db) as uow:
             locked = statement.all_deferred(uow.conn, params)
             next_due = _NEXT_DUE.all_deferred(uow.conn, {"now": now})
             uow.commit()
@@ -148,7 +149,7 @@ class JobExecutor:
         if known is not None and known.rows is not None:
             due: datetime | None = known.rows[0].due if known.rows else None
         else:
-            with reading(self.engine.db) as conn:
+            with all_tenants("the worker's next due job"), reading(self.engine.db) as conn:
                 due = _NEXT_DUE.all(conn, {"now": now})[0].due
         if due is None:
             return None
@@ -183,12 +184,14 @@ class JobExecutor:
 
     def run_claimed(self, job: Any, since: float) -> bool:
         """Run a job :meth:`claim` returned; a job that waited longer than ``recheck_after``
-        seconds since it was locked is re-read first (False: it may no longer run)."""
-        if time.monotonic() - since > self.recheck_after:
-            job = still_runnable(self.engine, self.owner, job)
-            if job is None:
-                return False
-        self.execute(job)
+        seconds since it was locked is re-read first (False: it may no longer run). The job runs
+        in its tenant's scope: whatever it reads and writes is that tenant's."""
+        with tenant_scope(job.tenant_id):
+            if time.monotonic() - since > self.recheck_after:
+                job = still_runnable(self.engine, self.owner, job)
+                if job is None:
+                    return False
+            self.execute(job)
         return True
 
     def run_until_idle(self, max_rounds: int = 1000) -> int:

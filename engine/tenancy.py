@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -90,6 +90,16 @@ def tenant_scope(tenant_id: str) -> Iterator[Scope]:
         yield scope
     finally:
         _SCOPE.reset(token)
+
+
+def enter(tenant_id: str) -> Token[Scope | None]:
+    """:func:`tenant_scope` for code that cannot wrap the work in a ``with`` block (a web
+    request's before and teardown hooks); :func:`leave` with the token ends it."""
+    return _SCOPE.set(Scope(check_tenant_id(tenant_id)))
+
+
+def leave(token: Token[Scope | None]) -> None:
+    _SCOPE.reset(token)
 
 
 @contextmanager

@@ -7,6 +7,8 @@ set (CI), in which case a missing server is a failure, never a silent skip.
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import os
 import shutil
 from pathlib import Path
@@ -22,6 +24,7 @@ from engine.persistence.migrate import upgrade
 from engine.persistence.schema import metadata
 from engine.ports import FakeClock
 from engine.settings import Settings
+from engine.tenancy import DEFAULT_TENANT, tenant_scope
 
 MODELS = Path(__file__).parent / "models"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -86,6 +89,21 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     path = tmp_path / "amtsflow.sqlite"
     shutil.copy(sqlite_template, path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def default_tenant_scope() -> Iterator[None]:
+    """Every test and fixture acts for the default tenant (engine/tenancy.py), as a
+    single-tenant installation does; tests of other tenants open their own tenant_scope(...)
+    inside. Threads a test starts have no scope: the worker, the web app and the CLI set their own."""
+    with tenant_scope(DEFAULT_TENANT):
+        yield
+
+
+def in_scope(fn: Any) -> Any:
+    """``fn`` to run in a thread of the test's own with the test's tenant scope (a new thread
+    starts without one; contextvars are not inherited)."""
+    return functools.partial(contextvars.copy_context().run, fn)
 
 
 @pytest.fixture

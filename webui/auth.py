@@ -9,6 +9,7 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 
 from engine.bootstrap import Engine
 from engine.services import identity
+from webui.request_tenant import act_for
 from engine.services.identity import User
 from engine.tenancy import DEFAULT_TENANT, tenant_or_none
 from webui.errors import refuse
@@ -50,7 +51,11 @@ def _load_user() -> None:
     g.auth = None
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        g.user = identity.user_for_token(engine(), header[7:].strip())
+        token = header[7:].strip()
+        tenant = identity.tenant_for_token(engine(), token)
+        if tenant is not None:   # a token acts for its own tenant
+            act_for(tenant)
+        g.user = identity.user_for_token(engine(), token)
         g.auth = "token" if g.user else "invalid-token"
         return
     username = session.get("user")

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from engine.domain.errors import AmtsflowError, DeploymentError, FormValidationError
+from engine.tenancy import DEFAULT_TENANT, InvalidTenantId, tenant_scope
 from webui.cli_engine import command_engine as _engine, command_reader as _reader
 
 
@@ -62,8 +63,15 @@ class _Commands(click.Group):
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.option("--tenant", default=DEFAULT_TENANT, envvar="AMTSFLOW_TENANT", show_default=True,
+              help="The municipality (tenant) whose cases, tasks and deployments the command acts on.")
+@click.pass_context
+def main(ctx: click.Context, tenant: str) -> None:
     """amtsflow: BPMN process automation for municipal administrative services."""
+    try:
+        ctx.with_resource(tenant_scope(tenant))   # every command acts for one tenant
+    except InvalidTenantId as exc:
+        raise click.BadParameter(str(exc), param_hint="--tenant") from None
 
 
 @main.group()

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from engine.domain.errors import DatabaseBusy
-from engine.persistence import wal
+from engine.persistence import scoping, wal
 from engine.persistence.fast import discard_deferred, flush_deferred
 
 log = logging.getLogger("amtsflow.db")
@@ -35,8 +35,11 @@ def make_engine(url: str, *, busy_seconds: float = 30.0, synchronous: str = "FUL
         if synchronous not in SQLITE_SYNCHRONOUS:
             raise ValueError(f"AMTSFLOW_SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS)}, "
                              f"not {synchronous!r}")
-        return _sqlite_engine(url, busy_seconds, synchronous)
-    return _server_engine(url)
+        engine = _sqlite_engine(url, busy_seconds, synchronous)
+    else:
+        engine = _server_engine(url)
+    scoping.install()   # every statement on tenant-owned tables runs for the scope's tenant
+    return engine
 
 
 PING_AFTER_IDLE = 1.0  # seconds a pooled connection may sit unused before its next checkout pings it

@@ -30,6 +30,10 @@ from typing import Any, Callable, Mapping
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.dml import Insert
+
+from engine.persistence import scoping
+from engine.tenancy import TenantMissing, current_scope
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,11 @@ class _Plan:
 class FastStatement:
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
+        # engine/persistence/scoping.py: compiled, the statement carries the tenant criteria (an
+        # INSERT the tenant) as the parameter amtsflow_tenant; the marked one is for all tenants
+        self._owned = scoping.touches_owned(statement)
+        self._inserts = isinstance(statement, Insert)
+        self._all = scoping.for_all_tenants(statement)
         self._plans: dict[tuple[str, frozenset[str]], _Plan] = {}   # per dialect+driver and key set
         self._readers: dict[str, tuple[list[str], list[Callable[[Any], Any] | None]]] = {}
         self._lock = threading.Lock()
@@ -125,11 +134,14 @@ class FastStatement:
     def _bound(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Plan, Any]:
         if not conn.in_transaction():  # outside one, the driver would autocommit or lose the write
             raise RuntimeError("FastStatement needs a connection inside a transaction")
+        statement = self.statement
+        if self._owned:
+            statement, params = self._for_scope(params)
         dialect = conn.dialect
-        key = (_dialect_key(dialect), frozenset(params))
+        key = (_dialect_key(dialect), frozenset(params))   # the tenant's and the unscoped plans differ in keys
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._plan(conn, params)
+            plan = self._plan(conn, statement, params)
             with self._lock:
                 self._plans[key] = plan
         args: Any
@@ -156,9 +168,25 @@ class FastStatement:
         finally:
             cursor.close()
 
-    def _plan(self, conn: Connection, params: Mapping[str, Any]) -> _Plan:
+    def _for_scope(self, params: Mapping[str, Any]) -> tuple[Any, Mapping[str, Any]]:
+        """The statement and parameters for the current tenant scope (TenantMissing outside any)."""
+        scope = current_scope()
+        if scope is None:
+            raise TenantMissing(f"statement on tenant-owned tables outside any tenant scope: {self.statement}")
+        if self._inserts and "tenant_id" in params:
+            if scope.tenant_id is not None and params["tenant_id"] != scope.tenant_id:
+                raise TenantMissing(f"INSERT for tenant {params['tenant_id']!r} inside the scope of "
+                                    f"{scope.tenant_id!r}")
+            return self.statement, params
+        if scope.tenant_id is None:
+            if self._inserts:
+                raise TenantMissing(f"INSERT across all tenants ({scope.reason}) must name the tenant")
+            return self._all, params
+        return self.statement, {**params, scoping.TENANT_PARAM: scope.tenant_id}
+
+    def _plan(self, conn: Connection, statement: Any, params: Mapping[str, Any]) -> _Plan:
         dialect = conn.dialect
-        compiled: Any = self.statement.compile(dialect=dialect, column_keys=list(params))
+        compiled: Any = statement.compile(dialect=dialect, column_keys=list(params))
         by_name = {name: bind for bind, name in compiled.bind_names.items()}
         order = tuple(compiled.positiontup) if compiled.positional else tuple(by_name)
         # Columns SQLAlchemy would fill from Python-side defaults: the driver cannot, so callers

@@ -21,6 +21,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from engine.bootstrap import Engine
 from engine.domain.errors import Conflict, InvalidState, NotFound
 from engine.persistence.db import unit_of_work
+from engine.tenancy import all_tenants
 from engine.persistence.identity_tables import (
     ROLES, TRUST_LEVELS, api_tokens, case_access_tokens, groups, user_groups, users,
 )
@@ -271,6 +272,15 @@ def revoke_api_token(engine: Engine, token_id: str) -> None:
             raise NotFound(f"api token {token_id} not found or revoked",
                            user_message="Das Token wurde nicht gefunden oder ist bereits widerrufen.")
         uow.commit()
+
+
+def tenant_for_token(engine: Engine, token: str) -> str | None:
+    """The tenant an API token belongs to (looked up across tenants: the token says whose it is),
+    None for an unknown token. A request with the token acts for this tenant."""
+    digest = token_digest(token)
+    with all_tenants("finding an API token's tenant"), engine.db.connect() as conn:
+        row = conn.execute(select(api_tokens.c.tenant_id).where(api_tokens.c.token_hash == digest)).first()
+    return None if row is None else str(row.tenant_id)
 
 
 def user_for_token(engine: Engine, token: str) -> User | None:

@@ -23,6 +23,7 @@ from engine.settings import Settings
 from tests.conftest import TEST_COMMAND_SECONDS
 from tests.conftest import truncate_all
 from tests.integration.helpers import deploy_models
+from tests.conftest import in_scope
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,7 +53,7 @@ def test_two_clerks_complete_the_same_task_at_once_exactly_one_wins(pg):
             except Conflict as exc:
                 outcomes.append(exc.user_message)
 
-        threads = [threading.Thread(target=clerk, args=(n,)) for n in ("sb1", "sb2")]
+        threads = [threading.Thread(target=in_scope(clerk), args=(n,)) for n in ("sb1", "sb2")]
         for th in threads:
             th.start()
         for th in threads:

@@ -12,6 +12,7 @@ from engine.persistence import tables as t
 from engine.services import messages, queries
 from engine.services.replay import DatabaseReplayGuard
 from tests.integration.helpers import deploy_models
+from tests.conftest import in_scope
 
 START = {"name": "Erika Mustermann", "anzahl": 1}
 
@@ -36,7 +37,7 @@ def test_replay_guard_lets_one_of_two_concurrent_deliveries_through(engine, cloc
         barrier.wait()
         results.append(DatabaseReplayGuard(engine).first_seen("c" * 64, until))
 
-    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    threads = [threading.Thread(target=in_scope(deliver)) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

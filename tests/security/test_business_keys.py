@@ -17,6 +17,7 @@ from engine.services import messages, queries
 from engine.services.cases import start_case
 from engine.services.deploy import deploy
 from tests.integration.helpers import MODELS, deploy_models
+from tests.conftest import in_scope
 
 SERVICE_TOML = 'key = "{key}"\naktenzeichen = "{fmt}"\n'
 
@@ -108,7 +109,7 @@ def test_concurrent_starts_get_distinct_consecutive_numbers(engine, clock):
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=starts) for _ in range(4)]
+    threads = [threading.Thread(target=in_scope(starts)) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -15,6 +15,7 @@ from engine.services import cases, queries
 from tests.integration.helpers import deploy_models
 
 from ._app import app, people  # noqa: F401  (fixtures)
+from tests.conftest import in_scope
 
 ISSUER = "https://idp.example.de/realms/bund"
 
@@ -107,7 +108,7 @@ def test_concurrent_first_sign_ins_of_one_person_make_one_account(engine, people
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=sign_in_once) for _ in range(4)]
+    threads = [threading.Thread(target=in_scope(sign_in_once)) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -15,6 +15,7 @@ from engine.services import cases, queries
 from engine.settings import Settings
 from tests.security import runaway_models as models
 from tests.security.runaway_models import deploy_text
+from tests.conftest import in_scope
 
 BUDGET = 2.0  # seconds: long enough to tell "waited for the runaway" from "ran beside it"
 
@@ -56,7 +57,7 @@ def test_runaways_end_in_incidents_while_another_client_completes_tasks(database
                 failures.append(exc)
 
         windows = []
-        client = threading.Thread(target=other_client)
+        client = threading.Thread(target=in_scope(other_client))
         client.start()
         try:
             time.sleep(0.1)
@@ -101,7 +102,7 @@ def test_a_runaway_after_a_user_task_holds_the_write_lock_at_most_its_budget(dat
                 cases.complete_task(engine, task_id, {})
                 done.append(time.monotonic() - started)
 
-        client = threading.Thread(target=other_client)
+        client = threading.Thread(target=in_scope(other_client))
         started = time.monotonic()
         client.start()
         cases.complete_task(engine, first["id"], {})

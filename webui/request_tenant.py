@@ -1,0 +1,42 @@
+"""The tenant a web request acts for (issue 17): every request runs in one tenant's scope.
+
+For now every request acts for the default tenant; the host name / path prefix resolution
+(issue 17, "tenantweb") replaces :func:`resolve_request_tenant`, the one place that decides.
+A request with an API token acts for the token's tenant instead (webui/auth.py switches with
+:func:`act_for`).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, g
+
+from engine.tenancy import DEFAULT_TENANT, enter, leave
+
+
+def resolve_request_tenant() -> str:
+    """The tenant of the current request. TENANT RESOLUTION HOOK: replace this with the lookup
+    by host name or path prefix (the default tenant until then)."""
+    return DEFAULT_TENANT
+
+
+def act_for(tenant_id: str) -> None:
+    """From here on the request acts for ``tenant_id`` (an API token's tenant)."""
+    _leave()
+    g.amtsflow_tenant = tenant_id
+    g.amtsflow_scope = enter(tenant_id)
+
+
+def _enter() -> None:
+    act_for(resolve_request_tenant())
+
+
+def _leave(_error: BaseException | None = None) -> None:
+    token = g.pop("amtsflow_scope", None)
+    if token is not None:
+        leave(token)
+
+
+def init_request_tenant(app: Flask) -> None:
+    """Registered before every other request hook: they read tenant-owned tables already."""
+    app.before_request_funcs.setdefault(None, []).insert(0, _enter)
+    app.teardown_request(_leave)
