@@ -263,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from engine.tenancy import DEFAULT_TENANT, enter
+
+    enter(DEFAULT_TENANT)   # a bench acts for the default tenant (issue 17)
     import logging
 
     logging.disable(logging.CRITICAL)  # also SQLAlchemy's pool noise when a time limit strikes

@@ -43,6 +43,7 @@ from engine.bootstrap import Engine, bootstrap  # noqa: E402
 from engine.persistence import tables as t  # noqa: E402
 from engine.persistence.migrate import upgrade  # noqa: E402
 from engine.services import inbox_orders, inbox_query  # noqa: E402
+from engine.tenancy import DEFAULT_TENANT  # noqa: E402
 from engine.services.deploy import deploy, read_paths  # noqa: E402
 from engine.services.task_pages import task_page  # noqa: E402
 from engine.settings import Settings  # noqa: E402
@@ -134,9 +135,10 @@ def _plan(engine: Engine, filters: inbox_query.Filters, params: dict[str, Any], 
     compiled = query.params(**params).compile(dialect=engine.db.dialect, compile_kwargs={"render_postcompile": True})
     with engine.db.connect() as conn:
         prefix = "EXPLAIN " if engine.db.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
-        rows = conn.exec_driver_sql(prefix + compiled.string, compiled.construct_params()
+        tenant = {"amtsflow_tenant": DEFAULT_TENANT}   # the tenant criteria's parameter (engine/persistence/scoping.py)
+        rows = conn.exec_driver_sql(prefix + compiled.string, compiled.construct_params(tenant)
                                     if engine.db.dialect.name == "postgresql"
-                                    else tuple(compiled.construct_params()[k] for k in compiled.positiontup or []))
+                                    else tuple(compiled.construct_params(tenant)[k] for k in compiled.positiontup or []))
         lines = [str(r[-1]) for r in rows]
     big = ("work_items", "work_item_queue", "cases", "case_fields", "work_item_groups")
     scans = [ln.strip() for ln in lines if ("Seq Scan" in ln or ln.strip().startswith("SCAN ")) and any(b in ln for b in big)]
@@ -243,4 +245,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from engine.tenancy import DEFAULT_TENANT, enter
+
+    enter(DEFAULT_TENANT)   # a bench acts for the default tenant (issue 17)
     main()
