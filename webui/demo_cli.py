@@ -22,7 +22,7 @@ def deploy_process_library(engine: Any, folder: Path) -> list[str]:
     lines: list[str] = []
     for service in sorted(p for p in folder.iterdir() if p.is_dir() and (p / "process.bpmn").exists()):
         try:
-            result = deploy(engine, read_paths([str(service)]), actor="demo")
+            result = deploy(engine, read_paths([str(service)]), actor="demo", shared=True)   # every municipality of the demo uses them
         except DeploymentError as exc:
             for problem in exc.problems:
                 click.echo(f"  {problem}", err=True)

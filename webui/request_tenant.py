@@ -1,22 +1,24 @@
 """The tenant a web request acts for (issue 17): every request runs in one tenant's scope.
 
-For now every request acts for the default tenant; the host name / path prefix resolution
-(issue 17, "tenantweb") replaces :func:`resolve_request_tenant`, the one place that decides.
-A request with an API token acts for the token's tenant instead (webui/auth.py switches with
-:func:`act_for`).
+webui/tenant_web.py resolves the tenant from the host name or path prefix (its WSGI middleware
+already runs the request in that tenant's scope); :func:`resolve_request_tenant` is the one place
+the Flask request hooks take it from. A request with an API token acts for the token's tenant
+instead (webui/auth.py switches with :func:`act_for`).
 """
 
 from __future__ import annotations
 
 from flask import Flask, g
 
-from engine.tenancy import DEFAULT_TENANT, enter, leave
+from engine.tenancy import enter, leave
 
 
 def resolve_request_tenant() -> str:
-    """The tenant of the current request. TENANT RESOLUTION HOOK: replace this with the lookup
-    by host name or path prefix (the default tenant until then)."""
-    return DEFAULT_TENANT
+    """The tenant of the current request (TENANT RESOLUTION HOOK: host name or path prefix, as
+    webui/tenant_web.py resolved it; the default tenant when nothing resolved one)."""
+    from webui.tenant_web import request_tenant_id
+
+    return request_tenant_id()
 
 
 def act_for(tenant_id: str) -> None:

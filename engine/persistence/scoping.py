@@ -38,10 +38,19 @@ from engine.tenancy import Scope, TenantMissing, current_scope
 
 TENANT_PARAM = "amtsflow_tenant"
 
+# The tables scoped here (migration 0020). Tables other work adds with a tenant column are
+# scoped once their code runs in a tenant's scope: add them to SCOPED_TABLES.
+SCOPED_TABLES = (
+    "deployments", "process_definitions", "cases", "business_key_sequences", "work_items", "work_item_queue",
+    "work_item_groups", "work_item_exclusions", "case_fields", "jobs", "incidents", "message_subscriptions",
+    "messages", "case_comments", "audit_events", "documents", "users", "groups", "user_groups",
+    "external_identities", "api_tokens", "case_access_tokens", "callback_replays", "migration_batches",
+    "migration_batch_cases",
+)
+
 # tenant-owned tables -> may the tenant be NULL (shared rows every tenant sees)?
 OWNED: dict[TableClause, bool] = {
-    table: bool(table.c.tenant_id.nullable)
-    for table in metadata.sorted_tables if "tenant_id" in table.c and table.name != "tenants"
+    metadata.tables[name]: bool(metadata.tables[name].c.tenant_id.nullable) for name in SCOPED_TABLES
 }
 
 
@@ -188,7 +197,8 @@ def _check_insert(statement: Insert, rows: list[Mapping[str, Any]], scope: Scope
             raise TenantMissing(f"INSERT INTO {statement.table} across all tenants ({scope.reason}) "
                                 "must name the tenant")
         return
-    wrong = [n for n in named if n != scope.tenant_id]
+    shared_ok = OWNED.get(statement.table, False)   # NULL: a shared row (process_definitions)
+    wrong = [n for n in named if n != scope.tenant_id and not (n is None and shared_ok)]
     if wrong:
         raise TenantMissing(f"INSERT INTO {statement.table} for tenant {wrong[0]!r} inside the scope of "
                             f"{scope.tenant_id!r}")
@@ -237,4 +247,4 @@ def for_all_tenants(statement: Any) -> Any:
     return statement
 
 
-__all__ = ["ALL_TENANTS", "touches_owned", "OWNED", "TENANT_PARAM", "for_all_tenants", "install"]
+__all__ = ["SCOPED_TABLES", "ALL_TENANTS", "touches_owned", "OWNED", "TENANT_PARAM", "for_all_tenants", "install"]

@@ -73,9 +73,11 @@ def _needed_files(parsed: ParsedProcess, files: list[SourceFile]) -> list[Source
 
 
 def deploy(engine: Engine, files: list[SourceFile], actor: str = "system", *, name: str | None = None,
-           source: str | None = None) -> DeployResult:
+           source: str | None = None, shared: bool = False) -> DeployResult:
     """Deploy ``files`` (all-or-nothing); ``name`` and ``source`` label the deployment as a client
-    gave them (Camunda Modeler's deploy dialog)."""
+    gave them (Camunda Modeler's deploy dialog). The definitions belong to the current tenant,
+    or with ``shared`` to every tenant (the provider's library: tenant_id NULL); the deployment
+    record is the current tenant's either way."""
     with engine.db.connect() as conn:
         borrowed = borrow_called(conn, files)
     bundle = parse_bundle(files + borrowed, engine.check_expression, engine.known_operations())
@@ -114,7 +116,7 @@ def deploy(engine: Engine, files: list[SourceFile], actor: str = "system", *, na
             version = (latest.version + 1) if latest is not None else 1
             definition_id = str(uuid.uuid4())
             conn.execute(insert(t.process_definitions).values(
-                id=definition_id, key=key, version=version, name=parsed.model.name, content_hash=content_hash,
+                id=definition_id, **({"tenant_id": None} if shared else {}), key=key, version=version, name=parsed.model.name, content_hash=content_hash,
                 deployment_id=deployment_id, files=[{"name": f.name, "sha256": f.sha256} for f in needed],
                 start_events=parsed.model.start_events(), retention=retention,
                 business_key_format=policy.business_key_format, system_messages=policy.system_messages,

@@ -25,7 +25,7 @@ SERVICE = (PROCESS / "service.toml").read_bytes()
 
 @pytest.fixture
 def shared(engine: Engine) -> Engine:
-    deploy(engine, read_paths([str(PROCESS)]), actor="provider")
+    deploy(engine, read_paths([str(PROCESS)]), actor="provider", shared=True)
     with engine.db.begin() as conn:
         for tenant_id in ("musterstadt", "beispieldorf"):
             conn.execute(insert(tenants).values(id=tenant_id, name=tenant_id.title(), settings={}, connectors={},
@@ -96,12 +96,12 @@ def test_a_form_override_changes_labels_of_the_tenants_tasks_only(shared: Engine
     shared.connectors.clear()
     titles = {}
     for tenant in ("musterstadt", "beispieldorf"):
-        with tenant_scope(tenant):
+        with tenant_scope(tenant):   # the case is the tenant's: read in its scope too
             case_id = cases.start_case(shared, KEY, dict(data), actor="buerger1", internal=True)
-        with shared.db.connect() as conn:
-            variant = conn.execute(select(t.cases.c.variant_id).where(t.cases.c.id == case_id)).scalar()
-        parsed = shared.definitions.get(
-            conn_free_definition(shared, case_id), None, variant)
+            with shared.db.connect() as conn:
+                variant = conn.execute(select(t.cases.c.variant_id).where(t.cases.c.id == case_id)).scalar()
+            parsed = shared.definitions.get(
+                conn_free_definition(shared, case_id), None, variant)
         form = parsed.model.element("pruefen").form
         titles[tenant] = form.schema["properties"]["entscheidung"]["title"] if form else None
     assert titles == {"musterstadt": "Entscheidung", "beispieldorf": "Ihre Entscheidung (Beispieldorf)"}

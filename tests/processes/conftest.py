@@ -134,8 +134,8 @@ class Scenario:
         self.bo = backoffices
         self.worker = JobExecutor(engine, "scenario")
 
-    def deploy(self, service: str) -> None:
-        result = deploy(self.engine, read_paths([str(PROCESSES / service)]), actor="test")
+    def deploy(self, service: str, *, shared: bool = False) -> None:
+        result = deploy(self.engine, read_paths([str(PROCESSES / service)]), actor="test", shared=shared)
         assert [p.key for p in result.processes] == [service]
 
     def start(self, key: str, data: dict[str, Any], business_key: str | None = None, actor: str = "buerger1",

@@ -21,7 +21,7 @@ from connectors.simulators import runner
 from engine.persistence import tables as t
 from engine.persistence.tenant_tables import tenants
 from engine.services import documents, overrides
-from engine.tenancy import tenant_scope
+from engine.tenancy import all_tenants, tenant_scope
 
 from .conftest import PROCESSES, WEB, Scenario
 from .test_bewohnerparkausweis import KEY, antrag
@@ -47,7 +47,7 @@ def add_tenant(scenario: Scenario, tenant_id: str, name: str) -> None:
 
 @pytest.fixture
 def s(scenario: Scenario) -> Scenario:
-    scenario.deploy(KEY)
+    scenario.deploy(KEY, shared=True)   # the provider's library: every tenant sees it
     for tenant_id, name in (("musterstadt", "Stadt Musterstadt"), ("beispieldorf", "Gemeinde Beispieldorf"),
                             ("neustadt", "Stadt Neustadt")):
         add_tenant(scenario, tenant_id, name)
@@ -62,15 +62,15 @@ def pdf_text(content: bytes) -> str:
 
 def run_case(s: Scenario, tenant_id: str, **changes: Any) -> tuple[str, dict[str, Any]]:
     """Apply, pay and retrieve the decision as a citizen of ``tenant_id``; every step is one
-    command on the stored case (the worker runs outside any tenant scope, as in production)."""
+    command on the stored case, in the tenant's scope (the worker runs each job in its job's tenant)."""
     with tenant_scope(tenant_id):
         case_id = s.start(KEY, antrag(**changes))
-    key = s.case(case_id)["business_key"]
-    assert s.status(case_id) == "waiting" and s.elements_waiting(case_id) == ["zahlung_gebucht", "zahlung_warten"]
-    assert s.pay(case_id) == "delivered"
-    assert s.message("bescheid_abgerufen", key) == "delivered"
-    data = s.data(case_id)
-    assert data["ergebnis"] == "erteilt"
+        key = s.case(case_id)["business_key"]
+        assert s.status(case_id) == "waiting" and s.elements_waiting(case_id) == ["zahlung_gebucht", "zahlung_warten"]
+        assert s.pay(case_id) == "delivered"
+        assert s.message("bescheid_abgerufen", key) == "delivered"
+        data = s.data(case_id)
+        assert data["ergebnis"] == "erteilt"
     return case_id, data
 
 
@@ -89,7 +89,8 @@ def charged(s: Scenario, case_id: str, data: dict[str, Any]) -> dict[str, Any]:
 def test_each_tenant_charges_its_own_fee(s: Scenario, tenant_id: str, cent: int, shown: str) -> None:
     case_id, data = run_case(s, tenant_id)
     assert data["zone"] == "A"
-    seen = charged(s, case_id, data)
+    with tenant_scope(tenant_id):
+        seen = charged(s, case_id, data)
     assert (seen["variable"], seen["payment"], seen["payment_status"]) == (cent, cent, "BOOKED")
     assert shown in seen["mail"]
     assert f"eine Gebühr von {shown} festgesetzt" in seen["decision"], seen["decision"]
@@ -104,22 +105,27 @@ def test_tenants_cases_side_by_side_keep_their_variants(s: Scenario) -> None:
     runs on the override versions it started with); a case started after the change pays it."""
     with tenant_scope("musterstadt"):
         muster = s.start(KEY, antrag())
+        assert s.data(muster)["gebuehr_cent"] == 15000
     with tenant_scope("beispieldorf"):
         beispiel = s.start(KEY, antrag(privater_stellplatz=True))
-    assert "gebuehr_cent" not in s.data(beispiel) and s.data(muster)["gebuehr_cent"] == 15000
+        assert "gebuehr_cent" not in s.data(beispiel)
     overrides.upload(s.engine, "beispieldorf", KEY, "gebuehr.dmn", fee_table(7000, 5000), actor="provider",
                      comment="Gebührensatzung 2027")
-    s.complete(beispiel, "pruefen", {"entscheidung": "genehmigen"}, actor="sb1")
-    assert s.pay(muster) == "delivered" and s.pay(beispiel) == "delivered"
-    assert (s.data(muster)["gebuehr_cent"], s.data(beispiel)["gebuehr_cent"]) == (15000, 6000)
-    with s.engine.db.connect() as conn:
+    with tenant_scope("beispieldorf"):
+        s.complete(beispiel, "pruefen", {"entscheidung": "genehmigen"}, actor="sb1")
+        assert s.pay(beispiel) == "delivered"
+        assert s.data(beispiel)["gebuehr_cent"] == 6000
+    with tenant_scope("musterstadt"):
+        assert s.pay(muster) == "delivered"
+        assert s.data(muster)["gebuehr_cent"] == 15000
+    with all_tenants("the test compares both tenants' cases"), s.engine.db.connect() as conn:
         started = dict(conn.execute(select(t.cases.c.id, t.cases.c.variant_id)
                                     .where(t.cases.c.id.in_([muster, beispiel]))).tuples().all())
     assert started[muster] != started[beispiel] and None not in started.values()
     with tenant_scope("beispieldorf"):   # a new case takes the new fee
         later = s.start(KEY, antrag())
-    assert s.data(later)["gebuehr_cent"] == 7000
-    [started_event] = [e for e in s.case(later)["history"] if e["action"] == "started"]
+        assert s.data(later)["gebuehr_cent"] == 7000
+        [started_event] = [e for e in s.case(later)["history"] if e["action"] == "started"]
     assert started_event["details"]["overrides"] == {"gebuehr.dmn": 2}
 
 
@@ -132,5 +138,5 @@ def test_a_withdrawn_override_gives_the_shared_fee_again(s: Scenario) -> None:
     overrides.withdraw(s.engine, "musterstadt", KEY, "gebuehr.dmn", actor="provider")
     with tenant_scope("musterstadt"):
         case_id = s.start(KEY, antrag())
-    assert s.data(case_id)["gebuehr_cent"] == SHARED_ZONE_A
+        assert s.data(case_id)["gebuehr_cent"] == SHARED_ZONE_A
 

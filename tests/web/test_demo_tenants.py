@@ -17,6 +17,7 @@ from engine.settings import Settings
 from webui.demo_cli import deploy_process_library
 from webui.demo_data import seed_demo_cases
 from webui.demo_tenants import DEMO_TENANTS, create_tenant_staff, seed_tenants
+from engine.tenancy import all_tenants, tenant_scope
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 FEES = {"musterstadt": "200,00 EUR", "beispieldorf": "60,00 EUR"}
@@ -43,14 +44,17 @@ def test_two_municipalities_with_their_own_fees_staff_and_cases(demo_engine: Any
     assert sorted(routes.by_prefix) == ["beispieldorf", "musterstadt"] and routes.default is not None
     staff = create_tenant_staff(demo_engine)
     assert sorted(staff) == ["po-beispieldorf", "po-musterstadt", "sb-beispieldorf", "sb-musterstadt"]
-    assert identity.authenticate(demo_engine, "sb-musterstadt", staff["sb-musterstadt"]) is not None
+    with tenant_scope("musterstadt"):   # a tenant's staff signs in at the tenant's portal only
+        assert identity.authenticate(demo_engine, "sb-musterstadt", staff["sb-musterstadt"]) is not None
+    assert identity.authenticate(demo_engine, "sb-musterstadt", staff["sb-musterstadt"]) is None
 
     cases = seed_demo_cases(demo_engine, [t.id for t in DEMO_TENANTS])
     assert not [line for line in cases if line.startswith("skipped")], cases
     for tenant_id, fee in FEES.items():
         assert any(line.endswith(f"{tenant_id}: waits for the payment of {fee}") for line in cases), cases
-    fees = sorted(queries.get_case(demo_engine, c["id"])["data"].get("gebuehr_cent") or 0
-                  for c in queries.list_cases(demo_engine) if c["process_key"] == "bewohnerparkausweis")
+    with all_tenants("the test compares the tenants' fees"):
+        fees = sorted(queries.get_case(demo_engine, c["id"])["data"].get("gebuehr_cent") or 0
+                      for c in queries.list_cases(demo_engine) if c["process_key"] == "bewohnerparkausweis")
     assert 20000 in fees and 6000 in fees and 18000 in fees   # each tenant's, and the shared one (default)
     comparison = overrides.compare(demo_engine, "beispieldorf", "bewohnerparkausweis", "gebuehr.dmn")
     assert any(line.startswith("+") and "<text>6000</text>" in line for line in comparison.diff)
