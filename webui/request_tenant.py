@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Flask, g
 
-from engine.tenancy import enter, leave
+from engine.tenancy import current_scope, enter, leave
 
 
 def resolve_request_tenant() -> str:
@@ -24,18 +24,24 @@ def resolve_request_tenant() -> str:
 def act_for(tenant_id: str) -> None:
     """From here on the request acts for ``tenant_id`` (an API token's tenant)."""
     _leave()
-    g.amtsflow_tenant = tenant_id
-    g.amtsflow_scope = enter(tenant_id)
+    token = enter(tenant_id)
+    g.amtsflow_scope = (token, current_scope())
 
 
 def _enter() -> None:
-    act_for(resolve_request_tenant())
+    tenant_id = resolve_request_tenant()
+    scope = current_scope()
+    if scope is None or scope.tenant_id != tenant_id:   # the tenant middleware entered it already
+        act_for(tenant_id)
 
 
 def _leave(_error: BaseException | None = None) -> None:
-    token = g.pop("amtsflow_scope", None)
-    if token is not None:
-        leave(token)
+    """Undo :func:`act_for`, unless the scope was left already: a streamed response's teardown
+    runs after the tenant middleware's scope ended, and resetting then would bring back the
+    request's tenant in the thread (for the next request or test)."""
+    entered = g.pop("amtsflow_scope", None)
+    if entered is not None and current_scope() is entered[1]:
+        leave(entered[0])
 
 
 def init_request_tenant(app: Flask) -> None:
