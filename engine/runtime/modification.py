@@ -27,6 +27,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.errors import InvalidState
+from engine.runtime import spiff_seam
 from engine.runtime.waits import element_id_of
 
 OPEN = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR
@@ -117,11 +118,11 @@ def _start_before(wf: BpmnWorkflow, element_id: str, *, move: bool) -> None:
         for task in open_here:
             if not task.has_state(TaskState.FINISHED_MASK):
                 task.cancel()
-    token = anchor._add_child(spec, TaskState.FUTURE)
+    token = spiff_seam.add_child(anchor, spec, TaskState.FUTURE)
     # as SpiffWorkflow's own reset_branch: predict what follows (completing the token updates its
     # children; without them the level would never reach its end), then ready the token
-    spec._predict(token, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE)
-    spec._update(token)
+    spiff_seam.predict(token, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE)
+    spiff_seam.update(token)
 
 
 def apply(wf: BpmnWorkflow, instruction: Instruction) -> bool:
