@@ -68,6 +68,11 @@ class TenantRouter:
         return fresh
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        first = (environ.get("PATH_INFO") or "/").lstrip("/").split("/", 1)[0]
+        if first in INSTALLATION_PATHS:   # health and metrics answer without the tenants' table (it may be down)
+            environ[ENVIRON_KEY] = None
+            with tenant_scope(DEFAULT_TENANT):
+                return self.inner(environ, start_response)
         tenant, prefix = resolve(self.route(), _host(environ), environ.get("PATH_INFO") or "/")
         if prefix:
             environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "").rstrip("/") + "/" + prefix

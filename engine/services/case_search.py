@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from engine.bootstrap import Engine
 from engine.domain.errors import InvalidState
 from engine.persistence import tables as t
+from engine.persistence.scoping import for_all_tenants
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -150,7 +151,9 @@ def text_drivers(conn: Any, text: str | None) -> list[str]:
     cf = t.case_fields
     estimates: dict[str, float] = {}
     for word in words:
-        probe = select(cf.c.case_id).where(func.lower(cf.c.value).like(_like(word), escape="\\"))
+        # the word's rarity over all tenants: an estimate only, and the tenant's value cannot be
+        # rendered as a literal
+        probe = for_all_tenants(select(cf.c.case_id).where(func.lower(cf.c.value).like(_like(word), escape="\\")))
         compiled = probe.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
         plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled).replace("%", "%%")).scalar_one()
         plan = json.loads(plan) if isinstance(plan, str) else plan

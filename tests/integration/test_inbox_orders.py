@@ -110,16 +110,22 @@ def test_priority_pages_see_every_steady_task_once_while_others_come_and_go(engi
 
 
 def _plan(engine, query, params):
-    compiled = query.params(**params).compile(dialect=engine.db.dialect, compile_kwargs={"render_postcompile": True})
-    values = compiled.construct_params()
+    from engine.persistence.scoping import TENANT_PARAM
+    from engine.tenancy import current_tenant
+
+    # the scope's tenant as executed (the tenant criteria's parameter is added at compile time, so
+    # it is given here), IN lists expanded
+    compiled = query.params(**params).compile(dialect=engine.db.dialect)
+    expanded = compiled.construct_expanded_state(params={TENANT_PARAM: current_tenant()})
+    values, sql = expanded.parameters, expanded.statement
     with engine.db.begin() as conn:
         if engine.db.dialect.name == "postgresql":   # a tiny table: make the planner show what it can do
             conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
             conn.exec_driver_sql("SET LOCAL enable_sort = off")
-            rows = conn.exec_driver_sql("EXPLAIN " + compiled.string, values)
+            rows = conn.exec_driver_sql("EXPLAIN " + sql, values)
         else:
-            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled.string,
-                                        tuple(values[k] for k in compiled.positiontup or []))
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql,
+                                        tuple(values[k] for k in expanded.positiontup or []))
         return "\n".join(str(r[-1]) for r in rows)
 
 
