@@ -118,9 +118,12 @@ def fetch_and_lock(engine: Engine, worker_id: str, topics: list[TopicRequest], m
             if engine.db.dialect.name == "postgresql":
                 query = query.with_for_update(of=j, skip_locked=True)
             expires = now + timedelta(milliseconds=topic.lock_ms)
-            rows = uow.conn.execute(update(j).where(j.c.id.in_(query.scalar_subquery()))
+            # the free ids first, then the update: as a subquery of the UPDATE, PostgreSQL may run
+            # "LIMIT n ... SKIP LOCKED" again for each row it checks and lock more than n tasks
+            ids = list(uow.conn.execute(query).scalars())
+            rows = uow.conn.execute(update(j).where(j.c.id.in_(ids))
                                     .values(lock_owner=_owner(worker_id), lock_expires_at=expires)
-                                    .returning(*j.c)).all()
+                                    .returning(*j.c)).all() if ids else []
             locked += [(row, topic) for row in rows]
         uow.commit()
     return _read_models(engine, locked, worker_id)
