@@ -1,3 +1,5 @@
+import contextvars
+
 import pytest
 
 from engine.tenancy import (
@@ -6,12 +8,23 @@ from engine.tenancy import (
 )
 
 
+def outside_any_scope(test):
+    """Run ``test`` in an empty context: the suite's session fixture puts every test in the
+    default tenant (tests/conftest.py), these tests need to start with no scope at all."""
+    def run():
+        return contextvars.Context().run(test)
+    run.__name__ = test.__name__
+    return run
+
+
+@outside_any_scope
 def test_no_scope_refuses_to_name_a_tenant():
     assert current_scope() is None
     with pytest.raises(TenantMissing):
         current_tenant()
 
 
+@outside_any_scope
 def test_scopes_nest_and_are_restored():
     with tenant_scope("musterstadt"):
         assert current_tenant() == "musterstadt"

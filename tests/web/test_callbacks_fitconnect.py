@@ -214,6 +214,8 @@ def test_leika_configuration_from_the_environment():
     assert settings["routes"] == {"99058015000000": Route("99058015000000", "bewohnerparkausweis", SCHEMA_URI),
                                   "99102013000000": Route("99102013000000", "hundesteuer", None)}
     assert settings["poll_seconds"] == 60.0
+    assert settings["tenant"] == "default"
+    assert settings_from_env({"AMTSFLOW_FITCONNECT_TENANT": "musterstadt"})["tenant"] == "musterstadt"
     assert leika_key(LEIKA) == "99058015000000"
 
 

@@ -9,6 +9,7 @@ from collections import Counter
 from html.parser import HTMLParser
 
 from engine.services import documents, identity, messages
+from tests.conftest import in_scope
 from tests.web.conftest import login_as
 from tests.web.test_portal_payment import start
 
@@ -61,8 +62,8 @@ def test_the_return_page_waits_for_the_booking(client, web_engine):
     case_id = start(web_engine)
     login_as(client, "erika")
     client.application.config["AMTSFLOW_PAYMENT_WAIT_SECONDS"] = 10
-    booking = threading.Timer(0.5, lambda: messages.correlate_message(
-        web_engine, "zahlung_gebucht", "2026-PAY001", {"zahlung_status": "BOOKED"}, message_id="payment:tx:BOOKED"))
+    booking = threading.Timer(0.5, in_scope(lambda: messages.correlate_message(
+        web_engine, "zahlung_gebucht", "2026-PAY001", {"zahlung_status": "BOOKED"}, message_id="payment:tx:BOOKED")))
     booking.start()
     page = client.get(f"/meine-antraege/{case_id}/zahlung?status=BOOKED").get_data(as_text=True)
     booking.join()

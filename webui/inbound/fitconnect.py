@@ -18,7 +18,10 @@ Configuration (environment, read when the app is created):
   it; without it, the ``$id`` of the process's start-form JSON Schema. Data are validated against the
   start form;
 * ``AMTSFLOW_FITCONNECT_POLL_SECONDS`` (default 0 = off): also poll for waiting submissions, starting
-  with the first request the web process serves.
+  with the first request the web process serves;
+* ``AMTSFLOW_FITCONNECT_TENANT`` (default ``default``): the municipality whose destination this is.
+  A destination belongs to one tenant; its submissions start cases there, whatever host the
+  Zustelldienst's callback reached.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from engine.domain.errors import AmtsflowError, NotFound
 from engine.services import documents, messages
 from engine.services.deploy import latest_definition
 from engine.services.replay import DatabaseReplayGuard
+from engine.tenancy import DEFAULT_TENANT, check_tenant_id, tenant_scope
 
 log = logging.getLogger("amtsflow.fitconnect")
 ACTOR = "fitconnect"
@@ -60,7 +64,8 @@ def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     schemas = {k[len(SCHEMA_PREFIX):]: v for k, v in environ.items() if k.startswith(SCHEMA_PREFIX) and v}
     routes = {k[len(LEIKA_PREFIX):]: Route(k[len(LEIKA_PREFIX):], v.strip(), schemas.get(k[len(LEIKA_PREFIX):]))
               for k, v in environ.items() if k.startswith(LEIKA_PREFIX) and v.strip()}
-    return {"routes": routes, "poll_seconds": float(environ.get("AMTSFLOW_FITCONNECT_POLL_SECONDS") or 0)}
+    return {"routes": routes, "poll_seconds": float(environ.get("AMTSFLOW_FITCONNECT_POLL_SECONDS") or 0),
+            "tenant": check_tenant_id((environ.get("AMTSFLOW_FITCONNECT_TENANT") or DEFAULT_TENANT).strip())}
 
 
 def _reject(problem_type: str, title: str, detail: str) -> list[Problem]:
@@ -72,8 +77,9 @@ class FitConnectInbox:
 
     def __init__(self, engine: Engine, intake: FitConnectIntake, routes: Mapping[str, Route], *,
                  poll_seconds: float = 0.0, retry_delays: tuple[float, ...] = (5.0, 30.0, 120.0),
-                 max_upload_bytes: int = documents.MAX_BYTES) -> None:
+                 max_upload_bytes: int = documents.MAX_BYTES, tenant: str = DEFAULT_TENANT) -> None:
         self.engine, self.intake, self.routes = engine, intake, dict(routes)
+        self.tenant = check_tenant_id(tenant)      # the destination's municipality: all work acts for it
         self.poll_seconds, self.retry_delays, self.max_upload_bytes = poll_seconds, retry_delays, max_upload_bytes
         self._due: list[tuple[float, int, str]] = []      # (monotonic due time, attempt, submission id)
         self._known: set[str] = set()
@@ -86,7 +92,8 @@ class FitConnectInbox:
     # -- the request side ------------------------------------------------------------------
     def receive(self, headers: Mapping[str, str], body: bytes) -> list[str]:
         """Verify a callback (``CallbackRefused`` -> 401) and queue its submission ids."""
-        ids = self.intake.handle_callback(headers, body, now=self.engine.clock.now())
+        with tenant_scope(self.tenant):
+            ids = self.intake.handle_callback(headers, body, now=self.engine.clock.now())
         for submission_id in ids:
             self.enqueue(submission_id)
         return ids
@@ -103,10 +110,12 @@ class FitConnectInbox:
     # -- processing ------------------------------------------------------------------------
     def process(self, submission_id: str) -> str | None:
         """Fetch, check, start the case and accept; the case id, or None if no longer waiting."""
-        return self.intake.process(submission_id, self._start)
+        with tenant_scope(self.tenant):
+            return self.intake.process(submission_id, self._start)
 
     def poll_once(self) -> int:
-        ids = self.intake.pending()
+        with tenant_scope(self.tenant):
+            ids = self.intake.pending()
         for submission_id in ids:
             self.enqueue(submission_id)
         return len(ids)
@@ -261,5 +270,6 @@ def build_inbox(engine: Engine, connector_config: Mapping[str, str], settings: M
     holder.append(FitConnectInbox(engine, intake, settings.get("routes", {}),
                                   poll_seconds=float(settings.get("poll_seconds", 0)),
                                   retry_delays=tuple(settings.get("retry_delays", (5.0, 30.0, 120.0))),
-                                  max_upload_bytes=max_upload_bytes))
+                                  max_upload_bytes=max_upload_bytes,
+                                  tenant=settings.get("tenant", DEFAULT_TENANT)))
     return holder[0]
