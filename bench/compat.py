@@ -164,7 +164,7 @@ def _run_file(row: Row, bpmn: Path, template: Path, steps: int, corpus: Path) ->
 
 # --- a whole corpus ------------------------------------------------------------------------------
 
-def _template(tmp: str) -> Path:
+def make_template(tmp: str) -> Path:
     template = Path(tmp) / "template.sqlite"
     db = make_engine(f"sqlite:///{template}")
     upgrade(db)
@@ -172,18 +172,23 @@ def _template(tmp: str) -> Path:
     return template
 
 
-def _task(args: tuple[Path, Path, int, Path, int]) -> Row:
-    return run_file(*args)
+def run_task(args: tuple[Path, Path, int, Path, int]) -> Row:
+    # A pool replaces a worker after maxtasksperchild from its handler thread, and a process forked
+    # from a thread has no tenant scope (contextvars are per thread): act for the default tenant here.
+    from engine.tenancy import DEFAULT_TENANT, tenant_scope
+
+    with tenant_scope(DEFAULT_TENANT):
+        return run_file(*args)
 
 
 def run_corpus(corpus: Path = CORPUS, steps: int = MAX_STEPS, jobs: int = 1, timeout: int = TIMEOUT_S) -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
-        template = _template(tmp)
+        template = make_template(tmp)
         tasks = [(p, template, steps, corpus, timeout) for p in compat.bpmn_files([corpus])]
         if jobs <= 1:
-            return [_task(t) for t in tasks]
+            return [run_task(t) for t in tasks]
         with multiprocessing.get_context("fork").Pool(jobs, maxtasksperchild=100) as pool:
-            return list(pool.imap(_task, tasks, chunksize=4))
+            return list(pool.imap(run_task, tasks, chunksize=4))
 
 
 def target_failures(rows: list[Row]) -> list[Row]:

@@ -34,3 +34,24 @@ def test_every_model_without_java_or_scripts_deploys_and_runs():
     # the mapping path works on the corpus too: every model whose only obstacle is Java
     # delegates deploys once camunda-mapping.json maps them
     assert sum(r.deployed == "after mapping" for r in rows) >= 25
+
+
+MINIMAL = ('<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" targetNamespace="t">'
+           '<process id="minimal" isExecutable="true"><startEvent id="s"/>'
+           '<sequenceFlow id="f" sourceRef="s" targetRef="e"/><endEvent id="e"/></process></definitions>')
+
+
+def test_a_pool_task_acts_for_the_default_tenant_in_a_thread_without_scope(tmp_path):
+    """A multiprocessing pool replaces its workers (maxtasksperchild) by forking from its handler
+    thread, which has no tenant scope: every file of such a worker crashed with TenantMissing
+    (248 of the engine-test corpus). The task enters the scope itself."""
+    import contextvars
+
+    bench = _bench()
+    model = tmp_path / "minimal.bpmn"
+    model.write_text(MINIMAL)
+    template = bench.make_template(str(tmp_path))
+    # an empty context is what such a worker starts with (a thread's contextvars are its own);
+    # the main thread still, as the task's time limit is a SIGALRM
+    row = contextvars.Context().run(bench.run_task, (model, template, 10, tmp_path, 10))
+    assert (row.deployed, row.completed, row.reason) == ("yes", "yes", "")
