@@ -69,6 +69,9 @@ def pg_url() -> Iterator[str]:
     admin.dispose()
 
 
+_DELETE_ALL = "; ".join(f'DELETE FROM "{tbl.name}"' for tbl in reversed(metadata.sorted_tables))
+
+
 def truncate_all(db: Any) -> None:
     """Empty every table as a freshly migrated database is: only the default tenant (migration 0019)."""
     from datetime import datetime, timezone
@@ -76,9 +79,14 @@ def truncate_all(db: Any) -> None:
     from engine.persistence.tenant_tables import tenants
     from engine.tenancy import DEFAULT_TENANT
 
-    names = ", ".join(f'"{tbl.name}"' for tbl in metadata.sorted_tables)
+    # DELETE, children first, in one round trip: on a test's few rows it takes milliseconds where
+    # TRUNCATE of every table (new files, exclusive locks, a synced commit) took 0.3-1 s per test.
     with db.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} CASCADE"))
+        if db.dialect.name == "postgresql":
+            conn.exec_driver_sql(_DELETE_ALL)
+        else:
+            for tbl in reversed(metadata.sorted_tables):   # raw SQL: every tenant's rows
+                conn.exec_driver_sql(f'DELETE FROM "{tbl.name}"')
         conn.execute(tenants.insert().values(id=DEFAULT_TENANT, name="Standardmandant", host=None, path_prefix=None,
                                              settings={}, connectors={}, active=True,
                                              created_at=datetime.now(timezone.utc)))
