@@ -1,0 +1,279 @@
+"""Tenant isolation (issue 17): for every route of the URL map (portal, inbox, studio, admin,
+/api/v1, /engine-rest) and every method, each user and API token of Musterstadt (A) asking for
+an object of Beispieldorf (B) gets what it gets for an object that does not exist: 404 where it
+may use the route at all, never B's data, never a 5xx, and B's rows stay as they were; messages and
+signals sent in A never reach B. SQLite and PostgreSQL, the world built once per database.
+
+A route whose URL variables cannot name a tenant's object is listed in NOT_TENANT_OWNED
+(isolation_routes.py) with the reason, a route without variables that writes in
+WRITES_WITHOUT_OBJECT; a new route fails test_every_route_is_classified until it is filled or
+listed there."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.routing import Rule
+from werkzeug.test import TestResponse
+
+from engine.bootstrap import bootstrap
+from engine.jobs import JobExecutor
+from engine.persistence.db import make_engine
+from engine.ports import FakeClock
+from engine.services import messages, queries
+from engine.settings import Settings
+from engine.tenancy import all_tenants, tenant_scope
+from tests.conftest import TEST_COMMAND_SECONDS, truncate_all
+from tests.security.isolation_routes import (FILL, FILL_BY_ENDPOINT, GHOST, JSON_BODIES, MARKED, NOT_TENANT_OWNED,
+                                             WRITE_METHODS, WRITES_WITHOUT_OBJECT)
+from tests.security.isolation_world import (A, ACCOUNTS, B, SERVICE_MARK, TOKEN_ROLES, World, build, 
+                                            session_client, tenant_rows)
+from tests.web.conftest import make_app
+
+@dataclass
+class Actor:
+    client: FlaskClient
+    headers: dict[str, str]
+    csrf: str | None
+    username: str | None
+
+
+@dataclass
+class Iso:
+    world: World
+    app: Flask
+    actors: dict[str, Actor]
+    markers: list[str]
+    b_rows: dict[str, list[tuple[Any, ...]]]     # B's rows as the world built them
+
+    def b(self, kind: str) -> str:
+        return self.world.ids[B][kind]
+
+
+def _url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("isolation") / "isolation.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = str(request.getfixturevalue("pg_url"))
+    db = make_engine(url)
+    truncate_all(db)
+    db.dispose()
+    return url
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def iso(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Iso]:
+    url = _url(request, tmp_path_factory)
+    engine = bootstrap(Settings(database_url=url, max_command_seconds=TEST_COMMAND_SECONDS), clock=FakeClock())
+    world = build(engine)
+    for tenant in (A, B):
+        world.ids[tenant]["shared_key"] = "bewohnerparkausweis"
+        world.ids[tenant]["tenant"] = tenant
+    app = make_app(engine)
+    actors = {}
+    for role, (username, _roles) in ACCOUNTS.items():
+        client, csrf = session_client(app, A, username)
+        actors[f"session:{role}"] = Actor(client, {}, csrf, username)
+    for role in TOKEN_ROLES:
+        actors[f"token:{role}"] = Actor(app.test_client(), {"Authorization": f"Bearer {world.tokens[A][role]}"}, None,
+                                        ACCOUNTS[role][0])
+    actors["anonymous"] = Actor(app.test_client(), {}, None, None)
+    markers = [world.ids[B][kind] for kind in MARKED] + ["Beispieldorf", SERVICE_MARK]   # B's override
+    yield Iso(world, app, actors, markers, tenant_rows(engine, B))
+    engine.db.dispose()
+
+
+def _rules() -> list[Rule]:
+    engine = bootstrap(Settings(database_url="sqlite://"), clock=FakeClock())
+    rules = sorted(make_app(engine).url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint))
+    engine.db.dispose()
+    return rules
+
+
+RULES = _rules()
+OBJECT_ROUTES = [(r, m) for r in RULES for m in sorted(r.methods - {"HEAD", "OPTIONS"})
+                 if r.arguments and r.endpoint not in NOT_TENANT_OWNED]
+LISTS = [r for r in RULES if not r.arguments and "GET" in r.methods]
+
+
+def _fill(rule: Rule, ids: dict[str, str] | None, own: dict[str, str] | None = None, only: str | None = None) -> str:
+    """The rule's path with every variable naming an object of ``ids`` (None: one that does not
+    exist); with ``only``, just that variable, the others naming A's own objects (``own``)."""
+    kinds = {**FILL, **FILL_BY_ENDPOINT.get(rule.endpoint, {})}
+    values = {}
+    for name in rule.arguments:
+        source = ids if only in (None, name) else own
+        values[name] = GHOST if source is None else source[kinds[name]]
+    return rule.rule.replace("<", "{").replace(">", "}").format(**values)
+
+
+def _request(iso: Iso, actor: Actor, method: str, path: str, endpoint: str) -> TestResponse:
+    if method == "GET" or actor.csrf is None:
+        body = {k: v.format(username=actor.username) if isinstance(v, str) else v
+                for k, v in JSON_BODIES.get(endpoint, {}).items()}
+        return actor.client.open(f"/{A}{path}", method=method, headers=actor.headers,
+                                 json=None if method == "GET" else body)
+    return actor.client.open(f"/{A}{path}", method=method, headers=actor.headers, data={"csrf_token": actor.csrf})
+
+
+def _shown(response: TestResponse) -> str:
+    return response.get_data(as_text=True) + response.headers.get("Location", "")
+
+
+def _refused(response: TestResponse) -> bool:
+    login = response.status_code == 302 and "/anmelden" in response.headers.get("Location", "")
+    return response.status_code in (401, 403) or login
+
+
+def _actors(iso: Iso, rule: Rule, method: str) -> dict[str, Actor]:
+    """A's people and systems who could use the route: /engine-rest takes no browser sessions,
+    only the shared status link is for anyone."""
+    chosen = {}
+    for name, actor in iso.actors.items():
+        if rule.rule.startswith("/engine-rest") and name.startswith("session:"):
+            continue
+        if name == "anonymous" and not rule.endpoint.startswith("portal.shared_"):
+            continue
+        api = rule.rule.startswith(("/api/", "/engine-rest/"))
+        if name.startswith("token:") and not api and method in WRITE_METHODS:
+            continue     # a page's form needs the session's CSRF token: a bare token is refused with 400
+        chosen[name] = actor
+    return chosen
+
+
+def _problems(iso: Iso, rule: Rule, method: str) -> list[str]:
+    """Every variable B's; and, for a route with several, each alone B's and the others A's own
+    (A's case with B's document must not find it either)."""
+    problems, own = [], iso.world.ids[A]
+    kinds = {**FILL, **FILL_BY_ENDPOINT.get(rule.endpoint, {})}
+    mixed = [a for a in sorted(rule.arguments) if iso.world.ids[B][kinds[a]] != own[kinds[a]]]   # not a shared key
+    for only in [None, *(mixed if len(rule.arguments) > 1 else [])]:
+        b_path, ghost_path = _fill(rule, iso.world.ids[B], own, only), _fill(rule, None, own, only)
+        problems += _answers(iso, rule, method, b_path, ghost_path, _fill(rule, own))
+    return problems
+
+
+def _answers(iso: Iso, rule: Rule, method: str, b_path: str, ghost_path: str, own_path: str) -> list[str]:
+    problems = []
+    for name, actor in _actors(iso, rule, method).items():
+        got = _request(iso, actor, method, b_path, rule.endpoint)
+        ghost = got if got.status_code == 404 else _request(iso, actor, method, ghost_path, rule.endpoint)
+        said = f"{method} {rule.rule} as {name} of {A} for {B}'s object ({b_path}): {got.status_code}"
+        leaked = [m for m in iso.markers if m in _shown(got) and m not in b_path]   # echoing the URL is no leak
+        if got.status_code >= 500:
+            problems.append(f"{said}: server error")
+        elif leaked:
+            problems.append(f"{said}: the answer shows {B}'s {leaked}")
+        elif got.status_code != ghost.status_code:
+            problems.append(f"{said}, but {ghost.status_code} for an object that does not exist")
+        elif method == "GET" and not _refused(got) and got.status_code != 404:
+            own = _request(iso, actor, method, own_path, rule.endpoint)
+            if not _refused(own) and own.status_code != 404:    # A may use the route: B's object must be missing
+                problems.append(f"{said}, {own.status_code} for A's own object: expected 404")
+    return problems
+
+
+@pytest.mark.parametrize("rule,method", [pytest.param(r, m, id=f"{m} {r.rule}") for r, m in OBJECT_ROUTES])
+def test_an_object_of_b_is_not_found_in_a(iso: Iso, rule: Rule, method: str) -> None:
+    problems = _problems(iso, rule, method)
+    assert not problems, "\n".join(problems)
+    if method in WRITE_METHODS:
+        before, iso.b_rows = iso.b_rows, tenant_rows(iso.world.engine, B)
+        changed = [name for name in before if before[name] != iso.b_rows[name]]
+        assert not changed, f"{method} {rule.rule} from {A} changed {B}'s rows in {changed}"
+
+
+@pytest.mark.parametrize("rule", [pytest.param(r, id=r.rule) for r in LISTS])
+def test_lists_and_pages_of_a_show_nothing_of_b(iso: Iso, rule: Rule) -> None:
+    for name, actor in iso.actors.items():
+        got = actor.client.get(f"/{A}{rule.rule}", headers=actor.headers)
+        leaked = [m for m in iso.markers if m in _shown(got)]
+        not_ready = rule.endpoint == "ops.ready" and got.status_code == 503     # no worker in this test
+        assert got.status_code < 500 or not_ready, f"GET {rule.rule} as {name} of {A}: {got.status_code}"
+        assert not leaked, f"GET {rule.rule} as {name} of {A} shows {B}'s {leaked}"
+
+
+def test_override_lists_show_only_the_tenants_own(iso: Iso) -> None:
+    owner = iso.actors["token:owner"]
+    listed = owner.client.get(f"/{A}/api/v1/processes/bewohnerparkausweis/overrides", headers=owner.headers)
+    assert listed.status_code == 200 and "gebuehr.dmn" in listed.get_data(as_text=True)
+    assert "service.toml" not in listed.get_data(as_text=True), f"{B}'s override listed in {A}"
+    shown = owner.client.get(f"/{A}/api/v1/processes/bewohnerparkausweis/overrides/service.toml", headers=owner.headers)
+    assert shown.status_code == 200 and shown.get_json()["versions"] == [], f"{B}'s override shown in {A}"
+    assert SERVICE_MARK not in shown.get_data(as_text=True)
+    page = iso.actors["session:owner"].client.get(f"/{A}/studio/prozesse/bewohnerparkausweis/anpassungen")
+    assert page.status_code == 200 and SERVICE_MARK not in page.get_data(as_text=True)
+
+
+def test_every_route_is_classified() -> None:
+    kinds = set(FILL) | {k for m in FILL_BY_ENDPOINT.values() for k in m}
+    unclassified = [f"{r.rule} ({r.endpoint})" for r in RULES if r.endpoint not in NOT_TENANT_OWNED
+                    and not set(r.arguments) <= kinds]
+    unlisted = [f"{sorted(r.methods & set(WRITE_METHODS))} {r.rule} ({r.endpoint})" for r in RULES
+                if not r.arguments and r.methods & set(WRITE_METHODS) and r.endpoint not in WRITES_WITHOUT_OBJECT]
+    stale = sorted((set(NOT_TENANT_OWNED) | set(WRITES_WITHOUT_OBJECT) | set(FILL_BY_ENDPOINT))
+                   - {r.endpoint for r in RULES})
+    assert not stale, f"classified endpoints the application no longer has: {stale}"
+    assert not unclassified, f"routes whose URL variables the isolation suite cannot fill: {unclassified}"
+    assert not unlisted, f"writing routes without an object in the URL, not classified: {unlisted}"
+
+
+def test_messages_and_signals_stay_in_their_tenant(iso: Iso) -> None:
+    engine, token = iso.world.engine, iso.world.tokens[A]["clerk"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    with all_tenants("isolation test: run every tenant's jobs"):
+        JobExecutor(engine, "isolation").run_until_idle()
+    before = tenant_rows(engine, B)
+    with tenant_scope(A):
+        messages.correlate_message(engine, "zahlung_eingegangen", "K-1", {})
+        messages.broadcast_signal(engine, "fristverlaengerung", {})
+        messages.correlate_message(engine, "antrag_eingegangen", None, {})
+    client = iso.app.test_client()
+    for path in (f"/{A}/api/v1/messages", f"/{B}/api/v1/messages", "/api/v1/messages"):   # a token acts for its tenant
+        sent = client.post(path, json={"name": "zahlung_eingegangen", "key": "K-1"}, headers=bearer)
+        assert sent.status_code < 500, (path, sent.status_code)
+        signal = client.post(path.replace("messages", "signals"), json={"name": "fristverlaengerung"}, headers=bearer)
+        assert signal.status_code == 200, (path, signal.get_data(as_text=True))
+    rest = client.post(f"/{B}/engine-rest/message", json={"messageName": "zahlung_eingegangen", "businessKey": "K-1"},
+                       headers=bearer)
+    assert rest.status_code == 400 and "Cannot correlate" in rest.get_data(as_text=True)   # nothing waits in A now
+    with all_tenants("isolation test: run every tenant's jobs"):
+        JobExecutor(engine, "isolation").run_until_idle()
+    with tenant_scope(A):
+        assert queries.get_case(engine, iso.world.ids[A]["waiting"])["status"] == "completed"
+    changed = {name for name, rows in tenant_rows(engine, B).items() if rows != before[name]}
+    assert not changed, f"messages and signals sent in {A} changed {B}'s rows in {sorted(changed)}"
+
+
+def test_write_bodies_naming_b(iso: Iso) -> None:
+    """Objects of B named in a request's body or query (not its path) are as unknown in A."""
+    client, owner = iso.app.test_client(), {"Authorization": f"Bearer {iso.world.tokens[A]['owner']}"}
+    clerk = {"Authorization": f"Bearer {iso.world.tokens[A]['clerk']}"}
+    before = tenant_rows(iso.world.engine, B)
+    dry_run = client.post(f"/{A}/api/v1/migrations", headers=owner, json={
+        "process_key": "migration_test", "source_version": 1, "target_version": 2, "dry_run": True,
+        "case_ids": [iso.b("migrating")]})
+    assert dry_run.status_code == 404, ("POST /api/v1/migrations (dry run) with B's case", dry_run.get_json())
+    rest = client.post(f"/{A}/engine-rest/message", headers=clerk, json={
+        "messageName": "zahlung_eingegangen", "processInstanceId": iso.b("waiting")})
+    assert rest.status_code == 400 and "Cannot correlate" in rest.get_data(as_text=True), rest.get_json()
+    fetched = client.post(f"/{A}/engine-rest/external-task/fetchAndLock", headers=clerk, json={
+        "workerId": "other-worker", "maxTasks": 5, "topics": [{"topicName": "pruefen", "lockDuration": 1000}]})
+    assert fetched.status_code == 200 and fetched.get_json() == [], f"fetchAndLock in {A} took {fetched.get_json()}"
+    filters = {"processInstanceId": iso.b("case"), "processInstanceIds": iso.b("case"), "case_id": iso.b("case"),
+               "processDefinitionId": iso.b("definition"), "deploymentId": iso.b("deployment"), "id": iso.b("case"),
+               "key": "wait", "processDefinitionKey": "wait", "taskId": iso.b("task")}
+    for rule in LISTS:
+        if rule.rule.startswith(("/api/", "/engine-rest/")):
+            got = client.get(f"/{A}{rule.rule}", query_string=filters, headers=owner)
+            leaked = [m for m in iso.markers if m in got.get_data(as_text=True)]
+            assert got.status_code < 500 and not leaked, f"GET {rule.rule} filtered by B's ids: {got.status_code} {leaked}"
+    changed = {name for name, rows in tenant_rows(iso.world.engine, B).items() if rows != before[name]}
+    assert not changed, f"requests of {A} naming B's objects changed {B}'s rows in {sorted(changed)}"
+
