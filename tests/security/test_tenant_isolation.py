@@ -11,6 +11,7 @@ listed there."""
 
 from __future__ import annotations
 
+import base64
 import shutil
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -31,7 +32,7 @@ from engine.tenancy import all_tenants, tenant_scope
 from tests.conftest import TEST_COMMAND_SECONDS, truncate_all
 from tests.security.isolation_routes import (FILL, FILL_BY_ENDPOINT, GHOST, JSON_BODIES, MARKED, NOT_TENANT_OWNED,
                                              WRITE_METHODS, WRITES_WITHOUT_OBJECT)
-from tests.security.isolation_world import (A, ACCOUNTS, B, SERVICE_MARK, TOKEN_ROLES, World, build, 
+from tests.security.isolation_world import (A, ACCOUNTS, B, SERVICE_MARK, TOKEN_ROLES, World, build, password,
                                             session_client, tenant_rows)
 from tests.web.conftest import make_app
 
@@ -277,3 +278,13 @@ def test_write_bodies_naming_b(iso: Iso) -> None:
     changed = {name for name, rows in tenant_rows(iso.world.engine, B).items() if rows != before[name]}
     assert not changed, f"requests of {A} naming B's objects changed {B}'s rows in {sorted(changed)}"
 
+
+def test_a_password_of_a_signs_in_to_a_only(iso: Iso) -> None:
+    """HTTP Basic on /engine-rest: A's clerk sb and B's clerk sb are two people; A's password,
+    accepted (and remembered) in A, opens nothing in B."""
+    raw = base64.b64encode(f"sb:{password(A)}".encode()).decode()
+    basic = {"Authorization": f"Basic {raw}"}
+    client = iso.app.test_client()
+    assert client.get(f"/{A}/engine-rest/task", headers=basic).status_code == 200
+    in_b = client.get(f"/{B}/engine-rest/task", headers=basic)
+    assert in_b.status_code == 401, f"A's password of sb signed in to {B}: {in_b.status_code} {in_b.get_data()[:200]!r}"

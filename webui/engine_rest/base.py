@@ -19,12 +19,13 @@ from engine.domain.errors import (AmtsflowError, Conflict, DatabaseBusy, Deploym
                                   PermissionDenied)
 from engine.services import identity
 from engine.services.identity import User
+from engine.tenancy import tenant_or_none
 from webui.auth import engine
 
 bp = Blueprint("engine_rest", __name__, url_prefix="/engine-rest")
 STAFF = ("clerk", "owner", "admin")
 BASIC_CACHE_SECONDS = 60.0    # a worker polling with Basic auth: the password hash is checked once a minute
-_basic_cache: dict[str, tuple[str, float]] = {}
+_basic_cache: dict[str, tuple[str, float]] = {}   # sha256(tenant, header) -> (user name, valid until)
 _basic_lock = threading.Lock()
 
 
@@ -86,7 +87,8 @@ def _basic_user(header: str) -> User | None:
         return None
     if not username or not password:
         return None
-    digest = hashlib.sha256(header.encode()).hexdigest()
+    # the tenant is part of the key: the same name and password in another tenant is another account
+    digest = hashlib.sha256(f"{tenant_or_none()}\n{header}".encode()).hexdigest()
     now = time.monotonic()
     with _basic_lock:
         cached = _basic_cache.get(digest)
