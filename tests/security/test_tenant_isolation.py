@@ -19,6 +19,7 @@ from typing import Any, Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
@@ -26,7 +27,8 @@ from engine.bootstrap import bootstrap
 from engine.jobs import JobExecutor
 from engine.persistence.db import make_engine
 from engine.ports import FakeClock
-from engine.services import messages, queries
+from engine.persistence import tables as t
+from engine.services import cases, messages, queries
 from engine.settings import Settings
 from engine.tenancy import all_tenants, tenant_scope
 from tests.conftest import TEST_COMMAND_SECONDS, truncate_all
@@ -241,6 +243,8 @@ def test_messages_and_signals_stay_in_their_tenant(iso: Iso) -> None:
         assert sent.status_code < 500, (path, sent.status_code)
         signal = client.post(path.replace("messages", "signals"), json={"name": "fristverlaengerung"}, headers=bearer)
         assert signal.status_code == 200, (path, signal.get_data(as_text=True))
+    kept = client.post(f"/{A}/api/v1/messages", json={"name": "zahlung_eingegangen", "key": "K-9"}, headers=bearer)
+    assert kept.status_code == 202, kept.get_json()              # nothing waits for K-9 in A: kept for A's cases
     rest = client.post(f"/{B}/engine-rest/message", json={"messageName": "zahlung_eingegangen", "businessKey": "K-1"},
                        headers=bearer)
     assert rest.status_code == 400 and "Cannot correlate" in rest.get_data(as_text=True)   # nothing waits in A now
@@ -250,6 +254,13 @@ def test_messages_and_signals_stay_in_their_tenant(iso: Iso) -> None:
         assert queries.get_case(engine, iso.world.ids[A]["waiting"])["status"] == "completed"
     changed = {name for name, rows in tenant_rows(engine, B).items() if rows != before[name]}
     assert not changed, f"messages and signals sent in {A} changed {B}'s rows in {sorted(changed)}"
+    with tenant_scope(B):             # a case of B that starts waiting for K-9 later does not get A's kept message
+        later = cases.start_case(engine, "zahlung", {}, business_key="K-9", internal=True)
+        JobExecutor(engine, "isolation").run_until_idle()
+        with engine.db.connect() as conn:
+            waiting = conn.execute(select(t.subscriptions.c.name)
+                                   .where(t.subscriptions.c.case_id == later)).scalars().all()
+        assert waiting == ["zahlung_eingegangen"], f"A's kept message K-9 reached {B}'s case: it waits for {waiting}"
 
 
 def test_write_bodies_naming_b(iso: Iso) -> None:
