@@ -299,3 +299,23 @@ def test_a_password_of_a_signs_in_to_a_only(iso: Iso) -> None:
     assert client.get(f"/{A}/engine-rest/task", headers=basic).status_code == 200
     in_b = client.get(f"/{B}/engine-rest/task", headers=basic)
     assert in_b.status_code == 401, f"A's password of sb signed in to {B}: {in_b.status_code} {in_b.get_data()[:200]!r}"
+
+
+def test_guessing_at_an_account_of_a_does_not_hold_up_the_same_name_in_b(iso: Iso) -> None:
+    """Failed HTTP Basic sign-ins are counted per account (and address): per tenant's account."""
+    from webui.app import create_app
+
+    settings = Settings(database_url=str(iso.world.engine.db.url.render_as_string(hide_password=False)),
+                        secret_key="test-secret")
+    app = create_app(settings, engine=iso.world.engine, test_config={
+        "TESTING": True, "RATELIMIT_ENABLED": True, "AMTSFLOW_LOGIN_RATE_LIMIT": "2 per minute",
+        "AMTSFLOW_FITCONNECT": {"routes": {}}})
+    client = app.test_client()
+
+    def basic(tenant: str, secret: str, address: str) -> int:
+        raw = base64.b64encode(f"sb:{secret}".encode()).decode()
+        return client.get(f"/{tenant}/engine-rest/version", headers={"Authorization": f"Basic {raw}"},
+                          environ_base={"REMOTE_ADDR": address}).status_code
+
+    assert [basic(A, f"falsch-{n}", f"10.9.0.{n}") for n in range(3)] == [401, 401, 429]   # A's sb is held up
+    assert basic(B, password(B), "10.9.1.1") == 200, f"guessing at {A}'s sb held up {B}'s sb"

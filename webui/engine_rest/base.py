@@ -52,8 +52,10 @@ def camunda_error(status: int, message: str, kind: str = "InvalidRequestExceptio
 
 
 def _failure_keys(username: str) -> list[tuple[str, ...]]:
+    """Per client address, and per account: the tenant's (another tenant's account of the same
+    name is another person's, guessing at one must not hold up the other)."""
     return [("engine-rest-basic", "address", request.remote_addr or "-"),
-            ("engine-rest-basic", "account", username.casefold())]
+            ("engine-rest-basic", "account", tenant_or_none() or "-", username.casefold())]
 
 
 def _check_failures(username: str) -> None:
