@@ -280,7 +280,8 @@ def test_write_bodies_naming_b(iso: Iso) -> None:
     assert fetched.status_code == 200 and fetched.get_json() == [], f"fetchAndLock in {A} took {fetched.get_json()}"
     filters = {"processInstanceId": iso.b("case"), "processInstanceIds": iso.b("case"), "case_id": iso.b("case"),
                "processDefinitionId": iso.b("definition"), "deploymentId": iso.b("deployment"), "id": iso.b("case"),
-               "key": "wait", "processDefinitionKey": "wait", "taskId": iso.b("task")}
+               "key": "wait", "processDefinitionKey": "wait", "taskId": iso.b("task"), "tenantIdIn": B, "tenantId": B,
+               "tenant": B}
     for rule in LISTS:
         if rule.rule.startswith(("/api/", "/engine-rest/")):
             got = client.get(f"/{A}{rule.rule}", query_string=filters, headers=owner)
