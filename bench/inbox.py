@@ -96,7 +96,8 @@ def _tables(r: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
                             sort_due=sort_due)],
         "work_item_groups": [dict(work_item_id=r["task_id"], group_name=g) for g in r["groups"]],
         "work_item_queue": [dict(work_item_id=r["task_id"], group_name=g, process_key=r["process"],
-                                 sort_due=sort_due, created_at=r["created"]) for g in r["groups"]],
+                                 sort_due=sort_due, created_at=r["created"],
+                                 priority_rank=inbox_orders.rank_of(r["priority"])) for g in r["groups"]],
         "case_fields": [dict(case_id=r["case_id"], name="name", value=r["name"])],
     }
     return {name: [{**row, "tenant_id": r["tenant"]} for row in rows] for name, rows in tables.items()}

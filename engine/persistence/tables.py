@@ -159,7 +159,7 @@ work_items = Table(
     Column("state", String(20), nullable=False),   # open, completed, cancelled
     Column("candidate_groups", JSON, nullable=False),
     Column("candidate_users", JSON, nullable=False),
-    Column("assignee", String(200), index=True),
+    Column("assignee", String(200)),
     Column("due", TS, index=True),
     Column("follow_up", TS),                        # camunda:followUpDate: when to look again
     Column("priority", Integer),
@@ -171,6 +171,7 @@ work_items = Table(
     Column("business_key", String(200)),
     Column("sort_due", TS, nullable=False),         # due, or UNDATED (sorts last) when there is none
     Index("ix_work_items_state_due", "state", "due"),
+    Index("ix_work_items_assignee", "tenant_id", "assignee"),   # the tenant first (migration 0023)
     # an inbox is one tenant's: the tenant first (migration 0020)
     Index("ix_work_items_open_order", "tenant_id", "sort_due", "created_at", "id", **_OPEN),
     Index("ix_work_items_open_age", "tenant_id", "created_at", "id", **_OPEN),   # the list's "oldest first" order
@@ -178,8 +179,11 @@ work_items = Table(
     Index("ix_work_items_open_process", "tenant_id", "process_key", "sort_due", "created_at", "id", **_OPEN),
     Index("ix_work_items_open_business_key", "tenant_id", "business_key", **_OPEN),
     # the list's priority order: highest first, none counts as 50 (engine/services/inbox_orders.py;
-    # migration 0022); not led by the tenant while the order's query has no tenant condition
-    Index("ix_work_items_open_priority", text("(-COALESCE(priority, 50))"), "sort_due", "created_at", "id", **_OPEN),
+    # migrations 0022, 0023: the tenant first, as every inbox statement names it)
+    Index("ix_work_items_open_priority", "tenant_id", text("(-COALESCE(priority, 50))"), "sort_due", "created_at", "id",
+          **_OPEN),
+    Index("ix_work_items_open_assignee_priority", "tenant_id", "assignee", text("(-COALESCE(priority, 50))"),
+          "sort_due", "created_at", "id", **_OPEN),   # a clerk's assigned tasks by priority (migration 0023)
 )
 
 # One row per open work item and candidate group, in inbox order: a group's page is one range
@@ -192,8 +196,12 @@ work_item_queue = Table(
     Column("process_key", String(200), nullable=False),
     Column("sort_due", TS, nullable=False),
     Column("created_at", TS, nullable=False),
+    # -COALESCE(priority, 50) of the work item: a group's page by priority is one range (migration 0023)
+    Column("priority_rank", Integer, nullable=False, server_default="-50"),
     Index("ix_work_item_queue_order", "tenant_id", "group_name", "sort_due", "created_at", "work_item_id"),
     Index("ix_work_item_queue_process", "tenant_id", "group_name", "process_key", "sort_due", "created_at",
+          "work_item_id"),
+    Index("ix_work_item_queue_priority", "tenant_id", "group_name", "priority_rank", "sort_due", "created_at",
           "work_item_id"),
 )
 
@@ -220,7 +228,7 @@ case_fields = Table(
     Column("name", String(200), primary_key=True),
     tenant_column(),
     Column("value", String(500)),
-    Index("ix_case_fields_name_value", "name", "value"),
+    Index("ix_case_fields_name_value", "tenant_id", "name", "value"),   # the tenant first (migration 0023)
 )
 
 jobs = Table(

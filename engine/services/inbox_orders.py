@@ -3,15 +3,21 @@ default 50 for tasks without one, then due date) or by age (oldest first).
 
 Pages are keyset-paged like the inbox key (a cursor holds the last row's sort values, so nothing
 repeats or is skipped while tasks come and go); visibility and filters are those of
-engine/services/inbox_query.py. These orders read the open tasks through the filters rather than
-through a per-group index range: the due-date order stays the one built for a million open tasks.
-Age reads the partial index ix_work_items_open_age (migration 0016), priority the partial index
-ix_work_items_open_priority on its whole key (migration 0022; before it, every matching open task
-was sorted: about 0.8 s a page at 100,000 on SQLite). Both walk the index in order and check the
-filters row by row, so a page stops after its rows: cheap when the filters keep a fair share of
-the open tasks near the front of the order, a long walk when they keep few there (bench/inbox.py:
-a group whose tasks all have the default priority walks past every higher-ranked task of the other
-groups first). A group's priority page as one index range needs the rank on work_item_queue.
+engine/services/inbox_query.py. Every statement runs for one tenant (engine/persistence/scoping.py),
+so every index named here starts with ``tenant_id``.
+
+By priority, a clerk's open tasks (their groups, or assigned to them) are read as the inbox key
+reads them: one range of ``work_item_queue(tenant_id, group_name, priority_rank, inbox key)`` per
+group (migration 0023; the queue row carries the task's rank, -COALESCE(priority, 50)), each cut
+at the page size, and the clerk's assigned tasks, merged; the next page continues each range
+after the cursor. Other filters read the partial index ix_work_items_open_priority on the whole
+key (tenant_id, rank, inbox key) and check the filters row by row. Before the queue held the rank,
+a group's page walked that index across every group's tasks (about 1.4 s a page at 100,000 open
+tasks on SQLite when the group's tasks were ranked low).
+
+Age reads the partial index ix_work_items_open_age (migration 0016) in order and checks the
+filters row by row: a page stops after its rows, cheap while the filters keep a fair share of the
+open tasks (bench/inbox.py measures a group's page of 50 groups).
 """
 
 from __future__ import annotations
@@ -20,11 +26,12 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (BindParameter, ColumnElement, Integer, Select, bindparam, exists, func, literal_column, or_,
-                        select, tuple_, union_all)
+from sqlalchemy import (BindParameter, ColumnElement, Integer, Select, bindparam, exists, func, literal_column,
+                        or_, select, tuple_, union_all)
 
 from engine.persistence import tables as t
-from engine.services.inbox_query import Filters, closed_visibility, item_conditions, not_excluded
+from engine.services.inbox_query import (Filters, closed_visibility, first_rows, item_conditions, needs_items,
+                                         not_excluded, queue_conditions)
 
 ORDERS = ("due", "priority", "age")
 DEFAULT_PRIORITY = 50          # a task without priority counts as Camunda's default
@@ -33,6 +40,12 @@ _Q = t.work_item_queue
 # The rank as ix_work_items_open_priority (migration 0022) indexes it: the default is a literal,
 # not a bound parameter, or neither PostgreSQL nor SQLite would match the index's expression.
 _RANK = -func.coalesce(_W.c.priority, literal_column(str(DEFAULT_PRIORITY), Integer()))
+_QUEUE_RANK_KEY = (_Q.c.priority_rank, _Q.c.sort_due, _Q.c.created_at, _Q.c.work_item_id)
+
+
+def rank_of(priority: int | None) -> int:
+    """A task's rank in the priority order (lower first), as work_item_queue.priority_rank holds it."""
+    return -(priority if priority is not None else DEFAULT_PRIORITY)
 
 
 def key_columns(order: str) -> tuple[Any, ...]:
@@ -62,6 +75,8 @@ def _visible_open(f: Filters) -> ColumnElement[bool]:
 def page_query(f: Filters, order: str, after: bool) -> Select[Any]:
     """One page in ``order`` (``limit`` bound; ask one more to know whether a next page exists)."""
     columns = key_columns(order)
+    if order == "priority" and f.visibility and f.open_only:
+        return _priority_by_queue(f, after)
     conditions = [*item_conditions(f), *not_excluded(f, _W.c.id)]   # four-eyes: not the viewer's excluded tasks
     if f.visibility:
         conditions.append(_visible_open(f) if f.open_only else closed_visibility(f))
@@ -71,6 +86,38 @@ def page_query(f: Filters, order: str, after: bool) -> Select[Any]:
         conditions.append(tuple_(*columns) > tuple_(*[bindparam(f"after_{i}", type_=kind)
                                                       for i, kind in enumerate(_types(order))]))
     return select(_W).where(*conditions).order_by(*columns).limit(bindparam("limit"))
+
+
+def _cursor() -> list[BindParameter[Any]]:
+    return [bindparam(f"after_{i}", type_=kind) for i, kind in enumerate(_types("priority"))]
+
+
+def _priority_by_queue(f: Filters, after: bool) -> Select[Any]:
+    """A clerk's open tasks by priority: per group one range of ix_work_item_queue_priority (after
+    the cursor: a row comparison over plain columns, which both databases seek), the tasks
+    assigned to the clerk from ix_work_items_open_assignee_priority, each cut at the page
+    size; the page is the first ``limit`` keys of their union, read by primary key."""
+    limit: BindParameter[Any] = bindparam("limit")
+    branches: list[Select[Any]] = []
+    for i in range(f.groups):
+        branch = select(_Q.c.work_item_id.label("id"), *[c.label(n) for c, n in zip(_QUEUE_RANK_KEY[:3], _NAMES)]).where(
+            _Q.c.group_name == bindparam(f"group_{i}"), *queue_conditions(f), *not_excluded(f, _Q.c.work_item_id))
+        if needs_items(f):
+            branch = branch.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f))
+        if after:
+            branch = branch.where(tuple_(*_QUEUE_RANK_KEY) > tuple_(*_cursor()))
+        branches.append(branch.order_by(*_QUEUE_RANK_KEY).limit(limit))
+    if f.user:
+        columns = key_columns("priority")
+        mine = select(_W.c.id, *[c.label(n) for c, n in zip(columns[:3], _NAMES)]).where(
+            *item_conditions(f), _W.c.assignee == bindparam("user"), *not_excluded(f, _W.c.id))
+        if after:   # PostgreSQL seeks this in ix_work_items_open_assignee_priority; SQLite walks the clerk's range
+            mine = mine.where(tuple_(*columns) > tuple_(*_cursor()))
+        branches.append(mine.order_by(*columns).limit(limit))
+    return first_rows(branches, (*_NAMES, "id"), key_columns("priority"))
+
+
+_NAMES = ("rank", "sort_due", "created_at")
 
 
 def _priority_after(conditions: list[ColumnElement[bool]]) -> Select[Any]:

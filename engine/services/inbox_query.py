@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (BindParameter, ColumnElement, Select, and_, bindparam, exists, func, literal_column, or_, select,
-                        tuple_, union_all)
+                        tuple_, union)
 
 from engine.persistence import tables as t
 
@@ -110,20 +110,20 @@ def _after(columns: tuple[Any, ...]) -> ColumnElement[bool]:
                                      bindparam("after_id"))
 
 
-def _needs_items(f: Filters) -> bool:
+def needs_items(f: Filters) -> bool:
     """Whether a group branch must look at work_items beyond the queue (any filter but state
     and process, which the queue row carries)."""
     return any((f.case_id, f.assignee, f.search, f.business_key, f.field, f.due_from, f.due_until))
 
 
-def _queue_conditions(f: Filters) -> list[ColumnElement[bool]]:
+def queue_conditions(f: Filters) -> list[ColumnElement[bool]]:
     return [_Q.c.process_key == bindparam("process_key")] if f.process_key else []
 
 
 def _group_branch(f: Filters, i: int, after: bool, *, limited: bool = True) -> Select[Any]:
     query = select(_Q.c.work_item_id.label("id"), _Q.c.sort_due, _Q.c.created_at).where(
-        _Q.c.group_name == bindparam(f"group_{i}"), *_queue_conditions(f), *not_excluded(f, _Q.c.work_item_id))
-    if _needs_items(f):
+        _Q.c.group_name == bindparam(f"group_{i}"), *queue_conditions(f), *not_excluded(f, _Q.c.work_item_id))
+    if needs_items(f):
         query = query.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f))
     if after:
         query = query.where(_after(_QUEUE_KEY))
@@ -165,8 +165,17 @@ def page_query(f: Filters, after: bool) -> Select[Any]:
     branches = [_group_branch(f, i, after) for i in range(f.groups)]
     if f.user:
         branches.append(_item_branch(f, after, [_W.c.assignee == bindparam("user")]))
-    candidates = union_all(*[select(b.subquery()) for b in branches]).subquery()
-    return rows.where(_W.c.id.in_(select(candidates.c.id)))
+    return first_rows(branches, ("sort_due", "created_at", "id"), _KEY)
+
+
+def first_rows(branches: list[Select[Any]], key: tuple[str, ...], order: tuple[Any, ...]) -> Select[Any]:
+    """The page from index ranges: ``branches`` (each ordered by ``key``, its columns, and cut at
+    the page size) merged, the first ``limit`` keys taken, and only their rows read by primary key
+    (three groups read 51 work items, not 204), in ``order`` (the same key on work_items). UNION:
+    a task in two of the groups (or also assigned to the clerk) comes with the same key twice."""
+    merged = (union(*[select(b.subquery()) for b in branches]) if len(branches) > 1 else branches[0]).subquery()
+    first = select(merged.c.id).order_by(*[merged.c[name] for name in key]).limit(bindparam("limit")).subquery()
+    return select(_W).join(first, first.c.id == _W.c.id).order_by(*order).limit(bindparam("limit"))
 
 
 COUNT_CAP = 10_000   # counting stops here: "more than 10,000" is what a clerk needs to know
@@ -187,9 +196,9 @@ def count_query(f: Filters) -> Select[Any]:
     read: Any = None
     if f.groups:
         in_groups = _Q.c.group_name.in_(bindparam("groups", expanding=True))
-        grouped = select(_Q.c.work_item_id.label("id")).where(in_groups, *_queue_conditions(f),
+        grouped = select(_Q.c.work_item_id.label("id")).where(in_groups, *queue_conditions(f),
                                                               *not_excluded(f, _Q.c.work_item_id))
-        if _needs_items(f):
+        if needs_items(f):
             grouped = grouped.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f))
         rows = grouped.limit(cap).subquery()
         # one group holds a task once (primary key); several may share one: count it once

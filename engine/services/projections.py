@@ -24,7 +24,7 @@ from engine.runtime import juel
 from engine.runtime.model import ElementInfo
 from engine.runtime.timers import person_deadline
 from engine.runtime.workflow import Waits
-from engine.services import task_access
+from engine.services import inbox_orders, task_access
 
 
 # Statements of every step, built once (building one costs more than running it on SQLite).
@@ -100,18 +100,20 @@ class Projector:
             users = self._names(info.candidate_users, w.data, info)
             due = self._due(info.due_date, w.data, info)
             sort_due = due if due is not None else t.UNDATED
+            priority = _int(self._text(info.priority, w.data, info))
             _INSERT_WORK_ITEM.defer(self.conn, dict(
                 id=task_id, case_id=self.case_id, process_key=w.process_key, element_id=w.element_id,
                 name=info.name, state="open", candidate_groups=groups, candidate_users=users,
                 assignee=self._text(info.assignee, w.data, info), due=due,
                 follow_up=self._due(info.follow_up_date, w.data, info),
-                priority=_int(self._text(info.priority, w.data, info)), created_at=self.now,
+                priority=priority, created_at=self.now,
                 business_key=self.business_key, sort_due=sort_due))
             for group_name in groups:
                 _INSERT_GROUP.defer(self.conn, {"work_item_id": task_id, "group_name": group_name})
                 _INSERT_QUEUED.defer(self.conn, {"work_item_id": task_id, "group_name": group_name,
                                                "process_key": w.process_key, "sort_due": sort_due,
-                                               "created_at": self.now})
+                                               "created_at": self.now,
+                                               "priority_rank": inbox_orders.rank_of(priority)})
             four_eyes = task_access.excluded_elements(info.properties)
             for username in sorted(task_access.performers(self.conn, self.case_id, four_eyes) if four_eyes else ()):
                 _INSERT_EXCLUSION.run(self.conn, {"work_item_id": task_id, "username": username})

@@ -129,25 +129,178 @@ def _plan(engine, query, params):
         return "\n".join(str(r[-1]) for r in rows)
 
 
+def _index_reads(plan):
+    """(index, its Index Cond) for every index read of the plan."""
+    lines = plan.splitlines()
+    reads = []
+    for k, line in enumerate(lines):
+        node = line.strip().removeprefix("->  ")
+        if node.startswith(("Index Scan using ", "Index Only Scan using ", "Bitmap Index Scan on ")):
+            name = node.split(" using ")[1].split()[0] if " using " in node else node.split()[4]
+            cond = []
+            for rest in lines[k + 1:]:
+                if rest.strip().startswith("->"):
+                    break
+                cond.append(rest.strip())
+            reads.append((name, " ".join(c for c in cond if c.startswith("Index Cond"))))
+    return reads
+
+
+def _tenant_first(plan):
+    """No sequential scan; every index read of the inbox's tables starts with the tenant (probes
+    of one task or case by its id excepted)."""
+    assert "Seq Scan" not in plan, plan
+    for name, cond in _index_reads(plan):
+        probe = name in ("pk_work_items", "pk_work_item_queue", "pk_case_fields", "pk_cases", "ix_work_items_case_id")
+        assert probe or "tenant_id" in cond, (name, cond, plan)
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("after", [False, True])
-def test_priority_pages_read_the_priority_index(engine, tasks, after):
-    """Migration 0022: the first page walks ix_work_items_open_priority in order (no sort); the
-    next page seeks it twice (rest of the cursor's rank, lower ranks) and merges at most two pages.
-    PostgreSQL, with sequential scans and sorts made expensive: on a table this small a planner
-    with statistics would rightly read it whole (bench/inbox.py shows both databases at 100,000)."""
+def test_a_groups_priority_page_is_one_range_of_the_queue_per_group(engine, tasks, after):
+    """Migration 0023: a clerk's page by priority reads ix_work_item_queue_priority once per group
+    (tenant, group, rank, inbox key), the next page from the cursor on (a row comparison in the
+    index condition), the assigned tasks as a range of the clerk's in the same order; no walk over the
+    priority index of every open task. PostgreSQL, with sequential scans and sorts made expensive:
+    on a table this small a planner with statistics would rightly read it whole (bench/inbox.py
+    shows both databases at 100,000 and 1,000,000)."""
     if engine.db.dialect.name != "postgresql":
         pytest.skip("planner settings: PostgreSQL")
-    filters = inbox_query.Filters(groups=1, user=True)
-    params = inbox_query.params_for(["sachbearbeitung"], state="open", limit=6, user="sb1")
+    filters = inbox_query.Filters(groups=2, user=True)
+    params = inbox_query.params_for(["sachbearbeitung", "leitung"], state="open", limit=6, user="sb1")
     if after:
         moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
         params.update(after_0=-50, after_1=moment, after_2=moment, after_3="")
     plan = _plan(engine, inbox_orders.page_query(filters, "priority", after), params)
-    assert "Seq Scan on work_items" not in plan, plan
-    assert plan.count("Index Scan using ix_work_items_open_priority") == (2 if after else 1), plan
+    _tenant_first(plan)
+    queue = [cond for name, cond in _index_reads(plan) if name == "ix_work_item_queue_priority"]
+    assert len(queue) == 2 and all("group_name" in cond for cond in queue), plan
+    assert "ix_work_items_open_priority" not in plan, "\n" + plan   # no walk over all the tenant's tasks
+    assert any(name == "ix_work_items_open_assignee_priority" and "assignee" in cond
+               for name, cond in _index_reads(plan)), "\n" + plan
+    if after:
+        assert all("ROW(priority_rank, sort_due, created_at, work_item_id) > ROW(" in cond for cond in queue), plan
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("after", [False, True])
+def test_all_open_tasks_by_priority_read_the_tenants_priority_index(engine, tasks, after):
+    """Migrations 0022, 0023: without a group the page walks ix_work_items_open_priority from the
+    tenant's first entry (no sort), the next page seeks it twice (rest of the cursor's rank, lower
+    ranks): tenant and rank are index conditions."""
+    if engine.db.dialect.name != "postgresql":
+        pytest.skip("planner settings: PostgreSQL")
+    params = inbox_query.params_for([], state="open", limit=6)
+    if after:
+        moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        params.update(after_0=-50, after_1=moment, after_2=moment, after_3="")
+    plan = _plan(engine, inbox_orders.page_query(inbox_query.Filters(), "priority", after), params)
+    _tenant_first(plan)
+    conds = [cond for name, cond in _index_reads(plan) if name == "ix_work_items_open_priority"]
+    assert len(conds) == (2 if after else 1), plan
     if after:    # seeks, not walks: the rank and the cursor are index conditions
-        assert "Index Cond: (((- COALESCE(priority, 50)) = " in plan and "ROW(sort_due, created_at" in plan, plan
-        assert "Index Cond: ((- COALESCE(priority, 50)) > " in plan, plan
+        assert any("(- COALESCE(priority, 50)) = " in c and "ROW(sort_due, created_at" in c for c in conds), plan
+        assert any("(- COALESCE(priority, 50)) > " in c for c in conds), plan
     else:
         assert "Sort" not in plan, plan
+
+
+_INBOX = {   # the inbox queries bench/inbox.py measures: filters and their values
+    "a group": (inbox_query.Filters(groups=1, user=True), dict(groups=["sachbearbeitung"], user="sb1")),
+    "three groups": (inbox_query.Filters(groups=3, user=True), dict(groups=["a", "b", "c"], user="sb1")),
+    "business key": (inbox_query.Filters(business_key=True), dict(business_key="AZ-1")),
+    "process in a group": (inbox_query.Filters(groups=1, process_key=True),
+                           dict(groups=["sachbearbeitung"], process_key="sortiert")),
+    "process": (inbox_query.Filters(process_key=True), dict(process_key="sortiert")),
+    "case field": (inbox_query.Filters(field=True), dict(field_name="name", field_value="Person 01")),
+    "assignee": (inbox_query.Filters(assignee=True), dict(assignee="sb1")),
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("name", sorted(_INBOX))
+@pytest.mark.parametrize("after", [False, True])
+def test_every_inbox_query_reads_indexes_led_by_the_tenant(engine, tasks, name, after):
+    """Every statement runs for one tenant (engine/persistence/scoping.py): each index the inbox's
+    page query reads starts with tenant_id (migrations 0020, 0023), so a clerk's page reads only
+    their municipality's entries, with 100 tenants on one database as with one."""
+    if engine.db.dialect.name != "postgresql":
+        pytest.skip("planner settings: PostgreSQL")
+    filters, given = _INBOX[name]
+    values = dict(given)
+    groups = values.pop("groups", [])
+    params = inbox_query.params_for(groups, state="open", limit=6, **values)
+    if after:
+        moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        params.update(after_due=moment, after_created=moment, after_id="")
+    _tenant_first(_plan(engine, inbox_query.page_query(filters, after), params))
+
+
+def _tenant_tasks(engine, clock, tenant, count, first):
+    from engine.tenancy import tenant_scope
+
+    with tenant_scope(tenant):
+        return [_start(engine, clock, first + k, [None, 10, 80, 50, 90][k % 5]) for k in range(count)]
+
+
+@pytest.mark.parametrize("order", ["due", "priority"])
+def test_pages_of_one_tenant_see_its_tasks_once_while_another_tenant_works(engine, clock, order):
+    """Two municipalities with the same group on one database: a clerk of one pages through
+    exactly their own open tasks, each once, while both municipalities' cases start and finish
+    between the pages (the other's tasks sort into the same index ranges, next to the cursor)."""
+    from engine.persistence.tenant_tables import tenants
+    from engine.tenancy import tenant_scope
+
+    with engine.db.begin() as conn:
+        conn.execute(tenants.insert().values(id="beispieldorf", name="Beispieldorf", host=None, path_prefix=None,
+                                             settings={}, connectors={}, active=True, created_at=clock.now()))
+    deploy(engine, read_paths([str(MODELS / "inbox_order")]), actor="po", shared=True)
+    _tenant_tasks(engine, clock, "beispieldorf", 9, 100)
+    _tenant_tasks(engine, clock, "default", 11, 0)
+    with tenant_scope("default"):
+        steady = {i["id"] for i in _all_of(engine, order)}
+    assert len(steady) == 11
+    seen: list[str] = []
+    cursor, n = None, 200
+    while True:
+        with tenant_scope("default"):
+            page = task_pages.task_page(engine, groups=["sachbearbeitung"], user="sb1", order=order, cursor=cursor,
+                                        limit=3)
+        seen += [i["id"] for i in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+        n += 1
+        _tenant_tasks(engine, clock, "beispieldorf", 2, n * 10)   # the other municipality's new tasks
+        with tenant_scope("beispieldorf"):                        # ... and one it finishes
+            theirs = task_pages.task_page(engine, groups=["sachbearbeitung"], limit=1).items
+            cases.complete_task(engine, theirs[0]["id"], {}, actor="sb2")
+        unseen = sorted(steady - set(seen))
+        if unseen:
+            with tenant_scope("default"):
+                cases.complete_task(engine, unseen[0], {}, actor="sb2")
+            steady.discard(unseen[0])
+    assert len(seen) == len(set(seen))
+    assert steady <= set(seen)
+    assert _own(engine, seen) == set(seen), "a page showed another municipality's task"
+
+
+def _all_of(engine, order):
+    seen, cursor = [], None
+    while True:
+        page = task_pages.task_page(engine, groups=["sachbearbeitung"], user="sb1", order=order, cursor=cursor,
+                                    limit=4)
+        seen += page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            return seen
+
+
+def _own(engine, ids):
+    """The ids among ``ids`` of the default tenant's work items (open or done)."""
+    from engine.tenancy import tenant_scope
+    from engine.persistence import tables as t
+    from sqlalchemy import select
+
+    with tenant_scope("default"), engine.db.connect() as conn:
+        return set(conn.execute(select(t.work_items.c.id).where(t.work_items.c.id.in_(ids))).scalars())
