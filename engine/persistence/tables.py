@@ -203,6 +203,7 @@ work_item_queue = Table(
           "work_item_id"),
     Index("ix_work_item_queue_priority", "tenant_id", "group_name", "priority_rank", "sort_due", "created_at",
           "work_item_id"),
+    Index("ix_work_item_queue_age", "tenant_id", "group_name", "created_at", "work_item_id"),   # migration 0023
 )
 
 work_item_groups = Table(

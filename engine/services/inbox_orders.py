@@ -6,18 +6,16 @@ repeats or is skipped while tasks come and go); visibility and filters are those
 engine/services/inbox_query.py. Every statement runs for one tenant (engine/persistence/scoping.py),
 so every index named here starts with ``tenant_id``.
 
-By priority, a clerk's open tasks (their groups, or assigned to them) are read as the inbox key
-reads them: one range of ``work_item_queue(tenant_id, group_name, priority_rank, inbox key)`` per
-group (migration 0023; the queue row carries the task's rank, -COALESCE(priority, 50)), each cut
-at the page size, and the clerk's assigned tasks, merged; the next page continues each range
-after the cursor. Other filters read the partial index ix_work_items_open_priority on the whole
-key (tenant_id, rank, inbox key) and check the filters row by row. Before the queue held the rank,
-a group's page walked that index across every group's tasks (about 1.4 s a page at 100,000 open
-tasks on SQLite when the group's tasks were ranked low).
-
-Age reads the partial index ix_work_items_open_age (migration 0016) in order and checks the
-filters row by row: a page stops after its rows, cheap while the filters keep a fair share of the
-open tasks (bench/inbox.py measures a group's page of 50 groups).
+A clerk's open tasks (their groups, or assigned to them) are read as the inbox key reads them: one
+range per group of ``work_item_queue(tenant_id, group_name, priority_rank, inbox key)`` or
+``work_item_queue(tenant_id, group_name, created_at, work_item_id)`` (migration 0023; the queue row
+carries the task's rank, -COALESCE(priority, 50)), each cut at the page size, and the clerk's
+assigned tasks, merged; the next page continues each range after the cursor. Before, a group's
+page walked the tenant's priority or age index across every group's tasks and probed each row's
+groups (bench/inbox.py at 1,000,000 open tasks on PostgreSQL: 1.3 s a page by priority, 90 ms by
+age). Other filters read the partial indexes ix_work_items_open_priority (tenant_id, rank, inbox
+key) and ix_work_items_open_age (tenant_id, created_at, id) in order and check the filters row by
+row: a page stops after its rows.
 """
 
 from __future__ import annotations
@@ -26,8 +24,8 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (BindParameter, ColumnElement, Integer, Select, bindparam, exists, func, literal_column,
-                        or_, select, tuple_, union_all)
+from sqlalchemy import (BindParameter, ColumnElement, Integer, Select, bindparam, func, literal_column,
+                        select, tuple_, union_all)
 
 from engine.persistence import tables as t
 from engine.services.inbox_query import (Filters, closed_visibility, first_rows, item_conditions, needs_items,
@@ -40,7 +38,6 @@ _Q = t.work_item_queue
 # The rank as ix_work_items_open_priority (migration 0022) indexes it: the default is a literal,
 # not a bound parameter, or neither PostgreSQL nor SQLite would match the index's expression.
 _RANK = -func.coalesce(_W.c.priority, literal_column(str(DEFAULT_PRIORITY), Integer()))
-_QUEUE_RANK_KEY = (_Q.c.priority_rank, _Q.c.sort_due, _Q.c.created_at, _Q.c.work_item_id)
 
 
 def rank_of(priority: int | None) -> int:
@@ -61,25 +58,15 @@ def _types(order: str) -> list[Any]:
     return [ts, ident] if order == "age" else [Integer(), ts, ts, ident]
 
 
-def _visible_open(f: Filters) -> ColumnElement[bool]:
-    parts: list[ColumnElement[bool]] = []
-    if f.groups:
-        parts.append(exists().where(_Q.c.work_item_id == _W.c.id,
-                                    _Q.c.group_name.in_(bindparam("groups", expanding=True))))
-    if f.user:
-        parts.append(_W.c.assignee == bindparam("user"))
-    return or_(*parts)
-
-
 @functools.lru_cache(maxsize=128)
 def page_query(f: Filters, order: str, after: bool) -> Select[Any]:
     """One page in ``order`` (``limit`` bound; ask one more to know whether a next page exists)."""
     columns = key_columns(order)
-    if order == "priority" and f.visibility and f.open_only:
-        return _priority_by_queue(f, after)
+    if f.visibility and f.open_only:
+        return _by_queue(f, order, after)
     conditions = [*item_conditions(f), *not_excluded(f, _W.c.id)]   # four-eyes: not the viewer's excluded tasks
     if f.visibility:
-        conditions.append(_visible_open(f) if f.open_only else closed_visibility(f))
+        conditions.append(closed_visibility(f))   # open tasks: _by_queue
     if after and order == "priority":
         return _priority_after(conditions)
     if after:
@@ -88,36 +75,41 @@ def page_query(f: Filters, order: str, after: bool) -> Select[Any]:
     return select(_W).where(*conditions).order_by(*columns).limit(bindparam("limit"))
 
 
-def _cursor() -> list[BindParameter[Any]]:
-    return [bindparam(f"after_{i}", type_=kind) for i, kind in enumerate(_types("priority"))]
+def _cursor(order: str) -> list[BindParameter[Any]]:
+    return [bindparam(f"after_{i}", type_=kind) for i, kind in enumerate(_types(order))]
 
 
-def _priority_by_queue(f: Filters, after: bool) -> Select[Any]:
-    """A clerk's open tasks by priority: per group one range of ix_work_item_queue_priority (after
-    the cursor: a row comparison over plain columns, which both databases seek), the tasks
-    assigned to the clerk from ix_work_items_open_assignee_priority, each cut at the page
-    size; the page is the first ``limit`` keys of their union, read by primary key."""
+# the order's key on work_item_queue and the names the merged ranges carry (the last one: "id")
+_QUEUE_KEYS = {"priority": (_Q.c.priority_rank, _Q.c.sort_due, _Q.c.created_at, _Q.c.work_item_id),
+               "age": (_Q.c.created_at, _Q.c.work_item_id)}
+_NAMES = {"priority": ("rank", "sort_due", "created_at", "id"), "age": ("created_at", "id")}
+
+
+def _by_queue(f: Filters, order: str, after: bool) -> Select[Any]:
+    """A clerk's open tasks by priority or age: per group one range of ix_work_item_queue_priority
+    or ix_work_item_queue_age (after the cursor: a row comparison over plain columns, which both
+    databases seek), the tasks assigned to the clerk from ix_work_items_open_assignee_priority
+    (by age: the clerk's range of ix_work_items_assignee, sorted), each cut at the page size; the
+    page is the first ``limit`` keys of their union, read by primary key."""
     limit: BindParameter[Any] = bindparam("limit")
+    names, queue_key = _NAMES[order], _QUEUE_KEYS[order]
     branches: list[Select[Any]] = []
     for i in range(f.groups):
-        branch = select(_Q.c.work_item_id.label("id"), *[c.label(n) for c, n in zip(_QUEUE_RANK_KEY[:3], _NAMES)]).where(
+        branch = select(*[c.label(n) for c, n in zip(queue_key, names)]).where(
             _Q.c.group_name == bindparam(f"group_{i}"), *queue_conditions(f), *not_excluded(f, _Q.c.work_item_id))
         if needs_items(f):
             branch = branch.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f))
         if after:
-            branch = branch.where(tuple_(*_QUEUE_RANK_KEY) > tuple_(*_cursor()))
-        branches.append(branch.order_by(*_QUEUE_RANK_KEY).limit(limit))
+            branch = branch.where(tuple_(*queue_key) > tuple_(*_cursor(order)))
+        branches.append(branch.order_by(*queue_key).limit(limit))
     if f.user:
-        columns = key_columns("priority")
-        mine = select(_W.c.id, *[c.label(n) for c, n in zip(columns[:3], _NAMES)]).where(
+        columns = key_columns(order)
+        mine = select(*[c.label(n) for c, n in zip(columns, names)]).where(
             *item_conditions(f), _W.c.assignee == bindparam("user"), *not_excluded(f, _W.c.id))
         if after:   # PostgreSQL seeks this in ix_work_items_open_assignee_priority; SQLite walks the clerk's range
-            mine = mine.where(tuple_(*columns) > tuple_(*_cursor()))
+            mine = mine.where(tuple_(*columns) > tuple_(*_cursor(order)))
         branches.append(mine.order_by(*columns).limit(limit))
-    return first_rows(branches, (*_NAMES, "id"), key_columns("priority"))
-
-
-_NAMES = ("rank", "sort_due", "created_at")
+    return first_rows(branches, names, key_columns(order))
 
 
 def _priority_after(conditions: list[ColumnElement[bool]]) -> Select[Any]:
@@ -125,7 +117,7 @@ def _priority_after(conditions: list[ColumnElement[bool]]) -> Select[Any]:
     cursor's rank, then the lower ranks, each cut at the page size, merged. One row comparison
     over the four values would do on PostgreSQL, but SQLite seeks a row comparison only over
     plain columns: with the rank an expression it walked its index from the start of the rank."""
-    rank, due, created, ident = (bindparam(f"after_{i}", type_=kind) for i, kind in enumerate(_types("priority")))
+    rank, due, created, ident = _cursor("priority")
     limit: BindParameter[Any] = bindparam("limit")
     same = (select(_W, _RANK.label("rank")).where(*conditions, _RANK == rank,
                                                   tuple_(_W.c.sort_due, _W.c.created_at, _W.c.id) > tuple_(due, created, ident))

@@ -20,7 +20,9 @@ item's index computes it; the priority of an open task does not change), and
 ``ix_work_item_queue_priority`` (tenant_id, group_name, priority_rank, sort_due, created_at,
 work_item_id) makes a group's page by priority one index range, as its page by due date is;
 ``ix_work_items_open_assignee_priority`` (tenant_id, assignee, rank, inbox key) does the same for
-the tasks assigned to the clerk, which the page merges in.
+the tasks assigned to the clerk, which the page merges in. ``ix_work_item_queue_age`` (tenant_id,
+group_name, created_at, work_item_id) does it for the order by age (before, a group's page walked
+the tenant's age index: 90 ms at 1,000,000 open tasks on PostgreSQL).
 Before, that page walked the priority index of all open tasks and probed each row's groups (about
 1.4 s a page at 100,000 open tasks on SQLite when the group's tasks were ranked low).
 """
@@ -53,6 +55,8 @@ def upgrade() -> None:
     op.create_index("ix_work_item_queue_priority", "work_item_queue",
                     ["tenant_id", "group_name", "priority_rank", "sort_due", "created_at", "work_item_id"],
                     unique=False)
+    op.create_index("ix_work_item_queue_age", "work_item_queue", ["tenant_id", "group_name", "created_at", "work_item_id"],
+                    unique=False)
     op.create_index("ix_work_items_open_assignee_priority", "work_items",
                     ["tenant_id", "assignee", sa.text(RANK), "sort_due", "created_at", "id"],
                     unique=False, postgresql_where=sa.text(_OPEN), sqlite_where=sa.text(_OPEN))
@@ -60,6 +64,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_work_items_open_assignee_priority", table_name="work_items")
+    op.drop_index("ix_work_item_queue_age", table_name="work_item_queue")
     op.drop_index("ix_work_item_queue_priority", table_name="work_item_queue")
     with op.batch_alter_table("work_item_queue") as batch:
         batch.drop_column("priority_rank")
