@@ -54,6 +54,12 @@ class Prepared:
 
 
 def _acquire_statement(skip_locked: bool) -> FastStatement:
+    """UPDATE the first ``limit`` free due jobs, read once: the candidates are a CTE (MATERIALIZED
+    on PostgreSQL, where the SELECT ... LIMIT n FOR UPDATE SKIP LOCKED runs exactly once). As a
+    subquery of the UPDATE (``WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)``), PostgreSQL
+    may run the subquery again while it checks rows and lock more than ``limit`` jobs (fetchAndLock
+    of engine/services/external_tasks.py saw it). One statement still, so that it goes to the
+    server together with its COMMIT."""
     j = t.jobs
     now = bindparam("now", type_=j.c.due_at.type)
     due = and_(j.c.suspended.is_(False), j.c.due_at <= now, j.c.retries > 0, j.c.topic.is_(None),
@@ -61,7 +67,10 @@ def _acquire_statement(skip_locked: bool) -> FastStatement:
     candidates = select(j.c.id).where(due).order_by(j.c.priority.desc(), j.c.due_at).limit(bindparam("limit"))
     if skip_locked:
         candidates = candidates.with_for_update(skip_locked=True)
-    return FastStatement(update(j).where(j.c.id.in_(candidates.scalar_subquery()))
+    chosen = candidates.cte("acquirable")
+    if skip_locked:
+        chosen = chosen.prefix_with("MATERIALIZED", dialect="postgresql")
+    return FastStatement(update(j).where(j.c.id.in_(select(chosen.c.id)))
                          .values(lock_owner=bindparam("owner"), lock_expires_at=bindparam("expires"))
                          .returning(*j.c))
 

@@ -1,0 +1,84 @@
+"""Job acquisition on PostgreSQL locks at most ``limit`` jobs per call, also while other workers
+acquire at the same time: the candidates (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED) are a
+MATERIALIZED CTE that runs once, not a subquery of the UPDATE that PostgreSQL may run again while
+it checks rows (engine/jobs.py, _acquire_statement)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import insert
+
+from engine.bootstrap import bootstrap
+from engine.jobs import _ACQUIRE, JobExecutor
+from engine.persistence import tables as t
+from engine.persistence.db import make_engine
+from engine.persistence.scoping import ALL_TENANTS, for_all_tenants
+from engine.settings import Settings
+from engine.ports import FakeClock
+from tests.conftest import truncate_all
+
+pytestmark = pytest.mark.postgres
+
+JOBS, LIMIT, WORKERS = 60, 4, 6
+
+
+@pytest.fixture
+def pg(pg_url):
+    db = make_engine(pg_url)
+    truncate_all(db)
+    clock = FakeClock()
+    engine = bootstrap(Settings(database_url=pg_url), db=db, clock=clock)
+    now = clock.now()
+    with engine.db.begin() as conn:   # due timers of several priorities, in the test's (default) tenant
+        conn.execute(insert(t.jobs), [dict(id=str(uuid.uuid4()), kind="timer", due_at=now - timedelta(seconds=i % 7),
+                                           retries=3, attempts=0, payload={}, suspended=False, created_at=now,
+                                           priority=50 + i % 3) for i in range(JOBS)])
+    yield engine
+    db.dispose()
+
+
+def test_the_candidates_are_read_once_in_a_materialized_cte(pg):
+    statement = for_all_tenants(_ACQUIRE[True].statement)
+    compiled = statement.compile(dialect=pg.db.dialect)
+    now = pg.clock.now()
+    expanded = compiled.construct_expanded_state(params={"now": now, "limit": LIMIT, "owner": "w", "expires": now,
+                                                         ALL_TENANTS: True})
+    assert "AS MATERIALIZED" in expanded.statement, expanded.statement
+    with pg.db.connect() as conn:
+        plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + expanded.statement, expanded.parameters))
+    assert plan.count("LockRows") == 1 and "CTE acquirable" in plan and "CTE Scan on acquirable" in plan, plan
+    # the locking SELECT sits in the CTE, which the UPDATE reads; nothing locks outside it
+    assert plan.index("CTE acquirable") < plan.index("LockRows") < plan.index("CTE Scan on acquirable"), plan
+
+
+def test_concurrent_acquisitions_lock_at_most_limit_jobs_each_and_each_job_once(pg):
+    calls: list[int] = []
+    taken: Counter[str] = Counter()
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    start = threading.Barrier(WORKERS)
+
+    def worker(k: int) -> None:   # a thread starts without a tenant scope, as the real worker does
+        try:
+            executor = JobExecutor(pg, owner=f"worker-{k}")
+            start.wait()
+            while rows := executor.acquire(LIMIT):
+                with lock:
+                    calls.append(len(rows))
+                    taken.update(r.id for r in rows)
+        except BaseException as exc:   # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert calls and max(calls) <= LIMIT, calls
+    assert len(taken) == JOBS and set(taken.values()) == {1}, taken.most_common(3)
