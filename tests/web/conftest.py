@@ -47,9 +47,13 @@ def passwords(web_template: tuple[Path, dict[str, str]]) -> dict[str, str]:
     return web_template[1]
 
 
+def deploy_webantrag(engine: Engine) -> Any:
+    return deploy(engine, read_paths([str(MODELS / n) for n in WEBANTRAG]), actor="test")
+
+
 @pytest.fixture
 def deployed(web_engine: Engine) -> Any:
-    return deploy(web_engine, read_paths([str(MODELS / n) for n in WEBANTRAG]), actor="test")
+    return deploy_webantrag(web_engine)
 
 
 def make_app(engine: Engine, connector_config: dict[str, str] | None = None, **config: Any) -> Flask:
@@ -100,6 +104,10 @@ def csrf_token(client: FlaskClient, path: str = "/anmelden") -> str:
 @pytest.fixture
 def incident(web_engine: Engine) -> dict[str, str]:
     """A case whose service task ended in an open incident (an uncaught business error)."""
+    return make_incident(web_engine)
+
+
+def make_incident(web_engine: Engine) -> dict[str, str]:
     from engine.jobs import JobExecutor
     from engine.services import cases, incidents
     from tests.fakes import FakeConnector

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+import shutil
+from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 
+from engine.bootstrap import Engine, bootstrap
+from engine.ports import FakeClock
 from engine.services import cases, queries
+from engine.settings import Settings
 from tests.web.conftest import csrf_token, login_as
 
 ROLES = {"anon": None, "citizen": "erika", "clerk": "sb1", "clerk_kasse": "kasse1", "owner": "po", "admin": "admin"}
@@ -117,18 +122,49 @@ TOKEN_MATRIX: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
 ]
 
 
-@pytest.fixture
-def world(web_engine: Any, deployed: Any, incident: dict[str, str]) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def world_template(web_template: tuple[Path, dict[str, str]],
+                   tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """The objects every row addresses (a case with its task and decision, a definition, an open
+    incident), made once: each test works on its own copy of this database (writes included)."""
     from engine.services import documents
+    from tests.web.conftest import deploy_webantrag, make_incident
     from tests.web.helpers import PDF
-    case_id = cases.start_case(web_engine, "webantrag", {
-        "name": "Erika Mustermann", "kennzeichen": "M-AB 1234", "anzahl": 1, "zustellung": "online",
-        "einwilligung": True, "adresse": {"strasse": "Hauptstraße 1", "plz": "80331"}}, actor="erika",
-        business_key="2026-TEST01")
-    [task] = queries.list_tasks(web_engine, case_id=case_id)
-    doc = documents.store(web_engine, "bescheid.pdf", PDF, uploaded_by="sb1", case_id=case_id, kind="decision")
-    return {"case": case_id, "task": task["id"], "definition": deployed.processes[0].definition_id, "doc": doc.id,
-            "incident": incident["incident"]}
+    path = tmp_path_factory.mktemp("matrix") / "world.sqlite"
+    shutil.copy(web_template[0], path)
+    eng = bootstrap(Settings(database_url=f"sqlite:///{path}"), clock=FakeClock())
+    try:
+        definition = deploy_webantrag(eng).processes[0].definition_id
+        failed = make_incident(eng)
+        case_id = cases.start_case(eng, "webantrag", {
+            "name": "Erika Mustermann", "kennzeichen": "M-AB 1234", "anzahl": 1, "zustellung": "online",
+            "einwilligung": True, "adresse": {"strasse": "Hauptstraße 1", "plz": "80331"}}, actor="erika",
+            business_key="2026-TEST01")
+        [task] = queries.list_tasks(eng, case_id=case_id)
+        doc = documents.store(eng, "bescheid.pdf", PDF, uploaded_by="sb1", case_id=case_id, kind="decision")
+    finally:
+        eng.db.dispose()
+    return path, {"case": case_id, "task": task["id"], "definition": definition, "doc": doc.id,
+                  "incident": failed["incident"]}
+
+
+@pytest.fixture
+def web_engine(world_template: tuple[Path, dict[str, str]], tmp_path: Path, clock: FakeClock) -> Iterator[Engine]:
+    """This module's engine: a copy of the world (overrides tests/web/conftest.py's empty one)."""
+    from tests.fakes import FakeConnector
+    path = tmp_path / "web.sqlite"
+    shutil.copy(world_template[0], path)
+    eng = bootstrap(Settings(database_url=f"sqlite:///{path}"), clock=clock)
+    connector = FakeConnector()
+    connector.answer("lookup", {"found": True, "name": "Erika"})    # a retried incident succeeds
+    eng.connectors["test"] = connector
+    yield eng
+    eng.db.dispose()
+
+
+@pytest.fixture
+def world(world_template: tuple[Path, dict[str, str]], web_engine: Engine) -> dict[str, str]:
+    return world_template[1]
 
 
 def _cases(matrix: list[Any]) -> list[Any]:
