@@ -26,6 +26,7 @@ process: bench/topology_breakdown.py runs the same set-up and prints them.
 from __future__ import annotations
 
 import argparse
+import contextvars
 import multiprocessing
 import threading
 import json
@@ -160,7 +161,9 @@ class Topology:
                 assert queries.get_case(self.web, case_id, with_history=False)["status"] == "completed"
 
         share = [n // clients + (1 if k < n % clients else 0) for k in range(clients)]
-        threads = [threading.Thread(target=client, args=(share[k], sum(share[:k]))) for k in range(clients)]
+        # each client thread in this thread's tenant scope (a new thread starts without one)
+        threads = [threading.Thread(target=contextvars.copy_context().run, args=(client, share[k], sum(share[:k])))
+                   for k in range(clients)]
         started = time.perf_counter()
         for th in threads:
             th.start()

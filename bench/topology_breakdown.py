@@ -196,4 +196,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from engine.tenancy import DEFAULT_TENANT, enter
+
+    enter(DEFAULT_TENANT)   # a bench acts for the default tenant (issue 17)
     main()
