@@ -30,7 +30,7 @@ JSON_BODIES: dict[str, dict[str, Any]] = {
     "engine_rest.external_extend_lock": {"workerId": WORKER, "newDuration": 60000},
 }
 MARKED = ("case", "task", "document", "definition", "deployment", "link", "waiting", "incident_case", "extern_case",
-          "batch", "incident", "external_task", "user_only_b", "token_id", "migration_v1")
+          "batch", "incident", "external_task", "user_only_b", "token_id", "migration_v1", "only_b_case")
 NOT_TENANT_OWNED = {
     "static": "the application's own CSS, scripts and icons, the same for every tenant",
     "assets.bpmn_js": "vendored bpmn-js files, the same for every tenant",

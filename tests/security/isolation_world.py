@@ -40,6 +40,7 @@ ACCOUNTS = {"citizen": ("buerger", ["citizen"]), "clerk": ("sb", ["clerk"]), "ow
             "admin": ("admin", ["admin"])}
 TOKEN_ROLES = ("clerk", "owner", "admin")
 SERVICE_MARK = "Gebuehrensatzung-7Q"   # a value only B's override of the service description has
+ONLY_B_KEY = "NUR-B-1"
 WORKER = "iso-worker"            # the external worker id that holds both tenants' external tasks
 
 
@@ -115,6 +116,8 @@ def _after_jobs(world: World, tenant: str) -> None:
     ids["only_key"] = "wait"
     if tenant == B:
         _deploy(engine, "wait.bpmn")        # a process only B has
+        ids["only_b_case"] = cases.start_case(engine, "usertask", {"antragsteller": "Erika"}, business_key=ONLY_B_KEY,
+                                              actor="buerger", internal=True)       # a business key only B has
 
 
 def build(engine: Engine) -> World:
