@@ -74,7 +74,7 @@ def _tenant_objects(world: World, tenant: str, connector: FakeConnector) -> None
                              password=password(tenant) if username == "sb" else None)
     world.tokens[tenant] = {role: identity.create_api_token(engine, ACCOUNTS[role][0], "isolation")[1]
                             for role in TOKEN_ROLES}
-    own = _deploy(engine, "usertask.bpmn", "messages.bpmn", "service.bpmn")
+    own = _deploy(engine, "usertask.bpmn", "messages.bpmn", "service.bpmn", "semantics/messages_throw.bpmn")
     migration_v1 = deploy(engine, [SourceFile("migration_test.bpmn", (MODELS / "migration" / "v1.bpmn").read_bytes())],
                           actor="po")
     ids = {"definition": own["usertask"], "deployment": own["deployment"]}
@@ -87,6 +87,8 @@ def _tenant_objects(world: World, tenant: str, connector: FakeConnector) -> None
                                       kind="decision").id
     ids["link"] = identity.create_case_link(engine, ids["case"], "buerger")
     ids["waiting"] = cases.start_case(engine, "zahlung", {}, business_key="K-1", internal=True)
+    ids["waiting_thrown"] = cases.start_case(engine, "ausweis", {}, business_key="PA-1", internal=True)
+    ids["waiting_storm"] = cases.start_case(engine, "sturm_wartend", {}, internal=True)
     connector.answer("lookup", bpmn_error="UNBEKANNT")
     ids["incident_case"] = cases.start_case(engine, "service", {"name": "Erika"}, business_key="ST-1", internal=True)
     ids["extern_case"] = cases.start_case(engine, "pruefung-extern", {"antragsteller": "Erika", "betrag": 1},

@@ -237,6 +237,10 @@ def test_messages_and_signals_stay_in_their_tenant(iso: Iso) -> None:
         messages.correlate_message(engine, "zahlung_eingegangen", "K-1", {})
         messages.broadcast_signal(engine, "fristverlaengerung", {})
         messages.correlate_message(engine, "antrag_eingegangen", None, {})
+        # thrown by processes of A: a message (to PA-1), a signal, a message that starts a case
+        cases.start_case(engine, "melder", {"ausweis": "PA-1", "zweiter": "PA-2", "dritter": "PA-3"}, internal=True)
+        cases.start_case(engine, "sturm_melder", {"stufe": 3}, internal=True)
+        cases.start_case(engine, "meldung_sender", {}, internal=True)
     client = iso.app.test_client()
     for path in (f"/{A}/api/v1/messages", f"/{B}/api/v1/messages", "/api/v1/messages"):   # a token acts for its tenant
         sent = client.post(path, json={"name": "zahlung_eingegangen", "key": "K-1"}, headers=bearer)
@@ -250,8 +254,10 @@ def test_messages_and_signals_stay_in_their_tenant(iso: Iso) -> None:
     assert rest.status_code == 400 and "Cannot correlate" in rest.get_data(as_text=True)   # nothing waits in A now
     with all_tenants("isolation test: run every tenant's jobs"):
         JobExecutor(engine, "isolation").run_until_idle()
-    with tenant_scope(A):
+    with tenant_scope(A):            # each reached its case in A
         assert queries.get_case(engine, iso.world.ids[A]["waiting"])["status"] == "completed"
+        for waiting in ("waiting_thrown", "waiting_storm"):
+            assert queries.get_case(engine, iso.world.ids[A][waiting], with_history=False)["open_tasks"], waiting
     changed = {name for name, rows in tenant_rows(engine, B).items() if rows != before[name]}
     assert not changed, f"messages and signals sent in {A} changed {B}'s rows in {sorted(changed)}"
     with tenant_scope(B):             # a case of B that starts waiting for K-9 later does not get A's kept message
