@@ -188,29 +188,34 @@ def count_query(f: Filters) -> Select[Any]:
     first COUNT_CAP + 1 queue rows of the groups (``rows`` beyond COUNT_CAP: counting stopped);
     tasks assigned to the user are added when none of the groups holds them."""
     cap = COUNT_CAP + 1
+    # each part is counted in one pass over its (at most cap) index entries; as two scalar
+    # subqueries over the same rows, "total" and "rows" read them twice (both databases)
     if not f.visibility or not f.open_only:
         conds = [*item_conditions(f), *not_excluded(f, _W.c.id), *([] if f.open_only else [closed_visibility(f)])]
-        counted = select(func.count()).select_from(select(_W.c.id).where(*conds).limit(cap).subquery())
-        return select(counted.scalar_subquery().label("total"), counted.scalar_subquery().label("rows"))
-    total: Any = None
-    read: Any = None
-    if f.groups:
-        in_groups = _Q.c.group_name.in_(bindparam("groups", expanding=True))
-        grouped = select(_Q.c.work_item_id.label("id")).where(in_groups, *queue_conditions(f),
-                                                              *not_excluded(f, _Q.c.work_item_id))
-        if needs_items(f):
-            grouped = grouped.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f))
-        rows = grouped.limit(cap).subquery()
-        # one group holds a task once (primary key); several may share one: count it once
-        total = select(func.count(rows.c.id.distinct()) if f.groups > 1 else func.count()).select_from(rows)
-        total = total.scalar_subquery()
-        read = select(func.count()).select_from(rows).scalar_subquery()
+        counted = select(func.count().label("n")).select_from(select(_W.c.id).where(*conds).limit(cap).subquery())
+        return _both(counted.subquery())
+    mine: Any = None
     if f.user:
         mine = select(func.count()).select_from(_W).where(*item_conditions(f), _W.c.assignee == bindparam("user"),
                                                           *not_excluded(f, _W.c.id))
         if f.groups:
             mine = mine.where(~exists().where(_Q.c.work_item_id == _W.c.id,
                                               _Q.c.group_name.in_(bindparam("groups", expanding=True))))
-        total = mine.scalar_subquery() if total is None else total + mine.scalar_subquery()
-        read = total if read is None else read
-    return select(total.label("total"), read.label("rows"))
+        mine = mine.scalar_subquery()
+    if not f.groups:
+        return _both(select(mine.label("n")).subquery())
+    in_groups = _Q.c.group_name.in_(bindparam("groups", expanding=True))
+    grouped = select(_Q.c.work_item_id.label("id")).where(in_groups, *queue_conditions(f),
+                                                          *not_excluded(f, _Q.c.work_item_id))
+    if needs_items(f):
+        grouped = grouped.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f))
+    rows = grouped.limit(cap).subquery()
+    # one group holds a task once (primary key); several may share one: count it once
+    both = select((func.count(rows.c.id.distinct()) if f.groups > 1 else func.count()).label("total"),
+                  func.count().label("rows")).select_from(rows).subquery()
+    total = both.c.total if mine is None else both.c.total + mine
+    return select(total.label("total"), both.c.rows.label("rows"))
+
+
+def _both(counted: Any) -> Select[Any]:
+    return select(counted.c.n.label("total"), counted.c.n.label("rows"))

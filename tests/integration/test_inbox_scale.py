@@ -115,3 +115,16 @@ def test_counting_stops_at_the_cap(engine, clock, monkeypatch):
         monkeypatch.undo()
         inbox_query.count_query.cache_clear()
     assert task_page(engine, groups=GROUPS).total == 8
+
+
+def test_the_count_reads_each_part_once():
+    """"total" and "rows" come from one pass over the (capped) index entries: as two scalar
+    subqueries over the same rows both databases read them twice (a page of three groups at
+    100,000 open tasks on SQLite spent 47 ms of its ~50 ms counting)."""
+    from engine.services import inbox_query
+
+    groups = str(inbox_query.count_query(inbox_query.Filters(groups=3, user=True)))
+    assert groups.count("work_item_queue.group_name IN") == 2, groups   # the groups' entries, the user's exclusion
+    assert groups.count("work_items.assignee =") == 1, groups
+    process = str(inbox_query.count_query(inbox_query.Filters(process_key=True)))
+    assert process.count("work_items.process_key =") == 1, process
