@@ -329,3 +329,20 @@ def test_guessing_at_an_account_of_a_does_not_hold_up_the_same_name_in_b(iso: Is
 
     assert [basic(A, f"falsch-{n}", f"10.9.0.{n}") for n in range(3)] == [401, 401, 429]   # A's sb is held up
     assert basic(B, password(B), "10.9.1.1") == 200, f"guessing at {A}'s sb held up {B}'s sb"
+
+
+def test_a_credential_of_a_presented_at_bs_address_acts_for_a_or_nobody(iso: Iso) -> None:
+    """B's portal address does not turn A's sign-in into B's: A's session cookie under B's cookie
+    name is no sign-in there; A's API token still acts for A (and finds none of B's objects)."""
+    citizen = iso.actors["session:citizen"]
+    cookie = citizen.client.get_cookie(f"{iso.app.config['SESSION_COOKIE_NAME']}_{A}", path=f"/{A}")
+    assert cookie is not None
+    client = iso.app.test_client()
+    client.set_cookie(f"{iso.app.config['SESSION_COOKIE_NAME']}_{B}", cookie.value, path=f"/{B}")
+    mine = client.get(f"/{B}/meine-antraege/{iso.b('case')}")
+    assert mine.status_code == 302 and "/anmelden" in mine.headers["Location"], mine.status_code
+    owner = iso.actors["token:owner"]
+    for path in (f"/api/v1/cases/{iso.b('case')}", f"/engine-rest/process-instance/{iso.b('case')}",
+                 f"/engine-rest/task/{iso.b('task')}", f"/studio/vorgaenge/{iso.b('case')}"):
+        got = owner.client.get(f"/{B}{path}", headers=owner.headers)
+        assert got.status_code == 404, f"GET /{B}{path} with {A}'s token: {got.status_code}"
