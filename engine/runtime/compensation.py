@@ -38,6 +38,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import spiff_seam
 from engine.runtime.compensation_model import CompensationModel
+from engine.runtime.reserved_ids import spec_name
 
 __all__ = ["CompensationThrow", "ParsesHandlers", "attach", "keeps_history", "link"]
 
@@ -85,14 +86,14 @@ def attach(spec: Any, model: CompensationModel) -> None:
     """Give one parsed (sub-)process spec its compensation: handlers named on the activities
     they undo, the throw events' behaviour, the handlers' completion callback."""
     file = getattr(spec, "file", "")
-    handlers = {h for (f, _), h in model.handlers.items() if f == file}
+    handlers = {spec_name(h) for (f, _), h in model.handlers.items() if f == file}
     for task_spec in list(spec.task_specs.values()):
         element = getattr(task_spec, "bpmn_id", None)
         if element is None:
             continue
         handler = model.handlers.get((file, element))
         if handler is not None:
-            task_spec.compensation_handler = handler
+            task_spec.compensation_handler = spec_name(handler)
         if (file, element) in model.scopes and isinstance(task_spec, SubWorkflowTask):
             task_spec.compensation_scope = True
         if (file, element) in model.event_scopes and isinstance(task_spec, SubWorkflowTask):

@@ -24,6 +24,7 @@ from SpiffWorkflow.bpmn.util.diff import SpecDiff
 from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime.parsing import ParsedProcess
+from engine.runtime.reserved_ids import spec_name
 from engine.runtime.waits import element_id_of
 
 OPEN = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR
@@ -96,6 +97,7 @@ def check_and_migrate(wf: BpmnWorkflow, registry: Any, old: ParsedProcess, new: 
                       mapping: dict[str, str], *, apply: bool) -> MigrationOutcome:
     """Check that every open activity of ``wf`` can move; with ``apply`` and no issue, move it."""
     outcome = MigrationOutcome()
+    mapping = {spec_name(old_id): spec_name(new_id) for old_id, new_id in mapping.items()}   # element ids -> specs
     aligners: dict[int, _Aligner] = {}
     workflows = [wf, *wf.subprocesses.values()]
     for workflow in workflows:

@@ -28,6 +28,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.errors import InvalidState
 from engine.runtime import spiff_seam
+from engine.runtime.reserved_ids import spec_name
 from engine.runtime.waits import element_id_of
 
 OPEN = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR
@@ -70,10 +71,11 @@ def _levels(wf: BpmnWorkflow) -> list[Any]:
 
 
 def _startable_spec(level: Any, element_id: str) -> Any | None:
-    spec = level.spec.task_specs.get(f"{element_id}.BoundaryEventSplit") or level.spec.task_specs.get(element_id)
-    if spec is None or getattr(level.spec.task_specs.get(element_id), "bpmn_id", None) != element_id:
+    name = spec_name(element_id)
+    spec = level.spec.task_specs.get(f"{name}.BoundaryEventSplit") or level.spec.task_specs.get(name)
+    if spec is None or getattr(level.spec.task_specs.get(name), "bpmn_id", None) != element_id:
         return None
-    target = level.spec.task_specs[element_id]
+    target = level.spec.task_specs[name]
     kind = type(target).__name__
     if kind in _NOT_STARTABLE or "Start" in kind and "Event" in kind:
         return None

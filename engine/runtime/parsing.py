@@ -28,6 +28,7 @@ from engine.runtime.event_subprocesses import prepare_triggers
 from engine.runtime.multi_instance import prepare_multi_instance
 from engine.runtime.rearm import prepare_rearming
 from engine.runtime.scopes import Scopes
+from engine.runtime import reserved_ids
 from engine.runtime.reserved_ids import reserved_id_problems
 from engine.runtime.script_tasks import CamundaScriptTask
 from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, catch_any_code, use_engine_clock
@@ -236,7 +237,7 @@ class _BundleParser:
         for name, root in self.trees.items():
             if self.dialects[name] == dialect:
                 try:
-                    parser.add_bpmn_xml(root, filename=name)
+                    parser.add_bpmn_xml(reserved_ids.for_the_library(root), filename=name)
                 except Exception as exc:  # noqa: BLE001 - SpiffWorkflow raises TypeError/KeyError on bad refs
                     self.problems.append(_problem_from(exc, name, root))
         return parser
@@ -384,6 +385,7 @@ class _BundleParser:
         return Form(schema=schema, ui_schema=ui if isinstance(ui, dict) else {}, source=source)
 
     def _prepare_spec(self, spec: Any) -> None:
+        reserved_ids.restore_visible_ids(spec)   # first: everything below reads element ids
         prepare_triggers(spec)
         prepare_rearming(spec)
         prepare_multi_instance(spec)

@@ -1,7 +1,8 @@
 """Element ids that SpiffWorkflow uses for its own task specs (``Start``, ``End``, ``Root``,
-``<id>.BoundaryEventSplit`` ...) are refused when deploying, naming the element: over
-/engine-rest (Camunda Modeler), in the studio (in German) and by ``amtsflow check``. Before,
-a start event ``Start`` deployed and every case start failed."""
+``<id>.BoundaryEventSplit`` ...) deploy over /engine-rest (Camunda Modeler) and their cases run,
+the element keeping its id (engine.runtime.reserved_ids renames only the library's spec). An id
+with ``#`` (no XML id has one; the renaming uses it) is refused naming the element: over
+/engine-rest, in the studio (in German) and by ``amtsflow check``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from engine.services import queries
 from tests.engine_rest.conftest import MODELS, Server
 from tests.web.conftest import csrf_token, login_as
 from webui.cli_compat import check
@@ -32,10 +34,27 @@ def _deploy(rest: Server, content: str) -> tuple[int, dict[str, str]]:
 @pytest.mark.parametrize("old, new", [("Antrag", "Start"), ("Geprueft", "End"), ("Pruefen", "Root"),
                                       ("Geprueft", "pruefung-extern.EndJoin"),
                                       ("NichtGeprueft", "Pruefen.BoundaryEventSplit")])
-def test_engine_rest_refuses_a_reserved_id_naming_the_element(rest: Server, old: str, new: str) -> None:
+def test_a_reserved_id_deploys_and_its_case_runs_under_that_id(rest: Server, old: str, new: str) -> None:
+    """Camunda allows these ids; the engine renames only the library's spec (reserved_ids)."""
     status, answer = _deploy(rest, _renamed(old, new))
+    assert status == 200, answer
+    started = rest.client.post("/engine-rest/process-definition/key/pruefung-extern/start", headers=rest.bearer(),
+                               json={"variables": {"antragsteller": {"value": "E"}, "betrag": {"value": 1}}})
+    assert started.status_code == 200, started.get_data(as_text=True)
+    fetched = rest.client.post("/engine-rest/external-task/fetchAndLock", headers=rest.bearer(), json={
+        "workerId": "w", "maxTasks": 1, "topics": [{"topicName": "pruefen", "lockDuration": 60000}]})
+    [task] = fetched.get_json()
+    assert task["activityId"] == ("Root" if old == "Pruefen" else "Pruefen")   # the element's own id
+    done = rest.client.post(f"/engine-rest/external-task/{task['id']}/complete", headers=rest.bearer(),
+                            json={"workerId": "w"})
+    assert done.status_code == 204
+    assert queries.get_case(rest.engine, started.get_json()["id"])["status"] == "completed"
+
+
+def test_an_id_with_a_hash_is_refused_naming_the_element(rest: Server) -> None:
+    status, answer = _deploy(rest, _renamed("Antrag", "Start#"))
     assert status == 400 and answer["type"] == "ParseException", answer
-    assert f": {new}: the id '{new}' of this " in answer["message"] and "is reserved" in answer["message"]
+    assert ": Start#: the id 'Start#' of this startEvent contains '#'" in answer["message"]
 
 
 def test_a_similar_id_deploys_and_its_case_starts(rest: Server) -> None:
@@ -50,13 +69,15 @@ def test_the_studio_says_it_in_german(rest: Server) -> None:
     login_as(rest.client, "po")
     token = csrf_token(rest.client, "/studio/")
     page = rest.client.post("/studio/bereitstellen", content_type="multipart/form-data",
-                            data={"csrf_token": token, "files": [(io.BytesIO(_renamed("Antrag", "Start").encode()),
+                            data={"csrf_token": token, "files": [(io.BytesIO(_renamed("Antrag", "Start#").encode()),
                                                                   "p.bpmn")]}).get_data(as_text=True)
-    assert "Die ID „Start“ ist reserviert" in page and "Nicht bereitgestellt: 1 Problem gefunden" in page
+    assert "Die ID „Start#“ enthält „#“" in page and "Nicht bereitgestellt: 1 Problem gefunden" in page
 
 
 def test_amtsflow_check_names_the_element(tmp_path: Path) -> None:
     model = tmp_path / "p.bpmn"
-    model.write_text(_renamed("Antrag", "Start"))
+    model.write_text(_renamed("Antrag", "Start#"))
     result = CliRunner().invoke(check, [str(model)])
-    assert result.exit_code == 1 and "Start: the id 'Start' of this startEvent is reserved" in result.output
+    assert result.exit_code == 1 and "Start#: the id 'Start#' of this startEvent contains '#'" in result.output
+    model.write_text(_renamed("Antrag", "Start"))
+    assert CliRunner().invoke(check, [str(model)]).exit_code == 0

@@ -57,10 +57,9 @@ RULES: list[Rule] = [
      lambda m: f"Das Attribut {_q(m['name'])} ist nicht erlaubt (Namen, die mit „_“ beginnen, sind gesperrt)"),
     (re.compile(r"^str\.format\(\) is not allowed .*$"),
      lambda m: "str.format() ist nicht erlaubt (darüber ließen sich Attribute erreichen); bitte einen f-String verwenden"),
-    (re.compile(r"^the id '(?P<id>[^']+)' of this (?P<kind>\w+) is reserved: .*$"),
-     lambda m: f"Die ID {_q(m['id'])} ist reserviert: die Prozess-Engine (SpiffWorkflow) benennt so eines ihrer "
-               "eigenen Elemente, Vorgänge dieses Prozesses würden nicht starten oder falsch laufen. Bitte geben "
-               f"Sie dem Element ({m['kind']}) eine andere ID."),
+    (re.compile(r"^the id '(?P<id>[^']+)' of this (?P<kind>\w+) contains '#', .*$"),
+     lambda m: f"Die ID {_q(m['id'])} enthält „#“, das in einer XML-ID nicht vorkommen darf. Bitte geben Sie dem "
+               f"Element ({m['kind']}) eine andere ID."),
     (re.compile(r"^(?P<what>.+?) (?:is|are) not allowed$"), _construct),
     (re.compile(r"^(?P<what>\w+) is not supported$"), lambda m: f"{_q(m['what'])} wird nicht unterstützt"),
     (re.compile(r"^operator @ is not supported$"), lambda m: "Der Operator @ wird nicht unterstützt"),
