@@ -252,6 +252,22 @@ def unconditional_exclusive_flows(root: etree._Element) -> None:
             condition.text = "True"
 
 
+def unconditional_inclusive_flows(root: etree._Element) -> None:
+    """Camunda 7 and Flowable take every outgoing flow of an inclusive gateway that has no
+    condition (and is not the default) as if its condition were true. SpiffWorkflow refuses such
+    a flow; each gets the condition True."""
+    flows_by_source: dict[str, list[etree._Element]] = {}
+    for flow in root.iter(tag("sequenceFlow")):
+        flows_by_source.setdefault(flow.get("sourceRef", ""), []).append(flow)
+    for gateway in root.iter(tag("inclusiveGateway")):
+        flows = flows_by_source.get(gateway.get("id", ""), [])
+        if len(flows) < 2:
+            continue   # one flow: SpiffWorkflow takes it as the default
+        for flow in flows:
+            if flow.find(tag("conditionExpression")) is None and flow.get("id") != gateway.get("default"):
+                etree.SubElement(flow, tag("conditionExpression")).text = "True"
+
+
 def name_anonymous_flows(root: etree._Element) -> None:
     """Give every sequence flow without an id one (``flow_<line>_<n>``). BPMN lets flows go
     unnamed (Camunda's own test models do); SpiffWorkflow keys flows by id, so unnamed flows

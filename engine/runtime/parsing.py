@@ -131,6 +131,7 @@ class _BundleParser:
             if self.dialects[name] == "camunda":
                 checks.implicit_error_codes(root)
                 checks.unconditional_exclusive_flows(root)
+                checks.unconditional_inclusive_flows(root)
                 flowable_tasks.loop_data_input(root)   # BPMN's own collection: Camunda 7 reads it too
             self.problems.extend(checks.static_problems(root, name, called,
                                                         javascript=self.dialects[name] == "camunda"))
