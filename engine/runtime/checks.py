@@ -268,6 +268,23 @@ def unconditional_inclusive_flows(root: etree._Element) -> None:
                 etree.SubElement(flow, tag("conditionExpression")).text = "True"
 
 
+def local_references(root: etree._Element) -> None:
+    """A reference written as a qualified name whose prefix stands for the file's own
+    targetNamespace (``messageRef="tns:newInvoice"`` with ``xmlns:tns`` = targetNamespace) names
+    the element of that id in this file, as Camunda's and Flowable's parsers resolve it; it is
+    written as the plain id. A prefix of another namespace stays (and points to nothing here)."""
+    target = root.get("targetNamespace")
+    if not target:
+        return
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        for attribute in ("messageRef", "signalRef", "errorRef", "escalationRef"):
+            prefix, colon, local = (node.get(attribute) or "").partition(":")
+            if colon and local and node.nsmap.get(prefix) == target:
+                node.set(attribute, local)
+
+
 def name_anonymous_flows(root: etree._Element) -> None:
     """Give every sequence flow without an id one (``flow_<line>_<n>``). BPMN lets flows go
     unnamed (Camunda's own test models do); SpiffWorkflow keys flows by id, so unnamed flows

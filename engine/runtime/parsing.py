@@ -125,6 +125,7 @@ class _BundleParser:
             self._fail_if_problems()
         for name, root in self.trees.items():
             checks.name_anonymous_flows(root)
+            checks.local_references(root)
             checks.address_bare_receive_tasks(root)
             self.problems.extend(links.rewrite_links(root, name))
             self.problems.extend(read_compensation(root, name, self.compensation))

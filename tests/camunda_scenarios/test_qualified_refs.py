@@ -1,0 +1,61 @@
+"""messageRef/signalRef/errorRef/escalationRef written as a qualified name whose prefix is the
+file's targetNamespace (``tns:newInvoice``) name the element of this file, as Camunda's parser
+resolves them (BpmnParse.resolveName); another namespace's prefix still points to nothing.
+SQLite and PostgreSQL, a save/restore at every wait."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.domain.errors import DeploymentError
+from engine.runtime.parsing import SourceFile
+from engine.services.deploy import deploy
+from tests.camunda_scenarios.conftest import CAMUNDA_TESTS, corpus_file
+from tests.camunda_scenarios.semantics_helpers import correlate
+from tests.integration.helpers import MODELS
+
+MODEL = MODELS / "camunda" / "qualified_refs.bpmn"
+MESSAGE = "event/message/MessageStartEventTest."
+
+
+def test_prefixed_references_reach_their_message_and_signal(scenario):
+    scenario.deploy_files([MODEL])
+    outcome = scenario.message("AntragEingegangen")
+    assert outcome.status == "started"
+    case = outcome.case_id
+    assert scenario.waits_at(case) == []
+    assert correlate(scenario, "UnterlagenNachgereicht").status == "delivered"   # keyed by the business key
+    assert scenario.waits_at(case) == ["pruefen"]
+    assert scenario.signal("Verfahrensstopp") == 1
+    assert scenario.status(case) == "completed" and scenario.waits_at(case) == []
+
+
+def test_a_prefix_of_another_namespace_points_to_nothing(scenario):
+    text = MODEL.read_text().replace('xmlns:tns="http://amtsflow.test/refs"',
+                                     'xmlns:tns="http://amtsflow.test/refs" xmlns:anders="urn:anders"')
+    text = text.replace('messageRef="tns:nachreichung"', 'messageRef="anders:nachreichung"')
+    with pytest.raises(DeploymentError) as caught:
+        deploy(scenario.engine, [SourceFile("q.bpmn", text.encode())], actor="t")
+    assert [(p.element_id, p.message) for p in caught.value.problems] == [
+        ("warten", "messageRef 'anders:nachreichung' points to no message defined in this file")]
+
+
+@pytest.mark.corpus
+def test_MessageStartEventTest_testSingleMessageStartEvent(scenario):
+    scenario.deploy_files([corpus_file(CAMUNDA_TESTS, MESSAGE + "testSingleMessageStartEvent.bpmn20.xml")])
+    outcome = scenario.message("newInvoiceMessage")
+    assert outcome.status == "started"
+    assert scenario.waits_at(outcome.case_id) == ["task"]
+    scenario.complete(outcome.case_id, "task")
+    assert scenario.status(outcome.case_id) == "completed"
+
+
+@pytest.mark.corpus
+def test_MessageStartEventTest_testMultipleMessageStartEvents(scenario):
+    scenario.deploy_files([corpus_file(CAMUNDA_TESTS, MESSAGE + "testMultipleMessageStartEvents.bpmn20.xml")])
+    for message, task in (("newInvoiceMessage", "taskAfterMessageStart"),
+                          ("newInvoiceMessage2", "taskAfterMessageStart2")):
+        outcome = scenario.message(message)
+        assert scenario.waits_at(outcome.case_id) == [task]
+        scenario.complete(outcome.case_id, task)
+        assert scenario.status(outcome.case_id) == "completed"
