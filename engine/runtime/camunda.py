@@ -143,6 +143,37 @@ def _pass_manual_tasks(root: etree._Element) -> None:
         node.tag = tag("task")
 
 
+THROW_IMPLEMENTATION = ("class", "delegateExpression", "expression", "resultVariable", "type", "topic", "taskPriority")
+
+
+def _message_throws_as_service_tasks(root: etree._Element) -> None:
+    """Camunda 7 runs a message intermediate throw or end event whose event definition names an
+    implementation (camunda:class, delegateExpression, expression, type/topic, a connector) as a
+    service task and sends no message (BpmnParse: "same behaviour as service task"); the end event
+    then ends its path. The event becomes a ``serviceTask`` of the same id with that
+    implementation, keeping its listeners, input/output mappings and async flags; delegates go
+    through camunda-mapping.json as on any service task."""
+    for definition in list(root.iter(tag("messageEventDefinition"))):
+        event = definition.getparent()
+        if event is None or event.tag not in (tag("intermediateThrowEvent"), tag("endEvent")):
+            continue
+        if implementation(definition, None).kind == "none":
+            continue
+        for attr in THROW_IMPLEMENTATION:
+            value = definition.get(tag(attr, CAMUNDA))
+            if value is not None:
+                event.set(tag(attr, CAMUNDA), value)
+        inner = definition.find(tag("extensionElements"))   # camunda:field, camunda:connector
+        if inner is not None:
+            outer = event.find(tag("extensionElements"))
+            if outer is None:
+                outer = etree.Element(tag("extensionElements"))
+                event.insert(0, outer)
+            outer.extend(list(inner))
+        event.remove(definition)
+        event.tag = tag("serviceTask")
+
+
 def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] | None,
                    scripts: dict[str, str] | None = None) -> list[Problem]:
     """Rewrite expressions in place; return problems for what cannot run.
@@ -159,6 +190,7 @@ def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] 
 
     _rewrite_beans(root, bean_functions(mapping))
     _pass_manual_tasks(root)
+    _message_throws_as_service_tasks(root)
     _inline_script_resources(root, scripts or {})
     camunda_listeners.expand_timeout_listeners(root)
     translate_conditions(root, fail)
@@ -178,14 +210,6 @@ def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] 
                 _check_message_throw(node, fail)  # no implementation: it throws its message
             elif name != "businessRuleTask" or node.get(tag("decisionRef", CAMUNDA)) is None:
                 check_implementation(node, mapping, fail)
-    for node in root.iter(tag("messageEventDefinition")):
-        parent = node.getparent()
-        if parent is not None and parent.tag in (tag("intermediateThrowEvent"), tag("endEvent")):
-            impl = implementation(node, mapping)
-            if impl.kind != "none":
-                fail(node, f"message throw event with an implementation (camunda {impl.attribute or impl.kind} "
-                           f"'{impl.name}') cannot run here; remove it: the engine delivers the message itself to "
-                           "waiting cases and message start events (or model a service task before the event)")
     for node in root.iter(tag("userTask")):
         check_user_task(node, fail)
     for node in root.iter(tag("startEvent")):
