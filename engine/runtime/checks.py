@@ -133,6 +133,17 @@ def _event_name_problems(root: etree._Element, filename: str) -> list[Problem]:
             problems.append(Problem(filename, catcher.sourceline or 0, catcher.get("id", ""),
                                     "Cannot have a message event subscription with an empty or missing name "
                                     "(the message needs a name to be correlated)"))
+    starts: set[tuple[str, str]] = set()
+    for process in root.iter(tag("process")):    # Camunda: one subscription per message name and scope
+        for start in process.findall(tag("startEvent")):
+            definition = start.find(tag("messageEventDefinition"))
+            name = names.get(definition.get("messageRef", "")) if definition is not None else None
+            if name and (process.get("id", ""), name) in starts:
+                problems.append(Problem(filename, start.sourceline or 0, start.get("id", ""),
+                                        f"Cannot have more than one message event subscription with name '{name}' "
+                                        f"for scope '{process.get('id', '')}'"))
+            elif name:
+                starts.add((process.get("id", ""), name))
     seen: dict[tuple[str, str], str] = {}
     for boundary in root.iter(tag("boundaryEvent")):
         definition = boundary.find(tag("messageEventDefinition"))

@@ -59,3 +59,27 @@ def test_MessageStartEventTest_testMultipleMessageStartEvents(scenario):
         assert scenario.waits_at(outcome.case_id) == [task]
         scenario.complete(outcome.case_id, task)
         assert scenario.status(outcome.case_id) == "completed"
+
+
+def test_two_message_start_events_for_one_message_are_refused(scenario):
+    """MessageStartEventTest.testSameMessageNameInSameProcessFails, on a model of our own: two
+    messages of one name, each starting the process (which start would the message take?)."""
+    text = MODEL.read_text().replace('<message id="nachreichung" name="UnterlagenNachgereicht"/>',
+                                     '<message id="nachreichung" name="UnterlagenNachgereicht"/>'
+                                     '<message id="antrag2" name="AntragEingegangen"/>')
+    text = text.replace('<sequenceFlow id="f1"', '<startEvent id="eingang2"><messageEventDefinition '
+                        'messageRef="tns:antrag2"/></startEvent><sequenceFlow id="f0" sourceRef="eingang2" '
+                        'targetRef="warten"/><sequenceFlow id="f1"')
+    with pytest.raises(DeploymentError) as caught:
+        deploy(scenario.engine, [SourceFile("q.bpmn", text.encode())], actor="t")
+    assert [(p.element_id, p.message) for p in caught.value.problems] == [
+        ("eingang2", "Cannot have more than one message event subscription with name 'AntragEingegangen' for "
+                     "scope 'nachreichen'")]
+
+
+@pytest.mark.corpus
+def test_MessageStartEventTest_testSameMessageNameInSameProcessFails(scenario):
+    with pytest.raises(DeploymentError) as caught:
+        scenario.deploy_camunda("event/message/testSameMessageNameInSameProcessFails.bpmn20.xml")
+    assert any("Cannot have more than one message event subscription with name 'newInvoiceMessage'" in p.message
+               for p in caught.value.problems)
