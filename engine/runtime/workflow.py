@@ -341,6 +341,27 @@ class WorkflowRunner:
                 fired = True
         return fired
 
+    def leave_none_starts(self, wf: BpmnWorkflow) -> None:
+        """Before a message or signal starts a case: open the process's start events and cancel
+        its none start events, so that the event's start event begins the case alone (Camunda,
+        MessageStartEventTest.testMessageStartEventAndNoneStartEvent); SpiffWorkflow would run a
+        none start event first and cancel the others."""
+        from SpiffWorkflow.bpmn.specs.control import BpmnStartTask, StartEventSplit
+        from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+
+        for _ in range(2):   # the process's start task, then the split of several start events
+            opening = [t for t in wf.get_tasks(state=TaskState.READY)
+                       if t.workflow is wf and isinstance(t.task_spec, (BpmnStartTask, StartEventSplit))]
+            if not opening:
+                break
+            for task in opening:
+                task.run()
+        split = [t for t in wf.get_tasks(state=TaskState.COMPLETED)
+                 if t.workflow is wf and isinstance(t.task_spec, StartEventSplit)]
+        for task in [c for t in split for c in t.children]:
+            if isinstance(task.task_spec, StartEvent) and task.state == TaskState.READY:
+                task.cancel()   # only none start events are ready: event start events wait
+
     def listens(self, parsed: ParsedProcess, process_key: str, element_id: str, event: str) -> bool:
         """Whether the user task ``element_id`` has task listeners for ``event``."""
         specs = [parsed.spec, *parsed.subprocess_specs.values()]

@@ -153,6 +153,8 @@ def workflow_to_start(engine: Engine, case_id: str, key: str, definition: Any, p
     has_start_timer = bool(parsed.model.start_events()["timers"])
     if (timer_start or has_start_timer) and not engine.runner.fire_start_timer(wf):
         raise InvalidState(f"process '{key}' has no timer start event")
+    if message is not None or signal is not None:
+        engine.runner.leave_none_starts(wf)
     for kind, event in (("message", message), ("signal", signal)):
         if event is not None:
             engine.runner.step(wf)

@@ -30,6 +30,20 @@ def test_prefixed_references_reach_their_message_and_signal(scenario):
     assert scenario.status(case) == "completed" and scenario.waits_at(case) == []
 
 
+def test_a_message_start_begins_alone_beside_a_none_start(scenario):
+    """Camunda starts the case at the message's start event only; the none start event begins
+    the cases started without a message."""
+    scenario.deploy_files([MODEL])
+    by_hand = scenario.start("nachreichen")
+    assert scenario.waits_at(by_hand) == ["pruefen"]
+    by_message = scenario.message("AntragEingegangen").case_id
+    assert scenario.waits_at(by_message) == []                           # waits for the documents only
+    assert correlate(scenario, "UnterlagenNachgereicht").status == "delivered"
+    assert scenario.waits_at(by_message) == ["pruefen"]                  # one token, not two
+    scenario.complete(by_message, "pruefen")
+    assert scenario.status(by_message) == "completed"
+
+
 def test_a_prefix_of_another_namespace_points_to_nothing(scenario):
     text = MODEL.read_text().replace('xmlns:tns="http://amtsflow.test/refs"',
                                      'xmlns:tns="http://amtsflow.test/refs" xmlns:anders="urn:anders"')
@@ -51,6 +65,16 @@ def test_MessageStartEventTest_testSingleMessageStartEvent(scenario):
 
 
 @pytest.mark.corpus
+def test_MessageStartEventTest_testMessageStartEventAndNoneStartEvent(scenario):
+    scenario.deploy_camunda(MESSAGE + "testMessageStartEventAndNoneStartEvent.bpmn20.xml")
+    by_none = scenario.start("testProcess")
+    assert scenario.waits_at(by_none) == ["taskAfterNoneStart"]
+    by_message = scenario.message("newInvoiceMessage")
+    assert by_message.status == "started"
+    assert scenario.waits_at(by_message.case_id) == ["taskAfterMessageStart"]
+
+
+@pytest.mark.corpus
 def test_MessageStartEventTest_testMultipleMessageStartEvents(scenario):
     scenario.deploy_files([corpus_file(CAMUNDA_TESTS, MESSAGE + "testMultipleMessageStartEvents.bpmn20.xml")])
     for message, task in (("newInvoiceMessage", "taskAfterMessageStart"),
@@ -68,7 +92,7 @@ def test_two_message_start_events_for_one_message_are_refused(scenario):
                                      '<message id="nachreichung" name="UnterlagenNachgereicht"/>'
                                      '<message id="antrag2" name="AntragEingegangen"/>')
     text = text.replace('<sequenceFlow id="f1"', '<startEvent id="eingang2"><messageEventDefinition '
-                        'messageRef="tns:antrag2"/></startEvent><sequenceFlow id="f0" sourceRef="eingang2" '
+                        'messageRef="tns:antrag2"/></startEvent><sequenceFlow id="f02" sourceRef="eingang2" '
                         'targetRef="warten"/><sequenceFlow id="f1"')
     with pytest.raises(DeploymentError) as caught:
         deploy(scenario.engine, [SourceFile("q.bpmn", text.encode())], actor="t")
