@@ -137,13 +137,13 @@ def _event_name_problems(root: etree._Element, filename: str) -> list[Problem]:
     for process in root.iter(tag("process")):    # Camunda: one subscription per message name and scope
         for start in process.findall(tag("startEvent")):
             definition = start.find(tag("messageEventDefinition"))
-            name = names.get(definition.get("messageRef", "")) if definition is not None else None
-            if name and (process.get("id", ""), name) in starts:
+            message = names.get(definition.get("messageRef", "")) if definition is not None else None
+            if message and (process.get("id", ""), message) in starts:
                 problems.append(Problem(filename, start.sourceline or 0, start.get("id", ""),
-                                        f"Cannot have more than one message event subscription with name '{name}' "
+                                        f"Cannot have more than one message event subscription with name '{message}' "
                                         f"for scope '{process.get('id', '')}'"))
-            elif name:
-                starts.add((process.get("id", ""), name))
+            elif message:
+                starts.add((process.get("id", ""), message))
     seen: dict[tuple[str, str], str] = {}
     for boundary in root.iter(tag("boundaryEvent")):
         definition = boundary.find(tag("messageEventDefinition"))
