@@ -224,8 +224,10 @@ def _mapping_of(files: list[SourceFile]) -> dict[str, Any]:
 
 def _unmapped(root: etree._Element, mapping: dict[str, Any]) -> list[tuple[str, str]]:
     needed: list[tuple[str, str]] = []
-    for name in ("serviceTask", "sendTask", "businessRuleTask"):
-        for node in root.iter(tag(name)):
+    throwing = (tag("intermediateThrowEvent"), tag("endEvent"))   # their implementations run as service tasks
+    throws = [d for d in root.iter(tag("messageEventDefinition")) if (p := d.getparent()) is not None and p.tag in throwing]
+    for name in ("serviceTask", "sendTask", "businessRuleTask", "messageEventDefinition"):
+        for node in (throws if name == "messageEventDefinition" else root.iter(tag(name))):
             impl = camunda.implementation(node, mapping)
             entry = impl.mapping_entry
             if impl.kind in ("delegate", "connector") and impl.operation is None and entry and entry not in needed:
