@@ -15,7 +15,8 @@ Which figure is which:
 - "PostgreSQL, web + worker": the documented deployment of a regional provider (issue 13): this
   process plays the web process (case cache as configured in production, no worker) with
   --clients concurrent clients, each starting a case, waiting until its task reaches the inbox
-  and completing it; a separate `amtsflow worker` process (engine.jobs.WorkerThread with its
+  (task_wait.wait_for_tasks, as GET /api/v1/cases/{id}/tasks?wait=N does: woken by the worker's
+  NOTIFY) and completing it; a separate `amtsflow worker` process (engine.jobs.WorkerThread with its
   production defaults: 4 executor threads on PostgreSQL, woken by PostgreSQL NOTIFY) runs the
   service jobs. Target >= 0.2.
 
@@ -51,7 +52,7 @@ from engine.jobs import JobExecutor, WorkerThread  # noqa: E402
 from engine.persistence.db import make_engine  # noqa: E402
 from engine.persistence.migrate import upgrade  # noqa: E402
 from engine.ports import OperationSpec, ServiceRequest, ServiceResult  # noqa: E402
-from engine.services import cases, queries  # noqa: E402
+from engine.services import cases, queries, task_wait  # noqa: E402
 from engine.services.deploy import deploy, read_paths  # noqa: E402
 from engine.settings import Settings  # noqa: E402
 
@@ -152,11 +153,10 @@ class Topology:
         def client(count: int, offset: int) -> None:
             for i in range(count):
                 case_id = cases.start_case(self.web, "antrag", {"name": f"P{offset + i}", "anzahl": 2}, actor="bench")
-                deadline = time.monotonic() + 30
-                while not (tasks := queries.list_tasks(self.web, case_id=case_id)):
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"case {case_id}: the worker never ran its service job")
-                    time.sleep(0.002)
+                # as a client of the API waits (GET /api/v1/cases/{id}/tasks?wait=30): woken by
+                # the worker's NOTIFY, not by asking again
+                if not (tasks := task_wait.wait_for_tasks(self.web, case_id, 30)):
+                    raise RuntimeError(f"case {case_id}: the worker never ran its service job")
                 cases.complete_task(self.web, tasks[0]["id"], {"entscheidung": "genehmigt"}, actor="sb1")
                 assert queries.get_case(self.web, case_id, with_history=False)["status"] == "completed"
 

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 from sqlalchemy import select
 from sqlalchemy.engine import Engine as Database
 
-from engine.bell import Bell
+from engine.bell import Bell, CaseBells
 from engine.domain.errors import NotFound
 from engine.persistence import tables as t
 from engine.persistence.db import make_engine
@@ -127,6 +127,11 @@ class Engine:
     # jobs table once a long poll started the listener): wakes waiting fetchAndLock requests.
     external_bell: Bell = field(default_factory=Bell)
     external_listener: Any = None
+    # Rung with a case id after a commit that gave the case an open task or ended it (and, on
+    # PostgreSQL, on every NOTIFY amtsflow_tasks once a wait started the listener): wakes
+    # clients waiting for that case's next task (engine.services.task_wait).
+    task_bells: CaseBells = field(default_factory=CaseBells)
+    task_listener: Any = None
 
     def check_expression(self, source: str, mode: str, element_id: str) -> list[str]:
         """Deploy-time check of one expression ("eval"), Python script ("exec") or JavaScript."""

@@ -7,17 +7,22 @@ event instead of sleeping until its next poll. Polling stays as the fallback (a 
 connection is re-opened after a pause; notifications sent meanwhile are covered by the poll).
 SQLite has no such channel: there the embedded worker shares the process with the writers and
 the job hand-over wakes it.
+
+The same listener serves ``amtsflow_tasks`` (migration 0024: a case got an open task or ended;
+the payload is the case id) for clients waiting for a case's next task
+(engine/services/task_wait.py): it passes each payload to ``on_payload``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from sqlalchemy.engine import Engine as Database
 
 CHANNEL = "amtsflow_jobs"
+TASK_CHANNEL = "amtsflow_tasks"
 log = logging.getLogger(__name__)
 
 
@@ -32,12 +37,17 @@ def supported(db: Database) -> bool:
 
 
 class JobListener(threading.Thread):
-    """Sets ``wakeup`` whenever another process commits a job that is free to take."""
+    """Sets ``wakeup`` whenever another process commits a job that is free to take (or, with
+    ``channel`` and ``on_payload``, passes each notification's payload on; ``wakeup`` is set
+    once LISTEN is in place, for whatever was written before)."""
 
-    def __init__(self, db: Database, wakeup: Wakeup, *, reconnect_seconds: float = 2.0) -> None:
-        super().__init__(name="amtsflow-job-listener", daemon=True)
+    def __init__(self, db: Database, wakeup: Wakeup, *, reconnect_seconds: float = 2.0, channel: str = CHANNEL,
+                 on_payload: Callable[[str], None] | None = None) -> None:
+        super().__init__(name=f"amtsflow-listener-{channel}", daemon=True)
         self.url = db.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self.wakeup = wakeup
+        self.channel = channel
+        self.on_payload = on_payload
         self.reconnect_seconds = reconnect_seconds
         self.stopping = threading.Event()
         self.listening = threading.Event()   # set once LISTEN is in place (tests wait for it)
@@ -48,12 +58,15 @@ class JobListener(threading.Thread):
         while not self.stopping.is_set():
             try:
                 with psycopg.connect(self.url, autocommit=True) as conn:
-                    conn.execute(f"LISTEN {CHANNEL}")
+                    conn.execute(f"LISTEN {self.channel}")
                     self.listening.set()
                     self.wakeup.set()  # anything written before LISTEN: look once
                     while not self.stopping.is_set():
-                        for _ in conn.notifies(timeout=0.5, stop_after=1):
-                            self.wakeup.set()
+                        for notify in conn.notifies(timeout=0.5, stop_after=1):
+                            if self.on_payload is None:
+                                self.wakeup.set()
+                            else:
+                                self.on_payload(notify.payload)
             except Exception as exc:  # noqa: BLE001 - polling covers the gap; try again
                 self.listening.clear()
                 log.warning("job listener: %s; polling only for %.0f s", exc, self.reconnect_seconds)
@@ -63,10 +76,11 @@ class JobListener(threading.Thread):
         self.stopping.set()
 
 
-def start_listener(db: Database, wakeup: Wakeup) -> Any:
+def start_listener(db: Database, wakeup: Wakeup, *, channel: str = CHANNEL,
+                   on_payload: Callable[[str], None] | None = None) -> Any:
     """A running :class:`JobListener` on PostgreSQL (psycopg 3), else None."""
     if not supported(db):
         return None
-    listener = JobListener(db, wakeup)
+    listener = JobListener(db, wakeup, channel=channel, on_payload=on_payload)
     listener.start()
     return listener

@@ -228,6 +228,10 @@ def _project(cmd: Command, new: bool, now: datetime, outcome: _Outcome) -> Proje
     projector.sync(row.waits if not new else {}, outcome.waits, cmd.completed)
     if projector.external_written:   # waiting fetchAndLock requests of this process look at once
         cmd.uow.after_commit(engine.external_bell.ring)
+    if projector.work_items_written or outcome.status in ("completed", "cancelled", "failed"):
+        # clients of this process waiting for the case's next task look at once (other
+        # processes hear of it through NOTIFY amtsflow_tasks, migration 0024)
+        cmd.uow.after_commit(functools.partial(engine.task_bells.ring, row.id))
     sync_case_fields(conn, row.id, [*cmd.parsed.model.case_fields], {} if new else (row.data or {}), outcome.data)
     return projector
 

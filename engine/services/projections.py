@@ -78,6 +78,7 @@ class Projector:
         self.deleted_jobs: list[str] = []     # service jobs no longer wanted (task done, case cancelled)
         self.is_external = is_external or (lambda call: False)
         self.external_written = False         # an external task was written (waiting fetches wake after commit)
+        self.work_items_written = False       # an open work item was written (waiting clients wake after commit)
 
     def sync(self, before: dict[str, Any], waits: Waits, completed: dict[str, str]) -> None:
         self._work_items(set(before.get("user", [])), waits, completed)
@@ -101,6 +102,7 @@ class Projector:
             due = self._due(info.due_date, w.data, info)
             sort_due = due if due is not None else t.UNDATED
             priority = _int(self._text(info.priority, w.data, info))
+            self.work_items_written = True
             _INSERT_WORK_ITEM.defer(self.conn, dict(
                 id=task_id, case_id=self.case_id, process_key=w.process_key, element_id=w.element_id,
                 name=info.name, state="open", candidate_groups=groups, candidate_users=users,

@@ -218,6 +218,18 @@ def _document() -> dict[str, Any]:
                 "summary": "Einen Vorgang lesen", "tags": ["cases"],
                 "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": _ok("Vorgang", _ref("Case"))}},
+            "/cases/{case_id}/tasks": {"get": {
+                "summary": "Die offenen Aufgaben eines Vorgangs, auf Wunsch auf die nächste wartend",
+                "tags": ["cases", "tasks"],
+                "description": "Ohne wait sofort. Mit wait=N (Sekunden, höchstens 60; mehr zählt als 60): hat "
+                               "der Vorgang keine offene Aufgabe und ist er nicht beendet, antwortet der Aufruf, "
+                               "sobald eine entsteht (auch wenn ein anderer Prozess, etwa ein Job-Worker, sie "
+                               "anlegt), spätestens nach N Sekunden mit einer leeren Liste. Eine leere Liste "
+                               "sofort heißt: der Vorgang ist beendet oder gestört (GET /cases/{case_id}).",
+                "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                               {"name": "wait", "in": "query", "required": False,
+                                "schema": {"type": "number", "minimum": 0, "default": 0}}],
+                "responses": _ok("Offene Aufgaben, älteste zuerst", {"type": "array", "items": _ref("Task")})}},
             "/tasks": {"get": {
                 "summary": "Offene Aufgaben meiner Gruppen und meine, seitenweise", "tags": ["tasks"],
                 "description": "Reihenfolge (sort): due = fällig zuerst (ohne Frist zuletzt), dann Eingang; priority = "

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 from flask import current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from engine.domain.errors import NotFound
-from engine.services import cases, queries, task_pages, task_summaries
+from engine.services import cases, queries, task_pages, task_summaries, task_wait
 from engine.services.deploy import deploy
 from engine.services.identity import BUSINESS_KEY_SCOPE
 from webui import casework
@@ -77,6 +78,22 @@ def _visible_case(case_id: str) -> CaseView:
 @bp.get("/cases/<case_id>")
 def get_case(case_id: str) -> Any:
     return jsonify(_visible_case(case_id))
+
+
+@bp.get("/cases/<case_id>/tasks")
+def case_tasks(case_id: str) -> Any:
+    """The case's open tasks (whoever may read the case sees them, as in its view). ``wait=N``:
+    when it has none and has not ended, wait up to N seconds (at most MAX_WAIT_SECONDS) for
+    one; the answer comes as soon as the task is written (by this or another process)."""
+    _visible_case(case_id)
+    try:
+        wait = float(request.args.get("wait", "0"))
+    except ValueError:
+        wait = -1.0
+    if not math.isfinite(wait) or wait < 0:
+        return problem(400, _("wait erwartet eine Wartezeit in Sekunden (0 bis %(max)s).",
+                              max=int(task_wait.MAX_WAIT_SECONDS)))
+    return jsonify(task_wait.wait_for_tasks(engine(), case_id, wait))
 
 
 @bp.get("/tasks")

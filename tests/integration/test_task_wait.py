@@ -1,0 +1,96 @@
+"""Waiting for a case's next task (engine.services.task_wait, issue 13): a waiter wakes when
+another thread or process writes the task, not by polling; a timeout answers empty."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from engine.bootstrap import bootstrap
+from engine.jobs import JobExecutor
+from engine.services import cases, queries, task_wait
+from engine.settings import Settings
+from tests.conftest import in_scope
+from tests.fakes import FakeConnector
+from tests.integration.helpers import deploy_models
+
+ANTRAG = ("antrag.bpmn", "antrag-start.schema.json", "pruefung.schema.json")
+SLOW_RECHECK = 30.0   # the fallback re-check is out of reach: only a wake-up answers in time
+
+
+def _start(engine) -> str:
+    engine.connectors["register"] = FakeConnector()
+    deploy_models(engine, *ANTRAG)
+    return cases.start_case(engine, "antrag", {"name": "Erika", "anzahl": 2}, actor="sb1")
+
+
+def _later(fn, delay: float = 0.3) -> threading.Thread:
+    def run() -> None:
+        time.sleep(delay)
+        fn()
+    thread = threading.Thread(target=in_scope(run))
+    thread.start()
+    return thread
+
+
+def test_a_waiter_wakes_when_another_thread_writes_the_task(engine, monkeypatch):
+    monkeypatch.setattr(task_wait, "RECHECK_SECONDS", SLOW_RECHECK)
+    case_id = _start(engine)
+    assert queries.list_tasks(engine, case_id=case_id) == []      # waiting at the service job
+    worker = _later(lambda: JobExecutor(engine, "w1").run_due())
+    started = time.monotonic()
+    try:
+        [task] = task_wait.wait_for_tasks(engine, case_id, 20)
+    finally:
+        worker.join()
+        task_wait.stop_listener(engine)
+    assert task["case_id"] == case_id and task["element_id"] == "pruefen"
+    assert time.monotonic() - started < 10        # woken, not found by the re-check
+
+
+@pytest.mark.postgres
+def test_a_waiter_wakes_when_another_process_writes_the_task(pg_url, monkeypatch):
+    """Another engine (as another process: bells of its own) runs the job; only the NOTIFY of
+    its commit can wake the waiter in time."""
+    from tests.conftest import truncate_all
+
+    monkeypatch.setattr(task_wait, "RECHECK_SECONDS", SLOW_RECHECK)
+    web = bootstrap(Settings(database_url=pg_url, embedded_worker=False))
+    truncate_all(web.db)
+    worker_engine = bootstrap(Settings(database_url=pg_url), connectors={"register": FakeConnector()})
+    try:
+        case_id = _start(web)
+        task_wait.ensure_listener(web)
+        worker = _later(lambda: JobExecutor(worker_engine, "w1").run_due())
+        started = time.monotonic()
+        try:
+            [task] = task_wait.wait_for_tasks(web, case_id, 20)
+        finally:
+            worker.join()
+        assert task["element_id"] == "pruefen"
+        assert time.monotonic() - started < 10
+    finally:
+        task_wait.stop_listener(web)
+        web.db.dispose()
+        worker_engine.db.dispose()
+
+
+def test_a_timeout_answers_empty(engine):
+    case_id = _start(engine)
+    started = time.monotonic()
+    assert task_wait.wait_for_tasks(engine, case_id, 0.3) == []
+    assert time.monotonic() - started >= 0.3
+    task_wait.stop_listener(engine)
+
+
+def test_an_open_task_or_an_ended_case_answers_at_once(engine):
+    case_id = _start(engine)
+    JobExecutor(engine, "w1").run_due()
+    started = time.monotonic()
+    [task] = task_wait.wait_for_tasks(engine, case_id, 20)
+    cases.complete_task(engine, task["id"], {"entscheidung": "genehmigt"}, actor="sb1")
+    assert task_wait.wait_for_tasks(engine, case_id, 20) == []      # completed: nothing will come
+    assert time.monotonic() - started < 5
+    task_wait.stop_listener(engine)

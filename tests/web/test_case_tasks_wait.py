@@ -1,0 +1,47 @@
+"""GET /api/v1/cases/{id}/tasks?wait=N: a client waits for the case's next task instead of
+asking again and again (issue 13)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from engine.jobs import JobExecutor
+from engine.services import task_wait
+from tests.conftest import in_scope
+from tests.integration.test_task_wait import SLOW_RECHECK, _start
+from tests.web.conftest import login_as
+
+
+def test_the_call_answers_when_the_worker_writes_the_task(client, web_engine, monkeypatch) -> None:
+    monkeypatch.setattr(task_wait, "RECHECK_SECONDS", SLOW_RECHECK)
+    case_id = _start(web_engine)
+    login_as(client, "sb1")                                  # started the case: may follow it
+    started = time.monotonic()
+    assert client.get(f"/api/v1/cases/{case_id}/tasks?wait=0.3").get_json() == []   # no task yet: timed out
+    assert time.monotonic() - started >= 0.3
+
+    def work() -> None:
+        time.sleep(0.3)
+        JobExecutor(web_engine, "w1").run_due()
+    worker = threading.Thread(target=in_scope(work))
+    worker.start()
+    started = time.monotonic()
+    try:
+        answer = client.get(f"/api/v1/cases/{case_id}/tasks?wait=20")
+    finally:
+        worker.join()
+        task_wait.stop_listener(web_engine)
+    assert answer.status_code == 200
+    assert [t["element_id"] for t in answer.get_json()] == ["pruefen"]
+    assert time.monotonic() - started < 10                    # woken by the commit, not by a re-check
+
+
+def test_wait_must_be_seconds_and_the_case_visible(client, web_engine) -> None:
+    case_id = _start(web_engine)
+    login_as(client, "sb1")
+    for bad in ("soon", "-1", "nan", "inf"):
+        assert client.get(f"/api/v1/cases/{case_id}/tasks?wait={bad}").status_code == 400
+    assert client.get(f"/api/v1/cases/{case_id}/tasks").get_json() == []
+    login_as(client, "sb2")                                  # neither started it nor may work on it
+    assert client.get(f"/api/v1/cases/{case_id}/tasks?wait=5").status_code == 404
