@@ -28,7 +28,7 @@ from engine.bootstrap import Engine
 from engine.jobs import JobExecutor
 from engine.persistence import tables as t
 from engine.persistence.fast import DeferredRows, FastStatement
-from engine.services import cases, messages, queries
+from engine.services import cases, messages, queries, task_wait
 from tests.fakes import FakeConnector
 from tests.integration.helpers import deploy_models
 
@@ -142,6 +142,7 @@ def _workload(engine: Engine, clock: Any) -> None:
     first = cases.start_case(engine, "usertask", {"antragsteller": "Erika"}, internal=True)
     cases.start_case(engine, "usertask", {"antragsteller": "Max"}, internal=True)
     [task] = queries.list_tasks(engine, case_id=first)
+    assert task_wait.wait_for_tasks(engine, first, 0) == [task]       # the case's open tasks and its status
     queries.list_tasks(engine)
     queries.get_case(engine, first)
     cases.claim(engine, task["id"], "sb1")
