@@ -132,6 +132,9 @@ class Engine:
     # clients waiting for that case's next task (engine.services.task_wait).
     task_bells: CaseBells = field(default_factory=CaseBells)
     task_listener: Any = None
+    # (definition, tenant, overrides stamp) -> the variant a new case starts on
+    # (engine.services.variants.cached_variant)
+    variant_cache: dict[Any, Any] = field(default_factory=dict)
 
     def check_expression(self, source: str, mode: str, element_id: str) -> list[str]:
         """Deploy-time check of one expression ("eval"), Python script ("exec") or JavaScript."""

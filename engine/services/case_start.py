@@ -28,8 +28,12 @@ from engine.services.variants import Variant
 from engine.services.submissions import Submission
 from engine.services.commands import Command, reevaluate_conditions, save, step_workflow
 
+# The newest version of a process and, in the same statement, the stamp of the tenant's
+# overrides of it (variants.cached_variant): a start of a process without overrides, or with
+# unchanged ones, reads nothing else about its definition.
 _LATEST_ID = FastStatement(select(t.process_definitions.c.id, t.process_definitions.c.version,
-                                  t.process_definitions.c.business_key_format)
+                                  t.process_definitions.c.business_key_format,
+                                  *variants.overrides_stamp(t.process_definitions.c.key))
                            .where(t.process_definitions.c.key == bindparam("key"))
                            .order_by(t.process_definitions.c.version.desc()).limit(1))
 
@@ -111,13 +115,17 @@ def definition_to_start(engine: Engine, conn: Any, key: str, data: dict[str, Any
         definition = conn.execute(select(t.process_definitions).where(
             t.process_definitions.c.id == definition_id)).first()
     elif version is None:
-        definition = _LATEST_ID.first(conn, {"key": key})
+        definition = _LATEST_ID.first(conn, {"key": key, "tenant": tenant_or_none()})
     else:
         definition = conn.execute(select(t.process_definitions).where(
             t.process_definitions.c.key == key, t.process_definitions.c.version == version)).first()
     if definition is None:
         raise NotFound(f"process '{key}' is not deployed", user_message="Diese Leistung ist nicht verfügbar.")
-    variant = variants.variant_for(conn, definition.id, tenant_or_none())
+    if hasattr(definition, "override_rows"):     # read with its overrides' stamp
+        variant = variants.cached_variant(engine, conn, definition.id, tenant_or_none(),
+                                          (definition.override_rows, definition.last_override))
+    else:
+        variant = variants.variant_for(conn, definition.id, tenant_or_none())
     parsed = engine.definitions.get(definition.id, conn, variant.id if variant else None,
                                     variant.files if variant else None)
     submission.check_start(parsed.model, data, where=f"{key} start form")

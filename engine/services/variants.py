@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -101,6 +101,38 @@ def variant_for(conn: Connection, definition_id: str, tenant_id: str | None) -> 
     return compose(definition_id, tenant_id, list(definition.files), rows, definition.version)
 
 
+def overrides_stamp(process_key: Any) -> tuple[Any, Any]:
+    """Two scalar subqueries for a statement that reads a definition: how many override rows the
+    tenant (bound as ``tenant``) has for ``process_key`` (a column of that statement) and the
+    greatest of their ids. Overrides are only ever added (a withdrawal is a new row), so the
+    pair changes whenever the tenant's overrides of the process do, in every process."""
+    o = tenant_overrides
+    where = (o.c.tenant_id == bindparam("tenant"), o.c.process_key == process_key)
+    return (select(func.count()).where(*where).scalar_subquery().label("override_rows"),
+            select(func.max(o.c.id)).where(*where).scalar_subquery().label("last_override"))
+
+
+MAX_CACHED_VARIANTS = 1024
+
+
+def cached_variant(engine: Engine, conn: Connection, definition_id: str, tenant_id: str | None,
+                   stamp: tuple[int, str | None]) -> Variant | None:
+    """:func:`variant_for`, remembered per (definition, tenant, :func:`overrides_stamp`): a
+    start reads the stamp with its definition, so no statement of its own when no override
+    exists or none changed; a changed override changes the stamp, and the variant is read anew."""
+    if tenant_id is None or not stamp[0]:
+        return None
+    key = (definition_id, tenant_id, stamp)
+    cache = engine.variant_cache
+    if key in cache:
+        return cache[key]  # type: ignore[no-any-return]
+    variant = variant_for(conn, definition_id, tenant_id)
+    if len(cache) >= MAX_CACHED_VARIANTS:
+        cache.clear()
+    cache[key] = variant
+    return variant
+
+
 def store(conn: Connection, variant: Variant, now: datetime) -> None:
     """Keep the variant (once: its id says what it is made of)."""
     found = conn.execute(select(definition_variants.c.id).where(definition_variants.c.id == variant.id)).first()
@@ -148,5 +180,5 @@ def overrides_of(conn: Connection, variant: str | None) -> list[dict[str, Any]]:
     return list(value or [])
 
 
-__all__ = ["Variant", "applies", "compose", "current_overrides", "file_entry", "overrides_of", "store",
+__all__ = ["MAX_CACHED_VARIANTS", "Variant", "applies", "cached_variant", "compose", "overrides_stamp", "current_overrides", "file_entry", "overrides_of", "store",
            "parsed_for_tenant", "stored_files", "tenant_of", "variant_for", "variant_id"]

@@ -21,6 +21,10 @@ KEY = "bewohnerparkausweis"
 DMN = (PROCESS / "gebuehr.dmn").read_bytes()
 FORM = (PROCESS / "forms" / "parkausweis-pruefung.schema.json").read_bytes()
 SERVICE = (PROCESS / "service.toml").read_bytes()
+PARKING = {"antragsteller": {"familienname": "Weber", "vornamen": "Jonas", "geburtsdatum": "1985-11-02",
+                             "email": "jonas.weber@example.org"},
+           "fahrzeug": {"kennzeichen": "MS-JW 85", "nutzung": "halter"}, "privater_stellplatz": True,
+           "sozialpass": False, "elektronische_bekanntgabe": True}
 
 
 @pytest.fixture
@@ -89,10 +93,7 @@ def test_versions_history_compare_and_withdrawal_are_audited(shared: Engine) -> 
 def test_a_form_override_changes_labels_of_the_tenants_tasks_only(shared: Engine) -> None:
     labels = FORM.replace(b'"Entscheidung"', b'"Ihre Entscheidung (Beispieldorf)"')
     overrides.upload(shared, "beispieldorf", KEY, "parkausweis-pruefung.schema.json", labels, actor="owner")
-    data = {"antragsteller": {"familienname": "Weber", "vornamen": "Jonas", "geburtsdatum": "1985-11-02",
-                              "email": "jonas.weber@example.org"},
-            "fahrzeug": {"kennzeichen": "MS-JW 85", "nutzung": "halter"}, "privater_stellplatz": True,
-            "sozialpass": False, "elektronische_bekanntgabe": True}
+    data = PARKING
     shared.connectors.clear()
     titles = {}
     for tenant in ("musterstadt", "beispieldorf"):
@@ -152,3 +153,32 @@ def test_the_portal_shows_each_tenant_its_own_start_form(shared: Engine) -> None
         assert service.form is not None
         titles[tenant] = service.form.schema["properties"]["antragsteller"]["properties"]["familienname"]["title"]
     assert titles == {"musterstadt": "Familienname", "beispieldorf": "Nachname (Beispieldorf)"}
+
+
+def test_a_start_sees_an_override_another_process_changed(shared: Engine) -> None:
+    """A web process remembers the variant its starts run on; an override uploaded or withdrawn
+    by another process (another engine, a cache of its own) reaches its next start."""
+    from engine.bootstrap import bootstrap
+
+    other = bootstrap(shared.settings, clock=shared.clock)
+    shared.connectors.clear()
+
+    def variant_of_next_start() -> str | None:
+        with tenant_scope("musterstadt"):
+            case_id = cases.start_case(shared, KEY, dict(PARKING), actor="buerger1", internal=True)
+            with shared.db.connect() as conn:
+                return conn.execute(select(t.cases.c.variant_id).where(t.cases.c.id == case_id)).scalar()
+
+    try:
+        assert variant_of_next_start() is None                 # the shared files
+        first = overrides.upload(other, "musterstadt", KEY, "gebuehr.dmn", DMN.replace(b"18000", b"15000"),
+                                 actor="owner")
+        uploaded = variant_of_next_start()
+        assert uploaded is not None
+        overrides.upload(other, "musterstadt", KEY, "gebuehr.dmn", DMN.replace(b"18000", b"16000"), actor="owner")
+        changed = variant_of_next_start()
+        assert changed not in (None, uploaded)
+        overrides.withdraw(other, "musterstadt", KEY, first.file_name, actor="owner")
+        assert variant_of_next_start() is None
+    finally:
+        other.db.dispose()
