@@ -135,6 +135,9 @@ class Engine:
     # (definition, tenant, overrides stamp) -> the variant a new case starts on
     # (engine.services.variants.cached_variant)
     variant_cache: dict[Any, Any] = field(default_factory=dict)
+    # definitions whose start steps read the case facts: their business key is read before the
+    # step (engine.services.case_start.start_unlocked)
+    key_reading_starts: set[str] = field(default_factory=set)
 
     def check_expression(self, source: str, mode: str, element_id: str) -> list[str]:
         """Deploy-time check of one expression ("eval"), Python script ("exec") or JavaScript."""

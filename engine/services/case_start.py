@@ -51,14 +51,23 @@ def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any],
     step and taken with the case in the write transaction, so numbers stay gapless. When another
     start of the process took that number meanwhile, the case takes the next one in the write
     transaction if its step did not see its key (:func:`rekeyed`); otherwise False (the caller
-    steps it anew)."""
+    steps it anew).
+
+    A process whose starts have not been seen reading their key (no ``businessKeyVariable``, no
+    step of this engine that read the case facts) is stepped without one, and the key is taken
+    in the write transaction at once (one upsert of the counter, no read before); a step that
+    does read the facts marks its definition in ``engine.key_reading_starts`` and is stepped
+    anew the other way (False)."""
     ticket: tuple[int, int] | None = None
+    keyless = False
     with reading(engine.db) as conn:  # reads only (SQLite: a deferred transaction, no lock)
         definition, parsed, variant = definition_to_start(engine, conn, key, data, version, definition_id,
                                                           submission)
         year = authority_year(engine)
         if business_key is not None:
             business_key = take_business_key(engine, conn, key, definition, business_key)
+        elif definition.id not in engine.key_reading_starts and not business_key_variables(parsed.model, ""):
+            keyless, business_key = True, ""   # the number is taken with the case (one statement)
         else:
             business_key, number, last = business_keys.peek(conn, key, definition.business_key_format, year)
             ticket = (number, last)
@@ -68,9 +77,15 @@ def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any],
     if prepared.step_error is None:   # the start variables are new variables (conditional events)
         prepared.step_error = reevaluate_conditions(engine, prepared.wf, {}, prepared.details, entering=True)
     prepared.stepped = True
+    if keyless and getattr(prepared.wf, "case_facts_read", False):
+        engine.key_reading_starts.add(definition.id)   # its starts read the key: from now on before the step
+        return False
     with unit_of_work(engine.db) as own:
-        if ticket is not None and not business_keys.claim(own.conn, key, definition.business_key_format, year,
-                                                          *ticket):
+        if keyless:
+            business_key = rekeyed(engine, own.conn, case_id, prepared, year)
+            assert business_key is not None      # the step read no case facts (checked above)
+        elif ticket is not None and not business_keys.claim(own.conn, key, definition.business_key_format, year,
+                                                            *ticket):
             business_key = rekeyed(engine, own.conn, case_id, prepared, year)
             if business_key is None:
                 return False

@@ -79,6 +79,8 @@ class Checker:
             result = conn.execute(stmt.statement, dict(params))
             if method == "all":  # a write with RETURNING read as rows: its rows and the table
                 return _returned(result.all()), _table_rows(conn, stmt.statement.table)
+            if result.returns_rows:  # RETURNING read as its first column: read to the end (SQLite)
+                result.all()
             return _count(stmt.statement, result.rowcount), _table_rows(conn, stmt.statement.table)
         finally:
             conn.exec_driver_sql("ROLLBACK TO SAVEPOINT fast_check")
@@ -139,7 +141,9 @@ def _workload(engine: Engine, clock: Any) -> None:
     deploy_models(engine, "usertask.bpmn", "timers.bpmn", "messages.bpmn", "service.bpmn", "four_eyes.bpmn")
     worker = JobExecutor(engine, "w")
     engine.local_worker = None
-    first = cases.start_case(engine, "usertask", {"antragsteller": "Erika"}, internal=True)
+    first = cases.start_case(engine, "usertask", {"antragsteller": "Erika"}, internal=True)  # key taken with the case
+    with engine.db.connect() as conn:   # as if their starts read the key: read before the step, claimed after
+        engine.key_reading_starts.update(conn.execute(select(t.process_definitions.c.id)).scalars())
     cases.start_case(engine, "usertask", {"antragsteller": "Max"}, internal=True)
     [task] = queries.list_tasks(engine, case_id=first)
     assert task_wait.wait_for_tasks(engine, first, 0) == [task]       # the case's open tasks and its status

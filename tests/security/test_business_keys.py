@@ -191,6 +191,8 @@ def test_a_start_that_loses_its_number_takes_the_next_without_stepping_again(eng
     see its key, so it takes the next number in its write transaction instead of stepping anew."""
     _at(clock, datetime(2026, 5, 1, tzinfo=timezone.utc))
     _deploy_with_format(engine, "ZA-{jahr}-{nummer:03d}")
+    with engine.db.connect() as conn:   # as if a start had read its key once: numbers are read before the step
+        engine.key_reading_starts.update(conn.execute(select(t.process_definitions.c.id)).scalars())
     stepped = _race_once(engine, monkeypatch)
     case_id = start_case(engine, "zahlung", {})
     assert stepped == ["ZA-2026-001", "ZA-2026-001"]   # the racing start, then the winner inside it: once each
@@ -218,5 +220,21 @@ def test_a_start_whose_step_read_its_key_steps_again_with_the_next(engine, clock
            actor="test")
     stepped = _race_once(engine, monkeypatch)
     case = queries.get_case(engine, start_case(engine, "zahlung", {}))
-    assert stepped == ["ZA-1", "ZA-1", "ZA-2"]
+    # stepped without a key first (the process had not been seen reading it), then with the
+    # number read before the step: the race, and once more with the next
+    assert stepped == ["", "ZA-1", "ZA-1", "ZA-2"]
     assert case["business_key"] == "ZA-2" and case["data"]["akz"] == "ZA-2"
+
+
+def test_a_start_that_does_not_read_its_key_takes_it_with_the_case(engine, clock, monkeypatch):
+    """No number is read before the step (one statement counts up in the write transaction),
+    the step runs once, and the numbers stay gapless."""
+    from engine.services import business_keys, case_start
+
+    _at(clock, datetime(2026, 5, 1, tzinfo=timezone.utc))
+    _deploy_with_format(engine, "ZA-{jahr}-{nummer:03d}")
+    stepped = _race_once(engine, monkeypatch)
+    monkeypatch.setattr(business_keys, "peek", lambda *a: pytest.fail("the number was read before the step"))
+    keys = [queries.get_case(engine, start_case(engine, "zahlung", {}))["business_key"] for _ in range(3)]
+    assert keys == ["ZA-2026-001", "ZA-2026-002", "ZA-2026-003"] and stepped == ["", "", ""]
+    assert case_start.OPTIMISTIC_STARTS and not engine.key_reading_starts
