@@ -55,12 +55,20 @@ def ensure_listener(engine: Engine) -> None:
             engine.task_listener = listener or False
 
 
-def open_tasks(engine: Engine, case_id: str) -> tuple[list[TaskView], str]:
-    """The case's open tasks (oldest first) and its status, in one round trip on PostgreSQL."""
+def open_tasks(engine: Engine, case_id: str, *, with_status: bool = True) -> tuple[list[TaskView], str | None]:
+    """The case's open tasks (oldest first) and its status, in one round trip on PostgreSQL.
+    ``with_status=False``: the status only when the case has no open task (a check after a
+    wake-up usually finds the task: one statement)."""
     params = {"case_id": case_id}
     with reading(engine.db) as conn:
-        tasks, status = _OPEN_TASKS.all_deferred(conn, params), _STATUS.all_deferred(conn, params)
+        tasks = _OPEN_TASKS.all_deferred(conn, params)
+        status = _STATUS.all_deferred(conn, params) if with_status else None
         flush_deferred(conn)
+        if status is None and not tasks.rows:
+            status = _STATUS.all_deferred(conn, params)
+            flush_deferred(conn)
+    if status is None:
+        return [task_view(r) for r in tasks.rows or []], None
     if not status.rows:
         raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")
     return [task_view(r) for r in tasks.rows or []], str(status.rows[0].status)
@@ -74,9 +82,11 @@ def wait_for_tasks(engine: Engine, case_id: str, timeout: float) -> list[TaskVie
         ensure_listener(engine)
     deadline = time.monotonic() + timeout
     with engine.task_bells.waiting(case_id) as bell:
+        first = True
         while True:
             seen = bell.rings
-            tasks, status = open_tasks(engine, case_id)
+            tasks, status = open_tasks(engine, case_id, with_status=first)
+            first = False
             remaining = deadline - time.monotonic()
             if tasks or status in ENDED or remaining <= 0 or bell.closed:
                 return tasks

@@ -94,3 +94,16 @@ def test_an_open_task_or_an_ended_case_answers_at_once(engine):
     assert task_wait.wait_for_tasks(engine, case_id, 20) == []      # completed: nothing will come
     assert time.monotonic() - started < 5
     task_wait.stop_listener(engine)
+
+
+def test_a_waiter_returns_when_the_case_ends_meanwhile(engine, monkeypatch):
+    monkeypatch.setattr(task_wait, "RECHECK_SECONDS", SLOW_RECHECK)
+    case_id = _start(engine)
+    canceller = _later(lambda: cases.cancel_case(engine, case_id))
+    started = time.monotonic()
+    try:
+        assert task_wait.wait_for_tasks(engine, case_id, 20) == []
+    finally:
+        canceller.join()
+        task_wait.stop_listener(engine)
+    assert time.monotonic() - started < 10        # woken by the end, not by the timeout
