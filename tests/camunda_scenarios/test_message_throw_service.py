@@ -10,7 +10,9 @@ import pytest
 from engine.domain.errors import DeploymentError
 from tests.integration.helpers import MODELS
 
-MODEL = MODELS / "camunda" / "message_throw_service.bpmn"
+# its own folder: it needs a mapping of its delegates that the folder-wide camunda-mapping.json
+# does not have (tests/unit/test_save_restore.py deploys each top-level model with that file)
+MODEL = MODELS / "camunda" / "throw_service" / "message_throw_service.bpmn"
 MAPPING = {"delegates": {"de.stadt.Melder": "test.noop", "de.stadt.Abschluss": "test.lookup"}}
 
 

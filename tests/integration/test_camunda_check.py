@@ -193,7 +193,7 @@ def test_java_listener_classes_and_delegate_expressions_run_after_mapping(tmp_pa
 def test_java_delegates_on_message_throw_events_run_after_mapping(tmp_path):
     """A message throw event naming a Java class runs as a service task (engine.runtime.camunda):
     the check names the mapping entry that unblocks it, and with it the model deploys."""
-    folder = _copy(tmp_path, "message_throw_service.bpmn")
+    folder = _copy(tmp_path, "throw_service/message_throw_service.bpmn")
     [report] = check_paths([folder / "message_throw_service.bpmn"])
     assert report.status == AFTER_MAPPING
     assert report.mapping_needed == [("delegates", "de.stadt.Melder"), ("delegates", "de.stadt.Abschluss")]
