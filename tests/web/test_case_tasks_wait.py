@@ -45,3 +45,23 @@ def test_wait_must_be_seconds_and_the_case_visible(client, web_engine) -> None:
     assert client.get(f"/api/v1/cases/{case_id}/tasks").get_json() == []
     login_as(client, "sb2")                                  # neither started it nor may work on it
     assert client.get(f"/api/v1/cases/{case_id}/tasks?wait=5").status_code == 404
+
+
+def test_waits_beyond_the_long_poll_caps_answer_at_once(client, web_engine) -> None:
+    """Each wait holds a request thread: a client cannot tie up the server with waits (the
+    engine-rest caps, webui/engine_rest/long_polls.py, count them too)."""
+    from webui.engine_rest.long_polls import gate
+    case_id = _start(web_engine)
+    login_as(client, "sb1")
+    polls = gate(client.application)
+    for _ in range(polls.per_account):                        # sb1's share of waits is taken
+        assert polls.enter("default:sb1")
+    try:
+        started = time.monotonic()
+        answer = client.get(f"/api/v1/cases/{case_id}/tasks?wait=20")
+        assert answer.status_code == 200 and answer.get_json() == []
+        assert time.monotonic() - started < 5                 # answered at once, not after 20 s
+    finally:
+        for _ in range(polls.per_account):
+            polls.leave("default:sb1")
+    assert polls.waiting() == 0                               # the refused wait left nothing behind

@@ -16,9 +16,11 @@ from webui import casework
 from webui.api.blueprint import SYSTEM_ROLES, api_user, bp, json_body, not_found, require_api_roles
 from webui.api.openapi import document
 from webui.auth import engine
+from webui.engine_rest.long_polls import gate
 from webui.errors import problem
 from webui.studio.upload import Limits, source_files
 from engine.services.read_models import CaseView, TaskView
+from engine.tenancy import tenant_or_none
 
 DEFAULT_PAGE = 100
 
@@ -84,7 +86,9 @@ def get_case(case_id: str) -> Any:
 def case_tasks(case_id: str) -> Any:
     """The case's open tasks (whoever may read the case sees them, as in its view). ``wait=N``:
     when it has none and has not ended, wait up to N seconds (at most MAX_WAIT_SECONDS) for
-    one; the answer comes as soon as the task is written (by this or another process)."""
+    one; the answer comes as soon as the task is written (by this or another process). Waits
+    count against the long-poll caps of engine-rest (AMTSFLOW_LONG_POLLS_MAX in all and
+    _PER_ACCOUNT per account, webui/engine_rest/long_polls.py): beyond them it answers at once."""
     _visible_case(case_id)
     try:
         wait = float(request.args.get("wait", "0"))
@@ -93,7 +97,14 @@ def case_tasks(case_id: str) -> Any:
     if not math.isfinite(wait) or wait < 0:
         return problem(400, _("wait erwartet eine Wartezeit in Sekunden (0 bis %(max)s).",
                               max=int(task_wait.MAX_WAIT_SECONDS)))
-    return jsonify(task_wait.wait_for_tasks(engine(), case_id, wait))
+    polls = gate()   # the same bounds as engine-rest's long polls: each wait holds a request thread
+    account = f"{tenant_or_none() or '-'}:{api_user().username}"
+    if wait <= 0 or not polls.enter(account):             # beyond the caps: answer now
+        return jsonify(task_wait.wait_for_tasks(engine(), case_id, 0.0))
+    try:
+        return jsonify(task_wait.wait_for_tasks(engine(), case_id, wait))
+    finally:
+        polls.leave(account)
 
 
 @bp.get("/tasks")

@@ -9,6 +9,7 @@ from flask import current_app, jsonify
 from engine.services import external_tasks
 from engine.services.external_tasks import LockedTask, LockViolation, TopicRequest
 from engine.services.external_wait import MAX_WAIT_SECONDS, wait_and_fetch
+from engine.tenancy import tenant_or_none
 from webui.auth import engine
 from webui.engine_rest.base import STAFF, RestError, body, bp, require, user
 from webui.engine_rest.long_polls import gate
@@ -76,7 +77,8 @@ def external_fetch_and_lock() -> Any:
     timeout = min(_int(data, "asyncResponseTimeout", 0, high=2**31 - 1) / 1000,
                   float(current_app.config["AMTSFLOW_LONG_POLL_MAX_SECONDS"]), MAX_WAIT_SECONDS)
     worker_id = external_tasks.check_worker(worker)
-    polls, account = gate(), user().username
+    # the tenant's account: another municipality's account of the same name has its own share
+    polls, account = gate(), f"{tenant_or_none() or '-'}:{user().username}"
     if timeout <= 0 or not requests or not polls.enter(account):    # beyond the caps: answer now
         return _fetched(worker_id, requests, max_tasks, data, 0.0)
     try:
