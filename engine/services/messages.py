@@ -251,20 +251,25 @@ def deliver_buffered(engine: Engine, case_id: str, message_row: str, wait_id: st
 
 
 def broadcast_signal(engine: Engine, name: str, data: dict[str, Any] | None = None, *, actor: str = "system",
-                     signal_id: str | None = None, exclude_case: str | None = None, outside: bool = True) -> int:
+                     signal_id: str | None = None, exclude_case: str | None = None, outside: bool = True,
+                     only_case: str | None = None) -> int:
     """Deliver signal ``name`` to every case waiting for it and start a case of every process
     (latest version) with a signal start event for it; returns how many cases got it.
 
     With ``signal_id`` (a thrown signal's job) every delivery and start is recorded under
     ``signal_id:case`` / ``signal_id:start:key`` in its own unit of work, so a retried
     broadcast reaches nobody twice. ``exclude_case`` (the thrower) caught it already. Data
-    from outside is checked against the input limits (not a model's own, ``outside=False``)."""
+    from outside is checked against the input limits (not a model's own, ``outside=False``).
+    ``only_case``: that case's waits only, no signal start (Camunda's ``executionId``)."""
     inbound.check_name(name, "name", where="signal")
     if outside:
         inbound.check_data(dict(data or {}), where=f"signal {name}")
     s = t.subscriptions
     with engine.db.connect() as conn:
-        case_ids = sorted(set(conn.execute(select(s.c.case_id).where(s.c.kind == "signal", s.c.name == name)).scalars()))
+        waiting = select(s.c.case_id).where(s.c.kind == "signal", s.c.name == name)
+        if only_case is not None:
+            waiting = waiting.where(s.c.case_id == only_case)
+        case_ids = sorted(set(conn.execute(waiting).scalars()))
     delivered = 0
     now = engine.clock.now()
     for case_id in case_ids:
@@ -287,7 +292,7 @@ def broadcast_signal(engine: Engine, name: str, data: dict[str, Any] | None = No
             delivered += int(run_case_command(engine, case_id, actor, "signal_received", deliver))
         except (InvalidState, IntegrityError):
             continue
-    for key in _starters(engine, "signals", name):
+    for key in _starters(engine, "signals", name) if only_case is None else ():
         delivered += int(_signal_start(engine, key, name, dict(data or {}), actor,
                                        f"{signal_id}:start:{key}" if signal_id else None))
     return delivered

@@ -60,6 +60,7 @@ WRITES_WITHOUT_OBJECT = {
     "api.send_message": "test_messages_and_signals_stay_in_their_tenant",
     "api.send_signal": "test_messages_and_signals_stay_in_their_tenant",
     "engine_rest.correlate": "test_messages_and_signals_stay_in_their_tenant",
+    "engine_rest.throw_signal": "test_messages_and_signals_stay_in_their_tenant",
     "engine_rest.create_deployment": "deploys in the caller's tenant",
     "engine_rest.external_fetch_and_lock": "locks the caller's tenant's tasks: test_fetch_and_lock_takes_no_task_of_b",
     "studio.upload": "deploys in the caller's tenant",

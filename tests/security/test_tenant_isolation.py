@@ -252,6 +252,11 @@ def test_messages_and_signals_stay_in_their_tenant(iso: Iso) -> None:
     rest = client.post(f"/{B}/engine-rest/message", json={"messageName": "zahlung_eingegangen", "businessKey": "K-1"},
                        headers=bearer)
     assert rest.status_code == 400 and "Cannot correlate" in rest.get_data(as_text=True)   # nothing waits in A now
+    for path in (f"/{A}/engine-rest/signal", f"/{B}/engine-rest/signal"):   # the token's tenant, A
+        thrown = client.post(path, json={"name": "fristverlaengerung"}, headers=bearer)
+        assert thrown.status_code == 204, (path, thrown.get_data(as_text=True))
+    foreign = client.post(f"/{A}/engine-rest/signal", json={"name": "fristverlaengerung", "tenantId": B}, headers=bearer)
+    assert foreign.status_code == 400, foreign.get_data(as_text=True)
     with all_tenants("isolation test: run every tenant's jobs"):
         JobExecutor(engine, "isolation").run_until_idle()
     with tenant_scope(A):            # each reached its case in A

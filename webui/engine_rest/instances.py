@@ -138,6 +138,32 @@ def correlate() -> Any:
                     for case_id in reached])
 
 
+@bp.post("/signal")
+def throw_signal() -> Any:
+    """Throw a signal as Camunda's ``POST /signal`` does: every case of the request's tenant
+    waiting for ``name`` receives it with ``variables``, and every process with a signal start
+    event for it starts a case; with ``executionId`` (a process instance id here: we have no
+    executions of our own) only that case's waits, and 400 when it does not wait for it. A
+    signal never crosses municipalities: ``tenantId`` cannot name another one."""
+    require(*STAFF)
+    data = body()
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise RestError(400, "No signal name given")
+    execution = data.get("executionId")
+    if execution is not None and not isinstance(execution, str):
+        raise RestError(400, "executionId must be a text")
+    if data.get("tenantId") is not None:
+        raise RestError(400, "tenantId is not supported: a signal reaches the cases of the municipality "
+                             "this request acts for (its address or API token)")
+    delivered = messages.broadcast_signal(engine(), name, untyped_all(data.get("variables"), "variables"),
+                                          actor=user().username, only_case=execution)
+    if execution is not None and not delivered:
+        raise RestError(400, f"Cannot find execution with id '{execution}' waiting for signal '{name}'",
+                        "RestException")
+    return "", 204
+
+
 def _result(case_id: str, status: str, with_variables: bool) -> dict[str, Any]:
     result: dict[str, Any] = {"resultType": "ProcessDefinition" if status == "started" else "Execution",
                               "execution": None, "processInstance": None}

@@ -59,6 +59,8 @@ BODY: dict[str, dict[str, Any]] = {
     "engine_rest.correlate": _object(messageName=TEXT, businessKey=TEXT, correlationKeys=TYPED,
                                      processVariables=TYPED, resultEnabled=FLAG, variablesInResultEnabled=FLAG,
                                      all=FLAG),
+    "engine_rest.throw_signal": _object(name=TEXT, executionId=TEXT, variables=TYPED, tenantId=TEXT,
+                                        withoutTenantId=FLAG),
     "engine_rest.claim_task": _object(userId=TEXT),
     "engine_rest.complete_task": _object(variables=TYPED, withVariablesInReturn=FLAG),
 }
