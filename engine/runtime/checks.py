@@ -57,7 +57,7 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
         for node in root.iter(tag(kind)):
             definitions[kind].add(node.get("id"))
 
-    problems.extend(_event_name_problems(root, filename))
+    problems.extend(_event_name_problems(root, filename, expressions=javascript))
     problems.extend(_escalation_subprocess_problems(root, filename))
     for node in root.iter():
         if not isinstance(node.tag, str) or not node.tag.startswith(f"{{{BPMN}}}"):
@@ -112,19 +112,37 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
     return problems
 
 
-def _event_name_problems(root: etree._Element, filename: str) -> list[Problem]:
-    """Message and signal names must be plain names (subscriptions are matched by name), and one
-    activity cannot wait for the same message on two boundary events (which one would be chance)."""
+def _event_name_problems(root: etree._Element, filename: str, *, expressions: bool) -> list[Problem]:
+    """Message and signal names given as expressions are resolved per case (Camunda dialect,
+    :mod:`event_names`) but never on a start event; and one activity cannot wait for the same
+    message on two boundary events (which one would be chance)."""
     problems: list[Problem] = []
     names: dict[str, str] = {}
     for kind in ("message", "signal"):
         for node in root.iter(tag(kind)):
-            name = node.get("name") or ""
-            names[node.get("id", "")] = name
-            if "${" in name or "#{" in name:
+            name = names[node.get("id", "")] = node.get("name") or ""
+            if not expressions and juel.is_juel(name):
                 problems.append(Problem(filename, node.sourceline or 0, node.get("id", ""),
                                         f"{kind} name {name!r} is an expression; only fixed names can be "
                                         "correlated here (put the varying part into the correlation key)"))
+    # A name expression is resolved per case (event_names); a start event has no case variables
+    # yet, so, as in Camunda 7, its message or signal name must be fixed.
+    for start in root.iter(tag("startEvent")):
+        for kind in ("message", "signal"):
+            definition = start.find(tag(f"{kind}EventDefinition"))
+            ref = definition.get(f"{kind}Ref", "") if definition is not None else ""
+            name = names.get(ref, "")
+            if not (expressions and juel.is_juel(name)):
+                continue
+            parent = start.getparent()
+            if parent is not None and parent.tag == tag("process"):
+                reason = "there are no case variables yet to resolve it"
+            else:
+                reason = "an event sub-process's start with a name expression is not supported yet"
+            problems.append(Problem(filename, start.sourceline or 0, start.get("id", ""),
+                                    f"start event: {kind} name {name!r} is an expression; a start event "
+                                    f"needs a fixed {kind} name ({reason}; put the varying part into "
+                                    "the correlation key)"))
     unnamed = {n.get("id") for n in root.iter(tag("message")) if not (n.get("name") or "").strip()}
     for catcher in root.iter(tag("intermediateCatchEvent"), tag("boundaryEvent"), tag("startEvent"), tag("receiveTask")):
         definition = catcher.find(tag("messageEventDefinition"))

@@ -31,6 +31,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import event_subprocesses, spiff_seam
 from engine.runtime.camunda_tasks import trigger_message
+from engine.runtime.event_names import subscribed_name
 from engine.runtime.event_subprocesses import OfferedStart, offered_starts
 from engine.runtime.io_mapping import INPUTS, enclosing_chain
 from engine.runtime.specs import AWAITING_TRIGGER
@@ -64,7 +65,7 @@ def targets(wf: Any, name: str, kind: str = "message") -> list[Target]:
     for task in list(wf.event_manager.tasks.values()):
         definition = task.task_spec.event_definition
         for d in getattr(definition, "event_definitions", [definition]):
-            if isinstance(d, wanted) and d.name == name:
+            if isinstance(d, wanted) and subscribed_name(task, d) == name:
                 found.append(Target(str(task.id), element_id_of(task), task, d, None, local_variables(task)))
                 break
     for offered in offered_starts(wf):

@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 
 from engine.runtime import juel
+from engine.runtime.event_names import ExpressionNamed, throw_resolved
 from engine.runtime.namespaces import CAMUNDA, tag
 
 __all__ = ["CamundaSignal", "SignalInputProblem", "signal_inputs"]
@@ -50,12 +51,14 @@ def signal_inputs(definition: etree._Element) -> list[Input]:
     return inputs
 
 
-class CamundaSignal(SignalEventDefinition):  # type: ignore[misc]
+class CamundaSignal(ExpressionNamed, SignalEventDefinition):  # type: ignore[misc]
     """A Camunda-dialect signal: throws only what its camunda:in mappings name."""
 
     inputs: list[Input] = []
 
     def throw(self, my_task: Any) -> None:
+        if throw_resolved(self, my_task):
+            return
         payload: dict[str, Any] = {}
         for kind, source, target in self.inputs:
             if kind == "all":

@@ -44,6 +44,7 @@ from engine.runtime.compensation import ParsesHandlers
 from engine.runtime.bounded import TimerTooLong, check_date, check_duration
 from engine.runtime.code_events import CamundaError, CamundaEscalation
 from engine.runtime.signals import CamundaSignal
+from engine.runtime.event_names import ExpressionNamed, throw_resolved
 from engine.runtime.namespaces import BPMN as BPMN_NS, CAMUNDA as CAMUNDA_NS
 from engine.runtime.camunda_tasks import EXPRESSION_PROPERTY, TRIGGERABLE_PROPERTY
 from engine.runtime.script_tasks import CamundaScriptTask, CamundaScriptTaskParser
@@ -220,12 +221,14 @@ class TolerantConditional(ConditionalEventDefinition):
             return False
 
 
-class CamundaMessage(CamundaMessageEventDefinition):
+class CamundaMessage(ExpressionNamed, CamundaMessageEventDefinition):
     """Camunda-dialect message event that also accepts a message delivered by the host: its
     payload's fields become process variables (Camunda's correlate-with-variables). Thrown
     without ``camunda:expression``, the message carries the thrower's variables."""
 
     def throw(self, my_task: Any) -> None:
+        if throw_resolved(self, my_task):
+            return
         if self.expression is not None:
             super().throw(my_task)
             return

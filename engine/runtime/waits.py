@@ -24,6 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.runtime.camunda_tasks import trigger_message
 from engine.runtime.listeners import TASK_ATTRIBUTES
 from engine.runtime.specs import AWAITING_TRIGGER
+from engine.runtime.event_names import subscribed_name
 from engine.runtime.event_subprocesses import offered_starts
 from engine.runtime.model import ElementInfo
 
@@ -116,9 +117,9 @@ def read_waits(wf: BpmnWorkflow, models: dict[str, Any],
                 if due is not None:
                     result.timers.append(TimerWait(str(task.id), eid, due))
             elif isinstance(d, MessageEventDefinition):
-                result.messages.append(MessageWait(str(task.id), eid, d.name or "", correlation(task, d)))
+                result.messages.append(MessageWait(str(task.id), eid, subscribed_name(task, d), correlation(task, d)))
             elif isinstance(d, SignalEventDefinition):
-                result.signals.append(MessageWait(str(task.id), eid, d.name or ""))
+                result.signals.append(MessageWait(str(task.id), eid, subscribed_name(task, d)))
     for offered in offered_starts(wf):
         d = offered.definition
         if isinstance(d, MessageEventDefinition) and d.name:

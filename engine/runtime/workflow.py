@@ -32,6 +32,7 @@ from engine.runtime.script_engine import SafeScriptEngine
 from engine.runtime.specs import AWAITING_TRIGGER
 from engine.runtime import event_subprocesses, message_waits
 from engine.runtime.event_routing import attached_boundaries, route_code, routing
+from engine.runtime.event_names import subscribed_name
 from engine.runtime.event_subprocesses import offered_starts
 from engine.runtime.interrupting import complete_if_finished, interrupt
 from engine.runtime.stepping import drop_orphan_waits, engine_steps
@@ -306,8 +307,10 @@ class WorkflowRunner:
         for task in list(wf.event_manager.tasks.values()):
             definition = task.task_spec.event_definition
             for d in getattr(definition, "event_definitions", [definition]):
-                if isinstance(d, SignalEventDefinition) and d.name == name:
-                    wf.send_event(BpmnEvent(copy.copy(d), payload, {}))
+                if isinstance(d, SignalEventDefinition) and subscribed_name(task, d) == name:
+                    sent = copy.copy(d)
+                    sent.name = name   # a name expression: every catcher compares what it subscribed under
+                    wf.send_event(BpmnEvent(sent, payload, {}))
                     if getattr(d, "variable", "") is None and isinstance(payload, dict):
                         task.data.update(payload)
                     delivered = True

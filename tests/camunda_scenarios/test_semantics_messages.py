@@ -145,11 +145,3 @@ def test_MessageBoundaryEventTest_testBoundaryMessageEventOnSubprocessWithInterm
     case = scenario.start("testProcess")
     correlate(scenario, "cancelMessage")
     assert scenario.status(case) == "completed"
-
-
-def test_MessageBoundaryEventTest_testExpressionInBoundaryMessageEventName_is_refused(scenario):
-    """Camunda evaluates ${foo} in a message name per instance; subscriptions here are by fixed
-    name, so such a model is refused at deploy time instead of never receiving its message."""
-    with pytest.raises(DeploymentError) as caught:
-        scenario.deploy_camunda(MSG + "MessageBoundaryEventTest.testExpressionInBoundaryMessageEventName.bpmn20.xml")
-    assert "is an expression" in caught.value.problems[0].message

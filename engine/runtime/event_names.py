@@ -1,0 +1,90 @@
+"""Message and signal names given as expressions (Camunda 7: ``name="alert-${var}"``).
+
+Camunda resolves such a name per case: a catch event, receive task or boundary event
+subscribes under the name its expression yields from the case's variables when it starts to
+wait; a throw event, send task or end event throws under the name it yields when it throws.
+Here the waiting task keeps the resolved name in its internal data (so it survives
+save/restore and later variable changes do not move the subscription); everything that
+matches a subscription by name asks :func:`subscribed_name`. Start events of a process
+cannot have such names (there are no case variables yet); the deploy checks refuse them.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from engine.runtime import juel
+
+__all__ = ["ExpressionNamed", "is_expression", "resolved_definition", "subscribed_name", "throw_resolved",
+           "thrown_name"]
+
+PINNED = "event_names"     # task.internal_data: {name expression: resolved name}
+
+
+def is_expression(name: Any) -> bool:
+    return isinstance(name, str) and juel.is_juel(name)
+
+
+def _evaluate(task: Any, name: str) -> str:
+    value = task.workflow.script_engine.evaluate(task, juel.translate(name))
+    return "" if value is None else str(value)
+
+
+def subscribed_name(task: Any, definition: Any) -> str:
+    """The name ``task`` waits under for ``definition``: fixed, or its expression resolved
+    once, with the task's variables, when first asked (when the task subscribes)."""
+    name = getattr(definition, "name", None) or ""
+    if not is_expression(name) or task is None:
+        return name
+    pinned = task.internal_data.get(PINNED) or {}
+    if name not in pinned:
+        pinned = {**pinned, name: _evaluate(task, name)}
+        task.internal_data[PINNED] = pinned
+    return str(pinned[name])
+
+
+def thrown_name(task: Any, definition: Any) -> str:
+    """The name ``task`` throws ``definition`` under now."""
+    name = getattr(definition, "name", None) or ""
+    return _evaluate(task, name) if is_expression(name) else name
+
+
+def resolved_definition(task: Any, definition: Any) -> Any:
+    """``definition`` itself, or a copy named as ``task`` throws it now."""
+    if not is_expression(getattr(definition, "name", None)):
+        return definition
+    resolved = copy.copy(definition)
+    resolved.name = thrown_name(task, definition)
+    return resolved
+
+
+def throw_resolved(definition: Any, my_task: Any) -> bool:
+    """For a ``throw`` method: throw a copy named as resolved now (True), or nothing (False)
+    when the name is fixed. The event then carries the resolved name to every catcher."""
+    if not is_expression(getattr(definition, "name", None)):
+        return False
+    resolved = resolved_definition(my_task, definition)
+    type(definition).throw(resolved, my_task)
+    return True
+
+
+class ExpressionNamed:
+    """Mixin for the engine's message and signal event definitions (whose ``throw`` calls
+    :func:`throw_resolved`): on the catching side a name expression is compared by the name
+    the waiting task subscribed under."""
+
+    name: str
+
+    def catches(self, my_task: Any, event: Any) -> bool:
+        if not is_expression(self.name):
+            return bool(super().catches(my_task, event))  # type: ignore[misc]
+        other = event.event_definition
+        return type(other) is type(self) and subscribed_name(my_task, self) == other.name
+
+    def catch(self, my_task: Any, event: Any = None) -> None:
+        if event is not None and is_expression(self.name) and event.event_definition.name != self.name:
+            renamed = copy.copy(event.event_definition)   # the payload is kept under the model's name
+            renamed.name = self.name
+            event = type(event)(renamed, event.payload, event.correlations, event.target)
+        super().catch(my_task, event)  # type: ignore[misc]
