@@ -130,19 +130,19 @@ def _event_name_problems(root: etree._Element, filename: str, *, expressions: bo
     for start in root.iter(tag("startEvent")):
         for kind in ("message", "signal"):
             definition = start.find(tag(f"{kind}EventDefinition"))
-            ref = definition.get(f"{kind}Ref", "") if definition is not None else ""
-            name = names.get(ref, "")
+            referenced = definition.get(f"{kind}Ref", "") if definition is not None else ""
+            name = names.get(referenced, "")
             if not (expressions and juel.is_juel(name)):
                 continue
             parent = start.getparent()
             if parent is not None and parent.tag == tag("process"):
-                reason = "there are no case variables yet to resolve it"
+                text = (f"start event: {kind} name {name!r} is an expression; a start event needs a fixed "
+                           f"{kind} name (there are no case variables yet to resolve it; put the varying part "
+                           "into the correlation key)")
             else:
-                reason = "an event sub-process's start with a name expression is not supported yet"
-            problems.append(Problem(filename, start.sourceline or 0, start.get("id", ""),
-                                    f"start event: {kind} name {name!r} is an expression; a start event "
-                                    f"needs a fixed {kind} name ({reason}; put the varying part into "
-                                    "the correlation key)"))
+                text = (f"event sub-process start: {kind} name {name!r} is an expression; this is not "
+                           f"supported here yet: give the {kind} a fixed name")
+            problems.append(Problem(filename, start.sourceline or 0, start.get("id", ""), text))
     unnamed = {n.get("id") for n in root.iter(tag("message")) if not (n.get("name") or "").strip()}
     for catcher in root.iter(tag("intermediateCatchEvent"), tag("boundaryEvent"), tag("startEvent"), tag("receiveTask")):
         definition = catcher.find(tag("messageEventDefinition"))
