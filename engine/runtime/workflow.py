@@ -344,6 +344,16 @@ class WorkflowRunner:
                 fired = True
         return fired
 
+    @staticmethod
+    def has_none_start(parsed: ParsedProcess) -> bool:
+        """Whether the process has a none start event (Camunda's "initial" activity, where a case
+        started by a person or a client begins even when timer or event starts exist too)."""
+        from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+        from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+
+        return any(isinstance(s, StartEvent) and isinstance(s.event_definition, NoneEventDefinition)
+                   for s in parsed.spec.task_specs.values())
+
     def leave_none_starts(self, wf: BpmnWorkflow) -> None:
         """Before a message or signal starts a case: open the process's start events and cancel
         its none start events, so that the event's start event begins the case alone (Camunda,

@@ -171,13 +171,16 @@ def workflow_to_start(engine: Engine, case_id: str, key: str, definition: Any, p
     wf = engine.runner.new(parsed, data)
     wf.case_ref = (case_id, business_key)  # execution.processInstanceId before the first save
     wf.actor = actor
-    # A case of a process with a timer start event is one firing of that timer, whether the
-    # scheduler started it or a person did (as Camunda starts such instances at once).
-    has_start_timer = bool(parsed.model.start_events()["timers"])
-    if (timer_start or has_start_timer) and not engine.runner.fire_start_timer(wf):
-        raise InvalidState(f"process '{key}' has no timer start event")
-    if message is not None or signal is not None:
+    # A case the scheduler starts is one firing of the start timer, which begins it alone. A case
+    # a person or client starts begins at the none start event (Camunda's initial activity);
+    # without one, a process whose start event is a timer starts there at once, as Camunda does.
+    none_start = engine.runner.has_none_start(parsed)
+    fire_timer = timer_start or (not none_start and bool(parsed.model.start_events()["timers"])
+                                 and message is None and signal is None)
+    if (message is not None or signal is not None or fire_timer) and none_start:
         engine.runner.leave_none_starts(wf)
+    if fire_timer and not engine.runner.fire_start_timer(wf):
+        raise InvalidState(f"process '{key}' has no timer start event")
     for kind, event in (("message", message), ("signal", signal)):
         if event is not None:
             engine.runner.step(wf)
