@@ -5,25 +5,72 @@ subscribes under the name its expression yields from the case's variables when i
 wait; a throw event, send task or end event throws under the name it yields when it throws.
 Here the waiting task keeps the resolved name in its internal data (so it survives
 save/restore and later variable changes do not move the subscription); everything that
-matches a subscription by name asks :func:`subscribed_name`. Start events of a process
-cannot have such names (there are no case variables yet); the deploy checks refuse them.
+matches a subscription by name asks :func:`subscribed_name`. A signal name whose expression
+reads no variable (``alert-${'foo'}``) is a constant: :func:`fold_constant_names` replaces it by
+its value at deploy, as Camunda evaluates a signal start event's name without variables
+(SignalEventExpressionNameTest.testSignalStartEvent). Other expression names on a process's
+start events are refused at deploy (there are no case variables yet), and a message start event
+refuses every expression, constant or not, as Camunda does ("expressions in the message start
+event name are not allowed").
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 from typing import Any
 
-from engine.runtime import juel
+from lxml import etree
 
-__all__ = ["ExpressionNamed", "is_expression", "resolved_definition", "subscribed_name", "throw_resolved",
-           "thrown_name"]
+from engine.runtime import juel
+from engine.runtime.namespaces import tag
+
+__all__ = ["ExpressionNamed", "fold_constant_names", "is_expression", "resolved_definition", "subscribed_name",
+           "throw_resolved", "thrown_name"]
 
 PINNED = "event_names"     # task.internal_data: {name expression: resolved name}
 
 
 def is_expression(name: Any) -> bool:
     return isinstance(name, str) and juel.is_juel(name)
+
+
+def constant_value(name: str) -> str | None:
+    """The value of a name expression that reads no variable (text, string and number
+    literals joined with ``+``), else None."""
+    try:
+        tree = ast.parse(juel.translate(name), mode="eval").body
+    except (juel.JuelError, SyntaxError):
+        return None
+
+    def value(node: ast.expr) -> Any:
+        if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float)) \
+                and not isinstance(node.value, bool):
+            return node.value
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = value(node.left), value(node.right)
+            if isinstance(left, str) != isinstance(right, str):
+                raise ValueError("mixed")
+            return left + right
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str" \
+                and len(node.args) == 1 and not node.keywords:
+            return str(value(node.args[0]))
+        raise ValueError("not a constant")
+
+    try:
+        return str(value(tree))
+    except ValueError:
+        return None
+
+
+def fold_constant_names(root: etree._Element) -> None:
+    """Signal names whose expression reads no variable become their value."""
+    for node in root.iter(tag("signal")):
+        name = node.get("name") or ""
+        if is_expression(name):
+            folded = constant_value(name)
+            if folded is not None:
+                node.set("name", folded)
 
 
 def _evaluate(task: Any, name: str) -> str:

@@ -23,7 +23,7 @@ from engine.runtime.compensation_model import CompensationModel, read_compensati
 from engine.runtime import date_bounds
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
-from engine.runtime import case_sla, flowable_tasks, links, milestones, script_resources, task_list, task_owners
+from engine.runtime import case_sla, event_names, flowable_tasks, links, milestones, script_resources, task_list, task_owners
 from engine.runtime.event_subprocesses import prepare_triggers
 from engine.runtime.multi_instance import prepare_multi_instance
 from engine.runtime.rearm import prepare_rearming
@@ -126,6 +126,8 @@ class _BundleParser:
         for name, root in self.trees.items():
             checks.name_anonymous_flows(root)
             checks.local_references(root)
+            if self.dialects[name] == "camunda":
+                event_names.fold_constant_names(root)
             checks.address_bare_receive_tasks(root)
             self.problems.extend(links.rewrite_links(root, name))
             self.problems.extend(read_compensation(root, name, self.compensation))

@@ -1,8 +1,9 @@
 """Message and signal names given as expressions (Camunda 7, issue 11): a catch event, receive
 task or boundary event subscribes under the name its expression yields from the case's
 variables when it starts to wait; a throw event or end event throws under the name it yields
-when it throws; a start event with such a name is refused at deploy. SQLite and PostgreSQL,
-a save/restore at every wait."""
+when it throws; a start event with such a name is refused at deploy, except a signal name
+whose expression reads no variable (evaluated at deploy, as Camunda does). SQLite and
+PostgreSQL, a save/restore at every wait."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.domain.errors import DeploymentError
+from engine.services import queries
 from engine.persistence import tables as t
 from tests.integration.helpers import MODELS
 
@@ -136,3 +138,45 @@ def test_MessageStartEventTest_testUsingExpressionWithDollarTagInMessageStartEve
         scenario.deploy_camunda(
             MSG + "MessageStartEventTest.testUsingExpressionWithDollarTagInMessageStartEventNameThrowsException.bpmn20.xml")
     assert any("messageName-${'foo'}" in p.message for p in caught.value.problems)
+
+
+@pytest.mark.corpus
+def test_SignalEventExpressionNameTest_testSignalStartEvent(scenario):
+    """A signal start event's name expression that reads no variable is evaluated at deploy."""
+    scenario.deploy_camunda(SIG + "testSignalStartEvent.bpmn20.xml")
+    assert scenario.signal("alert-foo") == 1
+    [case] = queries.list_cases(scenario.engine, process_key="startBySignal")
+    assert scenario.waits_at(case["id"]) == ["task"]
+
+
+@pytest.mark.corpus
+def test_SignalEventExpressionNameTest_testAsyncSignalStartEvent(scenario):
+    scenario.deploy_camunda(SIG + "testSignalStartEvent.bpmn20.xml", SIG + "throwAlertSignalAsync.bpmn20.xml")
+    thrower = scenario.start("throwSignalAsync")
+    scenario.run_jobs()                                        # the asynchronous throw
+    assert scenario.status(thrower) == "completed"
+    [case] = queries.list_cases(scenario.engine, process_key="startBySignal")
+    assert scenario.waits_at(case["id"]) == ["task"]
+
+
+def test_a_start_event_signal_name_that_reads_a_variable_stays_refused(scenario, tmp_path):
+    model = tmp_path / "signal_start_variable.bpmn"
+    model.write_text(SIGNAL_START.replace("${'foo'}", "${art}"))
+    with pytest.raises(DeploymentError) as caught:
+        scenario.deploy_files([model])
+    assert any("alert-${art}" in p.message and "start event" in p.message for p in caught.value.problems)
+
+
+SIGNAL_START = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
+             id="d" targetNamespace="t">
+  <signal id="alarm" name="alert-${'foo'}"/>
+  <process id="start_per_signal" isExecutable="true">
+    <startEvent id="start"><signalEventDefinition signalRef="alarm"/></startEvent>
+    <sequenceFlow id="f1" sourceRef="start" targetRef="task"/>
+    <userTask id="task"/>
+    <sequenceFlow id="f2" sourceRef="task" targetRef="end"/>
+    <endEvent id="end"/>
+  </process>
+</definitions>
+"""
