@@ -104,7 +104,8 @@ class CamundaCall:
         if name not in top.subprocess_specs:
             my_task.error()
             raise WorkflowTaskException(f"the called process '{name}' is not deployed with this process; deploy "
-                                        "it with the caller or before it", task=my_task)
+                                        "it, then deploy the calling process again and start a new case (or move "
+                                        "this case to the new version)", task=my_task)
         my_task.internal_data[CALLED] = name
         subworkflow = top.create_subprocess(my_task, name)
         subworkflow.completed_event.connect(self._on_subworkflow_completed, my_task)  # type: ignore[attr-defined]

@@ -138,6 +138,8 @@ class _BundleParser:
                 flowable_tasks.loop_data_input(root)   # BPMN's own collection: Camunda 7 reads it too
             self.problems.extend(checks.static_problems(root, name, called,
                                                         javascript=self.dialects[name] == "camunda"))
+            missing = checks.missing_called_problems(root, name, called, camunda=self.dialects[name] == "camunda")
+            (self.warnings if self.dialects[name] == "camunda" else self.problems).extend(missing)
             if self.dialects[name] == "camunda":
                 self.problems.extend(camunda.translate_tree(root, name, self.delegates, self.scripts))
                 self.warnings.extend(script_resources.unresolved_warnings(root, name))

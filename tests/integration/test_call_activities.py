@@ -73,10 +73,23 @@ def test_binding_to_a_version_nobody_deployed_is_refused(uncached):
     with pytest.raises(DeploymentError) as err:
         deploy_models(uncached, "camunda/calls/call_tag2025.bpmn")
     assert "called process 'gebuehr' has no deployed version tag '2025'" in str(err.value.problems)
-    with pytest.raises(DeploymentError) as err:
-        deploy_models(uncached, "camunda/calls/call_latest.bpmn")
-    assert "called process 'gebuehr' is neither part of this deployment nor deployed before" \
-        in str(err.value.problems)
+
+
+def test_a_called_process_deployed_nowhere_is_a_warning_and_an_incident_when_reached(uncached):
+    """As in Camunda 7, which looks the called process up when a case reaches the call activity:
+    the caller deploys (a building block kept in another folder is deployed on its own), and a
+    case that reaches the call fails with an incident naming the process; once the called
+    process is deployed and the caller deployed again, new cases run through it."""
+    engine = uncached
+    result = deploy_models(engine, "camunda/calls/call_latest.bpmn")
+    assert any("called process 'gebuehr' is neither part of this deployment nor deployed before" in w.message
+               and w.element_id == "call" for w in result.warnings)
+    case = queries.get_case(engine, cases.start_case(engine, "call_latest", {}, internal=True))
+    assert case["status"] == "failed"
+    assert "the called process 'gebuehr' is not deployed with this process" in case["error"]
+    deploy_models(engine, "camunda/calls/called_v1.bpmn")
+    deploy_models(engine, "camunda/calls/call_latest.bpmn")
+    assert _waits(engine, cases.start_case(engine, "call_latest", {})) == ["alt"]
 
 
 def test_recursive_call_through_an_expression_stops_at_the_depth_limit(uncached):
