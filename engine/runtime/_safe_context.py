@@ -116,6 +116,13 @@ class ExecutionContext(ModelContext):
     def getId(self) -> Any:  # noqa: N802
         return self._meta.get("execution_id")
 
+    def getProcessInstance(self) -> "ExecutionContext":  # noqa: N802
+        """The case's own execution (Camunda: the process instance's DelegateExecution): the
+        same variables, the case's id as its id, no current activity."""
+        meta = {k: v for k, v in self._meta.items() if k not in ("activity_id", "activity_name", "task_id")}
+        meta["execution_id"] = self._meta.get("process_instance_id")
+        return ExecutionContext(self._data, meta)
+
     processInstanceId = property(getProcessInstanceId)  # noqa: N815 - JUEL property names
     processBusinessKey = property(getProcessBusinessKey)  # noqa: N815
     businessKey = property(getBusinessKey)  # noqa: N815
@@ -126,6 +133,7 @@ class ExecutionContext(ModelContext):
     processDefinitionId = property(getProcessDefinitionId)  # noqa: N815
     id = property(getId)
     variables = property(getVariables)
+    processInstance = property(getProcessInstance)  # noqa: N815
 
     def __repr__(self) -> str:
         return f"execution({self._meta.get('activity_id')})"

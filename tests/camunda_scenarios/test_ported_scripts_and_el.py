@@ -9,6 +9,7 @@ import pytest
 
 from engine.domain.errors import DeploymentError
 from tests.camunda_scenarios.conftest import Scenario
+from tests.integration.helpers import MODELS
 
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" '
         'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" targetNamespace="t">\n')
@@ -271,3 +272,15 @@ def test_ExpressionManagerTest_shouldCompareWithBigDecimal(scenario: Scenario) -
     assert scenario.waits_at(case) == ["userTask"]
     other = scenario.start("testProcess", {"total": 1.5, "myValue": 2})
     assert scenario.status(other) == "completed"
+
+
+def test_execution_get_process_instance_gives_the_case_own_execution(scenario):
+    """``${execution.getProcessInstance().getId()}`` (how municipal models pass the case id on):
+    the case's own execution, whose id is the case id, whose business key is the case's, and
+    which stands at no activity."""
+    scenario.deploy_files([MODELS / "camunda" / "process_instance" / "prozessinstanz.bpmn"])
+    case = scenario.start("vorgang_im_kontext", business_key="AZ-2026-17")
+    scenario.complete(case, "task")
+    data = scenario.data(case)
+    assert data["vorgangKopie"] == case and data["schluesselKopie"] == "AZ-2026-17"
+    assert data["aktivitaet"] is None
