@@ -7,6 +7,16 @@ exist, so such a case failed. :func:`prepare_multi_instance` makes every multi-i
 task of a spec evaluate its condition with the three counters added (for that evaluation
 only: they do not become process variables). For a sequential multi-instance activity
 ``nrOfActiveInstances`` is 1 while instances remain, as in Camunda.
+
+Variables an instance writes. SpiffWorkflow's Camunda multi-instance writes only the element
+variable back (into the collection) and drops everything else an instance set: a service
+task's connector result, a script's ``execution.setVariable``, a person's form data on a
+multi-instance user task. Camunda sets such a variable in the highest scope (the case, unless
+an enclosing scope has it), so the next sequential instance and the activities after the loop
+see it. :func:`prepare_multi_instance` makes the Camunda dialect's multi-instance tasks merge an
+instance's variables into the loop's scope when it completes, except its own local ones: the
+element variable (local to each instance in Camunda; the collection is not changed) and the
+counters.
 """
 
 from __future__ import annotations
@@ -16,6 +26,8 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (
     MultiInstanceTask, ParallelMultiInstanceTask)
+from SpiffWorkflow.camunda.specs.multiinstance_task import (
+    ParallelMultiInstanceTask as CamundaParallel, SequentialMultiInstanceTask as CamundaSequential)
 from SpiffWorkflow.util.task import TaskState
 from engine.runtime import spiff_seam
 
@@ -55,8 +67,21 @@ def _check_completion_condition(self: Any, my_task: Any) -> Any:
         last_child.data.update(saved)
 
 
+def _merge_instance_variables(self: Any, workflow: Any, child: Any) -> None:
+    """An instance's variables reach the loop's scope before SpiffWorkflow's own merge (which
+    then starts the next sequential instance from that scope, or checks completion)."""
+    local = {getattr(ref, "bpmn_id", None) for ref in (self.input_item, self.output_item)} | set(COUNTERS)
+    parent = child.parent
+    for name, value in child.data.items():
+        if name not in local:
+            parent.data[name] = value
+    type(self).merge_child(self, workflow, child)
+
+
 def prepare_multi_instance(spec: Any) -> None:
     """Specs are shared and re-parsed, never stored: patching them at parse time is enough."""
     for task_spec in spec.task_specs.values():
         if isinstance(task_spec, MultiInstanceTask):
             task_spec.check_completion_condition = types.MethodType(_check_completion_condition, task_spec)
+        if isinstance(task_spec, (CamundaParallel, CamundaSequential)):
+            task_spec.merge_child = types.MethodType(_merge_instance_variables, task_spec)

@@ -15,8 +15,8 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.parser.event_parsers import SendTaskParser
-from SpiffWorkflow.bpmn.specs.defaults import NoneTask, SendTask
+from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser, SendTaskParser
+from SpiffWorkflow.bpmn.specs.defaults import NoneTask, ReceiveTask, SendTask
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
@@ -33,6 +33,7 @@ from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask as ServiceT
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser
+from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser as SpiffServiceTaskParser
@@ -291,7 +292,29 @@ class SpiffDialectParser(SpiffBpmnParser):
     }
 
 
-class CamundaSendTaskParser(CamundaEventDefinitionParser, SendTaskParser):
+class CamundaLoops:
+    """Multi-instance as Camunda 7 writes it (``camunda:collection``, ``camunda:elementVariable``,
+    a loopCardinality) for the task kinds whose SpiffWorkflow parser is not Camunda's own
+    (service, send, script and receive tasks): they read only BPMN's loopDataInputRef, which
+    the Camunda translation has already turned into camunda:collection
+    (:func:`engine.runtime.flowable_tasks.loop_data_input`), and so refused every such loop."""
+
+    _add_multiinstance_task = CamundaTaskParser._add_multiinstance_task
+
+
+class CamundaServiceTaskParser(CamundaLoops, PlainServiceTaskParser):
+    pass
+
+
+class CamundaLoopScriptTaskParser(CamundaLoops, CamundaScriptTaskParser):
+    pass
+
+
+class CamundaReceiveTaskParser(CamundaLoops, ReceiveTaskParser):
+    pass
+
+
+class CamundaSendTaskParser(CamundaLoops, CamundaEventDefinitionParser, SendTaskParser):
     """A send task with an implementation (external topic, mapped delegate, connector) is a
     parked service task; without one it throws its message (delivered to other cases)."""
 
@@ -325,9 +348,10 @@ class CamundaDialectParser(CamundaParser):
             event_parsers.CamundaBoundary, CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("boundaryEvent")][1]),
         full_tag("intermediateThrowEvent"): (
             event_parsers.CamundaThrow, CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("intermediateThrowEvent")][1]),
-        full_tag("serviceTask"): (PlainServiceTaskParser, ParkedServiceTask),
+        full_tag("serviceTask"): (CamundaServiceTaskParser, ParkedServiceTask),
         full_tag("sendTask"): (CamundaSendTaskParser, ParkedServiceTask),
-        full_tag("scriptTask"): (CamundaScriptTaskParser, CamundaScriptTask),
+        full_tag("scriptTask"): (CamundaLoopScriptTaskParser, CamundaScriptTask),
+        full_tag("receiveTask"): (CamundaReceiveTaskParser, ReceiveTask),
         full_tag("task"): (CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("task")][0], PassThroughTask),
     }
 
