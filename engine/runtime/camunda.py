@@ -174,6 +174,15 @@ def _message_throws_as_service_tasks(root: etree._Element) -> None:
         event.tag = tag("serviceTask")
 
 
+def _rule_tasks_as_service_tasks(root: etree._Element) -> None:
+    """A business rule task that names no decision but an implementation (camunda:class,
+    delegateExpression, expression, an external topic) runs as a service task in Camunda 7
+    (RuleTaskTest.testJavaDelegate); it becomes a ``serviceTask`` of the same id."""
+    for node in list(root.iter(tag("businessRuleTask"))):
+        if node.get(tag("decisionRef", CAMUNDA)) is None and implementation(node, None).kind != "none":
+            node.tag = tag("serviceTask")
+
+
 def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] | None,
                    scripts: dict[str, str] | None = None) -> list[Problem]:
     """Rewrite expressions in place; return problems for what cannot run.
@@ -191,6 +200,7 @@ def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] 
     _rewrite_beans(root, bean_functions(mapping))
     _pass_manual_tasks(root)
     _message_throws_as_service_tasks(root)
+    _rule_tasks_as_service_tasks(root)
     _inline_script_resources(root, scripts or {})
     camunda_listeners.expand_timeout_listeners(root)
     translate_conditions(root, fail)

@@ -408,3 +408,14 @@ def test_BoundaryConditionalEventTest_testFalseCondition(scenario: Scenario) -> 
     case = scenario.start("conditionalEventProcess")
     scenario.set_variables(case, {"variable": 1})
     assert [t["name"] for t in scenario.tasks(case)] == ["Task with condition"]
+
+
+@pytest.mark.corpus
+def test_RuleTaskTest_testJavaDelegate(scenario):
+    """A business rule task naming a Java delegate instead of a decision runs as a service task."""
+    scenario.deploy_camunda("ruletask/RuleTaskTest.testJavaDelegate.bpmn20.xml",
+                            mapping={"delegates": {"org.camunda.bpm.engine.test.bpmn.ruletask.DummyServiceTask":
+                                                   "test.noop"}})
+    case = scenario.start("businessRuleTaskJavaDelegate")
+    assert [c.operation for c in scenario.connector.calls] == ["test.noop"]     # DummyServiceTask.wasExecuted
+    assert scenario.status(case) == "completed"
