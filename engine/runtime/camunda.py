@@ -44,11 +44,18 @@ Everything here runs before SpiffWorkflow sees the XML, on the tree of an upload
       {"topics":     {"registerLookup": "melderegister.find_person"},
        "delegates":  {"${sendMailDelegate}": "mail.send", "org.acme.Archive": "dms.hand_over"},
        "connectors": {"http-connector": "http.request"},
-       "beans":      {"digitalwf.urlGruppenaufgaben": "portal_url", "mailer.send": "mail.send"}}
+       "beans":      {"digitalwf.urlGruppenaufgaben": "portal_url", "mailer.send": "mail.send"},
+       "scripts":    {"de/stadt/gebuehr.groovy": "kasse.gebuehr", "Task_Umwandeln": "xml.transform"}}
 
 * **Scripts.** Script tasks, listener scripts and input/output script values in JavaScript
   run in the QuickJS sandbox (:mod:`engine.runtime.javascript`), Python in the safe
-  evaluator, ``scriptFormat="juel"`` (Camunda's default) as an expression.
+  evaluator, ``scriptFormat="juel"`` (Camunda's default) as an expression. A script task or
+  listener script in another language (Groovy, XSLT ...) runs when a ``"scripts"`` entry,
+  keyed by its ``camunda:resource`` path or else by the element's id, maps it to the connector
+  operation that now does its work: the task becomes a call of that operation
+  (:func:`engine.runtime.camunda_tasks.mapped_scripts_as_service_tasks`), the listener a job
+  after the commit like a mapped Java listener. Input/output values in such languages stay
+  refused (their value is needed at once).
 * **Listeners** (:mod:`engine.runtime.camunda_listeners`, run by
   :mod:`engine.runtime.listeners`): execution listeners (start, end, take, process
   start/end) and task listeners (create, assignment, complete, delete, timeout) with expressions or
@@ -97,7 +104,9 @@ from engine.runtime.camunda_checks import (
     translate_conditions, translate_timers)
 from engine.runtime.camunda_tasks import (
     DELEGATE_ATTRIBUTES, EXPRESSION_PROPERTY, EXTERNAL_CONNECTOR, MAPPING_FILE, MAPPING_SECTIONS, Implementation,
-    bean_functions, delegate_operation, implementation, mapping_problems, service_call)
+    bean_functions, delegate_operation, implementation, mapped_scripts_as_service_tasks, mapping_problems,
+    script_operation, service_call)
+from engine.runtime.checks import script_key
 from engine.runtime.namespaces import BPMN, CAMUNDA, owner_id, tag
 
 _IMPLEMENTED = ("serviceTask", "sendTask", "businessRuleTask")
@@ -117,14 +126,17 @@ def _rewrite_beans(root: etree._Element, functions: dict[str, str]) -> None:
             node.text = juel.rewrite_beans(node.text, functions)
 
 
-def _inline_script_resources(root: etree._Element, scripts: dict[str, str]) -> None:
+def _inline_script_resources(root: etree._Element, scripts: dict[str, str], mapping: dict[str, Any] | None) -> None:
     """``camunda:resource="deployment://a/b.js"`` (also ``classpath://`` or a bare path) on a
     script task or camunda:script: a script file of the same deployment (matched by its path's
     end) becomes the inline script. Unresolved resources stay: they are loaded when the script
-    runs, as in Camunda (:mod:`engine.runtime.script_resources`)."""
+    runs, as in Camunda (:mod:`engine.runtime.script_resources`). A script that a ``"scripts"``
+    entry maps to a connector operation keeps its path: that is its mapping key."""
     for node in root.iter(tag("scriptTask"), tag("script", CAMUNDA)):
         attr = tag("resource", CAMUNDA) if node.tag == tag("scriptTask") else "resource"
         reference = node.get(attr)
+        if reference and script_operation(script_key(node), mapping) is not None:
+            continue
         text = script_resources.find_script(reference, scripts) if reference else None
         if text is None:
             continue
@@ -201,7 +213,7 @@ def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] 
     _pass_manual_tasks(root)
     _message_throws_as_service_tasks(root)
     _rule_tasks_as_service_tasks(root)
-    _inline_script_resources(root, scripts or {})
+    _inline_script_resources(root, scripts or {}, mapping)
     camunda_listeners.expand_timeout_listeners(root)
     translate_conditions(root, fail)
     translate_timers(root, fail)
@@ -253,4 +265,4 @@ def start_variables(model: Any, user: str) -> dict[str, Any]:
 __all__ = ["EXPRESSION_PROPERTY", "translate_tree", "service_call", "implementation", "Implementation", "mapping_problems",
            "start_variables", "MAPPING_FILE", "EXTERNAL_CONNECTOR", "BPMN",
            "DELEGATE_ATTRIBUTES", "MAPPING_SECTIONS", "INITIATOR_PROPERTY", "TIMER_TAGS", "USER_TASK_EXPRESSIONS",
-           "delegate_operation"]
+           "delegate_operation", "mapped_scripts_as_service_tasks"]

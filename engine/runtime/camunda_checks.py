@@ -19,7 +19,7 @@ from engine.runtime import camunda_io, juel
 from engine.runtime.elements import split_names
 from engine.runtime.camunda_tasks import (
     EXPRESSION_PROPERTY, MAPPING_FILE, bare_name, parameter_expression, implementation)
-from engine.runtime.checks import FOREIGN_LANGUAGES, foreign_script_message
+from engine.runtime.checks import FOREIGN_LANGUAGES, foreign_script_message, script_key
 from engine.runtime.io_mapping import script_language
 from engine.runtime.javascript import JAVASCRIPT_NAMES
 from engine.runtime.namespaces import CAMUNDA, tag
@@ -69,7 +69,8 @@ def blank_foreign_scripts(root: etree._Element, fail: Fail) -> None:
         if resource is not None:  # not in the deployment or an expression: loaded when the task runs
             if language not in ("", "juel") and script_language(language) is None \
                     and language not in FOREIGN_LANGUAGES:   # (those are reported by the static checks)
-                fail(node, foreign_script_message(node.get("scriptFormat") or language, task=True))
+                fail(node, foreign_script_message(node.get("scriptFormat") or language, task=True,
+                                                  mapping_key=script_key(node)))
             if juel.is_juel(resource):
                 try:
                     juel.translate(resource.strip())
@@ -110,7 +111,7 @@ def check_implementation(node: etree._Element, mapping: dict[str, Any] | None, f
     if node.tag == tag("businessRuleTask") and impl.kind in ("none", "decision"):
         fail(node, "business rule task needs camunda:decisionRef pointing at a DMN decision")
         return
-    if impl.kind == "builtin":
+    if impl.kind in ("builtin", "script"):   # a "scripts" entry made it (mapped_scripts_as_service_tasks)
         return
     if impl.kind == "expression":  # runs in the engine: ${execution.setVariable(...)}, ${s.substring(1)}
         _add_property(node, EXPRESSION_PROPERTY, juel.translate(impl.name.strip()))

@@ -17,8 +17,8 @@ from lxml import etree
 from engine.domain.errors import Problem
 from engine.runtime import juel
 from engine.runtime.camunda_tasks import (
-    MAPPING_FILE, bare_name, bean_call_operation, delegate_operation, value_expression_text)
-from engine.runtime.checks import foreign_script_message
+    MAPPING_FILE, bare_name, bean_call_operation, delegate_operation, script_operation, value_expression_text)
+from engine.runtime.checks import foreign_script_message, script_key
 from engine.runtime.javascript import JAVASCRIPT_NAMES
 from engine.runtime.namespaces import CAMUNDA, tag
 from engine.runtime.script_resources import is_dynamic
@@ -62,7 +62,9 @@ def read_listener(node: etree._Element, mapping: dict[str, Any] | None = None) -
     """The listener of one camunda:executionListener/taskListener element; raises ValueError
     with the reason when it cannot run here. Java code (``class``, ``delegateExpression``, a
     bean expression) runs when ``mapping`` (camunda-mapping.json) maps it to a connector
-    operation: as a job after the command commits, whose answer the case does not wait for."""
+    operation: as a job after the command commits, whose answer the case does not wait for.
+    So does a script that a ``"scripts"`` entry maps (by resource path or the owning element's
+    id; the way to bring a Groovy listener)."""
     kind = "execution" if node.tag == tag("executionListener", CAMUNDA) else "task"
     event = (node.get("event") or ("take" if _on_flow(node) else "")).strip()
     allowed = EXECUTION_EVENTS if kind == "execution" else TASK_EVENTS
@@ -93,9 +95,13 @@ def read_listener(node: etree._Element, mapping: dict[str, Any] | None = None) -
     script = node.find(tag("script", CAMUNDA))
     if script is None:
         raise ValueError("names neither an expression nor a script")
+    key = script_key(script)
+    operation = script_operation(key, mapping)
+    if operation is not None:   # camunda-mapping.json hands the script's work to a connector operation
+        return Listener(kind, event, "connector", operation)
     language = (script.get("scriptFormat") or "").strip().lower()
     if language not in JAVASCRIPT_NAMES and language not in _PYTHON:
-        raise ValueError(foreign_script_message(script.get("scriptFormat") or "unnamed"))
+        raise ValueError(foreign_script_message(script.get("scriptFormat") or "unnamed", mapping_key=key))
     resource = (script.get("resource") or "").strip()
     if resource and is_dynamic(resource):
         raise ValueError(f"the script resource {resource!r} is an expression; here only a script task can choose "

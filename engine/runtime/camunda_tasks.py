@@ -21,7 +21,7 @@ from engine.runtime.model import ServiceCall
 from engine.runtime.namespaces import CAMUNDA, tag
 
 MAPPING_FILE = "camunda-mapping.json"
-MAPPING_SECTIONS = ("topics", "delegates", "connectors", "beans")
+MAPPING_SECTIONS = ("topics", "delegates", "connectors", "beans", "scripts")
 EXTERNAL_SECTION = "external"           # a list of topics reserved for outside workers
 EXTERNAL_CONNECTOR = "camunda"          # the connector that answers unmapped external topics
 DELEGATE_ATTRIBUTES = ("class", "delegateExpression", "expression")
@@ -103,6 +103,7 @@ def _translatable(expression: str) -> bool:
     return juel.is_juel(expression)
 
 
+SCRIPT_MAPPED = "{urn:amtsflow}mappedScript"  # on a script task turned service task: its "scripts" key
 EXPRESSION_PROPERTY = "amtsflow:expression"   # the translated camunda:expression of a service task
 TRIGGERABLE_PROPERTY = "amtsflow:triggerable"  # "true": the service task waits for its trigger after its call
 
@@ -123,6 +124,34 @@ def mapping_section(mapping: dict[str, Any] | None, section: str) -> dict[str, s
     return {k: v for k, v in entries.items() if isinstance(v, str)} if isinstance(entries, dict) else {}
 
 
+def script_operation(key: str, mapping: dict[str, Any] | None) -> str | None:
+    """The connector operation a "scripts" entry maps a script (resource path or element id) to."""
+    return mapping_section(mapping, "scripts").get(key) if key else None
+
+
+def mapped_scripts_as_service_tasks(root: etree._Element, mapping: dict[str, Any] | None) -> None:
+    """A script task whose script camunda-mapping.json maps under ``"scripts"`` (by its
+    ``camunda:resource`` path, else its id) to a connector operation becomes a service task
+    calling that operation: the way to bring a Groovy (or other) script whose language cannot
+    run here, once its work is implemented as a connector operation. Its input parameters are
+    the call's parameters, the answer lands in ``camunda:resultVariable`` as with any service
+    task; listeners, input/output mappings and async flags stay."""
+    from engine.runtime.checks import script_key
+
+    if not mapping_section(mapping, "scripts"):
+        return
+    for node in list(root.iter(tag("scriptTask"))):
+        key = script_key(node)
+        if script_operation(key, mapping) is None:
+            continue
+        for script in node.findall(tag("script")):
+            node.remove(script)
+        for attr in ("scriptFormat", tag("resource", CAMUNDA)):
+            node.attrib.pop(attr, None)
+        node.set(SCRIPT_MAPPED, key)
+        node.tag = tag("serviceTask")
+
+
 def bare_name(value: str) -> str:
     """'${mailer}' / '#{mailer}' -> 'mailer'; anything else unchanged."""
     match = re.fullmatch(r"\s*[$#]\{\s*(.*?)\s*\}\s*", value)
@@ -135,7 +164,8 @@ def bare_name(value: str) -> str:
 class Implementation:
     """How a Camunda service task is implemented and which connector operation runs it."""
 
-    kind: str                 # "external", "builtin", "delegate", "connector", "decision", "expression", "none"
+    kind: str                 # "external", "builtin", "delegate", "connector", "script", "decision", "expression",
+    #                           "none"
     name: str                 # topic, delegate attribute value, connectorId, decisionRef
     attribute: str = ""       # for delegates: class, delegateExpression or expression
     operation: str | None = None   # resolved "connector.operation"; None: needs a mapping
@@ -143,11 +173,15 @@ class Implementation:
     @property
     def mapping_entry(self) -> tuple[str, str] | None:
         """(section, key) of the camunda-mapping.json entry this task needs or uses."""
-        section = {"external": "topics", "delegate": "delegates", "connector": "connectors"}.get(self.kind)
+        section = {"external": "topics", "delegate": "delegates", "connector": "connectors",
+                   "script": "scripts"}.get(self.kind)
         return (section, self.name) if section else None
 
 
 def implementation(node: etree._Element, mapping: dict[str, Any] | None) -> Implementation:
+    script = node.get(SCRIPT_MAPPED)
+    if script is not None:   # a script task whose work camunda-mapping.json hands to a connector
+        return Implementation("script", script, operation=mapping_section(mapping, "scripts").get(script))
     if node.get(tag("decisionRef", CAMUNDA)) is not None:
         return Implementation("decision", node.get(tag("decisionRef", CAMUNDA), ""))
     if node.get(tag("type", CAMUNDA)) == "external":

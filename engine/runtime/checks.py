@@ -32,15 +32,33 @@ FOREIGN_LANGUAGES = {"groovy", "javascript", "js", "ecmascript", "nashorn", "gra
                      "jruby", "kotlin", "java", "text/javascript", "application/javascript", "text/groovy"}
 
 
-def foreign_script_message(language: str, javascript: bool = True, *, task: bool = False) -> str:
-    """Why a script in ``language`` cannot run, and how to rewrite it (``task``: a script task)."""
+def foreign_script_message(language: str, javascript: bool = True, *, task: bool = False,
+                           mapping_key: str | None = None) -> str:
+    """Why a script in ``language`` cannot run, and how to rewrite it (``task``: a script task).
+    ``mapping_key``: the camunda-mapping.json "scripts" key that would hand the script's work to
+    a connector operation instead (script tasks and listeners; not input/output values)."""
     head = f"script language '{language}' cannot run here" if task else f"{language} script cannot run here"
     if javascript:
-        return (f"{head}; rewrite the script in JavaScript (scriptFormat=\"javascript\", with the same "
+        text = (f"{head}; rewrite the script in JavaScript (scriptFormat=\"javascript\", with the same "
                 "execution.getVariable/setVariable calls; it runs in a sandbox) or in Python (the engine's safe "
                 "subset), or move the work into a service task with a connector")
+        if mapping_key:
+            text += (", or map the script to a connector operation that does its work in camunda-mapping.json: "
+                     f"{{\"scripts\": {{\"{mapping_key}\": \"connector.operation\"}}}}")
+        return text
     return (f"{head} (scripts run in the engine's safe Python-subset evaluator); rewrite the script in Python "
             "or use a service task")
+
+
+def script_key(node: etree._Element) -> str:
+    """The camunda-mapping.json "scripts" key of a script task or a listener's camunda:script:
+    its ``camunda:resource`` path as written (without ``deployment://``/``classpath://``), else
+    the id of the element that owns the script."""
+    attr = tag("resource", CAMUNDA) if node.tag == tag("scriptTask") else "resource"
+    resource = (node.get(attr) or "").strip()
+    if resource and not juel.is_juel(resource):
+        return resource.split("://", 1)[-1].lstrip("/")
+    return node.get("id", "") if node.tag == tag("scriptTask") else owner_id(node)
 
 
 def static_problems(root: etree._Element, filename: str, called_ids: set[str], *,
@@ -96,7 +114,8 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
         if name == "scriptTask":
             fmt = (node.get("scriptFormat") or "").strip().lower()
             if fmt in FOREIGN_LANGUAGES and not (javascript and (fmt in JAVASCRIPT_NAMES or fmt == "juel")):
-                add(node, foreign_script_message(node.get("scriptFormat") or fmt, javascript, task=True))
+                add(node, foreign_script_message(node.get("scriptFormat") or fmt, javascript, task=True,
+                                                 mapping_key=script_key(node) if javascript else None))
         if name == "callActivity":
             called = node.get("calledElement")
             case_ref = node.get(tag("caseRef", CAMUNDA))

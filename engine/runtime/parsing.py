@@ -23,7 +23,8 @@ from engine.runtime.compensation_model import CompensationModel, read_compensati
 from engine.runtime import date_bounds
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
-from engine.runtime import case_sla, event_names, flowable_tasks, links, milestones, script_resources, task_list, task_owners
+from engine.runtime import (camunda_tasks, case_sla, event_names, flowable_tasks, links, milestones, script_resources,
+                            task_list, task_owners)
 from engine.runtime.event_subprocesses import prepare_triggers
 from engine.runtime.multi_instance import prepare_multi_instance
 from engine.runtime.rearm import prepare_rearming
@@ -136,13 +137,15 @@ class _BundleParser:
                 checks.unconditional_exclusive_flows(root)
                 checks.unconditional_inclusive_flows(root)
                 flowable_tasks.loop_data_input(root)   # BPMN's own collection: Camunda 7 reads it too
+                camunda.mapped_scripts_as_service_tasks(root, self.delegates)
             self.problems.extend(checks.static_problems(root, name, called,
                                                         javascript=self.dialects[name] == "camunda"))
             missing = checks.missing_called_problems(root, name, called, camunda=self.dialects[name] == "camunda")
             (self.warnings if self.dialects[name] == "camunda" else self.problems).extend(missing)
             if self.dialects[name] == "camunda":
                 self.problems.extend(camunda.translate_tree(root, name, self.delegates, self.scripts))
-                self.warnings.extend(script_resources.unresolved_warnings(root, name))
+                self.warnings.extend(script_resources.unresolved_warnings(
+                    root, name, camunda_tasks.mapping_section(self.delegates, "scripts")))
             if self.check is not None:  # deploying (not re-reading a stored definition)
                 self.problems.extend(reserved_id_problems(root, name))
                 self.problems.extend(checks.expression_problems(root, name, self.check))

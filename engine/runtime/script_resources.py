@@ -19,7 +19,7 @@ have been deployed and checked with the model).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from lxml import etree
 
@@ -53,12 +53,15 @@ def missing_message(reference: str) -> str:
             "model (in its folder) and redeploy, or write the script inline")
 
 
-def unresolved_warnings(root: etree._Element, filename: str) -> list[Problem]:
-    """Deploy-time warnings for fixed script resources the deployment lacks (they fail when run)."""
+def unresolved_warnings(root: etree._Element, filename: str, mapped: Iterable[str] = ()) -> list[Problem]:
+    """Deploy-time warnings for fixed script resources the deployment lacks (they fail when run).
+    ``mapped``: the camunda-mapping.json "scripts" keys (those scripts call a connector instead)."""
     warnings = []
     for node in root.iter(tag("scriptTask"), tag("script", CAMUNDA)):
         attr = tag("resource", CAMUNDA) if node.tag == tag("scriptTask") else "resource"
         reference = node.get(attr)
+        if reference and reference.split("://", 1)[-1].lstrip("/") in mapped:
+            continue
         if reference and not is_dynamic(reference):
             warnings.append(Problem(filename, node.sourceline or 0, owner_id(node),
                                     f"the script resource '{reference}' is not part of this deployment; the "

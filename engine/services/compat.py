@@ -28,7 +28,9 @@ from lxml import etree
 
 from engine.domain.errors import DeploymentError, Problem
 from engine.runtime import camunda, flowable
-from engine.runtime.camunda_tasks import bare_name, delegate_operation
+from engine.runtime.camunda_tasks import bare_name, delegate_operation, script_operation
+from engine.runtime.checks import script_key
+from engine.runtime.javascript import JAVASCRIPT_NAMES
 from engine.runtime.namespaces import CAMUNDA, owner_id, tag
 from engine.runtime.parsing import BPMN_SUFFIXES, SourceFile, detect_dialect, parse_bundle
 from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
@@ -36,6 +38,7 @@ from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
 RUNS, AFTER_MAPPING, BLOCKED = "runs", "runs after mapping", "blocked"
 COMPANION_SUFFIXES = (".dmn", ".form", ".json", ".js", ".py", ".groovy")
 PYTHON_SCRIPTS = ("", "python", "text/x-python", "py")
+RUNNABLE_SCRIPTS = (*PYTHON_SCRIPTS, *JAVASCRIPT_NAMES)
 PLACEHOLDER_CONNECTOR = "mapped"
 _BEAN_HINT = re.compile(r'declare "([A-Za-z_]\w*\.[A-Za-z_]\w*)" under "beans"')
 
@@ -238,6 +241,17 @@ def _unmapped(root: etree._Element, mapping: dict[str, Any]) -> list[tuple[str, 
             value = node.get(attr)
             if value and delegate_operation(value, mapping) is None and ("delegates", bare_name(value)) not in needed:
                 needed.append(("delegates", bare_name(value)))
+    # scripts in a language that cannot run here (Groovy, XSLT, ...): a "scripts" entry hands
+    # their work to a connector operation (script tasks and listeners; not input/output values)
+    listener_scripts = [s for n in root.iter(tag("executionListener", CAMUNDA), tag("taskListener", CAMUNDA))
+                        for s in n.findall(tag("script", CAMUNDA))]
+    for node in [*root.iter(tag("scriptTask")), *listener_scripts]:
+        language = (node.get("scriptFormat") or "").strip().lower()
+        if language in RUNNABLE_SCRIPTS or (node.tag == tag("scriptTask") and language == "juel"):
+            continue
+        key = script_key(node)
+        if key and script_operation(key, mapping) is None and ("scripts", key) not in needed:
+            needed.append(("scripts", key))
     return needed
 
 
