@@ -48,6 +48,7 @@ from engine.runtime.signals import CamundaSignal
 from engine.runtime.event_names import ExpressionNamed, throw_resolved
 from engine.runtime.namespaces import BPMN as BPMN_NS, CAMUNDA as CAMUNDA_NS
 from engine.runtime.camunda_tasks import EXPRESSION_PROPERTY, TRIGGERABLE_PROPERTY
+from engine.runtime.camunda_decisions import CamundaDecisionTask, CamundaDecisionTaskParser
 from engine.runtime.script_tasks import CamundaScriptTask, CamundaScriptTaskParser
 
 
@@ -352,6 +353,7 @@ class CamundaDialectParser(CamundaParser):
         full_tag("sendTask"): (CamundaSendTaskParser, ParkedServiceTask),
         full_tag("scriptTask"): (CamundaLoopScriptTaskParser, CamundaScriptTask),
         full_tag("receiveTask"): (CamundaReceiveTaskParser, ReceiveTask),
+        full_tag("businessRuleTask"): (CamundaDecisionTaskParser, CamundaDecisionTask),
         full_tag("task"): (CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("task")][0], PassThroughTask),
     }
 

@@ -110,4 +110,60 @@ def _files(conn: Connection, row: Any) -> list[SourceFile]:
     return result
 
 
-__all__ = ["borrow_called", "is_borrowed", "PREFIX"]
+
+def _decision_ids(root: Any) -> set[str]:
+    return {d.get("id", "") for d in root.iter("{*}decision")}
+
+
+def borrow_decisions(conn: Connection, files: list[SourceFile]) -> list[SourceFile]:
+    """DMN files of earlier deployments defining the decisions that the upload's business rule
+    tasks name (``camunda:decisionRef``, a fixed id) but none of its DMN files define. Camunda 7
+    resolves a decisionRef among all deployed decisions (a decision kept in another folder);
+    here the newest deployed definition whose DMN defines it lends that file, stored with the
+    caller like a borrowed called process (so its cases keep that decision after every reload)."""
+    defined: set[str] = set()
+    wanted: set[str] = set()
+    for f in files:
+        lower = f.name.lower()
+        try:
+            if lower.endswith(".dmn"):
+                defined |= _decision_ids(parse_untrusted(f.content, f.name))
+            elif lower.endswith(BPMN_SUFFIXES):
+                root = parse_untrusted(f.content, f.name)
+                for task in root.iter("{*}businessRuleTask"):
+                    ref = (task.get("{http://camunda.org/schema/1.0/bpmn}decisionRef")
+                           or task.get("{http://flowable.org/bpmn}decisionTableReferenceKey") or "").strip()
+                    if ref and "{" not in ref:
+                        wanted.add(ref)
+        except UnsafeXml:
+            continue  # reported by the parser
+    missing = wanted - defined
+    if not missing:
+        return []
+    d = t.process_definitions
+    borrowed: list[SourceFile] = []
+    seen: set[str] = {f.sha256 for f in files}
+    for row in conn.execute(select(d).order_by(d.c.created_at.desc(), d.c.version.desc())):
+        dmn = [f for f in row.files if f["name"].lower().endswith(".dmn") and f["sha256"] not in seen]
+        if not dmn:
+            continue
+        contents = dict(conn.execute(select(t.resources.c.sha256, t.resources.c.content).where(
+            t.resources.c.sha256.in_([f["sha256"] for f in dmn]))).all())
+        for f in dmn:
+            seen.add(f["sha256"])
+            try:
+                ids = _decision_ids(parse_untrusted(contents[f["sha256"]], f["name"]))
+            except (UnsafeXml, KeyError):
+                continue
+            if ids & missing:
+                base = os.path.basename(f["name"])
+                if not base.startswith(PREFIX):
+                    base = f"{PREFIX}{row.key}-v{row.version}-{base}"
+                borrowed.append(SourceFile(base, contents[f["sha256"]]))
+                missing -= ids
+        if not missing:
+            break
+    return borrowed
+
+
+__all__ = ["borrow_called", "borrow_decisions", "is_borrowed", "PREFIX"]

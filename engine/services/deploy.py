@@ -19,7 +19,7 @@ from engine.persistence.db import unit_of_work
 from engine.runtime.parsing import SCRIPT_SUFFIXES, ParsedProcess, SourceFile, parse_bundle
 from engine.services import audit, schedules
 from engine.services.business_keys import service_policy
-from engine.services.called import borrow_called, is_borrowed
+from engine.services.called import borrow_called, borrow_decisions, is_borrowed
 from engine.services.retention import retention_of
 
 MAX_FILES = 200
@@ -80,6 +80,7 @@ def deploy(engine: Engine, files: list[SourceFile], actor: str = "system", *, na
     record is the current tenant's either way."""
     with engine.db.connect() as conn:
         borrowed = borrow_called(conn, files)
+        borrowed += borrow_decisions(conn, files + borrowed)
     bundle = parse_bundle(files + borrowed, engine.check_expression, engine.known_operations())
     if not bundle.processes:
         raise DeploymentError([Problem(files[0].name, 0, "", "no executable process (isExecutable=\"true\") found")])

@@ -1,0 +1,80 @@
+"""Business rule tasks as Camunda 7 runs them: the decision's result goes into
+``camunda:resultVariable``, shaped by ``camunda:mapDecisionResult``.
+
+SpiffWorkflow merges the matched rule's outputs into the case's variables under the output
+names. Camunda stores nothing but the result variable (DmnBusinessRuleTaskTest), mapped as:
+
+* ``resultList`` (the default): a list with one map (output name -> value) per matched rule;
+* ``singleResult``: that one map, or null when no rule matched; more than one match fails;
+* ``singleEntry``: the one output value of the one matched rule, or null; more fails;
+* ``collectEntries``: the values of the one output across all matched rules.
+
+A task without a result variable keeps the outputs as SpiffWorkflow sets them (named by the
+decision's outputs), as models written for this engine expect; Camunda would keep them only
+for the task's own output mapping.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser
+from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
+
+from engine.runtime.namespaces import CAMUNDA
+
+MAPPINGS = ("resultList", "singleResult", "singleEntry", "collectEntries")
+
+
+def map_result(results: list[dict[str, Any]], mapping: str) -> Any:
+    """The decision result (one output map per matched rule) as ``mapping`` shapes it; raises
+    ValueError with Camunda's reason when the result does not fit the shape."""
+    if mapping == "resultList":
+        return results
+    if mapping == "collectEntries":
+        if any(len(r) > 1 for r in results):
+            raise ValueError("collectEntries needs a decision with one output; this result has several")
+        return [next(iter(r.values())) for r in results if r]
+    if len(results) > 1:
+        raise ValueError(f"{mapping} needs at most one matched rule; {len(results)} rules matched")
+    if not results:
+        return None
+    if mapping == "singleResult":
+        return results[0]
+    if len(results[0]) > 1:
+        raise ValueError("singleEntry needs a decision with one output; the matched rule has several")
+    return next(iter(results[0].values()), None)
+
+
+class CamundaDecisionTask(BusinessRuleTask):
+    result_variable = ""
+    map_decision_result = "resultList"
+
+    def _run_hook(self, my_task: Any) -> Any:
+        if not self.result_variable:
+            return super()._run_hook(my_task)
+        try:
+            results = [rule.output_as_dict(my_task) for rule in self.dmnEngine.decide(my_task)]
+            my_task.data[self.result_variable] = map_result(results, self.map_decision_result)
+        except ValueError as exc:
+            raise WorkflowTaskException(f"decision result of '{self.bpmn_name or self.bpmn_id}': {exc}",
+                                        task=my_task) from exc
+        return True
+
+
+class CamundaDecisionTaskParser(BusinessRuleTaskParser):
+    def create_task(self) -> Any:
+        spec = CamundaDecisionTask(self.spec, self.bpmn_id,
+                                   dmnEngine=self.process_parser.parser.get_engine(
+                                       self.get_decision_ref(self.node), self.node),
+                                   **self.bpmn_attributes)
+        spec.result_variable = (self.node.get(f"{{{CAMUNDA}}}resultVariable") or "").strip()
+        mapping = (self.node.get(f"{{{CAMUNDA}}}mapDecisionResult") or "resultList").strip()
+        if mapping not in MAPPINGS:
+            self.raise_validation_exception(f"camunda:mapDecisionResult '{mapping}' is none of {', '.join(MAPPINGS)}")
+        spec.map_decision_result = mapping
+        return spec
+
+
+__all__ = ["CamundaDecisionTask", "CamundaDecisionTaskParser", "map_result"]
