@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from collections.abc import MutableMapping
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine as Database
@@ -176,11 +176,13 @@ def bootstrap(settings: Settings | None = None, connectors: Mapping[str, Connect
               clock: Clock | None = None, db: Database | None = None) -> Engine:
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
-    evaluator = SafeEvaluator(functions=expression_functions(clock, settings.public_url))
+    engines: list[Engine] = []   # the engine, once built: bean calls use its installed connectors
+    evaluator = SafeEvaluator(functions=expression_functions(
+        clock, settings.public_url, connectors=lambda: engines[0].connectors if engines else None))
     script_engine = SafeScriptEngine(evaluator, clock)
     database = db or make_engine(settings.database_url, busy_seconds=settings.sqlite_busy_seconds,
                                  synchronous=settings.sqlite_synchronous)
-    return Engine(
+    engine = Engine(
         settings=settings,
         db=database,
         clock=clock,
@@ -192,12 +194,18 @@ def bootstrap(settings: Settings | None = None, connectors: Mapping[str, Connect
         connectors=dict(connectors or {}),
         case_cache=CaseCache(settings.case_cache_size),
     )
+    engines.append(engine)
+    return engine
 
 
-def expression_functions(clock: Clock, public_url: str | None = None) -> dict[str, Any]:
+def expression_functions(clock: Clock, public_url: str | None = None,
+                         connectors: Callable[[], Mapping[str, Connector] | None] | None = None) -> dict[str, Any]:
     """The functions models may call besides the built-ins (dates from the engine clock, the
-    portal's public address)."""
+    portal's public address, and ``bean_call``, into which the Camunda translation rewrites
+    beans mapped to connector operations: engine.runtime.beans)."""
     from datetime import timedelta
+
+    from engine.runtime.beans import BEAN_FUNCTION, bean_caller
 
     def now() -> str:
         return clock.now().isoformat()
@@ -213,7 +221,8 @@ def expression_functions(clock: Clock, public_url: str | None = None) -> dict[st
         return public_url or ""
 
     return {"now": now, "today": today, "days_from_now": days_from_now, "add_days": add_days,
-            "add_months": add_months, "days_between": days_between, "portal_url": portal_url}
+            "add_months": add_months, "days_between": days_between, "portal_url": portal_url,
+            BEAN_FUNCTION: bean_caller(connectors or (lambda: None))}
 
 
 def _date(value: Any) -> date:

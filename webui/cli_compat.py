@@ -45,8 +45,9 @@ def check(paths: tuple[str, ...], notes: bool, mapping_file: str | None) -> None
                 click.echo(f"  {problem}")
             if report.mapping_needed:
                 left = len(report.remaining)
+                what = "Java code and beans" if any(s == "beans" for s, _ in report.mapping_needed) else "Java code"
                 click.echo(f"  add to camunda-mapping.json: {json.dumps(report.mapping_snippet(), ensure_ascii=False)}"
-                           f" (unblocks the Java code above; {left} blocker{'s remain' if left != 1 else ' remains'})")
+                           f" (unblocks the {what} above; {left} blocker{'s remain' if left != 1 else ' remains'})")
             if report.bean_snippet():
                 click.echo(f"  declare in camunda-mapping.json: {json.dumps(report.bean_snippet(), ensure_ascii=False)}"
                            " (each bean method as an engine function or a connector operation)")

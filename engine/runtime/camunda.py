@@ -92,11 +92,13 @@ holds the per-construct rewrites and checks that :func:`translate_tree` runs.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lxml import etree
 
 from engine.domain.errors import Problem
+from engine.runtime.beans import BEAN_FUNCTION
 from engine.runtime import camunda_call, camunda_listeners, juel, listeners, script_resources
 from engine.runtime.camunda_checks import (
     INITIATOR_PROPERTY, TIMER_TAGS, USER_TASK_EXPRESSIONS, blank_foreign_scripts, check_implementation,
@@ -104,26 +106,57 @@ from engine.runtime.camunda_checks import (
     translate_conditions, translate_timers)
 from engine.runtime.camunda_tasks import (
     DELEGATE_ATTRIBUTES, EXPRESSION_PROPERTY, EXTERNAL_CONNECTOR, MAPPING_FILE, MAPPING_SECTIONS, Implementation,
-    bean_functions, delegate_operation, implementation, mapped_scripts_as_service_tasks, mapping_problems,
-    script_operation, service_call)
+    bean_call_operation, bean_functions, bean_operations, delegate_operation, implementation,
+    mapped_scripts_as_service_tasks, mapping_problems, script_operation, service_call)
 from engine.runtime.checks import script_key
 from engine.runtime.namespaces import BPMN, CAMUNDA, owner_id, tag
 
 _IMPLEMENTED = ("serviceTask", "sendTask", "businessRuleTask")
 
 
-def _rewrite_beans(root: etree._Element, functions: dict[str, str]) -> None:
-    """Bean calls mapped to engine functions become plain function calls, everywhere in the file."""
-    if not functions:
-        return
+def _rewrite_beans(root: etree._Element, mapping: dict[str, Any] | None, fail: Any,
+                   known_operations: set[str] | None) -> None:
+    """Bean calls, everywhere in the file: those mapped to engine functions become plain function
+    calls, those mapped to connector operations calls of the engine function ``bean_call``
+    (engine.runtime.beans). A service task's or listener's expression that is one bean call
+    mapped to a connector operation stays: it runs as a job (camunda_tasks.bean_call_operation)."""
+    beans = {**bean_functions(mapping), **bean_operations(mapping)}
     for node in root.iter():
         if not isinstance(node.tag, str):
             continue
-        for name, value in node.attrib.items():
-            if "{" in value:
-                node.set(name, juel.rewrite_beans(value, functions))
+        texts = [(name, value) for name, value in node.attrib.items() if "{" in value]
         if node.text and "{" in node.text:
-            node.text = juel.rewrite_beans(node.text, functions)
+            texts.append(("", node.text))
+        for name, value in texts:
+            if _RESERVED_CALL.search(value):
+                fail(node, f"'{BEAN_FUNCTION}' is reserved for beans mapped to connector operations in "
+                           f"{MAPPING_FILE}: call the bean by its name (e.g. ${{user.email(x)}})")
+                continue
+            if not beans or _job_expression(node, name, value, mapping):
+                continue
+            rewritten = juel.rewrite_beans(value, beans)
+            if rewritten == value:
+                continue
+            if name:
+                node.set(name, rewritten)
+            else:
+                node.text = rewritten
+            for operation in _BEAN_OPERATION.findall(rewritten):
+                if known_operations is not None and operation not in known_operations:
+                    fail(node, f"a bean is mapped to the unknown connector operation '{operation}' in {MAPPING_FILE}")
+
+
+_RESERVED_CALL = re.compile(rf"\b{BEAN_FUNCTION}\s*\(")
+_BEAN_OPERATION = re.compile(rf"\b{BEAN_FUNCTION}\('([^']*)'")
+_LISTENERS = (tag("executionListener", CAMUNDA), tag("taskListener", CAMUNDA))
+
+
+def _job_expression(node: etree._Element, attribute: str, value: str, mapping: dict[str, Any] | None) -> bool:
+    """A service task's camunda:expression or a listener's expression that is one bean call mapped
+    to a connector operation: a job, not rewritten."""
+    if attribute != tag("expression", CAMUNDA) and not (attribute == "expression" and node.tag in _LISTENERS):
+        return False
+    return bean_call_operation(value, mapping) is not None
 
 
 def _inline_script_resources(root: etree._Element, scripts: dict[str, str], mapping: dict[str, Any] | None) -> None:
@@ -196,11 +229,12 @@ def _rule_tasks_as_service_tasks(root: etree._Element) -> None:
 
 
 def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] | None,
-                   scripts: dict[str, str] | None = None) -> list[Problem]:
+                   scripts: dict[str, str] | None = None, known_operations: set[str] | None = None) -> list[Problem]:
     """Rewrite expressions in place; return problems for what cannot run.
 
     ``mapping`` is the content of camunda-mapping.json (a bare ``{name: operation}`` dict
-    is read as the ``delegates`` section, as older callers passed it).
+    is read as the ``delegates`` section, as older callers passed it). ``known_operations``
+    (when deploying): the installed connector operations, which beans must be mapped to.
     """
     if mapping and not any(k in MAPPING_SECTIONS or k == "external" for k in mapping):
         mapping = {"delegates": mapping}
@@ -209,7 +243,7 @@ def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] 
     def fail(node: etree._Element, message: str) -> None:
         problems.append(Problem(filename, node.sourceline or 0, owner_id(node), message))
 
-    _rewrite_beans(root, bean_functions(mapping))
+    _rewrite_beans(root, mapping, fail, known_operations)
     _pass_manual_tasks(root)
     _message_throws_as_service_tasks(root)
     _rule_tasks_as_service_tasks(root)

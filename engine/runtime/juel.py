@@ -25,6 +25,7 @@ import re
 from datetime import datetime
 from typing import cast
 
+from engine.runtime.beans import BEAN_FUNCTION
 from engine.runtime.juel_parser import JuelError, Node, Parser, tokenize
 
 __all__ = ["JuelError", "is_juel", "translate", "translate_timer", "cron_to_cycle", "rewrite_beans"]
@@ -68,7 +69,10 @@ def translate(text: str) -> str:
 
 def rewrite_beans(text: str, functions: dict[str, str]) -> str:
     """Replace calls of declared beans by calls of engine functions, JUEL to JUEL:
-    with ``{"user.email": "user_email"}``, ``'${user.email(x)}'`` becomes ``'${user_email(x)}'``.
+    with ``{"user.email": "user_email"}``, ``'${user.email(x)}'`` becomes ``'${user_email(x)}'``;
+    a bean mapped to a connector operation (``{"user.email": "directory.email"}``) becomes a call
+    of the engine function ``bean_call`` with the operation first:
+    ``'${bean_call('directory.email', x)}'`` (engine.runtime.beans).
 
     Applied to the whole model at deploy time (camunda-mapping.json ``"beans"``), so every later
     translation of the text, at deploy or at run time, sees an ordinary function call."""
@@ -98,8 +102,13 @@ def _bean_edits(text: str, functions: dict[str, str]) -> list[tuple[int, int, st
                 if k > 0 and tokens[k - 1][1] == ".":
                     continue  # a.user.email(...): not a bean
                 target = functions.get(f"{first[1]}.{method[1]}")
-                if target is not None:
+                if target is None:
+                    continue
+                if target.isidentifier():
                     edits.append((first[2], method[2] + len(str(method[1])), target))
+                else:  # a connector operation, called by the engine function bean_call
+                    more = k + 4 < len(tokens) and tokens[k + 4][1] != ")"
+                    edits.append((first[2], paren[2] + 1, f"{BEAN_FUNCTION}('{target}'" + (", " if more else "")))
         else:
             i += 1
     return edits

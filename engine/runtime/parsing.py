@@ -143,7 +143,8 @@ class _BundleParser:
             missing = checks.missing_called_problems(root, name, called, camunda=self.dialects[name] == "camunda")
             (self.warnings if self.dialects[name] == "camunda" else self.problems).extend(missing)
             if self.dialects[name] == "camunda":
-                self.problems.extend(camunda.translate_tree(root, name, self.delegates, self.scripts))
+                self.problems.extend(camunda.translate_tree(root, name, self.delegates, self.scripts,
+                                                            self.known_operations))
                 self.warnings.extend(script_resources.unresolved_warnings(
                     root, name, camunda_tasks.mapping_section(self.delegates, "scripts")))
             if self.check is not None:  # deploying (not re-reading a stored definition)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from engine import logcontext
 from engine.bootstrap import Engine
 from engine.domain.errors import InvalidState, NotFound
 from engine.persistence import tables as t
@@ -170,6 +171,7 @@ def workflow_to_start(engine: Engine, case_id: str, key: str, definition: Any, p
     data.update(business_key_variables(parsed.model, business_key))
     wf = engine.runner.new(parsed, data)
     wf.case_ref = (case_id, business_key)  # execution.processInstanceId before the first save
+    logcontext.bind_case(case_id)   # log lines and bean calls of the first step name the case
     wf.actor = actor
     # A case the scheduler starts is one firing of the start timer, which begins it alone. A case
     # a person or client starts begins at the none start event (Camunda's initial activity);

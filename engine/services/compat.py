@@ -6,9 +6,9 @@ and the BPMN files of processes it calls), exactly as ``deploy`` would, but neve
 database. Each file gets one of three verdicts:
 
 * ``runs``: it deploys as it is;
-* ``runs after mapping``: it deploys once ``camunda-mapping.json`` maps its Java delegates
-  or Camunda Connect connectors to connector operations (``mapping_needed`` lists the
-  entries);
+* ``runs after mapping``: it deploys once ``camunda-mapping.json`` maps its Java delegates,
+  Camunda Connect connectors and undeclared beans (``${user.email(x)}``, then called
+  synchronously) to connector operations (``mapping_needed`` lists the entries);
 * ``blocked``: ``blockers`` lists every reason as ``FILE:LINE: element-id: message``.
 
 External-task topics never block: without a ``"topics"`` entry a topic ``T`` runs as the
@@ -41,6 +41,7 @@ PYTHON_SCRIPTS = ("", "python", "text/x-python", "py")
 RUNNABLE_SCRIPTS = (*PYTHON_SCRIPTS, *JAVASCRIPT_NAMES)
 PLACEHOLDER_CONNECTOR = "mapped"
 _BEAN_HINT = re.compile(r'declare "([A-Za-z_]\w*\.[A-Za-z_]\w*)" under "beans"')
+_BEAN_ROUNDS = 20   # parses after mapping, each one able to reveal further undeclared beans
 
 
 @dataclass
@@ -72,7 +73,8 @@ class FileReport:
 
     def bean_snippet(self) -> dict[str, dict[str, str]]:
         """camunda-mapping.json "beans" entries that blockers ask for (an undeclared bean's method)."""
-        beans = sorted({m.group(1) for p in self.blockers for m in _BEAN_HINT.finditer(p.message)})
+        beans = sorted({m.group(1) for p in self.blockers for m in _BEAN_HINT.finditer(p.message)}
+                       - {name for section, name in self.mapping_needed if section == "beans"})
         return {"beans": {name: "engine_function or connector.operation" for name in beans}} if beans else {}
 
 
@@ -154,10 +156,17 @@ def check_file(bpmn: Path, known_operations: set[str] | None = None,
     mapping = _mapping_of(files)
     problems, warnings = _parse(files, known_operations)
     needed = [entry for tree in roots for entry in _unmapped(tree, mapping)]
-    needed = list(dict.fromkeys(needed))
+    needed = list(dict.fromkeys(needed + _beans_asked(problems)))
     if problems and needed:
         mapped = _with_mapping(files, mapping, needed)
         second, warnings = _parse(mapped, known_operations)
+        for _round in range(_BEAN_ROUNDS):  # a text stops at its first undeclared bean: the next shows now
+            more = [entry for entry in _beans_asked(second) if entry not in needed]
+            if not more:
+                break
+            needed += more
+            mapped = _with_mapping(files, mapping, needed)
+            second, warnings = _parse(mapped, known_operations)
         report.mapping_needed = needed
         if not second:
             report.status = AFTER_MAPPING
@@ -223,6 +232,12 @@ def _mapping_of(files: list[SourceFile]) -> dict[str, Any]:
                 return {}
             return data if isinstance(data, dict) else {}
     return {}
+
+
+def _beans_asked(problems: list[Problem]) -> list[tuple[str, str]]:
+    """("beans", "bean.method") for every undeclared bean the problems name: mapped to a
+    placeholder connector operation, called synchronously where the model calls it."""
+    return list(dict.fromkeys(("beans", m.group(1)) for p in problems for m in _BEAN_HINT.finditer(p.message)))
 
 
 def _unmapped(root: etree._Element, mapping: dict[str, Any]) -> list[tuple[str, str]]:
