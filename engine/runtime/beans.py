@@ -25,20 +25,27 @@ has a fresh idempotency key (a retried step calls it again).
 from __future__ import annotations
 
 import contextvars
+import re
 import threading
 import uuid
 from collections.abc import Callable, Mapping
 from time import monotonic
 from typing import Any
 
+from lxml import etree
+
 from engine import logcontext
-from engine.domain.errors import ExpressionError
+from engine.domain.errors import ExpressionError, Problem
 from engine.ports import Connector, ConnectorError, ServiceRequest, ServiceResult
 from engine.runtime import budget
+from engine.runtime.namespaces import owner_id
 
-__all__ = ["BEAN_FUNCTION", "OUTSIDE_COMMAND_SECONDS", "bean_caller"]
+__all__ = ["BEAN_FUNCTION", "OUTSIDE_COMMAND_SECONDS", "RESERVED_CALL", "RESERVED_MESSAGE", "bean_caller", "reserved_call_problems"]
 
 BEAN_FUNCTION = "bean_call"
+RESERVED_CALL = re.compile(rf"\b{BEAN_FUNCTION}\s*\(")
+RESERVED_MESSAGE = (f"'{BEAN_FUNCTION}' is reserved for beans mapped to connector operations in camunda-mapping.json: "
+                    "call the bean by its name (e.g. ${user.email(x)})")
 OUTSIDE_COMMAND_SECONDS = 30.0   # a bean call outside any command (none in the engine today)
 
 
@@ -59,6 +66,17 @@ def bean_caller(connectors: Callable[[], Mapping[str, Connector] | None]) -> Cal
         return _answer(operation, _bounded(operation, lambda: connector.call(op, request)))
 
     return bean_call
+
+
+def reserved_call_problems(root: etree._Element, filename: str) -> list[Problem]:
+    """A model that calls :data:`BEAN_FUNCTION` itself (in any text or attribute): refused, so that
+    only beans mapped in camunda-mapping.json reach connector operations from an expression.
+    (Camunda files are checked before their beans are rewritten, engine.runtime.camunda.)"""
+    problems: list[Problem] = []
+    for node in root.iter():
+        if isinstance(node.tag, str) and any(RESERVED_CALL.search(v) for v in [*node.attrib.values(), node.text or ""]):
+            problems.append(Problem(filename, node.sourceline or 0, owner_id(node), RESERVED_MESSAGE))
+    return problems
 
 
 def _answer(operation: str, result: Any) -> Any:

@@ -98,7 +98,7 @@ from typing import Any
 from lxml import etree
 
 from engine.domain.errors import Problem
-from engine.runtime.beans import BEAN_FUNCTION
+from engine.runtime.beans import BEAN_FUNCTION, reserved_call_problems
 from engine.runtime import camunda_call, camunda_listeners, juel, listeners, script_resources
 from engine.runtime.camunda_checks import (
     INITIATOR_PROPERTY, TIMER_TAGS, USER_TASK_EXPRESSIONS, blank_foreign_scripts, check_implementation,
@@ -121,6 +121,8 @@ def _rewrite_beans(root: etree._Element, mapping: dict[str, Any] | None, fail: A
     (engine.runtime.beans). A service task's or listener's expression that is one bean call
     mapped to a connector operation stays: it runs as a job (camunda_tasks.bean_call_operation)."""
     beans = {**bean_functions(mapping), **bean_operations(mapping)}
+    if not beans:
+        return
     for node in root.iter():
         if not isinstance(node.tag, str):
             continue
@@ -128,11 +130,7 @@ def _rewrite_beans(root: etree._Element, mapping: dict[str, Any] | None, fail: A
         if node.text and "{" in node.text:
             texts.append(("", node.text))
         for name, value in texts:
-            if _RESERVED_CALL.search(value):
-                fail(node, f"'{BEAN_FUNCTION}' is reserved for beans mapped to connector operations in "
-                           f"{MAPPING_FILE}: call the bean by its name (e.g. ${{user.email(x)}})")
-                continue
-            if not beans or _job_expression(node, name, value, mapping):
+            if _job_expression(node, name, value, mapping):
                 continue
             rewritten = juel.rewrite_beans(value, beans)
             if rewritten == value:
@@ -146,7 +144,6 @@ def _rewrite_beans(root: etree._Element, mapping: dict[str, Any] | None, fail: A
                     fail(node, f"a bean is mapped to the unknown connector operation '{operation}' in {MAPPING_FILE}")
 
 
-_RESERVED_CALL = re.compile(rf"\b{BEAN_FUNCTION}\s*\(")
 _BEAN_OPERATION = re.compile(rf"\b{BEAN_FUNCTION}\('([^']*)'")
 _LISTENERS = (tag("executionListener", CAMUNDA), tag("taskListener", CAMUNDA))
 
@@ -243,6 +240,7 @@ def translate_tree(root: etree._Element, filename: str, mapping: dict[str, Any] 
     def fail(node: etree._Element, message: str) -> None:
         problems.append(Problem(filename, node.sourceline or 0, owner_id(node), message))
 
+    problems.extend(reserved_call_problems(root, filename))   # before beans become bean_call
     _rewrite_beans(root, mapping, fail, known_operations)
     _pass_manual_tasks(root)
     _message_throws_as_service_tasks(root)

@@ -29,7 +29,7 @@ from engine.runtime.event_subprocesses import prepare_triggers
 from engine.runtime.multi_instance import prepare_multi_instance
 from engine.runtime.rearm import prepare_rearming
 from engine.runtime.scopes import Scopes
-from engine.runtime import reserved_ids
+from engine.runtime import beans, reserved_ids
 from engine.runtime.reserved_ids import reserved_id_problems
 from engine.runtime.script_tasks import CamundaScriptTask
 from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, catch_any_code, use_engine_clock
@@ -142,6 +142,8 @@ class _BundleParser:
                                                         javascript=self.dialects[name] == "camunda"))
             missing = checks.missing_called_problems(root, name, called, camunda=self.dialects[name] == "camunda")
             (self.warnings if self.dialects[name] == "camunda" else self.problems).extend(missing)
+            if self.dialects[name] != "camunda":
+                self.problems.extend(beans.reserved_call_problems(root, name))
             if self.dialects[name] == "camunda":
                 self.problems.extend(camunda.translate_tree(root, name, self.delegates, self.scripts,
                                                             self.known_operations))
