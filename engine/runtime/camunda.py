@@ -9,7 +9,16 @@ Everything here runs before SpiffWorkflow sees the XML, on the tree of an upload
   ``execution`` and ``task`` objects and ``authenticatedUserId``. Bean calls
   (``${user.email(x)}``) must be declared under ``"beans"`` in ``camunda-mapping.json``: an
   engine function is called in place (rewritten JUEL to JUEL first, everywhere in the
-  file), a connector operation can be the whole expression of a service task. User-task
+  file); a bean mapped to a connector operation becomes a call of the engine function
+  ``bean_call('connector.operation', x)`` everywhere in the file (parameters, text
+  templates, ``camunda:in``/``out`` source expressions, conditions, listener and field
+  expressions), which calls the operation synchronously inside the step with
+  ``{"args": [x]}`` and takes its result's data as the value (:mod:`engine.runtime.beans`;
+  the operation must be installed at deploy; a failure or no answer within the command's
+  time budget fails the step; such operations should be read-only lookups, as they are
+  neither retried as jobs nor idempotency-keyed). Only a service task's or listener's
+  expression that is one such bean call stays a job (its ``camunda:field``s and input
+  parameters are the parameters). Models may not call ``bean_call`` themselves. User-task
   attributes (assignee, candidate groups/users, due and follow-up dates, priority) stay
   JUEL in the model and are translated when a work item is projected; they are checked
   here so that an untranslatable one is a deploy-time message, never a run-time surprise.
