@@ -1,7 +1,7 @@
 """Inbox benchmark (issue 13): the clerk's task list at 100,000 and 1,000,000 open tasks.
 
     python bench/inbox.py [--postgres URL] [--sizes 100000,1000000] [--sqlite-size 100000] [--runs 40]
-                          [--tenants 100] [--plans] [--reuse]
+                          [--tenants 100] [--plans] [--reuse] [--database NAME]
 
 How the data is made: the tables are the engine's own, created by its migrations (every index
 included); one process (inbox.bpmn of tests/models) is deployed through the engine, then open
@@ -328,6 +328,9 @@ def main() -> None:
     parser.add_argument("--tenants", type=int, default=1, help="spread the tasks over this many tenants")
     parser.add_argument("--plans", action="store_true", help="print each plan in full")
     parser.add_argument("--reuse", action="store_true", help="PostgreSQL: keep a database an earlier run loaded")
+    parser.add_argument("--database", default="amtsflow_bench_inbox",
+                        help="PostgreSQL: databases are named DATABASE_SIZE_TENANTS (a name of your own on a "
+                             "shared server)")
     args = parser.parse_args()
     PLANS = args.plans
     if args.sqlite_size:
@@ -338,7 +341,7 @@ def main() -> None:
         print("PostgreSQL skipped: pass --postgres URL or set AMTSFLOW_TEST_POSTGRES_URL")
         return
     for size in [int(s) for s in args.sizes.split(",") if s]:
-        name = f"amtsflow_bench_inbox_{size}_{args.tenants}"
+        name = f"{args.database}_{size}_{args.tenants}"
         url = (make_url(args.postgres).set(database=name).render_as_string(hide_password=False) if args.reuse
                and _exists(args.postgres, name) else fresh_pg(args.postgres, name))
         target = " (target p95 <= 50 ms)" if size >= 1_000_000 else ""
