@@ -204,6 +204,9 @@ work_item_queue = Table(
     Index("ix_work_item_queue_priority", "tenant_id", "group_name", "priority_rank", "sort_due", "created_at",
           "work_item_id"),
     Index("ix_work_item_queue_age", "tenant_id", "group_name", "created_at", "work_item_id"),   # migration 0023
+    # the counts (a group, a group and a process) read only these columns: on PostgreSQL a group is one
+    # key with a deduplicated list of row pointers, ~20x smaller than the ordered indexes (migration 0025)
+    Index("ix_work_item_queue_count", "tenant_id", "group_name", "process_key"),
 )
 
 work_item_groups = Table(

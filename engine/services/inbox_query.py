@@ -14,7 +14,9 @@ Which index serves which filter (PostgreSQL and SQLite; partial indexes cover op
 - a business key (exact): ``work_items(business_key)``, copied onto the work item;
 - a case field (exact value): ``case_fields(name, value)`` to the cases, then their tasks.
 The free-text ``search`` (contains, any case field or business key) cannot use an index and
-is kept for small lists; exact filters are the way at scale. Counts stop at COUNT_CAP.
+is kept for small lists; exact filters are the way at scale. Counts stop at COUNT_CAP; a
+group's count (with or without a process) reads ``work_item_queue(group_name, process_key)``,
+a narrow index made for it (migration 0025).
 
 Statements are built once per combination of filters (and number of groups) and cached.
 """
@@ -25,8 +27,8 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (BindParameter, ColumnElement, Select, and_, bindparam, exists, func, literal_column, or_, select,
-                        tuple_, union)
+from sqlalchemy import (BindParameter, ColumnElement, Integer, Select, and_, bindparam, cast, exists, func,
+                        literal_column, or_, select, tuple_, union)
 
 from engine.persistence import tables as t
 
@@ -205,14 +207,20 @@ def count_query(f: Filters) -> Select[Any]:
     if not f.groups:
         return _both(select(mine.label("n")).subquery())
     in_groups = _Q.c.group_name.in_(bindparam("groups", expanding=True))
-    grouped = select(_Q.c.work_item_id.label("id")).where(in_groups, *queue_conditions(f),
-                                                          *not_excluded(f, _Q.c.work_item_id))
+    # one group holds a task once (primary key): its count needs no task id, so it reads the narrow
+    # ix_work_item_queue_count (tenant, group, process; migration 0025), a few pages for 10,001 entries
+    # on PostgreSQL; several groups may share a task: counted once, so the id is read
+    grouped = select(_Q.c.work_item_id.label("id") if f.groups > 1 else literal_column("1").label("one")).where(
+        in_groups, *queue_conditions(f), *not_excluded(f, _Q.c.work_item_id))
     if needs_items(f):
         grouped = grouped.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f))
     rows = grouped.limit(cap).subquery()
-    # one group holds a task once (primary key); several may share one: count it once
-    both = select((func.count(rows.c.id.distinct()) if f.groups > 1 else func.count()).label("total"),
-                  func.count().label("rows")).select_from(rows).subquery()
+    if f.groups > 1:   # GROUP BY, not COUNT(DISTINCT): PostgreSQL hashes (9 ms at 10,001 ids, sorting took 16)
+        per_task = select(rows.c.id, func.count().label("n")).group_by(rows.c.id).subquery()
+        both = select(func.count().label("total"),
+                      cast(func.coalesce(func.sum(per_task.c.n), 0), Integer).label("rows")).subquery()
+    else:
+        both = select(func.count().label("total"), func.count().label("rows")).select_from(rows).subquery()
     total = both.c.total if mine is None else both.c.total + mine
     return select(total.label("total"), both.c.rows.label("rows"))
 
