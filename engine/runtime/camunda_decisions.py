@@ -47,7 +47,7 @@ def map_result(results: list[dict[str, Any]], mapping: str) -> Any:
     return next(iter(results[0].values()), None)
 
 
-class CamundaDecisionTask(BusinessRuleTask):
+class CamundaDecisionTask(BusinessRuleTask):  # type: ignore[misc]
     result_variable = ""
     map_decision_result = "resultList"
 
@@ -63,7 +63,7 @@ class CamundaDecisionTask(BusinessRuleTask):
         return True
 
 
-class CamundaDecisionTaskParser(BusinessRuleTaskParser):
+class CamundaDecisionTaskParser(BusinessRuleTaskParser):  # type: ignore[misc]
     def create_task(self) -> Any:
         spec = CamundaDecisionTask(self.spec, self.bpmn_id,
                                    dmnEngine=self.process_parser.parser.get_engine(

@@ -147,8 +147,9 @@ def borrow_decisions(conn: Connection, files: list[SourceFile]) -> list[SourceFi
         dmn = [f for f in row.files if f["name"].lower().endswith(".dmn") and f["sha256"] not in seen]
         if not dmn:
             continue
-        contents = dict(conn.execute(select(t.resources.c.sha256, t.resources.c.content).where(
-            t.resources.c.sha256.in_([f["sha256"] for f in dmn]))).all())
+        contents: dict[str, bytes] = {r.sha256: r.content for r in conn.execute(
+            select(t.resources.c.sha256, t.resources.c.content).where(
+                t.resources.c.sha256.in_([f["sha256"] for f in dmn])))}
         for f in dmn:
             seen.add(f["sha256"])
             try:
