@@ -9,6 +9,10 @@ names. Camunda stores nothing but the result variable (DmnBusinessRuleTaskTest),
 * ``singleEntry``: the one output value of the one matched rule, or null; more fails;
 * ``collectEntries``: the values of the one output across all matched rules.
 
+A decisionRef that no DMN file of the deployment defines (and no earlier deployment lends,
+:func:`engine.services.called.borrow_decisions`) deploys with a warning, as Camunda resolves the
+decision only when the task runs; a case that reaches the task fails with an incident.
+
 A task without a result variable keeps the outputs as SpiffWorkflow sets them (named by the
 decision's outputs), as models written for this engine expect; Camunda would keep them only
 for the task's own output mapping.
@@ -18,11 +22,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from lxml import etree
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 
-from engine.runtime.namespaces import CAMUNDA
+from engine.domain.errors import Problem
+from engine.runtime.namespaces import CAMUNDA, tag
 
 MAPPINGS = ("resultList", "singleResult", "singleEntry", "collectEntries")
 
@@ -47,6 +53,33 @@ def map_result(results: list[dict[str, Any]], mapping: str) -> Any:
     return next(iter(results[0].values()), None)
 
 
+class MissingDecision:
+    """Stands in for the decision table of a decisionRef the deployment lacks: fails when run."""
+
+    def __init__(self, decision_ref: str) -> None:
+        self.decision_ref = decision_ref
+
+    def _fail(self, task: Any) -> Any:
+        raise WorkflowTaskException(
+            f"the decision '{self.decision_ref}' is not deployed with this process; deploy its DMN file, then "
+            "deploy the process again and start a new case (or move this case to the new version)", task=task)
+
+    decide = result = _fail
+
+
+def missing_decision_warnings(root: etree._Element, filename: str, decisions: set[str]) -> list[Problem]:
+    """Business rule tasks whose fixed decisionRef no DMN file of the deployment defines."""
+    warnings = []
+    for node in root.iter(tag("businessRuleTask")):
+        ref = (node.get(f"{{{CAMUNDA}}}decisionRef") or "").strip()
+        if ref and "{" not in ref and ref not in decisions:
+            warnings.append(Problem(filename, node.sourceline or 0, node.get("id", ""),
+                                    f"the decision '{ref}' is neither part of this deployment nor deployed before; "
+                                    "a case that reaches this task fails with an incident: deploy the DMN file, "
+                                    "then deploy this model again (it takes the decision at its deployment)"))
+    return warnings
+
+
 class CamundaDecisionTask(BusinessRuleTask):  # type: ignore[misc]
     result_variable = ""
     map_decision_result = "resultList"
@@ -65,10 +98,10 @@ class CamundaDecisionTask(BusinessRuleTask):  # type: ignore[misc]
 
 class CamundaDecisionTaskParser(BusinessRuleTaskParser):  # type: ignore[misc]
     def create_task(self) -> Any:
-        spec = CamundaDecisionTask(self.spec, self.bpmn_id,
-                                   dmnEngine=self.process_parser.parser.get_engine(
-                                       self.get_decision_ref(self.node), self.node),
-                                   **self.bpmn_attributes)
+        ref = self.get_decision_ref(self.node)
+        parser = self.process_parser.parser
+        engine = parser.get_engine(ref, self.node) if ref in parser.dmn_parsers else MissingDecision(ref)
+        spec = CamundaDecisionTask(self.spec, self.bpmn_id, dmnEngine=engine, **self.bpmn_attributes)
         spec.result_variable = (self.node.get(f"{{{CAMUNDA}}}resultVariable") or "").strip()
         mapping = (self.node.get(f"{{{CAMUNDA}}}mapDecisionResult") or "resultList").strip()
         if mapping not in MAPPINGS:
@@ -77,4 +110,5 @@ class CamundaDecisionTaskParser(BusinessRuleTaskParser):  # type: ignore[misc]
         return spec
 
 
-__all__ = ["CamundaDecisionTask", "CamundaDecisionTaskParser", "map_result"]
+__all__ = ["CamundaDecisionTask", "CamundaDecisionTaskParser", "MissingDecision", "map_result",
+           "missing_decision_warnings"]
