@@ -46,10 +46,16 @@ The true differences, handled explicitly:
   categories, business calendars, tenant fallbacks, form-validation flags, owners.
   ``mapException`` is dropped with a warning: a mapped delegate is a connector operation,
   and connector business errors already become BPMN errors by their code.
+* ``taskIdVariableName`` on a user task -> a create task listener (after the model's own) that
+  stores the task's id (the id it is completed by) in the named variable.
+* ``messageExpression`` / ``signalExpression`` -> a generated ``<message>``/``<signal>`` named by
+  the expression, resolved per case (:mod:`engine.runtime.event_names`); on a process's start
+  event the expression is evaluated at deployment as in Flowable (constants and
+  ``variableContainer.definitionKey`` only).
 * Refused with a message naming the element: whatever has no counterpart and would change
-  how a case runs (skip expressions, triggerable tasks other than service tasks, task-id variables, terminate
-  of all instances of a multi-instance activity, instance-scoped signals, signal/message expressions, cycle end
-  dates, variable aggregation, variable listeners on event sub-process starts, event listeners, custom collection
+  how a case runs (skip expressions, triggerable tasks other than service tasks, terminate
+  of all instances of a multi-instance activity, instance-scoped signals, start-event name expressions that
+  read variables, cycle end dates, variable aggregation, variable listeners on event sub-process starts, event listeners, custom collection
   handlers, other task types such as shell or camel), and any unknown attribute. An unknown
   extension element directly under ``extensionElements`` is custom data that Flowable
   ignores as well: dropped with a warning.
@@ -57,12 +63,13 @@ The true differences, handled explicitly:
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from lxml import etree
 
 from engine.domain.errors import Problem
-from engine.runtime import flowable_tasks, variable_listeners
+from engine.runtime import event_names, flowable_tasks, juel, variable_listeners
 from engine.runtime.camunda_tasks import TRIGGERABLE_PROPERTY
 from engine.runtime.elements import split_names as _split
 from engine.runtime.namespaces import CAMUNDA, local_name, owner_id, tag
@@ -90,13 +97,10 @@ _WHY = {
                       "model the skip with an exclusive gateway",
     "triggerable": "only service tasks can be triggerable here; model the wait as a receive task or message "
                    "catch event after the task",
-    "taskIdVariableName": "storing the task id in a variable is not supported",
     "idVariableName": "storing the instance id in a variable is not supported",
     "taskCompleterVariableName": "storing the completing user in a variable is not supported",
     "terminateMultiInstance": "terminating all instances of a multi-instance activity is not supported",
     "scope": "signals scoped to the process instance are not supported; signals reach every waiting case",
-    "signalExpression": "signal names given as expressions are not supported; name the signal",
-    "messageExpression": "message names given as expressions are not supported; name the message",
     "endDate": "an end date for a timer cycle is not supported; give the cycle a repetition count (R3/PT1H)",
     "elementIndexVariable": "a custom index variable is not supported; read loopCounter",
     "variableAggregation": "variable aggregation of multi-instance activities is not supported; collect the "
@@ -252,6 +256,10 @@ def _attributes(node: etree._Element, fail: Callable[[etree._Element, str], None
                 node.set(TERMINATE_ALL, "true")
         elif name in _CALL_ACTIVITY:
             _CALL_ACTIVITY[name](node, value)
+        elif name == "taskIdVariableName" and node.tag == tag("userTask"):
+            _task_id_variable(node, value)
+        elif name in ("messageExpression", "signalExpression") and node.tag in _NAMED_BY_EXPRESSION:
+            _name_expression(node, value, fail)
         elif name in DROPPED_ATTRIBUTES:
             continue
         elif name == "businessCalendarName" and value.strip().lower() in _STANDARD_CALENDARS:
@@ -273,6 +281,70 @@ def _mark_triggerable(node: etree._Element) -> None:
     if props is None:
         props = etree.SubElement(ext, tag("properties", CAMUNDA))
     etree.SubElement(props, tag("property", CAMUNDA), name=TRIGGERABLE_PROPERTY, value="true")
+
+
+def _task_id_variable(node: etree._Element, value: str) -> None:
+    """``taskIdVariableName="v"`` (or an expression yielding the name): when the user task is
+    created, after its create listeners (as Flowable's UserTaskActivityBehavior does), the case
+    variable v holds the task's id, the id the task is completed by. A generated create listener."""
+    if not value.strip():
+        return
+    name = juel.translate(value.strip()) if juel.is_juel(value) else repr(value.strip())
+    ext = node.find(tag("extensionElements"))
+    if ext is None:
+        ext = etree.Element(tag("extensionElements"))
+        node.insert(0, ext)
+    listener = etree.Element(tag("taskListener", CAMUNDA), event="create")
+    script = etree.SubElement(listener, tag("script", CAMUNDA), scriptFormat="python")
+    script.text = f"execution.setVariable({name}, task.id) if {name} else None"
+    listeners = [n for ns in (*NAMESPACES, CAMUNDA) for n in ext.findall(tag("taskListener", ns))]
+    if listeners:       # after the model's own listeners: they run first in Flowable
+        max(listeners, key=ext.index).addnext(listener)
+    else:
+        ext.append(listener)
+
+
+_NAMED_BY_EXPRESSION = {tag("messageEventDefinition"): "message", tag("signalEventDefinition"): "signal"}
+_DEFINITION_KEY = re.compile(r"\bvariableContainer\.definitionKey\b")
+
+
+def _name_expression(node: etree._Element, value: str, fail: Callable[[etree._Element, str], None]) -> None:
+    """``flowable:messageExpression`` / ``signalExpression``: a generated message or signal named
+    by the expression, referenced by the event definition; the Camunda dialect resolves such a
+    name per case (:mod:`engine.runtime.event_names`). A process's start event is named once, at
+    deployment, as Flowable does: its expression may read only constants and
+    ``variableContainer.definitionKey`` (the process id), else it is refused."""
+    kind = _NAMED_BY_EXPRESSION[node.tag]
+    attribute = f"{kind}Ref"
+    if node.get(attribute):
+        fail(node, f"flowable:{kind}Expression: the event names its {kind} twice ({attribute} and an expression); "
+                   "keep one")
+        return
+    name = value.strip()
+    event = node.getparent()
+    process = event.getparent() if event is not None else None
+    if (juel.is_juel(name) and event is not None and event.tag == tag("startEvent") and process is not None
+            and process.tag == tag("process")):
+        folded = event_names.constant_value(_DEFINITION_KEY.sub(f"'{process.get('id', '')}'", name))
+        if folded is None:
+            fail(node, f"flowable:{kind}Expression=\"{name}\": a start event's {kind} name is resolved at "
+                       "deployment, when there are no case variables; use constants and "
+                       "variableContainer.definitionKey only, or name the " + kind)
+            event.remove(node)   # refused: nothing else to say about the start event
+            return
+        name = folded
+    root = node.getroottree().getroot()
+    existing = next((n for n in root.iter(tag(kind)) if n.get("name") == name), None)
+    if existing is None:
+        ids = {n.get("id") for n in root.iter() if isinstance(n.tag, str)}
+        base = f"{owner_id(node) or kind}_{kind}"
+        ref, number = base, 1
+        while ref in ids:
+            number += 1
+            ref = f"{base}{number}"
+        existing = etree.Element(tag(kind), {"id": ref, "name": name})
+        root.insert(0, existing)
+    node.set(attribute, existing.get("id", ""))
 
 
 def _call_in(node: etree._Element, **attrs: str) -> None:
