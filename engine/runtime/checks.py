@@ -75,6 +75,7 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
         for node in root.iter(tag(kind)):
             definitions[kind].add(node.get("id"))
 
+    event_subprocesses = {n.get("id") for n in root.iter(tag("subProcess")) if n.get("triggeredByEvent") == "true"}
     problems.extend(_event_name_problems(root, filename, expressions=javascript))
     problems.extend(_escalation_subprocess_problems(root, filename))
     for node in root.iter():
@@ -85,6 +86,10 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
             add(node, UNSUPPORTED[name])
         if name == "subProcess" and node.get("triggeredByEvent") == "true":
             problems.extend(_event_subprocess_problems(node, filename))
+        if name == "boundaryEvent" and node.get("attachedToRef") in event_subprocesses:
+            add(node, f"a boundary event attached to the event sub-process '{node.get('attachedToRef')}' is not "
+                      "supported (BPMN has no boundary events on event sub-processes; Flowable ignores them: "
+                      "nothing subscribes, an error passes by); attach it to the enclosing sub-process or remove it")
         if name in ("startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatchEvent", "boundaryEvent"):
             if node.find(tag("eventDefinitionRef")) is not None:
                 add(node, "eventDefinitionRef (an event definition shared at the top of the file) is not supported; "

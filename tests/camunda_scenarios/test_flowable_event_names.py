@@ -156,3 +156,21 @@ def _cases(scenario: Scenario) -> list[str]:
 
     with scenario.engine.db.connect() as conn:
         return list(conn.execute(select(t.cases.c.id).order_by(t.cases.c.started_at)).scalars())
+
+
+# --- event/EventSubProcessWithBoundaryEventsTest: boundary events on an event sub-process ------------
+
+@pytest.mark.parametrize(("method", "boundary", "line"), [
+    ("testMessageBoundaryEvent", "messageBoundary", 24), ("testSignalBoundaryEvent", "signalBoundary", 24),
+    ("testTimerBoundaryEvent", "timerBoundary", 23), ("testErrorBoundaryEvent", "eventSubProcessErrorBoundary", 24)])
+def test_EventSubProcessWithBoundaryEventsTest_is_refused(scenario: Scenario, method: str, boundary: str,
+                                                          line: int) -> None:
+    """Flowable ignores a boundary event on an event sub-process (no subscription; an error passes
+    it by); the model once crashed the reader here (AttributeError). Now: refused, naming the
+    boundary event (the Groovy script task mapped to an operation so that nothing else blocks)."""
+    with pytest.raises(DeploymentError) as caught:
+        scenario.deploy_flowable(f"event/EventSubProcessWithBoundaryEventsTest.{method}.bpmn20.xml",
+                                 mapping={"scripts": {"scriptTask": "test.noop"}})
+    [problem] = caught.value.problems
+    assert (problem.line, problem.element_id) == (line, boundary)
+    assert "boundary event attached to the event sub-process 'eventSubProcess'" in problem.message

@@ -226,3 +226,35 @@ def test_flows_leaving_an_activity_without_a_gateway_get_an_explicit_split() -> 
     parallel = root.find(f".//{tag('parallelGateway')}")
     assert parallel.get("id") == "u__split"
     assert {f.get("sourceRef") for f in root.iter(tag("sequenceFlow")) if f.get("id") in ("g1", "g2")} == {"u__split"}
+
+
+_NAMES = b"""<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:flowable="http://flowable.org/bpmn">
+  <process id="akte">
+    <startEvent id="s"><signalEventDefinition flowable:signalExpression="${variableContainer.definitionKey}-go"/></startEvent>
+    <userTask id="pruefen" flowable:taskIdVariableName="${'pruef' + 'Id'}">
+      <extensionElements>
+        <flowable:taskListener event="create" expression="${execution.setVariable('zuerst', 1)}"/>
+      </extensionElements>
+    </userTask>
+    <intermediateCatchEvent id="warten"><messageEventDefinition flowable:messageExpression="antwort-${nr}"/></intermediateCatchEvent>
+    <boundaryEvent id="storno" attachedToRef="pruefen"><messageEventDefinition flowable:messageExpression="antwort-${nr}"/></boundaryEvent>
+  </process>
+</definitions>"""
+
+
+def test_task_id_variables_and_name_expressions_are_normalised_onto_the_camunda_dialect() -> None:
+    root = parse_untrusted(_NAMES, "akte.bpmn20.xml")
+    problems, _ = flowable.normalise(root, "akte.bpmn20.xml")
+    assert problems == []
+    task = root.find(f".//{tag('userTask')}")
+    listeners = task.findall(f"{tag('extensionElements')}/{tag('taskListener', CAMUNDA)}")
+    # the model's own create listener first, then the one storing the task id (as Flowable orders them)
+    assert [n.get("expression") for n in listeners] == ["${execution.setVariable('zuerst', 1)}", None]
+    assert "task.id" in listeners[1].findtext(tag("script", CAMUNDA))
+    # the start event's signal was named at deployment; the two catchers share one generated message
+    [signal] = root.findall(tag("signal"))
+    assert signal.get("name") == "akte-go"
+    [message] = root.findall(tag("message"))
+    assert message.get("name") == "antwort-${nr}"
+    refs = {d.get("messageRef") for d in root.iter(tag("messageEventDefinition"))}
+    assert refs == {message.get("id")}
