@@ -33,7 +33,6 @@ from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask as ServiceT
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser
-from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser as SpiffServiceTaskParser
@@ -300,7 +299,8 @@ class CamundaLoops:
     the Camunda translation has already turned into camunda:collection
     (:func:`engine.runtime.flowable_tasks.loop_data_input`), and so refused every such loop."""
 
-    _add_multiinstance_task = CamundaTaskParser._add_multiinstance_task
+    def _add_multiinstance_task(self, loop_characteristics: Any) -> None:
+        spiff_seam.camunda_multi_instance(self, loop_characteristics)
 
 
 class CamundaServiceTaskParser(CamundaLoops, PlainServiceTaskParser):

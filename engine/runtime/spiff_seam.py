@@ -35,6 +35,7 @@ HOOKS = {  # class path -> protected methods our subclasses override (their para
     "SpiffWorkflow.bpmn.specs.mixins.service_task.ServiceTask": {"_execute": ["task"]},
     "SpiffWorkflow.bpmn.parser.event_parsers.EventDefinitionParser": {
         "_create_task": ["event_definition", "cancel_activity", "parallel"]},
+    "SpiffWorkflow.bpmn.parser.TaskParser.TaskParser": {"_add_multiinstance_task": ["loop_characteristics"]},
 }
 
 _TIMER = "SpiffWorkflow.bpmn.specs.event_definitions.timer."
@@ -115,6 +116,14 @@ def instances(multi_instance_spec: Any, task: Any) -> list[Any]:
 def create_event_task(parser: Any, event_definition: Any) -> Any:
     """The task spec an event parser builds for ``event_definition`` (``TaskParser._create_task``)."""
     return parser._create_task(event_definition)
+
+
+def camunda_multi_instance(parser: Any, loop_characteristics: Any) -> None:
+    """Build ``parser``'s multi-instance task as SpiffWorkflow's Camunda task parser does
+    (camunda:collection, camunda:elementVariable, loopCardinality), for a parser of another class."""
+    from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
+
+    CamundaTaskParser._add_multiinstance_task(parser, loop_characteristics)
 
 
 def retype(obj: Any, subclass: type) -> None:

@@ -213,3 +213,25 @@ def test_nothing_outside_the_seam_touches_the_librarys_private_names() -> None:
                 continue
             found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
     assert found == []
+
+
+def test_camunda_multi_instance_builds_the_camunda_loop_for_another_parser() -> None:
+    from SpiffWorkflow.camunda.specs.multiinstance_task import SequentialMultiInstanceTask
+
+    from engine.runtime.parsing import SourceFile, parse_bundle
+
+    model = b"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
+             id="d" targetNamespace="t">
+  <process id="p" isExecutable="true">
+    <startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
+    <serviceTask id="t" camunda:type="external" camunda:topic="x">
+      <multiInstanceLoopCharacteristics isSequential="true" camunda:collection="${liste}" camunda:elementVariable="e"/>
+    </serviceTask>
+    <sequenceFlow id="f2" sourceRef="t" targetRef="e1"/><endEvent id="e1"/>
+  </process>
+</definitions>"""
+    spec = parse_bundle([SourceFile("m.bpmn", model)]).processes["p"].spec
+    [loop] = [s for s in spec.task_specs.values() if getattr(s, "bpmn_id", None) == "t"
+              and isinstance(s, SequentialMultiInstanceTask)]
+    assert loop.data_output.bpmn_id == "liste" and loop.output_item.bpmn_id == "e"
