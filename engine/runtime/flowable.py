@@ -314,7 +314,7 @@ def _name_expression(node: etree._Element, value: str, fail: Callable[[etree._El
     name per case (:mod:`engine.runtime.event_names`). A process's start event is named once, at
     deployment, as Flowable does: its expression may read only constants and
     ``variableContainer.definitionKey`` (the process id), else it is refused."""
-    kind = _NAMED_BY_EXPRESSION[node.tag]
+    kind = _NAMED_BY_EXPRESSION[str(node.tag)]
     attribute = f"{kind}Ref"
     if node.get(attribute):
         fail(node, f"flowable:{kind}Expression: the event names its {kind} twice ({attribute} and an expression); "
