@@ -5,7 +5,8 @@ input/output parameters. It runs here in QuickJS (the ``quickjs`` package, pinne
 pyproject.toml), chosen over V8 (mini-racer) for its isolation and hard limits: every run
 gets a fresh runtime (about 0.1 ms) that holds nothing but the language's own built-ins;
 no file system, network, process, ``require``, module loader, timers or host functions
-are ever registered, so a script can reach nothing outside its own heap. Limits per run:
+are ever registered, so a script can reach nothing outside its own heap (bean calls, below,
+cross as JSON text between runs, not as host functions). Limits per run:
 memory (the runtime's allocator refuses beyond ``max_memory``), CPU time (QuickJS's
 interrupt handler, measured in process CPU time) and native stack depth.
 
@@ -22,6 +23,23 @@ Spin's JSON reading API, ``S(json).prop('a').stringValue()``):
 ``task.setAssignee()``, ``task.addCandidateGroup()`` and friends; process variables are
 also readable as globals, as in Camunda. The value of the last statement is the script's
 result (``camunda:resultVariable``, mapping values).
+
+Beans that the process folder's camunda-mapping.json maps (``"beans": {"user.firstname":
+"directory.firstname"}``) are frozen, non-writable global objects whose methods call the mapped
+connector operation (or engine function) synchronously, as a JUEL bean call does
+(:mod:`engine.runtime.beans`; the caller, engine.runtime.script_engine, passes one host
+function per mapped "bean.method"). No host function is registered in the sandbox for this:
+the binding refuses host calls while a time limit is set, and the script must keep its CPU
+limit. Instead a bean method that is not yet answered records the call (its name and its
+arguments as JSON text) in the prelude's closure and throws; :meth:`JavaScriptSandbox.run`
+then reads the pending call, checks its name against the mapped beans, makes the call outside
+any JavaScript and runs the script again from a fresh heap with the answer known (answers are
+keyed by method and arguments; at most :data:`MAX_BEAN_CALLS` different calls). A run that had
+a pending call is discarded whatever the script did after it (a script that catches the throw
+changes nothing). The time of the call is never charged to the script's CPU limit; each run
+has the full limit, and the call is bounded by the host function (the step's time budget).
+Arguments must be JSON data; the answer comes back as a fresh JSON copy. Beans not mapped stay
+undefined; a variable of a bean's name wins over the bean, as in Camunda.
 """
 
 from __future__ import annotations
@@ -29,13 +47,17 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import quickjs
 
 from engine.domain.errors import ExpressionError
 
-__all__ = ["JavaScriptSandbox", "ScriptOutcome", "JAVASCRIPT_NAMES"]
+__all__ = ["JavaScriptSandbox", "ScriptOutcome", "JAVASCRIPT_NAMES", "MAX_BEAN_CALLS"]
+
+MAX_BEAN_CALLS = 20   # different bean calls (method and arguments) per script run
+_BEAN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*")
 
 # scriptFormat values that mean JavaScript (lower case)
 JAVASCRIPT_NAMES = frozenset({"javascript", "js", "ecmascript", "nashorn", "graal.js", "text/javascript",
@@ -125,6 +147,35 @@ _PRELUDE = r"""
   };
   var S = function (input) { return spin(typeof input === "string" ? JSON.parse(input) : copy(input)); };
   var globals = {execution: execution, S: S};
+  // Beans of camunda-mapping.json: each mapped method answers from input.answers (keyed by the
+  // method and its arguments as JSON) or records the call as pending and stops the run; the host
+  // makes the call and runs the script again from a fresh heap (see JavaScriptSandbox.run).
+  var parse = JSON.parse, stringify = JSON.stringify, freeze = Object.freeze, answers = input.answers;
+  var pending = null, beans = {};
+  var beanMethod = function (qualified) {
+    return function () {
+      var args = [];
+      for (var i = 0; i < arguments.length; i++) {
+        var a = arguments[i], t = typeof a;
+        if (t === "function" || t === "symbol" || t === "bigint") {
+          throw new TypeError(qualified + "(): argument " + (i + 1) + " is not JSON data (" + t + ")");
+        }
+        args[i] = a === undefined ? null : a;
+      }
+      var key = qualified + " " + stringify(args);
+      if (has(answers, key)) { return parse(answers[key]); }
+      if (pending === null) { pending = key; }
+      throw new Error("bean call " + qualified + "() is answered by the engine; the script runs again");
+    };
+  };
+  input.beans.forEach(function (qualified) {
+    var dot = qualified.indexOf("."), bean = qualified.slice(0, dot);
+    // a variable of that name wins, as in Camunda; never the script API's names or built-ins
+    if (bean === "task" || has(globals, bean) || has(vars, bean) || bean in globalThis) { return; }
+    if (!has(beans, bean)) { beans[bean] = {}; }
+    beans[bean][qualified.slice(dot + 1)] = beanMethod(qualified);
+  });
+  Object.keys(beans).forEach(function (bean) { globals[bean] = freeze(beans[bean]); });
   if (input.task) {
     var attrs = input.task, task = Object.create(execution);
     var setter = function (k) {
@@ -182,6 +233,8 @@ _PRELUDE = r"""
   Object.keys(globals).forEach(function (n) {
     Object.defineProperty(globalThis, n, {value: globals[n], writable: false, configurable: false});
   });
+  Object.defineProperty(globalThis, "__amtsflowPending", {writable: false, configurable: false,
+    value: function () { return pending; }});
   Object.defineProperty(globalThis, "__amtsflowOutput", {writable: false, configurable: false,
     value: function (result) {
       return JSON.stringify({result: result === undefined ? null : result, vars: out.vars,
@@ -234,14 +287,41 @@ class JavaScriptSandbox:
         return []
 
     def run(self, source: str, variables: Mapping[str, Any], facts: Mapping[str, Any] | None = None, *,
-            task: dict[str, Any] | None = None, element_id: str = "") -> ScriptOutcome:
-        """Run ``source`` over a JSON copy of ``variables``; raise ExpressionError on any failure."""
+            task: dict[str, Any] | None = None, element_id: str = "",
+            beans: Mapping[str, Callable[[list[Any]], Any]] | None = None) -> ScriptOutcome:
+        """Run ``source`` over a JSON copy of ``variables``; raise ExpressionError on any failure.
+
+        ``beans``: "bean.method" -> the host function that answers it (its arguments as a list of
+        JSON data; its value must be JSON data too). A call the script makes stops the run; the
+        host answers it and the script runs again from a fresh heap with the answer known (at most
+        :data:`MAX_BEAN_CALLS` different calls per script). No host function enters the sandbox."""
         if len(source) > self.max_size:
             raise ExpressionError(f"script is longer than {self.max_size} characters", expression=source,
                                   element_id=element_id)
+        beans = {name: call for name, call in (beans or {}).items() if _BEAN.fullmatch(name)}
+        answers: dict[str, str] = {}
+        while True:
+            text, pending = self._run_once(source, variables, facts, task, element_id, sorted(beans), answers)
+            if pending is None:
+                break
+            if len(answers) >= MAX_BEAN_CALLS:
+                raise ExpressionError(f"JavaScript: the script calls beans more than {MAX_BEAN_CALLS} times with "
+                                      "different arguments (or with arguments that change on every run, such as "
+                                      "the time)", expression=source, element_id=element_id)
+            answers[pending] = self._answer(pending, beans, source, element_id)
+        if not isinstance(text, str) or len(text) > self.max_size:
+            raise ExpressionError(f"JavaScript: the script's result and variables exceed {self.max_size} "
+                                  "characters of JSON", expression=source, element_id=element_id)
+        return _outcome(text, source, element_id)
+
+    def _run_once(self, source: str, variables: Mapping[str, Any], facts: Mapping[str, Any] | None,
+                  task: dict[str, Any] | None, element_id: str, beans: list[str],
+                  answers: dict[str, str]) -> tuple[Any, str | None]:
+        """One run in a fresh runtime: (the outcome's JSON text, None), or (None, the pending bean
+        call "bean.method [args as JSON]") when the script called a bean not yet answered."""
         try:
-            payload = json.dumps({"vars": dict(variables), "facts": dict(facts or {}), "task": task},
-                                 default=str, ensure_ascii=False)
+            payload = json.dumps({"vars": dict(variables), "facts": dict(facts or {}), "task": task,
+                                  "beans": beans, "answers": answers}, default=str, ensure_ascii=False)
         except (TypeError, ValueError) as exc:
             raise ExpressionError(f"the variables cannot be passed to JavaScript: {exc}", expression=source,
                                   element_id=element_id) from None
@@ -250,14 +330,53 @@ class JavaScriptSandbox:
         context.set("__amtsflowSource", source)
         try:
             context.eval(_PRELUDE)
-            text = context.eval(_RUN)
         except (quickjs.JSException, quickjs.StackOverflow) as exc:
             raise ExpressionError(f"JavaScript: {self._describe(exc)}", expression=source,
                                   element_id=element_id) from None
-        if not isinstance(text, str) or len(text) > self.max_size:
-            raise ExpressionError(f"JavaScript: the script's result and variables exceed {self.max_size} "
-                                  "characters of JSON", expression=source, element_id=element_id)
-        return _outcome(text, source, element_id)
+        failure: Exception | None = None
+        text: Any = None
+        try:
+            text = context.eval(_RUN)
+        except (quickjs.JSException, quickjs.StackOverflow) as exc:
+            failure = exc
+        if beans:   # a pending call outranks whatever the script did after it (a run is discarded)
+            try:
+                pending = context.eval("__amtsflowPending()")
+            except (quickjs.JSException, quickjs.StackOverflow):
+                pending = None
+            if isinstance(pending, str):
+                return None, pending
+        if failure is not None:
+            raise ExpressionError(f"JavaScript: {self._describe(failure)}", expression=source,
+                                  element_id=element_id) from None
+        return text, None
+
+    def _answer(self, pending: str, beans: Mapping[str, Callable[[list[Any]], Any]], source: str,
+                element_id: str) -> str:
+        """Make the pending bean call on the host; its value as JSON text."""
+        name, _, args_text = pending.partition(" ")
+        call = beans.get(name)
+        try:
+            args = json.loads(args_text) if len(args_text) <= self.max_size else None
+        except ValueError:
+            args = None
+        if call is None or not isinstance(args, list):   # never from the prelude; refused all the same
+            raise ExpressionError(f"JavaScript: malformed bean call {pending[:100]!r}", expression=source,
+                                  element_id=element_id)
+        try:
+            value = call(args)
+        except ExpressionError as exc:
+            raise ExpressionError(f"JavaScript: {name}(): {exc.message}", expression=source,
+                                  element_id=element_id) from None
+        try:
+            text = json.dumps(value, default=str, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ExpressionError(f"JavaScript: {name}() answered with a value that is not JSON data: {exc}",
+                                  expression=source, element_id=element_id) from None
+        if len(text) > self.max_size:
+            raise ExpressionError(f"JavaScript: {name}() answered with more than {self.max_size} characters "
+                                  "of JSON", expression=source, element_id=element_id)
+        return text
 
     def _describe(self, exc: Exception) -> str:
         if isinstance(exc, quickjs.StackOverflow):

@@ -404,6 +404,10 @@ class _BundleParser:
         prepare_rearming(spec)
         prepare_multi_instance(spec)
         file = getattr(spec, "file", "")
+        # beans the process folder maps, callable from its JavaScript (engine.runtime.script_engine);
+        # specs are re-parsed from the stored deployment, so this never enters a case's data
+        spec.javascript_beans = {**camunda_tasks.bean_functions(self.delegates),
+                                 **camunda_tasks.bean_operations(self.delegates)}
         self.scopes.attach(spec)
         for task_spec in spec.task_specs.values():
             if (file, getattr(task_spec, "bpmn_id", None) or "") in self.terminate_all:

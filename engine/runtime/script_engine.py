@@ -13,6 +13,7 @@ from engine.domain.errors import ExpressionError
 from engine.ports import Clock
 from engine.runtime import budget
 from engine.runtime._safe_context import ExecutionContext, ModelScope
+from engine.runtime.beans import BEAN_FUNCTION
 from engine.runtime.expressions import SafeEvaluator
 from engine.runtime.javascript import JavaScriptSandbox, ScriptOutcome
 from engine.runtime.io_mapping import script_language
@@ -96,6 +97,19 @@ class SafeEnvironment:
     def call_service(self, context: dict[str, Any], **kwargs: Any) -> str:
         raise ExpressionError("service tasks are executed by the job executor")
 
+
+
+def _bound(function: Callable[..., Any], *first: Any) -> Callable[[list[Any]], Any]:
+    """``function(*first, *args)`` for the sandbox's argument list; other failures than an
+    ExpressionError become one (a bean call fails the step, as in JUEL)."""
+    def call(args: list[Any]) -> Any:
+        try:
+            return function(*first, *args)
+        except ExpressionError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - an engine function's failure fails the step
+            raise ExpressionError(f"{type(exc).__name__}: {str(exc)[:200]}") from None
+    return call
 
 
 def case_facts(task: Any) -> dict[str, Any]:
@@ -217,12 +231,28 @@ class SafeScriptEngine(PythonScriptEngine):
         if event is not None:
             facts["event_name"] = event
         outcome = self.javascript.run(source, task.data if names is None else names, facts, task=attributes,
-                                      element_id=_element_id(task))
+                                      element_id=_element_id(task), beans=self.javascript_beans(task))
         for name in outcome.removed:
             task.data.pop(name, None)
         task.data.update(outcome.variables)
         _refuse(_keep_storable(task.data))
         return outcome
+
+    def javascript_beans(self, task: Any) -> dict[str, Callable[[list[Any]], Any]]:
+        """The beans camunda-mapping.json of the task's deployment maps ("bean.method" -> target,
+        put on the process spec when it is parsed), as the host functions the JavaScript sandbox
+        calls: a connector operation through the engine function ``bean_call`` (as a JUEL bean
+        call), an engine function directly. Built-ins and ``bean_call`` itself are never offered."""
+        mapped: Mapping[str, str] = getattr(getattr(task.workflow, "spec", None), "javascript_beans", None) or {}
+        callables = self.evaluator.callables
+        engine_functions = set(callables) - set(self.evaluator.kwargs_allowed) - {BEAN_FUNCTION}
+        beans: dict[str, Callable[[list[Any]], Any]] = {}
+        for name, target in mapped.items():
+            if "." in target and BEAN_FUNCTION in callables:
+                beans[name] = _bound(callables[BEAN_FUNCTION], target)
+            elif target in engine_functions:
+                beans[name] = _bound(callables[target])
+        return beans
 
     def call_service(self, task: Any, **kwargs: Any) -> str:
         # Service tasks are parked by our task specs and run by the job executor.

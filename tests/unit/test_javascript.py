@@ -4,11 +4,13 @@ must all be refused or stopped (no I/O)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from engine.domain.errors import ExpressionError
-from engine.runtime.javascript import JavaScriptSandbox
+from engine.runtime.javascript import MAX_BEAN_CALLS, JavaScriptSandbox
 
 
 @pytest.fixture()
@@ -181,3 +183,162 @@ def test_spin_json_reading(js: JavaScriptSandbox) -> None:
     assert outcome.result == [True, False, '{"x":1}']
     assert outcome.variables == {"kind": "B", "json": [1, 2]}
     assert "JSON property 'nix' not found" in stopped(js, "S({}).prop('nix')")
+
+
+# ------------------------------------------------------------------- beans of camunda-mapping.json
+
+def _beans(calls: list[tuple[str, list[Any]]]) -> dict[str, Callable[[list[Any]], Any]]:
+    def firstname(args: list[Any]) -> Any:
+        calls.append(("user.firstname", args))
+        return str(args[0]).split()[0]
+
+    def lookup(args: list[Any]) -> Any:
+        calls.append(("user.lookup", args))
+        return {"args": args, "list": [1, "zwei", None], "ok": True}
+
+    return {"user.firstname": firstname, "user.lookup": lookup}
+
+
+def test_mapped_beans_answer_synchronously_with_json_data(js: JavaScriptSandbox) -> None:
+    calls: list[tuple[str, list[Any]]] = []
+    outcome = js.run("var a = user.firstname(execution.getVariable('starter'));\n"
+                     "var l = user.lookup(1, 'x', {k: [true]}, undefined, null);\n"
+                     "l.list.push('mine');   // a fresh copy: the next call answers as before\n"
+                     "execution.setVariable('vorname', a);\n"
+                     "[a, user.firstname('Max Muster'), l.ok, l.args, user.lookup(1, 'x', {k: [true]}, undefined, null).list]",
+                     {"starter": "Max Muster"}, beans=_beans(calls))
+    assert outcome.result == ["Max", "Max", True, [1, "x", {"k": [True]}, None, None], [1, "zwei", None]]
+    assert outcome.variables == {"vorname": "Max"}
+    # each different call once per script run (the answers are kept while the script runs again)
+    assert calls == [("user.firstname", ["Max Muster"]), ("user.lookup", [1, "x", {"k": [True]}, None, None])]
+
+
+def test_a_failing_bean_fails_the_script(js: JavaScriptSandbox) -> None:
+    def broken(args: list[Any]) -> Any:
+        raise ExpressionError("bean call: connector operation 'dir.firstname' failed: 503")
+
+    message = stopped_with(js, "try { user.firstname('x') } catch (e) { 'caught' }", {"user.firstname": broken})
+    assert "user.firstname(): bean call: connector operation 'dir.firstname' failed: 503" in message
+
+
+def test_a_bean_answer_that_is_not_json_data_fails_the_script(js: JavaScriptSandbox) -> None:
+    message = stopped_with(js, "user.firstname('x')", {"user.firstname": lambda args: float("nan")})
+    assert "user.firstname() answered with a value that is not JSON data" in message
+
+
+def test_time_in_a_bean_call_is_not_charged_to_the_scripts_cpu_limit(js: JavaScriptSandbox) -> None:
+    def busy(args: list[Any]) -> Any:
+        end = time.process_time() + 0.7   # more CPU than the script may use (0.5 s)
+        while time.process_time() < end:
+            pass
+        return "fertig"
+
+    # the script itself works 0.1 s (wall clock, so at most that much CPU) after the call
+    source = "var v = user.firstname('x'); var t = Date.now(); while (Date.now() - t < 100) {} v"
+    assert js.run(source, {}, beans={"user.firstname": busy}).result == "fertig"
+
+
+def test_arguments_that_change_on_every_run_are_bounded(js: JavaScriptSandbox) -> None:
+    calls: list[tuple[str, list[Any]]] = []
+    message = stopped_with(js, "user.firstname(String(Math.random()))", _beans(calls))
+    assert f"more than {MAX_BEAN_CALLS} times" in message
+    assert len(calls) == MAX_BEAN_CALLS
+
+
+def stopped_with(js: JavaScriptSandbox, source: str, beans: dict[str, Callable[[list[Any]], Any]],
+                 variables: dict[str, Any] | None = None) -> str:
+    with pytest.raises(ExpressionError) as info:
+        js.run(source, variables or {}, element_id="Script_1", beans=beans)
+    assert str(info.value).startswith("Script_1: ")
+    return str(info.value)
+
+
+@pytest.mark.parametrize("source", [
+    "[typeof __amtsflowBean, typeof __amtsflowCall, typeof __amtsflowInput, typeof __amtsflowAnswers]",
+    "var g = Function('return this')(); [typeof g.__amtsflowBean, typeof g.__amtsflowCall, typeof g.__amtsflowInput, "
+    "typeof g.__amtsflowAnswers]",
+    "[typeof globalThis['__amtsflow' + 'Bean'], typeof globalThis['__amtsflow' + 'Call'], "
+    "typeof globalThis.__amtsflowInput, typeof globalThis.answers]",
+])
+def test_no_host_function_is_reachable_beside_the_mapped_beans(js: JavaScriptSandbox, source: str) -> None:
+    assert js.run(source, {}, beans=_beans([])).result == ["undefined"] * 4
+
+
+def test_the_global_object_holds_only_builtins_and_the_script_api_with_beans(js: JavaScriptSandbox) -> None:
+    plain = set(js.run("Object.getOwnPropertyNames(Function('return this')())", {}).result)
+    with_beans = set(js.run("Object.getOwnPropertyNames(Function('return this')())", {}, beans=_beans([])).result)
+    assert with_beans - plain == {"user"}
+    shape = js.run("[Object.getOwnPropertyNames(user).sort(), Object.getPrototypeOf(user) === Object.prototype, "
+                   "Object.isFrozen(user), Object.getOwnPropertyDescriptor(globalThis, 'user').writable, "
+                   "Object.getOwnPropertyDescriptor(globalThis, 'user').configurable]", {}, beans=_beans([])).result
+    assert shape == [["firstname", "lookup"], True, True, False, False]
+
+
+@pytest.mark.parametrize("source", [
+    "user = {firstname: function () { return 'fake'; }}; user.firstname('Max Muster')",
+    "try { Object.defineProperty(globalThis, 'user', {value: {firstname: function () { return 'fake'; }}}); } "
+    "catch (e) {} user.firstname('Max Muster')",
+    "try { delete globalThis.user; } catch (e) {} user.firstname('Max Muster')",
+    "try { user.firstname = function () { return 'fake'; }; } catch (e) {} user.firstname('Max Muster')",
+    "'use strict'; try { user.firstname = null; } catch (e) {} user.firstname('Max Muster')",
+    "try { Object.setPrototypeOf(user, {}); } catch (e) {} user.firstname('Max Muster')",
+])
+def test_bean_objects_cannot_be_redefined(js: JavaScriptSandbox, source: str) -> None:
+    assert js.run(source, {}, beans=_beans([])).result == "Max"
+
+
+@pytest.mark.parametrize("source", [
+    "user.email('x')",                     # a method the mapping does not name
+    "user.firstname.constructor('return __amtsflowCall')()('test.anything', 'x')",
+    "user.firstname.constructor('return this')().user.delete('x')",
+    "nutzer.firstname('x')",               # a bean the mapping does not name
+])
+def test_unmapped_methods_and_beans_are_not_callable(js: JavaScriptSandbox, source: str) -> None:
+    calls: list[tuple[str, list[Any]]] = []
+    message = stopped_with(js, source, _beans(calls))
+    assert "not a function" in message or "is not defined" in message
+    assert calls == []
+
+
+@pytest.mark.parametrize(("source", "error"), [
+    ("user.firstname(function () { return 1; })", "argument 1 is not JSON data (function)"),
+    ("user.firstname(Symbol('s'))", "argument 1 is not JSON data (symbol)"),
+    ("user.firstname(1n)", "argument 1 is not JSON data (bigint)"),
+    ("var a = {}; a.self = a; user.firstname(a)", "circular"),
+])
+def test_non_json_arguments_are_refused_in_the_sandbox(js: JavaScriptSandbox, source: str, error: str) -> None:
+    calls: list[tuple[str, list[Any]]] = []
+    assert error.lower() in stopped_with(js, source, _beans(calls)).lower()
+    assert calls == []
+
+
+def test_arguments_reach_the_host_as_json_only(js: JavaScriptSandbox) -> None:
+    calls: list[tuple[str, list[Any]]] = []
+    js.run("user.lookup({toJSON: function () { return 'als Text'; }}, new Date(0), [function () {}], {f: function () {}}, NaN)",
+           {}, beans=_beans(calls))
+    assert calls == [("user.lookup", ["als Text", "1970-01-01T00:00:00.000Z", [None], {}, None])]
+
+
+def test_a_script_cannot_forge_or_hide_a_bean_call(js: JavaScriptSandbox) -> None:
+    calls: list[tuple[str, list[Any]]] = []
+    outcome = js.run("var forged = 'none'; try { __amtsflowPending = function () { return 'user.x [1]'; }; } "
+                     "catch (e) {} try { forged = __amtsflowPending(); } catch (e) {} "
+                     "var v; try { v = user.firstname('Max Muster'); } catch (e) { JSON.stringify = function () { return '{}'; }; }"
+                     "[forged, v]", {}, beans=_beans(calls))
+    assert outcome.result == [None, "Max"]
+    assert calls == [("user.firstname", ["Max Muster"])]
+
+
+def test_a_script_that_catches_the_call_and_loops_is_still_answered(js: JavaScriptSandbox) -> None:
+    calls: list[tuple[str, list[Any]]] = []
+    outcome = js.run("var v; try { v = user.firstname('Max Muster'); } catch (e) { while (true) {} } v", {},
+                     beans=_beans(calls))
+    assert outcome.result == "Max"
+
+
+def test_variables_win_over_beans_and_bean_names_never_replace_builtins(js: JavaScriptSandbox) -> None:
+    beans = {**_beans([]), "JSON.parse": lambda args: "fake", "execution.getVariable": lambda args: "fake",
+             "task.getName": lambda args: "fake", "a.b.c": lambda args: "fake", "constructor.x": lambda args: "fake"}
+    outcome = js.run("[user, typeof JSON.parse('1'), execution.getVariable('user'), typeof constructor]",
+                     {"user": "kermit"}, beans=beans)
+    assert outcome.result == ["kermit", "number", "kermit", "function"]
