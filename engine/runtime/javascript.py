@@ -385,7 +385,9 @@ class JavaScriptSandbox:
         first = text.splitlines()[0] if text else type(exc).__name__
         if "interrupted" in first:
             return f"time limit of {self.max_seconds} s CPU exceeded (endless loop?)"
-        if "out of memory" in first:
+        # QuickJS says "Failed obtaining QuickJS error string" when it runs out of memory while
+        # building the error's own text: the script exhausted the memory limit
+        if "out of memory" in first or "Failed obtaining QuickJS error string" in first:
             return f"memory limit of {self.max_memory // (1024 * 1024)} MB exceeded"
         where = [line.strip() for line in text.splitlines()[1:] if "<input>:" in line]
         line = where[0].rsplit(":", 1)[-1].rstrip(")") if where else ""

@@ -342,3 +342,11 @@ def test_variables_win_over_beans_and_bean_names_never_replace_builtins(js: Java
     outcome = js.run("[user, typeof JSON.parse('1'), execution.getVariable('user'), typeof constructor]",
                      {"user": "kermit"}, beans=beans)
     assert outcome.result == ["kermit", "number", "kermit", "function"]
+
+
+def test_running_out_of_memory_while_building_the_error_is_the_memory_limit(js: JavaScriptSandbox) -> None:
+    """QuickJS reports "Failed obtaining QuickJS error string" when the memory ran out while it
+    built the error's text (seen with the push-arrays bomb): that is the memory limit too."""
+    import quickjs
+
+    assert "memory limit" in js._describe(quickjs.JSException("Failed obtaining QuickJS error string"))
