@@ -347,7 +347,7 @@ class JavaScriptSandbox:
             if isinstance(pending, str):
                 return None, pending
         if failure is not None:
-            raise ExpressionError(f"JavaScript: {self._describe(failure)}", expression=source,
+            raise ExpressionError(f"JavaScript: {self._describe(failure, context)}", expression=source,
                                   element_id=element_id) from None
         return text, None
 
@@ -378,20 +378,31 @@ class JavaScriptSandbox:
                                   "of JSON", expression=source, element_id=element_id)
         return text
 
-    def _describe(self, exc: Exception) -> str:
+    def _describe(self, exc: Exception, context: Any = None) -> str:
         if isinstance(exc, quickjs.StackOverflow):
             return "stack overflow (recursion too deep)"
         text = str(exc).strip()
         first = text.splitlines()[0] if text else type(exc).__name__
         if "interrupted" in first:
             return f"time limit of {self.max_seconds} s CPU exceeded (endless loop?)"
-        # QuickJS says "Failed obtaining QuickJS error string" when it runs out of memory while
-        # building the error's own text: the script exhausted the memory limit
-        if "out of memory" in first or "Failed obtaining QuickJS error string" in first:
+        # Out of memory while QuickJS built the error itself: it says "Failed obtaining QuickJS
+        # error string", or the error is null (as after `throw null`, told apart by the heap
+        # being at its limit)
+        if "out of memory" in first or "Failed obtaining QuickJS error string" in first \
+                or (first == "null" and _heap_full(context)):
             return f"memory limit of {self.max_memory // (1024 * 1024)} MB exceeded"
         where = [line.strip() for line in text.splitlines()[1:] if "<input>:" in line]
         line = where[0].rsplit(":", 1)[-1].rstrip(")") if where else ""
         return first[:300] + (f" (script line {line})" if line.isdigit() else "")
+
+
+def _heap_full(context: Any) -> bool:
+    """Whether the runtime's allocations reached 90 % of its memory limit."""
+    try:
+        memory = context.memory() if context is not None else {}
+        return bool(memory.get("malloc_limit")) and memory.get("malloc_size", 0) >= 0.9 * memory["malloc_limit"]
+    except Exception:  # noqa: BLE001 - a diagnosis only
+        return False
 
 
 def _outcome(text: str, source: str, element_id: str) -> ScriptOutcome:

@@ -350,3 +350,15 @@ def test_running_out_of_memory_while_building_the_error_is_the_memory_limit(js: 
     import quickjs
 
     assert "memory limit" in js._describe(quickjs.JSException("Failed obtaining QuickJS error string"))
+
+
+def test_a_null_error_is_the_memory_limit_only_when_the_heap_is_full(js: JavaScriptSandbox) -> None:
+    """Out of memory, QuickJS sometimes throws null; a script's own `throw null` says null."""
+    import quickjs
+
+    class Full:
+        def memory(self) -> dict:
+            return {"malloc_size": 31_000_000, "malloc_limit": 33_554_432}
+
+    assert "memory limit" in js._describe(quickjs.JSException("null"), Full())
+    assert "memory limit" not in stopped(js, "throw null")
