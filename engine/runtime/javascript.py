@@ -57,6 +57,7 @@ from engine.domain.errors import ExpressionError
 __all__ = ["JavaScriptSandbox", "ScriptOutcome", "JAVASCRIPT_NAMES", "MAX_BEAN_CALLS"]
 
 MAX_BEAN_CALLS = 20   # different bean calls (method and arguments) per script run
+_STATUS_API = re.compile(r"\bprocess\s*\.\s*setStatus\b")
 _BEAN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*")
 
 # scriptFormat values that mean JavaScript (lower case)
@@ -72,6 +73,7 @@ class ScriptOutcome:
     variables: dict[str, Any] = field(default_factory=dict)   # set by execution.setVariable
     removed: list[str] = field(default_factory=list)          # removed by execution.removeVariable
     task: dict[str, Any] = field(default_factory=dict)        # task attributes changed by a task listener
+    status: str | None = None                                 # process.setStatus(text): the citizen's status
 
 
 # Runs inside the sandbox before the model's script. Reads the input from a global string,
@@ -81,7 +83,7 @@ _PRELUDE = r"""
   "use strict";
   var input = JSON.parse(globalThis.__amtsflowInput);
   delete globalThis.__amtsflowInput;
-  var vars = input.vars, facts = input.facts, out = {vars: {}, removed: {}, task: {}};
+  var vars = input.vars, facts = input.facts, out = {vars: {}, removed: {}, task: {}, status: null};
   var has = function (o, k) { return Object.prototype.hasOwnProperty.call(o, k); };
   var name = function (n) {
     if (typeof n !== "string" || n === "" || n.slice(0, 2) === "__") {
@@ -176,6 +178,14 @@ _PRELUDE = r"""
     beans[bean][qualified.slice(dot + 1)] = beanMethod(qualified);
   });
   Object.keys(beans).forEach(function (bean) { globals[bean] = freeze(beans[bean]); });
+  // process.setStatus(text), as in Camunda listeners of municipal models: the citizen's status
+  // (a milestone). Only for a script that uses it, so that no other script sees a `process`.
+  if (input.statusApi && !has(vars, "process") && !has(globals, "process")) {
+    globals.process = freeze({setStatus: function (v) {
+      if (typeof v !== "string" || v.trim() === "") { throw new TypeError("setStatus needs a non-empty text"); }
+      out.status = v;
+    }});
+  }
   if (input.task) {
     var attrs = input.task, task = Object.create(execution);
     var setter = function (k) {
@@ -238,7 +248,7 @@ _PRELUDE = r"""
   Object.defineProperty(globalThis, "__amtsflowOutput", {writable: false, configurable: false,
     value: function (result) {
       return JSON.stringify({result: result === undefined ? null : result, vars: out.vars,
-                             removed: Object.keys(out.removed), task: out.task});
+                             removed: Object.keys(out.removed), task: out.task, status: out.status});
     }});
 })();
 """
@@ -321,7 +331,8 @@ class JavaScriptSandbox:
         call "bean.method [args as JSON]") when the script called a bean not yet answered."""
         try:
             payload = json.dumps({"vars": dict(variables), "facts": dict(facts or {}), "task": task,
-                                  "beans": beans, "answers": answers}, default=str, ensure_ascii=False)
+                                  "beans": beans, "answers": answers, "statusApi": _STATUS_API.search(source) is not None},
+                                 default=str, ensure_ascii=False)
         except (TypeError, ValueError) as exc:
             raise ExpressionError(f"the variables cannot be passed to JavaScript: {exc}", expression=source,
                                   element_id=element_id) from None
@@ -416,4 +427,6 @@ def _outcome(text: str, source: str, element_id: str) -> ScriptOutcome:
             and isinstance(data.get("removed"), list) and all(isinstance(n, str) for n in data["removed"])):
         raise ExpressionError("JavaScript: the script's outcome is malformed (were JSON or Object replaced?)",
                               expression=source, element_id=element_id)
-    return ScriptOutcome(data.get("result"), data["vars"], data["removed"], data["task"])
+    status = data.get("status")
+    return ScriptOutcome(data.get("result"), data["vars"], data["removed"], data["task"],
+                         status if isinstance(status, str) else None)

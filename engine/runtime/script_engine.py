@@ -236,6 +236,10 @@ class SafeScriptEngine(PythonScriptEngine):
             task.data.pop(name, None)
         task.data.update(outcome.variables)
         _refuse(_keep_storable(task.data))
+        if outcome.status is not None:
+            from engine.runtime import milestones
+
+            milestones.set_status(task, outcome.status)
         return outcome
 
     def javascript_beans(self, task: Any) -> dict[str, Callable[[list[Any]], Any]]:

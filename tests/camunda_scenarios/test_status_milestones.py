@@ -37,3 +37,14 @@ def test_status_property_is_set_when_the_element_is_reached(scenario: Scenario) 
     deploy(scenario, MODEL.replace("${process.setStatus('In Prüfung')}", "${execution.setVariable('x', 1)}"))
     case = scenario.start("p")
     assert citizen_status(scenario, case) == "Antrag eingegangen"
+
+
+def test_a_javascript_listener_sets_the_status(scenario: Scenario) -> None:
+    """DigiWF-style JavaScript listeners: process.setStatus("...") in a camunda:script."""
+    deploy(scenario, MODEL.replace(
+        '<camunda:executionListener event="start" expression="${process.setStatus(\'In Prüfung\')}"/>',
+        '<camunda:executionListener event="start"><camunda:script scriptFormat="javascript">'
+        'process.setStatus("In Prüfung seit " + execution.getVariable("eingang"));</camunda:script>'
+        '</camunda:executionListener>'))
+    case = scenario.start("p", {"eingang": "heute"})
+    assert citizen_status(scenario, case) == "In Prüfung seit heute"

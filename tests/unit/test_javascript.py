@@ -362,3 +362,18 @@ def test_a_null_error_is_the_memory_limit_only_when_the_heap_is_full(js: JavaScr
 
     assert "memory limit" in js._describe(quickjs.JSException("null"), Full())
     assert "memory limit" not in stopped(js, "throw null")
+
+
+def test_process_set_status_records_the_citizens_status(js: JavaScriptSandbox) -> None:
+    assert js.run("process.setStatus('Antrag eingegangen'); 1", {}).status == "Antrag eingegangen"
+    assert js.run("1", {}).status is None
+    assert "non-empty text" in stopped(js, "process.setStatus('  ')")
+
+
+def test_process_exists_only_for_a_script_that_sets_a_status(js: JavaScriptSandbox) -> None:
+    """No other script sees a `process` object; the one it gets has setStatus and nothing else."""
+    assert js.run("typeof process", {}).result == "undefined"
+    source = "var p = process; process.setStatus('x'); [Object.getOwnPropertyNames(p), Object.isFrozen(p)]"
+    assert js.run(source, {}).result == [["setStatus"], True]
+    assert "not a function" in stopped(js, "process.setStatus('x'); process.exit(1)")
+    assert js.run("process.setStatus('x'); process = 1; typeof process", {}).result == "object"
