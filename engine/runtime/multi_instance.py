@@ -17,6 +17,10 @@ see it. :func:`prepare_multi_instance` makes the Camunda dialect's multi-instanc
 instance's variables into the loop's scope when it completes, except its own local ones: the
 element variable (local to each instance in Camunda; the collection is not changed) and the
 counters.
+
+``loopCounter``: each instance of a Camunda multi-instance activity sees its index (0, 1, ...)
+as the local variable ``loopCounter`` (``camunda:assignee="kermit_${loopCounter}"``); it is
+never written to the loop's scope.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from engine.runtime import spiff_seam
 __all__ = ["prepare_multi_instance", "counters"]
 
 COUNTERS = ("nrOfInstances", "nrOfCompletedInstances", "nrOfActiveInstances")
+LOOP_COUNTER = "loopCounter"
 
 
 def counters(spec: Any, my_task: Any) -> dict[str, int]:
@@ -71,11 +76,31 @@ def _merge_instance_variables(self: Any, workflow: Any, child: Any) -> None:
     """An instance's variables reach the loop's scope before SpiffWorkflow's own merge (which
     then starts the next sequential instance from that scope, or checks completion)."""
     local = {getattr(ref, "bpmn_id", None) for ref in (self.input_item, self.output_item)} | set(COUNTERS)
+    local.add(LOOP_COUNTER)
     parent = child.parent
+    had, before = LOOP_COUNTER in parent.data, parent.data.get(LOOP_COUNTER)
     for name, value in child.data.items():
         if name not in local:
             parent.data[name] = value
     type(self).merge_child(self, workflow, child)
+    _restore(parent.data, had, before)   # SpiffWorkflow's own merge copies every variable of a counted loop
+
+
+def _restore(data: dict[str, Any], had: bool, before: Any) -> None:
+    if had:
+        data[LOOP_COUNTER] = before
+    else:
+        data.pop(LOOP_COUNTER, None)
+
+
+def _create_child_with_counter(self: Any, my_task: Any, *args: Any, **kwargs: Any) -> None:
+    """The new instance inherits the loop's scope: for that moment it holds the instance's index."""
+    had, before = LOOP_COUNTER in my_task.data, my_task.data.get(LOOP_COUNTER)
+    my_task.data[LOOP_COUNTER] = len(spiff_seam.instances(self, my_task))
+    try:
+        type(self).create_child(self, my_task, *args, **kwargs)
+    finally:
+        _restore(my_task.data, had, before)
 
 
 def prepare_multi_instance(spec: Any) -> None:
@@ -85,3 +110,4 @@ def prepare_multi_instance(spec: Any) -> None:
             task_spec.check_completion_condition = types.MethodType(_check_completion_condition, task_spec)
         if isinstance(task_spec, (CamundaParallel, CamundaSequential)):
             task_spec.merge_child = types.MethodType(_merge_instance_variables, task_spec)
+            task_spec.create_child = types.MethodType(_create_child_with_counter, task_spec)

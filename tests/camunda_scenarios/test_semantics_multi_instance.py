@@ -60,3 +60,26 @@ def test_MultiInstanceTest_testNestedParallelUserTasks(scenario):
         assert task["name"] == "My Task" and task["assignee"] == "kermit"
         _complete_any(scenario, case, task)
     assert scenario.status(case) == "completed"
+
+
+def test_MultiInstanceTest_testSequentialUserTasks(scenario):
+    """Each instance sees its index as loopCounter (camunda:assignee="kermit_${loopCounter}");
+    the counter never reaches the case's variables."""
+    scenario.deploy_camunda(MI + "sequentialUserTasks.bpmn20.xml")
+    case = scenario.start("miSequentialUserTasks", {"nrOfLoops": 3})
+    for index in range(3):
+        [task] = scenario.tasks(case)
+        assert (task["name"], task["assignee"]) == ("My Task", f"kermit_{index}")
+        _complete_any(scenario, case, task)
+    assert scenario.status(case) == "completed"
+    assert "loopCounter" not in scenario.data(case)
+
+
+def test_MultiInstanceTest_testParallelUserTasks(scenario):
+    scenario.deploy_camunda(MI + "testParallelUserTasks.bpmn20.xml")
+    case = scenario.start("miParallelUserTasks")
+    assert sorted(t["assignee"] for t in scenario.tasks(case)) == ["kermit_0", "kermit_1", "kermit_2"]
+    for task in scenario.tasks(case):
+        _complete_any(scenario, case, task)
+    assert scenario.status(case) == "completed"
+    assert "loopCounter" not in scenario.data(case)
