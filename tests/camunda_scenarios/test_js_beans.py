@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from engine.ports import ServiceRequest, ServiceResult
+from engine.ports import ServiceResult
 from tests.camunda_scenarios.conftest import Scenario
+from tests.camunda_scenarios.test_beans import _answers as bean_answers
 
 FOLDER = Path(__file__).resolve().parents[1] / "models" / "camunda" / "js_beans"
 MODEL = FOLDER / "js_bohnen.bpmn"
@@ -24,15 +25,10 @@ def _mapping() -> dict[str, Any]:
 
 
 def _answers(scenario: Scenario) -> None:
-    def args(request: ServiceRequest) -> list[Any]:
-        return list(request.params["args"])
-
-    scenario.connector.behaviour.update({
-        "firstname": lambda r: ServiceResult(args(r)[0].split()[0]),
-        "email": lambda r: ServiceResult(f"{args(r)[0].split()[0].lower()}@{args(r)[1]}.example"),
-        "url": lambda r: ServiceResult({"href": "https://portal.example/aufgaben"} if args(r) == [] else "?"),
-        "bool": lambda r: ServiceResult(args(r)[0] == "ja"),
-    })
+    """The JUEL tests' answers; the portal link comes back as an object here."""
+    bean_answers(scenario)
+    scenario.connector.behaviour["url"] = lambda r: ServiceResult(
+        {"href": "https://portal.example/aufgaben"} if list(r.params["args"]) == [] else "?")
 
 
 def test_javascript_calls_mapped_beans_in_script_tasks_listeners_and_mappings(scenario: Scenario) -> None:
