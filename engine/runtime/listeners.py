@@ -142,10 +142,13 @@ def _task_attributes(task: Any, listeners: ElementListeners) -> dict[str, Any]:
         return dict(stored)
     assignee = listeners.assignee
     if assignee and juel.is_juel(assignee):
+        # Camunda sets the assignee before the create listeners run: an expression that fails
+        # fails the step (engine.services.task_assignment), never an unassigned task
         try:
             assignee = task.workflow.top_workflow.script_engine.evaluate(task, juel.translate(assignee))
-        except (juel.JuelError, WorkflowTaskException):
-            assignee = None
+        except juel.JuelError as exc:
+            raise WorkflowTaskException(f"the user task's assignee {listeners.assignee!r} could not be evaluated: "
+                                        f"{exc}", task=task) from exc
     return {"name": listeners.name, "assignee": assignee}
 
 

@@ -156,7 +156,7 @@ def _with_listener_changes(task: Any, info: ElementInfo) -> ElementInfo:
         if key in changed:
             values[key] = _literal(changed[key])
     if "priority" in changed:
-        values["priority"] = str(changed["priority"])
+        values["priority"] = None if changed["priority"] is None else str(changed["priority"])
     for key in ("candidate_groups", "candidate_users"):
         if key in changed:
             values[key] = [_literal(n) or "" for n in changed[key]]

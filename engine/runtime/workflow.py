@@ -267,6 +267,13 @@ class WorkflowRunner:
             return False
         return _catch_at(wf, task, BpmnEvent(definition, {**(variables or {}), "error_message": message}))
 
+    @staticmethod
+    def fail_task(wf: BpmnWorkflow, task_id: str) -> None:
+        """Mark the waiting task ``task_id`` failed (its step failed after the library ran it,
+        e.g. a user task whose assignee could not be worked out); a retry makes it ready again."""
+        task = wf.get_task_from_id(UUID(task_id))
+        spiff_seam.force_state(task, TaskState.ERROR)
+
     def retry_errored(self, wf: BpmnWorkflow) -> None:
         for task in wf.get_tasks(state=TaskState.ERROR):
             spiff_seam.force_state(task, TaskState.READY)
@@ -423,9 +430,10 @@ class WorkflowRunner:
     @staticmethod
     def set_variables(wf: BpmnWorkflow, values: dict[str, Any]) -> None:
         """Set case variables (Camunda's and Flowable's runtimeService.setVariables on the process
-        instance): every open branch and the case's current view see them; an activity's local
-        variable of the same name stays as it is."""
-        for task in [*wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING), wf.last_task]:
+        instance): every open branch (a failed step too, which a retry runs again) and the case's
+        current view see them; an activity's local variable of the same name stays as it is."""
+        open_states = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR
+        for task in [*wf.get_tasks(state=open_states), wf.last_task]:
             if task is None:
                 continue
             local = task.internal_data.get(INPUTS) or {}

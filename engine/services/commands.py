@@ -28,7 +28,7 @@ from engine.runtime.milestones import current_status
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.serialization import round_trips
 from engine.runtime.workflow import CONDITION_PREVIOUS, Waits, WorkflowRunner
-from engine.services import audit, thrown
+from engine.services import audit, task_assignment, thrown
 from engine.services.case_events import open_incident
 from engine.services.projections import Projector, sync_case_fields, waits_snapshot
 from engine.services.retention import schedule_erasure
@@ -162,11 +162,12 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
     what happens after the commit (case cache, job hand-over)."""
     now = cmd.engine.clock.now()
     outcome = _step(cmd, now)
+    assignments = _assign(cmd, new, now, outcome)
     event, values = _case_row(cmd, action, new, now, outcome)
     snapshot = waits_snapshot(cmd.case.id, outcome.waits)
     _write_case_row(cmd, new, now, values, snapshot)
     audit.write(cmd.uow.conn, event)
-    projector = _project(cmd, new, now, outcome)
+    projector = _project(cmd, new, now, outcome, assignments)
     _write_outbox(cmd, outcome.outbox, projector.lock)
     _close_or_fail(cmd, now, outcome)
     _after_commit(cmd, new, now, values, snapshot, outcome, projector)
@@ -217,14 +218,43 @@ def _case_row(cmd: Command, action: str, new: bool, now: datetime,
     return event, values
 
 
-def _project(cmd: Command, new: bool, now: datetime, outcome: _Outcome) -> Projector:
+def _assign(cmd: Command, new: bool, now: datetime, outcome: _Outcome) -> dict[str, task_assignment.Assignment]:
+    """Work out who gets each user task that waits from now on, and by when (its expressions,
+    :mod:`engine.services.task_assignment`). A task whose attributes cannot be worked out fails
+    the step as Camunda fails it: the task is marked failed (it reaches no inbox) and the case
+    gets an incident on it; retrying the incident works the attributes out again."""
+    engine = cmd.engine
+    before = set() if new else set((cmd.case.waits or {}).get("user", []))
+    found: dict[str, task_assignment.Assignment] = {}
+    failed: list[task_assignment.AssignmentFailed] = []
+    for w in outcome.waits.user_tasks:
+        if w.task_id in before:
+            continue
+        try:
+            found[w.task_id] = task_assignment.resolve(engine.evaluator, w.info, w.data, now, engine.settings.timezone)
+        except task_assignment.AssignmentFailed as exc:
+            engine.runner.fail_task(cmd.wf, w.task_id)
+            failed.append(exc)
+    if failed:
+        first = failed[0]
+        cmd.audit_details.setdefault("error", first.message)
+        cmd.audit_details.setdefault("element_error", first.element_id)
+        outcome.error = outcome.error or first.message
+        outcome.waits = engine.runner.waits(cmd.wf, cmd.parsed.models)
+        outcome.status = cmd.status_override or _status(outcome.waits, outcome.error)
+    return found
+
+
+def _project(cmd: Command, new: bool, now: datetime, outcome: _Outcome,
+             assignments: dict[str, task_assignment.Assignment]) -> Projector:
     """Work items, jobs, subscriptions and case fields as the waits and data now are."""
     engine, conn, row = cmd.engine, cmd.uow.conn, cmd.case
     local_worker = engine.local_worker
     projector = Projector(conn, engine.evaluator, now, row.id, row.business_key, engine.settings.default_retries,
                           suspended=bool(row.suspended), zone=engine.settings.timezone,
                           lock=(local_worker.owner, now + timedelta(seconds=engine.settings.job_lock_seconds))
-                          if local_worker is not None else None, is_external=engine.is_external)
+                          if local_worker is not None else None, is_external=engine.is_external,
+                          assignments=assignments)
     projector.sync(row.waits if not new else {}, outcome.waits, cmd.completed)
     if projector.external_written:   # waiting fetchAndLock requests of this process look at once
         cmd.uow.after_commit(engine.external_bell.ring)

@@ -20,11 +20,8 @@ from engine.domain import priorities
 from engine.persistence import tables as t
 from engine.persistence.fast import FastStatement
 from engine.domain.values import jsonable
-from engine.runtime import juel
-from engine.runtime.model import ElementInfo
-from engine.runtime.timers import person_deadline
 from engine.runtime.workflow import Waits
-from engine.services import inbox_orders, task_access
+from engine.services import inbox_orders, task_access, task_assignment
 
 
 # Statements of every step, built once (building one costs more than running it on SQLite).
@@ -60,11 +57,14 @@ class Projector:
     def __init__(self, conn: Connection, evaluator: Any, now: datetime, case_id: str,
                  business_key: str | None, retries_default: int, suspended: bool = False,
                  lock: tuple[str, datetime] | None = None, zone: str = "Europe/Berlin",
-                 is_external: Callable[[Any], bool] | None = None) -> None:
+                 is_external: Callable[[Any], bool] | None = None,
+                 assignments: dict[str, task_assignment.Assignment] | None = None) -> None:
         """``lock`` (owner, expiry): new service jobs are created locked by that owner (this
         process's worker, which takes them after the commit); they are in ``locked_jobs``.
         ``is_external(call)``: the service call is an external task for outside workers (a job
-        of kind ``external`` with its topic, never locked to this process's worker)."""
+        of kind ``external`` with its topic, never locked to this process's worker).
+        ``assignments``: the new user tasks' attributes, worked out when the step was checked
+        (:func:`engine.services.commands.save`); a task without one is resolved here."""
         self.conn = conn
         self.evaluator = evaluator
         self.now = now
@@ -77,6 +77,7 @@ class Projector:
         self.locked_jobs: list[SimpleNamespace] = []
         self.deleted_jobs: list[str] = []     # service jobs no longer wanted (task done, case cancelled)
         self.is_external = is_external or (lambda call: False)
+        self.assignments = assignments or {}
         self.external_written = False         # an external task was written (waiting fetches wake after commit)
         self.work_items_written = False       # an open work item was written (waiting clients wake after commit)
 
@@ -97,17 +98,15 @@ class Projector:
         for task_id in current.keys() - before:
             w = current[task_id]
             info = w.info
-            groups = self._names(info.candidate_groups, w.data, info)
-            users = self._names(info.candidate_users, w.data, info)
-            due = self._due(info.due_date, w.data, info)
-            sort_due = due if due is not None else t.UNDATED
-            priority = _int(self._text(info.priority, w.data, info))
+            found = self.assignments.get(task_id)
+            a = found if found is not None else task_assignment.resolve(self.evaluator, info, w.data, self.now, self.zone)
+            groups, priority = a.candidate_groups, a.priority
+            sort_due = a.due if a.due is not None else t.UNDATED
             self.work_items_written = True
             _INSERT_WORK_ITEM.defer(self.conn, dict(
                 id=task_id, case_id=self.case_id, process_key=w.process_key, element_id=w.element_id,
-                name=info.name, state="open", candidate_groups=groups, candidate_users=users,
-                assignee=self._text(info.assignee, w.data, info), due=due,
-                follow_up=self._due(info.follow_up_date, w.data, info),
+                name=info.name, state="open", candidate_groups=groups, candidate_users=a.candidate_users,
+                assignee=a.assignee, due=a.due, follow_up=a.follow_up,
                 priority=priority, created_at=self.now,
                 business_key=self.business_key, sort_due=sort_due))
             for group_name in groups:
@@ -119,43 +118,6 @@ class Projector:
             four_eyes = task_access.excluded_elements(info.properties)
             for username in sorted(task_access.performers(self.conn, self.case_id, four_eyes) if four_eyes else ()):
                 _INSERT_EXCLUSION.run(self.conn, {"work_item_id": task_id, "username": username})
-
-    def _names(self, entries: list[str], data: dict[str, Any], info: ElementInfo) -> list[str]:
-        """Candidate groups/users; a ${...} entry may yield one name, a comma-separated text or a list."""
-        names: list[str] = []
-        for entry in entries:
-            if not juel.is_juel(entry):
-                names.append(entry)
-                continue
-            value = self._value(entry, data, info)
-            items = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
-            names.extend(str(v).strip() for v in items if v is not None and str(v).strip())
-        return list(dict.fromkeys(names))
-
-    def _value(self, expression: str, data: dict[str, Any], info: ElementInfo) -> Any:
-        try:
-            return self.evaluator.evaluate(juel.translate(expression), data, element_id=info.id)
-        except (ExpressionError, juel.JuelError):
-            return None
-
-    def _text(self, expression: str | None, data: dict[str, Any], info: ElementInfo) -> str | None:
-        if not expression:
-            return None
-        if not juel.is_juel(expression):
-            return expression
-        value = self._value(expression, data, info)
-        return None if value is None else str(value)
-
-    def _due(self, expression: str | None, data: dict[str, Any], info: ElementInfo) -> datetime | None:
-        """A date-time, a date or an ISO duration from now (due and follow-up dates); dates and
-        durations of whole days end with that day in the installation's zone (a person's deadline)."""
-        value = self._text(expression, data, info)
-        if not value:
-            return None
-        try:
-            return person_deadline(value, self.now, self.zone)
-        except (ValueError, TypeError, Exception):  # noqa: BLE001 - SpiffWorkflow raises bare Exception
-            return None
 
     def _service_jobs(self, before: dict[str, str], waits: Waits) -> None:
         current = {w.task_id: w for w in waits.services}
@@ -259,13 +221,6 @@ def _field_value(value: Any) -> str | None:
     if value is None or isinstance(value, (dict, list)):
         return None
     return str(value)[:500]
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 __all__ = ["Projector", "sync_case_fields", "waits_snapshot"]
