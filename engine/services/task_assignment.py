@@ -15,6 +15,8 @@ What a value may be:
 * assignee: a text or a number (``None``: nobody yet);
 * due and follow-up date: an ISO date, date-time or duration (from now), or ``None``;
 * priority: a whole number or a text that is one, or ``None`` (the default priority).
+
+An empty text (a form field left empty) is no date and no priority, as ``None``.
 """
 
 from __future__ import annotations
@@ -140,6 +142,8 @@ class _Task:
         if isinstance(value, float) and value.is_integer():
             return int(value)
         if isinstance(value, str):
+            if not value.strip():   # an empty form field: no priority given
+                return None
             try:
                 return int(value.strip())
             except ValueError:
