@@ -24,6 +24,7 @@ from engine.persistence import tables as t
 from engine.persistence.db import make_engine
 from engine.persistence.override_tables import definition_variants
 from engine.ports import Clock, Connector, SystemClock
+from engine.runtime import unmapped
 from engine.runtime.case_cache import CaseCache
 from engine.runtime.expressions import SafeEvaluator
 from engine.runtime.parsing import ParsedProcess, SourceFile, parse_bundle
@@ -158,7 +159,8 @@ class Engine:
     def known_operations(self) -> set[str] | None:
         if not self.connectors:
             return None
-        return {f"{name}.{op}" for name, c in self.connectors.items() for op in c.operations()}
+        # placeholders of Java code not mapped yet count as known (engine.runtime.unmapped)
+        return unmapped.KnownOperations(f"{name}.{op}" for name, c in self.connectors.items() for op in c.operations())
 
 
 def build_engine(settings: Settings | None = None, *, clock: Clock | None = None) -> Engine:

@@ -29,6 +29,7 @@ from engine.persistence import tables as t
 from engine.persistence.db import reading, unit_of_work
 from engine.tenancy import all_tenants, tenant_scope
 from engine.persistence.fast import DeferredRows, FastStatement
+from engine.runtime import unmapped
 from engine.ports import ConnectorError, ServiceRequest, ServiceResult
 from engine.services.case_events import append_case_event, open_incident
 from engine.services.commands import Command, run_case_command
@@ -328,6 +329,8 @@ class JobExecutor:
         """The installed connector, its operation and the request a job's payload names."""
         payload = job.payload
         connector_name, _, operation = payload.get("operation", "").partition(".")
+        if connector_name == unmapped.CONNECTOR:   # Java code deployed without a mapping: no retry helps
+            raise JobFailed(unmapped.message(payload["operation"], job.element_id), retryable=False)
         connector = self.engine.connectors.get(connector_name)
         if connector is None or operation not in connector.operations():
             raise JobFailed(f"{job.element_id}: connector operation '{payload.get('operation')}' is not installed")

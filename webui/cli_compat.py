@@ -40,6 +40,9 @@ def check(paths: tuple[str, ...], notes: bool, mapping_file: str | None) -> None
         click.echo(f"{report.file}: {report.status}")
         if report.status == AFTER_MAPPING:
             click.echo(f"  add to camunda-mapping.json: {json.dumps(report.mapping_snippet(), ensure_ascii=False)}")
+            if report.deploys_now:
+                click.echo("  deploys as it is, with a warning for each entry: a case that reaches unmapped Java "
+                           "code stops there with an incident until a new version maps it")
         if report.status == BLOCKED:
             for problem in report.blockers:
                 click.echo(f"  {problem}")

@@ -37,7 +37,7 @@ from lxml import etree
 from engine import logcontext
 from engine.domain.errors import ExpressionError, Problem
 from engine.ports import Connector, ConnectorError, ServiceRequest, ServiceResult
-from engine.runtime import budget
+from engine.runtime import budget, unmapped
 from engine.runtime.namespaces import owner_id
 
 __all__ = ["BEAN_FUNCTION", "OUTSIDE_COMMAND_SECONDS", "RESERVED_CALL", "RESERVED_MESSAGE", "bean_caller", "reserved_call_problems"]
@@ -57,6 +57,8 @@ def bean_caller(connectors: Callable[[], Mapping[str, Connector] | None]) -> Cal
             raise ExpressionError(f"{BEAN_FUNCTION}() needs a connector operation \"connector.operation\" as its "
                                   "first argument (a bean mapped in camunda-mapping.json)")
         name, _, op = operation.partition(".")
+        if name == unmapped.CONNECTOR:
+            raise ExpressionError(f"bean call: {unmapped.message(operation)}")
         connector = (connectors() or {}).get(name)
         if connector is None or op not in connector.operations():
             raise ExpressionError(f"bean call: connector operation '{operation}' is not installed")

@@ -22,12 +22,12 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from lxml import etree
 
 from engine.domain.errors import DeploymentError, Problem
-from engine.runtime import camunda, flowable
+from engine.runtime import camunda, flowable, unmapped
 from engine.runtime.camunda_tasks import bare_name, delegate_operation, script_operation
 from engine.runtime.checks import script_key
 from engine.runtime.javascript import JAVASCRIPT_NAMES
@@ -59,6 +59,14 @@ class FileReport:
     @property
     def deployable(self) -> bool:
         return self.status == RUNS
+
+    @property
+    def deploys_now(self) -> bool:
+        """It deploys as it is: without a problem, or with Java code (delegates, connectors, beans,
+        listeners) not mapped yet, which deploy warns about and which stops a case reaching it with
+        an incident (:func:`deploy_unmapped`). Scripts in other languages are never filled in."""
+        return self.status == RUNS or (self.status == AFTER_MAPPING
+                                       and all(section != "scripts" for section, _ in self.mapping_needed))
 
     @property
     def in_target(self) -> bool:
@@ -188,11 +196,62 @@ def check_file(bpmn: Path, known_operations: set[str] | None = None,
 
 def summary(reports: list[FileReport]) -> str:
     runs = sum(r.status == RUNS for r in reports)
-    after = sum(r.status == AFTER_MAPPING for r in reports)
+    now = sum(r.deploys_now for r in reports)
+    after = sum(r.status == AFTER_MAPPING for r in reports) - (now - runs)
     line = f"{runs} of {len(reports)} models deployable"
+    if now > runs:
+        line += (f"; {now - runs} more deploy with unmapped Java code, which stops a case with an incident "
+                 f"until {camunda.MAPPING_FILE} maps it")
     if after:
         line += f" ({after} more after mapping in {camunda.MAPPING_FILE})"
     return line
+
+
+def deploy_unmapped(files: list[SourceFile], problems: list[Problem],
+                    parse: Callable[[list[SourceFile]], Any]) -> tuple[list[SourceFile], Any, list[Problem]] | None:
+    """A refused Camunda deployment whose only problems are Java code (delegates, Camunda Connect
+    connectors, bean methods, Java listeners) that camunda-mapping.json does not map yet: the
+    files with a camunda-mapping.json that maps each of them to its placeholder operation
+    (:mod:`engine.runtime.unmapped`), what ``parse`` made of them, and one warning per problem
+    it removed. None when other problems remain (scripts in other languages among them: a
+    "scripts" entry is never filled in) or there is nothing to fill in."""
+    trees = [tree for f in files if f.name.lower().endswith(BPMN_SUFFIXES) and (tree := _tree(f)) is not None]
+    mapping_file = next((f for f in reversed(files) if os.path.basename(f.name) == camunda.MAPPING_FILE), None)
+    mapping = _mapping_of([mapping_file]) if mapping_file is not None else {}
+    needed = [entry for tree in trees for entry in _unmapped(tree, mapping) if entry[0] != "scripts"]
+    needed = list(dict.fromkeys(needed + _beans_asked(problems)))
+    seen = list(problems)
+    for _round in range(_BEAN_ROUNDS + 1):   # a text stops at its first undeclared bean: the next shows then
+        if not needed:
+            return None
+        mapped = _with_placeholders(files, mapping_file, mapping, needed)
+        try:
+            bundle = parse(mapped)
+        except DeploymentError as exc:
+            more = [entry for entry in _beans_asked(exc.problems) if entry not in needed]
+            if not more:
+                return None
+            seen += [p for p in exc.problems if p not in seen]
+            needed += more
+            continue
+        note = ("; deployed anyway, as Camunda deploys it: a case that reaches it stops with an incident "
+                "until a new version maps it")
+        return mapped, bundle, [Problem(p.file, p.line, p.element_id, p.message + note) for p in seen]
+    return None
+
+
+def _with_placeholders(files: list[SourceFile], mapping_file: SourceFile | None, mapping: dict[str, Any],
+                       needed: list[tuple[str, str]]) -> list[SourceFile]:
+    """``files`` with the mapping file (the one the parser reads, else a new one beside the first
+    file) extended by a placeholder operation for every entry of ``needed``."""
+    merged = {key: (dict(value) if isinstance(value, dict) else value) for key, value in mapping.items()}
+    for section, name in needed:
+        merged.setdefault(section, {})[name] = unmapped.operation_for(section, name)
+    path = mapping_file.name if mapping_file is not None else \
+        os.path.join(os.path.dirname(files[0].name), camunda.MAPPING_FILE)
+    content = json.dumps(merged, indent=2, ensure_ascii=False).encode()
+    return [SourceFile(path, content) if f is mapping_file else f for f in files] + \
+        ([] if mapping_file is not None else [SourceFile(path, content)])
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -352,5 +411,5 @@ def _called_ids(path: Path) -> set[str]:
     return {c.get("calledElement", "") for c in root.iter(tag("callActivity")) if c.get("calledElement")}
 
 
-__all__ = ["FileReport", "check_paths", "check_file", "bundle_for", "bpmn_files", "summary", "with_base_mapping",
+__all__ = ["FileReport", "check_paths", "check_file", "deploy_unmapped", "bundle_for", "bpmn_files", "summary", "with_base_mapping",
            "RUNS", "AFTER_MAPPING", "BLOCKED"]

@@ -16,8 +16,8 @@ from engine.bootstrap import Engine
 from engine.domain.errors import DeploymentError, Problem
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
-from engine.runtime.parsing import SCRIPT_SUFFIXES, ParsedProcess, SourceFile, parse_bundle
-from engine.services import audit, schedules
+from engine.runtime.parsing import SCRIPT_SUFFIXES, ParsedBundle, ParsedProcess, SourceFile, parse_bundle
+from engine.services import audit, compat, schedules
 from engine.services.business_keys import service_policy
 from engine.services.called import borrow_called, borrow_decisions, is_borrowed
 from engine.services.retention import retention_of
@@ -81,7 +81,7 @@ def deploy(engine: Engine, files: list[SourceFile], actor: str = "system", *, na
     with engine.db.connect() as conn:
         borrowed = borrow_called(conn, files)
         borrowed += borrow_decisions(conn, files + borrowed)
-    bundle = parse_bundle(files + borrowed, engine.check_expression, engine.known_operations())
+    files, bundle = _parse(engine, files, borrowed)
     if not bundle.processes:
         raise DeploymentError([Problem(files[0].name, 0, "", "no executable process (isExecutable=\"true\") found")])
     now = engine.clock.now()
@@ -135,6 +135,25 @@ def deploy(engine: Engine, files: list[SourceFile], actor: str = "system", *, na
                          action="deployed", details={"deployment": deployment_id, "processes": created})
         uow.commit()
     return result
+
+
+def _parse(engine: Engine, files: list[SourceFile], borrowed: list[SourceFile]) -> tuple[list[SourceFile], ParsedBundle]:
+    """The files to store and what they parse into. A Camunda model whose only problems are Java
+    code camunda-mapping.json does not map yet deploys as Camunda deploys it, with a warning for
+    each piece and a camunda-mapping.json that maps it to a placeholder which stops a case
+    reaching it with an incident (engine.runtime.unmapped, compat.deploy_unmapped)."""
+    def parse(candidate: list[SourceFile]) -> ParsedBundle:
+        return parse_bundle(candidate + borrowed, engine.check_expression, engine.known_operations())
+
+    try:
+        return files, parse(files)
+    except DeploymentError as refused:
+        filled = compat.deploy_unmapped(files, list(refused.problems), parse)
+        if filled is None:
+            raise
+        mapped, bundle, warnings = filled
+        bundle.warnings = list(dict.fromkeys([*warnings, *bundle.warnings]))
+        return mapped, bundle
 
 
 def _content_hash(files: list[SourceFile]) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from engine.domain.errors import DeploymentError
 from tests.integration.helpers import MODELS
 
 # its own folder: it needs a mapping of its delegates that the folder-wide camunda-mapping.json
@@ -33,11 +32,21 @@ def test_throw_events_with_a_delegate_call_it_and_send_no_message(scenario):
     assert scenario.status(waiting) != "completed"
 
 
-def test_an_unmapped_delegate_on_a_throw_event_is_refused_with_its_mapping_entry(scenario):
-    with pytest.raises(DeploymentError) as caught:
-        scenario.deploy_files([MODEL], mapping={"delegates": {"de.stadt.Melder": "test.noop"}})
-    [problem] = caught.value.problems
-    assert problem.element_id == "abschluss" and "de.stadt.Abschluss" in problem.message
+def test_an_unmapped_delegate_on_a_throw_event_deploys_with_its_mapping_entry_and_stops_the_case(scenario):
+    """Camunda deploys it and fails when the event is reached; so does amtsflow, with a warning
+    at deploy naming the entry to add, and an incident (no retries) where the case stops."""
+    from engine.services import incidents
+
+    result = scenario.deploy_files([MODEL], mapping={"delegates": {"de.stadt.Melder": "test.noop"}})
+    [warning] = [w for w in result.warnings if "de.stadt.Abschluss" in w.message]
+    assert warning.element_id == "abschluss" and '"de.stadt.Abschluss": "connector.operation"' in warning.message
+    case = scenario.start("benachrichtigen", {"antragsteller": "Erika"})
+    scenario.complete(case, "pruefen")
+    assert scenario.status(case) != "completed"
+    [incident] = incidents.list_incidents(scenario.engine, case_id=case)
+    assert incident["element_id"] == "abschluss"
+    assert "Java delegate 'de.stadt.Abschluss' is mapped to no connector operation" in incident["message"]
+    assert [c.operation for c in scenario.connector.calls] == ["test.noop"]
 
 
 @pytest.mark.corpus

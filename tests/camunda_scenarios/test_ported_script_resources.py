@@ -7,6 +7,8 @@ off (each wait is a save/restore)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from engine.domain.errors import DeploymentError, WorkflowFailure
@@ -83,11 +85,18 @@ def test_ExternalScriptTaskTest_resource_not_found(scenario: Scenario, test: str
 
 @pytest.mark.parametrize("test", ["testDefaultExternalScriptAsBean", "testScriptInClasspathAsBean",
                                   "testScriptInDeploymentAsBean"])
-def test_ExternalScriptTaskTest_resource_from_a_bean_is_refused(scenario: Scenario, test: str) -> None:
-    """ExternalScriptTaskTest.*AsBean: the path comes from a Java bean, which cannot run here: refused at
-    deploy naming the beans entry of camunda-mapping.json that would declare it."""
-    with pytest.raises(DeploymentError, match=r'declare "scriptResourceBean\.get\w*Resource" under "beans"'):
-        scenario.deploy_camunda(f"{ST}{test}.bpmn20.xml", extra=GREETING_PY)
+def test_ExternalScriptTaskTest_resource_from_an_unmapped_bean(scenario: Scenario, test: str) -> None:
+    """ExternalScriptTaskTest.*AsBean: the path comes from a Java bean. Unmapped, it deploys with a
+    warning naming the beans entry of camunda-mapping.json that would declare it, and the script
+    task fails with an incident naming the bean when a case reaches it."""
+    result = scenario.deploy_camunda(f"{ST}{test}.bpmn20.xml", extra=GREETING_PY)
+    assert any(re.search(r'declare "scriptResourceBean\.get\w*Resource" under "beans"', w.message)
+               for w in result.warnings), result.warnings
+    case = scenario.start("process")
+    assert scenario.status(case) == "failed"
+    assert re.search(r"bean method 'scriptResourceBean\.get\w*Resource' is mapped to no connector operation",
+                     scenario.case(case).get("error") or "")
+    assert "greeting" not in scenario.data(case)
 
 
 def test_check_prints_the_missing_resource_as_a_warning_not_a_blocker() -> None:

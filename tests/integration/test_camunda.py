@@ -169,17 +169,28 @@ def test_class_delegate_mapping_and_business_error_of_an_external_task(engine, f
     assert task["element_id"] == "klaeren" and task["candidate_groups"] == ["meldebehoerde"]
 
 
-def test_delegates_without_mapping_are_refused_at_deploy_time_and_run_with_it(engine, tmp_path):
+def test_delegates_without_mapping_deploy_with_warnings_stop_the_case_and_run_once_mapped(engine, tmp_path):
+    """Camunda deploys delegates that do not exist and fails when a case reaches one; amtsflow deploys
+    them with a warning naming the camunda-mapping.json entry, stops the case there with an incident
+    (no retries: only a new version helps), and runs them once they are mapped."""
+    from engine.services import incidents
+
     tmp_path = tmp_path / "modell"
     tmp_path.mkdir()
     source = (MODELS / "camunda" / "delegates" / "gebuehr.bpmn").read_text(encoding="utf-8")
     (tmp_path / "gebuehr.bpmn").write_text(source, encoding="utf-8")
-    with pytest.raises(DeploymentError) as err:
-        deploy(engine, read_paths([str(tmp_path)]))
-    messages = [str(p) for p in err.value.problems]
+    result = deploy(engine, read_paths([str(tmp_path)]))
+    messages = [str(p) for p in result.warnings]
     assert any(":7: berechnen: camunda:class='de.musterstadt.Gebuehr' is Java code" in m
                and '"delegates": {"de.musterstadt.Gebuehr": "connector.operation"}' in m for m in messages), messages
     assert any(": buchen: camunda:delegateExpression='#{kasse}'" in m and '{"kasse": ' in m for m in messages)
+    unmapped_case = cases.start_case(engine, "camunda_gebuehr", {})
+    JobExecutor(engine, "w1").run_until_idle()
+    assert queries.get_case(engine, unmapped_case)["status"] == "failed"
+    [incident] = incidents.list_incidents(engine, case_id=unmapped_case)
+    assert incident["element_id"] == "berechnen"
+    assert "Java delegate 'de.musterstadt.Gebuehr' is mapped to no connector operation" in incident["message"]
+    assert "gebuehr" not in queries.get_case(engine, unmapped_case)["data"]   # nothing went past it
     (tmp_path / "camunda-mapping.json").write_text(
         '{"delegates": {"de.musterstadt.Gebuehr": "test.lookup", "#{kasse}": "test.noop"}}', encoding="utf-8")
     fake = FakeConnector()

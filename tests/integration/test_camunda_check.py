@@ -35,7 +35,9 @@ def test_verdicts_runs_after_mapping_and_blocked(tmp_path):
     assert refused.status == BLOCKED and refused.scripts == ["groovy", "js", "pruefen"]
     assert all(str(p).startswith(str(folder / "refused.bpmn") + ":") for p in refused.blockers)
     assert any(": f6: expression '${antrag.getBetrag() > 3}'" in str(p) for p in refused.blockers)
-    assert summary(list(reports.values())) == "2 of 4 models deployable (1 more after mapping in camunda-mapping.json)"
+    assert gebuehr.deploys_now and not refused.deploys_now
+    assert summary(list(reports.values())) == ("2 of 4 models deployable; 1 more deploy with unmapped Java code, which "
+                                               "stops a case with an incident until camunda-mapping.json maps it")
 
 
 def test_a_mapping_file_beside_the_model_makes_it_run(tmp_path):
@@ -64,7 +66,10 @@ def test_cli_prints_per_file_and_the_summary(tmp_path):
             '"kasse": "connector.operation"}}') in lines
     assert f"{folder / 'refused.bpmn'}: blocked" in lines
     assert any(line.startswith(f"  {folder / 'refused.bpmn'}:7: groovy: ") for line in lines)
-    assert lines[-1] == "1 of 3 models deployable (1 more after mapping in camunda-mapping.json)"
+    assert "  deploys as it is, with a warning for each entry: a case that reaches unmapped Java code stops " \
+           "there with an incident until a new version maps it" in lines
+    assert lines[-1] == ("1 of 3 models deployable; 1 more deploy with unmapped Java code, which stops a case with "
+                         "an incident until camunda-mapping.json maps it")
     ok = CliRunner().invoke(check, [str(folder / "antrag.bpmn")])
     assert ok.exit_code == 0 and ok.output.splitlines()[-1] == "1 of 1 models deployable"
     missing = CliRunner().invoke(check, [str(folder / "nirgends.bpmn")])
