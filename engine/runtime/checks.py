@@ -6,6 +6,7 @@ mis-run (complex gateways, link events; compensation: engine.runtime.compensatio
 
 from __future__ import annotations
 
+import copy
 from typing import Callable
 
 from lxml import etree
@@ -92,16 +93,21 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
                       "nothing subscribes, an error passes by); attach it to the enclosing sub-process or remove it")
         if name in ("startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatchEvent", "boundaryEvent"):
             if node.find(tag("eventDefinitionRef")) is not None:
-                add(node, "eventDefinitionRef (an event definition shared at the top of the file) is not supported; "
-                          "write the event definition inside the event")
+                shared = (node.findtext(tag("eventDefinitionRef")) or "").strip()
+                add(node, f"eventDefinitionRef '{shared}' names no event definition at the top of this file "
+                          "(a messageEventDefinition, timerEventDefinition ... with that id under definitions)")
         if name in FLOW_ACTIVITIES:
             for attr in ("startQuantity", "completionQuantity"):
                 if node.get(attr, "1").strip() != "1":
                     add(node, f"{attr}={node.get(attr)} is not supported (the engine runs every activity with one "
                               "token in and one out); model the tokens with parallel gateways")
-        if name == "multiInstanceLoopCharacteristics" and node.get("behavior", "All") != "All":
-            add(node, f"multi-instance behavior='{node.get('behavior')}' is not supported (events thrown by the "
-                      "instances are handled as with behavior='All')")
+        if name == "multiInstanceLoopCharacteristics" and node.get("behavior", "All") != "All" and (
+                node.get("noneBehaviorEventRef") or node.get("oneBehaviorEventRef")
+                or node.find(tag("complexBehaviorDefinition")) is not None):
+            # without the events they name, None, One and Complex behave as All: no event is thrown
+            add(node, f"multi-instance behavior='{node.get('behavior')}' with the events it throws when instances "
+                      "complete (noneBehaviorEventRef, oneBehaviorEventRef, complexBehaviorDefinition) is not "
+                      "supported; throw the event from inside the activity")
         if name == "adHocSubProcess":
             if node.find(tag("completionCondition")) is None:
                 add(node, "ad-hoc sub-process needs a completionCondition")
@@ -355,6 +361,31 @@ def local_references(root: etree._Element) -> None:
             prefix, colon, local = (node.get(attribute) or "").partition(":")
             if colon and local and node.nsmap.get(prefix) == target:
                 node.set(attribute, local)
+
+
+def inline_event_definition_refs(root: etree._Element) -> None:
+    """An event whose ``<eventDefinitionRef>`` names an event definition written once at the top
+    of the file (a root element under ``definitions``, BPMN's shared event definitions) gets its
+    own copy of that definition in its place (id ``<event id>__<definition id>``), as if it were
+    written inside the event; the shared definitions are then removed. A reference to nothing
+    stays, and is refused by :func:`static_problems`."""
+    shared = {d.get("id"): d for d in root
+              if isinstance(d.tag, str) and d.tag.startswith(f"{{{BPMN}}}") and d.tag.endswith("EventDefinition")
+              and d.get("id")}
+    if not shared:
+        return
+    for ref in list(root.iter(tag("eventDefinitionRef"))):
+        target = shared.get((ref.text or "").strip().rpartition(":")[2])
+        event = ref.getparent()
+        if target is None or event is None:
+            continue
+        inline = copy.deepcopy(target)
+        inline.set("id", f"{event.get('id', '')}__{target.get('id')}")
+        inline.tail = ref.tail
+        event.replace(ref, inline)
+    if not any(True for _ in root.iter(tag("eventDefinitionRef"))):
+        for definition in shared.values():
+            root.remove(definition)
 
 
 def name_anonymous_flows(root: etree._Element) -> None:

@@ -127,6 +127,7 @@ class _BundleParser:
         for name, root in self.trees.items():
             checks.name_anonymous_flows(root)
             checks.local_references(root)
+            checks.inline_event_definition_refs(root)
             if self.dialects[name] == "camunda":
                 event_names.fold_constant_names(root)
             checks.address_bare_receive_tasks(root)
