@@ -18,11 +18,13 @@ from lxml import etree
 from engine.runtime import camunda_io, juel
 from engine.runtime.elements import split_names
 from engine.runtime.camunda_tasks import (
-    EXPRESSION_PROPERTY, MAPPING_FILE, bare_name, parameter_expression, implementation)
+    EXPRESSION_PROPERTY, MAPPING_FILE, bare_name, bean_functions, bean_operations, parameter_expression,
+    implementation)
 from engine.runtime.checks import FOREIGN_LANGUAGES, foreign_script_message, script_key
 from engine.runtime.io_mapping import script_language
-from engine.runtime.javascript import JAVASCRIPT_NAMES
-from engine.runtime.namespaces import CAMUNDA, tag
+from engine.runtime.javascript import JAVASCRIPT_NAMES, undeclared_objects
+from engine.domain.errors import Problem
+from engine.runtime.namespaces import CAMUNDA, owner_id, tag
 
 TIMER_TAGS = ("timeDuration", "timeDate", "timeCycle")
 USER_TASK_EXPRESSIONS = ("assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority")
@@ -220,3 +222,25 @@ def check_input_output(node: etree._Element, fail: Fail) -> None:
         camunda_io.read_io(owner, fail)
 
 
+def javascript_bean_warnings(root: etree._Element, filename: str, mapping: dict[str, Any] | None) -> list[Problem]:
+    """Inline JavaScript (script tasks, listener and input/output scripts) that calls methods on a
+    name it never defines (``user.firstname(x)``): a bean the mapping does not declare, or a
+    process variable the case must hold. Not refused (a variable of that name works), but said at
+    deploy: otherwise the script stops with a ReferenceError when a case runs it."""
+    declared = {name.split(".", 1)[0] for name in {**bean_functions(mapping), **bean_operations(mapping)}}
+    warnings: list[Problem] = []
+    for node in [*root.iter(tag("scriptTask")), *root.iter(tag("script", CAMUNDA))]:
+        language = (node.get("scriptFormat") or "").strip().lower()
+        if language not in JAVASCRIPT_NAMES:
+            continue
+        text = node.findtext(tag("script")) if node.tag == tag("scriptTask") else node.text
+        for name, methods in undeclared_objects(text or "").items():
+            if name in declared:
+                continue
+            entries = ", ".join(f'"{name}.{m}"' for m in methods)
+            warnings.append(Problem(filename, node.sourceline or 0, owner_id(node),
+                                    f"the script calls {name}.{methods[0]}(...), but '{name}' is not defined in it: "
+                                    f"a case needs a process variable '{name}', or, for a Spring bean, {entries} "
+                                    "under \"beans\" in camunda-mapping.json; otherwise the script stops with a "
+                                    "ReferenceError"))
+    return warnings

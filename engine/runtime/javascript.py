@@ -54,7 +54,7 @@ import quickjs
 
 from engine.domain.errors import ExpressionError
 
-__all__ = ["JavaScriptSandbox", "ScriptOutcome", "JAVASCRIPT_NAMES", "MAX_BEAN_CALLS"]
+__all__ = ["JavaScriptSandbox", "ScriptOutcome", "JAVASCRIPT_NAMES", "MAX_BEAN_CALLS", "undeclared_objects"]
 
 MAX_BEAN_CALLS = 20   # different bean calls (method and arguments) per script run
 _STATUS_API = re.compile(r"\bprocess\s*\.\s*setStatus\b")
@@ -358,7 +358,8 @@ class JavaScriptSandbox:
             if isinstance(pending, str):
                 return None, pending
         if failure is not None:
-            raise ExpressionError(f"JavaScript: {self._describe(failure, context)}", expression=source,
+            described = self._describe(failure, context)
+            raise ExpressionError(f"JavaScript: {described}{_bean_hint(described, source)}", expression=source,
                                   element_id=element_id) from None
         return text, None
 
@@ -405,6 +406,46 @@ class JavaScriptSandbox:
         where = [line.strip() for line in text.splitlines()[1:] if "<input>:" in line]
         line = where[0].rsplit(":", 1)[-1].rstrip(")") if where else ""
         return first[:300] + (f" (script line {line})" if line.isdigit() else "")
+
+
+# Names a script may call methods on without defining them: JavaScript's globals and what the
+# engine gives every script (execution, task, process); a bean is anything else the script calls
+# methods on without defining it
+_KNOWN_OBJECTS = frozenset({
+    "Object", "Array", "String", "Number", "Boolean", "Math", "JSON", "Date", "RegExp", "Error", "TypeError",
+    "RangeError", "Promise", "Symbol", "Map", "Set", "WeakMap", "WeakSet", "Reflect", "Proxy", "BigInt", "Intl",
+    "globalThis", "console", "execution", "task", "process", "this", "arguments"})
+_METHOD_CALL = re.compile(r"(?<![\w$.])([A-Za-z_$][\w$]*)\s*\.\s*([A-Za-z_$][\w$]*)\s*\(")
+_UNDEFINED = re.compile(r"ReferenceError: '([A-Za-z_$][\w$]*)' is not defined")
+_STRINGS = re.compile(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"|`(?:[^`\\]|\\.)*`|//[^\n]*|/\*.*?\*/", re.S)
+
+
+def undeclared_objects(source: str) -> dict[str, list[str]]:
+    """Names the script calls methods on (``user.email(x)``) that it never defines (``var``,
+    ``let``, ``const``, ``function``, a parameter, an assignment) and that are no JavaScript global
+    or engine object: beans, or process variables of that name. name -> the methods called."""
+    code = _STRINGS.sub(" ", source)
+    defined = set(re.findall(r"\b(?:var|let|const|function|class)\s+([A-Za-z_$][\w$]*)", code))
+    defined |= set(re.findall(r"(?<![\w$.])([A-Za-z_$][\w$]*)\s*=(?!=)", code))
+    for params in re.findall(r"\(([^()]*)\)\s*(?:=>|\{)", code):
+        defined |= set(re.findall(r"[A-Za-z_$][\w$]*", params))
+    found: dict[str, set[str]] = {}
+    for name, method in _METHOD_CALL.findall(code):
+        if name not in defined and name not in _KNOWN_OBJECTS:
+            found.setdefault(name, set()).add(method)
+    return {name: sorted(methods) for name, methods in sorted(found.items())}
+
+
+def _bean_hint(message: str, source: str) -> str:
+    """For "ReferenceError: 'user' is not defined" in a script that calls ``user.email(...)``: how
+    to declare the bean."""
+    match = _UNDEFINED.search(message)
+    methods = undeclared_objects(source).get(match.group(1), []) if match else []
+    if not match or not methods:
+        return ""
+    entries = ", ".join(f'"{match.group(1)}.{m}"' for m in methods)
+    return (f"; if '{match.group(1)}' is a Spring bean, declare {entries} under \"beans\" in camunda-mapping.json "
+            "(as an engine function or a connector operation)")
 
 
 def _heap_full(context: Any) -> bool:

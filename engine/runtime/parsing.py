@@ -23,7 +23,7 @@ from engine.runtime.compensation_model import CompensationModel, read_compensati
 from engine.runtime import date_bounds
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
-from engine.runtime import (camunda_decisions, camunda_tasks, case_sla, event_names, flowable_tasks, links, milestones, script_resources,
+from engine.runtime import (camunda_checks, camunda_decisions, camunda_tasks, case_sla, event_names, flowable_tasks, links, milestones, script_resources,
                             task_list, task_owners)
 from engine.runtime.event_subprocesses import prepare_triggers
 from engine.runtime.multi_instance import prepare_multi_instance
@@ -150,6 +150,7 @@ class _BundleParser:
                                                             self.known_operations))
                 self.warnings.extend(camunda_decisions.missing_decision_warnings(
                     root, name, {d.get("id", "") for tree in self.dmn.values() for d in tree.iter("{*}decision")}))
+                self.warnings.extend(camunda_checks.javascript_bean_warnings(root, name, self.delegates))
                 self.warnings.extend(script_resources.unresolved_warnings(
                     root, name, camunda_tasks.mapping_section(self.delegates, "scripts")))
             if self.check is not None:  # deploying (not re-reading a stored definition)
