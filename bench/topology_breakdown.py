@@ -108,11 +108,15 @@ def _worker_process(url: str, ready: Any, stop: Any, pipe: Any, count: bool) -> 
     bench._worker_process(url, ready, stop)
 
 
-def _cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (all its threads), from /proc."""
+def _cpu_seconds(pid: int, which: slice = slice(11, 13)) -> float:
+    """utime + stime of a process (all its threads), from /proc (``which``: slice(12, 13) for
+    the kernel's share alone)."""
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(f) for f in fields[which]) / os.sysconf("SC_CLK_TCK")
+
+
+KERNEL = slice(12, 13)
 
 
 def _backends(web: Any) -> list[int]:
@@ -169,12 +173,16 @@ def main() -> None:
     backends = _backends(topology.web)
     pg_before = {pid: _cpu_seconds(pid) for pid in backends}
     web_before, worker_before = _cpu_seconds(os.getpid()), _cpu_seconds(worker_pid)
+    kernel_before = [_cpu_seconds(os.getpid(), KERNEL), _cpu_seconds(worker_pid, KERNEL),
+                     sum(_cpu_seconds(pid, KERNEL) for pid in backends)]
     web_counts, worker_counts = Counter(_snapshot()), topology.worker_counts()
     started = time.perf_counter()
     rate = topology.cases_per_second(args.cases, args.clients)
     elapsed = time.perf_counter() - started
     web_cpu, worker_cpu = _cpu_seconds(os.getpid()) - web_before, _cpu_seconds(worker_pid) - worker_before
     after = _backends(topology.web)
+    kernel = [_cpu_seconds(os.getpid(), KERNEL) - kernel_before[0], _cpu_seconds(worker_pid, KERNEL) - kernel_before[1],
+              sum(_cpu_seconds(pid, KERNEL) for pid in after) - kernel_before[2]]
     pg_cpu = sum(_cpu_seconds(pid) - pg_before.get(pid, 0.0) for pid in after)   # a new backend: all its CPU
     lost = [pid for pid in backends if pid not in after]
     web_counts, worker_counts = Counter(_snapshot()) - web_counts, topology.worker_counts() - worker_counts
@@ -187,6 +195,8 @@ def main() -> None:
           f"PostgreSQL backends {pg_cpu / n * 1000:6.2f} ({len(after)} backends"
           f"{f', {len(lost)} closed meanwhile (not counted)' if lost else ''})  "
           f"total {(web_cpu + worker_cpu + pg_cpu) / n * 1000:6.2f}")
+    print(f"   of which in the kernel: web {kernel[0] / n * 1000:6.2f}  worker {kernel[1] / n * 1000:6.2f}  "
+          f"PostgreSQL backends {kernel[2] / n * 1000:6.2f}")
     for label, counts in (("web", web_counts), ("worker", worker_counts)):
         total = sum(v for k, v in counts.items() if not k.startswith("~"))
         print(f"{label}: {total / n:.2f} statements per case, {counts['~round trips'] / n:.2f} round trips")
