@@ -22,13 +22,18 @@ from typing import Any
 
 from lxml import etree
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+
+from engine.domain.errors import ExpressionError
 from engine.runtime import juel
 from engine.runtime.namespaces import tag
 
-__all__ = ["ExpressionNamed", "fold_constant_names", "is_expression", "resolved_definition", "subscribed_name",
-           "throw_resolved", "thrown_name"]
+__all__ = ["ExpressionNamed", "clear_failures", "fold_constant_names", "is_expression", "name_failure",
+           "resolved_definition", "subscribed_name", "take_new_failures", "throw_resolved", "thrown_name"]
 
 PINNED = "event_names"     # task.internal_data: {name expression: resolved name}
+NAME_FAILED = "event_name_failed"   # task.internal_data: {"message": ..., "reported": bool}
+UNRESOLVED = "\x00unresolved"     # the name a task whose name failed waits under: no message has it
 
 
 def is_expression(name: Any) -> bool:
@@ -80,15 +85,55 @@ def _evaluate(task: Any, name: str) -> str:
 
 def subscribed_name(task: Any, definition: Any) -> str:
     """The name ``task`` waits under for ``definition``: fixed, or its expression resolved
-    once, with the task's variables, when first asked (when the task subscribes)."""
+    once, with the task's variables, when first asked (when the task subscribes).
+
+    An expression that cannot be evaluated (a variable the case does not have) leaves the task
+    waiting under no name: nothing reaches it, and the failure is kept in its internal data
+    (:data:`NAME_FAILED`) until a retry clears it (:func:`clear_failures`); the command reports
+    it once as the step's failure (:func:`take_new_failures`), so the case gets an incident.
+    Camunda fails the command there too; raising here would lose the command instead (a
+    citizen's application among them)."""
     name = getattr(definition, "name", None) or ""
     if not is_expression(name) or task is None:
         return name
+    if task.internal_data.get(NAME_FAILED):
+        return UNRESOLVED
     pinned = task.internal_data.get(PINNED) or {}
     if name not in pinned:
-        pinned = {**pinned, name: _evaluate(task, name)}
+        try:
+            resolved = _evaluate(task, name)
+        except (WorkflowTaskException, ExpressionError, juel.JuelError) as exc:
+            element = getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name
+            reason = str(getattr(exc, "message", None) or exc).strip().removeprefix(f"{element}: ")
+            task.internal_data[NAME_FAILED] = {"message": f"the name {name!r} of the event it waits for could not "
+                                                          f"be evaluated: {reason}", "reported": False}
+            return UNRESOLVED
+        pinned = {**pinned, name: resolved}
         task.internal_data[PINNED] = pinned
     return str(pinned[name])
+
+
+def name_failure(task: Any) -> str | None:
+    """Why ``task`` waits under no name (see :func:`subscribed_name`), or None."""
+    failed = task.internal_data.get(NAME_FAILED)
+    return str(failed["message"]) if failed else None
+
+
+def take_new_failures(tasks: Any) -> list[tuple[Any, str]]:
+    """Name failures of ``tasks`` not reported yet, now marked reported: (task, message)."""
+    found = []
+    for task in tasks:
+        failed = task.internal_data.get(NAME_FAILED)
+        if failed and not failed.get("reported"):
+            task.internal_data[NAME_FAILED] = {**failed, "reported": True}
+            found.append((task, str(failed["message"])))
+    return found
+
+
+def clear_failures(tasks: Any) -> None:
+    """A retry: the names of failed tasks are evaluated again when next asked."""
+    for task in tasks:
+        task.internal_data.pop(NAME_FAILED, None)
 
 
 def thrown_name(task: Any, definition: Any) -> str:

@@ -24,7 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.runtime.camunda_tasks import trigger_message
 from engine.runtime.listeners import TASK_ATTRIBUTES
 from engine.runtime.specs import AWAITING_TRIGGER
-from engine.runtime.event_names import subscribed_name
+from engine.runtime.event_names import UNRESOLVED, subscribed_name
 from engine.runtime.event_subprocesses import offered_starts
 from engine.runtime.model import ElementInfo
 
@@ -116,10 +116,14 @@ def read_waits(wf: BpmnWorkflow, models: dict[str, Any],
                 due = _timer_due(task, d)
                 if due is not None:
                     result.timers.append(TimerWait(str(task.id), eid, due))
-            elif isinstance(d, MessageEventDefinition):
-                result.messages.append(MessageWait(str(task.id), eid, subscribed_name(task, d), correlation(task, d)))
-            elif isinstance(d, SignalEventDefinition):
-                result.signals.append(MessageWait(str(task.id), eid, subscribed_name(task, d)))
+            elif isinstance(d, (MessageEventDefinition, SignalEventDefinition)):
+                name = subscribed_name(task, d)
+                if name == UNRESOLVED:   # its name expression failed: it subscribes to nothing, the case fails
+                    result.errors.append(eid)
+                elif isinstance(d, MessageEventDefinition):
+                    result.messages.append(MessageWait(str(task.id), eid, name, correlation(task, d)))
+                else:
+                    result.signals.append(MessageWait(str(task.id), eid, name))
     for offered in offered_starts(wf):
         d = offered.definition
         if isinstance(d, MessageEventDefinition) and d.name:

@@ -30,7 +30,7 @@ from engine.runtime.milestones import STATUS_KEY
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.script_engine import SafeScriptEngine
 from engine.runtime.specs import AWAITING_TRIGGER
-from engine.runtime import event_subprocesses, message_waits
+from engine.runtime import event_names, event_subprocesses, message_waits
 from engine.runtime.event_routing import attached_boundaries, route_code, routing
 from engine.runtime.event_names import subscribed_name
 from engine.runtime.event_subprocesses import offered_starts
@@ -277,6 +277,14 @@ class WorkflowRunner:
     def retry_errored(self, wf: BpmnWorkflow) -> None:
         for task in wf.get_tasks(state=TaskState.ERROR):
             spiff_seam.force_state(task, TaskState.READY)
+        event_names.clear_failures(wf.event_manager.tasks.values())   # their names are evaluated again
+
+    @staticmethod
+    def new_wait_failures(wf: BpmnWorkflow) -> list[tuple[str, str]]:
+        """(element id, message) of waiting tasks whose event name could not be evaluated in this
+        command (engine.runtime.event_names.subscribed_name); each is reported once."""
+        return [(element_id_of(task), message)
+                for task, message in event_names.take_new_failures(wf.event_manager.tasks.values())]
 
     def fire_timers(self, wf: BpmnWorkflow) -> None:
         wf.refresh_timers()

@@ -198,6 +198,11 @@ def _step(cmd: Command, now: datetime) -> _Outcome:
     outbox += _listener_calls(cmd, now)
     error = error or uncaught
     waits = engine.runner.waits(wf, cmd.parsed.models)
+    for element_id, message in engine.runner.new_wait_failures(wf):   # a wait whose event name failed
+        if error is None:
+            error = f"{element_id}: {message}"
+            cmd.audit_details.setdefault("error", error)
+            cmd.audit_details.setdefault("element_error", element_id)
     status = cmd.status_override or _status(waits, error)
     ended = now if status in ("completed", "cancelled") else None
     return _Outcome(error, outbox, waits, status, snapshot_data(wf), ended)

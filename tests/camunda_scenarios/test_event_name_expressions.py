@@ -80,11 +80,14 @@ def test_a_start_event_with_a_name_expression_is_refused(scenario):
     assert "eingang-${aktenzeichen}" in problem.message and "start event" in problem.message
 
 
-def test_a_name_expression_that_cannot_be_resolved_fails_the_start(scenario):
+def test_a_name_expression_that_cannot_be_resolved_fails_the_case_with_an_incident(scenario):
+    """The start is kept (nothing of an application is lost): the case fails with an incident
+    naming the expression and subscribes to nothing (tests/camunda_scenarios/test_event_name_failures.py)."""
     scenario.deploy_files([FOLDER / "akte_wartet.bpmn"])
-    with pytest.raises(Exception) as caught:
-        scenario.start("akteWartet", {})
-    assert "aktenzeichen" in str(caught.value)
+    case = scenario.start("akteWartet", {})
+    found = scenario.case(case)
+    assert found["status"] == "failed"
+    assert any("aktenzeichen" in i["message"] for i in found["incidents"]), found["incidents"]
     assert subscriptions(scenario, "message") == []
 
 
