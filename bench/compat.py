@@ -1,6 +1,7 @@
 """Camunda 7 and Flowable compatibility over three corpora: deploy, then run to the end.
 
     python bench/compat.py [--corpus NAME|PATH ...] [--jobs N] [--timeout S] [--steps N] [--table]
+                           [--no-raw] [--raw-report PATH]
 
 Corpora (../shared/corpus, resolved relative to this repository; each skipped with a message
 when absent): ``camunda-bpm-examples``, ``camunda-engine-tests``, ``flowable-engine-tests``.
@@ -16,6 +17,13 @@ For every BPMN file:
    task (and start form) is completed with data generated from its JSON Schema; every
    connector operation is answered with ``{}``; the job executor runs until idle; the
    FakeClock jumps to the next job; a waiting message or signal is delivered.
+
+3. **raw**: run the file with bare SpiffWorkflow 3.2.0 (``bench/compat_raw.py``: its
+   ``CamundaParser``, none of our checks, the same generated data) and ask whether it completes.
+   Per corpus the bench prints how many executable models raw SpiffWorkflow completes (R) and the
+   engine completes (E), and the models raw completes and the engine does not, grouped by the
+   engine's reason (``--raw-report PATH`` writes them one per line with the full reason).
+   ``--no-raw`` skips this column.
 
 What counts as an *executable model* (the denominator) is decided in
 ``bench/compat_corpus.py``: a process not marked ``isExecutable="false"``, and not a model
@@ -50,6 +58,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.compat_corpus import blocker_group, executable  # noqa: E402
+from bench.compat_raw import raw_file  # noqa: E402
 from bench.compat_run import AnswerEverything, run_case  # noqa: E402
 from engine.bootstrap import Engine, bootstrap  # noqa: E402
 from engine.domain.errors import DeploymentError  # noqa: E402
@@ -80,6 +89,8 @@ class Row:
     executable: bool = True
     blockers: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    raw: str = "-"                  # bare SpiffWorkflow completes it: "yes", "no", "-" (not run)
+    raw_reason: str = ""
 
 
 class _Timeout(Exception):
@@ -173,19 +184,27 @@ def make_template(tmp: str) -> Path:
     return template
 
 
-def run_task(args: tuple[Path, Path, int, Path, int]) -> Row:
+def run_task(args: tuple[Any, ...]) -> Row:
+    """(bpmn, template, steps, corpus, timeout[, raw])."""
     # A pool replaces a worker after maxtasksperchild from its handler thread, and a process forked
     # from a thread has no tenant scope (contextvars are per thread): act for the default tenant here.
     from engine.tenancy import DEFAULT_TENANT, tenant_scope
 
+    bpmn, template, steps, corpus, timeout, *rest = args
+    raw = bool(rest and rest[0])
     with tenant_scope(DEFAULT_TENANT):
-        return run_file(*args)
+        row = run_file(bpmn, template, steps, corpus, timeout)
+    if raw and row.executable:
+        outcome = raw_file(bpmn)
+        row.raw, row.raw_reason = ("yes" if outcome.completed else "no"), outcome.reason
+    return row
 
 
-def run_corpus(corpus: Path = CORPUS, steps: int = MAX_STEPS, jobs: int = 1, timeout: int = TIMEOUT_S) -> list[Row]:
+def run_corpus(corpus: Path = CORPUS, steps: int = MAX_STEPS, jobs: int = 1, timeout: int = TIMEOUT_S,
+               raw: bool = False) -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         template = make_template(tmp)
-        tasks = [(p, template, steps, corpus, timeout) for p in compat.bpmn_files([corpus])]
+        tasks = [(p, template, steps, corpus, timeout, raw) for p in compat.bpmn_files([corpus])]
         if jobs <= 1:
             return [run_task(t) for t in tasks]
         with multiprocessing.get_context("fork").Pool(jobs, maxtasksperchild=100) as pool:
@@ -223,12 +242,48 @@ def summary(name: str, rows: list[Row]) -> tuple[str, bool]:
     return line, ok
 
 
+def raw_not_engine(rows: list[Row]) -> list[Row]:
+    """Executable models that bare SpiffWorkflow completes and the engine does not."""
+    return [r for r in rows if r.executable and r.raw == "yes" and r.completed != "yes"]
+
+
+def engine_reason_group(row: Row) -> str:
+    """Why the engine does not complete a model, without particulars: its first deploy blocker,
+    or how its run ended (the process key in front dropped)."""
+    if row.deployed == "no":
+        groups = sorted({blocker_group(b) for b in row.blockers})
+        return f"deploy: {groups[0]}" if groups else "deploy: (no message)"
+    first = row.reason.split("; ")[0]
+    key, sep, why = first.partition(": ")
+    return f"run: {blocker_group(why if sep else first)}"
+
+
+def raw_summary(name: str, rows: list[Row], top: int) -> list[str]:
+    runnable = [r for r in rows if r.executable]
+    raw = sum(r.raw == "yes" for r in runnable)
+    engine = sum(r.completed == "yes" for r in runnable)
+    missing = raw_not_engine(rows)
+    groups = Counter(engine_reason_group(r) for r in missing).most_common()
+    lines = [f"  raw SpiffWorkflow completes {raw}; the engine completes {engine}; raw completes, engine does not: "
+             f"{len(missing)} (engine completes, raw does not: "
+             f"{sum(r.completed == 'yes' and r.raw != 'yes' for r in runnable)})"]
+    lines += [f"  {count:5d}  {group}" for group, count in groups[:top]]
+    return lines
+
+
+def write_raw_report(path: Path, reports: list[tuple[str, list[Row]]]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for name, rows in reports:
+            for r in raw_not_engine(rows):
+                out.write(f"{name}/{r.file}\t{r.deployed}\t{engine_reason_group(r)}\t{r.reason}\n")
+
+
 def print_table(rows: list[Row]) -> None:
     width = max(len(r.file) for r in rows)
-    print(f"{'file':<{width}}  exec  deployed       completed  reason")
+    print(f"{'file':<{width}}  exec  deployed       completed  raw  reason")
     for r in rows:
         print(f"{r.file:<{width}}  {'yes' if r.executable else 'no':<4}  {r.deployed:<13}  {r.completed:<9}  "
-              f"{r.reason[:160]}")
+              f"{r.raw:<3}  {r.reason[:160]}")
 
 
 def print_tally(rows: list[Row], top: int) -> None:
@@ -247,15 +302,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=TIMEOUT_S, help="seconds per file")
     parser.add_argument("--top", type=int, default=20, help="blocker groups to print per corpus")
     parser.add_argument("--table", action="store_true", help="also print one line per file")
+    parser.add_argument("--no-raw", dest="raw", action="store_false",
+                        help="skip the bare SpiffWorkflow column (bench/compat_raw.py)")
+    parser.add_argument("--raw-report", type=Path, default=None,
+                        help="write the models raw SpiffWorkflow completes and the engine does not, with the "
+                             "engine's reason, to this file (tab-separated)")
     args = parser.parse_args(argv)
     all_ok = True
+    reports: list[tuple[str, list[Row]]] = []
     for given in args.corpus or list(CORPORA):
         corpus = Path(given) if os.sep in given else SHARED / given
         if not corpus.is_dir():
             print(f"{corpus.name}: skipped, corpus not found at {corpus}")
             continue
         started = time.monotonic()
-        rows = run_corpus(corpus, args.steps, args.jobs, args.timeout)
+        rows = run_corpus(corpus, args.steps, args.jobs, args.timeout, args.raw)
         if args.table:
             print_table(rows)
         line, ok = summary(corpus.name, rows)
@@ -266,7 +327,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  without Java code or Groovy/JavaScript: {len(target) - len(target_failures(rows))} of "
                   f"{len(target)} deploy as they are and run")
         print_tally(rows, args.top)
+        if args.raw:
+            print("\n".join(raw_summary(corpus.name, rows, args.top)))
+            reports.append((corpus.name, rows))
         sys.stdout.flush()
+    if args.raw_report is not None and reports:
+        write_raw_report(args.raw_report, reports)
     return 0 if all_ok else 1
 
 
