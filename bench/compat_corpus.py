@@ -13,7 +13,9 @@
            .addClasspathResource(".../SignalEventTests.duplicateSignalNames.bpmn20.xml").deploy())
 
    Resources given through a variable are found when the variable is assigned a literal in
-   the few lines before. Models whose *run* is expected to fail stay executable: they must
+   the few lines before, or Camunda's ``TestHelper.getBpmnProcessDefinitionResource(getClass(),
+   "testX")`` (the model ``<TestClass>.testX.bpmn20.xml``). A deployment inside ``try`` whose
+   ``catch`` takes a ``ParseException`` (JUnit 4 style without ``fail``) is expected to fail too. Models whose *run* is expected to fail stay executable: they must
    deploy, and then fail as the test says.
 3. it is not one of the few example models that their example never deploys to an engine
    (:data:`NEVER_DEPLOYED`, each with the reason).
@@ -36,6 +38,8 @@ _DEPLOY = re.compile(r"\.deploy\(\)")
 _RESOURCE = re.compile(r'"([^"\s]+\.bpmn(?:20\.xml)?)"')
 _FAIL_AFTER = re.compile(r"^\s*\)?\s*;\s*(?://[^\n]*\n\s*)*fail\(")
 _ASSIGNED = re.compile(r'(\w+)\s*=\s*"([^"\s]+\.bpmn(?:20\.xml)?)"')
+_HELPER = re.compile(r'(\w+)\s*=\s*TestHelper\.getBpmnProcessDefinitionResource\(\s*getClass\(\)\s*,\s*"(\w+)"\s*\)')
+_CATCH = re.compile(r"\}\s*catch\s*\(\s*(?:final\s+)?(\w+)")
 
 
 @lru_cache(maxsize=8)
@@ -49,21 +53,39 @@ def invalid_models(corpus: Path) -> frozenset[str]:
     for source in java.rglob("*.java"):
         text = source.read_text(encoding="utf-8", errors="replace")
         for match in _DEPLOY.finditer(text):
-            names |= _refused_resources(text, match.start(), match.end())
+            names |= _refused_resources(text, match.start(), match.end(), source.stem)
     return frozenset(names)
 
 
-def _refused_resources(text: str, start: int, end: int) -> set[str]:
+def _refused_resources(text: str, start: int, end: int, test_class: str = "") -> set[str]:
     window = text[max(0, start - 700):start]
+    method = window[window.rfind("@Test") + 1:] if "@Test" in window else window
     statement = window[max(window.rfind(";"), window.rfind("}")) + 1:]
-    expected = "assertThatThrownBy" in statement or bool(_FAIL_AFTER.match(text[end:end + 300]))
-    if not expected:
-        return set()
+    expected = ("assertThatThrownBy" in statement or bool(_FAIL_AFTER.match(text[end:end + 300]))
+                or _caught_parse_exception(text, end, method))
+    if not expected or "EngineConfiguration.set" in method or "processEngineConfiguration.set" in method:
+        return set()   # expected to fail under a configuration of the test's own, not as a model
     found = {Path(r).name for r in _RESOURCE.findall(statement)}
     if not found:  # addClasspathResource(resource): a literal assigned shortly before
-        variables = set(re.findall(r"addClasspathResource\((\w+)\)", statement))
-        found = {Path(value).name for var, value in _ASSIGNED.findall(window) if var in variables}
+        variables = set(re.findall(r"addClasspathResource\((\w+)\)", statement)
+                        or re.findall(r"addClasspathResource\((\w+)\)", method))
+        found = {Path(value).name for var, value in _ASSIGNED.findall(method) if var in variables}
+        found |= {f"{test_class}.{name}{suffix}" for var, name in _HELPER.findall(method) if var in variables
+                  for suffix in (".bpmn20.xml", ".bpmn")}
+        if not found and not variables:  # a builder deployed later: its resource literal in the same method
+            found = {Path(r).name for r in _RESOURCE.findall(method)}
     return found
+
+
+def _caught_parse_exception(text: str, end: int, method: str) -> bool:
+    """The deployment sits in a ``try`` whose ``catch`` takes a ParseException (no ``fail``)."""
+    if "try" not in method:
+        return False
+    after = text[end:end + 600]
+    catch = _CATCH.search(after)
+    if catch is None or "@Test" in after[:catch.start()] or re.search(r"\btry\s*\{", after[:catch.start()]):
+        return False
+    return catch.group(1) == "ParseException"
 
 
 # corpus -> path inside it -> why its example never deploys it

@@ -58,3 +58,49 @@ def test_blockers_group_without_their_particulars() -> None:
                         "operation in camunda-mapping.json: {\"delegates\": {\"org.acme.B\": \"c.o\"}}")
     assert one == two == "camunda:class=… is Java code and cannot run here"
     assert blocker_group("syntax error: invalid syntax (line 3)") == "syntax error: invalid syntax (line N)"
+
+
+CAMUNDA_PARSE_TESTS = '''
+    @Test
+    public void testInvalidSubProcessWithErrorStartEvent() {
+        try {
+            String resource = TestHelper.getBpmnProcessDefinitionResource(getClass(), "testInvalidSubProcessWithErrorStartEvent");
+            repositoryService.createDeployment().name(resource).addClasspathResource(resource).deploy();
+            fail("Exception expected");
+        } catch (ParseException e) {
+        }
+    }
+
+    @Test
+    public void testInvalidListener() {
+        String resource = TestHelper.getBpmnProcessDefinitionResource(getClass(), "testInvalidListener");
+        DeploymentBuilder deploymentBuilder = repositoryService.createDeployment().addClasspathResource(resource);
+        try {
+            deploymentBuilder.deploy();
+        } catch (ParseException e) {
+            testRule.assertTextPresent("Attribute 'class' cannot be empty", e.getMessage());
+        }
+    }
+
+    @Test
+    public void testWithoutTtlWithMalformedConfigDefault() {
+        processEngineConfiguration.setHistoryTimeToLive("PP555DDD");
+        try {
+            String resource = TestHelper.getBpmnProcessDefinitionResource(getClass(), "testWithoutTtl");
+            repositoryService.createDeployment().name(resource).addClasspathResource(resource).deploy();
+            fail("Exception expected");
+        } catch (ParseException e) {
+        }
+    }
+'''
+
+
+def test_camunda_testhelper_resources_and_caught_parse_exceptions(tmp_path: Path) -> None:
+    """Camunda's BpmnParseTest names its models through TestHelper and catches ParseException;
+    a model that fails only under the test's own engine configuration stays executable."""
+    (tmp_path / "java").mkdir()
+    (tmp_path / "java" / "BpmnParseTest.java").write_text(CAMUNDA_PARSE_TESTS)
+    invalid = invalid_models(tmp_path)
+    assert "BpmnParseTest.testInvalidSubProcessWithErrorStartEvent.bpmn" in invalid
+    assert "BpmnParseTest.testInvalidListener.bpmn20.xml" in invalid
+    assert not any("testWithoutTtl" in name for name in invalid)
