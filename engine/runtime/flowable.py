@@ -18,6 +18,9 @@ The true differences, handled explicitly:
 
 * ``terminateAll="true"`` on a terminate end event ends the whole case, every level
   (:mod:`engine.runtime.terminate_all`); without it, a terminate ends its own level as in Camunda.
+* ``terminateMultiInstance="true"`` on a terminate end event directly in a multi-instance
+  sub-process, or at the top level of a process that a multi-instance call activity calls, ends
+  every instance of that activity, and the flow goes on after it (:mod:`engine.runtime.terminate_all`).
 * ``async`` / ``asyncLeave`` -> ``camunda:asyncBefore`` / ``camunda:asyncAfter``;
   ``resultVariableName`` -> ``camunda:resultVariable``.
 * Call activities: ``inheritVariables="true"`` -> ``<camunda:in variables="all"/>``;
@@ -78,6 +81,7 @@ FLOWABLE = "http://flowable.org/bpmn"
 ACTIVITI = "http://activiti.org/bpmn"
 NAMESPACES = (FLOWABLE, ACTIVITI)
 TERMINATE_ALL = "{urn:amtsflow:flowable}terminateAll"   # on a terminateEventDefinition: ends the whole case
+TERMINATE_MI = "{urn:amtsflow:flowable}terminateMultiInstance"   # ... ends every instance of its multi-instance
 
 SAME_ATTRIBUTES = frozenset({
     "assignee", "candidateUsers", "candidateGroups", "dueDate", "priority", "formKey", "initiator", "class",
@@ -99,7 +103,8 @@ _WHY = {
                    "catch event after the task",
     "idVariableName": "storing the instance id in a variable is not supported",
     "taskCompleterVariableName": "storing the completing user in a variable is not supported",
-    "terminateMultiInstance": "terminating all instances of a multi-instance activity is not supported",
+    "terminateMultiInstance": "is supported on a terminate end event directly in a multi-instance sub-process or "
+                              "at the top level of a process (called by a multi-instance call activity), not here",
     "scope": "signals scoped to the process instance are not supported; signals reach every waiting case",
     "endDate": "an end date for a timer cycle is not supported; give the cycle a repetition count (R3/PT1H)",
     "elementIndexVariable": "a custom index variable is not supported; read loopCounter",
@@ -235,6 +240,25 @@ def terminate_all_ids(root: etree._Element) -> set[str]:
     return {owner_id(end) for end in ends if end is not None}
 
 
+def terminate_multi_instance_ids(root: etree._Element) -> set[str]:
+    """Ids of the end events whose terminate ends every instance of their multi-instance activity."""
+    ends = (n.getparent() for n in root.iter(tag("terminateEventDefinition")) if n.get(TERMINATE_MI) == "true")
+    return {owner_id(end) for end in ends if end is not None}
+
+
+def _instance_level(definition: etree._Element) -> bool:
+    """The terminate end event sits where one instance of a multi-instance activity runs: directly
+    in a multi-instance sub-process, or at a process's top level (a called process)."""
+    end = definition.getparent()
+    scope = end.getparent() if end is not None else None
+    if end is None or end.tag != tag("endEvent") or scope is None:
+        return False
+    if scope.tag == tag("process"):
+        return True
+    return (scope.tag in (tag("subProcess"), tag("transaction")) and scope.get("triggeredByEvent") != "true"
+            and scope.find(tag("multiInstanceLoopCharacteristics")) is not None)
+
+
 def _dialect_attributes(node: etree._Element) -> list[tuple[str, str, str]]:
     return [(name, local_name(name), value) for name, value in node.attrib.items()
             if etree.QName(name).namespace in NAMESPACES]
@@ -254,6 +278,8 @@ def _attributes(node: etree._Element, fail: Callable[[etree._Element, str], None
         elif name == "terminateAll":
             if value.strip().lower() == "true":
                 node.set(TERMINATE_ALL, "true")
+        elif name == "terminateMultiInstance" and value.strip().lower() == "true" and _instance_level(node):
+            node.set(TERMINATE_MI, "true")
         elif name in _CALL_ACTIVITY:
             _CALL_ACTIVITY[name](node, value)
         elif name == "taskIdVariableName" and node.tag == tag("userTask"):

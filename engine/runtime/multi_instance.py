@@ -34,6 +34,7 @@ from SpiffWorkflow.camunda.specs.multiinstance_task import (
     ParallelMultiInstanceTask as CamundaParallel, SequentialMultiInstanceTask as CamundaSequential)
 from SpiffWorkflow.util.task import TaskState
 from engine.runtime import spiff_seam
+from engine.runtime.terminate_all import TERMINATED
 
 __all__ = ["prepare_multi_instance", "counters"]
 
@@ -57,6 +58,8 @@ def counters(spec: Any, my_task: Any) -> dict[str, int]:
 
 
 def _check_completion_condition(self: Any, my_task: Any) -> Any:
+    if my_task.internal_data.pop(TERMINATED, False):
+        return True   # an instance reached a terminate end event with flowable:terminateMultiInstance
     merged = my_task.internal_data.get("merged", [])
     if not merged or self.condition is None:
         return None

@@ -102,6 +102,7 @@ class _BundleParser:
         self.json_files: dict[str, Any] = {}
         self.dialects: dict[str, str] = {}
         self.terminate_all: set[tuple[str, str]] = set()   # (file, end event id): Flowable terminateAll
+        self.terminate_mi: set[tuple[str, str]] = set()    # (file, end event id): Flowable terminateMultiInstance
         self.flowable_files: set[str] = set()
         self.delegates: dict[str, str] = {}
         self.compensation = CompensationModel()
@@ -207,6 +208,7 @@ class _BundleParser:
         """Flowable/Activiti extensions onto their Camunda twins; from here on a Camunda file."""
         problems, warnings = flowable.normalise(self.trees[name], name)
         self.terminate_all |= {(name, i) for i in flowable.terminate_all_ids(self.trees[name])}
+        self.terminate_mi |= {(name, i) for i in flowable.terminate_multi_instance_ids(self.trees[name])}
         self.flowable_files.add(name)
         self.problems.extend(problems)
         self.warnings.extend(warnings)
@@ -414,6 +416,8 @@ class _BundleParser:
         for task_spec in spec.task_specs.values():
             if (file, getattr(task_spec, "bpmn_id", None) or "") in self.terminate_all:
                 terminate_all.attach(task_spec)
+            if (file, getattr(task_spec, "bpmn_id", None) or "") in self.terminate_mi:
+                terminate_all.attach_multi_instance(task_spec)
             definition = getattr(task_spec, "event_definition", None)
             if definition is not None:
                 use_engine_clock(definition)

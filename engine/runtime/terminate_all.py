@@ -1,6 +1,13 @@
 """Flowable's ``terminateAll="true"``: a terminate end event that ends the whole case (every
 level: embedded sub-processes, called processes, the top process), not only its own level.
 
+Flowable's ``terminateMultiInstance="true"``: the terminate end event ends its own level (one
+instance of a multi-instance sub-process, or a process a multi-instance call activity called)
+and then every other instance of that activity, which completes: the flow goes on after it,
+as when a completion condition holds (:mod:`engine.runtime.multi_instance` reads the mark
+:data:`TERMINATED` the end event leaves on the multi-instance task). Without a multi-instance
+activity right above its level it is a plain terminate, as in Flowable.
+
 SpiffWorkflow's terminate end event cancels the tasks of its own (sub-)workflow and marks
 that one complete, so the enclosing level goes on. :func:`attach` gives one parsed end-event
 spec a subclass whose completion then does the same for the top workflow. Specs are never
@@ -11,10 +18,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.util.task import TaskState
 from engine.runtime import spiff_seam
 
 _CLASSES: dict[type, type] = {}
+_MI_CLASSES: dict[type, type] = {}
+TERMINATED = "terminate_multi_instance"   # internal data of a multi-instance task: an instance ended them all
 
 
 def _terminate_all(self: Any, my_task: Any) -> None:
@@ -35,3 +45,26 @@ def attach(task_spec: Any) -> None:
     if base not in _CLASSES:
         _CLASSES[base] = type(f"TerminateAll{base.__name__}", (base,), {"_on_complete_hook": _terminate_all})
     spiff_seam.retype(task_spec, _CLASSES[base])
+
+
+def _terminate_multi_instance(self: Any, my_task: Any) -> None:
+    super(type(self), self)._on_complete_hook(my_task)   # a terminate of its own level
+    workflow = my_task.workflow
+    if workflow is workflow.top_workflow:
+        return
+    holder = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+    loop = holder.parent if holder is not None else None
+    if loop is not None and isinstance(loop.task_spec, MultiInstanceTask) and \
+            holder.task_spec.name == loop.task_spec.task_spec:
+        loop.internal_data[TERMINATED] = True
+
+
+def attach_multi_instance(task_spec: Any) -> None:
+    """Make this end event's terminate end every instance of the multi-instance activity it runs in."""
+    base = type(task_spec)
+    if base in _MI_CLASSES.values():
+        return
+    if base not in _MI_CLASSES:
+        _MI_CLASSES[base] = type(f"TerminateMultiInstance{base.__name__}", (base,),
+                                 {"_on_complete_hook": _terminate_multi_instance})
+    spiff_seam.retype(task_spec, _MI_CLASSES[base])
