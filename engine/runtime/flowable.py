@@ -102,7 +102,6 @@ _WHY = {
     "triggerable": "only service tasks can be triggerable here; model the wait as a receive task or message "
                    "catch event after the task",
     "idVariableName": "storing the instance id in a variable is not supported",
-    "taskCompleterVariableName": "storing the completing user in a variable is not supported",
     "terminateMultiInstance": "is supported on a terminate end event directly in a multi-instance sub-process or "
                               "at the top level of a process (called by a multi-instance call activity), not here",
     "scope": "signals scoped to the process instance are not supported; signals reach every waiting case",
@@ -284,6 +283,8 @@ def _attributes(node: etree._Element, fail: Callable[[etree._Element, str], None
             _CALL_ACTIVITY[name](node, value)
         elif name == "taskIdVariableName" and node.tag == tag("userTask"):
             _task_id_variable(node, value)
+        elif name == "taskCompleterVariableName" and node.tag == tag("userTask"):
+            _task_completer_variable(node, value)
         elif name in ("messageExpression", "signalExpression") and node.tag in _NAMED_BY_EXPRESSION:
             _name_expression(node, value, fail)
         elif name in DROPPED_ATTRIBUTES:
@@ -313,6 +314,18 @@ def _task_id_variable(node: etree._Element, value: str) -> None:
     """``taskIdVariableName="v"`` (or an expression yielding the name): when the user task is
     created, after its create listeners (as Flowable's UserTaskActivityBehavior does), the case
     variable v holds the task's id, the id the task is completed by. A generated create listener."""
+    _variable_listener(node, value, "create", "task.id")
+
+
+def _task_completer_variable(node: etree._Element, value: str) -> None:
+    """``taskCompleterVariableName="v"`` (or an expression yielding the name): when the user task
+    is completed, after its complete listeners (as Flowable's UserTaskActivityBehavior.trigger
+    does), the case variable v holds the id of the user who completed it (null for the engine's
+    own commands: Flowable's authenticated user). A generated complete listener."""
+    _variable_listener(node, value, "complete", "authenticatedUserId")
+
+
+def _variable_listener(node: etree._Element, value: str, event: str, source: str) -> None:
     if not value.strip():
         return
     name = juel.translate(value.strip()) if juel.is_juel(value) else repr(value.strip())
@@ -320,9 +333,9 @@ def _task_id_variable(node: etree._Element, value: str) -> None:
     if ext is None:
         ext = etree.Element(tag("extensionElements"))
         node.insert(0, ext)
-    listener = etree.Element(tag("taskListener", CAMUNDA), event="create")
+    listener = etree.Element(tag("taskListener", CAMUNDA), event=event)
     script = etree.SubElement(listener, tag("script", CAMUNDA), scriptFormat="python")
-    script.text = f"execution.setVariable({name}, task.id) if {name} else None"
+    script.text = f"execution.setVariable({name}, {source}) if {name} else None"
     listeners = [n for ns in (*NAMESPACES, CAMUNDA) for n in ext.findall(tag("taskListener", ns))]
     if listeners:       # after the model's own listeners: they run first in Flowable
         max(listeners, key=ext.index).addnext(listener)

@@ -85,3 +85,33 @@ def test_terminate_multi_instance_outside_an_instance_ends_its_own_level(scenari
     scenario.complete(case, "B")
     scenario.complete(case, "C")
     assert scenario.status(case) == "completed"
+
+
+COMPLETER = FLOWABLE.format(body="""
+  <process id="completer" isExecutable="true">
+    <startEvent id="start"/>
+    <sequenceFlow id="f1" sourceRef="start" targetRef="pruefen"/>
+    <userTask id="pruefen" flowable:taskCompleterVariableName="geprueftVon"/>
+    <sequenceFlow id="f2" sourceRef="pruefen" targetRef="freigeben"/>
+    <userTask id="freigeben" flowable:taskCompleterVariableName="${'freigegebenVon'}"/>
+    <sequenceFlow id="f3" sourceRef="freigeben" targetRef="abschliessen"/>
+    <userTask id="abschliessen" flowable:taskCompleterVariableName="abgeschlossenVon"/>
+    <sequenceFlow id="f4" sourceRef="abschliessen" targetRef="end"/>
+    <endEvent id="end"/>
+  </process>""").encode()
+
+
+def test_task_completer_variable_name_holds_who_completed_the_task(scenario: Scenario) -> None:
+    """Flowable's UserTaskTest.testUserTaskCompleterVariableName: flowable:taskCompleterVariableName
+    (a name or an expression yielding it) stores the id of the user completing the task; a task
+    completed by the system (no authenticated user) stores null."""
+    scenario.deploy_files([], extra={"completer.bpmn20.xml": COMPLETER})
+    case = scenario.start("completer")
+    scenario.complete(case, "pruefen", actor="erika")
+    assert scenario.data(case)["geprueftVon"] == "erika"
+    scenario.complete(case, "freigeben", actor="max")
+    assert scenario.data(case)["freigegebenVon"] == "max"
+    scenario.complete(case, "abschliessen")
+    assert scenario.status(case) == "completed"
+    data = scenario.data(case)
+    assert "abgeschlossenVon" in data and data["abgeschlossenVon"] is None
