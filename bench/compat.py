@@ -43,6 +43,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import sys
@@ -242,6 +243,9 @@ def summary(name: str, rows: list[Row]) -> tuple[str, bool]:
     return line, ok
 
 
+_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+
+
 def raw_not_engine(rows: list[Row]) -> list[Row]:
     """Executable models that bare SpiffWorkflow completes and the engine does not."""
     return [r for r in rows if r.executable and r.raw == "yes" and r.completed != "yes"]
@@ -253,7 +257,7 @@ def engine_reason_group(row: Row) -> str:
     if row.deployed == "no":
         groups = sorted({blocker_group(b) for b in row.blockers})
         return f"deploy: {groups[0]}" if groups else "deploy: (no message)"
-    first = row.reason.split("; ")[0]
+    first = _UUID.sub("…", row.reason.split("; ")[0])
     key, sep, why = first.partition(": ")
     return f"run: {blocker_group(why if sep else first)}"
 

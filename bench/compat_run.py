@@ -18,6 +18,7 @@ from engine.jobs import JobExecutor
 from engine.persistence import tables as t
 from engine.ports import FakeClock, OperationSpec, ServiceRequest, ServiceResult
 from engine.services import cases, messages, queries
+from engine.services.inbound import MAX_NAME_LENGTH
 
 
 # --- the test connector -----------------------------------------------------------------------
@@ -148,7 +149,7 @@ def run_case(engine: Engine, clock: FakeClock, key: str, steps: int) -> str:
                                       .order_by(t.process_definitions.c.version.desc())).scalar_one()
         start_form = engine.definitions.get(definition).model.start_form
         data = form_data(start_form, today) if start_form is not None else _condition_names(engine, definition, {})
-        case_id = cases.start_case(engine, key, data, business_key=f"bench-{key}", actor="bench", internal=True)
+        case_id = cases.start_case(engine, key, data, business_key=f"bench-{key}"[:MAX_NAME_LENGTH], actor="bench", internal=True)
     except AmtsflowError as exc:
         return f"start: {exc.message}"
     worker = JobExecutor(engine, "bench")
