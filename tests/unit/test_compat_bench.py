@@ -104,3 +104,43 @@ def test_camunda_testhelper_resources_and_caught_parse_exceptions(tmp_path: Path
     assert "BpmnParseTest.testInvalidSubProcessWithErrorStartEvent.bpmn" in invalid
     assert "BpmnParseTest.testInvalidListener.bpmn20.xml" in invalid
     assert not any("testWithoutTtl" in name for name in invalid)
+
+
+RAW_MODEL = ('<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+             'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" targetNamespace="t"><process id="p" isExecutable="true">'
+             '<startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="u"/>'
+             '<userTask id="u"><extensionElements><camunda:formData>'
+             '<camunda:formField id="ok" type="boolean"/></camunda:formData></extensionElements></userTask>'
+             '<sequenceFlow id="f2" sourceRef="u" targetRef="{next}"/>'
+             '<serviceTask id="j" camunda:class="org.acme.Delegate"/>'
+             '<sequenceFlow id="f3" sourceRef="j" targetRef="g"/>'
+             '<exclusiveGateway id="g"/>'
+             '<sequenceFlow id="f4" sourceRef="g" targetRef="e"><conditionExpression>{cond}</conditionExpression>'
+             '</sequenceFlow><endEvent id="e"/></process></definitions>')
+
+
+def test_raw_spiffworkflow_column(tmp_path: Path) -> None:
+    """bench/compat_raw.py: bare SpiffWorkflow fills a Camunda form field and completes; a JUEL
+    condition it cannot evaluate stops it, and so does a service task (left waiting)."""
+    from bench.compat_raw import raw_file
+
+    python = tmp_path / "python.bpmn"
+    python.write_text(RAW_MODEL.format(cond="ok == True", next="g"))
+    assert raw_file(python).completed
+    juel = tmp_path / "juel.bpmn"
+    juel.write_text(RAW_MODEL.format(cond="${ok}", next="g"))
+    outcome = raw_file(juel)
+    assert not outcome.completed and "p:" in outcome.reason
+    service = tmp_path / "service.bpmn"
+    service.write_text(RAW_MODEL.format(cond="ok == True", next="j"))
+    assert not raw_file(service).completed
+
+
+def test_engine_reasons_group_without_particulars() -> None:
+    from bench.compat import Row, engine_reason_group
+
+    refused = Row("a.bpmn", False, "no", "-", blockers=["flowable:scope: signals scoped to 'x' are not supported"])
+    assert engine_reason_group(refused) == "deploy: flowable:scope: signals scoped to … are not supported"
+    ran = Row("b.bpmn", False, "yes", "no",
+              reason="p: task t: task 6379973a-f07a-4d81-be95-9bb7934a0a10 is already cancelled; q: stuck")
+    assert engine_reason_group(ran) == "run: task t: task … is already cancelled"
