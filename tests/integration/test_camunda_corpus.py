@@ -31,9 +31,10 @@ def test_every_model_without_java_or_scripts_deploys_and_runs():
     failures = bench.target_failures(rows)
     assert failures == [], "\n".join(f"{r.file}: deployed={r.deployed} completed={r.completed} {r.reason}"
                                       for r in failures)
-    # the mapping path works on the corpus too: every model whose only obstacle is Java
-    # delegates deploys once camunda-mapping.json maps them
-    assert sum(r.deployed == "after mapping" for r in rows) >= 25
+    # models whose only obstacle is Java code deploy as they are, with warnings (engine.runtime.unmapped),
+    # and the mapping path works on the corpus too: they deploy again with camunda-mapping.json
+    assert sum(r.deployed == "with warnings" for r in rows) >= 25
+    assert sum(r.deployed != "no" for r in rows) >= 50
 
 
 MINIMAL = ('<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" targetNamespace="t">'
