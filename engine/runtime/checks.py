@@ -16,6 +16,7 @@ from engine.runtime import juel
 from engine.runtime.javascript import JAVASCRIPT_NAMES
 from engine.runtime.namespaces import BPMN, CAMUNDA, SPIFF, local_name, owner_id, tag
 
+MAX_PROCESS_ID = 200   # engine.services.inbound.MAX_NAME_LENGTH: the longest process key a start accepts
 UNSUPPORTED = {
     "complexGateway": "complex gateways are not supported; model the join with a parallel or inclusive gateway",
 }
@@ -85,6 +86,9 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
         name = local_name(node.tag)
         if name in UNSUPPORTED:
             add(node, UNSUPPORTED[name])
+        if name == "process" and len(node.get("id") or "") > MAX_PROCESS_ID:
+            add(node, f"process id is longer than {MAX_PROCESS_ID} characters; no case could be started under it "
+                      "(process keys are names of at most that length)")
         if name == "subProcess" and node.get("triggeredByEvent") == "true":
             problems.extend(_event_subprocess_problems(node, filename))
         if name == "boundaryEvent" and node.get("attachedToRef") in event_subprocesses:

@@ -137,3 +137,20 @@ def test_service_task_without_operation_and_unknown_file_type():
     lines = problems(("svc.bpmn", text), ("notes.exe", b"MZ"))
     assert any("notes.exe:0: -: unknown file type" in x for x in lines), lines
     assert any("svc: service task names no connector operation" in x for x in lines), lines
+
+
+def test_a_process_id_longer_than_a_process_key_may_be_is_refused_at_deploy() -> None:
+    """A start refuses process keys over 200 characters (engine.services.inbound.MAX_NAME_LENGTH):
+    such a process deployed, and then no case could ever start."""
+    from engine.domain.errors import DeploymentError
+    from engine.runtime.parsing import SourceFile, parse_bundle
+    from engine.services.inbound import MAX_NAME_LENGTH
+
+    def model(pid: str) -> bytes:
+        return (f'<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" targetNamespace="t">'
+                f'<process id="{pid}" isExecutable="true"><startEvent id="s"/>'
+                '<sequenceFlow id="f" sourceRef="s" targetRef="e"/><endEvent id="e"/></process></definitions>').encode()
+
+    assert parse_bundle([SourceFile("ok.bpmn", model("p" * MAX_NAME_LENGTH))]).processes
+    with pytest.raises(DeploymentError, match="process id is longer than 200 characters"):
+        parse_bundle([SourceFile("lang.bpmn", model("p" * (MAX_NAME_LENGTH + 1)))])
