@@ -7,6 +7,7 @@ from typing import Any, Callable
 from lxml import etree
 
 from engine.domain.errors import Problem
+from engine.runtime import juel
 from engine.runtime.model import ElementInfo, Form, ServiceCall
 from engine.runtime.namespaces import BPMN, CAMUNDA, SPIFF, local_name, tag
 
@@ -144,7 +145,8 @@ def element_infos(
             info.nested = node.getparent() is not process
         if kind in ("userTask", "manualTask", "startEvent"):
             _user_task_fields(info, node, dialect, load_form)
-        info.job_priority = _job_priority(node, process, process_properties, problems, filename)
+        info.job_priority, info.job_priority_expression = _job_priority(node, process, process_properties, problems,
+                                                                        filename)
         if kind in ("serviceTask", "sendTask"):
             if dialect == "spiff":
                 info.service = spiff_service_call(node)
@@ -155,22 +157,32 @@ def element_infos(
 
 
 def _job_priority(node: etree._Element, process: etree._Element, process_properties: dict[str, str],
-                  problems: list[Problem], filename: str) -> int | None:
+                  problems: list[Problem], filename: str) -> tuple[int | None, str | None]:
     """``camunda:jobPriority`` (or the spiff property ``jobPriority``) of the activity, else of
-    its process: a whole number; higher runs first among due jobs (engine/domain/priorities.py)."""
+    its process: a whole number; higher runs first among due jobs (engine/domain/priorities.py).
+    A ``${...}`` value is (None, its translation): evaluated for each job with the task's
+    variables (engine.services.projections), as Camunda evaluates it when it creates the job."""
     for owner in (node, process):
         properties = process_properties if owner is process else _extension_properties(owner)
-        value = owner.get(tag("jobPriority", CAMUNDA)) or properties.get("jobPriority")
+        attribute = owner.get(tag("jobPriority", CAMUNDA))
+        value = attribute or properties.get("jobPriority")
         if value is None:
             continue
+        if attribute is not None and juel.is_juel(value):   # Camunda's attribute takes JUEL
+            try:
+                return None, juel.translate(value.strip())
+            except juel.JuelError as exc:
+                problems.append(Problem(filename, owner.sourceline or 0, owner.get("id", ""),
+                                        f"jobPriority {value!r}: {exc}"))
+                return None, None
         try:
-            return int(value.strip())
+            return int(value.strip()), None
         except ValueError:
             problems.append(Problem(filename, owner.sourceline or 0, owner.get("id", ""),
                                     f"jobPriority {value!r} must be a whole number such as 100 "
-                                    "(expressions are not supported here)"))
-            return None
-    return None
+                                    "or a ${...} expression that gives one"))
+            return None, None
+    return None, None
 
 
 def _user_task_fields(info: ElementInfo, node: etree._Element, dialect: str, load_form: FormLoader) -> None:

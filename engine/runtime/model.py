@@ -45,6 +45,7 @@ class ElementInfo:
     follow_up_date: str | None = None    # like due_date (camunda:followUpDate), projected to work_items.follow_up
     priority: str | None = None
     job_priority: int | None = None      # camunda:jobPriority (activity, else process)
+    job_priority_expression: str | None = None   # the same given as ${...}: a safe expression, evaluated per job
     form: Form | None = None
     service: ServiceCall | None = None
     properties: dict[str, str] = field(default_factory=dict)

@@ -129,6 +129,8 @@ class Projector:
             call = w.info.service
             job_id = service_job_id(self.case_id, task_id)
             params, problem = self._params(call, w)
+            priority, priority_problem = self._job_priority(w)
+            problem = problem or priority_problem
             retries = call.retries if call and call.retries is not None else self.retries_default
             external = call is not None and problem is None and self.is_external(call)
             lock = self.lock if not external else None
@@ -142,13 +144,29 @@ class Projector:
                 id=job_id, case_id=self.case_id, kind="external" if external else "service", task_id=task_id,
                 element_id=w.element_id, due_at=self.now, retries=retries, attempts=0, suspended=self.suspended,
                 created_at=self.now,
-                priority=w.info.job_priority if w.info.job_priority is not None else priorities.SERVICE,
+                priority=priority,
                 lock_owner=lock[0] if lock else None, lock_expires_at=lock[1] if lock else None,
                 last_error=None, topic=call.topic if external and call else None, payload=payload)
             _INSERT_JOB.defer(self.conn, job)
             if lock:
                 self.locked_jobs.append(SimpleNamespace(**job))
             self.external_written = self.external_written or external
+
+    def _job_priority(self, w: Any) -> tuple[int, str | None]:
+        """The job's priority: the model's number, or its expression evaluated with the task's
+        variables (Camunda: a whole number, else the job is not created: here it fails at once
+        with an incident, at the default priority)."""
+        info = w.info
+        if info.job_priority_expression is None:
+            return (info.job_priority if info.job_priority is not None else priorities.SERVICE), None
+        try:
+            value = self.evaluator.evaluate(info.job_priority_expression, w.data, element_id=w.element_id)
+        except ExpressionError as exc:
+            return priorities.SERVICE, f"{w.element_id}: jobPriority: {exc.message.removeprefix(f'{w.element_id}: ')}"
+        if isinstance(value, bool) or not isinstance(value, int):
+            return priorities.SERVICE, (f"{w.element_id}: jobPriority gave {value!r}, not a whole number "
+                                        "(Camunda: 'Priority value is not an Integer')")
+        return value, None
 
     def _params(self, call: Any, w: Any) -> tuple[dict[str, Any], str | None]:
         """Input parameters are evaluated when the task is reached (the data of that moment)."""
