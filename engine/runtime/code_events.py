@@ -9,11 +9,13 @@ message, else null). SpiffWorkflow ignored them (the variables never existed).
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     ErrorEventDefinition, EscalationEventDefinition)
 
+from engine.runtime import juel
 from engine.runtime.namespaces import CAMUNDA
 
 __all__ = ["CamundaError", "CamundaEscalation", "CodeVariables"]
@@ -48,7 +50,17 @@ class CodeVariables:
 
 
 class CamundaError(CodeVariables, ErrorEventDefinition):  # type: ignore[misc]
-    pass
+    def throw(self, my_task: Any) -> None:
+        """A ``camunda:errorMessage`` given as an expression (``Fehler: ${grund}``) is evaluated with
+        the thrower's variables when the error is thrown; the catcher's errorMessageVariable gets
+        that text."""
+        if not (self.error_message and juel.is_juel(self.error_message)):
+            super().throw(my_task)
+            return
+        value = my_task.workflow.script_engine.evaluate(my_task, juel.translate(self.error_message))
+        resolved = copy.copy(self)
+        resolved.error_message = None if value is None else str(value)
+        super(CamundaError, resolved).throw(my_task)
 
 
 class CamundaEscalation(CodeVariables, EscalationEventDefinition):  # type: ignore[misc]

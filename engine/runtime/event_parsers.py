@@ -21,7 +21,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 
 from engine.runtime.namespaces import CAMUNDA as CAMUNDA_NS
 from SpiffWorkflow.spiff.parser.event_parsers import SpiffEndEventParser, SpiffStartEventParser
-from engine.runtime import spiff_seam
+from engine.runtime import juel, spiff_seam
 
 END_XPATHS = [MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, CANCEL_EVENT_XPATH, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH,
               TERMINATION_EVENT_XPATH]
@@ -72,9 +72,11 @@ class _CamundaCodeVariables:
         ref = error_event.get("errorRef")
         errors = self.doc_xpath(f'.//bpmn:error[@id="{ref}"]') if ref else []  # type: ignore[attr-defined]
         message = errors[0].get(f"{{{CAMUNDA_NS}}}errorMessage") if errors else None
-        if message and ("${" in message or "#{" in message):
-            self.raise_validation_exception(  # type: ignore[attr-defined]
-                f"camunda:errorMessage {message!r} is an expression; only a fixed message is supported")
+        if message and juel.is_juel(message):   # evaluated when the error is thrown (code_events.CamundaError)
+            try:
+                juel.translate(message)
+            except juel.JuelError as exc:
+                self.raise_validation_exception(f"camunda:errorMessage {message!r}: {exc}")  # type: ignore[attr-defined]
         definition.error_message = message
         return definition
 
