@@ -41,6 +41,7 @@ def borrow_called(conn: Connection, files: list[SourceFile]) -> list[SourceFile]
             except UnsafeXml:
                 continue  # reported by the parser
     present = {p.get("id") for root in trees.values() for p in root.iter("{*}process")}
+    in_upload = set(present)
     borrowed: list[SourceFile] = []
     seen_hashes = {f.sha256 for f in files}
     uploaded = {os.path.basename(f.name) for f in files}
@@ -52,6 +53,9 @@ def borrow_called(conn: Connection, files: list[SourceFile]) -> list[SourceFile]
             if (ref.binding == "version" and ref.version is None) or (ref.binding == "versionTag"
                                                                        and not ref.version_tag):
                 continue  # an incomplete binding: the parser reports it
+            if ref.binding == "version" and ref.process_id in in_upload and ref.version == _next_version(
+                    conn, ref.process_id):
+                continue  # the version this upload creates (Camunda: a deployment binding to its own version)
             row = _definition(conn, ref, name)
             if row is None:
                 if ref.binding in ("version", "versionTag"):
@@ -70,6 +74,12 @@ def borrow_called(conn: Connection, files: list[SourceFile]) -> list[SourceFile]
     if problems:
         raise DeploymentError(problems)
     return borrowed
+
+
+def _next_version(conn: Connection, key: str) -> int:
+    d = t.process_definitions
+    latest = conn.execute(select(d.c.version).where(d.c.key == key).order_by(d.c.version.desc()).limit(1)).scalar()
+    return int(latest or 0) + 1
 
 
 def _definition(conn: Connection, ref: camunda_call.CalledReference, filename: str) -> Any:

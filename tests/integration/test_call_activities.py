@@ -69,6 +69,18 @@ def test_bindings_version_and_version_tag_pick_older_versions(uncached):
     assert _waits(engine, cases.start_case(engine, "call_latest", {})) == ["neu"]
 
 
+def test_binding_to_the_version_the_same_upload_creates(uncached):
+    """calledElementVersion="1" with the called process in the same upload, deployed nowhere yet:
+    the upload creates version 1, as a Camunda deployment binding to its own version."""
+    engine = uncached
+    result = deploy_models(engine, "camunda/calls/call_version1.bpmn", "camunda/calls/called_v1.bpmn")
+    assert sorted((p.key, p.version) for p in result.processes) == [("call_version1", 1), ("gebuehr", 1)]
+    case_id = cases.start_case(engine, "call_version1", {})
+    assert _waits(engine, case_id) == ["alt"]
+    again = deploy_models(engine, "camunda/calls/call_version1.bpmn", "camunda/calls/called_v1.bpmn")
+    assert all(not p.created for p in again.processes)        # the same content: no new versions
+
+
 def test_binding_to_a_version_nobody_deployed_is_refused(uncached):
     with pytest.raises(DeploymentError) as err:
         deploy_models(uncached, "camunda/calls/call_tag2025.bpmn")
