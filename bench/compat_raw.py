@@ -144,9 +144,9 @@ def _run(bpmn: Path, process_id: str) -> str:
         return f"{type(exc).__name__}: {exc}"[:300]
 
 
-def _condition_names(wf: Any) -> dict[str, Any]:
+def condition_names(specs: list[Any]) -> set[str]:
+    """The variable names the sequence-flow conditions of ``specs`` read (not True/False/None)."""
     names: set[str] = set()
-    specs = [wf.spec, *wf.subprocess_specs.values()]
     for spec in specs:
         for task_spec in spec.task_specs.values():
             for condition, _target in getattr(task_spec, "cond_task_specs", None) or []:
@@ -157,7 +157,11 @@ def _condition_names(wf: Any) -> dict[str, Any]:
                     except SyntaxError:
                         continue
                     names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    return {n: True for n in sorted(names) if n not in ("True", "False", "None")}
+    return names - {"True", "False", "None"}
+
+
+def _condition_names(wf: Any) -> dict[str, Any]:
+    return {n: True for n in sorted(condition_names([wf.spec, *wf.subprocess_specs.values()]))}
 
 
 def _form_data(task_spec: Any) -> dict[str, Any]:

@@ -3,7 +3,6 @@ to its end (user tasks, jobs, timers, messages), all on the engine's public serv
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from collections.abc import Mapping
@@ -12,6 +11,7 @@ from typing import Any, Iterator
 
 from sqlalchemy import select
 
+from bench.compat_raw import condition_names
 from engine.bootstrap import Engine
 from engine.domain.errors import AmtsflowError
 from engine.jobs import JobExecutor
@@ -197,19 +197,9 @@ def _condition_names(engine: Engine, definition_id: Any, data: dict[str, Any]) -
     """The names the definition's conditions read that ``data`` lacks, set to True (also the
     start data of a process without a start form)."""
     parsed = engine.definitions.get(definition_id)
-    names: set[str] = set()
-    for spec in [parsed.spec, *parsed.subprocess_specs.values()]:
-        for task_spec in spec.task_specs.values():
-            for condition, _target in getattr(task_spec, "cond_task_specs", None) or []:
-                source = condition if isinstance(condition, str) else (getattr(condition, "args", None) or [None])[0]
-                if isinstance(source, str):
-                    try:
-                        tree = ast.parse(source, mode="eval")
-                    except SyntaxError:
-                        continue
-                    names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    names = condition_names([parsed.spec, *parsed.subprocess_specs.values()])
     known = set(data) | set(engine.evaluator.callables)
-    return {name: True for name in sorted(names - known) if name not in ("True", "False", "None")}
+    return {name: True for name in sorted(names - known)}
 
 
 def _advance_to_next_job(engine: Engine, clock: FakeClock, case_id: str) -> bool:
