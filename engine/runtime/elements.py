@@ -8,7 +8,7 @@ from lxml import etree
 
 from engine.domain.errors import Problem
 from engine.runtime import juel
-from engine.runtime.model import ElementInfo, Form, ServiceCall
+from engine.runtime.model import INSTANCE_SIGNAL, ElementInfo, Form, ServiceCall
 from engine.runtime.namespaces import BPMN, CAMUNDA, SPIFF, local_name, tag
 
 FLOW_NODE_KINDS = {
@@ -94,13 +94,15 @@ def spiff_service_call(node: etree._Element) -> ServiceCall | None:
 
 
 def _event_details(info: ElementInfo, node: etree._Element, messages: dict[str, str],
-                   signals: dict[str, str]) -> None:
+                   signals: dict[str, str], instance_signals: set[str]) -> None:
     ref = node.find(tag("messageEventDefinition"))
     if ref is not None and ref.get("messageRef"):
         info.message = messages.get(ref.get("messageRef", ""), ref.get("messageRef"))
     ref = node.find(tag("signalEventDefinition"))
     if ref is not None and ref.get("signalRef"):
         info.signal = signals.get(ref.get("signalRef", ""), ref.get("signalRef"))
+        if ref.get("signalRef") in instance_signals:
+            info.properties[INSTANCE_SIGNAL] = "true"
     timer = node.find(tag("timerEventDefinition"))
     if timer is not None:
         for child in timer:
@@ -120,6 +122,8 @@ def element_infos(
     root = process.getroottree().getroot()
     messages = {m.get("id", ""): m.get("name") or m.get("id") or "" for m in root.iter(tag("message"))}
     signals = {m.get("id", ""): m.get("name") or m.get("id") or "" for m in root.iter(tag("signal"))}
+    instance_signals = {m.get("id", "") for m in root.iter(tag("signal"))
+                        if (m.get(tag("scope", CAMUNDA)) or "").lower() == "processinstance"}
     infos: dict[str, ElementInfo] = {}
     process_properties = _extension_properties(process)  # once: a process node has every element as a child
     for node in process.iter():
@@ -141,7 +145,7 @@ def element_infos(
             instructions=_instructions(node) if dialect == "spiff" else "",
         )
         if kind.endswith("Event"):
-            _event_details(info, node, messages, signals)
+            _event_details(info, node, messages, signals, instance_signals)
             info.nested = node.getparent() is not process
         if kind in ("userTask", "manualTask", "startEvent"):
             _user_task_fields(info, node, dialect, load_form)

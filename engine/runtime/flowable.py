@@ -104,7 +104,7 @@ _WHY = {
     "idVariableName": "storing the instance id in a variable is not supported",
     "terminateMultiInstance": "is supported on a terminate end event directly in a multi-instance sub-process or "
                               "at the top level of a process (called by a multi-instance call activity), not here",
-    "scope": "signals scoped to the process instance are not supported; signals reach every waiting case",
+    "scope": "a scope is supported on signals only (processInstance or global)",
     "endDate": "an end date for a timer cycle is not supported; give the cycle a repetition count (R3/PT1H)",
     "elementIndexVariable": "a custom index variable is not supported; read loopCounter",
     "variableAggregation": "variable aggregation of multi-instance activities is not supported; collect the "
@@ -119,7 +119,7 @@ _WHY = {
                   "expression (flowable:collection=\"${list}\")",
 }
 _REFUSED_WHEN = {"triggerable": "true", "useLocalScopeForOutParameters": "true", "calledElementType": "id",
-                 "terminateMultiInstance": "true", "scope": "processinstance"}
+                 "terminateMultiInstance": "true"}
 _STANDARD_CALENDARS = ("", "duedate", "duration", "cycle")
 _SCRIPT_LISTENERS = ("ScriptExecutionListener", "ScriptTaskListener")
 
@@ -287,6 +287,9 @@ def _attributes(node: etree._Element, fail: Callable[[etree._Element, str], None
             _task_completer_variable(node, value)
         elif name in ("messageExpression", "signalExpression") and node.tag in _NAMED_BY_EXPRESSION:
             _name_expression(node, value, fail)
+        elif name == "scope" and node.tag == tag("signal") and value.strip().lower() in ("processinstance", "global"):
+            if value.strip().lower() == "processinstance":   # stays in its case (engine.runtime.model.INSTANCE_SIGNAL)
+                node.set(tag("scope", CAMUNDA), "processInstance")
         elif name in DROPPED_ATTRIBUTES:
             continue
         elif name == "businessCalendarName" and value.strip().lower() in _STANDARD_CALENDARS:

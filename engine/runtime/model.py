@@ -10,6 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+# ElementInfo.properties key: the element throws or catches a signal scoped to its case
+# (Flowable's signal scope="processInstance"): it neither reaches nor hears other cases
+INSTANCE_SIGNAL = "amtsflow:instanceSignal"
+
+
 @dataclass
 class ServiceCall:
     operation: str                       # connector operation, "connector.operation"

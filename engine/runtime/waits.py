@@ -26,7 +26,7 @@ from engine.runtime.listeners import TASK_ATTRIBUTES
 from engine.runtime.specs import AWAITING_TRIGGER
 from engine.runtime.event_names import UNRESOLVED, subscribed_name
 from engine.runtime.event_subprocesses import offered_starts
-from engine.runtime.model import ElementInfo
+from engine.runtime.model import INSTANCE_SIGNAL, ElementInfo
 
 __all__ = ["MessageWait", "ServiceWait", "TimerWait", "UserTaskWait", "Waits",
            "element_id_of", "process_key_of", "read_waits"]
@@ -120,6 +120,8 @@ def read_waits(wf: BpmnWorkflow, models: dict[str, Any],
                 name = subscribed_name(task, d)
                 if name == UNRESOLVED:   # its name expression failed: it subscribes to nothing, the case fails
                     result.errors.append(eid)
+                elif isinstance(d, SignalEventDefinition) and _case_signal(models, eid):
+                    continue   # a signal of this case only: SpiffWorkflow delivers it inside the case
                 elif isinstance(d, MessageEventDefinition):
                     result.messages.append(MessageWait(str(task.id), eid, name, correlation(task, d)))
                 else:
@@ -128,9 +130,16 @@ def read_waits(wf: BpmnWorkflow, models: dict[str, Any],
         d = offered.definition
         if isinstance(d, MessageEventDefinition) and d.name:
             result.messages.append(MessageWait(offered.wait_id, offered.element_id, d.name))
-        elif isinstance(d, SignalEventDefinition) and d.name:
+        elif isinstance(d, SignalEventDefinition) and d.name and not _case_signal(models, offered.element_id):
             result.signals.append(MessageWait(offered.wait_id, offered.element_id, d.name))
     return result
+
+
+def _case_signal(models: dict[str, Any] | None, element_id: str) -> bool:
+    """The element catches a signal scoped to its case (model.INSTANCE_SIGNAL): no subscription,
+    so nothing from outside the case (another case's throw, the API) reaches it."""
+    model = _model_with(models or {}, element_id)
+    return model is not None and model.elements[element_id].properties.get(INSTANCE_SIGNAL) == "true"
 
 
 def _model_with(models: dict[str, Any], element_id: str) -> Any:

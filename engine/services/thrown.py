@@ -29,6 +29,7 @@ from typing import Any
 from engine.domain.errors import ExpressionError
 from engine.runtime import juel
 from engine.domain.values import jsonable
+from engine.runtime.model import INSTANCE_SIGNAL
 from engine.runtime.thrown import Thrown
 
 CORRELATION_PROPERTY = "correlationKey"
@@ -54,6 +55,8 @@ def outbox_jobs(cmd: Any, thrown: list[Thrown], now: datetime) -> tuple[list[dic
     for event in thrown:
         if event.kind not in ("message", "signal"):
             continue
+        if event.kind == "signal" and _case_signal(cmd, event):
+            continue   # scoped to this case: SpiffWorkflow delivered it inside the case already
         try:
             key = _key(cmd, event) if event.kind == "message" else None
         except (ExpressionError, juel.JuelError) as exc:
@@ -64,6 +67,12 @@ def outbox_jobs(cmd: Any, thrown: list[Thrown], now: datetime) -> tuple[list[dic
             attempts=0, suspended=False, created_at=now,
             payload={"kind": event.kind, "name": event.name, "key": key, "data": jsonable(event.payload)}))
     return jobs, None
+
+
+def _case_signal(cmd: Any, event: Thrown) -> bool:
+    model = cmd.parsed.models.get(event.process_key, cmd.parsed.model)
+    info = model.elements.get(event.element_id) if event.element_id else None
+    return info is not None and info.properties.get(INSTANCE_SIGNAL) == "true"
 
 
 def _key(cmd: Any, event: Thrown) -> str | None:
