@@ -190,7 +190,7 @@ _GROOVY_INPUT = ("a camunda:inputOutput parameter's value is a Groovy script: Gr
 _TEST_VARIABLE = ("reads a variable that the Java test passes when it starts the process; Camunda/Flowable fail "
                   "the same way without it (unknown property); bare SpiffWorkflow completes only because its "
                   "CamundaParser ignores the expression (camunda:inputOutput, camunda:in/out, listeners, "
-                  "resultVariable, name expressions, user-task assignee/due/priority) that reads it")
+                  "resultVariable, name expressions) that reads it")
 _UNCAUGHT_ERROR = ("an error end event meant to be caught by a caller (or an error test), run alone: an uncaught "
                    "BPMN error fails the case with an incident (Camunda 7 with "
                    "enableExceptionsAfterUnhandledBpmnError=true; its default only logs and ends the path, Flowable "
@@ -217,13 +217,6 @@ BY_DESIGN: dict[str, dict[str, str]] = {
             "el/ExpressionManagerTest.testSetVariableByExpressionFromListener.bpmn20.xml",
             "event/message/MessageIntermediateEventTest.testExpressionInSingleIntermediateMessageEvent.bpmn20.xml",
             "event/signal/SignalEventExpressionNameTest.testSignalCatchIntermediate.bpmn20.xml",
-            # user-task attributes over a test variable: evaluated strictly as Camunda's TaskDecorator does
-            "el/ExpressionManagerTest.testResolvesVariablesFromDifferentScopes.bpmn20.xml",
-            "usertask/TaskDueDateExtensionsTest.testDueDateExtension.bpmn20.xml",
-            "usertask/TaskDueDateExtensionsTest.testDueDateStringExtension.bpmn20.xml",
-            "usertask/TaskDueDateExtensionsTest.testRelativeDueDate.bpmn20.xml",
-            "usertask/TaskFollowUpDateExtensionsTest.testUserTaskFollowUpDate.bpmn20.xml",
-            "usertask/TaskPriorityExtensionsTest.testPriorityExtension.bpmn20.xml",
             "iomapping/InputOutputEventTest.testMessageCatchEvent.bpmn20.xml",
             "iomapping/InputOutputTest.testInputMapElKey.bpmn",
             "iomapping/InputOutputTest.testInputMapElMixedKey.bpmn",

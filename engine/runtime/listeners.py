@@ -142,13 +142,12 @@ def _task_attributes(task: Any, listeners: ElementListeners) -> dict[str, Any]:
         return dict(stored)
     assignee = listeners.assignee
     if assignee and juel.is_juel(assignee):
-        # Camunda sets the assignee before the create listeners run: an expression that fails
-        # fails the step (engine.services.task_assignment), never an unassigned task
+        # what a listener sees as task.assignee; one that cannot be worked out is nobody here, and
+        # the projection names the problem (engine.services.task_assignment)
         try:
             assignee = task.workflow.top_workflow.script_engine.evaluate(task, juel.translate(assignee))
-        except juel.JuelError as exc:
-            raise WorkflowTaskException(f"the user task's assignee {listeners.assignee!r} could not be evaluated: "
-                                        f"{exc}", task=task) from exc
+        except (juel.JuelError, WorkflowTaskException):
+            assignee = None
     return {"name": listeners.name, "assignee": assignee}
 
 

@@ -267,13 +267,6 @@ class WorkflowRunner:
             return False
         return _catch_at(wf, task, BpmnEvent(definition, {**(variables or {}), "error_message": message}))
 
-    @staticmethod
-    def fail_task(wf: BpmnWorkflow, task_id: str) -> None:
-        """Mark the waiting task ``task_id`` failed (its step failed after the library ran it,
-        e.g. a user task whose assignee could not be worked out); a retry makes it ready again."""
-        task = wf.get_task_from_id(UUID(task_id))
-        spiff_seam.force_state(task, TaskState.ERROR)
-
     def retry_errored(self, wf: BpmnWorkflow) -> None:
         for task in wf.get_tasks(state=TaskState.ERROR):
             spiff_seam.force_state(task, TaskState.READY)

@@ -7,6 +7,7 @@ load case -> re-attach spec -> mutate -> step -> project -> save with revision c
 from __future__ import annotations
 
 import functools
+import logging
 import traceback
 import uuid
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from engine.services import audit, task_assignment, thrown
 from engine.services.case_events import open_incident
 from engine.services.projections import Projector, sync_case_fields, waits_snapshot
 from engine.services.retention import schedule_erasure
+
+log = logging.getLogger("amtsflow.commands")
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 8
@@ -225,28 +228,23 @@ def _case_row(cmd: Command, action: str, new: bool, now: datetime,
 
 def _assign(cmd: Command, new: bool, now: datetime, outcome: _Outcome) -> dict[str, task_assignment.Assignment]:
     """Work out who gets each user task that waits from now on, and by when (its expressions,
-    :mod:`engine.services.task_assignment`). A task whose attributes cannot be worked out fails
-    the step as Camunda fails it: the task is marked failed (it reaches no inbox) and the case
-    gets an incident on it; retrying the incident works the attributes out again."""
+    :mod:`engine.services.task_assignment`). An attribute that cannot be worked out is left out
+    and named in this step's audit event (``assignment_problems``) and the log; a task left to
+    nobody goes to the process owners. The case goes on either way."""
     engine = cmd.engine
     before = set() if new else set((cmd.case.waits or {}).get("user", []))
     found: dict[str, task_assignment.Assignment] = {}
-    failed: list[task_assignment.AssignmentFailed] = []
+    problems: list[str] = []
     for w in outcome.waits.user_tasks:
         if w.task_id in before:
             continue
-        try:
-            found[w.task_id] = task_assignment.resolve(engine.evaluator, w.info, w.data, now, engine.settings.timezone)
-        except task_assignment.AssignmentFailed as exc:
-            engine.runner.fail_task(cmd.wf, w.task_id)
-            failed.append(exc)
-    if failed:
-        first = failed[0]
-        cmd.audit_details.setdefault("error", first.message)
-        cmd.audit_details.setdefault("element_error", first.element_id)
-        outcome.error = outcome.error or first.message
-        outcome.waits = engine.runner.waits(cmd.wf, cmd.parsed.models)
-        outcome.status = cmd.status_override or _status(outcome.waits, outcome.error)
+        found[w.task_id], met = task_assignment.resolve(engine.evaluator, w.info, w.data, now,
+                                                        engine.settings.timezone)
+        problems += met
+    if problems:
+        cmd.audit_details["assignment_problems"] = problems
+        for problem in problems:
+            log.warning("case %s: %s", cmd.case.id, problem)
     return found
 
 

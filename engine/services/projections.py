@@ -99,7 +99,8 @@ class Projector:
             w = current[task_id]
             info = w.info
             found = self.assignments.get(task_id)
-            a = found if found is not None else task_assignment.resolve(self.evaluator, info, w.data, self.now, self.zone)
+            a = found if found is not None else task_assignment.resolve(self.evaluator, info, w.data, self.now,
+                                                                        self.zone)[0]
             groups, priority = a.candidate_groups, a.priority
             sort_due = a.due if a.due is not None else t.UNDATED
             self.work_items_written = True

@@ -3,11 +3,16 @@ task is reached.
 
 A user task's candidate groups and users, assignee, due and follow-up dates and priority may be
 ``${...}`` expressions over the case's data. They are evaluated once, when the task first
-waits, strictly as Camunda 7 evaluates them (``TaskDecorator``): an expression that fails
-(an unknown variable, a bean call that fails) or gives a value of the wrong kind fails the
-step, and the case gets an incident on the task that names the attribute and the reason. A
-task whose candidates could not be worked out is never put into an inbox unassigned: that
-would be a case nobody sees.
+waits. One that fails (an unknown variable, a bean call that fails) or gives a value of the
+wrong kind is a *problem* of that attribute: the attribute is left out, the case goes on, and
+the problem is written into the case's history (the audit event of the step) and the log, naming
+the task, the attribute and the reason. Camunda 7 fails the command instead; here the citizen's
+case is never stopped or lost over who works on it, and bare SpiffWorkflow, which ignores these
+attributes, completes such models too.
+
+A task must never wait in nobody's inbox: when its model names people or groups and none are
+left (an expression failed or gave nothing), it is offered to the process owners
+(:data:`engine.runtime.task_owners.OWNERS_GROUP`), who see the problem in the case and assign it.
 
 What a value may be:
 
@@ -23,12 +28,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from engine.domain.errors import ExpressionError
 from engine.runtime import juel
 from engine.runtime.model import ElementInfo
+from engine.runtime.task_owners import OWNERS_GROUP
 from engine.runtime.timers import person_deadline
+
+T = TypeVar("T")
+_NO_DATE: datetime | None = None
+_NO_PRIORITY: int | None = None
 
 __all__ = ["Assignment", "AssignmentFailed", "resolve"]
 
@@ -52,16 +62,34 @@ class Assignment:
     priority: int | None
 
 
-def resolve(evaluator: Any, info: ElementInfo, data: dict[str, Any], now: datetime, zone: str) -> Assignment:
-    """The task's attributes for ``data``; raises :class:`AssignmentFailed`."""
+def resolve(evaluator: Any, info: ElementInfo, data: dict[str, Any], now: datetime,
+            zone: str) -> tuple[Assignment, list[str]]:
+    """The task's attributes for ``data`` and the problems met (for operators, each naming the
+    task and the attribute); an attribute with a problem is left out (see the module's text)."""
     task = _Task(evaluator, info, data)
+    problems: list[str] = []
+
+    def attempt(compute: Callable[[], T], fallback: T) -> T:
+        try:
+            return compute()
+        except AssignmentFailed as exc:
+            problems.append(exc.message)
+            return fallback
+
+    nobody: list[str] = []
+    groups = attempt(lambda: task.names("candidate groups", info.candidate_groups), nobody)
+    users = attempt(lambda: task.names("candidate users", info.candidate_users), list(nobody))
+    assignee: str | None = attempt(lambda: task.assignee(info.assignee), None)
+    named = bool(info.candidate_groups or info.candidate_users or info.assignee)
+    if named and not (groups or users or assignee):
+        groups = [OWNERS_GROUP]
+        problems.append(f"{info.id}: the user task's candidates and assignee gave nobody: it is offered to the "
+                        f"process owners (group '{OWNERS_GROUP}')")
     return Assignment(
-        candidate_groups=task.names("candidate groups", info.candidate_groups),
-        candidate_users=task.names("candidate users", info.candidate_users),
-        assignee=task.assignee(info.assignee),
-        due=task.deadline("due date", info.due_date, now, zone),
-        follow_up=task.deadline("follow-up date", info.follow_up_date, now, zone),
-        priority=task.priority(info.priority))
+        candidate_groups=groups, candidate_users=users, assignee=assignee,
+        due=attempt(lambda: task.deadline("due date", info.due_date, now, zone), _NO_DATE),
+        follow_up=attempt(lambda: task.deadline("follow-up date", info.follow_up_date, now, zone), _NO_DATE),
+        priority=attempt(lambda: task.priority(info.priority), _NO_PRIORITY)), problems
 
 
 class _Task:
