@@ -217,6 +217,7 @@ BY_DESIGN: dict[str, dict[str, str]] = {
             "el/ExpressionManagerTest.testSetVariableByExpressionFromListener.bpmn20.xml",
             "event/message/MessageIntermediateEventTest.testExpressionInSingleIntermediateMessageEvent.bpmn20.xml",
             "event/signal/SignalEventExpressionNameTest.testSignalCatchIntermediate.bpmn20.xml",
+            "event/error/ErrorEndEventTest.testErrorMessageExpression.bpmn20.xml",
             "iomapping/InputOutputEventTest.testMessageCatchEvent.bpmn20.xml",
             "iomapping/InputOutputTest.testInputMapElKey.bpmn",
             "iomapping/InputOutputTest.testInputMapElMixedKey.bpmn",
