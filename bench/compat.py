@@ -1,7 +1,7 @@
 """Camunda 7 and Flowable compatibility over three corpora: deploy, then run to the end.
 
     python bench/compat.py [--corpus NAME|PATH ...] [--jobs N] [--timeout S] [--steps N] [--table]
-                           [--no-raw] [--raw-report PATH]
+                           [--no-raw] [--raw-report PATH] [--tree]
 
 Corpora (../shared/corpus, resolved relative to this repository; each skipped with a message
 when absent): ``camunda-bpm-examples``, ``camunda-engine-tests``, ``flowable-engine-tests``.
@@ -26,6 +26,10 @@ For every BPMN file:
    "by design"/"open", reason group, full reason, why by design). ``bench/compat_raw.py``'s
    ``BY_DESIGN`` lists the models the engine does not complete on purpose, each with its reason.
    ``--no-raw`` skips this column.
+
+``--tree`` (for real model collections such as a municipality's folder tree): before the runs,
+every file that deploys is deployed into the template database in path order, so each run's
+engine already holds the processes kept in other folders that its call activities name.
 
 What counts as an *executable model* (the denominator) is decided in
 ``bench/compat_corpus.py``: a process not marked ``isExecutable="false"``, and not a model
@@ -139,21 +143,30 @@ def run_file(bpmn: Path, template: Path, steps: int = MAX_STEPS, corpus: Path | 
     return row
 
 
-def _run_file(row: Row, bpmn: Path, template: Path, steps: int, corpus: Path) -> None:
+def _checked(bpmn: Path, corpus: Path) -> tuple[Any, Any, list[SourceFile]]:
+    """(check "as is", check with the corpus mapping, the files to deploy with every needed
+    mapping entry added)."""
     plain = compat.check_file(bpmn)
     mapping = corpus_mapping(corpus)
     report = compat.check_file(bpmn, base_mapping=mapping) if mapping else plain
-    row.in_target = plain.in_target
     if report.status == compat.BLOCKED:
-        row.blockers = sorted({p.message for p in report.remaining})
-        row.reason = "; ".join(f"{p.line}: {p.element_id}: {p.message}" for p in report.blockers[:3])
-        return
+        return plain, report, []
     files = compat.with_base_mapping([SourceFile(str(p), p.read_bytes()) for p in compat.bundle_for(bpmn)], mapping)
     if report.mapping_needed:
         needed: dict[str, dict[str, str]] = {}
         for section, key in report.mapping_needed:
             needed.setdefault(section, {})[key] = "bench.call"
         files = compat.with_base_mapping(files, needed)
+    return plain, report, files
+
+
+def _run_file(row: Row, bpmn: Path, template: Path, steps: int, corpus: Path) -> None:
+    plain, report, files = _checked(bpmn, corpus)
+    row.in_target = plain.in_target
+    if report.status == compat.BLOCKED:
+        row.blockers = sorted({p.message for p in report.remaining})
+        row.reason = "; ".join(f"{p.line}: {p.element_id}: {p.message}" for p in report.blockers[:3])
+        return
     with tempfile.TemporaryDirectory() as tmp:
         clock = FakeClock()
         engine = new_engine(template, Path(tmp), clock)
@@ -203,10 +216,36 @@ def run_task(args: tuple[Any, ...]) -> Row:
     return row
 
 
+def deploy_tree(template: Path, corpus: Path) -> int:
+    """Deploy every file of ``corpus`` that deploys into the template database, in path order,
+    as a platform holding the whole folder tree has them: a call activity then finds a called
+    process kept in another folder. Returns how many files deployed."""
+    from engine.tenancy import DEFAULT_TENANT, tenant_scope
+
+    engine = bootstrap(Settings(database_url=f"sqlite:///{template}"), clock=FakeClock())
+    deployed = 0
+    try:
+        with tenant_scope(DEFAULT_TENANT):
+            for bpmn in compat.bpmn_files([corpus]):
+                try:
+                    _plain, report, files = _checked(bpmn, corpus)
+                    if report.status != compat.BLOCKED:
+                        deploy(engine, files, actor="bench")
+                        deployed += 1
+                except Exception:  # noqa: BLE001 - a file that does not deploy is measured in its own run
+                    continue
+    finally:
+        engine.db.dispose()
+    return deployed
+
+
 def run_corpus(corpus: Path = CORPUS, steps: int = MAX_STEPS, jobs: int = 1, timeout: int = TIMEOUT_S,
-               raw: bool = False) -> list[Row]:
+               raw: bool = False, tree: bool = False) -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         template = make_template(tmp)
+        if tree:
+            print(f"{corpus.name}: {deploy_tree(template, corpus)} files deployed as the platform's tree first "
+                  "(--tree)")
         tasks = [(p, template, steps, corpus, timeout, raw) for p in compat.bpmn_files([corpus])]
         if jobs <= 1:
             return [run_task(t) for t in tasks]
@@ -314,6 +353,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", action="store_true", help="also print one line per file")
     parser.add_argument("--no-raw", dest="raw", action="store_false",
                         help="skip the bare SpiffWorkflow column (bench/compat_raw.py)")
+    parser.add_argument("--tree", action="store_true",
+                        help="deploy every file of the corpus first (a platform holding the whole folder tree), "
+                             "then run each file: call activities find processes kept in other folders. For "
+                             "real model collections, not for engine-test corpora whose files reuse process ids")
     parser.add_argument("--raw-report", type=Path, default=None,
                         help="write the models raw SpiffWorkflow completes and the engine does not, with the "
                              "engine's reason, to this file (tab-separated)")
@@ -326,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{corpus.name}: skipped, corpus not found at {corpus}")
             continue
         started = time.monotonic()
-        rows = run_corpus(corpus, args.steps, args.jobs, args.timeout, args.raw)
+        rows = run_corpus(corpus, args.steps, args.jobs, args.timeout, args.raw, args.tree)
         if args.table:
             print_table(rows)
         line, ok = summary(corpus.name, rows)

@@ -146,7 +146,7 @@ def run_case(engine: Engine, clock: FakeClock, key: str, steps: int) -> str:
     try:
         with engine.db.connect() as conn:
             definition = conn.execute(select(t.process_definitions.c.id).where(t.process_definitions.c.key == key)
-                                      .order_by(t.process_definitions.c.version.desc())).scalar_one()
+                                      .order_by(t.process_definitions.c.version.desc()).limit(1)).scalar_one()
         start_form = engine.definitions.get(definition).model.start_form
         data = form_data(start_form, today) if start_form is not None else _condition_names(engine, definition, {})
         case_id = cases.start_case(engine, key, data, business_key=f"bench-{key}"[:MAX_NAME_LENGTH], actor="bench", internal=True)

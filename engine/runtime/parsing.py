@@ -237,7 +237,10 @@ class _BundleParser:
         base = os.path.basename(f.name)
         if base == camunda.MAPPING_FILE:
             self.problems.extend(camunda.mapping_problems(data, f.name))
-            self.delegates = data if isinstance(data, dict) else {}  # the whole mapping: topics, delegates, connectors
+            # the whole mapping: topics, delegates, connectors; it comes before any borrowed one
+            self.delegates = merge_mappings(data, self.delegates)
+        elif is_borrowed_mapping(base):
+            self.delegates = merge_mappings(self.delegates, data)
         self.json_files[base] = data
 
     def _model_problems(self, root: etree._Element, filename: str) -> None:
@@ -427,6 +430,30 @@ class _BundleParser:
                 task_spec.scripts = self.scripts   # loaded when the task runs
         listeners.attach_to_spec(spec, self.listeners_by_file.get(file, {}))
         compensation.attach(spec, self.compensation)
+
+
+BORROWED_PREFIX = "deployed-"   # engine.services.called: files of a called process deployed before
+
+
+def is_borrowed_mapping(base: str) -> bool:
+    """A called process's camunda-mapping.json that came with its stored files
+    (``deployed-KEY-vN-camunda-mapping.json``)."""
+    return base.startswith(BORROWED_PREFIX) and base.endswith("-" + camunda.MAPPING_FILE)
+
+
+def merge_mappings(first: Any, then: Any) -> dict[str, Any]:
+    """One camunda-mapping.json from two: every entry of ``first``, and of ``then`` the entries
+    ``first`` does not name. Camunda resolves beans and delegates application-wide, so a caller
+    and a called process deployed from different folders see each other's mappings; the
+    caller's (the upload's) entry wins where both map the same name."""
+    merged: dict[str, Any] = {key: (dict(value) if isinstance(value, dict) else value)
+                              for key, value in (then if isinstance(then, dict) else {}).items()}
+    for key, value in (first if isinstance(first, dict) else {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key].update(value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _camunda_form_file(reference: str, json_files: dict[str, Any]) -> Any:

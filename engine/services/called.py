@@ -21,10 +21,11 @@ from sqlalchemy.engine import Connection
 from engine.domain.errors import DeploymentError, Problem
 from engine.persistence import tables as t
 from engine.runtime import camunda_call
-from engine.runtime.parsing import BPMN_SUFFIXES, SourceFile
+from engine.runtime.camunda_tasks import MAPPING_FILE
+from engine.runtime.parsing import BORROWED_PREFIX, BPMN_SUFFIXES, SourceFile
 from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
 
-PREFIX = "deployed-"
+PREFIX = BORROWED_PREFIX
 
 
 def is_borrowed(name: str) -> bool:
@@ -114,8 +115,8 @@ def _files(conn: Connection, row: Any) -> list[SourceFile]:
     result = []
     for f in row.files:
         base = os.path.basename(f["name"])
-        if base.lower().endswith(BPMN_SUFFIXES) and not base.startswith(PREFIX):
-            base = f"{PREFIX}{row.key}-v{row.version}-{base}"
+        if (base.lower().endswith(BPMN_SUFFIXES) or base == MAPPING_FILE) and not base.startswith(PREFIX):
+            base = f"{PREFIX}{row.key}-v{row.version}-{base}"   # the parser merges such a mapping under the upload's
         result.append(SourceFile(base, contents[f["sha256"]]))
     return result
 
