@@ -406,6 +406,21 @@ def name_anonymous_flows(root: etree._Element) -> None:
             taken.add(new_id)
 
 
+TIMER_TAGS = ("timeDuration", "timeDate", "timeCycle")
+
+
+def iso_timer_literals(root: etree._Element) -> None:
+    """In the spiff dialect a timer value is a Python expression, so a bare ISO 8601 value
+    (``PT1S``, ``R4/PT1S``, ``2026-12-01T08:00:00``: what the BPMN standard and every other
+    modeler write) would be read as a variable name or a division and fail when the timer
+    starts. Such a value is its own string literal here, as in the Camunda dialect."""
+    for name in TIMER_TAGS:
+        for node in root.iter(tag(name)):
+            text = (node.text or "").strip()
+            if text and juel.is_iso_timer(text):
+                node.text = repr(text)
+
+
 def process_ids(root: etree._Element) -> set[str]:
     return {p.get("id", "") for p in root.iter(tag("process")) if p.get("id")}
 

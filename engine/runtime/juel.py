@@ -211,6 +211,11 @@ def translate_timer(text: str) -> str:
                     "duration (PT1H, P14D) or cycle (R3/PT10M), nor a ${...} expression")
 
 
+def is_iso_timer(value: str) -> bool:
+    """True when ``value`` is a bare ISO 8601 date, duration or repeating interval."""
+    return is_duration(value) or _is_date(value) or _is_cycle(value)
+
+
 def is_duration(value: str) -> bool:
     match = _DURATION_RE.fullmatch(value)
     if not match:

@@ -131,6 +131,8 @@ class _BundleParser:
             checks.inline_event_definition_refs(root)
             if self.dialects[name] == "camunda":
                 event_names.fold_constant_names(root)
+            else:
+                checks.iso_timer_literals(root)
             checks.address_bare_receive_tasks(root)
             self.problems.extend(links.rewrite_links(root, name))
             self.problems.extend(read_compensation(root, name, self.compensation))
