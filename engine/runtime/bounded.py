@@ -103,12 +103,17 @@ def instance_count_problem(expression: str) -> str | None:
     except (SyntaxError, ValueError):
         return None  # the expression checker reports it
     body = tree.body
+    sign = 1
+    if isinstance(body, ast.UnaryOp) and isinstance(body.op, (ast.USub, ast.UAdd)):
+        sign, body = (-1 if isinstance(body.op, ast.USub) else 1), body.operand
     if isinstance(body, ast.Constant) and isinstance(body.value, int) and not isinstance(body.value, bool):
-        return _count_problem(body.value)
+        return _count_problem(sign * body.value)
     return None
 
 
 def _count_problem(count: int) -> str | None:
+    if count < 0:
+        return f"multi-instance activity with {count} instances; loopCardinality must not be negative"
     limit = budget.current_limits().instances
     if count > limit:
         return (f"multi-instance activity with {count} instances; at most {limit} are allowed "

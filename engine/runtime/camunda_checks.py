@@ -40,7 +40,8 @@ def translate_conditions(root: etree._Element, fail: Fail) -> None:
             fail(node, f"camunda:{' and camunda:'.join(filters)} on a conditional event cannot be honoured here "
                        "(its condition is evaluated on every variable change of its scope); remove the filter and "
                        "make the condition itself say when the event fires")
-    tags = (tag("conditionExpression"), tag("completionCondition"), tag("loopCardinality"), tag("condition"))
+    tags = (tag("conditionExpression"), tag("completionCondition"), tag("loopCardinality"), tag("condition"),
+            tag("loopCondition"))
     for node in root.iter(*tags):
         text = (node.text or "").strip()
         language = (node.get("language") or "").lower()

@@ -426,7 +426,7 @@ def process_ids(root: etree._Element) -> set[str]:
 
 
 EVAL_TAGS = ("conditionExpression", "completionCondition", "loopCardinality", "timeDuration", "timeDate",
-             "timeCycle", "condition")
+             "timeCycle", "condition", "loopCondition")
 
 
 def expression_problems(root: etree._Element, filename: str,

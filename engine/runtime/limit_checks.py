@@ -27,6 +27,11 @@ def limit_problems(root: etree._Element, filename: str) -> list[Problem]:
         message = instance_count_problem(node.text or "")
         if message:
             problems.append(Problem(filename, node.sourceline or 0, owner_id(node), message))
+    for node in root.iter(tag("standardLoopCharacteristics")):
+        maximum = (node.get("loopMaximum") or "").strip()
+        if maximum and not maximum.isdigit():
+            problems.append(Problem(filename, node.sourceline or 0, owner_id(node),
+                                    f"loopMaximum {maximum!r} is not a whole number of at least 0"))
     for kind in TIMER_TAGS:
         for node in root.iter(tag(kind)):
             message = timer_literal_problem(kind, node.text or "", now) if (node.text or "").strip() else None

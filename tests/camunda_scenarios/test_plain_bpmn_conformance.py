@@ -1,0 +1,133 @@
+"""Plain BPMN as a conformance suite writes it (no extension namespace; issue 11: nothing is deployed
+and then run wrongly). Our own models, each reproducing a case an outside conformance run found:
+the engine deployed it and then failed or ran it differently from the BPMN standard.
+
+SQLite and PostgreSQL; the scenario fixture keeps no case in memory, so every wait is a real
+save/restore."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from engine.domain.errors import DeploymentError
+
+HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="defs" targetNamespace="urn:amtsflow:test">\n')
+
+
+def model(body: str, key: str = "konform", extra: str = "") -> bytes:
+    return (HEAD + extra + f'<process id="{key}" isExecutable="true">\n' + body + "\n</process>\n</definitions>\n").encode()
+
+
+def script(element_id: str, text: str, incoming: str, outgoing: str, inner: str = "") -> str:
+    return (f'<scriptTask id="{element_id}" scriptFormat="python"><incoming>{incoming}</incoming>'
+            f'<outgoing>{outgoing}</outgoing>{inner}<script>{text}</script></scriptTask>')
+
+
+def flow(flow_id: str, source: str, target: str, condition: str = "") -> str:
+    cond = f'<conditionExpression xsi:type="tFormalExpression">{condition}</conditionExpression>' if condition else ""
+    return f'<sequenceFlow id="{flow_id}" sourceRef="{source}" targetRef="{target}">{cond}</sequenceFlow>'
+
+
+# --- timers: a bare ISO 8601 value in a file of plain BPMN -------------------------------------
+
+TIMER_CATCH = model(
+    '<startEvent id="start"><outgoing>f1</outgoing></startEvent>'
+    + flow("f1", "start", "warten")
+    + '<intermediateCatchEvent id="warten"><incoming>f1</incoming><outgoing>f2</outgoing>'
+      '<timerEventDefinition><timeDuration xsi:type="tFormalExpression">PT1S</timeDuration>'
+      '</timerEventDefinition></intermediateCatchEvent>'
+    + flow("f2", "warten", "danach")
+    + script("danach", "erledigt = True", "f2", "f3")
+    + flow("f3", "danach", "ende")
+    + '<endEvent id="ende"><incoming>f3</incoming></endEvent>')
+
+TIMER_CYCLE = model(
+    '<startEvent id="start"><outgoing>f1</outgoing></startEvent>'
+    + flow("f1", "start", "pruefen")
+    + '<userTask id="pruefen"><incoming>f1</incoming><outgoing>f2</outgoing></userTask>'
+    + flow("f2", "pruefen", "ende")
+    + '<endEvent id="ende"><incoming>f2</incoming></endEvent>'
+    + '<boundaryEvent id="erinnern" attachedToRef="pruefen" cancelActivity="false"><outgoing>f3</outgoing>'
+      '<timerEventDefinition><timeCycle xsi:type="tFormalExpression">R2/PT10S</timeCycle></timerEventDefinition>'
+      '</boundaryEvent>'
+    + flow("f3", "erinnern", "nachfassen")
+    + '<userTask id="nachfassen"><incoming>f3</incoming><outgoing>f4</outgoing></userTask>'
+    + flow("f4", "nachfassen", "ende2")
+    + '<endEvent id="ende2"><incoming>f4</incoming></endEvent>')
+
+
+def test_a_bare_iso_duration_in_plain_bpmn_is_a_duration_not_a_variable_name(scenario):
+    scenario.deploy_files([], extra={"timer.bpmn": TIMER_CATCH})
+    case = scenario.start("konform")
+    assert scenario.status(case) == "waiting"                     # at the timer (saved)
+    scenario.advance(timedelta(seconds=2))
+    assert scenario.status(case) == "completed"
+    assert scenario.data(case)["erledigt"] is True
+
+
+def test_a_bare_iso_cycle_in_plain_bpmn_fires_as_often_as_it_says(scenario):
+    scenario.deploy_files([], extra={"cycle.bpmn": TIMER_CYCLE})
+    case = scenario.start("konform")
+    scenario.advance(timedelta(seconds=11))
+    assert scenario.waits_at(case) == ["nachfassen", "pruefen"]
+    for _ in range(3):
+        scenario.advance(timedelta(seconds=11))
+    assert scenario.waits_at(case) == ["nachfassen", "nachfassen", "pruefen"]     # R2: twice, then never again
+    for task in scenario.tasks(case):
+        scenario.complete_task(task["id"])
+    assert scenario.status(case) == "completed"
+
+
+# --- standard loops ------------------------------------------------------------------------------
+
+def loop_model(condition: str, maximum: str = "", test_before: str = "false") -> bytes:
+    attrs = f' testBefore="{test_before}"' + (f' loopMaximum="{maximum}"' if maximum else "")
+    loop = (f'<standardLoopCharacteristics{attrs}><loopCondition xsi:type="tFormalExpression">'
+            f'{condition}</loopCondition></standardLoopCharacteristics>')
+    return model(
+        '<startEvent id="start"><outgoing>f1</outgoing></startEvent>'
+        + flow("f1", "start", "zaehlen")
+        + script("zaehlen", "runden = runden + 1", "f1", "f2", inner=loop)
+        + flow("f2", "zaehlen", "pruefen")
+        + '<userTask id="pruefen"><incoming>f2</incoming><outgoing>f3</outgoing></userTask>'
+        + flow("f3", "pruefen", "ende")
+        + '<endEvent id="ende"><incoming>f3</incoming></endEvent>')
+
+
+@pytest.mark.parametrize("start, rounds", [(0, 3), (1, 2), (5, 1)])
+def test_a_juel_loop_condition_loops_while_it_holds(scenario, start, rounds):
+    """Do-while (testBefore false): the activity runs once, then as long as ${runden < 3}."""
+    scenario.deploy_files([], extra={"loop.bpmn": loop_model("${runden &lt; 3}")})
+    case = scenario.start("konform", {"runden": start})
+    assert scenario.waits_at(case) == ["pruefen"]
+    assert scenario.data(case)["runden"] == start + rounds
+
+
+def test_a_loop_condition_that_cannot_be_read_is_refused_at_deploy(scenario):
+    with pytest.raises(DeploymentError) as err:
+        scenario.deploy_files([], extra={"loop.bpmn": loop_model("${runden &lt;}")})
+    assert any(p.element_id == "zaehlen" and p.line > 0 for p in err.value.problems)
+
+
+def test_a_negative_loop_maximum_is_refused_at_deploy(scenario):
+    with pytest.raises(DeploymentError) as err:
+        scenario.deploy_files([], extra={"loop.bpmn": loop_model("${true}", maximum="-1")})
+    [problem] = err.value.problems
+    assert (problem.element_id, problem.line) == ("zaehlen", 4)
+    assert "loopMaximum '-1'" in problem.message
+
+
+def test_a_negative_loop_cardinality_is_refused_at_deploy(scenario):
+    body = ('<startEvent id="start"><outgoing>f1</outgoing></startEvent>' + flow("f1", "start", "viele")
+            + script("viele", "x = 1", "f1", "f2", inner='<multiInstanceLoopCharacteristics isSequential="true">'
+                     '<loopCardinality xsi:type="tFormalExpression">-1</loopCardinality>'
+                     '</multiInstanceLoopCharacteristics>')
+            + flow("f2", "viele", "ende") + '<endEvent id="ende"><incoming>f2</incoming></endEvent>')
+    with pytest.raises(DeploymentError) as err:
+        scenario.deploy_files([], extra={"mi.bpmn": model(body)})
+    [problem] = err.value.problems
+    assert problem.element_id == "viele" and "must not be negative" in problem.message
