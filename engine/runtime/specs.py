@@ -37,6 +37,8 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser as SpiffServiceTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask as SpiffServiceTask
+from SpiffWorkflow.spiff.specs.event_definitions import (
+    ErrorEventDefinition as SpiffErrorEventDefinition, EscalationEventDefinition as SpiffEscalationEventDefinition)
 
 from engine.runtime import spiff_seam
 from engine.runtime import event_parsers, variable_listeners
@@ -243,6 +245,29 @@ class CamundaMessage(ExpressionNamed, CamundaMessageEventDefinition):
         my_task.data.update({k: v for k, v in event_data.items() if k != "result_var"})
 
 
+class _ThrownFromItsScope:
+    """spiff dialect errors and escalations, thrown from the thrower's scope. SpiffWorkflow's spiff
+    package throws them without a target (BPMN's own classes name the thrower's workflow), so the
+    scope-by-scope routing (engine.runtime.event_routing) never saw them: an error end event in an
+    embedded sub-process was not caught by that sub-process's error event sub-process, escaped the
+    case as uncaught, and the sub-process went on as if it had ended normally."""
+
+    expression: Any
+
+    def throw(self, my_task: Any) -> None:
+        payload = (my_task.workflow.script_engine.evaluate(my_task, self.expression)
+                   if self.expression is not None else None)
+        my_task.workflow.top_workflow.catch(BpmnEvent(self, payload=payload, target=my_task.workflow))
+
+
+class SpiffError(_ThrownFromItsScope, SpiffErrorEventDefinition):
+    pass
+
+
+class SpiffEscalation(_ThrownFromItsScope, SpiffEscalationEventDefinition):
+    pass
+
+
 CLOCKED = {
     TimeDateEventDefinition: ClockTimeDate,
     DurationTimerEventDefinition: ClockDuration,
@@ -252,6 +277,8 @@ CLOCKED = {
     SignalEventDefinition: CamundaSignal,   # the plain classes are the Camunda dialect's (spiff has its own)
     ErrorEventDefinition: CamundaError,
     EscalationEventDefinition: CamundaEscalation,
+    SpiffErrorEventDefinition: SpiffError,
+    SpiffEscalationEventDefinition: SpiffEscalation,
 }
 
 

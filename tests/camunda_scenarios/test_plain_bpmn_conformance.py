@@ -131,3 +131,55 @@ def test_a_negative_loop_cardinality_is_refused_at_deploy(scenario):
         scenario.deploy_files([], extra={"mi.bpmn": model(body)})
     [problem] = err.value.problems
     assert problem.element_id == "viele" and "must not be negative" in problem.message
+
+
+# --- errors and escalations thrown inside an embedded sub-process ------------------------------
+
+def inner_catch_model(kind: str, interrupting: bool, thrower: str) -> bytes:
+    """An embedded sub-process whose own event sub-process catches the error or escalation
+    thrown inside it (by an end event or an intermediate throw event)."""
+    definition = f'<{kind}EventDefinition {kind}Ref="code"/>'
+    code = ('<error id="code" errorCode="E-1" name="fehler"/>' if kind == "error"
+            else '<escalation id="code" escalationCode="ESC-1" name="hinweis"/>')
+    throwing = (f'<endEvent id="werfen"><incoming>h2</incoming>{definition}</endEvent>' if thrower == "end" else
+                f'<intermediateThrowEvent id="werfen"><incoming>h2</incoming><outgoing>h3</outgoing>{definition}'
+                '</intermediateThrowEvent>' + flow("h3", "werfen", "weiter")
+                + '<userTask id="weiter"><incoming>h3</incoming><outgoing>h4</outgoing></userTask>'
+                + flow("h4", "weiter", "innenende") + '<endEvent id="innenende"><incoming>h4</incoming></endEvent>')
+    return model(
+        '<startEvent id="start"><outgoing>f1</outgoing></startEvent>' + flow("f1", "start", "pruefung")
+        + '<subProcess id="pruefung"><incoming>f1</incoming><outgoing>f2</outgoing>'
+        + f'<subProcess id="behandlung" triggeredByEvent="true">'
+          f'<startEvent id="fangen" isInterrupting="{str(interrupting).lower()}"><outgoing>g1</outgoing>{definition}'
+          '</startEvent>' + flow("g1", "fangen", "behandeln")
+        + '<userTask id="behandeln"><incoming>g1</incoming><outgoing>g2</outgoing></userTask>'
+        + flow("g2", "behandeln", "behandelt") + '<endEvent id="behandelt"><incoming>g2</incoming></endEvent>'
+        + '</subProcess>'
+        + '<startEvent id="innen"><outgoing>h1</outgoing></startEvent>' + flow("h1", "innen", "arbeit")
+        + script("arbeit", "gearbeitet = True", "h1", "h2") + flow("h2", "arbeit", "werfen") + throwing
+        + '</subProcess>' + flow("f2", "pruefung", "abschluss")
+        + '<userTask id="abschluss"><incoming>f2</incoming><outgoing>f3</outgoing></userTask>'
+        + flow("f3", "abschluss", "ende") + '<endEvent id="ende"><incoming>f3</incoming></endEvent>',
+        extra=code)
+
+
+@pytest.mark.parametrize("kind", ["error", "escalation"])
+def test_an_end_event_is_caught_by_the_event_sub_process_of_its_own_sub_process(scenario, kind):
+    scenario.deploy_files([], extra={"inner.bpmn": inner_catch_model(kind, True, "end")})
+    case = scenario.start("konform")
+    assert scenario.waits_at(case) == ["behandeln"]              # caught inside: nothing escaped
+    assert scenario.status(case) == "waiting"
+    scenario.complete(case, "behandeln")
+    assert scenario.waits_at(case) == ["abschluss"]
+    scenario.complete(case, "abschluss")
+    assert scenario.status(case) == "completed"
+
+
+def test_an_escalation_thrown_midway_starts_the_non_interrupting_event_sub_process_beside_the_work(scenario):
+    scenario.deploy_files([], extra={"inner.bpmn": inner_catch_model("escalation", False, "intermediate")})
+    case = scenario.start("konform")
+    assert scenario.waits_at(case) == ["behandeln", "weiter"]
+    scenario.complete(case, "weiter")
+    assert scenario.waits_at(case) == ["behandeln"]              # the sub-process waits for its event sub-process
+    scenario.complete(case, "behandeln")
+    assert scenario.waits_at(case) == ["abschluss"]
