@@ -132,7 +132,8 @@ class Projector:
             params, problem = self._params(call, w)
             priority, priority_problem = self._job_priority(w)
             problem = problem or priority_problem
-            retries = call.retries if call and call.retries is not None else self.retries_default
+            # Rn/... of failedJobRetryTimeCycle: n attempts in all, and a job always runs once (R0)
+            retries = max(call.retries, 1) if call and call.retries is not None else self.retries_default
             external = call is not None and problem is None and self.is_external(call)
             lock = self.lock if not external else None
             payload = {"operation": call.operation if call else "", "process_key": w.process_key,
