@@ -217,7 +217,8 @@ def _advance_to_next_job(engine: Engine, clock: FakeClock, case_id: str) -> bool
 
 def _correlate(engine: Engine, case_id: str, business_key: str | None) -> bool:
     with engine.db.connect() as conn:
-        sub = conn.execute(select(t.subscriptions).where(t.subscriptions.c.case_id == case_id)).first()
+        sub = conn.execute(select(t.subscriptions).where(t.subscriptions.c.case_id == case_id)
+                           .order_by(t.subscriptions.c.name, t.subscriptions.c.task_id)).first()  # same run each time
     if sub is None:
         return False
     if sub.kind == "signal":
