@@ -32,11 +32,14 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.exceptions import TaskNotFoundException
+from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import event_subprocesses, spiff_seam
 from engine.runtime.call_activity import THROWER_DATA, outputs_on_error
 
-__all__ = ["attached_boundaries", "route_code", "routing", "start_waiting"]
+__all__ = ["attached_boundaries", "interrupting_catches", "route_code", "routing", "start_waiting"]
+
+_CAUGHT = "_amtsflow_caught"   # on the top workflow while stepping: an event was thrown since the last look
 
 
 def _rank(catcher: Any, event: Any) -> int | None:
@@ -138,6 +141,18 @@ def _named_alike(a: Any, b: Any) -> bool:
     return False
 
 
+def interrupting_catches(top: Any) -> list[Any]:
+    """The catchers that an event thrown since the last call made ready and that interrupt: a
+    boundary event that cancels its activity, the start event of an interrupting event
+    sub-process. The stepper runs them at once, before any other token moves: BPMN (and Camunda
+    7) interrupts the moment the event is caught, so nothing after an escalation or signal throw
+    event inside the interrupted scope runs (SpiffWorkflow ran the deeper tasks first)."""
+    if not top.__dict__.pop(_CAUGHT, False):
+        return []
+    return [t for t in top.get_tasks(state=TaskState.READY)
+            if getattr(t.task_spec, "cancel_activity", False) or getattr(t.task_spec, "interrupting", False)]
+
+
 @contextlib.contextmanager
 def routing(top: Any) -> Iterator[None]:
     """While stepping: errors and escalations go scope by scope; messages and signals also
@@ -145,6 +160,7 @@ def routing(top: Any) -> Iterator[None]:
     original: Callable[[Any], Any] = top.__dict__.get("catch") or type(top).catch.__get__(top)
 
     def catch(event: Any) -> None:
+        top.__dict__[_CAUGHT] = True
         definition = event.event_definition
         if isinstance(definition, CodeEventDefinition) and event.target is not None:
             if not route_code(top, event, event.target):
@@ -164,5 +180,6 @@ def routing(top: Any) -> Iterator[None]:
     try:
         yield
     finally:
+        top.__dict__.pop(_CAUGHT, None)
         if top.__dict__.get("catch") is catch:
             del top.__dict__["catch"]

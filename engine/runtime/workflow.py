@@ -31,7 +31,7 @@ from engine.runtime.parsing import ParsedProcess
 from engine.runtime.script_engine import SafeScriptEngine
 from engine.runtime.specs import AWAITING_TRIGGER
 from engine.runtime import event_names, event_subprocesses, message_waits
-from engine.runtime.event_routing import attached_boundaries, route_code, routing
+from engine.runtime.event_routing import attached_boundaries, interrupting_catches, route_code, routing
 from engine.runtime.event_names import subscribed_name
 from engine.runtime.event_subprocesses import offered_starts
 from engine.runtime.interrupting import complete_if_finished, interrupt
@@ -85,6 +85,10 @@ class WorkflowRunner:
             interrupt(task)
             spent.step()
             self._conditions(wf)   # Camunda evaluates conditions on the variable writes of each step
+            for catcher in interrupting_catches(wf):   # an interrupting catch acts before anything else runs
+                if catcher.state == TaskState.READY:
+                    catcher.run()
+                    count(catcher)
 
         layers = 0
 

@@ -183,3 +183,52 @@ def test_an_escalation_thrown_midway_starts_the_non_interrupting_event_sub_proce
     assert scenario.waits_at(case) == ["behandeln"]              # the sub-process waits for its event sub-process
     scenario.complete(case, "behandeln")
     assert scenario.waits_at(case) == ["abschluss"]
+
+
+# --- an interrupting catch acts before anything after the throw runs -----------------------------
+
+def interrupted_model(kind: str, catcher: str) -> bytes:
+    """An embedded sub-process throws an escalation or a signal midway; an interrupting boundary
+    event on it, or an interrupting event sub-process inside it, catches it. The script after
+    the throw divides by zero: if it ran, the case would fail."""
+    definition = f'<{kind}EventDefinition {kind}Ref="was"/>'
+    declared = ('<escalation id="was" escalationCode="ESC-1" name="hinweis"/>' if kind == "escalation"
+                else '<signal id="was" name="abbruch"/>')
+    inner_catch = (f'<subProcess id="behandlung" triggeredByEvent="true">'
+                   f'<startEvent id="fangen" isInterrupting="true"><outgoing>g1</outgoing>{definition}</startEvent>'
+                   + flow("g1", "fangen", "eskaliert")
+                   + '<userTask id="eskaliert"><incoming>g1</incoming><outgoing>g2</outgoing></userTask>'
+                   + flow("g2", "eskaliert", "behandelt")
+                   + '<endEvent id="behandelt"><incoming>g2</incoming></endEvent></subProcess>'
+                   if catcher == "event-sub-process" else "")
+    boundary = (f'<boundaryEvent id="fangen" attachedToRef="pruefung" cancelActivity="true"><outgoing>b1</outgoing>'
+                f'{definition}</boundaryEvent>' + flow("b1", "fangen", "eskaliert")
+                + '<userTask id="eskaliert"><incoming>b1</incoming><outgoing>b2</outgoing></userTask>'
+                + flow("b2", "eskaliert", "ende2") + '<endEvent id="ende2"><incoming>b2</incoming></endEvent>'
+                if catcher == "boundary" else "")
+    return model(
+        '<startEvent id="start"><outgoing>f1</outgoing></startEvent>' + flow("f1", "start", "pruefung")
+        + '<subProcess id="pruefung"><incoming>f1</incoming><outgoing>f2</outgoing>' + inner_catch
+        + '<startEvent id="innen"><outgoing>h1</outgoing></startEvent>' + flow("h1", "innen", "werfen")
+        + f'<intermediateThrowEvent id="werfen"><incoming>h1</incoming><outgoing>h2</outgoing>{definition}'
+          '</intermediateThrowEvent>' + flow("h2", "werfen", "danach")
+        + script("danach", "nie = 1 / 0", "h2", "h3") + flow("h3", "danach", "innenende")
+        + '<endEvent id="innenende"><incoming>h3</incoming></endEvent></subProcess>'
+        + flow("f2", "pruefung", "abschluss") + boundary
+        + '<userTask id="abschluss"><incoming>f2</incoming><outgoing>f3</outgoing></userTask>'
+        + flow("f3", "abschluss", "ende") + '<endEvent id="ende"><incoming>f3</incoming></endEvent>',
+        extra=declared)
+
+
+@pytest.mark.parametrize("kind", ["escalation", "signal"])
+@pytest.mark.parametrize("catcher", ["boundary", "event-sub-process"])
+def test_nothing_after_the_throw_runs_once_an_interrupting_catch_took_the_event(scenario, kind, catcher):
+    scenario.deploy_files([], extra={"interrupt.bpmn": interrupted_model(kind, catcher)})
+    case = scenario.start("konform")
+    assert scenario.status(case) == "waiting"                   # the script after the throw never ran
+    assert scenario.waits_at(case) == ["eskaliert"]
+    scenario.complete(case, "eskaliert")
+    if catcher == "event-sub-process":                          # the sub-process ends with its event sub-process
+        assert scenario.waits_at(case) == ["abschluss"]
+        scenario.complete(case, "abschluss")
+    assert scenario.status(case) == "completed"
