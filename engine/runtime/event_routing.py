@@ -39,8 +39,6 @@ from engine.runtime.call_activity import THROWER_DATA, outputs_on_error
 
 __all__ = ["attached_boundaries", "interrupting_catches", "route_code", "routing", "start_waiting"]
 
-_CAUGHT = "_amtsflow_caught"   # on the top workflow while stepping: an event was thrown since the last look
-
 
 def _rank(catcher: Any, event: Any) -> int | None:
     """0: the catcher names the event's code; 1: a catch-all; None: it does not catch it."""
@@ -142,12 +140,14 @@ def _named_alike(a: Any, b: Any) -> bool:
 
 
 def interrupting_catches(top: Any) -> list[Any]:
-    """The catchers that an event thrown since the last call made ready and that interrupt: a
-    boundary event that cancels its activity, the start event of an interrupting event
-    sub-process. The stepper runs them at once, before any other token moves: BPMN (and Camunda
-    7) interrupts the moment the event is caught, so nothing after an escalation or signal throw
-    event inside the interrupted scope runs (SpiffWorkflow ran the deeper tasks first)."""
-    if not top.__dict__.pop(_CAUGHT, False):
+    """The catchers that became ready since the last call (an event was thrown or caught, an
+    activity with boundary events was entered) and that interrupt: a boundary event that cancels
+    its activity, the start event of an interrupting event sub-process. The stepper runs them
+    at once, before any other token moves: BPMN (and Camunda 7) interrupts the moment the event
+    is caught, so nothing after an escalation or signal throw event inside the interrupted scope
+    runs, and an activity entered while its conditional boundary event's condition holds does
+    not start its work (SpiffWorkflow ran the deeper tasks first)."""
+    if not top.__dict__.pop(event_subprocesses.CAUGHT, False):
         return []
     return [t for t in top.get_tasks(state=TaskState.READY)
             if getattr(t.task_spec, "cancel_activity", False) or getattr(t.task_spec, "interrupting", False)]
@@ -160,7 +160,7 @@ def routing(top: Any) -> Iterator[None]:
     original: Callable[[Any], Any] = top.__dict__.get("catch") or type(top).catch.__get__(top)
 
     def catch(event: Any) -> None:
-        top.__dict__[_CAUGHT] = True
+        event_subprocesses.mark_caught(top)
         definition = event.event_definition
         if isinstance(definition, CodeEventDefinition) and event.target is not None:
             if not route_code(top, event, event.target):
@@ -180,6 +180,6 @@ def routing(top: Any) -> Iterator[None]:
     try:
         yield
     finally:
-        top.__dict__.pop(_CAUGHT, None)
+        top.__dict__.pop(event_subprocesses.CAUGHT, None)
         if top.__dict__.get("catch") is catch:
             del top.__dict__["catch"]

@@ -37,10 +37,16 @@ from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from engine.runtime import spiff_seam
 
-__all__ = ["INTERRUPTED", "OfferedStart", "active_scopes", "offered_starts", "prepare_triggers", "scope_data",
+__all__ = ["CAUGHT", "INTERRUPTED", "OfferedStart", "mark_caught", "active_scopes", "offered_starts", "prepare_triggers", "scope_data",
            "start"]
 
 INTERRUPTED = "amtsflow_interrupted"   # on a scope instance's root task: an interrupting start fired
+CAUGHT = "_amtsflow_caught"   # on the top workflow while stepping: something may have caught an event
+
+
+def mark_caught(top: Any) -> None:
+    """Something may have become ready to interrupt (engine.runtime.event_routing.interrupting_catches)."""
+    top.__dict__[CAUGHT] = True
 
 
 @dataclass(frozen=True, eq=False)
@@ -205,5 +211,6 @@ def start(top: Any, offered: OfferedStart, event: Any) -> Any:
             task.data = copy.deepcopy(data)   # a condition is checked again on the start event's data
             task.task_spec.catch(task, event)
             spiff_seam.update(task)
+            mark_caught(top)
             return task
     return None

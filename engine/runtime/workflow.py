@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, SignalEventDefinition
@@ -33,7 +34,7 @@ from engine.runtime.specs import AWAITING_TRIGGER
 from engine.runtime import event_names, event_subprocesses, message_waits
 from engine.runtime.event_routing import attached_boundaries, interrupting_catches, route_code, routing
 from engine.runtime.event_names import subscribed_name
-from engine.runtime.event_subprocesses import offered_starts
+from engine.runtime.event_subprocesses import mark_caught, offered_starts
 from engine.runtime.interrupting import complete_if_finished, interrupt
 from engine.runtime.stepping import drop_orphan_waits, engine_steps
 from engine.runtime.thrown import Thrown, ThrowRecorder, take_thrown
@@ -85,6 +86,8 @@ class WorkflowRunner:
             interrupt(task)
             spent.step()
             self._conditions(wf)   # Camunda evaluates conditions on the variable writes of each step
+            if isinstance(task.task_spec, BoundaryEventSplit):   # a condition may hold as the activity starts
+                mark_caught(wf)
             for catcher in interrupting_catches(wf):   # an interrupting catch acts before anything else runs
                 if catcher.state == TaskState.READY:
                     catcher.run()

@@ -22,7 +22,8 @@ from engine.domain.errors import InvalidState, NotFound
 from engine.persistence import tables as t
 from engine.persistence.db import UnitOfWork, reading, unit_of_work
 from engine.persistence.fast import FastStatement
-from engine.runtime import camunda
+from engine.runtime import camunda, conditions
+from engine.runtime.workflow import CONDITION_PREVIOUS, WorkflowRunner
 from engine.tenancy import tenant_or_none
 from engine.services import audit, business_keys, documents, variants
 from engine.services.variants import Variant
@@ -74,6 +75,10 @@ def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any],
             ticket = (number, last)
     prepared = workflow_to_start(engine, case_id, key, definition, parsed, data, business_key, actor, message,
                                  signal, timer_start, variant)
+    if conditions.before(prepared.wf, WorkflowRunner.snapshot) is not None:
+        # the first step already tracks conditions: a scope it enters (an embedded sub-process) sees
+        # its conditional events as it starts, before its first activity runs (as Camunda 7 does)
+        setattr(prepared.wf, CONDITION_PREVIOUS, {})
     prepared.step_error = step_workflow(engine, prepared.wf, prepared.details)
     if prepared.step_error is None:   # the start variables are new variables (conditional events)
         prepared.step_error = reevaluate_conditions(engine, prepared.wf, {}, prepared.details, entering=True)

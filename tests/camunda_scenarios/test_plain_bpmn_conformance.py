@@ -232,3 +232,53 @@ def test_nothing_after_the_throw_runs_once_an_interrupting_catch_took_the_event(
         assert scenario.waits_at(case) == ["abschluss"]
         scenario.complete(case, "abschluss")
     assert scenario.status(case) == "completed"
+
+
+# --- conditional events that hold as their scope starts -----------------------------------------
+
+def conditional_model(catcher: str, condition: str) -> bytes:
+    """An embedded sub-process entered with the condition already holding: an interrupting
+    conditional boundary event on it, or an interrupting conditional event sub-process inside
+    it, fires before the sub-process's first activity runs (that activity divides by zero)."""
+    definition = (f'<conditionalEventDefinition><condition xsi:type="tFormalExpression">{condition}</condition>'
+                  '</conditionalEventDefinition>')
+    inner_catch = ('<subProcess id="behandlung" triggeredByEvent="true">'
+                   f'<startEvent id="fangen" isInterrupting="true"><outgoing>g1</outgoing>{definition}</startEvent>'
+                   + flow("g1", "fangen", "sonderfall")
+                   + '<userTask id="sonderfall"><incoming>g1</incoming><outgoing>g2</outgoing></userTask>'
+                   + flow("g2", "sonderfall", "behandelt")
+                   + '<endEvent id="behandelt"><incoming>g2</incoming></endEvent></subProcess>'
+                   if catcher == "event-sub-process" else "")
+    boundary = ('<boundaryEvent id="fangen" attachedToRef="pruefung" cancelActivity="true"><outgoing>b1</outgoing>'
+                f'{definition}</boundaryEvent>' + flow("b1", "fangen", "sonderfall")
+                + '<userTask id="sonderfall"><incoming>b1</incoming><outgoing>b2</outgoing></userTask>'
+                + flow("b2", "sonderfall", "ende2") + '<endEvent id="ende2"><incoming>b2</incoming></endEvent>'
+                if catcher == "boundary" else "")
+    return model(
+        '<startEvent id="start"><outgoing>f1</outgoing></startEvent>' + flow("f1", "start", "pruefung")
+        + '<subProcess id="pruefung"><incoming>f1</incoming><outgoing>f2</outgoing>' + inner_catch
+        + '<startEvent id="innen"><outgoing>h1</outgoing></startEvent>' + flow("h1", "innen", "rechnen")
+        + script("rechnen", "ergebnis = 100 / teiler", "h1", "h2") + flow("h2", "rechnen", "normalfall")
+        + '<userTask id="normalfall"><incoming>h2</incoming><outgoing>h3</outgoing></userTask>'
+        + flow("h3", "normalfall", "innenende") + '<endEvent id="innenende"><incoming>h3</incoming></endEvent>'
+        + '</subProcess>' + flow("f2", "pruefung", "abschluss") + boundary
+        + '<userTask id="abschluss"><incoming>f2</incoming><outgoing>f3</outgoing></userTask>'
+        + flow("f3", "abschluss", "ende") + '<endEvent id="ende"><incoming>f3</incoming></endEvent>')
+
+
+@pytest.mark.parametrize("catcher", ["boundary", "event-sub-process"])
+@pytest.mark.parametrize("condition", ["${teiler == 0}", "teiler == 0"])
+def test_a_conditional_event_that_holds_as_its_scope_starts_interrupts_before_the_first_activity(
+        scenario, catcher, condition):
+    scenario.deploy_files([], extra={"bedingt.bpmn": conditional_model(catcher, condition)})
+    case = scenario.start("konform", {"teiler": 0})
+    assert scenario.status(case) == "waiting"                   # 100 / 0 never ran
+    assert scenario.waits_at(case) == ["sonderfall"]
+    scenario.complete(case, "sonderfall")
+    if catcher == "event-sub-process":
+        assert scenario.waits_at(case) == ["abschluss"]
+        scenario.complete(case, "abschluss")
+    assert scenario.status(case) == "completed"
+    other = scenario.start("konform", {"teiler": 4})             # the condition does not hold: the work runs
+    assert scenario.waits_at(other) == ["normalfall"]
+    assert scenario.data(other)["ergebnis"] == 25
