@@ -100,6 +100,9 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
                 shared = (node.findtext(tag("eventDefinitionRef")) or "").strip()
                 add(node, f"eventDefinitionRef '{shared}' names no event definition at the top of this file "
                           "(a messageEventDefinition, timerEventDefinition ... with that id under definitions)")
+        if name == "receiveTask" and (node.get("instantiate") or "").strip().lower() == "true":
+            add(node, "a receive task that starts its process (instantiate=\"true\") is not supported; start the "
+                      "process with a message start event for the same message instead")
         if name in FLOW_ACTIVITIES:
             for attr in ("startQuantity", "completionQuantity"):
                 if node.get(attr, "1").strip() != "1":

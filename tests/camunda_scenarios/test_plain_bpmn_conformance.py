@@ -282,3 +282,12 @@ def test_a_conditional_event_that_holds_as_its_scope_starts_interrupts_before_th
     other = scenario.start("konform", {"teiler": 4})             # the condition does not hold: the work runs
     assert scenario.waits_at(other) == ["normalfall"]
     assert scenario.data(other)["ergebnis"] == 25
+
+
+def test_a_receive_task_that_would_start_its_process_is_refused_at_deploy(scenario):
+    body = ('<receiveTask id="empfangen" messageRef="antrag" instantiate="true"><outgoing>f1</outgoing></receiveTask>'
+            + flow("f1", "empfangen", "ende") + '<endEvent id="ende"><incoming>f1</incoming></endEvent>')
+    with pytest.raises(DeploymentError) as err:
+        scenario.deploy_files([], extra={"receive.bpmn": model(body, extra='<message id="antrag" name="antrag"/>')})
+    assert [(p.element_id, p.line) for p in err.value.problems] == [("empfangen", 4)]
+    assert "message start event" in err.value.problems[0].message
