@@ -12,7 +12,8 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, Callable
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import String, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from engine.domain.errors import ExpressionError
@@ -37,6 +38,39 @@ _UNQUEUE = FastStatement(delete(t.work_item_queue).where(t.work_item_queue.c.wor
 _END_WORK_ITEM = FastStatement(update(t.work_items).where(t.work_items.c.id == bindparam("b_id"))
                                .values(state=bindparam("state"), ended_at=bindparam("ended_at"),
                                        completed_by=bindparam("completed_by")))
+
+
+def _new_work_item_statement() -> FastStatement:
+    """PostgreSQL: a new work item with its group rows and its queue rows, one statement (data-
+    modifying CTEs) instead of 1 + 2 per group: every statement costs the client and the server
+    about as much as the rows it writes. ``group_names`` is the work item's candidate groups."""
+    w, g, q = t.work_items, t.work_item_groups, t.work_item_queue
+    columns = [c.key for c in w.c if c.key not in ("tenant_id", "ended_at", "completed_by")]
+    item = (insert(w).values({c: bindparam(c, type_=w.c[c].type) for c in columns})
+            .returning(w.c.id, w.c.tenant_id, w.c.process_key, w.c.sort_due, w.c.created_at).cte("new_item"))
+
+    def group_names() -> Any:   # one row per group (a set-returning function in the select list)
+        return func.unnest(bindparam("group_names", type_=postgresql.ARRAY(String)))
+
+    groups = insert(g).from_select(["work_item_id", "group_name", "tenant_id"],
+                                   select(item.c.id, group_names(), item.c.tenant_id)).cte("new_groups")
+    return FastStatement(insert(q).from_select(
+        ["work_item_id", "group_name", "tenant_id", "process_key", "sort_due", "created_at", "priority_rank"],
+        select(item.c.id, group_names(), item.c.tenant_id, item.c.process_key, item.c.sort_due, item.c.created_at,
+               bindparam("priority_rank", type_=q.c.priority_rank.type))).add_cte(groups))
+
+
+def _end_work_item_statement() -> FastStatement:
+    """PostgreSQL: :data:`_END_WORK_ITEM` and :data:`_UNQUEUE` as one statement."""
+    q = t.work_item_queue
+    unqueued = delete(q).where(q.c.work_item_id == bindparam("b_id")).cte("unqueued")
+    return FastStatement(_END_WORK_ITEM.statement.add_cte(unqueued))  # type: ignore[attr-defined]
+
+
+# By dialect: on PostgreSQL a statement (a round trip's part) saved is worth more than on SQLite,
+# which has no data-modifying CTEs and runs each statement in a few microseconds anyway.
+_NEW_WORK_ITEM = {"postgresql": _new_work_item_statement()}
+_END_AND_UNQUEUE = {"postgresql": _end_work_item_statement()}
 
 
 def service_job_id(case_id: str, task_id: str) -> str:
@@ -90,11 +124,16 @@ class Projector:
 
     def _work_items(self, before: set[str], waits: Waits, completed: dict[str, str]) -> None:
         current = {w.task_id: w for w in waits.user_tasks}
+        dialect = self.conn.dialect.name
         for task_id in before - current.keys():
             done_by = completed.get(task_id)
-            _END_WORK_ITEM.defer(self.conn, {"b_id": task_id, "state": "completed" if done_by else "cancelled",
-                                               "ended_at": self.now, "completed_by": done_by})
-            _UNQUEUE.defer(self.conn, {"id": task_id})
+            ended = {"b_id": task_id, "state": "completed" if done_by else "cancelled", "ended_at": self.now,
+                     "completed_by": done_by}
+            if dialect in _END_AND_UNQUEUE:
+                _END_AND_UNQUEUE[dialect].defer(self.conn, ended)
+            else:
+                _END_WORK_ITEM.defer(self.conn, ended)
+                _UNQUEUE.defer(self.conn, {"id": task_id})
         for task_id in current.keys() - before:
             w = current[task_id]
             info = w.info
@@ -104,13 +143,18 @@ class Projector:
             groups, priority = a.candidate_groups, a.priority
             sort_due = a.due if a.due is not None else t.UNDATED
             self.work_items_written = True
-            _INSERT_WORK_ITEM.defer(self.conn, dict(
+            item = dict(
                 id=task_id, case_id=self.case_id, process_key=w.process_key, element_id=w.element_id,
                 name=info.name, state="open", candidate_groups=groups, candidate_users=a.candidate_users,
                 assignee=a.assignee, due=a.due, follow_up=a.follow_up,
                 priority=priority, created_at=self.now,
-                business_key=self.business_key, sort_due=sort_due))
-            for group_name in groups:
+                business_key=self.business_key, sort_due=sort_due)
+            if dialect in _NEW_WORK_ITEM:
+                _NEW_WORK_ITEM[dialect].defer(self.conn, {**item, "group_names": list(groups),
+                                                          "priority_rank": inbox_orders.rank_of(priority)})
+            else:
+                _INSERT_WORK_ITEM.defer(self.conn, item)
+            for group_name in groups if dialect not in _NEW_WORK_ITEM else ():   # else written with the item
                 _INSERT_GROUP.defer(self.conn, {"work_item_id": task_id, "group_name": group_name})
                 _INSERT_QUEUED.defer(self.conn, {"work_item_id": task_id, "group_name": group_name,
                                                "process_key": w.process_key, "sort_due": sort_due,

@@ -174,8 +174,16 @@ def _workload(engine: Engine, clock: Any) -> None:
     cases.complete_task(engine, looked_at["id"], {}, actor="sb1")     # the next task excludes sb1
 
 
+# Module-level statements PostgreSQL does not run: one statement of its own (in a dict by
+# dialect, checked when it runs) writes what they write.
+NOT_ON_POSTGRES = {"engine.services.projections._INSERT_WORK_ITEM", "engine.services.projections._INSERT_GROUP",
+                   "engine.services.projections._INSERT_QUEUED", "engine.services.projections._END_WORK_ITEM",
+                   "engine.services.projections._UNQUEUE"}
+
+
 def test_every_fast_statement_matches_sqlalchemy(engine: Engine, clock: Any, checker: Checker) -> None:
     module_level = _module_level_statements()
     _workload(engine, clock)
     assert checker.mismatches == []
-    assert sorted(name for sid, name in module_level.items() if sid not in checker.checked) == []
+    skipped = NOT_ON_POSTGRES if engine.db.dialect.name == "postgresql" else set()
+    assert sorted(name for sid, name in module_level.items() if sid not in checker.checked and name not in skipped) == []

@@ -1,0 +1,69 @@
+"""What a case command sends to PostgreSQL, counted per statement: each one costs the client
+(psycopg) and the server about as much as the rows it writes, so the hot commands send as few
+as they can (issue 13, the web + worker set-up of bench/engine.py)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from engine.persistence import tables as t
+from engine.services import cases, queries
+from tests.integration.helpers import deploy_models
+
+
+@pytest.fixture
+def sent(engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    """Every statement psycopg's cursors execute, by verb and first table ("INSERT work_items")."""
+    if engine.db.dialect.name != "postgresql":
+        pytest.skip("counts the statements sent to PostgreSQL")
+    import psycopg
+
+    counts: Counter[str] = Counter()
+    execute = psycopg.Cursor.execute
+
+    def counted(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        words = re.findall(r"\w+", str(query))
+        upper = [w.upper() for w in words]
+        tables = [words[i + 1] for i, w in enumerate(upper[:-1]) if w in ("INTO", "FROM", "UPDATE")]
+        if upper[0] == "WITH":   # data-modifying CTEs: the tables written, in order
+            dml = [words[i + 1] for i, w in enumerate(upper[:-1]) if w in ("INTO", "UPDATE")] + \
+                  [words[i + 2] for i, w in enumerate(upper[:-2]) if w == "DELETE"]
+            counts["WITH " + " ".join(dml)] += 1
+        else:
+            counts[f"{upper[0]} {tables[0] if tables else ''}".strip()] += 1
+        return execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counted)
+    yield counts
+
+
+def test_a_new_work_item_with_its_groups_is_one_statement_and_ending_it_another(engine, sent):
+    deploy_models(engine, "inbox.bpmn")
+    sent.clear()
+    case_id = cases.start_case(engine, "inbox", {"gruppen": ["bauamt", "kasse"], "frist": None}, internal=True)
+    written = {k: v for k, v in sent.items() if "work_item" in k and not k.startswith("SELECT")}
+    assert written == {"WITH work_items work_item_groups work_item_queue": 1}, sent
+    [task] = queries.list_tasks(engine, case_id=case_id)
+    with engine.db.connect() as conn:
+        groups = sorted(conn.execute(select(t.work_item_groups.c.group_name, t.work_item_groups.c.tenant_id)
+                                     .where(t.work_item_groups.c.work_item_id == task["id"])).all())
+        queued = conn.execute(select(t.work_item_queue).where(t.work_item_queue.c.work_item_id == task["id"])
+                              .order_by(t.work_item_queue.c.group_name)).mappings().all()
+        item = conn.execute(select(t.work_items).where(t.work_items.c.id == task["id"])).mappings().one()
+    assert groups == [("bauamt", "default"), ("kasse", "default")]
+    assert [(q["group_name"], q["process_key"], q["sort_due"], q["created_at"], q["priority_rank"], q["tenant_id"])
+            for q in queued] == [(g, "inbox", t.UNDATED, item["created_at"], -50, "default")
+                                 for g in ("bauamt", "kasse")]
+    sent.clear()
+    cases.complete_task(engine, task["id"], {}, actor="sb1", internal=True)
+    assert {k: v for k, v in sent.items() if "work_item" in k and not k.startswith("SELECT")} == {"WITH work_items work_item_queue": 1}, sent
+    with engine.db.connect() as conn:
+        assert conn.execute(select(t.work_item_queue).where(t.work_item_queue.c.work_item_id == task["id"])).all() == []
+        assert conn.execute(select(t.work_items.c.state).where(t.work_items.c.id == task["id"])).scalar() == "completed"
+
