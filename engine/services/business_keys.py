@@ -19,7 +19,7 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import BigInteger, Integer, String, Text, bindparam, cast, exists, func, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -123,6 +123,42 @@ _MOVE_COUNTER = FastStatement(update(t.business_key_sequences)
                               .values(last_number=bindparam("number")))
 
 
+def _count_up_checked() -> FastStatement:
+    """PostgreSQL: :func:`_count_up` that also says whether the key of the new number is taken,
+    one statement instead of two (the counter row stays locked until the commit either way).
+    The key is rendered in SQL: ``prefix || number padded to width with fill || suffix``
+    (:func:`_key_parts`; formats allow no other number formatting)."""
+    seq = t.business_key_sequences
+    number = cast(literal_column("business_key_sequences.last_number", BigInteger), Text)
+    key = func.concat(bindparam("prefix", type_=String), func.lpad(number, func.greatest(
+        bindparam("width", type_=Integer), func.length(number)), bindparam("fill", type_=String)),
+        bindparam("suffix", type_=String))
+    taken = exists().where(t.cases.c.process_key == bindparam("process_key"), t.cases.c.business_key == key)
+    statement = postgresql.insert(seq).values(scope=bindparam("scope"), year=bindparam("year"), last_number=1)
+    statement = statement.on_conflict_do_update(index_elements=[seq.c.tenant_id, seq.c.scope, seq.c.year],
+                                                set_={"last_number": seq.c.last_number + 1})
+    return FastStatement(statement.returning(seq.c.last_number, taken.label("taken")))
+
+
+_COUNT_UP_CHECKED = {"postgresql": _count_up_checked()}
+
+
+def _key_parts(fmt: str | None, year: int) -> dict[str, Any]:
+    """The key of the format for ``year`` around its number: prefix, suffix, the number's
+    minimum width and fill (``{nummer:06d}``: 6, "0"; ``{nummer:6d}``: 6, " "; ``{nummer}``: 0)."""
+    parts: dict[str, Any] = {"prefix": "", "suffix": "", "width": 0, "fill": " "}
+    side = "prefix"
+    for literal, name, spec, _conversion in string.Formatter().parse(fmt or DEFAULT_FORMAT):
+        parts[side] += literal
+        if name == "jahr":
+            parts[side] += str(year)
+        elif name == "nummer":
+            digits = (spec or "").rstrip("d")
+            parts["width"], parts["fill"] = int(digits or 0), "0" if digits.startswith("0") else " "
+            side = "suffix"
+    return parts
+
+
 def next_number(conn: Connection, scope: str, year: int) -> int:
     """Count up (scope, year) in the caller's transaction; the first use of a year starts at 1."""
     statement = _COUNT_UP["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
@@ -136,7 +172,15 @@ def taken(conn: Connection, process_key: str, business_key: str) -> bool:
 def assign(conn: Connection, process_key: str, fmt: str | None, year: int) -> str:
     """The next free key of the process's format (a number a system already used is skipped)."""
     scope = process_key if fmt else SHARED_SCOPE
+    checked = _COUNT_UP_CHECKED.get(conn.dialect.name)
+    params = {"scope": scope, "year": year, "process_key": process_key, **_key_parts(fmt, year)} if checked else {}
     for _ in range(SKIP_TAKEN):
+        if checked is not None:   # counted up and checked in one statement
+            [row] = checked.all(conn, params)
+            key = render(fmt, year, int(row.last_number))
+            if not row.taken:
+                return key
+            continue
         key = render(fmt, year, next_number(conn, scope, year))
         if not taken(conn, process_key, key):
             return key

@@ -62,6 +62,7 @@ def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any],
     anew the other way (False)."""
     ticket: tuple[int, int] | None = None
     keyless = False
+    chosen = business_key is not None
     with reading(engine.db) as conn:  # reads only (SQLite: a deferred transaction, no lock)
         definition, parsed, variant = definition_to_start(engine, conn, key, data, version, definition_id,
                                                           submission)
@@ -86,19 +87,43 @@ def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any],
     if keyless and getattr(prepared.wf, "case_facts_read", False):
         engine.key_reading_starts.add(definition.id)   # its starts read the key: from now on before the step
         return False
-    with unit_of_work(engine.db) as own:
-        if keyless:
-            business_key = rekeyed(engine, own.conn, case_id, prepared, year)
-            assert business_key is not None      # the step read no case facts (checked above)
-        elif ticket is not None and not business_keys.claim(own.conn, key, definition.business_key_format, year,
-                                                            *ticket):
-            business_key = rekeyed(engine, own.conn, case_id, prepared, year)
-            if business_key is None:
-                return False
-        store_start(engine, own, case_id, prepared, business_key, actor, message_record, submission.uploads)
-        if not own.committed:
-            own.commit()
+    try:
+        with unit_of_work(engine.db) as own:
+            if keyless:
+                business_key = rekeyed(engine, own.conn, case_id, prepared, year)
+                assert business_key is not None      # the step read no case facts (checked above)
+            elif ticket is not None and not business_keys.claim(own.conn, key, definition.business_key_format,
+                                                                year, *ticket):
+                business_key = rekeyed(engine, own.conn, case_id, prepared, year)
+                if business_key is None:
+                    return False
+            # the case row goes to the server with the commit (on PostgreSQL one round trip less)
+            store_start(engine, own, case_id, prepared, business_key, actor, message_record, submission.uploads,
+                        defer_row=True)
+            if not own.committed:
+                own.commit()
+    except IntegrityError:
+        # The unique index refused the key: a case committed since the key was checked has it.
+        # A chosen key is refused; an assigned one was chosen by a system meanwhile: step anew,
+        # the next number is checked against that case.
+        if not _taken(engine, key, business_key):
+            raise
+        if chosen:
+            raise business_keys.refuse_taken(key, business_key or "") from None
+        return False
     return True
+
+
+def _taken(engine: Engine, key: str, business_key: str | None) -> bool:
+    with reading(engine.db) as conn:
+        return business_key is not None and business_keys.taken(conn, key, business_key)
+
+
+def _refuse_if_taken(engine: Engine, key: str, business_key: str | None) -> None:
+    """After the unique index refused a case's business key: the Conflict to raise (not a
+    database error) when a case has that key now."""
+    if business_key is not None and _taken(engine, key, business_key):
+        raise business_keys.refuse_taken(key, business_key) from None
 
 
 def rekeyed(engine: Engine, conn: Any, case_id: str, prepared: "StartPlan", year: int) -> str | None:
@@ -200,7 +225,11 @@ def workflow_to_start(engine: Engine, case_id: str, key: str, definition: Any, p
 
 
 def store_start(engine: Engine, uow: UnitOfWork, case_id: str, start: StartPlan, business_key: str | None,
-                actor: str, message_record: dict[str, Any] | None, uploads: Sequence[documents.Upload] = ()) -> None:
+                actor: str, message_record: dict[str, Any] | None, uploads: Sequence[documents.Upload] = (), *,
+                defer_row: bool = False) -> None:
+    """Write the new case. ``defer_row``: its row is sent with the transaction's next statement
+    or its commit (FastStatement.defer), so a refused business key surfaces there: the caller
+    handles the IntegrityError."""
     if message_record is not None:  # also without a message start: an idempotent start (see messages)
         uow.conn.execute(insert(t.messages).values(delivered_case_id=case_id,
                                                    delivered_at=engine.clock.now(), **message_record))
@@ -211,13 +240,12 @@ def store_start(engine: Engine, uow: UnitOfWork, case_id: str, start: StartPlan,
                           version=start.definition.version, business_key=business_key, suspended=False, revision=0,
                           data={}, waits={}, audit_hash=audit.GENESIS)
     cmd = Command(engine, uow, row, start.parsed, start.wf, actor, audit_details=start.details,
-                  stepped=start.stepped, step_error=start.step_error)
+                  stepped=start.stepped, step_error=start.step_error, defer_row=defer_row)
     try:
         save(cmd, "started", new=True)
     except IntegrityError:  # another start took the same key at the same moment: the index refused it
-        with reading(engine.db) as conn:
-            if business_key is not None and business_keys.taken(conn, start.key, business_key):
-                raise business_keys.refuse_taken(start.key, business_key) from None
+        if not defer_row:
+            _refuse_if_taken(engine, start.key, business_key)
         raise
     documents.insert_uploads(uow.conn, uploads, case_id=case_id, uploaded_by=actor, now=engine.clock.now())
 

@@ -61,6 +61,7 @@ class Command:
     stepped: bool = False                  # the workflow was stepped already (before the transaction)
     step_error: str | None = None          # ... with this failure
     variables_before: dict[str, Any] | None = None   # when a conditional event waits (engine.runtime.conditions)
+    defer_row: bool = False                # a new case's row: sent with the next statement or the commit
 
     def __post_init__(self) -> None:
         # What Camunda's execution.processInstanceId / processBusinessKey read (script_engine.case_facts)
@@ -374,7 +375,7 @@ def _write_case_row(cmd: Command, new: bool, now: datetime, values: dict[str, An
     revision the command started from (which also takes the row lock early)."""
     row, conn = cmd.case, cmd.uow.conn
     if new:
-        _INSERT_CASE.run(conn, dict(
+        (_INSERT_CASE.defer if cmd.defer_row else _INSERT_CASE.run)(conn, dict(
             id=row.id, definition_id=row.definition_id, process_key=row.process_key, version=row.version,
             variant_id=row.variant_id,
             business_key=row.business_key, suspended=False, revision=1, started_by=cmd.actor, started_at=now,

@@ -67,3 +67,13 @@ def test_a_new_work_item_with_its_groups_is_one_statement_and_ending_it_another(
         assert conn.execute(select(t.work_item_queue).where(t.work_item_queue.c.work_item_id == task["id"])).all() == []
         assert conn.execute(select(t.work_items.c.state).where(t.work_items.c.id == task["id"])).scalar() == "completed"
 
+
+def test_a_start_with_an_assigned_key_counts_up_and_checks_the_key_in_one_statement(engine, sent):
+    """Start of a process that does not read its key: the definition (autocommit read), the
+    counter with the check that its key is free, then everything else with the COMMIT."""
+    deploy_models(engine, "inbox.bpmn")
+    cases.start_case(engine, "inbox", {"gruppen": ["bauamt"], "frist": None}, internal=True)   # parsed, cached
+    sent.clear()
+    cases.start_case(engine, "inbox", {"gruppen": ["bauamt"], "frist": None}, internal=True)
+    assert "SELECT cases" not in sent and sent["INSERT business_key_sequences"] == 1, sent
+    assert sum(sent.values()) <= 7, sent   # definition, counter, case, audit event, work item, case field, COMMIT

@@ -238,3 +238,58 @@ def test_a_start_that_does_not_read_its_key_takes_it_with_the_case(engine, clock
     keys = [queries.get_case(engine, start_case(engine, "zahlung", {}))["business_key"] for _ in range(3)]
     assert keys == ["ZA-2026-001", "ZA-2026-002", "ZA-2026-003"] and stepped == ["", "", ""]
     assert case_start.OPTIMISTIC_STARTS and not engine.key_reading_starts
+
+
+@pytest.mark.parametrize("fmt, number", [
+    ("ZA-{jahr}-{nummer:03d}", 7),          # zero-padded
+    ("ZA-{jahr}-{nummer:03d}", 1234),       # wider than its width
+    ("{nummer}/{jahr}", 41),                # the number first, text after it
+    ("ZA{nummer:4d}", 12),                  # padded with spaces
+    ("ZA{nummer:d}", 5),
+])
+def test_an_assigned_number_skips_a_taken_key_of_any_number_format(engine, clock, fmt, number):
+    """The next number's key is a key a case has already (a system chose it, or a copied row):
+    it is skipped. On PostgreSQL the key is rendered in SQL, in the statement that counts up."""
+    from engine.services import business_keys
+
+    _at(clock, datetime(2026, 5, 1, tzinfo=timezone.utc))
+    _deploy_with_format(engine, fmt)
+    first = start_case(engine, "zahlung", {})
+    taken = business_keys.render(fmt, 2026, number)
+    with engine.db.begin() as conn:
+        row = dict(conn.execute(select(t.cases).where(t.cases.c.id == first)).mappings().one())
+        conn.execute(t.cases.insert().values(**{**row, "id": "00000000-0000-0000-0000-000000000009",
+                                                "business_key": taken}))
+        conn.execute(t.business_key_sequences.update().where(t.business_key_sequences.c.scope == "zahlung")
+                     .values(last_number=number - 1))
+    assert queries.get_case(engine, start_case(engine, "zahlung", {}))["business_key"] == \
+        business_keys.render(fmt, 2026, number + 1)
+
+
+def test_an_assigned_key_a_system_takes_before_the_commit_makes_the_start_take_the_next(engine, clock, monkeypatch):
+    """PostgreSQL (on SQLite the start holds the write lock): a system's case with the key the
+    start was just assigned commits before the start does. The unique index refuses the start's
+    row at its commit; the start steps anew and takes the next number, no Conflict."""
+    if engine.db.dialect.name != "postgresql":
+        pytest.skip("on SQLite no other transaction commits while a start holds the write lock")
+    from engine.services import business_keys
+
+    _at(clock, datetime(2026, 5, 1, tzinfo=timezone.utc))
+    _deploy_with_format(engine, "ZA-{jahr}-{nummer:03d}")
+    first = start_case(engine, "zahlung", {})
+    with engine.db.connect() as conn:
+        row = dict(conn.execute(select(t.cases).where(t.cases.c.id == first)).mappings().one())
+    real, assigned = business_keys.assign, []
+
+    def system_takes_it_meanwhile(conn, *args):
+        key = real(conn, *args)
+        if not assigned:
+            with engine.db.begin() as other:      # another transaction, committed before the start's
+                other.execute(t.cases.insert().values(**{**row, "id": "00000000-0000-0000-0000-000000000009",
+                                                         "business_key": key}))
+        assigned.append(key)
+        return key
+
+    monkeypatch.setattr(business_keys, "assign", system_takes_it_meanwhile)
+    case = queries.get_case(engine, start_case(engine, "zahlung", {}))
+    assert assigned == ["ZA-2026-002", "ZA-2026-003"] and case["business_key"] == "ZA-2026-003"
