@@ -181,23 +181,22 @@ def _event_name_problems(root: etree._Element, filename: str, *, expressions: bo
                 problems.append(Problem(filename, node.sourceline or 0, node.get("id", ""),
                                         f"{kind} name {name!r} is an expression; only fixed names can be "
                                         "correlated here (put the varying part into the correlation key)"))
-    # A name expression is resolved per case (event_names); a start event has no case variables
-    # yet, so, as in Camunda 7, its message or signal name must be fixed.
+    # A name expression is resolved per case (event_names); a process's start event has no case
+    # variables yet, so, as in Camunda 7, its message or signal name must be fixed. The start
+    # event of an event sub-process subscribes when its scope starts (event_subprocesses).
     for start in root.iter(tag("startEvent")):
+        parent = start.getparent()
+        if parent is None or parent.tag != tag("process"):
+            continue
         for kind in ("message", "signal"):
             definition = start.find(tag(f"{kind}EventDefinition"))
             referenced = definition.get(f"{kind}Ref", "") if definition is not None else ""
             name = names.get(referenced, "")
             if not (expressions and juel.is_juel(name)):
                 continue
-            parent = start.getparent()
-            if parent is not None and parent.tag == tag("process"):
-                text = (f"start event: {kind} name {name!r} is an expression; a start event needs a fixed "
-                           f"{kind} name (there are no case variables yet to resolve it; put the varying part "
-                           "into the correlation key)")
-            else:
-                text = (f"event sub-process start: {kind} name {name!r} is an expression; this is not "
-                           f"supported here yet: give the {kind} a fixed name")
+            text = (f"start event: {kind} name {name!r} is an expression; a start event needs a fixed "
+                    f"{kind} name (there are no case variables yet to resolve it; put the varying part "
+                    "into the correlation key)")
             problems.append(Problem(filename, start.sourceline or 0, start.get("id", ""), text))
     unnamed = {n.get("id") for n in root.iter(tag("message")) if not (n.get("name") or "").strip()}
     for catcher in root.iter(tag("intermediateCatchEvent"), tag("boundaryEvent"), tag("startEvent"), tag("receiveTask")):

@@ -12,13 +12,21 @@ its value at deploy, as Camunda evaluates a signal start event's name without va
 start events are refused at deploy (there are no case variables yet), and a message start event
 refuses every expression, constant or not, as Camunda does ("expressions in the message start
 event name are not allowed").
+
+The start event of an event sub-process has no task while it waits: its scope instance (the
+case, an embedded sub-process or called process instance, an event sub-process instance)
+subscribes for it when the scope starts, as Camunda 7 creates the subscription with the scope
+execution. :func:`scope_subscribed_name` keeps the name resolved then in the internal data of
+the scope's root task (:data:`SCOPE_PINNED`), and a failure beside it (:data:`SCOPE_FAILED`),
+reported and retried like a waiting task's (:func:`take_new_scope_failures`,
+:func:`clear_scope_failures`).
 """
 
 from __future__ import annotations
 
 import ast
 import copy
-from typing import Any
+from typing import Any, Callable
 
 from lxml import etree
 
@@ -28,12 +36,15 @@ from engine.domain.errors import ExpressionError
 from engine.runtime import juel
 from engine.runtime.namespaces import tag
 
-__all__ = ["ExpressionNamed", "clear_failures", "fold_constant_names", "is_expression", "name_failure",
-           "resolved_definition", "subscribed_name", "take_new_failures", "throw_resolved", "thrown_name"]
+__all__ = ["ExpressionNamed", "clear_failures", "clear_scope_failures", "fold_constant_names", "is_expression",
+           "name_failure", "resolved_definition", "scope_subscribed_name", "subscribed_name", "take_new_failures",
+           "take_new_scope_failures", "throw_resolved", "thrown_name"]
 
 PINNED = "event_names"     # task.internal_data: {name expression: resolved name}
 NAME_FAILED = "event_name_failed"   # task.internal_data: {"message": ..., "reported": bool}
 UNRESOLVED = "\x00unresolved"     # the name a task whose name failed waits under: no message has it
+SCOPE_PINNED = "event_start_names"        # a scope's root task: {start spec name: {name expression: resolved}}
+SCOPE_FAILED = "event_start_name_failed"  # a scope's root task: {start spec name: {"element", "message", "reported"}}
 
 
 def is_expression(name: Any) -> bool:
@@ -111,6 +122,63 @@ def subscribed_name(task: Any, definition: Any) -> str:
         pinned = {**pinned, name: resolved}
         task.internal_data[PINNED] = pinned
     return str(pinned[name])
+
+
+def _failure_text(name: str, exc: Exception, element: str) -> str:
+    reason = str(getattr(exc, "message", None) or exc).strip()
+    for prefix in (f"{element}: ", "Start: ", "Root: "):
+        reason = reason.removeprefix(prefix)
+    return f"the name {name!r} of the event it waits for could not be evaluated: {reason}"
+
+
+def scope_subscribed_name(root: Any, key: str, element_id: str, definition: Any,
+                          evaluate: Callable[[str], Any]) -> str:
+    """The name the start event ``key`` (its task spec name) of an event sub-process of the scope
+    whose root task is ``root`` waits under for ``definition``: fixed, or its expression resolved
+    once, by ``evaluate`` (translated expression -> value), when first asked; the scope asks when
+    it starts (:func:`engine.runtime.event_subprocesses.subscribe_scope`). A failure leaves the
+    start waiting under no name (:data:`UNRESOLVED`) until a retry clears it."""
+    name = getattr(definition, "name", None) or ""
+    if not is_expression(name):
+        return name
+    if key in (root.internal_data.get(SCOPE_FAILED) or {}):
+        return UNRESOLVED
+    pinned = root.internal_data.get(SCOPE_PINNED) or {}
+    mine = pinned.get(key) or {}
+    if name not in mine:
+        try:
+            value = evaluate(juel.translate(name))
+        except (WorkflowTaskException, ExpressionError, juel.JuelError) as exc:
+            failed = root.internal_data.get(SCOPE_FAILED) or {}
+            root.internal_data[SCOPE_FAILED] = {**failed, key: {"element": element_id, "reported": False,
+                                                                "message": _failure_text(name, exc, element_id)}}
+            return UNRESOLVED
+        mine = {**mine, name: "" if value is None else str(value)}
+        root.internal_data[SCOPE_PINNED] = {**pinned, key: mine}
+    return str(mine[name])
+
+
+def take_new_scope_failures(roots: Any) -> list[tuple[str, str]]:
+    """Name failures of event sub-process starts of the scopes with these root tasks not
+    reported yet, now marked reported: (start event id, message)."""
+    found = []
+    for root in roots:
+        failed = root.internal_data.get(SCOPE_FAILED)
+        if not failed:
+            continue
+        for key, failure in list(failed.items()):
+            if not failure.get("reported"):
+                failed = {**failed, key: {**failure, "reported": True}}
+                found.append((str(failure["element"]), str(failure["message"])))
+        root.internal_data[SCOPE_FAILED] = failed
+    return found
+
+
+def clear_scope_failures(roots: Any) -> None:
+    """A retry: failed start names of these scopes are evaluated again (with the scope's
+    variables of then) when next asked."""
+    for root in roots:
+        root.internal_data.pop(SCOPE_FAILED, None)
 
 
 def name_failure(task: Any) -> str | None:

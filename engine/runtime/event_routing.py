@@ -125,7 +125,7 @@ def start_waiting(top: Any, event: Any) -> int:
               if type(o.definition) is type(definition) or _named_alike(o.definition, definition)]
     started = 0
     for offered in wanted:
-        if getattr(offered.definition, "name", None) == getattr(definition, "name", None) and \
+        if offered.name == getattr(definition, "name", None) and \
                 _alive(top, offered.scope):
             if event_subprocesses.start(top, offered, event) is not None:
                 started += 1

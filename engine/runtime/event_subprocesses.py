@@ -17,6 +17,13 @@ start events are no waiting tasks either, so the host never saw them. Here:
 * :func:`start` starts one of them in its scope instance, with the scope's current data, and
   lets its start event catch the event.
 
+A message or signal name given as an expression (Camunda: ``name="cancel-${orderId}"``) is
+resolved when the scope instance starts, from the variables it starts with, and pinned for its
+life (:func:`subscribe_scope`, :func:`engine.runtime.event_names.scope_subscribed_name`): the
+name an offered start waits under is :attr:`OfferedStart.name`. Camunda 7 documents this ("resolved as
+soon as a process reaches the scope"); its code creates the case's own subscriptions before
+it sets the start variables (camunda-bpm-platform issue 2981, open), which we do not copy.
+
 Timer start events of event sub-processes are SpiffWorkflow's own: the event sub-process is
 started with its scope and waits on the timer; until it fires it does not keep its scope
 from ending (the scope's end join passes it by, as Camunda 7 removes the timer with the scope). An interrupting start cancels the rest of its
@@ -35,12 +42,13 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
-from engine.runtime import spiff_seam
+from engine.runtime import event_names, spiff_seam
 
-__all__ = ["CAUGHT", "INTERRUPTED", "OfferedStart", "mark_caught", "active_scopes", "offered_starts", "prepare_triggers", "scope_data",
-           "start"]
+__all__ = ["CAUGHT", "INTERRUPTED", "OfferedStart", "mark_caught", "active_scopes", "offered_starts", "prepare_triggers",
+           "scope_data", "scope_name_failures", "retry_scope_names", "start", "subscribe_scope"]
 
 INTERRUPTED = "amtsflow_interrupted"   # on a scope instance's root task: an interrupting start fired
+RETRIED = "event_start_names_retried"   # on a scope instance's root task: a failed start name is retried
 CAUGHT = "_amtsflow_caught"   # on the top workflow while stepping: something may have caught an event
 
 
@@ -58,6 +66,8 @@ class OfferedStart:
     definition: Any       # the event definition it catches
     scope: Any            # the (sub-)workflow instance the event sub-process belongs to
     interrupting: bool
+    name: str | None = None   # the definition's name as this scope instance subscribed (an expression
+                              # resolved; event_names.UNRESOLVED when it failed)
 
 
 def prepare_triggers(spec: Any) -> None:
@@ -162,9 +172,78 @@ def offered_starts(top: Any, scopes: list[Any] | None = None) -> Iterator[Offere
             for ts in sub_spec.bpmn_start_events:
                 definition = ts.event_definition
                 wait_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"amtsflow:{scope.task_tree.id}:{ts.name}"))
+                element_id = str(getattr(ts, "bpmn_id", None) or ts.name)
                 for d in getattr(definition, "event_definitions", [definition]):
-                    yield OfferedStart(wait_id, str(getattr(ts, "bpmn_id", None) or ts.name), ts.name, name, d, scope,
-                                       bool(getattr(ts, "interrupting", False)))
+                    yield OfferedStart(wait_id, element_id, ts.name, name, d, scope,
+                                       bool(getattr(ts, "interrupting", False)),
+                                       _subscribed_name(scope, ts.name, element_id, d, _start_task(scope)))
+
+
+def _subscribed_name(scope: Any, key: str, element_id: str, definition: Any, start_task: Any) -> str | None:
+    """The name the start ``key`` of scope instance ``scope`` waits under for ``definition``. An
+    expression is resolved once, with the data of the scope's start task (the variables the
+    scope started with, see :func:`subscribe_scope`), or, without one (a retry after a failure,
+    the start task compacted away), with the scope's variables now."""
+    name = getattr(definition, "name", None)
+    if not event_names.is_expression(name):
+        return None if name is None else str(name)
+    root = scope.task_tree
+    if root.internal_data.get(RETRIED):
+        start_task = None
+
+    def evaluate(expression: str) -> Any:
+        at, names = (start_task, start_task.data) if start_task is not None else (root, {**root.data,
+                                                                                           **scope_data(scope)})
+        engine = scope.top_workflow.script_engine
+        if hasattr(engine, "evaluate_over"):
+            return engine.evaluate_over(at, expression, names)
+        return engine.evaluate(at, expression)
+
+    return event_names.scope_subscribed_name(root, key, element_id, definition, evaluate)
+
+
+def _start_task(scope: Any) -> Any:
+    """The task the scope instance started with (its root), while it still holds the data the
+    scope started with."""
+    root = scope.task_tree
+    return root if root.task_spec is scope.spec.start else None
+
+
+def subscribe_scope(scope: Any) -> bool:
+    """Before the activities of scope instance ``scope`` run: resolve the names of its event
+    sub-processes' message and signal starts given as expressions, from the variables the scope
+    starts with (its first activities may change them before anything waits). Resolved names
+    are pinned: a later call costs a look-up. False if a name could not be evaluated: then the
+    scope's activities do not run until a retry resolves it (Camunda fails the command that
+    starts the scope, so nothing in it happens)."""
+    triggers = getattr(scope.spec.start, "event_triggers", None)
+    if not triggers:
+        return True
+    top, start_task, ok = scope.top_workflow, None, True
+    for name in triggers:
+        sub_spec = top.subprocess_specs.get(name)
+        for ts in sub_spec.bpmn_start_events if sub_spec is not None else []:
+            definition = ts.event_definition
+            for d in getattr(definition, "event_definitions", [definition]):
+                if event_names.is_expression(getattr(d, "name", None)):
+                    start_task = start_task or _start_task(scope)
+                    element_id = str(getattr(ts, "bpmn_id", None) or ts.name)
+                    ok = _subscribed_name(scope, ts.name, element_id, d, start_task) != event_names.UNRESOLVED and ok
+    return ok
+
+
+def scope_name_failures(top: Any) -> list[tuple[str, str]]:
+    """(start event id, message) of event sub-process starts whose name could not be evaluated
+    since the last call (each reported once)."""
+    return event_names.take_new_scope_failures(s.task_tree for s in active_scopes(top))
+
+
+def retry_scope_names(top: Any) -> None:
+    """A retry: failed start names are evaluated again, with the scopes' variables of then."""
+    for scope in active_scopes(top):
+        if scope.task_tree.internal_data.get(event_names.SCOPE_FAILED):
+            scope.task_tree.internal_data[RETRIED] = True
+    event_names.clear_scope_failures(s.task_tree for s in active_scopes(top))
 
 
 def scope_data(scope: Any) -> dict[str, Any]:

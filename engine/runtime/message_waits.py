@@ -69,7 +69,7 @@ def targets(wf: Any, name: str, kind: str = "message") -> list[Target]:
                 found.append(Target(str(task.id), element_id_of(task), task, d, None, local_variables(task)))
                 break
     for offered in offered_starts(wf):
-        if isinstance(offered.definition, wanted) and offered.definition.name == name:
+        if isinstance(offered.definition, wanted) and offered.name == name:
             holder = _scope_holder(offered.scope)
             found.append(Target(offered.wait_id, offered.element_id, None, offered.definition, offered,
                                 local_variables(holder) if holder is not None else {}))

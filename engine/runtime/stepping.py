@@ -15,14 +15,17 @@ from typing import Any, Callable
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 from engine.runtime import spiff_seam
+from engine.runtime.event_subprocesses import subscribe_scope
 
 __all__ = ["drop_orphan_waits", "engine_steps"]
 
 
-def _run_ready(workflow: Any, did_complete: Callable[[Any], None]) -> int:
+def _run_ready(workflow: Any, did_complete: Callable[[Any], None], blocked: set[int]) -> int:
     count = 0
     for task in workflow.get_tasks(state=TaskState.READY):
         if task.state != TaskState.READY or task.task_spec.manual:  # cancelled by an earlier task of this round
+            continue
+        if id(task.workflow) in blocked:   # its scope could not subscribe (see engine_steps)
             continue
         task.run()
         count += 1
@@ -34,10 +37,15 @@ def engine_steps(wf: Any, did_complete: Callable[[Any], None]) -> bool:
     """Run the READY engine tasks of every active sub-workflow (deepest first), then of the
     top workflow; True if anything ran or a sub-workflow was started."""
     active = wf.get_active_subprocesses()
+    # A scope instance subscribes for its event sub-processes before its activities run; when a
+    # name cannot be evaluated, none of them runs (the case fails; a retry subscribes again).
+    blocked = {id(sub) for sub in active if not subscribe_scope(sub)}
+    if not subscribe_scope(wf):
+        return False
     for sub in sorted(active, key=lambda v: v.depth, reverse=True):
-        if wf.subprocesses.get(sub.parent_task_id) is not sub:
-            continue  # removed by an interruption earlier in this round
-        while _run_ready(sub, did_complete) > 0:
+        if wf.subprocesses.get(sub.parent_task_id) is not sub or id(sub) in blocked:
+            continue  # removed by an interruption earlier in this round, or could not subscribe
+        while _run_ready(sub, did_complete, blocked) > 0:
             pass
         if sub.parent_task_id is None:
             continue
@@ -46,7 +54,7 @@ def engine_steps(wf: Any, did_complete: Callable[[Any], None]) -> bool:
         except TaskNotFoundException:
             continue
         spiff_seam.update(parent)
-    count = _run_ready(wf, did_complete)
+    count = _run_ready(wf, did_complete, blocked)
     return count > 0 or len(wf.get_active_subprocesses()) > len(active)
 
 

@@ -127,11 +127,15 @@ def read_waits(wf: BpmnWorkflow, models: dict[str, Any],
                 else:
                     result.signals.append(MessageWait(str(task.id), eid, name))
     for offered in offered_starts(wf):
-        d = offered.definition
-        if isinstance(d, MessageEventDefinition) and d.name:
-            result.messages.append(MessageWait(offered.wait_id, offered.element_id, d.name))
-        elif isinstance(d, SignalEventDefinition) and d.name and not _case_signal(models, offered.element_id):
-            result.signals.append(MessageWait(offered.wait_id, offered.element_id, d.name))
+        d, start_name = offered.definition, offered.name
+        if not isinstance(d, (MessageEventDefinition, SignalEventDefinition)) or not start_name:
+            continue
+        if start_name == UNRESOLVED:   # its name expression failed when the scope started: the case fails
+            result.errors.append(offered.element_id)
+        elif isinstance(d, MessageEventDefinition):
+            result.messages.append(MessageWait(offered.wait_id, offered.element_id, start_name))
+        elif not _case_signal(models, offered.element_id):
+            result.signals.append(MessageWait(offered.wait_id, offered.element_id, start_name))
     return result
 
 

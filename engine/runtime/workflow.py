@@ -34,7 +34,7 @@ from engine.runtime.specs import AWAITING_TRIGGER
 from engine.runtime import event_names, event_subprocesses, message_waits
 from engine.runtime.event_routing import attached_boundaries, interrupting_catches, route_code, routing
 from engine.runtime.event_names import subscribed_name
-from engine.runtime.event_subprocesses import mark_caught, offered_starts
+from engine.runtime.event_subprocesses import mark_caught, offered_starts, retry_scope_names, scope_name_failures
 from engine.runtime.interrupting import complete_if_finished, interrupt
 from engine.runtime.stepping import drop_orphan_waits, engine_steps
 from engine.runtime.thrown import Thrown, ThrowRecorder, take_thrown
@@ -278,13 +278,15 @@ class WorkflowRunner:
         for task in wf.get_tasks(state=TaskState.ERROR):
             spiff_seam.force_state(task, TaskState.READY)
         event_names.clear_failures(wf.event_manager.tasks.values())   # their names are evaluated again
+        retry_scope_names(wf)                                          # so are those of event sub-process starts
 
     @staticmethod
     def new_wait_failures(wf: BpmnWorkflow) -> list[tuple[str, str]]:
         """(element id, message) of waiting tasks whose event name could not be evaluated in this
         command (engine.runtime.event_names.subscribed_name); each is reported once."""
         return [(element_id_of(task), message)
-                for task, message in event_names.take_new_failures(wf.event_manager.tasks.values())]
+                for task, message in event_names.take_new_failures(wf.event_manager.tasks.values())] + \
+            scope_name_failures(wf)
 
     def fire_timers(self, wf: BpmnWorkflow) -> None:
         wf.refresh_timers()
@@ -317,7 +319,7 @@ class WorkflowRunner:
             tasks_first = [t for t in found if t.offered is None] + [t for t in found if t.offered is not None]
             return bool(tasks_first) and self.deliver_message(wf, name, tasks_first[0].wait_id, payload)
         offered = [o for o in offered_starts(wf) if isinstance(o.definition, SignalEventDefinition)
-                   and o.definition.name == name]
+                   and o.name == name]
         delivered = False
         for task in list(wf.event_manager.tasks.values()):
             definition = task.task_spec.event_definition

@@ -68,14 +68,15 @@ def test_MessageExpressionTest_testMessageEventsWithExpression(scenario: Scenari
     assert [t["name"] for t in scenario.tasks(case)] == ["T2"]
 
 
-def test_MessageExpressionTest_testMessageEventSubprocess_is_refused(scenario: Scenario) -> None:
-    """Flowable subscribes an event sub-process's message start per case; not supported here yet:
-    refused at deploy, naming the start event (never deployed and then run wrongly)."""
-    with pytest.raises(DeploymentError) as caught:
-        scenario.deploy_flowable(MSG + "MessageExpressionTest.testMessageEventSubprocess.bpmn20.xml")
-    [problem] = caught.value.problems
-    assert problem.element_id == "startMessageEvent1" and problem.line > 0
-    assert "${subprocessMessage}" in problem.message and "event sub-process" in problem.message
+def test_MessageExpressionTest_testMessageEventSubprocess(scenario: Scenario) -> None:
+    """The event sub-process's message start subscribes when the case starts, under the name its
+    expression yields from the start variables."""
+    scenario.deploy_flowable(MSG + "MessageExpressionTest.testMessageEventSubprocess.bpmn20.xml")
+    case = scenario.start("testEventSubprocessWithMessageExpression", {"subprocessMessage": "actualMessageValue"})
+    assert subscriptions(scenario, "message", case) == ["actualMessageValue"]
+    assert [t["name"] for t in scenario.tasks(case)] == ["User task"]
+    scenario.message("actualMessageValue", to_case=case, any_key=True)   # messageEventReceived(name, executionId)
+    assert [t["name"] for t in scenario.tasks(case)] == ["T1"]
 
 
 # --- event/signal/SignalEventTest ----------------------------------------------------------------
