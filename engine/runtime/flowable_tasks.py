@@ -234,19 +234,26 @@ def loop_data_input(root: etree._Element) -> None:
 
 
 def implicit_end_events(root: etree._Element) -> None:
-    """A sub-process without an end event ends when its paths do (Flowable's implicit end);
-    SpiffWorkflow needs an end event, so each path that stops gets one."""
-    for sub in root.iter(tag("subProcess")):
+    """An activity without an outgoing sequence flow ends its path (BPMN's implicit end, as
+    Camunda 7 and Flowable run it), in a sub-process with end events on other paths too.
+    SpiffWorkflow needs an end event there: without one the path stops dead, and a sub-process
+    whose last path stops so never ends. Each such path gets one. Not for event sub-processes
+    and compensation handlers (they never have outgoing flows) nor link throw events (they go on
+    at their catch event, :mod:`engine.runtime.links`). A process's own paths need none: a case
+    with nothing left to do is complete (:func:`engine.runtime.interrupting.complete_if_finished`)."""
+    for sub in root.iter(tag("subProcess"), tag("transaction")):
         children = [c for c in sub if isinstance(c.tag, str)]
-        if any(c.tag == tag("endEvent") for c in children):
-            continue
         sources = {f.get("sourceRef") for f in children if f.tag == tag("sequenceFlow")}
         for node in children:
             node_id = node.get("id")
-            if etree.QName(node).localname in _SINK_KINDS and node_id and node_id not in sources:
-                end_id = f"{node_id}__implicit_end"
-                etree.SubElement(sub, tag("endEvent"), id=end_id)
-                etree.SubElement(sub, tag("sequenceFlow"), id=f"{end_id}_flow", sourceRef=node_id, targetRef=end_id)
+            if etree.QName(node).localname not in _SINK_KINDS or not node_id or node_id in sources:
+                continue
+            if node.get("triggeredByEvent") == "true" or node.get("isForCompensation") == "true" \
+                    or node.find(tag("linkEventDefinition")) is not None:
+                continue
+            end_id = f"{node_id}__implicit_end"
+            etree.SubElement(sub, tag("endEvent"), id=end_id)
+            etree.SubElement(sub, tag("sequenceFlow"), id=f"{end_id}_flow", sourceRef=node_id, targetRef=end_id)
 
 
 def uncontrolled_flows(root: etree._Element) -> None:
