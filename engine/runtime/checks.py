@@ -91,6 +91,9 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
                       "(process keys are names of at most that length)")
         if name == "subProcess" and node.get("triggeredByEvent") == "true":
             problems.extend(_event_subprocess_problems(node, filename))
+        if name == "startEvent":
+            for text in _embedded_start_problems(node):
+                add(node, text)
         if name == "boundaryEvent" and node.get("attachedToRef") in event_subprocesses:
             add(node, f"a boundary event attached to the event sub-process '{node.get('attachedToRef')}' is not "
                       "supported (BPMN has no boundary events on event sub-processes; Flowable ignores them: "
@@ -166,6 +169,29 @@ def missing_called_problems(root: etree._Element, filename: str, called_ids: set
                     "deploy it first or together")
         problems.append(Problem(filename, node.sourceline or 0, owner_id(node), text))
     return problems
+
+
+# Camunda 7's words (BpmnParse) for an event definition on the start event of a sub-process that
+# is not an event sub-process; a compensation start is refused by compensation_model.
+_EMBEDDED_START = {"errorEventDefinition": "only allowed on start event if subprocess is an event subprocess",
+                   "messageEventDefinition": "only allowed on start event if subprocess is an event subprocess",
+                   "signalEventDefinition": "only allowed on start event if subprocess is an event subprocess",
+                   "escalationEventDefinition": "is not allowed on start event within a subprocess",
+                   "timerEventDefinition": "is not allowed on start event within a subprocess",
+                   "conditionalEventDefinition": "is not allowed on start event within a subprocess"}
+
+
+def _embedded_start_problems(start: etree._Element) -> list[str]:
+    """A sub-process or transaction (not an event sub-process) starts at its none start event
+    only: an event definition there would wait for something that never starts it."""
+    parent = start.getparent()
+    if parent is None or parent.tag not in (tag("subProcess"), tag("transaction"), tag("adHocSubProcess")) \
+            or parent.get("triggeredByEvent") == "true":
+        return []
+    return [f"{local_name(d.tag)} {_EMBEDDED_START[local_name(d.tag)]} (an embedded sub-process starts at a "
+            "none start event; make it an event sub-process with triggeredByEvent=\"true\", or remove the "
+            "event definition)"
+            for d in start if isinstance(d.tag, str) and local_name(d.tag) in _EMBEDDED_START]
 
 
 def _event_name_problems(root: etree._Element, filename: str, *, expressions: bool) -> list[Problem]:
