@@ -25,6 +25,7 @@ from engine.persistence.db import make_engine
 from engine.persistence.override_tables import definition_variants
 from engine.ports import Clock, Connector, SystemClock
 from engine.runtime import unmapped
+from engine.runtime.call_activity import with_bound
 from engine.runtime.case_cache import CaseCache
 from engine.runtime.expressions import SafeEvaluator
 from engine.runtime.parsing import ParsedProcess, SourceFile, parse_bundle
@@ -46,6 +47,7 @@ class DefinitionCache:
         self.evaluator = evaluator
         self.size = size
         self._items: OrderedDict[tuple[str, str | None], ParsedProcess] = OrderedDict()
+        self._bound: OrderedDict[tuple[str, str | None, tuple[str, ...]], ParsedProcess] = OrderedDict()
         self._retention: dict[str, str | None] = {}   # definitions never change once deployed
         self._lock = threading.Lock()
 
@@ -60,6 +62,34 @@ class DefinitionCache:
                 return hit
         parsed = self._load(definition_id, variant, entries, conn)
         self.put(definition_id, parsed, variant)
+        return parsed
+
+    def for_case(self, definition_id: str, conn: Any = None, variant: str | None = None,
+                 bound: list[str] | None = None, entries: list[dict[str, str]] | None = None) -> ParsedProcess:
+        """The parsed process a case runs: its definition (variant), plus the definitions its
+        late-bound call activities bound (``cases.bound_definitions``, engine.runtime.call_activity):
+        their specs under ``<process>@<definition id>``, their models by process key (the
+        latest binding of a key wins there)."""
+        base = self.get(definition_id, conn, variant, entries)
+        if not bound:
+            return base
+        cache_key = (definition_id, variant, tuple(bound))
+        with self._lock:
+            hit = self._bound.get(cache_key)
+            if hit is not None:
+                self._bound.move_to_end(cache_key)
+                return hit
+        parsed = base
+        for bound_id in bound:
+            called = self.get(bound_id, conn)
+            parsed = ParsedProcess(parsed.model, parsed.spec,
+                                   with_bound(parsed.subprocess_specs, called.spec.name, bound_id, called.spec,
+                                              called.subprocess_specs),
+                                   {**parsed.models, **called.models})
+        with self._lock:
+            self._bound[cache_key] = parsed
+            while len(self._bound) > self.size:
+                self._bound.popitem(last=False)
         return parsed
 
     def put(self, definition_id: str, parsed: ParsedProcess, variant: str | None = None) -> None:

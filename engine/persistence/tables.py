@@ -121,6 +121,9 @@ cases = Table(
     # the tenant's variant of the definition it started on (engine/persistence/override_tables.py);
     # None: the definition's own files
     Column("variant_id", String(64)),
+    # definitions the case's call activities bound when they started (binding latest resolved per
+    # case, engine/runtime/call_activity.py): their specs are loaded with the case's own
+    Column("bound_definitions", JSON),
     # An Aktenzeichen names one case of a process of a tenant; NULLs (no key) are distinct on both databases.
     Index("uq_cases_process_key_business_key", "tenant_id", "process_key", "business_key", unique=True),
     # The cockpit's case search, newest first (engine/services/case_search.py, migrations 0014,

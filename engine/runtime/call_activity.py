@@ -12,17 +12,29 @@ back. Camunda passes only what ``in``/``out`` mappings name:
   its output mapping can then pick up; they are gone afterwards);
 * without any mapping, nothing is passed either way.
 
-The called element may be an expression (evaluated when the activity starts); the name is
-looked up among the process specs deployed with the caller (deploy time puts every
-candidate there, including processes found among earlier deployments). Calls nest at most
+The called element may be an expression (evaluated when the activity starts). Which version
+runs is decided when the call activity starts, as in Camunda 7: with binding ``latest`` (the
+default), an expression, or ``deployment`` naming a process its own deployment does not hold,
+the service layer's resolver (:func:`resolving`, a context variable set around each command:
+this module does no I/O) names the newest deployed definition of the process the case's tenant
+sees. When that is the version deployed with the caller (its own upload, or the files borrowed
+at its deploy), the caller's bundled spec runs; otherwise the definition's spec (and its own
+sub-process specs) are added to *this* workflow's ``subprocess_specs`` under
+``<process>@<definition id>`` (a copy: the given dict is shared through the definition cache)
+and the definition id is kept in the call task's internal data (:data:`BOUND`), so the case
+restores with that version after every reload. ``version``/``versionTag`` bindings run the
+version bundled at deploy. A process deployed nowhere stops the case with an incident naming
+it; retrying the incident after deploying it resolves again. Calls nest at most
 :data:`MAX_CALL_DEPTH` deep; deeper is a clear failure, not an endless recursion.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from copy import deepcopy
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.util.task import TaskState
@@ -34,6 +46,8 @@ from engine.runtime import spiff_seam
 
 MAX_CALL_DEPTH = budget.Limits.call_depth   # default nesting limit; AMTSFLOW_MAX_CALL_DEPTH sets it
 CALLED = "called_process"   # internal data: the process id this call activity started
+BOUND = "called_definition"   # internal data: the definition id a late-bound call started (state format 2)
+SEPARATOR = "@"               # subprocess_specs key of a late-bound spec: <process>@<definition id>
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,56 @@ class CallMapping:
     called_expression: str | None     # safe expression yielding the process id
     ins: tuple[Transfer, ...] = ()
     outs: tuple[Transfer, ...] = ()
+    binding: str = "latest"           # calledElementBinding: latest, deployment, version, versionTag
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The newest deployed definition of a called process, as the resolver found it.
+    ``spec`` None: it is the version deployed with the caller (run the bundled spec)."""
+
+    definition_id: str
+    spec: Any = None
+    subprocess_specs: dict[str, Any] | None = None
+
+
+Resolver = Callable[[str], "Resolved | None"]   # process id -> newest visible definition, None: none deployed
+_RESOLVER: ContextVar[Resolver | None] = ContextVar("amtsflow_call_resolver", default=None)
+
+
+@contextmanager
+def resolving(resolver: Resolver) -> Iterator[None]:
+    """Resolve late-bound call activities with ``resolver`` inside the block (nests: the inner
+    one wins, the outer one is restored after)."""
+    token = _RESOLVER.set(resolver)
+    try:
+        yield
+    finally:
+        _RESOLVER.reset(token)
+
+
+def bound_key(process_id: str, definition_id: str) -> str:
+    return f"{process_id}{SEPARATOR}{definition_id}"
+
+
+def bound_definitions(subprocess_specs: dict[str, Any]) -> list[str]:
+    """The definition ids late-bound into a workflow's ``subprocess_specs``, in binding order."""
+    return list(dict.fromkeys(k.rsplit(SEPARATOR, 1)[1] for k in subprocess_specs if SEPARATOR in k))
+
+
+def spec_key_of(workflow: Any) -> str:
+    """The ``subprocess_specs`` key a sub-workflow's spec is kept under (late-bound or not)."""
+    parent = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+    bound = parent.internal_data.get(BOUND) if parent is not None else None
+    return bound_key(workflow.spec.name, bound) if bound is not None else str(workflow.spec.name)
+
+
+def with_bound(specs: dict[str, Any], process_id: str, definition_id: str, spec: Any,
+               subprocess_specs: dict[str, Any]) -> dict[str, Any]:
+    """A new ``subprocess_specs`` dict: ``specs`` with a late-bound definition added (its spec
+    under :func:`bound_key`, its own sub-process specs under their names, overriding the
+    caller's: they belong to the newer version). ``specs`` itself is never changed."""
+    return {**specs, **subprocess_specs, bound_key(process_id, definition_id): spec}
 
 
 def call_depth(workflow: Any) -> int:
@@ -101,16 +165,51 @@ class CamundaCall:
             raise WorkflowTaskException(
                 f"call activity nesting deeper than {limit} levels (recursive call of '{name}'?); "
                 "limit AMTSFLOW_MAX_CALL_DEPTH", task=my_task)
-        if name not in top.subprocess_specs:
-            my_task.error()
-            raise WorkflowTaskException(f"the called process '{name}' is not deployed with this process; deploy "
-                                        "it, then deploy the calling process again and start a new case (or move "
-                                        "this case to the new version)", task=my_task)
+        spec_key = self._spec_key(my_task, top, name)
         my_task.internal_data[CALLED] = name
-        subworkflow = top.create_subprocess(my_task, name)
+        subworkflow = top.create_subprocess(my_task, spec_key)
         subworkflow.completed_event.connect(self._on_subworkflow_completed, my_task)  # type: ignore[attr-defined]
         self.copy_data(my_task, subworkflow)
         subworkflow.get_next_task(spec_name="Start").run()
+
+    def _run_hook(self, my_task: Any) -> Any:
+        if my_task.workflow.top_workflow.subprocesses.get(my_task.id) is None:
+            # A call whose start failed (its called process deployed nowhere: an incident) and
+            # that the incident's retry made ready again: start it now, as its update would have.
+            self.start_workflow(my_task)
+            return None   # STARTED: it completes when its called process does
+        return super()._run_hook(my_task)  # type: ignore[misc]
+
+    def _late(self, top: Any, name: str) -> bool:
+        mapping = self.call_mapping
+        return mapping.binding == "latest" or mapping.called_expression is not None or (
+            mapping.binding == "deployment" and name not in top.subprocess_specs)
+
+    def _spec_key(self, my_task: Any, top: Any, name: str) -> str:
+        """The ``subprocess_specs`` key of the spec this call runs (see the module docstring)."""
+        bound = my_task.internal_data.get(BOUND)
+        if bound is not None and bound_key(name, bound) in top.subprocess_specs:
+            return bound_key(name, bound)
+        resolver = _RESOLVER.get()
+        if resolver is not None and self._late(top, name):
+            resolved = resolver(name)
+            if resolved is not None and resolved.spec is not None:
+                key = bound_key(name, resolved.definition_id)
+                if key not in top.subprocess_specs:
+                    top.subprocess_specs = with_bound(top.subprocess_specs, name, resolved.definition_id,
+                                                      resolved.spec, resolved.subprocess_specs or {})
+                my_task.internal_data[BOUND] = resolved.definition_id
+                return key
+            if resolved is None and name not in top.subprocess_specs:
+                my_task.error()
+                raise WorkflowTaskException(
+                    f"the called process '{name}' is not deployed: deploy it, then retry this incident",
+                    task=my_task)
+        if name not in top.subprocess_specs:
+            my_task.error()
+            raise WorkflowTaskException(f"the called process '{name}' is not deployed with this process; deploy "
+                                        "it, then retry this incident", task=my_task)
+        return name
 
     def copy_data(self, my_task: Any, subworkflow: Any) -> None:
         io = getattr(self, "io_mapping", None)
@@ -195,4 +294,5 @@ def attach(task_spec: Any, mapping: CallMapping) -> None:
     task_spec.call_mapping = mapping
 
 
-__all__ = ["MAX_CALL_DEPTH", "THROWER_DATA", "CallMapping", "Transfer", "CamundaCall", "attach", "call_depth", "Value"]
+__all__ = ["BOUND", "MAX_CALL_DEPTH", "THROWER_DATA", "CallMapping", "Resolved", "Resolver", "Transfer", "CamundaCall",
+           "attach", "bound_definitions", "bound_key", "call_depth", "resolving", "spec_key_of", "with_bound", "Value"]

@@ -2,11 +2,13 @@
 namespace): the called element (a process id or an expression), its binding, and the
 ``in``/``out`` mappings, into :class:`engine.runtime.call_activity.CallMapping`.
 
-``calledElementBinding``: ``latest`` (default) and ``deployment`` find the process in this
-upload or else the newest deployed version; ``version`` (``calledElementVersion``) and
-``versionTag`` (``calledElementVersionTag``) pick that deployed version. The deploy service
-resolves these (:func:`called_references`) and deploys the caller together with the called
-version's stored files, so a case always runs the version its caller was deployed with.
+``calledElementBinding``: ``latest`` (default) runs the newest version deployed when a case
+reaches the call activity, ``deployment`` the one deployed with the caller (else the newest),
+as Camunda 7 does (:mod:`engine.runtime.call_activity` resolves them per case).
+``version`` (``calledElementVersion``) and ``versionTag`` (``calledElementVersionTag``) pick
+that deployed version at deploy time: the deploy service (:func:`called_references`) deploys the
+caller together with that version's stored files, and refuses a version that does not exist
+(Camunda 7 deploys and fails when a case reaches the call).
 ``in businessKey``: a called process runs inside the calling case and shares its business key,
 so only ``#{execution.processBusinessKey}`` (the case's own key) is accepted.
 """
@@ -59,7 +61,7 @@ def read_call(node: etree._Element, fail: Fail, ns: str = CAMUNDA, prefix: str =
     ext = node.find(tag("extensionElements"))
     ins = tuple(t for t in (_transfer(n, fail, prefix) for n in _children(ext, "in", ns)) if t is not None)
     outs = tuple(t for t in (_transfer(n, fail, prefix) for n in _children(ext, "out", ns)) if t is not None)
-    return CallMapping(called, expression, ins, outs)
+    return CallMapping(called, expression, ins, outs, binding)
 
 
 def _children(ext: etree._Element | None, name: str, ns: str) -> list[etree._Element]:

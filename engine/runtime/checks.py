@@ -154,16 +154,17 @@ def missing_called_problems(root: etree._Element, filename: str, called_ids: set
     """Call activities whose fixed calledElement is neither in the deployment nor deployed
     before. ``camunda``: said as a warning, since Camunda 7 and Flowable look the called process
     up only when a case reaches the call activity (a model calling a building block kept in
-    another folder deploys); a case that gets there fails with an incident."""
+    another folder deploys); a case that gets there before the called process is deployed
+    stops with an incident, which a retry after the deploy resolves."""
     problems = []
     for node in root.iter(tag("callActivity")):
         called = node.get("calledElement")
         if not called or called in called_ids or juel.is_juel(called):
             continue
         if camunda:
-            text = (f"called process '{called}' is neither part of this deployment nor deployed before; a case "
-                    "that reaches this call activity fails with an incident: deploy the called process, then "
-                    "deploy this model again (it takes the called version at its deployment)")
+            text = (f"called process '{called}' is not deployed yet; a case that reaches this call activity "
+                    "stops with an incident until it is (deploy the called process, then retry the incident; "
+                    "cases call its newest version)")
         else:
             text = (f"called process '{called}' is neither part of this deployment nor deployed before; "
                     "deploy it first or together")

@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.util.diff import SpecDiff
 from SpiffWorkflow.util.task import TaskState
 
+from engine.runtime.call_activity import spec_key_of
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.reserved_ids import spec_name
 from engine.runtime.waits import element_id_of
@@ -101,12 +102,13 @@ def check_and_migrate(wf: BpmnWorkflow, registry: Any, old: ParsedProcess, new: 
     aligners: dict[int, _Aligner] = {}
     workflows = [wf, *wf.subprocesses.values()]
     for workflow in workflows:
-        new_spec = new.spec if workflow is wf else new.subprocess_specs.get(workflow.spec.name)
+        key = workflow.spec.name if workflow is wf else spec_key_of(workflow)   # a late-bound call keeps its version
+        new_spec = new.spec if workflow is wf else new.subprocess_specs.get(key)
         if new_spec is None:
             outcome.issues.append(MigrationIssue(workflow.spec.name, f"Den Teilprozess „{workflow.spec.name}“ gibt "
                                                  "es in der Zielversion nicht."))
             continue
-        if workflow is not wf and workflow.spec.name not in old.subprocess_specs:
+        if workflow is not wf and key not in old.subprocess_specs:
             outcome.issues.append(MigrationIssue(workflow.spec.name, "Ein aufgerufener Prozess läuft noch; "
                                                  "Vorgänge mit laufender Aufrufaktivität werden nicht migriert."))
             continue

@@ -22,6 +22,7 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from engine.runtime import spiff_seam
+from engine.runtime.call_activity import BOUND, bound_key
 from engine.runtime.state_format import MIGRATIONS, MigrationContext, StateMigrations, parse_label
 
 
@@ -44,11 +45,16 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
 
 class CalledSubWorkflowConverter(BpmnSubWorkflowConverter):
     """Restores a sub-workflow with the spec it was started with (stored as ``spec``): a call
-    activity whose called element is an expression has no fixed spec name on its task spec."""
+    activity whose called element is an expression has no fixed spec name on its task spec; a
+    late-bound call names the definition it bound in its internal data (call_activity.BOUND),
+    whose spec the loaded ``subprocess_specs`` hold under ``<process>@<definition id>``."""
 
     def from_dict(self, dct: dict[str, Any], task: Any, top_workflow: Any) -> Any:
         name = dct.get("spec") or task.task_spec.spec
-        spec = top_workflow.subprocess_specs.get(name) or top_workflow.subprocess_specs.get(task.task_spec.spec)
+        bound = task.internal_data.get(BOUND)
+        specs = top_workflow.subprocess_specs
+        spec = (specs.get(bound_key(name, bound)) if bound is not None else None) or specs.get(name) \
+            or specs.get(task.task_spec.spec)
         subprocess = self.target_class(spec, task.id, top_workflow, deserializing=True)
         subprocess.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=subprocess)
         subprocess.task_tree = subprocess.tasks.get(UUID(dct["root"]))

@@ -26,7 +26,7 @@ from typing import Any, Callable
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as LIBRARY_SERIALIZER_VERSION
 from SpiffWorkflow.util.task import TaskState
 
-FORMAT = 1
+FORMAT = 2
 LEGACY = {  # labels written before the format was ours (up to commit 39bc60e)
     "spiffworkflow-3.2.0/1.5+specless": (1, "1.5"),
 }
@@ -149,3 +149,11 @@ def _spiff_1_4_event_gateway_children(dct: dict[str, Any], context: MigrationCon
     """SpiffWorkflow's ``update_event_gateway_children`` (1.4 -> 1.5) changes only the spec
     (the gateway's children get a none event); a spec-less state has nothing to change, the
     re-parsed spec is already in the new form."""
+
+
+@MIGRATIONS.ours(1)
+def _format_1_late_bound_calls(dct: dict[str, Any], context: MigrationContext) -> None:
+    """Format 2 adds the internal-data key ``called_definition`` (call_activity.BOUND): the
+    definition a call activity bound when it started (``latest`` resolved per case). A
+    format-1 state has no such call: its calls ran the version bundled with the caller, which
+    the loaded specs still hold; nothing to change."""

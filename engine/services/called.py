@@ -1,13 +1,21 @@
-"""Called processes from earlier deployments.
+"""Called processes from other deployments.
 
 A call activity may call a process that is not part of the upload (kept in another folder,
-deployed before). At deploy time the calling process gets the called version's stored files
-added to its own bundle: ``latest`` (and ``deployment``, when the upload does not hold the
-process) take the newest deployed version, ``version``/``versionTag`` the one named. The
-caller's definition stores those files too, so its cases re-attach exactly the version it was
-deployed with after every reload; a newer version of the called process reaches new cases once
-the caller is deployed again. Borrowed files are renamed (``deployed-KEY-vN-name``) so they never
-clash with uploaded ones, and are never registered as new versions themselves.
+deployed before or after the caller). As in Camunda 7, binding ``latest`` (the default) runs the
+newest version deployed *when a case reaches the call activity*: :class:`CallResolver` finds it
+for the case's tenant while the case's command runs (engine.runtime.call_activity.resolving), and
+the definition it binds is kept with the case (the call task's internal data and
+``cases.bound_definitions``), so the case keeps that version through every reload. A called
+process deployed nowhere yet is a deploy warning (engine.runtime.checks) and, when a case gets
+there, an incident; retrying it after the deploy runs the process.
+
+At deploy time the calling process still gets stored files of deployed called processes added to
+its own bundle (the deploy-time checks see them): ``latest`` (and ``deployment``, when the upload
+does not hold the process) the newest deployed version, which a case then runs as bundled as
+long as it is still the newest; ``version``/``versionTag`` the one named, which its cases always
+run (a version that does not exist is refused at deploy; Camunda 7 fails the case when it gets
+there). Borrowed files are renamed (``deployed-KEY-vN-name``) so they never clash with uploaded
+ones, and are never registered as new versions themselves.
 """
 
 from __future__ import annotations
@@ -15,12 +23,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.engine import Connection
 
 from engine.domain.errors import DeploymentError, Problem
 from engine.persistence import tables as t
 from engine.runtime import camunda_call
+from engine.runtime.call_activity import Resolved
 from engine.runtime.camunda_tasks import MAPPING_FILE
 from engine.runtime.parsing import BORROWED_PREFIX, BPMN_SUFFIXES, SourceFile
 from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
@@ -178,4 +187,49 @@ def borrow_decisions(conn: Connection, files: list[SourceFile]) -> list[SourceFi
     return borrowed
 
 
-__all__ = ["borrow_called", "borrow_decisions", "is_borrowed", "PREFIX"]
+_NEWEST = (select(t.process_definitions.c.id, t.process_definitions.c.files)
+           .where(t.process_definitions.c.key == bindparam("key"),
+                  or_(t.process_definitions.c.tenant_id == bindparam("tenant"),
+                      t.process_definitions.c.tenant_id.is_(None)))
+           .order_by(t.process_definitions.c.version.desc(), t.process_definitions.c.tenant_id.is_(None)).limit(1))
+_FILES = select(t.process_definitions.c.files).where(t.process_definitions.c.id == bindparam("id"))
+
+
+class CallResolver:
+    """Resolves the late-bound call activities of one case (engine.runtime.call_activity):
+    the newest version of the called process among the case tenant's own definitions and the
+    shared ones (as a new case of it would start; on equal version numbers its own; stated explicitly, so that a command run for
+    all tenants never binds another tenant's process). ``conn``: the command's connection, or
+    None for a step outside a transaction (a short-lived connection of its own)."""
+
+    def __init__(self, engine: Any, definition_id: str, tenant_id: str | None, conn: Connection | None = None) -> None:
+        self.engine = engine
+        self.definition_id = definition_id
+        self.tenant_id = tenant_id
+        self.conn = conn
+
+    def __call__(self, process_id: str) -> Resolved | None:
+        if self.conn is not None:
+            return self._resolve(self.conn, process_id)
+        with self.engine.db.connect() as conn:
+            return self._resolve(conn, process_id)
+
+    def _resolve(self, conn: Connection, process_id: str) -> Resolved | None:
+        row = conn.execute(_NEWEST, {"key": process_id, "tenant": self.tenant_id}).first()
+        if row is None:
+            return None
+        if row.id == self.definition_id or self._bundled(conn, row.files):
+            return Resolved(str(row.id))
+        parsed = self.engine.definitions.get(str(row.id), conn)
+        return Resolved(str(row.id), parsed.spec, parsed.subprocess_specs)
+
+    def _bundled(self, conn: Connection, files: list[dict[str, str]]) -> bool:
+        """Was this version deployed with the calling process (its upload, or borrowed at its
+        deploy)? Then the caller's bundle holds the same BPMN files."""
+        own = conn.execute(_FILES, {"id": self.definition_id}).scalar()
+        shas = {f["sha256"] for f in own or []}
+        bpmn = [f["sha256"] for f in files if f["name"].lower().endswith(BPMN_SUFFIXES)]
+        return bool(bpmn) and all(sha in shas for sha in bpmn)
+
+
+__all__ = ["CallResolver", "borrow_called", "borrow_decisions", "is_borrowed", "PREFIX"]

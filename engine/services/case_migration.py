@@ -143,8 +143,9 @@ def migrate_case(engine: Engine, case_id: str, plan: MigrationPlan, *, actor: st
         # the case's tenant's overrides as they are now (a migration is when a case takes them up)
         tenant = variants.tenant_of(cmd.uow.conn, cmd.case.variant_id) or tenant_or_none()
         variant = variants.variant_for(cmd.uow.conn, target_id, tenant)
-        if variant is not None:
-            target = engine.definitions.get(target_id, cmd.uow.conn, variant.id, variant.files)
+        # its late-bound calls keep the definitions they bound
+        target = engine.definitions.for_case(target_id, cmd.uow.conn, variant.id if variant else None,
+                                             cmd.case.bound_definitions, variant.files if variant else None)
         registry = engine.serializer.spec_registry(cmd.parsed.model.dialect)
         outcome = check_and_migrate(cmd.wf, registry, cmd.parsed, target, plan.mapping, apply=not dry_run)
         result = CaseResult(case_id, not outcome.issues and not dry_run, outcome.issues, outcome.moved)

@@ -43,11 +43,11 @@ def choices(engine: Engine, case_id: str) -> Choices:
     """What can be changed: the open elements and the completed ones (read only)."""
     with engine.db.connect() as conn:
         row = conn.execute(select(t.cases.c.state, t.cases.c.definition_id, t.cases.c.variant_id,
-                                  t.cases.c.serializer_version)
+                                  t.cases.c.bound_definitions, t.cases.c.serializer_version)
                            .where(t.cases.c.id == case_id)).first()
         if row is None:
             raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")
-        parsed = engine.definitions.get(row.definition_id, conn, row.variant_id)
+        parsed = engine.definitions.for_case(row.definition_id, conn, row.variant_id, row.bound_definitions)
     wf = engine.serializer.loads(row.state, parsed, engine.script_engine, row.serializer_version)
     return Choices(modification.open_elements(wf), modification.completed_elements(wf),
                    modification.startable_elements(wf))

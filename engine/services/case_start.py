@@ -29,6 +29,8 @@ from engine.services import audit, business_keys, documents, variants
 from engine.services.variants import Variant
 from engine.services.submissions import Submission
 from engine.services.commands import Command, reevaluate_conditions, save, step_workflow
+from engine.services.called import CallResolver
+from engine.runtime.call_activity import resolving
 
 # The newest version of a process and, in the same statement, the stamp of the tenant's
 # overrides of it (variants.cached_variant): a start of a process without overrides, or with
@@ -74,15 +76,16 @@ def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any],
         else:
             business_key, number, last = business_keys.peek(conn, key, definition.business_key_format, year)
             ticket = (number, last)
-    prepared = workflow_to_start(engine, case_id, key, definition, parsed, data, business_key, actor, message,
-                                 signal, timer_start, variant)
-    if conditions.before(prepared.wf, WorkflowRunner.snapshot) is not None:
-        # the first step already tracks conditions: a scope it enters (an embedded sub-process) sees
-        # its conditional events as it starts, before its first activity runs (as Camunda 7 does)
-        setattr(prepared.wf, CONDITION_PREVIOUS, {})
-    prepared.step_error = step_workflow(engine, prepared.wf, prepared.details)
-    if prepared.step_error is None:   # the start variables are new variables (conditional events)
-        prepared.step_error = reevaluate_conditions(engine, prepared.wf, {}, prepared.details, entering=True)
+    with resolving(CallResolver(engine, definition.id, tenant_or_none())):   # no transaction: its own reads
+        prepared = workflow_to_start(engine, case_id, key, definition, parsed, data, business_key, actor, message,
+                                     signal, timer_start, variant)
+        if conditions.before(prepared.wf, WorkflowRunner.snapshot) is not None:
+            # the first step already tracks conditions: a scope it enters (an embedded sub-process) sees
+            # its conditional events as it starts, before its first activity runs (as Camunda 7 does)
+            setattr(prepared.wf, CONDITION_PREVIOUS, {})
+        prepared.step_error = step_workflow(engine, prepared.wf, prepared.details)
+        if prepared.step_error is None:   # the start variables are new variables (conditional events)
+            prepared.step_error = reevaluate_conditions(engine, prepared.wf, {}, prepared.details, entering=True)
     prepared.stepped = True
     if keyless and getattr(prepared.wf, "case_facts_read", False):
         engine.key_reading_starts.add(definition.id)   # its starts read the key: from now on before the step

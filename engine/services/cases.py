@@ -71,9 +71,9 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
 
 
 _w = t.work_items
-_SELECT_WORK_ITEM = FastStatement(  # plain text columns only (read on the driver's cursor)
+_SELECT_WORK_ITEM = FastStatement(
     select(_w.c.id, _w.c.case_id, _w.c.process_key, _w.c.element_id, _w.c.state, _w.c.assignee,
-           t.cases.c.definition_id, t.cases.c.revision, t.cases.c.variant_id)
+           t.cases.c.definition_id, t.cases.c.revision, t.cases.c.variant_id, t.cases.c.bound_definitions)
     .join(t.cases, t.cases.c.id == t.work_items.c.case_id)
     .where(t.work_items.c.id == bindparam("id")))
 
@@ -92,7 +92,8 @@ def _work_item(engine: Engine, task_id: str, conn: Any = None) -> Any:
     if conn is None:
         with engine.db.begin() as own:
             return _work_item(engine, task_id, own)
-    row = _SELECT_WORK_ITEM.first(conn, {"id": task_id})
+    rows = _SELECT_WORK_ITEM.all(conn, {"id": task_id})   # with result processing: bound_definitions is JSON
+    row = rows[0] if rows else None
     if row is None:
         raise NotFound(f"task {task_id} not found", user_message="Die Aufgabe wurde nicht gefunden.")
     return row
@@ -100,7 +101,7 @@ def _work_item(engine: Engine, task_id: str, conn: Any = None) -> Any:
 
 def task_form(engine: Engine, task_id: str, item: Any = None) -> Any:
     item = item or _work_item(engine, task_id)
-    parsed = engine.definitions.get(item.definition_id, None, item.variant_id)
+    parsed = engine.definitions.for_case(item.definition_id, None, item.variant_id, item.bound_definitions)
     return parsed.models.get(item.process_key, parsed.model).element(item.element_id).form
 
 
@@ -124,7 +125,7 @@ def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = No
         item = SimpleNamespace(id=case_row.task_id, case_id=case_row.id, process_key=case_row.task_process_key,
                                element_id=case_row.element_id, state=case_row.task_state, assignee=case_row.assignee,
                                definition_id=case_row.definition_id, revision=case_row.revision,
-                               variant_id=case_row.variant_id)
+                               variant_id=case_row.variant_id, bound_definitions=case_row.bound_definitions)
         if item.state != "open":
             raise Conflict(f"task {task_id} is already {item.state}",
                            user_message="Die Aufgabe wurde bereits von jemand anderem erledigt.")
@@ -132,7 +133,7 @@ def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = No
             raise PermissionDenied(f"task {task_id} is claimed by {item.assignee}",
                                    user_message=f"Die Aufgabe ist {item.assignee} zugewiesen.")
         where = f"task {task_id} ({item.element_id})"
-        parsed = engine.definitions.get(item.definition_id, conn, item.variant_id)
+        parsed = engine.definitions.for_case(item.definition_id, conn, item.variant_id, item.bound_definitions)
         info = parsed.models.get(item.process_key, parsed.model).element(item.element_id)
         form = info.form
         if internal:
@@ -205,7 +206,7 @@ def delegate(engine: Engine, task_id: str, to_user: str, actor: str) -> None:
 
 def _assign(engine: Engine, task_id: str, assignee: str | None, actor: str, *, expect_free: bool, action: str) -> None:
     item = _work_item(engine, task_id)
-    parsed = engine.definitions.get(item.definition_id, None, item.variant_id)
+    parsed = engine.definitions.for_case(item.definition_id, None, item.variant_id, item.bound_definitions)
     if engine.runner.listens(parsed, item.process_key, item.element_id, "assignment"):
         _assign_with_listeners(engine, task_id, assignee, actor, expect_free=expect_free, action=action)
         return

@@ -24,12 +24,15 @@ from engine.domain.errors import CaseSuspended, Conflict, DatabaseBusy, InvalidS
 from engine.persistence import tables as t
 from engine.persistence.db import UnitOfWork, unit_of_work
 from engine.persistence.fast import FastStatement
+from engine.tenancy import tenant_or_none
 from engine.runtime import budget, conditions
 from engine.runtime.milestones import current_status
 from engine.runtime.parsing import ParsedProcess
+from engine.runtime.call_activity import bound_definitions, resolving
 from engine.runtime.serialization import round_trips
 from engine.runtime.workflow import CONDITION_PREVIOUS, Waits, WorkflowRunner
 from engine.services import audit, task_assignment, thrown
+from engine.services.called import CallResolver
 from engine.services.case_events import open_incident
 from engine.services.projections import Projector, sync_case_fields, waits_snapshot
 from engine.services.retention import schedule_erasure
@@ -73,6 +76,14 @@ class Command:
         setattr(self.wf, CONDITION_PREVIOUS, self.variables_before)
 
 
+def call_resolver(cmd: Command) -> CallResolver:
+    """What a call activity of the command's case binds (engine.services.called): the case's
+    tenant's newest version of the called process."""
+    row = cmd.case
+    return CallResolver(cmd.engine, row.definition_id, getattr(row, "tenant_id", None) or tenant_or_none(),
+                        cmd.uow.conn)
+
+
 def snapshot_data(wf: Any) -> dict[str, Any]:
     return cast(dict[str, Any], jsonable(WorkflowRunner.snapshot(wf)))  # jsonable() keeps a dict a dict
 
@@ -109,12 +120,14 @@ def run_case_command(engine: Engine, case: str | Callable[[Any], Located], actor
                 if row is None:
                     raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")
                 _check_runnable(row, case_id, allow_suspended)
-                parsed = engine.definitions.get(row.definition_id, uow.conn, row.variant_id)
+                parsed = engine.definitions.for_case(row.definition_id, uow.conn, row.variant_id,
+                                                     row.bound_definitions)
                 wf = cached.wf if cached is not None else engine.serializer.loads(row.state, parsed, engine.script_engine,
                                                                                   row.serializer_version)
                 cmd = Command(engine, uow, row, parsed, wf, actor)
-                result = mutate(cmd)
-                save(cmd, action)
+                with resolving(call_resolver(cmd)):
+                    result = mutate(cmd)
+                    save(cmd, action)
                 committing = True
                 uow.commit()
                 return result
@@ -154,7 +167,7 @@ _UPDATE_CASE = FastStatement(
     .where(t.cases.c.id == bindparam("b_id"), t.cases.c.revision == bindparam("b_revision"))
     .values({c: bindparam(c) for c in ("revision", "waits", "status", "state", "serializer_version",
                                        "data", "error", "updated_at", "ended_at", "audit_hash",
-                                       "citizen_status")}))
+                                       "citizen_status", "bound_definitions")}))
 
 
 def save(cmd: Command, action: str, *, new: bool = False) -> None:
@@ -193,11 +206,15 @@ def _step(cmd: Command, now: datetime) -> _Outcome:
     """Step (unless stepped before the transaction), re-evaluate conditions, collect what the
     case threw and its listener calls, read its waits and decide its status."""
     engine, wf = cmd.engine, cmd.wf
-    error = cmd.step_error if cmd.stepped else step_workflow(engine, wf, cmd.audit_details)
-    if error is None and cmd.variables_before is not None:
-        seen = getattr(wf, CONDITION_PREVIOUS, None)   # what the steps' evaluations saw last
-        error = reevaluate_conditions(engine, wf, seen if seen is not None else cmd.variables_before,
-                                      cmd.audit_details)
+    with resolving(call_resolver(cmd)):
+        error = cmd.step_error if cmd.stepped else step_workflow(engine, wf, cmd.audit_details)
+        if error is None and cmd.variables_before is not None:
+            seen = getattr(wf, CONDITION_PREVIOUS, None)   # what the steps' evaluations saw last
+            error = reevaluate_conditions(engine, wf, seen if seen is not None else cmd.variables_before,
+                                          cmd.audit_details)
+    bound = bound_definitions(wf.subprocess_specs)
+    if bound != list(getattr(cmd.case, "bound_definitions", None) or []):   # a call bound a definition
+        cmd.parsed = engine.definitions.for_case(cmd.case.definition_id, cmd.uow.conn, cmd.case.variant_id, bound)
     outbox, uncaught = _thrown(cmd, now)
     outbox += _listener_calls(cmd, now)
     error = error or uncaught
@@ -221,7 +238,8 @@ def _case_row(cmd: Command, action: str, new: bool, now: datetime,
                           details=jsonable({"status": outcome.status, **cmd.audit_details}))
     values = dict(status=outcome.status, state=engine.serializer.dumps(wf, cmd.parsed.model.dialect),
                   serializer_version=engine.serializer.version, data=outcome.data, error=outcome.error,
-                  updated_at=now, ended_at=outcome.ended, audit_hash=event["hash"], citizen_status=current_status(wf))
+                  updated_at=now, ended_at=outcome.ended, audit_hash=event["hash"], citizen_status=current_status(wf),
+                  bound_definitions=bound_definitions(wf.subprocess_specs) or None)
     if outcome.status == "cancelled":  # a cancelled case waits for nothing: its projections are removed
         outcome.waits = Waits(completed=True)
     return event, values
@@ -390,7 +408,7 @@ def _committed_row(row: Any, new: bool, actor: str, now: datetime, values: dict[
     """The case row as this save leaves it (for the case cache; the state column is not kept)."""
     return SimpleNamespace(
         id=row.id, definition_id=row.definition_id, process_key=row.process_key, version=row.version,
-        variant_id=row.variant_id,
+        variant_id=row.variant_id, tenant_id=getattr(row, "tenant_id", None) or tenant_or_none(),
         business_key=row.business_key, suspended=bool(row.suspended), revision=1 if new else row.revision + 1,
         started_by=actor if new else row.started_by, started_at=now if new else row.started_at, waits=snapshot,
         **{k: v for k, v in values.items() if k != "state"})

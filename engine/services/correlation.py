@@ -86,11 +86,12 @@ def _with_local_variables(engine: Engine, conn: Connection, found: list[tuple[st
                           address: Address) -> list[tuple[str, str]]:
     kept: list[tuple[str, str]] = []
     for case_id in sorted({case_id for case_id, _ in found}):
-        row = conn.execute(select(t.cases.c.definition_id, t.cases.c.state, t.cases.c.serializer_version)
+        row = conn.execute(select(t.cases.c.definition_id, t.cases.c.variant_id, t.cases.c.bound_definitions,
+                                  t.cases.c.state, t.cases.c.serializer_version)
                            .where(t.cases.c.id == case_id)).first()
         if row is None:
             continue
-        parsed = engine.definitions.get(row.definition_id, conn)
+        parsed = engine.definitions.for_case(row.definition_id, conn, row.variant_id, row.bound_definitions)
         wf = engine.serializer.loads(row.state, parsed, engine.script_engine, row.serializer_version)
         local = set(engine.runner.message_targets(wf, address.name, address.local_variables))
         kept.extend((c, wait) for c, wait in found if c == case_id and wait in local)

@@ -200,11 +200,11 @@ def data_labels(engine: Engine, case_id: str) -> dict[str, str]:
     """Human labels for a case's data keys ("antragsteller.familienname" -> "Familienname"),
     from the titles of the process's forms (start form and task forms)."""
     with engine.db.connect() as conn:
-        case = conn.execute(select(t.cases.c.definition_id, t.cases.c.variant_id)
+        case = conn.execute(select(t.cases.c.definition_id, t.cases.c.variant_id, t.cases.c.bound_definitions)
                             .where(t.cases.c.id == case_id)).first()
     if case is None:
         raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")
-    parsed = engine.definitions.get(case.definition_id, None, case.variant_id)
+    parsed = engine.definitions.for_case(case.definition_id, None, case.variant_id, case.bound_definitions)
     labels: dict[str, str] = {}
     for model in parsed.models.values():
         for info in model.elements.values():

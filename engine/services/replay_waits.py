@@ -79,7 +79,7 @@ def _from_projections(conn: Any, case_id: str) -> dict[str, set[str]]:
 
 def _case_rows(conn: Any, process_key: str | None, sample: int | None) -> list[Any]:
     c = t.cases
-    query = (select(c.c.id, c.c.definition_id, c.c.variant_id, c.c.state, c.c.serializer_version, c.c.process_key, c.c.version)
+    query = (select(c.c.id, c.c.definition_id, c.c.variant_id, c.c.bound_definitions, c.c.state, c.c.serializer_version, c.c.process_key, c.c.version)
              .where(c.c.status.in_(OPEN)))
     if process_key is not None:
         query = query.where(c.c.process_key == process_key)
@@ -90,7 +90,7 @@ def _case_rows(conn: Any, process_key: str | None, sample: int | None) -> list[A
 def check_case(engine: Engine, conn: Any, row: Any) -> CaseDifference | None:
     """The difference between one stored case's waits and its projections (None: they agree)."""
     try:
-        parsed = engine.definitions.get(row.definition_id, conn, row.variant_id)
+        parsed = engine.definitions.for_case(row.definition_id, conn, row.variant_id, row.bound_definitions)
         wf = engine.serializer.loads(row.state, parsed, engine.script_engine, row.serializer_version)
         in_state = _from_state(engine.runner.waits(wf, parsed.models))
     except Exception as exc:  # noqa: BLE001 - any failure to read a stored case is what we report

@@ -58,13 +58,13 @@ class TaskContext:
 def task_context(engine: "Engine", task: Mapping[str, Any]) -> TaskContext:
     """The task page's context for an open or closed work item (``queries.get_task``)."""
     with engine.db.connect() as conn:
-        case = conn.execute(select(t.cases.c.definition_id, t.cases.c.variant_id)
+        case = conn.execute(select(t.cases.c.definition_id, t.cases.c.variant_id, t.cases.c.bound_definitions)
                             .where(t.cases.c.id == task["case_id"])).first()
         if case is None:
             raise NotFound(f"case {task['case_id']} not found", user_message="Der Vorgang wurde nicht gefunden.")
         definition_id = str(case.definition_id)
         page = _page_settings(conn, definition_id, case.variant_id, task["process_key"])
-    parsed = engine.definitions.get(definition_id, None, case.variant_id)
+    parsed = engine.definitions.for_case(definition_id, None, case.variant_id, case.bound_definitions)
     model = parsed.models.get(task["process_key"], parsed.model)
     info = model.element(task["element_id"])
     start = model.start_form

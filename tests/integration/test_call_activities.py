@@ -1,7 +1,10 @@
 """Call activities across deployments (issue 11, part 2), on models of our own, on SQLite and
-PostgreSQL with the case cache off (every command reloads the case): a called process found
-among earlier deployments, bindings latest/version/versionTag, the same called version after
-every reload, and a recursion that stops with a clear message."""
+PostgreSQL with the case cache off (every command reloads the case): binding latest resolved
+when the call starts (Camunda 7's CallActivityTest is the specification: a caller deployed
+before its called process, a newer called version, a called element given as an expression,
+the tenant's own and shared definitions), bindings version/versionTag bundled at deploy, the
+same called version after every reload and a restart, and a recursion that stops with a clear
+message."""
 
 from __future__ import annotations
 
@@ -9,13 +12,24 @@ from typing import Any, Iterator
 
 import pytest
 
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
 from engine.bootstrap import Engine, bootstrap
 from engine.domain.errors import DeploymentError
+from engine.persistence import tables as t
+from engine.persistence.tenant_tables import tenants
 from engine.ports import FakeClock
 from engine.runtime.budget import Limits
-from engine.services import cases, queries
+from engine.services import cases, incidents, queries
+from engine.services.called import CallResolver
+from engine.services.deploy import deploy, read_paths
 from engine.settings import Settings
-from tests.integration.helpers import deploy_models
+from engine.tenancy import all_tenants, tenant_scope
+from tests.integration.helpers import MODELS, deploy_models
+
+NOW = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
@@ -38,7 +52,9 @@ def _version(result: Any) -> int:
     return int(result.processes[0].version)
 
 
-def test_called_process_from_an_earlier_deployment_keeps_its_version(uncached):
+def test_latest_binds_the_version_deployed_when_the_call_starts(uncached, database_url):
+    """Camunda 7's calledElementBinding latest: the newest version deployed when a case reaches
+    the call activity; a case that entered v1's call keeps v1 through every reload and a restart."""
     engine = uncached
     deploy_models(engine, "camunda/calls/called_v1.bpmn")
     assert _version(deploy_models(engine, "camunda/calls/call_latest.bpmn")) == 1
@@ -46,15 +62,30 @@ def test_called_process_from_an_earlier_deployment_keeps_its_version(uncached):
     assert _waits(engine, first) == ["alt"]                   # latest deployed: v1
     assert _version(deploy_models(engine, "camunda/calls/called_v2.bpmn")) == 2
     second = cases.start_case(engine, "call_latest", {})
-    assert _waits(engine, second) == ["alt"]                  # the caller was deployed with v1
-    assert _version(deploy_models(engine, "camunda/calls/call_latest.bpmn")) == 2   # redeployed: now with v2
-    third = cases.start_case(engine, "call_latest", {})
-    assert _waits(engine, third) == ["neu"]
-    for case_id, task in ((first, "alt"), (second, "alt"), (third, "neu")):
-        _complete(engine, case_id, task)                       # every command reloads the stored case
-        assert _waits(engine, case_id) == ["danach"]
-        _complete(engine, case_id, "danach")
-        assert queries.get_case(engine, case_id)["status"] == "completed"
+    assert _waits(engine, second) == ["neu"]                  # the caller is not deployed again: v2 all the same
+    assert _bound(engine, first) is None and _bound(engine, second) == [_definition_id(engine, "gebuehr", 2)]
+    restarted = bootstrap(Settings(database_url=database_url, case_cache_size=0), clock=FakeClock())
+    try:
+        for eng in (engine, restarted):
+            assert _waits(eng, first) == ["alt"] and _waits(eng, second) == ["neu"]
+        for case_id, task in ((first, "alt"), (second, "neu")):
+            _complete(restarted, case_id, task)                 # every command reloads the stored case
+            assert _waits(restarted, case_id) == ["danach"]
+            _complete(restarted, case_id, "danach")
+            assert queries.get_case(restarted, case_id)["status"] == "completed"
+    finally:
+        restarted.db.dispose()
+
+
+def _bound(engine: Engine, case_id: str) -> Any:
+    with engine.db.connect() as conn:
+        return conn.execute(select(t.cases.c.bound_definitions).where(t.cases.c.id == case_id)).scalar()
+
+
+def _definition_id(engine: Engine, key: str, version: int) -> str:
+    d = t.process_definitions
+    with engine.db.connect() as conn:
+        return str(conn.execute(select(d.c.id).where(d.c.key == key, d.c.version == version)).scalar_one())
 
 
 def test_bindings_version_and_version_tag_pick_older_versions(uncached):
@@ -87,21 +118,75 @@ def test_binding_to_a_version_nobody_deployed_is_refused(uncached):
     assert "called process 'gebuehr' has no deployed version tag '2025'" in str(err.value.problems)
 
 
-def test_a_called_process_deployed_nowhere_is_a_warning_and_an_incident_when_reached(uncached):
+def test_a_caller_deployed_before_its_called_process_runs_once_that_is_deployed(uncached):
     """As in Camunda 7, which looks the called process up when a case reaches the call activity:
-    the caller deploys (a building block kept in another folder is deployed on its own), and a
-    case that reaches the call fails with an incident naming the process; once the called
-    process is deployed and the caller deployed again, new cases run through it."""
+    the caller deploys with a warning (a building block kept in another folder, deployed after
+    it); a case that reaches the call before stops with an incident naming the process, and
+    retrying the incident after the deploy runs it. Later cases run it straight away."""
     engine = uncached
     result = deploy_models(engine, "camunda/calls/call_latest.bpmn")
-    assert any("called process 'gebuehr' is neither part of this deployment nor deployed before" in w.message
-               and w.element_id == "call" for w in result.warnings)
-    case = queries.get_case(engine, cases.start_case(engine, "call_latest", {}, internal=True))
+    [warning] = [w for w in result.warnings if w.element_id == "call"]
+    assert "called process 'gebuehr' is not deployed yet" in warning.message
+    assert "stops with an incident until it is" in warning.message and warning.line > 0
+    early = cases.start_case(engine, "call_latest", {}, internal=True)
+    case = queries.get_case(engine, early)
     assert case["status"] == "failed"
-    assert "the called process 'gebuehr' is not deployed with this process" in case["error"]
+    assert "the called process 'gebuehr' is not deployed: deploy it, then retry this incident" in case["error"]
+    [incident] = incidents.list_incidents(engine, case_id=early)
+    incidents.retry_incident(engine, incident["id"], "operator")     # still not deployed: a new incident
+    assert queries.get_case(engine, early)["status"] == "failed"
+    [incident] = incidents.list_incidents(engine, case_id=early)
+    deploy_models(engine, "camunda/calls/called_v1.bpmn")            # the caller is not deployed again
+    incidents.retry_incident(engine, incident["id"], "operator")
+    assert _waits(engine, early) == ["alt"]
+    later = cases.start_case(engine, "call_latest", {})
+    assert _waits(engine, later) == ["alt"]
+    for case_id in (early, later):
+        _complete(engine, case_id, "alt")
+        _complete(engine, case_id, "danach")
+        assert queries.get_case(engine, case_id)["status"] == "completed"
+
+
+def test_a_called_element_expression_finds_a_process_of_another_deployment(uncached):
+    """calledElement="${welcher}" (Camunda's testCallSimpleSubProcessWithExpressions, with the
+    called process deployed apart): looked up among all deployed processes when the call starts."""
+    engine = uncached
+    deploy_models(engine, "camunda/calls/call_expression.bpmn")
     deploy_models(engine, "camunda/calls/called_v1.bpmn")
-    deploy_models(engine, "camunda/calls/call_latest.bpmn")
-    assert _waits(engine, cases.start_case(engine, "call_latest", {})) == ["alt"]
+    case_id = cases.start_case(engine, "call_expression", {"welcher": "gebuehr"}, internal=True)
+    assert _waits(engine, case_id) == ["alt"]
+    deploy_models(engine, "camunda/calls/called_v2.bpmn")
+    _complete(engine, case_id, "alt")
+    assert _waits(engine, case_id) == ["danach"]
+    assert _waits(engine, cases.start_case(engine, "call_expression", {"welcher": "gebuehr"}, internal=True)) == ["neu"]
+    missing = queries.get_case(engine, cases.start_case(engine, "call_expression", {"welcher": "fehlt"}, internal=True))
+    assert missing["status"] == "failed" and "the called process 'fehlt' is not deployed" in missing["error"]
+
+
+def test_a_tenant_never_binds_another_tenants_called_process(uncached):
+    """The newest version the case's tenant sees: its own definitions and the shared ones."""
+    engine = uncached
+    with engine.db.begin() as conn:
+        for tenant in ("stadt-a", "stadt-b"):
+            conn.execute(tenants.insert().values(id=tenant, name=tenant, host=None, path_prefix=None,
+                                                 settings={}, connectors={}, active=True, created_at=NOW))
+    with tenant_scope("stadt-a"):
+        deploy_models(engine, "camunda/calls/called_v1.bpmn")        # stadt-a's own building block
+    with tenant_scope("stadt-b"):
+        deploy_models(engine, "camunda/calls/call_latest.bpmn")
+        case_id = cases.start_case(engine, "call_latest", {}, internal=True)
+        assert queries.get_case(engine, case_id)["status"] == "failed"   # stadt-a's process is not stadt-b's
+        [incident] = incidents.list_incidents(engine, case_id=case_id)
+    with all_tenants("the resolver names the case's tenant itself"):
+        assert CallResolver(engine, _definition_id(engine, "call_latest", 1), "stadt-b")("gebuehr") is None
+        assert CallResolver(engine, _definition_id(engine, "call_latest", 1), "stadt-a")("gebuehr") is not None
+    with tenant_scope("stadt-b"):
+        deploy(engine, read_paths([str(MODELS / "camunda/calls/called_v2.bpmn")]), actor="test", shared=True)
+        incidents.retry_incident(engine, incident["id"], "operator")
+        assert _waits(engine, case_id) == ["neu"]                        # the provider's shared version
+    with tenant_scope("stadt-a"):
+        deploy_models(engine, "camunda/calls/call_latest.bpmn")
+        assert _waits(engine, cases.start_case(engine, "call_latest", {})) == ["alt"]   # its own v1 over shared v1
 
 
 def test_recursive_call_through_an_expression_stops_at_the_depth_limit(uncached):
