@@ -22,7 +22,7 @@ from engine.persistence import tables as t
 from engine.persistence.tenant_tables import tenants
 from engine.ports import FakeClock
 from engine.runtime.budget import Limits
-from engine.services import cases, incidents, queries
+from engine.services import case_migration, cases, incidents, queries
 from engine.services.called import CallResolver
 from engine.services.deploy import deploy, read_paths
 from engine.settings import Settings
@@ -64,6 +64,8 @@ def test_latest_binds_the_version_deployed_when_the_call_starts(uncached, databa
     second = cases.start_case(engine, "call_latest", {})
     assert _waits(engine, second) == ["neu"]                  # the caller is not deployed again: v2 all the same
     assert _bound(engine, first) is None and _bound(engine, second) == [_definition_id(engine, "gebuehr", 2)]
+    shared = engine.definitions.get(_definition_id(engine, "call_latest", 1)).subprocess_specs
+    assert not [k for k in shared if "@" in k]                 # the cached dict every case shares is never changed
     restarted = bootstrap(Settings(database_url=database_url, case_cache_size=0), clock=FakeClock())
     try:
         for eng in (engine, restarted):
@@ -197,3 +199,45 @@ def test_recursive_call_through_an_expression_stops_at_the_depth_limit(uncached)
     case = queries.get_case(engine, cases.start_case(engine, "recursion", {"naechster": "recursion"}, internal=True))
     assert case["status"] == "failed"
     assert f"nested deeper than {Limits().call_depth} levels" in case["error"]
+
+
+def test_migrating_a_case_keeps_the_version_its_call_bound(uncached):
+    """Moving a case to a new version of the caller leaves its late-bound call on the version it
+    bound; the case goes on after every reload."""
+    engine = uncached
+    deploy_models(engine, "camunda/calls/call_latest.bpmn")
+    deploy_models(engine, "camunda/calls/called_v1.bpmn")          # deployed after the caller: late-bound
+    inside = cases.start_case(engine, "call_latest", {})
+    after = cases.start_case(engine, "call_latest", {})
+    _complete(engine, after, "alt")                                  # its call is done, it waits at danach
+    deploy_models(engine, "camunda/calls/called_v2.bpmn")
+    assert _version(deploy_models(engine, "camunda/calls/call_latest_v2.bpmn")) == 2
+    plan = case_migration.MigrationPlan("call_latest", 1, 2)
+    results = {case_id: case_migration.migrate_case(engine, case_id, plan, actor="po", comment="neue Version")
+               for case_id in (inside, after)}
+    assert all(r.migrated and not r.issues for r in results.values())
+    assert _waits(engine, inside) == ["alt"] and _waits(engine, after) == ["danach"]
+    _complete(engine, inside, "alt")
+    for case_id in (inside, after):
+        _complete(engine, case_id, "danach")
+        case = queries.get_case(engine, case_id)
+        assert (case["version"], case["status"]) == (2, "completed")
+    assert _waits(engine, cases.start_case(engine, "call_latest", {})) == ["neu"]
+
+
+def test_binding_deployment_runs_its_own_deployments_version_else_the_newest(uncached):
+    """calledElementBinding="deployment": the version deployed together with the caller, also
+    after a newer one (Camunda's deployment binding); a caller deployed without it (Camunda fails
+    then) calls the newest version when a case gets there, as with latest."""
+    engine = uncached
+    deploy_models(engine, "camunda/calls/call_deployment.bpmn", "camunda/calls/called_v1.bpmn")
+    deploy_models(engine, "camunda/calls/called_v2.bpmn")
+    assert _waits(engine, cases.start_case(engine, "call_deployment", {})) == ["alt"]
+
+    with engine.db.begin() as conn:
+        conn.execute(tenants.insert().values(id="stadt-c", name="stadt-c", host=None, path_prefix=None,
+                                             settings={}, connectors={}, active=True, created_at=NOW))
+    with tenant_scope("stadt-c"):
+        deploy_models(engine, "camunda/calls/call_deployment.bpmn")    # alone: a warning, no called process
+        deploy_models(engine, "camunda/calls/called_v2.bpmn")
+        assert _waits(engine, cases.start_case(engine, "call_deployment", {})) == ["neu"]
