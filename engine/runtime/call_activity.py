@@ -30,6 +30,7 @@ it; retrying the incident after deploying it resolves again. Calls nest at most
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from contextvars import ContextVar
 from copy import deepcopy
@@ -48,6 +49,7 @@ MAX_CALL_DEPTH = budget.Limits.call_depth   # default nesting limit; AMTSFLOW_MA
 CALLED = "called_process"   # internal data: the process id this call activity started
 BOUND = "called_definition"   # internal data: the definition id a late-bound call started (state format 2)
 SEPARATOR = "@"               # subprocess_specs key of a late-bound spec: <process>@<definition id>
+BORROWED_PREFIX = "deployed-"  # files of a called process deployed before, stored with a caller (engine.services.called)
 
 
 @dataclass(frozen=True)
@@ -181,9 +183,16 @@ class CamundaCall:
         return super()._run_hook(my_task)  # type: ignore[misc]
 
     def _late(self, top: Any, name: str) -> bool:
+        """Resolved when the call starts: binding latest, an expression, and binding deployment
+        when the caller's own deployment does not hold the process (not bundled, or bundled only
+        as borrowed files of an earlier deployment)."""
         mapping = self.call_mapping
-        return mapping.binding == "latest" or mapping.called_expression is not None or (
-            mapping.binding == "deployment" and name not in top.subprocess_specs)
+        if mapping.binding == "latest" or mapping.called_expression is not None:
+            return True
+        if mapping.binding != "deployment":
+            return False
+        spec = top.subprocess_specs.get(name)
+        return spec is None or os.path.basename(getattr(spec, "file", "") or "").startswith(BORROWED_PREFIX)
 
     def _spec_key(self, my_task: Any, top: Any, name: str) -> str:
         """The ``subprocess_specs`` key of the spec this call runs (see the module docstring)."""

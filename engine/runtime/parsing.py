@@ -28,6 +28,7 @@ from engine.runtime import (camunda_checks, camunda_decisions, camunda_tasks, ca
 from engine.runtime.event_subprocesses import prepare_triggers
 from engine.runtime.multi_instance import prepare_multi_instance
 from engine.runtime.rearm import prepare_rearming
+from engine.runtime.call_activity import BORROWED_PREFIX
 from engine.runtime.scopes import Scopes
 from engine.runtime import beans, reserved_ids
 from engine.runtime.reserved_ids import reserved_id_problems
@@ -434,7 +435,7 @@ class _BundleParser:
         compensation.attach(spec, self.compensation)
 
 
-BORROWED_PREFIX = "deployed-"   # engine.services.called: files of a called process deployed before
+# BORROWED_PREFIX (engine.runtime.call_activity): files of a called process deployed before (engine.services.called)
 
 
 def is_borrowed_mapping(base: str) -> bool:

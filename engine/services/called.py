@@ -29,9 +29,9 @@ from sqlalchemy.engine import Connection
 from engine.domain.errors import DeploymentError, Problem
 from engine.persistence import tables as t
 from engine.runtime import camunda_call
-from engine.runtime.call_activity import Resolved
+from engine.runtime.call_activity import BORROWED_PREFIX, Resolved
 from engine.runtime.camunda_tasks import MAPPING_FILE
-from engine.runtime.parsing import BORROWED_PREFIX, BPMN_SUFFIXES, SourceFile
+from engine.runtime.parsing import BPMN_SUFFIXES, SourceFile
 from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
 
 PREFIX = BORROWED_PREFIX

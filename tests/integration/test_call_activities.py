@@ -228,7 +228,8 @@ def test_migrating_a_case_keeps_the_version_its_call_bound(uncached):
 def test_binding_deployment_runs_its_own_deployments_version_else_the_newest(uncached):
     """calledElementBinding="deployment": the version deployed together with the caller, also
     after a newer one (Camunda's deployment binding); a caller deployed without it (Camunda fails
-    then) calls the newest version when a case gets there, as with latest."""
+    then) calls the newest version when a case gets there, as with latest, also when a version
+    deployed before was stored with it."""
     engine = uncached
     deploy_models(engine, "camunda/calls/call_deployment.bpmn", "camunda/calls/called_v1.bpmn")
     deploy_models(engine, "camunda/calls/called_v2.bpmn")
@@ -239,5 +240,8 @@ def test_binding_deployment_runs_its_own_deployments_version_else_the_newest(unc
                                              settings={}, connectors={}, active=True, created_at=NOW))
     with tenant_scope("stadt-c"):
         deploy_models(engine, "camunda/calls/call_deployment.bpmn")    # alone: a warning, no called process
+        deploy_models(engine, "camunda/calls/called_v1.bpmn")
+        assert _waits(engine, cases.start_case(engine, "call_deployment", {})) == ["alt"]
+        deploy_models(engine, "camunda/calls/call_deployment_v2.bpmn")  # v1 deployed before: stored with it
         deploy_models(engine, "camunda/calls/called_v2.bpmn")
         assert _waits(engine, cases.start_case(engine, "call_deployment", {})) == ["neu"]
