@@ -259,6 +259,8 @@ _RUN = "__amtsflowOutput((0, eval)(__amtsflowSource))"
 _JAVA = re.compile(r"\b(?:Java\.(?:type|from|to|extend)|Packages\.[\w.]+|java\.(?:lang|util|io|net|nio|time|math)\.\w+|"
                    r"importPackage|importClass|JavaImporter)\b")
 _CHECK = "new Function(__amtsflowSource); true"
+# Camunda scripts throw BPMN errors as Java objects; a sandboxed script has no way to (found at deploy)
+_BPMN_ERROR = re.compile(r"\bBpmnError\b")
 
 
 class JavaScriptSandbox:
@@ -288,6 +290,10 @@ class JavaScriptSandbox:
         if java is not None:
             return [f"the script uses Java ('{java.group(0)}'), which is not available: JavaScript runs here without "
                     "host access; use plain JavaScript (new Date(0), JSON.parse) and execution.getVariable/setVariable"]
+        if _BPMN_ERROR.search(source):
+            return ["the script throws a BpmnError, which a script cannot do here (it would fail the case "
+                    "instead of reaching the error's catch event); let a gateway after the task lead to an error "
+                    "end event, or let a service task's connector report the business error"]
         context = self._context()
         context.set("__amtsflowSource", source)
         try:

@@ -291,3 +291,21 @@ def test_a_receive_task_that_would_start_its_process_is_refused_at_deploy(scenar
         scenario.deploy_files([], extra={"receive.bpmn": model(body, extra='<message id="antrag" name="antrag"/>')})
     assert [(p.element_id, p.line) for p in err.value.problems] == [("empfangen", 4)]
     assert "message start event" in err.value.problems[0].message
+
+
+def test_a_script_that_throws_a_bpmn_error_is_refused_at_deploy(scenario):
+    """Camunda scripts throw ``new org.camunda.bpm.engine.delegate.BpmnError(code)``; a sandboxed
+    script cannot, so the case would fail where the model expects its error boundary event."""
+    body = ('<startEvent id="start"><outgoing>f1</outgoing></startEvent>' + flow("f1", "start", "pruefen")
+            + '<scriptTask id="pruefen" scriptFormat="javascript"><incoming>f1</incoming><outgoing>f2</outgoing>'
+              '<script>throw new org.camunda.bpm.engine.delegate.BpmnError("ABGELEHNT");</script></scriptTask>'
+            + flow("f2", "pruefen", "ende") + '<endEvent id="ende"><incoming>f2</incoming></endEvent>'
+            + '<boundaryEvent id="abgelehnt" attachedToRef="pruefen"><outgoing>f3</outgoing>'
+              '<errorEventDefinition errorRef="fehler"/></boundaryEvent>'
+            + flow("f3", "abgelehnt", "ende2") + '<endEvent id="ende2"><incoming>f3</incoming></endEvent>')
+    content = model(body, extra='<error id="fehler" errorCode="ABGELEHNT"/>').replace(
+        b"<definitions ", b'<definitions xmlns:camunda="http://camunda.org/schema/1.0/bpmn" ')
+    with pytest.raises(DeploymentError) as err:
+        scenario.deploy_files([], extra={"script_error.bpmn": content})
+    assert [(p.element_id, p.line) for p in err.value.problems] == [("pruefen", 4)]
+    assert "BpmnError" in err.value.problems[0].message
