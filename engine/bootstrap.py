@@ -25,7 +25,7 @@ from engine.persistence.db import make_engine
 from engine.persistence.override_tables import definition_variants
 from engine.ports import Clock, Connector, SystemClock
 from engine.runtime import unmapped
-from engine.runtime.call_activity import with_bound
+from engine.runtime.call_activity import split_token, with_bound
 from engine.runtime.case_cache import CaseCache
 from engine.runtime.expressions import SafeEvaluator
 from engine.runtime.parsing import ParsedProcess, SourceFile, parse_bundle
@@ -80,8 +80,9 @@ class DefinitionCache:
                 self._bound.move_to_end(cache_key)
                 return hit
         parsed = base
-        for bound_id in bound:
-            called = self.get(bound_id, conn)
+        for bound_id in bound:   # a definition id, with its tenant variant's id (call_activity.bound_token)
+            definition, variant_id = split_token(bound_id)
+            called = self.get(definition, conn, variant_id)
             parsed = ParsedProcess(parsed.model, parsed.spec,
                                    with_bound(parsed.subprocess_specs, called.spec.name, bound_id, called.spec,
                                               called.subprocess_specs),

@@ -97,6 +97,20 @@ def resolving(resolver: Resolver) -> Iterator[None]:
         _RESOLVER.reset(token)
 
 
+VARIANT_MARK = "~"   # a bound token: <definition id>~<variant id> when the tenant's overrides apply
+
+
+def bound_token(definition_id: str, variant: str | None) -> str:
+    """What a late-bound call bound (:data:`BOUND`, ``cases.bound_definitions``): the definition
+    id, with the id of the tenant's variant of it (its overrides, engine.services.variants)."""
+    return definition_id if variant is None else f"{definition_id}{VARIANT_MARK}{variant}"
+
+
+def split_token(token: str) -> tuple[str, str | None]:
+    definition_id, _, variant = token.partition(VARIANT_MARK)
+    return definition_id, variant or None
+
+
 def bound_key(process_id: str, definition_id: str) -> str:
     return f"{process_id}{SEPARATOR}{definition_id}"
 
@@ -304,4 +318,4 @@ def attach(task_spec: Any, mapping: CallMapping) -> None:
 
 
 __all__ = ["BOUND", "MAX_CALL_DEPTH", "THROWER_DATA", "CallMapping", "Resolved", "Resolver", "Transfer", "CamundaCall",
-           "attach", "bound_definitions", "bound_key", "call_depth", "resolving", "spec_key_of", "with_bound", "Value"]
+           "attach", "bound_definitions", "bound_key", "bound_token", "split_token", "call_depth", "resolving", "spec_key_of", "with_bound", "Value"]

@@ -3,8 +3,9 @@
 A call activity may call a process that is not part of the upload (kept in another folder,
 deployed before or after the caller). As in Camunda 7, binding ``latest`` (the default) runs the
 newest version deployed *when a case reaches the call activity*: :class:`CallResolver` finds it
-for the case's tenant while the case's command runs (engine.runtime.call_activity.resolving), and
-the definition it binds is kept with the case (the call task's internal data and
+for the case's tenant while the case's command runs (engine.runtime.call_activity.resolving), with
+that tenant's overrides of its files in place (its variant, engine.services.variants), and
+the definition (and variant) it binds is kept with the case (the call task's internal data and
 ``cases.bound_definitions``), so the case keeps that version through every reload. A called
 process deployed nowhere yet is a deploy warning (engine.runtime.checks) and, when a case gets
 there, an incident; retrying it after the deploy runs the process.
@@ -29,7 +30,8 @@ from sqlalchemy.engine import Connection
 from engine.domain.errors import DeploymentError, Problem
 from engine.persistence import tables as t
 from engine.runtime import camunda_call
-from engine.runtime.call_activity import BORROWED_PREFIX, Resolved
+from engine.runtime.call_activity import BORROWED_PREFIX, Resolved, bound_token
+from engine.services import variants
 from engine.runtime.camunda_tasks import MAPPING_FILE
 from engine.runtime.parsing import BPMN_SUFFIXES, SourceFile
 from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
@@ -207,6 +209,7 @@ class CallResolver:
         self.definition_id = definition_id
         self.tenant_id = tenant_id
         self.conn = conn
+        self.pending: list[Any] = []    # variants bound outside a transaction: stored with the case
 
     def __call__(self, process_id: str) -> Resolved | None:
         if self.conn is not None:
@@ -218,10 +221,19 @@ class CallResolver:
         row = conn.execute(_NEWEST, {"key": process_id, "tenant": self.tenant_id}).first()
         if row is None:
             return None
-        if row.id == self.definition_id or self._bundled(conn, row.files):
-            return Resolved(str(row.id))
-        parsed = self.engine.definitions.get(str(row.id), conn)
-        return Resolved(str(row.id), parsed.spec, parsed.subprocess_specs)
+        definition_id = str(row.id)
+        variant = variants.variant_for(conn, definition_id, self.tenant_id)   # the tenant's overrides of it
+        if variant is None:
+            if definition_id == self.definition_id or self._bundled(conn, row.files):
+                return Resolved(definition_id)
+            parsed = self.engine.definitions.get(definition_id, conn)
+            return Resolved(definition_id, parsed.spec, parsed.subprocess_specs)
+        parsed = self.engine.definitions.get(definition_id, conn, variant.id, variant.files)
+        if self.conn is not None:
+            variants.store(self.conn, variant, self.engine.clock.now())
+        else:
+            self.pending.append(variant)
+        return Resolved(bound_token(definition_id, variant.id), parsed.spec, parsed.subprocess_specs)
 
     def _bundled(self, conn: Connection, files: list[dict[str, str]]) -> bool:
         """Was this version deployed with the calling process (its upload, or borrowed at its

@@ -8,7 +8,7 @@ other writers wait for (on SQLite, BEGIN IMMEDIATE takes the database's write lo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -76,7 +76,8 @@ def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any],
         else:
             business_key, number, last = business_keys.peek(conn, key, definition.business_key_format, year)
             ticket = (number, last)
-    with resolving(CallResolver(engine, definition.id, tenant_or_none())):   # no transaction: its own reads
+    resolver = CallResolver(engine, definition.id, tenant_or_none())   # no transaction: reads on its own
+    with resolving(resolver):
         prepared = workflow_to_start(engine, case_id, key, definition, parsed, data, business_key, actor, message,
                                      signal, timer_start, variant)
         if conditions.before(prepared.wf, WorkflowRunner.snapshot) is not None:
@@ -86,6 +87,7 @@ def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any],
         prepared.step_error = step_workflow(engine, prepared.wf, prepared.details)
         if prepared.step_error is None:   # the start variables are new variables (conditional events)
             prepared.step_error = reevaluate_conditions(engine, prepared.wf, {}, prepared.details, entering=True)
+    prepared.bound_variants = resolver.pending   # stored with the case (their ids are in its state)
     prepared.stepped = True
     if keyless and getattr(prepared.wf, "case_facts_read", False):
         engine.key_reading_starts.add(definition.id)   # its starts read the key: from now on before the step
@@ -153,6 +155,7 @@ class StartPlan:
     stepped: bool = False
     step_error: str | None = None
     variant: Variant | None = None     # the tenant's overrides it runs with (None: the shared files)
+    bound_variants: list[Variant] = field(default_factory=list)   # variants its first step's calls bound
 
 
 def definition_to_start(engine: Engine, conn: Any, key: str, data: dict[str, Any], version: int | None,
@@ -236,8 +239,8 @@ def store_start(engine: Engine, uow: UnitOfWork, case_id: str, start: StartPlan,
     if message_record is not None:  # also without a message start: an idempotent start (see messages)
         uow.conn.execute(insert(t.messages).values(delivered_case_id=case_id,
                                                    delivered_at=engine.clock.now(), **message_record))
-    if start.variant is not None:
-        variants.store(uow.conn, start.variant, engine.clock.now())
+    for variant in ([start.variant] if start.variant is not None else []) + start.bound_variants:
+        variants.store(uow.conn, variant, engine.clock.now())
     row = SimpleNamespace(id=case_id, definition_id=start.definition.id, process_key=start.key,
                           variant_id=start.variant.id if start.variant is not None else None,
                           version=start.definition.version, business_key=business_key, suspended=False, revision=0,

@@ -22,7 +22,7 @@ from engine.persistence import tables as t
 from engine.persistence.tenant_tables import tenants
 from engine.ports import FakeClock
 from engine.runtime.budget import Limits
-from engine.services import case_migration, cases, incidents, queries
+from engine.services import case_migration, cases, incidents, overrides, queries
 from engine.services.called import CallResolver
 from engine.services.deploy import deploy, read_paths
 from engine.settings import Settings
@@ -245,3 +245,30 @@ def test_binding_deployment_runs_its_own_deployments_version_else_the_newest(unc
         deploy_models(engine, "camunda/calls/call_deployment_v2.bpmn")  # v1 deployed before: stored with it
         deploy_models(engine, "camunda/calls/called_v2.bpmn")
         assert _waits(engine, cases.start_case(engine, "call_deployment", {})) == ["neu"]
+
+
+def test_a_late_bound_shared_process_runs_with_the_tenants_overrides(uncached):
+    """A called process the provider shares runs, for each tenant's case, with that tenant's
+    overrides of its files (here its decision table), kept through every reload."""
+    engine = uncached
+    with engine.db.begin() as conn:
+        for tenant in ("stadt-a", "stadt-b"):
+            conn.execute(tenants.insert().values(id=tenant, name=tenant, host=None, path_prefix=None,
+                                                 settings={}, connectors={}, active=True, created_at=NOW))
+    table = MODELS / "camunda/decisions/tabellen"
+    deploy(engine, read_paths([str(table)]), actor="provider", shared=True)
+    own_rule = (table / "stufe.dmn").read_bytes().replace(b'"klein"', b'"klein (Stadt A)"')
+    results = {}
+    for tenant in ("stadt-a", "stadt-b"):
+        with tenant_scope(tenant):
+            if tenant == "stadt-a":
+                overrides.upload(engine, tenant, "einstufen", "stufe.dmn", own_rule, actor="owner")
+            deploy_models(engine, "camunda/calls/call_einstufen.bpmn")
+            case_id = cases.start_case(engine, "call_einstufen", {"anzahl": 1}, internal=True)
+            [task] = queries.get_case(engine, case_id)["open_tasks"]
+            assert (task["process_key"], task["element_id"]) == ("einstufen", "ansehen")
+            _complete(engine, case_id, "ansehen")
+            assert _waits(engine, case_id) == ["danach"]
+            results[tenant] = (queries.get_case(engine, case_id)["data"]["ergebnis"], _bound(engine, case_id))
+    assert results["stadt-a"][0] == "klein (Stadt A)" and results["stadt-b"][0] == "klein"
+    assert "~" in results["stadt-a"][1][0] and results["stadt-b"][1] is None   # stadt-b: the version stored with it
