@@ -218,3 +218,12 @@ def test_undeclared_beans_deploy_after_mapping_them_to_connector_operations(tmp_
     assert report.bean_snippet() == {}
     [mapped] = check_paths([CAMUNDA / "beans" / "bohnen.bpmn"])
     assert mapped.status == RUNS
+
+
+def test_a_called_process_deployed_nowhere_is_a_warning_not_a_blocker(tmp_path):
+    """As Camunda 7 deploys such a caller (the called process is looked up when a case gets there)."""
+    folder = _copy(tmp_path, "calls/call_latest.bpmn")
+    [report] = check_paths([folder])
+    assert report.status == RUNS and not report.blockers
+    assert any(f"{folder / 'call_latest.bpmn'}:7: call: called process 'gebuehr' is not deployed yet; a case that "
+               "reaches this call activity stops with an incident until it is" in n for n in report.notes)
