@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from sqlalchemy import select
 
 from engine.bootstrap import Engine
-from engine.domain.errors import FormValidationError, InvalidState
+from engine.domain.errors import FormValidationError, InvalidState, NotFound
+from engine.persistence import tables as t
 from engine.runtime.parsing import ParsedProcess
 from engine.services import cases, inbound, incidents
 from engine.services.commands import Command, run_case_command
@@ -58,6 +60,19 @@ def declared_fields(parsed: ParsedProcess) -> dict[str, DeclaredField]:
         for name in model.case_fields:
             found.setdefault(name, DeclaredField(name, name, {}))
     return found
+
+
+def declared_fields_of_case(engine: Engine, case_id: str) -> dict[str, DeclaredField]:
+    """:func:`declared_fields` of what a case runs: its definition (its tenant's variant) and the
+    called processes its call activities bound when they started (what :func:`edit_data` accepts)."""
+    c = t.cases
+    with engine.db.connect() as conn:
+        row = conn.execute(select(c.c.definition_id, c.c.variant_id, c.c.bound_definitions)
+                           .where(c.c.id == case_id)).first()
+        if row is None:
+            raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")
+        return declared_fields(engine.definitions.for_case(row.definition_id, conn, row.variant_id,
+                                                           row.bound_definitions))
 
 
 def _check_changes(parsed: ParsedProcess, changes: dict[str, Any]) -> None:

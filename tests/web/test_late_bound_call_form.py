@@ -38,3 +38,12 @@ def test_clerk_sees_and_completes_the_form_of_a_late_bound_called_process(client
     assert done.status_code == 200, done.get_data(as_text=True)
     case = queries.get_case(web_engine, case_id)
     assert case["status"] == "completed" and case["data"]["entscheidung"] == "genehmigt"
+
+
+def test_the_studio_offers_the_late_bound_called_processs_fields_for_repair(client, web_engine):
+    deploy(web_engine, read_paths([str(MODELS / "camunda/calls/call_pruefung.bpmn")]), actor="test")
+    deploy(web_engine, read_paths([str(MODELS / "camunda/calls/pruefung.bpmn")]), actor="test")
+    case_id = cases.start_case(web_engine, "call_pruefung", {"antrag": "Hundesteuer"}, internal=True)
+    login_as(client, "po")
+    page = client.get(f"/studio/vorgaenge/{case_id}").get_data(as_text=True)
+    assert 'name="feld-entscheidung"' in page and "Entscheidung des Bausteins" in page

@@ -130,8 +130,7 @@ def case_page(case_id: str, preview: Any = None, chosen: str = "") -> Any:
                      for action in ("move", "start_before") for element, name, _kind in choices.startable]
     definition = next(v for p in process_overview() if p["key"] == case["process_key"]
                       for v in p["versions"] if v["version"] == case["version"])
-    parsed = engine().definitions.get(definition["id"])
-    declared = case_repair.declared_fields(parsed)
+    declared = case_repair.declared_fields_of_case(engine(), case_id)   # called processes' forms too
     editable = [{"name": f.name, "title": labels.get(f.name, f.title), "type": f.schema.get("type", "string"),
                  "value": _shown_value(case["data"].get(f.name)), "enum": f.schema.get("enum")}
                 for f in declared.values()]
@@ -191,9 +190,7 @@ def _parsed_value(raw: str, kind: Any) -> Any:
 def case_data(case_id: str) -> Any:
     def edit() -> None:
         case = queries.get_case(engine(), case_id, with_history=False)
-        definition = next(v for p in process_overview() if p["key"] == case["process_key"]
-                          for v in p["versions"] if v["version"] == case["version"])
-        declared = case_repair.declared_fields(engine().definitions.get(definition["id"]))
+        declared = case_repair.declared_fields_of_case(engine(), case_id)
         changes = {}
         for name, info in declared.items():
             raw = request.form.get(f"feld-{name}")
