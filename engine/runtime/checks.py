@@ -79,6 +79,9 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
 
     event_subprocesses = {n.get("id") for n in root.iter(tag("subProcess")) if n.get("triggeredByEvent") == "true"}
     problems.extend(_event_name_problems(root, filename, expressions=javascript))
+    problems.extend(_event_gateway_target_problems(root, filename))
+    if javascript:
+        problems.extend(_error_code_problems(root, filename))
     problems.extend(_escalation_subprocess_problems(root, filename))
     for node in root.iter():
         if not isinstance(node.tag, str) or not node.tag.startswith(f"{{{BPMN}}}"):
@@ -169,6 +172,40 @@ def missing_called_problems(root: etree._Element, filename: str, called_ids: set
             text = (f"called process '{called}' is neither part of this deployment nor deployed before; "
                     "deploy it first or together")
         problems.append(Problem(filename, node.sourceline or 0, owner_id(node), text))
+    return problems
+
+
+def _event_gateway_target_problems(root: etree._Element, filename: str) -> list[Problem]:
+    """An event or receive task after an event-based gateway is reached from the gateway only
+    (BPMN; Camunda 7 refuses other incoming flows): another flow would make a second token wait
+    there beside the gateway's choice."""
+    problems: list[Problem] = []
+    for container in [*root.iter(tag("process")), *root.iter(tag("subProcess"), tag("transaction"))]:
+        flows = [f for f in container if isinstance(f.tag, str) and f.tag == tag("sequenceFlow")]
+        gateways = {n.get("id") for n in container if isinstance(n.tag, str) and n.tag == tag("eventBasedGateway")}
+        targets = {f.get("targetRef") for f in flows if f.get("sourceRef") in gateways}
+        kinds = {n.get("id"): local_name(n.tag) for n in container if isinstance(n.tag, str)}
+        for flow in flows:
+            target = flow.get("targetRef")
+            if target in targets and flow.get("sourceRef") not in gateways:
+                problems.append(Problem(filename, flow.sourceline or 0, flow.get("id", ""),
+                                        f"Invalid incoming sequenceflow for {kinds.get(target, 'element')} with id "
+                                        f"'{target}' connected to an event-based gateway (only the gateway may lead "
+                                        "to it)"))
+    return problems
+
+
+def _error_code_problems(root: etree._Element, filename: str) -> list[Problem]:
+    """Camunda 7: an error thrown by an end event must have an error code (a catch names it)."""
+    codes = {n.get("id"): (n.get("errorCode") or "").strip() for n in root.iter(tag("error"))}
+    problems: list[Problem] = []
+    for thrower in root.iter(tag("endEvent"), tag("intermediateThrowEvent")):
+        definition = thrower.find(tag("errorEventDefinition"))
+        ref = definition.get("errorRef") if definition is not None else None
+        if ref and ref in codes and not codes[ref]:
+            problems.append(Problem(filename, thrower.sourceline or 0, thrower.get("id", ""),
+                                    f"'errorCode' is mandatory on errors referenced by throwing error event "
+                                    f"definitions (error '{ref}' has none)"))
     return problems
 
 
