@@ -115,6 +115,38 @@ def _guard_decimal(value: Any) -> None:
         raise Refused(f"integer result would exceed {MAX_INT_BITS} bits")
 
 
+JUEL_OPERATORS: dict[str, type] = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "%": ast.Mod}
+_JUEL_INTEGER = re.compile(r"[+-]?\d{1,300}")
+_JUEL_DECIMAL = re.compile(r"[+-]?(?:\d{1,300}(?:\.\d{0,300})?|\.\d{1,300})(?:[eE][+-]?\d{1,3})?")
+
+
+def _juel_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "other"
+    if isinstance(value, (int, float, Decimal)):
+        return "number"
+    return "text" if isinstance(value, str) else "other"
+
+
+def _juel_number(value: Any) -> Any:
+    """EL's coercion to a number: null and empty text are 0; a text is a Long, or a Double when
+    it has a point or an exponent; other text cannot be coerced."""
+    if value is None:
+        return 0
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text:
+        return 0
+    if _JUEL_INTEGER.fullmatch(text):
+        return int(text)
+    if _JUEL_DECIMAL.fullmatch(text):
+        return float(text)
+    raise TypeError(f"cannot coerce {value[:40]!r} to a number (JUEL arithmetic)")
+
+
 def binop(op: type, left: Any, right: Any, max_size: int) -> Any:
     """Apply an arithmetic operator after checking that the result stays small."""
     if op is ast.Add and isinstance(left, SEQUENCES) and isinstance(right, SEQUENCES):
@@ -205,6 +237,19 @@ def make_builtins(max_size: int) -> dict[str, Callable[..., Any]]:
     def str_(value: Any = "") -> str:
         return to_text(value, False, max_size)
 
+    def juel_arith(op: str, left: Any, right: Any) -> Any:
+        """JUEL's ``+ - * / %`` (EL 1.7, what :func:`engine.runtime.juel.translate` emits): beside
+        a number or null, null counts as 0 and a text as the number it spells, as Camunda 7
+        computes ``${count + 1}`` for an unset count or the text "3". Otherwise as the operator
+        is in the engine's expressions (text + text concatenates: the engine's extension)."""
+        kind = JUEL_OPERATORS.get(op)
+        if kind is None:
+            raise Refused(f"operator {op!r} is not a JUEL arithmetic operator")
+        kinds = {_juel_kind(left), _juel_kind(right)}
+        if "other" not in kinds and kinds != {"text"} and kinds != {"number"}:
+            left, right = _juel_number(left), _juel_number(right)
+        return binop(kind, left, right, max_size)
+
     def is_empty(value: Any) -> bool:
         """JUEL ``empty``: None, empty text and empty collections."""
         return value is None or (isinstance(value, (str, list, tuple, dict, set, frozenset)) and not value)
@@ -212,4 +257,4 @@ def make_builtins(max_size: int) -> dict[str, Callable[..., Any]]:
     return {"len": len, "str": str_, "int": int_, "float": float, "bool": bool, "round": round_,
             "min": min, "max": max, "sum": sum_, "abs": abs, "sorted": sorted_, "reversed": reversed,
             "any": any, "all": all, "list": list, "dict": dict, "set": set, "tuple": tuple,
-            "range": range_, "enumerate": enumerate, "zip": zip, "is_empty": is_empty}
+            "range": range_, "enumerate": enumerate, "zip": zip, "is_empty": is_empty, "juel_arith": juel_arith}

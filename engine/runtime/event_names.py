@@ -68,6 +68,13 @@ def constant_value(name: str) -> str | None:
             if isinstance(left, str) != isinstance(right, str):
                 raise ValueError("mixed")
             return left + right
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "juel_arith" \
+                and len(node.args) == 3 and not node.keywords and isinstance(node.args[0], ast.Constant) \
+                and node.args[0].value == "+":   # JUEL's + (juel.translate)
+            left, right = value(node.args[1]), value(node.args[2])
+            if isinstance(left, str) != isinstance(right, str):
+                raise ValueError("mixed")
+            return left + right
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str" \
                 and len(node.args) == 1 and not node.keywords:
             return str(value(node.args[0]))

@@ -8,10 +8,13 @@ small tokenizer and a recursive-descent parser; everything else (method and bean
 calls, the ``execution``/``task`` context objects, lambdas, assignments, collection
 literals) is refused with a :class:`JuelError` instead of being guessed at.
 
-Known semantic differences, which the translation does not paper over:
-``+`` concatenates strings in Python while JUEL coerces both sides to numbers; ``%``
-follows Python's sign rules for negative operands; ``and``/``or`` return an operand
-rather than a boolean; ``str(None)`` is ``'None'`` where JUEL renders null as ``''``.
+Arithmetic (``+ - * / %``) becomes ``juel_arith(op, a, b)``: beside a number or null, null
+counts as 0 and a text as the number it spells, as in JUEL (``${count + 1}`` with count unset
+is 1, with count "3" is 4). Known semantic differences, which the translation does not paper
+over: text + text concatenates where JUEL coerces both sides to numbers (and fails on text
+that is no number); ``%`` follows Python's sign rules for negative operands; ``and``/``or``
+return an operand rather than a boolean; ``str(None)`` is ``'None'`` where JUEL renders null
+as ``''``.
 
 The tokenizer and parser (JUEL text -> tuple trees) are in :mod:`engine.runtime.juel_parser`;
 this module renders the trees as Python and translates timer values.
@@ -35,6 +38,7 @@ _JUEL_RE = re.compile(r"(?<!\\)[$#]\{.*?\}", re.S)
 _PREC = {"||": 2, "&&": 3, "!": 4, "==": 5, "!=": 5, "<": 5, ">": 5, "<=": 5, ">=": 5,
          "+": 6, "-": 6, "*": 7, "/": 7, "%": 7}
 _PY_OP = {"||": "or", "&&": "and", "!": "not"}
+_ARITHMETIC = ("+", "-", "*", "/", "%")
 _ATOM = 10
 
 
@@ -165,6 +169,8 @@ def _emit(node: Node, min_prec: int) -> str:
     if kind == "un":
         prec = 4 if node[1] == "!" else 8
         text = f"not {_emit(node[2], prec)}" if node[1] == "!" else f"-{_emit(node[2], prec)}"
+    elif node[1] in _ARITHMETIC:   # JUEL's coercions (null as 0, numeric text): the evaluator's juel_arith
+        return f"juel_arith({node[1]!r}, {_emit(node[2], 0)}, {_emit(node[3], 0)})"
     else:
         op, prec = node[1], _PREC[node[1]]
         if prec == 5:  # comparisons must never chain the Python way
