@@ -117,7 +117,8 @@ def bound_key(process_id: str, definition_id: str) -> str:
 
 def bound_definitions(subprocess_specs: dict[str, Any]) -> list[str]:
     """The definition ids late-bound into a workflow's ``subprocess_specs``, in binding order."""
-    return list(dict.fromkeys(k.rsplit(SEPARATOR, 1)[1] for k in subprocess_specs if SEPARATOR in k))
+    return list(dict.fromkeys(k.rsplit(SEPARATOR, 1)[1] for k in subprocess_specs
+                              if isinstance(k, str) and SEPARATOR in k))   # an event sub-process without id: None
 
 
 def spec_key_of(workflow: Any) -> str:
