@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 import re
 from collections.abc import Callable, Collection
 from decimal import Decimal
@@ -120,11 +121,15 @@ _JUEL_INTEGER = re.compile(r"[+-]?\d{1,300}")
 _JUEL_DECIMAL = re.compile(r"[+-]?(?:\d{1,300}(?:\.\d{0,300})?|\.\d{1,300})(?:[eE][+-]?\d{1,3})?")
 
 
+JUEL_COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
+
+
 def _juel_kind(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "other"
+        return "boolean"
     if isinstance(value, (int, float, Decimal)):
         return "number"
     return "text" if isinstance(value, str) else "other"
@@ -246,9 +251,32 @@ def make_builtins(max_size: int) -> dict[str, Callable[..., Any]]:
         if kind is None:
             raise Refused(f"operator {op!r} is not a JUEL arithmetic operator")
         kinds = {_juel_kind(left), _juel_kind(right)}
-        if "other" not in kinds and kinds != {"text"} and kinds != {"number"}:
+        if kinds <= {"null", "number", "text"} and kinds != {"text"} and kinds != {"number"}:
             left, right = _juel_number(left), _juel_number(right)
         return binop(kind, left, right, max_size)
+
+    def juel_compare(op: str, left: Any, right: Any) -> bool:
+        """JUEL's ``== != < > <= >=`` (EL 1.8, 1.9, what :func:`engine.runtime.juel.translate`
+        emits) where Python answers otherwise: a numeric text beside a number compares as that
+        number, "true"/"false" beside a boolean as that boolean, and an ordering with null is
+        false. Everything else compares as in the engine's expressions."""
+        compare = JUEL_COMPARISONS.get(op)
+        if compare is None:
+            raise Refused(f"operator {op!r} is not a JUEL comparison")
+        kinds = {_juel_kind(left), _juel_kind(right)}
+        if op not in ("==", "!=") and "null" in kinds:
+            return False
+        if kinds == {"number", "text"}:
+            try:
+                left, right = _juel_number(left), _juel_number(right)
+            except TypeError:
+                pass   # text that is no number: equality is false, an ordering fails, as before
+        elif kinds == {"boolean", "text"} and op in ("==", "!="):
+            text = left if isinstance(left, str) else right
+            if text.strip().lower() in ("true", "false"):
+                flag = text.strip().lower() == "true"
+                left, right = (flag, right) if isinstance(left, str) else (left, flag)
+        return bool(compare(left, right))
 
     def is_empty(value: Any) -> bool:
         """JUEL ``empty``: None, empty text and empty collections."""
@@ -257,4 +285,5 @@ def make_builtins(max_size: int) -> dict[str, Callable[..., Any]]:
     return {"len": len, "str": str_, "int": int_, "float": float, "bool": bool, "round": round_,
             "min": min, "max": max, "sum": sum_, "abs": abs, "sorted": sorted_, "reversed": reversed,
             "any": any, "all": all, "list": list, "dict": dict, "set": set, "tuple": tuple,
-            "range": range_, "enumerate": enumerate, "zip": zip, "is_empty": is_empty, "juel_arith": juel_arith}
+            "range": range_, "enumerate": enumerate, "zip": zip, "is_empty": is_empty, "juel_arith": juel_arith,
+            "juel_compare": juel_compare}

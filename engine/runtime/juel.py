@@ -10,7 +10,9 @@ literals) is refused with a :class:`JuelError` instead of being guessed at.
 
 Arithmetic (``+ - * / %``) becomes ``juel_arith(op, a, b)``: beside a number or null, null
 counts as 0 and a text as the number it spells, as in JUEL (``${count + 1}`` with count unset
-is 1, with count "3" is 4). Known semantic differences, which the translation does not paper
+is 1, with count "3" is 4). Comparisons become ``juel_compare(op, a, b)``: a numeric text
+beside a number compares as that number (``${x == 5}`` with the text "5" is true), "true" and
+"false" beside a boolean as booleans, an ordering with null is false. Known semantic differences, which the translation does not paper
 over: text + text concatenates where JUEL coerces both sides to numbers (and fails on text
 that is no number); ``%`` follows Python's sign rules for negative operands; ``and``/``or``
 return an operand rather than a boolean; ``str(None)`` is ``'None'`` where JUEL renders null
@@ -50,7 +52,7 @@ def is_juel(text: str) -> bool:
 def translate(text: str) -> str:
     """Translate a JUEL expression or composite text into a safe-evaluator expression.
 
-    ``'${a == "x" && !b}'`` becomes ``"a == 'x' and not b"``; ``'Antrag ${nr} eingegangen'``
+    ``'${a == "x" && !b}'`` becomes ``"juel_compare('==', a, 'x') and not b"``; ``'Antrag ${nr} eingegangen'``
     becomes ``"'Antrag ' + str(nr) + ' eingegangen'"``; text without an expression becomes
     its Python string literal.
     """
@@ -173,8 +175,8 @@ def _emit(node: Node, min_prec: int) -> str:
         return f"juel_arith({node[1]!r}, {_emit(node[2], 0)}, {_emit(node[3], 0)})"
     else:
         op, prec = node[1], _PREC[node[1]]
-        if prec == 5:  # comparisons must never chain the Python way
-            left, right = _emit(node[2], 6), _emit(node[3], 6)
+        if prec == 5:  # JUEL's coercions; never chained the Python way: the evaluator's juel_compare
+            return f"juel_compare({op!r}, {_emit(node[2], 0)}, {_emit(node[3], 0)})"
         else:
             left, right = _emit(node[2], prec), _emit(node[3], prec + 1)
         text = f"{left} {_PY_OP.get(op, op)} {right}"

@@ -65,7 +65,7 @@ def test_conditional_event_conditions_are_translated():
                  '${not empty akte &amp;&amp; akte.status eq "neu"}</bpmn:condition></bpmn:conditionalEventDefinition>'
                  '</bpmn:intermediateCatchEvent>')
     assert camunda.translate_tree(root, "m.bpmn", None) == []
-    assert next(root.iter(tag("condition"))).text == "not is_empty(akte) and akte.status == 'neu'"
+    assert next(root.iter(tag("condition"))).text == "not is_empty(akte) and juel_compare('==', akte.status, 'neu')"
 
 
 def test_initiator_becomes_a_start_variable():

@@ -14,9 +14,9 @@ from engine.runtime.juel import JuelError, cron_to_cycle, is_juel, translate, tr
     ("juel", "expected"),
     [
         ("${var}", "var"),
-        ('${a == "x" && !b}', "a == 'x' and not b"),
-        ("${a == 'x'}", "a == 'x'"),
-        ("${a > 3 && !b}", "a > 3 and not b"),
+        ('${a == "x" && !b}', "juel_compare('==', a, 'x') and not b"),
+        ("${a == 'x'}", "juel_compare('==', a, 'x')"),
+        ("${a > 3 && !b}", "juel_compare('>', a, 3) and not b"),
         ("${a || b}", "a or b"),
         ("${empty x}", "is_empty(x)"),
         ("${not empty x}", "not is_empty(x)"),
@@ -28,14 +28,14 @@ from engine.runtime.juel import JuelError, cron_to_cycle, is_juel, translate, tr
         ("${a.class}", "a['class']"),  # Python keyword as property name
         ("${true}", "True"),
         ("${false || null}", "False or None"),
-        ("${invoiceId != null}", "invoiceId != None"),
+        ("${invoiceId != null}", "juel_compare('!=', invoiceId, None)"),
         ("${42}", "42"),
         ("${007}", "7"),
         ("${1.5}", "1.5"),
         ("${2.5e3}", "2500.0"),
         ("${.5}", "0.5"),
-        ("${a eq b and c ne d or not e}", "a == b and c != d or not e"),
-        ("${a lt 1 || a gt 2 || a le 3 || a ge 4}", "a < 1 or a > 2 or a <= 3 or a >= 4"),
+        ("${a eq b and c ne d or not e}", "juel_compare('==', a, b) and juel_compare('!=', c, d) or not e"),
+        ("${a lt 1 || a gt 2 || a le 3 || a ge 4}", "juel_compare('<', a, 1) or juel_compare('>', a, 2) or juel_compare('<=', a, 3) or juel_compare('>=', a, 4)"),
         ("${a div 2 mod 3}", "juel_arith('%', juel_arith('/', a, 2), 3)"),
         ("${a + b * c - d / e % f}", "juel_arith('-', juel_arith('+', a, juel_arith('*', b, c)), "
          "juel_arith('%', juel_arith('/', d, e), f))"),
@@ -46,17 +46,17 @@ from engine.runtime.juel import JuelError, cron_to_cycle, is_juel, translate, tr
         ("${1 - -2}", "juel_arith('-', 1, -2)"),
         ("${a ? b : c}", "(b if a else c)"),
         ("${a ? b : c ? d : e}", "(b if a else (d if c else e))"),
-        ("${gender == 'male' ? 'Herr' : 'Frau'}", "('Herr' if gender == 'male' else 'Frau')"),
+        ("${gender == 'male' ? 'Herr' : 'Frau'}", "('Herr' if juel_compare('==', gender, 'male') else 'Frau')"),
         ("${(a ? b : c).d}", "(b if a else c).d"),
         # JUEL precedence must survive Python's different rules
-        ("${!a == b}", "(not a) == b"),
-        ("${!(a == b)}", "not a == b"),
-        ("${a < b == true}", "(a < b) == True"),
+        ("${!a == b}", "juel_compare('==', not a, b)"),
+        ("${!(a == b)}", "not juel_compare('==', a, b)"),
+        ("${a < b == true}", "juel_compare('==', juel_compare('<', a, b), True)"),
         ("${(a || b) && c}", "(a or b) and c"),
         ("${a || b && c}", "a or b and c"),
         ("#{approved}", "approved"),
         ("#{!approved}", "not approved"),
-        ("${ score <= 5 }", "score <= 5"),
+        ("${ score <= 5 }", "juel_compare('<=', score, 5)"),
     ],
 )
 def test_translate_expressions(juel: str, expected: str) -> None:
@@ -102,7 +102,8 @@ def test_translate_composite_and_plain_text(text: str, expected: str) -> None:
 
 def _evaluate(python_expr: str, **variables):
     namespace = {"is_empty": lambda x: x is None or x in ("", [], {}), "str": str, **variables,
-                 "juel_arith": make_builtins(1_000_000)["juel_arith"]}
+                 "juel_arith": make_builtins(1_000_000)["juel_arith"],
+                 "juel_compare": make_builtins(1_000_000)["juel_compare"]}
     return eval(python_expr, {"__builtins__": {}}, namespace)  # test-only, trusted input
 
 
