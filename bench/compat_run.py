@@ -4,6 +4,7 @@ to its end (user tasks, jobs, timers, messages), all on the engine's public serv
 from __future__ import annotations
 
 import json
+from collections import Counter
 import re
 from collections.abc import Mapping
 from datetime import timedelta
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from bench.compat_raw import condition_names
 from engine.bootstrap import Engine
-from engine.domain.errors import AmtsflowError
+from engine.domain.errors import AmbiguousCorrelation, AmtsflowError
 from engine.jobs import JobExecutor
 from engine.persistence import tables as t
 from engine.ports import FakeClock, OperationSpec, ServiceRequest, ServiceResult
@@ -153,6 +154,7 @@ def run_case(engine: Engine, clock: FakeClock, key: str, steps: int) -> str:
     except AmtsflowError as exc:
         return f"start: {exc.message}"
     worker = JobExecutor(engine, "bench")
+    delivered: Counter[tuple[str, str]] = Counter()
     for _ in range(steps):
         worker.run_until_idle()
         view = queries.get_case(engine, case_id, with_history=False)
@@ -172,7 +174,7 @@ def run_case(engine: Engine, clock: FakeClock, key: str, steps: int) -> str:
                 except AmtsflowError as exc:
                     return f"task {task['element_id']}: {exc.message}"
             continue
-        if _advance_to_next_job(engine, clock, case_id) or _correlate(engine, case_id, view["business_key"]):
+        if _advance_to_next_job(engine, clock, case_id) or _correlate(engine, case_id, view["business_key"], delivered):
             continue
         return f"stuck: {_waits(engine, case_id)}"
     return f"gave up after {steps} steps: {_waits(engine, case_id)}"
@@ -215,15 +217,27 @@ def _advance_to_next_job(engine: Engine, clock: FakeClock, case_id: str) -> bool
     return True
 
 
-def _correlate(engine: Engine, case_id: str, business_key: str | None) -> bool:
+MAX_DELIVERIES = 3   # of one message or signal name to a case: a non-interrupting boundary event waits again
+
+
+def _correlate(engine: Engine, case_id: str, business_key: str | None, delivered: Counter[tuple[str, str]]) -> bool:
+    """Deliver something the case waits for: the name delivered least often first (a
+    non-interrupting boundary event subscribes again after each message and must not starve
+    the other waits), each name at most MAX_DELIVERIES times, in a fixed order."""
     with engine.db.connect() as conn:
-        sub = conn.execute(select(t.subscriptions).where(t.subscriptions.c.case_id == case_id)
-                           .order_by(t.subscriptions.c.name, t.subscriptions.c.task_id)).first()  # same run each time
-    if sub is None:
+        subs = conn.execute(select(t.subscriptions).where(t.subscriptions.c.case_id == case_id)).all()
+    subs = sorted((s for s in subs if delivered[(s.kind, s.name)] < MAX_DELIVERIES),
+                  key=lambda s: (delivered[(s.kind, s.name)], s.name))
+    if not subs:
         return False
+    sub = subs[0]
+    delivered[(sub.kind, sub.name)] += 1
     if sub.kind == "signal":
         return messages.broadcast_signal(engine, sub.name, {}) > 0
-    outcome = messages.correlate_message(engine, sub.name, sub.correlation_key, {})
+    try:
+        outcome = messages.correlate_message(engine, sub.name, sub.correlation_key, {})
+    except AmbiguousCorrelation:
+        return True   # several waits of the case match (Camunda refuses too): the next step tries another
     return outcome.status == "delivered"
 
 
