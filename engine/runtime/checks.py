@@ -458,18 +458,26 @@ def inline_event_definition_refs(root: etree._Element) -> None:
             root.remove(definition)
 
 
+ANONYMOUS_PREFIXES = {"sequenceFlow": "flow", "subProcess": "subProcess", "transaction": "transaction",
+                      "adHocSubProcess": "adHocSubProcess"}
+
+
 def name_anonymous_flows(root: etree._Element) -> None:
-    """Give every sequence flow without an id one (``flow_<line>_<n>``). BPMN lets flows go
-    unnamed (Camunda's own test models do); SpiffWorkflow keys flows by id, so unnamed flows
-    overwrite each other and the case stalls without a word."""
+    """Give every sequence flow and every sub-process without an id one (``flow_<line>_<n>``,
+    ``subProcess_<line>_<n>``). BPMN lets flows go unnamed (Camunda's own test models do);
+    SpiffWorkflow keys flows by id, so unnamed flows overwrite each other and the case stalls
+    without a word. An event sub-process needs no id either (nothing flows into it; Flowable's
+    and Camunda's test models leave it out), but SpiffWorkflow keys its spec by id: unnamed, it
+    crashed the first save of every case."""
     taken = {n.get("id") for n in root.iter() if isinstance(n.tag, str) and n.get("id")}
-    for n, node in enumerate(root.iter(tag("sequenceFlow"))):
-        if not node.get("id"):
-            new_id = f"flow_{node.sourceline or 0}_{n}"
-            while new_id in taken:
-                new_id += "_"
-            node.set("id", new_id)
-            taken.add(new_id)
+    for name, prefix in ANONYMOUS_PREFIXES.items():
+        for n, node in enumerate(root.iter(tag(name))):
+            if not node.get("id"):
+                new_id = f"{prefix}_{node.sourceline or 0}_{n}"
+                while new_id in taken:
+                    new_id += "_"
+                node.set("id", new_id)
+                taken.add(new_id)
 
 
 TIMER_TAGS = ("timeDuration", "timeDate", "timeCycle")
