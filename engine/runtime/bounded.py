@@ -128,7 +128,9 @@ class _BoundedInstances:
     def create_children(self, my_task: Any) -> Any:
         spec: Any = self
         if spec.data_input is not None:
-            items: Any = spec.data_input.get(my_task) if spec.data_input.exists(my_task) else None
+            if not spec.data_input.exists(my_task):   # as the sequential loop says it (not a TypeError)
+                spec.raise_data_exception("Missing data input for multiinstance task", my_task)
+            items: Any = spec.data_input.get(my_task)
             count = len(items) if isinstance(items, Sized) else 0
         elif spec.cardinality is None:
             count = 0  # neither a collection nor a count: SpiffWorkflow reports what is missing

@@ -21,6 +21,12 @@ counters.
 ``loopCounter``: each instance of a Camunda multi-instance activity sees its index (0, 1, ...)
 as the local variable ``loopCounter`` (``camunda:assignee="kermit_${loopCounter}"``); it is
 never written to the loop's scope.
+
+A collection without an element variable (``flowable:collection="list"`` or
+``camunda:collection="${list}"`` alone: one instance per item, none of them told which):
+SpiffWorkflow's Camunda multi-instance reads the element variable's name on every update and
+failed with an AttributeError, for an empty collection too. Such a loop runs here with no
+element variable, as in Flowable and Camunda (MultiInstanceTest.testParallelEmptyCollection).
 """
 
 from __future__ import annotations
@@ -106,6 +112,23 @@ def _create_child_with_counter(self: Any, my_task: Any, *args: Any, **kwargs: An
         _restore(my_task.data, had, before)
 
 
+_WITHOUT_ITEM: dict[type, type] = {}
+
+
+def _without_element_variable(cls: type) -> type:
+    """``cls`` (a Camunda loop class) with the Camunda layer's ``_update_hook`` replaced for a
+    collection without an element variable; mixins retyped on later still run around it."""
+    if cls not in _WITHOUT_ITEM:
+        camunda = CamundaParallel if issubclass(cls, CamundaParallel) else CamundaSequential
+
+        def _update_hook(self: Any, my_task: Any) -> Any:
+            spiff_seam.update_loop_without_element_variable(self, my_task)
+            return super(camunda, self)._update_hook(my_task)
+
+        _WITHOUT_ITEM[cls] = type(f"{cls.__name__}WithoutElementVariable", (cls,), {"_update_hook": _update_hook})
+    return _WITHOUT_ITEM[cls]
+
+
 def prepare_multi_instance(spec: Any) -> None:
     """Specs are shared and re-parsed, never stored: patching them at parse time is enough."""
     for task_spec in spec.task_specs.values():
@@ -114,3 +137,5 @@ def prepare_multi_instance(spec: Any) -> None:
         if isinstance(task_spec, (CamundaParallel, CamundaSequential)):
             task_spec.merge_child = types.MethodType(_merge_instance_variables, task_spec)
             task_spec.create_child = types.MethodType(_create_child_with_counter, task_spec)
+            if task_spec.cardinality is None and task_spec.output_item is None and task_spec.data_output is not None:
+                spiff_seam.retype(task_spec, _without_element_variable(type(task_spec)))

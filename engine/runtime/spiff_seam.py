@@ -52,6 +52,9 @@ COPIED = {  # library function -> (sha256 of its source when we mirrored it, whe
         "6cd859500eddae74f5ebd8ca1d8247a0f5178f1373f5a25d6ab2f6cd2d7291af", "spawn_cycle_branches (here)"),
     _TIMER + "TimerEventDefinition.parse_iso_recurring_interval": (
         "a6cd84f8353b1abcce319535727eba4b6dab818ce59031dd3bb0dfabaff947af", "engine.runtime.specs._parse_cycle"),
+    "SpiffWorkflow.camunda.specs.multiinstance_task.update_task_spec": (
+        "fd064228fc45d4c6824de990f097ec3b5b7904a756e38779c5c74561b2c0d74a",
+        "update_loop_without_element_variable (here)"),
 }
 
 
@@ -101,6 +104,21 @@ def override_join_check(join_spec: Any, check: Callable[[Any, Any], bool]) -> No
     current = join_spec.__dict__.get("_check_threshold_unstructured")
     if not (isinstance(current, types.MethodType) and current.__func__ is check):
         join_spec._check_threshold_unstructured = types.MethodType(check, join_spec)
+
+
+def update_loop_without_element_variable(loop_spec: Any, my_task: Any) -> None:
+    """What the library's Camunda ``update_task_spec`` (pinned in COPIED) does for a collection
+    loop, for one without an element variable (where the library reads the missing variable's
+    name and fails with an AttributeError): the collection is the loop's input and no instance
+    gets an item variable. The caller then runs the BPMN loop's own ``_update_hook``."""
+    from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
+    from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
+
+    if my_task.state != TaskState.WAITING:
+        BpmnSpecMixin._update_hook(loop_spec, my_task)
+        my_task._set_state(TaskState.WAITING)
+    loop_spec.data_input = TaskDataReference(loop_spec.data_output.bpmn_id)
+    loop_spec.input_item = None
 
 
 def inherit_data(task: Any) -> None:
