@@ -54,7 +54,8 @@ def _kind(sql: str) -> str:
 def count_statements() -> None:
     """Count every statement psycopg sends (by verb and table) and the round trips: a statement
     outside a pipeline, the BEGIN psycopg sends before a transaction's first statement outside
-    a pipeline, a pipeline's end, a COMMIT or ROLLBACK of an open transaction."""
+    a pipeline, a pipeline's end, a COMMIT or ROLLBACK of an open transaction; and those of
+    FastStatement's own libpq pipelines (engine/persistence/fast.py: one round trip each)."""
     import psycopg
     from psycopg.pq import TransactionStatus
 
@@ -86,6 +87,21 @@ def count_statements() -> None:
         COUNTS["~round trips"] += 1
         return pipeline_exit(self, *args)
 
+    from engine.persistence import fast
+
+    libpq_pipeline = fast._libpq_pipeline
+
+    def pipelined(driver: Any, pending: Any, commit: bool) -> None:   # FastStatement's own pipelines
+        if not driver.autocommit and driver.pgconn.transaction_status == TransactionStatus.IDLE:
+            COUNTS["BEGIN"] += 1
+        for sql, _args, _receive in pending:
+            COUNTS[_kind(sql)] += 1
+        if commit:
+            COUNTS["COMMIT"] += 1
+        COUNTS["~round trips"] += 1
+        libpq_pipeline(driver, pending, commit)
+
+    fast._libpq_pipeline = pipelined
     psycopg.Cursor.execute = counted  # type: ignore[method-assign]
     psycopg.Connection.commit = ending(commit, "COMMIT")  # type: ignore[method-assign]
     psycopg.Connection.rollback = ending(rollback, "ROLLBACK")  # type: ignore[method-assign]

@@ -18,7 +18,7 @@ from sqlalchemy.pool import NullPool
 
 from engine.domain.errors import DatabaseBusy
 from engine.persistence import scoping, wal
-from engine.persistence.fast import discard_deferred, flush_deferred
+from engine.persistence.fast import discard_deferred, flush_deferred, forget_prepared
 
 log = logging.getLogger("amtsflow.db")
 
@@ -58,6 +58,10 @@ def _server_engine(url: str) -> Engine:
     event.listen(engine, "commit", flush_deferred)
     event.listen(engine, "rollback", discard_deferred)
     event.listen(engine, "begin", discard_deferred)
+    # psycopg runs DEALLOCATE ALL when it rolls back an open transaction: the statements
+    # flush_deferred prepared on that connection are prepared anew
+    event.listen(engine, "rollback", _forget_prepared)
+    event.listen(engine, "reset", lambda dbapi_conn, *_args: forget_prepared(dbapi_conn))
 
     @event.listens_for(engine, "connect")
     def _fresh(_dbapi_conn: Any, record: Any) -> None:
@@ -115,6 +119,14 @@ def _sqlite_engine(url: str, busy_seconds: float, synchronous: str) -> Engine:
             raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
 
     return engine
+
+
+def _forget_prepared(conn: Connection) -> None:
+    try:
+        driver = conn.connection.driver_connection
+    except Exception:  # noqa: BLE001 - an invalidated connection: the pool replaces it
+        return
+    forget_prepared(driver)
 
 
 class UnitOfWork:

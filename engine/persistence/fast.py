@@ -12,6 +12,12 @@ current transaction. Driver errors are re-raised as SQLAlchemy's exceptions, exa
 For INSERT/UPDATE/DELETE (:meth:`run`, the row count), for reading plain values (text,
 integers: :meth:`first_column`, :meth:`first`; no result processing) and for reading rows with
 the columns' result processors (:meth:`all`). Not for expanding IN parameters.
+
+On PostgreSQL the deferred writes and reads (:meth:`defer`, :meth:`all_deferred`) go to the
+server in one libpq pipeline of their own (:func:`flush_deferred`): psycopg's adaptation, but
+neither its cursors nor its pipeline mode, whose Python overhead per statement was larger than
+the round trips it saves (bench/topology_breakdown.py: about 3 ms CPU less per case of the web
++ worker set-up, web, worker and PostgreSQL together).
 It reads the compiler's bind names, placeholder order and default columns (attributes of the
 pinned SQLAlchemy 2.0); tests/integration/test_fast_statement.py checks that the rows written
 are identical to those of Connection.execute on SQLite and PostgreSQL, and
@@ -22,7 +28,10 @@ SQLAlchemy, psycopg or SQLite (README, "Upgrading").
 
 from __future__ import annotations
 
+import re
+import select
 import threading
+import weakref
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, Callable, Mapping
@@ -215,40 +224,216 @@ DEFERRED = "amtsflow_deferred_writes"   # key in Connection.info: [(sql, args, r
 
 
 def flush_deferred(conn: Connection, *, commit: bool = False) -> None:
-    """Send the writes :meth:`FastStatement.defer` held back, all in one round trip (psycopg's
-    pipeline mode); with ``commit`` the COMMIT goes in the same round trip (and is issued even
-    when nothing was deferred). An error of any of them is raised as SQLAlchemy raises it from
-    execute(), and the transaction is then aborted: the caller rolls back."""
+    """Send the writes :meth:`FastStatement.defer` held back, all in one round trip (a libpq
+    pipeline, see :func:`_libpq_pipeline`); with ``commit`` the COMMIT goes in the same round
+    trip (and is issued even when nothing was deferred). An error of any of them is raised as
+    SQLAlchemy raises it from execute(), and the transaction is then aborted: the caller rolls
+    back. (Only psycopg connections ever hold deferred writes: elsewhere they run at once.)"""
     pending = conn.info.pop(DEFERRED, None) if DEFERRED in conn.info else None
     if not pending:
         if commit:
             conn.commit()
         return
-    driver: Any = conn.connection.driver_connection
     dialect = conn.dialect
-    cursor = driver.cursor()
-    reading: list[tuple[Any, Callable[[list[Any]], None]]] = []   # a cursor of its own per statement read
     try:
-        with driver.pipeline():   # leaving it sends one Sync and reads every result: one round trip
-            for sql, args, receive in pending:
-                if receive is None:
-                    cursor.execute(sql, args)
-                else:
-                    reading.append((driver.cursor(), receive))
-                    reading[-1][0].execute(sql, args)
-            if commit:  # in the same round trip; after an error the server skips it (the caller rolls back)
-                cursor.execute("COMMIT")
-        for own, receive in reading:
-            receive(own.fetchall())
-        if commit:
-            conn.commit()  # SQLAlchemy's bookkeeping; the driver sees the transaction ended and sends nothing
+        _libpq_pipeline(conn.connection.driver_connection, pending, commit)
     except dialect.loaded_dbapi.Error as error:
         raise sa_exc.DBAPIError.instance(pending[0][0] if len(pending) == 1 else f"({len(pending)} deferred writes)",
                                          None, error, dialect.loaded_dbapi.Error, dialect=dialect) from error
-    finally:
-        cursor.close()
-        for own, _receive in reading:
-            own.close()
+    if commit:
+        conn.commit()  # SQLAlchemy's bookkeeping; the driver sees the transaction ended and sends nothing
+
+
+_PLACEHOLDER = re.compile(r"%\((?P<name>[^)]+)\)s|%%")
+_MAX_PREPARED = 100   # statements kept prepared per connection (the engine's hot ones are far fewer)
+
+
+class _Session:
+    """What the libpq pipeline keeps per psycopg connection: psycopg's Transformer and the
+    statements prepared on the server (forgotten when psycopg may have run DEALLOCATE ALL:
+    see forget_prepared)."""
+
+    def __init__(self, driver: Any) -> None:
+        from psycopg.adapt import Transformer
+
+        self.transformer = Transformer(driver)
+        self.prepared: dict[tuple[bytes, tuple[int, ...]], bytes] = {}
+        self.names = 0   # names given so far: a name is never given twice on one connection
+
+
+_SESSIONS: "weakref.WeakKeyDictionary[Any, _Session]" = weakref.WeakKeyDictionary()   # per psycopg connection
+
+
+def forget_prepared(driver: Any) -> None:
+    """Called before a rollback (engine/persistence/db.py's event hooks). psycopg follows the
+    ROLLBACK of an open transaction with DEALLOCATE ALL when it has prepared statements of its
+    own (it prepares a statement it ran five times: after warm-up always), which removes these
+    too: they are prepared anew, under new names. Should psycopg have had none, the old ones
+    stay on the server until its next DEALLOCATE ALL."""
+    session = _SESSIONS.get(driver)
+    if session is not None:
+        from psycopg import pq
+
+        if driver.pgconn.transaction_status != pq.TransactionStatus.IDLE:
+            session.prepared.clear()
+
+
+_CONVERTED: dict[str, tuple[bytes, tuple[str, ...]]] = {}
+
+
+def _converted(sql: str, encoding: str) -> tuple[bytes, tuple[str, ...]]:
+    """A compiled statement's SQL (pyformat: %(name)s, %%) with $n placeholders, and the
+    parameter name of each $n."""
+    found = _CONVERTED.get(sql)
+    if found is None:
+        names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            name = match.group("name")
+            if name is None:
+                return "%"
+            if name not in names:
+                names.append(name)
+            return f"${names.index(name) + 1}"
+
+        found = (_PLACEHOLDER.sub(number, sql).encode(encoding), tuple(names))
+        _CONVERTED[sql] = found
+    return found
+
+
+def _libpq_pipeline(driver: Any, pending: list[tuple[str, Any, Any]], commit: bool) -> None:
+    """Send ``pending`` (and COMMIT) in one libpq pipeline and read every result.
+
+    psycopg's own pipeline mode spends several hundred microseconds of Python per statement
+    (its generators, result queue and per-statement communication) where the round trips it
+    saves cost less; on a machine where the clients share the CPU with PostgreSQL that was the
+    largest single cost of a case command. Here the statements go straight to libpq, adapted
+    by psycopg's Transformer (the dumpers and loaders its cursors use, so values are sent and
+    read exactly as cursor.execute() would), each prepared once per connection (unnamed ones
+    cost the server a parse and a plan every time; see forget_prepared for psycopg's
+    DEALLOCATE ALL). Waiting for the server happens in poll(), without the GIL, in slices
+    (:func:`_wait`), and the server's results are read while the statements are still being
+    sent (:func:`_flush`). A failing statement raises psycopg's error for it; the transaction
+    is then aborted and the caller rolls back."""
+    from psycopg import OperationalError, errors as pg_errors, pq
+    from psycopg.adapt import PyFormat
+
+    with driver.lock:
+        pgconn = driver.pgconn
+        session = _SESSIONS.get(driver)
+        if session is None:
+            session = _SESSIONS.setdefault(driver, _Session(driver))
+        tx = session.transformer
+        preparing: list[tuple[tuple[bytes, tuple[int, ...]], bytes] | None] = []   # per result expected
+        encoding = driver.info.encoding
+        receivers: list[Callable[[list[Any]], None] | None] = []   # per statement sent (None: no rows wanted)
+        begin = not driver.autocommit and pgconn.transaction_status == pq.TransactionStatus.IDLE
+        prepare = driver.prepare_threshold is not None   # None: the operator turned preparing off (PgBouncer)
+        error: Exception | None = None
+        pgconn.enter_pipeline_mode()
+        try:
+            if begin:   # as psycopg sends it before a transaction's first statement
+                pgconn.send_query_params(b"BEGIN", None)
+                receivers.append(None)
+                preparing.append(None)
+            sent: dict[tuple[bytes, tuple[int, ...]], bytes] = {}   # prepared in this pipeline
+            for sql, args, receive in pending:
+                query, names = _converted(sql, encoding)
+                values = [args[name] for name in names] if isinstance(args, dict) else list(args)
+                params = tx.dump_sequence(values, [PyFormat.AUTO] * len(values))
+                types = tuple(tx.types or ())
+                key = (query, types)
+                name = session.prepared.get(key) or sent.get(key)
+                if name is None and prepare and len(session.prepared) + len(sent) < _MAX_PREPARED:
+                    session.names += 1
+                    name = sent[key] = f"amtsflow_{session.names}".encode()
+                    pgconn.send_prepare(name, query, list(types))
+                    receivers.append(None)
+                    preparing.append((key, name))
+                if name is not None:
+                    pgconn.send_query_prepared(name, params, list(tx.formats or []))
+                else:
+                    pgconn.send_query_params(query, params, list(types), list(tx.formats or []))
+                receivers.append(receive)
+                preparing.append(None)
+            if commit:
+                pgconn.send_query_params(b"COMMIT", None)
+                receivers.append(None)
+                preparing.append(None)
+            pgconn.pipeline_sync()
+            _flush(pgconn)
+            for receive, prepared in zip(receivers, preparing):
+                results = _results(pgconn)
+                if not results:
+                    raise OperationalError(f"no result from the server: {pgconn.get_error_message(encoding)}")
+                result = results[-1]
+                if result.status == pq.ExecStatus.FATAL_ERROR:
+                    error = error or pg_errors.error_from_result(result, encoding=encoding)
+                    if isinstance(error, pg_errors.InvalidSqlStatementName):   # deallocated behind our back
+                        session.prepared.clear()
+                elif prepared is not None and result.status == pq.ExecStatus.COMMAND_OK:
+                    session.prepared[prepared[0]] = prepared[1]
+                elif receive is not None and result.status == pq.ExecStatus.TUPLES_OK:
+                    tx.set_pgresult(result)
+                    receive(tx.load_rows(0, result.ntuples, tuple))
+            while True:   # up to the pipeline's Sync
+                result = _next_result(pgconn)
+                if result is not None and result.status == pq.ExecStatus.PIPELINE_SYNC:
+                    break
+        finally:
+            if pgconn.pipeline_status != pq.PipelineStatus.OFF:
+                try:
+                    pgconn.exit_pipeline_mode()
+                except Exception:  # noqa: BLE001 - a broken connection: the pool discards it
+                    pass
+        if error is not None:
+            raise error
+
+
+WAIT_SLICE_MS = 1000   # poll() waits at most this long at a time, then checks the connection again
+
+
+def _flush(pgconn: Any) -> None:
+    """Send what libpq holds, reading the server's results meanwhile: a large pipeline would
+    otherwise fill both sockets' buffers (the server blocked writing results nobody reads,
+    the client blocked writing statements the server no longer reads) and wait forever."""
+    while pgconn.flush():
+        if _wait(pgconn, select.POLLIN | select.POLLOUT) & select.POLLIN:
+            pgconn.consume_input()   # into libpq's buffer: read by _next_result afterwards
+
+
+def _wait(pgconn: Any, events: int) -> int:
+    """Wait in poll() (without the GIL) until the socket is ready for ``events``: in slices of
+    WAIT_SLICE_MS, after each the connection's state is checked (a lock wait on the server may
+    last long, a broken connection must not). An error or hang-up on the socket is returned as
+    ready: libpq's next call reports it."""
+    from psycopg import OperationalError, pq
+
+    poller = select.poll()
+    poller.register(pgconn.socket, events | select.POLLERR | select.POLLHUP)
+    while True:
+        ready = poller.poll(WAIT_SLICE_MS)
+        if ready:
+            revents = ready[0][1]
+            return int(revents | events) if revents & (select.POLLERR | select.POLLHUP) else int(revents)
+        if pgconn.status == pq.ConnStatus.BAD:
+            raise OperationalError("the connection to the server broke during a pipeline")
+
+
+def _next_result(pgconn: Any) -> Any:
+    """libpq's next result (None between the results of two statements), waiting in poll()."""
+    while pgconn.is_busy():
+        _wait(pgconn, select.POLLIN)
+        pgconn.consume_input()
+    return pgconn.get_result()
+
+
+def _results(pgconn: Any) -> list[Any]:
+    """The results of the pipeline's next statement (up to the None that ends them)."""
+    results = []
+    while (result := _next_result(pgconn)) is not None:
+        results.append(result)
+    return results
 
 
 def discard_deferred(conn: Connection) -> None:

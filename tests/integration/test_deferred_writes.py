@@ -99,3 +99,34 @@ def test_a_read_connection_leaves_no_autocommit_behind_for_the_next_writer(engin
     with unit_of_work(engine.db) as uow:                  # the same connection, most likely
         _EVENT.run(uow.conn, _event("never committed"))   # and rolled back on leaving
     assert _actions(engine) == []
+
+
+def test_deferred_writes_survive_psycopg_deallocating_its_prepared_statements(engine):
+    """On PostgreSQL the deferred writes run as statements prepared once per connection. psycopg
+    runs DEALLOCATE ALL when it rolls back an open transaction in which it had prepared its own
+    statements (it prepares one it ran five times): the deferred writes then prepare theirs anew
+    instead of failing with 'prepared statement does not exist'."""
+    if engine.db.dialect.name != "postgresql":
+        pytest.skip("prepared statements of the libpq pipeline: PostgreSQL only")
+    with engine.db.connect() as conn:   # one connection throughout
+        for round_ in range(3):
+            with conn.begin():
+                _EVENT.defer(conn, _event(f"kept-{round_}"))
+            with conn.begin() as trans:
+                for _ in range(6):   # prepared by psycopg from the fifth time on
+                    conn.execute(select(func.count()).select_from(t.audit_events))
+                trans.rollback()     # psycopg: ROLLBACK, then DEALLOCATE ALL
+    assert _actions(engine) == ["kept-0", "kept-1", "kept-2"]
+
+
+def test_a_failing_deferred_write_among_others_raises_its_own_error_and_stores_nothing(engine):
+    with pytest.raises(IntegrityError):
+        with unit_of_work(engine.db) as uow:
+            _EVENT.defer(uow.conn, _event("before"))
+            _EVENT.defer(uow.conn, {**_event("broken"), "actor": None})   # NOT NULL
+            _EVENT.defer(uow.conn, _event("after"))
+            uow.commit()
+    with unit_of_work(engine.db) as uow:   # the connection is usable again
+        _EVENT.defer(uow.conn, _event("next"))
+        uow.commit()
+    assert _actions(engine) == ["next"]

@@ -12,14 +12,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine.persistence import tables as t
+from engine.persistence import fast, tables as t
 from engine.services import cases, queries
 from tests.integration.helpers import deploy_models
 
 
 @pytest.fixture
 def sent(engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
-    """Every statement psycopg's cursors execute, by verb and first table ("INSERT work_items")."""
+    """Every statement sent: by psycopg's cursors and in the deferred writes' libpq pipeline
+    (engine/persistence/fast.py), by verb and first table ("INSERT work_items")."""
     if engine.db.dialect.name != "postgresql":
         pytest.skip("counts the statements sent to PostgreSQL")
     import psycopg
@@ -27,7 +28,7 @@ def sent(engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]
     counts: Counter[str] = Counter()
     execute = psycopg.Cursor.execute
 
-    def counted(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+    def count(query: Any) -> None:
         words = re.findall(r"\w+", str(query))
         upper = [w.upper() for w in words]
         tables = [words[i + 1] for i, w in enumerate(upper[:-1]) if w in ("INTO", "FROM", "UPDATE")]
@@ -37,9 +38,21 @@ def sent(engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]
             counts["WITH " + " ".join(dml)] += 1
         else:
             counts[f"{upper[0]} {tables[0] if tables else ''}".strip()] += 1
+
+    def counted(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        count(query)
         return execute(self, query, *args, **kwargs)
 
+    def pipelined(driver: Any, pending: list[tuple[str, Any, Any]], commit: bool) -> None:
+        for sql, _args, _receive in pending:
+            count(sql)
+        if commit:
+            count("COMMIT")
+        pipeline(driver, pending, commit)
+
+    pipeline = fast._libpq_pipeline
     monkeypatch.setattr(psycopg.Cursor, "execute", counted)
+    monkeypatch.setattr(fast, "_libpq_pipeline", pipelined)   # deferred writes: sent without a cursor
     yield counts
 
 
