@@ -480,6 +480,56 @@ def name_anonymous_flows(root: etree._Element) -> None:
                 taken.add(new_id)
 
 
+# Gateways whose prediction stops at their outgoing flows (SpiffWorkflow predicts what follows
+# them as "likely"/"maybe", looking only a step or two ahead).
+PREDICTION_STOPS = ("exclusiveGateway", "inclusiveGateway", "complexGateway", "eventBasedGateway")
+
+
+def gateway_free_loops(root: etree._Element) -> None:
+    """A loop of sequence flows with no deciding gateway in it (``task1 -> task1``, ``a -> b ->
+    a``: left only by a boundary event, an event sub-process, a terminate or error elsewhere;
+    Flowable's BoundaryConditionalEventTest) gets a pass-through exclusive gateway on one flow
+    of the loop (``<flow id>__loop``, its one flow unconditional). SpiffWorkflow predicts every
+    certain next step when a case starts, and in such a loop it predicted without end: the
+    start crashed (RecursionError). A gateway's next steps are predicted only a step ahead."""
+    for container in [*root.iter(tag("process")), *root.iter(tag("subProcess"), tag("transaction"),
+                                                              tag("adHocSubProcess"))]:
+        children = [c for c in container if isinstance(c.tag, str)]
+        stops = {c.get("id") for c in children if local_name(str(c.tag)) in PREDICTION_STOPS}
+        flows = [c for c in children if c.tag == tag("sequenceFlow")
+                 and c.get("sourceRef") not in stops and c.get("targetRef") not in stops]
+        out: dict[str, list[etree._Element]] = {}
+        for flow in flows:
+            out.setdefault(flow.get("sourceRef", ""), []).append(flow)
+        state: dict[str, int] = {}   # 1: on the current path, 2: done
+        back: list[etree._Element] = []
+        for start in [f.get("sourceRef", "") for f in flows]:
+            if start in state:
+                continue
+            state[start] = 1
+            stack = [(start, iter(out.get(start, [])))]
+            while stack:
+                node, pending = stack[-1]
+                following = next(pending, None)
+                if following is None:
+                    state[node] = 2
+                    stack.pop()
+                    continue
+                target = following.get("targetRef", "")
+                if state.get(target) == 1:
+                    back.append(following)
+                elif target not in state:
+                    state[target] = 1
+                    stack.append((target, iter(out.get(target, []))))
+        for flow in back:
+            gateway_id = f"{flow.get('id')}__loop"
+            target = flow.get("targetRef", "")
+            etree.SubElement(container, tag("exclusiveGateway"), id=gateway_id)
+            flow.set("targetRef", gateway_id)
+            etree.SubElement(container, tag("sequenceFlow"), id=f"{gateway_id}_out", sourceRef=gateway_id,
+                             targetRef=target)
+
+
 TIMER_TAGS = ("timeDuration", "timeDate", "timeCycle")
 
 

@@ -137,6 +137,7 @@ class _BundleParser:
             checks.address_bare_receive_tasks(root)
             self.problems.extend(links.rewrite_links(root, name))
             self.problems.extend(read_compensation(root, name, self.compensation))
+            checks.gateway_free_loops(root)
             if self.dialects[name] == "camunda":
                 checks.implicit_error_codes(root)
                 checks.unconditional_exclusive_flows(root)
