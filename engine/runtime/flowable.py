@@ -104,7 +104,7 @@ _WHY = {
     "idVariableName": "storing the instance id in a variable is not supported",
     "terminateMultiInstance": "is supported on a terminate end event directly in a multi-instance sub-process or "
                               "at the top level of a process (called by a multi-instance call activity), not here",
-    "scope": "a scope is supported on signals only (processInstance or global)",
+    "scope": "a scope is supported on signals only (processInstance or global; a message may say global)",
     "endDate": "an end date for a timer cycle is not supported; give the cycle a repetition count (R3/PT1H)",
     "elementIndexVariable": "a custom index variable is not supported; read loopCounter",
     "variableAggregation": "variable aggregation of multi-instance activities is not supported; collect the "
@@ -290,6 +290,8 @@ def _attributes(node: etree._Element, fail: Callable[[etree._Element, str], None
         elif name == "scope" and node.tag == tag("signal") and value.strip().lower() in ("processinstance", "global"):
             if value.strip().lower() == "processinstance":   # stays in its case (engine.runtime.model.INSTANCE_SIGNAL)
                 node.set(tag("scope", CAMUNDA), "processInstance")
+        elif name == "scope" and node.tag == tag("message") and value.strip().lower() == "global":
+            continue   # Flowable has no message scopes and ignores it; every message is global here too
         elif name in DROPPED_ATTRIBUTES:
             continue
         elif name == "businessCalendarName" and value.strip().lower() in _STANDARD_CALENDARS:
