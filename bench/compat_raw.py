@@ -246,6 +246,7 @@ BY_DESIGN: dict[str, dict[str, str]] = {
         **{_F + path: _TEST_VARIABLE for path in (
             "callactivity/CallActivity.testSubProcessDataInputOutput.bpmn20.xml",
             "event/message/MessageExpressionTest.testMessageEventsWithExpression.bpmn20.xml",
+            "event/message/MessageExpressionTest.testMessageEventSubprocess.bpmn20.xml",
             "event/message/MessageIntermediateEventTest.testSingleIntermediateMessageExpressionEvent.bpmn20.xml")},
         _F + "event/error/BoundaryErrorEventTest.testThrowErrorWithoutErrorCode.bpmn20.xml": _UNCAUGHT_ERROR,
         **{_F + f"callactivity/CallActivity.{name}.bpmn20.xml":

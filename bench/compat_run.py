@@ -217,7 +217,7 @@ def _advance_to_next_job(engine: Engine, clock: FakeClock, case_id: str) -> bool
     return True
 
 
-MAX_DELIVERIES = 3   # of one message or signal name to a case: a non-interrupting boundary event waits again
+MAX_DELIVERIES = 10   # of one message or signal name to a case: a non-interrupting boundary event waits again
 
 
 def _correlate(engine: Engine, case_id: str, business_key: str | None, delivered: Counter[tuple[str, str]]) -> bool:
