@@ -597,3 +597,30 @@ def duplicate_id_problems(root: etree._Element, filename: str) -> list[Problem]:
         else:
             first[element_id] = line
     return problems
+
+
+def start_event_problems(root: etree._Element, filename: str, *, flowable: bool) -> list[Problem]:
+    """Start events Camunda 7 and Flowable refuse at deploy: more than one none start event on a
+    process (nothing says at which one a person's case begins; a case began at one of them and
+    the others' paths never ran). Camunda refuses a none start beside a timer start too; here
+    that works on purpose (a person starts at the none start, the scheduler at the timer's,
+    tests/camunda_scenarios/test_start_choice.py). Camunda also refuses formKey together with
+    formRef."""
+    problems: list[Problem] = []
+    for process in root.iter(tag("process")):
+        starts = [n for n in process if isinstance(n.tag, str) and n.tag == tag("startEvent")]
+        kinds = [(n, next((local_name(c.tag) for c in n if isinstance(c.tag, str)
+                           and local_name(c.tag).endswith("EventDefinition")), None)) for n in starts]
+        counted = [n for n, kind in kinds if kind is None]
+        for node in counted[1:]:
+            problems.append(Problem(filename, node.sourceline or 0, node.get("id", ""),
+                                    "Multiple none start events are not supported" if flowable else
+                                    "multiple none start events or timer start events not supported on process "
+                                    "definition"))
+    if not flowable:
+        for node in root.iter(tag("startEvent"), tag("userTask")):
+            if node.get(tag("formKey", CAMUNDA)) is not None and node.get(tag("formRef", CAMUNDA)) is not None:
+                problems.append(Problem(filename, node.sourceline or 0, node.get("id", ""),
+                                        "Invalid element definition: only one of the attributes formKey and "
+                                        "formRef is allowed."))
+    return problems

@@ -146,6 +146,8 @@ class _BundleParser:
                 camunda.mapped_scripts_as_service_tasks(root, self.delegates)
             self.problems.extend(checks.static_problems(root, name, called,
                                                         javascript=self.dialects[name] == "camunda"))
+            if self.dialects[name] == "camunda":
+                self.problems.extend(checks.start_event_problems(root, name, flowable=name in self.flowable_files))
             missing = checks.missing_called_problems(root, name, called, camunda=self.dialects[name] == "camunda")
             (self.warnings if self.dialects[name] == "camunda" else self.problems).extend(missing)
             if self.dialects[name] != "camunda":
