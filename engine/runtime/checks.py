@@ -7,6 +7,7 @@ mis-run (complex gateways, link events; compensation: engine.runtime.compensatio
 from __future__ import annotations
 
 import copy
+import re
 from typing import Callable
 
 from lxml import etree
@@ -623,4 +624,35 @@ def start_event_problems(root: etree._Element, filename: str, *, flowable: bool)
                 problems.append(Problem(filename, node.sourceline or 0, node.get("id", ""),
                                         "Invalid element definition: only one of the attributes formKey and "
                                         "formRef is allowed."))
+    return problems
+
+
+_EXPRESSION_TEXTS = ("conditionExpression", "completionCondition", "loopCardinality", "timeDuration", "timeDate",
+                     "timeCycle")
+_OPENER = re.compile(r"(?<!\\)[$#]\{")
+
+
+def unclosed_expression_problems(root: etree._Element, filename: str) -> list[Problem]:
+    """An expression opened with ``${`` or ``#{`` and never closed (``${currentUser()``):
+    Camunda 7 refuses it at deploy ("Error parsing ..."); read as plain text it would, for
+    example, make a person named '${currentUser()' the assignee."""
+    problems: list[Problem] = []
+
+    def check(node: etree._Element, value: str | None) -> None:
+        if value and _OPENER.search(juel.strip_expressions(value)):
+            problems.append(Problem(filename, node.sourceline or 0, owner_id(node),
+                                    f"Error parsing '{value.strip()}': an expression opened with '${{' or '#{{' "
+                                    "is not closed with '}'"))
+
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        for name, value in node.attrib.items():
+            if name.startswith(f"{{{CAMUNDA}}}") or name in ("calledElement", "sourceExpression") or (
+                    name == "name" and node.tag in (tag("message"), tag("signal"))):
+                check(node, value)
+        if local_name(node.tag) in _EXPRESSION_TEXTS or node.tag in (
+                tag("inputParameter", CAMUNDA), tag("outputParameter", CAMUNDA)):
+            if not any(isinstance(c.tag, str) for c in node):
+                check(node, node.text)
     return problems

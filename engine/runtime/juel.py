@@ -33,7 +33,7 @@ from typing import cast
 from engine.runtime.beans import BEAN_FUNCTION
 from engine.runtime.juel_parser import JuelError, Node, Parser, tokenize
 
-__all__ = ["JuelError", "is_juel", "translate", "translate_timer", "cron_to_cycle", "rewrite_beans"]
+__all__ = ["JuelError", "is_juel", "strip_expressions", "translate", "translate_timer", "cron_to_cycle", "rewrite_beans"]
 
 _JUEL_RE = re.compile(r"(?<!\\)[$#]\{.*?\}", re.S)
 # Python precedence levels used by the emitter (higher binds tighter).
@@ -47,6 +47,11 @@ _ATOM = 10
 def is_juel(text: str) -> bool:
     """True when ``text`` contains an unescaped ``${...}`` or ``#{...}`` expression."""
     return isinstance(text, str) and _JUEL_RE.search(text) is not None
+
+
+def strip_expressions(text: str) -> str:
+    """``text`` without its ``${...}``/``#{...}`` expressions (what is left is literal text)."""
+    return _JUEL_RE.sub("", text)
 
 
 def translate(text: str) -> str:

@@ -148,6 +148,7 @@ class _BundleParser:
                                                         javascript=self.dialects[name] == "camunda"))
             if self.dialects[name] == "camunda":
                 self.problems.extend(checks.start_event_problems(root, name, flowable=name in self.flowable_files))
+                self.problems.extend(checks.unclosed_expression_problems(root, name))
             missing = checks.missing_called_problems(root, name, called, camunda=self.dialects[name] == "camunda")
             (self.warnings if self.dialects[name] == "camunda" else self.problems).extend(missing)
             if self.dialects[name] != "camunda":

@@ -73,3 +73,24 @@ def test_formkey_with_formref_is_refused(scenario: Scenario) -> None:
         in _problems(scenario, content)
 
 
+
+
+@pytest.mark.parametrize("task", ['camunda:assignee="${currentUser()"', 'camunda:candidateGroups="#{gruppe"',
+                                  'camunda:dueDate="${frist} und ${rest"'])
+def test_an_expression_never_closed_is_refused(scenario: Scenario, task: str) -> None:
+    """BpmnParseTest.testExpressionParsingErrors: read as text, '${currentUser()' became the assignee."""
+    problems = _problems(scenario, _model(NONE, task=task))
+    assert any(element == "pruefen" and message.startswith("Error parsing '") and "is not closed" in message
+               for element, message in problems), problems
+
+
+def test_closed_expressions_and_escaped_openers_deploy(scenario: Scenario) -> None:
+    task = 'camunda:assignee="${antragsteller}" camunda:candidateGroups="a\\${b"'
+    result = deploy(scenario.engine, [SourceFile("antrag.bpmn", _model(NONE, task=task))], actor="scenario")
+    assert [p.key for p in result.processes] == ["antrag"]
+
+
+def test_BpmnParseTest_testExpressionParsingErrors(scenario: Scenario) -> None:
+    with pytest.raises(DeploymentError) as refused:
+        scenario.deploy_camunda("parse/BpmnParseTest.testExpressionParsingErrors.bpmn")
+    assert any("Error parsing '${currentUser()'" in p.message for p in refused.value.problems)
