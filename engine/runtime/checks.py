@@ -123,10 +123,13 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
                       "complete (noneBehaviorEventRef, oneBehaviorEventRef, complexBehaviorDefinition) is not "
                       "supported; throw the event from inside the activity")
         if name == "adHocSubProcess":
-            if node.find(tag("completionCondition")) is None:
-                add(node, "ad-hoc sub-process needs a completionCondition")
-            if node.get("ordering") == "Sequential":
-                add(node, "sequential ad-hoc sub-processes are not supported; use parallel ordering")
+            # SpiffWorkflow starts every activity at once and checks the completion condition before any
+            # ran: false, the case failed (KeyError); true, it waited for nothing; unset, the start crashed.
+            # Flowable starts each activity on request (executeActivityInAdhocSubProcess), after which the
+            # condition is checked; neither has a counterpart here yet.
+            add(node, "ad-hoc sub-processes are not supported (their activities would not start on request, as "
+                      "in Flowable, and the completion condition would be checked before any of them ran); "
+                      "model the optional activities behind an inclusive gateway, or as event sub-processes")
         if name in REFERENCES:
             attr, kind = REFERENCES[name]
             ref = node.get(attr)
