@@ -245,14 +245,25 @@ def make_builtins(max_size: int) -> dict[str, Callable[..., Any]]:
     def juel_arith(op: str, left: Any, right: Any) -> Any:
         """JUEL's ``+ - * / %`` (EL 1.7, what :func:`engine.runtime.juel.translate` emits): beside
         a number or null, null counts as 0 and a text as the number it spells, as Camunda 7
-        computes ``${count + 1}`` for an unset count or the text "3". Otherwise as the operator
-        is in the engine's expressions (text + text concatenates: the engine's extension)."""
+        computes ``${count + 1}`` for an unset count or the text "3"; two texts that spell
+        numbers are numbers too ("5" + "3" is 8). Otherwise as the operator is in the engine's
+        expressions (text + text concatenates where a text is no number or empty: the engine's
+        extension; JUEL would fail)."""
         kind = JUEL_OPERATORS.get(op)
         if kind is None:
             raise Refused(f"operator {op!r} is not a JUEL arithmetic operator")
         kinds = {_juel_kind(left), _juel_kind(right)}
         if kinds <= {"null", "number", "text"} and kinds != {"text"} and kinds != {"number"}:
             left, right = _juel_number(left), _juel_number(right)
+        elif kinds == {"text"}:
+            try:   # two texts that spell numbers are numbers, as in Camunda ("5" + "3" is 8)
+                if left.strip() and right.strip():
+                    left, right = _juel_number(left), _juel_number(right)
+                elif op != "+":
+                    left, right = _juel_number(left), _juel_number(right)
+            except TypeError:
+                if op != "+":
+                    raise
         return binop(kind, left, right, max_size)
 
     def juel_compare(op: str, left: Any, right: Any) -> bool:

@@ -13,8 +13,8 @@ counts as 0 and a text as the number it spells, as in JUEL (``${count + 1}`` wit
 is 1, with count "3" is 4). Comparisons become ``juel_compare(op, a, b)``: a numeric text
 beside a number compares as that number (``${x == 5}`` with the text "5" is true), "true" and
 "false" beside a boolean as booleans, an ordering with null is false. Known semantic differences, which the translation does not paper
-over: text + text concatenates where JUEL coerces both sides to numbers (and fails on text
-that is no number); ``%`` follows Python's sign rules for negative operands; ``and``/``or``
+over: text + text concatenates where a text is no number or empty (JUEL fails there; two
+texts that spell numbers are added as numbers, as in JUEL); ``%`` follows Python's sign rules for negative operands; ``and``/``or``
 return an operand rather than a boolean; ``str(None)`` is ``'None'`` where JUEL renders null
 as ``''``.
 

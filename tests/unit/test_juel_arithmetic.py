@@ -2,7 +2,7 @@
 and a text is the number it spells. Before, ``${count + 1}`` failed the case when count was
 unset (Camunda: 1) or the text "0" a JUEL script task had stored (Camunda: 1); found by
 bench/compat.py on AsyncAfterTest, CallActivity.testSubProcessLocalOutputSingleVariable and
-ExclusiveGatewayTest.testLoopWithManyIterations. Text + text still concatenates (the engine's
+ExclusiveGatewayTest.testLoopWithManyIterations. Text + text concatenates where a text is no number (the engine's
 documented extension), and what worked before gives the same value."""
 
 from __future__ import annotations
@@ -50,3 +50,21 @@ def test_what_worked_before_gives_the_same_value(text: str, names: dict[str, obj
 def test_text_that_is_no_number_still_fails(names: dict[str, object]) -> None:
     with pytest.raises(ExpressionError):
         juel("${a - 1}", **names)
+
+
+@pytest.mark.parametrize(("text", "names", "value"), [
+    ("${a + b}", {"a": "5", "b": "3"}, 8),              # Camunda: 8; before, silently "53"
+    ("${a + b}", {"a": "1.5", "b": "2"}, 3.5),
+    ("${a - b}", {"a": "10", "b": "4"}, 6),             # before: the case failed
+    ("${a * b}", {"a": "3", "b": "4"}, 12),
+    ("${a + b}", {"a": "80331", "b": " München"}, "80331 München"),   # no number: the engine's concatenation
+    ("${a + b}", {"a": "", "b": "7"}, "7"),             # an empty text concatenates
+])
+def test_two_texts_that_spell_numbers_are_numbers_as_in_camunda(text: str, names: dict[str, object],
+                                                                   value: object) -> None:
+    assert juel(text, **names) == value
+
+
+def test_two_texts_of_which_one_is_no_number_fail_other_operators() -> None:
+    with pytest.raises(ExpressionError):
+        juel("${a - b}", a="zehn", b="4")
