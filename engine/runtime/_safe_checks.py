@@ -14,6 +14,7 @@ import threading
 import warnings
 from collections.abc import Callable, Collection, Mapping
 
+from engine.runtime._safe_context import CONTEXT_ATTRS, CONTEXT_METHODS, ExecutionContext
 from engine.runtime._safe_policy import BINOPS, ALL_METHODS, FORBIDDEN_CALLS, MAX_SOURCE
 
 _PARSE_LOCK = threading.Lock()  # warnings.catch_warnings() is not thread-safe
@@ -45,6 +46,10 @@ _EXPRESSION_NODES = frozenset({
 _STATEMENT_NODES = frozenset({ast.Module, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.If,
                               ast.For, ast.While, ast.Break, ast.Continue, ast.Pass, ast.Expr,
                               ast.Delete})
+
+
+# What ``execution.<name>`` may read or call (Camunda's DelegateExecution as far as it exists here)
+_EXECUTION_NAMES = CONTEXT_ATTRS[ExecutionContext] | CONTEXT_METHODS[ExecutionContext]
 
 
 def _is_none(node: ast.AST) -> bool:
@@ -79,6 +84,13 @@ def static_problems(tree: ast.AST, callables: Collection[str],
                 say(node, f"attribute {node.attr!r} is not allowed (names starting with '_' are refused)")
             elif node.attr in ("format", "format_map"):
                 say(node, "str.format() is not allowed (it can reach attributes); use an f-string")
+            elif isinstance(node.value, ast.Name) and node.value.id == "execution" \
+                    and node.attr not in _EXECUTION_NAMES \
+                    and not (isinstance(parent, ast.Call) and parent.func is node and node.attr not in ALL_METHODS):
+                # known at deploy: the case would fail when it gets here
+                say(node, f"execution.{node.attr} is not available here (execution offers "
+                          f"{', '.join(sorted(CONTEXT_ATTRS[ExecutionContext]))} and the methods getVariable, "
+                          "setVariable and their kin)")
         elif isinstance(node, ast.Call):
             _check_call(node, callables, kwargs_allowed, lambda message: say(node, message))
         elif isinstance(node, ast.Compare):
