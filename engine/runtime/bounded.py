@@ -12,7 +12,7 @@ are checked first. The limits are those of the running command
 from __future__ import annotations
 
 import ast
-from collections.abc import Sized
+from collections.abc import Iterable, Sized
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -131,6 +131,8 @@ class _BoundedInstances:
             if not spec.data_input.exists(my_task):   # as the sequential loop says it (not a TypeError)
                 spec.raise_data_exception("Missing data input for multiinstance task", my_task)
             items: Any = spec.data_input.get(my_task)
+            if not isinstance(items, Iterable):        # null, a number: as the sequential loop says it
+                spec.raise_data_exception("Multiinstance data input must be iterable", my_task)
             count = len(items) if isinstance(items, Sized) else 0
         elif spec.cardinality is None:
             count = 0  # neither a collection nor a count: SpiffWorkflow reports what is missing

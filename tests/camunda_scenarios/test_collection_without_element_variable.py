@@ -72,3 +72,15 @@ def test_a_collection_not_set_fails_alike(scenario: Scenario, sequential: bool) 
     view = scenario.case(case)
     assert view["status"] == "failed"
     assert [i["message"] for i in view["incidents"]] == ["pruefen: Missing data input for multiinstance task. "]
+
+
+@pytest.mark.parametrize("value", [None, 5])
+def test_a_collection_that_is_no_collection_fails_alike(scenario: Scenario, value: object) -> None:
+    """null (an in-mapping of a variable the caller lacks) or a number: the parallel loop failed
+    with a TypeError from the library, the sequential one said what was wrong."""
+    for sequential in (False, True):   # the second deployment is the newer version, which starts
+        _deploy(scenario, "flowable", "antraege", sequential)
+        case = scenario.start("akte", {"antraege": value})
+        view = scenario.case(case)
+        assert view["status"] == "failed"
+        assert [i["message"] for i in view["incidents"]] == ["pruefen: Multiinstance data input must be iterable. "]
