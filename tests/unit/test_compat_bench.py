@@ -144,3 +144,44 @@ def test_engine_reasons_group_without_particulars() -> None:
     ran = Row("b.bpmn", False, "yes", "no",
               reason="p: task t: task 6379973a-f07a-4d81-be95-9bb7934a0a10 is already cancelled; q: stuck")
     assert engine_reason_group(ran) == "run: task t: task … is already cancelled"
+
+
+PARAMETERISED_AND_HELPERS = '''
+public class EscalationEventParseInvalidProcessTest {
+  @Parameters(name = "{index}: process definition = {0}, expected error message = {1}")
+  public static Collection<Object[]> data() {
+    return Arrays.asList(new Object[][] {
+        { "EscalationEventParseInvalidProcessTest.invalidEscalationRefOnEndEvent.bpmn20.xml", "could not find" },
+    });
+  }
+  @Test
+  public void testParseInvalidProcessDefinition() {
+    try {
+      String deploymentId = repositoryService.createDeployment()
+        .addClasspathResource(PROCESS_DEFINITION_DIRECTORY + processDefinitionResource)
+        .deploy().getId();
+      repositoryService.deleteDeployment(deploymentId, true);
+      fail("exception expected: " + expectedErrorMessage);
+    } catch (ParseException e) {
+    }
+  }
+}
+'''
+
+HELPER_CALLS = '''
+  @Test
+  public void testParseInvalidConditionalBoundaryEvent() {
+    parseInvalidConditionalEvent("testParseInvalidConditionalBoundaryEvent", "conditionalBoundaryEvent");
+  }
+'''
+
+
+def test_parameterised_invalid_process_tests_and_parse_invalid_helpers(tmp_path: Path) -> None:
+    """Camunda's *ParseInvalidProcessTest classes list their models as parameters; BpmnParseTest
+    hands a model's test name to a parseInvalid... helper that deploys and expects failure."""
+    (tmp_path / "java").mkdir()
+    (tmp_path / "java" / "EscalationEventParseInvalidProcessTest.java").write_text(PARAMETERISED_AND_HELPERS)
+    (tmp_path / "java" / "BpmnParseTest.java").write_text(HELPER_CALLS)
+    invalid = invalid_models(tmp_path)
+    assert "EscalationEventParseInvalidProcessTest.invalidEscalationRefOnEndEvent.bpmn20.xml" in invalid
+    assert "BpmnParseTest.testParseInvalidConditionalBoundaryEvent.bpmn" in invalid
