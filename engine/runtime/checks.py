@@ -659,3 +659,78 @@ def unclosed_expression_problems(root: etree._Element, filename: str) -> list[Pr
             if not any(isinstance(c.tag, str) for c in node):
                 check(node, node.text)
     return problems
+
+
+_ESCALATION_HOSTS = ("subProcess", "callActivity", "userTask", "transaction")
+
+
+def escalation_and_signal_problems(root: etree._Element, filename: str, *, escalations: bool = True) -> list[Problem]:
+    """What Camunda 7 refuses of escalation and signal events, in its words
+    (EscalationEventParseInvalidProcessTest, SignalEventParseInvalidProcessTest): a thrown
+    escalation without a reference or a code (nothing could say what is thrown), escalation
+    boundary events that compete on one activity (which of them catches is undefined) or sit on
+    an activity that cannot escalate, two signals of one name, and two signal start events of
+    one scope listening to the same name. The signal rules hold in every dialect (plain BPMN
+    too); ``escalations`` (the Camunda dialect) adds the others. A signal event without a
+    signalRef, which Camunda refuses too, stays: bare SpiffWorkflow runs such models
+    (its own boundary_event_split.bpmn), and the engine must run all it runs."""
+    problems: list[Problem] = []
+
+    def add(node: etree._Element, message: str) -> None:
+        problems.append(Problem(filename, node.sourceline or 0, node.get("id", ""), message))
+
+    codes = {n.get("id"): (n.get("escalationCode") or "").strip() or None for n in root.iter(tag("escalation"))}
+    for thrower in root.iter(tag("intermediateThrowEvent"), tag("endEvent")) if escalations else ():
+        definition = thrower.find(tag("escalationEventDefinition"))
+        if definition is None:
+            continue
+        ref = definition.get("escalationRef")
+        if not ref:
+            add(thrower, "escalationEventDefinition does not have required attribute 'escalationRef'")
+        elif ref in codes and codes[ref] is None:
+            add(thrower, "escalation end event must have an 'escalationCode'" if thrower.tag == tag("endEvent")
+                else "throwing escalation event must have an 'escalationCode'")
+    by_host: dict[str, list[tuple[etree._Element, str | None]]] = {}
+    hosts = {n.get("id"): local_name(n.tag) for n in root.iter() if isinstance(n.tag, str) and n.get("id")}
+    for boundary in root.iter(tag("boundaryEvent")) if escalations else ():
+        definition = boundary.find(tag("escalationEventDefinition"))
+        if definition is None:
+            continue
+        host = boundary.get("attachedToRef", "")
+        if hosts.get(host) not in _ESCALATION_HOSTS:
+            add(boundary, "An escalation boundary event should only be attached to a subprocess, a call activity or "
+                          "an user task")
+            continue
+        ref = definition.get("escalationRef")
+        code = codes.get(ref) if ref else None
+        seen = [c for _n, c in by_host.get(host, [])]
+        if code is not None and code in seen:
+            add(boundary, f"multiple escalation boundary events with the same escalationCode '{code}' are not "
+                          "supported on same scope")
+        elif code is None and None in seen:
+            add(boundary, "The same scope can not contains more than one escalation boundary event without "
+                          "escalation code.")
+        elif seen and (code is None or None in seen):
+            add(boundary, "The same scope can not contains an escalation boundary event without escalation code and "
+                          "another one with escalation code.")
+        by_host.setdefault(host, []).append((boundary, code))
+    names: dict[str, str] = {}
+    for signal in root.iter(tag("signal")):
+        name = (signal.get("name") or "").strip()
+        if name and name in names.values():
+            add(signal, f"duplicate signal name '{name}'")
+        names[signal.get("id", "")] = name
+    for scope in [*root.iter(tag("process")), *root.iter(tag("subProcess"))]:
+        starts = list(scope.findall(tag("startEvent")))
+        starts += [s for sub in scope.findall(tag("subProcess")) if sub.get("triggeredByEvent") == "true"
+                   for s in sub.findall(tag("startEvent")) if s.get("isInterrupting", "true") != "false"]
+        listening: set[str] = set()
+        for start in starts:
+            definition = start.find(tag("signalEventDefinition"))
+            name = names.get(definition.get("signalRef", ""), "") if definition is not None else ""
+            if not name:
+                continue
+            if name in listening:
+                add(start, f"Cannot have more than one signal event subscription with name '{name}'")
+            listening.add(name)
+    return problems

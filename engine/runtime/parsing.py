@@ -146,6 +146,9 @@ class _BundleParser:
                 camunda.mapped_scripts_as_service_tasks(root, self.delegates)
             self.problems.extend(checks.static_problems(root, name, called,
                                                         javascript=self.dialects[name] == "camunda"))
+            if name not in self.flowable_files:
+                self.problems.extend(checks.escalation_and_signal_problems(
+                    root, name, escalations=self.dialects[name] == "camunda"))
             if self.dialects[name] == "camunda":
                 self.problems.extend(checks.start_event_problems(root, name, flowable=name in self.flowable_files))
                 self.problems.extend(checks.unclosed_expression_problems(root, name))
