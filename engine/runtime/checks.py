@@ -330,6 +330,19 @@ def _event_subprocess_problems(node: etree._Element, filename: str) -> list[Prob
     return problems
 
 
+def competing_escalation(code: str | None, seen: list[str | None], what: str, whats: str) -> str | None:
+    """Camunda 7's words when an escalation catcher (``what``: "escalation event subprocess" or
+    "escalation boundary event"; ``whats`` its plural) with ``code`` (None: catches every code) joins catchers of
+    ``seen`` codes on one scope, where it is undefined which one catches; None when it may."""
+    if code is not None and code in seen:
+        return f"multiple {whats} with the same escalationCode '{code}' are not supported on same scope"
+    if code is None and None in seen:
+        return f"The same scope can not contains more than one {what} without escalation code."
+    if seen and (code is None or None in seen):
+        return f"The same scope can not contains an {what} without escalation code and another one with escalation code."
+    return None
+
+
 def _escalation_subprocess_problems(root: etree._Element, filename: str) -> list[Problem]:
     """Camunda 7's rules for escalation event sub-processes of one scope: one per escalation
     code, and a catch-all only alone (which of two would catch is otherwise undefined)."""
@@ -345,16 +358,7 @@ def _escalation_subprocess_problems(root: etree._Element, filename: str) -> list
                 if definition is None:
                     continue
                 code = codes.get(definition.get("escalationRef")) if definition.get("escalationRef") else None
-                message = None
-                if code is not None and code in seen:
-                    message = (f"multiple escalation event subprocesses with the same escalationCode '{code}' are "
-                               "not supported on same scope")
-                elif code is None and None in seen:
-                    message = ("The same scope can not contains more than one escalation event subprocess without "
-                               "escalation code.")
-                elif seen and (code is None or None in seen):
-                    message = ("The same scope can not contains an escalation event subprocess without escalation "
-                               "code and another one with escalation code.")
+                message = competing_escalation(code, seen, "escalation event subprocess", "escalation event subprocesses")
                 if message:
                     problems.append(Problem(filename, start.sourceline or 0, start.get("id", ""), message))
                 seen.append(code)
@@ -690,7 +694,7 @@ def escalation_and_signal_problems(root: etree._Element, filename: str, *, escal
         elif ref in codes and codes[ref] is None:
             add(thrower, "escalation end event must have an 'escalationCode'" if thrower.tag == tag("endEvent")
                 else "throwing escalation event must have an 'escalationCode'")
-    by_host: dict[str, list[tuple[etree._Element, str | None]]] = {}
+    by_host: dict[str, list[str | None]] = {}   # activity -> codes of its escalation boundary events
     hosts = {n.get("id"): local_name(n.tag) for n in root.iter() if isinstance(n.tag, str) and n.get("id")}
     for boundary in root.iter(tag("boundaryEvent")) if escalations else ():
         definition = boundary.find(tag("escalationEventDefinition"))
@@ -703,17 +707,11 @@ def escalation_and_signal_problems(root: etree._Element, filename: str, *, escal
             continue
         ref = definition.get("escalationRef")
         code = codes.get(ref) if ref else None
-        seen = [c for _n, c in by_host.get(host, [])]
-        if code is not None and code in seen:
-            add(boundary, f"multiple escalation boundary events with the same escalationCode '{code}' are not "
-                          "supported on same scope")
-        elif code is None and None in seen:
-            add(boundary, "The same scope can not contains more than one escalation boundary event without "
-                          "escalation code.")
-        elif seen and (code is None or None in seen):
-            add(boundary, "The same scope can not contains an escalation boundary event without escalation code and "
-                          "another one with escalation code.")
-        by_host.setdefault(host, []).append((boundary, code))
+        seen = by_host.setdefault(host, [])
+        message = competing_escalation(code, seen, "escalation boundary event", "escalation boundary events")
+        if message:
+            add(boundary, message)
+        seen.append(code)
     names: dict[str, str] = {}
     for signal in root.iter(tag("signal")):
         name = (signal.get("name") or "").strip()
