@@ -22,6 +22,13 @@ Which figure is which:
 
 On a shared machine compare changes to that set-up by CPU time and round trips per case, per
 process: bench/topology_breakdown.py runs the same set-up and prints them.
+
+On PostgreSQL the tables are emptied first and, after the warm-up, analysed (``ANALYZE``), as a
+production server's autovacuum analyses a table once enough of its rows changed: the shared
+server of this project runs with autovacuum off, and without statistics the planner reads
+several per-case statements' rows through whichever index is smallest (a work item by id
+through the tenant's assignee index, the business-key check through every case of the
+process), so their cost grew with every case of the run. ``--no-analyze`` measures that state.
 """
 
 from __future__ import annotations
@@ -98,6 +105,15 @@ def make(url: str, synchronous: str = "FULL") -> Engine:
     db = make_engine(url, synchronous=synchronous)
     upgrade(db)
     return bootstrap(settings, connectors={"register": NoopConnector()}, db=db)
+
+
+def analyze(db: Any) -> None:
+    """PostgreSQL: gather the planner's statistics now, as autovacuum's autoanalyze would (see
+    the module's docstring); elsewhere nothing."""
+    if db.dialect.name != "postgresql":
+        return
+    with db.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
 
 
 def engine_cases_per_second(engine: Engine, n: int, *, local_worker: bool = True) -> float:
@@ -199,6 +215,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--postgres", default=os.environ.get("AMTSFLOW_TEST_POSTGRES_URL"))
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients of the web process (topology)")
+    parser.add_argument("--no-analyze", action="store_true",
+                        help="PostgreSQL: measure without planner statistics (no ANALYZE after the warm-up)")
     args = parser.parse_args()
     print(f"{args.rounds} rounds of {args.cases} cases; in each round raw SpiffWorkflow and the engine run back to "
           "back.\nOn a shared machine other load only ever slows a round down, so the best round of each side is\n"
@@ -222,6 +240,8 @@ def main() -> None:
         labels = [label for label, _url, _local in targets] + (["PostgreSQL, web + worker"] if topology else [])
         if topology:
             topology.cases_per_second(20, args.clients)  # warm-up
+        if args.postgres and not args.no_analyze:
+            analyze(engines["PostgreSQL"].db)   # the topology's database too: the same one
         rates: dict[str, list[float]] = {label: [] for label in labels}
         ratios: dict[str, list[float]] = {label: [] for label in labels}
         raws: list[float] = []

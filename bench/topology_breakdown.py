@@ -11,7 +11,8 @@ methods, see count_statements). CPU time and counts per case do
 not grow with other load on the machine the way wall-clock time does: compare changes by them.
 ``--pause`` waits for Enter before the measured run (to attach py-spy to both processes);
 ``--no-count`` leaves psycopg as it is (counting costs some CPU itself: take CPU figures from
-such a run).
+such a run). The tables are analysed after the warm-up as in bench/engine.py (``--no-analyze``:
+not).
 """
 
 from __future__ import annotations
@@ -178,11 +179,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--pause", action="store_true")
     parser.add_argument("--no-count", action="store_true")
+    parser.add_argument("--no-analyze", action="store_true", help="no ANALYZE after the warm-up (bench/engine.py)")
     args = parser.parse_args()
     if not args.no_count:
         count_statements()
     topology = Measured(args.postgres, not args.no_count)
     topology.cases_per_second(40, args.clients)   # warm-up: pools, caches, parsed definitions
+    if not args.no_analyze:
+        bench.analyze(topology.web.db)
     worker_pid = topology.process.pid
     if args.pause:
         input(f"web pid {os.getpid()}, worker pid {worker_pid}; Enter to run ")
