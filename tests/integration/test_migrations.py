@@ -26,3 +26,43 @@ def test_migrations_match_declared_schema(database_url):
     ours = [d for d in diff if not (isinstance(d, tuple) and d[0] == "remove_table")
             and not (isinstance(d, tuple) and d[0] == "remove_index" and d[1].name in OPTIONAL_INDEXES)]
     assert ours == []
+
+
+def _compression(conn) -> dict[str, str]:
+    from sqlalchemy import text
+
+    rows = conn.execute(text("SELECT attname, attcompression FROM pg_attribute WHERE attrelid = 'cases'::regclass "
+                             "AND attname IN ('state', 'data', 'waits')"))
+    return {name: str(method) for name, method in rows}
+
+
+@pytest.mark.postgres
+def test_case_state_is_compressed_with_lz4_on_postgresql_and_the_downgrade_restores_the_default(pg_url):
+    """Migration 0027: the case row's large columns (rewritten by every command) use LZ4, not
+    pglz; its downgrade gives them back the server's default."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from engine.persistence.migrate import alembic_config, upgrade
+
+    db = make_engine(pg_url)
+    try:
+        with db.connect() as conn:
+            methods = conn.execute(text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'"))
+            if "lz4" not in (methods.scalar() or []):
+                pytest.skip("this PostgreSQL has no LZ4")
+            assert _compression(conn) == {"state": "l", "data": "l", "waits": "l"}
+        config = alembic_config(db)
+        with db.connect() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0026")
+            conn.commit()
+        try:
+            with db.connect() as conn:
+                assert _compression(conn) == {"state": "", "data": "", "waits": ""}
+        finally:
+            upgrade(db)
+        with db.connect() as conn:
+            assert _compression(conn) == {"state": "l", "data": "l", "waits": "l"}
+    finally:
+        db.dispose()
