@@ -28,7 +28,7 @@ from engine.handover import RECHECK_AFTER, Handover, still_runnable, unlock
 from engine.persistence import tables as t
 from engine.persistence.db import reading, unit_of_work
 from engine.tenancy import all_tenants, tenant_scope
-from engine.persistence.fast import DeferredRows, FastStatement
+from engine.persistence.fast import DeferredRows, FastStatement, defer_sql
 from engine.runtime import unmapped
 from engine.ports import ConnectorError, ServiceRequest, ServiceResult
 from engine.services.case_events import append_case_event, open_incident
@@ -77,6 +77,14 @@ def _acquire_statement(skip_locked: bool) -> FastStatement:
 
 
 _ACQUIRE = {pg: _acquire_statement(skip_locked=pg) for pg in (True, False)}   # built once: by PostgreSQL or not
+
+# PostgreSQL: the acquisition's COMMIT does not wait for its WAL to reach the disk. It only
+# records locks; should the server crash before writing them (within a few hundred
+# milliseconds), the jobs are free again after recovery and are taken once more, as when a lock
+# expires: connector calls happen at least once anyway, state changes stay once (the case's
+# revision check). Any later synchronous commit writes this one's WAL too. SET LOCAL ends with
+# the transaction, and it goes to the server in the acquisition's own round trip.
+NO_FLUSH_WAIT = "SET LOCAL synchronous_commit TO OFF"
 
 
 def _free_to_take(now: Any) -> Any:
@@ -143,6 +151,8 @@ class JobExecutor:
                   "expires": now + timedelta(seconds=self.engine.settings.job_lock_seconds)}
         self._next_due = None
         with all_tenants("job acquisition: a worker serves every tenant"), unit_of_work(self.engine.db) as uow:
+            if uow.conn.dialect.name == "postgresql":
+                defer_sql(uow.conn, NO_FLUSH_WAIT)
             locked = statement.all_deferred(uow.conn, params)
             next_due = _NEXT_DUE.all_deferred(uow.conn, {"now": now})
             uow.commit()

@@ -214,6 +214,18 @@ class FastStatement:
         return _Plan(compiled.string, tuple(values), bool(compiled.positional))
 
 
+def defer_sql(conn: Connection, sql: str) -> None:
+    """A statement without parameters or rows (``SET LOCAL ...``) sent like a deferred write
+    (:meth:`FastStatement.defer`): on psycopg in the round trip of the transaction's next
+    statement or its commit, in order; elsewhere now."""
+    if conn.dialect.driver != "psycopg":
+        conn.exec_driver_sql(sql)
+        return
+    if not conn.in_transaction():
+        raise RuntimeError("defer_sql needs a connection inside a transaction")
+    conn.info.setdefault(DEFERRED, []).append((sql, {}, None))
+
+
 class DeferredRows:
     """The rows of :meth:`FastStatement.all_deferred`, there once the statement was sent."""
 
@@ -447,4 +459,4 @@ def _dialect_key(dialect: Any) -> str:
     return f"{dialect.name}+{dialect.driver}"
 
 
-__all__ = ["DEFERRED", "DeferredRows", "FastStatement", "discard_deferred", "flush_deferred"]
+__all__ = ["DEFERRED", "DeferredRows", "FastStatement", "defer_sql", "discard_deferred", "flush_deferred"]

@@ -82,3 +82,29 @@ def test_concurrent_acquisitions_lock_at_most_limit_jobs_each_and_each_job_once(
     assert not errors, errors
     assert calls and max(calls) <= LIMIT, calls
     assert len(taken) == JOBS and set(taken.values()) == {1}, taken.most_common(3)
+
+
+def test_an_acquisition_does_not_wait_for_its_wal_flush_and_the_next_transaction_does(pg, monkeypatch):
+    """The acquisition's COMMIT only records a lock: were it lost in a server crash, the jobs
+    would be free again and taken once more, as after an expired lock (side effects at least
+    once, state changes once). So it commits with synchronous_commit off (SET LOCAL, first in
+    its pipeline: no round trip more, no WAL flush to wait for); the connection's next
+    transaction, whatever it writes, waits for its flush again."""
+    from engine.persistence import fast
+    from engine.persistence.db import unit_of_work
+
+    sent: list[str] = []
+    pipeline = fast._libpq_pipeline
+
+    def recorded(driver, pending, commit):
+        sent.extend(sql for sql, _args, _receive in pending)
+        pipeline(driver, pending, commit)
+
+    monkeypatch.setattr(fast, "_libpq_pipeline", recorded)
+    acquired = JobExecutor(pg, "w").acquire(LIMIT)
+    assert len(acquired) == LIMIT
+    assert sent[0] == "SET LOCAL synchronous_commit TO OFF", sent
+    assert sent[1].startswith("WITH acquirable AS MATERIALIZED"), sent
+    for _ in range(3):   # the pool hands out the connection the acquisition used
+        with unit_of_work(pg.db) as uow:
+            assert uow.conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
