@@ -101,10 +101,10 @@ cases = Table(
     Column("id", ID, primary_key=True),
     tenant_column(),
     Column("definition_id", ID, ForeignKey("process_definitions.id"), nullable=False),
-    Column("process_key", String(200), nullable=False, index=True),
+    Column("process_key", String(200), nullable=False),   # indexed tenant first (below; migration 0027)
     Column("version", Integer, nullable=False),
     Column("business_key", String(200), index=True),
-    Column("status", String(20), nullable=False, index=True),
+    Column("status", String(20), nullable=False),         # indexed tenant first (below; migration 0027)
     Column("citizen_status", String(200)),          # the latest milestone (engine/runtime/milestones.py)
     Column("suspended", Boolean, nullable=False, default=False),
     Column("state", Text, nullable=False),

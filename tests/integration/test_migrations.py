@@ -28,6 +28,12 @@ def test_migrations_match_declared_schema(database_url):
     assert ours == []
 
 
+def _case_indexes(conn) -> set[str]:
+    from sqlalchemy import text
+
+    return set(conn.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'cases'")).scalars())
+
+
 def _compression(conn) -> dict[str, str]:
     from sqlalchemy import text
 
@@ -37,9 +43,10 @@ def _compression(conn) -> dict[str, str]:
 
 
 @pytest.mark.postgres
-def test_case_state_is_compressed_with_lz4_on_postgresql_and_the_downgrade_restores_the_default(pg_url):
+def test_migration_0027_case_state_lz4_two_case_indexes_fewer_and_its_downgrade(pg_url):
     """Migration 0027: the case row's large columns (rewritten by every command) use LZ4, not
-    pglz; its downgrade gives them back the server's default."""
+    pglz, and the single-column indexes on process_key and status (the tenant-first ones serve
+    every statement) are gone; its downgrade gives both back."""
     from alembic import command
     from sqlalchemy import text
 
@@ -52,6 +59,7 @@ def test_case_state_is_compressed_with_lz4_on_postgresql_and_the_downgrade_resto
             if "lz4" not in (methods.scalar() or []):
                 pytest.skip("this PostgreSQL has no LZ4")
             assert _compression(conn) == {"state": "l", "data": "l", "waits": "l"}
+            assert not {"ix_cases_process_key", "ix_cases_status"} & _case_indexes(conn)
         config = alembic_config(db)
         with db.connect() as conn:
             config.attributes["connection"] = conn
@@ -60,9 +68,11 @@ def test_case_state_is_compressed_with_lz4_on_postgresql_and_the_downgrade_resto
         try:
             with db.connect() as conn:
                 assert _compression(conn) == {"state": "", "data": "", "waits": ""}
+                assert {"ix_cases_process_key", "ix_cases_status"} <= _case_indexes(conn)
         finally:
             upgrade(db)
         with db.connect() as conn:
             assert _compression(conn) == {"state": "l", "data": "l", "waits": "l"}
+            assert not {"ix_cases_process_key", "ix_cases_status"} & _case_indexes(conn)
     finally:
         db.dispose()

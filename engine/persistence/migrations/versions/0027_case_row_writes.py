@@ -1,4 +1,4 @@
-"""PostgreSQL: a case's state, data and waits compressed with LZ4 instead of pglz
+"""cheaper case-row writes: state, data and waits compressed with LZ4 (PostgreSQL); two indexes fewer
 
 Revision ID: 0027
 Revises: 0026
@@ -17,6 +17,14 @@ Only values written from now on are compressed with LZ4; values stored before ke
 are read as before (PostgreSQL records the method per value). Needs PostgreSQL 14 or later built
 with LZ4 (the Debian/Ubuntu and official packages are); elsewhere, and on SQLite, it changes
 nothing.
+
+Each write of a case row also updates every index of ``cases`` (a case's status changes with
+each command, so PostgreSQL cannot update it in place, HOT). ``ix_cases_process_key`` (process_key)
+and ``ix_cases_status`` (status) of the first schema go: every statement on ``cases`` names the
+tenant since migration 0020 (engine/persistence/scoping.py; no statement on cases runs across all
+tenants), and the tenant-first indexes of the case search (0014, 0020) begin with (tenant_id,
+process_key) and (tenant_id, status). ``ix_cases_business_key`` stays: a business-key search
+without a process has no tenant-first index to use.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -41,11 +49,18 @@ def _set(method: str) -> None:
     op.execute("ALTER TABLE cases " + ", ".join(f"ALTER COLUMN {c} SET COMPRESSION {method}" for c in COLUMNS))
 
 
+REDUNDANT = {"ix_cases_process_key": ["process_key"], "ix_cases_status": ["status"]}
+
+
 def upgrade() -> None:
     if _lz4_available():
         _set("lz4")
+    for name in REDUNDANT:
+        op.drop_index(name, table_name="cases")
 
 
 def downgrade() -> None:
+    for name, columns in REDUNDANT.items():
+        op.create_index(name, "cases", columns, unique=False)
     if _lz4_available():
         _set("DEFAULT")   # the server's default_toast_compression (pglz unless configured)
