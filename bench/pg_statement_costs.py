@@ -204,8 +204,9 @@ def main() -> None:
     instrument()
     topology = Measured(args.postgres)
     topology.cases_per_second(40, args.clients)   # warm-up
-    if not args.no_analyze:
-        bench.analyze(topology.web.db)
+    if not args.no_analyze:   # as bench/engine.py's analyze()
+        with topology.web.db.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
     backends = breakdown._backends(topology.web)
     ns_before = {pid: _ns(pid) for pid in backends}
     web_before, worker_before = _snapshot(), topology.worker_costs()
