@@ -181,6 +181,9 @@ def _enclosing_task(task: Any) -> Any:
     return parent_workflow.get_task_from_id(parent_id) if parent_id is not None else None
 
 
+enclosing_task = _enclosing_task
+
+
 class _Leave:
     io_mapping: IoMapping
 
@@ -228,4 +231,4 @@ def attach(task_spec: Any, mapping: IoMapping) -> None:
     task_spec.io_mapping = mapping
 
 
-__all__ = ["connector_result", "outer_view", "SCRIPT_LANGUAGES", "script_language", "IoMapping", "Value", "attach", "enter", "leave", "evaluate", "IoScope", "IoSubProcess"]
+__all__ = ["enclosing_task", "connector_result", "outer_view", "SCRIPT_LANGUAGES", "script_language", "IoMapping", "Value", "attach", "enter", "leave", "evaluate", "IoScope", "IoSubProcess"]

@@ -39,7 +39,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (
 from SpiffWorkflow.camunda.specs.multiinstance_task import (
     ParallelMultiInstanceTask as CamundaParallel, SequentialMultiInstanceTask as CamundaSequential)
 from SpiffWorkflow.util.task import TaskState
-from engine.runtime import spiff_seam
+from engine.runtime import shared_scope, spiff_seam
 from engine.runtime.terminate_all import TERMINATED
 
 __all__ = ["prepare_multi_instance", "counters"]
@@ -83,7 +83,12 @@ def _check_completion_condition(self: Any, my_task: Any) -> Any:
 
 def _merge_instance_variables(self: Any, workflow: Any, child: Any) -> None:
     """An instance's variables reach the loop's scope before SpiffWorkflow's own merge (which
-    then starts the next sequential instance from that scope, or checks completion)."""
+    then starts the next sequential instance from that scope, or checks completion). A parallel
+    instance wrote to the loop's scope as it went (:mod:`engine.runtime.shared_scope`): it syncs
+    what its last hooks wrote, and then holds the shared values, so merging it changes nothing
+    another instance wrote meanwhile."""
+    if isinstance(self, CamundaParallel):
+        shared_scope.sync(child)
     local = {getattr(ref, "bpmn_id", None) for ref in (self.input_item, self.output_item)} | set(COUNTERS)
     local.add(LOOP_COUNTER)
     parent = child.parent

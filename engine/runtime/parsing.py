@@ -30,7 +30,7 @@ from engine.runtime.multi_instance import prepare_multi_instance
 from engine.runtime.rearm import prepare_rearming
 from engine.runtime.call_activity import BORROWED_PREFIX
 from engine.runtime.scopes import Scopes
-from engine.runtime import beans, reserved_ids
+from engine.runtime import beans, reserved_ids, shared_scope
 from engine.runtime.reserved_ids import reserved_id_problems
 from engine.runtime.script_tasks import CamundaScriptTask
 from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, catch_any_code, use_engine_clock
@@ -301,6 +301,7 @@ class _BundleParser:
                         continue
                     for s in [spec, *subs.values()]:
                         self._prepare_spec(s)
+                    shared_scope.attach(spec, subs)   # last: its sync runs around every other behaviour
                     called = {pid: models[pid], **{k: models[k] for k in subs if k in models}}
                     result[pid] = ParsedProcess(models[pid], spec, subs, called)
         for parsed in result.values():   # after every spec is prepared: handlers join other specs

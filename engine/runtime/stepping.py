@@ -16,6 +16,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 from engine.runtime import spiff_seam
 from engine.runtime.event_subprocesses import subscribe_scope
+from engine.runtime.shared_scope import is_instance
 
 __all__ = ["drop_orphan_waits", "engine_steps"]
 
@@ -54,6 +55,11 @@ def engine_steps(wf: Any, did_complete: Callable[[Any], None]) -> bool:
         except TaskNotFoundException:
             continue
         spiff_seam.update(parent)
+        if parent.state == TaskState.READY and is_instance(parent):
+            # Camunda completes a parallel instance as soon as its body ends: the loop merges it and
+            # checks its completion condition before the next instance's body runs
+            parent.run()
+            did_complete(parent)
     count = _run_ready(wf, did_complete, blocked)
     return count > 0 or len(wf.get_active_subprocesses()) > len(active)
 

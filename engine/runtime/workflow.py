@@ -21,7 +21,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.errors import InvalidState, NotFound, WorkflowFailure
-from engine.runtime import spiff_seam
+from engine.runtime import shared_scope, spiff_seam
 from engine.runtime import budget, conditions
 from engine.runtime.compaction import compact
 from engine.runtime.io_mapping import INPUTS, SHADOWED, connector_result, enclosing_chain, in_called_process, outer_view
@@ -188,6 +188,7 @@ class WorkflowRunner:
             for task in open_tasks:
                 if task.internal_data.get(LISTENERS_STARTED) and _descends_from(task, last):
                     data.update(outer_view(task))
+        data.update(shared_scope.current_values(open_tasks))   # parallel instances' writes, as they stand
         return data
 
     @staticmethod
