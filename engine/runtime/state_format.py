@@ -26,7 +26,7 @@ from typing import Any, Callable
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as LIBRARY_SERIALIZER_VERSION
 from SpiffWorkflow.util.task import TaskState
 
-FORMAT = 2
+FORMAT = 3
 LEGACY = {  # labels written before the format was ours (up to commit 39bc60e)
     "spiffworkflow-3.2.0/1.5+specless": (1, "1.5"),
 }
@@ -157,3 +157,16 @@ def _format_1_late_bound_calls(dct: dict[str, Any], context: MigrationContext) -
     definition a call activity bound when it started (``latest`` resolved per case). A
     format-1 state has no such call: its calls ran the version bundled with the caller, which
     the loaded specs still hold; nothing to change."""
+
+
+@MIGRATIONS.ours(2)
+def _format_2_shared_instance_variables(dct: dict[str, Any], context: MigrationContext) -> None:
+    """Format 3 adds the internal-data keys of parallel multi-instance instances
+    (:mod:`engine.runtime.shared_scope`): ``shared_seen`` (a task's fingerprints of the loop's
+    variables it last synced), ``shared_written`` (on a running loop: what its instances wrote)
+    and ``shared_left`` (only while a task completes, never stored). A format-2 state has none:
+    its running instances each hold the copy of the data they were given when the loop started,
+    and the loop's data holds what the instances completed before them merged. Nothing is
+    changed here; the first sync of such a task counts what it holds of the loop's variables as
+    synced (so it takes the values the completed instances wrote, not its copy from before) and
+    a variable only it holds as its own write, which then reaches the loop."""

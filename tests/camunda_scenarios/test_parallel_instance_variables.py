@@ -216,3 +216,44 @@ def test_parallel_loop_inside_a_parallel_loop_counts_every_instance(scenario: Sc
         scenario.complete_task(task["id"])
     assert scenario.data(case)["summe"] == 6
     _finish(scenario, case, "warten")
+
+
+def _as_format_2(scenario: Scenario, case: str) -> None:
+    """Store the case as format 2 wrote it: the same tree, without the instances' fingerprints
+    and the loop's record of written variables (engine.runtime.state_format, format 3)."""
+    import json
+
+    from sqlalchemy import select, update
+
+    from engine.persistence import tables as t
+    from engine.runtime.shared_scope import SEEN, WRITTEN
+
+    with scenario.engine.db.begin() as conn:
+        state, version = conn.execute(select(t.cases.c.state, t.cases.c.serializer_version)
+                                      .where(t.cases.c.id == case)).one()
+        dct = json.loads(state)
+        tasks = [*dct["tasks"].values(), *(x for sub in dct.get("subprocesses", {}).values()
+                                           for x in sub["tasks"].values())]
+        stripped = 0
+        for task in tasks:
+            stripped += sum(1 for key in (SEEN, WRITTEN) if task["internal_data"].pop(key, None) is not None)
+        assert stripped and version.startswith("amtsflow/3+")
+        conn.execute(update(t.cases).where(t.cases.c.id == case).values(
+            state=json.dumps(dct), serializer_version=version.replace("amtsflow/3+", "amtsflow/2+")))
+
+
+def test_a_loop_stored_by_format_2_goes_on_with_shared_variables(scenario: Scenario) -> None:
+    """A case stored before format 3 while its instances waited: the instances completed later
+    take what the earlier ones wrote (their copies from before the loop count as seen, not as
+    their writes), and the case is saved as format 3."""
+    _deploy(scenario, "mitzeichnung.bpmn", USER_TASKS)
+    case = scenario.start("mitzeichnung", {"personen": ["anna", "ben", "cem"], "zeichnungen": 0,
+                                           "status": "offen"})
+    anna, ben, cem = _tasks_of(scenario, case, "zeichnen")
+    scenario.complete_task(ben["id"], {"status": "beanstandet"})
+    _as_format_2(scenario, case)
+    scenario.complete_task(anna["id"])
+    scenario.complete_task(cem["id"])
+    data = scenario.data(case)
+    assert (data["zeichnungen"], data["status"]) == (3, "beanstandet")
+    _finish(scenario, case, "abschluss")

@@ -44,10 +44,10 @@ def _case_waiting_for_a_clerk(engine: Engine) -> str:
 
 def test_a_new_state_carries_the_current_version(uncached: Engine) -> None:
     case_id = _case_waiting_for_a_clerk(uncached)
-    assert _stored_version(uncached, case_id) == MIGRATIONS.label == "amtsflow/2+spiff-1.5"
+    assert _stored_version(uncached, case_id) == MIGRATIONS.label == "amtsflow/3+spiff-1.5"
 
 
-def test_a_format_1_state_loads_and_is_saved_as_format_2(uncached: Engine) -> None:
+def test_a_format_1_state_loads_and_is_saved_as_format_3(uncached: Engine) -> None:
     """Format 2 added the internal-data key of late-bound call activities (call_activity.BOUND):
     a format-1 state has none, and its migration changes nothing."""
     case_id = _case_waiting_for_a_clerk(uncached)
@@ -55,20 +55,20 @@ def test_a_format_1_state_loads_and_is_saved_as_format_2(uncached: Engine) -> No
     [task] = queries.list_tasks(uncached, case_id=case_id)
     cases.complete_task(uncached, task["id"], {"ergebnis": "ok"}, actor="sb1", internal=True)
     assert queries.get_case(uncached, case_id)["data"]["antragsteller"] == "Erika"
-    assert _stored_version(uncached, case_id) == "amtsflow/2+spiff-1.5"
+    assert _stored_version(uncached, case_id) == "amtsflow/3+spiff-1.5"
 
 
-@pytest.mark.parametrize("old_label", ["amtsflow/2+spiff-1.5", "amtsflow/1+spiff-1.5",
+@pytest.mark.parametrize("old_label", ["amtsflow/3+spiff-1.5", "amtsflow/2+spiff-1.5", "amtsflow/1+spiff-1.5",
                                        "spiffworkflow-3.2.0/1.5+specless"])
 def test_a_version_bump_migrates_old_states_on_load(uncached: Engine, old_label: str) -> None:
-    """Format 3 of this test renames a variable; a state stored as format 2 or 1 (or with the
-    label written before the format was ours) is migrated when a command loads it, and saved as 3."""
+    """Format 4 of this test renames a variable; a state stored as format 3, 2 or 1 (or with the
+    label written before the format was ours) is migrated when a command loads it, and saved as 4."""
     case_id = _case_waiting_for_a_clerk(uncached)
     _set_version(uncached, case_id, old_label)
     calls: list[str] = []
-    bumped = StateMigrations(current=3, by_spiff=dict(MIGRATIONS.by_spiff), by_format=dict(MIGRATIONS.by_format))
+    bumped = StateMigrations(current=4, by_spiff=dict(MIGRATIONS.by_spiff), by_format=dict(MIGRATIONS.by_format))
 
-    @bumped.ours(2)
+    @bumped.ours(3)
     def rename_applicant(dct: dict[str, Any], context: MigrationContext) -> None:
         calls.append(context.typename("pruefen") or "")
         for task in dct["tasks"].values():   # the variables live in the task data
@@ -82,7 +82,7 @@ def test_a_version_bump_migrates_old_states_on_load(uncached: Engine, old_label:
     data = queries.get_case(uncached, case_id)["data"]
     assert data.get("antragsteller_name") == "Erika" and "antragsteller" not in data
     assert calls == ["UserTask"]                                     # the context knows the re-parsed spec
-    assert _stored_version(uncached, case_id) == "amtsflow/3+spiff-1.5"
+    assert _stored_version(uncached, case_id) == "amtsflow/4+spiff-1.5"
 
 
 def test_a_state_newer_than_the_code_is_refused_not_guessed(uncached: Engine) -> None:
@@ -95,9 +95,9 @@ def test_a_state_newer_than_the_code_is_refused_not_guessed(uncached: Engine) ->
 
 def test_a_gap_in_the_chain_is_refused(uncached: Engine) -> None:
     case_id = _case_waiting_for_a_clerk(uncached)
-    uncached.serializer.migrations = StateMigrations(current=4, by_format={3: lambda d, c: None})
+    uncached.serializer.migrations = StateMigrations(current=5, by_format={4: lambda d, c: None})
     [task] = queries.list_tasks(uncached, case_id=case_id)
-    with pytest.raises(UnknownStateVersion, match="from case-state format 2 to 3"):
+    with pytest.raises(UnknownStateVersion, match="from case-state format 3 to 4"):
         cases.complete_task(uncached, task["id"], {}, actor="sb1", internal=True)
 
 
