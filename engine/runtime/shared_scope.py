@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from copy import deepcopy
 from typing import Any
 
@@ -53,6 +54,7 @@ __all__ = ["is_instance", "current_values", "SEEN", "SharedInstance", "attach", 
 SEEN = "shared_seen"   # internal data: {variable: digest of the value this task last synced}
 WRITTEN = "shared_written"   # internal data of a running loop: the variables its instances wrote
 LEFT = "shared_left"   # internal data while a task completes: its input mappings' names, local until it ended
+_DIGESTS: weakref.WeakKeyDictionary[Any, dict[str, tuple[Any, str]]] = weakref.WeakKeyDictionary()
 LOOP_LOCALS = ("loopCounter", "nrOfInstances", "nrOfCompletedInstances", "nrOfActiveInstances")
 
 
@@ -115,7 +117,7 @@ def is_instance(task: Any) -> bool:
 
 def seen_of_loop(loop: Any) -> dict[str, str]:
     """Fingerprints of the loop's (shared) data: what a new instance inherits."""
-    return {name: digest(value) for name, value in loop.data.items()}
+    return {name: _shared_digest(loop, name) for name in loop.data}
 
 
 def _inherited_seen(task: Any, scope: Scope) -> dict[str, str] | None:
@@ -139,8 +141,25 @@ def _write(scope: Scope, name: str, value: Any) -> None:
         written.append(name)
     outer = scope_of(scope.loop)
     if outer is not None and name not in outer.local:
-        scope.loop.internal_data.setdefault(SEEN, {})[name] = digest(value)
+        scope.loop.internal_data.setdefault(SEEN, {})[name] = _shared_digest(scope.loop, name)
         _write(outer, name, value)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and bool(a == b)
+
+
+def _shared_digest(loop: Any, name: str) -> str:
+    """The digest of the loop's value of ``name``, computed once per value (a loop's values are
+    read at every sync of every instance; equality is checked far faster than a digest)."""
+    cache = _DIGESTS.setdefault(loop, {})
+    value = loop.data[name]
+    known = cache.get(name)
+    if known is not None and _same(known[0], value):
+        return known[1]
+    fingerprint = digest(value)
+    cache[name] = (deepcopy(value), fingerprint)
+    return fingerprint
 
 
 def sync(task: Any, *, writes: bool = True) -> None:
@@ -156,24 +175,25 @@ def sync(task: Any, *, writes: bool = True) -> None:
     seen = task.internal_data.get(SEEN)
     if seen is None:   # state stored before format 3 (or no predecessor): what it holds counts as synced
         seen = {n: digest(v) for n, v in task.data.items() if n in shared}
-    # a local an input mapping created is dropped when the task ends, a covered outer value is put
-    # back as it was when the task was entered: neither is a write, the shared value counts
-    now = {n: digest(v) for n, v in task.data.items() if n not in scope.local}
-    if writes:
-        for name, value in task.data.items():
-            if name not in scope.local and name not in scope.left and seen.get(name) != now[name]:
-                _write(scope, name, value)
     fresh: dict[str, str] = {}
+    for name, value in list(task.data.items()):
+        if name in scope.local:
+            continue
+        if name in shared and _same(value, shared[name]):
+            continue   # the current value: nothing to write, taken below
+        now = digest(value)
+        # a local an input mapping created is dropped when the task ends, a covered outer value
+        # is put back as it was when the task was entered: neither is a write
+        if writes and name not in scope.left and seen.get(name) != now:
+            _write(scope, name, value)
+        else:
+            fresh[name] = now   # a value only this task holds (no write, or one that reached no scope)
     for name, value in shared.items():
         if name in scope.local:
             continue
-        if name in task.data and task.data[name] == value and name in now:
-            fresh[name] = now[name]
-        else:
+        if not (name in task.data and _same(task.data[name], value)):
             task.data[name] = deepcopy(value)
-            fresh[name] = digest(value)
-    for name, value in now.items():
-        fresh.setdefault(name, value)   # a variable only this task has (a write that reached no scope)
+        fresh[name] = _shared_digest(scope.loop, name)
     task.internal_data[SEEN] = fresh
 
 
