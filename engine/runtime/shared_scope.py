@@ -243,10 +243,12 @@ class SharedInstance:
         inputs = set(my_task.internal_data.get(INPUTS) or ()) - outputs
         if inputs:
             my_task.internal_data[LEFT] = sorted(inputs)
-        # a loop merges its instance inside this call (SpiffWorkflow's completed event)
-        super()._on_complete_hook(my_task)  # type: ignore[misc]
-        sync(my_task, writes=not isinstance(self, MultiInstanceTask))
-        my_task.internal_data.pop(LEFT, None)
+        try:
+            # a loop merges its instance inside this call (SpiffWorkflow's completed event)
+            super()._on_complete_hook(my_task)  # type: ignore[misc]
+            sync(my_task, writes=not isinstance(self, MultiInstanceTask))
+        finally:
+            my_task.internal_data.pop(LEFT, None)
 
     def _on_cancel(self, my_task: Any) -> None:
         super()._on_cancel(my_task)  # type: ignore[misc]

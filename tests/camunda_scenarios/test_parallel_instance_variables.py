@@ -257,3 +257,42 @@ def test_a_loop_stored_by_format_2_goes_on_with_shared_variables(scenario: Scena
     data = scenario.data(case)
     assert (data["zeichnungen"], data["status"]) == (3, "beanstandet")
     _finish(scenario, case, "abschluss")
+
+
+# Input mappings make an instance's own variables (one of them covering a case variable);
+# Camunda refuses output mappings on a multi-instance activity.
+MAPPED = HEAD + b"""  <process id="mapped" isExecutable="true">
+    <startEvent id="start"/>
+    <sequenceFlow id="f1" sourceRef="start" targetRef="rechnen"/>
+    <scriptTask id="rechnen" scriptFormat="python">
+      <extensionElements>
+        <camunda:inputOutput>
+          <camunda:inputParameter name="lokal">${loopCounter + 1}</camunda:inputParameter>
+          <camunda:inputParameter name="status">intern</camunda:inputParameter>
+        </camunda:inputOutput>
+      </extensionElements>
+      <multiInstanceLoopCharacteristics isSequential="false"><loopCardinality>3</loopCardinality>
+      </multiInstanceLoopCharacteristics>
+      <script>summe = summe + lokal
+status = status + "!"
+letzter = status</script>
+    </scriptTask>
+    <sequenceFlow id="f2" sourceRef="rechnen" targetRef="warten"/>
+    <userTask id="warten"/>
+    <sequenceFlow id="f3" sourceRef="warten" targetRef="ende"/>
+    <endEvent id="ende"/>
+  </process>
+</definitions>
+"""
+
+
+def test_input_mappings_stay_with_their_instance(scenario: Scenario) -> None:
+    """Each instance adds its own ``lokal`` (1, 2, 3) to the shared sum; its ``status`` input
+    covers the case's status, which no instance changes (the value put back when an instance
+    ends is not a write); a variable set from the local value reaches the case."""
+    _deploy(scenario, "mapped.bpmn", MAPPED)
+    case = scenario.start("mapped", {"summe": 0, "status": "offen"})
+    data = scenario.data(case)
+    assert (data["summe"], data["status"], data["letzter"]) == (6, "offen", "intern!")
+    assert "lokal" not in data and "loopCounter" not in data
+    _finish(scenario, case, "warten")
