@@ -45,9 +45,10 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.camunda.specs.multiinstance_task import ParallelMultiInstanceTask as CamundaParallel
 from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
+from SpiffWorkflow.exceptions import TaskNotFoundException
 
 from engine.runtime import spiff_seam
-from engine.runtime.io_mapping import INPUTS, enclosing_task
+from engine.runtime.io_mapping import INPUTS, enclosing_task, in_called_process
 
 __all__ = ["is_instance", "current_values", "SEEN", "SharedInstance", "attach", "sync", "scope_of", "seen_of_loop"]
 
@@ -93,7 +94,10 @@ def scope_of(task: Any) -> Scope | None:
     while current is not None:
         parent = current.parent
         if parent is None:   # the root of a sub-workflow: go on at the sub-process task around it
-            current = enclosing_task(current)
+            try:
+                current = enclosing_task(current)
+            except TaskNotFoundException:
+                return None   # the sub-process around it is gone (being cancelled): nothing to share with
             if current is None or _is_call(current.task_spec):
                 return None
             chain.append(current)
@@ -201,7 +205,7 @@ def current_values(open_tasks: list[Any]) -> dict[str, Any]:
     """The variables the instances of the running parallel loops among ``open_tasks`` wrote,
     with their current values (held by the loop's task; the outermost loop's last): what the
     case view shows over the instances' own, possibly older, copies."""
-    loops = [t for t in open_tasks if t.internal_data.get(WRITTEN)]
+    loops = [t for t in open_tasks if t.internal_data.get(WRITTEN) and not in_called_process(t)]
     loops.sort(key=lambda t: t.workflow.depth, reverse=True)
     values: dict[str, Any] = {}
     for loop in loops:

@@ -27,8 +27,17 @@ _MI_CLASSES: dict[type, type] = {}
 TERMINATED = "terminate_multi_instance"   # internal data of a multi-instance task: an instance ended them all
 
 
+def _base_hook(self: Any, hook: Any) -> Any:
+    """The ``_on_complete_hook`` below the class that put ``hook`` in (``super(type(self), ...)``
+    would loop when a later mixin subclasses that class, as engine.runtime.shared_scope does)."""
+    for cls in type(self).__mro__:
+        if cls.__dict__.get("_on_complete_hook") is hook:
+            return getattr(super(cls, self), "_on_complete_hook")
+    raise TypeError(f"{type(self).__name__} has no {hook.__name__}")
+
+
 def _terminate_all(self: Any, my_task: Any) -> None:
-    super(type(self), self)._on_complete_hook(my_task)
+    _base_hook(self, _terminate_all)(my_task)
     top = my_task.workflow.top_workflow
     if top is my_task.workflow:
         return
@@ -48,7 +57,7 @@ def attach(task_spec: Any) -> None:
 
 
 def _terminate_multi_instance(self: Any, my_task: Any) -> None:
-    super(type(self), self)._on_complete_hook(my_task)   # a terminate of its own level
+    _base_hook(self, _terminate_multi_instance)(my_task)   # a terminate of its own level
     workflow = my_task.workflow
     if workflow is workflow.top_workflow:
         return
