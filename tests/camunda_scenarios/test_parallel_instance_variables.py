@@ -296,3 +296,40 @@ def test_input_mappings_stay_with_their_instance(scenario: Scenario) -> None:
     assert (data["summe"], data["status"], data["letzter"]) == (6, "offen", "intern!")
     assert "lokal" not in data and "loopCounter" not in data
     _finish(scenario, case, "warten")
+
+
+# Each sub-process instance waits for a person, then counts: the counting runs one command
+# (and one save/restore) after another, inside different instances.
+WAIT_THEN_COUNT = HEAD + b"""  <process id="waitThenCount" isExecutable="true">
+    <startEvent id="start"/>
+    <sequenceFlow id="f1" sourceRef="start" targetRef="mi"/>
+    <subProcess id="mi">
+      <multiInstanceLoopCharacteristics camunda:collection="${akten}" camunda:elementVariable="akte"/>
+      <startEvent id="s"/>
+      <sequenceFlow id="g1" sourceRef="s" targetRef="pruefen"/>
+      <userTask id="pruefen" camunda:assignee="${akte}"/>
+      <sequenceFlow id="g2" sourceRef="pruefen" targetRef="zaehlen"/>
+      <scriptTask id="zaehlen" scriptFormat="python"><script>geprueft = geprueft + [akte]</script></scriptTask>
+      <sequenceFlow id="g3" sourceRef="zaehlen" targetRef="e"/>
+      <endEvent id="e"/>
+    </subProcess>
+    <sequenceFlow id="f2" sourceRef="mi" targetRef="warten"/>
+    <userTask id="warten"/>
+    <sequenceFlow id="f3" sourceRef="warten" targetRef="ende"/>
+    <endEvent id="ende"/>
+  </process>
+</definitions>
+"""
+
+
+def test_sub_process_instances_completed_one_command_each_see_each_other(scenario: Scenario) -> None:
+    """The list each instance extends after its person's task holds every earlier instance's
+    entry, in the order the people finished, though each instance was entered before any of them."""
+    _deploy(scenario, "wait.bpmn", WAIT_THEN_COUNT)
+    case = scenario.start("waitThenCount", {"akten": ["a", "b", "c"], "geprueft": []})
+    tasks = {t["assignee"]: t for t in scenario.tasks(case)}
+    for akte in ("b", "c", "a"):
+        scenario.complete_task(tasks[akte]["id"])
+    assert scenario.data(case)["geprueft"] == ["b", "c", "a"]
+    assert "akte" not in scenario.data(case)
+    _finish(scenario, case, "warten")
