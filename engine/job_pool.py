@@ -44,7 +44,9 @@ class JobPool:
         self._queue: deque[tuple[Any, float]] = deque()   # acquired, not yet started
         self._busy = 0                                     # acquired and not yet finished
         self._closing = False
-        self._cond = threading.Condition()
+        lock = threading.Lock()
+        self._jobs = threading.Condition(lock)    # runners wait here for a job (or the end)
+        self._slots = threading.Condition(lock)   # the acquisition loop waits here for a free runner
 
     def run(self) -> None:
         """The acquisition loop (in the calling thread) until ``stopping`` is set."""
@@ -62,18 +64,20 @@ class JobPool:
                 wakeup.clear()  # before acquiring: a job written meanwhile sets it again
                 batch = self._claim(free)
                 if batch:
-                    with self._cond:
+                    with self._jobs:
                         self._queue.extend(batch)
                         self._busy += len(batch)
-                        self._cond.notify_all()
-                if len(batch) < free:  # nothing more is due: sleep until a job is written or falls due
+                        self._jobs.notify(len(batch))   # as many runners as there are jobs, not all
+                # nothing more is due: sleep until a job is written or falls due. A stop that came
+                # before the clear() above lost its wake-up, but set ``stopping`` first: check it.
+                if len(batch) < free and not self.stopping.is_set():
                     wakeup.wait(self.idle_seconds())
         finally:
-            with self._cond:
+            with self._jobs:
                 self._closing = True
                 left = [job.id for job, _since in self._queue]
                 self._queue.clear()
-                self._cond.notify_all()
+                self._jobs.notify_all()
             for runner in runners:
                 runner.join()
             if left:
@@ -83,9 +87,9 @@ class JobPool:
                     log.exception("worker: could not unlock %d acquired job(s)", len(left))
 
     def _free_slots(self) -> int:
-        with self._cond:
+        with self._slots:
             if self._busy >= self.threads:
-                self._cond.wait(0.5)  # a runner finishing notifies; the timeout re-checks stopping
+                self._slots.wait(0.5)  # a runner finishing notifies; the timeout re-checks stopping
             return max(0, self.threads - self._busy)
 
     def _claim(self, free: int) -> list[tuple[Any, float]]:
@@ -99,9 +103,9 @@ class JobPool:
 
     def _run_jobs(self) -> None:
         while True:
-            with self._cond:
+            with self._jobs:
                 while not self._queue and not self._closing:
-                    self._cond.wait()
+                    self._jobs.wait()
                 if self._closing:
                     return
                 job, since = self._queue.popleft()
@@ -110,9 +114,9 @@ class JobPool:
             except Exception:  # noqa: BLE001 - a job must never take the worker down
                 log.exception("worker: job %s", getattr(job, "id", job))
             finally:
-                with self._cond:
+                with self._slots:
                     self._busy -= 1
-                    self._cond.notify_all()
+                    self._slots.notify()   # the acquisition loop, if it waits for a free runner
 
 
 __all__ = ["JobPool"]
