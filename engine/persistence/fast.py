@@ -167,6 +167,14 @@ class FastStatement:
         plan, args = self._bound(conn, params)
         dialect = conn.dialect
         flush_deferred(conn)  # what was deferred in this transaction goes first
+        if dialect.driver == "psycopg":   # in a libpq pipeline of its own (BEGIN with it): one round trip
+            outcome = _Outcome()
+            try:
+                _libpq_pipeline(conn.connection.driver_connection, [(plan.sql, args, outcome)], False)
+            except dialect.loaded_dbapi.Error as error:
+                raise sa_exc.DBAPIError.instance(plan.sql, args, error, dialect.loaded_dbapi.Error,
+                                                 dialect=dialect) from error
+            return result(outcome)
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(plan.sql, args)
@@ -385,9 +393,12 @@ def _libpq_pipeline(driver: Any, pending: list[tuple[str, Any, Any]], commit: bo
                         session.prepared.clear()
                 elif prepared is not None and result.status == pq.ExecStatus.COMMAND_OK:
                     session.prepared[prepared[0]] = prepared[1]
-                elif receive is not None and result.status == pq.ExecStatus.TUPLES_OK:
-                    tx.set_pgresult(result)
-                    receive(tx.load_rows(0, result.ntuples, tuple))
+                else:
+                    if isinstance(receive, _Outcome):
+                        receive.rowcount = result.command_tuples if result.command_tuples is not None else -1
+                    if receive is not None and result.status == pq.ExecStatus.TUPLES_OK:
+                        tx.set_pgresult(result)
+                        receive(tx.load_rows(0, result.ntuples, tuple))
             while True:   # up to the pipeline's Sync
                 result = _next_result(pgconn)
                 if result is not None and result.status == pq.ExecStatus.PIPELINE_SYNC:
@@ -400,6 +411,25 @@ def _libpq_pipeline(driver: Any, pending: list[tuple[str, Any, Any]], commit: bo
                     pass
         if error is not None:
             raise error
+
+
+class _Outcome:
+    """A single statement's result as FastStatement._execute's callers read it (a DB-API
+    cursor's rowcount, fetchall and fetchone)."""
+
+    rowcount = -1
+
+    def __init__(self) -> None:
+        self.rows: list[Any] = []
+
+    def __call__(self, rows: list[Any]) -> None:
+        self.rows = rows
+
+    def fetchall(self) -> list[Any]:
+        return self.rows
+
+    def fetchone(self) -> Any:
+        return self.rows[0] if self.rows else None
 
 
 WAIT_SLICE_MS = 1000   # poll() waits at most this long at a time, then checks the connection again

@@ -98,3 +98,38 @@ def test_plain_reads(engine):
         row = query.first(uow.conn, {})
         assert (row.id, row.kind, row.retries) == (job["id"], "timer", 3)
         assert ids.first_column(uow.conn, {}) == [job["id"]]
+
+
+def test_a_statement_that_opens_the_transaction_is_inside_it(engine):
+    """The first statement of a transaction (on PostgreSQL sent with its BEGIN in one round
+    trip): a rollback undoes it, and a commit keeps what follows with it."""
+    first, second = _job(task_id="opens-tx"), _job(task_id="opens-tx")
+    insert = FastStatement(t.jobs.insert())
+    count = FastStatement(select(t.jobs.c.id).where(t.jobs.c.task_id == "opens-tx").order_by(t.jobs.c.id))
+    with unit_of_work(engine.db) as uow:
+        assert insert.run(uow.conn, first) == 1
+        assert count.first_column(uow.conn, {}) == [first["id"]]
+    with engine.db.connect() as conn:   # rolled back: not stored
+        assert conn.execute(select(t.jobs.c.id).where(t.jobs.c.id == first["id"])).first() is None
+    with unit_of_work(engine.db) as uow:
+        assert count.first_column(uow.conn, {}) == []   # a read opens this one
+        insert.run(uow.conn, first)
+        insert.run(uow.conn, second)
+        uow.commit()
+    with engine.db.connect() as conn:
+        assert len(conn.execute(select(t.jobs.c.id).where(t.jobs.c.task_id == "opens-tx")).all()) == 2
+
+
+def test_after_a_failing_statement_and_a_rollback_the_connection_works_on(engine):
+    job = _job()
+    insert = FastStatement(t.jobs.insert())
+    read = FastStatement(select(t.jobs.c.retries).where(t.jobs.c.id == job["id"]))
+    with unit_of_work(engine.db) as uow:
+        insert.run(uow.conn, job)
+        uow.commit()
+    for _ in range(3):   # the same pooled connection, its prepared statements kept
+        with unit_of_work(engine.db) as uow:
+            with pytest.raises(IntegrityError):
+                insert.run(uow.conn, job)
+        with unit_of_work(engine.db) as uow:
+            assert read.first(uow.conn, {}).retries == 3
