@@ -42,6 +42,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.dml import Insert
 
 from engine.persistence import scoping
+from engine.persistence.libpq_sync import pipeline_sync
 from engine.tenancy import TenantMissing, current_scope
 
 
@@ -380,7 +381,7 @@ def _libpq_pipeline(driver: Any, pending: list[tuple[str, Any, Any]], commit: bo
                 pgconn.send_query_params(b"COMMIT", None)
                 receivers.append(None)
                 preparing.append(None)
-            pgconn.pipeline_sync()
+            pipeline_sync(pgconn)   # without the GIL: engine/persistence/libpq_sync.py
             _flush(pgconn)
             for receive, prepared in zip(receivers, preparing):
                 results = _results(pgconn)
