@@ -4,7 +4,7 @@ PQpipelineSync also sends what libpq holds of the pipeline: a write on the socke
 the PostgreSQL backend. psycopg's C wrapper calls it holding the GIL (unlike its send_query_*
 calls), and on a machine whose CPUs the backends share with the clients, the kernel often
 switches to the woken backend right there: the thread is descheduled with the GIL in hand and
-every other thread of the process waits for it (py-spy --gil put about a fifth of the web
+every other thread of the process waits for it (py-spy --gil put 17 % of the web
 process's samples of bench/topology_breakdown.py on that one call). Through ctypes, which
 releases the GIL for the call, the other threads run meanwhile.
 
