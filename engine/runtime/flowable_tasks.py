@@ -259,9 +259,14 @@ def implicit_end_events(root: etree._Element) -> None:
 def uncontrolled_flows(root: etree._Element) -> None:
     """Several sequence flows leaving an activity or event (no gateway): BPMN takes every
     unconditional one and every conditional one whose condition holds, the activity's default
-    flow only when no condition holds. Camunda 7 and Flowable run that; SpiffWorkflow's parser
-    refuses it for most activities, so the split becomes an explicit gateway: a parallel one
-    when no flow has a condition, an inclusive one (unconditional flows always true) otherwise."""
+    flow only when no *condition* holds (BPMN 2.0, 10.3, Activity ``default``: "when none of the
+    conditionExpressions on other outgoing Sequence Flows evaluate to true"; an unconditional
+    flow does not keep the default from being taken, 13.2.1). SpiffWorkflow's parser refuses
+    such splits for most activities, so the split becomes explicit gateways: a parallel one when
+    no flow has a condition, an inclusive one (unconditional flows always true) when some do, and
+    with a default besides unconditional flows a parallel gateway for the unconditional flows
+    followed by an inclusive one for the conditional flows and the default. (Camunda 7 takes the
+    default only when no other flow is taken, unconditional ones included.)"""
     for container in [*root.iter(tag("process")), *root.iter(tag("subProcess"), tag("transaction"))]:
         flows = [f for f in container if isinstance(f.tag, str) and f.tag == tag("sequenceFlow")]
         by_source: dict[str, list[etree._Element]] = {}
@@ -276,14 +281,32 @@ def uncontrolled_flows(root: etree._Element) -> None:
 
 def _split_after(container: etree._Element, node: etree._Element, outgoing: list[etree._Element]) -> None:
     node_id = node.get("id", "")
-    conditional = any(f.find(tag("conditionExpression")) is not None for f in outgoing)
-    gateway_id = f"{node_id}__split"
-    gateway = etree.SubElement(container, tag("inclusiveGateway" if conditional else "parallelGateway"), id=gateway_id)
+    conditional = [f for f in outgoing if f.find(tag("conditionExpression")) is not None]
     default = node.attrib.pop("default", None)
-    if default and conditional:
-        gateway.set("default", default)
+    always = [f for f in outgoing if f not in conditional and f.get("id") != default]
+    gateway_id = f"{node_id}__split"
+    if not conditional:
+        _gateway(container, "parallelGateway", gateway_id, node_id, outgoing)
+    elif default and always:   # the default competes with the conditions only, not with the unconditional flows
+        choice_id = f"{node_id}__choice"
+        _gateway(container, "parallelGateway", gateway_id, node_id, always)
+        choice = _gateway(container, "inclusiveGateway", choice_id, gateway_id,
+                          [f for f in outgoing if f not in always], flow_id=f"{choice_id}_in")
+        choice.set("default", default)
+    else:
+        gateway = _gateway(container, "inclusiveGateway", gateway_id, node_id, outgoing)
+        if default:
+            gateway.set("default", default)
+        for flow in always:
+            etree.SubElement(flow, tag("conditionExpression")).text = "True"
+
+
+def _gateway(container: etree._Element, kind: str, gateway_id: str, source_id: str,
+             outgoing: list[etree._Element], *, flow_id: str | None = None) -> etree._Element:
+    """A gateway ``gateway_id`` after ``source_id`` that the ``outgoing`` flows now leave."""
+    gateway = etree.SubElement(container, tag(kind), id=gateway_id)
     for flow in outgoing:
         flow.set("sourceRef", gateway_id)
-        if conditional and flow.find(tag("conditionExpression")) is None and flow.get("id") != default:
-            etree.SubElement(flow, tag("conditionExpression")).text = "True"
-    etree.SubElement(container, tag("sequenceFlow"), id=f"{gateway_id}_in", sourceRef=node_id, targetRef=gateway_id)
+    etree.SubElement(container, tag("sequenceFlow"), id=flow_id or f"{gateway_id}_in", sourceRef=source_id,
+                     targetRef=gateway_id)
+    return gateway

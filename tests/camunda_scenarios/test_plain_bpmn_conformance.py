@@ -309,3 +309,38 @@ def test_a_script_that_throws_a_bpmn_error_is_refused_at_deploy(scenario):
         scenario.deploy_files([], extra={"script_error.bpmn": content})
     assert [(p.element_id, p.line) for p in err.value.problems] == [("pruefen", 4)]
     assert "BpmnError" in err.value.problems[0].message
+
+
+# --- a default flow on an activity with conditional and unconditional outgoing flows ------------
+
+def activity_default_model() -> bytes:
+    """BPMN 2.0, 10.3 (Activity, attribute ``default``): the default flow receives a token when
+    none of the *conditions* on the other outgoing flows holds; an unconditional flow always
+    does. So with a conditional flow, an unconditional one and the default, the default is taken
+    beside the unconditional one when the condition fails (BPMN 13.2.1; betsy's
+    SequenceFlow_ConditionalDefault_Normal). Camunda 7 takes the default only when no other
+    flow is taken."""
+    return model(
+        '<startEvent id="start"><outgoing>f1</outgoing></startEvent>' + flow("f1", "start", "pruefen")
+        + '<userTask id="pruefen" default="standard"><incoming>f1</incoming>'
+          '<outgoing>standard</outgoing><outgoing>bedingt</outgoing><outgoing>immer</outgoing></userTask>'
+        + flow("standard", "pruefen", "regelfall")
+        + flow("bedingt", "pruefen", "sonderfall", "${art == 'a'}")
+        + flow("immer", "pruefen", "ablage")
+        + "".join(f'<userTask id="{t}"><incoming>{i}</incoming><outgoing>{o}</outgoing></userTask>'
+                  + flow(o, t, f"ende_{t}") + f'<endEvent id="ende_{t}"><incoming>{o}</incoming></endEvent>'
+                  for t, i, o in (("regelfall", "standard", "g1"), ("sonderfall", "bedingt", "g2"),
+                                  ("ablage", "immer", "g3"))))
+
+
+@pytest.mark.parametrize("art, waits", [("b", ["ablage", "regelfall"]), ("a", ["ablage", "sonderfall"])])
+def test_an_activitys_default_flow_is_taken_when_no_condition_holds_beside_its_unconditional_flows(
+        scenario, art, waits):
+    scenario.deploy_files([], extra={"default.bpmn": activity_default_model()})
+    case = scenario.start("konform", {"art": art})
+    assert scenario.waits_at(case) == ["pruefen"]
+    scenario.complete(case, "pruefen")                           # saved at the wait, loaded again here
+    assert scenario.waits_at(case) == waits
+    for element in waits:
+        scenario.complete(case, element)
+    assert scenario.status(case) == "completed"

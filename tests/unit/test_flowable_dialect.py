@@ -214,17 +214,34 @@ def test_flows_leaving_an_activity_without_a_gateway_get_an_explicit_split() -> 
               b'<sequenceFlow id="f1" sourceRef="t" targetRef="a"/>'
               b'<sequenceFlow id="f2" sourceRef="t" targetRef="b"><conditionExpression>${x == 2}'
               b'</conditionExpression></sequenceFlow><sequenceFlow id="f3" sourceRef="t" targetRef="c"/>'
+              b'<manualTask id="v" default="h1"/><sequenceFlow id="h1" sourceRef="v" targetRef="a"/>'
+              b'<sequenceFlow id="h2" sourceRef="v" targetRef="b"><conditionExpression>${x == 2}'
+              b'</conditionExpression></sequenceFlow><sequenceFlow id="h3" sourceRef="v" targetRef="c">'
+              b'<conditionExpression>${x == 3}</conditionExpression></sequenceFlow>'
+              b'<manualTask id="w"/><sequenceFlow id="k1" sourceRef="w" targetRef="a"/>'
+              b'<sequenceFlow id="k2" sourceRef="w" targetRef="b"><conditionExpression>${x == 2}'
+              b'</conditionExpression></sequenceFlow>'
               b'<userTask id="u"/><sequenceFlow id="g1" sourceRef="u" targetRef="a"/>'
               b'<sequenceFlow id="g2" sourceRef="u" targetRef="b"/></process></definitions>')
     root = parse_untrusted(source, "p.bpmn")
     flowable.standard_bpmn(root)
+    # the default competes with the condition only: f3 (unconditional) leaves a parallel split,
+    # f2 and the default f1 an inclusive gateway behind it (BPMN 2.0, 10.3, Activity default)
     inclusive = root.find(f".//{tag('inclusiveGateway')}")
-    assert inclusive.get("id") == "t__split" and inclusive.get("default") == "f1"
+    assert inclusive.get("id") == "t__choice" and inclusive.get("default") == "f1"
     assert root.find(f".//{tag('manualTask')}").get("default") is None
-    assert root.find(f".//{tag('sequenceFlow')}[@id='f3']").findtext(tag("conditionExpression")) == "True"
-    assert root.find(f".//{tag('sequenceFlow')}[@id='f1']").find(tag("conditionExpression")) is None
-    parallel = root.find(f".//{tag('parallelGateway')}")
-    assert parallel.get("id") == "u__split"
+    flows = {f.get("id"): f for f in root.iter(tag("sequenceFlow"))}
+    assert flows["f3"].get("sourceRef") == "t__split" and flows["f3"].find(tag("conditionExpression")) is None
+    assert {flows["f1"].get("sourceRef"), flows["f2"].get("sourceRef")} == {"t__choice"}
+    assert flows["f1"].find(tag("conditionExpression")) is None
+    assert (flows["t__split_in"].get("sourceRef"), flows["t__choice_in"].get("sourceRef")) == ("t", "t__split")
+    parallel = {g.get("id") for g in root.iter(tag("parallelGateway"))}
+    assert parallel == {"t__split", "u__split"}
+    # only conditional flows besides the default: one inclusive gateway with the default
+    assert {g.get("id"): g.get("default") for g in root.iter(tag("inclusiveGateway"))} == {
+        "t__choice": "f1", "v__split": "h1", "w__split": None}
+    # no default: an unconditional flow beside conditional ones is always taken
+    assert flows["k1"].findtext(tag("conditionExpression")) == "True" and flows["k1"].get("sourceRef") == "w__split"
     assert {f.get("sourceRef") for f in root.iter(tag("sequenceFlow")) if f.get("id") in ("g1", "g2")} == {"u__split"}
 
 
