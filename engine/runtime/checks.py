@@ -14,6 +14,7 @@ from lxml import etree
 
 from engine.domain.errors import Problem
 from engine.runtime import juel
+from engine.runtime.data_checks import data_association_problems
 from engine.runtime.javascript import JAVASCRIPT_NAMES
 from engine.runtime.namespaces import BPMN, CAMUNDA, SPIFF, local_name, owner_id, tag
 
@@ -84,6 +85,7 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
     if javascript:
         problems.extend(_error_code_problems(root, filename))
     problems.extend(_escalation_subprocess_problems(root, filename))
+    problems.extend(data_association_problems(root, filename))
     for node in root.iter():
         if not isinstance(node.tag, str) or not node.tag.startswith(f"{{{BPMN}}}"):
             continue

@@ -344,3 +344,57 @@ def test_an_activitys_default_flow_is_taken_when_no_condition_holds_beside_its_u
     for element in waits:
         scenario.complete(case, element)
     assert scenario.status(case) == "completed"
+
+
+# --- data objects and data associations -----------------------------------------------------------
+
+def data_object_model(io_specification: bool) -> bytes:
+    """One script task writes the data object ``antrag``, a later one reads it. With
+    ``io_specification`` the associations run through the tasks' declared data output and data
+    input (betsy's DataObject_ReadWrite_String); without, as the spiff-arena modeler draws them
+    (the data object is read and written under its id)."""
+    if io_specification:
+        writer = ('<ioSpecification><dataOutput id="ausgabe" name="Ausgabe"/><inputSet/>'
+                  '<outputSet><dataOutputRefs>ausgabe</dataOutputRefs></outputSet></ioSpecification>'
+                  '<dataOutputAssociation id="schreiben"><sourceRef>ausgabe</sourceRef>'
+                  '<targetRef>antrag_ref</targetRef></dataOutputAssociation>')
+        reader = ('<ioSpecification><dataInput id="eingabe" name="Eingabe"/>'
+                  '<inputSet><dataInputRefs>eingabe</dataInputRefs></inputSet><outputSet/></ioSpecification>'
+                  '<dataInputAssociation id="lesen"><sourceRef>antrag_ref</sourceRef>'
+                  '<targetRef>eingabe</targetRef></dataInputAssociation>')
+    else:
+        writer = '<dataOutputAssociation id="schreiben"><targetRef>antrag_ref</targetRef></dataOutputAssociation>'
+        reader = ('<property id="platzhalter" name="__targetRef_placeholder"/><dataInputAssociation id="lesen">'
+                  '<sourceRef>antrag_ref</sourceRef><targetRef>platzhalter</targetRef></dataInputAssociation>')
+    return model(
+        '<dataObject id="antrag" name="antrag"/><dataObjectReference id="antrag_ref" dataObjectRef="antrag"/>'
+        '<startEvent id="start"><outgoing>f1</outgoing></startEvent>' + flow("f1", "start", "erfassen")
+        + script("erfassen", 'antrag = "eingegangen"', "f1", "f2", inner=writer) + flow("f2", "erfassen", "pruefen")
+        + '<userTask id="pruefen"><incoming>f2</incoming><outgoing>f3</outgoing></userTask>'
+        + flow("f3", "pruefen", "auswerten")
+        + script("auswerten", "stand = antrag", "f3", "f4", inner=reader) + flow("f4", "auswerten", "abschluss")
+        + '<userTask id="abschluss"><incoming>f4</incoming><outgoing>f5</outgoing></userTask>'
+        + flow("f5", "abschluss", "ende") + '<endEvent id="ende"><incoming>f5</incoming></endEvent>')
+
+
+def test_data_associations_through_a_tasks_io_specification_are_refused_at_deploy(scenario):
+    """SpiffWorkflow copies a data object into and out of a task only under the data object's
+    own id: a declared data input fed by an association would be missing when the task runs, a
+    declared data output would never reach the data object. Refused, not run wrongly."""
+    with pytest.raises(DeploymentError) as err:
+        scenario.deploy_files([], extra={"daten.bpmn": data_object_model(io_specification=True)})
+    problems = sorted((p.element_id, p.line, p.message) for p in err.value.problems)
+    assert [(element, line) for element, line, _ in problems] == [("auswerten", 4), ("erfassen", 4)]
+    assert "data input 'eingabe'" in problems[0][2] and "data object 'antrag'" in problems[0][2]
+    assert "data output 'ausgabe'" in problems[1][2]
+
+
+def test_a_data_object_written_and_read_under_its_id_reaches_the_later_task(scenario):
+    scenario.deploy_files([], extra={"daten.bpmn": data_object_model(io_specification=False)})
+    case = scenario.start("konform")
+    assert scenario.waits_at(case) == ["pruefen"]
+    scenario.complete(case, "pruefen")                          # the data object survives a save/restore
+    assert scenario.waits_at(case) == ["abschluss"]
+    assert scenario.data(case)["stand"] == "eingegangen"
+    scenario.complete(case, "abschluss")
+    assert scenario.status(case) == "completed"
