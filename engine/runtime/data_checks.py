@@ -22,9 +22,10 @@ __all__ = ["data_association_problems"]
 
 
 def data_association_problems(root: etree._Element, filename: str) -> list[Problem]:
-    objects = {ref.get("id"): ref.get("dataObjectRef") or ref.get("id")
-               for ref in root.iter(tag("dataObjectReference"))}
-    objects.update({obj.get("id"): obj.get("id") for obj in root.iter(tag("dataObject"))})
+    objects: dict[str, str] = {}
+    for ref in root.iter(tag("dataObjectReference"), tag("dataObject")):
+        ref_id = ref.get("id") or ""
+        objects[ref_id] = ref.get("dataObjectRef") or ref_id
     problems: list[Problem] = []
     for kind, declared, own_end, object_end in (("input", "dataInput", "targetRef", "sourceRef"),
                                                 ("output", "dataOutput", "sourceRef", "targetRef")):
