@@ -234,11 +234,13 @@ def bootstrap(settings: Settings | None = None, connectors: Mapping[str, Connect
 def expression_functions(clock: Clock, public_url: str | None = None,
                          connectors: Callable[[], Mapping[str, Connector] | None] | None = None) -> dict[str, Any]:
     """The functions models may call besides the built-ins (dates from the engine clock, the
-    portal's public address, and ``bean_call``, into which the Camunda translation rewrites
-    beans mapped to connector operations: engine.runtime.beans)."""
+    portal's public address, ``bean_call``, into which the Camunda translation rewrites
+    beans mapped to connector operations: engine.runtime.beans, and ``throw_bpmn_error`` for a
+    script task's script: engine.runtime.script_errors)."""
     from datetime import timedelta
 
     from engine.runtime.beans import BEAN_FUNCTION, bean_caller
+    from engine.runtime.script_errors import THROW_FUNCTION, throw_bpmn_error
 
     def now() -> str:
         return clock.now().isoformat()
@@ -255,7 +257,7 @@ def expression_functions(clock: Clock, public_url: str | None = None,
 
     return {"now": now, "today": today, "days_from_now": days_from_now, "add_days": add_days,
             "add_months": add_months, "days_between": days_between, "portal_url": portal_url,
-            BEAN_FUNCTION: bean_caller(connectors or (lambda: None))}
+            BEAN_FUNCTION: bean_caller(connectors or (lambda: None)), THROW_FUNCTION: throw_bpmn_error}
 
 
 def _date(value: Any) -> date:

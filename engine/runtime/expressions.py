@@ -35,6 +35,7 @@ from typing import Any
 
 from engine.domain.errors import ExpressionError
 from engine.runtime._safe_ast import BUILTIN_KWARGS, describe_error, error_cause, make_builtins, parse, where
+from engine.runtime._safe_errors import BpmnErrorThrown
 from engine.runtime._safe_eval import Run
 
 __all__ = ["SafeEvaluator"]
@@ -67,6 +68,8 @@ class SafeEvaluator:
         run = Run(self, names)
         try:
             return run.visit(tree.body)  # type: ignore[attr-defined]
+        except BpmnErrorThrown:
+            raise   # not a failure: a script task's error path takes over (engine.runtime.script_errors)
         except Exception as exc:
             raise self._failure(exc, run, expression, "eval", element_id) from error_cause(exc)
 
@@ -77,6 +80,8 @@ class SafeEvaluator:
         run = Run(self, names)
         try:
             run.block(tree.body)  # type: ignore[attr-defined]
+        except BpmnErrorThrown:
+            raise   # not a failure: a script task's error path takes over (engine.runtime.script_errors)
         except Exception as exc:
             raise self._failure(exc, run, script, "exec", element_id) from error_cause(exc)
 
@@ -91,6 +96,8 @@ class SafeEvaluator:
             last = body.pop() if body and isinstance(body[-1], ast.Expr) else None
             run.block(body)
             return run.visit(last.value) if last is not None else None
+        except BpmnErrorThrown:
+            raise   # not a failure: a script task's error path takes over (engine.runtime.script_errors)
         except Exception as exc:
             raise self._failure(exc, run, script, "exec", element_id) from error_cause(exc)
 

@@ -11,7 +11,8 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
 from engine.domain.errors import ExpressionError
 from engine.ports import Clock
-from engine.runtime import budget
+from engine.runtime import budget, script_errors
+from engine.runtime._safe_errors import BpmnErrorThrown
 from engine.runtime._safe_context import ExecutionContext, ModelScope
 from engine.runtime.beans import BEAN_FUNCTION
 from engine.runtime.expressions import SafeEvaluator
@@ -99,6 +100,11 @@ class SafeEnvironment:
 
 
 
+def _not_here(task: Any, thrown: BpmnErrorThrown) -> WorkflowTaskException:
+    exc = script_errors.not_here(thrown)
+    return WorkflowTaskException(exc.message, task=task, exception=exc)
+
+
 def _bound(function: Callable[..., Any], *first: Any) -> Callable[[list[Any]], Any]:
     """``function(*first, *args)`` for the sandbox's argument list; other failures than an
     ExpressionError become one (a bean call fails the step, as in JUEL)."""
@@ -174,6 +180,8 @@ class SafeScriptEngine(PythonScriptEngine):
             if isinstance(result, (list, tuple, dict, set, frozenset)):  # may be stored (DMN, parameters)
                 _check_size(result, _element_id(task))
             return result
+        except BpmnErrorThrown as thrown:
+            raise _not_here(task, thrown) from None
         except ExpressionError as exc:
             raise WorkflowTaskException(exc.message, task=task, exception=exc) from exc
 
@@ -182,6 +190,8 @@ class SafeScriptEngine(PythonScriptEngine):
         try:
             return self.evaluator.evaluate(expression, with_execution(task, names, expression),
                                            element_id=_element_id(task))
+        except BpmnErrorThrown as thrown:
+            raise _not_here(task, thrown) from None
         except ExpressionError as exc:
             raise WorkflowTaskException(exc.message, task=task, exception=exc) from exc
 
@@ -200,27 +210,43 @@ class SafeScriptEngine(PythonScriptEngine):
             if runner is None:
                 raise ExpressionError(f"{language} scripts cannot run here", element_id=_element_id(task))
             return runner(source, names, _element_id(task))
+        except BpmnErrorThrown as thrown:
+            raise _not_here(task, thrown) from None
         except ExpressionError as exc:
             raise WorkflowTaskException(exc.message, task=task, exception=exc) from exc
 
-    def execute(self, task: Any, script: str, external_context: dict[str, Any] | None = None) -> bool:
+    def execute(self, task: Any, script: str, external_context: dict[str, Any] | None = None) -> bool | None:
+        """Run a Python script at ``task``; None when a script task's script threw a BPMN error
+        (what it wrote is kept; the task stays started and engine.runtime.script_errors throws it)."""
         element_id = _element_id(task)
+        thrown: BpmnErrorThrown | None = None
         try:
             if external_context:
                 scope = dict(external_context)
                 scope.update(task.data)
-                self.evaluator.execute(script, with_execution(task, scope, script), element_id=element_id)
+                try:
+                    self.evaluator.execute(script, with_execution(task, scope, script), element_id=element_id)
+                except BpmnErrorThrown as exc:
+                    thrown = exc
                 refused = _keep_storable(scope)
                 for key, value in scope.items():
                     if key not in external_context or key in task.data:
                         task.data[key] = value
             else:
-                self.evaluator.execute(script, with_execution(task, task.data, script), element_id=element_id)
+                try:
+                    self.evaluator.execute(script, with_execution(task, task.data, script), element_id=element_id)
+                except BpmnErrorThrown as exc:
+                    thrown = exc
                 refused = _keep_storable(task.data)
             _refuse(refused)
         except ExpressionError as exc:
             raise WorkflowTaskException(exc.message, task=task, exception=exc) from exc
-        return True
+        if thrown is None:
+            return True
+        if not script_errors.may_throw(task, script):
+            raise _not_here(task, thrown)
+        script_errors.park(task, thrown)
+        return None
 
     def run_javascript(self, task: Any, source: str, names: Mapping[str, Any] | None = None, *,
                        event: str | None = None, attributes: dict[str, Any] | None = None,

@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.parser.task_parsers import ScriptTaskParser
 from SpiffWorkflow.bpmn.specs.defaults import ScriptTask
 
 from engine.domain.errors import ExpressionError
-from engine.runtime import juel, script_resources
+from engine.runtime import juel, script_errors, script_resources
 from engine.runtime.javascript import JAVASCRIPT_NAMES
 from engine.runtime.namespaces import CAMUNDA, tag
 
@@ -66,7 +66,8 @@ class CamundaScriptTask(ScriptTask):
                 task.data[self.result_variable] = result
             return True
         if self.script_format not in JAVASCRIPT_NAMES:
-            return engine.execute(task, script)
+            with script_errors.main_script():   # its BPMN error may leave the task
+                return engine.execute(task, script)
         try:
             outcome = engine.run_javascript(task, script)
         except ExpressionError as exc:

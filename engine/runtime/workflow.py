@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -32,7 +32,8 @@ from engine.runtime.parsing import ParsedProcess
 from engine.runtime.script_engine import SafeScriptEngine
 from engine.runtime.specs import AWAITING_TRIGGER
 from engine.runtime import event_names, event_subprocesses, message_waits
-from engine.runtime.event_routing import attached_boundaries, interrupting_catches, route_code, routing
+from engine.runtime.event_routing import interrupting_catches, routing
+from engine.runtime.script_errors import catch_error_at, error_definition, raise_pending
 from engine.runtime.event_names import subscribed_name
 from engine.runtime.event_subprocesses import mark_caught, offered_starts, retry_scope_names, scope_name_failures
 from engine.runtime.interrupting import complete_if_finished, interrupt
@@ -82,6 +83,7 @@ class WorkflowRunner:
         def count(task: Any) -> None:
             nonlocal ran
             ran += 1
+            raise_pending(wf, task)   # a BPMN error its script threw (engine.runtime.script_errors)
             recorder.completed(task)
             interrupt(task)
             spent.step()
@@ -270,10 +272,10 @@ class WorkflowRunner:
         """Raise BPMN error ``code`` at a parked service task (``variables`` reach the catching
         path, as an external worker's do in Camunda); False if nothing catches it."""
         task = self.task(wf, task_id)
-        definition = _error_definition(wf, code)
+        definition = error_definition(wf, code)
         if definition is None:
             return False
-        return _catch_at(wf, task, BpmnEvent(definition, {**(variables or {}), "error_message": message}))
+        return catch_error_at(wf, task, BpmnEvent(definition, {**(variables or {}), "error_message": message}))
 
     def retry_errored(self, wf: BpmnWorkflow) -> None:
         for task in wf.get_tasks(state=TaskState.ERROR):
@@ -458,36 +460,6 @@ def _descends_from(task: Any, ancestor: Any, depth: int = 8) -> bool:
             return True
         current, depth = current.parent, depth - 1
     return False
-
-
-def _catch_at(wf: BpmnWorkflow, task: Any, event: BpmnEvent) -> bool:
-    """Let the error travel from the task to its boundary events, then scope by scope to the
-    event sub-processes and boundary events that enclose it (engine.runtime.event_routing)."""
-    for sibling in attached_boundaries(task):
-        spec = sibling.task_spec
-        if spec.event_definition.catches(sibling, event):
-            spec.catch(sibling, event)
-            spiff_seam.update(sibling)
-            return True
-    return route_code(wf, event, task.workflow)
-
-
-def _error_definition(wf: BpmnWorkflow, code: str) -> Any:
-    """The model's own error definition for ``code`` (catching compares definition classes)."""
-    catch_all = None
-    for spec in [wf.spec, *wf.subprocess_specs.values()]:
-        for task_spec in spec.task_specs.values():
-            definition = getattr(task_spec, "event_definition", None)
-            for d in getattr(definition, "event_definitions", [definition]):
-                if isinstance(d, ErrorEventDefinition) and d.code == code:
-                    return copy.copy(d)
-                if isinstance(d, ErrorEventDefinition) and not d.code and catch_all is None:
-                    catch_all = d
-    if catch_all is None:
-        return None
-    thrown = copy.copy(catch_all)   # only a catch-all boundary event (no errorRef) waits for it
-    thrown.code = code
-    return thrown
 
 
 def _describe(exc: Exception) -> str:

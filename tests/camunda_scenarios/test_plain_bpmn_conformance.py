@@ -398,3 +398,79 @@ def test_a_data_object_written_and_read_under_its_id_reaches_the_later_task(scen
     assert scenario.data(case)["stand"] == "eingegangen"
     scenario.complete(case, "abschluss")
     assert scenario.status(case) == "completed"
+
+
+# --- a Python script that throws a BPMN error -------------------------------------------------------
+
+def script_error_model(catcher: str, code: str = "ABGELEHNT") -> bytes:
+    """A script task writes a variable, then throws BPMN error ``code`` (betsy's WCP19_CancelTask:
+    an activity is cancelled by the error it emits). ``catcher``: an error boundary event on the
+    script task, one on the embedded sub-process around it, or none. The flow after the script
+    task must never run."""
+    inner = (script("pruefen", f'vermerk = "geprueft"\nthrow_bpmn_error("{code}", "Frist versäumt")\nnie = 1',
+                    "h1", "h2")
+             + flow("h2", "pruefen", "weiter")
+             + '<userTask id="weiter"><incoming>h2</incoming><outgoing>h3</outgoing></userTask>'
+             + flow("h3", "weiter", "innenende") + '<endEvent id="innenende"><incoming>h3</incoming></endEvent>')
+    attached = "pruefen" if catcher == "task" else "verfahren"
+    boundary = (f'<boundaryEvent id="abgelehnt" attachedToRef="{attached}"><outgoing>b1</outgoing>'
+                '<errorEventDefinition errorRef="fehler"/></boundaryEvent>' + flow("b1", "abgelehnt", "ablehnen")
+                + '<userTask id="ablehnen"><incoming>b1</incoming><outgoing>b2</outgoing></userTask>'
+                + flow("b2", "ablehnen", "ende2") + '<endEvent id="ende2"><incoming>b2</incoming></endEvent>'
+                if catcher != "none" else "")
+    return model(
+        '<startEvent id="start"><outgoing>f1</outgoing></startEvent>' + flow("f1", "start", "verfahren")
+        + '<subProcess id="verfahren"><incoming>f1</incoming><outgoing>f2</outgoing>'
+        + '<startEvent id="innen"><outgoing>h1</outgoing></startEvent>' + flow("h1", "innen", "pruefen")
+        + (inner.replace("</subProcess>", "") if catcher != "task" else inner)
+        + (boundary if catcher == "task" else "")
+        + '</subProcess>' + flow("f2", "verfahren", "abschluss")
+        + '<userTask id="abschluss"><incoming>f2</incoming><outgoing>f3</outgoing></userTask>'
+        + flow("f3", "abschluss", "ende") + '<endEvent id="ende"><incoming>f3</incoming></endEvent>'
+        + (boundary if catcher == "sub-process" else ""),
+        extra='<error id="fehler" errorCode="ABGELEHNT" name="abgelehnt"/>')
+
+
+CAMUNDA_NS = b'<definitions xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
+
+
+@pytest.mark.parametrize("dialect", ["plain", "camunda"])
+@pytest.mark.parametrize("catcher", ["task", "sub-process"])
+def test_a_python_script_throws_a_bpmn_error_that_an_error_boundary_event_catches(scenario, catcher, dialect):
+    content = script_error_model(catcher)
+    if dialect == "camunda":
+        content = content.replace(b"<definitions ", CAMUNDA_NS)
+    scenario.deploy_files([], extra={"script_error.bpmn": content})
+    case = scenario.start("konform")
+    assert scenario.status(case) == "waiting"
+    assert scenario.waits_at(case) == ["ablehnen"]               # neither 'weiter' nor 'abschluss'
+    data = scenario.data(case)
+    assert "nie" not in data                                     # nothing after the throw ran
+    if dialect == "camunda":   # what the script wrote goes with the error, as with an error end event's data
+        assert data["vermerk"] == "geprueft" and data["error_message"] == "Frist versäumt"
+    scenario.complete(case, "ablehnen")                          # saved at the wait, loaded again here
+    if catcher == "task":                                        # caught inside: the sub-process ends normally
+        assert scenario.waits_at(case) == ["abschluss"]
+        scenario.complete(case, "abschluss")
+    assert scenario.status(case) == "completed"
+
+
+def test_a_bpmn_error_a_script_throws_that_nothing_catches_fails_the_case_at_the_script_task(scenario):
+    scenario.deploy_files([], extra={"script_error.bpmn": script_error_model("none", code="UNBEKANNT")})
+    case = scenario.start("konform")
+    view = scenario.case(case)
+    assert view["status"] == "failed"
+    assert "pruefen" in str(view["error"]) and "BPMN error 'UNBEKANNT'" in str(view["error"])
+    assert scenario.waits_at(case) == []
+
+
+def test_a_condition_that_throws_a_bpmn_error_fails_its_step_with_a_clear_message(scenario):
+    body = ('<startEvent id="start"><outgoing>f1</outgoing></startEvent>' + flow("f1", "start", "weiche")
+            + '<exclusiveGateway id="weiche" default="f3"><incoming>f1</incoming><outgoing>f2</outgoing>'
+              '<outgoing>f3</outgoing></exclusiveGateway>'
+            + flow("f2", "weiche", "ende", 'throw_bpmn_error("X")') + flow("f3", "weiche", "ende")
+            + '<endEvent id="ende"><incoming>f2</incoming><incoming>f3</incoming></endEvent>')
+    scenario.deploy_files([], extra={"cond.bpmn": model(body)})
+    case = scenario.start("konform")
+    view = scenario.case(case)
+    assert view["status"] == "failed" and "script task's script only" in str(view["error"])
