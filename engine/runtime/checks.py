@@ -563,19 +563,32 @@ EVAL_TAGS = ("conditionExpression", "completionCondition", "loopCardinality", "t
              "timeCycle", "condition", "loopCondition")
 
 
+THROW_CALL = re.compile(r"\bthrow_bpmn_error\s*\(")
+THROWN_ELSEWHERE = ("throw_bpmn_error() works in a script task's script only (a condition, a timer or a pre-/post-"
+                    "script cannot end its element with a BPMN error); throw the error from a script task, or "
+                    "lead a gateway's flow to an error end event")
+
+
 def expression_problems(root: etree._Element, filename: str,
                         check: Callable[[str, str, str], list[str]]) -> list[Problem]:
     """Every script and expression in the file, reachable or not, through the safe checker."""
     found: list[tuple[etree._Element, str, str]] = []
+    problems_elsewhere: list[Problem] = []   # throw_bpmn_error() outside a script task's script
     for node in root.iter(tag("script"), tag("preScript", SPIFF), tag("postScript", SPIFF)):
         parent = node.getparent()
         language = (parent.get("scriptFormat") or "").strip().lower() if parent is not None else ""
         mode = "javascript" if language in JAVASCRIPT_NAMES else "eval" if language == "juel" else "exec"
+        if node.tag == tag("script") and mode == "javascript":
+            mode = "javascript-task"   # a script task's own script: it may throw a BpmnError
+        elif node.tag != tag("script") and mode == "exec" and THROW_CALL.search(node.text or ""):
+            problems_elsewhere.append(Problem(filename, node.sourceline or 0, owner_id(node), THROWN_ELSEWHERE))
         found.append((node, node.text or "", mode))
     for name in EVAL_TAGS:
         for node in root.iter(tag(name)):
             found.append((node, node.text or "", "eval"))
-    problems = []
+            if THROW_CALL.search(node.text or ""):
+                problems_elsewhere.append(Problem(filename, node.sourceline or 0, owner_id(node), THROWN_ELSEWHERE))
+    problems = problems_elsewhere
     for node, source, mode in found:
         if not source.strip():
             continue

@@ -74,6 +74,7 @@ class ScriptOutcome:
     removed: list[str] = field(default_factory=list)          # removed by execution.removeVariable
     task: dict[str, Any] = field(default_factory=dict)        # task attributes changed by a task listener
     status: str | None = None                                 # process.setStatus(text): the citizen's status
+    bpmn_error: tuple[str, str | None] | None = None          # thrown new BpmnError(code, message): (code, message)
 
 
 # Runs inside the sandbox before the model's script. Reads the input from a global string,
@@ -235,6 +236,24 @@ _PRELUDE = r"""
     });
     globals.task = task;
   }
+  // throw new BpmnError(code[, message]) ends a script task's script with a BPMN error, as Camunda's
+  // org.camunda.bpm.engine.delegate.BpmnError does (engine.runtime.script_errors)
+  var thrownErrors = new WeakSet();
+  var BpmnError = function (code, message) {
+    if (!(this instanceof BpmnError)) { return new BpmnError(code, message); }
+    if (typeof code !== "string" || code.trim() === "") {
+      throw new TypeError("BpmnError needs an error code (a non-empty text)");
+    }
+    this.code = code.trim();
+    this.message = message === undefined || message === null ? null : String(message);
+    thrownErrors.add(this);
+  };
+  BpmnError.prototype = Object.create(Error.prototype);
+  BpmnError.prototype.name = "BpmnError";
+  if (!has(vars, "BpmnError")) { globals.BpmnError = BpmnError; }
+  if (input.camundaBpmnError && !has(vars, "org")) {
+    globals.org = freeze({camunda: freeze({bpm: freeze({engine: freeze({delegate: freeze({BpmnError: BpmnError})})})})});
+  }
   Object.keys(vars).forEach(function (n) {
     if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(n) && !(n in globalThis) && !has(globals, n)) {
       globalThis[n] = vars[n];
@@ -245,22 +264,33 @@ _PRELUDE = r"""
   });
   Object.defineProperty(globalThis, "__amtsflowPending", {writable: false, configurable: false,
     value: function () { return pending; }});
+  var output = function (result, error) {
+    return JSON.stringify({result: result === undefined ? null : result, vars: out.vars,
+                           removed: Object.keys(out.removed), task: out.task, status: out.status,
+                           bpmnError: error ? {code: error.code, message: error.message} : null});
+  };
   Object.defineProperty(globalThis, "__amtsflowOutput", {writable: false, configurable: false,
-    value: function (result) {
-      return JSON.stringify({result: result === undefined ? null : result, vars: out.vars,
-                             removed: Object.keys(out.removed), task: out.task, status: out.status});
+    value: function (result) { return output(result, null); }});
+  Object.defineProperty(globalThis, "__amtsflowThrown", {writable: false, configurable: false,
+    value: function (e) {
+      if (e !== null && typeof e === "object" && thrownErrors.has(e)) { return output(null, e); }
+      throw e;
     }});
 })();
 """
 
 # Runs the model's script (a global string) by indirect eval, so its completion value is the result.
-_RUN = "__amtsflowOutput((0, eval)(__amtsflowSource))"
+# A BpmnError the script throws ends it with its outcome (what it set so far) and the error.
+_RUN = ("(function () { try { return __amtsflowOutput((0, eval)(__amtsflowSource)); } "
+        "catch (e) { return __amtsflowThrown(e); } })()")
 # Java interop of Nashorn/GraalJS that Camunda scripts use; found at deploy instead of failing a case
 _JAVA = re.compile(r"\b(?:Java\.(?:type|from|to|extend)|Packages\.[\w.]+|java\.(?:lang|util|io|net|nio|time|math)\.\w+|"
                    r"importPackage|importClass|JavaImporter)\b")
 _CHECK = "new Function(__amtsflowSource); true"
-# Camunda scripts throw BPMN errors as Java objects; a sandboxed script has no way to (found at deploy)
+# Camunda scripts throw BPMN errors as Java objects (new org.camunda.bpm.engine.delegate.BpmnError(code));
+# a script task's script may (it runs in the sandbox's own BpmnError), other scripts are refused at deploy
 _BPMN_ERROR = re.compile(r"\bBpmnError\b")
+_CAMUNDA_BPMN_ERROR = re.compile(r"\borg\.camunda\.bpm\.engine\.delegate\.BpmnError\b")
 
 
 class JavaScriptSandbox:
@@ -280,8 +310,9 @@ class JavaScriptSandbox:
         context.set_max_stack_size(self.max_stack)
         return context
 
-    def check(self, source: str) -> list[str]:
-        """Deploy-time check: does the script parse, and does it not expect Java? (Nothing of it runs.)"""
+    def check(self, source: str, *, script_task: bool = False) -> list[str]:
+        """Deploy-time check: does the script parse, and does it not expect Java? (Nothing of it runs.)
+        ``script_task``: a script task's own script, which may throw a BpmnError."""
         if not isinstance(source, str):
             return [f"expected text, got {type(source).__name__}"]
         if len(source) > self.max_size:
@@ -290,10 +321,11 @@ class JavaScriptSandbox:
         if java is not None:
             return [f"the script uses Java ('{java.group(0)}'), which is not available: JavaScript runs here without "
                     "host access; use plain JavaScript (new Date(0), JSON.parse) and execution.getVariable/setVariable"]
-        if _BPMN_ERROR.search(source):
-            return ["the script throws a BpmnError, which a script cannot do here (it would fail the case "
-                    "instead of reaching the error's catch event); let a gateway after the task lead to an error "
-                    "end event, or let a service task's connector report the business error"]
+        if _BPMN_ERROR.search(source) and not script_task:
+            return ["the script throws a BpmnError, which only a script task's script can do (a listener's or a "
+                    "mapping's script would fail the case instead of reaching the error's catch event); let a "
+                    "script task or a gateway before an error end event throw it, or let a service task's "
+                    "connector report the business error"]
         context = self._context()
         context.set("__amtsflowSource", source)
         try:
@@ -337,7 +369,8 @@ class JavaScriptSandbox:
         call "bean.method [args as JSON]") when the script called a bean not yet answered."""
         try:
             payload = json.dumps({"vars": dict(variables), "facts": dict(facts or {}), "task": task,
-                                  "beans": beans, "answers": answers, "statusApi": _STATUS_API.search(source) is not None},
+                                  "beans": beans, "answers": answers, "statusApi": _STATUS_API.search(source) is not None,
+                                  "camundaBpmnError": _CAMUNDA_BPMN_ERROR.search(source) is not None},
                                  default=str, ensure_ascii=False)
         except (TypeError, ValueError) as exc:
             raise ExpressionError(f"the variables cannot be passed to JavaScript: {exc}", expression=source,
@@ -475,5 +508,10 @@ def _outcome(text: str, source: str, element_id: str) -> ScriptOutcome:
         raise ExpressionError("JavaScript: the script's outcome is malformed (were JSON or Object replaced?)",
                               expression=source, element_id=element_id)
     status = data.get("status")
+    error = data.get("bpmnError")
+    thrown = None
+    if isinstance(error, dict) and isinstance(error.get("code"), str):
+        message = error.get("message")
+        thrown = (error["code"], message if isinstance(message, str) else None)
     return ScriptOutcome(data.get("result"), data["vars"], data["removed"], data["task"],
-                         status if isinstance(status, str) else None)
+                         status if isinstance(status, str) else None, thrown)

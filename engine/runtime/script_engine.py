@@ -151,10 +151,11 @@ def authenticated_user(task: Any) -> str | None:
 
 def model_checker(evaluator: SafeEvaluator, javascript: JavaScriptSandbox) -> Callable[[str, str, str], list[str]]:
     """The deploy-time check of one expression ("eval"), Python script ("exec") or JavaScript
-    ("javascript"): (source, mode, element_id) -> problems. Nothing of the model runs."""
+    ("javascript"; "javascript-task" for a script task's own script, which may throw a BpmnError):
+    (source, mode, element_id) -> problems. Nothing of the model runs."""
     def check(source: str, mode: str, element_id: str) -> list[str]:
-        if mode == "javascript":
-            return javascript.check(source)
+        if mode in ("javascript", "javascript-task"):
+            return javascript.check(source, script_task=mode == "javascript-task")
         return evaluator.check(source, mode=mode, element_id=element_id)
     return check
 
@@ -250,9 +251,10 @@ class SafeScriptEngine(PythonScriptEngine):
 
     def run_javascript(self, task: Any, source: str, names: Mapping[str, Any] | None = None, *,
                        event: str | None = None, attributes: dict[str, Any] | None = None,
-                       facts: dict[str, Any] | None = None) -> ScriptOutcome:
+                       facts: dict[str, Any] | None = None, may_throw: bool = False) -> ScriptOutcome:
         """Run JavaScript at ``task`` over ``names`` (default: its data) in the sandbox; the
-        variables it sets or removes change the task's data. Raises ExpressionError."""
+        variables it sets or removes change the task's data. Raises ExpressionError, also for a
+        BpmnError thrown unless ``may_throw`` (a script task's own script; the caller throws it)."""
         facts = dict(facts) if facts is not None else case_facts(task)
         if event is not None:
             facts["event_name"] = event
@@ -262,6 +264,8 @@ class SafeScriptEngine(PythonScriptEngine):
             task.data.pop(name, None)
         task.data.update(outcome.variables)
         _refuse(_keep_storable(task.data))
+        if outcome.bpmn_error is not None and not may_throw:
+            raise script_errors.not_here(BpmnErrorThrown(*outcome.bpmn_error))
         if outcome.status is not None:
             from engine.runtime import milestones
 

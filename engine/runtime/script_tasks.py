@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.specs.defaults import ScriptTask
 
 from engine.domain.errors import ExpressionError
 from engine.runtime import juel, script_errors, script_resources
+from engine.runtime._safe_errors import BpmnErrorThrown
 from engine.runtime.javascript import JAVASCRIPT_NAMES
 from engine.runtime.namespaces import CAMUNDA, tag
 
@@ -69,9 +70,12 @@ class CamundaScriptTask(ScriptTask):
             with script_errors.main_script():   # its BPMN error may leave the task
                 return engine.execute(task, script)
         try:
-            outcome = engine.run_javascript(task, script)
+            outcome = engine.run_javascript(task, script, may_throw=True)
         except ExpressionError as exc:
             raise WorkflowTaskException(exc.message, task=task, exception=exc) from exc
+        if outcome.bpmn_error is not None:   # what it set is kept; engine.runtime.script_errors throws it
+            script_errors.park(task, BpmnErrorThrown(*outcome.bpmn_error))
+            return None
         if self.result_variable:
             task.data[self.result_variable] = outcome.result
         return True

@@ -293,21 +293,50 @@ def test_a_receive_task_that_would_start_its_process_is_refused_at_deploy(scenar
     assert "message start event" in err.value.problems[0].message
 
 
-def test_a_script_that_throws_a_bpmn_error_is_refused_at_deploy(scenario):
-    """Camunda scripts throw ``new org.camunda.bpm.engine.delegate.BpmnError(code)``; a sandboxed
-    script cannot, so the case would fail where the model expects its error boundary event."""
+def javascript_error_model(throw: str, listener: bool = False) -> bytes:
+    """A JavaScript script task that sets a variable and throws a BPMN error (Camunda's scripts do
+    ``throw new org.camunda.bpm.engine.delegate.BpmnError(code)``); an error boundary event on
+    it leads to a user task. ``listener``: the throw sits in an execution listener's script."""
+    code = f'execution.setVariable("vermerk", "geprueft");\n{throw};\nexecution.setVariable("nie", 1);'
+    inner = (f'<extensionElements><camunda:executionListener event="start"><camunda:script scriptFormat='
+             f'"javascript">{code}</camunda:script></camunda:executionListener></extensionElements>'
+             '<script>execution.setVariable("x", 1);</script>' if listener else f"<script>{code}</script>")
     body = ('<startEvent id="start"><outgoing>f1</outgoing></startEvent>' + flow("f1", "start", "pruefen")
             + '<scriptTask id="pruefen" scriptFormat="javascript"><incoming>f1</incoming><outgoing>f2</outgoing>'
-              '<script>throw new org.camunda.bpm.engine.delegate.BpmnError("ABGELEHNT");</script></scriptTask>'
-            + flow("f2", "pruefen", "ende") + '<endEvent id="ende"><incoming>f2</incoming></endEvent>'
+            + inner + '</scriptTask>'
+            + flow("f2", "pruefen", "weiter") + '<userTask id="weiter"><incoming>f2</incoming><outgoing>f4</outgoing>'
+              '</userTask>' + flow("f4", "weiter", "ende") + '<endEvent id="ende"><incoming>f4</incoming></endEvent>'
             + '<boundaryEvent id="abgelehnt" attachedToRef="pruefen"><outgoing>f3</outgoing>'
-              '<errorEventDefinition errorRef="fehler"/></boundaryEvent>'
-            + flow("f3", "abgelehnt", "ende2") + '<endEvent id="ende2"><incoming>f3</incoming></endEvent>')
-    content = model(body, extra='<error id="fehler" errorCode="ABGELEHNT"/>').replace(
+              '<errorEventDefinition errorRef="fehler" camunda:errorMessageVariable="grund"/></boundaryEvent>'
+            + flow("f3", "abgelehnt", "ablehnen")
+            + '<userTask id="ablehnen"><incoming>f3</incoming><outgoing>f5</outgoing></userTask>'
+            + flow("f5", "ablehnen", "ende2") + '<endEvent id="ende2"><incoming>f5</incoming></endEvent>')
+    return model(body, extra='<error id="fehler" errorCode="ABGELEHNT"/>').replace(
         b"<definitions ", b'<definitions xmlns:camunda="http://camunda.org/schema/1.0/bpmn" ')
+
+
+@pytest.mark.parametrize("throw, message", [
+    ('throw new org.camunda.bpm.engine.delegate.BpmnError("ABGELEHNT")', None),
+    ('throw new BpmnError("ABGELEHNT", "Frist versäumt")', "Frist versäumt")])
+def test_a_javascript_script_task_throws_a_bpmn_error_that_its_boundary_event_catches(scenario, throw, message):
+    """Camunda scripts throw ``new org.camunda.bpm.engine.delegate.BpmnError(code)``: the sandbox
+    gives them a BpmnError of its own, so the error reaches its catch event (betsy WCP19_CancelTask)."""
+    scenario.deploy_files([], extra={"script_error.bpmn": javascript_error_model(throw)})
+    case = scenario.start("konform")
+    assert scenario.waits_at(case) == ["ablehnen"]              # not 'weiter'
+    data = scenario.data(case)
+    assert data["vermerk"] == "geprueft" and "nie" not in data   # set before the throw, nothing after it
+    assert data["grund"] == message                              # camunda:errorMessageVariable
+    scenario.complete(case, "ablehnen")                          # saved at the wait, loaded again here
+    assert scenario.status(case) == "completed"
+
+
+def test_a_listener_script_that_throws_a_bpmn_error_is_refused_at_deploy(scenario):
+    """A listener's script cannot end its element with a BPMN error: refused, not run wrongly."""
     with pytest.raises(DeploymentError) as err:
-        scenario.deploy_files([], extra={"script_error.bpmn": content})
-    assert [(p.element_id, p.line) for p in err.value.problems] == [("pruefen", 4)]
+        scenario.deploy_files([], extra={"script_error.bpmn": javascript_error_model(
+            'throw new BpmnError("ABGELEHNT")', listener=True)})
+    assert [p.element_id for p in err.value.problems] == ["pruefen"]
     assert "BpmnError" in err.value.problems[0].message
 
 
@@ -464,13 +493,13 @@ def test_a_bpmn_error_a_script_throws_that_nothing_catches_fails_the_case_at_the
     assert scenario.waits_at(case) == []
 
 
-def test_a_condition_that_throws_a_bpmn_error_fails_its_step_with_a_clear_message(scenario):
+def test_a_condition_that_throws_a_bpmn_error_is_refused_at_deploy(scenario):
     body = ('<startEvent id="start"><outgoing>f1</outgoing></startEvent>' + flow("f1", "start", "weiche")
             + '<exclusiveGateway id="weiche" default="f3"><incoming>f1</incoming><outgoing>f2</outgoing>'
               '<outgoing>f3</outgoing></exclusiveGateway>'
             + flow("f2", "weiche", "ende", 'throw_bpmn_error("X")') + flow("f3", "weiche", "ende")
             + '<endEvent id="ende"><incoming>f2</incoming><incoming>f3</incoming></endEvent>')
-    scenario.deploy_files([], extra={"cond.bpmn": model(body)})
-    case = scenario.start("konform")
-    view = scenario.case(case)
-    assert view["status"] == "failed" and "script task's script only" in str(view["error"])
+    with pytest.raises(DeploymentError) as err:
+        scenario.deploy_files([], extra={"cond.bpmn": model(body)})
+    assert [(p.element_id, p.line) for p in err.value.problems] == [("f2", 4)]
+    assert "script task's script only" in err.value.problems[0].message
