@@ -100,6 +100,10 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
         if name == "startEvent":
             for text in _embedded_start_problems(node):
                 add(node, text)
+            if node.get("isInterrupting", "true").strip() == "false" and node.find(tag("errorEventDefinition")) is not None:
+                add(node, "an error start event always interrupts its scope (BPMN 2.0: error events are interrupting "
+                          "only); the scope that threw the error would otherwise never end: remove "
+                          "isInterrupting=\"false\"")
         if name == "boundaryEvent" and node.get("attachedToRef") in event_subprocesses:
             add(node, f"a boundary event attached to the event sub-process '{node.get('attachedToRef')}' is not "
                       "supported (BPMN has no boundary events on event sub-processes; Flowable ignores them: "

@@ -484,6 +484,36 @@ def test_a_python_script_throws_a_bpmn_error_that_an_error_boundary_event_catche
     assert scenario.status(case) == "completed"
 
 
+def test_a_script_error_caught_without_interrupting_still_ends_the_script_task(scenario):
+    """An error ends the activity that threw it (BPMN); an error boundary event marked
+    cancelActivity="false" starts its path, and the script task's normal flow is not taken,
+    nor does the case hang on the task."""
+    content = script_error_model("task").replace(
+        b'<boundaryEvent id="abgelehnt" attachedToRef="pruefen">',
+        b'<boundaryEvent id="abgelehnt" attachedToRef="pruefen" cancelActivity="false">')
+    scenario.deploy_files([], extra={"script_error.bpmn": content})
+    case = scenario.start("konform")
+    assert scenario.waits_at(case) == ["ablehnen"]
+    scenario.complete(case, "ablehnen")
+    assert scenario.waits_at(case) == ["abschluss"]               # the sub-process ended; 'weiter' never ran
+    scenario.complete(case, "abschluss")
+    assert scenario.status(case) == "completed"
+
+
+def test_a_non_interrupting_error_start_event_is_refused_at_deploy(scenario):
+    """BPMN 2.0: error start events of event sub-processes interrupt, always; one that does not
+    would leave the scope that threw the error running forever."""
+    content = script_error_model("none").replace(b'<startEvent id="innen">', (
+        '<subProcess id="nebenher" triggeredByEvent="true"><startEvent id="fangen" isInterrupting="false">'
+        '<outgoing>e1</outgoing><errorEventDefinition errorRef="fehler"/></startEvent>'
+        + flow("e1", "fangen", "behandelt") + '<endEvent id="behandelt"><incoming>e1</incoming></endEvent>'
+        '</subProcess><startEvent id="innen">').encode())
+    with pytest.raises(DeploymentError) as err:
+        scenario.deploy_files([], extra={"script_error.bpmn": content})
+    assert [(p.element_id, p.line) for p in err.value.problems] == [("fangen", 4)]
+    assert "always interrupts" in err.value.problems[0].message
+
+
 def test_a_bpmn_error_a_script_throws_that_nothing_catches_fails_the_case_at_the_script_task(scenario):
     scenario.deploy_files([], extra={"script_error.bpmn": script_error_model("none", code="UNBEKANNT")})
     case = scenario.start("konform")
