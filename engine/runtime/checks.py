@@ -375,6 +375,16 @@ ESP_STARTS = {"messageEventDefinition", "signalEventDefinition", "timerEventDefi
               "escalationEventDefinition", "conditionalEventDefinition"}
 
 
+def error_boundaries_interrupt(root: etree._Element) -> None:
+    """An error boundary event always interrupts its activity (BPMN 2.0, 10.5.4: error events are
+    interrupting only; Flowable runs ``cancelActivity="false"`` on one as interrupting too): the
+    activity that raised the error is over. Run as written, the activity would wait forever for
+    an end it never reaches, and its scope with it."""
+    for node in root.iter(tag("boundaryEvent")):
+        if node.find(tag("errorEventDefinition")) is not None:
+            node.attrib.pop("cancelActivity", None)
+
+
 def implicit_error_codes(root: etree._Element) -> None:
     """Camunda 7 reads an errorRef that names no error element as the error code itself
     (errorRef="myError" throws/catches the code myError): such an error is added."""

@@ -135,6 +135,7 @@ class _BundleParser:
             else:
                 checks.iso_timer_literals(root)
             checks.address_bare_receive_tasks(root)
+            checks.error_boundaries_interrupt(root)
             self.problems.extend(links.rewrite_links(root, name))
             self.problems.extend(read_compensation(root, name, self.compensation))
             checks.gateway_free_loops(root)

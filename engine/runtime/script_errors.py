@@ -27,7 +27,6 @@ from typing import Any, NoReturn
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
-from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.errors import ExpressionError
 from engine.runtime import spiff_seam
@@ -93,8 +92,6 @@ def raise_pending(wf: Any, task: Any) -> None:
         task.error()
         raise WorkflowTaskException(f"BPMN error '{code}' was thrown by the script and nothing catches it (no error "
                                     "boundary event or error event sub-process matches)", task=task)
-    if task.state == TaskState.STARTED:   # caught without interrupting (cancelActivity="false"): an error
-        task.cancel()                     # still ends the activity that threw it; its normal flow is not taken
 
 
 def catch_error_at(wf: Any, task: Any, event: Any) -> bool:
