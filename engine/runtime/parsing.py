@@ -134,6 +134,9 @@ class _BundleParser:
                 event_names.fold_constant_names(root)
             else:
                 checks.iso_timer_literals(root)
+                # several flows leaving an activity: explicit split gateways, as the Camunda and
+                # Flowable dialects get them (flowable.standard_bpmn); SpiffWorkflow's parser refused them
+                flowable_tasks.uncontrolled_flows(root)
             checks.address_bare_receive_tasks(root)
             checks.error_boundaries_interrupt(root)
             self.problems.extend(links.rewrite_links(root, name))

@@ -342,7 +342,7 @@ def test_a_listener_script_that_throws_a_bpmn_error_is_refused_at_deploy(scenari
 
 # --- a default flow on an activity with conditional and unconditional outgoing flows ------------
 
-def activity_default_model() -> bytes:
+def activity_default_model(condition: str = "${art == 'a'}") -> bytes:
     """BPMN 2.0, 10.3 (Activity, attribute ``default``): the default flow receives a token when
     none of the *conditions* on the other outgoing flows holds; an unconditional flow always
     does. So with a conditional flow, an unconditional one and the default, the default is taken
@@ -354,7 +354,7 @@ def activity_default_model() -> bytes:
         + '<userTask id="pruefen" default="standard"><incoming>f1</incoming>'
           '<outgoing>standard</outgoing><outgoing>bedingt</outgoing><outgoing>immer</outgoing></userTask>'
         + flow("standard", "pruefen", "regelfall")
-        + flow("bedingt", "pruefen", "sonderfall", "${art == 'a'}")
+        + flow("bedingt", "pruefen", "sonderfall", condition)
         + flow("immer", "pruefen", "ablage")
         + "".join(f'<userTask id="{t}"><incoming>{i}</incoming><outgoing>{o}</outgoing></userTask>'
                   + flow(o, t, f"ende_{t}") + f'<endEvent id="ende_{t}"><incoming>{o}</incoming></endEvent>'
@@ -362,10 +362,13 @@ def activity_default_model() -> bytes:
                                   ("ablage", "immer", "g3"))))
 
 
+@pytest.mark.parametrize("condition", ["${art == 'a'}", "art == 'a'"], ids=["juel", "python"])
 @pytest.mark.parametrize("art, waits", [("b", ["ablage", "regelfall"]), ("a", ["ablage", "sonderfall"])])
 def test_an_activitys_default_flow_is_taken_when_no_condition_holds_beside_its_unconditional_flows(
-        scenario, art, waits):
-    scenario.deploy_files([], extra={"default.bpmn": activity_default_model()})
+        scenario, art, waits, condition):
+    """In both expression languages: a Python condition makes the file plain BPMN of the spiff
+    dialect, whose parser (SpiffWorkflow's) refused several flows leaving a task."""
+    scenario.deploy_files([], extra={"default.bpmn": activity_default_model(condition)})
     case = scenario.start("konform", {"art": art})
     assert scenario.waits_at(case) == ["pruefen"]
     scenario.complete(case, "pruefen")                           # saved at the wait, loaded again here
