@@ -251,8 +251,20 @@ _PRELUDE = r"""
   BpmnError.prototype = Object.create(Error.prototype);
   BpmnError.prototype.name = "BpmnError";
   if (!has(vars, "BpmnError")) { globals.BpmnError = BpmnError; }
-  if (input.camundaBpmnError && !has(vars, "org")) {
-    globals.org = freeze({camunda: freeze({bpm: freeze({engine: freeze({delegate: freeze({BpmnError: BpmnError})})})})});
+  // ... also reached as Java: org.camunda.bpm.engine.delegate.BpmnError (Flowable's, Activiti's),
+  // Java.type("...BpmnError"), Packages.org...BpmnError; nothing else of Java is there
+  if (input.javaBpmnError) {
+    var delegate = function () { return freeze({delegate: freeze({BpmnError: BpmnError})}); };
+    var org = freeze({camunda: freeze({bpm: freeze({engine: delegate()})}), flowable: freeze({engine: delegate()}),
+                      activiti: freeze({engine: delegate()})});
+    if (!has(vars, "org")) { globals.org = org; }
+    if (!has(vars, "Packages")) { globals.Packages = freeze({org: org}); }
+    if (!has(vars, "Java")) {
+      globals.Java = freeze({type: function (n) {
+        if (/^org\.(camunda\.bpm|flowable|activiti)\.engine\.delegate\.BpmnError$/.test(n)) { return BpmnError; }
+        throw new TypeError("Java.type(" + String(n) + ") is not available: JavaScript runs here without host access");
+      }});
+    }
   }
   Object.keys(vars).forEach(function (n) {
     if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(n) && !(n in globalThis) && !has(globals, n)) {
@@ -290,7 +302,11 @@ _CHECK = "new Function(__amtsflowSource); true"
 # Camunda scripts throw BPMN errors as Java objects (new org.camunda.bpm.engine.delegate.BpmnError(code));
 # a script task's script may (it runs in the sandbox's own BpmnError), other scripts are refused at deploy
 _BPMN_ERROR = re.compile(r"\bBpmnError\b")
-_CAMUNDA_BPMN_ERROR = re.compile(r"\borg\.camunda\.bpm\.engine\.delegate\.BpmnError\b")
+_JAVA_BPMN_ERROR = re.compile(r"\borg\.(?:camunda\.bpm|flowable|activiti)\.engine\.delegate\.BpmnError\b")
+# the Java ways to that class a script task's script may use (the sandbox has its own BpmnError there)
+_BPMN_ERROR_INTEROP = re.compile(r"""Java\.type\(\s*(["'])org\.(?:camunda\.bpm|flowable|activiti)\.engine\.delegate"""
+                                 r"""\.BpmnError\1\s*\)|Packages\.org\.(?:camunda\.bpm|flowable|activiti)\.engine"""
+                                 r"""\.delegate\.BpmnError\b""")
 
 
 class JavaScriptSandbox:
@@ -317,7 +333,7 @@ class JavaScriptSandbox:
             return [f"expected text, got {type(source).__name__}"]
         if len(source) > self.max_size:
             return [f"script is longer than {self.max_size} characters"]
-        java = _JAVA.search(source)
+        java = _JAVA.search(_BPMN_ERROR_INTEROP.sub("", source) if script_task else source)
         if java is not None:
             return [f"the script uses Java ('{java.group(0)}'), which is not available: JavaScript runs here without "
                     "host access; use plain JavaScript (new Date(0), JSON.parse) and execution.getVariable/setVariable"]
@@ -370,7 +386,7 @@ class JavaScriptSandbox:
         try:
             payload = json.dumps({"vars": dict(variables), "facts": dict(facts or {}), "task": task,
                                   "beans": beans, "answers": answers, "statusApi": _STATUS_API.search(source) is not None,
-                                  "camundaBpmnError": _CAMUNDA_BPMN_ERROR.search(source) is not None},
+                                  "javaBpmnError": _JAVA_BPMN_ERROR.search(source) is not None},
                                  default=str, ensure_ascii=False)
         except (TypeError, ValueError) as exc:
             raise ExpressionError(f"the variables cannot be passed to JavaScript: {exc}", expression=source,

@@ -317,7 +317,10 @@ def javascript_error_model(throw: str, listener: bool = False) -> bytes:
 
 @pytest.mark.parametrize("throw, message", [
     ('throw new org.camunda.bpm.engine.delegate.BpmnError("ABGELEHNT")', None),
-    ('throw new BpmnError("ABGELEHNT", "Frist versäumt")', "Frist versäumt")])
+    ('throw new BpmnError("ABGELEHNT", "Frist versäumt")', "Frist versäumt"),
+    ('var BpmnError = Java.type("org.camunda.bpm.engine.delegate.BpmnError");\nthrow new BpmnError("ABGELEHNT")', None),
+    ("var Fehler = Packages.org.flowable.engine.delegate.BpmnError;\nthrow new Fehler('ABGELEHNT')", None)],
+    ids=["camunda-class", "sandbox", "java-type", "packages"])
 def test_a_javascript_script_task_throws_a_bpmn_error_that_its_boundary_event_catches(scenario, throw, message):
     """Camunda scripts throw ``new org.camunda.bpm.engine.delegate.BpmnError(code)``: the sandbox
     gives them a BpmnError of its own, so the error reaches its catch event (betsy WCP19_CancelTask)."""
@@ -328,6 +331,15 @@ def test_a_javascript_script_task_throws_a_bpmn_error_that_its_boundary_event_ca
     assert data["vermerk"] == "geprueft" and "nie" not in data   # set before the throw, nothing after it
     assert data["grund"] == message                              # camunda:errorMessageVariable
     scenario.complete(case, "ablehnen")                          # saved at the wait, loaded again here
+    assert scenario.status(case) == "completed"
+
+
+def test_BoundaryErrorEventTest_testCatchErrorOnJavaScriptScriptTask(scenario):
+    """Flowable's BoundaryErrorEventTest.testCatchErrorOnJavaScriptScriptTask: the script throws
+    ``Packages.org.flowable.engine.delegate.BpmnError``; the boundary event catches it and the
+    process ends (assertProcessEnded). Read from ../shared/corpus (skipped when absent)."""
+    scenario.deploy_flowable("event/error/BoundaryErrorEventTest.testCatchErrorOnJavaScriptScriptTask.bpmn20.xml")
+    case = scenario.start("catchErrorOnScriptTask")
     assert scenario.status(case) == "completed"
 
 
