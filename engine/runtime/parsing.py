@@ -30,7 +30,7 @@ from engine.runtime.multi_instance import prepare_multi_instance
 from engine.runtime.rearm import prepare_rearming
 from engine.runtime.call_activity import BORROWED_PREFIX
 from engine.runtime.scopes import Scopes
-from engine.runtime import beans, reserved_ids, shared_scope
+from engine.runtime import beans, branch_merge, reserved_ids, shared_scope
 from engine.runtime.reserved_ids import reserved_id_problems
 from engine.runtime.script_tasks import CamundaScriptTask
 from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, catch_any_code, use_engine_clock
@@ -305,6 +305,7 @@ class _BundleParser:
                         continue
                     for s in [spec, *subs.values()]:
                         self._prepare_spec(s)
+                    branch_merge.attach([spec, *subs.values()])
                     shared_scope.attach(spec, subs)   # last: its sync runs around every other behaviour
                     called = {pid: models[pid], **{k: models[k] for k in subs if k in models}}
                     result[pid] = ParsedProcess(models[pid], spec, subs, called)
