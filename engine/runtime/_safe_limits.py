@@ -289,6 +289,23 @@ def make_builtins(max_size: int) -> dict[str, Callable[..., Any]]:
                 left, right = (flag, right) if isinstance(left, str) else (left, flag)
         return bool(compare(left, right))
 
+    def flowable_skip_enabled(activiti: Any, flowable: Any) -> bool:
+        """Flowable's switch for skip expressions (engine.runtime.skip_expressions): the variable
+        _ACTIVITI_SKIP_EXPRESSION_ENABLED when it is a boolean, else _FLOWABLE_SKIP_EXPRESSION_ENABLED
+        (unset: off; not a boolean: an error, as in Flowable)."""
+        if isinstance(activiti, bool):
+            return activiti
+        if flowable is None or isinstance(flowable, bool):
+            return bool(flowable)
+        raise Refused("the variable _FLOWABLE_SKIP_EXPRESSION_ENABLED must be true or false, not a "
+                      f"{type(flowable).__name__}")
+
+    def flowable_skip(value: Any) -> bool:
+        """A skip expression's value: a boolean, else an error (as in Flowable)."""
+        if isinstance(value, bool):
+            return value
+        raise Refused(f"a skip expression must give true or false, not a {type(value).__name__}")
+
     def is_empty(value: Any) -> bool:
         """JUEL ``empty``: None, empty text and empty collections."""
         return value is None or (isinstance(value, (str, list, tuple, dict, set, frozenset)) and not value)
@@ -297,4 +314,5 @@ def make_builtins(max_size: int) -> dict[str, Callable[..., Any]]:
             "min": min, "max": max, "sum": sum_, "abs": abs, "sorted": sorted_, "reversed": reversed,
             "any": any, "all": all, "list": list, "dict": dict, "set": set, "tuple": tuple,
             "range": range_, "enumerate": enumerate, "zip": zip, "is_empty": is_empty, "juel_arith": juel_arith,
-            "juel_compare": juel_compare}
+            "juel_compare": juel_compare, "flowable_skip_enabled": flowable_skip_enabled,
+            "flowable_skip": flowable_skip}

@@ -55,8 +55,10 @@ The true differences, handled explicitly:
   the expression, resolved per case (:mod:`engine.runtime.event_names`); on a process's start
   event the expression is evaluated at deployment as in Flowable (constants and
   ``variableContainer.definitionKey`` only).
+* ``skipExpression`` on service, script and user tasks and on sequence flows: skipped when
+  skipping is switched on for the case (:mod:`engine.runtime.skip_expressions`).
 * Refused with a message naming the element: whatever has no counterpart and would change
-  how a case runs (skip expressions, triggerable tasks other than service tasks, terminate
+  how a case runs (triggerable tasks other than service tasks, terminate
   of all instances of a multi-instance activity, instance-scoped signals, start-event name expressions that
   read variables, cycle end dates, variable aggregation, variable listeners on event sub-process starts, event listeners, custom collection
   handlers, other task types such as shell or camel), and any unknown attribute. An unknown
@@ -72,7 +74,7 @@ from typing import Callable
 from lxml import etree
 
 from engine.domain.errors import Problem
-from engine.runtime import event_names, flowable_tasks, juel, variable_listeners
+from engine.runtime import event_names, flowable_tasks, juel, skip_expressions, variable_listeners
 from engine.runtime.camunda_tasks import TRIGGERABLE_PROPERTY
 from engine.runtime.elements import split_names as _split
 from engine.runtime.namespaces import CAMUNDA, local_name, owner_id, tag
@@ -97,8 +99,8 @@ SAME_ELEMENTS = frozenset({"field", "string", "expression", "executionListener",
                            "failedJobRetryTimeCycle"})
 DROPPED_ELEMENTS = frozenset({"work-form-field-validation", "task-candidates-type", "jobCategory", "translation"})
 _WHY = {
-    "skipExpression": "skip expressions (an activity skipped when an expression holds) have no counterpart here; "
-                      "model the skip with an exclusive gateway",
+    "variableAggregation": "variable aggregation of multi-instance activities is not supported; collect the "
+                           "results with an output mapping",
     "triggerable": "only service tasks can be triggerable here; model the wait as a receive task or message "
                    "catch event after the task",
     "idVariableName": "storing the instance id in a variable is not supported",
@@ -107,8 +109,6 @@ _WHY = {
     "scope": "a scope is supported on signals only (processInstance or global; a message may say global)",
     "endDate": "an end date for a timer cycle is not supported; give the cycle a repetition count (R3/PT1H)",
     "elementIndexVariable": "a custom index variable is not supported; read loopCounter",
-    "variableAggregation": "variable aggregation of multi-instance activities is not supported; collect the "
-                           "results with an output mapping",
     "eventListener": "process event listeners are Java code and cannot run here",
     "calledElementType": "calling a process by its definition id is not supported; call it by its key",
     "useLocalScopeForOutParameters": "out mappings into the call activity's local scope are not supported; they "
@@ -143,7 +143,7 @@ def normalise(root: etree._Element, filename: str) -> tuple[list[Problem], list[
     fail, warn = report(problems), report(warnings)
     for node in list(root.iter()):
         if isinstance(node.tag, str):
-            _attributes(node, fail)
+            _attributes(node, fail, warn)
     for node in list(root.iter()):
         if isinstance(node.tag, str) and etree.QName(node).namespace in NAMESPACES:
             _element(node, fail, warn)
@@ -263,7 +263,8 @@ def _dialect_attributes(node: etree._Element) -> list[tuple[str, str, str]]:
             if etree.QName(name).namespace in NAMESPACES]
 
 
-def _attributes(node: etree._Element, fail: Callable[[etree._Element, str], None]) -> None:
+def _attributes(node: etree._Element, fail: Callable[[etree._Element, str], None],
+                warn: Callable[[etree._Element, str], None]) -> None:
     for qualified, name, value in _dialect_attributes(node):
         del node.attrib[qualified]
         if name == "type":
@@ -281,6 +282,8 @@ def _attributes(node: etree._Element, fail: Callable[[etree._Element, str], None
             node.set(TERMINATE_MI, "true")
         elif name in _CALL_ACTIVITY:
             _CALL_ACTIVITY[name](node, value)
+        elif name == "skipExpression":
+            skip_expressions.translate(node, value, fail, warn)
         elif name == "taskIdVariableName" and node.tag == tag("userTask"):
             _task_id_variable(node, value)
         elif name == "taskCompleterVariableName" and node.tag == tag("userTask"):

@@ -50,6 +50,7 @@ from engine.domain.errors import ExpressionError
 from engine.runtime import spiff_seam
 from engine.runtime import juel, milestones
 from engine.runtime.script_resources import missing_message
+from engine.runtime.skip_expressions import skipped
 from engine.runtime._safe_context import ExecutionContext, ModelScope, ProcessContext, TaskContext
 from engine.runtime.camunda_listeners import (
     PROCESS_END, PROCESS_START, ElementListeners, Listener, check_listener, collect, read_listener)
@@ -247,7 +248,7 @@ class Listening:
 
     def _on_ready_hook(self, my_task: Any) -> None:
         super()._on_ready_hook(my_task)  # type: ignore[misc]
-        if self.manual:
+        if self.manual and not skipped(my_task):   # a skipped user task is never created (Flowable)
             attributes = _run_task_listeners(my_task, self.listeners, "create")
             if attributes.get("assignee"):  # Camunda: assignment follows create when the task has an assignee
                 _run_task_listeners(my_task, self.listeners, "assignment")
@@ -258,7 +259,7 @@ class Listening:
         for listener in self.listeners.process:  # on the Start and End tasks of the process spec
             at = _first_element(my_task) if listener.event == "start" else _came_from(my_task)
             _fire(my_task, [listener], listener.event, activity=at)
-        if self.manual:
+        if self.manual and not skipped(my_task):
             _run_task_listeners(my_task, self.listeners, "complete")
         my_task.internal_data[ENDED] = True
         _fire(my_task, self.listeners.of("execution", "end"), "end")

@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 
 from engine.domain.errors import DeploymentError, Problem
 from engine.runtime import (
@@ -30,7 +31,7 @@ from engine.runtime.multi_instance import prepare_multi_instance
 from engine.runtime.rearm import prepare_rearming
 from engine.runtime.call_activity import BORROWED_PREFIX
 from engine.runtime.scopes import Scopes
-from engine.runtime import beans, branch_merge, reserved_ids, shared_scope
+from engine.runtime import beans, branch_merge, reserved_ids, shared_scope, skip_expressions
 from engine.runtime.reserved_ids import reserved_id_problems
 from engine.runtime.script_tasks import CamundaScriptTask
 from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, catch_any_code, use_engine_clock
@@ -104,6 +105,7 @@ class _BundleParser:
         self.dialects: dict[str, str] = {}
         self.terminate_all: set[tuple[str, str]] = set()   # (file, end event id): Flowable terminateAll
         self.terminate_mi: set[tuple[str, str]] = set()    # (file, end event id): Flowable terminateMultiInstance
+        self.skips: dict[tuple[str, str], str] = {}         # (file, activity id) -> Flowable skip condition
         self.flowable_files: set[str] = set()
         self.delegates: dict[str, str] = {}
         self.compensation = CompensationModel()
@@ -223,6 +225,7 @@ class _BundleParser:
         problems, warnings = flowable.normalise(self.trees[name], name)
         self.terminate_all |= {(name, i) for i in flowable.terminate_all_ids(self.trees[name])}
         self.terminate_mi |= {(name, i) for i in flowable.terminate_multi_instance_ids(self.trees[name])}
+        self.skips.update({(name, i): e for i, e in skip_expressions.expressions(self.trees[name]).items()})
         self.flowable_files.add(name)
         self.problems.extend(problems)
         self.warnings.extend(warnings)
@@ -437,6 +440,9 @@ class _BundleParser:
                 terminate_all.attach(task_spec)
             if (file, getattr(task_spec, "bpmn_id", None) or "") in self.terminate_mi:
                 terminate_all.attach_multi_instance(task_spec)
+            skip = self.skips.get((file, getattr(task_spec, "bpmn_id", None) or ""))
+            if skip is not None and not isinstance(task_spec, MultiInstanceTask):   # each instance is skipped
+                skip_expressions.attach(task_spec, skip)
             definition = getattr(task_spec, "event_definition", None)
             if definition is not None:
                 use_engine_clock(definition)

@@ -17,6 +17,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.runtime import spiff_seam
 from engine.runtime.event_subprocesses import subscribe_scope
 from engine.runtime.shared_scope import is_instance
+from engine.runtime.skip_expressions import skipped
 
 __all__ = ["drop_orphan_waits", "engine_steps"]
 
@@ -24,7 +25,9 @@ __all__ = ["drop_orphan_waits", "engine_steps"]
 def _run_ready(workflow: Any, did_complete: Callable[[Any], None], blocked: set[int]) -> int:
     count = 0
     for task in workflow.get_tasks(state=TaskState.READY):
-        if task.state != TaskState.READY or task.task_spec.manual:  # cancelled by an earlier task of this round
+        if task.state != TaskState.READY:   # cancelled by an earlier task of this round
+            continue
+        if task.task_spec.manual and not skipped(task):   # a person's task (a skipped one runs through)
             continue
         if id(task.workflow) in blocked:   # its scope could not subscribe (see engine_steps)
             continue

@@ -200,12 +200,17 @@ def test_EmailServiceTaskTest_testCcAndBcc(scenario: Scenario, mailbox: Mailbox)
     assert scenario.status(case) == "completed"
 
 
-def test_EmailServiceTaskTest_testSkipExpression_is_refused(scenario: Scenario) -> None:
-    from engine.domain.errors import DeploymentError
-
-    with pytest.raises(DeploymentError) as caught:
-        scenario.deploy_flowable("mail/EmailServiceTaskTest.testSkipExpression.bpmn20.xml")
-    assert [p.element_id for p in caught.value.problems if "skipExpression" in p.message] == ["sendMail"]
+@pytest.mark.parametrize(("enabled", "skip", "sent"), [(True, True, 0), (False, True, 1), (True, False, 1)],
+                         ids=["testSkipExpression", "testSkipExpressionEnabledFalse", "testSkipExpressionSkipFalse"])
+def test_EmailServiceTaskTest_testSkipExpression(scenario: Scenario, mailbox: Mailbox, enabled: bool, skip: bool,
+                                                  sent: int) -> None:
+    _with_mailbox(scenario, mailbox)
+    scenario.deploy_flowable("mail/EmailServiceTaskTest.testSkipExpression.bpmn20.xml")
+    case = scenario.start("simpleTextOnly", {"skip": skip, "_FLOWABLE_SKIP_EXPRESSION_ENABLED": enabled})
+    assert len(mailbox.messages) == sent
+    if sent:
+        assert mailbox.messages[0]["subject"] == "Hello Kermit!"
+    assert scenario.status(case) == "completed"
 
 
 def test_async_service_task_runs_as_a_job(scenario: Scenario) -> None:

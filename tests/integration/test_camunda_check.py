@@ -122,7 +122,7 @@ FLOWABLE_BLOCKED = """<?xml version="1.0" encoding="UTF-8"?>
       <conditionExpression>${pruefer.istZustaendig(antrag)}</conditionExpression>
     </sequenceFlow>
     <sequenceFlow id="f4" sourceRef="weiche" targetRef="pruefen"/>
-    <userTask id="pruefen" flowable:skipExpression="${eilig}"/>
+    <userTask id="pruefen" flowable:skipExpression="eilig"/>
     <sequenceFlow id="f5" sourceRef="pruefen" targetRef="e"/>
     <endEvent id="e"/>
   </process>
