@@ -55,12 +55,14 @@ The true differences, handled explicitly:
   the expression, resolved per case (:mod:`engine.runtime.event_names`); on a process's start
   event the expression is evaluated at deployment as in Flowable (constants and
   ``variableContainer.definitionKey`` only).
+* ``variableAggregation`` on multi-instance activities: each instance's variables stay local to it and
+  are collected into a list in the loop's scope (:mod:`engine.runtime.variable_aggregation`).
 * ``skipExpression`` on service, script and user tasks and on sequence flows: skipped when
   skipping is switched on for the case (:mod:`engine.runtime.skip_expressions`).
 * Refused with a message naming the element: whatever has no counterpart and would change
   how a case runs (triggerable tasks other than service tasks, terminate
   of all instances of a multi-instance activity, instance-scoped signals, start-event name expressions that
-  read variables, cycle end dates, variable aggregation, variable listeners on event sub-process starts, event listeners, custom collection
+  read variables, cycle end dates, variable listeners on event sub-process starts, event listeners, custom collection
   handlers, other task types such as shell or camel), and any unknown attribute. An unknown
   extension element directly under ``extensionElements`` is custom data that Flowable
   ignores as well: dropped with a warning.
@@ -74,7 +76,8 @@ from typing import Callable
 from lxml import etree
 
 from engine.domain.errors import Problem
-from engine.runtime import event_names, flowable_tasks, juel, skip_expressions, variable_listeners
+from engine.runtime import (event_names, flowable_tasks, juel, skip_expressions, variable_aggregation,
+                            variable_listeners)
 from engine.runtime.camunda_tasks import TRIGGERABLE_PROPERTY
 from engine.runtime.elements import split_names as _split
 from engine.runtime.namespaces import CAMUNDA, local_name, owner_id, tag
@@ -99,8 +102,6 @@ SAME_ELEMENTS = frozenset({"field", "string", "expression", "executionListener",
                            "failedJobRetryTimeCycle"})
 DROPPED_ELEMENTS = frozenset({"work-form-field-validation", "task-candidates-type", "jobCategory", "translation"})
 _WHY = {
-    "variableAggregation": "variable aggregation of multi-instance activities is not supported; collect the "
-                           "results with an output mapping",
     "triggerable": "only service tasks can be triggerable here; model the wait as a receive task or message "
                    "catch event after the task",
     "idVariableName": "storing the instance id in a variable is not supported",
@@ -430,6 +431,11 @@ def _element(node: etree._Element, fail: Callable[[etree._Element, str], None],
         return
     if name == "variableListenerEventDefinition":
         variable_listeners.translate(node, fail)
+        return
+    if name == "variableAggregation":
+        variable_aggregation.translate(node, fail)
+        if parent is not None:
+            parent.remove(node)
         return
     if name in _WHY:
         fail(node, f"flowable:{name}: {_WHY[name]}")

@@ -31,7 +31,7 @@ from engine.runtime.multi_instance import prepare_multi_instance
 from engine.runtime.rearm import prepare_rearming
 from engine.runtime.call_activity import BORROWED_PREFIX
 from engine.runtime.scopes import Scopes
-from engine.runtime import beans, branch_merge, reserved_ids, shared_scope, skip_expressions
+from engine.runtime import beans, branch_merge, reserved_ids, shared_scope, skip_expressions, variable_aggregation
 from engine.runtime.reserved_ids import reserved_id_problems
 from engine.runtime.script_tasks import CamundaScriptTask
 from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, catch_any_code, use_engine_clock
@@ -106,6 +106,7 @@ class _BundleParser:
         self.terminate_all: set[tuple[str, str]] = set()   # (file, end event id): Flowable terminateAll
         self.terminate_mi: set[tuple[str, str]] = set()    # (file, end event id): Flowable terminateMultiInstance
         self.skips: dict[tuple[str, str], str] = {}         # (file, activity id) -> Flowable skip condition
+        self.aggregations: dict[tuple[str, str], list[Any]] = {}   # (file, activity id) -> Flowable aggregations
         self.flowable_files: set[str] = set()
         self.delegates: dict[str, str] = {}
         self.compensation = CompensationModel()
@@ -226,6 +227,7 @@ class _BundleParser:
         self.terminate_all |= {(name, i) for i in flowable.terminate_all_ids(self.trees[name])}
         self.terminate_mi |= {(name, i) for i in flowable.terminate_multi_instance_ids(self.trees[name])}
         self.skips.update({(name, i): e for i, e in skip_expressions.expressions(self.trees[name]).items()})
+        self.aggregations.update({(name, i): a for i, a in variable_aggregation.definitions(self.trees[name]).items()})
         self.flowable_files.add(name)
         self.problems.extend(problems)
         self.warnings.extend(warnings)
@@ -443,6 +445,9 @@ class _BundleParser:
             skip = self.skips.get((file, getattr(task_spec, "bpmn_id", None) or ""))
             if skip is not None and not isinstance(task_spec, MultiInstanceTask):   # each instance is skipped
                 skip_expressions.attach(task_spec, skip)
+            aggregations = self.aggregations.get((file, getattr(task_spec, "bpmn_id", None) or ""))
+            if aggregations and isinstance(task_spec, MultiInstanceTask):
+                variable_aggregation.attach(task_spec, aggregations)
             definition = getattr(task_spec, "event_definition", None)
             if definition is not None:
                 use_engine_clock(definition)
