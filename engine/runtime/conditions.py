@@ -99,16 +99,23 @@ def _fingerprint(names: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(names, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _start_offered(wf: Any) -> int:
+def _start_offered(wf: Any, entering: bool = False) -> int:
     """Start each event sub-process whose conditional start event's condition now holds over
     its scope's variables, when they changed since it last looked (a variable was set in its
     scope; the first look is when the scope is there). An interrupting one interrupts its
-    scope: what that scope offered goes."""
+    scope: what that scope offered goes. A variable listener start fires on a change of its
+    variable (:func:`_variable_changes`)."""
     started = 0
     for offered in offered_conditions(wf):
         if not any(o.wait_id == offered.wait_id for o in offered_conditions(wf)):
             continue   # its scope was interrupted by one started before it
         names = event_subprocesses.scope_data(offered.scope)
+        if variable_listeners.is_marker(offered.definition.expression):
+            changes = _variable_changes(wf, offered, names, entering)
+            if changes is not None and event_subprocesses.start(wf, offered, BpmnEvent(offered.definition),
+                                                                changes=changes) is not None:
+                started += 1
+            continue
         seen, key = _fingerprint(names), _SEEN + offered.holder_name
         if offered.scope.task_tree.internal_data.get(key) == seen:
             continue
@@ -121,6 +128,25 @@ def _start_offered(wf: Any) -> int:
 
 
 _SEEN = "amtsflow_condition_seen:"   # on a scope's root task: fingerprint of the variables last looked at
+_VALUES = "amtsflow_variables_seen:"  # ... per variable listener start: fingerprint per variable last looked at
+
+
+def _variable_changes(wf: Any, offered: Any, names: dict[str, Any], entering: bool) -> dict[str, str] | None:
+    """Flowable's variable listener on an event sub-process start: the variables created or
+    updated since the start last looked, when its variable is among them (else None). The
+    case's own scope first looks when the case starts (its start variables are created then, as
+    in Flowable); a scope entered later first looks when it is there, and that look fires nothing."""
+    root = offered.scope.task_tree
+    key = _VALUES + offered.spec_name
+    now = {name: _fingerprint({"v": value}) for name, value in names.items()}
+    before = root.internal_data.get(key)
+    root.internal_data[key] = now
+    if before is None:
+        if not (entering and offered.scope is wf):
+            return None
+        before = {}
+    kinds = {name: "update" if name in before else "create" for name, seen in now.items() if before.get(name) != seen}
+    return kinds if variable_listeners.fires_on(offered.definition.expression, kinds) else None
 
 
 def propagate(wf: Any, previous: dict[str, Any], snapshot: Callable[[Any], dict[str, Any]], *,
@@ -135,7 +161,7 @@ def propagate(wf: Any, previous: dict[str, Any], snapshot: Callable[[Any], dict[
     now = copy.deepcopy(snapshot(wf))
     changed = {k: copy.deepcopy(v) for k, v in now.items() if k not in previous or previous[k] != v}
     if not changed and not entering:
-        return now if _start_offered(wf) else None   # a variable set inside a sub-process's scope
+        return now if _start_offered(wf, entering) else None   # a variable set inside a sub-process's scope
     kinds = {k: "update" if k in previous else "create" for k in changed}
     for task in waiting:
         if task.state == TaskState.WAITING:   # an earlier one of this round may have cancelled it
@@ -147,5 +173,5 @@ def propagate(wf: Any, previous: dict[str, Any], snapshot: Callable[[Any], dict[
             if fired:
                 spiff_seam.make_ready(task)
                 rearm.rearm_non_interrupting(task, variable_listeners.AFTER_CHANGE)
-    started = _start_offered(wf)
+    started = _start_offered(wf, entering)
     return now if changed or started else None

@@ -42,7 +42,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
-from engine.runtime import event_names, spiff_seam
+from engine.runtime import event_names, spiff_seam, variable_listeners
 
 __all__ = ["CAUGHT", "INTERRUPTED", "OfferedStart", "mark_caught", "active_scopes", "offered_starts", "prepare_triggers",
            "scope_data", "scope_name_failures", "retry_scope_names", "start", "subscribe_scope"]
@@ -267,9 +267,10 @@ def scope_data(scope: Any) -> dict[str, Any]:
     return data
 
 
-def start(top: Any, offered: OfferedStart, event: Any) -> Any:
+def start(top: Any, offered: OfferedStart, event: Any, *, changes: dict[str, str] | None = None) -> Any:
     """Start the event sub-process of ``offered`` in its scope instance and let its start event
-    catch ``event``; returns the started start-event task (None if the model changed under us)."""
+    catch ``event``; returns the started start-event task (None if the model changed under us).
+    ``changes``: the variable changes a variable listener start fired on (it checks them again)."""
     scope = offered.scope
     holder_spec = scope.spec.task_specs.get(offered.holder_name)
     if holder_spec is None:
@@ -289,7 +290,10 @@ def start(top: Any, offered: OfferedStart, event: Any) -> Any:
         if task.task_spec.name == offered.spec_name and task.state & TaskState.NOT_FINISHED_MASK:
             task.data = copy.deepcopy(data)   # a condition is checked again on the start event's data
             task.task_spec.catch(task, event)
+            if changes is not None:
+                task.internal_data[variable_listeners.CHANGES] = changes
             spiff_seam.update(task)
+            task.internal_data.pop(variable_listeners.CHANGES, None)
             mark_caught(top)
             return task
     return None

@@ -34,8 +34,9 @@ The true differences, handled explicitly:
   Flowable: by the message named after the task's id (``amtsflow message service1 --key
   <business key> --data {...}``; the message's data become case variables), routed,
   buffered and made idempotent like any message.
-* ``variableListenerEventDefinition`` on intermediate catch and boundary events: a conditional
-  event that fires when a command creates or updates the variable (engine.runtime.variable_listeners).
+* ``variableListenerEventDefinition`` on intermediate catch and boundary events and on the start
+  events of event sub-processes: a conditional event that fires when a command creates or updates
+  the variable (engine.runtime.variable_listeners).
 * ``formProperty`` (Activiti's generated forms) -> ``camunda:formData``/``formField``
   (:mod:`engine.runtime.flowable_tasks`).
 * Script listeners (``<flowable:script language=..>`` or the ``ScriptExecutionListener`` /
@@ -62,7 +63,7 @@ The true differences, handled explicitly:
 * Refused with a message naming the element: whatever has no counterpart and would change
   how a case runs (triggerable tasks other than service tasks, terminate
   of all instances of a multi-instance activity, instance-scoped signals, start-event name expressions that
-  read variables, cycle end dates, variable listeners on event sub-process starts, event listeners, custom collection
+  read variables, cycle end dates, event listeners, custom collection
   handlers, other task types such as shell or camel), and any unknown attribute. An unknown
   extension element directly under ``extensionElements`` is custom data that Flowable
   ignores as well: dropped with a warning.

@@ -21,7 +21,7 @@ from lxml import etree
 
 from engine.runtime.namespaces import tag
 
-__all__ = ["AFTER_CHANGE", "CHANGES", "fires", "marker", "translate", "waits_for_change"]
+__all__ = ["AFTER_CHANGE", "CHANGES", "fires", "fires_on", "is_marker", "marker", "translate", "waits_for_change"]
 
 CHANGES = "variable_changes"     # internal data of a waiting event: variable -> "create" | "update"
 AFTER_CHANGE = "fires_after_change"   # internal data: a re-armed conditional event waits for the next change
@@ -33,13 +33,23 @@ def marker(variable: str, change: str) -> str:
     return f"'amtsflow-variable-listener:{variable}:{change}'"
 
 
+def is_marker(expression: str | None) -> bool:
+    return _MARKER.match((expression or "").strip()) is not None
+
+
 def fires(expression: str | None, task: Any) -> bool | None:
     """Whether a variable listener condition fires at ``task``; None: not a variable listener."""
+    return fires_on(expression, task.internal_data.get(CHANGES) or {})
+
+
+def fires_on(expression: str | None, changes: dict[str, str]) -> bool | None:
+    """Whether a variable listener condition fires for ``changes`` (variable -> "create" |
+    "update"); None: not a variable listener."""
     match = _MARKER.match((expression or "").strip())
     if match is None:
         return None
     variable, wanted = match.groups()
-    change = (task.internal_data.get(CHANGES) or {}).get(variable)
+    change = changes.get(variable)
     return change is not None and wanted in ("all", change)
 
 
@@ -49,15 +59,21 @@ def waits_for_change(task: Any) -> bool:
     return bool(task.internal_data.get(AFTER_CHANGE)) and CHANGES not in task.internal_data
 
 
+def _event_sub_process_start(node: etree._Element) -> bool:
+    scope = node.getparent()
+    return node.tag == tag("startEvent") and scope is not None and scope.tag == tag("subProcess") \
+        and scope.get("triggeredByEvent") == "true"
+
+
 def translate(node: etree._Element, fail: Callable[[etree._Element, str], None]) -> None:
     """``node``: the flowable:variableListenerEventDefinition (under extensionElements)."""
     ext = node.getparent()
     owner = ext.getparent() if ext is not None else None
     variable = (node.get("variableName") or "").strip()
     change = (node.get("variableChangeType") or "all").strip().lower()
-    if owner is None or etree.QName(owner).localname not in _EVENTS:
-        fail(node, "flowable:variableListenerEventDefinition: variable listener events run here on intermediate "
-                   "catch and boundary events only (not on event sub-process start events)")
+    if owner is None or not (etree.QName(owner).localname in _EVENTS or _event_sub_process_start(owner)):
+        fail(node, "flowable:variableListenerEventDefinition: variable listener events run on intermediate catch "
+                   "and boundary events and on the start events of event sub-processes")
     elif not re.fullmatch(r"[A-Za-z_][\w.-]*", variable):
         fail(node, "flowable:variableListenerEventDefinition: variableName must name a variable")
     elif change not in ("create", "update", "all"):

@@ -23,6 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.domain.errors import InvalidState, NotFound, WorkflowFailure
 from engine.runtime import shared_scope, spiff_seam
 from engine.runtime import budget, conditions
+from engine.runtime.call_activity import CamundaCall
 from engine.runtime.compaction import compact
 from engine.runtime.io_mapping import INPUTS, SHADOWED, connector_result, enclosing_chain, in_called_process, outer_view
 from engine.runtime import listeners as listeners_module
@@ -444,13 +445,27 @@ class WorkflowRunner:
     def set_variables(wf: BpmnWorkflow, values: dict[str, Any]) -> None:
         """Set case variables (Camunda's and Flowable's runtimeService.setVariables on the process
         instance): every open branch (a failed step too, which a retry runs again) and the case's
-        current view see them; an activity's local variable of the same name stays as it is."""
+        current view see them, and so do the sub-processes' scopes; an activity's local variable of
+        the same name stays as it is."""
         open_states = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR
-        for task in [*wf.get_tasks(state=open_states), wf.last_task]:
+        # the last task of each active sub-process too: its scope's view (conditions, listeners) reads it
+        lasts = [wf.last_task, *(sub.last_task for sub in wf.get_active_subprocesses() if _embedded(wf, sub))]
+        for task in [*wf.get_tasks(state=open_states), *lasts]:
             if task is None:
                 continue
             local = task.internal_data.get(INPUTS) or {}
             task.data.update(copy.deepcopy({k: v for k, v in values.items() if k not in local}))
+
+
+def _embedded(wf: BpmnWorkflow, sub: Any) -> bool:
+    """An embedded sub-process (or event sub-process), not a called process (a case of its own in Camunda)."""
+    try:
+        holder = wf.get_task_from_id(sub.parent_task_id)
+    except SpiffWorkflowException:
+        return False
+    spec = holder.task_spec
+    # SpiffWorkflow reads an embedded sub-process as a call activity of its own spec (named by its id)
+    return not isinstance(spec, CamundaCall) and getattr(spec, "spec", None) == getattr(spec, "bpmn_id", None)
 
 
 def _descends_from(task: Any, ancestor: Any, depth: int = 8) -> bool:
