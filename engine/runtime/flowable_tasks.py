@@ -9,7 +9,8 @@ moved the Flowable namespace's attributes and elements into the Camunda namespac
   expression is refused.
 * ``type="mail"`` -> connector operation ``mail.send_text``; fields ``to``, ``cc``, ``bcc``,
   ``subject``, ``text``, ``html`` become its parameters (``textVar``/``htmlVar``, a variable's
-  content evaluated as a template at run time, and attachments are refused). The sender is the configured one (``from`` is ignored with a warning: a model
+  content evaluated as a template at run time, and attachments, which in Flowable are server files,
+  Java data sources or content items, are refused). The sender is the configured one (``from`` is ignored with a warning: a model
   does not choose the sender). The operation's answer lands in ``<taskId>Mail``.
 * ``type="http"`` -> ``http.request``: ``requestMethod`` -> method, ``requestUrl`` -> url,
   ``requestHeaders`` (``Name: value`` lines) -> headers, ``requestBody`` -> body_text (sent as
@@ -38,7 +39,10 @@ _MAIL_FIELDS = {"to": "to", "cc": "cc", "bcc": "bcc", "subject": "subject", "tex
 _MAIL_REFUSED = {
     "textVar": "it evaluates a variable's content as a template at run time (data never becomes code here); "
                "give the text with ${...} expressions in the field 'text'",
-    "attachments": "attachments are not supported by the mail task; use the mail connector's send operation",
+    "attachments": "Flowable attaches files on the engine's server, Java data sources or content items, none of "
+                   "which a model reaches here (an uploaded model must not read the server's files); send a document "
+                   "with the mail connector's operation mail.send, whose attachments are objects of filename, "
+                   "mime_type and content_base64",
     "ignoreException": "errors of the mail server always stop the task; catch the BPMN error "
                        "EMPFAENGER_ABGELEHNT with a boundary event instead",
     "exceptionVariableName": "errors of the mail server always stop the task; catch the BPMN error "

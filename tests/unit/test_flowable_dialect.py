@@ -275,3 +275,29 @@ def test_task_id_variables_and_name_expressions_are_normalised_onto_the_camunda_
     assert message.get("name") == "antwort-${nr}"
     refs = {d.get("messageRef") for d in root.iter(tag("messageEventDefinition"))}
     assert refs == {message.get("id")}
+
+
+MAIL_WITH_ATTACHMENT = b"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:flowable="http://flowable.org/bpmn"
+             targetNamespace="t">
+  <process id="bescheid_versenden">
+    <startEvent id="s"/>
+    <sequenceFlow id="f1" sourceRef="s" targetRef="post"/>
+    <serviceTask id="post" flowable:type="mail">
+      <extensionElements>
+        <flowable:field name="to"><flowable:string>erika@musterstadt.example</flowable:string></flowable:field>
+        <flowable:field name="attachments"><flowable:expression>${bescheidDatei}</flowable:expression></flowable:field>
+      </extensionElements>
+    </serviceTask>
+    <sequenceFlow id="f2" sourceRef="post" targetRef="e"/>
+    <endEvent id="e"/>
+  </process>
+</definitions>
+"""
+
+
+def test_mail_attachments_stay_refused_and_say_how_to_send_a_document() -> None:
+    """Flowable attaches server files, Java data sources or content items: none reachable here."""
+    [problem] = _problems(SourceFile("versand.bpmn20.xml", MAIL_WITH_ATTACHMENT))
+    assert problem.startswith("versand.bpmn20.xml:10: post: mail field 'attachments' is not supported")
+    assert "files on the engine's server" in problem and "mail.send" in problem and "content_base64" in problem
