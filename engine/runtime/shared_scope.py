@@ -26,6 +26,9 @@ only take the shared values (what they merged was written, and synced, by the ta
 A nested parallel loop's scope is itself part of the enclosing loop's instance: a write
 reaches every enclosing shared scope at once.
 
+Not for a loop with Flowable's variable aggregation (:mod:`engine.runtime.variable_aggregation`):
+there every instance keeps its variables to itself, as Flowable stores them on the instance.
+
 Known limits: a variable an instance removes stays in the shared scope (Camunda removes it);
 an instance that writes a value equal to the one it last synced writes nothing (Camunda would
 set it again, which matters only if another instance changed it in between without this
@@ -49,6 +52,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 
 from engine.runtime import spiff_seam
 from engine.runtime.io_mapping import INPUTS, enclosing_task, in_called_process
+from engine.runtime.variable_aggregation import Aggregating
 
 __all__ = ["is_instance", "current_values", "SEEN", "SharedInstance", "attach", "sync", "scope_of", "seen_of_loop"]
 
@@ -104,6 +108,8 @@ def scope_of(task: Any) -> Scope | None:
             continue
         spec = parent.task_spec
         if isinstance(spec, CamundaParallel) and current.task_spec.name == spec.task_spec:
+            if isinstance(spec, Aggregating):
+                return None   # Flowable's variable aggregation: an instance's variables stay its own
             local = set(LOOP_LOCALS) | _element_variable(spec)
             for scoped in chain:
                 local.update(scoped.internal_data.get(INPUTS) or ())
@@ -299,7 +305,7 @@ def attach(spec: Any, subprocess_specs: dict[str, Any]) -> None:
     done: set[str] = set()
     for owner in [spec, *subprocess_specs.values()]:
         for task_spec in list(owner.task_specs.values()):
-            if isinstance(task_spec, CamundaParallel):
+            if isinstance(task_spec, CamundaParallel) and not isinstance(task_spec, Aggregating):
                 instance = owner.task_specs.get(task_spec.task_spec)
                 if instance is not None:
                     _bind_task(instance, subprocess_specs, done)
