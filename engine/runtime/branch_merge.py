@@ -70,16 +70,9 @@ class MergedJoin:
         return result
 
 
-_CLASSES: dict[type, type] = {}
-
-
 def attach(specs: list[Any]) -> None:
     """Give every join of these process specs the merge of changes."""
     for spec in specs:
         for task_spec in spec.task_specs.values():
-            cls = type(task_spec)
-            if not isinstance(task_spec, UnstructuredJoin) or issubclass(cls, MergedJoin):
-                continue
-            if cls not in _CLASSES:
-                _CLASSES[cls] = type(f"Merged{cls.__name__}", (MergedJoin, cls), {"__module__": __name__})
-            spiff_seam.retype(task_spec, _CLASSES[cls])
+            if isinstance(task_spec, UnstructuredJoin):
+                spiff_seam.mix_in(task_spec, MergedJoin, "Merged")

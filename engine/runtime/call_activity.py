@@ -299,22 +299,11 @@ class CaughtOnCall:
 
 
 def catch_on_call(task_spec: Any) -> None:
-    cls = type(task_spec)
-    if not issubclass(cls, CaughtOnCall):
-        if cls not in _CLASSES:
-            _CLASSES[cls] = type(f"Camunda{cls.__name__}", (CaughtOnCall, cls), {"__module__": __name__})
-        spiff_seam.retype(task_spec, _CLASSES[cls])
-
-
-_CLASSES: dict[type, type] = {}
+    spiff_seam.mix_in(task_spec, CaughtOnCall, "Camunda")
 
 
 def attach(task_spec: Any, mapping: CallMapping) -> None:
-    cls = type(task_spec)
-    if not issubclass(cls, CamundaCall):   # a spec shared by several processes is prepared once each
-        if cls not in _CLASSES:
-            _CLASSES[cls] = type(f"Camunda{cls.__name__}", (CamundaCall, cls), {"__module__": __name__})
-        spiff_seam.retype(task_spec, _CLASSES[cls])
+    spiff_seam.mix_in(task_spec, CamundaCall, "Camunda")
     task_spec.call_mapping = mapping
 
 

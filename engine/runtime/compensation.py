@@ -79,9 +79,6 @@ class CompensationThrow:
         return super()._run_hook(my_task)  # type: ignore[misc]
 
 
-_CLASSES: dict[type, type] = {}
-
-
 def attach(spec: Any, model: CompensationModel) -> None:
     """Give one parsed (sub-)process spec its compensation: handlers named on the activities
     they undo, the throw events' behaviour, the handlers' completion callback."""
@@ -101,10 +98,7 @@ def attach(spec: Any, model: CompensationModel) -> None:
         if (file, element) in model.scope_handlers and isinstance(task_spec, SubWorkflowTask):
             task_spec.compensation_scope_handler = True
         if (file, element) in model.throws and not isinstance(task_spec, CompensationThrow):
-            cls = type(task_spec)
-            if cls not in _CLASSES:
-                _CLASSES[cls] = type(f"Compensating{cls.__name__}", (CompensationThrow, cls), {"__module__": __name__})
-            spiff_seam.retype(task_spec, _CLASSES[cls])
+            spiff_seam.mix_in(task_spec, CompensationThrow, "Compensating")
             task_spec.compensate_ref = model.throws[(file, element)]
             task_spec.cancels_transaction = (file, element) in model.cancels
     for name in handlers:   # a boundary event's handler is its activity's sibling; an event sub-process, inside

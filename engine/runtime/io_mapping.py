@@ -213,9 +213,6 @@ class IoSubProcess(_Leave):
         super().copy_data(my_task, subworkflow)  # type: ignore[misc]
 
 
-_CLASSES: dict[type, type] = {}
-
-
 def attach(task_spec: Any, mapping: IoMapping) -> None:
     """Give ``task_spec`` the mapping and the scope behaviour (a subclass of its class)."""
     from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
@@ -224,10 +221,7 @@ def attach(task_spec: Any, mapping: IoMapping) -> None:
     if issubclass(cls, _Leave):   # a spec shared by several processes is prepared once each
         task_spec.io_mapping = mapping
         return
-    if cls not in _CLASSES:
-        mixin = IoSubProcess if issubclass(cls, SubWorkflowTask) else IoScope
-        _CLASSES[cls] = type(f"Io{cls.__name__}", (mixin, cls), {"__module__": __name__})
-    spiff_seam.retype(task_spec, _CLASSES[cls])
+    spiff_seam.mix_in(task_spec, IoSubProcess if issubclass(cls, SubWorkflowTask) else IoScope, "Io")
     task_spec.io_mapping = mapping
 
 

@@ -278,9 +278,6 @@ class Listening:
         super()._on_cancel(my_task)  # type: ignore[misc]
 
 
-_CLASSES: dict[type, type] = {}
-
-
 def attach_to_spec(spec: Any, found: dict[str, ElementListeners]) -> None:
     """Attach the listeners of ``found`` (from :func:`collect`, for the spec's file) to the task
     specs of ``spec``; a process's own listeners to its Start and End tasks."""
@@ -300,9 +297,5 @@ def attach_to_spec(spec: Any, found: dict[str, ElementListeners]) -> None:
 
 def attach(task_spec: Any, listeners: ElementListeners) -> None:
     """Give ``task_spec`` its listeners (a subclass of its class with :class:`Listening`)."""
-    cls = type(task_spec)
-    if not issubclass(cls, Listening):   # a spec shared by two processes of a deployment is prepared once each
-        if cls not in _CLASSES:
-            _CLASSES[cls] = type(f"Listening{cls.__name__}", (Listening, cls), {"__module__": __name__})
-        spiff_seam.retype(task_spec, _CLASSES[cls])
+    spiff_seam.mix_in(task_spec, Listening, "Listening")
     task_spec.listeners = listeners

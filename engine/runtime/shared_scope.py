@@ -273,16 +273,8 @@ class SharedInstance:
             my_task.internal_data[SEEN] = dict(last.internal_data[SEEN])
 
 
-_CLASSES: dict[type, type] = {}
-
-
 def _bind(task_spec: Any) -> None:
-    cls = type(task_spec)
-    if issubclass(cls, SharedInstance):
-        return
-    if cls not in _CLASSES:
-        _CLASSES[cls] = type(f"Shared{cls.__name__}", (SharedInstance, cls), {"__module__": __name__})
-    spiff_seam.retype(task_spec, _CLASSES[cls])
+    spiff_seam.mix_in(task_spec, SharedInstance, "Shared")
 
 
 def _bind_body(spec: Any, subprocess_specs: dict[str, Any], done: set[str]) -> None:

@@ -155,14 +155,7 @@ class Skippable:
         return super()._run_hook(my_task)  # type: ignore[misc]
 
 
-_CLASSES: dict[type, type] = {}
-
-
 def attach(task_spec: Any, expression: str) -> None:
     """Give ``task_spec`` its skip expression (a subclass of its class with :class:`Skippable`)."""
-    cls = type(task_spec)
-    if not issubclass(cls, Skippable):
-        if cls not in _CLASSES:
-            _CLASSES[cls] = type(f"Skippable{cls.__name__}", (Skippable, cls), {"__module__": __name__})
-        spiff_seam.retype(task_spec, _CLASSES[cls])
+    spiff_seam.mix_in(task_spec, Skippable, "Skippable")
     task_spec.skip_expression = expression

@@ -165,6 +165,23 @@ def retype(obj: Any, subclass: type) -> None:
     obj.__class__ = subclass
 
 
+_MIXED: dict[tuple[type, type], type] = {}
+
+
+def mix_in(obj: Any, mixin: type, prefix: str) -> None:
+    """Put ``mixin`` in front of the class of the parsed spec object ``obj`` (see :func:`retype`):
+    a subclass named ``prefix`` + the class's name, made once per mixin and class. Nothing
+    happens if the object has the mixin already (a spec shared by several processes of a
+    deployment is prepared once each)."""
+    cls = type(obj)
+    if issubclass(cls, mixin):
+        return
+    key = (mixin, cls)
+    if key not in _MIXED:
+        _MIXED[key] = type(f"{prefix}{cls.__name__}", (mixin, cls), {"__module__": mixin.__module__})
+    retype(obj, _MIXED[key])
+
+
 @contextlib.contextmanager
 def encoder_mode(serializer: Any) -> Iterator[Any]:
     """The registry in the mode ``serialize_json`` uses (values converted lazily by the JSON

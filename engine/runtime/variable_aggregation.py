@@ -178,16 +178,9 @@ class Aggregating:
         super()._on_complete_hook(my_task)  # type: ignore[misc]
 
 
-_CLASSES: dict[type, type] = {}
-
-
 def attach(task_spec: Any, aggregations: list[dict[str, Any]]) -> None:
     """Give the multi-instance task spec ``task_spec`` its aggregations (after
     engine.runtime.multi_instance.prepare_multi_instance, whose merge this one replaces)."""
-    cls = type(task_spec)
-    if not issubclass(cls, Aggregating):
-        if cls not in _CLASSES:
-            _CLASSES[cls] = type(f"Aggregating{cls.__name__}", (Aggregating, cls), {"__module__": __name__})
-        spiff_seam.retype(task_spec, _CLASSES[cls])
+    spiff_seam.mix_in(task_spec, Aggregating, "Aggregating")
     task_spec.aggregations = aggregations
     task_spec.merge_child = types.MethodType(_merge_aggregating, task_spec)

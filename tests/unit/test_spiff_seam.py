@@ -181,6 +181,26 @@ def test_retype_only_to_a_subclass() -> None:
         spiff_seam.retype(definition, dict)
 
 
+def test_mix_in_makes_one_subclass_per_mixin_and_class_and_applies_once() -> None:
+    class First:
+        pass
+
+    class Second:
+        pass
+
+    a, b = CycleTimerEventDefinition("a", "R2/PT1H"), CycleTimerEventDefinition("b", "R3/PT1H")
+    spiff_seam.mix_in(a, First, "First")
+    spiff_seam.mix_in(b, First, "First")
+    assert type(a) is type(b) and type(a).__name__ == "FirstCycleTimerEventDefinition"
+    assert isinstance(a, First) and a.expression == "R2/PT1H"
+    mixed = type(a)
+    spiff_seam.mix_in(a, First, "First")   # has it already: unchanged
+    assert type(a) is mixed
+    c = CycleTimerEventDefinition("c", "R4/PT1H")
+    spiff_seam.mix_in(c, Second, "Second")   # another mixin on the same class: its own subclass
+    assert isinstance(c, Second) and not isinstance(c, First)
+
+
 def test_encoder_mode_gives_what_serialize_json_writes_and_resets_the_flag() -> None:
     wf = _workflow(LINEAR)
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
