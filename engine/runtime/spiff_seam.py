@@ -170,7 +170,9 @@ _MIXED: dict[tuple[type, type], type] = {}
 
 def mix_in(obj: Any, mixin: type, prefix: str) -> None:
     """Put ``mixin`` in front of the class of the parsed spec object ``obj`` (see :func:`retype`):
-    a subclass named ``prefix`` + the class's name, made once per mixin and class. Nothing
+    a subclass made once per mixin and class. It keeps the class's name, which says the BPMN
+    kind of the element where the engine shows or checks it (case modification: a user task
+    with a listener is still a "UserTask"); ``prefix`` goes into its qualified name. Nothing
     happens if the object has the mixin already (a spec shared by several processes of a
     deployment is prepared once each)."""
     cls = type(obj)
@@ -178,7 +180,8 @@ def mix_in(obj: Any, mixin: type, prefix: str) -> None:
         return
     key = (mixin, cls)
     if key not in _MIXED:
-        _MIXED[key] = type(f"{prefix}{cls.__name__}", (mixin, cls), {"__module__": mixin.__module__})
+        _MIXED[key] = type(cls.__name__, (mixin, cls),
+                           {"__module__": mixin.__module__, "__qualname__": f"{prefix}{cls.__qualname__}"})
     retype(obj, _MIXED[key])
 
 

@@ -180,3 +180,34 @@ def test_start_before_inside_a_sub_process_only_while_it_runs(engine: Engine) ->
     cases.complete_task(engine, task["id"], {}, actor="sb1", internal=True)
     case = queries.get_case(engine, case_id)
     assert case["status"] == "completed" and case["data"]["x"] == 1
+
+
+LISTENED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
+             id="d" targetNamespace="t">
+  <process id="gehoert" isExecutable="true">
+    <startEvent id="start"/>
+    <sequenceFlow id="f1" sourceRef="start" targetRef="pruefen"/>
+    <userTask id="pruefen">
+      <extensionElements>
+        <camunda:taskListener event="create" expression="${execution.setVariable('angelegt', true)}"/>
+      </extensionElements>
+    </userTask>
+    <sequenceFlow id="f2" sourceRef="pruefen" targetRef="freigeben"/>
+    <userTask id="freigeben"/>
+    <sequenceFlow id="f3" sourceRef="freigeben" targetRef="ende"/>
+    <endEvent id="ende"/>
+  </process>
+</definitions>
+"""
+
+
+def test_a_user_task_with_a_listener_can_be_skipped(engine: Engine) -> None:
+    """Behaviours the engine adds to an element (here a task listener) keep its kind: it is still
+    a user task that may be skipped."""
+    deploy(engine, [SourceFile("gehoert.bpmn", LISTENED)], actor="po")
+    case_id = cases.start_case(engine, "gehoert", {}, actor="t", internal=True)
+    assert [c[2] for c in case_modification.choices(engine, case_id).open] == ["UserTask"]
+    case_modification.modify(engine, case_id, Instruction("skip", "pruefen"), actor="po", comment="erledigt")
+    engine.case_cache.discard(case_id)
+    assert _open(engine, case_id) == ["freigeben"]

@@ -191,7 +191,8 @@ def test_mix_in_makes_one_subclass_per_mixin_and_class_and_applies_once() -> Non
     a, b = CycleTimerEventDefinition("a", "R2/PT1H"), CycleTimerEventDefinition("b", "R3/PT1H")
     spiff_seam.mix_in(a, First, "First")
     spiff_seam.mix_in(b, First, "First")
-    assert type(a) is type(b) and type(a).__name__ == "FirstCycleTimerEventDefinition"
+    assert type(a) is type(b) and type(a).__qualname__ == "FirstCycleTimerEventDefinition"
+    assert type(a).__name__ == "CycleTimerEventDefinition"   # the kind the engine shows and checks stays
     assert isinstance(a, First) and a.expression == "R2/PT1H"
     mixed = type(a)
     spiff_seam.mix_in(a, First, "First")   # has it already: unchanged
