@@ -13,9 +13,24 @@ in the order the branches arrived, only the variables each branch changed there:
 branches changed keeps the later arrival's value, as the later write wins in Camunda. The
 library's own merge runs first (it also prunes finished branches) and is then replaced.
 
+Before the join, too, a branch sees what another branch wrote, as every branch reads the one
+process scope in Camunda 7: when a task completes, the variables it changed (against the task
+it came from) are copied into every task of the case that is still open in another branch:
+tasks ready to run, tasks waiting (user tasks, catch events, a join's waiting arrival) and
+running sub-processes with the open tasks inside them. A clerk's task in branch b whose form
+or gateway reads a status a script set in branch a sees the new status, and a non-interrupting
+boundary or event sub-process branch's writes reach the task they are attached to. Names local
+to the writer (input mappings of it or of the sub-processes around it, a sequential loop's
+counters and element variable) are not copied, nor into a task where they are local. A called
+process is a scope of its own: nothing is copied into it or out of it. Every open task holds
+the current value of what was copied, so the branches' later completions and the merge at the
+join keep it. Only processes where branches can run side by side (a split with more than one
+outgoing path other than an exclusive gateway, or an event sub-process) get this.
+
 Known limits: a variable a branch removed stays, as it did before (SpiffWorkflow's merge never
-removes); a branch does not see another branch's writes before the join (each still runs on
-its copy); branches of a parallel multi-instance loop share through engine.runtime.shared_scope.
+removes, and removals are not copied); writes inside a parallel multi-instance loop's instances
+are shared among the instances by engine.runtime.shared_scope and reach other branches when the
+loop completes.
 """
 
 from __future__ import annotations
@@ -23,11 +38,20 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, ParallelMultiInstanceTask
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
+from SpiffWorkflow.util.task import TaskState
 
-from engine.runtime import spiff_seam
+from engine.runtime import shared_scope, spiff_seam
+from engine.runtime.io_mapping import INPUTS, enclosing_chain, enclosing_task
+from engine.runtime.variable_aggregation import Aggregating
 
-__all__ = ["attach", "merged"]
+__all__ = ["attach", "merged", "changes", "share"]
+
+OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+SHARED = "branch_shared"   # internal data of an open task: {name: value} other branches wrote into it
 
 
 def _chain(task: Any) -> list[Any]:
@@ -70,9 +94,134 @@ class MergedJoin:
         return result
 
 
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and bool(a == b)
+
+
+def _loop_instances(task: Any) -> list[Any]:
+    """The multi-instance loop tasks whose instances ``task`` runs in, innermost first (through
+    embedded sub-processes, up to its process)."""
+    loops = []
+    for holder in enclosing_chain(task):
+        current = holder
+        while current is not None and current.parent is not None:
+            parent = current.parent
+            if isinstance(parent.task_spec, MultiInstanceTask) and current.task_spec.name == parent.task_spec.task_spec:
+                loops.append(parent)
+            current = parent
+    return loops
+
+
+def _local_names(task: Any) -> set[str]:
+    """Names local to ``task``: its and its enclosing sub-processes' input mappings, and the
+    counters and element variable of the loop instances it runs in (up to its process)."""
+    names: set[str] = set()
+    for holder in enclosing_chain(task):
+        names.update(holder.internal_data.get(INPUTS) or ())
+    for loop in _loop_instances(task):
+        names.update(shared_scope.LOOP_LOCALS)
+        names.update(ref.bpmn_id for ref in (loop.task_spec.input_item, loop.task_spec.output_item) if ref is not None)
+    return names
+
+
+def _keeps_writes(task: Any) -> bool:
+    """Whether what ``task`` writes stays inside a loop for now: in a parallel loop's instance
+    (shared among the instances by engine.runtime.shared_scope, or kept per instance by
+    Flowable's variable aggregation) or a sequential loop's with aggregation."""
+    return any(isinstance(loop.task_spec, (ParallelMultiInstanceTask, Aggregating)) for loop in _loop_instances(task))
+
+
+def _call_scope(task: Any) -> Any:
+    """The call activity task whose called process ``task`` runs in (None: the case's process)."""
+    chain = enclosing_chain(task)
+    return enclosing_task(chain[-1])
+
+
+def changes(task: Any) -> dict[str, Any]:
+    """The variables ``task`` changed against the task it came from (the sub-process task
+    around it for the first task of a sub-process), without the names local to it."""
+    source = task.parent if task.parent is not None else enclosing_task(task)
+    if source is None:
+        return {}
+    base = source.data
+    found = {n: v for n, v in task.data.items() if n not in base or not _same(base[n], v)}
+    if found:
+        for name in _local_names(task):
+            found.pop(name, None)
+    return found
+
+
+def _open_tasks(task: Any) -> list[Any]:
+    top = task.workflow.top_workflow
+    workflows = [top, *top.subprocesses.values()]
+    return [t for workflow in workflows for t in workflow.tasks.values() if t.state & OPEN]
+
+
+def share(task: Any) -> None:
+    """Copy what ``task`` changed into every open task of its process in another branch."""
+    if _keeps_writes(task):
+        return
+    found = changes(task)
+    if not found:
+        return
+    scope = _call_scope(task)
+    for other in _open_tasks(task):
+        if other is task or task.is_descendant_of(other) or _call_scope(other) is not scope:
+            continue
+        local = _local_names(other)
+        for name, value in found.items():
+            if name in local:
+                continue
+            if not (name in other.data and _same(other.data[name], value)):
+                other.data[name] = deepcopy(value)
+            if other.state & TaskState.WAITING:   # kept to be laid over again when it re-inherits
+                other.internal_data.setdefault(SHARED, {})[name] = deepcopy(value)
+
+
+class SharedWrites:
+    """Mixin for the task specs of a process whose branches can run side by side: a completed
+    task's changes reach the open tasks of the other branches (joins merge instead)."""
+
+    def _update_hook(self, my_task: Any) -> Any:
+        """A waiting task is updated again while it waits, and SpiffWorkflow then merges its
+        parent's (older) data into it: what other branches wrote is laid over again."""
+        result = super()._update_hook(my_task)  # type: ignore[misc]
+        written = my_task.internal_data.get(SHARED)
+        if written:
+            parent = my_task.parent.data if my_task.parent is not None else {}
+            for name, value in written.items():   # where the parent's value came back, not the task's own
+                if name not in my_task.data or (name in parent and _same(my_task.data[name], parent[name])):
+                    my_task.data[name] = deepcopy(value)
+        return result
+
+    def _on_complete_hook(self, my_task: Any) -> None:
+        my_task.internal_data.pop(SHARED, None)
+        super()._on_complete_hook(my_task)  # type: ignore[misc]
+        if not isinstance(self, UnstructuredJoin):   # a join's data is the merge of writes shared already
+            share(my_task)
+
+
+def _concurrent(specs: list[Any]) -> bool:
+    """Whether branches of these process specs can run side by side."""
+    for spec in specs:
+        start = getattr(spec, "start", None)
+        if getattr(start, "event_triggers", None) or getattr(start, "trigger_specs", None):
+            return True   # event sub-processes (engine.runtime.event_subprocesses)
+        for task_spec in spec.task_specs.values():
+            if isinstance(task_spec, EventSubprocess):
+                return True
+            if len(task_spec.outputs) > 1 and not isinstance(task_spec, ExclusiveGateway):
+                return True
+    return False
+
+
 def attach(specs: list[Any]) -> None:
-    """Give every join of these process specs the merge of changes."""
+    """Give every join of these process specs the merge of changes and, where branches can run
+    side by side, every task the sharing of its writes."""
+    concurrent = _concurrent(specs)
     for spec in specs:
         for task_spec in spec.task_specs.values():
             if isinstance(task_spec, UnstructuredJoin):
                 spiff_seam.mix_in(task_spec, MergedJoin, "Merged")
+            if concurrent:
+                spiff_seam.mix_in(task_spec, SharedWrites, "Sharing")

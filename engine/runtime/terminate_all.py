@@ -49,7 +49,7 @@ def _terminate_all(self: Any, my_task: Any) -> None:
 def attach(task_spec: Any) -> None:
     """Make this end event's terminate reach the top workflow."""
     base = type(task_spec)
-    if base in _CLASSES.values():
+    if any(cls in _CLASSES.values() for cls in base.__mro__):   # (also when another mixin wrapped it since)
         return
     if base not in _CLASSES:
         _CLASSES[base] = type(f"TerminateAll{base.__name__}", (base,), {"_on_complete_hook": _terminate_all})
@@ -71,7 +71,7 @@ def _terminate_multi_instance(self: Any, my_task: Any) -> None:
 def attach_multi_instance(task_spec: Any) -> None:
     """Make this end event's terminate end every instance of the multi-instance activity it runs in."""
     base = type(task_spec)
-    if base in _MI_CLASSES.values():
+    if any(cls in _MI_CLASSES.values() for cls in base.__mro__):
         return
     if base not in _MI_CLASSES:
         _MI_CLASSES[base] = type(f"TerminateMultiInstance{base.__name__}", (base,),

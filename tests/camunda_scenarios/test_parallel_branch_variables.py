@@ -10,6 +10,8 @@ ours; SQLite and PostgreSQL with the case cache off, so every wait is a save/res
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from engine.runtime.branch_merge import merged
@@ -105,3 +107,172 @@ def test_merged_lays_each_branchs_changes_over_the_split() -> None:
         {"a": 2, "b": [1, 2], "c": "x", "d": 4}
     assert merged(base, [{"a": 2}, {"a": 3}]) == {"a": 3, "b": [1], "c": "x"}
     assert base == {"a": 1, "b": [1], "c": "x"}   # not changed
+
+
+# --- before the join: a branch sees what another branch wrote -------------------------------
+
+def _checking_model() -> bytes:
+    """Branch a sets the status by a script after a clerk's task; branch b's gateway reads it
+    after its own clerk's task, then both branches join."""
+    return (HEAD + """    <parallelGateway id="fork"/>
+    <sequenceFlow id="a1" sourceRef="fork" targetRef="a0"/>
+    <userTask id="a0"/>
+    <sequenceFlow id="a1b" sourceRef="a0" targetRef="a"/>
+    <scriptTask id="a" scriptFormat="python"><script>status = "geprueft"</script></scriptTask>
+    <sequenceFlow id="a2" sourceRef="a" targetRef="join"/>
+    <sequenceFlow id="b1" sourceRef="fork" targetRef="b"/>
+    <userTask id="b"/>
+    <sequenceFlow id="b_g" sourceRef="b" targetRef="pruefung"/>
+    <exclusiveGateway id="pruefung" default="b_nein"/>
+    <sequenceFlow id="b_ja" sourceRef="pruefung" targetRef="b_ok">
+      <conditionExpression xsi:type="tFormalExpression"
+        xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">${status == 'geprueft'}</conditionExpression>
+    </sequenceFlow>
+    <sequenceFlow id="b_nein" sourceRef="pruefung" targetRef="b_nok"/>
+    <userTask id="b_ok"/>
+    <userTask id="b_nok"/>
+    <sequenceFlow id="b_ok_j" sourceRef="b_ok" targetRef="zusammen"/>
+    <sequenceFlow id="b_nok_j" sourceRef="b_nok" targetRef="zusammen"/>
+    <exclusiveGateway id="zusammen"/>
+    <sequenceFlow id="b_j" sourceRef="zusammen" targetRef="join"/>
+    <parallelGateway id="join"/>
+    <sequenceFlow id="f2" sourceRef="join" targetRef="danach"/>
+    <userTask id="danach"/>
+    <sequenceFlow id="f3" sourceRef="danach" targetRef="ende"/>
+    <endEvent id="ende"/>
+  </process>
+</definitions>
+""").encode()
+
+
+def test_a_branch_sees_a_status_the_other_branch_set_before_the_join(scenario: Scenario) -> None:
+    _deploy(scenario, _checking_model())
+    case = scenario.start("zweige", {"status": "neu"})
+    scenario.complete(case, "a0", {})          # branch a's script sets the status; b's task waits
+    scenario.complete(case, "b", {})
+    assert scenario.waits_at(case) == ["b_ok"]
+    scenario.complete(case, "b_ok", {})
+    assert scenario.waits_at(case) == ["danach"]
+    assert scenario.data(case)["status"] == "geprueft"
+
+
+def test_a_branch_that_goes_first_does_not_see_a_later_write(scenario: Scenario) -> None:
+    _deploy(scenario, _checking_model())
+    case = scenario.start("zweige", {"status": "neu"})
+    scenario.complete(case, "b", {})           # the status is still "neu" when b's gateway decides
+    assert sorted(scenario.waits_at(case)) == ["a0", "b_nok"]
+    scenario.complete(case, "a0", {})
+    scenario.complete(case, "b_nok", {})
+    assert scenario.data(case)["status"] == "geprueft"
+
+
+def test_a_clerks_form_in_one_branch_reaches_the_other_branchs_open_task(scenario: Scenario) -> None:
+    _deploy(scenario, (HEAD + """    <parallelGateway id="fork"/>
+    <sequenceFlow id="a1" sourceRef="fork" targetRef="a"/>
+    <userTask id="a"/>
+    <sequenceFlow id="a2" sourceRef="a" targetRef="join"/>
+    <sequenceFlow id="b1" sourceRef="fork" targetRef="b"/>
+    <userTask id="b"/>
+    <sequenceFlow id="b2" sourceRef="b" targetRef="lesen"/>
+    <scriptTask id="lesen" scriptFormat="python"><script>gesehen = betrag</script></scriptTask>
+    <sequenceFlow id="b3" sourceRef="lesen" targetRef="join"/>
+    <parallelGateway id="join"/>
+    <sequenceFlow id="f2" sourceRef="join" targetRef="ende"/>
+    <endEvent id="ende"/>
+  </process>
+</definitions>
+""").encode())
+    case = scenario.start("zweige", {"betrag": 0})
+    scenario.complete(case, "a", {"betrag": 120})   # b's task is open: it gets the new amount
+    scenario.complete(case, "b", {})                # b's script reads it
+    assert scenario.status(case) == "completed"
+    assert scenario.data(case)["gesehen"] == 120
+
+
+def test_a_non_interrupting_timers_branch_reaches_the_task_it_is_attached_to(scenario: Scenario) -> None:
+    _deploy(scenario, (HEAD.replace('targetRef="fork"', 'targetRef="pruefen"') + """    <userTask id="pruefen"/>
+    <boundaryEvent id="erinnerung" attachedToRef="pruefen" cancelActivity="false">
+      <timerEventDefinition><timeDuration>P2D</timeDuration></timerEventDefinition>
+    </boundaryEvent>
+    <sequenceFlow id="t1" sourceRef="erinnerung" targetRef="merken"/>
+    <scriptTask id="merken" scriptFormat="python"><script>erinnert = True</script></scriptTask>
+    <sequenceFlow id="t2" sourceRef="merken" targetRef="ende_t"/>
+    <endEvent id="ende_t"/>
+    <sequenceFlow id="m1" sourceRef="pruefen" targetRef="lesen"/>
+    <scriptTask id="lesen" scriptFormat="python"><script>gesehen = erinnert</script></scriptTask>
+    <sequenceFlow id="m2" sourceRef="lesen" targetRef="ende"/>
+    <endEvent id="ende"/>
+  </process>
+</definitions>
+""").encode())
+    case = scenario.start("zweige", {"erinnert": False})
+    scenario.advance(timedelta(days=3))
+    assert scenario.waits_at(case) == ["pruefen"]
+    scenario.complete(case, "pruefen", {})
+    assert scenario.status(case) == "completed"
+    assert scenario.data(case)["gesehen"] is True
+
+
+def test_a_sequential_loops_counter_stays_in_its_branch(scenario: Scenario) -> None:
+    _deploy(scenario, _model("parallelGateway", """<userTask id="a">
+      <multiInstanceLoopCharacteristics isSequential="true" camunda:collection="${orte}" camunda:elementVariable="ort"/>
+    </userTask>""", USER_B))
+    case = scenario.start("zweige", {"orte": ["Nord", "Sued"]})
+    scenario.complete(case, "a", {"x": 1})
+    scenario.complete(case, "a", {"x": 2})
+    scenario.complete(case, "b", {})
+    data = scenario.data(case)
+    assert data["x"] == 2
+    assert "ort" not in data and "loopCounter" not in data
+
+
+def test_a_non_interrupting_event_sub_process_reaches_the_main_flows_open_task(scenario: Scenario) -> None:
+    _deploy(scenario, (HEAD.replace('targetRef="fork"', 'targetRef="pruefen"') + """    <userTask id="pruefen"/>
+    <sequenceFlow id="m1" sourceRef="pruefen" targetRef="lesen"/>
+    <scriptTask id="lesen" scriptFormat="python"><script>gesehen = unterlagen</script></scriptTask>
+    <sequenceFlow id="m2" sourceRef="lesen" targetRef="ende"/>
+    <endEvent id="ende"/>
+    <subProcess id="nachreichung" triggeredByEvent="true">
+      <startEvent id="eingang" isInterrupting="false"><messageEventDefinition messageRef="m"/></startEvent>
+      <sequenceFlow id="n1" sourceRef="eingang" targetRef="vermerken"/>
+      <scriptTask id="vermerken" scriptFormat="python"><script>unterlagen = "vollstaendig"</script></scriptTask>
+      <sequenceFlow id="n2" sourceRef="vermerken" targetRef="ende_n"/>
+      <endEvent id="ende_n"/>
+    </subProcess>
+  </process>
+  <message id="m" name="unterlagen_nachgereicht"/>
+</definitions>
+""").encode())
+    case = scenario.start("zweige", {"unterlagen": "fehlen"}, business_key="AZ-1")
+    scenario.message("unterlagen_nachgereicht", key="AZ-1")
+    assert scenario.waits_at(case) == ["pruefen"]
+    scenario.complete(case, "pruefen", {})
+    assert scenario.status(case) == "completed"
+    assert scenario.data(case)["gesehen"] == "vollstaendig"
+
+
+def test_a_waiting_catch_event_keeps_what_another_branch_wrote(scenario: Scenario) -> None:
+    """A waiting event is updated again while it waits (SpiffWorkflow re-inherits its parent's
+    data then): what another branch wrote must survive that."""
+    _deploy(scenario, (HEAD + """    <parallelGateway id="fork"/>
+    <sequenceFlow id="a1" sourceRef="fork" targetRef="a"/>
+    <userTask id="a"/>
+    <sequenceFlow id="a2" sourceRef="a" targetRef="join"/>
+    <sequenceFlow id="b1" sourceRef="fork" targetRef="antwort"/>
+    <intermediateCatchEvent id="antwort"><messageEventDefinition messageRef="m"/></intermediateCatchEvent>
+    <sequenceFlow id="b2" sourceRef="antwort" targetRef="lesen"/>
+    <scriptTask id="lesen" scriptFormat="python"><script>gesehen = betrag</script></scriptTask>
+    <sequenceFlow id="b3" sourceRef="lesen" targetRef="join"/>
+    <parallelGateway id="join"/>
+    <sequenceFlow id="f2" sourceRef="join" targetRef="ende"/>
+    <endEvent id="ende"/>
+  </process>
+  <message id="m" name="antwort_da"/>
+</definitions>
+""").encode())
+    case = scenario.start("zweige", {"betrag": 0}, business_key="AZ-2")
+    scenario.complete(case, "a", {"betrag": 75})
+    scenario.advance(timedelta(minutes=5))
+    scenario.message("antwort_da", key="AZ-2")
+    assert scenario.status(case) == "completed"
+    assert scenario.data(case)["gesehen"] == 75
