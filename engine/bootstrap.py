@@ -170,6 +170,10 @@ class Engine:
     # definitions whose start steps read the case facts: their business key is read before the
     # step (engine.services.case_start.start_unlocked)
     key_reading_starts: set[str] = field(default_factory=set)
+    # (tenant, process key) -> (definition row, variant) the last start of the newest version
+    # read; the next start steps with them and checks them in its write transaction
+    # (engine.services.case_start.remembered_definition)
+    start_definitions: dict[Any, Any] = field(default_factory=dict)
 
     def check_expression(self, source: str, mode: str, element_id: str) -> list[str]:
         """Deploy-time check of one expression ("eval"), Python script ("exec") or JavaScript."""

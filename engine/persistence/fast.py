@@ -167,15 +167,19 @@ class FastStatement:
     def _execute(self, conn: Connection, params: Mapping[str, Any], result: Callable[[Any], Any]) -> Any:
         plan, args = self._bound(conn, params)
         dialect = conn.dialect
-        flush_deferred(conn)  # what was deferred in this transaction goes first
-        if dialect.driver == "psycopg":   # in a libpq pipeline of its own (BEGIN with it): one round trip
+        if dialect.driver == "psycopg":
+            # in a libpq pipeline of its own (BEGIN with it), after what was deferred in this
+            # transaction: one round trip for both
+            pending = conn.info.pop(DEFERRED, None) or []
             outcome = _Outcome()
             try:
-                _libpq_pipeline(conn.connection.driver_connection, [(plan.sql, args, outcome)], False)
+                _libpq_pipeline(conn.connection.driver_connection, [*pending, (plan.sql, args, outcome)], False)
             except dialect.loaded_dbapi.Error as error:
-                raise sa_exc.DBAPIError.instance(plan.sql, args, error, dialect.loaded_dbapi.Error,
+                raise sa_exc.DBAPIError.instance(plan.sql if not pending else f"({len(pending)} deferred writes, "
+                                                 f"then) {plan.sql}", args, error, dialect.loaded_dbapi.Error,
                                                  dialect=dialect) from error
             return result(outcome)
+        flush_deferred(conn)  # (only psycopg connections ever hold deferred writes)
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(plan.sql, args)

@@ -65,17 +65,24 @@ def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any],
     ticket: tuple[int, int] | None = None
     keyless = False
     chosen = business_key is not None
-    with reading(engine.db) as conn:  # reads only (SQLite: a deferred transaction, no lock)
-        definition, parsed, variant = definition_to_start(engine, conn, key, data, version, definition_id,
-                                                          submission)
+    remembered = remembered_definition(engine, key, data, submission) \
+        if business_key is None and version is None and definition_id is None else None
+    if remembered is not None:   # nothing to read before the step: checked in the write transaction
+        definition, parsed, variant = remembered
         year = authority_year(engine)
-        if business_key is not None:
-            business_key = take_business_key(engine, conn, key, definition, business_key)
-        elif definition.id not in engine.key_reading_starts and not business_key_variables(parsed.model, ""):
-            keyless, business_key = True, ""   # the number is taken with the case (one statement)
-        else:
-            business_key, number, last = business_keys.peek(conn, key, definition.business_key_format, year)
-            ticket = (number, last)
+        keyless, business_key = True, ""
+    else:
+        with reading(engine.db) as conn:  # reads only (SQLite: a deferred transaction, no lock)
+            definition, parsed, variant = definition_to_start(engine, conn, key, data, version, definition_id,
+                                                              submission)
+            year = authority_year(engine)
+            if business_key is not None:
+                business_key = take_business_key(engine, conn, key, definition, business_key)
+            elif definition.id not in engine.key_reading_starts and not business_key_variables(parsed.model, ""):
+                keyless, business_key = True, ""   # the number is taken with the case (one statement)
+            else:
+                business_key, number, last = business_keys.peek(conn, key, definition.business_key_format, year)
+                ticket = (number, last)
     resolver = CallResolver(engine, definition.id, tenant_or_none())   # no transaction: reads on its own
     with resolving(resolver):
         prepared = workflow_to_start(engine, case_id, key, definition, parsed, data, business_key, actor, message,
@@ -95,8 +102,16 @@ def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any],
     try:
         with unit_of_work(engine.db) as own:
             if keyless:
+                # a remembered definition is checked in the key's round trip (FastStatement sends
+                # the deferred read with its own statement)
+                latest = _LATEST_ID.all_deferred(own.conn, {"key": key, "tenant": tenant_or_none()}) \
+                    if remembered is not None else None
                 business_key = rekeyed(engine, own.conn, case_id, prepared, year)
                 assert business_key is not None      # the step read no case facts (checked above)
+                if latest is not None and _stamp(latest.rows[0] if latest.rows else None) != _stamp(definition):
+                    # another version or other overrides since: forgotten, stepped anew on the current ones
+                    engine.start_definitions.pop((tenant_or_none(), key), None)
+                    return False
             elif ticket is not None and not business_keys.claim(own.conn, key, definition.business_key_format,
                                                                 year, *ticket):
                 business_key = rekeyed(engine, own.conn, case_id, prepared, year)
@@ -117,6 +132,46 @@ def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any],
             raise business_keys.refuse_taken(key, business_key or "") from None
         return False
     return True
+
+
+MAX_REMEMBERED_DEFINITIONS = 1024
+
+
+def remembered_definition(engine: Engine, key: str, data: dict[str, Any],
+                          submission: Submission) -> tuple[Any, Any, Variant | None] | None:
+    """What :func:`definition_to_start` gave the tenant's last start of the newest version of
+    ``key`` (``data`` checked as ``submission``'s), when a start of it needs nothing else read
+    before its step (no business key read: see :func:`start_unlocked`); else None. The start
+    checks in its write transaction, with the statement that takes its business key, that this
+    is still the newest version with the same overrides stamp, and is stepped anew otherwise,
+    so a deployment or an override change of another process is seen by the next start, as
+    when every start read the definition first."""
+    found = engine.start_definitions.get((tenant_or_none(), key))
+    if found is None:
+        return None
+    definition, variant = found
+    if definition.id in engine.key_reading_starts:
+        return None
+    parsed = engine.definitions.get(definition.id, None, variant.id if variant else None,
+                                    variant.files if variant else None)
+    if business_key_variables(parsed.model, ""):
+        return None
+    submission.check_start(parsed.model, data, where=f"{key} start form")
+    return definition, parsed, variant
+
+
+def _remember(engine: Engine, key: str, definition: Any, variant: Variant | None) -> None:
+    cache = engine.start_definitions
+    if len(cache) >= MAX_REMEMBERED_DEFINITIONS:
+        cache.clear()
+    cache[(tenant_or_none(), key)] = (definition, variant)
+
+
+def _stamp(row: Any) -> tuple[Any, ...] | None:
+    """What :data:`_LATEST_ID` read: the newest version and its overrides stamp."""
+    if row is None:
+        return None
+    return (row.id, row.version, row.business_key_format, row.override_rows, row.last_override)
 
 
 def _taken(engine: Engine, key: str, business_key: str | None) -> bool:
@@ -180,6 +235,8 @@ def definition_to_start(engine: Engine, conn: Any, key: str, data: dict[str, Any
         variant = variants.variant_for(conn, definition.id, tenant_or_none())
     parsed = engine.definitions.get(definition.id, conn, variant.id if variant else None,
                                     variant.files if variant else None)
+    if version is None and definition_id is None:
+        _remember(engine, key, definition, variant)   # the newest version: the next start steps with it
     submission.check_start(parsed.model, data, where=f"{key} start form")
     return definition, parsed, variant
 
