@@ -19,10 +19,12 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
 from engine.bootstrap import Engine
+from engine.domain import priorities
 from engine.domain.errors import Problem
 from engine.persistence import document_tables
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
+from engine.persistence.fast import FastStatement
 from engine.runtime.parsing import SourceFile
 from engine.runtime.timers import due_from
 from engine.services.case_events import append_case_event
@@ -58,10 +60,14 @@ def schedule_erasure(conn: Connection, case_id: str, period: str | None, ended: 
     """Plan the erasure of a case that just ended, ``period`` (its definition's retention) after."""
     if not period:
         return
-    conn.execute(t.jobs.insert(), dict(
+    # sent with the command's commit (on PostgreSQL: no round trip of its own, nor one for the commit)
+    _INSERT_JOB.defer(conn, dict(
         id=str(uuid.uuid4()), case_id=case_id, kind="retention", task_id=None, element_id=None,
         due_at=due_from(period, ended), retries=retries, attempts=0, suspended=False, created_at=ended,
-        payload={"retention": period}))
+        payload={"retention": period}, priority=priorities.for_kind("retention")))
+
+
+_INSERT_JOB = FastStatement(t.jobs.insert())
 
 
 def erase(engine: Engine, job: Any) -> None:

@@ -90,3 +90,29 @@ def test_a_start_with_an_assigned_key_counts_up_and_checks_the_key_in_one_statem
     cases.start_case(engine, "inbox", {"gruppen": ["bauamt"], "frist": None}, internal=True)
     assert "SELECT cases" not in sent and sent["INSERT business_key_sequences"] == 1, sent
     assert sum(sent.values()) <= 7, sent   # definition, counter, case, audit event, work item, case field, COMMIT
+
+
+def test_a_completion_sends_its_case_update_with_its_commit(engine, monkeypatch):
+    """Two round trips: the work item with its case, then the checked case update, the other
+    writes and COMMIT in one pipeline (a stale revision fails that pipeline: test_case_cache)."""
+    if engine.db.dialect.name != "postgresql":
+        pytest.skip("counts PostgreSQL round trips")
+    deploy_models(engine, "inbox.bpmn")
+    warm, case_id = (cases.start_case(engine, "inbox", {"gruppen": ["bauamt"], "frist": None}, internal=True)
+                     for _ in range(2))
+    [first] = queries.list_tasks(engine, case_id=warm)
+    cases.complete_task(engine, first["id"], {}, actor="sb1", internal=True)   # the definition's retention read
+    [task] = queries.list_tasks(engine, case_id=case_id)
+    engine.case_cache.take(case_id)   # as in the web process after the worker's step: nothing cached
+    trips: list[list[str]] = []
+    pipeline = fast._libpq_pipeline
+
+    def counted(driver: Any, pending: list[tuple[str, Any, Any]], commit: bool) -> None:
+        trips.append([sql.split()[0] for sql, _args, _receive in pending] + (["COMMIT"] if commit else []))
+        pipeline(driver, pending, commit)
+
+    monkeypatch.setattr(fast, "_libpq_pipeline", counted)
+    cases.complete_task(engine, task["id"], {}, actor="sb1", internal=True)
+    assert len(trips) == 2, trips
+    assert trips[1][0] == "WITH" and trips[1][-1] == "COMMIT", trips
+    assert queries.get_case(engine, case_id, with_history=False)["status"] == "completed"
