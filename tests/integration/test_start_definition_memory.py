@@ -74,3 +74,40 @@ def test_a_start_runs_on_the_version_another_process_deployed(engine: Engine, re
     assert reads == ["reading"]                  # ... and the second attempt read it
     assert version_of(engine, cases.start_case(engine, "antrag", dict(DATA), actor="bench")) == 2
     assert reads == ["reading"]
+
+
+
+def test_the_check_compares_what_the_first_read_read(engine: Engine) -> None:
+    """The write transaction's check reads the newest version and the overrides stamp with
+    result processing (FastStatement.all_deferred), the start's first read without
+    (FastStatement.first): both give the same stamp, with and without overrides, or every start
+    of a tenant with overrides would be stepped twice."""
+    from sqlalchemy import insert
+
+    from engine.persistence.db import reading, unit_of_work
+    from engine.persistence.tenant_tables import tenants
+    from engine.services import overrides
+    from engine.tenancy import tenant_scope
+    from tests.integration.test_tenant_overrides import DMN, KEY, PROCESS
+
+    deploy(engine, read_paths([str(PROCESS)]), actor="provider", shared=True)
+    with engine.db.begin() as conn:
+        conn.execute(insert(tenants).values(id="musterstadt", name="Musterstadt", settings={}, connectors={},
+                                            active=True, created_at=engine.clock.now()))
+
+    def both() -> tuple[Any, Any]:
+        params = {"key": KEY, "tenant": "musterstadt"}
+        with tenant_scope("musterstadt"):
+            with reading(engine.db) as conn:
+                first = case_start._LATEST_ID.first(conn, params)
+            with unit_of_work(engine.db) as uow:
+                checked = case_start._LATEST_ID.all_deferred(uow.conn, params)
+                uow.commit()
+        assert checked.rows is not None
+        return case_start._stamp(first), case_start._stamp(checked.rows[0])
+
+    read, checked = both()
+    assert read == checked and read is not None and read[3] == 0
+    overrides.upload(engine, "musterstadt", KEY, "gebuehr.dmn", DMN.replace(b"18000", b"15000"), actor="owner")
+    read, checked = both()
+    assert read == checked and read is not None and read[3] == 1 and read[4] is not None
