@@ -21,11 +21,13 @@ running sub-processes with the open tasks inside them. A clerk's task in branch 
 or gateway reads a status a script set in branch a sees the new status, and a non-interrupting
 boundary or event sub-process branch's writes reach the task they are attached to. Names local
 to the writer (input mappings of it or of the sub-processes around it, a sequential loop's
-counters and element variable) are not copied, nor into a task where they are local. A called
+counters and element variable) are not copied, nor into a task where they are local (there
+the write replaces the case's value the local covers, which comes back when the local scope
+ends). A called
 process is a scope of its own: nothing is copied into it or out of it. Every open task holds
 the current value of what was copied, so the branches' later completions and the merge at the
 join keep it. Only processes where branches can run side by side (a split with more than one
-outgoing path other than an exclusive gateway, or an event sub-process) get this.
+outgoing path other than an exclusive gateway, an event sub-process, a cycle timer) get this.
 
 Known limits: a variable a branch removed stays, as it did before (SpiffWorkflow's merge never
 removes, and removals are not copied); writes inside a parallel multi-instance loop's instances
@@ -35,9 +37,11 @@ loop completes.
 
 from __future__ import annotations
 
+import time
 from copy import deepcopy
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, ParallelMultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess
@@ -45,13 +49,13 @@ from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import shared_scope, spiff_seam
-from engine.runtime.io_mapping import INPUTS, enclosing_chain, enclosing_task
+from engine.runtime.io_mapping import INPUTS, SHADOWED, enclosing_chain, enclosing_task
 from engine.runtime.variable_aggregation import Aggregating
 
 __all__ = ["attach", "merged", "changes", "share"]
 
 OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
-SHARED = "branch_shared"   # internal data of an open task: {name: value} other branches wrote into it
+SHARED = "branch_shared"   # internal data of an open task: {name: [value, time]} other branches wrote into it
 
 
 def _chain(task: Any) -> list[Any]:
@@ -85,13 +89,29 @@ class MergedJoin:
     """Mixin for a parallel or inclusive join (and a scope's end join): merge the changes."""
 
     def _run_hook(self, my_task: Any) -> Any:
-        ends = spiff_seam.join_branch_ends(self, my_task)   # before the library prunes them
+        arrivals = spiff_seam.join_arrivals(self, my_task)   # before the library prunes them
+        ends = [arrival.parent for arrival in arrivals]
         result = super()._run_hook(my_task)  # type: ignore[misc]
         if len(ends) > 1:
             split = _split_point(ends)
             if split is not None:
                 my_task.data = merged(split.data, [end.data for end in ends])
+        _keep_later_writes(my_task, arrivals, ends)
         return result
+
+
+def _keep_later_writes(my_task: Any, arrivals: list[Any], ends: list[Any]) -> None:
+    """A write another branch copied into the join's waiting arrivals is later than what the
+    branches that had arrived then hold: it stays, unless a branch that arrived after it holds
+    its own value (the copy, or a still later write of its own)."""
+    copied: dict[str, tuple[Any, float]] = {}
+    for arrival in arrivals:
+        for name, (value, at) in (arrival.internal_data.get(SHARED) or {}).items():
+            if name not in copied or at > copied[name][1]:
+                copied[name] = (value, at)
+    for name, (value, at) in copied.items():
+        if not any(end.last_state_change > at and name in end.data for end in ends):
+            my_task.data[name] = deepcopy(value)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -165,17 +185,39 @@ def share(task: Any) -> None:
     if not found:
         return
     scope = _call_scope(task)
+    now = time.time()   # SpiffWorkflow's clock for a task's last_state_change
     for other in _open_tasks(task):
-        if other is task or task.is_descendant_of(other) or _call_scope(other) is not scope:
+        # (an open task the writer descends from is included: a cycle timer spawns its next
+        # branch from its own data, a sequential loop its next instance)
+        if other is task or _call_scope(other) is not scope:
             continue
         local = _local_names(other)
         for name, value in found.items():
             if name in local:
+                _cover(other, name, value)
                 continue
             if not (name in other.data and _same(other.data[name], value)):
                 other.data[name] = deepcopy(value)
-            if other.state & TaskState.WAITING:   # kept to be laid over again when it re-inherits
-                other.internal_data.setdefault(SHARED, {})[name] = deepcopy(value)
+            # kept to be laid over again when it re-inherits (a waiting task is updated again
+            # while it waits) and, with the time of the copy, for a join's merge
+            other.internal_data.setdefault(SHARED, {})[name] = [deepcopy(value), now]
+
+
+def _cover(task: Any, name: str, value: Any) -> None:
+    """``name`` is local to ``task`` (an input mapping of it or of a sub-process around it):
+    the case's value it covers, put back when that local scope ends, becomes ``value``."""
+    holders = [h for h in enclosing_chain(task) if name in (h.internal_data.get(INPUTS) or ())]
+    if holders:   # the outermost local scope puts the case's value back
+        holders[-1].internal_data.setdefault(SHADOWED, {})[name] = deepcopy(value)
+
+
+def _lay_over(task: Any) -> None:
+    """After ``task`` merged its parent's data in: what other branches copied into it, where
+    the parent's (older) value came back, not where the task holds a value of its own."""
+    parent = task.parent.data if task.parent is not None else {}
+    for name, (value, _at) in (task.internal_data.get(SHARED) or {}).items():
+        if name not in task.data or (name in parent and _same(task.data[name], parent[name])):
+            task.data[name] = deepcopy(value)
 
 
 class SharedWrites:
@@ -184,15 +226,12 @@ class SharedWrites:
 
     def _update_hook(self, my_task: Any) -> Any:
         """A waiting task is updated again while it waits, and SpiffWorkflow then merges its
-        parent's (older) data into it: what other branches wrote is laid over again."""
-        result = super()._update_hook(my_task)  # type: ignore[misc]
-        written = my_task.internal_data.get(SHARED)
-        if written:
-            parent = my_task.parent.data if my_task.parent is not None else {}
-            for name, value in written.items():   # where the parent's value came back, not the task's own
-                if name not in my_task.data or (name in parent and _same(my_task.data[name], parent[name])):
-                    my_task.data[name] = deepcopy(value)
-        return result
+        parent's (older) data into it: what other branches wrote is laid over again at once
+        (a cycle timer spawns its next branch from the task's data in the same update)."""
+        if not my_task.internal_data.get(SHARED):
+            return super()._update_hook(my_task)  # type: ignore[misc]
+        with spiff_seam.after_inherit(my_task, _lay_over):
+            return super()._update_hook(my_task)  # type: ignore[misc]
 
     def _on_complete_hook(self, my_task: Any) -> None:
         my_task.internal_data.pop(SHARED, None)
@@ -210,6 +249,8 @@ def _concurrent(specs: list[Any]) -> bool:
         for task_spec in spec.task_specs.values():
             if isinstance(task_spec, EventSubprocess):
                 return True
+            if isinstance(getattr(task_spec, "event_definition", None), CycleTimerEventDefinition):
+                return True   # each firing of a cycle timer starts a branch of its own
             if len(task_spec.outputs) > 1 and not isinstance(task_spec, ExclusiveGateway):
                 return True
     return False

@@ -53,7 +53,7 @@ COPIED = {  # library function -> (sha256 of its source when we mirrored it, whe
     _TIMER + "TimerEventDefinition.parse_iso_recurring_interval": (
         "a6cd84f8353b1abcce319535727eba4b6dab818ce59031dd3bb0dfabaff947af", "engine.runtime.specs._parse_cycle"),
     "SpiffWorkflow.bpmn.specs.mixins.unstructured_join.UnstructuredJoin._run_hook": (
-        "2618569c760d44dbde7204b269c15a7b9c4df82dd738e1cf3c68ba0f70e2c43a", "join_branch_ends (here)"),
+        "2618569c760d44dbde7204b269c15a7b9c4df82dd738e1cf3c68ba0f70e2c43a", "join_arrivals (here)"),
     "SpiffWorkflow.camunda.specs.multiinstance_task.update_task_spec": (
         "fd064228fc45d4c6824de990f097ec3b5b7904a756e38779c5c74561b2c0d74a",
         "update_loop_without_element_variable (here)"),
@@ -123,14 +123,31 @@ def update_loop_without_element_variable(loop_spec: Any, my_task: Any) -> None:
     loop_spec.input_item = None
 
 
-def join_branch_ends(join_spec: Any, my_task: Any) -> list[Any]:
-    """The last tasks of the branches a firing join merges, in the order the library merges
-    them (``UnstructuredJoin._run_hook``, pinned in COPIED): the other finished instances of
-    the join by their last state change, then the firing one; each branch's end is its parent."""
+def join_arrivals(join_spec: Any, my_task: Any) -> list[Any]:
+    """The join's task instances a firing join merges, in the order the library merges them
+    (``UnstructuredJoin._run_hook``, pinned in COPIED): the other finished instances of the
+    join by their last state change, then the firing one."""
     others = [t for t in my_task.workflow.tasks.values()
               if t.task_spec == join_spec and t.has_state(TaskState.FINISHED_MASK) and not my_task.is_descendant_of(t)]
-    ends = [t.parent for t in sorted(others, key=lambda t: t.last_state_change)]
-    return [*ends, my_task.parent]
+    return [*sorted(others, key=lambda t: t.last_state_change), my_task]
+
+
+@contextlib.contextmanager
+def after_inherit(task: Any, hook: Callable[[Any], None]) -> Iterator[None]:
+    """Inside, every merge of the parent's data into ``task`` (``Task._inherit_data``, which a
+    spec's update hook runs first, before an event definition spawns a cycle's branch from the
+    task's data) is followed by ``hook(task)``."""
+    original = task._inherit_data
+
+    def inherit() -> None:
+        original()
+        hook(task)
+
+    task._inherit_data = inherit
+    try:
+        yield
+    finally:
+        del task._inherit_data
 
 
 def inherit_data(task: Any) -> None:

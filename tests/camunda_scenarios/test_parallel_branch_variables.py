@@ -276,3 +276,90 @@ def test_a_waiting_catch_event_keeps_what_another_branch_wrote(scenario: Scenari
     scenario.message("antwort_da", key="AZ-2")
     assert scenario.status(case) == "completed"
     assert scenario.data(case)["gesehen"] == 75
+
+
+def test_a_write_to_a_name_another_branchs_task_holds_locally_is_seen_after_that_task(scenario: Scenario) -> None:
+    """Branch b's task has its own local ``hinweis`` (an input mapping): while it runs it sees
+    that; after it, branch b reads the case's variable, which branch a has changed meanwhile."""
+    _deploy(scenario, (HEAD + """    <parallelGateway id="fork"/>
+    <sequenceFlow id="a1" sourceRef="fork" targetRef="a"/>
+    <userTask id="a"/>
+    <sequenceFlow id="a2" sourceRef="a" targetRef="join"/>
+    <sequenceFlow id="b1" sourceRef="fork" targetRef="b"/>
+    <userTask id="b">
+      <extensionElements><camunda:inputOutput>
+        <camunda:inputParameter name="hinweis">intern</camunda:inputParameter>
+      </camunda:inputOutput></extensionElements>
+    </userTask>
+    <sequenceFlow id="b2" sourceRef="b" targetRef="lesen"/>
+    <scriptTask id="lesen" scriptFormat="python"><script>gesehen = hinweis</script></scriptTask>
+    <sequenceFlow id="b3" sourceRef="lesen" targetRef="join"/>
+    <parallelGateway id="join"/>
+    <sequenceFlow id="f2" sourceRef="join" targetRef="ende"/>
+    <endEvent id="ende"/>
+  </process>
+</definitions>
+""").encode())
+    case = scenario.start("zweige", {"hinweis": "alt"})
+    scenario.complete(case, "a", {"hinweis": "neu"})
+    scenario.complete(case, "b", {})
+    assert scenario.status(case) == "completed"
+    assert scenario.data(case)["gesehen"] == "neu"
+
+
+def test_an_event_sub_process_inside_a_sub_process_keeps_its_later_write(scenario: Scenario) -> None:
+    """The sub-process's flow counts, then throws a signal its non-interrupting event sub-process
+    catches and counts again: the case goes on with both counts, the later one last."""
+    _deploy(scenario, (HEAD.replace('targetRef="fork"', 'targetRef="sp"') + """    <subProcess id="sp">
+      <startEvent id="sp_start"/>
+      <sequenceFlow id="s1" sourceRef="sp_start" targetRef="zaehlen"/>
+      <scriptTask id="zaehlen" scriptFormat="python"><script>zaehler = zaehler + 1</script></scriptTask>
+      <sequenceFlow id="s2" sourceRef="zaehlen" targetRef="melden"/>
+      <intermediateThrowEvent id="melden"><signalEventDefinition signalRef="sig"/></intermediateThrowEvent>
+      <sequenceFlow id="s3" sourceRef="melden" targetRef="sp_ende"/>
+      <endEvent id="sp_ende"/>
+      <subProcess id="esp" triggeredByEvent="true">
+        <startEvent id="esp_start" isInterrupting="false"><signalEventDefinition signalRef="sig"/></startEvent>
+        <sequenceFlow id="e1" sourceRef="esp_start" targetRef="nachzaehlen"/>
+        <scriptTask id="nachzaehlen" scriptFormat="python"><script>zaehler = zaehler + 1</script></scriptTask>
+        <sequenceFlow id="e2" sourceRef="nachzaehlen" targetRef="esp_ende"/>
+        <endEvent id="esp_ende"/>
+      </subProcess>
+    </subProcess>
+    <sequenceFlow id="f2" sourceRef="sp" targetRef="danach"/>
+    <userTask id="danach"/>
+    <sequenceFlow id="f3" sourceRef="danach" targetRef="ende"/>
+    <endEvent id="ende"/>
+  </process>
+  <signal id="sig" name="gezaehlt"/>
+</definitions>
+""").encode())
+    case = scenario.start("zweige", {"zaehler": 0})
+    assert scenario.waits_at(case) == ["danach"]
+    assert scenario.data(case)["zaehler"] == 2
+
+
+def test_each_firing_of_a_cycle_timer_counts_on_the_last_firings_write(scenario: Scenario) -> None:
+    _deploy(scenario, (HEAD.replace('targetRef="fork"', 'targetRef="pruefen"') + """    <userTask id="pruefen"/>
+    <boundaryEvent id="mahnung" attachedToRef="pruefen" cancelActivity="false">
+      <timerEventDefinition><timeCycle>R3/P1D</timeCycle></timerEventDefinition>
+    </boundaryEvent>
+    <sequenceFlow id="t1" sourceRef="mahnung" targetRef="zaehlen"/>
+    <scriptTask id="zaehlen" scriptFormat="python"><script>mahnungen = mahnungen + 1</script></scriptTask>
+    <sequenceFlow id="t2" sourceRef="zaehlen" targetRef="ende_t"/>
+    <endEvent id="ende_t"/>
+    <sequenceFlow id="m1" sourceRef="pruefen" targetRef="lesen"/>
+    <scriptTask id="lesen" scriptFormat="python"><script>gezaehlt = mahnungen</script></scriptTask>
+    <sequenceFlow id="m2" sourceRef="lesen" targetRef="ende"/>
+    <endEvent id="ende"/>
+  </process>
+</definitions>
+""").encode())
+    case = scenario.start("zweige", {"mahnungen": 0})
+    for _day in range(4):
+        scenario.advance(timedelta(days=1, minutes=1))
+    assert scenario.waits_at(case) == ["pruefen"]
+    scenario.complete(case, "pruefen", {})
+    assert scenario.status(case) == "completed"
+    assert scenario.data(case)["gezaehlt"] == 3
+    assert scenario.data(case)["mahnungen"] == 3
