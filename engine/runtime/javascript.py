@@ -20,7 +20,8 @@ Spin's JSON reading API, ``S(json).prop('a').stringValue()``):
 ``execution.getVariable/setVariable/hasVariable/removeVariable/getVariables`` (and the
 ``Local`` variants), ``execution.processInstanceId``/``getProcessBusinessKey()``/
 ``getCurrentActivityId()``/``getEventName()``, in task listeners ``task.getName()``,
-``task.setAssignee()``, ``task.addCandidateGroup()`` and friends; process variables are
+``task.setAssignee()``, ``task.addCandidateGroup()`` and friends, ``console.log()`` and friends
+(GraalJS has them; here they write nothing); process variables are
 also readable as globals, as in Camunda. The value of the last statement is the script's
 result (``camunda:resultVariable``, mapping values).
 
@@ -251,6 +252,13 @@ _PRELUDE = r"""
   BpmnError.prototype = Object.create(Error.prototype);
   BpmnError.prototype.name = "BpmnError";
   if (!has(vars, "BpmnError")) { globals.BpmnError = BpmnError; }
+  // console.log(...) and friends, as GraalJS (Camunda 7's JavaScript engine) has them: here they
+  // take any arguments and write nothing; no host function is behind them
+  if (!has(vars, "console")) {
+    var quiet = function () { return undefined; };
+    globals.console = freeze({log: quiet, info: quiet, warn: quiet, error: quiet, debug: quiet, trace: quiet,
+                              dir: quiet, table: quiet, assert: quiet, time: quiet, timeEnd: quiet});
+  }
   // ... also reached as Java: org.camunda.bpm.engine.delegate.BpmnError (Flowable's, Activiti's),
   // Java.type("...BpmnError"), Packages.org...BpmnError; nothing else of Java is there
   if (input.javaBpmnError) {
