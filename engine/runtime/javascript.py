@@ -182,11 +182,20 @@ _PRELUDE = r"""
   Object.keys(beans).forEach(function (bean) { globals[bean] = freeze(beans[bean]); });
   // process.setStatus(text), as in Camunda listeners of municipal models: the citizen's status
   // (a milestone). Only for a script that uses it, so that no other script sees a `process`.
-  if (input.statusApi && !has(vars, "process") && !has(globals, "process")) {
-    globals.process = freeze({setStatus: function (v) {
+  // A `process` bean of camunda-mapping.json (DigiWF's has setDescription) gets setStatus beside
+  // its mapped methods, unless it maps setStatus itself.
+  if (input.statusApi && !has(vars, "process")) {
+    var setStatus = function (v) {
       if (typeof v !== "string" || v.trim() === "") { throw new TypeError("setStatus needs a non-empty text"); }
       out.status = v;
-    }});
+    };
+    if (!has(globals, "process")) {
+      globals.process = freeze({setStatus: setStatus});
+    } else if (has(beans, "process") && !has(beans.process, "setStatus")) {
+      var merged = {setStatus: setStatus};
+      Object.keys(beans.process).forEach(function (m) { merged[m] = beans.process[m]; });
+      globals.process = freeze(merged);
+    }
   }
   if (input.task) {
     var attrs = input.task, task = Object.create(execution);

@@ -3,9 +3,11 @@ camunda-mapping.json entry needed) and the ``amtsflow:status`` extension propert
 
 from __future__ import annotations
 
+import json
+
 from engine.services import queries
 from tests.camunda_scenarios.conftest import Scenario
-from tests.camunda_scenarios.test_listeners import deploy
+from tests.camunda_scenarios.test_listeners import deploy, model
 
 MODEL = """
 <startEvent id="start"><extensionElements>
@@ -48,3 +50,21 @@ def test_a_javascript_listener_sets_the_status(scenario: Scenario) -> None:
         '</camunda:executionListener>'))
     case = scenario.start("p", {"eingang": "heute"})
     assert citizen_status(scenario, case) == "In Prüfung seit heute"
+
+
+def test_a_mapped_process_bean_keeps_set_status(scenario: Scenario) -> None:
+    """DigiWF's `process` bean also has setDescription: a process folder maps that method in
+    camunda-mapping.json; process.setStatus stays the engine's own in the same script."""
+    scenario.connector.answer("beschreiben", None)
+    body = MODEL.replace(
+        '<camunda:executionListener event="start" expression="${process.setStatus(\'In Prüfung\')}"/>',
+        '<camunda:executionListener event="start"><camunda:script scriptFormat="javascript">'
+        'process.setDescription("Antrag von " + execution.getVariable("name"));'
+        'process.setStatus("In Prüfung");</camunda:script></camunda:executionListener>')
+    scenario.deploy_files([], extra={"p.bpmn": model(body, ""),
+                                     "camunda-mapping.json": json.dumps(
+                                         {"beans": {"process.setDescription": "test.beschreiben"}}).encode()})
+    case = scenario.start("p", {"name": "Erika"})
+    assert citizen_status(scenario, case) == "In Prüfung", scenario.case(case)
+    # (the first start of a definition may run its first step twice, tests/camunda_scenarios/test_js_beans.py)
+    assert {json.dumps(c.params) for c in scenario.connector.calls} == {json.dumps({"args": ["Antrag von Erika"]})}
