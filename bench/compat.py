@@ -1,7 +1,7 @@
 """Camunda 7 and Flowable compatibility over three corpora: deploy, then run to the end.
 
     python bench/compat.py [--corpus NAME|PATH ...] [--jobs N] [--timeout S] [--steps N] [--table]
-                           [--no-raw] [--raw-report PATH] [--tree]
+                           [--no-raw] [--raw-report PATH] [--tree] [--platform digiwf]
 
 Corpora (../shared/corpus, resolved relative to this repository; each skipped with a message
 when absent): ``camunda-bpm-examples``, ``camunda-engine-tests``, ``flowable-engine-tests``.
@@ -28,8 +28,14 @@ For every BPMN file:
    ``--no-raw`` skips this column.
 
 ``--tree`` (for real model collections such as a municipality's folder tree): before the runs,
-every file that deploys is deployed into the template database in path order, so each run's
+every file that deploys is deployed into the template database, oldest first (modification time,
+then path), so each run's
 engine already holds the processes kept in other folders that its call activities name.
+
+``--platform digiwf`` (for Munich's DigiWF models): the run also does what that platform does
+around a model (bench/compat_digiwf.py): its start variables, its own JSON forms (found by key)
+filled in at the start and at each user task, and the beans its JavaScript calls mapped to
+``bench.call``. The raw column gets none of this.
 
 What counts as an *executable model* (the denominator) is decided in
 ``bench/compat_corpus.py``: a process not marked ``isExecutable="false"``, and not a model
@@ -65,6 +71,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.compat_corpus import blocker_group, executable  # noqa: E402
+from bench.compat_digiwf import DigiwfRun, script_beans  # noqa: E402
 from bench.compat_raw import by_design, raw_file  # noqa: E402
 from bench.compat_run import AnswerEverything, run_case  # noqa: E402
 from engine.bootstrap import Engine, bootstrap  # noqa: E402
@@ -120,7 +127,7 @@ def new_engine(template: Path, workdir: Path, clock: FakeClock) -> Engine:
 
 
 def run_file(bpmn: Path, template: Path, steps: int = MAX_STEPS, corpus: Path | None = None,
-             timeout: int = TIMEOUT_S) -> Row:
+             timeout: int = TIMEOUT_S, platform: str | None = None) -> Row:
     corpus = corpus or CORPUS
     name = str(bpmn.relative_to(corpus)) if bpmn.is_relative_to(corpus) else str(bpmn)
     started = time.monotonic()
@@ -128,7 +135,7 @@ def run_file(bpmn: Path, template: Path, steps: int = MAX_STEPS, corpus: Path | 
     signal.alarm(timeout)
     row = Row(name, False, "no", "-")
     try:
-        _run_file(row, bpmn, template, steps, corpus)
+        _run_file(row, bpmn, template, steps, corpus, platform)
     except _Timeout:  # the row keeps what was reached (checked, deployed)
         row.completed, row.reason = "no", f"did not finish within {timeout} s"
         row.blockers = row.blockers or [row.reason]
@@ -143,25 +150,28 @@ def run_file(bpmn: Path, template: Path, steps: int = MAX_STEPS, corpus: Path | 
     return row
 
 
-def _checked(bpmn: Path, corpus: Path) -> tuple[Any, Any, list[SourceFile]]:
+def _checked(bpmn: Path, corpus: Path, platform: str | None = None) -> tuple[Any, Any, list[SourceFile]]:
     """(check "as is", check with the corpus mapping, the files to deploy with every needed
-    mapping entry added)."""
+    mapping entry added; with ``--platform digiwf`` also the beans its JavaScript calls)."""
     plain = compat.check_file(bpmn)
     mapping = corpus_mapping(corpus)
     report = compat.check_file(bpmn, base_mapping=mapping) if mapping else plain
     if report.status == compat.BLOCKED:
         return plain, report, []
     files = compat.with_base_mapping([SourceFile(str(p), p.read_bytes()) for p in compat.bundle_for(bpmn)], mapping)
-    if report.mapping_needed:
+    wanted = list(report.mapping_needed)
+    if platform == "digiwf":
+        wanted += [entry for entry in script_beans(files) if entry not in wanted]
+    if wanted:
         needed: dict[str, dict[str, str]] = {}
-        for section, key in report.mapping_needed:
+        for section, key in wanted:
             needed.setdefault(section, {})[key] = "bench.call"
         files = compat.with_base_mapping(files, needed)
     return plain, report, files
 
 
-def _run_file(row: Row, bpmn: Path, template: Path, steps: int, corpus: Path) -> None:
-    plain, report, files = _checked(bpmn, corpus)
+def _run_file(row: Row, bpmn: Path, template: Path, steps: int, corpus: Path, platform: str | None = None) -> None:
+    plain, report, files = _checked(bpmn, corpus, platform)
     row.in_target = plain.in_target
     if report.status == compat.BLOCKED:
         row.blockers = sorted({p.message for p in report.remaining})
@@ -182,7 +192,8 @@ def _run_file(row: Row, bpmn: Path, template: Path, steps: int, corpus: Path) ->
             for connector in ("camunda", "bench", "mail", "http"):  # answered in-process, nothing leaves
                 engine.connectors[connector] = AnswerEverything(connector)
             keys = [p.key for p in result.processes if p.key in report.processes]
-            outcomes = [run_case(engine, clock, key, steps) for key in keys]
+            around = DigiwfRun(corpus, bpmn) if platform == "digiwf" else None
+            outcomes = [run_case(engine, clock, key, steps, around) for key in keys]
             failed = [f"{key}: {why}" for key, why in zip(keys, outcomes) if why]
             row.completed = "no" if failed or not keys else "yes"
             row.reason = "; ".join(failed) if keys else "no executable process in this file"
@@ -201,24 +212,25 @@ def make_template(tmp: str) -> Path:
 
 
 def run_task(args: tuple[Any, ...]) -> Row:
-    """(bpmn, template, steps, corpus, timeout[, raw])."""
+    """(bpmn, template, steps, corpus, timeout[, raw[, platform]])."""
     # A pool replaces a worker after maxtasksperchild from its handler thread, and a process forked
     # from a thread has no tenant scope (contextvars are per thread): act for the default tenant here.
     from engine.tenancy import DEFAULT_TENANT, tenant_scope
 
     bpmn, template, steps, corpus, timeout, *rest = args
     raw = bool(rest and rest[0])
+    platform = rest[1] if len(rest) > 1 else None
     with tenant_scope(DEFAULT_TENANT):
-        row = run_file(bpmn, template, steps, corpus, timeout)
+        row = run_file(bpmn, template, steps, corpus, timeout, platform)
     if raw and row.executable:
         outcome = raw_file(bpmn)
         row.raw, row.raw_reason = ("yes" if outcome.completed else "no"), outcome.reason
     return row
 
 
-def deploy_tree(template: Path, corpus: Path) -> int:
-    """Deploy every file of ``corpus`` that deploys into the template database, in path order,
-    as a platform holding the whole folder tree has them: a call activity then finds a called
+def deploy_tree(template: Path, corpus: Path, platform: str | None = None) -> int:
+    """Deploy every file of ``corpus`` that deploys into the template database, oldest first
+    (modification time, then path), as a platform holding the whole folder tree has them: a call activity then finds a called
     process kept in another folder. Returns how many files deployed."""
     from engine.tenancy import DEFAULT_TENANT, tenant_scope
 
@@ -226,9 +238,11 @@ def deploy_tree(template: Path, corpus: Path) -> int:
     deployed = 0
     try:
         with tenant_scope(DEFAULT_TENANT):
-            for bpmn in compat.bpmn_files([corpus]):
+            # oldest first (modification time, then path): a collection rebuilt from a history keeps
+            # each file's commit time, and the newest version of a process is then its latest
+            for bpmn in sorted(compat.bpmn_files([corpus]), key=lambda p: (p.stat().st_mtime, str(p))):
                 try:
-                    _plain, report, files = _checked(bpmn, corpus)
+                    _plain, report, files = _checked(bpmn, corpus, platform)
                     if report.status != compat.BLOCKED:
                         deploy(engine, files, actor="bench")
                         deployed += 1
@@ -240,13 +254,13 @@ def deploy_tree(template: Path, corpus: Path) -> int:
 
 
 def run_corpus(corpus: Path = CORPUS, steps: int = MAX_STEPS, jobs: int = 1, timeout: int = TIMEOUT_S,
-               raw: bool = False, tree: bool = False) -> list[Row]:
+               raw: bool = False, tree: bool = False, platform: str | None = None) -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         template = make_template(tmp)
         if tree:
-            print(f"{corpus.name}: {deploy_tree(template, corpus)} files deployed as the platform's tree first "
+            print(f"{corpus.name}: {deploy_tree(template, corpus, platform)} files deployed as the platform's tree first "
                   "(--tree)")
-        tasks = [(p, template, steps, corpus, timeout, raw) for p in compat.bpmn_files([corpus])]
+        tasks = [(p, template, steps, corpus, timeout, raw, platform) for p in compat.bpmn_files([corpus])]
         if jobs <= 1:
             return [run_task(t) for t in tasks]
         with multiprocessing.get_context("fork").Pool(jobs, maxtasksperchild=100) as pool:
@@ -357,6 +371,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="deploy every file of the corpus first (a platform holding the whole folder tree), "
                              "then run each file: call activities find processes kept in other folders. For "
                              "real model collections, not for engine-test corpora whose files reuse process ids")
+    parser.add_argument("--platform", choices=["digiwf"], default=None,
+                        help="simulate the platform around a real model collection: 'digiwf' (Munich's DigiWF: "
+                             "its start variables, its JSON forms found by key, its JavaScript beans; "
+                             "bench/compat_digiwf.py)")
     parser.add_argument("--raw-report", type=Path, default=None,
                         help="write the models raw SpiffWorkflow completes and the engine does not, with the "
                              "engine's reason, to this file (tab-separated)")
@@ -369,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{corpus.name}: skipped, corpus not found at {corpus}")
             continue
         started = time.monotonic()
-        rows = run_corpus(corpus, args.steps, args.jobs, args.timeout, args.raw, args.tree)
+        rows = run_corpus(corpus, args.steps, args.jobs, args.timeout, args.raw, args.tree, args.platform)
         if args.table:
             print_table(rows)
         line, ok = summary(corpus.name, rows)

@@ -141,8 +141,11 @@ def form_data(form: Any, today: str) -> dict[str, Any]:
     return sample(form.schema, today)
 
 
-def run_case(engine: Engine, clock: FakeClock, key: str, steps: int) -> str:
-    """Start a case of ``key`` and drive it to the end; '' when completed, else why not."""
+def run_case(engine: Engine, clock: FakeClock, key: str, steps: int, platform: Any = None) -> str:
+    """Start a case of ``key`` and drive it to the end; '' when completed, else why not.
+    ``platform`` (bench/compat_digiwf.py's DigiwfRun) adds the start data and forms of a
+    platform around the model: ``start_data(key, today)``, ``task_data(process_key,
+    element_id, today)`` (None: no form of its own)."""
     today = clock.now().date().isoformat()
     try:
         with engine.db.connect() as conn:
@@ -150,6 +153,9 @@ def run_case(engine: Engine, clock: FakeClock, key: str, steps: int) -> str:
                                       .order_by(t.process_definitions.c.version.desc()).limit(1)).scalar_one()
         start_form = engine.definitions.get(definition).model.start_form
         data = form_data(start_form, today) if start_form is not None else _condition_names(engine, definition, {})
+        if platform is not None:
+            data = {**data, **platform.start_data(key, today)}
+            data.update(_condition_names(engine, definition, data))
         case_id = cases.start_case(engine, key, data, business_key=f"bench-{key}"[:MAX_NAME_LENGTH], actor="bench", internal=True)
     except AmtsflowError as exc:
         return f"start: {exc.message}"
@@ -169,6 +175,9 @@ def run_case(engine: Engine, clock: FakeClock, key: str, steps: int) -> str:
                     continue  # completing an earlier one cancelled it (a terminate end event, an error)
                 form = cases.task_form(engine, task["id"])
                 data = form_data(form, today) if form is not None else _condition_variables(engine, case_id)
+                own = platform.task_data(task["process_key"], task["element_id"], today) if platform else None
+                if own is not None:
+                    data = {**own, **_condition_variables(engine, case_id, own)}
                 try:
                     cases.complete_task(engine, task["id"], data, actor=task["assignee"] or "bench", internal=True)
                 except AmtsflowError as exc:
@@ -186,13 +195,13 @@ def _still_open(engine: Engine, case_id: str, task_id: str) -> bool:
         t["id"] == task_id for t in view["open_tasks"])
 
 
-def _condition_variables(engine: Engine, case_id: str) -> dict[str, Any]:
+def _condition_variables(engine: Engine, case_id: str, given: dict[str, Any] | None = None) -> dict[str, Any]:
     """Data for a task whose form is not part of the deployment (an embedded HTML or React
     form): any data satisfies it, so set what the model's conditions read and the case
     lacks, to True (a form's approve checkbox)."""
     with engine.db.connect() as conn:
         row = conn.execute(select(t.cases.c.definition_id, t.cases.c.data).where(t.cases.c.id == case_id)).first()
-    return _condition_names(engine, row.definition_id, row.data or {})
+    return _condition_names(engine, row.definition_id, {**(row.data or {}), **(given or {})})
 
 
 def _condition_names(engine: Engine, definition_id: Any, data: dict[str, Any]) -> dict[str, Any]:
