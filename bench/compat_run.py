@@ -232,11 +232,15 @@ MAX_DELIVERIES = 10   # of one message or signal name to a case: a non-interrupt
 def _correlate(engine: Engine, case_id: str, business_key: str | None, delivered: Counter[tuple[str, str]]) -> bool:
     """Deliver something the case waits for: the name delivered least often first (a
     non-interrupting boundary event subscribes again after each message and must not starve
-    the other waits), each name at most MAX_DELIVERIES times, in a fixed order."""
+    the other waits), then the awaited path before the exceptional one (a name that in the
+    case's processes only starts an event sub-process or triggers a boundary event, such as an
+    error message, comes after the answer a receive task waits for), each name at most
+    MAX_DELIVERIES times, in a fixed order."""
     with engine.db.connect() as conn:
         subs = conn.execute(select(t.subscriptions).where(t.subscriptions.c.case_id == case_id)).all()
+    exceptional = _exceptional_names(engine, case_id) if len(subs) > 1 else set()
     subs = sorted((s for s in subs if delivered[(s.kind, s.name)] < MAX_DELIVERIES),
-                  key=lambda s: (delivered[(s.kind, s.name)], s.name))
+                  key=lambda s: (delivered[(s.kind, s.name)], s.name in exceptional, s.name))
     if not subs:
         return False
     sub = subs[0]
@@ -248,6 +252,26 @@ def _correlate(engine: Engine, case_id: str, business_key: str | None, delivered
     except AmbiguousCorrelation:
         return True   # several waits of the case match (Camunda refuses too): the next step tries another
     return outcome.status == "delivered"
+
+
+def _exceptional_names(engine: Engine, case_id: str) -> set[str]:
+    """Message and signal names that the case's processes (its own and those its call
+    activities bound) catch only with event sub-process starts and boundary events."""
+    with engine.db.connect() as conn:
+        row = conn.execute(select(t.cases.c.definition_id, t.cases.c.bound_definitions)
+                           .where(t.cases.c.id == case_id)).first()
+    if row is None:
+        return set()
+    parsed = engine.definitions.for_case(row.definition_id, bound=row.bound_definitions or None)
+    side: set[str] = set()
+    awaited: set[str] = set()
+    for model in parsed.models.values():
+        for info in model.elements.values():
+            for name in (info.message, info.signal):
+                if name:
+                    exceptional = info.kind == "boundaryEvent" or (info.kind == "startEvent" and info.nested)
+                    (side if exceptional else awaited).add(name)
+    return side - awaited
 
 
 def _waits(engine: Engine, case_id: str) -> str:
