@@ -85,10 +85,10 @@ def form_for(key: str | None, folder: Path, corpus: Path) -> dict[str, Any] | No
 
 
 @lru_cache(maxsize=8)
-def form_keys(corpus: Path) -> dict[tuple[str, str], tuple[str, Path]]:
-    """(process id, element id) -> (DigiWF form key, the folder of the BPMN file), over the tree;
-    the start event's key is kept under (process id, "")."""
-    keys: dict[tuple[str, str], tuple[str, Path]] = {}
+def form_keys(corpus: Path) -> dict[tuple[str, str], list[tuple[str, Path, float]]]:
+    """(process id, element id) -> [(DigiWF form key, the folder of the BPMN file, its
+    modification time)], over the tree; the start event's key is kept under (process id, "")."""
+    keys: dict[tuple[str, str], list[tuple[str, Path, float]]] = {}
     for bpmn in sorted(corpus.rglob("*.bpmn")):
         try:
             root = etree.parse(str(bpmn), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
@@ -104,9 +104,10 @@ def form_keys(corpus: Path) -> dict[tuple[str, str], tuple[str, Path]]:
                 if not key:
                     continue
                 nested = node.getparent() is not process
+                found = (key, bpmn.parent, bpmn.stat().st_mtime)
                 if node.tag.endswith("startEvent") and not nested:
-                    keys.setdefault((pid, ""), (key, bpmn.parent))
-                keys.setdefault((pid, node.get("id", "")), (key, bpmn.parent))
+                    keys.setdefault((pid, ""), []).append(found)
+                keys.setdefault((pid, node.get("id", "")), []).append(found)
     return keys
 
 
@@ -194,12 +195,16 @@ class DigiwfRun:
         self.keys = form_keys(corpus)
 
     def _form(self, process_key: str, element_id: str) -> dict[str, Any] | None:
-        found = self.keys.get((process_key, element_id))
-        if found is None:   # a task of a called process: the same element id elsewhere, this folder first
-            candidates = [v for (_p, e), v in self.keys.items() if e == element_id and element_id]
-            candidates.sort(key=lambda v: v[1] != self.folder)
-            found = candidates[0] if candidates else None
-        return form_for(found[0], found[1], self.corpus) if found else None
+        """The form of the element in the file being run, else in the newest file of the tree
+        that has it (the version --tree deploys last); a task of a called process: the same
+        element id in any process."""
+        candidates = list(self.keys.get((process_key, element_id), []))
+        if not candidates and element_id:
+            candidates = [c for (_p, e), found in self.keys.items() if e == element_id for c in found]
+        if not candidates:
+            return None
+        key, folder, _when = max(candidates, key=lambda c: (c[1] == self.folder, c[2], str(c[1])))
+        return form_for(key, folder, self.corpus)
 
     def start_data(self, key: str, today: str) -> dict[str, Any]:
         form = self._form(key, "")

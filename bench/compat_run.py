@@ -251,6 +251,8 @@ def _correlate(engine: Engine, case_id: str, business_key: str | None, delivered
         outcome = messages.correlate_message(engine, sub.name, sub.correlation_key, {})
     except AmbiguousCorrelation:
         return True   # several waits of the case match (Camunda refuses too): the next step tries another
+    except AmtsflowError:
+        return True   # a name no sender can use (a name expression that gave nothing): the next step tries another
     return outcome.status == "delivered"
 
 
