@@ -9,7 +9,8 @@ gives an activity with ``inputOutput`` its own scope:
 * a variable the activity writes under the name of a local variable stays local (it
   is lost at the end unless an output maps it); other writes reach the enclosing scope;
 * **outputs** are evaluated when the activity completes, over everything it sees
-  (locals included), and are written to the enclosing scope.
+  (locals included), and are written to the enclosing scope, one after the other (a later
+  output sees an earlier one unless a local of that name shadows it).
 
 With flat data this is: remember which names the inputs created or shadowed, and on
 completion evaluate the outputs, drop the locals (restoring a shadowed outer value), then
@@ -116,8 +117,18 @@ def enter(task: Any, mapping: IoMapping) -> None:
 
 
 def leave(task: Any, mapping: IoMapping) -> None:
-    """Evaluate the outputs over the activity's view, drop the locals, write the outputs."""
-    outputs = [(name, evaluate(task, value, task.data)) for name, value in mapping.outputs]
+    """Evaluate the outputs over the activity's view, drop the locals, write the outputs.
+
+    One after the other, as Camunda's IoMapping: each output is evaluated in the activity's
+    scope and written to the enclosing scope at once, so a later output sees it, unless a local
+    of the activity (an input) has that name and shadows it."""
+    inputs = task.internal_data.get(INPUTS) or {}
+    outputs = []
+    for name, value in mapping.outputs:
+        result = evaluate(task, value, task.data)
+        outputs.append((name, result))
+        if name not in inputs:
+            task.data[name] = result
     locals_ = task.internal_data.pop(INPUTS, None) or {}
     shadowed = task.internal_data.pop(SHADOWED, None) or {}
     for name in locals_:
