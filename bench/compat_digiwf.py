@@ -10,8 +10,8 @@ DigiWF's own parts that a model relies on and that are not BPMN:
 * **forms** in DigiWF's own formats, found by key: a start event's ``camunda:formKey`` and a
   user task's ``camunda:formKey`` or input parameter ``app_task_schema_key`` name the ``key`` of a
   ``*.schema.json`` (a JSON Schema under ``schema``, fields nested in ``allOf`` sections) or of a
-  ``*.form.json`` (fields under ``groups[].schema[]``) kept in the model's folder or below it
-  (forms/), else anywhere in the tree. A person fills them in; the bench fills every editable field with a value valid
+  ``*.form.json`` (fields under ``groups[].schema[]``; Miranum's ``*.form`` files hold the first
+  format) kept in the model's folder or below it (forms/), else anywhere in the tree. A person fills them in; the bench fills every editable field with a value valid
   for it (:func:`bench.compat_run.sample`; a field's ``default`` when it has one);
 * **beans** the platform's JavaScript reaches (``user.firstname(id)``, ``process.setDescription``):
   every method that a script calls on an object it never defines is mapped, as the bench maps
@@ -61,7 +61,8 @@ def forms_in(folder: Path) -> dict[str, dict[str, Any]]:
     """DigiWF forms of a folder and its sub-folders (forms/): key -> the form's JSON (either
     format), the folder's own first."""
     found: dict[str, dict[str, Any]] = {}
-    for path in sorted(folder.rglob("*.json"), key=lambda p: (len(p.relative_to(folder).parts), str(p))):
+    paths = [p for p in folder.rglob("*") if p.suffix in (".json", ".form") and p.is_file()]
+    for path in sorted(paths, key=lambda p: (len(p.relative_to(folder).parts), str(p))):
         data = _read(path)
         if isinstance(data, dict) and isinstance(data.get("key"), str) and (
                 isinstance(data.get("schema"), dict) or isinstance(data.get("groups"), list)):
@@ -72,7 +73,7 @@ def forms_in(folder: Path) -> dict[str, dict[str, Any]]:
 @lru_cache(maxsize=8)
 def _all_forms(corpus: Path) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
-    for folder in sorted({p.parent for p in corpus.rglob("*.json")}):
+    for folder in sorted({p.parent for p in corpus.rglob("*") if p.suffix in (".json", ".form")}):
         for key, form in forms_in(folder).items():
             found.setdefault(key, form)
     return found
