@@ -178,7 +178,8 @@ def script_beans(files: list[Any]) -> list[tuple[str, str]]:
             continue
         for node in root.iter(f"{{{CAMUNDA}}}script", f"{{{BPMN}}}script"):
             owner = node if node.get("scriptFormat") else node.getparent()
-            if (owner.get("scriptFormat") or "").strip().lower() not in JAVASCRIPT_NAMES or not node.text:
+            language = (owner.get("scriptFormat") or "") if owner is not None else ""
+            if language.strip().lower() not in JAVASCRIPT_NAMES or not node.text:
                 continue
             for name, methods in undeclared_objects(node.text).items():
                 found |= {f"{name}.{m}" for m in methods}
