@@ -102,6 +102,34 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     return f"sqlite:///{path}"
 
 
+# werkzeug's default (scrypt) costs 0.1 s per hash on a quiet machine and a second and more on a
+# loaded one; fixtures create the six demo accounts per test (engine-rest, browser tests). Tests
+# hash with one cheap pbkdf2 round trip of the same werkzeug code; check_password_hash reads the
+# method from the stored hash. tests/web/test_identity.py checks the production method
+# (fixture production_password_hashes).
+TEST_PASSWORD_METHOD = "pbkdf2:sha256:1000"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashes() -> Iterator[None]:
+    from werkzeug.security import generate_password_hash
+
+    from engine.services import identity
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(identity, "generate_password_hash",
+                      functools.partial(generate_password_hash, method=TEST_PASSWORD_METHOD))
+        yield
+
+
+@pytest.fixture
+def production_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The password hashing of a production installation (werkzeug's default method)."""
+    from werkzeug.security import generate_password_hash
+
+    from engine.services import identity
+    monkeypatch.setattr(identity, "generate_password_hash", generate_password_hash)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def default_tenant_scope() -> Iterator[None]:
     """Every test and fixture acts for the default tenant (engine/tenancy.py), as a

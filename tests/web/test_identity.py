@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from engine.domain.errors import Conflict, InvalidState, NotFound
 from engine.persistence.identity_tables import api_tokens, users
@@ -11,7 +12,7 @@ from engine.services import documents, identity
 from tests.web.helpers import PDF, PNG
 
 
-def test_users_groups_and_password_authentication(engine):
+def test_users_groups_and_password_authentication(engine, production_password_hashes):
     identity.create_group(engine, "sachbearbeitung", "Sachbearbeitung")
     user = identity.create_user(engine, "SB1", "Sabine Berger", roles=["clerk"], password="geheim-genug-1",
                                 groups_=["sachbearbeitung"])
@@ -22,6 +23,7 @@ def test_users_groups_and_password_authentication(engine):
     with engine.db.connect() as conn:
         stored = conn.execute(select(users.c.password_hash)).scalar_one()
     assert "geheim-genug-1" not in stored
+    assert stored.split("$")[0] == generate_password_hash("x").split("$")[0]   # werkzeug's default method
     identity.update_user(engine, "sb1", active=False)
     assert identity.authenticate(engine, "sb1", "geheim-genug-1") is None
 
