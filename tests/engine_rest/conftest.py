@@ -48,7 +48,7 @@ def rest(database_url: str) -> Iterator[Server]:
     _, token = identity.create_api_token(engine, "sb1", "Fachverfahren-Worker")
     app = create_app(settings, engine=engine, test_config={"RATELIMIT_ENABLED": False})
     http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread = threading.Thread(target=http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)  # quick shutdown
     thread.start()
     yield Server(f"http://127.0.0.1:{http.server_port}", engine, passwords, token, app.test_client())
     from engine.services.external_wait import stop_listener
