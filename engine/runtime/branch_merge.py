@@ -233,6 +233,10 @@ class SharedWrites:
         with spiff_seam.after_inherit(my_task, _lay_over):
             return super()._update_hook(my_task)  # type: ignore[misc]
 
+    def _on_cancel(self, my_task: Any) -> None:
+        my_task.internal_data.pop(SHARED, None)   # (a cancelled task stays in the stored tree)
+        super()._on_cancel(my_task)  # type: ignore[misc]
+
     def _on_complete_hook(self, my_task: Any) -> None:
         my_task.internal_data.pop(SHARED, None)
         super()._on_complete_hook(my_task)  # type: ignore[misc]
