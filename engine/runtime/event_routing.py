@@ -36,6 +36,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import event_subprocesses, spiff_seam
 from engine.runtime.call_activity import THROWER_DATA, outputs_on_error
+from engine.runtime.io_mapping import INPUTS
+from engine.runtime.shared_scope import LOOP_LOCALS
 
 __all__ = ["attached_boundaries", "interrupting_catches", "route_code", "routing", "start_waiting"]
 
@@ -95,6 +97,8 @@ def route_code(top: Any, event: Any, level: Any) -> bool:
             return False
         if holder is None:
             return False
+        if isinstance(event.payload, dict) and _is_loop_instance(holder):
+            event.payload = _without_instance_locals(holder, event.payload)
         catcher = _best([(_rank(t.task_spec.event_definition, event), t) for t in attached_boundaries(holder)])
         if catcher is not None:
             if thrown is not None and getattr(holder.task_spec, "call_mapping", None) is not None:
@@ -107,6 +111,22 @@ def route_code(top: Any, event: Any, level: Any) -> bool:
         came_through = holder.task_spec.name if holder.task_spec.name in _triggers(holder.workflow) else None
         level = holder.workflow
     return False
+
+
+def _is_loop_instance(holder: Any) -> bool:
+    parent = holder.parent
+    return parent is not None and isinstance(parent.task_spec, MultiInstanceTask) and \
+        holder.task_spec.name == parent.task_spec.task_spec
+
+
+def _without_instance_locals(instance: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    """The thrower's variables as they leave an instance of a multi-instance activity: without
+    the instance's own (its element variable, ``loopCounter`` and the counters, its input
+    mappings), which Camunda keeps on the instance's execution."""
+    loop = instance.parent.task_spec
+    local = set(LOOP_LOCALS) | {ref.bpmn_id for ref in (loop.input_item, loop.output_item) if ref is not None}
+    local.update(instance.internal_data.get(INPUTS) or ())
+    return {name: value for name, value in payload.items() if name not in local}
 
 
 def _triggers(workflow: Any) -> list[str]:

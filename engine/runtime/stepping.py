@@ -6,6 +6,12 @@ event on a multi-instance sub-process, say), that other sub-workflow and its par
 gone by the time their turn comes, and the library raises TaskNotFoundException: the case
 failed although the model is fine. Here a sub-workflow removed meanwhile is skipped, and a
 task cancelled meanwhile is not run.
+
+An interrupted multi-instance activity drops its instances from the task tree, but SpiffWorkflow
+keeps their sub-workflows (a cancelled activity's ``_on_cancel`` would remove them; dropped
+children get none): such an orphan is removed before its turn and stops between two of its
+tasks, so the instances after the one that threw an error caught by the activity's boundary
+event never run (they threw the error again, with nothing left to catch it: an incident).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ def _run_ready(workflow: Any, did_complete: Callable[[Any], None], blocked: set[
     for task in workflow.get_tasks(state=TaskState.READY):
         if task.state != TaskState.READY:   # cancelled by an earlier task of this round
             continue
+        if count and not _alive(workflow):   # an earlier task's event interrupted an activity around it
+            break
         if task.task_spec.manual and not skipped(task):   # a person's task (a skipped one runs through)
             continue
         if id(task.workflow) in blocked:   # its scope could not subscribe (see engine_steps)
@@ -40,14 +48,14 @@ def _run_ready(workflow: Any, did_complete: Callable[[Any], None], blocked: set[
 def engine_steps(wf: Any, did_complete: Callable[[Any], None]) -> bool:
     """Run the READY engine tasks of every active sub-workflow (deepest first), then of the
     top workflow; True if anything ran or a sub-workflow was started."""
-    active = wf.get_active_subprocesses()
+    active = [sub for sub in wf.get_active_subprocesses() if _kept(wf, sub)]
     # A scope instance subscribes for its event sub-processes before its activities run; when a
     # name cannot be evaluated, none of them runs (the case fails; a retry subscribes again).
     blocked = {id(sub) for sub in active if not subscribe_scope(sub)}
     if not subscribe_scope(wf):
         return False
     for sub in sorted(active, key=lambda v: v.depth, reverse=True):
-        if wf.subprocesses.get(sub.parent_task_id) is not sub or id(sub) in blocked:
+        if wf.subprocesses.get(sub.parent_task_id) is not sub or id(sub) in blocked or not _kept(wf, sub):
             continue  # removed by an interruption earlier in this round, or could not subscribe
         while _run_ready(sub, did_complete, blocked) > 0:
             pass
@@ -65,6 +73,33 @@ def engine_steps(wf: Any, did_complete: Callable[[Any], None]) -> bool:
             did_complete(parent)
     count = _run_ready(wf, did_complete, blocked)
     return count > 0 or len(wf.get_active_subprocesses()) > len(active)
+
+
+def _alive(workflow: Any) -> bool:
+    """Whether every activity around ``workflow`` (a sub-workflow or the top one) is still in
+    the tree and unfinished."""
+    current = workflow
+    while current.parent_task_id is not None:
+        try:
+            holder = current.top_workflow.get_task_from_id(current.parent_task_id)
+        except TaskNotFoundException:
+            return False
+        if holder is None or not holder.state & TaskState.NOT_FINISHED_MASK:
+            return False
+        current = holder.workflow
+    return True
+
+
+def _kept(wf: Any, sub: Any) -> bool:
+    """False for (and forget) a sub-workflow whose activity was dropped from the tree."""
+    if _alive(sub):
+        return True
+    if wf.subprocesses.get(sub.parent_task_id) is sub:
+        try:
+            wf.get_task_from_id(sub.parent_task_id)
+        except TaskNotFoundException:
+            del wf.subprocesses[sub.parent_task_id]   # an orphan: nothing refers to it any more
+    return False
 
 
 def drop_orphan_waits(wf: Any) -> int:
