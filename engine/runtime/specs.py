@@ -159,21 +159,50 @@ class ClockDuration(DurationTimerEventDefinition):
 
 
 class ClockCycle(CycleTimerEventDefinition):
+    """A cycle repeats only where Camunda 7 (and Flowable) repeat it: on a start event (of the
+    process or of an event sub-process) and on a non-interrupting boundary event. An intermediate
+    catch event (also after an event-based gateway) and an interrupting boundary event fire once,
+    at the cycle's first due time, and go on (Camunda's TimerDeclarationImpl sets no repeat for
+    them; IntermediateTimerEventTest.testTimeCycle, EventBasedGatewayTest.testTimeCycle).
+    SpiffWorkflow spawned a new token at every cycle there and never completed the event: an
+    intermediate timer's path ran again every cycle, an interrupting boundary timer never
+    interrupted its activity, and a cycle after an event-based gateway never fired."""
+
+    def has_fired(self, my_task: Any) -> bool:
+        if not _repeats(my_task) and not my_task.internal_data.get("event_fired", False):
+            event_value = self._event_value(my_task, _clock_now(my_task))
+            if event_value["cycles"] == 0 or datetime.fromisoformat(event_value["next"]) <= _clock_now(my_task):
+                my_task.internal_data.pop("event_value", None)
+                my_task.internal_data["event_fired"] = True
+                if my_task.task_spec.event_definition is self and not my_task.children:
+                    spiff_seam.add_outputs(my_task)   # the path goes on once (a gateway's task has its own)
+            else:
+                my_task.internal_data["event_value"] = event_value
+        return bool(my_task.internal_data.get("event_fired", False))
+
+    def update_task(self, my_task: Any) -> None:
+        if _repeats(my_task):
+            super().update_task(my_task)
+
+    def _event_value(self, my_task: Any, now: datetime) -> dict[str, Any]:
+        event_value = my_task.internal_data.get("event_value")
+        if event_value is not None:
+            return dict(event_value)
+        expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+        if not isinstance(expression, str):
+            raise WorkflowTaskException(f"timer cycle gave {expression!r}, not an ISO-8601 text", task=my_task)
+        try:
+            cycles, start, duration = _parse_cycle(expression, now)
+        except TimerTooLong as exc:
+            raise WorkflowTaskException(str(exc), task=my_task) from None
+        except Exception:  # noqa: BLE001 - SpiffWorkflow raises bare Exception / ValueError
+            raise WorkflowTaskException(f"timer cycle {expression!r} is not an ISO-8601 cycle such as R3/PT10M",
+                                        task=my_task) from None
+        return {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
+
     def cycle_complete(self, my_task: Any) -> bool:
         now = _clock_now(my_task)
-        event_value = my_task.internal_data.get("event_value")
-        if event_value is None:
-            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            if not isinstance(expression, str):
-                raise WorkflowTaskException(f"timer cycle gave {expression!r}, not an ISO-8601 text", task=my_task)
-            try:
-                cycles, start, duration = _parse_cycle(expression, now)
-            except TimerTooLong as exc:
-                raise WorkflowTaskException(str(exc), task=my_task) from None
-            except Exception:  # noqa: BLE001 - SpiffWorkflow raises bare Exception / ValueError
-                raise WorkflowTaskException(f"timer cycle {expression!r} is not an ISO-8601 cycle such as R3/PT10M",
-                                            task=my_task) from None
-            event_value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
+        event_value = self._event_value(my_task, now)
         ready = False
         if event_value["cycles"] != 0:
             next_event = datetime.fromisoformat(event_value["next"])
@@ -186,6 +215,15 @@ class ClockCycle(CycleTimerEventDefinition):
             my_task.internal_data["event_fired"] = True
         my_task.internal_data["event_value"] = event_value
         return ready
+
+
+def _repeats(my_task: Any) -> bool:
+    """Whether a cycle timer on this task repeats (see :class:`ClockCycle`)."""
+    from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+    from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+
+    spec = my_task.task_spec
+    return isinstance(spec, StartEvent) or (isinstance(spec, BoundaryEvent) and not spec.cancel_activity)
 
 
 def _parse_cycle(expression: str, now: datetime) -> tuple[int, datetime, timedelta]:

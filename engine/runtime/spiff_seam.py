@@ -74,6 +74,13 @@ def spawn_cycle_branches(task: Any) -> None:
         update(child)
 
 
+def add_outputs(task: Any) -> None:
+    """Children of ``task`` for its outgoing flows (FUTURE, predicted), as a task spec's own
+    prediction makes them; a cycle timer's catching event makes none (``CatchingEvent._predict_hook``)."""
+    for output in task.task_spec.outputs:
+        predict(add_child(task, output, TaskState.FUTURE))
+
+
 def update(task: Any) -> None:
     """Let the task's spec re-evaluate the task (``TaskSpec._update``): ready it, or keep it waiting."""
     task.task_spec._update(task)

@@ -92,6 +92,17 @@ def test_spawned_branches_are_added_predicted_and_updated() -> None:
     assert [c.task_spec.bpmn_id for c in new.children] == ["end"]  # predicted
 
 
+def test_added_outputs_are_future_and_predicted_not_updated() -> None:
+    """add_child + predict, for a cycle timer's catching event that fires once."""
+    wf = _workflow(LINEAR)
+    task = _ready(wf)
+    for child in list(task.children):
+        task.children = [c for c in task.children if c is not child]
+    spiff_seam.add_outputs(task)
+    [new] = task.children
+    assert new.task_spec.bpmn_id == "end" and new.state == TaskState.FUTURE and new.id in wf.tasks
+
+
 def test_add_child_keeps_the_given_state() -> None:
     wf = _workflow(LINEAR)
     task = _ready(wf)
