@@ -262,6 +262,25 @@ class TolerantConditional(ConditionalEventDefinition):
             return False
 
 
+class ConditionalMultiple(MultipleEventDefinition):
+    """The events an event-based gateway waits for: a conditional event among them fires when
+    its condition holds (when the gateway is reached, and when a command changes variables,
+    :mod:`engine.runtime.conditions`). SpiffWorkflow's MultipleEventDefinition looks at its
+    timers only, so a conditional event after an event-based gateway never fired and the case
+    waited forever (InputOutputEventTest.testConditionalCatchAfterEventGateway)."""
+
+    def has_fired(self, my_task: Any) -> bool:
+        seen = list(my_task.internal_data.get("seen_events", []))
+        for definition in self.event_definitions:
+            if isinstance(definition, ConditionalEventDefinition) and \
+                    not any(event.event_definition is definition for event in seen) and definition.has_fired(my_task):
+                seen.append(BpmnEvent(definition))
+                my_task.internal_data["seen_events"] = seen
+                if not self.parallel:
+                    break
+        return bool(super().has_fired(my_task))
+
+
 class CamundaMessage(ExpressionNamed, CamundaMessageEventDefinition):
     """Camunda-dialect message event that also accepts a message delivered by the host: its
     payload's fields become process variables (Camunda's correlate-with-variables). Thrown
@@ -311,6 +330,7 @@ CLOCKED = {
     DurationTimerEventDefinition: ClockDuration,
     CycleTimerEventDefinition: ClockCycle,
     ConditionalEventDefinition: TolerantConditional,
+    MultipleEventDefinition: ConditionalMultiple,
     CamundaMessageEventDefinition: CamundaMessage,
     SignalEventDefinition: CamundaSignal,   # the plain classes are the Camunda dialect's (spiff has its own)
     ErrorEventDefinition: CamundaError,
