@@ -101,6 +101,9 @@ def test_an_acquisition_does_not_wait_for_its_wal_flush_and_the_next_transaction
         pipeline(driver, pending, commit)
 
     monkeypatch.setattr(fast, "_libpq_pipeline", recorded)
+    with pg.db.connect() as conn:   # (the test database's default is off: see tests/conftest.py)
+        conn.exec_driver_sql("SET synchronous_commit TO on")   # this pooled connection's session value
+        conn.commit()
     acquired = JobExecutor(pg, "w").acquire(LIMIT)
     assert len(acquired) == LIMIT
     assert sent[0] == "SET LOCAL synchronous_commit TO OFF", sent
