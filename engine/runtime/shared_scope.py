@@ -1,4 +1,6 @@
-"""Parallel multi-instance instances share the case's variables, as in Camunda 7.
+"""Parallel multi-instance instances share the case's variables, as in Camunda 7 (and in plain
+BPMN, where the instances share the process's data and only their input and output data items
+are their own: every dialect's parallel loops share).
 
 In Camunda 7 the instances of a parallel multi-instance activity have local variables only
 for the element variable, ``loopCounter`` (and the ``nrOf...`` counters) and what their input
@@ -45,7 +47,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
-from SpiffWorkflow.camunda.specs.multiinstance_task import ParallelMultiInstanceTask as CamundaParallel
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import ParallelMultiInstanceTask as ParallelLoop
 from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.exceptions import TaskNotFoundException
@@ -91,7 +93,7 @@ def _element_variable(loop_spec: Any) -> set[str]:
 
 
 def scope_of(task: Any) -> Scope | None:
-    """The innermost parallel Camunda loop whose instance ``task`` belongs to (through embedded
+    """The innermost parallel loop whose instance ``task`` belongs to (through embedded
     sub-processes, not through a call activity), or None."""
     chain = [task]
     current = task
@@ -107,7 +109,7 @@ def scope_of(task: Any) -> Scope | None:
             chain.append(current)
             continue
         spec = parent.task_spec
-        if isinstance(spec, CamundaParallel) and current.task_spec.name == spec.task_spec:
+        if isinstance(spec, ParallelLoop) and current.task_spec.name == spec.task_spec:
             if isinstance(spec, Aggregating):
                 return None   # Flowable's variable aggregation: an instance's variables stay its own
             local = set(LOOP_LOCALS) | _element_variable(spec)
@@ -119,9 +121,9 @@ def scope_of(task: Any) -> Scope | None:
 
 
 def is_instance(task: Any) -> bool:
-    """Whether ``task`` is an instance of a parallel Camunda loop (the loop's own child)."""
+    """Whether ``task`` is an instance of a parallel loop (the loop's own child)."""
     parent = task.parent
-    return parent is not None and isinstance(parent.task_spec, CamundaParallel) and \
+    return parent is not None and isinstance(parent.task_spec, ParallelLoop) and \
         task.task_spec.name == parent.task_spec.task_spec
 
 
@@ -292,12 +294,12 @@ def _bind_task(task_spec: TaskSpec, subprocess_specs: dict[str, Any], done: set[
 
 
 def attach(spec: Any, subprocess_specs: dict[str, Any]) -> None:
-    """Bind the instance specs of every parallel Camunda loop of a process (its own spec and
+    """Bind the instance specs of every parallel loop of a process (its own spec and
     its sub-process specs), after every other behaviour is attached: the sync runs around it."""
     done: set[str] = set()
     for owner in [spec, *subprocess_specs.values()]:
         for task_spec in list(owner.task_specs.values()):
-            if isinstance(task_spec, CamundaParallel) and not isinstance(task_spec, Aggregating):
+            if isinstance(task_spec, ParallelLoop) and not isinstance(task_spec, Aggregating):
                 instance = owner.task_specs.get(task_spec.task_spec)
                 if instance is not None:
                     _bind_task(instance, subprocess_specs, done)

@@ -333,3 +333,41 @@ def test_sub_process_instances_completed_one_command_each_see_each_other(scenari
     assert scenario.data(case)["geprueft"] == ["b", "c", "a"]
     assert "akte" not in scenario.data(case)
     _finish(scenario, case, "warten")
+
+
+PLAIN = b"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <process id="plainLoop" isExecutable="true">
+    <startEvent id="start"/>
+    <sequenceFlow id="f1" sourceRef="start" targetRef="pruefen"/>
+    <userTask id="pruefen">
+      <multiInstanceLoopCharacteristics isSequential="false">
+        <loopCardinality>3</loopCardinality>
+      </multiInstanceLoopCharacteristics>
+    </userTask>
+    <sequenceFlow id="f2" sourceRef="pruefen" targetRef="zaehlen"/>
+    <scriptTask id="zaehlen">
+      <multiInstanceLoopCharacteristics isSequential="false">
+        <loopCardinality>3</loopCardinality>
+      </multiInstanceLoopCharacteristics>
+      <script>anzahl = anzahl + 1</script>
+    </scriptTask>
+    <sequenceFlow id="f3" sourceRef="zaehlen" targetRef="ende"/>
+    <endEvent id="ende"/>
+  </process>
+</definitions>
+"""
+
+
+def test_a_plain_bpmn_loops_instances_share_the_process_data(scenario: Scenario) -> None:
+    """Plain BPMN (no extension namespace): the instances share the process's data as BPMN 2.0
+    has it; a waiting instance completed last does not put back its older copy."""
+    scenario.deploy_files([], extra={"plain.bpmn": PLAIN})
+    case = scenario.start("plainLoop", {"anzahl": 0, "status": "neu"})
+    first, second, third = [t["id"] for t in scenario.tasks(case)]
+    scenario.complete_task(first, {"status": "geprueft"})
+    scenario.complete_task(second, {})
+    scenario.complete_task(third, {})
+    assert scenario.status(case) == "completed"
+    data = scenario.data(case)
+    assert data["anzahl"] == 3 and data["status"] == "geprueft"
