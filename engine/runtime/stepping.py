@@ -49,6 +49,7 @@ def engine_steps(wf: Any, did_complete: Callable[[Any], None]) -> bool:
     """Run the READY engine tasks of every active sub-workflow (deepest first), then of the
     top workflow; True if anything ran or a sub-workflow was started."""
     active = [sub for sub in wf.get_active_subprocesses() if _kept(wf, sub)]
+    started_with = len(wf.get_active_subprocesses())   # after the orphans went: a count that only a start raises
     # A scope instance subscribes for its event sub-processes before its activities run; when a
     # name cannot be evaluated, none of them runs (the case fails; a retry subscribes again).
     blocked = {id(sub) for sub in active if not subscribe_scope(sub)}
@@ -72,19 +73,19 @@ def engine_steps(wf: Any, did_complete: Callable[[Any], None]) -> bool:
             parent.run()
             did_complete(parent)
     count = _run_ready(wf, did_complete, blocked)
-    return count > 0 or len(wf.get_active_subprocesses()) > len(active)
+    return count > 0 or len(wf.get_active_subprocesses()) > started_with
 
 
 def _alive(workflow: Any) -> bool:
     """Whether every activity around ``workflow`` (a sub-workflow or the top one) is still in
-    the tree and unfinished."""
+    the tree and not cancelled."""
     current = workflow
     while current.parent_task_id is not None:
         try:
             holder = current.top_workflow.get_task_from_id(current.parent_task_id)
         except TaskNotFoundException:
             return False
-        if holder is None or not holder.state & TaskState.NOT_FINISHED_MASK:
+        if holder is None or holder.state == TaskState.CANCELLED:
             return False
         current = holder.workflow
     return True
