@@ -46,6 +46,7 @@ from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, ParallelMultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import shared_scope, spiff_seam
@@ -179,19 +180,27 @@ def _open_tasks(task: Any) -> list[Any]:
 
 def share(task: Any) -> None:
     """Copy what ``task`` changed into every open task of its process in another branch."""
-    if _keeps_writes(task):
-        return
-    found = changes(task)
-    if not found:
-        return
-    scope = _call_scope(task)
+    try:
+        if _keeps_writes(task):
+            return
+        found = changes(task)
+        if not found:
+            return
+        scope = _call_scope(task)
+    except TaskNotFoundException:
+        return   # the writer runs in a sub-workflow whose activity is gone from the tree (being dropped)
     now = time.time()   # SpiffWorkflow's clock for a task's last_state_change
     for other in _open_tasks(task):
         # (an open task the writer descends from is included: a cycle timer spawns its next
         # branch from its own data, a sequential loop its next instance)
-        if other is task or _call_scope(other) is not scope:
+        if other is task:
             continue
-        local = _local_names(other)
+        try:
+            if _call_scope(other) is not scope:
+                continue
+            local = _local_names(other)
+        except TaskNotFoundException:
+            continue   # a sub-workflow whose activity is gone from the tree (being dropped): nothing to tell
         for name, value in found.items():
             if name in local:
                 _cover(other, name, value)

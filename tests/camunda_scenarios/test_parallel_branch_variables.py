@@ -363,3 +363,38 @@ def test_each_firing_of_a_cycle_timer_counts_on_the_last_firings_write(scenario:
     assert scenario.status(case) == "completed"
     assert scenario.data(case)["gezaehlt"] == 3
     assert scenario.data(case)["mahnungen"] == 3
+
+
+def test_an_error_ending_one_instance_of_a_parallel_loop_ends_the_case_cleanly(scenario: Scenario) -> None:
+    """The error's boundary event drops the other instances; a task of a dropped instance that
+    still completes has no branch to tell (BoundaryErrorEventTest.testCatchErrorOnParallelMultiInstance)."""
+    _deploy(scenario, (HEAD.replace('targetRef="fork"', 'targetRef="pruefungen"') + """    <subProcess id="pruefungen">
+      <multiInstanceLoopCharacteristics isSequential="false"><loopCardinality>3</loopCardinality></multiInstanceLoopCharacteristics>
+      <startEvent id="p_start"/>
+      <sequenceFlow id="p1" sourceRef="p_start" targetRef="pruefen"/>
+      <userTask id="pruefen"/>
+      <sequenceFlow id="p2" sourceRef="pruefen" targetRef="ok"/>
+      <exclusiveGateway id="ok" default="p_normal"/>
+      <sequenceFlow id="p_normal" sourceRef="ok" targetRef="p_ende"/>
+      <sequenceFlow id="p_fehler" sourceRef="ok" targetRef="p_abbruch">
+        <conditionExpression xsi:type="tFormalExpression"
+          xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">${abbrechen}</conditionExpression>
+      </sequenceFlow>
+      <endEvent id="p_ende"/>
+      <endEvent id="p_abbruch"><errorEventDefinition errorRef="fehler"/></endEvent>
+    </subProcess>
+    <boundaryEvent id="gefangen" attachedToRef="pruefungen"><errorEventDefinition/></boundaryEvent>
+    <sequenceFlow id="g1" sourceRef="gefangen" targetRef="abgebrochen"/>
+    <endEvent id="abgebrochen"/>
+    <sequenceFlow id="f2" sourceRef="pruefungen" targetRef="danach"/>
+    <userTask id="danach"/>
+    <sequenceFlow id="f3" sourceRef="danach" targetRef="ende"/>
+    <endEvent id="ende"/>
+  </process>
+  <error id="fehler" errorCode="ABBRUCH"/>
+</definitions>
+""").encode())
+    case = scenario.start("zweige", {"abbrechen": True})
+    scenario.complete_task(scenario.tasks(case)[0]["id"], {"befund": "fehlt"})
+    assert scenario.case(case)["incidents"] == []
+    assert scenario.status(case) == "completed"
