@@ -16,6 +16,7 @@ from engine.ports import FakeClock
 from engine.services import identity
 from engine.services.deploy import deploy, read_paths
 from engine.settings import Settings
+from tests.conftest import TEST_COMMAND_SECONDS
 from tests.web.helpers import MODELS, WEBANTRAG
 from webui.app import create_app
 
@@ -37,7 +38,8 @@ def web_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
 def web_engine(web_template: tuple[Path, dict[str, str]], tmp_path: Path, clock: FakeClock) -> Iterator[Engine]:
     path = tmp_path / "web.sqlite"
     shutil.copy(web_template[0], path)
-    eng = bootstrap(Settings(database_url=f"sqlite:///{path}"), clock=clock)
+    # (the production budget of 1 s per command turned a start on a loaded machine into an incident)
+    eng = bootstrap(Settings(database_url=f"sqlite:///{path}", max_command_seconds=TEST_COMMAND_SECONDS), clock=clock)
     yield eng
     eng.db.dispose()
 
