@@ -145,6 +145,26 @@ def _checking_model() -> bytes:
 """).encode()
 
 
+def _reading_model(first: str, first_id: str, variable: str, extra: str = "") -> bytes:
+    """Branch a: the clerk's task ``a``. Branch b: ``first`` (element ``first_id``), then a
+    script that copies ``variable`` to ``gesehen``; both join before the end."""
+    return (HEAD + f"""    <parallelGateway id="fork"/>
+    <sequenceFlow id="a1" sourceRef="fork" targetRef="a"/>
+    <userTask id="a"/>
+    <sequenceFlow id="a2" sourceRef="a" targetRef="join"/>
+    <sequenceFlow id="b1" sourceRef="fork" targetRef="{first_id}"/>
+    {first}
+    <sequenceFlow id="b2" sourceRef="{first_id}" targetRef="lesen"/>
+    <scriptTask id="lesen" scriptFormat="python"><script>gesehen = {variable}</script></scriptTask>
+    <sequenceFlow id="b3" sourceRef="lesen" targetRef="join"/>
+    <parallelGateway id="join"/>
+    <sequenceFlow id="f2" sourceRef="join" targetRef="ende"/>
+    <endEvent id="ende"/>
+  </process>
+{extra}</definitions>
+""").encode()
+
+
 def test_a_branch_sees_a_status_the_other_branch_set_before_the_join(scenario: Scenario) -> None:
     _deploy(scenario, _checking_model())
     case = scenario.start("zweige", {"status": "neu"})
@@ -167,21 +187,7 @@ def test_a_branch_that_goes_first_does_not_see_a_later_write(scenario: Scenario)
 
 
 def test_a_clerks_form_in_one_branch_reaches_the_other_branchs_open_task(scenario: Scenario) -> None:
-    _deploy(scenario, (HEAD + """    <parallelGateway id="fork"/>
-    <sequenceFlow id="a1" sourceRef="fork" targetRef="a"/>
-    <userTask id="a"/>
-    <sequenceFlow id="a2" sourceRef="a" targetRef="join"/>
-    <sequenceFlow id="b1" sourceRef="fork" targetRef="b"/>
-    <userTask id="b"/>
-    <sequenceFlow id="b2" sourceRef="b" targetRef="lesen"/>
-    <scriptTask id="lesen" scriptFormat="python"><script>gesehen = betrag</script></scriptTask>
-    <sequenceFlow id="b3" sourceRef="lesen" targetRef="join"/>
-    <parallelGateway id="join"/>
-    <sequenceFlow id="f2" sourceRef="join" targetRef="ende"/>
-    <endEvent id="ende"/>
-  </process>
-</definitions>
-""").encode())
+    _deploy(scenario, _reading_model('<userTask id="b"/>', 'b', 'betrag'))
     case = scenario.start("zweige", {"betrag": 0})
     scenario.complete(case, "a", {"betrag": 120})   # b's task is open: it gets the new amount
     scenario.complete(case, "b", {})                # b's script reads it
@@ -254,22 +260,7 @@ def test_a_non_interrupting_event_sub_process_reaches_the_main_flows_open_task(s
 def test_a_waiting_catch_event_keeps_what_another_branch_wrote(scenario: Scenario) -> None:
     """A waiting event is updated again while it waits (SpiffWorkflow re-inherits its parent's
     data then): what another branch wrote must survive that."""
-    _deploy(scenario, (HEAD + """    <parallelGateway id="fork"/>
-    <sequenceFlow id="a1" sourceRef="fork" targetRef="a"/>
-    <userTask id="a"/>
-    <sequenceFlow id="a2" sourceRef="a" targetRef="join"/>
-    <sequenceFlow id="b1" sourceRef="fork" targetRef="antwort"/>
-    <intermediateCatchEvent id="antwort"><messageEventDefinition messageRef="m"/></intermediateCatchEvent>
-    <sequenceFlow id="b2" sourceRef="antwort" targetRef="lesen"/>
-    <scriptTask id="lesen" scriptFormat="python"><script>gesehen = betrag</script></scriptTask>
-    <sequenceFlow id="b3" sourceRef="lesen" targetRef="join"/>
-    <parallelGateway id="join"/>
-    <sequenceFlow id="f2" sourceRef="join" targetRef="ende"/>
-    <endEvent id="ende"/>
-  </process>
-  <message id="m" name="antwort_da"/>
-</definitions>
-""").encode())
+    _deploy(scenario, _reading_model('<intermediateCatchEvent id="antwort"><messageEventDefinition messageRef="m"/></intermediateCatchEvent>', 'antwort', 'betrag', extra='  <message id="m" name="antwort_da"/>\n'))
     case = scenario.start("zweige", {"betrag": 0}, business_key="AZ-2")
     scenario.complete(case, "a", {"betrag": 75})
     scenario.advance(timedelta(minutes=5))
@@ -281,25 +272,7 @@ def test_a_waiting_catch_event_keeps_what_another_branch_wrote(scenario: Scenari
 def test_a_write_to_a_name_another_branchs_task_holds_locally_is_seen_after_that_task(scenario: Scenario) -> None:
     """Branch b's task has its own local ``hinweis`` (an input mapping): while it runs it sees
     that; after it, branch b reads the case's variable, which branch a has changed meanwhile."""
-    _deploy(scenario, (HEAD + """    <parallelGateway id="fork"/>
-    <sequenceFlow id="a1" sourceRef="fork" targetRef="a"/>
-    <userTask id="a"/>
-    <sequenceFlow id="a2" sourceRef="a" targetRef="join"/>
-    <sequenceFlow id="b1" sourceRef="fork" targetRef="b"/>
-    <userTask id="b">
-      <extensionElements><camunda:inputOutput>
-        <camunda:inputParameter name="hinweis">intern</camunda:inputParameter>
-      </camunda:inputOutput></extensionElements>
-    </userTask>
-    <sequenceFlow id="b2" sourceRef="b" targetRef="lesen"/>
-    <scriptTask id="lesen" scriptFormat="python"><script>gesehen = hinweis</script></scriptTask>
-    <sequenceFlow id="b3" sourceRef="lesen" targetRef="join"/>
-    <parallelGateway id="join"/>
-    <sequenceFlow id="f2" sourceRef="join" targetRef="ende"/>
-    <endEvent id="ende"/>
-  </process>
-</definitions>
-""").encode())
+    _deploy(scenario, _reading_model('<userTask id="b"><extensionElements><camunda:inputOutput><camunda:inputParameter name="hinweis">intern</camunda:inputParameter></camunda:inputOutput></extensionElements></userTask>', 'b', 'hinweis'))
     case = scenario.start("zweige", {"hinweis": "alt"})
     scenario.complete(case, "a", {"hinweis": "neu"})
     scenario.complete(case, "b", {})
