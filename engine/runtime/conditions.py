@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import weakref
 from typing import Any, Callable
 
 from SpiffWorkflow.bpmn import BpmnEvent
@@ -80,8 +81,36 @@ def _conditional_starts_modelled(wf: Any) -> bool:
                is not None for spec in wf.subprocess_specs.values() for ts in spec.bpmn_start_events)
 
 
+_MODELLED: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDictionary()
+
+
+def _spec_has_conditions(spec: Any) -> bool:
+    """Whether a process spec (parsed once, shared by its cases) has a conditional event of any
+    kind: catch, boundary, event sub-process start, one of a multiple event's definitions."""
+    found = _MODELLED.get(spec)
+    if found is None:
+        found = False
+        for ts in getattr(spec, "task_specs", {}).values():
+            definition = getattr(ts, "event_definition", None)
+            if any(isinstance(d, ConditionalEventDefinition)
+                   for d in getattr(definition, "event_definitions", None) or [definition]):
+                found = True
+                break
+        _MODELLED[spec] = found
+    return found
+
+
+def modelled(wf: Any) -> bool:
+    """Whether any model of the case (its process, its sub-processes and called processes) has a
+    conditional event; without one nothing can wait for a condition or start on one, and the
+    walks over the task tree below are skipped (they ran on every command of every case)."""
+    return _spec_has_conditions(wf.spec) or any(_spec_has_conditions(s) for s in wf.subprocess_specs.values())
+
+
 def before(wf: Any, snapshot: Callable[[Any], dict[str, Any]]) -> dict[str, Any] | None:
     """The case's variables now when a condition waits (a copy), else None (nothing to do)."""
+    if not modelled(wf):
+        return None
     waits = waiting_conditions(wf) or offered_conditions(wf) or _conditional_starts_modelled(wf)
     return copy.deepcopy(snapshot(wf)) if waits else None
 
@@ -155,6 +184,8 @@ def propagate(wf: Any, previous: dict[str, Any], snapshot: Callable[[Any], dict[
     the event sub-processes whose condition holds (``entering``: the case was just started, so
     they are evaluated even when no variable was given); the variables now when anything
     changed or started (the caller steps the workflow), else None."""
+    if not modelled(wf):
+        return None
     waiting = waiting_conditions(wf)
     if not waiting and not offered_conditions(wf) and not _conditional_starts_modelled(wf):
         return None
