@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator, Mapping, Sized
-from time import monotonic
+from time import monotonic, thread_time
 from typing import Any, Protocol, TypeVar, cast
 
 from engine.runtime import budget
@@ -49,18 +49,21 @@ class Evaluator(Protocol):
 class Run(Compound):
     """State of one evaluate()/execute() call: scopes, step counter, deadline."""
 
-    __slots__ = ("ev", "scopes", "steps", "mark", "deadline", "capped", "line")
+    __slots__ = ("ev", "scopes", "steps", "mark", "deadline", "capped", "wall", "line")
 
     def __init__(self, ev: Evaluator, names: Mapping[str, Any]) -> None:
         self.ev = ev
         self.scopes: list[Any] = [names]
         self.steps = 0
         self.mark = min(_TICK, ev.max_steps + 1)
-        self.deadline = monotonic() + ev.max_seconds
-        command_deadline = budget.deadline()  # a script never outlives the command that runs it
-        self.capped = command_deadline is not None and command_deadline < self.deadline
-        if command_deadline is not None and self.capped:
-            self.deadline = command_deadline
+        # CPU time of this thread, as the command's budget counts it (engine.runtime.budget)
+        self.deadline = thread_time() + ev.max_seconds
+        command = budget.current()  # a script never outlives the command that runs it
+        left = command.cpu_left() if command is not None else None
+        self.capped = left is not None and thread_time() + left < self.deadline
+        if left is not None and self.capped:
+            self.deadline = thread_time() + left
+        self.wall = command.deadline if command is not None else None
         self.line = 0
 
     def visit(self, node: ast.AST) -> Any:
@@ -76,8 +79,8 @@ class Run(Compound):
         ev = self.ev
         if self.steps > ev.max_steps:
             raise Refused(f"step limit of {ev.max_steps} steps exceeded (endless loop?)")
-        if monotonic() > self.deadline:
-            if self.capped:
+        if thread_time() > self.deadline or (self.wall is not None and monotonic() > self.wall):
+            if self.capped or self.wall is not None and monotonic() > self.wall:
                 raise Refused(f"the command's time budget of {budget.current_limits().seconds:g} s is used up "
                               "(limit AMTSFLOW_MAX_COMMAND_SECONDS)")
             raise Refused(f"time limit of {ev.max_seconds} s exceeded")

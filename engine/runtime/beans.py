@@ -14,8 +14,9 @@ The function calls the connector operation at once, inside the step, as Camunda 
 * parameters: ``{"args": [x, ...]}``, the call's arguments in order (``[]`` for none);
 * value: the ``data`` of the operation's :class:`~engine.ports.ServiceResult`, as it is;
 * a :class:`~engine.ports.ConnectorError`, any other failure, a business error (which an
-  expression cannot throw) or no answer within the command's remaining time budget
-  (``AMTSFLOW_MAX_COMMAND_SECONDS``) fails the step with an :class:`ExpressionError`: the case
+  expression cannot throw) or no answer within the command's time limit
+  (``AMTSFLOW_MAX_COMMAND_SECONDS``, as seconds of waiting; never past the command's wall-time
+  safety net) fails the step with an :class:`ExpressionError`: the case
   gets an incident naming the element and the operation.
 
 Such an operation should be a read-only lookup: it is not a job, is not retried, and each call
@@ -93,8 +94,11 @@ def _answer(operation: str, result: Any) -> Any:
 
 def _bounded(operation: str, call: Callable[[], Any]) -> Any:
     """``call()`` in a thread of its own, waited for no longer than the command may still run."""
-    deadline = budget.deadline()
-    seconds = max(0.0, deadline - monotonic()) if deadline is not None else OUTSIDE_COMMAND_SECONDS
+    # As long as the command's time limit, and never past its wall-time safety net: a waiting
+    # thread uses no CPU time, so the CPU budget alone would not bound a hanging call.
+    command = budget.current()
+    seconds = (max(0.0, min(command.limits.seconds, command.deadline - monotonic())) if command is not None
+               else OUTSIDE_COMMAND_SECONDS)
     box: dict[str, Any] = {}
 
     def run() -> None:

@@ -1,4 +1,4 @@
-"""What one command may use: engine steps, wall time, bytes of stored state, and the size of
+"""What one command may use: engine steps, CPU time, bytes of stored state, and the size of
 what a model may ask for (multi-instance counts, timer durations).
 
 Every command (start, complete, message, job) runs under one :class:`Budget`, kept in a
@@ -7,6 +7,15 @@ safe evaluator's clock, multi-instance and timer checks) sees the same limits an
 without threading them through the library. A command that runs out ends with
 :class:`BudgetExceeded` (a :class:`WorkflowFailure`: the case fails with an incident) within
 about one step of the limit, so a lock it holds is released soon after.
+
+The time limit counts the CPU time of the thread that runs the command, not wall time: on a
+loaded server (many web threads and workers on few cores, a backup running) a command that
+needs 20 ms of CPU may take a second of wall time waiting for a core or for the database, and
+an incident for that would stop an ordinary case for nothing. What makes a model a runaway is
+the work it does, and that is CPU time. Waiting (for the database, for a bean's connector) is
+bounded separately: a command may not run longer than :data:`WALL_FACTOR` times its limit in
+wall time, a safety net that only a machine overloaded by that factor reaches with a sound
+model.
 
 :func:`stored_size` measures data as JSON would store it, counting a shared value each time
 it is reached (as the serialiser writes it), without building that text: a list of 1,000
@@ -25,14 +34,15 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from time import monotonic
+from time import monotonic, thread_time
+from threading import get_ident
 from typing import Any
 from uuid import UUID
 
 from engine.domain.errors import WorkflowFailure
 
 __all__ = ["Budget", "BudgetExceeded", "Limits", "Unmeasurable", "Unstorable", "command", "current", "current_limits",
-           "deadline", "stored_size"]
+           "deadline", "stored_size", "WALL_FACTOR"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +50,7 @@ class Limits:
     """Production defaults; :meth:`engine.settings.Settings.limits` reads the overrides."""
 
     steps: int = 20_000                 # engine steps (tasks run) per command
-    seconds: float = 1.0                # wall time per command for stepping and scripts
+    seconds: float = 1.0                # CPU time per command for stepping and scripts (wall: WALL_FACTOR times)
     state_bytes: int = 16 * 1024 ** 2   # stored size of a case's data / of one script's results
     instances: int = 1_000              # multi-instance count (loopCardinality, input collection)
     timer_years: int = 200              # longest timer duration (also retention periods)
@@ -68,16 +78,22 @@ class Unmeasurable(Unstorable):
     """Data nested too deep or containing itself: nothing can store, compare or print it."""
 
 
-class Budget:
-    """Steps and wall time left to one command."""
+WALL_FACTOR = 5   # a command's wall time may be this many times its CPU time limit
 
-    __slots__ = ("limits", "steps", "started", "deadline")
+
+class Budget:
+    """Steps and time left to one command: CPU time of the thread that runs it, with a wall
+    time safety net (``deadline``, :data:`WALL_FACTOR` times the limit)."""
+
+    __slots__ = ("limits", "steps", "started", "deadline", "thread", "cpu_deadline")
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.steps = 0
         self.started = monotonic()
-        self.deadline = self.started + limits.seconds
+        self.deadline = self.started + limits.seconds * WALL_FACTOR
+        self.thread = get_ident()
+        self.cpu_deadline = thread_time() + limits.seconds
 
     def step(self) -> None:
         """Count one engine step; raise once the steps or the time are used up."""
@@ -89,11 +105,24 @@ class Budget:
         self.check_time()
 
     def check_time(self) -> None:
-        if monotonic() > self.deadline:
+        if get_ident() == self.thread and thread_time() > self.cpu_deadline:
             raise BudgetExceeded(
-                f"the command ran longer than {self.limits.seconds:g} s without reaching a wait state "
+                f"the command ran longer than {self.limits.seconds:g} s of CPU time without reaching a wait state "
                 f"({self.steps} engine steps; endless loop or too much work in one step?); "
                 "limit AMTSFLOW_MAX_COMMAND_SECONDS")
+        if monotonic() > self.deadline:
+            raise BudgetExceeded(
+                f"the command ran longer than {self.limits.seconds * WALL_FACTOR:g} s of wall time "
+                f"({WALL_FACTOR} times its CPU time limit) without reaching a wait state ({self.steps} engine steps; "
+                "waiting for the database or a bean's connector, or a machine overloaded that much?); "
+                "limit AMTSFLOW_MAX_COMMAND_SECONDS")
+
+    def cpu_left(self) -> float | None:
+        """Seconds of CPU time left on this thread's clock; None on another thread (a bean
+        call's), whose clock says nothing about the command's."""
+        if get_ident() != self.thread:
+            return None
+        return self.cpu_deadline - thread_time()
 
 
 _CURRENT: ContextVar[Budget | None] = ContextVar("amtsflow_budget", default=None)
@@ -126,7 +155,7 @@ def current_limits() -> Limits:
 
 
 def deadline() -> float | None:
-    """The running command's deadline (``time.monotonic()`` scale), None outside a command."""
+    """The running command's wall-time safety net (``time.monotonic()`` scale), None outside a command."""
     budget = _CURRENT.get()
     return budget.deadline if budget is not None else None
 

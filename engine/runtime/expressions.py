@@ -18,7 +18,8 @@ while running:
   ``str.format`` is refused (it can reach attributes);
 * ``x.y`` on a dict reads ``x["y"]`` (JUEL/Jinja-like property access);
 * every visited node costs one step (``max_steps``), large results cost extra steps,
-  and a wall-clock deadline (``max_seconds``) is checked every 1024 steps;
+  and a CPU-time deadline (``max_seconds``, the thread's clock, as the command budget
+  counts) is checked every 1024 steps;
 * integers are limited to 4096 bits (exponents and shifts are checked before
   computing), strings/lists/ranges to ``max_size`` elements, and nested values are
   measured before they are compared, hashed or turned into text.

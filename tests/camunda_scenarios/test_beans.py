@@ -147,3 +147,18 @@ def test_a_bean_call_that_does_not_answer_in_time_fails_the_step(scenario: Scena
     assert found["status"] == "failed", found
     assert "connector operation 'test.url' did not answer within" in (found.get("error") or ""), found
     assert found["incidents"], found
+
+
+def test_waiting_for_bean_calls_does_not_use_up_the_time_budget(scenario: Scenario) -> None:
+    """The budget counts CPU time: two calls that each answer within the budget pass, although
+    together they wait longer than it (as on a loaded server, where waiting is not work)."""
+    _answers(scenario)
+    scenario.engine.runner.limits = dataclasses.replace(scenario.engine.runner.limits, seconds=0.4)
+    slow = {name: scenario.connector.behaviour[name] for name in ("firstname", "url")}
+    for name, answer in slow.items():
+        scenario.connector.behaviour[name] = lambda r, answer=answer: (time.sleep(0.3), answer(r))[1]
+    scenario.deploy_files(MODELS, mapping=_mapping())
+    case = scenario.start("bohnen", {"antragsteller": "Max Muster", "freigabe": "ja"})
+    assert scenario.status(case) == "waiting", scenario.case(case)
+    assert scenario.waits_at(case) == ["pruefen"]
+    assert _operations(scenario) == ["test.firstname", "test.url"]

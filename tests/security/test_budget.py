@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -75,16 +76,61 @@ def test_production_defaults_are_sane_and_settings_override_them():
         Settings.from_env({"AMTSFLOW_MAX_COMMAND_SECONDS": "0"}).limits()
 
 
-def test_a_budget_counts_steps_and_time():
+def test_a_budget_counts_steps():
     spent = budget.Budget(Limits(steps=3, seconds=60))
     for _ in range(3):
         spent.step()
     with pytest.raises(budget.BudgetExceeded, match="more than 3 engine steps"):
         spent.step()
-    late = budget.Budget(Limits(seconds=0.01))
-    time.sleep(0.02)
-    with pytest.raises(budget.BudgetExceeded, match="longer than 0.01 s"):
-        late.check_time()
+
+
+# The time a budget counts is the CPU time of the command's thread; wall time only against a net
+# of WALL_FACTOR times the limit.
+
+
+def _spin(seconds: float) -> None:
+    """Use about ``seconds`` of this thread's CPU time."""
+    until = time.thread_time() + seconds
+    while time.thread_time() < until:
+        pass
+
+
+def _without_net(limits: Limits) -> budget.Budget:
+    """A budget whose wall-time net never trips (on a loaded machine it might)."""
+    spent = budget.Budget(limits)
+    spent.deadline = float("inf")
+    return spent
+
+
+def test_waiting_does_not_count() -> None:
+    spent = _without_net(Limits(seconds=0.1))
+    time.sleep(0.25)   # more than the limit
+    spent.check_time()
+
+
+def test_work_counts() -> None:
+    spent = budget.Budget(Limits(seconds=0.1))
+    _spin(0.15)
+    with pytest.raises(budget.BudgetExceeded, match="longer than 0.1 s of CPU time"):
+        spent.check_time()
+
+
+def test_work_of_other_threads_does_not_count() -> None:
+    """Other threads of the process (web requests, job runners) use the cores meanwhile."""
+    spent = _without_net(Limits(seconds=0.1))
+    others = [threading.Thread(target=_spin, args=(0.15,)) for _ in range(2)]
+    for other in others:
+        other.start()
+    for other in others:
+        other.join()
+    spent.check_time()
+
+
+def test_waiting_longer_than_the_net_counts() -> None:
+    spent = budget.Budget(Limits(seconds=0.05))
+    time.sleep(0.05 * budget.WALL_FACTOR + 0.05)
+    with pytest.raises(budget.BudgetExceeded, match=f"longer than {0.05 * budget.WALL_FACTOR:g} s of wall time"):
+        spent.check_time()
 
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=timezone.utc)

@@ -179,7 +179,7 @@ def test_production_budget_ends_a_runaway_within_about_a_second(make_engine):
     engine = make_engine()
     deploy_text(engine, "gabel", models.fork_loop())
     case_id, took = _start_timed(engine, "gabel")
-    assert 0.9 < took < 3
+    assert 0.9 < took < 5.5   # 1 s of CPU time; on a machine loaded more than five-fold, the 5 s wall-time net
     assert "longer than 1 s" in _only_incident(engine, case_id)["message"]
 
 
