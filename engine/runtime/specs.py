@@ -126,14 +126,18 @@ def _timer_value(my_task: Any, value: Any) -> str:
 
 
 class ClockTimeDate(TimeDateEventDefinition):
+    """A date timer; a duration as its value (``PT1H``) is counted from the moment the timer is
+    reached, as Camunda 7's and Flowable's DueDateBusinessCalendar read a value starting with P
+    (BoundaryTimerEventTest.testRecalculateUnchangedExpressionOnTimerCurrentDateBased)."""
+
     def has_fired(self, my_task: Any) -> bool:
         event_value = my_task.internal_data.get("event_value")
         if event_value is None:
             event_value = _timer_value(my_task, my_task.workflow.script_engine.evaluate(my_task, self.expression))
-            if not isinstance(TimerEventDefinition.parse_time_or_duration(event_value), datetime):
-                raise WorkflowTaskException(
-                    f"timer date {event_value!r} is a duration; a date timer needs a date-time such as "
-                    "2026-12-01T08:00:00+01:00 (use a duration timer for PT..., P...D)", task=my_task)
+            parsed = TimerEventDefinition.parse_time_or_duration(event_value)
+            if not isinstance(parsed, datetime):
+                now = _clock_now(my_task)
+                event_value = (now + TimerEventDefinition.get_timedelta_from_start(parsed, now)).isoformat()
             my_task.internal_data["event_value"] = event_value
         if TimerEventDefinition.parse_time_or_duration(event_value) <= _clock_now(my_task):
             my_task.internal_data["event_fired"] = True
