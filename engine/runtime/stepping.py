@@ -28,7 +28,21 @@ from engine.runtime.skip_expressions import skipped
 __all__ = ["drop_orphan_waits", "engine_steps"]
 
 
+def _any_ready(workflow: Any) -> bool:
+    """Whether a task that ``workflow.get_tasks(state=READY)`` could find is READY. That walk
+    visits the workflow's tree and the sub-workflows below it, each one of the top workflow's
+    ``subprocesses``; every task it reaches is in its workflow's ``tasks``. The last round of
+    every step finds nothing ready: a look at the tasks' states is far cheaper than the walk."""
+    for wf in (workflow, *workflow.top_workflow.subprocesses.values()):
+        for task in wf.tasks.values():
+            if task.state == TaskState.READY:
+                return True
+    return False
+
+
 def _run_ready(workflow: Any, did_complete: Callable[[Any], None], blocked: set[int]) -> int:
+    if not _any_ready(workflow):
+        return 0
     count = 0
     for task in workflow.get_tasks(state=TaskState.READY):
         if task.state != TaskState.READY:   # cancelled by an earlier task of this round
