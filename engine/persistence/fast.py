@@ -28,6 +28,7 @@ SQLAlchemy, psycopg or SQLite (README, "Upgrading").
 
 from __future__ import annotations
 
+import functools
 import re
 import select
 import threading
@@ -286,6 +287,17 @@ class _Session:
         self.names = 0   # names given so far: a name is never given twice on one connection
 
 
+@functools.cache
+def _psycopg() -> Any:
+    """The psycopg names of the hot paths below, imported once, on first use (this module is
+    imported with SQLite too; an import statement in a function runs on every call)."""
+    import psycopg
+    from psycopg import errors, pq
+    from psycopg.adapt import PyFormat
+
+    return SimpleNamespace(pq=pq, errors=errors, OperationalError=psycopg.OperationalError, AUTO=PyFormat.AUTO)
+
+
 _SESSIONS: "weakref.WeakKeyDictionary[Any, _Session]" = weakref.WeakKeyDictionary()   # per psycopg connection
 
 
@@ -297,9 +309,7 @@ def forget_prepared(driver: Any) -> None:
     stay on the server until its next DEALLOCATE ALL."""
     session = _SESSIONS.get(driver)
     if session is not None:
-        from psycopg import pq
-
-        if driver.pgconn.transaction_status != pq.TransactionStatus.IDLE:
+        if driver.pgconn.transaction_status != _psycopg().pq.TransactionStatus.IDLE:
             session.prepared.clear()
 
 
@@ -340,8 +350,8 @@ def _libpq_pipeline(driver: Any, pending: list[tuple[str, Any, Any]], commit: bo
     (:func:`_wait`), and the server's results are read while the statements are still being
     sent (:func:`_flush`). A failing statement raises psycopg's error for it; the transaction
     is then aborted and the caller rolls back."""
-    from psycopg import OperationalError, errors as pg_errors, pq
-    from psycopg.adapt import PyFormat
+    pg = _psycopg()
+    pq, pg_errors, OperationalError, auto = pg.pq, pg.errors, pg.OperationalError, pg.AUTO
 
     with driver.lock:
         pgconn = driver.pgconn
@@ -365,7 +375,7 @@ def _libpq_pipeline(driver: Any, pending: list[tuple[str, Any, Any]], commit: bo
             for sql, args, receive in pending:
                 query, names = _converted(sql, encoding)
                 values = [args[name] for name in names] if isinstance(args, dict) else list(args)
-                params = tx.dump_sequence(values, [PyFormat.AUTO] * len(values))
+                params = tx.dump_sequence(values, [auto] * len(values))
                 types = tuple(tx.types or ())
                 key = (query, types)
                 name = session.prepared.get(key) or sent.get(key)
@@ -454,8 +464,6 @@ def _wait(pgconn: Any, events: int) -> int:
     WAIT_SLICE_MS, after each the connection's state is checked (a lock wait on the server may
     last long, a broken connection must not). An error or hang-up on the socket is returned as
     ready: libpq's next call reports it."""
-    from psycopg import OperationalError, pq
-
     poller = select.poll()
     poller.register(pgconn.socket, events | select.POLLERR | select.POLLHUP)
     while True:
@@ -463,8 +471,9 @@ def _wait(pgconn: Any, events: int) -> int:
         if ready:
             revents = ready[0][1]
             return int(revents | events) if revents & (select.POLLERR | select.POLLHUP) else int(revents)
-        if pgconn.status == pq.ConnStatus.BAD:
-            raise OperationalError("the connection to the server broke during a pipeline")
+        pg = _psycopg()
+        if pgconn.status == pg.pq.ConnStatus.BAD:
+            raise pg.OperationalError("the connection to the server broke during a pipeline")
 
 
 def _next_result(pgconn: Any) -> Any:

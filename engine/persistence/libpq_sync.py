@@ -60,13 +60,11 @@ def pipeline_sync(pgconn: Any) -> None:
     if sync is None:
         pgconn.pipeline_sync()
         return
-    from psycopg import OperationalError
-
     rv = sync(pgconn.pgconn_ptr)
-    if rv == 0:
-        raise OperationalError("connection not in pipeline mode")
     if rv != 1:
-        raise OperationalError("failed to sync pipeline")
+        from psycopg import OperationalError
+
+        raise OperationalError("connection not in pipeline mode" if rv == 0 else "failed to sync pipeline")
 
 
 __all__ = ["pipeline_sync"]
