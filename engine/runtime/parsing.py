@@ -34,7 +34,8 @@ from engine.runtime.scopes import Scopes
 from engine.runtime import beans, branch_merge, reserved_ids, shared_scope, skip_expressions, variable_aggregation
 from engine.runtime.reserved_ids import reserved_id_problems
 from engine.runtime.script_tasks import CamundaScriptTask
-from engine.runtime.specs import CamundaDialectParser, SpiffDialectParser, catch_any_code, use_engine_clock
+from engine.runtime.specs import (
+    CamundaDialectParser, SpiffDialectParser, catch_any_code, repeat_in_flow, use_engine_clock)
 from engine.runtime.xmlsafe import UnsafeXml, parse_untrusted
 
 MAX_JSON_BYTES = 1024 * 1024
@@ -309,7 +310,7 @@ class _BundleParser:
                         self.problems.append(_problem_from(exc, name, root))
                         continue
                     for s in [spec, *subs.values()]:
-                        self._prepare_spec(s)
+                        self._prepare_spec(s, dialect)
                     branch_merge.attach([spec, *subs.values()])
                     shared_scope.attach(spec, subs)   # last: its sync runs around every other behaviour
                     called = {pid: models[pid], **{k: models[k] for k in subs if k in models}}
@@ -426,7 +427,7 @@ class _BundleParser:
             return None
         return Form(schema=schema, ui_schema=ui if isinstance(ui, dict) else {}, source=source)
 
-    def _prepare_spec(self, spec: Any) -> None:
+    def _prepare_spec(self, spec: Any, dialect: str) -> None:
         reserved_ids.restore_visible_ids(spec)   # first: everything below reads element ids
         prepare_triggers(spec)
         prepare_rearming(spec)
@@ -452,6 +453,8 @@ class _BundleParser:
             if definition is not None:
                 use_engine_clock(definition)
                 catch_any_code(definition)
+                if dialect == "spiff":
+                    repeat_in_flow(task_spec)
             bound_multi_instance(task_spec)
             if isinstance(task_spec, CamundaScriptTask) and task_spec.resource:
                 task_spec.scripts = self.scripts   # loaded when the task runs

@@ -114,3 +114,36 @@ def test_EventBasedGatewayTest_testTimeCycle(scenario: Scenario) -> None:
     assert scenario.waits_at(case) == ["task1"]
     scenario.complete(case, "task1")
     assert scenario.status(case) == "completed"
+
+
+PLAIN = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" targetNamespace="t">
+  <process id="erinnern" isExecutable="true">
+    <startEvent id="start"/>
+    <sequenceFlow sourceRef="start" targetRef="warten"/>
+    <intermediateCatchEvent id="warten">
+      <timerEventDefinition><timeCycle>R3/P7D</timeCycle></timerEventDefinition>
+    </intermediateCatchEvent>
+    <sequenceFlow sourceRef="warten" targetRef="vorlegen"/>
+    <userTask id="vorlegen"/>
+    <sequenceFlow sourceRef="vorlegen" targetRef="ende"/>
+    <endEvent id="ende"/>
+  </process>
+</definitions>"""
+
+
+def test_plain_bpmn_keeps_a_cycle_on_an_intermediate_event_repeating(scenario: Scenario) -> None:
+    """Plain BPMN (no Camunda or Flowable traits) keeps SpiffWorkflow's reading, which the BPMN
+    conformance suite betsy expects (Timer_IntermediateTimeCycleEvent): each of the R3 cycles
+    sends a token down the path, then the event is done."""
+    deploy(scenario.engine, [SourceFile("erinnern.bpmn", PLAIN.encode())], actor="scenario")
+    case = scenario.start("erinnern")
+    assert scenario.waits_at(case) == []
+    for week in range(1, 4):
+        scenario.advance(timedelta(days=7))
+        assert scenario.waits_at(case) == ["vorlegen"] * week
+    scenario.advance(timedelta(days=21))
+    assert scenario.waits_at(case) == ["vorlegen"] * 3 and _timer_jobs(scenario, case) == 0
+    for task in scenario.tasks(case):
+        scenario.complete_task(task["id"])
+    assert scenario.status(case) == "completed"
