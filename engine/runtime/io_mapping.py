@@ -92,12 +92,20 @@ def evaluate(task: Any, value: Value, names: Mapping[str, Any]) -> Any:
 
 def connector_result(task: Any, result: dict[str, Any]) -> bool:
     """Apply a Camunda Connect connector's output parameters (``connector_outputs`` on the task
-    spec) over the operation's result and the task's variables; False when it has none."""
+    spec) over the operation's result and the task's variables; False when it has none.
+
+    One after the other, as Camunda's ConnectorActivityBehavior: each is evaluated in a scope
+    holding the response over the activity's variables and written to the activity at once, so
+    a later output sees it, unless a response variable of that name shadows it."""
     outputs = getattr(task.task_spec, "connector_outputs", None)
     if not outputs:
         return False
     names = {**task.data, **result}
-    task.data.update({name: evaluate(task, value, names) for name, value in outputs})
+    for name, value in outputs:
+        written = evaluate(task, value, names)
+        task.data[name] = written
+        if name not in result:
+            names[name] = written
     return True
 
 
