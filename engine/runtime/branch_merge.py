@@ -29,10 +29,18 @@ the current value of what was copied, so the branches' later completions and the
 join keep it. Only processes where branches can run side by side (a split with more than one
 outgoing path other than an exclusive gateway, an event sub-process, a cycle timer) get this.
 
-Known limits: a variable a branch removed stays, as it did before (SpiffWorkflow's merge never
-removes, and removals are not copied); writes inside a parallel multi-instance loop's instances
-are shared among the instances by engine.runtime.shared_scope and reach other branches when the
-loop completes.
+A removal (``del x`` in a Python script, ``execution.removeVariable('x')``) is a change like a
+write: a variable the task had from the task it came from (or that another branch wrote into
+it) and no longer holds is removed from every open task of the other branches, and a join
+removes it where the branch that removed it arrived later than the last write (SpiffWorkflow's
+merge never removes, so the other branches' copies brought it back). The later write or
+removal wins: a task that sets a variable again after another branch removed it (to the value
+it had at the split, too) has changed it. An open task records the removals it was told in its
+internal data (:data:`REMOVED`, {name: time}) beside the writes (:data:`SHARED`): an additive
+key, which states stored before it lack (no removal told), so the case-state format stays 3.
+
+Known limits: writes inside a parallel multi-instance loop's instances are shared among the
+instances by engine.runtime.shared_scope and reach other branches when the loop completes.
 """
 
 from __future__ import annotations
@@ -53,10 +61,12 @@ from engine.runtime import shared_scope, spiff_seam
 from engine.runtime.io_mapping import INPUTS, SHADOWED, enclosing_chain, enclosing_task
 from engine.runtime.variable_aggregation import Aggregating
 
-__all__ = ["attach", "merged", "changes", "share"]
+__all__ = ["attach", "merged", "changes", "removals", "share"]
 
 OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 SHARED = "branch_shared"   # internal data of an open task: {name: [value, time]} other branches wrote into it
+REMOVED = "branch_removed"   # internal data of an open task: {name: time} other branches removed from it
+_GONE = object()   # what a task was told of a removed name (see :func:`_told`)
 
 
 def _chain(task: Any) -> list[Any]:
@@ -77,12 +87,16 @@ def _split_point(ends: list[Any]) -> Any | None:
 
 
 def merged(base: dict[str, Any], branches: list[dict[str, Any]]) -> dict[str, Any]:
-    """``base`` with each branch's changes against it laid over, in order."""
+    """``base`` with each branch's changes against it laid over, in order: a variable a branch
+    holds with another value, or no longer holds (removed)."""
     result = deepcopy(base)
     for data in branches:
         for name, value in data.items():
             if name not in base or base[name] != value:
                 result[name] = deepcopy(value)
+        for name in base:
+            if name not in data:
+                result.pop(name, None)
     return result
 
 
@@ -98,6 +112,9 @@ class MergedJoin:
             if split is not None:
                 my_task.data = merged(split.data, [end.data for end in ends])
         _keep_later_writes(my_task, arrivals, ends)
+        for arrival in arrivals:   # read: the (cancelled) arrivals keep nothing in the stored tree
+            arrival.internal_data.pop(SHARED, None)
+            arrival.internal_data.pop(REMOVED, None)
         return result
 
 
@@ -107,12 +124,17 @@ def _keep_later_writes(my_task: Any, arrivals: list[Any], ends: list[Any]) -> No
     its own value (the copy, or a still later write of its own)."""
     copied: dict[str, tuple[Any, float]] = {}
     for arrival in arrivals:
-        for name, (value, at) in (arrival.internal_data.get(SHARED) or {}).items():
+        told = [*(arrival.internal_data.get(SHARED) or {}).items(),
+                *((name, (_GONE, at)) for name, at in (arrival.internal_data.get(REMOVED) or {}).items())]
+        for name, (value, at) in told:
             if name not in copied or at > copied[name][1]:
                 copied[name] = (value, at)
     for name, (value, at) in copied.items():
         if not any(end.last_state_change > at and name in end.data for end in ends):
-            my_task.data[name] = deepcopy(value)
+            if value is _GONE:
+                my_task.data.pop(name, None)
+            else:
+                my_task.data[name] = deepcopy(value)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -158,18 +180,40 @@ def _call_scope(task: Any) -> Any:
     return enclosing_task(chain[-1])
 
 
-def changes(task: Any) -> dict[str, Any]:
+def _told(task: Any) -> dict[str, Any]:
+    """What other branches told the open ``task``: name -> the value written, or ``_GONE``."""
+    told = {name: entry[0] for name, entry in (task.internal_data.get(SHARED) or {}).items()}
+    told.update(dict.fromkeys(task.internal_data.get(REMOVED) or (), _GONE))
+    return told
+
+
+def changes(task: Any, told: dict[str, Any] | None = None) -> dict[str, Any]:
     """The variables ``task`` changed against the task it came from (the sub-process task
-    around it for the first task of a sub-process), without the names local to it."""
+    around it for the first task of a sub-process), without the names local to it; with
+    ``told`` (:func:`_told`), also a variable it set again after another branch removed it or
+    set back after another branch wrote it (to the value the task it came from holds)."""
     source = task.parent if task.parent is not None else enclosing_task(task)
     if source is None:
         return {}
-    base = source.data
-    found = {n: v for n, v in task.data.items() if n not in base or not _same(base[n], v)}
+    base, told = source.data, told or {}
+    found = {n: v for n, v in task.data.items() if n not in base or not _same(base[n], v)
+             or (n in told and (told[n] is _GONE or not _same(told[n], v)))}
     if found:
         for name in _local_names(task):
             found.pop(name, None)
     return found
+
+
+def removals(task: Any, told: dict[str, Any] | None = None) -> set[str]:
+    """The variables ``task`` removed: held by the task it came from (within its process) or
+    written into it by another branch, and no longer held; not a removal it was told of, nor
+    a name local to it."""
+    told = told or {}
+    if task.parent is None:
+        return set()
+    held = {*task.parent.data, *(n for n, v in told.items() if v is not _GONE)}
+    gone = {n for n in held if n not in task.data and told.get(n) is not _GONE}
+    return gone - _local_names(task) if gone else gone
 
 
 def _open_tasks(task: Any) -> list[Any]:
@@ -178,13 +222,15 @@ def _open_tasks(task: Any) -> list[Any]:
     return [t for workflow in workflows for t in workflow.tasks.values() if t.state & OPEN]
 
 
-def share(task: Any) -> None:
-    """Copy what ``task`` changed into every open task of its process in another branch."""
+def share(task: Any, told: dict[str, Any] | None = None) -> None:
+    """Copy what ``task`` changed into every open task of its process in another branch, and
+    remove there what it removed (``told``: what other branches had told it, :func:`_told`)."""
     try:
         if _keeps_writes(task):
             return
-        found = changes(task)
-        if not found:
+        found = changes(task, told)
+        gone = removals(task, told)
+        if not found and not gone:
             return
         scope = _call_scope(task)
     except TaskNotFoundException:
@@ -210,6 +256,22 @@ def share(task: Any) -> None:
             # kept to be laid over again when it re-inherits (a waiting task is updated again
             # while it waits) and, with the time of the copy, for a join's merge
             other.internal_data.setdefault(SHARED, {})[name] = [deepcopy(value), now]
+            (other.internal_data.get(REMOVED) or {}).pop(name, None)
+        for name in gone:
+            _remove(other, name, local, now)
+
+
+def _remove(task: Any, name: str, local: set[str], now: float) -> None:
+    """Another branch removed ``name``: from ``task`` (kept, with the time, for the same reasons
+    as a copied write), or, where ``name`` is local to it, from the case's value its local covers."""
+    if name in local:
+        holders = [h for h in enclosing_chain(task) if name in (h.internal_data.get(INPUTS) or ())]
+        if holders:   # the outermost local scope then drops the name instead of putting a value back
+            (holders[-1].internal_data.get(SHADOWED) or {}).pop(name, None)
+        return
+    task.data.pop(name, None)
+    (task.internal_data.get(SHARED) or {}).pop(name, None)
+    task.internal_data.setdefault(REMOVED, {})[name] = now
 
 
 def _cover(task: Any, name: str, value: Any) -> None:
@@ -227,6 +289,9 @@ def _lay_over(task: Any) -> None:
     for name, (value, _at) in (task.internal_data.get(SHARED) or {}).items():
         if name not in task.data or (name in parent and _same(task.data[name], parent[name])):
             task.data[name] = deepcopy(value)
+    for name in task.internal_data.get(REMOVED) or ():
+        if name in task.data and name in parent and _same(task.data[name], parent[name]):
+            del task.data[name]
 
 
 class SharedWrites:
@@ -237,20 +302,27 @@ class SharedWrites:
         """A waiting task is updated again while it waits, and SpiffWorkflow then merges its
         parent's (older) data into it: what other branches wrote is laid over again at once
         (a cycle timer spawns its next branch from the task's data in the same update)."""
-        if not my_task.internal_data.get(SHARED):
+        if not (my_task.internal_data.get(SHARED) or my_task.internal_data.get(REMOVED)):
             return super()._update_hook(my_task)  # type: ignore[misc]
         with spiff_seam.after_inherit(my_task, _lay_over):
             return super()._update_hook(my_task)  # type: ignore[misc]
 
     def _on_cancel(self, my_task: Any) -> None:
-        my_task.internal_data.pop(SHARED, None)   # (a cancelled task stays in the stored tree)
+        # A cancelled task stays in the stored tree: it drops what it was told, unless it is
+        # a join's waiting arrival, which the next arrival cancels and whose firing merge reads
+        # what it was told (MergedJoin, which then drops it).
+        if not isinstance(self, UnstructuredJoin):
+            my_task.internal_data.pop(SHARED, None)
+            my_task.internal_data.pop(REMOVED, None)
         super()._on_cancel(my_task)  # type: ignore[misc]
 
     def _on_complete_hook(self, my_task: Any) -> None:
+        told = _told(my_task)
         my_task.internal_data.pop(SHARED, None)
+        my_task.internal_data.pop(REMOVED, None)
         super()._on_complete_hook(my_task)  # type: ignore[misc]
         if not isinstance(self, UnstructuredJoin):   # a join's data is the merge of writes shared already
-            share(my_task)
+            share(my_task, told)
 
 
 def _concurrent(specs: list[Any]) -> bool:

@@ -92,6 +92,16 @@ def test_a_variable_both_branches_changed_keeps_the_later_write(scenario: Scenar
     assert scenario.data(case)["entscheidung"] == f"von {second}"
 
 
+def test_a_later_write_setting_the_splits_value_back_wins(scenario: Scenario) -> None:
+    """Branch a's clerk changes the decision and a waits at the join; branch b's clerk, who saw
+    the change, sets it back to the value it had at the split: the later write wins."""
+    _deploy(scenario, _model("parallelGateway", USER_A, USER_B))
+    case = scenario.start("zweige", {"entscheidung": "offen"})
+    scenario.complete(case, "a", {"entscheidung": "abgelehnt"})
+    scenario.complete(case, "b", {"entscheidung": "offen"})
+    assert scenario.data(case)["entscheidung"] == "offen"
+
+
 def test_branches_ending_at_their_own_end_events_keep_their_writes(scenario: Scenario) -> None:
     """No join gateway: the process's end merges the branches."""
     _deploy(scenario, _model("parallelGateway", SCRIPT_A, USER_B, join=False))
@@ -105,7 +115,10 @@ def test_merged_lays_each_branchs_changes_over_the_split() -> None:
     base = {"a": 1, "b": [1], "c": "x"}
     assert merged(base, [{"a": 2, "b": [1], "c": "x"}, {"a": 1, "b": [1, 2], "c": "x", "d": 4}]) == \
         {"a": 2, "b": [1, 2], "c": "x", "d": 4}
-    assert merged(base, [{"a": 2}, {"a": 3}]) == {"a": 3, "b": [1], "c": "x"}
+    assert merged(base, [{**base, "a": 2}, {**base, "a": 3}]) == {"a": 3, "b": [1], "c": "x"}
+    # a removal is a change too: the later arrival's write or removal wins
+    assert merged(base, [{"a": 2, "b": [1]}, {**base, "a": 3}]) == {"a": 3, "b": [1]}
+    assert merged(base, [{**base, "c": "y"}, {"a": 1, "b": [1]}]) == {"a": 1, "b": [1]}
     assert base == {"a": 1, "b": [1], "c": "x"}   # not changed
 
 
@@ -145,17 +158,19 @@ def _checking_model() -> bytes:
 """).encode()
 
 
-def _reading_model(first: str, first_id: str, variable: str, extra: str = "") -> bytes:
-    """Branch a: the clerk's task ``a``. Branch b: ``first`` (element ``first_id``), then a
-    script that copies ``variable`` to ``gesehen``; both join before the end."""
+def _reading_model(first: str, first_id: str, variable: str, extra: str = "", *,
+                   branch_a: str = '<userTask id="a"/>', script: str | None = None) -> bytes:
+    """Branch a: the clerk's task ``a`` (or ``branch_a``, element ``a``). Branch b: ``first``
+    (element ``first_id``), then a script that copies ``variable`` to ``gesehen`` (or runs
+    ``script``); both join before the end."""
     return (HEAD + f"""    <parallelGateway id="fork"/>
     <sequenceFlow id="a1" sourceRef="fork" targetRef="a"/>
-    <userTask id="a"/>
+    {branch_a}
     <sequenceFlow id="a2" sourceRef="a" targetRef="join"/>
     <sequenceFlow id="b1" sourceRef="fork" targetRef="{first_id}"/>
     {first}
     <sequenceFlow id="b2" sourceRef="{first_id}" targetRef="lesen"/>
-    <scriptTask id="lesen" scriptFormat="python"><script>gesehen = {variable}</script></scriptTask>
+    <scriptTask id="lesen" scriptFormat="python"><script>{script or f"gesehen = {variable}"}</script></scriptTask>
     <sequenceFlow id="b3" sourceRef="lesen" targetRef="join"/>
     <parallelGateway id="join"/>
     <sequenceFlow id="f2" sourceRef="join" targetRef="ende"/>
@@ -371,3 +386,73 @@ def test_an_error_ending_one_instance_of_a_parallel_loop_ends_the_case_cleanly(s
     scenario.complete_task(scenario.tasks(case)[0]["id"], {"befund": "fehlt"})
     assert scenario.case(case)["incidents"] == []
     assert scenario.status(case) == "completed"
+
+
+# --- removals: a variable a branch removes is gone for every branch -------------------------
+
+REMOVERS = {   # the script of element ID removing ``x``
+    "python del": '<scriptTask id="ID" scriptFormat="python"><script>del x</script></scriptTask>',
+    "python execution": '<scriptTask id="ID" scriptFormat="python"><script>execution.removeVariable("x")</script></scriptTask>',
+    "javascript": '<scriptTask id="ID" scriptFormat="javascript"><script>execution.removeVariable("x")</script></scriptTask>',
+}
+HAS_X = 'execution.hasVariable("x")'
+
+
+@pytest.mark.parametrize("remover", sorted(REMOVERS))
+def test_a_variable_one_branch_removed_is_gone_for_the_other_branch(scenario: Scenario, remover: str) -> None:
+    """Branch a removes ``x`` at once; branch b's clerk's task waits (a save/restore) and its
+    script then reads the case: ``x`` is gone there too, as it is from Camunda's one process
+    scope, and stays gone after the join."""
+    _deploy(scenario, _reading_model('<userTask id="b"/>', "b", HAS_X, branch_a=REMOVERS[remover].replace("ID", "a")))
+    case = scenario.start("zweige", {"x": "alt", "y": 1})
+    assert scenario.waits_at(case) == ["b"]
+    assert "x" not in scenario.data(case)
+    scenario.complete(case, "b", {})
+    assert scenario.status(case) == "completed"
+    data = scenario.data(case)
+    assert data["gesehen"] is False
+    assert "x" not in data and data["y"] == 1
+
+
+@pytest.mark.parametrize("arrives", ["first", "last"])
+def test_a_removal_survives_the_join(scenario: Scenario, arrives: str) -> None:
+    """The branch that removed ``x`` reaches the join before or after the other branch, whose
+    copy still held ``x`` from the split; the join does not bring it back."""
+    if arrives == "first":   # branch b removes at once and waits at the join; a's clerk comes later
+        _deploy(scenario, _reading_model(REMOVERS["python del"].replace("ID", "weg"), "weg", "1"))
+        case = scenario.start("zweige", {"x": "alt"})
+        assert scenario.waits_at(case) == ["a"]
+        scenario.complete(case, "a", {"y": 2})
+    else:                    # a's clerk goes first; branch b removes after its own clerk's task
+        _deploy(scenario, _reading_model('<userTask id="b"/>', "b", "", script="del x"))
+        case = scenario.start("zweige", {"x": "alt"})
+        scenario.complete(case, "a", {"y": 2})
+        scenario.complete(case, "b", {})
+    assert scenario.status(case) == "completed"
+    data = scenario.data(case)
+    assert "x" not in data and data["y"] == 2
+
+
+def test_a_removal_then_a_later_write_in_another_branch_keeps_the_write(scenario: Scenario) -> None:
+    """Branch b removes ``x`` and reaches the join; then branch a's clerk sets ``x`` again, to
+    the value it had at the split: the later write wins, as in Camunda."""
+    _deploy(scenario, _reading_model(REMOVERS["python del"].replace("ID", "weg"), "weg", HAS_X))
+    case = scenario.start("zweige", {"x": "alt"})
+    assert scenario.waits_at(case) == ["a"]
+    assert "x" not in scenario.data(case)
+    scenario.complete(case, "a", {"x": "alt"})
+    assert scenario.status(case) == "completed"
+    data = scenario.data(case)
+    assert data["gesehen"] is False
+    assert data["x"] == "alt"
+
+
+def test_a_write_then_a_later_removal_in_another_branch_removes(scenario: Scenario) -> None:
+    """Branch a's clerk sets ``x``; later branch b's script removes it: the later removal wins."""
+    _deploy(scenario, _reading_model('<userTask id="b"/>', "b", "", script="del x"))
+    case = scenario.start("zweige", {"x": "alt"})
+    scenario.complete(case, "a", {"x": "neu"})
+    assert scenario.data(case)["x"] == "neu"
+    scenario.complete(case, "b", {})
+    assert scenario.status(case) == "completed"
+    assert "x" not in scenario.data(case)
