@@ -8,7 +8,7 @@ arrived, whole: the last branch's copy, which still held the value from before t
 that value back (``status`` set to "geprueft" by a script in one branch was "neu" again after a
 user task in the other branch completed).
 
-Here a join takes the data at the split (the branches' nearest common task) and lays over it,
+Here a join (engine.runtime.branch_join) takes the data at the split (the branches' nearest common task) and lays over it,
 in the order the branches arrived, only the variables each branch changed there: a variable two
 branches changed keeps the later arrival's value, as the later write wins in Camunda. The
 library's own merge runs first (it also prunes finished branches) and is then replaced.
@@ -58,83 +58,14 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import shared_scope, spiff_seam
+from engine.runtime.branch_join import REMOVED, SHARED, MergedJoin
 from engine.runtime.io_mapping import INPUTS, SHADOWED, enclosing_chain, enclosing_task
 from engine.runtime.variable_aggregation import Aggregating
 
-__all__ = ["attach", "merged", "changes", "removals", "share"]
+__all__ = ["attach", "changes", "removals", "share"]
 
 OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
-SHARED = "branch_shared"   # internal data of an open task: {name: [value, time]} other branches wrote into it
-REMOVED = "branch_removed"   # internal data of an open task: {name: time} other branches removed from it
 _GONE = object()   # what a task was told of a removed name (see :func:`_told`)
-
-
-def _chain(task: Any) -> list[Any]:
-    chain = []
-    while task is not None:
-        chain.append(task)
-        task = task.parent
-    return chain
-
-
-def _split_point(ends: list[Any]) -> Any | None:
-    """The nearest task every branch end descends from (the split), or None."""
-    others = [{id(t) for t in _chain(end)} for end in ends[1:]]
-    for candidate in _chain(ends[0]):
-        if all(id(candidate) in ancestors for ancestors in others):
-            return candidate
-    return None
-
-
-def merged(base: dict[str, Any], branches: list[dict[str, Any]]) -> dict[str, Any]:
-    """``base`` with each branch's changes against it laid over, in order: a variable a branch
-    holds with another value, or no longer holds (removed)."""
-    result = deepcopy(base)
-    for data in branches:
-        for name, value in data.items():
-            if name not in base or base[name] != value:
-                result[name] = deepcopy(value)
-        for name in base:
-            if name not in data:
-                result.pop(name, None)
-    return result
-
-
-class MergedJoin:
-    """Mixin for a parallel or inclusive join (and a scope's end join): merge the changes."""
-
-    def _run_hook(self, my_task: Any) -> Any:
-        arrivals = spiff_seam.join_arrivals(self, my_task)   # before the library prunes them
-        ends = [arrival.parent for arrival in arrivals]
-        result = super()._run_hook(my_task)  # type: ignore[misc]
-        if len(ends) > 1:
-            split = _split_point(ends)
-            if split is not None:
-                my_task.data = merged(split.data, [end.data for end in ends])
-        _keep_later_writes(my_task, arrivals, ends)
-        for arrival in arrivals:   # read: the (cancelled) arrivals keep nothing in the stored tree
-            arrival.internal_data.pop(SHARED, None)
-            arrival.internal_data.pop(REMOVED, None)
-        return result
-
-
-def _keep_later_writes(my_task: Any, arrivals: list[Any], ends: list[Any]) -> None:
-    """A write another branch copied into the join's waiting arrivals is later than what the
-    branches that had arrived then hold: it stays, unless a branch that arrived after it holds
-    its own value (the copy, or a still later write of its own)."""
-    copied: dict[str, tuple[Any, float]] = {}
-    for arrival in arrivals:
-        told = [*(arrival.internal_data.get(SHARED) or {}).items(),
-                *((name, (_GONE, at)) for name, at in (arrival.internal_data.get(REMOVED) or {}).items())]
-        for name, (value, at) in told:
-            if name not in copied or at > copied[name][1]:
-                copied[name] = (value, at)
-    for name, (value, at) in copied.items():
-        if not any(end.last_state_change > at and name in end.data for end in ends):
-            if value is _GONE:
-                my_task.data.pop(name, None)
-            else:
-                my_task.data[name] = deepcopy(value)
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 
-from engine.runtime.branch_merge import merged
+from engine.runtime.branch_join import merged
 from tests.camunda_scenarios.conftest import Scenario
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
