@@ -23,6 +23,7 @@ from engine.runtime.camunda_tasks import (
 from engine.runtime.checks import FOREIGN_LANGUAGES, foreign_script_message, script_key
 from engine.runtime.io_mapping import script_language
 from engine.runtime.javascript import JAVASCRIPT_NAMES, undeclared_objects
+from engine.runtime.languages import is_javascript
 from engine.domain.errors import Problem
 from engine.runtime.namespaces import CAMUNDA, owner_id, tag
 
@@ -45,6 +46,8 @@ def translate_conditions(root: etree._Element, fail: Fail) -> None:
     for node in root.iter(*tags):
         text = (node.text or "").strip()
         language = (node.get("language") or "").lower()
+        if is_javascript(node.text or ""):
+            continue   # runs as JavaScript (engine.runtime.languages)
         if language not in ("juel", "python", ""):
             fail(node, f"expression language '{node.get('language')}' cannot run here (scripts are not run); "
                        "write the condition as a ${...} expression")

@@ -15,7 +15,9 @@ from lxml import etree
 from engine.domain.errors import Problem
 from engine.runtime import juel
 from engine.runtime.data_checks import data_association_problems
+from engine.runtime.io_mapping import script_language
 from engine.runtime.javascript import JAVASCRIPT_NAMES
+from engine.runtime.languages import is_javascript, unknown_script_message
 from engine.runtime.namespaces import BPMN, CAMUNDA, SPIFF, local_name, owner_id, tag
 
 MAX_PROCESS_ID = 200   # engine.services.inbound.MAX_NAME_LENGTH: the longest process key a start accepts
@@ -150,6 +152,10 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
             if fmt in FOREIGN_LANGUAGES and not (javascript and (fmt in JAVASCRIPT_NAMES or fmt == "juel")):
                 add(node, foreign_script_message(node.get("scriptFormat") or fmt, javascript, task=True,
                                                  mapping_key=script_key(node) if javascript else None))
+            elif fmt and not javascript and fmt not in FOREIGN_LANGUAGES and script_language(fmt) != "python":
+                add(node, unknown_script_message(node.get("scriptFormat") or fmt))
+                for script in node.findall(tag("script")):
+                    script.text = ""   # reported once here, not again as a Python syntax error
         if name == "callActivity":
             called = node.get("calledElement")
             case_ref = node.get(tag("caseRef", CAMUNDA))
@@ -599,7 +605,8 @@ def expression_problems(root: etree._Element, filename: str,
         found.append((node, node.text or "", mode))
     for name in EVAL_TAGS:
         for node in root.iter(tag(name)):
-            found.append((node, node.text or "", "eval"))
+            text = node.text or ""
+            found.append((node, text, "javascript" if is_javascript(text) else "eval"))
             if THROW_CALL.search(node.text or ""):
                 problems_elsewhere.append(Problem(filename, node.sourceline or 0, owner_id(node), THROWN_ELSEWHERE))
     problems = problems_elsewhere

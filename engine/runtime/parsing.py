@@ -31,7 +31,7 @@ from engine.runtime.multi_instance import prepare_multi_instance
 from engine.runtime.rearm import prepare_rearming
 from engine.runtime.call_activity import BORROWED_PREFIX
 from engine.runtime.scopes import Scopes
-from engine.runtime import beans, branch_merge, reserved_ids, shared_scope, skip_expressions, variable_aggregation
+from engine.runtime import beans, branch_merge, languages, reserved_ids, shared_scope, skip_expressions, variable_aggregation
 from engine.runtime.reserved_ids import reserved_id_problems
 from engine.runtime.script_tasks import CamundaScriptTask
 from engine.runtime.specs import (
@@ -130,7 +130,10 @@ class _BundleParser:
         if duplicates:             # nothing below can tell two elements of one id apart
             self.problems.extend(duplicates)
             self._fail_if_problems()
+        for name, root in self.dmn.items():
+            self.problems.extend(languages.dmn_problems(root, name))
         for name, root in self.trees.items():
+            self.problems.extend(languages.expression_problems(root, name, camunda=self.dialects[name] == "camunda"))
             checks.name_anonymous_flows(root)
             checks.local_references(root)
             checks.inline_event_definition_refs(root)

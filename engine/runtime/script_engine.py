@@ -18,6 +18,7 @@ from engine.runtime.beans import BEAN_FUNCTION
 from engine.runtime.expressions import SafeEvaluator
 from engine.runtime.javascript import JavaScriptSandbox, ScriptOutcome
 from engine.runtime.io_mapping import script_language
+from engine.runtime.languages import is_javascript
 
 
 def _element_id(task: Any) -> str:
@@ -175,6 +176,8 @@ class SafeScriptEngine(PythonScriptEngine):
 
     def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
         names: Any = ChainMap(external_context, task.data) if external_context else task.data
+        if is_javascript(expression):
+            return self.javascript_value(task, expression, names)
         try:
             result = self.evaluator.evaluate(expression, with_execution(task, names, expression),
                                              element_id=_element_id(task))
@@ -188,6 +191,8 @@ class SafeScriptEngine(PythonScriptEngine):
 
     def evaluate_over(self, task: Any, expression: str, names: Mapping[str, Any]) -> Any:
         """Evaluate at ``task`` over other names than its data (an enclosing scope's view)."""
+        if is_javascript(expression):
+            return self.javascript_value(task, expression, names)
         try:
             return self.evaluator.evaluate(expression, with_execution(task, names, expression),
                                            element_id=_element_id(task))
@@ -195,6 +200,18 @@ class SafeScriptEngine(PythonScriptEngine):
             raise _not_here(task, thrown) from None
         except ExpressionError as exc:
             raise WorkflowTaskException(exc.message, task=task, exception=exc) from exc
+
+    def javascript_value(self, task: Any, expression: str, names: Mapping[str, Any]) -> Any:
+        """The value of a condition written in JavaScript (engine.runtime.languages marked it at
+        deploy) over ``names``; it reads variables only (the deploy check refused setting them)."""
+        try:
+            outcome = self.javascript.run(expression, dict(names), case_facts(task), element_id=_element_id(task),
+                                          beans=self.javascript_beans(task))
+        except ExpressionError as exc:
+            raise WorkflowTaskException(exc.message, task=task, exception=exc) from exc
+        if outcome.bpmn_error is not None:
+            raise _not_here(task, BpmnErrorThrown(*outcome.bpmn_error)) from None
+        return outcome.result
 
     def script_value(self, task: Any, language: str, source: str, names: Mapping[str, Any]) -> Any:
         """The value of a script used as a mapping value. Python runs in the safe evaluator;
