@@ -2,8 +2,9 @@
 
 Issue 11: no model's code may silently run as another language. Formal expressions
 (``conditionExpression``, a conditional event's ``condition``, ``completionCondition``,
-``loopCardinality``, ``loopCondition``, timer values) name their language in a ``language``
-attribute, else the file's ``definitions/@expressionLanguage`` applies. Without either, each
+``loopCardinality``, ``loopCondition``, timer values, a correlation property's ``messagePath``)
+name their language in a ``language`` attribute, else the file's
+``definitions/@expressionLanguage`` applies. Without either, each
 dialect keeps its own default (plain BPMN: the engine's Python subset; Camunda and Flowable:
 JUEL for ``${...}`` texts). A declared language decides:
 
@@ -48,7 +49,8 @@ XPATH = "http://www.w3.org/1999/xpath"
 JUEL_NAMES = frozenset({"juel"})
 FEEL = re.compile(r"(^|/)feel(/|$)")
 JAVASCRIPT_POSITIONS = ("conditionExpression", "condition", "completionCondition")
-POSITIONS = (*JAVASCRIPT_POSITIONS, "loopCardinality", "loopCondition", "timeDuration", "timeDate", "timeCycle")
+POSITIONS = (*JAVASCRIPT_POSITIONS, "loopCardinality", "loopCondition", "timeDuration", "timeDate", "timeCycle",
+             "messagePath")
 TIMERS = ("timeDuration", "timeDate", "timeCycle")
 _SETS_VARIABLES = re.compile(r"\b(?:set|remove)Variable(?:Local)?\s*\(")
 
@@ -58,7 +60,8 @@ GERMAN_POSITIONS = {"conditionExpression": "Die Bedingung dieses Sequenzflusses"
                     "loopCardinality": "Die Anzahl der Instanzen (loopCardinality)",
                     "loopCondition": "Die Schleifenbedingung",
                     "timeDuration": "Der Zeitgeber-Ausdruck", "timeDate": "Der Zeitgeber-Ausdruck",
-                    "timeCycle": "Der Zeitgeber-Ausdruck"}
+                    "timeCycle": "Der Zeitgeber-Ausdruck",
+                    "messagePath": "Der Korrelationsausdruck (messagePath)"}
 
 
 def is_javascript(expression: str) -> bool:

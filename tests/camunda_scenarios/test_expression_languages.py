@@ -155,3 +155,30 @@ def test_a_decision_table_cell_in_feel_or_python_deploys(scenario):
     for language in ("python", "https://www.omg.org/spec/DMN/20191111/FEEL/"):
         deploy(scenario.engine, [SourceFile("sprachen.bpmn", gateway_model("zahl == 1")),
                                  SourceFile("stufe.dmn", DMN.format(language=language).encode())], actor="scenario")
+
+
+def test_a_javascript_completion_condition_runs_as_javascript(scenario):
+    model = gateway_model("zahl == 1").replace(
+        b'<userTask id="ja"/>',
+        b'<userTask id="ja"><multiInstanceLoopCharacteristics isSequential="true">'
+        b'<loopCardinality xsi:type="tFormalExpression">3</loopCardinality>'
+        b'<completionCondition xsi:type="tFormalExpression" language="javascript">fertig === true'
+        b'</completionCondition></multiInstanceLoopCharacteristics></userTask>')
+    scenario.deploy_files([], extra={"sprachen.bpmn": model})
+    case = scenario.start("sprachen", {"zahl": 1, "fertig": False})
+    scenario.complete(case, "ja", {"fertig": "true"})     # a text: === true does not hold
+    assert scenario.waits_at(case) == ["ja"]
+    scenario.complete(case, "ja", {"fertig": True})
+    assert scenario.status(case) == "completed"
+
+
+def test_a_groovy_correlation_message_path_is_refused(scenario):
+    model = gateway_model("zahl == 1").replace(
+        b'<process id=',
+        b'<message id="antwort" name="antwort"/>\n<correlationProperty id="aktenzeichen">'
+        b'<correlationPropertyRetrievalExpression messageRef="antwort">'
+        b'<messagePath language="groovy">payload.az</messagePath></correlationPropertyRetrievalExpression>'
+        b'</correlationProperty>\n<process id=')
+    lines = refused(scenario, model)
+    assert any(line.startswith("sprachen.bpmn:4: ") and "Korrelationsausdruck (messagePath) ist in Groovy" in line
+               for line in lines), lines
