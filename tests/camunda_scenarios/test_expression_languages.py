@@ -182,3 +182,9 @@ def test_a_groovy_correlation_message_path_is_refused(scenario):
     lines = refused(scenario, model)
     assert any(line.startswith("sprachen.bpmn:4: ") and "Korrelationsausdruck (messagePath) ist in Groovy" in line
                for line in lines), lines
+
+
+def test_a_condition_declared_juel_in_plain_bpmn_is_refused(scenario):
+    """Without ${...} the file is read as plain BPMN, where JUEL does not run (the text ran as Python)."""
+    lines = refused(scenario, gateway_model("zahl == 1", "juel"))
+    assert any(line.startswith("sprachen.bpmn:6: f_ja: ") and "als JUEL ausgewiesen" in line for line in lines), lines
