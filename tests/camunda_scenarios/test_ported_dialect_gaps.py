@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.camunda_scenarios.conftest import Scenario
+from engine.domain.errors import DeploymentError
+from tests.camunda_scenarios.conftest import CAMUNDA_TESTS, Scenario, corpus_file
 
 ASYNC = "async/"
 
@@ -212,14 +213,27 @@ def test_IntermediateConditionalEventTest_testParallelVariableValue(scenario: Sc
 def test_BoundaryConditionalEventTest_variable_set_on_the_process(scenario: Scenario, java_test: str, model: str) -> None:
     """BoundaryConditionalEventTest.testVariableSetOnExecutionCondition /
     testNonInterruptingSetVariable: variable=1 set on the process triggers the boundary event of
-    'Task with condition': the interrupting one ends the task, the non-interrupting one keeps it."""
-    scenario.deploy_camunda(f"{COND}BoundaryConditionalEventTest.{model}.bpmn20.xml")
+    'Task with condition': the interrupting one ends the task, the non-interrupting one keeps it.
+    The interrupting model's condition is declared Groovy (refused here, below); it runs with
+    the declaration removed (the same text is then a Python condition of a plain-BPMN model)."""
+    path = corpus_file(CAMUNDA_TESTS, f"{COND}BoundaryConditionalEventTest.{model}.bpmn20.xml")
+    content = path.read_bytes().replace(b' language="groovy"', b"")
+    scenario.deploy_files([], extra={path.name: content})
     case = scenario.start("conditionalEventProcess")
     assert [t["name"] for t in scenario.tasks(case)] == ["Task with condition"]
     scenario.set_variables(case, {"variable": 1})
     names = sorted(t["name"] for t in scenario.tasks(case))
     expected = ["After Condition"] if model == "testVariableCondition" else ["After Condition", "Task with condition"]
     assert names == expected
+
+
+def test_BoundaryConditionalEventTest_a_groovy_condition_is_refused(scenario: Scenario) -> None:
+    """BoundaryConditionalEventTest.testVariableCondition declares its condition Groovy: refused at
+    deploy (it ran as Python before, which only happened to mean the same)."""
+    with pytest.raises(DeploymentError) as err:
+        scenario.deploy_camunda(f"{COND}BoundaryConditionalEventTest.testVariableCondition.bpmn20.xml")
+    assert [str(p).split(": ", 2)[:2] for p in err.value.problems] == [
+        ["BoundaryConditionalEventTest.testVariableCondition.bpmn20.xml:28", "conditionalEvent"]]
 
 
 # --- Flowable: variable listener events -----------------------------------------------------------
