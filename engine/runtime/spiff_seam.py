@@ -20,6 +20,8 @@ that they still exist with the signatures we override.
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
 import types
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -219,3 +221,56 @@ def encoder_mode(serializer: Any) -> Iterator[Any]:
         yield serializer._encoder_cls
     finally:
         registry._encoder_mode = False
+
+
+# The loggers SpiffWorkflow logs the records with these extras to (task.py and specs/Transform.py:
+# spiff.task; workflow.py: spiff.workflow; bpmn/specs/data_spec.py: spiff.data).
+LOG_EXTRAS_LOGGERS = ("spiff.task", "spiff.workflow", "spiff.data")
+_LIBRARY_LOG_EXTRAS: dict[type, Callable[..., dict[str, Any]]] = {}
+_log_extras_lock = threading.Lock()
+
+
+def lazy_log_extras() -> None:
+    """Build the extra fields of SpiffWorkflow's log records only when a record can be logged.
+
+    The library computes ``extra=task.collect_log_extras()`` before it calls the logger, also
+    when the logger drops the record: a dict per task state change (the state's name, the
+    parent's id ...) and, for every new workflow, a list of all its task ids (a walk of its
+    tree: ``spiff.workflow`` has no level of its own, so ``logger.level < 20`` holds). That
+    was about a quarter of the library's CPU time per case of bench/engine.py's model. Here
+    ``Task.collect_log_extras`` and ``Workflow.collect_log_extras`` give the library's extras
+    whenever one of LOG_EXTRAS_LOGGERS would log at INFO (a record at DEBUG needs that too),
+    and an empty dict otherwise, when every record they are built for is dropped unread.
+    Idempotent; the library's own methods stay in _LIBRARY_LOG_EXTRAS (:func:`library_log_extras`)."""
+    from SpiffWorkflow.task import Task
+    from SpiffWorkflow.workflow import Workflow
+
+    loggers = [logging.getLogger(name) for name in LOG_EXTRAS_LOGGERS]
+    with _log_extras_lock:
+        for cls in (Task, Workflow):
+            if cls in _LIBRARY_LOG_EXTRAS:
+                continue
+            library = cls.collect_log_extras
+
+            def extras(self: Any, dct: dict[str, Any] | None = None,
+                       _library: Callable[..., dict[str, Any]] = library) -> dict[str, Any]:
+                if any(logger.isEnabledFor(logging.INFO) for logger in loggers):
+                    return _library(self, dct)
+                return {}
+
+            _LIBRARY_LOG_EXTRAS[cls] = library
+            setattr(cls, "collect_log_extras", extras)
+
+
+@contextlib.contextmanager
+def library_log_extras() -> Iterator[None]:
+    """The library's own ``collect_log_extras`` inside the block (bench/engine.py measures raw
+    SpiffWorkflow as shipped); not for use while cases are stepped in other threads."""
+    installed = {cls: cls.__dict__["collect_log_extras"] for cls in _LIBRARY_LOG_EXTRAS}
+    for cls, library in _LIBRARY_LOG_EXTRAS.items():
+        setattr(cls, "collect_log_extras", library)
+    try:
+        yield
+    finally:
+        for cls, ours in installed.items():
+            setattr(cls, "collect_log_extras", ours)

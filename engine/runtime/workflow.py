@@ -61,6 +61,7 @@ class WorkflowRunner:
     def __init__(self, script_engine: SafeScriptEngine, limits: budget.Limits | None = None) -> None:
         self.script_engine = script_engine
         self.limits = limits or budget.Limits()
+        spiff_seam.lazy_log_extras()   # the library's log extras only when its records can be logged
 
     def new(self, parsed: ParsedProcess, data: dict[str, Any]) -> BpmnWorkflow:
         wf = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=self.script_engine)

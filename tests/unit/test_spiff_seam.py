@@ -9,6 +9,7 @@ import hashlib
 import importlib
 import inspect
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -267,3 +268,40 @@ def test_camunda_multi_instance_builds_the_camunda_loop_for_another_parser() -> 
     [loop] = [s for s in spec.task_specs.values() if getattr(s, "bpmn_id", None) == "t"
               and isinstance(s, SequentialMultiInstanceTask)]
     assert loop.data_output.bpmn_id == "liste" and loop.output_item.bpmn_id == "e"
+
+
+@pytest.fixture
+def spiff_loggers_quiet() -> Any:
+    """SpiffWorkflow's loggers at WARNING (as the engine's logging leaves them), restored after."""
+    loggers = [logging.getLogger(name) for name in spiff_seam.LOG_EXTRAS_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.WARNING)
+    yield
+    for lg, level in zip(loggers, levels):
+        lg.setLevel(level)
+
+
+def test_log_extras_are_not_built_for_records_nobody_logs(spiff_loggers_quiet: None) -> None:
+    spiff_seam.lazy_log_extras()
+    wf = _workflow(LINEAR)
+    task = _ready(wf)
+    assert task.collect_log_extras() == {} and wf.collect_log_extras() == {}
+    assert task.collect_log_extras() is not task.collect_log_extras()   # a fresh dict: callers update it
+    with spiff_seam.library_log_extras():   # the library's own, as bench/engine.py's raw SpiffWorkflow runs
+        assert task.collect_log_extras()["task_spec"] == "task" and wf.collect_log_extras()["workflow_spec"] == "p"
+    assert task.collect_log_extras() == {}
+
+
+def test_log_extras_are_the_librarys_when_a_spiff_logger_logs(spiff_loggers_quiet: None,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    spiff_seam.lazy_log_extras()
+    wf = _workflow(LINEAR)
+    task = _ready(wf)
+    with caplog.at_level(logging.INFO, logger="spiff.task"):
+        task.run()
+        assert task.collect_log_extras()["task_spec"] == "task"
+    changed = [r for r in caplog.records if r.name == "spiff.task" and r.getMessage().startswith("State changed")]
+    assert changed and all(getattr(r, "task_spec", None) for r in changed)
+    with caplog.at_level(logging.INFO, logger="spiff.data"):   # any of the library's loggers
+        assert wf.collect_log_extras()["workflow_spec"] == "p"
