@@ -29,7 +29,7 @@ from engine.tenancy import DEFAULT_TENANT, tenant_scope
 MODELS = Path(__file__).parent / "models"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 PG_URL = os.environ.get("AMTSFLOW_TEST_POSTGRES_URL")
-# The wall-time budget of a command (production: 1 s) is tested in tests/security with chosen
+# The time budget of a command (production: 1 s of CPU time) is tested in tests/security with chosen
 # values; elsewhere a loaded test machine must not turn a long legitimate loop into an incident.
 TEST_COMMAND_SECONDS = 10.0
 

@@ -19,10 +19,10 @@ def test_the_terabyte_script_result_is_measured_without_building_it():
     s = "x" * 1_000_000
     row = [s] * 1000
     table = [row] * 1000  # as the script s='x'*1000000; l=[s]*1000; m=[l]*1000 leaves it
-    started = time.perf_counter()
+    started = time.thread_time()   # the work done, which a loaded machine does not inflate as it does wall time
     assert stored_size(table, 16 * 1024 ** 2) > 16 * 1024 ** 2
     exact = stored_size(table, 10 ** 15)
-    assert time.perf_counter() - started < 0.5
+    assert time.thread_time() - started < 0.5
     assert exact == pytest.approx(1000 * 1000 * 1_000_002, rel=0.001)  # about 1 TB, as JSON would write it
 
 
@@ -137,19 +137,19 @@ NOW = datetime(2026, 12, 2, 10, 0, tzinfo=timezone.utc)
 
 
 def test_timer_values_beyond_the_limit_are_refused_before_months_are_counted():
-    started = time.perf_counter()
+    started = time.thread_time()   # CPU time: counting the months would be work, not waiting
     with pytest.raises(ValueError, match="longer than 200 years"):
         due_from("P999999999Y", NOW)
     with pytest.raises(ValueError, match="longer than 200 years"):
         first_firing("R/P999999999M", NOW)
-    assert time.perf_counter() - started < 0.1
+    assert time.thread_time() - started < 0.1
     assert due_from("P110Y", NOW) == datetime(2136, 12, 2, 10, 0, tzinfo=timezone.utc)  # a register's retention
 
 
 def test_a_start_cycle_from_long_ago_catches_up_without_a_loop():
-    started = time.perf_counter()
+    started = time.thread_time()
     due, left, interval = first_firing("R/0001-01-01T00:00:00+00:00/PT1S", NOW)
-    assert time.perf_counter() - started < 0.1 and (due, left, interval) == (NOW, -1, 1.0)
+    assert time.thread_time() - started < 0.1 and (due, left, interval) == (NOW, -1, 1.0)
     due, _, _ = first_firing("R/2026-12-01T09:30:00+00:00/PT1H", NOW)
     assert due == NOW + timedelta(minutes=30)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from engine.runtime import budget
 from engine.services import cases, queries
 from tests.security import runaway_models as models
 from tests.security.runaway_models import deploy_text
@@ -15,7 +16,8 @@ def test_a_runaway_started_over_the_api_answers_201_and_the_case_shows_the_incid
     started = time.monotonic()
     response = web.client.post("/api/v1/cases", json={"key": "gabel", "data": {}}, headers=web.auth("clerk"))
     assert response.status_code == 201, response.get_data(as_text=True)
-    assert time.monotonic() - started < 5
+    # the production budget: 1 s of CPU time, under load at most the 5 s wall-time net, plus storing the incident
+    assert time.monotonic() - started < budget.WALL_FACTOR * 1.0 + 3
     case = queries.get_case(web.engine, response.get_json()["id"], with_history=False)
     assert case["status"] == "failed" and "AMTSFLOW_MAX_COMMAND_SECONDS" in case["incidents"][0]["message"]
 

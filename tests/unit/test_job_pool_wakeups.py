@@ -102,23 +102,46 @@ def test_a_stop_between_the_check_and_the_wait_ends_the_pool_at_once():
     assert not thread.is_alive(), "a stop before the wait's clear waited for the idle timeout"
 
 
-def test_a_runner_finishing_frees_its_slot_at_once_when_all_are_busy():
+def recording_conditions(timed_out: list[float]) -> type[threading.Condition]:
+    """Conditions that record when each wait with a timeout began that ended by the timeout
+    (not by a notify)."""
+
+    class RecordingCondition(threading.Condition):
+        def wait(self, timeout: float | None = None) -> bool:
+            began = time.monotonic()
+            notified = super().wait(timeout)
+            if timeout is not None and not notified:
+                timed_out.append(began)
+            return notified
+
+    return RecordingCondition
+
+
+def test_a_runner_finishing_frees_its_slot_at_once_when_all_are_busy(monkeypatch):
     """Both runners busy: the acquisition loop waits for a free one; the first to finish wakes it
-    (not its 0.5 s re-check), so the queued jobs run one right after the other."""
+    (not its 0.5 s re-check), so the queued jobs run one right after the other. Whether a wait
+    ended by a wake-up or by its re-check is recorded, not guessed from the wall time (which a
+    loaded machine stretches)."""
+    timed_out: list[float] = []
+    monkeypatch.setattr(threading, "Condition", recording_conditions(timed_out))   # the pool's two conditions
     executor = FakeExecutor()
+    pool = JobPool(executor, 2, lambda: IDLE, threading.Event())
+    monkeypatch.undo()
+    thread = threading.Thread(target=pool.run, daemon=True)
+    thread.start()
     release = threading.Event()
     executor.run_job = lambda job: release.wait(PROMPT) if job.startswith("slow") else None
-    pool, thread = _pool(executor, threads=2)
     try:
         executor.hand_over("slow-1")
         executor.hand_over("slow-2")
-        time.sleep(0.2)   # both runners in their job, the loop waits for a free slot
+        time.sleep(0.2)   # both runners in their job, the loop waits for a free slot (and re-checks)
         for k in range(20):
             executor.hand_over(f"quick-{k}")
-        started = time.monotonic()
+        released = time.monotonic()
         release.set()
         assert executor.wait_ran(22, PROMPT)
-        assert time.monotonic() - started < 0.4, "a finished job did not wake the acquisition loop"
+        assert [began for began in timed_out if began > released] == [], \
+            "a finished job did not wake the acquisition loop (it waited for its re-check)"
     finally:
         release.set()
         _stop(pool, thread)
