@@ -131,8 +131,7 @@ def test_a_flush_waits_out_a_long_lock_wait_and_fails_when_its_connection_is_kil
         def flush() -> None:
             try:
                 with unit_of_work(engine.db) as uow:
-                    if kill:
-                        pids.append(uow.conn.exec_driver_sql("SELECT pg_backend_pid()").scalar())
+                    pids.append(uow.conn.exec_driver_sql("SELECT pg_backend_pid()").scalar())
                     _BUMP.defer(uow.conn, {"b_id": 1})
                     uow.commit()
                 outcome.append(None)
@@ -143,6 +142,8 @@ def test_a_flush_waits_out_a_long_lock_wait_and_fails_when_its_connection_is_kil
         started = time.monotonic()
         waiter = threading.Thread(target=flush, daemon=True)
         waiter.start()
+        waits = _blocked_on_a_lock(engine, pids)   # on a loaded machine the thread may take a while to get there
+        assert waits, "the flush did not reach the row lock"
         time.sleep(hold)
         if kill:
             with engine.db.connect() as admin:
@@ -161,3 +162,18 @@ def test_a_flush_waits_out_a_long_lock_wait_and_fails_when_its_connection_is_kil
     assert isinstance(error, DBAPIError)
     with engine.db.connect() as conn:   # the pool replaced the broken connection
         assert conn.execute(select(STRESS.c.n).where(STRESS.c.id == 1)).scalar() == 201
+
+
+def _blocked_on_a_lock(engine: Any, pids: list[int]) -> bool:
+    """Whether the server process whose id ``pids`` receives waits for a lock within HANG seconds."""
+    from sqlalchemy import text
+
+    deadline = time.monotonic() + HANG
+    while time.monotonic() < deadline:
+        if pids:
+            with engine.db.connect() as conn:
+                if conn.execute(text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid"),
+                                {"pid": pids[0]}).scalar() == "Lock":
+                    return True
+        time.sleep(0.02)
+    return False

@@ -230,7 +230,7 @@ def test_the_worker_thread_wakes_up_when_a_job_is_handed_over(engine, connector)
     try:
         time.sleep(0.2)                              # first (empty) poll done: the thread sleeps
         case_id = cases.start_case(engine, "service", {"name": "Erika"}, internal=True)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30             # well below the poll: never reached when woken
         while _status(engine, case_id) != "completed" and time.monotonic() < deadline:
             time.sleep(0.02)
         assert _status(engine, case_id) == "completed"
