@@ -76,6 +76,9 @@ class Page:
     def __init__(self, browser: Any, base: str) -> None:
         self.context = browser.new_context(locale="de-DE", viewport={"width": 1280, "height": 900},
                                            accept_downloads=True)
+        # Playwright waits 30 s by default; a loaded CI machine (two cores, load 16) running Chromium
+        # and the server can come near that. A deadline that is never reached when it works:
+        self.context.set_default_timeout(90_000)
         self.page = self.context.new_page()
         self.base = base
         self.errors: list[str] = []

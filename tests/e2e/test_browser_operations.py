@@ -87,7 +87,7 @@ def test_citizen_sees_the_payment_and_the_return_page(open_page, server):
                                message_id="payment:tx-e2e-0001:BOOKED")
     # no reload: the page asks for the status by itself and shows the booking (issue 14.15)
     citizen.page.wait_for_function("() => document.getElementById('payment-status').innerText === 'bezahlt'",
-                                   timeout=20000)
+                                   timeout=90_000)
     citizen.check("payment-return-booked")
 
 

@@ -130,9 +130,9 @@ def test_notify_wakes_an_idle_worker_on_another_process(pg_url, monkeypatch):
         # a while): the next poll is 30 s after the first
         assert _wait_until(lambda: polled and listeners and listeners[0].listening.is_set())
         case_id = cases.start_case(web, "service", {"name": "Erika"}, internal=True)
-        next_poll = polled[0] + 30
+        next_poll = polled[0] + 30   # or later (LISTEN itself wakes the worker once more)
+        # woken, not polled: the job ran before the next poll was due
         assert _wait_until(lambda: queries.get_case(web, case_id)["status"] == "completed", next_poll - 1)
-        assert len(polled) >= 2   # woken, not polled: a round before the next poll ran the job
     finally:
         worker.stop()
         worker.join(timeout=10)

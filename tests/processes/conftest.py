@@ -59,7 +59,7 @@ class Callbacks:
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
-    def wait_for(self, tx_id: str, timeout: float = 10.0) -> tuple[dict[str, str], bytes]:
+    def wait_for(self, tx_id: str, timeout: float = 60.0) -> tuple[dict[str, str], bytes]:
         deadline = time.monotonic() + timeout
         with self.arrived:
             while True:

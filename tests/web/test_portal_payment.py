@@ -133,7 +133,7 @@ def test_pay_on_the_simulated_platform_and_return(web_engine, clock):
         assert back.path == "/zahlung/zurueck" and "status=BOOKED" in back.query
         back = urlparse(client.get(f"{back.path}?{back.query}").headers["Location"])
         assert back.path == f"/meine-antraege/{case_id}/zahlung" and back.query == "status=BOOKED"
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60   # never reached when it works; a loaded machine is slow
         while queries.get_case(web_engine, case_id)["status"] != "completed" and time.monotonic() < deadline:
             time.sleep(0.02)
         view = queries.get_case(web_engine, case_id)
