@@ -22,7 +22,7 @@ from engine.domain.errors import InvalidState, NotFound
 from engine.persistence import tables as t
 from engine.persistence.db import UnitOfWork, reading, unit_of_work
 from engine.persistence.fast import FastStatement
-from engine.runtime import camunda, conditions
+from engine.runtime import camunda, conditions, initial_start
 from engine.runtime.workflow import CONDITION_PREVIOUS, WorkflowRunner
 from engine.tenancy import tenant_or_none
 from engine.services import audit, business_keys, documents, variants
@@ -274,6 +274,8 @@ def workflow_to_start(engine: Engine, case_id: str, key: str, definition: Any, p
                                  and message is None and signal is None)
     if (message is not None or signal is not None or fire_timer) and none_start:
         engine.runner.leave_none_starts(wf)
+    if message is None and signal is None and not fire_timer and not none_start:
+        initial_start.enter_initial(wf, parsed, key)   # a conditional start event is passed through
     if fire_timer and not engine.runner.fire_start_timer(wf):
         raise InvalidState(f"process '{key}' has no timer start event")
     for kind, event in (("message", message), ("signal", signal)):

@@ -1,0 +1,65 @@
+"""Where a case started directly (``start_case``, the REST start) begins when its process has
+conditional start events, as in Camunda 7.
+
+Camunda's BpmnParse.selectInitial makes the none start event or the timer start event the
+process's initial activity, else its only start event whatever its type; every process start
+event behaves as NoneStartEventActivityBehavior. So ``startProcessInstanceByKey`` passes
+through a process's only conditional start event without evaluating its condition (only
+``evaluateStartConditions`` does), and refuses a process that has several start events but
+neither a none nor a timer one (ProcessDefinitionImpl.ensureDefaultInitialExists).
+SpiffWorkflow made the case wait at the conditional start event until its condition held,
+with nothing listed as waiting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.control import BpmnStartTask, StartEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.util.task import TaskState
+
+from engine.domain.errors import InvalidState
+from engine.runtime import spiff_seam
+from engine.runtime.parsing import ParsedProcess
+
+__all__ = ["enter_initial"]
+
+
+def _start_events(parsed: ParsedProcess) -> list[Any]:
+    return [s for s in parsed.spec.task_specs.values() if isinstance(s, StartEvent)]
+
+
+def _conditional(spec: Any) -> bool:
+    definition = spec.event_definition
+    return any(isinstance(d, ConditionalEventDefinition)
+               for d in getattr(definition, "event_definitions", None) or [definition])
+
+
+def enter_initial(wf: Any, parsed: ParsedProcess, key: str) -> None:
+    """A direct start of a Camunda process without a none or timer start event (the caller
+    checked): its only start event, when conditional, is passed through; several start events
+    among which a conditional one are refused (no initial activity). Other processes are left
+    as they are."""
+    if parsed.model.dialect != "camunda":
+        return
+    starts = _start_events(parsed)
+    if not any(_conditional(s) for s in starts):
+        return
+    if len(starts) > 1:
+        raise InvalidState(f"process '{key}' has no default start activity (none start event): start it through "
+                           "one of its start events",
+                           user_message="Dieser Prozess hat kein Startereignis für einen direkten Start; er beginnt "
+                                        "nur, wenn eines seiner Startereignisse (Bedingung, Nachricht oder Signal) "
+                                        "eintritt.")
+    for _ in range(2):   # the process's start task, then (none here) a split of several start events
+        opening = [t for t in wf.get_tasks(state=TaskState.READY)
+                   if t.workflow is wf and isinstance(t.task_spec, (BpmnStartTask, StartEventSplit))]
+        if not opening:
+            break
+        for task in opening:
+            task.run()
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        if task.workflow is wf and isinstance(task.task_spec, StartEvent):
+            spiff_seam.make_ready(task)   # Camunda does not evaluate the condition here

@@ -1,0 +1,90 @@
+"""A process whose start event is conditional, started directly (Camunda 7's
+``runtimeService.startProcessInstanceByKey``, our ``start_case`` and the REST start).
+
+Camunda's BpmnParse.selectInitial makes the process's only start event its initial activity,
+whatever its type, and every process start event behaves as NoneStartEventActivityBehavior: a
+direct start passes through it without evaluating the condition (the condition is evaluated
+only by ``runtimeService.createConditionEvaluation().evaluateStartConditions()``). With several
+start events and neither a none nor a timer start event there is no initial activity and the
+direct start is refused (ProcessDefinitionImpl.ensureDefaultInitialExists). Here a case stood at
+such a start event until the condition held, listed as waiting for nothing. SQLite and
+PostgreSQL, a save/restore at every wait."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.domain.errors import InvalidState
+from engine.services import queries
+
+ONLY_CONDITIONAL = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="bei_bedarf" isExecutable="true">
+    <bpmn:startEvent id="bedarf_gemeldet">
+      <bpmn:outgoing>f1</bpmn:outgoing>
+      <bpmn:conditionalEventDefinition>
+        <bpmn:condition xsi:type="bpmn:tFormalExpression"
+            xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">${bedarf == true}</bpmn:condition>
+      </bpmn:conditionalEventDefinition>
+    </bpmn:startEvent>
+    <bpmn:userTask id="bedarf_pruefen"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="ende"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="bedarf_gemeldet" targetRef="bedarf_pruefen"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="bedarf_pruefen" targetRef="ende"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+TWO_STARTS = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="t">
+  <bpmn:message id="m" name="antrag_eingegangen"/>
+  <bpmn:process id="bedarf_oder_antrag" isExecutable="true">
+    <bpmn:startEvent id="bedarf_gemeldet">
+      <bpmn:outgoing>f1</bpmn:outgoing>
+      <bpmn:conditionalEventDefinition>
+        <bpmn:condition xsi:type="bpmn:tFormalExpression">${bedarf == true}</bpmn:condition>
+      </bpmn:conditionalEventDefinition>
+    </bpmn:startEvent>
+    <bpmn:startEvent id="antrag">
+      <bpmn:outgoing>f3</bpmn:outgoing>
+      <bpmn:messageEventDefinition messageRef="m"/>
+    </bpmn:startEvent>
+    <bpmn:userTask id="bedarf_pruefen"><bpmn:incoming>f1</bpmn:incoming><bpmn:incoming>f3</bpmn:incoming>
+      <bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="ende"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="bedarf_gemeldet" targetRef="bedarf_pruefen"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="antrag" targetRef="bedarf_pruefen"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="bedarf_pruefen" targetRef="ende"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def _deploy(scenario, tmp_path, name: str, xml: str) -> None:
+    path = tmp_path / name
+    path.write_text(xml)
+    scenario.deploy_files([path])
+
+
+@pytest.mark.parametrize("data", [None, {"bedarf": False}, {"bedarf": True}])
+def test_a_direct_start_passes_through_the_only_conditional_start_event(scenario, tmp_path, data):
+    """ConditionalStartEventTest: the condition is not evaluated by startProcessInstanceByKey."""
+    _deploy(scenario, tmp_path, "bei_bedarf.bpmn", ONLY_CONDITIONAL)
+    case = scenario.start("bei_bedarf", data)
+    assert scenario.waits_at(case) == ["bedarf_pruefen"]
+    scenario.complete(case, "bedarf_pruefen")
+    assert scenario.status(case) == "completed"
+
+
+def test_a_direct_start_without_an_initial_start_event_is_refused(scenario, tmp_path):
+    """Conditional and message start events, no none start event: Camunda has no initial
+    activity and refuses startProcessInstanceByKey; the message still starts a case."""
+    _deploy(scenario, tmp_path, "bedarf_oder_antrag.bpmn", TWO_STARTS)
+    with pytest.raises(InvalidState) as refused:
+        scenario.start("bedarf_oder_antrag", {"bedarf": True})
+    assert "Startereignis" in refused.value.user_message
+    scenario.message("antrag_eingegangen")
+    [case] = [c["id"] for c in queries.list_cases(scenario.engine, process_key="bedarf_oder_antrag")]
+    assert scenario.waits_at(case) == ["bedarf_pruefen"]
