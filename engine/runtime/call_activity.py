@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterator
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.util.task import TaskState
 
-from engine.runtime import budget
+from engine.runtime import budget, initial_start
 from engine.runtime.io_mapping import INPUTS, SHADOWED, Value, evaluate
 from engine.runtime.io_mapping import enter as io_enter
 from engine.runtime import spiff_seam
@@ -188,6 +188,7 @@ class CamundaCall:
         subworkflow.completed_event.connect(self._on_subworkflow_completed, my_task)  # type: ignore[attr-defined]
         self.copy_data(my_task, subworkflow)
         subworkflow.get_next_task(spec_name="Start").run()
+        initial_start.pass_only_conditional_start(subworkflow)   # Camunda starts it at its initial
 
     def _run_hook(self, my_task: Any) -> Any:
         if my_task.workflow.top_workflow.subprocesses.get(my_task.id) is None:

@@ -6,8 +6,9 @@ process's initial activity, else its only start event whatever its type; every p
 event behaves as NoneStartEventActivityBehavior. So ``startProcessInstanceByKey`` passes
 through a process's only conditional start event without evaluating its condition (only
 ``evaluateStartConditions`` does), and refuses a process that has several start events but
-neither a none nor a timer one (ProcessDefinitionImpl.ensureDefaultInitialExists).
-SpiffWorkflow made the case wait at the conditional start event until its condition held,
+neither a none nor a timer one (ProcessDefinitionImpl.ensureDefaultInitialExists). A call
+activity starts its called process at that initial activity too
+(PvmExecutionImpl.createSubProcessInstance). SpiffWorkflow made the case (or the call) wait at the conditional start event until its condition held,
 with nothing listed as waiting.
 """
 
@@ -22,13 +23,12 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.errors import InvalidState
 from engine.runtime import spiff_seam
-from engine.runtime.parsing import ParsedProcess
 
-__all__ = ["enter_initial"]
+__all__ = ["enter_initial", "pass_only_conditional_start"]
 
 
-def _start_events(parsed: ParsedProcess) -> list[Any]:
-    return [s for s in parsed.spec.task_specs.values() if isinstance(s, StartEvent)]
+def _start_events(spec: Any) -> list[Any]:
+    return [s for s in spec.task_specs.values() if isinstance(s, StartEvent)]
 
 
 def _conditional(spec: Any) -> bool:
@@ -37,14 +37,14 @@ def _conditional(spec: Any) -> bool:
                for d in getattr(definition, "event_definitions", None) or [definition])
 
 
-def enter_initial(wf: Any, parsed: ParsedProcess, key: str) -> None:
+def enter_initial(wf: Any, parsed: Any, key: str) -> None:
     """A direct start of a Camunda process without a none or timer start event (the caller
     checked): its only start event, when conditional, is passed through; several start events
     among which a conditional one are refused (no initial activity). Other processes are left
     as they are."""
     if parsed.model.dialect != "camunda":
         return
-    starts = _start_events(parsed)
+    starts = _start_events(parsed.spec)
     if not any(_conditional(s) for s in starts):
         return
     if len(starts) > 1:
@@ -60,6 +60,18 @@ def enter_initial(wf: Any, parsed: ParsedProcess, key: str) -> None:
             break
         for task in opening:
             task.run()
+    _pass(wf)
+
+
+def _pass(wf: Any) -> None:
     for task in wf.get_tasks(state=TaskState.WAITING):
         if task.workflow is wf and isinstance(task.task_spec, StartEvent):
             spiff_seam.make_ready(task)   # Camunda does not evaluate the condition here
+
+
+def pass_only_conditional_start(subworkflow: Any) -> None:
+    """A called process (its start task has run) whose only start event is conditional
+    begins there without evaluating the condition."""
+    starts = _start_events(subworkflow.spec)
+    if len(starts) == 1 and _conditional(starts[0]):
+        _pass(subworkflow)

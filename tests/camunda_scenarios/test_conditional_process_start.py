@@ -88,3 +88,31 @@ def test_a_direct_start_without_an_initial_start_event_is_refused(scenario, tmp_
     scenario.message("antrag_eingegangen")
     [case] = [c["id"] for c in queries.list_cases(scenario.engine, process_key="bedarf_oder_antrag")]
     assert scenario.waits_at(case) == ["bedarf_pruefen"]
+
+
+CALLER = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d2" targetNamespace="t">
+  <bpmn:process id="aufrufer" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>g1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:callActivity id="bedarf_aufrufen" calledElement="bei_bedarf">
+      <bpmn:incoming>g1</bpmn:incoming><bpmn:outgoing>g2</bpmn:outgoing>
+    </bpmn:callActivity>
+    <bpmn:endEvent id="fertig"><bpmn:incoming>g2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="g1" sourceRef="start" targetRef="bedarf_aufrufen"/>
+    <bpmn:sequenceFlow id="g2" sourceRef="bedarf_aufrufen" targetRef="fertig"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_call_activity_starts_its_called_process_at_its_only_conditional_start_event(scenario, tmp_path):
+    """PvmExecutionImpl.createSubProcessInstance begins the called process at its initial
+    activity: its only start event, conditional or not; the condition is not evaluated."""
+    (tmp_path / "bei_bedarf.bpmn").write_text(ONLY_CONDITIONAL)
+    (tmp_path / "aufrufer.bpmn").write_text(CALLER)
+    scenario.deploy_files([tmp_path / "bei_bedarf.bpmn", tmp_path / "aufrufer.bpmn"])
+    case = scenario.start("aufrufer")
+    assert scenario.waits_at(case) == ["bedarf_pruefen"]
+    scenario.complete(case, "bedarf_pruefen")
+    assert scenario.status(case) == "completed"
