@@ -188,7 +188,7 @@ class CamundaCall:
         subworkflow.completed_event.connect(self._on_subworkflow_completed, my_task)  # type: ignore[attr-defined]
         self.copy_data(my_task, subworkflow)
         subworkflow.get_next_task(spec_name="Start").run()
-        initial_start.pass_only_conditional_start(subworkflow)   # Camunda starts it at its initial
+        initial_start.pass_only_start(subworkflow)   # Camunda starts it at its initial
 
     def _run_hook(self, my_task: Any) -> Any:
         if my_task.workflow.top_workflow.subprocesses.get(my_task.id) is None:

@@ -1,5 +1,5 @@
 """Where a case started directly (``start_case``, the REST start) begins when its process has
-conditional start events, as in Camunda 7.
+no none or timer start event (only conditional, message or signal ones), as in Camunda 7.
 
 Camunda's BpmnParse.selectInitial makes the none start event or the timer start event the
 process's initial activity, else its only start event whatever its type; every process start
@@ -8,7 +8,11 @@ through a process's only conditional start event without evaluating its conditio
 ``evaluateStartConditions`` does), and refuses a process that has several start events but
 neither a none nor a timer one (ProcessDefinitionImpl.ensureDefaultInitialExists). A call
 activity starts its called process at that initial activity too
-(PvmExecutionImpl.createSubProcessInstance). SpiffWorkflow made the case (or the call) wait at the conditional start event until its condition held,
+(PvmExecutionImpl.createSubProcessInstance). The same holds for a process's only message or
+signal start event (MessageStartEventTest.testSingleMessageStartEvent: "using
+startProcessInstanceByKey also triggers the message event, if there is a single start event";
+testMultipleMessageStartEvents: "has no default start activity"). SpiffWorkflow made the case
+(or the call) wait at the start event until its condition held or its message or signal came,
 with nothing listed as waiting.
 """
 
@@ -18,13 +22,15 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.control import BpmnStartTask, StartEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.errors import InvalidState
 from engine.runtime import spiff_seam
 
-__all__ = ["enter_initial", "pass_only_conditional_start"]
+__all__ = ["enter_initial", "pass_only_start"]
 
 
 def _start_events(spec: Any) -> list[Any]:
@@ -39,13 +45,12 @@ def _conditional(spec: Any) -> bool:
 
 def enter_initial(wf: Any, parsed: Any, key: str) -> None:
     """A direct start of a Camunda process without a none or timer start event (the caller
-    checked): its only start event, when conditional, is passed through; several start events
-    among which a conditional one are refused (no initial activity). Other processes are left
-    as they are."""
+    checked): its only start event (conditional, message or signal) is passed through; several
+    start events are refused (no initial activity). Plain BPMN is left as SpiffWorkflow has it."""
     if parsed.model.dialect != "camunda":
         return
     starts = _start_events(parsed.spec)
-    if not any(_conditional(s) for s in starts):
+    if not starts:
         return
     if len(starts) > 1:
         raise InvalidState(f"process '{key}' has no default start activity (none start event): start it through "
@@ -66,12 +71,18 @@ def enter_initial(wf: Any, parsed: Any, key: str) -> None:
 def _pass(wf: Any) -> None:
     for task in wf.get_tasks(state=TaskState.WAITING):
         if task.workflow is wf and isinstance(task.task_spec, StartEvent):
-            spiff_seam.make_ready(task)   # Camunda does not evaluate the condition here
+            spiff_seam.make_ready(task)   # Camunda evaluates no condition and awaits no message here
 
 
-def pass_only_conditional_start(subworkflow: Any) -> None:
-    """A called process (its start task has run) whose only start event is conditional
-    begins there without evaluating the condition."""
+def pass_only_start(subworkflow: Any) -> None:
+    """A called Camunda process (its start task has run) whose only start event is conditional,
+    a message or a signal begins there without evaluating the condition or awaiting the event."""
     starts = _start_events(subworkflow.spec)
-    if len(starts) == 1 and _conditional(starts[0]):
+    if len(starts) == 1 and (_conditional(starts[0]) or _awaits_event(starts[0])):
         _pass(subworkflow)
+
+
+def _awaits_event(spec: Any) -> bool:
+    definition = spec.event_definition
+    return any(isinstance(d, (MessageEventDefinition, SignalEventDefinition))
+               for d in getattr(definition, "event_definitions", None) or [definition])

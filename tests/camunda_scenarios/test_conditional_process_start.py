@@ -116,3 +116,61 @@ def test_a_call_activity_starts_its_called_process_at_its_only_conditional_start
     assert scenario.waits_at(case) == ["bedarf_pruefen"]
     scenario.complete(case, "bedarf_pruefen")
     assert scenario.status(case) == "completed"
+
+
+def test_MessageStartEventTest_testSingleMessageStartEvent(scenario):
+    """The message starts a case; so does startProcessInstanceByKey, "if there is a single start
+    event" (it passes through the message start event)."""
+    scenario.deploy_camunda("event/message/MessageStartEventTest.testSingleMessageStartEvent.bpmn20.xml")
+    scenario.message("newInvoiceMessage")
+    [by_message] = [c["id"] for c in queries.list_cases(scenario.engine, process_key="singleMessageStartEvent")]
+    [task] = scenario.waits_at(by_message)
+    scenario.complete(by_message, task)
+    assert scenario.status(by_message) == "completed"
+    direct = scenario.start("singleMessageStartEvent")
+    assert scenario.waits_at(direct) == [task]
+    scenario.complete(direct, task)
+    assert scenario.status(direct) == "completed"
+
+
+def test_MessageStartEventTest_testMultipleMessageStartEvents(scenario):
+    """Two message start events: each message starts a case at its own; a direct start is
+    refused ("has no default start activity")."""
+    scenario.deploy_camunda("event/message/MessageStartEventTest.testMultipleMessageStartEvents.bpmn20.xml")
+    for message, task in (("newInvoiceMessage", "taskAfterMessageStart"),
+                          ("newInvoiceMessage2", "taskAfterMessageStart2")):
+        before = {c["id"] for c in queries.list_cases(scenario.engine, process_key="testProcess")}
+        scenario.message(message)
+        [case] = [c["id"] for c in queries.list_cases(scenario.engine, process_key="testProcess")
+                  if c["id"] not in before]
+        assert scenario.waits_at(case) == [task]
+    with pytest.raises(InvalidState, match="no default start activity"):
+        scenario.start("testProcess")
+
+
+ONLY_SIGNAL = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d3" targetNamespace="t">
+  <bpmn:signal id="s" name="frist_abgelaufen"/>
+  <bpmn:process id="bei_signal" isExecutable="true">
+    <bpmn:startEvent id="signal_start"><bpmn:outgoing>h1</bpmn:outgoing>
+      <bpmn:signalEventDefinition signalRef="s"/></bpmn:startEvent>
+    <bpmn:userTask id="nachfassen"><bpmn:incoming>h1</bpmn:incoming><bpmn:outgoing>h2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="ende"><bpmn:incoming>h2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="h1" sourceRef="signal_start" targetRef="nachfassen"/>
+    <bpmn:sequenceFlow id="h2" sourceRef="nachfassen" targetRef="ende"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_direct_start_and_a_call_pass_through_the_only_signal_start_event(scenario, tmp_path):
+    (tmp_path / "bei_signal.bpmn").write_text(ONLY_SIGNAL)
+    (tmp_path / "aufrufer.bpmn").write_text(CALLER.replace('calledElement="bei_bedarf"', 'calledElement="bei_signal"'))
+    scenario.deploy_files([tmp_path / "bei_signal.bpmn", tmp_path / "aufrufer.bpmn"])
+    direct = scenario.start("bei_signal")
+    assert scenario.waits_at(direct) == ["nachfassen"]
+    called = scenario.start("aufrufer")
+    assert scenario.waits_at(called) == ["nachfassen"]
+    scenario.complete(called, "nachfassen")
+    assert scenario.status(called) == "completed"
