@@ -13,6 +13,7 @@ from engine.jobs import WorkerThread
 from engine.persistence import tables as t
 from engine.services import cases, queries
 from engine.settings import Settings
+from tests.conftest import TEST_COMMAND_SECONDS
 from tests.fakes import FakeConnector
 from tests.integration.helpers import deploy_models
 
@@ -24,7 +25,7 @@ def worker_engine(database_url, clock):
     """The worker's own process, as `amtsflow worker` runs beside the web process."""
     from engine.bootstrap import bootstrap
 
-    eng = bootstrap(Settings(database_url=database_url), clock=clock)
+    eng = bootstrap(Settings(database_url=database_url, max_command_seconds=TEST_COMMAND_SECONDS), clock=clock)
     yield eng
     eng.db.dispose()
 
@@ -56,6 +57,14 @@ def _all_completed(engine, case_ids):
     return all(queries.get_case(engine, c, with_history=False)["status"] == "completed" for c in case_ids)
 
 
+def _state(engine, case_ids, connector):
+    """What a failed wait reports: each case's status and incidents, the jobs left, the calls made."""
+    found = [queries.get_case(engine, c, with_history=False) for c in case_ids]
+    return {"cases": [(c["status"], [i["message"] for i in c.get("incidents") or []]) for c in found],
+            "jobs": [(j.kind, j.lock_owner, j.attempts, j.last_error) for j in _jobs(engine)],
+            "calls": [call.idempotency_key for call in connector.calls]}
+
+
 def _running(worker):
     worker.start()
     return worker
@@ -80,7 +89,7 @@ def test_the_threads_of_one_worker_run_jobs_at_the_same_time(engine, worker_engi
     case_ids = [cases.start_case(engine, "service", {"name": f"P{i}"}, internal=True) for i in range(3)]
     worker = _running(WorkerThread(worker_engine, poll_seconds=0.05, threads=3))
     try:
-        assert _wait_until(lambda: _all_completed(engine, case_ids))
+        assert _wait_until(lambda: _all_completed(engine, case_ids)), _state(engine, case_ids, connector)
     finally:
         _stop(worker)
     assert len(connector.calls) == 3 and _jobs(engine) == []
@@ -90,7 +99,7 @@ def test_with_several_threads_each_job_runs_once(engine, worker_engine, connecto
     case_ids = [cases.start_case(engine, "service", {"name": f"P{i}"}, internal=True) for i in range(24)]
     worker = _running(WorkerThread(worker_engine, poll_seconds=0.05, threads=4))
     try:
-        assert _wait_until(lambda: _all_completed(engine, case_ids))
+        assert _wait_until(lambda: _all_completed(engine, case_ids)), _state(engine, case_ids, connector)
     finally:
         _stop(worker)
     keys = [call.idempotency_key for call in connector.calls]
@@ -116,13 +125,13 @@ def test_only_as_many_jobs_are_acquired_as_threads_are_idle(engine, worker_engin
         assert started.acquire(timeout=WAIT) and started.acquire(timeout=WAIT)  # both threads in a call
         time.sleep(0.3)  # several polls of the acquisition thread while both threads are busy
         owners = sorted(str(job.lock_owner) for job in _jobs(engine))
-        assert owners.count(worker.executor.owner) == 2 and owners.count("None") == 1
+        assert owners.count(worker.executor.owner) == 2 and owners.count("None") == 1, (worker.executor.owner, owners)
         release.set()
-        assert _wait_until(lambda: _all_completed(engine, case_ids))
+        assert _wait_until(lambda: _all_completed(engine, case_ids)), _state(engine, case_ids, connector)
     finally:
         release.set()
         _stop(worker)
-    assert len(connector.calls) == 3
+    assert len(connector.calls) == 3, _state(engine, case_ids, connector)
 
 
 def test_stopping_finishes_the_running_job(engine, worker_engine, connector):
