@@ -30,7 +30,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.domain.errors import InvalidState
 from engine.runtime import spiff_seam
 
-__all__ = ["enter_initial", "pass_only_start"]
+__all__ = ["enter_initial", "open_start_events", "pass_only_start"]
 
 
 def _start_events(spec: Any) -> list[Any]:
@@ -58,14 +58,20 @@ def enter_initial(wf: Any, parsed: Any, key: str) -> None:
                            user_message="Dieser Prozess hat kein Startereignis für einen direkten Start; er beginnt "
                                         "nur, wenn eines seiner Startereignisse (Bedingung, Nachricht oder Signal) "
                                         "eintritt.")
-    for _ in range(2):   # the process's start task, then (none here) a split of several start events
+    open_start_events(wf)
+    _pass(wf)
+
+
+def open_start_events(wf: Any) -> None:
+    """Run the process's start task, then the split of several start events (if any): its
+    start events are then open (waiting or ready), none of them run yet."""
+    for _ in range(2):
         opening = [t for t in wf.get_tasks(state=TaskState.READY)
                    if t.workflow is wf and isinstance(t.task_spec, (BpmnStartTask, StartEventSplit))]
         if not opening:
             break
         for task in opening:
             task.run()
-    _pass(wf)
 
 
 def _pass(wf: Any) -> None:

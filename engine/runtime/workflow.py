@@ -32,7 +32,7 @@ from engine.runtime.milestones import STATUS_KEY
 from engine.runtime.parsing import ParsedProcess
 from engine.runtime.script_engine import SafeScriptEngine
 from engine.runtime.specs import AWAITING_TRIGGER
-from engine.runtime import event_names, event_subprocesses, message_waits
+from engine.runtime import event_names, event_subprocesses, initial_start, message_waits
 from engine.runtime.event_routing import interrupting_catches, routing
 from engine.runtime.script_errors import catch_error_at, error_definition, raise_pending
 from engine.runtime.event_names import subscribed_name
@@ -381,16 +381,10 @@ class WorkflowRunner:
         its none start events, so that the event's start event begins the case alone (Camunda,
         MessageStartEventTest.testMessageStartEventAndNoneStartEvent); SpiffWorkflow would run a
         none start event first and cancel the others."""
-        from SpiffWorkflow.bpmn.specs.control import BpmnStartTask, StartEventSplit
+        from SpiffWorkflow.bpmn.specs.control import StartEventSplit
         from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 
-        for _ in range(2):   # the process's start task, then the split of several start events
-            opening = [t for t in wf.get_tasks(state=TaskState.READY)
-                       if t.workflow is wf and isinstance(t.task_spec, (BpmnStartTask, StartEventSplit))]
-            if not opening:
-                break
-            for task in opening:
-                task.run()
+        initial_start.open_start_events(wf)
         split = [t for t in wf.get_tasks(state=TaskState.COMPLETED)
                  if t.workflow is wf and isinstance(t.task_spec, StartEventSplit)]
         for task in [c for t in split for c in t.children]:
