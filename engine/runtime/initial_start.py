@@ -11,7 +11,10 @@ activity starts its called process at that initial activity too
 (PvmExecutionImpl.createSubProcessInstance). The same holds for a process's only message or
 signal start event (MessageStartEventTest.testSingleMessageStartEvent: "using
 startProcessInstanceByKey also triggers the message event, if there is a single start event";
-testMultipleMessageStartEvents: "has no default start activity"). SpiffWorkflow made the case
+testMultipleMessageStartEvents: "has no default start activity"). Flowable's
+StartEventParseHandler makes a none start event the initial activity, else the first start event
+of the process: a Flowable model with several start events and no none start event starts
+directly at the first one (in document order), the others stay shut. SpiffWorkflow made the case
 (or the call) wait at the start event until its condition held or its message or signal came,
 with nothing listed as waiting.
 """
@@ -52,6 +55,10 @@ def enter_initial(wf: Any, parsed: Any, key: str) -> None:
     starts = _start_events(parsed.spec)
     if not starts:
         return
+    if len(starts) > 1 and getattr(parsed.spec, "first_start_is_initial", False):
+        open_start_events(wf)   # Flowable: the first start event is the initial one, the others stay shut
+        _pass(wf, only=starts[0])
+        return
     if len(starts) > 1:
         raise InvalidState(f"process '{key}' has no default start activity (none start event): start it through "
                            "one of its start events",
@@ -74,10 +81,13 @@ def open_start_events(wf: Any) -> None:
             task.run()
 
 
-def _pass(wf: Any) -> None:
+def _pass(wf: Any, only: Any = None) -> None:
     for task in wf.get_tasks(state=TaskState.WAITING):
         if task.workflow is wf and isinstance(task.task_spec, StartEvent):
-            spiff_seam.make_ready(task)   # Camunda evaluates no condition and awaits no message here
+            if only is None or task.task_spec is only:
+                spiff_seam.make_ready(task)   # Camunda evaluates no condition and awaits no message here
+            else:
+                task.cancel()
 
 
 def pass_only_start(subworkflow: Any) -> None:

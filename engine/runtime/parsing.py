@@ -438,6 +438,9 @@ class _BundleParser:
         file = getattr(spec, "file", "")
         # beans the process folder maps, callable from its JavaScript (engine.runtime.script_engine);
         # specs are re-parsed from the stored deployment, so this never enters a case's data
+        # Flowable's initial activity without a none start event is the first start event
+        # (engine.runtime.initial_start); specs are re-parsed from the source, the mark is never stored
+        spec.first_start_is_initial = file in self.flowable_files
         spec.javascript_beans = {**camunda_tasks.bean_functions(self.delegates),
                                  **camunda_tasks.bean_operations(self.delegates)}
         self.scopes.attach(spec)

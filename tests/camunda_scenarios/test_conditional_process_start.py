@@ -174,3 +174,37 @@ def test_a_direct_start_and_a_call_pass_through_the_only_signal_start_event(scen
     assert scenario.waits_at(called) == ["nachfassen"]
     scenario.complete(called, "nachfassen")
     assert scenario.status(called) == "completed"
+
+
+FLOWABLE_SIGNAL_STARTS = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:flowable="http://flowable.org/bpmn"
+             targetNamespace="t">
+  <signal id="s1" name="frist_a"/>
+  <signal id="s2" name="frist_b"/>
+  <process id="zwei_fristen" isExecutable="true">
+    <startEvent id="start_b"><signalEventDefinition signalRef="s2"/></startEvent>
+    <startEvent id="start_a"><signalEventDefinition signalRef="s1"/></startEvent>
+    <sequenceFlow id="fb" sourceRef="start_b" targetRef="pruefen_b"/>
+    <sequenceFlow id="fa" sourceRef="start_a" targetRef="pruefen_a"/>
+    <userTask id="pruefen_b" flowable:candidateGroups="sachbearbeitung"/>
+    <userTask id="pruefen_a" flowable:candidateGroups="sachbearbeitung"/>
+    <sequenceFlow id="fb2" sourceRef="pruefen_b" targetRef="ende"/>
+    <sequenceFlow id="fa2" sourceRef="pruefen_a" targetRef="ende"/>
+    <endEvent id="ende"/>
+  </process>
+</definitions>
+"""
+
+
+def test_a_flowable_model_with_several_start_events_starts_directly_at_the_first(scenario, tmp_path):
+    """Flowable's StartEventParseHandler: without a none start event the first start event of
+    the process is its initial activity (Camunda refuses instead, see above); the other start
+    events stay shut, and each signal still starts a case of its own."""
+    _deploy(scenario, tmp_path, "zwei_fristen.bpmn", FLOWABLE_SIGNAL_STARTS)
+    direct = scenario.start("zwei_fristen")
+    assert scenario.waits_at(direct) == ["pruefen_b"]
+    scenario.complete(direct, "pruefen_b")
+    assert scenario.status(direct) == "completed"
+    scenario.signal("frist_a")
+    started = [c["id"] for c in queries.list_cases(scenario.engine, process_key="zwei_fristen") if c["id"] != direct]
+    assert [scenario.waits_at(c) for c in started] == [["pruefen_a"]]
