@@ -13,11 +13,13 @@ import pytest
 from engine.bootstrap import expression_functions
 from engine.domain.errors import AmtsflowError
 from engine.ports import FakeClock
+from engine.runtime.budget import Limits
 from engine.runtime.expressions import SafeEvaluator
 from engine.runtime.parsing import ParsedProcess, SourceFile, parse_bundle
 from engine.runtime.script_engine import SafeScriptEngine
 from engine.runtime.serialization import StateSerializer
 from engine.runtime.workflow import WorkflowRunner
+from tests.conftest import TEST_COMMAND_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_ROUNDS = 60
@@ -97,7 +99,10 @@ def _value(prop: dict[str, Any]) -> Any:
 
 def drive(parsed: ParsedProcess, roundtrip: bool) -> tuple[list[str], Any]:
     clock = FakeClock()
-    runner = WorkflowRunner(SafeScriptEngine(SafeEvaluator(functions=expression_functions(clock)), clock))
+    # the suite's command budget, not production's: late in a long run one step's CPU time can
+    # include a full garbage collection of the whole process (the budget is not what this compares)
+    runner = WorkflowRunner(SafeScriptEngine(SafeEvaluator(functions=expression_functions(clock)), clock),
+                            Limits(seconds=TEST_COMMAND_SECONDS))
     serializer = StateSerializer()
     form = parsed.model.start_form
     data = {"aktenzeichen": "2026-TEST1", **sample(form.schema if form else None), **START_DATA.get(parsed.model.key, {})}
