@@ -27,6 +27,7 @@ from engine.services.called import CallResolver
 from engine.services.deploy import deploy, read_paths
 from engine.settings import Settings
 from engine.tenancy import all_tenants, tenant_scope
+from tests.conftest import TEST_COMMAND_SECONDS
 from tests.integration.helpers import MODELS, deploy_models
 
 NOW = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
@@ -34,7 +35,8 @@ NOW = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def uncached(database_url: str) -> Iterator[Engine]:
-    eng = bootstrap(Settings(database_url=database_url, case_cache_size=0), clock=FakeClock())
+    eng = bootstrap(Settings(database_url=database_url, case_cache_size=0, max_command_seconds=TEST_COMMAND_SECONDS),
+                    clock=FakeClock())
     yield eng
     eng.db.dispose()
 
@@ -66,7 +68,8 @@ def test_latest_binds_the_version_deployed_when_the_call_starts(uncached, databa
     assert _bound(engine, first) is None and _bound(engine, second) == [_definition_id(engine, "gebuehr", 2)]
     shared = engine.definitions.get(_definition_id(engine, "call_latest", 1)).subprocess_specs
     assert not [k for k in shared if "@" in k]                 # the cached dict every case shares is never changed
-    restarted = bootstrap(Settings(database_url=database_url, case_cache_size=0), clock=FakeClock())
+    restarted = bootstrap(Settings(database_url=database_url, case_cache_size=0,
+                                   max_command_seconds=TEST_COMMAND_SECONDS), clock=FakeClock())
     try:
         for eng in (engine, restarted):
             assert _waits(eng, first) == ["alt"] and _waits(eng, second) == ["neu"]
