@@ -8,7 +8,7 @@ workflow live in :mod:`engine.runtime.waits` and are re-exported here.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Iterable
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
@@ -437,19 +437,34 @@ class WorkflowRunner:
         wf.data.update(kept)
 
     @staticmethod
-    def set_variables(wf: BpmnWorkflow, values: dict[str, Any]) -> None:
+    def set_variables(wf: BpmnWorkflow, values: dict[str, Any], remove: Iterable[str] = ()) -> None:
         """Set case variables (Camunda's and Flowable's runtimeService.setVariables on the process
-        instance): every open branch (a failed step too, which a retry runs again) and the case's
-        current view see them, and so do the sub-processes' scopes; an activity's local variable of
-        the same name stays as it is."""
+        instance) and remove others (removeVariables): every open branch (a failed step too,
+        which a retry runs again) and the case's current view see them, and so do the
+        sub-processes' scopes; an activity's local input of the same name stays as it is, and
+        the case's value it covers (put back when the activity ends) is set or removed instead.
+        A join's merge keeps a removal: no branch holds the variable any more
+        (tests/camunda_scenarios/test_variables_removed.py)."""
+        gone = [name for name in remove if name not in values]
         open_states = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR
         # the last task of each active sub-process too: its scope's view (conditions, listeners) reads it
         lasts = [wf.last_task, *(sub.last_task for sub in wf.get_active_subprocesses() if _embedded(wf, sub))]
         for task in [*wf.get_tasks(state=open_states), *lasts]:
             if task is None:
                 continue
-            local = task.internal_data.get(INPUTS) or {}
-            task.data.update(copy.deepcopy({k: v for k, v in values.items() if k not in local}))
+            covered = [scope for scope in enclosing_chain(task) if scope.internal_data.get(INPUTS)]
+            for name in [*values, *gone]:
+                holders = [scope for scope in covered if name in scope.internal_data[INPUTS]]
+                if holders:   # a local input covers it: the case's value behind it changes
+                    shadowed = holders[-1].internal_data.setdefault(SHADOWED, {})
+                    if name in values:
+                        shadowed[name] = copy.deepcopy(values[name])
+                    else:
+                        shadowed.pop(name, None)
+                elif name in values:
+                    task.data[name] = copy.deepcopy(values[name])
+                else:
+                    task.data.pop(name, None)
 
 
 def _embedded(wf: BpmnWorkflow, sub: Any) -> bool:
