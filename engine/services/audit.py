@@ -17,9 +17,12 @@ GENESIS = "0" * 64
 _INSERT = FastStatement(t.audit_events.insert())
 
 
+# json.dumps(..., sort_keys=True, separators=(",", ":"), default=str) builds this encoder anew per call
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def _digest(prev: str, case_id: str | None, at: datetime, actor: str, action: str, details: Any) -> str:
-    body = json.dumps([prev, case_id or "", at.isoformat(), actor, action, details], sort_keys=True,
-                      separators=(",", ":"), default=str)
+    body = _ENCODER.encode([prev, case_id or "", at.isoformat(), actor, action, details])
     return hashlib.sha256(body.encode()).hexdigest()
 
 

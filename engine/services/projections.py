@@ -7,6 +7,7 @@ that grows with a case's history.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime
 from types import SimpleNamespace
@@ -73,8 +74,18 @@ _NEW_WORK_ITEM = {"postgresql": _new_work_item_statement()}
 _END_AND_UNQUEUE = {"postgresql": _end_work_item_statement()}
 
 
+_URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
+
+
 def service_job_id(case_id: str, task_id: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"amtsflow:{case_id}:{task_id}:service"))
+    """``str(uuid.uuid5(uuid.NAMESPACE_URL, "amtsflow:<case>:<task>:service"))``, computed as
+    uuid5 does (SHA-1 of namespace and name, version and variant bits set) without building
+    UUID objects (a measurable part of every save)."""
+    digest = bytearray(hashlib.sha1(_URL_NAMESPACE + f"amtsflow:{case_id}:{task_id}:service".encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50    # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80    # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def waits_snapshot(case_id: str, waits: Waits) -> dict[str, Any]:
