@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from webui.engine_rest import deployments, external, external_query, instances, openapi, tasks  # noqa: F401 (routes)
+from webui.engine_rest import (deployments, external, external_query, instance_variables, instances,  # noqa: F401 (routes)
+                               openapi, tasks)
 from webui.engine_rest.base import bp
 
 
