@@ -42,7 +42,10 @@ def uncached(database_url: str) -> Iterator[Engine]:
 
 
 def _waits(engine: Engine, case_id: str) -> list[str]:
-    return sorted(t["element_id"] for t in queries.get_case(engine, case_id)["open_tasks"])
+    case = queries.get_case(engine, case_id)
+    waits = sorted(t["element_id"] for t in case["open_tasks"])
+    assert waits or case["status"] != "failed", f"case {case_id} failed: {case.get('error')}"   # say why (CI)
+    return waits
 
 
 def _complete(engine: Engine, case_id: str, element_id: str) -> None:
