@@ -57,7 +57,7 @@ from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
-from engine.runtime import shared_scope, spiff_seam
+from engine.runtime import loop_index, spiff_seam
 from engine.runtime.branch_join import REMOVED, SHARED, MergedJoin
 from engine.runtime.io_mapping import INPUTS, SHADOWED, enclosing_chain, enclosing_task
 from engine.runtime.variable_aggregation import Aggregating
@@ -93,7 +93,7 @@ def _local_names(task: Any) -> set[str]:
     for holder in enclosing_chain(task):
         names.update(holder.internal_data.get(INPUTS) or ())
     for loop in _loop_instances(task):
-        names.update(shared_scope.LOOP_LOCALS)
+        names.update(loop_index.loop_locals(loop.task_spec))
         names.update(ref.bpmn_id for ref in (loop.task_spec.input_item, loop.task_spec.output_item) if ref is not None)
     return names
 

@@ -70,6 +70,7 @@ class CallMapping:
     ins: tuple[Transfer, ...] = ()
     outs: tuple[Transfer, ...] = ()
     binding: str = "latest"           # calledElementBinding: latest, deployment, version, versionTag
+    id_variable: str | None = None    # Flowable's idVariableName: safe expression yielding a variable name
 
 
 @dataclass(frozen=True)
@@ -187,8 +188,25 @@ class CamundaCall:
         subworkflow = top.create_subprocess(my_task, spec_key)
         subworkflow.completed_event.connect(self._on_subworkflow_completed, my_task)  # type: ignore[attr-defined]
         self.copy_data(my_task, subworkflow)
+        self._store_instance_id(my_task)
         subworkflow.get_next_task(spec_name="Start").run()
         initial_start.pass_only_start(subworkflow)   # Camunda starts it at its initial
+
+    def _store_instance_id(self, my_task: Any) -> None:
+        """Flowable's ``idVariableName``: after the ``in`` mappings (the called process does not
+        get it), before the called process runs, the caller's variable named by the expression
+        holds the called instance's id. A called process runs inside its caller's case: its
+        instance is the case (the id its tasks report as their process instance and that
+        ``execution.processInstanceId`` gives inside it)."""
+        if self.call_mapping.id_variable is None:
+            return
+        name = evaluate(my_task, ("expr", self.call_mapping.id_variable), my_task.data)
+        if name is None or name == "":
+            return   # as Flowable: an empty name stores nothing
+        if not isinstance(name, str):
+            raise WorkflowTaskException(f"idVariableName gave {name!r}, not a variable name", task=my_task)
+        case_id = getattr(my_task.workflow.top_workflow, "case_ref", (None, None))[0]
+        my_task.data[name] = case_id
 
     def _run_hook(self, my_task: Any) -> Any:
         if my_task.workflow.top_workflow.subprocesses.get(my_task.id) is None:

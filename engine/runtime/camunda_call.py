@@ -61,7 +61,23 @@ def read_call(node: etree._Element, fail: Fail, ns: str = CAMUNDA, prefix: str =
     ext = node.find(tag("extensionElements"))
     ins = tuple(t for t in (_transfer(n, fail, prefix) for n in _children(ext, "in", ns)) if t is not None)
     outs = tuple(t for t in (_transfer(n, fail, prefix) for n in _children(ext, "out", ns)) if t is not None)
-    return CallMapping(called, expression, ins, outs, binding)
+    return CallMapping(called, expression, ins, outs, binding, _id_variable(node, fail))
+
+
+ID_VARIABLE = "{urn:amtsflow:flowable}idVariableName"   # set by engine.runtime.flowable from flowable:idVariableName
+
+
+def _id_variable(node: etree._Element, fail: Fail) -> str | None:
+    """Flowable's ``idVariableName`` on a call activity: the name of the variable that receives
+    the called instance's id, as a safe expression (a JUEL expression yields the name)."""
+    text = (node.get(ID_VARIABLE) or "").strip()
+    if not text:
+        return None
+    try:
+        return juel.translate(text) if juel.is_juel(text) else repr(text)
+    except juel.JuelError as exc:
+        fail(node, f"flowable:idVariableName {text!r}: {exc}")
+        return None
 
 
 def _children(ext: etree._Element | None, name: str, ns: str) -> list[etree._Element]:

@@ -34,10 +34,9 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
-from engine.runtime import event_subprocesses, spiff_seam
+from engine.runtime import event_subprocesses, loop_index, spiff_seam
 from engine.runtime.call_activity import THROWER_DATA, outputs_on_error
 from engine.runtime.io_mapping import INPUTS
-from engine.runtime.shared_scope import LOOP_LOCALS
 
 __all__ = ["attached_boundaries", "interrupting_catches", "route_code", "routing", "start_waiting"]
 
@@ -124,7 +123,7 @@ def _without_instance_locals(instance: Any, payload: dict[str, Any]) -> dict[str
     the instance's own (its element variable, ``loopCounter`` and the counters, its input
     mappings), which Camunda keeps on the instance's execution."""
     loop = instance.parent.task_spec
-    local = set(LOOP_LOCALS) | {ref.bpmn_id for ref in (loop.input_item, loop.output_item) if ref is not None}
+    local = loop_index.loop_locals(loop) | {ref.bpmn_id for ref in (loop.input_item, loop.output_item) if ref is not None}
     local.update(instance.internal_data.get(INPUTS) or ())
     return {name: value for name, value in payload.items() if name not in local}
 

@@ -25,7 +25,10 @@ The true differences, handled explicitly:
   ``resultVariableName`` -> ``camunda:resultVariable``.
 * Call activities: ``inheritVariables="true"`` -> ``<camunda:in variables="all"/>``;
   ``businessKey="${..}"`` and ``inheritBusinessKey="true"`` -> ``<camunda:in businessKey=..>``;
-  ``sameDeployment="true"`` -> ``camunda:calledElementBinding="deployment"``.
+  ``sameDeployment="true"`` -> ``camunda:calledElementBinding="deployment"``;
+  ``idVariableName="v"`` (or an expression yielding the name): when the call starts, after its
+  ``in`` mappings, the variable v of the caller holds the id of the called process's instance
+  (:mod:`engine.runtime.call_activity`).
 * Structure Flowable accepts: ``loopDataInputRef``/``inputDataItem`` multi-instance
   collections -> ``camunda:collection``/``elementVariable``; a sub-process without an end
   event gets one per path that stops (Flowable's implicit end).
@@ -56,6 +59,8 @@ The true differences, handled explicitly:
   the expression, resolved per case (:mod:`engine.runtime.event_names`); on a process's start
   event the expression is evaluated at deployment as in Flowable (constants and
   ``variableContainer.definitionKey`` only).
+* ``elementIndexVariable`` on multi-instance loop characteristics: each instance sees its index
+  under that name instead of ``loopCounter`` (:mod:`engine.runtime.loop_index`).
 * ``variableAggregation`` on multi-instance activities: each instance's variables stay local to it and
   are collected into a list in the loop's scope (:mod:`engine.runtime.variable_aggregation`).
 * ``skipExpression`` on service, script and user tasks and on sequence flows: skipped when
@@ -77,7 +82,7 @@ from typing import Callable
 from lxml import etree
 
 from engine.domain.errors import Problem
-from engine.runtime import (event_names, flowable_tasks, juel, skip_expressions, variable_aggregation,
+from engine.runtime import (event_names, flowable_tasks, juel, loop_index, skip_expressions, variable_aggregation,
                             variable_listeners)
 from engine.runtime.camunda_tasks import TRIGGERABLE_PROPERTY
 from engine.runtime.elements import split_names as _split
@@ -88,6 +93,7 @@ ACTIVITI = "http://activiti.org/bpmn"
 NAMESPACES = (FLOWABLE, ACTIVITI)
 TERMINATE_ALL = "{urn:amtsflow:flowable}terminateAll"   # on a terminateEventDefinition: ends the whole case
 TERMINATE_MI = "{urn:amtsflow:flowable}terminateMultiInstance"   # ... ends every instance of its multi-instance
+ID_VARIABLE = "{urn:amtsflow:flowable}idVariableName"   # on a callActivity: the variable for the called instance's id
 
 SAME_ATTRIBUTES = frozenset({
     "assignee", "candidateUsers", "candidateGroups", "dueDate", "priority", "formKey", "initiator", "class",
@@ -105,12 +111,13 @@ DROPPED_ELEMENTS = frozenset({"work-form-field-validation", "task-candidates-typ
 _WHY = {
     "triggerable": "only service tasks can be triggerable here; model the wait as a receive task or message "
                    "catch event after the task",
-    "idVariableName": "storing the instance id in a variable is not supported",
+    "idVariableName": "storing an instance id in a variable is supported on call activities only",
     "terminateMultiInstance": "is supported on a terminate end event directly in a multi-instance sub-process or "
                               "at the top level of a process (called by a multi-instance call activity), not here",
     "scope": "a scope is supported on signals only (processInstance or global; a message may say global)",
     "endDate": "an end date for a timer cycle is not supported; give the cycle a repetition count (R3/PT1H)",
-    "elementIndexVariable": "a custom index variable is not supported; read loopCounter",
+    "elementIndexVariable": "an index variable is given on multi-instance loop characteristics only, as a plain "
+                            "variable name",
     "eventListener": "process event listeners are Java code and cannot run here",
     "calledElementType": "calling a process by its definition id is not supported; call it by its key",
     "useLocalScopeForOutParameters": "out mappings into the call activity's local scope are not supported; they "
@@ -122,6 +129,7 @@ _WHY = {
 }
 _REFUSED_WHEN = {"triggerable": "true", "useLocalScopeForOutParameters": "true", "calledElementType": "id",
                  "terminateMultiInstance": "true"}
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _STANDARD_CALENDARS = ("", "duedate", "duration", "cycle")
 _SCRIPT_LISTENERS = ("ScriptExecutionListener", "ScriptTaskListener")
 
@@ -282,6 +290,11 @@ def _attributes(node: etree._Element, fail: Callable[[etree._Element, str], None
                 node.set(TERMINATE_ALL, "true")
         elif name == "terminateMultiInstance" and value.strip().lower() == "true" and _instance_level(node):
             node.set(TERMINATE_MI, "true")
+        elif name == "elementIndexVariable" and node.tag == tag("multiInstanceLoopCharacteristics") and \
+                _PLAIN_NAME.match(value.strip()):
+            node.set(loop_index.INDEX_ATTRIBUTE, value.strip())   # engine.runtime.loop_index
+        elif name == "idVariableName" and node.tag == tag("callActivity"):
+            node.set(ID_VARIABLE, value)   # read with the call (engine.runtime.camunda_call.read_call)
         elif name in _CALL_ACTIVITY:
             _CALL_ACTIVITY[name](node, value)
         elif name == "skipExpression":

@@ -29,7 +29,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.util.task import TaskState
 
-from engine.runtime import event_subprocesses, spiff_seam
+from engine.runtime import event_subprocesses, loop_index, spiff_seam
 from engine.runtime.camunda_tasks import trigger_message
 from engine.runtime.event_names import subscribed_name
 from engine.runtime.event_subprocesses import OfferedStart, offered_starts
@@ -38,8 +38,6 @@ from engine.runtime.specs import AWAITING_TRIGGER
 from engine.runtime.waits import element_id_of
 
 __all__ = ["Target", "deliver_to", "local_variables", "targets"]
-
-LOOP_COUNTER = "loopCounter"
 
 
 @dataclass
@@ -92,7 +90,7 @@ def local_variables(task: Any) -> dict[str, Any]:
             item = getattr(mi, "input_item", None)
             if item is not None and item.bpmn_id in node.data:
                 found.setdefault(item.bpmn_id, node.data[item.bpmn_id])
-            found.setdefault(LOOP_COUNTER, _loop_counter(mi, parent, node))
+            found.setdefault(loop_index.name_of(mi), _loop_counter(mi, parent, node))
     return found
 
 

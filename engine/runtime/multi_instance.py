@@ -19,8 +19,9 @@ element variable (local to each instance in Camunda; the collection is not chang
 counters.
 
 ``loopCounter``: each instance of a Camunda multi-instance activity sees its index (0, 1, ...)
-as the local variable ``loopCounter`` (``camunda:assignee="kermit_${loopCounter}"``); it is
-never written to the loop's scope.
+as the local variable ``loopCounter`` (``camunda:assignee="kermit_${loopCounter}"``; Flowable's
+``elementIndexVariable`` renames it, :mod:`engine.runtime.loop_index`); it is never written to
+the loop's scope.
 
 A collection without an element variable (``flowable:collection="list"`` or
 ``camunda:collection="${list}"`` alone: one instance per item, none of them told which):
@@ -39,13 +40,12 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (
 from SpiffWorkflow.camunda.specs.multiinstance_task import (
     ParallelMultiInstanceTask as CamundaParallel, SequentialMultiInstanceTask as CamundaSequential)
 from SpiffWorkflow.util.task import TaskState
-from engine.runtime import shared_scope, spiff_seam
+from engine.runtime import loop_index, shared_scope, spiff_seam
 from engine.runtime.terminate_all import TERMINATED
 
 __all__ = ["prepare_multi_instance", "counters"]
 
-COUNTERS = ("nrOfInstances", "nrOfCompletedInstances", "nrOfActiveInstances")
-LOOP_COUNTER = "loopCounter"
+COUNTERS = loop_index.COUNTERS
 
 
 def counters(spec: Any, my_task: Any) -> dict[str, int]:
@@ -89,32 +89,33 @@ def _merge_instance_variables(self: Any, workflow: Any, child: Any) -> None:
     another instance wrote meanwhile."""
     if isinstance(self, CamundaParallel):
         shared_scope.sync(child)
-    local = {getattr(ref, "bpmn_id", None) for ref in (self.input_item, self.output_item)} | set(COUNTERS)
-    local.add(LOOP_COUNTER)
+    index = loop_index.name_of(self)
+    local = {getattr(ref, "bpmn_id", None) for ref in (self.input_item, self.output_item)} | loop_index.loop_locals(self)
     parent = child.parent
-    had, before = LOOP_COUNTER in parent.data, parent.data.get(LOOP_COUNTER)
+    had, before = index in parent.data, parent.data.get(index)
     for name, value in child.data.items():
         if name not in local:
             parent.data[name] = value
     type(self).merge_child(self, workflow, child)
-    _restore(parent.data, had, before)   # SpiffWorkflow's own merge copies every variable of a counted loop
+    _restore(parent.data, index, had, before)   # SpiffWorkflow's own merge copies every variable of a counted loop
 
 
-def _restore(data: dict[str, Any], had: bool, before: Any) -> None:
+def _restore(data: dict[str, Any], index: str, had: bool, before: Any) -> None:
     if had:
-        data[LOOP_COUNTER] = before
+        data[index] = before
     else:
-        data.pop(LOOP_COUNTER, None)
+        data.pop(index, None)
 
 
 def _create_child_with_counter(self: Any, my_task: Any, *args: Any, **kwargs: Any) -> None:
     """The new instance inherits the loop's scope: for that moment it holds the instance's index."""
-    had, before = LOOP_COUNTER in my_task.data, my_task.data.get(LOOP_COUNTER)
-    my_task.data[LOOP_COUNTER] = len(spiff_seam.instances(self, my_task))
+    index = loop_index.name_of(self)
+    had, before = index in my_task.data, my_task.data.get(index)
+    my_task.data[index] = len(spiff_seam.instances(self, my_task))
     try:
         type(self).create_child(self, my_task, *args, **kwargs)
     finally:
-        _restore(my_task.data, had, before)
+        _restore(my_task.data, index, had, before)
 
 
 _WITHOUT_ITEM: dict[type, type] = {}

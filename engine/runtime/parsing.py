@@ -21,7 +21,7 @@ from engine.runtime import (
 from engine.runtime.bounded import bound_multi_instance
 from engine.runtime import compensation
 from engine.runtime.compensation_model import CompensationModel, read_compensation
-from engine.runtime import date_bounds
+from engine.runtime import date_bounds, loop_index
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
 from engine.runtime import (camunda_checks, camunda_decisions, camunda_tasks, case_sla, event_names, flowable_tasks, links, milestones, script_resources,
@@ -108,6 +108,7 @@ class _BundleParser:
         self.terminate_mi: set[tuple[str, str]] = set()    # (file, end event id): Flowable terminateMultiInstance
         self.skips: dict[tuple[str, str], str] = {}         # (file, activity id) -> Flowable skip condition
         self.aggregations: dict[tuple[str, str], list[Any]] = {}   # (file, activity id) -> Flowable aggregations
+        self.index_variables: dict[tuple[str, str], str] = {}   # (file, activity id) -> Flowable elementIndexVariable
         self.flowable_files: set[str] = set()
         self.delegates: dict[str, str] = {}
         self.compensation = CompensationModel()
@@ -232,6 +233,7 @@ class _BundleParser:
         self.terminate_mi |= {(name, i) for i in flowable.terminate_multi_instance_ids(self.trees[name])}
         self.skips.update({(name, i): e for i, e in skip_expressions.expressions(self.trees[name]).items()})
         self.aggregations.update({(name, i): a for i, a in variable_aggregation.definitions(self.trees[name]).items()})
+        self.index_variables.update({(name, i): v for i, v in loop_index.definitions(self.trees[name]).items()})
         self.flowable_files.add(name)
         self.problems.extend(problems)
         self.warnings.extend(warnings)
@@ -455,6 +457,9 @@ class _BundleParser:
             aggregations = self.aggregations.get((file, getattr(task_spec, "bpmn_id", None) or ""))
             if aggregations and isinstance(task_spec, MultiInstanceTask):
                 variable_aggregation.attach(task_spec, aggregations)
+            index_variable = self.index_variables.get((file, getattr(task_spec, "bpmn_id", None) or ""))
+            if index_variable and isinstance(task_spec, MultiInstanceTask):
+                loop_index.attach(task_spec, index_variable)
             definition = getattr(task_spec, "event_definition", None)
             if definition is not None:
                 use_engine_clock(definition)

@@ -52,7 +52,7 @@ from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.exceptions import TaskNotFoundException
 
-from engine.runtime import spiff_seam
+from engine.runtime import loop_index, spiff_seam
 from engine.runtime.io_mapping import INPUTS, enclosing_task, in_called_process
 from engine.runtime.variable_aggregation import Aggregating
 
@@ -62,7 +62,6 @@ SEEN = "shared_seen"   # internal data: {variable: digest of the value this task
 WRITTEN = "shared_written"   # internal data of a running loop: the variables its instances wrote
 LEFT = "shared_left"   # internal data while a task completes: its input mappings' names, local until it ended
 _DIGESTS: weakref.WeakKeyDictionary[Any, dict[str, tuple[Any, str]]] = weakref.WeakKeyDictionary()
-LOOP_LOCALS = ("loopCounter", "nrOfInstances", "nrOfCompletedInstances", "nrOfActiveInstances")
 
 
 def digest(value: Any) -> str:
@@ -112,7 +111,7 @@ def scope_of(task: Any) -> Scope | None:
         if isinstance(spec, ParallelLoop) and current.task_spec.name == spec.task_spec:
             if isinstance(spec, Aggregating):
                 return None   # Flowable's variable aggregation: an instance's variables stay its own
-            local = set(LOOP_LOCALS) | _element_variable(spec)
+            local = loop_index.loop_locals(spec) | _element_variable(spec)
             for scoped in chain:
                 local.update(scoped.internal_data.get(INPUTS) or ())
             return Scope(parent, current, local, set(task.internal_data.get(LEFT) or ()) - local)
