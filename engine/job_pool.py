@@ -18,12 +18,13 @@ workers.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
-from collections import deque
 from typing import Any, Callable
 
 from engine.domain.errors import AmtsflowError
 from engine.handover import unlock
+from engine.persistence.db import pinned
 
 log = logging.getLogger("amtsflow.jobs")
 
@@ -41,15 +42,22 @@ class JobPool:
         self.idle_seconds = idle_seconds
         self.stopping = stopping
         self.tick = tick
-        self._queue: deque[tuple[Any, float]] = deque()   # acquired, not yet started
+        # acquired, not yet started; None ends a runner. The runners wait in its get(): a put()
+        # wakes exactly one of them, without the Condition a runner would take again right after
+        # its wake-up (while the acquisition loop still held it: a second wait and wake-up)
+        self._queue: queue.SimpleQueue[tuple[Any, float] | None] = queue.SimpleQueue()
         self._busy = 0                                     # acquired and not yet finished
-        self._closing = False
-        lock = threading.Lock()
-        self._jobs = threading.Condition(lock)    # runners wait here for a job (or the end)
-        self._slots = threading.Condition(lock)   # the acquisition loop waits here for a free runner
+        self._slots = threading.Condition()   # the acquisition loop waits here for a free runner
 
     def run(self) -> None:
         """The acquisition loop (in the calling thread) until ``stopping`` is set."""
+        with pinned(self._db()):   # the loop and each runner keep a connection (engine/persistence/db.py)
+            self._acquire_until_stopped()
+
+    def _db(self) -> Any:
+        return getattr(getattr(self.executor, "engine", None), "db", None)
+
+    def _acquire_until_stopped(self) -> None:
         runners = [threading.Thread(target=self._run_jobs, name=f"amtsflow-job-{k + 1}", daemon=True)
                    for k in range(self.threads)]
         for runner in runners:
@@ -64,20 +72,25 @@ class JobPool:
                 wakeup.clear()  # before acquiring: a job written meanwhile sets it again
                 batch = self._claim(free)
                 if batch:
-                    with self._jobs:
-                        self._queue.extend(batch)
+                    with self._slots:
                         self._busy += len(batch)
-                        self._jobs.notify(len(batch))   # as many runners as there are jobs, not all
+                    for entry in batch:   # each wakes one runner: as many as there are jobs, not all
+                        self._queue.put(entry)
                 # nothing more is due: sleep until a job is written or falls due. A stop that came
                 # before the clear() above lost its wake-up, but set ``stopping`` first: check it.
                 if len(batch) < free and not self.stopping.is_set():
                     wakeup.wait(self.idle_seconds())
         finally:
-            with self._jobs:
-                self._closing = True
-                left = [job.id for job, _since in self._queue]
-                self._queue.clear()
-                self._jobs.notify_all()
+            left = []
+            while True:   # not started: unlocked below (a runner that took one already runs it)
+                try:
+                    queued = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if queued is not None:
+                    left.append(queued[0].id)
+            for _runner in runners:
+                self._queue.put(None)
             for runner in runners:
                 runner.join()
             if left:
@@ -102,13 +115,15 @@ class JobPool:
         return []
 
     def _run_jobs(self) -> None:
+        with pinned(self._db()):
+            self._run_until_closed()
+
+    def _run_until_closed(self) -> None:
         while True:
-            with self._jobs:
-                while not self._queue and not self._closing:
-                    self._jobs.wait()
-                if self._closing:
-                    return
-                job, since = self._queue.popleft()
+            entry = self._queue.get()
+            if entry is None:
+                return
+            job, since = entry
             try:
                 self.executor.run_claimed(job, since)
             except Exception:  # noqa: BLE001 - a job must never take the worker down

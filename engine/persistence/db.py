@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import threading
 import time
 import weakref
 from contextlib import contextmanager
@@ -69,7 +70,8 @@ def _server_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "checkin")
     def _idle(_dbapi_conn: Any, record: Any) -> None:
-        record.info["idle_since"] = time.monotonic()
+        # a connection a thread kept pinned (see pinned()) sat unused since then, not since now
+        record.info["idle_since"] = record.info.pop(UNUSED_SINCE, None) or time.monotonic()
 
     @event.listens_for(engine, "checkout")
     def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
@@ -155,7 +157,11 @@ class UnitOfWork:
 
 @contextmanager
 def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[UnitOfWork]:
-    with engine.connect() as conn:
+    pin = getattr(_PINNED, "pin", None)
+    if pin is None or not pin.free(engine):
+        pin = None
+    conn = pin.take() if pin is not None else engine.connect()
+    try:
         conn.info["write"] = write
         uow = UnitOfWork(conn)
         try:
@@ -174,6 +180,89 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[UnitOfWork]:
             raise
         finally:
             conn.info.pop("write", None)
+    except BaseException:
+        if pin is not None:
+            pin.release()   # whatever happened to it: back to the pool, which resets or discards it
+        else:
+            conn.close()
+        raise
+    if pin is not None:
+        pin.put_back()
+    else:
+        conn.close()
+
+
+_PINNED = threading.local()
+UNUSED_SINCE = "amtsflow_unused_since"   # Connection.info: since when a pinned connection sat unused
+
+
+class _Pin:
+    """One pooled connection a thread keeps for its units of work (see :func:`pinned`)."""
+
+    def __init__(self, db: Engine) -> None:
+        self.db = db
+        self.conn: Connection | None = None
+        self.busy = False
+        self.last_used = 0.0
+
+    def free(self, db: Engine) -> bool:
+        return self.db is db and not self.busy
+
+    def take(self) -> Connection:
+        conn = self.conn
+        if conn is not None and time.monotonic() - self.last_used > PING_AFTER_IDLE:
+            self.release(unused=True)   # back to the pool, whose check-out pings it as one idle that long
+            conn = None
+        if conn is None:
+            conn = self.conn = self.db.connect()
+        self.busy = True
+        return conn
+
+    def put_back(self) -> None:
+        """The unit of work ended: the connection stays with the thread, without a transaction."""
+        conn = self.conn
+        try:
+            if conn is not None and conn.in_transaction():   # a statement after the commit began one
+                conn.rollback()
+        except BaseException:
+            self.release()
+            raise
+        finally:
+            self.busy = False
+            self.last_used = time.monotonic()
+
+    def release(self, *, unused: bool = False) -> None:
+        self.busy = False
+        conn, self.conn = self.conn, None
+        if conn is None:
+            return
+        try:
+            if unused:
+                conn.info[UNUSED_SINCE] = self.last_used
+            conn.close()
+        except Exception:  # noqa: BLE001 - a broken connection: the pool has discarded it
+            log.debug("pinned connection: close failed", exc_info=True)
+
+
+@contextmanager
+def pinned(db: Engine | None) -> Iterator[None]:
+    """For a thread that runs one unit of work after another (the worker's job threads): while
+    it is inside this block, its :func:`unit_of_work` calls on ``db`` keep one pooled connection
+    instead of checking one out of the pool and back in each time (SQLAlchemy's check-out,
+    check-in and reset cost more Python than a case command's own statements on the worker).
+    Between units of work no transaction is open on it, as in the pool. A unit of work inside
+    another gets a connection of its own from the pool; a connection unused for longer than
+    PING_AFTER_IDLE goes back to the pool first, whose check-out then pings it; one whose unit of
+    work failed goes back too. On leaving the block the connection returns to the pool."""
+    if db is None or getattr(_PINNED, "pin", None) is not None:
+        yield
+        return
+    pin = _PINNED.pin = _Pin(db)
+    try:
+        yield
+    finally:
+        _PINNED.pin = None
+        pin.release()
 
 
 _AUTOCOMMIT: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakKeyDictionary()
