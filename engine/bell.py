@@ -45,15 +45,58 @@ class Bell:
             return self._rings
 
 
+class QuietMark:
+    """See :meth:`CaseBells.expect_quiet`."""
+
+    __slots__ = ("scope", "confirmed")
+
+    def __init__(self, scope: object) -> None:
+        self.scope = scope
+        self.confirmed = False
+
+
 class CaseBells:
     """One bell per waiter, rung by the key it waits for (a case id): a client waiting for its
     case's next task wakes when that case is named, not on every other case's news. ``set``
-    rings every waiter (a listener that just (re)connected may have missed notifications)."""
+    rings every waiter (a listener that just (re)connected may have missed notifications).
+
+    Quiet marks: a command of this process whose commit leaves its case without an open task
+    and not ended marks the case before it commits (:meth:`expect_quiet`) and confirms the mark
+    after the commit (:meth:`confirm_quiet`); any ring of the case from the mark on (a task
+    written or the case ended, by this or, through NOTIFY, another process) and every ``set``
+    remove it. While a confirmed mark is there, a waiter registered for the case knows the
+    case's answer without reading it: no task, not ended, and a change will ring its bell."""
+
+    MAX_QUIET = 10_000          # marks kept at most (the oldest go first: a case without one is read)
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._waiting: dict[str, set[Bell]] = {}
+        self._quiet: dict[str, QuietMark] = {}
         self.closed = False
+
+    def expect_quiet(self, key: str, scope: object) -> QuietMark:
+        """Before the commit that leaves case ``key`` quiet (seen in ``scope``, the tenant): a
+        mark that every later ring of ``key`` removes, not yet usable."""
+        mark = QuietMark(scope)
+        with self._lock:
+            self._quiet.pop(key, None)
+            self._quiet[key] = mark
+            if len(self._quiet) > self.MAX_QUIET:
+                self._quiet.pop(next(iter(self._quiet)))
+        return mark
+
+    def confirm_quiet(self, key: str, mark: QuietMark) -> None:
+        """After that commit: the mark counts, unless a ring of ``key`` came in between."""
+        with self._lock:
+            if self._quiet.get(key) is mark:
+                mark.confirmed = True
+
+    def quiet(self, key: str, scope: object) -> bool:
+        """Case ``key`` has a confirmed mark made in ``scope`` (and no ring since)."""
+        with self._lock:
+            mark = self._quiet.get(key)
+            return mark is not None and mark.confirmed and mark.scope == scope
 
     @contextmanager
     def waiting(self, key: str) -> Iterator[Bell]:
@@ -76,12 +119,14 @@ class CaseBells:
 
     def ring(self, key: str) -> None:
         with self._lock:
+            self._quiet.pop(key, None)
             bells = list(self._waiting.get(key, ()))
         for bell in bells:
             bell.ring()
 
     def set(self) -> None:
         with self._lock:
+            self._quiet.clear()
             bells = [b for group in self._waiting.values() for b in group]
         for bell in bells:
             bell.ring()
@@ -90,9 +135,10 @@ class CaseBells:
         """Shutting down: every waiter returns now, and later ones wait no more."""
         with self._lock:
             self.closed = True
+            self._quiet.clear()
             bells = [b for group in self._waiting.values() for b in group]
         for bell in bells:
             bell.close()
 
 
-__all__ = ["Bell", "CaseBells"]
+__all__ = ["Bell", "CaseBells", "QuietMark"]

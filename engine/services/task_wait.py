@@ -9,6 +9,12 @@ PostgreSQL on every ``NOTIFY amtsflow_tasks`` naming it (migration 0024; one lis
 connection per process, started by the first wait). It re-checks every ``RECHECK_SECONDS``
 anyway, so a lost notification (a reconnecting listener, another process on SQLite) only
 delays the answer. ``GET /api/v1/cases/{id}/tasks?wait=N`` is this wait over HTTP.
+
+A case this process left quiet (no open task, not ended) with its last commit, and that no
+notification named since, needs no first check (:func:`mark_quiet`, the quiet marks of
+:class:`engine.bell.CaseBells`): a client that starts a case and then waits for its first task
+reads once, when the worker's NOTIFY wakes it. Only while the listener listens: what another
+process commits then reaches the bells.
 """
 
 from __future__ import annotations
@@ -20,12 +26,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import bindparam, select
 
 from engine.domain.errors import NotFound
+from engine.persistence.db import UnitOfWork
 from engine.persistence import tables as t
 from engine.persistence.db import reading
 from engine.persistence.fast import FastStatement, flush_deferred
 from engine.persistence.notify import TASK_CHANNEL, start_listener
 from engine.services.queries import task_view
 from engine.services.read_models import TaskView
+from engine.tenancy import tenant_or_none
 
 if TYPE_CHECKING:
     from engine.bootstrap import Engine
@@ -53,6 +61,23 @@ def ensure_listener(engine: Engine) -> None:
             if listener is not None:   # a task written before LISTEN is in place would wait for the re-check
                 listener.listening.wait(LISTEN_WAIT_SECONDS)
             engine.task_listener = listener or False
+
+
+def listening(engine: Engine) -> bool:
+    """This process hears every NOTIFY amtsflow_tasks now (its listener has LISTEN in place)."""
+    listener = engine.task_listener
+    return bool(listener) and bool(listener.listening.is_set())
+
+
+def mark_quiet(engine: Engine, uow: UnitOfWork, case_id: str, tenant: str | None) -> None:
+    """In a command whose commit leaves the case without an open task and not ended: mark it
+    quiet now, confirmed once the commit succeeded (:meth:`engine.bell.CaseBells.expect_quiet`;
+    a ring in between, even of a commit of another process that came first, spoils the mark)."""
+    if not listening(engine):
+        return
+    bells = engine.task_bells
+    mark = bells.expect_quiet(case_id, tenant)
+    uow.after_commit(lambda: bells.confirm_quiet(case_id, mark))
 
 
 def open_tasks(engine: Engine, case_id: str, *, with_status: bool = True) -> tuple[list[TaskView], str | None]:
@@ -83,6 +108,11 @@ def wait_for_tasks(engine: Engine, case_id: str, timeout: float) -> list[TaskVie
     deadline = time.monotonic() + timeout
     with engine.task_bells.waiting(case_id) as bell:
         first = True
+        # registered first: a ring from now on wakes this wait (seen = 0: since registering); the
+        # check would answer "no task, not ended". The answer itself always comes from a read.
+        if timeout > 0 and listening(engine) and engine.task_bells.quiet(case_id, tenant_or_none()):
+            bell.wait(0, min(deadline - time.monotonic(), RECHECK_SECONDS))
+            first = False
         while True:
             seen = bell.rings
             tasks, status = open_tasks(engine, case_id, with_status=first)
@@ -103,4 +133,5 @@ def stop_listener(engine: Engine) -> None:
     engine.task_listener = None
 
 
-__all__ = ["MAX_WAIT_SECONDS", "RECHECK_SECONDS", "ensure_listener", "open_tasks", "stop_listener", "wait_for_tasks"]
+__all__ = ["MAX_WAIT_SECONDS", "RECHECK_SECONDS", "ensure_listener", "listening", "mark_quiet", "open_tasks",
+           "stop_listener", "wait_for_tasks"]
