@@ -7,7 +7,7 @@ from typing import Any, Callable
 from lxml import etree
 
 from engine.domain.errors import Problem
-from engine.runtime import juel
+from engine.runtime import cycle_end, juel
 from engine.runtime.model import INSTANCE_SIGNAL, ElementInfo, Form, ServiceCall
 from engine.runtime.namespaces import BPMN, CAMUNDA, SPIFF, local_name, tag
 
@@ -108,6 +108,7 @@ def _event_details(info: ElementInfo, node: etree._Element, messages: dict[str, 
         for child in timer:
             if isinstance(child.tag, str) and child.text:
                 info.timer = child.text.strip()
+                info.timer_end = cycle_end.expression_of(child)
 
 
 def element_infos(

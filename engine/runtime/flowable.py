@@ -59,6 +59,8 @@ The true differences, handled explicitly:
   the expression, resolved per case (:mod:`engine.runtime.event_names`); on a process's start
   event the expression is evaluated at deployment as in Flowable (constants and
   ``variableContainer.definitionKey`` only).
+* ``endDate`` on a ``timeCycle``: after a firing, a next due time after the end date is not
+  scheduled and the cycle ends (:mod:`engine.runtime.cycle_end`).
 * ``elementIndexVariable`` on multi-instance loop characteristics: each instance sees its index
   under that name instead of ``loopCounter`` (:mod:`engine.runtime.loop_index`).
 * ``variableAggregation`` on multi-instance activities: each instance's variables stay local to it and
@@ -68,7 +70,7 @@ The true differences, handled explicitly:
 * Refused with a message naming the element: whatever has no counterpart and would change
   how a case runs (triggerable tasks other than service tasks, terminate
   of all instances of a multi-instance activity, instance-scoped signals, start-event name expressions that
-  read variables, cycle end dates, event listeners, custom collection
+  read variables, event listeners, custom collection
   handlers, other task types such as shell or camel), and any unknown attribute. An unknown
   extension element directly under ``extensionElements`` is custom data that Flowable
   ignores as well: dropped with a warning.
@@ -82,7 +84,7 @@ from typing import Callable
 from lxml import etree
 
 from engine.domain.errors import Problem
-from engine.runtime import (event_names, flowable_tasks, juel, loop_index, skip_expressions, variable_aggregation,
+from engine.runtime import (cycle_end, event_names, flowable_tasks, juel, loop_index, skip_expressions, variable_aggregation,
                             variable_listeners)
 from engine.runtime.camunda_tasks import TRIGGERABLE_PROPERTY
 from engine.runtime.elements import split_names as _split
@@ -115,7 +117,6 @@ _WHY = {
     "terminateMultiInstance": "is supported on a terminate end event directly in a multi-instance sub-process or "
                               "at the top level of a process (called by a multi-instance call activity), not here",
     "scope": "a scope is supported on signals only (processInstance or global; a message may say global)",
-    "endDate": "an end date for a timer cycle is not supported; give the cycle a repetition count (R3/PT1H)",
     "elementIndexVariable": "an index variable is given on multi-instance loop characteristics only, as a plain "
                             "variable name",
     "eventListener": "process event listeners are Java code and cannot run here",
@@ -293,6 +294,8 @@ def _attributes(node: etree._Element, fail: Callable[[etree._Element, str], None
         elif name == "elementIndexVariable" and node.tag == tag("multiInstanceLoopCharacteristics") and \
                 _PLAIN_NAME.match(value.strip()):
             node.set(loop_index.INDEX_ATTRIBUTE, value.strip())   # engine.runtime.loop_index
+        elif name == "endDate":
+            cycle_end.translate(node, value, fail)   # engine.runtime.cycle_end
         elif name == "idVariableName" and node.tag == tag("callActivity"):
             node.set(ID_VARIABLE, value)   # read with the call (engine.runtime.camunda_call.read_call)
         elif name in _CALL_ACTIVITY:

@@ -59,6 +59,7 @@ class ElementInfo:
     message: str | None = None           # message name of a message start/catch event
     signal: str | None = None            # signal name of a signal start/catch event
     timer: str | None = None             # timer expression of a timer start event
+    timer_end: str | None = None         # its cycle's end-date expression (Flowable endDate, engine.runtime.cycle_end)
     nested: bool = False                 # inside an embedded sub-process
     io: Any = None                       # io_mapping.IoMapping of its inputOutput, or None
     call: Any = None                     # call_activity.CallMapping of a call activity, or None
@@ -86,6 +87,11 @@ class ProcessModel:
         return {"messages": sorted({i.message for i in starts if i.message}),
                 "signals": sorted({i.signal for i in starts if i.signal}),
                 "timers": sorted({i.timer for i in starts if i.timer})}
+
+    def timer_ends(self) -> dict[str, str]:
+        """Timer expression of a start event -> its cycle's end-date expression, where it has one."""
+        return {i.timer: i.timer_end for i in self.elements.values()
+                if i.kind == "startEvent" and not i.nested and i.timer and i.timer_end}
 
     @property
     def start_form(self) -> Form | None:

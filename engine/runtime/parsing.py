@@ -14,6 +14,7 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 
 from engine.domain.errors import DeploymentError, Problem
 from engine.runtime import (
@@ -21,7 +22,7 @@ from engine.runtime import (
 from engine.runtime.bounded import bound_multi_instance
 from engine.runtime import compensation
 from engine.runtime.compensation_model import CompensationModel, read_compensation
-from engine.runtime import date_bounds, loop_index
+from engine.runtime import cycle_end, date_bounds, loop_index
 from engine.runtime.model import ElementInfo, Form, ProcessModel
 from engine.runtime.namespaces import CAMUNDA, SPIFF, tag
 from engine.runtime import (camunda_checks, camunda_decisions, camunda_tasks, case_sla, event_names, flowable_tasks, links, milestones, script_resources,
@@ -109,6 +110,7 @@ class _BundleParser:
         self.skips: dict[tuple[str, str], str] = {}         # (file, activity id) -> Flowable skip condition
         self.aggregations: dict[tuple[str, str], list[Any]] = {}   # (file, activity id) -> Flowable aggregations
         self.index_variables: dict[tuple[str, str], str] = {}   # (file, activity id) -> Flowable elementIndexVariable
+        self.cycle_ends: dict[tuple[str, str], str] = {}   # (file, event id) -> Flowable timer cycle endDate expression
         self.flowable_files: set[str] = set()
         self.delegates: dict[str, str] = {}
         self.compensation = CompensationModel()
@@ -234,6 +236,7 @@ class _BundleParser:
         self.skips.update({(name, i): e for i, e in skip_expressions.expressions(self.trees[name]).items()})
         self.aggregations.update({(name, i): a for i, a in variable_aggregation.definitions(self.trees[name]).items()})
         self.index_variables.update({(name, i): v for i, v in loop_index.definitions(self.trees[name]).items()})
+        self.cycle_ends.update({(name, i): e for i, e in cycle_end.definitions(self.trees[name]).items()})
         self.flowable_files.add(name)
         self.problems.extend(problems)
         self.warnings.extend(warnings)
@@ -461,6 +464,9 @@ class _BundleParser:
             if index_variable and isinstance(task_spec, MultiInstanceTask):
                 loop_index.attach(task_spec, index_variable)
             definition = getattr(task_spec, "event_definition", None)
+            end = self.cycle_ends.get((file, getattr(task_spec, "bpmn_id", None) or ""))
+            if end is not None and isinstance(definition, CycleTimerEventDefinition):
+                cycle_end.attach(definition, end)
             if definition is not None:
                 use_engine_clock(definition)
                 catch_any_code(definition)

@@ -43,6 +43,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import (
 from engine.runtime import spiff_seam
 from engine.runtime import event_parsers, variable_listeners
 from engine.runtime.compensation import ParsesHandlers
+from engine.runtime import cycle_end
 from engine.runtime.bounded import TimerTooLong, check_date, check_duration
 from engine.runtime.code_events import CamundaError, CamundaEscalation
 from engine.runtime.signals import CamundaSignal
@@ -207,7 +208,22 @@ class ClockCycle(CycleTimerEventDefinition):
         except Exception:  # noqa: BLE001 - SpiffWorkflow raises bare Exception / ValueError
             raise WorkflowTaskException(f"timer cycle {expression!r} is not an ISO-8601 cycle such as R3/PT10M",
                                         task=my_task) from None
-        return {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
+        value: dict[str, Any] = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
+        end = self._end(my_task)
+        if end is not None:
+            value["end"] = end.isoformat()
+        return value
+
+    def _end(self, my_task: Any) -> datetime | None:
+        """Flowable's endDate of the cycle, evaluated when the timer starts waiting (engine.runtime.cycle_end)."""
+        expression = cycle_end.attached(self)
+        if expression is None:
+            return None
+        value = my_task.workflow.script_engine.evaluate(my_task, expression)
+        try:
+            return cycle_end.end_of(value)
+        except ValueError as exc:
+            raise WorkflowTaskException(f"timer cycle endDate: {exc}", task=my_task) from None
 
     def cycle_complete(self, my_task: Any) -> bool:
         now = _clock_now(my_task)
@@ -219,6 +235,10 @@ class ClockCycle(CycleTimerEventDefinition):
                 event_value["next"] = (next_event + timedelta(seconds=event_value["duration"])).isoformat()
                 event_value["cycles"] -= 1
                 ready = True
+                end = event_value.get("end")
+                if end is not None and datetime.fromisoformat(event_value["next"]) > datetime.fromisoformat(end):
+                    # past the end date no further firing is scheduled: the cycle ends at once
+                    event_value["cycles"], event_value["next"] = 0, now.isoformat()
         else:
             my_task.internal_data.pop("event_value", None)
             my_task.internal_data["event_fired"] = True

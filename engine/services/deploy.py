@@ -125,7 +125,8 @@ def deploy(engine: Engine, files: list[SourceFile], actor: str = "system", *, na
             engine.definitions.put(definition_id, parsed)
             timers = parsed.model.start_events()["timers"]
             if timers or latest is not None:
-                timer_problems = schedules.schedule(engine, conn, key, definition_id, timers)
+                timer_problems = schedules.schedule(engine, conn, key, definition_id, timers,
+                                                    parsed.model.timer_ends())
                 if timer_problems:
                     raise DeploymentError([Problem(files[0].name, 0, key, p) for p in timer_problems])
             result.processes.append(DeployedProcess(key, version, definition_id, True))

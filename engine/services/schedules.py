@@ -5,7 +5,7 @@ version is deployed; each firing starts a case and schedules the next one."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import delete, update
@@ -15,11 +15,15 @@ from engine.bootstrap import Engine
 from engine.domain.errors import ExpressionError
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
+from engine.runtime import cycle_end
 from engine.runtime.timers import first_firing
 
 
-def schedule(engine: Engine, conn: Connection, key: str, definition_id: str, timers: list[str]) -> list[str]:
-    """Replace the start timers of ``key``; returns problems (English) for bad expressions."""
+def schedule(engine: Engine, conn: Connection, key: str, definition_id: str, timers: list[str],
+             ends: dict[str, str] | None = None) -> list[str]:
+    """Replace the start timers of ``key``; returns problems (English) for bad expressions.
+    ``ends``: timer expression -> its cycle's end-date expression (Flowable's endDate,
+    engine.runtime.cycle_end), evaluated now as the timer is."""
     conn.execute(delete(t.jobs).where(t.jobs.c.kind == "start_timer", t.jobs.c.element_id == key))
     problems = []
     now = engine.clock.now()
@@ -27,6 +31,9 @@ def schedule(engine: Engine, conn: Connection, key: str, definition_id: str, tim
         try:
             value = str(engine.evaluator.evaluate(expression, {}, element_id=key))
             due, remaining, interval = first_firing(value, now)
+            end_expression = (ends or {}).get(expression)
+            end = cycle_end.end_of(engine.evaluator.evaluate(end_expression, {}, element_id=key)) \
+                if end_expression else None
         except (ExpressionError, ValueError, TypeError) as exc:
             problems.append(f"{key}: start timer {expression!r}: {exc}")
             continue
@@ -34,7 +41,7 @@ def schedule(engine: Engine, conn: Connection, key: str, definition_id: str, tim
             id=str(uuid.uuid4()), case_id=None, kind="start_timer", task_id=None, element_id=key, due_at=due,
             retries=engine.settings.default_retries, attempts=0, suspended=False, created_at=now,
             payload={"definition_id": definition_id, "process_key": key, "remaining": remaining,
-                     "interval": interval, "due": due.isoformat()}))
+                     "interval": interval, "due": due.isoformat(), **({"end": end.isoformat()} if end else {})}))
     return problems
 
 
@@ -47,10 +54,10 @@ def fire(engine: Engine, job: Any) -> str:
     remaining = int(payload.get("remaining", 0))
     with unit_of_work(engine.db) as uow:
         mine = t.jobs.c.id == job.id, t.jobs.c.lock_owner == job.lock_owner
-        if remaining == 0:
-            done = uow.conn.execute(delete(t.jobs).where(*mine))
+        due = job.due_at + timedelta(seconds=float(payload.get("interval") or 0))
+        if remaining == 0 or ("end" in payload and _aware(due) > datetime.fromisoformat(payload["end"])):
+            done = uow.conn.execute(delete(t.jobs).where(*mine))   # the last firing (its cycle's end date passed)
         else:
-            due = job.due_at + timedelta(seconds=float(payload["interval"]))
             done = uow.conn.execute(update(t.jobs).where(*mine).values(
                 due_at=due, lock_owner=None, lock_expires_at=None,
                 payload={**payload, "remaining": remaining - 1 if remaining > 0 else -1, "due": due.isoformat()}))
@@ -60,3 +67,8 @@ def fire(engine: Engine, job: Any) -> str:
                              definition_id=payload["definition_id"], uow=uow)
         uow.commit()
     return case_id
+
+
+def _aware(moment: datetime) -> datetime:
+    """A due time read back from SQLite has no zone: it is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
