@@ -237,10 +237,6 @@ BY_DESIGN: dict[str, dict[str, str]] = {
             "(CamundaFormDefinitionStrictParseTest)",
         _C + "iomapping/InputOutputTest.testNonInterruptingEventSubprocessIoSupport.bpmn":
             "camunda:inputOutput on an event sub-process: Camunda refuses the model with this very message",
-        _C + "event/conditional/EventSubProcessStartConditionalEventTest."
-             "testNonInterruptingVariableConditionWithHistory.bpmn20.xml":
-            "camunda:variableName/variableEvents on a conditional start event: refused, the condition is "
-            "evaluated on every variable change of its scope (README); bare SpiffWorkflow never evaluates it",
     },
     "flowable-engine-tests": {
         **{_F + path: _TEST_VARIABLE for path in (

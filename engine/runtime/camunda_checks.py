@@ -24,6 +24,7 @@ from engine.runtime.checks import FOREIGN_LANGUAGES, foreign_script_message, scr
 from engine.runtime.io_mapping import script_language
 from engine.runtime.javascript import JAVASCRIPT_NAMES, undeclared_objects
 from engine.runtime.languages import is_javascript
+from engine.runtime import variable_listeners
 from engine.domain.errors import Problem
 from engine.runtime.namespaces import CAMUNDA, owner_id, tag
 
@@ -36,11 +37,9 @@ Fail = Callable[[etree._Element, str], None]
 
 def translate_conditions(root: etree._Element, fail: Fail) -> None:
     for node in root.iter(tag("conditionalEventDefinition")):
-        filters = [name for name in ("variableName", "variableEvents") if node.get(tag(name, CAMUNDA))]
-        if filters:   # evaluated here on every change: a filtered event would fire where Camunda's does not
-            fail(node, f"camunda:{' and camunda:'.join(filters)} on a conditional event cannot be honoured here "
-                       "(its condition is evaluated on every variable change of its scope); remove the filter and "
-                       "make the condition itself say when the event fires")
+        problem = variable_listeners.filter_problem(node)   # camunda:variableName/variableEvents
+        if problem:
+            fail(node, problem)
     tags = (tag("conditionExpression"), tag("completionCondition"), tag("loopCardinality"), tag("condition"),
             tag("loopCondition"))
     for node in root.iter(*tags):

@@ -149,6 +149,11 @@ def _start_offered(wf: Any, entering: bool = False) -> int:
         if offered.scope.task_tree.internal_data.get(key) == seen:
             continue
         offered.scope.task_tree.internal_data[key] = seen
+        found = getattr(offered.definition, "variable_filter", None)   # camunda:variableName/variableEvents
+        if found is not None:
+            kinds = _scope_changes(offered, names)
+            if kinds is not None and not found.matches(kinds):
+                continue
         if not _holds(wf, offered.definition.expression, names):
             continue
         if event_subprocesses.start(wf, offered, BpmnEvent(offered.definition)) is not None:
@@ -158,6 +163,20 @@ def _start_offered(wf: Any, entering: bool = False) -> int:
 
 _SEEN = "amtsflow_condition_seen:"   # on a scope's root task: fingerprint of the variables last looked at
 _VALUES = "amtsflow_variables_seen:"  # ... per variable listener start: fingerprint per variable last looked at
+
+
+def _scope_changes(offered: Any, names: dict[str, Any]) -> dict[str, str] | None:
+    """The variables of an offered start's scope created, updated or deleted since the start
+    last looked (None at its first look, which Camunda makes when the scope is entered)."""
+    key = _VALUES + offered.spec_name
+    now = {name: _fingerprint({"v": value}) for name, value in names.items()}
+    before = offered.scope.task_tree.internal_data.get(key)
+    offered.scope.task_tree.internal_data[key] = now
+    if before is None:
+        return None
+    kinds = {name: "update" if name in before else "create" for name, seen in now.items() if before.get(name) != seen}
+    kinds.update({name: "delete" for name in before if name not in now})
+    return kinds
 
 
 def _variable_changes(wf: Any, offered: Any, names: dict[str, Any], entering: bool) -> dict[str, str] | None:
@@ -191,12 +210,16 @@ def propagate(wf: Any, previous: dict[str, Any], snapshot: Callable[[Any], dict[
         return None
     now = copy.deepcopy(snapshot(wf))
     changed = {k: copy.deepcopy(v) for k, v in now.items() if k not in previous or previous[k] != v}
-    if not changed and not entering:
+    removed = [k for k in previous if k not in now]
+    if not changed and not removed and not entering:
         return now if _start_offered(wf, entering) else None   # a variable set inside a sub-process's scope
     kinds = {k: "update" if k in previous else "create" for k in changed}
+    kinds.update({k: "delete" for k in removed})
     for task in waiting:
         if task.state == TaskState.WAITING:   # an earlier one of this round may have cancelled it
             task.data.update(changed)
+            for name in removed:
+                task.data.pop(name, None)
             task.internal_data[variable_listeners.CHANGES] = kinds   # what Flowable's variable listeners see
             # TaskSpec._update would re-inherit the parent's (old) data first: evaluate directly
             fired = task.task_spec.event_definition.has_fired(task)
@@ -205,4 +228,4 @@ def propagate(wf: Any, previous: dict[str, Any], snapshot: Callable[[Any], dict[
                 spiff_seam.make_ready(task)
                 rearm.rearm_non_interrupting(task, variable_listeners.AFTER_CHANGE)
     started = _start_offered(wf, entering)
-    return now if changed or started else None
+    return now if changed or removed or started else None

@@ -33,6 +33,7 @@ from engine.runtime.rearm import prepare_rearming
 from engine.runtime.call_activity import BORROWED_PREFIX
 from engine.runtime.scopes import Scopes
 from engine.runtime import beans, branch_merge, languages, reserved_ids, shared_scope, skip_expressions, variable_aggregation
+from engine.runtime import variable_listeners
 from engine.runtime.reserved_ids import reserved_id_problems
 from engine.runtime.script_tasks import CamundaScriptTask
 from engine.runtime.specs import (
@@ -449,6 +450,8 @@ class _BundleParser:
         spec.javascript_beans = {**camunda_tasks.bean_functions(self.delegates),
                                  **camunda_tasks.bean_operations(self.delegates)}
         self.scopes.attach(spec)
+        tree = self.trees.get(file)
+        condition_filters = variable_listeners.filters(tree) if tree is not None and dialect == "camunda" else {}
         for task_spec in spec.task_specs.values():
             if (file, getattr(task_spec, "bpmn_id", None) or "") in self.terminate_all:
                 terminate_all.attach(task_spec)
@@ -468,6 +471,9 @@ class _BundleParser:
             if end is not None and isinstance(definition, CycleTimerEventDefinition):
                 cycle_end.attach(definition, end)
             if definition is not None:
+                found = condition_filters.get(getattr(task_spec, "bpmn_id", None) or "")
+                if found:
+                    variable_listeners.attach_filters(definition, found)
                 use_engine_clock(definition)
                 catch_any_code(definition)
                 if dialect == "spiff":

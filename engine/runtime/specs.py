@@ -292,17 +292,27 @@ class TolerantConditional(ConditionalEventDefinition):
         if variable_listeners.waits_for_change(my_task):
             my_task.internal_data["has_fired"] = False
             return False
+        first = variable_listeners.first_look(my_task)
+        if not variable_listeners.filter_allows(self, my_task, first):   # camunda:variableName/variableEvents
+            my_task.internal_data["has_fired"] = False
+            return False
         listener = variable_listeners.fires(self.expression, my_task)   # Flowable's variable listener
         if listener is not None:
             my_task.internal_data["has_fired"] = listener
             return listener
         try:
-            return bool(super().has_fired(my_task))
+            fired = bool(super().has_fired(my_task))
         except WorkflowTaskException as exc:
             if "is not defined" not in str(exc):
                 raise
             my_task.internal_data["has_fired"] = False
             return False
+        if fired and first:
+            # fired when its activity was entered: a non-interrupting boundary event stays
+            # subscribed (Camunda), and waits beside itself for the next change of variables
+            from engine.runtime import rearm
+            rearm.rearm_non_interrupting(my_task, variable_listeners.AFTER_CHANGE)
+        return fired
 
 
 class ConditionalMultiple(MultipleEventDefinition):

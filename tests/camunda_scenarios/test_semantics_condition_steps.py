@@ -84,18 +84,3 @@ def test_a_value_set_and_reset_inside_one_script_is_never_seen(scenario: Scenari
     case = scenario.start("antrag", {"status": "neu"})
     scenario.complete(case, "erfassen")
     assert scenario.waits_at(case) == ["weiter"]
-
-
-def test_a_conditional_event_filtered_by_variable_name_or_event_is_refused_at_deploy(scenario: Scenario) -> None:
-    """camunda:variableName / camunda:variableEvents restrict which variable events evaluate the
-    condition; here every change does, so such an event would fire where Camunda's does not."""
-    import pytest
-
-    from engine.domain.errors import DeploymentError
-
-    for attributes in ('camunda:variableName="status"', 'camunda:variableEvents="update"'):
-        model = _model(*TWO_STEPS).replace(b"<conditionalEventDefinition>",
-                                           f"<conditionalEventDefinition {attributes}>".encode())
-        with pytest.raises(DeploymentError) as refused:
-            scenario.deploy_files([], extra={"antrag.bpmn": model})
-        assert "cannot be honoured here" in str(refused.value.problems)
