@@ -16,6 +16,7 @@ the payload is the case id) for clients waiting for a case's next task
 from __future__ import annotations
 
 import logging
+import select
 import threading
 from typing import Any, Callable, Protocol
 
@@ -61,16 +62,31 @@ class JobListener(threading.Thread):
                     conn.execute(f"LISTEN {self.channel}")
                     self.listening.set()
                     self.wakeup.set()  # anything written before LISTEN: look once
-                    while not self.stopping.is_set():
-                        for notify in conn.notifies(timeout=0.5, stop_after=1):
-                            if self.on_payload is None:
-                                self.wakeup.set()
-                            else:
-                                self.on_payload(notify.payload)
+                    self._receive(conn)
             except Exception as exc:  # noqa: BLE001 - polling covers the gap; try again
                 self.listening.clear()
                 log.warning("job listener: %s; polling only for %.0f s", exc, self.reconnect_seconds)
                 self.stopping.wait(self.reconnect_seconds)
+
+    def _receive(self, conn: Any) -> None:
+        """Until stopped: wait in poll() (without the GIL) for the socket, then read what came
+        with libpq's own calls. (psycopg's Connection.notifies() sets up a generator, a wait and
+        a lock per call: per notification, several times the Python of this loop; the web
+        process receives two per case.) A broken connection raises in consume_input()."""
+        pgconn = conn.pgconn
+        encoding = conn.info.encoding
+        poller = select.poll()
+        poller.register(pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+        on_payload = self.on_payload
+        while not self.stopping.is_set():
+            if not poller.poll(500):
+                continue
+            pgconn.consume_input()
+            while (notify := pgconn.notifies()) is not None:
+                if on_payload is None:
+                    self.wakeup.set()
+                else:
+                    on_payload(notify.extra.decode(encoding))
 
     def stop(self) -> None:
         self.stopping.set()
