@@ -53,6 +53,8 @@ def _server_engine(url: str) -> Engine:
     alive; one that broke meanwhile (server restart) fails that one statement, and SQLAlchemy
     then replaces every connection of the pool, as after a failed ping."""
     engine = create_engine(url, pool_size=10, max_overflow=10, future=True)
+    if engine.dialect.driver == "psycopg":
+        _skip_idle_ends(engine.dialect)
     # Writes deferred by FastStatement.defer go out before any other statement and before a
     # commit; a transaction that ends otherwise drops them.
     event.listen(engine, "before_cursor_execute", lambda conn, *_args: flush_deferred(conn))
@@ -84,6 +86,35 @@ def _server_engine(url: str) -> Engine:
             raise DisconnectionError(f"connection lost while idle: {error}") from error
 
     return engine
+
+
+def _skip_idle_ends(dialect: Any) -> None:
+    """psycopg's commit() and rollback() of a connection without an open transaction send
+    nothing, but take its lock and run a generator through its wait loop: SQLAlchemy calls
+    them after every libpq pipeline that ended with its COMMIT (flush_deferred), at the end of
+    every read on an autocommit connection (reading()) and when the pool resets a connection.
+    Those calls are skipped here; with a transaction open they go to psycopg as before. (No
+    psycopg pipeline is ever open on the engine's connections: engine/persistence/fast.py runs
+    its own; should one be, psycopg's calls sync it, so they are not skipped then.)"""
+    from psycopg.pq import TransactionStatus
+
+    idle = TransactionStatus.IDLE
+    do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
+
+    def ended(dbapi_connection: Any) -> bool:
+        driver = dbapi_connection.driver_connection
+        return bool(driver.pgconn.transaction_status == idle and getattr(driver, "_pipeline", None) is None)
+
+    def commit(dbapi_connection: Any) -> None:
+        if not ended(dbapi_connection):
+            do_commit(dbapi_connection)
+
+    def rollback(dbapi_connection: Any) -> None:
+        if not ended(dbapi_connection):
+            do_rollback(dbapi_connection)
+
+    setattr(dialect, "do_commit", commit)
+    setattr(dialect, "do_rollback", rollback)
 
 
 def _sqlite_engine(url: str, busy_seconds: float, synchronous: str) -> Engine:

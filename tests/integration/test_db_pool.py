@@ -53,3 +53,44 @@ def test_a_connection_that_died_while_idle_is_replaced_before_use(pg_url, monkey
     finally:
         db.dispose()
         admin.dispose()
+
+
+def test_commit_and_rollback_without_an_open_transaction_skip_psycopg(pg_url, monkeypatch):
+    """After the libpq pipeline's COMMIT, at the end of a read and at the pool's reset, psycopg's
+    commit()/rollback() would send nothing: they are not called. With a transaction open they
+    are, and do their work."""
+    import psycopg
+
+    from engine.persistence.db import reading, unit_of_work
+    from engine.persistence.fast import FastStatement, defer_sql
+    from engine.tenancy import all_tenants
+
+    calls: list[str] = []
+    commit, rollback = psycopg.Connection.commit, psycopg.Connection.rollback
+    monkeypatch.setattr(psycopg.Connection, "commit", lambda self: calls.append("commit") or commit(self))
+    monkeypatch.setattr(psycopg.Connection, "rollback", lambda self: calls.append("rollback") or rollback(self))
+    db = make_engine(pg_url)
+    try:
+        from sqlalchemy import select
+
+        from engine.persistence import tables as t
+
+        count = FastStatement(select(t.jobs.c.id).where(t.jobs.c.id == "none"))
+        with db.connect():   # SQLAlchemy's first connect (dialect initialisation) ends its own transactions
+            pass
+        calls.clear()
+        with all_tenants("test"), unit_of_work(db) as uow:
+            count.first_column(uow.conn, {})
+            defer_sql(uow.conn, "SET LOCAL statement_timeout TO 5000")   # something deferred: COMMIT with it
+            uow.commit()   # the COMMIT in the pipeline
+        with all_tenants("test"), reading(db) as conn:
+            conn.execute(text("SELECT 1"))
+        assert calls == []
+        with db.connect() as conn:   # a transaction psycopg began: its commit goes to psycopg
+            conn.execute(text("SELECT 1"))
+            conn.commit()
+            conn.execute(text("SELECT 1"))
+            conn.rollback()
+        assert calls == ["commit", "rollback"]
+    finally:
+        db.dispose()
