@@ -68,8 +68,9 @@ def script_key(node: etree._Element) -> str:
 
 
 def static_problems(root: etree._Element, filename: str, called_ids: set[str], *,
-                    javascript: bool = False) -> list[Problem]:
-    """``javascript``: the dialect runs JavaScript script tasks in the sandbox (Camunda)."""
+                    javascript: bool = False, flowable: bool = False) -> list[Problem]:
+    """``javascript``: the dialect runs JavaScript script tasks in the sandbox (Camunda);
+    ``flowable``: a Flowable file (an event sub-process may have several start events)."""
     problems: list[Problem] = []
 
     def add(node: etree._Element, message: str) -> None:
@@ -98,7 +99,7 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
             add(node, f"process id is longer than {MAX_PROCESS_ID} characters; no case could be started under it "
                       "(process keys are names of at most that length)")
         if name == "subProcess" and node.get("triggeredByEvent") == "true":
-            problems.extend(_event_subprocess_problems(node, filename))
+            problems.extend(_event_subprocess_problems(node, filename, several=flowable))
         if name == "startEvent":
             for text in _embedded_start_problems(node):
                 add(node, text)
@@ -316,13 +317,17 @@ FLOW_ACTIVITIES = {"task", "userTask", "manualTask", "serviceTask", "sendTask", 
                    "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess"}
 
 
-def _event_subprocess_problems(node: etree._Element, filename: str) -> list[Problem]:
+def _event_subprocess_problems(node: etree._Element, filename: str, *, several: bool = False) -> list[Problem]:
     """Event sub-processes run in every scope (engine.runtime.event_subprocesses); what is not
     supported there is refused: a start event without an event definition (BPMN requires one),
-    with several definitions, or one the engine cannot trigger in an event sub-process."""
+    with several definitions, or one the engine cannot trigger in an event sub-process.
+    ``several``: a Flowable file, where each of several start events triggers the event
+    sub-process on its own (:func:`_several_start_problems`); BPMN and Camunda 7 want one."""
     problems = []
     starts = node.findall(tag("startEvent"))
-    if len(starts) != 1:
+    if len(starts) > 1 and several:
+        problems.extend(_several_start_problems(starts, filename))
+    elif len(starts) != 1:
         problems.append(Problem(filename, node.sourceline or 0, node.get("id", ""),
                                 f"an event sub-process needs exactly one start event (found {len(starts)})"))
     for start in starts:
@@ -339,6 +344,28 @@ def _event_subprocess_problems(node: etree._Element, filename: str) -> list[Prob
             if name not in ESP_STARTS and name != "compensateEventDefinition":   # see compensation_model
                 problems.append(Problem(filename, start.sourceline or 0, start.get("id", ""),
                                         f"an event sub-process cannot start on a {name} here"))
+    return problems
+
+
+def _several_start_problems(starts: list[etree._Element], filename: str) -> list[Problem]:
+    """Flowable: each start event of an event sub-process triggers it on its own, the event
+    sub-process then runs from that start event (the others do not wait in that instance:
+    engine.runtime.event_subprocesses.start). Refused where that would not hold here: a timer or
+    compensation start among them (they wait inside an instance started with the scope), and
+    start events that differ in isInterrupting (an open instance interrupts its scope or not)."""
+    problems = []
+    for start in starts:
+        kinds = {local_name(c.tag) for c in start if isinstance(c.tag, str)}
+        for kind in sorted(kinds & {"timerEventDefinition", "compensateEventDefinition"}):
+            problems.append(Problem(filename, start.sourceline or 0, start.get("id", ""),
+                                    f"a {kind.removesuffix('EventDefinition')} start event is supported in an event "
+                                    "sub-process with one start event only; give it an event sub-process of its own"))
+    flags = {(s.get("isInterrupting") or "true").strip().lower() != "false" for s in starts}
+    if len(flags) > 1:
+        start = starts[0]
+        problems.append(Problem(filename, start.sourceline or 0, start.get("id", ""),
+                                "the start events of an event sub-process differ in isInterrupting; give the "
+                                "interrupting and the non-interrupting ones event sub-processes of their own"))
     return problems
 
 

@@ -15,7 +15,8 @@ start events are no waiting tasks either, so the host never saw them. Here:
   events of its event sub-processes: they get subscriptions, are caught by thrown errors and
   escalations (:mod:`engine.runtime.event_routing`) and conditions;
 * :func:`start` starts one of them in its scope instance, with the scope's current data, and
-  lets its start event catch the event.
+  lets its start event catch the event; the event sub-process's other start events (Flowable
+  allows several, each triggers it on its own) are closed in that instance.
 
 A message or signal name given as an expression (Camunda: ``name="cancel-${orderId}"``) is
 resolved when the scope instance starts, from the variables it starts with, and pinned for its
@@ -39,6 +40,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from SpiffWorkflow.exceptions import TaskNotFoundException
+from SpiffWorkflow.bpmn.specs.control import StartEventSplit
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
@@ -287,6 +289,12 @@ def start(top: Any, offered: OfferedStart, event: Any, *, changes: dict[str, str
         if task.task_spec.name == "Start":
             task.data = copy.deepcopy(data)
     for task in list(sub.tasks.values()):
+        if isinstance(task.task_spec, StartEventSplit) and task.state == TaskState.READY:
+            # several start events (Flowable): the split before them runs first, so that running it
+            # later does not re-check the start event that caught (a condition would not hold again)
+            task.data = copy.deepcopy(data)
+            task.run()
+    for task in list(sub.tasks.values()):
         if task.task_spec.name == offered.spec_name and task.state & TaskState.NOT_FINISHED_MASK:
             task.data = copy.deepcopy(data)   # a condition is checked again on the start event's data
             task.task_spec.catch(task, event)
@@ -295,5 +303,16 @@ def start(top: Any, offered: OfferedStart, event: Any, *, changes: dict[str, str
             spiff_seam.update(task)
             task.internal_data.pop(variable_listeners.CHANGES, None)
             mark_caught(top)
+            _close_other_starts(sub, task)
             return task
     return None
+
+
+def _close_other_starts(sub: Any, started: Any) -> None:
+    """A Flowable event sub-process with several start events runs from the one that caught:
+    the others do not wait in this instance (they stay offered by the scope, see
+    :func:`offered_starts`), so they neither catch there nor keep it from completing."""
+    starts = set(sub.spec.bpmn_start_events)
+    for task in list(sub.tasks.values()):
+        if task is not started and task.task_spec in starts and task.state & TaskState.NOT_FINISHED_MASK:
+            task.cancel()

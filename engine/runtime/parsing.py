@@ -160,7 +160,8 @@ class _BundleParser:
                 flowable_tasks.loop_data_input(root)   # BPMN's own collection: Camunda 7 reads it too
                 camunda.mapped_scripts_as_service_tasks(root, self.delegates)
             self.problems.extend(checks.static_problems(root, name, called,
-                                                        javascript=self.dialects[name] == "camunda"))
+                                                        javascript=self.dialects[name] == "camunda",
+                                                        flowable=name in self.flowable_files))
             if name not in self.flowable_files:
                 self.problems.extend(checks.escalation_and_signal_problems(
                     root, name, escalations=self.dialects[name] == "camunda"))

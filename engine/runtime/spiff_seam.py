@@ -56,6 +56,10 @@ COPIED = {  # library function -> (sha256 of its source when we mirrored it, whe
         "a6cd84f8353b1abcce319535727eba4b6dab818ce59031dd3bb0dfabaff947af", "engine.runtime.specs._parse_cycle"),
     "SpiffWorkflow.bpmn.specs.mixins.unstructured_join.UnstructuredJoin._run_hook": (
         "2618569c760d44dbde7204b269c15a7b9c4df82dd738e1cf3c68ba0f70e2c43a", "join_arrivals (here)"),
+    "SpiffWorkflow.bpmn.parser.task_parsers.SubprocessParser.get_subprocess_spec": (
+        "6fd37bee4d8fab8ff7b1a6ac9507634d8f963f08e149cabde91ecc15a6286188", "subprocess_spec (here)"),
+    "SpiffWorkflow.camunda.parser.task_spec.SubWorkflowParser.create_task": (
+        "27a2f7749fce9790078fa75bae7085794024b889842caadd7513ad078665514e", "engine.runtime.specs.CamundaSubWorkflowParser"),
     "SpiffWorkflow.camunda.specs.multiinstance_task.update_task_spec": (
         "fd064228fc45d4c6824de990f097ec3b5b7904a756e38779c5c74561b2c0d74a",
         "update_loop_without_element_variable (here)"),
@@ -115,6 +119,26 @@ def override_join_check(join_spec: Any, check: Callable[[Any, Any], bool]) -> No
     current = join_spec.__dict__.get("_check_threshold_unstructured")
     if not (isinstance(current, types.MethodType) and current.__func__ is check):
         join_spec._check_threshold_unstructured = types.MethodType(check, join_spec)
+
+
+def subprocess_spec(task_parser: Any, *, several_starts: bool) -> str:
+    """The spec id of a sub-process's own spec, as the library's ``SubprocessParser.get_subprocess_spec``
+    (pinned in COPIED) makes it. That wants exactly one start event; with ``several_starts`` (an
+    event sub-process of a Flowable model, engine.runtime.event_subprocesses) it allows several:
+    the library's process parser builds a spec with several start events, as for a process."""
+    from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+    from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
+
+    if not several_starts:
+        return str(SubprocessParser.get_subprocess_spec(task_parser))
+    if not task_parser.xpath("./bpmn:endEvent"):
+        raise ValidationException("A SubWorkflow Must contain an End event", node=task_parser.node,
+                                  file_name=task_parser.filename)
+    task_parser.process_parser.parser.create_parser(task_parser.node, filename=task_parser.filename,
+                                                    lane=task_parser.lane)
+    spec_id = task_parser.node.get("id")
+    task_parser.process_parser.parser.process_parsers[spec_id].parent = task_parser.process_parser
+    return str(spec_id)
 
 
 def update_loop_without_element_variable(loop_spec: Any, my_task: Any) -> None:
