@@ -37,7 +37,7 @@ from engine.runtime import rearm, spiff_seam, variable_listeners
 from engine.runtime import event_subprocesses
 from engine.runtime.event_subprocesses import offered_starts
 
-__all__ = ["MAX_ROUNDS", "before", "offered_conditions", "propagate", "waiting_conditions"]
+__all__ = ["MAX_ROUNDS", "before", "holds", "offered_conditions", "propagate", "waiting_conditions"]
 
 MAX_ROUNDS = 20
 
@@ -115,7 +115,8 @@ def before(wf: Any, snapshot: Callable[[Any], dict[str, Any]]) -> dict[str, Any]
     return copy.deepcopy(snapshot(wf)) if waits else None
 
 
-def _holds(wf: Any, expression: str, names: dict[str, Any]) -> bool:
+def holds(wf: Any, expression: str, names: dict[str, Any]) -> bool:
+    """Whether a condition holds over ``names`` (a missing variable: it does not, as in Camunda)."""
     try:
         return bool(wf.script_engine.evaluate_over(wf.task_tree, expression, names))
     except WorkflowTaskException as exc:
@@ -154,7 +155,7 @@ def _start_offered(wf: Any, entering: bool = False) -> int:
             kinds = _scope_changes(offered, names)
             if kinds is not None and not found.matches(kinds):
                 continue
-        if not _holds(wf, offered.definition.expression, names):
+        if not holds(wf, offered.definition.expression, names):
             continue
         if event_subprocesses.start(wf, offered, BpmnEvent(offered.definition)) is not None:
             started += 1

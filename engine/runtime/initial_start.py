@@ -33,7 +33,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.domain.errors import InvalidState
 from engine.runtime import spiff_seam
 
-__all__ = ["enter_initial", "open_start_events", "pass_only_start"]
+__all__ = ["conditional_starts", "enter_at", "enter_initial", "open_start_events", "pass_only_start"]
 
 
 def _start_events(spec: Any) -> list[Any]:
@@ -102,3 +102,34 @@ def _awaits_event(spec: Any) -> bool:
     definition = spec.event_definition
     return any(isinstance(d, (MessageEventDefinition, SignalEventDefinition))
                for d in getattr(definition, "event_definitions", None) or [definition])
+
+
+def conditional_starts(spec: Any) -> list[tuple[str, Any]]:
+    """(element id, conditional event definition) of the process's own conditional start events
+    (not those of its event sub-processes), in document order: what Camunda's
+    ``evaluateStartConditions`` evaluates."""
+    found = []
+    for start in _start_events(spec):
+        definition = start.event_definition
+        for d in getattr(definition, "event_definitions", None) or [definition]:
+            if isinstance(d, ConditionalEventDefinition):
+                found.append((getattr(start, "bpmn_id", None) or start.name, d))
+                break
+    return found
+
+
+def enter_at(wf: Any, element_id: str) -> bool:
+    """A case started because the condition of its start event ``element_id`` held
+    (``evaluateStartConditions``): it begins there, without evaluating the condition again; the
+    process's other start events stay shut. False if no such start event is open."""
+    open_start_events(wf)
+    found = False
+    for task in wf.get_tasks(state=TaskState.WAITING | TaskState.READY):
+        if task.workflow is wf and isinstance(task.task_spec, StartEvent):
+            if (getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name) == element_id and not found:
+                found = True
+                if task.state == TaskState.WAITING:
+                    spiff_seam.make_ready(task)
+            else:
+                task.cancel()
+    return found

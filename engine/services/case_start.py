@@ -48,7 +48,8 @@ OPTIMISTIC_STARTS = 3   # attempts to step a new case outside the write transact
 def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any], business_key: str | None,
                    actor: str, version: int | None, message: tuple[str, dict[str, Any]] | None,
                    signal: tuple[str, dict[str, Any]] | None, timer_start: bool, definition_id: str | None,
-                   message_record: dict[str, Any] | None, submission: Submission) -> bool:
+                   message_record: dict[str, Any] | None, submission: Submission, *,
+                   condition_start: str | None = None) -> bool:
     """Step the new case up to its first waits outside the write transaction (on SQLite, BEGIN
     IMMEDIATE takes the database's write lock), so that a model using up its whole budget holds
     up no other writer; then write it. The business key's number is read, not taken, before the
@@ -86,7 +87,7 @@ def start_unlocked(engine: Engine, case_id: str, key: str, data: dict[str, Any],
     resolver = CallResolver(engine, definition.id, tenant_or_none())   # no transaction: reads on its own
     with resolving(resolver):
         prepared = workflow_to_start(engine, case_id, key, definition, parsed, data, business_key, actor, message,
-                                     signal, timer_start, variant)
+                                     signal, timer_start, variant, condition_start=condition_start)
         if conditions.before(prepared.wf, WorkflowRunner.snapshot) is not None:
             # the first step already tracks conditions: a scope it enters (an embedded sub-process) sees
             # its conditional events as it starts, before its first activity runs (as Camunda 7 does)
@@ -258,8 +259,9 @@ def take_business_key(engine: Engine, conn: Any, key: str, definition: Any, busi
 def workflow_to_start(engine: Engine, case_id: str, key: str, definition: Any, parsed: Any, data: dict[str, Any],
                       business_key: str, actor: str, message: tuple[str, dict[str, Any]] | None,
                       signal: tuple[str, dict[str, Any]] | None, timer_start: bool,
-                      variant: Variant | None = None) -> StartPlan:
-    """The new case's workflow with its start event fired (not yet stepped beyond it)."""
+                      variant: Variant | None = None, *, condition_start: str | None = None) -> StartPlan:
+    """The new case's workflow with its start event fired (not yet stepped beyond it);
+    ``condition_start``: the conditional start event whose condition held begins it."""
     data.update(camunda.start_variables(parsed.model, actor))  # camunda:initiator
     data.update(business_key_variables(parsed.model, business_key))
     wf = engine.runner.new(parsed, data)
@@ -271,10 +273,13 @@ def workflow_to_start(engine: Engine, case_id: str, key: str, definition: Any, p
     # without one, a process whose start event is a timer starts there at once, as Camunda does.
     none_start = engine.runner.has_none_start(parsed)
     fire_timer = timer_start or (not none_start and bool(parsed.model.start_events()["timers"])
-                                 and message is None and signal is None)
+                                 and message is None and signal is None and condition_start is None)
     if (message is not None or signal is not None or fire_timer) and none_start:
         engine.runner.leave_none_starts(wf)
-    if message is None and signal is None and not fire_timer and not none_start:
+    if condition_start is not None:
+        if not initial_start.enter_at(wf, condition_start):   # the other start events (none ones too) stay shut
+            raise InvalidState(f"process '{key}' has no conditional start event '{condition_start}'")
+    elif message is None and signal is None and not fire_timer and not none_start:
         initial_start.enter_initial(wf, parsed, key)   # a conditional start event is passed through
     if fire_timer and not engine.runner.fire_start_timer(wf):
         raise InvalidState(f"process '{key}' has no timer start event")
@@ -284,6 +289,8 @@ def workflow_to_start(engine: Engine, case_id: str, key: str, definition: Any, p
             if not engine.runner.deliver(wf, event[0], event[1], kind=kind):
                 raise InvalidState(f"process '{key}' has no start event for {kind} '{event[0]}'")
     details: dict[str, Any] = {"process": key, "version": definition.version, "business_key": business_key}
+    if condition_start is not None:
+        details["condition_start"] = condition_start   # the start event whose condition held
     if variant is not None:   # which override versions the case runs with (audited with its start)
         details["overrides"] = {o["file"]: o["version"] for o in variant.overrides}
     return StartPlan(key, definition, parsed, wf, details, variant=variant)

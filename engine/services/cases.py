@@ -31,7 +31,8 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
                message: tuple[str, dict[str, Any]] | None = None, message_record: dict[str, Any] | None = None,
                signal: tuple[str, dict[str, Any]] | None = None,
                timer_start: bool = False, definition_id: str | None = None, uow: UnitOfWork | None = None,
-               uploads: Sequence[documents.Upload] = (), internal: bool = False) -> str:
+               uploads: Sequence[documents.Upload] = (), internal: bool = False,
+               condition_start: str | None = None) -> str:
     """Start a case; with ``message`` (``signal``) the case is started by that message (signal)
     at its message (signal) start event,
     with ``timer_start`` by the scheduler when its start timer is due. Given ``uow``, the start
@@ -41,7 +42,9 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
     ``data`` is a submission from outside (see :mod:`engine.services.submissions`): only the
     start form's fields, document references only to ``uploads``, which are stored in the
     start's own transaction. ``internal=True``: the data come from the embedding program itself
-    (the operator's CLI without a user, tests): any variables, validated by the form's schema."""
+    (the operator's CLI without a user, tests): any variables, validated by the form's schema.
+    ``condition_start``: the id of the conditional start event whose condition held (see
+    :mod:`engine.services.condition_starts`); the case begins there."""
     data = dict(data or {})
     submission = submissions.Submission(actor, internal, tuple(uploads))
     inbound.check_start(key, business_key, data)
@@ -53,7 +56,8 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
         for _attempt in range(OPTIMISTIC_STARTS):  # each attempt steps anew, with a budget of its own
             with budget.command(engine.runner.limits):
                 if start_unlocked(engine, case_id, key, data, business_key, actor, version, message, signal,
-                                  timer_start, definition_id, message_record, submission):
+                                  timer_start, definition_id, message_record, submission,
+                                  condition_start=condition_start):
                     return case_id
     with budget.command(engine.runner.limits):
         # In the caller's transaction (which holds its locks already), or after repeated races
@@ -63,7 +67,7 @@ def start_case(engine: Engine, key: str, data: dict[str, Any] | None = None, *, 
                                                               submission)
             business_key = take_business_key(engine, tx.conn, key, definition, business_key)
             prepared = workflow_to_start(engine, case_id, key, definition, parsed, data, business_key, actor,
-                                         message, signal, timer_start, variant)
+                                         message, signal, timer_start, variant, condition_start=condition_start)
             store_start(engine, tx, case_id, prepared, business_key, actor, message_record, submission.uploads)
             if uow is None and not tx.committed:
                 tx.commit()

@@ -27,6 +27,7 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+STARTED = {"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "string"}}}}
 TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
@@ -214,6 +215,20 @@ def _document() -> dict[str, Any]:
                                          "die Engine das Aktenzeichen."}}}}}},
                 "responses": _ok("Neuer Vorgang", {"type": "object", "properties": {"id": {"type": "string"}}},
                                  "201", writes=True)}},
+            "/conditions": {"post": {
+                "summary": "Vorgänge starten, deren Startbedingung zutrifft", "tags": ["cases"],
+                "description": "Wie Camundas evaluateStartConditions: Jeder bereitgestellte Prozess (neueste Version; "
+                               "mit process_key nur dieser) startet an jedem bedingten Startereignis, dessen "
+                               "Bedingung mit data zutrifft, einen Vorgang mit data. Die Daten gelten wie beim "
+                               "Start (nur die Felder des Startformulars).",
+                "requestBody": {"required": True, "content": {JSON: {"schema": {
+                    "type": "object", "properties": {
+                        "data": {"type": "object"}, "process_key": {"type": ["string", "null"]},
+                        "business_key": {"type": ["string", "null"], "description":
+                                         "Nur Fachverfahren mit dem Token-Recht business_key."}}}}}},
+                "responses": {**_ok("Gestartete Vorgänge", STARTED, "201", writes=True),
+                              "200": {"description": "Keine Bedingung trifft zu: nichts gestartet (ids leer)",
+                                      "content": {JSON: {"schema": STARTED}}}}}},
             "/cases/{case_id}": {"get": {
                 "summary": "Einen Vorgang lesen", "tags": ["cases"],
                 "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}],

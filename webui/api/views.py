@@ -61,6 +61,27 @@ def create_case() -> Any:
     return jsonify(id=case_id), 201
 
 
+@bp.post("/conditions")
+def evaluate_conditions() -> Any:
+    """Start a case at every conditional start event whose condition holds over ``data`` (Camunda's
+    evaluateStartConditions); who may start cases may ask, with the same rules for data and key."""
+    require_api_roles("citizen", "clerk")
+    body = json_body()
+    data, key, business_key = body.get("data", {}), body.get("process_key"), body.get("business_key")
+    if not isinstance(data, dict) or not isinstance(key, (str, type(None))) \
+            or not isinstance(business_key, (str, type(None))):
+        return problem(400, _("Erwartet: data (Objekt), process_key (Text, optional), business_key (Text, optional)."))
+    if business_key is not None and not (g.auth == "token" and api_user().has_scope(BUSINESS_KEY_SCOPE)):
+        return problem(403, _("Das Aktenzeichen vergibt die Verwaltung beim Start selbst. Vorgeben dürfen es nur "
+                              "Fachverfahren mit einem dafür berechtigten Systemtoken; bitte lassen Sie "
+                              "business_key weg."), required_roles=list(SYSTEM_ROLES))
+    from engine.services.condition_starts import evaluate_start_conditions
+
+    started = evaluate_start_conditions(engine(), data, process_key=key, business_key=business_key,
+                                        actor=api_user().username)
+    return jsonify(ids=started), 201 if started else 200
+
+
 def _visible_case(case_id: str) -> CaseView:
     user = api_user()
     try:

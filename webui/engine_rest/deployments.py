@@ -175,3 +175,28 @@ def start_by_key(key: str) -> Any:
 @bp.post("/process-definition/<definition_id>/start")
 def start_by_id(definition_id: str) -> Any:
     return _start(_definition(definition_id=definition_id))
+
+
+@bp.post("/condition")
+def evaluate_conditions() -> Any:
+    """Camunda's ``POST /condition`` (runtimeService.createConditionEvaluation): start a case at every
+    conditional start event whose condition holds over ``variables`` (of the tenant's processes, or of
+    ``processDefinitionId`` only); the started instances. Variables and business key as for a start."""
+    require(*STAFF)
+    data = body()
+    variables = untyped_all(data.get("variables"))
+    business_key, definition_id = data.get("businessKey"), data.get("processDefinitionId")
+    for name, value in (("businessKey", business_key), ("processDefinitionId", definition_id)):
+        if value is not None and not isinstance(value, str):
+            raise RestError(400, f"{name} must be a text")
+    if data.get("tenantId") is not None or data.get("withoutTenantId"):
+        raise RestError(400, "tenantId/withoutTenantId: conditions are evaluated for the tenant you are signed in to")
+    if business_key is not None and not user().has_scope(BUSINESS_KEY_SCOPE):
+        raise RestError(403, "Choosing the business key needs an API token with the scope 'business_key'; "
+                             "leave businessKey out and amtsflow assigns one.", "AuthorizationException")
+    from engine.services.condition_starts import evaluate_start_conditions
+    from webui.engine_rest.instances import instance_dto
+
+    started = evaluate_start_conditions(engine(), variables, definition_id=definition_id, business_key=business_key,
+                                        actor=user().username)
+    return jsonify([instance_dto(case_id) for case_id in started])

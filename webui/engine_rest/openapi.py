@@ -61,6 +61,8 @@ BODY: dict[str, dict[str, Any]] = {
                                      all=FLAG),
     "engine_rest.throw_signal": _object(name=TEXT, executionId=TEXT, variables=TYPED, tenantId=TEXT,
                                         withoutTenantId=FLAG),
+    "engine_rest.evaluate_conditions": _object(variables=TYPED, businessKey=TEXT, processDefinitionId=TEXT,
+                                               tenantId=TEXT, withoutTenantId=FLAG),
     "engine_rest.claim_task": _object(userId=TEXT),
     "engine_rest.complete_task": _object(variables=TYPED, withVariablesInReturn=FLAG),
 }
