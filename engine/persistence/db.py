@@ -309,11 +309,28 @@ def reading(db: Engine) -> Iterator[Connection]:
         with db.begin() as conn:
             yield conn
         return
-    reader = _AUTOCOMMIT.get(db)
-    if reader is None:
-        reader = _AUTOCOMMIT.setdefault(db, db.execution_options(isolation_level="AUTOCOMMIT"))
-    with reader.connect() as conn, conn.begin():
-        yield conn
+    if db.dialect.driver != "psycopg":
+        reader = _AUTOCOMMIT.get(db)
+        if reader is None:
+            reader = _AUTOCOMMIT.setdefault(db, db.execution_options(isolation_level="AUTOCOMMIT"))
+        with reader.connect() as conn, conn.begin():
+            yield conn
+        return
+    # psycopg: autocommit switched on the driver for the read and off again before the connection
+    # goes back to the pool (SQLAlchemy's isolation_level option does the same through its
+    # connection characteristics, events and reset, for several times the Python); a connection
+    # whose switch back fails is discarded, never pooled in autocommit
+    with db.connect() as conn:
+        driver: Any = conn.connection.driver_connection   # a checked-out connection has one
+        driver.autocommit = True
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            try:
+                driver.autocommit = False
+            except Exception:  # noqa: BLE001 - broken or mid-statement: the pool must not get it back
+                conn.invalidate()
 
 
 def _is_lock_error(exc: OperationalError) -> bool:

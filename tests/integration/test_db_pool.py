@@ -94,3 +94,37 @@ def test_commit_and_rollback_without_an_open_transaction_skip_psycopg(pg_url, mo
         assert calls == ["commit", "rollback"]
     finally:
         db.dispose()
+
+
+def test_a_read_runs_in_autocommit_and_its_connection_goes_back_without(pg_url):
+    """reading() switches autocommit on the driver for the read only: the pool gets the
+    connection back as it gave it, also after a failed read; one that cannot be switched back
+    is discarded."""
+    import psycopg
+
+    from engine.persistence.db import reading
+
+    db = make_engine(pg_url)
+    try:
+        with reading(db) as conn:
+            driver = conn.connection.driver_connection
+            assert driver.autocommit is True
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+        assert driver.autocommit is False
+        with pytest.raises(ZeroDivisionError):
+            with reading(db) as conn:
+                assert conn.connection.driver_connection is driver   # the pool's only connection
+                1 / 0
+        assert driver.autocommit is False
+        with db.begin() as conn:   # a transaction as before
+            assert conn.connection.driver_connection is driver and driver.autocommit is False
+            conn.execute(text("SELECT 1"))
+            assert driver.pgconn.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+        with pytest.raises(Exception):
+            with reading(db) as conn:
+                driver.close()   # broken during the read: autocommit cannot be switched back
+        with reading(db) as conn:   # a fresh connection
+            assert conn.connection.driver_connection is not driver
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        db.dispose()
