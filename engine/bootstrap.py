@@ -217,6 +217,7 @@ def bootstrap(settings: Settings | None = None, connectors: Mapping[str, Connect
     evaluator = SafeEvaluator(functions=expression_functions(
         clock, settings.public_url, connectors=lambda: engines[0].connectors if engines else None))
     script_engine = SafeScriptEngine(evaluator, clock)
+    script_engine.zone = settings.timezone
     database = db or make_engine(settings.database_url, busy_seconds=settings.sqlite_busy_seconds,
                                  synchronous=settings.sqlite_synchronous)
     engine = Engine(

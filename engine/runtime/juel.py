@@ -30,10 +30,11 @@ import re
 from datetime import datetime
 from typing import cast
 
+from engine.runtime import cron
 from engine.runtime.beans import BEAN_FUNCTION
 from engine.runtime.juel_parser import JuelError, Node, Parser, tokenize
 
-__all__ = ["JuelError", "is_juel", "strip_expressions", "translate", "translate_timer", "cron_to_cycle", "rewrite_beans"]
+__all__ = ["JuelError", "is_juel", "strip_expressions", "translate", "translate_timer", "rewrite_beans"]
 
 _JUEL_RE = re.compile(r"(?<!\\)[$#]\{.*?\}", re.S)
 # Python precedence levels used by the emitter (higher binds tighter).
@@ -214,12 +215,12 @@ def translate_timer(text: str) -> str:
             return repr(inner)
     if is_duration(value) or _is_date(value) or _is_cycle(value):
         return repr(value)
-    if len(value.split()) in (6, 7):
-        cycle = cron_to_cycle(value)
-        if cycle is None:
-            raise JuelError(f"timer {value!r} is a cron expression that does not describe a fixed interval, "
-                            "which is not supported; use an ISO 8601 date or repeating interval such as 'R/PT1H'")
-        return repr(cycle)
+    if cron.is_cron(value):   # a Quartz cron cycle: run at the times it describes (engine.runtime.cron)
+        try:
+            cron.translate(value)
+        except ValueError as exc:
+            raise JuelError(str(exc)) from None
+        return repr(" ".join(value.split()))
     raise JuelError(f"timer value {value!r} is not an ISO 8601 date (2026-12-01T08:00:00+01:00), "
                     "duration (PT1H, P14D) or cycle (R3/PT10M), nor a ${...} expression")
 
@@ -262,49 +263,3 @@ def _is_cycle(value: str) -> bool:
         start, end = parts
         return (_is_date(start) and is_duration(end)) or (is_duration(start) and _is_date(end))
     return False
-
-
-# --- Quartz cron (Camunda timeCycle) ----------------------------------------------------------
-
-_CRON_ANY = {"*", "?"}
-_UNIT_ANY = {"*", "0/1", "*/1"}
-_CALENDAR_ANY = {"*", "?", "1/1", "*/1"}
-
-
-def _cron_step(field: str, unit: int) -> int | None:
-    """Interval of a '*', 'a/n' or '*/n' field that repeats evenly within its unit."""
-    if field == "*":
-        return 1
-    match = re.fullmatch(r"(\*|\d+)/(\d+)", field)
-    if not match:
-        return None
-    step = int(match.group(2))
-    start = 0 if match.group(1) == "*" else int(match.group(1))
-    return step if 0 < step and unit % step == 0 and start < step else None
-
-
-def cron_to_cycle(value: str) -> str | None:
-    """A Quartz cron expression (``sec min hour dom month dow [year]``) that fires at a
-    fixed interval -> the ISO 8601 cycle ``R/PT...``; None for anything else.
-
-    '0/5 0/1 * 1/1 * ?' (every 5 s) -> 'R/PT5S'; '0 */15 * * * ?' -> 'R/PT15M';
-    '0 0 0/2 * * ?' -> 'R/PT2H'. The interval counts from when the timer starts waiting,
-    not from the wall clock's full minute or hour.
-    """
-    fields = value.split()
-    if len(fields) not in (6, 7) or (len(fields) == 7 and fields[6] not in _CRON_ANY):
-        return None
-    sec, minute, hour, dom, month, dow = fields[:6]
-    if dom not in _CALENDAR_ANY or month not in _CALENDAR_ANY or dow not in _CRON_ANY:
-        return None
-    fixed = re.compile(r"\d+")
-    if minute in _UNIT_ANY and hour in _UNIT_ANY:
-        step = _cron_step(sec, 60)
-        return f"R/PT{step}S" if step else None
-    if fixed.fullmatch(sec) and hour in _UNIT_ANY and not fixed.fullmatch(minute):
-        step = _cron_step(minute, 60)
-        return f"R/PT{step}M" if step else None
-    if fixed.fullmatch(sec) and fixed.fullmatch(minute):
-        step = _cron_step(hour, 24)
-        return f"R/PT{step}H" if step else None
-    return None

@@ -169,6 +169,7 @@ class SafeScriptEngine(PythonScriptEngine):
         super().__init__(environment=SafeEnvironment(evaluator))
         self.evaluator = evaluator
         self.clock = clock
+        self.zone = "UTC"   # the authority's time zone (Settings.timezone): cron timers (engine.runtime.cron)
         # Script languages besides Python for mapping values: canonical name -> runner
         # (source, names, element_id) -> value. See io_mapping.SCRIPT_LANGUAGES for names.
         self.script_runners: dict[str, Callable[[str, Mapping[str, Any], str], Any]] = {}

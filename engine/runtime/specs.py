@@ -43,7 +43,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import (
 from engine.runtime import spiff_seam
 from engine.runtime import event_parsers, variable_listeners
 from engine.runtime.compensation import ParsesHandlers
-from engine.runtime import cycle_end
+from engine.runtime import cron, cycle_end
 from engine.runtime.bounded import TimerTooLong, check_date, check_duration
 from engine.runtime.code_events import CamundaError, CamundaEscalation
 from engine.runtime.signals import CamundaSignal
@@ -201,6 +201,18 @@ class ClockCycle(CycleTimerEventDefinition):
         expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
         if not isinstance(expression, str):
             raise WorkflowTaskException(f"timer cycle gave {expression!r}, not an ISO-8601 text", task=my_task)
+        if cron.is_cron(expression):   # a Quartz cron: the times it describes, without end (engine.runtime.cron)
+            text = " ".join(expression.split())
+            value: dict[str, Any] = {"cycles": -1, "next": _cron_next(my_task, text, now).isoformat(),
+                                     "duration": 0.0, "cron": text}
+        else:
+            value = self._iso_value(my_task, expression, now)
+        end = self._end(my_task)
+        if end is not None:
+            value["end"] = end.isoformat()
+        return value
+
+    def _iso_value(self, my_task: Any, expression: str, now: datetime) -> dict[str, Any]:
         try:
             cycles, start, duration = _parse_cycle(expression, now)
         except TimerTooLong as exc:
@@ -208,11 +220,7 @@ class ClockCycle(CycleTimerEventDefinition):
         except Exception:  # noqa: BLE001 - SpiffWorkflow raises bare Exception / ValueError
             raise WorkflowTaskException(f"timer cycle {expression!r} is not an ISO-8601 cycle such as R3/PT10M",
                                         task=my_task) from None
-        value: dict[str, Any] = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
-        end = self._end(my_task)
-        if end is not None:
-            value["end"] = end.isoformat()
-        return value
+        return {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
 
     def _end(self, my_task: Any) -> datetime | None:
         """Flowable's endDate of the cycle, evaluated when the timer starts waiting (engine.runtime.cycle_end)."""
@@ -232,7 +240,9 @@ class ClockCycle(CycleTimerEventDefinition):
         if event_value["cycles"] != 0:
             next_event = datetime.fromisoformat(event_value["next"])
             if next_event <= now:
-                event_value["next"] = (next_event + timedelta(seconds=event_value["duration"])).isoformat()
+                following = _cron_next(my_task, event_value["cron"], next_event) if "cron" in event_value \
+                    else next_event + timedelta(seconds=event_value["duration"])
+                event_value["next"] = following.isoformat()
                 event_value["cycles"] -= 1
                 ready = True
                 end = event_value.get("end")
@@ -244,6 +254,15 @@ class ClockCycle(CycleTimerEventDefinition):
             my_task.internal_data["event_fired"] = True
         my_task.internal_data["event_value"] = event_value
         return ready
+
+
+def _cron_next(my_task: Any, text: str, after: datetime) -> datetime:
+    """The first time after ``after`` a Quartz cron matches, in the authority's zone."""
+    zone = getattr(my_task.workflow.top_workflow.script_engine, "zone", "UTC")
+    try:
+        return cron.next_fire(text, after, zone)
+    except ValueError as exc:
+        raise WorkflowTaskException(f"timer cycle: {exc}", task=my_task) from None
 
 
 def _repeats(my_task: Any) -> bool:

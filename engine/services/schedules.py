@@ -15,7 +15,7 @@ from engine.bootstrap import Engine
 from engine.domain.errors import ExpressionError
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
-from engine.runtime import cycle_end
+from engine.runtime import cron, cycle_end
 from engine.runtime.timers import first_firing
 
 
@@ -30,7 +30,11 @@ def schedule(engine: Engine, conn: Connection, key: str, definition_id: str, tim
     for expression in timers:
         try:
             value = str(engine.evaluator.evaluate(expression, {}, element_id=key))
-            due, remaining, interval = first_firing(value, now)
+            if cron.is_cron(value):   # a Quartz cron: the times it describes, without end
+                value = " ".join(value.split())
+                due, remaining, interval = cron.next_fire(value, now, engine.settings.timezone), -1, 0.0
+            else:
+                due, remaining, interval = first_firing(value, now)
             end_expression = (ends or {}).get(expression)
             end = cycle_end.end_of(engine.evaluator.evaluate(end_expression, {}, element_id=key)) \
                 if end_expression else None
@@ -41,7 +45,8 @@ def schedule(engine: Engine, conn: Connection, key: str, definition_id: str, tim
             id=str(uuid.uuid4()), case_id=None, kind="start_timer", task_id=None, element_id=key, due_at=due,
             retries=engine.settings.default_retries, attempts=0, suspended=False, created_at=now,
             payload={"definition_id": definition_id, "process_key": key, "remaining": remaining,
-                     "interval": interval, "due": due.isoformat(), **({"end": end.isoformat()} if end else {})}))
+                     "interval": interval, "due": due.isoformat(), **({"end": end.isoformat()} if end else {}),
+                     **({"cron": value} if cron.is_cron(value) else {})}))
     return problems
 
 
@@ -54,7 +59,8 @@ def fire(engine: Engine, job: Any) -> str:
     remaining = int(payload.get("remaining", 0))
     with unit_of_work(engine.db) as uow:
         mine = t.jobs.c.id == job.id, t.jobs.c.lock_owner == job.lock_owner
-        due = job.due_at + timedelta(seconds=float(payload.get("interval") or 0))
+        due = cron.next_fire(payload["cron"], _aware(job.due_at), engine.settings.timezone) if "cron" in payload \
+            else job.due_at + timedelta(seconds=float(payload.get("interval") or 0))
         if remaining == 0 or ("end" in payload and _aware(due) > datetime.fromisoformat(payload["end"])):
             done = uow.conn.execute(delete(t.jobs).where(*mine))   # the last firing (its cycle's end date passed)
         else:

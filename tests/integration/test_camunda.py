@@ -290,7 +290,7 @@ def test_scripts_java_and_untranslatable_expressions_are_refused_at_deploy_time(
         (":11: java_class: camunda:class='de.musterstadt.Gebuehr' is Java code", None),
         (":12: java_bean: camunda:delegateExpression='${gebuehrenRechner}' is Java code", None),
         (": f6: expression '${antrag.getBetrag() > 3}': method call 'antrag.getBetrag(...)' is not supported", None),
-        (": warten: timer '0 0 8 ? * MON-FRI'", "does not describe a fixed interval"),
+        (": warten: timer '0 0 8 1 * MON-FRI'", "either a day of month or a day of week"),
         (": pruefen: camunda:assignee '${benutzerService.zustaendig(antrag)}': method call", None),
         (": pruefen: task listener (create): groovy script cannot run here", None),
     ]

@@ -50,14 +50,14 @@ def test_camunda_connect_needs_a_connectors_entry_and_passes_its_input_parameter
     assert call.operation == "http.request" and call.params == {"url": "'https://example.org/' + str(id)"}
 
 
-def test_timer_start_event_cron_becomes_an_iso_cycle():
+def test_timer_start_event_cron_stays_a_cron():
     root = _tree('<bpmn:startEvent id="s"><bpmn:timerEventDefinition><bpmn:timeCycle>0/5 0/1 * 1/1 * ?'
                  '</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>'
                  '<bpmn:boundaryEvent id="b" attachedToRef="x"><bpmn:timerEventDefinition><bpmn:timeCycle>R3/PT10M'
                  '</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>')
     assert camunda.translate_tree(root, "m.bpmn", None) == []
     start, boundary = [n.text for n in root.iter(tag("timeCycle"))]
-    assert (start, boundary) == ("'R/PT5S'", "'R3/PT10M'")  # the scheduler starts one case per firing
+    assert (start, boundary) == ("'0/5 0/1 * 1/1 * ?'", "'R3/PT10M'")  # engine.runtime.cron: at its times
 
 
 def test_conditional_event_conditions_are_translated():

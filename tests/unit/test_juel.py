@@ -7,7 +7,7 @@ import ast
 import pytest
 
 from engine.runtime._safe_limits import make_builtins
-from engine.runtime.juel import JuelError, cron_to_cycle, is_juel, translate, translate_timer
+from engine.runtime.juel import JuelError, is_juel, translate, translate_timer
 
 
 @pytest.mark.parametrize(
@@ -209,7 +209,8 @@ def test_translate_timer(timer: str, expected: str) -> None:
 @pytest.mark.parametrize(
     "timer",
     ["PT1X", "P", "PT", "P1DT", "P1.5DT2H", "P1W2D", "pt1h", "garbage", "'P14X'", "R3/PT10M/PT1H",
-     "R/2026-01-01/2026-02-01", "Rx/PT1H", "2026-13-01", "", "   ", "0 0 8 ? * MON-FRI", "${x.y()}"],
+     "R/2026-01-01/2026-02-01", "Rx/PT1H", "2026-13-01", "", "   ", "0 0 8 1 * MON", "0 0 0 1 1 ? 2000",
+     "0 0 8 LW * ?", "61 * * * * ?", "${x.y()}"],
 )
 def test_translate_timer_refuses_garbage(timer: str) -> None:
     with pytest.raises(JuelError):
@@ -217,22 +218,17 @@ def test_translate_timer_refuses_garbage(timer: str) -> None:
 
 
 def test_cron_timer_error_names_the_problem() -> None:
-    with pytest.raises(JuelError, match="cron expression that does not describe a fixed interval"):
-        translate_timer("0 0 8 ? * MON-FRI")
+    with pytest.raises(JuelError, match="either a day of month or a day of week"):
+        translate_timer("0 0 8 1 * MON")
 
 
 @pytest.mark.parametrize(
-    ("cron", "cycle"),
-    [("0/5 0/1 * 1/1 * ?", "R/PT5S"), ("* * * * * ?", "R/PT1S"), ("0 0/5 * * * ?", "R/PT5M"),
-     ("0 */15 * * * ?", "R/PT15M"), ("0 0 * * * ?", "R/PT1H"), ("0 0 0/2 * * ? *", "R/PT2H")],
+    "cron", ["0/5 0/1 * 1/1 * ?", "* * * * * ?", "0 0/5 * * * ?", "0 */15 * * * ?", "0 0 0/2 * * ? *",
+             "0 0 8 ? * MON-FRI", "0/7 * * * * ?", "0 0 12 1 * ?", "0 0 0/5 * * ?", "0 15 10 ? * 6#3"],
 )
-def test_fixed_interval_cron_becomes_an_iso_cycle(cron: str, cycle: str) -> None:
-    assert translate_timer(cron) == repr(cycle)
-
-
-@pytest.mark.parametrize("cron", ["0 0 8 * * ?", "0/7 * * * * ?", "0 0 12 1 * ?", "0 0 0/5 * * ?", "0 0 * * * ? 2027"])
-def test_cron_at_fixed_times_or_uneven_steps_is_refused(cron: str) -> None:
-    assert cron_to_cycle(cron) is None
+def test_a_cron_timer_stays_a_cron(cron: str) -> None:
+    """Quartz crons run at the times they describe (engine.runtime.cron), not as ISO cycles."""
+    assert translate_timer(cron) == repr(cron)
 
 
 @pytest.mark.parametrize("quoted", ["'P14D'", '"PT0.002S"', "'R3/PT10M'", "'2026-12-01T08:00:00+01:00'"])
