@@ -26,16 +26,32 @@ from engine.runtime.call_activity import BOUND, bound_key
 from engine.runtime.state_format import MIGRATIONS, MigrationContext, StateMigrations, parse_label
 
 
-class SpeclessWorkflowConverter(BpmnWorkflowConverter):
+class _Tasks:
+    """How our workflow converters write and read their tasks: through engine.runtime.spiff_seam's
+    tasks_to_dict/tasks_from_dict (the library's dicts without its registry's per-value
+    dispatch) where they mirror the registry, else through the registry (``FAST = False``: always)."""
+
+    FAST = True
+    registry: Any
+    _fast: bool | None = None
+
+    @property
+    def fast_tasks(self) -> bool:
+        if self._fast is None:   # asked first when a workflow is converted: every converter is registered
+            self._fast = self.FAST and spiff_seam.fast_tasks(self.registry)
+        return self._fast
+
+
+class SpeclessWorkflowConverter(_Tasks, BpmnWorkflowConverter):
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        dct: dict[str, Any] = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct = spiff_seam.workflow_to_dict(self, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
     def from_dict(self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None) -> BpmnWorkflow:
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.tasks = spiff_seam.tasks_from_dict(self, dct["tasks"], workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
@@ -43,11 +59,17 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
-class CalledSubWorkflowConverter(BpmnSubWorkflowConverter):
+class CalledSubWorkflowConverter(_Tasks, BpmnSubWorkflowConverter):
     """Restores a sub-workflow with the spec it was started with (stored as ``spec``): a call
     activity whose called element is an expression has no fixed spec name on its task spec; a
     late-bound call names the definition it bound in its internal data (call_activity.BOUND),
     whose spec the loaded ``subprocess_specs`` hold under ``<process>@<definition id>``."""
+
+    def to_dict(self, workflow: Any) -> dict[str, Any]:
+        dct = spiff_seam.workflow_to_dict(self, workflow)   # BpmnSubWorkflowConverter.to_dict (COPIED)
+        dct["parent_task_id"] = str(workflow.parent_task_id)
+        dct["spec"] = workflow.spec.name
+        return dct
 
     def from_dict(self, dct: dict[str, Any], task: Any, top_workflow: Any) -> Any:
         name = dct.get("spec") or task.task_spec.spec
@@ -56,18 +78,18 @@ class CalledSubWorkflowConverter(BpmnSubWorkflowConverter):
         spec = (specs.get(bound_key(name, bound)) if bound is not None else None) or specs.get(name) \
             or specs.get(task.task_spec.spec)
         subprocess = self.target_class(spec, task.id, top_workflow, deserializing=True)
-        subprocess.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=subprocess)
+        subprocess.tasks = spiff_seam.tasks_from_dict(self, dct["tasks"], subprocess)
         subprocess.task_tree = subprocess.tasks.get(UUID(dct["root"]))
         self.set_default_attributes(subprocess, dct)
         return subprocess
 
 
-def _serializer(base: dict[Any, Any]) -> BpmnWorkflowSerializer:
+def _serializer(base: dict[Any, Any], fast: bool = True) -> BpmnWorkflowSerializer:
     from engine.runtime.specs import CLOCKED
 
     config = dict(base)
-    config[BpmnWorkflow] = SpeclessWorkflowConverter
-    config[BpmnSubWorkflow] = CalledSubWorkflowConverter
+    config[BpmnWorkflow] = type("SpeclessWorkflowConverter", (SpeclessWorkflowConverter,), {"FAST": fast})
+    config[BpmnSubWorkflow] = type("CalledSubWorkflowConverter", (CalledSubWorkflowConverter,), {"FAST": fast})
     # Our clock-driven twins of SpiffWorkflow's event definitions end up in task data too (an
     # event-based gateway keeps the events it has seen): serialise them like their base class.
     for library_class, ours in CLOCKED.items():
@@ -79,9 +101,11 @@ def _serializer(base: dict[Any, Any]) -> BpmnWorkflowSerializer:
 class StateSerializer:
     """One SpiffWorkflow serializer per dialect: their event definition classes share names."""
 
-    def __init__(self, migrations: StateMigrations = MIGRATIONS) -> None:
+    def __init__(self, migrations: StateMigrations = MIGRATIONS, *, fast: bool = True) -> None:
+        """``fast=False``: tasks through SpiffWorkflow's registry only (the reference the fast
+        path is tested against: tests/unit/test_state_codec.py)."""
         self.migrations = migrations
-        self._by_dialect = {"spiff": _serializer(SPIFF_CONFIG), "camunda": _serializer(CAMUNDA_CONFIG)}
+        self._by_dialect = {"spiff": _serializer(SPIFF_CONFIG, fast), "camunda": _serializer(CAMUNDA_CONFIG, fast)}
         self._dumping = {dialect: threading.Lock() for dialect in self._by_dialect}
 
     def dumps(self, workflow: BpmnWorkflow, dialect: str = "spiff") -> str:

@@ -24,8 +24,12 @@ import logging
 import threading
 import types
 from collections.abc import Callable, Iterator
+from copy import copy
 from typing import Any
+from uuid import UUID, SafeUUID
 
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 HOOKS = {  # class path -> protected methods our subclasses override (their parameters, without self)
@@ -41,6 +45,8 @@ HOOKS = {  # class path -> protected methods our subclasses override (their para
 }
 
 _TIMER = "SpiffWorkflow.bpmn.specs.event_definitions.timer."
+_CONVERTERS = "SpiffWorkflow.bpmn.serializer.default."
+_HELPERS = "SpiffWorkflow.bpmn.serializer.helpers."
 COPIED = {  # library function -> (sha256 of its source when we mirrored it, where our version lives)
     "SpiffWorkflow.bpmn.workflow.BpmnWorkflow._do_engine_steps": (
         "1c52d09d52f7203845c6af36d555ad851b57b26a294c7da6f2a4f73b04a3082f", "engine.runtime.stepping.engine_steps"),
@@ -63,6 +69,36 @@ COPIED = {  # library function -> (sha256 of its source when we mirrored it, whe
     "SpiffWorkflow.camunda.specs.multiinstance_task.update_task_spec": (
         "fd064228fc45d4c6824de990f097ec3b5b7904a756e38779c5c74561b2c0d74a",
         "update_loop_without_element_variable (here)"),
+    # the case state's task dicts, written and read without the registry's per-value dispatch
+    _CONVERTERS + "workflow.TaskConverter.to_dict": (
+        "57df7a1f9901725a42e0a5aaaa4a72c5f84cd9457d5117e956789301d53e422a", "tasks_to_dict (here)"),
+    _CONVERTERS + "workflow.TaskConverter.from_dict": (
+        "6d7592fdb21c813b33f657a15d016c5662f9a64ea6882f59abdd0a2622a04906", "tasks_from_dict (here)"),
+    _CONVERTERS + "workflow.WorkflowConverter.to_dict": (
+        "9b9ed4a33506f58469a91dbe8c39b17ea78d221d22df2e8f383e36958aa89d99", "workflow_to_dict (here)"),
+    _CONVERTERS + "workflow.BpmnSubWorkflowConverter.to_dict": (
+        "8ff42ad3b02d0aeab77ef4a98edbce019845e03c02a53bb78a72c604d1baea24",
+        "engine.runtime.serialization.CalledSubWorkflowConverter"),
+    _HELPERS + "bpmn_converter.BpmnConverter.mapping_to_dict": (
+        "42b3d465748beec331b038d765f4affab78e94544355fb4d4e1a1a67ae0f9a74", "tasks_to_dict (here)"),
+    _HELPERS + "bpmn_converter.BpmnConverter.mapping_from_dict": (
+        "9a52064a381d6782459f03213184a9e5e63741c879600465c84d7a9c18d64bbc", "tasks_from_dict (here)"),
+    _HELPERS + "registry.DefaultRegistry.convert": (
+        "e6917e21f46e9d0cbe3ed81f7341e59e81819a42f4e5705c661a0dd6eeb63a31", "tasks_to_dict (here)"),
+    _HELPERS + "registry.DefaultRegistry._convert_for_encoder": (
+        "b813d8d073f5a49e9b1c06f8010e2475216986f0e129d094b571fc08bfd0c25f", "tasks_to_dict (here)"),
+    _HELPERS + "dictionary.DictionaryConverter.restore": (
+        "a239b954d7a50764fa31d79a71054805d34c4d8dbad03c925fdecc8c327f2d78", "restore_data (here)"),
+    _HELPERS + "dictionary.DictionaryConverter._obj_to_dict": (
+        "552c4911ad296538390d45bee4e2f006bda725bf612cb50f46ff1a887d715b11", "tasks_to_dict (here)"),
+    "SpiffWorkflow.util.deep_merge.DeepMerge.merge": (
+        "b629957b3d77fa379a4c6dc72876974b82f45a0045df31665e8b0b2b4b023323", "tasks_from_dict (here)"),
+    "SpiffWorkflow.util.deep_merge.DeepMerge.get_updated_keys": (
+        "691095e6aad0724dccd189e40dacc420f4ebf96ffe6b19777888b3570d12784d", "tasks_to_dict (here)"),
+    "SpiffWorkflow.util.deep_merge.DeepMerge.get_deleted_keys": (
+        "8167a1cedb32344ae3b563a9241179df21db452b7ad499b3b2538c307bf3f09a", "tasks_to_dict (here)"),
+    "SpiffWorkflow.task.Task.parent.fget": (
+        "70a7622fce2f348b827b9011259b83904502c862fe8fecb2c5bfa3669d3bf2d6", "tasks_to_dict, tasks_from_dict (here)"),
 }
 
 
@@ -298,3 +334,188 @@ def library_log_extras() -> Iterator[None]:
     finally:
         for cls, ours in installed.items():
             setattr(cls, "collect_log_extras", ours)
+
+
+# ------------------------------------------------------------------ the case state's task dicts
+# The library's serializer turns every task into a dict through its registry: a lookup of the
+# task's class, a partial, a converter method, ``Task.parent`` (a lookup by UUID) twice,
+# ``str(UUID)`` four times, the registry's conversion of each data dict. These functions make
+# the same dicts (same keys in the same order, the same values) for what a case state holds:
+# tasks of the class ``Task`` converted by the library's ``TaskConverter`` (pinned in COPIED).
+# Anything else goes through the registry as before.
+
+
+def fast_tasks(registry: Any) -> bool:
+    """Whether tasks_to_dict and tasks_from_dict mirror what this registry does: the library's
+    DefaultRegistry (its encoder-mode conversion, its restore) with the library's TaskConverter
+    for tasks, and no conversion registered for plain dicts."""
+    from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
+    from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
+
+    if type(registry) is not DefaultRegistry or dict in registry.typenames or Task not in registry.typenames:
+        return False
+    typename = registry.typenames[Task]
+    # register() keeps partial(_obj_to_dict, typename, to_dict) and partial(_obj_from_dict, from_dict)
+    bound = [getattr(registry.convert_to_dict.get(typename), "args", (None,))[-1],
+             getattr(registry.convert_from_dict.get(typename), "args", (None,))[-1]]
+    converters = {getattr(method, "__self__", None) for method in bound}
+    return len(converters) == 1 and all(type(c) is TaskConverter and c.target_class is Task for c in converters)
+
+
+def encoding(registry: Any) -> bool:
+    """Whether the registry is in the encoder mode ``serialize_json`` uses (see encoder_mode)."""
+    return bool(registry._encoder_mode)
+
+
+def workflow_to_dict(converter: Any, workflow: Any) -> dict[str, Any]:
+    """``WorkflowConverter.to_dict`` (pinned in COPIED) of our workflow converters, with
+    tasks_to_dict for its tasks when the registry is in encoder mode."""
+    registry = converter.registry
+    if not (encoding(registry) and converter.fast_tasks):
+        from SpiffWorkflow.bpmn.serializer.default.workflow import WorkflowConverter
+
+        return WorkflowConverter.to_dict(converter, workflow)  # type: ignore[no-any-return]
+    return {
+        "data": registry.convert(registry.clean(workflow.data)),
+        "correlations": workflow.correlations,
+        "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+        "success": workflow.success,
+        "completed": workflow.completed,
+        "tasks": tasks_to_dict(registry, workflow.tasks),
+        "root": str(workflow.task_tree.id),
+    }
+
+
+def tasks_to_dict(registry: Any, tasks: dict[Any, Any]) -> dict[str, Any]:
+    """``mapping_to_dict(workflow.tasks)`` in the registry's encoder mode: per task of the class
+    ``Task`` what ``TaskConverter.to_dict`` returns plus the typename (``_obj_to_dict``), its
+    data as ``DeepMerge.get_updated_keys``/``get_deleted_keys`` find it against the parent's
+    (the values themselves are left to the JSON encoder, as the library leaves them)."""
+
+    typename = registry.typenames[Task]
+    convert, clean = registry.convert, registry.clean
+    # str(UUID) once per task id: by the object (the ids a task's parent and children refer to
+    # are usually its id objects: the library's _add_child and tasks_from_dict share them), else
+    # by value. Every object remembered by id() is referred to by a task, alive until the end.
+    by_value = {key: str(key) for key in tasks}
+    texts = {id(key): found for key, found in by_value.items()}
+
+    def text(uuid: Any) -> str:
+        found = texts.get(id(uuid))
+        if found is None:
+            found = by_value.get(uuid)
+            if found is None:
+                found = by_value[uuid] = str(uuid)
+            texts[id(uuid)] = found
+        return found
+
+    out: dict[str, Any] = {}
+    for key, task in tasks.items():
+        if type(task) is not Task:
+            out[texts[id(key)]] = convert(task)
+            continue
+        parent_id = task._parent
+        parent = task.workflow.tasks.get(parent_id)   # Task.parent
+        if parent is None:
+            data, delta = task.data, {}
+        else:
+            a, b = parent.data, task.data
+            data = {}
+            delta = {"updates": {k: b[k] for k in b if k not in a or b[k] != a[k]},
+                     "deletions": [k for k in a if k not in b]}
+        internal = task.internal_data
+        out[texts[id(key)]] = {
+            "id": text(task.id),
+            "parent": text(parent_id) if parent is not None else None,
+            "children": [text(child) for child in task._children],
+            "last_state_change": task.last_state_change,
+            "state": task.state,
+            "task_spec": task.task_spec.name,
+            "triggered": task.triggered,
+            "internal_data": clean(internal) if type(internal) is dict else convert(internal),
+            "data": data,
+            "delta": delta,
+            "typename": typename,
+        }
+    return out
+
+
+def tasks_from_dict(converter: Any, tasks: dict[str, Any], workflow: Any) -> dict[Any, Any]:
+    """``mapping_from_dict(tasks, UUID, workflow=workflow)``: ``TaskConverter.from_dict`` for each
+    task dict the registry would give to it, the registry for any other; the data of a task
+    whose parent is restored before it from the parent's data and its delta (``DeepMerge.merge``
+    into an empty dict: a copy of each mutable value), as the library does. Equal task ids
+    become one UUID object."""
+    registry = converter.registry
+    if not converter.fast_tasks:
+        return converter.mapping_from_dict(tasks, UUID, workflow=workflow)  # type: ignore[no-any-return]
+    typename = registry.typenames[Task]
+    uuids: dict[str, UUID] = {}
+
+    def uuid(text: str) -> UUID:
+        found = uuids[text] = _uuid(text)
+        return found
+
+    specs, top = workflow.spec.task_specs, workflow.top_workflow
+    waiting = TaskState.WAITING
+    out: dict[Any, Any] = {}
+    for key, dct in tasks.items():
+        if type(dct) is not dict or dct.get("typename") != typename:
+            out[uuids.get(key) or uuid(key)] = registry.restore(dct, workflow=workflow)
+            continue
+        task_spec = specs.get(dct["task_spec"])
+        task = Task(workflow, task_spec, state=dct["state"], id=uuids.get(dct["id"]) or uuid(dct["id"]))
+        parent_id = dct["parent"]
+        task._parent = (uuids.get(parent_id) or uuid(parent_id)) if parent_id is not None else None
+        task._children = [uuids.get(child) or uuid(child) for child in dct["children"]]
+        task.last_state_change = dct["last_state_change"]
+        task.triggered = dct["triggered"]
+        task.internal_data = restore_data(registry, dct["internal_data"])
+        if isinstance(task_spec, CatchingEvent) and task.has_state(waiting):
+            top.event_manager.add_task(task)
+        delta: Any = dct.get("delta")
+        parent = workflow.tasks.get(task._parent) if delta else None   # Task.parent
+        if parent is not None:
+            data = {k: copy(v) if isinstance(v, (dict, list, set)) else v for k, v in parent.data.items()}
+            data.update(restore_data(registry, delta.get("updates", {})))
+            for name in delta.get("deletions", {}):
+                if name in data:
+                    del data[name]
+        else:
+            data = restore_data(registry, dct["data"])
+        task.data = data
+        out[uuids.get(key) or uuid(key)] = task
+    return out
+
+
+def _uuid(text: str) -> UUID:
+    """``UUID(text)``; for the canonical form str(UUID) writes (8-4-4-4-12 hex digits) without
+    the constructor's checks for other spellings, which take most of its time."""
+    if len(text) == 36 and text[8] == text[13] == text[18] == text[23] == "-":
+        digits = text.replace("-", "")
+        if len(digits) == 32:
+            value: UUID = object.__new__(UUID)
+            object.__setattr__(value, "int", int(digits, 16))   # as UUID.__init__ sets its slots
+            object.__setattr__(value, "is_safe", _UNKNOWN)
+            return value
+    return UUID(text)
+
+
+def restore_data(registry: Any, value: Any) -> Any:
+    """``registry.restore(value)`` (DictionaryConverter.restore) for data read from JSON: dicts
+    and lists rebuilt, a dict with a typename handed to the registry (which restores UUIDs,
+    dates ... or fails as it does), anything else that is not plain JSON too."""
+    kind = type(value)
+    if kind is dict:
+        if "typename" in value:
+            return registry.restore(value)
+        return {k: v if type(v) in _PLAIN else restore_data(registry, v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _PLAIN else restore_data(registry, v) for v in value]
+    if kind in _PLAIN:
+        return value
+    return registry.restore(value)
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_UNKNOWN = SafeUUID.unknown

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -97,7 +97,9 @@ def _value(prop: dict[str, Any]) -> Any:
     return "x" * max(1, int(prop.get("minLength", 1)))
 
 
-def drive(parsed: ParsedProcess, roundtrip: bool) -> tuple[list[str], Any]:
+def drive(parsed: ParsedProcess, roundtrip: bool,
+          at_wait: Callable[[Any], None] | None = None) -> tuple[list[str], Any]:
+    """``at_wait``: called with the workflow at every wait (after each step)."""
     clock = FakeClock()
     # the suite's command budget, not production's: late in a long run one step's CPU time can
     # include a full garbage collection of the whole process (the budget is not what this compares)
@@ -111,6 +113,8 @@ def drive(parsed: ParsedProcess, roundtrip: bool) -> tuple[list[str], Any]:
     try:
         for _ in range(MAX_ROUNDS):
             runner.step(wf)
+            if at_wait is not None:
+                at_wait(wf)
             if roundtrip:
                 wf = serializer.loads(serializer.dumps(wf, parsed.model.dialect), parsed, runner.script_engine)
             waits = runner.waits(wf, parsed.models)
