@@ -225,6 +225,29 @@ def _message_throws_as_service_tasks(root: etree._Element) -> None:
         event.tag = tag("serviceTask")
 
 
+def unnamed_message_throws(root: etree._Element, filename: str) -> list[Problem]:
+    """A message intermediate throw or end event without implementation whose messageRef names
+    no message of the file: Camunda 7 never reads the messageRef of a throw event and runs it as
+    a none event (BpmnParse: IntermediateThrowNoneEventActivityBehavior; ExclusiveThrowEventTest
+    deploys and runs such models). It becomes a none event here too (there is no message name to
+    send), with a warning; warnings for the returned problems."""
+    messages = {m.get("id") for m in root.iter(tag("message"))}
+    warnings: list[Problem] = []
+    for definition in list(root.iter(tag("messageEventDefinition"))):
+        event = definition.getparent()
+        if event is None or event.tag not in (tag("intermediateThrowEvent"), tag("endEvent")):
+            continue
+        ref = definition.get("messageRef")
+        if not ref or ref in messages or implementation(definition, None).kind != "none":
+            continue
+        warnings.append(Problem(filename, event.sourceline or 0, event.get("id", ""),
+                                f"messageRef '{ref}' points to no message defined in this file: the event throws "
+                                "nothing and passes through, as in Camunda 7 (which never reads the messageRef of a "
+                                "throw event without implementation); define the message to send it"))
+        event.remove(definition)
+    return warnings
+
+
 def _rule_tasks_as_service_tasks(root: etree._Element) -> None:
     """A business rule task that names no decision but an implementation (camunda:class,
     delegateExpression, expression, an external topic) runs as a service task in Camunda 7

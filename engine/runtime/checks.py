@@ -277,7 +277,8 @@ def _event_name_problems(root: etree._Element, filename: str, *, expressions: bo
                 continue
             text = (f"start event: {kind} name {name!r} is an expression; a start event needs a fixed "
                     f"{kind} name (there are no case variables yet to resolve it; put the varying part "
-                    "into the correlation key)")
+                    f"into the correlation key). Camunda 7 refuses it too: \"expressions in the {kind} start "
+                    "event name are not allowed\"")
             problems.append(Problem(filename, start.sourceline or 0, start.get("id", ""), text))
     unnamed = {n.get("id") for n in root.iter(tag("message")) if not (n.get("name") or "").strip()}
     for catcher in root.iter(tag("intermediateCatchEvent"), tag("boundaryEvent"), tag("startEvent"), tag("receiveTask")):

@@ -222,7 +222,8 @@ def translate_timer(text: str) -> str:
             raise JuelError(str(exc)) from None
         return repr(" ".join(value.split()))
     raise JuelError(f"timer value {value!r} is not an ISO 8601 date (2026-12-01T08:00:00+01:00), "
-                    "duration (PT1H, P14D) or cycle (R3/PT10M), nor a ${...} expression")
+                    "duration (PT1H, P14D) or cycle (R3/PT10M), nor a ${...} expression (Camunda 7 deploys such a "
+                    "value and fails with \"Invalid format\" when the timer starts; here it is refused at deploy)")
 
 
 def is_iso_timer(value: str) -> bool:

@@ -159,6 +159,7 @@ class _BundleParser:
                 checks.unconditional_inclusive_flows(root)
                 flowable_tasks.loop_data_input(root)   # BPMN's own collection: Camunda 7 reads it too
                 camunda.mapped_scripts_as_service_tasks(root, self.delegates)
+                self.warnings.extend(camunda.unnamed_message_throws(root, name))
             self.problems.extend(checks.static_problems(root, name, called,
                                                         javascript=self.dialects[name] == "camunda",
                                                         flowable=name in self.flowable_files))

@@ -185,3 +185,29 @@ def test_parameterised_invalid_process_tests_and_parse_invalid_helpers(tmp_path:
     invalid = invalid_models(tmp_path)
     assert "EscalationEventParseInvalidProcessTest.invalidEscalationRefOnEndEvent.bpmn20.xml" in invalid
     assert "BpmnParseTest.testParseInvalidConditionalBoundaryEvent.bpmn" in invalid
+
+
+CONCATENATED_RESOURCE = '''
+  @Test
+  public void testUsingExpressionInMessageStartEventNameThrowsException() {
+    String processDefinition =
+        "org/camunda/bpm/engine/test/bpmn/event/message/" +
+            "MessageStartEventTest.testExpressionName.bpmn20.xml";
+    try {
+      repositoryService
+          .createDeployment()
+          .addClasspathResource(processDefinition)
+          .deploy();
+      fail("exception expected");
+    } catch (ProcessEngineException e) {
+      assertTrue(e.getMessage().contains("expressions in the message start event name are not allowed!"));
+    }
+  }
+'''
+
+
+def test_a_resource_named_by_concatenated_literals(tmp_path: Path) -> None:
+    """MessageStartEventTest names the models it expects to be refused as "folder/" + "file"."""
+    (tmp_path / "java").mkdir()
+    (tmp_path / "java" / "MessageStartEventTest.java").write_text(CONCATENATED_RESOURCE)
+    assert "MessageStartEventTest.testExpressionName.bpmn20.xml" in invalid_models(tmp_path)
