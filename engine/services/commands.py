@@ -341,8 +341,9 @@ def _after_commit(cmd: Command, new: bool, now: datetime, values: dict[str, Any]
     engine, row, wf = cmd.engine, cmd.case, cmd.wf
     # Keep the live workflow only if it equals what was stored: an ended case runs no more
     # commands, and data JSON does not round-trip (a tuple, a number as a dict key) would make
-    # the next command see other data than a process that loads the stored state.
-    if outcome.ended is None and round_trips(wf):
+    # the next command see other data than a process that loads the stored state. Nor when
+    # another process's worker saves the case next (:func:`_saved_next_elsewhere`).
+    if outcome.ended is None and not _saved_next_elsewhere(engine, outcome.waits) and round_trips(wf):
         committed = _committed_row(row, new, cmd.actor, now, values, snapshot)
         cmd.uow.after_commit(lambda: engine.case_cache.put(row.id, committed, wf))
     local_worker = engine.local_worker
@@ -351,6 +352,18 @@ def _after_commit(cmd: Command, new: bool, now: datetime, values: dict[str, Any]
             cmd.uow.after_commit(functools.partial(local_worker.offer, job))
         for job_id in projector.deleted_jobs:  # and those it must no longer run
             cmd.uow.after_commit(functools.partial(local_worker.discard, job_id))
+
+
+def _saved_next_elsewhere(engine: Engine, waits: Waits) -> bool:
+    """The case waits for nothing but service jobs, and this process has no worker (a web
+    process beside ``amtsflow worker``): a worker process runs them and saves the case next, so
+    an entry in this process's case cache would be out of date before any command here could
+    use it. (External tasks are completed through this process's API: those cases are kept.)"""
+    if engine.local_worker is not None or not waits.services:
+        return False
+    if waits.user_tasks or waits.timers or waits.messages or waits.signals:
+        return False
+    return not any(w.info.service is not None and engine.is_external(w.info.service) for w in waits.services)
 
 
 def reevaluate_conditions(engine: Engine, wf: Any, previous: dict[str, Any] | None,

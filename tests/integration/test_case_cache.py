@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from engine.bootstrap import bootstrap
@@ -169,3 +171,27 @@ def test_a_failing_after_commit_follow_up_does_not_fail_the_command(engine, monk
     monkeypatch.setattr(engine.case_cache, "put", broken_put)
     cases.complete_task(engine, _open_task(engine, case_id), {}, actor="sb1")
     assert queries.get_case(engine, case_id)["data"]["n"] == 1
+
+
+def test_a_case_only_a_worker_process_moves_on_is_not_kept(engine):
+    """A process without a worker of its own (a web process beside `amtsflow worker`) keeps no
+    entry for a case that waits for nothing but a service job: the worker saves it next. With
+    a worker of its own (handing the job over), the entry is kept; so it is for a user task."""
+    from engine.jobs import JobExecutor
+    from tests.fakes import FakeConnector
+
+    engine.connectors["register"] = FakeConnector()
+    deploy_models(engine, "antrag.bpmn", "antrag-start.schema.json", "pruefung.schema.json")
+    assert engine.local_worker is None
+    case_id = cases.start_case(engine, "antrag", {"name": "Erika", "anzahl": 2}, actor="sb1")
+    assert engine.case_cache.take(case_id) is None
+    JobExecutor(engine, "w1").run_due()          # the job leaves the case at its user task
+    assert engine.case_cache.take(case_id) is not None
+
+    offered = []    # stands for this process's own worker (engine.jobs' hand-over)
+    engine.local_worker = SimpleNamespace(owner="w2", offer=offered.append, discard=lambda job_id: None)
+    try:
+        case_id = cases.start_case(engine, "antrag", {"name": "Max", "anzahl": 1}, actor="sb1")
+        assert engine.case_cache.take(case_id) is not None and len(offered) == 1
+    finally:
+        engine.local_worker = None
