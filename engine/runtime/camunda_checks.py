@@ -106,9 +106,7 @@ def translate_timers(root: etree._Element, fail: Fail) -> None:
             try:
                 node.text = juel.translate_timer(text)
             except juel.JuelError as exc:
-                definition = node.getparent()
-                event = definition.getparent() if definition is not None else None
-                fail(event if event is not None else node, f"timer {text!r}: {exc}")   # named by its event
+                fail(node, f"timer {text!r}: {exc}")
                 node.text = "'PT1H'"  # reported once here, not again by the expression checker
                 continue
 
