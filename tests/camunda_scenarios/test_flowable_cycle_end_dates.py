@@ -196,3 +196,40 @@ def test_an_end_date_on_a_duration_is_refused(scenario: Scenario, tmp_path: Path
     [problem] = caught.value.problems
     assert (problem.file, problem.line, problem.element_id) == ("repeat.bpmn20.xml", 11, "it1")
     assert "flowable:endDate" in problem.message and "timer cycle" in problem.message
+
+
+_EVENT_SUBPROCESS = _HEAD + """  <process id="erinnerungen" isExecutable="true">
+    <startEvent id="start"/>
+    <sequenceFlow id="f1" sourceRef="start" targetRef="bearbeiten"/>
+    <userTask id="bearbeiten"/>
+    <sequenceFlow id="f2" sourceRef="bearbeiten" targetRef="ende"/>
+    <endEvent id="ende"/>
+    <subProcess id="erinnern" triggeredByEvent="true">
+      <startEvent id="takt" isInterrupting="false">
+        <timerEventDefinition>
+          <timeCycle flowable:endDate="${frist}">R/P1D</timeCycle>
+        </timerEventDefinition>
+      </startEvent>
+      <sequenceFlow id="g1" sourceRef="takt" targetRef="erinnerung"/>
+      <userTask id="erinnerung"/>
+      <sequenceFlow id="g2" sourceRef="erinnerung" targetRef="e"/>
+      <endEvent id="e"/>
+    </subProcess>
+  </process>
+</definitions>
+"""
+
+
+def test_an_event_sub_process_timer_cycle_ends_at_its_end_date(scenario: Scenario, tmp_path: Path) -> None:
+    """A daily reminder without a repetition count until the deadline three and a half days away."""
+    _deploy(scenario, tmp_path, _EVENT_SUBPROCESS)
+    frist = (scenario.clock.now() + timedelta(days=3, hours=12)).isoformat()
+    case = scenario.start("erinnerungen", {"frist": frist})
+    for _ in range(6):
+        scenario.advance(timedelta(days=1))
+    assert scenario.waits_at(case).count("erinnerung") == 3
+    assert _jobs(scenario, "timer", case) == []
+    scenario.complete(case, "bearbeiten")
+    for task in scenario.tasks(case):
+        scenario.complete_task(task["id"])
+    assert scenario.status(case) == "completed"
