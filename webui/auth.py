@@ -51,11 +51,10 @@ def _load_user() -> None:
     g.auth = None
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        token = header[7:].strip()
-        tenant = identity.tenant_for_token(engine(), token)
-        if tenant is not None:   # a token acts for its own tenant
-            act_for(tenant)
-        g.user = identity.user_for_token(engine(), token)
+        found = identity.identify_token(engine(), header[7:].strip())
+        if found is not None:   # a token acts for its own tenant
+            act_for(found.tenant_id)
+        g.user = found.user if found is not None else None
         g.auth = "token" if g.user else "invalid-token"
         return
     username = session.get("user")

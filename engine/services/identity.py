@@ -10,18 +10,19 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.bootstrap import Engine
 from engine.domain.errors import Conflict, InvalidState, NotFound
-from engine.persistence.db import unit_of_work
-from engine.tenancy import all_tenants
+from engine.persistence.db import reading, unit_of_work
+from engine.persistence.fast import FastStatement
+from engine.tenancy import all_tenants, tenant_or_none
 from engine.persistence.identity_tables import (
     ROLES, TRUST_LEVELS, api_tokens, case_access_tokens, groups, user_groups, users,
 )
@@ -274,28 +275,70 @@ def revoke_api_token(engine: Engine, token_id: str) -> None:
         uow.commit()
 
 
-def tenant_for_token(engine: Engine, token: str) -> str | None:
-    """The tenant an API token belongs to (looked up across tenants: the token says whose it is),
-    None for an unknown token. A request with the token acts for this tenant."""
+TOKEN_USE_RECORDED_EVERY = timedelta(minutes=1)   # last_used_at is written at most this often per token
+
+# One statement for every request that carries an API token: the token with its account and
+# the account's groups (one row per group), looked up across tenants (the token says whose it
+# is). Prebuilt and prepared once per connection (engine/persistence/fast.py).
+_TOKEN_LOOKUP = FastStatement(
+    select(api_tokens.c.id, api_tokens.c.tenant_id, api_tokens.c.token_hash, api_tokens.c.scopes,
+           api_tokens.c.last_used_at, api_tokens.c.revoked_at, users.c.id.label("user_id"), users.c.username,
+           users.c.display_name, users.c.roles, users.c.trust_level, users.c.email, users.c.active,
+           users.c.password_hash, user_groups.c.group_name)
+    .join(users, and_(users.c.id == api_tokens.c.user_id, users.c.tenant_id == api_tokens.c.tenant_id))
+    .outerjoin(user_groups, and_(user_groups.c.user_id == users.c.id, user_groups.c.tenant_id == users.c.tenant_id))
+    .where(api_tokens.c.token_hash == bindparam("digest")))
+
+
+@dataclass(frozen=True)
+class TokenIdentity:
+    tenant_id: str
+    user: User
+
+
+def identify_token(engine: Engine, token: str) -> TokenIdentity | None:
+    """The tenant and the active account an API token acts for, None for an unknown, revoked
+    or inactive one: one read (:data:`_TOKEN_LOOKUP`), looked up across tenants. The token's
+    last use is recorded at most once a minute (:data:`TOKEN_USE_RECORDED_EVERY`), not on
+    every request."""
     digest = token_digest(token)
-    with all_tenants("finding an API token's tenant"), engine.db.connect() as conn:
-        row = conn.execute(select(api_tokens.c.tenant_id).where(api_tokens.c.token_hash == digest)).first()
-    return None if row is None else str(row.tenant_id)
+    with all_tenants("finding an API token's tenant"), reading(engine.db) as conn:
+        rows = _TOKEN_LOOKUP.all(conn, {"digest": digest})
+    if not rows:
+        return None
+    row = rows[0]
+    if row.revoked_at is not None or not row.active or not hmac.compare_digest(row.token_hash, digest):
+        return None
+    user = User(id=row.user_id, username=row.username, display_name=row.display_name, roles=tuple(row.roles or []),
+                groups=tuple(sorted(r.group_name for r in rows if r.group_name is not None)),
+                trust_level=row.trust_level, email=row.email, active=True,
+                has_password=row.password_hash is not None, scopes=tuple(row.scopes or ()))
+    now = engine.clock.now()
+    last = row.last_used_at
+    if last is not None and last.tzinfo is None and now.tzinfo is not None:
+        last = last.replace(tzinfo=now.tzinfo)   # SQLite returns naive UTC
+    if last is None or now - last >= TOKEN_USE_RECORDED_EVERY:
+        with all_tenants("recording an API token's use"), unit_of_work(engine.db) as uow:
+            uow.conn.execute(update(api_tokens).where(api_tokens.c.id == row.id).values(last_used_at=now))
+            uow.commit()
+    return TokenIdentity(str(row.tenant_id), user)
+
+
+def tenant_for_token(engine: Engine, token: str) -> str | None:
+    """The tenant an API token belongs to, None for an unknown one (or a revoked one, or one
+    whose account is inactive). A request with the token acts for this tenant."""
+    found = identify_token(engine, token)
+    return None if found is None else found.tenant_id
 
 
 def user_for_token(engine: Engine, token: str) -> User | None:
-    digest = token_digest(token)
-    with unit_of_work(engine.db) as uow:
-        row = uow.conn.execute(select(api_tokens).where(api_tokens.c.token_hash == digest)).first()
-        if row is None or row.revoked_at is not None or not hmac.compare_digest(row.token_hash, digest):
-            return None
-        user_row = uow.conn.execute(select(users).where(users.c.id == row.user_id)).first()
-        if user_row is None or not user_row.active:
-            return None
-        uow.conn.execute(update(api_tokens).where(api_tokens.c.id == row.id).values(last_used_at=engine.clock.now()))
-        user = replace(_user(uow.conn, user_row), scopes=tuple(row.scopes or ()))
-        uow.commit()
-    return user
+    """The account an API token acts for, when the token belongs to the tenant the current work
+    acts for (or the work acts for all tenants)."""
+    found = identify_token(engine, token)
+    if found is None:
+        return None
+    scope = tenant_or_none()
+    return found.user if scope is None or scope == found.tenant_id else None
 
 
 def check_scopes(scopes: Iterable[str]) -> list[str]:

@@ -13,7 +13,7 @@ WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 FILL = {"case_id": "case", "instance_id": "case", "task_id": "task", "document_id": "document",
         "definition_id": "definition", "deployment_id": "deployment", "incident_id": "incident",
         "batch_id": "batch", "token": "link", "username": "user_only_b", "token_id": "token_id", "key": "only_key",
-        "file_name": "override", "tenant_id": "tenant"}
+        "file_name": "override", "tenant_id": "tenant", "name": "variable"}
 FILL_BY_ENDPOINT = {
     **{f"engine_rest.{name}": {"task_id": "external_task"} for name in (
         "external_task_get", "external_bpmn_error", "complete_external", "external_extend_lock", "external_failure",
@@ -24,6 +24,8 @@ FILL_BY_ENDPOINT = {
 # JSON bodies the API routes check before they look the object up (a worker id, a user id)
 JSON_BODIES: dict[str, dict[str, Any]] = {
     "engine_rest.claim_task": {"userId": "{username}"},
+    "engine_rest.put_instance_variable": {"value": "geändert", "type": "String"},
+    "engine_rest.modify_instance_variables": {"modifications": {"antragsteller": {"value": "geändert"}}},
     "engine_rest.complete_external": {"workerId": WORKER},
     "engine_rest.external_bpmn_error": {"workerId": WORKER, "errorCode": "Error_Abgelehnt"},
     "engine_rest.external_failure": {"workerId": WORKER, "errorMessage": "x", "retries": 0, "retryTimeout": 0},
@@ -55,6 +57,8 @@ WRITES_WITHOUT_OBJECT = {
     "api.fitconnect_callback": "signed callback of the platform, tenant from its destination",
     "api.payment_callback": "signed callback of the payment platform (no tenant's object in the URL)",
     "api.create_case": "starts a case in the caller's tenant",
+    "api.evaluate_conditions": "starts cases of the caller's tenant's processes (engine.services.condition_starts)",
+    "engine_rest.evaluate_conditions": "starts cases of the caller's tenant's processes (engine.services.condition_starts)",
     "api.create_deployment": "deploys in the caller's tenant",
     "api.create_migration": "names B's definitions in its body: test_write_bodies_naming_b",
     "api.send_message": "test_messages_and_signals_stay_in_their_tenant",

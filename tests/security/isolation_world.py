@@ -86,6 +86,7 @@ def _tenant_objects(world: World, tenant: str, connector: FakeConnector) -> None
     ids["document"] = documents.store(engine, "bescheid.pdf", PDF, uploaded_by="sb", case_id=ids["case"],
                                       kind="decision").id
     ids["link"] = identity.create_case_link(engine, ids["case"], "buerger")
+    ids["variable"] = "antragsteller"   # a variable of the case (the same name in both tenants)
     ids["waiting"] = cases.start_case(engine, "zahlung", {}, business_key="K-1", internal=True)
     ids["waiting_thrown"] = cases.start_case(engine, "ausweis", {}, business_key="PA-1", internal=True)
     ids["waiting_storm"] = cases.start_case(engine, "sturm_wartend", {}, internal=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
@@ -55,6 +57,38 @@ def test_api_tokens_are_stored_as_digests_and_can_be_revoked(engine):
     assert identity.user_for_token(engine, token) is None
     with pytest.raises(NotFound):
         identity.revoke_api_token(engine, token_id)
+
+
+def test_a_token_is_one_lookup_and_its_use_is_recorded_once_a_minute(engine, clock):
+    """Every API request looks its token up: the account, its groups and scopes come back from
+    one read, and the token's last use is written at most once a minute, not per request; a
+    revocation or a deactivated account counts at once (nothing is cached)."""
+    identity.create_group(engine, "kasse", "Kasse")
+    identity.create_group(engine, "sachbearbeitung", "Sachbearbeitung")
+    identity.create_user(engine, "fv", "Fachverfahren", roles=["clerk"], groups_=["sachbearbeitung", "kasse"])
+    token_id, token = identity.create_api_token(engine, "fv", "Eingang", scopes=["business_key"])
+
+    def last_used():
+        with engine.db.connect() as conn:
+            return conn.execute(select(api_tokens.c.last_used_at)).scalar_one()
+
+    found = identity.identify_token(engine, token)
+    assert found is not None and found.tenant_id == "default"
+    assert (found.user.username, found.user.groups, found.user.scopes) == ("fv", ("kasse", "sachbearbeitung"),
+                                                                          ("business_key",))
+    first = last_used()
+    assert first is not None
+    clock.advance(timedelta(seconds=30))
+    assert identity.identify_token(engine, token) is not None
+    assert last_used() == first                      # within the minute: not written again
+    clock.advance(timedelta(seconds=31))
+    assert identity.identify_token(engine, token) is not None
+    assert last_used() > first
+    identity.update_user(engine, "fv", active=False)
+    assert identity.identify_token(engine, token) is None
+    identity.update_user(engine, "fv", active=True)
+    identity.revoke_api_token(engine, token_id)
+    assert identity.identify_token(engine, token) is None and identity.tenant_for_token(engine, token) is None
 
 
 def test_demo_accounts_get_fresh_random_passwords(engine):
