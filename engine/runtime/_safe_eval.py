@@ -59,10 +59,10 @@ class Run(Compound):
         # CPU time of this thread, as the command's budget counts it (engine.runtime.budget)
         self.deadline = thread_time() + ev.max_seconds
         command = budget.current()  # a script never outlives the command that runs it
-        left = command.cpu_left() if command is not None else None
-        self.capped = left is not None and thread_time() + left < self.deadline
-        if left is not None and self.capped:
-            self.deadline = thread_time() + left
+        ends = command.cpu_deadline_here() if command is not None else None
+        self.capped = ends is not None and ends < self.deadline
+        if ends is not None and self.capped:
+            self.deadline = ends
         self.wall = command.deadline if command is not None else None
         self.line = 0
 

@@ -105,17 +105,27 @@ class Budget:
         self.check_time()
 
     def check_time(self) -> None:
-        if get_ident() == self.thread and thread_time() > self.cpu_deadline:
+        now = monotonic()
+        # A thread cannot have used more CPU time than the wall time since the budget began
+        # (``started`` is read before the thread's clock): until that passed the limit, the
+        # thread's clock (a system call, unlike the monotonic clock) need not be read.
+        if now - self.started > self.limits.seconds and get_ident() == self.thread \
+                and thread_time() > self.cpu_deadline:
             raise BudgetExceeded(
                 f"the command ran longer than {self.limits.seconds:g} s of CPU time without reaching a wait state "
                 f"({self.steps} engine steps; endless loop or too much work in one step?); "
                 "limit AMTSFLOW_MAX_COMMAND_SECONDS")
-        if monotonic() > self.deadline:
+        if now > self.deadline:
             raise BudgetExceeded(
                 f"the command ran longer than {self.limits.seconds * WALL_FACTOR:g} s of wall time "
                 f"({WALL_FACTOR} times its CPU time limit) without reaching a wait state ({self.steps} engine steps; "
                 "waiting for the database or a bean's connector, or a machine overloaded that much?); "
                 "limit AMTSFLOW_MAX_COMMAND_SECONDS")
+
+    def cpu_deadline_here(self) -> float | None:
+        """The command's CPU deadline on this thread's clock (``time.thread_time()`` scale);
+        None on another thread."""
+        return self.cpu_deadline if get_ident() == self.thread else None
 
     def cpu_left(self) -> float | None:
         """Seconds of CPU time left on this thread's clock; None on another thread (a bean

@@ -133,6 +133,44 @@ def test_waiting_longer_than_the_net_counts() -> None:
         spent.check_time()
 
 
+def _counted(monkeypatch: pytest.MonkeyPatch, *modules: object) -> list[int]:
+    """Count the reads of the thread's CPU clock (a system call) by ``modules``."""
+    reads: list[int] = []
+    for module in modules:
+        clock = module.thread_time   # type: ignore[attr-defined]
+        monkeypatch.setattr(module, "thread_time", lambda clock=clock: (reads.append(1), clock())[1])
+    return reads
+
+
+def test_the_cpu_clock_is_read_by_a_step_only_once_the_limit_could_be_used_up(monkeypatch) -> None:
+    """A thread uses at most the wall time that passed: before the limit's worth of wall time
+    since the budget began, no step can find the CPU time used up."""
+    spent = budget.Budget(Limits(seconds=60))
+    reads = _counted(monkeypatch, budget)
+    for _ in range(100):
+        spent.step()
+    assert reads == []
+    spent.started -= 61   # as if a minute of wall time had passed: now each step reads it
+    spent.deadline = float("inf")
+    spent.step()
+    assert reads == [1]
+
+
+def test_a_script_reads_the_cpu_clock_once_to_set_its_deadline(monkeypatch) -> None:
+    from engine.runtime import _safe_eval
+    from engine.runtime.expressions import SafeEvaluator
+
+    evaluator = SafeEvaluator()
+    with budget.command(Limits(seconds=0.5)) as spent:
+        reads = _counted(monkeypatch, budget, _safe_eval)
+        run = _safe_eval.Run(evaluator, {})
+        assert reads == [1]
+        assert run.capped and run.deadline == spent.cpu_deadline   # the command's deadline comes first
+    with budget.command(Limits(seconds=10_000)):
+        run = _safe_eval.Run(evaluator, {})
+        assert not run.capped and run.deadline < budget.current().cpu_deadline   # type: ignore[union-attr]
+
+
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=timezone.utc)
 
 
