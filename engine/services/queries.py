@@ -92,9 +92,13 @@ def fast_statement(query: Any) -> FastStatement:
     return FastStatement(query)
 
 
+_TASK = FastStatement(select(t.work_items).where(t.work_items.c.id == bindparam("task_id")))
+
+
 def get_task(engine: Reads, task_id: str) -> TaskView:
-    with engine.db.connect() as conn:
-        row = conn.execute(select(t.work_items).where(t.work_items.c.id == task_id)).first()
+    with reading(engine.db) as conn:   # one prepared statement, no transaction of its own (PostgreSQL)
+        rows = _TASK.all(conn, {"task_id": task_id})
+    row = rows[0] if rows else None
     if row is None:
         raise NotFound(f"task {task_id} not found", user_message="Die Aufgabe wurde nicht gefunden.")
     return task_view(row)

@@ -82,10 +82,10 @@ def evaluate_conditions() -> Any:
     return jsonify(ids=started), 201 if started else 200
 
 
-def _visible_case(case_id: str) -> CaseView:
+def _visible_case(case_id: str, *, with_history: bool = True) -> CaseView:
     user = api_user()
     try:
-        view = queries.get_case(engine(), case_id)
+        view = queries.get_case(engine(), case_id, with_history=with_history)
     except NotFound:
         not_found("case", case_id)
     if casework.started_by(view) == user.username:   # whoever started a case may follow it
@@ -110,7 +110,7 @@ def case_tasks(case_id: str) -> Any:
     one; the answer comes as soon as the task is written (by this or another process). Waits
     count against the long-poll caps of engine-rest (AMTSFLOW_LONG_POLLS_MAX in all and
     _PER_ACCOUNT per account, webui/engine_rest/long_polls.py): beyond them it answers at once."""
-    _visible_case(case_id)
+    _visible_case(case_id, with_history=False)
     try:
         wait = float(request.args.get("wait", "0"))
     except ValueError:
