@@ -177,9 +177,9 @@ def _race_once(engine, monkeypatch) -> list[str]:
             start_case(engine, "zahlung", {})   # takes the number just read
         return ticket
 
-    def workflow_to_start(engine_, case_id, key, definition, parsed, data, business_key, *rest):
+    def workflow_to_start(engine_, case_id, key, definition, parsed, data, business_key, *rest, **named):
         stepped.append(business_key)
-        return real_workflow(engine_, case_id, key, definition, parsed, data, business_key, *rest)
+        return real_workflow(engine_, case_id, key, definition, parsed, data, business_key, *rest, **named)
 
     monkeypatch.setattr(business_keys, "peek", peek_then_lose)
     monkeypatch.setattr(case_start, "workflow_to_start", workflow_to_start)
