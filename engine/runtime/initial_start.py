@@ -49,10 +49,16 @@ def _conditional(spec: Any) -> bool:
 def enter_initial(wf: Any, parsed: Any, key: str) -> None:
     """A direct start of a Camunda process without a none or timer start event (the caller
     checked): its only start event (conditional, message or signal) is passed through; several
-    start events are refused (no initial activity). Plain BPMN is left as SpiffWorkflow has it."""
-    if parsed.model.dialect != "camunda":
-        return
+    start events are refused (no initial activity). Plain BPMN passes through its only start
+    event the same way (as a call activity already began its called process there, whatever the
+    dialect); several start events there keep SpiffWorkflow's reading (the case waits for
+    whichever comes first)."""
     starts = _start_events(parsed.spec)
+    if parsed.model.dialect != "camunda":
+        if len(starts) == 1 and (_conditional(starts[0]) or _awaits_event(starts[0])):
+            open_start_events(wf)
+            _pass(wf)
+        return
     if not starts:
         return
     if len(starts) > 1 and getattr(parsed.spec, "first_start_is_initial", False):
