@@ -19,6 +19,12 @@ Which figure is which:
   NOTIFY) and completing it; a separate `amtsflow worker` process (engine.jobs.WorkerThread with its
   production defaults: 4 executor threads on PostgreSQL, woken by PostgreSQL NOTIFY) runs the
   service jobs. Target >= 0.2.
+- "web + worker over HTTP": the same deployment as its users run it (bench/http_topology.py):
+  `amtsflow serve` (gunicorn, 8 request threads) and `amtsflow worker` as separate processes on a
+  PostgreSQL database of their own, the clients (an API token each) over HTTP with
+  POST /api/v1/cases, GET /api/v1/cases/{id}/tasks?wait=30 and POST /api/v1/tasks/{id}/complete.
+  The difference to the line above is the HTTP layer: WSGI server, Flask, token authentication,
+  JSON. ``--no-http`` leaves it out.
 
 On a shared machine compare changes to that set-up by CPU time and round trips per case, per
 process: bench/topology_breakdown.py runs the same set-up and prints them.
@@ -81,6 +87,9 @@ class NoopConnector:
 class RawServiceEnvironment(TaskDataEnvironment):
     def call_service(self, context: Any, **kwargs: Any) -> str:
         return json.dumps({"found": True})
+
+
+HTTP_LABEL = "web + worker over HTTP"
 
 
 def raw_cases_per_second(n: int) -> float:
@@ -224,6 +233,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--postgres", default=os.environ.get("AMTSFLOW_TEST_POSTGRES_URL"))
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients of the web process (topology)")
+    parser.add_argument("--no-http", action="store_true",
+                        help="PostgreSQL: leave out the set-up over HTTP (bench/http_topology.py)")
     parser.add_argument("--no-analyze", action="store_true",
                         help="PostgreSQL: measure without planner statistics (no ANALYZE after the warm-up)")
     args = parser.parse_args()
@@ -246,9 +257,18 @@ def main() -> None:
             engine_cases_per_second(engines[label], 20, local_worker=_local)  # warm-up: parse, caches, pool
         raw_cases_per_second(20)
         topology = Topology(args.postgres) if args.postgres else None
-        labels = [label for label, _url, _local in targets] + (["PostgreSQL, web + worker"] if topology else [])
+        over_http = None
+        if args.postgres and not args.no_http:
+            from bench.http_topology import HttpTopology
+
+            over_http = HttpTopology(args.postgres, clients=args.clients)
+        labels = [label for label, _url, _local in targets] + (["PostgreSQL, web + worker"] if topology else []) \
+            + ([HTTP_LABEL] if over_http else [])
         if topology:
             topology.cases_per_second(20, args.clients)  # warm-up
+        if over_http:
+            over_http.cases_per_second(40, args.clients)  # warm-up
+            over_http.analyze()
         if args.postgres and not args.no_analyze:
             analyze(engines["PostgreSQL"].db)   # the topology's database too: the same one
         rates: dict[str, list[float]] = {label: [] for label in labels}
@@ -265,12 +285,19 @@ def main() -> None:
                 rate = topology.cases_per_second(args.cases, args.clients)
                 rates["PostgreSQL, web + worker"].append(rate)
                 ratios["PostgreSQL, web + worker"].append(rate / raw)
+            if over_http:
+                rate = over_http.cases_per_second(args.cases, args.clients)
+                rates[HTTP_LABEL].append(rate)
+                ratios[HTTP_LABEL].append(rate / raw)
         if topology:
             topology.close()
+        if over_http:
+            over_http.close()
         print(f"raw SpiffWorkflow, in memory        median {statistics.median(raws):7.1f} cases/s"
               f"   best {max(raws):7.1f}")
         for label in labels:
-            target = {"SQLite": "   (target >= 0.25)", "PostgreSQL, web + worker": "   (target >= 0.2)"}.get(label, "")
+            target = {"SQLite": "   (target >= 0.25)", "PostgreSQL, web + worker": "   (target >= 0.2)",
+                      HTTP_LABEL: "   (target >= 0.2)"}.get(label, "")
             print(f"engine on {label:<26} median {statistics.median(rates[label]):7.1f} cases/s"
                   f"   best {max(rates[label]):7.1f}   ratio engine/raw: best/best {max(rates[label]) / max(raws):5.2f}"
                   f", median of rounds {statistics.median(ratios[label]):4.2f}"
