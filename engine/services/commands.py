@@ -34,7 +34,7 @@ from engine.runtime.parsing import ParsedProcess
 from engine.runtime.call_activity import bound_definitions, resolving
 from engine.runtime.serialization import round_trips
 from engine.runtime.workflow import CONDITION_PREVIOUS, Waits, WorkflowRunner
-from engine.services import audit, task_assignment, task_wait, thrown
+from engine.services import audit, quiet_cases, task_assignment, thrown
 from engine.services.called import CallResolver
 from engine.services.case_events import open_incident
 from engine.services.projections import Projector, sync_case_fields, waits_snapshot
@@ -318,7 +318,7 @@ def _project(cmd: Command, new: bool, now: datetime, outcome: _Outcome,
         # processes hear of it through NOTIFY amtsflow_tasks, migration 0024)
         cmd.uow.after_commit(functools.partial(engine.task_bells.ring, row.id))
     elif not outcome.waits.user_tasks:   # no open task after the commit: a waiter need not read it
-        task_wait.mark_quiet(engine, cmd.uow, row.id, getattr(row, "tenant_id", None) or tenant_or_none())
+        quiet_cases.mark_quiet(engine, cmd.uow, row.id, getattr(row, "tenant_id", None) or tenant_or_none())
     sync_case_fields(conn, row.id, [*cmd.parsed.model.case_fields], {} if new else (row.data or {}), outcome.data)
     return projector
 

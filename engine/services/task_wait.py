@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import bindparam, select
 
 from engine.domain.errors import NotFound
-from engine.persistence.db import UnitOfWork
 from engine.persistence import tables as t
 from engine.persistence.db import reading
 from engine.persistence.fast import FastStatement, flush_deferred
 from engine.persistence.notify import TASK_CHANNEL, start_listener
 from engine.services.queries import task_view
+from engine.services.quiet_cases import listening, mark_quiet
 from engine.services.read_models import TaskView
 from engine.tenancy import tenant_or_none
 
@@ -61,23 +61,6 @@ def ensure_listener(engine: Engine) -> None:
             if listener is not None:   # a task written before LISTEN is in place would wait for the re-check
                 listener.listening.wait(LISTEN_WAIT_SECONDS)
             engine.task_listener = listener or False
-
-
-def listening(engine: Engine) -> bool:
-    """This process hears every NOTIFY amtsflow_tasks now (its listener has LISTEN in place)."""
-    listener = engine.task_listener
-    return bool(listener) and bool(listener.listening.is_set())
-
-
-def mark_quiet(engine: Engine, uow: UnitOfWork, case_id: str, tenant: str | None) -> None:
-    """In a command whose commit leaves the case without an open task and not ended: mark it
-    quiet now, confirmed once the commit succeeded (:meth:`engine.bell.CaseBells.expect_quiet`;
-    a ring in between, even of a commit of another process that came first, spoils the mark)."""
-    if not listening(engine):
-        return
-    bells = engine.task_bells
-    mark = bells.expect_quiet(case_id, tenant)
-    uow.after_commit(lambda: bells.confirm_quiet(case_id, mark))
 
 
 def open_tasks(engine: Engine, case_id: str, *, with_status: bool = True) -> tuple[list[TaskView], str | None]:

@@ -14,7 +14,7 @@ from engine.services import queries
 from engine.services.variables import set_variables
 from webui.auth import engine
 from webui.engine_rest.base import STAFF, RestError, body, bp, require, user
-from webui.engine_rest.instances import _readable
+from webui.engine_rest.instances import readable_instance
 from webui.engine_rest.variables import typed, untyped, untyped_all
 
 OPERATORS = ("owner", "admin")
@@ -27,7 +27,7 @@ def _missing(instance_id: str, name: str) -> RestError:
 @bp.get("/process-instance/<instance_id>/variables/<name>")
 def get_instance_variable(instance_id: str, name: str) -> Any:
     require(*STAFF)
-    data = _readable(instance_id)["data"] or {}
+    data = readable_instance(instance_id)["data"] or {}
     if name not in data:
         raise _missing(instance_id, name)
     return jsonify(typed(data[name]))

@@ -31,7 +31,7 @@ def instance_dto(case_id: str) -> dict[str, Any]:
     return _dto(view, definitions.definition_of(engine(), case_id))
 
 
-def _readable(case_id: str) -> CaseView:
+def readable_instance(case_id: str) -> CaseView:
     """Owners and admins read every case; other staff the cases they started."""
     view = queries.get_case(engine(), case_id, with_history=False)
     if not user().has_role("owner", "admin") and view.get("started_by") != user().username:
@@ -72,14 +72,14 @@ def count_instances() -> Any:
 @bp.get("/process-instance/<instance_id>")
 def get_instance(instance_id: str) -> Any:
     require(*STAFF)
-    view = _readable(instance_id)
+    view = readable_instance(instance_id)
     return jsonify(_dto(view, definitions.definition_of(engine(), instance_id)))
 
 
 @bp.get("/process-instance/<instance_id>/variables")
 def instance_variables(instance_id: str) -> Any:
     require(*STAFF)
-    return jsonify(typed_all(_readable(instance_id)["data"] or {}))
+    return jsonify(typed_all(readable_instance(instance_id)["data"] or {}))
 
 
 @bp.delete("/process-instance/<instance_id>")
