@@ -42,25 +42,17 @@ def bound_date(bound: Any) -> date | None:
         return None
 
 
-def date_bound_errors(lower: bool, bound: Any, instance: Any, schema: dict[str, Any]) -> str | None:
-    """Why ``instance`` breaks the formatMinimum (``lower``) or formatMaximum ``bound``; None if not."""
-    if schema.get("format") != "date" or not isinstance(instance, str):
-        return None
-    try:
-        value = date.fromisoformat(instance)
-    except ValueError:
-        return None                     # the format check says what is wrong
-    limit = bound_date(bound)
-    if limit is not None and (value < limit if lower else value > limit):
-        return f"{instance} is {'before' if lower else 'after'} {limit.isoformat()} ({bound})"
-    return None
-
-
 def _date_bound(lower: bool) -> Any:
     def check(validator: Any, bound: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
-        problem = date_bound_errors(lower, bound, instance, schema)
-        if problem is not None:
-            yield ValidationError(problem)
+        if schema.get("format") != "date" or not isinstance(instance, str):
+            return
+        try:
+            value = date.fromisoformat(instance)
+        except ValueError:
+            return                      # the format check says what is wrong
+        limit = bound_date(bound)
+        if limit is not None and (value < limit if lower else value > limit):
+            yield ValidationError(f"{instance} is {'before' if lower else 'after'} {limit.isoformat()} ({bound})")
     return check
 
 

@@ -14,7 +14,6 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from engine.domain.errors import FormValidationError
-from engine.services.form_check import Check, Unsure, compile_form
 from engine.services.form_formats import FORMATS, FormValidator, bound_date
 
 TYPE_NAMES = {
@@ -76,27 +75,25 @@ def _field(error: ValidationError) -> str:
     return ".".join(path) or "_form"
 
 
-_validators: OrderedDict[int, tuple[dict[str, Any], Draft202012Validator, Check | None]] = OrderedDict()
+_validators: OrderedDict[int, tuple[dict[str, Any], Draft202012Validator]] = OrderedDict()
 _validators_lock = threading.Lock()
 
 
-def _validator(schema: dict[str, Any]) -> tuple[Draft202012Validator, Check | None]:
-    """One validator per schema object (forms live as long as their parsed definition), with
-    the schema's compiled quick check (engine.services.form_check; None: none); the entry
-    keeps the schema itself, so an id is never mistaken for a later object's."""
+def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+    """One validator per schema object (forms live as long as their parsed definition); the
+    entry keeps the schema itself, so an id is never mistaken for a later object's."""
     key = id(schema)
     with _validators_lock:
         entry = _validators.get(key)
         if entry is not None and entry[0] is schema:
             _validators.move_to_end(key)
-            return entry[1], entry[2]
+            return entry[1]
     validator = FormValidator(schema, format_checker=FORMATS)
-    quick = compile_form(schema)
     with _validators_lock:
-        _validators[key] = (schema, validator, quick)
+        _validators[key] = (schema, validator)
         while len(_validators) > 256:
             _validators.popitem(last=False)
-    return validator, quick
+    return validator
 
 
 def validate(schema: dict[str, Any] | None, data: Any, *, where: str = "") -> None:
@@ -106,12 +103,7 @@ def validate(schema: dict[str, Any] | None, data: Any, *, where: str = "") -> No
                                   {"_form": ["Die Angaben müssen ein Formular-Objekt sein."]})
     if schema is None:
         return
-    validator, quick = _validator(schema)
-    try:
-        if quick is not None and quick(data):     # valid, as jsonschema would find (without its cost)
-            return
-    except Unsure:
-        pass
+    validator = _validator(schema)
     errors = _errors(validator, data)
     if errors:
         errors = _per_field(validator, schema, data, errors)
