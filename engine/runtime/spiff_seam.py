@@ -29,8 +29,10 @@ from typing import Any
 from uuid import UUID, SafeUUID
 
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnBaseWorkflow as _BpmnBaseWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.workflow import Workflow as _Workflow
 
 HOOKS = {  # class path -> protected methods our subclasses override (their parameters, without self)
     "SpiffWorkflow.specs.base.TaskSpec": {
@@ -47,6 +49,7 @@ HOOKS = {  # class path -> protected methods our subclasses override (their para
 _TIMER = "SpiffWorkflow.bpmn.specs.event_definitions.timer."
 _CONVERTERS = "SpiffWorkflow.bpmn.serializer.default."
 _HELPERS = "SpiffWorkflow.bpmn.serializer.helpers."
+_ITER = "SpiffWorkflow.bpmn.util.task."
 COPIED = {  # library function -> (sha256 of its source when we mirrored it, where our version lives)
     "SpiffWorkflow.bpmn.workflow.BpmnWorkflow._do_engine_steps": (
         "1c52d09d52f7203845c6af36d555ad851b57b26a294c7da6f2a4f73b04a3082f", "engine.runtime.stepping.engine_steps"),
@@ -99,6 +102,27 @@ COPIED = {  # library function -> (sha256 of its source when we mirrored it, whe
         "8167a1cedb32344ae3b563a9241179df21db452b7ad499b3b2538c307bf3f09a", "tasks_to_dict (here)"),
     "SpiffWorkflow.task.Task.parent.fget": (
         "70a7622fce2f348b827b9011259b83904502c862fe8fecb2c5bfa3669d3bf2d6", "tasks_to_dict, tasks_from_dict (here)"),
+    # a workflow's tasks in some states, without the iterator's per-task method calls
+    _ITER + "BpmnTaskIterator._next": (
+        "344c7da965a176ec1e07452c583168ab4e264881dfe86b5350b11ec9b2cc5f43", "tasks_in_state (here)"),
+    _ITER + "BpmnTaskIterator.__init__": (
+        "d2e1aaf4d8328c22ac1e3aa41353afad849c7ddd49ab65571b5f25ab790fb101", "tasks_in_state (here)"),
+    _ITER + "BpmnTaskFilter.matches": (
+        "08e50e44d4836004f261a3833bf0aba527276bfd21c836c564d0b3c5c7264b25", "tasks_in_state (here)"),
+    "SpiffWorkflow.util.task.TaskIterator.__init__": (
+        "86cd5292d76b19c4f1ffbb9efc56de284dca2a55cdda874767661bd1d393b140", "tasks_in_state (here)"),
+    "SpiffWorkflow.util.task.TaskIterator.__next__": (
+        "e022469d2efe5d1ccd55899e147a03b40b3dac28af781b65fb7b7639b91b458a", "tasks_in_state (here)"),
+    "SpiffWorkflow.util.task.TaskIterator._update_depth": (
+        "b018c506c9b027fe5819d49e53f859fa3113a7a17001b8c1234224dbafce169f", "tasks_in_state (here)"),
+    "SpiffWorkflow.util.task.TaskIterator._handle_leaf_depth": (
+        "d873a71707f4a5c6a21e07b5d0f6f494d1e039eb562a10e68e68b512e6095af6", "tasks_in_state (here)"),
+    "SpiffWorkflow.util.task.TaskFilter.matches": (
+        "a495446080b6cf4e02b0f91b0f7bf5e658974e3316b6f559328e1047890761a6", "tasks_in_state (here)"),
+    "SpiffWorkflow.workflow.Workflow.get_tasks": (
+        "7dc3413faeb71c5cf478e60c04de5739f361eea2c8c3b9eadf9d1b5948137ac6", "tasks_in_state (here)"),
+    "SpiffWorkflow.bpmn.util.subworkflow.BpmnBaseWorkflow.get_tasks_iterator": (
+        "d238edf6a8b16727570dcdccb0266bf0113ca633131778c8cac0f2465d9559d1", "tasks_in_state (here)"),
 }
 
 
@@ -519,3 +543,49 @@ def restore_data(registry: Any, value: Any) -> Any:
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 _UNKNOWN = SafeUUID.unknown
+
+
+# ------------------------------------------------------------------ a workflow's tasks by state
+
+
+def tasks_in_state(workflow: Any, state: int) -> list[Any]:
+    """``workflow.get_tasks(state=state)``: the tasks ``BpmnTaskIterator`` (pinned in COPIED)
+    yields from the workflow's root with a filter on the state only (every other filter value
+    matches any task), in its order: depth first, sub-workflows of unfinished activities
+    before the activity's children, not below a task in a state before ``min_state``, at
+    most 1000 levels deep (the depth counted as the iterator counts it). The same work without
+    the iterator's method calls per task and its list copies (a stack instead of a list it
+    prepends to and pops from the front)."""
+    cls = type(workflow)
+    if cls.get_tasks is not _Workflow.get_tasks or cls.get_tasks_iterator is not _BpmnBaseWorkflow.get_tasks_iterator:
+        return workflow.get_tasks(state=state)  # type: ignore[no-any-return]
+    if state & TaskState.PREDICTED_MASK:
+        min_state = TaskState.MAYBE
+    elif state & TaskState.DEFINITE_MASK:
+        min_state = TaskState.FUTURE
+    else:
+        min_state = TaskState.COMPLETED
+    skip_finished = state <= TaskState.FINISHED_MASK
+    finished = TaskState.FINISHED_MASK
+    found: list[Any] = []
+    stack = [workflow.task_tree]   # the iterator's task_list, reversed: its first task is the last here
+    depth = 0
+    while stack:
+        task = stack.pop()
+        subprocess = task.workflow.top_workflow.subprocesses.get(task.id)
+        if (task._children or subprocess is not None) and (task.state >= min_state or subprocess is not None) \
+                and depth < 1000 and task.task_spec.name is not None:
+            if subprocess is None or (task.state >= finished and skip_finished):
+                stack.extend(reversed(task.children))
+            else:
+                stack.extend(reversed([subprocess.task_tree, *task.children]))
+            depth += 1
+        elif stack:
+            ancestor = stack[-1].parent
+            current = task.parent
+            while current is not None and current != ancestor:
+                current = current.parent
+                depth -= 1
+        if task._state & state and task.last_state_change >= 0:
+            found.append(task)
+    return found

@@ -44,7 +44,7 @@ def _run_ready(workflow: Any, did_complete: Callable[[Any], None], blocked: set[
     if not _any_ready(workflow):
         return 0
     count = 0
-    for task in workflow.get_tasks(state=TaskState.READY):
+    for task in spiff_seam.tasks_in_state(workflow, TaskState.READY):   # workflow.get_tasks(state=READY)
         if task.state != TaskState.READY:   # cancelled by an earlier task of this round
             continue
         if count and not _alive(workflow):   # an earlier task's event interrupted an activity around it

@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.util.task import TaskState
 
+from engine.runtime import spiff_seam
 from engine.runtime.camunda_tasks import trigger_message
 from engine.runtime.listeners import TASK_ATTRIBUTES
 from engine.runtime.specs import AWAITING_TRIGGER
@@ -93,7 +94,7 @@ def read_waits(wf: BpmnWorkflow, models: dict[str, Any],
     result = Waits(completed=wf.completed)
     if wf.completed:
         return result
-    for task in wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.ERROR):
+    for task in spiff_seam.tasks_in_state(wf, TaskState.READY | TaskState.STARTED | TaskState.ERROR):
         key = process_key_of(task)
         eid = element_id_of(task)
         model = models.get(key) or _model_with(models, eid)  # embedded sub-processes: the enclosing model

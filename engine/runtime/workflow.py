@@ -179,7 +179,7 @@ class WorkflowRunner:
         if wf.completed:
             return {k: v for k, v in wf.data.items() if k not in ("data_objects", STATUS_KEY)}
         data: dict[str, Any] = {}
-        open_tasks = wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR)
+        open_tasks = spiff_seam.tasks_in_state(wf, TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR)
         for task in open_tasks:
             data.update(outer_view(task))  # an activity's local variables are not case data
         last = wf.last_task
