@@ -29,7 +29,7 @@ from engine.bootstrap import Engine
 from engine.jobs import JobExecutor
 from engine.persistence import tables as t
 from engine.persistence.fast import DeferredRows, FastStatement
-from engine.services import cases, messages, queries, task_wait
+from engine.services import cases, identity, messages, queries, task_wait
 from tests.fakes import FakeConnector
 from engine.services.deploy import deploy, read_paths
 from tests.integration.helpers import MODELS, deploy_models
@@ -164,6 +164,12 @@ def _workload(engine: Engine, clock: Any, folder: Path) -> None:
     assert task_wait.wait_for_tasks(engine, first, 0) == [task]       # the case's open tasks and its status
     queries.list_tasks(engine)
     queries.get_case(engine, first)
+    assert queries.get_task(engine, task["id"])["id"] == task["id"]
+    identity.create_group(engine, "gruppe", "Gruppe")
+    identity.create_user(engine, "fachverfahren", "Fachverfahren", roles=["clerk"], groups_=["gruppe"])
+    _token_id, token = identity.create_api_token(engine, "fachverfahren", "Eingang")
+    found = identity.identify_token(engine, token)                    # the token, its account and groups
+    assert found is not None and found.user.groups == ("gruppe",)
     cases.claim(engine, task["id"], "sb1")
     cases.complete_task(engine, task["id"], {"ergebnis": "ok"}, actor="sb1", internal=True)
     checked = cases.start_case(engine, "vieraugen", {}, internal=True)   # four-eyes: an exclusion is written
