@@ -95,7 +95,10 @@ def _cpu_seconds(pid: int) -> float:
 class HttpTopology:
     """`amtsflow serve` and `amtsflow worker` on a fresh PostgreSQL database of their own."""
 
-    def __init__(self, base_url: str, *, clients: int = 4, port: int = 8097, threads: int = 8) -> None:
+    def __init__(self, base_url: str, *, clients: int = 4, port: int = 8097, threads: int | None = None) -> None:
+        # gunicorn's default 8 request threads, more for many clients: each client's long poll holds a
+        # thread, and at most half of them may wait at once (AMTSFLOW_LONG_POLLS_MAX)
+        threads = threads or max(8, 2 * clients)
         from engine.bootstrap import bootstrap
         from engine.persistence.migrate import upgrade
         from engine.services import identity

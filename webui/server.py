@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from typing import Any
 
@@ -22,6 +23,7 @@ from engine.settings import Settings
 
 def serve(settings: Settings, host: str, port: int, processes: int, threads: int,
           graceful_seconds: int = 30, engine: Any = None) -> None:
+    publish_server_size(processes, threads)
     if settings.database_url.startswith("sqlite"):
         if processes != 1:
             raise click.UsageError("SQLite allows one writer at a time: serve it from one process "
@@ -31,6 +33,14 @@ def serve(settings: Settings, host: str, port: int, processes: int, threads: int
         if engine is not None:   # gunicorn builds one engine per worker process (after the fork)
             engine.db.dispose()
         _serve_gunicorn(settings, host, port, processes, threads, graceful_seconds)
+
+
+def publish_server_size(processes: int, threads: int) -> None:
+    """The size ``serve`` was given (options or environment), for what the app sizes by it (the
+    long-poll caps: half the request threads, webui/engine_rest/long_polls.py) in this process
+    and in gunicorn's workers (forked after): `serve --threads 16` allows 8 waiting polls."""
+    os.environ["AMTSFLOW_WEB_PROCESSES"] = str(processes)
+    os.environ["AMTSFLOW_WEB_THREADS"] = str(threads)
 
 
 def _serve_waitress(settings: Settings, host: str, port: int, threads: int, engine: Any) -> None:

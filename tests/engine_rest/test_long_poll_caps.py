@@ -68,3 +68,23 @@ def test_defaults_follow_the_request_threads() -> None:
                                     "AMTSFLOW_LONG_POLLS_PER_ACCOUNT": 2}
     assert long_poll_config({"AMTSFLOW_WEB_THREADS": "32", "AMTSFLOW_LONG_POLL_MAX_SECONDS": "60"}) == {
         "AMTSFLOW_LONG_POLL_MAX_SECONDS": 60.0, "AMTSFLOW_LONG_POLLS_MAX": 16, "AMTSFLOW_LONG_POLLS_PER_ACCOUNT": 8}
+
+
+def test_serve_sizes_the_caps_by_the_threads_it_was_given(monkeypatch: Any, tmp_path: Any) -> None:
+    """`amtsflow serve --threads 16`: the option (not only the environment variable) sizes the
+    caps of the app it serves, 8 waiting polls per process, 4 per account."""
+    import os
+
+    from engine.settings import Settings
+    from webui import server
+
+    monkeypatch.delenv("AMTSFLOW_WEB_THREADS", raising=False)
+    monkeypatch.delenv("AMTSFLOW_WEB_PROCESSES", raising=False)
+    seen = {}
+    monkeypatch.setattr(server, "_serve_waitress", lambda *args: seen.update(long_poll_config(os.environ)))
+    try:
+        server.serve(Settings(database_url=f"sqlite:///{tmp_path}/x.sqlite"), "127.0.0.1", 0, 1, 16)
+    finally:   # monkeypatch restores the variables it deleted, not ones set meanwhile
+        os.environ.pop("AMTSFLOW_WEB_THREADS", None)
+        os.environ.pop("AMTSFLOW_WEB_PROCESSES", None)
+    assert (seen["AMTSFLOW_LONG_POLLS_MAX"], seen["AMTSFLOW_LONG_POLLS_PER_ACCOUNT"]) == (8, 4)
