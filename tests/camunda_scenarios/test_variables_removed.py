@@ -33,14 +33,26 @@ SEQUENTIAL = f'''{HEAD}
  </process>
 </definitions>'''
 
-PARALLEL = f'''{HEAD}
- <process id="zweig" isExecutable="true">
+USER = '<userTask id="{0}" camunda:candidateGroups="g"/>'
+TIMER = ('<intermediateCatchEvent id="{0}"><timerEventDefinition><timeDuration>PT1H</timeDuration>'
+         '</timerEventDefinition></intermediateCatchEvent>')
+
+
+def _split(process_id: str, *branches: list[tuple[str, str]]) -> str:
+    """setzen -> parallel split -> each branch's elements in sequence -> join -> danach."""
+    body = []
+    for k, branch in enumerate(branches):
+        ids = ["teilen", *(element_id for element_id, _ in branch), "vereinen"]
+        body += [template.format(element_id) for element_id, template in branch]
+        body += [f'<sequenceFlow id="f{k}_{i}" sourceRef="{a}" targetRef="{b}"/>' for i, (a, b) in
+                 enumerate(zip(ids, ids[1:]))]
+    joined = "\n  ".join(body)
+    return f'''{HEAD}
+ <process id="{process_id}" isExecutable="true">
   <startEvent id="s"/><sequenceFlow id="f0" sourceRef="s" targetRef="setzen"/>
   {SET}<sequenceFlow id="f1" sourceRef="setzen" targetRef="teilen"/>
   <parallelGateway id="teilen"/>
-  <sequenceFlow id="fa" sourceRef="teilen" targetRef="a"/><sequenceFlow id="fb" sourceRef="teilen" targetRef="b"/>
-  <userTask id="a" camunda:candidateGroups="g"/><userTask id="b" camunda:candidateGroups="g"/>
-  <sequenceFlow id="fa2" sourceRef="a" targetRef="vereinen"/><sequenceFlow id="fb2" sourceRef="b" targetRef="vereinen"/>
+  {joined}
   <parallelGateway id="vereinen"/>
   <sequenceFlow id="f4" sourceRef="vereinen" targetRef="danach"/>
   <userTask id="danach" camunda:candidateGroups="g"/>
@@ -48,40 +60,10 @@ PARALLEL = f'''{HEAD}
  </process>
 </definitions>'''
 
-THREE = f'''{HEAD}
- <process id="drei" isExecutable="true">
-  <startEvent id="s"/><sequenceFlow id="f0" sourceRef="s" targetRef="setzen"/>
-  {SET}<sequenceFlow id="f1" sourceRef="setzen" targetRef="teilen"/>
-  <parallelGateway id="teilen"/>
-  <sequenceFlow id="fa" sourceRef="teilen" targetRef="a"/><sequenceFlow id="fb" sourceRef="teilen" targetRef="b"/>
-  <sequenceFlow id="fc" sourceRef="teilen" targetRef="c"/>
-  <userTask id="a" camunda:candidateGroups="g"/><userTask id="b" camunda:candidateGroups="g"/>
-  <userTask id="c" camunda:candidateGroups="g"/>
-  <sequenceFlow id="fa2" sourceRef="a" targetRef="vereinen"/><sequenceFlow id="fb2" sourceRef="b" targetRef="vereinen"/>
-  <sequenceFlow id="fc2" sourceRef="c" targetRef="vereinen"/>
-  <parallelGateway id="vereinen"/>
-  <sequenceFlow id="f4" sourceRef="vereinen" targetRef="danach"/>
-  <userTask id="danach" camunda:candidateGroups="g"/>
-  <sequenceFlow id="f5" sourceRef="danach" targetRef="e"/><endEvent id="e"/>
- </process>
-</definitions>'''
 
-TIMER_BRANCH = f'''{HEAD}
- <process id="frist_zweig" isExecutable="true">
-  <startEvent id="s"/><sequenceFlow id="f0" sourceRef="s" targetRef="setzen"/>
-  {SET}<sequenceFlow id="f1" sourceRef="setzen" targetRef="teilen"/>
-  <parallelGateway id="teilen"/>
-  <sequenceFlow id="fa" sourceRef="teilen" targetRef="a"/><sequenceFlow id="fb" sourceRef="teilen" targetRef="frist"/>
-  <userTask id="a" camunda:candidateGroups="g"/>
-  <intermediateCatchEvent id="frist"><timerEventDefinition><timeDuration>PT1H</timeDuration></timerEventDefinition></intermediateCatchEvent>
-  <sequenceFlow id="fb1" sourceRef="frist" targetRef="b"/><userTask id="b" camunda:candidateGroups="g"/>
-  <sequenceFlow id="fa2" sourceRef="a" targetRef="vereinen"/><sequenceFlow id="fb2" sourceRef="b" targetRef="vereinen"/>
-  <parallelGateway id="vereinen"/>
-  <sequenceFlow id="f4" sourceRef="vereinen" targetRef="danach"/>
-  <userTask id="danach" camunda:candidateGroups="g"/>
-  <sequenceFlow id="f5" sourceRef="danach" targetRef="e"/><endEvent id="e"/>
- </process>
-</definitions>'''
+PARALLEL = _split("zweig", [("a", USER)], [("b", USER)])
+THREE = _split("drei", [("a", USER)], [("b", USER)], [("c", USER)])
+TIMER_BRANCH = _split("frist_zweig", [("a", USER)], [("frist", TIMER), ("b", USER)])
 
 LOCAL = f'''{HEAD}
  <process id="lokal" isExecutable="true">
