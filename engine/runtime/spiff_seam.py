@@ -344,20 +344,54 @@ def lazy_log_extras() -> None:
 
             _LIBRARY_LOG_EXTRAS[cls] = library
             setattr(cls, "collect_log_extras", extras)
+        _name_states_once()
+
+
+# The library's TaskState.get_name builds a dict of every state's name on each call, and Task's
+# _set_state calls it for the message of every state change (an f-string: also when the record
+# is dropped). A state's name never changes: each is looked up once.
+_LIBRARY_STATE_NAMES: list[Callable[[int], str]] = []
+
+
+def _name_states_once() -> None:
+    from SpiffWorkflow.util.task import TaskState
+
+    if _LIBRARY_STATE_NAMES:
+        return
+    library = TaskState.get_name
+    names: dict[int, str] = {}
+
+    def get_name(cls: type, state: int) -> str:
+        try:
+            return names[state]
+        except (KeyError, TypeError):   # TypeError: not hashable; the library says what it makes of it
+            name: str = library(state)
+            if isinstance(state, int):
+                names[state] = name
+            return name
+
+    _LIBRARY_STATE_NAMES.append(library)
+    setattr(TaskState, "get_name", classmethod(get_name))
 
 
 @contextlib.contextmanager
 def library_log_extras() -> Iterator[None]:
-    """The library's own ``collect_log_extras`` inside the block (bench/engine.py measures raw
+    """The library's own ``collect_log_extras`` and ``TaskState.get_name`` inside the block (bench/engine.py measures raw
     SpiffWorkflow as shipped); not for use while cases are stepped in other threads."""
+    from SpiffWorkflow.util.task import TaskState
+
     installed = {cls: cls.__dict__["collect_log_extras"] for cls in _LIBRARY_LOG_EXTRAS}
+    our_names = TaskState.__dict__["get_name"]
     for cls, library in _LIBRARY_LOG_EXTRAS.items():
         setattr(cls, "collect_log_extras", library)
+    if _LIBRARY_STATE_NAMES:
+        setattr(TaskState, "get_name", classmethod(_LIBRARY_STATE_NAMES[0].__func__))  # type: ignore[attr-defined]
     try:
         yield
     finally:
         for cls, ours in installed.items():
             setattr(cls, "collect_log_extras", ours)
+        setattr(TaskState, "get_name", our_names)
 
 
 # ------------------------------------------------------------------ the case state's task dicts

@@ -293,6 +293,19 @@ def test_log_extras_are_not_built_for_records_nobody_logs(spiff_loggers_quiet: N
     assert task.collect_log_extras() == {}
 
 
+def test_state_names_are_looked_up_once_and_are_the_librarys() -> None:
+    from SpiffWorkflow.util.task import TaskState
+
+    spiff_seam.lazy_log_extras()
+    with spiff_seam.library_log_extras():
+        library = {state: TaskState.get_name(state) for state in range(0, 512)}
+        assert TaskState.__dict__["get_name"].__func__.__qualname__ == "TaskState.get_name"
+    assert {state: TaskState.get_name(state) for state in range(0, 512)} == library
+    # the engine's: no dict of all names built per call (the library's builds one every time)
+    assert TaskState.__dict__["get_name"].__func__.__qualname__ != "TaskState.get_name"
+    assert TaskState.get_name(TaskState.READY) == "READY"
+
+
 def test_log_extras_are_the_librarys_when_a_spiff_logger_logs(spiff_loggers_quiet: None,
                                                              caplog: pytest.LogCaptureFixture) -> None:
     spiff_seam.lazy_log_extras()
