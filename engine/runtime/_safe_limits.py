@@ -242,6 +242,16 @@ def make_builtins(max_size: int) -> dict[str, Callable[..., Any]]:
     def str_(value: Any = "") -> str:
         return to_text(value, False, max_size)
 
+    def juel_text(value: Any) -> str:
+        """A value inside a JUEL composite text (``'Antrag ${nr}'``, what
+        :func:`engine.runtime.juel.translate` emits) as EL coerces it to a String: null is the
+        empty text, a boolean ``true``/``false``; anything else as ``str()``."""
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str_(value)
+
     def juel_arith(op: str, left: Any, right: Any) -> Any:
         """JUEL's ``+ - * / %`` (EL 1.7, what :func:`engine.runtime.juel.translate` emits): beside
         a number or null, null counts as 0 and a text as the number it spells, as Camunda 7
@@ -314,5 +324,6 @@ def make_builtins(max_size: int) -> dict[str, Callable[..., Any]]:
             "min": min, "max": max, "sum": sum_, "abs": abs, "sorted": sorted_, "reversed": reversed,
             "any": any, "all": all, "list": list, "dict": dict, "set": set, "tuple": tuple,
             "range": range_, "enumerate": enumerate, "zip": zip, "is_empty": is_empty, "juel_arith": juel_arith,
+            "juel_text": juel_text,
             "juel_compare": juel_compare, "flowable_skip_enabled": flowable_skip_enabled,
             "flowable_skip": flowable_skip}

@@ -75,7 +75,7 @@ def constant_value(name: str) -> str | None:
             if isinstance(left, str) != isinstance(right, str):
                 raise ValueError("mixed")
             return left + right
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str" \
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("str", "juel_text") \
                 and len(node.args) == 1 and not node.keywords:
             return str(value(node.args[0]))
         raise ValueError("not a constant")

@@ -15,8 +15,9 @@ beside a number compares as that number (``${x == 5}`` with the text "5" is true
 "false" beside a boolean as booleans, an ordering with null is false. Known semantic differences, which the translation does not paper
 over: text + text concatenates where a text is no number or empty (JUEL fails there; two
 texts that spell numbers are added as numbers, as in JUEL); ``%`` follows Python's sign rules for negative operands; ``and``/``or``
-return an operand rather than a boolean; ``str(None)`` is ``'None'`` where JUEL renders null
-as ``''``.
+return an operand rather than a boolean. In a composite text (``'Antrag ${nr}'``) each value is
+rendered as EL coerces it to a String (``juel_text``: null as the empty text, booleans as
+``true``/``false``).
 
 The tokenizer and parser (JUEL text -> tuple trees) are in :mod:`engine.runtime.juel_parser`;
 this module renders the trees as Python and translates timer values.
@@ -59,7 +60,7 @@ def translate(text: str) -> str:
     """Translate a JUEL expression or composite text into a safe-evaluator expression.
 
     ``'${a == "x" && !b}'`` becomes ``"juel_compare('==', a, 'x') and not b"``; ``'Antrag ${nr} eingegangen'``
-    becomes ``"'Antrag ' + str(nr) + ' eingegangen'"``; text without an expression becomes
+    becomes ``"'Antrag ' + juel_text(nr) + ' eingegangen'"``; text without an expression becomes
     its Python string literal.
     """
     if not isinstance(text, str):
@@ -71,7 +72,7 @@ def translate(text: str) -> str:
     elif len(parts) == 1:
         out = _emit(exprs[0], 0)  # the only part is the expression
     else:
-        out = " + ".join(repr(p) if isinstance(p, str) else f"str({_emit(p, 0)})" for p in parts)
+        out = " + ".join(repr(p) if isinstance(p, str) else f"juel_text({_emit(p, 0)})" for p in parts)
     try:
         ast.parse(out, mode="eval")
     except SyntaxError as exc:  # pragma: no cover - a translator bug, never user input

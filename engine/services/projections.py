@@ -156,7 +156,7 @@ class Projector:
             self.work_items_written = True
             item = dict(
                 id=task_id, case_id=self.case_id, process_key=w.process_key, element_id=w.element_id,
-                name=info.name, state="open", candidate_groups=groups, candidate_users=a.candidate_users,
+                name=a.name or info.name, state="open", candidate_groups=groups, candidate_users=a.candidate_users,
                 assignee=a.assignee, due=a.due, follow_up=a.follow_up,
                 priority=priority, created_at=self.now,
                 business_key=self.business_key, sort_due=sort_due)

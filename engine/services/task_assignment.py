@@ -2,7 +2,8 @@
 task is reached.
 
 A user task's candidate groups and users, assignee, due and follow-up dates and priority may be
-``${...}`` expressions over the case's data. They are evaluated once, when the task first
+``${...}`` expressions over the case's data, and its name may hold some (``Prüfung ${nr}``, shown
+evaluated in the inbox as Camunda 7 shows it; when it fails, as written). They are evaluated once, when the task first
 waits. One that fails (an unknown variable, a bean call that fails) or gives a value of the
 wrong kind is a *problem* of that attribute: the attribute is left out, the case goes on, and
 the problem is written into the case's history (the audit event of the step) and the log, naming
@@ -39,6 +40,7 @@ from engine.runtime.timers import person_deadline
 T = TypeVar("T")
 _NO_DATE: datetime | None = None
 _NO_PRIORITY: int | None = None
+NAME_LENGTH = 500    # work_items.name
 
 __all__ = ["Assignment", "AssignmentFailed", "resolve"]
 
@@ -60,6 +62,7 @@ class Assignment:
     due: datetime | None
     follow_up: datetime | None
     priority: int | None
+    name: str | None = None      # the task's name from its expression (None: the model's name as written)
 
 
 def resolve(evaluator: Any, info: ElementInfo, data: dict[str, Any], now: datetime,
@@ -89,7 +92,8 @@ def resolve(evaluator: Any, info: ElementInfo, data: dict[str, Any], now: dateti
         candidate_groups=groups, candidate_users=users, assignee=assignee,
         due=attempt(lambda: task.deadline("due date", info.due_date, now, zone), _NO_DATE),
         follow_up=attempt(lambda: task.deadline("follow-up date", info.follow_up_date, now, zone), _NO_DATE),
-        priority=attempt(lambda: task.priority(info.priority), _NO_PRIORITY)), problems
+        priority=attempt(lambda: task.priority(info.priority), _NO_PRIORITY),
+        name=attempt(lambda: task.name(info.name), None)), problems
 
 
 class _Task:
@@ -126,6 +130,18 @@ class _Task:
                                                      "of names or a list of names")
             names.extend(str(v).strip() for v in items if str(v).strip())
         return list(dict.fromkeys(names))
+
+    def name(self, expression: str | None) -> str | None:
+        """A name with ``${...}`` in it (``Prüfung ${aktenzeichen}``, ``Aufgabe ${loopCounter}``)
+        as Camunda 7 shows it: evaluated when the task is reached, at most NAME_LENGTH characters.
+        None: the name as written (it holds no expression)."""
+        if not expression or not juel.is_juel(expression):
+            return None
+        value = self._value("name", expression)
+        if isinstance(value, (dict, list, tuple, set, frozenset)):
+            raise self._failed("name", expression, f"gave {_kind(value)}, not a text")
+        text = "" if value is None else ("true" if value is True else "false" if value is False else str(value))
+        return text.strip()[:NAME_LENGTH] or None
 
     def assignee(self, expression: str | None) -> str | None:
         if not expression:

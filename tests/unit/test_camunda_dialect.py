@@ -47,7 +47,7 @@ def test_camunda_connect_needs_a_connectors_entry_and_passes_its_input_parameter
     mapping = {"connectors": {"http-connector": "http.request"}}
     assert _messages(body, mapping) == []
     call = camunda.service_call(_tree(body)[0][0], mapping, [], "m.bpmn")
-    assert call.operation == "http.request" and call.params == {"url": "'https://example.org/' + str(id)"}
+    assert call.operation == "http.request" and call.params == {"url": "'https://example.org/' + juel_text(id)"}
 
 
 def test_timer_start_event_cron_stays_a_cron():

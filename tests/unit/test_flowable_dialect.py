@@ -92,7 +92,7 @@ def test_mail_task_becomes_the_mail_connector_with_its_fields() -> None:
     service = bundle.processes["flowable_antrag"].model.elements["benachrichtigen"].service
     assert service is not None and service.operation == "mail.send_text"
     assert service.params["to"] == "kontakt" and service.params["subject"] == "'Ihr Antrag'"
-    assert "str(name)" in service.params["text"] and "str(gebuehr)" in service.params["text"]
+    assert "juel_text(name)" in service.params["text"] and "juel_text(gebuehr)" in service.params["text"]
     assert "from" not in service.params and service.result_variable == "benachrichtigenMail"
     assert [w.message for w in bundle.warnings] == [
         "mail field 'from' is ignored: the configured sender is used (AMTSFLOW_CONNECTOR_MAIL_FROM)"]
@@ -105,10 +105,10 @@ def test_http_task_becomes_the_http_connector() -> None:
     call = camunda.service_call(node, None, [], "aufruf.bpmn20.xml")
     assert call is not None and call.operation == "http.request"
     assert call.params["method"] == "'POST'"
-    assert call.params["url"] == "'https://register.example/personen/' + str(id)"
+    assert call.params["url"] == "'https://register.example/personen/' + juel_text(id)"
     assert call.params["timeout"] == "2.5"                                       # 2500 ms
     assert call.params["expect"] == "'text'"                                     # Flowable keeps the body as text
-    assert "str(id)" in call.params["body_text"]
+    assert "juel_text(id)" in call.params["body_text"]
     assert call.result_variable == "antwort"
     headers = node.find(f".//{tag('inputParameter', CAMUNDA)}[@name='headers']")
     assert {e.get("key"): e.text for e in headers.iter(tag("entry", CAMUNDA))} == {

@@ -84,10 +84,10 @@ def test_string_literal_escapes(juel: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Antrag ${nr} eingegangen", "'Antrag ' + str(nr) + ' eingegangen'"),
-        ("${vorname} ${nachname}", "str(vorname) + ' ' + str(nachname)"),
-        ("Betrag: ${antrag.betrag * 2} EUR", "'Betrag: ' + str(juel_arith('*', antrag.betrag, 2)) + ' EUR'"),
-        ("${a ? 'x' : 'y'}!", "str(('x' if a else 'y')) + '!'"),
+        ("Antrag ${nr} eingegangen", "'Antrag ' + juel_text(nr) + ' eingegangen'"),
+        ("${vorname} ${nachname}", "juel_text(vorname) + ' ' + juel_text(nachname)"),
+        ("Betrag: ${antrag.betrag * 2} EUR", "'Betrag: ' + juel_text(juel_arith('*', antrag.betrag, 2)) + ' EUR'"),
+        ("${a ? 'x' : 'y'}!", "juel_text(('x' if a else 'y')) + '!'"),
         ("Kein Ausdruck", "'Kein Ausdruck'"),
         ("It's \"quoted\"", repr("It's \"quoted\"")),
         ("", "''"),
@@ -103,7 +103,8 @@ def test_translate_composite_and_plain_text(text: str, expected: str) -> None:
 def _evaluate(python_expr: str, **variables):
     namespace = {"is_empty": lambda x: x is None or x in ("", [], {}), "str": str, **variables,
                  "juel_arith": make_builtins(1_000_000)["juel_arith"],
-                 "juel_compare": make_builtins(1_000_000)["juel_compare"]}
+                 "juel_compare": make_builtins(1_000_000)["juel_compare"],
+                 "juel_text": make_builtins(1_000_000)["juel_text"]}
     return eval(python_expr, {"__builtins__": {}}, namespace)  # test-only, trusted input
 
 
@@ -121,6 +122,10 @@ def _evaluate(python_expr: str, **variables):
         ("${7 div 2}", {}, 3.5),
         ("${-a * 2}", {"a": 3}, -6),
         ("Nr. ${n}", {"n": 5}, "Nr. 5"),
+        # EL's coercion to String inside a composite text: null is empty, booleans are lower case
+        ("Nr. ${n}!", {"n": None}, "Nr. !"),
+        ("${a} und ${b}", {"a": True, "b": False}, "true und false"),
+        ("${x}€", {"x": 2.5}, "2.5€"),
     ],
 )
 def test_translation_preserves_semantics(juel: str, variables: dict, result) -> None:
@@ -197,7 +202,7 @@ def test_is_juel(text: str, expected: bool) -> None:
         ("  PT1H\n", "'PT1H'"),
         ("${frist}", "frist"),
         ("${eilig ? 'PT1H' : 'P3D'}", "('PT1H' if eilig else 'P3D')"),
-        ("PT${minuten}M", "'PT' + str(minuten) + 'M'"),
+        ("PT${minuten}M", "'PT' + juel_text(minuten) + 'M'"),
     ],
 )
 def test_translate_timer(timer: str, expected: str) -> None:
