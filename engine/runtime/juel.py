@@ -29,7 +29,7 @@ import ast
 import keyword
 import re
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from engine.runtime import cron
 from engine.runtime.beans import BEAN_FUNCTION
@@ -78,6 +78,17 @@ def translate(text: str) -> str:
     except SyntaxError as exc:  # pragma: no cover - a translator bug, never user input
         raise JuelError(f"internal error: translation of {text!r} is not valid Python: {out!r}") from exc
     return out
+
+
+def as_text(value: Any) -> str:
+    """A value as EL coerces it to a String: null is the empty text, a boolean ``true`` or
+    ``false``, anything else ``str()`` (the evaluator's ``juel_text`` does the same, with its
+    size limits, inside composite texts)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def rewrite_beans(text: str, functions: dict[str, str]) -> str:

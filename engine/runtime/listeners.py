@@ -149,7 +149,15 @@ def _task_attributes(task: Any, listeners: ElementListeners) -> dict[str, Any]:
             assignee = task.workflow.top_workflow.script_engine.evaluate(task, juel.translate(assignee))
         except (juel.JuelError, WorkflowTaskException):
             assignee = None
-    return {"name": listeners.name, "assignee": assignee}
+    name = listeners.name
+    if name and juel.is_juel(name):
+        # as Camunda 7 names the task before its create listeners run (the inbox shows the same,
+        # engine.services.task_assignment); one that cannot be worked out stays as written
+        try:
+            name = juel.as_text(task.workflow.top_workflow.script_engine.evaluate(task, juel.translate(name)))
+        except (juel.JuelError, WorkflowTaskException):
+            pass
+    return {"name": name, "assignee": assignee}
 
 
 def _run_task_listeners(task: Any, listeners: ElementListeners, event: str, **given: Any) -> dict[str, Any]:

@@ -140,8 +140,7 @@ class _Task:
         value = self._value("name", expression)
         if isinstance(value, (dict, list, tuple, set, frozenset)):
             raise self._failed("name", expression, f"gave {_kind(value)}, not a text")
-        text = "" if value is None else ("true" if value is True else "false" if value is False else str(value))
-        return text.strip()[:NAME_LENGTH] or None
+        return juel.as_text(value).strip()[:NAME_LENGTH] or None
 
     def assignee(self, expression: str | None) -> str | None:
         if not expression:

@@ -18,7 +18,11 @@ _MODEL = """<?xml version="1.0" encoding="UTF-8"?>
   <process id="benannt" isExecutable="true">
     <startEvent id="start"/>
     <sequenceFlow id="f1" sourceRef="start" targetRef="pruefen"/>
-    <userTask id="pruefen" name="{name}" camunda:candidateGroups="sb"/>
+    <userTask id="pruefen" name="{name}" camunda:candidateGroups="sb">
+      <extensionElements>
+        <camunda:taskListener event="create" expression="${{task.setVariable('gesehen', task.name)}}"/>
+      </extensionElements>
+    </userTask>
     <sequenceFlow id="f2" sourceRef="pruefen" targetRef="ende"/>
     <endEvent id="ende"/>
   </process>
@@ -55,6 +59,7 @@ def test_a_name_expression_is_shown_evaluated_in_the_task_and_the_inbox(scenario
     expected = "Prüfung BP-2026-17 (Erika Mustermann, Eilt: true, )"
     assert scenario.task(case, "pruefen")["name"] == expected
     assert [t["name"] for t in queries.list_tasks(scenario.engine, case_id=case)] == [expected]
+    assert scenario.data(case)["gesehen"] == expected   # a create listener sees the task named so
     scenario.complete(case, "pruefen")
     assert scenario.status(case) == "completed"
 
@@ -67,6 +72,7 @@ def test_a_name_without_an_expression_stays_as_written(scenario: Scenario) -> No
 def test_a_failing_name_expression_is_shown_as_written_and_named_in_the_history(scenario: Scenario) -> None:
     case = _start(scenario, "Prüfung ${unbekannt}", {})
     assert scenario.task(case, "pruefen")["name"] == "Prüfung ${unbekannt}"
+    assert scenario.data(case)["gesehen"] == "Prüfung ${unbekannt}"
     assert scenario.status(case) == "waiting" and incidents.list_incidents(scenario.engine, case_id=case) == []
     problems = [p for event in scenario.case(case)["history"] if isinstance(event["details"], dict)
                 for p in event["details"].get("assignment_problems", [])]
