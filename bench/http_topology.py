@@ -12,7 +12,7 @@ service job has written the task, woken by NOTIFY), ``POST /api/v1/tasks/{id}/co
 service task's connector (``register.lookup``) answers at once; it is installed in both server
 processes through the entry-point group ``amtsflow.connectors``, as an operator installs one
 (a distribution in a temporary folder on their PYTHONPATH). The database is a fresh one of its
-own on the server of ``--postgres`` (``amtsflow_bench_http``), analysed after the warm-up.
+own on the server of ``--postgres`` (``amtsflow_bench_http``, or ``--database``), analysed after the warm-up.
 
 Prints per round: cases/s over HTTP, raw SpiffWorkflow's cases/s in the same round (in this
 process, while the servers idle) and the ratio; the CPU milliseconds per case of the web
@@ -95,7 +95,8 @@ def _cpu_seconds(pid: int) -> float:
 class HttpTopology:
     """`amtsflow serve` and `amtsflow worker` on a fresh PostgreSQL database of their own."""
 
-    def __init__(self, base_url: str, *, clients: int = 4, port: int = 8097, threads: int | None = None) -> None:
+    def __init__(self, base_url: str, *, clients: int = 4, port: int = 8097, threads: int | None = None,
+                 database: str = DATABASE) -> None:
         # gunicorn's default 8 request threads, more for many clients: each client's long poll holds a
         # thread, and at most half of them may wait at once (AMTSFLOW_LONG_POLLS_MAX)
         threads = threads or max(8, 2 * clients)
@@ -105,7 +106,7 @@ class HttpTopology:
         from engine.settings import Settings
         from engine.tenancy import DEFAULT_TENANT, tenant_scope
 
-        self.url = fresh_pg(base_url, DATABASE)
+        self.url = fresh_pg(base_url, database)
         self.port = port
         self._tmp = tempfile.TemporaryDirectory()
         folder = Path(self._tmp.name)
@@ -253,6 +254,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=200, help="cases per round")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database", default=DATABASE,
+                        help="the database it drops and creates (another name for runs side by side)")
+    parser.add_argument("--port", type=int, default=8097, help="the port of `amtsflow serve`")
     args = parser.parse_args()
     if not args.postgres:
         sys.exit("needs PostgreSQL: --postgres URL or AMTSFLOW_TEST_POSTGRES_URL")
@@ -262,7 +266,7 @@ def main() -> None:
     assert spec is not None and spec.loader is not None
     engine_bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(engine_bench)
-    topology = HttpTopology(args.postgres, clients=args.clients)
+    topology = HttpTopology(args.postgres, clients=args.clients, port=args.port, database=args.database)
     try:
         topology.cases_per_second(40, args.clients)   # warm-up: imports, caches, prepared statements
         topology.analyze()
