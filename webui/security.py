@@ -40,17 +40,44 @@ def init_security(app: Flask) -> None:
     limiter = Limiter(get_remote_address, app=app, storage_uri=app.config["RATELIMIT_STORAGE_URI"],
                       default_limits=[], headers_enabled=True)
     app.extensions["amtsflow_limiter"] = limiter
+    _check_limits_for_all_routes_only_when_set(app, limiter)
     app.after_request(_headers)
     app.before_request(_require_secret)
 
 
+def _check_limits_for_all_routes_only_when_set(app: Flask, limiter: Limiter) -> None:
+    """Flask-Limiter looks in a before_request hook at every request for the limits that apply
+    to many routes: default, application, meta and blueprint limits, the in-memory fallback's.
+    A route's own limit (``limiter.limit`` on a view: the public forms) is checked by the view's
+    wrapper, not by the hook. amtsflow sets none of the former unless the operator configures
+    them (RATELIMIT_DEFAULT, RATELIMIT_APPLICATION, RATELIMIT_META ...), and resolving that
+    nothing applies cost about 5 % of an API request's CPU: the hook runs only while one is set
+    (asked per request: limits may be added after start-up)."""
+    hooks = app.before_request_funcs.setdefault(None, [])
+    check = limiter._check_request_limit
+    manager = limiter.limit_manager
+
+    def check_when_set() -> None:
+        if (manager._default_limits or manager._application_limits or manager._blueprint_limits
+                or limiter._meta_limits or limiter._in_memory_fallback):
+            check()
+
+    if check in hooks:     # not when disabled (RATELIMIT_ENABLED=False): then it set no hooks
+        hooks[hooks.index(check)] = check_when_set
+
+
 def _headers(response: Response) -> Response:
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    if current_app.config.get("SESSION_COOKIE_SECURE"):
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if request.endpoint and not request.endpoint.startswith(("assets.", "static")):
-        response.headers.setdefault("Cache-Control", "no-store")
+    """The security headers a view has not set itself (one pass over the response's headers,
+    not one search and one validated set per header)."""
+    headers = response.headers
+    present = {name.lower() for name, _value in headers}
+    added = [(name, value) for name, value in HEADERS.items() if name.lower() not in present]
+    if current_app.config.get("SESSION_COOKIE_SECURE") and "strict-transport-security" not in present:
+        added.append(("Strict-Transport-Security", "max-age=31536000"))
+    endpoint = request.endpoint
+    if endpoint and not endpoint.startswith(("assets.", "static")) and "cache-control" not in present:
+        added.append(("Cache-Control", "no-store"))
+    headers.extend(added)
     return response
 
 

@@ -24,8 +24,8 @@ import threading
 import time
 from typing import Any, Callable, Iterable
 
-from flask import Flask, abort, request
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, Response, abort, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.bootstrap import Engine
@@ -138,6 +138,22 @@ class TenantSessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_path(self, app: Flask) -> str:
         return request.script_root or str(app.config.get("SESSION_COOKIE_PATH") or "/")
+
+    # Flask's open_session builds the signing serializer (key derivation objects) before it looks
+    # for the cookie, and save_session asks seven cookie settings before it sees that an empty,
+    # unchanged session sets no cookie: Python on every request of an API client, which sends
+    # no cookie. The same outcomes, without that work where no cookie is involved.
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 def init_tenant_web(app: Flask) -> None:
