@@ -39,8 +39,12 @@ keyed by method and arguments; at most :data:`MAX_BEAN_CALLS` different calls). 
 a pending call is discarded whatever the script did after it (a script that catches the throw
 changes nothing). The time of the call is never charged to the script's CPU limit; each run
 has the full limit, and the call is bounded by the host function (the step's time budget).
-Arguments must be JSON data; the answer comes back as a fresh JSON copy. Beans not mapped stay
-undefined; a variable of a bean's name wins over the bean, as in Camunda.
+Arguments must be JSON data; the answer comes back as a fresh JSON copy. In Camunda a bean returns
+a Java object that scripts read through its getters (DigiWF's start listeners:
+``user.get(starterOfInstance).getSurname()``); the JSON object a bean answers with stands in for
+it: ``getX()``/``isX()`` read its property ``x`` (``getURL()``: ``URL``, as java.beans names it),
+a property the answer lacks reads null (an unset field), nested objects alike. Beans not mapped
+stay undefined; a variable of a bean's name wins over the bean, as in Camunda.
 """
 
 from __future__ import annotations
@@ -156,6 +160,29 @@ _PRELUDE = r"""
   // makes the call and runs the script again from a fresh heap (see JavaScriptSandbox.run).
   var parse = JSON.parse, stringify = JSON.stringify, freeze = Object.freeze, answers = input.answers;
   var pending = null, beans = {};
+  // A bean's answer stands in for the Java object a Camunda bean returns, which scripts read
+  // through its getters (DigiWF: user.get(id).getSurname()): getX() and isX() read property x of
+  // a JSON object (named as java.beans.Introspector does: getURL() reads URL), a property the
+  // answer lacks reads null (an unset field), nested objects alike. Own properties win; the
+  // answer serialises as it came.
+  var ProxyOf = Proxy, reflectGet = Reflect.get, keys = Object.keys, isArray = Array.isArray;
+  var getter = /^(?:get|is)([A-Z][\s\S]*)$/;
+  var property = function (rest) {
+    var second = rest.charAt(1);
+    return second !== "" && second !== second.toLowerCase() ? rest : rest.charAt(0).toLowerCase() + rest.slice(1);
+  };
+  var javaBean = function (value) {
+    if (value === null || typeof value !== "object") { return value; }
+    if (isArray(value)) { return value.map(javaBean); }
+    var own = {};
+    keys(value).forEach(function (k) { own[k] = javaBean(value[k]); });
+    return new ProxyOf(own, {get: function (target, prop, receiver) {
+      var match = typeof prop === "string" && !(prop in target) ? getter.exec(prop) : null;
+      if (match === null) { return reflectGet(target, prop, receiver); }
+      var field = property(match[1]);
+      return function () { return has(target, field) ? target[field] : null; };
+    }});
+  };
   var beanMethod = function (qualified) {
     return function () {
       var args = [];
@@ -167,7 +194,7 @@ _PRELUDE = r"""
         args[i] = a === undefined ? null : a;
       }
       var key = qualified + " " + stringify(args);
-      if (has(answers, key)) { return parse(answers[key]); }
+      if (has(answers, key)) { return javaBean(parse(answers[key])); }
       if (pending === null) { pending = key; }
       throw new Error("bean call " + qualified + "() is answered by the engine; the script runs again");
     };
