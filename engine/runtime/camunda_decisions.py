@@ -16,10 +16,20 @@ decision only when the task runs; a case that reaches the task fails with an inc
 A task without a result variable keeps the outputs as SpiffWorkflow sets them (named by the
 decision's outputs), as models written for this engine expect; Camunda would keep them only
 for the task's own output mapping.
+
+A decision-table input whose input expression is empty and that names a
+``camunda:inputVariable`` tests the variable of that name (:func:`with_input_variables`): Camunda
+reads empty expression text as no expression (the input's value null), binds no cell input for
+it, and its FEEL unary tests read the input variable from the context, i.e. the process variable
+of that name, null when the case has none (DigiWF's decisions are written so). Without
+``camunda:inputVariable`` an empty input expression keeps SpiffWorkflow's reading (the variable
+named by the input's label).
 """
 
 from __future__ import annotations
 
+import json
+from copy import deepcopy
 from typing import Any
 
 from lxml import etree
@@ -31,6 +41,37 @@ from engine.domain.errors import Problem
 from engine.runtime.namespaces import CAMUNDA, tag
 
 MAPPINGS = ("resultList", "singleResult", "singleEntry", "collectEntries")
+CAMUNDA_DMN = "http://camunda.org/schema/1.0/dmn"
+INPUT_VARIABLE = f"{{{CAMUNDA_DMN}}}inputVariable"
+
+
+def _empty_named_inputs(root: etree._Element) -> list[tuple[etree._Element, str]]:
+    """(inputExpression, camunda:inputVariable) of the inputs whose expression has no text."""
+    found = []
+    for node in root.iter("{*}input"):
+        name = (node.get(INPUT_VARIABLE) or "").strip()
+        if not name:
+            continue
+        for expression in node.findall("{*}inputExpression"):
+            text = expression.find("{*}text")
+            if text is None or not (text.text or "").strip():
+                found.append((expression, name))
+    return found
+
+
+def with_input_variables(root: etree._Element) -> etree._Element:
+    """``root`` (a DMN tree) with each empty input expression that names a
+    ``camunda:inputVariable`` reading that variable, null when absent, as Camunda tests the
+    column (a copy; ``root`` itself is never changed; ``root`` when nothing is to do)."""
+    if not _empty_named_inputs(root):
+        return root
+    copy = deepcopy(root)
+    for expression, name in _empty_named_inputs(copy):
+        text = expression.find("{*}text")
+        if text is None:
+            text = etree.SubElement(expression, f"{{{etree.QName(expression).namespace}}}text")
+        text.text = f"execution.getVariable({json.dumps(name)})"
+    return copy
 
 
 def map_result(results: list[dict[str, Any]], mapping: str) -> Any:
@@ -111,4 +152,4 @@ class CamundaDecisionTaskParser(BusinessRuleTaskParser):  # type: ignore[misc]
 
 
 __all__ = ["CamundaDecisionTask", "CamundaDecisionTaskParser", "MissingDecision", "map_result",
-           "missing_decision_warnings"]
+           "missing_decision_warnings", "with_input_variables"]
