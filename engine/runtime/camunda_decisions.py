@@ -18,12 +18,16 @@ decision's outputs), as models written for this engine expect; Camunda would kee
 for the task's own output mapping.
 
 A decision-table input whose input expression is empty and that names a
-``camunda:inputVariable`` tests the variable of that name (:func:`with_input_variables`): Camunda
+``camunda:inputVariable`` tests the variable of that name (:func:`for_the_library`): Camunda
 reads empty expression text as no expression (the input's value null), binds no cell input for
 it, and its FEEL unary tests read the input variable from the context, i.e. the process variable
 of that name, null when the case has none (DigiWF's decisions are written so). Without
 ``camunda:inputVariable`` an empty input expression keeps SpiffWorkflow's reading (the variable
 named by the input's label).
+
+FEEL's literals ``true``, ``false`` and ``null`` as a whole input or output entry (Camunda's
+default cell language; a boolean column) are read as the boolean or null; other cells are read
+as before (FEEL comparisons, or Python).
 """
 
 from __future__ import annotations
@@ -59,11 +63,21 @@ def _empty_named_inputs(root: etree._Element) -> list[tuple[etree._Element, str]
     return found
 
 
-def with_input_variables(root: etree._Element) -> etree._Element:
-    """``root`` (a DMN tree) with each empty input expression that names a
-    ``camunda:inputVariable`` reading that variable, null when absent, as Camunda tests the
-    column (a copy; ``root`` itself is never changed; ``root`` when nothing is to do)."""
-    if not _empty_named_inputs(root):
+FEEL_LITERALS = {"true": "True", "false": "False", "null": "None"}
+
+
+def _feel_literal_cells(root: etree._Element) -> list[etree._Element]:
+    """The <text> of input and output entries that are nothing but a FEEL literal."""
+    return [text for entry in root.iter("{*}inputEntry", "{*}outputEntry") for text in entry.findall("{*}text")
+            if (text.text or "").strip() in FEEL_LITERALS]
+
+
+def for_the_library(root: etree._Element) -> etree._Element:
+    """``root`` (a DMN tree) as the decision engine is to read it: each empty input expression
+    that names a ``camunda:inputVariable`` reads that variable, null when absent, as Camunda tests
+    the column; each cell that is a FEEL literal (true, false, null) is that value (a copy;
+    ``root`` itself is never changed; ``root`` when nothing is to do)."""
+    if not _empty_named_inputs(root) and not _feel_literal_cells(root):
         return root
     copy = deepcopy(root)
     for expression, name in _empty_named_inputs(copy):
@@ -71,6 +85,8 @@ def with_input_variables(root: etree._Element) -> etree._Element:
         if text is None:
             text = etree.SubElement(expression, f"{{{etree.QName(expression).namespace}}}text")
         text.text = f"execution.getVariable({json.dumps(name)})"
+    for text in _feel_literal_cells(copy):
+        text.text = FEEL_LITERALS[(text.text or "").strip()]
     return copy
 
 
@@ -152,4 +168,4 @@ class CamundaDecisionTaskParser(BusinessRuleTaskParser):  # type: ignore[misc]
 
 
 __all__ = ["CamundaDecisionTask", "CamundaDecisionTaskParser", "MissingDecision", "map_result",
-           "missing_decision_warnings", "with_input_variables"]
+           "missing_decision_warnings", "for_the_library"]

@@ -283,7 +283,7 @@ class _BundleParser:
         parser = CamundaDialectParser() if dialect == "camunda" else SpiffDialectParser()
         for name, root in self.dmn.items():
             try:
-                parser.add_dmn_xml(camunda_decisions.with_input_variables(root), filename=name)
+                parser.add_dmn_xml(camunda_decisions.for_the_library(root), filename=name)
             except (ValidationException, Exception) as exc:  # noqa: BLE001 - parser errors vary
                 self.problems.append(_problem_from(exc, name, root))
         for name, root in self.trees.items():
