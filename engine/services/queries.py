@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal_column, select
 from sqlalchemy.engine import Engine as Database
 
 from engine.domain.errors import NotFound
@@ -110,12 +110,15 @@ _c = t.cases
 _CASE_VIEW = FastStatement(select(_c.c.id, _c.c.process_key, _c.c.version, _c.c.status, _c.c.citizen_status,
                                   _c.c.suspended, _c.c.business_key, _c.c.started_by, _c.c.data, _c.c.error,
                                   _c.c.started_at, _c.c.ended_at).where(_c.c.id == bindparam("case_id")))
+# 'open' as a literal in both: with a parameter PostgreSQL cannot use the partial indexes
+# (WHERE state/status = 'open') in a generic plan and plans the prepared statement anew on every
+# execution (tests/unit/test_partial_index_literals.py)
 _CASE_OPEN_TASKS = FastStatement(select(t.work_items).where(t.work_items.c.case_id == bindparam("case_id"),
-                                                            t.work_items.c.state == "open"))
+                                                            t.work_items.c.state == literal_column("'open'")))
 _CASE_HISTORY = FastStatement(select(t.audit_events).where(t.audit_events.c.case_id == bindparam("case_id"))
                               .order_by(t.audit_events.c.id))
 _CASE_OPEN_INCIDENTS = FastStatement(select(t.incidents).where(t.incidents.c.case_id == bindparam("case_id"),
-                                                               t.incidents.c.status == "open"))
+                                                               t.incidents.c.status == literal_column("'open'")))
 
 
 def get_case(engine: Reads, case_id: str, *, with_history: bool = True) -> CaseView:

@@ -23,7 +23,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal_column, select
 
 from engine.domain.errors import NotFound
 from engine.persistence import tables as t
@@ -45,7 +45,10 @@ ENDED = ("completed", "cancelled", "failed")
 _listener_lock = threading.Lock()
 
 _W = t.work_items
-_OPEN_TASKS = FastStatement(select(_W).where(_W.c.case_id == bindparam("case_id"), _W.c.state == "open")
+# 'open' as a literal: a parameter would keep PostgreSQL planning the prepared statement anew on
+# every execution (tests/unit/test_partial_index_literals.py)
+_OPEN_TASKS = FastStatement(select(_W).where(_W.c.case_id == bindparam("case_id"),
+                                             _W.c.state == literal_column("'open'"))
                             .order_by(_W.c.created_at, _W.c.id))
 _STATUS = FastStatement(select(t.cases.c.status).where(t.cases.c.id == bindparam("case_id")))
 
