@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from contextlib import nullcontext
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import bindparam, select, update
 
@@ -84,11 +84,18 @@ _SELECT_WORK_ITEM = FastStatement(
 
 # The work item to complete with its whole case row: the command needs no second read when the
 # case cache has no current entry (always, when another process - a worker - saved the case last).
+# With all the columns of the task's view: who may complete it is decided on this read (the API).
 _SELECT_WORK_ITEM_WITH_CASE = FastStatement(
     select(_w.c.id.label("task_id"), _w.c.process_key.label("task_process_key"), _w.c.element_id,
-           _w.c.state.label("task_state"), _w.c.assignee, *CASE_COLUMNS)
+           _w.c.state.label("task_state"), _w.c.assignee, _w.c.name.label("task_name"), _w.c.candidate_groups,
+           _w.c.candidate_users, _w.c.due.label("task_due"), _w.c.follow_up.label("task_follow_up"),
+           _w.c.priority.label("task_priority"), _w.c.created_at.label("task_created_at"),
+           _w.c.business_key.label("task_business_key"), *CASE_COLUMNS)
     .join(t.cases, t.cases.c.id == t.work_items.c.case_id)
     .where(t.work_items.c.id == bindparam("id")))
+# Who may complete a task, asked with the work item as read (the columns of the task's view,
+# engine.services.queries.task_view) and who started its case.
+MayComplete = Callable[[Any, "str | None"], bool]
 
 
 def _work_item(engine: Engine, task_id: str, conn: Any = None) -> Any:
@@ -110,18 +117,23 @@ def task_form(engine: Engine, task_id: str, item: Any = None) -> Any:
 
 
 def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = None, *, actor: str = "system",
-                  uploads: Sequence[documents.Upload] = (), internal: bool = False) -> None:
+                  uploads: Sequence[documents.Upload] = (), internal: bool = False,
+                  may_complete: MayComplete | None = None) -> Any:
     """Complete a user task with the submitted form data: only the task form's fields, document
     references only to ``uploads`` (stored in the same transaction) or to attachments of this
     case that ``actor`` uploaded (see :mod:`engine.services.submissions`). ``internal=True``: the
-    data come from the embedding program itself: any variables, validated by the form's schema."""
+    data come from the embedding program itself: any variables, validated by the form's schema.
+    ``may_complete``: asked first, on the command's own read of the work item (the columns of
+    its view) and who started its case; False is NotFound, as for a task that does not exist.
+    Returns the work item as read, completed (``queries.task_view`` makes its view)."""
     data = dict(data or {})
     inbound.check_name(task_id, "task_id", where="complete task")
     inbound.check_data(data, where=f"task {task_id}")
     item: Any = None
+    completed: Any = None
 
     def locate(conn: Any) -> tuple[str, int, Any]:  # in the command's transaction: one read, no second connection
-        nonlocal item
+        nonlocal item, completed
         rows = _SELECT_WORK_ITEM_WITH_CASE.all(conn, {"id": task_id})
         if not rows:
             raise NotFound(f"task {task_id} not found", user_message="Die Aufgabe wurde nicht gefunden.")
@@ -130,6 +142,16 @@ def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = No
                                element_id=case_row.element_id, state=case_row.task_state, assignee=case_row.assignee,
                                definition_id=case_row.definition_id, revision=case_row.revision,
                                variant_id=case_row.variant_id, bound_definitions=case_row.bound_definitions)
+        task = SimpleNamespace(
+            id=item.id, case_id=item.case_id, process_key=item.process_key, name=case_row.task_name,
+            element_id=item.element_id, state=item.state, candidate_groups=case_row.candidate_groups,
+            candidate_users=case_row.candidate_users, assignee=item.assignee, due=case_row.task_due,
+            follow_up=case_row.task_follow_up, priority=case_row.task_priority, created_at=case_row.task_created_at,
+            business_key=case_row.task_business_key)
+        if may_complete is not None and not may_complete(task, case_row.started_by):
+            raise NotFound(f"task {task_id} is not {actor}'s to complete",
+                           user_message="Die Aufgabe wurde nicht gefunden.")
+        completed = SimpleNamespace(**{**vars(task), "state": "completed"})   # completing changes only that
         if item.state != "open":
             raise Conflict(f"task {task_id} is already {item.state}",
                            user_message="Die Aufgabe wurde bereits von jemand anderem erledigt.")
@@ -167,6 +189,8 @@ def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = No
             raise Conflict(f"task {task_id} was completed by someone else",
                            user_message="Die Aufgabe wurde bereits von jemand anderem erledigt.") from None
         raise
+    assert completed is not None
+    return completed
 
 
 def _check_four_eyes(cmd: Command, info: Any, task_id: str) -> None:

@@ -164,18 +164,23 @@ def list_tasks() -> Any:
     return response
 
 
-def _task_for(task_id: str, allow_citizen: bool = False) -> TaskView:
+def _task_for(task_id: str) -> TaskView:
     try:
         task = queries.get_task(engine(), task_id)
     except NotFound:
         not_found("task", task_id)
-    user = api_user()
-    if casework.may_work_on(user, task):
+    if casework.may_work_on(api_user(), task):
         return task
-    if allow_citizen and user.has_role("citizen") and casework.CITIZEN_GROUP in task["candidate_groups"]:
-        if casework.started_by(queries.get_case(engine(), task["case_id"])) == user.username:
-            return task
     not_found("task", task_id)
+
+
+def _may_complete(work_item: Any, case_started_by: str | None) -> bool:
+    """Clerks of the task's groups; citizens their own cases' tasks for citizens."""
+    user, task = api_user(), queries.task_view(work_item)
+    if casework.may_work_on(user, task):
+        return True
+    return (user.has_role("citizen") and casework.CITIZEN_GROUP in task["candidate_groups"]
+            and case_started_by == user.username)
 
 
 def _task_action(task_id: str, action: Callable[[], None]) -> Any:
@@ -196,12 +201,14 @@ def unclaim(task_id: str) -> Any:
 
 @bp.post("/tasks/<task_id>/complete")
 def complete(task_id: str) -> Any:
-    task = _task_for(task_id, allow_citizen=True)
+    """Who may complete the task is decided on the command's own read of it, in its transaction
+    (one read of the task in all; its answer is the task, completed)."""
     data = json_body().get("data", {})
     if not isinstance(data, dict):
         return problem(400, _("data muss ein JSON-Objekt sein."))
-    cases.complete_task(engine(), task_id, data, actor=api_user().username)
-    # Completing changes only the work item's state (and who ended it when, which the view does
-    # not show): the task as read above, completed, without reading it a third time.
-    return jsonify({**task, "state": "completed"})
+    try:
+        done = cases.complete_task(engine(), task_id, data, actor=api_user().username, may_complete=_may_complete)
+    except NotFound:
+        not_found("task", task_id)
+    return jsonify(queries.task_view(done))
 
