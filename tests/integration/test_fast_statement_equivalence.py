@@ -11,8 +11,6 @@ been checked. This is the test to run first after upgrading SQLAlchemy or a data
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -23,7 +21,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.sql.dml import Insert, UpdateBase
 
-import engine as engine_package
 from engine import handover
 from engine.bootstrap import Engine
 from engine.jobs import JobExecutor
@@ -32,6 +29,7 @@ from engine.persistence.fast import DeferredRows, FastStatement
 from engine.services import cases, identity, messages, queries, task_wait
 from tests.fakes import FakeConnector
 from engine.services.deploy import deploy, read_paths
+from tests.fast_statements import module_level_statements
 from tests.integration.helpers import MODELS, deploy_models
 
 ORIGINAL = {name: getattr(FastStatement, name) for name in ("run", "first_column", "first", "all")}
@@ -42,15 +40,7 @@ DEFERRED = {"defer": "run", "all_deferred": "all"}
 
 
 def _module_level_statements() -> dict[int, str]:
-    found = {}
-    for info in pkgutil.walk_packages(engine_package.__path__, "engine."):
-        if ".migrations" in info.name:
-            continue
-        module = importlib.import_module(info.name)
-        for name, value in vars(module).items():
-            if isinstance(value, FastStatement):
-                found[id(value)] = f"{info.name}.{name}"
-    return found
+    return {id(statement): name for name, statement in module_level_statements().items()}
 
 
 def _table_rows(conn: Any, table: Any) -> list[tuple[Any, ...]]:

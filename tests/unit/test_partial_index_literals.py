@@ -10,28 +10,13 @@ case). With the literal the generic plan uses them, and is kept.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import re
 
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.dml import Insert
 
-import engine as engine_package
-from engine.persistence.fast import FastStatement
 from engine.persistence.tables import metadata
-
-
-def _module_level_statements() -> dict[str, FastStatement]:
-    found = {}
-    for info in pkgutil.walk_packages(engine_package.__path__, "engine."):
-        if ".migrations" in info.name:
-            continue
-        module = importlib.import_module(info.name)
-        for name, value in vars(module).items():
-            if isinstance(value, FastStatement):
-                found[f"{info.name}.{name}"] = value
-    return found
+from tests.fast_statements import module_level_statements
 
 
 def _predicate_columns() -> set[str]:
@@ -50,7 +35,7 @@ def test_partial_index_conditions_are_literals_in_fast_statements() -> None:
     columns = _predicate_columns()
     assert {"work_items.state", "incidents.status"} <= columns
     bound = []
-    for name, statement in _module_level_statements().items():
+    for name, statement in module_level_statements().items():
         if isinstance(statement.statement, Insert):   # no conditions (compiled without values, it warns)
             continue
         sql = str(statement.statement.compile(dialect=postgresql.dialect()))
