@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection
 from decimal import Decimal
 from typing import Any, cast
 
+from engine.runtime._safe_java import java_method
 from engine.runtime._safe_policy import (
     BINOPS, ATOMIC, CONTAINERS, MAX_DEPTH, MAX_INT_BITS, MAX_SPEC_LENGTH, MAX_SPEC_NUMBER, METHOD_KWARGS,
     SEQUENCES, Refused, too_big)
@@ -299,6 +300,20 @@ def make_builtins(max_size: int) -> dict[str, Callable[..., Any]]:
                 left, right = (flag, right) if isinstance(left, str) else (left, flag)
         return bool(compare(left, right))
 
+    def juel_getter(value: Any, name: str) -> Any:
+        """A Java getter (``getSurname()``, ``isActive()``) on what a bean answered (translated
+        JUEL, engine.runtime.juel_parser): on a map it reads the property (``surname``; ``getURL()``
+        reads ``URL``, as java.beans names it), null when the answer lacks it (an unset field), as
+        a Camunda bean's Java object is read; on other values the Java method of that name."""
+        if isinstance(value, dict):
+            rest = name[3:] if name.startswith("get") else name[2:]
+            field = rest if rest[1:2].isupper() else rest[:1].lower() + rest[1:]
+            return value.get(field)
+        method = java_method(value, name)
+        if method is None:
+            raise Refused(f"method {name!r} is not allowed on a {type(value).__name__} value")
+        return method(value)
+
     def flowable_skip_enabled(activiti: Any, flowable: Any) -> bool:
         """Flowable's switch for skip expressions (engine.runtime.skip_expressions): the variable
         _ACTIVITI_SKIP_EXPRESSION_ENABLED when it is a boolean, else _FLOWABLE_SKIP_EXPRESSION_ENABLED
@@ -324,6 +339,6 @@ def make_builtins(max_size: int) -> dict[str, Callable[..., Any]]:
             "min": min, "max": max, "sum": sum_, "abs": abs, "sorted": sorted_, "reversed": reversed,
             "any": any, "all": all, "list": list, "dict": dict, "set": set, "tuple": tuple,
             "range": range_, "enumerate": enumerate, "zip": zip, "is_empty": is_empty, "juel_arith": juel_arith,
-            "juel_text": juel_text,
+            "juel_text": juel_text, "juel_getter": juel_getter,
             "juel_compare": juel_compare, "flowable_skip_enabled": flowable_skip_enabled,
             "flowable_skip": flowable_skip}

@@ -19,6 +19,12 @@ return an operand rather than a boolean. In a composite text (``'Antrag ${nr}'``
 rendered as EL coerces it to a String (``juel_text``: null as the empty text, booleans as
 ``true``/``false``).
 
+A bean's answer stands in for the Java object a Camunda bean returns: ``getX()``/``isX()`` without
+arguments on what a bean call answered (``${user.get(id).getSurname()}``) becomes
+``juel_getter(answer, 'getSurname')``, which reads the property of a map (null when absent), as
+the JavaScript side does (engine.runtime.javascript); on a process variable that is a map it stays
+refused, as java.util.Map has no such method.
+
 The tokenizer and parser (JUEL text -> tuple trees) are in :mod:`engine.runtime.juel_parser`;
 this module renders the trees as Python and translates timer values.
 """
@@ -180,6 +186,8 @@ def _emit(node: Node, min_prec: int) -> str:
         base = _emit(node[1], _ATOM)
         base = f"({base})" if node[1][0] == "lit" else base
         return f"{base}.{node[2]}({', '.join(_emit(a, 0) for a in node[3])})"
+    if kind == "getter":   # a Java getter on a bean's answer (juel_parser.Parser.call)
+        return f"juel_getter({_emit(node[1], 0)}, {node[2]!r})"
     if kind == "fcall":
         return f"{node[1]}({', '.join(_emit(a, 0) for a in node[2])})"
     if kind == "empty":

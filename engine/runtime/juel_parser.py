@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from engine.runtime._safe_policy import ALL_METHODS
+from engine.runtime.beans import BEAN_FUNCTION
 
 
 class JuelError(ValueError):
@@ -37,6 +38,8 @@ _REFUSED_SYMBOLS = {
 }
 # Camunda context objects the engine does not provide (``execution`` and ``task`` it does).
 _CONTEXT_OBJECTS = ("externalTask", "caseExecution", "variableScope", "connector")
+# A Java getter (getSurname(), isActive()), read on what a bean answers (see Parser.call).
+GETTER_RE = re.compile(r"(?:get|is)[A-Z][A-Za-z0-9_$]*")
 # A parsed expression: a tuple tree whose first item is the node kind, e.g. ("name", "a"),
 # ("lit", 1), ("bin", "+", left, right), ("attr", base, "b"), ("cond", test, then, else).
 Node = tuple[Any, ...]
@@ -193,6 +196,15 @@ class Parser:
     def call(self, node: Node) -> Node:
         """``a.b(...)``: a method of a value or context object; ``f(...)``: an engine function
         (beans declared in camunda-mapping.json were rewritten into those before parsing)."""
+        # A bean's answer stands in for the Java object a Camunda bean returns, read through its
+        # getters (DigiWF: ${user.get(id).getSurname()}): getX()/isX() without arguments on a value
+        # that comes from a bean call becomes ("getter", base, name), the evaluator's juel_getter,
+        # as the JavaScript side reads a bean's answer (engine.runtime.javascript).
+        if node[0] == "attr" and GETTER_RE.fullmatch(node[2]) and _from_bean(node[1]) \
+                and self.tokens[self.i + 1:self.i + 2] and self.tokens[self.i + 1][:2] == ("op", ")"):
+            self.take()
+            self.take()
+            return ("getter", node[1], node[2])
         # setStatus is a method of the context object 'process' only (engine/runtime/milestones.py)
         if node[0] == "attr" and (node[2] not in ALL_METHODS
                                   or (node[2] == "setStatus" and node[1] != ("name", "process"))):
@@ -236,9 +248,17 @@ class Parser:
         raise self.fail(f"unexpected {value!r} at position {pos}")
 
 
+def _from_bean(node: Node) -> bool:
+    """True when ``node`` is a bean call's answer or a part of it (a property, an element, a
+    getter's or method's value)."""
+    while node[0] in ("attr", "index", "call", "getter"):
+        node = node[1]
+    return node[0] == "fcall" and bool(node[1] == BEAN_FUNCTION)
+
+
 def _describe(node: Node) -> str:
     if node[0] == "attr":
         return f"{_describe(node[1])}.{node[2]}"
-    if node[0] == "call":
+    if node[0] in ("call", "getter"):
         return f"{_describe(node[1])}.{node[2]}(...)"
     return str(node[1]) if node[0] == "name" else "<expression>"
