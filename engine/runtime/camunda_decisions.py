@@ -26,8 +26,18 @@ of that name, null when the case has none (DigiWF's decisions are written so). W
 named by the input's label).
 
 FEEL's literals ``true``, ``false`` and ``null`` as a whole input or output entry (Camunda's
-default cell language; a boolean column) are read as the boolean or null; other cells are read
-as before (FEEL comparisons, or Python).
+default cell language; a boolean column) are read as the boolean or null. Input entries in FEEL
+(no ``expressionLanguage``, or FEEL) that are lists, ranges, comparisons or ``not(...)`` are read
+as FEEL simple unary tests (engine.runtime.feel_unary); other cells are read as before (one
+value compared with the input, or Python).
+
+An empty output entry leaves its output out of the rule's result, as Camunda's
+DecisionTableEvaluationHandler.evaluateOutputEntries skips empty expressions (SpiffWorkflow gives
+the empty text): a result map lacks that name, singleEntry of such a rule is null, collectEntries
+skips it. This holds for tasks with a result variable; without one SpiffWorkflow's reading stays.
+Without ``camunda:inputVariable`` an empty input expression is read as SpiffWorkflow reads it (the
+variable named by the input's label; Camunda binds no input value then, and the FEEL tests read
+the variable ``cellInput``, null unless a case has one).
 """
 
 from __future__ import annotations
@@ -42,6 +52,7 @@ from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 
 from engine.domain.errors import Problem
+from engine.runtime import feel_unary
 from engine.runtime.namespaces import CAMUNDA, tag
 
 MAPPINGS = ("resultList", "singleResult", "singleEntry", "collectEntries")
@@ -72,14 +83,37 @@ def _feel_literal_cells(root: etree._Element) -> list[etree._Element]:
             if (text.text or "").strip() in FEEL_LITERALS]
 
 
+def _is_feel(language: str | None) -> bool:
+    return not (language or "").strip() or "feel" in (language or "").lower()
+
+
+def _feel_unary_cells(root: etree._Element) -> list[tuple[etree._Element, str]]:
+    """(<text>, Python match expression) of the FEEL input entries that are unary tests
+    SpiffWorkflow would misread (lists, ranges, comparisons, not(...))."""
+    if not _is_feel(root.get("expressionLanguage")):
+        return []
+    found = []
+    for entry in root.iter("{*}inputEntry"):
+        if not _is_feel(entry.get("expressionLanguage")):
+            continue
+        for text in entry.findall("{*}text"):
+            python = feel_unary.to_python(text.text or "")
+            if python is not None:
+                found.append((text, python))
+    return found
+
+
 def for_the_library(root: etree._Element) -> etree._Element:
     """``root`` (a DMN tree) as the decision engine is to read it: each empty input expression
     that names a ``camunda:inputVariable`` reads that variable, null when absent, as Camunda tests
-    the column; each cell that is a FEEL literal (true, false, null) is that value (a copy;
+    the column; each cell that is a FEEL literal (true, false, null) is that value, each FEEL
+    input entry that is a list, range, comparison or not(...) its Python match expression (a copy;
     ``root`` itself is never changed; ``root`` when nothing is to do)."""
-    if not _empty_named_inputs(root) and not _feel_literal_cells(root):
+    if not _empty_named_inputs(root) and not _feel_literal_cells(root) and not _feel_unary_cells(root):
         return root
     copy = deepcopy(root)
+    for cell, python in _feel_unary_cells(copy):
+        cell.text = python
     for expression, name in _empty_named_inputs(copy):
         text = expression.find("{*}text")
         if text is None:
@@ -108,6 +142,17 @@ def map_result(results: list[dict[str, Any]], mapping: str) -> Any:
     if len(results[0]) > 1:
         raise ValueError("singleEntry needs a decision with one output; the matched rule has several")
     return next(iter(results[0].values()), None)
+
+
+def rule_outputs(rule: Any, task: Any) -> dict[str, Any]:
+    """The outputs of a matched rule, without those whose output entry is empty (Camunda leaves
+    them out of the result; SpiffWorkflow gives the empty text)."""
+    outputs = dict(rule.output_as_dict(task))
+    for entry in rule.outputEntries:
+        key = entry.output.name or entry.output.label
+        if not (getattr(entry, "text", None) or "").strip() and "." not in key:
+            outputs.pop(key, None)
+    return outputs
 
 
 class MissingDecision:
@@ -145,7 +190,7 @@ class CamundaDecisionTask(BusinessRuleTask):  # type: ignore[misc]
         if not self.result_variable:
             return super()._run_hook(my_task)
         try:
-            results = [rule.output_as_dict(my_task) for rule in self.dmnEngine.decide(my_task)]
+            results = [rule_outputs(rule, my_task) for rule in self.dmnEngine.decide(my_task)]
             my_task.data[self.result_variable] = map_result(results, self.map_decision_result)
         except ValueError as exc:
             raise WorkflowTaskException(f"decision result of '{self.bpmn_name or self.bpmn_id}': {exc}",
@@ -167,5 +212,5 @@ class CamundaDecisionTaskParser(BusinessRuleTaskParser):  # type: ignore[misc]
         return spec
 
 
-__all__ = ["CamundaDecisionTask", "CamundaDecisionTaskParser", "MissingDecision", "map_result",
+__all__ = ["CamundaDecisionTask", "CamundaDecisionTaskParser", "MissingDecision", "map_result", "rule_outputs",
            "missing_decision_warnings", "for_the_library"]
