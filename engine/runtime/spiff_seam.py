@@ -325,7 +325,8 @@ def lazy_log_extras() -> None:
     ``Task.collect_log_extras`` and ``Workflow.collect_log_extras`` give the library's extras
     whenever one of LOG_EXTRAS_LOGGERS would log at INFO (a record at DEBUG needs that too),
     and an empty dict otherwise, when every record they are built for is dropped unread.
-    Idempotent; the library's own methods stay in _LIBRARY_LOG_EXTRAS (:func:`library_log_extras`)."""
+    Idempotent; the library's own methods stay in _LIBRARY_LOG_EXTRAS (:func:`library_log_extras`).
+    Installs the other cuts of the library's per-step cost with it (get_name, update_waiting_tasks)."""
     from SpiffWorkflow.task import Task
     from SpiffWorkflow.workflow import Workflow
 
@@ -345,6 +346,31 @@ def lazy_log_extras() -> None:
             _LIBRARY_LOG_EXTRAS[cls] = library
             setattr(cls, "collect_log_extras", extras)
         _name_states_once()
+        _update_waiting_only_when_waiting()
+
+
+# The library's Workflow.update_waiting_tasks walks the workflow's whole task tree (its
+# TaskIterator: several method calls and a list copy per task) after every task that completes,
+# to update the WAITING tasks it finds. Most completions happen while no task of the workflow
+# waits: a look at the states of its tasks (every task of its tree is in ``workflow.tasks``)
+# decides that first. When one does wait, the library's walk runs as before.
+_LIBRARY_UPDATE_WAITING: list[Callable[[Any], None]] = []
+
+
+def _update_waiting_only_when_waiting() -> None:
+    if _LIBRARY_UPDATE_WAITING:
+        return
+    library = _Workflow.update_waiting_tasks
+    waiting = TaskState.WAITING
+
+    def update_waiting_tasks(self: Any) -> None:
+        for task in self.tasks.values():
+            if task._state & waiting:
+                library(self)
+                return
+
+    _LIBRARY_UPDATE_WAITING.append(library)
+    setattr(_Workflow, "update_waiting_tasks", update_waiting_tasks)
 
 
 # The library's TaskState.get_name builds a dict of every state's name on each call, and Task's
@@ -376,22 +402,27 @@ def _name_states_once() -> None:
 
 @contextlib.contextmanager
 def library_log_extras() -> Iterator[None]:
-    """The library's own ``collect_log_extras`` and ``TaskState.get_name`` inside the block (bench/engine.py measures raw
-    SpiffWorkflow as shipped); not for use while cases are stepped in other threads."""
+    """The library's own ``collect_log_extras``, ``TaskState.get_name`` and ``Workflow.update_waiting_tasks`` inside
+    the block (bench/engine.py measures raw SpiffWorkflow as shipped); not for use while cases are stepped in other
+    threads."""
     from SpiffWorkflow.util.task import TaskState
 
     installed = {cls: cls.__dict__["collect_log_extras"] for cls in _LIBRARY_LOG_EXTRAS}
     our_names = TaskState.__dict__["get_name"]
+    our_update = _Workflow.__dict__["update_waiting_tasks"]
     for cls, library in _LIBRARY_LOG_EXTRAS.items():
         setattr(cls, "collect_log_extras", library)
     if _LIBRARY_STATE_NAMES:
         setattr(TaskState, "get_name", classmethod(_LIBRARY_STATE_NAMES[0].__func__))  # type: ignore[attr-defined]
+    if _LIBRARY_UPDATE_WAITING:
+        setattr(_Workflow, "update_waiting_tasks", _LIBRARY_UPDATE_WAITING[0])
     try:
         yield
     finally:
         for cls, ours in installed.items():
             setattr(cls, "collect_log_extras", ours)
         setattr(TaskState, "get_name", our_names)
+        setattr(_Workflow, "update_waiting_tasks", our_update)
 
 
 # ------------------------------------------------------------------ the case state's task dicts
@@ -604,9 +635,12 @@ def tasks_in_state(workflow: Any, state: int) -> list[Any]:
     found: list[Any] = []
     stack = [workflow.task_tree]   # the iterator's task_list, reversed: its first task is the last here
     depth = 0
+    # every task the walk reaches belongs to a workflow below the same top workflow (the walk
+    # only reads): its sub-workflows looked up once, and not at all when it has none
+    subprocesses = workflow.top_workflow.subprocesses
     while stack:
         task = stack.pop()
-        subprocess = task.workflow.top_workflow.subprocesses.get(task.id)
+        subprocess = subprocesses.get(task.id) if subprocesses else None
         if (task._children or subprocess is not None) and (task.state >= min_state or subprocess is not None) \
                 and depth < 1000 and task.task_spec.name is not None:
             if subprocess is None or (task.state >= finished and skip_finished):

@@ -8,6 +8,7 @@ workflow live in :mod:`engine.runtime.waits` and are re-exported here.
 from __future__ import annotations
 
 import copy
+import weakref
 from typing import Any, Iterable
 from uuid import UUID
 
@@ -55,6 +56,7 @@ def _waits_on_timers(wf: BpmnWorkflow) -> bool:
 
 COMPACT_EVERY = 16  # engine step layers between compactions inside one command
 CONDITION_PREVIOUS = "condition_previous"   # attribute of a workflow: the variables conditions last saw
+_NONE_STARTS: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDictionary()   # WorkflowRunner.has_none_start
 
 
 class WorkflowRunner:
@@ -369,12 +371,18 @@ class WorkflowRunner:
     @staticmethod
     def has_none_start(parsed: ParsedProcess) -> bool:
         """Whether the process has a none start event (Camunda's "initial" activity, where a case
-        started by a person or a client begins even when timer or event starts exist too)."""
-        from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
-        from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+        started by a person or a client begins even when timer or event starts exist too).
+        Looked up once per spec (parsed once, shared by its cases): every start asks."""
+        spec = parsed.spec
+        found = _NONE_STARTS.get(spec)
+        if found is None:
+            from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+            from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 
-        return any(isinstance(s, StartEvent) and isinstance(s.event_definition, NoneEventDefinition)
-                   for s in parsed.spec.task_specs.values())
+            found = _NONE_STARTS[spec] = any(
+                isinstance(s, StartEvent) and isinstance(s.event_definition, NoneEventDefinition)
+                for s in spec.task_specs.values())
+        return found
 
     def leave_none_starts(self, wf: BpmnWorkflow) -> None:
         """Before a message or signal starts a case: open the process's start events and cancel

@@ -318,3 +318,62 @@ def test_log_extras_are_the_librarys_when_a_spiff_logger_logs(spiff_loggers_quie
     assert changed and all(getattr(r, "task_spec", None) for r in changed)
     with caplog.at_level(logging.INFO, logger="spiff.data"):   # any of the library's loggers
         assert wf.collect_log_extras()["workflow_spec"] == "p"
+
+
+PARALLEL = _model(
+    '<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>'
+    '<bpmn:parallelGateway id="split"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>fa</bpmn:outgoing>'
+    '<bpmn:outgoing>fb</bpmn:outgoing></bpmn:parallelGateway>'
+    '<bpmn:userTask id="a"><bpmn:incoming>fa</bpmn:incoming><bpmn:outgoing>fa2</bpmn:outgoing></bpmn:userTask>'
+    '<bpmn:userTask id="b"><bpmn:incoming>fb</bpmn:incoming><bpmn:outgoing>fb2</bpmn:outgoing></bpmn:userTask>'
+    '<bpmn:parallelGateway id="join"><bpmn:incoming>fa2</bpmn:incoming><bpmn:incoming>fb2</bpmn:incoming>'
+    '<bpmn:outgoing>f2</bpmn:outgoing></bpmn:parallelGateway>'
+    '<bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>'
+    '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="split"/>'
+    '<bpmn:sequenceFlow id="fa" sourceRef="split" targetRef="a"/>'
+    '<bpmn:sequenceFlow id="fb" sourceRef="split" targetRef="b"/>'
+    '<bpmn:sequenceFlow id="fa2" sourceRef="a" targetRef="join"/>'
+    '<bpmn:sequenceFlow id="fb2" sourceRef="b" targetRef="join"/>'
+    '<bpmn:sequenceFlow id="f2" sourceRef="join" targetRef="end"/>')
+
+
+def _run_parallel() -> list[list[tuple[str, str]]]:
+    """The task states after each step of PARALLEL (both branches completed in turn)."""
+    wf = _workflow(PARALLEL)
+    seen = []
+    for name in ("a", "b"):
+        [task] = [t for t in wf.get_tasks(state=TaskState.READY) if t.task_spec.name == name]
+        task.run()
+        seen.append(sorted((t.task_spec.name, TaskState.get_name(t.state)) for t in wf.get_tasks()))
+        wf.do_engine_steps()
+        seen.append(sorted((t.task_spec.name, TaskState.get_name(t.state)) for t in wf.get_tasks()))
+    assert wf.completed
+    return seen
+
+
+def test_waiting_tasks_are_updated_as_the_library_does_and_not_looked_for_when_none_waits(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import SpiffWorkflow.workflow as library_workflow
+
+    spiff_seam.lazy_log_extras()
+    walks = []
+    iterator = library_workflow.TaskIterator
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("state") == TaskState.WAITING:
+            walks.append(1)
+        return iterator(*args, **kwargs)
+
+    monkeypatch.setattr(library_workflow, "TaskIterator", counted)
+    with spiff_seam.library_log_extras():   # the library's own, as bench/engine.py's raw SpiffWorkflow runs
+        library, library_walks = _run_parallel(), len(walks)
+    walks.clear()
+    ours = _run_parallel()
+    assert ours == library
+    assert ("join", "WAITING") in {s for states in ours for s in states}   # a join did wait and was updated
+    assert 0 < len(walks) < library_walks   # the library's walk only while a task waits
+    linear = _workflow(LINEAR)
+    walks.clear()
+    _ready(linear).run()
+    linear.do_engine_steps()
+    assert linear.completed and walks == []
