@@ -320,7 +320,7 @@ def test_log_extras_are_the_librarys_when_a_spiff_logger_logs(spiff_loggers_quie
         assert wf.collect_log_extras()["workflow_spec"] == "p"
 
 
-PARALLEL = _model(
+PARALLEL_JOIN = _model(
     '<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>'
     '<bpmn:parallelGateway id="split"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>fa</bpmn:outgoing>'
     '<bpmn:outgoing>fb</bpmn:outgoing></bpmn:parallelGateway>'
@@ -338,8 +338,8 @@ PARALLEL = _model(
 
 
 def _run_parallel() -> list[list[tuple[str, str]]]:
-    """The task states after each step of PARALLEL (both branches completed in turn)."""
-    wf = _workflow(PARALLEL)
+    """The task states after each step of PARALLEL_JOIN (both branches completed in turn)."""
+    wf = _workflow(PARALLEL_JOIN)
     seen = []
     for name in ("a", "b"):
         [task] = [t for t in wf.get_tasks(state=TaskState.READY) if t.task_spec.name == name]
