@@ -339,8 +339,9 @@ def lazy_log_extras() -> None:
 
             def extras(self: Any, dct: dict[str, Any] | None = None,
                        _library: Callable[..., dict[str, Any]] = library) -> dict[str, Any]:
-                if any(logger.isEnabledFor(logging.INFO) for logger in loggers):
-                    return _library(self, dct)
+                for logger in loggers:   # (a loop: no generator per call, the library calls this per state change)
+                    if logger.isEnabledFor(logging.INFO):
+                        return _library(self, dct)
                 return {}
 
             _LIBRARY_LOG_EXTRAS[cls] = library
@@ -643,10 +644,11 @@ def tasks_in_state(workflow: Any, state: int) -> list[Any]:
         subprocess = subprocesses.get(task.id) if subprocesses else None
         if (task._children or subprocess is not None) and (task.state >= min_state or subprocess is not None) \
                 and depth < 1000 and task.task_spec.name is not None:
+            tasks = task.workflow.tasks   # task.children, without the property's calls per task
             if subprocess is None or (task.state >= finished and skip_finished):
-                stack.extend(reversed(task.children))
+                stack.extend([tasks.get(child) for child in reversed(task._children)])
             else:
-                stack.extend(reversed([subprocess.task_tree, *task.children]))
+                stack.extend(reversed([subprocess.task_tree, *[tasks.get(child) for child in task._children]]))
             depth += 1
         elif stack:
             ancestor = stack[-1].parent
