@@ -40,9 +40,7 @@ process), so their cost grew with every case of the run. ``--no-analyze`` measur
 from __future__ import annotations
 
 import argparse
-import contextvars
 import multiprocessing
-import threading
 import json
 import os
 import statistics
@@ -60,6 +58,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnviron
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
+from bench.latency import run_clients  # noqa: E402
 from engine.bootstrap import Engine, bootstrap  # noqa: E402
 from engine.jobs import JobExecutor, WorkerThread  # noqa: E402
 from engine.persistence.db import make_engine  # noqa: E402
@@ -194,16 +193,8 @@ class Topology:
                 cases.complete_task(self.web, tasks[0]["id"], {"entscheidung": "genehmigt"}, actor="sb1")
                 assert queries.get_case(self.web, case_id, with_history=False)["status"] == "completed"
 
-        share = [n // clients + (1 if k < n % clients else 0) for k in range(clients)]
         # each client thread in this thread's tenant scope (a new thread starts without one)
-        threads = [threading.Thread(target=contextvars.copy_context().run, args=(client, share[k], sum(share[:k])))
-                   for k in range(clients)]
-        started = time.perf_counter()
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
-        return n / (time.perf_counter() - started)
+        return n / run_clients(n, clients, lambda _k, count, offset: client(count, offset))
 
     def close(self) -> None:
         self.stop.set()

@@ -31,7 +31,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.latency import fresh_pg  # noqa: E402
+from bench.latency import fresh_pg, run_clients  # noqa: E402
 
 AMTSFLOW = str(Path(sys.executable).with_name("amtsflow"))
 DATABASE = "amtsflow_bench_http"
@@ -213,15 +212,7 @@ class HttpTopology:
             finally:
                 conn.close()
 
-        share = [n // clients + (1 if k < n % clients else 0) for k in range(clients)]
-        threads = [threading.Thread(target=client, args=(share[k], sum(share[:k]), self.tokens[k % len(self.tokens)]))
-                   for k in range(clients)]
-        started = time.perf_counter()
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
-        elapsed = time.perf_counter() - started
+        elapsed = run_clients(n, clients, lambda k, count, offset: client(count, offset, self.tokens[k % len(self.tokens)]))
         if errors:
             for log in self._logs:
                 log.flush()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextvars
 import statistics
+import threading
 import time
 from typing import Any, Callable
 
@@ -30,3 +32,17 @@ def measure(fn: Callable[[int], Any], runs: int) -> tuple[float, float]:
         timings.append((time.perf_counter() - started) * 1000)
     timings.sort()
     return statistics.median(timings), timings[max(0, int(round(0.95 * len(timings))) - 1)]
+
+
+def run_clients(n: int, clients: int, client: Callable[[int, int, int], Any]) -> float:
+    """``n`` cases shared among ``clients`` threads run at once, ``client(k, count, offset)`` in
+    thread k (each in a copy of the caller's context: its tenant scope); seconds until all ended."""
+    share = [n // clients + (1 if k < n % clients else 0) for k in range(clients)]
+    threads = [threading.Thread(target=contextvars.copy_context().run, args=(client, k, share[k], sum(share[:k])))
+               for k in range(clients)]
+    started = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return time.perf_counter() - started
