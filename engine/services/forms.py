@@ -6,10 +6,9 @@ so that the web layer can render an error summary that links to each field.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, cast
+from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -76,29 +75,25 @@ def _field(error: ValidationError) -> str:
     return ".".join(path) or "_form"
 
 
-Check = Callable[[Any], bool]   # True: the instance is valid (see _fast_check)
-
-_validators: OrderedDict[int, tuple[dict[str, Any], Draft202012Validator, Check | None]] = OrderedDict()
+_validators: OrderedDict[int, tuple[dict[str, Any], Draft202012Validator]] = OrderedDict()
 _validators_lock = threading.Lock()
 
 
-def _validator(schema: dict[str, Any]) -> tuple[Draft202012Validator, Check | None]:
-    """One validator per schema object (forms live as long as their parsed definition), with its
-    fast check (:func:`_fast_check`); the entry keeps the schema itself, so an id is never
-    mistaken for a later object's."""
+def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+    """One validator per schema object (forms live as long as their parsed definition); the
+    entry keeps the schema itself, so an id is never mistaken for a later object's."""
     key = id(schema)
     with _validators_lock:
         entry = _validators.get(key)
         if entry is not None and entry[0] is schema:
             _validators.move_to_end(key)
-            return entry[1], entry[2]
+            return entry[1]
     validator = FormValidator(schema, format_checker=FORMATS)
-    fast = _fast_check(schema)
     with _validators_lock:
-        _validators[key] = (schema, validator, fast)
+        _validators[key] = (schema, validator)
         while len(_validators) > 256:
             _validators.popitem(last=False)
-    return validator, fast
+    return validator
 
 
 def validate(schema: dict[str, Any] | None, data: Any, *, where: str = "") -> None:
@@ -108,132 +103,12 @@ def validate(schema: dict[str, Any] | None, data: Any, *, where: str = "") -> No
                                   {"_form": ["Die Angaben müssen ein Formular-Objekt sein."]})
     if schema is None:
         return
-    validator, fast = _validator(schema)
-    if fast is not None and fast(data):
-        return   # valid for jsonschema too (see _fast_check); anything else is decided by jsonschema
+    validator = _validator(schema)
     errors = _errors(validator, data)
     if errors:
         errors = _per_field(validator, schema, data, errors)
         fields = ", ".join(sorted(errors))
         raise FormValidationError(f"{where}: submitted data does not match the form ({fields})", errors)
-
-
-# The keywords _fast_check reads, and those that only annotate (no effect on validity).
-_ANNOTATIONS = frozenset(("$schema", "$comment", "title", "description", "default", "examples", "readOnly",
-                          "writeOnly", "deprecated"))
-_FAST_KEYWORDS = frozenset(("type", "properties", "required", "additionalProperties", "enum", "const", "minLength",
-                            "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "pattern",
-                            "format")) | _ANNOTATIONS
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-# What each type accepts here: never more than jsonschema's type checker does (an integer-valued
-# float such as 2.0 is an "integer" there; here it is left to jsonschema)
-_TYPES: dict[str, Check] = {
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": _is_number,
-    "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-}
-_SCALARS = (str, int, float, bool, type(None))
-
-
-def _same(value: Any, allowed: Any) -> bool:
-    """``value`` equals ``allowed`` as jsonschema's enum and const compare (both scalars of one
-    type; anything else is left to jsonschema)."""
-    return type(value) is type(allowed) and isinstance(value, _SCALARS) and value == allowed
-
-
-def _length_check(keyword: str, length: int) -> Check:
-    if keyword == "minLength":
-        return lambda v: not isinstance(v, str) or len(v) >= length
-    return lambda v: not isinstance(v, str) or len(v) <= length
-
-
-def _range_check(keyword: str, limit: Any) -> Check:
-    fits: Callable[[Any], bool] = {"minimum": lambda v: v >= limit, "maximum": lambda v: v <= limit,
-                                   "exclusiveMinimum": lambda v: v > limit,
-                                   "exclusiveMaximum": lambda v: v < limit}[keyword]
-    return lambda v: not _is_number(v) or fits(v)
-
-
-def _fast_check(schema: Any) -> Check | None:
-    """A check of the common forms (objects of typed fields with required, enum, length, range,
-    pattern and format) that answers True only for data that jsonschema finds valid too, several
-    times faster; False means "ask jsonschema", which then finds the errors and their messages as
-    before. None: the schema uses a keyword not read here (every submission goes to jsonschema)."""
-    if not isinstance(schema, dict) or not set(schema) <= _FAST_KEYWORDS:
-        return None
-    checks: list[Check] = []
-    kind = schema.get("type")
-    if kind is not None:
-        names = kind if isinstance(kind, list) else [kind]
-        if not names or not all(isinstance(n, str) and n in _TYPES for n in names):
-            return None
-        accepted = [_TYPES[n] for n in names]
-        checks.append(lambda v: any(a(v) for a in accepted))
-    if "enum" in schema:
-        allowed = schema["enum"]
-        if not isinstance(allowed, list):
-            return None
-        checks.append(lambda v: any(_same(v, a) for a in allowed))
-    if "const" in schema:
-        const = schema["const"]
-        checks.append(lambda v: _same(v, const))
-    for keyword in ("minLength", "maxLength"):
-        if keyword in schema:
-            length = schema[keyword]
-            if not isinstance(length, int) or isinstance(length, bool):
-                return None
-            checks.append(_length_check(keyword, length))
-    for keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        if keyword in schema:
-            limit = schema[keyword]
-            if not _is_number(limit):
-                return None
-            checks.append(_range_check(keyword, limit))
-    if "pattern" in schema:
-        if not isinstance(schema["pattern"], str):
-            return None
-        try:
-            pattern = re.compile(schema["pattern"])
-        except re.error:
-            return None
-        checks.append(lambda v: not isinstance(v, str) or pattern.search(v) is not None)
-    if "format" in schema:
-        fmt = schema["format"]
-        if not isinstance(fmt, str):
-            return None
-        checks.append(lambda v: FORMATS.conforms(v, fmt))
-    if "required" in schema:
-        required = schema["required"]
-        if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
-            return None
-        checks.append(lambda v: not isinstance(v, dict) or all(r in v for r in required))
-    properties = schema.get("properties", {})
-    if not isinstance(properties, dict):
-        return None
-    fields: dict[str, Check] = {}
-    for name, sub in properties.items():
-        check = _fast_check(sub)
-        if check is None:
-            return None
-        fields[name] = check
-    if fields:
-        checks.append(lambda v: not isinstance(v, dict) or all(
-            check(v[name]) for name, check in fields.items() if name in v))
-    extra = schema.get("additionalProperties", True)
-    if extra is False:
-        checks.append(lambda v: not isinstance(v, dict) or all(key in fields for key in v))
-    elif extra is not True:
-        return None
-    return lambda v: all(check(v) for check in checks)
 
 
 def _errors(validator: Draft202012Validator, data: Any) -> dict[str, list[str]]:
