@@ -333,6 +333,53 @@ def reading(db: Engine) -> Iterator[Connection]:
                 conn.invalidate()
 
 
+class _StatementReader:
+    """What :func:`fast_reading` yields on psycopg: the little of a Connection that
+    FastStatement reads through (its engine and dialect, its info and the pooled DB-API
+    connection)."""
+
+    __slots__ = ("engine", "dialect", "connection", "info")
+
+    def __init__(self, engine: Engine, connection: Any) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect
+        self.connection = connection
+        self.info: dict[str, Any] = {}
+
+    def in_transaction(self) -> bool:
+        return True   # autocommit: every statement is a transaction of its own
+
+
+@contextmanager
+def fast_reading(db: Engine) -> Iterator[Any]:
+    """:func:`reading` for reads made by FastStatement only (no ``conn.execute``): on psycopg
+    the pooled connection itself in autocommit, without SQLAlchemy's Connection and transaction
+    around it (its set-up, events and end cost more Python than a short read; the pool's
+    check-out, ping and reset stay as they are). Elsewhere :func:`reading`."""
+    if db.dialect.name != "postgresql" or db.dialect.driver != "psycopg":
+        with reading(db) as conn:
+            yield conn
+        return
+    dialect = db.dialect
+    try:
+        pooled = db.raw_connection()
+    except dialect.loaded_dbapi.Error as error:   # as Engine.connect() raises it
+        Connection._handle_dbapi_exception_noconnection(error, dialect, db)
+        raise
+    try:
+        driver: Any = pooled.driver_connection
+        driver.autocommit = True
+        try:
+            yield _StatementReader(db, pooled)
+        finally:
+            try:
+                driver.autocommit = False
+            except Exception:  # noqa: BLE001 - broken or mid-statement: the pool must not get it back
+                pooled.invalidate()
+    finally:
+        pooled.close()
+
+
 def _is_lock_error(exc: OperationalError) -> bool:
     text = str(exc.orig).lower()
     return "database is locked" in text or "deadlock detected" in text or "could not serialize" in text

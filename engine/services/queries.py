@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine as Database
 
 from engine.domain.errors import NotFound
 from engine.persistence import tables as t
-from engine.persistence.db import make_engine, reading
+from engine.persistence.db import fast_reading, make_engine, reading
 from engine.persistence.fast import FastStatement, flush_deferred
 from engine.settings import Settings
 from engine.services.read_models import CaseSummary, CaseView, DefinitionFile, DefinitionView, TaskView
@@ -96,7 +96,7 @@ _TASK = FastStatement(select(t.work_items).where(t.work_items.c.id == bindparam(
 
 
 def get_task(engine: Reads, task_id: str) -> TaskView:
-    with reading(engine.db) as conn:   # one prepared statement, no transaction of its own (PostgreSQL)
+    with fast_reading(engine.db) as conn:   # one prepared statement, no transaction of its own (PostgreSQL)
         rows = _TASK.all(conn, {"task_id": task_id})
     row = rows[0] if rows else None
     if row is None:
@@ -123,7 +123,7 @@ _CASE_OPEN_INCIDENTS = FastStatement(select(t.incidents).where(t.incidents.c.cas
 
 def get_case(engine: Reads, case_id: str, *, with_history: bool = True) -> CaseView:
     params = {"case_id": case_id}
-    with reading(engine.db) as conn:
+    with fast_reading(engine.db) as conn:
         found, open_tasks, open_incidents = (_CASE_VIEW.all_deferred(conn, params),
                                              _CASE_OPEN_TASKS.all_deferred(conn, params),
                                              _CASE_OPEN_INCIDENTS.all_deferred(conn, params))

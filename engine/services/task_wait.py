@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, literal_column, select
 
 from engine.domain.errors import NotFound
 from engine.persistence import tables as t
-from engine.persistence.db import reading
+from engine.persistence.db import fast_reading
 from engine.persistence.fast import FastStatement, flush_deferred
 from engine.persistence.notify import TASK_CHANNEL, start_listener
 from engine.services.queries import task_view
@@ -71,7 +71,7 @@ def open_tasks(engine: Engine, case_id: str, *, with_status: bool = True) -> tup
     ``with_status=False``: the status only when the case has no open task (a check after a
     wake-up usually finds the task: one statement)."""
     params = {"case_id": case_id}
-    with reading(engine.db) as conn:
+    with fast_reading(engine.db) as conn:
         tasks = _OPEN_TASKS.all_deferred(conn, params)
         status = _STATUS.all_deferred(conn, params) if with_status else None
         flush_deferred(conn)

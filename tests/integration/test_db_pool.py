@@ -128,3 +128,39 @@ def test_a_read_runs_in_autocommit_and_its_connection_goes_back_without(pg_url):
             assert conn.execute(text("SELECT 1")).scalar() == 1
     finally:
         db.dispose()
+
+
+def test_a_statement_read_runs_in_autocommit_and_its_connection_goes_back_without(pg_url):
+    """fast_reading() (FastStatement reads without SQLAlchemy's Connection) hands the pool its
+    connection back as it took it, out of autocommit, also after a failed read; one that cannot
+    be switched back is discarded."""
+    import psycopg
+    from sqlalchemy import literal, select
+
+    from engine.persistence.db import fast_reading
+    from engine.persistence.fast import FastStatement
+
+    one = FastStatement(select(literal(1).label("one")))
+    db = make_engine(pg_url)
+    try:
+        with fast_reading(db) as conn:
+            driver = conn.connection.driver_connection
+            assert driver.autocommit is True
+            assert [r.one for r in one.all(conn, {})] == [1]
+        assert driver.autocommit is False
+        with pytest.raises(ZeroDivisionError):
+            with fast_reading(db) as conn:
+                assert conn.connection.driver_connection is driver   # the pool's only connection
+                1 / 0
+        assert driver.autocommit is False
+        with db.begin() as conn:   # a transaction as before
+            assert conn.connection.driver_connection is driver and driver.autocommit is False
+            conn.execute(text("SELECT 1"))
+            assert driver.pgconn.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+        with fast_reading(db) as conn:
+            driver.close()   # broken after the read: autocommit cannot be switched back
+        with fast_reading(db) as conn:   # a fresh connection
+            assert conn.connection.driver_connection is not driver
+            assert [r.one for r in one.all(conn, {})] == [1]
+    finally:
+        db.dispose()

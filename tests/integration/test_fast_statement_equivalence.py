@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert, UpdateBase
 
 from engine import handover
@@ -78,6 +79,8 @@ class Checker:
     def reference(self, stmt: FastStatement, conn: Any, params: Any, method: str) -> Any:
         table = _written(stmt.statement)
         if table is None:  # a read changes nothing (and may run in autocommit)
+            if not hasattr(conn, "execute"):   # db.fast_reading's reader: its connection through SQLAlchemy
+                conn = Connection(conn.engine, connection=conn.connection)
             return self._rows(conn.execute(stmt.statement, dict(params)).all(), method)
         conn.exec_driver_sql("SAVEPOINT fast_check")
         try:
