@@ -16,6 +16,7 @@ import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
@@ -32,7 +33,7 @@ from engine.persistence.fast import DeferredRows, FastStatement, defer_sql
 from engine.runtime import unmapped
 from engine.ports import ConnectorError, ServiceRequest, ServiceResult
 from engine.services.case_events import append_case_event, open_incident
-from engine.services.commands import Command, run_case_command
+from engine.services.commands import CASE_COLUMNS, Command, run_case_command
 from engine.services.messages import deliver_buffered, deliver_thrown
 from engine.services.heartbeats import HEARTBEAT_SECONDS, JobStats, beat, gone
 
@@ -78,6 +79,37 @@ def _acquire_statement(skip_locked: bool) -> FastStatement:
 
 _ACQUIRE = {pg: _acquire_statement(skip_locked=pg) for pg in (True, False)}   # built once: by PostgreSQL or not
 
+# Jobs whose effect is a case command (run_case_command) reading the case row.
+CASE_KINDS = ("service", "timer")
+_CASE_PREFIX = "c_"   # the case's columns in the rows of _ACQUIRE_WITH_CASES
+
+
+def _acquire_with_cases() -> FastStatement:
+    """PostgreSQL (psycopg): the acquisition of :func:`_acquire_statement`, each job row joined
+    with its case's row when the job runs a case command (:data:`CASE_KINDS`; the case's columns
+    prefixed ``c_``). The command uses that row instead of reading the case in a round trip of
+    its own; the save's revision check proves it was still current (else the command re-runs on
+    the stored row, as on a stale cached case)."""
+    acquired = _ACQUIRE[True].statement.cte("acquired")  # type: ignore[attr-defined]
+    j, c = acquired.c, t.cases.c
+    return FastStatement(
+        select(*j, *[column.label(_CASE_PREFIX + column.name) for column in CASE_COLUMNS])
+        .select_from(acquired.outerjoin(t.cases, and_(c.id == j.case_id, c.tenant_id == j.tenant_id,
+                                                      or_(*(j.kind == kind for kind in CASE_KINDS))))))
+
+
+_ACQUIRE_WITH_CASES = _acquire_with_cases()
+_JOB_KEYS = tuple(column.key for column in t.jobs.c)
+
+
+def _job_and_case(row: Any) -> Any:
+    """A row of _ACQUIRE_WITH_CASES as the job (its attribute ``case_row``: the case row, or None)."""
+    values = vars(row)
+    job = SimpleNamespace(**{key: values[key] for key in _JOB_KEYS})
+    job.case_row = SimpleNamespace(**{column.key: values[_CASE_PREFIX + column.name] for column in CASE_COLUMNS}) \
+        if values[_CASE_PREFIX + "id"] is not None else None
+    return job
+
 # PostgreSQL: the acquisition's COMMIT does not wait for its WAL to reach the disk. It only
 # records locks; should the server crash before writing them (within a few hundred
 # milliseconds), the jobs are free again after recovery and are taken once more, as when a lock
@@ -96,6 +128,12 @@ def _free_to_take(now: Any) -> Any:
 # When the earliest job that is free to take falls due (the idle worker's wake-up time).
 _NEXT_DUE = FastStatement(select(func.min(t.jobs.c.due_at).label("due"))
                           .where(_free_to_take(bindparam("now", type_=t.jobs.c.due_at.type))))
+
+
+def _without_case_row(job: Any) -> Any:
+    if getattr(job, "case_row", None) is not None:
+        job.case_row = None
+    return job
 
 
 def default_owner() -> str:
@@ -146,7 +184,9 @@ class JobExecutor:
         round trip: when the earliest job left free to take falls due, which the next
         :meth:`next_due_in` answers from (an idle worker asks it after every acquisition)."""
         now = self.engine.clock.now()
-        statement = _ACQUIRE[self.engine.db.dialect.name == "postgresql"]
+        dialect = self.engine.db.dialect
+        with_cases = dialect.driver == "psycopg"   # the case rows too, in the same round trip
+        statement = _ACQUIRE_WITH_CASES if with_cases else _ACQUIRE[dialect.name == "postgresql"]
         params = {"now": now, "limit": limit, "owner": self.owner,
                   "expires": now + timedelta(seconds=self.engine.settings.job_lock_seconds)}
         self._next_due = None
@@ -157,7 +197,8 @@ class JobExecutor:
             next_due = _NEXT_DUE.all_deferred(uow.conn, {"now": now})
             uow.commit()
         self._next_due = next_due
-        return sorted(locked.rows or [], key=_run_order)
+        jobs = [_job_and_case(row) for row in locked.rows or []] if with_cases else locked.rows or []
+        return sorted(jobs, key=_run_order)
 
     def next_due_in(self) -> float | None:
         """Seconds until the earliest job that is free to take falls due (0 if one is due now);
@@ -207,8 +248,8 @@ class JobExecutor:
         seconds since it was locked is re-read first (False: it may no longer run). The job runs
         in its tenant's scope: whatever it reads and writes is that tenant's."""
         with tenant_scope(job.tenant_id):
-            if time.monotonic() - since > self.recheck_after:
-                job = still_runnable(self.engine, self.owner, job)
+            if time.monotonic() - since > self.recheck_after:   # (the case row read with it: left out)
+                job = still_runnable(self.engine, self.owner, _without_case_row(job))
                 if job is None:
                     return False
             self.execute(job)
@@ -275,7 +316,8 @@ class JobExecutor:
             cmd.engine.runner.fire_timers(cmd.wf)
             cmd.audit_details.update({"element": job.element_id, "due": job.payload.get("due")})
 
-        run_case_command(self.engine, job.case_id, f"timer:{self.owner}", "timer_fired", fire)
+        run_case_command(self.engine, job.case_id, f"timer:{self.owner}", "timer_fired", fire,
+                         read_before=getattr(job, "case_row", None))
 
     def _message(self, job: Any) -> None:
         deliver_buffered(self.engine, job.case_id, job.payload["message_row"], job.payload.get("wait"))
@@ -365,7 +407,8 @@ class JobExecutor:
                 cmd.engine.runner.complete_service_task(cmd.wf, job.task_id, prepared.result_variable, data)
             cmd.audit_details.update(details)
 
-        run_case_command(self.engine, job.case_id, f"worker:{self.owner}", "service_completed", apply)
+        run_case_command(self.engine, job.case_id, f"worker:{self.owner}", "service_completed", apply,
+                         read_before=getattr(job, "case_row", None))
 
     # -- bookkeeping ------------------------------------------------------------------------
     def _drop(self, job: Any) -> None:

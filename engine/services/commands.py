@@ -95,7 +95,7 @@ Located = str | tuple[str, int] | tuple[str, int, Any]
 
 
 def run_case_command(engine: Engine, case: str | Callable[[Any], Located], actor: str, action: str,
-                     mutate: Callable[[Command], T], *, allow_suspended: bool = False) -> T:
+                     mutate: Callable[[Command], T], *, allow_suspended: bool = False, read_before: Any = None) -> T:
     """Run ``mutate`` on a case in one transaction and save the result. ``case`` is the case id,
     or a function that finds it inside the transaction (from a work item, say), and may return
     the case's current revision with it: a cached case of another revision is not used then;
@@ -104,11 +104,18 @@ def run_case_command(engine: Engine, case: str | Callable[[Any], Located], actor
 
     When this process saved the case last, its row values and live workflow come from the case
     cache (no SELECT, no deserialisation); the save's revision check proves they were current.
-    Any failure while working on cached state is decided again on the stored state."""
+    Any failure while working on cached state is decided again on the stored state.
+
+    ``read_before``: the case row read before this transaction (with the job's acquisition,
+    engine/jobs.py), used as a cached case's row: on the first attempt unless the cache has the
+    case, proven current by the save's revision check, any failure on it decided again on the
+    stored row."""
     use_cache = True
     busy = 0
     for _attempt in range(MAX_ATTEMPTS):
         cached = None
+        early, read_before = read_before, None   # the first attempt only
+        on_early = False
         committing = False
         try:
             with unit_of_work(engine.db) as uow, budget.command(engine.runner.limits):
@@ -118,8 +125,9 @@ def run_case_command(engine: Engine, case: str | Callable[[Any], Located], actor
                 cached = engine.case_cache.take(case_id) if use_cache else None
                 if cached is not None and current is not None and cached.row.revision != current:
                     cached = None  # another process saved the case since: no need to find out by a failed save
-                row = cached.row if cached is not None else fetched if fetched is not None else _case_row_of(
-                    uow.conn, case_id)
+                on_early = early is not None and cached is None and fetched is None
+                row = cached.row if cached is not None else fetched if fetched is not None else early \
+                    if on_early else _case_row_of(uow.conn, case_id)
                 if row is None:
                     raise NotFound(f"case {case_id} not found", user_message="Der Vorgang wurde nicht gefunden.")
                 _check_runnable(row, case_id, allow_suspended)
@@ -144,7 +152,7 @@ def run_case_command(engine: Engine, case: str | Callable[[Any], Located], actor
                 raise
             use_cache = False
         except Exception:
-            if cached is None or committing:  # a failed commit may have succeeded: never apply twice
+            if (cached is None and not on_early) or committing:  # a failed commit may have succeeded: never apply twice
                 raise
             use_cache = False  # the cached state may have been stale: decide again on the stored one
     raise Conflict(f"case {case!r}: gave up after {MAX_ATTEMPTS} concurrent modifications")

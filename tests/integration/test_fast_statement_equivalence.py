@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert, UpdateBase
+from sqlalchemy.sql.selectable import Join
 
 from engine import handover
 from engine.bootstrap import Engine
@@ -62,12 +63,14 @@ def _count(stmt: Any, rowcount: int) -> int | None:
 
 def _written(statement: Any) -> Any:
     """The table a statement writes: an INSERT/UPDATE/DELETE's, or that of the data-modifying
-    CTE a SELECT reads from (commands._UPDATE_CASE_CHECKED); None for a read."""
+    CTE a SELECT reads from (commands._UPDATE_CASE_CHECKED), also joined (jobs._ACQUIRE_WITH_CASES);
+    None for a read."""
     if isinstance(statement, UpdateBase):
         return statement.table
     for source in getattr(statement, "get_final_froms", lambda: [])():
-        if isinstance(getattr(source, "element", None), UpdateBase):
-            return source.element.table
+        for part in (source.left, source.right) if isinstance(source, Join) else (source,):
+            if isinstance(getattr(part, "element", None), UpdateBase):
+                return part.element.table
     return None
 
 
@@ -202,7 +205,7 @@ NOT_ON_POSTGRES = {"engine.services.projections._INSERT_WORK_ITEM", "engine.serv
                    "engine.services.projections._INSERT_QUEUED", "engine.services.projections._END_WORK_ITEM",
                    "engine.services.projections._UNQUEUE", "engine.services.commands._UPDATE_CASE"}
 # ... and PostgreSQL's own (a data-modifying CTE SQLite does not have)
-ONLY_ON_POSTGRES = {"engine.services.commands._UPDATE_CASE_CHECKED"}
+ONLY_ON_POSTGRES = {"engine.services.commands._UPDATE_CASE_CHECKED", "engine.jobs._ACQUIRE_WITH_CASES"}
 
 
 def test_every_fast_statement_matches_sqlalchemy(engine: Engine, clock: Any, checker: Checker, tmp_path: Path) -> None:

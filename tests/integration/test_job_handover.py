@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from engine.jobs import JobExecutor, WorkerThread
 from engine.persistence import tables as t
-from engine.services import cases, queries
+from engine.services import cases, queries, variables
 from tests.fakes import FakeConnector
 from tests.integration.helpers import deploy_models
 
@@ -238,3 +238,61 @@ def test_the_worker_thread_wakes_up_when_a_job_is_handed_over(engine, connector)
         thread.stop()
         thread.join(10)
     assert not thread.is_alive() and engine.local_worker is None
+
+
+def test_a_case_changed_by_another_process_during_the_call_is_completed_on_its_stored_state(engine, connector, other):
+    """On PostgreSQL the acquisition reads the job's case row with it; a change saved meanwhile
+    (here: during the connector call) makes that row stale, and the completion is decided again
+    on the stored row: both changes are kept."""
+    case_id = cases.start_case(engine, "service", {"name": "Erika"}, internal=True)
+    answer = connector.behaviour["lookup"]
+
+    def changing(request):
+        variables.set_variables(other, case_id, {"vermerk": "während des Aufrufs"})
+        return answer(request)
+
+    connector.behaviour["lookup"] = changing
+    assert JobExecutor(engine, "w").run_due() == 1
+    case = queries.get_case(engine, case_id, with_history=False)
+    assert case["status"] == "completed" and len(connector.calls) == 1
+    assert case["data"]["vermerk"] == "während des Aufrufs" and "person" in case["data"]
+    assert _jobs(engine) == []
+
+
+@pytest.mark.postgres
+def test_the_acquisition_brings_the_case_row_of_the_job_along(pg_url, clock):
+    """PostgreSQL: a service job's case row comes with its acquisition, in that round trip, so
+    running the job takes two round trips (acquire, complete), not a third to read the case."""
+    from engine.bootstrap import bootstrap
+    from engine.persistence import fast
+    from engine.settings import Settings
+    from tests.conftest import truncate_all
+
+    web = bootstrap(Settings(database_url=pg_url, embedded_worker=False), clock=clock)
+    worker = bootstrap(Settings(database_url=pg_url), clock=clock)
+    try:
+        truncate_all(web.db)
+        worker.connectors["test"] = web.connectors["test"] = FakeConnector()
+        deploy_models(web, "service.bpmn")
+        case_id = cases.start_case(web, "service", {"name": "Erika"}, internal=True)
+        executor = JobExecutor(worker, "w")
+        executor.run_until_idle()          # warm: the definition parsed, statements prepared
+        case_id = cases.start_case(web, "service", {"name": "Max"}, internal=True)
+        sent: list[list[str]] = []
+        pipeline = fast._libpq_pipeline
+
+        def recorded(driver, pending, commit):
+            sent.append([sql for sql, _args, _receive in pending])
+            pipeline(driver, pending, commit)
+
+        fast._libpq_pipeline = recorded
+        try:
+            assert executor.run_due() == 1
+        finally:
+            fast._libpq_pipeline = pipeline
+        assert _status(web, case_id) == "completed"
+        assert len(sent) == 2, sent                                  # acquire (with the case), complete
+        assert not any(sql.startswith("SELECT") and "FROM cases" in sql for sqls in sent for sql in sqls), sent
+    finally:
+        web.db.dispose()
+        worker.db.dispose()
