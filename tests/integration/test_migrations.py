@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy.engine import make_url
 
 from engine.persistence.db import make_engine
 from engine.persistence.schema import metadata
@@ -75,4 +76,62 @@ def test_migration_0027_case_state_lz4_two_case_indexes_fewer_and_its_downgrade(
             assert _compression(conn) == {"state": "l", "data": "l", "waits": "l"}
             assert not {"ix_cases_process_key", "ix_cases_status"} & _case_indexes(conn)
     finally:
+        db.dispose()
+
+
+@pytest.mark.postgres
+def test_migration_0028_account_notify_and_its_downgrade(pg_url):
+    """Migration 0028: a change to a token, an account or its groups notifies amtsflow_accounts
+    (engine/services/token_cache.py forgets its tokens); last uses and sign-ins do not; the
+    downgrade drops the triggers."""
+    import psycopg
+    from alembic import command
+    from sqlalchemy import text
+
+    from engine.persistence.migrate import alembic_config, upgrade
+    from tests.conftest import truncate_all
+
+    db = make_engine(pg_url)
+    names = ("api_tokens_account_notify", "users_account_notify", "user_groups_account_notify")
+
+    def triggers() -> set[str]:
+        with db.connect() as conn:
+            return {r[0] for r in conn.execute(text("SELECT tgname FROM pg_trigger WHERE tgname LIKE '%account_notify'"))}
+
+    listener = psycopg.connect(make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False),
+                               autocommit=True)
+    try:
+        truncate_all(db)
+        listener.execute("LISTEN amtsflow_accounts")
+        with db.begin() as conn:
+            conn.execute(text("INSERT INTO users (id, tenant_id, username, display_name, roles, active, created_at) "
+                              "VALUES ('u1', 'default', 'fv', 'FV', '[\"clerk\"]', true, now())"))
+            conn.execute(text("INSERT INTO api_tokens (id, tenant_id, user_id, name, token_hash, prefix, created_at) "
+                              "VALUES ('t1', 'default', 'u1', 't', 'h', 'p', now())"))
+
+        def notified(statement: str) -> bool:
+            list(listener.notifies(timeout=0.2))     # what came before
+            with db.begin() as conn:
+                conn.execute(text(statement))
+            return bool(list(listener.notifies(timeout=1, stop_after=1)))
+
+        assert names == tuple(sorted(triggers(), key=names.index))
+        assert notified("UPDATE api_tokens SET revoked_at = now()")
+        assert notified("UPDATE users SET roles = '[\"owner\"]'")
+        assert not notified("UPDATE api_tokens SET last_used_at = now()")
+        assert not notified("UPDATE users SET last_login_at = now()")
+        config = alembic_config(db)
+        with db.connect() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0027")
+            conn.commit()
+        try:
+            assert triggers() == set()
+            assert not notified("UPDATE users SET active = false")
+        finally:
+            upgrade(db)
+        assert set(names) == triggers()
+        truncate_all(db)
+    finally:
+        listener.close()
         db.dispose()
