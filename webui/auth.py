@@ -10,6 +10,7 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from engine.bootstrap import Engine
 from engine.services import identity
 from webui.request_tenant import act_for
+from engine.services.token_cache import TokenCache
 from engine.services.identity import User
 from engine.tenancy import DEFAULT_TENANT, tenant_or_none
 from webui.errors import refuse
@@ -51,7 +52,7 @@ def _load_user() -> None:
     g.auth = None
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        found = identity.identify_token(engine(), header[7:].strip())
+        found = current_app.extensions["amtsflow_token_cache"].identify(header[7:].strip())
         if found is not None:   # a token acts for its own tenant
             act_for(found.tenant_id)
         g.user = found.user if found is not None else None
@@ -73,6 +74,7 @@ def _load_user() -> None:
 
 
 def init_auth(app: Flask) -> None:
+    app.extensions["amtsflow_token_cache"] = TokenCache(app.extensions["amtsflow"])
     app.before_request(_load_user)
 
     @app.context_processor
