@@ -355,10 +355,16 @@ def fast_reading(db: Engine) -> Iterator[Any]:
     """:func:`reading` for reads made by FastStatement only (no ``conn.execute``): on psycopg
     the pooled connection itself in autocommit, without SQLAlchemy's Connection and transaction
     around it (its set-up, events and end cost more Python than a short read; the pool's
-    check-out, ping and reset stay as they are). Elsewhere :func:`reading`."""
+    check-out, ping and reset stay as they are). In a thread that keeps a connection
+    (:func:`pinned`) that connection, when free. Elsewhere :func:`reading`."""
     if db.dialect.name != "postgresql" or db.dialect.driver != "psycopg":
         with reading(db) as conn:
             yield conn
+        return
+    pin = getattr(_PINNED, "pin", None)
+    if pin is not None and pin.free(db):
+        with _pinned_reading(db, pin) as reader:
+            yield reader
         return
     dialect = db.dialect
     try:
@@ -378,6 +384,33 @@ def fast_reading(db: Engine) -> Iterator[Any]:
                 pooled.invalidate()
     finally:
         pooled.close()
+
+
+@contextmanager
+def _pinned_reading(db: Engine, pin: _Pin) -> Iterator[Any]:
+    """:func:`fast_reading` on the thread's pinned connection (no transaction open on it
+    between units of work): back to the thread out of autocommit, or to the pool (discarded
+    when autocommit cannot be switched off) after a failure."""
+    conn = pin.take()
+    kept = False
+    try:
+        driver: Any = conn.connection.driver_connection
+        driver.autocommit = True
+        broken = False
+        try:
+            yield _StatementReader(db, conn.connection)
+        finally:
+            try:
+                driver.autocommit = False
+            except Exception:  # noqa: BLE001 - broken or mid-statement: the pool must not get it back
+                conn.invalidate()
+                broken = True
+        kept = not broken
+    finally:
+        if kept:
+            pin.put_back()
+        else:
+            pin.release()
 
 
 def _is_lock_error(exc: OperationalError) -> bool:

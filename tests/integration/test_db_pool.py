@@ -164,3 +164,35 @@ def test_a_statement_read_runs_in_autocommit_and_its_connection_goes_back_withou
             assert [r.one for r in one.all(conn, {})] == [1]
     finally:
         db.dispose()
+
+
+def test_a_statement_read_in_a_pinned_thread_uses_its_connection(pg_url):
+    """In a thread that keeps a connection (pinned()), fast_reading() reads on it, not on
+    another one of the pool, and leaves it out of autocommit for the next unit of work."""
+    from sqlalchemy import literal, select
+
+    from engine.persistence.db import fast_reading, pinned, unit_of_work
+    from engine.persistence.fast import FastStatement
+
+    one = FastStatement(select(literal(1).label("one")))
+    db = make_engine(pg_url)
+    try:
+        with pinned(db):
+            with unit_of_work(db) as uow:
+                driver = uow.conn.connection.driver_connection
+                uow.commit()
+            with fast_reading(db) as conn:
+                assert conn.connection.driver_connection is driver and driver.autocommit is True
+                assert [r.one for r in one.all(conn, {})] == [1]
+            assert driver.autocommit is False
+            with unit_of_work(db) as uow:
+                assert uow.conn.connection.driver_connection is driver
+                assert [r.one for r in one.all(uow.conn, {})] == [1]
+                uow.commit()
+            with pytest.raises(ZeroDivisionError):
+                with fast_reading(db) as conn:
+                    1 / 0
+            assert driver.autocommit is False
+        assert db.pool.checkedout() == 0
+    finally:
+        db.dispose()
