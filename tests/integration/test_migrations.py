@@ -135,3 +135,59 @@ def test_migration_0028_account_notify_and_its_downgrade(pg_url):
     finally:
         listener.close()
         db.dispose()
+
+
+def _indexes(conn, table: str) -> dict[str, tuple[list[str], bool]]:
+    from sqlalchemy import inspect
+
+    return {ix["name"]: (list(ix["column_names"]), bool(ix["unique"])) for ix in inspect(conn).get_indexes(table)}
+
+
+def _check_0029(conn, *, applied: bool) -> None:
+    cases, work_items = _indexes(conn, "cases"), _indexes(conn, "work_items")
+    if applied:
+        assert cases["uq_cases_business_key_process_key"] == (["tenant_id", "business_key", "process_key"], True)
+        assert not {"uq_cases_process_key_business_key", "ix_cases_business_key"} & set(cases)
+        assert "ix_work_items_due" not in work_items
+    else:
+        assert cases["uq_cases_process_key_business_key"] == (["tenant_id", "process_key", "business_key"], True)
+        assert cases["ix_cases_business_key"] == (["business_key"], False)
+        assert "uq_cases_business_key_process_key" not in cases
+        assert work_items["ix_work_items_due"] == (["due"], False)
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+def test_migration_0029_business_key_in_the_unique_index_and_its_downgrade(database_url):
+    """Migration 0029: the unique index of cases has the business key second and serves the
+    lookups by business key alone (on PostgreSQL: the plan uses it), the single-column indexes
+    ix_cases_business_key and ix_work_items_due are gone; its downgrade gives the old ones back."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from engine.persistence.migrate import alembic_config, upgrade
+
+    db = make_engine(database_url)
+    try:
+        upgrade(db)
+        with db.connect() as conn:
+            _check_0029(conn, applied=True)
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SET LOCAL enable_seqscan TO off"))
+                plan = "\n".join(conn.execute(text(
+                    "EXPLAIN SELECT id FROM cases WHERE tenant_id = 'default' AND business_key = '2026-000001'")).scalars())
+                assert "uq_cases_business_key_process_key" in plan, plan
+                conn.rollback()
+        config = alembic_config(db)
+        with db.connect() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0028")
+            conn.commit()
+        try:
+            with db.connect() as conn:
+                _check_0029(conn, applied=False)
+        finally:
+            upgrade(db)
+        with db.connect() as conn:
+            _check_0029(conn, applied=True)
+    finally:
+        db.dispose()
