@@ -144,6 +144,27 @@ def _backends(web: Any) -> list[int]:
                                                 "AND pid <> pg_backend_pid()"))]
 
 
+def _server_processes(web: Any) -> list[int]:
+    """The PostgreSQL processes that serve no database (walwriter, checkpointer, background
+    writer, ...): the WAL flushes and page writes of all databases, others' too."""
+    from sqlalchemy import text
+
+    with web.db.connect() as conn:
+        return [r[0] for r in conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname IS NULL"))]
+
+
+def _lsn(position: int) -> str:
+    return f"{position >> 32:X}/{position & 0xFFFFFFFF:X}"
+
+
+def _wal_lsn(web: Any) -> int:
+    """The cluster's current WAL position in bytes (all databases: compare runs on a quiet server)."""
+    from sqlalchemy import text
+
+    with web.db.connect() as conn:
+        return int(conn.execute(text("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')")).scalar_one())
+
+
 class Measured(bench.Topology):  # type: ignore[misc, name-defined]
     """bench/engine.py's topology with the counting worker process."""
 
@@ -195,6 +216,9 @@ def main() -> None:
     web_before, worker_before = _cpu_seconds(os.getpid()), _cpu_seconds(worker_pid)
     kernel_before = [_cpu_seconds(os.getpid(), KERNEL), _cpu_seconds(worker_pid, KERNEL),
                      sum(_cpu_seconds(pid, KERNEL) for pid in backends)]
+    servers = _server_processes(topology.web)
+    servers_before = {pid: _cpu_seconds(pid) for pid in servers}
+    wal_before = _wal_lsn(topology.web)
     web_counts, worker_counts = Counter(_snapshot()), topology.worker_counts()
     started = time.perf_counter()
     rate = topology.cases_per_second(args.cases, args.clients)
@@ -204,6 +228,8 @@ def main() -> None:
     kernel = [_cpu_seconds(os.getpid(), KERNEL) - kernel_before[0], _cpu_seconds(worker_pid, KERNEL) - kernel_before[1],
               sum(_cpu_seconds(pid, KERNEL) for pid in after) - kernel_before[2]]
     pg_cpu = sum(_cpu_seconds(pid) - pg_before.get(pid, 0.0) for pid in after)   # a new backend: all its CPU
+    server_cpu = sum(_cpu_seconds(pid) - before for pid, before in servers_before.items() if os.path.exists(f"/proc/{pid}"))
+    wal = _wal_lsn(topology.web) - wal_before
     lost = [pid for pid in backends if pid not in after]
     web_counts, worker_counts = Counter(_snapshot()) - web_counts, topology.worker_counts() - worker_counts
     topology.close()
@@ -217,6 +243,9 @@ def main() -> None:
           f"total {(web_cpu + worker_cpu + pg_cpu) / n * 1000:6.2f}")
     print(f"   of which in the kernel: web {kernel[0] / n * 1000:6.2f}  worker {kernel[1] / n * 1000:6.2f}  "
           f"PostgreSQL backends {kernel[2] / n * 1000:6.2f}")
+    print(f"PostgreSQL server processes (walwriter, checkpointer, ...; all databases): "
+          f"{server_cpu / n * 1000:6.2f} CPU ms per case; WAL (the whole cluster) {wal / n / 1024:6.2f} kB per case "
+          f"({_lsn(wal_before)} to {_lsn(wal_before + wal)}: pg_waldump -s/-e)")
     for label, counts in (("web", web_counts), ("worker", worker_counts)):
         total = sum(v for k, v in counts.items() if not k.startswith("~"))
         print(f"{label}: {total / n:.2f} statements per case, {counts['~round trips'] / n:.2f} round trips")
