@@ -128,3 +128,29 @@ def test_security_headers_are_added_once(api_engine):
     for name in ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Cache-Control"):
         assert len(response.headers.getlist(name)) == 1, name
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_checked_limit_still_sets_its_headers(api_engine):
+    """Flask-Limiter's after-request hook runs when the request checked a limit: a route's own
+    (the sign-in form) and one for all routes set X-RateLimit-* as before."""
+    app = _limited_app(api_engine, AMTSFLOW_LOGIN_RATE_LIMIT="5 per minute")
+    app.config["WTF_CSRF_ENABLED"] = False
+    answer = app.test_client().post("/anmelden", data={"username": "sb1", "password": "falsch"})
+    assert answer.headers.get("X-RateLimit-Limit") == "5" and answer.headers.get("X-RateLimit-Remaining") == "4"
+    client = _limited_app(api_engine, RATELIMIT_DEFAULT="7 per minute").test_client()
+    answer = client.get("/api/v1/process-definitions", headers=_bearer(api_engine, "sb1"))
+    assert answer.status_code == 200 and answer.headers.get("X-RateLimit-Limit") == "7"
+
+
+def test_a_request_that_checks_no_limit_leaves_the_limiter_alone(api_engine, monkeypatch):
+    """No limit checked: the limiter's after-request and teardown hooks build no per-request
+    state to find nothing in it (about 3 % of an API request's CPU)."""
+    import flask_limiter._extension as extension
+
+    built: list[Any] = []
+    original = extension.LimiterContext
+    monkeypatch.setattr(extension, "LimiterContext", lambda: built.append(1) or original())
+    client = _limited_app(api_engine).test_client()
+    answer = client.get("/api/v1/process-definitions", headers=_bearer(api_engine, "sb1"))
+    assert answer.status_code == 200 and "X-RateLimit-Limit" not in answer.headers
+    assert built == []
