@@ -159,7 +159,7 @@ def _workload(engine: Engine, clock: Any, folder: Path) -> None:
     [task] = queries.list_tasks(engine, case_id=first)
     assert task_wait.wait_for_tasks(engine, first, 0) == [task]       # the case's open tasks and its status
     queries.list_tasks(engine)
-    queries.get_case(engine, first)
+    assert queries.case_starter(engine, first) == queries.get_case(engine, first)["started_by"]   # who may follow it
     assert queries.get_task(engine, task["id"])["id"] == task["id"]
     identity.create_group(engine, "gruppe", "Gruppe")
     identity.create_user(engine, "fachverfahren", "Fachverfahren", roles=["clerk"], groups_=["gruppe"])
