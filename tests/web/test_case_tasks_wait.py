@@ -7,7 +7,7 @@ import threading
 import time
 
 from engine.jobs import JobExecutor
-from engine.services import task_wait
+from engine.services import queries, task_wait
 from tests.conftest import in_scope
 from tests.integration.test_task_wait import SLOW_RECHECK, _start
 from tests.web.conftest import login_as
@@ -45,6 +45,27 @@ def test_wait_must_be_seconds_and_the_case_visible(client, web_engine) -> None:
     assert client.get(f"/api/v1/cases/{case_id}/tasks").get_json() == []
     login_as(client, "sb2")                                  # neither started it nor may work on it
     assert client.get(f"/api/v1/cases/{case_id}/tasks?wait=5").status_code == 404
+
+
+def test_who_may_follow_the_case_is_decided_without_its_view(client, web_engine, monkeypatch) -> None:
+    """The call checks who may follow the case on who started it (one short read), not on the
+    case's view (its data, open tasks and incidents, read again by the wait anyway); the rules
+    stay: whoever started it, staff who may work on one of its tasks, else 404 as for no case."""
+    case_id = _start(web_engine)
+    views: list[str] = []
+    original = queries.get_case
+    monkeypatch.setattr(queries, "get_case", lambda engine, ident, **kw: views.append(ident) or original(engine, ident, **kw))
+    login_as(client, "sb1")                                  # started it
+    assert client.get(f"/api/v1/cases/{case_id}/tasks").get_json() == []
+    assert client.get("/api/v1/cases/00000000-0000-0000-0000-000000000000/tasks").status_code == 404
+    login_as(client, "sb2")                                  # no task of the case yet
+    assert client.get(f"/api/v1/cases/{case_id}/tasks").status_code == 404
+    JobExecutor(web_engine, "w1").run_due()                   # its task for sachbearbeitung
+    assert [t["element_id"] for t in client.get(f"/api/v1/cases/{case_id}/tasks").get_json()] == ["pruefen"]
+    for other in ("kasse1", "erika"):                         # another group's clerk, a citizen
+        login_as(client, other)
+        assert client.get(f"/api/v1/cases/{case_id}/tasks").status_code == 404
+    assert views == []
 
 
 def test_waits_beyond_the_long_poll_caps_answer_at_once(client, web_engine) -> None:

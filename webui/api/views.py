@@ -83,19 +83,35 @@ def evaluate_conditions() -> Any:
 
 
 def _visible_case(case_id: str, *, with_history: bool = True) -> CaseView:
-    user = api_user()
     try:
         view = queries.get_case(engine(), case_id, with_history=with_history)
     except NotFound:
         not_found("case", case_id)
-    if casework.started_by(view) == user.username:   # whoever started a case may follow it
+    if _may_follow(case_id, casework.started_by(view)):
         return view
+    not_found("case", case_id)
+
+
+def _check_visible(case_id: str) -> None:
+    """As :func:`_visible_case`, without reading the case's view: who started it is enough."""
+    try:
+        started_by = queries.case_starter(engine(), case_id)
+    except NotFound:
+        not_found("case", case_id)
+    if not _may_follow(case_id, started_by):
+        not_found("case", case_id)
+
+
+def _may_follow(case_id: str, started_by: str | None) -> bool:
+    """Whoever started a case may follow it; staff who may work on one of its tasks too."""
+    user = api_user()
+    if started_by == user.username:
+        return True
     if user.has_role(*casework.STAFF_ROLES):
         related = queries.list_tasks(engine(), case_id=case_id) + \
             queries.list_tasks(engine(), case_id=case_id, state="completed")
-        if any(casework.may_work_on(user, t) for t in related):
-            return view
-    not_found("case", case_id)
+        return any(casework.may_work_on(user, t) for t in related)
+    return False
 
 
 @bp.get("/cases/<case_id>")
@@ -110,7 +126,7 @@ def case_tasks(case_id: str) -> Any:
     one; the answer comes as soon as the task is written (by this or another process). Waits
     count against the long-poll caps of engine-rest (AMTSFLOW_LONG_POLLS_MAX in all and
     _PER_ACCOUNT per account, webui/engine_rest/long_polls.py): beyond them it answers at once."""
-    _visible_case(case_id, with_history=False)
+    _check_visible(case_id)
     try:
         wait = float(request.args.get("wait", "0"))
     except ValueError:
