@@ -95,7 +95,7 @@ class HttpTopology:
     """`amtsflow serve` and `amtsflow worker` on a fresh PostgreSQL database of their own."""
 
     def __init__(self, base_url: str, *, clients: int = 4, port: int = 8097, threads: int | None = None,
-                 database: str = DATABASE) -> None:
+                 database: str = DATABASE, processes: int = 1) -> None:
         # gunicorn's default 8 request threads, more for many clients: each client's long poll holds a
         # thread, and at most half of them may wait at once (AMTSFLOW_LONG_POLLS_MAX)
         threads = threads or max(8, 2 * clients)
@@ -124,7 +124,8 @@ class HttpTopology:
         self.admin = admin
         self._logs = [open(folder / "web.log", "w"), open(folder / "worker.log", "w")]
         self.log_folder = folder
-        self.web = subprocess.Popen([AMTSFLOW, "serve", "--port", str(port), "--threads", str(threads)], env=env,
+        self.web = subprocess.Popen([AMTSFLOW, "serve", "--port", str(port), "--threads", str(threads),
+                                     "--processes", str(processes)], env=env,
                                     stdout=self._logs[0], stderr=subprocess.STDOUT)
         self.worker = subprocess.Popen([AMTSFLOW, "worker"], env=env, stdout=self._logs[1], stderr=subprocess.STDOUT)
         self._wait_until_served()
@@ -248,6 +249,8 @@ def main() -> None:
     parser.add_argument("--database", default=DATABASE,
                         help="the database it drops and creates (another name for runs side by side)")
     parser.add_argument("--port", type=int, default=8097, help="the port of `amtsflow serve`")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="`amtsflow serve --processes` (its default, 1: the set-up bench/engine.py measures)")
     args = parser.parse_args()
     if not args.postgres:
         sys.exit("needs PostgreSQL: --postgres URL or AMTSFLOW_TEST_POSTGRES_URL")
@@ -257,7 +260,8 @@ def main() -> None:
     assert spec is not None and spec.loader is not None
     engine_bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(engine_bench)
-    topology = HttpTopology(args.postgres, clients=args.clients, port=args.port, database=args.database)
+    topology = HttpTopology(args.postgres, clients=args.clients, port=args.port, database=args.database,
+                            processes=args.processes)
     try:
         topology.cases_per_second(40, args.clients)   # warm-up: imports, caches, prepared statements
         topology.analyze()
