@@ -8,6 +8,8 @@ it. ``set`` is an alias of ``ring`` so that a :class:`engine.persistence.notify.
 
 from __future__ import annotations
 
+import os
+import select
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +45,54 @@ class Bell:
             if not self.closed:
                 self._changed.wait_for(lambda: self._rings != seen, timeout=max(0.0, timeout))
             return self._rings
+
+
+class Doorbell:
+    """A :class:`threading.Event` (set, clear, is_set, wait) kept in a pipe: the pipe holds one
+    byte while the doorbell is set, so a thread can wait for it in poll() together with a
+    socket (the worker's acquisition loop with its LISTEN connection, engine/persistence/notify.py:
+    a notification wakes that thread itself, not a listener thread that would then wake it)."""
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.set_blocking(self._write, False)
+        self._flag = False
+        self._lock = threading.Lock()
+
+    def fileno(self) -> int:
+        return self._read
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    def set(self) -> None:
+        with self._lock:
+            if not self._flag:
+                self._flag = True
+                os.write(self._write, b"!")
+
+    def clear(self) -> None:
+        with self._lock:
+            if self._flag:
+                self._flag = False
+                os.read(self._read, 1)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Until set or ``timeout`` seconds passed (None: no limit); whether it is set."""
+        if not self._flag:
+            poller = select.poll()
+            poller.register(self._read, select.POLLIN)
+            poller.poll(None if timeout is None else max(0, int(timeout * 1000 + 0.999)))
+        return self._flag
+
+    def __del__(self) -> None:
+        for fd in (getattr(self, "_read", None), getattr(self, "_write", None)):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
 
 
 class QuietMark:
@@ -141,4 +191,4 @@ class CaseBells:
             bell.close()
 
 
-__all__ = ["Bell", "CaseBells", "QuietMark"]
+__all__ = ["Bell", "CaseBells", "Doorbell", "QuietMark"]

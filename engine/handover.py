@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
+from engine.bell import Doorbell
 from engine.bootstrap import Engine
 from engine.persistence import tables as t
 from engine.tenancy import all_tenants, current_tenant
@@ -54,7 +55,7 @@ class Handover:
     def __init__(self, engine: Engine, owner: str) -> None:
         self.engine = engine
         self.owner = owner
-        self.wakeup = threading.Event()     # set on every hand-over
+        self.wakeup = Doorbell()     # set on every hand-over (a threading.Event a worker can poll() for)
         self._queue: deque[tuple[Any, float]] = deque()   # (job, monotonic time of the hand-over)
         self._lock = threading.Lock()
         self._accepting = True

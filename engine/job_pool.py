@@ -31,10 +31,13 @@ log = logging.getLogger("amtsflow.jobs")
 
 class JobPool:
     def __init__(self, executor: Any, threads: int, idle_seconds: Callable[[], float],
-                 stopping: threading.Event, *, tick: Callable[[], None] = lambda: None) -> None:
+                 stopping: threading.Event, *, tick: Callable[[], None] = lambda: None,
+                 wait: Callable[[float], Any] | None = None) -> None:
         """``executor``: the process's JobExecutor; ``idle_seconds``: how long to sleep when no
         job is due (until the next poll or the next job's due time); ``stopping``: set to end;
-        ``tick``: called on every round of the acquisition loop (the worker's heartbeat)."""
+        ``tick``: called on every round of the acquisition loop (the worker's heartbeat);
+        ``wait``: sleeps up to the given seconds or until the executor's wake-up is set (by
+        default its wait(); the worker's also returns on a NOTIFY, see WorkerThread)."""
         if threads < 1:
             raise ValueError("a job pool needs at least one thread")
         self.executor = executor
@@ -42,6 +45,7 @@ class JobPool:
         self.idle_seconds = idle_seconds
         self.stopping = stopping
         self.tick = tick
+        self.wait = wait if wait is not None else executor.wakeup.wait
         # acquired, not yet started; None ends a runner. The runners wait in its get(): a put()
         # wakes exactly one of them, without the Condition a runner would take again right after
         # its wake-up (while the acquisition loop still held it: a second wait and wake-up)
@@ -62,7 +66,7 @@ class JobPool:
                    for k in range(self.threads)]
         for runner in runners:
             runner.start()
-        wakeup = self.executor.wakeup
+        wakeup, wait = self.executor.wakeup, self.wait
         try:
             while not self.stopping.is_set():
                 self.tick()
@@ -79,7 +83,7 @@ class JobPool:
                 # nothing more is due: sleep until a job is written or falls due. A stop that came
                 # before the clear() above lost its wake-up, but set ``stopping`` first: check it.
                 if len(batch) < free and not self.stopping.is_set():
-                    wakeup.wait(self.idle_seconds())
+                    wait(self.idle_seconds())
         finally:
             left = []
             while True:   # not started: unlocked below (a runner that took one already runs it)

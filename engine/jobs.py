@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 
 from engine import logcontext
+from engine.bell import Doorbell
 from engine.bootstrap import Engine
 from engine.domain.errors import AmtsflowError, CaseSuspended, InvalidState, NotFound
 from engine.domain import priorities
@@ -158,8 +159,9 @@ class JobExecutor:
         self.stats = JobStats()   # published by the worker's heartbeat (/metrics)
 
     @property
-    def wakeup(self) -> threading.Event:
-        """Set when a job is handed over (see take_local_jobs)."""
+    def wakeup(self) -> Doorbell:
+        """Set when a job is handed over (see take_local_jobs); a threading.Event the worker
+        also polls for with its LISTEN connection."""
         return self.handover.wakeup
 
     # -- jobs handed over by this process ---------------------------------------------------
@@ -477,19 +479,29 @@ class WorkerThread(threading.Thread):
         self.kind = kind   # "thread" inside a web process, "process" for `amtsflow worker`
         self.threads = threads if threads is not None else engine.settings.job_threads
         self.stopping = threading.Event()
+        self.listener: Any = None   # PostgreSQL: the LISTEN connection the worker waits on (once running)
         self._started_at = engine.clock.now()
         self._next_beat = 0.0
 
     def run(self) -> None:
-        from engine.persistence.notify import start_listener
+        from engine.persistence.notify import inline_listener
 
         wakeup = self.executor.wakeup
-        listener = start_listener(self.executor.engine.db, wakeup)  # PostgreSQL: NOTIFY wakes us
+        # PostgreSQL: NOTIFY wakes us, the thread that waits for work itself (no listener thread)
+        self.listener = listener = inline_listener(self.executor.engine.db)
+
+        def wait(seconds: float) -> None:
+            if listener is not None:
+                listener.wait(wakeup, seconds)
+            else:
+                wakeup.wait(seconds)
+
         try:
             if self.threads > 1:
                 from engine.job_pool import JobPool
 
-                JobPool(self.executor, self.threads, self._idle_seconds, self.stopping, tick=self._heartbeat).run()
+                JobPool(self.executor, self.threads, self._idle_seconds, self.stopping, tick=self._heartbeat,
+                        wait=wait).run()
             while not self.stopping.is_set():
                 self._heartbeat()
                 try:
@@ -501,11 +513,11 @@ class WorkerThread(threading.Thread):
                     log.exception("worker round failed")
                     ran = 0
                 if ran == 0:  # idle: sleep until the next poll, a job falls due, is handed over or notified
-                    wakeup.wait(self._idle_seconds())
+                    wait(self._idle_seconds())
                     wakeup.clear()
         finally:
             if listener is not None:
-                listener.stop()
+                listener.close()
             try:
                 self.executor.release_local_jobs()
             except Exception:  # noqa: BLE001 - locks expire on their own

@@ -109,17 +109,12 @@ def test_the_idle_worker_learns_the_next_due_time_with_its_acquisition(engine, c
 def test_notify_wakes_an_idle_worker_on_another_process(pg_url, monkeypatch):
     """A worker that would poll only every 30 s runs a job written by another engine (another
     web process) before its next poll: the commit's NOTIFY wakes it."""
-    from engine.persistence import notify
     from tests.conftest import truncate_all
 
     web = bootstrap(Settings(database_url=pg_url, embedded_worker=False))
     truncate_all(web.db)
     worker_engine = bootstrap(Settings(database_url=pg_url), connectors={"test": FakeConnector()})
     deploy(web, [SourceFile("service.bpmn", (MODELS / "service.bpmn").read_bytes())], actor="test")
-    listeners: list[JobListener] = []
-    start_listener = notify.start_listener
-    monkeypatch.setattr(notify, "start_listener", lambda *a, **k: listeners.append(start_listener(*a, **k))
-                        or listeners[-1])
     worker = WorkerThread(worker_engine, poll_seconds=30)
     polled: list[float] = []   # when each poll (claim, by run_due or the job pool) ended
     claim = worker.executor.claim
@@ -128,7 +123,7 @@ def test_notify_wakes_an_idle_worker_on_another_process(pg_url, monkeypatch):
     try:
         # the first poll has happened and the worker listens (on a loaded machine either can take
         # a while): the next poll is 30 s after the first
-        assert _wait_until(lambda: polled and listeners and listeners[0].listening.is_set())
+        assert _wait_until(lambda: polled and worker.listener is not None and worker.listener.listening.is_set())
         case_id = cases.start_case(web, "service", {"name": "Erika"}, internal=True)
         next_poll = polled[0] + 30   # or later (LISTEN itself wakes the worker once more)
         # woken, not polled: the job ran before the next poll was due
@@ -179,3 +174,72 @@ def _wait_until(condition, until: float | None = None) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+@pytest.mark.postgres
+def test_the_worker_waits_for_notifications_itself_without_a_listener_thread(pg_url):
+    """The NOTIFY wakes the thread that acquires the jobs, not a listener thread that would then
+    have to wake it: no amtsflow-listener thread runs beside the worker."""
+    worker_engine = bootstrap(Settings(database_url=pg_url), connectors={"test": FakeConnector()})
+    worker = WorkerThread(worker_engine, poll_seconds=30)
+    worker.start()
+    try:
+        assert _wait_until(lambda: worker.listener is not None and worker.listener.listening.is_set())
+        assert [t.name for t in threading.enumerate() if t.name.startswith("amtsflow-listener")] == []
+    finally:
+        worker.stop()
+        worker.join(timeout=10)
+        worker_engine.db.dispose()
+    assert not worker.is_alive() and not worker.listener.listening.is_set()
+
+
+@pytest.mark.postgres
+def test_the_inline_listener_wakes_on_a_notification_and_listens_again_after_losing_its_connection(pg_url):
+    from sqlalchemy import text
+
+    from engine.bell import Doorbell
+    from engine.persistence.notify import InlineListener
+
+    web = bootstrap(Settings(database_url=pg_url, embedded_worker=False))
+    listener = InlineListener(web.db, reconnect_seconds=0.1)
+    doorbell = Doorbell()
+    try:
+        listener.wait(doorbell, 30)             # connects: returns at once (look for what came before)
+        assert listener.listening.is_set()
+        started = time.monotonic()
+        _later(lambda: _notify(web), listener.wait, doorbell)
+        assert 0.05 < time.monotonic() - started < 10          # woken by the notification, not the timeout
+        started = time.monotonic()
+        _later(doorbell.set, listener.wait, doorbell)
+        assert doorbell.is_set() and time.monotonic() - started < 10   # ... and by the doorbell
+        doorbell.clear()
+        with web.db.connect() as conn:            # the server ends the LISTEN connection
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": listener._conn.pgconn.backend_pid})
+            conn.commit()
+        assert _wait_until(lambda: (listener.wait(doorbell, 0.2), not listener.listening.is_set())[1], time.monotonic() + 10)
+        assert _wait_until(lambda: (listener.wait(doorbell, 0.2), listener.listening.is_set())[1], time.monotonic() + 10)
+        started = time.monotonic()
+        _later(lambda: _notify(web), listener.wait, doorbell)
+        assert time.monotonic() - started < 10    # listening again
+    finally:
+        listener.close()
+        web.db.dispose()
+
+
+def _later(action, wait, doorbell) -> None:
+    """``action`` in another thread 0.1 s from now, while this one waits (up to 30 s); that thread
+    is over on return."""
+    timer = threading.Timer(0.1, action)
+    timer.start()
+    try:
+        wait(doorbell, 30)
+    finally:
+        timer.join()
+
+
+def _notify(engine) -> None:
+    from sqlalchemy import text
+
+    with engine.db.connect() as conn:
+        conn.execute(text("NOTIFY amtsflow_jobs"))
+        conn.commit()
