@@ -191,6 +191,13 @@ class Engine:
         connector = self.connectors.get(name) if self.connectors else None
         return connector is None or operation not in connector.operations()
 
+    def keep_connection(self) -> bool:
+        """For a server's request thread: keep one pooled database connection across requests
+        (engine.persistence.db.keep_connection; PostgreSQL). Whether this thread keeps one."""
+        from engine.persistence.db import keep_connection
+
+        return keep_connection(self.db)
+
     def known_operations(self) -> set[str] | None:
         if not self.connectors:
             return None

@@ -13,7 +13,10 @@ from webui.config import web_config
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
-               test_config: Mapping[str, Any] | None = None) -> Flask:
+               test_config: Mapping[str, Any] | None = None, keep_connections: bool = False) -> Flask:
+    """``keep_connections``: each request thread keeps its pooled database connection across
+    requests (Engine.keep_connection; PostgreSQL), for a server whose request
+    threads live as long as the process (``amtsflow serve``'s gunicorn workers)."""
     app = Flask(__name__)
     settings = settings or Settings.from_env()
     secret = settings.secret_key
@@ -28,4 +31,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     routes.init_app(app)
     from webui.request_tenant import init_request_tenant
     init_request_tenant(app)   # first of the request hooks: every request acts for one tenant
+    if keep_connections:
+        engine_ = app.extensions["amtsflow"]
+
+        def keep() -> None:
+            engine_.keep_connection()
+
+        app.before_request(keep)
     return app

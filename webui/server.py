@@ -118,7 +118,9 @@ def _serve_gunicorn(settings: Settings, host: str, port: int, processes: int, th
         def load(self) -> Any:
             from webui.app import create_app
 
-            return create_app(settings)   # one engine per worker process, built after the fork
+            # one engine per worker process, built after the fork; its request threads live as
+            # long as the process and keep their database connection across requests
+            return create_app(settings, keep_connections=True)
 
     click.echo(f"amtsflow on http://{host}:{port}/ (gunicorn, {processes} processes x {threads} threads)")
     Application().run()

@@ -296,6 +296,48 @@ def pinned(db: Engine | None) -> Iterator[None]:
         pin.release()
 
 
+_KEEPERS: "weakref.WeakKeyDictionary[Engine, list[int]]" = weakref.WeakKeyDictionary()
+_KEEPERS_LOCK = threading.Lock()
+
+
+def keep_connection(db: Engine) -> bool:
+    """For a thread that serves one request after another as long as its process lives (the
+    request threads of ``amtsflow serve``'s gunicorn workers): from now on its units of work and
+    FastStatement reads on ``db`` keep one pooled connection across requests, as inside
+    :func:`pinned` (no check-out, reset and check-in per unit of work). Idle for more than
+    PING_AFTER_IDLE, failed or left by an ending thread, the connection goes back to the pool as
+    there. At most as many threads as the pool holds connections keep one (the overflow stays
+    for everyone else: a server with more threads than that never waits for a kept connection);
+    PostgreSQL only. Returns whether this thread keeps one (now or already)."""
+    if getattr(_PINNED, "pin", None) is not None:
+        return True
+    if db.dialect.name != "postgresql":
+        return False
+    size = getattr(db.pool, "size", lambda: 0)()
+    with _KEEPERS_LOCK:
+        keepers = _KEEPERS.setdefault(db, [0])
+        if keepers[0] >= size:
+            return False
+        keepers[0] += 1
+    _PINNED.pin = _KeptPin(db, keepers)
+    return True
+
+
+class _KeptPin(_Pin):
+    """A :class:`_Pin` kept by a thread until it ends (:func:`keep_connection`)."""
+
+    def __init__(self, db: Engine, keepers: list[int]) -> None:
+        super().__init__(db)
+        self._keepers = keepers
+
+    def __del__(self) -> None:   # the thread ended: its thread-local storage goes, and this with it
+        try:
+            self.release()
+        finally:
+            with _KEEPERS_LOCK:
+                self._keepers[0] -= 1
+
+
 _AUTOCOMMIT: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakKeyDictionary()
 
 

@@ -196,3 +196,96 @@ def test_a_statement_read_in_a_pinned_thread_uses_its_connection(pg_url):
         assert db.pool.checkedout() == 0
     finally:
         db.dispose()
+
+
+def _in_thread(body):
+    import threading
+
+    result: list = []
+    errors: list = []
+
+    def run():
+        try:
+            result.append(body())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    if errors:
+        raise errors[0]
+    return result[0]
+
+
+def test_a_request_thread_keeps_its_connection_until_it_ends(pg_url):
+    """keep_connection(): a server's request thread keeps one pooled connection across its units
+    of work and reads (no check-out per request); when the thread ends it goes back."""
+    from sqlalchemy import literal, select
+
+    from engine.persistence.db import fast_reading, keep_connection, unit_of_work
+    from engine.persistence.fast import FastStatement
+
+    one = FastStatement(select(literal(1).label("one")))
+    db = make_engine(pg_url)
+    try:
+        def requests():
+            assert keep_connection(db)
+            drivers = []
+            for _request in range(3):
+                keep_connection(db)   # every request asks; the first one took it
+                with unit_of_work(db) as uow:
+                    drivers.append(uow.conn.connection.driver_connection)
+                    uow.commit()
+                with fast_reading(db) as conn:
+                    drivers.append(conn.connection.driver_connection)
+                    assert [r.one for r in one.all(conn, {})] == [1]
+                assert db.pool.checkedout() == 1   # kept between requests
+            return drivers
+
+        drivers = _in_thread(requests)
+        assert len(set(map(id, drivers))) == 1
+        assert db.pool.checkedout() == 0           # the thread ended: back in the pool
+        assert dbmod._KEEPERS[db] == [0]           # and another thread may keep one in its place
+    finally:
+        db.dispose()
+
+
+def test_no_more_threads_keep_a_connection_than_the_pool_holds(pg_url):
+    """Threads beyond the pool's size use the pool per unit of work as before: a server with
+    more request threads than pooled connections never waits for one that an idle thread keeps."""
+    import threading
+
+    from engine.persistence.db import keep_connection
+
+    db = make_engine(pg_url)
+    size = db.pool.size()
+    kept: list[bool] = []
+    ready, done = threading.Barrier(size + 2), threading.Event()
+
+    def thread():
+        kept.append(keep_connection(db))
+        ready.wait(30)
+        done.wait(30)
+
+    threads = [threading.Thread(target=thread) for _ in range(size + 1)]
+    try:
+        for t in threads:
+            t.start()
+        ready.wait(30)
+        assert sorted(kept) == [False] + [True] * size
+    finally:
+        done.set()
+        for t in threads:
+            t.join(30)
+        db.dispose()
+
+
+def test_keep_connection_is_for_postgresql_only(tmp_path):
+    from engine.persistence.db import keep_connection
+
+    db = make_engine(f"sqlite:///{tmp_path}/x.sqlite")
+    try:
+        assert _in_thread(lambda: keep_connection(db)) is False
+    finally:
+        db.dispose()
