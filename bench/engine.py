@@ -14,7 +14,8 @@ Which figure is which:
 - "PostgreSQL": one process with the hand-over, on PostgreSQL;
 - "PostgreSQL, web + worker": the documented deployment of a regional provider (issue 13): this
   process plays the web process (case cache as configured in production, no worker) with
-  --clients concurrent clients, each starting a case, waiting until its task reaches the inbox
+  --clients concurrent clients (each in a thread that keeps its database connection, as the
+  request threads of `amtsflow serve` do), each starting a case, waiting until its task reaches the inbox
   (task_wait.wait_for_tasks, as GET /api/v1/cases/{id}/tasks?wait=N does: woken by the worker's
   NOTIFY) and completing it; a separate `amtsflow worker` process (engine.jobs.WorkerThread with its
   production defaults: 4 executor threads on PostgreSQL, woken by PostgreSQL NOTIFY) runs the
@@ -186,6 +187,7 @@ class Topology:
         started: list[str] = []
 
         def client(count: int, offset: int) -> None:
+            self.web.keep_connection()   # as a request thread of `amtsflow serve` does
             for i in range(count):
                 case_id = cases.start_case(self.web, "antrag", {"name": f"P{offset + i}", "anzahl": 2}, actor="bench")
                 started.append(case_id)
