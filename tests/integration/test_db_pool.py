@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
@@ -96,60 +98,36 @@ def test_commit_and_rollback_without_an_open_transaction_skip_psycopg(pg_url, mo
         db.dispose()
 
 
-def test_a_read_runs_in_autocommit_and_its_connection_goes_back_without(pg_url):
-    """reading() switches autocommit on the driver for the read only: the pool gets the
-    connection back as it gave it, also after a failed read; one that cannot be switched back
-    is discarded."""
-    import psycopg
-
-    from engine.persistence.db import reading
-
-    db = make_engine(pg_url)
-    try:
-        with reading(db) as conn:
-            driver = conn.connection.driver_connection
-            assert driver.autocommit is True
-            assert conn.execute(text("SELECT 1")).scalar() == 1
-        assert driver.autocommit is False
-        with pytest.raises(ZeroDivisionError):
-            with reading(db) as conn:
-                assert conn.connection.driver_connection is driver   # the pool's only connection
-                1 / 0
-        assert driver.autocommit is False
-        with db.begin() as conn:   # a transaction as before
-            assert conn.connection.driver_connection is driver and driver.autocommit is False
-            conn.execute(text("SELECT 1"))
-            assert driver.pgconn.transaction_status == psycopg.pq.TransactionStatus.INTRANS
-        with pytest.raises(Exception):
-            with reading(db) as conn:
-                driver.close()   # broken during the read: autocommit cannot be switched back
-        with reading(db) as conn:   # a fresh connection
-            assert conn.connection.driver_connection is not driver
-            assert conn.execute(text("SELECT 1")).scalar() == 1
-    finally:
-        db.dispose()
+def _one_by_sql(conn) -> int:
+    return conn.execute(text("SELECT 1")).scalar()
 
 
-def test_a_statement_read_runs_in_autocommit_and_its_connection_goes_back_without(pg_url):
-    """fast_reading() (FastStatement reads without SQLAlchemy's Connection) hands the pool its
-    connection back as it took it, out of autocommit, also after a failed read; one that cannot
-    be switched back is discarded."""
-    import psycopg
+def _one_by_fast_statement(conn) -> int:
     from sqlalchemy import literal, select
 
-    from engine.persistence.db import fast_reading
     from engine.persistence.fast import FastStatement
 
-    one = FastStatement(select(literal(1).label("one")))
+    return [r.one for r in FastStatement(select(literal(1).label("one"))).all(conn, {})][0]
+
+
+@pytest.mark.parametrize("opener, read_one, broken_raises", [("reading", _one_by_sql, True),
+                                                           ("fast_reading", _one_by_fast_statement, False)])
+def test_a_read_runs_in_autocommit_and_its_connection_goes_back_without(pg_url, opener, read_one, broken_raises):
+    """reading() switches autocommit on the driver for the read only, and so does fast_reading()
+    (FastStatement reads without SQLAlchemy's Connection): the pool gets the connection back as
+    it gave it, also after a failed read; one that cannot be switched back is discarded."""
+    import psycopg
+
+    open_read = getattr(dbmod, opener)
     db = make_engine(pg_url)
     try:
-        with fast_reading(db) as conn:
+        with open_read(db) as conn:
             driver = conn.connection.driver_connection
             assert driver.autocommit is True
-            assert [r.one for r in one.all(conn, {})] == [1]
+            assert read_one(conn) == 1
         assert driver.autocommit is False
         with pytest.raises(ZeroDivisionError):
-            with fast_reading(db) as conn:
+            with open_read(db) as conn:
                 assert conn.connection.driver_connection is driver   # the pool's only connection
                 1 / 0
         assert driver.autocommit is False
@@ -157,11 +135,14 @@ def test_a_statement_read_runs_in_autocommit_and_its_connection_goes_back_withou
             assert conn.connection.driver_connection is driver and driver.autocommit is False
             conn.execute(text("SELECT 1"))
             assert driver.pgconn.transaction_status == psycopg.pq.TransactionStatus.INTRANS
-        with fast_reading(db) as conn:
-            driver.close()   # broken after the read: autocommit cannot be switched back
-        with fast_reading(db) as conn:   # a fresh connection
+        # broken during the read: autocommit cannot be switched back (reading() raises, a
+        # FastStatement read that is over has nothing left to fail)
+        with pytest.raises(Exception) if broken_raises else contextlib.nullcontext():
+            with open_read(db) as conn:
+                driver.close()
+        with open_read(db) as conn:   # a fresh connection
             assert conn.connection.driver_connection is not driver
-            assert [r.one for r in one.all(conn, {})] == [1]
+            assert read_one(conn) == 1
     finally:
         db.dispose()
 

@@ -29,6 +29,18 @@ def test_migrations_match_declared_schema(database_url):
     assert ours == []
 
 
+def _downgrade(db, revision: str) -> None:
+    from alembic import command
+
+    from engine.persistence.migrate import alembic_config
+
+    config = alembic_config(db)
+    with db.connect() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+        conn.commit()
+
+
 def _case_indexes(conn) -> set[str]:
     from sqlalchemy import text
 
@@ -48,10 +60,9 @@ def test_migration_0027_case_state_lz4_two_case_indexes_fewer_and_its_downgrade(
     """Migration 0027: the case row's large columns (rewritten by every command) use LZ4, not
     pglz, and the single-column indexes on process_key and status (the tenant-first ones serve
     every statement) are gone; its downgrade gives both back."""
-    from alembic import command
     from sqlalchemy import text
 
-    from engine.persistence.migrate import alembic_config, upgrade
+    from engine.persistence.migrate import upgrade
 
     db = make_engine(pg_url)
     try:
@@ -61,11 +72,7 @@ def test_migration_0027_case_state_lz4_two_case_indexes_fewer_and_its_downgrade(
                 pytest.skip("this PostgreSQL has no LZ4")
             assert _compression(conn) == {"state": "l", "data": "l", "waits": "l"}
             assert not {"ix_cases_process_key", "ix_cases_status"} & _case_indexes(conn)
-        config = alembic_config(db)
-        with db.connect() as conn:
-            config.attributes["connection"] = conn
-            command.downgrade(config, "0026")
-            conn.commit()
+        _downgrade(db, "0026")
         try:
             with db.connect() as conn:
                 assert _compression(conn) == {"state": "", "data": "", "waits": ""}
@@ -85,10 +92,9 @@ def test_migration_0028_account_notify_and_its_downgrade(pg_url):
     (engine/services/token_cache.py forgets its tokens); last uses and sign-ins do not; the
     downgrade drops the triggers."""
     import psycopg
-    from alembic import command
     from sqlalchemy import text
 
-    from engine.persistence.migrate import alembic_config, upgrade
+    from engine.persistence.migrate import upgrade
     from tests.conftest import truncate_all
 
     db = make_engine(pg_url)
@@ -120,11 +126,7 @@ def test_migration_0028_account_notify_and_its_downgrade(pg_url):
         assert notified("UPDATE users SET roles = '[\"owner\"]'")
         assert not notified("UPDATE api_tokens SET last_used_at = now()")
         assert not notified("UPDATE users SET last_login_at = now()")
-        config = alembic_config(db)
-        with db.connect() as conn:
-            config.attributes["connection"] = conn
-            command.downgrade(config, "0027")
-            conn.commit()
+        _downgrade(db, "0027")
         try:
             assert triggers() == set()
             assert not notified("UPDATE users SET active = false")
@@ -161,10 +163,9 @@ def test_migration_0029_business_key_in_the_unique_index_and_its_downgrade(datab
     """Migration 0029: the unique index of cases has the business key second and serves the
     lookups by business key alone (on PostgreSQL: the plan uses it), the single-column indexes
     ix_cases_business_key and ix_work_items_due are gone; its downgrade gives the old ones back."""
-    from alembic import command
     from sqlalchemy import text
 
-    from engine.persistence.migrate import alembic_config, upgrade
+    from engine.persistence.migrate import upgrade
 
     db = make_engine(database_url)
     try:
@@ -177,11 +178,7 @@ def test_migration_0029_business_key_in_the_unique_index_and_its_downgrade(datab
                     "EXPLAIN SELECT id FROM cases WHERE tenant_id = 'default' AND business_key = '2026-000001'")).scalars())
                 assert "uq_cases_business_key_process_key" in plan, plan
                 conn.rollback()
-        config = alembic_config(db)
-        with db.connect() as conn:
-            config.attributes["connection"] = conn
-            command.downgrade(config, "0028")
-            conn.commit()
+        _downgrade(db, "0028")
         try:
             with db.connect() as conn:
                 _check_0029(conn, applied=False)
