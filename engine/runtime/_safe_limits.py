@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection
 from decimal import Decimal
 from typing import Any, cast
 
+from engine.runtime import feel_temporal
 from engine.runtime._safe_java import java_method
 from engine.runtime._safe_policy import (
     BINOPS, ATOMIC, CONTAINERS, MAX_DEPTH, MAX_INT_BITS, MAX_SPEC_LENGTH, MAX_SPEC_NUMBER, METHOD_KWARGS,
@@ -331,6 +332,33 @@ def make_builtins(max_size: int) -> dict[str, Callable[..., Any]]:
             return value
         raise Refused(f"a skip expression must give true or false, not a {type(value).__name__}")
 
+    def feel_test(op: str, value: Any, kind: str, text: str) -> bool | None:
+        """FEEL's comparison of a decision-table input with a temporal literal (what
+        engine.runtime.feel_unary emits): True, False or None (FEEL null: not comparable)."""
+        return feel_temporal.compare(op, value, kind, text)
+
+    def feel_range(value: Any, low_op: str, low_kind: str, low: str, high_op: str, high_kind: str,
+                   high: str) -> bool | None:
+        """FEEL's range test with two temporal endpoints: null unless both ends compare."""
+        above = feel_temporal.compare(low_op, value, low_kind, low)
+        below = feel_temporal.compare(high_op, value, high_kind, high)
+        return None if above is None or below is None else above and below
+
+    def feel_any(*tests: bool | None) -> bool | None:
+        """FEEL's list of unary tests: true when one is true, else null when one is null."""
+        if any(t is True for t in tests):
+            return True
+        return None if any(t is None for t in tests) else False
+
+    def feel_not(test: bool | None) -> bool | None:
+        """FEEL's not(...): null stays null."""
+        return None if test is None else not test
+
+    def dmn_true(value: Any, _input: Any) -> bool:
+        """An input entry written as an expression (JUEL): it matches when its value is true, as
+        Camunda's isConditionApplicable reads it; ``_input`` binds the decision's input (``?``)."""
+        return value is True
+
     def is_empty(value: Any) -> bool:
         """JUEL ``empty``: None, empty text and empty collections."""
         return value is None or (isinstance(value, (str, list, tuple, dict, set, frozenset)) and not value)
@@ -341,4 +369,5 @@ def make_builtins(max_size: int) -> dict[str, Callable[..., Any]]:
             "range": range_, "enumerate": enumerate, "zip": zip, "is_empty": is_empty, "juel_arith": juel_arith,
             "juel_text": juel_text, "juel_getter": juel_getter,
             "juel_compare": juel_compare, "flowable_skip_enabled": flowable_skip_enabled,
-            "flowable_skip": flowable_skip}
+            "flowable_skip": flowable_skip, "feel_test": feel_test, "feel_range": feel_range, "feel_any": feel_any,
+            "feel_not": feel_not, "dmn_true": dmn_true}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.runtime.feel_unary import to_python
+from engine.runtime.feel_unary import Unsupported, to_python
 
 
 @pytest.mark.parametrize(("cell", "python"), [
@@ -28,3 +28,31 @@ def test_feel_unary_tests_become_match_expressions(cell: str, python: str) -> No
                                   '"? ", "b" in ?', '"unclosed, x', "f(1, 2)"])
 def test_cells_that_stay_as_they_are(cell: str) -> None:
     assert to_python(cell) is None
+
+
+@pytest.mark.parametrize(("cell", "python"), [
+    ('< date("2024-01-01")', "dmn_true(feel_any(feel_test('<', ?, 'date', '2024-01-01')), ?)"),
+    ('date("2024-12-24")', "dmn_true(feel_any(feel_test('==', ?, 'date', '2024-12-24')), ?)"),
+    ('[date("2024-01-01")..date("2024-12-31")]',
+     "dmn_true(feel_any(feel_range(?, '>=', 'date', '2024-01-01', '<=', 'date', '2024-12-31')), ?)"),
+    (']time("08:00:00")..time("18:00:00")[',
+     "dmn_true(feel_any(feel_range(?, '>', 'time', '08:00:00', '<', 'time', '18:00:00')), ?)"),
+    ('>= date and time("2024-01-01T10:00:00"), null',
+     "dmn_true(feel_any(feel_test('>=', ?, 'date and time', '2024-01-01T10:00:00'), (? is None)), ?)"),
+    ('not(duration("P1D"), > duration("P14D"))',
+     "dmn_true(feel_not(feel_any(feel_test('==', ?, 'duration', 'P1D'), feel_test('>', ?, 'duration', 'P14D'))), ?)"),
+])
+def test_temporal_cells_keep_feels_null(cell: str, python: str) -> None:
+    assert to_python(cell) == python
+
+
+@pytest.mark.parametrize(("cell", "reason"), [
+    ("< date(stichtag)", "festen Text"),
+    ('date("2024-01-01") + duration("P1D")', "festen Text"),
+    ('date(2024, 1, 1)', "festen Text"),
+    ('< date("01.01.2024")', "ISO-Schreibweise"),
+    ('[date("2024-01-01")..stichtag]', "zwei Grenzen derselben Art"),
+])
+def test_temporal_functions_that_cannot_be_read_are_refused(cell: str, reason: str) -> None:
+    with pytest.raises(Unsupported, match=reason):
+        to_python(cell)
