@@ -42,7 +42,9 @@ the variable ``cellInput``, null unless a case has one).
 
 from __future__ import annotations
 
+import io
 import json
+import tokenize
 from copy import deepcopy
 from typing import Any
 
@@ -52,8 +54,8 @@ from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 
 from engine.domain.errors import Problem
-from engine.runtime import feel_unary
-from engine.runtime.namespaces import CAMUNDA, tag
+from engine.runtime import feel_temporal, feel_unary, juel
+from engine.runtime.namespaces import CAMUNDA, owner_id, tag
 
 MAPPINGS = ("resultList", "singleResult", "singleEntry", "collectEntries")
 CAMUNDA_DMN = "http://camunda.org/schema/1.0/dmn"
@@ -87,32 +89,147 @@ def _is_feel(language: str | None) -> bool:
     return not (language or "").strip() or "feel" in (language or "").lower()
 
 
-def _feel_unary_cells(root: etree._Element) -> list[tuple[etree._Element, str]]:
-    """(<text>, Python match expression) of the FEEL input entries that are unary tests
-    SpiffWorkflow would misread (lists, ranges, comparisons, not(...))."""
-    if not _is_feel(root.get("expressionLanguage")):
-        return []
-    found = []
-    for entry in root.iter("{*}inputEntry"):
-        if not _is_feel(entry.get("expressionLanguage")):
+def _language(node: etree._Element, root: etree._Element) -> str:
+    """The language Camunda reads ``node`` in (DmnExpressionTransformHelper): its own
+    ``expressionLanguage``, else the definitions' unless that is FEEL; '' for the engine's default
+    (FEEL since 7.13), lower case."""
+    own = (node.get("expressionLanguage") or "").strip()
+    if own:
+        return own.lower()
+    inherited = (root.get("expressionLanguage") or "").strip()
+    return "" if _is_feel(inherited) else inherited.lower()
+
+
+def _juel(text: str) -> str:
+    """A JUEL cell as Python (Camunda reads text without ``${`` as ``${text}``); raises JuelError."""
+    return juel.translate(text if juel.is_juel(text) else "${" + text + "}")
+
+
+def _bind_input(python: str, name: str) -> str:
+    """``python`` with each use of the variable ``name`` read as the decision's input ``?``."""
+    edits, previous = [], ""
+    for token in tokenize.generate_tokens(io.StringIO(python).readline):
+        if token.type == tokenize.NAME and token.string == name and previous != ".":
+            edits.append(token.start[1])
+        previous = token.string
+    for column in reversed(edits):
+        python = python[:column] + "?" + python[column + len(name):]
+    return python
+
+
+def _temporal_output(text: str) -> str | None:
+    """An output entry that is one FEEL temporal literal as the Python text of its ISO form."""
+    literal = feel_temporal.LITERAL.fullmatch(text.strip())
+    if literal is None:
+        return None
+    iso = feel_temporal.iso_text(literal[1], literal[2])
+    return None if iso is None else repr(iso)
+
+
+REFUSED_TEMPORAL = ("FEEL-Datums- und Zeitfunktionen werden in {where} nur als ganzer Zelleninhalt mit einem festen "
+                    'ISO-Text gelesen (date("2024-01-01"), date and time("2024-01-01T10:00:00"), time("10:00:00"), '
+                    'duration("P1D")); bitte schreiben Sie die Zelle so oder rechnen Sie den Wert vor der '
+                    "Entscheidung aus.")
+
+
+def _cells(root: etree._Element) -> tuple[list[tuple[etree._Element, str]], list[tuple[etree._Element, str]]]:
+    """The cells SpiffWorkflow would misread, as (<text>, Python) to put there, and the cells that
+    cannot be read here, as (element, German reason): FEEL input entries that are unary tests
+    (engine.runtime.feel_unary), JUEL input expressions, input entries and output entries, output
+    entries that are one FEEL temporal literal."""
+    rewrites: list[tuple[etree._Element, str]] = []
+    refused: list[tuple[etree._Element, str]] = []
+    for table in root.iter("{*}decisionTable"):
+        inputs = table.findall("{*}input")
+        for node in inputs:
+            for expression in node.findall("{*}inputExpression"):
+                _input_expression(expression, root, rewrites, refused)
+        for rule in table.findall("{*}rule"):
+            for index, entry in enumerate(rule.findall("{*}inputEntry")):
+                column = inputs[index] if index < len(inputs) else None
+                name = ((column.get(INPUT_VARIABLE) if column is not None else None) or "cellInput").strip()
+                _input_entry(entry, root, name, rewrites, refused)
+            for entry in rule.findall("{*}outputEntry"):
+                _output_entry(entry, root, rewrites, refused)
+    return rewrites, refused
+
+
+def _input_expression(expression: etree._Element, root: etree._Element, rewrites: list[tuple[etree._Element, str]],
+                      refused: list[tuple[etree._Element, str]]) -> None:
+    language = _language(expression, root)
+    for text in expression.findall("{*}text"):
+        body = (text.text or "").strip()
+        if not body:
             continue
-        for text in entry.findall("{*}text"):
-            python = feel_unary.to_python(text.text or "")
+        if language == "juel" or (not language and juel.is_juel(body)):
+            try:
+                rewrites.append((text, _juel(body)))
+            except juel.JuelError as exc:
+                refused.append((expression, f"Der JUEL-Eingabeausdruck '{body}' kann hier nicht gelesen werden: {exc}"))
+        elif _is_feel(language) and feel_temporal.mentions_temporal(body):
+            refused.append((expression, REFUSED_TEMPORAL.format(where="Eingabeausdrücken nicht; bitte übergeben Sie "
+                                                                      "den Wert als ISO-Text") + f" ('{body}')"))
+
+
+def _input_entry(entry: etree._Element, root: etree._Element, name: str,
+                 rewrites: list[tuple[etree._Element, str]], refused: list[tuple[etree._Element, str]]) -> None:
+    language = _language(entry, root)
+    for text in entry.findall("{*}text"):
+        body = (text.text or "").strip()
+        if not body or body == "-":
+            continue
+        if language == "juel":
+            try:
+                rewrites.append((text, f"dmn_true({_bind_input(_juel(body), name)}, ?)"))
+            except juel.JuelError as exc:
+                refused.append((entry, f"Die JUEL-Bedingung '{body}' kann hier nicht gelesen werden: {exc}"))
+        elif _is_feel(language):
+            try:
+                python = feel_unary.to_python(body)
+            except feel_unary.Unsupported as exc:
+                refused.append((entry, f"Die FEEL-Zelle kann hier nicht gelesen werden: {exc}"))
+                continue
             if python is not None:
-                found.append((text, python))
-    return found
+                rewrites.append((text, python))
+
+
+def _output_entry(entry: etree._Element, root: etree._Element, rewrites: list[tuple[etree._Element, str]],
+                  refused: list[tuple[etree._Element, str]]) -> None:
+    language = _language(entry, root)
+    for text in entry.findall("{*}text"):
+        body = (text.text or "").strip()
+        if not body:
+            continue
+        if language == "juel" or (not language and juel.is_juel(body)):
+            try:
+                rewrites.append((text, _juel(body)))
+            except juel.JuelError as exc:
+                refused.append((entry, f"Der JUEL-Ausgabeausdruck '{body}' kann hier nicht gelesen werden: {exc}"))
+        elif _is_feel(language) and feel_temporal.mentions_temporal(body):
+            python = _temporal_output(body)
+            if python is None:
+                refused.append((entry, REFUSED_TEMPORAL.format(where="Ausgabezellen") + f" ('{body}')"))
+            else:
+                rewrites.append((text, python))
+
+
+def decision_problems(root: etree._Element, filename: str) -> list[Problem]:
+    """Deploy problems of a DMN tree: the cells this engine cannot read as Camunda reads them."""
+    return [Problem(filename, node.sourceline or 0, owner_id(node), message) for node, message in _cells(root)[1]]
 
 
 def for_the_library(root: etree._Element) -> etree._Element:
     """``root`` (a DMN tree) as the decision engine is to read it: each empty input expression
     that names a ``camunda:inputVariable`` reads that variable, null when absent, as Camunda tests
     the column; each cell that is a FEEL literal (true, false, null) is that value, each FEEL
-    input entry that is a list, range, comparison or not(...) its Python match expression (a copy;
-    ``root`` itself is never changed; ``root`` when nothing is to do)."""
-    if not _empty_named_inputs(root) and not _feel_literal_cells(root) and not _feel_unary_cells(root):
+    input entry that is a list, range, comparison, not(...) or a temporal test its Python match
+    expression, each JUEL cell its translation, each output entry that is a FEEL temporal literal
+    its ISO text (a copy; ``root`` itself is never changed; ``root`` when nothing is to do).
+    Cells :func:`decision_problems` refuses stay as they are (a stored model deployed before)."""
+    if not _empty_named_inputs(root) and not _feel_literal_cells(root) and not _cells(root)[0]:
         return root
     copy = deepcopy(root)
-    for cell, python in _feel_unary_cells(copy):
+    for cell, python in _cells(copy)[0]:
         cell.text = python
     for expression, name in _empty_named_inputs(copy):
         text = expression.find("{*}text")
@@ -212,5 +329,5 @@ class CamundaDecisionTaskParser(BusinessRuleTaskParser):  # type: ignore[misc]
         return spec
 
 
-__all__ = ["CamundaDecisionTask", "CamundaDecisionTaskParser", "MissingDecision", "map_result", "rule_outputs",
-           "missing_decision_warnings", "for_the_library"]
+__all__ = ["CamundaDecisionTask", "CamundaDecisionTaskParser", "MissingDecision", "decision_problems", "map_result",
+           "rule_outputs", "missing_decision_warnings", "for_the_library"]

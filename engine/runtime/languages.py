@@ -26,7 +26,8 @@ so does this module for that one value. XPath named on an expression itself is r
 Script tasks of plain BPMN run Python only (``scriptFormat`` empty or a Python name); the
 Camunda dialect's scripts are checked in :mod:`engine.runtime.checks` and
 :mod:`engine.runtime.camunda_checks`. DMN files: an ``expressionLanguage`` other than Python
-or FEEL (the DMN default, read as before) is refused.
+or FEEL (the DMN default, read as before), or JUEL on the cells of a decision table and the
+definitions (translated by :mod:`engine.runtime.camunda_decisions`), is refused.
 """
 
 from __future__ import annotations
@@ -121,9 +122,13 @@ def unknown_script_message(script_format: str) -> str:
             "um oder verlegen Sie die Arbeit in eine Serviceaufgabe mit einem Konnektor.")
 
 
+DMN_JUEL_ELEMENTS = frozenset({"definitions", "inputExpression", "inputEntry", "outputEntry"})
+
+
 def dmn_problems(root: etree._Element, filename: str) -> list[Problem]:
     """DMN: every ``expressionLanguage`` must be Python or FEEL (the DMN default, which the
-    decision engine reads as it reads cells without the attribute)."""
+    decision engine reads as it reads cells without the attribute), or JUEL on a decision table's
+    cells and the definitions (translated: engine.runtime.camunda_decisions)."""
     problems = []
     for node in root.iter():
         if not isinstance(node.tag, str):
@@ -131,12 +136,14 @@ def dmn_problems(root: etree._Element, filename: str) -> list[Problem]:
         language = (node.get("expressionLanguage") or "").strip()
         if not language or script_language(language) == "python" or FEEL.search(language.lower()):
             continue
+        if language.lower() in JUEL_NAMES and etree.QName(node).localname in DMN_JUEL_ELEMENTS:
+            continue
         element = node.get("id") or owner_id(node)
         problems.append(Problem(filename, node.sourceline or 0, element,
                                 f"Die Ausdruckssprache '{language}' kann in Entscheidungstabellen hier nicht "
-                                "ausgeführt werden; Zellen und Ausdrücke werden als FEEL-Vergleiche oder in Python "
-                                "gelesen. Bitte entfernen Sie expressionLanguage oder schreiben Sie die Ausdrücke "
-                                "in einer dieser Sprachen."))
+                                "ausgeführt werden; Zellen und Ausdrücke werden als FEEL-Vergleiche, als JUEL (${...}) "
+                                "oder in Python gelesen. Bitte entfernen Sie expressionLanguage oder schreiben Sie "
+                                "die Ausdrücke in einer dieser Sprachen."))
     return problems
 
 

@@ -136,6 +136,7 @@ class _BundleParser:
             self._fail_if_problems()
         for name, root in self.dmn.items():
             self.problems.extend(languages.dmn_problems(root, name))
+            self.problems.extend(camunda_decisions.decision_problems(root, name))
         for name, root in self.trees.items():
             self.problems.extend(languages.expression_problems(root, name, camunda=self.dialects[name] == "camunda"))
             checks.name_anonymous_flows(root)
