@@ -29,7 +29,19 @@ FEEL's literals ``true``, ``false`` and ``null`` as a whole input or output entr
 default cell language; a boolean column) are read as the boolean or null. Input entries in FEEL
 (no ``expressionLanguage``, or FEEL) that are lists, ranges, comparisons or ``not(...)`` are read
 as FEEL simple unary tests (engine.runtime.feel_unary); other cells are read as before (one
-value compared with the input, or Python).
+value compared with the input, or Python). FEEL's ``date("...")``, ``time("...")``,
+``date and time("...")`` and ``duration("...")`` with one ISO text are read in input entries
+(comparisons, ranges, lists, not(...), alone) as feel-scala compares them, an ISO text input as
+the literal's type (engine.runtime.feel_temporal), and as a whole output entry as their ISO text
+(variables are JSON).
+
+JUEL: an input expression or output entry written ``${...}`` without a language (Camunda's legacy
+default) or with ``expressionLanguage="juel"`` (its own or the definitions'; text without ``${``
+is read as ``${text}``, as ExpressionEvaluationHandler does) is translated by engine.runtime.juel;
+a JUEL input entry sees the input as ``cellInput`` (or the ``camunda:inputVariable``) and matches
+when it is true. Cells the engine cannot read so (a temporal function of a variable or in a
+calculation, JUEL outside the translated subset) are refused at deploy
+(:func:`decision_problems`), never evaluated otherwise.
 
 An empty output entry leaves its output out of the rule's result, as Camunda's
 DecisionTableEvaluationHandler.evaluateOutputEntries skips empty expressions (SpiffWorkflow gives
@@ -42,6 +54,7 @@ the variable ``cellInput``, null unless a case has one).
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import tokenize
@@ -117,6 +130,16 @@ def _bind_input(python: str, name: str) -> str:
     return python
 
 
+def _python_expression(text: str) -> bool:
+    """Whether a FEEL input expression is also an expression of the engine's evaluator (the
+    simple FEEL expressions modelers write: names, paths, literals, arithmetic, comparisons)."""
+    try:
+        ast.parse(text, mode="eval")
+    except SyntaxError:
+        return False
+    return True
+
+
 def _temporal_output(text: str) -> str | None:
     """An output entry that is one FEEL temporal literal as the Python text of its ISO form."""
     literal = feel_temporal.LITERAL.fullmatch(text.strip())
@@ -169,6 +192,10 @@ def _input_expression(expression: etree._Element, root: etree._Element, rewrites
         elif _is_feel(language) and feel_temporal.mentions_temporal(body):
             refused.append((expression, REFUSED_TEMPORAL.format(where="Eingabeausdrücken nicht; bitte übergeben Sie "
                                                                       "den Wert als ISO-Text") + f" ('{body}')"))
+        elif _is_feel(language) and not _python_expression(body):
+            refused.append((expression, f"Der FEEL-Eingabeausdruck '{body}' kann hier nicht gelesen werden: gelesen "
+                                        "werden Variablen, Pfade (antrag.datum), Literale und Rechnungen mit + - * / "
+                                        "und Vergleichen; bitte schreiben Sie den Ausdruck so oder als ${...}."))
 
 
 def _input_entry(entry: etree._Element, root: etree._Element, name: str,

@@ -101,3 +101,13 @@ def test_cells_that_cannot_be_read_are_deploy_problems() -> None:
     juel = _dmn('<inputExpression id="e" expressionLanguage="juel"><text>${a = 1}</text></inputExpression>|'
                 '<inputEntry id="a"><text>1</text></inputEntry><outputEntry id="b"><text>1</text></outputEntry>')
     assert [p.element_id for p in decision_problems(juel, "x.dmn")] == ["e"]
+
+
+def test_feel_input_expressions_the_evaluator_cannot_parse_are_refused() -> None:
+    root = _dmn('<inputExpression id="e"><text>if antrag.eilig then 1 else 2</text></inputExpression>|'
+                '<inputEntry id="a"><text>1</text></inputEntry><outputEntry id="b"><text>1</text></outputEntry>')
+    problems = decision_problems(root, "gebuehr.dmn")
+    assert [p.element_id for p in problems] == ["e"] and "FEEL-Eingabeausdruck" in problems[0].message
+    paths = _dmn('<inputExpression id="e"><text>antrag.betrag * 2</text></inputExpression>|'
+                 '<inputEntry id="a"><text>1</text></inputEntry><outputEntry id="b"><text>1</text></outputEntry>')
+    assert decision_problems(paths, "gebuehr.dmn") == []
