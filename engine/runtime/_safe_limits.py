@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection
 from decimal import Decimal
 from typing import Any, cast
 
-from engine.runtime import feel_temporal
+from engine.runtime import dmn_types, feel_temporal
 from engine.runtime._safe_java import java_method
 from engine.runtime._safe_policy import (
     BINOPS, ATOMIC, CONTAINERS, MAX_DEPTH, MAX_INT_BITS, MAX_SPEC_LENGTH, MAX_SPEC_NUMBER, METHOD_KWARGS,
@@ -359,6 +359,15 @@ def make_builtins(max_size: int) -> dict[str, Callable[..., Any]]:
         Camunda's isConditionApplicable reads it; ``_input`` binds the decision's input (``?``)."""
         return value is True
 
+    def dmn_type(value: Any, type_ref: str, where: str, output: bool = False) -> Any:
+        """A decision-table input's or output's value converted to its typeRef, as Camunda's
+        DmnDataTypeTransformer converts it (engine.runtime.dmn_types; what
+        engine.runtime.camunda_decisions wraps input expressions and output entries in)."""
+        try:
+            return dmn_types.convert(value, type_ref, where, output)
+        except dmn_types.Unconvertible as exc:
+            raise Refused(str(exc)) from None
+
     def is_empty(value: Any) -> bool:
         """JUEL ``empty``: None, empty text and empty collections."""
         return value is None or (isinstance(value, (str, list, tuple, dict, set, frozenset)) and not value)
@@ -370,4 +379,4 @@ def make_builtins(max_size: int) -> dict[str, Callable[..., Any]]:
             "juel_text": juel_text, "juel_getter": juel_getter,
             "juel_compare": juel_compare, "flowable_skip_enabled": flowable_skip_enabled,
             "flowable_skip": flowable_skip, "feel_test": feel_test, "feel_range": feel_range, "feel_any": feel_any,
-            "feel_not": feel_not, "dmn_true": dmn_true}
+            "feel_not": feel_not, "dmn_true": dmn_true, "dmn_type": dmn_type}
