@@ -43,6 +43,16 @@ when it is true. Cells the engine cannot read so (a temporal function of a varia
 calculation, JUEL outside the translated subset) are refused at deploy
 (:func:`decision_problems`), never evaluated otherwise.
 
+The ``typeRef`` of an input expression and of an output (string, boolean, integer, long, double,
+date; engine.runtime.dmn_types) converts the value as Camunda's DmnDataTypeTransformers do: the
+input expression and each non-empty output entry of such a column are wrapped in the evaluator's
+``dmn_type`` (:func:`_typed`), so the input entries test the converted value and the result holds
+it; a value the type cannot take fails the task with an incident. An input whose expression is
+empty (``camunda:inputVariable``) has no value to convert, as in Camunda; a typeRef Camunda does
+not know converts nothing and is not refused (Camunda logs it and passes the value on).
+SpiffWorkflow evaluates an input only where a rule's cell tests it, so a value no remaining rule
+tests is not converted (Camunda converts every input first and would fail there).
+
 An empty output entry leaves its output out of the rule's result, as Camunda's
 DecisionTableEvaluationHandler.evaluateOutputEntries skips empty expressions (SpiffWorkflow gives
 the empty text): a result map lacks that name, singleEntry of such a rule is null, collectEntries
@@ -67,7 +77,7 @@ from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 
 from engine.domain.errors import Problem
-from engine.runtime import feel_temporal, feel_unary, juel
+from engine.runtime import dmn_types, feel_temporal, feel_unary, juel
 from engine.runtime.namespaces import CAMUNDA, owner_id, tag
 
 MAPPINGS = ("resultList", "singleResult", "singleEntry", "collectEntries")
@@ -155,30 +165,45 @@ REFUSED_TEMPORAL = ("FEEL-Datums- und Zeitfunktionen werden in {where} nur als g
                     "Entscheidung aus.")
 
 
+def _typed(python: str, node: etree._Element, where: str, output: bool = False) -> str:
+    """``python`` converted to the typeRef of ``node`` (an inputExpression or output) by the
+    evaluator's ``dmn_type`` (engine.runtime.dmn_types); ``python`` itself for no or an unknown typeRef."""
+    type_ref = node.get("typeRef") or ""
+    if dmn_types.known(type_ref) is None:
+        return python
+    return f"dmn_type(({python}), {type_ref!r}, {where!r}{', True' if output else ''})"
+
+
+def _column(node: etree._Element, *names: str) -> str:
+    return next((node.get(name, "").strip() for name in names if node.get(name, "").strip()), "")
+
+
 def _cells(root: etree._Element) -> tuple[list[tuple[etree._Element, str]], list[tuple[etree._Element, str]]]:
     """The cells SpiffWorkflow would misread, as (<text>, Python) to put there, and the cells that
     cannot be read here, as (element, German reason): FEEL input entries that are unary tests
     (engine.runtime.feel_unary), JUEL input expressions, input entries and output entries, output
-    entries that are one FEEL temporal literal."""
+    entries that are one FEEL temporal literal, input expressions and output entries whose column
+    has a typeRef (converted by the evaluator's ``dmn_type``, engine.runtime.dmn_types)."""
     rewrites: list[tuple[etree._Element, str]] = []
     refused: list[tuple[etree._Element, str]] = []
     for table in root.iter("{*}decisionTable"):
         inputs = table.findall("{*}input")
+        outputs = table.findall("{*}output")
         for node in inputs:
             for expression in node.findall("{*}inputExpression"):
-                _input_expression(expression, root, rewrites, refused)
+                _input_expression(expression, root, _column(node, "label", "id"), rewrites, refused)
         for rule in table.findall("{*}rule"):
             for index, entry in enumerate(rule.findall("{*}inputEntry")):
                 column = inputs[index] if index < len(inputs) else None
                 name = ((column.get(INPUT_VARIABLE) if column is not None else None) or "cellInput").strip()
                 _input_entry(entry, root, name, rewrites, refused)
-            for entry in rule.findall("{*}outputEntry"):
-                _output_entry(entry, root, rewrites, refused)
+            for index, entry in enumerate(rule.findall("{*}outputEntry")):
+                _output_entry(entry, root, outputs[index] if index < len(outputs) else None, rewrites, refused)
     return rewrites, refused
 
 
-def _input_expression(expression: etree._Element, root: etree._Element, rewrites: list[tuple[etree._Element, str]],
-                      refused: list[tuple[etree._Element, str]]) -> None:
+def _input_expression(expression: etree._Element, root: etree._Element, where: str,
+                      rewrites: list[tuple[etree._Element, str]], refused: list[tuple[etree._Element, str]]) -> None:
     language = _language(expression, root)
     for text in expression.findall("{*}text"):
         body = (text.text or "").strip()
@@ -186,9 +211,11 @@ def _input_expression(expression: etree._Element, root: etree._Element, rewrites
             continue
         if language == "juel" or (not language and juel.is_juel(body)):
             try:
-                rewrites.append((text, _juel(body)))
+                python = _juel(body)
             except juel.JuelError as exc:
                 refused.append((expression, f"Der JUEL-Eingabeausdruck '{body}' kann hier nicht gelesen werden: {exc}"))
+                continue
+            rewrites.append((text, _typed(python, expression, where)))
         elif _is_feel(language) and feel_temporal.mentions_temporal(body):
             refused.append((expression, REFUSED_TEMPORAL.format(where="Eingabeausdrücken nicht; bitte übergeben Sie "
                                                                       "den Wert als ISO-Text") + f" ('{body}')"))
@@ -196,6 +223,8 @@ def _input_expression(expression: etree._Element, root: etree._Element, rewrites
             refused.append((expression, f"Der FEEL-Eingabeausdruck '{body}' kann hier nicht gelesen werden: gelesen "
                                         "werden Variablen, Pfade (antrag.datum), Literale und Rechnungen mit + - * / "
                                         "und Vergleichen; bitte schreiben Sie den Ausdruck so oder als ${...}."))
+        elif _typed(body, expression, where) != body:
+            rewrites.append((text, _typed(body, expression, where)))
 
 
 def _input_entry(entry: etree._Element, root: etree._Element, name: str,
@@ -220,24 +249,30 @@ def _input_entry(entry: etree._Element, root: etree._Element, name: str,
                 rewrites.append((text, python))
 
 
-def _output_entry(entry: etree._Element, root: etree._Element, rewrites: list[tuple[etree._Element, str]],
-                  refused: list[tuple[etree._Element, str]]) -> None:
+def _output_entry(entry: etree._Element, root: etree._Element, output: etree._Element | None,
+                  rewrites: list[tuple[etree._Element, str]], refused: list[tuple[etree._Element, str]]) -> None:
     language = _language(entry, root)
+    where = _column(output, "name", "label", "id") if output is not None else ""
     for text in entry.findall("{*}text"):
         body = (text.text or "").strip()
         if not body:
             continue
+        python: str | None = None
         if language == "juel" or (not language and juel.is_juel(body)):
             try:
-                rewrites.append((text, _juel(body)))
+                python = _juel(body)
             except juel.JuelError as exc:
                 refused.append((entry, f"Der JUEL-Ausgabeausdruck '{body}' kann hier nicht gelesen werden: {exc}"))
+                continue
         elif _is_feel(language) and feel_temporal.mentions_temporal(body):
             python = _temporal_output(body)
             if python is None:
                 refused.append((entry, REFUSED_TEMPORAL.format(where="Ausgabezellen") + f" ('{body}')"))
-            else:
-                rewrites.append((text, python))
+                continue
+        if output is not None and dmn_types.known(output.get("typeRef")) is not None:
+            python = _typed(python or FEEL_LITERALS.get(body, body), output, where, output=True)
+        if python is not None:
+            rewrites.append((text, python))
 
 
 def decision_problems(root: etree._Element, filename: str) -> list[Problem]:

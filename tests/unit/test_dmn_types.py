@@ -1,12 +1,15 @@
 """The typeRef of decision-table inputs and outputs converts values as Camunda 7's
-DmnDataTypeTransformers do (engine.runtime.dmn_types)."""
+DmnDataTypeTransformers do (engine.runtime.dmn_types), and camunda_decisions wraps the input
+expressions and output entries of typed columns in the evaluator's ``dmn_type``."""
 
 from __future__ import annotations
 
 import math
 
 import pytest
+from lxml import etree
 
+from engine.runtime.camunda_decisions import decision_problems, for_the_library
 from engine.runtime.dmn_types import Unconvertible, convert, java_double_text, known
 
 
@@ -64,3 +67,37 @@ def test_not_a_number_is_an_input_but_no_output() -> None:
 def test_java_double_text() -> None:
     assert [java_double_text(v) for v in (1.5, 100.0, 1234567.0, 12345678.0, 0.001, 0.00012, -2.5e-10, 0.0)] == [
         "1.5", "100.0", "1234567.0", "1.2345678E7", "0.001", "1.2E-4", "-2.5E-10", "0.0"]
+
+
+def _table(input_type: str, output_type: str, expression: str = "anzahl_hunde", output: str = '"96"') -> etree._Element:
+    return etree.fromstring(f"""<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" namespace="n">
+      <decision id="steuer"><decisionTable id="t">
+        <input id="i" label="Anzahl Hunde"><inputExpression id="e" typeRef="{input_type}">
+          <text>{expression}</text></inputExpression></input>
+        <output id="o" name="jahressteuer" typeRef="{output_type}"/>
+        <rule id="r"><inputEntry id="a"><text>&gt; 1</text></inputEntry>
+          <outputEntry id="b"><text>{output}</text></outputEntry></rule>
+      </decisionTable></decision></definitions>""".encode())
+
+
+def _texts(root: etree._Element) -> list[str | None]:
+    return [t.text for t in root.iter("{*}text")]
+
+
+def test_typed_columns_are_converted_by_the_evaluator() -> None:
+    texts = _texts(for_the_library(_table("integer", "Integer")))
+    assert texts[0] == "dmn_type((anzahl_hunde), 'integer', 'Anzahl Hunde')"
+    assert texts[1] == "(? is not None and ? > (1))"
+    assert texts[2] == "dmn_type((\"96\"), 'Integer', 'jahressteuer', True)"
+    juel = _texts(for_the_library(_table("double", "boolean", "${antrag.anzahl}", "true")))
+    assert juel[0] == "dmn_type((antrag.anzahl), 'double', 'Anzahl Hunde')"
+    assert juel[2] == "dmn_type((True), 'boolean', 'jahressteuer', True)"
+    dated = _texts(for_the_library(_table("date", "date", "antragsdatum", 'date("2024-01-01")')))
+    assert dated[2] == "dmn_type(('2024-01-01'), 'date', 'jahressteuer', True)"
+
+
+def test_unknown_type_refs_convert_nothing_and_are_not_refused() -> None:
+    root = _table("number", "dateTime")
+    assert _texts(for_the_library(root))[0] == "anzahl_hunde"
+    assert _texts(for_the_library(root))[2] == '"96"'
+    assert decision_problems(root, "hundesteuer.dmn") == []
