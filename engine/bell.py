@@ -2,8 +2,7 @@
 
 A :class:`threading.Event` wakes waiters but leaves the question of who clears it; a bell
 counts its rings instead: a waiter remembers the count it saw, and any ring after that wakes
-it. ``set`` is an alias of ``ring`` so that a :class:`engine.persistence.notify.JobListener`
-(which sets an event on every NOTIFY) can ring it.
+it. ``set`` is an alias of ``ring`` (the wake-up interface of a threading.Event).
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ class Bell:
             self._rings += 1
             self._changed.notify_all()
 
-    set = ring   # JobListener's wake-up interface
+    set = ring   # a threading.Event's wake-up interface
 
     def close(self) -> None:
         with self._changed:

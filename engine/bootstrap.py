@@ -155,13 +155,19 @@ class Engine:
     # The job executor of this process that takes service jobs created here straight after the
     # commit (no polling round trip); None: every job waits for a worker to poll for it.
     local_worker: Any = None
+    # On PostgreSQL: this process's one LISTEN connection and its thread
+    # (engine.persistence.notify.Listener), started by the first subscription to a channel.
+    listener: Any = None
     # Rung after a commit that wrote external tasks (and, on PostgreSQL, on every NOTIFY of the
-    # jobs table once a long poll started the listener): wakes waiting fetchAndLock requests.
+    # jobs table once a long poll subscribed to it): wakes waiting fetchAndLock requests.
+    # external_listener: that subscription (engine.persistence.notify.Subscription), False
+    # where there is none to make.
     external_bell: Bell = field(default_factory=Bell)
     external_listener: Any = None
     # Rung with a case id after a commit that gave the case an open task or ended it (and, on
-    # PostgreSQL, on every NOTIFY amtsflow_tasks once a wait started the listener): wakes
-    # clients waiting for that case's next task (engine.services.task_wait).
+    # PostgreSQL, on every NOTIFY amtsflow_tasks once a wait subscribed to it): wakes
+    # clients waiting for that case's next task (engine.services.task_wait). task_listener:
+    # that subscription, as external_listener.
     task_bells: CaseBells = field(default_factory=CaseBells)
     task_listener: Any = None
     # (definition, tenant, overrides stamp) -> the variant a new case starts on

@@ -3,8 +3,8 @@
 A fetch that finds nothing waits on the engine's bell (:class:`engine.bell.Bell`) and tries
 again when it rings: after the commit of any command of this process that wrote an external
 task, and on PostgreSQL on every ``NOTIFY amtsflow_jobs`` (a job written by another process;
-the :class:`engine.persistence.notify.JobListener` of the job workers, one per process,
-started by the first long poll). It also wakes when a task of its topics falls due or its
+a subscription to the process's one listener connection, engine.persistence.notify, made by
+the first long poll). It also wakes when a task of its topics falls due or its
 lock expires, and re-checks every ``RECHECK_SECONDS`` in case a notification was missed.
 """
 
@@ -14,7 +14,7 @@ import threading
 import time
 
 from engine.bootstrap import Engine
-from engine.persistence.notify import start_listener
+from engine.persistence.notify import CHANNEL, subscribe
 from engine.services.external_tasks import LockedTask, TopicRequest, fetch_and_lock, next_free_in
 
 RECHECK_SECONDS = 2.0
@@ -24,15 +24,17 @@ _listener_lock = threading.Lock()
 
 
 def ensure_listener(engine: Engine) -> None:
-    """On PostgreSQL, a NOTIFY listener that rings the engine's external-task bell (once)."""
+    """On PostgreSQL, a subscription to ``amtsflow_jobs`` on the engine's listener that rings
+    the engine's external-task bell (once)."""
     if engine.external_listener is not None:
         return
     with _listener_lock:
         if engine.external_listener is None:
-            listener = start_listener(engine.db, engine.external_bell)
-            if listener is not None:   # a task written before LISTEN is in place would wait for the re-check
-                listener.listening.wait(LISTEN_WAIT_SECONDS)
-            engine.external_listener = listener or False
+            bell = engine.external_bell
+            subscription = subscribe(engine, CHANNEL, on_payload=lambda _payload: bell.ring(), on_listen=bell.ring)
+            if subscription is not None:   # a task written before LISTEN is in place would wait for the re-check
+                subscription.listening.wait(LISTEN_WAIT_SECONDS)
+            engine.external_listener = subscription or False
 
 
 def wait_and_fetch(engine: Engine, worker_id: str, topics: list[TopicRequest], max_tasks: int,
@@ -59,13 +61,12 @@ def wait_and_fetch(engine: Engine, worker_id: str, topics: list[TopicRequest], m
 
 
 def stop_listener(engine: Engine) -> None:
-    """Shutting down: end waiting long polls (they answer with no tasks), stop the NOTIFY
-    listener and wait until it closed its connection."""
+    """Shutting down: end waiting long polls (they answer with no tasks), end the subscription
+    (and, when nobody else subscribed to anything, wait until the listener closed its connection)."""
     engine.external_bell.close()
-    listener = engine.external_listener
-    if listener:
-        listener.stop()
-        listener.join(timeout=5)
+    subscription = engine.external_listener
+    if subscription:
+        subscription.cancel(wait=5)
     engine.external_listener = None
 
 

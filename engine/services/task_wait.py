@@ -5,8 +5,8 @@ a job worker in another process may create a moment later. :func:`wait_for_tasks
 waiter for the case (:class:`engine.bell.CaseBells`), checks once, and when the case has no
 open task and has not ended, sleeps until the case is named: after the commit of any command
 of this process that gave the case an open task or ended it (engine.services.commands), and on
-PostgreSQL on every ``NOTIFY amtsflow_tasks`` naming it (migration 0024; one listener
-connection per process, started by the first wait). It re-checks every ``RECHECK_SECONDS``
+PostgreSQL on every ``NOTIFY amtsflow_tasks`` naming it (migration 0024; a subscription to the
+process's one listener connection, engine.persistence.notify, made by the first wait). It re-checks every ``RECHECK_SECONDS``
 anyway, so a lost notification (a reconnecting listener, another process on SQLite) only
 delays the answer. ``GET /api/v1/cases/{id}/tasks?wait=N`` is this wait over HTTP.
 
@@ -29,7 +29,7 @@ from engine.domain.errors import NotFound
 from engine.persistence import tables as t
 from engine.persistence.db import fast_reading
 from engine.persistence.fast import FastStatement, flush_deferred
-from engine.persistence.notify import TASK_CHANNEL, start_listener
+from engine.persistence.notify import TASK_CHANNEL, subscribe
 from engine.services.queries import task_view
 from engine.services.quiet_cases import listening, mark_quiet
 from engine.services.read_models import TaskView
@@ -54,16 +54,17 @@ _STATUS = FastStatement(select(t.cases.c.status).where(t.cases.c.id == bindparam
 
 
 def ensure_listener(engine: Engine) -> None:
-    """On PostgreSQL, a listener on ``amtsflow_tasks`` that rings the engine's case bells (once)."""
+    """On PostgreSQL, a subscription to ``amtsflow_tasks`` on the engine's listener
+    (engine.persistence.notify) that rings the engine's case bells (once)."""
     if engine.task_listener is not None:
         return
     with _listener_lock:
         if engine.task_listener is None:
             bells = engine.task_bells
-            listener = start_listener(engine.db, bells, channel=TASK_CHANNEL, on_payload=bells.ring)
-            if listener is not None:   # a task written before LISTEN is in place would wait for the re-check
-                listener.listening.wait(LISTEN_WAIT_SECONDS)
-            engine.task_listener = listener or False
+            subscription = subscribe(engine, TASK_CHANNEL, on_payload=bells.ring, on_listen=bells.set)
+            if subscription is not None:   # a task written before LISTEN is in place would wait for the re-check
+                subscription.listening.wait(LISTEN_WAIT_SECONDS)
+            engine.task_listener = subscription or False
 
 
 def open_tasks(engine: Engine, case_id: str, *, with_status: bool = True) -> tuple[list[TaskView], str | None]:
@@ -110,12 +111,12 @@ def wait_for_tasks(engine: Engine, case_id: str, timeout: float) -> list[TaskVie
 
 
 def stop_listener(engine: Engine) -> None:
-    """Shutting down: end waiting calls (they answer with what is there), stop the listener."""
+    """Shutting down: end waiting calls (they answer with what is there), end the subscription
+    (the listener closes its connection when nobody else subscribed to anything)."""
     engine.task_bells.close()
-    listener = engine.task_listener
-    if listener:
-        listener.stop()
-        listener.join(timeout=5)
+    subscription = engine.task_listener
+    if subscription:
+        subscription.cancel(wait=5)
     engine.task_listener = None
 
 

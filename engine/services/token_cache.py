@@ -5,15 +5,29 @@ tenth of the web process's CPU per request (a pooled connection of its own, a st
 account's JSON). On PostgreSQL a web process keeps what it read, keyed by the token's digest,
 and forgets all of it as soon as any process commits a change to a token, an account or an
 account's groups: migration 0028's triggers send ``NOTIFY amtsflow_accounts`` with that commit,
-and a listener thread of this process (a connection of its own) clears the cache on arrival.
+and the process's listener (engine.persistence.notify: one connection, shared with the task and
+job channels) hands it to this cache, which forgets everything. Only notifications of
+``amtsflow_accounts`` do: those of the other channels on the same socket leave the cache as it is.
 What keeps a revoked token from working beyond that moment:
 
-* the cache is used only while the listener listens on a database that has the triggers (a
-  lost connection, or a database without migration 0028: every request reads the token);
-* a request looks at the listener's socket before it trusts the cache: a notification that has
-  arrived but is not yet handled sends the request to the database;
-* an entry that was read before a notification arrived is not stored after it (a generation
+* the cache is used only while the subscription listens on a database that has the triggers
+  (checked on the listener's connection before each LISTEN; a lost connection, or a database
+  without migration 0028: every request reads the token);
+* a request trusts an entry only if its subscription is quiet after the entry was looked up
+  (:meth:`engine.persistence.notify.Subscription.quiet`) and no notification was handed over
+  since the request began (a generation count, read before the lookup). Quiet: nothing waits
+  unread on the listener's socket, and nobody is between reading the socket and handing the
+  last notification read over; the listener holds a lock from before its read until after
+  the hand-over, and quiet() looks at the socket first and at the lock second, so an accounts
+  notification that reached the socket before the request began is, at the request's check,
+  still on the socket (not quiet), or read under the lock and not handed over yet (not quiet),
+  or handed over (the count moved: the entry is not trusted). Data waiting on the socket (a
+  task notification, two per case under load) is read and handed over by the asking request
+  itself when the lock is free, so the shared socket does not keep the cache unused;
+* an entry that was read before a notification arrived is not stored after it (the same
   count); unknown, revoked or inactive tokens are never kept;
+* forgetting empties the cache before it moves the count: a request that saw the new count
+  looks the entry up in the emptied cache;
 * an entry lives at most :data:`KEEP_SECONDS` (by the engine's clock) in any case: then the
   token is read again and its last use recorded (at most once a minute, as before, and at
   most :data:`KEEP_SECONDS` later than without the cache).
@@ -29,13 +43,12 @@ reads its token (on SQLite another process, a CLI command, may change accounts u
 from __future__ import annotations
 
 import logging
-import select
 import threading
 import weakref
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from engine.persistence.notify import supported
+from engine.persistence.notify import Subscription, subscribe, supported
 from engine.services import identity
 
 if TYPE_CHECKING:
@@ -45,7 +58,6 @@ CHANNEL = "amtsflow_accounts"
 TRIGGERS = ("api_tokens_account_notify", "users_account_notify", "user_groups_account_notify")
 KEEP_SECONDS = 30.0                # an entry is read again after this long, whatever happened
 MAX_ENTRIES = 10_000               # more tokens than this in one process: start afresh
-RECONNECT_SECONDS = 2.0
 log = logging.getLogger(__name__)
 
 
@@ -60,20 +72,20 @@ class TokenCache:
         self._entries: dict[str, tuple[identity.TokenIdentity, datetime]] = {}
         self._generation = 0
         self._lock = threading.Lock()
-        self._listener: _Listener | None = None
+        self._subscription: Subscription | None = None
 
     def identify(self, token: str) -> identity.TokenIdentity | None:
         if not self.enabled:
             return identity.identify_token(self.engine, token)
-        listener = self._listener or self.start()
+        subscription = self._subscription or self.start()
         digest = identity.token_digest(token)
+        generation = self._generation          # before the lookup (see the module's text)
         entry = self._entries.get(digest)
         now = self.engine.clock.now()
-        if entry is not None and now < entry[1] and listener.quiet():
+        if entry is not None and now < entry[1] and subscription.quiet() and generation == self._generation:
             return entry[0]
-        generation = self._generation
         found = identity.identify_token(self.engine, token)
-        if found is not None and listener.quiet():
+        if found is not None and subscription.quiet():
             with self._lock:
                 if generation == self._generation:   # no notification since the read began
                     if len(self._entries) >= MAX_ENTRIES:
@@ -82,91 +94,43 @@ class TokenCache:
         return found
 
     def forget_all(self) -> None:
-        """Called by the listener when a notification arrives (before it is read), when it
-        starts listening and when it loses its connection."""
+        """Called with every ``amtsflow_accounts`` notification (while it is handed over, the
+        subscription is not quiet), when the subscription starts listening and when the
+        listener loses its connection. Empties the cache first, then moves the count."""
         with self._lock:
-            self._generation += 1
             self._entries.clear()
+            self._generation += 1
 
-    def start(self) -> _Listener:
-        """The listener, started by the first request with a token (or earlier, by a test)."""
+    def start(self) -> Subscription:
+        """The subscription, made by the first request with a token (or earlier, by a test). It
+        ends when the cache is no longer used (an application that was let go)."""
         with self._lock:
-            if self._listener is None:
-                self._listener = _Listener(self)
-                self._listener.start()
-            return self._listener
+            if self._subscription is None:
+                subscription = subscribe(self.engine, CHANNEL, **_callbacks(weakref.ref(self)))
+                assert subscription is not None       # enabled: PostgreSQL through psycopg 3
+                self._subscription = subscription
+            return self._subscription
 
 
-class _Listener(threading.Thread):
-    """``LISTEN amtsflow_accounts`` on a connection of its own; clears the cache on every
-    notification. Ends when its cache is no longer used (an application that was let go)."""
+def _callbacks(cache: weakref.ref[TokenCache]) -> dict[str, Any]:
+    """The subscription's callbacks: they hold the cache weakly (the engine's listener outlives it)."""
 
-    def __init__(self, cache: TokenCache) -> None:
-        super().__init__(name="amtsflow-token-cache", daemon=True)
-        self.cache = weakref.ref(cache)
-        self.url = cache.engine.db.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self.stopping = threading.Event()
-        self.listening = threading.Event()
-        self._fd = -1
+    def forget() -> None:
+        found = cache()
+        if found is not None:
+            found.forget_all()
 
-    def quiet(self) -> bool:
-        """Listening, with no notification waiting on the socket: the cache may be trusted."""
-        if not self.listening.is_set():
-            return False
-        probe = select.poll()
-        probe.register(self._fd, select.POLLIN | select.POLLERR | select.POLLHUP)
-        return not probe.poll(0) and self.listening.is_set()
+    def forget_on(_payload: str) -> None:
+        forget()
 
-    def run(self) -> None:
-        import psycopg
+    return {"on_payload": forget_on, "on_listen": forget, "on_lost": forget, "check": _has_triggers,
+            "alive": lambda: cache() is not None}
 
-        while not self.stopping.is_set() and self.cache() is not None:
-            try:
-                with psycopg.connect(self.url, autocommit=True) as conn:
-                    try:
-                        if not self._has_triggers(conn):
-                            log.warning("API tokens are read on every request: the database lacks "
-                                        "migration 0028's triggers")
-                            return
-                        conn.execute(f"LISTEN {CHANNEL}")
-                        self._fd = conn.pgconn.socket
-                        if not self._forget():    # what changed before LISTEN: read afresh
-                            return
-                        self.listening.set()
-                        self._receive(conn)
-                    finally:
-                        self.listening.clear()
-                        self._forget()
-            except Exception as exc:  # noqa: BLE001 - reads every token meanwhile; try again
-                log.warning("token cache listener: %s; reading every token for %.0f s", exc, RECONNECT_SECONDS)
-                self.stopping.wait(RECONNECT_SECONDS)
 
-    @staticmethod
-    def _has_triggers(conn: Any) -> bool:
-        found = conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname = ANY(%s) AND NOT tgisinternal",
-                             [list(TRIGGERS)]).fetchone()
-        return bool(found and found[0] == len(TRIGGERS))
-
-    def _forget(self) -> bool:
-        cache = self.cache()
-        if cache is None:
-            self.stopping.set()
-            return False
-        cache.forget_all()
+def _has_triggers(conn: Any) -> bool:
+    found = conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname = ANY(%s) AND NOT tgisinternal",
+                         [list(TRIGGERS)]).fetchone()
+    if found and found[0] == len(TRIGGERS):
         return True
-
-    def _receive(self, conn: Any) -> None:
-        pgconn = conn.pgconn
-        poller = select.poll()
-        poller.register(pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
-        while not self.stopping.is_set():
-            if not poller.poll(500):
-                if self.cache() is None:
-                    return
-                continue
-            if not self._forget():    # first forget, then read: quiet() saw the data until now
-                return
-            pgconn.consume_input()
-            while pgconn.notifies() is not None:
-                pass
-
+    log.warning("API tokens are read on every request: the database lacks migration 0028's triggers")
+    return False

@@ -13,7 +13,7 @@ from engine.bootstrap import bootstrap
 from engine.domain import priorities
 from engine.jobs import JobExecutor, WorkerThread
 from engine.persistence import tables as t
-from engine.persistence.notify import JobListener
+from engine.persistence.notify import subscribe
 from engine.runtime.parsing import SourceFile
 from engine.services import cases, queries
 from engine.services.deploy import deploy
@@ -145,10 +145,9 @@ def test_the_listener_ignores_jobs_written_locked_to_their_worker(pg_url):
     truncate_all(web.db)
     deploy(web, [SourceFile("service.bpmn", (MODELS / "service.bpmn").read_bytes())], actor="test")
     woken = threading.Event()
-    listener = JobListener(web.db, woken)
-    listener.start()
+    subscription = subscribe(web, "amtsflow_jobs", on_payload=lambda _payload: woken.set(), on_listen=woken.set)
     try:
-        assert listener.listening.wait(5)
+        assert subscription is not None and subscription.listening.wait(5)
         time.sleep(0.2)
         woken.clear()
         case_id = cases.start_case(web, "service", {"name": "Erika"}, internal=True)
@@ -161,8 +160,8 @@ def test_the_listener_ignores_jobs_written_locked_to_their_worker(pg_url):
             conn.execute(update(t.jobs).where(t.jobs.c.case_id == case_id).values(lock_owner=None))
         assert woken.wait(5)
     finally:
-        listener.stop()
-        listener.join(timeout=5)
+        if subscription is not None:
+            subscription.cancel(wait=5)
         web.db.dispose()
 
 
