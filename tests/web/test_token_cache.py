@@ -169,3 +169,43 @@ def test_without_the_triggers_every_request_reads_its_token(pg_url, clock, monke
             conn.execute(text(f"CREATE TRIGGER users_account_notify AFTER {_migration_0028().TRIGGERS['users']} "
                               "ON users FOR EACH STATEMENT EXECUTE FUNCTION amtsflow_account_notify()"))
         web.db.dispose()
+
+
+def _notify(engine: Engine, channel: str, payload: str) -> None:
+    from sqlalchemy import text
+
+    with engine.db.connect() as conn:
+        conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload})
+        conn.commit()
+
+
+def test_a_task_notification_keeps_the_tokens_an_accounts_notification_forgets_them(
+        engines, token, monkeypatch, database_url):
+    """The cache shares the process's listener connection with the task channel (two
+    notifications per case under load): only ``amtsflow_accounts`` makes it forget."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL: NOTIFY")
+    from engine.services import task_wait
+
+    web, other = engines
+    client = _app(web).test_client()
+    task_wait.ensure_listener(web)
+    try:
+        headers = {"Authorization": f"Bearer {token[1]}"}
+        _kept(client, headers, monkeypatch, True)
+        reads = _reads(monkeypatch)
+        with web.task_bells.waiting("fall-1") as bell:
+            seen = bell.rings
+            _notify(other, "amtsflow_tasks", "fall-1")
+            assert bell.wait(seen, 5) != seen                 # handed to the task waiters
+        assert client.get(TASKS, headers=headers).status_code == 200
+        assert reads == []                                    # still kept
+        cache = client.application.extensions["amtsflow_token_cache"]
+        _notify(other, "amtsflow_accounts", "")
+        deadline = time.monotonic() + 5
+        while cache._entries and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert client.get(TASKS, headers=headers).status_code == 200
+        assert reads == [token[1]]                            # forgotten: read again
+    finally:
+        task_wait.stop_listener(web)

@@ -1,0 +1,87 @@
+"""The one listener connection of a process (engine.persistence.notify.Listener): channels
+subscribed to on the running connection, notifications handed over by channel, a lost
+connection told to every subscriber and every channel listened to again, the end with the last
+subscription. PostgreSQL only."""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+from typing import Any, Callable
+
+import pytest
+from sqlalchemy import text
+
+from engine.bootstrap import bootstrap
+from engine.persistence.notify import subscribe
+from engine.settings import Settings
+
+pytestmark = pytest.mark.postgres
+
+
+def _until(condition: Callable[[], bool], seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def _notify(db: Any, channel: str, payload: str) -> None:
+    with db.connect() as conn:
+        conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload})
+        conn.commit()
+
+
+def test_channels_share_one_connection_and_listen_again_after_it_was_lost(pg_url):
+    web = bootstrap(Settings(database_url=pg_url, embedded_worker=False))
+    holder = SimpleNamespace(db=web.db, listener=None)
+    events: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def record(name: str) -> dict[str, Any]:
+        def add(what: str) -> None:
+            with lock:
+                events.append((name, what))
+        return {"on_payload": add, "on_listen": lambda: add("listen"), "on_lost": lambda: add("lost")}
+
+    def seen(name: str, what: str) -> int:
+        with lock:
+            return events.count((name, what))
+
+    a = subscribe(holder, "amtsflow_test_a", **record("a"))
+    try:
+        assert a is not None and a.listening.wait(5)
+        listener = holder.listener
+        backend = listener._pgconn.backend_pid
+        b = subscribe(holder, "amtsflow_test_b", **record("b"))      # on the running connection
+        assert b is not None and b.listening.wait(5)
+        assert holder.listener is listener and listener._pgconn.backend_pid == backend
+        assert [t.name for t in threading.enumerate()].count("amtsflow-listener") == 1
+        assert seen("a", "listen") == 1 and seen("b", "listen") == 1
+        _notify(web.db, "amtsflow_test_a", "x")
+        _notify(web.db, "amtsflow_test_b", "y")
+        assert _until(lambda: seen("a", "x") == 1 and seen("b", "y") == 1)
+        assert seen("a", "y") == 0 and seen("b", "x") == 0          # by channel
+        with web.db.connect() as conn:                                # the server ends the connection
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+            conn.commit()
+        assert _until(lambda: seen("a", "lost") == 1 and seen("b", "lost") == 1)
+        assert _until(lambda: seen("a", "listen") == 2 and seen("b", "listen") == 2)
+        assert a.listening.is_set() and b.listening.is_set() and listener._pgconn.backend_pid != backend
+        _notify(web.db, "amtsflow_test_b", "z")
+        assert _until(lambda: seen("b", "z") == 1)
+        a.cancel()
+        assert listener.is_alive()                                    # b still listens
+        b.cancel(wait=5)
+        assert not listener.is_alive() and not b.listening.is_set()   # the last one: connection closed
+        c = subscribe(holder, "amtsflow_test_a", **record("c"))       # a new listener
+        assert c is not None and c.listening.wait(5) and holder.listener is not listener
+        c.cancel(wait=5)
+    finally:
+        if holder.listener is not None:
+            holder.listener.stop()
+            holder.listener.join(5)
+        web.db.dispose()
