@@ -11,8 +11,10 @@ methods, see count_statements). CPU time and counts per case do
 not grow with other load on the machine the way wall-clock time does: compare changes by them.
 ``--pause`` waits for Enter before the measured run (to attach py-spy to both processes);
 ``--no-count`` leaves psycopg as it is (counting costs some CPU itself: take CPU figures from
-such a run). The tables are analysed after the warm-up as in bench/engine.py (``--no-analyze``:
-not).
+such a run). ``--all-channels``: the web process also subscribes to ``amtsflow_jobs`` and
+``amtsflow_accounts``, as one does that served a fetchAndLock long poll and a request with an
+API token besides the task waits (engine/persistence/notify.py: one listener connection).
+The tables are analysed after the warm-up as in bench/engine.py (``--no-analyze``: not).
 """
 
 from __future__ import annotations
@@ -201,10 +203,19 @@ def main() -> None:
     parser.add_argument("--pause", action="store_true")
     parser.add_argument("--no-count", action="store_true")
     parser.add_argument("--no-analyze", action="store_true", help="no ANALYZE after the warm-up (bench/engine.py)")
+    parser.add_argument("--all-channels", action="store_true",
+                        help="the web process listens on the job and account channels too")
     args = parser.parse_args()
     if not args.no_count:
         count_statements()
     topology = Measured(args.postgres, not args.no_count)
+    if args.all_channels:
+        from engine.services import external_wait
+        from engine.services.token_cache import TokenCache
+
+        external_wait.ensure_listener(topology.web)
+        topology.token_cache = TokenCache(topology.web)   # kept: its subscription ends with it
+        topology.token_cache.start().listening.wait(5)
     topology.cases_per_second(40, args.clients)   # warm-up: pools, caches, parsed definitions
     if not args.no_analyze:
         bench.analyze(topology.web.db)
