@@ -298,6 +298,7 @@ class Listener(threading.Thread):
         new = [sub for sub in subs if sub not in self._active]
         with self._io:
             refused = [sub for sub in new if sub.check is not None and not sub.check(conn)]
+            self._read(conn.pgconn)     # what came while the checks ran and was left behind
         for sub in refused:
             self.unsubscribe(sub)
             new.remove(sub)

@@ -85,3 +85,47 @@ def test_channels_share_one_connection_and_listen_again_after_it_was_lost(pg_url
             holder.listener.stop()
             holder.listener.join(5)
         web.db.dispose()
+
+
+def test_quiet_reads_what_waits_on_the_socket_itself(pg_url):
+    """A notification waiting unread (here: the listener's thread never reads) is read and
+    handed over by the thread that asks whether it is quiet, if nobody else reads; while
+    somebody reads (holds the lock), it is not quiet."""
+    import select
+
+    from engine.persistence.notify import Listener
+
+    class Deaf(Listener):
+        def _serve(self, conn: Any) -> bool:
+            if not self._apply(conn):
+                return False
+            self.stopping.wait()
+            return True
+
+    web = bootstrap(Settings(database_url=pg_url, embedded_worker=False))
+    listener = Deaf(web.db)
+    tasks: list[str] = []
+    accounts: list[str] = []
+    t = listener.subscribe("amtsflow_test_tasks", on_payload=tasks.append)
+    a = listener.subscribe("amtsflow_test_accounts", on_payload=accounts.append)
+    listener.start()
+
+    def arrived() -> bool:
+        return bool(select.select([listener._fd], [], [], 5)[0])
+
+    try:
+        assert t is not None and a is not None and t.listening.wait(5) and a.listening.wait(5)
+        assert a.quiet() and t.quiet()
+        _notify(web.db, "amtsflow_test_tasks", "fall-1")
+        assert arrived()
+        assert a.quiet()                                  # read and handed over by this thread
+        assert tasks == ["fall-1"] and accounts == []
+        _notify(web.db, "amtsflow_test_accounts", "")
+        assert arrived()
+        with listener._io:                                # somebody reads right now
+            assert not a.quiet()
+        assert a.quiet() and accounts == [""]
+    finally:
+        listener.stop()
+        listener.join(5)
+        web.db.dispose()
