@@ -51,6 +51,10 @@ def test_channels_share_one_connection_and_listen_again_after_it_was_lost(pg_url
         with lock:
             return events.count((name, what))
 
+    def listener_threads() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name == "amtsflow-listener"}
+
+    before = listener_threads()      # other tests' apps in this process may still have theirs
     a = subscribe(holder, "amtsflow_test_a", **record("a"))
     try:
         assert a is not None and a.listening.wait(5)
@@ -59,7 +63,7 @@ def test_channels_share_one_connection_and_listen_again_after_it_was_lost(pg_url
         b = subscribe(holder, "amtsflow_test_b", **record("b"))      # on the running connection
         assert b is not None and b.listening.wait(5)
         assert holder.listener is listener and listener._pgconn.backend_pid == backend
-        assert [t.name for t in threading.enumerate()].count("amtsflow-listener") == 1
+        assert listener_threads() - before == {listener}                  # one thread for both channels
         assert seen("a", "listen") == 1 and seen("b", "listen") == 1
         _notify(web.db, "amtsflow_test_a", "x")
         _notify(web.db, "amtsflow_test_b", "y")
