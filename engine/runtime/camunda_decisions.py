@@ -202,6 +202,16 @@ def _cells(root: etree._Element) -> tuple[list[tuple[etree._Element, str]], list
     return rewrites, refused
 
 
+def _juel_cell(body: str, node: etree._Element, what: str, refused: list[tuple[etree._Element, str]]) -> str | None:
+    """A JUEL cell's Python; None, with ``node`` refused (``what``: the German name of the cell),
+    when it is outside the translated subset."""
+    try:
+        return _juel(body)
+    except juel.JuelError as exc:
+        refused.append((node, f"{what} '{body}' kann hier nicht gelesen werden: {exc}"))
+        return None
+
+
 def _input_expression(expression: etree._Element, root: etree._Element, where: str,
                       rewrites: list[tuple[etree._Element, str]], refused: list[tuple[etree._Element, str]]) -> None:
     language = _language(expression, root)
@@ -210,12 +220,9 @@ def _input_expression(expression: etree._Element, root: etree._Element, where: s
         if not body:
             continue
         if language == "juel" or (not language and juel.is_juel(body)):
-            try:
-                python = _juel(body)
-            except juel.JuelError as exc:
-                refused.append((expression, f"Der JUEL-Eingabeausdruck '{body}' kann hier nicht gelesen werden: {exc}"))
-                continue
-            rewrites.append((text, _typed(python, expression, where)))
+            python = _juel_cell(body, expression, "Der JUEL-Eingabeausdruck", refused)
+            if python is not None:
+                rewrites.append((text, _typed(python, expression, where)))
         elif _is_feel(language) and feel_temporal.mentions_temporal(body):
             refused.append((expression, REFUSED_TEMPORAL.format(where="Eingabeausdrücken nicht; bitte übergeben Sie "
                                                                       "den Wert als ISO-Text") + f" ('{body}')"))
@@ -235,10 +242,9 @@ def _input_entry(entry: etree._Element, root: etree._Element, name: str,
         if not body or body == "-":
             continue
         if language == "juel":
-            try:
-                rewrites.append((text, f"dmn_true({_bind_input(_juel(body), name)}, ?)"))
-            except juel.JuelError as exc:
-                refused.append((entry, f"Die JUEL-Bedingung '{body}' kann hier nicht gelesen werden: {exc}"))
+            python = _juel_cell(body, entry, "Die JUEL-Bedingung", refused)
+            if python is not None:
+                rewrites.append((text, f"dmn_true({_bind_input(python, name)}, ?)"))
         elif _is_feel(language):
             try:
                 python = feel_unary.to_python(body)
@@ -259,10 +265,8 @@ def _output_entry(entry: etree._Element, root: etree._Element, output: etree._El
             continue
         python: str | None = None
         if language == "juel" or (not language and juel.is_juel(body)):
-            try:
-                python = _juel(body)
-            except juel.JuelError as exc:
-                refused.append((entry, f"Der JUEL-Ausgabeausdruck '{body}' kann hier nicht gelesen werden: {exc}"))
+            python = _juel_cell(body, entry, "Der JUEL-Ausgabeausdruck", refused)
+            if python is None:
                 continue
         elif _is_feel(language) and feel_temporal.mentions_temporal(body):
             python = _temporal_output(body)
