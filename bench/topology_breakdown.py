@@ -136,6 +136,25 @@ def _cpu_seconds(pid: int, which: slice = slice(11, 13)) -> float:
 
 
 KERNEL = slice(12, 13)
+# cutime + cstime: the CPU of the children a process has waited for. A backend that ends during
+# the run (a client thread's pooled connection closed as the pool's overflow when the thread
+# ended) is no longer listed when the run's end is read; once the postmaster reaped it, its
+# CPU is in the postmaster's children time.
+REAPED, REAPED_KERNEL = slice(13, 15), slice(14, 15)
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+
+def _ended_cpu(postmaster: int, reaped_before: tuple[float, float], gone: dict[int, tuple[float, float]]) -> tuple[float, float]:
+    """CPU and kernel seconds, since the run began, of the backends in ``gone`` (pid: their
+    seconds then): the postmaster's reaped-children time since then, less what they had used
+    before. Children of the postmaster reaped meanwhile that served other databases count too
+    (compare runs on a quiet server, as for the WAL figure)."""
+    return (_cpu_seconds(postmaster, REAPED) - reaped_before[0] - sum(cpu for cpu, _ in gone.values()),
+            _cpu_seconds(postmaster, REAPED_KERNEL) - reaped_before[1] - sum(kernel for _, kernel in gone.values()))
 
 
 def _backends(web: Any) -> list[int]:
@@ -223,10 +242,12 @@ def main() -> None:
     if args.pause:
         input(f"web pid {os.getpid()}, worker pid {worker_pid}; Enter to run ")
     backends = _backends(topology.web)
+    postmaster = _parent(backends[0])
+    reaped_before = _cpu_seconds(postmaster, REAPED), _cpu_seconds(postmaster, REAPED_KERNEL)
     pg_before = {pid: _cpu_seconds(pid) for pid in backends}
+    kernel_by_pid = {pid: _cpu_seconds(pid, KERNEL) for pid in backends}
     web_before, worker_before = _cpu_seconds(os.getpid()), _cpu_seconds(worker_pid)
-    kernel_before = [_cpu_seconds(os.getpid(), KERNEL), _cpu_seconds(worker_pid, KERNEL),
-                     sum(_cpu_seconds(pid, KERNEL) for pid in backends)]
+    kernel_before = [_cpu_seconds(os.getpid(), KERNEL), _cpu_seconds(worker_pid, KERNEL), sum(kernel_by_pid.values())]
     servers = _server_processes(topology.web)
     servers_before = {pid: _cpu_seconds(pid) for pid in servers}
     wal_before = _wal_lsn(topology.web)
@@ -235,13 +256,16 @@ def main() -> None:
     rate = topology.cases_per_second(args.cases, args.clients, check=False)   # checked below, outside
     elapsed = time.perf_counter() - started
     web_cpu, worker_cpu = _cpu_seconds(os.getpid()) - web_before, _cpu_seconds(worker_pid) - worker_before
-    after = _backends(topology.web)
+    listed = _backends(topology.web)
+    # a backend no longer listed may still be ending (read it); one that is gone was reaped
+    after = listed + [pid for pid in backends if pid not in listed and os.path.exists(f"/proc/{pid}")]
+    gone = {pid: (pg_before[pid], kernel_by_pid[pid]) for pid in backends if pid not in after}
+    ended = _ended_cpu(postmaster, reaped_before, gone)
     kernel = [_cpu_seconds(os.getpid(), KERNEL) - kernel_before[0], _cpu_seconds(worker_pid, KERNEL) - kernel_before[1],
-              sum(_cpu_seconds(pid, KERNEL) for pid in after) - kernel_before[2]]
-    pg_cpu = sum(_cpu_seconds(pid) - pg_before.get(pid, 0.0) for pid in after)   # a new backend: all its CPU
+              sum(_cpu_seconds(pid, KERNEL) - kernel_by_pid.get(pid, 0.0) for pid in after) + ended[1]]
+    pg_cpu = sum(_cpu_seconds(pid) - pg_before.get(pid, 0.0) for pid in after) + ended[0]   # a new backend: all its CPU
     server_cpu = sum(_cpu_seconds(pid) - before for pid, before in servers_before.items() if os.path.exists(f"/proc/{pid}"))
     wal = _wal_lsn(topology.web) - wal_before
-    lost = [pid for pid in backends if pid not in after]
     web_counts, worker_counts = Counter(_snapshot()) - web_counts, topology.worker_counts() - worker_counts
     topology.check_completed()
     topology.close()
@@ -251,7 +275,7 @@ def main() -> None:
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"CPU ms per case: web {web_cpu / n * 1000:6.2f}  worker {worker_cpu / n * 1000:6.2f}  "
           f"PostgreSQL backends {pg_cpu / n * 1000:6.2f} ({len(after)} backends"
-          f"{f', {len(lost)} closed meanwhile (not counted)' if lost else ''})  "
+          f"{f'; {len(gone)} ended meanwhile, {ended[0] / n * 1000:.2f} of it theirs' if gone else ''})  "
           f"total {(web_cpu + worker_cpu + pg_cpu) / n * 1000:6.2f}")
     print(f"   of which in the kernel: web {kernel[0] / n * 1000:6.2f}  worker {kernel[1] / n * 1000:6.2f}  "
           f"PostgreSQL backends {kernel[2] / n * 1000:6.2f}")
