@@ -208,11 +208,17 @@ def main() -> None:
         with topology.web.db.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
     backends = breakdown._backends(topology.web)
+    postmaster = breakdown._parent(backends[0])
+    reaped_before = breakdown._cpu_seconds(postmaster, breakdown.REAPED), 0.0
     ns_before = {pid: _ns(pid) for pid in backends}
     web_before, worker_before = _snapshot(), topology.worker_costs()
     rate = topology.cases_per_second(args.cases, args.clients, check=False)   # checked below, outside
-    after = breakdown._backends(topology.web)
+    listed = breakdown._backends(topology.web)
+    # a backend no longer listed may still be ending (read it); one that is gone was reaped
+    after = listed + [pid for pid in backends if pid not in listed and os.path.exists(f"/proc/{pid}")]
     ns_after = {pid: _ns(pid) for pid in after}
+    gone = {pid: (ns_before[pid] / 1e9, 0.0) for pid in backends if pid not in after}
+    ended_ns = int(breakdown._ended_cpu(postmaster, reaped_before, gone)[0] * 1e9)
     web, worker = _minus(_snapshot(), web_before), _minus(topology.worker_costs(), worker_before)
     from sqlalchemy import text
     with topology.web.db.connect() as conn:
@@ -229,9 +235,10 @@ def main() -> None:
         explain(args.postgres, statements)
     n = args.cases
     load = os.getloadavg()
-    total = sum(ns_after[pid] - ns_before.get(pid, 0) for pid in after)
+    total = sum(ns_after[pid] - ns_before.get(pid, 0) for pid in after) + ended_ns
     print(f"{n} cases, {args.clients} clients: {rate:.1f} cases/s; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    print(f"PostgreSQL backends: {total / n / 1000:.0f} us per case in all")
+    print(f"PostgreSQL backends: {total / n / 1000:.0f} us per case in all ({ended_ns / n / 1000:.0f} of it from "
+          "backends that ended during the run)")
     attributed = 0
     for label, costs in (("web", web), ("worker", worker)):
         in_all = sum(v[1] for v in costs.values())

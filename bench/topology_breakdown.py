@@ -158,11 +158,13 @@ def _ended_cpu(postmaster: int, reaped_before: tuple[float, float], gone: dict[i
 
 
 def _backends(web: Any) -> list[int]:
+    """Every backend of the database, the one asked through included: it is a connection of the
+    web process's pool, after a run often the one a client thread just gave back (with one
+    client the only one that served its statements)."""
     from sqlalchemy import text
 
     with web.db.connect() as conn:
-        return [r[0] for r in conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                                                "AND pid <> pg_backend_pid()"))]
+        return [r[0] for r in conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))]
 
 
 def _server_processes(web: Any) -> list[int]:
@@ -275,7 +277,7 @@ def main() -> None:
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"CPU ms per case: web {web_cpu / n * 1000:6.2f}  worker {worker_cpu / n * 1000:6.2f}  "
           f"PostgreSQL backends {pg_cpu / n * 1000:6.2f} ({len(after)} backends"
-          f"{f'; {len(gone)} ended meanwhile, {ended[0] / n * 1000:.2f} of it theirs' if gone else ''})  "
+          f"; {ended[0] / n * 1000:.2f} of it from backends that ended meanwhile)  "
           f"total {(web_cpu + worker_cpu + pg_cpu) / n * 1000:6.2f}")
     print(f"   of which in the kernel: web {kernel[0] / n * 1000:6.2f}  worker {kernel[1] / n * 1000:6.2f}  "
           f"PostgreSQL backends {kernel[2] / n * 1000:6.2f}")
