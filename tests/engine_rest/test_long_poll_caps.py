@@ -8,6 +8,8 @@ import threading
 import time
 from typing import Any
 
+from engine.bell import Bell
+from engine.services.external_wait import stop_listener
 from tests.engine_rest.conftest import Server
 from webui.engine_rest.long_polls import gate, long_poll_config
 
@@ -56,9 +58,12 @@ def test_polls_beyond_the_caps_answer_at_once(rest: Server) -> None:
     second = _waiting(rest, rest.basic("sb2"), 2)            # another account may wait
     took, tasks = _poll(rest, rest.basic("kasse1"))          # a third: beyond the process's cap
     assert tasks == [] and took < 10
+    stop_listener(rest.engine)    # the waiting polls answer now, as at a shutdown (not after their 20 s)
     first.join(60)
     second.join(60)
+    assert not first.is_alive() and not second.is_alive()
     assert gate(rest.client.application).waiting() == 0      # the slots are given back
+    rest.engine.external_bell = Bell()                       # open again, as a restarted process is
     took, _ = _poll(rest, rest.basic("sb1"), timeout_ms=500)
     assert took >= 0.4
 
