@@ -188,3 +188,37 @@ def test_migration_0029_business_key_in_the_unique_index_and_its_downgrade(datab
             _check_0029(conn, applied=True)
     finally:
         db.dispose()
+
+
+def _upgraded_tables(url: str) -> set[str]:
+    from sqlalchemy import inspect
+
+    from engine.persistence.migrate import upgrade
+
+    db = make_engine(url)
+    try:
+        upgrade(db)
+        return set(inspect(db).get_table_names())
+    finally:
+        db.dispose()
+
+
+def test_migrations_run_on_a_url_with_percent_escapes(tmp_path):
+    """Alembic's configuration interpolates "%": a URL's escapes reach the migrations unchanged
+    (here a file name with a "%" in it)."""
+    url = make_url(f"sqlite:///{tmp_path / 'amtsflow%41.db'}").render_as_string(hide_password=False)
+    assert {"cases", "work_items", "jobs"} <= _upgraded_tables(url)
+    assert (tmp_path / "amtsflow%41.db").exists()
+
+
+@pytest.mark.postgres
+def test_migrations_run_over_a_unix_socket_url(pg_url):
+    """The README's Unix-socket URL (``?host=/var/run/postgresql``: rendered with %2F)."""
+    import os
+
+    directory = "/var/run/postgresql"
+    if make_url(pg_url).host not in ("127.0.0.1", "localhost") or not os.path.exists(f"{directory}/.s.PGSQL.5432"):
+        pytest.skip("the PostgreSQL server is not on this host's default socket")
+    url = make_url(pg_url).set(host=None, port=None, query={"host": directory}).render_as_string(hide_password=False)
+    assert "%2F" in url
+    assert {"cases", "work_items", "jobs"} <= _upgraded_tables(url)
