@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Mapping
 
+from engine.domain.errors import ConfigurationError
 from engine.persistence.db import default_sqlite_url, sqlite_file
 from engine.runtime.budget import Limits
 
@@ -84,15 +86,50 @@ class Settings:
                            ("AMTSFLOW_MAX_DATA_DEPTH", "max_data_depth"),
                            ("AMTSFLOW_MAX_CALL_DEPTH", "max_call_depth")):
             if env.get(name):
-                values[attr] = int(env[name])
+                values[attr] = _number(env, name, int)
         if env.get("AMTSFLOW_SQLITE_BUSY_SECONDS"):
-            values["sqlite_busy_seconds"] = float(env["AMTSFLOW_SQLITE_BUSY_SECONDS"])
+            values["sqlite_busy_seconds"] = _number(env, "AMTSFLOW_SQLITE_BUSY_SECONDS", float)
         if env.get("AMTSFLOW_SQLITE_SYNCHRONOUS"):
             values["sqlite_synchronous"] = env["AMTSFLOW_SQLITE_SYNCHRONOUS"].strip().upper()
         if env.get("AMTSFLOW_MAX_COMMAND_SECONDS"):
-            values["max_command_seconds"] = float(env["AMTSFLOW_MAX_COMMAND_SECONDS"])
+            values["max_command_seconds"] = _number(env, "AMTSFLOW_MAX_COMMAND_SECONDS", float)
         values["connector_config"] = {
             k[len("AMTSFLOW_CONNECTOR_"):].lower(): v for k, v in env.items() if k.startswith("AMTSFLOW_CONNECTOR_")
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+# The least each numeric setting of the engine may be: a thread count of 0 or a negative lock
+# time is a typo, not a choice; the case cache (0: off) and the retries may be 0.
+_LEAST = {"AMTSFLOW_CASE_CACHE_SIZE": 0, "AMTSFLOW_DEFAULT_RETRIES": 0}
+
+
+def _number(env: Mapping[str, str], name: str, kind: type[int] | type[float]) -> int | float:
+    least = _LEAST.get(name, 1) if kind is int else None
+    value = env_number(env, name, kind, None, least=least)   # only called for a variable that is set
+    return int(value) if kind is int else float(value)
+
+
+def env_number(env: Mapping[str, str], name: str, kind: type[int] | type[float], default: float | None, *,
+               least: float | None = None) -> Any:
+    """The environment variable ``name`` as an int or a float of seconds (``default`` when unset or empty);
+    ConfigurationError naming it when it is not one, or below ``least`` (None: an int of at
+    least 1, a float above 0). Every numeric AMTSFLOW_* setting is read through this, so an
+    operator's typo stops the command or server with one line, not a stack trace."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value: int | float | None = kind(text)
+    except ValueError:
+        value = None
+    if kind is int:
+        bound = 1 if least is None else least
+        if value is None or value < bound:
+            raise ConfigurationError(f"{name} must be a whole number of at least {bound:g}, not {text!r}")
+        return value
+    if value is None or not math.isfinite(value) or (value <= 0 if least is None else value < least):
+        bound_text = "above 0" if least is None else f"of at least {least:g}"
+        raise ConfigurationError(f"{name} must be a number of seconds {bound_text}, not {text!r}")
+    return value

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from engine.domain.errors import AmtsflowError, DeploymentError, FormValidationError
+from engine.domain.errors import AmtsflowError, ConfigurationError, DeploymentError, FormValidationError
 from engine.tenancy import DEFAULT_TENANT, InvalidTenantId, tenant_scope
 from webui.cli_engine import command_engine as _engine, command_reader as _reader
 
@@ -44,12 +44,15 @@ def _fail(exc: AmtsflowError) -> None:
 
 
 class _Commands(click.Group):
-    """The command group; a database that cannot be reached or has an old schema is reported in
-    one line with what to do, not as a stack trace."""
+    """The command group; a setting to correct (ConfigurationError), a database that cannot be
+    reached or has an old schema is reported in one line with what to do, not as a stack trace."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except ConfigurationError as exc:
+            click.echo(f"error: configuration: {exc}", err=True)
+            sys.exit(2)
         except Exception as exc:
             import sys as _sys
 

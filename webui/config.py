@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from engine.settings import Settings
+from engine.domain.errors import ConfigurationError
+from engine.settings import Settings, env_number
 from webui.engine_rest.long_polls import long_poll_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,12 +25,12 @@ def web_config(settings: Settings, test_config: Mapping[str, Any] | None,
         "SESSION_COOKIE_SECURE": not insecure_http,
         "SESSION_COOKIE_NAME": "amtsflow_session",
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
-        "MAX_CONTENT_LENGTH": int(env.get("AMTSFLOW_MAX_REQUEST_BYTES", 25 * 1024 * 1024)),
-        "AMTSFLOW_MAX_BODY_BYTES": int(env.get("AMTSFLOW_MAX_BODY_BYTES", 1024 * 1024)),   # all but uploads
-        "AMTSFLOW_MAX_UPLOAD_BYTES": int(env.get("AMTSFLOW_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
+        "MAX_CONTENT_LENGTH": env_number(env, "AMTSFLOW_MAX_REQUEST_BYTES", int, 25 * 1024 * 1024),
+        "AMTSFLOW_MAX_BODY_BYTES": env_number(env, "AMTSFLOW_MAX_BODY_BYTES", int, 1024 * 1024),   # all but uploads
+        "AMTSFLOW_MAX_UPLOAD_BYTES": env_number(env, "AMTSFLOW_MAX_UPLOAD_BYTES", int, 10 * 1024 * 1024),
         "AMTSFLOW_MAX_ZIP_ENTRIES": 200,
         # the payment return page waits this long for the platform's booking before it answers
-        "AMTSFLOW_PAYMENT_WAIT_SECONDS": float(env.get("AMTSFLOW_PAYMENT_WAIT_SECONDS", 5)),
+        "AMTSFLOW_PAYMENT_WAIT_SECONDS": env_number(env, "AMTSFLOW_PAYMENT_WAIT_SECONDS", float, 5.0, least=0),
         "AMTSFLOW_MAX_ZIP_BYTES": 20 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,      # bound to the session instead
         "BABEL_DEFAULT_LOCALE": "de",
@@ -45,9 +46,9 @@ def web_config(settings: Settings, test_config: Mapping[str, Any] | None,
         **long_poll_config(env),
         # reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host/-Port/-Prefix are
         # trusted (0: none; the tenant is then resolved from the Host header the server sees)
-        "AMTSFLOW_TRUSTED_PROXIES": int(env.get("AMTSFLOW_TRUSTED_PROXIES", 0)),
+        "AMTSFLOW_TRUSTED_PROXIES": env_number(env, "AMTSFLOW_TRUSTED_PROXIES", int, 0, least=0),
         # how long a web process keeps the tenants' hosts and prefixes before reading them again
-        "AMTSFLOW_TENANT_CACHE_SECONDS": float(env.get("AMTSFLOW_TENANT_CACHE_SECONDS", 5)),
+        "AMTSFLOW_TENANT_CACHE_SECONDS": env_number(env, "AMTSFLOW_TENANT_CACHE_SECONDS", float, 5.0, least=0),
     }
 
 
@@ -59,8 +60,8 @@ def _oidc(env: Mapping[str, str]) -> dict[str, str] | None:
     client_id = env.get("AMTSFLOW_OIDC_CLIENT_ID")
     secret = env.get("AMTSFLOW_OIDC_CLIENT_SECRET")
     if not client_id or not secret:
-        raise RuntimeError("AMTSFLOW_OIDC_ISSUER is set: AMTSFLOW_OIDC_CLIENT_ID and "
-                           "AMTSFLOW_OIDC_CLIENT_SECRET are required too")
+        raise ConfigurationError("AMTSFLOW_OIDC_ISSUER is set: AMTSFLOW_OIDC_CLIENT_ID and "
+                                 "AMTSFLOW_OIDC_CLIENT_SECRET are required too")
     return {
         "issuer": issuer.rstrip("/"),
         "client_id": client_id,

@@ -24,6 +24,9 @@ from engine.settings import Settings
 def serve(settings: Settings, host: str, port: int, processes: int, threads: int,
           graceful_seconds: int = 30, engine: Any = None) -> None:
     publish_server_size(processes, threads)
+    from webui.config import web_config
+
+    web_config(settings, None)   # a setting to correct stops `serve` here in one line, not each worker's boot
     if settings.database_url.startswith("sqlite"):
         if processes != 1:
             raise click.UsageError("SQLite allows one writer at a time: serve it from one process "

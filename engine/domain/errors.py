@@ -21,6 +21,12 @@ class AmtsflowError(Exception):
             self.user_message = user_message
 
 
+class ConfigurationError(ValueError):
+    """A setting (an AMTSFLOW_* environment variable) an operator must correct: its message
+    names the variable, what it holds and what it must hold, in one English line. Raised when
+    the settings are read, before anything is served or run."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One validation problem in an uploaded file: ``FILE:LINE: element-id: message``."""

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.pool import NullPool
 
-from engine.domain.errors import DatabaseBusy
+from engine.domain.errors import ConfigurationError, DatabaseBusy
 from engine.persistence import scoping, wal
 from engine.persistence.fast import discard_deferred, flush_deferred, forget_prepared
 
@@ -32,15 +32,47 @@ def make_engine(url: str, *, busy_seconds: float = 30.0, synchronous: str = "FUL
     command fails with DatabaseBusy (PostgreSQL waits for row locks; deadlocks end at once).
     ``synchronous``: SQLite's durability, FULL (default: every commit is synced to disk) or
     NORMAL (synced at checkpoints: a power cut may lose the last commits, never corrupt)."""
+    url = database_url(url)
     if url.startswith("sqlite"):
         if synchronous not in SQLITE_SYNCHRONOUS:
-            raise ValueError(f"AMTSFLOW_SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS)}, "
-                             f"not {synchronous!r}")
+            raise ConfigurationError(f"AMTSFLOW_SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS)}, "
+                                     f"not {synchronous!r}")
         engine = _sqlite_engine(url, busy_seconds, synchronous)
     else:
         engine = _server_engine(url)
     scoping.install()   # every statement on tenant-owned tables runs for the scope's tenant
     return engine
+
+
+SERVER_DRIVER = "psycopg"   # the PostgreSQL driver amtsflow installs (psycopg 3)
+
+
+def database_url(url: str) -> str:
+    """The URL as SQLAlchemy is to open it: a PostgreSQL URL without a driver, as PostgreSQL's
+    own tools and most hosting panels write it (``postgresql://`` or ``postgres://``), gets the
+    driver amtsflow installs (SQLAlchemy's default would be psycopg2, which is not installed).
+    A URL of another database or another driver is refused with one line saying what to write
+    (ConfigurationError), not with a stack trace from a missing module."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - SQLAlchemy's ArgumentError, or a ValueError of a bad port
+        # (its text would repeat the URL, password included: not for a log)
+        raise ConfigurationError("AMTSFLOW_DATABASE_URL is not a database URL; write "
+                                 "sqlite:///path/amtsflow.sqlite or postgresql://user@host/database") from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend in ("postgres", "postgresql"):
+        if driver not in ("", SERVER_DRIVER):
+            raise ConfigurationError(f"AMTSFLOW_DATABASE_URL names the driver {driver!r}, which amtsflow does not "
+                                     f"install; write postgresql://... or postgresql+{SERVER_DRIVER}://...")
+        if parsed.drivername != f"postgresql+{SERVER_DRIVER}":
+            return parsed.set(drivername=f"postgresql+{SERVER_DRIVER}").render_as_string(hide_password=False)
+        return url
+    if backend == "sqlite":
+        if driver not in ("", "pysqlite"):
+            raise ConfigurationError(f"AMTSFLOW_DATABASE_URL names the SQLite driver {driver!r}; write sqlite:///path")
+        return url
+    raise ConfigurationError(f"AMTSFLOW_DATABASE_URL is a {backend} database; amtsflow runs on SQLite "
+                             "(sqlite:///path) or PostgreSQL (postgresql://user@host/database)")
 
 
 PING_AFTER_IDLE = 1.0  # seconds a pooled connection may sit unused before its next checkout pings it

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from engine.domain.errors import ConfigurationError
 from engine.services import identity, queries
 from tests.web.conftest import csrf_token, login_as, make_app
 from tests.web.helpers import MODELS, WEBANTRAG
@@ -167,5 +168,5 @@ def test_oidc_is_configured_from_the_environment(web_engine, provider, monkeypat
 
 def test_oidc_needs_client_credentials(web_engine, monkeypatch):
     monkeypatch.setenv("AMTSFLOW_OIDC_ISSUER", "https://id.example")
-    with pytest.raises(RuntimeError, match="AMTSFLOW_OIDC_CLIENT_ID"):
+    with pytest.raises(ConfigurationError, match="AMTSFLOW_OIDC_CLIENT_ID"):
         make_app(web_engine)

@@ -17,14 +17,16 @@ from typing import Any, Mapping
 
 from flask import Flask, current_app
 
+from engine.settings import env_number
+
 
 def long_poll_config(env: Mapping[str, str]) -> dict[str, Any]:
-    threads = max(1, int(env.get("AMTSFLOW_WEB_THREADS", 8)))
-    per_process = max(1, int(env.get("AMTSFLOW_LONG_POLLS_MAX", max(1, threads // 2))))
-    return {"AMTSFLOW_LONG_POLL_MAX_SECONDS": float(env.get("AMTSFLOW_LONG_POLL_MAX_SECONDS", 300)),
+    threads = env_number(env, "AMTSFLOW_WEB_THREADS", int, 8)
+    per_process = env_number(env, "AMTSFLOW_LONG_POLLS_MAX", int, max(1, threads // 2))
+    return {"AMTSFLOW_LONG_POLL_MAX_SECONDS": env_number(env, "AMTSFLOW_LONG_POLL_MAX_SECONDS", float, 300.0),
             "AMTSFLOW_LONG_POLLS_MAX": per_process,
-            "AMTSFLOW_LONG_POLLS_PER_ACCOUNT": max(1, int(env.get("AMTSFLOW_LONG_POLLS_PER_ACCOUNT",
-                                                                  max(1, per_process // 2))))}
+            "AMTSFLOW_LONG_POLLS_PER_ACCOUNT": env_number(env, "AMTSFLOW_LONG_POLLS_PER_ACCOUNT", int,
+                                                          max(1, per_process // 2))}
 
 
 class PollGate:

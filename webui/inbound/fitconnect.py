@@ -38,6 +38,7 @@ from connectors.fitconnect import Problem, Submission, SubmissionRejected
 from connectors.fitconnect_client import FitConnectIntake, create_intake
 from engine.bootstrap import Engine
 from engine.domain.errors import AmtsflowError, NotFound
+from engine.settings import env_number
 from engine.services import documents, messages
 from engine.services.deploy import latest_definition
 from engine.services.replay import DatabaseReplayGuard
@@ -64,7 +65,7 @@ def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     schemas = {k[len(SCHEMA_PREFIX):]: v for k, v in environ.items() if k.startswith(SCHEMA_PREFIX) and v}
     routes = {k[len(LEIKA_PREFIX):]: Route(k[len(LEIKA_PREFIX):], v.strip(), schemas.get(k[len(LEIKA_PREFIX):]))
               for k, v in environ.items() if k.startswith(LEIKA_PREFIX) and v.strip()}
-    return {"routes": routes, "poll_seconds": float(environ.get("AMTSFLOW_FITCONNECT_POLL_SECONDS") or 0),
+    return {"routes": routes, "poll_seconds": env_number(environ, "AMTSFLOW_FITCONNECT_POLL_SECONDS", float, 0.0, least=0),
             "tenant": check_tenant_id((environ.get("AMTSFLOW_FITCONNECT_TENANT") or DEFAULT_TENANT).strip())}
 
 
