@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 from engine.domain.errors import AmtsflowError
 from engine.handover import unlock
+from engine.outage import Outage
 from engine.persistence.db import pinned
 
 log = logging.getLogger("amtsflow.jobs")
@@ -32,12 +33,13 @@ log = logging.getLogger("amtsflow.jobs")
 class JobPool:
     def __init__(self, executor: Any, threads: int, idle_seconds: Callable[[], float],
                  stopping: threading.Event, *, tick: Callable[[], None] = lambda: None,
-                 wait: Callable[[float], Any] | None = None) -> None:
+                 wait: Callable[[float], Any] | None = None, outage: Outage | None = None) -> None:
         """``executor``: the process's JobExecutor; ``idle_seconds``: how long to sleep when no
         job is due (until the next poll or the next job's due time); ``stopping``: set to end;
         ``tick``: called on every round of the acquisition loop (the worker's heartbeat);
         ``wait``: sleeps up to the given seconds or until the executor's wake-up is set (by
-        default its wait(); the worker's also returns on a NOTIFY, see WorkerThread)."""
+        default its wait(); the worker's also returns on a NOTIFY, see WorkerThread);
+        ``outage``: reports a database that does not answer (engine/outage.py)."""
         if threads < 1:
             raise ValueError("a job pool needs at least one thread")
         self.executor = executor
@@ -46,6 +48,7 @@ class JobPool:
         self.stopping = stopping
         self.tick = tick
         self.wait = wait if wait is not None else executor.wakeup.wait
+        self.outage = outage if outage is not None else Outage(log, "worker")
         # acquired, not yet started; None ends a runner. The runners wait in its get(): a put()
         # wakes exactly one of them, without the Condition a runner would take again right after
         # its wake-up (while the acquisition loop still held it: a second wait and wake-up)
@@ -111,11 +114,15 @@ class JobPool:
 
     def _claim(self, free: int) -> list[tuple[Any, float]]:
         try:
-            return list(self.executor.claim(free))
+            claimed = list(self.executor.claim(free))
         except AmtsflowError as exc:
             log.warning("worker: %s", exc.message)
-        except Exception:  # noqa: BLE001 - keep polling; the error is logged with its stack
-            log.exception("worker round failed")
+        except Exception as exc:  # noqa: BLE001 - keep polling; the error is logged with its stack
+            if not self.outage.failed("acquiring jobs", exc):
+                log.exception("worker round failed")
+        else:
+            self.outage.answered()
+            return claimed
         return []
 
     def _run_jobs(self) -> None:
@@ -130,8 +137,9 @@ class JobPool:
             job, since = entry
             try:
                 self.executor.run_claimed(job, since)
-            except Exception:  # noqa: BLE001 - a job must never take the worker down
-                log.exception("worker: job %s", getattr(job, "id", job))
+            except Exception as exc:  # noqa: BLE001 - a job must never take the worker down
+                if not self.outage.failed(f"job {getattr(job, 'id', job)}", exc):   # its lock expires: run again
+                    log.exception("worker: job %s", getattr(job, "id", job))
             finally:
                 with self._slots:
                     self._busy -= 1

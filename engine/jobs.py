@@ -27,6 +27,7 @@ from engine.bootstrap import Engine
 from engine.domain.errors import AmtsflowError, CaseSuspended, InvalidState, NotFound
 from engine.domain import priorities
 from engine.handover import RECHECK_AFTER, Handover, still_runnable, unlock
+from engine.outage import Outage
 from engine.persistence import tables as t
 from engine.persistence.db import reading, unit_of_work
 from engine.tenancy import all_tenants, tenant_scope
@@ -479,6 +480,7 @@ class WorkerThread(threading.Thread):
         self.kind = kind   # "thread" inside a web process, "process" for `amtsflow worker`
         self.threads = threads if threads is not None else engine.settings.job_threads
         self.stopping = threading.Event()
+        self.outage = Outage(log, "worker")   # a database that does not answer: one line, not a stack per round
         self.listener: Any = None   # PostgreSQL: the LISTEN connection the worker waits on (once running)
         self._started_at = engine.clock.now()
         self._next_beat = 0.0
@@ -501,16 +503,18 @@ class WorkerThread(threading.Thread):
                 from engine.job_pool import JobPool
 
                 JobPool(self.executor, self.threads, self._idle_seconds, self.stopping, tick=self._heartbeat,
-                        wait=wait).run()
+                        wait=wait, outage=self.outage).run()
             while not self.stopping.is_set():
                 self._heartbeat()
                 try:
                     ran = self.executor.run_due()
+                    self.outage.answered()
                 except AmtsflowError as exc:
                     log.warning("worker: %s", exc.message)
                     ran = 0
-                except Exception:  # noqa: BLE001 - keep polling; the error is logged with its stack
-                    log.exception("worker round failed")
+                except Exception as exc:  # noqa: BLE001 - keep polling; the error is logged with its stack
+                    if not self.outage.failed("running due jobs", exc):
+                        log.exception("worker round failed")
                     ran = 0
                 if ran == 0:  # idle: sleep until the next poll, a job falls due, is handed over or notified
                     wait(self._idle_seconds())
@@ -520,12 +524,14 @@ class WorkerThread(threading.Thread):
                 listener.close()
             try:
                 self.executor.release_local_jobs()
-            except Exception:  # noqa: BLE001 - locks expire on their own
-                log.exception("worker: could not release handed-over jobs")
+            except Exception as exc:  # noqa: BLE001 - locks expire on their own
+                if not self.outage.failed("releasing handed-over jobs", exc):
+                    log.exception("worker: could not release handed-over jobs")
             try:
                 gone(self.executor.engine, self.executor.owner)
-            except Exception:  # noqa: BLE001 - the row ages out on its own
-                log.exception("worker: could not remove its heartbeat")
+            except Exception as exc:  # noqa: BLE001 - the row ages out on its own
+                if not self.outage.failed("removing its heartbeat", exc):
+                    log.exception("worker: could not remove its heartbeat")
 
     def _heartbeat(self) -> None:
         """Tell /health/ready and /metrics that this worker runs (every HEARTBEAT_SECONDS)."""
@@ -534,16 +540,18 @@ class WorkerThread(threading.Thread):
         self._next_beat = time.monotonic() + HEARTBEAT_SECONDS
         try:
             beat(self.executor.engine, self.executor.owner, self.kind, self._started_at, self.executor.stats)
-        except Exception:  # noqa: BLE001 - a missed beat must not stop the jobs
-            log.exception("worker: heartbeat failed")
+        except Exception as exc:  # noqa: BLE001 - a missed beat must not stop the jobs
+            if not self.outage.failed("heartbeat", exc):
+                log.exception("worker: heartbeat failed")
 
     def _idle_seconds(self) -> float:
         """Until the next poll, or until the next job falls due if that is sooner (a timer fires
         on time, not up to a poll interval late)."""
         try:
             due_in = self.executor.next_due_in()
-        except Exception:  # noqa: BLE001 - the poll interval is the fallback
-            log.exception("worker: could not read the next due job")
+        except Exception as exc:  # noqa: BLE001 - the poll interval is the fallback
+            if not self.outage.failed("reading the next due job", exc):
+                log.exception("worker: could not read the next due job")
             return self.poll_seconds
         return self.poll_seconds if due_in is None else max(0.005, min(self.poll_seconds, due_in))
 

@@ -1,0 +1,53 @@
+"""A database that does not answer is one warning line per outage (and one a minute while it
+lasts), not a stack trace per worker round (engine/outage.py)."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from engine.outage import REPORT_EVERY, Outage, unreachable
+
+
+class _DriverError(Exception):
+    def __init__(self, text: str, sqlstate: str | None) -> None:
+        super().__init__(text)
+        self.sqlstate = sqlstate
+
+
+def _operational(text: str, sqlstate: str | None = None) -> OperationalError:
+    return OperationalError("SELECT 1", {}, _DriverError(text, sqlstate))
+
+
+def test_what_counts_as_a_database_that_does_not_answer():
+    assert unreachable(_operational("connection failed: Connection refused"))
+    assert unreachable(_operational("terminating connection due to administrator command", "57P01"))
+    assert unreachable(_operational("the database system is starting up", "57P03"))
+    assert unreachable(_operational("server closed the connection unexpectedly", "08006"))
+    assert not unreachable(_operational("canceling statement due to lock timeout", "55P03"))
+    assert not unreachable(IntegrityError("INSERT", {}, _DriverError("duplicate key", "23505")))
+    assert not unreachable(ValueError("a bug"))
+
+
+def test_one_line_per_outage_one_a_minute_while_it_lasts_and_one_when_it_ends(caplog):
+    now = [100.0]
+    outage = Outage(logging.getLogger("amtsflow.test"), "worker", clock=lambda: now[0])
+    refused = _operational("connection failed: Connection refused\n\tIs the server running?")
+    with caplog.at_level(logging.WARNING, logger="amtsflow.test"):
+        outage.answered()                                   # nothing was wrong: nothing said
+        for _ in range(30):                                 # a round a second for half a minute
+            assert outage.failed("acquiring jobs", refused)
+            now[0] += 1
+        now[0] += REPORT_EVERY
+        assert outage.failed("heartbeat", refused)
+        assert not outage.failed("acquiring jobs", ValueError("a bug"))   # the caller logs it with its stack
+        outage.answered()
+        outage.answered()
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [
+        "worker: the database does not answer (acquiring jobs: connection failed: Connection refused); trying again",
+        "worker: the database has not answered for 90 s (heartbeat: connection failed: Connection refused)",
+        "worker: the database answers again, after 90 s",
+    ]
+    assert {r.levelno for r in caplog.records} == {logging.WARNING}
