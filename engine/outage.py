@@ -11,6 +11,7 @@ round is still logged with its stack.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from typing import Callable
@@ -33,8 +34,18 @@ def unreachable(exc: BaseException) -> bool:
         return False
     if exc.connection_invalidated:
         return True
-    state = getattr(exc.orig, "sqlstate", None)
-    return isinstance(exc, OperationalError) and (state is None or state.startswith("08") or state in _GONE)
+    if not isinstance(exc, OperationalError):
+        return False
+    if isinstance(exc.orig, sqlite3.Error):   # SQLite: only a file that cannot be opened (not a missing table)
+        return getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_CANTOPEN
+    state = getattr(exc.orig, "sqlstate", None)   # psycopg: None for a connection that failed or broke
+    return state is None or state.startswith("08") or state in _GONE
+
+
+def reason(exc: BaseException) -> str:
+    """The first line of what the driver said (SQLAlchemy's wrapper adds the statement and a link)."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class Outage:
@@ -52,17 +63,16 @@ class Outage:
         most a minute); False for any other error, which the caller logs with its stack."""
         if not unreachable(exc):
             return False
-        text = str(getattr(exc, "orig", None) or exc).strip()
-        reason = text.splitlines()[0] if text else type(exc).__name__
+        said = reason(exc)
         with self._lock:
             now = self.clock()
             if self.since is None:
                 self.since, self._next_report = now, now + REPORT_EVERY
-                self.log.warning("%s: the database does not answer (%s: %s); trying again", self.who, what, reason)
+                self.log.warning("%s: the database does not answer (%s: %s); trying again", self.who, what, said)
             elif now >= self._next_report:
                 self._next_report = now + REPORT_EVERY
                 self.log.warning("%s: the database has not answered for %.0f s (%s: %s)", self.who,
-                                 now - self.since, what, reason)
+                                 now - self.since, what, said)
         return True
 
     def answered(self) -> None:

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from typing import Any, Iterable, NoReturn
 
-from flask import Flask, abort, jsonify, render_template, request
+from flask import Flask, abort, current_app, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engine.domain.errors import (AmtsflowError, Conflict, DatabaseBusy, FormValidationError, NotFound,
-                                  PermissionDenied)
+from engine.domain.errors import (AmtsflowError, Conflict, DatabaseBusy, DatabaseUnreachable, FormValidationError,
+                                  NotFound, PermissionDenied)
+from engine.outage import reason, unreachable
 
 MESSAGES = {
     400: "Die Anfrage war ungültig.",
@@ -33,7 +35,7 @@ API_TITLES = {
     400: N_("Ungültige Anfrage"), 401: N_("Nicht angemeldet"), 403: N_("Keine Berechtigung"),
     404: N_("Nicht gefunden"), 405: N_("Methode nicht erlaubt"), 409: N_("Konflikt"),
     413: N_("Anfrage zu groß"), 415: N_("Format nicht unterstützt"), 422: N_("Daten abgelehnt"),
-    429: N_("Zu viele Anfragen"), 500: N_("Interner Fehler"), 503: N_("Vorübergehend ausgelastet"),
+    429: N_("Zu viele Anfragen"), 500: N_("Interner Fehler"), 503: N_("Vorübergehend nicht verfügbar"),
 }
 API_DETAILS = {          # HTTP errors that carry no message of their own
     405: N_("Die Methode %(method)s ist für %(path)s nicht erlaubt."),
@@ -53,9 +55,22 @@ def status_of(exc: AmtsflowError) -> int:
         return 403
     if isinstance(exc, Conflict):
         return 409
-    if isinstance(exc, DatabaseBusy):
+    if isinstance(exc, (DatabaseBusy, DatabaseUnreachable)):
         return 503
     return 422 if isinstance(exc, FormValidationError) else 400
+
+
+def as_unreachable(exc: Exception) -> DatabaseUnreachable:
+    """A database error that means the database does not answer, as the DatabaseUnreachable to
+    answer (503), logged in one line; any other database error is raised again (a 500 with its
+    stack in the log, as before)."""
+    if isinstance(exc, DatabaseUnreachable):
+        return exc
+    if not unreachable(exc):
+        raise exc
+    said = reason(exc)
+    current_app.logger.warning("database does not answer: %s %s: %s", request.method, request.path, said)
+    return DatabaseUnreachable(f"the database does not answer: {said}")
 
 
 def problem(status: int, message: str, **extra: Any) -> tuple[Any, int]:
@@ -120,3 +135,8 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(AmtsflowError)
     def _domain(exc: AmtsflowError) -> Any:
         return _render(status_of(exc), exc.user_message)
+
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(DisconnectionError)
+    def _database(exc: Exception) -> Any:
+        return _render(503, as_unreachable(exc).user_message)

@@ -29,6 +29,8 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, Se
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.bootstrap import Engine
+from engine.domain.errors import DatabaseUnreachable
+from engine.outage import reason, unreachable
 from engine.services import tenants as tenant_service
 from engine.services.tenants import Route, Tenant
 from engine.tenancy import DEFAULT_TENANT, tenant_scope
@@ -36,6 +38,7 @@ from engine.tenancy import DEFAULT_TENANT, tenant_scope
 log = logging.getLogger(__name__)
 ENVIRON_KEY = "amtsflow.tenant"
 UNKNOWN_KEY = "amtsflow.tenant_unknown"
+UNREACHABLE_KEY = "amtsflow.database_unreachable"   # no tenants' table yet and the database does not answer
 INSTALLATION_PATHS = ("health", "metrics")   # answer on any host: probes and scrapers use IPs
 
 StartResponse = Callable[..., Any]
@@ -58,11 +61,25 @@ class TenantRouter:
         with self._lock:
             self._route = None
 
-    def route(self) -> Route:
+    def route(self) -> Route | None:
+        """The tenants' routing table, read again after ``cache_seconds``. While the database
+        does not answer (a restart, a fail-over), the table read last stays in use (tenants
+        change rarely; the request itself then meets the database or not); None when there is
+        none yet (the request is answered 503)."""
         with self._lock:
             if self._route is not None and time.monotonic() - self._loaded < self.cache_seconds:
                 return self._route
-        fresh = tenant_service.routing_table(self.engine)
+        try:
+            fresh = tenant_service.routing_table(self.engine)
+        except Exception as exc:
+            if not unreachable(exc):
+                raise
+            log.warning("tenants' table not read, the database does not answer (%s); %s",
+                        reason(exc),
+                        "routing with the table read last" if self._route is not None else "answering 503")
+            with self._lock:   # asked again after cache_seconds, not on every request meanwhile
+                self._loaded = time.monotonic()
+                return self._route
         with self._lock:
             self._route, self._loaded = fresh, time.monotonic()
         return fresh
@@ -73,7 +90,13 @@ class TenantRouter:
             environ[ENVIRON_KEY] = None
             with tenant_scope(DEFAULT_TENANT):
                 return self.inner(environ, start_response)
-        tenant, prefix = resolve(self.route(), _host(environ), environ.get("PATH_INFO") or "/")
+        route = self.route()
+        if route is None:   # answered by the app with its 503 page (no tenant: the installation's look)
+            environ[ENVIRON_KEY] = None
+            environ[UNREACHABLE_KEY] = True
+            with tenant_scope(DEFAULT_TENANT):
+                return self.inner(environ, start_response)
+        tenant, prefix = resolve(route, _host(environ), environ.get("PATH_INFO") or "/")
         if prefix:
             environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "").rstrip("/") + "/" + prefix
             environ["PATH_INFO"] = (environ.get("PATH_INFO") or "/")[len(prefix) + 1:] or "/"
@@ -170,6 +193,8 @@ def init_tenant_web(app: Flask) -> None:
 
     @app.before_request
     def _refuse_unknown_host() -> None:
+        if request.environ.get(UNREACHABLE_KEY):
+            raise DatabaseUnreachable("the database does not answer: the tenants' table could not be read")
         if request.environ.get(UNKNOWN_KEY):
             log.info("no tenant for host %r: 404", request.host)
             abort(404)

@@ -87,6 +87,14 @@ class DatabaseBusy(AmtsflowError):
         self.waited = waited      # True: the lock wait ran into the busy timeout (SQLite "database is locked")
 
 
+class DatabaseUnreachable(AmtsflowError):
+    """The database does not answer (restarted, failing over, the network to it down): the
+    request is answered 503, the operator's log gets one line (engine/outage.py), not a stack."""
+
+    user_message = ("Der Dienst ist gerade nicht erreichbar. Ihre Eingabe wurde nicht gespeichert. "
+                    "Bitte versuchen Sie es in einigen Minuten erneut.")
+
+
 class InvalidInput(AmtsflowError):
     """A value from outside cannot be accepted (not storable, malformed, over a limit); nothing stored."""
 

@@ -13,14 +13,16 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_limiter import Limiter
 from limits import parse
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from werkzeug.exceptions import HTTPException
 
-from engine.domain.errors import (AmtsflowError, Conflict, DatabaseBusy, DeploymentError, NotFound,
-                                  PermissionDenied)
+from engine.domain.errors import (AmtsflowError, Conflict, DatabaseBusy, DatabaseUnreachable, DeploymentError,
+                                  NotFound, PermissionDenied)
 from engine.services import identity
 from engine.services.identity import User
 from engine.tenancy import tenant_or_none
 from webui.auth import engine
+from webui.errors import as_unreachable
 
 bp = Blueprint("engine_rest", __name__, url_prefix="/engine-rest")
 STAFF = ("clerk", "owner", "admin")
@@ -170,11 +172,17 @@ def _domain_error(exc: AmtsflowError) -> Any:
     if isinstance(exc, DeploymentError):
         return camunda_error(400, "ENGINE-09005 Could not parse BPMN process. Errors: "
                              + "; ".join(str(p) for p in exc.problems), "ParseException")
-    if isinstance(exc, DatabaseBusy):
+    if isinstance(exc, (DatabaseBusy, DatabaseUnreachable)):
         return camunda_error(503, exc.message, "ProcessEngineException")
     if isinstance(exc, Conflict):
         return camunda_error(500, exc.message, "OptimisticLockingException")
     return camunda_error(400, exc.message)
+
+
+@bp.errorhandler(DBAPIError)
+@bp.errorhandler(DisconnectionError)
+def _database_error(exc: Exception) -> Any:
+    return camunda_error(503, as_unreachable(exc).message, "ProcessEngineException")
 
 
 @bp.errorhandler(HTTPException)
