@@ -30,15 +30,21 @@ def unreachable(exc: BaseException) -> bool:
 
     if isinstance(exc, DisconnectionError):
         return True
-    if not isinstance(exc, DBAPIError):
-        return False
-    if exc.connection_invalidated:
-        return True
-    if not isinstance(exc, OperationalError):
-        return False
-    if isinstance(exc.orig, sqlite3.Error):   # SQLite: only a file that cannot be opened (not a missing table)
-        return getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_CANTOPEN
-    state = getattr(exc.orig, "sqlstate", None)   # psycopg: None for a connection that failed or broke
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        if not isinstance(exc, OperationalError):
+            return False
+        driver_error: BaseException | None = exc.orig
+    else:   # psycopg's own (the LISTEN connections use psycopg directly)
+        import psycopg
+
+        if not isinstance(exc, psycopg.OperationalError):
+            return False
+        driver_error = exc
+    if isinstance(driver_error, sqlite3.Error):   # SQLite: only a file that cannot be opened (not a missing table)
+        return getattr(driver_error, "sqlite_errorcode", None) == sqlite3.SQLITE_CANTOPEN
+    state = getattr(driver_error, "sqlstate", None)   # psycopg: None for a connection that failed or broke
     return state is None or state.startswith("08") or state in _GONE
 
 

@@ -41,6 +41,7 @@ from typing import Any, Callable, Protocol
 from sqlalchemy.engine import Engine as Database
 
 from engine.bell import Doorbell
+from engine.outage import Outage
 
 CHANNEL = "amtsflow_jobs"
 TASK_CHANNEL = "amtsflow_tasks"
@@ -123,6 +124,7 @@ class Listener(threading.Thread):
         self._changed = Doorbell()             # a subscription came or went, or stop
         self._io = threading.Lock()
         self._pgconn: Any = None               # while connected; set and cleared under _io
+        self._outage = Outage(log, "listener")   # a database away: one line, not one per attempt
         self._fd = -1
         self._encoding = "utf-8"
         self._ok: Any = None
@@ -240,12 +242,14 @@ class Listener(threading.Thread):
                                 self._encoding = conn.info.encoding
                                 self._pgconn, self._fd = conn.pgconn, conn.pgconn.socket
                             self.connected.set()
+                            self._outage.answered()
                             if not self._serve(conn):
                                 return
                         finally:
                             self._lost()
                 except Exception as exc:  # noqa: BLE001 - polling covers the gap; try again
-                    log.warning("listener: %s; polling only for %.0f s", exc, self.reconnect_seconds)
+                    if not self._outage.failed(f"LISTEN connection, polling every {self.reconnect_seconds:.0f} s", exc):
+                        log.warning("listener: %s; polling only for %.0f s", exc, self.reconnect_seconds)
                     self.stopping.wait(self.reconnect_seconds)
         finally:
             with self._lock:
@@ -396,6 +400,7 @@ class InlineListener:
         self._poller: Any = None
         self._retry_at = 0.0
         self._ok: Any = None
+        self._outage = Outage(log, "job listener")   # a database away: one line, not one per attempt
 
     def wait(self, doorbell: Any, timeout: float) -> None:
         """Until ``doorbell`` is set, a notification came, LISTEN was (re)established or
@@ -418,7 +423,8 @@ class InlineListener:
                 if pgconn.status != self._ok:
                     raise ConnectionError(f"the LISTEN connection broke: {pgconn.error_message!r}")
         except Exception as exc:  # noqa: BLE001 - polling covers the gap; connect again later
-            log.warning("job listener: %s; polling only for %.0f s", exc, self.reconnect_seconds)
+            if not self._outage.failed(f"LISTEN connection, polling every {self.reconnect_seconds:.0f} s", exc):
+                log.warning("job listener: %s; polling only for %.0f s", exc, self.reconnect_seconds)
             self.close()
             self._retry_at = time.monotonic() + self.reconnect_seconds
 
@@ -433,9 +439,11 @@ class InlineListener:
                 conn.close()
                 raise
         except Exception as exc:  # noqa: BLE001 - polling covers the gap; try again later
-            log.warning("job listener: %s; polling only for %.0f s", exc, self.reconnect_seconds)
+            if not self._outage.failed(f"LISTEN connection, polling every {self.reconnect_seconds:.0f} s", exc):
+                log.warning("job listener: %s; polling only for %.0f s", exc, self.reconnect_seconds)
             self._retry_at = time.monotonic() + self.reconnect_seconds
             return False
+        self._outage.answered()
         self._ok = psycopg.pq.ConnStatus.OK
         self._conn = conn
         self._poller = select.poll()

@@ -17,9 +17,10 @@ from engine.settings import Settings
 def test_a_worker_without_its_database_logs_one_line_and_stops_cleanly(threads, caplog):
     engine = bootstrap(Settings(database_url="postgresql://amtsflow@127.0.0.1:1/amtsflow"))  # nobody listens on port 1
     worker = WorkerThread(engine, poll_seconds=0.05, threads=threads)
-    with caplog.at_level(logging.WARNING, logger="amtsflow.jobs"):
+    worker_listener = logging.getLogger("engine.persistence.notify")
+    with caplog.at_level(logging.WARNING, logger="amtsflow.jobs"), caplog.at_level(logging.WARNING, logger=worker_listener.name):
         worker.start()
-        time.sleep(1.0)   # some 20 rounds
+        time.sleep(2.5)   # some 50 rounds, two more attempts at the LISTEN connection
         worker.stop()
         worker.join(timeout=10)
     assert not worker.is_alive()
@@ -27,4 +28,6 @@ def test_a_worker_without_its_database_logs_one_line_and_stops_cleanly(threads, 
     assert [r.levelno for r in ours] == [logging.WARNING], [r.getMessage() for r in ours]
     assert ours[0].getMessage().startswith("worker: the database does not answer (")
     assert ours[0].exc_info is None
+    listening = [r.getMessage() for r in caplog.records if r.name == worker_listener.name]
+    assert len(listening) == 1 and listening[0].startswith("job listener: the database does not answer ("), listening
     engine.db.dispose()

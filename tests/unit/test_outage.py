@@ -51,3 +51,13 @@ def test_one_line_per_outage_one_a_minute_while_it_lasts_and_one_when_it_ends(ca
         "worker: the database answers again, after 90 s",
     ]
     assert {r.levelno for r in caplog.records} == {logging.WARNING}
+
+
+def test_psycopgs_own_errors_of_the_listen_connections():
+    import psycopg
+    from psycopg import errors
+
+    assert unreachable(psycopg.OperationalError("connection failed: Connection refused"))
+    assert unreachable(errors.AdminShutdown("terminating connection due to administrator command"))
+    assert not unreachable(errors.QueryCanceled("canceling statement due to statement timeout"))
+    assert not unreachable(psycopg.ProgrammingError("syntax error"))
