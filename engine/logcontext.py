@@ -12,6 +12,8 @@ import os
 import sys
 from contextvars import ContextVar
 
+from engine.domain.errors import ConfigurationError
+
 request_id: ContextVar[str | None] = ContextVar("amtsflow_request_id", default=None)
 case_id: ContextVar[str | None] = ContextVar("amtsflow_case_id", default=None)
 
@@ -32,13 +34,19 @@ class ContextFilter(logging.Filter):
         return True
 
 
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def configure(log_format: str | None = None, level: str | None = None) -> None:
     """Set up the root logger once per process (CLI entry points call this)."""
     from pythonjsonlogger.json import JsonFormatter
 
     chosen = (log_format or os.environ.get("AMTSFLOW_LOG_FORMAT") or "text").strip().lower()
     if chosen not in ("text", "json"):
-        raise ValueError(f"AMTSFLOW_LOG_FORMAT must be text or json, not {chosen!r}")
+        raise ConfigurationError(f"AMTSFLOW_LOG_FORMAT must be text or json, not {chosen!r}")
+    chosen_level = (level or os.environ.get("AMTSFLOW_LOG_LEVEL") or "INFO").strip().upper()
+    if chosen_level not in LEVELS:
+        raise ConfigurationError(f"AMTSFLOW_LOG_LEVEL must be one of {', '.join(LEVELS)}, not {chosen_level!r}")
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(ContextFilter())
     if chosen == "json":
@@ -55,6 +63,5 @@ def configure(log_format: str | None = None, level: str | None = None) -> None:
     # Our own loggers (and the web server's "Serving on") at the chosen level; libraries only
     # when something goes wrong (SpiffWorkflow logs every task state change at INFO).
     root.setLevel(logging.WARNING)
-    chosen_level = (level or os.environ.get("AMTSFLOW_LOG_LEVEL") or "INFO").upper()
     for name in ("amtsflow", "waitress", "gunicorn.error"):
         logging.getLogger(name).setLevel(chosen_level)

@@ -116,3 +116,14 @@ def test_serve_stops_on_a_web_setting_to_correct_before_it_serves(sqlite_url):
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip() == "error: configuration: AMTSFLOW_LONG_POLLS_MAX must be a whole number of at least 1, not '-3'"
     assert done.stdout == ""   # it never said it serves
+
+
+@pytest.mark.parametrize("variable,value", [("AMTSFLOW_LOG_LEVEL", "verbose"), ("AMTSFLOW_LOG_FORMAT", "xml")])
+def test_a_log_setting_to_correct_stops_the_worker_in_one_line(variable, value, sqlite_url):
+    from engine import logcontext
+
+    with pytest.raises(ConfigurationError, match=variable):
+        logcontext.configure(**({"level": value} if variable.endswith("LEVEL") else {"log_format": value}))
+    done = _cli({"AMTSFLOW_DATABASE_URL": sqlite_url, variable: value}, "worker", "--once", timeout=30)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().startswith(f"error: configuration: {variable} must be")
