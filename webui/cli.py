@@ -54,6 +54,9 @@ class _Commands(click.Group):
             click.echo(f"error: configuration: {exc}", err=True)
             sys.exit(2)
         except Exception as exc:
+            if type(exc).__name__ == "SchemaMismatch":   # engine.persistence.migrate (not imported for --help)
+                click.echo(f"error: database: {exc}", err=True)
+                sys.exit(1)
             import sys as _sys
 
             exc_module = _sys.modules.get("sqlalchemy.exc")
@@ -233,8 +236,10 @@ def worker(once: bool, poll: float, threads: int | None) -> None:
     logcontext.configure()
 
     from engine.jobs import JobExecutor, WorkerThread
+    from engine.persistence.migrate import check_schema
 
     engine = _engine()
+    check_schema(engine.db)   # not jobs on a schema this release does not run on
     if once:
         click.echo(f"ran {JobExecutor(engine).run_until_idle()} job(s)")
         return
@@ -323,7 +328,10 @@ def serve(host: str, port: int, processes: int, threads: int, graceful_timeout: 
 
     logcontext.configure()
 
+    from engine.persistence.migrate import check_schema
+
     engine = _engine()
+    check_schema(engine.db)   # not requests on a schema this release does not run on
     run_server(engine.settings, host, port, processes, threads, graceful_timeout, engine=engine)
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -20,7 +22,48 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+class SchemaMismatch(RuntimeError):
+    """The database's schema is not the one this release runs on; the message says what to do."""
+
+
+def _scripts() -> ScriptDirectory:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config)
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The revision the database's schema is at (None: no amtsflow schema yet)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def check_schema(engine: Engine) -> None:
+    """SchemaMismatch unless the schema is this release's newest: a process that serves or runs
+    jobs on an older schema fails request by request, on a newer one it may write what the
+    newer release does not expect (after going back to an older release without its backup)."""
+    current, scripts = schema_revision(engine), _scripts()
+    head = scripts.get_current_head()
+    if current == head:
+        return
+    if current is None:
+        raise SchemaMismatch("the database has no amtsflow schema yet: run `amtsflow db upgrade`")
+    _refuse_unknown(current, scripts)
+    raise SchemaMismatch(f"the database schema is at revision {current}, this release needs {head}: "
+                         "run `amtsflow db upgrade`")
+
+
+def _refuse_unknown(current: str, scripts: ScriptDirectory) -> None:
+    if current not in {script.revision for script in scripts.walk_revisions()}:
+        raise SchemaMismatch(f"the database schema is at revision {current}, which this release does not know "
+                             f"(its newest is {scripts.get_current_head()}): a newer amtsflow wrote it; run that "
+                             "release, or restore the backup taken before the upgrade")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    current = schema_revision(engine)
+    if current is not None:
+        _refuse_unknown(current, _scripts())   # not alembic's stack trace about a revision it cannot locate
     config = alembic_config(engine)
     with engine.connect() as conn:
         conn.info["write"] = True

@@ -222,3 +222,53 @@ def test_migrations_run_over_a_unix_socket_url(pg_url):
     url = make_url(pg_url).set(host=None, port=None, query={"host": directory}).render_as_string(hide_password=False)
     assert "%2F" in url
     assert {"cases", "work_items", "jobs"} <= _upgraded_tables(url)
+
+
+def _stamp(url: str, revision: str) -> None:
+    from sqlalchemy import text
+
+    db = make_engine(url)
+    try:
+        with db.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+    finally:
+        db.dispose()
+
+
+def test_serve_and_worker_refuse_a_schema_this_release_does_not_run_on(tmp_path):
+    """An older schema (`db upgrade` forgotten) or a newer one (an older release started again
+    without restoring the backup): one line with what to do, exit 1; `db upgrade` refuses a
+    revision it does not know in one line too, instead of alembic's stack trace."""
+    import os
+    import subprocess
+    import sys
+
+    from engine.persistence.migrate import SchemaMismatch, check_schema, upgrade
+
+    url = f"sqlite:///{tmp_path / 'schema.sqlite'}"
+    db = make_engine(url)
+    try:
+        with pytest.raises(SchemaMismatch, match="no amtsflow schema yet: run `amtsflow db upgrade`"):
+            check_schema(db)
+        upgrade(db)
+        check_schema(db)   # the newest: nothing to say
+    finally:
+        db.dispose()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMTSFLOW_")}
+    env.update(AMTSFLOW_DATABASE_URL=url, AMTSFLOW_SECRET_KEY="k" * 40)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", "from webui.cli import main; main()", *args],
+                              capture_output=True, text=True, env=env, timeout=60)
+
+    _stamp(url, "0027")
+    for args in (["worker", "--once"], ["serve", "--port", "0"]):
+        done = cli(*args)
+        assert done.returncode == 1, done.stderr
+        assert done.stderr.strip().startswith("error: database: the database schema is at revision 0027, this "
+                                              "release needs ") and done.stderr.strip().endswith("run `amtsflow db upgrade`")
+    _stamp(url, "9999")
+    for args in (["db", "upgrade"], ["worker", "--once"]):
+        done = cli(*args)
+        assert done.returncode == 1, done.stderr
+        assert "revision 9999, which this release does not know" in done.stderr and "Traceback" not in done.stderr
