@@ -8,8 +8,15 @@ from typing import Any, Mapping
 from flask import Flask
 
 from engine.bootstrap import Engine, build_engine
+from engine.domain.errors import ConfigurationError
 from engine.settings import Settings
 from webui.config import web_config
+
+
+NO_SECRET = ("AMTSFLOW_SECRET_KEY is not set: sessions and forms cannot be protected (set it to a long random "
+             "value, e.g. the output of `python -c 'import secrets; print(secrets.token_hex(32))'`, or run "
+             "`amtsflow demo` for a local first look)")
+MIN_SECRET_LENGTH = 32   # characters; `serve` refuses a shorter AMTSFLOW_SECRET_KEY (a guessable key forges sessions)
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
@@ -22,6 +29,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     secret = settings.secret_key
     if secret is None and (settings.demo or (test_config or {}).get("TESTING")):
         secret = secrets.token_hex(32)   # demo and tests only; production needs AMTSFLOW_SECRET_KEY
+    if secret is None:   # at start, not as a 500 on every request
+        raise ConfigurationError(NO_SECRET)
     app.config.update(SECRET_KEY=secret, **web_config(settings, test_config))
     if test_config:
         app.config.update(test_config)

@@ -43,7 +43,6 @@ def init_security(app: Flask) -> None:
     _check_limits_for_all_routes_only_when_set(app, limiter)
     _limiter_after_hooks_only_when_checked(app, limiter)
     app.after_request(_headers)
-    app.before_request(_require_secret)
 
 
 def _check_limits_for_all_routes_only_when_set(app: Flask, limiter: Limiter) -> None:
@@ -103,12 +102,6 @@ def _headers(response: Response) -> Response:
         added.append(("Cache-Control", "no-store"))
     headers.extend(added)
     return response
-
-
-def _require_secret() -> None:
-    if not current_app.config.get("SECRET_KEY"):
-        raise RuntimeError("AMTSFLOW_SECRET_KEY is not set: sessions and forms cannot be protected "
-                           "(set it, or run `amtsflow demo` for a local first look)")
 
 
 def limit_public_forms(app: Flask, endpoints: dict[str, str]) -> None:

@@ -27,6 +27,7 @@ def serve(settings: Settings, host: str, port: int, processes: int, threads: int
     from webui.config import web_config
 
     web_config(settings, None)   # a setting to correct stops `serve` here in one line, not each worker's boot
+    _check_secret(settings)
     if settings.database_url.startswith("sqlite"):
         if processes != 1:
             raise click.UsageError("SQLite allows one writer at a time: serve it from one process "
@@ -36,6 +37,21 @@ def serve(settings: Settings, host: str, port: int, processes: int, threads: int
         if engine is not None:   # gunicorn builds one engine per worker process (after the fork)
             engine.db.dispose()
         _serve_gunicorn(settings, host, port, processes, threads, graceful_seconds)
+
+
+def _check_secret(settings: Settings) -> None:
+    """The key that signs sessions and forms: set, and not short enough to be guessed."""
+    from engine.domain.errors import ConfigurationError
+    from webui.app import MIN_SECRET_LENGTH, NO_SECRET
+
+    if settings.demo:
+        return   # the demo makes a random one per start
+    if not settings.secret_key:
+        raise ConfigurationError(NO_SECRET)
+    if len(settings.secret_key) < MIN_SECRET_LENGTH:
+        raise ConfigurationError(f"AMTSFLOW_SECRET_KEY has {len(settings.secret_key)} characters: a key that short "
+                                 f"can be guessed and sessions forged; use at least {MIN_SECRET_LENGTH} random "
+                                 "characters (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
 
 
 def publish_server_size(processes: int, threads: int) -> None:

@@ -127,3 +127,15 @@ def test_a_log_setting_to_correct_stops_the_worker_in_one_line(variable, value, 
     done = _cli({"AMTSFLOW_DATABASE_URL": sqlite_url, variable: value}, "worker", "--once", timeout=30)
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().startswith(f"error: configuration: {variable} must be")
+
+
+@pytest.mark.parametrize("secret,says", [
+    (None, "AMTSFLOW_SECRET_KEY is not set"),
+    ("geheim", "AMTSFLOW_SECRET_KEY has 6 characters: a key that short can be guessed"),
+])
+def test_serve_refuses_a_missing_or_guessable_secret_key(secret, says, sqlite_url):
+    env = {"AMTSFLOW_DATABASE_URL": sqlite_url, **({"AMTSFLOW_SECRET_KEY": secret} if secret else {})}
+    done = _cli(env, "serve", "--port", "0", timeout=30)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().startswith(f"error: configuration: {says}")
+    assert done.stdout == ""
