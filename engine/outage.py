@@ -48,6 +48,15 @@ def unreachable(exc: BaseException) -> bool:
     return state is None or state.startswith("08") or state in _GONE
 
 
+def database_errors() -> tuple[type[Exception], ...]:
+    """What a database error is raised as, for error handlers of layers that do not import
+    SQLAlchemy themselves (the web's: webui/errors.py); :func:`unreachable` tells which of
+    them mean the database does not answer."""
+    from sqlalchemy.exc import DBAPIError, DisconnectionError
+
+    return (DBAPIError, DisconnectionError)
+
+
 def reason(exc: BaseException) -> str:
     """The first line of what the driver said (SQLAlchemy's wrapper adds the statement and a link)."""
     text = str(getattr(exc, "orig", None) or exc).strip()

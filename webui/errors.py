@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any, Iterable, NoReturn
 
 from flask import Flask, abort, current_app, jsonify, render_template, request
-from sqlalchemy.exc import DBAPIError, DisconnectionError
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -16,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine.domain.errors import (AmtsflowError, Conflict, DatabaseBusy, DatabaseUnreachable, FormValidationError,
                                   NotFound, PermissionDenied)
-from engine.outage import reason, unreachable
+from engine.outage import database_errors, reason, unreachable
 
 MESSAGES = {
     400: "Die Anfrage war ungültig.",
@@ -136,7 +135,8 @@ def init_errors(app: Flask) -> None:
     def _domain(exc: AmtsflowError) -> Any:
         return _render(status_of(exc), exc.user_message)
 
-    @app.errorhandler(DBAPIError)
-    @app.errorhandler(DisconnectionError)
     def _database(exc: Exception) -> Any:
         return _render(503, as_unreachable(exc).user_message)
+
+    for kind in database_errors():
+        app.register_error_handler(kind, _database)

@@ -13,11 +13,11 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_limiter import Limiter
 from limits import parse
-from sqlalchemy.exc import DBAPIError, DisconnectionError
 from werkzeug.exceptions import HTTPException
 
 from engine.domain.errors import (AmtsflowError, Conflict, DatabaseBusy, DatabaseUnreachable, DeploymentError,
                                   NotFound, PermissionDenied)
+from engine.outage import database_errors
 from engine.services import identity
 from engine.services.identity import User
 from engine.tenancy import tenant_or_none
@@ -179,10 +179,12 @@ def _domain_error(exc: AmtsflowError) -> Any:
     return camunda_error(400, exc.message)
 
 
-@bp.errorhandler(DBAPIError)
-@bp.errorhandler(DisconnectionError)
 def _database_error(exc: Exception) -> Any:
     return camunda_error(503, as_unreachable(exc).message, "ProcessEngineException")
+
+
+for _kind in database_errors():
+    bp.register_error_handler(_kind, _database_error)
 
 
 @bp.errorhandler(HTTPException)
