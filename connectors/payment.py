@@ -8,7 +8,11 @@ FAILED, CANCELED (the FIT-Connect paymentInformation statuses).
 
 Configuration: ``payment_url``, ``payment_token`` (bearer), ``payment_timeout``,
 ``payment_callback_url`` (where the platform posts outcomes: our web endpoint),
-``payment_callback_secret`` (shared secret for the callback signature).
+``payment_callback_secret`` (shared secret for the callback signature),
+``payment_mandant_<tenant>`` (the municipality's account on the platform, its ePayBL Mandant;
+``-`` in the tenant id written as ``_``; default: the tenant id). A Kassenzeichen is unique
+within one Mandant: the municipalities of one installation count their Aktenzeichen each from 1,
+so every receivable names the Mandant of its case's municipality.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from urllib.parse import quote
 from connectors.base import BackOffice, BaseConnector, BusinessError, config_float, obj, operation
 from connectors.signing import CallbackRefused, ReplayGuard, verify_signed
 from engine.ports import ServiceRequest
+from engine.tenancy import DEFAULT_TENANT
 
 STATUSES = ["INITIAL", "BOOKED", "FAILED", "CANCELED"]
 SIGNATURE_HEADER = "X-ePayBL-Signature"
@@ -34,6 +39,7 @@ TX = obj({"transaktions_id": TX_ID, "status": {"enum": STATUSES}, "kassenzeichen
           "gebucht_am": {"type": ["string", "null"]}},
          ("transaktions_id", "status", "kassenzeichen", "betrag_cent"))
 
+MANDANT_PREFIX = "payment_mandant_"
 USED = "KASSENZEICHEN_BEREITS_VERWENDET"
 AMOUNT = "BETRAG_UNZULAESSIG"
 UNKNOWN = "TRANSAKTION_UNBEKANNT"
@@ -72,12 +78,19 @@ class PaymentConnector(BaseConnector):
         super().__init__()
         token = config.get("payment_token")
         self.callback_url = config.get("payment_callback_url") or None
+        self.mandants = {key[len(MANDANT_PREFIX):]: value.strip() for key, value in config.items()
+                         if key.startswith(MANDANT_PREFIX) and value.strip()}
         self.api = BackOffice(self.name, config.get("payment_url"),
                               timeout=config_float(config, "payment_timeout", 10.0),
                               headers={"Authorization": f"Bearer {token}"} if token else None)
 
     def close(self) -> None:
         self.api.close()
+
+    def mandant(self, tenant_id: str | None) -> str:
+        """The platform account of the case's municipality (see the module's text)."""
+        tenant = tenant_id or DEFAULT_TENANT
+        return self.mandants.get(tenant.replace("-", "_"), tenant)
 
     @operation("create_transaction", "Zahlvorgang anlegen (Betrag in Cent, Verwendungszweck, Kassenzeichen); "
                "liefert die URL der Bezahlseite",
@@ -90,7 +103,8 @@ class PaymentConnector(BaseConnector):
                                          "zahlungs_url"]),
                errors=(USED, AMOUNT))
     def create_transaction(self, params: Mapping[str, Any], request: ServiceRequest) -> Any:
-        body = {"kassenzeichen": params["kassenzeichen"], "betrag_cent": params["betrag_cent"], "waehrung": "EUR",
+        body = {"mandant": self.mandant(request.tenant_id),
+                "kassenzeichen": params["kassenzeichen"], "betrag_cent": params["betrag_cent"], "waehrung": "EUR",
                 "verwendungszweck": params["verwendungszweck"], "rueckkehr_url": params.get("rueckkehr_url"),
                 "benachrichtigungs_url": self.callback_url, "fachverfahren_referenz": request.case_id}
         return _tx(self.api.json("POST", "/epaybl/v1/transaktionen", json=body,

@@ -391,7 +391,7 @@ class JobExecutor:
             raise JobFailed(f"{job.element_id}: connector operation '{payload.get('operation')}' is not installed")
         request = ServiceRequest(operation=payload["operation"], params=payload.get("params", {}), case_id=job.case_id,
                                  idempotency_key=idempotency_key, attempt=job.attempts + 1,
-                                 business_key=payload.get("business_key"))
+                                 business_key=payload.get("business_key"), tenant_id=job.tenant_id)
         return connector, operation, request
 
     def _complete(self, job: Any, prepared: Prepared, result: ServiceResult) -> None:

@@ -41,6 +41,9 @@ class ServiceRequest:
     case_id: str
     business_key: str | None = None
     attempt: int = 1                     # 1 for the first call, 2 for the first retry ...
+    # the municipality the case belongs to (engine/tenancy.py): one installation serves several,
+    # and a back office may keep an account per municipality (ePayBL's Mandant: connectors/payment.py)
+    tenant_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """Simulator of the ePayBL payment platform.
 
-    POST /epaybl/v1/transaktionen                (Idempotency-Key) -> 201 transaction with zahlungs_url
+    POST /epaybl/v1/transaktionen                (Idempotency-Key) -> 201 transaction with zahlungs_url;
+                                                 a Kassenzeichen is unique within its ``mandant``
+                                                 (409 KASSENZEICHEN_BEREITS_VERWENDET)
     GET  /epaybl/v1/transaktionen/<id>           -> transaction (404 TRANSAKTION_UNBEKANNT)
     POST /epaybl/v1/transaktionen/<id>/storno    (Idempotency-Key) -> CANCELED (409 BEREITS_GEBUCHT)
     GET  /bezahlen/<id>   the citizen's payment page (German)
@@ -52,6 +54,7 @@ class Tx:
     status: str = "INITIAL"
     erstellt: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     gebucht_am: str | None = None
+    mandant: str = ""          # the municipality's account ("" in files written before there were several)
 
     def public(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -124,14 +127,16 @@ def create_app(seed: int = 1, knobs: Knobs | None = None, token: str | None = No
         if amount > MAX_AMOUNT_CENT or amount < 1:
             return problem(422, "Betrag unzulässig", "Online-Zahlungen sind bis 10.000 EUR möglich.",
                            "BETRAG_UNZULAESSIG")
+        mandant = str(body.get("mandant") or "")
         with state.lock:
-            if any(t.kassenzeichen == kz and t.status in ("INITIAL", "BOOKED") for t in txs.values()):
+            if any(t.kassenzeichen == kz and t.mandant == mandant and t.status in ("INITIAL", "BOOKED")
+                   for t in txs.values()):
                 return problem(409, "Kassenzeichen bereits verwendet",
                                f"Zum Kassenzeichen {kz} besteht bereits ein offener oder gebuchter Zahlvorgang.",
                                "KASSENZEICHEN_BEREITS_VERWENDET")
             tx_id = str(uuid.uuid4())
             tx = Tx(tx_id, kz, amount, purpose, body.get("rueckkehr_url"), body.get("benachrichtigungs_url"),
-                    body.get("fachverfahren_referenz"), f"{request.host_url}bezahlen/{tx_id}")
+                    body.get("fachverfahren_referenz"), f"{request.host_url}bezahlen/{tx_id}", mandant=mandant)
             txs[tx_id] = tx
             _save(state_file, txs)
             state.count("transaktion")

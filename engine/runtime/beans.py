@@ -40,6 +40,7 @@ from engine.domain.errors import ExpressionError, Problem
 from engine.ports import Connector, ConnectorError, ServiceRequest, ServiceResult
 from engine.runtime import budget, unmapped
 from engine.runtime.namespaces import owner_id
+from engine.tenancy import tenant_or_none
 
 __all__ = ["BEAN_FUNCTION", "OUTSIDE_COMMAND_SECONDS", "RESERVED_CALL", "RESERVED_MESSAGE", "bean_caller", "reserved_call_problems"]
 
@@ -65,7 +66,7 @@ def bean_caller(connectors: Callable[[], Mapping[str, Connector] | None]) -> Cal
             raise ExpressionError(f"bean call: connector operation '{operation}' is not installed")
         case_id = logcontext.case_id.get() or ""
         request = ServiceRequest(operation=operation, params={"args": list(args)}, case_id=case_id,
-                                 idempotency_key=f"{case_id}:bean:{uuid.uuid4().hex}")
+                                 idempotency_key=f"{case_id}:bean:{uuid.uuid4().hex}", tenant_id=tenant_or_none())
         return _answer(operation, _bounded(operation, lambda: connector.call(op, request)))
 
     return bean_call

@@ -79,3 +79,25 @@ def test_forged_stale_and_replayed_payment_callbacks_are_refused() -> None:
     forged = {TIMESTAMP_HEADER: str(now), SIGNATURE_HEADER: "sha256=" + sign(PAYMENT_SECRET, now, odd, "sha256")}
     with pytest.raises(CallbackRefused, match="not a payment notification"):
         verify_callback(forged, odd, PAYMENT_SECRET, now)
+
+
+def test_a_kassenzeichen_is_unique_within_the_municipalitys_mandant(rig: Callable[[str], Rig]) -> None:
+    """One installation, several municipalities: each counts its Aktenzeichen from 1, so two of
+    them send the same Kassenzeichen, each on its own account (Mandant) of the platform."""
+    from engine.ports import ServiceRequest
+
+    r = rig("payment")
+    r.connector.mandants["bad_homburg"] = "06434001"   # AMTSFLOW_CONNECTOR_PAYMENT_MANDANT_BAD_HOMBURG
+
+    def create(tenant: str | None, key: str) -> object:
+        return r.connector.call("create_transaction", ServiceRequest("payment.create_transaction", TX, key,
+                                                                      f"case-{key}", "BP-1", tenant_id=tenant))
+
+    first = create(None, "1")
+    assert first.bpmn_error is None and first.data["kassenzeichen"] == TX["kassenzeichen"]
+    assert create("musterstadt", "2").bpmn_error is None     # another municipality: another account
+    assert create("bad-homburg", "3").bpmn_error is None
+    assert create("musterstadt", "4").bpmn_error == "KASSENZEICHEN_BEREITS_VERWENDET"   # within one: refused
+    assert create("default", "5").bpmn_error == "KASSENZEICHEN_BEREITS_VERWENDET"       # None is the default
+    assert [r.connector.mandant(t) for t in (None, "musterstadt", "bad-homburg")] == ["default", "musterstadt",
+                                                                                       "06434001"]

@@ -12,6 +12,7 @@ import pytest
 from connectors.registry import close_connectors, load_connectors
 from connectors.simulators import runner
 from engine.bootstrap import bootstrap
+from engine.jobs import JobExecutor
 from engine.services import identity, overrides, queries, tenants
 from engine.settings import Settings
 from webui.demo_cli import deploy_process_library
@@ -58,6 +59,14 @@ def test_two_municipalities_with_their_own_fees_staff_and_cases(demo_engine: Any
     assert 20000 in fees and 6000 in fees and 18000 in fees   # each tenant's, and the shared one (default)
     comparison = overrides.compare(demo_engine, "beispieldorf", "bewohnerparkausweis", "gebuehr.dmn")
     assert any(line.startswith("+") and "<text>6000</text>" in line for line in comparison.diff)
+
+    # the worker runs what the demo's cases wait for: each municipality's first permit has the
+    # Aktenzeichen BP-<year>-000001 and so the same Kassenzeichen, each on its own Mandant
+    JobExecutor(demo_engine).run_until_idle()
+    with all_tenants("the test looks at every tenant's cases"):
+        failed = [(c["business_key"], c["process_key"]) for c in queries.list_cases(demo_engine)
+                  if c["status"] == "failed"]
+    assert failed == []
 
 
 def test_the_portals_answer_under_their_path_prefixes(demo_engine: Any) -> None:
