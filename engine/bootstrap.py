@@ -33,6 +33,8 @@ from engine.runtime.script_engine import SafeScriptEngine, model_checker
 from engine.runtime.serialization import StateSerializer
 from engine.runtime.workflow import WorkflowRunner
 from engine.settings import Settings
+from engine.tenancy import tenant_or_none
+from engine.tenant_connectors import TenantConnectors, TenantView
 
 
 class DefinitionCache:
@@ -180,6 +182,16 @@ class Engine:
     # read; the next start steps with them and checks them in its write transaction
     # (engine.services.case_start.remembered_definition)
     start_definitions: dict[Any, Any] = field(default_factory=dict)
+    # the connectors of tenants with endpoints or secrets of their own (engine/tenant_connectors.py)
+    tenant_connectors: Any = None
+
+    def connector(self, name: str, tenant_id: str | None) -> Connector | None:
+        """The connector ``name`` a case of ``tenant_id`` calls: the installation's, or one built
+        with the endpoint and secrets that tenant configured (engine/tenant_connectors.py)."""
+        if self.tenant_connectors is None:
+            return self.connectors.get(name) if self.connectors else None
+        found: Connector | None = self.tenant_connectors.get(tenant_id, name)
+        return found
 
     def check_expression(self, source: str, mode: str, element_id: str) -> list[str]:
         """Deploy-time check of one expression ("eval"), Python script ("exec") or JavaScript."""
@@ -228,7 +240,7 @@ def bootstrap(settings: Settings | None = None, connectors: Mapping[str, Connect
     clock = clock or SystemClock()
     engines: list[Engine] = []   # the engine, once built: bean calls use its installed connectors
     evaluator = SafeEvaluator(functions=expression_functions(
-        clock, settings.public_url, connectors=lambda: engines[0].connectors if engines else None))
+        clock, settings.public_url, connectors=lambda: TenantView(engines[0], tenant_or_none()) if engines else None))
     script_engine = SafeScriptEngine(evaluator, clock)
     script_engine.zone = settings.timezone
     database = db or make_engine(settings.database_url, busy_seconds=settings.sqlite_busy_seconds,
@@ -245,6 +257,7 @@ def bootstrap(settings: Settings | None = None, connectors: Mapping[str, Connect
         connectors=dict(connectors or {}),
         case_cache=CaseCache(settings.case_cache_size),
     )
+    engine.tenant_connectors = TenantConnectors(engine)
     engines.append(engine)
     return engine
 

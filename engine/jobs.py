@@ -31,6 +31,7 @@ from engine.outage import Outage
 from engine.persistence import tables as t
 from engine.persistence.db import reading, unit_of_work
 from engine.tenancy import all_tenants, tenant_scope
+from engine.tenant_connectors import TenantConnectorMissing
 from engine.persistence.fast import DeferredRows, FastStatement, defer_sql
 from engine.runtime import unmapped
 from engine.ports import ConnectorError, ServiceRequest, ServiceResult
@@ -386,7 +387,10 @@ class JobExecutor:
         connector_name, _, operation = payload.get("operation", "").partition(".")
         if connector_name == unmapped.CONNECTOR:   # Java code deployed without a mapping: no retry helps
             raise JobFailed(unmapped.message(payload["operation"], job.element_id), retryable=False)
-        connector = self.engine.connectors.get(connector_name)
+        try:
+            connector = self.engine.connector(connector_name, job.tenant_id)
+        except TenantConnectorMissing as exc:   # the operator must set the variable: no retry helps
+            raise JobFailed(f"{job.element_id}: {exc}", retryable=False) from None
         if connector is None or operation not in connector.operations():
             raise JobFailed(f"{job.element_id}: connector operation '{payload.get('operation')}' is not installed")
         request = ServiceRequest(operation=payload["operation"], params=payload.get("params", {}), case_id=job.case_id,

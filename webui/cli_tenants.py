@@ -37,11 +37,16 @@ def _fail(exc: AmtsflowError) -> None:
 def _reserved(path_prefix: str | None) -> Collection[str]:
     if not path_prefix:
         return ()
+    import dataclasses
+    import secrets
+
     from webui.app import create_app
     from webui.tenant_paths import app_segments
 
     engine = command_engine()
-    return app_segments(create_app(engine.settings, engine=engine))
+    # an app built only to read its URL map serves nothing: a throwaway key where none is set
+    settings = dataclasses.replace(engine.settings, secret_key=engine.settings.secret_key or secrets.token_hex(32))
+    return app_segments(create_app(settings, engine=engine))
 
 
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:

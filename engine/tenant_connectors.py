@@ -1,0 +1,127 @@
+"""The connector a municipality's case calls.
+
+A regional provider's installation serves many municipalities, and each may have its own
+back-office endpoint and credentials: its own account on the payment platform, its own DMS.
+`amtsflow tenants add|update --connector payment=https://... --connector-secret
+payment.token=MUSTERSTADT_PAY_TOKEN` stores them with the tenant (the secret only as the name of
+an environment variable). A call for a case of that tenant then goes to a connector built from
+the installation's settings (AMTSFLOW_CONNECTOR_*) with the tenant's in their place:
+``<connector>_url`` from the endpoint and ``<connector>_<parameter>`` from each named variable.
+A tenant without settings for a connector, and every case of the default tenant without them,
+uses the installation's connector.
+
+The tenants' settings are read again after REREAD_SECONDS; a connector is built once per tenant
+and settings (a changed endpoint or secret builds a new one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from typing import Any, Iterator, Mapping
+
+from sqlalchemy import select
+
+from engine.persistence.db import reading
+from engine.persistence.tenant_tables import tenants
+from engine.ports import Connector
+
+REREAD_SECONDS = 30.0
+
+
+class TenantConnectorMissing(RuntimeError):
+    """A tenant's connector names a secret whose environment variable is not set (an operator
+    must set it; retrying does not help)."""
+
+
+class TenantConnectors:
+    def __init__(self, engine: Any) -> None:
+        """``engine``: the engine.bootstrap.Engine whose installed connectors and database these are."""
+        self.engine = engine
+        self._lock = threading.Lock()
+        self._read: dict[str, tuple[float, dict[str, Any]]] = {}          # tenant -> (when, its connectors)
+        self._built: dict[tuple[str, str], tuple[str, Connector]] = {}    # (tenant, name) -> (settings' hash, connector)
+
+    def get(self, tenant_id: str | None, name: str) -> Connector | None:
+        """The connector ``name`` for a case of ``tenant_id`` (None: the installation's)."""
+        installed: Connector | None = self.engine.connectors.get(name) if self.engine.connectors else None
+        if installed is None or not tenant_id:
+            return installed
+        own = self._settings(tenant_id).get(name)
+        if not own:
+            return installed
+        config = dict(self.engine.settings.connector_config)
+        if own.get("url"):
+            config[f"{name}_url"] = str(own["url"])
+        for parameter, variable in (own.get("secrets") or {}).items():
+            value = os.environ.get(variable)
+            if not value:
+                raise TenantConnectorMissing(
+                    f"tenant {tenant_id}: connector {name}: its secret '{parameter}' names the environment "
+                    f"variable {variable}, which is not set in this process")
+            config[f"{name}_{parameter}"] = value
+        fingerprint = hashlib.sha256(json.dumps(sorted(config.items())).encode()).hexdigest()
+        with self._lock:
+            found = self._built.get((tenant_id, name))
+            if found is not None and found[0] == fingerprint:
+                return found[1]
+        from engine.plugins import discover, load_connectors
+
+        if name not in discover():   # not a plug-in (a stand-in a test installed): as installed
+            return installed
+        connector = load_connectors(config, names=[name])[name]
+        with self._lock:
+            found = self._built.get((tenant_id, name))
+            if found is not None and found[0] == fingerprint:   # another thread built it meanwhile
+                _close(connector)
+                return found[1]
+            self._built[(tenant_id, name)] = (fingerprint, connector)
+        # one whose settings changed is left to the garbage collector: a job may still be using it
+        return connector
+
+    def _settings(self, tenant_id: str) -> dict[str, Any]:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._read.get(tenant_id)
+            if cached is not None and now - cached[0] < REREAD_SECONDS:
+                return cached[1]
+        with reading(self.engine.db) as conn:
+            row = conn.execute(select(tenants.c.connectors).where(tenants.c.id == tenant_id)).first()
+        own = dict(row.connectors or {}) if row is not None else {}
+        with self._lock:
+            self._read[tenant_id] = (now, own)
+        return own
+
+    def close(self) -> None:
+        with self._lock:
+            built, self._built = list(self._built.values()), {}
+        for _fingerprint, connector in built:
+            _close(connector)
+
+
+def _close(connector: Any) -> None:
+    close = getattr(connector, "close", None)
+    if callable(close):
+        close()
+
+
+class TenantView(Mapping[str, Connector]):
+    """The connectors as a case of one tenant sees them (bean calls look them up by name)."""
+
+    def __init__(self, engine: Any, tenant_id: str | None) -> None:
+        self.engine, self.tenant_id = engine, tenant_id
+
+    def __getitem__(self, name: str) -> Connector:
+        found: Connector | None = self.engine.connector(name, self.tenant_id)
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.engine.connectors or {})
+
+    def __len__(self) -> int:
+        return len(self.engine.connectors or {})
