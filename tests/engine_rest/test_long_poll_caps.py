@@ -88,7 +88,7 @@ def test_serve_sizes_the_caps_by_the_threads_it_was_given(monkeypatch: Any, tmp_
     seen = {}
     monkeypatch.setattr(server, "_serve_waitress", lambda *args: seen.update(long_poll_config(os.environ)))
     try:
-        server.serve(Settings(database_url=f"sqlite:///{tmp_path}/x.sqlite"), "127.0.0.1", 0, 1, 16)
+        server.serve(Settings(database_url=f"sqlite:///{tmp_path}/x.sqlite", secret_key="s" * 40), "127.0.0.1", 0, 1, 16)
     finally:   # monkeypatch restores the variables it deleted, not ones set meanwhile
         os.environ.pop("AMTSFLOW_WEB_THREADS", None)
         os.environ.pop("AMTSFLOW_WEB_PROCESSES", None)
