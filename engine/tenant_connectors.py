@@ -50,19 +50,9 @@ class TenantConnectors:
         installed: Connector | None = self.engine.connectors.get(name) if self.engine.connectors else None
         if installed is None or not tenant_id:
             return installed
-        own = self._settings(tenant_id).get(name)
-        if not own:
+        if not self._settings(tenant_id).get(name):
             return installed
-        config = dict(self.engine.settings.connector_config)
-        if own.get("url"):
-            config[f"{name}_url"] = str(own["url"])
-        for parameter, variable in (own.get("secrets") or {}).items():
-            value = os.environ.get(variable)
-            if not value:
-                raise TenantConnectorMissing(
-                    f"tenant {tenant_id}: connector {name}: its secret '{parameter}' names the environment "
-                    f"variable {variable}, which is not set in this process")
-            config[f"{name}_{parameter}"] = value
+        config = self.config(tenant_id, name)
         fingerprint = hashlib.sha256(json.dumps(sorted(config.items())).encode()).hexdigest()
         with self._lock:
             found = self._built.get((tenant_id, name))
@@ -81,6 +71,25 @@ class TenantConnectors:
             self._built[(tenant_id, name)] = (fingerprint, connector)
         # one whose settings changed is left to the garbage collector: a job may still be using it
         return connector
+
+    def config(self, tenant_id: str | None, name: str, installation: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The settings connector ``name`` runs with for a case of ``tenant_id``: the
+        installation's (``installation``, by default the engine's), with the tenant's endpoint
+        and secrets in their place (the web layer checks a tenant's callbacks with them too)."""
+        config = dict(self.engine.settings.connector_config if installation is None else installation)
+        own = self._settings(tenant_id).get(name) if tenant_id else None
+        if not own:
+            return config
+        if own.get("url"):
+            config[f"{name}_url"] = str(own["url"])
+        for parameter, variable in (own.get("secrets") or {}).items():
+            value = os.environ.get(variable)
+            if not value:
+                raise TenantConnectorMissing(
+                    f"tenant {tenant_id}: connector {name}: its secret '{parameter}' names the environment "
+                    f"variable {variable}, which is not set in this process")
+            config[f"{name}_{parameter}"] = value
+        return config
 
     def _settings(self, tenant_id: str) -> dict[str, Any]:
         now = time.monotonic()

@@ -86,3 +86,34 @@ def test_a_secret_whose_variable_is_not_set_is_an_incident_that_names_it(engine,
         view = queries.get_case(engine, case_id)
     assert view["status"] == "failed"
     assert "MUSTERSTADT_PAY_TOKEN, which is not set" in str(view), view
+
+
+def test_a_tenants_payment_callbacks_are_checked_with_its_own_secret(engine, monkeypatch):
+    import json
+    import time
+
+    from connectors.payment import SIGNATURE_HEADER, TIMESTAMP_HEADER
+    from connectors.signing import sign
+    from engine.services.tenants import update_tenant
+    from tests.web.conftest import make_app
+
+    monkeypatch.setenv("MUSTERSTADT_PAY_TOKEN", "pay-musterstadt")
+    monkeypatch.setenv("MUSTERSTADT_PAY_CALLBACK", "musterstadt-callback-secret")
+    update_tenant(engine, "musterstadt", connectors={"payment": {
+        "url": engine.tenant_connectors.config("musterstadt", "payment")["payment_url"],
+        "secrets": {"token": "MUSTERSTADT_PAY_TOKEN", "callback_secret": "MUSTERSTADT_PAY_CALLBACK"}}})
+    engine.tenant_connectors._read.clear()   # noqa: SLF001 - as after REREAD_SECONDS
+    client = make_app(engine, connector_config={"payment_callback_secret": "installation-callback-secret"}).test_client()
+    body = json.dumps({"transaktions_id": "00000000-aaaa-bbbb-cccc-000000000001", "kassenzeichen": "2026-MS-9",
+                       "status": "BOOKED", "betrag_cent": 3050, "fachverfahren_referenz": None}).encode()
+
+    def post(path: str, secret: str) -> int:
+        ts = str(int(time.time()))
+        return client.post(path, data=body, content_type="application/json",
+                           headers={TIMESTAMP_HEADER: ts, SIGNATURE_HEADER: "sha256=" + sign(secret, ts, body, "sha256")}
+                           ).status_code
+
+    assert post("/musterstadt/api/v1/callbacks/payment", "installation-callback-secret") == 401
+    assert post("/musterstadt/api/v1/callbacks/payment", "musterstadt-callback-secret") == 200
+    assert post("/api/v1/callbacks/payment", "musterstadt-callback-secret") == 401
+    assert post("/api/v1/callbacks/payment", "installation-callback-secret") == 200

@@ -21,6 +21,8 @@ from flask.blueprints import BlueprintSetupState
 from connectors.payment import verify_callback
 from connectors.signing import CallbackRefused
 from engine.services.replay import DatabaseReplayGuard
+from engine.tenancy import tenant_or_none
+from engine.tenant_connectors import TenantConnectorMissing
 from webui.api.blueprint import bp
 from webui.auth import engine
 from webui.inbound import fitconnect
@@ -74,7 +76,13 @@ def _refused(source: str, exc: CallbackRefused) -> Any:
 def payment_callback() -> Any:
     """ePayBL outcome -> message zahlung_gebucht / zahlung_fehlgeschlagen / zahlung_abgebrochen."""
     body = _body()
-    secret = current_app.extensions["amtsflow_settings"].connector_config.get("payment_callback_secret", "")
+    # the platform of the tenant whose address the callback came to: its own account's secret, if any
+    try:
+        settings = engine().tenant_connectors.config(tenant_or_none(), "payment",
+                                                     current_app.extensions["amtsflow_settings"].connector_config)
+    except TenantConnectorMissing as exc:   # refused: nothing to check the signature with
+        return _refused("payment", CallbackRefused(str(exc)))
+    secret = settings.get("payment_callback_secret", "")
     try:
         notification = verify_callback(cast(Mapping[str, str], request.headers), body, secret, engine().clock.now(),
                                        DatabaseReplayGuard(engine()))
