@@ -49,6 +49,10 @@ class JobPool:
         self.tick = tick
         self.wait = wait if wait is not None else executor.wakeup.wait
         self.outage = outage if outage is not None else Outage(log, "worker")
+        # jobs whose run ended while the database did not answer: their outcome is not written
+        # and their lock stays; freed once the database answers (see _release_cut_short)
+        self._cut_short: list[Any] = []
+        self._cut_short_lock = threading.Lock()
         # acquired, not yet started; None ends a runner. The runners wait in its get(): a put()
         # wakes exactly one of them, without the Condition a runner would take again right after
         # its wake-up (while the acquisition loop still held it: a second wait and wake-up)
@@ -122,8 +126,27 @@ class JobPool:
                 log.exception("worker round failed")
         else:
             self.outage.answered()
+            self._release_cut_short()
             return claimed
         return []
+
+    def _release_cut_short(self) -> None:
+        """Free the jobs whose run a database outage cut short, so that they run again now
+        rather than when their lock expires (AMTSFLOW_JOB_LOCK_SECONDS). A job whose outcome did
+        reach the database is gone or no longer this worker's: nothing changes for it."""
+        with self._cut_short_lock:
+            ids, self._cut_short = self._cut_short, []
+        if not ids:
+            return
+        try:
+            unlock(self.executor.engine, self.executor.owner, ids)
+        except Exception as exc:  # noqa: BLE001 - tried again after the next acquisition
+            with self._cut_short_lock:
+                self._cut_short = ids + self._cut_short
+            if not self.outage.failed("freeing jobs an outage cut short", exc):
+                log.exception("worker: could not free %d job(s) an outage cut short", len(ids))
+            return
+        log.warning("worker: %d job(s) whose run the database outage cut short run again", len(ids))
 
     def _run_jobs(self) -> None:
         with pinned(self._db()):
@@ -138,7 +161,10 @@ class JobPool:
             try:
                 self.executor.run_claimed(job, since)
             except Exception as exc:  # noqa: BLE001 - a job must never take the worker down
-                if not self.outage.failed(f"job {getattr(job, 'id', job)}", exc):   # its lock expires: run again
+                if self.outage.failed(f"job {getattr(job, 'id', job)}", exc):
+                    with self._cut_short_lock:
+                        self._cut_short.append(job.id)
+                else:
                     log.exception("worker: job %s", getattr(job, "id", job))
             finally:
                 with self._slots:

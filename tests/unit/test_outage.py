@@ -61,3 +61,50 @@ def test_psycopgs_own_errors_of_the_listen_connections():
     assert unreachable(errors.AdminShutdown("terminating connection due to administrator command"))
     assert not unreachable(errors.QueryCanceled("canceling statement due to statement timeout"))
     assert not unreachable(psycopg.ProgrammingError("syntax error"))
+
+
+def test_jobs_an_outage_cut_short_are_freed_once_the_database_answers(monkeypatch):
+    """A job whose run failed because the database went away (its outcome and its retry not
+    written) is unlocked by the worker after its next acquisition that reached the database,
+    not left locked until its lock expires."""
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from engine import job_pool
+
+    freed: list[list[str]] = []
+    monkeypatch.setattr(job_pool, "unlock", lambda _engine, owner, ids: freed.append([owner, *ids]))
+    stopping = threading.Event()
+    database_up = threading.Event()
+
+    class Executor:
+        engine, owner, wakeup = object(), "w1", threading.Event()
+        claims = 0
+
+        def claim(self, free):
+            Executor.claims += 1
+            if Executor.claims == 1:
+                return [(SimpleNamespace(id="job-1"), 0.0)]
+            if not database_up.is_set():
+                raise _operational("connection failed: Connection refused")
+            return []
+
+        def run_claimed(self, job, since):
+            raise _operational("server closed the connection unexpectedly")
+
+    pool = job_pool.JobPool(Executor(), 2, lambda: 0.01, stopping)
+    runner = threading.Thread(target=pool._acquire_until_stopped)   # noqa: SLF001 - no database to pin
+    runner.start()
+    try:
+        deadline = time.monotonic() + 10
+        while Executor.claims < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert freed == []                      # still down: nothing to free it with
+        database_up.set()
+        while not freed and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        stopping.set()
+        runner.join(10)
+    assert freed == [["w1", "job-1"]]
