@@ -21,6 +21,7 @@ from importlib.metadata import entry_points
 from collections.abc import Iterator, MutableMapping
 from typing import Any, Callable, Iterable, Mapping
 
+from engine.domain.errors import ConfigurationError
 from engine.ports import Connector
 
 GROUP = "amtsflow.connectors"
@@ -37,8 +38,9 @@ BUILTINS: dict[str, str] = {
 log = logging.getLogger(__name__)
 
 
-class ConnectorLoadError(RuntimeError):
-    """A connector factory could not be imported or built a wrong object."""
+class ConnectorLoadError(ConfigurationError):
+    """A connector factory could not be imported, built a wrong object or refused its settings
+    (AMTSFLOW_CONNECTOR_*): an operator corrects it, the CLI says so in one line."""
 
 
 def discover() -> dict[str, str]:

@@ -240,6 +240,7 @@ def worker(once: bool, poll: float, threads: int | None) -> None:
 
     engine = _engine()
     check_schema(engine.db)   # not jobs on a schema this release does not run on
+    len(engine.connectors)    # built now: a connector's setting to correct stops the worker here, not each job
     if once:
         click.echo(f"ran {JobExecutor(engine).run_until_idle()} job(s)")
         return
@@ -332,6 +333,7 @@ def serve(host: str, port: int, processes: int, threads: int, graceful_timeout: 
 
     engine = _engine()
     check_schema(engine.db)   # not requests on a schema this release does not run on
+    len(engine.connectors)    # built now: a connector's setting to correct stops serve here
     run_server(engine.settings, host, port, processes, threads, graceful_timeout, engine=engine)
 
 

@@ -139,3 +139,12 @@ def test_serve_refuses_a_missing_or_guessable_secret_key(secret, says, sqlite_ur
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().startswith(f"error: configuration: {says}")
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize("command", [["worker", "--once"], ["serve", "--port", "0"]])
+def test_a_connector_setting_to_correct_stops_worker_and_serve_at_start(command, sqlite_url):
+    done = _cli({"AMTSFLOW_DATABASE_URL": sqlite_url, "AMTSFLOW_SECRET_KEY": "k" * 40,
+                 "AMTSFLOW_CONNECTOR_PAYMENT_TIMEOUT": "zehn"}, *command, timeout=30)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == ("error: configuration: connector payment (connectors.payment:create) failed to "
+                                   "start: configuration payment_timeout='zehn' is not a number")
