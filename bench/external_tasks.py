@@ -82,7 +82,7 @@ def _prepare(url: str) -> tuple[Engine, str]:
 class Server:
     def __init__(self, url: str, processes: int) -> None:
         self.port = _free_port()
-        env = {**os.environ, "AMTSFLOW_DATABASE_URL": url, "AMTSFLOW_SECRET_KEY": "bench-external-tasks",
+        env = {**os.environ, "AMTSFLOW_DATABASE_URL": url, "AMTSFLOW_SECRET_KEY": "bench-external-tasks-" + "x" * 32,
                "AMTSFLOW_EMBEDDED_WORKER": "0", "AMTSFLOW_MAX_COMMAND_SECONDS": str(COMMAND_SECONDS)}
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "amtsflow"), "serve", "--port", str(self.port),
