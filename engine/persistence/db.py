@@ -75,6 +75,7 @@ def database_url(url: str) -> str:
                              "(sqlite:///path) or PostgreSQL (postgresql://user@host/database)")
 
 
+CONNECT_TIMEOUT = 10   # seconds a new PostgreSQL connection may take (the LISTEN connections' too)
 PING_AFTER_IDLE = 1.0  # seconds a pooled connection may sit unused before its next checkout pings it
 
 
@@ -84,7 +85,11 @@ def _server_engine(url: str) -> Engine:
     trip more per transaction, several per case command). A connection used a moment ago is
     alive; one that broke meanwhile (server restart) fails that one statement, and SQLAlchemy
     then replaces every connection of the pool, as after a failed ping."""
-    engine = create_engine(url, pool_size=10, max_overflow=10, future=True)
+    # unless the URL says otherwise (?connect_timeout=N), a new connection gives up after
+    # CONNECT_TIMEOUT: libpq itself waits as long as TCP does for a host that does not answer
+    # (minutes), holding a request thread or a job all that while
+    connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT}
+    engine = create_engine(url, pool_size=10, max_overflow=10, future=True, connect_args=connect_args)
     if engine.dialect.driver == "psycopg":
         _skip_idle_ends(engine.dialect)
     # Writes deferred by FastStatement.defer go out before any other statement and before a

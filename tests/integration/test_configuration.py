@@ -148,3 +148,40 @@ def test_a_connector_setting_to_correct_stops_worker_and_serve_at_start(command,
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip() == ("error: configuration: connector payment (connectors.payment:create) failed to "
                                    "start: configuration payment_timeout='zehn' is not a number")
+
+
+def test_a_server_that_accepts_but_never_answers_is_given_up_on(monkeypatch):
+    """A database host that does not answer (a network fault, a server hung in start-up): a new
+    connection gives up after CONNECT_TIMEOUT instead of holding a request thread or a job for
+    as long as TCP waits. Here a socket that accepts connections and never says a word."""
+    import socket
+    import threading
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    from engine.persistence import db as database
+
+    monkeypatch.setattr(database, "CONNECT_TIMEOUT", 1)
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    engine = make_engine(f"postgresql://amtsflow@127.0.0.1:{silent.getsockname()[1]}/amtsflow")
+    outcome: list[BaseException] = []
+
+    def connect() -> None:
+        try:
+            engine.connect().close()
+        except BaseException as exc:  # noqa: BLE001 - what the test looks at
+            outcome.append(exc)
+
+    started = time.monotonic()
+    attempt = threading.Thread(target=connect, daemon=True)
+    attempt.start()
+    attempt.join(15)
+    try:
+        assert not attempt.is_alive(), "the connection attempt still waits"
+        assert isinstance(outcome[0], OperationalError) and time.monotonic() - started < 10
+    finally:
+        silent.close()
+        engine.dispose()
