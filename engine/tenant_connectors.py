@@ -50,9 +50,10 @@ class TenantConnectors:
         installed: Connector | None = self.engine.connectors.get(name) if self.engine.connectors else None
         if installed is None or not tenant_id:
             return installed
-        if not self._settings(tenant_id).get(name):
+        own = self._settings(tenant_id).get(name)
+        if not own:
             return installed
-        config = self.config(tenant_id, name)
+        config = _with_own(dict(self.engine.settings.connector_config), tenant_id, name, own)
         fingerprint = hashlib.sha256(json.dumps(sorted(config.items())).encode()).hexdigest()
         with self._lock:
             found = self._built.get((tenant_id, name))
@@ -78,18 +79,7 @@ class TenantConnectors:
         and secrets in their place (the web layer checks a tenant's callbacks with them too)."""
         config = dict(self.engine.settings.connector_config if installation is None else installation)
         own = self._settings(tenant_id).get(name) if tenant_id else None
-        if not own:
-            return config
-        if own.get("url"):
-            config[f"{name}_url"] = str(own["url"])
-        for parameter, variable in (own.get("secrets") or {}).items():
-            value = os.environ.get(variable)
-            if not value:
-                raise TenantConnectorMissing(
-                    f"tenant {tenant_id}: connector {name}: its secret '{parameter}' names the environment "
-                    f"variable {variable}, which is not set in this process")
-            config[f"{name}_{parameter}"] = value
-        return config
+        return _with_own(config, tenant_id, name, own) if own else config
 
     def _settings(self, tenant_id: str) -> dict[str, Any]:
         now = time.monotonic()
@@ -109,6 +99,20 @@ class TenantConnectors:
             built, self._built = list(self._built.values()), {}
         for _fingerprint, connector in built:
             _close(connector)
+
+
+def _with_own(config: dict[str, str], tenant_id: str | None, name: str, own: Mapping[str, Any]) -> dict[str, str]:
+    """``config`` with the tenant's endpoint and secrets of connector ``name`` in place."""
+    if own.get("url"):
+        config[f"{name}_url"] = str(own["url"])
+    for parameter, variable in (own.get("secrets") or {}).items():
+        value = os.environ.get(variable)
+        if not value:
+            raise TenantConnectorMissing(
+                f"tenant {tenant_id}: connector {name}: its secret '{parameter}' names the environment "
+                f"variable {variable}, which is not set in this process")
+        config[f"{name}_{parameter}"] = value
+    return config
 
 
 def _close(connector: Any) -> None:
