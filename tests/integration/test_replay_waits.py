@@ -92,3 +92,68 @@ def test_fresh_cases_agree_and_a_closed_work_item_is_reported(engine: Engine) ->
     out = _replay(engine)
     assert out.exit_code == 1
     assert out.output.startswith(f"case {case_id} (timers v1): tasks only in the state: bearbeiten ")
+
+
+def _timers_case(engine: Engine) -> str:
+    return cases.start_case(engine, "timers", {"erinnerungen": 0, "stichtag": "2026-01-10T09:00:00+01:00"},
+                            internal=True)
+
+
+def test_every_tenants_cases_are_checked_unless_one_is_named(engine: Engine) -> None:
+    """Both databases. The upgrade concerns the whole installation: without --tenant, the open
+    cases of every municipality are loaded, each with its own deployments (the CLI's default
+    tenant alone checked 8 of the demo's 12 cases)."""
+    from engine.services import tenants
+    from engine.tenancy import tenant_scope
+
+    tenants.add_tenant(engine, "musterstadt", "Stadt Musterstadt", path_prefix="musterstadt")
+    deploy_models(engine, "timers.bpmn")
+    _timers_case(engine)
+    with tenant_scope("musterstadt"):
+        deploy_models(engine, "timers.bpmn")
+        theirs = [_timers_case(engine) for _ in range(2)]
+    out = _replay(engine)
+    assert out.exit_code == 0, out.output
+    assert out.stdout.splitlines() == ["tenant musterstadt: 2 case(s) checked, 0 with differences",
+                                      "tenant default: 1 case(s) checked, 0 with differences",
+                                      "3 case(s) checked, 0 with differences"]
+    with tenant_scope("musterstadt"), engine.db.begin() as conn:
+        conn.execute(update(t.work_items).where(t.work_items.c.case_id == theirs[1]).values(state="completed"))
+    out = _replay(engine)
+    assert out.exit_code == 1
+    assert f"case {theirs[1]} (timers v1, tenant musterstadt): tasks only in the state: bearbeiten " in out.stdout
+    named = CliRunner().invoke(main, ["--tenant", "default", "replay"], obj=engine, catch_exceptions=False)
+    assert named.exit_code == 0 and named.stdout.strip() == "1 case(s) checked, 0 with differences"
+    assert "only tenant default" in named.stderr
+
+
+def test_cases_are_loaded_in_batches_each_once(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both databases: a full replay pages through the open cases (no case twice, none left
+    out, a completed one not at all), a sample likewise; progress after each batch, and on
+    stderr while the command runs."""
+    from engine.services import replay_waits
+    from webui import cli_replay
+
+    monkeypatch.setattr(replay_waits, "BATCH", 2)
+    deploy_models(engine, "timers.bpmn")
+    started = [_timers_case(engine) for _ in range(5)]
+    with engine.db.begin() as conn:   # one case ended: not open, not checked
+        conn.execute(update(t.cases).where(t.cases.c.id == started[2]).values(status="completed"))
+    seen: list[str] = []
+    original = replay_waits.check_batch
+
+    def checking(eng: Engine, conn: object, rows: list[object]) -> object:
+        seen.extend(row.id for row in rows)  # type: ignore[attr-defined]
+        return original(eng, conn, rows)
+
+    monkeypatch.setattr(replay_waits, "check_batch", checking)
+    calls: list[tuple[int, int]] = []
+    report = replay_waits.replay(engine, progress=lambda checked, differing: calls.append((checked, differing)))
+    assert sorted(seen) == sorted(started[:2] + started[3:]) and report.checked == 4
+    assert calls == [(2, 0), (4, 0)]
+    seen.clear()
+    assert replay_waits.replay(engine, sample=3).checked == 3
+    assert len(set(seen)) == 3 and set(seen) <= set(started) - {started[2]}
+    monkeypatch.setattr(cli_replay, "PROGRESS_SECONDS", 0.0)
+    out = _replay(engine)
+    assert out.exit_code == 0 and "replay: 4 of 4 open case(s) checked (100 %), 0 with differences" in out.stderr
