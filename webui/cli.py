@@ -94,6 +94,61 @@ def db_upgrade() -> None:
     click.echo("database is up to date")
 
 
+def _database_url() -> str:
+    """The database the command acts on, without building the engine (a restored backup may
+    have an older schema)."""
+    root = click.get_current_context().find_root()
+    if hasattr(root.obj, "settings"):   # tests hand the CLI an engine
+        return str(root.obj.settings.database_url)
+    from engine.settings import Settings
+
+    return Settings.from_env().database_url
+
+
+def _size(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MB" if size >= 1_048_576 else f"{size / 1024:.0f} kB"
+
+
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(path: Path) -> None:
+    """Copy the SQLite database to PATH (a new file), consistent while serve and the worker
+    run, checked before it gets its name. PostgreSQL: use pg_dump."""
+    from engine.persistence.backup import BackupRefused, backup
+
+    try:
+        made = backup(_database_url(), path)
+    except BackupRefused as exc:
+        click.echo(f"error: backup: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"backup written: {made.path} ({_size(made.size)}, schema {made.revision}, {made.cases} case(s), "
+               f"{made.seconds:.1f} s)")
+
+
+@db.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="restore although a worker reported within the last 30 s")
+def db_restore(path: Path, force: bool) -> None:
+    """Replace the SQLite database by the backup PATH. Stop serve and the workers first; the
+    current database is kept beside it (<name>.before-restore-<time>)."""
+    from engine.persistence.backup import BackupRefused, restore, running_workers
+
+    url = _database_url()
+    try:
+        running = running_workers(url)
+        if running and not force:
+            raise BackupRefused(f"{len(running)} worker(s) reported within the last 30 s ({', '.join(running)}): "
+                                "stop amtsflow serve and amtsflow worker first (--force restores anyway)")
+        restored, kept = restore(url, path)
+    except BackupRefused as exc:
+        click.echo(f"error: restore: {exc}", err=True)
+        sys.exit(1)
+    if kept is not None:
+        click.echo(f"the database before the restore is kept as {kept.path} ({kept.cases} case(s))")
+    click.echo(f"restored {path} into {restored.path} (schema {restored.revision}, {restored.cases} case(s))")
+    click.echo("next: amtsflow db upgrade (if the backup is from an older release), then start serve and the workers")
+
+
 # With --user the data are that person's submission (only the form's fields, as in the portal);
 # without it they are the operator's own write on the server (any variables, as a script's).
 USER_HELP = ("act as this person: only the form's fields are accepted and, for tasks, only if the task is "

@@ -119,8 +119,8 @@ def test_connectors_do_not_import_the_web_layer():
 
 def test_the_web_layer_reaches_the_database_only_through_engine_services():
     """No SQL in views (STYLE.md): webui never imports SQLAlchemy or the engine's tables; the CLI
-    may run migrations, the admin forms read the role and trust-level constants."""
-    allowed = {"engine.persistence.migrate", "engine.persistence.identity_tables"}
+    may run migrations and backups, the admin forms read the role and trust-level constants."""
+    allowed = {"engine.persistence.migrate", "engine.persistence.backup", "engine.persistence.identity_tables"}
     found = _offenders("webui", ("sqlalchemy",))
     for path in _sources("webui"):
         rel = path.relative_to(ROOT).as_posix()
