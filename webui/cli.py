@@ -88,10 +88,16 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database schema to the newest version."""
-    from engine.persistence.migrate import upgrade
+    from engine.persistence.migrate import pending, upgrade
 
-    upgrade(_engine().db)
-    click.echo("database is up to date")
+    db = _engine().db
+    current, todo = pending(db)
+    if not todo:
+        click.echo(f"database is up to date (schema {current})")
+        return
+    click.echo(f"schema {current or '(none)'}: applying {len(todo)} migration(s) up to {todo[-1]}")
+    upgrade(db, applied=lambda revision, doc, seconds: click.echo(f"  {revision} {doc} ({seconds:.1f} s)"))
+    click.echo(f"database is up to date (schema {todo[-1]})")
 
 
 def _database_url() -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any, Callable
 
 from alembic import command
 from alembic.config import Config
@@ -60,11 +62,32 @@ def _refuse_unknown(current: str, scripts: ScriptDirectory) -> None:
                              "release, or restore the backup taken before the upgrade")
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def pending(engine: Engine) -> tuple[str | None, list[str]]:
+    """The schema's revision and the migrations ``upgrade`` would apply, oldest first."""
+    current, scripts = schema_revision(engine), _scripts()
+    if current is not None:
+        _refuse_unknown(current, scripts)
+    todo = [script.revision for script in scripts.iterate_revisions("heads", current or "base")]
+    return current, list(reversed(todo))
+
+
+def upgrade(engine: Engine, revision: str = "head", *, applied: Callable[[str, str, float], None] | None = None) -> None:
+    """Migrate to ``revision``; ``applied(revision, first line of its description, seconds)``
+    after each migration (a long one on a large installation shows where it is)."""
     current = schema_revision(engine)
     if current is not None:
         _refuse_unknown(current, _scripts())   # not alembic's stack trace about a revision it cannot locate
     config = alembic_config(engine)
+    if applied is not None:
+        last = [time.monotonic()]
+
+        def report(*, step: Any, **_: Any) -> None:
+            now = time.monotonic()
+            doc = (step.up_revision.doc or "").strip().splitlines()
+            applied(step.up_revision_id, doc[0] if doc else "", now - last[0])
+            last[0] = now
+
+        config.attributes["on_version_apply"] = (report,)
     with engine.connect() as conn:
         conn.info["write"] = True
         config.attributes["connection"] = conn

@@ -272,3 +272,36 @@ def test_serve_and_worker_refuse_a_schema_this_release_does_not_run_on(tmp_path)
         done = cli(*args)
         assert done.returncode == 1, done.stderr
         assert "revision 9999, which this release does not know" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_db_upgrade_says_which_migrations_it_applies(tmp_path):
+    """An operator upgrading sees where the schema stood, each migration as it is applied (a long
+    one on a large installation shows where it is) and where it ends; a second run says there
+    was nothing to do."""
+    import os
+    import subprocess
+    import sys
+
+    from engine.persistence.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    db = make_engine(url)
+    try:
+        upgrade(db, "0026")
+    finally:
+        db.dispose()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMTSFLOW_")}
+    env.update(AMTSFLOW_DATABASE_URL=url)
+
+    def upgrade_cli() -> list[str]:
+        done = subprocess.run([sys.executable, "-c", "from webui.cli import main; main()", "db", "upgrade"],
+                              env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+
+    lines = upgrade_cli()
+    head = lines[-1].removeprefix("database is up to date (schema ").removesuffix(")")
+    assert lines[0] == f"schema 0026: applying {len(lines) - 2} migration(s) up to {head}"
+    assert [line.split()[0] for line in lines[1:-1]] == [f"{n:04d}" for n in range(27, int(head) + 1)]
+    assert lines[1].startswith("  0027 cheaper case-row writes") and lines[1].endswith(" s)")
+    assert upgrade_cli() == [f"database is up to date (schema {head})"]

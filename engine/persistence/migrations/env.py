@@ -25,7 +25,9 @@ def run_migrations() -> None:
 
 
 def _run(conn: Connection) -> None:
-    context.configure(connection=conn, target_metadata=metadata, render_as_batch=True, compare_type=True)
+    # amtsflow db upgrade reports each migration as it is applied (engine.persistence.migrate)
+    context.configure(connection=conn, target_metadata=metadata, render_as_batch=True, compare_type=True,
+                      on_version_apply=config.attributes.get("on_version_apply", ()))
     with context.begin_transaction():
         context.run_migrations()
 
