@@ -81,6 +81,17 @@ class TenantConnectors:
         own = self._settings(tenant_id).get(name) if tenant_id else None
         return _with_own(config, tenant_id, name, own) if own else config
 
+    def has_own(self, tenant_id: str | None, name: str) -> bool:
+        """Whether ``tenant_id`` has an endpoint or secrets of its own for connector ``name``."""
+        return bool(tenant_id) and bool(self._settings(str(tenant_id)).get(name))
+
+    def tenants_with(self, name: str) -> list[str]:
+        """The active tenants with settings of their own for connector ``name`` (read now)."""
+        with reading(self.engine.db) as conn:
+            rows = conn.execute(select(tenants.c.id, tenants.c.connectors).where(tenants.c.active.is_(True))
+                                .order_by(tenants.c.id)).all()
+        return [row.id for row in rows if (row.connectors or {}).get(name)]
+
     def _settings(self, tenant_id: str) -> dict[str, Any]:
         now = time.monotonic()
         with self._lock:

@@ -25,7 +25,7 @@ from engine.services import documents, queries
 from engine.services.deploy import deploy, read_paths
 from tests.web.conftest import make_app
 from tests.web.helpers import MODELS, PDF
-from webui.api.callbacks import inbox_of
+from webui.api.callbacks import inbox_of, inboxes_of
 from webui.inbound.fitconnect import Route, leika_key, settings_from_env
 
 SECRET = "test-fitconnect-callback-secret"
@@ -226,3 +226,119 @@ def test_callbacks_need_no_csrf_token_and_no_session(zustelldienst, web_engine):
     assert answer.status_code == 401 and "Set-Cookie" not in answer.headers
     with web_engine.db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.messages)).scalar() == before
+
+
+MS_DESTINATION = "5a1d6f0e-0c3b-4d7e-8e55-2b9f1c0d4e61"
+MS_SECRET = "musterstadt-fitconnect-callback-secret"
+
+
+def _register_callback(sim_url: str, destination: str, callback_url: str, secret: str) -> None:
+    with http_client(base_url=sim_url, timeout=10) as http:
+        token = http.post("/token", data={"grant_type": "client_credentials", "client_id": "musterstadt-empfang",
+                                          "client_secret": "musterstadt-client-secret"}).json()["access_token"]
+        http.put(f"/v1/destinations/{destination}/callback", json={"url": callback_url, "secret": secret},
+                 headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+
+
+@pytest.fixture
+def two_destinations(web_engine: Any, clock: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """One Zustelldienst, two Zustellpunkte: the installation's (default tenant) and Musterstadt's,
+    whose destination, client and callback secret are the tenant's own connector settings."""
+    from engine.services import tenants
+    from engine.tenancy import tenant_scope
+
+    clock.advance(datetime.now(timezone.utc) - clock.now())
+    monkeypatch.setenv("TEST_MS_FIT_DEST", MS_DESTINATION)
+    monkeypatch.setenv("TEST_MS_FIT_CLIENT", "musterstadt-empfang")
+    monkeypatch.setenv("TEST_MS_FIT_CLIENT_SECRET", "musterstadt-client-secret")
+    monkeypatch.setenv("TEST_MS_FIT_CALLBACK", MS_SECRET)
+    tenants.add_tenant(web_engine, "musterstadt", "Stadt Musterstadt", path_prefix="musterstadt", connectors={
+        "fitconnect": {"secrets": {"destination_id": "TEST_MS_FIT_DEST", "client_id": "TEST_MS_FIT_CLIENT",
+                                   "client_secret": "TEST_MS_FIT_CLIENT_SECRET", "callback_secret": "TEST_MS_FIT_CALLBACK"}}})
+    files = read_paths([str(MODELS / "fitantrag.bpmn"), str(MODELS / "fitantrag-start.schema.json")])
+    deploy(web_engine, files, actor="po")
+    with tenant_scope("musterstadt"):
+        deploy(web_engine, files, actor="po")
+    sim = serve_in_thread(fit_sim.create_app(
+        clients={**fit_sim.DEMO_CLIENTS, "musterstadt-empfang": "musterstadt-client-secret"},
+        destinations={fit_sim.DEMO_DESTINATION: {}, MS_DESTINATION: {}}))
+    config = {"fitconnect_url": sim.url, "fitconnect_client_id": "amtsflow-receiver",
+              "fitconnect_client_secret": "receiver-secret", "fitconnect_destination_id": fit_sim.DEMO_DESTINATION,
+              "fitconnect_callback_secret": SECRET, "fitconnect_timeout": "5"}
+    app = make_app(web_engine, connector_config=config, AMTSFLOW_FITCONNECT={
+        "routes": {"99058015000000": Route("99058015000000", "fitantrag")}, "poll_seconds": 0, "retry_delays": (0.05,)})
+    web = serve_in_thread(app)
+    configure_fitconnect_callback(sim.url, web.url + URL, SECRET)
+    _register_callback(sim.url, MS_DESTINATION, web.url + "/musterstadt" + URL, MS_SECRET)
+    yield {"sim": sim, "app": app, "web": web}
+    inboxes_of(app).stop()
+    web.stop()
+    sim.stop()
+
+
+def _cases_of(web_engine: Any, tenant: str) -> list[dict[str, Any]]:
+    from engine.tenancy import tenant_scope
+
+    with tenant_scope(tenant):
+        return [queries.get_case(web_engine, c["id"]) for c in cases_started(web_engine)]
+
+
+def test_a_municipality_with_its_own_destination_gets_its_submissions(two_destinations, web_engine):
+    """Musterstadt's submissions arrive at its address, are checked with its callback secret,
+    fetched from its destination and start cases in Musterstadt; the installation's go on to
+    the default tenant (before, every tenant's callbacks were checked with the installation's
+    secret and fetched from its destination)."""
+    sim = two_destinations["sim"].url
+    fit_sim.send_submission(sim, MS_DESTINATION, LEIKA, "Bewohnerparkausweis", SCHEMA_URI,
+                            dict(VALID, familienname="Musterstädterin"), [])
+    submit(sim, VALID)
+    deliveries = wait_for_callbacks(sim, 2)
+    assert sorted(d["answer"] for d in deliveries) == [200, 200], deliveries
+    app = two_destinations["app"]
+    for inbox in inboxes_of(app).inboxes():
+        assert inbox.wait_idle()
+    assert [c["data"]["familienname"] for c in _cases_of(web_engine, "musterstadt")] == ["Musterstädterin"]
+    assert [c["data"]["familienname"] for c in _cases_of(web_engine, "default")] == ["Mustermann"]
+    assert inbox_of(app, "musterstadt") is not inbox_of(app) and inbox_of(app, "default") is inbox_of(app)
+    assert inbox_of(app, "musterstadt").intake.destination_id == MS_DESTINATION
+
+
+def test_a_municipality_s_callback_needs_its_own_secret(two_destinations, web_engine):
+    body = json.dumps({"type": NEW_SUBMISSIONS, "submissionIds": ["x"]}).encode()
+    stamp = str(int(time.time()))
+    client = two_destinations["app"].test_client()
+    for secret, path, status in ((SECRET, "/musterstadt" + URL, 401), (MS_SECRET, URL, 401),
+                                 (MS_SECRET, "/musterstadt" + URL, 200)):
+        answer = client.post(path, data=body, headers={
+            "Content-Type": "application/json", TIMESTAMP_HEADER: stamp,
+            SIGNATURE_HEADER: sign(secret, stamp, body)})
+        assert answer.status_code == status, (secret, path, answer.get_data(as_text=True))
+
+
+def test_a_municipality_s_unset_secret_refuses_its_callbacks(two_destinations, monkeypatch):
+    """Its settings name an environment variable this process lacks: refused (nothing to check
+    the signature with), not checked with the installation's secret."""
+    monkeypatch.delenv("TEST_MS_FIT_CALLBACK")
+    body = json.dumps({"type": NEW_SUBMISSIONS, "submissionIds": ["x"]}).encode()
+    stamp = str(int(time.time()))
+    for secret in (MS_SECRET, SECRET):
+        answer = two_destinations["app"].test_client().post("/musterstadt" + URL, data=body, headers={
+            "Content-Type": "application/json", TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: sign(secret, stamp, body)})
+        assert answer.status_code == 401
+
+
+def test_polling_covers_every_municipality_s_destination(two_destinations, web_engine):
+    sim = two_destinations["sim"].url
+    configure_fitconnect_callback(sim, "http://127.0.0.1:9/unerreichbar", SECRET)
+    _register_callback(sim, MS_DESTINATION, "http://127.0.0.1:9/unerreichbar", MS_SECRET)
+    fit_sim.send_submission(sim, MS_DESTINATION, LEIKA, "Bewohnerparkausweis", SCHEMA_URI, VALID, [])
+    app = two_destinations["app"]
+    app.config["AMTSFLOW_FITCONNECT"]["poll_seconds"] = 0.05
+    inboxes = inboxes_of(app)
+    inboxes.settings["poll_seconds"] = 0.05
+    inboxes.poll_all()
+    deadline = time.monotonic() + 30
+    while not _cases_of(web_engine, "musterstadt") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [c["data"]["familienname"] for c in _cases_of(web_engine, "musterstadt")] == ["Mustermann"]
+    assert _cases_of(web_engine, "default") == []

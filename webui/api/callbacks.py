@@ -26,7 +26,7 @@ from engine.tenant_connectors import TenantConnectorMissing
 from webui.api.blueprint import bp
 from webui.auth import engine
 from webui.inbound import fitconnect
-from webui.inbound.fitconnect import FitConnectInbox
+from webui.inbound.fitconnect import FitConnectInbox, FitConnectInboxes
 from webui.inbound.payment import correlate_payment
 
 log = logging.getLogger("amtsflow.callbacks")
@@ -40,22 +40,29 @@ def _configure(state: BlueprintSetupState) -> None:
     state.app.extensions["amtsflow_fitconnect_lock"] = threading.Lock()
 
 
-def inbox_of(app: Flask) -> FitConnectInbox:
-    """The web process's FIT-Connect inbox, built on first use."""
+def inboxes_of(app: Flask) -> FitConnectInboxes:
+    """The web process's FIT-Connect inboxes (the installation's and the tenants' own), built on
+    first use."""
     with app.extensions["amtsflow_fitconnect_lock"]:
         if INBOX not in app.extensions:
-            app.extensions[INBOX] = fitconnect.build_inbox(
+            app.extensions[INBOX] = FitConnectInboxes(
                 app.extensions["amtsflow"], app.extensions["amtsflow_settings"].connector_config,
                 app.config["AMTSFLOW_FITCONNECT"], max_upload_bytes=app.config["AMTSFLOW_MAX_UPLOAD_BYTES"])
         return app.extensions[INBOX]  # type: ignore[no-any-return]
 
 
+def inbox_of(app: Flask, tenant_id: str | None = None) -> FitConnectInbox:
+    """The inbox for a callback that reached ``tenant_id``'s address (None: the installation's)."""
+    return inboxes_of(app).for_tenant(tenant_id)
+
+
 @bp.before_app_request
 def _start_polling() -> None:
-    """Polling for missed FIT-Connect callbacks starts with the first request of this process."""
+    """Polling for missed FIT-Connect callbacks starts with the first request of this process (and
+    takes in tenants whose own FIT-Connect settings were added since, every 30 s at most)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.config["AMTSFLOW_FITCONNECT"].get("poll_seconds") and INBOX not in app.extensions:
-        inbox_of(app).start()
+    if app.config["AMTSFLOW_FITCONNECT"].get("poll_seconds"):
+        inboxes_of(app).poll_all()
 
 
 def _body() -> bytes:
@@ -96,8 +103,11 @@ def payment_callback() -> Any:
 def fitconnect_callback() -> Any:
     """New submissions at the Zustelldienst: queued here, processed by the inbox's worker thread."""
     body = _body()
-    try:
-        ids = inbox_of(current_app._get_current_object()).receive(cast(Mapping[str, str], request.headers), body)  # type: ignore[attr-defined]
+    try:   # the Zustellpunkt of the tenant whose address the callback came to (or the installation's)
+        inbox = inbox_of(current_app._get_current_object(), tenant_or_none())  # type: ignore[attr-defined]
+        ids = inbox.receive(cast(Mapping[str, str], request.headers), body)
+    except TenantConnectorMissing as exc:   # refused: nothing to check the signature with
+        return _refused("fitconnect", CallbackRefused(str(exc)))
     except CallbackRefused as exc:
         return _refused("fitconnect", exc)
     return jsonify(status="queued", submissions=len(ids))

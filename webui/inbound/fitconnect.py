@@ -22,11 +22,22 @@ Configuration (environment, read when the app is created):
 * ``AMTSFLOW_FITCONNECT_TENANT`` (default ``default``): the municipality whose destination this is.
   A destination belongs to one tenant; its submissions start cases there, whatever host the
   Zustelldienst's callback reached.
+
+Municipalities of a regional provider's installation are Zustellpunkte of their own: a tenant with
+FIT-Connect settings of its own (``amtsflow tenants update musterstadt --connector-secret
+fitconnect.destination_id=MS_FIT_DEST --connector-secret fitconnect.client_secret=MS_FIT_SECRET
+...``, engine/tenant_connectors.py) gets an inbox of its own (:class:`FitConnectInboxes`): its
+callbacks arrive at its address (``/musterstadt/api/v1/callbacks/fitconnect`` or its host name)
+and are checked with its callback secret, its submissions are fetched with its credentials and
+start cases in that tenant, and polling covers its destination too. The LeiKa routes are the
+installation's (the process library is shared).
 """
 
 from __future__ import annotations
 
+import hashlib
 import heapq
+import json
 import logging
 import threading
 import time
@@ -43,6 +54,7 @@ from engine.services import documents, messages
 from engine.services.deploy import latest_definition
 from engine.services.replay import DatabaseReplayGuard
 from engine.tenancy import DEFAULT_TENANT, check_tenant_id, tenant_scope
+from engine.tenant_connectors import REREAD_SECONDS
 
 log = logging.getLogger("amtsflow.fitconnect")
 ACTOR = "fitconnect"
@@ -274,3 +286,64 @@ def build_inbox(engine: Engine, connector_config: Mapping[str, str], settings: M
                                   max_upload_bytes=max_upload_bytes,
                                   tenant=settings.get("tenant", DEFAULT_TENANT)))
     return holder[0]
+
+
+class FitConnectInboxes:
+    """A web process's FIT-Connect inboxes: the installation's destination and one per tenant
+    with FIT-Connect settings of its own (see the module's docstring), each built on first use
+    and built again when its settings change."""
+
+    def __init__(self, engine: Engine, connector_config: Mapping[str, str], settings: Mapping[str, Any], *,
+                 max_upload_bytes: int) -> None:
+        self.engine, self.installation, self.settings = engine, dict(connector_config), dict(settings)
+        self.max_upload_bytes = max_upload_bytes
+        self._lock = threading.Lock()
+        self._inboxes: dict[str | None, tuple[str, FitConnectInbox]] = {}   # tenant (None: installation)
+        self._polled_at: float | None = None
+
+    def for_tenant(self, tenant_id: str | None) -> FitConnectInbox:
+        """The inbox for a callback that reached ``tenant_id``'s address: the tenant's own, or the
+        installation's when it has no FIT-Connect settings of its own. TenantConnectorMissing when
+        its settings name a secret that is not set in this process."""
+        own = tenant_id if self.engine.tenant_connectors.has_own(tenant_id, "fitconnect") else None
+        config = self.engine.tenant_connectors.config(own, "fitconnect", self.installation)
+        fingerprint = hashlib.sha256(json.dumps(sorted(config.items())).encode()).hexdigest()
+        with self._lock:
+            found = self._inboxes.get(own)
+            if found is not None and found[0] == fingerprint:
+                return found[1]
+            settings = dict(self.settings, tenant=own) if own is not None else self.settings
+            inbox = build_inbox(self.engine, config, settings, max_upload_bytes=self.max_upload_bytes)
+            self._inboxes[own] = (fingerprint, inbox)
+        if found is not None:   # its settings changed: the old one finishes what it holds and stops
+            threading.Thread(target=found[1].stop, name="amtsflow-fitconnect-stop", daemon=True).start()
+        if inbox.poll_seconds:
+            inbox.start()
+        return inbox
+
+    def poll_all(self) -> None:
+        """With polling on, start (again, every REREAD_SECONDS at most) the inbox of the
+        installation and of every tenant with FIT-Connect settings of its own; a tenant added
+        later is picked up then."""
+        if not self.settings.get("poll_seconds"):
+            return
+        now = time.monotonic()
+        with self._lock:
+            if self._polled_at is not None and now - self._polled_at < REREAD_SECONDS:
+                return
+            self._polled_at = now
+        for tenant_id in [None, *self.engine.tenant_connectors.tenants_with("fitconnect")]:
+            try:
+                self.for_tenant(tenant_id).start()
+            except Exception:  # noqa: BLE001 - one municipality's broken settings must not stop the others
+                log.exception("fitconnect: cannot poll for tenant %s", tenant_id or "(installation)")
+
+    def inboxes(self) -> list[FitConnectInbox]:
+        with self._lock:
+            return [inbox for _fingerprint, inbox in self._inboxes.values()]
+
+    def stop(self, timeout: float = 5.0) -> None:
+        with self._lock:
+            inboxes, self._inboxes = [inbox for _f, inbox in self._inboxes.values()], {}
+        for inbox in inboxes:
+            inbox.stop(timeout)
