@@ -163,19 +163,22 @@ USER_HELP = ("act as this person: only the form's fields are accepted and, for t
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--user", default="cli", help="who deploys (audit log)")
-def deploy(paths: tuple[str, ...], user: str) -> None:
+@click.option("--shared", is_flag=True,
+              help="for every tenant: the provider's process library, which each municipality may adapt with "
+                   "overrides (without it: for the --tenant only)")
+def deploy(paths: tuple[str, ...], user: str, shared: bool) -> None:
     """Deploy BPMN/DMN/form files or folders; prints KEY vN per process."""
     from engine.services.deploy import deploy as do_deploy, read_paths
 
     try:
-        result = do_deploy(_engine(), read_paths(list(paths)), actor=user)
+        result = do_deploy(_engine(), read_paths(list(paths)), actor=user, shared=shared)
     except AmtsflowError as exc:
         _fail(exc)
         return
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     for p in result.processes:
-        click.echo(f"{p.key} v{p.version}" + ("" if p.created else " (unchanged)"))
+        click.echo(f"{p.key} v{p.version}" + ("" if p.created else " (unchanged)") + (" for every tenant" if shared else ""))
 
 
 @main.command()

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.engine import Connection
 
 from engine.bootstrap import Engine
 from engine.domain.errors import DeploymentError, Problem
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
+from engine.persistence.scoping import for_all_tenants
 from engine.runtime.parsing import SCRIPT_SUFFIXES, ParsedBundle, ParsedProcess, SourceFile, parse_bundle
 from engine.services import audit, compat, schedules
 from engine.services.business_keys import service_policy
@@ -97,7 +98,10 @@ def deploy(engine: Engine, files: list[SourceFile], actor: str = "system", *, na
                 continue  # a deployed version another process calls: not deployed again
             needed = _needed_files(parsed, files + borrowed)
             content_hash = _content_hash(needed)
-            latest = latest_definition(conn, key)
+            # shared: compared with the library's own newest version, numbered above every
+            # tenant's (a tenant sees its own versions and the shared ones: none may collide)
+            latest = conn.execute(_LATEST_SHARED, {"key": key}).first() if shared else latest_definition(conn, key)
+            highest = conn.execute(_HIGHEST, {"key": key}).scalar() if shared else (latest.version if latest else None)
             if latest is not None and latest.content_hash == content_hash:
                 result.processes.append(DeployedProcess(key, latest.version, latest.id, False))
                 continue
@@ -114,7 +118,7 @@ def deploy(engine: Engine, files: list[SourceFile], actor: str = "system", *, na
             policy, policy_problems = service_policy(files, key)
             if problems or policy_problems:
                 raise DeploymentError(problems + policy_problems)
-            version = (latest.version + 1) if latest is not None else 1
+            version = (highest or 0) + 1
             definition_id = str(uuid.uuid4())
             conn.execute(insert(t.process_definitions).values(
                 id=definition_id, **({"tenant_id": None} if shared else {}), key=key, version=version, name=parsed.model.name, content_hash=content_hash,
@@ -124,7 +128,14 @@ def deploy(engine: Engine, files: list[SourceFile], actor: str = "system", *, na
                 created_at=now))
             engine.definitions.put(definition_id, parsed)
             timers = parsed.model.start_events()["timers"]
-            if timers or latest is not None:
+            if shared and timers:
+                raise DeploymentError([Problem(files[0].name, 0, key, (
+                    "a timer start event in a process deployed for every tenant: its cases would all start in "
+                    "one municipality; deploy it per tenant (amtsflow --tenant T deploy)"))])
+            if shared:   # the newest version of every tenant now: no start timer of an older one fires
+                conn.execute(for_all_tenants(delete(t.jobs).where(t.jobs.c.kind == "start_timer",
+                                                                  t.jobs.c.element_id == key)))
+            elif timers or latest is not None:
                 timer_problems = schedules.schedule(engine, conn, key, definition_id, timers,
                                                     parsed.model.timer_ends())
                 if timer_problems:
@@ -166,6 +177,14 @@ def _content_hash(files: list[SourceFile]) -> str:
 
 _LATEST = (select(t.process_definitions).where(t.process_definitions.c.key == bindparam("key"))
            .order_by(t.process_definitions.c.version.desc()).limit(1))
+
+
+_LATEST_SHARED = for_all_tenants(
+    select(t.process_definitions).where(t.process_definitions.c.key == bindparam("key"),
+                                        t.process_definitions.c.tenant_id.is_(None))
+    .order_by(t.process_definitions.c.version.desc()).limit(1))
+_HIGHEST = for_all_tenants(select(func.max(t.process_definitions.c.version))
+                           .where(t.process_definitions.c.key == bindparam("key")))
 
 
 def latest_definition(conn: Connection, key: str) -> Any:

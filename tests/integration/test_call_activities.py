@@ -194,7 +194,10 @@ def test_a_tenant_never_binds_another_tenants_called_process(uncached):
         assert _waits(engine, case_id) == ["neu"]                        # the provider's shared version
     with tenant_scope("stadt-a"):
         deploy_models(engine, "camunda/calls/call_latest.bpmn")
-        assert _waits(engine, cases.start_case(engine, "call_latest", {})) == ["alt"]   # its own v1 over shared v1
+        # the shared version is numbered above every tenant's own (v2 over stadt-a's v1): the newest
+        assert _waits(engine, cases.start_case(engine, "call_latest", {})) == ["neu"]
+        deploy_models(engine, "camunda/calls/called_v1.bpmn")          # stadt-a's own again: v3, the newest
+        assert _waits(engine, cases.start_case(engine, "call_latest", {})) == ["alt"]
 
 
 def test_recursive_call_through_an_expression_stops_at_the_depth_limit(uncached):

@@ -25,6 +25,7 @@ def runner(database_url, clock):
     def run(*args: str):
         return cli.invoke(main, list(args), obj=engine, catch_exceptions=False)
 
+    run.engine = engine  # type: ignore[attr-defined]
     yield run
     engine.db.dispose()
 
@@ -161,3 +162,59 @@ def test_complete_with_a_user_is_refused_unless_the_task_is_theirs(runner):
     assert nobody.exit_code == 1 and "no active account 'niemand'" in nobody.output
     assert json.loads(runner("case", case_id, "--json").output)["status"] != "completed"
     assert runner("complete", task["id"], "--data", "{}", "--user", "sb1").exit_code == 0
+
+
+def test_deploy_shared_gives_every_tenant_the_process_numbered_above_their_own(runner, tmp_path):
+    """The provider's library (issue 17) from the command line: every municipality starts it,
+    its versions never collide with a municipality's own ones, an unchanged file is not deployed
+    again, and a timer start event is refused (its cases would all start in one municipality)."""
+    from sqlalchemy import func, select
+
+    from engine.persistence import tables as t
+    from engine.tenancy import all_tenants
+
+    assert runner("tenants", "add", "musterstadt", "--name", "Stadt Musterstadt",
+                  "--path-prefix", "musterstadt").exit_code == 0
+    out = runner("deploy", "--shared", str(MODELS / "usertask.bpmn"))
+    assert out.exit_code == 0 and out.output.strip() == "usertask v1 for every tenant", out.output
+    assert runner("--tenant", "musterstadt", "start", "usertask", "--data", '{"antragsteller": "Erika"}').exit_code == 0
+    assert runner("start", "usertask", "--data", '{"antragsteller": "Max"}').exit_code == 0
+    assert runner("deploy", "--shared", str(MODELS / "usertask.bpmn")).output.strip() == \
+        "usertask v1 (unchanged) for every tenant"
+    changed = tmp_path / "usertask.bpmn"
+    changed.write_text((MODELS / "usertask.bpmn").read_text().replace('name="', 'name="Neu: ', 1))
+    assert runner("--tenant", "musterstadt", "deploy", str(changed)).output.strip() == "usertask v2"
+    assert runner("deploy", "--shared", str(MODELS / "usertask.bpmn")).output.strip() == \
+        "usertask v1 (unchanged) for every tenant"   # the library's newest: unchanged, whatever a tenant has
+    library = tmp_path / "library" / "usertask.bpmn"
+    library.parent.mkdir()
+    library.write_text((MODELS / "usertask.bpmn").read_text().replace('name="', 'name="Bibliothek: ', 1))
+    assert runner("deploy", "--shared", str(library)).output.strip() == "usertask v3 for every tenant"
+    with all_tenants("test"), runner.engine.db.connect() as conn:
+        versions = conn.execute(select(t.process_definitions.c.tenant_id, func.count()).group_by(
+            t.process_definitions.c.tenant_id).order_by(t.process_definitions.c.tenant_id)).all()
+    assert sorted(versions, key=str) == sorted([(None, 2), ("musterstadt", 1)], key=str)
+    out = runner("deploy", "--shared", str(MODELS / "reminder.bpmn"))
+    assert out.exit_code == 2 and "timer start event in a process deployed for every tenant" in out.output
+
+
+def test_a_shared_version_ends_the_start_timers_of_the_versions_it_supersedes(runner, tmp_path):
+    from sqlalchemy import select
+
+    from engine.persistence import tables as t
+    from engine.tenancy import all_tenants
+
+    assert runner("tenants", "add", "musterstadt", "--name", "Stadt Musterstadt",
+                  "--path-prefix", "musterstadt").exit_code == 0
+    assert runner("--tenant", "musterstadt", "deploy", str(MODELS / "reminder.bpmn")).output.strip() == "reminder v1"
+
+    def start_timers() -> list[str]:
+        with all_tenants("test"), runner.engine.db.connect() as conn:
+            return list(conn.execute(select(t.jobs.c.tenant_id).where(t.jobs.c.kind == "start_timer")).scalars())
+
+    assert start_timers() == ["musterstadt"]
+    plain = tmp_path / "reminder.bpmn"
+    plain.write_text((MODELS / "reminder.bpmn").read_text().replace(
+        '<bpmn:timerEventDefinition><bpmn:timeCycle>"R3/PT1H"</bpmn:timeCycle></bpmn:timerEventDefinition>', ""))
+    assert runner("deploy", "--shared", str(plain)).output.strip() == "reminder v2 for every tenant"
+    assert start_timers() == []
