@@ -88,11 +88,14 @@ def _fsync(path: Path) -> None:
 
 
 def _copy(source: sqlite3.Connection, target: Path, busy_seconds: float) -> None:
-    destination = sqlite3.connect(target, timeout=busy_seconds)
     try:
-        source.backup(destination, pages=-1)   # one step: a consistent snapshot of the source
-    finally:
-        destination.close()
+        destination = sqlite3.connect(target, timeout=busy_seconds)
+        try:
+            source.backup(destination, pages=-1)   # one step: a consistent snapshot of the source
+        finally:
+            destination.close()
+    except sqlite3.Error as exc:   # disk full, no permission, the database locked for busy_seconds
+        raise BackupRefused(f"copying to {target} failed: {exc}") from None
 
 
 def backup(database_url: str, target: Path, *, busy_seconds: float = 30.0) -> Snapshot:
@@ -162,6 +165,7 @@ def restore(database_url: str, source: Path, *, busy_seconds: float = 30.0) -> t
     if source == target.resolve():
         raise BackupRefused(f"{source} is the database itself")
     revision, cases = _check(source)
+    target.parent.mkdir(parents=True, exist_ok=True)   # a new machine's first start: no instance/ yet
     kept = None
     if target.exists():
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")

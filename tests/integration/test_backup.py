@@ -130,3 +130,13 @@ def test_postgresql_is_referred_to_its_own_tools_without_its_password() -> None:
     with pytest.raises(BackupRefused) as refused:
         backup("postgresql+psycopg://amtsflow:geheim@db.example/amtsflow", Path("x.dump"))
     assert "pg_dump" in str(refused.value) and "geheim" not in str(refused.value)
+
+
+def test_a_backup_restored_on_a_new_machine_creates_its_folder(live: Engine, tmp_path: Path) -> None:
+    from engine.persistence.backup import restore
+
+    started = {_start(live)}
+    assert _cli(live, "backup", str(tmp_path / "b.sqlite")).exit_code == 0
+    new = tmp_path / "neu" / "instance" / "amtsflow.sqlite"
+    restored, kept = restore(f"sqlite:///{new}", tmp_path / "b.sqlite")
+    assert kept is None and restored.cases == 1 and _case_ids(new) == started
