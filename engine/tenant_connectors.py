@@ -11,7 +11,8 @@ A tenant without settings for a connector, and every case of the default tenant 
 uses the installation's connector.
 
 The tenants' settings are read again after REREAD_SECONDS; a connector is built once per tenant
-and settings (a changed endpoint or secret builds a new one).
+and settings (a changed endpoint or secret builds a new one; the old one is closed RETIRE_SECONDS
+later, when the next one is built or the engine closes, since a running job may still call it).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from engine.persistence.tenant_tables import tenants
 from engine.ports import Connector
 
 REREAD_SECONDS = 30.0
+RETIRE_SECONDS = 600.0   # a connector replaced by changed settings is closed this long after (longer than any call)
 
 
 class TenantConnectorMissing(RuntimeError):
@@ -44,6 +46,7 @@ class TenantConnectors:
         self._lock = threading.Lock()
         self._read: dict[str, tuple[float, dict[str, Any]]] = {}          # tenant -> (when, its connectors)
         self._built: dict[tuple[str, str], tuple[str, Connector]] = {}    # (tenant, name) -> (settings' hash, connector)
+        self._retired: list[tuple[float, Connector]] = []                 # replaced ones, closed RETIRE_SECONDS later
 
     def get(self, tenant_id: str | None, name: str) -> Connector | None:
         """The connector ``name`` for a case of ``tenant_id`` (None: the installation's)."""
@@ -70,7 +73,12 @@ class TenantConnectors:
                 _close(connector)
                 return found[1]
             self._built[(tenant_id, name)] = (fingerprint, connector)
-        # one whose settings changed is left to the garbage collector: a job may still be using it
+            if found is not None:   # its settings changed: a job may still be calling the old one
+                self._retired.append((time.monotonic(), found[1]))
+            expired = [c for at, c in self._retired if time.monotonic() - at >= RETIRE_SECONDS]
+            self._retired = [(at, c) for at, c in self._retired if time.monotonic() - at < RETIRE_SECONDS]
+        for old in expired:   # closed once no call can still be using them (connections, pools)
+            _close(old)
         return connector
 
     def config(self, tenant_id: str | None, name: str, installation: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -107,8 +115,9 @@ class TenantConnectors:
 
     def close(self) -> None:
         with self._lock:
-            built, self._built = list(self._built.values()), {}
-        for _fingerprint, connector in built:
+            built, self._built = [c for _f, c in self._built.values()], {}
+            retired, self._retired = [c for _at, c in self._retired], []
+        for connector in built + retired:
             _close(connector)
 
 

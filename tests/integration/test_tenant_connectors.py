@@ -117,3 +117,26 @@ def test_a_tenants_payment_callbacks_are_checked_with_its_own_secret(engine, mon
     assert post("/musterstadt/api/v1/callbacks/payment", "musterstadt-callback-secret") == 200
     assert post("/api/v1/callbacks/payment", "musterstadt-callback-secret") == 401
     assert post("/api/v1/callbacks/payment", "installation-callback-secret") == 200
+
+
+def test_a_connector_replaced_by_changed_settings_is_closed_once_no_call_can_use_it(engine, monkeypatch):
+    """Changed settings build a new connector; the old one stays open while a running job may
+    still call it, and is closed RETIRE_SECONDS later (its HTTP connections), or when the engine
+    closes."""
+    from engine import tenant_connectors
+
+    closed: list[Any] = []
+    monkeypatch.setattr(tenant_connectors, "_close", closed.append)
+    clock = [1000.0]
+    monkeypatch.setattr(tenant_connectors.time, "monotonic", lambda: clock[0])
+    monkeypatch.setenv("MUSTERSTADT_PAY_TOKEN", "pay-musterstadt")
+    first = engine.connector("payment", "musterstadt")
+    monkeypatch.setenv("MUSTERSTADT_PAY_TOKEN", "pay-musterstadt-neu")   # a rotated secret
+    second = engine.connector("payment", "musterstadt")
+    assert second is not first and closed == []
+    clock[0] += tenant_connectors.RETIRE_SECONDS
+    monkeypatch.setenv("MUSTERSTADT_PAY_TOKEN", "pay-musterstadt")
+    third = engine.connector("payment", "musterstadt")
+    assert closed == [first] and third is not second
+    engine.tenant_connectors.close()
+    assert {id(c) for c in closed} == {id(first), id(second), id(third)}
