@@ -27,6 +27,7 @@ from prometheus_client.registry import Collector
 from engine import logcontext
 from engine.bootstrap import Engine
 from engine.services import heartbeats, operations_figures
+from engine.tenancy import all_tenants
 
 bp = Blueprint("ops", __name__)
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")   # a proxy's id, if it looks like one
@@ -50,27 +51,32 @@ def ready() -> tuple[Response, int]:
     return jsonify(status="ok" if healthy else "unavailable", checks=checks), 200 if healthy else 503
 
 
-def _may_read_metrics() -> bool:
+def _metrics_reader() -> str | None:
+    """Whose figures the caller may read: "installation" (every tenant's: the scrape token, the
+    provider's operators), "tenant" (an admin: their municipality's), None (refused)."""
     expected = os.environ.get("AMTSFLOW_METRICS_TOKEN", "")
     header = request.headers.get("Authorization", "")
     if expected and header.lower().startswith("bearer ") and hmac.compare_digest(
             header[7:].strip().encode(), expected.encode()):
-        return True
+        return "installation"
     user = g.get("user")
-    return user is not None and user.has_role("admin")
+    if user is not None and user.has_role("provider"):
+        return "installation"
+    return "tenant" if user is not None and user.has_role("admin") else None
 
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    if not _may_read_metrics():
+    reader = _metrics_reader()
+    if reader is None:
         status = 403 if g.get("user") is not None else 401
-        response = Response("metrics: an admin's token or AMTSFLOW_METRICS_TOKEN is required\n",
+        response = Response("metrics: AMTSFLOW_METRICS_TOKEN, a provider's or an admin's token is required\n",
                             status=status, mimetype="text/plain")
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="amtsflow metrics"'
         return response
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(EngineCollector(_engine()))
+    registry.register(EngineCollector(_engine(), installation=reader == "installation"))
     multiproc = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if multiproc:
         from prometheus_client import multiprocess
@@ -94,29 +100,40 @@ class _RegistryCollector(Collector):
 class EngineCollector(Collector):
     """Figures read from the database at scrape time (the same from every web process)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, *, installation: bool = False) -> None:
+        """``installation``: every tenant's figures (the operator's scrape), else the request's tenant's."""
+        self.engine, self.installation = engine, installation
 
     def collect(self) -> Iterator[Any]:
-        figures = operations_figures.snapshot(self.engine)
-        cases = GaugeMetricFamily("amtsflow_cases", "Cases by process and status", labels=["process", "status"])
-        for (process, status), count in sorted(figures.cases.items()):
-            cases.add_metric([process, status], count)
+        if self.installation:
+            with all_tenants("metrics: the installation's scrape (AMTSFLOW_METRICS_TOKEN or the provider role)"):
+                figures = operations_figures.snapshot(self.engine)
+        else:
+            figures = operations_figures.snapshot(self.engine)
+        cases = GaugeMetricFamily("amtsflow_cases", "Cases by tenant, process and status",
+                                  labels=["tenant", "process", "status"])
+        for (tenant, process, status), count in sorted(figures.cases.items()):
+            cases.add_metric([tenant, process, status], count)
         yield cases
-        tasks = GaugeMetricFamily("amtsflow_open_tasks", "Open user tasks by process", labels=["process"])
-        for process, count in sorted(figures.open_tasks.items()):
-            tasks.add_metric([process], count)
+        tasks = GaugeMetricFamily("amtsflow_open_tasks", "Open user tasks by tenant and process",
+                                  labels=["tenant", "process"])
+        for (tenant, process), count in sorted(figures.open_tasks.items()):
+            tasks.add_metric([tenant, process], count)
         yield tasks
-        due = GaugeMetricFamily("amtsflow_jobs_due", "Jobs due now (not suspended, retries left)", labels=["kind"])
-        overdue = GaugeMetricFamily("amtsflow_jobs_overdue",
-                                    f"Jobs due for more than {operations_figures.OVERDUE_SECONDS} s", labels=["kind"])
-        for kind, count in sorted(figures.jobs_due.items()):
-            due.add_metric([kind], count)
-        for kind, count in sorted(figures.jobs_overdue.items()):
-            overdue.add_metric([kind], count)
+        due = GaugeMetricFamily("amtsflow_jobs_due", "Jobs due now (not suspended, retries left)",
+                                labels=["tenant", "kind"])
+        overdue = GaugeMetricFamily("amtsflow_jobs_overdue", f"Jobs due for more than "
+                                    f"{operations_figures.OVERDUE_SECONDS} s", labels=["tenant", "kind"])
+        for (tenant, kind), count in sorted(figures.jobs_due.items()):
+            due.add_metric([tenant, kind], count)
+        for (tenant, kind), count in sorted(figures.jobs_overdue.items()):
+            overdue.add_metric([tenant, kind], count)
         yield due
         yield overdue
-        yield GaugeMetricFamily("amtsflow_incidents_open", "Open incidents", value=figures.incidents_open)
+        incidents = GaugeMetricFamily("amtsflow_incidents_open", "Open incidents by tenant", labels=["tenant"])
+        for tenant, count in sorted(figures.incidents_open.items()):
+            incidents.add_metric([tenant], count)
+        yield incidents
         yield GaugeMetricFamily("amtsflow_workers_live", "Job workers seen in the last "
                                 f"{heartbeats.LIVE_SECONDS:.0f} s", value=len(figures.workers))
         yield from _worker_metrics(figures.workers)

@@ -19,29 +19,37 @@ OVERDUE_SECONDS = 60   # a due job no worker took within a minute: workers are m
 
 @dataclass(frozen=True)
 class OperationsFigures:
-    cases: dict[tuple[str, str], int]          # (process key, status) -> count
-    open_tasks: dict[str, int]                 # process key -> open user tasks
-    jobs_due: dict[str, int]                   # job kind -> due now
-    jobs_overdue: dict[str, int]               # job kind -> due for more than OVERDUE_SECONDS
-    incidents_open: int
-    workers: list[dict[str, Any]]              # live workers with their counters
+    """Per tenant: a provider's scrape covers every municipality (all_tenants scope), a tenant's
+    admin sees their own (the scope of the request)."""
+
+    cases: dict[tuple[str, str, str], int]     # (tenant, process key, status) -> count
+    open_tasks: dict[tuple[str, str], int]     # (tenant, process key) -> open user tasks
+    jobs_due: dict[tuple[str, str], int]       # (tenant, job kind) -> due now
+    jobs_overdue: dict[tuple[str, str], int]   # (tenant, job kind) -> due for more than OVERDUE_SECONDS
+    incidents_open: dict[str, int]             # tenant -> open incidents
+    workers: list[dict[str, Any]]              # live workers with their counters (the installation's)
 
 
 def snapshot(engine: Engine) -> OperationsFigures:
+    """The figures of the current scope's tenants (one, or every one under all_tenants)."""
     now = engine.clock.now()
     c, w, j, i = t.cases, t.work_items, t.jobs, t.incidents
     runnable = (j.c.suspended.is_(False), j.c.retries > 0)
     with engine.db.connect() as conn:
-        cases = {(row[0], row[1]): row[2] for row in conn.execute(
-            select(c.c.process_key, c.c.status, func.count()).group_by(c.c.process_key, c.c.status))}
-        tasks = {row[0]: row[1] for row in conn.execute(
-            select(w.c.process_key, func.count()).where(w.c.state == "open").group_by(w.c.process_key))}
-        due = {row[0]: row[1] for row in conn.execute(
-            select(j.c.kind, func.count()).where(j.c.due_at <= now, *runnable).group_by(j.c.kind))}
-        overdue = {row[0]: row[1] for row in conn.execute(
-            select(j.c.kind, func.count()).where(j.c.due_at <= now - timedelta(seconds=OVERDUE_SECONDS),
-                                                 *runnable).group_by(j.c.kind))}
-        incidents = conn.execute(select(func.count()).select_from(i).where(i.c.status == "open")).scalar_one()
+        cases = {(row[0], row[1], row[2]): row[3] for row in conn.execute(
+            select(c.c.tenant_id, c.c.process_key, c.c.status, func.count())
+            .group_by(c.c.tenant_id, c.c.process_key, c.c.status))}
+        tasks = {(row[0], row[1]): row[2] for row in conn.execute(
+            select(w.c.tenant_id, w.c.process_key, func.count()).where(w.c.state == "open")
+            .group_by(w.c.tenant_id, w.c.process_key))}
+        due = {(row[0], row[1]): row[2] for row in conn.execute(
+            select(j.c.tenant_id, j.c.kind, func.count()).where(j.c.due_at <= now, *runnable)
+            .group_by(j.c.tenant_id, j.c.kind))}
+        overdue = {(row[0], row[1]): row[2] for row in conn.execute(
+            select(j.c.tenant_id, j.c.kind, func.count()).where(
+                j.c.due_at <= now - timedelta(seconds=OVERDUE_SECONDS), *runnable).group_by(j.c.tenant_id, j.c.kind))}
+        incidents = {row[0]: row[1] for row in conn.execute(
+            select(i.c.tenant_id, func.count()).where(i.c.status == "open").group_by(i.c.tenant_id))}
     return OperationsFigures(cases=cases, open_tasks=tasks, jobs_due=due, jobs_overdue=overdue,
                              incidents_open=incidents, workers=heartbeats.live_workers(engine))
 

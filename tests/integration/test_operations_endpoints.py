@@ -110,12 +110,12 @@ def test_metrics_parse_and_count_what_the_database_holds(app: Any, engine: Engin
     assert response.headers["Content-Type"].startswith("text/plain")
     families = _families(response.get_data(as_text=True))
 
-    [running] = [s for s in families["amtsflow_cases"].samples if s.labels == {"process": "usertask",
-                                                                               "status": "waiting"}]
+    [running] = [s for s in families["amtsflow_cases"].samples if s.labels == {
+        "tenant": "default", "process": "usertask", "status": "waiting"}]
     assert running.value == 3
     [tasks] = families["amtsflow_open_tasks"].samples
-    assert tasks.labels == {"process": "usertask"} and tasks.value == 3
-    assert families["amtsflow_incidents_open"].samples[0].value == 0
+    assert tasks.labels == {"tenant": "default", "process": "usertask"} and tasks.value == 3
+    assert families["amtsflow_incidents_open"].samples == []
     assert families["amtsflow_workers_live"].samples[0].value == 1
     latency = {s.labels["le"]: s.value for s in families["amtsflow_job_latency_seconds"].samples
                if s.name.endswith("_bucket")}
@@ -169,3 +169,34 @@ def test_a_forged_request_id_is_replaced(app: Any) -> None:
         response = app.test_client().get("/health/live", headers={"X-Request-ID": forged})
         assert response.headers["X-Request-ID"] != forged
         assert len(response.headers["X-Request-ID"]) == 32
+
+
+def test_the_operator_s_scrape_covers_every_tenant_an_admin_sees_their_own(
+        app: Any, engine: Engine, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A regional provider alerts on overdue jobs and open incidents of every municipality: the
+    scrape token (and the provider role) reads every tenant's figures, labelled by tenant; a
+    municipality's admin reads only theirs (before, every scrape counted the default tenant's)."""
+    from engine.services import tenants
+    from engine.tenancy import tenant_scope
+
+    tenants.add_tenant(engine, "musterstadt", "Stadt Musterstadt", path_prefix="musterstadt")
+    for tenant, count in (("default", 1), ("musterstadt", 2)):
+        with tenant_scope(tenant):
+            deploy(engine, read_paths([str(model("wait.bpmn"))]), actor="test")
+            for _ in range(count):
+                cases.start_case(engine, "wait", {"dauer": "PT1H"}, actor="test", internal=True)
+    with tenant_scope("musterstadt"):
+        identity.create_user(engine, "ms-admin", "Admin Musterstadt", roles=["admin"])
+        ms_token = identity.create_api_token(engine, "ms-admin", "dashboard")[1]
+    clock.advance(timedelta(hours=2))
+    monkeypatch.setenv("AMTSFLOW_METRICS_TOKEN", "s3cret-scrape-token")
+    client = app.test_client()
+
+    def overdue(path: str, token: str) -> dict[str, float]:
+        families = _families(client.get(path, headers={"Authorization": f"Bearer {token}"}).get_data(as_text=True))
+        assert {s.labels["tenant"] for s in families["amtsflow_cases"].samples} <= set(
+            s.labels["tenant"] for s in families["amtsflow_jobs_overdue"].samples)
+        return {s.labels["tenant"]: s.value for s in families["amtsflow_jobs_overdue"].samples}
+
+    assert overdue("/metrics", "s3cret-scrape-token") == {"default": 1, "musterstadt": 2}
+    assert overdue("/musterstadt/metrics", ms_token) == {"musterstadt": 2}
