@@ -324,15 +324,27 @@ def incidents_group() -> None:
 
 @incidents_group.command("list")
 @click.option("--json", "as_json", is_flag=True)
-def incident_list(as_json: bool) -> None:
+@click.option("--all-tenants", is_flag=True,
+              help="every municipality's open incidents, each with its tenant (act on one with --tenant T)")
+def incident_list(as_json: bool, all_tenants: bool) -> None:
     from engine.services.incidents import list_incidents
 
-    rows = list_incidents(_engine())
+    engine = _engine()
+    if not all_tenants:
+        rows: list[Any] = list(list_incidents(engine))
+    else:
+        from engine.services.tenants import list_tenants
+
+        rows = []
+        for municipality in list_tenants(engine):
+            with tenant_scope(municipality.id):
+                rows += [{"tenant": municipality.id, **r} for r in list_incidents(engine)]
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     for r in rows:
-        click.echo(f"{r['id']}  case={r['case_id']}  {r['element_id'] or '-'}  {r['message']}")
+        tenant = f"tenant={r['tenant']}  " if all_tenants else ""
+        click.echo(f"{r['id']}  {tenant}case={r['case_id']}  {r['element_id'] or '-'}  {r['message']}")
 
 
 @incidents_group.command("show")

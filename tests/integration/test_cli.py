@@ -218,3 +218,22 @@ def test_a_shared_version_ends_the_start_timers_of_the_versions_it_supersedes(ru
         '<bpmn:timerEventDefinition><bpmn:timeCycle>"R3/PT1H"</bpmn:timeCycle></bpmn:timerEventDefinition>', ""))
     assert runner("deploy", "--shared", str(plain)).output.strip() == "reminder v2 for every tenant"
     assert start_timers() == []
+
+
+def test_incidents_of_every_municipality_at_once(runner):
+    """An operator of a regional installation lists every tenant's open incidents in one command,
+    each with its tenant, to act on it with --tenant."""
+    assert runner("tenants", "add", "musterstadt", "--name", "Stadt Musterstadt",
+                  "--path-prefix", "musterstadt").exit_code == 0
+    failed = {}
+    for tenant in ("default", "musterstadt"):   # the called process is deployed nowhere: an incident
+        assert runner("--tenant", tenant, "deploy", str(MODELS / "camunda/calls/call_latest.bpmn")).exit_code == 0
+        failed[tenant] = runner("--tenant", tenant, "start", "call_latest").output.strip().splitlines()[-1]
+    own = runner("incidents", "list").output.strip().splitlines()
+    assert len(own) == 1 and "tenant=" not in own[0]
+    every = runner("incidents", "list", "--all-tenants").output.strip().splitlines()
+    assert sorted(line.split()[1] for line in every) == ["tenant=default", "tenant=musterstadt"]
+    rows = json.loads(runner("incidents", "list", "--all-tenants", "--json").output)
+    assert sorted(r["tenant"] for r in rows) == ["default", "musterstadt"]
+    ms = next(r for r in rows if r["tenant"] == "musterstadt")
+    assert runner("--tenant", "musterstadt", "incidents", "show", ms["id"]).exit_code == 0
