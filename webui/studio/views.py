@@ -48,13 +48,16 @@ def upload() -> Any:
     limits = Limits(current_app.config["AMTSFLOW_MAX_ZIP_ENTRIES"], current_app.config["AMTSFLOW_MAX_ZIP_BYTES"])
     user = current_user()
     assert user is not None
+    shared = request.form.get("shared") == "ja"   # the provider's library: every tenant sees it
+    if shared and not user.has_role("provider"):
+        abort(403)
     try:
-        result = deploy(engine(), source_files(uploads, limits), actor=user.username)
+        result = deploy(engine(), source_files(uploads, limits), actor=user.username, shared=shared)
     except DeploymentError as exc:
         return render_template("studio/report.html", problems=[shown(p) for p in exc.problems], result=None,
-                               warnings=[], names=[n for n, _ in uploads]), 400
+                               warnings=[], names=[n for n, _ in uploads], shared=shared), 400
     return render_template("studio/report.html", problems=[], result=result, names=[n for n, _ in uploads],
-                           warnings=[shown(w) for w in result.warnings])
+                           warnings=[shown(w) for w in result.warnings], shared=shared)
 
 
 @bp.get("/prozesse/<key>")
