@@ -71,8 +71,11 @@ def test_modeler_sees_its_errors_in_camundas_shape(rest: Server) -> None:
     broken = _deploy(rest, rest.basic("po"), b"<definitions><process id='x' isExecutable='true'>", "kaputt.bpmn")
     assert broken.status_code == 400
     assert broken.json()["message"].startswith("ENGINE-09005 Could not parse BPMN process.")  # Modeler's parse hint
-    tenant = _deploy(rest, rest.basic("po"), extra=[("tenant-id", (None, "stadt-a"))])
-    assert tenant.status_code == 400 and tenant.json()["type"] == "InvalidRequestException"
+    tenant = _deploy(rest, rest.basic("po"), extra=[("tenant-id", (None, "stadt-a"))])   # another municipality
+    assert tenant.status_code == 403 and tenant.json()["type"] == "AuthorizationException"
+    assert "acts for tenant 'default'" in tenant.json()["message"]
+    own = _deploy(rest, rest.basic("po"), extra=[("tenant-id", (None, "default"))])     # its own: as without
+    assert own.status_code == 200, own.text
     missing = requests.post(f"{rest.rest}/process-definition/key/gibt-es-nicht/start", json={},
                             headers=rest.basic("po"), timeout=10)
     assert missing.status_code == 404 and set(missing.json()) >= {"type", "message"}

@@ -10,6 +10,7 @@ from engine.services import cases, definitions
 from engine.services.definitions import Definition, Deployment
 from engine.services.deploy import deploy
 from engine.services.identity import BUSINESS_KEY_SCOPE
+from engine.tenancy import tenant_or_none
 from webui.auth import engine
 from webui.engine_rest.base import STAFF, RestError, body, bp, int_arg, require, user
 from webui.engine_rest.variables import camunda_date, typed_all, untyped_all
@@ -70,8 +71,11 @@ def create_deployment() -> Any:
     (we always filter duplicates by content)."""
     require("owner")
     form = request.form
-    if form.get("tenant-id"):
-        raise RestError(400, "amtsflow has no tenants here: leave the tenant id empty")
+    wanted, acting = (form.get("tenant-id") or "").strip(), tenant_or_none()
+    if wanted and wanted != acting:   # a deployment belongs to the municipality the request acts for
+        raise RestError(403, f"this request acts for tenant '{acting}' (its address and account): it cannot deploy "
+                             f"for tenant '{wanted}'; leave the tenant id empty or give '{acting}'",
+                        "AuthorizationException")
     uploads = [(f.filename or name, f.read()) for name, f in request.files.items(multi=True)]
     if not uploads:
         raise RestError(400, "No deployment resources contained in the request")
