@@ -99,7 +99,9 @@ def test_fetch_filters_and_variables(rest: Server) -> None:
     _start(rest, "Erika", 5)
     assert _fetch(rest, "a", processDefinitionKey="anderer-prozess") == []
     assert _fetch(rest, "a", businessKey="kein-solcher") == []
-    [task] = _fetch(rest, "a", variables=["betrag"])
+    assert _fetch(rest, "a", tenantIdIn=["stadt-b"]) == []       # another municipality's tasks: never
+    # a client configured with its own tenant (camunda-external-task-client's tenantIdIn) gets its tasks
+    [task] = _fetch(rest, "a", variables=["betrag"], tenantIdIn=["default"])
     assert task["variables"] == {"betrag": {"type": "Integer", "value": 5, "valueInfo": {}}}
     refused = rest.client.post(FETCH, headers=rest.bearer(), json={"workerId": "a", "topics": "pruefen"})
     assert refused.status_code == 400 and set(refused.get_json()) >= {"type", "message"}

@@ -37,8 +37,9 @@ def _topic(entry: Any) -> TopicRequest:
         raise RestError(400, "Each topic needs a topicName and a lockDuration")
     if entry.get("processVariables"):
         raise RestError(400, "Filtering topics by processVariables is not supported by amtsflow")
-    if entry.get("tenantIdIn"):
-        return TopicRequest(entry["topicName"], 1, process_keys=[])   # no tenants here: nothing matches
+    tenants = _names(entry.get("tenantIdIn"), "tenantIdIn")
+    if tenants and tenant_or_none() not in tenants:   # tasks never cross municipalities: another's, nothing
+        return TopicRequest(entry["topicName"], 1, process_keys=[])
     keys = _names(entry.get("processDefinitionKeyIn"), "processDefinitionKeyIn")
     if isinstance(entry.get("processDefinitionKey"), str):
         keys = [entry["processDefinitionKey"]]
