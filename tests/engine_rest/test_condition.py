@@ -56,4 +56,5 @@ def test_post_condition_starts_the_processes_whose_condition_holds(rest: Server)
     assert rest.client.post(url, headers=rest.basic("sb1"), json={"businessKey": 5}).status_code == 400
     missing = rest.client.post(url, headers=rest.basic("sb1"), json={"processDefinitionId": "nonExistingId"})
     assert missing.status_code == 404
-    assert rest.client.post(url, headers=rest.basic("sb1"), json={"tenantId": "beispieldorf"}).status_code == 400
+    assert rest.client.post(url, headers=rest.basic("sb1"), json={"tenantId": "beispieldorf"}).status_code == 403
+    assert rest.client.post(url, headers=rest.basic("sb1"), json={"withoutTenantId": True}).status_code == 400

@@ -32,8 +32,11 @@ def test_local_correlation_keys_reach_one_instance_and_all_reaches_each(rest: Se
     none = _post(rest, processInstanceId=case, localCorrelationKeys={"stelle": {"value": "x", "type": "String"}})
     assert none.status_code == 400 and none.get_json()["type"] == "RestException"
 
+    elsewhere = _post(rest, processInstanceId=case, tenantId="beispieldorf",
+                      localCorrelationKeys={"stelle": {"value": "b", "type": "String"}})
+    assert elsewhere.status_code == 403 and elsewhere.get_json()["type"] == "AuthorizationException"
     one = _post(rest, processInstanceId=case, localCorrelationKeys={"stelle": {"value": "b", "type": "String"}},
-                resultEnabled=True)
+                resultEnabled=True, tenantId="default")   # its own tenant named: as without
     assert one.status_code == 200, one.get_data(as_text=True)
     assert [r["execution"]["processInstanceId"] for r in one.get_json()] == [case]
     assert _open(rest, case) == ["pruefen"]

@@ -1,7 +1,8 @@
 """POST /engine-rest/signal as Camunda's REST API answers it: every case waiting for the signal
 receives it with its variables (204); ``executionId`` (a process instance id here) limits it to
-that case, 400 when that case does not wait for it; no name is 400; ``tenantId`` cannot name
-another municipality (tests/security/test_tenant_isolation.py checks that it stays in its own)."""
+that case, 400 when that case does not wait for it; no name is 400; ``tenantId`` may name only
+the request's own municipality, another is 403 (tests/security/test_tenant_isolation.py checks that it
+stays in its own)."""
 
 from __future__ import annotations
 
@@ -27,11 +28,11 @@ def test_a_signal_reaches_one_execution_or_every_waiting_case(rest: Server) -> N
     assert rest.client.post(signal, json={"name": "fristverlaengerung"}).status_code == 401
     nameless = rest.client.post(signal, headers=rest.bearer(), json={"variables": {}})
     assert nameless.status_code == 400 and nameless.get_json()["message"] == "No signal name given"
-    assert rest.client.post(signal, headers=rest.bearer(), json={"name": "fristverlaengerung",
-                                                                 "tenantId": "beispieldorf"}).status_code == 400
+    other = rest.client.post(signal, headers=rest.bearer(), json={"name": "fristverlaengerung", "tenantId": "beispieldorf"})
+    assert other.status_code == 403 and other.get_json()["type"] == "AuthorizationException"
 
-    one = rest.client.post(signal, headers=rest.bearer(), json={
-        "name": "fristverlaengerung", "executionId": first,
+    one = rest.client.post(signal, headers=rest.bearer(), json={   # its own tenant named: as without
+        "name": "fristverlaengerung", "executionId": first, "tenantId": "default",
         "variables": {"neueFrist": {"value": "2026-03-31", "type": "String"}}})
     assert one.status_code == 204, one.get_data(as_text=True)
     done = queries.get_case(rest.engine, first)

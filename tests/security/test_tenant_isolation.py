@@ -256,7 +256,7 @@ def test_messages_and_signals_stay_in_their_tenant(iso: Iso) -> None:
         thrown = client.post(path, json={"name": "fristverlaengerung"}, headers=bearer)
         assert thrown.status_code == 204, (path, thrown.get_data(as_text=True))
     foreign = client.post(f"/{A}/engine-rest/signal", json={"name": "fristverlaengerung", "tenantId": B}, headers=bearer)
-    assert foreign.status_code == 400, foreign.get_data(as_text=True)
+    assert foreign.status_code == 403, foreign.get_data(as_text=True)   # B named by A's token: refused
     with all_tenants("isolation test: run every tenant's jobs"):
         JobExecutor(engine, "isolation").run_until_idle()
     with tenant_scope(A):            # each reached its case in A

@@ -145,6 +145,18 @@ def body() -> dict[str, Any]:
     return data
 
 
+def own_tenant(value: Any, field: str) -> None:
+    """Camunda's tenant id in a request (``tenantId``, ``tenant-id``): accepted when it names the
+    municipality the request acts for (its address and account), as if it were left out; another
+    one is refused with 403, since nothing here crosses municipalities."""
+    if value is None or value == "":
+        return
+    acting = tenant_or_none()
+    if value != acting:
+        raise RestError(403, f"this request acts for tenant '{acting}' (its address and account): {field} "
+                             f"'{value}' names another; leave it out or give '{acting}'", "AuthorizationException")
+
+
 def int_arg(name: str, default: int, maximum: int = 500) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":

@@ -10,9 +10,8 @@ from engine.services import cases, definitions
 from engine.services.definitions import Definition, Deployment
 from engine.services.deploy import deploy
 from engine.services.identity import BUSINESS_KEY_SCOPE
-from engine.tenancy import tenant_or_none
 from webui.auth import engine
-from webui.engine_rest.base import STAFF, RestError, body, bp, int_arg, require, user
+from webui.engine_rest.base import STAFF, RestError, body, bp, int_arg, own_tenant, require, user
 from webui.engine_rest.variables import camunda_date, typed_all, untyped_all
 from webui.studio.upload import Limits, source_files
 
@@ -71,11 +70,7 @@ def create_deployment() -> Any:
     (we always filter duplicates by content)."""
     require("owner")
     form = request.form
-    wanted, acting = (form.get("tenant-id") or "").strip(), tenant_or_none()
-    if wanted and wanted != acting:   # a deployment belongs to the municipality the request acts for
-        raise RestError(403, f"this request acts for tenant '{acting}' (its address and account): it cannot deploy "
-                             f"for tenant '{wanted}'; leave the tenant id empty or give '{acting}'",
-                        "AuthorizationException")
+    own_tenant((form.get("tenant-id") or "").strip(), "tenant-id")   # a deployment is the request's tenant's
     uploads = [(f.filename or name, f.read()) for name, f in request.files.items(multi=True)]
     if not uploads:
         raise RestError(400, "No deployment resources contained in the request")
@@ -193,8 +188,9 @@ def evaluate_conditions() -> Any:
     for name, value in (("businessKey", business_key), ("processDefinitionId", definition_id)):
         if value is not None and not isinstance(value, str):
             raise RestError(400, f"{name} must be a text")
-    if data.get("tenantId") is not None or data.get("withoutTenantId"):
-        raise RestError(400, "tenantId/withoutTenantId: conditions are evaluated for the tenant you are signed in to")
+    own_tenant(data.get("tenantId"), "tenantId")
+    if data.get("withoutTenantId"):
+        raise RestError(400, "withoutTenantId: conditions are evaluated for the tenant you are signed in to")
     if business_key is not None and not user().has_scope(BUSINESS_KEY_SCOPE):
         raise RestError(403, "Choosing the business key needs an API token with the scope 'business_key'; "
                              "leave businessKey out and amtsflow assigns one.", "AuthorizationException")

@@ -12,7 +12,7 @@ from engine.services.identity import BUSINESS_KEY_SCOPE, MESSAGE_SCOPE
 from engine.services.instance_query import InstanceQuery, count_open_cases, list_open_cases, parse_variables
 from engine.services.read_models import CaseView
 from webui.auth import engine
-from webui.engine_rest.base import STAFF, RestError, body, bp, int_arg, require, user
+from webui.engine_rest.base import STAFF, RestError, body, bp, int_arg, own_tenant, require, user
 from webui.engine_rest.variables import typed_all, untyped_all
 
 ENDED = ("completed", "cancelled")
@@ -114,6 +114,7 @@ def correlate() -> Any:
     instance = data.get("processInstanceId")
     if instance is not None and not isinstance(instance, str):
         raise RestError(400, "processInstanceId must be a text")
+    own_tenant(data.get("tenantId"), "tenantId")   # correlated within the request's municipality only
     if messages.reserved_for_systems(engine(), name) and not user().has_scope(MESSAGE_SCOPE + name):
         raise RestError(403, f"The message '{name}' is reserved for back-office systems with an API token "
                              f"scoped 'message:{name}'.", "AuthorizationException")
@@ -144,7 +145,7 @@ def throw_signal() -> Any:
     waiting for ``name`` receives it with ``variables``, and every process with a signal start
     event for it starts a case; with ``executionId`` (a process instance id here: we have no
     executions of our own) only that case's waits, and 400 when it does not wait for it. A
-    signal never crosses municipalities: ``tenantId`` cannot name another one."""
+    signal never crosses municipalities: ``tenantId`` may name only the request's own (403 otherwise)."""
     require(*STAFF)
     data = body()
     name = data.get("name")
@@ -153,9 +154,7 @@ def throw_signal() -> Any:
     execution = data.get("executionId")
     if execution is not None and not isinstance(execution, str):
         raise RestError(400, "executionId must be a text")
-    if data.get("tenantId") is not None:
-        raise RestError(400, "tenantId is not supported: a signal reaches the cases of the municipality "
-                             "this request acts for (its address or API token)")
+    own_tenant(data.get("tenantId"), "tenantId")   # a signal reaches the request's municipality's cases only
     delivered = messages.broadcast_signal(engine(), name, untyped_all(data.get("variables"), "variables"),
                                           actor=user().username, only_case=execution)
     if execution is not None and not delivered:
