@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -124,8 +125,15 @@ def demo(port: int, host: str, seed: bool, simulator_port: int) -> None:
         click.echo(f"  {username:<16} {password}")
     click.echo("Citizens sign in through the demo identity provider on the portal. Stop with Ctrl+C.")
     sys.stdout.flush()
+
+    def stop(*_: Any) -> None:   # SIGTERM (systemd, docker stop, a terminal closed) as Ctrl+C: the clean-up runs
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         serve(app, host=host, port=port, threads=8, ident="amtsflow")
+    except KeyboardInterrupt:
+        pass
     finally:
         worker.stop()
         worker.join(timeout=10)  # lets it unlock the jobs handed to it

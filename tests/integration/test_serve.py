@@ -98,3 +98,38 @@ def test_sqlite_serves_from_one_process_and_refuses_more(sqlite_url):
     refused = subprocess.run([sys.executable, "-c", "from webui.cli import main; main()", "serve", "--processes", "3"],
                              cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2 and "one writer at a time" in refused.stderr
+
+
+def test_demo_stops_on_sigterm_as_on_ctrl_c(tmp_path):
+    """`amtsflow demo` under systemd or `docker stop` gets SIGTERM: it cleans up as on Ctrl+C (the
+    job worker hands its jobs back and leaves the heartbeat table, the simulators stop), exit 0.
+    Before, the process died at once and its worker stayed 'live' for 30 s, its jobs locked."""
+    import sqlite3
+
+    database = tmp_path / "demo.sqlite"
+    port = _free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("AMTSFLOW_")}
+    environ.update(AMTSFLOW_DATABASE_URL=f"sqlite:///{database}")
+    proc = subprocess.Popen([sys.executable, "-c", "from webui.cli import main; main()", "demo", "--port", str(port),
+                             "--no-seed", "--simulator-port", "0"], cwd=ROOT, env=environ, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:   # its worker has beaten
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        else:
+            raise AssertionError("the demo did not become ready")
+    finally:
+        code, out = _stop(proc)
+    assert code == 0, out
+    conn = sqlite3.connect(database)
+    try:
+        assert conn.execute("SELECT count(*) FROM workers").fetchone()[0] == 0, out
+    finally:
+        conn.close()
