@@ -6,9 +6,8 @@ import sys
 import time
 
 import click
-from click.core import ParameterSource
 
-from webui.cli_engine import command_engine
+from webui.cli_engine import command_engine, installation_tenants
 
 PROGRESS_SECONDS = 5.0   # at most one progress line on stderr per this many seconds
 
@@ -46,17 +45,10 @@ def replay(process_key: str | None, sample: int | None) -> None:
     Checks every tenant's cases (the upgrade concerns the whole installation) unless a tenant is
     named with --tenant or AMTSFLOW_TENANT. Exit status 1 when any differs."""
     from engine.services.replay_waits import count_open, replay as replay_open
-    from engine.services.tenants import list_tenants
-    from engine.tenancy import current_tenant, tenant_scope
+    from engine.tenancy import tenant_scope
 
     engine = command_engine()
-    root = click.get_current_context().find_root()
-    if root.get_parameter_source("tenant") in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
-        tenant_ids = [current_tenant()]
-        click.echo(f"replay: only tenant {tenant_ids[0]} (named with --tenant or AMTSFLOW_TENANT); "
-                   "without it every tenant's cases are checked", err=True)
-    else:
-        tenant_ids = [tenant.id for tenant in list_tenants(engine)]
+    tenant_ids = installation_tenants(engine)
     total = 0
     for tenant_id in tenant_ids:
         with tenant_scope(tenant_id):

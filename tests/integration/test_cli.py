@@ -237,3 +237,51 @@ def test_incidents_of_every_municipality_at_once(runner):
     assert sorted(r["tenant"] for r in rows) == ["default", "musterstadt"]
     ms = next(r for r in rows if r["tenant"] == "musterstadt")
     assert runner("--tenant", "musterstadt", "incidents", "show", ms["id"]).exit_code == 0
+
+
+def test_audit_verify_finds_a_chain_whose_last_events_were_removed(runner):
+    """The links alone cannot show that a chain's last events were deleted (who decided is
+    gone, the rest still chains): the case row names the head, and audit-verify compares."""
+    from sqlalchemy import delete, func, select
+
+    from engine.persistence import tables as t
+
+    runner("deploy", str(MODELS / "usertask.bpmn"))
+    case_id = runner("start", "usertask", "--data", '{"antragsteller": "Erika"}').output.strip()
+    [task] = json.loads(runner("tasks", "--case", case_id, "--json").output)
+    assert runner("complete", task["id"], "--data", "{}", "--user", "sb1").exit_code == 0
+    assert runner("audit-verify", case_id).output.strip() == "audit chain intact"
+    with runner.engine.db.begin() as conn:
+        last = conn.execute(select(func.max(t.audit_events.c.id)).where(t.audit_events.c.case_id == case_id)).scalar()
+        conn.execute(delete(t.audit_events).where(t.audit_events.c.id == last))
+    out = runner("audit-verify", case_id)
+    assert out.exit_code == 1 and "events at the end were removed" in out.output
+    unknown = runner("audit-verify", "00000000-0000-0000-0000-000000000000")
+    assert unknown.exit_code == 1 and "no such case" in unknown.output
+
+
+def test_audit_verify_all_checks_every_case_of_every_tenant(runner, monkeypatch):
+    from sqlalchemy import update
+
+    from engine.persistence import tables as t
+    from engine.services import audit
+    from engine.tenancy import tenant_scope
+
+    monkeypatch.setattr(audit, "VERIFY_BATCH", 2)   # several batches
+    assert runner("tenants", "add", "musterstadt", "--name", "Stadt Musterstadt",
+                  "--path-prefix", "musterstadt").exit_code == 0
+    started = {}
+    for tenant in ("default", "musterstadt"):
+        assert runner("--tenant", tenant, "deploy", str(MODELS / "usertask.bpmn")).exit_code == 0
+        started[tenant] = [runner("--tenant", tenant, "start", "usertask", "--data", '{"antragsteller": "E"}')
+                           .output.strip() for _ in range(3)]
+    out = runner("audit-verify", "--all")
+    assert out.exit_code == 0 and out.stdout.strip() == "audit chain intact" and "6 case(s) checked" in out.stderr
+    with tenant_scope("musterstadt"), runner.engine.db.begin() as conn:   # one event's actor rewritten
+        conn.execute(update(t.audit_events).where(t.audit_events.c.case_id == started["musterstadt"][1])
+                     .values(actor="jemand-anderes"))
+    out = runner("audit-verify", "--all")
+    assert out.exit_code == 1 and out.stdout.strip() == "1 problem(s)"
+    assert "tenant musterstadt: event " in out.stderr and "content was changed" in out.stderr
+    named = runner("--tenant", "default", "audit-verify", "--all")
+    assert named.exit_code == 0 and "3 case(s) checked" in named.stderr
