@@ -332,7 +332,8 @@ class FitConnectInboxes:
             if self._polled_at is not None and now - self._polled_at < REREAD_SECONDS:
                 return
             self._polled_at = now
-        for tenant_id in [None, *self.engine.tenant_connectors.tenants_with("fitconnect")]:
+        installation = [None] if self.installation.get("fitconnect_url") else []   # a destination of its own
+        for tenant_id in [*installation, *self.engine.tenant_connectors.tenants_with("fitconnect")]:
             try:
                 self.for_tenant(tenant_id).start()
             except Exception:  # noqa: BLE001 - one municipality's broken settings must not stop the others
