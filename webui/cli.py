@@ -153,7 +153,8 @@ def db_restore(path: Path, force: bool) -> None:
     if kept is not None:
         click.echo(f"the database before the restore is kept as {kept.path} ({kept.cases} case(s))")
     click.echo(f"restored {path} into {restored.path} (schema {restored.revision}, {restored.cases} case(s))")
-    click.echo("next: amtsflow db upgrade (if the backup is from an older release), then start serve and the workers")
+    click.echo("next: amtsflow db upgrade and amtsflow replay (if the backup is from an older release), "
+               "then start serve and the workers")
 
 
 # With --user the data are that person's submission (only the form's fields, as in the portal);
