@@ -76,6 +76,15 @@ def test_modeler_sees_its_errors_in_camundas_shape(rest: Server) -> None:
     assert "acts for tenant 'default'" in tenant.json()["message"]
     own = _deploy(rest, rest.basic("po"), extra=[("tenant-id", (None, "default"))])     # its own: as without
     assert own.status_code == 200, own.text
+    by_tenant = f"{rest.rest}/process-definition/key/pruefung-extern/tenant-id"
+    assert requests.get(f"{by_tenant}/default", headers=rest.basic("po"), timeout=10).json()["key"] == "pruefung-extern"
+    assert "bpmn20Xml" in requests.get(f"{by_tenant}/default/xml", headers=rest.basic("po"), timeout=10).json()
+    elsewhere = requests.get(f"{by_tenant}/stadt-a", headers=rest.basic("po"), timeout=10)
+    assert elsewhere.status_code == 403 and elsewhere.json()["type"] == "AuthorizationException"
+    started = requests.post(f"{by_tenant}/default/start", headers=rest.basic("po"), timeout=10,
+                            json={"variables": {"antragsteller": {"value": "Erika"}, "betrag": {"value": 1}}})
+    assert started.status_code == 200 and started.json()["definitionId"], started.text
+    assert requests.post(f"{by_tenant}/stadt-a/start", headers=rest.basic("po"), json={}, timeout=10).status_code == 403
     missing = requests.post(f"{rest.rest}/process-definition/key/gibt-es-nicht/start", json={},
                             headers=rest.basic("po"), timeout=10)
     assert missing.status_code == 404 and set(missing.json()) >= {"type", "message"}

@@ -171,6 +171,29 @@ def start_by_key(key: str) -> Any:
     return _start(_definition(key=key))
 
 
+# Camunda's routes for a process of a named tenant (camunda-bpm-sdk and other clients of a
+# multi-tenant engine use them): the request's own municipality only, else 403
+@bp.get("/process-definition/key/<key>/tenant-id/<tenant_id>")
+def definition_by_key_and_tenant(key: str, tenant_id: str) -> Any:
+    require(*STAFF)
+    own_tenant(tenant_id, "tenant-id")
+    return definition_by_key(key)
+
+
+@bp.get("/process-definition/key/<key>/tenant-id/<tenant_id>/xml")
+def xml_by_key_and_tenant(key: str, tenant_id: str) -> Any:
+    require(*STAFF)
+    own_tenant(tenant_id, "tenant-id")
+    return xml_by_key(key)
+
+
+@bp.post("/process-definition/key/<key>/tenant-id/<tenant_id>/start")
+def start_by_key_and_tenant(key: str, tenant_id: str) -> Any:
+    require(*STAFF)
+    own_tenant(tenant_id, "tenant-id")
+    return start_by_key(key)
+
+
 @bp.post("/process-definition/<definition_id>/start")
 def start_by_id(definition_id: str) -> Any:
     return _start(_definition(definition_id=definition_id))

@@ -46,7 +46,7 @@ QUERY: dict[str, list[str]] = {
 }
 START = _object(variables=TYPED, businessKey=TEXT, withVariablesInReturn=FLAG)
 BODY: dict[str, dict[str, Any]] = {
-    "engine_rest.start_by_key": START, "engine_rest.start_by_id": START,
+    "engine_rest.start_by_key": START, "engine_rest.start_by_id": START, "engine_rest.start_by_key_and_tenant": START,
     "engine_rest.external_fetch_and_lock": _object(workerId=TEXT, maxTasks=NUMBER, usePriority=FLAG,
                                                    asyncResponseTimeout=NUMBER,
                                                    topics={"type": "array", "items": TOPIC}),
