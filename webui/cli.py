@@ -304,9 +304,14 @@ def worker(once: bool, poll: float, threads: int | None) -> None:
     from engine.jobs import JobExecutor, WorkerThread
     from engine.persistence.migrate import check_schema
 
+    from webui.cli_engine import tenant_named
+
     engine = _engine()
     check_schema(engine.db)   # not jobs on a schema this release does not run on
     len(engine.connectors)    # built now: a connector's setting to correct stops the worker here, not each job
+    if tenant_named():
+        click.echo("worker: a worker runs the jobs of every tenant; --tenant (AMTSFLOW_TENANT) does not limit it",
+                   err=True)
     if once:
         click.echo(f"ran {JobExecutor(engine).run_until_idle()} job(s)")
         return

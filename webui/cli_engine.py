@@ -50,16 +50,21 @@ def command_reader() -> "Reads":
     return reader
 
 
+def tenant_named() -> bool:
+    """Whether the command was given a tenant (--tenant or AMTSFLOW_TENANT), not the default."""
+    from click.core import ParameterSource
+
+    root = click.get_current_context().find_root()
+    return root.get_parameter_source("tenant") in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+
+
 def installation_tenants(engine: "Engine") -> list[str]:
     """The tenants an installation-wide check covers: every tenant, unless the command was given
     one with --tenant or AMTSFLOW_TENANT (then that one, said on stderr)."""
-    from click.core import ParameterSource
-
     from engine.services.tenants import list_tenants
     from engine.tenancy import current_tenant
 
-    root = click.get_current_context().find_root()
-    if root.get_parameter_source("tenant") in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
+    if tenant_named():
         click.echo(f"{click.get_current_context().info_name}: only tenant {current_tenant()} (named with --tenant or "
                    "AMTSFLOW_TENANT); without it every tenant's cases are checked", err=True)
         return [current_tenant()]

@@ -285,3 +285,9 @@ def test_audit_verify_all_checks_every_case_of_every_tenant(runner, monkeypatch)
     assert "tenant musterstadt: event " in out.stderr and "content was changed" in out.stderr
     named = runner("--tenant", "default", "audit-verify", "--all")
     assert named.exit_code == 0 and "3 case(s) checked" in named.stderr
+
+
+def test_a_worker_says_that_it_serves_every_tenant_when_one_is_named(runner):
+    named = runner("--tenant", "default", "worker", "--once")
+    assert named.exit_code == 0 and "runs the jobs of every tenant" in named.stderr
+    assert "every tenant" not in runner("worker", "--once").stderr
