@@ -1,8 +1,9 @@
 """Log records that say which request and which case they belong to, and JSON logs.
 
 ``AMTSFLOW_LOG_FORMAT=json`` makes every log line one JSON object (python-json-logger) with
-``request_id`` (from the web request, ``X-Request-ID`` when a proxy sends one) and ``case_id``
-(the case a command or job works on) where known; the default is plain text for people.
+``request_id`` (from the web request, ``X-Request-ID`` when a proxy sends one), ``case_id``
+(the case a command or job works on) and ``tenant`` (the municipality the request, command or
+job acts for) where known; the default is plain text for people.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from contextvars import ContextVar
 
 from engine.domain.errors import ConfigurationError
+from engine.tenancy import tenant_or_none
 
 request_id: ContextVar[str | None] = ContextVar("amtsflow_request_id", default=None)
 case_id: ContextVar[str | None] = ContextVar("amtsflow_case_id", default=None)
@@ -26,11 +28,13 @@ def bind_case(value: str | None) -> None:
 
 
 class ContextFilter(logging.Filter):
-    """Adds request_id and case_id to every record (None when unknown)."""
+    """Adds request_id, case_id and tenant to every record (None when unknown; the tenant also
+    for work that acts for every tenant, as the worker's acquisition)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
         record.case_id = case_id.get()
+        record.tenant = tenant_or_none()
         return True
 
 
@@ -51,7 +55,7 @@ def configure(log_format: str | None = None, level: str | None = None) -> None:
     handler.addFilter(ContextFilter())
     if chosen == "json":
         handler.setFormatter(JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(case_id)s",
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(case_id)s %(tenant)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))

@@ -159,6 +159,7 @@ def test_json_logs_carry_request_and_case_ids(app: Any, monkeypatch: pytest.Monk
         [line] = [json.loads(x) for x in stream.getvalue().splitlines() if '"probe"' in x]
         assert line["message"] == "probe" and line["level"] == "WARNING"
         assert line["request_id"] == "req-abcdef12" and line["case_id"] == "case-123"
+        assert line["tenant"] == "default"   # the municipality the request acts for
         assert line["logger"] == "amtsflow.test" and "time" in line
     finally:
         root.removeHandler(handler)
