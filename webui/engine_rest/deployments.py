@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from flask import Response, current_app, jsonify, request, url_for
 
@@ -173,25 +173,25 @@ def start_by_key(key: str) -> Any:
 
 # Camunda's routes for a process of a named tenant (camunda-bpm-sdk and other clients of a
 # multi-tenant engine use them): the request's own municipality only, else 403
-@bp.get("/process-definition/key/<key>/tenant-id/<tenant_id>")
-def definition_by_key_and_tenant(key: str, tenant_id: str) -> Any:
+def _of_own_tenant(tenant_id: str, route: Callable[[str], Any], key: str) -> Any:
     require(*STAFF)
     own_tenant(tenant_id, "tenant-id")
-    return definition_by_key(key)
+    return route(key)
+
+
+@bp.get("/process-definition/key/<key>/tenant-id/<tenant_id>")
+def definition_by_key_and_tenant(key: str, tenant_id: str) -> Any:
+    return _of_own_tenant(tenant_id, definition_by_key, key)
 
 
 @bp.get("/process-definition/key/<key>/tenant-id/<tenant_id>/xml")
 def xml_by_key_and_tenant(key: str, tenant_id: str) -> Any:
-    require(*STAFF)
-    own_tenant(tenant_id, "tenant-id")
-    return xml_by_key(key)
+    return _of_own_tenant(tenant_id, xml_by_key, key)
 
 
 @bp.post("/process-definition/key/<key>/tenant-id/<tenant_id>/start")
 def start_by_key_and_tenant(key: str, tenant_id: str) -> Any:
-    require(*STAFF)
-    own_tenant(tenant_id, "tenant-id")
-    return start_by_key(key)
+    return _of_own_tenant(tenant_id, start_by_key, key)
 
 
 @bp.post("/process-definition/<definition_id>/start")
