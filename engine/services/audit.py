@@ -80,10 +80,32 @@ def verify(conn: Connection, case_id: str | None) -> list[str]:
     chain must also end at the head its case row records."""
     cond = t.audit_events.c.case_id.is_(None) if case_id is None else t.audit_events.c.case_id == case_id
     problems: list[str] = []
-    last = _chain(conn.execute(select(t.audit_events).where(cond).order_by(t.audit_events.c.id)), problems)
+    events = list(conn.execute(select(t.audit_events).where(cond).order_by(t.audit_events.c.id)))
+    last = _chain(events, problems)
     if case_id is not None:
         recorded = conn.execute(select(t.cases.c.audit_hash).where(t.cases.c.id == case_id)).scalar()
         problems += _head(case_id, recorded, last)
+    else:
+        problems += _unrecorded(conn, events)
+    return problems
+
+
+def _unrecorded(conn: Connection, events: list[Any]) -> list[str]:
+    """Deployments and override versions the chain of deployments has no event for: removed
+    events (the chain's links alone do not show a removed last event)."""
+    from engine.persistence.override_tables import tenant_overrides
+
+    deployed = {(e.details or {}).get("deployment") for e in events if e.action == "deployed"}
+    overridden = {(d.get("process"), d.get("file"), d.get("version")) for e in events
+                  if e.action in ("override_uploaded", "override_withdrawn") and (d := e.details or {})}
+    problems = [f"deployment {row.id} of {row.created_at:%Y-%m-%d %H:%M} by {row.created_by}: its event is missing "
+                "from the chain (removed)" for row in conn.execute(
+                    select(t.deployments.c.id, t.deployments.c.created_at, t.deployments.c.created_by)
+                    .order_by(t.deployments.c.created_at)) if row.id not in deployed]
+    o = tenant_overrides
+    problems += [f"override {row.process_key}/{row.file_name} v{row.version}: its event is missing from the chain "
+                 "(removed)" for row in conn.execute(select(o.c.process_key, o.c.file_name, o.c.version))
+                 if (row.process_key, row.file_name, row.version) not in overridden]
     return problems
 
 

@@ -17,7 +17,7 @@ from engine.domain.errors import DeploymentError, Problem
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
 from engine.persistence.scoping import for_all_tenants
-from engine.runtime.parsing import SCRIPT_SUFFIXES, ParsedBundle, ParsedProcess, SourceFile, parse_bundle
+from engine.runtime.parsing import BPMN_SUFFIXES, SCRIPT_SUFFIXES, ParsedBundle, ParsedProcess, SourceFile, parse_bundle
 from engine.services import audit, compat, schedules
 from engine.services.business_keys import service_policy
 from engine.services.called import borrow_called, borrow_decisions, is_borrowed
@@ -58,19 +58,64 @@ def read_paths(paths: list[str]) -> list[SourceFile]:
     return files
 
 
+def process_folders(files: list[SourceFile]) -> list[str]:
+    """The folders of an upload that hold a process of their own (a ``service.toml``), deepest
+    first; an upload of the whole library (``amtsflow deploy processes/``) has several."""
+    roots = {os.path.dirname(f.name) for f in files if os.path.basename(f.name) == "service.toml"}
+    return sorted(roots, key=lambda r: (-r.count("/"), r))
+
+
+def _folder_of(name: str, roots: list[str]) -> str | None:
+    """The process folder ``name`` lies in (the deepest), None outside every one."""
+    return next((r for r in roots if r == "" or name.startswith(r + "/")), None)
+
+
 def _needed_files(parsed: ParsedProcess, files: list[SourceFile]) -> list[SourceFile]:
     """The BPMN files of the process and what it calls, every DMN and form file and the
-    service.toml (its retention period is part of what a version means)."""
+    service.toml (its retention period is part of what a version means). From an upload of
+    several process folders, only the files of the folders of the process and of the processes
+    it calls, and those outside every process folder: a version holds its own folder's files,
+    changes only when they change, and a tenant's override names one file."""
     specs = [parsed.spec, *parsed.subprocess_specs.values()]
-    bpmn_names = {os.path.basename(getattr(s, "file", "") or "") for s in specs}
+    spec_files = {getattr(s, "file", "") or "" for s in specs}
+    bpmn_names = {os.path.basename(name) for name in spec_files}
+    roots = process_folders(files)
+    mine = {_folder_of(name, roots) for name in spec_files} if len(roots) > 1 else None
     chosen = []
     for f in files:
         base = os.path.basename(f.name)
         lower = base.lower()
+        if mine is not None and not is_borrowed(f.name):
+            folder = _folder_of(f.name, roots)
+            if folder is not None and folder not in mine:
+                continue   # another process's folder
+            if lower.endswith(BPMN_SUFFIXES) and f.name not in spec_files:
+                continue   # another process's model that happens to share the file name
         if lower.endswith((".dmn", ".json", ".form", *SCRIPT_SUFFIXES)) or base in bpmn_names \
                 or base == "service.toml":
             chosen.append(f)
     return chosen
+
+
+def _refuse_ambiguous_forms(files: list[SourceFile]) -> None:
+    """Forms are found by file name: two process folders of one upload with different forms of the
+    same name would give each process whichever was read last."""
+    roots = process_folders(files)
+    if len(roots) < 2:
+        return
+    seen: dict[str, SourceFile] = {}
+    problems = []
+    for f in files:
+        base = os.path.basename(f.name)
+        if not base.lower().endswith((".json", ".form")) or is_borrowed(f.name):
+            continue
+        other = seen.setdefault(base, f)
+        if other is not f and other.sha256 != f.sha256 and _folder_of(other.name, roots) != _folder_of(f.name, roots):
+            problems.append(Problem(f.name, 0, "", f"a different form of the same name is in {other.name}: forms are "
+                                    "found by file name, so deploy these process folders one at a time or give "
+                                    "the forms distinct names"))
+    if problems:
+        raise DeploymentError(problems)
 
 
 def deploy(engine: Engine, files: list[SourceFile], actor: str = "system", *, name: str | None = None,
@@ -79,6 +124,7 @@ def deploy(engine: Engine, files: list[SourceFile], actor: str = "system", *, na
     gave them (Camunda Modeler's deploy dialog). The definitions belong to the current tenant,
     or with ``shared`` to every tenant (the provider's library: tenant_id NULL); the deployment
     record is the current tenant's either way."""
+    _refuse_ambiguous_forms(files)
     with engine.db.connect() as conn:
         borrowed = borrow_called(conn, files)
         borrowed += borrow_decisions(conn, files + borrowed)

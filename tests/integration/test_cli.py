@@ -291,3 +291,19 @@ def test_a_worker_says_that_it_serves_every_tenant_when_one_is_named(runner):
     named = runner("--tenant", "default", "worker", "--once")
     assert named.exit_code == 0 and "runs the jobs of every tenant" in named.stderr
     assert "every tenant" not in runner("worker", "--once").stderr
+
+
+def test_audit_verify_finds_a_deployment_whose_event_was_removed(runner):
+    """The chain of deployments records no head of its own; every deployment and override
+    version must have its event in it, so removing the last one shows."""
+    from sqlalchemy import delete, func, select
+
+    from engine.persistence import tables as t
+
+    runner("deploy", str(MODELS / "usertask.bpmn"))
+    assert runner("audit-verify").output.strip() == "audit chain intact"
+    with runner.engine.db.begin() as conn:
+        last = conn.execute(select(func.max(t.audit_events.c.id)).where(t.audit_events.c.case_id.is_(None))).scalar()
+        conn.execute(delete(t.audit_events).where(t.audit_events.c.id == last))
+    out = runner("audit-verify")
+    assert out.exit_code == 1 and "its event is missing from the chain" in out.output
