@@ -81,10 +81,11 @@ def _from_projections(conn: Any, case_ids: list[str]) -> dict[str, dict[str, set
             projected[r.case_id][f"{r.kind}s"].add(f"{r.name} {r.task_id}")
     return projected
 
+
 BATCH = 200   # cases loaded at a time: a full replay of a large installation keeps this many states in memory
 
 
-def _open_cases(process_key: str | None) -> list[ColumnElement[bool]]:
+def _open_conditions(process_key: str | None) -> list[ColumnElement[bool]]:
     c = t.cases
     where: list[ColumnElement[bool]] = [c.c.status.in_(OPEN)]
     if process_key is not None:
@@ -95,7 +96,7 @@ def _open_cases(process_key: str | None) -> list[ColumnElement[bool]]:
 def count_open(engine: Engine, process_key: str | None = None) -> int:
     """The current tenant's open cases (of ``process_key``): what a full replay checks."""
     with engine.db.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(t.cases).where(*_open_cases(process_key))).scalar_one())
+        return int(conn.execute(select(func.count()).select_from(t.cases).where(*_open_conditions(process_key))).scalar_one())
 
 
 def _case_batches(conn: Any, process_key: str | None, sample: int | None) -> Iterator[list[Any]]:
@@ -104,7 +105,7 @@ def _case_batches(conn: Any, process_key: str | None, sample: int | None) -> Ite
     c = t.cases
     columns = (c.c.id, c.c.definition_id, c.c.variant_id, c.c.bound_definitions, c.c.state, c.c.serializer_version,
                c.c.process_key, c.c.version)
-    where = _open_cases(process_key)
+    where = _open_conditions(process_key)
     if sample:
         ids = list(conn.execute(select(c.c.id).where(*where).order_by(func.random()).limit(sample)).scalars())
         for start in range(0, len(ids), BATCH):
