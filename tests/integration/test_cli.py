@@ -307,3 +307,21 @@ def test_audit_verify_finds_a_deployment_whose_event_was_removed(runner):
         conn.execute(delete(t.audit_events).where(t.audit_events.c.id == last))
     out = runner("audit-verify")
     assert out.exit_code == 1 and "its event is missing from the chain" in out.output
+
+
+def test_audit_verify_holds_after_a_provider_uploads_a_tenants_override(runner, tmp_path):
+    """The provider uploads a municipality's override from the command line (its event goes to
+    the chain the command acts in): every tenant's chain of deployments stays intact."""
+    from pathlib import Path
+
+    process = Path(__file__).resolve().parents[2] / "processes" / "bewohnerparkausweis"
+    assert runner("tenants", "add", "musterstadt", "--name", "Stadt Musterstadt",
+                  "--path-prefix", "musterstadt").exit_code == 0
+    assert runner("deploy", "--shared", str(process)).exit_code == 0
+    fee = tmp_path / "gebuehr.dmn"
+    fee.write_bytes((process / "gebuehr.dmn").read_bytes().replace(b"<text>18000</text>", b"<text>15000</text>"))
+    done = runner("overrides", "upload", "--tenant", "musterstadt", "bewohnerparkausweis", str(fee))
+    assert done.exit_code == 0, done.output
+    for tenant in ("default", "musterstadt"):
+        out = runner("--tenant", tenant, "audit-verify")
+        assert out.exit_code == 0 and out.stdout.strip() == "audit chain intact", (tenant, out.output)
