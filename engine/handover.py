@@ -30,7 +30,7 @@ from sqlalchemy import bindparam, select, update
 from engine.bell import Doorbell
 from engine.bootstrap import Engine
 from engine.persistence import tables as t
-from engine.tenancy import all_tenants, current_tenant
+from engine.tenancy import EVERY_TENANT, TenantSelection, all_tenants, current_tenant, tenant_or_none
 from engine.persistence.db import unit_of_work
 from engine.persistence.fast import FastStatement
 
@@ -52,9 +52,10 @@ RECHECK_AFTER = 0.25  # seconds between lock and run after which a job is re-rea
 
 
 class Handover:
-    def __init__(self, engine: Engine, owner: str) -> None:
+    def __init__(self, engine: Engine, owner: str, tenants: TenantSelection = EVERY_TENANT) -> None:
         self.engine = engine
         self.owner = owner
+        self.tenants = tenants   # whose jobs the worker runs: a command of another tenant writes its jobs free
         self.wakeup = Doorbell()     # set on every hand-over (a threading.Event a worker can poll() for)
         self._queue: deque[tuple[Any, float]] = deque()   # (job, monotonic time of the hand-over)
         self._lock = threading.Lock()
@@ -62,6 +63,10 @@ class Handover:
 
     def __len__(self) -> int:
         return len(self._queue)
+
+    def takes_current_tenant(self) -> bool:
+        """Whether jobs the current tenant's commands write may be locked to this worker."""
+        return self.tenants.everyone or self.tenants.admits(tenant_or_none())
 
     def offer(self, job: Any) -> None:
         """A committed job locked to this worker (called after the commit that created it, in

@@ -7,6 +7,7 @@ idempotency key that is the same for every call of one task instance (retries in
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -30,7 +31,7 @@ from engine.handover import RECHECK_AFTER, Handover, still_runnable, unlock
 from engine.outage import Outage
 from engine.persistence import tables as t
 from engine.persistence.db import reading, unit_of_work
-from engine.tenancy import all_tenants, tenant_scope
+from engine.tenancy import EVERY_TENANT, TenantSelection, all_tenants, tenant_scope
 from engine.tenant_connectors import TenantConnectorMissing
 from engine.persistence.fast import DeferredRows, FastStatement, defer_sql
 from engine.runtime import unmapped
@@ -58,17 +59,21 @@ class Prepared:
     result_variable: str
 
 
-def _acquire_statement(skip_locked: bool) -> FastStatement:
+@functools.cache
+def _acquire_statement(skip_locked: bool, tenants: TenantSelection = EVERY_TENANT) -> FastStatement:
     """UPDATE the first ``limit`` free due jobs, read once: the candidates are a CTE (MATERIALIZED
     on PostgreSQL, where the SELECT ... LIMIT n FOR UPDATE SKIP LOCKED runs exactly once). As a
     subquery of the UPDATE (``WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)``), PostgreSQL
     may run the subquery again while it checks rows and lock more than ``limit`` jobs (fetchAndLock
     of engine/services/external_tasks.py saw it). One statement still, so that it goes to the
-    server together with its COMMIT."""
+    server together with its COMMIT. ``tenants``: the jobs of those tenants only (a worker
+    started with --only-tenant or --skip-tenant)."""
     j = t.jobs
     now = bindparam("now", type_=j.c.due_at.type)
     due = and_(j.c.suspended.is_(False), j.c.due_at <= now, j.c.retries > 0, j.c.topic.is_(None),
                or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
+    if (served := tenants.condition(j.c.tenant_id)) is not None:
+        due = and_(due, served)
     candidates = select(j.c.id).where(due).order_by(j.c.priority.desc(), j.c.due_at).limit(bindparam("limit"))
     if skip_locked:
         candidates = candidates.with_for_update(skip_locked=True)
@@ -80,20 +85,22 @@ def _acquire_statement(skip_locked: bool) -> FastStatement:
                          .returning(*j.c))
 
 
-_ACQUIRE = {pg: _acquire_statement(skip_locked=pg) for pg in (True, False)}   # built once: by PostgreSQL or not
+
+_ACQUIRE = {pg: _acquire_statement(pg, EVERY_TENANT) for pg in (True, False)}   # every tenant's: by PostgreSQL or not
 
 # Jobs whose effect is a case command (run_case_command) reading the case row.
 CASE_KINDS = ("service", "timer")
 _CASE_PREFIX = "c_"   # the case's columns in the rows of _ACQUIRE_WITH_CASES
 
 
-def _acquire_with_cases() -> FastStatement:
+@functools.cache
+def _acquire_with_cases(tenants: TenantSelection = EVERY_TENANT) -> FastStatement:
     """PostgreSQL (psycopg): the acquisition of :func:`_acquire_statement`, each job row joined
     with its case's row when the job runs a case command (:data:`CASE_KINDS`; the case's columns
     prefixed ``c_``). The command uses that row instead of reading the case in a round trip of
     its own; the save's revision check proves it was still current (else the command re-runs on
     the stored row, as on a stale cached case)."""
-    acquired = _ACQUIRE[True].statement.cte("acquired")  # type: ignore[attr-defined]
+    acquired = _acquire_statement(True, tenants).statement.cte("acquired")  # type: ignore[attr-defined]
     j, c = acquired.c, t.cases.c
     return FastStatement(
         select(*j, *[column.label(_CASE_PREFIX + column.name) for column in CASE_COLUMNS])
@@ -101,7 +108,7 @@ def _acquire_with_cases() -> FastStatement:
                                                       or_(*(j.kind == kind for kind in CASE_KINDS))))))
 
 
-_ACQUIRE_WITH_CASES = _acquire_with_cases()
+_ACQUIRE_WITH_CASES = _acquire_with_cases(EVERY_TENANT)
 _JOB_KEYS = tuple(column.key for column in t.jobs.c)
 
 
@@ -128,9 +135,16 @@ def _free_to_take(now: Any) -> Any:
                 or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
 
 
-# When the earliest job that is free to take falls due (the idle worker's wake-up time).
-_NEXT_DUE = FastStatement(select(func.min(t.jobs.c.due_at).label("due"))
-                          .where(_free_to_take(bindparam("now", type_=t.jobs.c.due_at.type))))
+@functools.cache
+def _next_due_statement(tenants: TenantSelection = EVERY_TENANT) -> FastStatement:
+    """When the earliest job that is free to take falls due (the idle worker's wake-up time)."""
+    free = _free_to_take(bindparam("now", type_=t.jobs.c.due_at.type))
+    if (served := tenants.condition(t.jobs.c.tenant_id)) is not None:
+        free = and_(free, served)
+    return FastStatement(select(func.min(t.jobs.c.due_at).label("due")).where(free))
+
+
+_NEXT_DUE = _next_due_statement(EVERY_TENANT)
 
 
 def _without_case_row(job: Any) -> Any:
@@ -150,11 +164,14 @@ def _run_order(job: Any) -> tuple[int, Any]:
 
 
 class JobExecutor:
-    def __init__(self, engine: Engine, owner: str | None = None, *, poll_seconds: float = 1.0) -> None:
+    def __init__(self, engine: Engine, owner: str | None = None, *, poll_seconds: float = 1.0,
+                 tenants: TenantSelection = EVERY_TENANT) -> None:
+        """``tenants``: whose jobs this executor runs (default: every tenant's)."""
         self.engine = engine
         self.owner = owner or default_owner()
         self.poll_seconds = poll_seconds
-        self.handover = Handover(engine, self.owner)
+        self.tenants = tenants
+        self.handover = Handover(engine, self.owner, tenants)
         self.recheck_after = RECHECK_AFTER
         self._last_poll = float("-inf")
         self._next_due: DeferredRows | None = None   # read with the last acquisition, not yet used
@@ -190,7 +207,8 @@ class JobExecutor:
         now = self.engine.clock.now()
         dialect = self.engine.db.dialect
         with_cases = dialect.driver == "psycopg"   # the case rows too, in the same round trip
-        statement = _ACQUIRE_WITH_CASES if with_cases else _ACQUIRE[dialect.name == "postgresql"]
+        statement = _acquire_with_cases(self.tenants) if with_cases \
+            else _acquire_statement(dialect.name == "postgresql", self.tenants)
         params = {"now": now, "limit": limit, "owner": self.owner,
                   "expires": now + timedelta(seconds=self.engine.settings.job_lock_seconds)}
         self._next_due = None
@@ -198,7 +216,7 @@ class JobExecutor:
             if uow.conn.dialect.name == "postgresql":
                 defer_sql(uow.conn, NO_FLUSH_WAIT)
             locked = statement.all_deferred(uow.conn, params)
-            next_due = _NEXT_DUE.all_deferred(uow.conn, {"now": now})
+            next_due = _next_due_statement(self.tenants).all_deferred(uow.conn, {"now": now})
             uow.commit()
         self._next_due = next_due
         jobs = [_job_and_case(row) for row in locked.rows or []] if with_cases else locked.rows or []
@@ -215,7 +233,7 @@ class JobExecutor:
             due: datetime | None = known.rows[0].due if known.rows else None
         else:
             with all_tenants("the worker's next due job"), reading(self.engine.db) as conn:
-                due = _NEXT_DUE.all(conn, {"now": now})[0].due
+                due = _next_due_statement(self.tenants).all(conn, {"now": now})[0].due
         if due is None:
             return None
         if due.tzinfo is None:
@@ -475,11 +493,12 @@ class WorkerThread(threading.Thread):
     the fallback; with more than one thread through a pool of executor threads."""
 
     def __init__(self, engine: Engine, poll_seconds: float = 1.0, *, kind: str = "thread",
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, tenants: TenantSelection = EVERY_TENANT) -> None:
         """``threads``: executor threads (engine/job_pool.py); by default the setting
-        ``worker_threads`` (AMTSFLOW_WORKER_THREADS): 1 on SQLite, 4 on PostgreSQL."""
+        ``worker_threads`` (AMTSFLOW_WORKER_THREADS): 1 on SQLite, 4 on PostgreSQL.
+        ``tenants``: whose jobs it runs (default: every tenant's)."""
         super().__init__(name="amtsflow-worker", daemon=True)
-        self.executor = JobExecutor(engine, poll_seconds=poll_seconds).take_local_jobs()
+        self.executor = JobExecutor(engine, poll_seconds=poll_seconds, tenants=tenants).take_local_jobs()
         self.poll_seconds = poll_seconds
         self.kind = kind   # "thread" inside a web process, "process" for `amtsflow worker`
         self.threads = threads if threads is not None else engine.settings.job_threads
@@ -543,7 +562,8 @@ class WorkerThread(threading.Thread):
             return
         self._next_beat = time.monotonic() + HEARTBEAT_SECONDS
         try:
-            beat(self.executor.engine, self.executor.owner, self.kind, self._started_at, self.executor.stats)
+            beat(self.executor.engine, self.executor.owner, self.kind, self._started_at, self.executor.stats,
+                 self.executor.tenants)
         except Exception as exc:  # noqa: BLE001 - a missed beat must not stop the jobs
             if not self.outage.failed("heartbeat", exc):
                 log.exception("worker: heartbeat failed")

@@ -21,7 +21,7 @@ import re
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterable, Iterator
 
 log = logging.getLogger(__name__)
 
@@ -115,3 +115,65 @@ def all_tenants(reason: str) -> Iterator[Scope]:
         yield scope
     finally:
         _SCOPE.reset(token)
+
+
+@dataclass(frozen=True)
+class TenantSelection:
+    """The tenants whose jobs a worker runs: every tenant (the default), only the named ones
+    (``only``), or every tenant but the named ones (``skip``). A regional provider runs a
+    worker of its own for a large city (``only``) and keeps the city's load away from the
+    shared workers (``skip``); see `amtsflow worker --only-tenant / --skip-tenant`."""
+
+    only: frozenset[str] | None = None
+    skip: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, only: Iterable[str] = (), skip: Iterable[str] = ()) -> "TenantSelection":
+        only, skip = frozenset(map(check_tenant_id, only)), frozenset(map(check_tenant_id, skip))
+        if only and skip:
+            raise ValueError("a worker either serves only some tenants or skips some, not both")
+        return cls(only or None, skip)
+
+    @property
+    def everyone(self) -> bool:
+        return self.only is None and not self.skip
+
+    def admits(self, tenant_id: str | None) -> bool:
+        if self.only is not None:
+            return tenant_id in self.only
+        return tenant_id not in self.skip
+
+    def condition(self, column: Any) -> Any:
+        """The SQL condition on a ``tenant_id`` column (None when every tenant is admitted).
+        Each name a bound value of its own: the statement is compiled once per selection."""
+        from sqlalchemy import and_, or_
+
+        if self.only is not None:
+            return or_(*(column == tenant for tenant in sorted(self.only)))
+        if self.skip:
+            return and_(*(column != tenant for tenant in sorted(self.skip)))
+        return None
+
+    def to_json(self) -> dict[str, list[str]] | None:
+        """As a worker's heartbeat records it (None: every tenant)."""
+        if self.only is not None:
+            return {"only": sorted(self.only)}
+        if self.skip:
+            return {"skip": sorted(self.skip)}
+        return None
+
+    @classmethod
+    def from_json(cls, value: Any) -> "TenantSelection":
+        if not isinstance(value, dict):
+            return cls()
+        return cls.of(value.get("only") or (), value.get("skip") or ())
+
+    def describe(self) -> str:
+        if self.only is not None:
+            return "only tenant(s) " + ", ".join(sorted(self.only))
+        if self.skip:
+            return "every tenant but " + ", ".join(sorted(self.skip))
+        return "every tenant"
+
+
+EVERY_TENANT = TenantSelection()

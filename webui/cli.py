@@ -293,8 +293,13 @@ def signal(name: str, data: str | None) -> None:
 @click.option("--poll", default=1.0, show_default=True, help="seconds between polls when idle")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="jobs run at once (default: AMTSFLOW_WORKER_THREADS, else 4 on PostgreSQL, 1 on SQLite)")
-def worker(once: bool, poll: float, threads: int | None) -> None:
-    """Run due jobs (timers, service calls, retries, buffered messages)."""
+@click.option("--only-tenant", "only", multiple=True, metavar="TENANT", envvar="AMTSFLOW_WORKER_ONLY_TENANTS",
+              help="run only this municipality's jobs (repeatable; AMTSFLOW_WORKER_ONLY_TENANTS: space-separated)")
+@click.option("--skip-tenant", "skip", multiple=True, metavar="TENANT", envvar="AMTSFLOW_WORKER_SKIP_TENANTS",
+              help="run every municipality's jobs but this one's (repeatable; AMTSFLOW_WORKER_SKIP_TENANTS)")
+def worker(once: bool, poll: float, threads: int | None, only: tuple[str, ...], skip: tuple[str, ...]) -> None:
+    """Run due jobs (timers, service calls, retries, buffered messages), of every municipality
+    unless --only-tenant or --skip-tenant selects some."""
     import signal as signals
 
     from engine import logcontext
@@ -304,21 +309,21 @@ def worker(once: bool, poll: float, threads: int | None) -> None:
     from engine.jobs import JobExecutor, WorkerThread
     from engine.persistence.migrate import check_schema
 
-    from webui.cli_engine import tenant_named
+    from webui.cli_engine import tenant_named, worker_tenants
 
     engine = _engine()
     check_schema(engine.db)   # not jobs on a schema this release does not run on
     len(engine.connectors)    # built now: a connector's setting to correct stops the worker here, not each job
+    tenants = worker_tenants(engine, only, skip)
     if tenant_named():
-        click.echo("worker: a worker runs the jobs of every tenant; --tenant (AMTSFLOW_TENANT) does not limit it",
-                   err=True)
+        click.echo("worker: --tenant (AMTSFLOW_TENANT) does not limit a worker; --only-tenant does", err=True)
     if once:
-        click.echo(f"ran {JobExecutor(engine).run_until_idle()} job(s)")
+        click.echo(f"ran {JobExecutor(engine, tenants=tenants).run_until_idle()} job(s)")
         return
-    thread = WorkerThread(engine, poll_seconds=poll, kind="process", threads=threads)
+    thread = WorkerThread(engine, poll_seconds=poll, kind="process", threads=threads, tenants=tenants)
     for sig in (signals.SIGTERM, signals.SIGINT):
         signals.signal(sig, lambda *_: thread.stop())
-    click.echo(f"worker {thread.executor.owner} started")
+    click.echo(f"worker {thread.executor.owner} started: jobs of {tenants.describe()}")
     thread.start()
     while thread.is_alive():
         thread.join(timeout=0.5)

@@ -8,13 +8,14 @@ web app is built only by the commands that serve it (``serve``, ``demo``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 import click
 
 if TYPE_CHECKING:
     from engine.bootstrap import Engine
     from engine.services.queries import Reads
+    from engine.tenancy import TenantSelection
 
 _KEY = "amtsflow.engine"
 
@@ -76,3 +77,24 @@ def _close(engine: "Engine") -> None:
 
     close_connectors(engine.connectors)
     engine.db.dispose()
+
+
+def worker_tenants(engine: "Engine", only: Iterable[str], skip: Iterable[str]) -> "TenantSelection":
+    """The tenants a worker runs the jobs of, from --only-tenant / --skip-tenant: each must be a
+    tenant of this installation (a misspelt name would leave a municipality without a worker)."""
+    from engine.services.tenants import list_tenants
+    from engine.tenancy import InvalidTenantId, TenantSelection
+
+    named = [*only, *skip]
+    try:
+        selection = TenantSelection.of(only, skip)
+    except InvalidTenantId as exc:
+        raise click.BadParameter(str(exc), param_hint="--only-tenant/--skip-tenant") from None
+    except ValueError as exc:
+        raise click.UsageError(f"{exc}: give --only-tenant or --skip-tenant") from None
+    if named:
+        known = {tenant.id for tenant in list_tenants(engine)}
+        if unknown := sorted(set(named) - known):
+            raise click.BadParameter(f"no such tenant: {', '.join(unknown)} (tenants: {', '.join(sorted(known))})",
+                                     param_hint="--only-tenant/--skip-tenant")
+    return selection

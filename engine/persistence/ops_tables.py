@@ -19,6 +19,7 @@ workers = Table(
     Column("started_at", TS, nullable=False),
     Column("last_seen", TS, nullable=False, index=True),
     Column("stats", JSON, nullable=False),              # counters and the job latency histogram
+    Column("tenants", JSON),                            # {"only": [...]} / {"skip": [...]}; NULL: every tenant (0030)
 )
 
 # A migration of running cases from one version of a process to another, run as a job in slices.

@@ -312,7 +312,7 @@ def _project(cmd: Command, new: bool, now: datetime, outcome: _Outcome,
              assignments: dict[str, task_assignment.Assignment]) -> Projector:
     """Work items, jobs, subscriptions and case fields as the waits and data now are."""
     engine, conn, row = cmd.engine, cmd.uow.conn, cmd.case
-    local_worker = engine.local_worker
+    local_worker = local_worker_for(engine)
     projector = Projector(conn, engine.evaluator, now, row.id, row.business_key, engine.settings.default_retries,
                           suspended=bool(row.suspended), zone=engine.settings.timezone,
                           lock=(local_worker.owner, now + timedelta(seconds=engine.settings.job_lock_seconds))
@@ -354,7 +354,7 @@ def _after_commit(cmd: Command, new: bool, now: datetime, values: dict[str, Any]
     if outcome.ended is None and not _saved_next_elsewhere(engine, outcome.waits) and round_trips(wf):
         committed = _committed_row(row, new, cmd.actor, now, values, snapshot)
         cmd.uow.after_commit(lambda: engine.case_cache.put(row.id, committed, wf))
-    local_worker = engine.local_worker
+    local_worker = local_worker_for(engine)
     if local_worker is not None:
         for job in projector.locked_jobs:  # jobs this process's worker holds already: hand them over
             cmd.uow.after_commit(functools.partial(local_worker.offer, job))
@@ -362,12 +362,21 @@ def _after_commit(cmd: Command, new: bool, now: datetime, values: dict[str, Any]
             cmd.uow.after_commit(functools.partial(local_worker.discard, job_id))
 
 
+def local_worker_for(engine: Engine) -> Any:
+    """This process's worker (engine/handover.py) if it runs the current tenant's jobs, else
+    None: a worker started for some tenants only leaves other tenants' jobs free for theirs."""
+    local_worker = engine.local_worker
+    if local_worker is None or not local_worker.takes_current_tenant():
+        return None
+    return local_worker
+
+
 def _saved_next_elsewhere(engine: Engine, waits: Waits) -> bool:
     """The case waits for nothing but service jobs, and this process has no worker (a web
     process beside ``amtsflow worker``): a worker process runs them and saves the case next, so
     an entry in this process's case cache would be out of date before any command here could
     use it. (External tasks are completed through this process's API: those cases are kept.)"""
-    if engine.local_worker is not None or not waits.services:
+    if local_worker_for(engine) is not None or not waits.services:
         return False
     if waits.user_tasks or waits.timers or waits.messages or waits.signals:
         return False
@@ -423,7 +432,7 @@ def _listener_calls(cmd: Command, now: datetime) -> list[dict[str, Any]]:
 
 def _write_outbox(cmd: Command, jobs: list[dict[str, Any]], lock: tuple[str, datetime] | None) -> None:
     """Throw jobs run after the commit; this process's worker gets them handed over at once."""
-    local_worker = cmd.engine.local_worker
+    local_worker = local_worker_for(cmd.engine)
     for job in jobs:
         if lock is not None:
             job.update(lock_owner=lock[0], lock_expires_at=lock[1])

@@ -18,6 +18,7 @@ from sqlalchemy import delete, insert, select, update
 
 from engine.bootstrap import Engine
 from engine.persistence.ops_tables import workers
+from engine.tenancy import EVERY_TENANT, TenantSelection
 
 HEARTBEAT_SECONDS = 10.0
 # A worker is live when seen within this many seconds (three missed beats).
@@ -52,10 +53,11 @@ class JobStats:
                     "latency_sum": self.latency_sum}
 
 
-def beat(engine: Engine, owner: str, kind: str, started_at: datetime, stats: JobStats) -> None:
-    """Write this worker's row (insert on its first beat)."""
+def beat(engine: Engine, owner: str, kind: str, started_at: datetime, stats: JobStats,
+         tenants: TenantSelection = EVERY_TENANT) -> None:
+    """Write this worker's row (insert on its first beat), with the tenants whose jobs it runs."""
     now = engine.clock.now()
-    values = {"last_seen": now, "stats": stats.snapshot()}
+    values = {"last_seen": now, "stats": stats.snapshot(), "tenants": tenants.to_json()}
     with engine.db.begin() as conn:
         changed = conn.execute(update(workers).where(workers.c.owner == owner).values(**values)).rowcount
         if not changed:
@@ -74,6 +76,13 @@ def live_workers(engine: Engine, within_seconds: float = LIVE_SECONDS) -> list[d
     query = select(workers).where(workers.c.last_seen >= since).order_by(workers.c.owner)
     with engine.db.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def unserved_tenants(tenant_ids: list[str], seen: list[dict[str, Any]]) -> list[str]:
+    """The tenants, of ``tenant_ids``, whose jobs none of the ``seen`` workers runs (each
+    worker's row as :func:`live_workers` returns it)."""
+    selections = [TenantSelection.from_json(worker.get("tenants")) for worker in seen]
+    return [tenant for tenant in tenant_ids if not any(s.admits(tenant) for s in selections)]
 
 
 def prune(engine: Engine, older_than: timedelta = timedelta(days=1)) -> int:

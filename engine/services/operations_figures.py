@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from engine.bootstrap import Engine
 from engine.persistence import tables as t
 from engine.services import heartbeats
+from engine.services.tenants import list_tenants
 
 log = logging.getLogger("amtsflow.ops")
 OVERDUE_SECONDS = 60   # a due job no worker took within a minute: workers are missing or too few
@@ -72,4 +73,9 @@ def readiness(engine: Engine) -> dict[str, str]:
     else:
         checks["worker"] = (f"ok ({len(seen)} live)" if seen else
                             f"no job worker seen in the last {heartbeats.LIVE_SECONDS:.0f} s")
+        if seen and (unserved := heartbeats.unserved_tenants(
+                [tenant.id for tenant in list_tenants(engine, active_only=True)], seen)):
+            # workers started with --only-tenant / --skip-tenant leave these municipalities' jobs to nobody
+            checks["worker"] = (f"no live job worker runs the jobs of tenant(s) {', '.join(unserved)} "
+                                f"({len(seen)} live; see `amtsflow worker --only-tenant/--skip-tenant`)")
     return checks

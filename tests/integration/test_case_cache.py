@@ -189,7 +189,8 @@ def test_a_case_only_a_worker_process_moves_on_is_not_kept(engine):
     assert engine.case_cache.take(case_id) is not None
 
     offered = []    # stands for this process's own worker (engine.jobs' hand-over)
-    engine.local_worker = SimpleNamespace(owner="w2", offer=offered.append, discard=lambda job_id: None)
+    engine.local_worker = SimpleNamespace(owner="w2", offer=offered.append, discard=lambda job_id: None,
+                                          takes_current_tenant=lambda: True)
     try:
         case_id = cases.start_case(engine, "antrag", {"name": "Max", "anzahl": 1}, actor="sb1")
         assert engine.case_cache.take(case_id) is not None and len(offered) == 1

@@ -289,8 +289,8 @@ def test_audit_verify_all_checks_every_case_of_every_tenant(runner, monkeypatch)
 
 def test_a_worker_says_that_it_serves_every_tenant_when_one_is_named(runner):
     named = runner("--tenant", "default", "worker", "--once")
-    assert named.exit_code == 0 and "runs the jobs of every tenant" in named.stderr
-    assert "every tenant" not in runner("worker", "--once").stderr
+    assert named.exit_code == 0 and "does not limit a worker; --only-tenant does" in named.stderr
+    assert "--only-tenant" not in runner("worker", "--once").stderr
 
 
 def test_audit_verify_finds_a_deployment_whose_event_was_removed(runner):

@@ -203,6 +203,29 @@ def _upgraded_tables(url: str) -> set[str]:
         db.dispose()
 
 
+def test_migration_0030_worker_tenants_and_its_downgrade(database_url):
+    """Migration 0030: a worker's heartbeat row records the tenants it serves (NULL: every
+    tenant, as every row written before it); the downgrade drops the column again."""
+    from sqlalchemy import inspect
+
+    from engine.persistence.migrate import upgrade
+
+    db = make_engine(database_url)
+    try:
+        upgrade(db)
+        with db.connect() as conn:
+            column = {c["name"]: c for c in inspect(conn).get_columns("workers")}["tenants"]
+            assert column["nullable"]
+        _downgrade(db, "0029")
+        try:
+            with db.connect() as conn:
+                assert "tenants" not in {c["name"] for c in inspect(conn).get_columns("workers")}
+        finally:
+            upgrade(db)
+    finally:
+        db.dispose()
+
+
 def test_migrations_run_on_a_url_with_percent_escapes(tmp_path):
     """Alembic's configuration interpolates "%": a URL's escapes reach the migrations unchanged
     (here a file name with a "%" in it)."""

@@ -1,0 +1,122 @@
+"""A worker for some municipalities only (`amtsflow worker --only-tenant / --skip-tenant`): it
+runs their jobs and leaves the others' to other workers; its heartbeat says whom it serves, and
+/health/ready names a municipality whose jobs no live worker runs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Iterator
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from engine.jobs import JobExecutor
+from engine.persistence import tables as t
+from engine.persistence.tenant_tables import tenants
+from engine.services import cases, heartbeats, operations_figures, queries
+from engine.services.heartbeats import JobStats
+from engine.tenancy import DEFAULT_TENANT, TenantSelection, all_tenants, tenant_scope
+from tests.fakes import FakeConnector
+from tests.integration.helpers import deploy_models
+
+NOW = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
+CITIES = ("stadt-a", "stadt-b")
+
+
+@pytest.fixture
+def municipalities(engine) -> Iterator[dict[str, str]]:
+    """A case waiting for its service job in the default tenant and in each of two cities."""
+    with engine.db.begin() as conn:
+        for tenant in CITIES:
+            conn.execute(tenants.insert().values(id=tenant, name=tenant, host=None, path_prefix=None,
+                                                 settings={}, connectors={}, active=True, created_at=NOW))
+    engine.connectors["test"] = FakeConnector()
+    started = {}
+    for tenant in (DEFAULT_TENANT, *CITIES):
+        with tenant_scope(tenant):
+            deploy_models(engine, "service.bpmn")
+            started[tenant] = cases.start_case(engine, "service", {"name": tenant}, internal=True)
+    yield started
+
+
+def _waiting(engine) -> set[str]:
+    """The tenants whose service job has not run yet."""
+    with all_tenants("test"), engine.db.connect() as conn:
+        return set(conn.execute(select(t.jobs.c.tenant_id).where(t.jobs.c.kind == "service")).scalars())
+
+
+def test_a_worker_for_one_city_runs_its_jobs_only(engine, municipalities) -> None:
+    city = JobExecutor(engine, "city", tenants=TenantSelection.of(only=["stadt-a"]))
+    assert city.run_until_idle() == 1
+    assert _waiting(engine) == {DEFAULT_TENANT, "stadt-b"}
+    with tenant_scope("stadt-a"):
+        assert queries.get_case(engine, municipalities["stadt-a"], with_history=False)["status"] == "completed"
+    assert city.next_due_in() is None   # the others' due jobs do not wake it either
+
+
+def test_the_shared_worker_skips_the_city_with_its_own(engine, municipalities) -> None:
+    shared = JobExecutor(engine, "shared", tenants=TenantSelection.of(skip=["stadt-a"]))
+    assert shared.next_due_in() == 0.0
+    assert shared.run_until_idle() == 2
+    assert _waiting(engine) == {"stadt-a"}
+    assert shared.next_due_in() is None
+    assert JobExecutor(engine, "city", tenants=TenantSelection.of(only=["stadt-a"])).run_until_idle() == 1
+    assert _waiting(engine) == set()
+
+
+def test_a_command_of_another_tenant_leaves_its_job_free_for_that_tenants_workers(engine, municipalities) -> None:
+    """The hand-over (engine/handover.py) locks a new service job to this process's worker when
+    a command writes it: not when that worker does not run the command's tenant's jobs."""
+    local = JobExecutor(engine, "local", tenants=TenantSelection.of(only=["stadt-a"])).take_local_jobs()
+    try:
+        with tenant_scope("stadt-b"):
+            cases.start_case(engine, "service", {"name": "B2"}, internal=True)
+        with tenant_scope("stadt-a"):
+            cases.start_case(engine, "service", {"name": "A2"}, internal=True)
+        with all_tenants("test"), engine.db.connect() as conn:
+            owners = dict(conn.execute(select(t.jobs.c.tenant_id, t.jobs.c.lock_owner)
+                                       .where(t.jobs.c.lock_owner.is_not(None))).all())
+        assert owners == {"stadt-a": "local"}
+        assert JobExecutor(engine, "b", tenants=TenantSelection.of(only=["stadt-b"])).run_until_idle() == 2
+    finally:
+        local.release_local_jobs()
+
+
+def test_the_heartbeat_records_whom_a_worker_serves_and_readiness_names_the_unserved(engine, municipalities) -> None:
+    started = engine.clock.now()
+    heartbeats.beat(engine, "w-a", "process", started, JobStats(), TenantSelection.of(only=["stadt-a"]))
+    checks = operations_figures.readiness(engine)
+    assert checks["worker"].startswith("no live job worker runs the jobs of tenant(s) default, stadt-b"), checks
+    heartbeats.beat(engine, "w-rest", "process", started, JobStats(), TenantSelection.of(skip=["stadt-a"]))
+    assert operations_figures.readiness(engine)["worker"] == "ok (2 live)"
+    [row] = [w for w in heartbeats.live_workers(engine) if w["owner"] == "w-rest"]
+    assert row["tenants"] == {"skip": ["stadt-a"]}
+    heartbeats.gone(engine, "w-rest")
+    heartbeats.beat(engine, "w-all", "thread", started, JobStats())   # an embedded worker: every tenant
+    assert operations_figures.readiness(engine)["worker"] == "ok (2 live)"
+
+
+def test_selection_rules() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        TenantSelection.of(only=["a"], skip=["b"])
+    with pytest.raises(ValueError, match="invalid tenant id"):
+        TenantSelection.of(only=["Stadt A"])
+    assert TenantSelection.of().everyone and TenantSelection.of().to_json() is None
+    selection = TenantSelection.from_json({"only": ["b", "a"]})
+    assert selection.admits("a") and not selection.admits("c") and selection.to_json() == {"only": ["a", "b"]}
+    assert TenantSelection.from_json(None).everyone
+
+
+def test_the_cli_refuses_an_unknown_tenant_and_runs_the_named_ones(engine, municipalities) -> None:
+    from webui.cli import main
+
+    runner = CliRunner()
+    refused = runner.invoke(main, ["worker", "--once", "--only-tenant", "stadt-c"], obj=engine)
+    assert refused.exit_code == 2 and "no such tenant: stadt-c" in refused.output, refused.output
+    assert _waiting(engine) == {DEFAULT_TENANT, *CITIES}
+    both = runner.invoke(main, ["worker", "--once", "--only-tenant", "stadt-a", "--skip-tenant", "stadt-b"], obj=engine)
+    assert both.exit_code == 2 and "not both" in both.output, both.output
+    ran = runner.invoke(main, ["worker", "--once"], obj=engine, env={"AMTSFLOW_WORKER_SKIP_TENANTS": "stadt-a stadt-b"})
+    assert ran.exit_code == 0 and "ran 1 job(s)" in ran.output, ran.output
+    assert _waiting(engine) == set(CITIES)
