@@ -67,8 +67,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO))   # before this folder: bench/engine.py must not stand in for the engine package
 
 from bench.compat_corpus import blocker_group, executable  # noqa: E402
 from bench.compat_digiwf import DigiwfRun, script_beans  # noqa: E402
