@@ -322,6 +322,15 @@ case_comments = Table(
     Column("created_at", TS, nullable=False),
 )
 
+# The head of each tenant's chain of deployments, overrides and tenant changes (the audit events
+# without a case; a case's head is cases.audit_hash): a chain whose last events were removed no
+# longer ends at it, and the row lock orders concurrent appends (migration 0031).
+audit_heads = Table(
+    "audit_heads", metadata,
+    Column("tenant_id", TENANT_ID, ForeignKey("tenants.id"), primary_key=True, server_default=DEFAULT_TENANT),
+    Column("hash", String(64), nullable=False),
+)
+
 audit_events = Table(
     "audit_events", metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),

@@ -1,4 +1,6 @@
-"""Append-only, hash-chained audit log (one chain per case; deployments chain on ''). """
+"""Append-only, hash-chained audit log: one chain per case (its head in the case row), and per
+tenant one chain of the events without a case - deployments, overrides, tenant changes - (its
+head in ``audit_heads``)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ import json
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from engine.persistence import tables as t
@@ -15,6 +18,7 @@ from engine.persistence.fast import FastStatement
 
 GENESIS = "0" * 64
 _INSERT = FastStatement(t.audit_events.insert())
+_MOVE_HEAD = FastStatement(update(t.audit_heads).values(hash=bindparam("head")))
 
 
 # json.dumps(..., sort_keys=True, separators=(",", ":"), default=str) builds this encoder anew per call
@@ -45,10 +49,21 @@ def append(conn: Connection, *, prev_hash: str, case_id: str | None, at: datetim
     return str(event["hash"])
 
 
-def last_hash(conn: Connection, case_id: str | None) -> str:
-    cond = t.audit_events.c.case_id.is_(None) if case_id is None else t.audit_events.c.case_id == case_id
-    row = conn.execute(select(t.audit_events.c.hash).where(cond).order_by(t.audit_events.c.id.desc()).limit(1)).first()
-    return row[0] if row else GENESIS
+def append_change(conn: Connection, *, at: datetime, actor: str, action: str, details: dict[str, Any]) -> str:
+    """Append to the current tenant's chain of events without a case (deployments, overrides,
+    tenant changes) and move its recorded head (``audit_heads``, migration 0031) in the same
+    transaction. The head's row is locked first, so concurrent appends follow one another
+    instead of both linking to the same event; returns the new head."""
+    heads = t.audit_heads
+    row = conn.execute(select(heads.c.hash).with_for_update()).first()
+    if row is None:   # the tenant's first such event (a second transaction waits on the key, then reads it)
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        conn.execute(dialect.insert(heads).values(hash=GENESIS).on_conflict_do_nothing())
+        row = conn.execute(select(heads.c.hash).with_for_update()).first()
+    head = append(conn, prev_hash=row[0] if row is not None else GENESIS, case_id=None, at=at, actor=actor,
+                  action=action, details=details)
+    _MOVE_HEAD.defer(conn, {"head": head})   # with the event, in the commit's round trip on psycopg
+    return head
 
 
 def _chain(rows: Any, problems: list[str]) -> str:
@@ -86,8 +101,19 @@ def verify(conn: Connection, case_id: str | None) -> list[str]:
         recorded = conn.execute(select(t.cases.c.audit_hash).where(t.cases.c.id == case_id)).scalar()
         problems += _head(case_id, recorded, last)
     else:
-        problems += _unrecorded(conn, events)
+        problems += _changes_head(conn, events, last) + _unrecorded(conn, events)
     return problems
+
+
+def _changes_head(conn: Connection, events: list[Any], last: str) -> list[str]:
+    """The chain of deployments, overrides and tenant changes must end at its recorded head."""
+    recorded = conn.execute(select(t.audit_heads.c.hash)).scalar()
+    if recorded is None:
+        return ["the chain of deployments and overrides has events but no recorded head (removed)"] if events else []
+    if recorded != last:
+        return ["the chain of deployments and overrides ends before its recorded head: events at the end were "
+                "removed, or the head was changed"]
+    return []
 
 
 def _unrecorded(conn: Connection, events: list[Any]) -> list[str]:

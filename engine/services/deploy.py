@@ -189,8 +189,8 @@ def deploy(engine: Engine, files: list[SourceFile], actor: str = "system", *, na
             result.processes.append(DeployedProcess(key, version, definition_id, True))
         if stored:
             created = [f"{p.key} v{p.version}" for p in result.processes if p.created]
-            audit.append(conn, prev_hash=audit.last_hash(conn, None), case_id=None, at=now, actor=actor,
-                         action="deployed", details={"deployment": deployment_id, "processes": created})
+            audit.append_change(conn, at=now, actor=actor, action="deployed",
+                                details={"deployment": deployment_id, "processes": created})
         uow.commit()
     return result
 

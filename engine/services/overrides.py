@@ -168,10 +168,11 @@ def _store(engine: Engine, tenant_id: str, key: str, name: str, content: bytes |
         except IntegrityError:
             raise Conflict(f"override {tenant_id}/{key}/{name} v{version} was stored concurrently",
                            user_message="Die Anpassung wurde gleichzeitig geändert; bitte erneut versuchen.") from None
-        audit.append(conn, prev_hash=audit.last_hash(conn, None), case_id=None, at=now, actor=actor,
-                     action="override_withdrawn" if sha is None else "override_uploaded",
-                     details={"tenant": tenant_id, "process": key, "file": name, "version": version, "sha256": sha,
-                              "min_version": min_version, "max_version": max_version, "comment": comment})
+        audit.append_change(conn, at=now, actor=actor,
+                            action="override_withdrawn" if sha is None else "override_uploaded",
+                            details={"tenant": tenant_id, "process": key, "file": name, "version": version,
+                                     "sha256": sha, "min_version": min_version, "max_version": max_version,
+                                     "comment": comment})
         uow.commit()
     return Override(str(values["id"]), tenant_id, key, name, version, sha, min_version, max_version, comment, now, actor)
 

@@ -204,7 +204,6 @@ def record_switch(engine: Engine, actor: str, tenant_id: str) -> Tenant:
     tenant, when) in the installation's audit chain (the one deployments use)."""
     tenant = get_tenant(engine, tenant_id)
     with unit_of_work(engine.db) as uow:
-        audit.append(uow.conn, prev_hash=audit.last_hash(uow.conn, None), case_id=None, at=engine.clock.now(),
-                     actor=actor, action="tenant_switched", details={"tenant": tenant.id})
+        audit.append_change(uow.conn, at=engine.clock.now(), actor=actor, action="tenant_switched", details={"tenant": tenant.id})
         uow.commit()
     return tenant

@@ -309,6 +309,37 @@ def test_audit_verify_finds_a_deployment_whose_event_was_removed(runner):
     assert out.exit_code == 1 and "its event is missing from the chain" in out.output
 
 
+def test_audit_verify_finds_the_last_override_or_tenant_switch_removed(runner, tmp_path):
+    """An override's or a tenant switch's event has no record of its own to be compared with:
+    the chain's recorded head (audit_heads, migration 0031) shows that the last ones are gone."""
+    from pathlib import Path
+
+    from sqlalchemy import delete, func, select
+
+    from engine.persistence import tables as t
+    from engine.services.tenants import record_switch
+
+    process = Path(__file__).resolve().parents[2] / "processes" / "bewohnerparkausweis"
+    assert runner("deploy", str(process)).exit_code == 0
+    fee = tmp_path / "gebuehr.dmn"
+    fee.write_bytes((process / "gebuehr.dmn").read_bytes().replace(b"<text>18000</text>", b"<text>15000</text>"))
+    done = runner("overrides", "upload", "--tenant", "default", "bewohnerparkausweis", str(fee))
+    assert done.exit_code == 0, done.output
+    record_switch(runner.engine, "betrieb", "default")
+    assert runner("audit-verify").output.strip() == "audit chain intact"
+    for _event in ("tenant_switched", "override_uploaded"):
+        with runner.engine.db.begin() as conn:
+            last = conn.execute(select(func.max(t.audit_events.c.id)).where(t.audit_events.c.case_id.is_(None))).scalar()
+            assert conn.execute(select(t.audit_events.c.action).where(t.audit_events.c.id == last)).scalar() == _event
+            conn.execute(delete(t.audit_events).where(t.audit_events.c.id == last))
+        out = runner("audit-verify")
+        assert out.exit_code == 1 and "ends before its recorded head: events at the end were removed" in out.output
+    with runner.engine.db.begin() as conn:   # removing the head as well shows too
+        conn.execute(delete(t.audit_heads))
+    out = runner("audit-verify")
+    assert out.exit_code == 1 and "has events but no recorded head" in out.output
+
+
 def test_audit_verify_holds_after_a_provider_uploads_a_tenants_override(runner, tmp_path):
     """The provider uploads a municipality's override from the command line (its event goes to
     the chain the command acts in): every tenant's chain of deployments stays intact."""

@@ -123,3 +123,41 @@ def test_worker_killed_mid_job_leaves_no_case_stuck(pg, pg_url, tmp_path):
     assert queries.get_case(pg, case_id)["status"] == "completed"
     keys = [line.split()[1] for line in log.read_text().splitlines()]
     assert len(keys) == 2 and len(set(keys)) == 1  # called again, with the same idempotency key
+
+
+def test_concurrent_changes_append_to_the_chain_of_deployments_one_after_another(pg):
+    """Deployments, overrides and tenant switches at the same time: each append locks the
+    chain's recorded head (audit_heads), so none links to an event another one linked to
+    already, and audit-verify finds the chain intact (before migration 0031 both read the same
+    last event and the chain forked)."""
+    from engine.persistence.db import unit_of_work
+    from engine.services import audit
+    from engine.tenancy import DEFAULT_TENANT, tenant_scope
+
+    writers, rounds = 4, 10
+    start = threading.Barrier(writers)
+    errors: list[BaseException] = []
+
+    def write(number: int) -> None:
+        try:
+            with tenant_scope(DEFAULT_TENANT):
+                start.wait()
+                for i in range(rounds):
+                    with unit_of_work(pg.db) as uow:
+                        audit.append_change(uow.conn, at=pg.clock.now(), actor=f"w{number}", action="tenant_switched",
+                                            details={"tenant": DEFAULT_TENANT, "round": i})
+                        time.sleep(0.002)   # the transaction stays open a moment after reading the head
+                        uow.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with tenant_scope(DEFAULT_TENANT), pg.db.connect() as conn:
+        events = conn.execute(select(t.audit_events.c.prev_hash).where(t.audit_events.c.case_id.is_(None))).scalars()
+        assert max(Counter(events).values()) == 1                 # no event is linked to twice
+        assert audit.verify(conn, None) == []

@@ -226,6 +226,53 @@ def test_migration_0030_worker_tenants_and_its_downgrade(database_url):
         db.dispose()
 
 
+def test_migration_0031_audit_heads_start_at_each_tenants_last_change(database_url):
+    """Migration 0031: every tenant's chain of deployments and overrides gets its present last
+    event as its recorded head (events of cases do not count); audit-verify finds it intact."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import delete, insert, select, text
+
+    from engine.persistence import tables as t
+    from engine.persistence.migrate import upgrade
+    from engine.services import audit
+    from engine.tenancy import all_tenants, tenant_scope
+
+    db = make_engine(database_url)
+    at = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
+    try:
+        upgrade(db)
+        _downgrade(db, "0030")
+        try:
+            with all_tenants("test"), db.begin() as conn:
+                conn.execute(text("INSERT INTO tenants (id, name, settings, connectors, active, created_at) "
+                                  "VALUES ('stadt-a', 'A', '{}', '{}', true, :at)"), {"at": at})
+                heads = {}
+                for tenant, changes in (("default", 3), ("stadt-a", 2)):
+                    prev = audit.GENESIS
+                    for i in range(changes):
+                        event = audit.prepare(prev_hash=prev, case_id=None, at=at, actor="x", action="deployed",
+                                              details={"deployment": f"d{i}"})
+                        conn.execute(insert(t.audit_events).values(tenant_id=tenant, **event))
+                        prev = heads[tenant] = event["hash"]
+                    case_event = audit.prepare(prev_hash=audit.GENESIS, case_id="c1", at=at, actor="x",
+                                               action="started", details={})
+                    conn.execute(insert(t.audit_events).values(tenant_id=tenant, **case_event))
+        finally:
+            upgrade(db)
+        with all_tenants("test"), db.connect() as conn:
+            assert dict(conn.execute(select(t.audit_heads.c.tenant_id, t.audit_heads.c.hash)).all()) == heads
+        for tenant in heads:
+            with tenant_scope(tenant), db.connect() as conn:
+                assert [p for p in audit.verify(conn, None) if "head" in p] == []
+    finally:
+        with all_tenants("test"), db.begin() as conn:
+            conn.execute(delete(t.audit_events))
+            conn.execute(delete(t.audit_heads))
+            conn.execute(text("DELETE FROM tenants WHERE id = 'stadt-a'"))
+        db.dispose()
+
+
 def test_migrations_run_on_a_url_with_percent_escapes(tmp_path):
     """Alembic's configuration interpolates "%": a URL's escapes reach the migrations unchanged
     (here a file name with a "%" in it)."""
