@@ -6,12 +6,14 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from engine.bootstrap import Engine
 from engine.domain.errors import NotFound
 from engine.persistence import tables as t
+from engine.persistence.scoping import for_all_tenants
 from engine.runtime.parsing import BPMN_SUFFIXES
+from engine.tenancy import current_tenant
 
 MAX_ROWS = 500
 
@@ -23,6 +25,7 @@ class Deployment:
     source: str | None
     created_at: datetime
     created_by: str
+    shared: bool = False   # the provider's process library: deployed for every tenant (its definitions' tenant is NULL)
 
 
 @dataclass(frozen=True)
@@ -34,33 +37,43 @@ class Definition:
     deployment_id: str
     resource: str          # the BPMN file the process came from
     created_at: datetime
+    shared: bool = False   # of the provider's process library (tenant NULL: every tenant sees it)
 
 
 def _definition(row: object) -> Definition:
     files = [f["name"] for f in getattr(row, "files") or []]
     bpmn = next((os.path.basename(n) for n in files if n.lower().endswith(BPMN_SUFFIXES)), "")
     return Definition(getattr(row, "id"), getattr(row, "key"), getattr(row, "version"), getattr(row, "name"),
-                      getattr(row, "deployment_id"), bpmn, getattr(row, "created_at"))
+                      getattr(row, "deployment_id"), bpmn, getattr(row, "created_at"),
+                      getattr(row, "tenant_id") is None)
 
 
 def list_deployments(engine: Engine, *, deployment_id: str | None = None, name: str | None = None,
                      limit: int = MAX_ROWS, offset: int = 0) -> list[Deployment]:
-    d = t.deployments
-    query = select(d.c.id, d.c.name, d.c.source, d.c.created_at, d.c.created_by)
+    d, p = t.deployments, t.process_definitions
+    # the tenant's own deployments and those of the shared library, whose definitions every
+    # tenant runs (their deployment row belongs to the tenant that deployed them)
+    library = select(p.c.deployment_id).where(p.c.tenant_id.is_(None))
+    query = for_all_tenants(
+        select(d.c.id, d.c.name, d.c.source, d.c.created_at, d.c.created_by, d.c.id.in_(library).label("shared"))
+        .where(or_(d.c.tenant_id == current_tenant(), d.c.id.in_(library))))
     if deployment_id is not None:
         query = query.where(d.c.id == deployment_id)
     if name is not None:
         query = query.where(d.c.name == name)
     query = query.order_by(d.c.created_at.desc(), d.c.id).offset(offset).limit(min(limit, MAX_ROWS))
     with engine.db.connect() as conn:
-        return [Deployment(r.id, r.name, r.source, r.created_at, r.created_by) for r in conn.execute(query)]
+        return [Deployment(r.id, r.name, r.source, r.created_at, r.created_by, bool(r.shared))
+                for r in conn.execute(query)]
 
 
 def list_definitions(engine: Engine, *, key: str | None = None, definition_id: str | None = None,
                      deployment_id: str | None = None, latest: bool = False, limit: int = MAX_ROWS,
-                     offset: int = 0) -> list[Definition]:
+                     offset: int = 0, shared: bool | None = None) -> list[Definition]:
     p = t.process_definitions
-    query = select(p.c.id, p.c.key, p.c.version, p.c.name, p.c.deployment_id, p.c.files, p.c.created_at)
+    query = select(p.c.id, p.c.key, p.c.version, p.c.name, p.c.deployment_id, p.c.files, p.c.created_at, p.c.tenant_id)
+    if shared is not None:   # only the shared library's (True) or only the tenant's own (False)
+        query = query.where(p.c.tenant_id.is_(None) if shared else p.c.tenant_id.is_not(None))
     for column, value in ((p.c.key, key), (p.c.id, definition_id), (p.c.deployment_id, deployment_id)):
         if value is not None:
             query = query.where(column == value)

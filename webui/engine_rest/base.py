@@ -20,7 +20,7 @@ from engine.domain.errors import (AmtsflowError, Conflict, DatabaseBusy, Databas
 from engine.outage import database_errors
 from engine.services import identity
 from engine.services.identity import User
-from engine.tenancy import tenant_or_none
+from engine.tenancy import DEFAULT_TENANT, tenant_or_none
 from webui.auth import engine
 from webui.errors import as_unreachable
 
@@ -143,6 +143,14 @@ def body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise RestError(400, "The request body must be a JSON object (Content-Type: application/json).")
     return data
+
+
+def camunda_tenant(shared: bool = False) -> str | None:
+    """``tenantId`` in an answer, as Camunda's multi-tenancy gives it: the municipality the
+    request acts for, None for what every tenant shares (the provider's process library) and
+    for an installation's default tenant (a Camunda engine without tenants answers None)."""
+    tenant = tenant_or_none()
+    return None if shared or tenant in (None, DEFAULT_TENANT) else tenant
 
 
 def own_tenant(value: Any, field: str) -> None:

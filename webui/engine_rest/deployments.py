@@ -11,7 +11,7 @@ from engine.services.definitions import Definition, Deployment
 from engine.services.deploy import deploy
 from engine.services.identity import BUSINESS_KEY_SCOPE
 from webui.auth import engine
-from webui.engine_rest.base import STAFF, RestError, body, bp, int_arg, own_tenant, require, user
+from webui.engine_rest.base import STAFF, RestError, camunda_tenant, body, bp, int_arg, own_tenant, require, user
 from webui.engine_rest.variables import camunda_date, typed_all, untyped_all
 from webui.studio.upload import Limits, source_files
 
@@ -34,13 +34,13 @@ def deployment_dto(d: Deployment) -> dict[str, Any]:
     return {"links": [{"method": "GET", "href": url_for("engine_rest.get_deployment", deployment_id=d.id,
                                                         _external=True), "rel": "self"}],
             "id": d.id, "name": d.name, "source": d.source, "deploymentTime": camunda_date(d.created_at),
-            "tenantId": None}
+            "tenantId": camunda_tenant(d.shared)}
 
 
 def definition_dto(d: Definition) -> dict[str, Any]:
     return {"id": d.id, "key": d.key, "category": "http://bpmn.io/schema/bpmn", "description": None,
             "name": d.name, "version": d.version, "resource": d.resource, "deploymentId": d.deployment_id,
-            "diagram": None, "suspended": False, "tenantId": None, "versionTag": None,
+            "diagram": None, "suspended": False, "tenantId": camunda_tenant(d.shared), "versionTag": None,
             "historyTimeToLive": None, "startableInTasklist": True}
 
 
@@ -90,13 +90,36 @@ def create_deployment() -> Any:
     return response
 
 
+def _tenant_filter() -> tuple[bool, bool | None]:
+    """Camunda's tenant parameters of a definition query (``tenantIdIn``, ``withoutTenantId``,
+    ``includeProcessDefinitionsWithoutTenantId``) against the ``tenantId`` the answers carry
+    (:func:`camunda_tenant`): whether nothing can match, and which definitions are asked for
+    (True: the shared library's, False: the tenant's own, None: both)."""
+    args = request.args
+    own = camunda_tenant()
+    if args.get("withoutTenantId") == "true":   # tenantId null: the library, and a default tenant's own
+        return False, None if own is None else True
+    names = {n.strip() for n in (args.get("tenantIdIn") or "").split(",") if n.strip()}
+    if not names:
+        return False, None
+    with_shared = args.get("includeProcessDefinitionsWithoutTenantId") == "true"
+    if own is not None and own in names:
+        return False, None if with_shared else False
+    if with_shared:
+        return False, None if own is None else True
+    return True, None
+
+
 @bp.get("/process-definition")
 def list_definitions() -> Any:
     require(*STAFF)
     args = request.args
+    nothing, shared = _tenant_filter()
+    if nothing:
+        return jsonify([])
     rows = definitions.list_definitions(engine(), key=args.get("key"), definition_id=args.get("processDefinitionId"),
                                         deployment_id=args.get("deploymentId"),
-                                        latest=args.get("latestVersion") == "true",
+                                        latest=args.get("latestVersion") == "true", shared=shared,
                                         limit=int_arg("maxResults", 500), offset=int_arg("firstResult", 0, 10**9))
     return jsonify([definition_dto(d) for d in rows])
 
@@ -105,7 +128,9 @@ def list_definitions() -> Any:
 def count_definitions() -> Any:
     require(*STAFF)
     latest = request.args.get("latestVersion") == "true"
-    return jsonify(count=len(definitions.list_definitions(engine(), key=request.args.get("key"), latest=latest)))
+    nothing, shared = _tenant_filter()
+    return jsonify(count=0 if nothing else len(definitions.list_definitions(
+        engine(), key=request.args.get("key"), latest=latest, shared=shared)))
 
 
 def _definition(key: str | None = None, definition_id: str | None = None) -> Definition:

@@ -11,7 +11,7 @@ from engine.services.external_tasks import LockedTask, LockViolation, TopicReque
 from engine.services.external_wait import MAX_WAIT_SECONDS, wait_and_fetch
 from engine.tenancy import tenant_or_none
 from webui.auth import engine
-from webui.engine_rest.base import STAFF, RestError, body, bp, require, user
+from webui.engine_rest.base import STAFF, RestError, camunda_tenant, body, bp, require, user
 from webui.engine_rest.long_polls import gate
 from webui.engine_rest.variables import camunda_date, typed_all, untyped_all
 
@@ -60,7 +60,7 @@ def _dto(task: LockedTask) -> dict[str, Any]:
             "lockExpirationTime": camunda_date(task.lock_expires_at), "createTime": camunda_date(task.created_at),
             "processDefinitionId": task.definition_id, "processDefinitionKey": task.process_key,
             "processDefinitionVersionTag": None, "processInstanceId": task.case_id, "retries": task.retries,
-            "suspended": task.suspended, "workerId": task.worker_id, "topicName": task.topic, "tenantId": None,
+            "suspended": task.suspended, "workerId": task.worker_id, "topicName": task.topic, "tenantId": camunda_tenant(),
             "variables": typed_all(task.variables), "priority": task.priority, "businessKey": task.business_key,
             "extensionProperties": {}}
 

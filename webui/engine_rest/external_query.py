@@ -10,7 +10,7 @@ from flask import jsonify, request
 from engine.services.external_task_query import SORTS, TaskQuery, count_external_tasks, list_external_tasks
 from engine.services.external_tasks import LockedTask
 from webui.auth import engine
-from webui.engine_rest.base import STAFF, RestError, bp, int_arg, require
+from webui.engine_rest.base import STAFF, RestError, camunda_tenant, bp, int_arg, require
 from webui.engine_rest.variables import camunda_date
 
 MAX_RESULTS = 1000
@@ -21,7 +21,7 @@ def task_dto(task: LockedTask) -> dict[str, Any]:
             "executionId": task.case_id, "id": task.id, "lockExpirationTime": camunda_date(task.lock_expires_at),
             "createTime": camunda_date(task.created_at), "processDefinitionId": task.definition_id,
             "processDefinitionKey": task.process_key, "processDefinitionVersionTag": None,
-            "processInstanceId": task.case_id, "tenantId": None, "retries": task.retries,
+            "processInstanceId": task.case_id, "tenantId": camunda_tenant(), "retries": task.retries,
             "suspended": task.suspended, "workerId": task.worker_id, "priority": task.priority,
             "topicName": task.topic, "businessKey": task.business_key}
 

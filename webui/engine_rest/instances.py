@@ -12,7 +12,7 @@ from engine.services.identity import BUSINESS_KEY_SCOPE, MESSAGE_SCOPE
 from engine.services.instance_query import InstanceQuery, count_open_cases, list_open_cases, parse_variables
 from engine.services.read_models import CaseView
 from webui.auth import engine
-from webui.engine_rest.base import STAFF, RestError, body, bp, int_arg, own_tenant, require, user
+from webui.engine_rest.base import STAFF, RestError, camunda_tenant, body, bp, int_arg, own_tenant, require, user
 from webui.engine_rest.variables import typed_all, untyped_all
 
 ENDED = ("completed", "cancelled")
@@ -23,7 +23,7 @@ def _dto(view: Mapping[str, Any], definition_id: str | None) -> dict[str, Any]:
                                                         _external=True), "rel": "self"}],
             "id": view["id"], "definitionId": definition_id, "businessKey": view.get("business_key"),
             "caseInstanceId": None, "ended": view["status"] in ENDED, "suspended": bool(view.get("suspended")),
-            "tenantId": None}
+            "tenantId": camunda_tenant()}
 
 
 def instance_dto(case_id: str) -> dict[str, Any]:
@@ -171,7 +171,7 @@ def _result(case_id: str, status: str, with_variables: bool) -> dict[str, Any]:
         result["processInstance"] = instance
     else:
         result["execution"] = {"id": case_id, "processInstanceId": case_id, "ended": instance["ended"],
-                               "tenantId": None}
+                               "tenantId": camunda_tenant()}
     if with_variables:
         result["variables"] = typed_all(queries.get_case(engine(), case_id, with_history=False)["data"] or {})
     return result

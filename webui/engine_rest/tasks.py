@@ -12,7 +12,7 @@ from engine.services import cases, definitions, queries, task_pages
 from engine.services.read_models import TaskView
 from webui import casework
 from webui.auth import engine
-from webui.engine_rest.base import STAFF, RestError, body, bp, int_arg, require, user
+from webui.engine_rest.base import STAFF, RestError, camunda_tenant, body, bp, int_arg, require, user
 from webui.engine_rest.variables import typed_all, untyped_all
 
 MAX_PAGE = task_pages.MAX_PAGE
@@ -26,7 +26,7 @@ def _dto(task: TaskView) -> dict[str, Any]:
             "processDefinitionId": definitions.definition_of(engine(), task["case_id"]),
             "processInstanceId": task["case_id"], "caseExecutionId": None, "caseDefinitionId": None,
             "caseInstanceId": None, "taskDefinitionKey": task["element_id"], "suspended": False,
-            "formKey": None, "camundaFormRef": None, "tenantId": None}
+            "formKey": None, "camundaFormRef": None, "tenantId": camunda_tenant()}
 
 
 def _task(task_id: str) -> TaskView:
