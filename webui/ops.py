@@ -136,6 +136,12 @@ class EngineCollector(Collector):
         yield incidents
         yield GaugeMetricFamily("amtsflow_workers_live", "Job workers seen in the last "
                                 f"{heartbeats.LIVE_SECONDS:.0f} s", value=len(figures.workers))
+        serving = GaugeMetricFamily("amtsflow_workers_serving", "Live job workers that run a tenant's jobs "
+                                    "(0: nobody runs them; see amtsflow worker --only-tenant/--skip-tenant)",
+                                    labels=["tenant"])
+        for tenant, count in sorted(figures.workers_serving.items()):
+            serving.add_metric([tenant], count)
+        yield serving
         yield from _worker_metrics(figures.workers)
 
 

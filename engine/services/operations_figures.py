@@ -13,6 +13,7 @@ from engine.bootstrap import Engine
 from engine.persistence import tables as t
 from engine.services import heartbeats
 from engine.services.tenants import list_tenants
+from engine.tenancy import TenantSelection, tenant_or_none
 
 log = logging.getLogger("amtsflow.ops")
 OVERDUE_SECONDS = 60   # a due job no worker took within a minute: workers are missing or too few
@@ -29,6 +30,7 @@ class OperationsFigures:
     jobs_overdue: dict[tuple[str, str], int]   # (tenant, job kind) -> due for more than OVERDUE_SECONDS
     incidents_open: dict[str, int]             # tenant -> open incidents
     workers: list[dict[str, Any]]              # live workers with their counters (the installation's)
+    workers_serving: dict[str, int]            # tenant -> live workers that run its jobs (0: nobody does)
 
 
 def snapshot(engine: Engine) -> OperationsFigures:
@@ -51,8 +53,13 @@ def snapshot(engine: Engine) -> OperationsFigures:
                 j.c.due_at <= now - timedelta(seconds=OVERDUE_SECONDS), *runnable).group_by(j.c.tenant_id, j.c.kind))}
         incidents = {row[0]: row[1] for row in conn.execute(
             select(i.c.tenant_id, func.count()).where(i.c.status == "open").group_by(i.c.tenant_id))}
+    workers = heartbeats.live_workers(engine)
+    scope = tenant_or_none()
+    tenant_ids = [tenant.id for tenant in list_tenants(engine, active_only=True)] if scope is None else [scope]
+    selections = [TenantSelection.from_json(worker.get("tenants")) for worker in workers]
+    serving = {tenant: sum(selection.admits(tenant) for selection in selections) for tenant in tenant_ids}
     return OperationsFigures(cases=cases, open_tasks=tasks, jobs_due=due, jobs_overdue=overdue,
-                             incidents_open=incidents, workers=heartbeats.live_workers(engine))
+                             incidents_open=incidents, workers=workers, workers_serving=serving)
 
 
 def readiness(engine: Engine) -> dict[str, str]:

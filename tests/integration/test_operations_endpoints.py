@@ -128,6 +128,30 @@ def test_metrics_parse_and_count_what_the_database_holds(app: Any, engine: Engin
     assert requests and requests[0].value == 1
 
 
+def test_metrics_and_readiness_name_a_municipality_no_worker_serves(app: Any, engine: Engine, admin_token: str,
+                                                                   clock: FakeClock,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers started for some municipalities only: the scrape counts the live workers per
+    tenant (0 for one nobody serves) and /health/ready answers 503 naming it."""
+    from engine.services import tenants
+    from engine.tenancy import TenantSelection
+
+    tenants.add_tenant(engine, "stadt-a", "Stadt A", path_prefix="stadt-a")
+    heartbeats.beat(engine, "w-a", "process", clock.now(), JobExecutor(engine).stats, TenantSelection.of(only=["stadt-a"]))
+    monkeypatch.setenv("AMTSFLOW_METRICS_TOKEN", "scrape")
+    client = app.test_client()
+    families = _families(client.get("/metrics", headers={"Authorization": "Bearer scrape"}).get_data(as_text=True))
+    assert {s.labels["tenant"]: s.value for s in families["amtsflow_workers_serving"].samples} == {
+        "default": 0, "stadt-a": 1}
+    own = _families(client.get("/metrics", headers={"Authorization": f"Bearer {admin_token}"}).get_data(as_text=True))
+    assert {s.labels["tenant"]: s.value for s in own["amtsflow_workers_serving"].samples} == {"default": 0}
+    ready = client.get("/health/ready")
+    assert ready.status_code == 503 and "tenant(s) default" in ready.get_json()["checks"]["worker"]
+    heartbeats.beat(engine, "w-rest", "process", clock.now(), JobExecutor(engine).stats,
+                    TenantSelection.of(skip=["stadt-a"]))
+    assert client.get("/health/ready").status_code == 200
+
+
 def test_due_and_overdue_jobs_are_counted(app: Any, engine: Engine, admin_token: str, clock: FakeClock) -> None:
     deploy(engine, read_paths([str(model("wait.bpmn"))]), actor="test")
     cases.start_case(engine, "wait", {"dauer": "PT1H"}, actor="test", internal=True)
