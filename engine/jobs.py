@@ -28,7 +28,7 @@ from engine.bootstrap import Engine
 from engine.domain.errors import AmtsflowError, CaseSuspended, InvalidState, NotFound
 from engine.domain import priorities
 from engine.handover import RECHECK_AFTER, Handover, still_runnable, unlock
-from engine.outage import Outage
+from engine.outage import Outage, reason, unreachable
 from engine.persistence import tables as t
 from engine.persistence.db import reading, unit_of_work
 from engine.tenancy import EVERY_TENANT, TenantSelection, all_tenants, tenant_scope
@@ -43,6 +43,7 @@ from engine.services.heartbeats import HEARTBEAT_SECONDS, JobStats, beat, gone
 
 log = logging.getLogger("amtsflow.jobs")
 MAX_BACKOFF = 3600.0
+CUT_SHORT_LIMIT = 3   # runs in a row a lost database connection may cut short before one counts as a failure
 
 
 class JobFailed(Exception):
@@ -176,6 +177,7 @@ class JobExecutor:
         self._last_poll = float("-inf")
         self._next_due: DeferredRows | None = None   # read with the last acquisition, not yet used
         self.stats = JobStats()   # published by the worker's heartbeat (/metrics)
+        self._cut_short: dict[str, int] = {}   # job id -> runs in a row a lost connection cut short
 
     @property
     def wakeup(self) -> Doorbell:
@@ -329,8 +331,33 @@ class JobExecutor:
             log.info("job %s dropped: %s", job.id, exc)
             self._drop(job)
         except Exception as exc:  # noqa: BLE001 - a job must never take the worker down
+            if unreachable(exc) and self._put_back(job, exc):
+                return False
             self._fail(job, f"{exc.__class__.__name__}: {exc}", traceback.format_exc(), retryable=True)
             return False
+        self._cut_short.pop(job.id, None)
+        return True
+
+    def _put_back(self, job: Any, exc: Exception) -> bool:
+        """The database connection was lost while the job ran (its outcome not written): free
+        the job to run again at once, without using one of its retries - a server restart or
+        failover is not the job's fault. False after :data:`CUT_SHORT_LIMIT` such runs in a row
+        (then the loss is counted as a failure, so that a job that breaks its connection every
+        time ends in an incident instead of running forever). Raises ``exc`` again when the
+        database still does not answer: the worker's outage handling frees the job later."""
+        times = self._cut_short.get(job.id, 0) + 1
+        if times > CUT_SHORT_LIMIT:
+            self._cut_short.pop(job.id, None)
+            return False
+        try:
+            unlock(self.engine, self.owner, [job.id])
+        except Exception:  # noqa: BLE001 - still away: the original error tells the caller
+            raise exc from None
+        if len(self._cut_short) > 10_000:   # jobs another worker finished meanwhile: forget them all
+            self._cut_short.clear()
+        self._cut_short[job.id] = times
+        log.warning("job %s (%s %s): the database connection was lost while it ran (%s); it runs again, "
+                    "no retry used", job.id, job.kind, job.element_id, reason(exc))
         return True
 
     def _timer(self, job: Any) -> None:
