@@ -434,7 +434,8 @@ PROGRESS_SECONDS = 5.0   # at most one progress line on stderr per this many sec
               help="every case's chain, of every tenant unless --tenant names one (progress on stderr)")
 def audit_verify(case_id: str | None, every: bool) -> None:
     """Recompute the hash chain of a case (or of deployments) and report breaks, also a chain
-    whose last events were removed (the case row names its head)."""
+    whose last events were removed (the case row names its head). --all: every case's chain and
+    every tenant's chain of deployments."""
     from engine.services import audit as audit_log
 
     if every and case_id:
@@ -455,6 +456,7 @@ def audit_verify(case_id: str | None, every: bool) -> None:
 
             with tenant_scope(tenant), engine.db.connect() as conn:
                 done, found = audit_log.verify_cases(conn, progress)
+                found += audit_log.verify(conn, None)   # and the tenant's chain of deployments and overrides
             checked += done
             problems += [f"tenant {tenant}: {p}" for p in found]
         click.echo(f"{checked} case(s) checked", err=True)

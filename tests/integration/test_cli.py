@@ -334,6 +334,9 @@ def test_audit_verify_finds_the_last_override_or_tenant_switch_removed(runner, t
             conn.execute(delete(t.audit_events).where(t.audit_events.c.id == last))
         out = runner("audit-verify")
         assert out.exit_code == 1 and "ends before its recorded head: events at the end were removed" in out.output
+        every = runner("audit-verify", "--all")
+        assert every.exit_code == 1 and "tenant default: the chain of deployments and overrides ends before" \
+            in every.output
     with runner.engine.db.begin() as conn:   # removing the head as well shows too
         conn.execute(delete(t.audit_heads))
     out = runner("audit-verify")
