@@ -32,7 +32,7 @@ from engine.persistence.tenant_tables import tenants
 from engine.runtime.override_checks import check_override, kind_of
 from engine.runtime.parsing import SourceFile, parse_bundle
 from engine.services import audit, variants
-from engine.tenancy import check_tenant_id
+from engine.tenancy import check_tenant_id, tenant_scope
 
 MAX_BYTES = 1024 * 1024
 
@@ -168,11 +168,12 @@ def _store(engine: Engine, tenant_id: str, key: str, name: str, content: bytes |
         except IntegrityError:
             raise Conflict(f"override {tenant_id}/{key}/{name} v{version} was stored concurrently",
                            user_message="Die Anpassung wurde gleichzeitig geändert; bitte erneut versuchen.") from None
-        audit.append_change(conn, at=now, actor=actor,
-                            action="override_withdrawn" if sha is None else "override_uploaded",
-                            details={"tenant": tenant_id, "process": key, "file": name, "version": version,
-                                     "sha256": sha, "min_version": min_version, "max_version": max_version,
-                                     "comment": comment})
+        with tenant_scope(tenant_id):   # in the municipality's chain, also when the provider uploads it for them
+            audit.append_change(conn, at=now, actor=actor,
+                                action="override_withdrawn" if sha is None else "override_uploaded",
+                                details={"tenant": tenant_id, "process": key, "file": name, "version": version,
+                                         "sha256": sha, "min_version": min_version, "max_version": max_version,
+                                         "comment": comment})
         uow.commit()
     return Override(str(values["id"]), tenant_id, key, name, version, sha, min_version, max_version, comment, now, actor)
 

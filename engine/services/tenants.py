@@ -27,7 +27,7 @@ from engine.services.tenant_logo import LogoRefused, sniff_logo
 from engine.services.tenant_settings import (
     Problems, TenantInvalid, check_connectors, check_host, check_name, check_path_prefix, check_settings,
 )
-from engine.tenancy import DEFAULT_TENANT, InvalidTenantId, check_tenant_id
+from engine.tenancy import DEFAULT_TENANT, InvalidTenantId, check_tenant_id, tenant_or_none, tenant_scope
 
 __all__ = ["Tenant", "TenantInvalid", "Route", "add_tenant", "list_tenants", "get_tenant", "update_tenant",
            "deactivate_tenant", "set_logo", "logo", "routing_table", "record_switch"]
@@ -201,9 +201,15 @@ def routing_table(engine: Engine) -> Route:
 
 def record_switch(engine: Engine, actor: str, tenant_id: str) -> Tenant:
     """The provider's operator ``actor`` acts for ``tenant_id`` from now on: audited (who, which
-    tenant, when) in the installation's audit chain (the one deployments use)."""
+    tenant, when) in the chain of deployments of the tenant the operator acts from and in the
+    municipality's own."""
     tenant = get_tenant(engine, tenant_id)
+    now = engine.clock.now()
     with unit_of_work(engine.db) as uow:
-        audit.append_change(uow.conn, at=engine.clock.now(), actor=actor, action="tenant_switched", details={"tenant": tenant.id})
+        audit.append_change(uow.conn, at=now, actor=actor, action="tenant_switched", details={"tenant": tenant.id})
+        if tenant.id != tenant_or_none():   # the municipality's own chain shows who of the provider acts in it
+            with tenant_scope(tenant.id):
+                audit.append_change(uow.conn, at=now, actor=actor, action="tenant_switched",
+                                    details={"tenant": tenant.id})
         uow.commit()
     return tenant

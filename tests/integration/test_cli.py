@@ -359,3 +359,10 @@ def test_audit_verify_holds_after_a_provider_uploads_a_tenants_override(runner, 
     for tenant in ("default", "musterstadt"):
         out = runner("--tenant", tenant, "audit-verify")
         assert out.exit_code == 0 and out.stdout.strip() == "audit chain intact", (tenant, out.output)
+    from sqlalchemy import select
+
+    from engine.persistence import tables as t
+    from engine.tenancy import tenant_scope
+    with tenant_scope("musterstadt"), runner.engine.db.connect() as conn:   # in the municipality's chain
+        assert conn.execute(select(t.audit_events.c.action).where(t.audit_events.c.case_id.is_(None))).scalars().all() \
+            == ["override_uploaded"]

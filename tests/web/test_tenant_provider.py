@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from engine.persistence import tables as t
 from engine.services import identity, tenants
-from engine.tenancy import tenant_or_none
+from engine.tenancy import tenant_or_none, tenant_scope
 from tests.web.conftest import CSRF, login_as, make_app
 
 
@@ -75,6 +75,9 @@ def test_switching_is_audited_and_staff_pages_then_act_for_the_chosen_tenant(app
         rows = conn.execute(select(t.audit_events.c.actor, t.audit_events.c.action, t.audit_events.c.details,
                                    t.audit_events.c.at).where(t.audit_events.c.action == "tenant_switched")).all()
     assert [(r.actor, r.details) for r in rows] == [("anbieter", {"tenant": "musterstadt"})] and rows[0].at is not None
+    with tenant_scope("musterstadt"), engine.db.connect() as conn:   # and in the municipality's own chain
+        assert conn.execute(select(t.audit_events.c.actor).where(
+            t.audit_events.c.action == "tenant_switched")).scalars().all() == ["anbieter"]
     assert client.post("/anbieter/wechseln", data={"csrf_token": _csrf(client, "/anbieter/"),
                                                    "tenant": "nirgendwo"}).status_code == 404
 
