@@ -31,6 +31,9 @@ _SIZED: frozenset[type[Any]] = frozenset({str, bytes, list, tuple, dict, set, fr
 _T = TypeVar("_T")
 
 
+SCOPED_LOOKUP = "flowable_var"   # the built-in that is given a variable by its name (see Run.variable_of)
+
+
 class Evaluator(Protocol):
     """What a :class:`Run` reads from its evaluator (a :class:`expressions.SafeEvaluator`)."""
 
@@ -127,6 +130,18 @@ class Run(Compound):
         if name in self.ev.callables:
             raise Refused(f"function {name!r} can only be called, not used as a value")
         raise Refused(f"name {name!r} is not defined")
+
+    def variable_of(self, args: list[Any]) -> list[Any]:
+        """The arguments of :data:`SCOPED_LOOKUP` (function, variable name, ...) with the name
+        replaced by the variable's value and whether it exists: a variable that does not exist
+        is null, not an error (Flowable's variable functions)."""
+        if len(args) < 2 or not isinstance(args[1], str) or not args[1] or args[1].startswith("__"):
+            raise Refused(f"{SCOPED_LOOKUP}() needs a function and a variable name")
+        function, name, *rest = args
+        for scope in reversed(self.scopes):
+            if name in scope:
+                return [function, scope[name], True, *rest]
+        return [function, None, False, *rest]
 
     def elements(self, nodes: list[ast.expr]) -> list[Any]:
         out: list[Any] = []
@@ -243,6 +258,8 @@ class Run(Compound):
             if target is None:
                 raise Refused(f"{func.id!r} is not a function that models may call")
             args, kwargs = self.arguments(node)
+            if func.id == SCOPED_LOOKUP:   # Flowable's variables:fn('name', ...): the variable, or null
+                args = self.variable_of(args)
             allowed = self.ev.kwargs_allowed.get(func.id)
             if kwargs and func.id in self.ev.kwargs_allowed and allowed is not None \
                     and not kwargs.keys() <= allowed:

@@ -10,6 +10,7 @@ functions every model may call (:func:`make_builtins`).
 from __future__ import annotations
 
 import ast
+import base64
 import math
 import operator
 import re
@@ -123,6 +124,8 @@ _JUEL_INTEGER = re.compile(r"[+-]?\d{1,300}")
 _JUEL_DECIMAL = re.compile(r"[+-]?(?:\d{1,300}(?:\.\d{0,300})?|\.\d{1,300})(?:[eE][+-]?\d{1,3})?")
 
 
+# Flowable's ordering variable functions (variables:lowerThan, ...) and the comparison each is
+FLOWABLE_ORDER = {"lowerThan": "<", "lowerThanOrEquals": "<=", "greaterThan": ">", "greaterThanOrEquals": ">="}
 JUEL_COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
 
@@ -372,11 +375,46 @@ def make_builtins(max_size: int) -> dict[str, Callable[..., Any]]:
         """JUEL ``empty``: None, empty text and empty collections."""
         return value is None or (isinstance(value, (str, list, tuple, dict, set, frozenset)) and not value)
 
+    def flowable_var(function: str, value: Any, exists: bool, *args: Any) -> Any:
+        """Flowable's variable functions (``variables:equals(name, v)``, what
+        engine.runtime.juel emits as ``flowable_var('equals', 'name', v)``): the evaluator passes
+        the variable's value (None when it does not exist) and whether it exists in place of its
+        name (engine.runtime._safe_eval, Run.variable_of)."""
+        if function == "get":
+            return value
+        if function == "getOrDefault":
+            return args[0] if value is None else value
+        if function == "exists":
+            return bool(exists)
+        if function in ("isEmpty", "isNotEmpty"):
+            return is_empty(value) == (function == "isEmpty")
+        if function in ("equals", "notEquals"):
+            return juel_compare("==", value, args[0]) == (function == "equals")
+        if function in FLOWABLE_ORDER:
+            return juel_compare(FLOWABLE_ORDER[function], value, args[0])
+        if function in ("contains", "containsAny"):
+            if value is None:
+                return False
+            if isinstance(value, str):
+                found = [isinstance(arg, str) and arg in value for arg in args]
+            elif isinstance(value, (list, tuple, set, frozenset, dict)):
+                found = [any(juel_compare("==", item, arg) for item in value) for arg in args]
+            else:
+                raise Refused(f"variables:{function} needs a text or a collection, not a {type(value).__name__}")
+            return all(found) if function == "contains" else any(found)
+        if function == "base64":
+            if value is None:
+                return None
+            if not isinstance(value, str):
+                raise Refused(f"variables:base64 needs a text, not a {type(value).__name__}")
+            return str_(base64.b64encode(value.encode()).decode("ascii"))
+        raise Refused(f"{function!r} is not one of Flowable's variable functions")
+
     return {"len": len, "str": str_, "int": int_, "float": float, "bool": bool, "round": round_,
             "min": min, "max": max, "sum": sum_, "abs": abs, "sorted": sorted_, "reversed": reversed,
             "any": any, "all": all, "list": list, "dict": dict, "set": set, "tuple": tuple,
             "range": range_, "enumerate": enumerate, "zip": zip, "is_empty": is_empty, "juel_arith": juel_arith,
-            "juel_text": juel_text, "juel_getter": juel_getter,
+            "juel_text": juel_text, "juel_getter": juel_getter, "flowable_var": flowable_var,
             "juel_compare": juel_compare, "flowable_skip_enabled": flowable_skip_enabled,
             "flowable_skip": flowable_skip, "feel_test": feel_test, "feel_range": feel_range, "feel_any": feel_any,
             "feel_not": feel_not, "dmn_true": dmn_true, "dmn_type": dmn_type}

@@ -73,7 +73,7 @@ BUILTIN_KWARGS: dict[str, frozenset[str] | None] = {
     "sorted": frozenset({"reverse"}), "min": frozenset({"default"}), "max": frozenset({"default"}),
     "sum": frozenset({"start"}), "enumerate": frozenset({"start"}), "round": frozenset({"ndigits"}),
     "int": frozenset({"base"}), "dict": None}
-DEEP_BUILTINS = frozenset({"sorted", "min", "max", "set", "dict", "juel_compare"})  # compare or hash items
+DEEP_BUILTINS = frozenset({"sorted", "min", "max", "set", "dict", "juel_compare", "flowable_var"})  # compare or hash items
 
 
 def type_table(table: Mapping[type, frozenset[str]], value: Any) -> frozenset[str] | None:

@@ -19,6 +19,13 @@ return an operand rather than a boolean. In a composite text (``'Antrag ${nr}'``
 rendered as EL coerces it to a String (``juel_text``: null as the empty text, booleans as
 ``true``/``false``).
 
+Flowable's variable functions (``${variables:equals(decision, 'goUp')}``, also ``vars:`` and
+``var:``; get, getOrDefault, exists, isEmpty, isNotEmpty, equals, notEquals, contains,
+containsAny, lowerThan, lowerThanOrEquals, greaterThan, greaterThanOrEquals, base64 and their
+aliases) become ``flowable_var(function, 'name', ...)``, which the evaluator gives the variable
+itself (engine.runtime._safe_eval): a variable that does not exist is null there, not an error,
+as in Flowable.
+
 A bean's answer stands in for the Java object a Camunda bean returns: ``getX()``/``isX()`` without
 arguments on what a bean call answered (``${user.get(id).getSurname()}``) becomes
 ``juel_getter(answer, 'getSurname')``, which reads the property of a map (null when absent), as
@@ -190,6 +197,9 @@ def _emit(node: Node, min_prec: int) -> str:
         return f"juel_getter({_emit(node[1], 0)}, {node[2]!r})"
     if kind == "fcall":
         return f"{node[1]}({', '.join(_emit(a, 0) for a in node[2])})"
+    if kind == "fvar":   # Flowable's variables:fn(name, ...): the evaluator's flowable_var
+        more = "".join(f", {_emit(a, 0)}" for a in node[3])
+        return f"flowable_var({node[1]!r}, {node[2]!r}{more})"
     if kind == "empty":
         return f"is_empty({_emit(node[1], 0)})"
     if kind == "cond":

@@ -40,6 +40,19 @@ _REFUSED_SYMBOLS = {
 _CONTEXT_OBJECTS = ("externalTask", "caseExecution", "variableScope", "connector")
 # A Java getter (getSurname(), isActive()), read on what a bean answers (see Parser.call).
 GETTER_RE = re.compile(r"(?:get|is)[A-Z][A-Za-z0-9_$]*")
+# Flowable's variable functions (its VariableContainerFunctions): ``variables:equals(name, 1)``,
+# also written ``vars:`` or ``var:``; the first argument names the variable, quoted or not.
+_VAR_FUNCTION_RE = re.compile(r"(?:variables|vars|var):([A-Za-z][A-Za-z0-9]*)(?=\s*\()")
+# function (and its aliases) -> (canonical name, fewest further arguments, most; None: any number)
+VAR_FUNCTIONS: dict[str, tuple[str, int, int | None]] = {}
+for _names, _least, _most in (
+        (("get",), 0, 0), (("getOrDefault",), 1, 1), (("exists",), 0, 0), (("isEmpty", "empty"), 0, 0),
+        (("isNotEmpty", "notEmpty"), 0, 0), (("equals", "eq"), 1, 1), (("notEquals", "ne"), 1, 1),
+        (("contains",), 1, None), (("containsAny",), 1, None), (("lowerThan", "lessThan", "lt"), 1, 1),
+        (("lowerThanOrEquals", "lessThanOrEquals", "lte"), 1, 1), (("greaterThan", "gt"), 1, 1),
+        (("greaterThanOrEquals", "gte"), 1, 1), (("base64",), 0, 0)):
+    for _name in _names:
+        VAR_FUNCTIONS[_name] = (_names[0], _least, _most)
 # A parsed expression: a tuple tree whose first item is the node kind, e.g. ("name", "a"),
 # ("lit", 1), ("bin", "+", left, right), ("attr", base, "b"), ("cond", test, then, else).
 Node = tuple[Any, ...]
@@ -66,6 +79,9 @@ def tokenize(text: str, pos: int) -> tuple[list[tuple[str, object, int]], int]:
                 raise JuelError(f"number literal {raw!r} is out of range in {text!r}")
             tokens.append(("num", value, pos))
             pos = number.end()
+        elif function := _VAR_FUNCTION_RE.match(text, pos):   # before names: var:gt is no 'var', ':', '>'
+            tokens.append(("vfn", function.group(1), pos))
+            pos = function.end()
         elif ch in "'\"":
             value, end = _string_literal(text, pos)
             tokens.append(("str", value, pos))
@@ -228,6 +244,8 @@ class Parser:
         kind, value, pos = self.take()
         if kind in ("num", "str"):
             return ("lit", value)
+        if kind == "vfn":
+            return self.variable_function(str(value))
         if kind == "name" and isinstance(value, str):  # a name token's value is always its word
             if value in ("true", "false", "null"):
                 return ("lit", {"true": True, "false": False, "null": None}[value])
@@ -246,6 +264,28 @@ class Parser:
         if value == "[":
             raise self.fail("list literals ('[...]') are not supported")
         raise self.fail(f"unexpected {value!r} at position {pos}")
+
+
+    def variable_function(self, written: str) -> Node:
+        """Flowable's ``variables:fn(name, ...)``: ("fvar", canonical function, variable name, args)."""
+        found = VAR_FUNCTIONS.get(written)
+        if found is None:
+            raise self.fail(f"'variables:{written}' is not one of Flowable's variable functions "
+                            f"({', '.join(sorted(VAR_FUNCTIONS))})")
+        function, least, most = found
+        self.expect("(")
+        kind, name, _pos = self.take()
+        if kind not in ("name", "str") or not isinstance(name, str) or not name or "$" in name:
+            raise self.fail(f"the first argument of 'variables:{written}' must name a variable (as a name or a text)")
+        args: list[Node] = []
+        while self.peek(","):
+            self.take()
+            args.append(self.ternary())
+        self.expect(")")
+        if len(args) < least or (most is not None and len(args) > most):
+            wanted = f"{least}" if least == most else f"at least {least}"
+            raise self.fail(f"'variables:{written}' takes the variable's name and {wanted} more argument(s)")
+        return ("fvar", function, name, args)
 
 
 def _from_bean(node: Node) -> bool:
