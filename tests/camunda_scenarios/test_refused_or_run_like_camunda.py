@@ -89,3 +89,32 @@ def test_MessageStartEventTest_testUsingExpressionWithHashTagInMessageStartEvent
                                 "testUsingExpressionWithHashTagInMessageStartEventNameThrowsException.bpmn20.xml")
     assert any("expressions in the message start event name are not allowed" in p.message
                for p in refused.value.problems)
+
+
+SIGNAL_WITHOUT_NAME = b"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" targetNamespace="t">
+  <signal id="alarm"/>
+  <message id="post"/>
+  <process id="warten" isExecutable="true">
+    <startEvent id="start"/>
+    <sequenceFlow id="f1" sourceRef="start" targetRef="signalEvent"/>
+    <intermediateCatchEvent id="signalEvent"><signalEventDefinition signalRef="alarm"/></intermediateCatchEvent>
+    <sequenceFlow id="f2" sourceRef="signalEvent" targetRef="postEvent"/>
+    <intermediateCatchEvent id="postEvent"><messageEventDefinition messageRef="post"/></intermediateCatchEvent>
+    <sequenceFlow id="f3" sourceRef="postEvent" targetRef="end"/>
+    <endEvent id="end"/>
+  </process>
+</definitions>
+"""
+
+
+def test_a_signal_or_awaited_message_without_a_name_is_refused_with_its_reason(scenario: Scenario) -> None:
+    """Camunda's InvalidProcessWithNoSignalName (and Flowable's SignalEventTests.noSignalName):
+    the deployment is refused. SpiffWorkflow's parser failed here with a TypeError of its own;
+    the problem now names the element and what to add."""
+    with pytest.raises(DeploymentError) as refused:
+        deploy(scenario.engine, [SourceFile("warten.bpmn", SIGNAL_WITHOUT_NAME)], actor="scenario")
+    found = {p.element_id: p.message for p in refused.value.problems}
+    assert found["signalEvent"].startswith("the signal 'alarm' has no name: give it one")
+    assert found["postEvent"].startswith("the message 'post' has no name: give it one")
+    assert not any("TypeError" in message for message in found.values())
