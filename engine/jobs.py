@@ -406,14 +406,29 @@ class JobExecutor:
         if prepared is None:
             self._drop(job)
             return
+        ignored = job.payload.get("ignore_errors")
         try:
             result = prepared.connector.call(prepared.operation, prepared.request)
         except ConnectorError as exc:
+            if ignored is not None:
+                self._complete_ignoring(job, prepared, str(exc), ignored.get("variable"))
+                return
             raise JobFailed(f"{prepared.request.operation}: {exc}") from exc
         if not isinstance(result, ServiceResult):
             raise JobFailed(f"{prepared.request.operation}: connector returned {type(result).__name__}, "
                             "not a ServiceResult", retryable=False)
+        if result.bpmn_error and ignored is not None:
+            self._complete_ignoring(job, prepared, result.error_message or result.bpmn_error, ignored.get("variable"))
+            return
         self._complete(job, prepared, result)
+
+    def _complete_ignoring(self, job: Any, prepared: Prepared, message: str, variable: str | None) -> None:
+        """Flowable's ignoreException: the call failed and the task ends anyway, without retries;
+        the failure's message goes to ``variable`` when the model names one."""
+        log.info("job %s (%s): %s failed and the model ignores it: %s", job.id, job.element_id,
+                 prepared.request.operation, message)
+        ignoring = Prepared(prepared.request, prepared.connector, prepared.operation, "")
+        self._complete(job, ignoring, ServiceResult({variable: message} if variable else {}))
 
     def _prepare(self, job: Any) -> Prepared | None:
         """Everything the call needs is in the job row: no workflow is loaded to call out."""

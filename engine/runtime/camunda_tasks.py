@@ -17,7 +17,7 @@ from lxml import etree
 
 from engine.domain.errors import Problem
 from engine.runtime import juel
-from engine.runtime.model import ServiceCall
+from engine.runtime.model import ERROR_VARIABLE, IGNORE_ERRORS, ServiceCall
 from engine.runtime.namespaces import CAMUNDA, tag
 
 MAPPING_FILE = "camunda-mapping.json"
@@ -240,9 +240,17 @@ def service_call(node: etree._Element, mapping: dict[str, Any] | None, problems:
     retries, interval = _retry_cycle(node)
     result_variable = node.get(tag("resultVariable", CAMUNDA)) or ""
     topic = impl.name if impl.kind == "external" and impl.name not in mapping_section(mapping, "topics") else None
+    ignore_errors = node.get(IGNORE_ERRORS)
+    if ignore_errors is not None:
+        try:
+            ignore_errors = value_expression_text(ignore_errors)
+        except juel.JuelError as exc:
+            problems.append(Problem(filename, node.sourceline or 0, node.get("id", ""), f"ignoreException: {exc}"))
+            ignore_errors = None
     return ServiceCall(operation=impl.operation, params=params, result_variable=result_variable, retries=retries,
                        retry_interval_s=interval, topic=topic, external=topic is not None
-                       and topic in external_topics(mapping))
+                       and topic in external_topics(mapping), ignore_errors=ignore_errors,
+                       error_variable=node.get(ERROR_VARIABLE))
 
 
 def parameter_expression(param: etree._Element) -> str:

@@ -25,7 +25,6 @@ UNSUPPORTED = {
     "complexGateway": "complex gateways are not supported; model the join with a parallel or inclusive gateway",
 }
 
-CATCHING_EVENTS = ("startEvent", "intermediateCatchEvent", "boundaryEvent")
 REFERENCES = {
     "messageEventDefinition": ("messageRef", "message"),
     "signalEventDefinition": ("signalRef", "signal"),
@@ -79,12 +78,10 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
 
     ids = {n.get("id") for n in root.iter() if isinstance(n.tag, str) and n.get("id")}
     definitions: dict[str, set[str | None]] = {kind: set() for kind in ("message", "signal", "error", "escalation")}
-    unnamed: dict[str, set[str | None]] = {"message": set(), "signal": set()}
     for kind in definitions:
         for node in root.iter(tag(kind)):
             definitions[kind].add(node.get("id"))
-            if kind in unnamed and not (node.get("name") or "").strip():
-                unnamed[kind].add(node.get("id"))
+    unnamed_signals = {n.get("id") for n in root.iter(tag("signal")) if not (n.get("name") or "").strip()}
 
     event_subprocesses = {n.get("id") for n in root.iter(tag("subProcess")) if n.get("triggeredByEvent") == "true"}
     problems.extend(_event_name_problems(root, filename, expressions=javascript))
@@ -148,12 +145,12 @@ def static_problems(root: etree._Element, filename: str, called_ids: set[str], *
             ref = node.get(attr)
             if ref and ref not in definitions[kind]:
                 add(node, f"{attr} '{ref}' points to no {kind} defined in this file")
-            elif ref and kind in ("message", "signal") and ref in unnamed[kind] and (
-                    kind == "signal" or local_name(str(getattr(node.getparent(), "tag", ""))) in CATCHING_EVENTS):
-                # nothing could be correlated with it (Camunda 7 refuses it too; SpiffWorkflow's
-                # parser failed on it with a TypeError of its own)
-                add(node, f"the {kind} '{ref}' has no name: give it one (<{kind} id=\"{ref}\" name=\"...\"/>), "
-                          f"the name a {kind} is sent and received by")
+            elif ref and kind == "signal" and ref in unnamed_signals:
+                # nothing could be sent or received by it (Camunda 7 refuses it too; SpiffWorkflow's
+                # parser failed on it with a TypeError of its own). A message's missing name is
+                # refused with Camunda's words by _event_name_problems below.
+                add(node, f"the signal '{ref}' has no name: give it one (<signal id=\"{ref}\" name=\"...\"/>), "
+                          "the name a signal is sent and received by")
         if name == "sequenceFlow":
             for attr in ("sourceRef", "targetRef"):
                 if node.get(attr) not in ids:

@@ -11,7 +11,9 @@ moved the Flowable namespace's attributes and elements into the Camunda namespac
   ``subject``, ``text``, ``html`` become its parameters (``textVar``/``htmlVar``, a variable's
   content evaluated as a template at run time, and attachments, which in Flowable are server files,
   Java data sources or content items, are refused). The sender is the configured one (``from`` is ignored with a warning: a model
-  does not choose the sender). The operation's answer lands in ``<taskId>Mail``.
+  does not choose the sender). The operation's answer lands in ``<taskId>Mail``. ``ignoreException``
+  true: a failed send (the server refused the address, or it did not answer) ends the task without
+  retries, its message in ``exceptionVariableName`` when that is given.
 * ``type="http"`` -> ``http.request``: ``requestMethod`` -> method, ``requestUrl`` -> url,
   ``requestHeaders`` (``Name: value`` lines) -> headers, ``requestBody`` -> body_text (sent as
   given, like Flowable), ``requestTimeout`` (ms) -> timeout (s); the answer's body is kept as
@@ -28,9 +30,12 @@ from typing import Callable
 
 from lxml import etree
 
+from engine.runtime import juel
+from engine.runtime.model import ERROR_VARIABLE, IGNORE_ERRORS
 from engine.runtime.namespaces import CAMUNDA, tag
 
 TYPE_ATTRIBUTE = "{urn:amtsflow:flowable}type"
+
 BUILTIN_OPERATIONS = {"mail": "mail.send_text", "http": "http.request"}
 
 Report = Callable[[etree._Element, str], None]
@@ -43,10 +48,6 @@ _MAIL_REFUSED = {
                    "which a model reaches here (an uploaded model must not read the server's files); send a document "
                    "with the mail connector's operation mail.send, whose attachments are objects of filename, "
                    "mime_type and content_base64",
-    "ignoreException": "errors of the mail server always stop the task; catch the BPMN error "
-                       "EMPFAENGER_ABGELEHNT with a boundary event instead",
-    "exceptionVariableName": "errors of the mail server always stop the task; catch the BPMN error "
-                             "EMPFAENGER_ABGELEHNT with a boundary event instead",
     "headers": "custom mail headers are not supported",
 }
 _MAIL_REFUSED["htmlVar"] = _MAIL_REFUSED["textVar"].replace("'text'", "'html'")
@@ -144,6 +145,18 @@ def _mail(node: etree._Element, fail: Report, warn: Report) -> None:
     for name, field in _fields(node).items():
         if name in _MAIL_FIELDS:
             _rename(field, _MAIL_FIELDS[name])
+            continue
+        if name in ("ignoreException", "exceptionVariableName"):
+            # Flowable's MailActivityBehavior: with ignoreException a failed send does not stop the
+            # case; the error's message goes to exceptionVariableName (when given) and the task ends
+            value = _literal(field)
+            if value is None:
+                value = field.get("expression") or field.findtext(tag("expression", CAMUNDA)) or ""
+            if name == "exceptionVariableName" and (juel.is_juel(value) or not value.strip().isidentifier()):
+                fail(field, f"mail field 'exceptionVariableName' must name a variable, not {value!r}")
+            else:
+                node.set(IGNORE_ERRORS if name == "ignoreException" else ERROR_VARIABLE, value.strip())
+            field.getparent().remove(field)  # type: ignore[union-attr]
             continue
         if name in _MAIL_IGNORED:
             warn(field, f"mail field '{name}' is ignored: {_MAIL_IGNORED[name]}")

@@ -15,6 +15,12 @@ from typing import Any
 INSTANCE_SIGNAL = "amtsflow:instanceSignal"
 
 
+# A Flowable mail task's ignoreException (fixed text or ${...}) and exceptionVariableName, as
+# engine.runtime.flowable_tasks leaves them on the task for ServiceCall (engine.runtime.camunda_tasks)
+IGNORE_ERRORS = "{urn:amtsflow:flowable}ignoreErrors"
+ERROR_VARIABLE = "{urn:amtsflow:flowable}errorVariable"
+
+
 @dataclass
 class ServiceCall:
     operation: str                       # connector operation, "connector.operation"
@@ -27,6 +33,10 @@ class ServiceCall:
     # topic under "external", or when no installed connector answers ``operation``
     topic: str | None = None
     external: bool = False
+    # Flowable's mail task: ignoreException (an expression: true ends the task when the call
+    # fails, without retries) and exceptionVariableName (the variable for the failure's message)
+    ignore_errors: str | None = None
+    error_variable: str | None = None
 
 
 @dataclass

@@ -195,6 +195,11 @@ class Projector:
                        "retry_interval": call.retry_interval_s if call else None,
                        "result_variable": call.result_variable if call else "",
                        "params": params, "param_error": problem, "business_key": self.business_key}
+            if call is not None and call.ignore_errors is not None and problem is None:
+                ignore, problem = self._ignore_errors(call, w)
+                payload["param_error"] = problem
+                if ignore:   # a failed call ends the task (engine.jobs: JobExecutor._service)
+                    payload["ignore_errors"] = {"variable": call.error_variable}
             if external:  # what the worker sees: the task's variables when it was reached
                 payload["variables"] = jsonable({**w.data, **params})
             job = dict(
@@ -208,6 +213,14 @@ class Projector:
             if lock:
                 self.locked_jobs.append(SimpleNamespace(**job))
             self.external_written = self.external_written or external
+
+    def _ignore_errors(self, call: Any, w: Any) -> tuple[bool, str | None]:
+        """Flowable's ignoreException, evaluated when the task is reached: true or "true"."""
+        try:
+            value = self.evaluator.evaluate(call.ignore_errors, w.data, element_id=w.element_id)
+        except ExpressionError as exc:
+            return False, f"{w.element_id}: ignoreException: {exc.message.removeprefix(f'{w.element_id}: ')}"
+        return value is True or (isinstance(value, str) and value.strip().lower() == "true"), None
 
     def _job_priority(self, w: Any) -> tuple[int, str | None]:
         """The job's priority: the model's number, or its expression evaluated with the task's
