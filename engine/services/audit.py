@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from engine.persistence import tables as t
 from engine.persistence.fast import FastStatement
+from engine.tenancy import current_tenant
 
 GENESIS = "0" * 64
 _INSERT = FastStatement(t.audit_events.insert())
@@ -54,6 +55,7 @@ def append_change(conn: Connection, *, at: datetime, actor: str, action: str, de
     tenant changes) and move its recorded head (``audit_heads``, migration 0031) in the same
     transaction. The head's row is locked first, so concurrent appends follow one another
     instead of both linking to the same event; returns the new head."""
+    current_tenant()   # one tenant's chain: never under all_tenants (TenantMissing, a programming error)
     heads = t.audit_heads
     row = conn.execute(select(heads.c.hash).with_for_update()).first()
     if row is None:   # the tenant's first such event (a second transaction waits on the key, then reads it)
