@@ -81,7 +81,7 @@ def test_versions_history_compare_and_withdrawal_are_audited(shared: Engine) -> 
         [(3, True), (2, False), (1, False)]
     with pytest.raises(NotFound):
         overrides.withdraw(shared, "musterstadt", KEY, "gebuehr.dmn", actor="owner")
-    with shared.db.connect() as conn:
+    with tenant_scope("musterstadt"), shared.db.connect() as conn:   # in the municipality's chain, whoever uploads
         actions = conn.execute(select(t.audit_events.c.action, t.audit_events.c.details)
                                .where(t.audit_events.c.action.like("override_%")).order_by(t.audit_events.c.id)).all()
         assert audit.verify(conn, None) == []
