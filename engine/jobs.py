@@ -86,7 +86,6 @@ def _acquire_statement(skip_locked: bool, tenants: TenantSelection = EVERY_TENAN
                          .returning(*j.c))
 
 
-
 _ACQUIRE = {pg: _acquire_statement(pg, EVERY_TENANT) for pg in (True, False)}   # every tenant's: by PostgreSQL or not
 
 # Jobs whose effect is a case command (run_case_command) reading the case row.

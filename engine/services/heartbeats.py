@@ -78,11 +78,16 @@ def live_workers(engine: Engine, within_seconds: float = LIVE_SECONDS) -> list[d
         return [dict(row._mapping) for row in conn.execute(query)]
 
 
-def unserved_tenants(tenant_ids: list[str], seen: list[dict[str, Any]]) -> list[str]:
-    """The tenants, of ``tenant_ids``, whose jobs none of the ``seen`` workers runs (each
-    worker's row as :func:`live_workers` returns it)."""
+def serving(tenant_ids: list[str], seen: list[dict[str, Any]]) -> dict[str, int]:
+    """For each of ``tenant_ids``, how many of the ``seen`` workers run its jobs (each worker's
+    row as :func:`live_workers` returns it; 0: nobody does)."""
     selections = [TenantSelection.from_json(worker.get("tenants")) for worker in seen]
-    return [tenant for tenant in tenant_ids if not any(s.admits(tenant) for s in selections)]
+    return {tenant: sum(selection.admits(tenant) for selection in selections) for tenant in tenant_ids}
+
+
+def unserved_tenants(tenant_ids: list[str], seen: list[dict[str, Any]]) -> list[str]:
+    """The tenants, of ``tenant_ids``, whose jobs none of the ``seen`` workers runs."""
+    return [tenant for tenant, count in serving(tenant_ids, seen).items() if count == 0]
 
 
 def prune(engine: Engine, older_than: timedelta = timedelta(days=1)) -> int:

@@ -13,7 +13,7 @@ from engine.bootstrap import Engine
 from engine.persistence import tables as t
 from engine.services import heartbeats
 from engine.services.tenants import list_tenants
-from engine.tenancy import TenantSelection, tenant_or_none
+from engine.tenancy import tenant_or_none
 
 log = logging.getLogger("amtsflow.ops")
 OVERDUE_SECONDS = 60   # a due job no worker took within a minute: workers are missing or too few
@@ -56,10 +56,9 @@ def snapshot(engine: Engine) -> OperationsFigures:
     workers = heartbeats.live_workers(engine)
     scope = tenant_or_none()
     tenant_ids = [tenant.id for tenant in list_tenants(engine, active_only=True)] if scope is None else [scope]
-    selections = [TenantSelection.from_json(worker.get("tenants")) for worker in workers]
-    serving = {tenant: sum(selection.admits(tenant) for selection in selections) for tenant in tenant_ids}
     return OperationsFigures(cases=cases, open_tasks=tasks, jobs_due=due, jobs_overdue=overdue,
-                             incidents_open=incidents, workers=workers, workers_serving=serving)
+                             incidents_open=incidents, workers=workers,
+                             workers_serving=heartbeats.serving(tenant_ids, workers))
 
 
 def readiness(engine: Engine) -> dict[str, str]:
