@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, true, update
 
 from engine import logcontext
 from engine.bell import Doorbell
@@ -29,7 +29,7 @@ from engine.domain.errors import AmtsflowError, CaseSuspended, InvalidState, Not
 from engine.domain import priorities
 from engine.handover import RECHECK_AFTER, Handover, still_runnable, unlock
 from engine.outage import Outage, reason, unreachable
-from engine.persistence import tables as t
+from engine.persistence import tables as t, tenant_tables
 from engine.persistence.db import reading, unit_of_work
 from engine.tenancy import EVERY_TENANT, TenantSelection, all_tenants, tenant_scope
 from engine.tenant_connectors import TenantConnectorMissing
@@ -68,22 +68,55 @@ def _acquire_statement(skip_locked: bool, tenants: TenantSelection = EVERY_TENAN
     may run the subquery again while it checks rows and lock more than ``limit`` jobs (fetchAndLock
     of engine/services/external_tasks.py saw it). One statement still, so that it goes to the
     server together with its COMMIT. ``tenants``: the jobs of those tenants only (a worker
-    started with --only-tenant or --skip-tenant)."""
+    started with --only-tenant or --skip-tenant).
+
+    On PostgreSQL (``skip_locked``), where one set of workers serves many municipalities, the
+    tenants take turns (:func:`_fair_candidates`): one city's backlog does not hold back another
+    city's jobs that fell due later."""
     j = t.jobs
     now = bindparam("now", type_=j.c.due_at.type)
-    due = and_(j.c.suspended.is_(False), j.c.due_at <= now, j.c.retries > 0, j.c.topic.is_(None),
-               or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
+    due = _due(now)
     if (served := tenants.condition(j.c.tenant_id)) is not None:
         due = and_(due, served)
-    candidates = select(j.c.id).where(due).order_by(j.c.priority.desc(), j.c.due_at).limit(bindparam("limit"))
     if skip_locked:
-        candidates = candidates.with_for_update(skip_locked=True)
+        turns = _fair_candidates(now, tenants).cte("turns").prefix_with("MATERIALIZED", dialect="postgresql")
+        candidates = select(turns.c.id).order_by(turns.c.priority.desc(), turns.c.turn, turns.c.due_at) \
+            .limit(bindparam("limit"))
+    else:
+        candidates = select(j.c.id).where(due).order_by(j.c.priority.desc(), j.c.due_at).limit(bindparam("limit"))
     chosen = candidates.cte("acquirable")
     if skip_locked:
         chosen = chosen.prefix_with("MATERIALIZED", dialect="postgresql")
     return FastStatement(update(j).where(j.c.id.in_(select(chosen.c.id)))
                          .values(lock_owner=bindparam("owner"), lock_expires_at=bindparam("expires"))
                          .returning(*j.c))
+
+
+def _due(now: Any) -> Any:
+    j = t.jobs
+    return and_(j.c.suspended.is_(False), j.c.due_at <= now, j.c.retries > 0, j.c.topic.is_(None),
+                or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
+
+
+def _fair_candidates(now: Any, tenants: TenantSelection) -> Any:
+    """PostgreSQL: the due jobs to choose from, tenants taking turns. Each tenant's first
+    ``limit`` free due jobs (higher priority first, then the earlier due; one index probe per
+    tenant through ``ix_jobs_tenant_due``) are locked, skipping those other workers hold (so a
+    worker fills its batch while others acquire, as with one SELECT ... FOR UPDATE SKIP LOCKED),
+    and numbered within their tenant and priority. The acquisition takes the first ``limit`` by
+    priority, then that number, then the due time: the higher priority still goes first across
+    all tenants (a timer before any service call), and within a priority every tenant's oldest
+    job comes before any tenant's second. The locks of the rest end with the acquisition's
+    commit, in the same round trip."""
+    j, tn = t.jobs, tenant_tables.tenants
+    head = (select(j.c.id, j.c.priority, j.c.due_at).where(_due(now), j.c.tenant_id == tn.c.id)
+            .order_by(j.c.priority.desc(), j.c.due_at).limit(bindparam("limit"))
+            .with_for_update(skip_locked=True).lateral("head"))
+    turn = func.row_number().over(partition_by=[tn.c.id, head.c.priority], order_by=head.c.due_at)
+    fair = select(head.c.id, head.c.priority, head.c.due_at, turn.label("turn")).select_from(tn.join(head, true()))
+    if (served := tenants.condition(tn.c.id)) is not None:
+        fair = fair.where(served)
+    return fair
 
 
 _ACQUIRE = {pg: _acquire_statement(pg, EVERY_TENANT) for pg in (True, False)}   # every tenant's: by PostgreSQL or not

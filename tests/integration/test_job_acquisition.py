@@ -1,7 +1,7 @@
-"""Job acquisition on PostgreSQL locks at most ``limit`` jobs per call, also while other workers
-acquire at the same time: the candidates (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED) are a
-MATERIALIZED CTE that runs once, not a subquery of the UPDATE that PostgreSQL may run again while
-it checks rows (engine/jobs.py, _acquire_statement)."""
+"""Job acquisition on PostgreSQL takes at most ``limit`` jobs per call, also while other workers
+acquire at the same time: the candidates (each tenant's SELECT ... LIMIT n FOR UPDATE SKIP
+LOCKED) are a MATERIALIZED CTE that runs once, not a subquery of the UPDATE that PostgreSQL may
+run again while it checks rows (engine/jobs.py, _acquire_statement)."""
 
 from __future__ import annotations
 
@@ -51,9 +51,11 @@ def test_the_candidates_are_read_once_in_a_materialized_cte(pg):
     assert "AS MATERIALIZED" in expanded.statement, expanded.statement
     with pg.db.connect() as conn:
         plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + expanded.statement, expanded.parameters))
-    assert plan.count("LockRows") == 1 and "CTE acquirable" in plan and "CTE Scan on acquirable" in plan, plan
-    # the locking SELECT sits in the CTE, which the UPDATE reads; nothing locks outside it
-    assert plan.index("CTE acquirable") < plan.index("LockRows") < plan.index("CTE Scan on acquirable"), plan
+    assert plan.count("LockRows") == 1 and "CTE turns" in plan and "CTE Scan on acquirable" in plan, plan
+    # the locking SELECT (each tenant's due jobs, engine/jobs.py _fair_candidates) sits in the
+    # first CTE, which runs once; the UPDATE reads the chosen ones; nothing locks outside it
+    assert plan.index("CTE turns") < plan.index("LockRows") < plan.index("CTE acquirable") \
+        < plan.index("CTE Scan on acquirable"), plan
 
 
 def test_concurrent_acquisitions_lock_at_most_limit_jobs_each_and_each_job_once(pg):
@@ -107,7 +109,7 @@ def test_an_acquisition_does_not_wait_for_its_wal_flush_and_the_next_transaction
     acquired = JobExecutor(pg, "w").acquire(LIMIT)
     assert len(acquired) == LIMIT
     assert sent[0] == "SET LOCAL synchronous_commit TO OFF", sent
-    assert sent[1].startswith("WITH acquirable AS MATERIALIZED"), sent
+    assert sent[1].startswith("WITH turns AS MATERIALIZED") and "acquirable AS MATERIALIZED" in sent[1], sent
     for _ in range(3):   # the pool hands out the connection the acquisition used
         with unit_of_work(pg.db) as uow:
             assert uow.conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"

@@ -1,0 +1,127 @@
+"""Workers serve the municipalities in turn (PostgreSQL, where one set of workers runs many
+tenants' jobs): one city's backlog of due service calls does not hold back another city's job
+that fell due later, while a higher priority still goes first across all of them."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import insert
+
+from engine.bootstrap import bootstrap
+from engine.domain import priorities
+from engine.jobs import JobExecutor
+from engine.persistence import tables as t
+from engine.persistence.db import make_engine
+from engine.persistence.tenant_tables import tenants
+from engine.ports import FakeClock
+from engine.settings import Settings
+from engine.tenancy import DEFAULT_TENANT, TenantSelection, all_tenants
+from tests.conftest import truncate_all
+
+pytestmark = pytest.mark.postgres
+
+CITIES = ("stadt-a", "stadt-b", "stadt-c")
+BACKLOG = 200   # stadt-a's service jobs, all due before any other city's
+
+
+@pytest.fixture
+def pg(pg_url):
+    db = make_engine(pg_url)
+    truncate_all(db)
+    clock = FakeClock()
+    engine = bootstrap(Settings(database_url=pg_url), db=db, clock=clock)
+    with db.begin() as conn:
+        for city in CITIES:
+            conn.execute(tenants.insert().values(id=city, name=city, host=None, path_prefix=None, settings={},
+                                                 connectors={}, active=True, created_at=clock.now()))
+    yield engine
+    db.dispose()
+
+
+def _jobs(engine, tenant: str, count: int, age: timedelta, kind: str = "service", **extra) -> list[str]:
+    now = engine.clock.now()
+    rows = [dict(id=str(uuid.uuid4()), tenant_id=tenant, kind=kind, due_at=now - age - timedelta(seconds=i),
+                 retries=3, attempts=0, payload={}, suspended=False, created_at=now,
+                 priority=priorities.for_kind(kind), **extra) for i in range(count)]
+    with all_tenants("test"), engine.db.begin() as conn:
+        conn.execute(insert(t.jobs), rows)
+    return [row["id"] for row in rows]
+
+
+def _tenants_of(jobs) -> Counter[str]:
+    return Counter(job.tenant_id for job in jobs)
+
+
+def test_a_citys_backlog_does_not_hold_back_the_others(pg) -> None:
+    _jobs(pg, "stadt-a", BACKLOG, timedelta(hours=1))            # a bulk run an hour ago
+    _jobs(pg, "stadt-b", 3, timedelta(seconds=5))
+    _jobs(pg, "stadt-c", 1, timedelta(seconds=1))
+    first = JobExecutor(pg, "w").acquire(4)
+    # each city's oldest job comes before any city's second
+    assert _tenants_of(first) == {"stadt-a": 2, "stadt-b": 1, "stadt-c": 1}
+    second = JobExecutor(pg, "w").acquire(4)
+    assert _tenants_of(second) == {"stadt-a": 2, "stadt-b": 2}
+    third = JobExecutor(pg, "w").acquire(4)
+    assert _tenants_of(third) == {"stadt-a": 4}   # alone now: a whole batch
+
+
+def test_a_higher_priority_still_goes_first_across_tenants(pg) -> None:
+    _jobs(pg, "stadt-a", 6, timedelta(minutes=5), kind="timer")
+    _jobs(pg, "stadt-b", 6, timedelta(hours=1))                  # older, but bulk service calls
+    first = JobExecutor(pg, "w").acquire(4)
+    assert {job.kind for job in first} == {"timer"}
+    mixed = JobExecutor(pg, "w").acquire(4)
+    assert [job.kind for job in mixed].count("timer") == 2        # the last two timers, then service calls
+
+
+def test_within_a_tenant_the_earlier_due_goes_first(pg) -> None:
+    ids = _jobs(pg, DEFAULT_TENANT, 6, timedelta(minutes=1))      # ids[-1] is the oldest
+    taken = [job.id for job in JobExecutor(pg, "w").acquire(3)]
+    assert sorted(taken) == sorted(ids[-3:])
+
+
+def test_a_worker_for_some_tenants_takes_turns_among_them_only(pg) -> None:
+    _jobs(pg, "stadt-a", 10, timedelta(hours=1))
+    _jobs(pg, "stadt-b", 10, timedelta(minutes=1))
+    _jobs(pg, "stadt-c", 10, timedelta(seconds=1))
+    skip_a = JobExecutor(pg, "w", tenants=TenantSelection.of(skip=["stadt-a"])).acquire(4)
+    assert _tenants_of(skip_a) == {"stadt-b": 2, "stadt-c": 2}
+    only_c = JobExecutor(pg, "w", tenants=TenantSelection.of(only=["stadt-c"])).acquire(4)
+    assert _tenants_of(only_c) == {"stadt-c": 4}
+
+
+def test_concurrent_workers_each_get_a_full_batch_and_no_job_twice(pg) -> None:
+    """The candidates are read without locks, twice the batch: a worker skips those another one
+    locked meanwhile and still fills its batch."""
+    for city in CITIES:
+        _jobs(pg, city, 40, timedelta(minutes=1))
+    taken: Counter[str] = Counter()
+    sizes: list[int] = []
+    errors: list[BaseException] = []
+    lock, start = threading.Lock(), threading.Barrier(4)
+
+    def worker(k: int) -> None:
+        try:
+            executor = JobExecutor(pg, f"w{k}")
+            start.wait()
+            while rows := executor.acquire(4):
+                with lock:
+                    sizes.append(len(rows))
+                    taken.update(row.id for row in rows)
+        except BaseException as exc:   # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert len(taken) == 120 and set(taken.values()) == {1}
+    assert all(size <= 4 for size in sizes)
+    assert sum(size == 4 for size in sizes) >= len(sizes) - 4   # short batches only at the end
