@@ -75,14 +75,14 @@ def _acquire_statement(skip_locked: bool, tenants: TenantSelection = EVERY_TENAN
     city's jobs that fell due later."""
     j = t.jobs
     now = bindparam("now", type_=j.c.due_at.type)
-    due = _due(now)
-    if (served := tenants.condition(j.c.tenant_id)) is not None:
-        due = and_(due, served)
     if skip_locked:
         turns = _fair_candidates(now, tenants).cte("turns").prefix_with("MATERIALIZED", dialect="postgresql")
         candidates = select(turns.c.id).order_by(turns.c.priority.desc(), turns.c.turn, turns.c.due_at) \
             .limit(bindparam("limit"))
     else:
+        due = _due(now)
+        if (served := tenants.condition(j.c.tenant_id)) is not None:
+            due = and_(due, served)
         candidates = select(j.c.id).where(due).order_by(j.c.priority.desc(), j.c.due_at).limit(bindparam("limit"))
     chosen = candidates.cte("acquirable")
     if skip_locked:
@@ -92,10 +92,22 @@ def _acquire_statement(skip_locked: bool, tenants: TenantSelection = EVERY_TENAN
                          .returning(*j.c))
 
 
-def _due(now: Any) -> Any:
+def _free_to_take(now: Any, *, of_active_tenants: bool = True) -> Any:
+    """Not suspended, retries left, no external-task topic, not locked (or its lock expired),
+    and its municipality active: a deactivated tenant's jobs (timers, service calls, retention)
+    wait until it is active again, then run (late, as a suspended case's timers do)."""
     j = t.jobs
-    return and_(j.c.suspended.is_(False), j.c.due_at <= now, j.c.retries > 0, j.c.topic.is_(None),
+    free = and_(j.c.suspended.is_(False), j.c.retries > 0, j.c.topic.is_(None),
                 or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
+    if not of_active_tenants:
+        return free
+    tn = tenant_tables.tenants
+    return and_(free, j.c.tenant_id.in_(select(tn.c.id).where(tn.c.active.is_(True)).scalar_subquery()))
+
+
+def _due(now: Any, *, of_active_tenants: bool = True) -> Any:
+    """A job a worker may take now: due, free and its tenant active (:func:`_free_to_take`)."""
+    return and_(t.jobs.c.due_at <= now, _free_to_take(now, of_active_tenants=of_active_tenants))
 
 
 def _fair_candidates(now: Any, tenants: TenantSelection) -> Any:
@@ -109,11 +121,12 @@ def _fair_candidates(now: Any, tenants: TenantSelection) -> Any:
     job comes before any tenant's second. The locks of the rest end with the acquisition's
     commit, in the same round trip."""
     j, tn = t.jobs, tenant_tables.tenants
-    head = (select(j.c.id, j.c.priority, j.c.due_at).where(_due(now), j.c.tenant_id == tn.c.id)
+    head = (select(j.c.id, j.c.priority, j.c.due_at).where(_due(now, of_active_tenants=False), j.c.tenant_id == tn.c.id)
             .order_by(j.c.priority.desc(), j.c.due_at).limit(bindparam("limit"))
             .with_for_update(skip_locked=True).lateral("head"))
     turn = func.row_number().over(partition_by=[tn.c.id, head.c.priority], order_by=head.c.due_at)
-    fair = select(head.c.id, head.c.priority, head.c.due_at, turn.label("turn")).select_from(tn.join(head, true()))
+    fair = select(head.c.id, head.c.priority, head.c.due_at, turn.label("turn")).select_from(tn.join(head, true())) \
+        .where(tn.c.active.is_(True))   # a deactivated municipality's jobs wait (_free_to_take)
     if (served := tenants.condition(tn.c.id)) is not None:
         fair = fair.where(served)
     return fair
@@ -160,12 +173,6 @@ def _job_and_case(row: Any) -> Any:
 # revision check). Any later synchronous commit writes this one's WAL too. SET LOCAL ends with
 # the transaction, and it goes to the server in the acquisition's own round trip.
 NO_FLUSH_WAIT = "SET LOCAL synchronous_commit TO OFF"
-
-
-def _free_to_take(now: Any) -> Any:
-    j = t.jobs
-    return and_(j.c.suspended.is_(False), j.c.retries > 0, j.c.topic.is_(None),
-                or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
 
 
 @functools.cache

@@ -172,14 +172,18 @@ def update_command(tenant_id: str, name: str | None, host: str | None, path_pref
 @tenants_group.command("deactivate")
 @click.argument("tenant_id")
 def deactivate(tenant_id: str) -> None:
-    """Deactivate a tenant: its portal and sign-ins stop answering, its data stays."""
+    """Deactivate a tenant: its portal and sign-ins stop answering and its jobs wait; its data
+    stays. `tenants update TENANT --active` resumes it."""
     from engine.services import tenants
 
+    engine = command_engine()
     try:
-        tenants.deactivate_tenant(command_engine(), tenant_id)
+        tenants.deactivate_tenant(engine, tenant_id)
     except AmtsflowError as exc:
         _fail(exc)
-    click.echo(f"tenant {tenant_id} deactivated")
+    waiting = tenants.waiting_jobs(engine, tenant_id)
+    click.echo(f"tenant {tenant_id} deactivated; its {waiting} open job(s) (timers, service calls, retention) "
+               f"wait until it is active again: amtsflow tenants update {tenant_id} --active")
 
 
 @tenants_group.command("list")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Collection, Mapping
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.bootstrap import Engine
@@ -27,10 +27,10 @@ from engine.services.tenant_logo import LogoRefused, sniff_logo
 from engine.services.tenant_settings import (
     Problems, TenantInvalid, check_connectors, check_host, check_name, check_path_prefix, check_settings,
 )
-from engine.tenancy import DEFAULT_TENANT, InvalidTenantId, check_tenant_id, tenant_or_none, tenant_scope
+from engine.tenancy import DEFAULT_TENANT, InvalidTenantId, all_tenants, check_tenant_id, tenant_or_none, tenant_scope
 
 __all__ = ["Tenant", "TenantInvalid", "Route", "add_tenant", "list_tenants", "get_tenant", "update_tenant",
-           "deactivate_tenant", "set_logo", "logo", "routing_table", "record_switch"]
+           "deactivate_tenant", "waiting_jobs", "set_logo", "logo", "routing_table", "record_switch"]
 UNSET: Any = object()
 
 
@@ -159,8 +159,17 @@ def update_tenant(engine: Engine, tenant_id: str, *, name: str = UNSET, host: st
 
 
 def deactivate_tenant(engine: Engine, tenant_id: str) -> Tenant:
-    """The tenant's portal and sign-ins stop answering; its data stays."""
+    """The tenant's portal and sign-ins stop answering, and its jobs (timers, service calls,
+    retention) wait: no worker takes them until it is active again (engine/jobs.py); its data
+    stays."""
     return update_tenant(engine, tenant_id, active=False)
+
+
+def waiting_jobs(engine: Engine, tenant_id: str) -> int:
+    """The tenant's open jobs that workers run (not external tasks): those a deactivation holds."""
+    with all_tenants("a tenant's open jobs, read by the operator"), reading(engine.db) as conn:
+        return int(conn.execute(select(func.count()).select_from(t.jobs).where(
+            t.jobs.c.tenant_id == tenant_id, t.jobs.c.topic.is_(None))).scalar_one())
 
 
 def set_logo(engine: Engine, tenant_id: str, content: bytes | None) -> Tenant:

@@ -15,6 +15,7 @@ from engine.jobs import JobExecutor
 from engine.persistence import tables as t
 from engine.persistence.tenant_tables import tenants
 from engine.services import cases, heartbeats, operations_figures, queries
+from engine.services import tenants as tenants_service
 from engine.services.heartbeats import JobStats
 from engine.tenancy import DEFAULT_TENANT, TenantSelection, all_tenants, tenant_scope
 from tests.fakes import FakeConnector
@@ -63,6 +64,21 @@ def test_the_shared_worker_skips_the_city_with_its_own(engine, municipalities) -
     assert shared.next_due_in() is None
     assert JobExecutor(engine, "city", tenants=TenantSelection.of(only=["stadt-a"])).run_until_idle() == 1
     assert _waiting(engine) == set()
+
+
+def test_a_deactivated_citys_jobs_wait_until_it_is_active_again(engine, municipalities) -> None:
+    """Deactivating a municipality stops its jobs too (timers, service calls): no worker takes
+    them, and they do not keep an idle worker awake; reactivated, they run (late)."""
+    tenants_service.deactivate_tenant(engine, "stadt-b")
+    worker = JobExecutor(engine, "shared")
+    assert worker.run_until_idle() == 2
+    assert _waiting(engine) == {"stadt-b"}
+    assert worker.next_due_in() is None   # its due job does not wake the worker
+    tenants_service.update_tenant(engine, "stadt-b", active=True)
+    assert worker.next_due_in() == 0.0
+    assert worker.run_until_idle() == 1
+    with tenant_scope("stadt-b"):
+        assert queries.get_case(engine, municipalities["stadt-b"], with_history=False)["status"] == "completed"
 
 
 def test_a_command_of_another_tenant_leaves_its_job_free_for_that_tenants_workers(engine, municipalities) -> None:
@@ -120,3 +136,8 @@ def test_the_cli_refuses_an_unknown_tenant_and_runs_the_named_ones(engine, munic
     ran = runner.invoke(main, ["worker", "--once"], obj=engine, env={"AMTSFLOW_WORKER_SKIP_TENANTS": "stadt-a stadt-b"})
     assert ran.exit_code == 0 and "ran 1 job(s)" in ran.output, ran.output
     assert _waiting(engine) == set(CITIES)
+    paused = runner.invoke(main, ["tenants", "deactivate", "stadt-a"], obj=engine)
+    assert paused.exit_code == 0 and "its 1 open job(s)" in paused.output \
+        and "tenants update stadt-a --active" in paused.output, paused.output
+    assert runner.invoke(main, ["worker", "--once"], obj=engine).output.startswith("ran 1 job(s)")
+    assert _waiting(engine) == {"stadt-a"}
