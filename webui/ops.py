@@ -130,6 +130,11 @@ class EngineCollector(Collector):
             overdue.add_metric([tenant, kind], count)
         yield due
         yield overdue
+        paused = GaugeMetricFamily("amtsflow_jobs_paused", "Open jobs of a deactivated tenant: they wait until it is "
+                                   "active again (amtsflow tenants update TENANT --active)", labels=["tenant"])
+        for tenant, count in sorted(figures.jobs_paused.items()):
+            paused.add_metric([tenant], count)
+        yield paused
         incidents = GaugeMetricFamily("amtsflow_incidents_open", "Open incidents by tenant", labels=["tenant"])
         for tenant, count in sorted(figures.incidents_open.items()):
             incidents.add_metric([tenant], count)

@@ -1,4 +1,7 @@
-"""Figures operators watch (read by /metrics): cases, open tasks, due jobs, incidents, workers."""
+"""Figures operators watch (read by /metrics): cases, open tasks, due jobs, incidents, workers.
+
+A deactivated tenant's jobs wait (engine/jobs.py): they count as paused, not as due or overdue,
+so that an alert on overdue jobs means workers are missing, not that a municipality is paused."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from sqlalchemy import func, select, text
 from engine.bootstrap import Engine
 from engine.persistence import tables as t
 from engine.services import heartbeats
+from engine.persistence.tenant_tables import tenants
 from engine.services.tenants import list_tenants
 from engine.tenancy import tenant_or_none
 
@@ -28,6 +32,7 @@ class OperationsFigures:
     open_tasks: dict[tuple[str, str], int]     # (tenant, process key) -> open user tasks
     jobs_due: dict[tuple[str, str], int]       # (tenant, job kind) -> due now
     jobs_overdue: dict[tuple[str, str], int]   # (tenant, job kind) -> due for more than OVERDUE_SECONDS
+    jobs_paused: dict[str, int]                # deactivated tenant -> its open jobs, which wait (not due/overdue)
     incidents_open: dict[str, int]             # tenant -> open incidents
     workers: list[dict[str, Any]]              # live workers with their counters (the installation's)
     workers_serving: dict[str, int]            # tenant -> live workers that run its jobs (0: nobody does)
@@ -37,7 +42,8 @@ def snapshot(engine: Engine) -> OperationsFigures:
     """The figures of the current scope's tenants (one, or every one under all_tenants)."""
     now = engine.clock.now()
     c, w, j, i = t.cases, t.work_items, t.jobs, t.incidents
-    runnable = (j.c.suspended.is_(False), j.c.retries > 0)
+    active = select(tenants.c.id).where(tenants.c.active.is_(True)).scalar_subquery()
+    runnable = (j.c.suspended.is_(False), j.c.retries > 0, j.c.tenant_id.in_(active))
     with engine.db.connect() as conn:
         cases = {(row[0], row[1], row[2]): row[3] for row in conn.execute(
             select(c.c.tenant_id, c.c.process_key, c.c.status, func.count())
@@ -51,12 +57,15 @@ def snapshot(engine: Engine) -> OperationsFigures:
         overdue = {(row[0], row[1]): row[2] for row in conn.execute(
             select(j.c.tenant_id, j.c.kind, func.count()).where(
                 j.c.due_at <= now - timedelta(seconds=OVERDUE_SECONDS), *runnable).group_by(j.c.tenant_id, j.c.kind))}
+        paused = {row[0]: row[1] for row in conn.execute(
+            select(j.c.tenant_id, func.count()).where(j.c.suspended.is_(False), j.c.retries > 0,
+                                                      j.c.tenant_id.not_in(active)).group_by(j.c.tenant_id))}
         incidents = {row[0]: row[1] for row in conn.execute(
             select(i.c.tenant_id, func.count()).where(i.c.status == "open").group_by(i.c.tenant_id))}
     workers = heartbeats.live_workers(engine)
     scope = tenant_or_none()
     tenant_ids = [tenant.id for tenant in list_tenants(engine, active_only=True)] if scope is None else [scope]
-    return OperationsFigures(cases=cases, open_tasks=tasks, jobs_due=due, jobs_overdue=overdue,
+    return OperationsFigures(cases=cases, open_tasks=tasks, jobs_due=due, jobs_overdue=overdue, jobs_paused=paused,
                              incidents_open=incidents, workers=workers,
                              workers_serving=heartbeats.serving(tenant_ids, workers))
 

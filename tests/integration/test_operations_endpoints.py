@@ -225,3 +225,25 @@ def test_the_operator_s_scrape_covers_every_tenant_an_admin_sees_their_own(
 
     assert overdue("/metrics", "s3cret-scrape-token") == {"default": 1, "musterstadt": 2}
     assert overdue("/musterstadt/metrics", ms_token) == {"musterstadt": 2}
+
+
+def test_a_deactivated_tenants_jobs_count_as_paused_not_overdue(
+        app: Any, engine: Engine, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its jobs wait on purpose (engine/jobs.py): an alert on overdue jobs must not fire for a
+    municipality the provider paused; the scrape shows them as paused instead."""
+    from engine.services import tenants
+    from engine.tenancy import tenant_scope
+
+    tenants.add_tenant(engine, "musterstadt", "Stadt Musterstadt", path_prefix="musterstadt")
+    for tenant in ("default", "musterstadt"):
+        with tenant_scope(tenant):
+            deploy(engine, read_paths([str(model("wait.bpmn"))]), actor="test")
+            cases.start_case(engine, "wait", {"dauer": "PT1H"}, actor="test", internal=True)
+    tenants.deactivate_tenant(engine, "musterstadt")
+    clock.advance(timedelta(hours=2))
+    monkeypatch.setenv("AMTSFLOW_METRICS_TOKEN", "s3cret-scrape-token")
+    families = _families(app.test_client().get("/metrics", headers={"Authorization": "Bearer s3cret-scrape-token"})
+                         .get_data(as_text=True))
+    assert {s.labels["tenant"]: s.value for s in families["amtsflow_jobs_overdue"].samples} == {"default": 1}
+    assert {s.labels["tenant"]: s.value for s in families["amtsflow_jobs_due"].samples} == {"default": 1}
+    assert {s.labels["tenant"]: s.value for s in families["amtsflow_jobs_paused"].samples} == {"musterstadt": 1}
