@@ -217,6 +217,9 @@ class JobExecutor:
         self._next_due: DeferredRows | None = None   # read with the last acquisition, not yet used
         self.stats = JobStats()   # published by the worker's heartbeat (/metrics)
         self._cut_short: dict[str, int] = {}   # job id -> runs in a row a lost connection cut short
+        self.paused_recheck_seconds = 2.0   # how old the known set of deactivated tenants may be
+        self._paused: frozenset[str] = frozenset()
+        self._paused_read = float("-inf")
 
     @property
     def wakeup(self) -> Doorbell:
@@ -293,7 +296,7 @@ class JobExecutor:
         self._next_due = None   # an earlier acquisition's answer is out of date
         poll_due = time.monotonic() - self._last_poll >= self.poll_seconds
         room = limit - 1 if poll_due else limit
-        batch = self.handover.take(room) if room > 0 else []
+        batch = self._not_paused(self.handover.take(room)) if room > 0 else []
         if poll_due or not batch:
             self._last_poll = time.monotonic()
             try:
@@ -305,6 +308,27 @@ class JobExecutor:
             batch += [(job, locked_at) for job in acquired]
         batch.sort(key=lambda entry: _run_order(entry[0]))  # stable: handed-over jobs keep their order
         return batch
+
+    def _not_paused(self, handed: list[tuple[Any, float]]) -> list[tuple[Any, float]]:
+        """The handed-over jobs whose municipality is active; those of a deactivated one are
+        unlocked and wait with its other jobs (the acquisition leaves them; see _free_to_take).
+        A command that was running when its tenant was deactivated (this worker's job of a
+        chain of service calls) thus ends the chain at its next job. Which tenants are
+        deactivated is read at most every ``paused_recheck_seconds``."""
+        if not handed:
+            return handed
+        now = time.monotonic()
+        if now - self._paused_read >= self.paused_recheck_seconds:
+            with all_tenants("the deactivated tenants, whose jobs wait"), reading(self.engine.db) as conn:
+                self._paused = frozenset(conn.execute(select(tenant_tables.tenants.c.id).where(
+                    tenant_tables.tenants.c.active.is_(False))).scalars())
+            self._paused_read = now
+        if not self._paused or not any(job.tenant_id in self._paused for job, _since in handed):
+            return handed
+        waiting = [job.id for job, _since in handed if job.tenant_id in self._paused]
+        with all_tenants("unlocking handed-over jobs of a deactivated tenant"):
+            unlock(self.engine, self.owner, waiting)
+        return [(job, since) for job, since in handed if job.tenant_id not in self._paused]
 
     def run_claimed(self, job: Any, since: float) -> bool:
         """Run a job :meth:`claim` returned; a job that waited longer than ``recheck_after``

@@ -81,6 +81,27 @@ def test_a_deactivated_citys_jobs_wait_until_it_is_active_again(engine, municipa
         assert queries.get_case(engine, municipalities["stadt-b"], with_history=False)["status"] == "completed"
 
 
+def test_a_handed_over_job_of_a_deactivated_city_waits_too(engine, municipalities) -> None:
+    """A job this process's own command wrote is locked to its worker at once (the hand-over):
+    once the city is deactivated, the worker unlocks it instead of running it, so a chain of
+    service calls that was running stops at its next job."""
+    local = JobExecutor(engine, "local").take_local_jobs()
+    try:
+        assert local.run_until_idle() == 3      # the fixture's jobs, one per tenant
+        with tenant_scope("stadt-b"):
+            cases.start_case(engine, "service", {"name": "B2"}, internal=True)   # handed to "local"
+        tenants_service.deactivate_tenant(engine, "stadt-b")
+        local.paused_recheck_seconds = 0
+        assert local.run_until_idle() == 0
+        with all_tenants("test"), engine.db.connect() as conn:
+            assert conn.execute(select(t.jobs.c.tenant_id, t.jobs.c.lock_owner)).all() == [("stadt-b", None)]
+        tenants_service.update_tenant(engine, "stadt-b", active=True)
+        assert local.run_until_idle() == 1
+        assert _waiting(engine) == set()
+    finally:
+        local.release_local_jobs()
+
+
 def test_a_command_of_another_tenant_leaves_its_job_free_for_that_tenants_workers(engine, municipalities) -> None:
     """The hand-over (engine/handover.py) locks a new service job to this process's worker when
     a command writes it: not when that worker does not run the command's tenant's jobs."""
