@@ -97,7 +97,10 @@ def _free_to_take(now: Any, *, of_active_tenants: bool = True) -> Any:
     and its municipality active: a deactivated tenant's jobs (timers, service calls, retention)
     wait until it is active again, then run (late, as a suspended case's timers do)."""
     j = t.jobs
-    free = and_(j.c.suspended.is_(False), j.c.retries > 0, j.c.topic.is_(None),
+    # "suspended = false", not "IS false": an equality on the leading column of ix_jobs_due
+    # (suspended, due_at) lets the next-due read walk that index in due order and stop at the
+    # first free job (with "IS false" PostgreSQL read every job: 30 ms at a backlog of 100,000)
+    free = and_(j.c.suspended == False, j.c.retries > 0, j.c.topic.is_(None),  # noqa: E712
                 or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
     if not of_active_tenants:
         return free
@@ -111,25 +114,33 @@ def _due(now: Any, *, of_active_tenants: bool = True) -> Any:
 
 
 def _fair_candidates(now: Any, tenants: TenantSelection) -> Any:
-    """PostgreSQL: the due jobs to choose from, tenants taking turns. Each tenant's first
-    ``limit`` free due jobs (higher priority first, then the earlier due; one index probe per
-    tenant through ``ix_jobs_tenant_due``) are locked, skipping those other workers hold (so a
-    worker fills its batch while others acquire, as with one SELECT ... FOR UPDATE SKIP LOCKED),
-    and numbered within their tenant and priority. The acquisition takes the first ``limit`` by
-    priority, then that number, then the due time: the higher priority still goes first across
-    all tenants (a timer before any service call), and within a priority every tenant's oldest
-    job comes before any tenant's second. The locks of the rest end with the acquisition's
-    commit, in the same round trip."""
+    """PostgreSQL: the due jobs to choose from, tenants taking turns, read in O(batch) whatever
+    the backlog. For each active tenant, the priorities its jobs have are found highest first
+    by a loose index scan (one probe of ``ix_jobs_tenant_priority_due`` per priority, a
+    recursive CTE); for each tenant and priority, the first ``limit`` free due jobs by due time
+    are one index range, locked skipping those other workers hold (so a worker fills its batch
+    while others acquire, as with one SELECT ... FOR UPDATE SKIP LOCKED), and numbered by due
+    time. The acquisition takes the first ``limit`` by priority, then that number, then the due
+    time: the higher priority goes first across all tenants (a timer before any service call),
+    and within a priority every tenant's oldest job comes before any tenant's second. The locks
+    of the rest end with the acquisition's commit, in the same round trip. (Reading every due
+    job of a backlog and sorting them cost 33 ms at 20,000 due jobs, 160 ms at 100,000.)"""
     j, tn = t.jobs, tenant_tables.tenants
-    head = (select(j.c.id, j.c.priority, j.c.due_at).where(_due(now, of_active_tenants=False), j.c.tenant_id == tn.c.id)
-            .order_by(j.c.priority.desc(), j.c.due_at).limit(bindparam("limit"))
-            .with_for_update(skip_locked=True).lateral("head"))
-    turn = func.row_number().over(partition_by=[tn.c.id, head.c.priority], order_by=head.c.due_at)
-    fair = select(head.c.id, head.c.priority, head.c.due_at, turn.label("turn")).select_from(tn.join(head, true())) \
-        .where(tn.c.active.is_(True))   # a deactivated municipality's jobs wait (_free_to_take)
+    top = select(func.max(j.c.priority)).where(j.c.tenant_id == tn.c.id, j.c.topic.is_(None)).scalar_subquery()
+    anchor = select(tn.c.id.label("tenant_id"), top.label("priority")).where(tn.c.active.is_(True))
     if (served := tenants.condition(tn.c.id)) is not None:
-        fair = fair.where(served)
-    return fair
+        anchor = anchor.where(served)
+    levels = anchor.cte("levels", recursive=True)
+    below = select(func.max(j.c.priority)).where(j.c.tenant_id == levels.c.tenant_id, j.c.topic.is_(None),
+                                                 j.c.priority < levels.c.priority).scalar_subquery()
+    levels = levels.union_all(select(levels.c.tenant_id, below).where(levels.c.priority.is_not(None)))
+    head = (select(j.c.id, j.c.due_at)
+            .where(j.c.tenant_id == levels.c.tenant_id, j.c.priority == levels.c.priority,
+                   _due(now, of_active_tenants=False))
+            .order_by(j.c.due_at).limit(bindparam("limit")).with_for_update(skip_locked=True).lateral("head"))
+    turn = func.row_number().over(partition_by=[levels.c.tenant_id, levels.c.priority], order_by=head.c.due_at)
+    return select(head.c.id, levels.c.priority.label("priority"), head.c.due_at, turn.label("turn")) \
+        .select_from(levels.join(head, true())).where(levels.c.priority.is_not(None))
 
 
 _ACQUIRE = {pg: _acquire_statement(pg, EVERY_TENANT) for pg in (True, False)}   # every tenant's: by PostgreSQL or not
@@ -181,7 +192,10 @@ def _next_due_statement(tenants: TenantSelection = EVERY_TENANT) -> FastStatemen
     free = _free_to_take(bindparam("now", type_=t.jobs.c.due_at.type))
     if (served := tenants.condition(t.jobs.c.tenant_id)) is not None:
         free = and_(free, served)
-    return FastStatement(select(func.min(t.jobs.c.due_at).label("due")).where(free))
+    # the first by due time (an ordered walk of ix_jobs_due that stops at the first free job), not
+    # min(): with the active-tenant check PostgreSQL cannot use its min/max shortcut and read every job
+    first = select(t.jobs.c.due_at).where(free).order_by(t.jobs.c.due_at).limit(1).scalar_subquery()
+    return FastStatement(select(first.label("due")))
 
 
 _NEXT_DUE = _next_due_statement(EVERY_TENANT)

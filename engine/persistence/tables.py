@@ -262,8 +262,8 @@ jobs = Table(
     Column("topic", String(200)),                   # kind "external": the topic outside workers fetch
     Index("ix_jobs_due", "suspended", "due_at"),
     Index("ix_jobs_topic", "topic", "due_at"),
-    # a tenant's due jobs: the acquisition's turn of each tenant (engine/jobs.py, migration 0032)
-    Index("ix_jobs_tenant_due", "tenant_id", "due_at", postgresql_where=text("topic IS NULL"),
+    # a tenant's due jobs by priority: the acquisition's turn of each tenant (engine/jobs.py, migration 0032)
+    Index("ix_jobs_tenant_priority_due", "tenant_id", "priority", "due_at", postgresql_where=text("topic IS NULL"),
           sqlite_where=text("topic IS NULL")),
 )
 
