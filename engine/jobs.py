@@ -310,7 +310,12 @@ class JobExecutor:
         self._next_due = None   # an earlier acquisition's answer is out of date
         poll_due = time.monotonic() - self._last_poll >= self.poll_seconds
         room = limit - 1 if poll_due else limit
-        batch = self._not_paused(self.handover.take(room)) if room > 0 else []
+        batch = self.handover.take(room) if room > 0 else []
+        try:
+            batch = self._not_paused(batch)
+        except BaseException:
+            self.handover.put_back(batch)  # still locked to us: checked and run next round
+            raise
         if poll_due or not batch:
             self._last_poll = time.monotonic()
             try:

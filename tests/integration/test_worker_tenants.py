@@ -102,6 +102,29 @@ def test_a_handed_over_job_of_a_deactivated_city_waits_too(engine, municipalitie
         local.release_local_jobs()
 
 
+def test_a_failed_check_of_the_paused_tenants_keeps_the_handed_over_job(engine, municipalities, monkeypatch) -> None:
+    """The database does not answer the check: the handed-over job goes back in line (still
+    locked to this worker) and runs in the next round, not after its lock expired."""
+    from engine import jobs
+
+    local = JobExecutor(engine, "local").take_local_jobs()
+    try:
+        assert local.run_until_idle() == 3
+        with tenant_scope("stadt-a"):
+            cases.start_case(engine, "service", {"name": "A2"}, internal=True)   # handed to "local"
+
+        def unreachable(_db):
+            raise ConnectionError("database gone")
+
+        monkeypatch.setattr(jobs, "reading", unreachable)
+        with pytest.raises(ConnectionError):
+            local.claim(4)
+        monkeypatch.undo()
+        assert local.run_until_idle() == 1
+    finally:
+        local.release_local_jobs()
+
+
 def test_a_command_of_another_tenant_leaves_its_job_free_for_that_tenants_workers(engine, municipalities) -> None:
     """The hand-over (engine/handover.py) locks a new service job to this process's worker when
     a command writes it: not when that worker does not run the command's tenant's jobs."""
