@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, true, update
+from sqlalchemy import and_, bindparam, delete, func, literal_column, or_, select, true, update
 
 from engine import logcontext
 from engine.bell import Doorbell
@@ -92,16 +92,31 @@ def _acquire_statement(skip_locked: bool, tenants: TenantSelection = EVERY_TENAN
                          .returning(*j.c))
 
 
+# The conditions of the predicate of ix_jobs_tenant_priority_due and ix_jobs_takeable_due
+# (migration 0032, engine/persistence/tables.py TAKEABLE_JOBS), written as literals so
+# that PostgreSQL proves a statement may use the index also in a generic plan of a prepared statement
+# (a bound 0 in "retries > $1" proves nothing): failed jobs (incidents, retries 0), suspended ones and
+# external tasks are not in the index, so the acquisition never walks past them.
+_TAKEABLE = (t.jobs.c.topic.is_(None), t.jobs.c.retries > literal_column("0"),
+             t.jobs.c.suspended == literal_column("false"))
+
+
+# Always true (jobs.kind is NOT NULL), and part of ix_jobs_takeable_due's predicate: only a statement
+# that says it may use that index. The acquisition's per-tenant ranges must not: when a tenant's
+# jobs look rare to the planner, it would walk every takeable job in due order filtering by
+# tenant (a whole backlog) instead of the tenant's own range of ix_jobs_tenant_priority_due.
+NEXT_DUE_MARK = t.jobs.c.kind.is_not(None)
+
+
 def _free_to_take(now: Any, *, of_active_tenants: bool = True) -> Any:
     """Not suspended, retries left, no external-task topic, not locked (or its lock expired),
     and its municipality active: a deactivated tenant's jobs (timers, service calls, retention)
     wait until it is active again, then run (late, as a suspended case's timers do)."""
     j = t.jobs
-    # "suspended = false", not "IS false": an equality on the leading column of ix_jobs_due
-    # (suspended, due_at) lets the next-due read walk that index in due order and stop at the
-    # first free job (with "IS false" PostgreSQL read every job: 30 ms at a backlog of 100,000)
-    free = and_(j.c.suspended == False, j.c.retries > 0, j.c.topic.is_(None),  # noqa: E712
-                or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
+    # the predicate of ix_jobs_takeable_due: the next-due read walks that index in due order and
+    # stops at the first free job (with "suspended IS false" and a bound "retries > $1" PostgreSQL
+    # read every job: 30 ms at a backlog of 100,000)
+    free = and_(*_TAKEABLE, or_(j.c.lock_expires_at.is_(None), j.c.lock_expires_at < now))
     if not of_active_tenants:
         return free
     tn = tenant_tables.tenants
@@ -126,12 +141,12 @@ def _fair_candidates(now: Any, tenants: TenantSelection) -> Any:
     of the rest end with the acquisition's commit, in the same round trip. (Reading every due
     job of a backlog and sorting them cost 33 ms at 20,000 due jobs, 160 ms at 100,000.)"""
     j, tn = t.jobs, tenant_tables.tenants
-    top = select(func.max(j.c.priority)).where(j.c.tenant_id == tn.c.id, j.c.topic.is_(None)).scalar_subquery()
+    top = select(func.max(j.c.priority)).where(j.c.tenant_id == tn.c.id, *_TAKEABLE).scalar_subquery()
     anchor = select(tn.c.id.label("tenant_id"), top.label("priority")).where(tn.c.active.is_(True))
     if (served := tenants.condition(tn.c.id)) is not None:
         anchor = anchor.where(served)
     levels = anchor.cte("levels", recursive=True)
-    below = select(func.max(j.c.priority)).where(j.c.tenant_id == levels.c.tenant_id, j.c.topic.is_(None),
+    below = select(func.max(j.c.priority)).where(j.c.tenant_id == levels.c.tenant_id, *_TAKEABLE,
                                                  j.c.priority < levels.c.priority).scalar_subquery()
     levels = levels.union_all(select(levels.c.tenant_id, below).where(levels.c.priority.is_not(None)))
     head = (select(j.c.id, j.c.due_at)
@@ -192,9 +207,9 @@ def _next_due_statement(tenants: TenantSelection = EVERY_TENANT) -> FastStatemen
     free = _free_to_take(bindparam("now", type_=t.jobs.c.due_at.type))
     if (served := tenants.condition(t.jobs.c.tenant_id)) is not None:
         free = and_(free, served)
-    # the first by due time (an ordered walk of ix_jobs_due that stops at the first free job), not
+    # the first by due time (an ordered walk of ix_jobs_takeable_due that stops at the first free job), not
     # min(): with the active-tenant check PostgreSQL cannot use its min/max shortcut and read every job
-    first = select(t.jobs.c.due_at).where(free).order_by(t.jobs.c.due_at).limit(1).scalar_subquery()
+    first = select(t.jobs.c.due_at).where(free, NEXT_DUE_MARK).order_by(t.jobs.c.due_at).limit(1).scalar_subquery()
     return FastStatement(select(first.label("due")))
 
 

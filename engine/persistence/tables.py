@@ -240,6 +240,11 @@ case_fields = Table(
     Index("ix_case_fields_name_value", "tenant_id", "name", "value"),   # the tenant first (migration 0023)
 )
 
+# the jobs a worker may take once due and free: no external-task topic, retries left, not suspended
+TAKEABLE_JOBS = "topic IS NULL AND retries > 0 AND suspended = false"
+# the same for the next-due read only ("kind IS NOT NULL" is always true: engine/jobs.py NEXT_DUE_MARK)
+NEXT_DUE_JOBS = TAKEABLE_JOBS + " AND kind IS NOT NULL"
+
 jobs = Table(
     "jobs", metadata,
     Column("id", ID, primary_key=True),
@@ -260,11 +265,12 @@ jobs = Table(
     # higher runs first among due jobs (engine/domain/priorities.py); the default follows kind
     Column("priority", Integer, nullable=False, default=priorities.column_default, server_default="50"),
     Column("topic", String(200)),                   # kind "external": the topic outside workers fetch
-    Index("ix_jobs_due", "suspended", "due_at"),
+    # the first takeable job by due time: the idle worker's next wake-up (engine/jobs.py, migration 0032)
+    Index("ix_jobs_takeable_due", "due_at", postgresql_where=text(NEXT_DUE_JOBS), sqlite_where=text(NEXT_DUE_JOBS)),
     Index("ix_jobs_topic", "topic", "due_at"),
     # a tenant's due jobs by priority: the acquisition's turn of each tenant (engine/jobs.py, migration 0032)
-    Index("ix_jobs_tenant_priority_due", "tenant_id", "priority", "due_at", postgresql_where=text("topic IS NULL"),
-          sqlite_where=text("topic IS NULL")),
+    Index("ix_jobs_tenant_priority_due", "tenant_id", "priority", "due_at", postgresql_where=text(TAKEABLE_JOBS),
+          sqlite_where=text(TAKEABLE_JOBS)),
 )
 
 incidents = Table(
