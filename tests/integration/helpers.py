@@ -14,3 +14,16 @@ ANTRAG = ["antrag.bpmn", "antrag-start.schema.json", "pruefung.schema.json"]
 
 def deploy_models(engine: Engine, *names: str) -> DeployResult:
     return deploy(engine, read_paths([str(MODELS / n) for n in names]), actor="test")
+
+
+def empty_pg_engine(pg_url: str) -> Engine:
+    """An engine on the session's PostgreSQL test database, emptied, with a FakeClock (its ``clock``)."""
+    from engine.bootstrap import bootstrap
+    from engine.persistence.db import make_engine
+    from engine.ports import FakeClock
+    from engine.settings import Settings
+    from tests.conftest import truncate_all
+
+    db = make_engine(pg_url)
+    truncate_all(db)
+    return bootstrap(Settings(database_url=pg_url), db=db, clock=FakeClock())

@@ -12,16 +12,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import insert
 
-from engine.bootstrap import bootstrap
 from engine.domain import priorities
 from engine.jobs import JobExecutor
 from engine.persistence import tables as t
-from engine.persistence.db import make_engine
 from engine.persistence.tenant_tables import tenants
-from engine.ports import FakeClock
-from engine.settings import Settings
 from engine.tenancy import DEFAULT_TENANT, TenantSelection, all_tenants
-from tests.conftest import truncate_all
+from tests.integration.helpers import empty_pg_engine
 
 pytestmark = pytest.mark.postgres
 
@@ -31,16 +27,13 @@ BACKLOG = 200   # stadt-a's service jobs, all due before any other city's
 
 @pytest.fixture
 def pg(pg_url):
-    db = make_engine(pg_url)
-    truncate_all(db)
-    clock = FakeClock()
-    engine = bootstrap(Settings(database_url=pg_url), db=db, clock=clock)
-    with db.begin() as conn:
+    engine = empty_pg_engine(pg_url)
+    with engine.db.begin() as conn:
         for city in CITIES:
             conn.execute(tenants.insert().values(id=city, name=city, host=None, path_prefix=None, settings={},
-                                                 connectors={}, active=True, created_at=clock.now()))
+                                                 connectors={}, active=True, created_at=engine.clock.now()))
     yield engine
-    db.dispose()
+    engine.db.dispose()
 
 
 def _jobs(engine, tenant: str, count: int, age: timedelta, kind: str = "service", **extra) -> list[str]:

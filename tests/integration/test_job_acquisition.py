@@ -13,14 +13,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import insert
 
-from engine.bootstrap import bootstrap
 from engine.jobs import _ACQUIRE, JobExecutor
 from engine.persistence import tables as t
-from engine.persistence.db import make_engine
 from engine.persistence.scoping import ALL_TENANTS, for_all_tenants
-from engine.settings import Settings
-from engine.ports import FakeClock
-from tests.conftest import truncate_all
+from tests.integration.helpers import empty_pg_engine
 
 pytestmark = pytest.mark.postgres
 
@@ -29,17 +25,14 @@ JOBS, LIMIT, WORKERS = 60, 4, 6
 
 @pytest.fixture
 def pg(pg_url):
-    db = make_engine(pg_url)
-    truncate_all(db)
-    clock = FakeClock()
-    engine = bootstrap(Settings(database_url=pg_url), db=db, clock=clock)
-    now = clock.now()
+    engine = empty_pg_engine(pg_url)
+    now = engine.clock.now()
     with engine.db.begin() as conn:   # due timers of several priorities, in the test's (default) tenant
         conn.execute(insert(t.jobs), [dict(id=str(uuid.uuid4()), kind="timer", due_at=now - timedelta(seconds=i % 7),
                                            retries=3, attempts=0, payload={}, suspended=False, created_at=now,
                                            priority=50 + i % 3) for i in range(JOBS)])
     yield engine
-    db.dispose()
+    engine.db.dispose()
 
 
 def test_the_candidates_are_read_once_in_a_materialized_cte(pg):
