@@ -95,3 +95,28 @@ def test_someone_without_the_role_never_acts_for_another_tenant(app, monkeypatch
         session["acting_tenant"] = "musterstadt"     # e.g. left over from before the role was taken away
     assert client.get("/admin/").status_code == 200
     assert seen and set(seen) == {"default"}
+
+
+def test_deactivating_says_how_many_jobs_wait_and_the_list_shows_them(app, engine):
+    """The provider deactivates a municipality with a case waiting on a deadline: the page says
+    that its open jobs wait until it is active again, and the list of tenants shows how many."""
+    from engine.services import cases
+    from engine.services.deploy import deploy, read_paths
+    from tests.conftest import model
+
+    with tenant_scope("musterstadt"):
+        deploy(engine, read_paths([str(model("wait.bpmn"))]), actor="test")
+        cases.start_case(engine, "wait", {"dauer": "PT1H"}, actor="test", internal=True)
+    client = login_as(app.test_client(), "anbieter")
+    url = "/anbieter/mandanten/musterstadt"
+    saved = client.post(url, data={"csrf_token": _csrf(client, url), "name": "Stadt Musterstadt",
+                                   "path_prefix": "musterstadt"}, follow_redirects=True)   # "active" not ticked
+    text = saved.get_data(as_text=True)
+    assert saved.status_code == 200 and "Der Mandant ist deaktiviert" in text
+    assert "1 offener Auftrag (Frist, Dienstaufruf oder Löschfrist) ruht" in text, text
+    listed = client.get("/anbieter/").get_data(as_text=True)
+    assert "deaktiviert, 1 Auftrag ruht" in listed
+    again = client.post(url, data={"csrf_token": _csrf(client, url), "name": "Stadt Musterstadt",
+                                   "path_prefix": "musterstadt", "active": "ja"}, follow_redirects=True)
+    assert "ist deaktiviert" not in again.get_data(as_text=True)
+    assert "ruht" not in client.get("/anbieter/").get_data(as_text=True)

@@ -8,7 +8,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
 from engine.domain.errors import AmtsflowError
 from engine.services import tenants
@@ -32,7 +32,10 @@ def _providers_only() -> None:
 
 @bp.get("/")
 def index() -> Any:
-    return render_template("provider/index.html", tenants=tenants.list_tenants(engine()),
+    listed = tenants.list_tenants(engine())
+    # a deactivated municipality's open jobs wait (engine/jobs.py): the provider sees how many
+    waiting = {t.id: tenants.waiting_jobs(engine(), t.id) for t in listed if not t.active}
+    return render_template("provider/index.html", tenants=listed, waiting=waiting,
                            acting=session.get("acting_tenant") or request_tenant_id())
 
 
@@ -105,6 +108,8 @@ def edit_tenant(tenant_id: str) -> Any:
         errors, _id = _save(tenant_id)
         if not errors:
             flash(_("Die Änderungen wurden gespeichert."), "success")
+            if current.active and request.form.get("active") != "ja":
+                flash(_paused_message(tenants.waiting_jobs(engine(), tenant_id)), "info")
             return redirect(url_for("provider.edit_tenant", tenant_id=tenant_id))
         values: Any = request.form
     else:
@@ -113,6 +118,15 @@ def edit_tenant(tenant_id: str) -> Any:
                   "active": "ja" if current.active else "",
                   **{k: current.settings.get(k) or "" for k in TEXT_FIELDS}}
     return render_template("provider/tenant.html", tenant=current, values=values, errors=errors), (400 if errors else 200)
+
+
+def _paused_message(waiting: int) -> str:
+    """What deactivating a municipality means for its running cases, in German."""
+    return str(ngettext("Der Mandant ist deaktiviert: Portal, Anmeldung und Schnittstellen antworten nicht mehr, und "
+                    "%(num)d offener Auftrag (Frist, Dienstaufruf oder Löschfrist) ruht, bis er wieder aktiv ist.",
+                    "Der Mandant ist deaktiviert: Portal, Anmeldung und Schnittstellen antworten nicht mehr, und "
+                    "%(num)d offene Aufträge (Fristen, Dienstaufrufe, Löschfristen) ruhen, bis er wieder aktiv ist.",
+                    waiting))
 
 
 def _act_for_chosen_tenant() -> None:
