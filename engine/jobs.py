@@ -108,10 +108,17 @@ _TAKEABLE = (t.jobs.c.topic.is_(None), t.jobs.c.retries > literal_column("0"),
 NEXT_DUE_MARK = t.jobs.c.kind.is_not(None)
 
 
+# The kind of job that runs although its municipality is deactivated (engine/persistence/tables.py), as
+# a literal: the per-tenant range of ix_jobs_tenant_erasure_due is proven usable in a generic plan too
+ERASURE = t.jobs.c.kind == literal_column(f"'{t.RUNS_WHILE_PAUSED}'")
+
+
 def _free_to_take(now: Any, *, of_active_tenants: bool = True) -> Any:
     """Not suspended, retries left, no external-task topic, not locked (or its lock expired),
-    and its municipality active: a deactivated tenant's jobs (timers, service calls, retention)
-    wait until it is active again, then run (late, as a suspended case's timers do)."""
+    and its municipality active: a deactivated tenant's timers and service calls wait until it
+    is active again, then run (late, as a suspended case's timers do). Its erasures of personal
+    data whose retention period ran out do not wait: a legal duty (DSGVO Art. 5(1)(e)) that
+    pausing the municipality here does not suspend, and they call no back-office system."""
     j = t.jobs
     # the predicate of ix_jobs_takeable_due: the next-due read walks that index in due order and
     # stops at the first free job (with "suspended IS false" and a bound "retries > $1" PostgreSQL
@@ -120,7 +127,8 @@ def _free_to_take(now: Any, *, of_active_tenants: bool = True) -> Any:
     if not of_active_tenants:
         return free
     tn = tenant_tables.tenants
-    return and_(free, j.c.tenant_id.in_(select(tn.c.id).where(tn.c.active.is_(True)).scalar_subquery()))
+    return and_(free, or_(j.c.tenant_id.in_(select(tn.c.id).where(tn.c.active.is_(True)).scalar_subquery()),
+                          ERASURE))
 
 
 def _due(now: Any, *, of_active_tenants: bool = True) -> Any:
@@ -139,7 +147,10 @@ def _fair_candidates(now: Any, tenants: TenantSelection) -> Any:
     time: the higher priority goes first across all tenants (a timer before any service call),
     and within a priority every tenant's oldest job comes before any tenant's second. The locks
     of the rest end with the acquisition's commit, in the same round trip. (Reading every due
-    job of a backlog and sorting them cost 33 ms at 20,000 due jobs, 160 ms at 100,000.)"""
+    job of a backlog and sorting them cost 33 ms at 20,000 due jobs, 160 ms at 100,000.)
+    A deactivated tenant's erasures (:func:`_free_to_take`) join them, the first ``limit`` due
+    ones of each such tenant read as one range of ``ix_jobs_tenant_erasure_due``, numbered
+    likewise: its waiting timers and service calls are not walked past."""
     j, tn = t.jobs, tenant_tables.tenants
     top = select(func.max(j.c.priority)).where(j.c.tenant_id == tn.c.id, *_TAKEABLE).scalar_subquery()
     anchor = select(tn.c.id.label("tenant_id"), top.label("priority")).where(tn.c.active.is_(True))
@@ -154,8 +165,18 @@ def _fair_candidates(now: Any, tenants: TenantSelection) -> Any:
                    _due(now, of_active_tenants=False))
             .order_by(j.c.due_at).limit(bindparam("limit")).with_for_update(skip_locked=True).lateral("head"))
     turn = func.row_number().over(partition_by=[levels.c.tenant_id, levels.c.priority], order_by=head.c.due_at)
-    return select(head.c.id, levels.c.priority.label("priority"), head.c.due_at, turn.label("turn")) \
+    active = select(head.c.id, levels.c.priority.label("priority"), head.c.due_at, turn.label("turn")) \
         .select_from(levels.join(head, true())).where(levels.c.priority.is_not(None))
+    paused = tn.alias("paused")
+    erasures = (select(j.c.id, j.c.priority, j.c.due_at)
+                .where(j.c.tenant_id == paused.c.id, ERASURE, _due(now, of_active_tenants=False))
+                .order_by(j.c.due_at).limit(bindparam("limit")).with_for_update(skip_locked=True).lateral("erasures"))
+    erasure_turn = func.row_number().over(partition_by=paused.c.id, order_by=erasures.c.due_at)
+    of_paused = select(erasures.c.id, erasures.c.priority, erasures.c.due_at, erasure_turn) \
+        .select_from(paused.join(erasures, true())).where(paused.c.active.is_(False))
+    if (served := tenants.condition(paused.c.id)) is not None:
+        of_paused = of_paused.where(served)
+    return active.union_all(of_paused)
 
 
 _ACQUIRE = {pg: _acquire_statement(pg, EVERY_TENANT) for pg in (True, False)}   # every tenant's: by PostgreSQL or not
@@ -348,7 +369,9 @@ class JobExecutor:
         unlocked and wait with its other jobs (the acquisition leaves them; see _free_to_take).
         A command that was running when its tenant was deactivated (this worker's job of a
         chain of service calls) thus ends the chain at its next job. Which tenants are
-        deactivated is read at most every ``paused_recheck_seconds``."""
+        deactivated is read at most every ``paused_recheck_seconds``. (Erasures, which run while
+        their tenant is deactivated, are never handed over: they fall due long after the command
+        that wrote them.)"""
         if not handed:
             return handed
         now = time.monotonic()

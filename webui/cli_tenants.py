@@ -182,8 +182,9 @@ def deactivate(tenant_id: str) -> None:
     except AmtsflowError as exc:
         _fail(exc)
     waiting = tenants.waiting_jobs(engine, tenant_id)
-    click.echo(f"tenant {tenant_id} deactivated; its {waiting} open job(s) (timers, service calls, retention) "
-               f"wait until it is active again: amtsflow tenants update {tenant_id} --active")
+    click.echo(f"tenant {tenant_id} deactivated; its {waiting} open job(s) (timers, service calls) wait until it "
+               f"is active again: amtsflow tenants update {tenant_id} --active; erasures of personal data whose "
+               f"retention period ran out still run")
 
 
 @tenants_group.command("list")

@@ -131,7 +131,8 @@ class EngineCollector(Collector):
         yield due
         yield overdue
         paused = GaugeMetricFamily("amtsflow_jobs_paused", "Open jobs of a deactivated tenant: they wait until it is "
-                                   "active again (amtsflow tenants update TENANT --active)", labels=["tenant"])
+                                   "active again (amtsflow tenants update TENANT --active); erasures run and are "
+                                   "not counted", labels=["tenant"])
         for tenant, count in sorted(figures.jobs_paused.items()):
             paused.add_metric([tenant], count)
         yield paused

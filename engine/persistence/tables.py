@@ -244,6 +244,10 @@ case_fields = Table(
 TAKEABLE_JOBS = "topic IS NULL AND retries > 0 AND suspended = false"
 # the same for the next-due read only ("kind IS NOT NULL" is always true: engine/jobs.py NEXT_DUE_MARK)
 NEXT_DUE_JOBS = TAKEABLE_JOBS + " AND kind IS NOT NULL"
+# The kind of job that runs although its municipality is deactivated: the erasure of personal data
+# whose retention period ran out (engine/jobs.py _free_to_take), and the takeable ones of that kind
+RUNS_WHILE_PAUSED = "retention"
+TAKEABLE_ERASURES = f"kind = '{RUNS_WHILE_PAUSED}' AND " + TAKEABLE_JOBS
 
 jobs = Table(
     "jobs", metadata,
@@ -271,6 +275,9 @@ jobs = Table(
     # a tenant's due jobs by priority: the acquisition's turn of each tenant (engine/jobs.py, migration 0032)
     Index("ix_jobs_tenant_priority_due", "tenant_id", "priority", "due_at", postgresql_where=text(TAKEABLE_JOBS),
           sqlite_where=text(TAKEABLE_JOBS)),
+    # a deactivated tenant's erasures by due time: they run while its other jobs wait (migration 0033)
+    Index("ix_jobs_tenant_erasure_due", "tenant_id", "due_at", postgresql_where=text(TAKEABLE_ERASURES),
+          sqlite_where=text(TAKEABLE_ERASURES)),
 )
 
 incidents = Table(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 
 from engine.bootstrap import Engine
 from engine.persistence import tables as t
@@ -32,7 +32,7 @@ class OperationsFigures:
     open_tasks: dict[tuple[str, str], int]     # (tenant, process key) -> open user tasks
     jobs_due: dict[tuple[str, str], int]       # (tenant, job kind) -> due now
     jobs_overdue: dict[tuple[str, str], int]   # (tenant, job kind) -> due for more than OVERDUE_SECONDS
-    jobs_paused: dict[str, int]                # deactivated tenant -> its open jobs, which wait (not due/overdue)
+    jobs_paused: dict[str, int]                # deactivated tenant -> its open jobs that wait (all but erasures)
     incidents_open: dict[str, int]             # tenant -> open incidents
     workers: list[dict[str, Any]]              # live workers with their counters (the installation's)
     workers_serving: dict[str, int]            # tenant -> live workers that run its jobs (0: nobody does)
@@ -43,7 +43,8 @@ def snapshot(engine: Engine) -> OperationsFigures:
     now = engine.clock.now()
     c, w, j, i = t.cases, t.work_items, t.jobs, t.incidents
     active = select(tenants.c.id).where(tenants.c.active.is_(True)).scalar_subquery()
-    runnable = (j.c.suspended.is_(False), j.c.retries > 0, j.c.tenant_id.in_(active))
+    erasure = j.c.kind == t.RUNS_WHILE_PAUSED   # runs while its tenant is deactivated (engine/jobs.py)
+    runnable = (j.c.suspended.is_(False), j.c.retries > 0, or_(j.c.tenant_id.in_(active), erasure))
     with engine.db.connect() as conn:
         cases = {(row[0], row[1], row[2]): row[3] for row in conn.execute(
             select(c.c.tenant_id, c.c.process_key, c.c.status, func.count())
@@ -58,7 +59,7 @@ def snapshot(engine: Engine) -> OperationsFigures:
             select(j.c.tenant_id, j.c.kind, func.count()).where(
                 j.c.due_at <= now - timedelta(seconds=OVERDUE_SECONDS), *runnable).group_by(j.c.tenant_id, j.c.kind))}
         paused = {row[0]: row[1] for row in conn.execute(
-            select(j.c.tenant_id, func.count()).where(j.c.suspended.is_(False), j.c.retries > 0,
+            select(j.c.tenant_id, func.count()).where(j.c.suspended.is_(False), j.c.retries > 0, ~erasure,
                                                       j.c.tenant_id.not_in(active)).group_by(j.c.tenant_id))}
         incidents = {row[0]: row[1] for row in conn.execute(
             select(i.c.tenant_id, func.count()).where(i.c.status == "open").group_by(i.c.tenant_id))}

@@ -166,11 +166,13 @@ def deactivate_tenant(engine: Engine, tenant_id: str) -> Tenant:
 
 
 def waiting_jobs(engine: Engine, tenant_id: str) -> int:
-    """The tenant's jobs that would run (not suspended, retries left): those a deactivation holds,
-    counted as /metrics' amtsflow_jobs_paused counts them."""
+    """The tenant's jobs that would run (not suspended, retries left) and that a deactivation
+    holds (all but erasures, engine/jobs.py _free_to_take), counted as /metrics'
+    amtsflow_jobs_paused counts them."""
     with all_tenants("a tenant's open jobs, read by the operator"), reading(engine.db) as conn:
         return int(conn.execute(select(func.count()).select_from(t.jobs).where(
-            t.jobs.c.tenant_id == tenant_id, t.jobs.c.suspended.is_(False), t.jobs.c.retries > 0)).scalar_one())
+            t.jobs.c.tenant_id == tenant_id, t.jobs.c.suspended.is_(False), t.jobs.c.retries > 0,
+            t.jobs.c.kind != t.RUNS_WHILE_PAUSED)).scalar_one())
 
 
 def set_logo(engine: Engine, tenant_id: str, content: bytes | None) -> Tenant:

@@ -165,3 +165,28 @@ def test_an_acquisition_reads_a_batch_not_the_whole_backlog(pg) -> None:
                    for node in on_jobs)
         assert read <= 50, [(node["Node Type"], node.get("Index Name"), node["Actual Rows"],
                              node.get("Rows Removed by Filter")) for node in on_jobs]
+
+
+def test_a_deactivated_citys_erasures_are_taken_without_walking_its_waiting_backlog(pg) -> None:
+    """A deactivated municipality's service calls wait, its erasures of personal data whose
+    retention period ran out do not (engine/jobs.py _free_to_take): the acquisition reads them
+    as one index range per such tenant, not past its waiting backlog."""
+    from engine.jobs import _acquire_with_cases
+    from sqlalchemy import update
+
+    _jobs(pg, "stadt-c", 1500, timedelta(hours=1))
+    _jobs(pg, "stadt-c", 1500, timedelta(hours=1), kind="message_ttl")   # the erasures' priority
+    erasures = _jobs(pg, "stadt-c", 3, timedelta(minutes=1), kind="retention")
+    with pg.db.begin() as conn:
+        conn.execute(update(tenants).where(tenants.c.id == "stadt-c").values(active=False))
+    with pg.db.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE jobs")
+    now = pg.clock.now()
+    nodes = _explain(pg, _acquire_with_cases().statement, {"now": now, "limit": 4, "owner": "w",
+                                                          "expires": now + timedelta(minutes=5)})
+    on_jobs = [node for node in nodes if node.get("Relation Name") == "jobs"]
+    read = max((node["Actual Rows"] + node.get("Rows Removed by Filter", 0)) * node["Actual Loops"] for node in on_jobs)
+    assert read <= 50, [(node["Node Type"], node.get("Index Name"), node["Actual Rows"],
+                         node.get("Rows Removed by Filter")) for node in on_jobs]
+    assert JobExecutor(pg, "other", tenants=TenantSelection.of(skip=["stadt-c"])).acquire(4) == []
+    assert {job.id for job in JobExecutor(pg, "w").acquire(4)} == set(erasures)

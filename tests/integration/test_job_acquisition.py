@@ -44,10 +44,11 @@ def test_the_candidates_are_read_once_in_a_materialized_cte(pg):
     assert "AS MATERIALIZED" in expanded.statement, expanded.statement
     with pg.db.connect() as conn:
         plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + expanded.statement, expanded.parameters))
-    assert plan.count("LockRows") == 1 and "CTE turns" in plan and "CTE Scan on acquirable" in plan, plan
-    # the locking SELECT (each tenant's due jobs, engine/jobs.py _fair_candidates) sits in the
-    # first CTE, which runs once; the UPDATE reads the chosen ones; nothing locks outside it
-    assert plan.index("CTE turns") < plan.index("LockRows") < plan.index("CTE acquirable") \
+    assert plan.count("LockRows") == 2 and "CTE turns" in plan and "CTE Scan on acquirable" in plan, plan
+    # the locking SELECTs (each active tenant's due jobs and each deactivated tenant's due erasures,
+    # engine/jobs.py _fair_candidates) sit in the first CTE, which runs once; the UPDATE reads the
+    # chosen ones; nothing locks outside it
+    assert plan.index("CTE turns") < plan.index("LockRows") < plan.rindex("LockRows") < plan.index("CTE acquirable") \
         < plan.index("CTE Scan on acquirable"), plan
 
 

@@ -81,6 +81,44 @@ def test_a_deactivated_citys_jobs_wait_until_it_is_active_again(engine, municipa
         assert queries.get_case(engine, municipalities["stadt-b"], with_history=False)["status"] == "completed"
 
 
+def test_a_deactivated_citys_erasures_still_run_when_their_retention_period_ends(engine, municipalities, clock,
+                                                                                tmp_path) -> None:
+    """Deactivation holds a municipality's timers and service calls, not the erasure of personal
+    data whose retention period ran out: that is a legal duty (DSGVO Art. 5(1)(e)) which
+    pausing the municipality here does not suspend, and it calls no back-office system. An
+    idle worker wakes for it; the operator's count of waiting jobs leaves it out."""
+    from datetime import timedelta
+
+    from engine.services.deploy import deploy, read_paths
+    from tests.integration.helpers import MODELS
+
+    folder = tmp_path / "leistung"
+    folder.mkdir()
+    (folder / "process.bpmn").write_text((MODELS / "usertask.bpmn").read_text())
+    (folder / "service.toml").write_text('key = "usertask"\nname = "Test"\n[aufbewahrung]\nfrist = "P30D"\n')
+    with tenant_scope("stadt-b"):
+        deploy(engine, read_paths([str(folder)]))
+        closed = cases.start_case(engine, "usertask", {"antragsteller": "Erika Mustermann"}, internal=True)
+        [task] = queries.list_tasks(engine, case_id=closed)
+        cases.complete_task(engine, task["id"], {"ok": True}, actor="sb1", internal=True)
+    tenants_service.deactivate_tenant(engine, "stadt-b")
+    assert tenants_service.waiting_jobs(engine, "stadt-b") == 1   # the service call; the erasure does not wait
+    worker = JobExecutor(engine, "shared")
+    assert worker.run_until_idle() == 2
+    due_in = worker.next_due_in()   # the idle worker wakes for the erasure
+    assert due_in is not None and timedelta(days=29) < timedelta(seconds=due_in) <= timedelta(days=30)
+    clock.advance(timedelta(days=31))
+    with all_tenants("test"):
+        figures = operations_figures.snapshot(engine)
+    assert figures.jobs_due == {("stadt-b", "retention"): 1} and figures.jobs_paused == {"stadt-b": 1}
+    assert worker.next_due_in() == 0.0
+    assert worker.run_until_idle() == 1
+    with tenant_scope("stadt-b"):
+        assert queries.get_case(engine, closed, with_history=False)["data"] == {"anonymisiert": True}
+    assert _waiting(engine) == {"stadt-b"}   # its service call still waits
+    assert worker.next_due_in() is None
+
+
 def test_a_handed_over_job_of_a_deactivated_city_waits_too(engine, municipalities) -> None:
     """A job this process's own command wrote is locked to its worker at once (the hand-over):
     once the city is deactivated, the worker unlocks it instead of running it, so a chain of
@@ -182,6 +220,6 @@ def test_the_cli_refuses_an_unknown_tenant_and_runs_the_named_ones(engine, munic
     assert _waiting(engine) == set(CITIES)
     paused = runner.invoke(main, ["tenants", "deactivate", "stadt-a"], obj=engine)
     assert paused.exit_code == 0 and "its 1 open job(s)" in paused.output \
-        and "tenants update stadt-a --active" in paused.output, paused.output
+        and "tenants update stadt-a --active" in paused.output and "erasures" in paused.output, paused.output
     assert runner.invoke(main, ["worker", "--once"], obj=engine).output.startswith("ran 1 job(s)")
     assert _waiting(engine) == {"stadt-a"}

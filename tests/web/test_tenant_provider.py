@@ -113,7 +113,8 @@ def test_deactivating_says_how_many_jobs_wait_and_the_list_shows_them(app, engin
                                    "path_prefix": "musterstadt"}, follow_redirects=True)   # "active" not ticked
     text = saved.get_data(as_text=True)
     assert saved.status_code == 200 and "Der Mandant ist deaktiviert" in text
-    assert "1 offener Auftrag (Frist, Dienstaufruf oder Löschfrist) ruht" in text, text
+    assert "1 offener Auftrag (Frist oder Dienstaufruf) ruht" in text, text
+    assert "deren Aufbewahrungsfrist abläuft, werden weiterhin gelöscht" in text, text
     listed = client.get("/anbieter/").get_data(as_text=True)
     assert "deaktiviert, 1 Auftrag ruht" in listed
     again = client.post(url, data={"csrf_token": _csrf(client, url), "name": "Stadt Musterstadt",

@@ -123,9 +123,11 @@ def edit_tenant(tenant_id: str) -> Any:
 def _paused_message(waiting: int) -> str:
     """What deactivating a municipality means for its running cases, in German."""
     return str(ngettext("Der Mandant ist deaktiviert: Portal, Anmeldung und Schnittstellen antworten nicht mehr, und "
-                    "%(num)d offener Auftrag (Frist, Dienstaufruf oder Löschfrist) ruht, bis er wieder aktiv ist.",
+                    "%(num)d offener Auftrag (Frist oder Dienstaufruf) ruht, bis er wieder aktiv ist. "
+                    "Personenbezogene Daten, deren Aufbewahrungsfrist abläuft, werden weiterhin gelöscht.",
                     "Der Mandant ist deaktiviert: Portal, Anmeldung und Schnittstellen antworten nicht mehr, und "
-                    "%(num)d offene Aufträge (Fristen, Dienstaufrufe, Löschfristen) ruhen, bis er wieder aktiv ist.",
+                    "%(num)d offene Aufträge (Fristen, Dienstaufrufe) ruhen, bis er wieder aktiv ist. "
+                    "Personenbezogene Daten, deren Aufbewahrungsfrist abläuft, werden weiterhin gelöscht.",
                     waiting))
 
 
