@@ -106,6 +106,9 @@ _TAKEABLE = (t.jobs.c.topic.is_(None), t.jobs.c.retries > literal_column("0"),
 # jobs look rare to the planner, it would walk every takeable job in due order filtering by
 # tenant (a whole backlog) instead of the tenant's own range of ix_jobs_tenant_priority_due.
 NEXT_DUE_MARK = t.jobs.c.kind.is_not(None)
+# Also in that predicate: a deactivated tenant's waiting jobs are out of the index (marked when it was
+# deactivated), so the next-due read does not walk past a paused city's due backlog on every acquisition.
+NOT_PAUSED = t.jobs.c.paused == literal_column("false")
 
 
 # The kind of job that runs although its municipality is deactivated (engine/persistence/tables.py), as
@@ -230,7 +233,8 @@ def _next_due_statement(tenants: TenantSelection = EVERY_TENANT) -> FastStatemen
         free = and_(free, served)
     # the first by due time (an ordered walk of ix_jobs_takeable_due that stops at the first free job), not
     # min(): with the active-tenant check PostgreSQL cannot use its min/max shortcut and read every job
-    first = select(t.jobs.c.due_at).where(free, NEXT_DUE_MARK).order_by(t.jobs.c.due_at).limit(1).scalar_subquery()
+    first = select(t.jobs.c.due_at).where(free, NEXT_DUE_MARK, NOT_PAUSED).order_by(t.jobs.c.due_at).limit(1) \
+        .scalar_subquery()
     return FastStatement(select(first.label("due")))
 
 

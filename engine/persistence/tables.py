@@ -242,8 +242,9 @@ case_fields = Table(
 
 # the jobs a worker may take once due and free: no external-task topic, retries left, not suspended
 TAKEABLE_JOBS = "topic IS NULL AND retries > 0 AND suspended = false"
-# the same for the next-due read only ("kind IS NOT NULL" is always true: engine/jobs.py NEXT_DUE_MARK)
-NEXT_DUE_JOBS = TAKEABLE_JOBS + " AND kind IS NOT NULL"
+# the same for the next-due read only ("kind IS NOT NULL" is always true: engine/jobs.py NEXT_DUE_MARK),
+# without the jobs a deactivated tenant holds (paused)
+NEXT_DUE_JOBS = TAKEABLE_JOBS + " AND kind IS NOT NULL AND paused = false"
 # The kind of job that runs although its municipality is deactivated: the erasure of personal data
 # whose retention period ran out (engine/jobs.py _free_to_take), and the takeable ones of that kind
 RUNS_WHILE_PAUSED = "retention"
@@ -269,7 +270,9 @@ jobs = Table(
     # higher runs first among due jobs (engine/domain/priorities.py); the default follows kind
     Column("priority", Integer, nullable=False, default=priorities.column_default, server_default="50"),
     Column("topic", String(200)),                   # kind "external": the topic outside workers fetch
-    # the first takeable job by due time: the idle worker's next wake-up (engine/jobs.py, migration 0032)
+    # its tenant is deactivated and it waits (all but erasures; engine/services/tenants.py update_tenant)
+    Column("paused", Boolean, nullable=False, server_default=text("false")),
+    # the first takeable job by due time: the idle worker's next wake-up (engine/jobs.py, migrations 0032, 0033)
     Index("ix_jobs_takeable_due", "due_at", postgresql_where=text(NEXT_DUE_JOBS), sqlite_where=text(NEXT_DUE_JOBS)),
     Index("ix_jobs_topic", "topic", "due_at"),
     # a tenant's due jobs by priority: the acquisition's turn of each tenant (engine/jobs.py, migration 0032)

@@ -154,14 +154,28 @@ def update_tenant(engine: Engine, tenant_id: str, *, name: str = UNSET, host: st
         problems.raise_if_any(tenant_id)
         if values:
             uow.conn.execute(update(tenants).where(tenants.c.id == tenant_id).values(**values))
+            if "active" in values and values["active"] != current.active:
+                _mark_waiting_jobs(uow.conn, tenant_id, paused=not values["active"])
             uow.commit()
     return get_tenant(engine, tenant_id)
 
 
+def _mark_waiting_jobs(conn: Connection, tenant_id: str, *, paused: bool) -> None:
+    """Mark the jobs a deactivation holds (all but erasures: engine/jobs.py _free_to_take) as
+    paused, or clear the mark: the idle worker's next-due read walks an index without them
+    (tables.NEXT_DUE_JOBS) instead of walking past a paused city's due backlog with every
+    acquisition. A job written for the tenant while it is deactivated stays unmarked; the
+    acquisition still leaves it (its tenant is inactive)."""
+    j = t.jobs
+    held = j.c.kind != t.RUNS_WHILE_PAUSED if paused else j.c.paused.is_(True)
+    with tenant_scope(tenant_id):
+        conn.execute(update(j).where(j.c.tenant_id == tenant_id, held).values(paused=paused))
+
+
 def deactivate_tenant(engine: Engine, tenant_id: str) -> Tenant:
-    """The tenant's portal and sign-ins stop answering, and its jobs (timers, service calls,
-    retention) wait: no worker takes them until it is active again (engine/jobs.py); its data
-    stays."""
+    """The tenant's portal and sign-ins stop answering, and its timers and service calls wait: no
+    worker takes them until it is active again (engine/jobs.py); its erasures of personal data
+    whose retention period ran out still run. Its data stays."""
     return update_tenant(engine, tenant_id, active=False)
 
 

@@ -190,3 +190,27 @@ def test_a_deactivated_citys_erasures_are_taken_without_walking_its_waiting_back
                          node.get("Rows Removed by Filter")) for node in on_jobs]
     assert JobExecutor(pg, "other", tenants=TenantSelection.of(skip=["stadt-c"])).acquire(4) == []
     assert {job.id for job in JobExecutor(pg, "w").acquire(4)} == set(erasures)
+
+
+def test_a_deactivated_citys_waiting_backlog_is_not_walked_past_by_the_next_due_read(pg) -> None:
+    """Every acquisition sends the idle worker's next-due read along; a deactivated city's due
+    timers and service calls would stand at the head of its index, walked past every time
+    (30 ms per acquisition at 100,000). Deactivating marks them paused, out of that index;
+    reactivating puts them back."""
+    from engine.jobs import _next_due_statement
+    from engine.services import tenants as tenants_service
+
+    _jobs(pg, "stadt-c", 3000, timedelta(hours=1))
+    _jobs(pg, "stadt-a", 1, timedelta(seconds=-60), kind="timer")   # due in a minute
+    tenants_service.deactivate_tenant(pg, "stadt-c")
+    with pg.db.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE jobs")
+    on_jobs = [node for node in _explain(pg, _next_due_statement().statement, {"now": pg.clock.now()})
+               if node.get("Relation Name") == "jobs"]
+    read = max((node["Actual Rows"] + node.get("Rows Removed by Filter", 0)) * node["Actual Loops"] for node in on_jobs)
+    assert read <= 50, [(node["Node Type"], node.get("Index Name"), node["Actual Rows"],
+                         node.get("Rows Removed by Filter")) for node in on_jobs]
+    worker = JobExecutor(pg, "w")
+    assert worker.acquire(4) == [] and worker.next_due_in() == 60.0
+    tenants_service.update_tenant(pg, "stadt-c", active=True)
+    assert worker.next_due_in() == 0.0 and len(worker.acquire(4)) == 4
