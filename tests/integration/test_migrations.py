@@ -273,6 +273,49 @@ def test_migration_0031_audit_heads_start_at_each_tenants_last_change(database_u
         db.dispose()
 
 
+def test_migration_0033_marks_a_deactivated_tenants_waiting_jobs_and_its_downgrade(database_url):
+    """Migration 0033: the jobs a tenant deactivated before it holds (all but erasures) are
+    marked paused, out of the next-due index; the downgrade drops the mark and the new index."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import inspect, text
+
+    from engine.persistence.migrate import upgrade
+    from engine.tenancy import all_tenants
+
+    db = make_engine(database_url)
+    at = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
+    try:
+        upgrade(db)
+        _downgrade(db, "0032")
+        try:
+            with db.connect() as conn:
+                assert "paused" not in {c["name"] for c in inspect(conn).get_columns("jobs")}
+                assert "ix_jobs_tenant_erasure_due" not in {i["name"] for i in inspect(conn).get_indexes("jobs")}
+            with all_tenants("test"), db.begin() as conn:
+                for tenant, active in (("stadt-a", True), ("stadt-z", False)):
+                    conn.execute(text("INSERT INTO tenants (id, name, settings, connectors, active, created_at) "
+                                      "VALUES (:id, :id, '{}', '{}', :active, :at)"),
+                                 {"id": tenant, "active": active, "at": at})
+                    for kind in ("service", "retention"):
+                        conn.execute(text("INSERT INTO jobs (id, tenant_id, kind, due_at, retries, attempts, payload, "
+                                          "suspended, created_at) VALUES (:id, :tenant, :kind, :at, 3, 0, '{}', "
+                                          "false, :at)"), {"id": f"{tenant}-{kind}", "tenant": tenant, "kind": kind,
+                                                            "at": at})
+        finally:
+            upgrade(db)
+        with all_tenants("test"), db.connect() as conn:
+            paused = dict(conn.execute(text("SELECT id, paused FROM jobs")).all())
+            assert {key: bool(value) for key, value in paused.items()} == {
+                "stadt-a-service": False, "stadt-a-retention": False,
+                "stadt-z-service": True, "stadt-z-retention": False}
+    finally:
+        with all_tenants("test"), db.begin() as conn:
+            conn.execute(text("DELETE FROM jobs WHERE tenant_id IN ('stadt-a', 'stadt-z')"))
+            conn.execute(text("DELETE FROM tenants WHERE id IN ('stadt-a', 'stadt-z')"))
+        db.dispose()
+
+
 def test_migrations_run_on_a_url_with_percent_escapes(tmp_path):
     """Alembic's configuration interpolates "%": a URL's escapes reach the migrations unchanged
     (here a file name with a "%" in it)."""
