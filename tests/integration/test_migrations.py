@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -39,6 +42,20 @@ def _downgrade(db, revision: str) -> None:
         config.attributes["connection"] = conn
         command.downgrade(config, revision)
         conn.commit()
+
+
+@contextmanager
+def _written_at(db, revision: str) -> Iterator[None]:
+    """The schema downgraded to ``revision`` for the body to write rows as they were then, and
+    upgraded to the head afterwards (also when the body fails)."""
+    from engine.persistence.migrate import upgrade
+
+    upgrade(db)
+    _downgrade(db, revision)
+    try:
+        yield
+    finally:
+        upgrade(db)
 
 
 def _case_indexes(conn) -> set[str]:
@@ -234,16 +251,13 @@ def test_migration_0031_audit_heads_start_at_each_tenants_last_change(database_u
     from sqlalchemy import delete, insert, select, text
 
     from engine.persistence import tables as t
-    from engine.persistence.migrate import upgrade
     from engine.services import audit
     from engine.tenancy import all_tenants, tenant_scope
 
     db = make_engine(database_url)
     at = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
     try:
-        upgrade(db)
-        _downgrade(db, "0030")
-        try:
+        with _written_at(db, "0030"):
             with all_tenants("test"), db.begin() as conn:
                 conn.execute(text("INSERT INTO tenants (id, name, settings, connectors, active, created_at) "
                                   "VALUES ('stadt-a', 'A', '{}', '{}', true, :at)"), {"at": at})
@@ -258,8 +272,6 @@ def test_migration_0031_audit_heads_start_at_each_tenants_last_change(database_u
                     case_event = audit.prepare(prev_hash=audit.GENESIS, case_id="c1", at=at, actor="x",
                                                action="started", details={})
                     conn.execute(insert(t.audit_events).values(tenant_id=tenant, **case_event))
-        finally:
-            upgrade(db)
         with all_tenants("test"), db.connect() as conn:
             assert dict(conn.execute(select(t.audit_heads.c.tenant_id, t.audit_heads.c.hash)).all()) == heads
         for tenant in heads:
@@ -280,15 +292,12 @@ def test_migration_0033_marks_a_deactivated_tenants_waiting_jobs_and_its_downgra
 
     from sqlalchemy import inspect, text
 
-    from engine.persistence.migrate import upgrade
     from engine.tenancy import all_tenants
 
     db = make_engine(database_url)
     at = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
     try:
-        upgrade(db)
-        _downgrade(db, "0032")
-        try:
+        with _written_at(db, "0032"):
             with db.connect() as conn:
                 assert "paused" not in {c["name"] for c in inspect(conn).get_columns("jobs")}
                 assert "ix_jobs_tenant_erasure_due" not in {i["name"] for i in inspect(conn).get_indexes("jobs")}
@@ -302,8 +311,6 @@ def test_migration_0033_marks_a_deactivated_tenants_waiting_jobs_and_its_downgra
                                           "suspended, created_at) VALUES (:id, :tenant, :kind, :at, 3, 0, '{}', "
                                           "false, :at)"), {"id": f"{tenant}-{kind}", "tenant": tenant, "kind": kind,
                                                             "at": at})
-        finally:
-            upgrade(db)
         with all_tenants("test"), db.connect() as conn:
             paused = dict(conn.execute(text("SELECT id, paused FROM jobs")).all())
             assert {key: bool(value) for key, value in paused.items()} == {
