@@ -109,6 +109,8 @@ def test_deactivating_says_how_many_jobs_wait_and_the_list_shows_them(app, engin
         cases.start_case(engine, "wait", {"dauer": "PT1H"}, actor="test", internal=True)
     client = login_as(app.test_client(), "anbieter")
     url = "/anbieter/mandanten/musterstadt"
+    form = client.get(url).get_data(as_text=True)   # what unticking means is said before saving
+    assert 'aria-describedby="f-active-hint"' in form and "Fristen und Dienstaufrufe ruhen" in form, form
     saved = client.post(url, data={"csrf_token": _csrf(client, url), "name": "Stadt Musterstadt",
                                    "path_prefix": "musterstadt"}, follow_redirects=True)   # "active" not ticked
     text = saved.get_data(as_text=True)
