@@ -71,6 +71,7 @@ class CallMapping:
     outs: tuple[Transfer, ...] = ()
     binding: str = "latest"           # calledElementBinding: latest, deployment, version, versionTag
     id_variable: str | None = None    # Flowable's idVariableName: safe expression yielding a variable name
+    version: str | None = None        # binding version looked up when the call starts: safe expression
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ class Resolved:
     subprocess_specs: dict[str, Any] | None = None
 
 
-Resolver = Callable[[str], "Resolved | None"]   # process id -> newest visible definition, None: none deployed
+# (process id, version or None: the newest) -> that visible definition, None: none deployed
+Resolver = Callable[[str, "int | None"], "Resolved | None"]
 _RESOLVER: ContextVar[Resolver | None] = ContextVar("amtsflow_call_resolver", default=None)
 
 
@@ -221,7 +223,7 @@ class CamundaCall:
         when the caller's own deployment does not hold the process (not bundled, or bundled only
         as borrowed files of an earlier deployment)."""
         mapping = self.call_mapping
-        if mapping.binding == "latest" or mapping.called_expression is not None:
+        if mapping.binding == "latest" or mapping.called_expression is not None or mapping.version is not None:
             return True
         if mapping.binding != "deployment":
             return False
@@ -235,7 +237,12 @@ class CamundaCall:
             return bound_key(name, bound)
         resolver = _RESOLVER.get()
         if resolver is not None and self._late(top, name):
-            resolved = resolver(name)
+            version = self._version(my_task)
+            resolved = resolver(name, version)
+            if resolved is None and version is not None:
+                my_task.error()
+                raise WorkflowTaskException(f"the called process '{name}' has no deployed version {version}: deploy "
+                                            "it, then retry this incident", task=my_task)
             if resolved is not None and resolved.spec is not None:
                 key = bound_key(name, resolved.definition_id)
                 if key not in top.subprocess_specs:
@@ -253,6 +260,19 @@ class CamundaCall:
             raise WorkflowTaskException(f"the called process '{name}' is not deployed with this process; deploy "
                                         "it, then retry this incident", task=my_task)
         return name
+
+    def _version(self, my_task: Any) -> int | None:
+        """Binding version looked up when the call starts: the version the expression gives (a
+        whole number, or its digits as text, as Camunda 7 takes it); None: the newest."""
+        if self.call_mapping.version is None:
+            return None
+        value = evaluate(my_task, ("expr", self.call_mapping.version), my_task.data)
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            my_task.error()
+            raise WorkflowTaskException(f"calledElementVersion gave {value!r}, not a version number", task=my_task)
+        return int(value)
 
     def copy_data(self, my_task: Any, subworkflow: Any) -> None:
         io = getattr(self, "io_mapping", None)

@@ -8,7 +8,9 @@ as Camunda 7 does (:mod:`engine.runtime.call_activity` resolves them per case).
 ``version`` (``calledElementVersion``) and ``versionTag`` (``calledElementVersionTag``) pick
 that deployed version at deploy time: the deploy service (:func:`called_references`) deploys the
 caller together with that version's stored files, and refuses a version that does not exist
-(Camunda 7 deploys and fails when a case reaches the call).
+(Camunda 7 deploys and fails when a case reaches the call). A version given as an expression
+(``calledElementVersion="${v}"``), or any version of a called element given as an expression, is
+looked up when a case reaches the call, as Camunda 7 does.
 ``in businessKey``: a called process runs inside the calling case and shares its business key,
 so only ``#{execution.processBusinessKey}`` (the case's own key) is accepted.
 """
@@ -52,16 +54,34 @@ def read_call(node: etree._Element, fail: Fail, ns: str = CAMUNDA, prefix: str =
     binding = node.get(tag("calledElementBinding", ns)) or "latest"
     if binding not in ("latest", "deployment", "version", "versionTag"):
         fail(node, f"{prefix}:calledElementBinding '{binding}' is not one of latest, deployment, version, versionTag")
-    if binding == "version" and not (node.get(tag("calledElementVersion", ns)) or "").strip().isdigit():
-        fail(node, f"{prefix}:calledElementBinding 'version' needs a whole number in {prefix}:calledElementVersion")
+    version = _version(node, binding, expression is not None, fail, ns, prefix) if binding == "version" else None
     if binding == "versionTag" and not node.get(tag("calledElementVersionTag", ns)):
         fail(node, "Missing attribute 'calledElementVersionTag' when 'calledElementBinding' has value 'versionTag'")
-    if expression is not None and binding in ("version", "versionTag"):
-        fail(node, "a calledElement given as an expression can only be bound to the latest version here")
+    if expression is not None and binding == "versionTag":
+        fail(node, "a calledElement given as an expression cannot be bound to a version tag here")
     ext = node.find(tag("extensionElements"))
     ins = tuple(t for t in (_transfer(n, fail, prefix) for n in _children(ext, "in", ns)) if t is not None)
     outs = tuple(t for t in (_transfer(n, fail, prefix) for n in _children(ext, "out", ns)) if t is not None)
-    return CallMapping(called, expression, ins, outs, binding, _id_variable(node, fail))
+    return CallMapping(called, expression, ins, outs, binding, _id_variable(node, fail), version)
+
+
+def _version(node: etree._Element, binding: str, called_by_expression: bool, fail: Fail, ns: str,
+             prefix: str) -> str | None:
+    """Binding ``version``: the safe expression that gives the version when a case reaches the
+    call, or None when the deploy service bundles a fixed version with the caller (a whole
+    number for a fixed called element)."""
+    text = (node.get(tag("calledElementVersion", ns)) or "").strip()
+    if juel.is_juel(text):
+        try:
+            return juel.translate(text)
+        except juel.JuelError as exc:
+            fail(node, f"{prefix}:calledElementVersion {text!r}: {exc}")
+            return None
+    if not text.isdigit():
+        fail(node, f"{prefix}:calledElementBinding '{binding}' needs a whole number or an expression in "
+                   f"{prefix}:calledElementVersion")
+        return None
+    return repr(int(text)) if called_by_expression else None
 
 
 ID_VARIABLE = "{urn:amtsflow:flowable}idVariableName"   # set by engine.runtime.flowable from flowable:idVariableName
@@ -120,6 +140,8 @@ def called_references(root: etree._Element, ns: str = CAMUNDA) -> list[CalledRef
         if not called or juel.is_juel(called):
             continue
         version = (node.get(tag("calledElementVersion", ns)) or "").strip()
+        if juel.is_juel(version):
+            continue   # looked up when a case reaches the call
         result.append(CalledReference(called, node.get(tag("calledElementBinding", ns)) or "latest",
                                       int(version) if version.isdigit() else None,
                                       node.get(tag("calledElementVersionTag", ns)), node))

@@ -194,6 +194,7 @@ _NEWEST = (select(t.process_definitions.c.id, t.process_definitions.c.files)
                   or_(t.process_definitions.c.tenant_id == bindparam("tenant"),
                       t.process_definitions.c.tenant_id.is_(None)))
            .order_by(t.process_definitions.c.version.desc(), t.process_definitions.c.tenant_id.is_(None)).limit(1))
+_VERSION = _NEWEST.where(t.process_definitions.c.version == bindparam("version"))   # the tenant's own first
 _FILES = select(t.process_definitions.c.files).where(t.process_definitions.c.id == bindparam("id"))
 
 
@@ -211,14 +212,17 @@ class CallResolver:
         self.conn = conn
         self.pending: list[Any] = []    # variants bound outside a transaction: stored with the case
 
-    def __call__(self, process_id: str) -> Resolved | None:
+    def __call__(self, process_id: str, version: int | None = None) -> Resolved | None:
+        """The newest visible definition of ``process_id``, or its ``version`` (binding version
+        given as an expression); None: none deployed."""
         if self.conn is not None:
-            return self._resolve(self.conn, process_id)
+            return self._resolve(self.conn, process_id, version)
         with self.engine.db.connect() as conn:
-            return self._resolve(conn, process_id)
+            return self._resolve(conn, process_id, version)
 
-    def _resolve(self, conn: Connection, process_id: str) -> Resolved | None:
-        row = conn.execute(_NEWEST, {"key": process_id, "tenant": self.tenant_id}).first()
+    def _resolve(self, conn: Connection, process_id: str, version: int | None) -> Resolved | None:
+        query = _NEWEST if version is None else _VERSION
+        row = conn.execute(query, {"key": process_id, "tenant": self.tenant_id, "version": version}).first()
         if row is None:
             return None
         definition_id = str(row.id)

@@ -171,6 +171,33 @@ def test_a_called_element_expression_finds_a_process_of_another_deployment(uncac
     assert missing["status"] == "failed" and "the called process 'fehlt' is not deployed" in missing["error"]
 
 
+def test_a_version_given_as_an_expression_is_looked_up_when_the_call_starts(uncached):
+    """calledElementBinding="version" with calledElementVersion="${gebuehrVersion}" (Camunda's
+    CallActivityTest.testCallProcessByVersionAsExpression): the expression gives the version
+    when a case reaches the call activity; that version runs through every reload. A version
+    nobody deployed stops the case with an incident naming it."""
+    engine = uncached
+    deploy_models(engine, "camunda/calls/call_version_expression.bpmn")   # nothing to bundle at deploy
+    deploy_models(engine, "camunda/calls/called_v1.bpmn")
+    deploy_models(engine, "camunda/calls/called_v2.bpmn")
+    first = cases.start_case(engine, "call_version_expression", {"gebuehrVersion": 1}, internal=True)
+    second = cases.start_case(engine, "call_version_expression", {"gebuehrVersion": 2}, internal=True)
+    as_text = cases.start_case(engine, "call_version_expression", {"gebuehrVersion": "1"}, internal=True)
+    assert (_waits(engine, first), _waits(engine, second), _waits(engine, as_text)) == (["alt"], ["neu"], ["alt"])
+    assert _bound(engine, first) == [_definition_id(engine, "gebuehr", 1)]
+    _complete(engine, first, "alt")                              # reloaded: still version 1
+    assert _waits(engine, first) == ["danach"]
+    for version, message in ((3, "the called process 'gebuehr' has no deployed version 3"),
+                             ("zwei", "calledElementVersion gave 'zwei', not a version number")):
+        missing = queries.get_case(engine, cases.start_case(engine, "call_version_expression",
+                                                            {"gebuehrVersion": version}, internal=True))
+        assert missing["status"] == "failed" and message in missing["error"], missing["error"]
+    # a called element given as an expression, bound to a fixed version: also looked up at the call
+    deploy_models(engine, "camunda/calls/call_expression_version1.bpmn")
+    assert _waits(engine, cases.start_case(engine, "call_expression_version1", {"welcher": "gebuehr"},
+                                           internal=True)) == ["alt"]
+
+
 def test_a_tenant_never_binds_another_tenants_called_process(uncached):
     """The newest version the case's tenant sees: its own definitions and the shared ones."""
     engine = uncached
