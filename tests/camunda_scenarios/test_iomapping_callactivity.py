@@ -538,6 +538,18 @@ def test_CallActivityTest_deleting_nested_calls(scenario: Scenario, java_test: s
     assert scenario.status(case) == "cancelled" and scenario.tasks(case) == []
 
 
+def test_CallActivityTest_testCallProcessByVersionAsExpression(scenario: Scenario) -> None:
+    """CallActivityTest.testCallProcessByVersionAsExpression: calledElementVersion="${myVersion}"
+    picks the deployed version when the case reaches the call (Camunda deploys the called
+    process three times; here its one version, 1, and a version nobody deployed)."""
+    scenario.deploy_camunda(f"{CA}CallActivityAdvancedTest.testCallProcessByVersionAsExpression.bpmn20.xml",
+                            "job/oneTaskProcess.bpmn20.xml")
+    assert scenario.status(scenario.start("process", {"myVersion": 1})) == "completed"
+    missing = scenario.start("process", {"myVersion": 2})
+    assert scenario.status(missing) == "failed"
+    assert "the called process 'oneTaskProcess' has no deployed version 2" in scenario.case(missing)["error"]
+
+
 # --- CallActivityTest: versionTag binding (the caller is built with Camunda's model API in Java;
 # here it is tests/models/camunda/calls/call_tag_*.bpmn, the called process is the corpus model) ---
 
