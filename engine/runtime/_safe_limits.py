@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import logging
 import math
 import operator
 import re
@@ -18,7 +19,7 @@ from collections.abc import Callable, Collection
 from decimal import Decimal
 from typing import Any, cast
 
-from engine.runtime import dmn_types, feel_temporal
+from engine.runtime import budget, dmn_types, feel_temporal
 from engine.runtime._safe_java import java_method
 from engine.runtime._safe_policy import (
     BINOPS, ATOMIC, CONTAINERS, MAX_DEPTH, MAX_INT_BITS, MAX_SPEC_LENGTH, MAX_SPEC_NUMBER, METHOD_KWARGS,
@@ -213,8 +214,42 @@ def check_method(obj: Any, name: str, args: list[Any], kwargs: dict[str, Any], m
             raise too_big(f"{type(obj).__name__}.{name}()", max_size)
 
 
+# print() in a model's script writes one line of the engine log per call (logger amtsflow.script, the
+# case named as in every log line of its command), as SpiffWorkflow's own script engine prints to
+# standard output: at most this many lines per command and characters per line, control characters
+# escaped (a value from a citizen's form cannot forge log lines).
+MAX_PRINTED_LINES = 100
+MAX_PRINTED_CHARS = 2000
+SCRIPT_LOG = logging.getLogger("amtsflow.script")
+_ESCAPED = {**{code: f"\\x{code:02x}" for code in (*range(32), 0x7F)}, 0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r",
+            0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def print_line(values: tuple[Any, ...], sep: Any, end: Any, max_size: int) -> None:
+    """print(): the values as str() gives them, joined by ``sep``, as one log line (``end`` ends
+    the line as it ends Python's output; a line is logged per call)."""
+    for name, given in (("sep", sep), ("end", end)):
+        if given is not None and not isinstance(given, str):
+            raise Refused(f"print(): {name} must be a text or None, not a {type(given).__name__}")
+    text = (" " if sep is None else sep).join(to_text(value, False, max_size) for value in values)
+    command = budget.current()
+    if command is not None:
+        command.printed += 1
+        if command.printed > MAX_PRINTED_LINES:
+            if command.printed == MAX_PRINTED_LINES + 1:
+                SCRIPT_LOG.info("script output: more than %d lines in one command; the rest is not logged",
+                                MAX_PRINTED_LINES)
+            return
+    if len(text) > MAX_PRINTED_CHARS:
+        text = text[:MAX_PRINTED_CHARS] + f"... ({len(text)} characters)"
+    SCRIPT_LOG.info("script output: %s", text.translate(_ESCAPED))
+
+
 def make_builtins(max_size: int) -> dict[str, Callable[..., Any]]:
     """The functions every model may call, with results bounded by ``max_size``."""
+
+    def print_(*values: Any, sep: Any = " ", end: Any = "\n") -> None:
+        print_line(values, sep, end, max_size)
 
     def range_(*args: int) -> range:
         result = range(*args)
@@ -410,7 +445,7 @@ def make_builtins(max_size: int) -> dict[str, Callable[..., Any]]:
             return str_(base64.b64encode(value.encode()).decode("ascii"))
         raise Refused(f"{function!r} is not one of Flowable's variable functions")
 
-    return {"len": len, "str": str_, "int": int_, "float": float, "bool": bool, "round": round_,
+    return {"print": print_, "len": len, "str": str_, "int": int_, "float": float, "bool": bool, "round": round_,
             "min": min, "max": max, "sum": sum_, "abs": abs, "sorted": sorted_, "reversed": reversed,
             "any": any, "all": all, "list": list, "dict": dict, "set": set, "tuple": tuple,
             "range": range_, "enumerate": enumerate, "zip": zip, "is_empty": is_empty, "juel_arith": juel_arith,

@@ -39,7 +39,7 @@ FORBIDDEN_CALLS = frozenset({
     "eval", "exec", "compile", "open", "__import__", "getattr", "setattr", "delattr", "hasattr",
     "type", "vars", "dir", "globals", "locals", "input", "breakpoint", "help", "memoryview",
     "bytearray", "object", "super", "classmethod", "staticmethod", "property", "isinstance",
-    "issubclass", "callable", "id", "hash", "iter", "next", "format", "print", "exit", "quit",
+    "issubclass", "callable", "id", "hash", "iter", "next", "format", "exit", "quit",
     "map", "filter", "repr", "ascii"})
 
 _STR = frozenset({
@@ -72,7 +72,7 @@ DEEP_METHODS = frozenset({"index", "count", "remove", "sort", "get", "pop", "set
 BUILTIN_KWARGS: dict[str, frozenset[str] | None] = {
     "sorted": frozenset({"reverse"}), "min": frozenset({"default"}), "max": frozenset({"default"}),
     "sum": frozenset({"start"}), "enumerate": frozenset({"start"}), "round": frozenset({"ndigits"}),
-    "int": frozenset({"base"}), "dict": None}
+    "int": frozenset({"base"}), "dict": None, "print": frozenset({"sep", "end"})}
 DEEP_BUILTINS = frozenset({"sorted", "min", "max", "set", "dict", "juel_compare", "flowable_var"})  # compare or hash items
 
 

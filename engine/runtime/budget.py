@@ -85,7 +85,7 @@ class Budget:
     """Steps and time left to one command: CPU time of the thread that runs it, with a wall
     time safety net (``deadline``, :data:`WALL_FACTOR` times the limit)."""
 
-    __slots__ = ("limits", "steps", "started", "deadline", "thread", "cpu_deadline")
+    __slots__ = ("limits", "steps", "started", "deadline", "thread", "cpu_deadline", "printed")
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
@@ -94,6 +94,7 @@ class Budget:
         self.deadline = self.started + limits.seconds * WALL_FACTOR
         self.thread = get_ident()
         self.cpu_deadline = thread_time() + limits.seconds
+        self.printed = 0   # lines the command's scripts printed (engine.runtime._safe_limits.print_line)
 
     def step(self) -> None:
         """Count one engine step; raise once the steps or the time are used up."""
