@@ -257,6 +257,23 @@ BY_DESIGN: dict[str, dict[str, str]] = {
             "that matches several waits is refused as ambiguous (Camunda's correlate() refuses it too); the "
             "Java test triggers each execution by its id",
     },
+    "spiffworkflow-tests": {
+        **{f"bpmn/data/Test-Workflows/{name}.bpmn20.xml": (
+            "a message event without a message (no messageRef): nothing could ever be correlated to it, and it is "
+            "refused at deploy as Camunda 7 refuses it ('Cannot have a message event subscription with an empty or "
+            "missing name'); bare SpiffWorkflow completes these only along the paths that never wait for it")
+           for name in ("Message-Interrupts", "Message-Interrupts-SP", "Message-Non-Interrupt",
+                        "Message-Non-Interrupt-SP", "Messages")},
+        "bpmn/data/ScriptTest.bpmn": "defines a function in a script task: def is refused by the safe evaluator",
+        "bpmn/data/random_fact.bpmn": "defines functions and calls a function its Python test injects into the "
+                                      "script engine",
+        "bpmn/data/timer-cycle.bpmn": "calls custom_function, which its Python test injects into the script engine",
+        "spiff/data/script_task_with_unit_tests.bpmn": "calls locals(), refused by the safe evaluator",
+        "spiff/data/spiff_properties.bpmn": "names a form schema file the corpus does not hold (forms are validated "
+                                            "at deploy time)",
+        "bpmn/data/start_event_split.bpmn": "its only start events are message start events: a case of it starts "
+                                            "when one of its messages arrives (as in Camunda 7), not by a plain start",
+    },
 }
 
 
