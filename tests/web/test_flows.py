@@ -143,3 +143,11 @@ def test_delegate_and_unclaim(client, web_engine, deployed):
     assert response.status_code == 400 and "Die Aufgabe ist sb2 zugewiesen." in response.get_data(as_text=True)
     mine = client.get("/inbox/?ansicht=meine").get_data(as_text=True)
     assert "Keine offenen Aufgaben." in mine
+
+
+def test_the_staff_sign_in_link_is_offered_only_to_who_is_not_signed_in(client):
+    staff_link = 'href="/anmelden">Anmeldung für Mitarbeitende'
+    assert staff_link in client.get("/").get_data(as_text=True)
+    login_as(client, "sb1")
+    page = client.get("/inbox/").get_data(as_text=True)
+    assert "Abmelden" in page and staff_link not in page
