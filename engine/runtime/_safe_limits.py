@@ -231,7 +231,16 @@ def print_line(values: tuple[Any, ...], sep: Any, end: Any, max_size: int) -> No
     for name, given in (("sep", sep), ("end", end)):
         if given is not None and not isinstance(given, str):
             raise Refused(f"print(): {name} must be a text or None, not a {type(given).__name__}")
-    text = (" " if sep is None else sep).join(to_text(value, False, max_size) for value in values)
+    separator = " " if sep is None else sep
+    parts: list[str] = []
+    size = 0
+    for value in values:   # converted until the line is full (many large values cost no more)
+        part = to_text(value, False, max_size)
+        parts.append(separator + part if parts else part)
+        size += len(parts[-1])
+        if size > MAX_PRINTED_CHARS:
+            break
+    text = "".join(parts)
     command = budget.current()
     if command is not None:
         command.printed += 1
@@ -241,7 +250,7 @@ def print_line(values: tuple[Any, ...], sep: Any, end: Any, max_size: int) -> No
                                 MAX_PRINTED_LINES)
             return
     if len(text) > MAX_PRINTED_CHARS:
-        text = text[:MAX_PRINTED_CHARS] + f"... ({len(text)} characters)"
+        text = text[:MAX_PRINTED_CHARS] + " ... (cut)"
     SCRIPT_LOG.info("script output: %s", text.translate(_ESCAPED))
 
 

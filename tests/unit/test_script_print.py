@@ -58,10 +58,11 @@ def test_print_refuses_objects_and_odd_separators(printed: list[str]) -> None:
 
 
 def test_a_long_line_is_cut(printed: list[str]) -> None:
-    SafeEvaluator().execute("print('x' * 5000)", {}, element_id="T")
-    [line] = printed
-    assert line.endswith("... (5000 characters)")
-    assert line.count("x") == MAX_PRINTED_CHARS
+    SafeEvaluator().execute("print('x' * 5000)\nprint(*(['y' * 1000] * 50))", {}, element_id="T")
+    assert [line.endswith(" ... (cut)") for line in printed] == [True, True]
+    shown = [line.removeprefix("script output: ").removesuffix(" ... (cut)") for line in printed]
+    assert [len(text) for text in shown] == [MAX_PRINTED_CHARS, MAX_PRINTED_CHARS]
+    assert set(shown[0]) == {"x"} and shown[1].startswith("y" * 1000 + " y")
 
 
 def test_a_command_logs_at_most_so_many_lines(printed: list[str]) -> None:
