@@ -20,7 +20,7 @@ demo: install
 	$(BIN)/amtsflow demo
 
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=15
 
 bench: install
 	$(BIN)/python bench/engine.py
