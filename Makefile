@@ -20,7 +20,7 @@ demo: install
 	$(BIN)/amtsflow demo
 
 test: install
-	$(BIN)/pytest --durations=15
+	$(BIN)/pytest -n logical --maxprocesses=4 --durations=15
 
 bench: install
 	$(BIN)/python bench/engine.py
