@@ -74,13 +74,33 @@ def test_citizen_sees_which_documents_are_missing_and_until_when(open_page, serv
     case_id = s.start(KEY, antrag(privater_stellplatz=True), actor="erika")
     [review] = queries.list_tasks(engine, case_id=case_id)
     cases.complete_task(engine, review["id"], {"entscheidung": "nachfordern",
-                                               "nachforderung_unterlagen": "Mietvertrag für den Stellplatz"}, actor="sb1")
+                                               "nachforderung_unterlagen": "Arbeitgeberbestätigung"}, actor="sb1")
     s.run()
     [task] = queries.list_tasks(engine, case_id=case_id)
     citizen = open_page()
     _citizen_signs_in(citizen)
     citizen.goto(f"/meine-antraege/{case_id}/aufgaben/{task['id']}")
-    assert "Mietvertrag für den Stellplatz" in citizen.page.inner_text("#asked")
+    assert "Arbeitgeberbestätigung" in citizen.page.inner_text("#asked")
     deadline = citizen.page.inner_text("#task-deadline")
     assert deadline.startswith("Frist: bis ") and "01:00" not in deadline and "," not in deadline
+    assert _words_broken_across_lines(citizen.page, "#asked dt") == []   # KERN broke "Nachzureichend|e"
     citizen.check("taskpage-citizen-missing-documents")
+
+
+def _words_broken_across_lines(page, selector: str) -> list[str]:
+    """The words in the elements that the browser laid out over more than one line."""
+    return page.evaluate("""(selector) => {
+      const broken = [];
+      for (const element of document.querySelectorAll(selector)) {
+        const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          for (const match of node.data.matchAll(/\\S+/g)) {
+            const range = document.createRange();
+            range.setStart(node, match.index);
+            range.setEnd(node, match.index + match[0].length);
+            if (new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1) broken.push(match[0]);
+          }
+        }
+      }
+      return broken;
+    }""", selector)
