@@ -16,6 +16,9 @@ from engine.tenancy import DEFAULT_TENANT, tenant_or_none
 from webui.errors import refuse
 
 F = TypeVar("F", bound=Callable[..., Any])
+# The citizen's attributes from the identity provider, for application forms (engine/domain/prefill.py):
+# set at sign-in, gone with the session (sign_in and sign_out clear it).
+PREFILL_SESSION_KEY = "prefill"
 HOME_BY_ROLE = (("provider", "provider.index"), ("admin", "admin.index"), ("owner", "studio.index"), ("clerk", "inbox.index"),
                 ("citizen", "portal.my_cases"))
 

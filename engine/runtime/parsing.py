@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 
 from engine.domain.errors import DeploymentError, Problem
+from engine.domain import prefill
 from engine.runtime import (
     camunda, camunda_listeners, checks, elements, flowable, juel, limit_checks, listeners, terminate_all)
 from engine.runtime.bounded import bound_multi_instance
@@ -432,7 +433,7 @@ class _BundleParser:
         except SchemaError as exc:
             self.problems.append(Problem(source, line, element_id, f"invalid JSON Schema: {exc.message}"))
             return None
-        bounds = date_bounds.problems(schema)
+        bounds = date_bounds.problems(schema) + prefill.problems(ui)
         for message in bounds:
             self.problems.append(Problem(source, line, element_id, f"form: {message}"))
         if bounds:

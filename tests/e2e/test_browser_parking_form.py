@@ -25,6 +25,9 @@ def test_parking_form_hints_and_errors_read_well(open_page, server):
         assert hint["height"] < 100, f"{name}: hint {hint['height']} px high"
         assert citizen.page.locator(f"label[for='f-{name}'] .required-marker").count() == 0
     citizen.check("parking-form")
+    name = citizen.page.locator("#f-antragsteller__familienname")
+    assert name.input_value() == "Mustermann"         # from the account (ui:prefill), the citizen may clear it
+    name.fill("")
     citizen.page.click("#form-start button[type=submit]")
     citizen.page.wait_for_selector("#error-summary")
     summary = citizen.page.inner_text("#error-summary")

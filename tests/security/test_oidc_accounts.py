@@ -16,6 +16,7 @@ from tests.integration.helpers import deploy_models
 
 from ._app import app, people  # noqa: F401  (fixtures)
 from tests.conftest import in_scope
+from tests.web.conftest import csrf_token
 
 ISSUER = "https://idp.example.de/realms/bund"
 
@@ -68,6 +69,22 @@ def test_the_same_subject_of_another_issuer_is_another_person(app, provider):
     one, _client = sign_in(app, provider, "12345")
     other, _client = sign_in(app, provider, "12345", iss="https://other-idp.example")
     assert one and other and one != other
+
+
+def test_the_standard_claims_an_application_form_may_use_stay_in_the_session_only(app, provider, engine):
+    provider.claims = {"iss": ISSUER, "sub": "claims", "name": "Leyla Yılmaz", "acr": "high",
+                       "given_name": "Leyla", "family_name": "Yılmaz", "birthdate": "1978-01-30",
+                       "email": "leyla@example.org", "phone_number": "+49 30 1234",
+                       "address": {"street_address": "Marktplatz 3", "postal_code": "12345", "locality": "Musterstadt"}}
+    client = app.test_client()
+    client.get("/anmelden/oidc/zurueck?code=x&state=y")
+    with client.session_transaction() as session:
+        assert session["prefill"] == {"given_name": "Leyla", "family_name": "Yılmaz", "birthdate": "1978-01-30",
+                                      "email": "leyla@example.org", "street_address": "Marktplatz 3",
+                                      "postal_code": "12345", "locality": "Musterstadt"}
+    assert client.post("/abmelden", data={"csrf_token": csrf_token(client, "/meine-antraege")}).status_code in (302, 303)
+    with client.session_transaction() as session:        # signing out ends them
+        assert "prefill" not in session and "user" not in session
 
 
 def test_a_long_display_name_is_shortened_not_refused(app, provider, engine):

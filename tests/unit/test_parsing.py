@@ -154,3 +154,16 @@ def test_a_process_id_longer_than_a_process_key_may_be_is_refused_at_deploy() ->
     assert parse_bundle([SourceFile("ok.bpmn", model("p" * MAX_NAME_LENGTH))]).processes
     with pytest.raises(DeploymentError, match="process id is longer than 200 characters"):
         parse_bundle([SourceFile("lang.bpmn", model("p" * (MAX_NAME_LENGTH + 1)))])
+
+
+def test_a_form_field_prefilled_from_an_unknown_account_attribute_is_refused():
+    text = (MODELS / "antrag.bpmn").read_text().replace(
+        '<spiffworkflow:property name="formJsonSchemaFilename" value="antrag-start.schema.json"/>',
+        '<spiffworkflow:property name="formJsonSchemaFilename" value="antrag-start.schema.json"/>'
+        '<spiffworkflow:property name="formUiSchemaFilename" value="antrag-start.uischema.json"/>')
+    files = [("antrag.bpmn", text), ("antrag-start.schema.json", (MODELS / "antrag-start.schema.json").read_text()),
+             ("pruefung.schema.json", (MODELS / "pruefung.schema.json").read_text())]
+    accepted = [*files, ("antrag-start.uischema.json", '{"name": {"ui:prefill": "family_name"}}')]
+    parse_bundle([SourceFile(name, body.encode()) for name, body in accepted], check)
+    lines = problems(*files, ("antrag-start.uischema.json", '{"name": {"ui:prefill": "steuer_id"}}'))
+    assert any("ui:prefill of field 'name' names 'steuer_id'" in x for x in lines), lines

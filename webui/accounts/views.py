@@ -9,17 +9,29 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from engine.domain import prefill
 from engine.domain.errors import AmtsflowError
 from engine.services import citizen_accounts, identity
 from engine.services.identity import User
 from webui.accounts import oidc
-from webui.auth import engine, home_for, safe_next, sign_in, sign_out
+from webui.auth import PREFILL_SESSION_KEY, engine, home_for, safe_next, sign_in, sign_out
 
 bp = Blueprint("accounts", __name__)
 
 # the applicants of the demo cases (webui/demo_data.py), each with their own "Meine Anträge"
 DEMO_PEOPLE = {"erika": "Erika Mustermann", "leyla": "Leyla Yılmaz", "jonas": "Jonas Weber",
                "max": "Max Mustermann", "mehmet": "Mehmet Zimmermann"}
+# What the demo identity provider vouches for besides the name, as OpenID Connect claims (the
+# back-office simulators' register holds the same persons: connectors/simulators/seed.py).
+DEMO_ATTRIBUTES: dict[str, dict[str, Any]] = {
+    person: {"family_name": family, "given_name": given, "birthdate": born, "email": f"{person}.{mail}@example.org",
+             "address": {"street_address": street, "postal_code": code, "locality": town, "country": "Deutschland"}}
+    for person, family, given, born, mail, street, code, town in (
+        ("erika", "Mustermann", "Erika", "1964-08-12", "mustermann", "Hauptstraße 12", "12345", "Musterstadt"),
+        ("leyla", "Yılmaz", "Leyla", "1978-01-30", "yilmaz", "Marktplatz 3", "12345", "Musterstadt"),
+        ("jonas", "Weber", "Jonas", "1985-11-02", "weber", "Lindenweg 4", "12345", "Musterstadt"),
+        ("max", "Mustermann", "Max", "1962-03-01", "mustermann", "Hauptstraße 12", "12345", "Musterstadt"),
+        ("mehmet", "Zimmermann", "Mehmet", "1954-10-06", "zimmermann", "Bahnhofstraße 2", "54321", "Altstadt"))}
 TRUST_LABELS = {"basic": "niedrig (Benutzername und Passwort)", "substantial": "substanziell (ELSTER-Zertifikat)",
                 "high": "hoch (Online-Ausweisfunktion)"}
 CODE_MAX_AGE = 120
@@ -84,7 +96,8 @@ def demo_idp() -> Any:
     if request.method == "POST":
         person, level = request.form.get("person", ""), request.form.get("trust_level", "")
         if person in DEMO_PEOPLE and level in TRUST_LABELS:
-            code = _serializer().dumps({"sub": person, "name": DEMO_PEOPLE[person], "acr": level, "nonce": nonce})
+            code = _serializer().dumps({"sub": person, "name": DEMO_PEOPLE[person], "acr": level, "nonce": nonce,
+                                        **DEMO_ATTRIBUTES.get(person, {})})
             return redirect(f"{redirect_uri}?code={code}&state={state}")
         error = _("Bitte wählen Sie eine Person und ein Vertrauensniveau.")
     return render_template("accounts/demo_idp.html", people=DEMO_PEOPLE, levels=TRUST_LABELS, state=state,
@@ -104,7 +117,7 @@ def demo_callback() -> Any:
     if claims.get("nonce") != nonce:
         abort(400)
     return _finish_citizen(lambda: identity.sign_in_citizen(engine(), claims["sub"], claims["name"], claims["acr"]),
-                           claims["acr"], "demo-idp")
+                           claims["acr"], "demo-idp", claims)
 
 
 @bp.get("/anmelden/oidc")
@@ -126,10 +139,10 @@ def oidc_callback() -> Any:
     name = claims.get("name") or " ".join(filter(None, [claims.get("given_name"), claims.get("family_name")]))
     issuer, subject = str(claims.get("iss") or config["issuer"]), str(claims.get("sub") or "")
     return _finish_citizen(lambda: citizen_accounts.sign_in_external(
-        engine(), issuer, subject, str(name or _("Bürgerin/Bürger")), level), level, "oidc")
+        engine(), issuer, subject, str(name or _("Bürgerin/Bürger")), level), level, "oidc", claims)
 
 
-def _finish_citizen(account: Callable[[], User], level: str, method: str) -> Any:
+def _finish_citizen(account: Callable[[], User], level: str, method: str, claims: dict[str, Any]) -> Any:
     target = session.get("after_login") or url_for("portal.my_cases")
     try:
         user = account()
@@ -138,6 +151,9 @@ def _finish_citizen(account: Callable[[], User], level: str, method: str) -> Any
         return redirect(url_for("accounts.citizen_login"))
     sign_in(user, method)
     session["trust_level"] = level
+    attributes = prefill.kept(claims)   # application forms start with them (engine/domain/prefill.py)
+    if attributes:
+        session[PREFILL_SESSION_KEY] = attributes
     flash(_("Sie sind angemeldet."), "success")
     return redirect(safe_next(target) or home_for(user))
 

@@ -1,7 +1,8 @@
 """JSON Schema + UI schema -> a tree of fields that the form macros render as accessible HTML.
 
 Supported UI schema keys: ui:order, ui:widget (textarea, date, radio, select, checkboxes, file),
-ui:enumNames, ui:help, ui:title, ui:placeholder; nested objects become fieldsets.
+ui:enumNames, ui:help, ui:title, ui:placeholder, ui:prefill (the portal's start value from the
+citizen's account: engine/domain/prefill.py); nested objects become fieldsets.
 """
 
 from __future__ import annotations
@@ -127,6 +128,14 @@ def build_fields(schema: Mapping[str, Any] | None, ui: Mapping[str, Any] | None,
             item.value = values.get(path, default)
         fields.append(item)
     return fields
+
+
+def note_prefilled(fields: list[Field], names: set[str], note: str) -> None:
+    """Say under each field in ``names`` where its value came from (in place)."""
+    for f in fields:
+        if f.name in names:
+            f.hint = f"{f.hint} {note}" if f.hint else note
+        note_prefilled(f.children, names, note)
 
 
 def prefixed(fields: list[Field], prefix: str) -> list[Field]:

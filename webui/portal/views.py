@@ -6,14 +6,15 @@ import re
 import secrets
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from engine.domain import prefill
 from engine.domain.errors import AmtsflowError, Conflict, FormValidationError
 from engine.services import cases, delivery, documents, identity, messages, queries, task_context
 from webui import case_data, casework, markdown
-from webui.auth import engine, require_roles
-from webui.forms.fields import flatten
+from webui.auth import PREFILL_SESSION_KEY, engine, require_roles
+from webui.forms.fields import flatten, note_prefilled
 from webui.forms.submit import form_view, merge, parse_request
 from webui.portal.blueprint import bp, signed_in_user
 from webui.portal.payment import payment_of
@@ -37,8 +38,10 @@ def apply(key: str) -> Any:
         abort(404)
     schema, ui = service.form.schema, service.form.ui_schema
     if request.method == "GET":
-        return render_template("portal/apply.html", service=service,
-                               form_view=form_view(schema, ui, {}, submission=secrets.token_urlsafe(18)))
+        given = prefill.values(schema, ui, session.get(PREFILL_SESSION_KEY) or {})
+        view = form_view(schema, ui, given, submission=secrets.token_urlsafe(18))
+        note_prefilled(view.fields, set(given), _("Aus Ihrem Nutzerkonto übernommen."))
+        return render_template("portal/apply.html", service=service, form_view=view)
     parsed = parse_request(schema, ui)
     token = request.form.get(SUBMISSION_FIELD, "")
     if not SUBMISSION_TOKEN.fullmatch(token):
