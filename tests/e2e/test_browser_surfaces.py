@@ -87,6 +87,11 @@ def test_my_cases_fit_a_phone(open_page, server):
         assert cell.is_visible() and box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, (label, box)
     overflow = citizen.page.evaluate("() => document.documentElement.scrollWidth")
     assert overflow <= 390
+    language = citizen.page.locator(".site-account a[hreflang]").bounding_box()
+    sign_out = citizen.page.locator(".site-account button[type=submit]").bounding_box()
+    assert language is not None and sign_out is not None
+    assert abs((sign_out["y"] + sign_out["height"] / 2) - (language["y"] + language["height"] / 2)) < 8, \
+        ("the sign-out button wraps below the account row", language, sign_out)
     citizen.check("my-cases-phone")
 
 
