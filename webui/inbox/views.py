@@ -16,6 +16,7 @@ from webui.auth import current_user, engine, require_roles
 from webui.forms.fields import flatten
 from webui.forms.submit import form_view, merge, parse_request
 from engine.services import kpis
+from engine.services.claim_next import claim_next as claim_next_task
 from engine.services.read_models import CaseView, TaskView
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
@@ -143,6 +144,23 @@ def _colleagues(item: TaskView) -> list[Any]:
     return [u for u in identity.list_users(engine()) if u.active and u.has_role(*casework.STAFF_ROLES)
             and set(casework.work_groups(u)) & set(item["candidate_groups"]) and u.username != _user().username
             and u.username not in excluded]
+
+
+@bp.post("/naechste-aufgabe")
+def claim_next() -> Any:
+    """Take the first free task of the list as the clerk sees it (groups, filters, order)."""
+    user = _user()
+    process, due, search = request.form.get("prozess") or None, request.form.get("faellig"), request.form.get("q")
+    sort = request.form.get("sortierung") or ""
+    order = sort if sort in ORDERS else "faelligkeit"
+    due_from, due_until = _due_bounds(due)
+    taken = claim_next_task(engine(), user.username, casework.work_groups(user), process_key=process,
+                            search=search or None, due_from=due_from, due_until=due_until, order=ORDERS[order])
+    if taken is None:
+        flash(_("In Ihren Gruppen ist keine freie Aufgabe (mit diesen Filtern) übrig."), "info")
+        return redirect(url_for("inbox.index", **_filters("gruppen", process, due, search, order)), 303)
+    flash(_("Sie haben die Aufgabe übernommen."), "success")
+    return redirect(url_for("inbox.task", task_id=taken["id"]), 303)
 
 
 @bp.post("/aufgaben/<task_id>/uebernehmen")
