@@ -47,3 +47,22 @@ def test_only_staff_may_take_tasks(client, web_engine):
     answer = client.post("/inbox/naechste-aufgabe", data={"csrf_token": csrf_token(client, "/meine-antraege")})
     assert answer.status_code == 403
     assert queries.list_tasks(web_engine, case_id=case_id)[0]["assignee"] is None
+
+
+def test_the_api_claims_the_next_task_of_get_tasks_list(client, web_engine):
+    from engine.services import identity
+
+    def bearer(name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {identity.create_api_token(web_engine, name, 'test')[1]}"}
+
+    deploy(web_engine, read_paths([str(MODELS / "inbox_order")]), actor="po")
+    later, sooner = _start(web_engine, 5, 90), _start(web_engine, 1, 10)
+    clerk = bearer("sb1")
+    first = client.post("/api/v1/tasks/claim-next?sort=priority", headers=clerk)
+    assert first.status_code == 200 and first.json["case_id"] == later and first.json["assignee"] == "sb1"
+    second = client.post("/api/v1/tasks/claim-next", headers=bearer("sb2"))
+    assert second.status_code == 200 and second.json["case_id"] == sooner and second.json["assignee"] == "sb2"
+    none_left = client.post("/api/v1/tasks/claim-next", headers=clerk)
+    assert none_left.status_code == 204 and none_left.data == b""
+    assert client.post("/api/v1/tasks/claim-next?sort=name", headers=clerk).status_code == 400
+    assert client.post("/api/v1/tasks/claim-next", headers=bearer("erika")).status_code == 403

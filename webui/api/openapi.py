@@ -261,6 +261,17 @@ def _document() -> dict[str, Any]:
                                {"name": "sort", "in": "query", "required": False,
                                 "schema": {"type": "string", "enum": ["due", "priority", "age"], "default": "due"}}],
                 "responses": _tasks_page()}},
+            "/tasks/claim-next": {"post": {
+                "summary": "Nächste freie Aufgabe meiner Gruppen übernehmen", "tags": ["tasks"],
+                "description": "Übernimmt die erste freie Aufgabe der Liste GET /tasks mit denselben Filtern und "
+                               "derselben Reihenfolge (ohne Aufgaben, die das Vier-Augen-Prinzip ausschließt). "
+                               "Gleichzeitige Aufrufe erhalten verschiedene Aufgaben. 204: keine freie Aufgabe.",
+                "parameters": [*({"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                                 for n in ("process_key", "q")),
+                               {"name": "sort", "in": "query", "required": False,
+                                "schema": {"type": "string", "enum": ["due", "priority", "age"], "default": "due"}}],
+                "responses": {**_ok("Die übernommene Aufgabe", _ref("Task"), writes=True),
+                              "204": {"description": "Keine freie Aufgabe"}}}},
             "/tasks/{task_id}/claim": _task_action("Aufgabe übernehmen"),
             "/tasks/{task_id}/unclaim": _task_action("Aufgabe zurückgeben"),
             "/tasks/{task_id}/complete": _task_action("Aufgabe erledigen", body=True),

@@ -9,7 +9,8 @@ from flask import current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from engine.domain.errors import NotFound
-from engine.services import cases, queries, task_pages, task_summaries, task_wait
+from engine.services import cases, inbox_orders, queries, task_pages, task_summaries, task_wait
+from engine.services.claim_next import claim_next as claim_next_task
 from engine.services.deploy import deploy
 from engine.services.identity import BUSINESS_KEY_SCOPE
 from webui import casework
@@ -203,6 +204,22 @@ def _task_action(task_id: str, action: Callable[[], None]) -> Any:
     _task_for(task_id)
     action()
     return jsonify(queries.get_task(engine(), task_id))
+
+
+@bp.post("/tasks/claim-next")
+def claim_next() -> Any:
+    """The first free task of GET /tasks's list with the same filters and order, claimed; 204 if none."""
+    require_api_roles(*casework.STAFF_ROLES)
+    user = api_user()
+    order = request.args.get("sort") or "due"
+    if order not in inbox_orders.ORDERS:
+        return problem(400, _("sort erwartet due, priority oder age."))
+    taken = claim_next_task(engine(), user.username, casework.work_groups(user),
+                            process_key=request.args.get("process_key") or None, search=request.args.get("q") or None,
+                            order=order)
+    if taken is None:
+        return "", 204
+    return jsonify(queries.get_task(engine(), taken["id"]))
 
 
 @bp.post("/tasks/<task_id>/claim")
