@@ -16,32 +16,35 @@ from engine.domain.errors import Conflict, PermissionDenied
 from engine.services import cases, task_pages
 from engine.services.read_models import TaskView
 
-PAGE_SIZE = 50
-MAX_PAGES = 20      # 1,000 tasks held by colleagues or closed meanwhile: then the list says "none free"
+CANDIDATES = 10     # free tasks read per round
+MAX_ROUNDS = 20     # rounds in which colleagues took every candidate first: then "none free" this time
 
 
 def claim_next(engine: Engine, user: str, groups: list[str], *, process_key: str | None = None,
                search: str | None = None, due_from: datetime | None = None, due_until: datetime | None = None,
                order: str = "due") -> TaskView | None:
-    """Claim the first free task of ``groups`` in ``order`` for ``user``; None when there is none."""
+    """Claim the first free task of ``groups`` in ``order`` for ``user``; None when there is none.
+    Each round reads the first free tasks of the list (a task claimed meanwhile is no longer among
+    them) and claims the first that is still free."""
     if not groups:
         return None
-    cursor = None
-    for _page in range(MAX_PAGES):
+    refused: set[str] = set()
+    for _round in range(MAX_ROUNDS):
         page = task_pages.task_page(engine, groups=groups, viewer=user, process_key=process_key, search=search,
-                                    due_from=due_from, due_until=due_until, cursor=cursor, limit=PAGE_SIZE,
-                                    order=order)
-        for item in page.items:
-            if item["assignee"] is not None:
-                continue
+                                    due_from=due_from, due_until=due_until, limit=CANDIDATES, order=order,
+                                    unassigned=True)
+        candidates = [item for item in page.items if item["id"] not in refused]
+        if not candidates:
+            return None
+        for item in candidates:
             try:
                 cases.claim(engine, item["id"], user)
-            except (Conflict, PermissionDenied):   # a colleague was quicker, the task ended, or four eyes
+            except Conflict:            # a colleague was quicker, or the task ended: the next one
+                continue
+            except PermissionDenied:    # four eyes (excluded since the read): never this one
+                refused.add(item["id"])
                 continue
             return item
-        cursor = page.next_cursor
-        if cursor is None:
-            return None
     return None
 
 

@@ -54,6 +54,7 @@ class Filters:
     due_until: bool = False
     open_only: bool = True       # state 'open': the queue and the partial indexes apply
     viewer: bool = False         # leave out tasks the four-eyes principle excludes this person from
+    unassigned: bool = False     # only tasks nobody holds (a clerk taking the next free one)
 
     @property
     def visibility(self) -> bool:
@@ -86,6 +87,8 @@ def item_conditions(f: Filters) -> list[ColumnElement[bool]]:
         conds.append(_W.c.process_key == bindparam("process_key"))
     if f.assignee:
         conds.append(_W.c.assignee == bindparam("assignee"))
+    if f.unassigned:
+        conds.append(_W.c.assignee.is_(None))
     if f.business_key:
         conds.append(_W.c.business_key == bindparam("business_key"))
     if f.field:
@@ -115,7 +118,7 @@ def _after(columns: tuple[Any, ...]) -> ColumnElement[bool]:
 def needs_items(f: Filters) -> bool:
     """Whether a group branch must look at work_items beyond the queue (any filter but state
     and process, which the queue row carries)."""
-    return any((f.case_id, f.assignee, f.search, f.business_key, f.field, f.due_from, f.due_until))
+    return any((f.case_id, f.assignee, f.unassigned, f.search, f.business_key, f.field, f.due_from, f.due_until))
 
 
 def queue_conditions(f: Filters) -> list[ColumnElement[bool]]:

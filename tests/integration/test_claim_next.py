@@ -71,3 +71,15 @@ def test_clerks_who_ask_at_once_get_different_tasks(engine, started):
     assert sorted(taken) == sorted(_task_of(engine, c)["id"] for c in started)   # each once, none left
     for name, ids in got.items():
         assert all(queries.get_task(engine, i)["assignee"] == name for i in ids)
+
+
+@pytest.mark.parametrize("order", ["due", "priority", "age"])
+def test_the_list_of_free_tasks_leaves_out_every_held_one(engine, started, order):
+    from engine.services import task_pages
+
+    for case_id in started[2:]:
+        cases.claim(engine, _task_of(engine, case_id)["id"], "sb2")
+    page = task_pages.task_page(engine, groups=GROUPS, viewer="sb1", unassigned=True, order=order, limit=5)
+    assert sorted(i["case_id"] for i in page.items) == sorted(started[:2]) and page.total == 2
+    every = task_pages.task_page(engine, groups=GROUPS, viewer="sb1", order=order, limit=5)
+    assert every.total == 8
