@@ -13,17 +13,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Mapping
 
-# claim -> what it is (German, for the deploy check's message and the documentation)
-CLAIMS = {
-    "family_name": "Familienname",
-    "given_name": "Vornamen",
-    "birthdate": "Geburtsdatum (JJJJ-MM-TT)",
-    "email": "E-Mail-Adresse",
-    "street_address": "Straße und Hausnummer (Anschrift)",
-    "postal_code": "Postleitzahl (Anschrift)",
-    "locality": "Ort (Anschrift)",
-    "country": "Staat (Anschrift)",
-}
+# the standard claims a field may name; birthdate is YYYY-MM-DD, the last four are parts of "address"
+CLAIMS = ("family_name", "given_name", "birthdate", "email", "street_address", "postal_code", "locality", "country")
 ADDRESS_PARTS = ("street_address", "postal_code", "locality", "country")   # inside the claim "address"
 MAX_LENGTH = 200
 KEY = "ui:prefill"

@@ -44,7 +44,7 @@ def claim_next(engine: Engine, user: str, groups: list[str], *, process_key: str
             except PermissionDenied:    # four eyes (excluded since the read): never this one
                 refused.add(item["id"])
                 continue
-            return item
+            return {**item, "assignee": user}
     return None
 
 

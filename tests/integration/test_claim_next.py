@@ -37,7 +37,7 @@ def _task_of(engine, case_id):
 def test_the_next_task_is_the_first_free_one_in_the_chosen_order(engine, started):
     cases.claim(engine, _task_of(engine, started[7])["id"], "sb2")          # the most urgent: a colleague has it
     taken = claim_next(engine, "sb1", GROUPS)
-    assert taken is not None and taken["case_id"] == started[6]
+    assert taken is not None and taken["case_id"] == started[6] and taken["assignee"] == "sb1"
     assert queries.get_task(engine, taken["id"])["assignee"] == "sb1"
     by_priority = claim_next(engine, "sb1", GROUPS, order="priority")     # highest priority free: case 5 (50)
     assert by_priority is not None and by_priority["case_id"] == started[5]
