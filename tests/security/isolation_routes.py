@@ -69,4 +69,6 @@ WRITES_WITHOUT_OBJECT = {
     "engine_rest.external_fetch_and_lock": "locks the caller's tenant's tasks: test_fetch_and_lock_takes_no_task_of_b",
     "studio.upload": "deploys in the caller's tenant",
     "portal.verify": "checks a code against the caller's tenant's issued documents",
+    "inbox.claim_next": "claims a task of the caller's tenant: test_the_next_free_task_is_one_of_the_callers_tenant",
+    "api.claim_next": "claims a task of the caller's tenant: test_the_next_free_task_is_one_of_the_callers_tenant",
 }

@@ -274,6 +274,34 @@ def test_messages_and_signals_stay_in_their_tenant(iso: Iso) -> None:
         assert waiting == ["zahlung_eingegangen"], f"A's kept message K-9 reached {B}'s case: it waits for {waiting}"
 
 
+def test_the_next_free_task_is_one_of_the_callers_tenant(iso: Iso) -> None:
+    """"Nächste Aufgabe übernehmen" (inbox and API) claims a task of A only, also when its filters
+    name B's business key or a process only B has; B's rows stay as they were."""
+    engine, client = iso.world.engine, iso.app.test_client()
+    token = {"Authorization": f"Bearer {iso.world.tokens[A]['clerk']}"}
+    clerk = iso.actors["session:clerk"]
+    before = tenant_rows(engine, B)
+    for query in ({"q": ONLY_B_KEY}, {"process_key": "wait"}):
+        got = client.post(f"/{A}/api/v1/tasks/claim-next", headers=token, query_string=query)
+        assert got.status_code == 204, (query, got.get_data(as_text=True))
+    page = clerk.client.post(f"/{A}/inbox/naechste-aufgabe", data={"csrf_token": clerk.csrf, "q": ONLY_B_KEY})
+    assert page.status_code == 303 and "/inbox/aufgaben/" not in page.headers["Location"]
+    taken = []
+    got = client.post(f"/{A}/api/v1/tasks/claim-next", headers=token)
+    if got.status_code == 200:
+        taken.append(got.get_json()["id"])
+    page = clerk.client.post(f"/{A}/inbox/naechste-aufgabe", data={"csrf_token": clerk.csrf})
+    if "/inbox/aufgaben/" in page.headers["Location"]:
+        taken.append(page.headers["Location"].rsplit("/", 1)[1])
+    assert taken, f"no free task of {A} was taken"
+    with tenant_scope(A):                                    # A's tasks (a task of B is not found in A)
+        for task_id in taken:
+            assert queries.get_task(engine, task_id)["assignee"] == ACCOUNTS["clerk"][0]
+            cases.unclaim(engine, task_id, ACCOUNTS["clerk"][0])        # as the world built them, for the tests after
+    changed = {name for name, rows in tenant_rows(engine, B).items() if rows != before[name]}
+    assert not changed, f"taking the next task in {A} changed {B}'s rows in {sorted(changed)}"
+
+
 def test_write_bodies_naming_b(iso: Iso) -> None:
     """Objects of B named in a request's body or query (not its path) are as unknown in A."""
     client, owner = iso.app.test_client(), {"Authorization": f"Bearer {iso.world.tokens[A]['owner']}"}
