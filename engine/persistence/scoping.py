@@ -45,7 +45,7 @@ SCOPED_TABLES = (
     "work_item_groups", "work_item_exclusions", "case_fields", "jobs", "incidents", "message_subscriptions",
     "messages", "case_comments", "audit_events", "documents", "users", "groups", "user_groups",
     "external_identities", "api_tokens", "case_access_tokens", "callback_replays", "migration_batches",
-    "migration_batch_cases", "audit_heads",
+    "migration_batch_cases", "audit_heads", "task_drafts",
 )
 
 # tenant-owned tables -> may the tenant be NULL (shared rows every tenant sees)?

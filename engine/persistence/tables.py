@@ -231,6 +231,19 @@ work_item_exclusions = Table(
     tenant_column(),
 )
 
+# A clerk's unfinished task form ("Zwischenspeichern"): the fields as typed, shown again on the
+# task page, also to a colleague the task is handed to. One per open work item; removed in the
+# transaction that ends the work item (engine/services/projections.py), and with the work item
+# (migration 0034).
+task_drafts = Table(
+    "task_drafts", metadata,
+    Column("work_item_id", ID, ForeignKey("work_items.id", ondelete="CASCADE"), primary_key=True),
+    tenant_column(),
+    Column("fields", JSON, nullable=False),        # form field path -> text, or list of texts
+    Column("saved_by", String(200), nullable=False),
+    Column("saved_at", TS, nullable=False),
+)
+
 case_fields = Table(
     "case_fields", metadata,
     Column("case_id", ID, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),

@@ -36,6 +36,8 @@ _INSERT_GROUP = FastStatement(t.work_item_groups.insert())
 _INSERT_QUEUED = FastStatement(t.work_item_queue.insert())
 _INSERT_EXCLUSION = FastStatement(t.work_item_exclusions.insert())
 _UNQUEUE = FastStatement(delete(t.work_item_queue).where(t.work_item_queue.c.work_item_id == bindparam("id")))
+# a clerk's draft of the task's form ends with the task (engine/services/task_drafts.py)
+_DROP_DRAFT = FastStatement(delete(t.task_drafts).where(t.task_drafts.c.work_item_id == bindparam("id")))
 _END_WORK_ITEM = FastStatement(update(t.work_items).where(t.work_items.c.id == bindparam("b_id"))
                                .values(state=bindparam("state"), ended_at=bindparam("ended_at"),
                                        completed_by=bindparam("completed_by")))
@@ -62,10 +64,11 @@ def _new_work_item_statement() -> FastStatement:
 
 
 def _end_work_item_statement() -> FastStatement:
-    """PostgreSQL: :data:`_END_WORK_ITEM` and :data:`_UNQUEUE` as one statement."""
-    q = t.work_item_queue
+    """PostgreSQL: :data:`_END_WORK_ITEM`, :data:`_UNQUEUE` and :data:`_DROP_DRAFT` as one statement."""
+    q, d = t.work_item_queue, t.task_drafts
     unqueued = delete(q).where(q.c.work_item_id == bindparam("b_id")).cte("unqueued")
-    return FastStatement(_END_WORK_ITEM.statement.add_cte(unqueued))  # type: ignore[attr-defined]
+    undrafted = delete(d).where(d.c.work_item_id == bindparam("b_id")).cte("undrafted")
+    return FastStatement(_END_WORK_ITEM.statement.add_cte(unqueued).add_cte(undrafted))  # type: ignore[attr-defined]
 
 
 # By dialect: on PostgreSQL a statement (a round trip's part) saved is worth more than on SQLite,
@@ -145,6 +148,7 @@ class Projector:
             else:
                 _END_WORK_ITEM.defer(self.conn, ended)
                 _UNQUEUE.defer(self.conn, {"id": task_id})
+                _DROP_DRAFT.defer(self.conn, {"id": task_id})
         for task_id in current.keys() - before:
             w = current[task_id]
             info = w.info

@@ -64,6 +64,13 @@ SCHEMAS: dict[str, Any] = {
         "summary": {"type": ["object", "null"], "description": "die Angabe, die der Prozess für die Aufgabenliste "
                     "nennt (service.toml [aufgabenliste])",
                     "properties": {"label": {"type": "string"}, "value": {"type": "string"}}}}},
+    "DraftFields": {"type": "object", "description": "Feldpfad (z. B. antragsteller.familienname) -> Text oder "
+                    "Liste von Texten, wie eingegeben (höchstens 500 Felder, 256 KB)",
+                    "additionalProperties": {"oneOf": [{"type": "string"},
+                                                       {"type": "array", "items": {"type": "string"}}]}},
+    "TaskDraft": {"type": "object", "properties": {
+        "fields": _ref("DraftFields"), "saved_by": {"type": "string"},
+        "saved_at": {"type": "string", "format": "date-time"}}},
     "Case": {"type": "object", "properties": {
         "id": {"type": "string"}, "process_key": {"type": "string"}, "version": {"type": "integer"},
         "status": {"type": "string", "enum": ["running", "waiting", "completed", "failed", "cancelled"]},
@@ -275,6 +282,24 @@ def _document() -> dict[str, Any]:
             "/tasks/{task_id}/claim": _task_action("Aufgabe übernehmen"),
             "/tasks/{task_id}/unclaim": _task_action("Aufgabe zurückgeben"),
             "/tasks/{task_id}/complete": _task_action("Aufgabe erledigen", body=True),
+            "/tasks/{task_id}/draft": {
+                "get": {"summary": "Zwischenstand des Aufgabenformulars", "tags": ["tasks"], "parameters": [TASK_ID],
+                        "responses": _ok("Der Zwischenstand; 404, wenn keiner gespeichert ist", _ref("TaskDraft"))},
+                "put": {"summary": "Aufgabenformular zwischenspeichern", "tags": ["tasks"], "parameters": [TASK_ID],
+                        "description": "Speichert die Felder des Formulars, wie eingegeben und ungeprüft, als "
+                                       "Zwischenstand der Aufgabe (ersetzt einen früheren). Eine freie Aufgabe wird "
+                                       "dabei übernommen; hält sie jemand anderes, antwortet der Aufruf mit 409. "
+                                       "Geprüft und in den Vorgang übernommen wird erst mit POST "
+                                       "/tasks/{task_id}/complete; der Zwischenstand endet mit der Aufgabe. "
+                                       "Dateien gehören nicht dazu.",
+                        "requestBody": {"required": True, "content": {JSON: {"schema": {
+                            "type": "object", "required": ["fields"],
+                            "properties": {"fields": _ref("DraftFields")}}}}},
+                        "responses": _ok("Der gespeicherte Zwischenstand", _ref("TaskDraft"), writes=True)},
+                "delete": {"summary": "Zwischenstand verwerfen", "tags": ["tasks"], "parameters": [TASK_ID],
+                           "responses": {"204": {"description": "Verworfen (auch wenn keiner gespeichert war)"},
+                                         **{code: answer for code, answer in _ok("", {}, writes=True).items()
+                                            if code != "200"}}}},
             **OPERATION_PATHS,
         },
     }

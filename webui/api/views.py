@@ -9,7 +9,7 @@ from flask import current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from engine.domain.errors import NotFound
-from engine.services import cases, inbox_orders, queries, task_pages, task_summaries, task_wait
+from engine.services import cases, inbox_orders, queries, task_drafts, task_pages, task_summaries, task_wait
 from engine.services.claim_next import claim_next as claim_next_task
 from engine.services.deploy import deploy
 from engine.services.identity import BUSINESS_KEY_SCOPE
@@ -230,6 +230,40 @@ def claim(task_id: str) -> Any:
 @bp.post("/tasks/<task_id>/unclaim")
 def unclaim(task_id: str) -> Any:
     return _task_action(task_id, lambda: cases.unclaim(engine(), task_id, api_user().username))
+
+
+def _draft_json(draft: task_drafts.Draft) -> dict[str, Any]:
+    return {"fields": draft.fields, "saved_by": draft.saved_by, "saved_at": draft.saved_at.isoformat()}
+
+
+@bp.get("/tasks/<task_id>/draft")
+def get_draft(task_id: str) -> Any:
+    """The clerk's unfinished form of the task ("Zwischenspeichern"), as typed."""
+    require_api_roles(*casework.STAFF_ROLES)
+    _task_for(task_id)
+    draft = task_drafts.get(engine(), task_id)
+    if draft is None:
+        return problem(404, _("Zu dieser Aufgabe ist kein Zwischenstand gespeichert."))
+    return jsonify(_draft_json(draft))
+
+
+@bp.put("/tasks/<task_id>/draft")
+def put_draft(task_id: str) -> Any:
+    """Save the form's fields as typed, unvalidated (a free task is claimed for the caller)."""
+    require_api_roles(*casework.STAFF_ROLES)
+    _task_for(task_id)
+    fields = json_body().get("fields")
+    if not isinstance(fields, dict):
+        return problem(400, _("fields muss ein JSON-Objekt sein (Feldpfad -> Text oder Liste von Texten)."))
+    return jsonify(_draft_json(task_drafts.save(engine(), task_id, fields, api_user().username)))
+
+
+@bp.delete("/tasks/<task_id>/draft")
+def delete_draft(task_id: str) -> Any:
+    require_api_roles(*casework.STAFF_ROLES)
+    _task_for(task_id)
+    task_drafts.discard(engine(), task_id, api_user().username)
+    return "", 204
 
 
 @bp.post("/tasks/<task_id>/complete")

@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 from flask_babel import gettext as _
 
 from engine.domain.errors import AmtsflowError, FormValidationError, InvalidInput, NotFound
-from engine.services import (cases, comments, documents, identity, queries, task_access, task_context, task_pages,
-                             task_summaries)
+from engine.services import (cases, comments, documents, identity, queries, task_access, task_context, task_drafts,
+                             task_pages, task_summaries)
 from webui import case_data, casework, markdown
 from webui.auth import current_user, engine, require_roles
 from webui.forms.fields import flatten
+from webui.forms.parse import parse_form
 from webui.forms.submit import form_view, merge, parse_request
 from engine.services import kpis
 from engine.services.claim_next import claim_next as claim_next_task
@@ -106,7 +108,11 @@ def task(task_id: str) -> Any:
     if _excluded(item):      # four-eyes principle: shown why, no form, no claim
         return _task_page(item, view, None, 200 if request.method == "GET" else 403)
     if request.method == "GET":
-        return _task_page(item, view, form_view(schema, ui, flatten(view["data"]) if schema else {}))
+        draft = task_drafts.get(engine(), task_id) if schema else None
+        values = {**flatten(view["data"]), **(draft.fields if draft else {})} if schema else {}
+        return _task_page(item, view, form_view(schema, ui, values), draft=draft)
+    if request.form.get("aktion") == "zwischenspeichern" and schema:
+        return _save_draft(item, schema, ui)
     parsed = parse_request(schema, ui)
     if not parsed.errors:
         try:
@@ -120,13 +126,39 @@ def task(task_id: str) -> Any:
     return _task_page(item, view, form_view(schema, ui, parsed.raw, parsed.errors), 400)
 
 
-def _task_page(item: TaskView, view: CaseView, fv: Any, status: int = 200) -> Any:
+def _save_draft(item: TaskView, schema: Any, ui: Any) -> Any:
+    """"Zwischenspeichern": the fields as typed, unvalidated; files are not kept (the page says so)."""
+    parsed = parse_form(schema, ui, request.form, MultiDict(), current_app.config["AMTSFLOW_MAX_UPLOAD_BYTES"])
+    try:
+        task_drafts.save(engine(), item["id"], parsed.raw, _user().username)
+    except AmtsflowError as exc:
+        flash(exc.user_message, "danger")
+        return redirect(url_for("inbox.task", task_id=item["id"]), 303)
+    flash(_("Ihr Zwischenstand ist gespeichert. Die Aufgabe ist noch nicht abgeschlossen."), "success")
+    return redirect(url_for("inbox.task", task_id=item["id"]), 303)
+
+
+@bp.post("/aufgaben/<task_id>/zwischenstand-verwerfen")
+def discard_draft(task_id: str) -> Any:
+    item = _task(task_id)
+    if _excluded(item):
+        abort(403)
+    try:
+        if task_drafts.discard(engine(), item["id"], _user().username):
+            flash(_("Der Zwischenstand wurde verworfen."), "success")
+    except AmtsflowError as exc:
+        flash(exc.user_message, "danger")
+    return redirect(url_for("inbox.task", task_id=task_id), 303)
+
+
+def _task_page(item: TaskView, view: CaseView, fv: Any, status: int = 200,
+               draft: task_drafts.Draft | None = None) -> Any:
     docs = documents.list_for_case(engine(), view["id"])
     context = task_context.task_context(engine(), item)
     return render_template("inbox/task.html", task=item, case=view, form_view=fv, documents=docs,
                            display=_display(context, view, docs),
                            instructions=[markdown.render(text) for text in context.instructions],
-                           excluded=fv is None,
+                           excluded=fv is None, draft=draft,
                            clerks=[] if fv is None else _colleagues(item)), status
 
 
