@@ -104,3 +104,29 @@ def _words_broken_across_lines(page, selector: str) -> list[str]:
       }
       return broken;
     }""", selector)
+
+
+def test_clerk_saves_a_draft_and_finds_it_again(open_page, server, backoffices):  # noqa: F811
+    engine = server["engine"]
+    engine.connectors.update(backoffices.connectors)
+    s = Scenario(engine, None, backoffices)  # type: ignore[arg-type]
+    s.deploy(KEY)
+    case_id = s.start(KEY, antrag(fahrzeug={"kennzeichen": "MS-EM 2024", "nutzung": "firmenwagen"}), actor="erika")
+    [task] = queries.list_tasks(engine, case_id=case_id)
+
+    sb1 = _clerk(open_page, server, "sb1")
+    sb1.goto(f"/inbox/aufgaben/{task['id']}")
+    sb1.page.fill("#f-vermerk", "Rückruf beim Arbeitgeber am Montag")
+    sb1.page.click("#form-start-draft")                      # no decision chosen yet: saved all the same
+    sb1.page.wait_for_selector("text=Ihr Zwischenstand ist gespeichert.")
+    assert sb1.page.locator("#error-summary").count() == 0
+    assert "Zwischenstand von sb1" in sb1.page.inner_text("#draft-notice")
+    sb1.check("taskpage-draft")
+
+    sb1.goto("/inbox/")                                     # away and back: the form is as it was left
+    sb1.goto(f"/inbox/aufgaben/{task['id']}")
+    assert sb1.page.input_value("#f-vermerk") == "Rückruf beim Arbeitgeber am Montag"
+    assert sb1.page.inner_text("#assignee") == "sb1"
+    sb1.page.click("#draft-notice button")
+    sb1.page.wait_for_selector("text=Der Zwischenstand wurde verworfen.")
+    assert sb1.page.input_value("#f-vermerk") == "" and sb1.page.locator("#draft-notice").count() == 0

@@ -203,7 +203,8 @@ def _workload(engine: Engine, clock: Any, folder: Path) -> None:
 # dialect, checked when it runs) writes what they write.
 NOT_ON_POSTGRES = {"engine.services.projections._INSERT_WORK_ITEM", "engine.services.projections._INSERT_GROUP",
                    "engine.services.projections._INSERT_QUEUED", "engine.services.projections._END_WORK_ITEM",
-                   "engine.services.projections._UNQUEUE", "engine.services.commands._UPDATE_CASE"}
+                   "engine.services.projections._UNQUEUE", "engine.services.projections._DROP_DRAFT",
+                   "engine.services.commands._UPDATE_CASE"}
 # ... and PostgreSQL's own (a data-modifying CTE SQLite does not have)
 ONLY_ON_POSTGRES = {"engine.services.commands._UPDATE_CASE_CHECKED", "engine.jobs._ACQUIRE_WITH_CASES"}
 

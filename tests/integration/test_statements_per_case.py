@@ -75,7 +75,7 @@ def test_a_new_work_item_with_its_groups_is_one_statement_and_ending_it_another(
                                  for g in ("bauamt", "kasse")]
     sent.clear()
     cases.complete_task(engine, task["id"], {}, actor="sb1", internal=True)
-    assert {k: v for k, v in sent.items() if "work_item" in k and not k.startswith("SELECT")} == {"WITH work_items work_item_queue": 1}, sent
+    assert {k: v for k, v in sent.items() if "work_item" in k and not k.startswith("SELECT")} == {"WITH work_items work_item_queue task_drafts": 1}, sent
     with engine.db.connect() as conn:
         assert conn.execute(select(t.work_item_queue).where(t.work_item_queue.c.work_item_id == task["id"])).all() == []
         assert conn.execute(select(t.work_items.c.state).where(t.work_items.c.id == task["id"])).scalar() == "completed"
