@@ -431,6 +431,11 @@ class JobExecutor:
                 self._throw(job)
             elif job.kind == "listener":
                 self._listener_call(job)
+            elif job.kind == "message_ttl":
+                from engine.services.messages import expire
+
+                if expire(self.engine, job):
+                    log.info("buffered message %s expired undelivered: removed", job.payload.get("message"))
             elif job.kind == "retention":
                 from engine.services.retention import erase
 

@@ -8,10 +8,11 @@ from datetime import timedelta
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.bootstrap import Engine
+from engine.domain import priorities
 from engine.domain.errors import InvalidState, NoCorrelation
 from engine.persistence import tables as t
 from engine.persistence.db import unit_of_work
@@ -174,11 +175,36 @@ def _not_waiting(engine: Engine, address: Address, payload: dict[str, Any], reco
         return MessageOutcome("started", case_id, [case_id])
     if not buffer:
         return MessageOutcome("unmatched")
+    expires = record["received_at"] + timedelta(seconds=engine.settings.message_ttl_seconds)
     with unit_of_work(engine.db) as uow:
-        uow.conn.execute(insert(t.messages).values(
-            expires_at=record["received_at"] + timedelta(seconds=engine.settings.message_ttl_seconds), **record))
+        uow.conn.execute(insert(t.messages).values(expires_at=expires, **record))
+        # its time to live is a job (ARCHITECTURE: message TTLs are jobs): removed undelivered then
+        uow.conn.execute(insert(t.jobs).values(
+            id=ttl_job_id(record["id"]), case_id=None, kind=TTL_KIND, task_id=None, element_id=None, due_at=expires,
+            retries=engine.settings.default_retries, attempts=0, suspended=False, created_at=record["received_at"],
+            payload={"message": record["id"]}, priority=priorities.for_kind(TTL_KIND)))
         uow.commit()
     return MessageOutcome("buffered")
+
+
+TTL_KIND = "message_ttl"
+
+
+def ttl_job_id(message_row: str) -> str:
+    """The id of a buffered message's expiry job: one per message, removed with its delivery
+    (migration 0035 computes the same for the messages buffered before it)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"amtsflow:message:{message_row}:ttl"))
+
+
+def expire(engine: Engine, job: Any) -> bool:
+    """Run a buffered message's expiry job: the message is removed, with its payload, unless a
+    case took it meanwhile. True if it was removed."""
+    m = t.messages
+    with unit_of_work(engine.db) as uow:
+        removed = uow.conn.execute(delete(m).where(m.c.id == job.payload["message"], m.c.delivered_at.is_(None)))
+        uow.conn.execute(delete(t.jobs).where(t.jobs.c.id == job.id))
+        uow.commit()
+    return bool(removed.rowcount)
 
 
 def _deliver_all(engine: Engine, address: Address, payload: dict[str, Any], message_id: str | None,
@@ -245,6 +271,7 @@ def deliver_buffered(engine: Engine, case_id: str, message_row: str, wait_id: st
                                      .values(delivered_case_id=case_id, delivered_at=now))
         if taken.rowcount != 1:
             raise InvalidState(f"buffered message {row.id} was delivered elsewhere")
+        cmd.uow.conn.execute(delete(t.jobs).where(t.jobs.c.id == ttl_job_id(row.id)))   # it no longer expires
         cmd.audit_details.update({"message": row.name, "key": row.correlation_key, "buffered": True})
 
     run_case_command(engine, case_id, "system", "message_received", deliver)
@@ -308,15 +335,6 @@ def _signal_start(engine: Engine, key: str, name: str, data: dict[str, Any], act
     except IntegrityError:
         return False
     return True
-
-
-def purge_expired(engine: Engine) -> int:
-    m = t.messages
-    with unit_of_work(engine.db) as uow:
-        result = uow.conn.execute(m.delete().where(m.c.delivered_at.is_(None), m.c.expires_at.is_not(None),
-                                                   m.c.expires_at <= engine.clock.now()))
-        uow.commit()
-    return result.rowcount or 0
 
 
 def deliver_thrown(engine: Engine, job: Any) -> str:

@@ -183,14 +183,45 @@ def test_early_message_is_buffered_and_delivered_when_the_case_waits(engine, clo
     assert messages.correlate_message(engine, "zahlung_eingegangen", "KZ-7", {}, message_id="m-7").status == "duplicate"
 
 
-def test_expired_buffered_message_is_not_delivered(engine, clock):
+def _buffered(engine) -> list:
+    with engine.db.connect() as conn:
+        return list(conn.execute(select(t.messages.c.id, t.messages.c.delivered_at)))
+
+
+def _ttl_jobs(engine) -> list:
+    with engine.db.connect() as conn:
+        return list(conn.execute(select(t.jobs.c.id, t.jobs.c.due_at, t.jobs.c.payload)
+                                 .where(t.jobs.c.kind == "message_ttl")))
+
+
+def test_a_buffered_message_is_removed_by_its_ttl_job_once_it_expired(engine, clock):
     deploy_models(engine, "messages.bpmn")
     messages.correlate_message(engine, "zahlung_eingegangen", "KZ-8", {"betrag": 1})
-    clock.advance(timedelta(seconds=engine.settings.message_ttl_seconds + 1))
-    assert messages.purge_expired(engine) == 1
+    [(message_id, _)] = _buffered(engine)
+    ttl = timedelta(seconds=engine.settings.message_ttl_seconds)
+    assert _ttl_jobs(engine) == [(messages.ttl_job_id(message_id), clock.now() + ttl, {"message": message_id})]
+    clock.advance(ttl - timedelta(seconds=1))
+    JobExecutor(engine, "w").run_until_idle()            # not yet due
+    assert len(_buffered(engine)) == 1
+    clock.advance(timedelta(seconds=2))
+    JobExecutor(engine, "w").run_until_idle()
+    assert _buffered(engine) == [] and _ttl_jobs(engine) == []       # its payload with it
     case_id = cases.start_case(engine, "zahlung", {}, business_key="KZ-8")
     JobExecutor(engine, "w").run_until_idle()
     assert "betrag" not in queries.get_case(engine, case_id)["data"]
+
+
+def test_a_buffered_message_delivered_in_time_no_longer_expires(engine, clock):
+    deploy_models(engine, "messages.bpmn")
+    messages.correlate_message(engine, "zahlung_eingegangen", "KZ-9", {"betrag": 3}, message_id="m-9")
+    case_id = cases.start_case(engine, "zahlung", {}, business_key="KZ-9")
+    JobExecutor(engine, "w").run_until_idle()
+    assert queries.get_case(engine, case_id)["data"]["betrag"] == 3
+    assert _ttl_jobs(engine) == [] and _buffered(engine)[0][1] is not None   # the record of the delivery stays
+    clock.advance(timedelta(seconds=engine.settings.message_ttl_seconds + 1))
+    JobExecutor(engine, "w").run_until_idle()
+    assert len(_buffered(engine)) == 1
+    assert messages.correlate_message(engine, "zahlung_eingegangen", "KZ-9", {}, message_id="m-9").status == "duplicate"
 
 
 def test_message_start_event_starts_a_case(engine):

@@ -425,3 +425,55 @@ def test_db_upgrade_says_which_migrations_it_applies(tmp_path):
     assert [line.split()[0] for line in lines[1:-1]] == [f"{n:04d}" for n in range(27, int(head) + 1)]
     assert lines[1].startswith("  0027 cheaper case-row writes") and lines[1].endswith(" s)")
     assert upgrade_cli() == [f"database is up to date (schema {head})"]
+
+
+def test_migration_0035_gives_each_waiting_buffered_message_its_ttl_job_and_its_downgrade(database_url):
+    """Migration 0035: a message buffered before it and not delivered gets the expiry job a new one
+    gets (the id a delivery removes, due when it expires; paused for a deactivated tenant); a
+    delivered one gets none. The downgrade removes them."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import text
+
+    from engine.services.messages import ttl_job_id
+    from engine.tenancy import all_tenants
+
+    db = make_engine(database_url)
+    at = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
+    from sqlalchemy import select
+
+    from engine.persistence import tables as t
+
+    try:
+        with _written_at(db, "0034"):
+            with all_tenants("test"), db.begin() as conn:
+                for tenant, active in (("stadt-a", True), ("stadt-z", False)):
+                    conn.execute(text("INSERT INTO tenants (id, name, settings, connectors, active, created_at) "
+                                      "VALUES (:id, :id, '{}', '{}', :active, :at)"),
+                                 {"id": tenant, "active": active, "at": at})
+                for mid, tenant, delivered in (("m-a", "stadt-a", None), ("m-z", "stadt-z", None),
+                                               ("m-done", "stadt-a", at)):
+                    conn.execute(t.messages.insert().values(    # as the engine writes them
+                        id=mid, tenant_id=tenant, name="zahlung", payload={"betrag": 1}, received_at=at,
+                        expires_at=at + timedelta(days=7), delivered_at=delivered))
+        with all_tenants("test"), db.connect() as conn:
+            jobs = conn.execute(text("SELECT id, tenant_id, kind, due_at, paused FROM jobs "
+                                     "WHERE kind = 'message_ttl' ORDER BY tenant_id")).all()
+        due = at + timedelta(days=7)
+        assert [(j.id, j.tenant_id, j.kind, bool(j.paused)) for j in jobs] == [
+            (ttl_job_id("m-a"), "stadt-a", "message_ttl", False), (ttl_job_id("m-z"), "stadt-z", "message_ttl", True)]
+        with all_tenants("test"), db.connect() as conn:        # read as the engine reads them
+            dues = conn.execute(select(t.jobs.c.due_at).where(t.jobs.c.kind == "message_ttl")).scalars().all()
+        assert dues == [due, due]
+        _downgrade(db, "0034")
+        with all_tenants("test"), db.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM jobs WHERE kind = 'message_ttl'")).scalar() == 0
+    finally:
+        from engine.persistence.migrate import upgrade
+
+        upgrade(db)
+        with all_tenants("test"), db.begin() as conn:
+            conn.execute(text("DELETE FROM jobs WHERE tenant_id IN ('stadt-a', 'stadt-z')"))
+            conn.execute(text("DELETE FROM messages WHERE tenant_id IN ('stadt-a', 'stadt-z')"))
+            conn.execute(text("DELETE FROM tenants WHERE id IN ('stadt-a', 'stadt-z')"))
+        db.dispose()
