@@ -23,6 +23,7 @@ from engine.tenancy import EVERY_TENANT, TenantSelection
 HEARTBEAT_SECONDS = 10.0
 # A worker is live when seen within this many seconds (three missed beats).
 LIVE_SECONDS = 3 * HEARTBEAT_SECONDS
+PRUNE_AFTER = timedelta(days=1)       # a row not written for so long is a crashed worker's
 # Upper bounds (seconds) of the job latency histogram: how late a due job started.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
@@ -63,6 +64,8 @@ def beat(engine: Engine, owner: str, kind: str, started_at: datetime, stats: Job
         if not changed:
             conn.execute(insert(workers).values(owner=owner, kind=kind, host=socket.gethostname()[:200],
                                                 pid=os.getpid(), started_at=started_at, **values))
+            # a worker that crashed left its row: forgotten when a worker starts, a day later
+            conn.execute(delete(workers).where(workers.c.last_seen < now - PRUNE_AFTER))
 
 
 def gone(engine: Engine, owner: str) -> None:
@@ -88,9 +91,3 @@ def serving(tenant_ids: list[str], seen: list[dict[str, Any]]) -> dict[str, int]
 def unserved_tenants(tenant_ids: list[str], seen: list[dict[str, Any]]) -> list[str]:
     """The tenants, of ``tenant_ids``, whose jobs none of the ``seen`` workers runs."""
     return [tenant for tenant, count in serving(tenant_ids, seen).items() if count == 0]
-
-
-def prune(engine: Engine, older_than: timedelta = timedelta(days=1)) -> int:
-    """Forget workers not seen for a day (their counters no longer matter)."""
-    with engine.db.begin() as conn:
-        return conn.execute(delete(workers).where(workers.c.last_seen < engine.clock.now() - older_than)).rowcount

@@ -61,6 +61,24 @@ def test_ready_needs_a_recent_worker_heartbeat(app: Any, engine: Engine, clock: 
     assert client.get("/health/ready").status_code == 503
 
 
+def test_a_crashed_workers_row_is_forgotten_when_a_worker_starts_a_day_later(engine: Engine, clock: FakeClock) -> None:
+    from sqlalchemy import select
+
+    from engine.persistence.ops_tables import workers
+
+    stats = JobExecutor(engine).stats
+    heartbeats.beat(engine, "crashed", "process", clock.now(), stats)        # never says it is gone
+    clock.advance(timedelta(hours=23))
+    heartbeats.beat(engine, "restarted", "process", clock.now(), stats)
+    clock.advance(timedelta(hours=2))
+    heartbeats.beat(engine, "restarted", "process", clock.now(), stats)      # a beat of a running worker prunes nothing
+    with engine.db.connect() as conn:
+        assert sorted(conn.execute(select(workers.c.owner)).scalars()) == ["crashed", "restarted"]
+    heartbeats.beat(engine, "next", "process", clock.now(), stats)
+    with engine.db.connect() as conn:
+        assert sorted(conn.execute(select(workers.c.owner)).scalars()) == ["next", "restarted"]
+
+
 def test_ready_reports_an_unreachable_database() -> None:
     engine_settings = Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none", secret_key="t")
     app = create_app(engine_settings, test_config={"TESTING": True})
