@@ -107,14 +107,17 @@ def task_form(engine: Engine, task_id: str) -> Form | None:
 def timeline(engine: Engine, view: CaseView, viewer: str | None = None) -> list[dict[str, Any]]:
     """History entries with German labels; other people's names only for staff (viewer None)."""
     try:
-        names = {e.id: e.name for e in model_of(engine, view["process_key"], view["version"]).elements.values()}
+        model = model_of(engine, view["process_key"], view["version"])
+        names, withdrawal = {e.id: e.name for e in model.elements.values()}, model.withdrawal
     except NotFound:
-        names = {}
+        names, withdrawal = {}, None
     entries = []
     owner = started_by(view)
     for event in view["history"]:
         details = event.get("details") or {}
         label = action_label(event["action"])
+        if event["action"] == "message_received" and withdrawal and details.get("message") == withdrawal:
+            label = str(_("Antrag zurückgenommen"))
         element = details.get("element")
         if element:
             label = f"{label}: {names.get(element, element)}"

@@ -108,6 +108,10 @@ def _dog_tax(s: _Seeder) -> None:
             {"antragsteller": LEYLA, "hund": {"name": "Bello", "rasse": "Labrador Retriever", "haltung_seit": "2025-12-20"},
              "weitere_hunde": 0, "befreiung": "keine", "elektronische_bekanntgabe": True},
             "decided automatically, waits for the citizen to retrieve the notice", "leyla")
+    s.start("hundesteuer-anmeldung",
+            {"antragsteller": LEYLA, "hund": {"name": "Rex", "rasse": "Rottweiler", "haltung_seit": "2025-12-20"},
+             "weitere_hunde": 1, "befreiung": "keine", "elektronische_bekanntgabe": True},
+            "with the clerks (a listed breed); its applicant may still withdraw it", "leyla")
 
 
 def _business(s: _Seeder) -> None:

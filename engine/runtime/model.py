@@ -84,6 +84,7 @@ class ProcessModel:
     case_fields: list[str] = field(default_factory=list)  # data keys projected for search
     summary: tuple[str, str] | None = None   # (case field, label) the task list shows (service.toml [aufgabenliste])
     case_sla: int | None = None          # seconds a whole case may take (service.toml [sla] vorgang)
+    withdrawal: str | None = None        # the message that withdraws an application (service.toml [ruecknahme])
 
     def element(self, element_id: str) -> ElementInfo:
         info = self.elements.get(element_id)

@@ -34,7 +34,7 @@ from engine.runtime.rearm import prepare_rearming
 from engine.runtime.call_activity import BORROWED_PREFIX
 from engine.runtime.scopes import Scopes
 from engine.runtime import beans, branch_merge, languages, reserved_ids, shared_scope, skip_expressions, variable_aggregation
-from engine.runtime import variable_listeners
+from engine.runtime import variable_listeners, withdrawal
 from engine.runtime.reserved_ids import reserved_id_problems
 from engine.runtime.script_tasks import CamundaScriptTask
 from engine.runtime.specs import (
@@ -371,8 +371,10 @@ class _BundleParser:
         self.problems.extend(p for p in problems if p not in self.problems)
         sla, problems = case_sla.case_sla(self.service_files, proc.get("id", ""))
         self.problems.extend(p for p in problems if p not in self.problems)
+        withdrawn_by, problems = withdrawal.withdrawal_message(self.service_files, proc.get("id", ""), infos)
+        self.problems.extend(p for p in problems if p not in self.problems)
         return ProcessModel(key=proc.get("id", ""), name=name, dialect=dialect, elements=infos, case_fields=fields,
-                            summary=summary, case_sla=sla)
+                            summary=summary, case_sla=sla, withdrawal=withdrawn_by)
 
     def _read_listeners(self, proc: etree._Element, filename: str) -> None:
         found = listeners.collect(proc, self.delegates)

@@ -46,3 +46,28 @@ def test_citizen_sees_each_milestone_of_the_parking_permit(open_page, server, ba
     _shows(citizen, rejected, "Abgelehnt", "abgelehnt")
     citizen.goto("/meine-antraege")
     citizen.check("status-meine-antraege")
+
+
+def test_citizen_withdraws_a_dog_tax_registration_under_review(open_page, server, backoffices):  # noqa: F811
+    from tests.processes.test_hundesteuer import KEY as DOG_TAX, anmeldung
+
+    engine = server["engine"]
+    engine.connectors.update(backoffices.connectors)
+    s = Scenario(engine, None, backoffices)  # type: ignore[arg-type]
+    s.deploy(DOG_TAX)
+    citizen = open_page()
+    _citizen_signs_in(citizen)
+    case_id = s.start(DOG_TAX, anmeldung(hund={"rasse": "Rottweiler"}), actor="erika")
+
+    citizen.goto(f"/meine-antraege/{case_id}")
+    citizen.check("withdraw-offered")                       # axe over the form
+    citizen.page.fill("#f-grund", "Der Hund bleibt bei meiner Schwester.")
+    citizen.page.click("#withdraw-button")                  # not confirmed yet
+    citizen.page.wait_for_selector("text=Bitte bestätigen Sie")
+    assert citizen.page.inner_text("#case-status") == "In Prüfung"
+    citizen.page.check("#f-bestaetigung")
+    citizen.page.click("#withdraw-button")
+    citizen.page.wait_for_selector("text=Sie haben Ihren Antrag zurückgenommen.")
+    assert citizen.page.inner_text("#case-status") == "Antrag zurückgenommen"
+    assert citizen.page.locator("#ruecknahme").count() == 0
+    citizen.check("withdrawn")

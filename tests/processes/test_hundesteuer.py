@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from engine.domain.errors import PermissionDenied
+from engine.domain.errors import InvalidInput, InvalidState, PermissionDenied
+from engine.services import withdrawals
 
 from .conftest import Scenario
 
@@ -105,3 +106,54 @@ def test_rejection_needs_a_second_clerk(s: Scenario) -> None:
     s.advance(days=10, hours=1)
     s.complete(case_id, "postversand", {"versandt_am": "2026-01-16"}, actor="sb1")
     assert s.status(case_id) == "completed"
+
+
+def _withdrawn(s: Scenario, case_id: str, key: str) -> None:
+    assert s.status(case_id) == "completed" and s.case(case_id)["citizen_status"] == "Antrag zurückgenommen"
+    data = s.data(case_id)
+    assert data["ergebnis"] == "zurueckgenommen" and "bescheid" not in data
+    assert [w.state for w in s.work_items(case_id)][-1] == "cancelled" and s.open_tasks(case_id) == []
+    assert s.elements_waiting(case_id) == []
+    [mail] = [m for m in s.bo.mails(key) if "Rücknahme" in m["subject"]]
+    assert mail["to"] == ["leyla.yilmaz@example.org"] and "ein Bescheid ergeht nicht" in mail["body"]
+
+
+def test_the_applicant_withdraws_during_the_clerks_review(s: Scenario) -> None:
+    case_id = s.start(KEY, anmeldung(hund={"rasse": "Rottweiler"}))
+    key = s.case(case_id)["business_key"]
+    assert withdrawals.withdrawal_message(s.engine, case_id) == "antrag_zurueckgenommen"
+    withdrawals.withdraw(s.engine, case_id, "buerger1", "  Der Hund bleibt doch bei meiner Schwester.\x07 ")
+    s.run()
+    _withdrawn(s, case_id, key)
+    assert s.data(case_id)["ruecknahme_grund"] == "Der Hund bleibt doch bei meiner Schwester."
+    assert withdrawals.withdrawal_message(s.engine, case_id) is None
+    with pytest.raises(InvalidState):
+        withdrawals.withdraw(s.engine, case_id, "buerger1")
+
+
+def test_the_applicant_withdraws_instead_of_sending_documents(s: Scenario) -> None:
+    case_id = s.start(KEY, anmeldung(befreiung="assistenzhund"))
+    s.complete(case_id, "pruefen", {"entscheidung": "nachfordern", "nachforderung_unterlagen": "Ausweis"}, actor="sb1")
+    withdrawals.withdraw(s.engine, case_id, "buerger1")
+    s.run()
+    _withdrawn(s, case_id, s.case(case_id)["business_key"])
+    assert s.data(case_id)["ruecknahme_grund"] == ""
+
+
+def test_the_applicant_withdraws_before_the_rejection_is_released(s: Scenario) -> None:
+    case_id = s.start(KEY, anmeldung(hund={"rasse": "Rottweiler"}))
+    s.complete(case_id, "pruefen", {"entscheidung": "ablehnen", "begruendung": "Keine Erlaubnis."}, actor="sb1")
+    withdrawals.withdraw(s.engine, case_id, "buerger1", "Ich ziehe weg.")
+    s.run()
+    _withdrawn(s, case_id, s.case(case_id)["business_key"])
+
+
+def test_a_decided_application_cannot_be_withdrawn(s: Scenario) -> None:
+    case_id = s.start(KEY, anmeldung())            # decided at once, the decision waits to be fetched
+    assert s.data(case_id)["ergebnis"] == "festgesetzt" and s.status(case_id) != "completed"
+    assert withdrawals.withdrawal_message(s.engine, case_id) is None
+    with pytest.raises(InvalidState) as refused:
+        withdrawals.withdraw(s.engine, case_id, "buerger1")
+    assert "bereits entschieden" in refused.value.user_message and s.data(case_id)["ergebnis"] == "festgesetzt"
+    with pytest.raises(InvalidInput):
+        withdrawals.withdraw(s.engine, case_id, "buerger1", "x" * 1001)

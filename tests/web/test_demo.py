@@ -43,14 +43,15 @@ def test_demo_deploys_all_four_processes_and_seeds_a_case_of_each(demo_engine):
     assert not [line for line in lines if line.startswith("skipped")], lines
     by_key = {c["business_key"]: c for c in queries.list_cases(demo_engine)}
     y = _year(demo_engine)                     # the engine assigns each process's Aktenzeichen format
-    assert set(by_key) == {f"BP-{y}-00000{n}" for n in range(1, 6)} | {f"HS-{y}-000001", f"GA-{y}-000001",
-                                                                       f"UM-{y}-000001"}
+    assert set(by_key) == {f"BP-{y}-00000{n}" for n in range(1, 6)} | {f"HS-{y}-000001", f"HS-{y}-000002",
+                                                                       f"GA-{y}-000001", f"UM-{y}-000001"}
     assert all(c["status"] in ("waiting", "running") for c in by_key.values()), by_key
     open_tasks = {key: [t["element_id"] for t in queries.get_case(demo_engine, c["id"])["open_tasks"]]
                   for key, c in by_key.items()}
     assert open_tasks == {f"BP-{y}-000001": [], f"BP-{y}-000002": [], f"BP-{y}-000003": ["pruefen"],
                           f"BP-{y}-000004": ["ablehnung_freigeben"], f"BP-{y}-000005": ["unterlagen_nachreichen"],
-                          f"HS-{y}-000001": [], f"GA-{y}-000001": [], f"UM-{y}-000001": []}
+                          f"HS-{y}-000001": [], f"HS-{y}-000002": ["pruefen"], f"GA-{y}-000001": [],
+                          f"UM-{y}-000001": []}
     assert lines[0] == f"BP-{y}-000001 bewohnerparkausweis: waits for the payment"
     assert seed_demo_cases(demo_engine) == ["cases exist already; none added"]
 
@@ -91,7 +92,7 @@ def test_each_demo_case_belongs_to_the_person_who_applied(demo_engine):
 
 
 def test_replay_over_the_demo_database_reports_no_difference(demo_engine):
-    """The upgrade check (README, "Upgrading") over the demo's eight cases: 0 differences; with
+    """The upgrade check (README, "Upgrading") over the demo's nine cases: 0 differences; with
     one subscription deleted by hand it names that case."""
     from click.testing import CliRunner
     from sqlalchemy import delete
@@ -102,7 +103,7 @@ def test_replay_over_the_demo_database_reports_no_difference(demo_engine):
     deploy_process_library(demo_engine, PROCESSES)
     seed_demo_cases(demo_engine)
     out = CliRunner().invoke(main, ["replay"], obj=demo_engine, catch_exceptions=False)
-    assert out.exit_code == 0 and out.output.strip() == "8 case(s) checked, 0 with differences", out.output
+    assert out.exit_code == 0 and out.output.strip() == "9 case(s) checked, 0 with differences", out.output
     waiting = next(c for c in queries.list_cases(demo_engine) if c["business_key"].endswith("000001")
                    and c["process_key"] == "bewohnerparkausweis")
     with demo_engine.db.begin() as conn:

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from engine.domain import prefill
 from engine.domain.errors import AmtsflowError, Conflict, FormValidationError
-from engine.services import cases, delivery, documents, identity, messages, queries, task_context
+from engine.services import cases, delivery, documents, identity, messages, queries, task_context, withdrawals
 from webui import case_data, casework, markdown
 from webui.auth import PREFILL_SESSION_KEY, engine, require_roles
 from webui.forms.fields import flatten, note_prefilled
@@ -100,7 +100,26 @@ def _status_page(view: CaseView, viewer: str, link_token: str | None) -> Any:
                            payment=payment_of(view),
                            timeline=casework.timeline(engine(), view, viewer=viewer),
                            tasks=casework.citizen_tasks(view) if link_token is None else [],
+                           withdrawable=link_token is None and withdrawals.withdrawal_message(engine(), view["id"]) is not None,
+                           reason_max=withdrawals.REASON_MAX,
                            documents=documents.list_for_case(engine(), view["id"]), link_token=link_token)
+
+
+@bp.post("/meine-antraege/<case_id>/ruecknahme")
+@require_roles("citizen")
+def withdraw(case_id: str) -> Any:
+    """"Antrag zurücknehmen": the process takes it while it waits for its withdrawal message."""
+    casework.own_case(engine(), case_id, signed_in_user())
+    if request.form.get("bestaetigung") != "ja":
+        flash(_("Bitte bestätigen Sie, dass Sie Ihren Antrag zurücknehmen möchten."), "danger")
+        return redirect(url_for("portal.case", case_id=case_id, _anchor="ruecknahme"), 303)
+    try:
+        withdrawals.withdraw(engine(), case_id, signed_in_user().username, request.form.get("grund", ""))
+    except AmtsflowError as exc:
+        flash(exc.user_message, "danger")
+        return redirect(url_for("portal.case", case_id=case_id), 303)
+    flash(_("Sie haben Ihren Antrag zurückgenommen. Er wird nicht weiter bearbeitet."), "success")
+    return redirect(url_for("portal.case", case_id=case_id), 303)
 
 
 @bp.route("/meine-antraege/<case_id>/aufgaben/<task_id>", methods=["GET", "POST"])

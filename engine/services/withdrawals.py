@@ -1,0 +1,70 @@
+"""A citizen withdraws their application ("Antrag zurücknehmen", engine/runtime/withdrawal.py).
+
+The process names the message that withdraws an application (service.toml ``[ruecknahme]
+nachricht``) and catches it where a withdrawal is still possible, before the decision. Here the
+portal asks whether the case waits for it now, and sends it to that case alone, as the citizen:
+the model decides what follows (which tasks end, the confirmation, the status the citizen sees).
+Whether the person may withdraw this case (they started it) is the caller's check.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from sqlalchemy import select
+
+from engine.bootstrap import Engine
+from engine.domain.errors import InvalidInput, InvalidState, NoCorrelation, NotFound
+from engine.persistence import tables as t
+from engine.runtime.withdrawal import REASON, REASON_MAX
+from engine.services import messages
+
+NOT_WITHDRAWABLE = ("Der Antrag kann nicht mehr zurückgenommen werden: Über ihn ist bereits entschieden, oder er "
+                    "wird gerade abgeschlossen. Bitte wenden Sie sich an die zuständige Stelle.")
+
+
+def withdrawal_message(engine: Engine, case_id: str) -> str | None:
+    """The message that would withdraw this case's application now: the one its process
+    declares, if the case waits for it at this moment; else None."""
+    c, s = t.cases, t.subscriptions
+    with engine.db.connect() as conn:
+        row = conn.execute(select(c.c.process_key, c.c.status, c.c.definition_id, c.c.variant_id,
+                                  c.c.bound_definitions).where(c.c.id == case_id)).first()
+        if row is None or row.status in ("completed", "cancelled"):
+            return None
+        parsed = engine.definitions.for_case(row.definition_id, conn, row.variant_id, row.bound_definitions)
+        model = parsed.models.get(row.process_key, parsed.model)
+        name = model.withdrawal
+        if name is None:
+            return None
+        waiting = conn.execute(select(s.c.id).where(s.c.case_id == case_id, s.c.kind == "message",
+                                                    s.c.name == name).limit(1)).first()
+    return name if waiting is not None else None
+
+
+def clean_reason(text: str) -> str:
+    """The citizen's reason as plain text: at most :data:`REASON_MAX` characters, no control
+    characters but line breaks."""
+    text = text.strip()
+    if len(text) > REASON_MAX:
+        raise InvalidInput(f"withdrawal reason of {len(text)} characters",
+                           user_message=f"Bitte geben Sie höchstens {REASON_MAX} Zeichen ein.")
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+
+
+def withdraw(engine: Engine, case_id: str, actor: str, reason: str = "") -> None:
+    """Send the withdrawal to the case; InvalidState when it does not wait for one (any more)."""
+    cleaned = clean_reason(reason)
+    name = withdrawal_message(engine, case_id)
+    if name is None:
+        raise InvalidState(f"case {case_id} does not wait for a withdrawal", user_message=NOT_WITHDRAWABLE)
+    try:
+        outcome = messages.correlate_message(engine, name, None, {REASON: cleaned}, actor=actor, to_case=case_id,
+                                             any_key=True, buffer=False, message_id=f"ruecknahme:{case_id}")
+    except (NotFound, NoCorrelation):     # the wait ended between the look and the send
+        raise InvalidState(f"case {case_id} is gone", user_message=NOT_WITHDRAWABLE) from None
+    if outcome.status not in ("delivered", "duplicate"):
+        raise InvalidState(f"withdrawal of case {case_id}: {outcome.status}", user_message=NOT_WITHDRAWABLE)
+
+
+__all__ = ["NOT_WITHDRAWABLE", "REASON", "REASON_MAX", "clean_reason", "withdraw", "withdrawal_message"]
