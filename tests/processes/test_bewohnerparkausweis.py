@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from engine.domain.errors import PermissionDenied
+from engine.domain.errors import InvalidState, PermissionDenied
+from engine.services import withdrawals
 
 from .conftest import Scenario
 
@@ -245,3 +246,27 @@ def test_manual_approval_without_register_data_collects_the_address(s: Scenario)
                                   "plz_ort": "12345 Musterstadt"}
     assert data["ausweis"]["art"] == "bescheinigung" and data["bescheid"]["art"] == "bescheid"
     assert s.incidents(case_id) == []
+
+
+def test_the_applicant_withdraws_before_the_decision_and_pays_nothing(s: Scenario) -> None:
+    case_id = s.start(KEY, antrag(fahrzeug={"nutzung": "firmenwagen"}))
+    key = s.case(case_id)["business_key"]
+    s.complete(case_id, "pruefen", {"entscheidung": "nachfordern", "nachforderung_unterlagen": "Arbeitgeberbestätigung"},
+               actor="sb1")
+    withdrawals.withdraw(s.engine, case_id, "buerger1", "Der Firmenwagen wurde zurückgegeben.")
+    s.run()
+    assert s.status(case_id) == "completed" and s.case(case_id)["citizen_status"] == "Antrag zurückgenommen"
+    data = s.data(case_id)
+    assert data["ergebnis"] == "zurueckgenommen" and "bescheid" not in data and "zahlung" not in data
+    assert data["ruecknahme_grund"] == "Der Firmenwagen wurde zurückgegeben."
+    assert s.bo.stats("payment").get("transaktion", 0) == 0 and s.open_tasks(case_id) == []
+    [mail] = [m for m in s.bo.mails(key) if "Rücknahme" in m["subject"]]
+    assert "eine Gebühr fällt nicht an" in mail["body"]
+
+
+def test_an_approved_application_is_no_longer_withdrawn(s: Scenario) -> None:
+    case_id = s.start(KEY, antrag())                 # approved automatically, waits for the fee
+    assert withdrawals.withdrawal_message(s.engine, case_id) is None
+    with pytest.raises(InvalidState):
+        withdrawals.withdraw(s.engine, case_id, "buerger1")
+    assert s.pay(case_id) == "delivered" and s.data(case_id)["ergebnis"] == "erteilt"
