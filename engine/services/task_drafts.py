@@ -106,6 +106,15 @@ def get(engine: Engine, task_id: str) -> Draft | None:
     return Draft(dict(row.fields), row.saved_by, row.saved_at) if row is not None else None
 
 
+def with_drafts(engine: Engine, task_ids: list[str]) -> set[str]:
+    """Which of ``task_ids`` (a page of the task list) have a draft: one read by primary key."""
+    if not task_ids:
+        return set()
+    d = t.task_drafts
+    with engine.db.connect() as conn:
+        return set(conn.execute(select(d.c.work_item_id).where(d.c.work_item_id.in_(task_ids))).scalars())
+
+
 def discard(engine: Engine, task_id: str, actor: str) -> bool:
     """Remove the task's draft (True if there was one). Only who holds the task, or anyone while
     it is free, may discard it: the caller has checked that ``actor`` may work on the task."""

@@ -47,6 +47,9 @@ def test_a_half_done_form_is_kept_unvalidated_and_shown_again(client, web_engine
     assert _value(page, "begruendung") == "Rückruf der Antragstellerin abwarten"
     assert _value(page, "gebuehr") == "12,5x"                                   # kept as typed
     assert page.count("checked") == 2
+    inbox = client.get("/inbox/?ansicht=meine").get_data(as_text=True)            # the list says so
+    row = inbox.split(f'href="/inbox/aufgaben/{task["id"]}"')[1].split("</tr>")[0]
+    assert "draft-badge" in row and "Zwischenstand" in row
 
     # a colleague sees it, but cannot overwrite it while sb1 holds the task
     login_as(client, "sb2")
@@ -78,6 +81,8 @@ def test_a_draft_can_be_discarded(client, web_engine):
     page = client.get(url).get_data(as_text=True)
     assert "Der Zwischenstand wurde verworfen." in page and 'id="draft-notice"' not in page
     assert _value(page, "begruendung") == "" and task_drafts.get(web_engine, task["id"]) is None
+    inbox = client.get("/inbox/?ansicht=meine").get_data(as_text=True)
+    assert f'href="/inbox/aufgaben/{task["id"]}"' in inbox and "draft-badge" not in inbox
 
 
 def test_only_clerks_of_the_task_may_save_or_discard(client, web_engine):

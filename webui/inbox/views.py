@@ -63,6 +63,7 @@ def index() -> Any:
     services = casework.latest_services(engine())
     filters = _filters(view, process, due, search, order)
     return render_template("inbox/index.html", tasks=task_summaries.add_summaries(engine(), page.items),
+                           drafted=task_drafts.with_drafts(engine(), [t["id"] for t in page.items]),
                            total=page.total, total_capped=page.total_capped, next_cursor=page.next_cursor,
                            paged=bool(request.args.get("cursor")), filters=filters, view=view, services=services,
                            names={s.key: s.name for s in services}, process=process, due=due, search=search or "",
