@@ -436,6 +436,11 @@ class JobExecutor:
 
                 if expire(self.engine, job):
                     log.info("buffered message %s expired undelivered: removed", job.payload.get("message"))
+            elif job.kind == "draft_expiry":
+                from engine.services.application_drafts import expire as expire_draft
+
+                if expire_draft(self.engine, job):
+                    log.info("an application draft expired: removed")
             elif job.kind == "retention":
                 from engine.services.retention import erase
 

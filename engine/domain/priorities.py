@@ -2,7 +2,7 @@
 
 Timers and message deliveries are promised at a moment, so they go before bulk service calls
 that fall due at the same time (a backlog of service jobs must not make timers late);
-housekeeping (message TTLs, retention) goes last. A model may set a service task's priority
+housekeeping (message TTLs, retention, expired application drafts) goes last. A model may set a service task's priority
 as Camunda does with ``camunda:jobPriority`` (on the activity, or on the process for all its
 activities); the values below keep Camunda's convention that a higher number runs first.
 """
@@ -18,7 +18,7 @@ HOUSEKEEPING = 10
 
 BY_KIND: dict[str, int] = {
     "timer": TIMER, "start_timer": TIMER, "throw": MESSAGE, "message": MESSAGE, "signal": MESSAGE,
-    "service": SERVICE, "message_ttl": HOUSEKEEPING, "retention": HOUSEKEEPING,
+    "service": SERVICE, "message_ttl": HOUSEKEEPING, "retention": HOUSEKEEPING, "draft_expiry": HOUSEKEEPING,
 }
 
 

@@ -46,6 +46,7 @@ SCOPED_TABLES = (
     "messages", "case_comments", "audit_events", "documents", "users", "groups", "user_groups",
     "external_identities", "api_tokens", "case_access_tokens", "callback_replays", "migration_batches",
     "migration_batch_cases", "audit_heads", "task_drafts",
+    "application_drafts",
 )
 
 # tenant-owned tables -> may the tenant be NULL (shared rows every tenant sees)?

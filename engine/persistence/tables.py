@@ -244,6 +244,19 @@ task_drafts = Table(
     Column("saved_at", TS, nullable=False),
 )
 
+# A citizen's unfinished application ("Als Entwurf speichern"): the start form's fields as typed,
+# one per person and process, until it is sent or it expires (a job of kind draft_expiry removes
+# it; engine/services/application_drafts.py, migration 0036).
+application_drafts = Table(
+    "application_drafts", metadata,
+    Column("tenant_id", TENANT_ID, ForeignKey("tenants.id"), primary_key=True, server_default=DEFAULT_TENANT),
+    Column("owner", String(200), primary_key=True),            # the citizen's username
+    Column("process_key", String(200), primary_key=True),
+    Column("fields", JSON, nullable=False),
+    Column("saved_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+)
+
 case_fields = Table(
     "case_fields", metadata,
     Column("case_id", ID, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),

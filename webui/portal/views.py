@@ -6,18 +6,22 @@ import re
 import secrets
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from werkzeug.datastructures import MultiDict
 from flask_babel import gettext as _
 
 from engine.domain import prefill
 from engine.domain.errors import AmtsflowError, Conflict, FormValidationError
-from engine.services import cases, delivery, documents, identity, messages, queries, task_context, withdrawals
+from engine.services import (application_drafts, cases, delivery, documents, identity, messages, queries,
+                             task_context, withdrawals)
 from webui import case_data, casework, markdown
 from webui.auth import PREFILL_SESSION_KEY, engine, require_roles
 from webui.forms.fields import flatten, note_prefilled
+from webui.forms.parse import parse_form
 from webui.forms.submit import form_view, merge, parse_request
 from webui.portal.blueprint import bp, signed_in_user
 from webui.portal.payment import payment_of
+from webui.templating import when
 from engine.services.read_models import CaseView, TaskView
 
 SUBMISSION_FIELD = "antrag_id"          # one token per application form: a resend starts no second case
@@ -37,11 +41,16 @@ def apply(key: str) -> Any:
     if service.form is None:
         abort(404)
     schema, ui = service.form.schema, service.form.ui_schema
+    owner = signed_in_user().username
     if request.method == "GET":
         given = prefill.values(schema, ui, session.get(PREFILL_SESSION_KEY) or {})
-        view = form_view(schema, ui, given, submission=secrets.token_urlsafe(18))
-        note_prefilled(view.fields, set(given), _("Aus Ihrem Nutzerkonto übernommen."))
-        return render_template("portal/apply.html", service=service, form_view=view)
+        draft = application_drafts.get(engine(), owner, key)
+        view = form_view(schema, ui, {**given, **(draft.fields if draft else {})}, submission=secrets.token_urlsafe(18))
+        note_prefilled(view.fields, set(given) - set(draft.fields if draft else {}),
+                       _("Aus Ihrem Nutzerkonto übernommen."))
+        return render_template("portal/apply.html", service=service, form_view=view, draft=draft)
+    if request.form.get("aktion") == "zwischenspeichern":
+        return _save_application_draft(key, schema, ui)
     parsed = parse_request(schema, ui)
     token = request.form.get(SUBMISSION_FIELD, "")
     if not SUBMISSION_TOKEN.fullmatch(token):
@@ -50,13 +59,37 @@ def apply(key: str) -> Any:
         token = secrets.token_urlsafe(18)
     if not parsed.errors:
         try:
-            return redirect(url_for("portal.received", case_id=_start_once(key, parsed, token)))
+            case_id = _start_once(key, parsed, token)
+            application_drafts.discard(engine(), owner, key)      # sent: the draft has done its work
+            return redirect(url_for("portal.received", case_id=case_id))
         except FormValidationError as exc:
             merge(parsed, exc.field_errors)
         except AmtsflowError as exc:
             parsed.errors["_form"] = [exc.user_message]
     view = form_view(schema, ui, parsed.raw, parsed.errors, submission=token)
     return render_template("portal/apply.html", service=service, form_view=view), 400
+
+
+def _save_application_draft(key: str, schema: Any, ui: Any) -> Any:
+    """"Als Entwurf speichern": the start form as typed, unvalidated; files are not kept (the page says so)."""
+    parsed = parse_form(schema, ui, request.form, MultiDict(), current_app.config["AMTSFLOW_MAX_UPLOAD_BYTES"])
+    try:
+        draft = application_drafts.save(engine(), signed_in_user().username, key, parsed.raw)
+    except AmtsflowError as exc:
+        flash(exc.user_message, "danger")
+        return redirect(url_for("portal.apply", key=key), 303)
+    flash(_("Ihr Antrag ist als Entwurf gespeichert, aber noch nicht gestellt. Sie können ihn bis %(date)s Uhr "
+            "fortsetzen und absenden; danach wird der Entwurf gelöscht.", date=when(draft.expires_at)), "success")
+    return redirect(url_for("portal.apply", key=key), 303)
+
+
+@bp.post("/leistungen/<key>/antrag/entwurf-verwerfen")
+@require_roles("citizen")
+def discard_application_draft(key: str) -> Any:
+    casework.service(engine(), key)
+    if application_drafts.discard(engine(), signed_in_user().username, key):
+        flash(_("Der Entwurf wurde gelöscht."), "success")
+    return redirect(url_for("portal.apply", key=key), 303)
 
 
 def _start_once(key: str, parsed: Any, token: str) -> str:
@@ -84,7 +117,8 @@ def received(case_id: str) -> Any:
 def my_cases() -> Any:
     rows = queries.list_cases(engine(), started_by=signed_in_user().username, limit=200)
     names = {s.key: s.name for s in casework.latest_services(engine())}
-    return render_template("portal/my_cases.html", cases=rows, names=names)
+    drafts = [d for d in application_drafts.list_for(engine(), signed_in_user().username) if d.process_key in names]
+    return render_template("portal/my_cases.html", cases=rows, names=names, drafts=drafts)
 
 
 @bp.get("/meine-antraege/<case_id>")
