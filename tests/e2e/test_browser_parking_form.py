@@ -35,3 +35,20 @@ def test_parking_form_hints_and_errors_read_well(open_page, server):
     assert "Amtliches Kennzeichen: Bitte füllen Sie dieses Feld aus." in summary
     assert "Fahrzeug:" not in summary and "Antragstellerin / Antragsteller:" not in summary
     citizen.check("parking-form-errors")
+
+
+def test_citizen_saves_the_form_as_a_draft_and_comes_back_to_it(open_page, server):
+    deploy(server["engine"], read_paths([str(PROCESSES / KEY)]), actor="test")
+    citizen = open_page()
+    _citizen_signs_in(citizen)
+    citizen.goto(f"/leistungen/{KEY}/antrag")
+    citizen.page.fill("#f-fahrzeug__kennzeichen", "MS-EM 1964")
+    citizen.page.click("#form-start-draft")                  # required fields still empty: saved all the same
+    citizen.page.wait_for_selector("text=als Entwurf gespeichert, aber noch nicht gestellt")
+    assert citizen.page.locator("#error-summary").count() == 0
+    citizen.check("application-draft")
+    citizen.goto("/meine-antraege")
+    citizen.page.click(f"#drafts a[href='/leistungen/{KEY}/antrag']")
+    citizen.page.wait_for_selector("#draft-notice")
+    assert citizen.page.input_value("#f-fahrzeug__kennzeichen") == "MS-EM 1964"
+    citizen.check("application-draft-again")
