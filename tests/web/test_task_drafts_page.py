@@ -31,7 +31,7 @@ def test_a_half_done_form_is_kept_unvalidated_and_shown_again(client, web_engine
     login_as(client, "sb1")
     page = client.get(url).get_data(as_text=True)
     assert 'value="zwischenspeichern"' in page and "Zwischenspeichern" in page
-    assert "Ein Zwischenstand enthält keine Dateien" in page     # the form has a file field
+    assert "Dateien werden dabei nicht gespeichert" in page     # the form has a file field
     token = csrf_token(client, url)
 
     # the required date and decision are missing: completing would be refused, saving is not
