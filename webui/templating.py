@@ -18,7 +18,8 @@ STATUS = {
 ACTIONS = {
     "started": "Antrag eingegangen", "task_completed": "Arbeitsschritt erledigt",
     "task_claimed": "Aufgabe übernommen", "task_unclaimed": "Aufgabe zurückgegeben",
-    "task_delegated": "Aufgabe weitergegeben", "cancelled": "Vorgang abgebrochen",
+    "task_delegated": "Aufgabe weitergegeben", "task_follow_up": "Wiedervorlage geändert",
+    "cancelled": "Vorgang abgebrochen",
     "suspended": "Vorgang angehalten", "resumed": "Vorgang fortgesetzt", "completed": "Vorgang abgeschlossen",
     "message_received": "Nachricht eingegangen", "service_completed": "Automatischer Schritt erledigt",
     "incident_raised": "Automatischer Schritt fehlgeschlagen", "incident_resolved": "Störung behoben",
@@ -61,7 +62,7 @@ def deadline(value: Any) -> str:
     if not value:
         return "–"
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if str(format_datetime(moment, "HH:mm")) == "23:59":
+    if str(format_datetime(moment, "HH:mm")) in ("23:59", "00:00"):   # a whole day (a follow-up starts with it)
         return str(format_datetime(moment, "dd.MM.yyyy"))
     return when(moment)
 

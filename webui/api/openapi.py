@@ -282,6 +282,16 @@ def _document() -> dict[str, Any]:
             "/tasks/{task_id}/claim": _task_action("Aufgabe übernehmen"),
             "/tasks/{task_id}/unclaim": _task_action("Aufgabe zurückgeben"),
             "/tasks/{task_id}/complete": _task_action("Aufgabe erledigen", body=True),
+            "/tasks/{task_id}/follow-up": {"put": {
+                "summary": "Wiedervorlage setzen oder entfernen", "tags": ["tasks"], "parameters": [TASK_ID],
+                "description": "Der Tag, an dem die Aufgabe wieder vorgelegt werden soll (er beginnt um 0 Uhr in "
+                               "der Zeitzone der Installation), oder null. Möglich, solange die Aufgabe frei ist "
+                               "oder dem Aufrufer gehört; die Frist (due) ändert sich nicht. Ein Tag vor heute "
+                               "oder mehr als fünf Jahre voraus wird abgewiesen.",
+                "requestBody": {"required": True, "content": {JSON: {"schema": {
+                    "type": "object", "required": ["date"],
+                    "properties": {"date": {"type": ["string", "null"], "format": "date"}}}}}},
+                "responses": _ok("Die Aufgabe danach", _ref("Task"), writes=True)}},
             "/tasks/{task_id}/draft": {
                 "get": {"summary": "Zwischenstand des Aufgabenformulars", "tags": ["tasks"], "parameters": [TASK_ID],
                         "responses": _ok("Der Zwischenstand; 404, wenn keiner gespeichert ist", _ref("TaskDraft"))},

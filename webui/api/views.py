@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 from typing import Any, Callable
 
 from flask import current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from engine.domain.errors import NotFound
-from engine.services import cases, inbox_orders, queries, task_drafts, task_pages, task_summaries, task_wait
+from engine.services import (cases, follow_ups, inbox_orders, queries, task_drafts, task_pages, task_summaries,
+                             task_wait)
 from engine.services.claim_next import claim_next as claim_next_task
 from engine.services.deploy import deploy
 from engine.services.identity import BUSINESS_KEY_SCOPE
@@ -264,6 +266,22 @@ def delete_draft(task_id: str) -> Any:
     _task_for(task_id)
     task_drafts.discard(engine(), task_id, api_user().username)
     return "", 204
+
+
+@bp.put("/tasks/<task_id>/follow-up")
+def put_follow_up(task_id: str) -> Any:
+    """Wiedervorlage: {"date": "2026-12-14"} (the day begins in the installation's time zone) or null."""
+    require_api_roles(*casework.STAFF_ROLES)
+    _task_for(task_id)
+    text = json_body().get("date")
+    if text is not None and not isinstance(text, str):
+        return problem(400, _("date muss ein Tag (JJJJ-MM-TT) oder null sein."))
+    try:
+        day = date.fromisoformat(text) if text is not None else None
+    except ValueError:
+        return problem(400, _("date muss ein Tag (JJJJ-MM-TT) oder null sein."))
+    follow_ups.set_follow_up(engine(), task_id, day, api_user().username)
+    return jsonify(queries.get_task(engine(), task_id))
 
 
 @bp.post("/tasks/<task_id>/complete")

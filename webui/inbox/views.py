@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from flask_babel import gettext as _
 
 from engine.domain.errors import AmtsflowError, FormValidationError, InvalidInput, NotFound
-from engine.services import (cases, comments, documents, identity, queries, task_access, task_context, task_drafts,
-                             task_pages, task_summaries)
+from engine.services import (cases, comments, documents, follow_ups, identity, queries, task_access, task_context,
+                             task_drafts, task_pages, task_summaries)
 from webui import case_data, casework, markdown
 from webui.auth import current_user, engine, require_roles
 from webui.forms.fields import flatten
@@ -139,6 +140,30 @@ def _save_draft(item: TaskView, schema: Any, ui: Any) -> Any:
     return redirect(url_for("inbox.task", task_id=item["id"]), 303)
 
 
+@bp.post("/aufgaben/<task_id>/wiedervorlage")
+def follow_up(task_id: str) -> Any:
+    """"Wiedervorlage": the day the task should come up again (or none)."""
+    item = _task(task_id)
+    if _excluded(item):
+        abort(403)
+    try:
+        day = None if request.form.get("aktion") == "entfernen" else _day(request.form.get("datum", ""))
+        follow_ups.set_follow_up(engine(), task_id, day, _user().username)
+        flash(_("Die Wiedervorlage ist entfernt.") if day is None else
+              _("Die Aufgabe liegt auf Wiedervorlage zum %(day)s.", day=day.strftime("%d.%m.%Y")), "success")
+    except AmtsflowError as exc:
+        flash(exc.user_message, "danger")
+    return redirect(url_for("inbox.task", task_id=task_id), 303)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"follow-up day {text[:20]!r}",
+                           user_message=_("Bitte geben Sie einen Tag an, zum Beispiel 14.12.2026.")) from None
+
+
 @bp.post("/aufgaben/<task_id>/zwischenstand-verwerfen")
 def discard_draft(task_id: str) -> Any:
     item = _task(task_id)
@@ -159,8 +184,14 @@ def _task_page(item: TaskView, view: CaseView, fv: Any, status: int = 200,
     return render_template("inbox/task.html", task=item, case=view, form_view=fv, documents=docs,
                            display=_display(context, view, docs),
                            instructions=[markdown.render(text) for text in context.instructions],
-                           excluded=fv is None, draft=draft,
+                           excluded=fv is None, draft=draft, today=_local(engine().clock.now()).date().isoformat(),
+                           follow_up_day=_local(datetime.fromisoformat(item["follow_up"])).date().isoformat()
+                           if item["follow_up"] else "",
                            clerks=[] if fv is None else _colleagues(item)), status
+
+
+def _local(moment: datetime) -> datetime:
+    return moment.astimezone(ZoneInfo(engine().settings.timezone))
 
 
 def _display(context: Any, view: CaseView, docs: list[Any]) -> case_data.CaseDisplay:

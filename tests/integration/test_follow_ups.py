@@ -1,0 +1,55 @@
+"""A clerk puts a task on Wiedervorlage (engine/services/follow_ups.py)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from engine.domain.errors import Conflict, InvalidInput
+from engine.services import cases, queries
+from engine.services.deploy import deploy, read_paths
+from engine.services.follow_ups import set_follow_up
+from tests.conftest import MODELS
+
+
+@pytest.fixture
+def task(engine, clock):
+    deploy(engine, read_paths([str(MODELS / "entwurf")]), actor="po")
+    case_id = cases.start_case(engine, "entwurf", {}, internal=True)
+    [item] = queries.list_tasks(engine, case_id=case_id)
+    return item
+
+
+def test_the_day_begins_in_the_installations_zone_and_is_audited(engine, task, clock):
+    today = clock.now().date()
+    monday = today + timedelta(days=7)
+    stored = set_follow_up(engine, task["id"], monday, "sb1")
+    # Europe/Berlin in winter: the day begins at 23:00 UTC the evening before
+    assert stored == datetime.combine(monday, datetime.min.time(), tzinfo=timezone.utc) - timedelta(hours=1)
+    assert datetime.fromisoformat(queries.get_task(engine, task["id"])["follow_up"]) == stored
+    event = queries.get_case(engine, task["case_id"])["history"][-1]
+    assert event["action"] == "task_follow_up" and event["actor"] == "sb1"
+    assert event["details"]["follow_up"] == stored.isoformat()
+    assert queries.get_task(engine, task["id"])["due"] is None            # the deadline stays the process's
+    assert set_follow_up(engine, task["id"], None, "sb1") is None
+    assert queries.get_task(engine, task["id"])["follow_up"] is None
+
+
+def test_a_colleagues_task_and_closed_tasks_keep_their_date(engine, task, clock):
+    cases.claim(engine, task["id"], "sb1")
+    set_follow_up(engine, task["id"], clock.now().date() + timedelta(days=1), "sb1")
+    with pytest.raises(Conflict) as refused:
+        set_follow_up(engine, task["id"], None, "sb2")
+    assert "sb1" in refused.value.user_message and queries.get_task(engine, task["id"])["follow_up"] is not None
+    cases.complete_task(engine, task["id"], {"entscheidung": "genehmigt", "begruendung": "ok", "frist": "2027-01-31"},
+                        actor="sb1")
+    with pytest.raises(Conflict):
+        set_follow_up(engine, task["id"], None, "sb1")
+
+
+@pytest.mark.parametrize("days", [-1, 5 * 366 + 1])
+def test_a_day_in_the_past_or_far_ahead_is_refused(engine, task, clock, days):
+    with pytest.raises(InvalidInput):
+        set_follow_up(engine, task["id"], date.fromordinal(clock.now().date().toordinal() + days), "sb1")
+    assert queries.get_task(engine, task["id"])["follow_up"] is None
