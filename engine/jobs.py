@@ -431,6 +431,8 @@ class JobExecutor:
                 self._throw(job)
             elif job.kind == "listener":
                 self._listener_call(job)
+            elif job.kind == "notification":
+                self._notification(job)
             elif job.kind == "message_ttl":
                 from engine.services.messages import expire
 
@@ -555,6 +557,18 @@ class JobExecutor:
             self._complete_ignoring(job, prepared, result.error_message or result.bpmn_error, ignored.get("variable"))
             return
         self._complete(job, prepared, result)
+
+    def _notification(self, job: Any) -> None:
+        """A mail to a person (engine/services/notifications.py): sent, then the job is done; the
+        case does not wait for it. Every retry sends the same idempotency key (the Message-ID)."""
+        connector, operation, request = self._request(job, f"notification:{job.id}")
+        try:
+            result = connector.call(operation, request)
+        except ConnectorError as exc:
+            raise JobFailed(f"{request.operation}: {exc}") from exc
+        if isinstance(result, ServiceResult) and result.bpmn_error:
+            raise JobFailed(f"{request.operation}: {result.error_message or result.bpmn_error}", retryable=False)
+        self._drop(job)
 
     def _complete_ignoring(self, job: Any, prepared: Prepared, message: str, variable: str | None) -> None:
         """Flowable's ignoreException: the call failed and the task ends anyway, without retries;

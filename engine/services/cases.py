@@ -16,7 +16,7 @@ from engine.persistence import tables as t
 from engine.persistence.db import UnitOfWork, unit_of_work
 from engine.persistence.fast import FastStatement
 from engine.runtime import budget
-from engine.services import business_keys, documents, forms, inbound, submissions, task_access
+from engine.services import business_keys, documents, forms, inbound, notifications, submissions, task_access
 from engine.services.case_start import (  # noqa: F401 - business_key_variables is this module's API too
     BUSINESS_KEY_PROPERTY, OPTIMISTIC_STARTS, business_key_variables, definition_to_start, start_unlocked,
     store_start, take_business_key, workflow_to_start)
@@ -228,15 +228,18 @@ def unclaim(engine: Engine, task_id: str, user: str, *, force: bool = False) -> 
     _assign(engine, task_id, None, user, expect_free=False, action="task_unclaimed")
 
 
-def delegate(engine: Engine, task_id: str, to_user: str, actor: str) -> None:
-    _assign(engine, task_id, to_user, actor, expect_free=False, action="task_delegated")
+def delegate(engine: Engine, task_id: str, to_user: str, actor: str, *, link: str | None = None) -> None:
+    """Hand the task to ``to_user``; they get a mail (engine/services/notifications.py) with
+    ``link`` to the task when the web knows its address."""
+    _assign(engine, task_id, to_user, actor, expect_free=False, action="task_delegated", link=link)
 
 
-def _assign(engine: Engine, task_id: str, assignee: str | None, actor: str, *, expect_free: bool, action: str) -> None:
+def _assign(engine: Engine, task_id: str, assignee: str | None, actor: str, *, expect_free: bool, action: str,
+            link: str | None = None) -> None:
     item = _work_item(engine, task_id)
     parsed = engine.definitions.for_case(item.definition_id, None, item.variant_id, item.bound_definitions)
     if engine.runner.listens(parsed, item.process_key, item.element_id, "assignment"):
-        _assign_with_listeners(engine, task_id, assignee, actor, expect_free=expect_free, action=action)
+        _assign_with_listeners(engine, task_id, assignee, actor, expect_free=expect_free, action=action, link=link)
         return
     with unit_of_work(engine.db) as uow:
         _refuse_excluded(uow.conn, task_id, assignee, actor)
@@ -252,11 +255,13 @@ def _assign(engine: Engine, task_id: str, assignee: str | None, actor: str, *, e
                            user_message=f"Die Aufgabe wurde bereits von {item.assignee} übernommen.")
         case_row = uow.conn.execute(select(t.work_items.c.case_id).where(t.work_items.c.id == task_id)).scalar_one()
         append_case_event(uow.conn, case_row, engine.clock.now(), actor, action, {"task": task_id, "assignee": assignee})
+        if action == "task_delegated" and assignee is not None:
+            notifications.hand_over(engine, uow.conn, item, assignee, actor, link)
         uow.commit()
 
 
 def _assign_with_listeners(engine: Engine, task_id: str, assignee: str | None, actor: str, *, expect_free: bool,
-                           action: str) -> None:
+                           action: str, link: str | None = None) -> None:
     """The task has assignment listeners (Camunda task listener event "assignment"): the new
     assignee and the listeners' effects are one case command."""
     def locate(conn: Any) -> str:
@@ -273,6 +278,8 @@ def _assign_with_listeners(engine: Engine, task_id: str, assignee: str | None, a
                            user_message="Die Aufgabe wurde bereits von jemand anderem übernommen.")
         cmd.engine.runner.assigned(cmd.wf, task_id, assignee)
         cmd.audit_details.update({"task": task_id, "assignee": assignee})
+        if action == "task_delegated" and assignee is not None:
+            notifications.hand_over(cmd.engine, cmd.uow.conn, SimpleNamespace(id=task_id), assignee, actor, link)
 
     run_case_command(engine, locate, actor, action, mutate)
 

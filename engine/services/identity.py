@@ -394,7 +394,10 @@ def create_demo_accounts(engine: Engine) -> DemoAccounts:
     for username, display, roles, member_of, trust in DEMO_PEOPLE:
         password = secrets.token_urlsafe(9)
         if get_user(engine, username) is None:
-            create_user(engine, username, display, roles=roles, password=password, trust_level=trust, groups_=member_of)
+            # staff get a (simulated) mailbox: a task handed to them is announced there
+            email = None if "citizen" in roles else f"{username}@musterstadt.example"
+            create_user(engine, username, display, roles=roles, password=password, trust_level=trust, groups_=member_of,
+                        email=email)
         else:
             update_user(engine, username, password=password, roles=roles, groups_=member_of, active=True)
         result.passwords[username] = password

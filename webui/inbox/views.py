@@ -246,7 +246,8 @@ def delegate(task_id: str) -> Any:
     if target not in {u.username for u in _colleagues(item)}:
         flash(_("Bitte wählen Sie eine Person aus der zuständigen Gruppe."), "danger")
         return redirect(url_for("inbox.task", task_id=task_id)), 303
-    return _assign(task_id, lambda: cases.delegate(engine(), task_id, target, _user().username),
+    link = url_for("inbox.task", task_id=task_id, _external=True)     # for the colleague's mail
+    return _assign(task_id, lambda: cases.delegate(engine(), task_id, target, _user().username, link=link),
                    _("Die Aufgabe wurde an %(name)s weitergegeben.", name=target))
 
 
