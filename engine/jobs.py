@@ -111,16 +111,17 @@ NEXT_DUE_MARK = t.jobs.c.kind.is_not(None)
 NOT_PAUSED = t.jobs.c.paused == literal_column("false")
 
 
-# The kind of job that runs although its municipality is deactivated (engine/persistence/tables.py), as
-# a literal: the per-tenant range of ix_jobs_tenant_erasure_due is proven usable in a generic plan too
-ERASURE = t.jobs.c.kind == literal_column(f"'{t.RUNS_WHILE_PAUSED}'")
+# The kinds of job that run although their municipality is deactivated (engine/persistence/tables.py),
+# as literals: the per-tenant range of ix_jobs_tenant_erasure_due is proven usable in a generic plan too
+ERASURE = t.jobs.c.kind.in_([literal_column(f"'{kind}'") for kind in t.ERASURE_KINDS])
 
 
 def _free_to_take(now: Any, *, of_active_tenants: bool = True) -> Any:
     """Not suspended, retries left, no external-task topic, not locked (or its lock expired),
     and its municipality active: a deactivated tenant's timers and service calls wait until it
     is active again, then run (late, as a suspended case's timers do). Its erasures of personal
-    data whose retention period ran out do not wait: a legal duty (DSGVO Art. 5(1)(e)) that
+    data whose time ran out (a case's retention period, a buffered message's, an application
+    draft's: ``tables.ERASURE_KINDS``) do not wait: a legal duty (DSGVO Art. 5(1)(e)) that
     pausing the municipality here does not suspend, and they call no back-office system."""
     j = t.jobs
     # the predicate of ix_jobs_takeable_due: the next-due read walks that index in due order and

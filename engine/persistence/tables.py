@@ -271,10 +271,13 @@ TAKEABLE_JOBS = "topic IS NULL AND retries > 0 AND suspended = false"
 # the same for the next-due read only ("kind IS NOT NULL" is always true: engine/jobs.py NEXT_DUE_MARK),
 # without the jobs a deactivated tenant holds (paused)
 NEXT_DUE_JOBS = TAKEABLE_JOBS + " AND kind IS NOT NULL AND paused = false"
-# The kind of job that runs although its municipality is deactivated: the erasure of personal data
-# whose retention period ran out (engine/jobs.py _free_to_take), and the takeable ones of that kind
-RUNS_WHILE_PAUSED = "retention"
-TAKEABLE_ERASURES = f"kind = '{RUNS_WHILE_PAUSED}' AND " + TAKEABLE_JOBS
+# The kinds of job that run although their municipality is deactivated (engine/jobs.py _free_to_take):
+# erasures of personal data whose time ran out - a closed case's retention period (retention), a
+# buffered message's time to live (message_ttl), a citizen's application draft (draft_expiry);
+# and the takeable ones of those kinds (migration 0037)
+ERASURE_KINDS = ("retention", "message_ttl", "draft_expiry")
+ERASURE_KINDS_SQL = "kind IN (" + ", ".join(f"'{kind}'" for kind in ERASURE_KINDS) + ")"
+TAKEABLE_ERASURES = ERASURE_KINDS_SQL + " AND " + TAKEABLE_JOBS
 
 jobs = Table(
     "jobs", metadata,

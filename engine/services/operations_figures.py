@@ -43,7 +43,7 @@ def snapshot(engine: Engine) -> OperationsFigures:
     now = engine.clock.now()
     c, w, j, i = t.cases, t.work_items, t.jobs, t.incidents
     active = select(tenants.c.id).where(tenants.c.active.is_(True)).scalar_subquery()
-    erasure = j.c.kind == t.RUNS_WHILE_PAUSED   # runs while its tenant is deactivated (engine/jobs.py)
+    erasure = j.c.kind.in_(t.ERASURE_KINDS)   # runs while its tenant is deactivated (engine/jobs.py)
     runnable = (j.c.suspended.is_(False), j.c.retries > 0, or_(j.c.tenant_id.in_(active), erasure))
     with engine.db.connect() as conn:
         cases = {(row[0], row[1], row[2]): row[3] for row in conn.execute(

@@ -167,7 +167,7 @@ def _mark_waiting_jobs(conn: Connection, tenant_id: str, *, paused: bool) -> Non
     acquisition. A job written for the tenant while it is deactivated stays unmarked; the
     acquisition still leaves it (its tenant is inactive)."""
     j = t.jobs
-    held = j.c.kind != t.RUNS_WHILE_PAUSED if paused else j.c.paused.is_(True)
+    held = j.c.kind.not_in(t.ERASURE_KINDS) if paused else j.c.paused.is_(True)
     with tenant_scope(tenant_id):
         conn.execute(update(j).where(j.c.tenant_id == tenant_id, held).values(paused=paused))
 
@@ -186,7 +186,7 @@ def waiting_jobs(engine: Engine, tenant_id: str) -> int:
     with all_tenants("a tenant's open jobs, read by the operator"), reading(engine.db) as conn:
         return int(conn.execute(select(func.count()).select_from(t.jobs).where(
             t.jobs.c.tenant_id == tenant_id, t.jobs.c.suspended.is_(False), t.jobs.c.retries > 0,
-            t.jobs.c.kind != t.RUNS_WHILE_PAUSED)).scalar_one())
+            t.jobs.c.kind.not_in(t.ERASURE_KINDS))).scalar_one())
 
 
 def set_logo(engine: Engine, tenant_id: str, content: bytes | None) -> Tenant:

@@ -38,9 +38,10 @@ def pg(pg_url):
 
 def _jobs(engine, tenant: str, count: int, age: timedelta, kind: str = "service", **extra) -> list[str]:
     now = engine.clock.now()
+    priority = extra.pop("priority", priorities.for_kind(kind))
     values = {"retries": 3, "suspended": False, **extra}
     rows = [dict(id=str(uuid.uuid4()), tenant_id=tenant, kind=kind, due_at=now - age - timedelta(seconds=i),
-                 attempts=0, payload={}, created_at=now, priority=priorities.for_kind(kind), **values)
+                 attempts=0, payload={}, created_at=now, priority=priority, **values)
             for i in range(count)]
     with all_tenants("test"), engine.db.begin() as conn:
         conn.execute(insert(t.jobs), rows)
@@ -175,7 +176,7 @@ def test_a_deactivated_citys_erasures_are_taken_without_walking_its_waiting_back
     from sqlalchemy import update
 
     _jobs(pg, "stadt-c", 1500, timedelta(hours=1))
-    _jobs(pg, "stadt-c", 1500, timedelta(hours=1), kind="message_ttl")   # the erasures' priority
+    _jobs(pg, "stadt-c", 1500, timedelta(hours=1), kind="timer", priority=priorities.HOUSEKEEPING)   # theirs
     erasures = _jobs(pg, "stadt-c", 3, timedelta(minutes=1), kind="retention")
     with pg.db.begin() as conn:
         conn.execute(update(tenants).where(tenants.c.id == "stadt-c").values(active=False))

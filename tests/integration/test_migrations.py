@@ -429,8 +429,8 @@ def test_db_upgrade_says_which_migrations_it_applies(tmp_path):
 
 def test_migration_0035_gives_each_waiting_buffered_message_its_ttl_job_and_its_downgrade(database_url):
     """Migration 0035: a message buffered before it and not delivered gets the expiry job a new one
-    gets (the id a delivery removes, due when it expires; paused for a deactivated tenant); a
-    delivered one gets none. The downgrade removes them."""
+    gets (the id a delivery removes, due when it expires; not paused for a deactivated tenant:
+    an erasure, migration 0037); a delivered one gets none. The downgrade removes them."""
     from datetime import datetime, timedelta, timezone
 
     from sqlalchemy import text
@@ -461,7 +461,7 @@ def test_migration_0035_gives_each_waiting_buffered_message_its_ttl_job_and_its_
                                      "WHERE kind = 'message_ttl' ORDER BY tenant_id")).all()
         due = at + timedelta(days=7)
         assert [(j.id, j.tenant_id, j.kind, bool(j.paused)) for j in jobs] == [
-            (ttl_job_id("m-a"), "stadt-a", "message_ttl", False), (ttl_job_id("m-z"), "stadt-z", "message_ttl", True)]
+            (ttl_job_id("m-a"), "stadt-a", "message_ttl", False), (ttl_job_id("m-z"), "stadt-z", "message_ttl", False)]
         with all_tenants("test"), db.connect() as conn:        # read as the engine reads them
             dues = conn.execute(select(t.jobs.c.due_at).where(t.jobs.c.kind == "message_ttl")).scalars().all()
         assert dues == [due, due]
@@ -476,4 +476,54 @@ def test_migration_0035_gives_each_waiting_buffered_message_its_ttl_job_and_its_
             conn.execute(text("DELETE FROM jobs WHERE tenant_id IN ('stadt-a', 'stadt-z')"))
             conn.execute(text("DELETE FROM messages WHERE tenant_id IN ('stadt-a', 'stadt-z')"))
             conn.execute(text("DELETE FROM tenants WHERE id IN ('stadt-a', 'stadt-z')"))
+        db.dispose()
+
+
+def test_migration_0037_erases_expired_messages_and_drafts_of_a_paused_tenant_too(database_url):
+    """Migration 0037: message_ttl and draft_expiry join retention in ix_jobs_tenant_erasure_due,
+    and such jobs a deactivation had marked paused are unmarked; the downgrade marks them again."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import text
+
+    from engine.tenancy import all_tenants
+
+    db = make_engine(database_url)
+    at = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
+
+    def index_sql() -> str:
+        with db.connect() as conn:
+            if db.dialect.name == "postgresql":
+                return str(conn.execute(text("SELECT indexdef FROM pg_indexes "
+                                             "WHERE indexname = 'ix_jobs_tenant_erasure_due'")).scalar_one())
+            return str(conn.execute(text("SELECT sql FROM sqlite_master "
+                                         "WHERE name = 'ix_jobs_tenant_erasure_due'")).scalar_one())
+
+    def paused() -> dict[str, bool]:
+        with all_tenants("test"), db.connect() as conn:
+            return {row.id: bool(row.paused) for row in conn.execute(text(
+                "SELECT id, paused FROM jobs WHERE tenant_id = 'stadt-z'"))}
+
+    try:
+        with _written_at(db, "0036"):
+            assert "message_ttl" not in index_sql()
+            with all_tenants("test"), db.begin() as conn:
+                conn.execute(text("INSERT INTO tenants (id, name, settings, connectors, active, created_at) "
+                                  "VALUES ('stadt-z', 'Z', '{}', '{}', false, :at)"), {"at": at})
+                for kind in ("message_ttl", "draft_expiry", "service"):
+                    conn.execute(text("INSERT INTO jobs (id, tenant_id, kind, due_at, retries, attempts, payload, "
+                                      "suspended, created_at, paused) VALUES (:id, 'stadt-z', :kind, :at, 3, 0, "
+                                      "'{}', false, :at, true)"), {"id": f"z-{kind}", "kind": kind, "at": at})
+        assert "message_ttl" in index_sql() and "draft_expiry" in index_sql()
+        assert paused() == {"z-message_ttl": False, "z-draft_expiry": False, "z-service": True}
+        _downgrade(db, "0036")
+        assert "message_ttl" not in index_sql()
+        assert paused() == {"z-message_ttl": True, "z-draft_expiry": True, "z-service": True}
+    finally:
+        from engine.persistence.migrate import upgrade
+
+        upgrade(db)
+        with all_tenants("test"), db.begin() as conn:
+            conn.execute(text("DELETE FROM jobs WHERE tenant_id = 'stadt-z'"))
+            conn.execute(text("DELETE FROM tenants WHERE id = 'stadt-z'"))
         db.dispose()

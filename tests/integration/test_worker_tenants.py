@@ -119,6 +119,29 @@ def test_a_deactivated_citys_erasures_still_run_when_their_retention_period_ends
     assert worker.next_due_in() is None
 
 
+def test_a_deactivated_citys_expired_messages_and_drafts_are_erased_too(engine, municipalities, clock) -> None:
+    """A buffered message nobody took and a citizen's application draft are personal data whose
+    time runs out as a case's retention period does: erased while the city is deactivated
+    (migration 0037), and not counted among its waiting jobs."""
+    from datetime import timedelta
+
+    from engine.services import application_drafts, messages
+
+    with tenant_scope("stadt-b"):
+        assert messages.correlate_message(engine, "zahlung_gebucht", "ZZ-1", {"betrag": 5}).status == "buffered"
+        application_drafts.save(engine, "erika", "usertask", {"name": "Erika"})
+    tenants_service.deactivate_tenant(engine, "stadt-b")
+    assert tenants_service.waiting_jobs(engine, "stadt-b") == 1                 # its service call only
+    worker = JobExecutor(engine, "shared")
+    worker.run_until_idle()
+    clock.advance(timedelta(days=31))
+    assert worker.run_until_idle() == 2
+    with all_tenants("test"), engine.db.connect() as conn:
+        assert conn.execute(select(t.messages.c.id).where(t.messages.c.tenant_id == "stadt-b")).all() == []
+        assert conn.execute(select(t.application_drafts)).all() == []
+    assert _waiting(engine) == {"stadt-b"}
+
+
 def test_a_handed_over_job_of_a_deactivated_city_waits_too(engine, municipalities) -> None:
     """A job this process's own command wrote is locked to its worker at once (the hand-over):
     once the city is deactivated, the worker unlocks it instead of running it, so a chain of

@@ -10,8 +10,8 @@ and stayed in ``messages`` with its payload for good. Buffering now writes a job
 ``message_ttl`` due when the message expires; it removes the message unless a case took it
 (engine/services/messages.py ``expire``), and a delivery removes the job. This revision writes
 that job for every message buffered before it and not delivered (due at its ``expires_at``; one
-that expired already is removed on the workers' next round; a deactivated municipality's wait
-with its other jobs). Each job's id is the one
+that expired already is removed on the workers' next round, also for a deactivated municipality:
+see migration 0037). Each job's id is the one
 ``messages.ttl_job_id`` computes, so a delivery finds it. The downgrade removes these jobs.
 """
 import uuid
@@ -44,10 +44,7 @@ def upgrade() -> None:
              "due_at": m.expires_at, "retries": _RETRIES, "attempts": 0, "payload": {"message": m.id},
              "suspended": False, "created_at": m.received_at, "priority": _HOUSEKEEPING} for m in waiting]
     if rows:
-        op.bulk_insert(jobs, rows)
-        # a deactivated municipality's jobs wait, erasures aside (migration 0033)
-        op.execute("UPDATE jobs SET paused = true WHERE kind = 'message_ttl' "
-                   "AND tenant_id IN (SELECT id FROM tenants WHERE active = false)")
+        op.bulk_insert(jobs, rows)     # not paused for a deactivated municipality: an erasure (migration 0037)
 
 
 def downgrade() -> None:
