@@ -152,6 +152,7 @@ business_key_sequences = Table(
 
 UNDATED = datetime(9999, 12, 31, tzinfo=timezone.utc)   # sort key of a work item without due date
 _OPEN: dict[str, Any] = {"postgresql_where": text("state = 'open'"), "sqlite_where": text("state = 'open'")}
+OPEN_FOLLOW_UP = "state = 'open' AND follow_up IS NOT NULL"
 
 work_items = Table(
     "work_items", metadata,
@@ -183,6 +184,9 @@ work_items = Table(
     Index("ix_work_items_open_assignee", "tenant_id", "assignee", "sort_due", "created_at", "id", **_OPEN),
     Index("ix_work_items_open_process", "tenant_id", "process_key", "sort_due", "created_at", "id", **_OPEN),
     Index("ix_work_items_open_business_key", "tenant_id", "business_key", **_OPEN),
+    # the open tasks on Wiedervorlage (few): the inbox's "without deferred" probe reads them (migration 0038)
+    Index("ix_work_items_open_follow_up", "tenant_id", "follow_up", postgresql_where=text(OPEN_FOLLOW_UP),
+          sqlite_where=text(OPEN_FOLLOW_UP)),
     # the list's priority order: highest first, none counts as 50 (engine/services/inbox_orders.py;
     # migrations 0022, 0023: the tenant first, as every inbox statement names it)
     Index("ix_work_items_open_priority", "tenant_id", text("(-COALESCE(priority, 50))"), "sort_due", "created_at", "id",

@@ -25,14 +25,15 @@ def claim_next(engine: Engine, user: str, groups: list[str], *, process_key: str
                order: str = "due") -> TaskView | None:
     """Claim the first free task of ``groups`` in ``order`` for ``user``; None when there is none.
     Each round reads the first free tasks of the list (a task claimed meanwhile is no longer among
-    them) and claims the first that is still free."""
+    them) and claims the first that is still free. A task whose follow-up day (Wiedervorlage) lies
+    ahead is never the next one."""
     if not groups:
         return None
     refused: set[str] = set()
     for _round in range(MAX_ROUNDS):
         page = task_pages.task_page(engine, groups=groups, viewer=user, process_key=process_key, search=search,
                                     due_from=due_from, due_until=due_until, limit=CANDIDATES, order=order,
-                                    unassigned=True)
+                                    unassigned=True, hide_deferred=True)   # on Wiedervorlage: not next
         candidates = [item for item in page.items if item["id"] not in refused]
         if not candidates:
             return None

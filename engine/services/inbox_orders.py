@@ -29,7 +29,7 @@ from sqlalchemy import (BindParameter, ColumnElement, Integer, Select, bindparam
 
 from engine.persistence import tables as t
 from engine.services.inbox_query import (Filters, closed_visibility, first_rows, item_conditions, needs_items,
-                                         not_excluded, queue_conditions)
+                                         not_deferred, not_excluded, queue_conditions)
 
 ORDERS = ("due", "priority", "age")
 DEFAULT_PRIORITY = 50          # a task without priority counts as Camunda's default
@@ -96,7 +96,8 @@ def _by_queue(f: Filters, order: str, after: bool) -> Select[Any]:
     branches: list[Select[Any]] = []
     for i in range(f.groups):
         branch = select(*[c.label(n) for c, n in zip(queue_key, names)]).where(
-            _Q.c.group_name == bindparam(f"group_{i}"), *queue_conditions(f), *not_excluded(f, _Q.c.work_item_id))
+            _Q.c.group_name == bindparam(f"group_{i}"), *queue_conditions(f), *not_excluded(f, _Q.c.work_item_id),
+            *not_deferred(f, _Q.c.work_item_id))
         if needs_items(f):
             branch = branch.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f))
         if after:

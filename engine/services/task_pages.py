@@ -39,12 +39,13 @@ def task_page(engine: Engine, *, groups: list[str] | None = None, user: str | No
               field: tuple[str, str] | None = None, due_from: datetime | None = None,
               due_until: datetime | None = None, cursor: str | None = None, limit: int = 100,
               state: str = "open", order: str = "due", viewer: str | None = None,
-              unassigned: bool = False) -> TaskPage:
+              unassigned: bool = False, hide_deferred: bool = False) -> TaskPage:
     """``search``: free text contained in the business key or a case field (no index: for small
     lists); ``business_key`` and ``field`` (name, value): exact, indexed, fast at any size.
     ``order``: "due" (the inbox key), "priority" or "age" (engine/services/inbox_orders.py);
     ``viewer``: leave out the tasks the four-eyes principle excludes this person from;
-    ``unassigned``: only the tasks nobody holds."""
+    ``unassigned``: only the tasks nobody holds; ``hide_deferred``: not the tasks whose follow-up
+    day (Wiedervorlage) has not begun (read beside the range of each group, as the due filter is)."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"page size {limit}", user_message=f"limit muss zwischen 1 und {MAX_PAGE} liegen.")
     if order not in inbox_orders.ORDERS:
@@ -55,12 +56,12 @@ def task_page(engine: Engine, *, groups: list[str] | None = None, user: str | No
         groups=len(wanted), user=bool(user), case_id=bool(case_id), process_key=bool(process_key),
         assignee=bool(assignee), search=bool(search), business_key=bool(business_key), field=field is not None,
         due_from=due_from is not None, due_until=due_until is not None, open_only=state == "open",
-        viewer=viewer is not None, unassigned=unassigned)
+        viewer=viewer is not None, unassigned=unassigned, not_deferred=hide_deferred)
     params = inbox_query.params_for(
         wanted, state=state, limit=limit + 1, user=user, case_id=case_id, process_key=process_key,
         assignee=assignee, search=search, business_key=business_key,
         field_name=field[0] if field else None, field_value=field[1] if field else None,
-        due_from=due_from, due_until=due_until, viewer=viewer)
+        due_from=due_from, due_until=due_until, viewer=viewer, now=engine.clock.now())
     if order != "due":
         return _ordered_page(engine, filters, params, order, cursor, limit)
     if cursor:

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from engine.domain.errors import Conflict, InvalidInput
-from engine.services import cases, queries
+from engine.services import cases, queries, task_pages
 from engine.services.deploy import deploy, read_paths
 from engine.services.follow_ups import set_follow_up
 from tests.conftest import MODELS
@@ -53,3 +53,38 @@ def test_a_day_in_the_past_or_far_ahead_is_refused(engine, task, clock, days):
     with pytest.raises(InvalidInput):
         set_follow_up(engine, task["id"], date.fromordinal(clock.now().date().toordinal() + days), "sb1")
     assert queries.get_task(engine, task["id"])["follow_up"] is None
+
+
+def _all_pages(engine, **filters) -> list[str]:
+    seen, cursor = [], None
+    while True:
+        page = task_pages.task_page(engine, limit=2, cursor=cursor, **filters)
+        seen.extend(item["id"] for item in page.items)
+        if not page.next_cursor:
+            return seen
+        cursor = page.next_cursor
+
+
+@pytest.mark.parametrize("order", ["due", "priority", "age"])
+def test_the_list_can_leave_out_tasks_on_follow_up_until_their_day(engine, clock, order):
+    from engine.services.claim_next import claim_next
+
+    deploy(engine, read_paths([str(MODELS / "entwurf")]), actor="po")
+    ids = []
+    for _ in range(7):
+        clock.advance(timedelta(minutes=1))
+        [item] = queries.list_tasks(engine, case_id=cases.start_case(engine, "entwurf", {}, internal=True))
+        ids.append(item["id"])
+    deferred = ids[0:5:2]                                          # the 1st, 3rd and 5th
+    for task_id in deferred:
+        set_follow_up(engine, task_id, clock.now().date() + timedelta(days=3), "sb1")
+    mine = {"groups": ["sachbearbeitung"], "user": "sb1", "viewer": "sb1", "order": order}
+    assert sorted(_all_pages(engine, **mine)) == sorted(ids)
+    shown = _all_pages(engine, hide_deferred=True, **mine)
+    assert len(shown) == len(set(shown)) and sorted(shown) == sorted(set(ids) - set(deferred))
+    page = task_pages.task_page(engine, limit=50, hide_deferred=True, **mine)
+    assert page.total == 4
+    taken = claim_next(engine, "sb2", ["sachbearbeitung"], order="age")
+    assert taken is not None and taken["id"] == ids[1]             # the oldest not on follow-up
+    clock.advance(timedelta(days=3))                               # their day has begun (Berlin)
+    assert sorted(_all_pages(engine, hide_deferred=True, **mine)) == sorted(ids)

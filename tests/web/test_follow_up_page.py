@@ -71,3 +71,22 @@ def test_the_api_sets_a_follow_up(client, web_engine, clock):
     assert client.put(url, headers=sb1, json={"date": "3. Advent"}).status_code == 400
     assert client.put(url, headers=sb1, json={"date": 3}).status_code == 400
     assert client.put(url, headers=sb1, json={"date": None}).json["follow_up"] is None
+
+
+def test_the_inbox_leaves_out_tasks_on_follow_up_when_asked(client, web_engine, clock):
+    from engine.services.follow_ups import set_follow_up
+
+    deferred = _task(web_engine)
+    [current] = queries.list_tasks(web_engine, case_id=cases.start_case(web_engine, "entwurf", {}, internal=True,
+                                                                         business_key="WV-2"))
+    set_follow_up(web_engine, deferred["id"], clock.now().date() + timedelta(days=2), "sb1")
+    login_as(client, "sb1")
+    everything = client.get("/inbox/").get_data(as_text=True)
+    assert deferred["id"] in everything and current["id"] in everything and 'id="f-wiedervorlage"' in everything
+    page = client.get("/inbox/?wiedervorlage=ausblenden").get_data(as_text=True)
+    assert deferred["id"] not in page and current["id"] in page
+    assert 'value="ausblenden" selected' in page                            # the list keeps the choice
+    bearer = {"Authorization": f"Bearer {identity.create_api_token(web_engine, 'sb1', 'test')[1]}"}
+    listed = client.get("/api/v1/tasks?hide_deferred=true", headers=bearer).json
+    assert [t["id"] for t in listed] == [current["id"]]
+    assert client.get("/api/v1/tasks?hide_deferred=ja", headers=bearer).status_code == 400

@@ -158,7 +158,10 @@ def list_tasks() -> Any:
     except ValueError:
         return problem(400, _("limit muss eine ganze Zahl zwischen 1 und %(max)s sein.", max=task_pages.MAX_PAGE))
     filters = {name: request.args.get(name) or None
-               for name in ("case_id", "process_key", "q", "business_key", "field")}
+               for name in ("case_id", "process_key", "q", "business_key", "field", "hide_deferred")}
+    if filters["hide_deferred"] not in (None, "true", "false"):
+        return problem(400, _("hide_deferred erwartet true oder false."))
+    hide_deferred = filters["hide_deferred"] == "true"
     field = None
     if filters["field"]:       # name:value, an exact match on a searchable case field (indexed)
         name, sep, value = filters["field"].partition(":")
@@ -170,7 +173,7 @@ def list_tasks() -> Any:
                                 process_key=filters["process_key"], search=filters["q"],
                                 business_key=filters["business_key"], field=field,
                                 cursor=request.args.get("cursor") or None, limit=limit,
-                                order=request.args.get("sort") or "due")
+                                order=request.args.get("sort") or "due", hide_deferred=hide_deferred)
     response = jsonify(task_summaries.add_summaries(engine(), page.items))
     response.headers["X-Total-Count"] = str(page.total)
     if page.total_capped:   # counting stopped: at least this many

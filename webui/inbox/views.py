@@ -28,6 +28,7 @@ ORDERS = {"faelligkeit": "due", "prioritaet": "priority", "alter": "age"}
 ORDER_LABELS = {"faelligkeit": "Fälligkeit (zuerst fällig)", "prioritaet": "Priorität (höchste zuerst)",
                 "alter": "Alter (älteste zuerst)"}
 DUE_FILTERS = {"overdue": "überfällig", "today": "heute fällig", "week": "in den nächsten 7 Tagen fällig"}
+DEFERRED_FILTERS = {"ausblenden": "ohne zurückgestellte (Wiedervorlage noch nicht erreicht)"}
 
 
 @bp.before_request
@@ -47,6 +48,7 @@ def index() -> Any:
     user = _user()
     view = request.args.get("ansicht", "gruppen")
     process, due, search = request.args.get("prozess") or None, request.args.get("faellig"), request.args.get("q")
+    deferred = request.args.get("wiedervorlage") if request.args.get("wiedervorlage") in DEFERRED_FILTERS else None
     sort = request.args.get("sortierung") or ""
     order = sort if sort in ORDERS else "faelligkeit"
     due_from, due_until = _due_bounds(due)
@@ -56,26 +58,30 @@ def index() -> Any:
     try:
         page = task_pages.task_page(engine(), process_key=process, search=search or None, due_from=due_from,
                                     due_until=due_until, cursor=request.args.get("cursor") or None,
-                                    limit=PAGE_SIZE, order=ORDERS[order], **mine)
+                                    limit=PAGE_SIZE, order=ORDERS[order], hide_deferred=deferred == "ausblenden",
+                                    **mine)
     except InvalidInput as exc:          # a stale or edited cursor: start on the first page
         flash(exc.user_message, "warning")
-        return redirect(url_for("inbox.index", **_filters(view, process, due, search, order)))
+        return redirect(url_for("inbox.index", **_filters(view, process, due, search, order, deferred)))
     start = request.args.get("ab", type=int) or 1 if request.args.get("cursor") else 1
     services = casework.latest_services(engine())
-    filters = _filters(view, process, due, search, order)
+    filters = _filters(view, process, due, search, order, deferred)
     return render_template("inbox/index.html", tasks=task_summaries.add_summaries(engine(), page.items),
                            drafted=task_drafts.with_drafts(engine(), [t["id"] for t in page.items]),
                            total=page.total, total_capped=page.total_capped, next_cursor=page.next_cursor,
                            paged=bool(request.args.get("cursor")), filters=filters, view=view, services=services,
                            names={s.key: s.name for s in services}, process=process, due=due, search=search or "",
                            due_filters=DUE_FILTERS, order=order, orders=ORDER_LABELS, start=max(start, 1),
+                           deferred=deferred, deferred_filters=DEFERRED_FILTERS,
                            now=engine().clock.now().isoformat())
 
 
-def _filters(view: str, process: str | None, due: str | None, search: str | None, order: str) -> dict[str, Any]:
+def _filters(view: str, process: str | None, due: str | None, search: str | None, order: str,
+             deferred: str | None = None) -> dict[str, Any]:
     """The list's settings that every link of the list keeps (the default order is left out)."""
     return {k: v for k, v in (("ansicht", view), ("prozess", process), ("faellig", due), ("q", search),
-                              ("sortierung", None if order == "faelligkeit" else order)) if v}
+                              ("sortierung", None if order == "faelligkeit" else order),
+                              ("wiedervorlage", deferred)) if v}
 
 
 def _due_bounds(due: str | None) -> tuple[datetime | None, datetime | None]:
