@@ -527,16 +527,23 @@ class JobExecutor:
     def _listener_call(self, job: Any) -> None:
         """A listener mapped to a connector operation: call it (the same idempotency key for every
         retry of this job); the answer is not written into the case, which did not wait for it."""
-        payload = job.payload
-        connector, operation, request = self._request(job, f"{job.case_id}:listener:{job.id}")
+        error = self._call_unanswered(job, f"{job.case_id}:listener:{job.id}")
+        if error is not None:
+            raise JobFailed(f"{job.element_id}: the {job.payload.get('event')} listener's operation answered with "
+                            f"business error {error}, which a listener cannot throw here", retryable=False)
+        self._drop(job)
+
+    def _call_unanswered(self, job: Any, idempotency_key: str) -> str | None:
+        """Call the job's connector operation for its effect only (nothing is written into a case);
+        a technical failure is retried. Returns the business error it answered with, or None."""
+        connector, operation, request = self._request(job, idempotency_key)
         try:
             result = connector.call(operation, request)
         except ConnectorError as exc:
-            raise JobFailed(f"{payload['operation']}: {exc}") from exc
+            raise JobFailed(f"{request.operation}: {exc}") from exc
         if isinstance(result, ServiceResult) and result.bpmn_error:
-            raise JobFailed(f"{job.element_id}: the {payload.get('event')} listener's operation answered with business "
-                            f"error {result.bpmn_error}, which a listener cannot throw here", retryable=False)
-        self._drop(job)
+            return f"{result.bpmn_error}" + (f" ({result.error_message})" if result.error_message else "")
+        return None
 
     def _service(self, job: Any) -> None:
         prepared = self._prepare(job)
@@ -562,13 +569,9 @@ class JobExecutor:
     def _notification(self, job: Any) -> None:
         """A mail to a person (engine/services/notifications.py): sent, then the job is done; the
         case does not wait for it. Every retry sends the same idempotency key (the Message-ID)."""
-        connector, operation, request = self._request(job, f"notification:{job.id}")
-        try:
-            result = connector.call(operation, request)
-        except ConnectorError as exc:
-            raise JobFailed(f"{request.operation}: {exc}") from exc
-        if isinstance(result, ServiceResult) and result.bpmn_error:
-            raise JobFailed(f"{request.operation}: {result.error_message or result.bpmn_error}", retryable=False)
+        error = self._call_unanswered(job, f"notification:{job.id}")
+        if error is not None:
+            raise JobFailed(f"{job.payload.get('operation')}: refused, {error}", retryable=False)
         self._drop(job)
 
     def _complete_ignoring(self, job: Any, prepared: Prepared, message: str, variable: str | None) -> None:
