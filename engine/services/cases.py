@@ -98,11 +98,11 @@ _SELECT_WORK_ITEM_WITH_CASE = FastStatement(
 MayComplete = Callable[[Any, "str | None"], bool]
 
 
-def _work_item(engine: Engine, task_id: str, conn: Any = None) -> Any:
+def work_item(engine: Engine, task_id: str, conn: Any = None) -> Any:
     """The work item joined with its case's definition id."""
     if conn is None:
         with engine.db.begin() as own:
-            return _work_item(engine, task_id, own)
+            return work_item(engine, task_id, own)
     rows = _SELECT_WORK_ITEM.all(conn, {"id": task_id})   # with result processing: bound_definitions is JSON
     row = rows[0] if rows else None
     if row is None:
@@ -111,7 +111,7 @@ def _work_item(engine: Engine, task_id: str, conn: Any = None) -> Any:
 
 
 def task_form(engine: Engine, task_id: str, item: Any = None) -> Any:
-    item = item or _work_item(engine, task_id)
+    item = item or work_item(engine, task_id)
     parsed = engine.definitions.for_case(item.definition_id, None, item.variant_id, item.bound_definitions)
     return parsed.models.get(item.process_key, parsed.model).element(item.element_id).form
 
@@ -185,7 +185,7 @@ def complete_task(engine: Engine, task_id: str, data: dict[str, Any] | None = No
     try:
         run_case_command(engine, locate, actor, "task_completed", mutate)
     except InvalidState:
-        if _work_item(engine, task_id).state != "open":  # lost the race against another clerk
+        if work_item(engine, task_id).state != "open":  # lost the race against another clerk
             raise Conflict(f"task {task_id} was completed by someone else",
                            user_message="Die Aufgabe wurde bereits von jemand anderem erledigt.") from None
         raise
@@ -221,7 +221,7 @@ def claim(engine: Engine, task_id: str, user: str) -> None:
 
 
 def unclaim(engine: Engine, task_id: str, user: str, *, force: bool = False) -> None:
-    item = _work_item(engine, task_id)
+    item = work_item(engine, task_id)
     if item.assignee != user and not force:
         raise PermissionDenied(f"task {task_id} is not claimed by {user}",
                                user_message="Sie können nur eigene Aufgaben zurückgeben.")
@@ -236,7 +236,7 @@ def delegate(engine: Engine, task_id: str, to_user: str, actor: str, *, link: st
 
 def _assign(engine: Engine, task_id: str, assignee: str | None, actor: str, *, expect_free: bool, action: str,
             link: str | None = None) -> None:
-    item = _work_item(engine, task_id)
+    item = work_item(engine, task_id)
     parsed = engine.definitions.for_case(item.definition_id, None, item.variant_id, item.bound_definitions)
     if engine.runner.listens(parsed, item.process_key, item.element_id, "assignment"):
         _assign_with_listeners(engine, task_id, assignee, actor, expect_free=expect_free, action=action, link=link)
@@ -248,7 +248,7 @@ def _assign(engine: Engine, task_id: str, assignee: str | None, actor: str, *, e
             cond.append((t.work_items.c.assignee.is_(None)) | (t.work_items.c.assignee == assignee))
         result = uow.conn.execute(update(t.work_items).where(*cond).values(assignee=assignee))
         if result.rowcount != 1:
-            item = _work_item(engine, task_id)
+            item = work_item(engine, task_id)
             if item.state != "open":
                 raise Conflict(f"task {task_id} is {item.state}", user_message="Die Aufgabe ist nicht mehr offen.")
             raise Conflict(f"task {task_id} is claimed by {item.assignee}",
@@ -265,7 +265,7 @@ def _assign_with_listeners(engine: Engine, task_id: str, assignee: str | None, a
     """The task has assignment listeners (Camunda task listener event "assignment"): the new
     assignee and the listeners' effects are one case command."""
     def locate(conn: Any) -> str:
-        return str(_work_item(engine, task_id, conn).case_id)
+        return str(work_item(engine, task_id, conn).case_id)
 
     def mutate(cmd: Command) -> None:
         _refuse_excluded(cmd.uow.conn, task_id, assignee, actor)
@@ -273,7 +273,7 @@ def _assign_with_listeners(engine: Engine, task_id: str, assignee: str | None, a
         if expect_free:
             cond.append((t.work_items.c.assignee.is_(None)) | (t.work_items.c.assignee == assignee))
         if cmd.uow.conn.execute(update(t.work_items).where(*cond).values(assignee=assignee)).rowcount != 1:
-            current = _work_item(engine, task_id, cmd.uow.conn)
+            current = work_item(engine, task_id, cmd.uow.conn)
             raise Conflict(f"task {task_id} is {current.state}, assigned to {current.assignee}",
                            user_message="Die Aufgabe wurde bereits von jemand anderem übernommen.")
         cmd.engine.runner.assigned(cmd.wf, task_id, assignee)

@@ -48,7 +48,7 @@ def set_follow_up(engine: Engine, task_id: str, day: date | None, actor: str) ->
         changed = uow.conn.execute(update(w).where(w.c.id == task_id, w.c.state == "open",
                                                    or_(w.c.assignee.is_(None), w.c.assignee == actor))
                                    .values(follow_up=when))
-        item = cases._work_item(engine, task_id, uow.conn)
+        item = cases.work_item(engine, task_id, uow.conn)
         if changed.rowcount != 1:
             if item.state != "open":
                 raise Conflict(f"task {task_id} is {item.state}", user_message="Die Aufgabe ist nicht mehr offen.")

@@ -72,7 +72,7 @@ def save(engine: Engine, task_id: str, fields: Mapping[str, Any], actor: str) ->
     is claimed for ``actor`` first. Who may work on the task is the caller's check, as for
     completing it."""
     kept = checked(fields)
-    item = cases._work_item(engine, task_id)
+    item = cases.work_item(engine, task_id)
     if item.state == "open" and item.assignee is None:
         cases.claim(engine, task_id, actor)        # refused for a person the four-eyes principle excludes
     now = engine.clock.now()
@@ -83,7 +83,7 @@ def save(engine: Engine, task_id: str, fields: Mapping[str, Any], actor: str) ->
         held = uow.conn.execute(update(w).where(w.c.id == task_id, w.c.state == "open", w.c.assignee == actor)
                                 .values(assignee=actor))
         if held.rowcount != 1:
-            current = cases._work_item(engine, task_id, uow.conn)
+            current = cases.work_item(engine, task_id, uow.conn)
             if current.state != "open":
                 raise Conflict(f"task {task_id} is {current.state}: draft not saved",
                                user_message="Die Aufgabe ist nicht mehr offen. Ihr Zwischenstand wurde nicht "
