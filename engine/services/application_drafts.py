@@ -20,9 +20,9 @@ from typing import Any, Mapping
 from sqlalchemy import delete, insert, select
 
 from engine.bootstrap import Engine
-from engine.domain import priorities
 from engine.domain.errors import InvalidInput
 from engine.persistence import tables as t
+from engine.services.job_rows import job_row
 from engine.persistence.db import unit_of_work
 from engine.services.task_drafts import checked
 from engine.tenancy import current_tenant
@@ -63,10 +63,8 @@ def save(engine: Engine, owner: str, process_key: str, fields: Mapping[str, Any]
         conn.execute(insert(d).values(owner=owner, process_key=process_key, fields=kept, saved_at=now,
                                       expires_at=expires))
         conn.execute(delete(j).where(j.c.id == job_id))
-        conn.execute(insert(j).values(
-            id=job_id, case_id=None, kind=KIND, task_id=None, element_id=None, due_at=expires,
-            retries=engine.settings.default_retries, attempts=0, suspended=False, created_at=now,
-            payload={"owner": owner, "process_key": process_key}, priority=priorities.for_kind(KIND)))
+        conn.execute(insert(j).values(job_row(engine, KIND, expires, {"owner": owner, "process_key": process_key},
+                                              job_id=job_id, created_at=now)))
         uow.commit()
     return ApplicationDraft(process_key, kept, now, expires)
 

@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, insert, select, update
 from engine.bootstrap import Engine
 from engine.domain.errors import AmtsflowError, FormValidationError, InvalidState, NotFound
 from engine.persistence import tables as t
+from engine.services.job_rows import job_row
 from engine.persistence.db import unit_of_work
 from engine.persistence.ops_tables import migration_batch_cases, migration_batches
 from engine.runtime.migration import MigrationIssue, check_and_migrate
@@ -222,10 +223,7 @@ def start_batch(engine: Engine, plan: MigrationPlan, *, actor: str, comment: str
             created_at=now, status="running", total=len(ids), migrated=0, refused=0))
         uow.conn.execute(insert(migration_batch_cases), [
             dict(batch_id=batch_id, case_id=case_id, position=n, status="pending") for n, case_id in enumerate(ids)])
-        uow.conn.execute(insert(t.jobs).values(
-            id=str(uuid.uuid4()), case_id=None, kind="migration", task_id=None, element_id=None, due_at=now,
-            retries=engine.settings.default_retries, attempts=0, suspended=False, created_at=now,
-            payload={"batch": batch_id}))
+        uow.conn.execute(insert(t.jobs).values(job_row(engine, "migration", now, {"batch": batch_id}, created_at=now)))
         uow.commit()
     return batch_id
 

@@ -12,9 +12,9 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.bootstrap import Engine
-from engine.domain import priorities
 from engine.domain.errors import InvalidState, NoCorrelation
 from engine.persistence import tables as t
+from engine.services.job_rows import job_row
 from engine.persistence.db import unit_of_work
 from engine.services import inbound
 from engine.services.correlation import NAMED_CASES, Address, matches, refuse_ambiguous
@@ -179,10 +179,9 @@ def _not_waiting(engine: Engine, address: Address, payload: dict[str, Any], reco
     with unit_of_work(engine.db) as uow:
         uow.conn.execute(insert(t.messages).values(expires_at=expires, **record))
         # its time to live is a job (ARCHITECTURE: message TTLs are jobs): removed undelivered then
-        uow.conn.execute(insert(t.jobs).values(
-            id=ttl_job_id(record["id"]), case_id=None, kind=TTL_KIND, task_id=None, element_id=None, due_at=expires,
-            retries=engine.settings.default_retries, attempts=0, suspended=False, created_at=record["received_at"],
-            payload={"message": record["id"]}, priority=priorities.for_kind(TTL_KIND)))
+        uow.conn.execute(insert(t.jobs).values(job_row(engine, TTL_KIND, expires, {"message": record["id"]},
+                                                       job_id=ttl_job_id(record["id"]),
+                                                       created_at=record["received_at"])))
         uow.commit()
     return MessageOutcome("buffered")
 

@@ -13,15 +13,14 @@ to oneself, or when the installation has no ``mail`` connector.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy import insert, select
 
 from engine.bootstrap import Engine
-from engine.domain import priorities
 from engine.persistence import identity_tables as it
 from engine.persistence import tables as t
+from engine.services.job_rows import job_row
 from engine.tenancy import current_tenant
 from engine.tenant_connectors import TenantConnectorMissing
 
@@ -46,13 +45,9 @@ def hand_over(engine: Engine, conn: Any, item: Any, to_user: str, actor: str, li
     now = engine.clock.now()
     variables = {"empfaenger_name": receiver.display_name, "von": sender, "aufgabe": task.name,
                  "aktenzeichen": task.business_key or task.case_id, "link": link or ""}
-    conn.execute(insert(t.jobs).values(
-        id=str(uuid.uuid4()), case_id=task.case_id, kind=KIND, task_id=None, element_id=None, due_at=now,
-        retries=engine.settings.default_retries, attempts=0, suspended=False, created_at=now,
-        payload={"operation": "mail.send", "params": {"template": TEMPLATE, "to": receiver.email,
-                                                     "variables": variables},
-                 "business_key": task.business_key},
-        priority=priorities.for_kind(KIND)))
+    payload = {"operation": "mail.send", "params": {"template": TEMPLATE, "to": receiver.email, "variables": variables},
+               "business_key": task.business_key}
+    conn.execute(insert(t.jobs).values(job_row(engine, KIND, now, payload, case_id=task.case_id, created_at=now)))
     return True
 
 

@@ -4,7 +4,6 @@ version is deployed; each firing starts a case and schedules the next one."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -14,6 +13,7 @@ from sqlalchemy.engine import Connection
 from engine.bootstrap import Engine
 from engine.domain.errors import ExpressionError
 from engine.persistence import tables as t
+from engine.services.job_rows import job_row
 from engine.persistence.db import unit_of_work
 from engine.runtime import cron, cycle_end
 from engine.runtime.timers import first_firing
@@ -41,12 +41,11 @@ def schedule(engine: Engine, conn: Connection, key: str, definition_id: str, tim
         except (ExpressionError, ValueError, TypeError) as exc:
             problems.append(f"{key}: start timer {expression!r}: {exc}")
             continue
-        conn.execute(t.jobs.insert(), dict(
-            id=str(uuid.uuid4()), case_id=None, kind="start_timer", task_id=None, element_id=key, due_at=due,
-            retries=engine.settings.default_retries, attempts=0, suspended=False, created_at=now,
-            payload={"definition_id": definition_id, "process_key": key, "remaining": remaining,
-                     "interval": interval, "due": due.isoformat(), **({"end": end.isoformat()} if end else {}),
-                     **({"cron": value} if cron.is_cron(value) else {})}))
+        conn.execute(t.jobs.insert(), job_row(
+            engine, "start_timer", due,
+            {"definition_id": definition_id, "process_key": key, "remaining": remaining,
+             "interval": interval, "due": due.isoformat(), **({"end": end.isoformat()} if end else {}),
+             **({"cron": value} if cron.is_cron(value) else {})}, element_id=key, created_at=now))
     return problems
 
 
