@@ -1,14 +1,16 @@
 """Inbox benchmark (issue 13): the clerk's task list at 100,000 and 1,000,000 open tasks.
 
     python bench/inbox.py [--postgres URL] [--sizes 100000,1000000] [--sqlite-size 100000] [--runs 40]
-                          [--tenants 100] [--plans] [--reuse] [--database NAME]
+                          [--tenants 100] [--follow-ups 0.1] [--plans] [--reuse] [--database NAME]
 
 How the data is made: the tables are the engine's own, created by its migrations (every index
 included); one process (inbox.bpmn of tests/models) is deployed through the engine, then open
 tasks are written in bulk in the shape the engine's projections write them: one case row per
 task (status waiting, a small state), its work item (due dates over +-30 days, 20 % without),
 one or two of 50 candidate groups (work_item_groups and work_item_queue), the searchable case
-field "name" and a business key; 5 process keys; 200 tasks assigned to sb1. With ``--tenants N``
+field "name" and a business key; 5 process keys; 200 tasks assigned to sb1; a share of the tasks
+on follow-up (``--follow-ups``, 0.1: a Wiedervorlage day within +-30 days, about half of them
+still deferred, which "a group's page, no follow-ups" leaves out). With ``--tenants N``
 the tasks are spread at random over N tenants (``default`` and gemeinde001 ...; the same 50 group
 names in each), and every query runs as a clerk of one of them (gemeinde050 with 100 tenants) in
 its tenant scope, as a web request would (issue 17: every statement carries the tenant). PostgreSQL is
@@ -61,6 +63,7 @@ GROUPS = [f"gruppe{g:02d}" for g in range(50)]
 PROCESSES = [f"leistung{p}" for p in range(5)]
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
 PAGE = 50
+FOLLOW_UPS = 0.1   # --follow-ups: the share of open tasks on follow-up
 
 
 def tenant_ids(count: int) -> list[str]:
@@ -70,6 +73,7 @@ def tenant_ids(count: int) -> list[str]:
 def _rows(n: int, definition_id: str, tenants: list[str]) -> Iterator[dict[str, Any]]:
     rng = random.Random(42)
     spread = random.Random(7)   # its own stream: the other values do not depend on the tenant count
+    deferring = random.Random(11)   # its own stream too: FOLLOW_UPS does not change the other values
     for i in range(n):
         case_id, task_id = str(uuid.UUID(int=rng.getrandbits(128))), str(uuid.UUID(int=rng.getrandbits(128)))
         groups = [GROUPS[i % 50]] + ([GROUPS[(i * 7 + 3) % 50]] if i % 10 == 0 else [])
@@ -79,7 +83,16 @@ def _rows(n: int, definition_id: str, tenants: list[str]) -> Iterator[dict[str, 
                "created": created, "key": f"AZ-{i:07d}", "process": PROCESSES[i % 5], "name": f"Person {i}",
                "assignee": "sb1" if i % (n // 200) == 0 else None, "definition_id": definition_id,
                "priority": None if i % 10 < 7 else (10, 30, 60, 90)[i % 4],
-               "tenant": tenants[spread.randrange(len(tenants))] if len(tenants) > 1 else tenants[0]}
+               "tenant": tenants[spread.randrange(len(tenants))] if len(tenants) > 1 else tenants[0],
+               "follow_up": _follow_up(deferring)}
+
+
+def _follow_up(rng: random.Random) -> datetime | None:
+    """A share FOLLOW_UPS of the tasks is on follow-up (Wiedervorlage), its day midnight within
+    +-30 days of NOW: about half of them still deferred, the rest due again."""
+    if rng.random() >= FOLLOW_UPS:
+        return None
+    return NOW.replace(hour=0) + timedelta(days=rng.randint(-30, 30))
 
 
 def _tables(r: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -91,7 +104,7 @@ def _tables(r: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
                        started_by="erika", started_at=r["created"], updated_at=r["created"], ended_at=None)],
         "work_items": [dict(id=r["task_id"], case_id=r["case_id"], process_key=r["process"], element_id="pruefen",
                             name="Antrag prüfen", state="open", candidate_groups=r["groups"], candidate_users=[],
-                            assignee=r["assignee"], due=r["due"], follow_up=None, priority=r["priority"],
+                            assignee=r["assignee"], due=r["due"], follow_up=r["follow_up"], priority=r["priority"],
                             created_at=r["created"], ended_at=None, completed_by=None, business_key=r["key"],
                             sort_due=sort_due)],
         "work_item_groups": [dict(work_item_id=r["task_id"], group_name=g) for g in r["groups"]],
@@ -208,16 +221,20 @@ def verdict(lines: list[str], sorts_matter: bool = True) -> str:
     return found + ("" if not sorts or not sorts_matter else ", SORTS: " + "; ".join(sorts))
 
 
-def _loaded(engine: Engine) -> int:
+def _loaded(engine: Engine) -> tuple[int, int]:
+    """Open tasks and those on follow-up in the database."""
     with all_tenants("bench: is the database loaded?"), engine.db.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(t.work_items)).scalar_one())
+        return (int(conn.execute(select(func.count()).select_from(t.work_items)).scalar_one()),
+                int(conn.execute(select(func.count()).select_from(t.work_items)
+                                 .where(t.work_items.c.follow_up.is_not(None))).scalar_one()))
 
 
 def run(label: str, url: str, n: int, runs: int, tenant_count: int = 1, reuse: bool = False) -> None:
     engine = bootstrap(Settings(database_url=url, case_cache_size=0))
     tenants = tenant_ids(tenant_count)
     clerk = tenants[len(tenants) // 2] if len(tenants) > 1 else DEFAULT_TENANT
-    loaded = reuse and _loaded_or_zero(engine) == n
+    deferred = sum(1 for r in _rows(n, "", tenants) if r["follow_up"] is not None)
+    loaded = reuse and _loaded_or_zero(engine) == (n, deferred)
     upgrade(engine.db)
     if loaded:
         print(f"\n{label}: {n:,} open tasks over {len(GROUPS)} groups and {len(tenants)} tenant(s), "
@@ -237,6 +254,7 @@ def run(label: str, url: str, n: int, runs: int, tenant_count: int = 1, reuse: b
             conn.exec_driver_sql("VACUUM (ANALYZE)")
     # the clerk's own tasks: the keys and names the searches look for
     mine = [r["key"] for r in _rows(n, "", tenants) if r["tenant"] == clerk]
+    print(f"  {deferred:,} of them on follow-up (--follow-ups {FOLLOW_UPS:g}), about half of those still deferred")
     print(f"  measured as a clerk of tenant {clerk!r} ({len(mine):,} of its open tasks); load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tenant_scope(clerk):
@@ -244,11 +262,11 @@ def run(label: str, url: str, n: int, runs: int, tenant_count: int = 1, reuse: b
     engine.db.dispose()
 
 
-def _loaded_or_zero(engine: Engine) -> int:
+def _loaded_or_zero(engine: Engine) -> tuple[int, int]:
     try:
         return _loaded(engine)
     except Exception:   # no tables yet
-        return 0
+        return 0, 0
 
 
 def _measure(engine: Engine, tenant: str, keys: list[str], runs: int) -> None:
@@ -323,20 +341,22 @@ def _measure(engine: Engine, tenant: str, keys: list[str], runs: int) -> None:
 
 
 def main() -> None:
-    global PLANS
+    global PLANS, FOLLOW_UPS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", default=os.environ.get("AMTSFLOW_TEST_POSTGRES_URL"))
     parser.add_argument("--sizes", default="100000,1000000", help="open tasks on PostgreSQL")
     parser.add_argument("--sqlite-size", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--tenants", type=int, default=1, help="spread the tasks over this many tenants")
+    parser.add_argument("--follow-ups", type=float, default=FOLLOW_UPS,
+                        help="the share of open tasks on follow-up (Wiedervorlage)")
     parser.add_argument("--plans", action="store_true", help="print each plan in full")
     parser.add_argument("--reuse", action="store_true", help="PostgreSQL: keep a database an earlier run loaded")
     parser.add_argument("--database", default="amtsflow_bench_inbox",
                         help="PostgreSQL: databases are named DATABASE_SIZE_TENANTS (a name of your own on a "
                              "shared server)")
     args = parser.parse_args()
-    PLANS = args.plans
+    PLANS, FOLLOW_UPS = args.plans, args.follow_ups
     if args.sqlite_size:
         with tempfile.TemporaryDirectory() as tmp:
             run("SQLite (target p95 <= 100 ms)", f"sqlite:///{tmp}/inbox.sqlite", args.sqlite_size, args.runs,
