@@ -5,6 +5,11 @@ nachricht``) and catches it where a withdrawal is still possible, before the dec
 portal asks whether the case waits for it now, and sends it to that case alone, as the citizen:
 the model decides what follows (which tasks end, the confirmation, the status the citizen sees).
 Whether the person may withdraw this case (they started it) is the caller's check.
+
+A clerk who held a task the withdrawal ended gets a mail (engine/services/notifications.py):
+the task left their list without a word otherwise, and their saved draft of it with it. The
+mails are written after the case's transaction, in one of their own: a crash in between loses
+them, never the withdrawal.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from engine.bootstrap import Engine
 from engine.domain.errors import InvalidInput, InvalidState, NoCorrelation, NotFound
 from engine.persistence import tables as t
 from engine.runtime.withdrawal import REASON, REASON_MAX
-from engine.services import messages
+from engine.services import messages, notifications
 
 NOT_WITHDRAWABLE = ("Der Antrag kann nicht mehr zurückgenommen werden: Über ihn ist bereits entschieden, oder er "
                     "wird gerade abgeschlossen. Bitte wenden Sie sich an die zuständige Stelle.")
@@ -52,12 +57,14 @@ def clean_reason(text: str) -> str:
     return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
 
 
-def withdraw(engine: Engine, case_id: str, actor: str, reason: str = "") -> None:
-    """Send the withdrawal to the case; InvalidState when it does not wait for one (any more)."""
+def withdraw(engine: Engine, case_id: str, actor: str, reason: str = "", *, case_link: str | None = None) -> None:
+    """Send the withdrawal to the case; InvalidState when it does not wait for one (any more).
+    ``case_link``: the case's page for its clerks, for the mail to those whose task it ended."""
     cleaned = clean_reason(reason)
     name = withdrawal_message(engine, case_id)
     if name is None:
         raise InvalidState(f"case {case_id} does not wait for a withdrawal", user_message=NOT_WITHDRAWABLE)
+    held = _held_tasks(engine, case_id)
     try:
         outcome = messages.correlate_message(engine, name, None, {REASON: cleaned}, actor=actor, to_case=case_id,
                                              any_key=True, buffer=False, message_id=f"ruecknahme:{case_id}")
@@ -65,6 +72,29 @@ def withdraw(engine: Engine, case_id: str, actor: str, reason: str = "") -> None
         raise InvalidState(f"case {case_id} is gone", user_message=NOT_WITHDRAWABLE) from None
     if outcome.status not in ("delivered", "duplicate"):
         raise InvalidState(f"withdrawal of case {case_id}: {outcome.status}", user_message=NOT_WITHDRAWABLE)
+    if outcome.status == "delivered" and held:
+        _tell_holders(engine, held, case_link)
+
+
+def _held_tasks(engine: Engine, case_id: str) -> dict[str, tuple[str, bool]]:
+    """The case's open tasks a clerk holds: task id -> (assignee, has a saved draft)."""
+    w, d = t.work_items, t.task_drafts
+    with engine.db.connect() as conn:
+        rows = conn.execute(select(w.c.id, w.c.assignee, d.c.work_item_id.is_not(None).label("draft"))
+                            .outerjoin(d, d.c.work_item_id == w.c.id)
+                            .where(w.c.case_id == case_id, w.c.state == "open", w.c.assignee.is_not(None))).all()
+    return {r.id: (r.assignee, bool(r.draft)) for r in rows}
+
+
+def _tell_holders(engine: Engine, held: dict[str, tuple[str, bool]], case_link: str | None) -> None:
+    """Mail the holders of the tasks the withdrawal ended (cancelled; not one still open or
+    completed meanwhile)."""
+    w = t.work_items
+    with engine.db.begin() as conn:
+        ended = conn.execute(select(w.c.id).where(w.c.id.in_(list(held)), w.c.state == "cancelled")).scalars().all()
+        for task_id in ended:
+            assignee, draft = held[task_id]
+            notifications.withdrawn(engine, conn, task_id, assignee, draft=draft, link=case_link)
 
 
 __all__ = ["NOT_WITHDRAWABLE", "REASON", "REASON_MAX", "clean_reason", "withdraw", "withdrawal_message"]

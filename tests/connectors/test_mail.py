@@ -93,7 +93,8 @@ def test_missing_template_variable_or_host_is_a_model_or_config_error(mailbox: M
 def test_every_template_renders_german_subject(name: str) -> None:
     variables = dict(VARS, eingang="05.01.2026", portal_url="https://musterstadt.example/portal",
                      unterlagen=["Fahrzeugschein", "Mietvertrag"], frist="20.01.2026",
-                     aufgabe="Antrag prüfen", von="Sabine Berger", link="https://musterstadt.example/inbox/aufgaben/1")
+                     aufgabe="Antrag prüfen", von="Sabine Berger", link="https://musterstadt.example/inbox/aufgaben/1",
+                     zwischenstand=True)
     subject, body = render(name, variables)
     assert "BPA-2026-000042" in subject + body and body.startswith("Guten Tag")
     assert "Mit freundlichen Grüßen" in body

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from engine.services import queries
+from engine.jobs import JobExecutor
+from engine.services import queries, task_drafts
 from tests.processes.conftest import Scenario, backoffices  # noqa: F401 - the simulators fixture
 from tests.processes.test_hundesteuer import KEY, anmeldung
 from tests.web.conftest import csrf_token, login_as
@@ -51,3 +52,36 @@ def test_only_the_applicant_may_withdraw(client, web_engine, backoffices):  # no
         answer = client.post(f"/meine-antraege/{case_id}/ruecknahme", data={"csrf_token": token, "bestaetigung": "ja"})
         assert answer.status_code == status, person
     assert queries.get_case(web_engine, case_id)["status"] != "completed"
+
+
+def _withdraw(client, case_id: str) -> None:  # noqa: ANN001
+    url = f"/meine-antraege/{case_id}"
+    login_as(client, "erika")
+    done = client.post(f"{url}/ruecknahme", data={"csrf_token": csrf_token(client, url), "bestaetigung": "ja"})
+    assert done.status_code == 303
+
+
+def test_the_clerk_holding_the_task_is_told_and_still_sees_the_case(client, web_engine, backoffices):  # noqa: F811
+    case_id = _case_in_review(web_engine, backoffices)
+    [task] = queries.get_case(web_engine, case_id)["open_tasks"]
+    task_drafts.save(web_engine, task["id"], {"bemerkung": "Rasse prüfen"}, "sb1")     # claims it for sb1
+    key = queries.get_case(web_engine, case_id)["business_key"]
+    _withdraw(client, case_id)
+    JobExecutor(web_engine, "w").run_until_idle()
+    [mail] = [m for m in backoffices.mails(key) if m["to"] == ["sb1@musterstadt.example"]]
+    assert mail["subject"] == f"Aufgabe entfallen: {task['name']} (Vorgang {key})"
+    assert "den Antrag im Vorgang " + key + " zurückgenommen" in mail["body"]
+    assert "Ihr Zwischenstand zu dieser Aufgabe wurde dabei verworfen." in mail["body"]
+    assert f"http://localhost/inbox/vorgaenge/{case_id}" in mail["body"]
+    login_as(client, "sb1")       # the task ended; the case it belonged to stays visible to its clerk
+    page = client.get(f"/inbox/vorgaenge/{case_id}")
+    assert page.status_code == 200 and "Antrag zurückgenommen" in page.get_data(as_text=True)
+
+
+def test_nobody_is_told_of_a_task_nobody_held(client, web_engine, backoffices):  # noqa: F811
+    case_id = _case_in_review(web_engine, backoffices)
+    key = queries.get_case(web_engine, case_id)["business_key"]
+    _withdraw(client, case_id)
+    JobExecutor(web_engine, "w").run_until_idle()
+    assert not [m for m in backoffices.mails(key) if "Aufgabe entfallen" in m["subject"]]
+    assert [m for m in backoffices.mails(key) if m["to"] != ["sb1@musterstadt.example"]]    # the applicant's

@@ -269,14 +269,15 @@ def _assign(task_id: str, action: Any, done: str) -> Any:
 
 
 def _case(case_id: str) -> CaseView:
-    """A case is visible to a clerk when one of its tasks (open or done) belonged to their groups."""
+    """A case is visible to a clerk when one of its tasks (open, done or ended by the process, a
+    withdrawal say) belonged to their groups."""
     user = _user()
     try:
         view = queries.get_case(engine(), case_id)
     except NotFound:
         abort(404)
-    related = queries.list_tasks(engine(), case_id=case_id) + queries.list_tasks(engine(), case_id=case_id,
-                                                                                 state="completed")
+    related = [task for state in ("open", "completed", "cancelled")
+               for task in queries.list_tasks(engine(), case_id=case_id, state=state)]
     if not any(casework.may_work_on(user, t) for t in related):
         abort(404)
     return view

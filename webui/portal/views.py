@@ -148,7 +148,8 @@ def withdraw(case_id: str) -> Any:
         flash(_("Bitte bestätigen Sie, dass Sie Ihren Antrag zurücknehmen möchten."), "danger")
         return redirect(url_for("portal.case", case_id=case_id, _anchor="ruecknahme"), 303)
     try:
-        withdrawals.withdraw(engine(), case_id, signed_in_user().username, request.form.get("grund", ""))
+        withdrawals.withdraw(engine(), case_id, signed_in_user().username, request.form.get("grund", ""),
+                             case_link=url_for("inbox.case", case_id=case_id, _external=True))
     except AmtsflowError as exc:
         flash(exc.user_message, "danger")
         return redirect(url_for("portal.case", case_id=case_id), 303)
