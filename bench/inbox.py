@@ -109,7 +109,7 @@ def _tables(r: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
                             sort_due=sort_due)],
         "work_item_groups": [dict(work_item_id=r["task_id"], group_name=g) for g in r["groups"]],
         "work_item_queue": [dict(work_item_id=r["task_id"], group_name=g, process_key=r["process"],
-                                 sort_due=sort_due, created_at=r["created"],
+                                 sort_due=sort_due, created_at=r["created"], follow_up=r["follow_up"],
                                  priority_rank=inbox_orders.rank_of(r["priority"])) for g in r["groups"]],
         "case_fields": [dict(case_id=r["case_id"], name="name", value=r["name"])],
     }

@@ -152,7 +152,6 @@ business_key_sequences = Table(
 
 UNDATED = datetime(9999, 12, 31, tzinfo=timezone.utc)   # sort key of a work item without due date
 _OPEN: dict[str, Any] = {"postgresql_where": text("state = 'open'"), "sqlite_where": text("state = 'open'")}
-OPEN_FOLLOW_UP = "state = 'open' AND follow_up IS NOT NULL"
 
 work_items = Table(
     "work_items", metadata,
@@ -184,9 +183,6 @@ work_items = Table(
     Index("ix_work_items_open_assignee", "tenant_id", "assignee", "sort_due", "created_at", "id", **_OPEN),
     Index("ix_work_items_open_process", "tenant_id", "process_key", "sort_due", "created_at", "id", **_OPEN),
     Index("ix_work_items_open_business_key", "tenant_id", "business_key", **_OPEN),
-    # the open tasks on Wiedervorlage (few): the inbox's "without deferred" probe reads them (migration 0038)
-    Index("ix_work_items_open_follow_up", "tenant_id", "follow_up", postgresql_where=text(OPEN_FOLLOW_UP),
-          sqlite_where=text(OPEN_FOLLOW_UP)),
     # the list's priority order: highest first, none counts as 50 (engine/services/inbox_orders.py;
     # migrations 0022, 0023: the tenant first, as every inbox statement names it)
     Index("ix_work_items_open_priority", "tenant_id", text("(-COALESCE(priority, 50))"), "sort_due", "created_at", "id",
@@ -207,15 +203,19 @@ work_item_queue = Table(
     Column("created_at", TS, nullable=False),
     # -COALESCE(priority, 50) of the work item: a group's page by priority is one range (migration 0023)
     Column("priority_rank", Integer, nullable=False, server_default="-50"),
+    # the work item's follow-up (Wiedervorlage), kept with it (engine/services/follow_ups.py): the
+    # inbox leaves out the deferred ones within the range it reads (migration 0039)
+    Column("follow_up", TS),
     Index("ix_work_item_queue_order", "tenant_id", "group_name", "sort_due", "created_at", "work_item_id"),
     Index("ix_work_item_queue_process", "tenant_id", "group_name", "process_key", "sort_due", "created_at",
           "work_item_id"),
     Index("ix_work_item_queue_priority", "tenant_id", "group_name", "priority_rank", "sort_due", "created_at",
           "work_item_id"),
     Index("ix_work_item_queue_age", "tenant_id", "group_name", "created_at", "work_item_id"),   # migration 0023
-    # the counts (a group, a group and a process) read only these columns: on PostgreSQL a group is one
-    # key with a deduplicated list of row pointers, ~20x smaller than the ordered indexes (migration 0025)
-    Index("ix_work_item_queue_count", "tenant_id", "group_name", "process_key"),
+    # the counts (a group, a group and a process; without the deferred ones) read only these columns:
+    # on PostgreSQL a group is one key with a deduplicated list of row pointers (the tasks without a
+    # follow-up), ~20x smaller than the ordered indexes (migrations 0025, 0039)
+    Index("ix_work_item_queue_count", "tenant_id", "group_name", "process_key", "follow_up"),
 )
 
 work_item_groups = Table(

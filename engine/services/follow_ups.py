@@ -55,6 +55,8 @@ def set_follow_up(engine: Engine, task_id: str, day: date | None, actor: str) ->
             raise Conflict(f"task {task_id} is held by {item.assignee}",
                            user_message=f"Die Aufgabe bearbeitet {item.assignee}. Nur diese Person kann die "
                                         "Wiedervorlage ändern.")
+        q = t.work_item_queue   # the inbox filters the queue rows by it (engine/services/inbox_query.py)
+        uow.conn.execute(update(q).where(q.c.work_item_id == task_id).values(follow_up=when))
         append_case_event(uow.conn, item.case_id, now, actor, ACTION,
                           {"task": task_id, "element": item.element_id,
                            "follow_up": when.isoformat() if when is not None else None})

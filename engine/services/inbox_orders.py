@@ -97,7 +97,7 @@ def _by_queue(f: Filters, order: str, after: bool) -> Select[Any]:
     for i in range(f.groups):
         branch = select(*[c.label(n) for c, n in zip(queue_key, names)]).where(
             _Q.c.group_name == bindparam(f"group_{i}"), *queue_conditions(f), *not_excluded(f, _Q.c.work_item_id),
-            *not_deferred(f, _Q.c.work_item_id))
+            *not_deferred(f))
         if needs_items(f):
             branch = branch.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f))
         if after:

@@ -77,20 +77,13 @@ def not_excluded(f: Filters, work_item_id: Any) -> list[ColumnElement[bool]]:
     return [~exists().where(x.c.work_item_id == work_item_id, x.c.username == bindparam("viewer"))] if f.viewer else []
 
 
-_DEFERRED = _W.alias("deferred")
-
-
-def not_deferred(f: Filters, work_item_id: Any) -> list[ColumnElement[bool]]:
-    """Wiedervorlage, for the queue's ranges: not a task whose follow-up day has not begun (a
-    primary-key probe per queue row, as for the four-eyes principle). The queue rows carry no
-    follow-up; joining work_items there made PostgreSQL hash a group's whole range (42 ms at
-    100,000 tasks, against 4 for the plain page). Work-item ranges use :func:`item_conditions`."""
+def not_deferred(f: Filters) -> list[ColumnElement[bool]]:
+    """Wiedervorlage, for the queue's ranges: not a task whose follow-up day has not begun. The
+    queue row carries the work item's follow-up (migration 0039): a filter within the range, and
+    within ix_work_item_queue_count for a total. Work-item ranges use :func:`item_conditions`."""
     if not f.not_deferred:
         return []
-    # the literals of ix_work_items_open_follow_up's predicate, so that the probe reads that small index
-    return [~exists().where(_DEFERRED.c.id == work_item_id, _DEFERRED.c.state == literal_column("'open'"),
-                            _DEFERRED.c.follow_up.is_not(None),
-                            _DEFERRED.c.follow_up > bindparam("now", type_=_W.c.follow_up.type))]
+    return [or_(_Q.c.follow_up.is_(None), _Q.c.follow_up <= bindparam("now", type_=_Q.c.follow_up.type))]
 
 
 def item_conditions(f: Filters) -> list[ColumnElement[bool]]:
@@ -147,7 +140,7 @@ def queue_conditions(f: Filters) -> list[ColumnElement[bool]]:
 def _group_branch(f: Filters, i: int, after: bool, *, limited: bool = True) -> Select[Any]:
     query = select(_Q.c.work_item_id.label("id"), _Q.c.sort_due, _Q.c.created_at).where(
         _Q.c.group_name == bindparam(f"group_{i}"), *queue_conditions(f), *not_excluded(f, _Q.c.work_item_id),
-        *not_deferred(f, _Q.c.work_item_id))
+        *not_deferred(f))
     if needs_items(f):
         query = query.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f))
     if after:
@@ -234,7 +227,7 @@ def count_query(f: Filters) -> Select[Any]:
     # ix_work_item_queue_count (tenant, group, process; migration 0025), a few pages for 10,001 entries
     # on PostgreSQL; several groups may share a task: counted once, so the id is read
     grouped = select(_Q.c.work_item_id.label("id") if f.groups > 1 else literal_column("1").label("one")).where(
-        in_groups, *queue_conditions(f), *not_excluded(f, _Q.c.work_item_id), *not_deferred(f, _Q.c.work_item_id))
+        in_groups, *queue_conditions(f), *not_excluded(f, _Q.c.work_item_id), *not_deferred(f))
     if needs_items(f):
         grouped = grouped.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f))
     rows = grouped.limit(cap).subquery()

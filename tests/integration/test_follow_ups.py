@@ -88,3 +88,18 @@ def test_the_list_can_leave_out_tasks_on_follow_up_until_their_day(engine, clock
     assert taken is not None and taken["id"] == ids[1]             # the oldest not on follow-up
     clock.advance(timedelta(days=3))                               # their day has begun (Berlin)
     assert sorted(_all_pages(engine, hide_deferred=True, **mine)) == sorted(ids)
+
+
+def test_a_follow_up_the_model_sets_leaves_the_task_out_too(engine, clock):
+    """camunda:followUpDate, written with the new work item and its queue rows (migration 0039)."""
+    deploy(engine, read_paths([str(MODELS / "inbox_order")]), actor="po")
+    later, now = [cases.start_case(engine, "sortiert", {"name": f"Person {n}", "frist": "", "prio": "", "wiedervorlage":
+                                                        when}, internal=True)
+                  for n, when in enumerate([(clock.now() + timedelta(days=2)).isoformat(), ""])]
+    mine = {"groups": ["sachbearbeitung"], "user": "sb1", "viewer": "sb1"}
+    shown = task_pages.task_page(engine, limit=50, hide_deferred=True, **mine)
+    assert [item["case_id"] for item in shown.items] == [now] and shown.total == 1
+    assert task_pages.task_page(engine, limit=50, **mine).total == 2
+    clock.advance(timedelta(days=2))
+    again = task_pages.task_page(engine, limit=50, hide_deferred=True, **mine)
+    assert sorted(item["case_id"] for item in again.items) == sorted([later, now]) and again.total == 2

@@ -527,3 +527,37 @@ def test_migration_0037_erases_expired_messages_and_drafts_of_a_paused_tenant_to
             conn.execute(text("DELETE FROM jobs WHERE tenant_id = 'stadt-z'"))
             conn.execute(text("DELETE FROM tenants WHERE id = 'stadt-z'"))
         db.dispose()
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+def test_migration_0039_gives_the_queue_rows_their_tasks_follow_up_and_its_downgrade(engine, database_url, clock):
+    """Migration 0039: the queue rows of an open task on follow-up carry its day (the inbox's
+    "without deferred" filter reads them); those of a task without one stay empty. The
+    downgrade removes the column and gives back migration 0038's index."""
+    from datetime import timedelta
+
+    from sqlalchemy import inspect, select
+
+    from engine.persistence import tables as t
+    from engine.services import cases, queries
+    from engine.services.deploy import deploy, read_paths
+    from engine.services.follow_ups import set_follow_up
+    from tests.conftest import MODELS
+
+    deploy(engine, read_paths([str(MODELS / "entwurf")]), actor="po")
+    deferred, plain = [queries.list_tasks(engine, case_id=cases.start_case(engine, "entwurf", {},
+                                                                           internal=True))[0]["id"] for _ in range(2)]
+    day = set_follow_up(engine, deferred, clock.now().date() + timedelta(days=3), "sb1")
+    db = engine.db
+    _downgrade(db, "0038")
+    assert "follow_up" not in {c["name"] for c in inspect(db).get_columns("work_item_queue")}
+    assert "ix_work_items_open_follow_up" in {i["name"] for i in inspect(db).get_indexes("work_items")}
+    from engine.persistence.migrate import upgrade
+
+    upgrade(db)
+    q = t.work_item_queue
+    with db.connect() as conn:
+        kept = dict(conn.execute(select(q.c.work_item_id, q.c.follow_up)
+                                 .where(q.c.work_item_id.in_([deferred, plain]))).all())
+    assert kept == {deferred: day, plain: None}
+    assert "ix_work_items_open_follow_up" not in {i["name"] for i in inspect(db).get_indexes("work_items")}
