@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, TypeVar
 
-from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, make_response, redirect, render_template, request, session, url_for
 
 from engine.bootstrap import Engine
 from engine.services import identity
@@ -13,7 +13,7 @@ from webui.request_tenant import act_for
 from engine.services.token_cache import TokenCache
 from engine.services.identity import User
 from engine.tenancy import DEFAULT_TENANT, tenant_or_none
-from webui.errors import refuse
+from webui.errors import refuse, role_names
 
 F = TypeVar("F", bound=Callable[..., Any])
 # The citizen's attributes from the identity provider, for application forms (engine/domain/prefill.py):
@@ -115,10 +115,18 @@ def require_roles(*roles: str) -> Callable[[F], F]:
             if not user.has_role(*roles):
                 if request.blueprint == "api":
                     refuse(roles)
-                abort(403)
+                abort(forbidden_page(user, roles))
             return view(*args, **kwargs)
         return wrapper  # type: ignore[return-value]
     return decorate
+
+
+def forbidden_page(user: User, roles: tuple[str, ...]) -> Any:
+    """The 403 page for a signed-in person without the role: who they are signed in as, which
+    role the page is for and the way to their own area (a clerk who follows the portal's
+    "Antrag stellen" learns that applications are made with a citizen account)."""
+    return make_response(render_template("forbidden.html", status=403, wanted=role_names(roles),
+                                         citizen_only=roles == ("citizen",), home=home_for(user)), 403)
 
 
 def safe_next(target: str | None) -> str | None:

@@ -201,3 +201,19 @@ def test_token_matrix(client: Any, web_engine: Any, world: dict[str, str],
     response = client.open(path.format(**world), method=method, json=body,
                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == expected[role], response.get_data(as_text=True)[:500]
+
+
+def test_a_refused_page_says_who_is_signed_in_and_where_to_go(client: Any, world: dict[str, str]) -> None:
+    """A clerk who follows the portal's "Antrag stellen" and a citizen who opens the inbox learn
+    as whom they are signed in, which role the page is for and the way to their own area."""
+    login_as(client, "sb1")
+    clerk = client.get("/leistungen/webantrag/antrag")
+    page = clerk.get_data(as_text=True)
+    assert clerk.status_code == 403
+    assert "Diese Seite ist der Rolle Bürgerin/Bürger (citizen) vorbehalten." in page
+    assert 'id="forbidden-citizen"' in page and 'href="/inbox/"' in page
+    login_as(client, "erika")
+    citizen = client.get("/inbox/")
+    page = citizen.get_data(as_text=True)
+    assert citizen.status_code == 403 and "Sachbearbeitung (clerk)" in page
+    assert 'id="forbidden-citizen"' not in page and 'href="/meine-antraege"' in page
