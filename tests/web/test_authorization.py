@@ -217,3 +217,14 @@ def test_a_refused_page_says_who_is_signed_in_and_where_to_go(client: Any, world
     page = citizen.get_data(as_text=True)
     assert citizen.status_code == 403 and "Sachbearbeitung (clerk)" in page
     assert 'id="forbidden-citizen"' not in page and 'href="/meine-antraege"' in page
+
+
+@pytest.mark.parametrize("path", ["/studio/stoerungen", "/studio/vorgaenge"])
+def test_the_studio_pages_an_administrator_reaches_lead_back_to_the_administration(client: Any, world: dict[str, str],
+                                                                                   path: str) -> None:
+    login_as(client, "admin")                       # not a process owner: the studio's start page is refused
+    page = client.get(path).get_data(as_text=True)
+    assert "Zurück zur Verwaltung" in page and 'href="/studio/"' not in page
+    assert client.get("/studio/").status_code == 403
+    login_as(client, "po")
+    assert 'href="/studio/"' in client.get(path).get_data(as_text=True)
