@@ -17,19 +17,20 @@ from engine.domain.errors import (AmtsflowError, Conflict, DatabaseBusy, Databas
                                   NotFound, PermissionDenied)
 from engine.outage import database_errors, reason, unreachable
 
-MESSAGES = {
-    400: "Die Anfrage war ungültig.",
-    401: "Bitte melden Sie sich an.",
-    403: "Sie sind für diese Seite nicht berechtigt.",
-    404: "Die Seite wurde nicht gefunden.",
-    405: "Diese Aktion ist hier nicht möglich.",
-    409: "Der Vorgang wurde inzwischen geändert. Bitte laden Sie die Seite neu.",
-    413: "Die Anfrage oder die hochgeladene Datei ist zu groß.",
-    429: "Zu viele Anfragen. Bitte warten Sie einen Moment und versuchen Sie es dann erneut.",
-    500: "Ein interner Fehler ist aufgetreten.",
-    503: "Das System ist gerade ausgelastet. Bitte versuchen Sie es in einigen Sekunden erneut.",
-}
 N_ = str                         # marks text for the catalogue; translated when the answer is made
+
+MESSAGES = {
+    400: N_("Die Anfrage war ungültig."),
+    401: N_("Bitte melden Sie sich an."),
+    403: N_("Sie sind für diese Seite nicht berechtigt."),
+    404: N_("Die Seite wurde nicht gefunden."),
+    405: N_("Diese Aktion ist hier nicht möglich."),
+    409: N_("Der Vorgang wurde inzwischen geändert. Bitte laden Sie die Seite neu."),
+    413: N_("Die Anfrage oder die hochgeladene Datei ist zu groß."),
+    429: N_("Zu viele Anfragen. Bitte warten Sie einen Moment und versuchen Sie es dann erneut."),
+    500: N_("Ein interner Fehler ist aufgetreten."),
+    503: N_("Das System ist gerade ausgelastet. Bitte versuchen Sie es in einigen Sekunden erneut."),
+}
 API_TITLES = {
     400: N_("Ungültige Anfrage"), 401: N_("Nicht angemeldet"), 403: N_("Keine Berechtigung"),
     404: N_("Nicht gefunden"), 405: N_("Methode nicht erlaubt"), 409: N_("Konflikt"),
@@ -43,8 +44,8 @@ API_DETAILS = {          # HTTP errors that carry no message of their own
 ROLE_NAMES = {"citizen": N_("Bürgerin/Bürger"), "clerk": N_("Sachbearbeitung"), "owner": N_("Prozessverantwortung"),
               "admin": N_("Administration")}
 RETRY_AFTER_SECONDS = 5          # 503 (busy): when to try again
-CSRF_MESSAGE = ("Das Formular ist abgelaufen oder wurde nicht von dieser Seite gesendet. "
-                "Bitte laden Sie die Seite neu und senden Sie es erneut.")
+CSRF_MESSAGE = N_("Das Formular ist abgelaufen oder wurde nicht von dieser Seite gesendet. "
+                  "Bitte laden Sie die Seite neu und senden Sie es erneut.")
 
 
 def status_of(exc: AmtsflowError) -> int:
@@ -103,7 +104,7 @@ def refuse(roles: Iterable[str], message: str | None = None) -> NoReturn:
 def _api_detail(status: int, exc: HTTPException) -> str:
     if status in API_DETAILS:
         return str(_(API_DETAILS[status], method=request.method, path=request.path))
-    return MESSAGES.get(status, exc.description or "")
+    return _(MESSAGES[status]) if status in MESSAGES else exc.description or ""
 
 
 def _wants_json() -> bool:
@@ -120,7 +121,7 @@ def _render(status: int, message: str) -> Any:
 def init_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError) -> Any:
-        return _render(400, CSRF_MESSAGE)
+        return _render(400, _(CSRF_MESSAGE))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
@@ -129,7 +130,7 @@ def init_errors(app: Flask) -> None:
             return exc
         if _wants_json():
             return problem(status, _api_detail(status, exc))
-        return _render(status, MESSAGES.get(status, exc.description or ""))
+        return _render(status, _(MESSAGES[status]) if status in MESSAGES else exc.description or "")
 
     @app.errorhandler(AmtsflowError)
     def _domain(exc: AmtsflowError) -> Any:
