@@ -29,6 +29,7 @@ def _ref(name: str) -> dict[str, str]:
 
 STARTED = {"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "string"}}}}
 TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}
+CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
 def _task_action(summary: str, body: bool = False) -> dict[str, Any]:
@@ -240,6 +241,28 @@ def _document() -> dict[str, Any]:
                 "summary": "Einen Vorgang lesen", "tags": ["cases"],
                 "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": _ok("Vorgang", _ref("Case"))}},
+            "/cases/{case_id}/withdrawal": {
+                "get": {"summary": "Kann der Antrag jetzt zurückgenommen werden?", "tags": ["cases"],
+                        "description": "Nur für die Person, die den Vorgang gestellt hat (sonst 404). possible: "
+                                       "der Prozess nimmt die Rücknahme jetzt an (er erklärt sie in service.toml "
+                                       "[ruecknahme] und wartet gerade darauf, etwa während der Prüfung).",
+                        "parameters": [CASE_ID],
+                        "responses": _ok("Ob eine Rücknahme jetzt möglich ist", {
+                            "type": "object", "properties": {"possible": {"type": "boolean"},
+                                                             "reason_max": {"type": "integer"}}})},
+                "post": {"summary": "Antrag zurücknehmen", "tags": ["cases"],
+                         "description": "Nur die Person, die den Vorgang gestellt hat. Der Prozess entscheidet, was "
+                                        "folgt (welche Aufgaben enden, die Bestätigung, der Stand). 409, wenn er die "
+                                        "Rücknahme jetzt nicht annimmt (schon entschieden oder an einem Schritt ohne "
+                                        "Rücknahme). Wer eine beendete Aufgabe übernommen hatte, erhält eine E-Mail.",
+                         "parameters": [CASE_ID],
+                         "requestBody": {"required": False, "content": {JSON: {"schema": {
+                             "type": "object", "properties": {"reason": {
+                                 "type": "string", "maxLength": 1000,
+                                 "description": "Grund (freiwillig); im Vorgang als ruecknahme_grund"}}}}}},
+                         "responses": {"204": {"description": "Zurückgenommen"},
+                                       **{code: answer for code, answer in _ok("", {}, writes=True).items()
+                                          if code != "200"}}}},
             "/cases/{case_id}/tasks": {"get": {
                 "summary": "Die offenen Aufgaben eines Vorgangs, auf Wunsch auf die nächste wartend",
                 "tags": ["cases", "tasks"],

@@ -9,9 +9,9 @@ from typing import Any, Callable
 from flask import current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
-from engine.domain.errors import NotFound
+from engine.domain.errors import InvalidState, NotFound
 from engine.services import (cases, follow_ups, inbox_orders, queries, task_drafts, task_pages, task_summaries,
-                             task_wait)
+                             task_wait, withdrawals)
 from engine.services.claim_next import claim_next as claim_next_task
 from engine.services.deploy import deploy
 from engine.services.identity import BUSINESS_KEY_SCOPE
@@ -110,9 +110,9 @@ def _may_follow(case_id: str, started_by: str | None) -> bool:
     user = api_user()
     if started_by == user.username:
         return True
-    if user.has_role(*casework.STAFF_ROLES):
-        related = queries.list_tasks(engine(), case_id=case_id) + \
-            queries.list_tasks(engine(), case_id=case_id, state="completed")
+    if user.has_role(*casework.STAFF_ROLES):   # as the clerk's case page (webui/inbox/views.py)
+        related = [task for state in ("open", "completed", "cancelled")
+                   for task in queries.list_tasks(engine(), case_id=case_id, state=state)]
         return any(casework.may_work_on(user, t) for t in related)
     return False
 
@@ -120,6 +120,42 @@ def _may_follow(case_id: str, started_by: str | None) -> bool:
 @bp.get("/cases/<case_id>")
 def get_case(case_id: str) -> Any:
     return jsonify(_visible_case(case_id))
+
+
+def _own_case(case_id: str) -> None:
+    """The case the signed-in citizen started (else 404, as for a case that does not exist)."""
+    require_api_roles("citizen")
+    try:
+        started_by = queries.case_starter(engine(), case_id)
+    except NotFound:
+        not_found("case", case_id)
+    if started_by != api_user().username:
+        not_found("case", case_id)
+
+
+@bp.get("/cases/<case_id>/withdrawal")
+def withdrawal(case_id: str) -> Any:
+    """Whether the applicant may withdraw the application now ("Antrag zurücknehmen")."""
+    _own_case(case_id)
+    return jsonify(possible=withdrawals.withdrawal_message(engine(), case_id) is not None,
+                   reason_max=withdrawals.REASON_MAX)
+
+
+@bp.post("/cases/<case_id>/withdrawal")
+def withdraw(case_id: str) -> Any:
+    """The applicant withdraws the application: {"reason": "..."} (optional). 409 when the
+    process does not take a withdrawal now (decided, or at a step without one)."""
+    _own_case(case_id)
+    body = request.get_json(silent=True) if request.content_length else {}
+    reason = body.get("reason", "") if isinstance(body, dict) else None
+    if not isinstance(reason, str):
+        return problem(400, _("Erwartet: reason (Text, optional)."))
+    try:
+        withdrawals.withdraw(engine(), case_id, api_user().username, reason,
+                             case_link=url_for("inbox.case", case_id=case_id, _external=True))
+    except InvalidState as exc:
+        return problem(409, exc.user_message)
+    return "", 204
 
 
 @bp.get("/cases/<case_id>/tasks")
