@@ -33,7 +33,8 @@ def claim_next(engine: Engine, user: str, groups: list[str], *, process_key: str
     for _round in range(MAX_ROUNDS):
         page = task_pages.task_page(engine, groups=groups, viewer=user, process_key=process_key, search=search,
                                     due_from=due_from, due_until=due_until, limit=CANDIDATES, order=order,
-                                    unassigned=True, hide_deferred=True)   # on Wiedervorlage: not next
+                                    unassigned=True, hide_deferred=True,   # on Wiedervorlage: not next
+                                    count=False)
         candidates = [item for item in page.items if item["id"] not in refused]
         if not candidates:
             return None
