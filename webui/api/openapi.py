@@ -283,7 +283,8 @@ def _document() -> dict[str, Any]:
                                "die Anzahl aller Treffer (bis 10.000; darüber zusätzlich X-Total-Count-Exact: false); "
                                "solange es weitere gibt, zeigt Link rel=\"next\" auf die nächste Seite (cursor). "
                                "business_key (genau) und field=Name:Wert (ein Suchfeld, genau) sind indiziert, "
-                               "q (enthält) nicht. hide_deferred=true lässt Aufgaben aus, deren Wiedervorlage "
+                               "q (enthält) nicht, außer q ist das ganze Aktenzeichen einer offenen Aufgabe: dann wird genau "
+                               "dieses gesucht. hide_deferred=true lässt Aufgaben aus, deren Wiedervorlage "
                                "noch nicht erreicht ist.",
                 "parameters": [*({"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
                                  for n in ("case_id", "process_key", "q", "business_key", "field", "cursor")),
