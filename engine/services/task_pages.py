@@ -46,7 +46,8 @@ def task_page(engine: Engine, *, groups: list[str] | None = None, user: str | No
               state: str = "open", order: str = "due", viewer: str | None = None,
               unassigned: bool = False, hide_deferred: bool = False, count: bool = True) -> TaskPage:
     """``search``: free text contained in the business key or a case field (no index: for small
-    lists), except the whole business key of an open task, which is searched exactly; ``business_key`` and ``field`` (name, value): exact, indexed, fast at any size.
+    lists), except the whole business key of an open task, which is searched exactly;
+    ``business_key`` and ``field`` (name, value): exact, indexed, fast at any size.
     ``order``: "due" (the inbox key), "priority" or "age" (engine/services/inbox_orders.py);
     ``viewer``: leave out the tasks the four-eyes principle excludes this person from;
     ``unassigned``: only the tasks nobody holds; ``hide_deferred``: not the tasks whose follow-up
