@@ -95,6 +95,20 @@ def test_deadlines_and_backlog(engine: Engine, world: dict[str, Any]) -> None:
     assert [(b.min_days, b.max_days, b.count) for b in f.backlog] == [(0, 7, 1), (7, 30, 1), (30, 90, 1), (90, None, 1)]
 
 
+def test_a_failed_case_is_in_the_backlog_and_a_cancelled_one_is_not(engine: Engine, world: dict[str, Any]) -> None:
+    """The backlog counts the cases not ended: failed ones wait for a repair (as the engine stores a
+    failure: status failed, no end), cancelled ones have ended."""
+    from sqlalchemy import update
+
+    from engine.persistence import tables as t
+
+    cases.cancel_case(engine, world["H"], actor="po", reason="doppelt")
+    with engine.db.begin() as conn:
+        conn.execute(update(t.cases).where(t.cases.c.id == world["G"]).values(status="failed"))
+    f = process_figures.figures(engine, "kennzahlen", START, END)
+    assert [(b.min_days, b.max_days, b.count) for b in f.backlog] == [(0, 7, 0), (7, 30, 1), (30, 90, 1), (90, None, 1)]
+
+
 def test_cases_over_the_sla_of_service_toml_per_week(engine: Engine, world: dict[str, Any]) -> None:
     f = process_figures.figures(engine, "kennzahlen", START, END)
     assert f.sla.seconds == {1: 3 * 86400}
@@ -175,3 +189,10 @@ def test_iso_weeks_across_the_year_and_summer_time() -> None:
     spring = process_figures.iso_weeks(datetime(2026, 3, 23, tzinfo=BERLIN), datetime(2026, 4, 6, tzinfo=BERLIN),
                                        BERLIN)
     assert spring[1][2] == datetime(2026, 3, 30, tzinfo=BERLIN)       # Monday after the clocks went forward
+
+
+def test_every_status_is_either_open_or_ended() -> None:
+    """The backlog names the open statuses (an index range); a new status must be sorted in."""
+    from engine.services.case_search import ENGINE_STATUSES
+
+    assert sorted(process_figures._OPEN + process_figures._ENDED) == sorted(ENGINE_STATUSES)
