@@ -137,6 +137,10 @@ cases = Table(
     Index("ix_cases_started", "tenant_id", "started_at", "id"),
     Index("ix_cases_suspended_started", "tenant_id", "started_at", "id",
           postgresql_where=text("suspended"), sqlite_where=text("suspended")),
+    # The owners' figures over the cases completed in a period (engine/services/process_figures.py;
+    # migration 0040): an entry per case once, when it completes
+    Index("ix_cases_process_completed", "tenant_id", "process_key", "ended_at",
+          postgresql_where=text("status = 'completed'"), sqlite_where=text("status = 'completed'")),
 )
 
 # The counters behind assigned business keys: one row per tenant, scope (a process key, or the shared
