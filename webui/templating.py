@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, has_request_context, request
-from flask_babel import format_datetime, gettext as _
+from flask_babel import format_datetime, gettext as _, ngettext
 
 from webui.document_names import document_name
 from webui.tenant_web import UNKNOWN_KEY, request_tenant
@@ -75,11 +75,11 @@ def duration(value: Any) -> str:
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
-    parts = [f"{days} {'Tag' if days == 1 else 'Tage'}"] if days else []
+    parts = [ngettext("%(num)d Tag", "%(num)d Tage", days)] if days else []
     if hours:
-        parts.append(f"{hours} Std.")
+        parts.append(_("%(n)d Std.", n=hours))
     if not days and (minutes or not parts):
-        parts.append(f"{minutes} Min.")
+        parts.append(_("%(n)d Min.", n=minutes))
     return " ".join(parts)
 
 

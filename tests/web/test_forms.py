@@ -161,3 +161,26 @@ def test_fields_follow_ui_order_and_prefill_from_data():
     assert [f.name for f in fields] == ["c", "b", "a"]
     assert fields[0].kind == "radio" and fields[0].options == [("x", "Iks"), ("y", "Ypsilon")]
     assert fields[0].value == "y"
+
+
+def test_admin_forms_speak_the_answers_language(client, web_engine):
+    """The admin forms' labels, hints and option names come translated (their schemas are ours,
+    not a process owner's): German by default, English with ?lang=en."""
+    login_as(client, "admin")
+    german = client.get("/admin/benutzer/neu").get_data(as_text=True)
+    assert "Vertrauensniveau (nur Bürgerinnen und Bürger)" in german and "substanziell" in german
+    english = client.get("/admin/benutzer/neu?lang=en").get_data(as_text=True)
+    assert "Level of assurance (citizens only)" in english and "substantial" in english
+    assert "Vertrauensniveau" not in english and "Sachbearbeitung" not in english
+    assert "As in the process model (lane name)" in client.get("/admin/?lang=en").get_data(as_text=True)
+
+
+def test_durations_in_the_answers_language(app):
+    from datetime import timedelta
+
+    from webui.templating import duration
+
+    for lang, expected in (("de", ("2 Tage 3 Std.", "1 Tag", "45 Min.")), ("en", ("2 days 3 h", "1 day", "45 min"))):
+        with app.test_request_context(f"/?lang={lang}"):
+            assert (duration(timedelta(days=2, hours=3)), duration(timedelta(days=1)),
+                    duration(timedelta(minutes=45))) == expected

@@ -26,7 +26,7 @@ def _admins_only() -> None:
 def index() -> Any:
     return render_template("admin/index.html", users=identity.list_users(engine()),
                            groups=identity.list_groups(engine()), tokens=identity.list_api_tokens(engine()),
-                           group_form=form_view(schemas.GROUP, {}, {}, name="gruppe"),
+                           group_form=form_view(schemas.translated(schemas.GROUP), {}, {}, name="gruppe"),
                            token_form=form_view(*schemas.token(engine()), {}, name="token"))
 
 
@@ -114,8 +114,8 @@ def revoke_token(token_id: str) -> Any:
 
 def _index_with_errors(group_errors: Any = None, token_errors: Any = None) -> Any:
     token_schema, token_ui = schemas.token(engine())
-    group_form = form_view(schemas.GROUP, {}, group_errors.raw, group_errors.errors, name="gruppe") if group_errors \
-        else form_view(schemas.GROUP, {}, {}, name="gruppe")
+    group_form = form_view(schemas.translated(schemas.GROUP), {}, group_errors.raw, group_errors.errors, name="gruppe") if group_errors \
+        else form_view(schemas.translated(schemas.GROUP), {}, {}, name="gruppe")
     token_form = form_view(token_schema, token_ui, token_errors.raw, token_errors.errors, name="token") \
         if token_errors else form_view(token_schema, token_ui, {}, name="token")
     return render_template("admin/index.html", users=identity.list_users(engine()),

@@ -23,9 +23,10 @@ from webui.templating import status_label
 
 ENDPOINTS = {"studio.cases", "studio.cases_csv", "studio.case", "studio.case_data", "studio.case_suspend",
              "studio.case_resume", "studio.case_cancel", "studio.case_retry", "studio.case_position"}
-ACTION_LABELS = {"skip": "Überspringen (danach fortsetzen)", "cancel": "Abbrechen",
-                 "restart": "Neu beginnen vor", "start_before": "Zusätzlich beginnen vor",
-                 "move": "Dorthin verschieben (offene Schritte abbrechen)"}
+N_ = str   # marks text for the catalogue; translated where it is shown
+ACTION_LABELS = {"skip": N_("Überspringen (danach fortsetzen)"), "cancel": N_("Abbrechen"),
+                 "restart": N_("Neu beginnen vor"), "start_before": N_("Zusätzlich beginnen vor"),
+                 "move": N_("Dorthin verschieben (offene Schritte abbrechen)")}
 
 
 def _username() -> str:
