@@ -14,15 +14,20 @@ them, never the withdrawal.
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from engine.bootstrap import Engine
-from engine.domain.errors import InvalidInput, InvalidState, NoCorrelation, NotFound
+from engine.domain.errors import AmtsflowError, InvalidInput, InvalidState, NoCorrelation, NotFound
 from engine.persistence import tables as t
+from engine.persistence.db import unit_of_work
 from engine.runtime.withdrawal import REASON, REASON_MAX
 from engine.services import messages, notifications
+
+log = logging.getLogger("amtsflow.withdrawals")
 
 NOT_WITHDRAWABLE = ("Der Antrag kann nicht mehr zurückgenommen werden: Über ihn ist bereits entschieden, oder er "
                     "wird gerade abgeschlossen. Bitte wenden Sie sich an die zuständige Stelle.")
@@ -88,13 +93,21 @@ def _held_tasks(engine: Engine, case_id: str) -> dict[str, tuple[str, bool]]:
 
 def _tell_holders(engine: Engine, held: dict[str, tuple[str, bool]], case_link: str | None) -> None:
     """Mail the holders of the tasks the withdrawal ended (cancelled; not one still open or
-    completed meanwhile)."""
+    completed meanwhile), in a write transaction as every service's (on SQLite a plain one that
+    read first could not take the write lock while the worker wrote: "database is locked").
+    The withdrawal has happened by now: a failure here is logged, never the citizen's answer."""
     w = t.work_items
-    with engine.db.begin() as conn:
-        ended = conn.execute(select(w.c.id).where(w.c.id.in_(list(held)), w.c.state == "cancelled")).scalars().all()
-        for task_id in ended:
-            assignee, draft = held[task_id]
-            notifications.withdrawn(engine, conn, task_id, assignee, draft=draft, link=case_link)
+    try:
+        with unit_of_work(engine.db) as uow:
+            ended = uow.conn.execute(select(w.c.id).where(w.c.id.in_(list(held)),
+                                                          w.c.state == "cancelled")).scalars().all()
+            for task_id in ended:
+                assignee, draft = held[task_id]
+                notifications.withdrawn(engine, uow.conn, task_id, assignee, draft=draft, link=case_link)
+            uow.commit()
+    except (AmtsflowError, SQLAlchemyError):
+        log.exception("withdrawal: the mails to the clerks whose tasks it ended (%s) were not written",
+                      ", ".join(sorted(held)))
 
 
 __all__ = ["NOT_WITHDRAWABLE", "REASON", "REASON_MAX", "clean_reason", "withdraw", "withdrawal_message"]

@@ -85,3 +85,26 @@ def test_nobody_is_told_of_a_task_nobody_held(client, web_engine, backoffices): 
     JobExecutor(web_engine, "w").run_until_idle()
     assert not [m for m in backoffices.mails(key) if "Aufgabe entfallen" in m["subject"]]
     assert [m for m in backoffices.mails(key) if m["to"] != ["sb1@musterstadt.example"]]    # the applicant's
+
+
+def test_a_mail_that_cannot_be_written_does_not_fail_the_withdrawal(client, web_engine, backoffices, monkeypatch,  # noqa: F811
+                                                                    caplog):
+    """The withdrawal is in the case when the mails are written: a busy database then (the demo's
+    worker writing beside it on SQLite) is logged, and the citizen still hears that it worked."""
+    from engine.domain.errors import DatabaseBusy
+    from engine.services import notifications
+
+    case_id = _case_in_review(web_engine, backoffices)
+    [task] = queries.get_case(web_engine, case_id)["open_tasks"]
+    task_drafts.save(web_engine, task["id"], {"bemerkung": "Rasse prüfen"}, "sb1")
+
+    def busy(*_args, **_kwargs):
+        raise DatabaseBusy("database busy: database is locked", waited=True)
+
+    monkeypatch.setattr(notifications, "withdrawn", busy)
+    url = f"/meine-antraege/{case_id}"
+    login_as(client, "erika")
+    done = client.post(f"{url}/ruecknahme", data={"csrf_token": csrf_token(client, url), "bestaetigung": "ja"})
+    assert done.status_code == 303
+    assert "Sie haben Ihren Antrag zurückgenommen." in client.get(url).get_data(as_text=True)
+    assert "were not written" in caplog.text and not queries.get_case(web_engine, case_id)["open_tasks"]
