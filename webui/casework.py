@@ -90,6 +90,13 @@ work_groups = task_access.work_groups
 may_work_on = task_access.offered_to_staff    # visibility; taking a task also needs may_take
 
 
+def clerk_sees_case(engine: Engine, user: User, case_id: str) -> bool:
+    """A case is visible to staff when one of its tasks (open, done, or ended by the process, a
+    withdrawal say) belonged to their groups or to them."""
+    return any(may_work_on(user, task) for state in ("open", "completed", "cancelled")
+               for task in queries.list_tasks(engine, case_id=case_id, state=state))
+
+
 def may_take(engine: Engine, user: User, task: dict[str, Any]) -> bool:
     """Staff: offered to them and not excluded by the four-eyes principle."""
     return may_work_on(user, task) and user.username not in task_access.excluded_for(engine, task["id"])

@@ -110,11 +110,7 @@ def _may_follow(case_id: str, started_by: str | None) -> bool:
     user = api_user()
     if started_by == user.username:
         return True
-    if user.has_role(*casework.STAFF_ROLES):   # as the clerk's case page (webui/inbox/views.py)
-        related = [task for state in ("open", "completed", "cancelled")
-                   for task in queries.list_tasks(engine(), case_id=case_id, state=state)]
-        return any(casework.may_work_on(user, t) for t in related)
-    return False
+    return user.has_role(*casework.STAFF_ROLES) and casework.clerk_sees_case(engine(), user, case_id)
 
 
 @bp.get("/cases/<case_id>")
