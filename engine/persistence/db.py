@@ -165,6 +165,9 @@ def _sqlite_engine(url: str, busy_seconds: float, synchronous: str) -> Engine:
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        # SQLite's own lower() folds A-Z only: "MÜLLER" stayed "mÜller", and a search for
+        # "müller" (ILIKE is lower() LIKE lower()) missed it. No index of ours is on lower() here.
+        dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA synchronous={synchronous}")
@@ -189,6 +192,13 @@ def _sqlite_engine(url: str, busy_seconds: float, synchronous: str) -> Engine:
             raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
 
     return engine
+
+
+def _lower(value: Any) -> Any:
+    """SQLite's lower() as Unicode lowercases (str.lower): NULL stays NULL, blobs stay as they are."""
+    if isinstance(value, str):
+        return value.lower()
+    return value if value is None or isinstance(value, bytes) else str(value).lower()
 
 
 def _forget_prepared(conn: Connection) -> None:

@@ -27,6 +27,7 @@ from engine.bootstrap import Engine
 from engine.domain.errors import InvalidState
 from engine.persistence import tables as t
 from engine.persistence.scoping import for_all_tenants
+from engine.services.inbox_query import like_pattern
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -119,16 +120,12 @@ def _conditions(q: CaseQuery, drivers: Sequence[str] = ()) -> list[ColumnElement
         conds.append(_C.c.id.in_(select(cf.c.case_id).where(cf.c.name == q.field_name, cf.c.value == q.field_value)))
     if q.text:   # a declared field contains the text, or the business key is the text
         value = func.lower(cf.c.value)
-        contains = [value.like(_like(word), escape="\\") for word in drivers]
-        contains.append(value.like(_like(q.text.strip().lower()), escape="\\"))
+        contains = [value.like(like_pattern(word), escape="\\") for word in drivers]
+        contains.append(value.like(like_pattern(q.text.strip().lower()), escape="\\"))
         conds.append(_C.c.id.in_(
             select(cf.c.case_id).where(*contains)
             .union(select(_C.c.id).where(_C.c.business_key == q.text.strip()))))
     return conds
-
-
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def text_drivers(conn: Any, text: str | None) -> list[str]:
@@ -153,7 +150,7 @@ def text_drivers(conn: Any, text: str | None) -> list[str]:
     for word in words:
         # the word's rarity over all tenants: an estimate only, and the tenant's value cannot be
         # rendered as a literal
-        probe = for_all_tenants(select(cf.c.case_id).where(func.lower(cf.c.value).like(_like(word), escape="\\")))
+        probe = for_all_tenants(select(cf.c.case_id).where(func.lower(cf.c.value).like(like_pattern(word), escape="\\")))
         compiled = probe.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
         plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled).replace("%", "%%")).scalar_one()
         plan = json.loads(plan) if isinstance(plan, str) else plan

@@ -62,11 +62,11 @@ def _types(order: str) -> list[Any]:
 def page_query(f: Filters, order: str, after: bool) -> Select[Any]:
     """One page in ``order`` (``limit`` bound; ask one more to know whether a next page exists)."""
     columns = key_columns(order)
-    if f.visibility and f.open_only:
+    if f.by_queue:
         return _by_queue(f, order, after)
     conditions = [*item_conditions(f), *not_excluded(f, _W.c.id)]   # four-eyes: not the viewer's excluded tasks
     if f.visibility:
-        conditions.append(closed_visibility(f))   # open tasks: _by_queue
+        conditions.append(closed_visibility(f))   # open tasks of any case: _by_queue
     if after and order == "priority":
         return _priority_after(conditions)
     if after:

@@ -56,10 +56,23 @@ class Filters:
     viewer: bool = False         # leave out tasks the four-eyes principle excludes this person from
     unassigned: bool = False     # only tasks nobody holds (a clerk taking the next free one)
     not_deferred: bool = False   # without the tasks whose follow-up day (Wiedervorlage) lies ahead
+    cases: bool = False          # among these cases only (bound as the list case_ids): a free text's candidates
 
     @property
     def visibility(self) -> bool:
         return bool(self.groups) or self.user
+
+    @property
+    def expanding(self) -> bool:
+        """Whether the statements bind a list (an expanding IN: SQLAlchemy's own execution)."""
+        return self.cases or (self.visibility and not self.open_only)
+
+    @property
+    def by_queue(self) -> bool:
+        """Whether the rows come from the ranges of the groups' queue rows. Not for a few known
+        cases (``cases``): their tasks are read by ``work_items(case_id)`` and the groups checked
+        at each, which costs what the matches number, not what the groups hold."""
+        return self.visibility and self.open_only and not self.cases
 
 
 def params_for(groups: list[str], **values: Any) -> dict[str, Any]:
@@ -67,8 +80,14 @@ def params_for(groups: list[str], **values: Any) -> dict[str, Any]:
     params["groups"] = list(groups)
     params.update(values)
     search = values.get("search")
-    params["like"] = f"%{search}%" if search else None
+    params["like"] = like_pattern(search) if search else None
     return params
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern for ``text`` contained anywhere, its %, _ and \\ taken as themselves
+    (used with ESCAPE '\\')."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def not_excluded(f: Filters, work_item_id: Any) -> list[ColumnElement[bool]]:
@@ -93,6 +112,8 @@ def item_conditions(f: Filters) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = [_W.c.state == (literal_column("'open'") if f.open_only else bindparam("state"))]
     if f.case_id:
         conds.append(_W.c.case_id == bindparam("case_id"))
+    if f.cases:
+        conds.append(_W.c.case_id.in_(bindparam("case_ids", expanding=True)))
     if f.process_key:
         conds.append(_W.c.process_key == bindparam("process_key"))
     if f.assignee:
@@ -108,8 +129,9 @@ def item_conditions(f: Filters) -> list[ColumnElement[bool]]:
     if f.search:
         like: BindParameter[str] = bindparam("like")
         conds.append(or_(
-            _W.c.business_key.ilike(like),
-            exists().where(and_(t.case_fields.c.case_id == _W.c.case_id, t.case_fields.c.value.ilike(like))),
+            _W.c.business_key.ilike(like, escape="\\"),
+            exists().where(and_(t.case_fields.c.case_id == _W.c.case_id,
+                                t.case_fields.c.value.ilike(like, escape="\\"))),
             _W.c.case_id == bindparam("search"),
         ))
     if f.due_from:
@@ -130,7 +152,8 @@ def _after(columns: tuple[Any, ...]) -> ColumnElement[bool]:
 def needs_items(f: Filters) -> bool:
     """Whether a group branch must look at work_items beyond the queue (any filter but state
     and process, which the queue row carries)."""
-    return any((f.case_id, f.assignee, f.unassigned, f.search, f.business_key, f.field, f.due_from, f.due_until))
+    return any((f.case_id, f.cases, f.assignee, f.unassigned, f.search, f.business_key, f.field, f.due_from,
+                f.due_until))
 
 
 def queue_conditions(f: Filters) -> list[ColumnElement[bool]]:
@@ -161,7 +184,8 @@ def _item_branch(f: Filters, after: bool, extra: list[ColumnElement[bool]], *, l
 
 
 def closed_visibility(f: Filters) -> ColumnElement[bool]:
-    """Groups/user for tasks that are no longer open (no queue rows): the group table."""
+    """Groups/user checked at each task in the group table: for tasks that are no longer open
+    (no queue rows), and for the tasks of a few known cases (``Filters.cases``)."""
     visible: list[ColumnElement[bool]] = []
     if f.groups:
         visible.append(exists().where(and_(t.work_item_groups.c.work_item_id == _W.c.id,
@@ -177,7 +201,7 @@ def page_query(f: Filters, after: bool) -> Select[Any]:
     rows = select(_W).order_by(*_KEY).limit(bindparam("limit"))
     if not f.visibility:
         return rows.where(*item_conditions(f), *not_excluded(f, _W.c.id), *([_after(_KEY)] if after else []))
-    if not f.open_only:
+    if not f.by_queue:
         return rows.where(*item_conditions(f), *not_excluded(f, _W.c.id), closed_visibility(f),
                           *([_after(_KEY)] if after else []))
     branches = [_group_branch(f, i, after) for i in range(f.groups)]
@@ -208,8 +232,8 @@ def count_query(f: Filters) -> Select[Any]:
     cap = COUNT_CAP + 1
     # each part is counted in one pass over its (at most cap) index entries; as two scalar
     # subqueries over the same rows, "total" and "rows" read them twice (both databases)
-    if not f.visibility or not f.open_only:
-        conds = [*item_conditions(f), *not_excluded(f, _W.c.id), *([] if f.open_only else [closed_visibility(f)])]
+    if not f.by_queue:
+        conds = [*item_conditions(f), *not_excluded(f, _W.c.id), *([closed_visibility(f)] if f.visibility else [])]
         counted = select(func.count().label("n")).select_from(select(_W.c.id).where(*conds).limit(cap).subquery())
         return _both(counted.subquery())
     mine: Any = None
@@ -226,8 +250,11 @@ def count_query(f: Filters) -> Select[Any]:
     # one group holds a task once (primary key): its count needs no task id, so it reads the narrow
     # ix_work_item_queue_count (tenant, group, process; migration 0025), a few pages for 10,001 entries
     # on PostgreSQL; several groups may share a task: counted once, so the id is read
+    in_queue = (in_groups, *queue_conditions(f), *not_excluded(f, _Q.c.work_item_id), *not_deferred(f))
+    if f.search:
+        return _searched_count(f, in_queue, mine, cap)
     grouped = select(_Q.c.work_item_id.label("id") if f.groups > 1 else literal_column("1").label("one")).where(
-        in_groups, *queue_conditions(f), *not_excluded(f, _Q.c.work_item_id), *not_deferred(f))
+        *in_queue)
     if needs_items(f):
         grouped = grouped.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f))
     rows = grouped.limit(cap).subquery()
@@ -239,6 +266,18 @@ def count_query(f: Filters) -> Select[Any]:
         both = select(func.count().label("total"), func.count().label("rows")).select_from(rows).subquery()
     total = both.c.total if mine is None else both.c.total + mine
     return select(total.label("total"), both.c.rows.label("rows"))
+
+
+def _searched_count(f: Filters, in_queue: tuple[ColumnElement[bool], ...], mine: Any, cap: int) -> Select[Any]:
+    """A free text many cases contain (engine/services/inbox_search.py): the tasks among the first
+    ``cap`` queue rows of the groups that match, not the first ``cap`` matches (which read every
+    task of the groups when few match); ``rows`` beyond COUNT_CAP: counting stopped, at least
+    ``total`` match."""
+    read = select(_Q.c.work_item_id.label("id")).where(*in_queue).limit(cap).subquery()
+    matched = select(func.count(func.distinct(_W.c.id))).select_from(read.join(_W, _W.c.id == read.c.id)) \
+        .where(*item_conditions(f)).scalar_subquery()
+    rows = select(func.count()).select_from(read).scalar_subquery()
+    return select((matched if mine is None else matched + mine).label("total"), rows.label("rows"))
 
 
 def _both(counted: Any) -> Select[Any]:

@@ -72,7 +72,7 @@ def list_tasks(engine: Reads, *, group: str | None = None, groups: list[str] | N
                limit: int = MAX_ROWS) -> list[TaskView]:
     """The first ``limit`` (at most MAX_ROWS) tasks in inbox order; engine.services.task_pages
     pages through all of them."""
-    from engine.services import inbox_query
+    from engine.services import inbox_query, inbox_search
 
     wanted = list(dict.fromkeys(list(groups or []) + ([group] if group else [])))
     filters = inbox_query.Filters(groups=len(wanted), user=bool(user), case_id=bool(case_id),
@@ -80,9 +80,10 @@ def list_tasks(engine: Reads, *, group: str | None = None, groups: list[str] | N
                                   open_only=state == "open")
     params = inbox_query.params_for(wanted, state=state, limit=min(limit, MAX_ROWS), user=user, case_id=case_id,
                                     process_key=process_key, assignee=assignee, search=search)
-    query = inbox_query.page_query(filters, False)
     with reading(engine.db) as conn:
-        if filters.visibility and not filters.open_only:  # an expanding IN list: SQLAlchemy's own execution
+        filters, params = inbox_search.narrowed(conn, filters, params, state)
+        query = inbox_query.page_query(filters, False)
+        if filters.expanding:  # an expanding IN list: SQLAlchemy's own execution
             return [task_view(r) for r in conn.execute(query, params)]
         return [task_view(r) for r in fast_statement(query).all(conn, params)]
 

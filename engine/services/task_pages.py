@@ -20,8 +20,8 @@ from sqlalchemy import Select, bindparam, literal_column, select
 from engine.bootstrap import Engine
 from engine.domain.errors import InvalidInput
 from engine.persistence import tables as t
-from engine.persistence.db import fast_reading
-from engine.services import inbox_orders, inbox_query
+from engine.persistence.db import fast_reading, reading
+from engine.services import inbox_orders, inbox_query, inbox_search
 from engine.services.queries import fast_statement, task_view
 from engine.services.read_models import TaskView
 
@@ -45,8 +45,9 @@ def task_page(engine: Engine, *, groups: list[str] | None = None, user: str | No
               due_until: datetime | None = None, cursor: str | None = None, limit: int = 100,
               state: str = "open", order: str = "due", viewer: str | None = None,
               unassigned: bool = False, hide_deferred: bool = False, count: bool = True) -> TaskPage:
-    """``search``: free text contained in the business key or a case field (no index: for small
-    lists), except the whole business key of an open task, which is searched exactly;
+    """``search``: free text contained in the business key or a case field (the cases it may mean
+    found first through trigram indexes: engine/services/inbox_search.py), the whole business key
+    of an open task searched exactly;
     ``business_key`` and ``field`` (name, value): exact, indexed, fast at any size.
     ``order``: "due" (the inbox key), "priority" or "age" (engine/services/inbox_orders.py);
     ``viewer``: leave out the tasks the four-eyes principle excludes this person from;
@@ -73,17 +74,20 @@ def task_page(engine: Engine, *, groups: list[str] | None = None, user: str | No
         assignee=assignee, search=search, business_key=business_key,
         field_name=field[0] if field else None, field_value=field[1] if field else None,
         due_from=due_from, due_until=due_until, viewer=viewer, now=engine.clock.now())
+    if search:   # the text's few candidate cases, when it has few (engine/services/inbox_search.py)
+        with reading(engine.db) as conn:
+            filters, params = inbox_search.narrowed(conn, filters, params, state)
     if order != "due":
         return _ordered_page(engine, filters, params, order, cursor, limit, count)
     if cursor:
         params.update(zip(("after_due", "after_created", "after_id"), _decode(cursor)))
     page = inbox_query.page_query(filters, bool(cursor))
     with engine.db.begin() as conn:
-        rows: list[Any] = list(conn.execute(page, params).all() if filters.visibility and not filters.open_only
+        rows: list[Any] = list(conn.execute(page, params).all() if filters.expanding
                                else fast_statement(page).all(conn, params))
         counted = conn.execute(inbox_query.count_query(filters), params).one() if count else None
     next_cursor = _encode(rows[limit - 1]) if len(rows) > limit else None
-    return _page([task_view(r) for r in rows[:limit]], next_cursor, counted)
+    return _page([task_view(r) for r in rows[:limit]], next_cursor, counted, first=not cursor)
 
 
 _OPEN_BUSINESS_KEY: Select[Any] = (select(t.work_items.c.id)   # ix_work_items_open_business_key
@@ -114,15 +118,21 @@ def _ordered_page(engine: Engine, filters: inbox_query.Filters, params: dict[str
         rows = list(conn.execute(inbox_orders.page_query(filters, order, bool(cursor)), params).all())
         counted = conn.execute(inbox_query.count_query(filters), params).one() if count else None
     next_cursor = _pack(inbox_orders.cursor_values(order, rows[limit - 1])) if len(rows) > limit else None
-    return _page([task_view(r) for r in rows[:limit]], next_cursor, counted)
+    return _page([task_view(r) for r in rows[:limit]], next_cursor, counted, first=not cursor)
 
 
-def _page(items: list[TaskView], next_cursor: str | None, counted: Any) -> TaskPage:
-    """The page with its total (``counted``: the count query's row; None: not counted)."""
+def _page(items: list[TaskView], next_cursor: str | None, counted: Any, *, first: bool) -> TaskPage:
+    """The page with its total (``counted``: the count query's row; None: not counted). A first
+    page that is also the last holds every match: its length is the total. Where counting
+    stopped (at least ``total`` match), the page's own tasks count too: a free text many cases
+    contain is counted among the first tasks read (inbox_query._searched_count)."""
     if counted is None:
         return TaskPage(items, len(items), next_cursor, counted=False)
+    if first and next_cursor is None:
+        return TaskPage(items, len(items), None)
     capped = max(counted.total, counted.rows) > inbox_query.COUNT_CAP   # counting stopped there
-    return TaskPage(items, min(int(counted.total), inbox_query.COUNT_CAP), next_cursor, capped)
+    total = min(int(counted.total), inbox_query.COUNT_CAP)
+    return TaskPage(items, max(total, len(items)) if capped else total, next_cursor, capped)
 
 
 def _pack(values: list[Any]) -> str:

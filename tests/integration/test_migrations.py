@@ -14,7 +14,7 @@ from engine.persistence.db import make_engine
 from engine.persistence.schema import metadata
 
 # Made by a migration only where the database offers them (pg_trgm on PostgreSQL, migration 0014).
-OPTIONAL_INDEXES = {"ix_case_fields_value_trgm"}
+OPTIONAL_INDEXES = {"ix_case_fields_value_trgm", "ix_work_items_open_business_key_trgm"}
 
 
 # SQLite's reflection skips expression indexes (with a warning): they are compared on PostgreSQL.

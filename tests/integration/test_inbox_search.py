@@ -1,0 +1,111 @@
+"""The inbox's search box (engine/services/inbox_search.py): a free text finds the open tasks of
+the clerk's groups whose case field or business key contains it, or whose case it names, the same
+whether its few candidate cases are read first or, when many cases contain it, each task is
+checked; its %, _ and \\ are text, not patterns."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from engine.persistence import tables as t
+from engine.services import cases, inbox_query, inbox_search, queries
+from engine.services.task_pages import task_page
+from tests.integration.helpers import deploy_models
+
+GROUPS = ["ordnungsamt", "bauamt", "kasse"]
+NAMES = ["Person 1", "Person 10", "Erika Müller", "Max Mustermann", "Jürgen_Ölß", "100% Sicher", "back\\slash"]
+
+
+def _load(engine, clock) -> list[str]:
+    deploy_models(engine, "inbox.bpmn")
+    rng = random.Random(5)
+    ids = []
+    for n in range(24):
+        groups = rng.sample(GROUPS, rng.randint(1, 2))
+        due = (clock.now() + timedelta(days=rng.randint(-3, 3))).isoformat()
+        ids.append(cases.start_case(engine, "inbox", {"gruppen": ",".join(groups), "frist": due,
+                                                      "name": NAMES[n % len(NAMES)] + f" {n}"},
+                                    business_key=f"AZ-{2026 + n % 2}-{n:04d}", internal=True))
+        clock.advance(timedelta(seconds=1))
+    done = queries.list_tasks(engine, case_id=ids[3])[0]["id"]   # a completed task is not found
+    cases.complete_task(engine, done, {}, actor="sb2")
+    cases.claim(engine, queries.list_tasks(engine, case_id=ids[4])[0]["id"], "sb1")
+    return ids
+
+
+def _expected(engine, text: str, groups: list[str], user: str | None) -> set[str]:
+    """What the search means, read without it: every open task, checked here."""
+    with engine.db.connect() as conn:
+        tasks = conn.execute(select(t.work_items).where(t.work_items.c.state == "open")).all()
+        fields = conn.execute(select(t.case_fields.c.case_id, t.case_fields.c.value)).all()
+    needle = text.strip().lower()
+    named = {f.case_id for f in fields if f.value and needle in f.value.lower()}
+    return {w.id for w in tasks
+            if (set(w.candidate_groups) & set(groups) or (user and w.assignee == user))
+            and (w.case_id in named or needle in (w.business_key or "").lower() or w.case_id == text.strip())}
+
+
+@pytest.mark.parametrize("candidates", [inbox_search.CANDIDATES, 0], ids=["few cases", "many cases"])
+def test_free_text_finds_what_it_contains_within_the_clerks_groups(engine, clock, monkeypatch, candidates):
+    ids = _load(engine, clock)
+    monkeypatch.setattr(inbox_search, "CANDIDATES", candidates)   # 0: every text has "many" cases
+    texts = ["Person 1", "person 10", "müller", "ERIKA MÜLLER", "AZ-2027", "0012", "2026-001", "_", "%",
+             "100%", "\\", "n_ö", "JÜRGEN_ÖLSS", "N_Ö", ids[7], ids[3], "niemand", "Person 1 5", "Max Mustermann 10"]
+    for text in texts:
+        for groups, user in ((GROUPS, None), (["bauamt"], "sb1"), (["kasse", "ordnungsamt"], None)):
+            expected = _expected(engine, text, groups, user)
+            page = task_page(engine, search=text, groups=groups, user=user, limit=5)
+            seen = [task["id"] for task in page.items]
+            while page.next_cursor:
+                page = task_page(engine, search=text, groups=groups, user=user, limit=5, cursor=page.next_cursor)
+                seen += [task["id"] for task in page.items]
+            assert len(seen) == len(set(seen)) and set(seen) == expected, (text, groups, user)
+            assert task_page(engine, search=text, groups=groups, user=user).total == len(expected), (text, groups)
+            listed = queries.list_tasks(engine, search=text, groups=groups, user=user)
+            assert {task["id"] for task in listed} == expected, (text, groups, user)
+        for order in ("priority", "age"):
+            assert {task["id"] for task in task_page(engine, search=text, groups=GROUPS, order=order).items} \
+                == _expected(engine, text, GROUPS, None), (text, order)
+
+
+def test_a_text_few_cases_contain_is_read_through_its_cases_and_one_many_contain_task_by_task(engine, clock,
+                                                                                             monkeypatch):
+    _load(engine, clock)
+    monkeypatch.setattr(inbox_search, "CANDIDATES", 5)
+    filters = inbox_query.Filters(groups=1, search=True)
+
+    def narrowed(text: str) -> tuple[inbox_query.Filters, dict]:
+        params = inbox_query.params_for(["kasse"], state="open", limit=51, search=text)
+        with engine.db.connect() as conn:
+            return inbox_search.narrowed(conn, filters, params, "open")
+
+    few, params = narrowed("Erika")            # in 4 names (24 cases, 7 names)
+    assert few.cases and not few.search and not few.by_queue
+    assert len(params["case_ids"]) == 5        # the 4 cases, and the text as a case id
+    many, _ = narrowed("Person")               # in 8 names: more than 5
+    assert many == filters
+    none, params = narrowed("ni%emand")
+    assert none.cases and params["case_ids"] == ["ni%emand"]
+
+
+def test_a_text_many_cases_contain_is_counted_over_the_first_tasks_read(engine, clock, monkeypatch):
+    _load(engine, clock)
+    monkeypatch.setattr(inbox_search, "CANDIDATES", 0)
+    monkeypatch.setattr(inbox_query, "COUNT_CAP", 5)
+    inbox_query.count_query.cache_clear()
+    try:
+        page = task_page(engine, search="AZ-", groups=GROUPS, limit=3)   # every task matches
+        assert page.total_capped and page.total == 5 and page.next_cursor
+        page = task_page(engine, search="AZ-", groups=GROUPS, limit=8)   # at least the page's own
+        assert page.total_capped and page.total == 8
+        # found among the first 6 tasks read: "Person 1", 8 and 15; the page itself holds them all
+        page = task_page(engine, search="Person 1", groups=GROUPS)
+        assert not page.total_capped and page.total == len(_expected(engine, "Person 1", GROUPS, None)) == 8
+        page = task_page(engine, search="niemand", groups=GROUPS)
+        assert not page.total_capped and page.total == 0 and page.items == []
+    finally:
+        inbox_query.count_query.cache_clear()
