@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Iterator, Sequence
@@ -26,8 +25,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from engine.bootstrap import Engine
 from engine.domain.errors import InvalidState
 from engine.persistence import tables as t
-from engine.persistence.scoping import for_all_tenants
-from engine.services.inbox_query import like_pattern
+from engine.services.text_search import like_pattern, text_drivers
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -126,36 +124,6 @@ def _conditions(q: CaseQuery, drivers: Sequence[str] = ()) -> list[ColumnElement
             select(cf.c.case_id).where(*contains)
             .union(select(_C.c.id).where(_C.c.business_key == q.text.strip()))))
     return conds
-
-
-def text_drivers(conn: Any, text: str | None) -> list[str]:
-    """The words of a free text of several words, rarest first by the database's statistics.
-
-    A field contains the text only if it contains each of its words, so each word is a condition
-    of its own before the whole text. On PostgreSQL the trigram index (GIN) then walks the keys in
-    that order: the rarest word's few candidates drive the scan and the common words ("Person",
-    "Straße", "MS-") are only checked at those candidates. One condition for the whole text made
-    GIN advance every trigram of it for each candidate of its rarest trigram, reading the large
-    posting trees of trigrams that nearly every value has (1,650 buffers at a million cases).
-    How common a word is comes from the planner's estimate on the indexed expression's statistics
-    (one EXPLAIN per word, no rows read). Words under three characters have no trigram and are left
-    to the whole text's condition. Elsewhere (SQLite): no drivers, the whole text alone."""
-    if not text or conn.dialect.name != "postgresql":
-        return []
-    words = list(dict.fromkeys(w for w in text.strip().lower().split() if len(w) >= 3))
-    if len(words) < 2:
-        return []
-    cf = t.case_fields
-    estimates: dict[str, float] = {}
-    for word in words:
-        # the word's rarity over all tenants: an estimate only, and the tenant's value cannot be
-        # rendered as a literal
-        probe = for_all_tenants(select(cf.c.case_id).where(func.lower(cf.c.value).like(like_pattern(word), escape="\\")))
-        compiled = probe.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
-        plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled).replace("%", "%%")).scalar_one()
-        plan = json.loads(plan) if isinstance(plan, str) else plan
-        estimates[word] = float(plan[0]["Plan"]["Plan Rows"])
-    return sorted(words, key=lambda w: estimates[w])
 
 
 def encode_cursor(started_at: datetime, case_id: str) -> str:

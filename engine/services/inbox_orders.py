@@ -28,7 +28,7 @@ from sqlalchemy import (BindParameter, ColumnElement, Integer, Select, bindparam
                         select, tuple_, union_all)
 
 from engine.persistence import tables as t
-from engine.services.inbox_query import (Filters, closed_visibility, first_rows, item_conditions, needs_items,
+from engine.services.inbox_query import (Filters, among_cases, closed_visibility, first_rows, item_conditions, needs_items,
                                          not_deferred, not_excluded, queue_conditions)
 
 ORDERS = ("due", "priority", "age")
@@ -64,6 +64,8 @@ def page_query(f: Filters, order: str, after: bool) -> Select[Any]:
     columns = key_columns(order)
     if f.by_queue:
         return _by_queue(f, order, after)
+    if f.cases:   # a search's few cases: their tasks read, then sorted (after the cursor: the row's key)
+        return among_cases(f, [tuple_(*columns) > tuple_(*_cursor(order))] if after else [], columns)
     conditions = [*item_conditions(f), *not_excluded(f, _W.c.id)]   # four-eyes: not the viewer's excluded tasks
     if f.visibility:
         conditions.append(closed_visibility(f))   # open tasks of any case: _by_queue

@@ -30,7 +30,10 @@ from typing import Any
 from sqlalchemy import (BindParameter, ColumnElement, Integer, Select, and_, bindparam, cast, exists, func,
                         literal_column, or_, select, tuple_, union)
 
+from sqlalchemy.sql.util import ClauseAdapter
+
 from engine.persistence import tables as t
+from engine.services.text_search import like_pattern
 
 _W = t.work_items
 _Q = t.work_item_queue
@@ -82,12 +85,6 @@ def params_for(groups: list[str], **values: Any) -> dict[str, Any]:
     search = values.get("search")
     params["like"] = like_pattern(search) if search else None
     return params
-
-
-def like_pattern(text: str) -> str:
-    """A LIKE pattern for ``text`` contained anywhere, its %, _ and \\ taken as themselves
-    (used with ESCAPE '\\')."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def not_excluded(f: Filters, work_item_id: Any) -> list[ColumnElement[bool]]:
@@ -198,6 +195,8 @@ def closed_visibility(f: Filters) -> ColumnElement[bool]:
 @functools.lru_cache(maxsize=256)
 def page_query(f: Filters, after: bool) -> Select[Any]:
     """The rows of one page (``limit`` bound; ask for one more to know whether a next page exists)."""
+    if f.cases:
+        return among_cases(f, [*([_after(_KEY)] if after else [])], _KEY)
     rows = select(_W).order_by(*_KEY).limit(bindparam("limit"))
     if not f.visibility:
         return rows.where(*item_conditions(f), *not_excluded(f, _W.c.id), *([_after(_KEY)] if after else []))
@@ -208,6 +207,20 @@ def page_query(f: Filters, after: bool) -> Select[Any]:
     if f.user:
         branches.append(_item_branch(f, after, [_W.c.assignee == bindparam("user")]))
     return first_rows(branches, ("sort_due", "created_at", "id"), _KEY)
+
+
+def among_cases(f: Filters, extra: list[ColumnElement[bool]], order: tuple[Any, ...]) -> Select[Any]:
+    """The page of the tasks of a few known cases (``Filters.cases``): every matching task read
+    first, through ``work_items(case_id)``, then sorted by ``order`` and cut. The subquery's
+    OFFSET 0 keeps PostgreSQL from planning it as a walk of an index in ``order`` that stops at
+    the page size: for 11,000 candidate cases (224 of whose tasks were in the group) it walked
+    245,000 open tasks, 720 ms, where reading the cases' tasks took 300 (20 ms for 1,100)."""
+    conditions = [*item_conditions(f), *not_excluded(f, _W.c.id), *extra]
+    if f.visibility:
+        conditions.append(closed_visibility(f))
+    matching = select(_W).where(*conditions).offset(literal_column("0")).subquery("matching")
+    adapt = ClauseAdapter(matching).traverse
+    return select(matching).order_by(*[adapt(column) for column in order]).limit(bindparam("limit"))
 
 
 def first_rows(branches: list[Select[Any]], key: tuple[str, ...], order: tuple[Any, ...]) -> Select[Any]:

@@ -22,8 +22,7 @@ from sqlalchemy import func, literal_column, select, union
 
 from engine.persistence import tables as t
 from engine.services import inbox_query
-from engine.services.case_search import text_drivers
-from engine.services.inbox_query import like_pattern
+from engine.services.text_search import like_pattern, text_drivers
 
 CANDIDATES = 2_000   # more cases than this contain the text: searched task by task (dense matches)
 

@@ -98,8 +98,9 @@ def test_a_text_many_cases_contain_is_counted_over_the_first_tasks_read(engine, 
     monkeypatch.setattr(inbox_query, "COUNT_CAP", 5)
     inbox_query.count_query.cache_clear()
     try:
-        page = task_page(engine, search="AZ-", groups=GROUPS, limit=3)   # every task matches
-        assert page.total_capped and page.total == 5 and page.next_cursor
+        # every task matches; 6 queue rows read hold 4 or 5 tasks (a task may be in two groups)
+        page = task_page(engine, search="AZ-", groups=GROUPS, limit=3)
+        assert page.total_capped and page.total in (4, 5) and page.next_cursor
         page = task_page(engine, search="AZ-", groups=GROUPS, limit=8)   # at least the page's own
         assert page.total_capped and page.total == 8
         # found among the first 6 tasks read: "Person 1", 8 and 15; the page itself holds them all
