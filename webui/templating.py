@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from flask import Flask, has_request_context, request
-from flask_babel import format_datetime, gettext as _, ngettext
+from flask_babel import get_timezone, gettext as _, ngettext
 
 from webui.document_names import document_name
 from webui.tenant_web import UNKNOWN_KEY, request_tenant
@@ -49,11 +49,22 @@ def action_label(action: str) -> str:
     return str(_(ACTIONS.get(action, action.replace("_", " "))))
 
 
+def _local(value: Any) -> datetime:
+    """A stored moment (ISO text or datetime; naive ones are UTC, as Babel reads them) in the
+    time zone of the request (BABEL_DEFAULT_TIMEZONE: Europe/Berlin)."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(get_timezone())
+
+
+# Day and time as numbers (dd.MM.yyyy, HH:mm), the same in every locale: formatted by strftime.
+# Babel's format_datetime parsed its pattern and looked up the locale on every call: 160 us, a
+# quarter of the inbox page's rendering for a page of 50 tasks with three dates each.
 def when(value: Any) -> str:
     if not value:
         return "–"
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return str(format_datetime(moment, "dd.MM.yyyy, HH:mm"))
+    return _local(value).strftime("%d.%m.%Y, %H:%M")
 
 
 def deadline(value: Any) -> str:
@@ -61,10 +72,10 @@ def deadline(value: Any) -> str:
     at 23:59:59 local time), otherwise date and time."""
     if not value:
         return "–"
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if str(format_datetime(moment, "HH:mm")) in ("23:59", "00:00"):   # a whole day (a follow-up starts with it)
-        return str(format_datetime(moment, "dd.MM.yyyy"))
-    return when(moment)
+    moment = _local(value)
+    if (moment.hour, moment.minute) in ((23, 59), (0, 0)):   # a whole day (a follow-up starts with it)
+        return moment.strftime("%d.%m.%Y")
+    return moment.strftime("%d.%m.%Y, %H:%M")
 
 
 def duration(value: Any) -> str:
