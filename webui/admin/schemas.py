@@ -51,7 +51,7 @@ def _user_fields(engine: Engine) -> tuple[dict[str, Any], dict[str, Any]]:
                         "enum": list(TRUST_LEVELS)},
         "password": {"type": "string", "title": N_("Passwort"), "minLength": identity.MIN_PASSWORD,
                      "maxLength": 200,
-                     "description": f"Mindestens {identity.MIN_PASSWORD} Zeichen."},
+                     "description": gettext("Mindestens %(num)d Zeichen.", num=identity.MIN_PASSWORD)},
     }
     ui = {"roles": {"ui:enumNames": [ROLE_NAMES[r] for r in ROLES]},
           "groups": {"ui:enumNames": group_names},
