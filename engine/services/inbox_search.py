@@ -9,7 +9,7 @@ the trigram index on ``lower(case_fields.value)`` (migration 0014) and the one o
 (at most :data:`CANDIDATES`), the page and its total are the tasks of those cases, read by
 ``work_items(case_id)`` with the groups checked at each (``inbox_query.Filters.cases``). A text
 that many cases contain keeps the condition on each task (its matches are dense, so a page is
-found early), and its total stops after :data:`inbox_query.COUNT_CAP` tasks read.
+found early), and its total is counted among the first :data:`inbox_query.SEARCH_COUNT_ROWS` tasks read.
 On SQLite (the small municipality's default, no trigram index) the same two reads scan.
 """
 

@@ -95,12 +95,12 @@ def test_a_text_few_cases_contain_is_read_through_its_cases_and_one_many_contain
 def test_a_text_many_cases_contain_is_counted_over_the_first_tasks_read(engine, clock, monkeypatch):
     _load(engine, clock)
     monkeypatch.setattr(inbox_search, "CANDIDATES", 0)
-    monkeypatch.setattr(inbox_query, "COUNT_CAP", 5)
+    monkeypatch.setattr(inbox_query, "SEARCH_COUNT_ROWS", 5)
     inbox_query.count_query.cache_clear()
     try:
-        # every task matches; 6 queue rows read hold 4 or 5 tasks (a task may be in two groups)
+        # every task matches; the 6 queue rows read hold 4 to 6 tasks (a task may be in two groups)
         page = task_page(engine, search="AZ-", groups=GROUPS, limit=3)
-        assert page.total_capped and page.total in (4, 5) and page.next_cursor
+        assert page.total_capped and 4 <= page.total <= 6 and page.next_cursor
         page = task_page(engine, search="AZ-", groups=GROUPS, limit=8)   # at least the page's own
         assert page.total_capped and page.total == 8
         # found among the first 6 tasks read: "Person 1", 8 and 15; the page itself holds them all
