@@ -13,8 +13,9 @@ Which index serves which filter (PostgreSQL and SQLite; partial indexes cover op
 - a process: ``work_items(process_key, inbox key)``; no filter: ``work_items(inbox key)``;
 - a business key (exact): ``work_items(business_key)``, copied onto the work item;
 - a case field (exact value): ``case_fields(name, value)`` to the cases, then their tasks.
-The free-text ``search`` (contains, any case field or business key) cannot use an index and
-is kept for small lists; exact filters are the way at scale. Counts stop at COUNT_CAP; a
+- a free text (``search``: contained in a case field or the business key): its few candidate
+  cases through trigram indexes, then their tasks (``Filters.cases``, engine/services/inbox_search.py);
+  a text many cases contain is checked per task in the groups' ranges. Counts stop at COUNT_CAP; a
 group's count (with or without a process) reads ``work_item_queue(group_name, process_key)``,
 a narrow index made for it (migration 0025).
 
@@ -50,7 +51,7 @@ class Filters:
     case_id: bool = False
     process_key: bool = False
     assignee: bool = False
-    search: bool = False         # free text, contains (no index)
+    search: bool = False         # free text, contained (checked per task: a text many cases contain)
     business_key: bool = False   # exact
     field: bool = False          # case field name = value, exact
     due_from: bool = False
