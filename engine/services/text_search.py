@@ -37,14 +37,19 @@ def text_drivers(conn: Any, text: str | None) -> list[str]:
     words = list(dict.fromkeys(w for w in text.strip().lower().split() if len(w) >= 3))
     if len(words) < 2:
         return []
-    cf = t.case_fields
-    estimates: dict[str, float] = {}
-    for word in words:
-        # the word's rarity over all tenants: an estimate only, and the tenant's value cannot be
-        # rendered as a literal
-        probe = for_all_tenants(select(cf.c.case_id).where(func.lower(cf.c.value).like(like_pattern(word), escape="\\")))
-        compiled = probe.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
-        plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled).replace("%", "%%")).scalar_one()
-        plan = json.loads(plan) if isinstance(plan, str) else plan
-        estimates[word] = float(plan[0]["Plan"]["Plan Rows"])
+    estimates = {word: fields_containing(conn, word) for word in words}
     return sorted(words, key=lambda w: estimates[w])
+
+
+def fields_containing(conn: Any, text: str) -> float:
+    """PostgreSQL: how many case fields contain ``text``, as the planner estimates it from the
+    statistics of the indexed expression ``lower(value)`` (one EXPLAIN, no rows read; within
+    about 10 % for a text at least one value in a hundred contains, a floor of 100 below that)."""
+    cf = t.case_fields
+    # over all tenants: an estimate only, and the tenant's value cannot be rendered as a literal
+    probe = for_all_tenants(select(cf.c.case_id).where(func.lower(cf.c.value).like(like_pattern(text.lower()),
+                                                                                 escape="\\")))
+    compiled = probe.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled).replace("%", "%%")).scalar_one()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return float(plan[0]["Plan"]["Plan Rows"])
