@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from engine.bootstrap import Engine
 from engine.domain.errors import InvalidState
 from engine.persistence import tables as t
-from engine.services.text_search import like_pattern, text_drivers
+from engine.services.text_search import contains, text_drivers
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -92,7 +92,7 @@ class CasePage:
     next_cursor: str | None
 
 
-def _conditions(q: CaseQuery, drivers: Sequence[str] = ()) -> list[ColumnElement[bool]]:
+def _conditions(q: CaseQuery, drivers: Sequence[str] = (), dialect: str = "postgresql") -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     if q.process_key:
         conds.append(_C.c.process_key == q.process_key)
@@ -117,11 +117,9 @@ def _conditions(q: CaseQuery, drivers: Sequence[str] = ()) -> list[ColumnElement
     if q.field_name is not None:
         conds.append(_C.c.id.in_(select(cf.c.case_id).where(cf.c.name == q.field_name, cf.c.value == q.field_value)))
     if q.text:   # a declared field contains the text, or the business key is the text
-        value = func.lower(cf.c.value)
-        contains = [value.like(like_pattern(word), escape="\\") for word in drivers]
-        contains.append(value.like(like_pattern(q.text.strip().lower()), escape="\\"))
+        words = [contains(dialect, cf.c.value, word) for word in drivers]
         conds.append(_C.c.id.in_(
-            select(cf.c.case_id).where(*contains)
+            select(cf.c.case_id).where(*words, contains(dialect, cf.c.value, q.text.strip()))
             .union(select(_C.c.id).where(_C.c.business_key == q.text.strip()))))
     return conds
 
@@ -139,9 +137,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise InvalidState("invalid cursor", user_message="Dieser Seitenverweis ist ungültig.") from None
 
 
-def _page_query(q: CaseQuery, drivers: Sequence[str] = ()) -> Select[Any]:
+def _page_query(q: CaseQuery, drivers: Sequence[str] = (), dialect: str = "postgresql") -> Select[Any]:
     query = select(_C.c.id, _C.c.process_key, _C.c.version, _C.c.status, _C.c.suspended, _C.c.business_key,
-                   _C.c.citizen_status, _C.c.started_by, _C.c.started_at, _C.c.ended_at).where(*_conditions(q, drivers))
+                   _C.c.citizen_status, _C.c.started_by, _C.c.started_at, _C.c.ended_at).where(
+        *_conditions(q, drivers, dialect))
     if q.after:
         started_at, case_id = decode_cursor(q.after)
         query = query.where(or_(_C.c.started_at < started_at,
@@ -149,14 +148,14 @@ def _page_query(q: CaseQuery, drivers: Sequence[str] = ()) -> Select[Any]:
     return query.order_by(_C.c.started_at.desc(), _C.c.id.desc())
 
 
-def _count_query(q: CaseQuery, drivers: Sequence[str] = ()) -> Select[Any]:
+def _count_query(q: CaseQuery, drivers: Sequence[str] = (), dialect: str = "postgresql") -> Select[Any]:
     """Matches up to COUNT_CAP + 1. Only "with incident" asked: counted on the open incidents'
     partial index alone (a case has its incidents; the cases table is not read)."""
     if q.status == "incident" and replace(q, status=None, limit=PAGE_SIZE, after=None) == CaseQuery():
         i = t.incidents
         matches = select(i.c.case_id).where(i.c.status == "open", i.c.case_id.is_not(None)).distinct()
     else:
-        matches = select(_C.c.id).where(*_conditions(q, drivers))
+        matches = select(_C.c.id).where(*_conditions(q, drivers, dialect))
     return select(func.count()).select_from(matches.limit(COUNT_CAP + 1).subquery())
 
 
@@ -164,10 +163,11 @@ def search(engine: Engine, q: CaseQuery, *, count: bool = True) -> CasePage:
     """One page of matches; ``count=False`` skips the total (the export reads page after page)."""
     with engine.db.connect() as conn:
         drivers = text_drivers(conn, q.text)
-        rows = conn.execute(_page_query(q, drivers).limit(q.limit + 1)).all()
+        dialect = conn.dialect.name
+        rows = conn.execute(_page_query(q, drivers, dialect).limit(q.limit + 1)).all()
         more = len(rows) > q.limit
         rows = rows[:q.limit]
-        counted = conn.execute(_count_query(q, drivers)).scalar_one() if count else 0
+        counted = conn.execute(_count_query(q, drivers, dialect)).scalar_one() if count else 0
         found = _decorate(conn, rows)
     last = rows[-1] if rows and more else None
     return CasePage(rows=found, total=min(counted, COUNT_CAP), total_capped=counted > COUNT_CAP,

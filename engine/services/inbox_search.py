@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import func, literal_column, select, union
+from sqlalchemy import literal_column, select, union
 
 from engine.persistence import tables as t
 from engine.services import inbox_query
-from engine.services.text_search import fields_containing, like_pattern, text_drivers
+from engine.services.text_search import contains, fields_containing, text_drivers
 
 CANDIDATES = 2_000   # more cases than this contain the text: searched task by task (dense matches)
 # PostgreSQL: a text the statistics say this many case fields contain is not read for candidates
@@ -40,25 +40,15 @@ def candidate_cases(conn: Any, text: str, state: str) -> list[str] | None:
     if conn.dialect.name == "postgresql" and fields_containing(conn, needle) > COMMON:
         return None   # the planner's estimate says "many": the read would only find that out
     # several words: each its own condition, the rarest first (engine/services/case_search.py)
-    in_fields = select(cf.c.case_id).where(*[_contains(conn, cf.c.value, word) for word in text_drivers(conn, text)],
-                                           _contains(conn, cf.c.value, needle))
+    in_fields = select(cf.c.case_id).where(*[contains(conn.dialect.name, cf.c.value, word) for word in text_drivers(conn, text)],
+                                           contains(conn.dialect.name, cf.c.value, needle))
     # open tasks: the literal, which the partial trigram index's predicate needs
     in_keys = select(w.c.case_id).where(w.c.state == (literal_column("'open'") if state == "open" else state),
-                                        _contains(conn, w.c.business_key, needle))
+                                        contains(conn.dialect.name, w.c.business_key, needle))
     found = conn.execute(union(in_fields, in_keys).limit(CANDIDATES + 1)).scalars().all()
     if len(found) > CANDIDATES:
         return None
     return list(dict.fromkeys([*found, text.strip()]))   # the text may be a case id (as the API allows)
-
-
-def _contains(conn: Any, column: Any, text: str) -> Any:
-    """``column`` contains ``text``, whatever the case: lower(column) LIKE, as the trigram indexes
-    are built. On SQLite, which has no such index, a text of ASCII letters only is left to its
-    own LIKE, which ignores the case of A-Z in C (the engine's Unicode lower() is a Python call
-    per row: 170 ms for a search at 100,000 open tasks); other letters (Ä, ß) need lower()."""
-    if conn.dialect.name == "sqlite" and text.isascii():
-        return column.like(like_pattern(text), escape="\\")
-    return func.lower(column).like(like_pattern(text.lower()), escape="\\")
 
 
 def narrowed(conn: Any, filters: inbox_query.Filters, params: dict[str, Any],

@@ -89,6 +89,15 @@ def test_free_text_over_fields_and_keys(engine: Engine, world: dict[str, Any]) -
     assert case_search.search(engine, CaseQuery(text="a_b")).rows == []
 
 
+def test_free_text_ignores_the_case_of_umlauts_too(engine: Engine, world: dict[str, Any]) -> None:
+    """SQLite's own lower() folds A-Z only: the engine's folds every letter (engine/persistence/db.py)."""
+    upper = cases.start_case(engine, "usertask", {"antragsteller": "ÖZLEM ÄRGERLICH"}, actor="test", internal=True)
+    assert _ids(case_search.search(engine, CaseQuery(text="özlem"))) == [upper]
+    assert _ids(case_search.search(engine, CaseQuery(text="Ärgerlich"))) == [upper]
+    assert _ids(case_search.search(engine, CaseQuery(text="MÜLLER"))) == [world["ids"][3]]
+    assert _ids(case_search.search(engine, CaseQuery(text="zlem ä"))) == [upper]
+
+
 def test_free_text_of_several_words_is_contained_as_a_whole(engine: Engine, world: dict[str, Any]) -> None:
     """On PostgreSQL each word becomes a condition of its own that drives the trigram index; the
     whole text is still what a field must contain (word order, the space, nothing in between)."""
