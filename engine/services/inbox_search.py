@@ -36,19 +36,19 @@ def candidate_cases(conn: Any, text: str, state: str) -> list[str] | None:
     """The ids of the cases ``text`` may mean (a case field or, for tasks in ``state``, a
     business key contains it; or it is a case id), or None when more than CANDIDATES do."""
     cf, w = t.case_fields, t.work_items
-    needle = text.strip()
-    if conn.dialect.name == "postgresql" and fields_containing(conn, needle) > COMMON:
+    needle, dialect = text.strip(), conn.dialect.name
+    if dialect == "postgresql" and fields_containing(conn, needle) > COMMON:
         return None   # the planner's estimate says "many": the read would only find that out
-    # several words: each its own condition, the rarest first (engine/services/case_search.py)
-    in_fields = select(cf.c.case_id).where(*[contains(conn.dialect.name, cf.c.value, word) for word in text_drivers(conn, text)],
-                                           contains(conn.dialect.name, cf.c.value, needle))
+    # several words: each its own condition, the rarest first (engine/services/text_search.py)
+    words = [contains(dialect, cf.c.value, word) for word in text_drivers(conn, text)]
+    in_fields = select(cf.c.case_id).where(*words, contains(dialect, cf.c.value, needle))
     # open tasks: the literal, which the partial trigram index's predicate needs
     in_keys = select(w.c.case_id).where(w.c.state == (literal_column("'open'") if state == "open" else state),
-                                        contains(conn.dialect.name, w.c.business_key, needle))
+                                        contains(dialect, w.c.business_key, needle))
     found = conn.execute(union(in_fields, in_keys).limit(CANDIDATES + 1)).scalars().all()
     if len(found) > CANDIDATES:
         return None
-    return list(dict.fromkeys([*found, text.strip()]))   # the text may be a case id (as the API allows)
+    return list(dict.fromkeys([*found, needle]))   # the text may be a case id (as the API allows)
 
 
 def narrowed(conn: Any, filters: inbox_query.Filters, params: dict[str, Any],
