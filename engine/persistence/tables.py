@@ -210,7 +210,10 @@ work_item_queue = Table(
     # the work item's follow-up (Wiedervorlage), kept with it (engine/services/follow_ups.py): the
     # inbox leaves out the deferred ones within the range it reads (migration 0039)
     Column("follow_up", TS),
-    Index("ix_work_item_queue_order", "tenant_id", "group_name", "sort_due", "created_at", "work_item_id"),
+    # the work item's case: a free text's many candidate cases are checked within the range (0042)
+    Column("case_id", ID),
+    Index("ix_work_item_queue_order", "tenant_id", "group_name", "sort_due", "created_at", "work_item_id",
+          postgresql_include=["case_id"]),
     Index("ix_work_item_queue_process", "tenant_id", "group_name", "process_key", "sort_due", "created_at",
           "work_item_id"),
     Index("ix_work_item_queue_priority", "tenant_id", "group_name", "priority_rank", "sort_due", "created_at",

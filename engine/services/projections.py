@@ -50,7 +50,8 @@ def _new_work_item_statement() -> FastStatement:
     w, g, q = t.work_items, t.work_item_groups, t.work_item_queue
     columns = [c.key for c in w.c if c.key not in ("tenant_id", "ended_at", "completed_by")]
     item = (insert(w).values({c: bindparam(c, type_=w.c[c].type) for c in columns})
-            .returning(w.c.id, w.c.tenant_id, w.c.process_key, w.c.sort_due, w.c.created_at, w.c.follow_up)
+            .returning(w.c.id, w.c.tenant_id, w.c.case_id, w.c.process_key, w.c.sort_due, w.c.created_at,
+                       w.c.follow_up)
             .cte("new_item"))
 
     def group_names() -> Any:   # one row per group (a set-returning function in the select list)
@@ -59,10 +60,11 @@ def _new_work_item_statement() -> FastStatement:
     groups = insert(g).from_select(["work_item_id", "group_name", "tenant_id"],
                                    select(item.c.id, group_names(), item.c.tenant_id)).cte("new_groups")
     return FastStatement(insert(q).from_select(
-        ["work_item_id", "group_name", "tenant_id", "process_key", "sort_due", "created_at", "follow_up",
+        ["work_item_id", "group_name", "tenant_id", "case_id", "process_key", "sort_due", "created_at", "follow_up",
          "priority_rank"],
-        select(item.c.id, group_names(), item.c.tenant_id, item.c.process_key, item.c.sort_due, item.c.created_at,
-               item.c.follow_up, bindparam("priority_rank", type_=q.c.priority_rank.type))).add_cte(groups))
+        select(item.c.id, group_names(), item.c.tenant_id, item.c.case_id, item.c.process_key, item.c.sort_due,
+               item.c.created_at, item.c.follow_up, bindparam("priority_rank", type_=q.c.priority_rank.type)))
+        .add_cte(groups))
 
 
 def _end_work_item_statement() -> FastStatement:
@@ -175,6 +177,7 @@ class Projector:
                 _INSERT_GROUP.defer(self.conn, {"work_item_id": task_id, "group_name": group_name})
                 _INSERT_QUEUED.defer(self.conn, {"work_item_id": task_id, "group_name": group_name,
                                                "process_key": w.process_key, "sort_due": sort_due,
+                                               "case_id": self.case_id,
                                                "created_at": self.now, "follow_up": a.follow_up,
                                                "priority_rank": inbox_orders.rank_of(priority)})
             four_eyes = task_access.excluded_elements(info.properties)

@@ -561,3 +561,34 @@ def test_migration_0039_gives_the_queue_rows_their_tasks_follow_up_and_its_downg
                                  .where(q.c.work_item_id.in_([deferred, plain]))).all())
     assert kept == {deferred: day, plain: None}
     assert "ix_work_items_open_follow_up" not in {i["name"] for i in inspect(db).get_indexes("work_items")}
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+def test_migration_0042_gives_the_queue_rows_their_case_and_its_downgrade(engine, database_url):
+    """Migration 0042: the queue rows of the open tasks there are carry their task's case (the
+    inbox's search checks a text's many candidate cases within a group's range); on PostgreSQL
+    ix_work_item_queue_order holds it. The downgrade removes the column."""
+    from sqlalchemy import inspect, select
+
+    from engine.persistence import tables as t
+    from engine.persistence.migrate import upgrade
+    from engine.services import cases, queries
+    from tests.integration.helpers import deploy_models
+
+    deploy_models(engine, "inbox.bpmn")
+    started = [cases.start_case(engine, "inbox", {"gruppen": "bauamt,kasse", "name": f"P{n}"}, internal=True)
+               for n in range(3)]
+    tasks = {queries.list_tasks(engine, case_id=case_id)[0]["id"]: case_id for case_id in started}
+    db = engine.db
+    _downgrade(db, "0041")
+    assert "case_id" not in {c["name"] for c in inspect(db).get_columns("work_item_queue")}
+    upgrade(db)
+    q = t.work_item_queue
+    with db.connect() as conn:
+        rows = conn.execute(select(q.c.work_item_id, q.c.group_name, q.c.case_id)).all()
+        if db.dialect.name == "postgresql":
+            index = conn.exec_driver_sql("SELECT indexdef FROM pg_indexes WHERE indexname = "
+                                         "'ix_work_item_queue_order'").scalar_one()
+            assert "INCLUDE (case_id)" in index
+    assert sorted((r.work_item_id, r.case_id) for r in rows) == sorted(
+        (task_id, case_id) for task_id, case_id in tasks.items() for _group in range(2))
