@@ -83,9 +83,11 @@ def list_tasks(engine: Reads, *, group: str | None = None, groups: list[str] | N
     with reading(engine.db) as conn:
         filters, params = inbox_search.narrowed(conn, filters, params, state)
         query = inbox_query.page_query(filters, False)
-        if filters.expanding:  # an expanding IN list: SQLAlchemy's own execution
-            return [task_view(r) for r in conn.execute(query, params)]
-        return [task_view(r) for r in fast_statement(query).all(conn, params)]
+        if not filters.expanding:
+            return [task_view(r) for r in fast_statement(query).all(conn, params)]
+    with engine.db.begin() as conn:   # a transaction: plan_each sets a transaction's setting
+        inbox_query.plan_each(conn, filters)
+        return [task_view(r) for r in conn.execute(query, params)]   # SQLAlchemy's own execution (lists)
 
 
 @functools.lru_cache(maxsize=64)

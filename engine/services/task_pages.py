@@ -83,6 +83,7 @@ def task_page(engine: Engine, *, groups: list[str] | None = None, user: str | No
         params.update(zip(("after_due", "after_created", "after_id"), _decode(cursor)))
     page = inbox_query.page_query(filters, bool(cursor))
     with engine.db.begin() as conn:
+        inbox_query.plan_each(conn, filters)
         rows: list[Any] = list(conn.execute(page, params).all() if filters.expanding
                                else fast_statement(page).all(conn, params))
         counted = conn.execute(inbox_query.count_query(filters), params).one() if count else None
@@ -115,6 +116,7 @@ def _ordered_page(engine: Engine, filters: inbox_query.Filters, params: dict[str
         except (ValueError, TypeError):
             raise InvalidInput(f"invalid task cursor {cursor[:40]!r}", user_message=BAD_CURSOR) from None
     with engine.db.begin() as conn:
+        inbox_query.plan_each(conn, filters)
         rows = list(conn.execute(inbox_orders.page_query(filters, order, bool(cursor)), params).all())
         counted = conn.execute(inbox_query.count_query(filters), params).one() if count else None
     next_cursor = _pack(inbox_orders.cursor_values(order, rows[limit - 1])) if len(rows) > limit else None

@@ -49,10 +49,15 @@ def _expected(engine, text: str, groups: list[str], user: str | None) -> set[str
             and (w.case_id in named or needle in (w.business_key or "").lower() or w.case_id == text.strip())}
 
 
-@pytest.mark.parametrize("candidates", [inbox_search.CANDIDATES, 0], ids=["few cases", "many cases"])
-def test_free_text_finds_what_it_contains_within_the_clerks_groups(engine, clock, monkeypatch, candidates):
+@pytest.mark.parametrize(("candidates", "many"), [(inbox_search.CANDIDATES, inbox_search.MANY),
+                                                  (0, inbox_search.MANY), (0, 0)],
+                         ids=["few cases", "many cases", "most cases"])
+def test_free_text_finds_what_it_contains_within_the_clerks_groups(engine, clock, monkeypatch, candidates, many):
     ids = _load(engine, clock)
-    monkeypatch.setattr(inbox_search, "CANDIDATES", candidates)   # 0: every text has "many" cases
+    # CANDIDATES 0: every text has "many" cases (PostgreSQL: checked per task as a set of cases);
+    # MANY 0 as well: "most", checked per task by the text's own condition
+    monkeypatch.setattr(inbox_search, "CANDIDATES", candidates)
+    monkeypatch.setattr(inbox_search, "MANY", many)
     texts = ["Person 1", "person 10", "müller", "ERIKA MÜLLER", "AZ-2027", "0012", "2026-001", "_", "%",
              "100%", "\\", "n_ö", "JÜRGEN_ÖLSS", "N_Ö", ids[7], ids[3], "niemand", "Person 1 5", "Max Mustermann 10"]
     for text in texts:
@@ -86,8 +91,14 @@ def test_a_text_few_cases_contain_is_read_through_its_cases_and_one_many_contain
     few, params = narrowed("Erika")            # in 4 names (24 cases, 7 names)
     assert few.cases and not few.search and not few.by_queue
     assert len(params["case_ids"]) == 5        # the 4 cases, and the text as a case id
-    many, _ = narrowed("Person")               # in 8 names: more than 5
-    assert many == filters
+    many, params = narrowed("Person")          # in 8 names: more than 5
+    if engine.db.dialect.name == "postgresql":   # up to MANY: a set each task's case is checked against
+        assert many.among and not many.search and not many.cases and many.by_queue
+        assert len(params["case_set"].split(",")) == 9   # the 8 cases, and the text as a case id
+    else:
+        assert many == filters
+    monkeypatch.setattr(inbox_search, "MANY", 7)
+    assert narrowed("Person")[0] == filters     # more than MANY: the text's own condition per task
     none, params = narrowed("ni%emand")
     assert none.cases and params["case_ids"] == ["ni%emand"]
     # PostgreSQL: a text its statistics call common is not read for candidates at all
@@ -99,6 +110,7 @@ def test_a_text_few_cases_contain_is_read_through_its_cases_and_one_many_contain
 def test_a_text_many_cases_contain_is_counted_over_the_first_tasks_read(engine, clock, monkeypatch):
     _load(engine, clock)
     monkeypatch.setattr(inbox_search, "CANDIDATES", 0)
+    monkeypatch.setattr(inbox_search, "MANY", 0)     # checked per task by the text's own condition
     monkeypatch.setattr(inbox_query, "SEARCH_COUNT_ROWS", 5)
     inbox_query.count_query.cache_clear()
     try:
@@ -112,5 +124,31 @@ def test_a_text_many_cases_contain_is_counted_over_the_first_tasks_read(engine, 
         assert not page.total_capped and page.total == len(_expected(engine, "Person 1", GROUPS, None)) == 8
         page = task_page(engine, search="niemand", groups=GROUPS)
         assert not page.total_capped and page.total == 0 and page.items == []
+    finally:
+        inbox_query.count_query.cache_clear()
+
+
+def test_many_candidate_cases_are_counted_over_the_first_queue_rows(engine, clock, monkeypatch):
+    """PostgreSQL: a text's many candidate cases (a set each queue row's case is checked against)
+    are counted among the first COUNT_CAP + 1 queue rows of the groups: exactly when the groups
+    hold no more, else "more than"."""
+    if engine.db.dialect.name != "postgresql":
+        pytest.skip("SQLite reads at most CANDIDATES candidates")
+    _load(engine, clock)
+    monkeypatch.setattr(inbox_search, "CANDIDATES", 0)
+    inbox_query.count_query.cache_clear()
+    try:
+        for text in ("AZ-", "Person 1", "müller", "niemand"):
+            expected = _expected(engine, text, GROUPS, "sb1")
+            page = task_page(engine, search=text, groups=GROUPS, user="sb1", limit=3)
+            assert not page.total_capped and page.total == len(expected), text
+        monkeypatch.setattr(inbox_query, "COUNT_CAP", 5)
+        inbox_query.count_query.cache_clear()
+        # 6 queue rows read, every task matches: 4 to 6 tasks (a task may be in two groups), at
+        # least the page's own
+        page = task_page(engine, search="AZ-", groups=GROUPS, limit=3)
+        assert page.total_capped and 4 <= page.total <= 6 and page.next_cursor
+        page = task_page(engine, search="AZ-", groups=GROUPS, limit=8)
+        assert page.total_capped and page.total == 8
     finally:
         inbox_query.count_query.cache_clear()
