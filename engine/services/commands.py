@@ -12,6 +12,7 @@ import traceback
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -211,6 +212,24 @@ def _checked_update() -> FastStatement:
 _UPDATE_CASE_CHECKED = _checked_update()
 
 
+# What a caller writes in the transaction of a case's save (see joining_save).
+_JOINING: ContextVar[tuple[str, Callable[[Any], None]] | None] = ContextVar("amtsflow_joining_save", default=None)
+
+
+@contextmanager
+def joining_save(case_id: str, write: Callable[[Any], None]) -> Iterator[None]:
+    """Within the block, a save of case ``case_id`` also runs ``write(conn)`` in its
+    transaction, after the case's projections (its work items are ended or written by then):
+    what the caller writes is committed exactly when the case's step is. A save that is tried
+    again (a stale revision) runs it again, in the new transaction. Used for the mails to the
+    clerks whose tasks a citizen's withdrawal ended (engine/services/withdrawals.py)."""
+    token = _JOINING.set((case_id, write))
+    try:
+        yield
+    finally:
+        _JOINING.reset(token)
+
+
 def save(cmd: Command, action: str, *, new: bool = False) -> None:
     """Step the workflow, write state + projections + audit. Raises StaleRevision.
 
@@ -226,6 +245,8 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
     _write_case_row(cmd, new, now, values, snapshot)
     audit.write(cmd.uow.conn, event)
     projector = _project(cmd, new, now, outcome, assignments)
+    if (joining := _JOINING.get()) is not None and joining[0] == cmd.case.id:
+        joining[1](cmd.uow.conn)
     _write_outbox(cmd, outcome.outbox, projector.lock)
     _close_or_fail(cmd, now, outcome)
     _after_commit(cmd, new, now, values, snapshot, outcome, projector)
@@ -494,5 +515,5 @@ def _status(waits: Any, error: str | None) -> str:
     return "waiting"
 
 
-__all__ = ["CASE_COLUMNS", "Command", "Located", "run_case_command", "save", "jsonable", "snapshot_data", "step_workflow",
+__all__ = ["CASE_COLUMNS", "Command", "Located", "joining_save", "run_case_command", "save", "jsonable", "snapshot_data", "step_workflow",
            "reevaluate_conditions"]

@@ -8,26 +8,23 @@ Whether the person may withdraw this case (they started it) is the caller's chec
 
 A clerk who held a task the withdrawal ended gets a mail (engine/services/notifications.py):
 the task left their list without a word otherwise, and their saved draft of it with it. The
-mails are written after the case's transaction, in one of their own: a crash in between loses
-them, never the withdrawal.
+mails are written in the transaction that ends the tasks (commands.joining_save): there is
+never a withdrawal without them, nor mails about one that did not happen.
 """
 
 from __future__ import annotations
 
-import logging
+import functools
 import unicodedata
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from engine.bootstrap import Engine
-from engine.domain.errors import AmtsflowError, InvalidInput, InvalidState, NoCorrelation, NotFound
+from engine.domain.errors import InvalidInput, InvalidState, NoCorrelation, NotFound
 from engine.persistence import tables as t
-from engine.persistence.db import unit_of_work
 from engine.runtime.withdrawal import REASON, REASON_MAX
-from engine.services import messages, notifications
-
-log = logging.getLogger("amtsflow.withdrawals")
+from engine.services import commands, messages, notifications
 
 NOT_WITHDRAWABLE = ("Der Antrag kann nicht mehr zurückgenommen werden: Über ihn ist bereits entschieden, oder er "
                     "wird gerade abgeschlossen. Bitte wenden Sie sich an die zuständige Stelle.")
@@ -71,14 +68,14 @@ def withdraw(engine: Engine, case_id: str, actor: str, reason: str = "", *, case
         raise InvalidState(f"case {case_id} does not wait for a withdrawal", user_message=NOT_WITHDRAWABLE)
     held = _held_tasks(engine, case_id)
     try:
-        outcome = messages.correlate_message(engine, name, None, {REASON: cleaned}, actor=actor, to_case=case_id,
-                                             any_key=True, buffer=False, message_id=f"ruecknahme:{case_id}")
+        with commands.joining_save(case_id, functools.partial(_tell_holders, engine, held, case_link)):
+            outcome = messages.correlate_message(engine, name, None, {REASON: cleaned}, actor=actor,
+                                                 to_case=case_id, any_key=True, buffer=False,
+                                                 message_id=f"ruecknahme:{case_id}")
     except (NotFound, NoCorrelation):     # the wait ended between the look and the send
         raise InvalidState(f"case {case_id} is gone", user_message=NOT_WITHDRAWABLE) from None
     if outcome.status not in ("delivered", "duplicate"):
         raise InvalidState(f"withdrawal of case {case_id}: {outcome.status}", user_message=NOT_WITHDRAWABLE)
-    if outcome.status == "delivered" and held:
-        _tell_holders(engine, held, case_link)
 
 
 def _held_tasks(engine: Engine, case_id: str) -> dict[str, tuple[str, bool]]:
@@ -91,23 +88,16 @@ def _held_tasks(engine: Engine, case_id: str) -> dict[str, tuple[str, bool]]:
     return {r.id: (r.assignee, bool(r.draft)) for r in rows}
 
 
-def _tell_holders(engine: Engine, held: dict[str, tuple[str, bool]], case_link: str | None) -> None:
-    """Mail the holders of the tasks the withdrawal ended (cancelled; not one still open or
-    completed meanwhile), in a write transaction as every service's (on SQLite a plain one that
-    read first could not take the write lock while the worker wrote: "database is locked").
-    The withdrawal has happened by now: a failure here is logged, never the citizen's answer."""
+def _tell_holders(engine: Engine, held: dict[str, tuple[str, bool]], case_link: str | None, conn: Any) -> None:
+    """In the withdrawal's transaction, after the case's step: mail the holders of the tasks it
+    ended (cancelled; not one still open)."""
+    if not held:
+        return
     w = t.work_items
-    try:
-        with unit_of_work(engine.db) as uow:
-            ended = uow.conn.execute(select(w.c.id).where(w.c.id.in_(list(held)),
-                                                          w.c.state == "cancelled")).scalars().all()
-            for task_id in ended:
-                assignee, draft = held[task_id]
-                notifications.withdrawn(engine, uow.conn, task_id, assignee, draft=draft, link=case_link)
-            uow.commit()
-    except (AmtsflowError, SQLAlchemyError):
-        log.exception("withdrawal: the mails to the clerks whose tasks it ended (%s) were not written",
-                      ", ".join(sorted(held)))
+    ended = conn.execute(select(w.c.id).where(w.c.id.in_(list(held)), w.c.state == "cancelled")).scalars().all()
+    for task_id in ended:
+        assignee, draft = held[task_id]
+        notifications.withdrawn(engine, conn, task_id, assignee, draft=draft, link=case_link)
 
 
 __all__ = ["NOT_WITHDRAWABLE", "REASON", "REASON_MAX", "clean_reason", "withdraw", "withdrawal_message"]
