@@ -77,6 +77,25 @@ def test_free_text_finds_what_it_contains_within_the_clerks_groups(engine, clock
                 == _expected(engine, text, GROUPS, None), (text, order)
 
 
+@pytest.mark.parametrize(("candidates", "many"), [(inbox_search.CANDIDATES, inbox_search.MANY),
+                                                  (0, inbox_search.MANY), (0, 0)],
+                         ids=["few cases", "many cases", "most cases"])
+def test_the_next_free_task_is_the_first_the_search_finds(engine, clock, monkeypatch, candidates, many):
+    """"Nächste Aufgabe übernehmen" with a search: each claim takes the first free task of the
+    list the clerk sees, whichever way the text's cases are found."""
+    from engine.services.claim_next import claim_next
+
+    _load(engine, clock)
+    monkeypatch.setattr(inbox_search, "CANDIDATES", candidates)
+    monkeypatch.setattr(inbox_search, "MANY", many)
+    free = [task["id"] for task in task_page(engine, search="person 1", groups=GROUPS, limit=50).items
+            if task["assignee"] is None]
+    assert len(free) >= 3 and set(free) <= _expected(engine, "person 1", GROUPS, None)
+    claimed = [claim_next(engine, "sb9", GROUPS, search="person 1") for _ in free]
+    assert [task["id"] for task in claimed if task] == free
+    assert claim_next(engine, "sb9", GROUPS, search="person 1") is None
+
+
 def test_a_text_few_cases_contain_is_read_through_its_cases_and_one_many_contain_task_by_task(engine, clock,
                                                                                              monkeypatch):
     _load(engine, clock)
