@@ -101,7 +101,7 @@ def _by_queue(f: Filters, order: str, after: bool) -> Select[Any]:
             _Q.c.group_name == bindparam(f"group_{i}"), *queue_conditions(f), *not_excluded(f, _Q.c.work_item_id),
             *not_deferred(f))
         if needs_items(f):
-            branch = branch.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f))
+            branch = branch.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f, queued=True))
         if after:
             branch = branch.where(tuple_(*queue_key) > tuple_(*_cursor(order)))
         branches.append(branch.order_by(*queue_key).limit(limit))

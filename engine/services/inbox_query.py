@@ -114,8 +114,10 @@ def not_deferred(f: Filters) -> list[ColumnElement[bool]]:
     return [or_(_Q.c.follow_up.is_(None), _Q.c.follow_up <= bindparam("now", type_=_Q.c.follow_up.type))]
 
 
-def item_conditions(f: Filters) -> list[ColumnElement[bool]]:
-    """Conditions on work_items other than visibility."""
+def item_conditions(f: Filters, *, queued: bool = False) -> list[ColumnElement[bool]]:
+    """Conditions on work_items other than visibility. ``queued``: for the work items of a
+    group's queue range, whose rows check the case themselves (:func:`queue_conditions`): the
+    planner estimates a case set element by element, each copy of it costs about 2 ms."""
     # open tasks: the literal, so that the partial indexes (WHERE state = 'open') apply, also to
     # prepared statements with generic plans
     conds: list[ColumnElement[bool]] = [_W.c.state == (literal_column("'open'") if f.open_only else bindparam("state"))]
@@ -123,7 +125,7 @@ def item_conditions(f: Filters) -> list[ColumnElement[bool]]:
         conds.append(_W.c.case_id == bindparam("case_id"))
     if f.cases:
         conds.append(_W.c.case_id.in_(bindparam("case_ids", expanding=True)))
-    if f.among:
+    if f.among and not queued:
         conds.append(_W.c.case_id == _case_set())
     if f.process_key:
         conds.append(_W.c.process_key == bindparam("process_key"))
@@ -187,7 +189,7 @@ def _group_branch(f: Filters, i: int, after: bool, *, limited: bool = True) -> S
         _Q.c.group_name == bindparam(f"group_{i}"), *queue_conditions(f), *not_excluded(f, _Q.c.work_item_id),
         *not_deferred(f))
     if needs_items(f):
-        query = query.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f))
+        query = query.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f, queued=True))
     if after:
         query = query.where(_after(_QUEUE_KEY))
     if limited:
@@ -291,8 +293,8 @@ def count_query(f: Filters) -> Select[Any]:
     in_queue = (in_groups, *queue_conditions(f), *not_excluded(f, _Q.c.work_item_id), *not_deferred(f))
     if f.among:   # the rows read are counted whether their case is one of the set or not
         unmatched = replace(f, among=False)
-        return _among_count((in_groups, *queue_conditions(unmatched), *not_excluded(f, _Q.c.work_item_id),
-                             *not_deferred(f)), mine)
+        return _among_count(f, (in_groups, *queue_conditions(unmatched), *not_excluded(f, _Q.c.work_item_id),
+                                *not_deferred(f)), mine)
     if f.search:
         return _searched_count(f, in_queue, mine)
     grouped = select(_Q.c.work_item_id.label("id") if f.groups > 1 else literal_column("1").label("one")).where(
@@ -328,12 +330,15 @@ def _searched_count(f: Filters, in_queue: tuple[ColumnElement[bool], ...], mine:
     return select((matched if mine is None else matched + mine).label("total"), stopped.label("rows"))
 
 
-def _among_count(in_queue: tuple[ColumnElement[bool], ...], mine: Any) -> Select[Any]:
+def _among_count(f: Filters, in_queue: tuple[ColumnElement[bool], ...], mine: Any) -> Select[Any]:
     """A free text's many candidate cases (``among``): the tasks among the first COUNT_CAP + 1
     queue rows of the groups whose case is one of them, read in one pass over the queue rows
     alone (the case is on the row; on PostgreSQL in ix_work_item_queue_order, so index-only). A
     group with more rows than that shows "more than" (``rows`` beyond COUNT_CAP)."""
-    read = select(_Q.c.work_item_id.label("id"), _Q.c.case_id).where(*in_queue).limit(COUNT_CAP + 1).subquery()
+    read = select(_Q.c.work_item_id.label("id"), _Q.c.case_id).where(*in_queue)
+    if needs_items(f):   # the other filters (due, assignee ...): the rows of the tasks they leave
+        read = read.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f, queued=True))
+    read = read.limit(COUNT_CAP + 1).subquery()
     both = select(func.count(func.distinct(read.c.id)).filter(read.c.case_id == _case_set()).label("n"),
                   func.count().label("rows")).subquery()
     total = both.c.n if mine is None else both.c.n + mine

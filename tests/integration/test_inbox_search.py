@@ -157,10 +157,17 @@ def test_many_candidate_cases_are_counted_over_the_first_queue_rows(engine, cloc
     monkeypatch.setattr(inbox_search, "CANDIDATES", 0)
     inbox_query.count_query.cache_clear()
     try:
+        with engine.db.connect() as conn:
+            due = dict(conn.execute(select(t.work_items.c.id, t.work_items.c.due)).all())
+        until = clock.now() + timedelta(days=1)
         for text in ("AZ-", "Person 1", "müller", "niemand"):
             expected = _expected(engine, text, GROUPS, "sb1")
             page = task_page(engine, search=text, groups=GROUPS, user="sb1", limit=3)
             assert not page.total_capped and page.total == len(expected), text
+            # with a filter the queue rows do not carry: counted among the tasks it leaves
+            soon = {task_id for task_id in expected if due[task_id] < until}
+            page = task_page(engine, search=text, groups=GROUPS, user="sb1", due_until=until, limit=3)
+            assert not page.total_capped and page.total == len(soon), text
         monkeypatch.setattr(inbox_query, "COUNT_CAP", 5)
         inbox_query.count_query.cache_clear()
         # 6 queue rows read, every task matches: 4 to 6 tasks (a task may be in two groups), at
