@@ -335,10 +335,10 @@ def _among_count(f: Filters, in_queue: tuple[ColumnElement[bool], ...], mine: An
     queue rows of the groups whose case is one of them, read in one pass over the queue rows
     alone (the case is on the row; on PostgreSQL in ix_work_item_queue_order, so index-only). A
     group with more rows than that shows "more than" (``rows`` beyond COUNT_CAP)."""
-    read = select(_Q.c.work_item_id.label("id"), _Q.c.case_id).where(*in_queue)
+    rows = select(_Q.c.work_item_id.label("id"), _Q.c.case_id).where(*in_queue)
     if needs_items(f):   # the other filters (due, assignee ...): the rows of the tasks they leave
-        read = read.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f, queued=True))
-    read = read.limit(COUNT_CAP + 1).subquery()
+        rows = rows.join(_W, _W.c.id == _Q.c.work_item_id).where(*item_conditions(f, queued=True))
+    read = rows.limit(COUNT_CAP + 1).subquery()
     both = select(func.count(func.distinct(read.c.id)).filter(read.c.case_id == _case_set()).label("n"),
                   func.count().label("rows")).subquery()
     total = both.c.n if mine is None else both.c.n + mine
