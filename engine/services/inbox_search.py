@@ -8,11 +8,12 @@ the trigram index on ``lower(case_fields.value)`` (migration 0014) and the one o
 ``lower(business_key)`` (migration 0041), both where PostgreSQL offers pg_trgm. When they are few
 (at most :data:`CANDIDATES`), the page and its total are the tasks of those cases, read by
 ``work_items(case_id)`` with the groups checked at each (``inbox_query.Filters.cases``). On
-PostgreSQL up to :data:`MANY` candidates are read; more than CANDIDATES of them are too many to
-read every task of, and the page walks the groups' ranges checking each task's case against the
-hashed set of candidates (``inbox_query.Filters.among``), a hash lookup where the text's own
-condition probed the case's fields. A text that even more cases contain keeps that condition
-(its matches are dense, so a page is found early). Both count among the first
+PostgreSQL up to :data:`MANY` candidates are read; more than :data:`FEW` of them cost more to
+read every task of than to walk the groups' ranges checking each queue row's case against the
+hashed set of candidates (``inbox_query.Filters.among``, the case on the row: migration 0042),
+the total counted among the first ``COUNT_CAP`` + 1 queue rows. A text that even more cases
+contain keeps its own condition on each task (a work item and case-field probe; its matches are
+dense, so a page is found early), its total counted among the first
 :data:`inbox_query.SEARCH_COUNT_ROWS` tasks read. On SQLite (the small municipality's default,
 no trigram index) the reads scan and the candidates stop at CANDIDATES.
 """
