@@ -15,7 +15,9 @@ Which index serves which filter (PostgreSQL and SQLite; partial indexes cover op
 - a case field (exact value): ``case_fields(name, value)`` to the cases, then their tasks.
 - a free text (``search``: contained in a case field or the business key): its few candidate
   cases through trigram indexes, then their tasks (``Filters.cases``, engine/services/inbox_search.py);
-  a text many cases contain is checked per task in the groups' ranges. Counts stop at COUNT_CAP; a
+  on PostgreSQL many candidates are checked within the groups' ranges, against the case each
+  queue row carries (``Filters.among``, in ``ix_work_item_queue_order``); a text most cases
+  contain is checked per task by its own condition. Counts stop at COUNT_CAP; a
 group's count (with or without a process) reads ``work_item_queue(group_name, process_key)``,
 a narrow index made for it (migration 0025).
 
