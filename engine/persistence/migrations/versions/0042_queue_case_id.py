@@ -9,8 +9,8 @@ When they are many (a name one case in a hundred has: 11,000 at 1,000,000 open t
 walks the group's range of the queue checking each task's case against that set. With the case on
 the queue row, and on PostgreSQL in the range's index (INCLUDE), the walk reads the index alone;
 through the work item, PostgreSQL planned the candidates' tasks instead (25 us each, 180 ms).
-Filled here from the work items (at 1,000,000 open tasks about a minute on PostgreSQL); the
-engine writes it with every queue row.
+Filled here from the work items (1,100,000 queue rows of 1,000,000 open tasks: 90 s on PostgreSQL,
+the index rebuilt included); the engine writes it with every queue row.
 """
 from alembic import op
 import sqlalchemy as sa
