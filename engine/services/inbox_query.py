@@ -71,7 +71,8 @@ class Filters:
 
     @property
     def expanding(self) -> bool:
-        """Whether the statements bind a list (an expanding IN: SQLAlchemy's own execution)."""
+        """Whether the statements run through SQLAlchemy's own execution: an expanding IN binds
+        a list; the case set of ``among`` needs its transaction planned for it (:func:`plan_each`)."""
         return self.cases or self.among or (self.visibility and not self.open_only)
 
     @property
