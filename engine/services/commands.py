@@ -213,16 +213,18 @@ _UPDATE_CASE_CHECKED = _checked_update()
 
 
 # What a caller writes in the transaction of a case's save (see joining_save).
-_JOINING: ContextVar[tuple[str, Callable[[Any], None]] | None] = ContextVar("amtsflow_joining_save", default=None)
+_JOINING: ContextVar[tuple[str, Callable[[Any, list[str]], None]] | None] = ContextVar("amtsflow_joining_save",
+                                                                                     default=None)
 
 
 @contextmanager
-def joining_save(case_id: str, write: Callable[[Any], None]) -> Iterator[None]:
-    """Within the block, a save of case ``case_id`` also runs ``write(conn)`` in its
-    transaction, after the case's projections (its work items are ended or written by then):
-    what the caller writes is committed exactly when the case's step is. A save that is tried
-    again (a stale revision) runs it again, in the new transaction. Used for the mails to the
-    clerks whose tasks a citizen's withdrawal ended (engine/services/withdrawals.py)."""
+def joining_save(case_id: str, write: Callable[[Any, list[str]], None]) -> Iterator[None]:
+    """Within the block, a save of case ``case_id`` also runs ``write(conn, cancelled)`` in its
+    transaction, after the case's projections (its work items are ended or written by then;
+    ``cancelled``: the ids of the work items this save cancelled): what the caller writes is
+    committed exactly when the case's step is. A save that is tried again (a stale revision)
+    runs it again, in the new transaction. Used for the mails to the clerks whose tasks a
+    citizen's withdrawal ended (engine/services/withdrawals.py)."""
     token = _JOINING.set((case_id, write))
     try:
         yield
@@ -246,7 +248,7 @@ def save(cmd: Command, action: str, *, new: bool = False) -> None:
     audit.write(cmd.uow.conn, event)
     projector = _project(cmd, new, now, outcome, assignments)
     if (joining := _JOINING.get()) is not None and joining[0] == cmd.case.id:
-        joining[1](cmd.uow.conn)
+        joining[1](cmd.uow.conn, projector.cancelled_work_items)
     _write_outbox(cmd, outcome.outbox, projector.lock)
     _close_or_fail(cmd, now, outcome)
     _after_commit(cmd, new, now, values, snapshot, outcome, projector)

@@ -128,6 +128,7 @@ class Projector:
         self.lock = lock if not suspended else None
         self.locked_jobs: list[SimpleNamespace] = []
         self.deleted_jobs: list[str] = []     # service jobs no longer wanted (task done, case cancelled)
+        self.cancelled_work_items: list[str] = []   # work items this save cancelled (not completed)
         self.is_external = is_external or (lambda call: False)
         self.assignments = assignments or {}
         self.external_written = False         # an external task was written (waiting fetches wake after commit)
@@ -145,6 +146,8 @@ class Projector:
         dialect = self.conn.dialect.name
         for task_id in before - current.keys():
             done_by = completed.get(task_id)
+            if not done_by:
+                self.cancelled_work_items.append(task_id)
             ended = {"b_id": task_id, "state": "completed" if done_by else "cancelled", "ended_at": self.now,
                      "completed_by": done_by}
             if dialect in _END_AND_UNQUEUE:

@@ -9,7 +9,10 @@ Whether the person may withdraw this case (they started it) is the caller's chec
 A clerk who held a task the withdrawal ended gets a mail (engine/services/notifications.py):
 the task left their list without a word otherwise, and their saved draft of it with it. The
 mails are written in the transaction that ends the tasks (commands.joining_save): there is
-never a withdrawal without them, nor mails about one that did not happen.
+never a withdrawal without them, nor mails about one that did not happen. Who holds a task is
+read there too, after the tasks were ended: a clerk who claimed one while the withdrawal was
+under way (their claim committed before the withdrawal ended the task, or the withdrawal's
+end waited for it) is told as well.
 """
 
 from __future__ import annotations
@@ -66,9 +69,9 @@ def withdraw(engine: Engine, case_id: str, actor: str, reason: str = "", *, case
     name = withdrawal_message(engine, case_id)
     if name is None:
         raise InvalidState(f"case {case_id} does not wait for a withdrawal", user_message=NOT_WITHDRAWABLE)
-    held = _held_tasks(engine, case_id)
+    drafts = _drafts(engine, case_id)
     try:
-        with commands.joining_save(case_id, functools.partial(_tell_holders, engine, held, case_link)):
+        with commands.joining_save(case_id, functools.partial(_tell_holders, engine, drafts, case_link)):
             outcome = messages.correlate_message(engine, name, None, {REASON: cleaned}, actor=actor,
                                                  to_case=case_id, any_key=True, buffer=False,
                                                  message_id=f"ruecknahme:{case_id}")
@@ -78,26 +81,29 @@ def withdraw(engine: Engine, case_id: str, actor: str, reason: str = "", *, case
         raise InvalidState(f"withdrawal of case {case_id}: {outcome.status}", user_message=NOT_WITHDRAWABLE)
 
 
-def _held_tasks(engine: Engine, case_id: str) -> dict[str, tuple[str, bool]]:
-    """The case's open tasks a clerk holds: task id -> (assignee, has a saved draft)."""
+def _drafts(engine: Engine, case_id: str) -> dict[str, str]:
+    """The case's open tasks with a saved draft: task id -> the clerk it belongs to (the drafts
+    end with the tasks, in the withdrawal's transaction: read before it)."""
     w, d = t.work_items, t.task_drafts
     with engine.db.connect() as conn:
-        rows = conn.execute(select(w.c.id, w.c.assignee, d.c.work_item_id.is_not(None).label("draft"))
-                            .outerjoin(d, d.c.work_item_id == w.c.id)
+        rows = conn.execute(select(w.c.id, w.c.assignee).join(d, d.c.work_item_id == w.c.id)
                             .where(w.c.case_id == case_id, w.c.state == "open", w.c.assignee.is_not(None))).all()
-    return {r.id: (r.assignee, bool(r.draft)) for r in rows}
+    return {r.id: r.assignee for r in rows}
 
 
-def _tell_holders(engine: Engine, held: dict[str, tuple[str, bool]], case_link: str | None, conn: Any) -> None:
-    """In the withdrawal's transaction, after the case's step: mail the holders of the tasks it
-    ended (cancelled; not one still open)."""
-    if not held:
+def _tell_holders(engine: Engine, drafts: dict[str, str], case_link: str | None, conn: Any,
+                  cancelled: list[str]) -> None:
+    """In the withdrawal's transaction, after the case's step: mail the clerks holding the tasks
+    it cancelled, as the tasks' rows say now (a claim that committed before the step ended the
+    task is in them)."""
+    if not cancelled:
         return
     w = t.work_items
-    ended = conn.execute(select(w.c.id).where(w.c.id.in_(list(held)), w.c.state == "cancelled")).scalars().all()
-    for task_id in ended:
-        assignee, draft = held[task_id]
-        notifications.withdrawn(engine, conn, task_id, assignee, draft=draft, link=case_link)
+    held = conn.execute(select(w.c.id, w.c.assignee).where(w.c.id.in_(cancelled), w.c.assignee.is_not(None))
+                        .order_by(w.c.id)).all()
+    for task_id, assignee in held:
+        notifications.withdrawn(engine, conn, task_id, assignee, draft=drafts.get(task_id) == assignee,
+                                link=case_link)
 
 
 __all__ = ["NOT_WITHDRAWABLE", "REASON", "REASON_MAX", "clean_reason", "withdraw", "withdrawal_message"]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
+from sqlalchemy import text, update
 
 from engine.domain.errors import InvalidInput, InvalidState, PermissionDenied
-from engine.services import withdrawals
+from engine.persistence import tables as t
+from engine.services import identity, withdrawals
+from tests.conftest import in_scope
 
 from .conftest import Scenario
 
@@ -129,6 +134,52 @@ def test_the_applicant_withdraws_during_the_clerks_review(s: Scenario) -> None:
     assert withdrawals.withdrawal_message(s.engine, case_id) is None
     with pytest.raises(InvalidState):
         withdrawals.withdraw(s.engine, case_id, "buerger1")
+
+
+def test_a_claim_the_withdrawal_waits_for_is_told_of_it(s: Scenario) -> None:
+    """PostgreSQL: a clerk's claim of the task is not committed yet when the withdrawal ends the
+    task, so the withdrawal waits for the row; once the claim commits, the withdrawal reads the
+    task's holder in its own transaction and mails that clerk. (On SQLite writers take turns:
+    tests/web/test_withdrawal_page.py claims between the withdrawal's look and its step.)"""
+    if s.engine.db.dialect.name != "postgresql":
+        pytest.skip("row locks that one writer waits for: PostgreSQL")
+    identity.create_user(s.engine, "sb1", "Sabine Beispiel", roles=["clerk"], email="sb1@musterstadt.example")
+    case_id = s.start(KEY, anmeldung(hund={"rasse": "Rottweiler"}))
+    key = s.case(case_id)["business_key"]
+    [task] = s.open_tasks(case_id)
+    failures: list[BaseException] = []
+
+    def withdraw() -> None:
+        try:
+            withdrawals.withdraw(s.engine, case_id, "buerger1")
+        except BaseException as exc:  # noqa: BLE001 - reported by the test below
+            failures.append(exc)
+
+    with s.engine.db.connect() as clerk:
+        clerk.execute(update(t.work_items).where(t.work_items.c.id == task["id"]).values(assignee="sb1"))
+        pid = clerk.execute(text("SELECT pg_backend_pid()")).scalar()
+        citizen = threading.Thread(target=in_scope(withdraw))
+        citizen.start()
+        assert _waits_for_a_lock(s, pid), "the withdrawal never waited for the claimed task's row"
+        clerk.commit()
+    citizen.join(30)
+    assert not citizen.is_alive() and not failures, failures
+    s.run()
+    _withdrawn(s, case_id, key)
+    [mail] = [m for m in s.bo.mails(key) if m["to"] == ["sb1@musterstadt.example"]]
+    assert mail["subject"].startswith("Aufgabe entfallen")
+
+
+def _waits_for_a_lock(s: Scenario, holder: int) -> bool:
+    """Whether, within 10 s, a server process waits for a lock the one with id ``holder`` holds."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with s.engine.db.connect() as conn:
+            if conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid))"),
+                            {"holder": holder}).scalar():
+                return True
+        time.sleep(0.02)
+    return False
 
 
 def test_the_applicant_withdraws_instead_of_sending_documents(s: Scenario) -> None:

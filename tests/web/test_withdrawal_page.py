@@ -78,6 +78,30 @@ def test_the_clerk_holding_the_task_is_told_and_still_sees_the_case(client, web_
     assert page.status_code == 200 and "Antrag zurückgenommen" in page.get_data(as_text=True)
 
 
+def test_a_clerk_who_claims_the_task_while_the_withdrawal_is_under_way_is_told(client, web_engine, backoffices,  # noqa: F811
+                                                                               monkeypatch):
+    """The clerk's claim commits after the withdrawal looked at the case and before it ends the
+    task: who holds the task is read in the withdrawal's own transaction, so that clerk hears
+    of it too (a claim after the withdrawal's commit finds the task ended)."""
+    from engine.services import cases, messages
+
+    case_id = _case_in_review(web_engine, backoffices)
+    [task] = queries.get_case(web_engine, case_id)["open_tasks"]
+    key = queries.get_case(web_engine, case_id)["business_key"]
+    correlate = messages.correlate_message
+
+    def claimed_meanwhile(*args, **kwargs):   # the clerk's claim, just before the withdrawal's step
+        cases.claim(web_engine, task["id"], "sb1")
+        return correlate(*args, **kwargs)
+
+    monkeypatch.setattr(messages, "correlate_message", claimed_meanwhile)
+    _withdraw(client, case_id)
+    JobExecutor(web_engine, "w").run_until_idle()
+    [mail] = [m for m in backoffices.mails(key) if m["to"] == ["sb1@musterstadt.example"]]
+    assert mail["subject"] == f"Aufgabe entfallen: {task['name']} (Vorgang {key})"
+    assert "Zwischenstand" not in mail["body"]        # no draft of it was saved
+
+
 def test_nobody_is_told_of_a_task_nobody_held(client, web_engine, backoffices):  # noqa: F811
     case_id = _case_in_review(web_engine, backoffices)
     key = queries.get_case(web_engine, case_id)["business_key"]
