@@ -11,6 +11,9 @@ $(VENV)/.installed: pyproject.toml package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	# bytecode for our own packages now: where PYTHONDONTWRITEBYTECODE is set, every command
+	# would compile them again (about 0.05 s of each `amtsflow` command)
+	$(BIN)/python -m compileall -q engine webui connectors > /dev/null
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 

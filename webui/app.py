@@ -38,6 +38,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.extensions["amtsflow_settings"] = settings
     from webui import routes
     routes.init_app(app)
+    from engine.services.identity import prepare_login_checks
+    prepare_login_checks()
     from webui.request_tenant import init_request_tenant
     init_request_tenant(app)   # first of the request hooks: every request acts for one tenant
     if keep_connections:

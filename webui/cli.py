@@ -483,3 +483,45 @@ def _register_commands() -> None:
 
 
 _register_commands()
+
+
+def run() -> None:
+    """The console script ``amtsflow``: :func:`main`, then the end of the process without the
+    interpreter's teardown. Freeing every module and object at exit took about 0.14 s on the
+    2-core reference machine, a quarter of ``amtsflow tasks``; what an exit must do still
+    happens first: the atexit handlers (logging flushes its handlers there) and the flush of
+    stdout and stderr. A command that left a thread of its own running (none should) ends the
+    usual way instead, so that the thread can finish."""
+    try:
+        main()   # click in standalone mode: always ends with SystemExit
+        code = 0
+    except SystemExit as exc:
+        code = _exit_status(exc.code)
+    _exit_now(code)
+
+
+def _exit_status(code: object) -> int:
+    """The status ``sys.exit(code)`` ends the process with (a text is printed, status 1)."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+def _exit_now(code: int) -> None:
+    import atexit
+    import os
+    import threading
+
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):   # a closed pipe (``amtsflow tasks | head``): as Python reports it
+            code = code or 120
+    os._exit(code)
+

@@ -6,6 +6,7 @@ so that a copy of the database does not hand out access.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -16,7 +17,6 @@ from typing import Any, Iterable
 
 from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.bootstrap import Engine
 from engine.domain.errors import Conflict, InvalidState, NotFound
@@ -31,9 +31,34 @@ MIN_PASSWORD = 10
 BUSINESS_KEY_SCOPE = "business_key"     # token scopes (system rights), see create_api_token
 MESSAGE_SCOPE = "message:"
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-:@")
-# A valid hash of a random password: checking it costs as much as checking a real one,
-# so that response times do not tell whether a user name exists.
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+
+
+def generate_password_hash(password: str) -> str:
+    """Werkzeug's password hash (scrypt), imported when a password is hashed or checked: the
+    engine's commands that check none (``amtsflow complete``) load no werkzeug."""
+    from werkzeug.security import generate_password_hash as hashed
+
+    return hashed(password)
+
+
+def check_password_hash(pwhash: str, password: str) -> bool:
+    from werkzeug.security import check_password_hash as matches
+
+    return matches(pwhash, password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A valid hash of a random password: checking it costs as much as checking a real one,
+    so that response times do not tell whether a user name exists. Made on first use (scrypt
+    takes about 0.1 s; at import it slowed every command that imports this module)."""
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def prepare_login_checks() -> None:
+    """Make the stand-in hash now (a server at start), so that the first login with an
+    unknown name takes no longer than one with a known name."""
+    _dummy_hash()
 
 
 @dataclass(frozen=True)
@@ -192,7 +217,7 @@ def authenticate(engine: Engine, username: str, password: str) -> User | None:
     with engine.db.connect() as conn:
         row = conn.execute(select(users).where(users.c.username == username.strip().lower())).first()
     if row is None or row.password_hash is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(row.password_hash, password) or not row.active:
         return None
