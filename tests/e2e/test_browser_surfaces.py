@@ -71,6 +71,31 @@ def test_the_inbox_sorts_and_pages_with_the_total(open_page, server):
     clerk.check("inbox-second-page")
 
 
+def test_the_inbox_fits_a_1280_pixel_screen(open_page, server, backoffices):  # noqa: F811
+    """A clerk's laptop (1280 px): every column of the task list, the button that takes a task
+    included, is on the screen without scrolling sideways, with a long service name, a due
+    date, a follow-up date and a priority in the rows."""
+    engine = server["engine"]
+    engine.connectors.update(backoffices.connectors)
+    s = Scenario(engine, None, backoffices)  # type: ignore[arg-type]  # the clock is not advanced here
+    s.deploy(KEY)
+    s.start(KEY, antrag(privater_stellplatz=True), actor="erika")
+    deploy(engine, read_paths([str(MODELS / "inbox_order")]), actor="po")
+    cases.start_case(engine, "sortiert", {
+        "name": "Person 1", "frist": "", "prio": "90",
+        "wiedervorlage": (engine.clock.now() + timedelta(days=3)).isoformat()}, internal=True)
+    clerk = open_page()
+    _staff_signs_in(clerk, server, "sb1", "/inbox/")
+    clerk.page.set_viewport_size({"width": 1280, "height": 900})
+    wrap = clerk.page.evaluate("() => { const w = document.querySelector('.table-wrap');"
+                               " return [w.scrollWidth, w.clientWidth]; }")
+    assert wrap[0] <= wrap[1], f"the task list is {wrap[0] - wrap[1]} px wider than the page"
+    for button in clerk.page.locator("#task-table button").all():
+        box = button.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 1280
+    clerk.check("inbox-at-1280")
+
+
 def test_my_cases_fit_a_phone(open_page, server):
     engine = server["engine"]
     deploy(engine, read_paths([str(MODELS / "inbox_order")]), actor="po")
