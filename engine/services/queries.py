@@ -196,6 +196,32 @@ def list_cases(engine: Reads, *, process_key: str | None = None, status: str | N
                  "started_by": r.started_by} for r in conn.execute(query)]
 
 
+def waiting_for(engine: Reads, case_ids: list[str], group: str) -> dict[str, list[dict[str, Any]]]:
+    """The open tasks of these cases that ``group`` works (for the citizen's list of their
+    applications: what each one waits for from them), per case: id, name and due date, those
+    due first first. Cases without one are left out."""
+    if not case_ids:
+        return {}
+    w, g = t.work_items, t.work_item_groups
+    query = (select(w.c.id, w.c.case_id, w.c.name, w.c.due).join(g, g.c.work_item_id == w.c.id)
+             .where(w.c.case_id.in_(case_ids), w.c.state == "open", g.c.group_name == group)
+             .order_by(w.c.due.is_(None), w.c.due, w.c.created_at, w.c.id))
+    found: dict[str, list[dict[str, Any]]] = {}
+    with engine.db.connect() as conn:
+        for r in conn.execute(query):
+            found.setdefault(r.case_id, []).append({"id": r.id, "name": r.name, "due": _iso(r.due)})
+    return found
+
+
+def case_data(engine: Reads, case_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The data of these cases, by case id."""
+    if not case_ids:
+        return {}
+    c = t.cases
+    with engine.db.connect() as conn:
+        return {r.id: r.data for r in conn.execute(select(c.c.id, c.c.data).where(c.c.id.in_(case_ids)))}
+
+
 def list_definitions(engine: Reads) -> list[DefinitionView]:
     d = t.process_definitions
     with engine.db.connect() as conn:

@@ -118,7 +118,16 @@ def my_cases() -> Any:
     rows = queries.list_cases(engine(), started_by=signed_in_user().username, limit=200)
     names = {s.key: s.name for s in casework.latest_services(engine())}
     drafts = [d for d in application_drafts.list_for(engine(), signed_in_user().username) if d.process_key in names]
-    return render_template("portal/my_cases.html", cases=rows, names=names, drafts=drafts)
+    # what each open application waits for from its applicant: their tasks and an open payment
+    running = {r["id"]: r for r in rows if r["status"] in ("running", "waiting") and not r["ended_at"]}
+    asked = queries.waiting_for(engine(), list(running), casework.CITIZEN_GROUP)
+    payments = {}
+    for case_id, data in queries.case_data(engine(), list(running)).items():
+        payment = payment_of({**running[case_id], "data": data or {}})
+        if payment is not None and payment["open"]:
+            payments[case_id] = payment
+    return render_template("portal/my_cases.html", cases=rows, names=names, drafts=drafts, asked=asked,
+                           payments=payments, acting=len(asked.keys() | payments.keys()))
 
 
 @bp.get("/meine-antraege/<case_id>")
