@@ -10,6 +10,7 @@ from typing import Any
 from engine.services import cases, queries
 from engine.services.deploy import deploy, read_paths
 from tests.web.conftest import login_as
+from webui import casework
 from tests.web.helpers import MODELS, WEBANTRAG
 
 STATUS = '<spiffworkflow:property name="amtsflow:status" value="{}"/>'
@@ -70,3 +71,17 @@ def test_a_model_without_milestones_keeps_the_engine_status(client, web_engine, 
     login_as(client, "erika")
     status, _overview, api = _shown(client, case_id)
     assert status == "in Bearbeitung" and api is None
+
+
+def test_the_clerks_case_page_names_the_service_and_the_milestone(client, web_engine, tmp_path) -> None:
+    """The clerk reads the service's name and the case's milestone at the top of the case page,
+    not the process key and the engine's "wartet"."""
+    deploy(web_engine, read_paths(_with_milestones(tmp_path)), actor="test")
+    case_id = cases.start_case(web_engine, "webantrag", {"name": "E", "kennzeichen": "M-A 1", "anzahl": 1,
+                                                         "zustellung": "post", "einwilligung": True}, actor="erika")
+    login_as(client, "sb1")
+    page = client.get(f"/inbox/vorgaenge/{case_id}").get_data(as_text=True)
+    summary = page.split('id="case-summary">', 1)[1].split("</p>", 1)[0]
+    name = next(s.name for s in casework.latest_services(web_engine) if s.key == "webantrag")
+    assert summary.startswith(f"{name} · Version 1 · Stand: <strong>In Prüfung</strong>"), summary
+    assert "wartet" not in summary and "webantrag" not in summary

@@ -283,7 +283,10 @@ def _case(case_id: str) -> CaseView:
 def case(case_id: str) -> Any:
     view = _case(case_id)
     docs = documents.list_for_case(engine(), case_id)
-    return render_template("inbox/case.html", case=view, timeline=casework.timeline(engine(), view),
+    service_name = next((s.name for s in casework.latest_services(engine()) if s.key == view["process_key"]),
+                        view["process_key"])
+    return render_template("inbox/case.html", case=view, service_name=service_name,
+                           timeline=casework.timeline(engine(), view),
                            display=_display(task_context.case_context(engine(), view), view, docs),
                            documents=docs,
                            comments=comments.list_comments(engine(), case_id),
