@@ -524,4 +524,3 @@ def _exit_now(code: int) -> None:
         except (OSError, ValueError):   # a closed pipe (``amtsflow tasks | head``): as Python reports it
             code = code or 120
     os._exit(code)
-
