@@ -55,11 +55,23 @@ from dataclasses import dataclass, field
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import quickjs
-
 from engine.domain.errors import ExpressionError
 
 __all__ = ["JavaScriptSandbox", "ScriptOutcome", "JAVASCRIPT_NAMES", "MAX_BEAN_CALLS", "undeclared_objects"]
+
+
+def _quickjs() -> Any:
+    """QuickJS, loaded with the first script: the package starts with a thread pool module and its
+    engine (0.01 s), which every command and process importing the runtime paid before."""
+    import quickjs
+
+    return quickjs
+
+
+def _js_errors() -> tuple[type[Exception], ...]:
+    """What a script's failure raises in QuickJS (for ``except``)."""
+    js = _quickjs()
+    return (js.JSException, js.StackOverflow)
 
 MAX_BEAN_CALLS = 20   # different bean calls (method and arguments) per script run
 _STATUS_API = re.compile(r"\bprocess\s*\.\s*setStatus\b")
@@ -364,7 +376,7 @@ class JavaScriptSandbox:
         self.max_size = max_size
 
     def _context(self) -> Any:
-        context = quickjs.Context()
+        context = _quickjs().Context()
         context.set_memory_limit(self.max_memory)
         context.set_time_limit(self.max_seconds)
         context.set_max_stack_size(self.max_stack)
@@ -390,7 +402,7 @@ class JavaScriptSandbox:
         context.set("__amtsflowSource", source)
         try:
             context.eval(_CHECK)
-        except (quickjs.JSException, quickjs.StackOverflow) as exc:
+        except _js_errors() as exc:
             return [self._describe(exc)]
         return []
 
@@ -440,19 +452,19 @@ class JavaScriptSandbox:
         context.set("__amtsflowSource", source)
         try:
             context.eval(_PRELUDE)
-        except (quickjs.JSException, quickjs.StackOverflow) as exc:
+        except _js_errors() as exc:
             raise ExpressionError(f"JavaScript: {self._describe(exc)}", expression=source,
                                   element_id=element_id) from None
         failure: Exception | None = None
         text: Any = None
         try:
             text = context.eval(_RUN)
-        except (quickjs.JSException, quickjs.StackOverflow) as exc:
+        except _js_errors() as exc:
             failure = exc
         if beans:   # a pending call outranks whatever the script did after it (a run is discarded)
             try:
                 pending = context.eval("__amtsflowPending()")
-            except (quickjs.JSException, quickjs.StackOverflow):
+            except _js_errors():
                 pending = None
             if isinstance(pending, str):
                 return None, pending
@@ -490,7 +502,7 @@ class JavaScriptSandbox:
         return text
 
     def _describe(self, exc: Exception, context: Any = None) -> str:
-        if isinstance(exc, quickjs.StackOverflow):
+        if isinstance(exc, _quickjs().StackOverflow):
             return "stack overflow (recursion too deep)"
         text = str(exc).strip()
         first = text.splitlines()[0] if text else type(exc).__name__
