@@ -41,6 +41,18 @@ def test_admin_page_has_each_id_once_and_the_token_label_names_the_token_field(c
     assert all(f'id="{label}"' in token_form for label in labels)
 
 
+def test_the_account_list_names_the_roles_in_words(client):
+    """The administrator reads "Sachbearbeitung", not the role's key "clerk" (as the account
+    form names them); in English as well."""
+    login_as(client, "admin")
+    page = client.get("/admin/").get_data(as_text=True)
+    row = page.split('href="/admin/benutzer/sb1"', 1)[1].split("</tr>", 1)[0]
+    assert "<td class=\"kern-table__cell\">Sachbearbeitung</td>" in row and ">clerk<" not in row
+    page = client.get("/admin/?lang=en").get_data(as_text=True)
+    row = page.split('href="/admin/benutzer/sb1"', 1)[1].split("</tr>", 1)[0]
+    assert ">clerk<" not in row and "Sachbearbeitung" not in row, row
+
+
 def test_a_refused_group_form_keeps_its_own_ids(client):
     from tests.web.conftest import csrf_token
 

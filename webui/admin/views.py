@@ -25,6 +25,7 @@ def _admins_only() -> None:
 @bp.get("/")
 def index() -> Any:
     return render_template("admin/index.html", users=identity.list_users(engine()),
+                           role_names={role: _(name) for role, name in schemas.ROLE_NAMES.items()},
                            groups=identity.list_groups(engine()), tokens=identity.list_api_tokens(engine()),
                            group_form=form_view(schemas.translated(schemas.GROUP), {}, {}, name="gruppe"),
                            token_form=form_view(*schemas.token(engine()), {}, name="token"))
@@ -119,5 +120,6 @@ def _index_with_errors(group_errors: Any = None, token_errors: Any = None) -> An
     token_form = form_view(token_schema, token_ui, token_errors.raw, token_errors.errors, name="token") \
         if token_errors else form_view(token_schema, token_ui, {}, name="token")
     return render_template("admin/index.html", users=identity.list_users(engine()),
+                           role_names={role: _(name) for role, name in schemas.ROLE_NAMES.items()},
                            groups=identity.list_groups(engine()), tokens=identity.list_api_tokens(engine()),
                            group_form=group_form, token_form=token_form), 400
