@@ -73,6 +73,7 @@ def _js_errors() -> tuple[type[Exception], ...]:
     js = _quickjs()
     return (js.JSException, js.StackOverflow)
 
+
 MAX_BEAN_CALLS = 20   # different bean calls (method and arguments) per script run
 _STATUS_API = re.compile(r"\bprocess\s*\.\s*setStatus\b")
 _BEAN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*")
