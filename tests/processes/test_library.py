@@ -38,6 +38,19 @@ def test_folder_has_readme_service_toml_dmn_and_german_forms(service: str) -> No
         assert ui["ui:order"]
 
 
+@pytest.mark.parametrize("service", SERVICES)
+def test_no_field_title_says_optional_itself(service: str) -> None:
+    """The form renderer marks every field that is not required "– optional" (macros/form.html):
+    a title that says so too reads "Weitere Unterlage (Datei, freiwillig) – optional"."""
+    for schema_file in (PROCESSES / service / "forms").glob("*.schema.json"):
+        schema = json.loads(schema_file.read_text(encoding="utf-8"))
+        required = set(schema.get("required", []))
+        for name, field in schema.get("properties", {}).items():
+            title = str(field.get("title", "")).lower()
+            if name not in required and field.get("type") != "boolean":
+                assert "freiwillig" not in title and "optional" not in title, (schema_file.name, name)
+
+
 def test_all_folders_also_deploy_as_one_bundle_without_name_clashes() -> None:
     bundle = parse_bundle(read_paths([str(PROCESSES)]))
     assert sorted(bundle.processes) == SERVICES and bundle.warnings == []
