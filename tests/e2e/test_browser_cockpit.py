@@ -92,3 +92,26 @@ def test_owner_sees_waiting_times_on_the_diagram(open_page: Any, server: dict[st
     assert owner.page.inner_text(".diagram-wait").startswith("Ø ")
     assert "Min." in owner.page.inner_text("#activity-times")                # the table beside it
     owner.check("cockpit-process-waiting-times")
+
+
+def test_the_case_filters_keep_the_fields_of_a_row_level(open_page: Any, server: dict[str, Any]) -> None:
+    """The search field's hint goes under the field; the field itself sits level with the
+    others of its row (KERN drops the label's gap when a hint follows the label)."""
+    engine = server["engine"]
+    deploy(engine, read_paths([str(model("repair"))]), actor="po")
+    owner = open_page()
+    _staff_signs_in(owner, server, "po", "/studio/")
+    owner.page.set_viewport_size({"width": 1280, "height": 900})
+    owner.goto("/studio/vorgaenge")
+    rows = owner.page.evaluate("""() => {
+        const rows = {};
+        for (const item of document.querySelectorAll('.filter-grid > .kern-form-input')) {
+            const label = item.querySelector('.kern-label').getBoundingClientRect().top;
+            const field = item.querySelector('input, select').getBoundingClientRect().top;
+            (rows[Math.round(label)] ||= []).push([item.querySelector('input, select').id, Math.round(field)]);
+        }
+        return Object.values(rows);
+    }""")
+    assert len(rows) >= 2 and any("f-suche" in [name for name, _ in row] for row in rows)
+    for row in rows:
+        assert len({top for _, top in row}) == 1, row
