@@ -147,6 +147,9 @@ def test_process_owner_uploads_models_and_sees_the_report(open_page, server):
     owner.page.click("button[type=submit]")
     owner.page.wait_for_url("**/studio/")
     owner.shot("studio")
+    field = owner.page.locator("#f-files").bounding_box()
+    button = owner.page.locator("button:has-text('Prüfen und bereitstellen')").bounding_box()
+    assert field and button and button["y"] >= field["y"] + field["height"] + 8, "the button touches the file field"
     owner.page.set_input_files("#f-files", [str(MODELS / "broken.bpmn")])
     owner.page.click("text=Prüfen und bereitstellen")
     owner.page.wait_for_selector("#problems")
