@@ -9,6 +9,9 @@ worker process and of the PostgreSQL backends serving both (read from /proc: Pos
 machine), and what each process sent: statements (by kind) and round trips (counted on psycopg's
 methods, see count_statements). CPU time and counts per case do
 not grow with other load on the machine the way wall-clock time does: compare changes by them.
+It also prints the context switches per case of the web process, the worker process and the
+backends (from /proc/<pid>/task/*/status: voluntary ones are waits, for a socket, a lock or the
+GIL; involuntary ones are preemptions), which the kernel share of the CPU time follows.
 ``--pause`` waits for Enter before the measured run (to attach py-spy to both processes);
 ``--no-count`` leaves psycopg as it is (counting costs some CPU itself: take CPU figures from
 such a run). ``--all-channels``: the web process also subscribes to ``amtsflow_jobs`` and
@@ -143,6 +146,27 @@ KERNEL = slice(12, 13)
 REAPED, REAPED_KERNEL = slice(13, 15), slice(14, 15)
 
 
+def _switches(pid: int) -> tuple[int, int]:
+    """Context switches of a process over all its threads so far: (voluntary: it waited,
+    involuntary: the kernel took the CPU away); (0, 0) once it is gone."""
+    voluntary = involuntary = 0
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return 0, 0
+    for tid in threads:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as status:
+                for line in status:
+                    if line.startswith("voluntary_ctxt_switches"):
+                        voluntary += int(line.split()[1])
+                    elif line.startswith("nonvoluntary_ctxt_switches"):
+                        involuntary += int(line.split()[1])
+        except FileNotFoundError:
+            continue
+    return voluntary, involuntary
+
+
 def _parent(pid: int) -> int:
     with open(f"/proc/{pid}/stat") as stat:
         return int(stat.read().rsplit(")", 1)[1].split()[1])
@@ -249,6 +273,7 @@ def main() -> None:
     pg_before = {pid: _cpu_seconds(pid) for pid in backends}
     kernel_by_pid = {pid: _cpu_seconds(pid, KERNEL) for pid in backends}
     web_before, worker_before = _cpu_seconds(os.getpid()), _cpu_seconds(worker_pid)
+    switches_before = [_switches(os.getpid()), _switches(worker_pid), [_switches(pid) for pid in backends]]
     kernel_before = [_cpu_seconds(os.getpid(), KERNEL), _cpu_seconds(worker_pid, KERNEL), sum(kernel_by_pid.values())]
     servers = _server_processes(topology.web)
     servers_before = {pid: _cpu_seconds(pid) for pid in servers}
@@ -258,6 +283,7 @@ def main() -> None:
     rate = topology.cases_per_second(args.cases, args.clients, check=False)   # checked below, outside
     elapsed = time.perf_counter() - started
     web_cpu, worker_cpu = _cpu_seconds(os.getpid()) - web_before, _cpu_seconds(worker_pid) - worker_before
+    switches = [_switches(os.getpid()), _switches(worker_pid), [_switches(pid) for pid in backends]]
     listed = _backends(topology.web)
     # a backend no longer listed may still be ending (read it); one that is gone was reaped
     after = listed + [pid for pid in backends if pid not in listed and os.path.exists(f"/proc/{pid}")]
@@ -281,6 +307,13 @@ def main() -> None:
           f"total {(web_cpu + worker_cpu + pg_cpu) / n * 1000:6.2f}")
     print(f"   of which in the kernel: web {kernel[0] / n * 1000:6.2f}  worker {kernel[1] / n * 1000:6.2f}  "
           f"PostgreSQL backends {kernel[2] / n * 1000:6.2f}")
+    backend_switches = [sum(after[k] - before[k] for after, before in zip(switches[2], switches_before[2]) if after != (0, 0))
+                        for k in (0, 1)]
+    print("context switches per case (voluntary / involuntary): " + "  ".join(
+        f"{label} {v / n:5.1f} / {i / n:4.1f}" for label, (v, i) in (
+            ("web", [switches[0][k] - switches_before[0][k] for k in (0, 1)]),
+            ("worker", [switches[1][k] - switches_before[1][k] for k in (0, 1)]),
+            ("PostgreSQL backends (those there at the start)", backend_switches))))
     print(f"PostgreSQL server processes (walwriter, checkpointer, ...; all databases): "
           f"{server_cpu / n * 1000:6.2f} CPU ms per case; WAL (the whole cluster) {wal / n / 1024:6.2f} kB per case "
           f"({_lsn(wal_before)} to {_lsn(wal_before + wal)}: pg_waldump -s/-e)")
