@@ -130,3 +130,20 @@ def test_admin_forms_have_their_own_ids(open_page, server):
     admin.page.click("label[for='f-token-name']")
     assert admin.page.evaluate("() => document.activeElement.closest('form').id") == "form-token"
     admin.check("admin-forms")
+
+
+def test_the_inbox_on_a_phone_scrolls_its_table_not_the_page(open_page, server):
+    """At 390 px the task list scrolls sideways inside its frame; the page itself does not (the
+    table's visually hidden texts are positioned: they stay inside the frame, WCAG 1.4.10)."""
+    engine = server["engine"]
+    deploy(engine, read_paths([str(MODELS / "inbox_order")]), actor="po")
+    cases.start_case(engine, "sortiert", {"name": "Person 1", "frist": "", "prio": "90", "wiedervorlage": ""},
+                     internal=True)
+    clerk = open_page()
+    _staff_signs_in(clerk, server, "sb1", "/inbox/")
+    clerk.page.set_viewport_size({"width": 390, "height": 844})
+    clerk.goto("/inbox/")
+    wrap = clerk.page.evaluate("() => { const w = document.querySelector('.table-wrap');"
+                               " return [w.scrollWidth, w.clientWidth]; }")
+    assert wrap[0] > wrap[1], "the table is expected to be wider than a phone here"
+    assert clerk.page.evaluate("() => document.documentElement.scrollWidth") <= 390
